@@ -1,0 +1,118 @@
+"""Typed settings from ``MAILPORT_*`` environment variables.
+
+Built once at the composition root by :func:`load_settings` — never at import time — and
+validated there: production refuses to start with a missing secret or admin key, development
+generates a secret key into the data directory once and warns about it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from mailport.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Every setting of mailport; each is read from ``MAILPORT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="MAILPORT_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production", "test"] = Field(
+        "development", description="`production` refuses insecure defaults; `development` generates a local secret key."
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(8400, ge=1, le=65535, description="Port the HTTP server listens on.")
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Directory for the SQLite database and the generated development key.")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means SQLite at `<data_dir>/mailport.db`. PostgreSQL: `postgresql+psycopg://user@host/db`."
+    )
+    secret_key: str = Field(
+        "", description="Key(s) encrypting secrets at rest: `id:base64key[,id:base64key…]`, the first one encrypts. Required in production.", repr=False
+    )
+    admin_key: str = Field("", description="Operator key for tenant management (`Authorization: Bearer …`). Required in production.", repr=False)
+    public_url: str = Field("", description="External base URL of this service (links in mails and OAuth redirects); default `http://<host>:<port>`.")
+    log_level: str = Field("INFO", description="Logging level.")
+    log_format: Literal["auto", "json", "console"] = Field("auto", description="`auto`: JSON in production, readable otherwise.")
+    dns_nameservers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated `ip[:port]` DNS servers used for every lookup; empty = the system's."
+    )
+    dns_timeout: float = Field(3.0, gt=0, description="Seconds per DNS query.")
+    ispdb_url: str = Field("https://autoconfig.thunderbird.net/v1.1/", description="Base URL of Thunderbird's ISPDB.")
+    discovery_deadline: float = Field(8.0, gt=0, description="Hard deadline in seconds for the whole discovery pipeline.")
+    discovery_probe: bool = Field(True, description="Whether discovery may probe the usual host names and ports.")
+    autoconfig_https_port: int = Field(443, description="Port for autoconfig HTTPS lookups (tests point it at a local server).")
+    autoconfig_http_port: int = Field(80, description="Port for autoconfig HTTP lookups (untrusted fallback).")
+    ca_file: str = Field("", description="Extra PEM bundle of trusted certificate authorities, added to the system's.")
+    allow_private_hosts: bool = Field(
+        False, description="Allow tenant-supplied hosts on loopback/private/link-local networks (testing and on-premises only)."
+    )
+    allow_insecure_auth: bool = Field(False, description="Allow password authentication over unencrypted connections (`security=none`).")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a TCP connect, greeting or reply.")
+    verify_roundtrip_timeout: float = Field(60.0, gt=0, description="Seconds verification waits for the test mail to arrive.")
+    max_message_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Largest message (with attachments) accepted for sending.")
+    worker_concurrency: int = Field(8, ge=1, description="Jobs one worker runs at once.")
+    embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")
+
+    @field_validator("dns_nameservers", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'mailport.db').as_posix()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read, validate and complete the settings; the one place that does so."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.is_production:
+        missing = [name for name in ("secret_key", "admin_key") if not getattr(settings, name)]
+        if missing:
+            names = ", ".join(f"MAILPORT_{name.upper()}" for name in missing)
+            raise ConfigurationError(f"{names} must be set when MAILPORT_ENV=production")
+        if settings.allow_private_hosts:
+            log.warning("MAILPORT_ALLOW_PRIVATE_HOSTS is on in production: tenants may reach internal hosts")
+        return settings
+    if not settings.secret_key:
+        settings = settings.model_copy(update={"secret_key": _development_key(settings.data_dir)})
+    return settings
+
+
+def _development_key(data_dir: Path) -> str:
+    """A key generated once into the data directory, so development restarts keep their secrets."""
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    from base64 import urlsafe_b64encode
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = "dev1:" + urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    log.warning("generated a development secret key in %s; set MAILPORT_SECRET_KEY in production", path)
+    return key

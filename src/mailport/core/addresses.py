@@ -1,0 +1,76 @@
+"""Email addresses: parsing, normalization and the checks every entry point shares.
+
+Syntax checking is delegated to ``email-validator`` (RFC 5321/5322 + RFC 6531 internationalized
+addresses); deliverability is never checked here — that needs DNS and belongs to adapters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from mailport.errors import AddressError, HeaderInjectionError
+
+__all__ = ["Address", "parse_address", "reject_control_chars"]
+
+# Control characters (other than tab) in any header-bound value let a caller forge headers.
+_FORBIDDEN = {chr(c) for c in range(32) if c != 9} | {"\x7f"}
+
+
+def reject_control_chars(value: str, *, field: str) -> str:
+    """Return ``value`` unchanged, or raise if it holds CR, LF or another control character."""
+    if any(ch in _FORBIDDEN for ch in value):
+        raise HeaderInjectionError(
+            f"{field} must not contain line breaks or control characters", field=field
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A syntactically valid address, normalized the way mail servers compare them.
+
+    ``email`` keeps the local part as given and the domain in lower-case Unicode; ``ascii_email`` is
+    the form to put on the wire when the server lacks SMTPUTF8 (``None`` if the local part itself is
+    non-ASCII, which then needs SMTPUTF8).
+    """
+
+    email: str
+    local_part: str
+    domain: str
+    ascii_domain: str
+    ascii_email: str | None
+    smtputf8: bool
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive comparison key (what a CRM uses to match contacts)."""
+        return f"{self.local_part.lower()}@{self.ascii_domain}"
+
+    def __str__(self) -> str:
+        return self.email
+
+
+def parse_address(value: str, *, field: str = "email") -> Address:
+    """Parse one bare address (``name@domain``; no display name) or raise :class:`AddressError`."""
+    if not isinstance(value, str):
+        raise AddressError(f"{field} must be a string", field=field)
+    reject_control_chars(value, field=field)
+    candidate = value.strip()
+    if not candidate:
+        raise AddressError(f"{field} is empty", field=field)
+    try:
+        result = validate_email(candidate, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise AddressError(f"{field} is not a valid email address: {exc}", field=field) from exc
+    domain = result.domain.lower()
+    ascii_domain = (result.ascii_domain or domain).lower()
+    return Address(
+        email=f"{result.local_part}@{domain}",
+        local_part=result.local_part,
+        domain=domain,
+        ascii_domain=ascii_domain,
+        ascii_email=f"{result.local_part}@{ascii_domain}" if not result.smtputf8 else None,
+        smtputf8=bool(result.smtputf8),
+    )

@@ -61,7 +61,11 @@ def parse_address(value: str, *, field: str = "email") -> Address:
     if not candidate:
         raise AddressError(f"{field} is empty", field=field)
     try:
-        result = validate_email(candidate, check_deliverability=False, allow_smtputf8=True)
+        # test_environment admits only RFC 2606's ``.test`` names (the lab's domains); other
+        # special-use names (.local, .invalid, localhost) stay refused.
+        result = validate_email(
+            candidate, check_deliverability=False, allow_smtputf8=True, test_environment=True
+        )
     except EmailNotValidError as exc:
         raise AddressError(f"{field} is not a valid email address: {exc}", field=field) from exc
     domain = result.domain.lower()

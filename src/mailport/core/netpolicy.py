@@ -1,0 +1,77 @@
+"""Which network addresses mailport may connect to on a user's behalf (the SSRF guard).
+
+Discovery, autoconfig fetches and tenant-supplied SMTP/IMAP hosts all connect to names derived
+from user input. A name that resolves into loopback, a private network, link-local space (where
+cloud metadata services live) or another non-global range would let a caller probe the inside of
+the network mailport runs in. Adapters resolve a name first, pass every address here, and connect
+only to an address that passed — checking the name alone is not enough (DNS rebinding).
+
+Pure: strings in, a boolean or an exception out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from mailport.errors import HostNotAllowed
+
+__all__ = ["check_addresses", "is_public_address"]
+
+# Ranges ``ipaddress`` does not already flag as non-global but that must never be reached:
+# shared address space (carrier-grade NAT, RFC 6598) and the well-known metadata endpoints.
+_EXTRA_BLOCKED: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+    ipaddress.ip_network("100.64.0.0/10"),
+    ipaddress.ip_network("192.0.0.0/24"),
+    ipaddress.ip_network("198.18.0.0/15"),
+    ipaddress.ip_network("fd00:ec2::/32"),
+)
+
+
+def _parse(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    # Strip an IPv6 zone id ("fe80::1%eth0"): the scope does not change the range.
+    return ipaddress.ip_address(ip.split("%", 1)[0].strip("[]"))
+
+
+def is_public_address(ip: str) -> bool:
+    """True when ``ip`` is a globally routable unicast address.
+
+    IPv4-mapped and 6to4/NAT64-embedded IPv4 addresses are judged by the IPv4 address they carry,
+    so ``::ffff:127.0.0.1`` is as private as ``127.0.0.1``. Anything unparseable is not public.
+    """
+    try:
+        addr = _parse(ip)
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address):
+        embedded = addr.ipv4_mapped or addr.sixtofour
+        if embedded is None and addr in ipaddress.ip_network("64:ff9b::/96"):
+            embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public_address(str(embedded))
+    if addr.is_multicast or addr.is_unspecified or addr.is_reserved:
+        return False
+    if not addr.is_global:
+        return False
+    return not any(addr in net for net in _EXTRA_BLOCKED if net.version == addr.version)
+
+
+def check_addresses(addresses: Iterable[str], *, allow_private: bool) -> None:
+    """Raise :class:`HostNotAllowed` unless every address may be connected to.
+
+    An empty list is refused too: a name that resolves to nothing cannot be judged safe.
+    ``allow_private`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``) admits every parseable address.
+    """
+    items = list(addresses)
+    if not items:
+        raise HostNotAllowed("The host name did not resolve to any address", code="net.host_not_found")
+    for ip in items:
+        try:
+            _parse(ip)
+        except ValueError:
+            raise HostNotAllowed("The host resolved to something that is not an IP address") from None
+        if not allow_private and not is_public_address(ip):
+            raise HostNotAllowed(
+                "The host points into a private, loopback or reserved network, which is not allowed",
+                address=ip,
+            )

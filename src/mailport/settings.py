@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from base64 import urlsafe_b64encode
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -97,22 +99,33 @@ def load_settings(**overrides: object) -> Settings:
         if settings.allow_private_hosts:
             log.warning("MAILPORT_ALLOW_PRIVATE_HOSTS is on in production: tenants may reach internal hosts")
         return settings
+    updates: dict[str, str] = {}
     if not settings.secret_key:
-        settings = settings.model_copy(update={"secret_key": _development_key(settings.data_dir)})
-    return settings
+        updates["secret_key"] = _development_value(
+            settings.data_dir / "secret.key",
+            lambda: "dev1:" + urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "MAILPORT_SECRET_KEY",
+        )
+    if not settings.admin_key:
+        updates["admin_key"] = _development_value(
+            settings.data_dir / "admin.key",
+            lambda: "mpa_" + secrets.token_urlsafe(32),
+            "MAILPORT_ADMIN_KEY",
+        )
+    return settings.model_copy(update=updates) if updates else settings
 
 
-def _development_key(data_dir: Path) -> str:
-    """A key generated once into the data directory, so development restarts keep their secrets."""
-    path = data_dir / "secret.key"
+def _development_value(path: Path, make: Callable[[], str], variable: str) -> str:
+    """A value generated once into the data directory, so development restarts keep it."""
     if path.exists():
         return path.read_text().strip()
-    from base64 import urlsafe_b64encode
-
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = "dev1:" + urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process of this installation won the race
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-    log.warning("generated a development secret key in %s; set MAILPORT_SECRET_KEY in production", path)
-    return key
+        fh.write(value + "\n")
+    log.warning("generated %s into %s for development; set %s in production", path.name, path, variable)
+    return value

@@ -1,0 +1,17 @@
+"""Alembic environment: runs on the engine handed over by :func:`alembic_config`."""
+
+from alembic import context
+
+from mailport.adapters.storage.tables import Base
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    context.run_migrations()

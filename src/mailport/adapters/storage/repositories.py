@@ -1,0 +1,151 @@
+"""Repositories: the only code that writes SQL for tenants, keys, secrets and accounts.
+
+Every method on tenant-owned data takes ``tenant_id`` and filters by it, so another tenant's row is
+simply "not found" — the isolation rule lives here, not in each endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from mailport.adapters.storage.tables import Account, ApiKey, Secret, Tenant
+from mailport.errors import NotFound
+
+
+class TenantRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, *, id: str, name: str, now: datetime, display_name: str | None = None) -> Tenant:
+        tenant = Tenant(id=id, name=name, display_name=display_name, created_at=now)
+        self.s.add(tenant)
+        self.s.flush()
+        return tenant
+
+    def get(self, tenant_id: str) -> Tenant:
+        tenant = self.s.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound("no such tenant", resource="tenant")
+        return tenant
+
+    def list(self) -> Sequence[Tenant]:
+        return self.s.scalars(select(Tenant).order_by(Tenant.created_at, Tenant.id)).all()
+
+
+class ApiKeyRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, *, id: str, tenant_id: str, secret_hash: str, label: str | None, now: datetime) -> ApiKey:
+        key = ApiKey(id=id, tenant_id=tenant_id, secret_hash=secret_hash, label=label, created_at=now)
+        self.s.add(key)
+        self.s.flush()
+        return key
+
+    def find_active(self, key_id: str) -> ApiKey | None:
+        key = self.s.get(ApiKey, key_id)
+        if key is None or key.revoked_at is not None:
+            return None
+        return key
+
+
+class SecretRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def put(
+        self, *, tenant_id: str, owner_kind: str, owner_id: str, name: str, key_id: str, ciphertext: str, now: datetime
+    ) -> None:
+        row = self.s.scalar(
+            select(Secret).where(
+                Secret.tenant_id == tenant_id,
+                Secret.owner_kind == owner_kind,
+                Secret.owner_id == owner_id,
+                Secret.name == name,
+            )
+        )
+        if row is None:
+            self.s.add(
+                Secret(
+                    tenant_id=tenant_id, owner_kind=owner_kind, owner_id=owner_id, name=name,
+                    key_id=key_id, ciphertext=ciphertext, updated_at=now,
+                )
+            )
+        else:
+            row.key_id, row.ciphertext, row.updated_at = key_id, ciphertext, now
+        self.s.flush()
+
+    def get(self, *, tenant_id: str, owner_kind: str, owner_id: str, name: str) -> str | None:
+        return self.s.scalar(
+            select(Secret.ciphertext).where(
+                Secret.tenant_id == tenant_id,
+                Secret.owner_kind == owner_kind,
+                Secret.owner_id == owner_id,
+                Secret.name == name,
+            )
+        )
+
+    def delete_owner(self, *, tenant_id: str, owner_kind: str, owner_id: str) -> int:
+        result = self.s.execute(
+            delete(Secret).where(
+                Secret.tenant_id == tenant_id, Secret.owner_kind == owner_kind, Secret.owner_id == owner_id
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def not_under_key(self, key_id: str, *, limit: int) -> Sequence[Secret]:
+        """Secrets still encrypted under another key than ``key_id`` (for rotation batches)."""
+        return self.s.scalars(
+            select(Secret).where(Secret.key_id != key_id).order_by(Secret.id).limit(limit)
+        ).all()
+
+    def count_by_key(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for key_id in self.s.scalars(select(Secret.key_id)):
+            counts[key_id] = counts.get(key_id, 0) + 1
+        return counts
+
+
+class AccountRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, account: Account) -> Account:
+        self.s.add(account)
+        self.s.flush()
+        return account
+
+    def get(self, *, tenant_id: str, account_id: str) -> Account:
+        account = self.s.scalar(
+            select(Account).where(Account.tenant_id == tenant_id, Account.id == account_id)
+        )
+        if account is None:
+            raise NotFound("no such account", resource="account")
+        return account
+
+    def find_by_email(self, *, tenant_id: str, email: str) -> Account | None:
+        return self.s.scalar(
+            select(Account).where(Account.tenant_id == tenant_id, Account.email == email)
+        )
+
+    def list(self, *, tenant_id: str) -> Sequence[Account]:
+        return self.s.scalars(
+            select(Account).where(Account.tenant_id == tenant_id).order_by(Account.created_at, Account.id)
+        ).all()
+
+    def update(self, *, tenant_id: str, account_id: str, values: dict[str, Any]) -> Account:
+        account = self.get(tenant_id=tenant_id, account_id=account_id)
+        for name, value in values.items():
+            setattr(account, name, value)
+        self.s.flush()
+        return account
+
+    def delete(self, *, tenant_id: str, account_id: str) -> None:
+        account = self.get(tenant_id=tenant_id, account_id=account_id)
+        self.s.delete(account)
+        self.s.flush()

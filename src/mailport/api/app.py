@@ -1,0 +1,46 @@
+"""FastAPI app factory: one router per resource, problem+json errors, the runtime on app.state."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from mailport import __version__
+from mailport.api import problems
+from mailport.api.routers import health, tenants
+from mailport.runtime import Runtime
+
+
+def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
+    """The HTTP app; with ``embedded_worker`` the job worker runs in the same event loop."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if embedded_worker:
+            worker = runtime.make_worker()
+            app.state.worker = worker
+            task = asyncio.create_task(worker.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            runtime.close()
+
+    app = FastAPI(
+        title="mailport",
+        version=__version__,
+        summary="Send documents from the business's own address, and bring its mailbox into the CRM.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(tenants.router)
+    return app

@@ -1,0 +1,37 @@
+"""Request dependencies: the runtime, the caller's tenant, the operator check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from mailport.errors import Forbidden, Unauthenticated
+from mailport.runtime import Runtime
+
+_bearer = HTTPBearer(auto_error=False, description="A tenant API key (`mpk_…`) or the operator key.")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def require_admin(runtime: RuntimeDep, creds: Credentials) -> None:
+    if creds is None:
+        raise Unauthenticated("the operator key is required")
+    if not runtime.tenants.is_admin(creds.credentials):
+        raise Forbidden("this needs the operator key (MAILPORT_ADMIN_KEY)")
+
+
+def current_tenant(runtime: RuntimeDep, creds: Credentials) -> str:
+    return runtime.tenants.authenticate(creds.credentials if creds else None)
+
+
+AdminDep = Annotated[None, Depends(require_admin)]
+TenantDep = Annotated[str, Depends(current_tenant)]

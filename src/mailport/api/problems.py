@@ -1,0 +1,98 @@
+"""problem+json (RFC 9457) for every error, with a stable ``code`` — never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mailport import errors
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+
+# Most specific first: the first class the error is an instance of decides the status.
+_STATUS: list[tuple[type[errors.MailportError], int]] = [
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.AuthError, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.ValidationError, 422),
+    (errors.HostNotAllowed, 422),
+    (errors.RemoteError, 502),
+    (errors.StorageError, 503),
+    (errors.SecretError, 500),
+    (errors.ConfigurationError, 500),
+]
+
+_HTTP_CODES = {
+    400: "request.bad",
+    401: "auth.missing_key",
+    403: "auth.forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def problem(status: int, *, code: str, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def status_for(exc: errors.MailportError) -> int:
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.MailportError)
+    async def _mailport(_: Request, exc: errors.MailportError) -> JSONResponse:
+        status = status_for(exc)
+        extra: dict[str, Any] = {}
+        if isinstance(exc, errors.RemoteError):
+            extra = {"stage": exc.stage, "server_text": exc.server_text}
+        if status >= 500 and not isinstance(exc, errors.RemoteError):
+            log.error("request failed: %s (%s)", exc.code, exc)
+        field = exc.fields.get("field")
+        return problem(status, code=exc.code, title=exc.message, field=field, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        issues = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        json_broken = any(i["type"] == "json_invalid" for i in issues)
+        return problem(
+            422 if not json_broken else 400,
+            code="request.invalid_json" if json_broken else "request.invalid",
+            title="The request body is not valid JSON" if json_broken else "The request is not valid",
+            errors=issues,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem(exc.status_code, code=code, title=detail or code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error while handling a request")
+        return problem(500, code="internal", title="Internal error; the operator's log has the details")

@@ -1,0 +1,56 @@
+"""Composition root: Settings → adapters → services. The only place that wires things together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from mailport.adapters.queue import JobQueue
+from mailport.adapters.storage.database import Database
+from mailport.clock import Clock, SystemClock
+from mailport.logs import register_secret
+from mailport.services.tenants import TenantService
+from mailport.settings import Settings, load_settings
+from mailport.worker import JobHandler, Worker
+
+
+@dataclass
+class Runtime:
+    """Everything a process needs, built lazily from one validated :class:`Settings`."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+
+    def __post_init__(self) -> None:
+        register_secret(self.settings.secret_key)
+        register_secret(self.settings.admin_key)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Runtime:
+        return cls(settings=load_settings(**overrides))
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.effective_database_url)
+
+    @cached_property
+    def tenants(self) -> TenantService:
+        return TenantService(db=self.db, clock=self.clock, admin_key=self.settings.admin_key)
+
+    @cached_property
+    def queue(self) -> JobQueue:
+        return JobQueue(self.db)
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        """The background work this installation does, by job kind."""
+        return {}
+
+    def make_worker(self, *, worker_id: str | None = None) -> Worker:
+        return Worker(
+            queue=self.queue, clock=self.clock, handlers=self.job_handlers(),
+            concurrency=self.settings.worker_concurrency, worker_id=worker_id,
+        )
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,44 @@
+# mailport — `make serve` runs the service, `make test` runs the whole suite. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install serve test test-fast bench lint typecheck clean lab-deps worker
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes; pip's own cache makes a re-run cheap.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	@touch $(STAMP)
+
+serve: install
+	$(BIN)/mailport serve
+
+worker: install
+	$(BIN)/mailport worker
+
+# Debian packages for the real test servers (Dovecot, Postfix, Chromium), installed when missing.
+lab-deps:
+	bash scripts/install-test-deps.sh
+
+test: install lab-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not lab and not browser" $(PYTEST_ARGS)
+
+bench: install lab-deps
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check src tests
+
+typecheck: install
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

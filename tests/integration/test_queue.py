@@ -1,0 +1,60 @@
+"""The job queue on a real database: claim, lease, take-over, dedupe — SQLite and PostgreSQL."""
+
+from datetime import datetime, timedelta, timezone
+
+from mailport.runtime import Runtime
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+LEASE = timedelta(seconds=30)
+
+
+def test_claim_respects_run_at_and_claims_once(runtime: Runtime) -> None:
+    q = runtime.queue
+    now_id = q.enqueue(kind="k", payload={"n": 1}, now=T0)
+    q.enqueue(kind="k", payload={"n": 2}, now=T0, run_at=T0 + timedelta(minutes=5))
+    first = q.claim(worker_id="w1", now=T0, lease=LEASE, limit=10)
+    assert [j.id for j in first] == [now_id] and first[0].payload == {"n": 1} and first[0].attempts == 1
+    assert q.claim(worker_id="w2", now=T0, lease=LEASE, limit=10) == []
+    q.complete(job_id=now_id, worker_id="w1", now=T0)
+    later = q.claim(worker_id="w2", now=T0 + timedelta(minutes=5), lease=LEASE, limit=10)
+    assert [j.payload["n"] for j in later] == [2]
+
+
+def test_expired_lease_is_taken_over(runtime: Runtime) -> None:
+    q = runtime.queue
+    job_id = q.enqueue(kind="k", payload={}, now=T0)
+    q.claim(worker_id="dead", now=T0, lease=LEASE, limit=1)
+    assert q.claim(worker_id="alive", now=T0 + timedelta(seconds=29), lease=LEASE, limit=1) == []
+    taken = q.claim(worker_id="alive", now=T0 + timedelta(seconds=31), lease=LEASE, limit=1)
+    assert [j.id for j in taken] == [job_id] and taken[0].attempts == 2
+    # The dead worker's late completion does not clobber the new owner's claim.
+    q.complete(job_id=job_id, worker_id="dead", now=T0 + timedelta(seconds=40))
+    assert q.depth() == {"running": 1}
+    q.complete(job_id=job_id, worker_id="alive", now=T0 + timedelta(seconds=41))
+    assert q.depth() == {"done": 1}
+
+
+def test_retry_and_fail(runtime: Runtime) -> None:
+    q = runtime.queue
+    job_id = q.enqueue(kind="k", payload={}, now=T0)
+    q.claim(worker_id="w", now=T0, lease=LEASE, limit=1)
+    q.retry(job_id=job_id, worker_id="w", now=T0, run_at=T0 + timedelta(minutes=1), error="451 later")
+    assert q.claim(worker_id="w", now=T0 + timedelta(seconds=59), lease=LEASE, limit=1) == []
+    again = q.claim(worker_id="w", now=T0 + timedelta(minutes=1), lease=LEASE, limit=1)
+    q.fail(job_id=again[0].id, worker_id="w", now=T0, error="550 no")
+    assert q.depth() == {"failed": 1}
+
+
+def test_dedupe_key_keeps_one_job(runtime: Runtime) -> None:
+    q = runtime.queue
+    assert q.enqueue(kind="k", payload={}, now=T0, dedupe_key="msg-1") is not None
+    assert q.enqueue(kind="k", payload={}, now=T0, dedupe_key="msg-1") is None
+    assert q.enqueue(kind="other", payload={}, now=T0, dedupe_key="msg-1") is not None
+
+
+def test_kinds_filter(runtime: Runtime) -> None:
+    q = runtime.queue
+    q.enqueue(kind="send", payload={}, now=T0)
+    q.enqueue(kind="webhook", payload={}, now=T0)
+    claimed = q.claim(worker_id="w", now=T0, lease=LEASE, limit=10, kinds=["webhook"])
+    assert [j.kind for j in claimed] == ["webhook"]

@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import pytest
+
+from mailport.errors import ConfigurationError
+from mailport.settings import Settings, load_settings
+
+
+def test_production_refuses_missing_keys(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_settings(env="production", data_dir=tmp_path)
+    assert "MAILPORT_SECRET_KEY" in str(info.value) and "MAILPORT_ADMIN_KEY" in str(info.value)
+    assert not (tmp_path / "secret.key").exists()
+
+
+def test_production_accepts_given_keys(tmp_path: Path) -> None:
+    s = load_settings(env="production", data_dir=tmp_path, secret_key="k1:" + "B" * 43, admin_key="x" * 32)
+    assert s.is_production and s.secret_key.startswith("k1:")
+
+
+def test_development_generates_keys_once(tmp_path: Path) -> None:
+    first = load_settings(data_dir=tmp_path)
+    second = load_settings(data_dir=tmp_path)
+    assert first.secret_key == second.secret_key and first.admin_key == second.admin_key
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+
+
+def test_env_variables_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MAILPORT_DNS_NAMESERVERS", "127.0.0.1:5353, 10.0.0.1")
+    monkeypatch.setenv("MAILPORT_PORT", "9000")
+    s = load_settings(data_dir=tmp_path)
+    assert s.dns_nameservers == ["127.0.0.1:5353", "10.0.0.1"]
+    assert s.port == 9000
+    assert s.effective_database_url == f"sqlite:///{tmp_path.as_posix()}/mailport.db"
+
+
+def test_secrets_are_not_in_repr(tmp_path: Path) -> None:
+    s = load_settings(data_dir=tmp_path, admin_key="supersecretadminkey")
+    assert "supersecretadminkey" not in repr(s)
+
+
+def test_every_setting_is_documented() -> None:
+    undocumented = [name for name, f in Settings.model_fields.items() if not f.description]
+    assert undocumented == []

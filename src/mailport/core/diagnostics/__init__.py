@@ -1,0 +1,29 @@
+"""Diagnostics: stable codes for every way talking to a mail server fails, and the classifier
+that maps evidence (replies, OAuth errors, exceptions) to them.
+
+Pure: no I/O. The texts are English msgids; :mod:`mailport.diagnosis_text` translates them.
+"""
+
+from mailport.core.diagnostics.catalog import CODES, VARIANTS, CodeInfo, N_, Severity, Variant
+from mailport.core.diagnostics.classifier import classify, classify_exception, classify_text
+from mailport.core.diagnostics.evidence import Diagnosis, Evidence, scrub
+from mailport.core.diagnostics.explanation import Explanation, describe
+from mailport.core.diagnostics.providers import provider_variant
+
+__all__ = [
+    "CODES",
+    "VARIANTS",
+    "CodeInfo",
+    "Diagnosis",
+    "Evidence",
+    "Explanation",
+    "N_",
+    "Severity",
+    "Variant",
+    "classify",
+    "classify_exception",
+    "classify_text",
+    "describe",
+    "provider_variant",
+    "scrub",
+]

@@ -1,0 +1,589 @@
+"""Evidence -> :class:`Diagnosis`.
+
+The order of decisions, most specific first:
+
+1. Signatures in the text that name the situation outright (``Application-specific password
+   required``, ``SmtpClientAuthentication is disabled``, ``WRONG_VERSION_NUMBER`` …), including
+   decoded XOAUTH2 error challenges and OAuth ``error`` / ``AADSTS`` codes.
+2. The exception type, for evidence that carries little text (``ConnectionRefusedError``).
+3. IMAP response codes (RFC 5530) such as ``[AUTHENTICATIONFAILED]``.
+4. SMTP enhanced status codes (RFC 3463) and then basic reply codes (RFC 5321, RFC 4954).
+5. Refinement by provider, for replies that mean something more precise at a known provider
+   (documented at :func:`_refine`).
+
+Anything else is ``unknown`` with the server's own text: a wrong confident answer sends the user
+down the wrong path, an honest "we don't know" plus the server text does not.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from mailport.core.diagnostics.catalog import CODES
+from mailport.core.diagnostics.evidence import Diagnosis, Evidence, scrub
+from mailport.core.diagnostics.providers import provider_variant
+
+__all__ = ["classify", "classify_exception", "classify_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    code: str
+    pattern: re.Pattern[str]
+    protocols: frozenset[str | None] | None = None  # None: any protocol
+
+
+def _rule(code: str, *alternatives: str, protocols: Iterable[str | None] | None = None) -> _Rule:
+    pattern = re.compile("|".join(f"(?:{alt})" for alt in alternatives), re.IGNORECASE)
+    return _Rule(code, pattern, frozenset(protocols) if protocols is not None else None)
+
+
+# Microsoft Entra (AADSTS) error numbers -> code. Numbers not listed (app registration mistakes
+# such as 7000215 "invalid client secret") stay unknown: the user cannot fix those.
+_AADSTS: Final[dict[str, str]] = {
+    "65001": "auth.admin_consent_required",  # consent not granted
+    "65004": "auth.admin_consent_required",  # user declined consent
+    "90094": "auth.admin_consent_required",  # admin consent required
+    "90099": "auth.admin_consent_required",  # application not authorised in tenant
+    "50105": "auth.admin_consent_required",  # user not assigned to the app
+    "53003": "auth.admin_consent_required",  # blocked by Conditional Access
+    "70008": "auth.token_invalid",  # refresh token expired
+    "700082": "auth.token_invalid",  # refresh token expired due to inactivity
+    "700084": "auth.token_invalid",  # SPA refresh token lifetime
+    "50173": "auth.token_invalid",  # grant expired (password changed)
+    "50133": "auth.token_invalid",  # session invalid (password expired/changed)
+    "70043": "auth.token_invalid",  # sign-in frequency forces re-authentication
+    "50076": "auth.web_login_required",  # MFA required
+    "50079": "auth.web_login_required",  # MFA registration required
+    "50074": "auth.web_login_required",  # strong authentication required
+    "50158": "auth.web_login_required",  # external security challenge
+    "50126": "auth.invalid_credentials",  # invalid username or password
+    "50034": "auth.invalid_credentials",  # user does not exist
+    "50055": "auth.invalid_credentials",  # password expired
+    "50053": "auth.too_many_attempts",  # account locked / smart lockout
+    "50057": "send.account_blocked",  # user account disabled
+}
+_AADSTS_RE: Final = re.compile(r"\bAADSTS(\d{5,7})\b")
+
+# Text signatures, most specific first. Each alternative is a regex matched case-insensitively
+# against the flattened text (SMTP continuation prefixes removed, lines joined by spaces).
+_TEXT_RULES: Final[tuple[_Rule, ...]] = (
+    # --- TLS and wrong service: the transport tells its own story ---------------------------
+    _rule(
+        "tls.mode_mismatch",
+        r"wrong[_ ]version[_ ]number",
+        r"\bunknown[_ ]protocol\b",
+        r"packet[_ ]length[_ ]too[_ ]long",
+        r"record[_ ]layer[_ ]failure",
+        r"\bSSL: HTTP_REQUEST\b",
+        r"STARTTLS extension not supported by server",
+    ),
+    _rule(
+        "tls.certificate_invalid",
+        r"certificate[_ ]verify[_ ]failed",
+        r"self[- _]signed[_ ]cert",
+        r"certificate has expired|CERT_HAS_EXPIRED",
+        r"hostname mismatch|ERR_TLS_CERT_ALTNAME_INVALID|IP address mismatch",
+        r"unable to (?:get local issuer certificate|verify the first certificate)",
+        r"SSLCertVerificationError",
+    ),
+    _rule(
+        "tls.starttls_required",
+        r"must issue a STARTTLS command first",
+        r"STARTTLS (?:is )?required",
+        r"encryption required for requested authentication mechanism",
+        r"plaintext authentication disallowed",
+        r"\[PRIVACYREQUIRED\]",
+        r"\bLOGINDISABLED\b",
+        r"TLS required|requires? (?:an )?(?:SSL|TLS|secure|encrypted) connection",
+    ),
+    _rule(
+        "net.wrong_service",
+        r"^\+OK\b",
+        r"^-ERR\b",
+        r"(?:Malformed SMTP response line|unexpected response):? (?:b['\"])?(?:\+OK|\* OK|220[ -])",
+        r"^HTTP/1\.[01] \d{3}",
+        r"^SSH-\d",
+    ),
+    # --- Sign-in ---------------------------------------------------------------------------
+    _rule(
+        "auth.app_password_required",
+        r"application[- ]specific password (?:is )?required",
+        r"app(?:lication)? password (?:is )?required",
+        r"InvalidSecondFactor",
+    ),
+    _rule(
+        "auth.web_login_required",
+        r"log ?in via (?:your|a) web browser",
+        r"\[WEBALERT\b",
+        r"web login required",
+        r"Actual verdict is HipNotify",
+        r"\b5\.7\.14\b",
+        r"interaction_required",
+    ),
+    _rule(
+        "auth.smtp_auth_disabled",
+        r"SmtpClientAuthentication is disabled",
+        r"SMTP ?AUTH(?:entication)? (?:is )?(?:disabled|not enabled|turned off)",
+        r"the request did not meet the criteria to be authenticated successfully",
+        r"organization configuration does not allow this authentication request",
+        r"\b5\.7\.57\b",
+    ),
+    _rule(
+        "auth.password_login_disabled",
+        r"basic authentication is (?:disabled|not supported|not allowed)",
+        r"\b5\.7\.30\b",
+        r"security defaults policy",
+        r"legacy authentication (?:is )?(?:blocked|disabled)",
+        r"password authentication (?:is )?(?:disabled|not allowed|not supported)",
+    ),
+    _rule(
+        "auth.imap_disabled",
+        r"not enabled for IMAP",
+        r"IMAP (?:access )?(?:is )?(?:disabled|not enabled|turned off)(?! *$)(?<!or IMAP is disabled)",
+        r"IMAP access (?:is )?(?:disabled|not enabled|turned off)",
+        r"User is authenticated but not connected",
+    ),
+    _rule(
+        "auth.too_many_attempts",
+        r"too many (?:bad |failed |invalid )?(?:login|auth|authentication|sign-?in|logon)"
+        r" ?(?:attempts|failures|tries)",
+        r"too many (?:bad|failed|invalid) (?:attempts|logins)",
+        r"#AUTH005",
+        r"account (?:is )?(?:temporarily )?locked",
+    ),
+    # --- OAuth -----------------------------------------------------------------------------
+    _rule(
+        "auth.admin_consent_required",
+        r"admin_policy_enforced",
+        r"need(?:s)? admin approval",
+        r"admin(?:istrator)? consent (?:is )?required",
+    ),
+    _rule(
+        "auth.token_invalid",
+        r"\binvalid_grant\b",
+        r"\binvalid_token\b",
+        r"token (?:has been )?(?:expired|revoked)",
+        r"expired or revoked",
+        r'"status"\s*:\s*"(?:400|401)"',
+    ),
+    # --- Sending ---------------------------------------------------------------------------
+    _rule(
+        "send.daily_limit_reached",
+        r"daily (?:user )?sending (?:quota|limit)",
+        r"sending (?:quota|limit) (?:exceeded|reached)",
+        r"exceeded (?:its|the|your)? ?daily limit",
+        r"SubmissionQuotaExceeded",
+        r"Actual verdict is RefuseQuota",
+        r"RecipientRateLimitExceeded|TenantOutboundRecipientRateLimit",
+        r"limit on the number of allowed outgoing messages",
+        r"message (?:submission )?rate limit exceeded",
+    ),
+    _rule(
+        "send.account_blocked",
+        r"OutboundSpamException",
+        r"Actual verdict is Suspend",
+        r"bad outbound sender",
+        r"banned sender",
+        r"spam abuse detected",
+        r"account (?:has been |is )?(?:disabled|suspended|blocked|deactivated)",
+        r"\b5\.7\.13\b",
+        r"tenant has exceeded threshold",
+    ),
+    _rule(
+        "send.sender_not_allowed",
+        r"SendAsDenied",
+        r"send as this sender",
+        r"not owned by (?:the )?(?:auth )?user",
+        r"sender address rejected",
+        r"(?:sender|from) address (?:must|does not) match",
+        r"not (?:allowed|authori[sz]ed|permitted) to send (?:as|from|on behalf)",
+        r"\b5\.7\.60\b",
+    ),
+    _rule(
+        "send.message_too_large",
+        r"message (?:size )?(?:exceeds|exceeded)",
+        r"message (?:is )?too (?:big|large)",
+        r"exceeds? (?:the )?(?:fixed )?maximum (?:message )?size",
+        r"size limits?(?: exceeded)?",
+        r"\b5\.3\.4\b",
+        r"\b[45]\.2\.3\b",
+    ),
+    _rule(
+        "send.recipient_mailbox_full",
+        r"mailbox (?:is )?full",
+        r"\bover ?quota\b",
+        r"(?<!sending )quota exceeded",
+        r"QuotaExceededException",
+        r"out of storage space",
+        r"exceeded storage allocation",
+        r"\b[45]\.2\.2\b",
+        protocols=("smtp", None),
+    ),
+    _rule(
+        "send.recipient_unknown",
+        r"user unknown|unknown user|no such user|unknown recipient|invalid recipient",
+        r"RecipientNotFound|recipient not found",
+        r"(?:address|account|mailbox|user) (?:that you tried to reach )?does not exist",
+        r"doesn'?t have an? [\w.-]+ account",
+        r"no mailbox here by that name",
+        r"unrouteable address",
+        r"mailbox not found|address not found",
+        r"\b5\.1\.(?:1|10)\b",
+    ),
+    _rule(
+        "send.rejected_as_spam",
+        r"\bspam\b",
+        r"unsolicited",
+        r"blocked using|block ?list|black ?list|spamhaus|\bDNSBL\b",
+        r"not accepted for policy reasons",
+        r"\b5\.7\.(?:26|23|25|27|515|350)\b",
+        r"poor reputation|low reputation",
+        r"\[BL\d+\]",
+    ),
+    # --- Server side, transient -----------------------------------------------------------
+    _rule(
+        "server.temporary_failure",
+        r"temporary (?:server |authentication |system )?(?:error|failure|problem)",
+        r"temporarily (?:unavailable|deferred|rejected)",
+        r"service (?:not |un)available",
+        r"(?:server|system) (?:is )?(?:too )?busy",
+        r"greylist",
+        r"too many (?:simultaneous )?connections",
+        r"exceeded command or bandwidth limits",
+        r"please try again later|try again later",
+    ),
+)
+
+# IMAP response codes (RFC 5530 and Gmail's WEBALERT) -> code.
+_IMAP_CODES: Final[dict[str, str]] = {
+    "AUTHENTICATIONFAILED": "auth.invalid_credentials",
+    "AUTHORIZATIONFAILED": "auth.invalid_credentials",
+    "EXPIRED": "auth.invalid_credentials",
+    "PRIVACYREQUIRED": "tls.starttls_required",
+    "UNAVAILABLE": "server.temporary_failure",
+    "INUSE": "server.temporary_failure",
+    "SERVERBUG": "server.temporary_failure",
+    "LIMIT": "server.temporary_failure",
+    "WEBALERT": "auth.web_login_required",
+}
+_IMAP_CODE_RE: Final = re.compile(r"\[([A-Z][A-Z-]+)(?:[ \]])")
+_IMAP_TAGGED_RE: Final = re.compile(r"(?m)^(?:[A-Za-z0-9.]+|\*) (?:NO|BAD|BYE|OK)\b")
+
+# Enhanced status codes (RFC 3463) -> code, by "subject.detail".
+_ENHANCED: Final[dict[str, str]] = {
+    "7.8": "auth.invalid_credentials",  # RFC 4954: authentication credentials invalid
+    "7.11": "tls.starttls_required",  # RFC 4954: encryption required for mechanism
+    "1.1": "send.recipient_unknown",  # bad destination mailbox address
+    "1.10": "send.recipient_unknown",  # RFC 7505: recipient address has null MX
+    "1.2": "send.recipient_unknown",  # bad destination system address
+    "1.7": "send.sender_not_allowed",  # bad sender's mailbox address syntax
+    "1.8": "send.sender_not_allowed",  # bad sender's system address
+    "2.2": "send.recipient_mailbox_full",  # mailbox full
+    "2.3": "send.message_too_large",  # message length exceeds administrative limit
+    "3.4": "send.message_too_large",  # message too big for system
+}
+_ENHANCED_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
+_SMTP_LINE_RE: Final = re.compile(r"(?m)^\s*([2-5]\d\d)(?:[ -]|$)")
+_SMTP_ANYWHERE_RE: Final = re.compile(
+    r"(?:^|[\s:(\[])([45]\d\d)(?:[ -](?=[245]\.\d)|,\s*b?['\"]| (?=[A-Za-z#(\[<]))"
+)
+_SMTP_PREFIX_RE: Final = re.compile(r"(?m)^\s*[2-5]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?")
+_B64_RE: Final = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}")
+
+# Exception type names (any class in the exception's MRO) -> code, for text-poor evidence.
+_EXCEPTION_NAMES: Final[dict[str, str]] = {
+    "SSLCertVerificationError": "tls.certificate_invalid",
+    "CertificateError": "tls.certificate_invalid",
+    "gaierror": "net.host_not_found",
+    "NXDOMAIN": "net.host_not_found",
+    "NoNameservers": "net.host_not_found",
+    "NoAnswer": "net.host_not_found",
+    "ConnectionRefusedError": "net.connection_refused",
+    "SMTPConnectTimeoutError": "net.timeout",
+    "SMTPReadTimeoutError": "net.timeout",
+    "SMTPTimeoutError": "net.timeout",
+    "TimeoutError": "net.timeout",
+    "timeout": "net.timeout",
+    "CancelledError": "net.timeout",
+}
+
+_NETWORK_TEXT_RULES: Final[tuple[_Rule, ...]] = (
+    _rule(
+        "net.host_not_found",
+        r"Name or service not known",
+        r"nodename nor servname provided",
+        r"getaddrinfo (?:failed|ENOTFOUND)|\bENOTFOUND\b|\bEAI_NONAME\b",
+        r"No address associated with hostname",
+        r"Temporary failure in name resolution|\bEAI_AGAIN\b",
+        r"DNS query name does not exist|\bNXDOMAIN\b",
+        r"\bgaierror\b",
+    ),
+    _rule(
+        "net.connection_refused",
+        r"Connection refused|\bECONNREFUSED\b|actively refused",
+        r"Connect call failed",
+        r"No route to host|Network is unreachable|\bEHOSTUNREACH\b|\bENETUNREACH\b",
+        r"ConnectionRefusedError",
+    ),
+    _rule(
+        "net.timeout",
+        r"timed out|\bETIMEDOUT\b|time-?out",
+        r"did not properly respond after a period of time",
+        r"TimeoutError",
+    ),
+)
+
+# Name resolution failures that are the resolver's, not the name's: worth retrying.
+_DNS_TRANSIENT_RE: Final = re.compile(
+    r"Temporary failure in name resolution|EAI_AGAIN|SERVFAIL|NoNameservers", re.IGNORECASE
+)
+_CONNECTION_DROPPED_RE: Final = re.compile(
+    r"Connection (?:reset|lost|closed|aborted)|ECONNRESET|Server not connected"
+    r"|unexpectedly closed|EOF occurred in violation of protocol|Broken pipe",
+    re.IGNORECASE,
+)
+
+
+def _flatten(text: str) -> str:
+    """Text with SMTP continuation prefixes (``534-5.7.9``) removed and lines joined."""
+    lines = [line.strip() for line in text.splitlines()]
+    first, rest = (lines[0], lines[1:]) if lines else ("", [])
+    # Keep the first line's code so rules can anchor on it; strip it from the continuations.
+    joined = " ".join([first, *(_SMTP_PREFIX_RE.sub("", line) for line in rest)])
+    return re.sub(r"\s+", " ", joined).strip()
+
+
+def _decode_challenges(text: str) -> list[str]:
+    """JSON error challenges hidden in base64 (XOAUTH2 ``334 eyJ…`` / IMAP ``+ eyJ…``)."""
+    found: list[str] = []
+    for match in _B64_RE.finditer(text):
+        blob = match.group(0)
+        try:
+            raw = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True)
+            decoded = raw.decode("utf-8")
+            payload = json.loads(decoded)
+        except (binascii.Error, ValueError):
+            continue
+        if isinstance(payload, dict) and ("status" in payload or "error" in payload):
+            found.append(json.dumps(payload, separators=(",", ":")))
+    return found
+
+
+def _smtp_code(text: str) -> int | None:
+    match = _SMTP_LINE_RE.search(text) or _SMTP_ANYWHERE_RE.search(text)
+    return int(match.group(1)) if match else None
+
+
+def _match_rules(rules: Iterable[_Rule], flat: str, protocol: str | None) -> str | None:
+    for rule in rules:
+        if rule.protocols is not None and protocol not in rule.protocols:
+            continue
+        if rule.pattern.search(flat):
+            return rule.code
+    return None
+
+
+def _by_enhanced_or_basic(flat: str, smtp_code: int | None) -> str | None:
+    enhanced = _ENHANCED_RE.search(flat)
+    if enhanced and enhanced.group(1) in "45":
+        subject_detail = f"{enhanced.group(2)}.{enhanced.group(3)}"
+        if subject_detail in _ENHANCED:
+            return _ENHANCED[subject_detail]
+    if smtp_code is None:
+        return None
+    if smtp_code == 535:  # RFC 4954: authentication credentials invalid
+        return "auth.invalid_credentials"
+    if smtp_code == 538:  # RFC 4954: encryption required for requested mechanism
+        return "tls.starttls_required"
+    if 400 <= smtp_code < 500:  # RFC 5321: transient negative completion
+        return "server.temporary_failure"
+    return None
+
+
+def _is_oauth(evidence: Evidence, flat: str, challenges: list[str]) -> bool:
+    return (
+        evidence.protocol == "oauth"
+        or evidence.stage == "token"
+        or bool(challenges)
+        or bool(re.search(r"XOAUTH2|OAUTHBEARER|Bearer", evidence.text, re.IGNORECASE))
+    )
+
+
+def _refine(code: str, *, variant: str | None, oauth: bool, flat: str) -> str:
+    """Provider knowledge that makes a generic reply precise.
+
+    - Gmail / Google Workspace, password rejected (``535 5.7.8``, ``[AUTHENTICATIONFAILED]``):
+      Google refuses the normal account password from every third-party program since "less
+      secure apps" ended in 2022 (Workspace: 2024-2025); only an app password or OAuth works,
+      so the fix is an app password.
+    - iCloud, password rejected: Apple accepts only app-specific passwords from third-party
+      mail programs; the Apple Account password never works there.
+    - Yahoo / AOL, password rejected or ``(#AUTH005) Too many bad auth attempts``: Yahoo answers
+      AUTH005 to any normal password from a program; it needs an app password.
+    - Outlook.com, password rejected: Microsoft ended password (basic) sign-in for Outlook.com
+      on 16 September 2024, app passwords included; only "Sign in with Microsoft" works.
+    None of these apply when OAuth was used: then the token, not a password, was refused.
+    """
+    if oauth:
+        if code == "auth.invalid_credentials":
+            return "auth.token_invalid"
+        return code
+    rejected = code == "auth.invalid_credentials"
+    if variant in ("gmail", "google_workspace", "icloud") and rejected:
+        return "auth.app_password_required"
+    if variant == "yahoo" and (rejected or "#auth005" in flat.lower()):
+        return "auth.app_password_required"
+    if variant == "outlook" and rejected:
+        return "auth.password_login_disabled"
+    return code
+
+
+def _diagnosis(
+    code: str,
+    *,
+    variant: str | None,
+    server_text: str | None,
+    smtp_code: int | None,
+    retryable: bool | None = None,
+) -> Diagnosis:
+    info = CODES[code]
+    if retryable is None:
+        # A 4xx reply says "try again" whatever the reason; 5xx keeps the code's default.
+        retryable = info.retryable or (smtp_code is not None and 400 <= smtp_code < 500)
+    return Diagnosis(
+        code=code,
+        severity=info.severity,
+        retryable=retryable,
+        provider=variant,
+        server_text=server_text or None,
+    )
+
+
+def classify(
+    evidence: Evidence, *, email: str | None = None, provider: str | None = None
+) -> Diagnosis:
+    """Diagnose ``evidence``; ``email``/``provider`` select and refine the provider variant."""
+    variant = provider_variant(email=email, provider=provider)
+    text = scrub(evidence.text or "")
+    challenges = _decode_challenges(text)
+    server_text = "\n".join([text, *(f"(decoded: {c})" for c in challenges)]).strip()
+    flat = _flatten(text)
+    haystack = " ".join([flat, *challenges])
+    smtp_code = evidence.smtp_code if evidence.smtp_code is not None else _smtp_code(text)
+    protocol = evidence.protocol
+    if protocol is None and _IMAP_TAGGED_RE.search(text) and smtp_code is None:
+        protocol = "imap"
+    exception = evidence.exception or ""
+
+    def done(code: str, retryable: bool | None = None) -> Diagnosis:
+        return _diagnosis(
+            code, variant=variant, server_text=server_text, smtp_code=smtp_code, retryable=retryable
+        )
+
+    # A greeting from the wrong kind of server (POP3 on an IMAP port, SMTP on IMAP …).
+    if evidence.stage in ("greeting", "connect") and text:
+        greeting = text.lstrip()
+        expects_imap = protocol == "imap" and not greeting.startswith("* ")
+        expects_smtp = protocol == "smtp" and not greeting[:3].isdigit()
+        if expects_imap or expects_smtp:
+            return done("net.wrong_service")
+
+    aad = _AADSTS_RE.search(haystack)
+    if aad and aad.group(1) in _AADSTS:
+        return done(_AADSTS[aad.group(1)])
+
+    code = _match_rules(_TEXT_RULES, haystack, protocol)
+    if code is None:
+        name_code = _EXCEPTION_NAMES.get(exception)
+        code = name_code or _match_rules(_NETWORK_TEXT_RULES, haystack, protocol)
+        if code == "net.host_not_found" and _DNS_TRANSIENT_RE.search(f"{exception} {haystack}"):
+            return done(code, retryable=True)
+        if code is not None:
+            return done(code)
+    if code is None:
+        imap_codes = [c for c in _IMAP_CODE_RE.findall(text) if c in _IMAP_CODES]
+        if imap_codes:
+            code = _IMAP_CODES[imap_codes[0]]
+    if code is None and protocol != "imap":
+        code = _by_enhanced_or_basic(flat, smtp_code)
+    if code is None and protocol == "imap" and re.search(r"\b(?:LOGIN|AUTHENTICATE) failed", flat, re.I):
+        code = "auth.invalid_credentials"  # Exchange/Courier/Cyrus: "NO LOGIN failed."
+    if code is None:
+        # A dropped connection is worth retrying even though we cannot say why it dropped.
+        dropped = bool(_CONNECTION_DROPPED_RE.search(f"{exception} {haystack}"))
+        return done("unknown", retryable=dropped or None)
+    return done(_refine(code, variant=variant, oauth=_is_oauth(evidence, flat, challenges), flat=flat))
+
+
+def classify_text(
+    text: str, *, email: str | None = None, provider: str | None = None
+) -> Diagnosis:
+    """Diagnose free text (a pasted reply, log excerpt or error message), as ``explain`` does."""
+    return classify(Evidence(text=text), email=email, provider=provider)
+
+
+def _exception_names(exc: BaseException) -> list[str]:
+    return [cls.__name__ for cls in type(exc).__mro__]
+
+
+def _exception_text(exc: BaseException) -> tuple[str, int | None]:
+    """The message of ``exc`` and its cause chain, plus an SMTP code if the library has one."""
+    parts: list[str] = []
+    smtp_code: int | None = None
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        code = getattr(current, "smtp_code", None)
+        if code is None:
+            code = getattr(current, "code", None)  # aiosmtplib SMTPResponseException
+        message = getattr(current, "message", None)
+        if message is None:
+            message = getattr(current, "smtp_error", None)  # smtplib
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", errors="replace")
+        if isinstance(code, int) and 200 <= code < 600 and smtp_code is None:
+            smtp_code = code
+            parts.append(f"{code} {message}" if isinstance(message, str) else str(current))
+        else:
+            parts.append(str(current))
+        server_text = getattr(current, "server_text", None)  # mailport.errors.RemoteError
+        if isinstance(server_text, str) and server_text:
+            parts.append(server_text)
+        current = current.__cause__ or current.__context__
+    return "\n".join(p for p in parts if p), smtp_code
+
+
+def classify_exception(
+    exc: BaseException,
+    *,
+    protocol: str | None = None,
+    stage: str | None = None,
+    email: str | None = None,
+    provider: str | None = None,
+) -> Diagnosis:
+    """Diagnose an exception from ssl, socket, asyncio, dnspython, aiosmtplib, smtplib, imaplib.
+
+    Matching is by class name along the MRO and by message, so core needs none of those
+    libraries; the cause chain is followed (aiosmtplib wraps the ``OSError`` it got).
+    """
+    names = _exception_names(exc)
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None:
+        names += _exception_names(cause)
+    text, smtp_code = _exception_text(exc)
+    known = next((name for name in names if name in _EXCEPTION_NAMES), names[0])
+    return classify(
+        Evidence(
+            protocol=protocol, stage=stage, smtp_code=smtp_code, text=text, exception=known
+        ),
+        email=email,
+        provider=provider,
+    )

@@ -67,14 +67,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def make_runtime(tmp_path: Path, database_url: str | None = None, **overrides: object) -> Runtime:
-    settings = load_settings(
-        env="test",
-        data_dir=tmp_path / "var",
-        database_url=database_url or "",
-        admin_key=ADMIN_KEY,
-        secret_key="t1:" + "A" * 43 + "=",
-        **overrides,
-    )
+    values: dict[str, object] = {
+        "env": "test",
+        "data_dir": tmp_path / "var",
+        "database_url": database_url or "",
+        "admin_key": ADMIN_KEY,
+        "secret_key": "t1:" + "A" * 43 + "=",
+    }
+    values.update(overrides)
+    settings = load_settings(**values)
     runtime = Runtime(settings=settings)
     runtime.db.migrate()
     return runtime

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from mailport.adapters.queue import JobQueue
+from mailport.adapters.secrets import SecretBox
 from mailport.adapters.storage.database import Database
 from mailport.clock import Clock, SystemClock
 from mailport.logs import register_secret
+from mailport.services.accounts import AccountService
+from mailport.services.secretstore import SecretStore
 from mailport.services.tenants import TenantService
 from mailport.settings import Settings, load_settings
 from mailport.worker import JobHandler, Worker
@@ -36,6 +39,14 @@ class Runtime:
     @cached_property
     def tenants(self) -> TenantService:
         return TenantService(db=self.db, clock=self.clock, admin_key=self.settings.admin_key)
+
+    @cached_property
+    def secrets(self) -> SecretStore:
+        return SecretStore(db=self.db, box=SecretBox.from_settings(self.settings), clock=self.clock)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(db=self.db, secrets=self.secrets, clock=self.clock, settings=self.settings)
 
     @cached_property
     def queue(self) -> JobQueue:

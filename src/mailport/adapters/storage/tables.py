@@ -117,7 +117,6 @@ class Account(Base):
     auth_kind: Mapped[str] = mapped_column(String(32))
     smtp: Mapped[dict[str, Any]]
     imap: Mapped[dict[str, Any] | None]
-    tls_pin_sha256: Mapped[str | None] = mapped_column(String(100))
     aliases: Mapped[list[dict[str, Any]]]
     daily_limit: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(32), default="unverified")

@@ -53,7 +53,6 @@ def upgrade() -> None:
     sa.Column('auth_kind', sa.String(length=32), nullable=False),
     sa.Column('smtp', sa.JSON(), nullable=False),
     sa.Column('imap', sa.JSON(), nullable=True),
-    sa.Column('tls_pin_sha256', sa.String(length=100), nullable=True),
     sa.Column('aliases', sa.JSON(), nullable=False),
     sa.Column('daily_limit', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=32), nullable=False),

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.services.accounts import AccountInput
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+
+class EndpointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    host: str = Field(min_length=1, max_length=253, examples=["smtp.example.com"])
+    port: int = Field(ge=1, le=65535, examples=[465])
+    security: Literal["tls", "starttls", "none"] = Field(examples=["tls"])
+    username: str | None = Field(None, max_length=320, description="Defaults to the email address.")
+    pin_sha256: str | None = Field(
+        None, max_length=100,
+        description="SHA-256 fingerprint of a self-signed certificate the user explicitly trusts.",
+    )
+
+
+class EndpointPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    host: str | None = Field(None, min_length=1, max_length=253)
+    port: int | None = Field(None, ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"] | None = None
+    username: str | None = Field(None, max_length=320)
+    pin_sha256: str | None = Field(None, max_length=100)
+
+
+class EndpointOut(BaseModel):
+    host: str
+    port: int
+    security: str
+    username: str | None
+    pin_sha256: str | None = None
+
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "email": "info@bakkerij-jansen.nl", "display_name": "Bakkerij Jansen",
+        "smtp": {"host": "smtp.example.nl", "port": 465, "security": "tls"},
+        "imap": {"host": "imap.example.nl", "port": 993, "security": "tls"},
+        "password": "app-password-here",
+    }]})
+    email: str = Field(max_length=320)
+    display_name: str | None = Field(None, max_length=200)
+    smtp: EndpointIn
+    imap: EndpointIn | None = None
+    password: str | None = Field(None, max_length=1024, description="Password or app password; never returned.")
+    auth_kind: Literal["password", "oauth2"] = "password"
+    provider_id: str | None = Field(None, max_length=64)
+    daily_limit: int | None = Field(None, ge=1, description="The provider's daily sending cap for this mailbox.")
+
+
+class AccountPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    display_name: str | None = Field(None, max_length=200)
+    smtp: EndpointPatch | None = None
+    imap: EndpointPatch | None = None
+    password: str | None = Field(None, max_length=1024)
+    daily_limit: int | None = Field(None, ge=1)
+
+
+class AliasOut(BaseModel):
+    email: str
+    verified: bool
+
+
+class AccountOut(BaseModel):
+    id: str
+    email: str
+    display_name: str | None
+    provider_id: str | None
+    auth_kind: str
+    smtp: EndpointOut
+    imap: EndpointOut | None
+    aliases: list[AliasOut]
+    daily_limit: int | None
+    status: str
+    has_password: bool
+    last_verification: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AliasIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=320)
+
+
+class AliasConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=320)
+    code: str = Field(min_length=1, max_length=20)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AccountOut, summary="Connect a mailbox")
+def create_account(body: AccountIn, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    spec = AccountInput(
+        email=body.email, display_name=body.display_name, smtp=body.smtp.model_dump(),
+        imap=body.imap.model_dump() if body.imap else None, password=body.password,
+        auth_kind=body.auth_kind, provider_id=body.provider_id, daily_limit=body.daily_limit,
+    )
+    return runtime.accounts.create(tenant_id, spec).to_dict()
+
+
+@router.get("", response_model=list[AccountOut], summary="List the tenant's mailboxes")
+def list_accounts(runtime: RuntimeDep, tenant_id: TenantDep) -> list[dict[str, Any]]:
+    return [a.to_dict() for a in runtime.accounts.list(tenant_id)]
+
+
+@router.get("/{account_id}", response_model=AccountOut, summary="One mailbox")
+def get_account(account_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    return runtime.accounts.get(tenant_id, account_id).to_dict()
+
+
+@router.patch("/{account_id}", response_model=AccountOut, summary="Change a mailbox's settings or password")
+def update_account(account_id: str, body: AccountPatch, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
+    for name in ("smtp", "imap"):
+        if isinstance(changes.get(name), dict):
+            changes[name] = {k: v for k, v in changes[name].items() if v is not None}
+    return runtime.accounts.update(tenant_id, account_id, changes).to_dict()
+
+
+@router.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a mailbox and its secrets")
+def delete_account(account_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> Response:
+    runtime.accounts.remove(tenant_id, account_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{account_id}/verify", summary="Verify the mailbox with a round-trip test mail")
+async def verify_account(account_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    return await runtime.verification.verify_account(tenant_id, account_id)
+
+
+@router.post("/{account_id}/aliases", status_code=status.HTTP_202_ACCEPTED, response_model=AccountOut,
+             summary="Add a sender alias; a confirmation code is mailed to it")
+async def add_alias(account_id: str, body: AliasIn, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    await runtime.verification.send_alias_code(tenant_id, account_id, body.email)
+    view = await run_in_threadpool(runtime.accounts.get, tenant_id, account_id)
+    return view.to_dict()
+
+
+@router.post("/{account_id}/aliases/confirm", response_model=AccountOut, summary="Confirm an alias with its code")
+def confirm_alias(account_id: str, body: AliasConfirm, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    return runtime.accounts.confirm_alias(tenant_id, account_id, body.email, body.code).to_dict()
+
+
+@router.delete("/{account_id}/aliases/{email}", response_model=AccountOut, summary="Remove an alias")
+def remove_alias(account_id: str, email: str, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    return runtime.accounts.remove_alias(tenant_id, account_id, email).to_dict()

@@ -1,0 +1,87 @@
+"""Accounts through the HTTP API: CRUD, secrets never returned, tenant isolation — SQLite and PostgreSQL."""
+
+from typing import Any
+
+import pytest
+
+PASSWORD = "Corr3ct-Horse-Battery-Staple!"
+
+
+def _tenant(api: Any, admin_headers: dict[str, str], name: str) -> dict[str, str]:
+    key = api.post("/v1/tenants", json={"name": name}, headers=admin_headers).json()["api_key"]
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _account_body(email: str = "info@bakkerij.example.com") -> dict[str, Any]:
+    return {
+        "email": email,
+        "display_name": "Bakkerij Jansen",
+        "smtp": {"host": "smtp.example.com", "port": 465, "security": "tls"},
+        "imap": {"host": "imap.example.com", "port": 993, "security": "tls"},
+        "password": PASSWORD,
+    }
+
+
+def test_create_read_update_delete(api: Any, admin_headers: dict[str, str]) -> None:
+    a = _tenant(api, admin_headers, "A")
+    created = api.post("/v1/accounts", json=_account_body(), headers=a)
+    assert created.status_code == 201, created.text
+    account = created.json()
+    assert PASSWORD not in created.text and "password" not in account
+    assert account["has_password"] is True and account["status"] == "unverified"
+    assert account["smtp"]["username"] == "info@bakkerij.example.com"
+    listed = api.get("/v1/accounts", headers=a).json()
+    assert [x["id"] for x in listed] == [account["id"]]
+    changed = api.patch(f"/v1/accounts/{account['id']}", json={"smtp": {"port": 587, "security": "starttls"},
+                                                                 "display_name": "Jansen"}, headers=a)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["smtp"]["port"] == 587 and changed.json()["smtp"]["host"] == "smtp.example.com"
+    assert changed.json()["display_name"] == "Jansen"
+    assert api.delete(f"/v1/accounts/{account['id']}", headers=a).status_code == 204
+    assert api.get(f"/v1/accounts/{account['id']}", headers=a).status_code == 404
+
+
+def test_duplicate_address_is_a_conflict(api: Any, admin_headers: dict[str, str]) -> None:
+    a = _tenant(api, admin_headers, "A")
+    assert api.post("/v1/accounts", json=_account_body(), headers=a).status_code == 201
+    dup = api.post("/v1/accounts", json=_account_body("INFO@Bakkerij.Example.com"), headers=a)
+    assert dup.status_code == 409 and dup.json()["code"] == "account.exists"
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"email": "not an address"}, "request.invalid_address"),
+        ({"email": "a@b.com\r\nBcc: evil@x.com"}, "request.header_injection"),
+        ({"smtp": {"host": "smtp.example.com", "port": 25, "security": "none"}}, "request.insecure_auth"),
+        ({"smtp": {"host": "10.0.0.5", "port": 465, "security": "tls"}}, "net.host_not_allowed"),
+        ({"smtp": {"host": "169.254.169.254", "port": 465, "security": "tls"}}, "net.host_not_allowed"),
+        ({"smtp": {"host": "smtp.example.com", "port": 465, "security": "ssl"}}, "request.invalid"),
+        ({"password": None}, "request.invalid"),
+    ],
+)
+def test_bad_account_input(api: Any, admin_headers: dict[str, str], change: dict[str, Any], code: str) -> None:
+    a = _tenant(api, admin_headers, "A")
+    resp = api.post("/v1/accounts", json={**_account_body(), **change}, headers=a)
+    assert resp.status_code in (400, 422), resp.text
+    assert resp.json()["code"] == code
+    assert api.get("/v1/accounts", headers=a).json() == []
+
+
+def test_tenant_b_cannot_see_change_verify_or_remove_tenant_a_account(api: Any, admin_headers: dict[str, str]) -> None:
+    a = _tenant(api, admin_headers, "A")
+    b = _tenant(api, admin_headers, "B")
+    account_id = api.post("/v1/accounts", json=_account_body(), headers=a).json()["id"]
+    assert api.get("/v1/accounts", headers=b).json() == []
+    for method, path, body in [
+        ("GET", f"/v1/accounts/{account_id}", None),
+        ("PATCH", f"/v1/accounts/{account_id}", {"display_name": "hijacked"}),
+        ("POST", f"/v1/accounts/{account_id}/verify", None),
+        ("POST", f"/v1/accounts/{account_id}/aliases", {"email": "evil@example.org"}),
+        ("DELETE", f"/v1/accounts/{account_id}", None),
+    ]:
+        resp = api.request(method, path, json=body, headers=b)
+        assert resp.status_code == 404, (method, path, resp.text)
+        assert resp.json()["code"] == "not_found"
+    still = api.get(f"/v1/accounts/{account_id}", headers=a).json()
+    assert still["display_name"] == "Bakkerij Jansen" and still["aliases"] == []

@@ -1,0 +1,99 @@
+"""Client TLS contexts for SMTP and IMAP: full verification, or an explicit certificate pin.
+
+Without a pin the server's chain is verified against the system's CAs plus ``settings.ca_file``,
+and the host name is checked. With a pin — a SHA-256 fingerprint of the leaf certificate the user
+explicitly accepted (self-signed on-premises servers) — chain and host name are *not* checked by
+OpenSSL; instead :func:`check_pin` compares the presented leaf after the handshake. Python's
+``ssl`` has no verify callback, which is why the pin is checked by the adapter right after the
+handshake and before a single byte (credentials!) is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import ssl
+
+from mailport.errors import TLSError, ValidationError
+
+__all__ = [
+    "certificate_fingerprint",
+    "check_pin",
+    "client_context",
+    "normalize_fingerprint",
+    "peer_fingerprint",
+]
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def normalize_fingerprint(value: str) -> str:
+    """``AB:CD:…`` / ``abcd…`` / with ``sha256:`` prefix or spaces → 64 lowercase hex digits.
+
+    Raises :class:`ValidationError` for anything that is not a SHA-256 fingerprint.
+    """
+    text = value.strip().lower()
+    if text.startswith("sha256:") or text.startswith("sha256/"):
+        text = text[7:]
+    text = re.sub(r"[\s:\-]", "", text)
+    if not _HEX64.fullmatch(text):
+        raise ValidationError(
+            "A certificate pin must be a SHA-256 fingerprint: 64 hexadecimal digits, colons allowed",
+            code="request.invalid_pin",
+        )
+    return text
+
+
+def certificate_fingerprint(der: bytes) -> str:
+    """SHA-256 fingerprint of a DER certificate, as 64 lowercase hex digits."""
+    return hashlib.sha256(der).hexdigest()
+
+
+def client_context(*, ca_file: str | None, pin_sha256: str | None) -> ssl.SSLContext:
+    """An SSL context for connecting to a mail server.
+
+    ``pin_sha256`` switches chain and host-name verification off; the caller must then call
+    :func:`check_pin` on the connection before using it.
+    """
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if pin_sha256:
+        normalize_fingerprint(pin_sha256)  # refuse a malformed pin before connecting
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise TLSError(
+                f"cannot load the CA file configured in MAILPORT_CA_FILE: {exc.__class__.__name__}",
+                code="config.ca_file",
+            ) from exc
+    return context
+
+
+def peer_fingerprint(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> str | None:
+    """The SHA-256 fingerprint of the certificate the peer presented, if any."""
+    if ssl_object is None:
+        return None
+    der = ssl_object.getpeercert(binary_form=True)
+    return certificate_fingerprint(der) if der else None
+
+
+def check_pin(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, *, pin_sha256: str, stage: str) -> None:
+    """Raise :class:`TLSError` unless the peer's leaf certificate matches the pin.
+
+    The code is ``tls.certificate_invalid`` (the user-facing advice is the same) with
+    ``reason="pin_mismatch"`` and the presented fingerprint in the error's fields.
+    """
+    expected = normalize_fingerprint(pin_sha256)
+    actual = peer_fingerprint(ssl_object)
+    if actual != expected:
+        raise TLSError(
+            "The server's certificate does not match the pinned fingerprint",
+            code="tls.certificate_invalid",
+            stage=stage,
+            reason="pin_mismatch",
+            certificate_sha256=actual,
+        )

@@ -1,0 +1,244 @@
+"""What SMTP and IMAP share below the protocol: resolve, guard, connect, and diagnose failures.
+
+A tenant-supplied host is resolved once, every address is checked by the SSRF guard
+(:func:`mailport.core.netpolicy.check_addresses`) and only a checked address is connected to —
+the TLS layer is then told the original host name (SNI and certificate checks), so a DNS answer
+that changes between check and connect (rebinding) cannot steer us elsewhere.
+
+Failures become :mod:`mailport.errors` here, each with the diagnosis code that
+:func:`mailport.core.diagnostics.classify` assigns to the evidence (protocol, stage, reply, exception).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from typing import Literal, Protocol
+
+from mailport.adapters.tls import peer_fingerprint
+from mailport.core.diagnostics import Evidence, classify, classify_exception
+from mailport.core.netpolicy import check_addresses
+from mailport.errors import (
+    NetworkError,
+    RemoteError,
+    RemoteTimeout,
+)
+
+__all__ = [
+    "AddressResolver",
+    "StageObserver",
+    "StageClock",
+    "connect_tcp",
+    "diagnosed",
+    "resolve_checked",
+    "scrub",
+    "tls_probe",
+]
+
+Protocol_ = Literal["smtp", "imap"]
+
+StageObserver = Callable[[str, float], None]
+"""Called as ``observer(stage, seconds)`` each time a connection stage completes."""
+
+
+class AddressResolver(Protocol):
+    """The part of :mod:`mailport.adapters.dns` the mail adapters need."""
+
+    async def resolve_addresses(self, host: str) -> list[str]: ...
+
+
+class StageClock:
+    """Times consecutive stages and reports each finished one to an optional observer."""
+
+    def __init__(self, observer: StageObserver | None) -> None:
+        self._observer = observer
+        self._started = time.monotonic()
+        self.completed: list[tuple[str, float]] = []
+
+    def restart(self) -> None:
+        self._started = time.monotonic()
+
+    def done(self, stage: str) -> None:
+        now = time.monotonic()
+        elapsed = now - self._started
+        self._started = now
+        self.completed.append((stage, elapsed))
+        if self._observer is not None:
+            self._observer(stage, elapsed)
+
+
+def scrub(text: str | None, *secrets: str | None) -> str | None:
+    """``text`` with every given secret replaced — server replies can echo what we sent."""
+    if text is None:
+        return None
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "********")
+    return text
+
+
+# Our stage names ("smtp.tls") → the vocabulary of :class:`Evidence` ("tls").
+_EVIDENCE_STAGE = {
+    "tcp": "connect", "tls": "tls", "greeting": "greeting", "auth": "auth", "login": "login",
+    "mail": "mail_from", "rcpt": "rcpt", "data": "data", "select": "select", "append": "append",
+}
+
+
+def diagnosed(
+    error_class: type[RemoteError],
+    message: str,
+    *,
+    protocol: Protocol_,
+    stage: str,
+    smtp_code: int | None = None,
+    text: str | None = None,
+    exception: BaseException | None = None,
+    email: str | None = None,
+    code: str | None = None,
+    **fields: object,
+) -> RemoteError:
+    """A ``error_class`` carrying the diagnosis of this evidence (``code`` overrides it).
+
+    ``text`` is what the *server* said; for failures without a reply the exception's own message
+    is given to the classifier (it names e.g. ``WRONG_VERSION_NUMBER``) but not stored as
+    ``server_text``.
+    """
+    suffix = stage.rpartition(".")[2]
+    evidence_protocol = "dns" if suffix == "dns" else protocol
+    evidence_stage = _EVIDENCE_STAGE.get(suffix)
+    if text is None and exception is not None:
+        # No server reply: judge the exception. Its message is not a greeting, so the stage
+        # must not make the classifier read it as one ("wrong service").
+        if evidence_stage in ("greeting", "connect"):
+            evidence_stage = None
+        diagnosis = classify_exception(exception, protocol=evidence_protocol, stage=evidence_stage,
+                                       email=email)
+    else:
+        evidence = Evidence(protocol=evidence_protocol, stage=evidence_stage, smtp_code=smtp_code,
+                            text=text or "",
+                            exception=type(exception).__name__ if exception is not None else None)
+        diagnosis = classify(evidence, email=email)
+    return error_class(
+        message,
+        code=code or diagnosis.code,
+        server_text=diagnosis.server_text if text is not None else None,
+        smtp_code=smtp_code,
+        stage=stage,
+        severity=diagnosis.severity,
+        retryable=diagnosis.retryable,
+        provider=diagnosis.provider,
+        **fields,
+    )
+
+
+def _ip_literal(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+async def resolve_checked(
+    host: str,
+    *,
+    resolver: AddressResolver,
+    allow_private: bool,
+    protocol: Protocol_,
+    email: str | None = None,
+) -> list[str]:
+    """The addresses of ``host`` that the SSRF guard admits (all of them, or an error)."""
+    stage = f"{protocol}.dns"
+    literal = _ip_literal(host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            addresses = list(await resolver.resolve_addresses(host))
+        except RemoteError as exc:
+            exc.stage = stage  # the resolver says "dns"; callers report per protocol
+            raise
+        except OSError as exc:
+            raise diagnosed(
+                NetworkError, f"The host name {host!r} could not be resolved",
+                protocol=protocol, stage=stage, exception=exc, email=email,
+            ) from exc
+    try:
+        check_addresses(addresses, allow_private=allow_private)
+    except RemoteError as exc:
+        exc.stage = stage
+        raise
+    return addresses
+
+
+async def connect_tcp(
+    addresses: Iterable[str],
+    port: int,
+    *,
+    timeout: float,
+    protocol: Protocol_,
+    host: str,
+    email: str | None = None,
+) -> socket.socket:
+    """A connected non-blocking socket to the first address that answers.
+
+    Tried in the resolver's order (which is the preference order). ``timeout`` bounds each
+    attempt; a refused or unreachable address moves on to the next.
+    """
+    loop = asyncio.get_running_loop()
+    stage = f"{protocol}.tcp"
+    last: BaseException | None = None
+    for ip in addresses:
+        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(loop.sock_connect(sock, (ip, port)), timeout)
+        except (OSError, asyncio.TimeoutError) as exc:
+            sock.close()
+            last = exc
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    if isinstance(last, (TimeoutError, asyncio.TimeoutError)):
+        raise diagnosed(
+            RemoteTimeout, f"No answer from {host} on port {port} (a firewall may block it)",
+            protocol=protocol, stage=stage, exception=last, email=email,
+        ) from last
+    raise diagnosed(
+        NetworkError, f"Cannot connect to {host} on port {port}",
+        protocol=protocol, stage=stage, exception=last, email=email,
+    ) from last
+
+
+
+async def tls_probe(addresses: Iterable[str], port: int, *, host: str, timeout: float) -> str | None:
+    """If ``port`` completes a TLS handshake right after connecting, the certificate's fingerprint.
+
+    Used after a failure to tell two stories apart: a server silent in plain text that is really
+    waiting for a TLS ClientHello (``security`` set to STARTTLS on an implicit-TLS port), and a
+    server that never greets at all. Nothing is verified and nothing is sent but the handshake.
+    """
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    for ip in list(addresses)[:1]:
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(ip, port, ssl=context, server_hostname=host,
+                                        ssl_handshake_timeout=timeout),
+                timeout,
+            )
+        except (OSError, ssl.SSLError, asyncio.TimeoutError):
+            return None
+        try:
+            return peer_fingerprint(writer.get_extra_info("ssl_object")) or ""
+        finally:
+            writer.close()
+    return None

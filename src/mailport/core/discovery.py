@@ -393,6 +393,7 @@ def decide(
     *,
     trace: Sequence[TraceEntry] = (),
     closed: Provider | None = None,
+    closed_source: Source = "catalog",
 ) -> DiscoveryResult:
     """Rank the candidates and build the result.
 
@@ -406,7 +407,7 @@ def decide(
             provider=ProviderRef(closed.id, closed.name),
             imap=None,
             smtp=None,
-            source="catalog",
+            source=closed_source,
             auth=(),
             hints=closed.hints,
             trace=tuple(trace),

@@ -205,6 +205,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?:sender|from) address (?:must|does not) match",
         r"not (?:allowed|authori[sz]ed|permitted) to send (?:as|from|on behalf)",
         r"\b5\.7\.60\b",
+        r"sender verify failed",
     ),
     _rule(
         "send.message_too_large",
@@ -233,6 +234,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?:address|account|mailbox|user) (?:that you tried to reach )?does not exist",
         r"doesn'?t have an? [\w.-]+ account",
         r"no mailbox here by that name",
+        r"this mailbox is disabled",
+        # Exchange Online directory-based edge blocking: the recipient is not in the tenant.
+        r"5\.4\.1 Recipient address rejected: Access denied",
         r"unrouteable address",
         r"mailbox not found|address not found",
         r"\b5\.1\.(?:1|10)\b",
@@ -255,7 +259,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"service (?:not |un)available",
         r"(?:server|system) (?:is )?(?:too )?busy",
         r"greylist",
-        r"too many (?:simultaneous )?connections",
+        r"too many (?:simultaneous )?connections|maximum number of connections",
         r"exceeded command or bandwidth limits",
         r"please try again later|try again later",
     ),

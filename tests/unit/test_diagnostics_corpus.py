@@ -1,0 +1,34 @@
+"""Every real-world reply in the corpus gets its expected diagnosis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailport.core.diagnostics import CODES, Evidence, classify
+
+CORPUS_PATH = Path(__file__).parent / "diagnostics_corpus" / "corpus.json"
+CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"))
+
+
+def test_corpus_is_large_and_uses_only_known_codes() -> None:
+    assert len(CORPUS) >= 80
+    assert {case["code"] for case in CORPUS} <= set(CODES)
+    # Every code except the catch-all is exercised by at least one real reply.
+    assert set(CODES) == {case["code"] for case in CORPUS}
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=lambda case: case["text"][:60])
+def test_corpus_case(case: dict[str, Any]) -> None:
+    evidence = Evidence(
+        protocol=case.get("protocol"),
+        stage=case.get("stage"),
+        text=case["text"],
+        exception=case.get("exception"),
+    )
+    diagnosis = classify(evidence, email=case.get("email"), provider=case.get("provider"))
+    assert diagnosis.code == case["code"], case["source"]
+    assert diagnosis.server_text  # the evidence is always kept for the user to see

@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from mailport.adapters.dns import DnsResolver
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.secrets import SecretBox
 from mailport.adapters.storage.database import Database
 from mailport.clock import Clock, SystemClock
 from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
+from mailport.services.connect import ConnectService
 from mailport.services.secretstore import SecretStore
 from mailport.services.tenants import TenantService
+from mailport.services.verify import VerifyService
 from mailport.settings import Settings, load_settings
 from mailport.worker import JobHandler, Worker
 
@@ -47,6 +50,19 @@ class Runtime:
     @cached_property
     def accounts(self) -> AccountService:
         return AccountService(db=self.db, secrets=self.secrets, clock=self.clock, settings=self.settings)
+
+    @cached_property
+    def resolver(self) -> DnsResolver:
+        """Every DNS lookup of this process (honours MAILPORT_DNS_NAMESERVERS; caches answers)."""
+        return DnsResolver.from_settings(self.settings)
+
+    @cached_property
+    def verification(self) -> ConnectService:
+        return ConnectService(
+            accounts=self.accounts,
+            verifier=VerifyService(settings=self.settings, resolver=self.resolver),
+            resolver=self.resolver, settings=self.settings, clock=self.clock,
+        )
 
     @cached_property
     def queue(self) -> JobQueue:

@@ -105,8 +105,16 @@ class DiscoveryService:
         self._clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, resolver: Resolver | None = None) -> DiscoveryService:
-        """Wire the real adapters; pass the process's shared ``resolver`` to share its cache."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        resolver: Resolver | None = None,
+        probe_ports: Mapping[tuple[Kind, Security], int] = DEFAULT_PROBE_PORTS,
+    ) -> DiscoveryService:
+        """Wire the real adapters; pass the process's shared ``resolver`` to share its cache.
+
+        ``probe_ports`` replaces the standard ports (993/143/465/587) — for tests and benches."""
         from mailport.adapters.dns import DnsResolver
         from mailport.adapters.http import HttpFetcher
         from mailport.adapters.probe import Prober
@@ -120,6 +128,7 @@ class DiscoveryService:
             deadline=settings.discovery_deadline,
             https_port=settings.autoconfig_https_port,
             http_port=settings.autoconfig_http_port,
+            probe_ports=probe_ports,
         )
 
     async def discover(self, email: str, *, probe: bool = True) -> DiscoveryResult:

@@ -61,8 +61,12 @@ class Database:
         except SQLAlchemyError:
             return False
 
-    def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to ``revision`` with Alembic (idempotent)."""
+    def migrate(self, revision: str = "heads") -> None:
+        """Bring the schema to ``revision`` with Alembic (idempotent).
+
+        ``heads``: features add their tables in migrations that branch from a common base and
+        are merged later, so every head is applied.
+        """
         command.upgrade(alembic_config(self), revision)
 
     def dispose(self) -> None:

@@ -13,10 +13,12 @@ import pytest
 
 from mailport.core.message import (
     Attachment,
+    Envelope,
     Mailbox,
     MessageDraft,
     build_message,
     guess_content_type,
+    sent_copy,
 )
 from mailport.errors import AddressError, HeaderInjectionError, ValidationError
 
@@ -436,3 +438,55 @@ def test_long_names_and_subjects_fold_and_decode_back() -> None:
     raw_from = message_from_bytes(raw, policy=policy.compat32)["From"]
     decoded = str(make_header(decode_header(raw_from)))
     assert decoded == f"{name.strip()} <billing@example.test>"
+
+
+def test_sent_copy_adds_only_the_bcc_header() -> None:
+    draft = invoice(bcc=[Mailbox.parse("archief@example.test", name="Archief, intern")])
+    built = build(draft)
+    copy = sent_copy(built, draft=draft)
+    assert copy.endswith(built.raw)
+    parsed = parse(copy)
+    assert parsed["Bcc"].addresses[0].addr_spec == "archief@example.test"
+    assert parsed["Message-ID"] == built.message_id
+    no_bcc = invoice(bcc=[])
+    built_no_bcc = build(no_bcc)
+    assert sent_copy(built_no_bcc, draft=no_bcc) is built_no_bcc.raw
+
+
+def test_envelope_round_trips_through_json() -> None:
+    envelope = build(invoice()).envelope
+    assert Envelope.from_dict(envelope.to_dict()) == envelope
+    assert envelope.to_dict() == {
+        "mail_from": "billing@example.test",
+        "rcpt_to": ["jan@example.test", "boekhouding@example.test", "archive@example.test"],
+        "smtputf8": False,
+    }
+    with pytest.raises(ValidationError):
+        Envelope.from_dict({"mail_from": "a@b", "rcpt_to": [], "smtputf8": False})
+    with pytest.raises(HeaderInjectionError):
+        Envelope.from_dict(
+            {"mail_from": "a@b\r\nRCPT TO:<x>", "rcpt_to": ["c@d"], "smtputf8": False}
+        )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Doe, Jan",
+        'Jan "The Baker" Doe',
+        "O'Brien & Sons; Ltd.",
+        "billing@evil.test",
+        "<admin@example.test>",
+        "Back\\slash",
+        "Müller, Jürgen",
+        "山田 太郎",
+    ],
+)
+def test_display_names_with_specials_round_trip(name: str) -> None:
+    draft = invoice(to=[Mailbox.parse("jan@example.test", name=name)])
+    raw = build(draft).raw
+    address = parse(raw)["To"].addresses[0]
+    assert address.addr_spec == "jan@example.test"
+    assert address.display_name == name
+    # The name can never smuggle a second address into the header.
+    assert len(parse(raw)["To"].addresses) == 1

@@ -56,6 +56,7 @@ __all__ = [
     "MessageDraft",
     "build_message",
     "guess_content_type",
+    "sent_copy",
 ]
 
 # Headers a caller may add, with a validator each (None: free text). ``X-*`` is allowed as well.
@@ -465,6 +466,33 @@ class Envelope:
     rcpt_to: tuple[str, ...]
     smtputf8: bool
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready, for storing next to the message bytes."""
+        return {
+            "mail_from": self.mail_from,
+            "rcpt_to": list(self.rcpt_to),
+            "smtputf8": self.smtputf8,
+        }
+
+    @classmethod
+    def from_dict(cls, value: Mapping[str, object]) -> Envelope:
+        mail_from, rcpt_to, smtputf8 = (
+            value.get("mail_from"),
+            value.get("rcpt_to"),
+            value.get("smtputf8"),
+        )
+        if (
+            not isinstance(mail_from, str)
+            or not isinstance(rcpt_to, (list, tuple))
+            or not rcpt_to
+            or not all(isinstance(r, str) for r in rcpt_to)
+            or not isinstance(smtputf8, bool)
+        ):
+            raise ValidationError("not a stored envelope", field="envelope")
+        for address in (mail_from, *rcpt_to):
+            _check_text(address, field="envelope")
+        return cls(mail_from=mail_from, rcpt_to=tuple(rcpt_to), smtputf8=smtputf8)
+
 
 @dataclass(frozen=True, slots=True)
 class BuiltMessage:
@@ -676,3 +704,19 @@ def build_message(
         smtputf8=utf8,
     )
     return BuiltMessage(raw=raw, envelope=envelope, message_id=message_id)
+
+
+def sent_copy(built: BuiltMessage, *, draft: MessageDraft) -> bytes:
+    """The bytes to APPEND to the sender's Sent folder.
+
+    The sent bytes plus a ``Bcc`` header — the sender should still see whom they blind-copied,
+    as every mail client keeps it in its own copy. Only the Bcc line is new, so the Sent copy
+    and the delivered message share Message-ID, Date and body byte for byte.
+    """
+    if not draft.bcc:
+        return built.raw
+    msg_policy = email_policy.SMTPUTF8 if built.smtputf8 else email_policy.SMTP
+    header = EmailMessage(policy=msg_policy)
+    header["Bcc"] = [mailbox.header_address() for mailbox in draft.bcc]
+    line = header.as_bytes(policy=msg_policy.clone(linesep="\r\n")).split(b"\r\n\r\n", 1)[0]
+    return line + b"\r\n" + built.raw

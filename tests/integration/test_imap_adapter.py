@@ -1,0 +1,188 @@
+"""The asyncio IMAP adapter against the lab's real Dovecot and against fault servers, plus its
+pure helpers (quoting, LIST parsing, special-use lookup, pins)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from lab import MailLab
+from lab.faults import FaultServers
+
+from mailport.adapters.imap import (
+    ImapEndpoint,
+    ImapSession,
+    Mailbox,
+    find_special_use,
+    imap_quote,
+    parse_list_line,
+)
+from mailport.adapters.secrets import Secret
+from mailport.adapters.tls import normalize_fingerprint
+from mailport.errors import NetworkError, ProtocolError, RemoteAuthError, RemoteTimeout, ValidationError
+from mailport.settings import Settings
+
+USER = "user@example.test"
+
+
+class LocalResolver:
+    async def resolve_addresses(self, host: str) -> list[str]:
+        if host == "localhost":
+            return ["127.0.0.1"]
+        raise NetworkError(f"no such host {host}", code="net.host_not_found", stage="dns")
+
+
+def lab_settings(mail_lab: MailLab | None = None, **overrides: object) -> Settings:
+    values: dict[str, object] = {"allow_private_hosts": True, "connect_timeout": 5.0}
+    if mail_lab is not None:
+        values["ca_file"] = str(mail_lab.ca_pem_path)
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def faults() -> Iterator[FaultServers]:
+    servers = FaultServers()
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
+# --------------------------------------------------------------------------- pure helpers
+def test_imap_quote_picks_atom_quoted_or_literal() -> None:
+    assert imap_quote("user@example.test") == b"user@example.test"
+    assert imap_quote('pa ss"w\\d') == b'"pa ss\\"w\\\\d"'
+    assert imap_quote("") == b'""'
+    assert imap_quote("NIL") == b'"NIL"'
+    literal = imap_quote("pässword")
+    assert type(literal).__name__ == "_Literal" and bytes(literal) == "pässword".encode()
+    assert type(imap_quote("a\r\nb")).__name__ == "_Literal"
+    with pytest.raises(ValidationError):
+        imap_quote("a\x00b")
+
+
+def test_parse_list_line_decodes_flags_and_utf7_names() -> None:
+    box = parse_list_line([b'(\\HasNoChildren \\Junk) "/" "Ong&AOk-wenst"'])
+    assert box == Mailbox(name="Ongéwenst", delimiter="/", flags=frozenset({"\\HasNoChildren", "\\Junk"}))
+    literal = parse_list_line([(b'() "." {11}', b"Sent Things")])
+    assert (literal.name, literal.delimiter) == ("Sent Things", ".")
+    nil = parse_list_line([b'(\\Noselect) NIL "Public"'])
+    assert nil.delimiter is None and not nil.selectable
+
+
+def test_find_special_use_prefers_attribute_then_known_names() -> None:
+    boxes = [
+        Mailbox(name="INBOX", delimiter=".", flags=frozenset()),
+        Mailbox(name="INBOX.Spam", delimiter=".", flags=frozenset()),
+        Mailbox(name="Reports", delimiter=".", flags=frozenset({"\\Junk"})),
+        Mailbox(name="Gesendet", delimiter=".", flags=frozenset()),
+    ]
+    assert find_special_use(boxes, "\\Junk") == boxes[2]
+    assert find_special_use(boxes[:2], "\\Junk") == boxes[1]
+    assert find_special_use(boxes, "\\Sent") == boxes[3]
+    assert find_special_use(boxes, "\\Drafts") is None
+
+
+def test_fingerprint_normalization() -> None:
+    hexa = "ab" * 32
+    assert normalize_fingerprint(":".join(["AB"] * 32)) == hexa
+    assert normalize_fingerprint(f"sha256:{hexa.upper()}") == hexa
+    with pytest.raises(ValidationError):
+        normalize_fingerprint("ab:cd")
+    with pytest.raises(ValidationError):
+        normalize_fingerprint("zz" * 32)
+
+
+# --------------------------------------------------------------------------- the real lab
+@pytest.mark.lab
+@pytest.mark.parametrize("mode", ["tls", "starttls"])
+async def test_login_list_append_search(mail_lab: MailLab, mode: str) -> None:
+    port = mail_lab.imaps_port if mode == "tls" else mail_lab.imap_port
+    endpoint = ImapEndpoint(host="localhost", port=port, security=mode, username=USER)  # type: ignore[arg-type]
+    stages: list[str] = []
+    message_id = f"<imap-{mode}-{time.time_ns()}@example.test>"
+    raw = (f"From: {USER}\r\nTo: {USER}\r\nSubject: append test\r\nMessage-ID: {message_id}\r\n\r\n"
+           "body\r\n").encode()
+    async with ImapSession.open(endpoint, password=Secret(mail_lab.users[USER]),
+                                settings=lab_settings(mail_lab), resolver=LocalResolver(),
+                                on_stage=lambda stage, seconds: stages.append(stage)) as imap:
+        assert "IMAP4REV1" in imap.capabilities
+        assert "STARTTLS" not in imap.capabilities or mode == "starttls"
+        boxes = await imap.list_mailboxes()
+        assert any(b.name == "INBOX" for b in boxes)
+        sent = await imap.find_special_use("\\Sent")
+        junk = await imap.find_special_use("\\Junk")
+        assert sent is not None and junk is not None
+        uid = await imap.append(sent.name, raw, flags=["\\Seen"])
+        status = await imap.examine(sent.name)
+        assert status.readonly and status.exists >= 1 and status.uidvalidity
+        found = await imap.uid_search_message_id(message_id)
+        assert found and (uid is None or uid in found)
+        assert await imap.uid_search_message_id("<not-there@example.test>") == []
+        await imap.noop()
+    expected = (["imap.dns", "imap.tcp", "imap.tls", "imap.greeting", "imap.login"] if mode == "tls"
+                else ["imap.dns", "imap.tcp", "imap.greeting", "imap.tls", "imap.login"])
+    assert stages == expected
+    assert any(message_id in m.get("Message-ID", "") for m in mail_lab.messages(USER, sent.name))
+
+
+@pytest.mark.lab
+async def test_password_needing_a_literal_logs_in(mail_lab: MailLab) -> None:
+    # Non-ASCII and quotes: sent as an IMAP literal / quoted string, not mangled.
+    odd_user, odd_password = "odd@example.test", 'pä"ss wörd\\'
+    mail_lab.add_user(odd_user, odd_password)
+    endpoint = ImapEndpoint(host="localhost", port=mail_lab.imaps_port, security="tls", username=odd_user)
+    async with ImapSession.open(endpoint, password=Secret(odd_password), settings=lab_settings(mail_lab),
+                                resolver=LocalResolver()) as imap:
+        assert (await imap.select("INBOX")).name == "INBOX"
+
+
+@pytest.mark.lab
+async def test_wrong_password_is_invalid_credentials_without_leaking_it(mail_lab: MailLab) -> None:
+    endpoint = ImapEndpoint(host="localhost", port=mail_lab.imaps_port, security="tls", username=USER)
+    with pytest.raises(RemoteAuthError) as info:
+        async with ImapSession.open(endpoint, password=Secret("not-the-password"),
+                                    settings=lab_settings(mail_lab), resolver=LocalResolver()):
+            pass
+    error = info.value
+    assert (error.code, error.stage) == ("auth.invalid_credentials", "imap.login")
+    assert "AUTHENTICATIONFAILED" in (error.server_text or "")
+    assert "not-the-password" not in f"{error} {error!r} {error.fields} {error.server_text}"
+
+
+# --------------------------------------------------------------------------- fault servers
+async def open_fault(port: int, *, security: str = "tls", **settings: object) -> None:
+    endpoint = ImapEndpoint(host="127.0.0.1", port=port, security=security, username=USER)  # type: ignore[arg-type]
+    async with ImapSession.open(endpoint, password=Secret("x"), settings=lab_settings(None, **settings),
+                                resolver=LocalResolver()):
+        pass
+
+
+async def test_pop3_server_is_the_wrong_service(faults: FaultServers) -> None:
+    server = faults.pop3_server()
+    with pytest.raises(ProtocolError) as info:
+        await open_fault(server.port, security="starttls")
+    assert (info.value.code, info.value.stage) == ("net.wrong_service", "imap.greeting")
+
+
+async def test_never_greeting_times_out(faults: FaultServers) -> None:
+    server = faults.silent_server()
+    started = time.monotonic()
+    with pytest.raises(RemoteTimeout) as info:
+        await open_fault(server.port, security="starttls", connect_timeout=0.5)
+    assert (info.value.code, info.value.stage) == ("net.timeout", "imap.greeting")
+    assert time.monotonic() - started < 3
+
+
+async def test_closed_port(faults: FaultServers) -> None:
+    with pytest.raises(NetworkError) as info:
+        await open_fault(faults.closed_port())
+    assert (info.value.code, info.value.stage) == ("net.connection_refused", "imap.tcp")
+
+
+async def test_plaintext_login_is_refused_by_default(faults: FaultServers) -> None:
+    with pytest.raises(ValidationError) as info:
+        await open_fault(faults.closed_port(), security="none")
+    assert info.value.code == "request.insecure_auth"

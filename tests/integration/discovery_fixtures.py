@@ -5,8 +5,6 @@
   (test data only; the product never reads it).
 - :class:`DocServer`: an autoconfig web server (HTTPS with a lab-CA certificate, or plain HTTP)
   answering per ``Host`` header and path.
-- :class:`ZoneDns`: a dnslib authoritative server for test zones, used when the shared
-  ``dns_lab`` fixture is not available (same ``load_zone`` / ``nameserver`` interface).
 - :class:`NamedCA`: the lab CA with a server certificate for extra names (``*.probe.test``), so a
   second mail lab presents a certificate valid for the names discovery probes.
 
@@ -131,39 +129,3 @@ class NamedCA(LabCA):
         self.server_cert.private_key_pem.write_to_path(str(self.key_path))
         for p in (self.cert_chain_path, self.key_path):
             os.chmod(p, 0o644)
-
-
-class ZoneDns:
-    """A dnslib server answering from zone text (NXDOMAIN for anything else)."""
-
-    def __init__(self) -> None:
-        from dnslib.server import DNSLogger, DNSServer
-        from dnslib.zoneresolver import ZoneResolver
-
-        self._zone = ""
-        self._resolver_cls = ZoneResolver
-        self._resolver = ZoneResolver("")
-        outer = self
-
-        class _Delegate:
-            def resolve(self, request, handler):  # type: ignore[no-untyped-def]
-                return outer._resolver.resolve(request, handler)
-
-        quiet = DNSLogger(log="-recv,-send,-request,-reply,-truncated,-error,-data")
-        self._udp = DNSServer(_Delegate(), port=0, address="127.0.0.1", logger=quiet)
-        self.port = self._udp.server.server_address[1]
-
-    @property
-    def nameserver(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def load_zone(self, text: str) -> None:
-        self._zone += "\n" + text
-        self._resolver = self._resolver_cls(self._zone)
-
-    def start(self) -> ZoneDns:
-        self._udp.start_thread()
-        return self
-
-    def stop(self) -> None:
-        self._udp.stop()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from discovery_fixtures import ISPDB_DIR, DocServer, IspdbServer, NamedCA, ZoneDns
+from discovery_fixtures import ISPDB_DIR, DocServer, IspdbServer, NamedCA
 from lab import MailLab
 from lab import deps as lab_deps
 
@@ -21,33 +21,33 @@ from mailport.settings import Settings
 IDN_ASCII = "xn--bckerei-mller-bfb28a.de"
 
 ZONE = f"""
-ws.test. 300 IN MX 1 aspmx.l.google.com.
-ws.test. 300 IN MX 5 alt1.aspmx.l.google.com.
-m365.test. 300 IN MX 0 m365-test.mail.protection.outlook.com.
-strato.test. 300 IN MX 5 smtpin.rzone.de.
-ionos.test. 300 IN MX 10 mx00.ionos.de.
-ionos.test. 300 IN MX 10 mx01.ionos.de.
-transip.test. 300 IN MX 10 mx.transip.email.
-hostnet.test. 300 IN MX 10 mx1.hostnet.nl.
-onecom.test. 300 IN MX 10 mx1.pub.mailpod2-cph3.one.com.
-ovh.test. 300 IN MX 1 mx1.mail.ovh.net.
-gandi.test. 300 IN MX 10 spool.mail.gandi.net.
-infomaniak.test. 300 IN MX 5 mta-gw.infomaniak.ch.
-clusterhost.test. 300 IN MX 10 mx1.clustermail.de.
-protonhost.test. 300 IN MX 10 mail.protonmail.ch.
-_imaps._tcp.srvonly.test. 300 IN SRV 0 1 993 mail.srvonly.test.
-_imap._tcp.srvonly.test. 300 IN SRV 0 1 143 mail.srvonly.test.
-_submissions._tcp.srvonly.test. 300 IN SRV 0 1 465 mail.srvonly.test.
-_submission._tcp.srvonly.test. 300 IN SRV 0 0 0 .
-srvonly.test. 300 IN TXT "v=spf1 -all"
-autoconfig.autoconf.test. 300 IN A 127.0.0.1
-wellknown.test. 300 IN A 127.0.0.1
-autoconfig.httponly.test. 300 IN A 127.0.0.1
-autoconfig.{IDN_ASCII}. 300 IN A 127.0.0.1
-autoconfig.hang.test. 300 IN A 127.0.0.1
-imap.probe.test. 300 IN A 127.0.0.1
-smtp.probe.test. 300 IN A 127.0.0.1
-mail.probe.test. 300 IN A 127.0.0.1
+ws.test. 300 MX 1 aspmx.l.google.com.
+ws.test. 300 MX 5 alt1.aspmx.l.google.com.
+m365.test. 300 MX 0 m365-test.mail.protection.outlook.com.
+strato.test. 300 MX 5 smtpin.rzone.de.
+ionos.test. 300 MX 10 mx00.ionos.de.
+ionos.test. 300 MX 10 mx01.ionos.de.
+transip.test. 300 MX 10 mx.transip.email.
+hostnet.test. 300 MX 10 mx1.hostnet.nl.
+onecom.test. 300 MX 10 mx1.pub.mailpod2-cph3.one.com.
+ovh.test. 300 MX 1 mx1.mail.ovh.net.
+gandi.test. 300 MX 10 spool.mail.gandi.net.
+infomaniak.test. 300 MX 5 mta-gw.infomaniak.ch.
+clusterhost.test. 300 MX 10 mx1.clustermail.de.
+protonhost.test. 300 MX 10 mail.protonmail.ch.
+_imaps._tcp.srvonly.test. 300 SRV 0 1 993 mail.srvonly.test.
+_imap._tcp.srvonly.test. 300 SRV 0 1 143 mail.srvonly.test.
+_submissions._tcp.srvonly.test. 300 SRV 0 1 465 mail.srvonly.test.
+_submission._tcp.srvonly.test. 300 SRV 0 0 0 .
+srvonly.test. 300 TXT "v=spf1 -all"
+autoconfig.autoconf.test. 300 A 127.0.0.1
+wellknown.test. 300 A 127.0.0.1
+autoconfig.httponly.test. 300 A 127.0.0.1
+autoconfig.{IDN_ASCII}. 300 A 127.0.0.1
+autoconfig.hang.test. 300 A 127.0.0.1
+imap.probe.test. 300 A 127.0.0.1
+smtp.probe.test. 300 A 127.0.0.1
+mail.probe.test. 300 A 127.0.0.1
 """
 
 
@@ -72,24 +72,6 @@ WELL_KNOWN = "/.well-known/autoconfig/mail/config-v1.1.xml"
 def ca() -> Iterator[NamedCA]:
     directory = Path(tempfile.mkdtemp(prefix="mailport-discovery-ca-"))
     yield NamedCA(directory, ["probe.test", "*.probe.test"])
-
-
-@pytest.fixture(scope="module")
-def dns(request: pytest.FixtureRequest) -> Iterator[object]:
-    try:
-        shared = request.getfixturevalue("dns_lab")
-    except pytest.FixtureLookupError:
-        shared = None
-    if shared is not None:
-        shared.load_zone(ZONE)
-        yield shared
-        return
-    server = ZoneDns().start()
-    server.load_zone(ZONE)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -132,12 +114,13 @@ def ssl_server_context(cert):  # type: ignore[no-untyped-def]
     return context
 
 
-@pytest.fixture(scope="module")
-def settings(dns, ispdb: IspdbServer, web: tuple[DocServer, DocServer], ca: NamedCA) -> Settings:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def settings(dns_lab, ispdb: IspdbServer, web: tuple[DocServer, DocServer], ca: NamedCA) -> Settings:  # type: ignore[no-untyped-def]
     https, http = web
+    dns_lab.load_zone(ZONE)
     return Settings(
         env="test",
-        dns_nameservers=[dns.nameserver],
+        dns_nameservers=[dns_lab.nameserver],
         dns_timeout=2.0,
         ispdb_url=ispdb.base_url,
         autoconfig_https_port=https.port,

@@ -1,0 +1,27 @@
+"""Diagnoses in the user's language: :func:`explain` joins the pure catalog in
+:mod:`mailport.core.diagnostics` with the ``diagnostics`` gettext domain of :mod:`mailport.i18n`.
+
+This is what the API (``POST /v1/diagnostics/explain``), the CLI (``mailport explain``) and the
+UI call; services keep the :class:`~mailport.core.diagnostics.Diagnosis` and explain it only
+when showing it.
+"""
+
+from __future__ import annotations
+
+from mailport.core.diagnostics import Diagnosis, Explanation, classify_text, describe
+from mailport.i18n import DIAGNOSTICS_DOMAIN, normalize, translations
+
+__all__ = ["Explanation", "explain", "explain_text"]
+
+
+def explain(diagnosis: Diagnosis, lang: str) -> Explanation:
+    """Title and steps of ``diagnosis`` in ``lang`` (unsupported languages get English)."""
+    catalog = translations(normalize(lang) or "en", DIAGNOSTICS_DOMAIN)
+    return describe(diagnosis, translate=catalog.gettext)
+
+
+def explain_text(
+    text: str, *, lang: str, email: str | None = None, provider: str | None = None
+) -> Explanation:
+    """Classify free text (a pasted server reply or error) and explain it: ``mailport explain``."""
+    return explain(classify_text(text, email=email, provider=provider), lang)

@@ -14,11 +14,13 @@ from mailport.core.outbox import (
     DailyCap,
     Lease,
     LeasePolicy,
+    LimitDecision,
     MessageState,
     RateLimit,
     RecipientResult,
     RecipientStatus,
     RetryPolicy,
+    SendLimits,
     check_idempotency,
     classify_send_outcome,
     ensure_cancellable,
@@ -47,6 +49,7 @@ LEGAL = [
     (S.SENDING, S.SENT),
     (S.SENDING, S.DEFERRED),
     (S.SENDING, S.FAILED),
+    (S.SENDING, S.QUEUED),
     (S.DEFERRED, S.SENDING),
     (S.DEFERRED, S.CANCELLED),
     (S.DEFERRED, S.FAILED),
@@ -429,3 +432,28 @@ def test_recipient_status_from_codes() -> None:
     assert RecipientResult("a@x.test", 550, "5.4.5 Daily sending quota exceeded").status is (
         RecipientStatus.DEFERRED
     )
+
+
+def test_send_limits_daily_cap_defers_visibly_other_limits_wait_quietly() -> None:
+    now = datetime(2026, 11, 23, 17, 30, 20, tzinfo=UTC)
+    limits = SendLimits(
+        max_concurrent=2,
+        rate=RateLimit(limit=20, period=timedelta(minutes=1)),
+        daily=DailyCap(limit=500),
+    )
+    assert limits.check(in_flight=1, sent_in_rate_window=19, sent_in_day=499, now=now) == (
+        LimitDecision(True)
+    )
+    capped = limits.check(in_flight=0, sent_in_day=500, now=now)
+    assert capped == LimitDecision(
+        False, datetime(2026, 11, 24, tzinfo=UTC), "send.daily_limit_reached", True
+    )
+    busy = limits.check(in_flight=2, sent_in_day=10, now=now)
+    assert busy == LimitDecision(False, now + timedelta(seconds=5), "account.concurrency")
+    rated = limits.check(in_flight=0, sent_in_rate_window=20, now=now)
+    assert rated == LimitDecision(
+        False, datetime(2026, 11, 23, 17, 31, tzinfo=UTC), "account.rate_limited"
+    )
+    assert SendLimits().check(in_flight=1000, sent_in_day=10**6, now=now).allowed
+    with pytest.raises(ValidationError):
+        SendLimits(max_concurrent=0)

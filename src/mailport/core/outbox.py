@@ -5,16 +5,20 @@ the worker loop, the SQL claim queries and the tests all apply exactly the same 
 
 Message life cycle (:data:`TRANSITIONS`)::
 
-    queued ──► sending ──► sent ──► bounced
-      │  ▲        │
-      │  │        ├──► deferred ──► sending …      (4xx, network error, daily cap)
-      │  └────────┘        │
-      │                    ├──► failed             (give-up age reached)
-      ├──► deferred        └──► cancelled
-      ├──► failed          (5xx for every recipient; or the account is gone)
-      └──► cancelled       (only before sending starts)
+    from       to          when
+    queued     sending     a worker claims it
+               deferred    the account's daily cap is reached when it is picked up
+               failed      it cannot be sent at all (account removed, sender not allowed)
+               cancelled   POST /v1/messages/{id}/cancel
+    sending    sent        at least one recipient accepted and none left to retry
+               deferred    4xx, no reply, the provider's daily limit
+               failed      5xx for every recipient; the give-up age is reached
+               queued      released before its SMTP transaction began (account concurrency or
+                           rate limit, graceful shutdown) — no attempt, no event
+    deferred   sending | failed | cancelled
+    sent       bounced     a bounce report (DSN) arrived later
 
-How the lead's storage maps onto this module:
+How storage and the worker map onto this module:
 
 * ``messages.state`` holds :class:`MessageState` values; each ``UPDATE`` goes through
   :func:`transition` first (the allowed set is also what a ``WHERE state IN (…)`` guard lists).
@@ -25,8 +29,9 @@ How the lead's storage maps onto this module:
   fenced with ``WHERE locked_by = :worker`` so a worker that lost its lease cannot overwrite.
 * After an attempt, :func:`classify_send_outcome` turns per-recipient SMTP replies into the next
   state, ``next_attempt_at`` (``Outcome.retry_at``) and per-recipient rows.
-* Before an attempt, :meth:`RateLimit.check` with the count of the account's sends since
-  :meth:`RateLimit.window_start` says whether to send now or defer to the next window.
+* Before an attempt, :meth:`SendLimits.check` (the account's concurrency, per-period rate and
+  daily cap, counted with ``sent_at >= RateLimit.window_start(now)``) says send now, wait
+  quietly, or defer to the cap's next window.
 * ``Idempotency-Key``: store :func:`request_fingerprint` of the body with the key; on a repeat,
   :func:`check_idempotency` says "replay" or raises :class:`~mailport.errors.Conflict`.
 """
@@ -56,6 +61,7 @@ __all__ = [
     "DailyCap",
     "Lease",
     "LeasePolicy",
+    "LimitDecision",
     "MessageState",
     "Outcome",
     "RateLimit",
@@ -63,6 +69,7 @@ __all__ = [
     "RecipientResult",
     "RecipientStatus",
     "RetryPolicy",
+    "SendLimits",
     "check_idempotency",
     "classify_send_outcome",
     "ensure_cancellable",
@@ -93,7 +100,7 @@ TRANSITIONS: Mapping[MessageState, frozenset[MessageState]] = MappingProxyType(
         # queued -> deferred: the account's cap is reached when a worker picks the message up.
         # queued -> failed: it cannot be sent at all (account deleted, sender no longer allowed).
         _S.QUEUED: frozenset({_S.SENDING, _S.DEFERRED, _S.FAILED, _S.CANCELLED}),
-        _S.SENDING: frozenset({_S.SENT, _S.DEFERRED, _S.FAILED}),
+        _S.SENDING: frozenset({_S.SENT, _S.DEFERRED, _S.FAILED, _S.QUEUED}),
         _S.DEFERRED: frozenset({_S.SENDING, _S.FAILED, _S.CANCELLED}),
         # A bounce report can only arrive for mail a server accepted.
         _S.SENT: frozenset({_S.BOUNCED}),
@@ -355,6 +362,62 @@ class DailyCap(RateLimit):
     period: timedelta = field(default=timedelta(days=1), init=False)
 
 
+@dataclass(frozen=True, slots=True)
+class LimitDecision:
+    """``allowed``, or not before ``retry_at``.
+
+    ``visible`` decisions are real deferrals (state ``deferred``, a ``message.deferred`` event
+    with ``reason``); the others are short waits: release the claim (``sending -> queued``) with
+    ``next_attempt_at = retry_at`` and tell nobody.
+    """
+
+    allowed: bool
+    retry_at: datetime | None = None
+    reason: str | None = None
+    visible: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendLimits:
+    """An account's sending limits, checked by the worker right before each attempt."""
+
+    max_concurrent: int | None = None
+    rate: RateLimit | None = None
+    daily: RateLimit | None = None
+    concurrency_backoff: timedelta = timedelta(seconds=5)
+
+    def __post_init__(self) -> None:
+        if self.max_concurrent is not None and self.max_concurrent < 1:
+            raise ValidationError("max_concurrent must be at least 1", field="max_concurrent")
+        if self.concurrency_backoff <= timedelta(0):
+            raise ValidationError(
+                "concurrency_backoff must be positive", field="concurrency_backoff"
+            )
+
+    def check(
+        self,
+        *,
+        in_flight: int,
+        now: datetime,
+        sent_in_rate_window: int = 0,
+        sent_in_day: int = 0,
+    ) -> LimitDecision:
+        """``in_flight``: the account's *other* messages being sent now; the counts are sends
+        since :meth:`RateLimit.window_start` of ``rate`` and ``daily``."""
+        # The daily cap first: a deferral to tomorrow outranks a wait of seconds.
+        if self.daily is not None:
+            daily = self.daily.check(sent_in_window=sent_in_day, now=now)
+            if not daily.allowed:
+                return LimitDecision(False, daily.retry_at, "send.daily_limit_reached", True)
+        if self.max_concurrent is not None and in_flight >= self.max_concurrent:
+            return LimitDecision(False, now + self.concurrency_backoff, "account.concurrency")
+        if self.rate is not None:
+            rate = self.rate.check(sent_in_window=sent_in_rate_window, now=now)
+            if not rate.allowed:
+                return LimitDecision(False, rate.retry_at, "account.rate_limited")
+        return LimitDecision(True)
+
+
 # ---------------------------------------------------------------------------------------------
 # Send outcomes
 
@@ -386,7 +449,9 @@ class RecipientResult:
     ``smtp_code`` is ``None`` when there was no reply at all (network error, timeout): the
     recipient's fate is unknown and it is retried. A whole-transaction failure (refused
     connection, ``MAIL FROM`` or ``DATA`` rejected) is one result per recipient with the same
-    reply — see :meth:`for_all`. ``diagnosis`` is a :mod:`mailport.core.diagnostics` code when the
+    reply — see :meth:`for_all`. A recipient counts as accepted only when both its ``RCPT`` and
+    the final ``DATA`` reply were 2xx: when ``DATA`` fails, every recipient gets the ``DATA``
+    reply, whatever ``RCPT`` said. ``diagnosis`` is a :mod:`mailport.core.diagnostics` code when the
     adapter already matched the reply; otherwise a fallback from the status codes is used.
     """
 

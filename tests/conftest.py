@@ -5,6 +5,13 @@ Fixtures (scope):
   server uses; ``lab_ca.ca_pem_path`` / ``lab_ca.ca_pem`` / ``lab_ca.client_context()``.
 - ``mail_lab`` (session): :class:`lab.MailLab`, Dovecot + Postfix running (skips, or fails when
   CI=true, if the machine cannot run them).
+- ``smtp_sink`` / ``smtp_sink_starttls`` / ``smtp_sink_tls`` (function): a fresh
+  :class:`lab.SmtpSink` (aiosmtpd, AUTH PLAIN/LOGIN, records messages, fault injection) without
+  TLS / with STARTTLS / with implicit TLS; ``smtp_sink_factory(**options)`` for other setups.
+- ``faults`` (function): :class:`lab.FaultServers` (closed port, silent server, POP3 server,
+  self-signed implicit-TLS server with its SHA-256 fingerprint).
+- ``dns_lab`` (function view of one session server): :class:`lab.DnsLab`, empty at the start
+  of every test; ``load_zone(text)``, ``remove()``, ``nameserver``, ``servfail()``/``timeout()``.
 """
 
 from __future__ import annotations
@@ -12,12 +19,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from lab import LabCA, MailLab
+from lab import DnsLab, FaultServers, LabCA, MailLab, SmtpSink
 from lab import deps as lab_deps
 
 
@@ -73,3 +81,81 @@ def mail_lab(lab_ca: LabCA) -> Iterator[MailLab]:
         yield lab
     finally:
         lab.stop()
+
+
+@pytest.fixture
+def smtp_sink_factory(lab_ca: LabCA) -> Iterator[Callable[..., SmtpSink]]:
+    """``factory(**options) -> SmtpSink``, started; options as :class:`lab.SmtpSink`
+    (``tls="none"|"starttls"|"implicit"``, ``users``, ``auth_required``,
+    ``auth_require_tls``, ``hostname``); the lab CA is passed in. All stop after the test."""
+    sinks: list[SmtpSink] = []
+
+    def factory(**options: Any) -> SmtpSink:
+        options.setdefault("ca", lab_ca)
+        sink = SmtpSink(**options).start()
+        sinks.append(sink)
+        return sink
+
+    yield factory
+    for sink in sinks:
+        sink.stop()
+
+
+@pytest.fixture
+def smtp_sink(smtp_sink_factory: Callable[..., SmtpSink]) -> SmtpSink:
+    """A fresh aiosmtpd sink on 127.0.0.1 (``.host``, ``.port``), plain TCP, AUTH PLAIN/LOGIN
+    offered (lab users, password ``password``) but not required. Records ``.messages``
+    (:class:`lab.smtp_sink.ReceivedMessage`: envelope, bytes, auth user, TLS) and
+    ``.auth_attempts``; ``.wait_for(n)``. Faults: ``fail_rcpt(n)``, ``fail_data(n)``,
+    ``reject_recipient(addr)``, ``set_auth_reply(reply)``, ``reset()``."""
+    return smtp_sink_factory()
+
+
+@pytest.fixture
+def smtp_sink_starttls(smtp_sink_factory: Callable[..., SmtpSink]) -> SmtpSink:
+    """Like ``smtp_sink`` but offering STARTTLS with the lab CA's certificate (not required)."""
+    return smtp_sink_factory(tls="starttls")
+
+
+@pytest.fixture
+def smtp_sink_tls(smtp_sink_factory: Callable[..., SmtpSink]) -> SmtpSink:
+    """Like ``smtp_sink`` but implicit TLS (TLS from the first byte) with the lab CA's cert."""
+    return smtp_sink_factory(tls="implicit")
+
+
+@pytest.fixture
+def faults() -> Iterator[FaultServers]:
+    """Misbehaving loopback servers, all stopped after the test: ``closed_port()`` -> int,
+    ``silent_server()`` / ``pop3_server()`` / ``banner_server(greeting)`` -> Endpoint(host,
+    port), ``selfsigned_smtps_server()`` -> SelfSignedEndpoint with ``fingerprint_sha256``
+    (hex), ``fingerprint_sha256_colons``, ``spki_sha256``, ``cert_pem``, ``cert_der``."""
+    servers = FaultServers()
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
+@pytest.fixture(scope="session")
+def dns_lab_server() -> Iterator[DnsLab]:
+    """The one lab DNS server of the session (use ``dns_lab``, which resets it per test)."""
+    server = DnsLab().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def dns_lab(dns_lab_server: DnsLab) -> Iterator[DnsLab]:
+    """A real DNS server (dnslib, UDP+TCP) on 127.0.0.1, EMPTY at the start of the test.
+
+    ``load_zone(text)`` (BIND syntax, $ORIGIN/$TTL; replaces same name+type), ``add(name,
+    rtype, value)``, ``remove(name, rtype=None)``, ``nameserver`` ("127.0.0.1:PORT", the
+    MAILPORT_DNS_NAMESERVERS format), ``port``, ``resolver()`` (dnspython), ``queries`` (what
+    was asked), faults ``servfail(name)`` / ``timeout(name)`` / ``refuse(name)``."""
+    dns_lab_server.reset()
+    try:
+        yield dns_lab_server
+    finally:
+        dns_lab_server.reset()

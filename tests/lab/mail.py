@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psutil
 
@@ -191,8 +191,9 @@ class MailLab:
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> MailLab:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -27,8 +27,7 @@ class LabCA:
         self.key_path = self.directory / "server-key.pem"
         self.ca.cert_pem.write_to_path(str(self.ca_pem_path))
         with open(self.cert_chain_path, "wb") as f:
-            for blob in self.server_cert.cert_chain_pems:
-                f.write(blob.bytes())
+            f.writelines(blob.bytes() for blob in self.server_cert.cert_chain_pems)
         self.server_cert.private_key_pem.write_to_path(str(self.key_path))
         for p in (self.ca_pem_path, self.cert_chain_path, self.key_path):
             os.chmod(p, 0o644)

@@ -457,3 +457,34 @@ def test_send_limits_daily_cap_defers_visibly_other_limits_wait_quietly() -> Non
     assert SendLimits().check(in_flight=1000, sent_in_day=10**6, now=now).allowed
     with pytest.raises(ValidationError):
         SendLimits(max_concurrent=0)
+
+
+@pytest.mark.parametrize(
+    ("smtp_code", "text", "diagnosis"),
+    [
+        (None, "", "server.temporary_failure"),
+        (None, "Connection refused", "net.connection_refused"),
+        (451, "4.3.0 Try again later", "server.temporary_failure"),
+        (
+            550,
+            "5.1.1 <c@x.test>: Recipient address rejected: User unknown",
+            "send.recipient_unknown",
+        ),
+        (552, "5.2.2 Mailbox full", "send.recipient_mailbox_full"),
+        (
+            550,
+            "5.7.1 Sender address rejected: not owned by user a@x.test",
+            "send.sender_not_allowed",
+        ),
+        (552, "5.3.4 Message size exceeds fixed limit", "send.message_too_large"),
+        (550, "5.4.5 Daily user sending limit exceeded", "send.daily_limit_reached"),
+        (550, "no idea", "unknown"),
+        (250, "2.0.0 Ok", None),
+    ],
+)
+def test_refusals_are_diagnosed_with_catalog_codes(
+    smtp_code: int | None, text: str, diagnosis: str | None
+) -> None:
+    assert RecipientResult("a@x.test", smtp_code, text).diagnosis == diagnosis
+    # An adapter's own diagnosis wins.
+    assert RecipientResult("a@x.test", 451, "x", diagnosis="net.timeout").diagnosis == "net.timeout"

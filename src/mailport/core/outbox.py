@@ -50,6 +50,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Literal
 
+from mailport.core.diagnostics.classifier import classify
+from mailport.core.diagnostics.evidence import Evidence
 from mailport.errors import Conflict, ValidationError
 
 __all__ = [
@@ -451,8 +453,8 @@ class RecipientResult:
     connection, ``MAIL FROM`` or ``DATA`` rejected) is one result per recipient with the same
     reply — see :meth:`for_all`. A recipient counts as accepted only when both its ``RCPT`` and
     the final ``DATA`` reply were 2xx: when ``DATA`` fails, every recipient gets the ``DATA``
-    reply, whatever ``RCPT`` said. ``diagnosis`` is a :mod:`mailport.core.diagnostics` code when the
-    adapter already matched the reply; otherwise a fallback from the status codes is used.
+    reply, whatever ``RCPT`` said. ``diagnosis`` is a :mod:`mailport.core.diagnostics` code: the
+    adapter's when it already matched the reply, else classified here from code and text.
     """
 
     recipient: str
@@ -468,6 +470,8 @@ class RecipientResult:
             match = _ENHANCED.match(self.text)
             if match:
                 object.__setattr__(self, "enhanced_code", ".".join(match.groups()))
+        if self.diagnosis is None and not (self.smtp_code and self.smtp_code < 300):
+            object.__setattr__(self, "diagnosis", _diagnose(self))
 
     @classmethod
     def for_all(
@@ -503,17 +507,11 @@ class RecipientResult:
         return RecipientStatus.DEFERRED  # 4xx, a quota 5xx, or a stray 3xx mid-transaction
 
 
-def _fallback_diagnosis(result: RecipientResult) -> str | None:
-    """A coarse code from the reply codes, for when no diagnostics matcher ran (RFC 3463)."""
-    if result.diagnosis:
-        return result.diagnosis
-    status = result.status
-    if status is RecipientStatus.ACCEPTED:
-        return None
-    if result.is_quota:
-        return "send.daily_limit_reached"
-    if result.smtp_code is None:
-        return "net.connection_refused"
+def _diagnose(result: RecipientResult) -> str:
+    """The diagnostics catalog's code for a refusal; RFC 3463 classes when it knows none."""
+    code = classify(Evidence(protocol="smtp", smtp_code=result.smtp_code, text=result.text)).code
+    if code != "unknown":
+        return code
     enhanced = result.enhanced_code or ""
     if enhanced in ("5.1.1", "5.1.0", "5.1.10"):
         return "send.recipient_unknown"
@@ -521,7 +519,7 @@ def _fallback_diagnosis(result: RecipientResult) -> str | None:
         return "send.recipient_mailbox_full"
     if enhanced in ("5.3.4", "5.2.3"):
         return "send.message_too_large"
-    if status is RecipientStatus.DEFERRED:
+    if result.smtp_code is None or 300 <= result.smtp_code < 500:
         return "server.temporary_failure"
     return "unknown"
 
@@ -626,7 +624,7 @@ def classify_send_outcome(
     outcomes = []
     for result in results:
         status = result.status
-        diagnosis = _fallback_diagnosis(result)
+        diagnosis = result.diagnosis
         if status is RecipientStatus.DEFERRED and gave_up:
             status, diagnosis = RecipientStatus.FAILED, "send.gave_up"
         outcomes.append(

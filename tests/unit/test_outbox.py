@@ -488,3 +488,39 @@ def test_refusals_are_diagnosed_with_catalog_codes(
     assert RecipientResult("a@x.test", smtp_code, text).diagnosis == diagnosis
     # An adapter's own diagnosis wins.
     assert RecipientResult("a@x.test", 451, "x", diagnosis="net.timeout").diagnosis == "net.timeout"
+
+
+def test_a_worker_loop_composes_the_pieces() -> None:
+    """451 twice, then 250 — the life cycle a worker drives with these value objects."""
+    replies = iter([(451, "4.7.1 Greylisted"), (451, "4.7.1 Greylisted"), (250, "2.0.0 Ok")])
+    policy, leases = RetryPolicy(jitter="none"), LeasePolicy()
+    state, next_at, attempt, lease, now = S.QUEUED, None, 0, None, T0
+    history = [state]
+    previous: timedelta | None = None
+    while state not in (S.SENT, S.FAILED):
+        assert is_claimable(state=state, next_attempt_at=next_at, lease=lease, now=now)
+        state, attempt = transition(state, S.SENDING), attempt + 1
+        lease = leases.grant(owner="worker-1", now=now)
+        history.append(state)
+        code, text = next(replies)
+        outcome = classify_send_outcome(
+            [RecipientResult("a@x.test", code, text)],
+            attempt=attempt,
+            queued_at=T0,
+            now=now,
+            policy=policy,
+            rng=half,
+            previous_delay=previous,
+        )
+        state, next_at, previous, lease = (
+            transition(state, outcome.state),
+            outcome.retry_at,
+            outcome.delay,
+            None,
+        )
+        history.append(state)
+        if next_at is not None:
+            assert not is_claimable(state=state, next_attempt_at=next_at, lease=None, now=now)
+            now = next_at
+    assert history == [S.QUEUED, S.SENDING, S.DEFERRED, S.SENDING, S.DEFERRED, S.SENDING, S.SENT]
+    assert now == T0 + timedelta(seconds=300 + 600)

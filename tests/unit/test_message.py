@@ -399,7 +399,9 @@ def test_draft_needs_recipients_and_a_body() -> None:
     assert parse(built.raw)["To"] is None
 
 
-@pytest.mark.parametrize("filename", ["", "  ", "../etc/passwd", "C:\\x\\a.pdf", "a" * 256])
+@pytest.mark.parametrize(
+    "filename", ["", "  ", "../etc/passwd", "C:\\x\\a.pdf", "a" * 256, "factuur\u202efdp.exe"]
+)
 def test_bad_filenames_are_refused(filename: str) -> None:
     with pytest.raises(ValidationError) as info:
         invoice(attachments=[Attachment(filename=filename, content=b"x")])

@@ -117,6 +117,7 @@ _CONTENT_TYPE = re.compile(r"([a-z0-9][a-z0-9!#$&^_.+-]{0,126})/([a-z0-9][a-z0-9
 # Beyond what ``reject_control_chars`` catches: C1 controls and the characters Python's
 # ``str.splitlines`` (used when folding headers) treats as line breaks.
 _EXTRA_BREAKS = re.compile("[\x80-\x9f\u2028\u2029]")
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 # By extension, for callers that do not say what they attach; common business documents first.
 _TYPES_BY_EXTENSION = MappingProxyType(
@@ -256,6 +257,11 @@ def _check_attachment(attachment: Attachment, *, field: str) -> None:
     # path-traversal for the recipient's client: refuse rather than silently strip.
     if "/" in filename or "\\" in filename:
         raise ValidationError(f"{name_field} must not contain a path", field=name_field)
+    # Bidi overrides make "invoice\u202efdp.exe" display as "invoiceexe.pdf" — a classic lure.
+    if _BIDI_CONTROLS.search(filename):
+        raise ValidationError(
+            f"{name_field} must not contain bidirectional control characters", field=name_field
+        )
     if not isinstance(attachment.content, bytes):
         raise ValidationError(f"{field}.content must be bytes", field=f"{field}.content")
     if attachment.content_type:

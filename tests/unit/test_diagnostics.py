@@ -1,0 +1,231 @@
+"""Classifier behaviour beyond the corpus: exceptions, refinement, retry advice, scrubbing."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import imaplib
+import smtplib
+import socket
+import ssl
+
+import aiosmtplib
+import pytest
+
+from mailport.core.diagnostics import (
+    Evidence,
+    classify,
+    classify_exception,
+    classify_text,
+    provider_variant,
+    scrub,
+)
+from mailport.errors import RemoteAuthError
+
+
+# --- provider variants -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("email", "provider", "expected"),
+    [
+        ("a@gmail.com", None, "gmail"),
+        ("a@GoogleMail.com", None, "gmail"),
+        ("a@outlook.com", None, "outlook"),
+        ("a@hotmail.co.uk", None, "outlook"),
+        ("a@hotmail.it", None, "outlook"),
+        ("a@live.nl", None, "outlook"),
+        ("a@yahoo.fr", None, "yahoo"),
+        ("a@yahoo.co.uk", None, "yahoo"),
+        ("a@yahoo.co.jp", None, None),  # Yahoo Japan is another company
+        ("a@aol.com", None, "yahoo"),
+        ("a@icloud.com", None, "icloud"),
+        ("a@me.com", None, "icloud"),
+        ("a@mac.com", None, "icloud"),
+        ("a@gmx.de", None, "gmx"),
+        ("a@gmx.net", None, "gmx"),
+        ("a@web.de", None, "gmx"),
+        ("a@t-online.de", None, "tonline"),
+        ("a@libero.it", None, "libero"),
+        ("a@outlook.example.com", None, None),  # anybody's subdomain, not Microsoft's
+        ("a@bakkerij-jansen.nl", None, None),
+        ("a@bakkerij-jansen.nl", "google", "google_workspace"),  # MX said Google
+        ("a@gmail.com", "google", "gmail"),
+        ("a@contoso.de", "microsoft", "microsoft365"),
+        ("a@outlook.de", "microsoft", "outlook"),
+        ("a@contoso.de", "office365", "microsoft365"),
+        ("a@gmail.com", "microsoft365", "microsoft365"),  # an explicit provider id wins
+        (None, "web.de", "gmx"),
+        (None, "unknown-provider", None),
+        (None, None, None),
+        ("not-an-address", None, None),
+    ],
+)
+def test_provider_variant(email: str | None, provider: str | None, expected: str | None) -> None:
+    assert provider_variant(email=email, provider=provider) == expected
+
+
+# --- refinement and honesty ---------------------------------------------------------------------
+def test_gmail_password_rejection_becomes_app_password_but_not_for_oauth() -> None:
+    reply = "535-5.7.8 Username and Password not accepted."
+    assert classify_text(reply, email="x@gmail.com").code == "auth.app_password_required"
+    oauth = classify(Evidence(protocol="smtp", stage="auth", text=reply + " XOAUTH2"),
+                     email="x@gmail.com")
+    assert oauth.code == "auth.token_invalid"
+    assert classify_text(reply).code == "auth.invalid_credentials"
+
+
+def test_provider_is_reported_with_the_diagnosis() -> None:
+    diagnosis = classify_text("535 5.7.8 Authentication credentials invalid", email="a@icloud.com")
+    assert (diagnosis.code, diagnosis.provider) == ("auth.app_password_required", "icloud")
+
+
+def test_unknown_keeps_the_server_text() -> None:
+    diagnosis = classify_text("599 the flux capacitor is out of alignment")
+    assert diagnosis.code == "unknown"
+    assert diagnosis.server_text == "599 the flux capacitor is out of alignment"
+    assert classify_text("").server_text is None
+
+
+def test_dovecot_version_is_not_an_enhanced_status_code() -> None:
+    # "2.3.19" must not read as a status code; this greeting is simply not a failure we know.
+    assert classify_text("* OK Dovecot 2.3.19 ready.").code == "unknown"
+
+
+# --- retry advice -------------------------------------------------------------------------------
+def test_4xx_replies_are_retryable_5xx_follow_the_code() -> None:
+    assert classify_text("452 4.2.2 Mailbox full").retryable is True
+    assert classify_text("552 5.2.2 Mailbox full").retryable is False
+    assert classify_text("421 4.7.0 Try again later, closing connection.").retryable is True
+    assert classify_text("550 5.1.1 User unknown").retryable is False
+
+
+def test_dns_failures_retry_only_when_the_resolver_failed() -> None:
+    assert classify_text("[Errno -3] Temporary failure in name resolution").retryable is True
+    assert classify_text("[Errno -2] Name or service not known").retryable is False
+
+
+def test_a_dropped_connection_is_unknown_but_retryable() -> None:
+    diagnosis = classify_text("Connection lost")
+    assert (diagnosis.code, diagnosis.retryable) == ("unknown", True)
+
+
+def test_severity_comes_from_the_code() -> None:
+    assert classify_text("Timed out waiting for server response").severity == "warning"
+    assert classify_text("535 Incorrect authentication data").severity == "error"
+
+
+# --- wrong service by stage ----------------------------------------------------------------------
+def test_greeting_of_the_wrong_protocol() -> None:
+    smtp_on_imap = Evidence(protocol="imap", stage="greeting", text="220 mx.example ESMTP")
+    assert classify(smtp_on_imap).code == "net.wrong_service"
+    right = Evidence(protocol="imap", stage="greeting", text="* OK [CAPABILITY IMAP4rev1] ready")
+    assert classify(right).code == "unknown"
+
+
+# --- OAuth challenges ---------------------------------------------------------------------------
+def test_xoauth2_challenge_is_decoded_into_the_evidence() -> None:
+    challenge = base64.b64encode(b'{"status":"401","schemes":"bearer","scope":"mail"}').decode()
+    diagnosis = classify_text(f"334 {challenge}")
+    assert diagnosis.code == "auth.token_invalid"
+    assert diagnosis.server_text is not None
+    assert '(decoded: {"status":"401","schemes":"bearer","scope":"mail"})' in diagnosis.server_text
+
+
+# --- exceptions --------------------------------------------------------------------------------
+def test_ssl_exceptions() -> None:
+    cert = ssl.SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
+    )
+    assert classify_exception(cert, protocol="smtp", stage="tls").code == "tls.certificate_invalid"
+    version = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")
+    assert classify_exception(version).code == "tls.mode_mismatch"
+
+
+def test_socket_exceptions_by_type_even_without_text() -> None:
+    assert classify_exception(ConnectionRefusedError()).code == "net.connection_refused"
+    assert classify_exception(TimeoutError()).code == "net.timeout"
+    assert classify_exception(asyncio.TimeoutError()).code == "net.timeout"
+    gai = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    assert classify_exception(gai).code == "net.host_not_found"
+
+
+def test_aiosmtplib_exceptions_carry_their_smtp_code() -> None:
+    auth = aiosmtplib.SMTPAuthenticationError(535, "5.7.8 Username and Password not accepted.")
+    diagnosis = classify_exception(auth, protocol="smtp", stage="auth", email="a@gmail.com")
+    assert diagnosis.code == "auth.app_password_required"
+    assert diagnosis.server_text is not None and diagnosis.server_text.startswith("535 5.7.8")
+    rcpt = aiosmtplib.SMTPRecipientRefused(550, "5.1.1 User unknown", "x@example.org")
+    assert classify_exception(rcpt, protocol="smtp", stage="rcpt").code == "send.recipient_unknown"
+    busy = aiosmtplib.SMTPResponseException(451, "4.3.0 Temporary server error")
+    assert classify_exception(busy).retryable is True
+
+
+def test_aiosmtplib_connect_error_is_classified_by_its_cause() -> None:
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as exc:
+            raise aiosmtplib.SMTPConnectError("Error connecting to mx on port 587") from exc
+    except aiosmtplib.SMTPConnectError as error:
+        assert classify_exception(error).code == "net.connection_refused"
+
+
+def test_smtplib_and_imaplib_exceptions() -> None:
+    exc = smtplib.SMTPAuthenticationError(535, b"5.7.3 Authentication unsuccessful")
+    assert classify_exception(exc).code == "auth.invalid_credentials"
+    login = imaplib.IMAP4.error("b'[AUTHENTICATIONFAILED] Invalid credentials (Failure)'")
+    assert classify_exception(login, protocol="imap", stage="login").code == (
+        "auth.invalid_credentials"
+    )
+    greeting = imaplib.IMAP4.abort("unexpected response: b'220 mx.example ESMTP Postfix'")
+    assert classify_exception(greeting, protocol="imap").code == "net.wrong_service"
+
+
+def test_mailport_remote_error_server_text_is_used() -> None:
+    error = RemoteAuthError("login failed", server_text="a1 NO [WEBALERT https://x] Web login")
+    assert classify_exception(error, protocol="imap").code == "auth.web_login_required"
+
+
+# --- scrubbing -----------------------------------------------------------------------------------
+PLAIN = base64.b64encode(b"\x00user@example.com\x00s3cret-Passw0rd").decode()
+XOAUTH2 = base64.b64encode(b"user=a@gmail.com\x01auth=Bearer ya29.a0AfH6SMB\x01\x01").decode()
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (f"C: AUTH PLAIN {PLAIN}\nS: 535 5.7.8 Error: authentication failed", PLAIN),
+        (f"AUTH XOAUTH2 {XOAUTH2}", XOAUTH2),
+        (f"echo {PLAIN} rejected", PLAIN),
+        ('a1 LOGIN "user@example.com" "hunter2 with spaces"\na1 NO fail', "hunter2"),
+        ("2 LOGIN phorntepk s3cr3t\n2 NO [AUTHENTICATIONFAILED] x", "s3cr3t"),
+        ("334 UGFzc3dvcmQ6\nCLIENT -> SERVER: UVdFcG9pIUAjMDk4\n535 5.7.0 (#AUTH005)", "UVdFcG9p"),
+        ("Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.abc", "eyJ0eX"),
+        ('{"access_token": "ya29.a0AfH6SMBxyz0123456789", "error": "x"}', "ya29.a0AfH6SMBxyz"),
+        ("refresh_token=1//0gAbCdEfGhIjKlMnOpQrStUvWxYz&grant_type=refresh_token", "1//0gAb"),
+        ("password=hunter2&user=x", "hunter2"),
+    ],
+)
+def test_scrub_removes_credentials(text: str, secret: str) -> None:
+    cleaned = scrub(text)
+    assert secret not in cleaned
+    assert "[redacted]" in cleaned
+    assert secret not in (classify_text(text).server_text or "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
+        "Tenant. [AM0PR02CA0001.eurprd02.prod.outlook.com]",
+        "2 NO [AUTHENTICATIONFAILED] LOGIN Invalid credentials or IMAP is disabled",
+        "A1 NO LOGIN failed.",
+        "334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0=",  # an error challenge: evidence
+        "* OK The Microsoft Exchange IMAP4 service is ready. [RgBSADMAUAAyADgAMQBDAEEAMAAxADUANwA=]",
+    ],
+)
+def test_scrub_keeps_ordinary_server_text(text: str) -> None:
+    assert scrub(text) == text
+
+
+def test_scrub_truncates_huge_text() -> None:
+    assert len(scrub("x" * 10_000)) <= 2001

@@ -32,10 +32,10 @@ _DOMAIN_RE = re.compile(rb"<domain>\s*([^<\s]+)\s*</domain>")
 class _QuietHandler(BaseHTTPRequestHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         host = (self.headers.get("Host") or "").split(":")[0].lower()
         self.server.requests.append((host, self.path))
         status, body = self.server.answer(host, self.path)
@@ -124,8 +124,7 @@ class NamedCA(LabCA):
         super().__init__(directory)
         self.server_cert = self.ca.issue_cert("localhost", "127.0.0.1", "::1", *names)
         with open(self.cert_chain_path, "wb") as f:
-            for blob in self.server_cert.cert_chain_pems:
-                f.write(blob.bytes())
+            f.writelines(blob.bytes() for blob in self.server_cert.cert_chain_pems)
         self.server_cert.private_key_pem.write_to_path(str(self.key_path))
         for p in (self.cert_chain_path, self.key_path):
             os.chmod(p, 0o644)

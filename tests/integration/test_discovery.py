@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from discovery_fixtures import ISPDB_DIR, DocServer, IspdbServer, NamedCA
+
 from lab import MailLab
 from lab import deps as lab_deps
-
 from mailport.services.discover import DiscoveryService, discover
 from mailport.settings import Settings
 

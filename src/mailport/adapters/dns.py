@@ -23,7 +23,7 @@ import asyncio
 import ipaddress
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import dns.asyncresolver
 import dns.exception
@@ -106,7 +106,7 @@ class DnsResolver:
         self._clock = clock
         self._positive_ttl = positive_ttl
         self._negative_ttl = negative_ttl
-        self._cache: dict[tuple[str, str], tuple[float, tuple[object, ...]]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, tuple[Any, ...]]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DnsResolver:
@@ -119,13 +119,13 @@ class DnsResolver:
     async def mx(self, domain: str) -> list[MxRecord]:
         """MX records of ``domain``, most preferred first; a null MX (RFC 7505) has host ``""``."""
         rows = await self._query(domain, "MX")
-        records = [MxRecord(int(pref), host) for pref, host in rows]  # type: ignore[misc]
+        records = [MxRecord(*row) for row in rows]
         return sorted(records, key=lambda r: (r.preference, r.host))
 
     async def srv(self, name: str) -> list[SrvRecord]:
         """SRV records at ``name`` (``_imaps._tcp.example.com``); target ``"."`` means none."""
         rows = await self._query(name, "SRV")
-        return [SrvRecord(*row) for row in rows]  # type: ignore[misc]
+        return [SrvRecord(*row) for row in rows]
 
     async def txt(self, name: str) -> list[str]:
         """TXT records at ``name``, each one's strings joined (how SPF/DKIM/DMARC read them)."""
@@ -165,7 +165,7 @@ class DnsResolver:
             code="net.host_not_found", stage="dns", host=_display(host),
         )
 
-    async def _query(self, name: str, rdtype: str) -> tuple[object, ...]:
+    async def _query(self, name: str, rdtype: str) -> tuple[Any, ...]:
         qname = _to_ascii(name)
         if qname is None:
             return ()
@@ -200,7 +200,7 @@ class DnsResolver:
         self._store(key, rows, self._positive_ttl)
         return rows
 
-    def _store(self, key: tuple[str, str], rows: tuple[object, ...], ttl: float) -> None:
+    def _store(self, key: tuple[str, str], rows: tuple[Any, ...], ttl: float) -> None:
         if len(self._cache) >= _MAX_ENTRIES:
             now = self._clock()
             for stale in [k for k, (exp, _) in self._cache.items() if exp <= now]:
@@ -210,17 +210,17 @@ class DnsResolver:
         self._cache[key] = (self._clock() + ttl, rows)
 
 
-def _row(rdata: object, rdtype: str) -> object:
+def _row(rdata: Any, rdtype: str) -> Any:
+    """A plain, cacheable value of one record (rdata classes vary by type)."""
     if rdtype == "MX":
-        return (rdata.preference, _name(rdata.exchange))  # type: ignore[attr-defined]
+        return (int(rdata.preference), _name(rdata.exchange))
     if rdtype == "SRV":
-        r = rdata
-        return (r.priority, r.weight, r.port, _name(r.target) or ".")  # type: ignore[attr-defined]
+        return (int(rdata.priority), int(rdata.weight), int(rdata.port), _name(rdata.target) or ".")
     if rdtype == "TXT":
-        return b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
+        return b"".join(rdata.strings).decode("utf-8", "replace")
     if rdtype == "CNAME":
-        return _name(rdata.target)  # type: ignore[attr-defined]
-    return rdata.to_text()  # type: ignore[attr-defined]
+        return _name(rdata.target)
+    return rdata.to_text()
 
 
 def _name(name: dns.name.Name) -> str:

@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from mailport.core.netpolicy import check_addresses
-from mailport.errors import NetworkError, ProtocolError, RemoteError, RemoteTimeout, TLSError, ValidationError
+from mailport.errors import (
+    NetworkError,
+    ProtocolError,
+    RemoteError,
+    RemoteTimeout,
+    TLSError,
+    ValidationError,
+)
 
 if TYPE_CHECKING:
     from mailport.adapters.dns import Resolver
@@ -87,7 +94,7 @@ async def open_checked_connection(
                 else "tls.handshake_failed",
                 host=host, port=port,
             ) from exc
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             last = exc
     if isinstance(last, (asyncio.TimeoutError, TimeoutError)):
         raise RemoteTimeout(f"No answer from {host} on port {port}", host=host, port=port) from last
@@ -118,7 +125,7 @@ class HttpFetcher:
         """GET ``url`` following safe redirects, all within ``timeout`` seconds."""
         try:
             return await asyncio.wait_for(self._get(url), timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise RemoteTimeout(f"No complete answer from {_origin(url)} in time", url=url) from exc
 
     async def _get(self, url: str) -> HttpResponse:

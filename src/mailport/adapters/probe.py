@@ -53,7 +53,7 @@ class Prober:
         """Whether a verified TLS server of the right protocol answers at ``target``."""
         try:
             await asyncio.wait_for(self._probe(target), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return ProbeOutcome(target, False, RemoteTimeout.code)
         except MailportError as exc:
             return ProbeOutcome(target, False, exc.code)

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from publicsuffix2 import get_sld, get_tld
+from publicsuffix2 import get_sld, get_tld  # type: ignore[import-untyped]
 
 from mailport.core.addresses import Address
 from mailport.core.autoconfig import ClientConfig, ConfiguredServer, auth_kinds, fill_placeholders

@@ -19,6 +19,7 @@ from typing import Literal
 
 __all__ = [
     "AUTH_KINDS",
+    "N_",
     "Hint",
     "Provider",
     "Security",
@@ -27,7 +28,6 @@ __all__ = [
     "find_by_domain",
     "find_by_mx",
     "get",
-    "N_",
 ]
 
 Security = Literal["tls", "starttls", "none"]
@@ -40,7 +40,7 @@ EMAIL_ADDRESS = "%EMAILADDRESS%"
 EMAIL_LOCALPART = "%EMAILLOCALPART%"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext_noop marker name
+def N_(message: str) -> str:
     """Mark ``message`` as a msgid for extraction without translating it here."""
     return message
 
@@ -494,7 +494,7 @@ if len(_BY_ID) != len(_CATALOG):  # pragma: no cover - guards hand edits
     raise RuntimeError("duplicate provider id in the catalog")
 
 
-def all() -> tuple[Provider, ...]:  # noqa: A001 - the catalog's natural verb; module-qualified use
+def all() -> tuple[Provider, ...]:
     """Every provider in the catalog."""
     return _CATALOG
 

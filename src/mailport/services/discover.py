@@ -229,7 +229,7 @@ class DiscoveryService:
             timeout = max(0.0, until - began)
         try:
             return await asyncio.wait_for(job(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return _Answer(trace=[TraceEntry(origin, "timeout", self._ms(began))])
 
     async def _config(self, origin: str, url: str, address: Address) -> _Answer:
@@ -335,7 +335,7 @@ class DiscoveryService:
 
         try:
             outcomes = await asyncio.wait_for(asyncio.gather(*(one(t) for t in plan)), budget)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             trace.append(TraceEntry("probe", "timeout", self._ms(began)))
             return None
         answered = [o.target for o in outcomes if o.ok]

@@ -4,12 +4,11 @@ pure helpers (quoting, LIST parsing, special-use lookup, pins)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
+
 from lab import MailLab
 from lab.faults import FaultServers
-
 from mailport.adapters.imap import (
     ImapEndpoint,
     ImapSession,
@@ -20,7 +19,13 @@ from mailport.adapters.imap import (
 )
 from mailport.adapters.secrets import Secret
 from mailport.adapters.tls import normalize_fingerprint
-from mailport.errors import NetworkError, ProtocolError, RemoteAuthError, RemoteTimeout, ValidationError
+from mailport.errors import (
+    NetworkError,
+    ProtocolError,
+    RemoteAuthError,
+    RemoteTimeout,
+    ValidationError,
+)
 from mailport.settings import Settings
 
 USER = "user@example.test"
@@ -39,15 +44,6 @@ def lab_settings(mail_lab: MailLab | None = None, **overrides: object) -> Settin
         values["ca_file"] = str(mail_lab.ca_pem_path)
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def faults() -> Iterator[FaultServers]:
-    servers = FaultServers()
-    try:
-        yield servers
-    finally:
-        servers.close()
 
 
 # --------------------------------------------------------------------------- pure helpers

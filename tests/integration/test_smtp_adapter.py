@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+
 from lab import MailLab
 from lab.faults import FaultServers
 from lab.smtp_sink import SmtpSink
-
 from mailport.adapters.secrets import Secret
 from mailport.adapters.smtp import SmtpEndpoint, SmtpSession, needs_smtputf8
 from mailport.core.verification import build_test_message
@@ -48,15 +48,6 @@ def lab_settings(mail_lab: MailLab | None = None, **overrides: object) -> Settin
         values["ca_file"] = str(mail_lab.ca_pem_path)
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def faults() -> Iterator[FaultServers]:
-    servers = FaultServers()
-    try:
-        yield servers
-    finally:
-        servers.close()
 
 
 # --------------------------------------------------------------------------- pure helpers

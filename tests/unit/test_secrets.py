@@ -104,7 +104,7 @@ def test_secret_is_masked_everywhere_but_reveal(caplog: pytest.LogCaptureFixture
     assert "hunter2" not in repr(secret)
     assert "hunter2" not in str(secret)
     assert "hunter2" not in f"{secret}"
-    assert "hunter2" not in "%s" % secret
+    assert "hunter2" not in "%s" % secret  # noqa: UP031 - logging formats this way
     assert "hunter2" not in repr({"password": secret})
     with caplog.at_level(logging.INFO):
         logging.getLogger("test").info("password is %s / %r", secret, secret)

@@ -24,9 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from imapclient import imap_utf7
-from imapclient.exceptions import ProtocolError as ImapParseError
-from imapclient.response_parser import parse_message_list, parse_response
+from imapclient import imap_utf7  # type: ignore[import-untyped]
+from imapclient.exceptions import ProtocolError as ImapParseError  # type: ignore[import-untyped]
+from imapclient.response_parser import (  # type: ignore[import-untyped]
+    parse_message_list,
+    parse_response,
+)
 
 from mailport.adapters.secrets import Secret
 from mailport.adapters.tls import check_pin, client_context
@@ -157,9 +160,9 @@ class ImapReply:
 
 def parse_list_line(record: list[bytes | tuple[bytes, bytes]]) -> Mailbox:
     """One ``LIST`` record (keyword stripped) → :class:`Mailbox` (name decoded from UTF-7)."""
-    parsed = parse_response(record)  # type: ignore[arg-type]
+    parsed = parse_response(record)
     flags_raw, delimiter, name = parsed[0], parsed[1], parsed[2]
-    flags = frozenset(f.decode("ascii", "replace") for f in flags_raw)  # type: ignore[union-attr]
+    flags = frozenset(f.decode("ascii", "replace") for f in flags_raw)
     raw_name = name if isinstance(name, bytes) else str(name).encode()
     delim = delimiter.decode("ascii", "replace") if isinstance(delimiter, bytes) else None
     try:
@@ -203,7 +206,7 @@ class _Wire:
     async def _readline(self, stage: str) -> bytes:
         try:
             line = await asyncio.wait_for(self.reader.readuntil(b"\r\n"), self.timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise self.error(RemoteTimeout, "The IMAP server did not answer in time", stage=stage,
                              exception=exc) from exc
         except asyncio.LimitOverrunError as exc:
@@ -228,7 +231,7 @@ class _Wire:
                 raise self.error(ProtocolError, "The IMAP server announced an oversized literal", stage=stage)
             try:
                 literal = await asyncio.wait_for(self.reader.readexactly(size), self.timeout + size / 100_000)
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise self.error(RemoteTimeout, "The IMAP server stalled in a literal", stage=stage,
                                  exception=exc) from exc
             except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
@@ -283,7 +286,7 @@ class _Wire:
                     status, _, text = head[len(tag) + 1:].partition(b" ")
                     reply.status = status.decode("ascii", "replace").upper()
                     reply.text = text.decode("utf-8", "replace")
-                    self._note_code_capabilities(reply.text)
+                    self.note_code_capabilities(reply.text)
                     return reply
                 else:
                     raise self.error(ProtocolError, "The IMAP server sent an unexpected line",
@@ -311,7 +314,7 @@ class _Wire:
         try:
             self.writer.write(data)
             await asyncio.wait_for(self.writer.drain(), self.timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise self.error(RemoteTimeout, "The IMAP server stopped reading", stage=stage,
                              exception=exc) from exc
         except (ConnectionError, OSError) as exc:
@@ -323,7 +326,7 @@ class _Wire:
         if isinstance(head, bytes) and head.upper().startswith(b"CAPABILITY "):
             self.capabilities = frozenset(head[11:].decode("ascii", "replace").upper().split())
 
-    def _note_code_capabilities(self, text: str) -> None:
+    def note_code_capabilities(self, text: str) -> None:
         match = _RESPONSE_CODE.match(text)
         if match and match.group(1).upper() == "CAPABILITY":
             self.capabilities = frozenset((match.group(2) or "").upper().split())
@@ -477,7 +480,7 @@ class ImapSession:
         try:
             await asyncio.wait_for(self._wire.command("LOGOUT", stage="imap.logout"),
                                    min(self._wire.timeout, 5.0))
-        except (RemoteError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, RemoteError, OSError):
             pass
         await _close(writer)
 
@@ -490,7 +493,7 @@ async def _close(writer: asyncio.StreamWriter) -> None:
     writer.close()
     try:
         await asyncio.wait_for(writer.wait_closed(), 2.0)
-    except (asyncio.TimeoutError, OSError, ssl.SSLError):
+    except (TimeoutError, OSError, ssl.SSLError):
         pass
 
 
@@ -523,12 +526,14 @@ async def _connect(
     context = client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
     implicit = endpoint.security == "tls"
     try:
-        reader, writer = await asyncio.open_connection(
-            sock=sock, limit=_MAX_LINE,
-            **({"ssl": context, "server_hostname": endpoint.host, "ssl_handshake_timeout": timeout}
-               if implicit else {}),
-        )
-    except (ssl.SSLError, OSError, asyncio.TimeoutError) as exc:
+        if implicit:
+            reader, writer = await asyncio.open_connection(
+                sock=sock, limit=_MAX_LINE, ssl=context, server_hostname=endpoint.host,
+                ssl_handshake_timeout=timeout,
+            )
+        else:
+            reader, writer = await asyncio.open_connection(sock=sock, limit=_MAX_LINE)
+    except (TimeoutError, ssl.SSLError, OSError) as exc:
         sock.close()
         cls: type[RemoteError] = TLSError if isinstance(exc, ssl.SSLError) else (
             RemoteTimeout if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) else NetworkError)
@@ -579,9 +584,10 @@ async def _greeting(wire: _Wire) -> bool:
     head = record[0] if isinstance(record[0], bytes) else record[0][0]
     text = head.decode("utf-8", "replace")
     upper = text.upper()
-    if upper.startswith("* OK") or upper.startswith("* PREAUTH"):
-        wire._note_code_capabilities(text[5:].lstrip() if upper.startswith("* OK") else text[10:].lstrip())
-        return upper.startswith("* PREAUTH")
+    if upper.startswith(("* OK", "* PREAUTH")):
+        preauth = upper.startswith("* PREAUTH")
+        wire.note_code_capabilities(text.split(" ", 2)[2] if text.count(" ") >= 2 else "")
+        return preauth
     if upper.startswith("* BYE"):
         raise wire.error(RemoteError, "The IMAP server refused the connection", stage=stage, text=text)
     raise wire.error(ProtocolError, "The server did not greet as an IMAP server", stage=stage, text=text[:200])
@@ -610,7 +616,7 @@ async def _starttls(wire: _Wire, context: ssl.SSLContext, endpoint: Endpoint) ->
     try:
         await wire.writer.start_tls(context, server_hostname=endpoint.host,
                                     ssl_handshake_timeout=wire.timeout)
-    except (ssl.SSLError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, ssl.SSLError, OSError) as exc:
         cls: type[RemoteError] = TLSError if isinstance(exc, ssl.SSLError) else (
             RemoteTimeout if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) else NetworkError)
         raise wire.error(cls, "The STARTTLS handshake failed", stage=stage, exception=exc) from exc

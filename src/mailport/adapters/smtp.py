@@ -247,7 +247,7 @@ class SmtpSession:
             return
         try:
             await client.quit(timeout=min(client.timeout or 5.0, 5.0))
-        except (SMTPException, OSError, asyncio.TimeoutError):
+        except (TimeoutError, SMTPException, OSError):
             client.close()
 
     async def _reset(self) -> None:
@@ -281,8 +281,10 @@ def _translate(exc: BaseException, *, stage: str, what: str, endpoint: Endpoint,
         cause = cause.__cause__
     if isinstance(exc, SMTPResponseException):
         smtp_code = exc.code if 100 <= exc.code <= 599 else None
-        # aiosmtplib prefixes what it could not parse; the classifier wants the server's words.
-        text = scrub(exc.message.removeprefix(_MALFORMED).strip(), *secrets)
+        # aiosmtplib prefixes what it could not parse; the classifier wants the server's words,
+        # and people recognise a reply by its code ("535 5.7.8 …"), so it stays in front.
+        reply = exc.message.removeprefix(_MALFORMED).strip()
+        text = scrub(f"{smtp_code} {reply}" if smtp_code is not None else reply, *secrets)
     error_class: type[RemoteError]
     if isinstance(cause, ssl.SSLError):
         error_class = TLSError

@@ -33,7 +33,7 @@ def normalize_fingerprint(value: str) -> str:
     Raises :class:`ValidationError` for anything that is not a SHA-256 fingerprint.
     """
     text = value.strip().lower()
-    if text.startswith("sha256:") or text.startswith("sha256/"):
+    if text.startswith(("sha256:", "sha256/")):
         text = text[7:]
     text = re.sub(r"[\s:\-]", "", text)
     if not _HEX64.fullmatch(text):

@@ -30,8 +30,8 @@ from mailport.errors import (
 
 __all__ = [
     "AddressResolver",
-    "StageObserver",
     "StageClock",
+    "StageObserver",
     "connect_tcp",
     "diagnosed",
     "resolve_checked",
@@ -197,7 +197,7 @@ async def connect_tcp(
         sock.setblocking(False)
         try:
             await asyncio.wait_for(loop.sock_connect(sock, (ip, port)), timeout)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             sock.close()
             last = exc
             continue
@@ -235,7 +235,7 @@ async def tls_probe(addresses: Iterable[str], port: int, *, host: str, timeout: 
                                         ssl_handshake_timeout=timeout),
                 timeout,
             )
-        except (OSError, ssl.SSLError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, ssl.SSLError):
             return None
         try:
             return peer_fingerprint(writer.get_extra_info("ssl_object")) or ""

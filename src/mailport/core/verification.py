@@ -31,6 +31,7 @@ from typing import Any, Literal, get_args
 from mailport.errors import ValidationError
 
 __all__ = [
+    "NOT_ARRIVED",
     "AccountConfig",
     "AuthKind",
     "Endpoint",
@@ -42,7 +43,6 @@ __all__ = [
     "StageResult",
     "StageStatus",
     "VerificationReport",
-    "NOT_ARRIVED",
     "build_test_message",
     "planned_stages",
 ]

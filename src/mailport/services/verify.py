@@ -197,14 +197,15 @@ class _Run:
             if account.imap is not None:
                 self.mark = time.monotonic()
                 try:
-                    imap = await stack.enter_async_context(self.service._open_imap(
+                    opened: ImapLike = await stack.enter_async_context(self.service._open_imap(
                         account.imap, password=password, oauth_token=oauth_token, settings=settings,
                         resolver=resolver, email=account.email, on_stage=self.ok,
                     ))
                 except MailportError as exc:
                     self.failed(self.failed_stage_of(exc, protocol="imap"), exc)
                     return
-                self.details["imap"] = {"capabilities": sorted(imap.capabilities)}
+                self.details["imap"] = {"capabilities": sorted(opened.capabilities)}
+                imap = opened
 
             token = self.service._token()
             message_id = f"<mailport-verify.{token}@{_id_domain(account.email)}>"

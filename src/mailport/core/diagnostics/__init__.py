@@ -4,7 +4,7 @@ that maps evidence (replies, OAuth errors, exceptions) to them.
 Pure: no I/O. The texts are English msgids; :mod:`mailport.diagnosis_text` translates them.
 """
 
-from mailport.core.diagnostics.catalog import CODES, VARIANTS, CodeInfo, N_, Severity, Variant
+from mailport.core.diagnostics.catalog import CODES, N_, VARIANTS, CodeInfo, Severity, Variant
 from mailport.core.diagnostics.classifier import classify, classify_exception, classify_text
 from mailport.core.diagnostics.evidence import Diagnosis, Evidence, scrub
 from mailport.core.diagnostics.explanation import Explanation, describe
@@ -12,12 +12,12 @@ from mailport.core.diagnostics.providers import provider_variant
 
 __all__ = [
     "CODES",
+    "N_",
     "VARIANTS",
     "CodeInfo",
     "Diagnosis",
     "Evidence",
     "Explanation",
-    "N_",
     "Severity",
     "Variant",
     "classify",

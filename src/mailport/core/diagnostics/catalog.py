@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal
 
-__all__ = ["CODES", "VARIANTS", "CodeInfo", "Severity", "Variant", "N_"]
+__all__ = ["CODES", "N_", "VARIANTS", "CodeInfo", "Severity", "Variant"]
 
 Severity = Literal["error", "warning"]
 """``error``: the user must change something; ``warning``: transient, usually resolves itself."""
@@ -36,7 +36,7 @@ VARIANTS: Final = (
 )
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext "no-op" marker name
+def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it here."""
     return message
 

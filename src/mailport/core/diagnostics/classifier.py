@@ -106,6 +106,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "net.wrong_service",
         r"^\+OK\b",
+        r"^\+ \(a '\+' line where the IMAP greeting should be\)",
         r"^-ERR\b",
         r"(?:Malformed SMTP response line|unexpected response):? (?:b['\"])?(?:\+OK|\* OK|220[ -])",
         r"^HTTP/1\.[01] \d{3}",
@@ -146,8 +147,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "auth.imap_disabled",
         r"not enabled for IMAP",
-        r"IMAP (?:access )?(?:is )?(?:disabled|not enabled|turned off)(?! *$)(?<!or IMAP is disabled)",
-        r"IMAP access (?:is )?(?:disabled|not enabled|turned off)",
+        # Not Yandex's "Invalid credentials or IMAP is disabled": that one is ambiguous.
+        r"(?<!or )IMAP (?:access )?(?:is )?(?:disabled|not enabled|turned off)",
         r"User is authenticated but not connected",
     ),
     _rule(
@@ -278,6 +279,7 @@ _IMAP_CODES: Final[dict[str, str]] = {
     "WEBALERT": "auth.web_login_required",
 }
 _IMAP_CODE_RE: Final = re.compile(r"\[([A-Z][A-Z-]+)(?:[ \]])")
+_IMAP_LOGIN_FAILED_RE: Final = re.compile(r"\b(?:LOGIN|AUTHENTICATE) failed", re.IGNORECASE)
 _IMAP_TAGGED_RE: Final = re.compile(r"(?m)^(?:[A-Za-z0-9.]+|\*) (?:NO|BAD|BYE|OK)\b")
 
 # Enhanced status codes (RFC 3463) -> code, by "subject.detail".
@@ -491,8 +493,9 @@ def classify(
             code, variant=variant, server_text=server_text, smtp_code=smtp_code, retryable=retryable
         )
 
-    # A greeting from the wrong kind of server (POP3 on an IMAP port, SMTP on IMAP …).
-    if evidence.stage in ("greeting", "connect") and text:
+    # A greeting from the wrong kind of server (POP3 on an IMAP port, SMTP on IMAP …). Only for
+    # a raw greeting: an exception's message at this stage is not what the server said.
+    if evidence.stage in ("greeting", "connect") and text and not evidence.exception:
         greeting = text.lstrip()
         expects_imap = protocol == "imap" and not greeting.startswith("* ")
         expects_smtp = protocol == "smtp" and not greeting[:3].isdigit()
@@ -517,13 +520,14 @@ def classify(
             code = _IMAP_CODES[imap_codes[0]]
     if code is None and protocol != "imap":
         code = _by_enhanced_or_basic(flat, smtp_code)
-    if code is None and protocol == "imap" and re.search(r"\b(?:LOGIN|AUTHENTICATE) failed", flat, re.I):
+    if code is None and protocol == "imap" and _IMAP_LOGIN_FAILED_RE.search(flat):
         code = "auth.invalid_credentials"  # Exchange/Courier/Cyrus: "NO LOGIN failed."
     if code is None:
         # A dropped connection is worth retrying even though we cannot say why it dropped.
         dropped = bool(_CONNECTION_DROPPED_RE.search(f"{exception} {haystack}"))
         return done("unknown", retryable=dropped or None)
-    return done(_refine(code, variant=variant, oauth=_is_oauth(evidence, flat, challenges), flat=flat))
+    oauth = _is_oauth(evidence, flat, challenges)
+    return done(_refine(code, variant=variant, oauth=oauth, flat=flat))
 
 
 def classify_text(
@@ -531,6 +535,9 @@ def classify_text(
 ) -> Diagnosis:
     """Diagnose free text (a pasted reply, log excerpt or error message), as ``explain`` does."""
     return classify(Evidence(text=text), email=email, provider=provider)
+
+
+_IMAPLIB_ERRORS: Final = frozenset({"IMAP4.error", "IMAP4.abort"})
 
 
 def _exception_names(exc: BaseException) -> list[str]:
@@ -578,6 +585,15 @@ def classify_exception(
     Matching is by class name along the MRO and by message, so core needs none of those
     libraries; the cause chain is followed (aiosmtplib wraps the ``OSError`` it got).
     """
+    if type(exc).__qualname__ in _IMAPLIB_ERRORS and str(exc) == "None":
+        # imaplib reads a "+" line (POP3's "+OK" greeting) as a continuation and then raises
+        # error(None): the server on this port does not speak IMAP.
+        return classify(
+            Evidence(protocol="imap", stage=stage, exception=type(exc).__name__,
+                     text="+ (a '+' line where the IMAP greeting should be)"),
+            email=email,
+            provider=provider,
+        )
     names = _exception_names(exc)
     cause = exc.__cause__ or exc.__context__
     if cause is not None:

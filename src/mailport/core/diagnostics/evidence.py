@@ -61,7 +61,9 @@ _IMAP_LOGIN = re.compile(
     r'(?im)^(\s*(?:C:\s*)?[A-Za-z0-9.]+\s+LOGIN\s+(?:"[^"]*"|\S+)\s+)(?:"(?:[^"\\]|\\.)*"|\S+)'
 )
 # AUTH LOGIN: the line after the server's "334 Username:"/"334 Password:" prompt is a secret.
-_AUTH_LOGIN_ANSWER = re.compile(r"(?im)(334 (?:VXNlcm5hbWU6|UGFzc3dvcmQ6)[ \t]*\r?\n.*?)(\S+)[ \t]*$")
+_AUTH_LOGIN_ANSWER = re.compile(
+    r"(?im)(334 (?:VXNlcm5hbWU6|UGFzc3dvcmQ6)[ \t]*\r?\n.*?)(\S+)[ \t]*$"
+)
 _BEARER = re.compile(r"(?i)\b(Bearer\s+)[A-Za-z0-9\-._~+/]+=*")
 _KEY_VALUE = re.compile(
     r"(?i)\b((?:access_token|refresh_token|id_token|client_secret|password|passwd|assertion)"

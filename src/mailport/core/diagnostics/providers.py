@@ -93,9 +93,11 @@ def _domain_variant(domain: str) -> str | None:
         return _DOMAINS[domain]
     labels = domain.split(".")
     # brand.tld or brand.co.tld; never brand.example.com, which could be anybody's.
-    if 2 <= len(labels) <= 3 and labels[0] in _BRAND_LABELS:
-        if len(labels) == 2 or len(labels[1]) <= 3 and len(labels[2]) == 2:
-            return _BRAND_LABELS[labels[0]]
+    country_suffix = len(labels) == 2 or (
+        len(labels) == 3 and len(labels[1]) <= 3 and len(labels[2]) == 2
+    )
+    if country_suffix and labels[0] in _BRAND_LABELS:
+        return _BRAND_LABELS[labels[0]]
     return None
 
 

@@ -3,6 +3,8 @@ pure helpers (quoting, LIST parsing, special-use lookup, pins)."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import time
 
 import pytest
@@ -23,7 +25,9 @@ from mailport.errors import (
     NetworkError,
     ProtocolError,
     RemoteAuthError,
+    RemoteError,
     RemoteTimeout,
+    TLSError,
     ValidationError,
 )
 from mailport.settings import Settings
@@ -182,3 +186,107 @@ async def test_plaintext_login_is_refused_by_default(faults: FaultServers) -> No
     with pytest.raises(ValidationError) as info:
         await open_fault(faults.closed_port(), security="none")
     assert info.value.code == "request.insecure_auth"
+
+
+# --------------------------------------------------------------------------- scripted server
+# Dovecot always offers LITERAL+ and SASL-IR; these paths are exercised against a scripted server.
+class ScriptedImap:
+    """A tiny IMAP server on loopback that plays a fixed conversation and records what it got."""
+
+    def __init__(self, greeting: bytes, capabilities: str) -> None:
+        self.greeting = greeting
+        self.capabilities = capabilities
+        self.received: list[bytes] = []
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> int:
+        self.server = await asyncio.start_server(self._talk, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    async def _talk(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(self.greeting)
+        try:
+            while line := await reader.readline():
+                self.received.append(line)
+                tag, _, rest = line.rstrip(b"\r\n").partition(b" ")
+                verb = rest.split(b" ", 1)[0].upper()
+                if verb == b"CAPABILITY":
+                    writer.write(b"* CAPABILITY " + self.capabilities.encode() + b"\r\n" + tag + b" OK done\r\n")
+                elif verb == b"LOGIN":
+                    # Synchronising literal: ask for it, read it, then refuse the login.
+                    size = int(rest.rsplit(b"{", 1)[1].rstrip(b"}"))
+                    writer.write(b"+ go ahead\r\n")
+                    await writer.drain()
+                    self.received.append(await reader.readexactly(size))
+                    self.received.append(await reader.readline())
+                    writer.write(tag + b" NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
+                elif verb == b"AUTHENTICATE":
+                    # RFC 3501 without SASL-IR: "+" for the initial response, then (Gmail-style)
+                    # a base64 JSON error challenge that the client acknowledges with "".
+                    writer.write(b"+ \r\n")
+                    await writer.drain()
+                    self.received.append(await reader.readline())
+                    writer.write(b"+ eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIn0=\r\n")
+                    await writer.drain()
+                    self.received.append(await reader.readline())
+                    writer.write(tag + b" NO [AUTHENTICATIONFAILED] Invalid token\r\n")
+                elif verb == b"LOGOUT":
+                    writer.write(b"* BYE\r\n" + tag + b" OK bye\r\n")
+                    await writer.drain()
+                    break
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+
+async def test_synchronising_literal_waits_for_continuation() -> None:
+    script = ScriptedImap(b"* OK ready\r\n", "IMAP4rev1 AUTH=PLAIN")
+    async with script as port:
+        endpoint = ImapEndpoint(host="127.0.0.1", port=port, security="none", username="ü@example.test")
+        with pytest.raises(RemoteAuthError) as info:
+            async with ImapSession.open(endpoint, password=Secret("pässword"), resolver=LocalResolver(),
+                                        settings=lab_settings(None, allow_insecure_auth=True)):
+                pass
+    # user and password both needed literals: "{N}" (not "{N+}") and the data after "+".
+    login = next(line for line in script.received if b"LOGIN" in line)
+    assert login.endswith(b"{15}\r\n") and b"+}" not in login
+    assert "ü@example.test".encode() in script.received
+    assert info.value.code == "auth.invalid_credentials"
+    assert "pässword" not in f"{info.value} {info.value.server_text}"
+
+
+async def test_xoauth2_failure_challenge_is_answered_with_an_empty_line() -> None:
+    script = ScriptedImap(b"* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] ready\r\n", "IMAP4rev1 AUTH=XOAUTH2")
+    async with script as port:
+        endpoint = ImapEndpoint(host="127.0.0.1", port=port, security="none", username=USER)
+        with pytest.raises(RemoteAuthError) as info:
+            async with ImapSession.open(endpoint, password=None, oauth_token="tok-123456",
+                                        resolver=LocalResolver(),
+                                        settings=lab_settings(None, allow_insecure_auth=True)):
+                pass
+    auth = next(i for i, line in enumerate(script.received) if b"AUTHENTICATE XOAUTH2" in line)
+    # Without SASL-IR the initial response follows a "+"; the failure challenge gets "\r\n".
+    assert script.received[auth].rstrip().endswith(b"XOAUTH2")
+    initial = base64.b64decode(script.received[auth + 1].strip())
+    assert initial == f"user={USER}\x01auth=Bearer tok-123456\x01\x01".encode()
+    assert script.received[auth + 2] == b"\r\n"
+    assert info.value.stage == "imap.login"
+    assert info.value.code in {"auth.token_invalid", "auth.invalid_credentials"}
+
+
+async def test_bye_greeting_and_missing_starttls() -> None:
+    async with ScriptedImap(b"* BYE Too many connections\r\n", "IMAP4rev1") as port:
+        with pytest.raises(RemoteError) as info:
+            await open_fault(port, security="starttls")
+        assert info.value.stage == "imap.greeting"
+        assert "Too many connections" in (info.value.server_text or "")
+    async with ScriptedImap(b"* OK ready\r\n", "IMAP4rev1 AUTH=PLAIN") as port:
+        with pytest.raises(TLSError) as tls:
+            await open_fault(port, security="starttls")
+        assert (tls.value.code, tls.value.stage) == ("tls.starttls_required", "imap.tls")

@@ -139,7 +139,7 @@ async def test_partial_acceptance_reports_each_recipient(sink: SmtpSink, lab_ca:
         assert result.accepted == ("user2@example.test",)
         (refused,) = result.refused
         assert (refused.address, refused.smtp_code) == ("nobody@example.test", 550)
-        assert refused.code == "send.recipient_unknown"
+        assert refused.code == "send.recipient_unknown" and not refused.retryable
 
         with pytest.raises(Exception) as info:
             await smtp.send(USER, ["nobody@example.test"], raw)

@@ -90,6 +90,7 @@ class RecipientOutcome:
     smtp_code: int
     server_text: str
     code: str | None = None  # the diagnosis code of a refusal
+    retryable: bool = False  # a refusal worth retrying later (4xx, per the diagnosis)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -217,8 +218,10 @@ class SmtpSession:
             except SMTPRecipientRefused as exc:
                 last_refusal = exc
                 error = self._error(exc, stage="smtp.rcpt", what="The server refused a recipient")
-                outcomes.append(RecipientOutcome(address=rcpt, accepted=False, smtp_code=exc.code,
-                                                 server_text=exc.message, code=error.code))
+                outcomes.append(RecipientOutcome(
+                    address=rcpt, accepted=False, smtp_code=exc.code, server_text=exc.message,
+                    code=error.code, retryable=bool(error.fields.get("retryable")),
+                ))
                 continue
             except SMTPException as exc:
                 raise self._error(exc, stage="smtp.rcpt", what="The server failed during RCPT") from exc

@@ -1,0 +1,39 @@
+"""The ``mailport`` command.
+
+Thin on purpose: every command builds the runtime from settings, calls one service, prints.
+Each option names the ``MAILPORT_*`` variable it overrides, shown in ``--help``. One module per
+group of commands; this one assembles them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from mailport import __version__
+from mailport.cli import accounts, processes, tenants
+from mailport.cli.common import out
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="mailport — email for business software.")
+processes.register(app)
+app.add_typer(tenants.app, name="tenant")
+app.add_typer(accounts.app, name="account")
+app.add_typer(accounts.secrets_app, name="secrets")
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

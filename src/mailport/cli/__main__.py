@@ -1,0 +1,3 @@
+from mailport.cli import main
+
+main()

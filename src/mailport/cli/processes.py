@@ -1,0 +1,72 @@
+"""The processes an operator runs: ``serve``, ``worker``, ``migrate``."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+
+from mailport.cli.common import DatabaseUrl, DataDir, build_runtime, err, fail, out
+from mailport.errors import MailportError
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(migrate)
+    app.command()(serve)
+    app.command()(worker)
+
+
+def migrate(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+    """Bring the database schema up to date (safe to run repeatedly)."""
+    try:
+        build_runtime(database_url=database_url, data_dir=data_dir)
+    except MailportError as exc:
+        fail(exc)
+    out.print("database is up to date")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(envvar="MAILPORT_HOST", help="Listen address.", show_default=False)] = None,
+    port: Annotated[int | None, typer.Option(envvar="MAILPORT_PORT", help="Listen port.", show_default=False)] = None,
+    embedded_worker: Annotated[
+        bool | None, typer.Option("--worker/--no-worker", envvar="MAILPORT_EMBEDDED_WORKER",
+                                  help="Run the job worker inside this process.", show_default=False)
+    ] = None,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the HTTP API, the web pages and (by default) the worker in one process."""
+    import uvicorn
+
+    from mailport.api.app import create_app
+
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir, host=host, port=port,
+                                embedded_worker=embedded_worker)
+    except MailportError as exc:
+        fail(exc)
+    s = runtime.settings
+    if not s.is_production and not s.database_url:
+        err.print(f"development mode: SQLite at {s.effective_database_url.removeprefix('sqlite:///')}, "
+                  f"operator key in {s.data_dir / 'admin.key'}", highlight=False, soft_wrap=True)
+    api = create_app(runtime, embedded_worker=s.embedded_worker)
+    uvicorn.run(api, host=s.host, port=s.port, log_config=None, proxy_headers=True, access_log=False)
+
+
+def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+    """Run a job worker (any number of them, on any hosts, against PostgreSQL)."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+    except MailportError as exc:
+        fail(exc)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await runtime.make_worker().run(stop)
+
+    asyncio.run(run())

@@ -27,14 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "integration"), str(ROOT / "src")]
 
-import dns.asyncresolver  # noqa: E402
-from discovery_fixtures import ISPDB_DIR, DocServer, IspdbServer, NamedCA  # noqa: E402
-from lab.dns_server import DnsLab  # noqa: E402
+import dns.asyncresolver
+from discovery_fixtures import ISPDB_DIR, DocServer, IspdbServer, NamedCA
 
-from mailport.adapters.dns import DnsResolver  # noqa: E402
-from mailport.core import providers  # noqa: E402
-from mailport.services.discover import DiscoveryService  # noqa: E402
-from mailport.settings import Settings  # noqa: E402
+from lab.dns_server import DnsLab
+from mailport.adapters.dns import DnsResolver
+from mailport.core import providers
+from mailport.services.discover import DiscoveryService
+from mailport.settings import Settings
 
 ZONE = """
 ws.bench.test. 300 MX 1 aspmx.l.google.com.

@@ -99,3 +99,10 @@ def test_closed_providers_have_no_servers() -> None:
 def test_get_unknown_raises_key_error() -> None:
     with pytest.raises(KeyError):
         get("nope")
+
+
+@pytest.mark.parametrize("countries", [{"NL"}, {"BE"}, {"DE"}, {"AT"}, {"CH"}, {"IT"}, {"FR"},
+                                       {"UK"}, {"SE", "NO", "DK", "FI"}])
+def test_each_target_market_has_several_providers(countries: set[str]) -> None:
+    local = [p for p in providers.all() if countries & set(p.countries)]
+    assert len(local) >= 2, countries

@@ -247,50 +247,66 @@ class _Wire:
 
     async def command(self, name: str, *args: bytes | _Literal, stage: str,
                       sasl_responses: Sequence[bytes] = ()) -> ImapReply:
-        """Send ``name args`` and collect everything up to its tagged completion."""
+        """Send ``name args`` and collect everything up to its tagged completion.
+
+        A timeout, a dropped connection or an unparseable line leaves the conversation out of
+        step (a late tagged reply would be taken for the next command's), so the connection is
+        closed then; later commands fail fast with a NetworkError.
+        """
         async with self._lock:
-            tag = self._next_tag()
-            literal_plus = "LITERAL+" in self.capabilities
-            # Split the command at each literal: (text up to and including "{n}", literal data).
-            segments: list[tuple[bytes, bytes]] = []
-            current = tag + b" " + name.encode("ascii")
-            for arg in args:
-                if isinstance(arg, _Literal):
-                    marker = b"{%d+}" % len(arg) if literal_plus else b"{%d}" % len(arg)
-                    segments.append((current + b" " + marker, bytes(arg)))
-                    current = b""
-                else:
-                    current += b" " + arg
-            reply = ImapReply(status="", text="")
-            responses = list(sasl_responses)
-            for prefix, literal in segments:
-                await self._write(prefix + b"\r\n", stage)
-                # A synchronising literal waits for "+"; the server may reject it instead.
-                if not literal_plus and await self._await_continuation(tag, reply, stage):
-                    return reply
-                await self._write(literal, stage)
-            await self._write(current + b"\r\n", stage)
-            while True:
-                record = await self.read_record(stage)
-                head = record[0] if isinstance(record[0], bytes) else record[0][0]
-                if head.startswith(b"* "):
-                    first = record[0]
-                    record[0] = head[2:] if isinstance(first, bytes) else (head[2:], first[1])
-                    reply.untagged.append(record)
-                    self._note_capabilities(record)
-                elif head.startswith(b"+"):
-                    # SASL challenge: answer with the next prepared response, or an empty line
-                    # (which is how XOAUTH2 failures are acknowledged).
-                    await self._write((responses.pop(0) if responses else b"") + b"\r\n", stage)
-                elif head.startswith(tag + b" "):
-                    status, _, text = head[len(tag) + 1:].partition(b" ")
-                    reply.status = status.decode("ascii", "replace").upper()
-                    reply.text = text.decode("utf-8", "replace")
-                    self.note_code_capabilities(reply.text)
-                    return reply
-                else:
-                    raise self.error(ProtocolError, "The IMAP server sent an unexpected line",
-                                     stage=stage, text=head.decode("utf-8", "replace")[:200])
+            if self.writer.is_closing():
+                raise self.error(NetworkError, "The IMAP connection is closed", stage=stage,
+                                 exception=ConnectionResetError("connection closed"))
+            try:
+                return await self._exchange(name, args, stage=stage, sasl_responses=sasl_responses)
+            except (RemoteTimeout, NetworkError, ProtocolError):
+                self.writer.close()
+                raise
+
+    async def _exchange(self, name: str, args: Sequence[bytes | _Literal], *, stage: str,
+                        sasl_responses: Sequence[bytes]) -> ImapReply:
+        tag = self._next_tag()
+        literal_plus = "LITERAL+" in self.capabilities
+        # Split the command at each literal: (text up to and including "{n}", literal data).
+        segments: list[tuple[bytes, bytes]] = []
+        current = tag + b" " + name.encode("ascii")
+        for arg in args:
+            if isinstance(arg, _Literal):
+                marker = b"{%d+}" % len(arg) if literal_plus else b"{%d}" % len(arg)
+                segments.append((current + b" " + marker, bytes(arg)))
+                current = b""
+            else:
+                current += b" " + arg
+        reply = ImapReply(status="", text="")
+        responses = list(sasl_responses)
+        for prefix, literal in segments:
+            await self._write(prefix + b"\r\n", stage)
+            # A synchronising literal waits for "+"; the server may reject it instead.
+            if not literal_plus and await self._await_continuation(tag, reply, stage):
+                return reply
+            await self._write(literal, stage)
+        await self._write(current + b"\r\n", stage)
+        while True:
+            record = await self.read_record(stage)
+            head = record[0] if isinstance(record[0], bytes) else record[0][0]
+            if head.startswith(b"* "):
+                first = record[0]
+                record[0] = head[2:] if isinstance(first, bytes) else (head[2:], first[1])
+                reply.untagged.append(record)
+                self._note_capabilities(record)
+            elif head.startswith(b"+"):
+                # SASL challenge: answer with the next prepared response, or an empty line
+                # (which is how XOAUTH2 failures are acknowledged).
+                await self._write((responses.pop(0) if responses else b"") + b"\r\n", stage)
+            elif head.startswith(tag + b" "):
+                status, _, text = head[len(tag) + 1:].partition(b" ")
+                reply.status = status.decode("ascii", "replace").upper()
+                reply.text = text.decode("utf-8", "replace")
+                self.note_code_capabilities(reply.text)
+                return reply
+            else:
+                raise self.error(ProtocolError, "The IMAP server sent an unexpected line",
+                                 stage=stage, text=head.decode("utf-8", "replace")[:200])
 
     async def _await_continuation(self, tag: bytes, reply: ImapReply, stage: str) -> bool:
         """Wait for "+" before literal data; True if the command completed (rejected) instead."""

@@ -133,3 +133,24 @@ def test_parse_nameserver(value: str, expected: tuple[str, int]) -> None:
 def test_parse_nameserver_rejects_bad_values(value: str) -> None:
     with pytest.raises(ConfigurationError):
         parse_nameserver(value)
+
+
+async def test_concurrent_identical_questions_share_one_query(dns) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    r = make(dns)
+    results = await asyncio.gather(*(r.resolve_addresses("mail.example.test") for _ in range(5)))
+    assert all(sorted(x) == ["192.0.2.10", "2001:db8::10"] for x in results)
+    asked = [q for q in dns.queries if q.name == "mail.example.test."]
+    assert sorted(q.rtype for q in asked) == ["A", "AAAA"]
+
+
+async def test_a_cancelled_asker_does_not_cancel_the_shared_query(dns) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    r = make(dns)
+    first = asyncio.ensure_future(r.mx("example.test"))
+    second = asyncio.ensure_future(r.mx("example.test"))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert (await second)[0].host == "mail.example.test"

@@ -20,6 +20,7 @@ Error translation:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import time
 from collections.abc import Callable, Sequence
@@ -107,6 +108,7 @@ class DnsResolver:
         self._positive_ttl = positive_ttl
         self._negative_ttl = negative_ttl
         self._cache: dict[tuple[str, str], tuple[float, tuple[Any, ...]]] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Future[tuple[Any, ...]]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DnsResolver:
@@ -174,6 +176,24 @@ class DnsResolver:
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
+        # Concurrent askers of the same question share one query (discovery probes ask for the
+        # A/AAAA of imap.<d> once per port, all at the same moment).
+        inflight = self._inflight.get(key)
+        if inflight is None:
+            inflight = asyncio.ensure_future(self._lookup(qname, rdtype, name))
+            self._inflight[key] = inflight
+            inflight.add_done_callback(functools.partial(self._finished, key))
+        # shield: one asker being cancelled (its own deadline) must not cancel the others' query.
+        return await asyncio.shield(inflight)
+
+    def _finished(self, key: tuple[str, str], task: asyncio.Future[tuple[Any, ...]]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here, so an error nobody awaited any more is not logged
+
+    async def _lookup(self, qname: str, rdtype: str, name: str) -> tuple[Any, ...]:
+        key = (qname, rdtype)
         try:
             answer = await self._resolver.resolve(
                 qname, rdtype, lifetime=self._timeout, search=False, raise_on_no_answer=True

@@ -17,9 +17,11 @@ from mailport.core.diagnostics import (
     classify_exception,
     classify_text,
     provider_variant,
+    remote_error,
+    remote_error_class,
     scrub,
 )
-from mailport.errors import RemoteAuthError
+from mailport.errors import RemoteAuthError, RemoteError
 
 
 # --- provider variants -------------------------------------------------------------------------
@@ -66,9 +68,15 @@ def test_provider_variant(email: str | None, provider: str | None, expected: str
 def test_gmail_password_rejection_becomes_app_password_but_not_for_oauth() -> None:
     reply = "535-5.7.8 Username and Password not accepted."
     assert classify_text(reply, email="x@gmail.com").code == "auth.app_password_required"
-    oauth = classify(Evidence(protocol="smtp", stage="auth", text=reply + " XOAUTH2"),
+    oauth = classify(Evidence(protocol="smtp", stage="auth", text=reply, auth_mechanism="XOAUTH2"),
                      email="x@gmail.com")
     assert oauth.code == "auth.token_invalid"
+    pasted = classify_text(f"C: AUTH XOAUTH2 {XOAUTH2}\nS: {reply}", email="x@gmail.com")
+    assert pasted.code == "auth.token_invalid"
+    offered_only = classify_text(f"250-AUTH PLAIN LOGIN XOAUTH2\n{reply}", email="x@gmail.com")
+    assert offered_only.code == "auth.app_password_required"
+    password = classify(Evidence(text=reply, auth_mechanism="PLAIN"), email="x@gmail.com")
+    assert password.code == "auth.app_password_required"
     assert classify_text(reply).code == "auth.invalid_credentials"
 
 
@@ -235,3 +243,54 @@ def test_scrub_keeps_ordinary_server_text(text: str) -> None:
 
 def test_scrub_truncates_huge_text() -> None:
     assert len(scrub("x" * 10_000)) <= 2001
+
+
+# --- transcripts and reply codes -----------------------------------------------------------------
+def test_a_pasted_transcript_is_judged_by_its_failure_and_scrubbed() -> None:
+    user = base64.b64encode(b"shop@example.com").decode()
+    password = base64.b64encode(b"correct horse battery").decode()
+    transcript = (
+        "220 mx.example.com ESMTP\n250-mx.example.com\n250 AUTH LOGIN\nAUTH LOGIN\n"
+        f"334 VXNlcm5hbWU6\n{user}\n334 UGFzc3dvcmQ6\n{password}\n535 Incorrect authentication data"
+    )
+    diagnosis = classify_text(transcript)
+    assert diagnosis.code == "auth.invalid_credentials"
+    assert diagnosis.server_text is not None
+    assert password not in diagnosis.server_text and user not in diagnosis.server_text
+
+
+def test_only_real_reply_codes_count() -> None:
+    assert classify_text("cannot reach port 465 right now").code == "unknown"
+    assert classify_text("Invalid login: 535 Authentication failed").code == (
+        "auth.invalid_credentials"
+    )
+    assert classify_text("(535, b'5.7.8 Bad credentials')").code == "auth.invalid_credentials"
+
+
+# --- as errors -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("code", "error_class"),
+    [
+        ("auth.app_password_required", "RemoteAuthError"),
+        ("tls.certificate_invalid", "TLSError"),
+        ("net.timeout", "RemoteTimeout"),
+        ("net.connection_refused", "NetworkError"),
+        ("net.host_not_found", "NetworkError"),
+        ("net.wrong_service", "ProtocolError"),
+        ("send.recipient_unknown", "RemoteError"),
+        ("unknown", "RemoteError"),
+    ],
+)
+def test_remote_error_class(code: str, error_class: str) -> None:
+    assert remote_error_class(code).__name__ == error_class
+
+
+def test_remote_error_carries_the_diagnosis() -> None:
+    diagnosis = classify_text("421 4.7.0 Try again later, closing connection.", email="a@gmail.com")
+    error = remote_error(diagnosis, stage="smtp.mail_from", smtp_code=421)
+    assert isinstance(error, RemoteError)
+    assert error.code == "server.temporary_failure"
+    assert error.server_text == diagnosis.server_text
+    assert (error.stage, error.smtp_code) == ("smtp.mail_from", 421)
+    assert error.fields == {"retryable": True, "provider": "gmail"}
+    assert str(error) == "The mail server has a temporary problem"

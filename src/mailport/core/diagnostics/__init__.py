@@ -9,6 +9,7 @@ from mailport.core.diagnostics.classifier import classify, classify_exception, c
 from mailport.core.diagnostics.evidence import Diagnosis, Evidence, scrub
 from mailport.core.diagnostics.explanation import Explanation, describe
 from mailport.core.diagnostics.providers import provider_variant
+from mailport.core.diagnostics.remote_error import remote_error, remote_error_class
 
 __all__ = [
     "CODES",
@@ -25,5 +26,7 @@ __all__ = [
     "classify_text",
     "describe",
     "provider_variant",
+    "remote_error",
+    "remote_error_class",
     "scrub",
 ]

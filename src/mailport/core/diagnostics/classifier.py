@@ -279,6 +279,12 @@ _IMAP_CODES: Final[dict[str, str]] = {
     "WEBALERT": "auth.web_login_required",
 }
 _IMAP_CODE_RE: Final = re.compile(r"\[([A-Z][A-Z-]+)(?:[ \]])")
+_OAUTH_MECHANISMS: Final = frozenset({"XOAUTH2", "OAUTHBEARER", "OAUTH"})
+# The client's command in a pasted log; capability lists ("250-AUTH PLAIN XOAUTH2",
+# "AUTH=XOAUTH2") only say what the server offers, so they do not count.
+_OAUTH_COMMAND_RE: Final = re.compile(
+    r"(?im)^(?!\s*(?:250|\*))[^\n]*?\bAUTH(?:ENTICATE)?\s+(?:XOAUTH2|OAUTHBEARER)\b"
+)
 _IMAP_LOGIN_FAILED_RE: Final = re.compile(r"\b(?:LOGIN|AUTHENTICATE) failed", re.IGNORECASE)
 _IMAP_TAGGED_RE: Final = re.compile(r"(?m)^(?:[A-Za-z0-9.]+|\*) (?:NO|BAD|BYE|OK)\b")
 
@@ -299,6 +305,12 @@ _ENHANCED_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d
 _SMTP_LINE_RE: Final = re.compile(r"(?m)^\s*([2-5]\d\d)(?:[ -]|$)")
 _SMTP_ANYWHERE_RE: Final = re.compile(
     r"(?:^|[\s:(\[])([45]\d\d)(?:[ -](?=[245]\.\d)|,\s*b?['\"]| (?=[A-Za-z#(\[<]))"
+)
+# Failure replies of RFC 5321, RFC 4954 (432, 454, 530, 534, 535, 538), RFC 3030 and RFC 7504
+# (521, 556) and what Exchange sends (432); anything else in that range is not a reply code.
+_SMTP_FAILURE_CODES: Final = frozenset(
+    {421, 432, 450, 451, 452, 454, 455, 500, 501, 502, 503, 504, 521, 523, 530, 534, 535, 538,
+     550, 551, 552, 553, 554, 555, 556}
 )
 _SMTP_PREFIX_RE: Final = re.compile(r"(?m)^\s*[2-5]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?")
 _B64_RE: Final = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}")
@@ -383,8 +395,16 @@ def _decode_challenges(text: str) -> list[str]:
 
 
 def _smtp_code(text: str) -> int | None:
-    match = _SMTP_LINE_RE.search(text) or _SMTP_ANYWHERE_RE.search(text)
-    return int(match.group(1)) if match else None
+    """The first failure reply code in ``text``: a line starting with one (a reply or a pasted
+    transcript, where the 220/250 lines before it are ignored), else one inside a library's
+    message (``Invalid login: 535 …``, ``(535, b'…')``). Only codes SMTP servers actually send
+    count, so a port number such as 465 in a sentence is not mistaken for a reply."""
+    for regex in (_SMTP_LINE_RE, _SMTP_ANYWHERE_RE):
+        for match in regex.finditer(text):
+            code = int(match.group(1))
+            if code in _SMTP_FAILURE_CODES:
+                return code
+    return None
 
 
 def _match_rules(rules: Iterable[_Rule], flat: str, protocol: str | None) -> str | None:
@@ -413,12 +433,15 @@ def _by_enhanced_or_basic(flat: str, smtp_code: int | None) -> str | None:
     return None
 
 
-def _is_oauth(evidence: Evidence, flat: str, challenges: list[str]) -> bool:
+def _is_oauth(evidence: Evidence, challenges: list[str]) -> bool:
+    """Whether a token rather than a password was refused."""
+    if evidence.auth_mechanism is not None:
+        return evidence.auth_mechanism.upper() in _OAUTH_MECHANISMS
     return (
         evidence.protocol == "oauth"
         or evidence.stage == "token"
         or bool(challenges)
-        or bool(re.search(r"XOAUTH2|OAUTHBEARER|Bearer", evidence.text, re.IGNORECASE))
+        or bool(_OAUTH_COMMAND_RE.search(evidence.text))
     )
 
 
@@ -526,7 +549,7 @@ def classify(
         # A dropped connection is worth retrying even though we cannot say why it dropped.
         dropped = bool(_CONNECTION_DROPPED_RE.search(f"{exception} {haystack}"))
         return done("unknown", retryable=dropped or None)
-    oauth = _is_oauth(evidence, flat, challenges)
+    oauth = _is_oauth(evidence, challenges)
     return done(_refine(code, variant=variant, oauth=oauth, flat=flat))
 
 
@@ -579,6 +602,7 @@ def classify_exception(
     stage: str | None = None,
     email: str | None = None,
     provider: str | None = None,
+    auth_mechanism: str | None = None,
 ) -> Diagnosis:
     """Diagnose an exception from ssl, socket, asyncio, dnspython, aiosmtplib, smtplib, imaplib.
 
@@ -589,8 +613,12 @@ def classify_exception(
         # imaplib reads a "+" line (POP3's "+OK" greeting) as a continuation and then raises
         # error(None): the server on this port does not speak IMAP.
         return classify(
-            Evidence(protocol="imap", stage=stage, exception=type(exc).__name__,
-                     text="+ (a '+' line where the IMAP greeting should be)"),
+            Evidence(
+                protocol="imap",
+                stage=stage,
+                exception=type(exc).__name__,
+                text="+ (a '+' line where the IMAP greeting should be)",
+            ),
             email=email,
             provider=provider,
         )
@@ -602,7 +630,12 @@ def classify_exception(
     known = next((name for name in names if name in _EXCEPTION_NAMES), names[0])
     return classify(
         Evidence(
-            protocol=protocol, stage=stage, smtp_code=smtp_code, text=text, exception=known
+            protocol=protocol,
+            stage=stage,
+            smtp_code=smtp_code,
+            text=text,
+            exception=known,
+            auth_mechanism=auth_mechanism,
         ),
         email=email,
         provider=provider,

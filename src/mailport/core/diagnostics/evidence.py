@@ -26,6 +26,9 @@ class Evidence:
     ``mail_from``, ``rcpt``, ``data``, ``select``, ``append``, ``token`` or ``None``.
     ``text``: the server's reply (multi-line joined with ``\\n``) or the exception message.
     ``exception``: the exception type name, e.g. ``SSLCertVerificationError``.
+    ``auth_mechanism``: the SASL mechanism used when sign-in failed (``PLAIN``, ``LOGIN``,
+    ``XOAUTH2``, ``OAUTHBEARER``); it tells a refused token from a refused password, which the
+    reply alone often does not (Gmail answers ``535 5.7.8`` to both).
     """
 
     protocol: str | None = None
@@ -33,6 +36,7 @@ class Evidence:
     smtp_code: int | None = None
     text: str = ""
     exception: str | None = None
+    auth_mechanism: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

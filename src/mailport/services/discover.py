@@ -324,21 +324,21 @@ class DiscoveryService:
         plan = probe_plan(address, ports=self._probe_ports)
         gate = asyncio.Semaphore(PROBE_CONCURRENCY)
 
-        async def one(target: ProbeTarget) -> ProbeOutcome:
+        async def one(target: ProbeTarget) -> ProbeTarget | None:
+            """``target`` if a verified server of the right protocol answered there."""
             async with gate:
                 left = min(self._probe_timeout, until - self._clock())
                 if left <= 0:
-                    from mailport.adapters.probe import ProbeOutcome as _Outcome
-
-                    return _Outcome(target, False, RemoteTimeout.code)
-                return await prober.probe(target, timeout=left)
+                    return None
+                outcome = await prober.probe(target, timeout=left)
+                return target if outcome.ok else None
 
         try:
-            outcomes = await asyncio.wait_for(asyncio.gather(*(one(t) for t in plan)), budget)
+            results = await asyncio.wait_for(asyncio.gather(*(one(t) for t in plan)), budget)
         except TimeoutError:
             trace.append(TraceEntry("probe", "timeout", self._ms(began)))
             return None
-        answered = [o.target for o in outcomes if o.ok]
+        answered = [t for t in results if t is not None]
         candidate = candidate_from_probes(answered, address)
         if candidate is None:
             trace.append(TraceEntry("probe", "not_found", self._ms(began)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import ssl
 import time
 
 import pytest
@@ -40,6 +42,15 @@ class LocalResolver:
         if host == "localhost":
             return ["127.0.0.1"]
         raise NetworkError(f"no such host {host}", code="net.host_not_found", stage="dns")
+
+
+PASSWORD = "password"
+
+
+def lab_leaf_fingerprint(mail_lab: MailLab) -> str:
+    chain = mail_lab.ca_pem_path.with_name("server-chain.pem").read_text()
+    leaf = chain.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(leaf)).hexdigest()
 
 
 def lab_settings(mail_lab: MailLab | None = None, **overrides: object) -> Settings:
@@ -126,6 +137,26 @@ async def test_login_list_append_search(mail_lab: MailLab, mode: str) -> None:
                 else ["imap.dns", "imap.tcp", "imap.greeting", "imap.tls", "imap.login"])
     assert stages == expected
     assert any(message_id in m.get("Message-ID", "") for m in mail_lab.messages(USER, sent.name))
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("mode", ["tls", "starttls"])
+async def test_untrusted_certificate_shows_its_fingerprint_and_can_be_pinned(mail_lab: MailLab, mode: str) -> None:
+    port = mail_lab.imaps_port if mode == "tls" else mail_lab.imap_port
+    no_ca = lab_settings(None)
+    endpoint = ImapEndpoint(host="localhost", port=port, security=mode, username=USER)  # type: ignore[arg-type]
+    with pytest.raises(TLSError) as info:
+        async with ImapSession.open(endpoint, password=Secret(PASSWORD), settings=no_ca,
+                                    resolver=LocalResolver()):
+            pass
+    assert (info.value.code, info.value.stage) == ("tls.certificate_invalid", "imap.tls")
+    fingerprint = info.value.fields["certificate_sha256"]
+    assert fingerprint == lab_leaf_fingerprint(mail_lab)
+    pinned = ImapEndpoint(host="localhost", port=port, security=mode, username=USER,  # type: ignore[arg-type]
+                          pin_sha256=fingerprint)
+    async with ImapSession.open(pinned, password=Secret(PASSWORD), settings=no_ca,
+                                resolver=LocalResolver()) as imap:
+        assert (await imap.examine("INBOX")).readonly
 
 
 @pytest.mark.lab

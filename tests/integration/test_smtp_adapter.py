@@ -98,6 +98,14 @@ async def test_untrusted_lab_certificate_is_refused_then_accepted_when_pinned(ma
     fingerprint = info.value.fields["certificate_sha256"]
     assert isinstance(fingerprint, str) and len(fingerprint) == 64
 
+    starttls = SmtpEndpoint(host="localhost", port=mail_lab.submission_port, security="starttls", username=USER)
+    with pytest.raises(TLSError) as info:
+        async with SmtpSession.open(starttls, password=Secret("password"), settings=settings,
+                                    resolver=LocalResolver()):
+            pass
+    assert (info.value.code, info.value.stage) == ("tls.certificate_invalid", "smtp.tls")
+    assert info.value.fields["certificate_sha256"] == fingerprint  # read over STARTTLS, too
+
     pinned = SmtpEndpoint(host="localhost", port=mail_lab.submission_port, security="starttls",
                           username=USER, pin_sha256=":".join(fingerprint[i:i + 2] for i in range(0, 64, 2)).upper())
     async with SmtpSession.open(pinned, password=Secret("password"), settings=settings,

@@ -32,7 +32,7 @@ from imapclient.response_parser import (  # type: ignore[import-untyped]
 )
 
 from mailport.adapters.secrets import Secret
-from mailport.adapters.tls import check_pin, client_context
+from mailport.adapters.tls import check_pin, client_context, peer_fingerprint
 from mailport.adapters.transport import (
     AddressResolver,
     StageClock,
@@ -577,7 +577,7 @@ async def _connect(
             await _capability(wire, stage="imap.greeting")
         clock.done("imap.greeting")
         if endpoint.security == "starttls":
-            await _starttls(wire, context, endpoint)
+            await _starttls(wire, context, endpoint, addresses)
             clock.done("imap.tls")
         if not preauth:
             await _login(wire, endpoint, password=password, oauth_token=oauth_token)
@@ -618,7 +618,8 @@ async def _capability(wire: _Wire, *, stage: str) -> None:
                          text=" ".join(sorted(wire.capabilities))[:200])
 
 
-async def _starttls(wire: _Wire, context: ssl.SSLContext, endpoint: Endpoint) -> None:
+async def _starttls(wire: _Wire, context: ssl.SSLContext, endpoint: Endpoint,
+                    addresses: Sequence[str]) -> None:
     stage = "imap.tls"
     if "STARTTLS" not in wire.capabilities:
         raise TLSError(f"The server does not offer STARTTLS ({endpoint.host}:{endpoint.port})",
@@ -635,11 +636,47 @@ async def _starttls(wire: _Wire, context: ssl.SSLContext, endpoint: Endpoint) ->
     except (TimeoutError, ssl.SSLError, OSError) as exc:
         cls: type[RemoteError] = TLSError if isinstance(exc, ssl.SSLError) else (
             RemoteTimeout if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) else NetworkError)
-        raise wire.error(cls, "The STARTTLS handshake failed", stage=stage, exception=exc) from exc
+        error = wire.error(cls, "The STARTTLS handshake failed", stage=stage, exception=exc)
+        if error.code == "tls.certificate_invalid":
+            error.fields["certificate_sha256"] = await _starttls_fingerprint(
+                addresses, endpoint, timeout=min(wire.timeout, 5.0))
+        raise error from exc
     _check_pin(wire.writer, endpoint)
     # RFC 3501 §6.2.1: capabilities from before TLS must be discarded.
     wire.capabilities = frozenset()
     await _capability(wire, stage=stage)
+
+
+async def _starttls_fingerprint(addresses: Sequence[str], endpoint: Endpoint, *, timeout: float) -> str | None:
+    """The certificate a STARTTLS server presents, read over a second, unverified connection.
+
+    Only called after verification failed, so the user can be shown what they would be pinning;
+    nothing but ``STARTTLS`` is sent on it.
+    """
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        sock = await connect_tcp(addresses, endpoint.port, timeout=timeout, protocol="imap",
+                                 host=endpoint.host)
+    except RemoteError:
+        return None
+    try:
+        reader, writer = await asyncio.open_connection(sock=sock, limit=_MAX_LINE)
+    except OSError:
+        sock.close()
+        return None
+    wire = _Wire(reader, writer, timeout=timeout, endpoint=endpoint, email=None, secrets=())
+    try:
+        await _greeting(wire)
+        if (await wire.command("STARTTLS", stage="imap.tls")).status != "OK":
+            return None
+        await writer.start_tls(context, server_hostname=endpoint.host, ssl_handshake_timeout=timeout)
+        return peer_fingerprint(writer.get_extra_info("ssl_object"))
+    except (RemoteError, OSError, TimeoutError):
+        return None
+    finally:
+        await _close(writer)
 
 
 async def _login(wire: _Wire, endpoint: Endpoint, *, password: Secret | None,

@@ -36,7 +36,7 @@ from aiosmtplib import (
 )
 
 from mailport.adapters.secrets import Secret
-from mailport.adapters.tls import check_pin, client_context
+from mailport.adapters.tls import check_pin, client_context, peer_fingerprint
 from mailport.adapters.transport import (
     AddressResolver,
     StageClock,
@@ -387,7 +387,11 @@ async def _connect(
             try:
                 await client.starttls(server_hostname=endpoint.host, tls_context=context)
             except (SMTPException, ssl.SSLError, OSError) as exc:
-                raise fail(exc, "smtp.tls", "The STARTTLS upgrade failed") from exc
+                error = fail(exc, "smtp.tls", "The STARTTLS upgrade failed")
+                if error.code == "tls.certificate_invalid":
+                    error.fields["certificate_sha256"] = await _starttls_fingerprint(
+                        addresses, endpoint, timeout=min(timeout, 5.0))
+                raise error from exc
             _check_pin(client, endpoint)
             try:
                 await client.ehlo()  # RFC 3207: forget what was said before TLS
@@ -405,6 +409,32 @@ async def _connect(
         raise
     return SmtpSession(client=client, endpoint=endpoint, email=email, timings=clock.completed,
                        secrets=secrets)
+
+
+async def _starttls_fingerprint(addresses: Sequence[str], endpoint: Endpoint, *, timeout: float) -> str | None:
+    """The certificate a STARTTLS server presents, read over a second, unverified connection.
+
+    Only called after verification failed, so the user can be shown what they would be pinning;
+    nothing but EHLO and STARTTLS is sent on it.
+    """
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        sock = await connect_tcp(addresses, endpoint.port, timeout=timeout, protocol="smtp",
+                                 host=endpoint.host)
+    except RemoteError:
+        return None
+    probe = aiosmtplib.SMTP(hostname=endpoint.host, sock=sock, start_tls=False, timeout=timeout,
+                            local_hostname=_LOCAL_HOSTNAME)
+    try:
+        await probe.connect()
+        await probe.starttls(server_hostname=endpoint.host, tls_context=context)
+        return peer_fingerprint(probe.get_transport_info("ssl_object"))
+    except (SMTPException, OSError):
+        return None
+    finally:
+        probe.close()
 
 
 def _check_pin(client: aiosmtplib.SMTP, endpoint: Endpoint) -> None:

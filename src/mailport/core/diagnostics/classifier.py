@@ -174,6 +174,16 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"expired or revoked",
         r'"status"\s*:\s*"(?:400|401)"',
     ),
+    # Plain "wrong password" wordings, for text that lost its reply code on the way.
+    _rule(
+        "auth.invalid_credentials",
+        r"username and password not accepted",
+        r"invalid (?:login|username or password|credentials|user name or password)",
+        r"incorrect authentication data",
+        r"bad credentials|authentication credentials invalid",
+        r"\bauthentication (?:failed|unsuccessful)\b",
+        r"\blog ?in failed\b",
+    ),
     # --- Sending ---------------------------------------------------------------------------
     _rule(
         "send.daily_limit_reached",
@@ -250,6 +260,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"not accepted for policy reasons",
         r"\b5\.7\.(?:26|23|25|27|515|350)\b",
         r"poor reputation|low reputation",
+        r"DMARC policy|fails? (?:to pass )?(?:SPF|DKIM|DMARC)|SPF (?:check )?fail",
         r"\[BL\d+\]",
     ),
     # --- Server side, transient -----------------------------------------------------------

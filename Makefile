@@ -23,7 +23,7 @@ worker: install
 
 # Debian packages for the real test servers (Dovecot, Postfix, Chromium), installed when missing.
 lab-deps:
-	bash scripts/install-test-deps.sh
+	bash scripts/install-test-deps.sh --with-chromium
 
 test: install lab-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Largest message (with attachments) accepted for sending.")
     worker_concurrency: int = Field(8, ge=1, description="Jobs one worker runs at once.")
     embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")
+    ui_frame_ancestors: str = Field(
+        "'self'", description="CSP `frame-ancestors` of the web pages: origins allowed to show them in an iframe (e.g. `https://app.example.com`); `'none'` forbids framing."
+    )
+    ui_session_minutes: int = Field(480, ge=5, le=1440, description="How long a web-page session lasts after the host product's signed link was opened.")
 
     @field_validator("dns_nameservers", mode="before")
     @classmethod

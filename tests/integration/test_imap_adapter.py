@@ -76,7 +76,9 @@ def test_imap_quote_picks_atom_quoted_or_literal() -> None:
 
 def test_parse_list_line_decodes_flags_and_utf7_names() -> None:
     box = parse_list_line([b'(\\HasNoChildren \\Junk) "/" "Ong&AOk-wenst"'])
-    assert box == Mailbox(name="Ongéwenst", delimiter="/", flags=frozenset({"\\HasNoChildren", "\\Junk"}))
+    assert box == Mailbox(
+        name="Ongéwenst", delimiter="/", flags=frozenset({"\\HasNoChildren", "\\Junk"})
+    )
     literal = parse_list_line([(b'() "." {11}', b"Sent Things")])
     assert (literal.name, literal.delimiter) == ("Sent Things", ".")
     nil = parse_list_line([b'(\\Noselect) NIL "Public"'])
@@ -114,11 +116,17 @@ async def test_login_list_append_search(mail_lab: MailLab, mode: str) -> None:
     endpoint = ImapEndpoint(host="localhost", port=port, security=mode, username=USER)  # type: ignore[arg-type]
     stages: list[str] = []
     message_id = f"<imap-{mode}-{time.time_ns()}@example.test>"
-    raw = (f"From: {USER}\r\nTo: {USER}\r\nSubject: append test\r\nMessage-ID: {message_id}\r\n\r\n"
-           "body\r\n").encode()
-    async with ImapSession.open(endpoint, password=Secret(mail_lab.users[USER]),
-                                settings=lab_settings(mail_lab), resolver=LocalResolver(),
-                                on_stage=lambda stage, seconds: stages.append(stage)) as imap:
+    raw = (
+        f"From: {USER}\r\nTo: {USER}\r\nSubject: append test\r\nMessage-ID: {message_id}\r\n\r\n"
+        "body\r\n"
+    ).encode()
+    async with ImapSession.open(
+        endpoint,
+        password=Secret(mail_lab.users[USER]),
+        settings=lab_settings(mail_lab),
+        resolver=LocalResolver(),
+        on_stage=lambda stage, seconds: stages.append(stage),
+    ) as imap:
         assert "IMAP4REV1" in imap.capabilities
         assert "STARTTLS" not in imap.capabilities or mode == "starttls"
         boxes = await imap.list_mailboxes()
@@ -133,29 +141,41 @@ async def test_login_list_append_search(mail_lab: MailLab, mode: str) -> None:
         assert found and (uid is None or uid in found)
         assert await imap.uid_search_message_id("<not-there@example.test>") == []
         await imap.noop()
-    expected = (["imap.dns", "imap.tcp", "imap.tls", "imap.greeting", "imap.login"] if mode == "tls"
-                else ["imap.dns", "imap.tcp", "imap.greeting", "imap.tls", "imap.login"])
+    expected = (
+        ["imap.dns", "imap.tcp", "imap.tls", "imap.greeting", "imap.login"]
+        if mode == "tls"
+        else ["imap.dns", "imap.tcp", "imap.greeting", "imap.tls", "imap.login"]
+    )
     assert stages == expected
     assert any(message_id in m.get("Message-ID", "") for m in mail_lab.messages(USER, sent.name))
 
 
 @pytest.mark.lab
 @pytest.mark.parametrize("mode", ["tls", "starttls"])
-async def test_untrusted_certificate_shows_its_fingerprint_and_can_be_pinned(mail_lab: MailLab, mode: str) -> None:
+async def test_untrusted_certificate_shows_its_fingerprint_and_can_be_pinned(
+    mail_lab: MailLab, mode: str
+) -> None:
     port = mail_lab.imaps_port if mode == "tls" else mail_lab.imap_port
     no_ca = lab_settings(None)
     endpoint = ImapEndpoint(host="localhost", port=port, security=mode, username=USER)  # type: ignore[arg-type]
     with pytest.raises(TLSError) as info:
-        async with ImapSession.open(endpoint, password=Secret(PASSWORD), settings=no_ca,
-                                    resolver=LocalResolver()):
+        async with ImapSession.open(
+            endpoint, password=Secret(PASSWORD), settings=no_ca, resolver=LocalResolver()
+        ):
             pass
     assert (info.value.code, info.value.stage) == ("tls.certificate_invalid", "imap.tls")
     fingerprint = info.value.fields["certificate_sha256"]
     assert fingerprint == lab_leaf_fingerprint(mail_lab)
-    pinned = ImapEndpoint(host="localhost", port=port, security=mode, username=USER,  # type: ignore[arg-type]
-                          pin_sha256=fingerprint)
-    async with ImapSession.open(pinned, password=Secret(PASSWORD), settings=no_ca,
-                                resolver=LocalResolver()) as imap:
+    pinned = ImapEndpoint(
+        host="localhost",
+        port=port,
+        security=mode,
+        username=USER,  # type: ignore[arg-type]
+        pin_sha256=fingerprint,
+    )
+    async with ImapSession.open(
+        pinned, password=Secret(PASSWORD), settings=no_ca, resolver=LocalResolver()
+    ) as imap:
         assert (await imap.examine("INBOX")).readonly
 
 
@@ -164,18 +184,30 @@ async def test_password_needing_a_literal_logs_in(mail_lab: MailLab) -> None:
     # Non-ASCII and quotes: sent as an IMAP literal / quoted string, not mangled.
     odd_user, odd_password = "odd@example.test", 'pä"ss wörd\\'
     mail_lab.add_user(odd_user, odd_password)
-    endpoint = ImapEndpoint(host="localhost", port=mail_lab.imaps_port, security="tls", username=odd_user)
-    async with ImapSession.open(endpoint, password=Secret(odd_password), settings=lab_settings(mail_lab),
-                                resolver=LocalResolver()) as imap:
+    endpoint = ImapEndpoint(
+        host="localhost", port=mail_lab.imaps_port, security="tls", username=odd_user
+    )
+    async with ImapSession.open(
+        endpoint,
+        password=Secret(odd_password),
+        settings=lab_settings(mail_lab),
+        resolver=LocalResolver(),
+    ) as imap:
         assert (await imap.select("INBOX")).name == "INBOX"
 
 
 @pytest.mark.lab
 async def test_wrong_password_is_invalid_credentials_without_leaking_it(mail_lab: MailLab) -> None:
-    endpoint = ImapEndpoint(host="localhost", port=mail_lab.imaps_port, security="tls", username=USER)
+    endpoint = ImapEndpoint(
+        host="localhost", port=mail_lab.imaps_port, security="tls", username=USER
+    )
     with pytest.raises(RemoteAuthError) as info:
-        async with ImapSession.open(endpoint, password=Secret("not-the-password"),
-                                    settings=lab_settings(mail_lab), resolver=LocalResolver()):
+        async with ImapSession.open(
+            endpoint,
+            password=Secret("not-the-password"),
+            settings=lab_settings(mail_lab),
+            resolver=LocalResolver(),
+        ):
             pass
     error = info.value
     assert (error.code, error.stage) == ("auth.invalid_credentials", "imap.login")
@@ -186,8 +218,12 @@ async def test_wrong_password_is_invalid_credentials_without_leaking_it(mail_lab
 # --------------------------------------------------------------------------- fault servers
 async def open_fault(port: int, *, security: str = "tls", **settings: object) -> None:
     endpoint = ImapEndpoint(host="127.0.0.1", port=port, security=security, username=USER)  # type: ignore[arg-type]
-    async with ImapSession.open(endpoint, password=Secret("x"), settings=lab_settings(None, **settings),
-                                resolver=LocalResolver()):
+    async with ImapSession.open(
+        endpoint,
+        password=Secret("x"),
+        settings=lab_settings(None, **settings),
+        resolver=LocalResolver(),
+    ):
         pass
 
 
@@ -246,7 +282,13 @@ class ScriptedImap:
                 tag, _, rest = line.rstrip(b"\r\n").partition(b" ")
                 verb = rest.split(b" ", 1)[0].upper()
                 if verb == b"CAPABILITY":
-                    writer.write(b"* CAPABILITY " + self.capabilities.encode() + b"\r\n" + tag + b" OK done\r\n")
+                    writer.write(
+                        b"* CAPABILITY "
+                        + self.capabilities.encode()
+                        + b"\r\n"
+                        + tag
+                        + b" OK done\r\n"
+                    )
                 elif verb == b"LOGIN":
                     # Synchronising literal: ask for it, read it, then refuse the login.
                     size = int(rest.rsplit(b"{", 1)[1].rstrip(b"}"))
@@ -279,10 +321,16 @@ class ScriptedImap:
 async def test_synchronising_literal_waits_for_continuation() -> None:
     script = ScriptedImap(b"* OK ready\r\n", "IMAP4rev1 AUTH=PLAIN")
     async with script as port:
-        endpoint = ImapEndpoint(host="127.0.0.1", port=port, security="none", username="ü@example.test")
+        endpoint = ImapEndpoint(
+            host="127.0.0.1", port=port, security="none", username="ü@example.test"
+        )
         with pytest.raises(RemoteAuthError) as info:
-            async with ImapSession.open(endpoint, password=Secret("pässword"), resolver=LocalResolver(),
-                                        settings=lab_settings(None, allow_insecure_auth=True)):
+            async with ImapSession.open(
+                endpoint,
+                password=Secret("pässword"),
+                resolver=LocalResolver(),
+                settings=lab_settings(None, allow_insecure_auth=True),
+            ):
                 pass
     # user and password both needed literals: "{N}" (not "{N+}") and the data after "+".
     login = next(line for line in script.received if b"LOGIN" in line)
@@ -293,13 +341,19 @@ async def test_synchronising_literal_waits_for_continuation() -> None:
 
 
 async def test_xoauth2_failure_challenge_is_answered_with_an_empty_line() -> None:
-    script = ScriptedImap(b"* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] ready\r\n", "IMAP4rev1 AUTH=XOAUTH2")
+    script = ScriptedImap(
+        b"* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] ready\r\n", "IMAP4rev1 AUTH=XOAUTH2"
+    )
     async with script as port:
         endpoint = ImapEndpoint(host="127.0.0.1", port=port, security="none", username=USER)
         with pytest.raises(RemoteAuthError) as info:
-            async with ImapSession.open(endpoint, password=None, oauth_token="tok-123456",
-                                        resolver=LocalResolver(),
-                                        settings=lab_settings(None, allow_insecure_auth=True)):
+            async with ImapSession.open(
+                endpoint,
+                password=None,
+                oauth_token="tok-123456",
+                resolver=LocalResolver(),
+                settings=lab_settings(None, allow_insecure_auth=True),
+            ):
                 pass
     auth = next(i for i, line in enumerate(script.received) if b"AUTHENTICATE XOAUTH2" in line)
     # Without SASL-IR the initial response follows a "+"; the failure challenge gets "\r\n".

@@ -40,7 +40,9 @@ class LabResolver:
         return ["127.0.0.1"]
 
 
-def make_service(dns_lab: DnsLab | None, *, ca_file: str | None, **overrides: object) -> VerifyService:
+def make_service(
+    dns_lab: DnsLab | None, *, ca_file: str | None, **overrides: object
+) -> VerifyService:
     """A service resolving through the lab DNS server (real dnspython), or ``LabResolver``."""
     values: dict[str, object] = {
         "allow_private_hosts": True,
@@ -55,18 +57,40 @@ def make_service(dns_lab: DnsLab | None, *, ca_file: str | None, **overrides: ob
     return VerifyService(settings=settings, resolver=resolver)
 
 
-def account(mail_lab: MailLab, *, smtp_security: str = "starttls", smtp_port: int | None = None,
-            imap: bool = True, imap_security: str = "tls", imap_port: int | None = None,
-            host: str = "localhost", pin: str | None = None) -> AccountConfig:
-    smtp_port = smtp_port or (mail_lab.submission_port if smtp_security == "starttls" else mail_lab.smtps_port)
+def account(
+    mail_lab: MailLab,
+    *,
+    smtp_security: str = "starttls",
+    smtp_port: int | None = None,
+    imap: bool = True,
+    imap_security: str = "tls",
+    imap_port: int | None = None,
+    host: str = "localhost",
+    pin: str | None = None,
+) -> AccountConfig:
+    smtp_port = smtp_port or (
+        mail_lab.submission_port if smtp_security == "starttls" else mail_lab.smtps_port
+    )
     imap_port = imap_port or (mail_lab.imaps_port if imap_security == "tls" else mail_lab.imap_port)
     return AccountConfig(
         email=USER,
         display_name="Lab User",
-        smtp=Endpoint(host=host, port=smtp_port, security=smtp_security, username=USER,  # type: ignore[arg-type]
-                      pin_sha256=pin),
-        imap=Endpoint(host=host, port=imap_port, security=imap_security, username=USER,  # type: ignore[arg-type]
-                      pin_sha256=pin) if imap else None,
+        smtp=Endpoint(
+            host=host,
+            port=smtp_port,
+            security=smtp_security,
+            username=USER,  # type: ignore[arg-type]
+            pin_sha256=pin,
+        ),
+        imap=Endpoint(
+            host=host,
+            port=imap_port,
+            security=imap_security,
+            username=USER,  # type: ignore[arg-type]
+            pin_sha256=pin,
+        )
+        if imap
+        else None,
     )
 
 
@@ -77,20 +101,23 @@ def statuses(report: VerificationReport) -> dict[str, str]:
 def only_failure(report: VerificationReport) -> StageResult:
     failed = [s for s in report.stages if s.status is StageStatus.FAILED]
     assert len(failed) == 1, statuses(report)
-    after = report.stages[report.stages.index(failed[0]) + 1:]
+    after = report.stages[report.stages.index(failed[0]) + 1 :]
     assert all(s.status is StageStatus.SKIPPED for s in after), statuses(report)
     return failed[0]
 
 
 @pytest.mark.lab
-@pytest.mark.parametrize(("smtp_security", "imap_security"), [("starttls", "tls"), ("tls", "starttls")])
+@pytest.mark.parametrize(
+    ("smtp_security", "imap_security"), [("starttls", "tls"), ("tls", "starttls")]
+)
 async def test_good_credentials_every_stage_ok_and_found_in_inbox(
     mail_lab: MailLab, smtp_security: str, imap_security: str
 ) -> None:
     acct = account(mail_lab, smtp_security=smtp_security, imap_security=imap_security)
     progress: list[StageResult] = []
     report = await make_service(None, ca_file=str(mail_lab.ca_pem_path)).verify(
-        acct, password=Secret(PASSWORD), progress=progress.append)
+        acct, password=Secret(PASSWORD), progress=progress.append
+    )
 
     assert report.outcome is Outcome.VERIFIED, report.to_dict()
     assert [s.stage for s in report.stages] == planned_stages(acct)
@@ -100,7 +127,9 @@ async def test_good_credentials_every_stage_ok_and_found_in_inbox(
     trip = report.roundtrip
     assert trip is not None and trip.arrived
     assert (trip.landed_in, trip.folder) == ("inbox", "INBOX")
-    assert trip.sent_copy is False and trip.sent_folder == "Sent"  # Dovecot files no Sent copy itself
+    assert (
+        trip.sent_copy is False and trip.sent_folder == "Sent"
+    )  # Dovecot files no Sent copy itself
     delivered = mail_lab.wait_for_message(USER, headers={"Message-ID": trip.message_id}, timeout=5)
     assert "mailport" in delivered["Subject"]
 
@@ -108,29 +137,40 @@ async def test_good_credentials_every_stage_ok_and_found_in_inbox(
     text = json.dumps(data)
     assert PASSWORD not in text.replace('"password"', "")  # no secret anywhere in the report
     assert data["ok"] is True and data["code"] is None
-    assert sum(s["duration_ms"] for s in data["stages"]) <= data["duration_ms"] + len(data["stages"])
+    assert sum(s["duration_ms"] for s in data["stages"]) <= data["duration_ms"] + len(
+        data["stages"]
+    )
 
 
 @pytest.mark.lab
 async def test_pinned_certificate_replaces_the_ca(mail_lab: MailLab) -> None:
     """No CA file at all: the lab certificate is untrusted, until the account pins it."""
-    leaf_pem = mail_lab.ca_pem_path.with_name("server-chain.pem").read_text().split("-----END CERTIFICATE-----")[0]
+    leaf_pem = (
+        mail_lab.ca_pem_path.with_name("server-chain.pem")
+        .read_text()
+        .split("-----END CERTIFICATE-----")[0]
+    )
     leaf_der = ssl.PEM_cert_to_DER_cert(leaf_pem + "-----END CERTIFICATE-----\n")
     pin = hashlib.sha256(leaf_der).hexdigest()
     service = make_service(None, ca_file=None)
 
-    unpinned = await service.verify(account(mail_lab, smtp_security="tls"), password=Secret(PASSWORD))
+    unpinned = await service.verify(
+        account(mail_lab, smtp_security="tls"), password=Secret(PASSWORD)
+    )
     failed = only_failure(unpinned)
     assert (failed.stage, failed.code) == (Stage.SMTP_TLS, "tls.certificate_invalid")
 
-    pinned = await service.verify(account(mail_lab, smtp_security="tls", pin=pin), password=Secret(PASSWORD))
+    pinned = await service.verify(
+        account(mail_lab, smtp_security="tls", pin=pin), password=Secret(PASSWORD)
+    )
     assert pinned.outcome is Outcome.VERIFIED, pinned.to_dict()
 
 
 @pytest.mark.lab
 async def test_wrong_password(mail_lab: MailLab) -> None:
     report = await make_service(None, ca_file=str(mail_lab.ca_pem_path)).verify(
-        account(mail_lab), password=Secret("definitely-wrong"))
+        account(mail_lab), password=Secret("definitely-wrong")
+    )
     failed = only_failure(report)
     assert (failed.stage, failed.code) == (Stage.SMTP_AUTH, "auth.invalid_credentials")
     assert failed.server_text and failed.server_text.startswith("535")
@@ -141,7 +181,9 @@ async def test_wrong_password(mail_lab: MailLab) -> None:
 @pytest.mark.lab
 async def test_implicit_tls_against_the_starttls_port(mail_lab: MailLab) -> None:
     acct = account(mail_lab, smtp_security="tls", smtp_port=mail_lab.submission_port)
-    report = await make_service(None, ca_file=str(mail_lab.ca_pem_path)).verify(acct, password=Secret(PASSWORD))
+    report = await make_service(None, ca_file=str(mail_lab.ca_pem_path)).verify(
+        acct, password=Secret(PASSWORD)
+    )
     failed = only_failure(report)
     assert (failed.stage, failed.code) == (Stage.SMTP_TLS, "tls.mode_mismatch")
 
@@ -159,7 +201,9 @@ async def test_starttls_against_the_implicit_tls_port(mail_lab: MailLab) -> None
 @pytest.mark.lab
 async def test_imap_mode_mismatch_after_smtp_succeeded(mail_lab: MailLab) -> None:
     acct = account(mail_lab, imap_security="tls", imap_port=mail_lab.imap_port)
-    report = await make_service(None, ca_file=str(mail_lab.ca_pem_path)).verify(acct, password=Secret(PASSWORD))
+    report = await make_service(None, ca_file=str(mail_lab.ca_pem_path)).verify(
+        acct, password=Secret(PASSWORD)
+    )
     failed = only_failure(report)
     assert (failed.stage, failed.code) == (Stage.IMAP_TLS, "tls.mode_mismatch")
     assert report.stage(Stage.SMTP_AUTH).status is StageStatus.OK
@@ -168,15 +212,24 @@ async def test_imap_mode_mismatch_after_smtp_succeeded(mail_lab: MailLab) -> Non
 
 async def test_self_signed_refused_unless_pinned(faults: FaultServers) -> None:
     server = faults.selfsigned_smtps_server()
-    acct = AccountConfig(email=USER, smtp=Endpoint(host="127.0.0.1", port=server.port, security="tls",
-                                                   username=USER))
+    acct = AccountConfig(
+        email=USER, smtp=Endpoint(host="127.0.0.1", port=server.port, security="tls", username=USER)
+    )
     service = make_service(None, ca_file=None)
     report = await service.verify(acct, password=Secret(PASSWORD))
     failed = only_failure(report)
     assert (failed.stage, failed.code) == (Stage.SMTP_TLS, "tls.certificate_invalid")
 
-    pinned = AccountConfig(email=USER, smtp=Endpoint(host="127.0.0.1", port=server.port, security="tls",
-                                                     username=USER, pin_sha256=server.fingerprint_sha256))
+    pinned = AccountConfig(
+        email=USER,
+        smtp=Endpoint(
+            host="127.0.0.1",
+            port=server.port,
+            security="tls",
+            username=USER,
+            pin_sha256=server.fingerprint_sha256,
+        ),
+    )
     report = await service.verify(pinned, password=Secret(PASSWORD))
     assert report.stage(Stage.SMTP_TLS).status is StageStatus.OK
     # The fault server refuses every login: the pin got us past TLS to AUTH.
@@ -184,8 +237,12 @@ async def test_self_signed_refused_unless_pinned(faults: FaultServers) -> None:
 
 
 async def test_closed_port(faults: FaultServers) -> None:
-    acct = AccountConfig(email=USER, smtp=Endpoint(host="127.0.0.1", port=faults.closed_port(),
-                                                   security="starttls", username=USER))
+    acct = AccountConfig(
+        email=USER,
+        smtp=Endpoint(
+            host="127.0.0.1", port=faults.closed_port(), security="starttls", username=USER
+        ),
+    )
     report = await make_service(None, ca_file=None).verify(acct, password=Secret(PASSWORD))
     failed = only_failure(report)
     assert (failed.stage, failed.code) == (Stage.SMTP_TCP, "net.connection_refused")
@@ -193,8 +250,10 @@ async def test_closed_port(faults: FaultServers) -> None:
 
 
 async def test_unresolvable_host(dns_lab: DnsLab) -> None:
-    acct = AccountConfig(email=USER, smtp=Endpoint(host="nosuchhost.example.test", port=587,
-                                                   security="starttls", username=USER))
+    acct = AccountConfig(
+        email=USER,
+        smtp=Endpoint(host="nosuchhost.example.test", port=587, security="starttls", username=USER),
+    )
     report = await make_service(dns_lab, ca_file=None).verify(acct, password=Secret(PASSWORD))
     failed = only_failure(report)
     assert (failed.stage, failed.code) == (Stage.SMTP_DNS, "net.host_not_found")
@@ -203,10 +262,14 @@ async def test_unresolvable_host(dns_lab: DnsLab) -> None:
 
 async def test_server_that_never_greets(faults: FaultServers) -> None:
     server = faults.silent_server()
-    acct = AccountConfig(email=USER, smtp=Endpoint(host="127.0.0.1", port=server.port,
-                                                   security="starttls", username=USER))
+    acct = AccountConfig(
+        email=USER,
+        smtp=Endpoint(host="127.0.0.1", port=server.port, security="starttls", username=USER),
+    )
     started = time.monotonic()
-    report = await make_service(None, ca_file=None, connect_timeout=0.5).verify(acct, password=Secret(PASSWORD))
+    report = await make_service(None, ca_file=None, connect_timeout=0.5).verify(
+        acct, password=Secret(PASSWORD)
+    )
     assert time.monotonic() - started < 3
     failed = only_failure(report)
     assert (failed.stage, failed.code) == (Stage.SMTP_GREETING, "net.timeout")
@@ -214,9 +277,14 @@ async def test_server_that_never_greets(faults: FaultServers) -> None:
 
 
 async def test_private_hosts_refused_without_the_setting(faults: FaultServers) -> None:
-    acct = AccountConfig(email=USER, smtp=Endpoint(host="127.0.0.1", port=faults.closed_port(),
-                                                   security="starttls", username=USER))
+    acct = AccountConfig(
+        email=USER,
+        smtp=Endpoint(
+            host="127.0.0.1", port=faults.closed_port(), security="starttls", username=USER
+        ),
+    )
     report = await make_service(None, ca_file=None, allow_private_hosts=False).verify(
-        acct, password=Secret(PASSWORD))
+        acct, password=Secret(PASSWORD)
+    )
     failed = only_failure(report)
     assert (failed.stage, failed.code) == (Stage.SMTP_DNS, "net.host_not_allowed")

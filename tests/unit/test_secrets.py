@@ -72,7 +72,9 @@ def test_same_id_with_different_key_material_fails_cleanly() -> None:
         SecretBox(impostor).decrypt(token, aad=AAD)
 
 
-@pytest.mark.parametrize("token", ["", "garbage", "v2.a1.AAAA", "v1.a1.!!!!", "v1.a1.AAAA", "v1..x.y"])
+@pytest.mark.parametrize(
+    "token", ["", "garbage", "v2.a1.AAAA", "v1.a1.!!!!", "v1.a1.AAAA", "v1..x.y"]
+)
 def test_malformed_tokens_are_secret_errors(token: str) -> None:
     with pytest.raises(SecretError):
         SecretBox(KEY_A).decrypt(token, aad=AAD)

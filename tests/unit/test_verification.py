@@ -33,7 +33,9 @@ from mailport.services.verify import VerifyService
 from mailport.settings import Settings
 
 SMTP_TLS = Endpoint(host="smtp.example.com", port=465, security="tls", username="u@example.com")
-SMTP_STARTTLS = Endpoint(host="smtp.example.com", port=587, security="starttls", username="u@example.com")
+SMTP_STARTTLS = Endpoint(
+    host="smtp.example.com", port=587, security="starttls", username="u@example.com"
+)
 IMAP_TLS = Endpoint(host="imap.example.com", port=993, security="tls", username="u@example.com")
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -45,13 +47,29 @@ def account(*, smtp: Endpoint = SMTP_TLS, imap: Endpoint | None = IMAP_TLS) -> A
 # --------------------------------------------------------------------------- pure plan and report
 def test_stage_order_follows_the_wire() -> None:
     assert [s.value for s in planned_stages(account())] == [
-        "smtp.dns", "smtp.tcp", "smtp.tls", "smtp.greeting", "smtp.auth",
-        "imap.dns", "imap.tcp", "imap.tls", "imap.greeting", "imap.login",
-        "roundtrip.send", "roundtrip.arrival",
+        "smtp.dns",
+        "smtp.tcp",
+        "smtp.tls",
+        "smtp.greeting",
+        "smtp.auth",
+        "imap.dns",
+        "imap.tcp",
+        "imap.tls",
+        "imap.greeting",
+        "imap.login",
+        "roundtrip.send",
+        "roundtrip.arrival",
     ]
     starttls = [s.value for s in planned_stages(account(smtp=SMTP_STARTTLS, imap=None))]
-    assert starttls == ["smtp.dns", "smtp.tcp", "smtp.greeting", "smtp.tls", "smtp.auth",
-                        "roundtrip.send", "roundtrip.arrival"]
+    assert starttls == [
+        "smtp.dns",
+        "smtp.tcp",
+        "smtp.greeting",
+        "smtp.tls",
+        "smtp.auth",
+        "roundtrip.send",
+        "roundtrip.arrival",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -62,8 +80,10 @@ def test_stage_order_follows_the_wire() -> None:
         ({"host": "smtp.example.com", "port": 0, "security": "tls"}, "request.invalid_port"),
         ({"host": "smtp.example.com", "port": 70000, "security": "tls"}, "request.invalid_port"),
         ({"host": "smtp.example.com", "port": 465, "security": "ssl"}, "request.invalid_security"),
-        ({"host": "smtp.example.com", "port": 465, "security": "tls", "username": "a\nb"},
-         "request.invalid_username"),
+        (
+            {"host": "smtp.example.com", "port": 465, "security": "tls", "username": "a\nb"},
+            "request.invalid_username",
+        ),
     ],
 )
 def test_endpoint_rejects_bad_input(kwargs: dict[str, Any], code: str) -> None:
@@ -78,21 +98,36 @@ def ok(stage: Stage, ms: int = 5) -> StageResult:
 
 def test_assemble_marks_missing_stages_skipped_and_rejects_unplanned() -> None:
     acct = account(imap=None)
-    failed = StageResult(stage=Stage.SMTP_TLS, status=StageStatus.FAILED, duration_ms=30,
-                         code="tls.certificate_invalid", message="bad cert")
+    failed = StageResult(
+        stage=Stage.SMTP_TLS,
+        status=StageStatus.FAILED,
+        duration_ms=30,
+        code="tls.certificate_invalid",
+        message="bad cert",
+    )
     report = VerificationReport.assemble(
-        account=acct, started_at=NOW, duration_ms=40,
+        account=acct,
+        started_at=NOW,
+        duration_ms=40,
         results=[ok(Stage.SMTP_DNS), ok(Stage.SMTP_TCP), failed],
     )
-    assert [s.status.value for s in report.stages] == ["ok", "ok", "failed", "skipped", "skipped",
-                                                      "skipped", "skipped"]
+    assert [s.status.value for s in report.stages] == [
+        "ok",
+        "ok",
+        "failed",
+        "skipped",
+        "skipped",
+        "skipped",
+        "skipped",
+    ]
     assert report.outcome is Outcome.FAILED
     assert not report.ok
     assert report.code == "tls.certificate_invalid"
     assert report.failed_stage == failed
     with pytest.raises(ValueError):
-        VerificationReport.assemble(account=acct, started_at=NOW, duration_ms=1,
-                                    results=[ok(Stage.IMAP_LOGIN)])
+        VerificationReport.assemble(
+            account=acct, started_at=NOW, duration_ms=1, results=[ok(Stage.IMAP_LOGIN)]
+        )
 
 
 def all_ok(acct: AccountConfig) -> list[StageResult]:
@@ -102,10 +137,18 @@ def all_ok(acct: AccountConfig) -> list[StageResult]:
 @pytest.mark.parametrize(
     ("trip", "outcome", "is_ok"),
     [
-        (RoundTrip(message_id="<x@y>", sent=True, arrived=True, landed_in="inbox", folder="INBOX"),
-         Outcome.VERIFIED, True),
-        (RoundTrip(message_id="<x@y>", sent=True, arrived=True, landed_in="junk", folder="Junk"),
-         Outcome.DELIVERED_TO_JUNK, True),
+        (
+            RoundTrip(
+                message_id="<x@y>", sent=True, arrived=True, landed_in="inbox", folder="INBOX"
+            ),
+            Outcome.VERIFIED,
+            True,
+        ),
+        (
+            RoundTrip(message_id="<x@y>", sent=True, arrived=True, landed_in="junk", folder="Junk"),
+            Outcome.DELIVERED_TO_JUNK,
+            True,
+        ),
         (RoundTrip(message_id="<x@y>", sent=True), Outcome.SENT_UNCONFIRMED, True),
     ],
 )
@@ -114,8 +157,9 @@ def test_outcomes(trip: RoundTrip, outcome: Outcome, is_ok: bool) -> None:
     results = all_ok(acct)
     if trip.arrived is None:
         results = [r for r in results if r.stage is not Stage.ARRIVAL]
-    report = VerificationReport.assemble(account=acct, started_at=NOW, duration_ms=9,
-                                         results=results, roundtrip=trip)
+    report = VerificationReport.assemble(
+        account=acct, started_at=NOW, duration_ms=9, results=results, roundtrip=trip
+    )
     assert report.outcome is outcome
     assert report.ok is is_ok
 
@@ -123,10 +167,20 @@ def test_outcomes(trip: RoundTrip, outcome: Outcome, is_ok: bool) -> None:
 def test_not_arrived_outcome_and_json_shape() -> None:
     acct = account()
     results = [r for r in all_ok(acct) if r.stage is not Stage.ARRIVAL]
-    results.append(StageResult(stage=Stage.ARRIVAL, status=StageStatus.FAILED, duration_ms=60000,
-                               code="roundtrip.not_arrived", message="not found"))
+    results.append(
+        StageResult(
+            stage=Stage.ARRIVAL,
+            status=StageStatus.FAILED,
+            duration_ms=60000,
+            code="roundtrip.not_arrived",
+            message="not found",
+        )
+    )
     report = VerificationReport.assemble(
-        account=acct, started_at=NOW, duration_ms=61000, results=results,
+        account=acct,
+        started_at=NOW,
+        duration_ms=61000,
+        results=results,
         roundtrip=RoundTrip(message_id="<x@y>", sent=True, arrived=False, sent_copy=None),
     )
     assert report.outcome is Outcome.NOT_ARRIVED
@@ -134,16 +188,26 @@ def test_not_arrived_outcome_and_json_shape() -> None:
     assert data["outcome"] == "not_arrived"
     assert data["code"] == "roundtrip.not_arrived"
     assert data["started_at"] == "2026-11-23T12:00:00+00:00"
-    assert data["stages"][-1] == {"stage": "roundtrip.arrival", "status": "failed", "duration_ms": 60000,
-                                  "code": "roundtrip.not_arrived", "message": "not found",
-                                  "server_text": None}
+    assert data["stages"][-1] == {
+        "stage": "roundtrip.arrival",
+        "status": "failed",
+        "duration_ms": 60000,
+        "code": "roundtrip.not_arrived",
+        "message": "not found",
+        "server_text": None,
+    }
     assert data["roundtrip"]["arrived"] is False
     assert report.stage("smtp.tls").status is StageStatus.OK
 
 
 def test_test_message_is_a_clear_self_addressed_test() -> None:
-    raw = build_test_message(email="u@example.com", display_name="Ünïcode Ltd",
-                             message_id="<mailport-verify.abc@example.com>", date=NOW, token="abc")
+    raw = build_test_message(
+        email="u@example.com",
+        display_name="Ünïcode Ltd",
+        message_id="<mailport-verify.abc@example.com>",
+        date=NOW,
+        token="abc",
+    )
     assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     assert raw.isascii()
     msg = message_from_bytes(raw, policy=default_policy)
@@ -158,8 +222,9 @@ def test_test_message_is_a_clear_self_addressed_test() -> None:
 
 
 def test_test_message_for_an_internationalized_address_needs_smtputf8() -> None:
-    raw = build_test_message(email="jürgen@bücher.example", display_name="", message_id="<a@b>",
-                             date=NOW, token="t")
+    raw = build_test_message(
+        email="jürgen@bücher.example", display_name="", message_id="<a@b>", date=NOW, token="t"
+    )
     assert "jürgen@bücher.example".encode() in raw
 
 
@@ -175,18 +240,32 @@ class FakeSmtp:
     def supports(self, extension: str) -> bool:
         return extension in self.extensions
 
-    async def send(self, envelope_from: str, recipients: Sequence[str], message_bytes: bytes) -> SendResult:
+    async def send(
+        self, envelope_from: str, recipients: Sequence[str], message_bytes: bytes
+    ) -> SendResult:
         self.sent.append((envelope_from, list(recipients), message_bytes))
-        return SendResult(recipients=tuple(RecipientOutcome(address=r, accepted=True, smtp_code=250,
-                                                            server_text="ok") for r in recipients),
-                          smtp_code=250, server_text="queued", smtputf8=False)
+        return SendResult(
+            recipients=tuple(
+                RecipientOutcome(address=r, accepted=True, smtp_code=250, server_text="ok")
+                for r in recipients
+            ),
+            smtp_code=250,
+            server_text="queued",
+            smtputf8=False,
+        )
 
 
 class FakeImap:
     """Delivers the sent message into ``deliver_to`` after ``after_polls`` searches of it."""
 
-    def __init__(self, smtp: FakeSmtp, *, deliver_to: str | None, after_polls: int = 0,
-                 sent_copy: bool = False) -> None:
+    def __init__(
+        self,
+        smtp: FakeSmtp,
+        *,
+        deliver_to: str | None,
+        after_polls: int = 0,
+        sent_copy: bool = False,
+    ) -> None:
         self.smtp = smtp
         self.deliver_to = deliver_to
         self.after_polls = after_polls
@@ -199,9 +278,11 @@ class FakeImap:
         return frozenset({"IMAP4REV1", "SPECIAL-USE"})
 
     async def list_mailboxes(self) -> list[Mailbox]:
-        return [Mailbox(name="INBOX", delimiter="/", flags=frozenset()),
-                Mailbox(name="Spam", delimiter="/", flags=frozenset({"\\HasNoChildren", "\\Junk"})),
-                Mailbox(name="Sent Items", delimiter="/", flags=frozenset({"\\Sent"}))]
+        return [
+            Mailbox(name="INBOX", delimiter="/", flags=frozenset()),
+            Mailbox(name="Spam", delimiter="/", flags=frozenset({"\\HasNoChildren", "\\Junk"})),
+            Mailbox(name="Sent Items", delimiter="/", flags=frozenset({"\\Sent"})),
+        ]
 
     async def examine(self, mailbox: str = "INBOX") -> MailboxStatus:
         self.current = mailbox
@@ -220,7 +301,9 @@ class FakeImap:
 
 def opener(session: object, *, fail: Exception | None = None, stages: Sequence[str] = ()) -> Any:
     @asynccontextmanager
-    async def open_(endpoint: Endpoint, *, on_stage: Any, password: Secret | None, **_: Any) -> AsyncIterator[object]:
+    async def open_(
+        endpoint: Endpoint, *, on_stage: Any, password: Secret | None, **_: Any
+    ) -> AsyncIterator[object]:
         assert password is not None and password.reveal() == "s3cret-pass"
         for stage in stages:
             on_stage(stage, 0.002)
@@ -242,16 +325,26 @@ def service(smtp_open: Any, imap_open: Any, *, timeout: float = 5.0) -> VerifySe
         async def resolve_addresses(self, host: str) -> list[str]:
             raise AssertionError("fakes do not resolve")
 
-    return VerifyService(settings=settings, resolver=NoResolver(), now=lambda: NOW,
-                         token=lambda: "feedc0de", open_smtp=smtp_open, open_imap=imap_open)
+    return VerifyService(
+        settings=settings,
+        resolver=NoResolver(),
+        now=lambda: NOW,
+        token=lambda: "feedc0de",
+        open_smtp=smtp_open,
+        open_imap=imap_open,
+    )
 
 
 async def test_good_run_lands_in_junk_after_polling_and_reports_progress() -> None:
     smtp = FakeSmtp()
     imap = FakeImap(smtp, deliver_to="Spam", after_polls=2, sent_copy=True)
     seen: list[tuple[str, str]] = []
-    report = await service(opener(smtp, stages=SMTP_STAGES), opener(imap, stages=IMAP_STAGES)).verify(
-        account(), password=Secret("s3cret-pass"), progress=lambda r: seen.append((r.stage.value, r.status.value)),
+    report = await service(
+        opener(smtp, stages=SMTP_STAGES), opener(imap, stages=IMAP_STAGES)
+    ).verify(
+        account(),
+        password=Secret("s3cret-pass"),
+        progress=lambda r: seen.append((r.stage.value, r.status.value)),
     )
     assert report.outcome is Outcome.DELIVERED_TO_JUNK
     assert [s.status for s in report.stages] == [StageStatus.OK] * 12
@@ -260,7 +353,12 @@ async def test_good_run_lands_in_junk_after_polling_and_reports_progress() -> No
     trip = report.roundtrip
     assert trip is not None
     assert trip.message_id == "<mailport-verify.feedc0de@example.com>"
-    assert (trip.landed_in, trip.folder, trip.sent_copy, trip.sent_folder) == ("junk", "Spam", True, "Sent Items")
+    assert (trip.landed_in, trip.folder, trip.sent_copy, trip.sent_folder) == (
+        "junk",
+        "Spam",
+        True,
+        "Sent Items",
+    )
     assert smtp.sent[0][:2] == ("u@example.com", ["u@example.com"])
     assert "s3cret-pass" not in json.dumps(report.to_dict())
 
@@ -268,20 +366,24 @@ async def test_good_run_lands_in_junk_after_polling_and_reports_progress() -> No
 async def test_without_imap_the_mail_is_sent_but_arrival_not_confirmed() -> None:
     smtp = FakeSmtp()
     report = await service(opener(smtp, stages=SMTP_STAGES), opener(None)).verify(
-        account(imap=None), password=Secret("s3cret-pass"))
+        account(imap=None), password=Secret("s3cret-pass")
+    )
     assert report.outcome is Outcome.SENT_UNCONFIRMED
     assert report.ok
     assert report.stage(Stage.SEND).status is StageStatus.OK
     assert report.stage(Stage.ARRIVAL).status is StageStatus.SKIPPED
-    assert report.roundtrip == RoundTrip(message_id="<mailport-verify.feedc0de@example.com>", sent=True)
+    assert report.roundtrip == RoundTrip(
+        message_id="<mailport-verify.feedc0de@example.com>", sent=True
+    )
 
 
 async def test_not_arriving_fails_the_arrival_stage_after_the_timeout() -> None:
     smtp = FakeSmtp()
     imap = FakeImap(smtp, deliver_to=None)
     started = asyncio.get_running_loop().time()
-    report = await service(opener(smtp, stages=SMTP_STAGES), opener(imap, stages=IMAP_STAGES),
-                           timeout=0.5).verify(account(), password=Secret("s3cret-pass"))
+    report = await service(
+        opener(smtp, stages=SMTP_STAGES), opener(imap, stages=IMAP_STAGES), timeout=0.5
+    ).verify(account(), password=Secret("s3cret-pass"))
     assert 0.5 <= asyncio.get_running_loop().time() - started < 3
     assert report.outcome is Outcome.NOT_ARRIVED
     assert report.code == "roundtrip.not_arrived"
@@ -289,9 +391,13 @@ async def test_not_arriving_fails_the_arrival_stage_after_the_timeout() -> None:
 
 
 async def test_a_failed_stage_stops_the_run_and_keeps_its_diagnosis() -> None:
-    error = RemoteAuthError("The server refused the login", code="auth.invalid_credentials",
-                            server_text="535 5.7.8 Error: authentication failed", smtp_code=535,
-                            stage="smtp.auth")
+    error = RemoteAuthError(
+        "The server refused the login",
+        code="auth.invalid_credentials",
+        server_text="535 5.7.8 Error: authentication failed",
+        smtp_code=535,
+        stage="smtp.auth",
+    )
     imap_opened = False
 
     @asynccontextmanager
@@ -302,11 +408,17 @@ async def test_a_failed_stage_stops_the_run_and_keeps_its_diagnosis() -> None:
 
     seen: list[str] = []
     report = await service(opener(None, fail=error, stages=SMTP_STAGES[:4]), imap_open).verify(
-        account(), password=Secret("s3cret-pass"), progress=lambda r: seen.append(f"{r.stage}:{r.status}"))
+        account(),
+        password=Secret("s3cret-pass"),
+        progress=lambda r: seen.append(f"{r.stage}:{r.status}"),
+    )
     assert not imap_opened  # a wrong password is not tried again over IMAP
     auth = report.stage(Stage.SMTP_AUTH)
     assert (auth.status, auth.code, auth.server_text) == (
-        StageStatus.FAILED, "auth.invalid_credentials", "535 5.7.8 Error: authentication failed")
+        StageStatus.FAILED,
+        "auth.invalid_credentials",
+        "535 5.7.8 Error: authentication failed",
+    )
     assert all(s.status is StageStatus.SKIPPED for s in report.stages[5:])
     assert seen[4] == "smtp.auth:failed" and seen[-1] == "roundtrip.arrival:skipped"
     assert report.roundtrip is None
@@ -315,7 +427,8 @@ async def test_a_failed_stage_stops_the_run_and_keeps_its_diagnosis() -> None:
 async def test_an_error_without_a_stage_is_blamed_on_the_first_unfinished_one() -> None:
     error = ValidationError("refused", code="request.insecure_auth")
     report = await service(opener(None, fail=error), opener(None)).verify(
-        account(), password=Secret("s3cret-pass"))
+        account(), password=Secret("s3cret-pass")
+    )
     assert report.stages[0].stage is Stage.SMTP_DNS
     assert report.stages[0].status is StageStatus.FAILED
     assert report.code == "request.insecure_auth"

@@ -81,10 +81,29 @@ _ATOM_SAFE = re.compile(r"[A-Za-z0-9!#$&'+,./:;<=>?@^_`|~-]+")
 
 # Folder names used by servers without SPECIAL-USE (and by older clients that created them).
 _FALLBACK_NAMES: dict[str, tuple[str, ...]] = {
-    "\\Junk": ("junk", "spam", "junk e-mail", "junk email", "bulk mail", "spamverdacht", "indésirables",
-               "posta indesiderata", "ongewenste e-mail"),
-    "\\Sent": ("sent", "sent items", "sent messages", "sent mail", "gesendet", "gesendete objekte",
-               "éléments envoyés", "posta inviata", "verzonden items", "verzonden"),
+    "\\Junk": (
+        "junk",
+        "spam",
+        "junk e-mail",
+        "junk email",
+        "bulk mail",
+        "spamverdacht",
+        "indésirables",
+        "posta indesiderata",
+        "ongewenste e-mail",
+    ),
+    "\\Sent": (
+        "sent",
+        "sent items",
+        "sent messages",
+        "sent mail",
+        "gesendet",
+        "gesendete objekte",
+        "éléments envoyés",
+        "posta inviata",
+        "verzonden items",
+        "verzonden",
+    ),
 }
 
 
@@ -189,9 +208,16 @@ def find_special_use(mailboxes: Iterable[Mailbox], use: SpecialUse) -> Mailbox |
 class _Wire:
     """Tagged request/response over a stream pair; one command at a time."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
-                 timeout: float, endpoint: Endpoint, email: str | None,
-                 secrets: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        timeout: float,
+        endpoint: Endpoint,
+        email: str | None,
+        secrets: tuple[str, ...],
+    ) -> None:
         self.reader = reader
         self.writer = writer
         self.timeout = timeout
@@ -207,14 +233,17 @@ class _Wire:
         try:
             line = await asyncio.wait_for(self.reader.readuntil(b"\r\n"), self.timeout)
         except TimeoutError as exc:
-            raise self.error(RemoteTimeout, "The IMAP server did not answer in time", stage=stage,
-                             exception=exc) from exc
+            raise self.error(
+                RemoteTimeout, "The IMAP server did not answer in time", stage=stage, exception=exc
+            ) from exc
         except asyncio.LimitOverrunError as exc:
-            raise self.error(ProtocolError, "The IMAP server sent an overlong line", stage=stage,
-                             exception=exc) from exc
+            raise self.error(
+                ProtocolError, "The IMAP server sent an overlong line", stage=stage, exception=exc
+            ) from exc
         except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
-            raise self.error(NetworkError, "The IMAP server closed the connection", stage=stage,
-                             exception=exc) from exc
+            raise self.error(
+                NetworkError, "The IMAP server closed the connection", stage=stage, exception=exc
+            ) from exc
         return line
 
     async def read_record(self, stage: str) -> list[bytes | tuple[bytes, bytes]]:
@@ -228,15 +257,27 @@ class _Wire:
                 return record
             size = int(match.group(1))
             if size > _MAX_LITERAL:
-                raise self.error(ProtocolError, "The IMAP server announced an oversized literal", stage=stage)
+                raise self.error(
+                    ProtocolError, "The IMAP server announced an oversized literal", stage=stage
+                )
             try:
-                literal = await asyncio.wait_for(self.reader.readexactly(size), self.timeout + size / 100_000)
+                literal = await asyncio.wait_for(
+                    self.reader.readexactly(size), self.timeout + size / 100_000
+                )
             except TimeoutError as exc:
-                raise self.error(RemoteTimeout, "The IMAP server stalled in a literal", stage=stage,
-                                 exception=exc) from exc
+                raise self.error(
+                    RemoteTimeout,
+                    "The IMAP server stalled in a literal",
+                    stage=stage,
+                    exception=exc,
+                ) from exc
             except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
-                raise self.error(NetworkError, "The IMAP server closed the connection", stage=stage,
-                                 exception=exc) from exc
+                raise self.error(
+                    NetworkError,
+                    "The IMAP server closed the connection",
+                    stage=stage,
+                    exception=exc,
+                ) from exc
             record.append((line[:-2], literal))
             line = await self._readline(stage)
 
@@ -245,8 +286,9 @@ class _Wire:
         self._tag += 1
         return b"M%04d" % self._tag
 
-    async def command(self, name: str, *args: bytes | _Literal, stage: str,
-                      sasl_responses: Sequence[bytes] = ()) -> ImapReply:
+    async def command(
+        self, name: str, *args: bytes | _Literal, stage: str, sasl_responses: Sequence[bytes] = ()
+    ) -> ImapReply:
         """Send ``name args`` and collect everything up to its tagged completion.
 
         A timeout, a dropped connection or an unparseable line leaves the conversation out of
@@ -255,16 +297,26 @@ class _Wire:
         """
         async with self._lock:
             if self.writer.is_closing():
-                raise self.error(NetworkError, "The IMAP connection is closed", stage=stage,
-                                 exception=ConnectionResetError("connection closed"))
+                raise self.error(
+                    NetworkError,
+                    "The IMAP connection is closed",
+                    stage=stage,
+                    exception=ConnectionResetError("connection closed"),
+                )
             try:
                 return await self._exchange(name, args, stage=stage, sasl_responses=sasl_responses)
             except (RemoteTimeout, NetworkError, ProtocolError):
                 self.writer.close()
                 raise
 
-    async def _exchange(self, name: str, args: Sequence[bytes | _Literal], *, stage: str,
-                        sasl_responses: Sequence[bytes]) -> ImapReply:
+    async def _exchange(
+        self,
+        name: str,
+        args: Sequence[bytes | _Literal],
+        *,
+        stage: str,
+        sasl_responses: Sequence[bytes],
+    ) -> ImapReply:
         tag = self._next_tag()
         literal_plus = "LITERAL+" in self.capabilities
         # Split the command at each literal: (text up to and including "{n}", literal data).
@@ -299,14 +351,18 @@ class _Wire:
                 # (which is how XOAUTH2 failures are acknowledged).
                 await self._write((responses.pop(0) if responses else b"") + b"\r\n", stage)
             elif head.startswith(tag + b" "):
-                status, _, text = head[len(tag) + 1:].partition(b" ")
+                status, _, text = head[len(tag) + 1 :].partition(b" ")
                 reply.status = status.decode("ascii", "replace").upper()
                 reply.text = text.decode("utf-8", "replace")
                 self.note_code_capabilities(reply.text)
                 return reply
             else:
-                raise self.error(ProtocolError, "The IMAP server sent an unexpected line",
-                                 stage=stage, text=head.decode("utf-8", "replace")[:200])
+                raise self.error(
+                    ProtocolError,
+                    "The IMAP server sent an unexpected line",
+                    stage=stage,
+                    text=head.decode("utf-8", "replace")[:200],
+                )
 
     async def _await_continuation(self, tag: bytes, reply: ImapReply, stage: str) -> bool:
         """Wait for "+" before literal data; True if the command completed (rejected) instead."""
@@ -319,23 +375,29 @@ class _Wire:
                 reply.untagged.append([head[2:], *record[1:]])
                 continue
             if head.startswith(tag + b" "):
-                status, _, text = head[len(tag) + 1:].partition(b" ")
+                status, _, text = head[len(tag) + 1 :].partition(b" ")
                 reply.status = status.decode("ascii", "replace").upper()
                 reply.text = text.decode("utf-8", "replace")
                 return True
-            raise self.error(ProtocolError, "The IMAP server sent an unexpected line", stage=stage,
-                             text=head.decode("utf-8", "replace")[:200])
+            raise self.error(
+                ProtocolError,
+                "The IMAP server sent an unexpected line",
+                stage=stage,
+                text=head.decode("utf-8", "replace")[:200],
+            )
 
     async def _write(self, data: bytes, stage: str) -> None:
         try:
             self.writer.write(data)
             await asyncio.wait_for(self.writer.drain(), self.timeout)
         except TimeoutError as exc:
-            raise self.error(RemoteTimeout, "The IMAP server stopped reading", stage=stage,
-                             exception=exc) from exc
+            raise self.error(
+                RemoteTimeout, "The IMAP server stopped reading", stage=stage, exception=exc
+            ) from exc
         except (ConnectionError, OSError) as exc:
-            raise self.error(NetworkError, "The IMAP server closed the connection", stage=stage,
-                             exception=exc) from exc
+            raise self.error(
+                NetworkError, "The IMAP server closed the connection", stage=stage, exception=exc
+            ) from exc
 
     def _note_capabilities(self, record: list[bytes | tuple[bytes, bytes]]) -> None:
         head = record[0]
@@ -348,16 +410,46 @@ class _Wire:
             self.capabilities = frozenset((match.group(2) or "").upper().split())
 
     # -- errors -----------------------------------------------------------------------------
-    def error(self, cls: type[RemoteError], message: str, *, stage: str, text: str | None = None,
-              exception: BaseException | None = None, code: str | None = None) -> RemoteError:
+    def error(
+        self,
+        cls: type[RemoteError],
+        message: str,
+        *,
+        stage: str,
+        text: str | None = None,
+        exception: BaseException | None = None,
+        code: str | None = None,
+        auth_mechanism: str | None = None,
+    ) -> RemoteError:
         where = f"{self.endpoint.host}:{self.endpoint.port}"
-        return diagnosed(cls, f"{message} ({where})", protocol="imap", stage=stage,
-                         text=scrub(text, *self.secrets), exception=exception, email=self.email,
-                         code=code)
+        return diagnosed(
+            cls,
+            f"{message} ({where})",
+            protocol="imap",
+            stage=stage,
+            text=scrub(text, *self.secrets),
+            exception=exception,
+            email=self.email,
+            code=code,
+            auth_mechanism=auth_mechanism,
+        )
 
-    def refused(self, reply: ImapReply, *, stage: str, what: str,
-                cls: type[RemoteError] = RemoteError) -> RemoteError:
-        return self.error(cls, what, stage=stage, text=f"{reply.status} {reply.text}".strip())
+    def refused(
+        self,
+        reply: ImapReply,
+        *,
+        stage: str,
+        what: str,
+        cls: type[RemoteError] = RemoteError,
+        auth_mechanism: str | None = None,
+    ) -> RemoteError:
+        return self.error(
+            cls,
+            what,
+            stage=stage,
+            text=f"{reply.status} {reply.text}".strip(),
+            auth_mechanism=auth_mechanism,
+        )
 
 
 class ImapSession:
@@ -386,9 +478,16 @@ class ImapSession:
         if (password is None) == (oauth_token is None):
             raise ValidationError("IMAP login needs exactly one of a password or an OAuth token")
         secrets = tuple(s for s in (password.reveal() if password else None, oauth_token) if s)
-        session = await _connect(endpoint, password=password, oauth_token=oauth_token,
-                                 settings=settings, resolver=resolver, email=email,
-                                 on_stage=on_stage, secrets=secrets)
+        session = await _connect(
+            endpoint,
+            password=password,
+            oauth_token=oauth_token,
+            settings=settings,
+            resolver=resolver,
+            email=email,
+            on_stage=on_stage,
+            secrets=secrets,
+        )
         try:
             yield session
         finally:
@@ -409,8 +508,9 @@ class ImapSession:
             try:
                 boxes.append(parse_list_line(record))
             except (ImapParseError, IndexError, ValueError) as exc:
-                raise self._wire.error(ProtocolError, "Unreadable LIST response", stage="imap.list",
-                                       exception=exc) from exc
+                raise self._wire.error(
+                    ProtocolError, "Unreadable LIST response", stage="imap.list", exception=exc
+                ) from exc
         return boxes
 
     async def find_special_use(self, use: SpecialUse) -> Mailbox | None:
@@ -438,8 +538,13 @@ class ImapSession:
                 else:
                     uidnext = int(match.group(2))
         code = reply.response_code
-        status = MailboxStatus(name=mailbox, exists=exists, uidvalidity=uidvalidity, uidnext=uidnext,
-                               readonly=readonly or (code is not None and code[0] == "READ-ONLY"))
+        status = MailboxStatus(
+            name=mailbox,
+            exists=exists,
+            uidvalidity=uidvalidity,
+            uidnext=uidnext,
+            readonly=readonly or (code is not None and code[0] == "READ-ONLY"),
+        )
         self.selected = status
         return status
 
@@ -451,8 +556,9 @@ class ImapSession:
         if self.selected is None:
             raise ValidationError("select a mailbox before searching")
         stage = "imap.search"
-        reply = await self._wire.command("UID SEARCH", b"HEADER", b"Message-ID", imap_quote(message_id),
-                                         stage=stage)
+        reply = await self._wire.command(
+            "UID SEARCH", b"HEADER", b"Message-ID", imap_quote(message_id), stage=stage
+        )
         self._expect_ok(reply, stage=stage, what="The server refused the search")
         uids: list[int] = []
         for record in reply.records("SEARCH"):
@@ -460,8 +566,14 @@ class ImapSession:
             uids.extend(parse_message_list([data]))
         return sorted(set(uids))
 
-    async def append(self, mailbox: str, message_bytes: bytes, *, flags: Sequence[str] = (),
-                     date: datetime | None = None) -> int | None:
+    async def append(
+        self,
+        mailbox: str,
+        message_bytes: bytes,
+        *,
+        flags: Sequence[str] = (),
+        date: datetime | None = None,
+    ) -> int | None:
         """APPEND a message; returns its UID when the server reports it (UIDPLUS), else None."""
         stage = "imap.append"
         for flag in flags:
@@ -476,7 +588,9 @@ class ImapSession:
             args.append(b'"' + date.strftime("%d-%b-%Y %H:%M:%S %z").encode("ascii") + b'"')
         args.append(_Literal(message_bytes))
         reply = await self._wire.command("APPEND", *args, stage=stage)
-        self._expect_ok(reply, stage=stage, what=f"The server refused to store the message in {mailbox!r}")
+        self._expect_ok(
+            reply, stage=stage, what=f"The server refused to store the message in {mailbox!r}"
+        )
         code = reply.response_code
         if code and code[0] == "APPENDUID":
             parts = code[1].split()
@@ -494,8 +608,9 @@ class ImapSession:
         if writer.is_closing():
             return
         try:
-            await asyncio.wait_for(self._wire.command("LOGOUT", stage="imap.logout"),
-                                   min(self._wire.timeout, 5.0))
+            await asyncio.wait_for(
+                self._wire.command("LOGOUT", stage="imap.logout"), min(self._wire.timeout, 5.0)
+            )
         except (TimeoutError, RemoteError, OSError):
             pass
         await _close(writer)
@@ -530,13 +645,20 @@ async def _connect(
         raise ValidationError(
             "Logging in over an unencrypted connection is refused; use tls or starttls "
             "(or set MAILPORT_ALLOW_INSECURE_AUTH for a trusted network)",
-            code="request.insecure_auth", stage="imap.login",
+            code="request.insecure_auth",
+            stage="imap.login",
         )
-    addresses = await resolve_checked(endpoint.host, resolver=resolver, protocol="imap",
-                                      allow_private=settings.allow_private_hosts, email=email)
+    addresses = await resolve_checked(
+        endpoint.host,
+        resolver=resolver,
+        protocol="imap",
+        allow_private=settings.allow_private_hosts,
+        email=email,
+    )
     clock.done("imap.dns")
-    sock = await connect_tcp(addresses, endpoint.port, timeout=timeout, protocol="imap",
-                             host=endpoint.host, email=email)
+    sock = await connect_tcp(
+        addresses, endpoint.port, timeout=timeout, protocol="imap", host=endpoint.host, email=email
+    )
     clock.done("imap.tcp")
 
     context = client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
@@ -544,21 +666,38 @@ async def _connect(
     try:
         if implicit:
             reader, writer = await asyncio.open_connection(
-                sock=sock, limit=_MAX_LINE, ssl=context, server_hostname=endpoint.host,
+                sock=sock,
+                limit=_MAX_LINE,
+                ssl=context,
+                server_hostname=endpoint.host,
                 ssl_handshake_timeout=timeout,
             )
         else:
             reader, writer = await asyncio.open_connection(sock=sock, limit=_MAX_LINE)
     except (TimeoutError, ssl.SSLError, OSError) as exc:
         sock.close()
-        cls: type[RemoteError] = TLSError if isinstance(exc, ssl.SSLError) else (
-            RemoteTimeout if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) else NetworkError)
-        error = diagnosed(cls, f"The TLS handshake failed ({endpoint.host}:{endpoint.port})",
-                          protocol="imap", stage="imap.tls", exception=exc, email=email)
+        cls: type[RemoteError] = (
+            TLSError
+            if isinstance(exc, ssl.SSLError)
+            else (
+                RemoteTimeout
+                if isinstance(exc, (TimeoutError, asyncio.TimeoutError))
+                else NetworkError
+            )
+        )
+        error = diagnosed(
+            cls,
+            f"The TLS handshake failed ({endpoint.host}:{endpoint.port})",
+            protocol="imap",
+            stage="imap.tls",
+            exception=exc,
+            email=email,
+        )
         if error.code == "tls.certificate_invalid":
             # Show the user which certificate they would be pinning.
             error.fields["certificate_sha256"] = await tls_probe(
-                addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0))
+                addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0)
+            )
         raise error from exc
     wire = _Wire(reader, writer, timeout=timeout, endpoint=endpoint, email=email, secrets=secrets)
     try:
@@ -568,10 +707,19 @@ async def _connect(
         try:
             preauth = await _greeting(wire)
         except RemoteTimeout as exc:
-            if not implicit and await tls_probe(addresses, endpoint.port, host=endpoint.host,
-                                                timeout=min(timeout, 5.0)) is not None:
-                raise wire.error(TLSError, "This port expects TLS from the first byte",
-                                 stage="imap.greeting", code="tls.mode_mismatch") from exc
+            if (
+                not implicit
+                and await tls_probe(
+                    addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0)
+                )
+                is not None
+            ):
+                raise wire.error(
+                    TLSError,
+                    "This port expects TLS from the first byte",
+                    stage="imap.greeting",
+                    code="tls.mode_mismatch",
+                ) from exc
             raise
         if not wire.capabilities:
             await _capability(wire, stage="imap.greeting")
@@ -590,7 +738,9 @@ async def _connect(
 
 def _check_pin(writer: asyncio.StreamWriter, endpoint: Endpoint) -> None:
     if endpoint.pin_sha256:
-        check_pin(writer.get_extra_info("ssl_object"), pin_sha256=endpoint.pin_sha256, stage="imap.tls")
+        check_pin(
+            writer.get_extra_info("ssl_object"), pin_sha256=endpoint.pin_sha256, stage="imap.tls"
+        )
 
 
 async def _greeting(wire: _Wire) -> bool:
@@ -605,41 +755,66 @@ async def _greeting(wire: _Wire) -> bool:
         wire.note_code_capabilities(text.split(" ", 2)[2] if text.count(" ") >= 2 else "")
         return preauth
     if upper.startswith("* BYE"):
-        raise wire.error(RemoteError, "The IMAP server refused the connection", stage=stage, text=text)
-    raise wire.error(ProtocolError, "The server did not greet as an IMAP server", stage=stage, text=text[:200])
+        raise wire.error(
+            RemoteError, "The IMAP server refused the connection", stage=stage, text=text
+        )
+    raise wire.error(
+        ProtocolError, "The server did not greet as an IMAP server", stage=stage, text=text[:200]
+    )
 
 
 async def _capability(wire: _Wire, *, stage: str) -> None:
     reply = await wire.command("CAPABILITY", stage=stage)
     if reply.status != "OK":
-        raise wire.refused(reply, stage=stage, what="The server refused CAPABILITY", cls=ProtocolError)
+        raise wire.refused(
+            reply, stage=stage, what="The server refused CAPABILITY", cls=ProtocolError
+        )
     if "IMAP4REV1" not in wire.capabilities and "IMAP4REV2" not in wire.capabilities:
-        raise wire.error(ProtocolError, "The server does not speak IMAP4rev1", stage=stage,
-                         text=" ".join(sorted(wire.capabilities))[:200])
+        raise wire.error(
+            ProtocolError,
+            "The server does not speak IMAP4rev1",
+            stage=stage,
+            text=" ".join(sorted(wire.capabilities))[:200],
+        )
 
 
-async def _starttls(wire: _Wire, context: ssl.SSLContext, endpoint: Endpoint,
-                    addresses: Sequence[str]) -> None:
+async def _starttls(
+    wire: _Wire, context: ssl.SSLContext, endpoint: Endpoint, addresses: Sequence[str]
+) -> None:
     stage = "imap.tls"
     if "STARTTLS" not in wire.capabilities:
-        raise TLSError(f"The server does not offer STARTTLS ({endpoint.host}:{endpoint.port})",
-                       code="tls.starttls_required", stage=stage)
+        raise TLSError(
+            f"The server does not offer STARTTLS ({endpoint.host}:{endpoint.port})",
+            code="tls.starttls_required",
+            stage=stage,
+        )
     reply = await wire.command("STARTTLS", stage=stage)
     if reply.status != "OK":
         raise wire.refused(reply, stage=stage, what="The server refused STARTTLS", cls=TLSError)
     if wire.reader._buffer:  # type: ignore[attr-defined]
         # RFC 2595 §3.1 / STARTTLS injection: nothing may follow the OK before the handshake.
-        raise wire.error(ProtocolError, "The server sent data before the TLS handshake", stage=stage)
+        raise wire.error(
+            ProtocolError, "The server sent data before the TLS handshake", stage=stage
+        )
     try:
-        await wire.writer.start_tls(context, server_hostname=endpoint.host,
-                                    ssl_handshake_timeout=wire.timeout)
+        await wire.writer.start_tls(
+            context, server_hostname=endpoint.host, ssl_handshake_timeout=wire.timeout
+        )
     except (TimeoutError, ssl.SSLError, OSError) as exc:
-        cls: type[RemoteError] = TLSError if isinstance(exc, ssl.SSLError) else (
-            RemoteTimeout if isinstance(exc, (TimeoutError, asyncio.TimeoutError)) else NetworkError)
+        cls: type[RemoteError] = (
+            TLSError
+            if isinstance(exc, ssl.SSLError)
+            else (
+                RemoteTimeout
+                if isinstance(exc, (TimeoutError, asyncio.TimeoutError))
+                else NetworkError
+            )
+        )
         error = wire.error(cls, "The STARTTLS handshake failed", stage=stage, exception=exc)
         if error.code == "tls.certificate_invalid":
             error.fields["certificate_sha256"] = await _starttls_fingerprint(
-                addresses, endpoint, timeout=min(wire.timeout, 5.0))
+                addresses, endpoint, timeout=min(wire.timeout, 5.0)
+            )
         raise error from exc
     _check_pin(wire.writer, endpoint)
     # RFC 3501 §6.2.1: capabilities from before TLS must be discarded.
@@ -647,7 +822,9 @@ async def _starttls(wire: _Wire, context: ssl.SSLContext, endpoint: Endpoint,
     await _capability(wire, stage=stage)
 
 
-async def _starttls_fingerprint(addresses: Sequence[str], endpoint: Endpoint, *, timeout: float) -> str | None:
+async def _starttls_fingerprint(
+    addresses: Sequence[str], endpoint: Endpoint, *, timeout: float
+) -> str | None:
     """The certificate a STARTTLS server presents, read over a second, unverified connection.
 
     Only called after verification failed, so the user can be shown what they would be pinning;
@@ -657,8 +834,9 @@ async def _starttls_fingerprint(addresses: Sequence[str], endpoint: Endpoint, *,
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        sock = await connect_tcp(addresses, endpoint.port, timeout=timeout, protocol="imap",
-                                 host=endpoint.host)
+        sock = await connect_tcp(
+            addresses, endpoint.port, timeout=timeout, protocol="imap", host=endpoint.host
+        )
     except RemoteError:
         return None
     try:
@@ -671,7 +849,9 @@ async def _starttls_fingerprint(addresses: Sequence[str], endpoint: Endpoint, *,
         await _greeting(wire)
         if (await wire.command("STARTTLS", stage="imap.tls")).status != "OK":
             return None
-        await writer.start_tls(context, server_hostname=endpoint.host, ssl_handshake_timeout=timeout)
+        await writer.start_tls(
+            context, server_hostname=endpoint.host, ssl_handshake_timeout=timeout
+        )
         return peer_fingerprint(writer.get_extra_info("ssl_object"))
     except (RemoteError, OSError, TimeoutError):
         return None
@@ -679,32 +859,55 @@ async def _starttls_fingerprint(addresses: Sequence[str], endpoint: Endpoint, *,
         await _close(writer)
 
 
-async def _login(wire: _Wire, endpoint: Endpoint, *, password: Secret | None,
-                 oauth_token: str | None) -> None:
+async def _login(
+    wire: _Wire, endpoint: Endpoint, *, password: Secret | None, oauth_token: str | None
+) -> None:
     stage = "imap.login"
     username = endpoint.username
     if not username:
-        raise ValidationError("An IMAP user name is required to log in", code="request.missing_username")
+        raise ValidationError(
+            "An IMAP user name is required to log in", code="request.missing_username"
+        )
     if oauth_token is not None:
         if "AUTH=XOAUTH2" not in wire.capabilities:
-            raise RemoteAuthError(f"The server does not offer OAuth (XOAUTH2) login ({endpoint.host})",
-                                  code="unknown", stage=stage)
+            raise RemoteAuthError(
+                f"The server does not offer OAuth (XOAUTH2) login ({endpoint.host})",
+                code="unknown",
+                stage=stage,
+            )
         from base64 import b64encode
 
         blob = b64encode(f"user={username}\x01auth=Bearer {oauth_token}\x01\x01".encode())
         if "SASL-IR" in wire.capabilities:
             reply = await wire.command("AUTHENTICATE", b"XOAUTH2", blob, stage=stage)
         else:
-            reply = await wire.command("AUTHENTICATE", b"XOAUTH2", stage=stage, sasl_responses=[blob])
+            reply = await wire.command(
+                "AUTHENTICATE", b"XOAUTH2", stage=stage, sasl_responses=[blob]
+            )
     else:
         assert password is not None
         if "LOGINDISABLED" in wire.capabilities:
-            code = "tls.starttls_required" if endpoint.security == "none" else "auth.password_login_disabled"
-            raise RemoteAuthError(f"The server does not allow password login here ({endpoint.host})",
-                                  code=code, stage=stage)
-        reply = await wire.command("LOGIN", imap_quote(username), imap_quote(password.reveal()), stage=stage)
+            code = (
+                "tls.starttls_required"
+                if endpoint.security == "none"
+                else "auth.password_login_disabled"
+            )
+            raise RemoteAuthError(
+                f"The server does not allow password login here ({endpoint.host})",
+                code=code,
+                stage=stage,
+            )
+        reply = await wire.command(
+            "LOGIN", imap_quote(username), imap_quote(password.reveal()), stage=stage
+        )
     if reply.status != "OK":
-        raise wire.refused(reply, stage=stage, what="The server refused the login", cls=RemoteAuthError)
+        raise wire.refused(
+            reply,
+            stage=stage,
+            what="The server refused the login",
+            cls=RemoteAuthError,
+            auth_mechanism="XOAUTH2" if oauth_token is not None else "LOGIN",
+        )
     # Servers may change capabilities after login; refresh unless the OK carried them.
     if reply.response_code is None or reply.response_code[0] != "CAPABILITY":
         await _capability(wire, stage=stage)

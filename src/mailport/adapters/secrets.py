@@ -29,7 +29,9 @@ from mailport.errors import ConfigurationError, SecretError
 __all__ = ["Secret", "SecretBox", "generate_key"]
 
 _VERSION: Final = "v1"
-_NONCE_BYTES: Final = 12  # the GCM standard nonce; random per encryption (2^32 messages per key is far away)
+_NONCE_BYTES: Final = (
+    12  # the GCM standard nonce; random per encryption (2^32 messages per key is far away)
+)
 _KEY_BYTES: Final = 32  # AES-256
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -107,7 +109,9 @@ class SecretBox:
         kid, blob = _split(token)
         key = self._keys.get(kid)
         if key is None:
-            raise SecretError(f"no configured key has id {kid!r}; add it to MAILPORT_SECRET_KEY", key_id=kid)
+            raise SecretError(
+                f"no configured key has id {kid!r}; add it to MAILPORT_SECRET_KEY", key_id=kid
+            )
         nonce, body = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
         try:
             plain = key.aead.decrypt(nonce, body, aad.encode("utf-8"))
@@ -144,7 +148,9 @@ def _check_key_id(kid: str) -> None:
 def _parse_keyring(keyring: str) -> list[_Key]:
     entries = [part.strip() for part in keyring.split(",") if part.strip()]
     if not entries:
-        raise ConfigurationError("MAILPORT_SECRET_KEY is empty; expected `id:base64key[,id:base64key…]`")
+        raise ConfigurationError(
+            "MAILPORT_SECRET_KEY is empty; expected `id:base64key[,id:base64key…]`"
+        )
     keys: list[_Key] = []
     seen: set[str] = set()
     for position, entry in enumerate(entries, start=1):

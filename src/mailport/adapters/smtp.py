@@ -118,8 +118,15 @@ class SendResult:
 class SmtpSession:
     """An open, authenticated SMTP connection. Build it with :meth:`open`."""
 
-    def __init__(self, *, client: aiosmtplib.SMTP, endpoint: Endpoint, email: str | None,
-                 timings: list[tuple[str, float]], secrets: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        *,
+        client: aiosmtplib.SMTP,
+        endpoint: Endpoint,
+        email: str | None,
+        timings: list[tuple[str, float]],
+        secrets: tuple[str, ...],
+    ) -> None:
         self._client = client
         self._endpoint = endpoint
         self._email = email
@@ -149,8 +156,14 @@ class SmtpSession:
             raise ValidationError("pass either a password or an OAuth token, not both")
         secrets = tuple(s for s in (password.reveal() if password else None, oauth_token) if s)
         session = await _connect(
-            endpoint, password=password, oauth_token=oauth_token, settings=settings,
-            resolver=resolver, email=email, on_stage=on_stage, secrets=secrets,
+            endpoint,
+            password=password,
+            oauth_token=oauth_token,
+            settings=settings,
+            resolver=resolver,
+            email=email,
+            on_stage=on_stage,
+            secrets=secrets,
         )
         try:
             yield session
@@ -165,7 +178,9 @@ class SmtpSession:
     def supports(self, extension: str) -> bool:
         return self._client.supports_extension(extension)
 
-    async def send(self, envelope_from: str, recipients: Sequence[str], message_bytes: bytes) -> SendResult:
+    async def send(
+        self, envelope_from: str, recipients: Sequence[str], message_bytes: bytes
+    ) -> SendResult:
         """Submit one message; refused recipients are reported, not raised, if any was accepted.
 
         Raises a diagnosed :class:`RemoteError` when the sender, every recipient or the data is
@@ -174,8 +189,10 @@ class SmtpSession:
         if not recipients:
             raise ValidationError("a message needs at least one recipient")
         if any(ch in addr for addr in (envelope_from, *recipients) for ch in "\r\n<>"):
-            raise ValidationError("an envelope address contains a forbidden character",
-                                  code="request.header_injection")
+            raise ValidationError(
+                "an envelope address contains a forbidden character",
+                code="request.header_injection",
+            )
         client = self._client
         utf8 = needs_smtputf8(envelope_from, recipients, message_bytes)
         options: list[str] = []
@@ -218,30 +235,48 @@ class SmtpSession:
             except SMTPRecipientRefused as exc:
                 last_refusal = exc
                 error = self._error(exc, stage="smtp.rcpt", what="The server refused a recipient")
-                outcomes.append(RecipientOutcome(
-                    address=rcpt, accepted=False, smtp_code=exc.code, server_text=exc.message,
-                    code=error.code, retryable=bool(error.fields.get("retryable")),
-                ))
+                outcomes.append(
+                    RecipientOutcome(
+                        address=rcpt,
+                        accepted=False,
+                        smtp_code=exc.code,
+                        server_text=exc.message,
+                        code=error.code,
+                        retryable=bool(error.fields.get("retryable")),
+                    )
+                )
                 continue
             except SMTPException as exc:
-                raise self._error(exc, stage="smtp.rcpt", what="The server failed during RCPT") from exc
-            outcomes.append(RecipientOutcome(address=rcpt, accepted=True, smtp_code=reply.code,
-                                             server_text=reply.message))
+                raise self._error(
+                    exc, stage="smtp.rcpt", what="The server failed during RCPT"
+                ) from exc
+            outcomes.append(
+                RecipientOutcome(
+                    address=rcpt, accepted=True, smtp_code=reply.code, server_text=reply.message
+                )
+            )
 
         if not any(o.accepted for o in outcomes):
             assert last_refusal is not None
             await self._reset()
-            raise self._error(last_refusal, stage="smtp.rcpt",
-                              what="The server refused every recipient") from last_refusal
+            raise self._error(
+                last_refusal, stage="smtp.rcpt", what="The server refused every recipient"
+            ) from last_refusal
 
         try:
             # DATA may take longer than one reply: allow time proportional to the size.
             data_timeout = (timeout or 60.0) + len(message_bytes) / 50_000
             reply = await client.data(message_bytes, timeout=data_timeout)
         except SMTPException as exc:
-            raise self._error(exc, stage="smtp.data", what="The server refused the message") from exc
-        return SendResult(recipients=tuple(outcomes), smtp_code=reply.code,
-                          server_text=reply.message, smtputf8=utf8)
+            raise self._error(
+                exc, stage="smtp.data", what="The server refused the message"
+            ) from exc
+        return SendResult(
+            recipients=tuple(outcomes),
+            smtp_code=reply.code,
+            server_text=reply.message,
+            smtputf8=utf8,
+        )
 
     async def close(self) -> None:
         """QUIT politely; a server that already hung up is not an error at this point."""
@@ -260,8 +295,14 @@ class SmtpSession:
             self._client.close()
 
     def _error(self, exc: BaseException, *, stage: str, what: str) -> RemoteError:
-        return _translate(exc, stage=stage, what=what, endpoint=self._endpoint,
-                          email=self._email, secrets=self._secrets)
+        return _translate(
+            exc,
+            stage=stage,
+            what=what,
+            endpoint=self._endpoint,
+            email=self._email,
+            secrets=self._secrets,
+        )
 
 
 def _size_limit(value: str) -> int:
@@ -271,15 +312,26 @@ def _size_limit(value: str) -> int:
         return 0
 
 
-def _translate(exc: BaseException, *, stage: str, what: str, endpoint: Endpoint,
-               email: str | None, secrets: tuple[str, ...], code: str | None = None) -> RemoteError:
+def _translate(
+    exc: BaseException,
+    *,
+    stage: str,
+    what: str,
+    endpoint: Endpoint,
+    email: str | None,
+    secrets: tuple[str, ...],
+    code: str | None = None,
+    auth_mechanism: str | None = None,
+) -> RemoteError:
     """One aiosmtplib/ssl/socket exception → the mailport error with its diagnosis."""
     smtp_code: int | None = None
     text: str | None = None
     cause: BaseException = exc
     # aiosmtplib wraps OSError/ssl errors of the connect step; judge the innermost cause.
-    while isinstance(cause, SMTPException) and cause.__cause__ is not None and not isinstance(
-        cause, SMTPResponseException
+    while (
+        isinstance(cause, SMTPException)
+        and cause.__cause__ is not None
+        and not isinstance(cause, SMTPResponseException)
     ):
         cause = cause.__cause__
     if isinstance(exc, SMTPResponseException):
@@ -304,8 +356,18 @@ def _translate(exc: BaseException, *, stage: str, what: str, endpoint: Endpoint,
     else:
         error_class = ProtocolError
     message = f"{what} ({endpoint.host}:{endpoint.port})"
-    return diagnosed(error_class, message, protocol="smtp", stage=stage, smtp_code=smtp_code,
-                     text=text, exception=cause, email=email, code=code)
+    return diagnosed(
+        error_class,
+        message,
+        protocol="smtp",
+        stage=stage,
+        smtp_code=smtp_code,
+        text=text,
+        exception=cause,
+        email=email,
+        code=code,
+        auth_mechanism=auth_mechanism,
+    )
 
 
 async def _connect(
@@ -322,51 +384,91 @@ async def _connect(
     clock = StageClock(on_stage)
     timeout = settings.connect_timeout
 
-    def fail(exc: BaseException, stage: str, what: str, code: str | None = None) -> RemoteError:
-        return _translate(exc, stage=stage, what=what, endpoint=endpoint, email=email,
-                          secrets=secrets, code=code)
+    def fail(
+        exc: BaseException,
+        stage: str,
+        what: str,
+        code: str | None = None,
+        auth_mechanism: str | None = None,
+    ) -> RemoteError:
+        return _translate(
+            exc,
+            stage=stage,
+            what=what,
+            endpoint=endpoint,
+            email=email,
+            secrets=secrets,
+            code=code,
+            auth_mechanism=auth_mechanism,
+        )
 
     # Refuse to send a password in the clear before touching the network at all.
-    if endpoint.security == "none" and (password or oauth_token) and not settings.allow_insecure_auth:
+    if (
+        endpoint.security == "none"
+        and (password or oauth_token)
+        and not settings.allow_insecure_auth
+    ):
         raise ValidationError(
             "Password authentication over an unencrypted connection is refused; use tls or starttls "
             "(or set MAILPORT_ALLOW_INSECURE_AUTH for a trusted network)",
-            code="request.insecure_auth", stage="smtp.auth",
+            code="request.insecure_auth",
+            stage="smtp.auth",
         )
 
-    addresses = await resolve_checked(endpoint.host, resolver=resolver, protocol="smtp",
-                                      allow_private=settings.allow_private_hosts, email=email)
+    addresses = await resolve_checked(
+        endpoint.host,
+        resolver=resolver,
+        protocol="smtp",
+        allow_private=settings.allow_private_hosts,
+        email=email,
+    )
     clock.done("smtp.dns")
-    sock = await connect_tcp(addresses, endpoint.port, timeout=timeout, protocol="smtp",
-                             host=endpoint.host, email=email)
+    sock = await connect_tcp(
+        addresses, endpoint.port, timeout=timeout, protocol="smtp", host=endpoint.host, email=email
+    )
     clock.done("smtp.tcp")
 
     context = client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
     implicit = endpoint.security == "tls"
     client = aiosmtplib.SMTP(
-        hostname=endpoint.host, sock=sock, use_tls=implicit, start_tls=False,
-        tls_context=context if implicit else None, timeout=timeout, local_hostname=_LOCAL_HOSTNAME,
+        hostname=endpoint.host,
+        sock=sock,
+        use_tls=implicit,
+        start_tls=False,
+        tls_context=context if implicit else None,
+        timeout=timeout,
+        local_hostname=_LOCAL_HOSTNAME,
     )
     try:
         # --- banner (after the handshake when TLS is implicit) -------------------------------
         try:
             await client.connect()
         except SMTPException as exc:
-            handshake = isinstance(exc.__cause__, (ssl.SSLError, asyncio.TimeoutError, TimeoutError)) and not \
-                isinstance(exc.__cause__, SMTPException)
+            handshake = isinstance(
+                exc.__cause__, (ssl.SSLError, asyncio.TimeoutError, TimeoutError)
+            ) and not isinstance(exc.__cause__, SMTPException)
             if implicit and handshake:
                 error = fail(exc, "smtp.tls", "The TLS handshake failed")
                 if error.code == "tls.certificate_invalid":
                     # Show the user which certificate they would be pinning.
                     error.fields["certificate_sha256"] = await tls_probe(
-                        addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0))
+                        addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0)
+                    )
                 raise error from exc
             error = fail(exc, "smtp.greeting", "The server did not greet as an SMTP server")
-            if isinstance(error, RemoteTimeout) and await tls_probe(
-                addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0)
-            ) is not None:
-                raise fail(exc, "smtp.greeting", "This port expects TLS from the first byte",
-                           code="tls.mode_mismatch") from exc
+            if (
+                isinstance(error, RemoteTimeout)
+                and await tls_probe(
+                    addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0)
+                )
+                is not None
+            ):
+                raise fail(
+                    exc,
+                    "smtp.greeting",
+                    "This port expects TLS from the first byte",
+                    code="tls.mode_mismatch",
+                ) from exc
             raise error from exc
         if implicit:
             _check_pin(client, endpoint)
@@ -382,7 +484,8 @@ async def _connect(
             if not client.supports_extension("starttls"):
                 raise TLSError(
                     f"The server does not offer STARTTLS ({endpoint.host}:{endpoint.port})",
-                    code="tls.starttls_required", stage="smtp.tls",
+                    code="tls.starttls_required",
+                    stage="smtp.tls",
                 )
             try:
                 await client.starttls(server_hostname=endpoint.host, tls_context=context)
@@ -390,7 +493,8 @@ async def _connect(
                 error = fail(exc, "smtp.tls", "The STARTTLS upgrade failed")
                 if error.code == "tls.certificate_invalid":
                     error.fields["certificate_sha256"] = await _starttls_fingerprint(
-                        addresses, endpoint, timeout=min(timeout, 5.0))
+                        addresses, endpoint, timeout=min(timeout, 5.0)
+                    )
                 raise error from exc
             _check_pin(client, endpoint)
             try:
@@ -401,17 +505,21 @@ async def _connect(
 
         # --- AUTH ---------------------------------------------------------------------------
         if password is not None or oauth_token is not None:
-            await _authenticate(client, endpoint, password=password, oauth_token=oauth_token,
-                                fail=fail)
+            await _authenticate(
+                client, endpoint, password=password, oauth_token=oauth_token, fail=fail
+            )
             clock.done("smtp.auth")
     except BaseException:
         client.close()
         raise
-    return SmtpSession(client=client, endpoint=endpoint, email=email, timings=clock.completed,
-                       secrets=secrets)
+    return SmtpSession(
+        client=client, endpoint=endpoint, email=email, timings=clock.completed, secrets=secrets
+    )
 
 
-async def _starttls_fingerprint(addresses: Sequence[str], endpoint: Endpoint, *, timeout: float) -> str | None:
+async def _starttls_fingerprint(
+    addresses: Sequence[str], endpoint: Endpoint, *, timeout: float
+) -> str | None:
     """The certificate a STARTTLS server presents, read over a second, unverified connection.
 
     Only called after verification failed, so the user can be shown what they would be pinning;
@@ -421,12 +529,18 @@ async def _starttls_fingerprint(addresses: Sequence[str], endpoint: Endpoint, *,
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        sock = await connect_tcp(addresses, endpoint.port, timeout=timeout, protocol="smtp",
-                                 host=endpoint.host)
+        sock = await connect_tcp(
+            addresses, endpoint.port, timeout=timeout, protocol="smtp", host=endpoint.host
+        )
     except RemoteError:
         return None
-    probe = aiosmtplib.SMTP(hostname=endpoint.host, sock=sock, start_tls=False, timeout=timeout,
-                            local_hostname=_LOCAL_HOSTNAME)
+    probe = aiosmtplib.SMTP(
+        hostname=endpoint.host,
+        sock=sock,
+        start_tls=False,
+        timeout=timeout,
+        local_hostname=_LOCAL_HOSTNAME,
+    )
     try:
         await probe.connect()
         await probe.starttls(server_hostname=endpoint.host, tls_context=context)
@@ -453,7 +567,9 @@ async def _authenticate(
 ) -> None:
     username = endpoint.username
     if not username:
-        raise ValidationError("An SMTP user name is required to log in", code="request.missing_username")
+        raise ValidationError(
+            "An SMTP user name is required to log in", code="request.missing_username"
+        )
     methods = set(client.server_auth_methods)
     mechanism: Literal["plain", "login", "xoauth2"]
     if oauth_token is not None:
@@ -461,7 +577,8 @@ async def _authenticate(
         if "xoauth2" not in methods:
             raise RemoteAuthError(
                 f"The server does not offer OAuth (XOAUTH2) login ({endpoint.host})",
-                code="unknown", stage="smtp.auth",
+                code="unknown",
+                stage="smtp.auth",
             )
     elif "plain" in methods:
         mechanism = "plain"
@@ -471,11 +588,17 @@ async def _authenticate(
         offered = ", ".join(sorted(methods)) or "none"
         # No AUTH before TLS is how servers say "encrypt first"; over TLS it means SMTP AUTH is off
         # (or only token login is left).
-        code = ("tls.starttls_required" if endpoint.security == "none"
-                else "auth.password_login_disabled" if methods else "auth.smtp_auth_disabled")
+        code = (
+            "tls.starttls_required"
+            if endpoint.security == "none"
+            else "auth.password_login_disabled"
+            if methods
+            else "auth.smtp_auth_disabled"
+        )
         raise RemoteAuthError(
             f"The server offers no password login this client supports (offered: {offered})",
-            code=code, stage="smtp.auth",
+            code=code,
+            stage="smtp.auth",
         )
     try:
         if mechanism == "xoauth2":
@@ -486,5 +609,6 @@ async def _authenticate(
             login = client.auth_plain if mechanism == "plain" else client.auth_login
             await login(username, password.reveal())
     except SMTPException as exc:
-        raise fail(exc, "smtp.auth", "The server refused the login") from exc
-
+        raise fail(
+            exc, "smtp.auth", "The server refused the login", auth_mechanism=mechanism.upper()
+        ) from exc

@@ -81,7 +81,9 @@ def peer_fingerprint(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> str | 
     return certificate_fingerprint(der) if der else None
 
 
-def check_pin(ssl_object: ssl.SSLObject | ssl.SSLSocket | None, *, pin_sha256: str, stage: str) -> None:
+def check_pin(
+    ssl_object: ssl.SSLObject | ssl.SSLSocket | None, *, pin_sha256: str, stage: str
+) -> None:
     """Raise :class:`TLSError` unless the peer's leaf certificate matches the pin.
 
     The code is ``tls.certificate_invalid`` (the user-facing advice is the same) with

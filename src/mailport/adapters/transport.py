@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Literal, Protocol
 
 from mailport.adapters.tls import peer_fingerprint
-from mailport.core.diagnostics import Evidence, classify, classify_exception
+from mailport.core.diagnostics import Evidence, classify, classify_exception, remote_error_class
 from mailport.core.netpolicy import check_addresses
 from mailport.errors import (
     NetworkError,
@@ -83,8 +83,16 @@ def scrub(text: str | None, *secrets: str | None) -> str | None:
 
 # Our stage names ("smtp.tls") → the vocabulary of :class:`Evidence` ("tls").
 _EVIDENCE_STAGE = {
-    "tcp": "connect", "tls": "tls", "greeting": "greeting", "auth": "auth", "login": "login",
-    "mail": "mail_from", "rcpt": "rcpt", "data": "data", "select": "select", "append": "append",
+    "tcp": "connect",
+    "tls": "tls",
+    "greeting": "greeting",
+    "auth": "auth",
+    "login": "login",
+    "mail": "mail_from",
+    "rcpt": "rcpt",
+    "data": "data",
+    "select": "select",
+    "append": "append",
 }
 
 
@@ -99,9 +107,16 @@ def diagnosed(
     exception: BaseException | None = None,
     email: str | None = None,
     code: str | None = None,
+    auth_mechanism: str | None = None,
     **fields: object,
 ) -> RemoteError:
-    """A ``error_class`` carrying the diagnosis of this evidence (``code`` overrides it).
+    """The diagnosed error for this evidence (``code`` overrides the diagnosis).
+
+    The class follows the code (:func:`remote_error_class`: every ``auth.*`` is a
+    RemoteAuthError, every ``tls.*`` a TLSError …) so callers can catch by kind; codes without a
+    kind of their own (``send.*``, ``unknown``) keep ``error_class``, what the adapter saw.
+    ``auth_mechanism`` (``PLAIN``, ``XOAUTH2`` …) tells the classifier a token, not a password,
+    was refused.
 
     ``text`` is what the *server* said; for failures without a reply the exception's own message
     is given to the classifier (it names e.g. ``WRONG_VERSION_NUMBER``) but not stored as
@@ -115,16 +130,28 @@ def diagnosed(
         # must not make the classifier read it as one ("wrong service").
         if evidence_stage in ("greeting", "connect"):
             evidence_stage = None
-        diagnosis = classify_exception(exception, protocol=evidence_protocol, stage=evidence_stage,
-                                       email=email)
+        diagnosis = classify_exception(
+            exception,
+            protocol=evidence_protocol,
+            stage=evidence_stage,
+            email=email,
+            auth_mechanism=auth_mechanism,
+        )
     else:
-        evidence = Evidence(protocol=evidence_protocol, stage=evidence_stage, smtp_code=smtp_code,
-                            text=text or "",
-                            exception=type(exception).__name__ if exception is not None else None)
+        evidence = Evidence(
+            protocol=evidence_protocol,
+            stage=evidence_stage,
+            smtp_code=smtp_code,
+            text=text or "",
+            exception=type(exception).__name__ if exception is not None else None,
+            auth_mechanism=auth_mechanism,
+        )
         diagnosis = classify(evidence, email=email)
-    return error_class(
+    final = code or diagnosis.code
+    by_code = remote_error_class(final)
+    return (error_class if by_code is RemoteError else by_code)(
         message,
-        code=code or diagnosis.code,
+        code=final,
         server_text=diagnosis.server_text if text is not None else None,
         smtp_code=smtp_code,
         stage=stage,
@@ -163,8 +190,12 @@ async def resolve_checked(
             raise
         except OSError as exc:
             raise diagnosed(
-                NetworkError, f"The host name {host!r} could not be resolved",
-                protocol=protocol, stage=stage, exception=exc, email=email,
+                NetworkError,
+                f"The host name {host!r} could not be resolved",
+                protocol=protocol,
+                stage=stage,
+                exception=exc,
+                email=email,
             ) from exc
     try:
         check_addresses(addresses, allow_private=allow_private)
@@ -208,17 +239,26 @@ async def connect_tcp(
         return sock
     if isinstance(last, (TimeoutError, asyncio.TimeoutError)):
         raise diagnosed(
-            RemoteTimeout, f"No answer from {host} on port {port} (a firewall may block it)",
-            protocol=protocol, stage=stage, exception=last, email=email,
+            RemoteTimeout,
+            f"No answer from {host} on port {port} (a firewall may block it)",
+            protocol=protocol,
+            stage=stage,
+            exception=last,
+            email=email,
         ) from last
     raise diagnosed(
-        NetworkError, f"Cannot connect to {host} on port {port}",
-        protocol=protocol, stage=stage, exception=last, email=email,
+        NetworkError,
+        f"Cannot connect to {host} on port {port}",
+        protocol=protocol,
+        stage=stage,
+        exception=last,
+        email=email,
     ) from last
 
 
-
-async def tls_probe(addresses: Iterable[str], port: int, *, host: str, timeout: float) -> str | None:
+async def tls_probe(
+    addresses: Iterable[str], port: int, *, host: str, timeout: float
+) -> str | None:
     """If ``port`` completes a TLS handshake right after connecting, the certificate's fingerprint.
 
     Used after a failure to tell two stories apart: a server silent in plain text that is really
@@ -231,8 +271,9 @@ async def tls_probe(addresses: Iterable[str], port: int, *, host: str, timeout: 
     for ip in list(addresses)[:1]:
         try:
             _, writer = await asyncio.wait_for(
-                asyncio.open_connection(ip, port, ssl=context, server_hostname=host,
-                                        ssl_handshake_timeout=timeout),
+                asyncio.open_connection(
+                    ip, port, ssl=context, server_hostname=host, ssl_handshake_timeout=timeout
+                ),
                 timeout,
             )
         except (TimeoutError, OSError, ssl.SSLError):

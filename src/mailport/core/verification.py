@@ -74,14 +74,22 @@ class Endpoint:
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not _HOST.fullmatch(self.host):
             raise ValidationError("The server host name is not valid", code="request.invalid_host")
-        if isinstance(self.port, bool) or not isinstance(self.port, int) or not 1 <= self.port <= 65535:
-            raise ValidationError("The port must be between 1 and 65535", code="request.invalid_port")
+        if (
+            isinstance(self.port, bool)
+            or not isinstance(self.port, int)
+            or not 1 <= self.port <= 65535
+        ):
+            raise ValidationError(
+                "The port must be between 1 and 65535", code="request.invalid_port"
+            )
         if self.security not in get_args(Security):
             raise ValidationError(
                 "security must be one of: tls, starttls, none", code="request.invalid_security"
             )
         if self.username is not None and any(ch in self.username for ch in "\r\n\x00"):
-            raise ValidationError("The user name contains a control character", code="request.invalid_username")
+            raise ValidationError(
+                "The user name contains a control character", code="request.invalid_username"
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,7 +104,9 @@ class AccountConfig:
 
     def __post_init__(self) -> None:
         if self.auth_kind not in get_args(AuthKind):
-            raise ValidationError("auth_kind must be password or oauth2", code="request.invalid_auth_kind")
+            raise ValidationError(
+                "auth_kind must be password or oauth2", code="request.invalid_auth_kind"
+            )
 
 
 class Stage(StrEnum):
@@ -133,7 +143,9 @@ class Outcome(StrEnum):
 
 
 def _connection_stages(protocol: Literal["smtp", "imap"], security: Security) -> list[Stage]:
-    dns, tcp, tls, greeting = (Stage(f"{protocol}.{name}") for name in ("dns", "tcp", "tls", "greeting"))
+    dns, tcp, tls, greeting = (
+        Stage(f"{protocol}.{name}") for name in ("dns", "tcp", "tls", "greeting")
+    )
     login = Stage.SMTP_AUTH if protocol == "smtp" else Stage.IMAP_LOGIN
     if security == "tls":
         return [dns, tcp, tls, greeting, login]
@@ -253,7 +265,11 @@ class VerificationReport:
     @property
     def ok(self) -> bool:
         """True when the account can send (and, with IMAP, receive) mail."""
-        return self.outcome in (Outcome.VERIFIED, Outcome.DELIVERED_TO_JUNK, Outcome.SENT_UNCONFIRMED)
+        return self.outcome in (
+            Outcome.VERIFIED,
+            Outcome.DELIVERED_TO_JUNK,
+            Outcome.SENT_UNCONFIRMED,
+        )
 
     @property
     def code(self) -> str | None:
@@ -280,7 +296,9 @@ class VerificationReport:
         }
 
 
-_SUBJECT = "mailport test message / Testnachricht / message de test / messaggio di prova / testbericht"
+_SUBJECT = (
+    "mailport test message / Testnachricht / message de test / messaggio di prova / testbericht"
+)
 _BODY = """\
 This is a test message from mailport.
 It was sent to check that this mailbox can send and receive mail. No action is needed;

@@ -55,7 +55,9 @@ class SmtpLike(Protocol):
     @property
     def extensions(self) -> dict[str, str]: ...
     def supports(self, extension: str) -> bool: ...
-    async def send(self, envelope_from: str, recipients: Sequence[str], message_bytes: bytes) -> SendResult: ...
+    async def send(
+        self, envelope_from: str, recipients: Sequence[str], message_bytes: bytes
+    ) -> SendResult: ...
 
 
 class ImapLike(Protocol):
@@ -117,7 +119,9 @@ class VerifyService:
 class _Run:
     """The state of one verification: results so far, where time was last marked."""
 
-    def __init__(self, service: VerifyService, account: AccountConfig, progress: Progress | None) -> None:
+    def __init__(
+        self, service: VerifyService, account: AccountConfig, progress: Progress | None
+    ) -> None:
         self.service = service
         self.settings = service._settings
         self.account = account
@@ -140,16 +144,25 @@ class _Run:
         now = time.monotonic()
         elapsed = seconds if seconds is not None else now - self.mark
         self.mark = now
-        self._record(StageResult(stage=Stage(stage), status=StageStatus.OK,
-                                 duration_ms=round(elapsed * 1000)))
+        self._record(
+            StageResult(
+                stage=Stage(stage), status=StageStatus.OK, duration_ms=round(elapsed * 1000)
+            )
+        )
 
     def failed(self, stage: Stage, error: MailportError) -> None:
         now = time.monotonic()
         elapsed, self.mark = now - self.mark, now
-        self._record(StageResult(
-            stage=stage, status=StageStatus.FAILED, duration_ms=round(elapsed * 1000),
-            code=error.code, message=error.message, server_text=getattr(error, "server_text", None),
-        ))
+        self._record(
+            StageResult(
+                stage=stage,
+                status=StageStatus.FAILED,
+                duration_ms=round(elapsed * 1000),
+                code=error.code,
+                message=error.message,
+                server_text=getattr(error, "server_text", None),
+            )
+        )
 
     def failed_stage_of(self, error: MailportError, *, protocol: str) -> Stage:
         """The planned stage an adapter error belongs to; else the first one not yet done."""
@@ -161,13 +174,19 @@ class _Run:
                 stage = None
             if stage in self.planned and stage not in self.results:
                 return stage
-        return next(s for s in self.planned if s.value.startswith(protocol) and s not in self.results)
+        return next(
+            s for s in self.planned if s.value.startswith(protocol) and s not in self.results
+        )
 
     def report(self) -> VerificationReport:
         duration = round((time.monotonic() - self.started) * 1000)
         report = VerificationReport.assemble(
-            account=self.account, started_at=self.started_at, duration_ms=duration,
-            results=self.results.values(), roundtrip=self.roundtrip, details=self.details,
+            account=self.account,
+            started_at=self.started_at,
+            duration_ms=duration,
+            results=self.results.values(),
+            roundtrip=self.roundtrip,
+            details=self.details,
         )
         if self.progress is not None:
             for result in report.stages:
@@ -182,10 +201,17 @@ class _Run:
         resolver = self.service._resolver
         async with AsyncExitStack() as stack:
             try:
-                smtp: SmtpLike = await stack.enter_async_context(self.service._open_smtp(
-                    account.smtp, password=password, oauth_token=oauth_token, settings=settings,
-                    resolver=resolver, email=account.email, on_stage=self.ok,
-                ))
+                smtp: SmtpLike = await stack.enter_async_context(
+                    self.service._open_smtp(
+                        account.smtp,
+                        password=password,
+                        oauth_token=oauth_token,
+                        settings=settings,
+                        resolver=resolver,
+                        email=account.email,
+                        on_stage=self.ok,
+                    )
+                )
             except MailportError as exc:
                 self.failed(self.failed_stage_of(exc, protocol="smtp"), exc)
                 return
@@ -197,10 +223,17 @@ class _Run:
             if account.imap is not None:
                 self.mark = time.monotonic()
                 try:
-                    opened: ImapLike = await stack.enter_async_context(self.service._open_imap(
-                        account.imap, password=password, oauth_token=oauth_token, settings=settings,
-                        resolver=resolver, email=account.email, on_stage=self.ok,
-                    ))
+                    opened: ImapLike = await stack.enter_async_context(
+                        self.service._open_imap(
+                            account.imap,
+                            password=password,
+                            oauth_token=oauth_token,
+                            settings=settings,
+                            resolver=resolver,
+                            email=account.email,
+                            on_stage=self.ok,
+                        )
+                    )
                 except MailportError as exc:
                     self.failed(self.failed_stage_of(exc, protocol="imap"), exc)
                     return
@@ -209,8 +242,13 @@ class _Run:
 
             token = self.service._token()
             message_id = f"<mailport-verify.{token}@{_id_domain(account.email)}>"
-            raw = build_test_message(email=account.email, display_name=account.display_name,
-                                     message_id=message_id, date=self.service._now(), token=token)
+            raw = build_test_message(
+                email=account.email,
+                display_name=account.display_name,
+                message_id=message_id,
+                date=self.service._now(),
+                token=token,
+            )
             self.mark = time.monotonic()
             try:
                 await smtp.send(account.email, [account.email], raw)
@@ -238,7 +276,10 @@ class _Run:
         folders: list[tuple[Landing, str]] = [("inbox", "INBOX")]
         if junk is not None and junk.name.upper() != "INBOX":
             folders.append(("junk", junk.name))
-        self.details["folders"] = {"junk": junk.name if junk else None, "sent": sent.name if sent else None}
+        self.details["folders"] = {
+            "junk": junk.name if junk else None,
+            "sent": sent.name if sent else None,
+        }
 
         delay = _FIRST_POLL
         while True:
@@ -248,8 +289,14 @@ class _Run:
                     waited = round((time.monotonic() - started) * 1000)
                     sent_copy = await _has_copy(imap, sent, message_id)
                     self.roundtrip = RoundTrip(
-                        message_id=message_id, sent=True, arrived=True, landed_in=landing, folder=folder,
-                        sent_copy=sent_copy, sent_folder=sent.name if sent else None, wait_ms=waited,
+                        message_id=message_id,
+                        sent=True,
+                        arrived=True,
+                        landed_in=landing,
+                        folder=folder,
+                        sent_copy=sent_copy,
+                        sent_folder=sent.name if sent else None,
+                        wait_ms=waited,
                     )
                     self.ok(Stage.ARRIVAL)
                     return
@@ -261,15 +308,21 @@ class _Run:
 
         waited = round((time.monotonic() - started) * 1000)
         self.roundtrip = RoundTrip(
-            message_id=message_id, sent=True, arrived=False,
+            message_id=message_id,
+            sent=True,
+            arrived=False,
             sent_copy=await _has_copy(imap, sent, message_id),
-            sent_folder=sent.name if sent else None, wait_ms=waited,
+            sent_folder=sent.name if sent else None,
+            wait_ms=waited,
         )
-        self.failed(Stage.ARRIVAL, MailportError(
-            f"The test mail was accepted but did not arrive within "
-            f"{self.settings.verify_roundtrip_timeout:g} s (looked in {', '.join(f for _, f in folders)})",
-            code=NOT_ARRIVED,
-        ))
+        self.failed(
+            Stage.ARRIVAL,
+            MailportError(
+                f"The test mail was accepted but did not arrive within "
+                f"{self.settings.verify_roundtrip_timeout:g} s (looked in {', '.join(f for _, f in folders)})",
+                code=NOT_ARRIVED,
+            ),
+        )
 
 
 async def _has_copy(imap: ImapLike, sent: Mailbox | None, message_id: str) -> bool | None:

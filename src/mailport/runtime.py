@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
 from mailport.adapters.dns import DnsResolver
@@ -15,6 +16,7 @@ from mailport.services.accounts import AccountService
 from mailport.services.connect import ConnectService
 from mailport.services.secretstore import SecretStore
 from mailport.services.tenants import TenantService
+from mailport.services.ui_sessions import UiSessionService
 from mailport.services.verify import VerifyService
 from mailport.settings import Settings, load_settings
 from mailport.worker import JobHandler, Worker
@@ -63,6 +65,12 @@ class Runtime:
             verifier=VerifyService(settings=self.settings, resolver=self.resolver),
             resolver=self.resolver, settings=self.settings, clock=self.clock,
         )
+
+    @cached_property
+    def ui_sessions(self) -> UiSessionService:
+        """Signed links and cookies of the web pages (keyed from the secret key)."""
+        return UiSessionService(secret_key=self.settings.secret_key, clock=self.clock,
+                                session_ttl=timedelta(minutes=self.settings.ui_session_minutes))
 
     @cached_property
     def queue(self) -> JobQueue:

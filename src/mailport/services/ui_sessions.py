@@ -1,0 +1,209 @@
+"""Sessions of the web pages: the host product's signed link, the page's own cookie, CSRF tokens.
+
+The web pages have no passwords of their own. The host product, authenticated by its tenant key,
+asks for a link (``POST /v1/ui-sessions``) naming its user, the language and where "back" goes,
+and sends its user there. Opening the link starts a session held in a cookie.
+
+Both the link and the session are **stateless signed tokens**: ``base64url(JSON) "." base64url(MAC)``
+with HMAC-SHA256 under a key derived (HKDF) from ``settings.secret_key``, so no table is needed
+and every process of an installation accepts them. Each token names its purpose (``link`` or
+``session``), so a link can never be replayed as a cookie or the other way round. The link lives
+for minutes, the session for ``settings.ui_session_minutes``; rotating the secret key ends all.
+
+CSRF tokens are an HMAC of the session's random id: a forged cross-site form cannot know it, and
+it needs no storage either.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets as random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from mailport.clock import Clock
+from mailport.core.addresses import reject_control_chars
+from mailport.errors import ConfigurationError, Unauthenticated, ValidationError
+from mailport.i18n import DEFAULT, SUPPORTED, normalize
+
+__all__ = ["LINK_TTL", "IssuedLink", "UiSession", "UiSessionService", "validate_return_url"]
+
+LINK_TTL = timedelta(minutes=5)
+"""Long enough for a redirect, short enough that a leaked link is soon worthless."""
+
+MAX_RETURN_URL = 2000
+MAX_USER_NAME = 200
+_Purpose = Literal["link", "session"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UiSession:
+    """Who is looking at the pages: the tenant, its user's name, language and the way back."""
+
+    tenant_id: str
+    user_name: str
+    lang: str
+    return_url: str | None
+    session_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedLink:
+    token: str
+    expires_at: datetime
+
+
+def validate_return_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL without credentials, else :class:`ValidationError`.
+
+    Only http(s): a ``javascript:`` or ``data:`` "back" link would run script in our origin.
+    """
+    if url is None or url == "":
+        return None
+    if len(url) > MAX_RETURN_URL:
+        raise ValidationError("return_url is too long", field="return_url")
+    reject_control_chars(url, field="return_url")
+    if any(ch.isspace() for ch in url):
+        raise ValidationError("return_url must not contain spaces", field="return_url")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationError("return_url must be an absolute http(s) URL", field="return_url")
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError("return_url must not contain a user name or password", field="return_url")
+    return url
+
+
+def _clean_lang(tag: str | None) -> str:
+    """A supported language for ``tag`` (``nl-BE`` → ``nl``); unknown languages get English."""
+    if tag is None or tag == "":
+        return DEFAULT
+    if len(tag) > 35:
+        raise ValidationError("language is not a language tag", field="language")
+    lang = normalize(tag)
+    if lang is None and not all(ch.isalnum() or ch in "-_" for ch in tag):
+        raise ValidationError("language is not a language tag", field="language")
+    return lang or DEFAULT
+
+
+def _clean_user_name(name: str) -> str:
+    name = reject_control_chars(name, field="user_name").strip()
+    if not name:
+        raise ValidationError("user_name is required", field="user_name")
+    if len(name) > MAX_USER_NAME:
+        raise ValidationError(f"user_name is longer than {MAX_USER_NAME} characters", field="user_name")
+    return name
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class UiSessionService:
+    """Issues and checks links, session tokens and CSRF tokens; pure apart from the clock."""
+
+    def __init__(self, *, secret_key: str, clock: Clock, session_ttl: timedelta,
+                 link_ttl: timedelta = LINK_TTL) -> None:
+        if not secret_key:
+            raise ConfigurationError("the web pages need MAILPORT_SECRET_KEY to sign their sessions")
+        # Derived, not the secret-encryption key itself: a MAC key must never double as a cipher key.
+        self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                         info=b"mailport ui-sessions v1").derive(secret_key.split(",", 1)[0].encode())
+        self._clock = clock
+        self._session_ttl = session_ttl
+        self._link_ttl = link_ttl
+
+    # -- the host product's link -------------------------------------------------------------
+
+    def issue_link(self, *, tenant_id: str, user_name: str, language: str | None,
+                   return_url: str | None) -> IssuedLink:
+        """A signed link token for the host's user; raises :class:`ValidationError` for bad input."""
+        expires = self._clock.now() + self._link_ttl
+        payload = {
+            "p": "link", "t": tenant_id, "u": _clean_user_name(user_name), "l": _clean_lang(language),
+            "r": validate_return_url(return_url), "e": int(expires.timestamp()), "n": random.token_urlsafe(9),
+        }
+        return IssuedLink(token=self._sign(payload), expires_at=_from_ts(payload["e"]))
+
+    def open_link(self, token: str) -> UiSession:
+        """The new session a valid, unexpired link starts; :class:`Unauthenticated` otherwise."""
+        data = self._verify(token, purpose="link")
+        return UiSession(
+            tenant_id=data["t"], user_name=data["u"], lang=data["l"], return_url=data["r"],
+            session_id=random.token_urlsafe(16),
+            expires_at=_from_ts(int((self._clock.now() + self._session_ttl).timestamp())),
+        )
+
+    # -- the page's own cookie ---------------------------------------------------------------
+
+    def session_token(self, session: UiSession) -> str:
+        return self._sign({
+            "p": "session", "t": session.tenant_id, "u": session.user_name, "l": session.lang,
+            "r": session.return_url, "e": int(session.expires_at.timestamp()), "s": session.session_id,
+        })
+
+    def read_session(self, token: str | None) -> UiSession:
+        data = self._verify(token, purpose="session")
+        return UiSession(tenant_id=data["t"], user_name=data["u"], lang=data["l"], return_url=data["r"],
+                         session_id=data["s"], expires_at=_from_ts(data["e"]))
+
+    def with_language(self, session: UiSession, lang: str) -> UiSession:
+        """The same session in another supported language (the language menu)."""
+        if lang not in SUPPORTED:
+            raise ValidationError("unsupported language", field="lang")
+        return UiSession(tenant_id=session.tenant_id, user_name=session.user_name, lang=lang,
+                         return_url=session.return_url, session_id=session.session_id,
+                         expires_at=session.expires_at)
+
+    # -- CSRF ----------------------------------------------------------------------------------
+
+    def csrf_token(self, session: UiSession) -> str:
+        return _b64(hmac.new(self._key, b"csrf\0" + session.session_id.encode(), hashlib.sha256).digest())
+
+    def check_csrf(self, session: UiSession, presented: str | None) -> None:
+        if not presented or not hmac.compare_digest(presented, self.csrf_token(session)):
+            raise Unauthenticated("the form's security token is missing or wrong; reload the page",
+                                  code="ui.csrf")
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _sign(self, payload: dict[str, Any]) -> str:
+        body = _b64(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+        mac = hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest()
+        return f"{body}.{_b64(mac)}"
+
+    def _verify(self, token: str | None, *, purpose: _Purpose) -> dict[str, Any]:
+        expired = Unauthenticated("this link or session has expired", code="ui.expired")
+        invalid = Unauthenticated("this link or session is not valid", code="ui.invalid")
+        if not token or len(token) > 4096 or token.count(".") != 1:
+            raise invalid
+        body, mac = token.split(".")
+        expected = hmac.new(self._key, body.encode("ascii", "replace"), hashlib.sha256).digest()
+        try:
+            presented = _unb64(mac)
+            data = json.loads(_unb64(body))
+        except (ValueError, UnicodeDecodeError):
+            raise invalid from None
+        if not hmac.compare_digest(presented, expected):
+            raise invalid
+        if not isinstance(data, dict) or data.get("p") != purpose:
+            raise invalid
+        if not isinstance(data.get("e"), int) or self._clock.now().timestamp() >= data["e"]:
+            raise expired
+        return data
+
+
+def _from_ts(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)

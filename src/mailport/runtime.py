@@ -14,6 +14,7 @@ from mailport.clock import Clock, SystemClock
 from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.connect import ConnectService
+from mailport.services.discover import DiscoveryService
 from mailport.services.secretstore import SecretStore
 from mailport.services.tenants import TenantService
 from mailport.services.ui_sessions import UiSessionService
@@ -59,10 +60,15 @@ class Runtime:
         return DnsResolver.from_settings(self.settings)
 
     @cached_property
+    def discovery(self) -> DiscoveryService:
+        return DiscoveryService.from_settings(self.settings, resolver=self.resolver)
+
+    @cached_property
     def verification(self) -> ConnectService:
         return ConnectService(
             accounts=self.accounts,
             verifier=VerifyService(settings=self.settings, resolver=self.resolver),
+            discovery=self.discovery,
             resolver=self.resolver, settings=self.settings, clock=self.clock,
         )
 

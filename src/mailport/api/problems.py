@@ -70,6 +70,8 @@ def install(app: FastAPI) -> None:
         if status >= 500 and not isinstance(exc, errors.RemoteError):
             log.error("request failed: %s (%s)", exc.code, exc)
         field = exc.fields.get("field")
+        if "discovery" in exc.fields:
+            extra["discovery"] = exc.fields["discovery"]
         return problem(status, code=exc.code, title=exc.message, field=field, **extra)
 
     @app.exception_handler(RequestValidationError)

@@ -85,17 +85,17 @@ def account_add(
     password: Password = None, password_stdin: PasswordStdin = False,
     as_json: JsonOut = False, database_url: DatabaseUrl = None, data_dir: DataDir = None,
 ) -> None:
-    """Connect a mailbox with its SMTP (and optionally IMAP) settings."""
+    """Connect a mailbox. Without --smtp-host the settings are discovered from the address."""
     from mailport.services.accounts import AccountInput
 
     smtp = _endpoint(smtp_host, smtp_port, smtp_security, smtp_username, pin_sha256)
     imap = _endpoint(imap_host, imap_port, imap_security, imap_username, pin_sha256 if imap_host else None)
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        view = runtime.accounts.create(tenant, AccountInput(
+        view = asyncio.run(runtime.verification.create(tenant, AccountInput(
             email=email, display_name=display_name, smtp=smtp or {}, imap=imap,
             password=_read_password(password, password_stdin),
-        ))
+        )))
     except MailportError as exc:
         fail(exc)
     _print_account(view, as_json)

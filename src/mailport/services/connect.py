@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import secrets as random
+from dataclasses import replace
 from typing import Any
 
 from mailport.adapters.smtp import SmtpSession
+from mailport.errors import ValidationError
 from mailport.adapters.transport import AddressResolver
 from mailport.clock import Clock
 from mailport.core.message import MessageDraft, Mailbox, build_message
 from mailport.i18n import gettext
-from mailport.services.accounts import AccountService
+from mailport.services.accounts import AccountInput, AccountService, AccountView
+from mailport.services.discover import DiscoveryService
 from mailport.services.verify import Progress, VerifyService
 from mailport.settings import Settings
 
@@ -39,15 +42,38 @@ class ConnectService:
         *,
         accounts: AccountService,
         verifier: VerifyService,
+        discovery: DiscoveryService,
         resolver: AddressResolver,
         settings: Settings,
         clock: Clock,
     ) -> None:
         self.accounts = accounts
         self.verifier = verifier
+        self.discovery = discovery
         self.resolver = resolver
         self.settings = settings
         self.clock = clock
+
+    async def create(self, tenant_id: str, spec: AccountInput) -> AccountView:
+        """Connect a mailbox; without SMTP settings they are discovered from the address first.
+
+        Only settings a discovery source actually gave are used; when none did, the caller gets
+        ``discovery.not_found`` and shows the advanced dialog.
+        """
+        if not spec.smtp:
+            result = await self.discovery.discover(spec.email)
+            if result.smtp is None:
+                raise ValidationError(
+                    "the server settings for this address could not be found; enter them yourself",
+                    code="discovery.not_found", field="smtp", discovery=result.to_dict(),
+                )
+            spec = replace(
+                spec,
+                smtp=result.smtp.to_dict(),
+                imap=spec.imap or (result.imap.to_dict() if result.imap else None),
+                provider_id=spec.provider_id or (result.provider.id if result.provider else None),
+            )
+        return await asyncio.to_thread(self.accounts.create, tenant_id, spec)
 
     async def verify_account(
         self, tenant_id: str, account_id: str, *, progress: Progress | None = None

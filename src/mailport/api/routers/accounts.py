@@ -51,7 +51,9 @@ class AccountIn(BaseModel):
     }]})
     email: str = Field(max_length=320)
     display_name: str | None = Field(None, max_length=200)
-    smtp: EndpointIn
+    smtp: EndpointIn | None = Field(
+        None, description="Omit to discover the settings from the address (then `imap` is discovered too)."
+    )
     imap: EndpointIn | None = None
     password: str | None = Field(None, max_length=1024, description="Password or app password; never returned.")
     auth_kind: Literal["password", "oauth2"] = "password"
@@ -102,13 +104,13 @@ class AliasConfirm(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AccountOut, summary="Connect a mailbox")
-def create_account(body: AccountIn, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+async def create_account(body: AccountIn, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
     spec = AccountInput(
-        email=body.email, display_name=body.display_name, smtp=body.smtp.model_dump(),
+        email=body.email, display_name=body.display_name, smtp=body.smtp.model_dump() if body.smtp else {},
         imap=body.imap.model_dump() if body.imap else None, password=body.password,
         auth_kind=body.auth_kind, provider_id=body.provider_id, daily_limit=body.daily_limit,
     )
-    return runtime.accounts.create(tenant_id, spec).to_dict()
+    return (await runtime.verification.create(tenant_id, spec)).to_dict()
 
 
 @router.get("", response_model=list[AccountOut], summary="List the tenant's mailboxes")

@@ -1,0 +1,75 @@
+"""Discovery through the API and the CLI, and connecting a mailbox from just its address."""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dbfixtures import ADMIN_KEY, make_runtime
+from mailport.api.app import create_app
+
+
+@pytest.fixture
+def client(tmp_path: Path, dns_lab: Any) -> Iterator[TestClient]:
+    runtime = make_runtime(tmp_path, dns_nameservers=[dns_lab.nameserver], discovery_probe=False,
+                           discovery_deadline=3.0, ispdb_url="http://127.0.0.1:9/v1.1/")
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as c:
+        key = c.post("/v1/tenants", json={"name": "T"}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()
+        c.headers["Authorization"] = f"Bearer {key['api_key']}"
+        yield c
+
+
+def test_discover_endpoint_shape(client: TestClient) -> None:
+    data = client.get("/v1/discover", params={"email": "Jan@GMAIL.com"}).json()
+    assert set(data) >= {"email", "provider", "imap", "smtp", "source", "auth", "hints", "trace"}
+    assert data["provider"]["id"] == "gmail" and data["source"] == "catalog"
+    assert data["smtp"] == {"host": "smtp.gmail.com", "port": 465, "security": "tls", "username": "Jan@gmail.com"}
+    assert "oauth2:google" in data["auth"]
+
+
+def test_discover_requires_a_tenant_key(client: TestClient) -> None:
+    resp = client.get("/v1/discover", params={"email": "a@gmail.com"}, headers={"Authorization": "Bearer x"})
+    assert resp.status_code == 401
+
+
+def test_discover_bad_address_is_a_clear_error(client: TestClient) -> None:
+    resp = client.get("/v1/discover", params={"email": "no-at-sign"})
+    assert resp.status_code == 422 and resp.json()["code"] == "request.invalid_address"
+
+
+def test_connect_from_just_the_address(client: TestClient) -> None:
+    created = client.post("/v1/accounts", json={"email": "facturen@gmail.com", "password": "app-pass-1234"})
+    assert created.status_code == 201, created.text
+    account = created.json()
+    assert account["provider_id"] == "gmail"
+    assert account["smtp"]["host"] == "smtp.gmail.com" and account["imap"]["host"] == "imap.gmail.com"
+
+
+def test_connect_from_address_with_nothing_published_asks_for_settings(client: TestClient) -> None:
+    resp = client.post("/v1/accounts", json={"email": "info@nothing-here.test", "password": "pw-123456"})
+    assert resp.status_code == 422, resp.text
+    body = resp.json()
+    assert body["code"] == "discovery.not_found" and body["field"] == "smtp"
+    assert body["discovery"]["smtp"] is None and body["discovery"]["trace"]
+    assert client.get("/v1/accounts").json() == []
+
+
+def test_cli_discover_exit_status(tmp_path: Path, dns_lab: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    env.update(MAILPORT_DATA_DIR=str(tmp_path), MAILPORT_DNS_NAMESERVERS=dns_lab.nameserver,
+               MAILPORT_ISPDB_URL="http://127.0.0.1:9/v1.1/", MAILPORT_DISCOVERY_DEADLINE="3")
+    found = subprocess.run([sys.executable, "-m", "mailport.cli", "discover", "--json", "x@icloud.com"],
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["imap"]["host"] == "imap.mail.me.com"
+    missing = subprocess.run([sys.executable, "-m", "mailport.cli", "discover", "--json", "--no-probe",
+                              "x@nothing-here.test"], env=env, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1
+    data = json.loads(missing.stdout)
+    assert data["imap"] is None and data["smtp"] is None

@@ -92,6 +92,15 @@ def test_endpoint_rejects_bad_input(kwargs: dict[str, Any], code: str) -> None:
     assert info.value.code == code
 
 
+def test_internationalized_host_names_connect_by_their_ascii_form() -> None:
+    endpoint = Endpoint(host="mail.bücher.example", port=993, security="tls")
+    assert endpoint.host == "mail.bücher.example"  # shown to the user as entered
+    assert endpoint.ascii_host == "mail.xn--bcher-kva.example"
+    assert SMTP_TLS.ascii_host == "smtp.example.com"
+    with pytest.raises(ValidationError):
+        Endpoint(host="mail.bü cher.example", port=993, security="tls")
+
+
 def ok(stage: Stage, ms: int = 5) -> StageResult:
     return StageResult(stage=stage, status=StageStatus.OK, duration_ms=ms)
 

@@ -649,7 +649,7 @@ async def _connect(
             stage="imap.login",
         )
     addresses = await resolve_checked(
-        endpoint.host,
+        endpoint.ascii_host,
         resolver=resolver,
         protocol="imap",
         allow_private=settings.allow_private_hosts,
@@ -657,7 +657,12 @@ async def _connect(
     )
     clock.done("imap.dns")
     sock = await connect_tcp(
-        addresses, endpoint.port, timeout=timeout, protocol="imap", host=endpoint.host, email=email
+        addresses,
+        endpoint.port,
+        timeout=timeout,
+        protocol="imap",
+        host=endpoint.ascii_host,
+        email=email,
     )
     clock.done("imap.tcp")
 
@@ -669,7 +674,7 @@ async def _connect(
                 sock=sock,
                 limit=_MAX_LINE,
                 ssl=context,
-                server_hostname=endpoint.host,
+                server_hostname=endpoint.ascii_host,
                 ssl_handshake_timeout=timeout,
             )
         else:
@@ -696,7 +701,7 @@ async def _connect(
         if error.code == "tls.certificate_invalid":
             # Show the user which certificate they would be pinning.
             error.fields["certificate_sha256"] = await tls_probe(
-                addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0)
+                addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)
             )
         raise error from exc
     wire = _Wire(reader, writer, timeout=timeout, endpoint=endpoint, email=email, secrets=secrets)
@@ -710,7 +715,7 @@ async def _connect(
             if (
                 not implicit
                 and await tls_probe(
-                    addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0)
+                    addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)
                 )
                 is not None
             ):
@@ -798,7 +803,7 @@ async def _starttls(
         )
     try:
         await wire.writer.start_tls(
-            context, server_hostname=endpoint.host, ssl_handshake_timeout=wire.timeout
+            context, server_hostname=endpoint.ascii_host, ssl_handshake_timeout=wire.timeout
         )
     except (TimeoutError, ssl.SSLError, OSError) as exc:
         cls: type[RemoteError] = (
@@ -850,7 +855,7 @@ async def _starttls_fingerprint(
         if (await wire.command("STARTTLS", stage="imap.tls")).status != "OK":
             return None
         await writer.start_tls(
-            context, server_hostname=endpoint.host, ssl_handshake_timeout=timeout
+            context, server_hostname=endpoint.ascii_host, ssl_handshake_timeout=timeout
         )
         return peer_fingerprint(writer.get_extra_info("ssl_object"))
     except (RemoteError, OSError, TimeoutError):

@@ -416,7 +416,7 @@ async def _connect(
         )
 
     addresses = await resolve_checked(
-        endpoint.host,
+        endpoint.ascii_host,
         resolver=resolver,
         protocol="smtp",
         allow_private=settings.allow_private_hosts,
@@ -424,14 +424,19 @@ async def _connect(
     )
     clock.done("smtp.dns")
     sock = await connect_tcp(
-        addresses, endpoint.port, timeout=timeout, protocol="smtp", host=endpoint.host, email=email
+        addresses,
+        endpoint.port,
+        timeout=timeout,
+        protocol="smtp",
+        host=endpoint.ascii_host,
+        email=email,
     )
     clock.done("smtp.tcp")
 
     context = client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
     implicit = endpoint.security == "tls"
     client = aiosmtplib.SMTP(
-        hostname=endpoint.host,
+        hostname=endpoint.ascii_host,
         sock=sock,
         use_tls=implicit,
         start_tls=False,
@@ -452,14 +457,17 @@ async def _connect(
                 if error.code == "tls.certificate_invalid":
                     # Show the user which certificate they would be pinning.
                     error.fields["certificate_sha256"] = await tls_probe(
-                        addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0)
+                        addresses,
+                        endpoint.port,
+                        host=endpoint.ascii_host,
+                        timeout=min(timeout, 5.0),
                     )
                 raise error from exc
             error = fail(exc, "smtp.greeting", "The server did not greet as an SMTP server")
             if (
                 isinstance(error, RemoteTimeout)
                 and await tls_probe(
-                    addresses, endpoint.port, host=endpoint.host, timeout=min(timeout, 5.0)
+                    addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)
                 )
                 is not None
             ):
@@ -488,7 +496,7 @@ async def _connect(
                     stage="smtp.tls",
                 )
             try:
-                await client.starttls(server_hostname=endpoint.host, tls_context=context)
+                await client.starttls(server_hostname=endpoint.ascii_host, tls_context=context)
             except (SMTPException, ssl.SSLError, OSError) as exc:
                 error = fail(exc, "smtp.tls", "The STARTTLS upgrade failed")
                 if error.code == "tls.certificate_invalid":
@@ -535,7 +543,7 @@ async def _starttls_fingerprint(
     except RemoteError:
         return None
     probe = aiosmtplib.SMTP(
-        hostname=endpoint.host,
+        hostname=endpoint.ascii_host,
         sock=sock,
         start_tls=False,
         timeout=timeout,
@@ -543,7 +551,7 @@ async def _starttls_fingerprint(
     )
     try:
         await probe.connect()
-        await probe.starttls(server_hostname=endpoint.host, tls_context=context)
+        await probe.starttls(server_hostname=endpoint.ascii_host, tls_context=context)
         return peer_fingerprint(probe.get_transport_info("ssl_object"))
     except (SMTPException, OSError):
         return None

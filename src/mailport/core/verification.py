@@ -28,6 +28,8 @@ from email.utils import format_datetime, formataddr
 from enum import StrEnum
 from typing import Any, Literal, get_args
 
+import idna
+
 from mailport.errors import ValidationError
 
 __all__ = [
@@ -72,7 +74,7 @@ class Endpoint:
     pin_sha256: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.host, str) or not _HOST.fullmatch(self.host):
+        if not isinstance(self.host, str) or not _HOST.fullmatch(_ascii_host(self.host)):
             raise ValidationError("The server host name is not valid", code="request.invalid_host")
         if (
             isinstance(self.port, bool)
@@ -90,6 +92,21 @@ class Endpoint:
             raise ValidationError(
                 "The user name contains a control character", code="request.invalid_username"
             )
+
+    @property
+    def ascii_host(self) -> str:
+        """The host in ASCII (IDNA A-labels), as DNS, SNI and certificates spell it."""
+        return _ascii_host(self.host)
+
+
+def _ascii_host(host: str) -> str:
+    """``mail.bücher.example`` → ``mail.xn--bcher-kva.example``; "" if it cannot be encoded."""
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

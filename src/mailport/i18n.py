@@ -28,7 +28,7 @@ domains, translate, and add it to :data:`SUPPORTED`. ``tests/unit/test_i18n.py``
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from io import BytesIO
 from typing import Final
@@ -38,6 +38,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 __all__ = [
+    "COMPLETE",
     "DEFAULT",
     "DIAGNOSTICS_DOMAIN",
     "DOMAINS",
@@ -49,14 +50,18 @@ __all__ = [
     "translations",
 ]
 
-SUPPORTED: Final = ("en", "nl", "de", "it", "fr")
+SUPPORTED: Final = ("en", "nl", "de", "it", "fr", "da", "nb", "sv")
+"""Languages a user can choose. Texts without a translation show in English."""
+COMPLETE: Final = ("en", "nl", "de", "it", "fr")
+"""Languages every user-facing text must be translated into (the ``diagnostics`` domain is
+complete in all of :data:`SUPPORTED`)."""
 DEFAULT: Final = "en"
 DIAGNOSTICS_DOMAIN: Final = "diagnostics"
 UI_DOMAIN: Final = "mailport"
 DOMAINS: Final = (DIAGNOSTICS_DOMAIN, UI_DOMAIN)
 
-# Norwegian "no" is macro language; Bokmål is what people mean by it.
-_ALIASES: Final = {"no": "nb"}
+# "no" is the Norwegian macrolanguage and most of its readers read Bokmål; so do Nynorsk users.
+_ALIASES: Final = {"no": "nb", "nn": "nb"}
 _TAG: Final = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$|^\*$")
 
 
@@ -120,7 +125,7 @@ def _catalog_bytes(lang: str, domain: str) -> bytes | None:
     return path.read_bytes()
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str, domain: str = UI_DOMAIN) -> Translations:
     """Compiled translations of ``domain`` for ``lang`` (unsupported languages get English).
 

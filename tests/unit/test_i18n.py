@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from mailport.i18n import DEFAULT, SUPPORTED, gettext, negotiate, normalize, translations
+from mailport.i18n import (
+    COMPLETE,
+    DEFAULT,
+    SUPPORTED,
+    gettext,
+    negotiate,
+    normalize,
+    translations,
+)
 
 
 @pytest.mark.parametrize(
@@ -17,7 +25,12 @@ from mailport.i18n import DEFAULT, SUPPORTED, gettext, negotiate, normalize, tra
         ("de-AT,de;q=0.9,en;q=0.8", None, "de"),
         ("en-US,en;q=0.9,fr;q=0.8", None, "en"),
         ("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5", None, "fr"),
-        ("da, nl;q=0.8", None, "nl"),  # first supported wins when the best is not
+        ("es, nl;q=0.8", None, "nl"),  # first supported wins when the best is not
+        ("da-DK", None, "da"),
+        ("nb-NO", None, "nb"),
+        ("no", None, "nb"),
+        ("nn-NO", None, "nb"),
+        ("sv-FI, fi;q=0.9", None, "sv"),
         ("en;q=0.5, it;q=0.9", None, "it"),  # weights, not order
         ("it;q=0.8, nl;q=0.8", None, "it"),  # equal weights keep the client's order
         ("nl;q=0, de", None, "de"),  # q=0 means "not acceptable"
@@ -38,7 +51,9 @@ def test_negotiate(header: str | None, query: str | None, expected: str) -> None
 
 
 def test_supported_languages() -> None:
-    assert SUPPORTED[:5] == ("en", "nl", "de", "it", "fr")
+    assert COMPLETE == ("en", "nl", "de", "it", "fr")
+    assert set(COMPLETE) <= set(SUPPORTED)
+    assert {"da", "nb", "sv"} <= set(SUPPORTED)
     assert DEFAULT == "en"
 
 

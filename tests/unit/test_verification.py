@@ -374,13 +374,17 @@ async def test_good_run_lands_in_junk_after_polling_and_reports_progress() -> No
 
 async def test_without_imap_the_mail_is_sent_but_arrival_not_confirmed() -> None:
     smtp = FakeSmtp()
+    seen: list[str] = []
     report = await service(opener(smtp, stages=SMTP_STAGES), opener(None)).verify(
-        account(imap=None), password=Secret("s3cret-pass")
+        account(imap=None), password=Secret("s3cret-pass"), progress=lambda r: seen.append(r.stage)
     )
+    assert seen == planned_stages(account(imap=None))  # each stage reported once
     assert report.outcome is Outcome.SENT_UNCONFIRMED
     assert report.ok
     assert report.stage(Stage.SEND).status is StageStatus.OK
-    assert report.stage(Stage.ARRIVAL).status is StageStatus.SKIPPED
+    arrival = report.stage(Stage.ARRIVAL)
+    assert arrival.status is StageStatus.SKIPPED
+    assert arrival.message and "arrival not confirmed" in arrival.message
     assert report.roundtrip == RoundTrip(
         message_id="<mailport-verify.feedc0de@example.com>", sent=True
     )

@@ -190,7 +190,7 @@ class _Run:
         )
         if self.progress is not None:
             for result in report.stages:
-                if result.status is StageStatus.SKIPPED:
+                if result.stage not in self.results:  # the ones skipped because of a failure
                     self.progress(result)
         return report
 
@@ -259,6 +259,13 @@ class _Run:
             self.ok(Stage.SEND)
             if imap is None:
                 self.roundtrip = RoundTrip(message_id=message_id, sent=True)
+                self._record(
+                    StageResult(
+                        stage=Stage.ARRIVAL,
+                        status=StageStatus.SKIPPED,
+                        message="Sent, arrival not confirmed: no IMAP settings to look for it",
+                    )
+                )
                 return
             try:
                 await self._await_arrival(imap, message_id)

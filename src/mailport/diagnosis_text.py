@@ -8,10 +8,10 @@ when showing it.
 
 from __future__ import annotations
 
-from mailport.core.diagnostics import Diagnosis, Explanation, classify_text, describe
+from mailport.core.diagnostics import CODES, Diagnosis, Explanation, classify_text, describe, provider_variant
 from mailport.i18n import DIAGNOSTICS_DOMAIN, normalize, translations
 
-__all__ = ["Explanation", "explain", "explain_text"]
+__all__ = ["Explanation", "explain", "explain_code", "explain_text"]
 
 
 def explain(diagnosis: Diagnosis, lang: str) -> Explanation:
@@ -25,3 +25,19 @@ def explain_text(
 ) -> Explanation:
     """Classify free text (a pasted server reply or error) and explain it: ``mailport explain``."""
     return explain(classify_text(text, email=email, provider=provider), lang)
+
+
+def explain_code(
+    code: str, lang: str, *, server_text: str | None = None, email: str | None = None,
+    provider: str | None = None,
+) -> Explanation | None:
+    """Explain a stored diagnosis code (a verification stage, a failed send), or ``None`` for a
+    code the catalog does not know (internal codes such as ``request.*``)."""
+    info = CODES.get(code)
+    if info is None:
+        return None
+    diagnosis = Diagnosis(
+        code=code, severity=info.severity, retryable=info.retryable,
+        provider=provider_variant(email=email, provider=provider), server_text=server_text,
+    )
+    return explain(diagnosis, lang)

@@ -121,3 +121,16 @@ def test_verify_without_imap_reports_sent_unconfirmed(client: TestClient, mail_l
     report = client.post(f"/v1/accounts/{account['id']}/verify").json()
     assert report["outcome"] == "sent_unconfirmed" and report["ok"] is True, report
     assert report["roundtrip"]["sent"] is True and report["roundtrip"]["arrived"] is None
+    assert client.get(f"/v1/accounts/{account['id']}").json()["status"] == "sent_unconfirmed"
+
+
+def test_wrong_password_is_explained_in_dutch(client: TestClient, mail_lab: Any, lab_user: str) -> None:
+    account = client.post("/v1/accounts", json=_body(mail_lab, lab_user, password="wrong-password-99")).json()
+    report = client.post(f"/v1/accounts/{account['id']}/verify", headers={"Accept-Language": "nl-BE,nl;q=0.9"}).json()
+    diagnosis = report["diagnosis"]
+    assert diagnosis["code"] == "auth.invalid_credentials"
+    assert diagnosis["title"] and diagnosis["steps"]
+    from mailport.diagnosis_text import explain_code
+
+    english = explain_code("auth.invalid_credentials", "en")
+    assert english is not None and diagnosis["title"] != english.title  # really translated

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from mailport import __version__
 from mailport.api import problems
-from mailport.api.routers import accounts, discover, health, tenants
+from mailport.api.routers import accounts, diagnostics, discover, health, tenants
 from mailport.runtime import Runtime
 
 
@@ -45,4 +45,5 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(tenants.router)
     app.include_router(accounts.router)
     app.include_router(discover.router)
+    app.include_router(diagnostics.router)
     return app

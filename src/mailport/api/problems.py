@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mailport import errors
+from mailport.diagnosis_text import explain_code
+from mailport.i18n import negotiate
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,11 @@ def problem(status: int, *, code: str, title: str, detail: str | None = None, **
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def request_language(request: Request) -> str:
+    """The caller's language: ``?lang=``, else Accept-Language, else English."""
+    return negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
+
+
 def status_for(exc: errors.MailportError) -> int:
     for cls, status in _STATUS:
         if isinstance(exc, cls):
@@ -62,11 +69,14 @@ def status_for(exc: errors.MailportError) -> int:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(errors.MailportError)
-    async def _mailport(_: Request, exc: errors.MailportError) -> JSONResponse:
+    async def _mailport(request: Request, exc: errors.MailportError) -> JSONResponse:
         status = status_for(exc)
         extra: dict[str, Any] = {}
         if isinstance(exc, errors.RemoteError):
             extra = {"stage": exc.stage, "server_text": exc.server_text}
+        explanation = explain_code(exc.code, request_language(request), server_text=getattr(exc, "server_text", None))
+        if explanation is not None:
+            extra["diagnosis"] = explanation.to_dict()
         if status >= 500 and not isinstance(exc, errors.RemoteError):
             log.error("request failed: %s (%s)", exc.code, exc)
         field = exc.fields.get("field")

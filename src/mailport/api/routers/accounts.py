@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.problems import request_language
+from mailport.diagnosis_text import explain_code
 from mailport.services.accounts import AccountInput
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -138,9 +140,23 @@ def delete_account(account_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{account_id}/verify", summary="Verify the mailbox with a round-trip test mail")
-async def verify_account(account_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
-    return await runtime.verification.verify_account(tenant_id, account_id)
+@router.post(
+    "/{account_id}/verify",
+    summary="Verify the mailbox with a round-trip test mail",
+    description=(
+        "Runs DNS → TCP → TLS → SMTP AUTH → IMAP LOGIN → a test mail to the account's own address, searched "
+        "for in INBOX and Junk. Each stage reports ok/failed/skipped with its time and a stable diagnosis "
+        "code; `diagnosis` explains the first failure in the caller's language (`?lang=` or Accept-Language)."
+    ),
+)
+async def verify_account(account_id: str, request: Request, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    report = await runtime.verification.verify_account(tenant_id, account_id)
+    failed = next((s for s in report["stages"] if s["status"] == "failed"), None)
+    explanation = None
+    if failed and failed.get("code"):
+        explanation = explain_code(failed["code"], request_language(request), server_text=failed.get("server_text"),
+                                   email=report.get("email"))
+    return {**report, "diagnosis": explanation.to_dict() if explanation else None}
 
 
 @router.post("/{account_id}/aliases", status_code=status.HTTP_202_ACCEPTED, response_model=AccountOut,

@@ -1,0 +1,36 @@
+"""``POST /v1/ui-sessions``: the host product gets a short-lived signed link to the web pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from mailport.api.deps import RuntimeDep, TenantDep
+
+router = APIRouter(prefix="/v1/ui-sessions", tags=["web pages"])
+
+
+class UiSessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "user_name": "Anna de Vries", "language": "nl",
+        "return_url": "https://app.example-invoicing.nl/settings",
+    }]})
+    user_name: str = Field(min_length=1, max_length=200, description="The host product's user, shown in the page header.")
+    language: str | None = Field(None, max_length=35, description="en, nl, de, it or fr (regional tags such as nl-BE work); others get English.")
+    return_url: str | None = Field(None, max_length=2000, description="Where \"Back\" goes: an absolute http(s) URL of the host product.")
+
+
+class UiSessionOut(BaseModel):
+    url: str = Field(description="Send the user here (redirect, new tab or iframe) before `expires_at`.")
+    expires_at: datetime
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=UiSessionOut,
+             summary="A signed, short-lived link that opens Settings › E-mail for the host's user")
+def create_ui_session(body: UiSessionIn, runtime: RuntimeDep, tenant_id: TenantDep) -> UiSessionOut:
+    link = runtime.ui_sessions.issue_link(tenant_id=tenant_id, user_name=body.user_name,
+                                          language=body.language, return_url=body.return_url)
+    url = f"{runtime.settings.effective_public_url}/ui/enter?token={link.token}"
+    return UiSessionOut(url=url, expires_at=link.expires_at)

@@ -1,0 +1,46 @@
+"""Conversation threads from Message-ID / In-Reply-To / References (RFC 5322 §3.6.4).
+
+Pure. A thread is named by its root: the first Message-ID of ``References`` (the oldest ancestor
+the sender knew), else ``In-Reply-To``, else the message's own Message-ID. That is the usual
+reduction of JWZ threading that needs no second pass over the store, and it puts a reply to an
+invoice in the invoice's thread even when the invoice itself is not in the synced window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+__all__ = ["message_ids", "normalize_message_id", "thread_key"]
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+
+
+def normalize_message_id(value: str | None) -> str | None:
+    """``<Abc@Host>`` → ``<Abc@host>``: the domain part compares case-insensitively, the local part not."""
+    if not value:
+        return None
+    match = _MSGID.search(value)
+    inner = match.group(1) if match else value.strip().strip("<>")
+    if not inner or any(ch.isspace() for ch in inner):
+        return None
+    left, sep, right = inner.rpartition("@")
+    return f"<{left}@{right.lower()}>" if sep else f"<{inner}>"
+
+
+def message_ids(header: str | None) -> list[str]:
+    """Every Message-ID in a References / In-Reply-To header, in order, normalized, without repeats."""
+    found: list[str] = []
+    for raw in _MSGID.findall(header or ""):
+        normal = normalize_message_id(f"<{raw}>")
+        if normal and normal not in found:
+            found.append(normal)
+    return found
+
+
+def thread_key(*, message_id: str | None, in_reply_to: str | None, references: str | None,
+               fallback: str) -> str:
+    """A stable short id for the thread the message belongs to (``fallback`` when it has no ids)."""
+    root = next(iter(message_ids(references)), None) or next(iter(message_ids(in_reply_to)), None) \
+        or normalize_message_id(message_id) or fallback
+    return "thr_" + hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:20]

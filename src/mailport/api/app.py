@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mailport import __version__
+from mailport import __version__, web
 from mailport.api import problems
-from mailport.api.routers import accounts, diagnostics, discover, health, tenants
+from mailport.api.routers import accounts, diagnostics, discover, health, tenants, ui_sessions
 from mailport.runtime import Runtime
 
 
@@ -46,4 +46,6 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(discover.router)
     app.include_router(diagnostics.router)
+    app.include_router(ui_sessions.router)
+    web.install(app, runtime)
     return app

@@ -22,7 +22,7 @@ import hmac
 import json
 import secrets as random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -130,12 +130,12 @@ class UiSessionService:
     def issue_link(self, *, tenant_id: str, user_name: str, language: str | None,
                    return_url: str | None) -> IssuedLink:
         """A signed link token for the host's user; raises :class:`ValidationError` for bad input."""
-        expires = self._clock.now() + self._link_ttl
-        payload = {
+        expires = int((self._clock.now() + self._link_ttl).timestamp())
+        payload: dict[str, Any] = {
             "p": "link", "t": tenant_id, "u": _clean_user_name(user_name), "l": _clean_lang(language),
-            "r": validate_return_url(return_url), "e": int(expires.timestamp()), "n": random.token_urlsafe(9),
+            "r": validate_return_url(return_url), "e": expires, "n": random.token_urlsafe(9),
         }
-        return IssuedLink(token=self._sign(payload), expires_at=_from_ts(payload["e"]))
+        return IssuedLink(token=self._sign(payload), expires_at=_from_ts(expires))
 
     def open_link(self, token: str) -> UiSession:
         """The new session a valid, unexpired link starts; :class:`Unauthenticated` otherwise."""
@@ -206,4 +206,4 @@ class UiSessionService:
 
 
 def _from_ts(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)

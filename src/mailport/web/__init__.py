@@ -1,0 +1,34 @@
+"""The web pages the host product opens for its user: Settings › E-mail (and, as they land, the
+outbox, the inbox and the own-domain setup), server-rendered with Jinja2 and htmx.
+
+:func:`install` mounts them on the FastAPI app under ``/ui``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from mailport.runtime import Runtime
+
+__all__ = ["install"]
+
+
+def install(app: FastAPI, runtime: Runtime) -> None:
+    """Add the pages, their static files and their security headers to ``app``."""
+    from mailport.web import routes_email, routes_session
+    from mailport.web.security import SecurityHeaders
+    from mailport.web.session import SessionRequired
+
+    app.include_router(routes_session.router)
+    app.include_router(routes_email.router)
+    static = resources.files("mailport.web").joinpath("static")
+    app.mount("/ui/static", StaticFiles(directory=str(static)), name="ui-static")
+    app.add_middleware(SecurityHeaders, frame_ancestors=runtime.settings.ui_frame_ancestors)
+
+    @app.exception_handler(SessionRequired)
+    async def _session_required(request: Request, exc: SessionRequired) -> Response:
+        return routes_session.session_problem_page(request, exc.reason)

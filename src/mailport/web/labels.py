@@ -1,0 +1,101 @@
+"""Texts the pages show for stable values (stages, outcomes, sending methods), as msgids.
+
+``N_`` only marks a text for extraction; the templates translate it with ``_`` at render time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+def N_(message: str) -> str:
+    return message
+
+
+STAGES: Final = {
+    "smtp.dns": N_("Outgoing server: looking up its address"),
+    "smtp.tcp": N_("Outgoing server: connecting"),
+    "smtp.tls": N_("Outgoing server: securing the connection"),
+    "smtp.greeting": N_("Outgoing server: greeting"),
+    "smtp.auth": N_("Outgoing server: signing in"),
+    "imap.dns": N_("Incoming server: looking up its address"),
+    "imap.tcp": N_("Incoming server: connecting"),
+    "imap.tls": N_("Incoming server: securing the connection"),
+    "imap.greeting": N_("Incoming server: greeting"),
+    "imap.login": N_("Incoming server: signing in"),
+    "roundtrip.send": N_("Sending the test mail to yourself"),
+    "roundtrip.arrival": N_("Waiting for the test mail to arrive"),
+}
+
+STAGE_STATUS: Final = {
+    "pending": N_("waiting"),
+    "ok": N_("done"),
+    "failed": N_("failed"),
+    "skipped": N_("skipped"),
+}
+
+OUTCOMES: Final = {
+    "verified": N_("It works: the test mail was sent and arrived in your inbox."),
+    "delivered_to_junk": N_("It works, but the test mail landed in your junk folder. Mark it as \"not spam\" so your own mails are not filtered."),
+    "sent_unconfirmed": N_("The test mail was sent. Without an incoming server we cannot check that it arrived; look in your inbox."),
+    "not_arrived": N_("The test mail was sent but did not arrive in time."),
+    "failed": N_("The test did not succeed."),
+}
+
+ACCOUNT_STATUS: Final = {
+    "verified": N_("Working"),
+    "failed": N_("Needs attention"),
+    "unverified": N_("Not tested yet"),
+}
+
+SECURITY: Final = {
+    "tls": N_("SSL/TLS"),
+    "starttls": N_("STARTTLS"),
+    "none": N_("None (unencrypted)"),
+}
+
+AUTH_NOTES: Final = {
+    "oauth2:google": N_("Google recommends signing in with your Google account instead of a password."),
+    "oauth2:microsoft": N_("Microsoft requires signing in with your Microsoft account for this mailbox."),
+    "app_password": N_("This provider only accepts an app password here, not your normal password."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """One way of sending, as the seeds explain them to users."""
+
+    id: str
+    title: str
+    summary: str
+    details: str
+
+
+METHODS: Final = (
+    Method(
+        "platform", N_("Platform address"),
+        N_("The simplest option: nothing to set up."),
+        N_("Mails are sent from our platform's address with your name as the sender name. When a customer replies, the reply goes to the address you choose."),
+    ),
+    Method(
+        "domain", N_("Own domain"),
+        N_("Send from your own address, e.g. invoice@yourcompany.com."),
+        N_("You need your own domain name and must be able to change its DNS records. You add three records (your web or IT administrator can help), then press \"Check and activate\"."),
+    ),
+    Method(
+        "smtp", N_("Own mailbox (SMTP)"),
+        N_("Send through your own mailbox or mail server."),
+        N_("Enter your e-mail address and password; we find the server settings for you. Sent mail goes out through your own mail server and a test mail shows that it works."),
+    ),
+    Method(
+        "gmail", N_("Gmail"),
+        N_("Send from your Gmail or Google Workspace account."),
+        N_("A link between Google and this program is set up by signing in with Google. With Gmail this is better than SMTP."),
+    ),
+    Method(
+        "outlook", N_("Outlook / Microsoft 365"),
+        N_("Send from Outlook.com, Hotmail, Live or Microsoft 365."),
+        N_("A link between Microsoft and this program is set up by signing in with Microsoft. With Outlook this is better than SMTP."),
+    ),
+)

@@ -1,0 +1,88 @@
+"""Rendering the pages: one Jinja2 environment, texts and numbers in the session's language.
+
+Every text goes through ``_`` (gettext domain ``mailport``), bound per request to the session's
+language — never installed globally, because requests in different languages run at once.
+Autoescaping is on for every template; translations are escaped like any other string.
+Dates and numbers are formatted by Babel for the same language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from babel.dates import format_datetime as babel_datetime
+from babel.numbers import format_decimal
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from mailport.i18n import SUPPORTED, UI_DOMAIN, translations
+
+__all__ = ["Texts", "render", "texts_for"]
+
+LANGUAGE_NAMES: Mapping[str, str] = {
+    "en": "English", "nl": "Nederlands", "de": "Deutsch", "it": "Italiano", "fr": "Français",
+}
+
+_env = Environment(
+    loader=PackageLoader("mailport.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,  # a typo in a template fails the test, not the user silently
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class Texts:
+    """The ``_``/``ngettext`` and formatting helpers of one language, handed to the templates."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in SUPPORTED else "en"
+        self._catalog = translations(self.lang, UI_DOMAIN)
+
+    def gettext(self, msgid: str, /, **values: Any) -> str:
+        text = self._catalog.gettext(msgid)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
+        text = self._catalog.ngettext(singular, plural, n)
+        return text % {"num": format_decimal(n, locale=self.lang), **values}
+
+    def datetime(self, value: datetime | str | None) -> str:
+        """``value`` in the user's language, in UTC (the host's time zone is not known to us)."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return babel_datetime(value, format="medium", tzinfo=UTC, locale=self.lang) + " UTC"
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self.lang)
+
+    def seconds(self, milliseconds: int | None) -> str:
+        """A duration such as ``0,4 s`` (decimal comma where the language uses one)."""
+        if milliseconds is None:
+            return ""
+        return self.gettext("%(seconds)s s", seconds=format_decimal(round(milliseconds / 1000, 1),
+                                                                     format="0.0", locale=self.lang))
+
+
+def texts_for(lang: str) -> Texts:
+    return Texts(lang)
+
+
+def render(request: Request, template: str, *, lang: str, status_code: int = 200,
+           headers: Mapping[str, str] | None = None, **context: Any) -> HTMLResponse:
+    """The response for ``template`` with the helpers every template may use."""
+    texts = texts_for(lang)
+    helpers: dict[str, Callable[..., Any] | Any] = {
+        "_": texts.gettext, "ngettext": texts.ngettext, "fmt": texts, "lang": texts.lang,
+        "languages": LANGUAGE_NAMES, "request": request,
+        "is_htmx": request.headers.get("HX-Request") == "true",
+    }
+    html = _env.get_template(template).render({**helpers, **context})
+    return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))

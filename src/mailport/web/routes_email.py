@@ -1,0 +1,325 @@
+"""Settings › E-mail: choose how to send; connect, test, edit and remove a mailbox.
+
+The mailbox flow follows the seeds: type the address → discovery proposes the settings (and says
+when an app password or sign-in with the provider is needed) → password → "send a test mail to
+yourself", watched live stage by stage → save. "Advanced settings" holds host, port and security.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from mailport.adapters.secrets import Secret
+from mailport.core.diagnostics import CODES, Diagnosis
+from mailport.core.diagnostics.providers import provider_variant
+from mailport.core.discovery import DiscoveryResult
+from mailport.core.verification import planned_stages
+from mailport.diagnosis_text import explain
+from mailport.errors import AddressError, Conflict, NotFound, ValidationError
+from mailport.services.accounts import AccountInput, AccountView
+from mailport.services.ui_sessions import UiSession
+from mailport.web import labels
+from mailport.web.mailbox_form import MailboxForm, read_form
+from mailport.web.render import render
+from mailport.web.runs import Run, RunRegistry
+from mailport.web.sections import available_sections
+from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
+
+router = APIRouter(prefix="/ui/settings/email", include_in_schema=False)
+
+METHOD_IDS = tuple(m.id for m in labels.METHODS)
+
+
+def _runs(request: Request) -> RunRegistry:
+    registry: RunRegistry | None = getattr(request.app.state, "ui_runs", None)
+    if registry is None:
+        registry = request.app.state.ui_runs = RunRegistry()
+    return registry
+
+
+def _page(request: Request, session: UiSession, template: str, *, status_code: int = 200,
+          **context: Any) -> Response:
+    runtime = runtime_of(request)
+    return render(request, template, lang=session.lang, status_code=status_code, session=session,
+                  csrf=runtime.ui_sessions.csrf_token(session), sections=available_sections(runtime),
+                  labels=labels, **context)
+
+
+# -- the overview ----------------------------------------------------------------------------
+
+
+@router.get("")
+async def email_settings(request: Request, session: SessionDep, method: str = "",
+                         saved: str = "", removed: str = "") -> Response:
+    runtime = runtime_of(request)
+    accounts = await asyncio.to_thread(runtime.accounts.list, session.tenant_id)
+    chosen = method if method in METHOD_IDS else ("smtp" if accounts else "")
+    return _page(request, session, "settings_email.html", accounts=accounts, method=chosen,
+                 saved=saved == "1", removed=removed == "1")
+
+
+# -- the mailbox form ------------------------------------------------------------------------
+
+
+def _empty_form() -> MailboxForm:
+    return MailboxForm(values={"smtp_security": "tls", "imap_security": "tls", "smtp_port": "",
+                               "imap_port": ""}, password="", use_imap=True)
+
+
+def _form_from_account(view: AccountView) -> MailboxForm:
+    values = {"email": view.email, "display_name": view.display_name or "", "provider_id": view.provider_id or ""}
+    for kind, endpoint in (("smtp", view.smtp), ("imap", view.imap)):
+        if endpoint:
+            values |= {f"{kind}_host": endpoint["host"], f"{kind}_port": str(endpoint["port"]),
+                       f"{kind}_security": endpoint["security"],
+                       f"{kind}_username": endpoint.get("username") or ""}
+    return MailboxForm(values=values, password="", use_imap=view.imap is not None)
+
+
+@router.get("/mailbox/new")
+def new_mailbox(request: Request, session: SessionDep) -> Response:
+    return _page(request, session, "mailbox.html", form=_empty_form(), account=None, proposal=None,
+                 run=None, show_advanced=False)
+
+
+@router.get("/mailbox/{account_id}")
+async def edit_mailbox(request: Request, session: SessionDep, account_id: str) -> Response:
+    account = await _account_or_none(request, session, account_id)
+    if account is None:
+        return _page(request, session, "not_found.html", status_code=404)
+    return _page(request, session, "mailbox.html", form=_form_from_account(account), account=account,
+                 proposal=None, run=None, show_advanced=True)
+
+
+async def _account_or_none(request: Request, session: UiSession, account_id: str) -> AccountView | None:
+    try:
+        return await asyncio.to_thread(runtime_of(request).accounts.get, session.tenant_id, account_id)
+    except NotFound:
+        return None
+
+
+# -- discovery -------------------------------------------------------------------------------
+
+
+def _proposal(result: DiscoveryResult) -> dict[str, Any]:
+    auth = set(result.auth)
+    return {
+        "found": result.found,
+        "provider": result.provider.name if result.provider else None,
+        "provider_id": result.provider.id if result.provider else "",
+        "smtp": result.smtp, "imap": result.imap,
+        "hints": [h.text for h in result.hints],
+        "notes": [labels.AUTH_NOTES[a] for a in ("oauth2:google", "oauth2:microsoft", "app_password") if a in auth],
+        "password_ok": bool(auth & {"password", "app_password"}) or not auth,
+    }
+
+
+def _apply_proposal(form: MailboxForm, result: DiscoveryResult) -> None:
+    for kind, server in (("smtp", result.smtp), ("imap", result.imap)):
+        if server is None:
+            continue
+        form.values |= {f"{kind}_host": server.host, f"{kind}_port": str(server.port),
+                        f"{kind}_security": server.security,
+                        f"{kind}_username": "" if server.username == form.email else server.username}
+    form.use_imap = result.imap is not None
+    form.values["provider_id"] = result.provider.id if result.provider else ""
+
+
+@router.post("/mailbox/discover")
+async def discover(request: Request, session: WriteSessionDep) -> Response:
+    form = read_form(await request.form(), need_servers=False)
+    account = await _account_or_none(request, session, str((await request.form()).get("account_id") or ""))
+    proposal = None
+    if "email" not in form.errors:
+        try:
+            result = await runtime_of(request).discovery.discover(form.email)
+        except AddressError:
+            form.errors["email"] = labels.N_("Enter a valid e-mail address, like name@example.com.")
+        else:
+            proposal = _proposal(result)
+            _apply_proposal(form, result)
+    template = "_proposal.html" if request.headers.get("HX-Request") == "true" else "mailbox.html"
+    return _page(request, session, template, form=form, account=account, proposal=proposal, run=None,
+                 show_advanced=proposal is not None and not proposal["found"])
+
+
+# -- the live test ---------------------------------------------------------------------------
+
+
+def _fingerprint_key(request: Request) -> bytes:
+    # Per-process key: fingerprints only ever compare within this process's runs.
+    key: bytes | None = getattr(request.app.state, "ui_run_key", None)
+    if key is None:
+        key = request.app.state.ui_run_key = secrets.token_bytes(32)
+    return key
+
+
+@router.post("/mailbox/test")
+async def start_test(request: Request, session: WriteSessionDep) -> Response:
+    runtime = runtime_of(request)
+    raw = await request.form()
+    form = read_form(raw)
+    account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
+    password = form.password
+    if not password and account is not None and account.has_password:
+        stored = await _stored_password_for(request, session, account, form)
+        if stored is None:
+            form.errors["password"] = labels.N_("You changed the server: enter the password again.")
+        else:
+            password = stored.reveal()
+    elif not password:
+        form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
+    if form.errors:
+        return _form_errors(request, session, form, account)
+    config = form.config()
+    secret = Secret(password)
+    verifier = runtime.verification.verifier
+
+    async def work(progress: Any) -> dict[str, Any]:
+        report = await verifier.verify(config, password=secret, progress=progress)
+        return report.to_dict()
+
+    run = _runs(request).start(
+        session_id=session.session_id, stages=[s.value for s in planned_stages(config)],
+        fingerprint=form.fingerprint(_fingerprint_key(request), password),
+        account_id=account.id if account else None, work=work,
+    )
+    await asyncio.sleep(0)  # let the run begin, so the first view already shows progress
+    return _run_view(request, session, run, form=form, account=account)
+
+
+async def _stored_password_for(request: Request, session: UiSession, account: AccountView,
+                               form: MailboxForm) -> Secret | None:
+    """The saved password, but only towards the saved servers: a changed host must not receive it."""
+    same = form.endpoint("smtp")["host"] == account.smtp["host"] and (
+        not form.use_imap or (account.imap is not None and form.endpoint("imap")["host"] == account.imap["host"])
+    )
+    if not same:
+        return None
+    _config, password = await asyncio.to_thread(runtime_of(request).accounts.connection,
+                                                session.tenant_id, account.id)
+    return password
+
+
+@router.get("/runs/{run_id}")
+def poll_test(request: Request, session: SessionDep, run_id: str) -> Response:
+    run = _runs(request).get(run_id, session_id=session.session_id)
+    return _run_view(request, session, run, form=None, account=None)
+
+
+def _diagnosis_for(report: dict[str, Any], provider_id: str | None) -> dict[str, Any] | None:
+    failed = next((s for s in report["stages"] if s["status"] == "failed"), None)
+    if failed is None or not failed.get("code"):
+        return None
+    info = CODES.get(failed["code"], CODES["unknown"])
+    diagnosis = Diagnosis(
+        code=info.code, severity=info.severity, retryable=info.retryable,
+        provider=provider_variant(email=report.get("email"), provider=provider_id or None),
+        server_text=failed.get("server_text"),
+    )
+    return {"stage": failed["stage"], "diagnosis": diagnosis}
+
+
+def _run_view(request: Request, session: UiSession, run: Run | None, *, form: MailboxForm | None,
+              account: AccountView | None) -> Response:
+    explanation = None
+    if run is not None and run.report is not None:
+        found = _diagnosis_for(run.report, form.values.get("provider_id") if form else None)
+        if found is not None:
+            explanation = {"stage": found["stage"], "text": explain(found["diagnosis"], session.lang)}
+    template = "_run.html" if request.headers.get("HX-Request") == "true" else "mailbox.html"
+    return _page(request, session, template, run=run, explanation=explanation,
+                 form=form or _empty_form(), account=account, proposal=None, show_advanced=True)
+
+
+def _form_errors(request: Request, session: UiSession, form: MailboxForm, account: AccountView | None) -> Response:
+    # htmx swaps only the result area by default; form errors re-render the whole form instead.
+    headers = {"HX-Retarget": "#mailbox-form", "HX-Reswap": "outerHTML", "HX-Reselect": "#mailbox-form"}
+    return _page(request, session, "mailbox.html", status_code=200, headers=headers, form=form,
+                 account=account, proposal=None, run=None, show_advanced=True)
+
+
+# -- save and remove -------------------------------------------------------------------------
+
+
+@router.post("/mailbox/save")
+async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
+    runtime = runtime_of(request)
+    raw = await request.form()
+    form = read_form(raw)
+    account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
+    if account is None and not form.password:
+        form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
+    if account is not None and not form.password and await _stored_password_for(request, session, account, form) is None:
+        form.errors["password"] = labels.N_("You changed the server: enter the password again.")
+    if form.errors:
+        return _form_errors(request, session, form, account)
+    smtp = {**form.endpoint("smtp")}
+    imap = form.endpoint("imap") if form.use_imap else None
+    try:
+        if account is None:
+            spec = AccountInput(email=form.email, display_name=form.values["display_name"] or None, smtp=smtp,
+                                imap=imap, password=form.password,
+                                provider_id=form.values["provider_id"] or None)
+            saved = await asyncio.to_thread(runtime.accounts.create, session.tenant_id, spec)
+        else:
+            changes: dict[str, Any] = {"display_name": form.values["display_name"] or None, "smtp": smtp,
+                                       "imap": imap}
+            if form.password:
+                changes["password"] = form.password
+            saved = await asyncio.to_thread(runtime.accounts.update, session.tenant_id, account.id, changes)
+    except Conflict:
+        form.errors["email"] = labels.N_("This address is connected already; edit it in the list instead.")
+        return _form_errors(request, session, form, account)
+    except ValidationError as exc:
+        form.errors[_field_of(exc)] = labels.N_("This value was not accepted: check it and try again.")
+        if exc.code == "request.insecure_auth":
+            form.errors["smtp_security"] = labels.N_("A password may only be sent over an encrypted connection.")
+        return _form_errors(request, session, form, account)
+    await _record_test(request, session, form, saved, raw.get("run_id"))
+    return RedirectResponse("/ui/settings/email?method=smtp&saved=1", status_code=303)
+
+
+def _field_of(exc: ValidationError) -> str:
+    name = str(exc.fields.get("field") or "email").replace(".", "_")
+    return name if name in ("email", "display_name", "password", "smtp_host", "imap_host") else "smtp_host"
+
+
+async def _record_test(request: Request, session: UiSession, form: MailboxForm, saved: AccountView,
+                       run_id: object) -> None:
+    """A finished test of exactly the saved settings becomes the account's verification."""
+    run = _runs(request).get(str(run_id or ""), session_id=session.session_id)
+    if run is None or run.report is None:
+        return
+    password = form.password
+    if not password:
+        stored = await asyncio.to_thread(runtime_of(request).accounts.connection, session.tenant_id, saved.id)
+        password = stored[1].reveal() if stored[1] is not None else ""
+    if run.fingerprint != form.fingerprint(_fingerprint_key(request), password):
+        return
+    status = "verified" if run.report["ok"] else "failed"
+    await asyncio.to_thread(runtime_of(request).accounts.record_verification, session.tenant_id, saved.id,
+                            report=run.report, status=status)
+
+
+@router.get("/mailbox/{account_id}/remove")
+async def confirm_remove(request: Request, session: SessionDep, account_id: str) -> Response:
+    account = await _account_or_none(request, session, account_id)
+    if account is None:
+        return _page(request, session, "not_found.html", status_code=404)
+    return _page(request, session, "mailbox_remove.html", account=account)
+
+
+@router.post("/mailbox/{account_id}/remove")
+async def remove(request: Request, session: WriteSessionDep, account_id: str) -> Response:
+    try:
+        await asyncio.to_thread(runtime_of(request).accounts.remove, session.tenant_id, account_id)
+    except NotFound:
+        pass  # removed already (a second tab): the outcome the user wanted
+    return RedirectResponse("/ui/settings/email?method=smtp&removed=1", status_code=303)
+

@@ -1,0 +1,51 @@
+"""Entering the pages through the host's signed link, and switching language."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from mailport.errors import Unauthenticated, ValidationError
+from mailport.web.render import render
+from mailport.web.session import SessionRequired, WriteSessionDep, runtime_of, set_cookie
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+HOME = "/ui/settings/email"
+
+
+@router.get("/enter")
+def enter(request: Request, token: str = "") -> Response:
+    """Open the host's link: start the session cookie, then drop the token from the address bar."""
+    try:
+        session = runtime_of(request).ui_sessions.open_link(token)
+    except Unauthenticated as exc:
+        raise SessionRequired("expired" if exc.code == "ui.expired" else "missing") from None
+    response = RedirectResponse(HOME, status_code=303)
+    set_cookie(response, request, session)
+    return response
+
+
+@router.post("/language")
+async def change_language(request: Request, session: WriteSessionDep) -> Response:
+    form = await request.form()
+    lang, back = str(form.get("lang") or ""), str(form.get("next") or HOME)
+    if not back.startswith("/ui/") or back.startswith("//"):
+        back = HOME  # only our own pages: never an open redirect
+    try:
+        session = runtime_of(request).ui_sessions.with_language(session, lang)
+    except ValidationError:
+        pass
+    response = RedirectResponse(back, status_code=303)
+    set_cookie(response, request, session)
+    return response
+
+
+def session_problem_page(request: Request, reason: str) -> Response:
+    """What someone without a valid session sees: how to get back in, in their browser's language."""
+    from mailport.i18n import negotiate
+
+    lang = negotiate(request.headers.get("accept-language"))
+    status = 403 if reason == "csrf" else 401
+    return render(request, "session_required.html", lang=lang, status_code=status, reason=reason,
+                  session=None)

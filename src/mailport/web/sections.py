@@ -1,0 +1,38 @@
+"""Which parts of the pages this installation can offer, decided by the services it really has.
+
+A section whose service has not been built into this installation is shown as "not available on
+this installation" — never as a form that pretends to work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mailport.runtime import Runtime
+
+__all__ = ["Sections", "available_sections"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sections:
+    outbox: bool
+    inbox: bool
+    domains: bool
+    platform: bool
+    oauth_google: bool
+    oauth_microsoft: bool
+
+
+def available_sections(runtime: Runtime) -> Sections:
+    def has(name: str) -> bool:
+        # Looked up on the class: asking the instance would build the service just to know.
+        return hasattr(type(runtime), name)
+
+    return Sections(
+        outbox=has("outbox"),
+        inbox=has("inbox"),
+        domains=has("domains"),
+        platform=has("platform"),
+        oauth_google=has("oauth"),
+        oauth_microsoft=has("oauth"),
+    )

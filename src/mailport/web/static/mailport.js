@@ -1,0 +1,46 @@
+/* mailport web pages: focus management, copy buttons, friendly errors for htmx requests.
+   Loaded as a file (the Content-Security-Policy allows no inline script). */
+(function () {
+  "use strict";
+
+  // Move keyboard and screen-reader focus to what just appeared (a result, an error summary),
+  // once: the element carries data-focus until it has been focused.
+  function focusNew(root) {
+    var el = (root || document).querySelector("[data-focus]");
+    if (!el) { return; }
+    el.removeAttribute("data-focus");
+    if (!el.hasAttribute("tabindex")) { el.setAttribute("tabindex", "-1"); }
+    el.focus({ preventScroll: false });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { focusNew(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { focusNew(event.detail.target); });
+
+  // A failed request must not leave the page silent.
+  function showError(event) {
+    var target = event.detail.target;
+    var text = document.body.getAttribute("data-error-text") || "Error";
+    if (target) {
+      var p = document.createElement("p");
+      p.className = "error";
+      p.setAttribute("role", "alert");
+      p.textContent = text;
+      target.replaceChildren(p);
+    }
+  }
+  document.addEventListener("htmx:responseError", showError);
+  document.addEventListener("htmx:sendError", showError);
+
+  // Copy buttons: <button data-copy="element-id">.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) { return; }
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      var status = button.parentElement.querySelector(".copy-status");
+      if (status) { status.textContent = document.body.getAttribute("data-copied-text") || "Copied"; }
+    });
+  });
+
+})();

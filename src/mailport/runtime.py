@@ -10,12 +10,15 @@ from mailport.adapters.dns import DnsResolver
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.secrets import SecretBox
 from mailport.adapters.storage.database import Database
+from mailport.adapters.webhook_http import WebhookPoster
 from mailport.clock import Clock, SystemClock
 from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.connect import ConnectService
 from mailport.services.discover import DiscoveryService
 from mailport.services.secretstore import SecretStore
+from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
+from mailport.services.webhooks import WEBHOOK_JOB, EventLog, WebhookService
 from mailport.services.tenants import TenantService
 from mailport.services.ui_sessions import UiSessionService
 from mailport.services.verify import VerifyService
@@ -82,15 +85,39 @@ class Runtime:
     def queue(self) -> JobQueue:
         return JobQueue(self.db)
 
+    @cached_property
+    def events(self) -> EventLog:
+        """Records events and fans them out to webhooks, inside the caller's transaction."""
+        return EventLog(queue=self.queue)
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        poster = WebhookPoster(resolver=self.resolver, allow_private=self.settings.allow_private_hosts,
+                               ca_file=self.settings.ca_file)
+        return WebhookService(db=self.db, secrets=self.secrets, events=self.events, poster=poster,
+                              clock=self.clock, settings=self.settings)
+
+    @cached_property
+    def outbox(self) -> OutboxService:
+        return OutboxService(db=self.db, queue=self.queue, accounts=self.accounts, events=self.events,
+                             clock=self.clock, settings=self.settings, resolver=self.resolver)
+
     def job_handlers(self) -> dict[str, JobHandler]:
         """The background work this installation does, by job kind."""
-        return {}
+        return {
+            SEND_JOB: self.outbox.handle_send,
+            SENT_COPY_JOB: self.outbox.handle_sent_copy,
+            WEBHOOK_JOB: self.webhooks.handle_delivery,
+        }
 
     def make_worker(self, *, worker_id: str | None = None) -> Worker:
-        return Worker(
+        worker = Worker(
             queue=self.queue, clock=self.clock, handlers=self.job_handlers(),
             concurrency=self.settings.worker_concurrency, worker_id=worker_id,
         )
+        # A message accepted in this process is picked up at once, not at the next poll.
+        self.outbox.on_enqueue = worker.wake
+        return worker
 
     def close(self) -> None:
         if "db" in self.__dict__:

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Largest message (with attachments) accepted for sending.")
     worker_concurrency: int = Field(8, ge=1, description="Jobs one worker runs at once.")
     embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")
+    send_account_concurrency: int = Field(4, ge=1, description="Messages one account sends at the same time (SMTP connections per mailbox).")
+    send_account_rate_per_minute: int = Field(0, ge=0, description="Messages one account may send per minute; 0 = no limit beyond the account's daily cap.")
+    send_retry_min_delay: float = Field(300.0, gt=0, description="Seconds before the first retry of a deferred message (doubles per attempt, with jitter).")
+    send_retry_max_delay: float = Field(4000.0, gt=0, description="Longest wait in seconds between two attempts of a deferred message.")
+    send_give_up_after: float = Field(4 * 24 * 3600.0, gt=0, description="Seconds after which a message still deferred fails with `send.gave_up` (default 4 days).")
+    webhook_timeout: float = Field(10.0, gt=0, description="Seconds a webhook receiver has to answer one delivery.")
     ui_frame_ancestors: str = Field(
         "'self'", description="CSP `frame-ancestors` of the web pages: origins allowed to show them in an iframe (e.g. `https://app.example.com`); `'none'` forbids framing."
     )

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from mailport import __version__, web
 from mailport.api import problems
-from mailport.api.routers import accounts, diagnostics, discover, health, tenants, ui_sessions
+from mailport.api.routers import accounts, diagnostics, discover, health, messages, metrics, tenants, ui_sessions, webhooks
 from mailport.runtime import Runtime
 
 
@@ -48,4 +48,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(diagnostics.router)
     app.include_router(ui_sessions.router)
     web.install(app, runtime)
+    app.include_router(messages.router)
+    app.include_router(webhooks.router)
+    app.include_router(metrics.router)
     return app

@@ -60,7 +60,13 @@ def request_language(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
 
 
+# Codes whose status differs from their class's (checked before the class table).
+_CODE_STATUS = {"request.message_too_large": 413}
+
+
 def status_for(exc: errors.MailportError) -> int:
+    if exc.code in _CODE_STATUS:
+        return _CODE_STATUS[exc.code]
     for cls, status in _STATUS:
         if isinstance(exc, cls):
             return status

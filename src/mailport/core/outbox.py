@@ -77,6 +77,7 @@ __all__ = [
     "ensure_cancellable",
     "is_claimable",
     "request_fingerprint",
+    "server_files_sent_copy",
     "transition",
     "validate_idempotency_key",
 ]
@@ -719,3 +720,32 @@ def check_idempotency(*, stored_fingerprint: str | None, fingerprint: str) -> bo
             code="request.idempotency_mismatch",
         )
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Sent copies
+
+# Providers whose submission servers put a copy into the Sent folder themselves: an IMAP APPEND
+# on top would show every invoice twice.
+_SELF_FILING_PROVIDERS = frozenset({"gmail", "google_workspace", "outlook", "microsoft365"})
+_SELF_FILING_HOSTS = (
+    "gmail.com",
+    "googlemail.com",
+    "google.com",
+    "office365.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+)
+
+
+def server_files_sent_copy(*, provider_id: str | None, hosts: Iterable[str]) -> bool:
+    """True when the account's server files sent mail itself (Gmail, Exchange/Microsoft 365),
+    judged by the catalog's provider id or, for accounts set up by hand, the server host names."""
+    if provider_id in _SELF_FILING_PROVIDERS:
+        return True
+    for host in hosts:
+        name = host.strip().rstrip(".").lower()
+        if any(name == domain or name.endswith("." + domain) for domain in _SELF_FILING_HOSTS):
+            return True
+    return False

@@ -1,0 +1,260 @@
+"""Repositories of the outbox: the only code that writes SQL for messages, events and webhooks.
+
+Like :mod:`repositories`, every tenant-facing read filters by ``tenant_id``; the worker's reads
+(by message id from its own job) do not, because a job already names exactly one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from mailport.adapters.storage.tables import Job
+from mailport.adapters.storage.tables_outbox import (
+    Event,
+    Message,
+    MessageContent,
+    MessageRecipient,
+    SentCopy,
+    Webhook,
+    WebhookDelivery,
+)
+from mailport.errors import NotFound
+
+__all__ = ["OutboxRepository", "WebhookRepository"]
+
+SEND_JOB = "send"
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    # -- messages ----------------------------------------------------------------------------
+
+    def add(self, message: Message, content: MessageContent, recipients: Sequence[MessageRecipient]) -> None:
+        self.s.add(message)
+        self.s.flush()  # the parent row first: children reference it
+        self.s.add(content)
+        self.s.add_all(recipients)
+        self.s.flush()
+
+    def get(self, *, tenant_id: str, message_id: str) -> Message:
+        message = self.s.scalar(
+            select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id)
+        )
+        if message is None:
+            raise NotFound("no such message", resource="message")
+        return message
+
+    def find(self, message_id: str) -> Message | None:
+        """The worker's read: by id only (its job names exactly this message)."""
+        return self.s.get(Message, message_id)
+
+    def find_by_idempotency_key(self, *, tenant_id: str, key: str) -> Message | None:
+        return self.s.scalar(
+            select(Message).where(Message.tenant_id == tenant_id, Message.idempotency_key == key)
+        )
+
+    def list(
+        self,
+        *,
+        tenant_id: str,
+        states: Iterable[str] = (),
+        account_id: str | None = None,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> Sequence[Message]:
+        """Newest first; ``before`` is the (created_at, id) of the last row of the previous page."""
+        query = select(Message).where(Message.tenant_id == tenant_id)
+        wanted = list(states)
+        if wanted:
+            query = query.where(Message.state.in_(wanted))
+        if account_id is not None:
+            query = query.where(Message.account_id == account_id)
+        if before is not None:
+            created, last_id = before
+            query = query.where(
+                (Message.created_at < created)
+                | and_(Message.created_at == created, Message.id < last_id)
+            )
+        query = query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
+        return self.s.scalars(query).all()
+
+    def update(self, message_id: str, *, expected_states: Iterable[str], values: dict[str, Any]) -> bool:
+        """A guarded state change: only when the row is still in one of ``expected_states``."""
+        result = self.s.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.state.in_(list(expected_states)))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def content(self, message_id: str) -> MessageContent:
+        content = self.s.get(MessageContent, message_id)
+        if content is None:
+            raise NotFound("the message's content is missing", resource="message")
+        return content
+
+    def recipients(self, message_id: str) -> Sequence[MessageRecipient]:
+        return self.s.scalars(
+            select(MessageRecipient)
+            .where(MessageRecipient.message_id == message_id)
+            .order_by(MessageRecipient.position)
+        ).all()
+
+    def recipients_of(self, message_ids: Sequence[str]) -> dict[str, list[MessageRecipient]]:
+        rows = self.s.scalars(
+            select(MessageRecipient)
+            .where(MessageRecipient.message_id.in_(list(message_ids)))
+            .order_by(MessageRecipient.message_id, MessageRecipient.position)
+        ).all()
+        grouped: dict[str, list[MessageRecipient]] = {}
+        for row in rows:
+            grouped.setdefault(row.message_id, []).append(row)
+        return grouped
+
+    # -- what the send limits count ----------------------------------------------------------
+
+    def lock_account(self, account_id: str) -> None:
+        """Serialize limit checks of one account across workers (PostgreSQL; SQLite serializes
+        every writer anyway). Held until the transaction ends."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"mailport.account:{account_id}"},
+            )
+
+    def in_flight(self, *, account_id: str, now: datetime, exclude: str) -> int:
+        """The account's other messages in ``sending`` whose worker still holds the job's lease.
+
+        A crashed worker leaves its message in ``sending``; joining the job's lease keeps such
+        rows from blocking the account's concurrency slots until the job is taken over.
+        """
+        return int(
+            self.s.scalar(
+                select(func.count())
+                .select_from(Message)
+                .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
+                .where(
+                    Message.account_id == account_id,
+                    Message.state == "sending",
+                    Message.id != exclude,
+                    Job.state == "running",
+                    Job.locked_until >= now,
+                )
+            )
+            or 0
+        )
+
+    def sent_since(self, *, account_id: str, since: datetime) -> int:
+        return int(
+            self.s.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.account_id == account_id, Message.sent_at >= since)
+            )
+            or 0
+        )
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self.s.execute(select(Message.state, func.count()).group_by(Message.state)).all()
+        return {state: int(count) for state, count in rows}
+
+    def count_recipient_outcomes(self) -> dict[tuple[str, str], int]:
+        """(status, diagnosis or "") -> recipients, for the outcomes-by-code metric."""
+        rows = self.s.execute(
+            select(MessageRecipient.status, MessageRecipient.diagnosis, func.count()).group_by(
+                MessageRecipient.status, MessageRecipient.diagnosis
+            )
+        ).all()
+        return {(status, diagnosis or ""): int(count) for status, diagnosis, count in rows}
+
+    # -- events ------------------------------------------------------------------------------
+
+    def add_event(self, event: Event) -> None:
+        if event.message_id is not None:
+            last = self.s.scalar(
+                select(func.max(Event.seq)).where(Event.message_id == event.message_id)
+            )
+            event.seq = int(last or 0) + 1
+        self.s.add(event)
+        self.s.flush()
+
+    def events(self, message_id: str) -> Sequence[Event]:
+        return self.s.scalars(
+            select(Event).where(Event.message_id == message_id).order_by(Event.seq, Event.created_at)
+        ).all()
+
+    def event(self, event_id: str) -> Event | None:
+        return self.s.get(Event, event_id)
+
+    # -- Sent copies -------------------------------------------------------------------------
+
+    def sent_copy(self, message_id: str) -> SentCopy | None:
+        return self.s.get(SentCopy, message_id)
+
+    def save_sent_copy(self, row: SentCopy) -> SentCopy:
+        merged = self.s.merge(row)
+        self.s.flush()
+        return merged
+
+
+class WebhookRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, webhook: Webhook) -> Webhook:
+        self.s.add(webhook)
+        self.s.flush()
+        return webhook
+
+    def get(self, *, tenant_id: str, webhook_id: str) -> Webhook:
+        webhook = self.s.scalar(
+            select(Webhook).where(Webhook.tenant_id == tenant_id, Webhook.id == webhook_id)
+        )
+        if webhook is None:
+            raise NotFound("no such webhook", resource="webhook")
+        return webhook
+
+    def list(self, *, tenant_id: str) -> Sequence[Webhook]:
+        return self.s.scalars(
+            select(Webhook)
+            .where(Webhook.tenant_id == tenant_id)
+            .order_by(Webhook.created_at, Webhook.id)
+        ).all()
+
+    def enabled(self, *, tenant_id: str) -> Sequence[Webhook]:
+        return self.s.scalars(
+            select(Webhook).where(Webhook.tenant_id == tenant_id, Webhook.enabled.is_(True))
+        ).all()
+
+    def delete(self, *, tenant_id: str, webhook_id: str) -> None:
+        result = self.s.execute(
+            delete(Webhook).where(Webhook.tenant_id == tenant_id, Webhook.id == webhook_id)
+        )
+        if not getattr(result, "rowcount", 0):
+            raise NotFound("no such webhook", resource="webhook")
+
+    def add_delivery(self, delivery: WebhookDelivery) -> None:
+        self.s.add(delivery)
+        self.s.flush()
+
+    def delivery(self, delivery_id: str) -> WebhookDelivery | None:
+        return self.s.get(WebhookDelivery, delivery_id)
+
+    def deliveries(self, *, tenant_id: str, webhook_id: str, limit: int = 50) -> Sequence[WebhookDelivery]:
+        return self.s.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.webhook_id == webhook_id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+            .limit(limit)
+        ).all()
+
+    def find(self, webhook_id: str) -> Webhook | None:
+        return self.s.get(Webhook, webhook_id)

@@ -1,0 +1,392 @@
+"""Events and webhooks: record every event once, deliver it signed to each endpoint, keep a log.
+
+:class:`EventLog` is what other services call inside their own transaction: the event row, one
+``webhook_deliveries`` row per matching endpoint and one ``webhook`` job per delivery are all
+committed with the state change that caused them — an event is never lost between "the message
+was sent" and "the host was told".
+
+:class:`WebhookService` manages endpoints (the signing secret is stored encrypted and shown once)
+and runs the ``webhook`` jobs: sign with :func:`mailport.core.webhooks.delivery_request`, POST
+through the SSRF guard, and retry with :data:`~mailport.core.webhooks.WEBHOOK_RETRY_POLICY`
+until the receiver answers 2xx; 410 Gone disables the endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets as random_bytes
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from mailport.adapters.queue import ClaimedJob, JobQueue
+from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.outbox_repository import OutboxRepository, WebhookRepository
+from mailport.adapters.storage.tables_outbox import Event as EventRow
+from mailport.adapters.storage.tables_outbox import Webhook, WebhookDelivery
+from mailport.adapters.webhook_http import WebhookPoster
+from mailport.clock import Clock
+from mailport.core import netpolicy
+from mailport.core.addresses import reject_control_chars
+from mailport.core.events import Event, EventPayload, EventType, WebhookTest, make_event
+from mailport.core.webhooks import WEBHOOK_RETRY_POLICY, classify_delivery, delivery_request, format_secret
+from mailport.errors import RemoteError, ValidationError
+from mailport.ids import new_id
+from mailport.services.secretstore import SecretStore
+from mailport.settings import Settings
+from mailport.worker import Done, JobResult, Retry
+
+log = logging.getLogger(__name__)
+
+__all__ = ["WEBHOOK_JOB", "DeliveryView", "EventLog", "WebhookService", "WebhookView"]
+
+WEBHOOK_JOB = "webhook"
+OWNER = "webhook"
+SIGNING_SECRET = "signing"
+_MAX_URL = 2000
+
+
+def _event_from_row(row: EventRow) -> Event:
+    return Event(id=row.id, type=EventType(row.type), created_at=row.created_at,
+                 tenant_id=row.tenant_id, data=row.data)
+
+
+class EventLog:
+    """Records events and fans them out to the tenant's webhooks, in the caller's transaction."""
+
+    def __init__(self, *, queue: JobQueue) -> None:
+        self.queue = queue
+
+    def record(
+        self, s: Session, *, tenant_id: str, payload: EventPayload, now: datetime,
+        message_id: str | None = None, only_webhook: str | None = None,
+    ) -> Event:
+        event = make_event(payload, event_id=new_id("evt"), tenant_id=tenant_id, created_at=now)
+        OutboxRepository(s).add_event(EventRow(
+            id=event.id, tenant_id=tenant_id, message_id=message_id, type=event.type.value,
+            data=event.to_dict()["data"], created_at=now,
+        ))
+        hooks = WebhookRepository(s)
+        targets = hooks.enabled(tenant_id=tenant_id)
+        for hook in targets:
+            if only_webhook is not None and hook.id != only_webhook:
+                continue
+            if only_webhook is None and hook.event_types and event.type.value not in hook.event_types:
+                continue
+            delivery = WebhookDelivery(
+                id=new_id("whd"), tenant_id=tenant_id, webhook_id=hook.id, event_id=event.id,
+                event_type=event.type.value, state="pending", attempts=0, created_at=now,
+                updated_at=now, next_attempt_at=now,
+            )
+            hooks.add_delivery(delivery)
+            self.queue.enqueue(kind=WEBHOOK_JOB, payload={"delivery_id": delivery.id}, now=now,
+                               tenant_id=tenant_id, dedupe_key=delivery.id, session=s)
+        return event
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookView:
+    id: str
+    url: str
+    description: str | None
+    event_types: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Webhook) -> WebhookView:
+        return cls(id=row.id, url=row.url, description=row.description,
+                   event_types=list(row.event_types), enabled=row.enabled,
+                   disabled_reason=row.disabled_reason, created_at=row.created_at,
+                   updated_at=row.updated_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "url": self.url, "description": self.description,
+            "event_types": self.event_types, "enabled": self.enabled,
+            "disabled_reason": self.disabled_reason,
+            "created_at": self.created_at.isoformat(), "updated_at": self.updated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryView:
+    id: str
+    webhook_id: str
+    event_id: str
+    event_type: str
+    state: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    last_duration_ms: int | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: WebhookDelivery) -> DeliveryView:
+        return cls(id=row.id, webhook_id=row.webhook_id, event_id=row.event_id,
+                   event_type=row.event_type, state=row.state, attempts=row.attempts,
+                   last_status_code=row.last_status_code, last_error=row.last_error,
+                   last_duration_ms=row.last_duration_ms, next_attempt_at=row.next_attempt_at,
+                   delivered_at=row.delivered_at, created_at=row.created_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "id": self.id, "webhook_id": self.webhook_id, "event_id": self.event_id,
+            "event_type": self.event_type, "state": self.state, "attempts": self.attempts,
+            "last_status_code": self.last_status_code, "last_error": self.last_error,
+            "last_duration_ms": self.last_duration_ms, "next_attempt_at": iso(self.next_attempt_at),
+            "delivered_at": iso(self.delivered_at), "created_at": self.created_at.isoformat(),
+        }
+
+
+class WebhookService:
+    def __init__(
+        self, *, db: Database, secrets: SecretStore, events: EventLog, poster: WebhookPoster,
+        clock: Clock, settings: Settings, rng: Callable[[], float] | None = None,
+    ) -> None:
+        self.db = db
+        self.secrets = secrets
+        self.events = events
+        self.poster = poster
+        self.clock = clock
+        self.settings = settings
+        self.rng = rng or random.Random().random
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def create(
+        self, tenant_id: str, *, url: str, event_types: Sequence[str] = (),
+        description: str | None = None,
+    ) -> tuple[WebhookView, str]:
+        """A new endpoint and its signing secret (``whsec_…``), which is shown only here."""
+        checked_url = self._check_url(url)
+        types = _check_event_types(event_types)
+        now = self.clock.now()
+        secret = format_secret(random_bytes.token_bytes(32))
+        with self.db.session() as s:
+            row = WebhookRepository(s).add(Webhook(
+                id=new_id("whk"), tenant_id=tenant_id, url=checked_url,
+                description=_check_description(description), event_types=types, enabled=True,
+                created_at=now, updated_at=now,
+            ))
+            self.secrets.put(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=row.id,
+                             name=SIGNING_SECRET, value=secret)
+            return WebhookView.of(row), secret
+
+    def list(self, tenant_id: str) -> list[WebhookView]:
+        with self.db.session() as s:
+            return [WebhookView.of(w) for w in WebhookRepository(s).list(tenant_id=tenant_id)]
+
+    def get(self, tenant_id: str, webhook_id: str) -> WebhookView:
+        with self.db.session() as s:
+            return WebhookView.of(WebhookRepository(s).get(tenant_id=tenant_id, webhook_id=webhook_id))
+
+    def update(
+        self, tenant_id: str, webhook_id: str, *, url: str | None = None,
+        event_types: Sequence[str] | None = None, enabled: bool | None = None,
+        description: str | None = None,
+    ) -> WebhookView:
+        with self.db.session() as s:
+            row = WebhookRepository(s).get(tenant_id=tenant_id, webhook_id=webhook_id)
+            if url is not None:
+                row.url = self._check_url(url)
+            if event_types is not None:
+                row.event_types = _check_event_types(event_types)
+            if description is not None:
+                row.description = _check_description(description)
+            if enabled is not None:
+                row.enabled = enabled
+                if enabled:
+                    row.disabled_reason = None
+            row.updated_at = self.clock.now()
+            s.flush()
+            return WebhookView.of(row)
+
+    def rotate_secret(self, tenant_id: str, webhook_id: str) -> str:
+        """A new signing secret (the old one stops working at once)."""
+        secret = format_secret(random_bytes.token_bytes(32))
+        with self.db.session() as s:
+            WebhookRepository(s).get(tenant_id=tenant_id, webhook_id=webhook_id)
+            self.secrets.put(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=webhook_id,
+                             name=SIGNING_SECRET, value=secret)
+        return secret
+
+    def delete(self, tenant_id: str, webhook_id: str) -> None:
+        with self.db.session() as s:
+            WebhookRepository(s).delete(tenant_id=tenant_id, webhook_id=webhook_id)
+            self.secrets.delete_owner(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=webhook_id)
+
+    def deliveries(self, tenant_id: str, webhook_id: str, *, limit: int = 50) -> list[DeliveryView]:
+        with self.db.session() as s:
+            repo = WebhookRepository(s)
+            repo.get(tenant_id=tenant_id, webhook_id=webhook_id)
+            return [DeliveryView.of(d) for d in repo.deliveries(tenant_id=tenant_id,
+                                                                webhook_id=webhook_id, limit=limit)]
+
+    def test(self, tenant_id: str, webhook_id: str) -> DeliveryView:
+        """Queue a ``webhook.test`` event to this endpoint only (even if it filters types)."""
+        now = self.clock.now()
+        with self.db.session() as s:
+            repo = WebhookRepository(s)
+            hook = repo.get(tenant_id=tenant_id, webhook_id=webhook_id)
+            if not hook.enabled:
+                raise ValidationError("the webhook is disabled; enable it first",
+                                      code="webhook.disabled", field="enabled")
+            event = self.events.record(s, tenant_id=tenant_id, payload=WebhookTest(webhook_id=hook.id),
+                                       now=now, only_webhook=hook.id)
+            delivery = next(d for d in repo.deliveries(tenant_id=tenant_id, webhook_id=hook.id, limit=5)
+                            if d.event_id == event.id)
+            return DeliveryView.of(delivery)
+
+    # -- the ``webhook`` job -----------------------------------------------------------------
+
+    async def handle_delivery(self, job: ClaimedJob) -> JobResult:
+        delivery_id = str(job.payload.get("delivery_id", ""))
+        prepared = await asyncio.to_thread(self._prepare, delivery_id)
+        if prepared is None:
+            return Done()
+        url, event, secret = prepared
+        now = self.clock.now()
+        body, headers = delivery_request(event, secrets=[secret], timestamp=now)
+        started = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        try:
+            response = await self.poster.post(url, body=body, headers=headers,
+                                              timeout=self.settings.webhook_timeout)
+            status = response.status
+            if not 200 <= status < 300:
+                error = f"HTTP {status}: {response.excerpt[:200]}".strip()
+        except RemoteError as exc:
+            error = f"[{exc.code}] {exc.message}"
+        except ValidationError as exc:
+            error = f"[{exc.code}] {exc.message}"
+        duration_ms = int((time.perf_counter() - started) * 1000)
+        return await asyncio.to_thread(self._record, delivery_id, status, error, duration_ms)
+
+    def _prepare(self, delivery_id: str) -> tuple[str, Event, str] | None:
+        now = self.clock.now()
+        with self.db.session() as s:
+            repo = WebhookRepository(s)
+            delivery = repo.delivery(delivery_id)
+            if delivery is None or delivery.state != "pending":
+                return None
+            hook = repo.find(delivery.webhook_id)
+            row = OutboxRepository(s).event(delivery.event_id)
+            if hook is None or row is None or not hook.enabled:
+                delivery.state, delivery.updated_at = "failed", now
+                delivery.last_error = "the webhook was disabled or removed"
+                return None
+            secret = self.secrets.get(s, tenant_id=hook.tenant_id, owner_kind=OWNER, owner_id=hook.id,
+                                      name=SIGNING_SECRET)
+            if secret is None:
+                delivery.state, delivery.updated_at = "failed", now
+                delivery.last_error = "the webhook has no signing secret"
+                return None
+            return hook.url, _event_from_row(row), secret.reveal()
+
+    def _record(self, delivery_id: str, status: int | None, error: str | None,
+                duration_ms: int) -> JobResult:
+        now = self.clock.now()
+        verdict = classify_delivery(status)
+        with self.db.session() as s:
+            repo = WebhookRepository(s)
+            delivery = repo.delivery(delivery_id)
+            if delivery is None:
+                return Done()
+            delivery.attempts += 1
+            delivery.last_status_code = status
+            delivery.last_error = error
+            delivery.last_duration_ms = duration_ms
+            delivery.updated_at = now
+            if verdict == "delivered":
+                delivery.state, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+                return Done()
+            if verdict == "gone":
+                delivery.state, delivery.next_attempt_at = "gone", None
+                hook = repo.find(delivery.webhook_id)
+                if hook is not None:
+                    hook.enabled = False
+                    hook.disabled_reason = "the receiver answered 410 Gone"
+                    hook.updated_at = now
+                return Done()
+            retry_at = WEBHOOK_RETRY_POLICY.next_attempt(
+                attempt=delivery.attempts, queued_at=delivery.created_at, now=now, rng=self.rng)
+            if retry_at is None:
+                delivery.state, delivery.next_attempt_at = "failed", None
+                return Done()
+            delivery.next_attempt_at = retry_at
+            return Retry(run_at=retry_at, error=error)
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _check_url(self, url: str) -> str:
+        if not isinstance(url, str) or not url.strip():
+            raise ValidationError("a webhook URL is required", field="url")
+        url = url.strip()
+        reject_control_chars(url, field="url")
+        if len(url) > _MAX_URL or any(ch.isspace() for ch in url):
+            raise ValidationError("the webhook URL is too long or contains spaces", field="url")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise ValidationError("the webhook URL is not valid", field="url") from exc
+        allowed = ("https", "http") if self.settings.allow_private_hosts else ("https",)
+        if parts.scheme not in allowed or not parts.hostname:
+            raise ValidationError("a webhook URL must start with https://", field="url",
+                                  code="webhook.url_invalid")
+        if parts.username or parts.password:
+            raise ValidationError("a webhook URL must not contain credentials", field="url",
+                                  code="webhook.url_invalid")
+        if port == 0:
+            raise ValidationError("the webhook URL has an invalid port", field="url")
+        host = parts.hostname
+        if _is_ip_literal(host):
+            # Names are checked at every delivery (DNS may change); literals can be judged now.
+            netpolicy.check_addresses([host], allow_private=self.settings.allow_private_hosts)
+        return url
+
+
+def _is_ip_literal(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _check_event_types(values: Sequence[str]) -> list[str]:
+    known = {t.value for t in EventType}
+    if isinstance(values, str):
+        raise ValidationError("event_types is a list", field="event_types")
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValidationError(f"unknown event type(s): {', '.join(unknown)}", field="event_types")
+    return sorted(set(values))
+
+
+def _check_description(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = reject_control_chars(value, field="description").strip()
+    if len(value) > 200:
+        raise ValidationError("description is longer than 200 characters", field="description")
+    return value or None

@@ -1,0 +1,241 @@
+"""The outbox end to end against an aiosmtpd sink, on SQLite and PostgreSQL.
+
+Each test runs a real worker (in this event loop) over a real database and a real SMTP server
+with fault injection; nothing of the send path is faked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from lab import SmtpSink
+from mailport.core.message import Attachment, Mailbox
+from mailport.errors import Conflict, ValidationError
+from mailport.runtime import Runtime
+from mailport.services.send import SendRequest
+from outbox_helpers import outbox_runtime, run_worker_until, sink_account, state_of
+
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+
+
+@pytest.fixture
+def rt(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
+    runtime = outbox_runtime(tmp_path, database_url)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def tenant(rt: Runtime) -> str:
+    return rt.tenants.create(name="Bakkerij").tenant.id
+
+
+def _invoice(account: str, **changes: object) -> SendRequest:
+    values: dict[str, object] = {
+        "account_id": account,
+        "to": [Mailbox.parse("debiteur@example.org", name="Debiteur, BV")],
+        "subject": "Factuur 2026-0042",
+        "text": "Beste klant,\n\nIn de bijlage vindt u de factuur.",
+        "attachments": [Attachment(filename="factuur-2026-0042.pdf", content=PDF)],
+        "metadata": {"invoice_id": "2026-0042"},
+    }
+    values.update(changes)
+    return SendRequest(**values)  # type: ignore[arg-type]
+
+
+def _settled(rt: Runtime, tenant: str, message_id: str) -> bool:
+    return state_of(rt, tenant, message_id) in ("sent", "failed", "cancelled")
+
+
+async def test_invoice_is_sent_byte_identical_with_its_history(rt: Runtime, tenant: str,
+                                                               smtp_sink: SmtpSink) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port)
+    submitted = rt.outbox.submit(tenant, _invoice(account, bcc=["boekhouding@example.nl"]))
+    assert submitted.message.state == "queued" and not submitted.replayed
+
+    await run_worker_until(rt, lambda: _settled(rt, tenant, submitted.message.id))
+
+    view = rt.outbox.get(tenant, submitted.message.id)
+    assert view.state == "sent" and view.attempts == 1 and view.sent_at is not None
+    assert [e["type"] for e in view.events or []] == ["message.queued", "message.sending", "message.sent"]
+    sent_event = (view.events or [])[-1]["data"]
+    assert sent_event["metadata"] == {"invoice_id": "2026-0042"}
+    assert sent_event["header_message_id"] == view.header_message_id
+    assert {r["address"]: r["status"] for r in view.recipients} == {
+        "debiteur@example.org": "accepted", "boekhouding@example.nl": "accepted"}
+
+    [received] = smtp_sink.messages
+    assert sorted(received.rcpt_tos) == ["boekhouding@example.nl", "debiteur@example.org"]
+    assert received.auth_user == "user@example.test"
+    parsed = message_from_bytes(received.data, policy=policy.default)
+    assert parsed["Message-ID"] == view.header_message_id
+    assert "Bcc" not in parsed and "boekhouding" not in received.data.decode()
+    [part] = list(parsed.iter_attachments())
+    assert hashlib.sha256(part.get_content()).digest() == hashlib.sha256(PDF).digest()
+    # No IMAP on this account: no Sent copy, and the reason is recorded.
+    assert view.sent_copy is not None and view.sent_copy["state"] == "skipped"
+
+
+async def test_temporary_failure_is_deferred_then_sent(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port)
+    smtp_sink.fail_rcpt(1)  # 451 4.3.0 once, then 250
+    message_id = rt.outbox.submit(tenant, _invoice(account)).message.id
+
+    await run_worker_until(rt, lambda: _settled(rt, tenant, message_id))
+
+    view = rt.outbox.get(tenant, message_id)
+    assert view.state == "sent" and view.attempts == 2
+    types = [e["type"] for e in view.events or []]
+    assert types == ["message.queued", "message.sending", "message.deferred", "message.sending",
+                     "message.sent"]
+    deferred = (view.events or [])[2]["data"]
+    assert deferred["reason"] == "server.temporary_failure"
+    assert deferred["recipients"][0]["smtp_code"] == 451
+    assert deferred["recipients"][0]["enhanced_code"] == "4.3.0"
+    assert len(smtp_sink.messages) == 1
+
+
+async def test_unknown_recipient_fails_permanently(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port)
+    smtp_sink.reject_recipient("debiteur@example.org")
+    message_id = rt.outbox.submit(tenant, _invoice(account)).message.id
+
+    await run_worker_until(rt, lambda: _settled(rt, tenant, message_id))
+
+    view = rt.outbox.get(tenant, message_id)
+    assert view.state == "failed" and view.reason == "send.recipient_unknown" and view.attempts == 1
+    [recipient] = view.recipients
+    assert recipient["status"] == "failed" and recipient["smtp_code"] == 550
+    assert recipient["diagnosis"] == "send.recipient_unknown" and recipient["enhanced_code"] == "5.1.1"
+    assert smtp_sink.messages == []
+    assert smtp_sink.rcpt_calls == 1  # a 5xx is not retried
+
+
+async def test_partial_acceptance_is_sent_with_a_diagnosis_per_recipient(
+    rt: Runtime, tenant: str, smtp_sink: SmtpSink
+) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port)
+    smtp_sink.reject_recipient("oud@example.org")
+    message_id = rt.outbox.submit(tenant, _invoice(account, cc=["oud@example.org"])).message.id
+
+    await run_worker_until(rt, lambda: _settled(rt, tenant, message_id))
+
+    view = rt.outbox.get(tenant, message_id)
+    assert view.state == "sent"
+    statuses = {r["address"]: (r["status"], r["diagnosis"]) for r in view.recipients}
+    assert statuses == {"debiteur@example.org": ("accepted", None),
+                        "oud@example.org": ("failed", "send.recipient_unknown")}
+    assert [m.rcpt_tos for m in smtp_sink.messages] == [["debiteur@example.org"]]
+
+
+async def test_retry_goes_only_to_the_deferred_recipient(rt: Runtime, tenant: str,
+                                                         smtp_sink: SmtpSink) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port)
+    smtp_sink.reject_recipient("later@example.org", "452 4.2.2 Mailbox busy, try later")
+    message_id = rt.outbox.submit(tenant, _invoice(account, cc=["later@example.org"])).message.id
+
+    await run_worker_until(rt, lambda: state_of(rt, tenant, message_id) == "deferred")
+    smtp_sink.reset()  # the busy mailbox accepts now
+    await run_worker_until(rt, lambda: _settled(rt, tenant, message_id))
+
+    view = rt.outbox.get(tenant, message_id)
+    assert view.state == "sent" and view.attempts == 2
+    assert [m.rcpt_tos for m in smtp_sink.messages] == [["later@example.org"]]
+    assert all(r["status"] == "accepted" for r in view.recipients)
+
+
+async def test_gives_up_after_the_give_up_age(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    rt = outbox_runtime(tmp_path, send_give_up_after=0.6)
+    tenant = rt.tenants.create(name="T").tenant.id
+    account = sink_account(rt, tenant, smtp_sink.port)
+    smtp_sink.fail_rcpt(1000)
+    message_id = rt.outbox.submit(tenant, _invoice(account)).message.id
+
+    await run_worker_until(rt, lambda: _settled(rt, tenant, message_id))
+
+    view = rt.outbox.get(tenant, message_id)
+    assert view.state == "failed" and view.reason == "send.gave_up" and view.attempts >= 2
+    assert view.recipients[0]["diagnosis"] == "send.gave_up"
+    assert view.recipients[0]["smtp_code"] == 451  # the last reply is kept
+    rt.close()
+
+
+async def test_daily_cap_defers_instead_of_failing(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port, daily_limit=1)
+    first = rt.outbox.submit(tenant, _invoice(account)).message.id
+    await run_worker_until(rt, lambda: _settled(rt, tenant, first))
+    second = rt.outbox.submit(tenant, _invoice(account)).message.id
+
+    await run_worker_until(rt, lambda: state_of(rt, tenant, second) == "deferred")
+
+    view = rt.outbox.get(tenant, second)
+    assert view.reason == "send.daily_limit_reached" and view.attempts == 0
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert view.next_attempt_at == tomorrow
+    assert len(smtp_sink.messages) == 1
+
+
+async def test_send_at_and_cancel(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port)
+    later = datetime.now(UTC) + timedelta(hours=2)
+    message_id = rt.outbox.submit(tenant, _invoice(account, send_at=later)).message.id
+    view = rt.outbox.get(tenant, message_id)
+    assert view.send_at == later and view.next_attempt_at == later
+
+    cancelled = rt.outbox.cancel(tenant, message_id)
+    assert cancelled.state == "cancelled"
+    assert [e["type"] for e in cancelled.events or []] == ["message.queued", "message.cancelled"]
+    with pytest.raises(Conflict) as exc:
+        rt.outbox.cancel(tenant, message_id)
+    assert exc.value.code == "message.not_cancellable"
+
+    sent_id = rt.outbox.submit(tenant, _invoice(account)).message.id
+    await run_worker_until(rt, lambda: _settled(rt, tenant, sent_id))
+    with pytest.raises(Conflict):
+        rt.outbox.cancel(tenant, sent_id)
+    assert len(smtp_sink.messages) == 1  # the cancelled one never left
+
+
+def test_idempotency_key_replays_or_conflicts(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port)
+    first = rt.outbox.submit(tenant, _invoice(account), idempotency_key="inv-2026-0042")
+    again = rt.outbox.submit(tenant, _invoice(account), idempotency_key="inv-2026-0042")
+    assert again.replayed and again.message.id == first.message.id
+    other_pdf = [Attachment(filename="factuur-2026-0042.pdf", content=PDF + b" ")]
+    with pytest.raises(Conflict) as exc:
+        rt.outbox.submit(tenant, _invoice(account, attachments=other_pdf), idempotency_key="inv-2026-0042")
+    assert exc.value.code == "request.idempotency_mismatch"
+    assert len(rt.outbox.list(tenant)) == 1
+
+
+def test_refuses_what_cannot_be_sent(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port)
+    with pytest.raises(ValidationError) as exc:
+        rt.outbox.submit(tenant, _invoice(account, from_email="ceo@example.test"))
+    assert exc.value.code == "send.sender_not_allowed"
+    with pytest.raises(ValidationError) as exc:
+        rt.outbox.submit(tenant, _invoice(account, subject="Factuur\r\nBcc: victim@example.org"))
+    assert exc.value.fields["field"] == "subject"
+    with pytest.raises(ValidationError) as exc:
+        rt.outbox.submit(tenant, _invoice(account, headers={"Sender": "x@example.org"}))
+    assert exc.value.fields["field"] == "headers.Sender"
+    assert rt.outbox.list(tenant) == []
+
+
+def test_list_filters_by_state_and_account(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
+    first = sink_account(rt, tenant, smtp_sink.port)
+    second = sink_account(rt, tenant, smtp_sink.port, email="user2@example.test")
+    ids = [rt.outbox.submit(tenant, _invoice(acc)).message.id for acc in (first, second, first)]
+    rt.outbox.cancel(tenant, ids[2])
+    assert [m.id for m in rt.outbox.list(tenant)] == ids[::-1]
+    assert [m.id for m in rt.outbox.list(tenant, account_id=first)] == [ids[2], ids[0]]
+    assert [m.id for m in rt.outbox.list(tenant, states=["queued"])] == [ids[1], ids[0]]
+    assert [m.id for m in rt.outbox.list(tenant, limit=1, before=ids[1])] == [ids[0]]
+    other = rt.tenants.create(name="Other").tenant.id
+    assert rt.outbox.list(other) == []

@@ -120,6 +120,8 @@ def _proposal(result: DiscoveryResult) -> dict[str, Any]:
 
 
 def _apply_proposal(form: MailboxForm, result: DiscoveryResult) -> None:
+    if not result.found:
+        return  # keep what the user typed: nothing better is known
     for kind, server in (("smtp", result.smtp), ("imap", result.imap)):
         if server is None:
             continue

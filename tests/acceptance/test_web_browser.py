@@ -1,0 +1,228 @@
+"""The web pages in a real browser (Debian's headless Chromium, driven by Playwright) against the
+running service (uvicorn on a free port) and the lab's real Postfix + Dovecot.
+
+Set ``MAILPORT_SCREENSHOTS=1`` to (re)write the screenshots under ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dbfixtures import ADMIN_KEY, make_runtime
+from lab.ports import free_port
+from mailport.api.app import create_app
+from mailport.core.diagnostics import CODES, Diagnosis
+from mailport.diagnosis_text import explain
+
+pytestmark = [pytest.mark.browser, pytest.mark.lab]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "Web-Lab-Secret-77-Passw0rd"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@dataclass
+class Service:
+    base: str
+    api_key: str
+    runtime: Any
+
+    def link(self, *, language: str, user: str = "Anna de Vries",
+             return_url: str = "https://app.example-invoicing.test/settings") -> str:
+        resp = httpx.post(f"{self.base}/v1/ui-sessions", headers={"Authorization": f"Bearer {self.api_key}"},
+                          json={"user_name": user, "language": language, "return_url": return_url})
+        assert resp.status_code == 201, resp.text
+        url: str = resp.json()["url"]
+        assert url.startswith(self.base + "/ui/enter?token=")
+        return url
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any) -> Iterator[Service]:
+    """mailport served by uvicorn in a thread, on a free port, over the lab."""
+    import uvicorn
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    runtime = make_runtime(
+        tmp_path_factory.mktemp("web"), allow_private_hosts=True, ca_file=str(mail_lab.ca_pem_path),
+        verify_roundtrip_timeout=20.0, connect_timeout=5.0, public_url=base,
+        # example.test has no DNS: keep discovery quick and off the internet.
+        discovery_probe=False, discovery_deadline=2.0, ispdb_url="http://127.0.0.1:9/",
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    tenant = httpx.post(f"{base}/v1/tenants", json={"name": "Bakkerij"},
+                        headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    assert tenant.status_code == 201, tenant.text
+    try:
+        yield Service(base=base, api_key=tenant.json()["api_key"], runtime=runtime)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Debian chromium is required in CI (make lab-deps installs it)")
+        pytest.skip("Debian chromium is not installed (make lab-deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+    # A CSP violation or a script error shows up here: the pages must run without either.
+    assert not errors, errors
+
+
+@pytest.fixture
+def lab_user(mail_lab: Any) -> str:
+    email = f"shop{secrets.token_hex(3)}@example.test"
+    mail_lab.add_user(email, PASSWORD)
+    return email
+
+
+def shot(page: Any, name: str) -> None:
+    if os.environ.get("MAILPORT_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def fill_mailbox(page: Any, mail_lab: Any, email: str, password: str) -> None:
+    """Address → discovery (finds nothing for example.test) → advanced settings → password."""
+    page.get_by_label(re.compile("E-mail address|E-mailadres")).fill(email)
+    page.locator("#f-display_name").fill("Bakkerij Test")
+    page.locator("button[formaction$='/discover']").click()
+    proposal = page.locator("#proposal .proposal.not-found")
+    proposal.wait_for()
+    # Discovery's answer is announced and focused; the advanced settings are open for manual entry.
+    assert page.evaluate("document.activeElement.classList.contains('proposal')")
+    assert page.locator("#advanced").get_attribute("open") is not None
+    page.locator("#f-smtp_host").fill("127.0.0.1")
+    page.locator("#f-smtp_port").fill(str(mail_lab.submission_port))
+    page.locator("#f-smtp_security").select_option("starttls")
+    page.locator("#f-imap_host").fill("127.0.0.1")
+    page.locator("#f-imap_port").fill(str(mail_lab.imaps_port))
+    page.locator("#f-imap_security").select_option("tls")
+    page.locator("#f-password").fill(password)
+
+
+def test_connect_a_mailbox_end_to_end(service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    page.goto(service.link(language="en"))
+    # The token left the address bar; the session is a cookie the page's scripts cannot read.
+    assert page.url == service.base + "/ui/settings/email"
+    cookie = next(c for c in page.context.cookies() if c["name"] == "mailport_ui")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/ui"
+    assert page.evaluate("document.cookie") == ""
+    assert page.get_by_role("heading", name="How do you want to send?").is_visible()
+    assert page.get_by_role("link", name="Back to the program").get_attribute("href") == \
+        "https://app.example-invoicing.test/settings"
+    shot(page, "settings-email-en")
+
+    page.get_by_role("link", name=re.compile("Own mailbox")).click()
+    page.get_by_role("link", name="Connect a mailbox").click()
+    assert page.get_by_role("heading", name="Connect a mailbox", level=1).is_visible()
+    fill_mailbox(page, mail_lab, lab_user, PASSWORD)
+    shot(page, "mailbox-advanced-en")
+
+    page.get_by_role("button", name="Send a test mail to myself").click()
+    outcome = page.locator("#test-result .outcome")
+    outcome.wait_for(timeout=60_000)
+    assert "It works" in outcome.inner_text(), outcome.inner_text()
+    # Every stage ran, live; the result was announced and received the focus.
+    statuses = page.locator(".stages .stage").evaluate_all("els => els.map(e => e.className)")
+    assert statuses and all("stage-ok" in s for s in statuses), statuses
+    assert page.locator("#test-status").inner_text() == "Test finished: it works."
+    assert page.evaluate("document.activeElement.classList.contains('outcome')")
+    shot(page, "mailbox-test-ok-en")
+
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/ui/settings/email\?method=smtp&saved=1"))
+    assert page.get_by_text("The mailbox was saved.").is_visible()
+    row = page.locator(".account", has_text=lab_user)
+    assert row.locator(".badge").inner_text() == "Working"  # the test became its verification
+    shot(page, "mailbox-list-en")
+    # The test mail really reached the Dovecot INBOX, and the password is nowhere in the page.
+    assert mail_lab.wait_for_message(lab_user, timeout=5) is not None
+    assert PASSWORD not in page.content()
+
+    # Edit: the password is not shown; leaving it empty keeps the saved one.
+    row.get_by_role("link", name=re.compile("Edit")).click()
+    assert page.locator("#f-password").input_value() == ""
+    page.locator("#f-display_name").fill("Bakkerij Jansen")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"saved=1"))
+    assert "Bakkerij Jansen" in page.locator(".account", has_text=lab_user).inner_text()
+    account = service.runtime.accounts.find_by_email(
+        service.runtime.tenants.authenticate(service.api_key), lab_user)
+    assert account is not None and account.display_name == "Bakkerij Jansen" and account.has_password
+
+    # Remove, with a confirmation page first.
+    page.locator(".account", has_text=lab_user).get_by_role("link", name=re.compile("Remove")).click()
+    assert page.get_by_role("heading", name=f"Remove {lab_user}?").is_visible()
+    shot(page, "mailbox-remove-en")
+    page.get_by_role("button", name="Yes, remove this mailbox").click()
+    page.wait_for_url(re.compile(r"removed=1"))
+    assert page.locator(".account", has_text=lab_user).count() == 0
+
+
+def test_wrong_password_is_explained_in_dutch(service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    page.goto(service.link(language="nl-BE"))
+    assert page.locator("html").get_attribute("lang") == "nl"
+    shot(page, "settings-email-nl")
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    fill_mailbox(page, mail_lab, lab_user, "not-the-password")
+    shot(page, "mailbox-advanced-nl")
+    page.locator("button[formaction$='/test']").click()
+    outcome = page.locator("#test-result .outcome.bad")
+    outcome.wait_for(timeout=60_000)
+    info = CODES["auth.invalid_credentials"]
+    expected = explain(Diagnosis(code=info.code, severity=info.severity, retryable=info.retryable,
+                                 provider=None, server_text=None), "nl")
+    english = explain(Diagnosis(code=info.code, severity=info.severity, retryable=info.retryable,
+                                provider=None, server_text=None), "en")
+    assert expected.title != english.title
+    text = outcome.inner_text()
+    assert expected.title in text, text
+    assert all(step in text for step in expected.steps), text
+    assert "Traceback" not in page.content() and "not-the-password" not in page.content()
+    failed = page.locator(".stage-failed")
+    assert failed.count() == 1 and "aanmelden" in failed.inner_text().lower(), failed.inner_text()
+    shot(page, "mailbox-test-failed-nl")

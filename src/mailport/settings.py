@@ -75,6 +75,17 @@ class Settings(BaseSettings):
         "'self'", description="CSP `frame-ancestors` of the web pages: origins allowed to show them in an iframe (e.g. `https://app.example.com`); `'none'` forbids framing."
     )
     ui_session_minutes: int = Field(480, ge=5, le=1440, description="How long a web-page session lasts after the host product's signed link was opened.")
+    platform_smtp_url: str = Field(
+        "", description="How platform mail leaves: `smtps://user:pass@host:465` (implicit TLS) or `smtp://user:pass@host:587` (STARTTLS required), or `capture` (development: stored and viewable, nothing leaves). Empty: platform sending is off.", repr=False
+    )
+    platform_domain: str = Field("", description="The platform's sending domain: platform-method mail is From `<tenant alias>@<this domain>`.")
+    platform_bounce_host: str = Field("", description="Where return paths point (own domains' CNAME target, the platform's VERP bounce address); default `bounces.<platform domain>`.")
+    platform_dkim_selector: str = Field("mailport", description="DKIM selector of the platform domain's key.")
+    platform_dkim_key_file: str = Field("", description="PEM file with the platform domain's RSA DKIM key; development generates one into the data directory.")
+    dkim_selector_prefix: str = Field("mp", description="Start of the DKIM selector generated for each own domain (`mp-1a2b3c4d`).")
+    return_path_prefix: str = Field("mp-bounces", description="The label of an own domain's return-path CNAME (`mp-bounces.<domain>` → the bounce host).")
+    domain_check_min_interval: float = Field(30.0, ge=0, description="Seconds a tenant waits between two on-demand DNS checks of one domain.")
+    dns_authoritative_port: int = Field(53, ge=1, le=65535, description="Port on which a domain's authoritative name servers are asked during checks (tests point it at a local server).")
 
     @field_validator("dns_nameservers", mode="before")
     @classmethod

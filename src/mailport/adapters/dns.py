@@ -114,6 +114,29 @@ class DnsResolver:
     def from_settings(cls, settings: Settings) -> DnsResolver:
         return cls(nameservers=settings.dns_nameservers, timeout=settings.dns_timeout)
 
+    def uncached(self, *, nameservers: Sequence[str] | None = None) -> DnsResolver:
+        """A sibling that never caches: the same servers (or ``nameservers``, ``"ip:port"``).
+
+        For a user-requested re-check ("check and activate") and for asking a domain's
+        authoritative servers directly, where a cached answer would hide a fresh DNS change.
+        """
+        servers = list(nameservers) if nameservers is not None else self._nameserver_texts
+        return DnsResolver(nameservers=servers, timeout=self._timeout, clock=self._clock,
+                           positive_ttl=0.0, negative_ttl=0.0)
+
+    @property
+    def _nameserver_texts(self) -> list[str]:
+        texts: list[str] = []
+        for ns in self._resolver.nameservers:  # strings when read from resolv.conf
+            address, port = (ns.address, ns.port) if isinstance(ns, dns.nameserver.Do53Nameserver) else (str(ns), self._resolver.port)
+            if isinstance(ns, (str, dns.nameserver.Do53Nameserver)):
+                texts.append(f"[{address}]:{port}" if ":" in address else f"{address}:{port}")
+        return texts
+
+    async def ns(self, zone: str) -> list[str]:
+        """The name servers of ``zone`` (host names, no trailing dot); ``[]`` if it has none."""
+        return sorted(str(row) for row in await self._query(zone, "NS"))
+
     def clear(self) -> None:
         """Forget every cached answer (e.g. before a user-requested DNS re-check)."""
         self._cache.clear()
@@ -238,7 +261,7 @@ def _row(rdata: Any, rdtype: str) -> Any:
         return (int(rdata.priority), int(rdata.weight), int(rdata.port), _name(rdata.target) or ".")
     if rdtype == "TXT":
         return b"".join(rdata.strings).decode("utf-8", "replace")
-    if rdtype == "CNAME":
+    if rdtype in ("CNAME", "NS"):
         return _name(rdata.target)
     return rdata.to_text()
 

@@ -1,0 +1,37 @@
+"""Run every benchmark (``bench/bench_*.py``) in turn; each prints its own ``BENCH`` lines.
+
+A benchmark compares against a baseline measured in the same run, so the ratio means something on a
+noisy shared machine; absolute numbers are only for reading. ``python bench/run.py discovery send``
+runs only the benchmarks whose file name contains one of the words.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv: list[str]) -> int:
+    scripts = sorted(HERE.glob("bench_*.py"))
+    if argv:
+        scripts = [s for s in scripts if any(word in s.stem for word in argv)]
+    failed = []
+    for script in scripts:
+        print(f"# {script.name}", flush=True)
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, str(script)], cwd=HERE.parent)
+        print(f"# {script.name}: {'ok' if result.returncode == 0 else 'FAILED'} "
+              f"in {time.monotonic() - started:.1f} s", flush=True)
+        if result.returncode != 0:
+            failed.append(script.name)
+    if failed:
+        print(f"# failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

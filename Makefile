@@ -21,7 +21,8 @@ serve: install
 worker: install
 	$(BIN)/mailport worker
 
-# Debian packages for the real test servers (Dovecot, Postfix, Chromium), installed when missing.
+# Debian packages for the real test servers (Dovecot, Postfix) and the browser tests (Chromium),
+# installed when missing (apt, as root).
 lab-deps:
 	bash scripts/install-test-deps.sh --with-chromium
 

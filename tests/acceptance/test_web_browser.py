@@ -64,7 +64,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any) -> Iterator
         # example.test has no DNS: keep discovery quick and off the internet.
         discovery_probe=False, discovery_deadline=2.0, ispdb_url="http://127.0.0.1:9/",
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime, embedded_worker=True), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -226,3 +226,40 @@ def test_wrong_password_is_explained_in_dutch(service: Service, page: Any, mail_
     failed = page.locator(".stage-failed")
     assert failed.count() == 1 and "aanmelden" in failed.inner_text().lower(), failed.inner_text()
     shot(page, "mailbox-test-failed-nl")
+
+
+def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, mail_lab: Any,
+                                                 lab_user: str) -> None:
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    account = httpx.post(f"{service.base}/v1/accounts", headers=headers, json={
+        "email": lab_user, "display_name": "Bakkerij Test", "password": PASSWORD,
+        "smtp": {"host": "127.0.0.1", "port": mail_lab.submission_port, "security": "starttls"},
+    })
+    assert account.status_code == 201, account.text
+    sent = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
+        "account": account.json()["id"], "to": [{"email": "user2@example.test", "name": "Debiteur BV"}],
+        "subject": "Factuur 2026-0042", "text": "Beste klant,\n\nIn de bijlage vindt u de factuur.",
+        "attachments": [{"filename": "factuur-2026-0042.pdf", "content": "JVBERi0xLjQK"}],
+    })
+    assert sent.status_code in (201, 202), sent.text
+    message_id = sent.json()["id"]
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{service.base}/v1/messages/{message_id}", headers=headers).json()["state"] != "sent":
+        assert time.monotonic() < deadline, "the message was not sent"
+        time.sleep(0.3)
+
+    for lang, sent_label in (("en", "Sent"), ("nl", None)):
+        page.goto(service.link(language=lang))
+        page.locator("nav.tabs").get_by_role("link", name=re.compile("Outbox|Verzonden")).click()
+        row = page.locator("tbody tr", has_text="Factuur 2026-0042")
+        assert "user2@example.test" in row.inner_text()
+        badge = row.locator(".badge").inner_text()
+        if sent_label:
+            assert badge == sent_label
+        else:
+            assert badge != "Sent"  # translated
+        shot(page, f"outbox-{lang}")
+        row.get_by_role("link", name="Factuur 2026-0042").click()
+        assert page.get_by_role("heading", name="Factuur 2026-0042", level=1).is_visible()
+        assert "user2@example.test" in page.locator(".recipients").inner_text()
+        shot(page, f"outbox-message-{lang}")

@@ -99,3 +99,23 @@ METHODS: Final = (
         N_("A link between Microsoft and this program is set up by signing in with Microsoft. With Outlook this is better than SMTP."),
     ),
 )
+
+MESSAGE_STATES: Final = {
+    "queued": N_("Waiting to be sent"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "deferred": N_("Will be retried"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
+    "bounced": N_("Bounced"),
+}
+
+RECIPIENT_STATES: Final = {
+    "pending": N_("Waiting"),
+    "accepted": N_("Accepted by the server"),
+    "deferred": N_("Will be retried"),
+    "failed": N_("Not delivered"),
+    "bounced": N_("Bounced"),
+}
+
+RECIPIENT_KINDS: Final = {"to": N_("To"), "cc": N_("Cc"), "bcc": N_("Bcc")}

@@ -1,0 +1,48 @@
+"""OAuthMailLab: the mail lab (Dovecot + Postfix) with OAuth 2.0 logins, plus the local
+authorization server that issues the tokens (:mod:`lab.oauth_server`).
+
+Same layout and mail flow as :class:`lab.MailLab`; the differences:
+
+* Dovecot offers ``AUTH=XOAUTH2 AUTH=OAUTHBEARER`` (IMAP) and checks each bearer token with its
+  ``oauth2`` passdb against the authorization server's RFC 7662 introspection endpoint;
+  passwords (PLAIN/LOGIN) still work through the passwd-file passdb.
+* Postfix submission authenticates through Dovecot SASL, so it offers XOAUTH2 as well: a token
+  the authorization server expired or revoked is refused by real SMTP and IMAP servers.
+
+Its own instance (ports, temp dir) beside the password lab, so token-failure tests never touch
+the password lab's state.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .mail import MailLab, _render
+from .oauth_server import LabOAuthServer
+from .tls import LabCA
+
+
+class OAuthMailLab(MailLab):
+    """A :class:`MailLab` whose Dovecot accepts the tokens of ``oauth`` (started by the caller)."""
+
+    def __init__(self, ca: LabCA, *, oauth: LabOAuthServer, **kwargs: object) -> None:
+        super().__init__(ca, **kwargs)  # type: ignore[arg-type]
+        self.oauth = oauth
+
+    def _write_configs(self) -> None:
+        super()._write_configs()
+        values = {name: getattr(self, name) for name in (
+            "imap_port", "imaps_port", "lmtp_port", "auth_port", "submission_port", "smtps_port",
+            "relay_port")}
+        # The password lab's config already names this run's instance; keep that name.
+        instance = next(line.split("=", 1)[1].strip() for line in self.dovecot_conf.read_text().splitlines()
+                        if line.startswith("instance_name"))
+        values.update(root=str(self.root), user=self.run_user, instance_name=instance,
+                      introspection_url=self.oauth.introspection_url)
+        self.dovecot_conf.write_text(_render("dovecot-oauth.conf.tmpl", values))
+        ext = self.root / "dovecot" / "dovecot-oauth2.conf.ext"
+        ext.write_text(_render("dovecot-oauth2.conf.ext.tmpl", values))
+        # It holds the introspection client's secret: readable by the Dovecot user only.
+        os.chown(ext, self._pw.pw_uid, self._pw.pw_gid)
+        os.chmod(ext, 0o600)
+        os.chmod(self.dovecot_conf, 0o644)

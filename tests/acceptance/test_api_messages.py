@@ -1,0 +1,205 @@
+"""``/v1/messages``, ``/v1/webhooks`` and ``/metrics`` through HTTP, on SQLite and PostgreSQL,
+with the embedded worker sending to an aiosmtpd sink."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dbfixtures import ADMIN_KEY
+from lab import SmtpSink
+from mailport.api.app import create_app
+from mailport.runtime import Runtime
+from integration.outbox_helpers import outbox_runtime
+
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 64
+
+
+@pytest.fixture
+def rt(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
+    runtime = outbox_runtime(tmp_path, database_url, max_message_bytes=200_000)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(rt, embedded_worker=True), raise_server_exceptions=False) as c:
+        c.headers["Authorization"] = "Bearer " + c.post(
+            "/v1/tenants", json={"name": "Bakkerij"}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        ).json()["api_key"]
+        yield c
+
+
+@pytest.fixture
+def account(client: TestClient, smtp_sink: SmtpSink) -> str:
+    resp = client.post("/v1/accounts", json={
+        "email": "user@example.test", "display_name": "Bakkerij Jansen", "password": "password",
+        "smtp": {"host": "127.0.0.1", "port": smtp_sink.port, "security": "none"},
+    })
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["id"])
+
+
+def _wait(client: TestClient, message_id: str, states: set[str], timeout: float = 15) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"/v1/messages/{message_id}").json()
+        if body["state"] in states:
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.05)
+
+
+def test_json_with_base64_attachment(client: TestClient, account: str, smtp_sink: SmtpSink) -> None:
+    resp = client.post("/v1/messages", json={
+        "account": account, "from": {"email": "user@example.test", "name": "Bakkerij Jansen"},
+        "to": ["debiteur@example.org"], "reply_to": ["administratie@example.test"],
+        "subject": "Factuur 42", "text": "Zie bijlage.",
+        "attachments": [{"filename": "factuur-42.pdf", "content": base64.b64encode(PDF).decode()}],
+        "headers": {"X-Invoice-Id": "42"}, "metadata": {"invoice_id": "42"},
+    })
+    assert resp.status_code == 202, resp.text
+    body = resp.json()
+    assert body["state"] == "queued" and body["from"] == "user@example.test"
+    assert resp.headers["location"] == f"/v1/messages/{body['id']}"
+
+    sent = _wait(client, body["id"], {"sent", "failed"})
+    assert sent["state"] == "sent"
+    assert [e["type"] for e in sent["events"]] == ["message.queued", "message.sending", "message.sent"]
+    [received] = smtp_sink.messages
+    parsed = message_from_bytes(received.data, policy=policy.default)
+    assert parsed["X-Invoice-Id"] == "42" and "administratie@example.test" in parsed["Reply-To"]
+    [part] = list(parsed.iter_attachments())
+    assert part.get_content_type() == "application/pdf"
+    assert hashlib.sha256(part.get_content()).hexdigest() == hashlib.sha256(PDF).hexdigest()
+
+
+def test_multipart_upload(client: TestClient, account: str, smtp_sink: SmtpSink) -> None:
+    message = {"account": account, "to": ["debiteur@example.org"], "subject": "Twee bijlagen", "text": "x"}
+    resp = client.post("/v1/messages", data={"message": json.dumps(message)}, files=[
+        ("attachments", ("factuur.pdf", PDF, "application/pdf")),
+        ("attachments", ("data.bin", b"\x00\x01binary", "application/octet-stream")),
+    ])
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["attachment_count"] == 2
+    assert _wait(client, resp.json()["id"], {"sent", "failed"})["state"] == "sent"
+    parsed = message_from_bytes(smtp_sink.messages[0].data, policy=policy.default)
+    got = {p.get_filename(): p.get_content() for p in parsed.iter_attachments()}
+    assert got == {"factuur.pdf": PDF, "data.bin": b"\x00\x01binary"}
+
+    missing = client.post("/v1/messages", data={"other": "x"}, files=[("attachments", ("a.pdf", PDF))])
+    assert missing.status_code == 422 and missing.json()["field"] == "message"
+
+
+def test_idempotency_key(client: TestClient, account: str) -> None:
+    body = {"account": account, "to": ["a@example.org"], "subject": "Herinnering", "text": "x"}
+    first = client.post("/v1/messages", json=body, headers={"Idempotency-Key": "reminder-7"})
+    again = client.post("/v1/messages", json=body, headers={"Idempotency-Key": "reminder-7"})
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"] and again.headers["idempotent-replayed"] == "true"
+    other = client.post("/v1/messages", json={**body, "subject": "Anders"}, headers={"Idempotency-Key": "reminder-7"})
+    assert other.status_code == 409 and other.json()["code"] == "request.idempotency_mismatch"
+    bad = client.post("/v1/messages", json=body, headers={"Idempotency-Key": "twee woorden"})
+    assert bad.status_code == 422
+
+
+def test_bad_requests_are_clear_problems(client: TestClient, account: str) -> None:
+    base = {"account": account, "to": ["a@example.org"], "text": "x"}
+    injected = client.post("/v1/messages", json={**base, "subject": "Hi\r\nBcc: x@example.org"})
+    assert injected.status_code == 422 and injected.json()["field"] == "subject"
+    assert injected.headers["content-type"] == "application/problem+json"
+    sender = client.post("/v1/messages", json={**base, "from": "ceo@example.test"})
+    assert sender.status_code == 422 and sender.json()["code"] == "send.sender_not_allowed"
+    not_b64 = client.post("/v1/messages", json={**base, "attachments": [{"filename": "a.pdf", "content": "%%%"}]})
+    assert not_b64.status_code == 422 and not_b64.json()["field"] == "attachments[0].content"
+    too_big = base64.b64encode(b"\x00" * 210_000).decode()
+    large = client.post("/v1/messages", json={**base, "attachments": [{"filename": "a.bin", "content": too_big}]})
+    assert large.status_code == 413 and large.json()["code"] == "request.message_too_large"
+    no_rcpt = client.post("/v1/messages", json={"account": account, "text": "x"})
+    assert no_rcpt.status_code == 422 and no_rcpt.json()["field"] == "to"
+    unknown_field = client.post("/v1/messages", json={**base, "priority": "high"})
+    assert unknown_field.status_code == 422 and unknown_field.json()["code"] == "request.invalid"
+    assert client.get("/v1/messages").json() == []
+    assert client.get("/v1/messages/msg_doesnotexist").status_code == 404
+
+
+def test_send_at_list_and_cancel(client: TestClient, account: str, smtp_sink: SmtpSink) -> None:
+    later = client.post("/v1/messages", json={
+        "account": account, "to": ["a@example.org"], "subject": "Later", "text": "x",
+        "send_at": "2099-01-01T09:00:00+01:00"})
+    assert later.status_code == 422  # more than a year ahead
+    later = client.post("/v1/messages", json={
+        "account": account, "to": ["a@example.org"], "subject": "Later", "text": "x",
+        "send_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 3600))})
+    now = client.post("/v1/messages", json={"account": account, "to": ["b@example.org"], "text": "x"})
+    later_id, now_id = later.json()["id"], now.json()["id"]
+    _wait(client, now_id, {"sent"})
+    assert [m["id"] for m in client.get("/v1/messages", params={"status": "queued"}).json()] == [later_id]
+    assert [m["id"] for m in client.get("/v1/messages", params={"status": "sent,queued"}).json()] == [now_id, later_id]
+    assert client.get("/v1/messages", params={"status": "lost"}).status_code == 422
+    assert len(client.get("/v1/messages", params={"account": account}).json()) == 2
+
+    cancelled = client.post(f"/v1/messages/{later_id}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    refused = client.post(f"/v1/messages/{now_id}/cancel")
+    assert refused.status_code == 409 and refused.json()["code"] == "message.not_cancellable"
+    assert len(smtp_sink.messages) == 1
+
+
+def test_tenants_do_not_see_each_others_messages(client: TestClient, account: str) -> None:
+    message_id = client.post("/v1/messages", json={"account": account, "to": ["a@example.org"], "text": "x"}).json()["id"]
+    other_key = client.post("/v1/tenants", json={"name": "Other"},
+                            headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()["api_key"]
+    other = {"Authorization": f"Bearer {other_key}"}
+    assert client.get(f"/v1/messages/{message_id}", headers=other).status_code == 404
+    assert client.post(f"/v1/messages/{message_id}/cancel", headers=other).status_code == 404
+    assert client.get("/v1/messages", headers=other).json() == []
+    sent_by_other = client.post("/v1/messages", headers=other, json={"account": account, "to": ["a@example.org"], "text": "x"})
+    assert sent_by_other.status_code == 404
+
+
+def test_webhook_crud_and_test_delivery(client: TestClient) -> None:
+    created = client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "event_types": ["message.sent"]})
+    assert created.status_code == 201, created.text
+    hook = created.json()
+    assert hook["secret"].startswith("whsec_") and hook["enabled"] is True
+    assert "secret" not in client.get(f"/v1/webhooks/{hook['id']}").json()
+    assert [w["id"] for w in client.get("/v1/webhooks").json()] == [hook["id"]]
+    patched = client.patch(f"/v1/webhooks/{hook['id']}", json={"event_types": [], "description": "ERP"})
+    assert patched.json()["event_types"] == [] and patched.json()["description"] == "ERP"
+    rotated = client.post(f"/v1/webhooks/{hook['id']}/rotate-secret").json()["secret"]
+    assert rotated != hook["secret"]
+
+    test = client.post(f"/v1/webhooks/{hook['id']}/test")
+    assert test.status_code == 202 and test.json()["event_type"] == "webhook.test"
+    deadline = time.monotonic() + 10
+    while (log := client.get(f"/v1/webhooks/{hook['id']}/deliveries").json())[0]["attempts"] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert log[0]["state"] == "pending" and log[0]["last_error"]  # port 9: nobody listens; retried later
+
+    bad = client.post("/v1/webhooks", json={"url": "ftp://example.org/"})
+    assert bad.status_code == 422
+    assert client.delete(f"/v1/webhooks/{hook['id']}").status_code == 204
+    assert client.get(f"/v1/webhooks/{hook['id']}").status_code == 404
+
+
+def test_metrics(client: TestClient, account: str) -> None:
+    message_id = client.post("/v1/messages", json={"account": account, "to": ["a@example.org"], "text": "x"}).json()["id"]
+    _wait(client, message_id, {"sent"})
+    text = client.get("/metrics").text
+    assert 'mailport_messages{state="sent"} 1.0' in text
+    assert 'mailport_queue_jobs{kind="send",state="done"} 1.0' in text
+    assert 'mailport_recipient_outcomes{code="",status="accepted"} 1.0' in text
+    assert "mailport_send_attempt_seconds_count 1.0" in text
+    assert 'mailport_send_attempts_total{code="",state="sent"} 1.0' in text

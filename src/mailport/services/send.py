@@ -140,7 +140,7 @@ class SendRequest:
     """What a caller asks to send (the API and the CLI build this).
 
     ``account_id`` picks the sending mailbox; without it the account whose address is
-    ``from_email`` is used. ``from_email`` defaults to the account's own address and must be it
+    ``from_email`` is used, or the tenant's only account. ``from_email`` defaults to the account's own address and must be it
     or a confirmed alias.
     """
 
@@ -432,6 +432,9 @@ class OutboxService:
                 f"no connected mailbox sends as {request.from_email}; pass the account id",
                 code="send.no_account", field="account",
             )
+        accounts = self.accounts.list(tenant_id)
+        if len(accounts) == 1:  # unambiguous: the tenant's only mailbox
+            return accounts[0]
         raise ValidationError("name the sending account (or a from address of one)",
                               code="send.no_account", field="account")
 

@@ -1,0 +1,211 @@
+"""``mailport send`` and ``mailport message …``: queue a document, follow it, cancel it.
+
+``send`` commits the message to the outbox exactly like ``POST /v1/messages``; a running
+``mailport serve`` (embedded worker) or ``mailport worker`` sends it. ``--wait`` instead runs a
+worker in this process until the message is sent or failed — handy for scripts and cron jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mailport.cli.common import DatabaseUrl, DataDir, JsonOut, TenantOpt, build_runtime, fail, out
+from mailport.core.message import Attachment
+from mailport.errors import MailportError, ValidationError
+from mailport.runtime import Runtime
+from mailport.services.send import MessageView, SendRequest
+
+app = typer.Typer(no_args_is_help=True, help="Follow and cancel queued messages.")
+
+_SETTLED = {"sent", "failed", "cancelled", "bounced"}
+
+
+def register(root: typer.Typer) -> None:
+    root.command("send")(send)
+    root.add_typer(app, name="message")
+
+
+def _key_values(items: list[str], *, option: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValidationError(f"{option} takes key=value, not {item!r}", field=option)
+        values[key.strip()] = value
+    return values
+
+
+def _read_text(path: Path | None, *, option: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read {option} {path}: {exc}", field=option) from exc
+
+
+def _attachments(paths: list[Path]) -> list[Attachment]:
+    files = []
+    for path in paths:
+        try:
+            files.append(Attachment(filename=path.name, content=path.read_bytes()))
+        except OSError as exc:
+            raise ValidationError(f"cannot read attachment {path}: {exc.strerror}", field="attach") from exc
+    return files
+
+
+def _print(view: MessageView, as_json: bool) -> None:
+    data = view.to_dict()
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    table = Table(show_header=False)
+    for key in ("id", "state", "reason", "from", "subject", "message_id_header", "attempts",
+                "next_attempt_at", "sent_at"):
+        if data.get(key) not in (None, ""):
+            table.add_row(key, escape(str(data[key])))
+    for r in data["recipients"]:
+        detail = " ".join(str(x) for x in (r["smtp_code"], r["diagnosis"]) if x)
+        table.add_row(r["kind"], escape(f"{r['address']}  {r['status']}  {detail}".rstrip()))
+    for event in data.get("events") or []:
+        table.add_row("event", escape(f"{event['created_at']}  {event['type']}"))
+    if data.get("sent_copy"):
+        copy = data["sent_copy"]
+        table.add_row("sent copy", escape(f"{copy['state']} {copy['folder'] or ''} {copy['detail'] or ''}".strip()))
+    out.print(table)
+
+
+async def _wait(runtime: Runtime, tenant: str, message_id: str, timeout: float) -> None:
+    worker = runtime.make_worker()
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not task.done():
+            view = await asyncio.to_thread(runtime.outbox.get, tenant, message_id)
+            if view.state in _SETTLED:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await task
+        await runtime.outbox.pool.aclose()
+
+
+def send(
+    tenant: TenantOpt,
+    to: Annotated[list[str], typer.Option("--to", help="Recipient (repeatable).")],
+    subject: Annotated[str, typer.Option("--subject", help="Subject line.")] = "",
+    text: Annotated[str | None, typer.Option("--text", help="Plain-text body.")] = None,
+    text_file: Annotated[Path | None, typer.Option("--text-file", help="Plain-text body from a UTF-8 file.")] = None,
+    html_file: Annotated[Path | None, typer.Option("--html-file", help="HTML body from a UTF-8 file.")] = None,
+    attach: Annotated[list[Path] | None, typer.Option("--attach", help="A file to attach (repeatable).")] = None,
+    account: Annotated[str | None, typer.Option("--account", envvar="MAILPORT_ACCOUNT",
+                                                help="Sending account id (default: the account of --from).")] = None,
+    from_email: Annotated[str | None, typer.Option("--from", help="Sender address (the account's or a confirmed alias).")] = None,
+    from_name: Annotated[str | None, typer.Option("--from-name", help="Sender display name.")] = None,
+    cc: Annotated[list[str] | None, typer.Option("--cc", help="Cc recipient (repeatable).")] = None,
+    bcc: Annotated[list[str] | None, typer.Option("--bcc", help="Bcc recipient (repeatable).")] = None,
+    reply_to: Annotated[list[str] | None, typer.Option("--reply-to", help="Reply-To address (repeatable).")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", help="Custom header Name=value (X-* or allow-listed).")] = None,
+    metadata: Annotated[list[str] | None, typer.Option("--metadata", help="key=value echoed in events (repeatable).")] = None,
+    send_at: Annotated[datetime | None, typer.Option("--send-at", help="Send later (ISO 8601 with time zone).",
+                                                     formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"])] = None,
+    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Resubmitting with this key never sends twice.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Send from this process and wait for the outcome.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds --wait waits.")] = 120.0,
+    as_json: JsonOut = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Queue a message (with attachments) for sending from a connected mailbox."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        if text is not None and text_file is not None:
+            raise ValidationError("give --text or --text-file, not both", field="text")
+        request = SendRequest(
+            account_id=account, from_email=from_email, from_name=from_name, to=to, cc=cc or [],
+            bcc=bcc or [], reply_to=reply_to or [], subject=subject,
+            text=text if text is not None else _read_text(text_file, option="--text-file"),
+            html=_read_text(html_file, option="--html-file"), attachments=_attachments(attach or []),
+            headers=_key_values(header or [], option="--header"),
+            metadata=_key_values(metadata or [], option="--metadata"), send_at=send_at,
+        )
+        submission = runtime.outbox.submit(tenant, request, idempotency_key=idempotency_key)
+        message_id = submission.message.id
+        if wait:
+            asyncio.run(_wait(runtime, tenant, message_id, timeout))
+        view = runtime.outbox.get(tenant, message_id)
+    except MailportError as exc:
+        fail(exc)
+    _print(view, as_json)
+    if wait and view.state not in ("sent",):
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def message_list(
+    tenant: TenantOpt,
+    status: Annotated[list[str] | None, typer.Option("--status", help="Only these states (repeatable).")] = None,
+    account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 50,
+    as_json: JsonOut = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """The tenant's messages, newest first."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        views = runtime.outbox.list(tenant, states=status or [], account_id=account, limit=limit)
+    except MailportError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps([v.to_dict() for v in views], indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "state", "created", "to", "subject")
+    for v in views:
+        rows: list[Any] = [v.id, v.state, v.created_at.strftime("%Y-%m-%d %H:%M"),
+                           ", ".join(r["address"] for r in v.recipients), v.subject]
+        table.add_row(*(escape(str(x)) for x in rows))
+    out.print(table)
+
+
+@app.command("show")
+def message_show(
+    message_id: Annotated[str, typer.Argument(help="The message id (msg_…).")],
+    tenant: TenantOpt,
+    as_json: JsonOut = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """One message: recipients, diagnosis, event history, Sent copy."""
+    try:
+        view = build_runtime(database_url=database_url, data_dir=data_dir).outbox.get(tenant, message_id)
+    except MailportError as exc:
+        fail(exc)
+    _print(view, as_json)
+
+
+@app.command("cancel")
+def message_cancel(
+    message_id: Annotated[str, typer.Argument(help="The message id (msg_…).")],
+    tenant: TenantOpt,
+    as_json: JsonOut = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Cancel a message that has not been sent yet."""
+    try:
+        view = build_runtime(database_url=database_url, data_dir=data_dir).outbox.cancel(tenant, message_id)
+    except MailportError as exc:
+        fail(exc)
+    _print(view, as_json)

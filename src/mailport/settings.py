@@ -75,6 +75,24 @@ class Settings(BaseSettings):
         "'self'", description="CSP `frame-ancestors` of the web pages: origins allowed to show them in an iframe (e.g. `https://app.example.com`); `'none'` forbids framing."
     )
     ui_session_minutes: int = Field(480, ge=5, le=1440, description="How long a web-page session lasts after the host product's signed link was opened.")
+    oauth_redirect_url: str = Field("", description="OAuth redirect URL registered with Google/Microsoft; default `<public_url>/oauth/callback`.")
+    oauth_google_client_id: str = Field("", description="Google OAuth client id (Google Cloud console, type Web application); empty = Google sign-in off.")
+    oauth_google_client_secret: str = Field("", description="Google OAuth client secret.", repr=False)
+    oauth_google_authorization_url: str = Field("", description="Override of Google's authorization endpoint (tests point it at a local server).")
+    oauth_google_token_url: str = Field("", description="Override of Google's token endpoint.")
+    oauth_google_revocation_url: str = Field("", description="Override of Google's token revocation endpoint.")
+    oauth_google_jwks_url: str = Field("", description="Override of Google's ID-token signing keys (JWKS) URL.")
+    oauth_google_issuer: str = Field("", description="Override of the issuer Google's ID tokens must name.")
+    oauth_microsoft_client_id: str = Field("", description="Microsoft Entra application (client) id; empty = Microsoft sign-in off.")
+    oauth_microsoft_client_secret: str = Field("", description="Microsoft Entra client secret.", repr=False)
+    oauth_microsoft_tenant: str = Field(
+        "common", description="Microsoft tenant: `common` (work and personal accounts), `organizations`, `consumers` or one tenant id."
+    )
+    oauth_microsoft_authorization_url: str = Field("", description="Override of Microsoft's authorization endpoint (tests point it at a local server).")
+    oauth_microsoft_token_url: str = Field("", description="Override of Microsoft's token endpoint.")
+    oauth_microsoft_revocation_url: str = Field("", description="Revocation endpoint for Microsoft (it has none; for tests).")
+    oauth_microsoft_jwks_url: str = Field("", description="Override of Microsoft's ID-token signing keys (JWKS) URL.")
+    oauth_microsoft_issuer: str = Field("", description="Override of the issuer Microsoft's ID tokens must name (`{tenantid}` is replaced by the token's tenant).")
     platform_smtp_url: str = Field(
         "", description="How platform mail leaves: `smtps://user:pass@host:465` (implicit TLS) or `smtp://user:pass@host:587` (STARTTLS required), or `capture` (development: stored and viewable, nothing leaves). Empty: platform sending is off.", repr=False
     )

@@ -114,6 +114,7 @@ class Runtime:
         worker = Worker(
             queue=self.queue, clock=self.clock, handlers=self.job_handlers(),
             concurrency=self.settings.worker_concurrency, worker_id=worker_id,
+            lease=timedelta(seconds=self.settings.worker_lease),
         )
         # A message accepted in this process is picked up at once, not at the next poll.
         self.outbox.on_enqueue = worker.wake

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Largest message (with attachments) accepted for sending.")
     worker_concurrency: int = Field(8, ge=1, description="Jobs one worker runs at once.")
     embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")
+    worker_lease: float = Field(60.0, ge=3, description="Seconds a worker's claim on a job lasts without renewal; a crashed worker's jobs are taken over after this.")
     send_account_concurrency: int = Field(4, ge=1, description="Messages one account sends at the same time (SMTP connections per mailbox).")
     send_account_rate_per_minute: int = Field(0, ge=0, description="Messages one account may send per minute; 0 = no limit beyond the account's daily cap.")
     send_retry_min_delay: float = Field(300.0, gt=0, description="Seconds before the first retry of a deferred message (doubles per attempt, with jitter).")

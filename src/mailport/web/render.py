@@ -67,8 +67,7 @@ class Texts:
         """A duration such as ``0,4 s`` (decimal comma where the language uses one)."""
         if milliseconds is None:
             return ""
-        return self.gettext("%(seconds)s s", seconds=format_decimal(round(milliseconds / 1000, 1),
-                                                                     format="0.0", locale=self.lang))
+        return format_decimal(round(milliseconds / 1000, 1), format="0.0", locale=self.lang) + "\u00a0s"
 
 
 def texts_for(lang: str) -> Texts:

@@ -16,6 +16,7 @@ from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.connect import ConnectService
 from mailport.services.discover import DiscoveryService
+from mailport.services.oauth import OAuthService
 from mailport.services.secretstore import SecretStore
 from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
 from mailport.services.webhooks import WEBHOOK_JOB, EventLog, WebhookService
@@ -73,7 +74,15 @@ class Runtime:
             verifier=VerifyService(settings=self.settings, resolver=self.resolver),
             discovery=self.discovery,
             resolver=self.resolver, settings=self.settings, clock=self.clock,
+            credentials=self.oauth.credentials,
         )
+
+    @cached_property
+    def oauth(self) -> OAuthService:
+        """OAuth sign-in (Google, Microsoft) and the credentials every sender should use:
+        ``await runtime.oauth.credentials(tenant_id, account_id)`` -> (config, password, token)."""
+        return OAuthService(db=self.db, accounts=self.accounts, secrets=self.secrets, settings=self.settings,
+                            clock=self.clock, events=self.events)
 
     @cached_property
     def ui_sessions(self) -> UiSessionService:

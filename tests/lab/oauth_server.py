@@ -577,7 +577,12 @@ def _handler_for(lab: LabOAuthServer) -> type[BaseHTTPRequestHandler]:
                     request._args = dict(request.form)
                     user = lab.users.get(request.form.get("account", ""))
                     grant_user = user if request.form.get("action") == "allow" else None
-                    status, body, headers = lab.server.create_authorization_response(request, grant_user=grant_user)
+                    try:
+                        grant = lab.server.get_consent_grant(request)
+                    except OAuth2Error as exc:
+                        return self._send(400, f"<p>Invalid authorization request: {html.escape(exc.error)}</p>")
+                    status, body, headers = lab.server.create_authorization_response(
+                        request, grant_user=grant_user, grant=grant)
                 elif path == "/token":
                     status, body, headers = lab.server.create_token_response(request)
                 elif path == "/revoke":

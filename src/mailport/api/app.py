@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from mailport import __version__, web
 from mailport.api import problems
-from mailport.api.routers import accounts, diagnostics, discover, health, messages, metrics, tenants, ui_sessions, webhooks
+from mailport.api.routers import accounts, diagnostics, discover, health, messages, metrics, oauth, tenants, ui_sessions, webhooks
 from mailport.runtime import Runtime
 
 
@@ -43,6 +43,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     app.include_router(tenants.router)
+    app.include_router(oauth.router)  # before accounts: /v1/accounts/oauth/... is not an account id
     app.include_router(accounts.router)
     app.include_router(discover.router)
     app.include_router(diagnostics.router)

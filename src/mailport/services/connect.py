@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import secrets as random
 from dataclasses import replace
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from mailport.adapters.secrets import Secret
 from mailport.adapters.smtp import SmtpSession
 from mailport.errors import ValidationError
 from mailport.adapters.transport import AddressResolver
 from mailport.clock import Clock
 from mailport.core.message import MessageDraft, Mailbox, build_message
+from mailport.core.verification import AccountConfig, Stage, VerificationReport
 from mailport.i18n import gettext
 from mailport.services.accounts import AccountInput, AccountService, AccountView
 from mailport.services.discover import DiscoveryService
@@ -36,6 +39,13 @@ ALIAS_BODY = _(
 )
 
 
+CredentialSource = Callable[..., Awaitable[tuple[AccountConfig, Secret | None, str | None]]]
+"""``await credentials(tenant_id, account_id, rejected_token=None) -> (config, password, token)``:
+:meth:`mailport.services.oauth.OAuthService.credentials` — a password, or a fresh OAuth token."""
+
+_AUTH_STAGES = (Stage.SMTP_AUTH, Stage.IMAP_LOGIN)
+
+
 class ConnectService:
     def __init__(
         self,
@@ -46,6 +56,7 @@ class ConnectService:
         resolver: AddressResolver,
         settings: Settings,
         clock: Clock,
+        credentials: CredentialSource | None = None,
     ) -> None:
         self.accounts = accounts
         self.verifier = verifier
@@ -53,6 +64,15 @@ class ConnectService:
         self.resolver = resolver
         self.settings = settings
         self.clock = clock
+        self.credentials = credentials
+
+    async def _credentials(self, tenant_id: str, account_id: str, *,
+                           rejected_token: str | None = None) -> tuple[AccountConfig, Secret | None, str | None]:
+        if self.credentials is not None:
+            config, password, token = await self.credentials(tenant_id, account_id, rejected_token=rejected_token)
+            return config, password, token
+        config, password = await asyncio.to_thread(self.accounts.connection, tenant_id, account_id)
+        return config, password, None
 
     async def create(self, tenant_id: str, spec: AccountInput) -> AccountView:
         """Connect a mailbox; without SMTP settings they are discovered from the address first.
@@ -79,8 +99,13 @@ class ConnectService:
         self, tenant_id: str, account_id: str, *, progress: Progress | None = None
     ) -> dict[str, Any]:
         """Run the staged verification and store it as the account's last status."""
-        config, password = await asyncio.to_thread(self.accounts.connection, tenant_id, account_id)
-        report = await self.verifier.verify(config, password=password, progress=progress)
+        config, password, token = await self._credentials(tenant_id, account_id)
+        report = await self.verifier.verify(config, password=password, oauth_token=token, progress=progress)
+        if token is not None and _login_refused(report):
+            # An access token can die before its announced expiry (revoked, password changed):
+            # refresh once and try again; a refresh the provider refuses raises auth.token_invalid.
+            config, password, token = await self._credentials(tenant_id, account_id, rejected_token=token)
+            report = await self.verifier.verify(config, password=password, oauth_token=token, progress=progress)
         result = report.to_dict()
         # "sent_unconfirmed" (no IMAP to look for the test mail) works, but is not proven.
         status = {"verified": "verified", "delivered_to_junk": "verified",
@@ -96,7 +121,7 @@ class ConnectService:
         Mailing the code proves that whoever adds the alias can read mail sent to it.
         """
         code = await asyncio.to_thread(self.accounts.request_alias, tenant_id, account_id, alias)
-        config, password = await asyncio.to_thread(self.accounts.connection, tenant_id, account_id)
+        config, password, token = await self._credentials(tenant_id, account_id)
         view = await asyncio.to_thread(self.accounts.get, tenant_id, account_id)
         alias_email = next(a["email"] for a in view.aliases if not a.get("verified"))
         draft = MessageDraft(
@@ -111,6 +136,12 @@ class ConnectService:
             make_id=lambda: random.token_hex(12),
         )
         async with SmtpSession.open(
-            config.smtp, password=password, settings=self.settings, resolver=self.resolver, email=config.email
+            config.smtp, password=password, oauth_token=token, settings=self.settings, resolver=self.resolver,
+            email=config.email,
         ) as smtp:
             await smtp.send(built.envelope.mail_from, built.envelope.rcpt_to, built.raw)
+
+
+def _login_refused(report: VerificationReport) -> bool:
+    failed = report.failed_stage
+    return failed is not None and failed.stage in _AUTH_STAGES and (failed.code or "").startswith("auth.")

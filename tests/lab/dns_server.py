@@ -81,8 +81,10 @@ def parse_zone(text: str, origin: str | None = None,
         chunk.clear()
         if not body.strip():
             return
+        # rdclass=None: a class token ("IN") may or may not be written; without it the
+        # reader would take "IN" for the record type.
         for rrset in dns.zonefile.read_rrsets(body, origin=origin_name, relativize=False,
-                                              default_ttl=ttl):
+                                              default_ttl=ttl, rdclass=None):
             t = int(rrset.rdtype)
             cls = RDMAP.get(QTYPE.get(t), RD)
             for rdata in rrset:
@@ -155,8 +157,10 @@ class DnsLab:
                 continue
             self.port = port
             self._servers = [udp, tcp]
-            for server in self._servers:
-                server.start_thread()
+            for server in self._servers:  # like start_thread(), with a quicker shutdown poll
+                server.thread = threading.Thread(target=server.server.serve_forever,
+                                                 kwargs={"poll_interval": 0.05}, daemon=True)
+                server.thread.start()
             return self
         raise RuntimeError("unreachable")
 

@@ -45,6 +45,7 @@ from .ports import LOOPBACK, free_ports
 from .tls import LabCA
 
 TEMPLATES = Path(__file__).with_name("templates")
+POSTFIX_FILES = Path("/etc/postfix/postfix-files")
 DEFAULT_USERS: dict[str, str] = {
     "user@example.test": "password",
     "user2@example.test": "password",
@@ -222,6 +223,11 @@ class MailLab:
         (self.postfix_etc / "main.cf").write_text(_render("postfix-main.cf.tmpl", values))
         (self.postfix_etc / "master.cf").write_text(_render("postfix-master.cf.tmpl", values))
         os.chmod(self.dovecot_conf, 0o644)
+        # Postfix re-reads a main.cf modified within the last ~2 s every 0.3 s until it looks
+        # stable (against half-written files): 1.8 s lost per start. Backdate the files.
+        past = time.time() - 60
+        for cf in ("main.cf", "master.cf"):
+            os.utime(self.postfix_etc / cf, (past, past))
 
     def _write_users(self) -> None:
         path = self.root / "dovecot" / "users"
@@ -278,8 +284,30 @@ class MailLab:
         return self._run([which("postfix") or "/usr/sbin/postfix", "-c", str(self.postfix_etc),
                           *args], timeout=timeout)
 
+    def _make_postfix_queue(self) -> bool:
+        """Create the queue tree as Postfix's own ``post-install create-missing`` would (from
+        /etc/postfix/postfix-files), so ``postfix start`` may skip its integrity checks (the
+        ``quick-start`` marker, as after ``postfix quick-stop``): 0.2 s instead of 2 s."""
+        try:
+            spec = POSTFIX_FILES.read_text()
+        except OSError:
+            return False
+        owners = {"$mail_owner": "postfix", "$setgid_group": "postdrop", "-": None}
+        queue = self.root / "postfix" / "queue"
+        for line in spec.splitlines():
+            fields = line.split(":")
+            if len(fields) < 5 or fields[1] != "d" or not fields[0].startswith("$queue_directory"):
+                continue
+            path = queue / fields[0].removeprefix("$queue_directory").lstrip("/")
+            path.mkdir(parents=True, exist_ok=True)
+            user, group = owners.get(fields[2], fields[2]), owners.get(fields[3], fields[3])
+            shutil.chown(path, user=user, group=group) if (user or group) else None
+            os.chmod(path, int(fields[4], 8))
+        (queue / "quick-start").touch()
+        return True
+
     def _start_postfix(self) -> None:
-        self._postfix("check")
+        self._make_postfix_queue()
         self._postfix("start")
 
     def _wait_ready(self, timeout: float = 20) -> None:
@@ -309,21 +337,41 @@ class MailLab:
             return []
 
     def _stop_servers(self) -> None:
+        """Postfix first (its smtpd processes hold connections to Dovecot auth), then Dovecot's
+        whole process tree at once (its master alone waits ~1 s for children); leftovers of
+        both trees are killed. Zombies count as gone: PID 1 here reaps them late."""
         dovecot_procs = self._tree(self._pidfile_pid(self.root / "dovecot" / "run" / "master.pid"))
         postfix_procs = self._tree(
             self._pidfile_pid(self.root / "postfix" / "queue" / "pid" / "master.pid"))
-        if dovecot_procs:
-            with contextlib.suppress(psutil.Error):
-                dovecot_procs[0].send_signal(signal.SIGTERM)
         if postfix_procs:
             with contextlib.suppress(LabStartError, subprocess.SubprocessError):
                 self._postfix("stop", timeout=15)
-        procs = dovecot_procs + postfix_procs
-        _, alive = psutil.wait_procs(procs, timeout=5)
+            _wait_gone(postfix_procs, 2)
+        for p in dovecot_procs:
+            with contextlib.suppress(psutil.Error):
+                p.send_signal(signal.SIGTERM)
+        alive = _wait_gone(dovecot_procs + postfix_procs, 3)
         for p in alive:
             with contextlib.suppress(psutil.Error):
                 p.kill()
-        psutil.wait_procs(alive, timeout=3)
+        _wait_gone(alive, 2)
+
+    def restart_dovecot(self, *, down_seconds: float = 0.0, timeout: float = 20) -> None:
+        """Kill Dovecot's whole process tree (as a crash would: open connections drop), stay down
+        ``down_seconds``, start it again on the same ports and wait until IMAP greets."""
+        procs = self._tree(self._pidfile_pid(self.root / "dovecot" / "run" / "master.pid"))
+        for p in procs:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        _wait_gone(procs, 5)
+        # A killed master may linger as a zombie (PID 1 reaps late) and Dovecot would take its
+        # pidfile for a running instance.
+        (self.root / "dovecot" / "run" / "master.pid").unlink(missing_ok=True)
+        time.sleep(down_seconds)
+        self._start_dovecot()
+        deadline = time.monotonic() + timeout
+        _wait_greeting(self.imap_port, b"* OK", deadline)
+        _wait_greeting(self.imaps_port, b"* OK", deadline, tls=self.client_ssl_context())
 
     # ------------------------------------------------------------------ logs
     def _log_text(self) -> str:
@@ -453,6 +501,23 @@ class MailLab:
         path = self.log_dir / f"{name}.log"
         if path.exists():
             yield from path.read_text(errors="replace").splitlines()
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait until every process has exited (or is a zombie); return those still alive."""
+    deadline = time.monotonic() + timeout
+    alive = list(procs)
+    while alive:
+        still = []
+        for p in alive:
+            with contextlib.suppress(psutil.Error):
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    still.append(p)
+        alive = still
+        if not alive or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    return alive
 
 
 def _parse(data: bytes) -> EmailMessage:

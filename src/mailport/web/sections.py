@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from mailport.runtime import Runtime
 
-__all__ = ["Sections", "available_sections"]
+__all__ = ["BUILT", "Sections", "available_sections"]
+
+BUILT: frozenset[str] = frozenset({"outbox"})
+"""Sections whose pages exist in this package; a service without its page is not offered either."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +29,7 @@ class Sections:
 def available_sections(runtime: Runtime) -> Sections:
     def has(name: str) -> bool:
         # Looked up on the class: asking the instance would build the service just to know.
-        return hasattr(type(runtime), name)
+        return name in BUILT and hasattr(type(runtime), name)
 
     return Sections(
         outbox=has("outbox"),

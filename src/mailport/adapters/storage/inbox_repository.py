@@ -1,0 +1,379 @@
+"""Repository of the inbox tables: folders and cursors, messages, participants, leases, contacts.
+
+Every read of tenant data filters by ``tenant_id``. Message rows are written in batches with
+Core ``INSERT`` statements (one per table per batch), so an initial sync of thousands of messages
+costs a few round trips, not one per row.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from mailport.adapters.storage.tables import Account
+from mailport.adapters.storage.tables_inbox import (
+    Contact,
+    ContactAddress,
+    InboxBody,
+    InboxFolder,
+    InboxMessage,
+    InboxParticipant,
+    InboxSync,
+)
+from mailport.adapters.storage.tables_outbox import Message, MessageRecipient
+from mailport.errors import NotFound
+
+__all__ = ["ContactRepository", "InboxRepository", "LeaseRepository", "StoredUid"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUid:
+    id: str
+    flags: tuple[str, ...]
+
+
+class LeaseRepository:
+    """Which worker syncs which account: a row per account, leased with a guarded UPDATE.
+
+    ``claim`` only takes rows whose lease is free or ran out, in one conditional UPDATE per row:
+    on PostgreSQL (READ COMMITTED) a concurrent claimer re-checks the condition after the first
+    commits and updates nothing, so each account has exactly one owner.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def ensure_rows(self, *, now: datetime) -> int:
+        """A sync row for every account: enabled when it has IMAP settings, else ``no_imap``
+        (re-checked here, so an account that gains IMAP settings starts syncing)."""
+        missing = self.s.execute(
+            select(Account.id, Account.tenant_id, Account.imap)
+            .outerjoin(InboxSync, InboxSync.account_id == Account.id)
+            .where(InboxSync.account_id.is_(None))
+        ).all()
+        for account_id, tenant_id, imap in missing:
+            self.s.add(InboxSync(account_id=account_id, tenant_id=tenant_id, enabled=bool(imap),
+                                 state="pending" if imap else "no_imap", failures=0, updated_at=now))
+        gained = [
+            account_id for account_id, imap in self.s.execute(
+                select(Account.id, Account.imap).join(InboxSync, InboxSync.account_id == Account.id)
+                .where(InboxSync.state == "no_imap"))
+            if imap
+        ]
+        if gained:
+            self.s.execute(update(InboxSync).where(InboxSync.account_id.in_(gained))
+                           .values(enabled=True, state="pending", updated_at=now)
+                           .execution_options(synchronize_session=False))
+        self.s.flush()
+        return len(missing) + len(gained)
+
+    def claim(self, *, worker_id: str, now: datetime, until: datetime, limit: int) -> list[tuple[str, str]]:
+        free = or_(InboxSync.lease_until.is_(None), InboxSync.lease_until < now)
+        candidates = self.s.execute(
+            select(InboxSync.account_id, InboxSync.tenant_id)
+            .where(InboxSync.enabled.is_(True), free)
+            .order_by(InboxSync.lease_until.is_not(None), InboxSync.lease_until, InboxSync.account_id)
+            .limit(limit)
+        ).all()
+        won: list[tuple[str, str]] = []
+        for account_id, tenant_id in candidates:
+            result = self.s.execute(
+                update(InboxSync)
+                .where(InboxSync.account_id == account_id, InboxSync.enabled.is_(True), free)
+                .values(lease_owner=worker_id, lease_until=until)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0):
+                won.append((tenant_id, account_id))
+        return won
+
+    def renew(self, *, worker_id: str, account_ids: Sequence[str], until: datetime) -> set[str]:
+        """Extend our leases; returns the accounts still ours (a lost one must stop syncing)."""
+        if not account_ids:
+            return set()
+        self.s.execute(
+            update(InboxSync)
+            .where(InboxSync.account_id.in_(list(account_ids)), InboxSync.lease_owner == worker_id,
+                   InboxSync.enabled.is_(True))
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return set(self.s.scalars(
+            select(InboxSync.account_id).where(InboxSync.account_id.in_(list(account_ids)),
+                                               InboxSync.lease_owner == worker_id,
+                                               InboxSync.enabled.is_(True))
+        ))
+
+    def release(self, *, worker_id: str, account_id: str) -> None:
+        self.s.execute(
+            update(InboxSync).where(InboxSync.account_id == account_id, InboxSync.lease_owner == worker_id)
+            .values(lease_owner=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+class InboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    # -- sync state ------------------------------------------------------------------------------
+    def sync_row(self, *, tenant_id: str, account_id: str, now: datetime) -> InboxSync:
+        row = self.s.get(InboxSync, account_id)
+        if row is None or row.tenant_id != tenant_id:
+            if row is not None:
+                raise NotFound("no such account", resource="account")
+            row = InboxSync(account_id=account_id, tenant_id=tenant_id, enabled=True, state="pending",
+                            failures=0, updated_at=now)
+            self.s.add(row)
+            self.s.flush()
+        return row
+
+    def find_sync(self, *, tenant_id: str, account_id: str) -> InboxSync | None:
+        return self.s.scalar(select(InboxSync).where(InboxSync.tenant_id == tenant_id,
+                                                     InboxSync.account_id == account_id))
+
+    def set_sync(self, *, account_id: str, values: Mapping[str, Any]) -> None:
+        self.s.execute(update(InboxSync).where(InboxSync.account_id == account_id).values(**values)
+                       .execution_options(synchronize_session=False))
+
+    # -- folders ---------------------------------------------------------------------------------
+    def folder(self, *, tenant_id: str, account_id: str, name: str, role: str) -> InboxFolder:
+        row = self.s.scalar(select(InboxFolder).where(InboxFolder.account_id == account_id,
+                                                      InboxFolder.name == name))
+        if row is None:
+            row = InboxFolder(tenant_id=tenant_id, account_id=account_id, name=name, role=role)
+            self.s.add(row)
+            self.s.flush()
+        elif row.role != role:
+            row.role = role
+        return row
+
+    def folders(self, *, account_id: str) -> Sequence[InboxFolder]:
+        return self.s.scalars(select(InboxFolder).where(InboxFolder.account_id == account_id)).all()
+
+    def save_cursor(self, folder_id: int, **values: Any) -> None:
+        self.s.execute(update(InboxFolder).where(InboxFolder.id == folder_id).values(**values)
+                       .execution_options(synchronize_session=False))
+
+    # -- messages --------------------------------------------------------------------------------
+    def stored_uids(self, *, folder_id: int, uidvalidity: int) -> dict[int, StoredUid]:
+        rows = self.s.execute(
+            select(InboxMessage.uid, InboxMessage.id, InboxMessage.flags)
+            .where(InboxMessage.folder_id == folder_id, InboxMessage.uidvalidity == uidvalidity,
+                   InboxMessage.stale.is_(False), InboxMessage.uid.is_not(None))
+        ).all()
+        return {int(uid): StoredUid(id=mid, flags=tuple(flags or ())) for uid, mid, flags in rows
+                if uid is not None}
+
+    def count(self, *, folder_id: int) -> int:
+        return int(self.s.scalar(select(func.count()).select_from(InboxMessage)
+                                 .where(InboxMessage.folder_id == folder_id, InboxMessage.stale.is_(False))) or 0)
+
+    def mark_stale(self, *, folder_id: int) -> int:
+        """UIDVALIDITY changed: every stored UID of the folder is void until re-matched."""
+        result = self.s.execute(update(InboxMessage).where(InboxMessage.folder_id == folder_id)
+                                .values(stale=True).execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def stale_by_message_id(self, *, folder_id: int) -> dict[str, list[str]]:
+        rows = self.s.execute(
+            select(InboxMessage.header_message_id, InboxMessage.id)
+            .where(InboxMessage.folder_id == folder_id, InboxMessage.stale.is_(True),
+                   InboxMessage.header_message_id.is_not(None))
+            .order_by(InboxMessage.id)
+        ).all()
+        found: dict[str, list[str]] = {}
+        for header_id, mid in rows:
+            if header_id:
+                found.setdefault(header_id, []).append(mid)
+        return found
+
+    def revive(self, *, message_id: str, uidvalidity: int, uid: int, flags: Sequence[str]) -> None:
+        self.s.execute(update(InboxMessage).where(InboxMessage.id == message_id)
+                       .values(uidvalidity=uidvalidity, uid=uid, flags=list(flags), stale=False)
+                       .execution_options(synchronize_session=False))
+
+    def delete_stale(self, *, folder_id: int) -> int:
+        ids = list(self.s.scalars(select(InboxMessage.id).where(InboxMessage.folder_id == folder_id,
+                                                                 InboxMessage.stale.is_(True))))
+        return self._delete_ids(ids)
+
+    def delete_uids(self, *, folder_id: int, uidvalidity: int, uids: Iterable[int]) -> int:
+        wanted = list(uids)
+        ids: list[str] = []
+        for start in range(0, len(wanted), 500):
+            ids.extend(self.s.scalars(select(InboxMessage.id).where(
+                InboxMessage.folder_id == folder_id, InboxMessage.uidvalidity == uidvalidity,
+                InboxMessage.uid.in_(wanted[start:start + 500]))))
+        return self._delete_ids(ids)
+
+    def _delete_ids(self, ids: list[str]) -> int:
+        # Children first: SQLite only cascades with foreign_keys=ON, and bulk deletes skip ORM cascades.
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            self.s.execute(delete(InboxParticipant).where(InboxParticipant.message_id.in_(chunk)))
+            self.s.execute(delete(InboxBody).where(InboxBody.message_id.in_(chunk)))
+            self.s.execute(delete(InboxMessage).where(InboxMessage.id.in_(chunk)))
+        return len(ids)
+
+    def set_flags(self, *, folder_id: int, uidvalidity: int, changes: Mapping[int, Sequence[str]]) -> None:
+        for uid, flags in changes.items():
+            self.s.execute(update(InboxMessage).where(
+                InboxMessage.folder_id == folder_id, InboxMessage.uidvalidity == uidvalidity,
+                InboxMessage.uid == uid).values(flags=list(flags)).execution_options(synchronize_session=False))
+
+    def insert_messages(self, rows: Sequence[dict[str, Any]], participants: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.s.execute(insert(InboxMessage), list(rows))
+        if participants:
+            self.s.execute(insert(InboxParticipant), list(participants))
+
+    def update_message(self, message_id: str, **values: Any) -> None:
+        self.s.execute(update(InboxMessage).where(InboxMessage.id == message_id).values(**values)
+                       .execution_options(synchronize_session=False))
+
+    def get(self, *, tenant_id: str, message_id: str) -> InboxMessage:
+        row = self.s.scalar(select(InboxMessage).where(InboxMessage.tenant_id == tenant_id,
+                                                       InboxMessage.id == message_id,
+                                                       InboxMessage.stale.is_(False)))
+        if row is None:
+            raise NotFound("no such message", resource="inbox_message")
+        return row
+
+    def folder_of(self, folder_id: int) -> InboxFolder:
+        row = self.s.get(InboxFolder, folder_id)
+        if row is None:
+            raise NotFound("no such folder", resource="inbox_folder")
+        return row
+
+    def participants_of(self, message_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        found: dict[str, list[tuple[str, str]]] = {m: [] for m in message_ids}
+        if message_ids:
+            for mid, address, role in self.s.execute(
+                select(InboxParticipant.message_id, InboxParticipant.address, InboxParticipant.role)
+                .where(InboxParticipant.message_id.in_(list(message_ids)))
+            ):
+                found[mid].append((role, address))
+        return found
+
+    def list(
+        self, *, tenant_id: str, account_id: str | None = None, addresses: Sequence[str] | None = None,
+        q: str | None = None, before: datetime | None = None, limit: int = 50,
+    ) -> Sequence[InboxMessage]:
+        """Newest first. ``addresses``: messages with any of them as a participant (any role)."""
+        stmt = select(InboxMessage).where(InboxMessage.tenant_id == tenant_id, InboxMessage.stale.is_(False))
+        if account_id:
+            stmt = stmt.where(InboxMessage.account_id == account_id)
+        if addresses is not None:
+            if not addresses:
+                return []
+            stmt = stmt.where(InboxMessage.id.in_(
+                select(InboxParticipant.message_id).where(InboxParticipant.tenant_id == tenant_id,
+                                                          InboxParticipant.address.in_(list(addresses)))))
+        if q:
+            pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(or_(
+                func.lower(InboxMessage.subject).like(pattern, escape="\\"),
+                func.lower(InboxMessage.snippet).like(pattern, escape="\\"),
+                func.lower(func.coalesce(InboxMessage.from_email, "")).like(pattern, escape="\\"),
+                func.lower(func.coalesce(InboxMessage.from_name, "")).like(pattern, escape="\\"),
+            ))
+        sort = func.coalesce(InboxMessage.internal_date, InboxMessage.date, InboxMessage.created_at)
+        if before is not None:
+            stmt = stmt.where(sort < before)
+        return self.s.scalars(stmt.order_by(sort.desc(), InboxMessage.id.desc()).limit(limit)).all()
+
+    # -- bodies ----------------------------------------------------------------------------------
+    def body(self, message_id: str) -> bytes | None:
+        return self.s.scalar(select(InboxBody.raw).where(InboxBody.message_id == message_id))
+
+    def save_body(self, *, message_id: str, raw: bytes, now: datetime) -> None:
+        if self.s.get(InboxBody, message_id) is None:
+            self.s.add(InboxBody(message_id=message_id, raw=raw, fetched_at=now))
+            self.s.flush()
+
+    # -- links to the outbox -----------------------------------------------------------------------
+    def sent_message_by_header_ids(self, *, tenant_id: str, header_ids: Sequence[str]) -> Message | None:
+        """The outbox message with one of these Message-IDs (with or without angle brackets)."""
+        variants: list[str] = []
+        for value in header_ids:
+            bare = value.strip().strip("<>")
+            variants.extend([f"<{bare}>", bare])
+        if not variants:
+            return None
+        return self.s.scalar(select(Message).where(Message.tenant_id == tenant_id,
+                                                   Message.header_message_id.in_(variants))
+                             .order_by(Message.created_at.desc()).limit(1))
+
+    def sent_message(self, *, tenant_id: str, message_id: str) -> Message | None:
+        return self.s.scalar(select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id))
+
+    def mark_recipient_bounced(self, *, message_id: str, address_key: str, values: Mapping[str, Any]) -> bool:
+        rows = self.s.scalars(select(MessageRecipient).where(MessageRecipient.message_id == message_id)).all()
+        hit = False
+        for row in rows:
+            if row.address.lower() == address_key:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                hit = True
+        self.s.flush()
+        return hit
+
+
+class ContactRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def upsert(self, *, tenant_id: str, external_id: str, name: str | None, addresses: Sequence[str],
+               new_id: str, now: datetime) -> tuple[Contact, bool]:
+        row = self.s.scalar(select(Contact).where(Contact.tenant_id == tenant_id,
+                                                  Contact.external_id == external_id))
+        created = row is None
+        if row is None:
+            row = Contact(id=new_id, tenant_id=tenant_id, external_id=external_id, name=name,
+                          addresses=list(addresses), updated_at=now)
+            self.s.add(row)
+            self.s.flush()
+        else:
+            row.name, row.addresses, row.updated_at = name, list(addresses), now
+            self.s.execute(delete(ContactAddress).where(ContactAddress.contact_id == row.id))
+        if addresses:
+            self.s.execute(insert(ContactAddress), [
+                {"contact_id": row.id, "address": a, "tenant_id": tenant_id} for a in addresses])
+        return row, created
+
+    def get(self, *, tenant_id: str, contact_id: str) -> Contact:
+        row = self.s.scalar(select(Contact).where(Contact.tenant_id == tenant_id,
+                                                  or_(Contact.id == contact_id, Contact.external_id == contact_id)))
+        if row is None:
+            raise NotFound("no such contact", resource="contact")
+        return row
+
+    def list(self, *, tenant_id: str, limit: int = 200, offset: int = 0) -> Sequence[Contact]:
+        return self.s.scalars(select(Contact).where(Contact.tenant_id == tenant_id)
+                              .order_by(Contact.external_id).limit(limit).offset(offset)).all()
+
+    def delete(self, *, tenant_id: str, contact_id: str) -> None:
+        row = self.get(tenant_id=tenant_id, contact_id=contact_id)
+        self.s.execute(delete(ContactAddress).where(ContactAddress.contact_id == row.id))
+        self.s.delete(row)
+        self.s.flush()
+
+    def contacts_for(self, *, tenant_id: str, addresses: Sequence[str]) -> dict[str, builtins.list[str]]:
+        """address key -> external ids of contacts with that address."""
+        found: dict[str, builtins.list[str]] = {}
+        if not addresses:
+            return found
+        for address, external in self.s.execute(
+            select(ContactAddress.address, Contact.external_id)
+            .join(Contact, Contact.id == ContactAddress.contact_id)
+            .where(and_(ContactAddress.tenant_id == tenant_id, ContactAddress.address.in_(list(addresses))))
+        ):
+            found.setdefault(address, []).append(external)
+        return found

@@ -16,6 +16,8 @@ from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.connect import ConnectService
 from mailport.services.discover import DiscoveryService
+from mailport.services.contacts import ContactService
+from mailport.services.inbox import InboxService, InboxSyncEngine
 from mailport.services.oauth import OAuthService
 from mailport.services.secretstore import SecretStore
 from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
@@ -110,6 +112,21 @@ class Runtime:
     def outbox(self) -> OutboxService:
         return OutboxService(db=self.db, queue=self.queue, accounts=self.accounts, events=self.events,
                              clock=self.clock, settings=self.settings, resolver=self.resolver)
+
+    @cached_property
+    def inbox(self) -> InboxService:
+        return InboxService(db=self.db, accounts=self.accounts, clock=self.clock, settings=self.settings,
+                            resolver=self.resolver, events=self.events,
+                            window=timedelta(days=self.settings.inbox_window_days))
+
+    @cached_property
+    def contacts(self) -> ContactService:
+        return ContactService(db=self.db, clock=self.clock)
+
+    def make_inbox_engine(self, *, worker_id: str) -> InboxSyncEngine:
+        """The inbox sync loop a worker process runs beside its job loop (``engine.run(stop)``)."""
+        return InboxSyncEngine(service=self.inbox, db=self.db, clock=self.clock, worker_id=worker_id,
+                               max_accounts=self.settings.inbox_max_accounts)
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """The background work this installation does, by job kind."""

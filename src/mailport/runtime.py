@@ -7,6 +7,7 @@ from datetime import timedelta
 from functools import cached_property
 
 from mailport.adapters.dns import DnsResolver
+from mailport.adapters.platform import PlatformTransport, platform_transport
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.secrets import SecretBox
 from mailport.adapters.storage.database import Database
@@ -16,9 +17,11 @@ from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.connect import ConnectService
 from mailport.services.discover import DiscoveryService
+from mailport.services.oauth import OAuthService
 from mailport.services.contacts import ContactService
 from mailport.services.inbox import InboxService, InboxSyncEngine
-from mailport.services.oauth import OAuthService
+from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
+from mailport.services.platform import PlatformService
 from mailport.services.secretstore import SecretStore
 from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
 from mailport.services.webhooks import WEBHOOK_JOB, EventLog, WebhookService
@@ -114,6 +117,22 @@ class Runtime:
                              clock=self.clock, settings=self.settings, resolver=self.resolver)
 
     @cached_property
+    def domains(self) -> DomainService:
+        """Own sending domains: records, checks, states (re-checks run as ``domain_check`` jobs)."""
+        return DomainService(db=self.db, secrets=self.secrets, resolver=self.resolver, queue=self.queue,
+                             clock=self.clock, settings=self.settings, events=self.events)
+
+    @cached_property
+    def platform_transport(self) -> PlatformTransport | None:
+        """MAILPORT_PLATFORM_SMTP_URL: the smarthost, the development capture, or None (off)."""
+        return platform_transport(self.settings, db=self.db, clock=self.clock, resolver=self.resolver)
+
+    @cached_property
+    def platform(self) -> PlatformService:
+        return PlatformService(db=self.db, domains=self.domains, transport=self.platform_transport,
+                               settings=self.settings, clock=self.clock)
+
+    @cached_property
     def inbox(self) -> InboxService:
         return InboxService(db=self.db, accounts=self.accounts, clock=self.clock, settings=self.settings,
                             resolver=self.resolver, events=self.events,
@@ -134,6 +153,7 @@ class Runtime:
             SEND_JOB: self.outbox.handle_send,
             SENT_COPY_JOB: self.outbox.handle_sent_copy,
             WEBHOOK_JOB: self.webhooks.handle_delivery,
+            DOMAIN_CHECK_JOB: self.domains.handle_check_job,
         }
 
     def make_worker(self, *, worker_id: str | None = None) -> Worker:

@@ -14,7 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import dkim
 import pytest
-from domain_fixtures import BOUNCE_HOST, DOMAIN, PLATFORM, dkim_dnsfunc, domain_runtime, quoted, zone
+from domain_fixtures import (
+    BOUNCE_HOST,
+    DOMAIN,
+    PLATFORM,
+    dkim_dnsfunc,
+    domain_runtime,
+    quoted,
+    zone,
+)
 
 from lab import DnsLab, LabCA, SmtpSink
 from mailport.clock import FrozenClock

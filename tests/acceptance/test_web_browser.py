@@ -52,8 +52,8 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any) -> Iterator[Service]:
-    """mailport served by uvicorn in a thread, on a free port, over the lab."""
+def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any, dns_lab_server: Any) -> Iterator[Service]:
+    """mailport served by uvicorn in a thread, on a free port, over the mail and DNS labs."""
     import uvicorn
 
     port = free_port()
@@ -63,6 +63,10 @@ def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any) -> Iterator
         verify_roundtrip_timeout=20.0, connect_timeout=5.0, public_url=base,
         # example.test has no DNS: keep discovery quick and off the internet.
         discovery_probe=False, discovery_deadline=2.0, ispdb_url="http://127.0.0.1:9/",
+        # Every lookup (and the own-domain checks' authoritative queries) goes to the lab DNS.
+        dns_nameservers=[dns_lab_server.nameserver], dns_authoritative_port=dns_lab_server.port,
+        dns_timeout=1.0, platform_domain="platform.test", platform_bounce_host="bounces.platform.test",
+        domain_check_min_interval=0.0,
     )
     server = uvicorn.Server(uvicorn.Config(create_app(runtime, embedded_worker=True), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
@@ -263,3 +267,62 @@ def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, ma
         assert page.get_by_role("heading", name="Factuur 2026-0042", level=1).is_visible()
         assert "user2@example.test" in page.locator(".recipients").inner_text()
         shot(page, f"outbox-message-{lang}")
+
+
+def _zone(domain: str, records: list[dict[str, Any]]) -> str:
+    """The zone a user would publish after copying the records from the page."""
+    by_kind = {r["kind"]: r for r in records}
+    quoted = lambda strings: " ".join(f'"{part}"' for part in strings)  # noqa: E731
+    return "\n".join([
+        f"$ORIGIN {domain}.", "$TTL 60", f"@ NS ns1.{domain}.", "ns1 A 127.0.0.1",
+        f"{by_kind['dkim']['name']}. TXT {quoted(by_kind['dkim']['strings'])}",
+        f"{by_kind['return_path']['name']}. CNAME {by_kind['return_path']['value']}.",
+        f"{by_kind['dmarc']['name']}. TXT {quoted(by_kind['dmarc']['strings'])}",
+        '@ TXT "v=spf1 mx -all"',
+    ]) + "\n"
+
+
+def test_add_a_domain_and_see_each_records_verdict(service: Service, page: Any, dns_lab: Any) -> None:
+    domain = f"bakkerij{secrets.token_hex(2)}.test"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=service.base)
+    page.goto(service.link(language="en"))
+    page.get_by_role("link", name=re.compile("Own domain")).click()
+    shot(page, "domain-add-en")
+    page.get_by_label("Your domain name").fill(domain)
+    page.get_by_role("button", name="Add domain").click()
+    assert page.get_by_role("heading", name=domain, level=1).is_visible()
+    records = page.locator(".records .dns-record")
+    assert records.count() == 4  # DKIM, return path, DMARC, and the optional SPF
+
+    # Copy buttons put exactly the value on the clipboard, and say so.
+    first_value = page.locator("#rec-1-value").inner_text()
+    page.locator("button[data-copy='rec-1-value']").click()
+    assert page.evaluate("navigator.clipboard.readText()") == first_value
+    assert records.first.locator(".copy-status").last.inner_text() == "Copied"
+    shot(page, "domain-records-en")
+
+    # Nothing published yet: each required record gets its own verdict and fix.
+    page.get_by_role("button", name="Check and activate").click()
+    page.locator("#check-result .verdicts").wait_for()
+    verdicts = page.locator(".verdict")
+    assert verdicts.count() == 4
+    assert page.locator(".verdict-fail").count() >= 3, page.locator("#check-result").inner_text()
+    assert "DKIM record missing" in page.locator("#check-result").inner_text()
+    assert page.locator(".domain-state .badge").inner_text() == "Waiting for the records"
+    shot(page, "domain-check-failed-en")
+
+    # The user publishes the records; the next check activates the domain.
+    tenant = service.runtime.tenants.authenticate(service.api_key)
+    view = next(d for d in service.runtime.domains.list(tenant) if d.name == domain)
+    dns_lab.load_zone(_zone(domain, view.to_dict()["records"]))
+    page.get_by_role("button", name="Check and activate").click()
+    page.locator(".domain-state .badge", has_text="Active").wait_for()
+    assert page.locator(".verdict-pass").count() == 4, page.locator("#check-result").inner_text()
+    assert page.get_by_text("Your domain is active").is_visible()
+    shot(page, "domain-active-en")
+
+    # The same page in Dutch.
+    page.goto(service.link(language="nl"))
+    page.goto(f"{service.base}/ui/settings/email/domains/{view.id}")
+    assert page.locator(".domain-state .badge").inner_text() == "Actief"
+    shot(page, "domain-active-nl")

@@ -119,3 +119,19 @@ RECIPIENT_STATES: Final = {
 }
 
 RECIPIENT_KINDS: Final = {"to": N_("To"), "cc": N_("Cc"), "bcc": N_("Bcc")}
+
+DOMAIN_STATES: Final = {
+    "pending": N_("Waiting for the records"),
+    "active": N_("Active"),
+    "degraded": N_("Records need attention"),
+    "suspended": N_("Suspended"),
+}
+
+RECORD_KINDS: Final = {
+    "dkim": N_("Signature (DKIM)"),
+    "return_path": N_("Return path"),
+    "dmarc": N_("Policy (DMARC)"),
+    "spf": N_("Allowed senders (SPF)"),
+}
+
+VERDICT_STATUS: Final = {"pass": N_("OK"), "fail": N_("Not right yet"), "unknown": N_("Could not check")}

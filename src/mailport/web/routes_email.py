@@ -55,12 +55,15 @@ def _page(request: Request, session: UiSession, template: str, *, status_code: i
 
 @router.get("")
 async def email_settings(request: Request, session: SessionDep, method: str = "",
-                         saved: str = "", removed: str = "") -> Response:
+                         saved: str = "", removed: str = "", removed_domain: str = "") -> Response:
     runtime = runtime_of(request)
     accounts = await asyncio.to_thread(runtime.accounts.list, session.tenant_id)
-    chosen = method if method in METHOD_IDS else ("smtp" if accounts else "")
-    return _page(request, session, "settings_email.html", accounts=accounts, method=chosen,
-                 saved=saved == "1", removed=removed == "1")
+    domains = (await asyncio.to_thread(runtime.domains.list, session.tenant_id)
+               if available_sections(runtime).domains else [])
+    chosen = method if method in METHOD_IDS else ("smtp" if accounts else ("domain" if domains else ""))
+    return _page(request, session, "settings_email.html", accounts=accounts, domains=domains, method=chosen,
+                 saved=saved == "1", removed=removed == "1", removed_domain=removed_domain == "1",
+                 domain_error=None, domain_value="")
 
 
 # -- the mailbox form ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from mailport.runtime import Runtime
 
 __all__ = ["BUILT", "Sections", "available_sections"]
 
-BUILT: frozenset[str] = frozenset({"outbox"})
+BUILT: frozenset[str] = frozenset({"outbox", "domains"})
 """Sections whose pages exist in this package; a service without its page is not offered either."""
 
 
@@ -34,7 +34,9 @@ def available_sections(runtime: Runtime) -> Sections:
     return Sections(
         outbox=has("outbox"),
         inbox=has("inbox"),
-        domains=has("domains"),
+        # Own domains need the operator's bounce host for the return-path record.
+        domains=has("domains") and bool(getattr(runtime.settings, "platform_bounce_host", "")
+                                        or getattr(runtime.settings, "platform_domain", "")),
         platform=has("platform"),
         oauth_google=has("oauth"),
         oauth_microsoft=has("oauth"),

@@ -33,13 +33,12 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from authlib.oauth2 import AuthorizationServer, OAuth2Error
-from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Payload, OAuth2Request
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Payload, OAuth2Request, grants
 from authlib.oauth2.rfc6749.models import AuthorizationCodeMixin, TokenMixin
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -204,7 +203,7 @@ class _Request(OAuth2Request):
 
 
 class _CodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
     lab: LabOAuthServer
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
@@ -230,7 +229,7 @@ class _CodeGrant(grants.AuthorizationCodeGrant):
 
 
 class _RefreshGrant(grants.RefreshTokenGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
     lab: LabOAuthServer
 
     def authenticate_refresh_token(self, refresh_token: str) -> _Token | None:
@@ -273,11 +272,13 @@ class _OpenIDCode(OpenIDCode):
             info["preferred_username"] = user.email
         if user.tenant:
             info["tid"] = user.tenant
+            if self.lab.tenant_issuer:
+                info["iss"] = f"{self.lab.base_url}/{user.tenant}/v2.0"
         return info
 
 
 class _Revocation(RevocationEndpoint):
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
     lab: LabOAuthServer
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
@@ -289,7 +290,7 @@ class _Revocation(RevocationEndpoint):
 
 
 class _Introspection(IntrospectionEndpoint):
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
     lab: LabOAuthServer
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
@@ -314,13 +315,18 @@ class LabOAuthServer:
     """The authorization server; :meth:`start` serves it on a free loopback port."""
 
     def __init__(self, *, users: Iterable[LabUser], clients: Iterable[LabClient] = (),
-                 access_token_lifetime: int = 3600, rotate_refresh_tokens: bool = False) -> None:
+                 access_token_lifetime: int = 3600, rotate_refresh_tokens: bool = False,
+                 tenant_issuer: bool = False) -> None:
         self.users = {u.email: u for u in users}
         self.introspection_secret = secrets.token_urlsafe(16)
         self.clients = {c.client_id: c for c in clients}
         self.clients[INTROSPECTION_CLIENT] = LabClient(INTROSPECTION_CLIENT, self.introspection_secret)
         self.access_token_lifetime = access_token_lifetime
         self.rotate_refresh_tokens = rotate_refresh_tokens
+        self.tenant_issuer = tenant_issuer
+        """Issue ID tokens as Microsoft's multi-tenant endpoints do: ``iss`` names the user's
+        directory (``<base_url>/<tid>/v2.0``), so clients must check it against ``tid``."""
+        self._next_token_error: tuple[int, dict[str, str]] | None = None
         self.key = RSAKey.generate_key(2048, parameters={"kid": "lab-1", "use": "sig", "alg": "RS256"})
         self.requests: list[tuple[str, str]] = []
         """``(method, path)`` of every request, oldest first (no bodies: they hold secrets)."""
@@ -350,7 +356,7 @@ class LabOAuthServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> LabOAuthServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -407,6 +413,16 @@ class LabOAuthServer:
     def active_refresh_tokens(self, email: str) -> int:
         with self._lock:
             return sum(1 for t in self._by_refresh.values() if t.user.email == email and not t.refresh_revoked)
+
+    def rotate_signing_key(self) -> None:
+        """Sign with a new key (new ``kid``) from now on, as providers do every few weeks."""
+        n = int((self.key.kid or "lab-1").rsplit("-", 1)[1]) + 1
+        self.key = RSAKey.generate_key(2048, parameters={"kid": f"lab-{n}", "use": "sig", "alg": "RS256"})
+
+    def fail_next_token_request(self, error: str, description: str = "", *, status: int = 400) -> None:
+        """Answer the next ``/token`` request with this OAuth error (e.g. ``invalid_grant`` with
+        ``AADSTS65001: … consent …``) instead of running the grant."""
+        self._next_token_error = (status, {"error": error, "error_description": description})
 
     def token_requests(self, grant_type: str | None = None) -> int:
         return sum(1 for m, p in self.requests if p.startswith(f"/token#{grant_type or ''}"))
@@ -583,6 +599,9 @@ def _handler_for(lab: LabOAuthServer) -> type[BaseHTTPRequestHandler]:
                         return self._send(400, f"<p>Invalid authorization request: {html.escape(exc.error)}</p>")
                     status, body, headers = lab.server.create_authorization_response(
                         request, grant_user=grant_user, grant=grant)
+                elif path == "/token" and lab._next_token_error is not None:
+                    (status, body), headers = lab._next_token_error, []
+                    lab._next_token_error = None
                 elif path == "/token":
                     status, body, headers = lab.server.create_token_response(request)
                 elif path == "/revoke":

@@ -25,16 +25,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7636 import create_s256_code_challenge  # type: ignore[import-untyped]
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from mailport.adapters.http import tls_context
 from mailport.core.diagnostics import scrub
-from mailport.core.oauth import OAuthProvider, expected_issuer, token_error_code
 from mailport.core.diagnostics.remote_error import remote_error_class
+from mailport.core.oauth import OAuthProvider, expected_issuer, token_error_code
 from mailport.errors import NetworkError, ProtocolError, RemoteError, RemoteTimeout, ValidationError
 
 __all__ = ["OAuthClient"]

@@ -158,7 +158,7 @@ def build_provider(
     unknown = set(changes) - {"authorization_url", "token_url", "revocation_url", "jwks_url", "issuer"}
     if unknown:
         raise ValidationError(f"unknown OAuth endpoint override(s): {', '.join(sorted(unknown))}")
-    return replace(provider, **changes) if changes else provider
+    return replace(provider, **changes) if changes else provider  # type: ignore[arg-type]
 
 
 def admin_consent_url(provider: OAuthProvider) -> str | None:

@@ -28,10 +28,10 @@ import asyncio
 import hashlib
 import logging
 import secrets as random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Iterator
+from functools import partial
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -174,7 +174,10 @@ class OAuthService:
             raise ValidationError(f"unknown OAuth provider {name!r}; use google or microsoft",
                                   code="oauth.unknown_provider", field="provider")
         s = self.settings
-        get = lambda key: str(getattr(s, f"oauth_{name}_{key}"))  # noqa: E731
+
+        def get(key: str) -> str:
+            return str(getattr(s, f"oauth_{name}_{key}"))
+
         if not get("client_id"):
             raise ConfigurationError(f"sign-in with {name} is not set up on this installation",
                                      code="oauth.not_configured")
@@ -454,9 +457,8 @@ class OAuthService:
                 raise RemoteAuthError("this mailbox has no sign-in yet; connect it with its provider",
                                       code="auth.token_invalid", stage="oauth.token")
             s.expunge(grant)
-            get = lambda name: self.secrets.get(s, tenant_id=tenant_id, owner_kind=OWNER,  # noqa: E731
-                                                owner_id=account_id, name=name)
-            return grant, get(ACCESS_TOKEN), get(REFRESH_TOKEN)
+            secret = partial(self.secrets.get, s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=account_id)
+            return grant, secret(name=ACCESS_TOKEN), secret(name=REFRESH_TOKEN)
 
     def _save_refreshed(self, tenant_id: str, account_id: str, tokens: TokenSet, refresh: str | None) -> None:
         now = self.clock.now()

@@ -14,7 +14,7 @@ import email.policy
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ class ShiftClock:
         self.offset = timedelta()
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
 
 def oauth_settings(oauth_lab: Any) -> dict[str, object]:

@@ -1,0 +1,109 @@
+"""Connecting a mailbox with "Sign in with Google" in a real browser (Debian's headless Chromium
+via Playwright): mailport served by uvicorn, the lab's authorization server as Google, the lab's
+OAuth Dovecot/Postfix behind. The browser clicks through the account chooser, first picking the
+wrong account (and sees which one it picked), then retries with the right one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from dbfixtures import ADMIN_KEY, make_runtime
+from lab.ports import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.lab]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def service(tmp_path: Any, oauth_lab: Any) -> Iterator[tuple[str, str, Any]]:
+    import uvicorn
+
+    from mailport.api.app import create_app
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    oauth_lab.oauth.allow_redirect(oauth_lab.client_id, f"{base}/oauth/callback")
+    runtime = make_runtime(
+        tmp_path, allow_private_hosts=True, ca_file=str(oauth_lab.ca_pem_path), public_url=base,
+        connect_timeout=5.0, oauth_google_client_id=oauth_lab.client_id,
+        oauth_google_client_secret=oauth_lab.client_secret,
+        **{f"oauth_google_{k}": v for k, v in oauth_lab.oauth.endpoints().items()},
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    tenant = httpx.post(f"{base}/v1/tenants", json={"name": "Fotostudio"},
+                        headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    assert tenant.status_code == 201, tenant.text
+    try:
+        yield base, tenant.json()["api_key"], runtime
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        runtime.close()
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Debian chromium is required in CI (make lab-deps installs it)")
+        pytest.skip("Debian chromium is not installed (scripts/install-test-deps.sh --with-chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_context().new_page()
+        finally:
+            browser.close()
+
+
+def test_sign_in_with_google_in_the_browser(service: tuple[str, str, Any], page: Any, oauth_lab: Any) -> None:
+    base, api_key, _ = service
+    auth = {"Authorization": f"Bearer {api_key}"}
+    servers = {"smtp": {"host": "127.0.0.1", "port": oauth_lab.submission_port, "security": "starttls"},
+               "imap": {"host": "127.0.0.1", "port": oauth_lab.imaps_port, "security": "tls"}}
+    started = httpx.post(f"{base}/v1/accounts/oauth/google/start", headers=auth,
+                         json={"login_hint": "user@example.test", **servers})
+    assert started.status_code == 200, started.text
+
+    # The provider's account chooser; the user picks the other account they are signed in to.
+    page.goto(started.json()["authorization_url"])
+    assert page.title() == "Lab sign-in"
+    assert "(suggested)" in page.locator("button[data-email='user@example.test']").inner_text()
+    page.click("button[data-email='user2@example.test']")
+    page.wait_for_selector("#message")
+    assert page.title() == "A different account was signed in"
+    assert page.locator("#signed-in").inner_text() == "user2@example.test"
+    assert "you wanted to connect user@example.test" in page.locator("#message").inner_text()
+    assert httpx.get(f"{base}/v1/accounts", headers=auth).json() == []
+
+    # "Try again" goes back to the chooser; this time the right account.
+    page.click("#retry")
+    page.click("button[data-email='user@example.test']")
+    page.wait_for_selector("#message")
+    assert page.title() == "Mailbox connected"
+    assert "user@example.test is connected" in page.locator("#message").inner_text()
+    accounts = httpx.get(f"{base}/v1/accounts", headers=auth).json()
+    assert [(a["email"], a["auth_kind"]) for a in accounts] == [("user@example.test", "oauth2")]
+
+    # And the connection works: a verification logs in with the token on both servers.
+    report = httpx.post(f"{base}/v1/accounts/{accounts[0]['id']}/verify", headers=auth, timeout=60).json()
+    assert [s["status"] for s in report["stages"] if s["stage"] in ("smtp.auth", "imap.login")] == ["ok", "ok"]

@@ -326,3 +326,61 @@ def test_add_a_domain_and_see_each_records_verdict(service: Service, page: Any, 
     page.goto(f"{service.base}/ui/settings/email/domains/{view.id}")
     assert page.locator(".domain-state .badge").inner_text() == "Actief"
     shot(page, "domain-active-nl")
+
+
+def test_inbox_shows_contact_names_search_and_a_message_with_its_attachment(
+        service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    from email.message import EmailMessage
+
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    account = httpx.post(f"{service.base}/v1/accounts", headers=headers, json={
+        "email": lab_user, "password": PASSWORD,
+        "smtp": {"host": "127.0.0.1", "port": mail_lab.submission_port, "security": "starttls"},
+        "imap": {"host": "127.0.0.1", "port": mail_lab.imaps_port, "security": "tls"},
+    })
+    assert account.status_code == 201, account.text
+    contacts = httpx.put(f"{service.base}/v1/contacts", headers=headers, json=[
+        {"id": "crm-42", "name": "Debiteur BV (Jan Smit)", "addresses": ["jan@debiteur.test"]}])
+    assert contacts.status_code == 200, contacts.text
+    for subject, sender in (("Vraag over factuur 2026-0042", "jan@debiteur.test"),
+                            ("Nieuwsbrief november", "news@elders.test")):
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, lab_user, subject
+        msg.set_content("Goedemiddag,\n\nKlopt het bedrag op regel 3?\n\nJan")
+        if "factuur" in subject:
+            msg.add_attachment(b"%PDF-1.4 lab", maintype="application", subtype="pdf", filename="bon-17.pdf")
+        mail_lab.inject(msg, mail_from=sender, rcpt_to=[lab_user])
+    for _ in range(2):
+        assert mail_lab.wait_for_message(lab_user, headers={"Subject": "Nieuwsbrief november"}, timeout=10)
+    synced = httpx.post(f"{service.base}/v1/inbox/accounts/{account.json()['id']}/sync", headers=headers,
+                        timeout=30)
+    assert synced.status_code == 200 and synced.json()["state"] == "idle", synced.text
+
+    page.goto(service.link(language="en"))
+    page.locator("nav.tabs").get_by_role("link", name="Inbox").click()
+    assert page.locator(".sync-states", has_text=lab_user).locator(".badge").first.inner_text() == "Up to date"
+    row = page.locator("tbody tr", has_text="Vraag over factuur")
+    assert "Debiteur BV (Jan Smit)" in row.inner_text()  # the host's contact name, not the bare address
+    shot(page, "inbox-en")
+
+    page.get_by_role("searchbox").fill("Nieuwsbrief")
+    page.get_by_role("button", name="Search").click()
+    assert page.locator("tbody tr").count() == 1 and "Nieuwsbrief" in page.locator("tbody").inner_text()
+
+    page.goto(service.base + "/ui/inbox")
+    page.get_by_role("link", name="Vraag over factuur 2026-0042").click()
+    assert page.get_by_role("heading", name="Vraag over factuur 2026-0042", level=1).is_visible()
+    assert "Klopt het bedrag op regel 3?" in page.locator(".mail-body").inner_text()
+    link = page.get_by_role("link", name="bon-17.pdf")
+    with page.expect_download() as download:
+        link.click()
+    assert Path(download.value.path()).read_bytes() == b"%PDF-1.4 lab"
+    shot(page, "inbox-message-en")
+
+    page.goto(service.link(language="nl"))
+    page.goto(service.base + "/ui/inbox")
+    assert page.locator("h1").inner_text() == "Inbox"
+    assert page.get_by_role("button", name="Zoeken").is_visible()
+    shot(page, "inbox-nl")
+    page.get_by_role("link", name="Vraag over factuur 2026-0042").click()
+    shot(page, "inbox-message-nl")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ RETURN = "https://app.example-invoicing.test/settings"
 @pytest.fixture
 def clock() -> FrozenClock:
     # Real time: the cookie's Expires attribute must lie in the future for the client to keep it.
-    return FrozenClock(datetime.now(timezone.utc))
+    return FrozenClock(datetime.now(UTC))
 
 
 def _client(tmp_path: Path, clock: FrozenClock, **settings: Any) -> Iterator[TestClient]:

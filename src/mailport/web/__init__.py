@@ -19,7 +19,13 @@ __all__ = ["install"]
 
 def install(app: FastAPI, runtime: Runtime) -> None:
     """Add the pages, their static files and their security headers to ``app``."""
-    from mailport.web import routes_domains, routes_email, routes_outbox, routes_session
+    from mailport.web import (
+        routes_domains,
+        routes_email,
+        routes_inbox,
+        routes_outbox,
+        routes_session,
+    )
     from mailport.web.security import SecurityHeaders
     from mailport.web.session import SessionRequired
 
@@ -27,6 +33,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(routes_email.router)
     app.include_router(routes_outbox.router)
     app.include_router(routes_domains.router)
+    app.include_router(routes_inbox.router)
     static = resources.files("mailport.web").joinpath("static")
     app.mount("/ui/static", StaticFiles(directory=str(static)), name="ui-static")
     app.add_middleware(SecurityHeaders, frame_ancestors=runtime.settings.ui_frame_ancestors)

@@ -135,3 +135,11 @@ RECORD_KINDS: Final = {
 }
 
 VERDICT_STATUS: Final = {"pass": N_("OK"), "fail": N_("Not right yet"), "unknown": N_("Could not check")}
+
+SYNC_STATES: Final = {
+    "pending": N_("Waiting for the first sync"),
+    "syncing": N_("Synchronizing"),
+    "idle": N_("Up to date"),
+    "error": N_("Sync failed"),
+    "disabled": N_("Sync switched off"),
+}

@@ -12,7 +12,7 @@ from mailport.runtime import Runtime
 
 __all__ = ["BUILT", "Sections", "available_sections"]
 
-BUILT: frozenset[str] = frozenset({"outbox", "domains"})
+BUILT: frozenset[str] = frozenset({"outbox", "domains", "inbox"})
 """Sections whose pages exist in this package; a service without its page is not offered either."""
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from mailport import __version__, web
 from mailport.api import problems
 from mailport.api.routers import accounts, diagnostics, discover, health, messages, metrics, oauth, tenants, ui_sessions, webhooks
+from mailport.api.routers import contacts, inbox
 from mailport.runtime import Runtime
 
 
@@ -51,5 +52,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     web.install(app, runtime)
     app.include_router(messages.router)
     app.include_router(webhooks.router)
+    app.include_router(inbox.router)
+    app.include_router(contacts.router)
     app.include_router(metrics.router)
     return app

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from mailport import __version__, web
 from mailport.api import problems
-from mailport.api.routers import accounts, diagnostics, discover, health, messages, metrics, oauth, tenants, ui_sessions, webhooks
+from mailport.api.routers import accounts, diagnostics, discover, domains, health, messages, metrics, oauth, platform, tenants, ui_sessions, webhooks
 from mailport.api.routers import contacts, inbox
 from mailport.runtime import Runtime
 
@@ -54,5 +54,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(inbox.router)
     app.include_router(contacts.router)
+    app.include_router(domains.router)
+    app.include_router(platform.router)
     app.include_router(metrics.router)
     return app

@@ -61,7 +61,7 @@ def request_language(request: Request) -> str:
 
 
 # Codes whose status differs from their class's (checked before the class table).
-_CODE_STATUS = {"request.message_too_large": 413}
+_CODE_STATUS = {"request.message_too_large": 413, "domain.check_rate_limited": 429}
 
 
 def status_for(exc: errors.MailportError) -> int:
@@ -88,7 +88,11 @@ def install(app: FastAPI) -> None:
         field = exc.fields.get("field")
         if "discovery" in exc.fields:
             extra["discovery"] = exc.fields["discovery"]
-        return problem(status, code=exc.code, title=exc.message, field=field, **extra)
+        retry_after = exc.fields.get("retry_after")
+        response = problem(status, code=exc.code, title=exc.message, field=field, retry_after=retry_after, **extra)
+        if isinstance(retry_after, int):
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

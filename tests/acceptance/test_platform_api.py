@@ -1,0 +1,88 @@
+"""The platform sender through the HTTP API with MAILPORT_PLATFORM_SMTP_URL=capture (development):
+alias and display name, the reply address confirmed by the link in a captured (DKIM-signed) mail,
+captured mail viewable per tenant."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dkim
+import pytest
+from fastapi.testclient import TestClient
+
+from dbfixtures import ADMIN_KEY
+from integration.domain_fixtures import PLATFORM, dkim_dnsfunc, domain_runtime, quoted
+from lab import DnsLab
+from mailport.api.app import create_app
+from mailport.runtime import Runtime
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@pytest.fixture
+def client(tmp_path: Path, dns_lab: DnsLab, database_url: str) -> Iterator[tuple[TestClient, Runtime]]:
+    runtime = domain_runtime(tmp_path, dns_lab, database_url, platform_smtp_url="capture",
+                             public_url="https://mailport.example")
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as api:
+        yield api, runtime
+
+
+def _tenant(api: TestClient, name: str) -> dict[str, str]:
+    key = api.post("/v1/tenants", json={"name": name}, headers=ADMIN).json()["api_key"]
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_sender_and_confirmed_reply_address(client: tuple[TestClient, Runtime], dns_lab: DnsLab) -> None:
+    api, runtime = client
+    auth = _tenant(api, "Bakkerij Jansen B.V.")
+    sender = api.get("/v1/platform/sender", headers=auth).json()
+    assert sender == {"alias": "bakkerij-jansen-b-v", "address": f"bakkerij-jansen-b-v@{PLATFORM}",
+                      "display_name": "Bakkerij Jansen B.V.", "reply_to": None, "reply_to_pending": None}
+    changed = api.patch("/v1/platform/sender", json={"alias": "jansen", "display_name": "Bakker Jansen"}, headers=auth)
+    assert changed.status_code == 200 and changed.json()["address"] == f"jansen@{PLATFORM}"
+    other = _tenant(api, "Other")
+    taken = api.patch("/v1/platform/sender", json={"alias": "Jansen"}, headers=other)
+    assert taken.status_code == 409 and taken.json()["code"] == "platform.alias_taken"
+    assert api.patch("/v1/platform/sender", json={"alias": "postmaster"}, headers=other).status_code == 422
+    injected = api.patch("/v1/platform/sender", json={"display_name": "x\r\nBcc: a@b.c"}, headers=other)
+    assert injected.status_code == 422
+
+    requested = api.post("/v1/platform/reply-to", json={"email": "info@jansen.example"},
+                         headers={**auth, "Accept-Language": "fr"})
+    assert requested.status_code == 202 and requested.json()["reply_to_pending"] == "info@jansen.example"
+
+    captured = api.get("/v1/platform/captured", headers=auth).json()
+    assert [c["rcpt_to"] for c in captured] == [["info@jansen.example"]]
+    assert api.get("/v1/platform/captured", headers=other).json() == []
+    raw_response = api.get(f"/v1/platform/captured/{captured[0]['id']}", headers=auth)
+    assert raw_response.headers["content-type"].startswith("message/rfc822")
+    assert api.get(f"/v1/platform/captured/{captured[0]['id']}", headers=other).status_code == 404
+    raw = raw_response.content
+    msg = message_from_bytes(raw, policy=default_policy)
+    assert "Confirmez" in str(msg["Subject"]) and captured[0]["mail_from"].endswith("@bounces.platform.test")
+    record = runtime.platform.platform_dkim_record()
+    dns_lab.load_zone(f"$ORIGIN {PLATFORM}.\n{record.name}. TXT {quoted(record.strings)}\n")
+    assert dkim.verify(raw, dnsfunc=dkim_dnsfunc(dns_lab)) is True
+
+    body = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    link = re.search(r"https://mailport\.example/\S+", body).group(0)  # type: ignore[union-attr]
+    parts = urlsplit(link)
+    assert api.get(parts.path + "?token=" + "x" * 20).status_code == 422
+    confirmed = api.get(f"{parts.path}?{parts.query}")  # no API key: the token is the proof
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["reply_to"] == "info@jansen.example"
+    assert api.get("/v1/platform/sender", headers=auth).json()["reply_to"] == "info@jansen.example"
+
+
+def test_capture_is_off_with_a_smarthost(tmp_path: Path, dns_lab: DnsLab) -> None:
+    runtime = domain_runtime(tmp_path, dns_lab, platform_smtp_url="smtps://u:p@127.0.0.1:1")
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as api:
+        auth = _tenant(api, "T")
+        response = api.get("/v1/platform/captured", headers=auth)
+        assert response.status_code == 404 and response.json()["code"] == "platform.capture_off"
+        assert "p@" not in response.text

@@ -1,0 +1,95 @@
+"""Inbox sync leases on SQLite and PostgreSQL: each account is claimed by exactly one worker, even
+when workers claim at the same moment; accounts spread over workers; a dead worker's accounts are
+taken over when its lease runs out and the old owner learns it lost them."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from mailport.adapters.storage.inbox_repository import LeaseRepository
+from mailport.adapters.storage.tables import Account
+from mailport.runtime import Runtime
+from mailport.services.accounts import AccountInput
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def make_accounts(rt: Runtime, count: int, *, with_imap: bool = True) -> list[str]:
+    tenant = rt.tenants.create(name="Bakkerij").tenant.id
+    ids = []
+    for i in range(count):
+        ids.append(rt.accounts.create(tenant, AccountInput(
+            email=f"box{i}-{'i' if with_imap else 'n'}@example.org", password="pw",
+            smtp={"host": "smtp.example.org", "port": 465, "security": "tls"},
+            imap={"host": "imap.example.org", "port": 993, "security": "tls"} if with_imap else None,
+        )).id)
+    return ids
+
+
+def claim(rt: Runtime, worker: str, *, now: datetime = NOW, limit: int = 100) -> list[str]:
+    with rt.db.session() as s:
+        return [a for _, a in LeaseRepository(s).claim(worker_id=worker, now=now, until=now + timedelta(seconds=90),
+                                                       limit=limit)]
+
+
+def test_concurrent_claims_give_each_account_one_owner(runtime: Runtime) -> None:
+    accounts = make_accounts(runtime, 40)
+    no_imap = make_accounts(runtime, 2, with_imap=False)
+    with runtime.db.session() as s:
+        assert LeaseRepository(s).ensure_rows(now=NOW) == 42
+    results: dict[str, list[str]] = {}
+    barrier = threading.Barrier(4)
+
+    def worker(name: str) -> None:
+        barrier.wait()
+        got: list[str] = []
+        for _ in range(5):  # small claims in turns, like the engine
+            got += claim(runtime, name, limit=3)
+        results[name] = got
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    owners = Counter(a for got in results.values() for a in got)
+    assert all(n == 1 for n in owners.values()), "an account was claimed twice"
+    assert set(owners) <= set(accounts) and not set(owners) & set(no_imap)
+    assert sum(1 for got in results.values() if got) >= 2  # spread over workers
+    rest = claim(runtime, "late")
+    assert sorted(rest + list(owners)) == sorted(accounts)
+
+
+def test_expired_lease_is_taken_over_and_the_old_owner_notices(runtime: Runtime) -> None:
+    accounts = make_accounts(runtime, 3)
+    with runtime.db.session() as s:
+        LeaseRepository(s).ensure_rows(now=NOW)
+    assert sorted(claim(runtime, "old")) == sorted(accounts)
+    assert claim(runtime, "new", now=NOW + timedelta(seconds=30)) == []  # still leased
+    with runtime.db.session() as s:
+        assert LeaseRepository(s).renew(worker_id="old", account_ids=accounts[:1],
+                                        until=NOW + timedelta(seconds=200)) == {accounts[0]}
+    later = NOW + timedelta(seconds=120)
+    taken = claim(runtime, "new", now=later)
+    assert sorted(taken) == sorted(accounts[1:])
+    with runtime.db.session() as s:
+        assert LeaseRepository(s).renew(worker_id="old", account_ids=accounts, until=later) == {accounts[0]}
+        LeaseRepository(s).release(worker_id="old", account_id=accounts[0])
+    assert claim(runtime, "new", now=later) == [accounts[0]]
+
+
+def test_account_gaining_imap_settings_starts_syncing(runtime: Runtime) -> None:
+    (account,) = make_accounts(runtime, 1, with_imap=False)
+    with runtime.db.session() as s:
+        LeaseRepository(s).ensure_rows(now=NOW)
+        tenant_id = s.scalars(sa.select(Account.tenant_id).where(Account.id == account)).one()
+    assert claim(runtime, "w") == []
+    runtime.accounts.update(tenant_id, account, {"imap": {"host": "imap.example.org", "port": 993,
+                                                          "security": "tls"}})
+    with runtime.db.session() as s:
+        assert LeaseRepository(s).ensure_rows(now=NOW) == 1
+    assert claim(runtime, "w") == [account]

@@ -66,7 +66,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any, dns_lab_ser
         # Every lookup (and the own-domain checks' authoritative queries) goes to the lab DNS.
         dns_nameservers=[dns_lab_server.nameserver], dns_authoritative_port=dns_lab_server.port,
         dns_timeout=1.0, platform_domain="platform.test", platform_bounce_host="bounces.platform.test",
-        domain_check_min_interval=0.0,
+        domain_check_min_interval=0.0, platform_smtp_url="capture",
     )
     server = uvicorn.Server(uvicorn.Config(create_app(runtime, embedded_worker=True), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
@@ -384,3 +384,24 @@ def test_inbox_shows_contact_names_search_and_a_message_with_its_attachment(
     shot(page, "inbox-nl")
     page.get_by_role("link", name="Vraag over factuur 2026-0042").click()
     shot(page, "inbox-message-nl")
+
+
+def test_platform_address_sender_name_and_reply_address(service: Service, page: Any) -> None:
+    page.goto(service.link(language="en"))
+    page.get_by_role("link", name=re.compile("Platform address")).click()
+    tenant = service.runtime.tenants.authenticate(service.api_key)
+    address = service.runtime.platform.sender(tenant).address
+    assert address.endswith("@platform.test") and address in page.locator("#chosen").inner_text()
+    page.get_by_label("Sender name").fill("Bakkerij Jansen")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_text("The sender name was saved.").is_visible()
+    assert service.runtime.platform.sender(tenant).display_name == "Bakkerij Jansen"
+    page.get_by_label("Reply address").fill("info@bakkerij-jansen.test")
+    page.get_by_role("button", name="Send confirmation link").click()
+    assert page.get_by_text("We sent a confirmation link").is_visible()
+    assert "Waiting for confirmation: info@bakkerij-jansen.test" in page.locator("#chosen").inner_text()
+    assert service.runtime.platform.sender(tenant).reply_to is None  # not before it is confirmed
+    shot(page, "platform-en")
+    page.goto(service.link(language="nl"))
+    page.goto(service.base + "/ui/settings/email?method=platform")
+    shot(page, "platform-nl")

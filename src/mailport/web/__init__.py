@@ -24,6 +24,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
         routes_email,
         routes_inbox,
         routes_outbox,
+        routes_platform,
         routes_session,
     )
     from mailport.web.security import SecurityHeaders
@@ -34,6 +35,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(routes_outbox.router)
     app.include_router(routes_domains.router)
     app.include_router(routes_inbox.router)
+    app.include_router(routes_platform.router)
     static = resources.files("mailport.web").joinpath("static")
     app.mount("/ui/static", StaticFiles(directory=str(static)), name="ui-static")
     app.add_middleware(SecurityHeaders, frame_ancestors=runtime.settings.ui_frame_ancestors)

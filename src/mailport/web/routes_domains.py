@@ -43,8 +43,9 @@ async def add_domain(request: Request, session: WriteSessionDep) -> Response:
         accounts = await asyncio.to_thread(runtime_of(request).accounts.list, session.tenant_id)
         domains = await asyncio.to_thread(runtime_of(request).domains.list, session.tenant_id)
         return _page(request, session, "settings_email.html", status_code=200, accounts=accounts,
-                     domains=domains, method="domain", saved=False, removed=False, removed_domain=False, domain_error=error,
-                     domain_value=name)
+                     domains=domains, method="domain", saved=False, removed=False, removed_domain=False,
+                     domain_error=error, domain_value=name, platform=None, platform_message=None,
+                     platform_error=None)
     return RedirectResponse(f"/ui/settings/email/domains/{view.id}", status_code=303)
 
 

@@ -23,7 +23,7 @@ from mailport.diagnosis_text import explain
 from mailport.errors import AddressError, Conflict, NotFound, ValidationError
 from mailport.services.accounts import AccountInput, AccountView
 from mailport.services.ui_sessions import UiSession
-from mailport.web import labels
+from mailport.web import labels, routes_platform
 from mailport.web.mailbox_form import MailboxForm, read_form
 from mailport.web.render import render
 from mailport.web.runs import Run, RunRegistry
@@ -55,15 +55,21 @@ def _page(request: Request, session: UiSession, template: str, *, status_code: i
 
 @router.get("")
 async def email_settings(request: Request, session: SessionDep, method: str = "",
-                         saved: str = "", removed: str = "", removed_domain: str = "") -> Response:
+                         saved: str = "", removed: str = "", removed_domain: str = "",
+                         platform_saved: str = "", platform_error: str = "") -> Response:
     runtime = runtime_of(request)
     accounts = await asyncio.to_thread(runtime.accounts.list, session.tenant_id)
     domains = (await asyncio.to_thread(runtime.domains.list, session.tenant_id)
                if available_sections(runtime).domains else [])
     chosen = method if method in METHOD_IDS else ("smtp" if accounts else ("domain" if domains else ""))
+    sections = available_sections(runtime)
+    platform = (await asyncio.to_thread(runtime.platform.sender, session.tenant_id)
+                if chosen == "platform" and sections.platform else None)
     return _page(request, session, "settings_email.html", accounts=accounts, domains=domains, method=chosen,
                  saved=saved == "1", removed=removed == "1", removed_domain=removed_domain == "1",
-                 domain_error=None, domain_value="")
+                 domain_error=None, domain_value="", platform=platform,
+                 platform_message=routes_platform.SAVED.get(platform_saved),
+                 platform_error=routes_platform.ERRORS.get(platform_error))
 
 
 # -- the mailbox form ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from mailport.runtime import Runtime
 
 __all__ = ["BUILT", "Sections", "available_sections"]
 
-BUILT: frozenset[str] = frozenset({"outbox", "domains", "inbox"})
+BUILT: frozenset[str] = frozenset({"outbox", "domains", "inbox", "platform"})
 """Sections whose pages exist in this package; a service without its page is not offered either."""
 
 
@@ -37,7 +37,9 @@ def available_sections(runtime: Runtime) -> Sections:
         # Own domains need the operator's bounce host for the return-path record.
         domains=has("domains") and bool(getattr(runtime.settings, "platform_bounce_host", "")
                                         or getattr(runtime.settings, "platform_domain", "")),
-        platform=has("platform"),
+        # The platform method needs the platform's domain and its outgoing relay.
+        platform=has("platform") and bool(getattr(runtime.settings, "platform_domain", "")
+                                          and getattr(runtime.settings, "platform_smtp_url", "")),
         oauth_google=has("oauth"),
         oauth_microsoft=has("oauth"),
     )

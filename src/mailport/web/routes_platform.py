@@ -1,0 +1,50 @@
+"""Platform address: the sender name customers see, and the reply address (confirmed by a link
+mailed to it before it is used)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from mailport.errors import AddressError, MailportError, RemoteError, ValidationError
+from mailport.web import labels
+from mailport.web.session import WriteSessionDep, runtime_of
+
+router = APIRouter(prefix="/ui/settings/email/platform", include_in_schema=False)
+
+BACK = "/ui/settings/email?method=platform"
+
+
+@router.post("")
+async def save_name(request: Request, session: WriteSessionDep) -> Response:
+    name = str((await request.form()).get("display_name") or "").strip()
+    try:
+        await asyncio.to_thread(runtime_of(request).platform.configure, session.tenant_id, display_name=name)
+    except ValidationError:
+        return RedirectResponse(f"{BACK}&platform_error=name#chosen", status_code=303)
+    return RedirectResponse(f"{BACK}&platform_saved=name#chosen", status_code=303)
+
+
+@router.post("/reply-to")
+async def request_reply_to(request: Request, session: WriteSessionDep) -> Response:
+    email = str((await request.form()).get("reply_to") or "").strip()
+    try:
+        await runtime_of(request).platform.request_reply_to(session.tenant_id, email, lang=session.lang)
+    except AddressError:
+        return RedirectResponse(f"{BACK}&platform_error=reply_to#chosen", status_code=303)
+    except (RemoteError, MailportError):
+        return RedirectResponse(f"{BACK}&platform_error=send#chosen", status_code=303)
+    return RedirectResponse(f"{BACK}&platform_saved=reply_to#chosen", status_code=303)
+
+
+ERRORS = {
+    "name": labels.N_("This sender name cannot be used; avoid special characters such as < > and quotes."),
+    "reply_to": labels.N_("Enter a valid e-mail address, like name@example.com."),
+    "send": labels.N_("The confirmation mail could not be sent. Please try again later."),
+}
+SAVED = {
+    "name": labels.N_("The sender name was saved."),
+    "reply_to": labels.N_("We sent a confirmation link to the reply address. Replies go there once it is confirmed."),
+}

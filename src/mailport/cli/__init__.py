@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from mailport import __version__
-from mailport.cli import accounts, diagnostics, discovery, inbox, messages, processes, tenants
+from mailport.cli import accounts, diagnostics, discovery, domains, inbox, messages, processes, tenants
 from mailport.cli.common import out
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="mailport — email for business software.")
@@ -24,6 +24,7 @@ messages.register(app)
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(accounts.app, name="account")
 app.add_typer(accounts.secrets_app, name="secrets")
+app.add_typer(domains.app, name="domain")
 inbox.register(app)
 app.add_typer(inbox.app, name="inbox")
 

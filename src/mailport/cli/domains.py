@@ -1,0 +1,136 @@
+"""``mailport domain``: own sending domains — add, the records to publish, check and activate, list."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mailport.cli.common import (
+    DatabaseUrl,
+    DataDir,
+    JsonOut,
+    Lang,
+    TenantOpt,
+    build_runtime,
+    fail,
+    out,
+)
+from mailport.errors import MailportError, NotFound
+from mailport.runtime import Runtime
+
+app = typer.Typer(no_args_is_help=True, help="Send from the tenant's own domain (DKIM, return path, DMARC).")
+
+DomainArg = Annotated[str, typer.Argument(help="The domain's id (dom_…) or its name.")]
+Fallback = Annotated[str, typer.Option(
+    "--fallback", help="While the domain is not sendable: refuse (default) or platform (send from the platform "
+                       "address, replies to the own address).")]
+
+_MARK = {"pass": "[green]✔[/green]", "fail": "[red]✘[/red]", "unknown": "[yellow]?[/yellow]"}
+
+
+def _domain_id(runtime: Runtime, tenant: str, value: str) -> str:
+    if value.startswith("dom_"):
+        return value
+    view = runtime.domains.find(tenant, value)
+    if view is None:
+        raise NotFound(f"{value} is not one of this tenant's domains", code="domain.not_found")
+    return view.id
+
+
+def _print_records(data: dict[str, Any]) -> None:
+    out.print(f"Publish these records for [bold]{escape(data['unicode_name'])}[/bold] "
+              f"(state: {data['state']}):", highlight=False)
+    for record in data["records"]:
+        optional = "" if record["required"] else "  (informational, optional)"
+        out.print(f"\n[bold]{record['kind']}[/bold]{optional}  {record['type']}  {escape(record['name'])}",
+                  highlight=False)
+        out.print(escape(record["value"]), highlight=False, soft_wrap=True)
+        if record["type"] == "TXT" and len(record["strings"]) > 1:
+            out.print(f"as {len(record['strings'])} strings (zone file):", highlight=False)
+        out.print(escape(record["zone_line"]), highlight=False, soft_wrap=True)
+
+
+@app.command("add")
+def domain_add(
+    name: Annotated[str, typer.Argument(help="The domain to send from, e.g. bakkerij-jansen.nl.")],
+    tenant: TenantOpt,
+    fallback: Fallback = "refuse",
+    as_json: JsonOut = False, lang: Lang = "en", database_url: DatabaseUrl = None, data_dir: DataDir = None,
+) -> None:
+    """Add a domain: generates its DKIM key and prints the records to publish."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        if fallback not in ("refuse", "platform"):
+            raise typer.BadParameter("--fallback must be refuse or platform")
+        view = asyncio.run(runtime.domains.add(tenant, name, fallback=fallback))  # type: ignore[arg-type]
+    except MailportError as exc:
+        fail(exc)
+    data = view.to_dict(lang)
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    out.print(f"domain added: {data['id']}", highlight=False)
+    _print_records(data)
+    out.print("\nThen run: mailport domain check " + escape(data["name"]), highlight=False)
+
+
+@app.command("records")
+def domain_records(domain: DomainArg, tenant: TenantOpt, as_json: JsonOut = False,
+                   database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+    """Print the DNS records to publish (exact names and values)."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        data = runtime.domains.get(tenant, _domain_id(runtime, tenant, domain)).to_dict()
+    except MailportError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps(data["records"], indent=2))
+        return
+    _print_records(data)
+
+
+@app.command("check")
+def domain_check(domain: DomainArg, tenant: TenantOpt, as_json: JsonOut = False, lang: Lang = "en",
+                 database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+    """Check and activate: look the records up now. Exit 0 when every required record passes."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        report = asyncio.run(runtime.domains.check(tenant, _domain_id(runtime, tenant, domain)))
+    except MailportError as exc:
+        fail(exc)
+    data = report.to_dict(lang)
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        for verdict in data["verdicts"]:
+            optional = "" if verdict["required"] else " (optional)"
+            out.print(f"{_MARK[verdict['status']]} {escape(verdict['title'])}{optional}", highlight=False)
+            if verdict["status"] != "pass":
+                out.print(f"   {escape(verdict['fix'])}", highlight=False, soft_wrap=True)
+        out.print(f"state: {data['previous_state']} → [bold]{data['state']}[/bold] "
+                  f"(asked: {data['source']})", highlight=False)
+    raise typer.Exit(0 if data["outcome"] == "passed" else 1)
+
+
+@app.command("list")
+def domain_list(tenant: TenantOpt, as_json: JsonOut = False, database_url: DatabaseUrl = None,
+                data_dir: DataDir = None) -> None:
+    """List the tenant's domains and their states."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        views = [v.to_dict() for v in runtime.domains.list(tenant)]
+    except MailportError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps(views, indent=2))
+        return
+    table = Table("id", "domain", "state", "sending", "fallback", "last checked")
+    for v in views:
+        table.add_row(v["id"], v["unicode_name"], v["state"], "yes" if v["sending"] else "no", v["fallback"],
+                      (v["last_checked_at"] or "—")[:19])
+    out.print(table)

@@ -74,7 +74,10 @@ def runtime(tmp_path: Path, oauth_lab: Any, clock: ShiftClock) -> Iterator[Runti
 
 
 @pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
+def client(runtime: Runtime, oauth_lab: Any) -> Iterator[TestClient]:
+    # A clean slate at the provider: grants other tests of the session left behind are gone.
+    oauth_lab.oauth.revoke_user(USER)
+    oauth_lab.oauth.revoke_user(OTHER)
     with TestClient(create_app(runtime), raise_server_exceptions=False) as c:
         c.headers["Authorization"] = "Bearer " + c.post(
             "/v1/tenants", json={"name": "Studio"}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}

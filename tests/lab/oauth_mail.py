@@ -25,9 +25,12 @@ from .tls import LabCA
 class OAuthMailLab(MailLab):
     """A :class:`MailLab` whose Dovecot accepts the tokens of ``oauth`` (started by the caller)."""
 
-    def __init__(self, ca: LabCA, *, oauth: LabOAuthServer, **kwargs: object) -> None:
+    def __init__(self, ca: LabCA, *, oauth: LabOAuthServer,
+                 mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer"), **kwargs: object) -> None:
+        """``mechanisms``: the bearer-token SASL mechanisms Dovecot (and so Postfix) offers."""
         super().__init__(ca, **kwargs)  # type: ignore[arg-type]
         self.oauth = oauth
+        self.mechanisms = mechanisms
 
     def _write_configs(self) -> None:
         super()._write_configs()
@@ -38,7 +41,8 @@ class OAuthMailLab(MailLab):
         instance = next(line.split("=", 1)[1].strip() for line in self.dovecot_conf.read_text().splitlines()
                         if line.startswith("instance_name"))
         values.update(root=str(self.root), user=self.run_user, instance_name=instance,
-                      introspection_url=self.oauth.introspection_url)
+                      introspection_url=self.oauth.introspection_url,
+                      oauth_mechanisms=" ".join(self.mechanisms))
         self.dovecot_conf.write_text(_render("dovecot-oauth.conf.tmpl", values))
         ext = self.root / "dovecot" / "dovecot-oauth2.conf.ext"
         ext.write_text(_render("dovecot-oauth2.conf.ext.tmpl", values))

@@ -43,6 +43,11 @@ from mailport.adapters.transport import (
     scrub,
     tls_probe,
 )
+from mailport.core.oauth import (
+    OAUTHBEARER_FAILURE_ACK,
+    oauthbearer_initial_response,
+    xoauth2_initial_response,
+)
 from mailport.core.verification import Endpoint
 from mailport.errors import (
     NetworkError,
@@ -873,21 +878,31 @@ async def _login(
         raise ValidationError(
             "An IMAP user name is required to log in", code="request.missing_username"
         )
+    mechanism = b"LOGIN"
     if oauth_token is not None:
-        if "AUTH=XOAUTH2" not in wire.capabilities:
+        # XOAUTH2 first (Gmail, Microsoft 365); OAUTHBEARER (RFC 7628) where only it is offered.
+        if "AUTH=XOAUTH2" in wire.capabilities:
+            mechanism, blob = b"XOAUTH2", xoauth2_initial_response(username, oauth_token)
+            after: list[bytes] = []  # a failure challenge is acknowledged with an empty line
+        elif "AUTH=OAUTHBEARER" in wire.capabilities:
+            mechanism = b"OAUTHBEARER"
+            blob = oauthbearer_initial_response(
+                username, oauth_token, host=endpoint.ascii_host, port=endpoint.port
+            )
+            after = [OAUTHBEARER_FAILURE_ACK]
+        else:
             raise RemoteAuthError(
                 f"The server does not offer OAuth (XOAUTH2) login ({endpoint.host})",
                 code="unknown",
                 stage=stage,
             )
-        from base64 import b64encode
-
-        blob = b64encode(f"user={username}\x01auth=Bearer {oauth_token}\x01\x01".encode())
         if "SASL-IR" in wire.capabilities:
-            reply = await wire.command("AUTHENTICATE", b"XOAUTH2", blob, stage=stage)
+            reply = await wire.command(
+                "AUTHENTICATE", mechanism, blob, stage=stage, sasl_responses=after
+            )
         else:
             reply = await wire.command(
-                "AUTHENTICATE", b"XOAUTH2", stage=stage, sasl_responses=[blob]
+                "AUTHENTICATE", mechanism, stage=stage, sasl_responses=[blob, *after]
             )
     else:
         assert password is not None
@@ -911,7 +926,7 @@ async def _login(
             stage=stage,
             what="The server refused the login",
             cls=RemoteAuthError,
-            auth_mechanism="XOAUTH2" if oauth_token is not None else "LOGIN",
+            auth_mechanism=mechanism.decode(),
         )
     # Servers may change capabilities after login; refresh unless the OK carried them.
     if reply.response_code is None or reply.response_code[0] != "CAPABILITY":

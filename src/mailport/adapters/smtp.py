@@ -47,6 +47,7 @@ from mailport.adapters.transport import (
     scrub,
     tls_probe,
 )
+from mailport.core.oauth import OAUTHBEARER_FAILURE_ACK, oauthbearer_initial_response
 from mailport.core.verification import Endpoint
 from mailport.errors import (
     NetworkError,
@@ -579,10 +580,15 @@ async def _authenticate(
             "An SMTP user name is required to log in", code="request.missing_username"
         )
     methods = set(client.server_auth_methods)
-    mechanism: Literal["plain", "login", "xoauth2"]
+    mechanism: Literal["plain", "login", "xoauth2", "oauthbearer"]
     if oauth_token is not None:
-        mechanism = "xoauth2"
-        if "xoauth2" not in methods:
+        # XOAUTH2 first: Gmail and Microsoft 365 offer it; OAUTHBEARER (RFC 7628) where only
+        # the standard mechanism is offered.
+        if "xoauth2" in methods:
+            mechanism = "xoauth2"
+        elif "oauthbearer" in methods:
+            mechanism = "oauthbearer"
+        else:
             raise RemoteAuthError(
                 f"The server does not offer OAuth (XOAUTH2) login ({endpoint.host})",
                 code="unknown",
@@ -612,6 +618,15 @@ async def _authenticate(
         if mechanism == "xoauth2":
             assert oauth_token is not None
             await client.auth_xoauth2(username, oauth_token)
+        elif mechanism == "oauthbearer":
+            assert oauth_token is not None
+            blob = oauthbearer_initial_response(username, oauth_token, host=endpoint.ascii_host,
+                                                port=endpoint.port)
+            reply = await client.execute_command(b"AUTH", b"OAUTHBEARER", blob)
+            if reply.code == 334:  # error challenge: acknowledge to get the final reply
+                reply = await client.execute_command(OAUTHBEARER_FAILURE_ACK)
+            if reply.code != 235:
+                raise SMTPAuthenticationError(reply.code, reply.message)
         else:
             assert password is not None
             login = client.auth_plain if mechanism == "plain" else client.auth_login

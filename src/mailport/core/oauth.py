@@ -17,6 +17,7 @@ What lives here (no sockets, clock or randomness — callers pass ``now`` and ra
 from __future__ import annotations
 
 import re
+from base64 import b64encode
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from mailport.errors import AddressError, ValidationError
 __all__ = [
     "GOOGLE_SCOPES",
     "MICROSOFT_SCOPES",
+    "OAUTHBEARER_FAILURE_ACK",
     "PENDING_TTL",
     "REFRESH_MARGIN",
     "Identity",
@@ -44,7 +46,9 @@ __all__ = [
     "default_servers",
     "expected_issuer",
     "identity_from_claims",
+    "oauthbearer_initial_response",
     "token_error_code",
+    "xoauth2_initial_response",
 ]
 
 ProviderName = Literal["google", "microsoft"]
@@ -381,3 +385,24 @@ def token_error_code(error: str | None, description: str | None = None) -> str:
         case "temporarily_unavailable" | "server_error":
             return "server.temporary_failure"
     return "unknown"
+
+
+# --- SASL for bearer tokens ----------------------------------------------------------------------
+
+OAUTHBEARER_FAILURE_ACK: Final = b"AQ=="
+"""RFC 7628 §3.2.3: after an error challenge the client answers a single %x01 (base64 ``AQ==``)
+and the server then sends its final failure reply."""
+
+
+def xoauth2_initial_response(username: str, token: str) -> bytes:
+    """Base64 of ``user=<u>^Aauth=Bearer <t>^A^A`` (Google's and Microsoft's XOAUTH2)."""
+    return b64encode(f"user={username}\x01auth=Bearer {token}\x01\x01".encode())
+
+
+def oauthbearer_initial_response(username: str, token: str, *, host: str | None = None,
+                                 port: int | None = None) -> bytes:
+    """Base64 of the RFC 7628 client response: GS2 header with the authorization identity
+    (``,`` and ``=`` escaped as ``=2C`` / ``=3D``), then ``host``/``port``/``auth`` key-values."""
+    authzid = username.replace("=", "=3D").replace(",", "=2C")
+    pairs = "".join(f"{k}={v}\x01" for k, v in (("host", host), ("port", port)) if v is not None)
+    return b64encode(f"n,a={authzid},\x01{pairs}auth=Bearer {token}\x01\x01".encode())

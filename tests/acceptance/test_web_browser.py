@@ -52,12 +52,17 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any, dns_lab_server: Any) -> Iterator[Service]:
-    """mailport served by uvicorn in a thread, on a free port, over the mail and DNS labs."""
+def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any, dns_lab_server: Any,
+            oauth_lab: Any) -> Iterator[Service]:
+    """mailport served by uvicorn in a thread, on a free port, over the mail, DNS and OAuth labs."""
     import uvicorn
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    oauth_lab.oauth.allow_redirect(oauth_lab.client_id, f"{base}/oauth/callback")
+    oauth = {f"oauth_{name}_{key}": value for name in ("google", "microsoft")
+             for key, value in {"client_id": oauth_lab.client_id, "client_secret": oauth_lab.client_secret,
+                                **oauth_lab.oauth.endpoints()}.items()}
     runtime = make_runtime(
         tmp_path_factory.mktemp("web"), allow_private_hosts=True, ca_file=str(mail_lab.ca_pem_path),
         verify_roundtrip_timeout=20.0, connect_timeout=5.0, public_url=base,
@@ -66,7 +71,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any, dns_lab_ser
         # Every lookup (and the own-domain checks' authoritative queries) goes to the lab DNS.
         dns_nameservers=[dns_lab_server.nameserver], dns_authoritative_port=dns_lab_server.port,
         dns_timeout=1.0, platform_domain="platform.test", platform_bounce_host="bounces.platform.test",
-        domain_check_min_interval=0.0, platform_smtp_url="capture",
+        domain_check_min_interval=0.0, platform_smtp_url="capture", **oauth,
     )
     server = uvicorn.Server(uvicorn.Config(create_app(runtime, embedded_worker=True), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
@@ -107,7 +112,9 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    # (The lab's OAuth page has no favicon; that 404 is not ours.)
+    page.on("console", lambda m: errors.append(m.text)
+            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico") else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_default_timeout(15_000)
     yield page
@@ -405,3 +412,30 @@ def test_platform_address_sender_name_and_reply_address(service: Service, page: 
     page.goto(service.link(language="nl"))
     page.goto(service.base + "/ui/settings/email?method=platform")
     shot(page, "platform-nl")
+
+
+def test_connect_gmail_by_signing_in_with_google(service: Service, page: Any) -> None:
+    page.goto(service.link(language="en"))
+    page.get_by_role("link", name=re.compile("Gmail")).click()
+    page.get_by_label("E-mail address").fill("user@example.test")
+    page.get_by_label("Sender name").fill("Bakkerij Gmail")
+    shot(page, "gmail-en")
+    page.get_by_role("button", name="Sign in with Google").click()
+    # The provider's own page (the lab's account chooser), then back through the callback.
+    page.locator("button[data-email='user@example.test']").click()
+    page.wait_for_url(re.compile(r"/ui/settings/email\?method=smtp&saved=1"))
+    row = page.locator(".account", has_text="user@example.test")
+    assert "Bakkerij Gmail" in row.inner_text()
+    tenant = service.runtime.tenants.authenticate(service.api_key)
+    account = service.runtime.accounts.find_by_email(tenant, "user@example.test")
+    assert account is not None and account.auth_kind == "oauth2" and not account.has_password
+
+    # Refusing access on the provider's page comes back as a diagnosis, in the user's language.
+    page.goto(service.link(language="nl"))
+    page.goto(service.base + "/ui/settings/email?method=gmail")
+    page.get_by_label("E-mailadres").fill("user2@example.test")
+    page.locator("button[type=submit]", has_text="Google").click()
+    page.locator("#cancel").click()
+    page.wait_for_url(re.compile(r"oauth_error="))
+    assert page.locator("#chosen .outcome.bad").is_visible()
+    shot(page, "gmail-denied-nl")

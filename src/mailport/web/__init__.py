@@ -23,6 +23,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
         routes_domains,
         routes_email,
         routes_inbox,
+        routes_oauth,
         routes_outbox,
         routes_platform,
         routes_session,
@@ -36,9 +37,11 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(routes_domains.router)
     app.include_router(routes_inbox.router)
     app.include_router(routes_platform.router)
+    app.include_router(routes_oauth.router)
     static = resources.files("mailport.web").joinpath("static")
     app.mount("/ui/static", StaticFiles(directory=str(static)), name="ui-static")
-    app.add_middleware(SecurityHeaders, frame_ancestors=runtime.settings.ui_frame_ancestors)
+    app.add_middleware(SecurityHeaders, frame_ancestors=runtime.settings.ui_frame_ancestors,
+                       form_targets=tuple(routes_oauth.authorization_origins(runtime)))
 
     @app.exception_handler(SessionRequired)
     async def _session_required(request: Request, exc: SessionRequired) -> Response:

@@ -56,7 +56,7 @@ def _page(request: Request, session: UiSession, template: str, *, status_code: i
 @router.get("")
 async def email_settings(request: Request, session: SessionDep, method: str = "",
                          saved: str = "", removed: str = "", removed_domain: str = "",
-                         platform_saved: str = "", platform_error: str = "") -> Response:
+                         platform_saved: str = "", platform_error: str = "", oauth_error: str = "") -> Response:
     runtime = runtime_of(request)
     accounts = await asyncio.to_thread(runtime.accounts.list, session.tenant_id)
     domains = (await asyncio.to_thread(runtime.domains.list, session.tenant_id)
@@ -69,7 +69,17 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
                  saved=saved == "1", removed=removed == "1", removed_domain=removed_domain == "1",
                  domain_error=None, domain_value="", platform=platform,
                  platform_message=routes_platform.SAVED.get(platform_saved),
-                 platform_error=routes_platform.ERRORS.get(platform_error))
+                 platform_error=routes_platform.ERRORS.get(platform_error),
+                 oauth_error=_oauth_problem(oauth_error, session.lang))
+
+
+def _oauth_problem(code: str, lang: str) -> Any:
+    """The diagnosis of a failed sign-in (any code the OAuth service reports)."""
+    if not code:
+        return None
+    info = CODES.get(code, CODES["unknown"])
+    return explain(Diagnosis(code=info.code, severity=info.severity, retryable=info.retryable, provider=None,
+                             server_text=None), lang)
 
 
 # -- the mailbox form ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from mailport.runtime import Runtime
 
 __all__ = ["BUILT", "Sections", "available_sections"]
 
-BUILT: frozenset[str] = frozenset({"outbox", "domains", "inbox", "platform"})
+BUILT: frozenset[str] = frozenset({"outbox", "domains", "inbox", "platform", "oauth"})
 """Sections whose pages exist in this package; a service without its page is not offered either."""
 
 
@@ -40,6 +40,6 @@ def available_sections(runtime: Runtime) -> Sections:
         # The platform method needs the platform's domain and its outgoing relay.
         platform=has("platform") and bool(getattr(runtime.settings, "platform_domain", "")
                                           and getattr(runtime.settings, "platform_smtp_url", "")),
-        oauth_google=has("oauth"),
-        oauth_microsoft=has("oauth"),
+        oauth_google=has("oauth") and bool(getattr(runtime.settings, "oauth_google_client_id", "")),
+        oauth_microsoft=has("oauth") and bool(getattr(runtime.settings, "oauth_microsoft_client_id", "")),
     )

@@ -13,14 +13,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["SecurityHeaders", "content_security_policy"]
 
 
-def content_security_policy(frame_ancestors: str) -> str:
+def content_security_policy(frame_ancestors: str, form_targets: tuple[str, ...] = ()) -> str:
     return "; ".join([
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
         "connect-src 'self'",
-        "form-action 'self'",
+        " ".join(["form-action 'self'", *form_targets]),
         "base-uri 'none'",
         f"frame-ancestors {frame_ancestors}",
     ])
@@ -29,14 +29,15 @@ def content_security_policy(frame_ancestors: str) -> str:
 class SecurityHeaders:
     """ASGI middleware adding the headers to every response whose path starts with ``prefix``."""
 
-    def __init__(self, app: ASGIApp, *, frame_ancestors: str, prefix: str = "/ui") -> None:
+    def __init__(self, app: ASGIApp, *, frame_ancestors: str, form_targets: tuple[str, ...] = (),
+                 prefix: str = "/ui") -> None:
         self.app = app
         self.prefix = prefix
         ancestors = " ".join(frame_ancestors.split()) or "'none'"
         if any(ch in ancestors for ch in ";,\r\n"):
             raise ValueError("ui_frame_ancestors must be a space-separated list of sources")
         self.headers: list[tuple[bytes, bytes]] = [
-            (b"content-security-policy", content_security_policy(ancestors).encode("latin-1")),
+            (b"content-security-policy", content_security_policy(ancestors, form_targets).encode("latin-1")),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
             (b"cross-origin-opener-policy", b"same-origin"),

@@ -150,9 +150,10 @@ async def test_unreachable_server_is_a_network_error() -> None:
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, server: LabOAuthServer) -> Iterator[Runtime]:
+def runtime(tmp_path: Path, server: LabOAuthServer, database_url: str) -> Iterator[Runtime]:
+    """On SQLite and PostgreSQL (the state is taken with SELECT … FOR UPDATE there)."""
     overrides = {f"oauth_microsoft_{k}": v for k, v in server.endpoints().items()}
-    rt = make_runtime(tmp_path, public_url="http://testserver", oauth_microsoft_client_id="mp",
+    rt = make_runtime(tmp_path, database_url, public_url="http://testserver", oauth_microsoft_client_id="mp",
                       oauth_microsoft_client_secret="mp-secret", **overrides)
     yield rt
     rt.close()

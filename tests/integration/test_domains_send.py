@@ -156,3 +156,34 @@ async def test_suspended_domain_mail_stops_or_falls_back(rt: Runtime, dns_lab: D
     assert str(msg["From"]).endswith(f"@{PLATFORM}>") and msg["Reply-To"] == "Shop Jansen <facturen@shop.test>"
     assert b"d=shop.test" not in received.data  # never signed with the domain whose key is gone
     assert dkim.verify(received.data, dnsfunc=dkim_dnsfunc(dns_lab)) is True
+
+
+async def test_outbox_seam_accept_then_transmit_stored(rt: Runtime, dns_lab: DnsLab, smarthost: SmtpSink) -> None:
+    """How the outbox sends platform/domain mail: plan + build at accept (VERP token = the outbox
+    message id), ``transmit_stored`` at send time — which re-checks the domain's state."""
+    from mailport.core.message import MessageDraft, build_message
+
+    tenant, domain_id = await _active_domain(rt, dns_lab)
+    plan = rt.platform.plan(tenant, method="domain", from_email="facturen@shop.test")
+    assert plan.sender_key == domain_id
+    draft = MessageDraft.create(from_=plan.from_, to=["klant@example.org"], subject="Factuur", text="x")
+    built = build_message(draft, message_id_domain=plan.signer.domain, now=rt.clock.now(), make_id=lambda: "m1")
+    envelope_from = plan.envelope_from("msg_outbox1")
+    await rt.platform.transmit_stored(tenant, sender_key=plan.sender_key, mail_from=envelope_from,
+                                      rcpt_to=built.envelope.rcpt_to, raw=built.raw)
+    received = smarthost.wait_for(1)[0]
+    assert parse_verp(received.mail_from) == "msg_outbox1"
+    assert dkim.verify(received.data, dnsfunc=dkim_dnsfunc(dns_lab)) is True
+
+    # Accepted while active, suspended before the worker got to it: refused at send time.
+    rt.domains.set_fallback(tenant, domain_id, "platform")
+    dns_lab.remove(plan.signer.selector + "._domainkey." + DOMAIN, "TXT")
+    assert isinstance(rt.clock, FrozenClock)
+    rt.clock.advance(timedelta(days=1))
+    await rt.domains.check(tenant, domain_id, manual=False)
+    rt.clock.advance(timedelta(hours=72))
+    assert (await rt.domains.check(tenant, domain_id, manual=False)).domain.state == "suspended"
+    with pytest.raises(DomainNotSendable):
+        await rt.platform.transmit_stored(tenant, sender_key=plan.sender_key, mail_from=envelope_from,
+                                          rcpt_to=built.envelope.rcpt_to, raw=built.raw)
+    assert len(smarthost.messages) == 1

@@ -45,10 +45,11 @@ from mailport.core.returnpath import verp_address
 from mailport.errors import ConfigurationError, Conflict, NotFound, ValidationError
 from mailport.i18n import gettext
 from mailport.ids import new_id
-from mailport.services.domains import DomainSending, DomainService
+from mailport.services.domains import DomainNotSendable, DomainSending, DomainService
 from mailport.settings import Settings
 
 __all__ = [
+    "PLATFORM_SENDER",
     "REPLY_TO_TTL",
     "Method",
     "PlatformSenderView",
@@ -58,6 +59,7 @@ __all__ = [
 ]
 
 Method = Literal["platform", "domain"]
+PLATFORM_SENDER = "platform"
 REPLY_TO_TTL = timedelta(hours=24)
 _ALIAS = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,62}[a-z0-9])?$")
 _RESERVED_ALIASES = frozenset({"postmaster", "abuse", "hostmaster", "webmaster", "admin", "root",
@@ -105,6 +107,11 @@ class SendPlan:
 
     def envelope_from(self, token: str) -> str:
         return verp_address(token=token, host=self.return_path_host)
+
+    @property
+    def sender_key(self) -> str:
+        """What the outbox stores in place of an account id: ``platform`` or the domain's id."""
+        return self.domain_id if self.method == "domain" and self.domain_id else PLATFORM_SENDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +349,29 @@ class PlatformService:
         signed = await asyncio.to_thread(plan.signer.sign, raw)
         return await self._transport().send(tenant_id=tenant_id, mail_from=plan.envelope_from(token),
                                             rcpt_to=rcpt_to, raw=signed)
+
+    async def transmit_stored(self, tenant_id: str, *, sender_key: str, mail_from: str, rcpt_to: Sequence[str],
+                              raw: bytes) -> SendResult:
+        """Send bytes the outbox accepted earlier with ``plan.sender_key``: sign and hand over.
+
+        The domain's state is checked again now: a domain suspended since the message was
+        accepted raises :class:`~mailport.services.domains.DomainNotSendable` (its bytes carry
+        the domain's From, so even a tenant who chose the platform fallback gets a clear failure
+        here rather than a message re-addressed behind their back).
+        """
+        if sender_key == PLATFORM_SENDER:
+            signer = self._platform_signer()
+        else:
+            domain = await asyncio.to_thread(self.domains.get, tenant_id, sender_key)
+            sending = await asyncio.to_thread(self.domains.sending_for, tenant_id, domain.name)
+            if not isinstance(sending, DomainSending):
+                raise DomainNotSendable(
+                    f"mail from {domain.unicode_name} is stopped: the domain is {domain.state}",
+                    domain=domain.name, state=domain.state,
+                )
+            signer = sending.signer
+        signed = await asyncio.to_thread(signer.sign, raw)
+        return await self._transport().send(tenant_id=tenant_id, mail_from=mail_from, rcpt_to=rcpt_to, raw=signed)
 
     async def _send_draft(self, tenant_id: str, *, plan: SendPlan, draft: MessageDraft) -> SentView:
         token = self.make_token()

@@ -55,6 +55,9 @@ def test_sender_and_confirmed_reply_address(client: tuple[TestClient, Runtime], 
     requested = api.post("/v1/platform/reply-to", json={"email": "info@jansen.example"},
                          headers={**auth, "Accept-Language": "fr"})
     assert requested.status_code == 202 and requested.json()["reply_to_pending"] == "info@jansen.example"
+    again = api.post("/v1/platform/reply-to", json={"email": "someone@else.example"}, headers=auth)
+    assert again.status_code == 429 and again.json()["code"] == "platform.reply_to_rate_limited"
+    assert int(again.headers["Retry-After"]) == 60
 
     captured = api.get("/v1/platform/captured", headers=auth).json()
     assert [c["rcpt_to"] for c in captured] == [["info@jansen.example"]]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import re
 import secrets as random
 import unicodedata
@@ -54,6 +55,7 @@ __all__ = [
     "Method",
     "PlatformSenderView",
     "PlatformService",
+    "ReplyToRateLimited",
     "SendPlan",
     "SentView",
 ]
@@ -61,6 +63,13 @@ __all__ = [
 Method = Literal["platform", "domain"]
 PLATFORM_SENDER = "platform"
 REPLY_TO_TTL = timedelta(hours=24)
+REPLY_TO_INTERVAL = timedelta(seconds=60)
+
+
+class ReplyToRateLimited(Conflict):
+    """A confirmation mail was sent a moment ago."""
+
+    code = "platform.reply_to_rate_limited"
 _ALIAS = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,62}[a-z0-9])?$")
 _RESERVED_ALIASES = frozenset({"postmaster", "abuse", "hostmaster", "webmaster", "admin", "root",
                                "no-reply", "noreply", "bounces", "mailer-daemon", "security"})
@@ -256,6 +265,11 @@ class PlatformService:
             view = self._sender_view(s, tenant_id)
             row = s.get(PlatformSender, tenant_id)
             assert row is not None
+            # Each request mails a stranger's address from the platform: keep that rare.
+            if row.reply_to_requested_at is not None and now - row.reply_to_requested_at < REPLY_TO_INTERVAL:
+                wait = math.ceil((row.reply_to_requested_at + REPLY_TO_INTERVAL - now).total_seconds())
+                raise ReplyToRateLimited(f"a confirmation mail was sent a moment ago; try again in {wait} s",
+                                         retry_after=wait)
             row.reply_to_pending = address.email
             row.reply_to_token_hash = _token_hash(token)
             row.reply_to_requested_at = now

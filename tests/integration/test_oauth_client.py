@@ -209,3 +209,23 @@ async def test_callback_reports_admin_consent_with_the_link(runtime: Runtime, se
     assert result.admin_consent_url and "/adminconsent?" in result.admin_consent_url
     assert result.retry_url and result.retry_url != started.authorization_url
     assert runtime.accounts.list(tenant.tenant.id) == []
+
+
+def test_callback_page_explains_admin_consent_in_the_users_language(runtime: Runtime, server: LabOAuthServer) -> None:
+    from fastapi.testclient import TestClient
+
+    from mailport.api.app import create_app
+
+    tenant = runtime.tenants.create(name="Kantoor")
+    started = asyncio.run(runtime.oauth.start(tenant.tenant.id, "microsoft", login_hint="piet@contoso.nl"))
+    state = dict(parse_qsl(urlsplit(started.authorization_url).query))["state"]
+    with TestClient(create_app(runtime)) as client:
+        page = client.get("/oauth/callback", params={
+            "state": state, "error": "consent_required",
+            "error_description": "AADSTS90094: Admin consent is required <script>alert(1)</script>"},
+            headers={"Accept-Language": "nl"})
+    assert page.status_code == 400
+    assert "id='diagnosis'" in page.text and "id='admin-consent'" in page.text and "id='retry'" in page.text
+    assert "<script>" not in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]

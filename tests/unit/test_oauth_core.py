@@ -181,3 +181,37 @@ def test_user_facing_codes_are_in_the_diagnostics_catalog() -> None:
     for code in ("auth.token_invalid", "auth.admin_consent_required", "auth.web_login_required",
                  "auth.smtp_auth_disabled", "server.temporary_failure"):
         assert code in CODES
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. "
+      "Visit https://aka.ms/smtp_auth_disabled for more information."), "auth.smtp_auth_disabled"),
+    ("535 5.7.3 Authentication unsuccessful", "auth.token_invalid"),
+    ("535-5.7.8 Username and Password not accepted.", "auth.token_invalid"),
+    ("334 eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==",
+     "auth.token_invalid"),
+    ("a1 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)", "auth.token_invalid"),
+])
+def test_refused_bearer_tokens_are_diagnosed_as_tokens_not_passwords(text: str, code: str) -> None:
+    from mailport.core.diagnostics import Evidence, classify
+
+    for mechanism in ("XOAUTH2", "OAUTHBEARER"):
+        evidence = Evidence(protocol="imap" if text.startswith("a1") else "smtp", stage="auth", text=text,
+                            auth_mechanism=mechanism)
+        assert classify(evidence, email="anna@gmail.com").code == code
+
+
+def test_sasl_initial_responses() -> None:
+    from base64 import b64decode
+
+    from mailport.core.oauth import (
+        OAUTHBEARER_FAILURE_ACK,
+        oauthbearer_initial_response,
+        xoauth2_initial_response,
+    )
+
+    assert b64decode(xoauth2_initial_response("a@b.c", "tok")) == b"user=a@b.c\x01auth=Bearer tok\x01\x01"
+    assert b64decode(oauthbearer_initial_response("a,=b@c.d", "tok", host="imap.c.d", port=993)) == (
+        b"n,a=a=2C=3Db@c.d,\x01host=imap.c.d\x01port=993\x01auth=Bearer tok\x01\x01")
+    assert b64decode(oauthbearer_initial_response("a@b.c", "t")) == b"n,a=a@b.c,\x01auth=Bearer t\x01\x01"
+    assert b64decode(OAUTHBEARER_FAILURE_ACK) == b"\x01"

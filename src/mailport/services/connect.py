@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import secrets as random
-from dataclasses import replace
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from mailport.adapters.secrets import Secret
 from mailport.adapters.smtp import SmtpSession
-from mailport.errors import ValidationError
 from mailport.adapters.transport import AddressResolver
 from mailport.clock import Clock
-from mailport.core.message import MessageDraft, Mailbox, build_message
+from mailport.core.message import Mailbox, MessageDraft, build_message
 from mailport.core.verification import AccountConfig, Stage, VerificationReport
+from mailport.errors import ValidationError
 from mailport.i18n import gettext
 from mailport.services.accounts import AccountInput, AccountService, AccountView
 from mailport.services.discover import DiscoveryService
@@ -144,4 +144,6 @@ class ConnectService:
 
 def _login_refused(report: VerificationReport) -> bool:
     failed = report.failed_stage
-    return failed is not None and failed.stage in _AUTH_STAGES and (failed.code or "").startswith("auth.")
+    # Only a refused token is worth a refresh; "SMTP AUTH disabled for the tenant" and the like
+    # would fail the same way with a new token.
+    return failed is not None and failed.stage in _AUTH_STAGES and failed.code == "auth.token_invalid"

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
-from mailport.api.problems import problem
+from mailport.api.problems import problem, request_language
 from mailport.api.routers.accounts import EndpointIn
+from mailport.diagnosis_text import explain_code
 from mailport.errors import ConfigurationError
 from mailport.services.oauth import CallbackResult
 
@@ -60,7 +61,7 @@ async def start(provider: Literal["google", "microsoft"], body: StartIn, runtime
 
 
 @router.get("/oauth/callback", include_in_schema=False)
-async def callback(runtime: RuntimeDep, state: str | None = None, code: str | None = None,
+async def callback(request: Request, runtime: RuntimeDep, state: str | None = None, code: str | None = None,
                    error: str | None = None, error_description: str | None = None) -> Response:
     result = await runtime.oauth.complete(state=state, code=code, error=error,
                                           error_description=error_description)
@@ -68,7 +69,7 @@ async def callback(runtime: RuntimeDep, state: str | None = None, code: str | No
     # the retry link must be one click away.
     if result.return_url and result.outcome != "wrong_account":
         return RedirectResponse(_with_query(result.return_url, _outcome_params(result)), status_code=303)
-    return _page(result)
+    return _page(result, lang=request_language(request))
 
 
 def _outcome_params(result: CallbackResult) -> dict[str, str]:
@@ -96,7 +97,7 @@ _TITLES = {
 }
 
 
-def _page(result: CallbackResult) -> HTMLResponse:
+def _page(result: CallbackResult, *, lang: str) -> HTMLResponse:
     e = html.escape
     title = _TITLES[result.outcome]
     if result.ok and result.account is not None:
@@ -105,6 +106,11 @@ def _page(result: CallbackResult) -> HTMLResponse:
         body = f"<p id='message'>{e(result.message or 'The sign-in did not succeed.')}</p>"
         if result.signed_in and result.outcome == "wrong_account":
             body += f"<p>Signed in as: <strong id='signed-in'>{e(result.signed_in)}</strong></p>"
+        # Diagnoses the user can act on (admin consent, expired sign-in …) in their language.
+        explanation = explain_code(result.code, lang, email=result.expected) if result.code else None
+        if explanation is not None and explanation.code != "unknown":
+            steps = "".join(f"<li>{e(step)}</li>" for step in explanation.steps)
+            body += f"<h2 id='diagnosis'>{e(explanation.title)}</h2><ol>{steps}</ol>"
         if result.admin_consent_url:
             body += (f"<p><a id='admin-consent' href='{e(result.admin_consent_url)}'>Link for your administrator"
                      "</a> to approve this app for your organisation.</p>")

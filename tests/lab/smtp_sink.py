@@ -235,7 +235,8 @@ class SmtpSink:
                 self._data_failures_left -= 1
                 return self._data_failure_reply
             data = envelope.original_content or envelope.content
-            user = session.login_data
+            auth = session.auth_data
+            user = auth.login if isinstance(auth, LoginPassword) else None
             self.messages.append(ReceivedMessage(
                 mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos),
                 data=bytes(data),

@@ -144,7 +144,7 @@ def fill_mailbox(page: Any, mail_lab: Any, email: str, password: str) -> None:
     proposal = page.locator("#proposal .proposal.not-found")
     proposal.wait_for()
     # Discovery's answer is announced and focused; the advanced settings are open for manual entry.
-    assert page.evaluate("document.activeElement.classList.contains('proposal')")
+    page.wait_for_function("document.activeElement.classList.contains('proposal')")
     assert page.locator("#advanced").get_attribute("open") is not None
     page.locator("#f-smtp_host").fill("127.0.0.1")
     page.locator("#f-smtp_port").fill(str(mail_lab.submission_port))
@@ -162,14 +162,14 @@ def test_connect_a_mailbox_end_to_end(service: Service, page: Any, mail_lab: Any
     cookie = next(c for c in page.context.cookies() if c["name"] == "mailport_ui")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/ui"
     assert page.evaluate("document.cookie") == ""
-    assert page.get_by_role("heading", name="How do you want to send?").is_visible()
+    page.get_by_role("heading", name="How do you want to send?").wait_for()  # visible
     assert page.get_by_role("link", name="Back to the program").get_attribute("href") == \
         "https://app.example-invoicing.test/settings"
     shot(page, "settings-email-en")
 
     page.get_by_role("link", name=re.compile("Own mailbox")).click()
     page.get_by_role("link", name="Connect a mailbox").click()
-    assert page.get_by_role("heading", name="Connect a mailbox", level=1).is_visible()
+    page.get_by_role("heading", name="Connect a mailbox", level=1).wait_for()  # visible
     fill_mailbox(page, mail_lab, lab_user, PASSWORD)
     shot(page, "mailbox-advanced-en")
 
@@ -180,13 +180,13 @@ def test_connect_a_mailbox_end_to_end(service: Service, page: Any, mail_lab: Any
     # Every stage ran, live; the result was announced and received the focus.
     statuses = page.locator(".stages .stage").evaluate_all("els => els.map(e => e.className)")
     assert statuses and all("stage-ok" in s for s in statuses), statuses
-    assert page.locator("#test-status").inner_text() == "Test finished: it works."
-    assert page.evaluate("document.activeElement.classList.contains('outcome')")
+    page.wait_for_function("document.querySelector('#test-status').textContent.trim() === 'Test finished: it works.'")
+    page.wait_for_function("document.activeElement.classList.contains('outcome')")
     shot(page, "mailbox-test-ok-en")
 
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(r"/ui/settings/email\?method=smtp&saved=1"))
-    assert page.get_by_text("The mailbox was saved.").is_visible()
+    page.get_by_text("The mailbox was saved.").wait_for()  # visible
     row = page.locator(".account", has_text=lab_user)
     assert row.locator(".badge").inner_text() == "Working"  # the test became its verification
     shot(page, "mailbox-list-en")
@@ -207,7 +207,7 @@ def test_connect_a_mailbox_end_to_end(service: Service, page: Any, mail_lab: Any
 
     # Remove, with a confirmation page first.
     page.locator(".account", has_text=lab_user).get_by_role("link", name=re.compile("Remove")).click()
-    assert page.get_by_role("heading", name=f"Remove {lab_user}?").is_visible()
+    page.get_by_role("heading", name=f"Remove {lab_user}?").wait_for()  # visible
     shot(page, "mailbox-remove-en")
     page.get_by_role("button", name="Yes, remove this mailbox").click()
     page.wait_for_url(re.compile(r"removed=1"))
@@ -271,7 +271,7 @@ def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, ma
             assert badge != "Sent"  # translated
         shot(page, f"outbox-{lang}")
         row.get_by_role("link", name="Factuur 2026-0042").click()
-        assert page.get_by_role("heading", name="Factuur 2026-0042", level=1).is_visible()
+        page.get_by_role("heading", name="Factuur 2026-0042", level=1).wait_for()  # visible
         assert "user2@example.test" in page.locator(".recipients").inner_text()
         shot(page, f"outbox-message-{lang}")
 
@@ -297,7 +297,7 @@ def test_add_a_domain_and_see_each_records_verdict(service: Service, page: Any, 
     shot(page, "domain-add-en")
     page.get_by_label("Your domain name").fill(domain)
     page.get_by_role("button", name="Add domain").click()
-    assert page.get_by_role("heading", name=domain, level=1).is_visible()
+    page.get_by_role("heading", name=domain, level=1).wait_for()  # visible
     records = page.locator(".records .dns-record")
     assert records.count() == 4  # DKIM, return path, DMARC, and the optional SPF
 
@@ -325,7 +325,7 @@ def test_add_a_domain_and_see_each_records_verdict(service: Service, page: Any, 
     page.get_by_role("button", name="Check and activate").click()
     page.locator(".domain-state .badge", has_text="Active").wait_for()
     assert page.locator(".verdict-pass").count() == 4, page.locator("#check-result").inner_text()
-    assert page.get_by_text("Your domain is active").is_visible()
+    page.get_by_text("Your domain is active").wait_for()  # visible
     shot(page, "domain-active-en")
 
     # The same page in Dutch.
@@ -376,7 +376,7 @@ def test_inbox_shows_contact_names_search_and_a_message_with_its_attachment(
 
     page.goto(service.base + "/ui/inbox")
     page.get_by_role("link", name="Vraag over factuur 2026-0042").click()
-    assert page.get_by_role("heading", name="Vraag over factuur 2026-0042", level=1).is_visible()
+    page.get_by_role("heading", name="Vraag over factuur 2026-0042", level=1).wait_for()  # visible
     assert "Klopt het bedrag op regel 3?" in page.locator(".mail-body").inner_text()
     link = page.get_by_role("link", name="bon-17.pdf")
     with page.expect_download() as download:
@@ -387,7 +387,7 @@ def test_inbox_shows_contact_names_search_and_a_message_with_its_attachment(
     page.goto(service.link(language="nl"))
     page.goto(service.base + "/ui/inbox")
     assert page.locator("h1").inner_text() == "Inbox"
-    assert page.get_by_role("button", name="Zoeken").is_visible()
+    page.get_by_role("button", name="Zoeken").wait_for()  # visible
     shot(page, "inbox-nl")
     page.get_by_role("link", name="Vraag over factuur 2026-0042").click()
     shot(page, "inbox-message-nl")
@@ -401,11 +401,11 @@ def test_platform_address_sender_name_and_reply_address(service: Service, page: 
     assert address.endswith("@platform.test") and address in page.locator("#chosen").inner_text()
     page.get_by_label("Sender name").fill("Bakkerij Jansen")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("The sender name was saved.").is_visible()
+    page.get_by_text("The sender name was saved.").wait_for()  # visible
     assert service.runtime.platform.sender(tenant).display_name == "Bakkerij Jansen"
     page.get_by_label("Reply address").fill("info@bakkerij-jansen.test")
     page.get_by_role("button", name="Send confirmation link").click()
-    assert page.get_by_text("We sent a confirmation link").is_visible()
+    page.get_by_text("We sent a confirmation link").wait_for()  # visible
     assert "Waiting for confirmation: info@bakkerij-jansen.test" in page.locator("#chosen").inner_text()
     assert service.runtime.platform.sender(tenant).reply_to is None  # not before it is confirmed
     shot(page, "platform-en")
@@ -437,5 +437,5 @@ def test_connect_gmail_by_signing_in_with_google(service: Service, page: Any) ->
     page.locator("button[type=submit]", has_text="Google").click()
     page.locator("#cancel").click()
     page.wait_for_url(re.compile(r"oauth_error="))
-    assert page.locator("#chosen .outcome.bad").is_visible()
+    page.locator("#chosen .outcome.bad").wait_for()  # visible
     shot(page, "gmail-denied-nl")

@@ -23,8 +23,8 @@ from mailport.services.domains import DOMAIN_CHECK_JOB, CheckRateLimited, Domain
 
 
 @pytest.fixture
-def rt(tmp_path: Path, dns_lab: DnsLab) -> Iterator[Runtime]:
-    runtime = domain_runtime(tmp_path, dns_lab)
+def rt(tmp_path: Path, dns_lab: DnsLab, database_url: str) -> Iterator[Runtime]:
+    runtime = domain_runtime(tmp_path, dns_lab, database_url)
     yield runtime
     runtime.close()
 
@@ -123,6 +123,7 @@ async def test_zone_states_give_the_right_verdict(rt: Runtime, dns_lab: DnsLab, 
 async def test_lifecycle_degraded_then_suspended_and_mail_stops(rt: Runtime, dns_lab: DnsLab) -> None:
     clock = _clock(rt)
     tenant, view, records = await _added(rt, dns_lab)
+    hook, _secret = rt.webhooks.create(tenant, url="https://127.0.0.1:9/hooks", event_types=["domain.state_changed"])
     with pytest.raises(DomainNotSendable, match="pending"):
         rt.domains.sending_for(tenant, DOMAIN)
 
@@ -162,6 +163,8 @@ async def test_lifecycle_degraded_then_suspended_and_mail_stops(rt: Runtime, dns
         changes = [(e.data["previous"], e.data["state"]) for e in events]
         assert events[-1].data["failing_records"] == ["dkim"]
     assert changes == [("pending", "active"), ("active", "degraded"), ("degraded", "suspended")]
+    deliveries = rt.webhooks.deliveries(tenant, hook.id)
+    assert sorted(d.event_type for d in deliveries) == ["domain.state_changed"] * 3
 
     # DNS fixed, "check and activate": active again.
     dns_lab.load_zone(zone(records))

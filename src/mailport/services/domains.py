@@ -409,15 +409,6 @@ class DomainService:
         await self.check(tenant_id, domain_id, manual=False)
         return Done()
 
-    async def run_due_checks(self) -> int:
-        """Check every domain whose re-check is due (for a cron-like runner and for tests)."""
-        now = self.clock.now()
-        with self.db.session() as s:
-            due = s.execute(select(Domain.tenant_id, Domain.id).where(Domain.next_check_at <= now)).all()
-        for tenant_id, domain_id in due:
-            await self.check(tenant_id, domain_id, manual=False)
-        return len(due)
-
     # -- sending ---------------------------------------------------------------------------
 
     def sending_for(self, tenant_id: str, from_email_domain: str) -> DomainSending | Fallback:

@@ -27,6 +27,7 @@ from domain_fixtures import (
 from lab import DnsLab, LabCA, SmtpSink
 from mailport.clock import FrozenClock
 from mailport.core.returnpath import parse_verp
+from mailport.errors import ValidationError
 from mailport.runtime import Runtime
 from mailport.services.domains import DomainNotSendable
 
@@ -166,6 +167,10 @@ async def test_outbox_seam_accept_then_transmit_stored(rt: Runtime, dns_lab: Dns
     tenant, domain_id = await _active_domain(rt, dns_lab)
     plan = rt.platform.plan(tenant, method="domain", from_email="facturen@shop.test")
     assert plan.sender_key == domain_id
+    assert rt.platform.plan(tenant, method="platform").sender_key == "platform"
+    with pytest.raises(ValidationError) as unknown:
+        rt.platform.plan(tenant, method="domain", from_email="facturen@elsewhere.test")
+    assert (unknown.value.code, unknown.value.fields["field"]) == ("domain.unknown", "from")
     draft = MessageDraft.create(from_=plan.from_, to=["klant@example.org"], subject="Factuur", text="x")
     built = build_message(draft, message_id_domain=plan.signer.domain, now=rt.clock.now(), make_id=lambda: "m1")
     envelope_from = plan.envelope_from("msg_outbox1")

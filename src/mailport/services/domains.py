@@ -422,7 +422,8 @@ class DomainService:
         with self.db.session() as s:
             row = s.scalar(select(Domain).where(Domain.tenant_id == tenant_id, Domain.name == ascii_name))
             if row is None:
-                raise NotFound(f"{from_email_domain} is not one of this tenant's domains", code="domain.not_found")
+                raise ValidationError(f"{from_email_domain} is not one of this tenant's domains; add it first",
+                                      code="domain.unknown", field="from")
             if not sending_allowed(DomainState(row.state)):
                 if row.fallback == "platform":
                     return "platform"

@@ -135,8 +135,9 @@ def update_account(account_id: str, body: AccountPatch, runtime: RuntimeDep, ten
 
 
 @router.delete("/{account_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove a mailbox and its secrets")
-def delete_account(account_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> Response:
-    runtime.accounts.remove(tenant_id, account_id)
+async def delete_account(account_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> Response:
+    # Through the OAuth service so a signed-in mailbox's grant is revoked at the provider too.
+    await runtime.oauth.remove_account(tenant_id, account_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

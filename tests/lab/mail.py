@@ -120,7 +120,7 @@ class MailLab:
         self.run_user = run_user
         self.users: dict[str, str] = dict(DEFAULT_USERS if users is None else users)
         self.keep = bool(os.environ.get("MAILPORT_LAB_KEEP")) if keep is None else keep
-        self.root = Path(tempfile.mkdtemp(prefix="mailport-lab-"))
+        self.root = Path(tempfile.mkdtemp(prefix=LAB_PREFIX))
         os.chmod(self.root, 0o755)
         self._pw = pwd.getpwnam(run_user)
         self._started = False
@@ -162,7 +162,9 @@ class MailLab:
     def start(self, *, attempts: int = 3) -> MailLab:
         """Write the configs, start Dovecot and Postfix, wait until both greet."""
         t0 = time.monotonic()
+        reap_stale_labs()
         self._prepare_dirs()
+        (self.root / OWNER_FILE).write_text(_owner_stamp(os.getpid()))
         last: Exception | None = None
         for attempt in range(attempts):
             ports = free_ports(len(_PORT_NAMES))
@@ -189,7 +191,10 @@ class MailLab:
         ``keep`` (env MAILPORT_LAB_KEEP=1)."""
         self._stop_servers()
         self._started = False
-        if not self.keep:
+        if self.keep:
+            (self.root / KEPT_FILE).touch()
+            (self.root / OWNER_FILE).unlink(missing_ok=True)
+        else:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Self:
@@ -322,39 +327,13 @@ class MailLab:
         _wait_greeting(self.relay_port, b"220", deadline)
 
     def _pidfile_pid(self, path: Path) -> int | None:
-        try:
-            return int(path.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
+        return _pidfile_pid(path)
 
     def _tree(self, pid: int | None) -> list[psutil.Process]:
-        if pid is None:
-            return []
-        try:
-            master = psutil.Process(pid)
-            return [master, *master.children(recursive=True)]
-        except psutil.Error:
-            return []
+        return _tree(pid)
 
     def _stop_servers(self) -> None:
-        """Postfix first (its smtpd processes hold connections to Dovecot auth), then Dovecot's
-        whole process tree at once (its master alone waits ~1 s for children); leftovers of
-        both trees are killed. Zombies count as gone: PID 1 here reaps them late."""
-        dovecot_procs = self._tree(self._pidfile_pid(self.root / "dovecot" / "run" / "master.pid"))
-        postfix_procs = self._tree(
-            self._pidfile_pid(self.root / "postfix" / "queue" / "pid" / "master.pid"))
-        if postfix_procs:
-            with contextlib.suppress(LabStartError, subprocess.SubprocessError):
-                self._postfix("stop", timeout=15)
-            _wait_gone(postfix_procs, 2)
-        for p in dovecot_procs:
-            with contextlib.suppress(psutil.Error):
-                p.send_signal(signal.SIGTERM)
-        alive = _wait_gone(dovecot_procs + postfix_procs, 3)
-        for p in alive:
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        _wait_gone(alive, 2)
+        _stop_servers_at(self.root)
 
     def restart_dovecot(self, *, down_seconds: float = 0.0, timeout: float = 20) -> None:
         """Kill Dovecot's whole process tree (as a crash would: open connections drop), stay down
@@ -441,6 +420,21 @@ class MailLab:
         with smtplib.SMTP(self.host, self.relay_port, timeout=10) as client:
             client.sendmail(mail_from, rcpt_to, data)
 
+    # ------------------------------------------------------------------ Postfix queue
+    def queue(self) -> list[dict[str, Any]]:
+        """The messages in Postfix's queue (``postqueue -j``: queue_name, queue_id, sender,
+        recipients with delay_reason, ...)."""
+        import json
+
+        postqueue = which("postqueue") or "/usr/sbin/postqueue"
+        proc = self._run([postqueue, "-c", str(self.postfix_etc), "-j"])
+        return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+    def flush_queue(self) -> None:
+        """Ask Postfix to retry deferred mail now (``postqueue -f``)."""
+        postqueue = which("postqueue") or "/usr/sbin/postqueue"
+        self._run([postqueue, "-c", str(self.postfix_etc), "-f"])
+
     # ------------------------------------------------------------------ mailbox reading
     def message_files(self, email_address: str, mailbox: str = "INBOX") -> list[Path]:
         """The message files in a mailbox (new/ and cur/), oldest first."""
@@ -501,6 +495,89 @@ class MailLab:
         path = self.log_dir / f"{name}.log"
         if path.exists():
             yield from path.read_text(errors="replace").splitlines()
+
+
+# ---------------------------------------------------------------------- process helpers
+LAB_PREFIX = "mailport-lab-"
+OWNER_FILE = "owner"  # "<pid> <process start time>" of the test process that runs the lab
+KEPT_FILE = "kept"    # the lab was stopped and its dir kept on purpose (MAILPORT_LAB_KEEP)
+
+
+def _owner_stamp(pid: int) -> str:
+    return f"{pid} {psutil.Process(pid).create_time():.2f}"
+
+
+def _pidfile_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _tree(pid: int | None) -> list[psutil.Process]:
+    if pid is None:
+        return []
+    try:
+        master = psutil.Process(pid)
+        return [master, *master.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _stop_servers_at(root: Path) -> None:
+    """Stop the servers of the lab in ``root``: Postfix first (its smtpd processes hold
+    connections to Dovecot auth), then Dovecot's whole process tree at once (its master alone
+    waits ~1 s for children); leftovers of both trees are killed. Zombies count as gone (PID 1
+    here reaps them late)."""
+    dovecot_procs = _tree(_pidfile_pid(root / "dovecot" / "run" / "master.pid"))
+    postfix_procs = _tree(_pidfile_pid(root / "postfix" / "queue" / "pid" / "master.pid"))
+    if postfix_procs:
+        postfix = which("postfix") or "/usr/sbin/postfix"
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run([postfix, "-c", str(root / "postfix" / "etc"), "stop"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=15, check=False)
+        _wait_gone(postfix_procs, 2)
+    for p in dovecot_procs:
+        with contextlib.suppress(psutil.Error):
+            p.send_signal(signal.SIGTERM)
+    alive = _wait_gone(dovecot_procs + postfix_procs, 3)
+    for p in alive:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+    _wait_gone(alive, 2)
+
+
+def _owner_alive(stamp: str) -> bool:
+    try:
+        pid_text, created = stamp.split()
+        proc = psutil.Process(int(pid_text))
+        return (abs(proc.create_time() - float(created)) < 1
+                and proc.status() != psutil.STATUS_ZOMBIE)
+    except (ValueError, psutil.Error):
+        return False
+
+
+def reap_stale_labs(base: Path | None = None) -> list[Path]:
+    """Stop the servers of labs whose test process died without tearing them down (killed by
+    a timeout, SIGKILL, ...) and delete their dirs; a lab kept on purpose keeps its dir.
+    Labs of live test processes (other runs going on at the same time) are not touched.
+    Returns the lab dirs it stopped."""
+    reaped = []
+    for root in Path(base or tempfile.gettempdir()).glob(LAB_PREFIX + "*"):
+        try:
+            stamp = (root / OWNER_FILE).read_text()
+        except OSError:
+            continue  # not a lab dir, or a lab already stopped and kept
+        if _owner_alive(stamp):
+            continue
+        _stop_servers_at(root)
+        reaped.append(root)
+        if (root / KEPT_FILE).exists():
+            (root / OWNER_FILE).unlink(missing_ok=True)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return reaped
 
 
 def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:

@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 FETCH_BATCH = 500
-SNIPPET_BYTES = 2048
+SNIPPET_BYTES = 1024
 _SNIPPET_CHARS = 200
 # Header fields that decide whether a message must be read whole (a possible bounce).
 _REPORT_SENDER = re.compile(r"mailer-daemon|postmaster|mail-daemon|microsoftexchange", re.IGNORECASE)
@@ -445,6 +445,8 @@ def _aware(value: Any) -> datetime | None:
 def _decode(value: str | None) -> str:
     if not value:
         return ""
+    if "=?" not in value:  # no RFC 2047 encoded words: nothing to decode
+        return " ".join(value.split())
     try:
         return " ".join(str(make_header(decode_header(value))).split())
     except (UnicodeError, LookupError, ValueError, TypeError):
@@ -482,18 +484,28 @@ def summarize(header: bytes, text_prefix: bytes = b"") -> MessageSummary:
         from_email=senders[0][1] if senders else None,
         to=_addresses(msg, "To"), cc=_addresses(msg, "Cc"), reply_to=_addresses(msg, "Reply-To"),
         date=date_value,
-        snippet=_snippet(header, text_prefix) if text_prefix else "",
+        snippet=_snippet(str(msg.get("Content-Type") or ""), str(msg.get("Content-Transfer-Encoding") or ""),
+                         text_prefix) if text_prefix else "",
         maybe_report=maybe_report,
     )
 
 
-def _snippet(header: bytes, text_prefix: bytes) -> str:
-    """The first words of the readable text, from a possibly truncated body."""
+def _snippet(content_type: str, transfer_encoding: str, text_prefix: bytes) -> str:
+    """The first words of the readable text, from a possibly truncated body.
+
+    Only the body prefix is parsed (under a synthetic header carrying the message's own
+    Content-Type and Content-Transfer-Encoding), not the message's headers a second time.
+    """
     try:
-        msg = message_from_bytes(header + text_prefix, policy=compat32)
+        ctype_value = " ".join(content_type.split()) or "text/plain"
+        cte_value = " ".join(transfer_encoding.split()) or "7bit"
+        synthetic = (f"Content-Type: {ctype_value}\r\nContent-Transfer-Encoding: {cte_value}\r\n\r\n"
+                     ).encode("ascii", "replace")
+        msg = message_from_bytes(synthetic + text_prefix, policy=compat32)
         for part in msg.walk():
             ctype = part.get_content_type()
-            if ctype not in ("text/plain", "text/html") or part.get("Content-Disposition", "").startswith("attachment"):
+            if ctype not in ("text/plain", "text/html") or str(part.get("Content-Disposition", "")).startswith(
+                    "attachment"):
                 continue
             payload = part.get_payload(decode=True)
             if not isinstance(payload, bytes):
@@ -511,4 +523,3 @@ def _snippet(header: bytes, text_prefix: bytes) -> str:
     except (ValueError, TypeError, LookupError, IndexError, AssertionError):
         return ""
     return ""
-

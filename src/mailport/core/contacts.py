@@ -8,6 +8,7 @@ rule, not a mail rule, and would merge different people at other providers).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from email.utils import getaddresses
 
@@ -17,11 +18,18 @@ from mailport.errors import AddressError
 __all__ = ["address_key", "address_keys", "participants"]
 
 
+# The common case — an ASCII address with a plain domain — needs no full validation: the key is
+# just the lowercased text (the sync computes keys for every participant of every message).
+_PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
 def address_key(value: str) -> str | None:
     """The comparison key of one bare address, or ``None`` if it is not an address."""
     candidate = (value or "").strip().strip("<>").strip()
     if "@" not in candidate:
         return None
+    if _PLAIN.fullmatch(candidate) and "xn--" not in candidate.lower():
+        return candidate.lower()
     try:
         return parse_address(candidate).key
     except AddressError:

@@ -14,6 +14,7 @@ import re
 __all__ = ["message_ids", "normalize_message_id", "thread_key"]
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_SPACE = re.compile(r"\s")
 
 
 def normalize_message_id(value: str | None) -> str | None:
@@ -22,7 +23,7 @@ def normalize_message_id(value: str | None) -> str | None:
         return None
     match = _MSGID.search(value)
     inner = match.group(1) if match else value.strip().strip("<>")
-    if not inner or any(ch.isspace() for ch in inner):
+    if not inner or _SPACE.search(inner):
         return None
     left, sep, right = inner.rpartition("@")
     return f"<{left}@{right.lower()}>" if sep else f"<{inner}>"

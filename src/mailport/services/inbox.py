@@ -27,10 +27,12 @@ linked to the sent message they answer. New INBOX mail after the first pass fire
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
 import re
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -66,7 +68,6 @@ from mailport.core.syncplan import (
 )
 from mailport.core.threading import normalize_message_id, thread_key
 from mailport.errors import MailportError, NotFound, RemoteError, ValidationError
-from mailport.ids import new_id
 from mailport.services.accounts import AccountService
 from mailport.settings import Settings
 
@@ -325,17 +326,33 @@ class InboxService:
         batch = self.fetch_batch
         with self.db.session() as s:
             stale = InboxRepository(s).stale_by_message_id(folder_id=folder_id)
-        for start in range(0, len(uids), batch):
-            fetched = await ctx.sync.fetch_summaries(uids[start:start + batch], batch=batch)
-            raws: dict[int, bytes] = {}
-            for item in fetched:
-                if role == "inbox" and item.summary.maybe_report:
-                    raw = await ctx.sync.fetch_raw(item.uid)
-                    if raw is not None:
-                        raws[item.uid] = raw
-            a, r, b = self._store_batch(ctx, folder_id, role, uidvalidity, fetched, raws, stale,
-                                        announce=announce, announce_after=announce_after)
-            added, revived, bounces = added + a, revived + r, bounces + b
+        # Batch n is written to the database in a thread while batch n+1 is fetched: the event
+        # loop (other accounts' IDLE) never waits on the database, and the two overlap.
+        storing: asyncio.Future[tuple[int, int, int]] | None = None
+        try:
+            for start in range(0, len(uids), batch):
+                fetched = await ctx.sync.fetch_summaries(uids[start:start + batch], batch=batch)
+                raws: dict[int, bytes] = {}
+                for item in fetched:
+                    if role == "inbox" and item.summary.maybe_report:
+                        raw = await ctx.sync.fetch_raw(item.uid)
+                        if raw is not None:
+                            raws[item.uid] = raw
+                if storing is not None:
+                    a, r, b = await storing
+                    added, revived, bounces = added + a, revived + r, bounces + b
+                storing = asyncio.ensure_future(asyncio.to_thread(
+                    self._store_batch, ctx, folder_id, role, uidvalidity, fetched, raws, stale,
+                    announce=announce, announce_after=announce_after))
+            if storing is not None:
+                a, r, b = await storing
+                added, revived, bounces = added + a, revived + r, bounces + b
+                storing = None
+        finally:
+            if storing is not None:
+                # A failed fetch must not leave a write running behind the caller's back.
+                with contextlib.suppress(Exception):
+                    await storing
         return added, revived, bounces
 
     def _store_batch(
@@ -352,6 +369,10 @@ class InboxService:
         revived = 0
         with self.db.session() as s:
             repo = InboxRepository(s)
+            # Replies to what we sent: one lookup for the whole batch.
+            asked = {i for item in fetched for i in ([item.summary.in_reply_to] if item.summary.in_reply_to
+                                                      else []) + list(item.summary.references)}
+            sent_ids = repo.sent_ids_by_header_ids(tenant_id=ctx.tenant_id, header_ids=asked) if asked else {}
             for item in fetched:
                 summary = item.summary
                 reused = stale.get(summary.header_message_id or "", [])
@@ -359,9 +380,10 @@ class InboxService:
                     repo.revive(message_id=reused.pop(0), uidvalidity=uidvalidity, uid=item.uid, flags=item.flags)
                     revived += 1
                     continue
-                mid = new_id("imsg")
+                mid = _message_id()
                 refs = list(summary.references)
-                sent_link = self._linked_sent_message(repo, ctx.tenant_id, summary.in_reply_to, refs)
+                sent_link = next((sent_ids[i] for i in ([summary.in_reply_to] if summary.in_reply_to else [])
+                                  + refs[::-1] if i in sent_ids), None)
                 bounce_json: dict[str, Any] | None = None
                 raw = raws.get(item.uid)
                 if raw is not None:
@@ -381,7 +403,7 @@ class InboxService:
                     "cc": [{"name": n or None, "email": a} for n, a in summary.cc],
                     "date": summary.date, "internal_date": item.internal_date, "flags": list(item.flags),
                     "size": item.size, "snippet": summary.snippet,
-                    "sent_message_id": sent_link.id if sent_link is not None else None,
+                    "sent_message_id": sent_link,
                     "bounce": bounce_json, "created_at": now,
                 })
                 seen_keys: set[tuple[str, str]] = set()
@@ -413,12 +435,6 @@ class InboxService:
         return len(rows), revived, len(bounced)
 
     # -- links -------------------------------------------------------------------------------------
-    @staticmethod
-    def _linked_sent_message(repo: InboxRepository, tenant_id: str, in_reply_to: str | None,
-                             references: Sequence[str]) -> Any:
-        ids = ([in_reply_to] if in_reply_to else []) + list(reversed(references))
-        return repo.sent_message_by_header_ids(tenant_id=tenant_id, header_ids=ids) if ids else None
-
     def _apply_bounce(self, s: Any, repo: InboxRepository, ctx: _Ctx, inbox_id: str, report: BounceReport, *,
                       now: datetime) -> int:
         """Link a bounce to the sent message; mark it bounced and fire ``message.bounced``."""
@@ -752,6 +768,20 @@ class InboxSyncEngine:
                 pass
             return
         await ctx.sync.idle(timeout=min(self.idle_timeout, self.poll_interval), stop=wake)
+
+
+def _message_id() -> str:
+    """``imsg_`` + 20 base-36 characters, like :func:`mailport.ids.new_id` but from one random
+    draw (an initial sync makes thousands; ``secrets.choice`` per character showed in profiles)."""
+    value = secrets.randbits(104)
+    chars = []
+    for _ in range(20):
+        value, digit = divmod(value, 36)
+        chars.append(_BASE36[digit])
+    return "imsg_" + "".join(chars)
+
+
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def _state_view(row: InboxSync) -> SyncStateView:

@@ -311,6 +311,24 @@ class InboxRepository:
                                                    Message.header_message_id.in_(variants))
                              .order_by(Message.created_at.desc()).limit(1))
 
+    def sent_ids_by_header_ids(self, *, tenant_id: str, header_ids: Iterable[str]) -> dict[str, str]:
+        """Normalized Message-ID (``<…>``) → outbox message id, for every id that was sent by us."""
+        wanted: dict[str, str] = {}
+        for value in header_ids:
+            bare = value.strip().strip("<>")
+            if bare:
+                wanted[f"<{bare}>"] = value
+                wanted[bare] = value
+        found: dict[str, str] = {}
+        keys = list(wanted)
+        for start in range(0, len(keys), 500):
+            for header_id, mid in self.s.execute(
+                select(Message.header_message_id, Message.id).where(
+                    Message.tenant_id == tenant_id, Message.header_message_id.in_(keys[start:start + 500]))
+            ):
+                found[wanted[header_id]] = mid
+        return found
+
     def sent_message(self, *, tenant_id: str, message_id: str) -> Message | None:
         return self.s.scalar(select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id))
 

@@ -31,14 +31,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
 
-import imapclient  # noqa: E402
-import psutil  # noqa: E402
-from lab.mail import MailLab  # noqa: E402
-from lab.tls import LabCA  # noqa: E402
+import imapclient
+import psutil
 
-from mailport.runtime import Runtime  # noqa: E402
-from mailport.services.accounts import AccountInput  # noqa: E402
-from mailport.settings import load_settings  # noqa: E402
+from lab.mail import MailLab
+from lab.tls import LabCA
+from mailport.runtime import Runtime
+from mailport.services.accounts import AccountInput
+from mailport.settings import load_settings
 
 PASSWORD = "Bench-Passw0rd"
 

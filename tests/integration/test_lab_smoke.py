@@ -170,6 +170,19 @@ def test_sink_starttls_and_implicit_tls_verify_with_lab_ca(lab_ca, smtp_sink_sta
     assert smtp_sink_tls.wait_for(1)[0].tls is True
 
 
+def test_sink_accepts_smtputf8_addresses(smtp_sink):
+    raw = ("From: jürgen@example.test\r\nTo: zoë@example.test\r\nSubject: Grüße\r\n\r\n"
+           "Hallo\r\n").encode()
+    with smtplib.SMTP(smtp_sink.host, smtp_sink.port, timeout=5) as client:
+        client.ehlo()
+        assert client.has_extn("smtputf8")
+        client.sendmail("jürgen@example.test", ["zoë@example.test"], raw,
+                        mail_options=["SMTPUTF8"])
+    (got,) = smtp_sink.wait_for(1)
+    assert (got.mail_from, got.rcpt_tos) == ("jürgen@example.test", ["zoë@example.test"])
+    assert got.message()["Subject"] == "Grüße"
+
+
 # ---------------------------------------------------------------------------- fault servers
 def test_closed_port_refuses_at_once(faults):
     port = faults.closed_port()

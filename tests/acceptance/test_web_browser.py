@@ -133,7 +133,7 @@ def lab_user(mail_lab: Any) -> str:
 def shot(page: Any, name: str) -> None:
     if os.environ.get("MAILPORT_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, caret="initial")
 
 
 def fill_mailbox(page: Any, mail_lab: Any, email: str, password: str) -> None:
@@ -166,6 +166,11 @@ def test_connect_a_mailbox_end_to_end(service: Service, page: Any, mail_lab: Any
     assert page.get_by_role("link", name="Back to the program").get_attribute("href") == \
         "https://app.example-invoicing.test/settings"
     shot(page, "settings-email-en")
+    # Keyboard: the first Tab reaches the skip link, which moves focus to the main content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'main'")
 
     page.get_by_role("link", name=re.compile("Own mailbox")).click()
     page.get_by_role("link", name="Connect a mailbox").click()
@@ -237,6 +242,13 @@ def test_wrong_password_is_explained_in_dutch(service: Service, page: Any, mail_
     failed = page.locator(".stage-failed")
     assert failed.count() == 1 and "aanmelden" in failed.inner_text().lower(), failed.inner_text()
     shot(page, "mailbox-test-failed-nl")
+    # A phone-width screen: everything fits, nothing scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, "mailbox-test-failed-phone-nl")
+    page.goto(service.base + "/ui/settings/email?method=smtp")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, "settings-email-phone-nl")
 
 
 def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, mail_lab: Any,
@@ -279,7 +291,10 @@ def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, ma
 def _zone(domain: str, records: list[dict[str, Any]]) -> str:
     """The zone a user would publish after copying the records from the page."""
     by_kind = {r["kind"]: r for r in records}
-    quoted = lambda strings: " ".join(f'"{part}"' for part in strings)  # noqa: E731
+
+    def quoted(strings: list[str]) -> str:
+        return " ".join(f'"{part}"' for part in strings)
+
     return "\n".join([
         f"$ORIGIN {domain}.", "$TTL 60", f"@ NS ns1.{domain}.", "ns1 A 127.0.0.1",
         f"{by_kind['dkim']['name']}. TXT {quoted(by_kind['dkim']['strings'])}",

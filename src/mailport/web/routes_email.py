@@ -132,7 +132,8 @@ def _proposal(result: DiscoveryResult) -> dict[str, Any]:
         "provider": result.provider.name if result.provider else None,
         "provider_id": result.provider.id if result.provider else "",
         "smtp": result.smtp, "imap": result.imap,
-        "hints": [h.text for h in result.hints],
+        # The page says "not found" in its own words; the other hints (Proton, Tuta…) stay.
+        "hints": [h.text for h in result.hints if h.code != "discovery.not_found"],
         "notes": [labels.AUTH_NOTES[a] for a in ("oauth2:google", "oauth2:microsoft", "app_password") if a in auth],
         "password_ok": bool(auth & {"password", "app_password"}) or not auth,
     }

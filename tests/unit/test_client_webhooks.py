@@ -1,0 +1,96 @@
+"""mailport.client.webhooks.parse_event: signatures checked by the same code that signs, typed
+payloads, unknown event types tolerated, forged or stale deliveries refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mailport.client.webhooks import (
+    MessageBounced,
+    MessageFailed,
+    MessageSent,
+    OtherEvent,
+    parse_event,
+)
+from mailport.core.events import Event, EventType
+from mailport.core.webhooks import delivery_request, sign
+from mailport.errors import AuthError, ValidationError
+
+SECRET = "whsec_" + "k" * 32
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def delivered(event_type: EventType, data: dict[str, object], *, secret: str = SECRET,
+              at: datetime = NOW) -> tuple[bytes, str]:
+    event = Event(id="evt_1", type=event_type, created_at=NOW, tenant_id="ten_1", data=data)
+    body, headers = delivery_request(event, secrets=[secret], timestamp=at)
+    return body, headers["Mailport-Signature"]
+
+
+def test_a_sent_event_is_verified_and_typed() -> None:
+    body, signature = delivered(EventType.MESSAGE_SENT, {
+        "message_id": "msg_1", "account_id": "acc_1", "metadata": {"invoice_id": "42"}, "attempt": 1,
+        "header_message_id": "<x@y>", "recipients": [{"address": "a@example.nl", "status": "accepted",
+                                                      "smtp_code": 250}]})
+    event = parse_event(body=body, signature=signature, secrets=[SECRET], now=NOW)
+    assert isinstance(event.data, MessageSent)
+    assert event.type == "message.sent" and event.message_id == "msg_1" and event.metadata == {"invoice_id": "42"}
+    assert event.data.recipients[0].smtp_code == 250 and event.signed_at == int(NOW.timestamp())
+
+
+def test_bounced_and_failed_events_carry_their_reason() -> None:
+    body, signature = delivered(EventType.MESSAGE_BOUNCED, {
+        "message_id": "msg_1", "account_id": "acc_1", "metadata": {}, "recipient": "nobody@example.test",
+        "status": "5.1.1", "diagnosis": "the mailbox does not exist", "hard": True})
+    bounced = parse_event(body=body, signature=signature, secrets=[SECRET], now=NOW).data
+    assert isinstance(bounced, MessageBounced) and bounced.hard and bounced.status == "5.1.1"
+
+    body, signature = delivered(EventType.MESSAGE_FAILED, {
+        "message_id": "msg_2", "account_id": "acc_1", "metadata": {}, "attempt": 1,
+        "reason": "send.recipient_rejected", "recipients": []})
+    failed = parse_event(body=body, signature=signature, secrets=[SECRET], now=NOW).data
+    assert isinstance(failed, MessageFailed) and failed.reason == "send.recipient_rejected"
+
+
+def test_an_unknown_event_type_is_kept_not_refused() -> None:
+    body = json.dumps({"id": "evt_9", "type": "invoice.paid_someday", "created_at": "2026-11-23T12:00:00Z",
+                       "tenant_id": "ten_1", "data": {"x": 1}}).encode()
+    signature = sign(body=body, secrets=[SECRET], timestamp=NOW)
+    event = parse_event(body=body, signature=signature, secrets=[SECRET], now=NOW)
+    assert isinstance(event.data, OtherEvent) and event.data.model_extra == {"x": 1}
+    assert event.message_id is None
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ("wrong_secret", "webhook.signature_mismatch"),
+    ("tampered", "webhook.signature_mismatch"),
+    ("stale", "webhook.timestamp_out_of_tolerance"),
+    ("missing", "webhook.signature_missing"),
+])
+def test_forged_or_replayed_deliveries_are_refused(change: str, code: str) -> None:
+    body, signature = delivered(EventType.WEBHOOK_TEST, {"webhook_id": "wh_1"},
+                                secret="whsec_other" if change == "wrong_secret" else SECRET,
+                                at=NOW - timedelta(minutes=10) if change == "stale" else NOW)
+    if change == "tampered":
+        body = body.replace(b"wh_1", b"wh_2")
+    with pytest.raises(AuthError) as caught:
+        parse_event(body=body, signature=None if change == "missing" else signature, secrets=[SECRET], now=NOW)
+    assert caught.value.code == code
+
+
+def test_during_a_rotation_either_secret_is_accepted() -> None:
+    body, signature = delivered(EventType.WEBHOOK_TEST, {"webhook_id": "wh_1"}, secret="whsec_new" + "n" * 30)
+    event = parse_event(body=body, signature=signature, secrets=[SECRET, "whsec_new" + "n" * 30], now=NOW)
+    assert event.data.model_dump()["webhook_id"] == "wh_1"
+
+
+def test_a_signed_body_that_is_not_an_event_is_a_validation_error() -> None:
+    body = b'{"hello": "world"}'
+    with pytest.raises(ValidationError):
+        parse_event(body=body, signature=sign(body=body, secrets=[SECRET], timestamp=NOW), secrets=[SECRET],
+                    now=NOW)
+    with pytest.raises(ValidationError):
+        parse_event(body="text", signature="t=1,v1=00", secrets=[SECRET], now=NOW)  # type: ignore[arg-type]

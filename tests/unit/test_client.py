@@ -13,7 +13,15 @@ import httpx
 import pytest
 
 from mailport import errors
-from mailport.client import AsyncClient, Attachment, Client, Mailbox, RateLimited, diagnosis_of, problem_of
+from mailport.client import (
+    AsyncClient,
+    Attachment,
+    Client,
+    Mailbox,
+    RateLimited,
+    diagnosis_of,
+    problem_of,
+)
 
 MESSAGE = {
     "id": "msg_1", "state": "queued", "account_id": "acc_1", "from": "shop@example.nl", "subject": "Factuur",

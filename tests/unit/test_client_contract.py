@@ -161,5 +161,5 @@ def test_every_response_schema_has_a_client_model_with_all_its_fields(spec: dict
 
 def test_the_generated_sync_client_is_current() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "unasync_client.py"), "--check"],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.exc import IntegrityError
@@ -57,6 +57,7 @@ from mailport.adapters.storage.tables_outbox import (
     SentCopy,
 )
 from mailport.clock import Clock
+from mailport.core.addresses import parse_address
 from mailport.core.events import (
     MessageCancelled,
     MessageDeferred,
@@ -119,12 +120,14 @@ __all__ = [
     "SendMetrics",
     "SendRequest",
     "Submission",
+    "event_seq",
 ]
 
 SENT_COPY_JOB = "sent_copy"
 _SENT_COPY_RETRY = RetryPolicy(min_delay=timedelta(seconds=30), max_delay=timedelta(minutes=30),
                                give_up_after=timedelta(days=1))
 _SENT_COPY_MAX_ATTEMPTS = 12
+_SLOT_WAIT = timedelta(seconds=2)
 # A job claimed a little before ``next_attempt_at`` (clock skew between workers) still runs.
 _EARLY = timedelta(seconds=1)
 
@@ -292,6 +295,8 @@ class _Attempt:
     header_message_id: str
     metadata: dict[str, str]
     daily: RateLimit | None
+    account_version: datetime  # the account row's updated_at: keys the connection cache
+    copy_skip: str | None  # why no Sent copy will be made, or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +332,9 @@ class OutboxService:
             max_delay=timedelta(seconds=max(settings.send_retry_max_delay, settings.send_retry_min_delay)),
             give_up_after=timedelta(seconds=settings.send_give_up_after),
         )
+        self._connections: dict[str, tuple[datetime, AccountConfig, Secret | None]] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
         self.on_enqueue: Callable[[], None] | None = None
         """Called on the event loop after :meth:`submit_async` committed a message (the runtime
         points it at the embedded worker's ``wake``, so a message does not wait for a poll)."""
@@ -344,7 +352,11 @@ class OutboxService:
                 return Submission(message=replay, replayed=True)
 
         account = self._sending_account(tenant_id, request)
-        from_email = self.accounts.check_sender(tenant_id, account.id, request.from_email or account.email)
+        from_email = account.email
+        if request.from_email is not None and parse_address(request.from_email, field="from").key != \
+                parse_address(account.email).key:
+            # Not the account's own address: only a confirmed alias will do.
+            from_email = self.accounts.check_sender(tenant_id, account.id, request.from_email)
         from_name = request.from_name if request.from_name is not None else (account.display_name or "")
         now = self.clock.now()
         draft = MessageDraft.create(
@@ -390,7 +402,8 @@ class OutboxService:
                                                          metadata=dict(draft.metadata),
                                                          recipients=[a for a, _ in kinds],
                                                          send_at=send_at))
-                self.queue.enqueue(kind=SEND_JOB, payload={"message_id": message_id}, now=now,
+                self.queue.enqueue(kind=SEND_JOB, payload={"message_id": message_id, "account_id": account.id},
+                                   now=now,
                                    run_at=send_at or now, tenant_id=tenant_id, dedupe_key=message_id,
                                    session=s)
                 view = MessageView.of(message, recipients)
@@ -421,18 +434,23 @@ class OutboxService:
             check_idempotency(stored_fingerprint=existing.request_fingerprint, fingerprint=fingerprint)
             return MessageView.of(existing, repo.recipients(existing.id))
 
-    def _sending_account(self, tenant_id: str, request: SendRequest) -> Any:
+    def _sending_account(self, tenant_id: str, request: SendRequest) -> Account:
+        """The account row (read once, without the secret store: accepting must be cheap)."""
         if request.account_id:
-            return self.accounts.get(tenant_id, request.account_id)
+            with self.db.session() as s:
+                return AccountRepository(s).get(tenant_id=tenant_id, account_id=request.account_id)
         if request.from_email:
-            found = self.accounts.find_by_email(tenant_id, request.from_email)
+            address = parse_address(request.from_email, field="from")
+            with self.db.session() as s:
+                found = AccountRepository(s).find_by_email(tenant_id=tenant_id, email=address.email)
             if found is not None:
                 return found
             raise ValidationError(
                 f"no connected mailbox sends as {request.from_email}; pass the account id",
                 code="send.no_account", field="account",
             )
-        accounts = self.accounts.list(tenant_id)
+        with self.db.session() as s:
+            accounts = AccountRepository(s).list(tenant_id=tenant_id)
         if len(accounts) == 1:  # unambiguous: the tenant's only mailbox
             return accounts[0]
         raise ValidationError("name the sending account (or a from address of one)",
@@ -484,7 +502,7 @@ class OutboxService:
                 raise Conflict("the message is being sent right now and can no longer be cancelled",
                                code="message.not_cancellable")
             self.events.record(s, tenant_id=tenant_id, message_id=message.id, now=now,
-                               payload=MessageCancelled(message_id=message.id,
+                               seq=event_seq(message.attempts, "between"), payload=MessageCancelled(message_id=message.id,
                                                         account_id=message.account_id,
                                                         metadata=dict(message.meta)))
         return self.get(tenant_id, message_id)
@@ -493,14 +511,36 @@ class OutboxService:
 
     async def handle_send(self, job: ClaimedJob) -> JobResult:
         message_id = str(job.payload.get("message_id", ""))
+        slot = self._slot(str(job.payload.get("account_id", "")))
+        try:
+            # This process's share of the account's concurrency: wait briefly for a free slot
+            # rather than bouncing the job through the database (the check in ``_begin`` still
+            # covers other worker processes).
+            await asyncio.wait_for(slot.acquire(), _SLOT_WAIT.total_seconds())
+        except TimeoutError:
+            return Retry(run_at=self.clock.now() + _SLOT_WAIT * (1 + self.rng()), error="account.concurrency")
+        try:
+            return await self._send(message_id)
+        finally:
+            slot.release()
+
+    def _slot(self, account_id: str) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots_loop is not loop:  # semaphores belong to one event loop
+            self._slots, self._slots_loop = {}, loop
+        slot = self._slots.get(account_id)
+        if slot is None:
+            slot = self._slots[account_id] = asyncio.Semaphore(self.settings.send_account_concurrency)
+        return slot
+
+    async def _send(self, message_id: str) -> JobResult:
         begun = await asyncio.to_thread(self._begin, message_id)
         if not isinstance(begun, _Attempt):
             return begun
         attempt = begun
         started = time.perf_counter()
         try:
-            config, password = await asyncio.to_thread(
-                self.accounts.connection, attempt.tenant_id, attempt.account_id)
+            config, password = await self._connection(attempt)
             results = await self._transmit(attempt, config, password)
         except NotFound:
             outcome = _failed(attempt, "account.not_found")
@@ -513,12 +553,26 @@ class OutboxService:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
         return await asyncio.to_thread(self._finish, attempt, outcome)
 
+    async def _connection(self, attempt: _Attempt) -> tuple[AccountConfig, Secret | None]:
+        """The account's settings and password, decrypted once per account version: a batch
+        for one mailbox does not pay a database read and an AES decryption per message."""
+        cached = self._connections.get(attempt.account_id)
+        if cached is not None and cached[0] == attempt.account_version:
+            return cached[1], cached[2]
+        config, password = await asyncio.to_thread(self.accounts.connection, attempt.tenant_id,
+                                                   attempt.account_id)
+        self._connections[attempt.account_id] = (attempt.account_version, config, password)
+        return config, password
+
     def _limits(self, account: Account) -> SendLimits:
         rate = None
         if self.settings.send_account_rate_per_minute:
             rate = RateLimit(limit=self.settings.send_account_rate_per_minute, period=timedelta(minutes=1))
         daily = DailyCap(limit=account.daily_limit) if account.daily_limit else None
-        return SendLimits(max_concurrent=self.settings.send_account_concurrency, rate=rate, daily=daily)
+        # Another process holds the account's slots (this one's are counted by ``_slot``): look
+        # again soon; the message stays queued and nobody is told.
+        return SendLimits(max_concurrent=self.settings.send_account_concurrency, rate=rate, daily=daily,
+                          concurrency_backoff=timedelta(seconds=1))
 
     def _begin(self, message_id: str) -> _Attempt | JobResult:
         now = self.clock.now()
@@ -560,7 +614,7 @@ class OutboxService:
                         values={"state": MessageState.SENDING.value, "attempts": attempt_no,
                                 "updated_at": now})
             self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               payload=MessageSending(message_id=message.id, account_id=account.id,
+                               seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=account.id,
                                                       metadata=dict(message.meta), attempt=attempt_no))
             rows = repo.recipients(message.id)
             content = repo.content(message.id)
@@ -574,6 +628,7 @@ class OutboxService:
                 previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
                 raw=content.raw, header_message_id=message.header_message_id,
                 metadata=dict(message.meta), daily=limits.daily,
+                account_version=account.updated_at, copy_skip=_copy_skip_reason(account),
             )
 
     def _defer_for_limit(self, s: Session, message: Message, state: MessageState, retry_at: datetime,
@@ -585,7 +640,7 @@ class OutboxService:
                 transition(state, MessageState.DEFERRED)
             values.update(state=MessageState.DEFERRED.value, reason=reason)
             self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               payload=MessageDeferred(message_id=message.id, account_id=message.account_id,
+                               seq=event_seq(message.attempts, "between"), payload=MessageDeferred(message_id=message.id, account_id=message.account_id,
                                                        metadata=dict(message.meta), attempt=message.attempts,
                                                        retry_at=retry_at, reason=reason))
         repo.update(message.id, expected_states=[state.value], values=values)
@@ -597,7 +652,7 @@ class OutboxService:
                                    values={"state": MessageState.FAILED.value, "reason": reason,
                                            "next_attempt_at": None, "updated_at": now})
         self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                           payload=MessageFailed(message_id=message.id, account_id=message.account_id,
+                           seq=event_seq(message.attempts, "between"), payload=MessageFailed(message_id=message.id, account_id=message.account_id,
                                                  metadata=dict(message.meta), attempt=message.attempts,
                                                  reason=reason))
 
@@ -679,10 +734,13 @@ class OutboxService:
                                           attempt=attempt.attempt, metadata=attempt.metadata,
                                           header_message_id=attempt.header_message_id)
             self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               payload=payload)
+                               seq=event_seq(attempt.attempt, "outcome"), payload=payload)
             if outcome.state is MessageState.SENT:
-                self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": message.id}, now=now,
-                                   tenant_id=message.tenant_id, dedupe_key=message.id, session=s)
+                if attempt.copy_skip is not None:
+                    self._save_copy(s, message, "skipped", now, detail=attempt.copy_skip)
+                else:
+                    self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": message.id}, now=now,
+                                       tenant_id=message.tenant_id, dedupe_key=message.id, session=s)
         code = outcome.reason or ""
         self.metrics.attempts.labels(state=outcome.state.value, code=code).inc()
         if outcome.state is MessageState.SENT:
@@ -748,15 +806,9 @@ class OutboxService:
             if copy is not None and copy.state in ("done", "skipped", "failed"):
                 return None
             account = s.get(Account, message.account_id)
-            if account is None or account.imap is None:
-                self._save_copy(s, message, "skipped", now, detail="the account has no IMAP settings")
-                return None
-            hosts = [account.smtp.get("host", ""), account.imap.get("host", "")]
-            if server_files_sent_copy(provider_id=account.provider_id, hosts=hosts):
-                self._save_copy(s, message, "skipped", now, detail="the server files sent mail itself")
-                return None
-            if account.auth_kind != "password":
-                self._save_copy(s, message, "skipped", now, detail="OAuth IMAP is not supported yet")
+            skip = "the account was removed" if account is None else _copy_skip_reason(account)
+            if skip is not None:
+                self._save_copy(s, message, "skipped", now, detail=skip)
                 return None
             content = repo.content(message_id)
             return _CopyPlan(tenant_id=message.tenant_id, account_id=message.account_id,
@@ -806,6 +858,27 @@ class OutboxService:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def event_seq(attempts: int, step: Literal["between", "sending", "outcome"]) -> int:
+    """A message's events in order without reading the previous one: ``queued`` is 0; after
+    ``attempts`` attempts a limit deferral or cancel is ``3a+1``; attempt ``n`` is ``3n-1``
+    (sending) and ``3n`` (its outcome)."""
+    if step == "between":
+        return 3 * attempts + 1
+    return 3 * attempts - 1 if step == "sending" else 3 * attempts
+
+
+def _copy_skip_reason(account: Account) -> str | None:
+    """Why this account gets no Sent copy from us, or None when it does."""
+    if account.imap is None:
+        return "the account has no IMAP settings"
+    hosts = [account.smtp.get("host", ""), account.imap.get("host", "")]
+    if server_files_sent_copy(provider_id=account.provider_id, hosts=hosts):
+        return "the server files sent mail itself"
+    if account.auth_kind != "password":
+        return "OAuth IMAP is not supported yet"
+    return None
 
 
 def _check_send_at(send_at: datetime | None, *, now: datetime) -> datetime | None:

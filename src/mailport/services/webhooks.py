@@ -61,27 +61,48 @@ def _event_from_row(row: EventRow) -> Event:
 class EventLog:
     """Records events and fans them out to the tenant's webhooks, in the caller's transaction."""
 
-    def __init__(self, *, queue: JobQueue) -> None:
+    def __init__(self, *, queue: JobQueue, cache_seconds: float = 1.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.queue = queue
+        # Every message event asks "which endpoints want this?"; most tenants have none or one.
+        # A second's cache saves that query on hot paths; this process's own changes clear it,
+        # another process's are seen within ``cache_seconds``.
+        self.cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._targets: dict[str, tuple[float, list[tuple[str, list[str]]]]] = {}
+
+    def invalidate(self, tenant_id: str) -> None:
+        self._targets.pop(tenant_id, None)
+
+    def _endpoints(self, hooks: WebhookRepository, tenant_id: str) -> list[tuple[str, list[str]]]:
+        now = self._monotonic()
+        cached = self._targets.get(tenant_id)
+        if cached is not None and now - cached[0] < self.cache_seconds:
+            return cached[1]
+        targets = [(h.id, list(h.event_types)) for h in hooks.enabled(tenant_id=tenant_id)]
+        self._targets[tenant_id] = (now, targets)
+        return targets
 
     def record(
         self, s: Session, *, tenant_id: str, payload: EventPayload, now: datetime,
-        message_id: str | None = None, only_webhook: str | None = None,
+        message_id: str | None = None, only_webhook: str | None = None, seq: int = 0,
     ) -> Event:
+        """Store the event and queue its deliveries. ``seq`` orders a message's history when
+        two events carry the same time (see :func:`mailport.services.send.event_seq`)."""
         event = make_event(payload, event_id=new_id("evt"), tenant_id=tenant_id, created_at=now)
         OutboxRepository(s).add_event(EventRow(
             id=event.id, tenant_id=tenant_id, message_id=message_id, type=event.type.value,
-            data=event.to_dict()["data"], created_at=now,
+            data=event.to_dict()["data"], created_at=now, seq=seq,
         ))
         hooks = WebhookRepository(s)
-        targets = hooks.enabled(tenant_id=tenant_id)
-        for hook in targets:
-            if only_webhook is not None and hook.id != only_webhook:
-                continue
-            if only_webhook is None and hook.event_types and event.type.value not in hook.event_types:
-                continue
+        if only_webhook is not None:
+            targets = [(only_webhook, [])]
+        else:
+            targets = [(hook_id, types) for hook_id, types in self._endpoints(hooks, tenant_id)
+                       if not types or event.type.value in types]
+        for hook_id, _ in targets:
             delivery = WebhookDelivery(
-                id=new_id("whd"), tenant_id=tenant_id, webhook_id=hook.id, event_id=event.id,
+                id=new_id("whd"), tenant_id=tenant_id, webhook_id=hook_id, event_id=event.id,
                 event_type=event.type.value, state="pending", attempts=0, created_at=now,
                 updated_at=now, next_attempt_at=now,
             )
@@ -186,7 +207,9 @@ class WebhookService:
             ))
             self.secrets.put(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=row.id,
                              name=SIGNING_SECRET, value=secret)
-            return WebhookView.of(row), secret
+            view = WebhookView.of(row)
+        self.events.invalidate(tenant_id)
+        return view, secret
 
     def list(self, tenant_id: str) -> list[WebhookView]:
         with self.db.session() as s:
@@ -215,7 +238,9 @@ class WebhookService:
                     row.disabled_reason = None
             row.updated_at = self.clock.now()
             s.flush()
-            return WebhookView.of(row)
+            view = WebhookView.of(row)
+        self.events.invalidate(tenant_id)
+        return view
 
     def rotate_secret(self, tenant_id: str, webhook_id: str) -> str:
         """A new signing secret (the old one stops working at once)."""
@@ -230,6 +255,7 @@ class WebhookService:
         with self.db.session() as s:
             WebhookRepository(s).delete(tenant_id=tenant_id, webhook_id=webhook_id)
             self.secrets.delete_owner(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=webhook_id)
+        self.events.invalidate(tenant_id)
 
     def deliveries(self, tenant_id: str, webhook_id: str, *, limit: int = 50) -> list[DeliveryView]:
         with self.db.session() as s:
@@ -324,6 +350,7 @@ class WebhookService:
                     hook.enabled = False
                     hook.disabled_reason = "the receiver answered 410 Gone"
                     hook.updated_at = now
+                    self.events.invalidate(hook.tenant_id)
                 return Done()
             retry_at = WEBHOOK_RETRY_POLICY.next_attempt(
                 attempt=delivery.attempts, queued_at=delivery.created_at, now=now, rng=self.rng)

@@ -178,11 +178,6 @@ class OutboxRepository:
     # -- events ------------------------------------------------------------------------------
 
     def add_event(self, event: Event) -> None:
-        if event.message_id is not None:
-            last = self.s.scalar(
-                select(func.max(Event.seq)).where(Event.message_id == event.message_id)
-            )
-            event.seq = int(last or 0) + 1
         self.s.add(event)
         self.s.flush()
 

@@ -1,0 +1,160 @@
+"""Crash and concurrency tests with real ``mailport worker`` processes.
+
+* SQLite: 2,000 queued messages, a worker SIGKILLed in the middle, another started — every
+  message delivered to the sink; duplicates are counted and bounded by what was in flight.
+* PostgreSQL: two workers drain one queue; no message is sent twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from lab import SmtpSink
+from mailport.adapters.storage.tables import Job
+from mailport.adapters.storage.tables_outbox import Message
+from mailport.runtime import Runtime
+from mailport.services.send import SendRequest
+from outbox_helpers import outbox_runtime, sink_account
+
+LEASE_SECONDS = 4
+
+
+def _queue(rt: Runtime, tenant: str, account: str, count: int) -> None:
+    for n in range(count):
+        rt.outbox.submit(tenant, SendRequest(account_id=account, to=[f"klant{n % 50}@example.org"],
+                                             subject=f"Factuur {n}", text=f"Factuur nummer {n}.",
+                                             metadata={"n": str(n)}))
+
+
+def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "mailport.cli", "worker"], env=env,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def _env(rt: Runtime, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    s = rt.settings
+    env.update(
+        MAILPORT_ENV="test", MAILPORT_DATA_DIR=str(tmp_path / "var"),
+        MAILPORT_DATABASE_URL=s.effective_database_url,
+        MAILPORT_SECRET_KEY=s.secret_key, MAILPORT_ADMIN_KEY=s.admin_key,
+        MAILPORT_ALLOW_PRIVATE_HOSTS="true", MAILPORT_ALLOW_INSECURE_AUTH="true",
+        MAILPORT_WORKER_LEASE=str(LEASE_SECONDS), MAILPORT_WORKER_CONCURRENCY="8",
+        MAILPORT_SEND_ACCOUNT_CONCURRENCY="8", MAILPORT_SEND_RETRY_MIN_DELAY="0.5",
+        MAILPORT_SEND_RETRY_MAX_DELAY="1", MAILPORT_LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+def _count(rt: Runtime, where: Callable[[], sa.ColumnElement[bool]], table: type = Message) -> int:
+    with rt.db.session() as s:
+        return int(s.scalar(sa.select(sa.func.count()).select_from(table).where(where())) or 0)
+
+
+def _message_ids(sink: SmtpSink) -> list[str]:
+    parser = BytesHeaderParser()
+    return [str(parser.parsebytes(m.data)["Message-ID"]) for m in list(sink.messages)]
+
+
+def _wait_all_sent(rt: Runtime, total: int, procs: list[subprocess.Popen[bytes]], log: Path,
+                   timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _count(rt, lambda: Message.state == "sent") < total:
+        for proc in procs:
+            assert proc.poll() is None, "a worker exited:\n" + log.read_text()[-3000:]
+        assert time.monotonic() < deadline, (
+            f"{_count(rt, lambda: Message.state == 'sent')} of {total} sent\n" + log.read_text()[-3000:])
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_queue_loses_nothing(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    total = 2000
+    rt = outbox_runtime(tmp_path)
+    tenant = rt.tenants.create(name="Crash").tenant.id
+    account = sink_account(rt, tenant, smtp_sink.port)
+    _queue(rt, tenant, account, total)
+    env = _env(rt, tmp_path)
+    log = tmp_path / "workers.log"
+
+    first = _worker(env, log)
+    try:
+        deadline = time.monotonic() + 60
+        while len(smtp_sink.messages) < total * 0.4:
+            assert first.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the first worker made too little progress"
+            time.sleep(0.01)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    received_at_kill = len(smtp_sink.messages)
+    # What the dead worker held: jobs it had claimed (lease still running) when it died.
+    in_flight = _count(rt, lambda: (Job.kind == "send") & (Job.state == "running"), Job)
+    sent_at_kill = _count(rt, lambda: Message.state == "sent")
+    assert 0 < sent_at_kill < total
+
+    second = _worker(env, log)
+    try:
+        _wait_all_sent(rt, total, [second], log, timeout=90)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+
+    ids = _message_ids(smtp_sink)
+    counts = Counter(ids)
+    duplicates = len(ids) - len(counts)
+    with rt.db.session() as s:
+        expected = set(s.scalars(sa.select(Message.header_message_id)))
+    print(f"\ncrash test: {total} messages, killed after {received_at_kill} received "
+          f"({sent_at_kill} recorded sent), in flight at the kill: {in_flight}, "
+          f"duplicates: {duplicates}")
+    assert set(counts) == expected and len(expected) == total  # every message arrived
+    assert duplicates <= in_flight
+    assert _count(rt, lambda: Message.state != "sent") == 0
+    rt.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_postgres_workers_send_each_message_once(tmp_path: Path, database_url: str,
+                                                     smtp_sink: SmtpSink) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite runs one worker inside the serving process")
+    total = 600
+    rt = outbox_runtime(tmp_path, database_url)
+    tenant = rt.tenants.create(name="Two workers").tenant.id
+    accounts = [sink_account(rt, tenant, smtp_sink.port, email=f"user{n}@example.test") for n in ("", "2")]
+    for account in accounts:
+        _queue(rt, tenant, account, total // 2)
+    env = _env(rt, tmp_path)
+    log = tmp_path / "workers.log"
+    workers = [_worker(env, log) for _ in range(2)]
+    try:
+        _wait_all_sent(rt, total, workers, log, timeout=90)
+    finally:
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
+        for proc in workers:
+            proc.wait(30)
+
+    counts = Counter(_message_ids(smtp_sink))
+    assert len(counts) == total
+    assert [mid for mid, n in counts.items() if n > 1] == []
+    with rt.db.session() as s:
+        attempts = set(s.scalars(sa.select(Message.attempts)))
+    assert attempts == {1}  # no message was claimed by both workers
+    rt.close()

@@ -445,6 +445,16 @@ def test_connect_gmail_by_signing_in_with_google(service: Service, page: Any) ->
     account = service.runtime.accounts.find_by_email(tenant, "user@example.test")
     assert account is not None and account.auth_kind == "oauth2" and not account.has_password
 
+    # Its edit page asks for no password; its test runs with the stored tokens and is recorded.
+    row.get_by_role("link", name=re.compile("Edit")).click()
+    assert page.locator("#f-password").count() == 0
+    page.get_by_role("button", name="Send a test mail to myself").click()
+    page.locator("#test-result .outcome").wait_for(timeout=60_000)
+    # (Google's real servers are not reachable from the lab: the first stage fails, explained.)
+    assert page.locator(".stage-failed").count() == 1 and page.locator("#test-result .diagnosis").count() == 1
+    stored = service.runtime.accounts.get(tenant, account.id)
+    assert stored.last_verification is not None and stored.status == "failed"
+
     # Refusing access on the provider's page comes back as a diagnosis, in the user's language.
     page.goto(service.link(language="nl"))
     page.goto(service.base + "/ui/settings/email?method=gmail")

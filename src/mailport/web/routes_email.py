@@ -187,6 +187,8 @@ async def start_test(request: Request, session: WriteSessionDep) -> Response:
     raw = await request.form()
     form = read_form(raw)
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
+    if account is not None and account.auth_kind == "oauth2":
+        return await _test_saved_oauth_account(request, session, account)
     password = form.password
     if not password and account is not None and account.has_password:
         stored = await _stored_password_for(request, session, account, form)
@@ -213,6 +215,21 @@ async def start_test(request: Request, session: WriteSessionDep) -> Response:
     )
     await asyncio.sleep(0)  # let the run begin, so the first view already shows progress
     return _run_view(request, session, run, form=form, account=account)
+
+
+async def _test_saved_oauth_account(request: Request, session: UiSession, account: AccountView) -> Response:
+    """A mailbox connected by signing in is tested as saved, with its tokens (refreshed as
+    needed); the result is recorded as its verification at once — there is no password to save."""
+    runtime = runtime_of(request)
+    config, _password = await asyncio.to_thread(runtime.accounts.connection, session.tenant_id, account.id)
+
+    async def work(progress: Any) -> dict[str, Any]:
+        return await runtime.verification.verify_account(session.tenant_id, account.id, progress=progress)
+
+    run = _runs(request).start(session_id=session.session_id, stages=[s.value for s in planned_stages(config)],
+                               fingerprint="", account_id=account.id, work=work)
+    await asyncio.sleep(0)
+    return _run_view(request, session, run, form=_form_from_account(account), account=account)
 
 
 async def _stored_password_for(request: Request, session: UiSession, account: AccountView,
@@ -277,7 +294,8 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     if account is None and not form.password:
         form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
-    if account is not None and not form.password and await _stored_password_for(request, session, account, form) is None:
+    if (account is not None and account.auth_kind == "password" and not form.password
+            and await _stored_password_for(request, session, account, form) is None):
         form.errors["password"] = labels.N_("You changed the server: enter the password again.")
     if form.errors:
         return _form_errors(request, session, form, account)

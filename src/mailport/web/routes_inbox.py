@@ -107,6 +107,8 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "head") and self._skip:
             self._skip -= 1
+        elif tag in ("p", "div", "tr", "li", "h1", "h2", "h3"):
+            self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skip:

@@ -20,7 +20,7 @@ ISSUE_CODES = {
     "auth.too_many_attempts", "auth.token_invalid", "auth.admin_consent_required",
     "send.sender_not_allowed", "send.daily_limit_reached", "send.account_blocked",
     "send.recipient_unknown", "send.recipient_mailbox_full", "send.message_too_large",
-    "send.rejected_as_spam", "tls.starttls_required", "tls.mode_mismatch",
+    "send.rejected_as_spam", "send.gave_up", "tls.starttls_required", "tls.mode_mismatch",
     "tls.certificate_invalid", "net.host_not_found", "net.connection_refused", "net.timeout",
     "net.wrong_service", "server.temporary_failure", "unknown",
 }

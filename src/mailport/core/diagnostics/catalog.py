@@ -570,6 +570,18 @@ def _codes() -> dict[str, CodeInfo]:
             ),
         ),
         CodeInfo(
+            code="send.gave_up",
+            severity="error",
+            retryable=False,
+            title=N_("The message could not be delivered in time"),
+            steps=(
+                N_("The receiving server kept refusing the message for days, so sending has"
+                   " stopped."),
+                N_("Check the recipient's address, then send the message again."),
+                N_("If it keeps happening, show the server's message to your email provider."),
+            ),
+        ),
+        CodeInfo(
             code="tls.starttls_required",
             severity="error",
             retryable=False,

@@ -223,3 +223,33 @@ def test_other_tenants_mailboxes_are_not_reachable(client: TestClient) -> None:
     token = _csrf(client)
     client.post(f"/ui/settings/email/mailbox/{account_id}/remove", data={"csrf": token})
     assert client.get(f"/v1/accounts/{account_id}", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+
+
+def test_errors_under_ui_are_pages_and_the_api_keeps_problem_json(client: TestClient) -> None:
+    _enter(client, language="nl")
+    for path in ("/ui/nope", "/ui/inbox/x/attachments/not-a-number", "/ui/settings/email/oauth/yahoo/done"):
+        resp = client.get(path)
+        assert resp.status_code in (404, 422) and resp.headers["content-type"].startswith("text/html"), path
+        assert "Niet gevonden" in resp.text, path
+    api = client.get("/v1/nope")
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/problem+json")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database on fire: secret detail")
+
+    client.app.state.runtime.accounts.list = broken  # type: ignore[attr-defined]
+    resp = client.get("/ui/settings/email")
+    assert resp.status_code == 500 and "Er ging iets mis" in resp.text
+    assert "secret detail" not in resp.text and "Traceback" not in resp.text
+
+
+def test_discovery_proposes_a_providers_settings_with_its_advice_in_the_users_language(client: TestClient) -> None:
+    _enter(client, language="nl")
+    token = _csrf(client)
+    resp = client.post("/ui/settings/email/mailbox/discover", data={"email": "anna@gmail.com"},
+                       headers={"X-CSRF-Token": token, "HX-Request": "true"})
+    assert resp.status_code == 200
+    assert "We hebben de instellingen voor Gmail gevonden." in resp.text or "Google" in resp.text
+    assert "smtp.gmail.com" in resp.text and 'hx-swap-oob="true"' in resp.text
+    assert "Google raadt aan om je aan te melden" in resp.text  # the OAuth note, translated
+    assert "app-wachtwoord" in resp.text  # the provider's hint, translated

@@ -7,6 +7,7 @@ outbox, the inbox and the own-domain setup), server-rendered with Jinja2 and htm
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -46,3 +47,32 @@ def install(app: FastAPI, runtime: Runtime) -> None:
     @app.exception_handler(SessionRequired)
     async def _session_required(request: Request, exc: SessionRequired) -> Response:
         return routes_session.session_problem_page(request, exc.reason)
+
+    _pages_get_html_errors(app)
+
+
+def _pages_get_html_errors(app: FastAPI) -> None:
+    """Errors under ``/ui`` become a calm page in the user's language; the API keeps its
+    problem+json handlers (wrapped, not replaced)."""
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from mailport.errors import MailportError
+    from mailport.web.routes_session import error_page
+
+    for kind in (MailportError, RequestValidationError, StarletteHTTPException, Exception):
+        original = app.exception_handlers.get(kind)
+        if original is None:
+            continue
+
+        def make(original: Any) -> Any:
+            async def handler(request: Request, exc: Exception) -> Response:
+                path = request.url.path
+                if path.startswith("/ui/") and not path.startswith("/ui/static/"):
+                    return error_page(request, exc)
+                response: Response = await original(request, exc)
+                return response
+
+            return handler
+
+        app.add_exception_handler(kind, make(original))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 
 from mailport.errors import Unauthenticated, ValidationError
@@ -49,3 +50,29 @@ def session_problem_page(request: Request, reason: str) -> Response:
     status = 403 if reason == "csrf" else 401
     return render(request, "session_required.html", lang=lang, status_code=status, reason=reason,
                   session=None)
+
+
+def error_page(request: Request, exc: Exception) -> Response:
+    """An unexpected error or unknown address under ``/ui``: a page, never a trace or JSON."""
+    import logging
+
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from mailport.errors import NotFound
+    from mailport.i18n import negotiate
+
+    if isinstance(exc, StarletteHTTPException):
+        status = exc.status_code
+    elif isinstance(exc, NotFound):
+        status = 404
+    elif isinstance(exc, RequestValidationError):
+        status = 404  # a malformed address is, to the user, a page that does not exist
+    else:
+        status = 500
+        logging.getLogger(__name__).error("web page failed: %s %s", request.method, request.url.path,
+                                          exc_info=exc)
+    try:
+        lang = runtime_of(request).ui_sessions.read_session(request.cookies.get("mailport_ui")).lang
+    except Unauthenticated:
+        lang = negotiate(request.headers.get("accept-language"))
+    return render(request, "error.html", lang=lang, status_code=status, status=status, session=None)

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import json
 import os
 import secrets
 import signal
@@ -33,7 +32,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src")]
@@ -70,7 +69,7 @@ def run_sink(port: int) -> None:
     class Handler:
         count = 0
 
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             Handler.count += 1
             return "250 2.0.0 OK: queued"
 
@@ -167,7 +166,7 @@ class Installation:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.worker_count = workers
 
-    def __enter__(self) -> Installation:
+    def __enter__(self) -> Self:
         cli = [sys.executable, "-m", "mailport.cli"]
         subprocess.run([*cli, "migrate"], env=self.env, check=True, stdout=self.log, stderr=self.log)
         self.procs.append(subprocess.Popen([*cli, "serve"], env=self.env, stdout=self.log, stderr=self.log))
@@ -296,15 +295,15 @@ async def open_loop_p99(inst: Installation, headers: dict[str, str], *, rate: fl
 
 
 def postgres_url() -> str | None:
-    try:
-        import psycopg
+    import psycopg
 
-        name = f"mailport_bench_{secrets.token_hex(4)}"
+    name = f"mailport_bench_{secrets.token_hex(4)}"
+    try:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-        return PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
-    except Exception:
+    except psycopg.Error:
         return None
+    return PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
 
 
 def drop_postgres(url: str) -> None:

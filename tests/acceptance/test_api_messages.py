@@ -16,10 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dbfixtures import ADMIN_KEY
+from integration.outbox_helpers import outbox_runtime
 from lab import SmtpSink
 from mailport.api.app import create_app
 from mailport.runtime import Runtime
-from integration.outbox_helpers import outbox_runtime
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 64
 

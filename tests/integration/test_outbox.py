@@ -13,13 +13,13 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from outbox_helpers import outbox_runtime, run_worker_until, sink_account, state_of
 
 from lab import SmtpSink
 from mailport.core.message import Attachment, Mailbox
 from mailport.errors import Conflict, ValidationError
 from mailport.runtime import Runtime
 from mailport.services.send import SendRequest
-from outbox_helpers import outbox_runtime, run_worker_until, sink_account, state_of
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
 

@@ -15,7 +15,7 @@ from lab import SmtpSink
 
 def _run(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "mailport.cli", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=90)
+                          capture_output=True, text=True, timeout=90, check=False)
 
 
 def test_send_with_attachment_from_the_command_line(tmp_path: Path, smtp_sink: SmtpSink) -> None:

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from outbox_helpers import outbox_runtime, sink_account
 
 from lab import SmtpSink
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import Message
 from mailport.runtime import Runtime
 from mailport.services.send import SendRequest
-from outbox_helpers import outbox_runtime, sink_account
 
 LEASE_SECONDS = 4
 

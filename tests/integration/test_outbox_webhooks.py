@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from outbox_helpers import outbox_runtime, run_worker_until, sink_account
 
 from lab import DnsLab, SmtpSink
 from mailport.core.webhooks import SIGNATURE_HEADER, verify
 from mailport.errors import HostNotAllowed, ValidationError
 from mailport.runtime import Runtime
 from mailport.services.send import SendRequest
-from outbox_helpers import outbox_runtime, run_worker_until, sink_account
 
 
 class Receiver:
@@ -29,7 +29,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))

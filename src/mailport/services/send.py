@@ -28,6 +28,7 @@ folder for the Message-ID first, so a crash mid-APPEND never yields two copies.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import random
 import secrets
@@ -113,8 +114,8 @@ from mailport.worker import Done, Fail, JobResult, Retry
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "SENT_COPY_JOB",
     "SEND_JOB",
+    "SENT_COPY_JOB",
     "MessageView",
     "OutboxService",
     "SendMetrics",
@@ -657,7 +658,7 @@ class OutboxService:
                                                  reason=reason))
 
     async def _transmit(self, attempt: _Attempt, config: AccountConfig,
-                        password: Secret | None) -> list[RecipientResult]:
+                        password: Secret | None) -> builtins.list[RecipientResult]:
         endpoint = config.smtp
         key = pool_key(attempt.account_id, endpoint, password.reveal() if password else "")
 
@@ -695,7 +696,7 @@ class OutboxService:
             await self.pool.release(lease, reusable=reusable)
             return _from_send_result(result)
 
-    def _classify(self, attempt: _Attempt, results: list[RecipientResult]) -> Outcome:
+    def _classify(self, attempt: _Attempt, results: builtins.list[RecipientResult]) -> Outcome:
         return classify_send_outcome(
             results, attempt=attempt.attempt, queued_at=attempt.queued_at, now=self.clock.now(),
             policy=self.policy, rng=self.rng, previous_delay=attempt.previous_delay,

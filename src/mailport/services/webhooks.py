@@ -14,6 +14,7 @@ until the receiver answers 2xx; 410 Gone disables the endpoint.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import logging
 import random
 import secrets as random_bytes
@@ -36,7 +37,12 @@ from mailport.clock import Clock
 from mailport.core import netpolicy
 from mailport.core.addresses import reject_control_chars
 from mailport.core.events import Event, EventPayload, EventType, WebhookTest, make_event
-from mailport.core.webhooks import WEBHOOK_RETRY_POLICY, classify_delivery, delivery_request, format_secret
+from mailport.core.webhooks import (
+    WEBHOOK_RETRY_POLICY,
+    classify_delivery,
+    delivery_request,
+    format_secret,
+)
 from mailport.errors import RemoteError, ValidationError
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
@@ -96,7 +102,7 @@ class EventLog:
         ))
         hooks = WebhookRepository(s)
         if only_webhook is not None:
-            targets = [(only_webhook, [])]
+            targets: builtins.list[tuple[str, builtins.list[str]]] = [(only_webhook, [])]
         else:
             targets = [(hook_id, types) for hook_id, types in self._endpoints(hooks, tenant_id)
                        if not types or event.type.value in types]
@@ -257,7 +263,7 @@ class WebhookService:
             self.secrets.delete_owner(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=webhook_id)
         self.events.invalidate(tenant_id)
 
-    def deliveries(self, tenant_id: str, webhook_id: str, *, limit: int = 50) -> list[DeliveryView]:
+    def deliveries(self, tenant_id: str, webhook_id: str, *, limit: int = 50) -> builtins.list[DeliveryView]:
         with self.db.session() as s:
             repo = WebhookRepository(s)
             repo.get(tenant_id=tenant_id, webhook_id=webhook_id)

@@ -6,6 +6,7 @@ Like :mod:`repositories`, every tenant-facing read filters by ``tenant_id``; the
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -108,13 +109,13 @@ class OutboxRepository:
             .order_by(MessageRecipient.position)
         ).all()
 
-    def recipients_of(self, message_ids: Sequence[str]) -> dict[str, list[MessageRecipient]]:
+    def recipients_of(self, message_ids: Sequence[str]) -> dict[str, builtins.list[MessageRecipient]]:
         rows = self.s.scalars(
             select(MessageRecipient)
             .where(MessageRecipient.message_id.in_(list(message_ids)))
             .order_by(MessageRecipient.message_id, MessageRecipient.position)
         ).all()
-        grouped: dict[str, list[MessageRecipient]] = {}
+        grouped: dict[str, builtins.list[MessageRecipient]] = {}
         for row in rows:
             grouped.setdefault(row.message_id, []).append(row)
         return grouped

@@ -464,3 +464,32 @@ def test_connect_gmail_by_signing_in_with_google(service: Service, page: Any) ->
     page.wait_for_url(re.compile(r"oauth_error="))
     page.locator("#chosen .outcome.bad").wait_for()  # visible
     shot(page, "gmail-denied-nl")
+
+
+def test_outbox_shows_a_bounce_with_its_diagnosis(service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    """An invoice to an address that does not exist: Postfix accepts it, delivery fails, the DSN
+    comes back to the mailbox, inbox sync links it, and the outbox explains it."""
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    account = httpx.post(f"{service.base}/v1/accounts", headers=headers, json={
+        "email": lab_user, "password": PASSWORD,
+        "smtp": {"host": "127.0.0.1", "port": mail_lab.submission_port, "security": "starttls"},
+        "imap": {"host": "127.0.0.1", "port": mail_lab.imaps_port, "security": "tls"},
+    }).json()
+    sent = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
+        "account": account["id"], "to": ["nobody@example.test"], "subject": "Factuur 2026-0043",
+        "text": "Beste klant,\n\nIn de bijlage vindt u de factuur.",
+    }).json()
+    deadline = time.monotonic() + 60
+    state = ""
+    while state != "bounced":
+        assert time.monotonic() < deadline, f"no bounce linked (state {state!r})"
+        mail_lab.wait_for_message(lab_user, timeout=2)
+        httpx.post(f"{service.base}/v1/inbox/accounts/{account['id']}/sync", headers=headers, timeout=30)
+        state = httpx.get(f"{service.base}/v1/messages/{sent['id']}", headers=headers).json()["state"]
+
+    page.goto(service.link(language="nl"))
+    page.goto(f"{service.base}/ui/outbox/{sent['id']}")
+    assert page.locator("dl.facts .badge").first.inner_text() == "Teruggestuurd"
+    recipient = page.locator(".recipients li", has_text="nobody@example.test")
+    assert recipient.locator(".diagnosis").count() == 1, recipient.inner_text()
+    shot(page, "outbox-bounce-nl")

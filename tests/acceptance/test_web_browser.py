@@ -455,6 +455,13 @@ def test_connect_gmail_by_signing_in_with_google(service: Service, page: Any) ->
     stored = service.runtime.accounts.get(tenant, account.id)
     assert stored.last_verification is not None and stored.status == "failed"
 
+    # "Sign in again" goes through the provider for the same account and keeps the mailbox.
+    page.goto(service.base + "/ui/settings/email?method=smtp")
+    page.locator(".account", has_text="user@example.test").get_by_role("button", name=re.compile("Sign in again")).click()
+    page.locator("button[data-email='user@example.test']").click()
+    page.wait_for_url(re.compile(r"saved=1"))
+    assert [a.email for a in service.runtime.accounts.list(tenant)].count("user@example.test") == 1
+
     # Refusing access on the provider's page comes back as a diagnosis, in the user's language.
     page.goto(service.link(language="nl"))
     page.goto(service.base + "/ui/settings/email?method=gmail")

@@ -47,7 +47,11 @@ ACCOUNT_STATUS: Final = {
     "verified": N_("Working"),
     "failed": N_("Needs attention"),
     "unverified": N_("Not tested yet"),
+    "needs_reconnect": N_("Sign in again"),
 }
+
+OAUTH_PROVIDER_OF: Final = {"gmail": "google", "google_workspace": "google",
+                            "outlook": "microsoft", "microsoft365": "microsoft"}
 
 SECURITY: Final = {
     "tls": N_("SSL/TLS"),

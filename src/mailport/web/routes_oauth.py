@@ -57,6 +57,22 @@ async def start(request: Request, session: WriteSessionDep, provider: Literal["g
     return RedirectResponse(started.authorization_url, status_code=303)
 
 
+@router.post("/{provider}/reconnect/{account_id}")
+async def reconnect(request: Request, session: WriteSessionDep, provider: Literal["google", "microsoft"],
+                    account_id: str) -> Response:
+    """Sign in again for a mailbox whose access was withdrawn or expired (same account only)."""
+    runtime = runtime_of(request)
+    try:
+        started = await runtime.oauth.start(
+            session.tenant_id, provider, account_id=account_id,
+            return_url=f"{runtime.settings.effective_public_url}/ui/settings/email/oauth/{provider}/done",
+        )
+    except MailportError as exc:
+        return RedirectResponse(f"/ui/settings/email?method={METHOD[provider]}&oauth_error={exc.code}#chosen",
+                                status_code=303)
+    return RedirectResponse(started.authorization_url, status_code=303)
+
+
 @router.get("/{provider}/done")
 def done(session: SessionDep, provider: Literal["google", "microsoft"], status: str = "",
          code: str = "", signed_in: str = "") -> Response:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-fast bench lint typecheck clean lab-deps worker
+.PHONY: install serve test test-fast bench lint typecheck clean lab-deps worker example
 
 install: $(STAMP)
 
@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,example]'
 	@touch $(STAMP)
 
 serve: install
@@ -20,6 +20,14 @@ serve: install
 
 worker: install
 	$(BIN)/mailport worker
+
+# The example invoicing app (examples/invoicing) on :8500, beside `make serve` (start that with
+# MAILPORT_ALLOW_PRIVATE_HOSTS=true so the example's loopback webhook URL is accepted).
+# Env: MAILPORT_URL (default http://127.0.0.1:8400), MAILPORT_API_KEY (else a tenant is made once
+# with the operator key in MAILPORT_ADMIN_KEY_FILE, default var/admin.key), INVOICING_PORT,
+# INVOICING_PUBLIC_URL, INVOICING_DB (default var/invoicing.db).
+example: install
+	PYTHONPATH=examples/invoicing $(BIN)/python -m invoicing
 
 # Debian packages for the real test servers (Dovecot, Postfix) and the browser tests (Chromium),
 # installed when missing (apt, as root).

@@ -15,7 +15,9 @@ from mailport.client.webhooks import (
     OtherEvent,
     parse_event,
 )
-from mailport.core.events import Event, EventType
+from mailport.core import events
+from mailport.core.events import Event, EventPayload
+from mailport.core.outbox import RecipientOutcome, RecipientStatus
 from mailport.core.webhooks import delivery_request, sign
 from mailport.errors import AuthError, ValidationError
 
@@ -23,36 +25,60 @@ SECRET = "whsec_" + "k" * 32
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def delivered(event_type: EventType, data: dict[str, object], *, secret: str = SECRET,
-              at: datetime = NOW) -> tuple[bytes, str]:
-    event = Event(id="evt_1", type=event_type, created_at=NOW, tenant_id="ten_1", data=data)
+def delivered(payload: EventPayload, *, secret: str = SECRET, at: datetime = NOW) -> tuple[bytes, str]:
+    """What the server delivers for ``payload`` (its own payload classes and signing code)."""
+    event = Event(id="evt_1", type=payload.type, created_at=NOW, tenant_id="ten_1", data=payload.to_data())
     body, headers = delivery_request(event, secrets=[secret], timestamp=at)
     return body, headers["Mailport-Signature"]
 
 
 def test_a_sent_event_is_verified_and_typed() -> None:
-    body, signature = delivered(EventType.MESSAGE_SENT, {
-        "message_id": "msg_1", "account_id": "acc_1", "metadata": {"invoice_id": "42"}, "attempt": 1,
-        "header_message_id": "<x@y>", "recipients": [{"address": "a@example.nl", "status": "accepted",
-                                                      "smtp_code": 250}]})
+    body, signature = delivered(events.MessageSent(
+        message_id="msg_1", account_id="acc_1", metadata={"invoice_id": "42"}, attempt=1,
+        header_message_id="<x@y>", recipients=[RecipientOutcome(
+            recipient="a@example.nl", status=RecipientStatus.ACCEPTED, smtp_code=250, enhanced_code="2.0.0",
+            text="250 2.0.0 Ok", diagnosis=None)]))
     event = parse_event(body=body, signature=signature, secrets=[SECRET], now=NOW)
     assert isinstance(event.data, MessageSent)
     assert event.type == "message.sent" and event.message_id == "msg_1" and event.metadata == {"invoice_id": "42"}
-    assert event.data.recipients[0].smtp_code == 250 and event.signed_at == int(NOW.timestamp())
+    assert event.data.recipients[0].recipient == "a@example.nl" and event.data.recipients[0].smtp_code == 250
+    assert event.signed_at == int(NOW.timestamp())
 
 
 def test_bounced_and_failed_events_carry_their_reason() -> None:
-    body, signature = delivered(EventType.MESSAGE_BOUNCED, {
-        "message_id": "msg_1", "account_id": "acc_1", "metadata": {}, "recipient": "nobody@example.test",
-        "status": "5.1.1", "diagnosis": "the mailbox does not exist", "hard": True})
+    body, signature = delivered(events.MessageBounced(
+        message_id="msg_1", account_id="acc_1", recipient="nobody@example.test", status="5.1.1",
+        diagnosis="the mailbox does not exist", hard=True, server_text="550 5.1.1 User unknown"))
     bounced = parse_event(body=body, signature=signature, secrets=[SECRET], now=NOW).data
     assert isinstance(bounced, MessageBounced) and bounced.hard and bounced.status == "5.1.1"
 
-    body, signature = delivered(EventType.MESSAGE_FAILED, {
-        "message_id": "msg_2", "account_id": "acc_1", "metadata": {}, "attempt": 1,
-        "reason": "send.recipient_rejected", "recipients": []})
+    body, signature = delivered(events.MessageFailed(
+        message_id="msg_2", account_id="acc_1", attempt=1, reason="send.recipient_rejected",
+        recipients=[RecipientOutcome(recipient="x@example.nl", status=RecipientStatus.FAILED, smtp_code=550, enhanced_code="5.1.1",
+                                     text="550 5.1.1 no such user", diagnosis="send.recipient_unknown")]))
     failed = parse_event(body=body, signature=signature, secrets=[SECRET], now=NOW).data
     assert isinstance(failed, MessageFailed) and failed.reason == "send.recipient_rejected"
+    assert failed.recipients[0].diagnosis == "send.recipient_unknown"
+
+
+@pytest.mark.parametrize("payload", [
+    events.MessageQueued(message_id="m", account_id="a", recipients=["x@example.nl"], send_at=NOW),
+    events.MessageSending(message_id="m", account_id="a", attempt=1),
+    events.MessageDeferred(message_id="m", account_id="a", attempt=1, retry_at=NOW, reason="net.timeout"),
+    events.MessageCancelled(message_id="m", account_id="a"),
+    events.MessageReceived(account_id="a", message_id="im", folder="INBOX", uid=7, from_="k@example.nl",
+                           subject="Vraag", received_at=NOW),
+    events.DomainStateChanged(domain_id="d", domain="example.nl", previous="pending", state="active"),
+    events.AccountVerified(account_id="a", email="x@example.nl"),
+    events.AccountNeedsReconnect(account_id="a", email="x@example.nl", reason="oauth.invalid_grant"),
+    events.WebhookTest(webhook_id="wh_1"),
+], ids=lambda p: p.type.value)
+def test_every_event_type_the_server_sends_parses_into_its_typed_model(payload: EventPayload) -> None:
+    body, signature = delivered(payload)
+    event = parse_event(body=body, signature=signature, secrets=[SECRET], now=NOW)
+    assert event.type == payload.type.value
+    assert not isinstance(event.data, OtherEvent)
+    assert type(event.data).__name__ == type(payload).__name__
 
 
 def test_an_unknown_event_type_is_kept_not_refused() -> None:
@@ -71,7 +97,7 @@ def test_an_unknown_event_type_is_kept_not_refused() -> None:
     ("missing", "webhook.signature_missing"),
 ])
 def test_forged_or_replayed_deliveries_are_refused(change: str, code: str) -> None:
-    body, signature = delivered(EventType.WEBHOOK_TEST, {"webhook_id": "wh_1"},
+    body, signature = delivered(events.WebhookTest(webhook_id="wh_1"),
                                 secret="whsec_other" if change == "wrong_secret" else SECRET,
                                 at=NOW - timedelta(minutes=10) if change == "stale" else NOW)
     if change == "tampered":
@@ -82,7 +108,7 @@ def test_forged_or_replayed_deliveries_are_refused(change: str, code: str) -> No
 
 
 def test_during_a_rotation_either_secret_is_accepted() -> None:
-    body, signature = delivered(EventType.WEBHOOK_TEST, {"webhook_id": "wh_1"}, secret="whsec_new" + "n" * 30)
+    body, signature = delivered(events.WebhookTest(webhook_id="wh_1"), secret="whsec_new" + "n" * 30)
     event = parse_event(body=body, signature=signature, secrets=[SECRET, "whsec_new" + "n" * 30], now=NOW)
     assert event.data.model_dump()["webhook_id"] == "wh_1"
 

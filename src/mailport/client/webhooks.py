@@ -59,7 +59,9 @@ class _Data(BaseModel):
 
 
 class RecipientOutcome(_Data):
-    address: str
+    """One recipient's fate in an attempt; ``diagnosis`` is a diagnosis code when it failed."""
+
+    recipient: str
     status: str
     smtp_code: int | None = None
     enhanced_code: str | None = None

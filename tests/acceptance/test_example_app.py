@@ -1,0 +1,223 @@
+"""The example invoicing app end to end, in a real browser, against the lab's Postfix + Dovecot:
+
+create customers (pushed to mailport as contacts) → connect the mailbox through mailport's
+Settings › E-mail page, opened from the app's button → send an invoice (PDF, idempotency key) →
+"sent" arrives by signed webhook → an invoice to an unknown local user comes back as Postfix's
+real DSN; inbox sync links it and the app shows "bounced" with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dbfixtures import ADMIN_KEY, make_runtime
+from lab.ports import free_port
+from mailport.api.app import create_app
+from mailport.client import Client
+
+pytestmark = [pytest.mark.browser, pytest.mark.lab, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "examples" / "invoicing"))
+
+from invoicing.app import create_app as create_example_app
+from invoicing.config import Config
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "Example-Lab-Secret-42"
+
+
+class Served:
+    """An ASGI app under uvicorn in a thread, on a free loopback port."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> Served:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+@dataclass
+class World:
+    mailport: Served
+    app: Served
+    config: Config
+
+
+@pytest.fixture
+def world(tmp_path: Path, mail_lab: Any, dns_lab_server: Any) -> Iterator[World]:
+    mailport_port = free_port()
+    base = f"http://127.0.0.1:{mailport_port}"
+    runtime = make_runtime(
+        tmp_path / "mailport", allow_private_hosts=True, ca_file=str(mail_lab.ca_pem_path), connect_timeout=5.0,
+        public_url=base, discovery_probe=False, discovery_deadline=2.0, ispdb_url="http://127.0.0.1:9/",
+        dns_nameservers=[dns_lab_server.nameserver], dns_timeout=1.0,
+    )
+    mailport = Served(create_app(runtime, embedded_worker=True))
+    mailport.port, mailport.base = mailport_port, base
+    mailport.server.config.port = mailport_port
+    mailport.start()
+    admin_key_file = tmp_path / "admin.key"
+    admin_key_file.write_text(ADMIN_KEY + "\n")
+    app_port = free_port()
+    config = Config(mailport_url=base, mailport_admin_key_file=admin_key_file,
+                    public_url=f"http://127.0.0.1:{app_port}", db_path=tmp_path / "invoicing.db",
+                    company="Bakkerij Jansen BV", user_name="Anna de Vries", language="en")
+    app = Served(create_example_app(config))
+    app.port, app.base = app_port, config.public_url
+    app.server.config.port = app_port
+    app.start()
+    try:
+        yield World(mailport=mailport, app=app, config=config)
+    finally:
+        app.stop()
+        mailport.stop()
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Debian chromium is required in CI (make lab-deps installs it)")
+        pytest.skip("Debian chromium is not installed (make lab-deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def wait_for_status(page: Any, number: str, status: str, *, timeout: float, mp: Client) -> str:
+    deadline = time.monotonic() + timeout
+    while not (shown := invoice_status(page, number)).startswith(status):
+        if time.monotonic() > deadline:
+            messages = [(m.id, m.state, m.reason) for m in mp.messages.list()]
+            deliveries = [(d.event_type, d.state, d.last_status_code, d.last_error)
+                          for w in mp.webhooks.list() for d in mp.webhooks.deliveries(w.id)]
+            pytest.fail(f"invoice {number} shows {shown!r}, not {status!r}; messages {messages}; "
+                        f"webhook deliveries {deliveries}")
+        time.sleep(0.5)
+    return shown
+
+
+def invoice_status(page: Any, number: str) -> str:
+    page.reload()
+    return str(page.locator(f"tr.invoice[data-number='{number}'] td:nth-child(5)").inner_text())
+
+
+def create_invoice(page: Any, customer: str, description: str, amount: str) -> str:
+    page.get_by_label("Customer").select_option(label=customer)
+    page.get_by_label("Description").fill(description)
+    page.get_by_label("Amount").fill(amount)
+    page.get_by_role("button", name="Create invoice").click()
+    row = page.locator("tr.invoice", has_text=description)
+    return str(row.get_attribute("data-number"))
+
+
+def test_invoice_sent_by_webhook_and_bounce_shown_with_its_reason(world: World, page: Any, mail_lab: Any) -> None:
+    tag = secrets.token_hex(3)
+    shop, good, bad = f"shop{tag}@example.test", f"cafe{tag}@example.test", f"nobody{tag}@example.test"
+    mail_lab.add_users({shop: PASSWORD, good: "password"})  # `bad` has no mailbox: Postfix bounces
+
+    # 1. Customers, pushed to mailport as contacts.
+    page.goto(world.app.base + "/")
+    for name, email in (("Café Noord", good), ("Verkeerd Adres BV", bad)):
+        page.get_by_label("Name").fill(name)
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_role("button", name="Add customer").click()
+        page.locator("#customers", has_text=email).wait_for()
+    api_key = world.app.server.config.app.state.mailport.client._config.api_key
+    mp = Client(world.mailport.base, api_key=api_key)
+    contacts = {c.id: c for c in mp.contacts.list()}
+    assert contacts["customer-1"].addresses == [good] and contacts["customer-1"].name == "Café Noord"
+    assert contacts["customer-2"].addresses == [bad]
+    [webhook] = mp.webhooks.list()
+    assert webhook.url == f"{world.app.base}/webhooks/mailport" and webhook.enabled
+
+    # Sending before a mailbox is connected explains what to do.
+    number = create_invoice(page, "Café Noord <" + good + ">", "Brood en banket november", "123,45")
+    page.locator(f"tr.invoice[data-number='{number}']").get_by_role("button", name="Send").click()
+    page.get_by_role("alert").get_by_text("Connect a mailbox first").wait_for()
+
+    # 2. The "E-mail settings" button opens mailport's page for this user; connect the mailbox.
+    page.get_by_role("button", name="E-mail settings").click()
+    page.wait_for_url(world.mailport.base + "/ui/settings/email")
+    page.get_by_role("link", name=re.compile("Own mailbox")).click()
+    page.get_by_role("link", name="Connect a mailbox").click()
+    page.get_by_label(re.compile("E-mail address")).fill(shop)
+    page.locator("button[formaction$='/discover']").click()
+    page.locator("#proposal .proposal.not-found").wait_for()
+    page.locator("#f-smtp_host").fill("127.0.0.1")
+    page.locator("#f-smtp_port").fill(str(mail_lab.submission_port))
+    page.locator("#f-smtp_security").select_option("starttls")
+    page.locator("#f-imap_host").fill("127.0.0.1")
+    page.locator("#f-imap_port").fill(str(mail_lab.imaps_port))
+    page.locator("#f-imap_security").select_option("tls")
+    page.locator("#f-password").fill(PASSWORD)
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("The mailbox was saved.").wait_for()
+    page.get_by_role("link", name="Back to the program").click()
+    page.wait_for_url(world.app.base + "/")
+    [account] = mp.accounts.list()
+    assert account.email == shop
+
+    # 3. Send the invoice; "sent" arrives by webhook (nothing polls: the page only reloads).
+    page.locator(f"tr.invoice[data-number='{number}']").get_by_role("button", name="Send").click()
+    wait_for_status(page, number, "sent", timeout=60, mp=mp)
+    delivered = mail_lab.wait_for_message(good, subject=f"Invoice {number}", timeout=30)
+    [pdf] = [p for p in delivered.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_content().startswith(b"%PDF-") and pdf.get_filename() == f"invoice-{number}.pdf"
+    deliveries = mp.webhooks.deliveries(webhook.id, limit=200)
+    assert any(d.event_type == "message.sent" and d.state == "delivered" for d in deliveries)
+    # The idempotency key was stored before the call: sending it again returns the same message.
+    sent = mp.messages.list(status=["sent"])
+    assert [m.metadata["invoice_number"] for m in sent] == [number]
+
+    # 4. An invoice to an address with no mailbox: sent, then Postfix's DSN comes back.
+    bad_number = create_invoice(page, "Verkeerd Adres BV <" + bad + ">", "Taart", "30")
+    page.locator(f"tr.invoice[data-number='{bad_number}']").get_by_role("button", name="Send").click()
+    wait_for_status(page, bad_number, "sent", timeout=60, mp=mp)
+    mail_lab.wait_for_message(shop, subject="Undelivered Mail Returned to Sender", timeout=30)
+    # "Refresh delivery status" syncs the mailbox now; mailport links the DSN to the invoice and
+    # the message.bounced event reaches the app by webhook.
+    page.get_by_role("button", name="Refresh delivery status").click()
+    status = wait_for_status(page, bad_number, "bounced", timeout=60, mp=mp)
+    assert "the mailbox does not exist" in status and "5.1.1" in status, status
+    assert invoice_status(page, number).startswith("sent")  # the good one is untouched
+    deliveries = mp.webhooks.deliveries(webhook.id, limit=200)
+    assert any(d.event_type == "message.bounced" and d.state == "delivered" for d in deliveries)
+    mp.close()

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.tables import Job
@@ -29,6 +29,27 @@ from mailport.errors import NotFound
 __all__ = ["OutboxRepository", "WebhookRepository"]
 
 SEND_JOB = "send"
+
+# The worker's per-message counts, built once: constructing a select costs more Python time
+# than SQLite takes to run it.
+_IN_FLIGHT = (
+    select(func.count())
+    .select_from(Message)
+    .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
+    .where(
+        Message.account_id == bindparam("account_id"),
+        Message.state == "sending",
+        Message.id != bindparam("exclude"),
+        Job.state == "running",
+        Job.locked_until >= bindparam("now"),
+    )
+)
+_SENT_SINCE = (
+    select(func.count())
+    .select_from(Message)
+    .where(Message.account_id == bindparam("account_id"), Message.sent_at >= bindparam("since"))
+)
+_INSERT_EVENT = insert(Event)
 
 
 class OutboxRepository:
@@ -137,31 +158,11 @@ class OutboxRepository:
         A crashed worker leaves its message in ``sending``; joining the job's lease keeps such
         rows from blocking the account's concurrency slots until the job is taken over.
         """
-        return int(
-            self.s.scalar(
-                select(func.count())
-                .select_from(Message)
-                .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
-                .where(
-                    Message.account_id == account_id,
-                    Message.state == "sending",
-                    Message.id != exclude,
-                    Job.state == "running",
-                    Job.locked_until >= now,
-                )
-            )
-            or 0
-        )
+        params = {"account_id": account_id, "exclude": exclude, "now": now}
+        return int(self.s.scalar(_IN_FLIGHT, params) or 0)
 
     def sent_since(self, *, account_id: str, since: datetime) -> int:
-        return int(
-            self.s.scalar(
-                select(func.count())
-                .select_from(Message)
-                .where(Message.account_id == account_id, Message.sent_at >= since)
-            )
-            or 0
-        )
+        return int(self.s.scalar(_SENT_SINCE, {"account_id": account_id, "since": since}) or 0)
 
     def count_by_state(self) -> dict[str, int]:
         rows = self.s.execute(select(Message.state, func.count()).group_by(Message.state)).all()
@@ -179,8 +180,13 @@ class OutboxRepository:
     # -- events ------------------------------------------------------------------------------
 
     def add_event(self, event: Event) -> None:
-        self.s.add(event)
-        self.s.flush()
+        # A plain INSERT: events are never read back in the transaction that writes them, so
+        # the unit of work's bookkeeping would be pure overhead on the send path.
+        self.s.execute(_INSERT_EVENT, [{
+            "id": event.id, "tenant_id": event.tenant_id, "message_id": event.message_id,
+            "type": event.type, "data": event.data, "created_at": event.created_at,
+            "seq": event.seq or 0,
+        }])
 
     def events(self, message_id: str) -> Sequence[Event]:
         return self.s.scalars(

@@ -114,7 +114,8 @@ class Runtime:
     @cached_property
     def outbox(self) -> OutboxService:
         return OutboxService(db=self.db, queue=self.queue, accounts=self.accounts, events=self.events,
-                             clock=self.clock, settings=self.settings, resolver=self.resolver)
+                             clock=self.clock, settings=self.settings, resolver=self.resolver,
+                             platform=self.platform)
 
     @cached_property
     def domains(self) -> DomainService:

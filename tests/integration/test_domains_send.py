@@ -192,3 +192,56 @@ async def test_outbox_seam_accept_then_transmit_stored(rt: Runtime, dns_lab: Dns
         await rt.platform.transmit_stored(tenant, sender_key=plan.sender_key, mail_from=envelope_from,
                                           rcpt_to=built.envelope.rcpt_to, raw=built.raw)
     assert len(smarthost.messages) == 1
+
+
+async def test_outbox_sends_by_domain_and_platform_methods(rt: Runtime, dns_lab: DnsLab, smarthost: SmtpSink) -> None:
+    """``SendRequest(method=…)`` through the real outbox and worker: accepted, sent through the
+    platform transport, signed for the domain, VERP naming the outbox message; refused once the
+    domain is suspended, or re-addressed from the platform if the tenant chose that."""
+    from outbox_helpers import run_worker_until
+
+    from mailport.services.send import SendRequest
+
+    tenant, domain_id = await _active_domain(rt, dns_lab)
+    record = rt.platform.platform_dkim_record()
+    dns_lab.load_zone(f"$ORIGIN {PLATFORM}.\n{record.name}. TXT {quoted(record.strings)}\n")
+
+    def settled(message_id: str) -> bool:
+        return rt.outbox.get(tenant, message_id).state in ("sent", "failed")
+
+    request = SendRequest(method="domain", from_email="facturen@shop.test", to=["klant@example.org"],
+                          subject="Factuur 2026-002", text="Zie bijlage.", metadata={"invoice": "2026-002"})
+    message = rt.outbox.submit(tenant, request).message
+    assert message.account_id == domain_id
+    await run_worker_until(rt, lambda: settled(message.id))
+    assert rt.outbox.get(tenant, message.id).state == "sent"
+    received = smarthost.wait_for(1)[0]
+    assert parse_verp(received.mail_from) == message.id and received.mail_from.endswith(f"@mp-bounces.{DOMAIN}")
+    assert dkim.verify(received.data, dnsfunc=dkim_dnsfunc(dns_lab)) is True
+
+    rt.platform.configure(tenant, alias="shop", display_name="Shop Jansen")
+    platform = rt.outbox.submit(tenant, SendRequest(method="platform", to=["klant@example.org"],
+                                                    subject="Herinnering", text="x")).message
+    await run_worker_until(rt, lambda: settled(platform.id))
+    sent = smarthost.wait_for(2)[1]
+    assert sent.message()["From"] == f"Shop Jansen <shop@{PLATFORM}>" and parse_verp(sent.mail_from) == platform.id
+    assert dkim.verify(sent.data, dnsfunc=dkim_dnsfunc(dns_lab)) is True
+    with pytest.raises(ValidationError, match="confirmed reply address"):
+        rt.outbox.submit(tenant, SendRequest(method="platform", to=["k@example.org"], reply_to=["x@evil.example"],
+                                             subject="s", text="x"))
+
+    # Suspended: refused at accept ("domain.not_active"), or from the platform if so chosen.
+    dns_lab.remove(rt.domains.get(tenant, domain_id).records[0].name, "TXT")
+    assert isinstance(rt.clock, FrozenClock)
+    rt.clock.advance(timedelta(days=1))
+    await rt.domains.check(tenant, domain_id, manual=False)
+    rt.clock.advance(timedelta(hours=72))
+    assert (await rt.domains.check(tenant, domain_id, manual=False)).domain.state == "suspended"
+    with pytest.raises(DomainNotSendable):
+        rt.outbox.submit(tenant, request)
+    rt.domains.set_fallback(tenant, domain_id, "platform")
+    fallback = rt.outbox.submit(tenant, request).message
+    assert fallback.account_id == "platform"
+    await run_worker_until(rt, lambda: settled(fallback.id))
+    third = smarthost.wait_for(3)[2].message()
+    assert third["From"] == f"Shop Jansen <shop@{PLATFORM}>" and third["Reply-To"] == "Shop Jansen <facturen@shop.test>"

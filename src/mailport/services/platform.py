@@ -58,6 +58,7 @@ __all__ = [
     "ReplyToRateLimited",
     "SendPlan",
     "SentView",
+    "is_platform_sender",
 ]
 
 Method = Literal["platform", "domain"]
@@ -141,6 +142,12 @@ class SentView:
             "fell_back_to_platform": self.fell_back,
             "accepted": list(self.result.accepted), "server_text": self.result.server_text,
         }
+
+
+def is_platform_sender(sender_key: str) -> bool:
+    """Whether an outbox message's ``account_id`` names the platform or an own domain (``dom_…``)
+    rather than a connected mailbox."""
+    return sender_key == PLATFORM_SENDER or sender_key.startswith("dom_")
 
 
 def _token_hash(token: str) -> str:

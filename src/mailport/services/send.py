@@ -106,6 +106,8 @@ from mailport.errors import (
 )
 from mailport.ids import new_id
 from mailport.services.accounts import AccountService
+from mailport.services.domains import DomainNotSendable
+from mailport.services.platform import PlatformService, SendPlan, is_platform_sender
 from mailport.services.smtp_pool import SmtpPool, pool_key
 from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
@@ -162,6 +164,9 @@ class SendRequest:
     from_email: str | None = None
     from_name: str | None = None
     send_at: datetime | None = None
+    method: Literal["account", "platform", "domain"] = "account"
+    """``account``: through a connected mailbox; ``platform``/``domain``: through the platform
+    transport, From the platform alias or an address at one of the tenant's own domains."""
 
     def fingerprint(self) -> str:
         """:func:`core.outbox.request_fingerprint` of everything that decides the message."""
@@ -174,7 +179,7 @@ class SendRequest:
             "reply_to": boxes(self.reply_to), "subject": self.subject, "text": self.text,
             "html": self.html, "headers": dict(self.headers), "metadata": dict(self.metadata),
             "account_id": self.account_id, "from_email": self.from_email,
-            "from_name": self.from_name,
+            "from_name": self.from_name, "method": self.method,
             "send_at": self.send_at.isoformat() if self.send_at else None,
             "attachments": [[a.filename, a.content_type, a.content] for a in self.attachments],
         })
@@ -316,8 +321,10 @@ class OutboxService:
         clock: Clock, settings: Settings, resolver: Resolver,
         pool: SmtpPool | None = None, metrics: SendMetrics | None = None,
         rng: Callable[[], float] | None = None, make_token: Callable[[], str] | None = None,
+        platform: PlatformService | None = None,
     ) -> None:
         self.db = db
+        self.platform = platform
         self.queue = queue
         self.accounts = accounts
         self.events = events
@@ -352,21 +359,28 @@ class OutboxService:
             if replay is not None:
                 return Submission(message=replay, replayed=True)
 
-        account = self._sending_account(tenant_id, request)
-        from_email = account.email
-        if request.from_email is not None and parse_address(request.from_email, field="from").key != \
-                parse_address(account.email).key:
-            # Not the account's own address: only a confirmed alias will do.
-            from_email = self.accounts.check_sender(tenant_id, account.id, request.from_email)
-        from_name = request.from_name if request.from_name is not None else (account.display_name or "")
+        plan = self._platform_plan(tenant_id, request)
+        if plan is not None:
+            sender_key, sender, reply_to = plan.sender_key, plan.from_, list(plan.reply_to) or request.reply_to
+        else:
+            account = self._sending_account(tenant_id, request)
+            from_email = account.email
+            if request.from_email is not None and parse_address(request.from_email, field="from").key != \
+                    parse_address(account.email).key:
+                # Not the account's own address: only a confirmed alias will do.
+                from_email = self.accounts.check_sender(tenant_id, account.id, request.from_email)
+            from_name = request.from_name if request.from_name is not None else (account.display_name or "")
+            sender_key, reply_to = account.id, request.reply_to
+            sender = Mailbox.parse(from_email, name=from_name, field="from")
         now = self.clock.now()
         draft = MessageDraft.create(
-            from_=Mailbox.parse(from_email, name=from_name, field="from"),
-            to=request.to, cc=request.cc, bcc=request.bcc, reply_to=request.reply_to,
+            from_=sender,
+            to=request.to, cc=request.cc, bcc=request.bcc, reply_to=reply_to,
             subject=request.subject, text=request.text, html=request.html,
             attachments=request.attachments, headers=request.headers, metadata=request.metadata,
         )
-        built = build_message(draft, message_id_domain=draft.from_.address.ascii_domain, now=now,
+        id_domain = plan.signer.domain if plan is not None else draft.from_.address.ascii_domain
+        built = build_message(draft, message_id_domain=id_domain, now=now,
                               make_id=self.make_token, max_bytes=self.settings.max_message_bytes)
         send_at = _check_send_at(request.send_at, now=now)
         copy_bytes = sent_copy(built, draft=draft)
@@ -380,16 +394,19 @@ class OutboxService:
                 if box.address.key not in seen:
                     seen.add(box.address.key)
                     kinds.append((box.envelope_address, kind))
+        envelope = built.envelope.to_dict()
+        if plan is not None:  # VERP: a bounce names this message
+            envelope["mail_from"] = plan.envelope_from(message_id)
         message = Message(
-            id=message_id, tenant_id=tenant_id, account_id=account.id, state=MessageState.QUEUED.value,
-            from_email=from_email, subject=draft.subject, header_message_id=built.message_id,
+            id=message_id, tenant_id=tenant_id, account_id=sender_key, state=MessageState.QUEUED.value,
+            from_email=draft.from_.address.email, subject=draft.subject, header_message_id=built.message_id,
             size=built.size, attachment_count=len(draft.attachments), meta=dict(draft.metadata),
             send_at=send_at, next_attempt_at=send_at or now, attempts=0,
             idempotency_key=idempotency_key, request_fingerprint=fingerprint,
             created_at=now, updated_at=now,
         )
         content = MessageContent(message_id=message_id, raw=built.raw,
-                                 envelope=built.envelope.to_dict(), sent_prefix=prefix)
+                                 envelope=envelope, sent_prefix=prefix)
         recipients = [
             MessageRecipient(message_id=message_id, position=i, address=address, kind=kind,
                              status="pending", updated_at=now)
@@ -399,11 +416,11 @@ class OutboxService:
             with self.db.session() as s:
                 OutboxRepository(s).add(message, content, recipients)
                 self.events.record(s, tenant_id=tenant_id, message_id=message_id, now=now,
-                                   payload=MessageQueued(message_id=message_id, account_id=account.id,
+                                   payload=MessageQueued(message_id=message_id, account_id=sender_key,
                                                          metadata=dict(draft.metadata),
                                                          recipients=[a for a, _ in kinds],
                                                          send_at=send_at))
-                self.queue.enqueue(kind=SEND_JOB, payload={"message_id": message_id, "account_id": account.id},
+                self.queue.enqueue(kind=SEND_JOB, payload={"message_id": message_id, "account_id": sender_key},
                                    now=now,
                                    run_at=send_at or now, tenant_id=tenant_id, dedupe_key=message_id,
                                    session=s)
@@ -459,6 +476,21 @@ class OutboxService:
 
     # -- read / cancel -----------------------------------------------------------------------
 
+    def _platform_plan(self, tenant_id: str, request: SendRequest) -> SendPlan | None:
+        """From, Reply-To, signer and return path of a ``platform``/``domain`` message."""
+        if request.method == "account":
+            return None
+        if self.platform is None:
+            raise ValidationError("sending by the platform is not configured here", code="config.platform_missing",
+                                  field="method")
+        if request.account_id:
+            raise ValidationError("the platform and domain methods take no account", field="account")
+        if request.method == "platform" and request.reply_to:
+            raise ValidationError("platform mail replies go to the tenant's confirmed reply address",
+                                  field="reply_to")
+        return self.platform.plan(tenant_id, method=request.method, from_email=request.from_email,
+                                  from_name=request.from_name)
+
     def get(self, tenant_id: str, message_id: str) -> MessageView:
         with self.db.session() as s:
             repo = OutboxRepository(s)
@@ -512,6 +544,8 @@ class OutboxService:
 
     async def handle_send(self, job: ClaimedJob) -> JobResult:
         message_id = str(job.payload.get("message_id", ""))
+        if is_platform_sender(str(job.payload.get("account_id", ""))):
+            return await self._send(message_id)  # the platform's relay is not a mailbox with slots
         slot = self._slot(str(job.payload.get("account_id", "")))
         try:
             # This process's share of the account's concurrency: wait briefly for a free slot
@@ -541,8 +575,13 @@ class OutboxService:
         attempt = begun
         started = time.perf_counter()
         try:
-            config, password = await self._connection(attempt)
-            results = await self._transmit(attempt, config, password)
+            if is_platform_sender(attempt.account_id):
+                results = await self._transmit_platform(attempt)
+            else:
+                config, password = await self._connection(attempt)
+                results = await self._transmit(attempt, config, password)
+        except DomainNotSendable as exc:
+            outcome = _failed(attempt, exc.code)  # the domain was suspended after accepting
         except NotFound:
             outcome = _failed(attempt, "account.not_found")
         except ValidationError as exc:
@@ -587,26 +626,29 @@ class OutboxService:
                 return Done()  # cancelled meanwhile, or finished by a worker that then died
             if message.next_attempt_at is not None and message.next_attempt_at > now + _EARLY:
                 return Retry(run_at=message.next_attempt_at)
-            account = s.get(Account, message.account_id)
-            if account is None or account.tenant_id != message.tenant_id:
-                self._fail_unsendable(s, message, state, "account.not_found", now)
-                return Done()
-            limits = self._limits(account)
-            repo.lock_account(account.id)
-            rate_count = day_count = 0
-            if limits.rate is not None:
-                rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
-            if limits.daily is not None:
-                day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
-            decision = limits.check(
-                in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id),
-                now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
-            )
-            if not decision.allowed:
-                retry_at = decision.retry_at or now + timedelta(seconds=5)
-                if decision.visible:
-                    self._defer_for_limit(s, message, state, retry_at, decision.reason, now)
-                return Retry(run_at=retry_at, error=decision.reason)
+            account = None if is_platform_sender(message.account_id) else s.get(Account, message.account_id)
+            daily: RateLimit | None = None
+            if not is_platform_sender(message.account_id):  # platform mail has no mailbox limits
+                if account is None or account.tenant_id != message.tenant_id:
+                    self._fail_unsendable(s, message, state, "account.not_found", now)
+                    return Done()
+                limits = self._limits(account)
+                daily = limits.daily
+                repo.lock_account(account.id)
+                rate_count = day_count = 0
+                if limits.rate is not None:
+                    rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
+                if limits.daily is not None:
+                    day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
+                decision = limits.check(
+                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id),
+                    now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
+                )
+                if not decision.allowed:
+                    retry_at = decision.retry_at or now + timedelta(seconds=5)
+                    if decision.visible:
+                        self._defer_for_limit(s, message, state, retry_at, decision.reason, now)
+                    return Retry(run_at=retry_at, error=decision.reason)
 
             if state is not MessageState.SENDING:  # SENDING: taking over a dead worker's message
                 transition(state, MessageState.SENDING)
@@ -615,12 +657,12 @@ class OutboxService:
                         values={"state": MessageState.SENDING.value, "attempts": attempt_no,
                                 "updated_at": now})
             self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=account.id,
+                               seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=message.account_id,
                                                       metadata=dict(message.meta), attempt=attempt_no))
             rows = repo.recipients(message.id)
             content = repo.content(message.id)
             return _Attempt(
-                message_id=message.id, tenant_id=message.tenant_id, account_id=account.id,
+                message_id=message.id, tenant_id=message.tenant_id, account_id=message.account_id,
                 attempt=attempt_no, queued_at=max(message.created_at, message.send_at or message.created_at),
                 previous_delay=(timedelta(seconds=message.last_delay_seconds)
                                 if message.last_delay_seconds else None),
@@ -628,8 +670,9 @@ class OutboxService:
                 recipients=tuple(r.address for r in rows if r.status in ("pending", "deferred")),
                 previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
                 raw=content.raw, header_message_id=message.header_message_id,
-                metadata=dict(message.meta), daily=limits.daily,
-                account_version=account.updated_at, copy_skip=_copy_skip_reason(account),
+                metadata=dict(message.meta), daily=daily,
+                account_version=account.updated_at if account is not None else message.created_at,
+                copy_skip=_copy_skip_reason(account) if account is not None else "sent by the platform: no mailbox",
             )
 
     def _defer_for_limit(self, s: Session, message: Message, state: MessageState, retry_at: datetime,
@@ -656,6 +699,18 @@ class OutboxService:
                            seq=event_seq(message.attempts, "between"), payload=MessageFailed(message_id=message.id, account_id=message.account_id,
                                                  metadata=dict(message.meta), attempt=message.attempts,
                                                  reason=reason))
+
+    async def _transmit_platform(self, attempt: _Attempt) -> builtins.list[RecipientResult]:
+        """Sign and hand over through the platform transport (``platform``/``domain`` methods)."""
+        if self.platform is None:
+            raise ValidationError("sending by the platform is not configured here", code="config.platform_missing")
+        try:
+            result = await self.platform.transmit_stored(
+                attempt.tenant_id, sender_key=attempt.account_id, mail_from=attempt.mail_from,
+                rcpt_to=attempt.recipients, raw=attempt.raw)
+        except RemoteError as exc:
+            return _for_all(attempt.recipients, exc)
+        return _from_send_result(result)
 
     async def _transmit(self, attempt: _Attempt, config: AccountConfig,
                         password: Secret | None) -> builtins.list[RecipientResult]:

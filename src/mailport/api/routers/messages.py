@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
@@ -53,6 +53,10 @@ class MessageIn(BaseModel):
         "attachments": [{"filename": "factuur-2026-0042.pdf", "content": "JVBERi0xLjQK…"}],
         "metadata": {"invoice_id": "2026-0042"},
     }]})
+    method: Literal["account", "platform", "domain"] = Field(
+        "account", description="`account`: a connected mailbox; `platform`: from the tenant's platform address "
+                               "(Reply-To: its confirmed reply address); `domain`: `from` at one of the tenant's "
+                               "own domains, DKIM-signed for it.")
     account: str | None = Field(None, max_length=32, description="The sending account (default: the one of `from`).")
     from_: Address | None = Field(None, alias="from", description="Default: the account's address.")
     to: list[Address] = Field(default_factory=list, max_length=100)
@@ -134,7 +138,7 @@ def _decode(attachment: AttachmentIn, index: int) -> Attachment:
 def _request(body: MessageIn, attachments: list[Attachment]) -> SendRequest:
     sender = body.from_
     return SendRequest(
-        account_id=body.account,
+        method=body.method, account_id=body.account,
         from_email=sender if isinstance(sender, str) else (sender.email if sender else None),
         from_name=sender.name if isinstance(sender, MailboxIn) else None,
         to=[_mailbox(v, f"to[{i}]") for i, v in enumerate(body.to)],

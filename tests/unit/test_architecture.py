@@ -35,3 +35,10 @@ def test_errors_have_one_root() -> None:
 
     for name in errors.__all__:
         assert issubclass(getattr(errors, name), errors.MailportError), name
+
+
+def test_test_module_names_are_unique() -> None:
+    """pytest imports test modules by basename (rootdir-relative dirs are not packages)."""
+    tests = Path(__file__).resolve().parents[1]
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

@@ -89,3 +89,33 @@ def test_capture_is_off_with_a_smarthost(tmp_path: Path, dns_lab: DnsLab) -> Non
         response = api.get("/v1/platform/captured", headers=auth)
         assert response.status_code == 404 and response.json()["code"] == "platform.capture_off"
         assert "p@" not in response.text
+
+
+def test_messages_by_the_platform_method_are_captured_signed(client: tuple[TestClient, Runtime],
+                                                             dns_lab: DnsLab) -> None:
+    import asyncio
+
+    from integration.outbox_helpers import run_worker_until
+
+    api, runtime = client
+    auth = _tenant(api, "Bakkerij Jansen")
+    accepted = api.post("/v1/messages", headers=auth, json={
+        "method": "platform", "to": ["klant@example.org"], "subject": "Factuur 2026-0042",
+        "text": "Beste klant,\n\nIn de bijlage de factuur.", "metadata": {"invoice_id": "2026-0042"}})
+    assert accepted.status_code == 202, accepted.text
+    message = accepted.json()
+    assert message["account_id"] == "platform" and message["from"].endswith(f"@{PLATFORM}")
+    refused = api.post("/v1/messages", headers=auth, json={
+        "method": "domain", "from": "info@unknown.test", "to": ["k@example.org"], "subject": "s", "text": "t"})
+    assert refused.status_code == 422 and refused.json()["code"] == "domain.unknown"
+
+    asyncio.run(run_worker_until(runtime, lambda: runtime.outbox.get(
+        runtime.tenants.authenticate(auth["Authorization"][7:]), message["id"]).state == "sent"))
+    captured = api.get("/v1/platform/captured", headers=auth).json()
+    assert len(captured) == 1 and captured[0]["mail_from"] == f"bounces+{message['id']}@bounces.platform.test"
+    raw = api.get(f"/v1/platform/captured/{captured[0]['id']}", headers=auth).content
+    msg = message_from_bytes(raw, policy=default_policy)
+    assert msg["From"] == f"Bakkerij Jansen <bakkerij-jansen@{PLATFORM}>" and msg["Reply-To"] is None
+    record = runtime.platform.platform_dkim_record()
+    dns_lab.load_zone(f"$ORIGIN {PLATFORM}.\n{record.name}. TXT {quoted(record.strings)}\n")
+    assert dkim.verify(raw, dnsfunc=dkim_dnsfunc(dns_lab)) is True

@@ -4,27 +4,16 @@ verdict per record, remove. The rules and texts are the domain service's; this o
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from mailport.errors import ConfigurationError, Conflict, NotFound, ValidationError
-from mailport.services.ui_sessions import UiSession
 from mailport.web import labels
-from mailport.web.render import render
-from mailport.web.sections import available_sections
+from mailport.web.pages import page
 from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
 
 router = APIRouter(prefix="/ui/settings/email/domains", include_in_schema=False)
-
-
-def _page(request: Request, session: UiSession, template: str, *, status_code: int = 200,
-          **context: Any) -> Response:
-    runtime = runtime_of(request)
-    return render(request, template, lang=session.lang, status_code=status_code, session=session,
-                  csrf=runtime.ui_sessions.csrf_token(session), sections=available_sections(runtime),
-                  labels=labels, **context)
 
 
 @router.post("")
@@ -42,7 +31,7 @@ async def add_domain(request: Request, session: WriteSessionDep) -> Response:
     if error is not None:
         accounts = await asyncio.to_thread(runtime_of(request).accounts.list, session.tenant_id)
         domains = await asyncio.to_thread(runtime_of(request).domains.list, session.tenant_id)
-        return _page(request, session, "settings_email.html", status_code=200, accounts=accounts,
+        return page(request, session, "settings_email.html", status_code=200, accounts=accounts,
                      domains=domains, method="domain", saved=False, removed=False, removed_domain=False,
                      domain_error=error, domain_value=name, platform=None, platform_message=None,
                      platform_error=None, oauth_error=None)
@@ -55,10 +44,10 @@ async def domain_page(request: Request, session: SessionDep, domain_id: str) -> 
     try:
         view = await asyncio.to_thread(service.get, session.tenant_id, domain_id)
     except NotFound:
-        return _page(request, session, "not_found.html", status_code=404)
+        return page(request, session, "not_found.html", status_code=404)
     data = view.to_dict(session.lang)
     verdicts = data["last_check"]["verdicts"] if data["last_check"] else None
-    return _page(request, session, "domain.html", domain=data, verdicts=verdicts, message=None)
+    return page(request, session, "domain.html", domain=data, verdicts=verdicts, message=None)
 
 
 @router.post("/{domain_id}/check")
@@ -69,7 +58,7 @@ async def check(request: Request, session: WriteSessionDep, domain_id: str) -> R
         report = await service.check(session.tenant_id, domain_id)
         data, verdicts = report.domain.to_dict(session.lang), report.to_dict(session.lang)["verdicts"]
     except NotFound:
-        return _page(request, session, "not_found.html", status_code=404)
+        return page(request, session, "not_found.html", status_code=404)
     except Conflict as exc:  # checked a moment ago: say when it can be done again
         message = {"text": labels.N_("This domain was checked a moment ago. Try again in %(seconds)s seconds."),
                    "seconds": exc.fields.get("retry_after", 30)}
@@ -77,7 +66,7 @@ async def check(request: Request, session: WriteSessionDep, domain_id: str) -> R
         data = view.to_dict(session.lang)
         verdicts = data["last_check"]["verdicts"] if data["last_check"] else None
     template = "_domain_check.html" if request.headers.get("HX-Request") == "true" else "domain.html"
-    return _page(request, session, template, domain=data, verdicts=verdicts, message=message)
+    return page(request, session, template, domain=data, verdicts=verdicts, message=message)
 
 
 @router.get("/{domain_id}/remove")
@@ -85,8 +74,8 @@ async def confirm_remove(request: Request, session: SessionDep, domain_id: str) 
     try:
         view = await asyncio.to_thread(runtime_of(request).domains.get, session.tenant_id, domain_id)
     except NotFound:
-        return _page(request, session, "not_found.html", status_code=404)
-    return _page(request, session, "domain_remove.html", domain=view.to_dict(session.lang))
+        return page(request, session, "not_found.html", status_code=404)
+    return page(request, session, "domain_remove.html", domain=view.to_dict(session.lang))
 
 
 @router.post("/{domain_id}/remove")

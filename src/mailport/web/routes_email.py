@@ -25,7 +25,7 @@ from mailport.services.accounts import AccountInput, AccountView
 from mailport.services.ui_sessions import UiSession
 from mailport.web import labels, routes_platform
 from mailport.web.mailbox_form import MailboxForm, read_form
-from mailport.web.render import render
+from mailport.web.pages import page
 from mailport.web.runs import Run, RunRegistry
 from mailport.web.sections import available_sections
 from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
@@ -40,14 +40,6 @@ def _runs(request: Request) -> RunRegistry:
     if registry is None:
         registry = request.app.state.ui_runs = RunRegistry()
     return registry
-
-
-def _page(request: Request, session: UiSession, template: str, *, status_code: int = 200,
-          **context: Any) -> Response:
-    runtime = runtime_of(request)
-    return render(request, template, lang=session.lang, status_code=status_code, session=session,
-                  csrf=runtime.ui_sessions.csrf_token(session), sections=available_sections(runtime),
-                  labels=labels, **context)
 
 
 # -- the overview ----------------------------------------------------------------------------
@@ -65,7 +57,7 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
     sections = available_sections(runtime)
     platform = (await asyncio.to_thread(runtime.platform.sender, session.tenant_id)
                 if chosen == "platform" and sections.platform else None)
-    return _page(request, session, "settings_email.html", accounts=accounts, domains=domains, method=chosen,
+    return page(request, session, "settings_email.html", accounts=accounts, domains=domains, method=chosen,
                  saved=saved == "1", removed=removed == "1", removed_domain=removed_domain == "1",
                  domain_error=None, domain_value="", platform=platform,
                  platform_message=routes_platform.SAVED.get(platform_saved),
@@ -102,7 +94,7 @@ def _form_from_account(view: AccountView) -> MailboxForm:
 
 @router.get("/mailbox/new")
 def new_mailbox(request: Request, session: SessionDep) -> Response:
-    return _page(request, session, "mailbox.html", form=_empty_form(), account=None, proposal=None,
+    return page(request, session, "mailbox.html", form=_empty_form(), account=None, proposal=None,
                  run=None, show_advanced=False)
 
 
@@ -110,8 +102,8 @@ def new_mailbox(request: Request, session: SessionDep) -> Response:
 async def edit_mailbox(request: Request, session: SessionDep, account_id: str) -> Response:
     account = await _account_or_none(request, session, account_id)
     if account is None:
-        return _page(request, session, "not_found.html", status_code=404)
-    return _page(request, session, "mailbox.html", form=_form_from_account(account), account=account,
+        return page(request, session, "not_found.html", status_code=404)
+    return page(request, session, "mailbox.html", form=_form_from_account(account), account=account,
                  proposal=None, run=None, show_advanced=True)
 
 
@@ -166,7 +158,7 @@ async def discover(request: Request, session: WriteSessionDep) -> Response:
             proposal = _proposal(result)
             _apply_proposal(form, result)
     template = "_proposal.html" if request.headers.get("HX-Request") == "true" else "mailbox.html"
-    return _page(request, session, template, form=form, account=account, proposal=proposal, run=None,
+    return page(request, session, template, form=form, account=account, proposal=proposal, run=None,
                  show_advanced=proposal is not None and not proposal["found"])
 
 
@@ -272,14 +264,14 @@ def _run_view(request: Request, session: UiSession, run: Run | None, *, form: Ma
         if found is not None:
             explanation = {"stage": found["stage"], "text": explain(found["diagnosis"], session.lang)}
     template = "_run.html" if request.headers.get("HX-Request") == "true" else "mailbox.html"
-    return _page(request, session, template, run=run, explanation=explanation,
+    return page(request, session, template, run=run, explanation=explanation,
                  form=form or _empty_form(), account=account, proposal=None, show_advanced=True)
 
 
 def _form_errors(request: Request, session: UiSession, form: MailboxForm, account: AccountView | None) -> Response:
     # htmx swaps only the result area by default; form errors re-render the whole form instead.
     headers = {"HX-Retarget": "#mailbox-form", "HX-Reswap": "outerHTML", "HX-Reselect": "#mailbox-form"}
-    return _page(request, session, "mailbox.html", status_code=200, headers=headers, form=form,
+    return page(request, session, "mailbox.html", status_code=200, headers=headers, form=form,
                  account=account, proposal=None, run=None, show_advanced=True)
 
 
@@ -351,8 +343,8 @@ async def _record_test(request: Request, session: UiSession, form: MailboxForm, 
 async def confirm_remove(request: Request, session: SessionDep, account_id: str) -> Response:
     account = await _account_or_none(request, session, account_id)
     if account is None:
-        return _page(request, session, "not_found.html", status_code=404)
-    return _page(request, session, "mailbox_remove.html", account=account)
+        return page(request, session, "not_found.html", status_code=404)
+    return page(request, session, "mailbox_remove.html", account=account)
 
 
 @router.post("/mailbox/{account_id}/remove")

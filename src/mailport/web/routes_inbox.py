@@ -17,24 +17,14 @@ from fastapi.responses import Response
 
 from mailport.errors import MailportError, NotFound, RemoteError, ValidationError
 from mailport.services.ui_sessions import UiSession
-from mailport.web import labels
-from mailport.web.render import render
+from mailport.web.pages import page
 from mailport.web.routes_outbox import explain_code
-from mailport.web.sections import available_sections
 from mailport.web.session import SessionDep, runtime_of
 
 router = APIRouter(prefix="/ui/inbox", include_in_schema=False)
 
 PAGE_SIZE = 50
 MAX_BODY_CHARS = 200_000
-
-
-def _page(request: Request, session: UiSession, template: str, *, status_code: int = 200,
-          **context: Any) -> Response:
-    runtime = runtime_of(request)
-    return render(request, template, lang=session.lang, status_code=status_code, session=session,
-                  csrf=runtime.ui_sessions.csrf_token(session), sections=available_sections(runtime),
-                  labels=labels, **context)
 
 
 def _contact_names(request: Request, session: UiSession, ids: set[str]) -> dict[str, str]:
@@ -86,7 +76,7 @@ async def inbox(request: Request, session: SessionDep, q: str = "", before: str 
     last = messages[-1] if messages and more else None
     next_before = (last.date or last.received_at) if last else None
     contact_of = {m.id: next((names[c] for c in m.contacts if c in names), None) for m in messages}
-    return _page(request, session, "inbox.html", messages=messages, contact_of=contact_of, q=q, states=states,
+    return page(request, session, "inbox.html", messages=messages, contact_of=contact_of, q=q, states=states,
                  next_before=next_before.isoformat() if next_before else None)
 
 
@@ -140,7 +130,7 @@ async def message(request: Request, session: SessionDep, message_id: str) -> Res
     try:
         view = await asyncio.to_thread(service.get_message, session.tenant_id, message_id)
     except NotFound:
-        return _page(request, session, "not_found.html", status_code=404)
+        return page(request, session, "not_found.html", status_code=404)
     names = await asyncio.to_thread(_contact_names, request, session, set(view.contacts))
     body, attachments, problem = "", [], None
     try:
@@ -150,7 +140,7 @@ async def message(request: Request, session: SessionDep, message_id: str) -> Res
         problem = explain_code(exc.code, server_text=None, lang=session.lang)
     except MailportError:
         problem = explain_code("unknown", server_text=None, lang=session.lang)
-    return _page(request, session, "inbox_message.html", message=view, names=names, body=body,
+    return page(request, session, "inbox_message.html", message=view, names=names, body=body,
                  attachments=attachments, problem=problem)
 
 
@@ -162,7 +152,7 @@ async def attachment(request: Request, session: SessionDep, message_id: str, ind
     try:
         data = await runtime_of(request).inbox.attachment(session.tenant_id, message_id, index)
     except (NotFound, ValidationError):
-        return _page(request, session, "not_found.html", status_code=404)
+        return page(request, session, "not_found.html", status_code=404)
     name = _UNSAFE.sub("_", data.filename or f"attachment-{index + 1}").strip("._ ") or "attachment"
     # Always a download, never shown inline: a sender's HTML or SVG must not run in our origin.
     return Response(data.data, media_type="application/octet-stream", headers={

@@ -11,23 +11,13 @@ from fastapi.responses import Response
 from mailport.core.diagnostics import CODES, Diagnosis
 from mailport.diagnosis_text import explain
 from mailport.errors import NotFound, ValidationError
-from mailport.services.ui_sessions import UiSession
 from mailport.web import labels
-from mailport.web.render import render
-from mailport.web.sections import available_sections
+from mailport.web.pages import page
 from mailport.web.session import SessionDep, runtime_of
 
 router = APIRouter(prefix="/ui/outbox", include_in_schema=False)
 
 PAGE_SIZE = 25
-
-
-def _page(request: Request, session: UiSession, template: str, *, status_code: int = 200,
-          **context: Any) -> Response:
-    runtime = runtime_of(request)
-    return render(request, template, lang=session.lang, status_code=status_code, session=session,
-                  csrf=runtime.ui_sessions.csrf_token(session), sections=available_sections(runtime),
-                  labels=labels, **context)
 
 
 def explain_code(code: str | None, *, server_text: str | None, lang: str) -> Any:
@@ -49,7 +39,7 @@ async def outbox(request: Request, session: SessionDep, status: str = "", before
     except (NotFound, ValidationError):
         messages = []  # a stale "older" link: show the first page's filter as empty, not an error
     more = len(messages) > PAGE_SIZE
-    return _page(request, session, "outbox.html", messages=messages[:PAGE_SIZE], status=status,
+    return page(request, session, "outbox.html", messages=messages[:PAGE_SIZE], status=status,
                  next_before=messages[PAGE_SIZE - 1].id if more else None)
 
 
@@ -58,12 +48,12 @@ async def message(request: Request, session: SessionDep, message_id: str) -> Res
     try:
         view = await asyncio.to_thread(runtime_of(request).outbox.get, session.tenant_id, message_id)
     except NotFound:
-        return _page(request, session, "not_found.html", status_code=404)
+        return page(request, session, "not_found.html", status_code=404)
     recipients = [
         {**r, "explanation": explain_code(r.get("diagnosis"), server_text=r.get("text") or None,
                                           lang=session.lang)}
         for r in view.recipients
     ]
     reason = explain_code(view.reason, server_text=None, lang=session.lang)
-    return _page(request, session, "outbox_message.html", message=view, recipients=recipients,
+    return page(request, session, "outbox_message.html", message=view, recipients=recipients,
                  reason=reason)

@@ -337,7 +337,8 @@ class MailLab:
 
     def restart_dovecot(self, *, down_seconds: float = 0.0, timeout: float = 20) -> None:
         """Kill Dovecot's whole process tree (as a crash would: open connections drop), stay down
-        ``down_seconds``, start it again on the same ports and wait until IMAP greets."""
+        ``down_seconds``, start it again on the same ports, wait until it greets, and reload
+        Postfix so its smtpd processes reconnect to Dovecot auth (else a 454 per process)."""
         procs = self._tree(self._pidfile_pid(self.root / "dovecot" / "run" / "master.pid"))
         for p in procs:
             with contextlib.suppress(psutil.Error):
@@ -351,6 +352,12 @@ class MailLab:
         deadline = time.monotonic() + timeout
         _wait_greeting(self.imap_port, b"* OK", deadline)
         _wait_greeting(self.imaps_port, b"* OK", deadline, tls=self.client_ssl_context())
+        _wait_greeting(self.lmtp_port, b"220", deadline)
+        _wait_greeting(self.auth_port, b"", deadline)
+        # Running smtpd processes keep their (now dead) SASL connection to Dovecot auth and would
+        # answer the next AUTH with "454 4.7.0 Temporary authentication failure" once each:
+        # a reload makes Postfix replace them.
+        self._postfix("reload")
 
     # ------------------------------------------------------------------ logs
     def _log_text(self) -> str:

@@ -119,3 +119,23 @@ def test_messages_by_the_platform_method_are_captured_signed(client: tuple[TestC
     record = runtime.platform.platform_dkim_record()
     dns_lab.load_zone(f"$ORIGIN {PLATFORM}.\n{record.name}. TXT {quoted(record.strings)}\n")
     assert dkim.verify(raw, dnsfunc=dkim_dnsfunc(dns_lab)) is True
+
+
+def test_confirmation_link_opened_in_a_browser_shows_a_page(client: tuple[TestClient, Runtime]) -> None:
+    api, _runtime = client
+    auth = _tenant(api, "Bakker <Jansen> & Zn")
+    api.post("/v1/platform/reply-to", json={"email": "info@jansen.example"}, headers=auth)
+    captured = api.get("/v1/platform/captured", headers=auth).json()
+    raw = api.get(f"/v1/platform/captured/{captured[0]['id']}", headers=auth).content
+    body = message_from_bytes(raw, policy=default_policy).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    parts = urlsplit(re.search(r"https://mailport\.example/\S+", body).group(0))  # type: ignore[union-attr]
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Language": "nl-BE,nl;q=0.9"}
+
+    page = api.get(f"{parts.path}?{parts.query}", headers=browser)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Antwoordadres bevestigd" in page.text and "info@jansen.example" in page.text
+    assert "Bakker &lt;Jansen&gt; &amp; Zn" in page.text and "<Jansen>" not in page.text  # escaped
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    again = api.get(f"{parts.path}?{parts.query}", headers=browser)
+    assert again.status_code == 400 and "werkt niet" in again.text
+    assert api.get("/v1/platform/sender", headers=auth).json()["reply_to"] == "info@jansen.example"

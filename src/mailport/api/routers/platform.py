@@ -3,15 +3,19 @@ reply address (confirmed by a link mailed to it), and in development the capture
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
 from mailport.api.problems import request_language
+from mailport.errors import MailportError
+from mailport.i18n import gettext
 
 router = APIRouter(prefix="/v1/platform", tags=["platform"])
 
@@ -62,10 +66,51 @@ async def request_reply_to(body: ReplyToIn, request: Request, runtime: RuntimeDe
 
 
 @router.get("/reply-to/confirm", response_model=SenderOut,
-            summary="The link in the confirmation mail (no API key: the token is the proof)")
-def confirm_reply_to(runtime: RuntimeDep,
-                     token: Annotated[str, Query(min_length=10, max_length=200)]) -> dict[str, Any]:
-    return runtime.platform.confirm_reply_to(token).to_dict()
+            responses={200: {"content": {"text/html": {}}}},
+            summary="The link in the confirmation mail (no API key: the token is the proof)",
+            description="JSON for programs; a small page in the reader's language for a browser "
+                        "(`Accept: text/html`), since people open this link from their mail.")
+def confirm_reply_to(request: Request, runtime: RuntimeDep,
+                     token: Annotated[str, Query(min_length=10, max_length=200)]) -> Any:
+    if not _wants_html(request):
+        return runtime.platform.confirm_reply_to(token).to_dict()
+    lang = request_language(request)
+    try:
+        view = runtime.platform.confirm_reply_to(token)
+    except MailportError:
+        return _page(lang, CONFIRM_FAILED_TITLE, CONFIRM_FAILED_TEXT, status.HTTP_400_BAD_REQUEST)
+    return _page(lang, CONFIRMED_TITLE, CONFIRMED_TEXT, status.HTTP_200_OK,
+                 name=view.display_name, address=view.reply_to or "")
+
+
+def _(msgid: str) -> str:  # marks texts for extraction (``mailport`` domain); translated per request
+    return msgid
+
+
+CONFIRMED_TITLE = _("Reply address confirmed")
+CONFIRMED_TEXT = _("Replies to mail from {name} now go to {address}. You can close this page.")
+CONFIRM_FAILED_TITLE = _("This confirmation link does not work")
+CONFIRM_FAILED_TEXT = _(
+    "It was used already or has expired. Ask for a new confirmation mail in the program you send your mail from."
+)
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+}
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
+def _page(lang: str, title: str, text: str, status_code: int, **params: str) -> HTMLResponse:
+    heading = html.escape(gettext(lang, title))
+    body = html.escape(gettext(lang, text).format(**params))
+    document = (f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+                f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{heading}</title>'
+                f"</head><body><h1>{heading}</h1><p>{body}</p></body></html>")
+    return HTMLResponse(document, status_code=status_code, headers=_PAGE_HEADERS)
 
 
 @router.get("/captured", response_model=list[CapturedOut],

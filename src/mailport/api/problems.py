@@ -61,7 +61,7 @@ def request_language(request: Request) -> str:
 
 
 # Codes whose status differs from their class's (checked before the class table).
-_CODE_STATUS = {"request.message_too_large": 413, "domain.check_rate_limited": 429, "oauth.not_configured": 501,
+_CODE_STATUS = {"request.message_too_large": 413, "request.unsupported_media_type": 415, "domain.check_rate_limited": 429, "oauth.not_configured": 501,
                 "platform.reply_to_rate_limited": 429}
 
 

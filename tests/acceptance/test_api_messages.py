@@ -203,3 +203,8 @@ def test_metrics(client: TestClient, account: str) -> None:
     assert 'mailport_recipient_outcomes{code="",status="accepted"} 1.0' in text
     assert "mailport_send_attempt_seconds_count 1.0" in text
     assert 'mailport_send_attempts_total{code="",state="sent"} 1.0' in text
+
+
+def test_other_media_types_are_refused(client: TestClient, account: str) -> None:
+    resp = client.post("/v1/messages", content=b"to=a@example.org", headers={"Content-Type": "text/plain"})
+    assert resp.status_code == 415 and resp.json()["code"] == "request.unsupported_media_type"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from outbox_helpers import outbox_runtime, run_worker_until, sink_account, state_of
 
-from lab import SmtpSink
+from lab import FaultServers, SmtpSink
 from mailport.core.message import Attachment, Mailbox
 from mailport.errors import Conflict, ValidationError
 from mailport.runtime import Runtime
@@ -239,3 +239,60 @@ def test_list_filters_by_state_and_account(rt: Runtime, tenant: str, smtp_sink: 
     assert [m.id for m in rt.outbox.list(tenant, limit=1, before=ids[1])] == [ids[0]]
     other = rt.tenants.create(name="Other").tenant.id
     assert rt.outbox.list(other) == []
+
+
+async def test_unreachable_server_is_deferred_with_its_diagnosis(tmp_path: Path, faults: FaultServers) -> None:
+    rt = outbox_runtime(tmp_path)
+    tenant = rt.tenants.create(name="T").tenant.id
+    account = sink_account(rt, tenant, faults.closed_port())
+    message_id = rt.outbox.submit(tenant, _invoice(account)).message.id
+
+    await run_worker_until(rt, lambda: state_of(rt, tenant, message_id) == "deferred")
+
+    view = rt.outbox.get(tenant, message_id)
+    assert view.reason == "net.connection_refused" and view.next_attempt_at is not None
+    assert view.recipients[0]["status"] == "deferred" and view.recipients[0]["smtp_code"] is None
+    rt.close()
+
+
+async def test_sessions_are_reused_across_messages(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
+    account = sink_account(rt, tenant, smtp_sink.port)
+    ids = [rt.outbox.submit(tenant, _invoice(account, subject=f"Factuur {n}")).message.id for n in range(12)]
+
+    await run_worker_until(rt, lambda: all(_settled(rt, tenant, i) for i in ids))
+
+    assert len(smtp_sink.messages) == 12
+    # One login per concurrent connection, not one per message.
+    assert 1 <= len(smtp_sink.auth_attempts) <= rt.settings.send_account_concurrency
+
+
+async def test_rate_limit_waits_quietly(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    rt = outbox_runtime(tmp_path, send_account_rate_per_minute=1)
+    tenant = rt.tenants.create(name="T").tenant.id
+    account = sink_account(rt, tenant, smtp_sink.port)
+    first = rt.outbox.submit(tenant, _invoice(account)).message.id
+    await run_worker_until(rt, lambda: _settled(rt, tenant, first))
+    second = rt.outbox.submit(tenant, _invoice(account)).message.id
+
+    await run_worker_until(rt, lambda: _job_run_at(rt, second) is not None)
+
+    view = rt.outbox.get(tenant, second)
+    assert view.state == "queued" and view.attempts == 0  # no deferral event, no attempt
+    assert [e["type"] for e in view.events or []] == ["message.queued"]
+    next_minute = (datetime.now(UTC) + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    run_at = _job_run_at(rt, second)
+    assert run_at is not None and next_minute - timedelta(minutes=1) < run_at <= next_minute
+    rt.close()
+
+
+def _job_run_at(rt: Runtime, message_id: str) -> datetime | None:
+    """The send job's next run once it was put back by the rate limit (None before that)."""
+    import sqlalchemy as sa
+
+    from mailport.adapters.storage.tables import Job
+
+    with rt.db.session() as s:
+        job = s.scalar(sa.select(Job).where(Job.kind == "send", Job.dedupe_key == message_id))
+        if job is None or job.state != "ready" or job.attempts == 0:
+            return None
+        return job.run_at

@@ -17,8 +17,9 @@ CORPUS: list[dict[str, Any]] = json.loads(CORPUS_PATH.read_text(encoding="utf-8"
 def test_corpus_is_large_and_uses_only_known_codes() -> None:
     assert len(CORPUS) >= 80
     assert {case["code"] for case in CORPUS} <= set(CODES)
-    # Every code except the catch-all is exercised by at least one real reply.
-    assert set(CODES) == {case["code"] for case in CORPUS}
+    # Every code is exercised by at least one real reply — except send.gave_up, which the
+    # outbox decides from the message's age, never from what a server said.
+    assert set(CODES) - {"send.gave_up"} == {case["code"] for case in CORPUS}
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=lambda case: case["text"][:60])

@@ -36,7 +36,9 @@ def sender(mail_lab: Any) -> str:
 
 @pytest.fixture
 def runtime(tmp_path: Path, mail_lab: Any) -> Iterator[Runtime]:
-    rt = make_runtime(tmp_path, allow_private_hosts=True, ca_file=str(mail_lab.ca_pem_path), connect_timeout=10.0)
+    # Fast send retries: another test may just have restarted Dovecot, whose SASL Postfix uses.
+    rt = make_runtime(tmp_path, allow_private_hosts=True, ca_file=str(mail_lab.ca_pem_path), connect_timeout=10.0,
+                      send_retry_min_delay=0.2, send_retry_max_delay=0.5)
     yield rt
     rt.close()
 

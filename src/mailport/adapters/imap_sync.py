@@ -354,6 +354,9 @@ class SyncSession:
         """
         wire = self._wire
         reader = asyncio.ensure_future(wire.reader.readuntil(b"\r\n"))
+        # If we are cancelled (shutdown) the read may still end later, with the connection's
+        # close: its outcome is consumed here instead of being reported as never retrieved.
+        reader.add_done_callback(_consume)
         waiters: set[asyncio.Future[Any]] = {reader}
         stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
         if stopper is not None:
@@ -377,6 +380,11 @@ class SyncSession:
             raise wire.error(ProtocolError, "Unexpected literal during IDLE", stage=stage,
                              text=line.decode("utf-8", "replace")[:200])
         return line[:-2]
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 # -- parsing helpers ----------------------------------------------------------------------------

@@ -33,14 +33,14 @@ import logging
 import random
 import re
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import Message as EmailMessage
 from email.policy import default as default_policy
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from mailport.adapters.imap import ImapSession, Mailbox, find_special_use
 from mailport.adapters.imap_sync import FETCH_BATCH, FetchedMessage, SyncSession
@@ -67,7 +67,7 @@ from mailport.core.syncplan import (
     plan_folder,
 )
 from mailport.core.threading import normalize_message_id, thread_key
-from mailport.errors import MailportError, NotFound, RemoteError, ValidationError
+from mailport.errors import MailportError, NotFound, RemoteAuthError, RemoteError, ValidationError
 from mailport.services.accounts import AccountService
 from mailport.settings import Settings
 
@@ -83,10 +83,18 @@ __all__ = [
     "SyncStateView",
 ]
 
+_T = TypeVar("_T")
 _VERP_TOKEN = re.compile(r"\+(msg_[0-9a-z]{20})@", re.IGNORECASE)
 
 
-class EventRecorder:
+class TokenSource(Protocol):
+    """Hands out OAuth access tokens (``services.oauth.OAuthService`` fits)."""
+
+    async def access_token(self, tenant_id: str, account_id: str, *,
+                           rejected_token: str | None = None) -> str: ...
+
+
+class EventRecorder(Protocol):
     """What the inbox needs from the event log (``services.webhooks.EventLog`` fits)."""
 
     def record(self, s: Any, *, tenant_id: str, payload: Any, now: datetime,
@@ -190,7 +198,7 @@ class InboxService:
     def __init__(
         self, *, db: Database, accounts: AccountService, clock: Clock, settings: Settings,
         resolver: AddressResolver, events: EventRecorder | None = None,
-        window: timedelta = DEFAULT_WINDOW,
+        window: timedelta = DEFAULT_WINDOW, tokens: TokenSource | None = None,
     ) -> None:
         self.db = db
         self.accounts = accounts
@@ -199,34 +207,58 @@ class InboxService:
         self.resolver = resolver
         self.events = events
         self.window = window
+        self.tokens = tokens
         self.fetch_batch = FETCH_BATCH  # messages per UID FETCH and per database transaction
 
     # -- connecting --------------------------------------------------------------------------------
     @asynccontextmanager
     async def connect(self, tenant_id: str, account_id: str) -> AsyncIterator[_Ctx]:
         """An open, logged-in sync session for the account (LOGOUT when the block ends)."""
-        config, password = self.accounts.connection(tenant_id, account_id)
+        config, password = await asyncio.to_thread(self.accounts.connection, tenant_id, account_id)
         if config.imap is None:
             raise ValidationError("this account has no IMAP settings", code="inbox.no_imap", field="imap")
-        if config.auth_kind != "password" or password is None:
-            raise ValidationError("inbox sync needs the account's IMAP password (OAuth sync is not wired yet)",
-                                  code="inbox.no_credentials", field="auth_kind")
-        async with ImapSession.open(config.imap, password=password, settings=self.settings,
-                                    resolver=self.resolver, email=config.email) as session:
+        token: str | None = None
+        if config.auth_kind == "oauth2":
+            if self.tokens is None:
+                raise ValidationError("OAuth accounts need the OAuth service wired in", code="inbox.no_credentials",
+                                      field="auth_kind")
+            token = await self.tokens.access_token(tenant_id, account_id)
+            password = None
+        elif password is None:
+            raise ValidationError("this account has no password stored", code="inbox.no_credentials",
+                                  field="password")
+        try:
+            session_cm = ImapSession.open(config.imap, password=password, oauth_token=token, settings=self.settings,
+                                          resolver=self.resolver, email=config.email)
+            session = await session_cm.__aenter__()
+        except RemoteAuthError:
+            if token is None or self.tokens is None:
+                raise
+            # A token the server refused: refresh it once (the provider may have revoked it early).
+            token = await self.tokens.access_token(tenant_id, account_id, rejected_token=token)
+            session_cm = ImapSession.open(config.imap, password=None, oauth_token=token, settings=self.settings,
+                                          resolver=self.resolver, email=config.email)
+            session = await session_cm.__aenter__()
+        try:
             sync = SyncSession(session)
             await sync.enable_extensions()
             yield _Ctx(tenant_id=tenant_id, account_id=account_id, email=config.email, sync=sync)
+        except BaseException as exc:
+            if not await session_cm.__aexit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            await session_cm.__aexit__(None, None, None)
 
     async def sync_account(self, tenant_id: str, account_id: str) -> SyncReport:
         """One complete pass (connect, Sent and INBOX, logout), recording the sync state."""
-        self._set_state(tenant_id, account_id, state="syncing")
+        await asyncio.to_thread(self._set_state, tenant_id, account_id, state="syncing")
         try:
             async with self.connect(tenant_id, account_id) as ctx:
                 report = await self.sync_pass(ctx)
         except MailportError as exc:
-            self.record_failure(tenant_id, account_id, exc)
+            await asyncio.to_thread(self.record_failure, tenant_id, account_id, exc)
             raise
-        self.record_success(tenant_id, account_id)
+        await asyncio.to_thread(self.record_success, tenant_id, account_id)
         return report
 
     async def sync_pass(self, ctx: _Ctx) -> SyncReport:
@@ -241,18 +273,21 @@ class InboxService:
         return SyncReport(account_id=ctx.account_id, folders=tuple(reports))
 
     async def sync_folder(self, ctx: _Ctx, name: str, role: str) -> FolderReport:
+        # Database work runs in threads: the event loop serves every other account's connection.
         now = self.clock.now()
-        with self.db.session() as s:
-            repo = InboxRepository(s)
-            folder = repo.folder(tenant_id=ctx.tenant_id, account_id=ctx.account_id, name=name, role=role)
-            folder_id = folder.id
-            cursor = _cursor(folder)
-            stored_count = repo.count(folder_id=folder_id)
-            first_sync = folder.synced_at is None
-            last_synced = folder.synced_at
-            known: list[int] = []
-            if cursor is not None and ctx.sync.qresync and cursor.highestmodseq:
-                known = sorted(repo.stored_uids(folder_id=folder_id, uidvalidity=cursor.uidvalidity))
+
+        def load() -> tuple[int, FolderCursor | None, int, datetime | None, list[int]]:
+            with self.db.session() as s:
+                repo = InboxRepository(s)
+                folder = repo.folder(tenant_id=ctx.tenant_id, account_id=ctx.account_id, name=name, role=role)
+                cursor = _cursor(folder)
+                known: list[int] = []
+                if cursor is not None and ctx.sync.qresync and cursor.highestmodseq:
+                    known = sorted(repo.stored_uids(folder_id=folder.id, uidvalidity=cursor.uidvalidity))
+                return folder.id, cursor, repo.count(folder_id=folder.id), folder.synced_at, known
+
+        folder_id, cursor, stored_count, last_synced, known = await asyncio.to_thread(load)
+        first_sync = last_synced is None
         resume = ((cursor.uidvalidity, cursor.highestmodseq, known)
                   if cursor is not None and cursor.highestmodseq and ctx.sync.qresync else None)
         opened = await ctx.sync.examine(name, resume=resume)
@@ -263,20 +298,18 @@ class InboxService:
         highest_modseq = snap.highestmodseq
         seen: list[int] = []
         if plan.reset:
-            with self.db.session() as s:
-                InboxRepository(s).mark_stale(folder_id=folder_id)
+            await asyncio.to_thread(self._in_repo, lambda repo: repo.mark_stale(folder_id=folder_id))
             assert plan.search_since is not None
             uids = await ctx.sync.uid_search_since(plan.search_since)
             result = await self._fetch_and_store(ctx, folder_id, role, snap.uidvalidity, uids,
                                                  announce=not first_sync, announce_after=last_synced)
             added, revived, bounces = result
-            with self.db.session() as s:
-                removed = InboxRepository(s).delete_stale(folder_id=folder_id)
+            removed = await asyncio.to_thread(self._in_repo, lambda repo: repo.delete_stale(folder_id=folder_id))
             seen = uids
         else:
             assert cursor is not None
-            with self.db.session() as s:
-                stored = InboxRepository(s).stored_uids(folder_id=folder_id, uidvalidity=snap.uidvalidity)
+            stored = await asyncio.to_thread(
+                self._in_repo, lambda repo: repo.stored_uids(folder_id=folder_id, uidvalidity=snap.uidvalidity))
             gone: set[int] = set(opened.vanished)
             flag_updates: dict[int, tuple[str, ...]] = dict(opened.changed_flags)
             if plan.new_from_uid is not None:
@@ -298,24 +331,32 @@ class InboxService:
                     flag_updates[uid] = flags
             changes = {uid: flags for uid, flags in flag_updates.items()
                        if uid in stored and stored[uid].flags != flags and uid not in gone}
-            with self.db.session() as s:
-                repo = InboxRepository(s)
+
+            def apply(repo: InboxRepository) -> int:
+                deleted = 0
                 if gone:
-                    removed = repo.delete_uids(folder_id=folder_id, uidvalidity=snap.uidvalidity,
+                    deleted = repo.delete_uids(folder_id=folder_id, uidvalidity=snap.uidvalidity,
                                                uids=gone & set(stored))
                 if changes:
                     repo.set_flags(folder_id=folder_id, uidvalidity=snap.uidvalidity, changes=changes)
-                    flags_changed = len(changes)
+                return deleted
+
+            if gone or changes:
+                removed = await asyncio.to_thread(self._in_repo, apply)
+                flags_changed = len(changes)
         new_cursor = advance(snapshot=snap, seen_uids=seen, previous=cursor,
                              window_start=plan.search_since, highestmodseq=highest_modseq)
-        with self.db.session() as s:
-            InboxRepository(s).save_cursor(
-                folder_id, uidvalidity=new_cursor.uidvalidity, uidnext=new_cursor.uidnext,
-                highestmodseq=new_cursor.highestmodseq, window_start=new_cursor.window_start,
-                synced_at=self.clock.now(),
-            )
+        synced_at = self.clock.now()
+        await asyncio.to_thread(self._in_repo, lambda repo: repo.save_cursor(
+            folder_id, uidvalidity=new_cursor.uidvalidity, uidnext=new_cursor.uidnext,
+            highestmodseq=new_cursor.highestmodseq, window_start=new_cursor.window_start, synced_at=synced_at))
         return FolderReport(folder=name, role=role, reset=plan.reset, added=added, revived=revived,
                             removed=removed, flags_changed=flags_changed, bounces=bounces)
+
+    def _in_repo(self, work: Callable[[InboxRepository], _T]) -> _T:
+        """Run ``work`` in one transaction (called through ``asyncio.to_thread``)."""
+        with self.db.session() as s:
+            return work(InboxRepository(s))
 
     async def _fetch_and_store(
         self, ctx: _Ctx, folder_id: int, role: str, uidvalidity: int, uids: Sequence[int], *,
@@ -324,8 +365,7 @@ class InboxService:
         """Fetch summaries of ``uids`` in batches and store them; returns (added, revived, bounces)."""
         added = revived = bounces = 0
         batch = self.fetch_batch
-        with self.db.session() as s:
-            stale = InboxRepository(s).stale_by_message_id(folder_id=folder_id)
+        stale = await asyncio.to_thread(self._in_repo, lambda repo: repo.stale_by_message_id(folder_id=folder_id))
         # Batch n is written to the database in a thread while batch n+1 is fetched: the event
         # loop (other accounts' IDLE) never waits on the database, and the two overlap.
         storing: asyncio.Future[tuple[int, int, int]] | None = None

@@ -137,7 +137,7 @@ class Runtime:
     def inbox(self) -> InboxService:
         return InboxService(db=self.db, accounts=self.accounts, clock=self.clock, settings=self.settings,
                             resolver=self.resolver, events=self.events,
-                            window=timedelta(days=self.settings.inbox_window_days))
+                            window=timedelta(days=self.settings.inbox_window_days), tokens=self.oauth)
 
     @cached_property
     def contacts(self) -> ContactService:

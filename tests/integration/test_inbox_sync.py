@@ -273,3 +273,21 @@ async def test_failure_is_recorded_with_a_diagnosis(runtime: Runtime, mail_lab: 
     state = runtime.inbox.sync_state(tenant, account)
     assert state.state == "error" and state.error_code and state.error_code.startswith(("tls.", "net."))
     assert state.to_dict()["error"]["code"] == state.error_code
+
+
+async def test_cancelling_an_idle_always_cancels(runtime: Runtime, mail_lab: Any, mailbox: str) -> None:
+    """Shutdown cancels accounts in IDLE at any moment, also while IDLE is ending because it was
+    woken: the cancellation must never be swallowed (the engine would wait for ever)."""
+    tenant, account = add_account(runtime, mail_lab, mailbox)
+    for yields in range(4):
+        async with runtime.inbox.connect(tenant, account) as ctx:
+            await ctx.sync.examine("INBOX")
+            stop = asyncio.Event()
+            task = asyncio.create_task(ctx.sync.idle(timeout=30, stop=stop))
+            await asyncio.sleep(0.2)
+            stop.set()
+            for _ in range(yields):
+                await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, 5)

@@ -13,7 +13,6 @@ the store keeps (addresses, dates, threading ids, snippet).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -368,8 +367,10 @@ class SyncSession:
                 stopper.cancel()
         if reader not in done:
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            # Let the cancelled read finish before anyone reads again (a StreamReader allows one
+            # waiter). asyncio.wait, unlike awaiting the read, neither raises the read's
+            # CancelledError nor swallows one aimed at us (engine shutdown).
+            await asyncio.wait({reader})
             return None
         try:
             line = reader.result()

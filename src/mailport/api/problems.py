@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
@@ -74,7 +75,62 @@ def status_for(exc: errors.MailportError) -> int:
     return 500
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "An error (RFC 9457). `code` is stable; `diagnosis` explains a mail server's failure "
+                   "in the caller's language.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "examples": ["request.invalid_address"]},
+        "detail": {"type": "string"},
+        "field": {"type": "string"},
+        "stage": {"type": "string"},
+        "server_text": {"type": "string"},
+        "retry_after": {"type": "integer"},
+        "diagnosis": {"$ref": "#/components/schemas/ExplainOut"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+        "discovery": {"type": "object"},
+    },
+}
+
+
+def _document_problems(spec: dict[str, Any]) -> None:
+    """Every error answer is problem+json (the handlers below), so say so in the document: each
+    operation's ``default`` response and the 4xx it names (FastAPI's generated 422 describes its
+    own error shape, which this app never sends)."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = copy.deepcopy(PROBLEM_SCHEMA)
+    if "ExplainOut" not in schemas:
+        problem_schema["properties"]["diagnosis"] = {"type": "object"}
+    schemas["Problem"] = problem_schema
+    content = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    response["content"] = content
+                    if status == "422":
+                        response["description"] = "The request is not valid"
+            responses.setdefault("default", {"description": "An error", "content": content})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+
+
 def install(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _document_problems(generate())  # FastAPI caches the document in app.openapi_schema
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.exception_handler(errors.MailportError)
     async def _mailport(request: Request, exc: errors.MailportError) -> JSONResponse:
         status = status_for(exc)

@@ -232,9 +232,9 @@ class InboxRepository:
         # Core inserts on the tables (one executemany each), not ORM bulk inserts: the ORM path
         # groups rows by which keys are None and showed in profiles of a 10,000-message sync.
         if rows:
-            self.s.execute(InboxMessage.__table__.insert(), list(rows))
+            self.s.execute(insert(InboxMessage.__table__), list(rows))
         if participants:
-            self.s.execute(InboxParticipant.__table__.insert(), list(participants))
+            self.s.execute(insert(InboxParticipant.__table__), list(participants))
 
     def update_message(self, message_id: str, **values: Any) -> None:
         self.s.execute(update(InboxMessage).where(InboxMessage.id == message_id).values(**values)

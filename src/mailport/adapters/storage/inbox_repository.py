@@ -11,9 +11,9 @@ import builtins
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.tables import Account
@@ -232,9 +232,9 @@ class InboxRepository:
         # Core inserts on the tables (one executemany each), not ORM bulk inserts: the ORM path
         # groups rows by which keys are None and showed in profiles of a 10,000-message sync.
         if rows:
-            self.s.execute(insert(InboxMessage.__table__), list(rows))
+            self.s.execute(insert(cast(Table, InboxMessage.__table__)), list(rows))
         if participants:
-            self.s.execute(insert(InboxParticipant.__table__), list(participants))
+            self.s.execute(insert(cast(Table, InboxParticipant.__table__)), list(participants))
 
     def update_message(self, message_id: str, **values: Any) -> None:
         self.s.execute(update(InboxMessage).where(InboxMessage.id == message_id).values(**values)

@@ -53,6 +53,10 @@ SNIPPET_BYTES = 1024
 _SNIPPET_CHARS = 200
 # Header fields that decide whether a message must be read whole (a possible bounce).
 _REPORT_SENDER = re.compile(r"mailer-daemon|postmaster|mail-daemon|microsoftexchange", re.IGNORECASE)
+# Only the header fields the store keeps (real mail carries kilobytes of Received/DKIM/ARC
+# headers nobody lists): less to transfer and to parse.
+_HEADER_FIELDS = (b"FROM TO CC REPLY-TO SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE "
+                  b"CONTENT-TRANSFER-ENCODING X-FAILED-RECIPIENTS AUTO-SUBMITTED")
 _CODE = re.compile(r"^\[([A-Za-z0-9.-]+)(?: ([^\]]*))?\]")
 _RECORD_NUMBER = re.compile(rb"^(\d+) ([A-Za-z]+)")
 _LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r\n$")
@@ -218,7 +222,7 @@ class SyncSession:
 
     async def fetch_summaries(self, uids: Iterable[int], *, batch: int = FETCH_BATCH) -> list[FetchedMessage]:
         """Headers, flags, size, dates and a body prefix of ``uids``, in UID batches."""
-        items = (b"(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER] "
+        items = (b"(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + _HEADER_FIELDS + b")] "
                  b"BODY.PEEK[TEXT]<0." + str(SNIPPET_BYTES).encode() + b">" +
                  (b" MODSEQ)" if self.condstore else b")"))
         found: list[FetchedMessage] = []
@@ -230,7 +234,7 @@ class SyncSession:
                 data = parsed.get(uid)
                 if data is None:
                     continue  # expunged between SEARCH and FETCH
-                header = _bytes(data.get(b"BODY[HEADER]"))
+                header = _bytes(next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), None))
                 text = _bytes(data.get(b"BODY[TEXT]<0>"))
                 found.append(FetchedMessage(
                     uid=uid, flags=_flags(data.get(b"FLAGS")), size=int(data.get(b"RFC822.SIZE") or 0),

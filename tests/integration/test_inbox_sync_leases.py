@@ -93,3 +93,15 @@ def test_account_gaining_imap_settings_starts_syncing(runtime: Runtime) -> None:
     with runtime.db.session() as s:
         assert LeaseRepository(s).ensure_rows(now=NOW) == 1
     assert claim(runtime, "w") == [account]
+
+
+def test_reconnect_backoff_grows_with_jitter_and_is_capped(runtime: Runtime) -> None:
+    import random
+
+    engine = runtime.make_inbox_engine(worker_id="w")
+    engine.rng = random.Random(7)
+    engine.backoff_base, engine.backoff_cap = 2.0, 300.0
+    for failures, ceiling in [(1, 2.0), (2, 4.0), (3, 8.0), (6, 64.0), (20, 300.0)]:
+        delays = [engine.backoff(failures) for _ in range(200)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert max(delays) - min(delays) > ceiling / 4  # jittered: reconnects do not stampede

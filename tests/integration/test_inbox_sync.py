@@ -94,9 +94,18 @@ def subjects(rt: Runtime, account_id: str, direction: str = "in") -> list[str]:
     return sorted(m.subject for m in stored(rt, account_id) if m.direction == direction)
 
 
+@pytest.mark.parametrize("extensions", ["qresync", "condstore", "plain"])
 async def test_initial_sync_window_then_incremental_new_flags_and_deletes(
-    runtime: Runtime, mail_lab: Any, mailbox: str,
+    runtime: Runtime, mail_lab: Any, mailbox: str, extensions: str, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Dovecot offers CONDSTORE and QRESYNC; the other paths are forced by not using them.
+    if extensions != "qresync":
+        async def no_enable(self: SyncSession) -> None:
+            self.qresync_enabled = False
+
+        monkeypatch.setattr(SyncSession, "enable_extensions", no_enable)
+    if extensions == "plain":
+        monkeypatch.setattr(SyncSession, "condstore", property(lambda self: False))
     tenant, account = add_account(runtime, mail_lab, mailbox)
     old = datetime.now(UTC) - timedelta(days=120)
     append(mail_lab, mailbox, make_message("Old order", when=old), when=old)
@@ -138,6 +147,9 @@ async def test_initial_sync_window_then_incremental_new_flags_and_deletes(
     assert subjects(runtime, account) == ["Invoice question", "Third"]
     question = next(m for m in stored(runtime, account) if m.subject == "Invoice question")
     assert "\\Flagged" in question.flags
+    async with runtime.inbox.connect(tenant, account) as ctx:  # the path this run took
+        assert (ctx.sync.qresync, ctx.sync.condstore) == {
+            "qresync": (True, True), "condstore": (False, True), "plain": (False, False)}[extensions]
 
 
 async def test_uidvalidity_reset_resyncs_without_duplicates(runtime: Runtime, mail_lab: Any, mailbox: str) -> None:

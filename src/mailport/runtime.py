@@ -115,7 +115,7 @@ class Runtime:
     def outbox(self) -> OutboxService:
         return OutboxService(db=self.db, queue=self.queue, accounts=self.accounts, events=self.events,
                              clock=self.clock, settings=self.settings, resolver=self.resolver,
-                             platform=self.platform)
+                             platform=self.platform, credentials=self.oauth.credentials)
 
     @cached_property
     def domains(self) -> DomainService:

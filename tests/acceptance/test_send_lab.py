@@ -148,3 +148,46 @@ def test_gmail_and_microsoft_accounts_get_no_appended_copy(
     assert view["sent_copy"] == {"state": "skipped", "folder": None, "uid": None, "attempts": 0,
                                  "detail": "the server files sent mail itself"}
     assert mail_lab.messages(sender, "Sent") == []
+
+
+async def test_oauth_account_sends_and_files_its_copy_with_tokens(tmp_path: Path, oauth_lab: Any) -> None:
+    """XOAUTH2 against real Postfix + Dovecot: the first token is refused, the outbox asks its
+    token source for a fresh one once and sends; the Sent copy is APPENDed with the token too."""
+    from integration.outbox_helpers import run_worker_until
+    from integration.test_oauth_sasl import _token
+    from mailport.services.accounts import AccountInput
+    from mailport.services.oauth import Credentials
+    from mailport.services.send import SendRequest
+
+    rt = make_runtime(tmp_path, allow_private_hosts=True, ca_file=str(oauth_lab.ca_pem_path), connect_timeout=10.0)
+    tenant = rt.tenants.create(name="OAuth").tenant.id
+    account = rt.accounts.create(tenant, AccountInput(
+        email="user@example.test", auth_kind="oauth2",
+        smtp={"host": "127.0.0.1", "port": oauth_lab.submission_port, "security": "starttls"},
+        imap={"host": "127.0.0.1", "port": oauth_lab.imaps_port, "security": "tls"},
+    )).id
+    good = await _token(oauth_lab)
+    asked: list[str | None] = []
+
+    async def tokens(tenant_id: str, account_id: str, *, rejected_token: str | None = None) -> Credentials:
+        asked.append(rejected_token)
+        config, _ = rt.accounts.connection(tenant_id, account_id)
+        return Credentials(config=config, password=None, token=good if rejected_token else "expired-token")
+
+    rt.outbox.credentials = tokens
+    subject = f"OAuth factuur {secrets.token_hex(3)}"
+    message_id = rt.outbox.submit(tenant, SendRequest(account_id=account, to=["user2@example.test"],
+                                                      subject=subject, text="Zie bijlage.")).message.id
+
+    def copied() -> bool:
+        view = rt.outbox.get(tenant, message_id)
+        return view.state in ("sent", "failed") and (view.sent_copy or {}).get("state") in ("done", "failed")
+
+    await run_worker_until(rt, copied, timeout=60)
+    view = rt.outbox.get(tenant, message_id)
+    assert view.state == "sent", view
+    assert asked == [None, "expired-token", None, "expired-token"]  # send, then the Sent copy
+    oauth_lab.wait_for_message("user2@example.test", subject=subject)
+    assert view.sent_copy is not None and view.sent_copy["state"] == "done", view.sent_copy
+    assert len([m for m in oauth_lab.messages("user@example.test", "Sent") if m["Subject"] == subject]) == 1
+    rt.close()

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.exc import IntegrityError
@@ -100,6 +100,7 @@ from mailport.errors import (
     NetworkError,
     NotFound,
     ProtocolError,
+    RemoteAuthError,
     RemoteError,
     StorageError,
     ValidationError,
@@ -305,6 +306,29 @@ class _Attempt:
     copy_skip: str | None  # why no Sent copy will be made, or None
 
 
+class _Creds(NamedTuple):
+    config: AccountConfig
+    password: Secret | None
+    token: str | None  # an OAuth access token (XOAUTH2) instead of a password
+
+
+class FoundCredentials(Protocol):
+    @property
+    def config(self) -> AccountConfig: ...
+    @property
+    def password(self) -> Secret | None: ...
+    @property
+    def token(self) -> str | None: ...
+
+
+class CredentialSource(Protocol):
+    """Where an account's secret comes from (``services.oauth.OAuthService.credentials`` fits):
+    its password, or a fresh OAuth access token (a new one when ``rejected_token`` was refused)."""
+
+    async def __call__(self, tenant_id: str, account_id: str, *,
+                       rejected_token: str | None = None) -> FoundCredentials: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _CopyPlan:
     tenant_id: str
@@ -321,10 +345,11 @@ class OutboxService:
         clock: Clock, settings: Settings, resolver: Resolver,
         pool: SmtpPool | None = None, metrics: SendMetrics | None = None,
         rng: Callable[[], float] | None = None, make_token: Callable[[], str] | None = None,
-        platform: PlatformService | None = None,
+        platform: PlatformService | None = None, credentials: CredentialSource | None = None,
     ) -> None:
         self.db = db
         self.platform = platform
+        self.credentials = credentials
         self.queue = queue
         self.accounts = accounts
         self.events = events
@@ -340,7 +365,7 @@ class OutboxService:
             max_delay=timedelta(seconds=max(settings.send_retry_max_delay, settings.send_retry_min_delay)),
             give_up_after=timedelta(seconds=settings.send_give_up_after),
         )
-        self._connections: dict[str, tuple[datetime, AccountConfig, Secret | None]] = {}
+        self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._slots_loop: asyncio.AbstractEventLoop | None = None
         self.on_enqueue: Callable[[], None] | None = None
@@ -578,8 +603,12 @@ class OutboxService:
             if is_platform_sender(attempt.account_id):
                 results = await self._transmit_platform(attempt)
             else:
-                config, password = await self._connection(attempt)
-                results = await self._transmit(attempt, config, password)
+                try:
+                    creds = await self._connection(attempt)
+                except RemoteError as exc:  # e.g. auth.token_invalid: retried until reconnected
+                    results = _for_all(attempt.recipients, exc)
+                else:
+                    results = await self._transmit(attempt, creds)
         except DomainNotSendable as exc:
             outcome = _failed(attempt, exc.code)  # the domain was suspended after accepting
         except NotFound:
@@ -593,16 +622,28 @@ class OutboxService:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
         return await asyncio.to_thread(self._finish, attempt, outcome)
 
-    async def _connection(self, attempt: _Attempt) -> tuple[AccountConfig, Secret | None]:
-        """The account's settings and password, decrypted once per account version: a batch
-        for one mailbox does not pay a database read and an AES decryption per message."""
+    async def _connection(self, attempt: _Attempt, *, rejected_token: str | None = None) -> _Creds:
+        """The account's settings and secret. A password is decrypted once per account version
+        (a batch for one mailbox does not pay a database read and an AES decryption per
+        message); an OAuth access token comes from the token source each time, which refreshes
+        it before it expires — or at once when a server just refused ``rejected_token``."""
         cached = self._connections.get(attempt.account_id)
-        if cached is not None and cached[0] == attempt.account_version:
-            return cached[1], cached[2]
-        config, password = await asyncio.to_thread(self.accounts.connection, attempt.tenant_id,
-                                                   attempt.account_id)
-        self._connections[attempt.account_id] = (attempt.account_version, config, password)
-        return config, password
+        if cached is not None and cached[0] == attempt.account_version and rejected_token is None:
+            return cached[1]
+        return await self._credentials_of(attempt.tenant_id, attempt.account_id,
+                                          version=attempt.account_version, rejected_token=rejected_token)
+
+    async def _credentials_of(self, tenant_id: str, account_id: str, *, version: datetime | None = None,
+                              rejected_token: str | None = None) -> _Creds:
+        if self.credentials is not None:
+            found = await self.credentials(tenant_id, account_id, rejected_token=rejected_token)
+            creds = _Creds(found.config, found.password, found.token)
+        else:
+            config, password = await asyncio.to_thread(self.accounts.connection, tenant_id, account_id)
+            creds = _Creds(config, password, None)
+        if creds.token is None and version is not None:
+            self._connections[account_id] = (version, creds)
+        return creds
 
     def _limits(self, account: Account) -> SendLimits:
         rate = None
@@ -712,20 +753,28 @@ class OutboxService:
             return _for_all(attempt.recipients, exc)
         return _from_send_result(result)
 
-    async def _transmit(self, attempt: _Attempt, config: AccountConfig,
-                        password: Secret | None) -> builtins.list[RecipientResult]:
-        endpoint = config.smtp
-        key = pool_key(attempt.account_id, endpoint, password.reveal() if password else "")
-
-        def opener() -> Any:
-            return SmtpSession.open(endpoint, password=password, settings=self.settings,
-                                    resolver=self.resolver, email=config.email)
-
-        fresh = False
+    async def _transmit(self, attempt: _Attempt, creds: _Creds) -> builtins.list[RecipientResult]:
+        fresh = refreshed = False
         while True:
+            config, password, token = creds
+            key = pool_key(attempt.account_id, config.smtp, password.reveal() if password else "", token or "")
+
+            def opener(config: AccountConfig = config, password: Secret | None = password,
+                       token: str | None = token) -> Any:
+                return SmtpSession.open(config.smtp, password=password, oauth_token=token,
+                                        settings=self.settings, resolver=self.resolver, email=config.email)
+
             try:
                 lease = await self.pool.acquire(key, opener, fresh=fresh)
             except RemoteError as exc:
+                if isinstance(exc, RemoteAuthError) and token is not None and not refreshed:
+                    # Access tokens can die before their announced expiry: refresh once.
+                    refreshed = True
+                    try:
+                        creds = await self._connection(attempt, rejected_token=token)
+                    except RemoteError as refresh_error:
+                        return _for_all(attempt.recipients, refresh_error)
+                    continue
                 return _for_all(attempt.recipients, exc)
             reusable = False
             try:
@@ -813,43 +862,60 @@ class OutboxService:
         if plan is None:
             return Done()
         try:
-            config, password = await asyncio.to_thread(self.accounts.connection, plan.tenant_id,
-                                                       plan.account_id)
+            config, password, token = await self._credentials_of(plan.tenant_id, plan.account_id)
         except NotFound:
             await asyncio.to_thread(self._copy_state, message_id, "skipped", detail="account removed")
             return Done()
-        if config.imap is None or password is None:
+        except RemoteError as exc:
+            return await self._copy_failed(message_id, exc)
+        if config.imap is None or (password is None and token is None):
             await asyncio.to_thread(self._copy_state, message_id, "skipped",
-                                    detail="no IMAP password for this account")
+                                    detail="no IMAP credentials for this account")
             return Done()
         try:
-            async with ImapSession.open(config.imap, password=password, settings=self.settings,
-                                        resolver=self.resolver, email=config.email) as imap:
-                folder = await imap.find_special_use("\\Sent")
-                if folder is None:
-                    await asyncio.to_thread(self._copy_state, message_id, "skipped",
-                                            detail="the mailbox has no Sent folder")
+            try:
+                return await self._file_copy(message_id, plan, _Creds(config, password, token))
+            except RemoteAuthError:
+                if token is None:
+                    raise
+                # A refused access token: one fresh token, as for sending.
+                fresh = await self._credentials_of(plan.tenant_id, plan.account_id, rejected_token=token)
+                return await self._file_copy(message_id, plan, fresh)
+        except MailportError as exc:
+            return await self._copy_failed(message_id, exc)
+
+    async def _file_copy(self, message_id: str, plan: _CopyPlan, creds: _Creds) -> JobResult:
+        config, password, token = creds
+        assert config.imap is not None
+        async with ImapSession.open(config.imap, password=password, oauth_token=token,
+                                    settings=self.settings, resolver=self.resolver,
+                                    email=config.email) as imap:
+            folder = await imap.find_special_use("\\Sent")
+            if folder is None:
+                await asyncio.to_thread(self._copy_state, message_id, "skipped",
+                                        detail="the mailbox has no Sent folder")
+                return Done()
+            await imap.select(folder.name)
+            if plan.started_before:
+                found = await imap.uid_search_message_id(plan.header_message_id)
+                if found:
+                    await asyncio.to_thread(self._copy_state, message_id, "done", folder=folder.name,
+                                            uid=found[0], detail="found after an interrupted attempt")
                     return Done()
-                await imap.select(folder.name)
-                if plan.started_before:
-                    found = await imap.uid_search_message_id(plan.header_message_id)
-                    if found:
-                        await asyncio.to_thread(self._copy_state, message_id, "done", folder=folder.name,
-                                                uid=found[0], detail="found after an interrupted attempt")
-                        return Done()
-                await asyncio.to_thread(self._copy_state, message_id, "started", folder=folder.name,
-                                        count_attempt=True)
-                uid = await imap.append(folder.name, plan.raw, flags=["\\Seen"], date=plan.sent_at)
-                await asyncio.to_thread(self._copy_state, message_id, "done", folder=folder.name, uid=uid)
-                return Done()
-        except (RemoteError, MailportError) as exc:
-            attempts = await asyncio.to_thread(self._copy_error, message_id, f"[{exc.code}] {exc.message}")
-            if attempts >= _SENT_COPY_MAX_ATTEMPTS:
-                await asyncio.to_thread(self._copy_state, message_id, "failed",
-                                        detail=f"[{exc.code}] {exc.message}")
-                return Done()
-            retry_at = self.clock.now() + _SENT_COPY_RETRY.delay(attempt=max(attempts, 1), rng=self.rng)
-            return Retry(run_at=retry_at, error=exc.code)
+            await asyncio.to_thread(self._copy_state, message_id, "started", folder=folder.name,
+                                    count_attempt=True)
+            uid = await imap.append(folder.name, plan.raw, flags=["\\Seen"], date=plan.sent_at)
+            await asyncio.to_thread(self._copy_state, message_id, "done", folder=folder.name, uid=uid)
+            return Done()
+
+    async def _copy_failed(self, message_id: str, exc: MailportError) -> JobResult:
+        attempts = await asyncio.to_thread(self._copy_error, message_id, f"[{exc.code}] {exc.message}")
+        if attempts >= _SENT_COPY_MAX_ATTEMPTS:
+            await asyncio.to_thread(self._copy_state, message_id, "failed",
+                                    detail=f"[{exc.code}] {exc.message}")
+            return Done()
+        retry_at = self.clock.now() + _SENT_COPY_RETRY.delay(attempt=max(attempts, 1), rng=self.rng)
+        return Retry(run_at=retry_at, error=exc.code)
 
     def _plan_copy(self, message_id: str) -> _CopyPlan | None:
         now = self.clock.now()
@@ -932,8 +998,6 @@ def _copy_skip_reason(account: Account) -> str | None:
     hosts = [account.smtp.get("host", ""), account.imap.get("host", "")]
     if server_files_sent_copy(provider_id=account.provider_id, hosts=hosts):
         return "the server files sent mail itself"
-    if account.auth_kind != "password":
-        return "OAuth IMAP is not supported yet"
     return None
 
 

@@ -57,6 +57,7 @@ _REPORT_SENDER = re.compile(r"mailer-daemon|postmaster|mail-daemon|microsoftexch
 # headers nobody lists): less to transfer and to parse.
 _HEADER_FIELDS = (b"FROM TO CC REPLY-TO SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE "
                   b"CONTENT-TRANSFER-ENCODING X-FAILED-RECIPIENTS AUTO-SUBMITTED")
+_SIMPLE_TEXT = re.compile(r'text/plain\s*(?:;\s*charset="?([A-Za-z0-9._:-]+)"?\s*)?$', re.IGNORECASE)
 _CODE = re.compile(r"^\[([A-Za-z0-9.-]+)(?: ([^\]]*))?\]")
 _RECORD_NUMBER = re.compile(rb"^(\d+) ([A-Za-z]+)")
 _LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r\n$")
@@ -512,6 +513,15 @@ def _snippet(content_type: str, transfer_encoding: str, text_prefix: bytes) -> s
     try:
         ctype_value = " ".join(content_type.split()) or "text/plain"
         cte_value = " ".join(transfer_encoding.split()) or "7bit"
+        simple = _SIMPLE_TEXT.match(ctype_value)
+        if simple and cte_value.lower() in ("7bit", "8bit", "binary"):
+            # The common single-part plain-text mail: decode directly, no MIME parser needed.
+            charset = (simple.group(1) or "utf-8").strip('"')
+            try:
+                text = text_prefix.decode(charset, "replace")
+            except LookupError:
+                text = text_prefix.decode("utf-8", "replace")
+            return " ".join(text.split())[:_SNIPPET_CHARS]
         synthetic = (f"Content-Type: {ctype_value}\r\nContent-Transfer-Encoding: {cte_value}\r\n\r\n"
                      ).encode("ascii", "replace")
         msg = message_from_bytes(synthetic + text_prefix, policy=compat32)

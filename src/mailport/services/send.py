@@ -815,14 +815,11 @@ class OutboxService:
             if message is None:
                 return Done()
             transition(MessageState.SENDING, outcome.state)
-            by_address = {o.recipient: o for o in outcome.recipients}
-            for row in repo.recipients(message.id):
-                result = by_address.get(row.address)
-                if result is None:
-                    continue
-                row.status = result.status.value
-                row.smtp_code, row.enhanced_code = result.smtp_code, result.enhanced_code
-                row.text, row.diagnosis, row.updated_at = result.text[:2000], result.diagnosis, now
+            repo.update_recipients(message.id, [{
+                "address": o.recipient, "status": o.status.value, "smtp_code": o.smtp_code,
+                "enhanced_code": o.enhanced_code, "text": o.text[:2000], "diagnosis": o.diagnosis,
+                "updated_at": now,
+            } for o in outcome.recipients])
             values: dict[str, Any] = {
                 "state": outcome.state.value, "reason": outcome.reason, "updated_at": now,
                 "next_attempt_at": outcome.retry_at,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.tables import Job
@@ -50,6 +50,20 @@ _SENT_SINCE = (
     .where(Message.account_id == bindparam("account_id"), Message.sent_at >= bindparam("since"))
 )
 _INSERT_EVENT = insert(Event)
+_INSERT_MESSAGE = insert(Message)
+_INSERT_CONTENT = insert(MessageContent)
+_INSERT_RECIPIENT = insert(MessageRecipient)
+_RECIPIENTS = cast(Table, MessageRecipient.__table__)
+# A plain (not ORM-bulk) UPDATE: the SET values come from the parameters (status, smtp_code, …).
+_UPDATE_RECIPIENT = update(_RECIPIENTS).where(
+    _RECIPIENTS.c.message_id == bindparam("b_message_id"),
+    _RECIPIENTS.c.address == bindparam("b_address"),
+)
+
+
+def _values(row: Any) -> dict[str, Any]:
+    """An unsaved ORM object's column values, for a Core INSERT."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
 class OutboxRepository:
@@ -59,11 +73,11 @@ class OutboxRepository:
     # -- messages ----------------------------------------------------------------------------
 
     def add(self, message: Message, content: MessageContent, recipients: Sequence[MessageRecipient]) -> None:
-        self.s.add(message)
-        self.s.flush()  # the parent row first: children reference it
-        self.s.add(content)
-        self.s.add_all(recipients)
-        self.s.flush()
+        """Insert a new message with its bytes and recipients (plain INSERTs: the accept path
+        is hot, and nothing reads these objects back in the same transaction)."""
+        self.s.execute(_INSERT_MESSAGE, [_values(message)])
+        self.s.execute(_INSERT_CONTENT, [_values(content)])
+        self.s.execute(_INSERT_RECIPIENT, [_values(r) for r in recipients])
 
     def get(self, *, tenant_id: str, message_id: str) -> Message:
         message = self.s.scalar(
@@ -129,6 +143,13 @@ class OutboxRepository:
             .where(MessageRecipient.message_id == message_id)
             .order_by(MessageRecipient.position)
         ).all()
+
+    def update_recipients(self, message_id: str, outcomes: Sequence[dict[str, Any]]) -> None:
+        """Each recipient's fate after an attempt (keys: address and the outcome columns)."""
+        if outcomes:
+            rows = [{**{k: v for k, v in o.items() if k != "address"}, "b_address": o["address"],
+                     "b_message_id": message_id} for o in outcomes]
+            self.s.connection().execute(_UPDATE_RECIPIENT, rows)
 
     def recipients_of(self, message_ids: Sequence[str]) -> dict[str, builtins.list[MessageRecipient]]:
         rows = self.s.scalars(

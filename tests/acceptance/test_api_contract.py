@@ -35,18 +35,19 @@ def _closed_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _runtime(tmp_path: Path) -> Runtime:
-    # Every feature configured (an installation without, say, Google sign-in answers 501 for it
-    # on purpose); every outside endpoint points at a closed local port.
+def _runtime(tmp_path: Path, *, features: bool = True) -> Runtime:
+    """Every outside endpoint points at a closed local port. With ``features``, OAuth sign-in and
+    platform mail are set up; without, the API answers 501 for them (and only for them)."""
     oauth = {f"oauth_{provider}_{key}": value for provider in ("google", "microsoft") for key, value in {
         "client_id": "contract-client", "client_secret": "contract-secret",
         "authorization_url": "http://127.0.0.1:9/authorize", "token_url": "http://127.0.0.1:9/token",
         "jwks_url": "http://127.0.0.1:9/jwks", "issuer": "http://127.0.0.1:9"}.items()}
+    optional = {"platform_domain": "platform.test", "platform_bounce_host": "bounces.platform.test",
+                "platform_smtp_url": "capture", **oauth} if features else {}
     return make_runtime(
         tmp_path, dns_nameservers=[f"127.0.0.1:{_closed_udp_port()}"], dns_timeout=0.2,
         discovery_probe=False, discovery_deadline=1.0, ispdb_url="http://127.0.0.1:9/",
-        connect_timeout=0.5, verify_roundtrip_timeout=1.0, platform_domain="platform.test",
-        platform_bounce_host="bounces.platform.test", platform_smtp_url="capture", **oauth,
+        connect_timeout=0.5, verify_roundtrip_timeout=1.0, **optional,
     )
 
 
@@ -57,12 +58,18 @@ RUNTIME = _runtime(Path(tempfile.mkdtemp(prefix="mailport-contract-")))
 TENANT_KEY = RUNTIME.tenants.create(name="Contract BV").api_key
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(RUNTIME))
 
+BARE = _runtime(Path(tempfile.mkdtemp(prefix="mailport-contract-bare-")), features=False)
+BARE_KEY = BARE.tenants.create(name="Bare BV").api_key
+bare_schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(BARE))
+NOT_SET_UP = {"oauth.not_configured", "config.platform_missing"}
+
 
 @pytest.fixture(scope="module", autouse=True)
-def _close_runtime() -> Iterator[None]:
+def _close_runtimes() -> Iterator[None]:
     yield
-    RUNTIME.close()
-    shutil.rmtree(RUNTIME.settings.data_dir.parent, ignore_errors=True)
+    for runtime in (RUNTIME, BARE):
+        runtime.close()
+        shutil.rmtree(runtime.settings.data_dir.parent, ignore_errors=True)
 
 
 @schema.parametrize()
@@ -71,3 +78,14 @@ def _close_runtime() -> Iterator[None]:
 def test_no_request_makes_the_api_fail_or_break_its_schema(case: schemathesis.Case) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {TENANT_KEY}"},
                            checks=[not_a_server_error, response_schema_conformance, content_type_conformance])
+
+
+@bare_schema.parametrize()
+@settings(max_examples=EXAMPLES_PER_OPERATION // 2, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+def test_an_installation_without_optional_features_answers_501_only_for_them(case: schemathesis.Case) -> None:
+    response = case.call(headers={"Authorization": f"Bearer {BARE_KEY}"})
+    if response.status_code >= 500:
+        assert response.status_code == 501, response.text
+        assert response.json()["code"] in NOT_SET_UP, response.text
+    case.validate_response(response, checks=[response_schema_conformance, content_type_conformance])

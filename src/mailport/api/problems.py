@@ -63,7 +63,9 @@ def request_language(request: Request) -> str:
 
 # Codes whose status differs from their class's (checked before the class table).
 _CODE_STATUS = {"request.message_too_large": 413, "request.unsupported_media_type": 415, "domain.check_rate_limited": 429, "oauth.not_configured": 501,
-                "platform.reply_to_rate_limited": 429}
+                "platform.reply_to_rate_limited": 429,
+                # A feature this installation has not set up: the operator's choice, not a fault.
+                "config.platform_missing": 501}
 
 
 def status_for(exc: errors.MailportError) -> int:
@@ -140,7 +142,7 @@ def install(app: FastAPI) -> None:
         explanation = explain_code(exc.code, request_language(request), server_text=getattr(exc, "server_text", None))
         if explanation is not None:
             extra["diagnosis"] = explanation.to_dict()
-        if status >= 500 and not isinstance(exc, errors.RemoteError):
+        if status >= 500 and status != 501 and not isinstance(exc, errors.RemoteError):
             log.error("request failed: %s (%s)", exc.code, exc)
         field = exc.fields.get("field")
         if "discovery" in exc.fields:

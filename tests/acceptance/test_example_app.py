@@ -27,8 +27,6 @@ from lab.ports import free_port
 from mailport.api.app import create_app
 from mailport.client import Client
 
-pytestmark = [pytest.mark.browser, pytest.mark.lab, pytest.mark.slow]
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples" / "invoicing"))
 
@@ -44,10 +42,10 @@ PASSWORD = "Example-Lab-Secret-42"
 class Served:
     """An ASGI app under uvicorn in a thread, on a free loopback port."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, port: int | None = None) -> None:
         import uvicorn
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                                     lifespan="on"))
@@ -82,20 +80,14 @@ def world(tmp_path: Path, mail_lab: Any, dns_lab_server: Any) -> Iterator[World]
         public_url=base, discovery_probe=False, discovery_deadline=2.0, ispdb_url="http://127.0.0.1:9/",
         dns_nameservers=[dns_lab_server.nameserver], dns_timeout=1.0,
     )
-    mailport = Served(create_app(runtime, embedded_worker=True))
-    mailport.port, mailport.base = mailport_port, base
-    mailport.server.config.port = mailport_port
-    mailport.start()
+    mailport = Served(create_app(runtime, embedded_worker=True), port=mailport_port).start()
     admin_key_file = tmp_path / "admin.key"
     admin_key_file.write_text(ADMIN_KEY + "\n")
     app_port = free_port()
     config = Config(mailport_url=base, mailport_admin_key_file=admin_key_file,
                     public_url=f"http://127.0.0.1:{app_port}", db_path=tmp_path / "invoicing.db",
                     company="Bakkerij Jansen BV", user_name="Anna de Vries", language="en")
-    app = Served(create_example_app(config))
-    app.port, app.base = app_port, config.public_url
-    app.server.config.port = app_port
-    app.start()
+    app = Served(create_example_app(config), port=app_port).start()
     try:
         yield World(mailport=mailport, app=app, config=config)
     finally:
@@ -148,6 +140,9 @@ def create_invoice(page: Any, customer: str, description: str, amount: str) -> s
     return str(row.get_attribute("data-number"))
 
 
+@pytest.mark.browser
+@pytest.mark.lab
+@pytest.mark.slow
 def test_invoice_sent_by_webhook_and_bounce_shown_with_its_reason(world: World, page: Any, mail_lab: Any) -> None:
     tag = secrets.token_hex(3)
     shop, good, bad = f"shop{tag}@example.test", f"cafe{tag}@example.test", f"nobody{tag}@example.test"
@@ -221,3 +216,81 @@ def test_invoice_sent_by_webhook_and_bounce_shown_with_its_reason(world: World, 
     deliveries = mp.webhooks.deliveries(webhook.id, limit=200)
     assert any(d.event_type == "message.bounced" and d.state == "delivered" for d in deliveries)
     mp.close()
+
+
+# ---- the receiver alone (no browser, no lab): mailport in a thread, the example app in-process ----
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[tuple[Any, Any, Client]]:
+    from fastapi.testclient import TestClient
+
+    port = free_port()
+    runtime = make_runtime(tmp_path / "mailport", public_url=f"http://127.0.0.1:{port}", allow_private_hosts=True)
+    mailport = Served(create_app(runtime), port=port).start()
+    admin_key_file = tmp_path / "admin.key"
+    admin_key_file.write_text(ADMIN_KEY)
+    config = Config(mailport_url=mailport.base, mailport_admin_key_file=admin_key_file,
+                    public_url="http://127.0.0.1:9", db_path=tmp_path / "invoicing.db", language="nl")
+    try:
+        with TestClient(create_example_app(config)) as app:
+            integration = app.app.state.mailport  # type: ignore[attr-defined]
+            yield app, integration, integration.client
+    finally:
+        mailport.stop()
+
+
+def _deliver(app: Any, secret: str, payload: Any, *, event_id: str, signature_secret: str | None = None) -> Any:
+    from datetime import UTC, datetime
+
+    from mailport.core.events import Event
+    from mailport.core.webhooks import delivery_request
+
+    event = Event(id=event_id, type=payload.type, created_at=datetime.now(UTC), tenant_id="ten_x",
+                  data=payload.to_data())
+    body, headers = delivery_request(event, secrets=[signature_secret or secret], timestamp=datetime.now(UTC))
+    return app.post("/webhooks/mailport", content=body, headers=headers)
+
+
+def test_the_receiver_verifies_dedupes_never_goes_backwards_and_explains_failures(
+        receiver: tuple[Any, Any, Client]) -> None:
+    from mailport.core import events
+    from mailport.core.outbox import RecipientOutcome, RecipientStatus
+
+    app, integration, _ = receiver
+    store = integration.store
+    customer = store.add_customer(name="Klant", email="klant@example.nl")
+    sent = store.add_invoice(customer_id=customer.id, description="Brood", amount_cents=1000)
+    failed = store.add_invoice(customer_id=customer.id, description="Taart", amount_cents=2000)
+    store.set_message(sent.id, message_id="msg_sent", status="queued")
+    store.set_message(failed.id, message_id="msg_failed", status="queued")
+    [secret] = integration.webhook_secrets()  # registered with mailport at start-up
+    assert secret.startswith("whsec_")
+
+    ok = _deliver(app, secret, events.MessageSent(message_id="msg_sent", account_id="a", attempt=1),
+                  event_id="evt_1")
+    assert ok.status_code == 204 and store.invoice(sent.id).status == "sent"
+    # A late "queued" does not move it back; a forged delivery is refused.
+    _deliver(app, secret, events.MessageQueued(message_id="msg_sent", account_id="a"), event_id="evt_0")
+    assert store.invoice(sent.id).status == "sent"
+    forged = _deliver(app, secret, events.MessageBounced(
+        message_id="msg_sent", account_id="a", recipient="klant@example.nl", status="5.1.1", diagnosis="x",
+        hard=True), event_id="evt_2", signature_secret="whsec_" + "f" * 32)
+    assert forged.status_code == 401 and store.invoice(sent.id).status == "sent"
+
+    failure = events.MessageFailed(message_id="msg_failed", account_id="a", attempt=1,
+                                   reason="send.recipient_rejected", recipients=[RecipientOutcome(
+                                       recipient="klant@example.nl", status=RecipientStatus.FAILED,
+                                       smtp_code=535, enhanced_code="5.7.8",
+                                       text="535-5.7.8 Username and Password not accepted",
+                                       diagnosis="auth.invalid_credentials")])
+    assert _deliver(app, secret, failure, event_id="evt_3").status_code == 204
+    shown = store.invoice(failed.id)
+    # The diagnosis comes from mailport in the app's language (Dutch here), not a raw code.
+    assert shown.status == "failed" and shown.status_detail and "535" not in shown.status_detail, shown
+    assert shown.status_detail == integration.client.explain(failure.recipients[0].text, language="nl").title
+    # The same event delivered twice is applied once.
+    store.set_status(failed.id, status="failed", detail="changed by hand")
+    assert _deliver(app, secret, failure, event_id="evt_3").status_code == 204
+    assert store.invoice(failed.id).status_detail == "changed by hand"
+    assert "failed" in app.get("/").text

@@ -271,7 +271,7 @@ async def test_server_restart_mid_sync_recovers(runtime: Runtime, mail_lab: Any,
         assert subjects(runtime, account) == sorted(f"Bulk {i:02d}" for i in range(30))  # no duplicates
         assert calls["n"] >= 3  # it failed once and fetched again after reconnecting
         await asyncio.to_thread(append, mail_lab, mailbox, make_message("After restart"))
-        await _until(lambda: "After restart" in subjects(runtime, account), timeout=5)
+        await _until(lambda: "After restart" in subjects(runtime, account), timeout=15)
     finally:
         stop.set()
         await task

@@ -168,3 +168,37 @@ def test_inbox_and_contacts_api(runtime: Runtime, mail_lab: Any, mailbox: str) -
 
     with runtime.db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(InboxBody)) == 1
+
+
+def test_cli_inbox_sync_and_status(tmp_path: Path, mail_lab: Any, mailbox: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from mailport.cli import app as cli
+    from mailport.services.accounts import AccountInput
+
+    rt = make_runtime(tmp_path, allow_private_hosts=True, ca_file=str(mail_lab.ca_pem_path))
+    tenant = rt.tenants.create(name="Bakkerij").tenant.id
+    account = rt.accounts.create(tenant, AccountInput(
+        email=mailbox, password=PASSWORD,
+        smtp={"host": "127.0.0.1", "port": mail_lab.submission_port, "security": "starttls"},
+        imap={"host": "127.0.0.1", "port": mail_lab.imaps_port, "security": "tls"},
+    )).id
+    rt.close()
+    put_mail(mail_lab, mailbox)
+    for name, value in {"MAILPORT_ENV": "test", "MAILPORT_DATA_DIR": str(tmp_path / "var"),
+                        "MAILPORT_ADMIN_KEY": ADMIN_KEY, "MAILPORT_SECRET_KEY": rt.settings.secret_key,
+                        "MAILPORT_ALLOW_PRIVATE_HOSTS": "1", "MAILPORT_CA_FILE": str(mail_lab.ca_pem_path),
+                        "MAILPORT_TENANT": tenant}.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    synced = runner.invoke(cli, ["inbox", "sync", account, "--json"])
+    assert synced.exit_code == 0, synced.output
+    folders = {f["role"]: f for f in json.loads(synced.stdout)["folders"]}
+    assert folders["inbox"]["added"] == 2 and folders["sent"]["added"] == 1 and folders["inbox"]["reset"]
+    status = runner.invoke(cli, ["inbox", "status", account, "--json"])
+    assert status.exit_code == 0 and json.loads(status.stdout)["state"] == "idle"
+    missing = runner.invoke(cli, ["inbox", "status", "acc_nope"])
+    assert missing.exit_code == 2 and "not_found" in missing.output

@@ -89,6 +89,14 @@ async def test_postfix_bounce_is_recognized_and_linked_to_the_sent_invoice(
         assert bounced[0].data["recipient"] == nobody and bounced[0].data["hard"] is True
         assert bounced[0].data["metadata"] == {"invoice_id": "2026-0099"}
         assert [e.data["message_id"] for e in events if e.type == "message.received"] == [row.id]
+    # The same report again (e.g. also delivered to the return-path address): linked, no new event.
+    assert runtime.inbox.ingest_bounce(tenant, raw_dsn) == sent.id
+    assert runtime.inbox.ingest_bounce(tenant, b"Subject: hi\r\n\r\nnot a bounce\r\n") is None
+    other = runtime.tenants.create(name="Other").tenant.id
+    assert runtime.inbox.ingest_bounce(other, raw_dsn) is None  # another tenant's message: not found
+    with runtime.db.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Event).where(
+            Event.type == "message.bounced", Event.message_id == sent.id)) == 1
     # the DSN was read whole once; the API serves it from the cache
     assert (await runtime.inbox.raw(tenant, row.id)).replace(b"\r\n", b"\n") == raw_dsn.replace(b"\r\n", b"\n")
 

@@ -469,47 +469,58 @@ class InboxService:
             if self.events is not None:
                 for payload in received:
                     self.events.record(s, tenant_id=ctx.tenant_id, payload=payload, now=now)
-            linked = 0
             for mid, report in bounced:
-                linked += self._apply_bounce(s, repo, ctx, mid, report, now=now)
+                self._apply_bounce(s, repo, ctx.tenant_id, mid, report, now=now)
         return len(rows), revived, len(bounced)
 
     # -- links -------------------------------------------------------------------------------------
-    def _apply_bounce(self, s: Any, repo: InboxRepository, ctx: _Ctx, inbox_id: str, report: BounceReport, *,
-                      now: datetime) -> int:
-        """Link a bounce to the sent message; mark it bounced and fire ``message.bounced``."""
+    def ingest_bounce(self, tenant_id: str, raw: bytes) -> str | None:
+        """A delivery report received outside a synced inbox (e.g. at the platform's return-path
+        address): parse it and, if it is a bounce of something this tenant sent, mark that message
+        bounced and fire ``message.bounced``. Returns the sent message's id, or None."""
+        report = parse_bounce(raw)
+        if not report.is_bounce:
+            return None
+        with self.db.session() as s:
+            return self._apply_bounce(s, InboxRepository(s), tenant_id, None, report, now=self.clock.now())
+
+    def _apply_bounce(self, s: Any, repo: InboxRepository, tenant_id: str, inbox_id: str | None,
+                      report: BounceReport, *, now: datetime) -> str | None:
+        """Link a bounce to the sent message (VERP token, then the returned Message-ID, then
+        References); mark it bounced and fire ``message.bounced`` once per newly failed recipient."""
         sent = None
         for address in report.addressed_to:
             token = _VERP_TOKEN.search(address)
             if token:
-                sent = repo.sent_message(tenant_id=ctx.tenant_id, message_id=token.group(1).lower())
+                sent = repo.sent_message(tenant_id=tenant_id, message_id=token.group(1).lower())
                 if sent is not None:
                     break
         if sent is None:
             candidates = [report.original_message_id] if report.original_message_id else []
             candidates += list(report.references)
             sent = repo.sent_message_by_header_ids(
-                tenant_id=ctx.tenant_id, header_ids=[c for c in candidates if normalize_message_id(c)])
+                tenant_id=tenant_id, header_ids=[c for c in candidates if normalize_message_id(c)])
         if sent is None:
-            return 0
-        repo.update_message(inbox_id, sent_message_id=sent.id)
-        outbox = OutboxRepository(s)
-        outbox.update(sent.id, expected_states=[MessageState.SENT.value],
-                      values={"state": MessageState.BOUNCED.value, "reason": "bounced", "updated_at": now})
+            return None
+        if inbox_id is not None:
+            repo.update_message(inbox_id, sent_message_id=sent.id)
+        OutboxRepository(s).update(sent.id, expected_states=[MessageState.SENT.value],
+                                   values={"state": MessageState.BOUNCED.value, "reason": "bounced",
+                                           "updated_at": now})
         for recipient in report.recipients:
             key = address_key(recipient.recipient) or recipient.recipient.lower()
-            repo.mark_recipient_bounced(message_id=sent.id, address_key=key, values={
+            _, changed = repo.mark_recipient_bounced(message_id=sent.id, address_key=key, values={
                 "status": "failed", "enhanced_code": recipient.status, "text": (recipient.diagnostic or "")[:2000],
                 "diagnosis": "send.recipient_unknown" if recipient.category == "unknown_user" else recipient.category,
                 "updated_at": now,
             })
-            if self.events is not None:
-                self.events.record(s, tenant_id=ctx.tenant_id, now=now, message_id=sent.id, payload=MessageBounced(
+            if changed and self.events is not None:
+                self.events.record(s, tenant_id=tenant_id, now=now, message_id=sent.id, payload=MessageBounced(
                     message_id=sent.id, account_id=sent.account_id, metadata=dict(sent.meta or {}),
                     recipient=recipient.recipient, status=recipient.status, diagnosis=recipient.reason,
                     hard=recipient.hard, server_text=recipient.diagnostic or "",
                 ))
-        return 1
+        return str(sent.id)
 
     # -- sync state ----------------------------------------------------------------------------------
     def _set_state(self, tenant_id: str, account_id: str, *, state: str) -> None:

@@ -334,16 +334,23 @@ class InboxRepository:
     def sent_message(self, *, tenant_id: str, message_id: str) -> Message | None:
         return self.s.scalar(select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id))
 
-    def mark_recipient_bounced(self, *, message_id: str, address_key: str, values: Mapping[str, Any]) -> bool:
+    def mark_recipient_bounced(self, *, message_id: str, address_key: str,
+                               values: Mapping[str, Any]) -> tuple[bool, bool]:
+        """Record a bounce on the recipient rows with this address: ``(matched, changed)``;
+        ``changed`` is False when they already carried this failure (the same report again)."""
         rows = self.s.scalars(select(MessageRecipient).where(MessageRecipient.message_id == message_id)).all()
-        hit = False
+        matched = changed = False
         for row in rows:
-            if row.address.lower() == address_key:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                hit = True
+            if row.address.lower() != address_key:
+                continue
+            matched = True
+            if row.status == "failed" and row.enhanced_code == values.get("enhanced_code"):
+                continue
+            for name, value in values.items():
+                setattr(row, name, value)
+            changed = True
         self.s.flush()
-        return hit
+        return matched, changed
 
 
 class ContactRepository:

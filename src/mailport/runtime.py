@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -166,6 +168,25 @@ class Runtime:
         # A message accepted in this process is picked up at once, not at the next poll.
         self.outbox.on_enqueue = worker.wake
         return worker
+
+    async def run_background(self, stop: asyncio.Event, *, worker_id: str | None = None) -> None:
+        """Everything a worker process does until ``stop``: the job loop and the inbox sync.
+
+        If one of them dies the other is stopped too, and the error propagates, so a supervisor
+        restarts the process instead of leaving it half alive.
+        """
+        worker = self.make_worker(worker_id=worker_id)
+        loops = [asyncio.create_task(worker.run(stop), name="jobs")]
+        if self.settings.inbox_max_accounts > 0:
+            engine = self.make_inbox_engine(worker_id=worker.worker_id)
+            loops.append(asyncio.create_task(engine.run(stop), name="inbox"))
+        try:
+            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            stop.set()
+            await asyncio.gather(*loops, return_exceptions=True)
+        for task in done:
+            task.result()
 
     def close(self) -> None:
         if "db" in self.__dict__:

@@ -23,9 +23,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
         stop = asyncio.Event()
         task = None
         if embedded_worker:
-            worker = runtime.make_worker()
-            app.state.worker = worker
-            task = asyncio.create_task(worker.run(stop))
+            task = asyncio.create_task(runtime.run_background(stop))
         try:
             yield
         finally:

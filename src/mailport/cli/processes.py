@@ -56,7 +56,7 @@ def serve(
 
 
 def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
-    """Run a job worker (any number of them, on any hosts, against PostgreSQL)."""
+    """Run a worker: sends, webhooks, domain checks and inbox sync (any number, on any hosts, on PostgreSQL)."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
     except MailportError as exc:
@@ -67,6 +67,6 @@ def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await runtime.make_worker().run(stop)
+        await runtime.run_background(stop)
 
     asyncio.run(run())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailport.errors import StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Arbitrary but fixed: the advisory-lock key all mailport processes agree on for migrations.
+_MIGRATION_LOCK = 0x6D61696C706F7274  # "mailport"
 
 
 class Database:
@@ -65,12 +68,43 @@ class Database:
         """Bring the schema to ``revision`` with Alembic (idempotent).
 
         ``heads``: features add their tables in migrations that branch from a common base and
-        are merged later, so every head is applied.
+        are merged later, so every head is applied. On PostgreSQL a session advisory lock makes
+        processes of a fleet that start together migrate one after the other (the later ones
+        find nothing left to do) instead of racing on the same DDL.
         """
-        command.upgrade(alembic_config(self), revision)
+        if self.is_sqlite:
+            # SQLite has no advisory locks; a lock file beside the database does the same for
+            # the processes of one box (``serve`` and a CLI command starting together).
+            with _file_lock(self._sqlite_path()):
+                command.upgrade(alembic_config(self), revision)
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            try:
+                command.upgrade(alembic_config(self), revision)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+                conn.commit()
+
+    def _sqlite_path(self) -> Path | None:
+        path = self.url.removeprefix("sqlite:///")
+        return Path(path) if path and path != ":memory:" else None
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _file_lock(db_path: Path | None) -> Iterator[None]:
+    if db_path is None:
+        yield
+        return
+    with open(db_path.with_name(db_path.name + ".migrate.lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def alembic_config(db: Database) -> Config:

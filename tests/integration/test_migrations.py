@@ -3,7 +3,6 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
-
 from alembic.script import ScriptDirectory
 
 from mailport.adapters.storage.database import Database, alembic_config

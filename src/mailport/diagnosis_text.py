@@ -8,7 +8,14 @@ when showing it.
 
 from __future__ import annotations
 
-from mailport.core.diagnostics import CODES, Diagnosis, Explanation, classify_text, describe, provider_variant
+from mailport.core.diagnostics import (
+    CODES,
+    Diagnosis,
+    Explanation,
+    classify_text,
+    describe,
+    provider_variant,
+)
 from mailport.i18n import DIAGNOSTICS_DOMAIN, normalize, translations
 
 __all__ = ["Explanation", "explain", "explain_code", "explain_text"]

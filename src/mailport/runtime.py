@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -18,18 +17,18 @@ from mailport.clock import Clock, SystemClock
 from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.connect import ConnectService
-from mailport.services.discover import DiscoveryService
-from mailport.services.oauth import OAuthService
 from mailport.services.contacts import ContactService
-from mailport.services.inbox import InboxService, InboxSyncEngine
+from mailport.services.discover import DiscoveryService
 from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
+from mailport.services.inbox import InboxService, InboxSyncEngine
+from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
 from mailport.services.secretstore import SecretStore
 from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
-from mailport.services.webhooks import WEBHOOK_JOB, EventLog, WebhookService
 from mailport.services.tenants import TenantService
 from mailport.services.ui_sessions import UiSessionService
 from mailport.services.verify import VerifyService
+from mailport.services.webhooks import WEBHOOK_JOB, EventLog, WebhookService
 from mailport.settings import Settings, load_settings
 from mailport.worker import JobHandler, Worker
 

@@ -30,7 +30,7 @@ def render_into(path: Path) -> bool:
         re.escape(START) + r".*?" + re.escape(END),
         lambda _: f"{START}\n{settings_table()}\n{END}",
         text,
-        flags=re.S,
+        flags=re.DOTALL,
     )
     if new != text:
         path.write_text(new)

@@ -10,8 +10,22 @@ from fastapi import FastAPI
 
 from mailport import __version__, web
 from mailport.api import problems
-from mailport.api.routers import accounts, diagnostics, discover, domains, health, messages, metrics, oauth, platform, tenants, ui_sessions, webhooks
-from mailport.api.routers import contacts, inbox
+from mailport.api.routers import (
+    accounts,
+    contacts,
+    diagnostics,
+    discover,
+    domains,
+    health,
+    inbox,
+    messages,
+    metrics,
+    oauth,
+    platform,
+    tenants,
+    ui_sessions,
+    webhooks,
+)
 from mailport.runtime import Runtime
 
 

@@ -13,7 +13,16 @@ from typing import Annotated
 import typer
 
 from mailport import __version__
-from mailport.cli import accounts, diagnostics, discovery, domains, inbox, messages, processes, tenants
+from mailport.cli import (
+    accounts,
+    diagnostics,
+    discovery,
+    domains,
+    inbox,
+    messages,
+    processes,
+    tenants,
+)
 from mailport.cli.common import out
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="mailport — email for business software.")

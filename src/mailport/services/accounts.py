@@ -8,8 +8,8 @@ ciphertext does not linger in free pages either.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import hmac
+import ipaddress
 import secrets as random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta

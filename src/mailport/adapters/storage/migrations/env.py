@@ -2,10 +2,12 @@
 
 from alembic import context
 
-from mailport.adapters.storage import tables_outbox  # noqa: F401  (registers the outbox tables)
-from mailport.adapters.storage import tables_inbox  # noqa: F401  (registers the inbox tables)
-from mailport.adapters.storage import tables_domains  # noqa: F401  (registers the domain tables)
-from mailport.adapters.storage import tables_oauth  # noqa: F401  (registers the OAuth tables)
+from mailport.adapters.storage import (
+    tables_domains,  # noqa: F401  (registers the domain tables)
+    tables_inbox,  # noqa: F401  (registers the inbox tables)
+    tables_oauth,  # noqa: F401  (registers the OAuth tables)
+    tables_outbox,  # noqa: F401  (registers the outbox tables)
+)
 from mailport.adapters.storage.tables import Base
 
 config = context.config

@@ -42,3 +42,13 @@ def test_test_module_names_are_unique() -> None:
     tests = Path(__file__).resolve().parents[1]
     names = [p.name for p in tests.rglob("test_*.py")]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+def test_public_surface_is_explicit() -> None:
+    public = {name for name in vars(mailport) if not name.startswith("_")} - {
+        "errors", "core", "adapters", "services", "api", "web", "cli", "client", "runtime", "settings",
+        "logs", "i18n", "clock", "ids", "worker", "diagnosis_text", "settings_doc",
+    }
+    assert public == set(mailport.__all__) - {"__version__"}
+    for name in mailport.__all__:
+        assert hasattr(mailport, name), name

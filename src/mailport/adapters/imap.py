@@ -39,7 +39,7 @@ from mailport.adapters.transport import (
     StageObserver,
     connect_tcp,
     diagnosed,
-    resolve_checked,
+    open_socket,
     scrub,
     tls_probe,
 )
@@ -653,23 +653,10 @@ async def _connect(
             code="request.insecure_auth",
             stage="imap.login",
         )
-    addresses = await resolve_checked(
-        endpoint.ascii_host,
-        resolver=resolver,
-        protocol="imap",
-        allow_private=settings.allow_private_hosts,
-        email=email,
+    addresses, sock = await open_socket(
+        host=endpoint.ascii_host, port=endpoint.port, protocol="imap", resolver=resolver,
+        allow_private=settings.allow_private_hosts, timeout=timeout, clock=clock, email=email,
     )
-    clock.done("imap.dns")
-    sock = await connect_tcp(
-        addresses,
-        endpoint.port,
-        timeout=timeout,
-        protocol="imap",
-        host=endpoint.ascii_host,
-        email=email,
-    )
-    clock.done("imap.tcp")
 
     context = client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
     implicit = endpoint.security == "tls"

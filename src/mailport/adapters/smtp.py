@@ -43,7 +43,7 @@ from mailport.adapters.transport import (
     StageObserver,
     connect_tcp,
     diagnosed,
-    resolve_checked,
+    open_socket,
     scrub,
     tls_probe,
 )
@@ -416,23 +416,10 @@ async def _connect(
             stage="smtp.auth",
         )
 
-    addresses = await resolve_checked(
-        endpoint.ascii_host,
-        resolver=resolver,
-        protocol="smtp",
-        allow_private=settings.allow_private_hosts,
-        email=email,
+    addresses, sock = await open_socket(
+        host=endpoint.ascii_host, port=endpoint.port, protocol="smtp", resolver=resolver,
+        allow_private=settings.allow_private_hosts, timeout=timeout, clock=clock, email=email,
     )
-    clock.done("smtp.dns")
-    sock = await connect_tcp(
-        addresses,
-        endpoint.port,
-        timeout=timeout,
-        protocol="smtp",
-        host=endpoint.ascii_host,
-        email=email,
-    )
-    clock.done("smtp.tcp")
 
     context = client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
     implicit = endpoint.security == "tls"

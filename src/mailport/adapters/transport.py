@@ -256,6 +256,28 @@ async def connect_tcp(
     ) from last
 
 
+async def open_socket(
+    *,
+    host: str,
+    port: int,
+    protocol: Protocol_,
+    resolver: AddressResolver,
+    allow_private: bool,
+    timeout: float,
+    clock: StageClock,
+    email: str | None = None,
+) -> tuple[list[str], socket.socket]:
+    """The ``dns`` and ``tcp`` stages every mail connection starts with: resolve through our DNS,
+    refuse private addresses (SSRF guard), connect — each stage timed on ``clock``."""
+    addresses = await resolve_checked(
+        host, resolver=resolver, protocol=protocol, allow_private=allow_private, email=email
+    )
+    clock.done(f"{protocol}.dns")
+    sock = await connect_tcp(addresses, port, timeout=timeout, protocol=protocol, host=host, email=email)
+    clock.done(f"{protocol}.tcp")
+    return addresses, sock
+
+
 async def tls_probe(
     addresses: Iterable[str], port: int, *, host: str, timeout: float
 ) -> str | None:

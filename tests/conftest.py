@@ -168,29 +168,12 @@ def oauth_lab(lab_ca: LabCA) -> Iterator[Any]:
     local authorization server with users ``user@`` / ``user2@example.test`` and the client
     ``oauth_lab.client_id`` / ``client_secret``; ``oauth.allow_redirect(client_id, uri)``).
     Tests that change ``oauth.access_token_lifetime`` or ``rotate_refresh_tokens`` put them back."""
-    from lab.oauth_mail import OAuthMailLab
-    from lab.oauth_server import LabClient, LabOAuthServer, default_users
+    from lab.oauth_mail import running_oauth_lab
 
     reason = lab_deps.ensure()
     if reason is None and os.geteuid() != 0:
         reason = "the mail lab must run as root (Postfix refuses to start otherwise)"
     if reason is not None:
         _unavailable(reason)
-    scope = "https://mail.google.com/ https://outlook.office.com/SMTP.Send " \
-            "https://outlook.office.com/IMAP.AccessAsUser.All offline_access openid email"
-    server = LabOAuthServer(users=default_users(),
-                            clients=[LabClient("mailport-lab", "lab-client-secret", (), scope)]).start()
-    lab = OAuthMailLab(lab_ca, oauth=server)
-    lab.client_id, lab.client_secret = "mailport-lab", "lab-client-secret"  # type: ignore[attr-defined]
-    try:
-        lab.start()
-    except Exception:
-        lab.keep = True
-        lab.stop()
-        server.stop()
-        raise
-    try:
+    with running_oauth_lab(lab_ca) as lab:
         yield lab
-    finally:
-        lab.stop()
-        server.stop()

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from lab.oauth_mail import OAuthMailLab
+from lab.oauth_mail import OAuthMailLab, running_oauth_lab
 from mailport.adapters.dns import DnsResolver
 from mailport.adapters.imap import ImapSession
 from mailport.adapters.oauth import OAuthClient
@@ -32,6 +32,15 @@ pytestmark = pytest.mark.lab
 
 USER = "user@example.test"
 REDIRECT = "http://127.0.0.1:9/oauth/callback"
+
+
+@pytest.fixture(scope="module")
+def oauth_lab(lab_ca: Any, mail_lab: Any) -> Iterator[OAuthMailLab]:
+    """This module's own authorization server and OAuth mail lab: what other tests did to the
+    session's shared one (revocations, rotated keys, expired tokens) cannot leak in here.
+    (``mail_lab`` only makes sure the lab's packages are there, as the shared fixture does.)"""
+    with running_oauth_lab(lab_ca) as lab:
+        yield lab
 
 
 @pytest.fixture(scope="module")

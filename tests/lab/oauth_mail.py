@@ -15,7 +15,9 @@ the password lab's state.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from .mail import MailLab, _render
 from .oauth_server import LabOAuthServer
@@ -50,3 +52,34 @@ class OAuthMailLab(MailLab):
         os.chown(ext, self._pw.pw_uid, self._pw.pw_gid)
         os.chmod(ext, 0o600)
         os.chmod(self.dovecot_conf, 0o644)
+
+
+LAB_CLIENT_ID, LAB_CLIENT_SECRET = "mailport-lab", "lab-client-secret"
+LAB_SCOPE = ("https://mail.google.com/ https://outlook.office.com/SMTP.Send "
+             "https://outlook.office.com/IMAP.AccessAsUser.All offline_access openid email")
+
+
+@contextlib.contextmanager
+def running_oauth_lab(ca: LabCA, *, mechanisms: tuple[str, ...] = ("xoauth2", "oauthbearer")
+                      ) -> Iterator[OAuthMailLab]:
+    """A fresh authorization server (users ``user@`` / ``user2@example.test``, client
+    ``LAB_CLIENT_ID``) and an OAuth mail lab checking tokens against it; both stopped at the end.
+    ``lab.client_id`` / ``lab.client_secret`` name the client."""
+    from .oauth_server import LabClient, default_users
+
+    server = LabOAuthServer(users=default_users(),
+                            clients=[LabClient(LAB_CLIENT_ID, LAB_CLIENT_SECRET, (), LAB_SCOPE)]).start()
+    lab = OAuthMailLab(ca, oauth=server, mechanisms=mechanisms)
+    lab.client_id, lab.client_secret = LAB_CLIENT_ID, LAB_CLIENT_SECRET  # type: ignore[attr-defined]
+    try:
+        lab.start()
+    except Exception:
+        lab.keep = True
+        lab.stop()
+        server.stop()
+        raise
+    try:
+        yield lab
+    finally:
+        lab.stop()
+        server.stop()

@@ -58,3 +58,9 @@ def test_kinds_filter(runtime: Runtime) -> None:
     q.enqueue(kind="webhook", payload={}, now=T0)
     claimed = q.claim(worker_id="w", now=T0, lease=LEASE, limit=10, kinds=["webhook"])
     assert [j.kind for j in claimed] == ["webhook"]
+
+
+def test_claimed_jobs_carry_aware_utc_times(runtime: Runtime) -> None:
+    runtime.queue.enqueue(kind="k", payload={}, now=T0)
+    job = runtime.queue.claim(worker_id="w", now=T0, lease=LEASE, limit=1)[0]
+    assert job.created_at == T0 and job.created_at.tzinfo is not None

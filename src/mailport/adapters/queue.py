@@ -11,7 +11,7 @@ A job whose lease (``locked_until``) ran out is claimable again: its worker is p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -106,7 +106,7 @@ class JobQueue:
             rows = s.execute(stmt).all()
         return [
             ClaimedJob(id=r.id, kind=r.kind, tenant_id=r.tenant_id, payload=r.payload,
-                       attempts=r.attempts, created_at=_aware(r.created_at))
+                       attempts=r.attempts, created_at=r.created_at)
             for r in rows
         ]
 
@@ -146,7 +146,3 @@ class JobQueue:
             rows = s.execute(select(Job.state, func.count()).group_by(Job.state)).all()
         return {state: int(count) for state, count in rows}
 
-
-def _aware(value: datetime) -> datetime:
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -26,7 +26,9 @@ layer maps classes to statuses.
         ├── RemoteTimeout (TimeoutError)   no answer in time
         ├── TLSError                       handshake or certificate failure
         ├── ProtocolError                  unexpected greeting / reply
-        └── RemoteAuthError                server refused our credentials
+        ├── RemoteAuthError                server refused our credentials
+        ├── RemoteThrottled                slow down: try again after ``retry_after`` seconds
+        └── RemoteRejected                 the provider refused the request for good
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ __all__ = [
     "ProtocolError",
     "RemoteAuthError",
     "RemoteError",
+    "RemoteRejected",
+    "RemoteThrottled",
     "RemoteTimeout",
     "SecretError",
     "StorageError",
@@ -197,3 +201,21 @@ class RemoteAuthError(RemoteError):
     """The server refused the credentials."""
 
     code = "auth.invalid_credentials"
+
+
+class RemoteThrottled(RemoteError):
+    """The provider asks us to slow down (rate limit, overload); a deferral, never a failure.
+
+    ``retry_after`` is the wait in seconds the provider named (``None``: it named none)."""
+
+    code = "api.rate_limited"
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class RemoteRejected(RemoteError):
+    """The provider refused the request, and repeating it unchanged will not help."""
+
+    code = "unknown"

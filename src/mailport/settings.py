@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     oauth_microsoft_revocation_url: str = Field("", description="Revocation endpoint for Microsoft (it has none; for tests).")
     oauth_microsoft_jwks_url: str = Field("", description="Override of Microsoft's ID-token signing keys (JWKS) URL.")
     oauth_microsoft_issuer: str = Field("", description="Override of the issuer Microsoft's ID tokens must name (`{tenantid}` is replaced by the token's tenant).")
+    oauth_google_scope_profile: Literal["send", "send_and_inbox", "imap_smtp"] = Field(
+        "send", description="What \"Sign in with Google\" asks for: `send` (`gmail.send`, Gmail API; sensitive scope, brand verification), `send_and_inbox` (adds `gmail.readonly`, restricted: yearly CASA assessment) or `imap_smtp` (`https://mail.google.com/`, restricted; SMTP/IMAP with XOAUTH2)."
+    )
+    oauth_microsoft_scope_profile: Literal["send", "send_and_inbox", "imap_smtp"] = Field(
+        "send", description="What \"Sign in with Microsoft\" asks for: `send` (`Mail.Send`, Microsoft Graph), `send_and_inbox` (adds `Mail.Read`) or `imap_smtp` (`SMTP.Send` + `IMAP.AccessAsUser.All`; needs SMTP AUTH enabled in the tenant)."
+    )
+    gmail_api_url: str = Field("", description="Override of the Gmail API base URL `https://gmail.googleapis.com` (tests point it at a local server).")
+    graph_api_url: str = Field("", description="Override of the Microsoft Graph base URL `https://graph.microsoft.com` (tests point it at a local server).")
+    provider_api_timeout: float = Field(60.0, gt=0, description="Seconds one Gmail API / Microsoft Graph request may take (large uploads included).")
     platform_smtp_url: str = Field(
         "", description="How platform mail leaves: `smtps://user:pass@host:465` (implicit TLS) or `smtp://user:pass@host:587` (STARTTLS required), or `capture` (development: stored and viewable, nothing leaves). Empty: platform sending is off.", repr=False
     )

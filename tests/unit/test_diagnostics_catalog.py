@@ -23,6 +23,8 @@ ISSUE_CODES = {
     "send.rejected_as_spam", "send.gave_up", "tls.starttls_required", "tls.mode_mismatch",
     "tls.certificate_invalid", "net.host_not_found", "net.connection_refused", "net.timeout",
     "net.wrong_service", "server.temporary_failure", "unknown",
+    # issue 15: provider APIs (Gmail API, Microsoft Graph)
+    "auth.insufficient_permissions", "api.rate_limited",
 }
 TRANSLATED = [lang for lang in SUPPORTED if lang != "en"]
 LOCALE = Path(mailport.__file__).parent / "locale"

@@ -64,8 +64,9 @@ class OAuthClient:
     # -- the browser leg -----------------------------------------------------------------------
 
     def authorization_url(self, *, state: str, code_verifier: str, nonce: str,
-                          login_hint: str | None = None) -> str:
-        """Where to send the user's browser to sign in and consent."""
+                          login_hint: str | None = None, scope: str | None = None) -> str:
+        """Where to send the user's browser to sign in and consent (for ``scope``, by default
+        the provider's configured scopes)."""
         params: dict[str, str] = dict(self.provider.extra_authorize_params)
         params.update(nonce=nonce, code_challenge=create_s256_code_challenge(code_verifier),
                       code_challenge_method="S256")
@@ -73,7 +74,7 @@ class OAuthClient:
             params["login_hint"] = login_hint
         return str(prepare_grant_uri(
             self.provider.authorization_url, client_id=self.provider.client_id, response_type="code",
-            redirect_uri=self.provider.redirect_url, scope=self.provider.scope, state=state, **params,
+            redirect_uri=self.provider.redirect_url, scope=scope or self.provider.scope, state=state, **params,
         ))
 
     # -- the token endpoint --------------------------------------------------------------------
@@ -85,10 +86,12 @@ class OAuthClient:
             "redirect_uri": self.provider.redirect_url,
         })
 
-    async def refresh(self, *, refresh_token: str) -> dict[str, Any]:
-        """A new access token (and, with Microsoft, a new refresh token replacing the old one)."""
+    async def refresh(self, *, refresh_token: str, scope: str | None = None) -> dict[str, Any]:
+        """A new access token (and, with Microsoft, a new refresh token replacing the old one)
+        for ``scope`` — the grant's own scopes, so a profile changed since the sign-in does not
+        ask for permissions the user never gave."""
         return await self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token,
-                                          "scope": self.provider.scope})
+                                          "scope": scope or self.provider.scope})
 
     async def revoke(self, *, token: str, token_type_hint: str = "refresh_token") -> bool:
         """Revoke ``token`` (RFC 7009); ``False`` when the provider has no revocation endpoint.

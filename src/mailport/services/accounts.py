@@ -47,6 +47,7 @@ class AccountInput:
     auth_kind: str = "password"
     provider_id: str | None = None
     daily_limit: int | None = None
+    transport: str = "smtp_imap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class AccountView:
     created_at: datetime
     updated_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+    transport: str = "smtp_imap"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,7 @@ class AccountView:
             "display_name": self.display_name,
             "provider_id": self.provider_id,
             "auth_kind": self.auth_kind,
+            "transport": self.transport,
             "smtp": self.smtp,
             "imap": self.imap,
             "aliases": [{"email": a["email"], "verified": bool(a.get("verified"))} for a in self.aliases],
@@ -109,7 +112,8 @@ class AccountService:
             account = repo.add(
                 Account(
                     id=new_id("acc"), tenant_id=tenant_id, email=address.email, display_name=display_name,
-                    provider_id=spec.provider_id, auth_kind=spec.auth_kind, smtp=_endpoint_dict(smtp),
+                    provider_id=spec.provider_id, auth_kind=spec.auth_kind, transport=spec.transport,
+                    smtp=_endpoint_dict(smtp),
                     imap=_endpoint_dict(imap) if imap else None, aliases=[], daily_limit=spec.daily_limit,
                     status="unverified", last_verification=None, created_at=now, updated_at=now,
                 )
@@ -327,7 +331,7 @@ class AccountService:
             auth_kind=a.auth_kind, smtp=dict(a.smtp), imap=dict(a.imap) if a.imap else None,
             aliases=list(a.aliases), daily_limit=a.daily_limit, status=a.status,
             has_password=self._has_password(s, a.tenant_id, a.id), last_verification=a.last_verification,
-            created_at=a.created_at, updated_at=a.updated_at,
+            created_at=a.created_at, updated_at=a.updated_at, transport=a.transport,
         )
 
 

@@ -28,8 +28,8 @@ import asyncio
 import hashlib
 import logging
 import secrets as random
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal, Protocol
@@ -57,6 +57,13 @@ from mailport.core.oauth import (
     default_servers,
     identity_from_claims,
     token_error_code,
+)
+from mailport.core.transports import (
+    DEFAULT_PROFILE,
+    ScopeProfile,
+    check_profile,
+    scopes_for,
+    transport_for,
 )
 from mailport.core.verification import AccountConfig
 from mailport.errors import (
@@ -182,9 +189,14 @@ class OAuthService:
             raise ConfigurationError(f"sign-in with {name} is not set up on this installation",
                                      code="oauth.not_configured")
         overrides = {k: get(k) for k in ("authorization_url", "token_url", "revocation_url", "jwks_url", "issuer")}
-        return build_provider(name, client_id=get("client_id"), client_secret=get("client_secret"),
-                              redirect_url=self.redirect_url, tenant=s.oauth_microsoft_tenant,
-                              overrides=overrides)
+        provider = build_provider(name, client_id=get("client_id"), client_secret=get("client_secret"),
+                                  redirect_url=self.redirect_url, tenant=s.oauth_microsoft_tenant,
+                                  overrides=overrides)
+        return replace(provider, scopes=scopes_for(name, self.scope_profile(name)))
+
+    def scope_profile(self, name: str) -> ScopeProfile:
+        """The operator's scope profile for provider ``name`` (``send`` unless configured)."""
+        return check_profile(str(getattr(self.settings, f"oauth_{name}_scope_profile", DEFAULT_PROFILE)))
 
     def client(self, name: str) -> OAuthClient:
         if name not in self._clients:
@@ -207,6 +219,7 @@ class OAuthService:
         display_name: str | None = None,
         smtp: Mapping[str, Any] | None = None,
         imap: Mapping[str, Any] | None = None,
+        profile: str | None = None,
     ) -> StartedAuthorization:
         """Begin a sign-in; the caller sends the user's browser to ``authorization_url``.
 
@@ -214,8 +227,11 @@ class OAuthService:
         callback refuses a different account). ``account_id``: reconnect that account instead
         of creating one. ``smtp``/``imap``: server settings other than the provider's standard
         ones (rare; tests). ``return_url``: where the callback sends the browser afterwards.
+        ``profile``: a scope profile other than the operator's for this sign-in (the one-click
+        move of an SMTP account to its provider's API); it decides the account's transport.
         """
         client = self.client(provider)
+        chosen = check_profile(profile) if profile is not None else self.scope_profile(provider)
         hint = parse_address(login_hint, field="login_hint").email if login_hint else None
         if return_url is not None:
             _check_return_url(return_url)
@@ -229,6 +245,7 @@ class OAuthService:
             options["smtp"] = dict(smtp)
         if imap is not None:
             options["imap"] = dict(imap)
+        options["profile"] = chosen
         pending = PendingAuthorization(
             state=self._make_token(32), tenant_id=tenant_id, provider=client.provider.name,
             code_verifier=self._make_token(64), nonce=self._make_token(24), created_at=self.clock.now(),
@@ -236,7 +253,8 @@ class OAuthService:
         )
         await asyncio.to_thread(self._save_pending, pending)
         url = client.authorization_url(state=pending.state, code_verifier=pending.code_verifier,
-                                       nonce=pending.nonce, login_hint=hint)
+                                       nonce=pending.nonce, login_hint=hint,
+                                       scope=" ".join(scopes_for(provider, chosen)))
         return StartedAuthorization(authorization_url=url, expires_at=pending.expires_at,
                                     provider=client.provider.name)
 
@@ -351,7 +369,7 @@ class OAuthService:
                 pending.tenant_id, pending.provider, login_hint=pending.login_hint,
                 return_url=pending.return_url, account_id=pending.account_id,
                 display_name=pending.options.get("display_name"), smtp=pending.options.get("smtp"),
-                imap=pending.options.get("imap"),
+                imap=pending.options.get("imap"), profile=pending.options.get("profile"),
             )
         except MailportError:
             return None
@@ -366,17 +384,19 @@ class OAuthService:
             raise Conflict(f"{existing.email} is connected with a password already; remove it first to "
                            "connect it by signing in", code="account.exists")
         account_id = existing.id if existing else None
+        transport = transport_for(provider.name, str(pending.options.get("profile")
+                                                     or self.scope_profile(provider.name)))
         if account_id is None:
             provider_id, smtp, imap = default_servers(provider.name, identity.email)
             spec = AccountInput(
                 email=identity.email, smtp=dict(pending.options.get("smtp") or smtp),
                 imap=dict(pending.options.get("imap") or imap), display_name=pending.options.get("display_name"),
-                auth_kind="oauth2", provider_id=provider_id,
+                auth_kind="oauth2", provider_id=provider_id, transport=transport,
             )
             account_id = (await asyncio.to_thread(self.accounts.create, pending.tenant_id, spec)).id
         try:
             await asyncio.to_thread(self._save_grant, pending.tenant_id, account_id, provider, identity, tokens,
-                                    refresh, scope)
+                                    refresh, scope, transport)
         except BaseException:
             if existing is None:  # do not leave a new account without its tokens behind
                 await asyncio.to_thread(self.accounts.remove, pending.tenant_id, account_id)
@@ -384,7 +404,7 @@ class OAuthService:
         return await asyncio.to_thread(self.accounts.get, pending.tenant_id, account_id), existing is not None
 
     def _save_grant(self, tenant_id: str, account_id: str, provider: OAuthProvider, identity: Identity,
-                    tokens: TokenSet, refresh: str, scope: str) -> None:
+                    tokens: TokenSet, refresh: str, scope: str, transport: str) -> None:
         now = self.clock.now()
         with self.db.session() as s:
             grant = s.get(OAuthGrant, account_id)
@@ -401,6 +421,11 @@ class OAuthService:
             account = AccountRepository(s).get(tenant_id=tenant_id, account_id=account_id)
             if account.status == NEEDS_RECONNECT:
                 account.status, account.updated_at = "unverified", now
+            if account.transport != transport:
+                # A new sign-in under another profile (e.g. SMTP AUTH off → Graph) moves the
+                # mailbox to the transport its new grant is for; the old verification no
+                # longer says anything about it.
+                account.transport, account.status, account.updated_at = transport, "unverified", now
 
     # -- tokens for senders --------------------------------------------------------------------
 
@@ -437,7 +462,7 @@ class OAuthService:
                                       stage="oauth.token")
             client = self.client(grant.provider)
             try:
-                response = await client.refresh(refresh_token=refresh.reveal())
+                response = await client.refresh(refresh_token=refresh.reveal(), scope=grant.scope or None)
             except RemoteAuthError as exc:
                 if exc.code in ("auth.token_invalid", "auth.admin_consent_required", "auth.web_login_required"):
                     await asyncio.to_thread(self._mark_needs_reconnect, tenant_id, account_id, exc.code)
@@ -448,6 +473,19 @@ class OAuthService:
                                     new_refresh if isinstance(new_refresh, str) and new_refresh else None)
             register_secret(tokens.access_token)
             return tokens.access_token
+
+    def granted_scope(self, tenant_id: str, account_id: str) -> str | None:
+        """The scopes the provider granted the account's sign-in (space separated), if any."""
+        with self.db.session() as s:
+            grant = s.get(OAuthGrant, account_id)
+            return grant.scope if grant is not None and grant.tenant_id == tenant_id else None
+
+    def token_source(self, tenant_id: str, account_id: str) -> Callable[..., Awaitable[str]]:
+        """The account's access tokens as a provider-API client wants them
+        (:class:`mailport.adapters.provider_api.TokenSource`)."""
+        async def source(*, rejected_token: str | None = None) -> str:
+            return await self.access_token(tenant_id, account_id, rejected_token=rejected_token)
+        return source
 
     def _load_tokens(self, tenant_id: str, account_id: str) -> tuple[OAuthGrant, Secret | None, Secret | None]:
         with self.db.session() as s:

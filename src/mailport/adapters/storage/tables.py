@@ -115,6 +115,8 @@ class Account(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     provider_id: Mapped[str | None] = mapped_column(String(64))
     auth_kind: Mapped[str] = mapped_column(String(32))
+    # smtp_imap | gmail_api | graph (mailport.core.transports): how this mailbox sends and syncs.
+    transport: Mapped[str] = mapped_column(String(16), default="smtp_imap", server_default="smtp_imap")
     smtp: Mapped[dict[str, Any]]
     imap: Mapped[dict[str, Any] | None]
     aliases: Mapped[list[dict[str, Any]]]

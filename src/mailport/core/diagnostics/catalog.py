@@ -434,6 +434,46 @@ def _codes() -> dict[str, CodeInfo]:
             },
         ),
         CodeInfo(
+            code="auth.insufficient_permissions",
+            severity="error",
+            retryable=False,
+            title=N_("This app is missing a permission for your mailbox"),
+            steps=(
+                N_("When you signed in, not every permission this app asks for was allowed, for"
+                   " example a box on the consent page was left unticked."),
+                N_("Connect the mailbox again and allow every permission the sign-in page asks"
+                   " for."),
+            ),
+            variants={
+                "gmail": Variant(
+                    steps=(
+                        N_("On Google's consent page every permission has its own tick box; one"
+                           " that this app needs was left unticked."),
+                        _RECONNECT_GOOGLE,
+                        N_("Tick every box on Google's page before you press Continue."),
+                    )
+                ),
+                "google_workspace": Variant(
+                    steps=(
+                        N_("On Google's consent page every permission has its own tick box; one"
+                           " that this app needs was left unticked."),
+                        _RECONNECT_GOOGLE,
+                        N_("Tick every box on Google's page before you press Continue."),
+                    )
+                ),
+            },
+        ),
+        CodeInfo(
+            code="api.rate_limited",
+            severity="warning",
+            retryable=True,
+            title=N_("Your provider asked us to send more slowly"),
+            steps=(
+                N_("Your provider limits how many requests a program may make in a short time."),
+                N_("Nothing is lost: the message is sent again automatically in a moment."),
+            ),
+        ),
+        CodeInfo(
             code="send.sender_not_allowed",
             severity="error",
             retryable=False,

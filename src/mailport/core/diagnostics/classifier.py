@@ -174,6 +174,20 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"expired or revoked",
         r'"status"\s*:\s*"(?:400|401)"',
     ),
+    # --- provider APIs (Gmail API, Microsoft Graph): reasons of their JSON error bodies -------
+    _rule(
+        "auth.insufficient_permissions",
+        r"\binsufficientPermissions\b",
+        r"ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        r"insufficient authentication scopes",
+        r"\bErrorAccessDenied\b",
+    ),
+    _rule(
+        "api.rate_limited",
+        r"\b(?:userRateLimitExceeded|rateLimitExceeded|concurrentLimitExceeded)\b",
+        r"\bApplicationThrottled\b|\bMailboxConcurrency\b",
+        r"^429 ",
+    ),
     # Plain "wrong password" wordings, for text that lost its reply code on the way.
     _rule(
         "auth.invalid_credentials",

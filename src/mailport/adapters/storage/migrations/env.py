@@ -3,6 +3,7 @@
 from alembic import context
 
 from mailport.adapters.storage import (
+    tables_api_sync,  # noqa: F401  (registers the API sync cursors)
     tables_domains,  # noqa: F401  (registers the domain tables)
     tables_inbox,  # noqa: F401  (registers the inbox tables)
     tables_oauth,  # noqa: F401  (registers the OAuth tables)

@@ -16,10 +16,12 @@ from mailport.adapters.webhook_http import WebhookPoster
 from mailport.clock import Clock, SystemClock
 from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
+from mailport.services.api_send import GraphSender
 from mailport.services.connect import ConnectService
 from mailport.services.contacts import ContactService
 from mailport.services.discover import DiscoveryService
 from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
+from mailport.services.gmail import GmailSender
 from mailport.services.inbox import InboxService, InboxSyncEngine
 from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
@@ -116,7 +118,9 @@ class Runtime:
     def outbox(self) -> OutboxService:
         return OutboxService(db=self.db, queue=self.queue, accounts=self.accounts, events=self.events,
                              clock=self.clock, settings=self.settings, resolver=self.resolver,
-                             platform=self.platform, credentials=self.oauth.credentials)
+                             platform=self.platform, credentials=self.oauth.credentials,
+                             api_senders={"graph": GraphSender(oauth=self.oauth, settings=self.settings),
+                                          "gmail_api": GmailSender(oauth=self.oauth, settings=self.settings)})
 
     @cached_property
     def domains(self) -> DomainService:

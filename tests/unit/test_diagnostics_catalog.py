@@ -25,6 +25,8 @@ ISSUE_CODES = {
     "net.wrong_service", "server.temporary_failure", "unknown",
     # issue 15: provider APIs (Gmail API, Microsoft Graph)
     "auth.insufficient_permissions", "api.rate_limited",
+    # issue 15: Microsoft Graph (SMTP AUTH off -> Graph; mailbox not in Exchange Online)
+    "auth.use_graph", "api.mailbox_not_enabled",
 }
 TRANSLATED = [lang for lang in SUPPORTED if lang != "en"]
 LOCALE = Path(mailport.__file__).parent / "locale"

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from mailport import __version__, web
 from mailport.api import problems
 from mailport.api.routers import (
+    account_transport,
     accounts,
     contacts,
     diagnostics,
@@ -58,6 +59,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(tenants.router)
     app.include_router(oauth.router)  # before accounts: /v1/accounts/oauth/... is not an account id
     app.include_router(accounts.router)
+    app.include_router(account_transport.router)
     app.include_router(discover.router)
     app.include_router(diagnostics.router)
     app.include_router(ui_sessions.router)

@@ -36,6 +36,7 @@ __all__ = [
     "GMAIL_SEND",
     "GOOGLE_MAIL",
     "GRAPH_MAIL_READ",
+    "GRAPH_MAIL_READWRITE",
     "GRAPH_MAIL_SEND",
     "SCOPE_PROFILES",
     "TRANSPORTS",
@@ -64,6 +65,7 @@ GMAIL_SEND: Final = "https://www.googleapis.com/auth/gmail.send"
 GMAIL_READONLY: Final = "https://www.googleapis.com/auth/gmail.readonly"
 GRAPH_MAIL_SEND: Final = "https://graph.microsoft.com/Mail.Send"
 GRAPH_MAIL_READ: Final = "https://graph.microsoft.com/Mail.Read"
+GRAPH_MAIL_READWRITE: Final = "https://graph.microsoft.com/Mail.ReadWrite"
 _MS_SMTP: Final = "https://outlook.office.com/SMTP.Send"
 _MS_IMAP: Final = "https://outlook.office.com/IMAP.AccessAsUser.All"
 
@@ -73,8 +75,12 @@ _SCOPES: Final[dict[tuple[str, ScopeProfile], tuple[str, ...]]] = {
     ("google", "send"): (GMAIL_SEND, "openid", "email"),
     ("google", "send_and_inbox"): (GMAIL_SEND, GMAIL_READONLY, "openid", "email"),
     ("google", "imap_smtp"): (GOOGLE_MAIL, "openid", "email"),
-    ("microsoft", "send"): (GRAPH_MAIL_SEND, "offline_access", "openid", "email"),
-    ("microsoft", "send_and_inbox"): (GRAPH_MAIL_SEND, GRAPH_MAIL_READ, "offline_access", "openid", "email"),
+    # Graph takes at most 4 MB per request: a bigger message (an invoice with a large PDF) is
+    # sent as a draft plus an attachment upload session, which Microsoft allows with
+    # ``Mail.ReadWrite`` only (user consent, no admin approval). There is no send-only way.
+    ("microsoft", "send"): (GRAPH_MAIL_SEND, GRAPH_MAIL_READWRITE, "offline_access", "openid", "email"),
+    ("microsoft", "send_and_inbox"): (GRAPH_MAIL_SEND, GRAPH_MAIL_READWRITE, GRAPH_MAIL_READ, "offline_access",
+                                      "openid", "email"),
     ("microsoft", "imap_smtp"): (_MS_SMTP, _MS_IMAP, "offline_access", "openid", "email"),
 }
 

@@ -34,7 +34,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -93,6 +93,7 @@ from mailport.core.outbox import (
     transition,
     validate_idempotency_key,
 )
+from mailport.core.transports import API_TRANSPORTS, files_sent_copy
 from mailport.core.verification import AccountConfig
 from mailport.errors import (
     Conflict,
@@ -102,11 +103,14 @@ from mailport.errors import (
     ProtocolError,
     RemoteAuthError,
     RemoteError,
+    RemoteRejected,
+    RemoteThrottled,
     StorageError,
     ValidationError,
 )
 from mailport.ids import new_id
 from mailport.services.accounts import AccountService
+from mailport.services.api_send import ApiSender
 from mailport.services.domains import DomainNotSendable
 from mailport.services.platform import PlatformService, SendPlan, is_platform_sender
 from mailport.services.smtp_pool import SmtpPool, pool_key
@@ -304,6 +308,7 @@ class _Attempt:
     daily: RateLimit | None
     account_version: datetime  # the account row's updated_at: keys the connection cache
     copy_skip: str | None  # why no Sent copy will be made, or None
+    transport: str = "smtp_imap"  # the account's: an API transport sends through ``api_senders``
 
 
 class _Creds(NamedTuple):
@@ -346,8 +351,10 @@ class OutboxService:
         pool: SmtpPool | None = None, metrics: SendMetrics | None = None,
         rng: Callable[[], float] | None = None, make_token: Callable[[], str] | None = None,
         platform: PlatformService | None = None, credentials: CredentialSource | None = None,
+        api_senders: Mapping[str, ApiSender] | None = None,
     ) -> None:
         self.db = db
+        self.api_senders = dict(api_senders or {})
         self.platform = platform
         self.credentials = credentials
         self.queue = queue
@@ -599,9 +606,12 @@ class OutboxService:
             return begun
         attempt = begun
         started = time.perf_counter()
+        throttled: float | None = None
         try:
             if is_platform_sender(attempt.account_id):
                 results = await self._transmit_platform(attempt)
+            elif attempt.transport in API_TRANSPORTS:
+                results, throttled = await self._transmit_api(attempt)
             else:
                 try:
                     creds = await self._connection(attempt)
@@ -618,6 +628,10 @@ class OutboxService:
             outcome = _failed(attempt, exc.code)
         else:
             outcome = self._classify(attempt, results)
+            if throttled is not None and outcome.state is MessageState.DEFERRED:
+                # The provider named its wait (Retry-After): honour it instead of our backoff.
+                wait = timedelta(seconds=throttled)
+                outcome = replace(outcome, retry_at=self.clock.now() + wait, delay=wait)
         finally:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
         return await asyncio.to_thread(self._finish, attempt, outcome)
@@ -714,6 +728,7 @@ class OutboxService:
                 metadata=dict(message.meta), daily=daily,
                 account_version=account.updated_at if account is not None else message.created_at,
                 copy_skip=_copy_skip_reason(account) if account is not None else "sent by the platform: no mailbox",
+                transport=account.transport if account is not None else "platform",
             )
 
     def _defer_for_limit(self, s: Session, message: Message, state: MessageState, retry_at: datetime,
@@ -752,6 +767,28 @@ class OutboxService:
         except RemoteError as exc:
             return _for_all(attempt.recipients, exc)
         return _from_send_result(result)
+
+    async def _transmit_api(self, attempt: _Attempt) -> tuple[builtins.list[RecipientResult], float | None]:
+        """Through the account's provider API (one call for all recipients); with the
+        provider's ``Retry-After`` when it asked to slow down."""
+        sender = self.api_senders.get(attempt.transport)
+        if sender is None:
+            raise ValidationError(f"sending through {attempt.transport} is not set up here",
+                                  code="config.transport_missing")
+        try:
+            await sender(attempt.tenant_id, attempt.account_id, attempt.raw)
+        except RemoteThrottled as exc:
+            return _for_all(attempt.recipients, exc), exc.retry_after
+        except (RemoteAuthError, RemoteRejected) as exc:
+            # A revoked grant, a missing permission, a request refused as such: no retry helps
+            # (the SMTP path keeps retrying until a reconnect; an API answer is definite).
+            return [replace(r, permanent=True) for r in _for_all(attempt.recipients, exc)], None
+        except RemoteError as exc:
+            return _for_all(attempt.recipients, exc), None
+        # The API accepted the message for every recipient (Exchange/Gmail report later
+        # refusals as bounces, which the inbox sync links back).
+        return [RecipientResult(recipient=r, smtp_code=250, text=f"accepted by {attempt.transport}")
+                for r in attempt.recipients], None
 
     async def _transmit(self, attempt: _Attempt, creds: _Creds) -> builtins.list[RecipientResult]:
         fresh = refreshed = False
@@ -990,6 +1027,8 @@ def event_seq(attempts: int, step: Literal["between", "sending", "outcome"]) -> 
 
 def _copy_skip_reason(account: Account) -> str | None:
     """Why this account gets no Sent copy from us, or None when it does."""
+    if files_sent_copy(account.transport):
+        return f"the provider files sent mail itself ({account.transport})"
     if account.imap is None:
         return "the account has no IMAP settings"
     hosts = [account.smtp.get("host", ""), account.imap.get("host", "")]

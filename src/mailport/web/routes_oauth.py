@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from mailport.errors import ConfigurationError, MailportError, ValidationError
 from mailport.runtime import Runtime
+from mailport.services.transport_switch import TransportSwitch
 from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
 
 router = APIRouter(prefix="/ui/settings/email/oauth", include_in_schema=False)
@@ -70,6 +71,21 @@ async def reconnect(request: Request, session: WriteSessionDep, provider: Litera
     except MailportError as exc:
         return RedirectResponse(f"/ui/settings/email?method={METHOD[provider]}&oauth_error={exc.code}#chosen",
                                 status_code=303)
+    return RedirectResponse(started.authorization_url, status_code=303)
+
+
+@router.post("/microsoft/switch/{account_id}")
+async def switch_to_graph(request: Request, session: WriteSessionDep, account_id: str) -> Response:
+    """The one-click move of a Microsoft XOAUTH2 mailbox to Graph (SMTP AUTH off in the tenant):
+    a new consent for the same account; everything else stays."""
+    runtime = runtime_of(request)
+    try:
+        started = await TransportSwitch(oauth=runtime.oauth, accounts=runtime.accounts).start(
+            session.tenant_id, account_id, to="graph",
+            return_url=f"{runtime.settings.effective_public_url}/ui/settings/email/oauth/microsoft/done",
+        )
+    except MailportError as exc:
+        return RedirectResponse(f"/ui/settings/email?method=smtp&oauth_error={exc.code}#chosen", status_code=303)
     return RedirectResponse(started.authorization_url, status_code=303)
 
 

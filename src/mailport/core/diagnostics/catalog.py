@@ -333,6 +333,37 @@ def _codes() -> dict[str, CodeInfo]:
             },
         ),
         CodeInfo(
+            code="auth.use_graph",
+            severity="error",
+            retryable=False,
+            title=N_("Microsoft 365 blocks sending through SMTP for this mailbox: switch to"
+                     " Microsoft Graph"),
+            steps=(
+                N_("Your organisation has switched off sign-in to SMTP (SMTP AUTH), as many"
+                   " Microsoft 365 organisations do. Signing in with Microsoft still works."),
+                N_('Press "Switch to Microsoft Graph" and sign in with Microsoft once more.'
+                   " Nothing else changes: the mailbox, its messages and its settings stay."),
+                N_("Or ask your Microsoft 365 administrator to switch on Authenticated SMTP"
+                   " for this mailbox in the admin center (https://admin.microsoft.com)."),
+            ),
+        ),
+        CodeInfo(
+            code="api.mailbox_not_enabled",
+            severity="error",
+            retryable=False,
+            title=N_("This mailbox cannot be used through Microsoft Graph"),
+            steps=(
+                N_("Microsoft answers that this mailbox is not in Exchange Online, for example"
+                   " because it is on your own Exchange server, has no Exchange Online licence"
+                   " or is not active yet."),
+                N_("Ask your Microsoft 365 administrator to give the mailbox an Exchange Online"
+                   " licence and to open it once in Outlook on the web"
+                   " (https://outlook.office.com)."),
+                N_("If the mailbox is on your own Exchange server, connect it with its server"
+                   " settings (IMAP and SMTP) instead."),
+            ),
+        ),
+        CodeInfo(
             code="auth.imap_disabled",
             severity="error",
             retryable=False,

@@ -176,6 +176,10 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     ),
     # --- provider APIs (Gmail API, Microsoft Graph): reasons of their JSON error bodies -------
     _rule(
+        "api.mailbox_not_enabled",
+        r"\bMailboxNot(?:Enabled|Supported)ForRESTAPI\b",
+    ),
+    _rule(
         "auth.insufficient_permissions",
         r"\binsufficientPermissions\b",
         r"ACCESS_TOKEN_SCOPE_INSUFFICIENT",
@@ -484,10 +488,16 @@ def _refine(code: str, *, variant: str | None, oauth: bool, flat: str) -> str:
     - Outlook.com, password rejected: Microsoft ended password (basic) sign-in for Outlook.com
       on 16 September 2024, app passwords included; only "Sign in with Microsoft" works.
     None of these apply when OAuth was used: then the token, not a password, was refused.
+    - Microsoft, ``5.7.139 … SmtpClientAuthentication is disabled`` to an XOAUTH2 login: the
+      tenant (or mailbox) switched SMTP AUTH off, which blocks OAuth SMTP too; the same
+      Microsoft sign-in works through Graph (``Mail.Send``), so the fix is to switch to it.
     """
     if oauth:
         if code == "auth.invalid_credentials":
             return "auth.token_invalid"
+        if code == "auth.smtp_auth_disabled" and (
+                variant in ("microsoft365", "outlook") or "smtpclientauthentication" in flat.lower()):
+            return "auth.use_graph"
         return code
     rejected = code == "auth.invalid_credentials"
     if variant in ("gmail", "google_workspace", "icloud") and rejected:

@@ -100,7 +100,7 @@ class Settings(BaseSettings):
         "send", description="What \"Sign in with Google\" asks for: `send` (`gmail.send`, Gmail API; sensitive scope, brand verification), `send_and_inbox` (adds `gmail.readonly`, restricted: yearly CASA assessment) or `imap_smtp` (`https://mail.google.com/`, restricted; SMTP/IMAP with XOAUTH2)."
     )
     oauth_microsoft_scope_profile: Literal["send", "send_and_inbox", "imap_smtp"] = Field(
-        "send", description="What \"Sign in with Microsoft\" asks for: `send` (`Mail.Send`, Microsoft Graph), `send_and_inbox` (adds `Mail.Read`) or `imap_smtp` (`SMTP.Send` + `IMAP.AccessAsUser.All`; needs SMTP AUTH enabled in the tenant)."
+        "send", description="What \"Sign in with Microsoft\" asks for: `send` (`Mail.Send` + `Mail.ReadWrite`, Microsoft Graph; ReadWrite for the draft + upload session of messages over 4 MB), `send_and_inbox` (adds `Mail.Read`) or `imap_smtp` (`SMTP.Send` + `IMAP.AccessAsUser.All`; needs SMTP AUTH enabled in the tenant)."
     )
     gmail_api_url: str = Field("", description="Override of the Gmail API base URL `https://gmail.googleapis.com` (tests point it at a local server).")
     graph_api_url: str = Field("", description="Override of the Microsoft Graph base URL `https://graph.microsoft.com` (tests point it at a local server).")

@@ -225,3 +225,24 @@ def test_explanations_of_the_graph_codes_exist_in_every_language() -> None:
             assert explained is not None and explained.title and explained.steps, (code, lang)
     assert explain_code("auth.use_graph", "nl").title.startswith("Microsoft 365 blokkeert")  # type: ignore[union-attr]
 
+
+
+@pytest.mark.parametrize("aadsts", [
+    "AADSTS65001: The user or administrator has not consented to use the application with ID 'x'.",
+    "AADSTS90094: The grant requires admin permission.",
+])
+def test_admin_consent_required_at_refresh_is_diagnosed(client: TestClient, runtime: Runtime, oauth_lab: Any,
+                                                        graph: LabGraphServer, aadsts: str) -> None:
+    _, page = _sign_in(client, oauth_lab, client.post("/v1/accounts/oauth/microsoft/start",
+                                                      json={"login_hint": USER}))
+    assert page.status_code == 200, page.text
+    [account] = client.get("/v1/accounts").json()
+    tenant_id = _tenant(runtime, account["id"])
+    oauth_lab.oauth.expire_access_tokens()
+    oauth_lab.oauth.fail_next_token_request("invalid_grant", aadsts)
+    failed = _send(runtime, tenant_id, _invoice(account["id"], "Invoice consent"), until=("deferred", "failed"))
+    assert failed.reason == "auth.admin_consent_required", failed
+    assert graph.operations("sendMail")[0].status == 401
+    for lang, word in (("nl", "beheerder"), ("de", "Administrator")):
+        explained = explain_code("auth.admin_consent_required", lang, provider="microsoft365")
+        assert explained is not None and word in " ".join([explained.title, *explained.steps]), lang

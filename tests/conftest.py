@@ -177,3 +177,26 @@ def oauth_lab(lab_ca: LabCA) -> Iterator[Any]:
         _unavailable(reason)
     with running_oauth_lab(lab_ca) as lab:
         yield lab
+
+
+@pytest.fixture
+def gmail_lab(oauth_lab: Any) -> Iterator[Any]:
+    """:class:`lab.gmail_api.LabGmailApi` over ``oauth_lab``'s Dovecot and authorization server,
+    with a fresh Google user of its own (``gmail_lab.user``, in Dovecot and at the authorization
+    server) so mailbox counts are this test's alone. At the end every request the test made and
+    every answer the lab gave are checked against Google's discovery document for gmail v1."""
+    import secrets as _secrets
+
+    from lab.gmail_api import LabGmailApi
+    from lab.google_discovery import check_exchange
+    from lab.oauth_server import LabUser
+
+    user = f"g{_secrets.token_hex(4)}@example.test"
+    oauth_lab.add_user(user, "gmail-lab-password")
+    oauth_lab.oauth.users[user] = LabUser(email=user, name="Gmail User", sub=f"sub-{user}")
+    with LabGmailApi(mail_lab=oauth_lab, oauth=oauth_lab.oauth) as api:
+        api.user = user  # type: ignore[attr-defined]
+        yield api
+        for exchange in api.exchanges:
+            check_exchange(exchange)
+    oauth_lab.oauth.users.pop(user, None)

@@ -37,7 +37,7 @@ def service(tmp_path: Any, oauth_lab: Any) -> Iterator[tuple[str, str, Any]]:
     oauth_lab.oauth.allow_redirect(oauth_lab.client_id, f"{base}/oauth/callback")
     runtime = make_runtime(
         tmp_path, allow_private_hosts=True, ca_file=str(oauth_lab.ca_pem_path), public_url=base,
-        connect_timeout=5.0, oauth_google_client_id=oauth_lab.client_id,
+        connect_timeout=5.0, oauth_google_scope_profile="imap_smtp", oauth_google_client_id=oauth_lab.client_id,
         oauth_google_client_secret=oauth_lab.client_secret,
         **{f"oauth_google_{k}": v for k, v in oauth_lab.oauth.endpoints().items()},
     )

@@ -52,6 +52,9 @@ def oauth_settings(oauth_lab: Any) -> dict[str, object]:
     return {
         "allow_private_hosts": True, "ca_file": str(oauth_lab.ca_pem_path), "public_url": "http://testserver",
         "verify_roundtrip_timeout": 20.0, "connect_timeout": 5.0,
+        # These tests are about XOAUTH2 on SMTP/IMAP: the imap_smtp profile (the API profiles
+        # are tested in test_gmail_api_e2e / test_graph_e2e).
+        "oauth_google_scope_profile": "imap_smtp", "oauth_microsoft_scope_profile": "imap_smtp",
         "oauth_google_client_id": oauth_lab.client_id, "oauth_google_client_secret": oauth_lab.client_secret,
         **{f"oauth_google_{k}": v for k, v in endpoints.items()},
         "oauth_microsoft_client_id": oauth_lab.client_id,

@@ -56,7 +56,11 @@ class OAuthMailLab(MailLab):
 
 LAB_CLIENT_ID, LAB_CLIENT_SECRET = "mailport-lab", "lab-client-secret"
 LAB_SCOPE = ("https://mail.google.com/ https://outlook.office.com/SMTP.Send "
-             "https://outlook.office.com/IMAP.AccessAsUser.All offline_access openid email")
+             "https://outlook.office.com/IMAP.AccessAsUser.All offline_access openid email "
+             # the provider-API scope profiles (core.transports)
+             "https://www.googleapis.com/auth/gmail.send https://www.googleapis.com/auth/gmail.readonly "
+             "https://graph.microsoft.com/Mail.Send https://graph.microsoft.com/Mail.Read "
+             "https://graph.microsoft.com/Mail.ReadWrite")
 
 
 @contextlib.contextmanager

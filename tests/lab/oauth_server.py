@@ -523,6 +523,11 @@ class LabOAuthServer:
         return (
             "<!doctype html><html><head><meta charset='utf-8'><title>Lab sign-in</title></head><body>"
             f"<h1>Choose an account</h1><p>to continue to {html.escape(request.args.get('client_id', ''))}</p>"
+            # What the app asks for, as a provider's consent screen lists it.
+            "<p>This app asks for:</p><ul id='scopes'>"
+            + "".join(f"<li data-scope='{html.escape(scope)}'>{html.escape(scope)}</li>"
+                      for scope in request.args.get("scope", "").split())
+            + "</ul>"
             f"{'<p class=error>' + html.escape(error) + '</p>' if error else ''}"
             f"<form method='post' action='/authorize'>{hidden}<input type='hidden' name='action' value='allow'>"
             f"{buttons}</form>"

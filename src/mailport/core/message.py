@@ -30,6 +30,8 @@ how its body is parsed (From, Sender, Return-Path, DKIM-Signature, Content-*, â€
 
 from __future__ import annotations
 
+import email.parser
+import email.utils
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +59,7 @@ __all__ = [
     "build_message",
     "guess_content_type",
     "sent_copy",
+    "with_bcc_header",
 ]
 
 # Headers a caller may add, with a validator each (None: free text). ``X-*`` is allowed as well.
@@ -726,3 +729,25 @@ def sent_copy(built: BuiltMessage, *, draft: MessageDraft) -> bytes:
     header["Bcc"] = [mailbox.header_address() for mailbox in draft.bcc]
     line = header.as_bytes(policy=msg_policy.clone(linesep="\r\n")).split(b"\r\n\r\n", 1)[0]
     return line + b"\r\n" + built.raw
+
+
+def with_bcc_header(raw: bytes, recipients: Sequence[str]) -> bytes:
+    """``raw`` with a ``Bcc:`` header naming the envelope ``recipients`` its To/Cc lack.
+
+    Provider APIs (Gmail ``users.messages.send``, Graph ``sendMail`` with MIME) take their
+    recipients from the headers, not from an envelope; Bcc recipients live only in the envelope
+    here (see the module doc), so they would be silently dropped. Both providers remove the Bcc
+    header before delivery. The rest of the bytes stay exactly as built.
+    """
+    head, sep, _body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return raw
+    parsed = email.parser.BytesHeaderParser(policy=email_policy.compat32).parsebytes(head + sep)
+    named = {addr.lower() for _, addr in email.utils.getaddresses(
+        [str(v) for k in ("To", "Cc", "Bcc") for v in (parsed.get_all(k) or [])]) if addr}
+    missing = [r for r in recipients if r.lower() not in named]
+    if not missing:
+        return raw
+    for r in missing:
+        reject_control_chars(r, field="bcc")
+    return head + b"\r\nBcc: " + ", ".join(missing).encode() + raw[len(head):]

@@ -463,6 +463,9 @@ class RecipientResult:
     text: str = ""
     enhanced_code: str | None = None
     diagnosis: str | None = None
+    permanent: bool = False
+    """A refusal without a reply code that retrying will not fix (provider APIs answer in HTTP,
+    not SMTP: a revoked grant, a missing permission)."""
 
     def __post_init__(self) -> None:
         if self.smtp_code is not None and not 200 <= self.smtp_code <= 599:
@@ -490,6 +493,8 @@ class RecipientResult:
 
     @property
     def is_quota(self) -> bool:
+        if self.diagnosis == "send.daily_limit_reached" and not self.permanent:
+            return True
         if self.smtp_code is None or self.smtp_code < 400:
             return False
         if self.diagnosis == "send.daily_limit_reached" or self.enhanced_code in ("4.4.5", "5.4.5"):
@@ -499,6 +504,8 @@ class RecipientResult:
 
     @property
     def status(self) -> RecipientStatus:
+        if self.permanent:
+            return RecipientStatus.FAILED
         if self.smtp_code is None:
             return RecipientStatus.DEFERRED
         if 200 <= self.smtp_code < 300:

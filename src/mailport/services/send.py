@@ -73,6 +73,7 @@ from mailport.core.message import (
     MessageDraft,
     build_message,
     sent_copy,
+    with_bcc_header,
 )
 from mailport.core.outbox import (
     TERMINAL_STATES,
@@ -776,7 +777,8 @@ class OutboxService:
             raise ValidationError(f"sending through {attempt.transport} is not set up here",
                                   code="config.transport_missing")
         try:
-            await sender(attempt.tenant_id, attempt.account_id, attempt.raw)
+            # The API reads the recipients from the headers: name the Bcc ones there too.
+            await sender(attempt.tenant_id, attempt.account_id, with_bcc_header(attempt.raw, attempt.recipients))
         except RemoteThrottled as exc:
             return _for_all(attempt.recipients, exc), exc.retry_after
         except (RemoteAuthError, RemoteRejected) as exc:

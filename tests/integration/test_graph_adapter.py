@@ -89,7 +89,9 @@ def _csdl_problems(graph: LabGraphServer) -> list[str]:
         elif x.operation == "addAttachment":
             problems += csdl.check_entity(x.request_json, "attachment", f"{where} request")
             problems += csdl.check_entity(x.response_json, "attachment", where)
-        elif x.operation == "delta":
+        elif x.operation == "getMailFolder":
+            problems += csdl.check_entity(x.response_json, "mailFolder", where)
+        elif x.operation == "listMessages" or x.operation == "delta":
             for i, item in enumerate(x.response_json["value"]):
                 problems += csdl.check_entity(item, "message", f"{where} value[{i}]")
         elif x.operation in ("sendMail", "send") and (x.status != 202 or x.response_json is not None):
@@ -289,3 +291,24 @@ def test_reading_the_inbox_with_a_send_only_grant_is_forbidden(graph: LabGraphSe
     with pytest.raises(RemoteRejected) as caught:
         asyncio.run(run())
     assert caught.value.code == "auth.insufficient_permissions"
+
+
+def test_round_trip_check_finds_the_message_in_the_inbox(graph: LabGraphServer, oauth_lab: Any) -> None:
+    tokens = Tokens(oauth_lab.oauth, "user@example.test", READ)
+    raw = _message("user@example.test", "user@example.test", subject="test mail to myself")
+    mid = email.message_from_bytes(raw)["Message-ID"]
+
+    async def run() -> Any:
+        async with graph_api(tokens=tokens, base_url=graph.base_url) as api:
+            box = GraphMailbox(api)
+            before = await box.landed_in(mid)
+            await box.send(raw)
+            for _ in range(100):
+                where = await box.landed_in(mid)
+                if where is not None:
+                    return before, where
+                await asyncio.sleep(0.1)
+            return before, None
+
+    assert asyncio.run(run()) == (None, "inbox")
+    assert _csdl_problems(graph) == []

@@ -91,6 +91,7 @@ _GRAPH = "https://graph.microsoft.com/"
 _DEFAULT_PAGE = 10
 _MAX_PAGE = 1000
 _FOLDER_ID = "AQMkADAwATM0MDAAMS1iNQBkZS1lZTM1LTAwAi0wMAoALgAAA-inbox"
+_JUNK_ID = "AQMkADAwATM0MDAAMS1iNQBkZS1lZTM1LTAwAi0wMAoALgAAA-junk"
 
 
 @dataclass
@@ -559,6 +560,37 @@ class LabGraphServer:
             "flag": {"flagStatus": "notFlagged"},
         }
 
+    def list_messages(self, user: str, scopes: set[str], query: dict[str, str]) -> tuple[int, Any]:
+        """``GET /me/messages?$filter=internetMessageId eq '<id>'``: where a message landed
+        (INBOX or Junk Email, by ``parentFolderId``)."""
+        if not scopes & {"Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic"}:
+            raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        m = re.fullmatch(r"\s*internetMessageId\s+eq\s+'(.+)'\s*", query.get("$filter", ""))
+        if m is None:
+            raise GraphError(400, "ErrorInvalidUrlQueryFilter", "This lab filters by internetMessageId only.")
+        wanted = m.group(1).replace("''", "'")
+        found: list[dict[str, Any]] = []
+        with self._imap(user) as imap:
+            for folder, folder_id in (("INBOX", _FOLDER_ID), ("Junk", _JUNK_ID)):
+                status = imap.select_folder(folder, readonly=True)
+                for uid in imap.search(["HEADER", "Message-ID", wanted]):
+                    found.append({"id": self._inbox_id(user, int(status[b"UIDVALIDITY"]), uid),
+                                  "internetMessageId": wanted, "parentFolderId": folder_id})
+        return 200, {"@odata.context": f"{self.base_url}/$metadata#users('{quote(user)}')/messages",
+                     "value": found}
+
+    def mail_folder(self, user: str, scopes: set[str], name: str) -> tuple[int, Any]:
+        if not scopes & {"Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic"}:
+            raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        folder, folder_id, display = (("INBOX", _FOLDER_ID, "Inbox") if name == "inbox"
+                                      else ("Junk", _JUNK_ID, "Junk Email"))
+        with self._imap(user) as imap:
+            status = imap.folder_status(folder, ["MESSAGES", "UNSEEN"])
+        return 200, {"@odata.context": f"{self.base_url}/$metadata#users('{quote(user)}')/mailFolders/$entity",
+                     "id": folder_id, "displayName": display, "parentFolderId": "msgfolderroot",
+                     "childFolderCount": 0, "unreadItemCount": int(status[b"UNSEEN"]),
+                     "totalItemCount": int(status[b"MESSAGES"]), "isHidden": False}
+
     def _inbox_id(self, user: str, uidvalidity: int, uid: int) -> str:
         return "AAMkAGI" + _b64url(f"{user}|{uidvalidity}|{uid}".encode())
 
@@ -682,6 +714,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"/v1\.0/me/messages/(?P<id>[^/]+)/send"), "send"),
     ("GET", re.compile(r"/v1\.0/me/mailFolders(?:/inbox|\('inbox'\))/messages/delta"), "delta"),
     ("GET", re.compile(r"/v1\.0/me/messages/(?P<id>[^/]+)/\$value"), "getMessageValue"),
+    ("GET", re.compile(r"/v1\.0/me/messages"), "listMessages"),
+    ("GET", re.compile(r"/v1\.0/me/mailFolders/(?P<id>inbox|junkemail)"), "getMailFolder"),
     ("DELETE", re.compile(r"/v1\.0/me/messages/(?P<id>[^/]+)"), "deleteMessage"),
 ]
 
@@ -776,6 +810,11 @@ def _handler_for(lab: LabGraphServer) -> type[BaseHTTPRequestHandler]:
                     status, answer = lab.create_upload_session(user, scopes, params["id"], body)
                 elif operation == "send":
                     status, answer = lab.send_draft(user, scopes, params["id"])
+                elif operation == "listMessages":
+                    query = dict(parse_qsl(split.query, keep_blank_values=True))
+                    status, answer = lab.list_messages(user, scopes, query)
+                elif operation == "getMailFolder":
+                    status, answer = lab.mail_folder(user, scopes, params["id"])
                 elif operation == "deleteMessage":
                     status, answer = lab.delete_draft(user, scopes, params["id"])
                 elif operation == "delta":

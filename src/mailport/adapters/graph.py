@@ -307,6 +307,7 @@ class GraphMailbox:
         self.api = api
         self.chunk_size = chunk_size
         self.page_size = page_size
+        self._folders: dict[str, str] | None = None
 
     # -- send
     async def send(self, raw: bytes) -> GraphSendResult:
@@ -424,6 +425,27 @@ class GraphMailbox:
                 raise ProtocolError("Microsoft Graph ended a delta round without a delta link", stage="graph.delta")
             yield DeltaPage(messages=messages, removed=removed, delta_link=delta_link)
             return
+
+    async def landed_in(self, internet_message_id: str) -> Literal["inbox", "junk", "other"] | None:
+        """Where a message with this ``Message-ID`` is in the mailbox (``Mail.Read``): the round
+        trip of a verification. None: not (yet) there."""
+        if self._folders is None:
+            ids = {}
+            for name in ("inbox", "junkemail"):
+                folder = _json(await self.api.request("GET", f"/me/mailFolders/{name}", stage="graph.arrival",
+                                                      params={"$select": "id"}), "graph.arrival")
+                ids[str(folder.get("id"))] = "inbox" if name == "inbox" else "junk"
+            self._folders = ids
+        quoted = internet_message_id.replace("'", "''")
+        found = _json(await self.api.request(
+            "GET", "/me/messages", stage="graph.arrival",
+            params={"$filter": f"internetMessageId eq '{quoted}'", "$select": "id,parentFolderId"}), "graph.arrival")
+        places = [self._folders.get(str(item.get("parentFolderId")), "other")
+                  for item in found.get("value") or [] if isinstance(item, dict)]
+        for place in ("inbox", "junk", "other"):
+            if place in places:
+                return place
+        return None
 
     async def message_mime(self, message_id: str) -> bytes:
         response = await self.api.request("GET", f"/me/messages/{message_id}/$value", stage="graph.fetch")

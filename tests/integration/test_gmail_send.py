@@ -17,14 +17,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from outbox_helpers import run_worker_until
 
 from dbfixtures import make_runtime
-from mailport.core.message import Attachment
 from mailport.core.diagnostics import CODES
+from mailport.core.message import Attachment
 from mailport.diagnosis_text import explain_code
 from mailport.runtime import Runtime
 from mailport.services.send import SendRequest
-from outbox_helpers import run_worker_until
 
 pytestmark = [pytest.mark.lab]
 

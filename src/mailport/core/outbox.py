@@ -463,6 +463,9 @@ class RecipientResult:
     text: str = ""
     enhanced_code: str | None = None
     diagnosis: str | None = None
+    retry_after: timedelta | None = None
+    """The wait the server asked for (an API's ``Retry-After``): a deferral then comes back
+    after it instead of after the backoff policy's delay."""
     permanent: bool = False
     """A refusal without a reply code that retrying will not fix (provider APIs answer in HTTP,
     not SMTP: a revoked grant, a missing permission)."""
@@ -626,7 +629,9 @@ def classify_send_outcome(
             # attempts, so every deferred recipient waits for it.
             retry_at = cap.next_window(now) if cap is not None else now + quota_delay
         else:
-            delay = policy.delay(attempt=attempt, rng=rng, previous=previous_delay)
+            asked = [r.retry_after for r in results
+                     if r.retry_after is not None and r.status is RecipientStatus.DEFERRED]
+            delay = max(asked) if asked else policy.delay(attempt=attempt, rng=rng, previous=previous_delay)
             retry_at = min(now + delay, policy.deadline(queued_at=queued_at))
 
     outcomes = []

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from dbfixtures import make_runtime
-from mailport.adapters.imap_sync import SyncSession
+from mailport.adapters.imap import SyncSession
 from mailport.adapters.storage.tables_inbox import InboxMessage, InboxSync
 from mailport.errors import RemoteError
 from mailport.runtime import Runtime
@@ -147,7 +147,7 @@ async def test_initial_sync_window_then_incremental_new_flags_and_deletes(
     assert subjects(runtime, account) == ["Invoice question", "Third"]
     question = next(m for m in stored(runtime, account) if m.subject == "Invoice question")
     assert "\\Flagged" in question.flags
-    async with runtime.inbox.connect(tenant, account) as ctx:  # the path this run took
+    async with runtime.imap_sync.connect(tenant, account) as ctx:  # the path this run took
         assert (ctx.sync.qresync, ctx.sync.condstore) == {
             "qresync": (True, True), "condstore": (False, True), "plain": (False, False)}[extensions]
 
@@ -259,7 +259,7 @@ async def test_server_restart_mid_sync_recovers(runtime: Runtime, mail_lab: Any,
     engine = runtime.make_inbox_engine(worker_id="w-restart")
     engine.claim_interval = 0.1
     engine.backoff_base = 0.2
-    runtime.inbox.fetch_batch = 10
+    runtime.imap_sync.fetch_batch = 10
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     try:
@@ -292,7 +292,7 @@ async def test_cancelling_an_idle_always_cancels(runtime: Runtime, mail_lab: Any
     woken: the cancellation must never be swallowed (the engine would wait for ever)."""
     tenant, account = add_account(runtime, mail_lab, mailbox)
     for yields in range(4):
-        async with runtime.inbox.connect(tenant, account) as ctx:
+        async with runtime.imap_sync.connect(tenant, account) as ctx:
             await ctx.sync.examine("INBOX")
             stop = asyncio.Event()
             task = asyncio.create_task(ctx.sync.idle(timeout=30, stop=stop))

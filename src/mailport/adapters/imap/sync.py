@@ -1,13 +1,9 @@
-"""IMAP commands for inbox sync, on an open :class:`~mailport.adapters.imap.ImapSession`.
+"""IMAP commands for inbox sync, on an open :class:`~mailport.adapters.imap.client.ImapSession`.
 
 The session owns the connection (TLS, login, diagnosed errors); this module adds what sync
 needs: EXAMINE with CONDSTORE/QRESYNC (RFC 7162), ``UID SEARCH``, ``UID FETCH`` with
-``CHANGEDSINCE``, and IDLE (RFC 2177). Response data is parsed by imapclient's
-``response_parser`` (``parse_fetch_response``, ``parse_message_list``) fed imaplib-shaped records,
-as in :mod:`mailport.adapters.imap`; only the response *framing* of IDLE is done here.
-
-:func:`summarize` turns fetched header bytes and a body prefix into the :class:`MessageSummary`
-the store keeps (addresses, dates, threading ids, snippet).
+``CHANGEDSINCE``, and IDLE (RFC 2177). Fetched header fields become
+:class:`~mailport.core.summary.FetchedMessage` records (:func:`mailport.core.summary.summarize`).
 """
 
 from __future__ import annotations
@@ -18,13 +14,6 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from email import message_from_bytes
-from email.header import decode_header, make_header
-from email.message import Message
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import getaddresses, parsedate_to_datetime
-from html import unescape
 from typing import Any
 
 from imapclient.exceptions import ProtocolError as ImapParseError  # type: ignore[import-untyped]
@@ -33,31 +22,24 @@ from imapclient.response_parser import (  # type: ignore[import-untyped]
     parse_message_list,
 )
 
-from mailport.adapters.imap import ImapSession, _mailbox_arg
+from mailport.adapters.imap.client import ImapSession
+from mailport.adapters.imap.wire import mailbox_arg
+from mailport.core.summary import SNIPPET_BYTES, FetchedMessage, summarize
 from mailport.core.syncplan import FolderSnapshot, uid_set
-from mailport.core.threading import message_ids, normalize_message_id
 from mailport.errors import NetworkError, ProtocolError, RemoteError, ValidationError
 
 __all__ = [
     "FETCH_BATCH",
-    "FetchedMessage",
     "FolderOpened",
     "IdleResult",
-    "MessageSummary",
     "SyncSession",
-    "summarize",
 ]
 
 FETCH_BATCH = 500
-SNIPPET_BYTES = 1024
-_SNIPPET_CHARS = 200
-# Header fields that decide whether a message must be read whole (a possible bounce).
-_REPORT_SENDER = re.compile(r"mailer-daemon|postmaster|mail-daemon|microsoftexchange", re.IGNORECASE)
 # Only the header fields the store keeps (real mail carries kilobytes of Received/DKIM/ARC
 # headers nobody lists): less to transfer and to parse.
 _HEADER_FIELDS = (b"FROM TO CC REPLY-TO SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE "
                   b"CONTENT-TRANSFER-ENCODING X-FAILED-RECIPIENTS AUTO-SUBMITTED")
-_SIMPLE_TEXT = re.compile(r'text/plain\s*(?:;\s*charset="?([A-Za-z0-9._:-]+)"?\s*)?$', re.IGNORECASE)
 _CODE = re.compile(r"^\[([A-Za-z0-9.-]+)(?: ([^\]]*))?\]")
 _RECORD_NUMBER = re.compile(rb"^(\d+) ([A-Za-z]+)")
 _LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r\n$")
@@ -78,32 +60,6 @@ class IdleResult:
 
     changed: bool
     responses: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class MessageSummary:
-    header_message_id: str | None
-    in_reply_to: str | None
-    references: tuple[str, ...]
-    subject: str
-    from_name: str | None
-    from_email: str | None
-    to: tuple[tuple[str, str], ...]
-    cc: tuple[tuple[str, str], ...]
-    reply_to: tuple[tuple[str, str], ...]
-    date: datetime | None
-    snippet: str
-    maybe_report: bool  # multipart/report or from a mailer daemon: read whole to check for a bounce
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedMessage:
-    uid: int
-    flags: tuple[str, ...]
-    size: int
-    internal_date: datetime | None
-    modseq: int | None
-    summary: MessageSummary
 
 
 class SyncSession:
@@ -142,7 +98,7 @@ class SyncSession:
         then reports VANISHED (EARLIER) UIDs and changed flags itself.
         """
         stage = "imap.select"
-        args: list[Any] = [_mailbox_arg(mailbox)]
+        args: list[Any] = [mailbox_arg(mailbox)]
         if resume is not None and self.qresync_enabled:
             known_validity, known_modseq, known = resume
             params = f"{known_validity} {known_modseq}"
@@ -454,95 +410,3 @@ def _aware(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         return None
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _decode(value: str | None) -> str:
-    if not value:
-        return ""
-    if "=?" not in value:  # no RFC 2047 encoded words: nothing to decode
-        return " ".join(value.split())
-    try:
-        return " ".join(str(make_header(decode_header(value))).split())
-    except (UnicodeError, LookupError, ValueError, TypeError):
-        return " ".join(value.split())
-
-
-def _addresses(msg: Message, name: str) -> tuple[tuple[str, str], ...]:
-    values = [_decode(v) for v in msg.get_all(name) or []]
-    return tuple((n.strip(), a.strip()) for n, a in getaddresses(values) if "@" in a)
-
-
-def summarize(header: bytes, text_prefix: bytes = b"") -> MessageSummary:
-    """Headers (+ the first bytes of the body) → what the store keeps about a message."""
-    msg = BytesHeaderParser(policy=compat32).parsebytes(header)
-    senders = _addresses(msg, "From")
-    date_value: datetime | None = None
-    raw_date = msg.get("Date")
-    if raw_date:
-        try:
-            date_value = parsedate_to_datetime(str(raw_date))
-            date_value = date_value.astimezone(UTC) if date_value.tzinfo else date_value.replace(tzinfo=UTC)
-        except (TypeError, ValueError, IndexError):
-            date_value = None
-    content_type = str(msg.get("Content-Type") or "").lower()
-    sender_text = " ".join(a for _, a in senders)
-    maybe_report = ("multipart/report" in content_type or bool(_REPORT_SENDER.search(sender_text))
-                    or msg.get("X-Failed-Recipients") is not None)
-    in_reply_to = message_ids(str(msg.get("In-Reply-To") or ""))
-    return MessageSummary(
-        header_message_id=normalize_message_id(str(msg.get("Message-ID") or "")),
-        in_reply_to=in_reply_to[0] if in_reply_to else None,
-        references=tuple(message_ids(str(msg.get("References") or ""))),
-        subject=_decode(str(msg.get("Subject") or ""))[:2000],
-        from_name=(senders[0][0] or None) if senders else None,
-        from_email=senders[0][1] if senders else None,
-        to=_addresses(msg, "To"), cc=_addresses(msg, "Cc"), reply_to=_addresses(msg, "Reply-To"),
-        date=date_value,
-        snippet=_snippet(str(msg.get("Content-Type") or ""), str(msg.get("Content-Transfer-Encoding") or ""),
-                         text_prefix) if text_prefix else "",
-        maybe_report=maybe_report,
-    )
-
-
-def _snippet(content_type: str, transfer_encoding: str, text_prefix: bytes) -> str:
-    """The first words of the readable text, from a possibly truncated body.
-
-    Only the body prefix is parsed (under a synthetic header carrying the message's own
-    Content-Type and Content-Transfer-Encoding), not the message's headers a second time.
-    """
-    try:
-        ctype_value = " ".join(content_type.split()) or "text/plain"
-        cte_value = " ".join(transfer_encoding.split()) or "7bit"
-        simple = _SIMPLE_TEXT.match(ctype_value)
-        if simple and cte_value.lower() in ("7bit", "8bit", "binary"):
-            # The common single-part plain-text mail: decode directly, no MIME parser needed.
-            charset = (simple.group(1) or "utf-8").strip('"')
-            try:
-                text = text_prefix.decode(charset, "replace")
-            except LookupError:
-                text = text_prefix.decode("utf-8", "replace")
-            return " ".join(text.split())[:_SNIPPET_CHARS]
-        synthetic = (f"Content-Type: {ctype_value}\r\nContent-Transfer-Encoding: {cte_value}\r\n\r\n"
-                     ).encode("ascii", "replace")
-        msg = message_from_bytes(synthetic + text_prefix, policy=compat32)
-        for part in msg.walk():
-            ctype = part.get_content_type()
-            if ctype not in ("text/plain", "text/html") or str(part.get("Content-Disposition", "")).startswith(
-                    "attachment"):
-                continue
-            payload = part.get_payload(decode=True)
-            if not isinstance(payload, bytes):
-                continue
-            charset = part.get_content_charset() or "utf-8"
-            try:
-                text = payload.decode(charset, "replace")
-            except LookupError:
-                text = payload.decode("utf-8", "replace")
-            if ctype == "text/html":
-                text = unescape(re.sub(r"(?is)<(script|style).*?</\1>|<[^>]+>", " ", text))
-            text = " ".join(text.split())
-            if text:
-                return text[:_SNIPPET_CHARS]
-    except (ValueError, TypeError, LookupError, IndexError, AssertionError):
-        return ""
-    return ""

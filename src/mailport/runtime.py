@@ -17,6 +17,7 @@ from mailport.clock import Clock, SystemClock
 from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.api_send import GraphSender
+from mailport.services.api_verify import GraphVerifier
 from mailport.services.connect import ConnectService
 from mailport.services.contacts import ContactService
 from mailport.services.discover import DiscoveryService
@@ -87,6 +88,7 @@ class Runtime:
             discovery=self.discovery,
             resolver=self.resolver, settings=self.settings, clock=self.clock,
             credentials=self.oauth.credentials,
+            api_verifiers={"graph": GraphVerifier(oauth=self.oauth, settings=self.settings, clock=self.clock)},
         )
 
     @cached_property

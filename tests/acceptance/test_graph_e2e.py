@@ -29,9 +29,10 @@ from integration.outbox_helpers import run_worker_until
 from lab.graph_api import LabGraphServer, register_graph_client
 from lab.m365_smtp import SmtpAuthDisabledServer
 from mailport.api.app import create_app
+from mailport.core.message import Attachment
 from mailport.diagnosis_text import explain_code
 from mailport.runtime import Runtime
-from mailport.services.send import Attachment, SendRequest
+from mailport.services.send import SendRequest
 
 pytestmark = pytest.mark.lab
 
@@ -50,7 +51,12 @@ def graph(oauth_lab: Any) -> Iterator[LabGraphServer]:
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, oauth_lab: Any, graph: LabGraphServer) -> Iterator[Runtime]:
+def profile() -> str:
+    return "send"
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, oauth_lab: Any, graph: LabGraphServer, profile: str) -> Iterator[Runtime]:
     client_id, secret = register_graph_client(oauth_lab.oauth, CALLBACK)
     endpoints = oauth_lab.oauth.endpoints()
     rt = make_runtime(
@@ -58,7 +64,7 @@ def runtime(tmp_path: Path, oauth_lab: Any, graph: LabGraphServer) -> Iterator[R
         public_url="http://testserver", connect_timeout=5.0, send_retry_min_delay=0.2, send_retry_max_delay=0.4,
         oauth_microsoft_client_id=client_id, oauth_microsoft_client_secret=secret,
         **{f"oauth_microsoft_{k}": v for k, v in endpoints.items()},
-        graph_api_url=graph.root_url,
+        graph_api_url=graph.root_url, oauth_microsoft_scope_profile=profile, verify_roundtrip_timeout=20.0,
     )
     yield rt
     rt.close()
@@ -131,7 +137,18 @@ def test_microsoft_365_through_graph(client: TestClient, runtime: Runtime, oauth
     tenant_id = _tenant(runtime, account["id"])
     assert (account["email"], _transport(runtime, tenant_id, account["id"])) == (USER, "graph")
 
+    # the test mail to myself goes out through Graph (send-only grant: arrival not looked up)
+    report = client.post(f"/v1/accounts/{account['id']}/verify")
+    assert report.status_code == 200, report.text
+    assert report.json()["outcome"] == "sent_unconfirmed", report.json()
+    assert [(s["stage"], s["status"]) for s in report.json()["stages"]] == [
+        ("roundtrip.send", "ok"), ("roundtrip.arrival", "skipped")]
+    test_mail = oauth_lab.wait_for_message(USER, headers={"Message-ID": report.json()["roundtrip"]["message_id"]})
+    assert test_mail["X-Mailport-Test"]
+    assert client.get(f"/v1/accounts/{account['id']}").json()["status"] == "sent_unconfirmed"
+
     # an invoice with a 6 MB PDF: draft + upload session (chunks) + send; Exchange files Sent Items
+    graph.exchanges.clear()
     message = _send(runtime, tenant_id, _invoice(account["id"], "Invoice 2026-117", 6 * 1024 * 1024))
     assert message.state == "sent"
     got = oauth_lab.wait_for_message(OTHER, subject="Invoice 2026-117")
@@ -246,3 +263,18 @@ def test_admin_consent_required_at_refresh_is_diagnosed(client: TestClient, runt
     for lang, word in (("nl", "beheerder"), ("de", "Administrator")):
         explained = explain_code("auth.admin_consent_required", lang, provider="microsoft365")
         assert explained is not None and word in " ".join([explained.title, *explained.steps]), lang
+
+
+@pytest.mark.parametrize("profile", ["send_and_inbox"])
+def test_with_the_inbox_profile_the_test_mail_is_confirmed_through_graph(
+        client: TestClient, runtime: Runtime, oauth_lab: Any, graph: LabGraphServer, profile: str) -> None:
+    url, page = _sign_in(client, oauth_lab, client.post("/v1/accounts/oauth/microsoft/start",
+                                                        json={"login_hint": USER}))
+    assert page.status_code == 200, page.text
+    assert "https://graph.microsoft.com/Mail.Read" in dict(parse_qsl(urlsplit(url).query))["scope"].split()
+    [account] = client.get("/v1/accounts").json()
+    report = client.post(f"/v1/accounts/{account['id']}/verify").json()
+    assert report["outcome"] == "verified", report
+    assert report["roundtrip"]["landed_in"] == "inbox" and report["roundtrip"]["arrived"] is True
+    assert graph.operations("listMessages"), "arrival was looked up through Graph"
+    assert client.get(f"/v1/accounts/{account['id']}").json()["status"] == "verified"

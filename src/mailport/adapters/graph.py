@@ -16,7 +16,7 @@ Reading (``Mail.Read``): ``/me/mailFolders/inbox/messages/delta`` page by page
 (``@odata.nextLink``) until the ``@odata.deltaLink``, which the caller stores and hands back next
 time. A link Graph no longer knows (410 ``SyncStateNotFound`` and its spellings) restarts with
 a full sync, flagged on the pages (:attr:`DeltaPage.full_resync`). Each message is summarised
-from its ``internetMessageHeaders`` by the same :func:`~mailport.adapters.imap_sync.summarize`
+from its ``internetMessageHeaders`` by the same :func:`~mailport.core.summary.summarize`
 the IMAP sync uses, so bounces and contacts are linked the same way; possible delivery reports
 are fetched whole (``$value``) for the bounce parser.
 
@@ -41,9 +41,9 @@ from email.message import Message
 from email.parser import BytesParser
 from typing import Any, Final, Literal
 
-from mailport.adapters.imap_sync import MessageSummary, summarize
 from mailport.adapters.provider_api import ApiFailure, ProviderApi, TokenSource, rejected
 from mailport.core.diagnostics import classify_text
+from mailport.core.summary import MessageSummary, summarize
 from mailport.core.threading import normalize_message_id
 from mailport.errors import (
     MailportError,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets as random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from mailport.core.verification import AccountConfig, Stage, VerificationReport
 from mailport.errors import ValidationError
 from mailport.i18n import gettext
 from mailport.services.accounts import AccountInput, AccountService, AccountView
+from mailport.services.api_verify import ApiVerifier
 from mailport.services.discover import DiscoveryService
 from mailport.services.verify import Progress, VerifyService
 from mailport.settings import Settings
@@ -57,7 +58,9 @@ class ConnectService:
         settings: Settings,
         clock: Clock,
         credentials: CredentialSource | None = None,
+        api_verifiers: Mapping[str, ApiVerifier] | None = None,
     ) -> None:
+        self.api_verifiers = dict(api_verifiers or {})
         self.accounts = accounts
         self.verifier = verifier
         self.discovery = discovery
@@ -99,6 +102,13 @@ class ConnectService:
         self, tenant_id: str, account_id: str, *, progress: Progress | None = None
     ) -> dict[str, Any]:
         """Run the staged verification and store it as the account's last status."""
+        view = await asyncio.to_thread(self.accounts.get, tenant_id, account_id)
+        api_verifier = self.api_verifiers.get(view.transport)
+        if api_verifier is not None:
+            # A provider-API mailbox: the round trip through the API is the whole proof.
+            config, _password = await asyncio.to_thread(self.accounts.connection, tenant_id, account_id)
+            report = await api_verifier(tenant_id, account_id, config, progress=progress)
+            return await self._record(tenant_id, account_id, report)
         config, password, token = await self._credentials(tenant_id, account_id)
         report = await self.verifier.verify(config, password=password, oauth_token=token, progress=progress)
         if token is not None and _login_refused(report):
@@ -106,6 +116,9 @@ class ConnectService:
             # refresh once and try again; a refresh the provider refuses raises auth.token_invalid.
             config, password, token = await self._credentials(tenant_id, account_id, rejected_token=token)
             report = await self.verifier.verify(config, password=password, oauth_token=token, progress=progress)
+        return await self._record(tenant_id, account_id, report)
+
+    async def _record(self, tenant_id: str, account_id: str, report: VerificationReport) -> dict[str, Any]:
         result = report.to_dict()
         # "sent_unconfirmed" (no IMAP to look for the test mail) works, but is not proven.
         status = {"verified": "verified", "delivered_to_junk": "verified",

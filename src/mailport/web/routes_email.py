@@ -18,7 +18,8 @@ from mailport.adapters.secrets import Secret
 from mailport.core.diagnostics import CODES, Diagnosis
 from mailport.core.diagnostics.providers import provider_variant
 from mailport.core.discovery import DiscoveryResult
-from mailport.core.verification import planned_stages
+from mailport.core.transports import API_TRANSPORTS
+from mailport.core.verification import Stage, planned_stages
 from mailport.diagnosis_text import explain
 from mailport.errors import AddressError, Conflict, NotFound, ValidationError
 from mailport.services.accounts import AccountInput, AccountView
@@ -218,7 +219,10 @@ async def _test_saved_oauth_account(request: Request, session: UiSession, accoun
     async def work(progress: Any) -> dict[str, Any]:
         return await runtime.verification.verify_account(session.tenant_id, account.id, progress=progress)
 
-    run = _runs(request).start(session_id=session.session_id, stages=[s.value for s in planned_stages(config)],
+    # A provider-API mailbox (Graph, Gmail API) has no SMTP/IMAP stages: only the round trip.
+    stages = ([Stage.SEND.value, Stage.ARRIVAL.value] if account.transport in API_TRANSPORTS
+              else [s.value for s in planned_stages(config)])
+    run = _runs(request).start(session_id=session.session_id, stages=stages,
                                fingerprint="", account_id=account.id, work=work)
     await asyncio.sleep(0)
     return _run_view(request, session, run, form=_form_from_account(account), account=account)

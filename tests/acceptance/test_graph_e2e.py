@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,12 +220,31 @@ def test_smtp_auth_disabled_moves_the_account_to_graph(client: TestClient, runti
         assert "XOAUTH2" in m365.auth_attempts
         explained = explain_code("auth.use_graph", "de")
         assert explained is not None and "Microsoft Graph" in explained.title
+        # the mailbox test says the same, and it is what the settings page acts on
+        report = client.post(f"/v1/accounts/{account['id']}/verify").json()
+        assert report["code"] == "auth.use_graph", report
 
-    # one click: a new consent for the same account, nothing re-entered
-    switch = client.post(f"/v1/accounts/{account['id']}/switch-transport", json={})
-    url, page = _sign_in(client, oauth_lab, switch)
+    # one click on the settings page: a new consent for the same account, nothing re-entered
+    link = client.post("/v1/ui-sessions", json={"user_name": "Anna", "language": "nl",
+                                                "return_url": "https://app.example-invoicing.test/"}).json()["url"]
+    assert client.get(link.removeprefix("http://testserver"), follow_redirects=False).status_code == 303
+    html = client.get("/ui/settings/email?method=smtp").text
+    button = re.search(rf'<button[^>]*id="switch-graph-{account["id"]}"[^>]*>([^<]*)<', html)
+    assert button is not None, html[:2000]
+    assert 'class="button primary"' in button.group(0) and "Overstappen naar Microsoft Graph" in button.group(1)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert csrf is not None
+    switch = client.post(f"/ui/settings/email/oauth/microsoft/switch/{account['id']}",
+                         data={"csrf": csrf.group(1)}, follow_redirects=False)
+    assert switch.status_code == 303, switch.text
+    url = switch.headers["location"]
     assert dict(parse_qsl(urlsplit(url).query)).get("login_hint") == USER
-    assert page.status_code == 200, page.text
+    back = oauth_lab.oauth.authorize_as(url, USER)
+    page = client.get(back.removeprefix("http://testserver"), follow_redirects=False)
+    assert page.status_code == 303 and "status=reconnected" in page.headers["location"], page.text
+    done = client.get(page.headers["location"].removeprefix("http://testserver"), follow_redirects=False)
+    assert done.status_code == 303 and "saved=1" in done.headers["location"]
+    assert "switch-graph-" not in client.get("/ui/settings/email?method=smtp").text
     [moved] = client.get("/v1/accounts").json()
     assert (moved["id"], _transport(runtime, tenant_id, moved["id"])) == (account["id"], "graph")
     assert runtime.outbox.get(tenant_id, failed.id).account_id == account["id"]  # history kept

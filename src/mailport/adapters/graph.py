@@ -436,16 +436,24 @@ class GraphMailbox:
                                                       params={"$select": "id"}), "graph.arrival")
                 ids[str(folder.get("id"))] = "inbox" if name == "inbox" else "junk"
             self._folders = ids
-        quoted = internet_message_id.replace("'", "''")
-        found = _json(await self.api.request(
-            "GET", "/me/messages", stage="graph.arrival",
-            params={"$filter": f"internetMessageId eq '{quoted}'", "$select": "id,parentFolderId"}), "graph.arrival")
         places = [self._folders.get(str(item.get("parentFolderId")), "other")
-                  for item in found.get("value") or [] if isinstance(item, dict)]
+                  for item in await self._by_message_id(internet_message_id, "graph.arrival")]
         for place in ("inbox", "junk", "other"):
             if place in places:
                 return place
         return None
+
+    async def find_id(self, internet_message_id: str) -> str | None:
+        """The Graph id of the message with this ``Message-ID`` (``Mail.Read``), or None."""
+        found = await self._by_message_id(internet_message_id, "graph.fetch")
+        return next((str(item["id"]) for item in found if isinstance(item.get("id"), str)), None)
+
+    async def _by_message_id(self, internet_message_id: str, stage: str) -> list[dict[str, Any]]:
+        quoted = internet_message_id.replace("'", "''")  # OData string literal
+        found = _json(await self.api.request(
+            "GET", "/me/messages", stage=stage,
+            params={"$filter": f"internetMessageId eq '{quoted}'", "$select": "id,parentFolderId"}), stage)
+        return [item for item in found.get("value") or [] if isinstance(item, dict)]
 
     async def message_mime(self, message_id: str) -> bytes:
         response = await self.api.request("GET", f"/me/messages/{message_id}/$value", stage="graph.fetch")

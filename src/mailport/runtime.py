@@ -23,6 +23,7 @@ from mailport.services.contacts import ContactService
 from mailport.services.discover import DiscoveryService
 from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
 from mailport.services.gmail import GmailSender
+from mailport.services.gmail_sync import GmailMailboxSync
 from mailport.services.imap_sync import ImapMailboxSync
 from mailport.services.inbox import InboxService
 from mailport.services.inbox_store import InboxStore
@@ -157,7 +158,11 @@ class Runtime:
     @cached_property
     def mailbox_syncs(self) -> MailboxSyncs:
         """Inbox sync per account kind; an API-based sync registers itself here (ahead of IMAP)."""
-        return MailboxSyncs([self.imap_sync], accounts=self.accounts)
+        syncs = MailboxSyncs([self.imap_sync], accounts=self.accounts)
+        syncs.register(GmailMailboxSync(store=self.inbox_store, oauth=self.oauth, clock=self.clock,
+                                        settings=self.settings,
+                                        window=timedelta(days=self.settings.inbox_window_days)))
+        return syncs
 
     @cached_property
     def inbox(self) -> InboxService:

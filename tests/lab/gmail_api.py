@@ -198,7 +198,7 @@ class LabGmailApi:
     def expire_history(self) -> None:
         """Forget the history so far: a ``startHistoryId`` from before now answers 404."""
         with self._lock:
-            self._oldest_history = self._history_id
+            self._oldest_history = self._history_id + 1
 
     def requests(self, method_id: str) -> list[Exchange]:
         return [e for e in self.exchanges if e.method_id == method_id]

@@ -118,6 +118,7 @@ class AccountConfig:
     imap: Endpoint | None = None
     display_name: str = ""
     auth_kind: AuthKind = "password"
+    transport: str = "smtp_imap"  # core.transports: smtp_imap, gmail_api or graph
 
     def __post_init__(self) -> None:
         if self.auth_kind not in get_args(AuthKind):

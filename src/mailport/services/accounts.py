@@ -207,6 +207,7 @@ class AccountService:
                 smtp=Endpoint(**account.smtp),
                 imap=Endpoint(**account.imap) if account.imap else None,
                 auth_kind=account.auth_kind,  # type: ignore[arg-type]
+                transport=account.transport,
             )
         return config, password
 

@@ -86,7 +86,9 @@ class ImapMailboxSync:
         self.fetch_batch = FETCH_BATCH  # messages per UID FETCH and per database transaction
 
     def handles(self, config: AccountConfig) -> bool:
-        return config.imap is not None
+        # A Gmail API / Graph account reads its inbox through the API, never over IMAP (its grant
+        # has no IMAP scope).
+        return config.imap is not None and config.transport == "smtp_imap"
 
     # -- connecting --------------------------------------------------------------------------------
     @asynccontextmanager

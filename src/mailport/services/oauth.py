@@ -61,6 +61,7 @@ from mailport.core.oauth import (
 from mailport.core.transports import (
     DEFAULT_PROFILE,
     ScopeProfile,
+    can_read_inbox,
     check_profile,
     scopes_for,
     transport_for,
@@ -384,19 +385,25 @@ class OAuthService:
             raise Conflict(f"{existing.email} is connected with a password already; remove it first to "
                            "connect it by signing in", code="account.exists")
         account_id = existing.id if existing else None
-        transport = transport_for(provider.name, str(pending.options.get("profile")
-                                                     or self.scope_profile(provider.name)))
+        profile = str(pending.options.get("profile") or self.scope_profile(provider.name))
+        transport = transport_for(provider.name, profile)
+        provider_id, smtp, imap = default_servers(provider.name, identity.email)
+        # An API account has an inbox to sync only when the grant allows reading it; a send-only
+        # one keeps no IMAP settings (nothing would sync them: the grant has no IMAP scope).
+        # (By profile and grant: Graph's send profile holds Mail.ReadWrite for large drafts,
+        # which could read mail, but the operator did not turn the inbox on.)
+        has_inbox = transport == "smtp_imap" or (profile == "send_and_inbox" and can_read_inbox(transport, scope))
+        inbox = dict(pending.options.get("imap") or imap) if has_inbox else None
         if account_id is None:
-            provider_id, smtp, imap = default_servers(provider.name, identity.email)
             spec = AccountInput(
                 email=identity.email, smtp=dict(pending.options.get("smtp") or smtp),
-                imap=dict(pending.options.get("imap") or imap), display_name=pending.options.get("display_name"),
+                imap=inbox, display_name=pending.options.get("display_name"),
                 auth_kind="oauth2", provider_id=provider_id, transport=transport,
             )
             account_id = (await asyncio.to_thread(self.accounts.create, pending.tenant_id, spec)).id
         try:
             await asyncio.to_thread(self._save_grant, pending.tenant_id, account_id, provider, identity, tokens,
-                                    refresh, scope, transport)
+                                    refresh, scope, transport, inbox)
         except BaseException:
             if existing is None:  # do not leave a new account without its tokens behind
                 await asyncio.to_thread(self.accounts.remove, pending.tenant_id, account_id)
@@ -404,7 +411,8 @@ class OAuthService:
         return await asyncio.to_thread(self.accounts.get, pending.tenant_id, account_id), existing is not None
 
     def _save_grant(self, tenant_id: str, account_id: str, provider: OAuthProvider, identity: Identity,
-                    tokens: TokenSet, refresh: str, scope: str, transport: str) -> None:
+                    tokens: TokenSet, refresh: str, scope: str, transport: str,
+                    inbox: dict[str, Any] | None = None) -> None:
         now = self.clock.now()
         with self.db.session() as s:
             grant = s.get(OAuthGrant, account_id)
@@ -426,6 +434,10 @@ class OAuthService:
                 # mailbox to the transport its new grant is for; the old verification no
                 # longer says anything about it.
                 account.transport, account.status, account.updated_at = transport, "unverified", now
+            if transport != "smtp_imap" and (account.imap is None) != (inbox is None):
+                # The new grant reads the inbox, or no longer does (profile changed).
+                account.imap = inbox if account.imap is None else None
+                account.updated_at = now
 
     # -- tokens for senders --------------------------------------------------------------------
 

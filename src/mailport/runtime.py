@@ -22,7 +22,7 @@ from mailport.services.connect import ConnectService
 from mailport.services.contacts import ContactService
 from mailport.services.discover import DiscoveryService
 from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
-from mailport.services.gmail import GmailSender
+from mailport.services.gmail import GmailSender, GmailVerifier
 from mailport.services.gmail_sync import GmailMailboxSync
 from mailport.services.imap_sync import ImapMailboxSync
 from mailport.services.inbox import InboxService
@@ -89,7 +89,8 @@ class Runtime:
             discovery=self.discovery,
             resolver=self.resolver, settings=self.settings, clock=self.clock,
             credentials=self.oauth.credentials,
-            api_verifiers={"graph": GraphVerifier(oauth=self.oauth, settings=self.settings, clock=self.clock)},
+            api_verifiers={"graph": GraphVerifier(oauth=self.oauth, settings=self.settings, clock=self.clock),
+                           "gmail_api": GmailVerifier(oauth=self.oauth, settings=self.settings, clock=self.clock)},
         )
 
     @cached_property

@@ -218,3 +218,31 @@ def test_raw_is_base64url_of_the_stored_bytes() -> None:
     assert b64url_decode(b64url(raw)) == raw
     assert "+" not in b64url(raw) and "/" not in b64url(raw)
     assert base64.urlsafe_b64decode(b64url(raw) + "==") == raw
+
+
+async def test_verification_of_a_send_only_mailbox_proves_sending(runtime: Runtime, oauth_lab: Any,
+                                                                   gmail_lab: Any) -> None:
+    tenant, account_id, _ = await connect_gmail(runtime, oauth_lab, gmail_lab.user)
+    report = await runtime.verification.verify_account(tenant, account_id)
+    assert report["outcome"] == "sent_unconfirmed", report
+    assert [(s["stage"], s["status"]) for s in report["stages"]] == [
+        ("roundtrip.send", "ok"), ("roundtrip.arrival", "skipped")]
+    # Sent to itself through the API, and really delivered (the lab's Dovecot has it).
+    oauth_lab.wait_for_message(gmail_lab.user, headers={"Message-ID": report["roundtrip"]["message_id"]})
+    assert gmail_lab.requests("gmail.users.messages.list") == []  # no reading without gmail.readonly
+    assert runtime.accounts.get(tenant, account_id).status == "sent_unconfirmed"
+
+
+async def test_verification_with_the_inbox_profile_confirms_arrival_through_the_api(
+        tmp_path: Path, oauth_lab: Any, gmail_lab: Any) -> None:
+    rt = make_runtime(tmp_path, **gmail_settings(oauth_lab, gmail_lab, oauth_google_scope_profile="send_and_inbox"))
+    try:
+        tenant, account_id, url = await connect_gmail(rt, oauth_lab, gmail_lab.user)
+        assert dict(parse_qsl(urlsplit(url).query))["scope"].split() == [GMAIL_SEND, GMAIL_READONLY, "openid", "email"]
+        report = await rt.verification.verify_account(tenant, account_id)
+        assert report["outcome"] == "verified", report
+        assert report["roundtrip"]["landed_in"] == "inbox"
+        searches = [dict(e.query)["q"] for e in gmail_lab.requests("gmail.users.messages.list")]
+        assert searches and all(q == "rfc822msgid:" + report["roundtrip"]["message_id"].strip("<>") for q in searches)
+    finally:
+        rt.close()

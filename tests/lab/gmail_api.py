@@ -306,8 +306,10 @@ class LabGmailApi:
         box = self._mailbox(user)
         with box.lock:
             self._scan(box)
-            found = sorted((gid for gid, s in box.messages.items()
-                            if s.folder in labels and (after is None or s.internal_date >= after)),
+            wanted_id = _rfc822msgid(params.get("q", ""))
+        found = sorted((gid for gid, s in box.messages.items()
+                            if s.folder in labels and (after is None or s.internal_date >= after)
+                            and (wanted_id is None or _message_id(s.headers) == wanted_id)),
                            key=lambda gid: (box.messages[gid].internal_date, box.messages[gid].uid), reverse=True)
         page = found[offset:offset + size]
         body: dict[str, Any] = {"resultSizeEstimate": len(found)}
@@ -425,6 +427,17 @@ def _page(token: str | None) -> int:
         return int(text[1:])
     except ValueError:
         raise _bad_request("Invalid pageToken") from None
+
+
+def _rfc822msgid(q: str) -> str | None:
+    """The ``rfc822msgid:`` term of a Gmail search (a Message-ID without the angle brackets)."""
+    found = re.search(r"\brfc822msgid:(\S+)", q)
+    return found.group(1).strip("<>").lower() if found else None
+
+
+def _message_id(headers: bytes) -> str:
+    value = BytesHeaderParser().parsebytes(headers).get("Message-ID") or ""
+    return str(value).strip().strip("<>").lower()
 
 
 def _after(q: str) -> datetime | None:

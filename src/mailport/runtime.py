@@ -24,6 +24,7 @@ from mailport.services.discover import DiscoveryService
 from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
 from mailport.services.gmail import GmailSender, GmailVerifier
 from mailport.services.gmail_sync import GmailMailboxSync
+from mailport.services.graph_sync import GraphMailboxSync
 from mailport.services.imap_sync import ImapMailboxSync
 from mailport.services.inbox import InboxService
 from mailport.services.inbox_store import InboxStore
@@ -161,6 +162,9 @@ class Runtime:
         """Inbox sync per account kind; an API-based sync registers itself here (ahead of IMAP)."""
         syncs = MailboxSyncs([self.imap_sync], accounts=self.accounts)
         syncs.register(GmailMailboxSync(store=self.inbox_store, oauth=self.oauth, clock=self.clock,
+                                        settings=self.settings,
+                                        window=timedelta(days=self.settings.inbox_window_days)))
+        syncs.register(GraphMailboxSync(store=self.inbox_store, oauth=self.oauth, clock=self.clock,
                                         settings=self.settings,
                                         window=timedelta(days=self.settings.inbox_window_days)))
         return syncs

@@ -38,6 +38,8 @@ PYTHON: dict[tuple[str, str], str] = {
     ("PATCH", "/v1/accounts/{account_id}"): 'mp.accounts.update("acc_…", password="new-app-password")',
     ("DELETE", "/v1/accounts/{account_id}"): 'mp.accounts.delete("acc_…")',
     ("POST", "/v1/accounts/{account_id}/verify"): 'mp.accounts.verify("acc_…")',
+    ("POST", "/v1/accounts/{account_id}/switch-transport"):
+        'mp.accounts.switch_transport("acc_…", return_url="https://app.example.nl/back")',
     ("POST", "/v1/accounts/{account_id}/aliases"): 'mp.accounts.add_alias("acc_…", email="facturen@bakkerij-jansen.nl")',
     ("POST", "/v1/accounts/{account_id}/aliases/confirm"):
         'mp.accounts.confirm_alias("acc_…", email="facturen@bakkerij-jansen.nl", code="483920")',

@@ -44,6 +44,7 @@ CALLS: list[Callable[[Any], Any]] = [
     lambda c: c.accounts.confirm_alias("acc_1", email="b@example.nl", code="123456"),
     lambda c: c.accounts.remove_alias("acc_1", email="b@example.nl"),
     lambda c: c.accounts.start_oauth("google", login_hint="a@gmail.com"),
+    lambda c: c.accounts.switch_transport("acc_1", return_url="https://app.test/back"),
     lambda c: c.ui_sessions.create(user_name="Anna"),
     lambda c: c.messages.send(to=["a@example.nl"], text="x"), lambda c: c.messages.list(),
     lambda c: c.messages.get("msg_1"), lambda c: c.messages.cancel("msg_1"),

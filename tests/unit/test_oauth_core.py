@@ -185,7 +185,7 @@ def test_user_facing_codes_are_in_the_diagnostics_catalog() -> None:
 
 @pytest.mark.parametrize(("text", "code"), [
     (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. "
-      "Visit https://aka.ms/smtp_auth_disabled for more information."), "auth.smtp_auth_disabled"),
+      "Visit https://aka.ms/smtp_auth_disabled for more information."), "auth.use_graph"),  # issue 15
     ("535 5.7.3 Authentication unsuccessful", "auth.token_invalid"),
     ("535-5.7.8 Username and Password not accepted.", "auth.token_invalid"),
     ("334 eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==",

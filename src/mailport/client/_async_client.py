@@ -278,6 +278,17 @@ class AsyncAccounts(_Resource):
         path = f"/v1/accounts/oauth/{_seg(provider)}/start"
         return parse(OAuthStart, await self._client.request("POST", path, json=body))
 
+    async def switch_transport(
+        self, account_id: str, *, transport: Literal["graph", "gmail_api"] | None = None,
+        return_url: str | None = None,
+    ) -> OAuthStart:
+        """``POST /v1/accounts/{id}/switch-transport``: move a signed-in mailbox from SMTP/IMAP to its
+        provider's API (e.g. Microsoft 365 with SMTP AUTH off, diagnosis ``auth.use_graph``); send
+        the user to ``authorization_url`` for the one new consent."""
+        body = {k: v for k, v in {"transport": transport, "return_url": return_url}.items() if v is not None}
+        path = f"/v1/accounts/{_seg(account_id)}/switch-transport"
+        return parse(OAuthStart, await self._client.request("POST", path, json=body))
+
 
 class AsyncMessages(_Resource):
     async def send(

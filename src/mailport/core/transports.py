@@ -18,13 +18,12 @@ transport of the account the sign-in creates. The scopes the provider actually *
 (users can untick boxes on Google's consent screen) decide what works: :func:`can_send` /
 :func:`can_read_inbox`.
 
-Pure: no I/O. The texts that tell the user what they are about to grant are msgids (``N_``),
-translated where they are shown.
+Pure: no I/O. What the user is told about the permissions of each profile lives with the web
+pages (``web/labels.py``, ``OAUTH_PERMISSIONS``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
 from mailport.errors import ValidationError
@@ -40,14 +39,12 @@ __all__ = [
     "GRAPH_MAIL_SEND",
     "SCOPE_PROFILES",
     "TRANSPORTS",
-    "Permission",
     "ScopeProfile",
     "TransportName",
     "can_read_inbox",
     "can_send",
     "check_profile",
     "files_sent_copy",
-    "permissions",
     "scopes_for",
     "transport_for",
 ]
@@ -83,11 +80,6 @@ _SCOPES: Final[dict[tuple[str, ScopeProfile], tuple[str, ...]]] = {
                                       "openid", "email"),
     ("microsoft", "imap_smtp"): (_MS_SMTP, _MS_IMAP, "offline_access", "openid", "email"),
 }
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction; translated where it is shown."""
-    return message
 
 
 def check_profile(value: str) -> ScopeProfile:
@@ -147,33 +139,3 @@ def files_sent_copy(transport: str) -> bool:
     """Gmail files what ``messages.send`` sends; Graph does with ``saveToSentItems``."""
     return transport in API_TRANSPORTS
 
-
-@dataclass(frozen=True, slots=True)
-class Permission:
-    """One thing the user is asked to allow, and why (msgids)."""
-
-    what: str
-    why: str
-
-
-_SEND = Permission(N_("Send email as you"),
-                   N_("Invoices and other documents are sent from your own address, so replies reach you."))
-_READ = Permission(N_("Read your email"),
-                   N_("Replies and bounce messages are linked to your customers and to the invoices you sent."
-                      " Nothing is changed or deleted in your mailbox."))
-_FULL = Permission(N_("Read, send and manage your email"),
-                   N_("Your provider only offers full mailbox access for mail programs that use IMAP and"
-                      " SMTP; we use it to send and to read replies."))
-_IDENTITY = Permission(N_("See your email address"),
-                       N_("So we connect exactly the mailbox you signed in to."))
-
-
-def permissions(profile: str) -> tuple[Permission, ...]:
-    """What the consent screen of a sign-in under ``profile`` asks for, in plain words."""
-    match check_profile(profile):
-        case "send":
-            return (_SEND, _IDENTITY)
-        case "send_and_inbox":
-            return (_SEND, _READ, _IDENTITY)
-        case _:
-            return (_FULL, _IDENTITY)

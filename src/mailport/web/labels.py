@@ -53,6 +53,32 @@ ACCOUNT_STATUS: Final = {
 OAUTH_PROVIDER_OF: Final = {"gmail": "google", "google_workspace": "google",
                             "outlook": "microsoft", "microsoft365": "microsoft"}
 
+# What the provider's consent page will ask for under each scope profile (core.transports), in
+# plain words, and why the program needs it: shown on the settings page before the user signs in.
+_SEND = (N_("Send email as you"),
+         N_("Invoices and other documents go out from your own address, so replies reach you."))
+_DRAFTS = (N_("Read and write your email"),
+           N_("Microsoft only accepts large attachments on a draft: we create drafts of the documents you send"
+              " and send them. We do not read your other mail."))
+_READ = (N_("Read your email"),
+         N_("Replies and bounce messages are linked to your customers and to the invoices you sent. Nothing is"
+            " changed or deleted in your mailbox."))
+_FULL = (N_("Read, send and manage all your email"),
+         N_("Sending through your mail server (SMTP) and reading it (IMAP) needs full access to the mailbox;"
+            " we use it only to send and to read replies."))
+_IDENTITY = (N_("See your email address"), N_("So exactly the mailbox you signed in to is connected."))
+_OFFLINE = (N_("Keep this access"),
+            N_("So invoices also go out when you are not signed in. You can withdraw the access at any time in"
+               " your account's security settings."))
+OAUTH_PERMISSIONS: Final[dict[tuple[str, str], tuple[tuple[str, str], ...]]] = {
+    ("google", "send"): (_SEND, _IDENTITY, _OFFLINE),
+    ("google", "send_and_inbox"): (_SEND, _READ, _IDENTITY, _OFFLINE),
+    ("google", "imap_smtp"): (_FULL, _IDENTITY, _OFFLINE),
+    ("microsoft", "send"): (_SEND, _DRAFTS, _IDENTITY, _OFFLINE),
+    ("microsoft", "send_and_inbox"): (_SEND, _DRAFTS, _READ, _IDENTITY, _OFFLINE),
+    ("microsoft", "imap_smtp"): (_FULL, _IDENTITY, _OFFLINE),
+}
+
 SECURITY: Final = {
     "tls": N_("SSL/TLS"),
     "starttls": N_("STARTTLS"),

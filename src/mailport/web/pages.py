@@ -22,4 +22,7 @@ def page(request: Request, session: UiSession, template: str, *, status_code: in
     runtime = runtime_of(request)
     return render(request, template, lang=session.lang, status_code=status_code, headers=headers,
                   session=session, csrf=runtime.ui_sessions.csrf_token(session),
-                  sections=available_sections(runtime), labels=labels, **context)
+                  sections=available_sections(runtime), labels=labels,
+                  oauth_permissions=lambda provider: labels.OAUTH_PERMISSIONS.get(
+                      (provider, runtime.oauth.scope_profile(provider)), ()),
+                  **context)

@@ -25,6 +25,7 @@ import pytest
 
 from dbfixtures import ADMIN_KEY, make_runtime
 from lab.graph_api import LabGraphServer, register_graph_client
+from lab.graph_csdl import exchange_problems
 from lab.ports import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab]
@@ -159,3 +160,5 @@ def test_send_from_outlook_microsoft_365_through_graph(service: tuple[str, str, 
     page.goto(f"{base}/ui/outbox/{view['id']}")
     assert "Factuur 2026-0117" in page.content()
     assert page.locator(".badge.state-sent, .state-sent").count() >= 1
+    # Everything mailport asked of Graph, and every answer, in Microsoft's published shapes.
+    assert exchange_problems(graph.exchanges) == []

@@ -28,6 +28,7 @@ from fastapi.testclient import TestClient
 from dbfixtures import ADMIN_KEY, make_runtime
 from integration.outbox_helpers import run_worker_until
 from lab.graph_api import LabGraphServer, register_graph_client
+from lab.graph_csdl import exchange_problems
 from lab.m365_smtp import SmtpAuthDisabledServer
 from mailport.api.app import create_app
 from mailport.core.message import Attachment
@@ -149,6 +150,7 @@ def test_microsoft_365_through_graph(client: TestClient, runtime: Runtime, oauth
     assert client.get(f"/v1/accounts/{account['id']}").json()["status"] == "sent_unconfirmed"
 
     # an invoice with a 6 MB PDF: draft + upload session (chunks) + send; Exchange files Sent Items
+    assert exchange_problems(graph.exchanges) == []
     graph.exchanges.clear()
     message = _send(runtime, tenant_id, _invoice(account["id"], "Invoice 2026-117", 6 * 1024 * 1024))
     assert message.state == "sent"
@@ -166,6 +168,7 @@ def test_microsoft_365_through_graph(client: TestClient, runtime: Runtime, oauth
     # a token Microsoft stopped accepting before its announced expiry: refreshed once, then sent
     refreshes = oauth.token_requests("refresh_token")
     oauth.expire_access_tokens()
+    assert exchange_problems(graph.exchanges) == []
     graph.exchanges.clear()
     assert _send(runtime, tenant_id, _invoice(account["id"], "Invoice 118")).state == "sent"
     assert [x.status for x in graph.operations("sendMail")] == [401, 202]
@@ -174,6 +177,7 @@ def test_microsoft_365_through_graph(client: TestClient, runtime: Runtime, oauth
     # 429 with Retry-After: 2 -> deferred by those 2 s (not our backoff), then sent
     graph.fail_next(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.",
                     retry_after=2, operations={"sendMail"})
+    assert exchange_problems(graph.exchanges) == []
     graph.exchanges.clear()
     started = time.monotonic()
     deferred = _send(runtime, tenant_id, _invoice(account["id"], "Invoice 119"), until=("deferred", "sent"))
@@ -197,6 +201,8 @@ def test_microsoft_365_through_graph(client: TestClient, runtime: Runtime, oauth
     assert nl.title == "De koppeling met je mailbox is verlopen", nl.title
     assert "Postfach" in de.title or "Postfach" in " ".join(de.steps), de
     assert any("opnieuw" in step for step in nl.steps)
+    # Everything mailport asked of Graph, and every answer, in Microsoft's published shapes.
+    assert exchange_problems(graph.exchanges) == []
 
 
 def test_smtp_auth_disabled_moves_the_account_to_graph(client: TestClient, runtime: Runtime, oauth_lab: Any,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from lab.graph_api import LabGraphServer, issue_tokens
-from lab.graph_csdl import METADATA_PATH, graph_metadata
+from lab.graph_csdl import METADATA_PATH, exchange_problems, graph_metadata
 from mailport.adapters.graph import DeltaPage, GraphMailbox, graph_api, split_for_draft
 from mailport.errors import RemoteAuthError, RemoteRejected, RemoteThrottled
 
@@ -65,38 +65,7 @@ def _mailbox(graph: LabGraphServer, tokens: Tokens, **kwargs: Any) -> GraphMailb
 
 
 def _csdl_problems(graph: LabGraphServer) -> list[str]:
-    """Every recorded request and answer against Microsoft's metadata."""
-    csdl = graph_metadata()
-    problems: list[str] = []
-    for x in graph.exchanges:
-        where = f"{x.operation} {x.status}"
-        if x.status >= 400:
-            body = x.response_json or {}
-            error = body.get("error") if isinstance(body, dict) else None
-            if not (isinstance(error, dict) and isinstance(error.get("code"), str)
-                    and isinstance(error.get("message"), str)):
-                problems.append(f"{where}: error body is not {{'error': {{'code', 'message'}}}}: {body!r}")
-            continue
-        if x.operation == "createUploadSession":
-            problems += csdl.check_action(x.request_json, "createUploadSession", "Collection(graph.attachment)")
-            problems += csdl.check_entity(x.response_json, "uploadSession", where)
-        elif x.operation == "uploadChunk" and x.status == 200:
-            problems += csdl.check_entity(x.response_json, "uploadSession", where)
-        elif x.operation == "sendMail" and x.request_type.startswith("application/json"):
-            problems += csdl.check_action(x.request_json, "sendMail", "graph.user")
-        elif x.operation == "createMessage":
-            problems += csdl.check_entity(x.response_json, "message", where)
-        elif x.operation == "addAttachment":
-            problems += csdl.check_entity(x.request_json, "attachment", f"{where} request")
-            problems += csdl.check_entity(x.response_json, "attachment", where)
-        elif x.operation == "getMailFolder":
-            problems += csdl.check_entity(x.response_json, "mailFolder", where)
-        elif x.operation == "listMessages" or x.operation == "delta":
-            for i, item in enumerate(x.response_json["value"]):
-                problems += csdl.check_entity(item, "message", f"{where} value[{i}]")
-        elif x.operation in ("sendMail", "send") and (x.status != 202 or x.response_json is not None):
-            problems.append(f"{where}: Graph answers 202 without a body")
-    return problems
+    return exchange_problems(graph.exchanges)
 
 
 def test_metadata_is_microsofts() -> None:

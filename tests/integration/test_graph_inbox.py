@@ -26,6 +26,7 @@ from outbox_helpers import run_worker_until
 
 from dbfixtures import make_runtime
 from lab.graph_api import LabGraphServer, register_graph_client
+from lab.graph_csdl import exchange_problems
 from lab.oauth_server import LabUser
 from mailport.adapters.storage.tables_api_sync import ApiSyncCursor
 from mailport.adapters.storage.tables_inbox import InboxMessage
@@ -174,6 +175,8 @@ async def test_graph_inbox_initial_1000_then_10_incremental_contacts_and_a_bounc
     with runtime.db.session() as s:
         cursor = s.get(ApiSyncCursor, account)
         assert cursor is not None and cursor.full_syncs == 1
+    # Everything mailport asked of Graph, and every answer, in Microsoft's published shapes.
+    assert exchange_problems(graph.exchanges) == []
 
 
 async def test_send_only_graph_accounts_have_no_inbox_to_sync(oauth_lab: Any, graph: LabGraphServer, user: str,

@@ -17,6 +17,7 @@ import functools
 import os
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -199,4 +200,49 @@ def graph_metadata() -> Csdl:
     return Csdl()
 
 
-__all__ = ["METADATA_PATH", "Csdl", "graph_metadata"]
+_NO_JSON = frozenset({"send", "sendMail", "uploadChunk", "getMessageValue", "deleteMessage"})
+"""Operations whose request (if any) and success answer carry no JSON to check (202/201/204, MIME)."""
+
+
+def exchange_problems(exchanges: Iterable[Any]) -> list[str]:
+    """Every request the client made and every answer the lab Graph server gave
+    (``LabGraphServer.exchanges``), held to Microsoft's metadata: JSON bodies against their entity
+    types and action parameters, error bodies in Graph's ``{"error": {"code", "message"}}`` shape,
+    202 without a body for the send actions. An operation this checker does not know is a problem
+    too, so a new endpoint cannot slip past it."""
+    csdl = graph_metadata()
+    problems: list[str] = []
+    for x in exchanges:
+        where = f"{x.operation} {x.status}"
+        if x.status >= 400:
+            body = x.response_json or {}
+            error = body.get("error") if isinstance(body, dict) else None
+            if not (isinstance(error, dict) and isinstance(error.get("code"), str)
+                    and isinstance(error.get("message"), str)):
+                problems.append(f"{where}: error body is not {{'error': {{'code', 'message'}}}}: {body!r}")
+            continue
+        if x.operation == "createUploadSession":
+            problems += csdl.check_action(x.request_json, "createUploadSession", "Collection(graph.attachment)")
+            problems += csdl.check_entity(x.response_json, "uploadSession", where)
+        elif x.operation == "uploadChunk" and x.status == 200:
+            problems += csdl.check_entity(x.response_json, "uploadSession", where)
+        elif x.operation == "sendMail" and str(x.request_type).startswith("application/json"):
+            problems += csdl.check_action(x.request_json, "sendMail", "graph.user")
+        elif x.operation == "createMessage":
+            problems += csdl.check_entity(x.response_json, "message", where)
+        elif x.operation == "addAttachment":
+            problems += csdl.check_entity(x.request_json, "attachment", f"{where} request")
+            problems += csdl.check_entity(x.response_json, "attachment", where)
+        elif x.operation == "getMailFolder":
+            problems += csdl.check_entity(x.response_json, "mailFolder", where)
+        elif x.operation in ("listMessages", "delta"):
+            for i, item in enumerate(x.response_json["value"]):
+                problems += csdl.check_entity(item, "message", f"{where} value[{i}]")
+        elif x.operation not in _NO_JSON:
+            problems.append(f"{where}: no metadata check for this operation")
+        if x.operation in ("sendMail", "send") and (x.status != 202 or x.response_json is not None):
+            problems.append(f"{where}: Graph answers 202 without a body")
+    return problems
+
+
+__all__ = ["METADATA_PATH", "Csdl", "exchange_problems", "graph_metadata"]

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from mailport import __version__, web
 from mailport.api import problems
+from mailport.api.guard import RequestGuard
 from mailport.api.routers import (
     accounts,
     contacts,
@@ -69,4 +70,6 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(domains.router)
     app.include_router(platform.router)
     app.include_router(metrics.router)
+    # Last added runs first: the key, the throttle and the body cap come before everything else.
+    app.add_middleware(RequestGuard, runtime=runtime)
     return app

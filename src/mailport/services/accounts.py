@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets as random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from mailport.adapters.storage.tables import Account
 from mailport.clock import Clock
 from mailport.core import netpolicy
 from mailport.core.addresses import parse_address, reject_control_chars
-from mailport.core.verification import AccountConfig, Endpoint
+from mailport.core.verification import AccountConfig, Endpoint, same_server
 from mailport.errors import Conflict, NotFound, ValidationError
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
@@ -140,7 +141,7 @@ class AccountService:
         allowed = {"display_name", "smtp", "imap", "password", "daily_limit"}
         unknown = set(changes) - allowed
         if unknown:
-            raise ValidationError(f"cannot change: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+            raise ValidationError(f"cannot change: {', '.join(sorted(unknown))}", field=min(unknown))
         now = self.clock.now()
         with self.db.session() as s:
             repo = AccountRepository(s)
@@ -167,6 +168,24 @@ class AccountService:
                     raise ValidationError("daily_limit must be a positive number", field="daily_limit")
                 values["daily_limit"] = limit
             password = changes.get("password")
+            moved = [name for name, old, new in (
+                ("smtp", Endpoint(**account.smtp), smtp),
+                ("imap", Endpoint(**account.imap) if account.imap else None, imap),
+            ) if new is not None and (old is None or not same_server(old, new))]
+            if moved and account.auth_kind == "oauth2":
+                # Tokens only ever go to the servers the provider's sign-in set up.
+                raise ValidationError(
+                    "the servers of a mailbox connected by signing in cannot be changed; sign in again",
+                    code="account.oauth_servers_fixed", field=moved[0],
+                )
+            if moved and password is None:
+                # The stored password belongs to the server it was given for; a new host, port,
+                # security, user name or pin must not receive it (it could be the caller's own
+                # server). The change is refused as a whole, so the old server keeps its password.
+                raise ValidationError(
+                    f"the {moved[0]} server changed: send the password again in the same request",
+                    code="account.secret_required", field="password",
+                )
             has_password = password is not None or self._has_password(s, tenant_id, account_id)
             self._check_auth(account.auth_kind, "x" if has_password else None,
                              [smtp] + ([imap] if imap else []))
@@ -293,13 +312,13 @@ class AccountService:
         for key in ("host", "username", "pin_sha256"):
             if data[key] is not None:
                 reject_control_chars(str(data[key]), field=f"{field_name}.{key}")
-        endpoint = Endpoint(**data)
+        endpoint = Endpoint(**data)  # type: ignore[arg-type]  # Endpoint checks every field itself
         # An IP literal can be judged now; names are checked again at every connection (DNS may change).
         if _is_ip_literal(host):
             netpolicy.check_addresses([host], allow_private=self.settings.allow_private_hosts)
         return endpoint
 
-    def _check_auth(self, auth_kind: str, password: str | None, endpoints: list[Endpoint]) -> None:
+    def _check_auth(self, auth_kind: str, password: str | None, endpoints: Sequence[Endpoint]) -> None:
         if auth_kind not in ("password", "oauth2"):
             raise ValidationError("auth_kind must be password or oauth2", field="auth_kind")
         if auth_kind == "password":

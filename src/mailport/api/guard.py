@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from fastapi import HTTPException
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailport.api.problems import problem
@@ -81,8 +81,12 @@ class _RouteRule:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, runtime: Runtime, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, app: ASGIApp, *, runtime: Runtime, routes: Sequence[BaseRoute],
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
+        # The API's own routes, each with its full path (FastAPI's included routers are nested
+        # objects whose layout changes between versions; these are plain APIRoutes).
+        self._routes = list(routes)
         self.runtime = runtime
         s = runtime.settings
         self.default_limit = s.max_request_bytes
@@ -93,7 +97,6 @@ class RequestGuard:
                                                      s.auth_block_seconds))
         self.clock = clock
         self._rules: dict[int, _RouteRule] = {}
-        self._routes: list[Any] | None = None
 
     # -- the ASGI entry ------------------------------------------------------------------------
 
@@ -118,9 +121,6 @@ class RequestGuard:
     # -- which rule applies ------------------------------------------------------------------
 
     def _rule(self, scope: Scope) -> _RouteRule:
-        if self._routes is None:
-            app = scope.get("app")
-            self._routes = list(getattr(getattr(app, "router", None), "routes", []))
         for route in self._routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:

@@ -38,8 +38,7 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the HTTP API, the web pages and (by default) the worker in one process."""
-    import uvicorn
-
+    from mailport.api import httpserver
     from mailport.api.app import create_app
 
     try:
@@ -52,7 +51,7 @@ def serve(
         err.print(f"development mode: SQLite at {s.effective_database_url.removeprefix('sqlite:///')}, "
                   f"operator key in {s.data_dir / 'admin.key'}", highlight=False, soft_wrap=True)
     api = create_app(runtime, embedded_worker=s.embedded_worker)
-    uvicorn.run(api, host=s.host, port=s.port, log_config=None, proxy_headers=True, access_log=False)
+    httpserver.run(api, s)
 
 
 def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:

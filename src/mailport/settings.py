@@ -202,7 +202,7 @@ def _development_value(path: Path, make: Callable[[], str], variable: str) -> st
     """A value generated once into the data directory, so development restarts keep it."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = make()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -40,6 +40,7 @@ from mailport.adapters.storage.tables import Tenant
 from mailport.adapters.storage.tables_domains import PlatformSender
 from mailport.clock import Clock
 from mailport.core.addresses import parse_address
+from mailport.core.displaynames import check_platform_display_name
 from mailport.core.dnsauth import RecordKind, RequiredRecord, dkim_record_value, normalize_domain
 from mailport.core.message import Attachment, Mailbox, MessageDraft, build_message
 from mailport.core.returnpath import verp_address
@@ -257,6 +258,7 @@ class PlatformService:
                     raise Conflict("this alias is taken", code="platform.alias_taken", field="alias")
                 row.alias = wanted
             if display_name is not None:
+                check_platform_display_name(display_name)
                 Mailbox.parse(f"x@{self.platform_domain}", name=display_name, field="display_name")
                 row.display_name = display_name.strip() or None
             row.updated_at = self.clock.now()
@@ -328,6 +330,8 @@ class PlatformService:
 
     def _platform_plan(self, tenant_id: str, *, from_name: str | None, reply_to: Sequence[Mailbox] = (),
                        fell_back: bool = False) -> SendPlan:
+        if from_name:  # the caller's name for this message; the stored one was checked when set
+            check_platform_display_name(from_name, field="from")
         sender = self.sender(tenant_id)
         confirmed = (Mailbox.parse(sender.reply_to, field="reply_to"),) if sender.reply_to else ()
         return SendPlan(

@@ -3,23 +3,29 @@
 Two sources: the database (queue depth by job kind and state, messages by state, recipient
 outcomes by diagnosis code) — true for the whole installation whichever process sends — and
 this process's send histograms (attempt duration, accept-to-accepted latency), which are filled
-by the embedded worker. Scrape it from inside the operator's network; it names no tenant.
+by the embedded worker. It names no tenant, and still needs ``MAILPORT_METRICS_TOKEN`` when
+one is set (always in production). ``mailport worker`` serves the same on
+``MAILPORT_WORKER_METRICS_PORT`` with its own histograms.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from mailport.adapters.storage.outbox_repository import OutboxRepository
 from mailport.adapters.storage.tables import Job
 from mailport.api.deps import RuntimeDep
+from mailport.api.problems import problem
 from mailport.runtime import Runtime
 
 router = APIRouter(tags=["health"])
@@ -56,7 +62,41 @@ def render(runtime: Runtime) -> bytes:
     return generate_latest(registry) + generate_latest(runtime.outbox.metrics.registry)
 
 
+def check_token(runtime: Runtime, authorization: str | None) -> Response | None:
+    """``None`` when the caller may read the metrics, else the answer to give.
+
+    With ``MAILPORT_METRICS_TOKEN`` set, its bearer token is required; without one, the metrics
+    are open in development (and tests) and closed in production."""
+    settings = runtime.settings
+    token = settings.metrics_token
+    if not token:
+        if settings.is_production:
+            return problem(403, code="metrics.token_missing",
+                           title="set MAILPORT_METRICS_TOKEN to read /metrics in production")
+        return None
+    scheme, _, presented = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.encode()):
+        return problem(401, code="auth.missing_key", title="/metrics needs the metrics token")
+    return None
+
+
 @router.get("/metrics", include_in_schema=False)
-async def metrics(runtime: RuntimeDep) -> Response:
+async def metrics(request: Request, runtime: RuntimeDep) -> Response:
+    refused = check_token(runtime, request.headers.get("authorization"))
+    if refused is not None:
+        return refused
     body = await run_in_threadpool(render, runtime)
     return Response(content=body, media_type=CONTENT_TYPE_LATEST)
+
+
+def worker_app(runtime: Runtime) -> Starlette:
+    """The worker's own ``/metrics`` (its send histograms live in its process), same token rule."""
+
+    async def endpoint(request: Request) -> Response:
+        refused = check_token(runtime, request.headers.get("authorization"))
+        if refused is not None:
+            return refused
+        body = await run_in_threadpool(render, runtime)
+        return Response(content=body, media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/metrics", endpoint)])

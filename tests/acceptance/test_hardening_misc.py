@@ -120,7 +120,7 @@ def test_mailport_serve_with_a_one_character_operator_key_does_not_start(tmp_pat
     env.update(MAILPORT_ENV="production", MAILPORT_DATA_DIR=str(tmp_path), MAILPORT_ADMIN_KEY="x",
                MAILPORT_SECRET_KEY="k1:" + "B" * 43, MAILPORT_PUBLIC_URL="http://mail.example.com")
     result = subprocess.run([sys.executable, "-m", "mailport.cli", "serve"], env=env, capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=60, check=False)
     assert result.returncode != 0
     assert "MAILPORT_ADMIN_KEY must be at least 32" in result.stderr and "https://" in result.stderr
     assert "Traceback" not in result.stderr

@@ -294,7 +294,12 @@ class PlatformService:
         )
         return self.sender(tenant_id)
 
-    def confirm_reply_to(self, token: str) -> PlatformSenderView:
+    def pending_reply_to(self, token: str) -> PlatformSenderView:
+        """What ``token`` would confirm, changing nothing — the page a GET of the link shows (mail
+        scanners follow links; only the reader's POST from that page confirms)."""
+        return self.confirm_reply_to(token, dry_run=True)
+
+    def confirm_reply_to(self, token: str, *, dry_run: bool = False) -> PlatformSenderView:
         """Confirm the pending reply address with the token from the link (no API key needed)."""
         tenant_id, dot, _secret = token.partition(".")
         invalid = ValidationError("this confirmation link is not valid (any more)", code="platform.reply_to_link_invalid")
@@ -310,6 +315,8 @@ class PlatformService:
             if row.reply_to_requested_at is None or now - row.reply_to_requested_at > REPLY_TO_TTL:
                 raise ValidationError("this confirmation link has expired; ask for a new one",
                                       code="platform.reply_to_link_expired")
+            if dry_run:
+                return self._sender_view(s, tenant_id)
             row.reply_to = row.reply_to_pending
             row.reply_to_pending = None
             row.reply_to_token_hash = None

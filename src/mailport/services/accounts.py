@@ -7,11 +7,11 @@ ciphertext does not linger in free pages either.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import ipaddress
 import secrets as random
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -325,7 +325,7 @@ class AccountService:
     def _endpoint(self, raw: dict[str, Any] | None, *, field_name: str, default_username: str) -> Endpoint:
         if not isinstance(raw, dict):
             raise ValidationError(f"{field_name} settings are required", field=field_name)
-        data = {k: raw.get(k) for k in ("host", "port", "security", "username", "pin_sha256")}
+        data: dict[str, Any] = {k: raw.get(k) for k in ("host", "port", "security", "username", "pin_sha256")}
         if not data["username"]:
             data["username"] = default_username
         host = str(data["host"] or "").strip().rstrip(".").lower()
@@ -333,13 +333,14 @@ class AccountService:
         for key in ("host", "username", "pin_sha256"):
             if data[key] is not None:
                 reject_control_chars(str(data[key]), field=f"{field_name}.{key}")
-        endpoint = Endpoint(**data)  # type: ignore[arg-type]  # Endpoint checks every field itself
+        endpoint = Endpoint(**data)
         # An IP literal can be judged now; names are checked again at every connection (DNS may change).
         if _is_ip_literal(host):
             netpolicy.check_addresses([host], allow_private=self.settings.allow_private_hosts)
         return endpoint
 
-    def _check_auth(self, auth_kind: str, password: str | None, endpoints: Sequence[Endpoint]) -> None:
+    def _check_auth(self, auth_kind: str, password: str | None,
+                    endpoints: builtins.list[Endpoint]) -> None:
         if auth_kind not in ("password", "oauth2"):
             raise ValidationError("auth_kind must be password or oauth2", field="auth_kind")
         if auth_kind == "password":

@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     http_header_timeout: float = Field(10.0, gt=0, le=300, description="Seconds a client has to send a request's headers (slow-header attacks are cut off).")
     http_body_timeout: float = Field(30.0, gt=0, le=600, description="Seconds a request body may pause between two chunks before the request fails with 408.")
     http_keep_alive_timeout: int = Field(5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open.")
-    http_limit_concurrency: int = Field(1000, ge=10, le=100_000, description="Connections plus requests in progress one API process takes; beyond it new requests get 503 at once.")
+    http_limit_concurrency: int = Field(2000, ge=10, le=100_000, description="Connections plus requests in progress one API process takes; beyond it new requests get 503 at once.")
     auth_failures_per_address: int = Field(20, ge=1, le=100_000, description="Failed authentications one client address may make per `AUTH_FAILURE_WINDOW` before it gets 429 (per API process).")
     auth_failures_per_key: int = Field(10, ge=1, le=100_000, description="Failed authentications with one API key id per window before wrong keys with that id get 429 (per API process).")
     auth_failure_window: float = Field(60.0, gt=0, le=86400, description="Seconds over which failed authentications are counted.")

@@ -284,3 +284,36 @@ def test_slow_body_gets_408(server: Server) -> None:
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert time.monotonic() - started < 15
+
+
+def test_a_thousand_parallel_wrong_keys_leave_health_fast(server: Server) -> None:
+    """1,000 connections at once, each with a wrong key from one address: the throttle answers them
+    without database work, and /healthz — asked while they are all open — stays fast."""
+    import asyncio
+
+    address = _client_address()
+
+    async def attack() -> tuple[list[bytes], float]:
+        async def one() -> tuple[asyncio.StreamWriter, bytes]:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            wrong = f"mpk_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+            writer.write(f"GET /v1/accounts HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {address}\r\n"
+                         f"Authorization: Bearer {wrong}\r\n\r\n".encode())
+            await writer.drain()
+            return writer, await asyncio.wait_for(reader.readline(), 60)
+
+        results = await asyncio.gather(*(one() for _ in range(1000)))
+        async with httpx.AsyncClient() as client:  # all 1,000 connections are still open
+            started = time.monotonic()
+            health = await client.get(f"{server.url}/healthz", timeout=30)
+            elapsed = time.monotonic() - started
+        assert health.status_code == 200
+        for writer, _ in results:
+            writer.close()
+        return [status for _, status in results], elapsed
+
+    statuses, elapsed = asyncio.run(attack())
+    print(f"/healthz beside 1,000 open attack connections: {elapsed * 1000:.0f} ms")
+    assert {s.split()[1] for s in statuses} <= {b"401", b"429"}
+    assert sum(s.split()[1] == b"429" for s in statuses) >= 900
+    assert elapsed < 5

@@ -12,6 +12,7 @@ from mailport.adapters.platform import PlatformTransport, platform_transport
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.secrets import SecretBox
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.session_repository import DatabaseSessionStore
 from mailport.adapters.webhook_http import WebhookPoster
 from mailport.clock import Clock, SystemClock
 from mailport.logs import register_secret
@@ -30,6 +31,7 @@ from mailport.services.inbox import InboxService
 from mailport.services.inbox_store import InboxStore
 from mailport.services.inbox_sync import InboxSyncEngine
 from mailport.services.mailbox_sync import MailboxSyncs
+from mailport.services.metrics import MetricsService
 from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
 from mailport.services.secretstore import SecretStore
@@ -97,7 +99,7 @@ class Runtime:
     @cached_property
     def oauth(self) -> OAuthService:
         """OAuth sign-in (Google, Microsoft) and the credentials every sender should use:
-        ``await runtime.oauth.credentials(tenant_id, account_id)`` -> (config, password, token)."""
+        ``await runtime.oauth.credentials(tenant_id, account_id)`` -> ``Credentials``."""
         return OAuthService(db=self.db, accounts=self.accounts, secrets=self.secrets, settings=self.settings,
                             clock=self.clock, events=self.events)
 
@@ -105,7 +107,8 @@ class Runtime:
     def ui_sessions(self) -> UiSessionService:
         """Signed links and cookies of the web pages (keyed from the secret key)."""
         return UiSessionService(secret_key=self.settings.secret_key, clock=self.clock,
-                                session_ttl=timedelta(minutes=self.settings.ui_session_minutes))
+                                session_ttl=timedelta(minutes=self.settings.ui_session_minutes),
+                                store=DatabaseSessionStore(self.db))
 
     @cached_property
     def queue(self) -> JobQueue:
@@ -130,6 +133,10 @@ class Runtime:
                              platform=self.platform, credentials=self.oauth.credentials,
                              api_senders={"graph": GraphSender(oauth=self.oauth, settings=self.settings),
                                           "gmail_api": GmailSender(oauth=self.oauth, settings=self.settings)})
+
+    @cached_property
+    def metrics(self) -> MetricsService:
+        return MetricsService(db=self.db, queue=self.queue, process=self.outbox.metrics.registry)
 
     @cached_property
     def domains(self) -> DomainService:

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from outbox_helpers import run_worker_until
+from test_gmail_send import connect_gmail, gmail_settings, state
 
 from dbfixtures import make_runtime
 from mailport.adapters.storage.tables_api_sync import ApiSyncCursor
@@ -26,8 +28,6 @@ from mailport.adapters.storage.tables_inbox import InboxMessage
 from mailport.runtime import Runtime
 from mailport.services.contacts import ContactInput
 from mailport.services.send import SendRequest
-from outbox_helpers import run_worker_until
-from test_gmail_send import connect_gmail, gmail_settings, state
 
 pytestmark = [pytest.mark.lab]
 

@@ -58,7 +58,7 @@ NOT_FOUND: Final = "remote.not_found"
 """Code of a 404 (a message deleted meanwhile, an expired history id); callers that expect it
 catch it, everywhere else it is a permanent refusal."""
 
-_RATE_REASONS: Final = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "backendError",
+_RATE_REASONS: Final = frozenset({"userRateLimitExceeded", "rateLimitExceeded",
                                   "concurrentLimitExceeded"})
 _QUOTA_REASONS: Final = frozenset({"dailyLimitExceeded", "quotaExceeded"})
 

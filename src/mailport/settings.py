@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     )
     gmail_api_url: str = Field("", description="Override of the Gmail API base URL `https://gmail.googleapis.com` (tests point it at a local server).")
     graph_api_url: str = Field("", description="Override of the Microsoft Graph base URL `https://graph.microsoft.com` (tests point it at a local server).")
+    provider_api_poll_interval: float = Field(60.0, gt=0, description="Seconds between two looks at an inbox synced through the Gmail API (it has no IDLE; push would need Google Cloud Pub/Sub).")
     provider_api_timeout: float = Field(60.0, gt=0, description="Seconds one Gmail API / Microsoft Graph request may take (large uploads included).")
     platform_smtp_url: str = Field(
         "", description="How platform mail leaves: `smtps://user:pass@host:465` (implicit TLS) or `smtp://user:pass@host:587` (STARTTLS required), or `capture` (development: stored and viewable, nothing leaves). Empty: platform sending is off.", repr=False

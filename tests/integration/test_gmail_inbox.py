@@ -10,6 +10,8 @@ sent through the Gmail API; an expired history id makes a full resync without du
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -166,3 +168,30 @@ async def test_send_only_accounts_have_no_inbox_to_sync(runtime: Runtime, oauth_
         assert gmail_lab.requests("gmail.users.messages.list") == []
     finally:
         send_only.close()
+
+
+async def test_the_worker_keeps_a_gmail_inbox_synced_without_being_asked(tmp_path: Path, oauth_lab: Any,
+                                                                         gmail_lab: Any) -> None:
+    rt = make_runtime(tmp_path, **gmail_settings(oauth_lab, gmail_lab, oauth_google_scope_profile="send_and_inbox",
+                                                 provider_api_poll_interval=0.3))
+    try:
+        tenant, account, _ = await connect_gmail(rt, oauth_lab, gmail_lab.user)
+        stop = asyncio.Event()
+        background = asyncio.create_task(rt.run_background(stop, worker_id="gmail-worker"))
+        try:
+            seed(oauth_lab, gmail_lab.user, [message(1, when=datetime.now(UTC), to=gmail_lab.user)],
+                 when=datetime.now(UTC))
+            deadline = time.monotonic() + 30
+            subjects: list[str] = []
+            while "Vraag 0001" not in subjects:
+                assert time.monotonic() < deadline, "the worker did not bring the message in"
+                found = await asyncio.to_thread(rt.inbox.list_messages, tenant, account_id=account)
+                subjects = [m.subject for m in found]
+                await asyncio.sleep(0.2)
+            assert rt.inbox.sync_state(tenant, account).state in ("idle", "syncing")
+        finally:
+            stop.set()
+            await asyncio.wait_for(background, 30)
+    finally:
+        rt.close()
+    assert gmail_lab.requests("gmail.users.messages.list") or gmail_lab.requests("gmail.users.history.list")

@@ -21,10 +21,12 @@ from mailport.core.outbox import (
     RecipientStatus,
     RetryPolicy,
     SendLimits,
+    SmtpReply,
     check_idempotency,
     classify_send_outcome,
     ensure_cancellable,
     is_claimable,
+    recipient_verdicts,
     request_fingerprint,
     transition,
     validate_idempotency_key,
@@ -524,3 +526,63 @@ def test_a_worker_loop_composes_the_pieces() -> None:
             now = next_at
     assert history == [S.QUEUED, S.SENDING, S.DEFERRED, S.SENDING, S.DEFERRED, S.SENDING, S.SENT]
     assert now == T0 + timedelta(seconds=300 + 600)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-recipient verdicts of one SMTP transaction
+
+TEMP = SmtpReply(451, "4.3.0 Temporary failure, please try again later")
+UNKNOWN = SmtpReply(550, "5.1.1 <b@example.org>: Recipient address rejected: User unknown")
+OK = SmtpReply(250, "2.1.5 OK")
+
+
+@pytest.mark.parametrize("order", ["451 first", "550 first"])
+def test_each_recipient_keeps_its_own_rcpt_reply_in_either_order(order: str) -> None:
+    rcpt = [("a@example.org", TEMP), ("b@example.org", UNKNOWN)]
+    if order == "550 first":
+        rcpt.reverse()
+    verdicts = {r.recipient: r for r in recipient_verdicts(rcpt, None)}
+    a, b = verdicts["a@example.org"], verdicts["b@example.org"]
+    assert (a.status, a.smtp_code, a.enhanced_code, a.text) == (
+        RecipientStatus.DEFERRED, 451, "4.3.0", "4.3.0 Temporary failure, please try again later")
+    assert (b.status, b.smtp_code, b.enhanced_code, b.diagnosis) == (
+        RecipientStatus.FAILED, 550, "5.1.1", "send.recipient_unknown")
+    assert "User unknown" in b.text and "User unknown" not in a.text
+
+    outcome = classify_send_outcome(list(verdicts.values()), attempt=1, queued_at=T0, now=T0,
+                                    policy=RetryPolicy(jitter="none"), rng=half)
+    # Retried for the deferred recipient only; the failed one stays failed.
+    assert outcome.state is S.DEFERRED and outcome.retry_at == T0 + timedelta(seconds=300)
+    assert outcome.deferred == ("a@example.org",) and outcome.failed == ("b@example.org",)
+    assert outcome.reason == "server.temporary_failure"
+
+
+def test_accepted_recipients_get_the_data_reply_refused_ones_keep_theirs() -> None:
+    rcpt = [("a@example.org", OK), ("b@example.org", UNKNOWN), ("c@example.org", TEMP)]
+    sent = recipient_verdicts(rcpt, SmtpReply(250, "2.0.0 Ok: queued as 4XYZ"))
+    assert [(r.recipient, r.status, r.smtp_code) for r in sent] == [
+        ("a@example.org", RecipientStatus.ACCEPTED, 250),
+        ("b@example.org", RecipientStatus.FAILED, 550),
+        ("c@example.org", RecipientStatus.DEFERRED, 451),
+    ]
+    assert sent[0].text == "2.0.0 Ok: queued as 4XYZ"
+
+    data_refused = recipient_verdicts(rcpt, SmtpReply(554, "5.6.0 Message content rejected"))
+    assert [(r.status, r.smtp_code) for r in data_refused] == [
+        (RecipientStatus.FAILED, 554), (RecipientStatus.FAILED, 550),
+        (RecipientStatus.DEFERRED, 451)]
+
+    data_deferred = recipient_verdicts(rcpt, SmtpReply(452, "4.3.1 Insufficient system storage"))
+    assert data_deferred[0].status is RecipientStatus.DEFERRED
+    assert data_deferred[1].status is RecipientStatus.FAILED
+
+
+def test_an_accepted_recipient_without_a_data_reply_has_no_reply() -> None:
+    [only] = recipient_verdicts([("a@example.org", OK)], None)
+    assert only.smtp_code is None and only.status is RecipientStatus.DEFERRED
+
+
+def test_a_refusal_keeps_the_adapters_diagnosis() -> None:
+    reply = SmtpReply(550, "5.7.1 Relaying denied", diagnosis="send.relay_denied")
+    [only] = recipient_verdicts([("a@example.org", reply)], None)
+    assert only.diagnosis == "send.relay_denied" and only.status is RecipientStatus.FAILED

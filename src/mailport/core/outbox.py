@@ -72,10 +72,12 @@ __all__ = [
     "RecipientStatus",
     "RetryPolicy",
     "SendLimits",
+    "SmtpReply",
     "check_idempotency",
     "classify_send_outcome",
     "ensure_cancellable",
     "is_claimable",
+    "recipient_verdicts",
     "request_fingerprint",
     "server_files_sent_copy",
     "transition",
@@ -523,6 +525,48 @@ def _diagnose(result: RecipientResult) -> str:
     if result.smtp_code is None or 300 <= result.smtp_code < 500:
         return "server.temporary_failure"
     return "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpReply:
+    """One reply of an SMTP transaction: ``code`` ``None`` when none came (connection lost).
+
+    ``diagnosis`` is the adapter's diagnostics code for a refusal when it already matched one.
+    """
+
+    code: int | None
+    text: str = ""
+    diagnosis: str | None = None
+
+
+def recipient_verdicts(
+    rcpt: Sequence[tuple[str, SmtpReply]], data: SmtpReply | None
+) -> tuple[RecipientResult, ...]:
+    """Each recipient's result in one transaction, from its own ``RCPT`` reply and the ``DATA`` reply.
+
+    A recipient refused at ``RCPT`` keeps that refusal — ``451`` stays temporary beside another
+    recipient's ``550``, and the text is its own, never a neighbour's. A recipient accepted at
+    ``RCPT`` gets the ``DATA`` reply: accepted only when the data was accepted too. ``data`` is
+    ``None`` when the transaction never reached the end of ``DATA`` (every recipient refused);
+    an accepted recipient without a ``DATA`` reply has an unknown fate and counts as no reply.
+    """
+    results = []
+    for recipient, reply in rcpt:
+        if reply.code is None or reply.code >= 300:
+            verdict = reply
+        elif data is None:
+            verdict = SmtpReply(code=None, text="the transaction ended before DATA")
+        else:
+            verdict = data
+        results.append(
+            RecipientResult(
+                recipient=recipient,
+                smtp_code=verdict.code,
+                text=verdict.text,
+                diagnosis=verdict.diagnosis,
+            )
+        )
+    return tuple(results)
 
 
 @dataclass(frozen=True, slots=True)

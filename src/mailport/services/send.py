@@ -778,8 +778,9 @@ class OutboxService:
                 return _for_all(attempt.recipients, exc)
             reusable = False
             try:
-                result = await lease.session.send(attempt.mail_from, attempt.recipients, attempt.raw)
-                reusable = True
+                result = await lease.session.deliver(attempt.mail_from, attempt.recipients, attempt.raw)
+                # 421 announces the server is closing the connection.
+                reusable = result.smtp_code != 421
             except (NetworkError, ProtocolError) as exc:
                 # An idle pooled connection the server closed: nothing was sent yet (the failure
                 # is at MAIL FROM), so one more try on a fresh connection is safe.
@@ -1027,15 +1028,7 @@ def _for_all(recipients: Sequence[str], exc: RemoteError) -> list[RecipientResul
 
 
 def _from_send_result(result: SendResult) -> list[RecipientResult]:
-    results: list[RecipientResult] = []
-    for r in result.recipients:
-        if r.accepted:
-            results.append(RecipientResult(recipient=r.address, smtp_code=_smtp_code(result.smtp_code),
-                                           text=result.server_text))
-        else:
-            results.append(RecipientResult(recipient=r.address, smtp_code=_smtp_code(r.smtp_code),
-                                           text=r.server_text, diagnosis=r.code))
-    return results
+    return list(result.verdicts())
 
 
 def _failed(attempt: _Attempt, reason: str) -> Outcome:

@@ -12,8 +12,6 @@ from mailport.core.outbox import (
     TERMINAL_STATES,
     TRANSITIONS,
     DailyCap,
-    Lease,
-    LeasePolicy,
     LimitDecision,
     MessageState,
     RateLimit,
@@ -25,7 +23,6 @@ from mailport.core.outbox import (
     check_idempotency,
     classify_send_outcome,
     ensure_cancellable,
-    is_claimable,
     recipient_verdicts,
     request_fingerprint,
     transition,
@@ -337,39 +334,6 @@ def test_rate_limit_per_minute() -> None:
         DailyCap(limit=-5)
 
 
-# --- leases -----------------------------------------------------------------------------------
-
-
-def test_lease_grant_renew_and_takeover() -> None:
-    policy = LeasePolicy(duration=timedelta(minutes=5), renew_every=timedelta(minutes=1))
-    lease = policy.grant(owner="worker-a", now=T0)
-    assert lease == Lease(owner="worker-a", until=T0 + timedelta(minutes=5))
-    assert not policy.needs_renewal(lease, now=T0 + timedelta(seconds=59))
-    assert policy.needs_renewal(lease, now=T0 + timedelta(seconds=60))
-    renewed = policy.renew(lease, owner="worker-a", now=T0 + timedelta(minutes=2))
-    assert renewed.until == T0 + timedelta(minutes=7)
-    with pytest.raises(Conflict) as info:
-        policy.renew(lease, owner="worker-b", now=T0)
-    assert info.value.code == "message.lease_lost"
-    with pytest.raises(Conflict):
-        policy.renew(lease, owner="worker-a", now=T0 + timedelta(minutes=5))
-    with pytest.raises(ValidationError):
-        LeasePolicy(duration=timedelta(minutes=1), renew_every=timedelta(minutes=1))
-
-
-def test_claim_predicate_matches_the_sql() -> None:
-    lease = Lease(owner="w", until=T0)
-    due, later = T0 - timedelta(seconds=1), T0 + timedelta(seconds=1)
-    assert is_claimable(state="queued", next_attempt_at=None, lease=None, now=T0)
-    assert is_claimable(state=S.QUEUED, next_attempt_at=T0, lease=None, now=T0)
-    assert not is_claimable(state=S.QUEUED, next_attempt_at=later, lease=None, now=T0)
-    assert is_claimable(state=S.DEFERRED, next_attempt_at=due, lease=None, now=T0)
-    assert not is_claimable(state=S.SENDING, next_attempt_at=None, lease=lease, now=due)
-    assert is_claimable(state=S.SENDING, next_attempt_at=None, lease=lease, now=T0)
-    for state in (S.SENT, S.FAILED, S.CANCELLED, S.BOUNCED):
-        assert not is_claimable(state=state, next_attempt_at=due, lease=None, now=T0)
-
-
 # --- idempotency ------------------------------------------------------------------------------
 
 
@@ -495,14 +459,13 @@ def test_refusals_are_diagnosed_with_catalog_codes(
 def test_a_worker_loop_composes_the_pieces() -> None:
     """451 twice, then 250 — the life cycle a worker drives with these value objects."""
     replies = iter([(451, "4.7.1 Greylisted"), (451, "4.7.1 Greylisted"), (250, "2.0.0 Ok")])
-    policy, leases = RetryPolicy(jitter="none"), LeasePolicy()
-    state, next_at, attempt, lease, now = S.QUEUED, None, 0, None, T0
+    policy = RetryPolicy(jitter="none")
+    state, next_at, attempt, now = S.QUEUED, None, 0, T0
     history = [state]
     previous: timedelta | None = None
     while state not in (S.SENT, S.FAILED):
-        assert is_claimable(state=state, next_attempt_at=next_at, lease=lease, now=now)
+        assert next_at is None or next_at <= now
         state, attempt = transition(state, S.SENDING), attempt + 1
-        lease = leases.grant(owner="worker-1", now=now)
         history.append(state)
         code, text = next(replies)
         outcome = classify_send_outcome(
@@ -514,15 +477,14 @@ def test_a_worker_loop_composes_the_pieces() -> None:
             rng=half,
             previous_delay=previous,
         )
-        state, next_at, previous, lease = (
+        state, next_at, previous = (
             transition(state, outcome.state),
             outcome.retry_at,
             outcome.delay,
-            None,
         )
         history.append(state)
         if next_at is not None:
-            assert not is_claimable(state=state, next_attempt_at=next_at, lease=None, now=now)
+            assert next_at > now
             now = next_at
     assert history == [S.QUEUED, S.SENDING, S.DEFERRED, S.SENDING, S.DEFERRED, S.SENDING, S.SENT]
     assert now == T0 + timedelta(seconds=300 + 600)

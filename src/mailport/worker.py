@@ -94,6 +94,7 @@ class Worker:
         self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
+        self._claiming = asyncio.Lock()
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll (called after an enqueue in-process)."""
@@ -118,22 +119,26 @@ class Worker:
                 free = self.concurrency - len(self._inflight)
                 claimed: list[ClaimedJob] = []
                 if free > 0 and self.handlers:
-                    try:
-                        claimed = await asyncio.to_thread(
-                            self.queue.claim, worker_id=self.worker_id, now=self.clock.now(),
-                            lease=self.lease, limit=free, kinds=sorted(self.handlers),
-                        )
-                        failures = 0
-                    except StorageError as exc:
-                        if not _transient(exc):
-                            raise
-                        failures += 1
+                    # Held until the claimed jobs are registered: the heartbeat releases any job
+                    # of ours it does not know (a claim whose answer was lost).
+                    async with self._claiming:
+                        try:
+                            claimed = await asyncio.to_thread(
+                                self.queue.claim, worker_id=self.worker_id, now=self.clock.now(),
+                                lease=self.lease, limit=free, kinds=sorted(self.handlers),
+                            )
+                            failures = 0
+                        except StorageError as exc:
+                            if not _transient(exc):
+                                raise
+                            failures += 1
+                        for job in claimed:
+                            task = asyncio.create_task(self._run_one(job))
+                            self._inflight[job.id] = task
+                            task.add_done_callback(functools.partial(self._finished, job.id))
+                    if failures:
                         await self._pause(stop, self._backoff(failures))
                         continue
-                for job in claimed:
-                    task = asyncio.create_task(self._run_one(job))
-                    self._inflight[job.id] = task
-                    task.add_done_callback(functools.partial(self._finished, job.id))
                 if len(claimed) < max(free, 1):
                     self._wake.clear()
                     await self._pause(stop, self.poll_interval, wake=True)
@@ -215,10 +220,10 @@ class Worker:
         while True:
             await asyncio.sleep(interval)
             try:
-                if self._inflight:
+                async with self._claiming:
                     now = self.clock.now()
                     await asyncio.to_thread(self.queue.heartbeat, worker_id=self.worker_id, now=now,
-                                            until=self.policy.until(now))
+                                            until=self.policy.until(now), job_ids=list(self._inflight))
                 if not stop.is_set():
                     await self._reap()
             except StorageError as exc:

@@ -37,6 +37,7 @@ from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_outbox import Message, SentCopy
 from mailport.clock import Clock
 from mailport.core.events import MessageDeferred, MessageFailed, MessageSending, payload_for_outcome
+from mailport.core.leases import LeasePolicy
 from mailport.core.outbox import (
     TERMINAL_STATES,
     DailyCap,
@@ -152,6 +153,7 @@ class SendJob:
             max_delay=timedelta(seconds=max(settings.send_retry_max_delay, settings.send_retry_min_delay)),
             give_up_after=timedelta(seconds=settings.send_give_up_after),
         )
+        self.leases = LeasePolicy.for_lease(settings.worker_lease)
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._slots_loop: asyncio.AbstractEventLoop | None = None
@@ -208,7 +210,9 @@ class SendJob:
             outcome = self._classify(attempt, results)
         finally:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
-        return await asyncio.to_thread(self._finish, attempt, outcome)
+        # The server has the message now: its outcome waits out a database outage in memory
+        # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
+        return await self.db.ride_out(lambda: self._finish(attempt, outcome))
 
     async def credentials_for(self, tenant_id: str, account: SendingAccount, *,
                               rejected_token: str | None = None) -> FoundCredentials:
@@ -275,7 +279,8 @@ class SendJob:
                 if limits.daily is not None:
                     day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
                 decision = limits.check(
-                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id),
+                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
+                                             live_since=self.leases.live_since(now)),
                     now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
                 )
                 if not decision.allowed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -14,6 +15,7 @@ from mailport.adapters.secrets import SecretBox
 from mailport.adapters.storage.database import Database
 from mailport.adapters.webhook_http import WebhookPoster
 from mailport.clock import Clock, SystemClock
+from mailport.errors import StorageError
 from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.connect import ConnectService
@@ -23,6 +25,7 @@ from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
 from mailport.services.inbox import InboxService, InboxSyncEngine
 from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
+from mailport.services.retention import PRUNE_JOB, RetentionService
 from mailport.services.secretstore import SecretStore
 from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
 from mailport.services.tenants import TenantService
@@ -30,7 +33,9 @@ from mailport.services.ui_sessions import UiSessionService
 from mailport.services.verify import VerifyService
 from mailport.services.webhooks import WEBHOOK_JOB, EventLog, WebhookService
 from mailport.settings import Settings, load_settings
-from mailport.worker import JobHandler, Worker
+from mailport.worker import JobHandler, Lane, Worker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -156,12 +161,23 @@ class Runtime:
             SENT_COPY_JOB: self.outbox.handle_sent_copy,
             WEBHOOK_JOB: self.webhooks.handle_delivery,
             DOMAIN_CHECK_JOB: self.domains.handle_check_job,
+            PRUNE_JOB: self.retention.handle_prune,
         }
 
+    @cached_property
+    def retention(self) -> RetentionService:
+        """Prunes finished jobs, webhook deliveries and old message bodies (``prune`` jobs)."""
+        return RetentionService(db=self.db, queue=self.queue, clock=self.clock, settings=self.settings)
+
     def make_worker(self, *, worker_id: str | None = None) -> Worker:
+        handlers = self.job_handlers()
+        s = self.settings
         worker = Worker(
-            queue=self.queue, clock=self.clock, handlers=self.job_handlers(),
-            concurrency=self.settings.worker_concurrency, worker_id=worker_id,
+            queue=self.queue, clock=self.clock, handlers=handlers,
+            lanes=[Lane("webhooks", frozenset({WEBHOOK_JOB}), s.webhook_concurrency, s.worker_tenant_share),
+                   Lane("send", frozenset(handlers) - {WEBHOOK_JOB}, s.worker_concurrency,
+                        s.worker_tenant_share)],
+            worker_id=worker_id,
             lease=timedelta(seconds=self.settings.worker_lease),
         )
         # A message accepted in this process is picked up at once, not at the next poll.
@@ -175,6 +191,11 @@ class Runtime:
         restarts the process instead of leaving it half alive.
         """
         worker = self.make_worker(worker_id=worker_id)
+        try:
+            await asyncio.to_thread(self.retention.schedule)
+        except StorageError:
+            log.warning("retention: could not queue the prune yet (database unavailable); "
+                        "the next worker start or prune queues it")
         loops = [asyncio.create_task(worker.run(stop), name="jobs")]
         if self.settings.inbox_max_accounts > 0:
             engine = self.make_inbox_engine(worker_id=worker.worker_id)

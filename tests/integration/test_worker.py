@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from mailport.adapters.queue import ClaimedJob
 from mailport.runtime import Runtime
-from mailport.worker import Done, Fail, JobResult, Retry, Worker
+from mailport.worker import Done, Fail, JobResult, Lane, Retry, Worker
 
 
 async def _run_until(worker: Worker, predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -49,3 +49,111 @@ async def test_worker_runs_handlers_concurrently_and_records_outcomes(sqlite_run
     assert rt.queue.depth() == {"done": 11, "failed": 1}
     assert sorted(set(seen)) == list(range(12)) and seen.count(4) == 2 and seen.count(5) == 2
     assert 1 < peak <= 4
+
+
+async def test_a_tenant_holds_its_share_while_another_tenant_waits(sqlite_runtime: Runtime) -> None:
+    """Tenant B floods the queue with jobs that hang; A's one job, queued behind all of them,
+    still runs at once — B holds its share, then what is left minus one share kept free."""
+    rt = sqlite_runtime
+    now = rt.clock.now()
+    for n in range(40):
+        rt.queue.enqueue(kind="send", payload={"n": n}, now=now, tenant_id="ten_b")
+    rt.queue.enqueue(kind="send", payload={"n": "a"}, now=now, tenant_id="ten_a")  # last in line
+    release = asyncio.Event()
+    running = {"ten_a": 0, "ten_b": 0}
+    peak_b = 0
+    a_done = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        nonlocal peak_b
+        assert job.tenant_id is not None
+        running[job.tenant_id] += 1
+        peak_b = max(peak_b, running["ten_b"])
+        if job.tenant_id == "ten_a":
+            a_done.set()
+        else:
+            await release.wait()
+        running[job.tenant_id] -= 1
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"send": handler}, poll_interval=0.05,
+                    lanes=[Lane("send", frozenset({"send"}), 8, 0.25)])
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(a_done.wait(), 10)
+    # With A served, B borrows up to capacity 8 minus one share (2) kept free for a newcomer.
+    for _ in range(200):
+        if running["ten_b"] == 6:
+            break
+        await asyncio.sleep(0.05)
+    assert running["ten_b"] == 6
+    release.set()
+    await _run_until_done(rt, 41)
+    assert peak_b == 6
+    stop.set()
+    await task
+
+
+async def test_hanging_webhooks_do_not_take_the_send_lane(sqlite_runtime: Runtime) -> None:
+    rt = sqlite_runtime
+    now = rt.clock.now()
+    for n in range(10):
+        rt.queue.enqueue(kind="webhook", payload={"n": n}, now=now, tenant_id="ten_b")
+    rt.queue.enqueue(kind="send", payload={}, now=now, tenant_id="ten_a")
+    hang = asyncio.Event()
+    sent = asyncio.Event()
+
+    async def webhook(job: ClaimedJob) -> JobResult:
+        await hang.wait()
+        return Done()
+
+    async def send(job: ClaimedJob) -> JobResult:
+        sent.set()
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"webhook": webhook, "send": send},
+                    poll_interval=0.05, lanes=[Lane("webhooks", frozenset({"webhook"}), 2),
+                                               Lane("send", frozenset({"send"}), 2)])
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(sent.wait(), 10)
+    hang.set()
+    stop.set()
+    await task
+
+
+async def _run_until_done(rt: Runtime, count: int) -> None:
+    for _ in range(200):
+        if rt.queue.depth().get("done", 0) == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"done: {rt.queue.depth()}")
+
+
+async def test_postgres_workers_wake_on_notify_not_on_the_poll(runtime: Runtime) -> None:
+    """A job enqueued by another process's queue (here: another JobQueue on its own engine)
+    reaches a PostgreSQL worker that polls only every 60 s: LISTEN/NOTIFY woke it."""
+    rt = runtime
+    if rt.db.is_sqlite:
+        return  # SQLite has no NOTIFY; the in-process wake-up after an enqueue covers it
+    from mailport.adapters.queue import JobQueue
+    from mailport.adapters.storage.database import Database
+
+    ran = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        ran.set()
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"job": handler}, poll_interval=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    other = Database(rt.db.url)
+    try:
+        await asyncio.wait_for(worker.listening.wait(), 10)
+        await asyncio.to_thread(JobQueue(other).enqueue, kind="job", payload={}, now=rt.clock.now())
+        await asyncio.wait_for(ran.wait(), 10)
+    finally:
+        other.dispose()
+        stop.set()
+        await task

@@ -23,6 +23,7 @@ from mailport.client.errors import error_from_response, transport_error
 from mailport.client.models import (
     Account,
     Attachment,
+    Batch,
     CapturedMail,
     Contact,
     ContactInput,
@@ -36,6 +37,7 @@ from mailport.client.models import (
     InboxMessage,
     Message,
     OAuthStart,
+    OutgoingMessage,
     SenderSettings,
     SyncState,
     Tenant,
@@ -317,6 +319,14 @@ class AsyncMessages(_Resource):
         if response.headers.get("idempotent-replayed") == "true":
             message = message.model_copy(update={"replayed": True})
         return message
+
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> Batch:
+        """``POST /v1/messages/batch``: up to 500 messages in one call, one result per message in
+        order (``Batch.results[i].ok``); items fail alone. For more, call it per chunk — see
+        ``mailport send --batch``."""
+        response = await self._client.request("POST", "/v1/messages/batch", idempotent=True,
+                                              json=_base.batch_request(messages))
+        return parse(Batch, response)
 
     async def list(
         self,

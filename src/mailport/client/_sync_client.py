@@ -22,6 +22,7 @@ from mailport.client.errors import error_from_response, transport_error
 from mailport.client.models import (
     Account,
     Attachment,
+    Batch,
     CapturedMail,
     Contact,
     ContactInput,
@@ -35,6 +36,7 @@ from mailport.client.models import (
     InboxMessage,
     Message,
     OAuthStart,
+    OutgoingMessage,
     SenderSettings,
     SyncState,
     Tenant,
@@ -316,6 +318,14 @@ class Messages(_Resource):
         if response.headers.get("idempotent-replayed") == "true":
             message = message.model_copy(update={"replayed": True})
         return message
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> Batch:
+        """``POST /v1/messages/batch``: up to 500 messages in one call, one result per message in
+        order (``Batch.results[i].ok``); items fail alone. For more, call it per chunk — see
+        ``mailport send --batch``."""
+        response = self._client.request("POST", "/v1/messages/batch", idempotent=True,
+                                              json=_base.batch_request(messages))
+        return parse(Batch, response)
 
     def list(
         self,

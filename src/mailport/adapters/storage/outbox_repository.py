@@ -96,6 +96,11 @@ class OutboxRepository:
             select(Message).where(Message.tenant_id == tenant_id, Message.idempotency_key == key)
         )
 
+    def find_by_idempotency_keys(self, *, tenant_id: str, keys: Sequence[str]) -> list[Message]:
+        return list(self.s.scalars(
+            select(Message).where(Message.tenant_id == tenant_id, Message.idempotency_key.in_(list(keys)))
+        ))
+
     def list(
         self,
         *,

@@ -135,6 +135,7 @@ class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_ready", "state", "run_at"),
+        Index("ix_jobs_finished", "state", "updated_at"),
         UniqueConstraint("kind", "dedupe_key"),
     )
 

@@ -44,7 +44,7 @@ def serve(
 
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir, host=host, port=port,
-                                embedded_worker=embedded_worker)
+                                embedded_worker=embedded_worker, wait_for_database=True)
     except MailportError as exc:
         fail(exc)
     s = runtime.settings
@@ -58,7 +58,7 @@ def serve(
 def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Run a worker: sends, webhooks, domain checks and inbox sync (any number, on any hosts, on PostgreSQL)."""
     try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir, wait_for_database=True)
     except MailportError as exc:
         fail(exc)
 

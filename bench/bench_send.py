@@ -186,7 +186,7 @@ class Installation:
             self.procs.append(subprocess.Popen([*cli, "worker"], env=self.env, stdout=self.log, stderr=self.log))
         import httpx
 
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a loaded shared machine starts Python slowly
         while True:
             try:
                 if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
@@ -194,6 +194,7 @@ class Installation:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
+                self.__exit__()
                 raise RuntimeError("mailport serve did not start")
             time.sleep(0.1)
         return self

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -184,13 +188,16 @@ class Runtime:
         self.outbox.on_enqueue = worker.wake
         return worker
 
-    async def run_background(self, stop: asyncio.Event, *, worker_id: str | None = None) -> None:
+    async def run_background(self, stop: asyncio.Event, *, worker_id: str | None = None,
+                             on_worker: Callable[[Worker], None] | None = None) -> None:
         """Everything a worker process does until ``stop``: the job loop and the inbox sync.
 
         If one of them dies the other is stopped too, and the error propagates, so a supervisor
         restarts the process instead of leaving it half alive.
         """
         worker = self.make_worker(worker_id=worker_id)
+        if on_worker is not None:
+            on_worker(worker)
         try:
             await asyncio.to_thread(self.retention.schedule)
         except StorageError:
@@ -211,3 +218,51 @@ class Runtime:
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.dispose()
+
+
+class WorkerChild:
+    """``mailport serve``'s embedded worker as a child process: its own interpreter, so sending
+    never takes the API's CPU or GIL. A byte on its stdin wakes it for a message just committed;
+    the end of its stdin (this process stopped — or was killed) makes it finish and exit."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self._fd = proc.stdin.fileno() if proc.stdin is not None else -1
+        if self._fd >= 0:
+            os.set_blocking(self._fd, False)
+
+    @classmethod
+    def start(cls, command: list[str], runtime: Runtime) -> WorkerChild:
+        s = runtime.settings
+        env = dict(os.environ)
+        # The child reads the same settings; these may have come from serve's options or files.
+        env.update(MAILPORT_DATABASE_URL=s.effective_database_url, MAILPORT_DATA_DIR=str(s.data_dir),
+                   MAILPORT_EMBEDDED_WORKER="false")
+        return cls(subprocess.Popen(command, stdin=subprocess.PIPE, env=env))
+
+    async def supervise(self, stop: asyncio.Event, command: list[str], runtime: Runtime) -> None:
+        """Restart the child if it exits while serve runs (it logs why on its own stderr)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            if not stop.is_set() and self.proc.poll() is not None:
+                log.error("the embedded worker exited with %s; starting it again", self.proc.returncode)
+                fresh = WorkerChild.start(command, runtime)
+                self.proc, self._fd = fresh.proc, fresh._fd
+
+    def wake(self) -> None:
+        try:
+            os.write(self._fd, b"w")
+        except (BlockingIOError, BrokenPipeError, OSError):
+            pass  # a full pipe already holds a wake-up; a gone child is restarted by serve's supervisor
+
+    def stop(self, timeout: float) -> None:
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("the embedded worker did not stop in %.0f s; killing it", timeout)
+            self.proc.kill()
+            self.proc.wait(5)

@@ -26,17 +26,24 @@ from mailport.api.routers import (
     ui_sessions,
     webhooks,
 )
-from mailport.runtime import Runtime
+from mailport.runtime import Runtime, WorkerChild
 
 
-def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
-    """The HTTP app; with ``embedded_worker`` the job worker runs in the same event loop."""
+def create_app(runtime: Runtime, *, embedded_worker: bool = False,
+               worker_process: list[str] | None = None) -> FastAPI:
+    """The HTTP app. With ``embedded_worker`` the job worker runs beside it: as the child process
+    ``worker_process`` (a command; ``mailport serve`` does that), else in this event loop."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = None
-        if embedded_worker:
+        child = None
+        if embedded_worker and worker_process:
+            child = WorkerChild.start(worker_process, runtime)
+            runtime.outbox.on_enqueue = child.wake
+            task = asyncio.create_task(child.supervise(stop, worker_process, runtime))
+        elif embedded_worker:
             task = asyncio.create_task(runtime.run_background(stop))
         try:
             yield
@@ -44,6 +51,8 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
             stop.set()
             if task is not None:
                 await task
+            if child is not None:
+                await asyncio.to_thread(child.stop, 40.0)
             runtime.close()
 
     app = FastAPI(

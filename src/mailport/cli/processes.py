@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from typing import Annotated
 
 import typer
 
 from mailport.cli.common import DatabaseUrl, DataDir, build_runtime, err, fail, out
 from mailport.errors import MailportError
+from mailport.worker import Worker
 
 
 def register(app: typer.Typer) -> None:
@@ -51,11 +53,18 @@ def serve(
     if not s.is_production and not s.database_url:
         err.print(f"development mode: SQLite at {s.effective_database_url.removeprefix('sqlite:///')}, "
                   f"operator key in {s.data_dir / 'admin.key'}", highlight=False, soft_wrap=True)
-    api = create_app(runtime, embedded_worker=s.embedded_worker)
+    # The embedded worker runs as a child process of its own (its own interpreter and GIL), so
+    # the API answers in milliseconds however busy sending is; in-process is for tests.
+    api = create_app(runtime, embedded_worker=s.embedded_worker,
+                     worker_process=[sys.executable, "-m", "mailport.cli", "worker", "--parent-pipe"])
     uvicorn.run(api, host=s.host, port=s.port, log_config=None, proxy_headers=True, access_log=False)
 
 
-def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+def worker(
+    database_url: DatabaseUrl = None, data_dir: DataDir = None,
+    parent_pipe: Annotated[bool, typer.Option("--parent-pipe", hidden=True,
+                                              help="Started by serve: wake on stdin, stop at its end.")] = False,
+) -> None:
     """Run a worker: sends, webhooks, domain checks and inbox sync (any number, on any hosts, on PostgreSQL)."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
@@ -67,6 +76,27 @@ def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await runtime.run_background(stop)
+        if not parent_pipe:
+            await runtime.run_background(stop)
+            return
+        # Ctrl-C in serve's terminal reaches the whole group; serve closes the pipe to stop us.
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+        def attach(w: Worker) -> None:
+            class Pipe(asyncio.Protocol):
+                def data_received(self, data: bytes) -> None:
+                    w.wake()  # serve committed a message
+
+                def eof_received(self) -> bool | None:
+                    stop.set()  # serve exited (or was killed): finish what is running, then stop
+                    return None
+
+                def connection_lost(self, exc: Exception | None) -> None:
+                    stop.set()
+
+            loop.create_task(loop.connect_read_pipe(Pipe, sys.stdin.buffer))
+
+        await runtime.run_background(stop, on_worker=attach)
 
     asyncio.run(run())

@@ -50,8 +50,11 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated `ip[:port]` DNS servers used for every lookup; empty = the system's."
     )
     dns_timeout: float = Field(3.0, gt=0, description="Seconds per DNS query.")
-    ispdb_url: str = Field("https://autoconfig.thunderbird.net/v1.1/", description="Base URL of Thunderbird's ISPDB.")
+    ispdb_url: str = Field("https://autoconfig.thunderbird.net/v1.1/", description="Base URL of Thunderbird's ISPDB or your mirror; operator configuration, so it may be on a private address (the SSRF guard still covers every URL derived from user input).")
     discovery_deadline: float = Field(8.0, gt=0, description="Hard deadline in seconds for the whole discovery pipeline.")
+    discovery_crosscheck_timeout: float = Field(
+        1.5, ge=0, description="Seconds a catalog hit waits for the provider's published configuration "
+        "(autoconfig, ISPDB) to check itself against; 0 answers from the catalog alone.")
     discovery_probe: bool = Field(True, description="Whether discovery may probe the usual host names and ports.")
     autoconfig_https_port: int = Field(443, description="Port for autoconfig HTTPS lookups (tests point it at a local server).")
     autoconfig_http_port: int = Field(80, description="Port for autoconfig HTTP lookups (untrusted fallback).")

@@ -21,12 +21,12 @@ ADMIN_KEY = "mpa_test_operator_key_0123456789"
 
 
 def _pg_available() -> bool:
-    try:
-        import psycopg
+    import psycopg
 
+    try:
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
             return True
-    except Exception:
+    except (psycopg.Error, OSError):
         return False
 
 

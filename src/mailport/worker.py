@@ -8,36 +8,22 @@ job retried later, so a bug never silently drops work.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.clock import Clock
+from mailport.core.jobs import Done, Fail, JobResult, Retry
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    pass
+__all__ = ["Done", "Fail", "JobHandler", "JobResult", "Retry", "Worker"]
 
 
-@dataclass(frozen=True, slots=True)
-class Retry:
-    run_at: datetime
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Fail:
-    error: str
-
-
-JobResult = Done | Retry | Fail
 JobHandler = Callable[[ClaimedJob], Awaitable[JobResult]]
 
 
@@ -85,7 +71,7 @@ class Worker:
                 for job in claimed:
                     task = asyncio.create_task(self._run_one(job))
                     self._inflight[job.id] = task
-                    task.add_done_callback(lambda _t, jid=job.id: self._finished(jid))
+                    task.add_done_callback(functools.partial(self._finished, job.id))
                 if len(claimed) < max(free, 1):
                     self._wake.clear()
                     waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())]
@@ -99,7 +85,7 @@ class Worker:
                 await asyncio.wait(list(self._inflight.values()), timeout=drain_timeout)
             log.info("worker %s stopped", self.worker_id)
 
-    def _finished(self, job_id: int) -> None:
+    def _finished(self, job_id: int, _task: asyncio.Task[None] | None = None) -> None:
         self._inflight.pop(job_id, None)
         self._wake.set()
 

@@ -67,6 +67,7 @@ from mailport.core.events import (
     MessageSending,
     payload_for_outcome,
 )
+from mailport.core.jobs import Done, Fail, JobResult, Retry
 from mailport.core.message import (
     Attachment,
     Mailbox,
@@ -112,7 +113,6 @@ from mailport.services.platform import PlatformService, SendPlan, is_platform_se
 from mailport.services.smtp_pool import SmtpPool, pool_key
 from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
-from mailport.worker import Done, Fail, JobResult, Retry
 
 log = logging.getLogger(__name__)
 

@@ -148,6 +148,7 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_until: Mapped[datetime | None]
+    renewed_at: Mapped[datetime | None]  # the holder's last heartbeat (core.leases.holds_slot)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

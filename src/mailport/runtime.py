@@ -26,6 +26,7 @@ from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
 from mailport.services.secretstore import SecretStore
 from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
+from mailport.services.suppression import SuppressionService
 from mailport.services.tenants import TenantService
 from mailport.services.ui_sessions import UiSessionService
 from mailport.services.verify import VerifyService
@@ -117,7 +118,14 @@ class Runtime:
     def outbox(self) -> OutboxService:
         return OutboxService(db=self.db, queue=self.queue, accounts=self.accounts, events=self.events,
                              clock=self.clock, settings=self.settings, resolver=self.resolver,
-                             platform=self.platform, credentials=self.oauth.credentials)
+                             platform=self.platform, credentials=self.oauth.credentials,
+                             suppression=self.suppression)
+
+    @cached_property
+    def suppression(self) -> SuppressionService:
+        """The tenants' suppression lists (bounces add, accept refuses, people remove)."""
+        return SuppressionService(db=self.db, clock=self.clock, events=self.events,
+                                  soft_threshold=self.settings.suppress_after_soft_bounces)
 
     @cached_property
     def metrics(self) -> MetricsService:
@@ -143,7 +151,8 @@ class Runtime:
     def inbox(self) -> InboxService:
         return InboxService(db=self.db, accounts=self.accounts, clock=self.clock, settings=self.settings,
                             resolver=self.resolver, events=self.events,
-                            window=timedelta(days=self.settings.inbox_window_days), tokens=self.oauth)
+                            window=timedelta(days=self.settings.inbox_window_days), tokens=self.oauth,
+                            suppression=self.suppression)
 
     @cached_property
     def contacts(self) -> ContactService:

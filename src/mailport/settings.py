@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     allow_insecure_auth: bool = Field(False, description="Allow password authentication over unencrypted connections (`security=none`).")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a TCP connect, greeting or reply.")
     verify_roundtrip_timeout: float = Field(60.0, gt=0, description="Seconds verification waits for the test mail to arrive.")
+    suppress_after_soft_bounces: int = Field(
+        3, ge=0, le=100, description="Consecutive soft bounces (full mailbox, spam block, …) that put an "
+        "address on the suppression list; 0: soft bounces never do (hard bounces always do).")
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Largest message (with attachments) accepted for sending.")
     worker_concurrency: int = Field(8, ge=1, description="Jobs one worker runs at once.")
     embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")

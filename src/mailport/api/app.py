@@ -22,6 +22,7 @@ from mailport.api.routers import (
     metrics,
     oauth,
     platform,
+    suppressions,
     tenants,
     ui_sessions,
     webhooks,
@@ -66,6 +67,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(inbox.router)
     app.include_router(contacts.router)
+    app.include_router(suppressions.router)
     app.include_router(domains.router)
     app.include_router(platform.router)
     app.include_router(metrics.router)

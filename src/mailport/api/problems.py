@@ -96,6 +96,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "diagnosis": {"$ref": "#/components/schemas/ExplainOut"},
         "errors": {"type": "array", "items": {"type": "object"}},
         "discovery": {"type": "object"},
+        "suppressed": {"type": "array", "items": {"type": "object"},
+                       "description": "send.recipient_suppressed: the listed addresses and why."},
     },
 }
 
@@ -139,7 +141,10 @@ def install(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, errors.RemoteError):
             extra = {"stage": exc.stage, "server_text": exc.server_text}
-        explanation = explain_code(exc.code, request_language(request), server_text=getattr(exc, "server_text", None))
+        # An error may name the diagnosis that explains it (a suppressed recipient: its bounce's).
+        server_text = getattr(exc, "server_text", None) or exc.fields.get("server_text")
+        explanation = explain_code(exc.fields.get("diagnosis_code") or exc.code, request_language(request),
+                                   server_text=server_text)
         if explanation is not None:
             extra["diagnosis"] = explanation.to_dict()
         if status >= 500 and status != 501 and not isinstance(exc, errors.RemoteError):
@@ -147,6 +152,8 @@ def install(app: FastAPI) -> None:
         field = exc.fields.get("field")
         if "discovery" in exc.fields:
             extra["discovery"] = exc.fields["discovery"]
+        if "suppressed" in exc.fields:
+            extra["suppressed"] = exc.fields["suppressed"]
         retry_after = exc.fields.get("retry_after")
         response = problem(status, code=exc.code, title=exc.message, field=field, retry_after=retry_after, **extra)
         if isinstance(retry_after, int):

@@ -42,6 +42,7 @@ __all__ = [
     "RecordVerdict",
     "SenderSettings",
     "SentCopy",
+    "Suppression",
     "SyncState",
     "Tenant",
     "TenantCreated",
@@ -333,6 +334,21 @@ class SyncState(_Model):
     state: str
     last_sync_at: datetime | None
     error: dict[str, str | None] | None
+
+
+class Suppression(_Model):
+    """An address on the tenant's suppression list: sends to it are refused until it is removed.
+
+    ``reason``: ``hard_bounce``, ``soft_bounces`` or ``manual``; ``diagnosis`` explains the bounce
+    in the client's language; ``message_id`` is the message whose bounce put it there."""
+
+    address: str
+    reason: str
+    status: str | None = None
+    diagnosis: Diagnosis | None = None
+    server_text: str | None = None
+    message_id: str | None = None
+    created_at: datetime
 
 
 class Contact(_Model):

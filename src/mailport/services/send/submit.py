@@ -50,6 +50,7 @@ from mailport.ids import new_id
 from mailport.services.accounts import AccountService
 from mailport.services.platform import PlatformService, SendPlan
 from mailport.services.send.sequence import event_seq
+from mailport.services.suppression import SuppressionService
 from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
 
@@ -85,6 +86,8 @@ class SendRequest:
     method: Literal["account", "platform", "domain"] = "account"
     """``account``: through a connected mailbox; ``platform``/``domain``: through the platform
     transport, From the platform alias or an address at one of the tenant's own domains."""
+    ignore_suppression: bool = False
+    """Send even to addresses on the tenant's suppression list (otherwise refused at accept)."""
 
     def fingerprint(self) -> str:
         """:func:`core.outbox.request_fingerprint` of everything that decides the message."""
@@ -181,9 +184,10 @@ class Submissions:
     def __init__(
         self, *, db: Database, queue: JobQueue, accounts: AccountService, events: EventLog,
         clock: Clock, settings: Settings, platform: PlatformService | None = None,
-        make_token: Callable[[], str] | None = None,
+        make_token: Callable[[], str] | None = None, suppression: SuppressionService | None = None,
     ) -> None:
         self.db = db
+        self.suppression = suppression
         self.queue = queue
         self.accounts = accounts
         self.events = events
@@ -260,6 +264,8 @@ class Submissions:
         ]
         try:
             with self.db.session() as s:
+                if self.suppression is not None and not request.ignore_suppression:
+                    self.suppression.refuse_suppressed(s, tenant_id, [a for a, _ in kinds])
                 OutboxRepository(s).add(message, content, recipients)
                 self.events.record(s, tenant_id=tenant_id, message_id=message_id, now=now,
                                    payload=MessageQueued(message_id=message_id, account_id=sender_key,

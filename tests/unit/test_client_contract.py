@@ -56,6 +56,8 @@ CALLS: list[Callable[[Any], Any]] = [
     lambda c: c.inbox.sync("acc_1"),
     lambda c: c.contacts.upsert([ContactInput(id="c1")]), lambda c: c.contacts.list(),
     lambda c: c.contacts.get("c1"), lambda c: c.contacts.delete("c1"), lambda c: c.contacts.messages("c1"),
+    lambda c: c.suppressions.list(), lambda c: c.suppressions.get("a@b.example"),
+    lambda c: c.suppressions.add("a@b.example"), lambda c: c.suppressions.remove("a@b.example"),
     lambda c: c.domains.list(), lambda c: c.domains.add(name="example.nl"), lambda c: c.domains.get("dom_1"),
     lambda c: c.domains.update("dom_1", fallback="platform"), lambda c: c.domains.delete("dom_1"),
     lambda c: c.domains.records("dom_1"), lambda c: c.domains.check("dom_1"),
@@ -135,7 +137,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "WebhookOut": models.Webhook, "WebhookCreated": models.WebhookCreated, "DeliveryOut": models.Delivery,
     "InboxMessageOut": models.InboxMessage, "AddressOut": models.Address, "BounceOut": models.Bounce,
     "BounceRecipientOut": models.BounceRecipient, "SyncStateOut": models.SyncState,
-    "ContactOut": models.Contact, "UpsertOut": models.ContactsUpserted, "DomainOut": models.Domain,
+    "ContactOut": models.Contact, "SuppressionOut": models.Suppression, "UpsertOut": models.ContactsUpserted, "DomainOut": models.Domain,
     "RecordOut": models.DnsRecord, "VerdictOut": models.RecordVerdict, "LastCheckOut": models.DomainLastCheck,
     "CheckOut": models.DomainCheck, "SenderOut": models.SenderSettings, "CapturedOut": models.CapturedMail,
 }

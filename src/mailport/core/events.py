@@ -57,10 +57,10 @@ class EventType(StrEnum):
     MESSAGE_CANCELLED = "message.cancelled"
     MESSAGE_BOUNCED = "message.bounced"
     MESSAGE_RECEIVED = "message.received"
-    RECIPIENT_SUPPRESSED = "recipient.suppressed"
     DOMAIN_STATE_CHANGED = "domain.state_changed"
     ACCOUNT_VERIFIED = "account.verified"
     ACCOUNT_NEEDS_RECONNECT = "account.needs_reconnect"
+    RECIPIENT_SUPPRESSED = "recipient.suppressed"
     WEBHOOK_TEST = "webhook.test"
 
 

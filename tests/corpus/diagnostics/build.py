@@ -32,117 +32,117 @@ THUNDERBIRD = "support.mozilla.org Thunderbird forum"
 # (text, code, source, language of the text, account address or None)
 NEW: list[tuple[str, str, str, str, str | None]] = [
     # --- Microsoft: one code (5.7.139 / 5.7.3) for several situations ------------------------
-    ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit "
-     "https://aka.ms/smtp_auth_disabled for more information. [MN2PR05CA0004.namprd05.prod.outlook.com]",
+    (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit "
+     "https://aka.ms/smtp_auth_disabled for more information. [MN2PR05CA0004.namprd05.prod.outlook.com]"),
      "auth.smtp_auth_disabled", "github.com/simonrob/email-oauth2-proxy/issues/193", "en", None),
-    ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit "
-     "https://aka.ms/smtp_auth_disabled for more information. [AM0PR02CA0104.eurprd02.prod.outlook.com]",
+    (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit "
+     "https://aka.ms/smtp_auth_disabled for more information. [AM0PR02CA0104.eurprd02.prod.outlook.com]"),
      "auth.smtp_auth_disabled", MS_SMTP_AUTH, "en", None),
     ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [BM1P287CA0015.INDP287.PROD.OUTLOOK.COM]",
      "auth.password_login_disabled", "github.com/rpremraj/mailR/issues/107", "en", None),
-    ("javax.mail.AuthenticationFailedException: 535 5.7.139 Authentication unsuccessful, basic authentication is "
-     "disabled.", "auth.password_login_disabled", "github.com/lukevella/rallly/issues/3154", "en", None),
-    ("535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. "
-     "[LO4P123CA0451.GBRP123.PROD.OUTLOOK.COM]", "auth.invalid_credentials", MS_SMTP_AUTH, "en", None),
-    ("535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated "
-     "successfully. Contact your administrator. [DB9PR02CA0021.eurprd02.prod.outlook.com]",
+    (("javax.mail.AuthenticationFailedException: 535 5.7.139 Authentication unsuccessful, basic authentication is "
+     "disabled."), "auth.password_login_disabled", "github.com/lukevella/rallly/issues/3154", "en", None),
+    (("535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. "
+     "[LO4P123CA0451.GBRP123.PROD.OUTLOOK.COM]"), "auth.invalid_credentials", MS_SMTP_AUTH, "en", None),
+    (("535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated "
+     "successfully. Contact your administrator. [DB9PR02CA0021.eurprd02.prod.outlook.com]"),
      "auth.smtp_auth_disabled", MS_SMTP_AUTH, "en", None),
-    ("535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. "
-     "Contact your administrator. [PR3P191CA0041.EURP191.PROD.OUTLOOK.COM]", "auth.password_login_disabled",
+    (("535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. "
+     "Contact your administrator. [PR3P191CA0041.EURP191.PROD.OUTLOOK.COM]"), "auth.password_login_disabled",
      MS_SMTP_AUTH, "en", None),
-    ("535 5.7.139 Authentication unsuccessful, account locked due to too many failed login attempts. "
-     "[VI1PR0102CA0067.eurprd01.prod.exchangelabs.com]", "auth.too_many_attempts", MS_SMTP_AUTH, "en", None),
-    ("MailKit.Security.AuthenticationException: AuthenticationInvalidCredentials: 5.7.3 Authentication "
-     "unsuccessful [BN3PR03CA0067.namprd03.prod.outlook.com]", "auth.invalid_credentials",
+    (("535 5.7.139 Authentication unsuccessful, account locked due to too many failed login attempts. "
+     "[VI1PR0102CA0067.eurprd01.prod.exchangelabs.com]"), "auth.too_many_attempts", MS_SMTP_AUTH, "en", None),
+    (("MailKit.Security.AuthenticationException: AuthenticationInvalidCredentials: 5.7.3 Authentication "
+     "unsuccessful [BN3PR03CA0067.namprd03.prod.outlook.com]"), "auth.invalid_credentials",
      "github.com/jstedfast/MailKit/issues/700", "en", None),
     ("5.7.3 Authentication unsuccessful [DB6P18901CA0015.EURP189.PROD.OUTLOOK.COM]", "auth.invalid_credentials",
      "github.com/mageplaza/magento-2-smtp/issues/108", "en", None),
-    ("The SMTP server requires a secure connection or the client was not authenticated. The server response "
+    (("The SMTP server requires a secure connection or the client was not authenticated. The server response "
      "was: 5.7.57 Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful, "
-     "SmtpClientAuthentication is disabled for the Tenant.", "auth.smtp_auth_disabled",
+     "SmtpClientAuthentication is disabled for the Tenant."), "auth.smtp_auth_disabled",
      "github.com/MicrosoftDocs/OfficeDocs-Exchange/issues/3124", "en", None),
     ("530 5.7.57 Client not authenticated to send mail. [AM6PR10CA0042.EURPRD10.PROD.OUTLOOK.COM]",
      "auth.smtp_auth_disabled", MS_NDR, "en", None),
-    ("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
      "permanent exception with message [BeginDiagnosticData]WASCL UserAction verdict is not None. Actual "
      "verdict is RefuseQuota, ShowTierUpgrade. OutboundSpamException: WASCL UserAction verdict is not None. "
-     "Actual verdict is RefuseQuota, ShowTierUpgrade.[EndDiagnosticData]", "send.daily_limit_reached",
+     "Actual verdict is RefuseQuota, ShowTierUpgrade.[EndDiagnosticData]"), "send.daily_limit_reached",
      "answers.microsoft.com Outlook.com sending limit threads", "en", "jan@outlook.com"),
-    ("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
      "permanent exception with message [BeginDiagnosticData]WASCL UserAction verdict is not None. Actual "
-     "verdict is Suspend, ShowTierUpgrade.[EndDiagnosticData]", "send.account_blocked",
+     "verdict is Suspend, ShowTierUpgrade.[EndDiagnosticData]"), "send.account_blocked",
      "answers.microsoft.com Outlook.com blocked account threads", "en", "jan@outlook.com"),
-    ("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
      "permanent exception with message [BeginDiagnosticData]WASCL UserAction verdict is not None. Actual "
-     "verdict is HipSend, ShowTierUpgrade.[EndDiagnosticData]", "auth.web_login_required",
+     "verdict is HipSend, ShowTierUpgrade.[EndDiagnosticData]"), "auth.web_login_required",
      "answers.microsoft.com Outlook.com HipSend threads", "en", "jan@hotmail.com"),
     ("550 5.1.8 Access denied, bad outbound sender. AS(42004) [AM0EUR02FT012.eop-EUR02.prod.protection.outlook.com]",
      "send.account_blocked", MS_NDR, "en", None),
-    ("550 5.7.520 Access denied, Your organization does not allow external forwarding. Please contact your "
-     "administrator for further assistance. AS(7555)", "send.sender_not_allowed", MS_NDR, "en", None),
-    ("554 5.2.252 SendAsDenied; info@bakkerij.nl not allowed to send as sales@bakkerij.nl; "
-     "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied", "send.sender_not_allowed",
+    (("550 5.7.520 Access denied, Your organization does not allow external forwarding. Please contact your "
+     "administrator for further assistance. AS(7555)"), "send.sender_not_allowed", MS_NDR, "en", None),
+    (("554 5.2.252 SendAsDenied; info@bakkerij.nl not allowed to send as sales@bakkerij.nl; "
+     "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied"), "send.sender_not_allowed",
      MS_NDR, "en", None),
     ("550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [DB5EUR03FT010.eop-EUR03.prod.protection.outlook.com]",
      "send.recipient_unknown", MS_NDR, "en", None),
-    ("432 4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more "
-     "information. [Hostname=OS0PR01MB6099.jpnprd01.prod.outlook.com]", "server.rate_limited",
+    (("432 4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more "
+     "information. [Hostname=OS0PR01MB6099.jpnprd01.prod.outlook.com]"), "server.rate_limited",
      "github.com/sabuhish/fastapi-mail/issues/75", "en", None),
-    ("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due "
-     "to a permanent exception with message Cannot submit message.", "send.daily_limit_reached", MS_NDR, "en", None),
+    (("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due "
+     "to a permanent exception with message Cannot submit message."), "send.daily_limit_reached", MS_NDR, "en", None),
     ("550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.", "send.rejected_as_spam",
      MS_NDR, "en", None),
-    ("550 5.7.501 Service unavailable. Spam abuse detected from IP range. For more information please go to "
-     "http://go.microsoft.com/fwlink/?LinkId=526653.", "send.account_blocked", MS_NDR, "en", None),
+    (("550 5.7.501 Service unavailable. Spam abuse detected from IP range. For more information please go to "
+     "http://go.microsoft.com/fwlink/?LinkId=526653."), "send.account_blocked", MS_NDR, "en", None),
     ("4.4.7 Message delayed; Der Server hat die Nachricht nicht innerhalb der zulässigen Zeit zugestellt.",
      "server.temporary_failure", MS_NDR, "de", None),
     # --- Gmail / Google Workspace ---------------------------------------------------------------
-    ("550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to\n"
-     "550 5.4.5  https://support.google.com/a/answer/166852 c12sm123 - gsmtp", "send.daily_limit_reached",
+    (("550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to\n"
+     "550 5.4.5  https://support.google.com/a/answer/166852 c12sm123 - gsmtp"), "send.daily_limit_reached",
      GMAIL, "en", "factuur@gmail.com"),
-    ("550 5.4.5 Daily SMTP relay limit exceeded for user. For more information on SMTP relay sending limits "
-     "please visit https://support.google.com/a/answer/166852 - gsmtp", "send.daily_limit_reached", GMAIL, "en", None),
+    (("550 5.4.5 Daily SMTP relay limit exceeded for user. For more information on SMTP relay sending limits "
+     "please visit https://support.google.com/a/answer/166852 - gsmtp"), "send.daily_limit_reached", GMAIL, "en", None),
     ("421 4.7.0 Try again later, closing connection. (EHLO) u5sm2146 - gsmtp", "server.rate_limited", GMAIL, "en", None),
     ("454 4.7.0 Too many login attempts, please try again later. j6sm1234 - gsmtp", "auth.too_many_attempts",
      GMAIL, "en", "info@gmail.com"),
-    ("421 4.7.28 [198.51.100.7] Our system has detected an unusual rate of unsolicited mail originating from "
+    (("421 4.7.28 [198.51.100.7] Our system has detected an unusual rate of unsolicited mail originating from "
      "your IP address. To protect our users from spam, mail sent from your IP address has been temporarily "
-     "rate limited.", "send.rejected_as_spam", GMAIL, "en", None),
-    ("550 5.7.1 [198.51.100.7] The user or domain that you are sending to (or from) has a policy that "
-     "prohibited the mail that you sent. - gsmtp", "send.rejected_as_spam", GMAIL, "en", None),
-    ("552 5.2.3 Your message exceeded Google's message size limits. Please visit "
-     "https://support.google.com/mail/?p=MaxSizeError to view our size guidelines. - gsmtp",
+     "rate limited."), "send.rejected_as_spam", GMAIL, "en", None),
+    (("550 5.7.1 [198.51.100.7] The user or domain that you are sending to (or from) has a policy that "
+     "prohibited the mail that you sent. - gsmtp"), "send.rejected_as_spam", GMAIL, "en", None),
+    (("552 5.2.3 Your message exceeded Google's message size limits. Please visit "
+     "https://support.google.com/mail/?p=MaxSizeError to view our size guidelines. - gsmtp"),
      "send.message_too_large", GMAIL, "en", None),
-    ("550 5.7.0 Mail relay denied [203.0.113.9]. Invalid credentials for relay for one of the domains in: "
-     "bakkerij.nl (as obtained from HELO and MAIL FROM). - gsmtp", "send.sender_not_allowed", GMAIL, "en", None),
-    ("535 5.7.8 Username and Password not accepted. For more information, go to "
-     "https://support.google.com/mail/?p=BadCredentials - gsmtp", "auth.app_password_required",
+    (("550 5.7.0 Mail relay denied [203.0.113.9]. Invalid credentials for relay for one of the domains in: "
+     "bakkerij.nl (as obtained from HELO and MAIL FROM). - gsmtp"), "send.sender_not_allowed", GMAIL, "en", None),
+    (("535 5.7.8 Username and Password not accepted. For more information, go to "
+     "https://support.google.com/mail/?p=BadCredentials - gsmtp"), "auth.app_password_required",
      "github.com/nodemailer/nodemailer issues (Gmail)", "en", "winkel@gmail.com"),
-    ("* NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 "
-     "(Failure)", "auth.app_password_required", GMAIL, "en", None),
-    ("* NO [ALERT] Please log in via your web browser: https://support.google.com/mail/accounts/answer/78754 "
-     "(Failure)", "auth.web_login_required", GMAIL, "en", None),
-    ("* NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable "
-     "your account for IMAP access. (Failure)", "auth.imap_disabled", GMAIL, "en", None),
+    (("* NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 "
+     "(Failure)"), "auth.app_password_required", GMAIL, "en", None),
+    (("* NO [ALERT] Please log in via your web browser: https://support.google.com/mail/accounts/answer/78754 "
+     "(Failure)"), "auth.web_login_required", GMAIL, "en", None),
+    (("* NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable "
+     "your account for IMAP access. (Failure)"), "auth.imap_disabled", GMAIL, "en", None),
     ("* BAD [ALERT] Too many simultaneous connections. (Failure)", "server.rate_limited",
      "github.com/mscdex/node-imap issues (Gmail)", "en", None),
     ("* NO [ALERT] Account exceeded command or bandwidth limits. (Failure)", "server.rate_limited",
      "github.com/mscdex/node-imap issues (Gmail)", "en", None),
-    ("550 5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders "
-     "to authenticate with either SPF or DKIM.", "send.rejected_as_spam", GMAIL, "en", None),
-    ("550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the "
-     "recipient's email address for typos or unnecessary spaces.", "send.recipient_unknown", GMAIL, "en", None),
-    ("552-5.2.2 The email account that you tried to reach is over quota. Please direct the recipient to "
-     "https://support.google.com/mail/?p=OverQuotaPerm", "send.recipient_mailbox_full", GMAIL, "en", None),
+    (("550 5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders "
+     "to authenticate with either SPF or DKIM."), "send.rejected_as_spam", GMAIL, "en", None),
+    (("550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the "
+     "recipient's email address for typos or unnecessary spaces."), "send.recipient_unknown", GMAIL, "en", None),
+    (("552-5.2.2 The email account that you tried to reach is over quota. Please direct the recipient to "
+     "https://support.google.com/mail/?p=OverQuotaPerm"), "send.recipient_mailbox_full", GMAIL, "en", None),
     # --- Yahoo / AOL ------------------------------------------------------------------------------
     ("535 5.7.0 (#AUTH005) Too many bad auth attempts.", "auth.too_many_attempts", YAHOO, "en", "shop@yahoo.com"),
     ("554 5.7.9 Message not accepted for policy reasons. See https://help.yahoo.com/kb/postmaster",
      "send.rejected_as_spam", YAHOO, "en", None),
-    ("421 4.7.0 [TSS04] Messages from 198.51.100.7 temporarily deferred due to unexpected volume or user "
-     "complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes", "server.rate_limited", YAHOO,
+    (("421 4.7.0 [TSS04] Messages from 198.51.100.7 temporarily deferred due to unexpected volume or user "
+     "complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes"), "server.rate_limited", YAHOO,
      "en", None),
-    ("553 5.7.1 [BL21] Connections will not be accepted from 198.51.100.7, because the ip is in Spamhaus's "
-     "list; see https://postmaster.yahooinc.com/error-codes", "send.rejected_as_spam", YAHOO, "en", None),
+    (("553 5.7.1 [BL21] Connections will not be accepted from 198.51.100.7, because the ip is in Spamhaus's "
+     "list; see https://postmaster.yahooinc.com/error-codes"), "send.rejected_as_spam", YAHOO, "en", None),
     ("554 Message not allowed - [PH01] Email not accepted for policy reasons.", "send.rejected_as_spam",
      YAHOO, "en", None),
     ("552 1 Requested mail action aborted, mailbox not found", "send.recipient_unknown", YAHOO, "en", None),
@@ -157,13 +157,13 @@ NEW: list[tuple[str, str, str, str, str | None]] = [
      "Thunderbird/Outlook forum threads (German)", "de", None),
     ("Anmeldung fehlgeschlagen: Das Passwort ist falsch.", "auth.invalid_credentials",
      "Thunderbird forum (German)", "de", None),
-    ("554-mout.gmx.net (mxgmx008) Nemesis ESMTP Service not available\n554-No SMTP service\n554-Bad DNS PTR "
-     "resource record.\n554 For explanation visit https://www.gmx.net/mail/senderguidelines?ip=198.51.100.7",
+    (("554-mout.gmx.net (mxgmx008) Nemesis ESMTP Service not available\n554-No SMTP service\n554-Bad DNS PTR "
+     "resource record.\n554 For explanation visit https://www.gmx.net/mail/senderguidelines?ip=198.51.100.7"),
      "send.rejected_as_spam", "hilfe.gmx.net sender guidelines", "en", None),
     ("550 Requested action not taken: mailbox unavailable. Sender address is not allowed.",
      "send.sender_not_allowed", "hilfe.web.de / forum threads", "en", None),
-    ("554 Transaction failed. Reject due to policy restrictions. For explanation visit "
-     "https://postmaster.web.de/error-messages?ip=198.51.100.7&c=hi", "send.rejected_as_spam",
+    (("554 Transaction failed. Reject due to policy restrictions. For explanation visit "
+     "https://postmaster.web.de/error-messages?ip=198.51.100.7&c=hi"), "send.rejected_as_spam",
      "postmaster.web.de error messages", "en", None),
     ("535 5.7.8 Authentication failed: invalid user or password", "auth.invalid_credentials",
      "T-Online forum (E-Mail-Passwort)", "en", "kunde@t-online.de"),
@@ -263,8 +263,8 @@ ROUND2: list[tuple[str, str, str, str, str | None]] = [
      "Gmail IMAP (forums)", "en", "atelier@gmail.com"),
     ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [PAZP264CA0102.FRAP264.PROD.OUTLOOK.COM]",
      "auth.password_login_disabled", MS_SMTP_AUTH, "en", None),
-    ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit "
-     "https://aka.ms/smtp_auth_disabled for more information. [ZR0P278CA0012.CHEP278.PROD.OUTLOOK.COM]",
+    (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit "
+     "https://aka.ms/smtp_auth_disabled for more information. [ZR0P278CA0012.CHEP278.PROD.OUTLOOK.COM]"),
      "auth.smtp_auth_disabled", NODEMAILER, "en", None),
     ("550 5.7.60 SMTP; Client does not have permissions to send as this sender", "send.sender_not_allowed",
      MS_NDR, "en", None),
@@ -294,14 +294,14 @@ ROUND2: list[tuple[str, str, str, str, str | None]] = [
      "en", None),
     ("550 5.4.5 Daily user sending limit exceeded.", "send.daily_limit_reached", GMAIL, "en",
      "administratie@gmail.com"),
-    ("550 5.7.232 Your message can't be sent because your trial tenant has exceeded its daily limit for "
-     "sending email to external recipients", "send.daily_limit_reached", MS_NDR, "en", None),
-    ("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+    (("550 5.7.232 Your message can't be sent because your trial tenant has exceeded its daily limit for "
+     "sending email to external recipients"), "send.daily_limit_reached", MS_NDR, "en", None),
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
      "permanent exception with message [BeginDiagnosticData]WASCL UserAction verdict is not None. Actual "
-     "verdict is RefuseQuota.[EndDiagnosticData]", "send.daily_limit_reached",
+     "verdict is RefuseQuota.[EndDiagnosticData]"), "send.daily_limit_reached",
      "answers.microsoft.com Outlook.com sending limit", "en", "klant@outlook.com"),
-    ("550 5.7.501 Access denied, spam abuse detected. The sending account has been banned due to detected spam "
-     "activity.", "send.account_blocked", MS_NDR, "en", None),
+    (("550 5.7.501 Access denied, spam abuse detected. The sending account has been banned due to detected spam "
+     "activity."), "send.account_blocked", MS_NDR, "en", None),
     ("554 5.7.1 Your account has been suspended for sending spam", "send.account_blocked",
      "provider forums", "en", None),
     ("421 4.7.0 Too many concurrent SMTP connections; please try again later.", "server.rate_limited",
@@ -324,10 +324,10 @@ ROUND2: list[tuple[str, str, str, str, str | None]] = [
      "python-list / stackoverflow", "en", None),
     ("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1129)", "tls.mode_mismatch",
      "Python smtplib questions", "en", None),
-    ("ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self signed "
-     "certificate (_ssl.c:1007)", "tls.certificate_invalid", "Python questions", "en", None),
-    ("Error: Hostname/IP does not match certificate's altnames: Host: mail.bakkerij.nl. is not in the cert's "
-     "altnames: DNS:*.hosting.example", "tls.certificate_invalid", NODEMAILER, "en", None),
+    (("ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self signed "
+     "certificate (_ssl.c:1007)"), "tls.certificate_invalid", "Python questions", "en", None),
+    (("Error: Hostname/IP does not match certificate's altnames: Host: mail.bakkerij.nl. is not in the cert's "
+     "altnames: DNS:*.hosting.example"), "tls.certificate_invalid", NODEMAILER, "en", None),
     ("socket.gaierror: [Errno -2] Name or service not known", "net.host_not_found", "Python questions", "en",
      None),
     ("ConnectionRefusedError: [Errno 111] Connection refused", "net.connection_refused", "Python questions", "en",
@@ -336,8 +336,8 @@ ROUND2: list[tuple[str, str, str, str, str | None]] = [
     ("+OK Dovecot ready.", "net.wrong_service", "Dovecot POP3 greeting", "en", None),
     ("{\"error\":\"invalid_grant\",\"error_description\":\"Token has been expired or revoked.\"}",
      "auth.token_invalid", "Google OAuth (forums)", "en", None),
-    ("AADSTS65001: The user or administrator has not consented to use the application with ID "
-     "'3f1c…' named 'mailport'.", "auth.admin_consent_required", "learn.microsoft.com AADSTS codes", "en", None),
+    (("AADSTS65001: The user or administrator has not consented to use the application with ID "
+     "'3f1c…' named 'mailport'."), "auth.admin_consent_required", "learn.microsoft.com AADSTS codes", "en", None),
     # --- the seed languages ------------------------------------------------------------------
     ("Fout bij verzenden: de server heeft de verbinding geweigerd (Connection refused)", "net.connection_refused",
      "KPN forum (Dutch)", "nl", None),
@@ -400,32 +400,32 @@ HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
     ("a2 NO [AUTHENTICATIONFAILED] Authentication failed.", "auth.invalid_credentials", "Dovecot (forums)", "en",
      None),
     ("LOGIN failed.", "auth.invalid_credentials", "Courier IMAP (forums)", "en", None),
-    ("535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  "
-     "https://support.google.com/mail/?p=BadCredentials 5b1f17b1804b1-43 - gsmtp", "auth.app_password_required",
+    (("535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  "
+     "https://support.google.com/mail/?p=BadCredentials 5b1f17b1804b1-43 - gsmtp"), "auth.app_password_required",
      GMAIL, "en", "info@gmail.com"),
     ("535 5.7.8 Error: authentication failed: Invalid user or password!", "auth.app_password_required",
      "Apple community (iCloud)", "en", "kantoor@me.com"),
     ("535 5.7.0 (#AUTH005) Too many bad auth attempts.", "auth.app_password_required", YAHOO, "en",
      "boekhouding@yahoo.com"),
-    ("534-5.7.14 <https://accounts.google.com/signin/continue?sarp=1&scc=1&plt=AKgnsbv> Please log in via your "
+    (("534-5.7.14 <https://accounts.google.com/signin/continue?sarp=1&scc=1&plt=AKgnsbv> Please log in via your "
      "web browser and\n534-5.7.14 then try again.\n534 5.7.14  Learn more at "
-     "https://support.google.com/mail/answer/78754 - gsmtp", "auth.web_login_required", GMAIL, "en", None),
-    ("534-5.7.9 Application-specific password required. Learn more at\n534 5.7.9  "
-     "https://support.google.com/mail/?p=InvalidSecondFactor - gsmtp", "auth.app_password_required", GMAIL,
+     "https://support.google.com/mail/answer/78754 - gsmtp"), "auth.web_login_required", GMAIL, "en", None),
+    (("534-5.7.9 Application-specific password required. Learn more at\n534 5.7.9  "
+     "https://support.google.com/mail/?p=InvalidSecondFactor - gsmtp"), "auth.app_password_required", GMAIL,
      "en", None),
-    ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit "
-     "https://aka.ms/smtp_auth_disabled for more information.", "auth.smtp_auth_disabled", MS_SMTP_AUTH, "en",
+    (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit "
+     "https://aka.ms/smtp_auth_disabled for more information."), "auth.smtp_auth_disabled", MS_SMTP_AUTH, "en",
      None),
     ("535 5.7.3 Authentication unsuccessful [SN4PR0501CA0035.namprd05.prod.outlook.com]", "auth.invalid_credentials",
      "Microsoft Q&A", "en", None),
     ("* NO [WEBALERT https://accounts.google.com/signin/continue?sarp=1] Web login required.",
      "auth.web_login_required", GMAIL, "en", None),
-    ("* NO [ALERT] IMAP access is disabled for your domain. Please contact your domain administrator for "
-     "questions about this feature. (Failure)", "auth.imap_disabled", "Google Workspace admin help", "en", None),
+    (("* NO [ALERT] IMAP access is disabled for your domain. Please contact your domain administrator for "
+     "questions about this feature. (Failure)"), "auth.imap_disabled", "Google Workspace admin help", "en", None),
     ("AADSTS50126: Error validating credentials due to invalid username or password.",
      "auth.invalid_credentials", "learn.microsoft.com AADSTS codes", "en", None),
-    ("AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new "
-     "location, you must use multi-factor authentication to access", "auth.web_login_required",
+    (("AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new "
+     "location, you must use multi-factor authentication to access"), "auth.web_login_required",
      "learn.microsoft.com AADSTS codes", "en", None),
     ("AADSTS700082: The refresh token has expired due to inactivity.", "auth.token_invalid",
      "learn.microsoft.com AADSTS codes", "en", None),
@@ -438,26 +438,26 @@ HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
     ("* NO [UNAVAILABLE] Too many invalid IMAP commands.", "server.rate_limited", "Gmail IMAP (forums)", "en",
      None),
     # sending
-    ("550 5.7.60 SMTP; Client does not have permissions to send as this sender. "
-     "[AM9P195MB1234.EURP195.PROD.OUTLOOK.COM]", "send.sender_not_allowed", MS_NDR, "en", None),
+    (("550 5.7.60 SMTP; Client does not have permissions to send as this sender. "
+     "[AM9P195MB1234.EURP195.PROD.OUTLOOK.COM]"), "send.sender_not_allowed", MS_NDR, "en", None),
     ("553 5.7.1 <facturen@bakkerij.nl>: Sender address rejected: not owned by user info@bakkerij.nl",
      "send.sender_not_allowed", "Postfix (forums)", "en", None),
     ("550 5.7.1 Sender address rejected: does not belong to logged in user", "send.sender_not_allowed",
      "hosting forums", "en", None),
     ("550 5.4.5 Daily user sending quota exceeded. 2adb3069b0e04-53 - gsmtp", "send.daily_limit_reached", GMAIL,
      "en", "boekhouding@gmail.com"),
-    ("554 5.7.0 Your message could not be sent. The limit on the number of allowed outgoing messages was "
-     "exceeded. Try again later.", "send.daily_limit_reached", "Outlook.com forum", "en", None),
+    (("554 5.7.0 Your message could not be sent. The limit on the number of allowed outgoing messages was "
+     "exceeded. Try again later."), "send.daily_limit_reached", "Outlook.com forum", "en", None),
     ("550 5.7.1 Message rejected: Sending quota exceeded.", "send.daily_limit_reached", "Amazon SES docs", "en",
      None),
-    ("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
-     "permanent exception with message WASCL UserAction verdict is not None. Actual verdict is Suspend.",
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+     "permanent exception with message WASCL UserAction verdict is not None. Actual verdict is Suspend."),
      "send.account_blocked", "answers.microsoft.com", "en", "boekhouding@hotmail.com"),
-    ("550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. Please contact your Internet service "
-     "provider since part of their network is on our block list (S3140).", "send.rejected_as_spam",
+    (("550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. Please contact your Internet service "
+     "provider since part of their network is on our block list (S3140)."), "send.rejected_as_spam",
      "Outlook.com postmaster", "en", None),
-    ("550 SC-001 (BAY004-MC1F23) Unfortunately, messages from 198.51.100.7 weren't sent. Please contact your "
-     "Internet service provider since part of their network is on our block list.", "send.rejected_as_spam",
+    (("550 SC-001 (BAY004-MC1F23) Unfortunately, messages from 198.51.100.7 weren't sent. Please contact your "
+     "Internet service provider since part of their network is on our block list."), "send.rejected_as_spam",
      "Outlook.com postmaster", "en", None),
     ("554 5.7.1 Message rejected: spam content detected", "send.rejected_as_spam", "forums", "en", None),
     ("550 5.7.26 Unauthenticated email from bakkerij.nl is not accepted due to domain's DMARC policy.",
@@ -487,8 +487,8 @@ HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
     ("451 4.7.1 Greylisting in action, please come back later", "server.temporary_failure", "postgrey (forums)",
      "en", None),
     ("421 4.4.2 Connection dropped due to timeout", "server.temporary_failure", "forums", "en", None),
-    ("450 4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional "
-     "messages from being delivered.", "server.rate_limited", GMAIL, "en", None),
+    (("450 4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional "
+     "messages from being delivered."), "server.rate_limited", GMAIL, "en", None),
     # transport
     ("530 5.7.0 Must issue a STARTTLS command first. 3f1490d57ef6-e2 - gsmtp", "tls.starttls_required", GMAIL,
      "en", None),

@@ -27,6 +27,10 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/tenants"): "admin.tenants.list()",
     ("POST", "/v1/tenants"): 'admin.tenants.create(name="Acme Bookkeeping BV")',
     ("GET", "/v1/tenant"): "mp.tenants.me()",
+    ("POST", "/v1/tenants/{tenant_id}/keys"): 'admin.tenants.create_key("ten_…", label="production 2027")',
+    ("GET", "/v1/tenants/{tenant_id}/keys"): 'admin.tenants.keys("ten_…")',
+    ("DELETE", "/v1/tenants/{tenant_id}/keys/{key_id}"): 'admin.tenants.revoke_key("ten_…", "k…")',
+    ("DELETE", "/v1/ui-sessions"): 'mp.ui_sessions.revoke(user_name="Anna de Vries")',
     ("POST", "/v1/accounts/oauth/{provider}/start"):
         'mp.accounts.start_oauth("google", login_hint="anna@example.com", return_url="https://app.example.nl/back")',
     ("GET", "/v1/accounts"): "mp.accounts.list()",
@@ -91,7 +95,7 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/platform/sender"): "mp.platform.sender()",
     ("PATCH", "/v1/platform/sender"): 'mp.platform.update_sender(alias="bakkerij-jansen", display_name="Bakkerij Jansen")',
     ("POST", "/v1/platform/reply-to"): 'mp.platform.request_reply_to(email="info@bakkerij-jansen.nl")',
-    ("GET", "/v1/platform/reply-to/confirm"): 'mp.platform.confirm_reply_to(token="…")',
+    ("POST", "/v1/platform/reply-to/confirm"): 'mp.platform.confirm_reply_to(token="…")',
     ("GET", "/v1/platform/captured"): "mp.platform.captured(limit=50)",
     ("GET", "/v1/platform/captured/{capture_id}"): 'mp.platform.captured_raw("cap_…")',
 }

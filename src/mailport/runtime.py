@@ -12,6 +12,7 @@ from mailport.adapters.platform import PlatformTransport, platform_transport
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.secrets import SecretBox
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.session_repository import DatabaseSessionStore
 from mailport.adapters.webhook_http import WebhookPoster
 from mailport.clock import Clock, SystemClock
 from mailport.logs import register_secret
@@ -96,7 +97,8 @@ class Runtime:
     def ui_sessions(self) -> UiSessionService:
         """Signed links and cookies of the web pages (keyed from the secret key)."""
         return UiSessionService(secret_key=self.settings.secret_key, clock=self.clock,
-                                session_ttl=timedelta(minutes=self.settings.ui_session_minutes))
+                                session_ttl=timedelta(minutes=self.settings.ui_session_minutes),
+                                store=DatabaseSessionStore(self.db))
 
     @cached_property
     def queue(self) -> JobQueue:

@@ -11,16 +11,14 @@ fails the test instead of skipping it.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
-
-import pytest
 
 from mailport.core import providers
 from mailport.core.addresses import parse_address
 from mailport.core.autoconfig import ClientConfig, parse_config
 from mailport.core.discovery import candidate_from_provider, crosscheck
+from testenv import unavailable
 
 ISPDB_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ispdb"
 _DOMAIN_RE = re.compile(rb"<domain>\s*([^<\s]+)\s*</domain>")
@@ -31,10 +29,7 @@ KNOWN_STALE_IN_ISPDB: dict[str, str] = {}
 
 def _ispdb() -> dict[str, ClientConfig]:
     if not ISPDB_DIR.is_dir():
-        missing = f"ISPDB snapshot not found at {ISPDB_DIR} (../shared/data/ispdb beside the clone)"
-        if os.environ.get("CI"):
-            pytest.fail(missing)
-        pytest.skip(missing)
+        unavailable(f"ISPDB snapshot not found at {ISPDB_DIR} (../shared/data/ispdb beside the clone)")
     index: dict[str, ClientConfig] = {}
     for path in sorted(ISPDB_DIR.glob("*.xml")):
         data = path.read_bytes()

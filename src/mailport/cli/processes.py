@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from mailport.cli.common import DatabaseUrl, DataDir, build_runtime, err, fail, out
 from mailport.errors import MailportError
+from mailport.runtime import Runtime
 
 
 def register(app: typer.Typer) -> None:
@@ -38,8 +42,7 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the HTTP API, the web pages and (by default) the worker in one process."""
-    import uvicorn
-
+    from mailport.api import httpserver
     from mailport.api.app import create_app
 
     try:
@@ -52,7 +55,7 @@ def serve(
         err.print(f"development mode: SQLite at {s.effective_database_url.removeprefix('sqlite:///')}, "
                   f"operator key in {s.data_dir / 'admin.key'}", highlight=False, soft_wrap=True)
     api = create_app(runtime, embedded_worker=s.embedded_worker)
-    uvicorn.run(api, host=s.host, port=s.port, log_config=None, proxy_headers=True, access_log=False)
+    httpserver.run(api, s)
 
 
 def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
@@ -67,6 +70,33 @@ def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await runtime.run_background(stop)
+        metrics_server = _worker_metrics_server(runtime)
+        serving = asyncio.create_task(metrics_server.serve()) if metrics_server else None
+        try:
+            await runtime.run_background(stop)
+        finally:
+            if metrics_server is not None and serving is not None:
+                metrics_server.should_exit = True
+                await serving
 
     asyncio.run(run())
+
+
+def _worker_metrics_server(runtime: Runtime) -> uvicorn.Server | None:
+    """The worker's ``/metrics`` on ``MAILPORT_WORKER_METRICS_PORT`` (0 = none)."""
+    s = runtime.settings
+    if not s.worker_metrics_port:
+        return None
+    from mailport.api.routers.metrics import worker_app
+
+    config = uvicorn.Config(worker_app(runtime), host=s.worker_metrics_host, port=s.worker_metrics_port,
+                            log_config=None, access_log=False, lifespan="off")
+    return _SignalFreeServer(config)
+
+
+class _SignalFreeServer(uvicorn.Server):
+    """uvicorn inside the worker: SIGTERM belongs to the worker's graceful stop, not to uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield

@@ -22,6 +22,8 @@ from mailport.client._base import AddressLike, ClientConfig, params, parse, pars
 from mailport.client.errors import error_from_response, transport_error
 from mailport.client.models import (
     Account,
+    ApiKey,
+    ApiKeyCreated,
     Attachment,
     CapturedMail,
     Contact,
@@ -197,6 +199,20 @@ class AsyncTenants(_Resource):
     async def me(self) -> Tenant:
         """``GET /v1/tenant``: the tenant of this client's API key."""
         return parse(Tenant, await self._client.request("GET", "/v1/tenant"))
+
+    async def create_key(self, tenant_id: str, *, label: str | None = None) -> ApiKeyCreated:
+        """``POST /v1/tenants/{id}/keys`` (operator key): another API key, shown once (rotation)."""
+        return parse(ApiKeyCreated, await self._client.request(
+            "POST", f"/v1/tenants/{_seg(tenant_id)}/keys", json={"label": label}))
+
+    async def keys(self, tenant_id: str) -> builtins.list[ApiKey]:
+        """``GET /v1/tenants/{id}/keys`` (operator key): the keys with their last use, never the keys."""
+        return parse_list(ApiKey, await self._client.request("GET", f"/v1/tenants/{_seg(tenant_id)}/keys"))
+
+    async def revoke_key(self, tenant_id: str, key_id: str) -> ApiKey:
+        """``DELETE /v1/tenants/{id}/keys/{key_id}`` (operator key): refused from the next request on."""
+        return parse(ApiKey, await self._client.request(
+            "DELETE", f"/v1/tenants/{_seg(tenant_id)}/keys/{_seg(key_id)}"))
 
 
 class AsyncAccounts(_Resource):
@@ -518,8 +534,9 @@ class AsyncPlatform(_Resource):
                                                                 json={"email": email}))
 
     async def confirm_reply_to(self, *, token: str) -> SenderSettings:
-        return parse(SenderSettings, await self._client.request("GET", "/v1/platform/reply-to/confirm",
-                                                                query={"token": token}))
+        """``POST /v1/platform/reply-to/confirm`` with the token of the confirmation link."""
+        return parse(SenderSettings, await self._client.request("POST", "/v1/platform/reply-to/confirm",
+                                                                json={"token": token}))
 
     async def captured(self, *, limit: int = 50) -> builtins.list[CapturedMail]:
         """Platform mail kept by the capture transport (development and tests)."""
@@ -537,6 +554,11 @@ class AsyncUiSessions(_Resource):
         body = {k: v for k, v in {"user_name": user_name, "language": language,
                                   "return_url": return_url}.items() if v is not None}
         return parse(UiSession, await self._client.request("POST", "/v1/ui-sessions", json=body))
+
+    async def revoke(self, *, user_name: str) -> int:
+        """``DELETE /v1/ui-sessions?user=…``: end every page session of your user; how many."""
+        answer = await self._client.request("DELETE", "/v1/ui-sessions", query={"user": user_name})
+        return int(answer.json().get("revoked", 0))
 
 
 def _seg(value: str) -> str:

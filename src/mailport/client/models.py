@@ -17,6 +17,8 @@ __all__ = [
     "Account",
     "Address",
     "Alias",
+    "ApiKey",
+    "ApiKeyCreated",
     "Attachment",
     "Bounce",
     "BounceRecipient",
@@ -148,6 +150,22 @@ class Tenant(_Model):
 
 
 class TenantCreated(Tenant):
+    api_key: str = Field(description="Shown once: store it now.")
+
+
+class ApiKey(_Model):
+    """A tenant API key as the operator sees it (never the key itself)."""
+
+    id: str
+    tenant_id: str
+    label: str | None
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKey):
     api_key: str = Field(description="Shown once: store it now.")
 
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.guard import max_body, message_body_limit
 from mailport.core.message import Attachment, Mailbox
 from mailport.errors import ValidationError
 from mailport.services.send import SendRequest
@@ -258,6 +259,7 @@ _REQUEST_BODY = {
     responses={409: {"description": "Idempotency-Key reused with another body"},
                413: {"description": "Larger than the message size limit"}},
 )
+@max_body(message_body_limit)
 async def send_message(
     request: Request, response: Response, runtime: RuntimeDep, tenant_id: TenantDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,

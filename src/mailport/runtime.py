@@ -17,6 +17,7 @@ from mailport.adapters.platform import PlatformTransport, platform_transport
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.secrets import SecretBox
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.session_repository import DatabaseSessionStore
 from mailport.adapters.webhook_http import WebhookPoster
 from mailport.clock import Clock, SystemClock
 from mailport.errors import StorageError
@@ -27,11 +28,13 @@ from mailport.services.contacts import ContactService
 from mailport.services.discover import DiscoveryService
 from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
 from mailport.services.inbox import InboxService, InboxSyncEngine
+from mailport.services.metrics import MetricsService
 from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
 from mailport.services.retention import PRUNE_JOB, RetentionService
 from mailport.services.secretstore import SecretStore
 from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
+from mailport.services.suppression import SuppressionService
 from mailport.services.tenants import TenantService
 from mailport.services.ui_sessions import UiSessionService
 from mailport.services.verify import VerifyService
@@ -95,7 +98,7 @@ class Runtime:
     @cached_property
     def oauth(self) -> OAuthService:
         """OAuth sign-in (Google, Microsoft) and the credentials every sender should use:
-        ``await runtime.oauth.credentials(tenant_id, account_id)`` -> (config, password, token)."""
+        ``await runtime.oauth.credentials(tenant_id, account_id)`` -> ``Credentials``."""
         return OAuthService(db=self.db, accounts=self.accounts, secrets=self.secrets, settings=self.settings,
                             clock=self.clock, events=self.events)
 
@@ -103,7 +106,8 @@ class Runtime:
     def ui_sessions(self) -> UiSessionService:
         """Signed links and cookies of the web pages (keyed from the secret key)."""
         return UiSessionService(secret_key=self.settings.secret_key, clock=self.clock,
-                                session_ttl=timedelta(minutes=self.settings.ui_session_minutes))
+                                session_ttl=timedelta(minutes=self.settings.ui_session_minutes),
+                                store=DatabaseSessionStore(self.db))
 
     @cached_property
     def queue(self) -> JobQueue:
@@ -125,7 +129,18 @@ class Runtime:
     def outbox(self) -> OutboxService:
         return OutboxService(db=self.db, queue=self.queue, accounts=self.accounts, events=self.events,
                              clock=self.clock, settings=self.settings, resolver=self.resolver,
-                             platform=self.platform, credentials=self.oauth.credentials)
+                             platform=self.platform, credentials=self.oauth.credentials,
+                             suppression=self.suppression)
+
+    @cached_property
+    def suppression(self) -> SuppressionService:
+        """The tenants' suppression lists (bounces add, accept refuses, people remove)."""
+        return SuppressionService(db=self.db, clock=self.clock, events=self.events,
+                                  soft_threshold=self.settings.suppress_after_soft_bounces)
+
+    @cached_property
+    def metrics(self) -> MetricsService:
+        return MetricsService(db=self.db, queue=self.queue, process=self.outbox.metrics.registry)
 
     @cached_property
     def domains(self) -> DomainService:
@@ -147,7 +162,8 @@ class Runtime:
     def inbox(self) -> InboxService:
         return InboxService(db=self.db, accounts=self.accounts, clock=self.clock, settings=self.settings,
                             resolver=self.resolver, events=self.events,
-                            window=timedelta(days=self.settings.inbox_window_days), tokens=self.oauth)
+                            window=timedelta(days=self.settings.inbox_window_days), tokens=self.oauth,
+                            suppression=self.suppression)
 
     @cached_property
     def contacts(self) -> ContactService:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from mailport import __version__, web
 from mailport.api import problems
+from mailport.api.guard import RequestGuard
 from mailport.api.routers import (
     accounts,
     contacts,
@@ -22,6 +23,7 @@ from mailport.api.routers import (
     metrics,
     oauth,
     platform,
+    suppressions,
     tenants,
     ui_sessions,
     webhooks,
@@ -63,19 +65,15 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False,
     )
     app.state.runtime = runtime
     problems.install(app)
-    app.include_router(health.router)
-    app.include_router(tenants.router)
-    app.include_router(oauth.router)  # before accounts: /v1/accounts/oauth/... is not an account id
-    app.include_router(accounts.router)
-    app.include_router(discover.router)
-    app.include_router(diagnostics.router)
-    app.include_router(ui_sessions.router)
+    routers = [health.router, tenants.router,
+               oauth.router,  # before accounts: /v1/accounts/oauth/... is not an account id
+               accounts.router, discover.router, diagnostics.router, ui_sessions.router, messages.router,
+               webhooks.router, inbox.router, contacts.router, suppressions.router, domains.router,
+               platform.router, metrics.router]
+    for router in routers:
+        app.include_router(router)
     web.install(app, runtime)
-    app.include_router(messages.router)
-    app.include_router(webhooks.router)
-    app.include_router(inbox.router)
-    app.include_router(contacts.router)
-    app.include_router(domains.router)
-    app.include_router(platform.router)
-    app.include_router(metrics.router)
+    # Last added runs first: the key, the throttle and the body cap come before everything else.
+    app.add_middleware(RequestGuard, runtime=runtime,
+                       routes=[route for router in routers for route in router.routes])
     return app

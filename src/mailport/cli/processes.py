@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from mailport.cli.common import DatabaseUrl, DataDir, build_runtime, err, fail, out
 from mailport.errors import MailportError
+from mailport.runtime import Runtime
 from mailport.worker import Worker
 
 
@@ -40,8 +44,7 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the HTTP API, the web pages and (by default) the worker in one process."""
-    import uvicorn
-
+    from mailport.api import httpserver
     from mailport.api.app import create_app
 
     try:
@@ -57,7 +60,7 @@ def serve(
     # the API answers in milliseconds however busy sending is; in-process is for tests.
     api = create_app(runtime, embedded_worker=s.embedded_worker,
                      worker_process=[sys.executable, "-m", "mailport.cli", "worker", "--parent-pipe"])
-    uvicorn.run(api, host=s.host, port=s.port, log_config=None, proxy_headers=True, access_log=False)
+    httpserver.run(api, s)
 
 
 def worker(
@@ -76,27 +79,54 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        if not parent_pipe:
-            await runtime.run_background(stop)
-            return
-        # Ctrl-C in serve's terminal reaches the whole group; serve closes the pipe to stop us.
-        loop.remove_signal_handler(signal.SIGINT)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        metrics_server = _worker_metrics_server(runtime)
+        serving = asyncio.create_task(metrics_server.serve()) if metrics_server else None
+        try:
+            if not parent_pipe:
+                await runtime.run_background(stop)
+                return
+            # Ctrl-C in serve's terminal reaches the whole group; serve closes the pipe to stop us.
+            loop.remove_signal_handler(signal.SIGINT)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-        def attach(w: Worker) -> None:
-            class Pipe(asyncio.Protocol):
-                def data_received(self, data: bytes) -> None:
-                    w.wake()  # serve committed a message
+            def attach(w: Worker) -> None:
+                class Pipe(asyncio.Protocol):
+                    def data_received(self, data: bytes) -> None:
+                        w.wake()  # serve committed a message
 
-                def eof_received(self) -> bool | None:
-                    stop.set()  # serve exited (or was killed): finish what is running, then stop
-                    return None
+                    def eof_received(self) -> bool | None:
+                        stop.set()  # serve exited (or was killed): finish what is running, then stop
+                        return None
 
-                def connection_lost(self, exc: Exception | None) -> None:
-                    stop.set()
+                    def connection_lost(self, exc: Exception | None) -> None:
+                        stop.set()
 
-            loop.create_task(loop.connect_read_pipe(Pipe, sys.stdin.buffer))
+                loop.create_task(loop.connect_read_pipe(Pipe, sys.stdin.buffer))
 
-        await runtime.run_background(stop, on_worker=attach)
+            await runtime.run_background(stop, on_worker=attach)
+        finally:
+            if metrics_server is not None and serving is not None:
+                metrics_server.should_exit = True
+                await serving
 
     asyncio.run(run())
+
+
+def _worker_metrics_server(runtime: Runtime) -> uvicorn.Server | None:
+    """The worker's ``/metrics`` on ``MAILPORT_WORKER_METRICS_PORT`` (0 = none)."""
+    s = runtime.settings
+    if not s.worker_metrics_port:
+        return None
+    from mailport.api.routers.metrics import worker_app
+
+    config = uvicorn.Config(worker_app(runtime), host=s.worker_metrics_host, port=s.worker_metrics_port,
+                            log_config=None, access_log=False, lifespan="off")
+    return _SignalFreeServer(config)
+
+
+class _SignalFreeServer(uvicorn.Server):
+    """uvicorn inside the worker: SIGTERM belongs to the worker's graceful stop, not to uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield

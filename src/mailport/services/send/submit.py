@@ -51,6 +51,7 @@ from mailport.ids import new_id
 from mailport.services.accounts import AccountService
 from mailport.services.platform import PlatformService, SendPlan
 from mailport.services.send.sequence import event_seq
+from mailport.services.suppression import SuppressionService
 from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
 
@@ -86,6 +87,8 @@ class SendRequest:
     method: Literal["account", "platform", "domain"] = "account"
     """``account``: through a connected mailbox; ``platform``/``domain``: through the platform
     transport, From the platform alias or an address at one of the tenant's own domains."""
+    ignore_suppression: bool = False
+    """Send even to addresses on the tenant's suppression list (otherwise refused at accept)."""
 
     def fingerprint(self) -> str:
         """:func:`core.outbox.request_fingerprint` of everything that decides the message."""
@@ -177,6 +180,7 @@ class _Prepared:
     recipients: list[MessageRecipient]
     addresses: list[str]
     view: MessageView
+    ignore_suppression: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +195,10 @@ class Submissions:
     def __init__(
         self, *, db: Database, queue: JobQueue, accounts: AccountService, events: EventLog,
         clock: Clock, settings: Settings, platform: PlatformService | None = None,
-        make_token: Callable[[], str] | None = None,
+        make_token: Callable[[], str] | None = None, suppression: SuppressionService | None = None,
     ) -> None:
         self.db = db
+        self.suppression = suppression
         self.queue = queue
         self.accounts = accounts
         self.events = events
@@ -263,6 +268,16 @@ class Submissions:
         if prepared:
             try:
                 with self.db.session() as s:
+                    if self.suppression is not None:  # read in the writing transaction, per item
+                        allowed = []
+                        for i, item in prepared:
+                            try:
+                                if not item.ignore_suppression:
+                                    self.suppression.refuse_suppressed(s, tenant_id, item.addresses)
+                                allowed.append((i, item))
+                            except MailportError as exc:
+                                results[i] = exc
+                        prepared = allowed
                     self._store_all(s, tenant_id, [item for _, item in prepared], now)
                 for i, item in prepared:
                     results[i] = Submission(message=item.view, replayed=False)
@@ -281,6 +296,8 @@ class Submissions:
     def _store_alone(self, tenant_id: str, item: _Prepared, now: datetime) -> Submission | MailportError:
         try:
             with self.db.session() as s:
+                if self.suppression is not None and not item.ignore_suppression:
+                    self.suppression.refuse_suppressed(s, tenant_id, item.addresses)
                 self._store(s, tenant_id, item, now)
             return Submission(message=item.view, replayed=False)
         except StorageError as exc:
@@ -354,7 +371,8 @@ class Submissions:
             for i, (address, kind) in enumerate(kinds)
         ]
         return _Prepared(message=message, content=content, recipients=recipients,
-                         addresses=[a for a, _ in kinds], view=MessageView.of(message, recipients))
+                         addresses=[a for a, _ in kinds], view=MessageView.of(message, recipients),
+                         ignore_suppression=request.ignore_suppression)
 
     def _store(self, s: Session, tenant_id: str, item: _Prepared, now: datetime) -> None:
         message = item.message

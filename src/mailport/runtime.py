@@ -205,15 +205,15 @@ class Runtime:
         return worker
 
     async def run_background(self, stop: asyncio.Event, *, worker_id: str | None = None,
-                             on_worker: Callable[[Worker], None] | None = None) -> None:
+                             on_wake: Callable[[Callable[[], None]], None] | None = None) -> None:
         """Everything a worker process does until ``stop``: the job loop and the inbox sync.
 
         If one of them dies the other is stopped too, and the error propagates, so a supervisor
         restarts the process instead of leaving it half alive.
         """
         worker = self.make_worker(worker_id=worker_id)
-        if on_worker is not None:
-            on_worker(worker)
+        if on_wake is not None:  # hand out the worker's wake-up (serve's child process wires a pipe)
+            on_wake(worker.wake)
         try:
             await asyncio.to_thread(self.retention.schedule)
         except StorageError:

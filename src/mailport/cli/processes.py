@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
@@ -15,7 +15,6 @@ import uvicorn
 from mailport.cli.common import DatabaseUrl, DataDir, build_runtime, err, fail, out
 from mailport.errors import MailportError
 from mailport.runtime import Runtime
-from mailport.worker import Worker
 
 
 def register(app: typer.Typer) -> None:
@@ -89,10 +88,10 @@ def worker(
             loop.remove_signal_handler(signal.SIGINT)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-            def attach(w: Worker) -> None:
+            def attach(wake: Callable[[], None]) -> None:
                 class Pipe(asyncio.Protocol):
                     def data_received(self, data: bytes) -> None:
-                        w.wake()  # serve committed a message
+                        wake()  # serve committed a message
 
                     def eof_received(self) -> bool | None:
                         stop.set()  # serve exited (or was killed): finish what is running, then stop
@@ -103,7 +102,7 @@ def worker(
 
                 loop.create_task(loop.connect_read_pipe(Pipe, sys.stdin.buffer))
 
-            await runtime.run_background(stop, on_worker=attach)
+            await runtime.run_background(stop, on_wake=attach)
         finally:
             if metrics_server is not None and serving is not None:
                 metrics_server.should_exit = True

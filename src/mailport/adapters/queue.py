@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import BindParameter, ColumnElement, and_, func, insert, or_, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 READY, RUNNING, DONE, FAILED = "ready", "running", "done", "failed"
 CHANNEL = "mailport_jobs"
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
+_INSERT_JOB = insert(Job)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,18 @@ class JobQueue:
             if isinstance(exc.__cause__, IntegrityError):
                 return None
             raise
+
+    def enqueue_new(self, session: Session, jobs: list[dict[str, Any]], *, now: datetime) -> None:
+        """Insert jobs whose dedupe keys are fresh (ids made in this transaction) in one
+        executemany, in the caller's transaction: the accept path of a batch. Each dict holds
+        ``kind``, ``payload``, ``tenant_id``, ``dedupe_key`` and optionally ``run_at``."""
+        if not jobs:
+            return
+        rows = [{"kind": j["kind"], "payload": j["payload"], "tenant_id": j.get("tenant_id"),
+                 "dedupe_key": j.get("dedupe_key"), "state": READY, "run_at": j.get("run_at") or now,
+                 "attempts": 0, "created_at": now, "updated_at": now} for j in jobs]
+        session.execute(_INSERT_JOB, rows)
+        self._notify(session, any(r["run_at"] <= now for r in rows))
 
     def _notify(self, s: Session, ready: bool) -> None:
         """PostgreSQL: wake listening workers when this transaction commits (notifications of
@@ -292,6 +305,12 @@ class JobQueue:
                 .values(state=state, locked_by=None, locked_until=None, renewed_at=None, last_error=error,
                         updated_at=now)
             )
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Jobs per (kind, state), for metrics."""
+        with self.db.session() as s:
+            rows = s.execute(select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)).all()
+        return {(kind, state): int(count) for kind, state, count in rows}
 
     def depth(self) -> dict[str, int]:
         """Jobs per state (for metrics and readiness)."""

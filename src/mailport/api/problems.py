@@ -96,6 +96,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "diagnosis": {"$ref": "#/components/schemas/ExplainOut"},
         "errors": {"type": "array", "items": {"type": "object"}},
         "discovery": {"type": "object"},
+        "suppressed": {"type": "array", "items": {"type": "object"},
+                       "description": "send.recipient_suppressed: the listed addresses and why."},
     },
 }
 
@@ -129,13 +131,17 @@ def problem_of(exc: errors.MailportError, language: str) -> tuple[int, dict[str,
     extra: dict[str, Any] = {}
     if isinstance(exc, errors.RemoteError):
         extra = {"stage": exc.stage, "server_text": exc.server_text}
-    explanation = explain_code(exc.code, language, server_text=getattr(exc, "server_text", None))
+    # An error may name the diagnosis that explains it (a suppressed recipient: its bounce's).
+    server_text = getattr(exc, "server_text", None) or exc.fields.get("server_text")
+    explanation = explain_code(exc.fields.get("diagnosis_code") or exc.code, language, server_text=server_text)
     if explanation is not None:
         extra["diagnosis"] = explanation.to_dict()
     if status >= 500 and status != 501 and not isinstance(exc, errors.RemoteError):
         log.error("request failed: %s (%s)", exc.code, exc)
     if "discovery" in exc.fields:
         extra["discovery"] = exc.fields["discovery"]
+    if "suppressed" in exc.fields:
+        extra["suppressed"] = exc.fields["suppressed"]
     body: dict[str, Any] = {"type": "about:blank", "title": exc.message, "status": status, "code": exc.code}
     extra.update(field=exc.fields.get("field"), retry_after=exc.fields.get("retry_after"))
     body.update({k: v for k, v in extra.items() if v is not None})

@@ -118,6 +118,7 @@ def message_request(
     metadata: Mapping[str, str] | None,
     send_at: datetime | None,
     multipart_threshold: int,
+    ignore_suppression: bool = False,
 ) -> dict[str, Any]:
     """The keyword arguments for ``httpx`` (``json=`` or ``files=``) of ``POST /v1/messages``."""
     for name, value in (("to", to), ("cc", cc), ("bcc", bcc), ("reply_to", reply_to)):
@@ -133,6 +134,8 @@ def message_request(
         "headers": dict(headers or {}),
         "metadata": dict(metadata or {}),
     }
+    if ignore_suppression:
+        body["ignore_suppression"] = True
     optional = {"account": account, "from": address(from_) if from_ is not None else None,
                 "text": text, "html": html, "send_at": send_at.isoformat() if send_at else None}
     body.update({k: v for k, v in optional.items() if v is not None})

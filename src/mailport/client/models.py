@@ -18,6 +18,8 @@ __all__ = [
     "Account",
     "Address",
     "Alias",
+    "ApiKey",
+    "ApiKeyCreated",
     "Attachment",
     "Bounce",
     "BounceRecipient",
@@ -43,6 +45,7 @@ __all__ = [
     "RecordVerdict",
     "SenderSettings",
     "SentCopy",
+    "Suppression",
     "SyncState",
     "Tenant",
     "TenantCreated",
@@ -171,6 +174,22 @@ class Tenant(_Model):
 
 
 class TenantCreated(Tenant):
+    api_key: str = Field(description="Shown once: store it now.")
+
+
+class ApiKey(_Model):
+    """A tenant API key as the operator sees it (never the key itself)."""
+
+    id: str
+    tenant_id: str
+    label: str | None
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKey):
     api_key: str = Field(description="Shown once: store it now.")
 
 
@@ -380,6 +399,21 @@ class SyncState(_Model):
     state: str
     last_sync_at: datetime | None
     error: dict[str, str | None] | None
+
+
+class Suppression(_Model):
+    """An address on the tenant's suppression list: sends to it are refused until it is removed.
+
+    ``reason``: ``hard_bounce``, ``soft_bounces`` or ``manual``; ``diagnosis`` explains the bounce
+    in the client's language; ``message_id`` is the message whose bounce put it there."""
+
+    address: str
+    reason: str
+    status: str | None = None
+    diagnosis: Diagnosis | None = None
+    server_text: str | None = None
+    message_id: str | None = None
+    created_at: datetime
 
 
 class Contact(_Model):

@@ -27,8 +27,8 @@ from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import Message, MessageContent, WebhookDelivery
 from mailport.clock import Clock
+from mailport.core.jobs import Done, JobResult
 from mailport.settings import Settings
-from mailport.worker import Done, JobResult
 
 __all__ = ["PRUNE_JOB", "Pruned", "RetentionService"]
 

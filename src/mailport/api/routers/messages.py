@@ -18,6 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.guard import max_body, message_body_limit
 from mailport.api.problems import invalid_request, problem_of, request_language
 from mailport.core.message import Attachment
 from mailport.errors import MailportError, ValidationError
@@ -186,6 +187,7 @@ _REQUEST_BODY = {
     responses={409: {"description": "Idempotency-Key reused with another body"},
                413: {"description": "Larger than the message size limit"}},
 )
+@max_body(message_body_limit)
 async def send_message(
     request: Request, response: Response, runtime: RuntimeDep, tenant_id: TenantDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -232,6 +234,7 @@ class BatchOut(BaseModel):
         "not stop the others. The answer is 200 with one result per item in the order sent."),
     responses={413: {"description": "Larger than the message size limit"}},
 )
+@max_body(message_body_limit)  # a batch carries at most one maximal message's bytes in total
 async def send_batch(request: Request, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
     limit = runtime.settings.max_message_bytes
     ceiling = limit * 4 // 3 + _JSON_OVERHEAD

@@ -58,6 +58,9 @@ class MessageIn(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict, description="X-* and a safe allow-list.")
     metadata: dict[str, str] = Field(default_factory=dict, description="Yours (e.g. the invoice id); echoed in events.")
     send_at: datetime | None = Field(None, description="Send later (RFC 3339 with time zone).")
+    ignore_suppression: bool = Field(
+        False, description="Send even to addresses on the suppression list (otherwise refused with "
+                           "`send.recipient_suppressed`).")
 
 
 class BatchItemIn(MessageIn):
@@ -92,6 +95,7 @@ def send_request(body: MessageIn, attachments: list[Attachment]) -> SendRequest:
         reply_to=[_mailbox(v, f"reply_to[{i}]") for i, v in enumerate(body.reply_to)],
         subject=body.subject, text=body.text, html=body.html, attachments=attachments,
         headers=body.headers, metadata=body.metadata, send_at=body.send_at,
+        ignore_suppression=body.ignore_suppression,
     )
 
 

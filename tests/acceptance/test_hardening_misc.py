@@ -194,7 +194,6 @@ def test_an_older_world_readable_installation_is_tightened(tmp_path: Path) -> No
 
 def test_the_web_page_explains_a_refused_look_alike_name(platform: tuple[TestClient, dict[str, str]]) -> None:
     import re
-
     from datetime import UTC, datetime
 
     api, auth = platform

@@ -36,7 +36,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from mailport.adapters.liveness import process_gone, this_worker_id
 from mailport.adapters.queue import ClaimedJob, JobQueue
@@ -111,8 +111,6 @@ class Worker:
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._holder: dict[int, tuple[str, str | None]] = {}  # job id -> (lane, tenant)
         self._wake = asyncio.Event()
-        self._pending: list[tuple[ClaimedJob, JobResult, asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
         """Set once PostgreSQL wake-ups are subscribed (never on SQLite)."""
 
@@ -258,43 +256,18 @@ class Worker:
         except Exception:
             log.exception("job %s (%s) failed unexpectedly; retrying later", job.id, job.kind)
             result = Retry(run_at=self.clock.now() + self.unexpected_retry, error="unexpected error")
-        await self._settle(job, result)
+        await self.queue.db.ride_out(lambda: self._record(job, result))
 
-    async def _settle(self, job: ClaimedJob, result: JobResult) -> None:
-        """Hand the result to the group commit and wait until it is written: with hundreds of
-        jobs finishing, one transaction records all results that arrived meanwhile (on SQLite
-        every transaction takes the one write lock)."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((job, result, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        await done
-
-    async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            now = self.clock.now()
-            rows: list[tuple[int, str, datetime | None, str | None]] = []
-            for job, result, _ in batch:
-                match result:
-                    case Done():
-                        rows.append((job.id, "done", None, None))
-                    case Retry(run_at=run_at, error=error):
-                        rows.append((job.id, "ready", max(run_at, now), error))
-                    case Fail(error=error):
-                        rows.append((job.id, "failed", None, error))
-            try:
-                # Results wait out a database outage in memory (the leases are renewed meanwhile).
-                await self.queue.db.ride_out(functools.partial(
-                    self.queue.settle, worker_id=self.worker_id, now=now, results=rows))
-            except BaseException as exc:
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                raise
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_result(None)
+    def _record(self, job: ClaimedJob, result: JobResult) -> None:
+        now = self.clock.now()
+        match result:
+            case Done():
+                self.queue.complete(job_id=job.id, worker_id=self.worker_id, now=now)
+            case Retry(run_at=run_at, error=error):
+                self.queue.retry(job_id=job.id, worker_id=self.worker_id, now=now,
+                                 run_at=max(run_at, now), error=error)
+            case Fail(error=error):
+                self.queue.fail(job_id=job.id, worker_id=self.worker_id, now=now, error=error)
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         """Renew every lease this worker holds, and free the jobs of dead workers on this node."""

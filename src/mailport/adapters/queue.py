@@ -276,21 +276,6 @@ class JobQueue:
     def fail(self, *, job_id: int, worker_id: str, now: datetime, error: str) -> None:
         self._finish(job_id, worker_id, now, state=FAILED, error=error)
 
-    def settle(self, *, worker_id: str, now: datetime,
-               results: list[tuple[int, str, datetime | None, str | None]]) -> None:
-        """Record many jobs' results in **one** transaction (group commit): ``(job id, state,
-        run_at, error)`` with state ``done``/``failed``, or ``ready`` and a ``run_at`` to retry.
-        Fenced like the single calls: a job another worker took over is left alone."""
-        if not results:
-            return
-        with self.db.session() as s:
-            for job_id, state, run_at, error in results:
-                values: dict[str, Any] = {"state": state, "locked_by": None, "locked_until": None,
-                                          "renewed_at": None, "last_error": error, "updated_at": now}
-                if state == READY:
-                    values["run_at"] = run_at or now
-                s.execute(update(Job).where(Job.id == job_id, Job.locked_by == worker_id).values(**values))
-
     def retry(self, *, job_id: int, worker_id: str, now: datetime, run_at: datetime, error: str | None) -> None:
         with self.db.session() as s:
             s.execute(

@@ -59,6 +59,9 @@ PYTHON: dict[tuple[str, str], str] = {
         '                 subject="Factuur 2026-0042", text="Beste klant, …",\n'
         '                 attachments=[Attachment(filename="factuur-2026-0042.pdf", content=pdf_bytes)],\n'
         '                 metadata={"invoice_id": "2026-0042"}, idempotency_key="invoice-2026-0042")',
+    ("POST", "/v1/messages/batch"):
+        'batch = mp.messages.send_batch([OutgoingMessage(account="acc_…", to=["klant@example.nl"], '
+        'subject="Factuur 42", text="…", idempotency_key="invoice-42"), …])   # ≤ 500; batch.results[i].ok',
     ("GET", "/v1/messages"): 'mp.messages.list(status=["failed"], limit=50)   # or: for m in mp.messages.iter(): …',
     ("GET", "/v1/messages/{message_id}"): 'mp.messages.get("msg_…")',
     ("POST", "/v1/messages/{message_id}/cancel"): 'mp.messages.cancel("msg_…")',
@@ -83,6 +86,10 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/contacts/{contact_id}"): 'mp.contacts.get("customer-42")',
     ("DELETE", "/v1/contacts/{contact_id}"): 'mp.contacts.delete("customer-42")',
     ("GET", "/v1/contacts/{contact_id}/messages"): 'mp.contacts.messages("customer-42")',
+    ("GET", "/v1/suppressions"): "mp.suppressions.list(limit=100)",
+    ("GET", "/v1/suppressions/{address}"): 'mp.suppressions.get("debiteur@example.nl")',
+    ("POST", "/v1/suppressions"): 'mp.suppressions.add("debiteur@example.nl")',
+    ("DELETE", "/v1/suppressions/{address}"): 'mp.suppressions.remove("debiteur@example.nl")',
     ("GET", "/v1/domains"): "mp.domains.list()",
     ("POST", "/v1/domains"): 'mp.domains.add(name="bakkerij-jansen.nl")',
     ("GET", "/v1/domains/{domain_id}"): 'mp.domains.get("dom_…")',

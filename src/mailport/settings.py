@@ -50,8 +50,11 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated `ip[:port]` DNS servers used for every lookup; empty = the system's."
     )
     dns_timeout: float = Field(3.0, gt=0, description="Seconds per DNS query.")
-    ispdb_url: str = Field("https://autoconfig.thunderbird.net/v1.1/", description="Base URL of Thunderbird's ISPDB.")
+    ispdb_url: str = Field("https://autoconfig.thunderbird.net/v1.1/", description="Base URL of Thunderbird's ISPDB or your mirror; operator configuration, so it may be on a private address (the SSRF guard still covers every URL derived from user input).")
     discovery_deadline: float = Field(8.0, gt=0, description="Hard deadline in seconds for the whole discovery pipeline.")
+    discovery_crosscheck_timeout: float = Field(
+        1.5, ge=0, description="Seconds a catalog hit waits for the provider's published configuration "
+        "(autoconfig, ISPDB) to check itself against; 0 answers from the catalog alone.")
     discovery_probe: bool = Field(True, description="Whether discovery may probe the usual host names and ports.")
     autoconfig_https_port: int = Field(443, description="Port for autoconfig HTTPS lookups (tests point it at a local server).")
     autoconfig_http_port: int = Field(80, description="Port for autoconfig HTTP lookups (untrusted fallback).")
@@ -62,12 +65,20 @@ class Settings(BaseSettings):
     allow_insecure_auth: bool = Field(False, description="Allow password authentication over unencrypted connections (`security=none`).")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a TCP connect, greeting or reply.")
     verify_roundtrip_timeout: float = Field(60.0, gt=0, description="Seconds verification waits for the test mail to arrive.")
+    suppress_after_soft_bounces: int = Field(
+        3, ge=0, le=100, description="Consecutive soft bounces (full mailbox, spam block, …) that put an "
+        "address on the suppression list; 0: soft bounces never do (hard bounces always do).")
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Largest message (with attachments) accepted for sending.")
-    worker_concurrency: int = Field(8, ge=1, description="Jobs one worker runs at once.")
+    worker_concurrency: int = Field(256, ge=1, description="Sends (and Sent copies, domain checks) one worker keeps in flight at once; they wait on remote servers, not on the CPU.")
+    worker_tenant_share: float = Field(0.25, gt=0, le=1, description="Share of a worker's capacity one tenant may hold while other tenants' work waits (1 = no fair share).")
+    retention_jobs_days: float = Field(30.0, ge=0, description="Days finished jobs and finished webhook deliveries are kept before they are pruned.")
+    retention_bodies_days: float = Field(90.0, ge=0, description="Days the bodies (wire bytes) of finished messages are kept; the message, its recipients and events stay.")
+    retention_interval: float = Field(3600.0, ge=1, description="Seconds between two prunes (one worker of the installation does each).")
+    webhook_concurrency: int = Field(64, ge=1, description="Webhook deliveries one worker keeps in flight, apart from sending, so a slow receiver never delays mail.")
     embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")
     inbox_window_days: int = Field(90, ge=1, le=3650, description="Days of mail the first inbox sync of an account brings in.")
     inbox_max_accounts: int = Field(1000, ge=0, description="Accounts one worker keeps synced (IDLE connections); 0 turns inbox sync off in that worker.")
-    worker_lease: float = Field(60.0, ge=3, description="Seconds a worker's claim on a job lasts without renewal; a crashed worker's jobs are taken over after this.")
+    worker_lease: float = Field(60.0, ge=3, description="Seconds a worker's claim on a job lasts without renewal: how long the jobs of a worker that vanished without a trace (a frozen or partitioned host) wait before another takes them over. A worker that died where mailport runs again is noticed at once.")
     send_account_concurrency: int = Field(4, ge=1, description="Messages one account sends at the same time (SMTP connections per mailbox).")
     send_account_rate_per_minute: int = Field(0, ge=0, description="Messages one account may send per minute; 0 = no limit beyond the account's daily cap.")
     send_retry_min_delay: float = Field(300.0, gt=0, description="Seconds before the first retry of a deferred message (doubles per attempt, with jitter).")

@@ -158,3 +158,21 @@ async def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(
     assert delivery.last_error and "net.host_not_allowed" in delivery.last_error
     assert receiver.requests == []
     rt.close()
+
+
+async def test_a_batch_fans_out_each_message_event(rt: Runtime, smtp_sink: SmtpSink, receiver: Receiver) -> None:
+    tenant = rt.tenants.create(name="Bakkerij").tenant.id
+    account = sink_account(rt, tenant, smtp_sink.port)
+    rt.webhooks.create(tenant, url=receiver.url, event_types=["message.queued"])
+    results = rt.outbox.submit_many(tenant, [
+        (SendRequest(account_id=account, to=[f"k{n}@example.org"], subject=f"Factuur {n}", text="x",
+                     metadata={"n": str(n)}), f"inv-{n}") for n in range(3)])
+    ids = [r.message.id for r in results if not isinstance(r, Exception)]
+    assert len(ids) == 3
+
+    await run_worker_until(rt, lambda: len(receiver.requests) >= 3)
+
+    events = receiver.events()
+    assert sorted(e["data"]["message_id"] for e in events) == sorted(ids)
+    assert {e["type"] for e in events} == {"message.queued"}
+    assert sorted(e["data"]["metadata"]["n"] for e in events) == ["0", "1", "2"]

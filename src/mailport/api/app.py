@@ -24,21 +24,29 @@ from mailport.api.routers import (
     metrics,
     oauth,
     platform,
+    suppressions,
     tenants,
     ui_sessions,
     webhooks,
 )
-from mailport.runtime import Runtime
+from mailport.runtime import Runtime, WorkerChild
 
 
-def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
-    """The HTTP app; with ``embedded_worker`` the job worker runs in the same event loop."""
+def create_app(runtime: Runtime, *, embedded_worker: bool = False,
+               worker_process: list[str] | None = None) -> FastAPI:
+    """The HTTP app. With ``embedded_worker`` the job worker runs beside it: as the child process
+    ``worker_process`` (a command; ``mailport serve`` does that), else in this event loop."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = None
-        if embedded_worker:
+        child = None
+        if embedded_worker and worker_process:
+            child = WorkerChild.start(worker_process, runtime)
+            runtime.outbox.on_enqueue = child.wake
+            task = asyncio.create_task(child.supervise(stop, worker_process, runtime))
+        elif embedded_worker:
             task = asyncio.create_task(runtime.run_background(stop))
         try:
             yield
@@ -46,6 +54,8 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
             stop.set()
             if task is not None:
                 await task
+            if child is not None:
+                await asyncio.to_thread(child.stop, 40.0)
             runtime.close()
 
     app = FastAPI(
@@ -60,7 +70,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
                oauth.router,  # before accounts: /v1/accounts/oauth/... is not an account id
                accounts.router, account_transport.router, discover.router, diagnostics.router,
                ui_sessions.router, messages.router, webhooks.router, inbox.router, contacts.router,
-               domains.router, platform.router, metrics.router]
+               suppressions.router, domains.router, platform.router, metrics.router]
     for router in routers:
         app.include_router(router)
     web.install(app, runtime)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
@@ -47,21 +48,28 @@ def serve(
 
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir, host=host, port=port,
-                                embedded_worker=embedded_worker)
+                                embedded_worker=embedded_worker, wait_for_database=True)
     except MailportError as exc:
         fail(exc)
     s = runtime.settings
     if not s.is_production and not s.database_url:
         err.print(f"development mode: SQLite at {s.effective_database_url.removeprefix('sqlite:///')}, "
                   f"operator key in {s.data_dir / 'admin.key'}", highlight=False, soft_wrap=True)
-    api = create_app(runtime, embedded_worker=s.embedded_worker)
+    # The embedded worker runs as a child process of its own (its own interpreter and GIL), so
+    # the API answers in milliseconds however busy sending is; in-process is for tests.
+    api = create_app(runtime, embedded_worker=s.embedded_worker,
+                     worker_process=[sys.executable, "-m", "mailport.cli", "worker", "--parent-pipe"])
     httpserver.run(api, s)
 
 
-def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+def worker(
+    database_url: DatabaseUrl = None, data_dir: DataDir = None,
+    parent_pipe: Annotated[bool, typer.Option("--parent-pipe", hidden=True,
+                                              help="Started by serve: wake on stdin, stop at its end.")] = False,
+) -> None:
     """Run a worker: sends, webhooks, domain checks and inbox sync (any number, on any hosts, on PostgreSQL)."""
     try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir, wait_for_database=True)
     except MailportError as exc:
         fail(exc)
 
@@ -73,7 +81,28 @@ def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
         metrics_server = _worker_metrics_server(runtime)
         serving = asyncio.create_task(metrics_server.serve()) if metrics_server else None
         try:
-            await runtime.run_background(stop)
+            if not parent_pipe:
+                await runtime.run_background(stop)
+                return
+            # Ctrl-C in serve's terminal reaches the whole group; serve closes the pipe to stop us.
+            loop.remove_signal_handler(signal.SIGINT)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+            def attach(wake: Callable[[], None]) -> None:
+                class Pipe(asyncio.Protocol):
+                    def data_received(self, data: bytes) -> None:
+                        wake()  # serve committed a message
+
+                    def eof_received(self) -> bool | None:
+                        stop.set()  # serve exited (or was killed): finish what is running, then stop
+                        return None
+
+                    def connection_lost(self, exc: Exception | None) -> None:
+                        stop.set()
+
+                loop.create_task(loop.connect_read_pipe(Pipe, sys.stdin.buffer))
+
+            await runtime.run_background(stop, on_wake=attach)
         finally:
             if metrics_server is not None and serving is not None:
                 metrics_server.should_exit = True

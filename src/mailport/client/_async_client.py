@@ -25,6 +25,7 @@ from mailport.client.models import (
     ApiKey,
     ApiKeyCreated,
     Attachment,
+    Batch,
     CapturedMail,
     Contact,
     ContactInput,
@@ -38,7 +39,9 @@ from mailport.client.models import (
     InboxMessage,
     Message,
     OAuthStart,
+    OutgoingMessage,
     SenderSettings,
+    Suppression,
     SyncState,
     Tenant,
     TenantCreated,
@@ -88,6 +91,7 @@ class AsyncClient:
         self.webhooks = AsyncWebhooks(self)
         self.inbox = AsyncInbox(self)
         self.contacts = AsyncContacts(self)
+        self.suppressions = AsyncSuppressions(self)
         self.domains = AsyncDomains(self)
         self.platform = AsyncPlatform(self)
         self.ui_sessions = AsyncUiSessions(self)
@@ -325,18 +329,20 @@ class AsyncMessages(_Resource):
         send_at: datetime | None = None,
         idempotency_key: str | None = None,
         multipart_threshold: int = _base.MULTIPART_THRESHOLD,
+        ignore_suppression: bool = False,
     ) -> Message:
         """``POST /v1/messages``: queue a message (202); ``Message.replayed`` when the key was seen.
 
         Pass your own ``idempotency_key`` (e.g. ``f"invoice-{id}-v{n}"``) so that a retry after a
         crash on your side cannot send twice; without one a fresh key still makes this call's own
         retries safe. Attachments larger than ``multipart_threshold`` in total go as
-        multipart/form-data instead of base64 JSON.
+        multipart/form-data instead of base64 JSON. A recipient on the suppression list makes the
+        call fail with ``send.recipient_suppressed`` unless ``ignore_suppression``.
         """
         request = _base.message_request(
             to=to, subject=subject, text=text, html=html, account=account, from_=from_, cc=cc, bcc=bcc,
             reply_to=reply_to, attachments=attachments, headers=headers, metadata=metadata,
-            send_at=send_at, multipart_threshold=multipart_threshold)
+            send_at=send_at, multipart_threshold=multipart_threshold, ignore_suppression=ignore_suppression)
         key = idempotency_key or _base.new_idempotency_key()
         response = await self._client.request("POST", "/v1/messages", headers={"Idempotency-Key": key},
                                               idempotent=True, **request)
@@ -344,6 +350,14 @@ class AsyncMessages(_Resource):
         if response.headers.get("idempotent-replayed") == "true":
             message = message.model_copy(update={"replayed": True})
         return message
+
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> Batch:
+        """``POST /v1/messages/batch``: up to 500 messages in one call, one result per message in
+        order (``Batch.results[i].ok``); items fail alone. For more, call it per chunk — see
+        ``mailport send --batch``."""
+        response = await self._client.request("POST", "/v1/messages/batch", idempotent=True,
+                                              json=_base.batch_request(messages))
+        return parse(Batch, response)
 
     async def list(
         self,
@@ -480,6 +494,24 @@ class AsyncContacts(_Resource):
         query = params(limit=limit, before=before.isoformat() if before else None)
         path = f"/v1/contacts/{_seg(contact_id)}/messages"
         return parse_list(InboxMessage, await self._client.request("GET", path, query=query))
+
+
+class AsyncSuppressions(_Resource):
+    async def list(self, *, limit: int = 100, after: str | None = None) -> builtins.list[Suppression]:
+        """``GET /v1/suppressions``: suppressed addresses in address order (``after``: the next page)."""
+        return parse_list(Suppression, await self._client.request(
+            "GET", "/v1/suppressions", query=params(limit=limit, after=after)))
+
+    async def get(self, address: str) -> Suppression:
+        return parse(Suppression, await self._client.request("GET", f"/v1/suppressions/{quote(address, safe='@')}"))
+
+    async def add(self, address: str) -> Suppression:
+        """``POST /v1/suppressions``: stop mailing ``address`` (fires ``recipient.suppressed``)."""
+        return parse(Suppression, await self._client.request("POST", "/v1/suppressions", json={"address": address}))
+
+    async def remove(self, address: str) -> None:
+        """``DELETE /v1/suppressions/{address}``: mail to it is accepted again."""
+        await self._client.request("DELETE", f"/v1/suppressions/{quote(address, safe='@')}")
 
 
 class AsyncDomains(_Resource):

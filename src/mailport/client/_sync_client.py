@@ -24,6 +24,7 @@ from mailport.client.models import (
     ApiKey,
     ApiKeyCreated,
     Attachment,
+    Batch,
     CapturedMail,
     Contact,
     ContactInput,
@@ -37,7 +38,9 @@ from mailport.client.models import (
     InboxMessage,
     Message,
     OAuthStart,
+    OutgoingMessage,
     SenderSettings,
+    Suppression,
     SyncState,
     Tenant,
     TenantCreated,
@@ -87,6 +90,7 @@ class Client:
         self.webhooks = Webhooks(self)
         self.inbox = Inbox(self)
         self.contacts = Contacts(self)
+        self.suppressions = Suppressions(self)
         self.domains = Domains(self)
         self.platform = Platform(self)
         self.ui_sessions = UiSessions(self)
@@ -324,18 +328,20 @@ class Messages(_Resource):
         send_at: datetime | None = None,
         idempotency_key: str | None = None,
         multipart_threshold: int = _base.MULTIPART_THRESHOLD,
+        ignore_suppression: bool = False,
     ) -> Message:
         """``POST /v1/messages``: queue a message (202); ``Message.replayed`` when the key was seen.
 
         Pass your own ``idempotency_key`` (e.g. ``f"invoice-{id}-v{n}"``) so that a retry after a
         crash on your side cannot send twice; without one a fresh key still makes this call's own
         retries safe. Attachments larger than ``multipart_threshold`` in total go as
-        multipart/form-data instead of base64 JSON.
+        multipart/form-data instead of base64 JSON. A recipient on the suppression list makes the
+        call fail with ``send.recipient_suppressed`` unless ``ignore_suppression``.
         """
         request = _base.message_request(
             to=to, subject=subject, text=text, html=html, account=account, from_=from_, cc=cc, bcc=bcc,
             reply_to=reply_to, attachments=attachments, headers=headers, metadata=metadata,
-            send_at=send_at, multipart_threshold=multipart_threshold)
+            send_at=send_at, multipart_threshold=multipart_threshold, ignore_suppression=ignore_suppression)
         key = idempotency_key or _base.new_idempotency_key()
         response = self._client.request("POST", "/v1/messages", headers={"Idempotency-Key": key},
                                               idempotent=True, **request)
@@ -343,6 +349,14 @@ class Messages(_Resource):
         if response.headers.get("idempotent-replayed") == "true":
             message = message.model_copy(update={"replayed": True})
         return message
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> Batch:
+        """``POST /v1/messages/batch``: up to 500 messages in one call, one result per message in
+        order (``Batch.results[i].ok``); items fail alone. For more, call it per chunk — see
+        ``mailport send --batch``."""
+        response = self._client.request("POST", "/v1/messages/batch", idempotent=True,
+                                              json=_base.batch_request(messages))
+        return parse(Batch, response)
 
     def list(
         self,
@@ -477,6 +491,24 @@ class Contacts(_Resource):
         query = params(limit=limit, before=before.isoformat() if before else None)
         path = f"/v1/contacts/{_seg(contact_id)}/messages"
         return parse_list(InboxMessage, self._client.request("GET", path, query=query))
+
+
+class Suppressions(_Resource):
+    def list(self, *, limit: int = 100, after: str | None = None) -> builtins.list[Suppression]:
+        """``GET /v1/suppressions``: suppressed addresses in address order (``after``: the next page)."""
+        return parse_list(Suppression, self._client.request(
+            "GET", "/v1/suppressions", query=params(limit=limit, after=after)))
+
+    def get(self, address: str) -> Suppression:
+        return parse(Suppression, self._client.request("GET", f"/v1/suppressions/{quote(address, safe='@')}"))
+
+    def add(self, address: str) -> Suppression:
+        """``POST /v1/suppressions``: stop mailing ``address`` (fires ``recipient.suppressed``)."""
+        return parse(Suppression, self._client.request("POST", "/v1/suppressions", json={"address": address}))
+
+    def remove(self, address: str) -> None:
+        """``DELETE /v1/suppressions/{address}``: mail to it is accepted again."""
+        self._client.request("DELETE", f"/v1/suppressions/{quote(address, safe='@')}")
 
 
 class Domains(_Resource):

@@ -46,6 +46,7 @@ __all__ = [
     "MessageSent",
     "OtherEvent",
     "RecipientOutcome",
+    "RecipientSuppressed",
     "WebhookEvent",
     "WebhookTest",
     "parse_event",
@@ -129,6 +130,18 @@ class MessageBounced(_MessageData):
     server_text: str = ""
 
 
+class RecipientSuppressed(_Data):
+    """An address went on the suppression list (``reason``: ``hard_bounce``, ``soft_bounces`` or
+    ``manual``); sends to it are refused with ``send.recipient_suppressed`` until it is removed."""
+
+    event: Literal["recipient.suppressed"] = Field("recipient.suppressed", exclude=True)
+    address: str
+    reason: str
+    status: str | None = None
+    diagnosis: str | None = None
+    message_id: str | None = None
+
+
 class MessageReceived(_Data):
     event: Literal["message.received"] = Field("message.received", exclude=True)
     account_id: str
@@ -174,13 +187,13 @@ class OtherEvent(_Data):
 
 EventData = (MessageQueued | MessageSending | MessageSent | MessageDeferred | MessageFailed
              | MessageCancelled | MessageBounced | MessageReceived | DomainStateChanged
-             | AccountVerified | AccountNeedsReconnect | WebhookTest)
+             | AccountVerified | AccountNeedsReconnect | RecipientSuppressed | WebhookTest)
 
 _KNOWN: dict[str, type[_Data]] = {
     cls.model_fields["event"].default: cls
     for cls in (MessageQueued, MessageSending, MessageSent, MessageDeferred, MessageFailed, MessageCancelled,
                 MessageBounced, MessageReceived, DomainStateChanged, AccountVerified,
-                AccountNeedsReconnect, WebhookTest)
+                AccountNeedsReconnect, RecipientSuppressed, WebhookTest)
 }
 
 

@@ -379,12 +379,18 @@ class PlatformService:
                        rcpt_to: Sequence[str]) -> SendResult:
         """Sign ``raw`` with the plan's key and hand it to the platform transport."""
         signed = await asyncio.to_thread(plan.signer.sign, raw)
-        return await self._transport().send(tenant_id=tenant_id, mail_from=plan.envelope_from(token),
-                                            rcpt_to=rcpt_to, raw=signed)
+        result = await self._transport().send(tenant_id=tenant_id, mail_from=plan.envelope_from(token),
+                                              rcpt_to=rcpt_to, raw=signed)
+        if result.refusal is not None:  # a single notice: nobody got it is an error here
+            raise result.refusal
+        return result
 
     async def transmit_stored(self, tenant_id: str, *, sender_key: str, mail_from: str, rcpt_to: Sequence[str],
                               raw: bytes) -> SendResult:
         """Send bytes the outbox accepted earlier with ``plan.sender_key``: sign and hand over.
+
+        Refusals are not raised: the result carries every recipient's reply
+        (:meth:`~mailport.adapters.smtp.SendResult.verdicts`).
 
         The domain's state is checked again now: a domain suspended since the message was
         accepted raises :class:`~mailport.services.domains.DomainNotSendable` (its bytes carry

@@ -138,6 +138,7 @@ class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_ready", "state", "run_at"),
+        Index("ix_jobs_finished", "state", "updated_at"),
         UniqueConstraint("kind", "dedupe_key"),
     )
 
@@ -151,6 +152,7 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_until: Mapped[datetime | None]
+    renewed_at: Mapped[datetime | None]  # the holder's last heartbeat (core.leases.holds_slot)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

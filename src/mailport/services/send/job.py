@@ -38,6 +38,7 @@ from mailport.adapters.storage.tables_outbox import Message, SentCopy
 from mailport.clock import Clock
 from mailport.core.events import MessageDeferred, MessageFailed, MessageSending, payload_for_outcome
 from mailport.core.jobs import Done, Fail, JobResult, Retry
+from mailport.core.leases import LeasePolicy
 from mailport.core.outbox import (
     TERMINAL_STATES,
     DailyCap,
@@ -77,7 +78,11 @@ log = logging.getLogger(__name__)
 __all__ = ["SENT_COPY_JOB", "SendJob", "sending_account"]
 
 SENT_COPY_JOB = "sent_copy"
-_SLOT_WAIT = timedelta(seconds=2)
+# A claimed job waits this long in memory for one of its account's slots in this process before
+# going back to the queue: waiting costs nothing (the heartbeat keeps its lease), while every
+# bounce through the database costs a write — with hundreds in flight for a few busy mailboxes
+# those writes were most of a worker's transactions.
+_SLOT_WAIT = timedelta(seconds=20)
 # A job claimed a little before ``next_attempt_at`` (clock skew between workers) still runs.
 _EARLY = timedelta(seconds=1)
 
@@ -152,6 +157,7 @@ class SendJob:
             max_delay=timedelta(seconds=max(settings.send_retry_max_delay, settings.send_retry_min_delay)),
             give_up_after=timedelta(seconds=settings.send_give_up_after),
         )
+        self.leases = LeasePolicy.for_lease(settings.worker_lease)
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._slots_loop: asyncio.AbstractEventLoop | None = None
@@ -167,7 +173,7 @@ class SendJob:
             # covers other worker processes).
             await asyncio.wait_for(slot.acquire(), _SLOT_WAIT.total_seconds())
         except TimeoutError:
-            return Retry(run_at=self.clock.now() + _SLOT_WAIT * (1 + self.rng()), error="account.concurrency")
+            return Retry(run_at=self.clock.now() + timedelta(seconds=2) * (1 + self.rng()), error="account.concurrency")
         try:
             return await self._send(message_id)
         finally:
@@ -208,7 +214,9 @@ class SendJob:
             outcome = self._classify(attempt, results)
         finally:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
-        return await asyncio.to_thread(self._finish, attempt, outcome)
+        # The server has the message now: its outcome waits out a database outage in memory
+        # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
+        return await self.db.ride_out(lambda: self._finish(attempt, outcome))
 
     async def credentials_for(self, tenant_id: str, account: SendingAccount, *,
                               rejected_token: str | None = None) -> FoundCredentials:
@@ -275,7 +283,8 @@ class SendJob:
                 if limits.daily is not None:
                     day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
                 decision = limits.check(
-                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id),
+                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
+                                             live_since=self.leases.live_since(now)),
                     now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
                 )
                 if not decision.allowed:

@@ -83,8 +83,9 @@ class MailboxSmtpTransport:
                 raise
             reusable = False
             try:
-                result = await lease.session.send(message.mail_from, message.rcpt_to, message.raw)
-                reusable = True
+                result = await lease.session.deliver(message.mail_from, message.rcpt_to, message.raw)
+                # 421 announces the server is closing the connection.
+                reusable = result.smtp_code != 421
             except (NetworkError, ProtocolError) as exc:
                 # An idle pooled connection the server closed: nothing was sent yet (the failure
                 # is at MAIL FROM), so one more try on a fresh connection is safe.

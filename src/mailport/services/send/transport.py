@@ -186,12 +186,4 @@ def results_for_error(recipients: Sequence[str], exc: RemoteError) -> list[Recip
 
 def results_from_smtp(result: SendResult) -> list[RecipientResult]:
     """Per-recipient results of one SMTP transaction."""
-    results: list[RecipientResult] = []
-    for r in result.recipients:
-        if r.accepted:
-            results.append(RecipientResult(recipient=r.address, smtp_code=_smtp_code(result.smtp_code),
-                                           text=result.server_text))
-        else:
-            results.append(RecipientResult(recipient=r.address, smtp_code=_smtp_code(r.smtp_code),
-                                           text=r.server_text, diagnosis=r.code))
-    return results
+    return list(result.verdicts())

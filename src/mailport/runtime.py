@@ -191,7 +191,8 @@ class Runtime:
                                         poll_interval=self.settings.provider_api_poll_interval))
         syncs.register(GraphMailboxSync(store=self.inbox_store, oauth=self.oauth, clock=self.clock,
                                         settings=self.settings,
-                                        window=timedelta(days=self.settings.inbox_window_days)))
+                                        window=timedelta(days=self.settings.inbox_window_days),
+                                        poll_interval=self.settings.provider_api_poll_interval))
         return syncs
 
     @cached_property

@@ -11,6 +11,8 @@ an expired delta link (410 ``SyncStateNotFound``) makes a full resync without du
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -191,3 +193,42 @@ async def test_send_only_graph_accounts_have_no_inbox_to_sync(oauth_lab: Any, gr
         assert graph.operations("delta") == []
     finally:
         send_only.close()
+
+
+async def test_the_worker_keeps_a_graph_inbox_synced_without_being_asked(
+        tmp_path: Path, oauth_lab: Any, graph: LabGraphServer, user: str) -> None:
+    rt = make_runtime(tmp_path, **graph_settings(oauth_lab, graph, oauth_microsoft_scope_profile="send_and_inbox",
+                                                 provider_api_poll_interval=0.3))
+    try:
+        tenant, account = await connect_graph(rt, oauth_lab, user)
+        stop = asyncio.Event()
+        background = asyncio.create_task(rt.run_background(stop, worker_id="graph-worker"))
+        try:
+            await _until_subject(rt, tenant, account, None)  # the initial (empty) pass ran
+            seed(oauth_lab, user, [message(1, when=datetime.now(UTC), to=user)], when=datetime.now(UTC))
+            await _until_subject(rt, tenant, account, "Vraag 0001")
+            assert rt.inbox.sync_state(tenant, account).state in ("idle", "syncing")
+        finally:
+            stop.set()
+            await asyncio.wait_for(background, 30)
+    finally:
+        rt.close()
+    # Brought in by following the stored delta link, not by listing the inbox again.
+    assert [x for x in graph.operations("delta") if x.status == 200]
+    with_token = [x for x in graph.exchanges if x.operation == "delta" and x.status == 200]
+    assert len(with_token) >= 2
+
+
+async def _until_subject(rt: Runtime, tenant: str, account: str, subject: str | None) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        found = await asyncio.to_thread(rt.inbox.list_messages, tenant, account_id=account)
+        if subject is None:
+            with rt.db.session() as s:
+                cursor = s.get(ApiSyncCursor, account)
+                if cursor is not None and cursor.cursor:
+                    return
+        elif subject in [m.subject for m in found]:
+            return
+        assert time.monotonic() < deadline, f"the worker did not get to {subject!r}"
+        await asyncio.sleep(0.2)

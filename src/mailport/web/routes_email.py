@@ -132,16 +132,21 @@ def _proposal(result: DiscoveryResult) -> dict[str, Any]:
 
 
 def _apply_proposal(form: MailboxForm, result: DiscoveryResult) -> None:
+    # The previous lookup's servers go first, found or not (what the user typed stays).
+    form.forget_lookup()
     if not result.found:
-        return  # keep what the user typed: nothing better is known
+        return
+    filled: list[str] = []
     for kind, server in (("smtp", result.smtp), ("imap", result.imap)):
         if server is None:
             continue
         form.values |= {f"{kind}_host": server.host, f"{kind}_port": str(server.port),
                         f"{kind}_security": server.security,
                         f"{kind}_username": "" if server.username == form.email else server.username}
+        filled += [f"{kind}_host", f"{kind}_port", f"{kind}_security", f"{kind}_username"]
     form.use_imap = result.imap is not None
     form.values["provider_id"] = result.provider.id if result.provider else ""
+    form.remember_lookup(filled)
 
 
 @router.post("/mailbox/discover")

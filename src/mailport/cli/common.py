@@ -7,10 +7,12 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.engine import make_url
 
 from mailport.errors import MailportError
 from mailport.logs import configure_logging
 from mailport.runtime import Runtime
+from mailport.settings import DEFAULT_DATA_DIR
 
 out = Console()
 err = Console(stderr=True)
@@ -40,6 +42,10 @@ def build_runtime(*, database_url: str | None = None, data_dir: str | None = Non
     s = runtime.settings
     json_logs = s.log_format == "json" or (s.log_format == "auto" and s.is_production)
     configure_logging(level=s.log_level, json_lines=json_logs)
+    if s.data_dir.resolve() != DEFAULT_DATA_DIR.resolve() or s.database_url:
+        # Say which database this is whenever it is not the installation's own.
+        shown = make_url(s.effective_database_url).render_as_string(hide_password=True)
+        err.print(f"database: {escape(shown)}", highlight=False, soft_wrap=True)
     if migrate:
         runtime.db.migrate()
     return runtime

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mailport.cli.common import DatabaseUrl, DataDir, JsonOut, build_runtime, fail, out
+from mailport.cli.common import DatabaseUrl, DataDir, JsonOut, build_runtime, err, fail, out
 from mailport.errors import MailportError
 
 app = typer.Typer(no_args_is_help=True, help="Manage tenants (operator).")
@@ -31,8 +31,10 @@ def tenant_create(
     if as_json:
         print(json.dumps({**created.tenant.to_dict(), "api_key": created.api_key}))
         return
-    out.print(f"tenant [bold]{created.tenant.name}[/bold] created: {created.tenant.id}", highlight=False)
-    out.print("API key (shown once — store it now):", highlight=False)
+    # Only the key goes to stdout, so `KEY=$(mailport tenant create acme)` captures it; the words
+    # around it go to stderr, still in front of the person at the terminal.
+    err.print(f"tenant [bold]{created.tenant.name}[/bold] created: {created.tenant.id}", highlight=False)
+    err.print("API key (shown once — store it now):", highlight=False)
     print(created.api_key)
 
 

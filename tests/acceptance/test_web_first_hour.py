@@ -66,3 +66,76 @@ def test_four_lookups_without_a_console_error(service: Service, page: Any) -> No
     for email, expect in (("a@ziggo.nl", "found"), ("b@bakkerij.test", "not-found"),
                           ("c@kpnmail.nl", "found"), ("d@bakkerij.test", "not-found")):
         _find(page, email, expect)
+
+
+def _account(service: Service, mail_lab: Any, email: str, password: str) -> str:
+    import httpx
+
+    created = httpx.post(f"{service.base}/v1/accounts", headers={"Authorization": f"Bearer {service.api_key}"},
+                         json={"email": email, "password": password,
+                               "smtp": {"host": "127.0.0.1", "port": mail_lab.submission_port,
+                                        "security": "starttls"},
+                               "imap": {"host": "127.0.0.1", "port": mail_lab.imaps_port, "security": "tls"}})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def _send(service: Service, account: str, subject: str) -> str:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    sent = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
+        "account": account, "to": ["user2@example.test"], "subject": subject, "text": "Beste klant,"})
+    assert sent.status_code == 202, sent.text
+    message_id = str(sent.json()["id"])
+    _wait(lambda: httpx.get(f"{service.base}/v1/messages/{message_id}", headers=headers).json()["state"]
+          in ("failed", "deferred", "sent"))
+    return message_id
+
+
+def _wait(predicate: Any, timeout: float = 30) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_one_state_per_mailbox_on_every_page(service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    """A send that finds the password rejected: Settings, Outbox and Inbox all say so, with the
+    diagnosis and a way to the mailbox's settings; the API says the same."""
+    import httpx
+
+    account = _account(service, mail_lab, lab_user, "not-the-password")
+    _send(service, account, "Factuur 2026-0050")
+    listed = httpx.get(f"{service.base}/v1/accounts", headers={"Authorization": f"Bearer {service.api_key}"})
+    mine = next(a for a in listed.json() if a["id"] == account)
+    assert mine["state"] == "needs_attention" and mine["attention"]["code"] == "auth.invalid_credentials", mine
+
+    page.goto(service.link(language="nl"))
+    page.goto(service.base + "/ui/settings/email?method=smtp")
+    row = page.locator(".account", has_text=lab_user)
+    assert row.locator(".badge").inner_text() == "Vraagt aandacht"
+    assert row.locator(".diagnosis").count() == 1
+    web.shot(page, "mailbox-needs-attention-nl")
+    for path in ("/ui/outbox", "/ui/inbox"):
+        page.goto(service.base + path)
+        notice = page.locator(".notice.attention", has_text=lab_user)
+        assert notice.count() == 1, path
+        assert notice.get_by_role("link").get_attribute("href") == f"/ui/settings/email/mailbox/{account}"
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/outbox")
+    web.shot(page, "outbox-needs-attention-en")
+
+
+def test_saving_an_untested_mailbox_does_not_say_all_is_well(service: Service, page: Any, mail_lab: Any,
+                                                              lab_user: str) -> None:
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    web.fill_mailbox(page, mail_lab, lab_user, "not-the-password")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"saved=untested"))
+    flash = page.locator(".flash")
+    assert "not been tested" in flash.inner_text() and "success" not in (flash.get_attribute("class") or "")
+    assert page.locator(".account", has_text=lab_user).locator(".badge").inner_text() == "Not tested yet"

@@ -129,6 +129,7 @@ def test_every_operation_in_the_openapi_document_has_a_client_method(
 # Response schema -> client model.
 MODELS: dict[str, type[BaseModel]] = {
     "TenantOut": models.Tenant, "TenantCreated": models.TenantCreated, "AccountOut": models.Account,
+    "AttentionOut": models.MailboxAttention,
     "EndpointOut": models.Endpoint, "AliasOut": models.Alias, "StartOut": models.OAuthStart,
     "UiSessionOut": models.UiSession, "ExplainOut": models.Diagnosis, "MessageOut": models.Message,
     "RecipientOut": models.Recipient, "EventOut": models.MessageEvent, "SentCopyOut": models.SentCopy,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +33,7 @@ __all__ = [
     "Endpoint",
     "EndpointSettings",
     "InboxMessage",
+    "MailboxAttention",
     "Mailbox",
     "Message",
     "MessageEvent",
@@ -163,6 +164,15 @@ class Alias(_Model):
     verified: bool
 
 
+class MailboxAttention(_Model):
+    """Why a mailbox needs attention: a diagnosis code, and which part of mailport learnt it."""
+
+    code: str
+    source: str
+    at: datetime
+    server_text: str | None = None
+
+
 class Account(_Model):
     """A connected mailbox."""
 
@@ -176,6 +186,9 @@ class Account(_Model):
     aliases: list[Alias]
     daily_limit: int | None
     status: str
+    state: Literal["working", "needs_attention", "not_tested"] = "not_tested"
+    """The one state of the mailbox, the same the pages show."""
+    attention: MailboxAttention | None = None
     has_password: bool
     last_verification: dict[str, Any] | None
     created_at: datetime

@@ -538,6 +538,7 @@ class InboxService:
             repo.set_sync(account_id=account_id, values={
                 "state": "idle", "last_sync_at": now, "last_error_code": None, "last_error": None,
                 "failures": 0, "updated_at": now})
+        self.accounts.record_outcome(tenant_id, account_id, source="sync", ok=True)
 
     def record_failure(self, tenant_id: str, account_id: str, exc: BaseException) -> int:
         """Store the diagnosis of a failed sync; returns how many failures in a row."""
@@ -553,6 +554,7 @@ class InboxService:
             repo.set_sync(account_id=account_id, values={
                 "state": "error", "last_error_code": code, "last_error": text[:1000], "failures": failures,
                 "updated_at": now})
+        self.accounts.record_outcome(tenant_id, account_id, source="sync", ok=False, code=code, server_text=text)
         return failures
 
     def sync_state(self, tenant_id: str, account_id: str) -> SyncStateView:

@@ -620,7 +620,13 @@ class OutboxService:
             outcome = self._classify(attempt, results)
         finally:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
-        return await asyncio.to_thread(self._finish, attempt, outcome)
+        result = await asyncio.to_thread(self._finish, attempt, outcome)
+        if not is_platform_sender(attempt.account_id):  # what this send learnt about the mailbox
+            await asyncio.to_thread(
+                self.accounts.record_outcome, attempt.tenant_id, attempt.account_id, source="send",
+                ok=outcome.state is MessageState.SENT, code=outcome.reason,
+                server_text=next((o.text for o in outcome.recipients if o.diagnosis == outcome.reason), None))
+        return result
 
     async def _connection(self, attempt: _Attempt, *, rejected_token: str | None = None) -> _Creds:
         """The account's settings and secret. A password is decrypted once per account version

@@ -25,6 +25,7 @@ from mailport.services.accounts import AccountInput, AccountView
 from mailport.services.ui_sessions import UiSession
 from mailport.web import labels, routes_platform
 from mailport.web.mailbox_form import MailboxForm, read_form
+from mailport.web.mailbox_state import explain_attention
 from mailport.web.pages import page
 from mailport.web.runs import Run, RunRegistry
 from mailport.web.sections import available_sections
@@ -58,11 +59,13 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
     platform = (await asyncio.to_thread(runtime.platform.sender, session.tenant_id)
                 if chosen == "platform" and sections.platform else None)
     return page(request, session, "settings_email.html", accounts=accounts, domains=domains, method=chosen,
-                 saved=saved == "1", removed=removed == "1", removed_domain=removed_domain == "1",
+                 saved=saved if saved in ("1", "attention", "untested") else "", removed=removed == "1", removed_domain=removed_domain == "1",
                  domain_error=None, domain_value="", platform=platform,
                  platform_message=routes_platform.SAVED.get(platform_saved),
                  platform_error=routes_platform.ERRORS.get(platform_error),
-                 oauth_error=_oauth_problem(oauth_error, session.lang))
+                 oauth_error=_oauth_problem(oauth_error, session.lang),
+                 attention_of={a.id: explain_attention(a, session.lang) for a in accounts
+                               if a.state == "needs_attention"})
 
 
 def _oauth_problem(code: str, lang: str) -> Any:
@@ -319,7 +322,10 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
             form.errors["smtp_security"] = labels.N_("A password may only be sent over an encrypted connection.")
         return _form_errors(request, session, form, account)
     await _record_test(request, session, form, saved, raw.get("run_id"))
-    return RedirectResponse("/ui/settings/email?method=smtp&saved=1", status_code=303)
+    state = (await asyncio.to_thread(runtime.accounts.get, session.tenant_id, saved.id)).state
+    # Saved is not the same as working: the message says which of the three it is.
+    flag = {"working": "1", "needs_attention": "attention"}.get(state, "untested")
+    return RedirectResponse(f"/ui/settings/email?method=smtp&saved={flag}", status_code=303)
 
 
 def _field_of(exc: ValidationError) -> str:

@@ -12,6 +12,7 @@ from mailport.core.diagnostics import CODES, Diagnosis
 from mailport.diagnosis_text import explain
 from mailport.errors import NotFound, ValidationError
 from mailport.web import labels
+from mailport.web.mailbox_state import needing_attention
 from mailport.web.pages import page
 from mailport.web.session import SessionDep, runtime_of
 
@@ -40,7 +41,8 @@ async def outbox(request: Request, session: SessionDep, status: str = "", before
         messages = []  # a stale "older" link: show the first page's filter as empty, not an error
     more = len(messages) > PAGE_SIZE
     return page(request, session, "outbox.html", messages=messages[:PAGE_SIZE], status=status,
-                 next_before=messages[PAGE_SIZE - 1].id if more else None)
+                 next_before=messages[PAGE_SIZE - 1].id if more else None,
+                 troubled=await needing_attention(request, session))
 
 
 @router.get("/{message_id}")

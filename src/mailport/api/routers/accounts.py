@@ -77,6 +77,14 @@ class AliasOut(BaseModel):
     verified: bool
 
 
+class AttentionOut(BaseModel):
+    code: str = Field(description="Diagnosis code; `POST /v1/diagnostics/explain` or the pages explain it.",
+                      examples=["auth.invalid_credentials"])
+    source: Literal["verification", "send", "sync", "oauth"]
+    at: datetime
+    server_text: str | None = None
+
+
 class AccountOut(BaseModel):
     id: str
     email: str
@@ -87,7 +95,12 @@ class AccountOut(BaseModel):
     imap: EndpointOut | None
     aliases: list[AliasOut]
     daily_limit: int | None
-    status: str
+    status: str = Field(description="Stored detail of `state` (`verified`, `sent_unconfirmed`, `failed`, "
+                                    "`needs_reconnect`, `unverified`).")
+    state: Literal["working", "needs_attention", "not_tested"] = Field(
+        description="The one state of the mailbox, from the last verification, send or sync that reached "
+                    "its server; the same on every page.")
+    attention: AttentionOut | None = Field(None, description="Why it needs attention (only then).")
     has_password: bool
     last_verification: dict[str, Any] | None
     created_at: datetime

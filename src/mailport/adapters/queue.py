@@ -5,7 +5,11 @@ the ready jobs; on PostgreSQL the inner select takes ``FOR UPDATE SKIP LOCKED`` 
 workers on any hosts claim disjoint jobs without waiting on each other. SQLite serializes writers
 by itself, which is why the SQLite default runs its worker inside the serving process.
 
-A job whose lease (``locked_until``) ran out is claimable again: its worker is presumed dead.
+Leases follow :mod:`mailport.core.leases` — one rule for every job: a worker renews all its
+jobs with one :meth:`JobQueue.heartbeat`; a job whose lease (``locked_until``) ran out is
+claimable again (its worker vanished); a job holds its account's concurrency slot only while
+it is renewed (:meth:`JobQueue.holds_slot`); a worker known to be dead has its jobs released at
+once, ahead of the backlog (:meth:`JobQueue.release_worker`).
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.tables import Job
+from mailport.core.leases import RECOVERED_RUN_AT
 
 READY, RUNNING, DONE, FAILED = "ready", "running", "done", "failed"
 
@@ -96,7 +101,7 @@ class JobQueue:
             update(Job)
             .where(Job.id.in_(inner.scalar_subquery()))
             .values(
-                state=RUNNING, locked_by=worker_id, locked_until=now + lease,
+                state=RUNNING, locked_by=worker_id, locked_until=now + lease, renewed_at=now,
                 attempts=Job.attempts + 1, updated_at=now,
             )
             .returning(Job.id, Job.kind, Job.tenant_id, Job.payload, Job.attempts, Job.created_at)
@@ -110,14 +115,60 @@ class JobQueue:
             for r in rows
         ]
 
-    def extend(self, *, job_id: int, worker_id: str, until: datetime) -> bool:
-        """Renew a lease; False if the job was taken over meanwhile."""
+    def extend(self, *, job_id: int, worker_id: str, until: datetime, now: datetime | None = None) -> bool:
+        """Renew one lease; False if the job was taken over meanwhile."""
+        values: dict[str, Any] = {"locked_until": until}
+        if now is not None:
+            values["renewed_at"] = now
         with self.db.session() as s:
             result = s.execute(
                 update(Job).where(Job.id == job_id, Job.locked_by == worker_id, Job.state == RUNNING)
-                .values(locked_until=until)
+                .values(**values)
             )
             return bool(getattr(result, "rowcount", 0))
+
+    def heartbeat(self, *, worker_id: str, now: datetime, until: datetime) -> int:
+        """Renew every lease ``worker_id`` holds, in one statement; returns how many."""
+        with self.db.session() as s:
+            result = s.execute(
+                update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING)
+                .values(locked_until=until, renewed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def holders(self) -> list[str]:
+        """The workers holding running jobs (to find the dead ones among them)."""
+        with self.db.session() as s:
+            rows = s.scalars(select(Job.locked_by).where(Job.state == RUNNING).distinct())
+            return [r for r in rows if r]
+
+    def release_worker(self, *, worker_id: str, now: datetime) -> int:
+        """Give back every job of a worker known to be dead: ready at once, before the backlog."""
+        return self._release(Job.locked_by == worker_id, now=now, error="worker died")
+
+    def release(self, *, job_ids: list[int], worker_id: str, now: datetime) -> int:
+        """Give back jobs this worker claimed but will not finish (it is stopping)."""
+        if not job_ids:
+            return 0
+        return self._release(and_(Job.id.in_(job_ids), Job.locked_by == worker_id), now=now,
+                             error="released by a stopping worker")
+
+    def _release(self, which: ColumnElement[bool], *, now: datetime, error: str) -> int:
+        with self.db.session() as s:
+            result = s.execute(
+                update(Job).where(which, Job.state == RUNNING)
+                .values(state=READY, run_at=RECOVERED_RUN_AT, locked_by=None, locked_until=None,
+                        renewed_at=None, last_error=error, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    @staticmethod
+    def holds_slot(*, now: datetime | BindParameter[Any],
+                   live_since: datetime | BindParameter[Any]) -> ColumnElement[bool]:
+        """SQL of :func:`mailport.core.leases.holds_slot`: running, lease valid, still renewed."""
+        return and_(Job.state == RUNNING, Job.locked_until >= now, Job.renewed_at >= live_since)
 
     def complete(self, *, job_id: int, worker_id: str, now: datetime) -> None:
         self._finish(job_id, worker_id, now, state=DONE, error=None)
@@ -130,14 +181,15 @@ class JobQueue:
             s.execute(
                 update(Job).where(Job.id == job_id, Job.locked_by == worker_id)
                 .values(state=READY, run_at=run_at, locked_by=None, locked_until=None,
-                        last_error=error, updated_at=now)
+                        renewed_at=None, last_error=error, updated_at=now)
             )
 
     def _finish(self, job_id: int, worker_id: str, now: datetime, *, state: str, error: str | None) -> None:
         with self.db.session() as s:
             s.execute(
                 update(Job).where(Job.id == job_id, Job.locked_by == worker_id)
-                .values(state=state, locked_by=None, locked_until=None, last_error=error, updated_at=now)
+                .values(state=state, locked_by=None, locked_until=None, renewed_at=None, last_error=error,
+                        updated_at=now)
             )
 
     def depth(self) -> dict[str, int]:

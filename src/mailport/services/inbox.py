@@ -67,7 +67,14 @@ from mailport.core.syncplan import (
     plan_folder,
 )
 from mailport.core.threading import normalize_message_id, thread_key
-from mailport.errors import MailportError, NotFound, RemoteAuthError, RemoteError, ValidationError
+from mailport.errors import (
+    MailportError,
+    NotFound,
+    RemoteAuthError,
+    RemoteError,
+    StorageError,
+    ValidationError,
+)
 from mailport.services.accounts import AccountService
 from mailport.settings import Settings
 
@@ -710,7 +717,13 @@ class InboxSyncEngine:
         log.info("inbox sync %s started (up to %d accounts)", self.worker_id, self.max_accounts)
         try:
             while not stop.is_set():
-                await self._tick()
+                try:
+                    await self._tick()
+                except StorageError as exc:
+                    if not exc.fields.get("transient"):
+                        raise
+                    # The database is away (logged once by the adapter); the accounts already
+                    # synced go on, and the leases are renewed at the next tick that reaches it.
                 try:
                     await asyncio.wait_for(stop.wait(), self.claim_interval)
                 except TimeoutError:
@@ -776,7 +789,10 @@ class InboxSyncEngine:
                 for account_id, _ in tasks:
                     leases.release(worker_id=self.worker_id, account_id=account_id)
 
-        await asyncio.to_thread(release)
+        try:
+            await asyncio.to_thread(release)
+        except StorageError:
+            pass  # the database is away: the leases run out by themselves
 
     async def _account(self, tenant_id: str, account_id: str) -> None:
         """Connect, sync, IDLE / poll, repeat; reconnect with backoff after failures."""
@@ -797,7 +813,13 @@ class InboxSyncEngine:
                 raise
             except (MailportError, OSError) as exc:
                 self.connected.discard(account_id)
-                failures = await asyncio.to_thread(self.service.record_failure, tenant_id, account_id, exc)
+                try:
+                    failures = await asyncio.to_thread(self.service.record_failure, tenant_id, account_id,
+                                                       exc)
+                except StorageError as storage_exc:
+                    if not storage_exc.fields.get("transient"):
+                        raise
+                    failures += 1  # the database is away too: retry later, record it then
                 if isinstance(exc, ValidationError) or (isinstance(exc, RemoteError)
                                                         and exc.code.startswith("auth.")):
                     # Wrong settings or credentials: retrying fast only earns an anvil penalty.

@@ -368,12 +368,18 @@ class PlatformService:
                        rcpt_to: Sequence[str]) -> SendResult:
         """Sign ``raw`` with the plan's key and hand it to the platform transport."""
         signed = await asyncio.to_thread(plan.signer.sign, raw)
-        return await self._transport().send(tenant_id=tenant_id, mail_from=plan.envelope_from(token),
-                                            rcpt_to=rcpt_to, raw=signed)
+        result = await self._transport().send(tenant_id=tenant_id, mail_from=plan.envelope_from(token),
+                                              rcpt_to=rcpt_to, raw=signed)
+        if result.refusal is not None:  # a single notice: nobody got it is an error here
+            raise result.refusal
+        return result
 
     async def transmit_stored(self, tenant_id: str, *, sender_key: str, mail_from: str, rcpt_to: Sequence[str],
                               raw: bytes) -> SendResult:
         """Send bytes the outbox accepted earlier with ``plan.sender_key``: sign and hand over.
+
+        Refusals are not raised: the result carries every recipient's reply
+        (:meth:`~mailport.adapters.smtp.SendResult.verdicts`).
 
         The domain's state is checked again now: a domain suspended since the message was
         accepted raises :class:`~mailport.services.domains.DomainNotSendable` (its bytes carry
@@ -383,16 +389,31 @@ class PlatformService:
         if sender_key == PLATFORM_SENDER:
             signer = self._platform_signer()
         else:
-            domain = await asyncio.to_thread(self.domains.get, tenant_id, sender_key)
-            sending = await asyncio.to_thread(self.domains.sending_for, tenant_id, domain.name)
-            if not isinstance(sending, DomainSending):
-                raise DomainNotSendable(
-                    f"mail from {domain.unicode_name} is stopped: the domain is {domain.state}",
-                    domain=domain.name, state=domain.state,
-                )
-            signer = sending.signer
-        signed = await asyncio.to_thread(signer.sign, raw)
-        return await self._transport().send(tenant_id=tenant_id, mail_from=mail_from, rcpt_to=rcpt_to, raw=signed)
+            signer = await self.domain_signer(tenant_id, sender_key)
+        return await self.relay(tenant_id, mail_from=mail_from, rcpt_to=rcpt_to,
+                                raw=await asyncio.to_thread(signer.sign, raw))
+
+    def platform_signer(self) -> DkimSigner:
+        """The platform domain's DKIM signer (``d=<platform domain>``)."""
+        return self._platform_signer()
+
+    async def domain_signer(self, tenant_id: str, domain_id: str) -> DkimSigner:
+        """The own domain's signer, if the domain may send right now (else
+        :class:`~mailport.services.domains.DomainNotSendable`)."""
+        domain = await asyncio.to_thread(self.domains.get, tenant_id, domain_id)
+        sending = await asyncio.to_thread(self.domains.sending_for, tenant_id, domain.name)
+        if not isinstance(sending, DomainSending):
+            raise DomainNotSendable(
+                f"mail from {domain.unicode_name} is stopped: the domain is {domain.state}",
+                domain=domain.name, state=domain.state,
+            )
+        return sending.signer
+
+    async def relay(self, tenant_id: str | None, *, mail_from: str, rcpt_to: Sequence[str],
+                    raw: bytes) -> SendResult:
+        """Hand signed bytes to the platform's smarthost (or the development capture)."""
+        return await self._transport().send(tenant_id=tenant_id, mail_from=mail_from, rcpt_to=rcpt_to,
+                                            raw=raw)
 
     async def _send_draft(self, tenant_id: str, *, plan: SendPlan, draft: MessageDraft) -> SentView:
         token = self.make_token()

@@ -21,6 +21,7 @@ from mailport.services.contacts import ContactService
 from mailport.services.discover import DiscoveryService
 from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
 from mailport.services.inbox import InboxService, InboxSyncEngine
+from mailport.services.metrics import MetricsService
 from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
 from mailport.services.secretstore import SecretStore
@@ -87,7 +88,7 @@ class Runtime:
     @cached_property
     def oauth(self) -> OAuthService:
         """OAuth sign-in (Google, Microsoft) and the credentials every sender should use:
-        ``await runtime.oauth.credentials(tenant_id, account_id)`` -> (config, password, token)."""
+        ``await runtime.oauth.credentials(tenant_id, account_id)`` -> ``Credentials``."""
         return OAuthService(db=self.db, accounts=self.accounts, secrets=self.secrets, settings=self.settings,
                             clock=self.clock, events=self.events)
 
@@ -118,6 +119,10 @@ class Runtime:
         return OutboxService(db=self.db, queue=self.queue, accounts=self.accounts, events=self.events,
                              clock=self.clock, settings=self.settings, resolver=self.resolver,
                              platform=self.platform, credentials=self.oauth.credentials)
+
+    @cached_property
+    def metrics(self) -> MetricsService:
+        return MetricsService(db=self.db, queue=self.queue, process=self.outbox.metrics.registry)
 
     @cached_property
     def domains(self) -> DomainService:

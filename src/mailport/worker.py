@@ -28,35 +28,20 @@ import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from mailport.adapters.liveness import process_gone, this_worker_id
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.clock import Clock
+from mailport.core.jobs import Done, Fail, JobResult, Retry
 from mailport.core.leases import LeasePolicy, WorkerId
 from mailport.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    pass
+__all__ = ["Done", "Fail", "JobHandler", "JobResult", "Retry", "Worker"]
 
 
-@dataclass(frozen=True, slots=True)
-class Retry:
-    run_at: datetime
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Fail:
-    error: str
-
-
-JobResult = Done | Retry | Fail
 JobHandler = Callable[[ClaimedJob], Awaitable[JobResult]]
 
 # A job whose handler met a database outage is tried again this soon after the database is back.

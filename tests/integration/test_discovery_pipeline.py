@@ -17,6 +17,7 @@ from lab import MailLab
 from lab import deps as lab_deps
 from mailport.services.discover import DiscoveryService, discover
 from mailport.settings import Settings
+from testenv import unavailable
 
 IDN_ASCII = "xn--bckerei-mller-bfb28a.de"
 
@@ -77,7 +78,7 @@ def ca() -> Iterator[NamedCA]:
 @pytest.fixture(scope="module")
 def ispdb() -> Iterator[IspdbServer]:
     if not ISPDB_DIR.is_dir():
-        pytest.skip(f"ISPDB test data not found at {ISPDB_DIR} (../shared/data/ispdb beside the clone)")
+        unavailable(f"ISPDB test data not found at {ISPDB_DIR} (../shared/data/ispdb beside the clone)")
     server = IspdbServer().start()
     try:
         yield server  # type: ignore[misc]
@@ -263,12 +264,13 @@ async def test_private_targets_refused_without_allow_private_hosts(settings: Set
     assert {t.source: t.outcome for t in result.trace}["autoconfig"] == "refused"
 
 
+@pytest.mark.lab
 async def test_probing_finds_the_lab_servers(settings: Settings, ca: NamedCA) -> None:
     reason = lab_deps.ensure()
     if reason is None and os.geteuid() != 0:
         reason = "the mail lab must run as root"
     if reason is not None:
-        pytest.skip(reason)
+        unavailable(reason)
     with MailLab(ca) as lab:
         ports = {("imap", "tls"): lab.imaps_port, ("imap", "starttls"): lab.imap_port,
                  ("smtp", "tls"): lab.smtps_port, ("smtp", "starttls"): lab.submission_port}

@@ -192,6 +192,12 @@ class JobQueue:
                         updated_at=now)
             )
 
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Jobs per (kind, state), for metrics."""
+        with self.db.session() as s:
+            rows = s.execute(select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)).all()
+        return {(kind, state): int(count) for kind, state, count in rows}
+
     def depth(self) -> dict[str, int]:
         """Jobs per state (for metrics and readiness)."""
         with self.db.session() as s:

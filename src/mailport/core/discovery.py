@@ -26,11 +26,12 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from publicsuffix2 import get_sld, get_tld  # type: ignore[import-untyped]
+from publicsuffixlist import PublicSuffixList
 
 from mailport.core.addresses import Address
 from mailport.core.autoconfig import ClientConfig, ConfiguredServer, auth_kinds, fill_placeholders
@@ -343,10 +344,14 @@ def registrable_domain(host: str) -> str | None:
     host = _host(host)
     if not host or "." not in host:
         return None
-    if get_tld(host, strict=True) is None:
-        return ".".join(host.split(".")[-2:])
-    sld = get_sld(host, strict=True)
-    return sld if sld and sld != host.rsplit(".", 1)[-1] else None
+    found: str | None = _public_suffix_list().privatesuffix(host, accept_unknown=True)
+    return found
+
+
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    # The snapshot bundled with the package (kept current by its releases); never fetched at run time.
+    return PublicSuffixList()
 
 
 def mx_ispdb_domains(mx_host: str) -> list[str]:

@@ -7,6 +7,7 @@ ciphertext does not linger in free pages either.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import ipaddress
@@ -333,7 +334,7 @@ class AccountService:
     def _endpoint(self, raw: dict[str, Any] | None, *, field_name: str, default_username: str) -> Endpoint:
         if not isinstance(raw, dict):
             raise ValidationError(f"{field_name} settings are required", field=field_name)
-        data = {k: raw.get(k) for k in ("host", "port", "security", "username", "pin_sha256")}
+        data: dict[str, Any] = {k: raw.get(k) for k in ("host", "port", "security", "username", "pin_sha256")}
         if not data["username"]:
             data["username"] = default_username
         host = str(data["host"] or "").strip().rstrip(".").lower()
@@ -347,7 +348,8 @@ class AccountService:
             netpolicy.check_addresses([host], allow_private=self.settings.allow_private_hosts)
         return endpoint
 
-    def _check_auth(self, auth_kind: str, password: str | None, endpoints: list[Endpoint]) -> None:
+    def _check_auth(self, auth_kind: str, password: str | None,
+                    endpoints: builtins.list[Endpoint]) -> None:
         if auth_kind not in ("password", "oauth2"):
             raise ValidationError("auth_kind must be password or oauth2", field="auth_kind")
         if auth_kind == "password":

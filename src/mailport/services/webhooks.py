@@ -37,6 +37,7 @@ from mailport.clock import Clock
 from mailport.core import netpolicy
 from mailport.core.addresses import reject_control_chars
 from mailport.core.events import Event, EventPayload, EventType, WebhookTest, make_event
+from mailport.core.jobs import Done, JobResult, Retry
 from mailport.core.webhooks import (
     WEBHOOK_RETRY_POLICY,
     classify_delivery,
@@ -47,7 +48,6 @@ from mailport.errors import RemoteError, ValidationError
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
 from mailport.settings import Settings
-from mailport.worker import Done, JobResult, Retry
 
 log = logging.getLogger(__name__)
 

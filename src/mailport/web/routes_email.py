@@ -14,10 +14,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from mailport.adapters.secrets import Secret
 from mailport.core.diagnostics import CODES, Diagnosis
 from mailport.core.diagnostics.providers import provider_variant
 from mailport.core.discovery import DiscoveryResult
+from mailport.core.secret import Secret
 from mailport.core.verification import planned_stages
 from mailport.diagnosis_text import explain
 from mailport.errors import AddressError, Conflict, NotFound, ValidationError

@@ -22,6 +22,7 @@ from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import SEND_JOB
 from mailport.clock import Clock
+from mailport.core.jobs import JobResult
 from mailport.services.accounts import AccountService
 from mailport.services.platform import PlatformService
 from mailport.services.send.job import SENT_COPY_JOB, SendJob
@@ -46,7 +47,6 @@ from mailport.services.send.transport import (
 from mailport.services.smtp_pool import SmtpPool
 from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
-from mailport.worker import JobResult
 
 __all__ = [
     "SEND_JOB",

@@ -37,6 +37,7 @@ from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_outbox import Message, SentCopy
 from mailport.clock import Clock
 from mailport.core.events import MessageDeferred, MessageFailed, MessageSending, payload_for_outcome
+from mailport.core.jobs import Done, Fail, JobResult, Retry
 from mailport.core.leases import LeasePolicy
 from mailport.core.outbox import (
     TERMINAL_STATES,
@@ -71,7 +72,6 @@ from mailport.services.send.transport import (
 )
 from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
-from mailport.worker import Done, Fail, JobResult, Retry
 
 log = logging.getLogger(__name__)
 

@@ -22,13 +22,13 @@ from mailport.adapters.storage.outbox_repository import OutboxRepository
 from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_outbox import SentCopy
 from mailport.clock import Clock
+from mailport.core.jobs import Done, JobResult, Retry
 from mailport.core.outbox import MessageState, RetryPolicy
 from mailport.errors import MailportError, NotFound, RemoteAuthError, RemoteError, ValidationError
 from mailport.services.accounts import AccountService
 from mailport.services.send.job import _Creds, save_copy_state, sending_account
 from mailport.services.send.transport import CredentialSource, Sender, Transports
 from mailport.settings import Settings
-from mailport.worker import Done, JobResult, Retry
 
 __all__ = ["SentCopyJob"]
 

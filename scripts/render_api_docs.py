@@ -56,6 +56,7 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/messages"): 'mp.messages.list(status=["failed"], limit=50)   # or: for m in mp.messages.iter(): …',
     ("GET", "/v1/messages/{message_id}"): 'mp.messages.get("msg_…")',
     ("POST", "/v1/messages/{message_id}/cancel"): 'mp.messages.cancel("msg_…")',
+    ("POST", "/v1/messages/{message_id}/retry"): 'mp.messages.retry("msg_…")',
     ("GET", "/v1/webhooks"): "mp.webhooks.list()",
     ("POST", "/v1/webhooks"):
         'mp.webhooks.create(url="https://erp.example.nl/hooks/mailport", event_types=["message.sent", "message.failed"])',

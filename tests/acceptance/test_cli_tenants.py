@@ -55,7 +55,7 @@ def test_the_data_directory_belongs_to_the_installation_not_the_current_folder(t
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
     code = "from mailport.settings import Settings; print(Settings().effective_database_url)"
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     root = Path(__file__).resolve().parents[2]
     assert result.stdout.strip() == f"sqlite:///{(root / 'var' / 'mailport.db').as_posix()}"

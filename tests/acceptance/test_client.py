@@ -95,6 +95,14 @@ def test_messages_list_iterate_and_cancel(mp: Client, account: str) -> None:
     assert [m.id for m in mp.messages.list(status=["cancelled"])] == [ids[0]]
 
 
+def test_retry_refuses_a_message_that_did_not_fail(mp: Client, account: str) -> None:
+    later = datetime.now(UTC) + timedelta(days=1)
+    queued = mp.messages.send(account=account, to=["k@example.nl"], text="x", send_at=later)
+    with pytest.raises(errors.Conflict) as caught:
+        mp.messages.retry(queued.id)
+    assert caught.value.code == "message.not_retryable"
+
+
 def test_validation_errors_name_the_field(mp: Client, account: str) -> None:
     with pytest.raises(errors.AddressError) as caught:
         mp.messages.send(account=account, to=["not an address"], text="x")

@@ -139,3 +139,30 @@ def test_saving_an_untested_mailbox_does_not_say_all_is_well(service: Service, p
     flash = page.locator(".flash")
     assert "not been tested" in flash.inner_text() and "success" not in (flash.get_attribute("class") or "")
     assert page.locator(".account", has_text=lab_user).locator(".badge").inner_text() == "Not tested yet"
+
+
+def test_send_again_after_fixing_the_password(service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    account = _account(service, mail_lab, lab_user, "not-the-password")
+    message_id = _send(service, account, "Factuur 2026-0077")
+    assert httpx.get(f"{service.base}/v1/messages/{message_id}", headers=headers).json()["state"] == "failed"
+
+    page.goto(service.link(language="en"))
+    page.goto(f"{service.base}/ui/outbox/{message_id}")
+    # The diagnosis once (not again under the recipient), with the way to fix it.
+    assert page.locator(".diagnosis-title, .outcome h2").count() == 1
+    fix = page.get_by_role("link", name="Check the mailbox settings")
+    assert fix.get_attribute("href") == f"/ui/settings/email/mailbox/{account}"
+    web.shot(page, "outbox-failed-en")
+
+    fixed = httpx.patch(f"{service.base}/v1/accounts/{account}", headers=headers, json={"password": PASSWORD})
+    assert fixed.status_code == 200, fixed.text
+    page.get_by_role("button", name="Send again").click()
+    page.wait_for_url(re.compile(r"done=retried"))
+    _wait(lambda: httpx.get(f"{service.base}/v1/messages/{message_id}", headers=headers).json()["state"] == "sent")
+    assert mail_lab.wait_for_message("user2@example.test", headers={"Subject": "Factuur 2026-0077"}, timeout=10)
+    page.reload()
+    assert page.locator("dl.facts .badge").first.inner_text() == "Sent"
+    assert page.get_by_role("button", name="Send again").count() == 0

@@ -46,7 +46,7 @@ CALLS: list[Callable[[Any], Any]] = [
     lambda c: c.accounts.start_oauth("google", login_hint="a@gmail.com"),
     lambda c: c.ui_sessions.create(user_name="Anna"),
     lambda c: c.messages.send(to=["a@example.nl"], text="x"), lambda c: c.messages.list(),
-    lambda c: c.messages.get("msg_1"), lambda c: c.messages.cancel("msg_1"),
+    lambda c: c.messages.get("msg_1"), lambda c: c.messages.cancel("msg_1"), lambda c: c.messages.retry("msg_1"),
     lambda c: c.webhooks.create(url="https://h.example/x"), lambda c: c.webhooks.list(),
     lambda c: c.webhooks.get("wh_1"), lambda c: c.webhooks.update("wh_1", enabled=False),
     lambda c: c.webhooks.delete("wh_1"), lambda c: c.webhooks.rotate_secret("wh_1"),

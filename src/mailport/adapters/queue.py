@@ -80,6 +80,19 @@ class JobQueue:
                 return None
             raise
 
+    def requeue(self, *, kind: str, dedupe_key: str, payload: dict[str, Any], now: datetime,
+                tenant_id: str | None, session: Session) -> None:
+        """Make the job of ``kind`` and ``dedupe_key`` ready now, in the caller's transaction:
+        a finished or waiting one is reset (a running one is left to its worker); a job that
+        retention removed already is added again."""
+        existing = session.scalar(select(Job).where(Job.kind == kind, Job.dedupe_key == dedupe_key))
+        if existing is None:
+            self.enqueue(kind=kind, payload=payload, now=now, tenant_id=tenant_id, dedupe_key=dedupe_key,
+                         session=session)
+        elif existing.state != RUNNING:
+            existing.state, existing.run_at, existing.last_error, existing.updated_at = READY, now, None, now
+            existing.locked_by = existing.locked_until = existing.renewed_at = None
+
     @staticmethod
     def _exists(s: Session, kind: str, dedupe_key: str) -> bool:
         return s.scalar(select(Job.id).where(Job.kind == kind, Job.dedupe_key == dedupe_key)) is not None

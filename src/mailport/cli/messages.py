@@ -24,7 +24,7 @@ from mailport.errors import MailportError, ValidationError
 from mailport.runtime import Runtime
 from mailport.services.send import MessageView, SendRequest
 
-app = typer.Typer(no_args_is_help=True, help="Follow and cancel queued messages.")
+app = typer.Typer(no_args_is_help=True, help="Follow, cancel and send again queued messages.")
 
 _SETTLED = {"sent", "failed", "cancelled", "bounced"}
 
@@ -206,6 +206,22 @@ def message_cancel(
     """Cancel a message that has not been sent yet."""
     try:
         view = build_runtime(database_url=database_url, data_dir=data_dir).outbox.cancel(tenant, message_id)
+    except MailportError as exc:
+        fail(exc)
+    _print(view, as_json)
+
+
+@app.command("retry")
+def message_retry(
+    message_id: Annotated[str, typer.Argument(help="The message id (msg_…).")],
+    tenant: TenantOpt,
+    as_json: JsonOut = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Send a failed or deferred message again now (after fixing the password, the server…)."""
+    try:
+        view = build_runtime(database_url=database_url, data_dir=data_dir).outbox.retry(tenant, message_id)
     except MailportError as exc:
         fail(exc)
     _print(view, as_json)

@@ -348,6 +348,12 @@ class Messages(_Resource):
         path = f"/v1/messages/{_seg(message_id)}/cancel"
         return parse(Message, self._client.request("POST", path, idempotent=True))
 
+    def retry(self, message_id: str) -> Message:
+        """Send a failed or deferred message again now (after the cause was fixed).
+        Raises ``Conflict`` (``message.not_retryable``) for any other state."""
+        path = f"/v1/messages/{_seg(message_id)}/retry"
+        return parse(Message, self._client.request("POST", path))
+
 
 class Webhooks(_Resource):
     def create(self, *, url: str, event_types: Sequence[str] = (),

@@ -291,3 +291,17 @@ def get_message(message_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> d
 async def cancel_message(message_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
     view = await run_in_threadpool(runtime.outbox.cancel, tenant_id, message_id)
     return view.to_dict()
+
+
+@router.post(
+    "/{message_id}/retry", response_model=MessageOut, response_model_by_alias=True,
+    summary="Send a failed or deferred message again now",
+    description=(
+        "For a message that failed (or waits for its next attempt) because of something the user has "
+        "fixed since — a new password, a corrected server. Recipients that accepted it already are not "
+        "sent to again. A new `message.queued` event follows. 409 `message.not_retryable` for any other state."
+    ),
+)
+async def retry_message(message_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    view = await runtime.outbox.retry_async(tenant_id, message_id)
+    return view.to_dict()

@@ -42,6 +42,7 @@ from mailport.core.outbox import (
     MessageState,
     check_idempotency,
     ensure_cancellable,
+    ensure_retryable,
     request_fingerprint,
     validate_idempotency_key,
 )
@@ -385,6 +386,36 @@ class Submissions:
                                                         account_id=message.account_id,
                                                         metadata=dict(message.meta)))
         return self.get(tenant_id, message_id)
+
+    def retry(self, tenant_id: str, message_id: str) -> MessageView:
+        """Send a failed or deferred message again now — after the user fixed what made it fail
+        (409 ``message.not_retryable`` otherwise). Recipients that accepted it are not sent to
+        again; the give-up age counts from now."""
+        now = self.clock.now()
+        with self.db.session() as s:
+            repo = OutboxRepository(s)
+            message = repo.get(tenant_id=tenant_id, message_id=message_id)
+            ensure_retryable(message.state)
+            if not repo.update(message.id, expected_states=[message.state], values={
+                    "state": MessageState.QUEUED.value, "next_attempt_at": None, "reason": None,
+                    "last_delay_seconds": None, "send_at": now, "updated_at": now}):
+                raise Conflict("the message is being sent right now", code="message.not_retryable")
+            repo.reopen_recipients(message.id, now=now)
+            recipients = [r.address for r in repo.recipients(message.id) if r.status == "pending"]
+            self.queue.requeue(kind=SEND_JOB, dedupe_key=message.id, now=now, tenant_id=tenant_id,
+                               payload={"message_id": message.id, "account_id": message.account_id}, session=s)
+            self.events.record(s, tenant_id=tenant_id, message_id=message.id, now=now,
+                               seq=event_seq(message.attempts, "between"),
+                               payload=MessageQueued(message_id=message.id, account_id=message.account_id,
+                                                     metadata=dict(message.meta), recipients=recipients))
+        return self.get(tenant_id, message_id)
+
+    async def retry_async(self, tenant_id: str, message_id: str) -> MessageView:
+        """:meth:`retry` off the event loop, then wake an embedded worker on this loop."""
+        view = await asyncio.to_thread(self.retry, tenant_id, message_id)
+        if self.on_enqueue is not None:
+            self.on_enqueue()
+        return view
 
     # -- the ``send`` job --------------------------------------------------------------------
 

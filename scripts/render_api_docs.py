@@ -27,6 +27,7 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/tenants"): "admin.tenants.list()",
     ("POST", "/v1/tenants"): 'admin.tenants.create(name="Acme Bookkeeping BV")',
     ("GET", "/v1/tenant"): "mp.tenants.me()",
+    ("PATCH", "/v1/tenant"): 'mp.tenants.update_settings(default_method="account", default_account="acc_…")',
     ("POST", "/v1/accounts/oauth/{provider}/start"):
         'mp.accounts.start_oauth("google", login_hint="anna@example.com", return_url="https://app.example.nl/back")',
     ("GET", "/v1/accounts"): "mp.accounts.list()",

@@ -166,3 +166,38 @@ def test_send_again_after_fixing_the_password(service: Service, page: Any, mail_
     page.reload()
     assert page.locator("dl.facts .badge").first.inner_text() == "Sent"
     assert page.get_by_role("button", name="Send again").count() == 0
+
+
+def test_choosing_how_invoices_are_sent(service: Service, page: Any, mail_lab: Any) -> None:
+    """"How do you want to send?" is a choice: the page stores it, shows it, and a message that
+    names no sender goes that way."""
+    import secrets
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    first, second = (f"keuze{secrets.token_hex(3)}@example.test" for _ in range(2))
+    for email in (first, second):
+        mail_lab.add_user(email, PASSWORD)
+    _account(service, mail_lab, first, PASSWORD)
+    chosen = _account(service, mail_lab, second, PASSWORD)
+
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/settings/email?method=smtp")
+    page.locator(".account", has_text=second).get_by_role("button", name=re.compile("Send from this")).click()
+    page.wait_for_url(re.compile(r"default_saved=1"))
+    assert page.locator(".default-sender .default-address").inner_text() == second
+    assert "Sends your documents" in page.locator(".account", has_text=second).inner_text()
+    web.shot(page, "settings-email-default-en")
+    tenant = httpx.get(f"{service.base}/v1/tenant", headers=headers).json()
+    assert tenant["default_method"] == "account" and tenant["default_account"] == chosen
+
+    sent = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
+        "to": ["user2@example.test"], "subject": "Factuur 2026-0090", "text": "Beste klant,"})
+    assert sent.status_code == 202, sent.text
+    assert sent.json()["account_id"] == chosen and sent.json()["from"] == second
+
+    page.goto(service.link(language="nl"))
+    page.goto(service.base + "/ui/settings/email")
+    assert page.locator(".default-sender .default-address").inner_text() == second
+    web.shot(page, "settings-email-default-nl")

@@ -37,6 +37,7 @@ CALLS: list[Callable[[Any], Any]] = [
     lambda c: c.health(), lambda c: c.ready(), lambda c: c.metrics(),
     lambda c: c.discover("a@example.nl"), lambda c: c.explain("535 5.7.8 no"),
     lambda c: c.tenants.create(name="A"), lambda c: c.tenants.list(), lambda c: c.tenants.me(),
+    lambda c: c.tenants.update_settings(time_zone="Europe/Amsterdam"),
     lambda c: c.accounts.create(email="a@example.nl"), lambda c: c.accounts.list(),
     lambda c: c.accounts.get("acc_1"), lambda c: c.accounts.update("acc_1", display_name="A"),
     lambda c: c.accounts.delete("acc_1"), lambda c: c.accounts.verify("acc_1"),

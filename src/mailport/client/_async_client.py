@@ -196,6 +196,11 @@ class AsyncTenants(_Resource):
         """``GET /v1/tenant``: the tenant of this client's API key."""
         return parse(Tenant, await self._client.request("GET", "/v1/tenant"))
 
+    async def update_settings(self, **changes: str | None) -> Tenant:
+        """``PATCH /v1/tenant``: ``default_method`` (``account`` with ``default_account``, or
+        ``platform``) and ``time_zone`` (IANA name). Only the given keys change."""
+        return parse(Tenant, await self._client.request("PATCH", "/v1/tenant", json=changes))
+
 
 class AsyncAccounts(_Resource):
     async def create(

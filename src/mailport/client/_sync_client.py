@@ -195,6 +195,11 @@ class Tenants(_Resource):
         """``GET /v1/tenant``: the tenant of this client's API key."""
         return parse(Tenant, self._client.request("GET", "/v1/tenant"))
 
+    def update_settings(self, **changes: str | None) -> Tenant:
+        """``PATCH /v1/tenant``: ``default_method`` (``account`` with ``default_account``, or
+        ``platform``) and ``time_zone`` (IANA name). Only the given keys change."""
+        return parse(Tenant, self._client.request("PATCH", "/v1/tenant", json=changes))
+
 
 class Accounts(_Resource):
     def create(

@@ -145,6 +145,10 @@ class Tenant(_Model):
     name: str
     display_name: str | None
     created_at: datetime
+    default_method: str | None = None
+    """How a message that names neither account, from nor method is sent (``account``, ``platform``)."""
+    default_account: str | None = None
+    time_zone: str | None = None
 
 
 class TenantCreated(Tenant):

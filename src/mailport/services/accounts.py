@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from mailport.adapters.secrets import Secret
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.repositories import AccountRepository
-from mailport.adapters.storage.tables import Account
+from mailport.adapters.storage.tables import Account, Tenant
 from mailport.clock import Clock
 from mailport.core import netpolicy
 from mailport.core.accountstate import State, decide, state_of
@@ -196,6 +196,10 @@ class AccountService:
     def remove(self, tenant_id: str, account_id: str) -> None:
         with self.db.session() as s:
             AccountRepository(s).delete(tenant_id=tenant_id, account_id=account_id)
+            tenant = s.get(Tenant, tenant_id)
+            if tenant is not None and tenant.default_account_id == account_id:
+                # The business's default mailbox is gone: no default rather than a dangling one.
+                tenant.default_method = tenant.default_account_id = None
             self.secrets.delete_owner(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=account_id)
 
     def record_verification(self, tenant_id: str, account_id: str, *, report: dict[str, Any], status: str) -> None:

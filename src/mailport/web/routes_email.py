@@ -49,15 +49,20 @@ def _runs(request: Request) -> RunRegistry:
 @router.get("")
 async def email_settings(request: Request, session: SessionDep, method: str = "",
                          saved: str = "", removed: str = "", removed_domain: str = "",
-                         platform_saved: str = "", platform_error: str = "", oauth_error: str = "") -> Response:
+                         platform_saved: str = "", platform_error: str = "", oauth_error: str = "",
+                         default_saved: str = "") -> Response:
     runtime = runtime_of(request)
     accounts = await asyncio.to_thread(runtime.accounts.list, session.tenant_id)
     domains = (await asyncio.to_thread(runtime.domains.list, session.tenant_id)
                if available_sections(runtime).domains else [])
-    chosen = method if method in METHOD_IDS else ("smtp" if accounts else ("domain" if domains else ""))
     sections = available_sections(runtime)
-    platform = (await asyncio.to_thread(runtime.platform.sender, session.tenant_id)
-                if chosen == "platform" and sections.platform else None)
+    tenant = await asyncio.to_thread(runtime.tenants.get, session.tenant_id)
+    platform_sender = (await asyncio.to_thread(runtime.platform.sender, session.tenant_id)
+                       if sections.platform else None)
+    default = _default_sender(tenant.default_method, tenant.default_account_id, accounts, platform_sender)
+    fallback = default["page"] if default else ("smtp" if accounts else ("domain" if domains else ""))
+    chosen = method if method in METHOD_IDS else fallback
+    platform = platform_sender if chosen == "platform" else None
     return page(request, session, "settings_email.html", accounts=accounts, domains=domains, method=chosen,
                  saved=saved if saved in ("1", "attention", "untested") else "", removed=removed == "1", removed_domain=removed_domain == "1",
                  domain_error=None, domain_value="", platform=platform,
@@ -65,7 +70,40 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
                  platform_error=routes_platform.ERRORS.get(platform_error),
                  oauth_error=_oauth_problem(oauth_error, session.lang),
                  attention_of={a.id: explain_attention(a, session.lang) for a in accounts
-                               if a.state == "needs_attention"})
+                               if a.state == "needs_attention"},
+                 default=default, default_saved=default_saved == "1")
+
+
+def _default_sender(method: str | None, account_id: str | None, accounts: list[AccountView],
+                    platform: Any) -> dict[str, Any] | None:
+    """What "Invoices are sent from" says: the business's choice, else its only mailbox (what
+    the API does with a message that names no sender)."""
+    if method == "platform" and platform is not None:
+        return {"method": "platform", "page": "platform", "address": platform.address, "account_id": None}
+    chosen = next((a for a in accounts if a.id == account_id), None) if method == "account" else None
+    if chosen is None and method is None and len(accounts) == 1:
+        chosen = accounts[0]
+    if chosen is None:
+        return None
+    page_method = {"google": "gmail", "microsoft": "outlook"}.get(
+        labels.OAUTH_PROVIDER_OF.get(chosen.provider_id or "", ""), "smtp") if chosen.auth_kind == "oauth2" else "smtp"
+    return {"method": "account", "page": page_method if page_method in METHOD_IDS else "smtp",
+            "address": chosen.email, "account_id": chosen.id, "explicit": method == "account"}
+
+
+@router.post("/default")
+async def choose_default(request: Request, session: WriteSessionDep) -> Response:
+    """"Send from this": the business's default sending method (and mailbox)."""
+    form = await request.form()
+    method = str(form.get("method") or "")
+    account_id = str(form.get("account_id") or "") or None
+    try:
+        await asyncio.to_thread(runtime_of(request).tenants.update_settings, session.tenant_id,
+                                {"default_method": method, "default_account": account_id})
+    except (ValidationError, NotFound):
+        return RedirectResponse("/ui/settings/email", status_code=303)
+    page_method = "platform" if method == "platform" else "smtp"
+    return RedirectResponse(f"/ui/settings/email?method={page_method}&default_saved=1", status_code=303)
 
 
 def _oauth_problem(code: str, lang: str) -> Any:

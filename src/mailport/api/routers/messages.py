@@ -53,10 +53,12 @@ class MessageIn(BaseModel):
         "attachments": [{"filename": "factuur-2026-0042.pdf", "content": "JVBERi0xLjQK…"}],
         "metadata": {"invoice_id": "2026-0042"},
     }]})
-    method: Literal["account", "platform", "domain"] = Field(
-        "account", description="`account`: a connected mailbox; `platform`: from the tenant's platform address "
-                               "(Reply-To: its confirmed reply address); `domain`: `from` at one of the tenant's "
-                               "own domains, DKIM-signed for it.")
+    method: Literal["account", "platform", "domain"] | None = Field(
+        None, description="`account`: a connected mailbox; `platform`: from the tenant's platform address "
+                          "(Reply-To: its confirmed reply address); `domain`: `from` at one of the tenant's "
+                          "own domains, DKIM-signed for it. Omitted: `account` when `account` or `from` is "
+                          "given, else the tenant's default (`PATCH /v1/tenant`, or chosen on the settings "
+                          "page), else its only mailbox.")
     account: str | None = Field(None, max_length=32, description="The sending account (default: the one of `from`).")
     from_: Address | None = Field(None, alias="from", description="Default: the account's address.")
     to: list[Address] = Field(default_factory=list, max_length=100)

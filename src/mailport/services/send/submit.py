@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import SEND_JOB, OutboxRepository
 from mailport.adapters.storage.repositories import AccountRepository
-from mailport.adapters.storage.tables import Account
+from mailport.adapters.storage.tables import Account, Tenant
 from mailport.adapters.storage.tables_outbox import (
     Message,
     MessageContent,
@@ -83,9 +83,11 @@ class SendRequest:
     from_email: str | None = None
     from_name: str | None = None
     send_at: datetime | None = None
-    method: Literal["account", "platform", "domain"] = "account"
+    method: Literal["account", "platform", "domain"] | None = None
     """``account``: through a connected mailbox; ``platform``/``domain``: through the platform
-    transport, From the platform alias or an address at one of the tenant's own domains."""
+    transport, From the platform alias or an address at one of the tenant's own domains.
+    ``None``: ``account`` when an account or a from address is named, else the tenant's default
+    (``PATCH /v1/tenant``)."""
 
     def fingerprint(self) -> str:
         """:func:`core.outbox.request_fingerprint` of everything that decides the message."""
@@ -98,7 +100,7 @@ class SendRequest:
             "reply_to": boxes(self.reply_to), "subject": self.subject, "text": self.text,
             "html": self.html, "headers": dict(self.headers), "metadata": dict(self.metadata),
             "account_id": self.account_id, "from_email": self.from_email,
-            "from_name": self.from_name, "method": self.method,
+            "from_name": self.from_name, "method": self.method or "account",
             "send_at": self.send_at.isoformat() if self.send_at else None,
             "attachments": [[a.filename, a.content_type, a.content] for a in self.attachments],
         })
@@ -206,6 +208,7 @@ class Submissions:
             if replay is not None:
                 return Submission(message=replay, replayed=True)
 
+        request = self._with_default_sender(tenant_id, request)
         plan = self._platform_plan(tenant_id, request)
         if plan is not None:
             sender_key, sender, reply_to = plan.sender_key, plan.from_, list(plan.reply_to) or request.reply_to
@@ -299,6 +302,18 @@ class Submissions:
             check_idempotency(stored_fingerprint=existing.request_fingerprint, fingerprint=fingerprint)
             return MessageView.of(existing, repo.recipients(existing.id))
 
+    def _with_default_sender(self, tenant_id: str, request: SendRequest) -> SendRequest:
+        """A message that names neither account, from address nor method goes the way the
+        business chose (Settings › E-mail, or ``PATCH /v1/tenant``)."""
+        if request.method is not None or request.account_id or request.from_email:
+            return replace(request, method=request.method or "account")
+        with self.db.session() as s:
+            tenant = s.get(Tenant, tenant_id)
+            method, account_id = (tenant.default_method, tenant.default_account_id) if tenant else (None, None)
+        if method == "platform":
+            return replace(request, method="platform")
+        return replace(request, method="account", account_id=account_id if method == "account" else None)
+
     def _sending_account(self, tenant_id: str, request: SendRequest) -> Account:
         """The account row (read once, without the secret store: accepting must be cheap)."""
         if request.account_id:
@@ -325,7 +340,8 @@ class Submissions:
 
     def _platform_plan(self, tenant_id: str, request: SendRequest) -> SendPlan | None:
         """From, Reply-To, signer and return path of a ``platform``/``domain`` message."""
-        if request.method == "account":
+        method = request.method
+        if method is None or method == "account":
             return None
         if self.platform is None:
             raise ValidationError("sending by the platform is not configured here", code="config.platform_missing",
@@ -335,7 +351,7 @@ class Submissions:
         if request.method == "platform" and request.reply_to:
             raise ValidationError("platform mail replies go to the tenant's confirmed reply address",
                                   field="reply_to")
-        return self.platform.plan(tenant_id, method=request.method, from_email=request.from_email,
+        return self.platform.plan(tenant_id, method=method, from_email=request.from_email,
                                   from_name=request.from_name)
 
     def get(self, tenant_id: str, message_id: str) -> MessageView:

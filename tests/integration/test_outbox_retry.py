@@ -21,6 +21,7 @@ from mailport.api.app import create_app
 from mailport.core.message import Mailbox
 from mailport.errors import Conflict
 from mailport.runtime import Runtime
+from mailport.services.accounts import AccountInput
 from mailport.services.send import SendRequest
 
 
@@ -90,3 +91,29 @@ async def test_retry_through_the_api_and_the_cli(rt: Runtime, smtp_sink: SmtpSin
 
     await run_worker_until(rt, lambda: {state_of(rt, tenant, m) for m in (first, second)} == {"sent"})
     assert len(smtp_sink.messages) == 2
+
+
+def test_history_is_in_time_order_then_lifecycle(rt: Runtime) -> None:
+    """A bounce recorded later (with no attempt number to order it) comes after the send, not
+    between "queued" and "sending" (issue 16 item 6)."""
+    from datetime import timedelta
+
+    from mailport.core.events import MessageBounced, MessageSending, MessageSent
+
+    tenant = rt.tenants.create(name="Bakkerij").tenant.id
+    account = rt.accounts.create(tenant, AccountInput(email="user@example.test", password="pw", smtp={
+        "host": "127.0.0.1", "port": 2525, "security": "tls"})).id
+    message = rt.outbox.submit(tenant, SendRequest(account_id=account, to=[Mailbox.parse("k@example.org")],
+                                                   text="x", subject="Factuur")).message
+    t0 = message.created_at
+    common = {"message_id": message.id, "account_id": account, "metadata": {}}
+    with rt.db.session() as s:
+        rt.events.record(s, tenant_id=tenant, message_id=message.id, now=t0 + timedelta(seconds=1), seq=0,
+                         payload=MessageBounced(**common, recipient="k@example.org", status="5.1.1",
+                                                diagnosis="send.recipient_unknown", hard=True))
+        rt.events.record(s, tenant_id=tenant, message_id=message.id, now=t0 + timedelta(milliseconds=5), seq=2,
+                         payload=MessageSending(**common, attempt=1))
+        rt.events.record(s, tenant_id=tenant, message_id=message.id, now=t0 + timedelta(milliseconds=5), seq=3,
+                         payload=MessageSent(**common, attempt=1, recipients=["k@example.org"]))
+    events = rt.outbox.get(tenant, message.id).to_dict()["events"]
+    assert [e["type"] for e in events] == ["message.queued", "message.sending", "message.sent", "message.bounced"]

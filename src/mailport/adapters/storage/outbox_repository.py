@@ -222,7 +222,7 @@ class OutboxRepository:
 
     def events(self, message_id: str) -> Sequence[Event]:
         return self.s.scalars(
-            select(Event).where(Event.message_id == message_id).order_by(Event.seq, Event.created_at)
+            select(Event).where(Event.message_id == message_id).order_by(Event.created_at, Event.seq)
         ).all()
 
     def event(self, event_id: str) -> Event | None:

@@ -201,3 +201,22 @@ def test_choosing_how_invoices_are_sent(service: Service, page: Any, mail_lab: A
     page.goto(service.base + "/ui/settings/email")
     assert page.locator(".default-sender .default-address").inner_text() == second
     web.shot(page, "settings-email-default-nl")
+
+
+def test_the_error_summary_names_the_server_and_a_connected_address_is_caught_before_testing(
+        service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    _account(service, mail_lab, lab_user, PASSWORD)
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    page.locator("#f-email").fill(lab_user)
+    page.locator("#f-password").fill(PASSWORD)
+    page.get_by_role("button", name="Send a test mail to myself").click()
+    summary = page.locator(".error-summary")
+    summary.wait_for()
+    items = summary.locator("li").all_inner_texts()
+    assert "Outgoing server (SMTP): Enter the server name." in items, items
+    assert "Incoming server (IMAP): Enter the server name." in items, items
+    assert len(items) == len(set(items))  # no line twice
+    assert any("connected already" in item for item in items), items
+    assert page.locator("#test-result .stages").count() == 0  # no test mail went out
+    web.shot(page, "mailbox-errors-en")

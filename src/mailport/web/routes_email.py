@@ -236,6 +236,10 @@ async def start_test(request: Request, session: WriteSessionDep) -> Response:
             password = stored.reveal()
     elif not password:
         form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
+    if account is None and "email" not in form.errors and await asyncio.to_thread(
+            runtime.accounts.find_by_email, session.tenant_id, form.email) is not None:
+        # Said before the test, not after a test mail went out and Save refused.
+        form.errors["email"] = labels.N_("This address is connected already; edit it in the list instead.")
     if form.errors:
         return _form_errors(request, session, form, account)
     config = form.config()

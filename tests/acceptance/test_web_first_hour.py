@@ -220,3 +220,39 @@ def test_the_error_summary_names_the_server_and_a_connected_address_is_caught_be
     assert any("connected already" in item for item in items), items
     assert page.locator("#test-result .stages").count() == 0  # no test mail went out
     web.shot(page, "mailbox-errors-en")
+
+
+def test_times_in_the_users_time_zone(service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    """A Dutch user sees CET, not UTC: from the link's time zone, else the tenant's."""
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    account = _account(service, mail_lab, lab_user, PASSWORD)
+    send_at = (datetime.now(UTC) + timedelta(days=2)).replace(hour=8, minute=30, second=0, microsecond=0)
+    queued = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
+        "account": account, "to": ["user2@example.test"], "subject": "Factuur 2026-0101", "text": "x",
+        "send_at": send_at.isoformat()})
+    assert queued.status_code == 202, queued.text
+
+    def link(**extra: str) -> str:
+        made = httpx.post(f"{service.base}/v1/ui-sessions", headers=headers,
+                          json={"user_name": "Anna", "language": "nl", **extra})
+        assert made.status_code == 201, made.text
+        return str(made.json()["url"])
+
+    page.goto(link(time_zone="Europe/Amsterdam"))
+    page.goto(f"{service.base}/ui/outbox/{queued.json()['id']}")
+    scheduled = page.locator("dt", has_text="Gepland voor").locator("xpath=following-sibling::dd[1]").inner_text()
+    assert "09:30" in scheduled and "CET" in scheduled, scheduled  # 08:30 UTC in December
+    assert "UTC" not in page.locator("dl.facts").inner_text()
+
+    assert httpx.post(f"{service.base}/v1/ui-sessions", headers=headers, json={
+        "user_name": "Anna", "time_zone": "Europe/Nowhere"}).status_code == 422
+    assert httpx.patch(f"{service.base}/v1/tenant", headers=headers,
+                       json={"time_zone": "Europe/Rome"}).status_code == 200
+    page.goto(link())  # no time zone in the link: the tenant's
+    page.goto(f"{service.base}/ui/outbox/{queued.json()['id']}")
+    assert "CET" in page.locator("dl.facts").inner_text()
+    httpx.patch(f"{service.base}/v1/tenant", headers=headers, json={"time_zone": None})

@@ -33,6 +33,7 @@ from mailport.clock import Clock
 from mailport.core.addresses import reject_control_chars
 from mailport.errors import ConfigurationError, Unauthenticated, ValidationError
 from mailport.i18n import DEFAULT, SUPPORTED, normalize
+from mailport.services.tenants import check_time_zone
 
 __all__ = ["LINK_TTL", "IssuedLink", "UiSession", "UiSessionService", "validate_return_url"]
 
@@ -54,6 +55,8 @@ class UiSession:
     return_url: str | None
     session_id: str
     expires_at: datetime
+    time_zone: str = "UTC"
+    """IANA name; every time on the pages is shown in it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,12 +131,13 @@ class UiSessionService:
     # -- the host product's link -------------------------------------------------------------
 
     def issue_link(self, *, tenant_id: str, user_name: str, language: str | None,
-                   return_url: str | None) -> IssuedLink:
+                   return_url: str | None, time_zone: str | None = None) -> IssuedLink:
         """A signed link token for the host's user; raises :class:`ValidationError` for bad input."""
         expires = int((self._clock.now() + self._link_ttl).timestamp())
         payload: dict[str, Any] = {
             "p": "link", "t": tenant_id, "u": _clean_user_name(user_name), "l": _clean_lang(language),
             "r": validate_return_url(return_url), "e": expires, "n": random.token_urlsafe(9),
+            "z": check_time_zone(time_zone) if time_zone else "UTC",
         }
         return IssuedLink(token=self._sign(payload), expires_at=_from_ts(expires))
 
@@ -142,7 +146,7 @@ class UiSessionService:
         data = self._verify(token, purpose="link")
         return UiSession(
             tenant_id=data["t"], user_name=data["u"], lang=data["l"], return_url=data["r"],
-            session_id=random.token_urlsafe(16),
+            session_id=random.token_urlsafe(16), time_zone=data.get("z", "UTC"),
             expires_at=_from_ts(int((self._clock.now() + self._session_ttl).timestamp())),
         )
 
@@ -152,12 +156,13 @@ class UiSessionService:
         return self._sign({
             "p": "session", "t": session.tenant_id, "u": session.user_name, "l": session.lang,
             "r": session.return_url, "e": int(session.expires_at.timestamp()), "s": session.session_id,
+            "z": session.time_zone,
         })
 
     def read_session(self, token: str | None) -> UiSession:
         data = self._verify(token, purpose="session")
         return UiSession(tenant_id=data["t"], user_name=data["u"], lang=data["l"], return_url=data["r"],
-                         session_id=data["s"], expires_at=_from_ts(data["e"]))
+                         session_id=data["s"], expires_at=_from_ts(data["e"]), time_zone=data.get("z", "UTC"))
 
     def with_language(self, session: UiSession, lang: str) -> UiSession:
         """The same session in another supported language (the language menu)."""
@@ -165,7 +170,7 @@ class UiSessionService:
             raise ValidationError("unsupported language", field="lang")
         return UiSession(tenant_id=session.tenant_id, user_name=session.user_name, lang=lang,
                          return_url=session.return_url, session_id=session.session_id,
-                         expires_at=session.expires_at)
+                         expires_at=session.expires_at, time_zone=session.time_zone)
 
     # -- CSRF ----------------------------------------------------------------------------------
 

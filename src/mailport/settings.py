@@ -115,6 +115,7 @@ class Settings(BaseSettings):
         "", description="How platform mail leaves: `smtps://user:pass@host:465` (implicit TLS) or `smtp://user:pass@host:587` (STARTTLS required), or `capture` (development: stored and viewable, nothing leaves). Empty: platform sending is off.", repr=False
     )
     platform_domain: str = Field("", description="The platform's sending domain: platform-method mail is From `<tenant alias>@<this domain>`.")
+    product_name: str = Field("", max_length=100, description="The host product's name, the sender name of mails mailport sends on its own (reply-address confirmations); empty: the business's own name. Never \"mailport\": the business's customers and staff do not know it.")
     platform_bounce_host: str = Field("", description="Where return paths point (own domains' CNAME target, the platform's VERP bounce address); default `bounces.<platform domain>`.")
     platform_dkim_selector: str = Field("mailport", description="DKIM selector of the platform domain's key.")
     platform_dkim_key_file: str = Field("", description="PEM file with the platform domain's RSA DKIM key; development generates one into the data directory.")

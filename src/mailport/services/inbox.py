@@ -67,6 +67,7 @@ from mailport.core.syncplan import (
     plan_folder,
 )
 from mailport.core.threading import normalize_message_id, thread_key
+from mailport.core.verification import is_test_message_id
 from mailport.errors import (
     MailportError,
     NotFound,
@@ -422,6 +423,8 @@ class InboxService:
             sent_ids = repo.sent_ids_by_header_ids(tenant_id=ctx.tenant_id, header_ids=asked) if asked else {}
             for item in fetched:
                 summary = item.summary
+                if is_test_message_id(summary.header_message_id):
+                    continue  # a verification's test mail (deleted once found): not the CRM's business
                 reused = stale.get(summary.header_message_id or "", [])
                 if reused:
                     repo.revive(message_id=reused.pop(0), uidvalidity=uidvalidity, uid=item.uid, flags=item.flags)

@@ -247,7 +247,7 @@ async def start_test(request: Request, session: WriteSessionDep) -> Response:
     verifier = runtime.verification.verifier
 
     async def work(progress: Any) -> dict[str, Any]:
-        report = await verifier.verify(config, password=secret, progress=progress)
+        report = await verifier.verify(config, password=secret, progress=progress, lang=session.lang)
         return report.to_dict()
 
     run = _runs(request).start(
@@ -266,7 +266,8 @@ async def _test_saved_oauth_account(request: Request, session: UiSession, accoun
     config, _password = await asyncio.to_thread(runtime.accounts.connection, session.tenant_id, account.id)
 
     async def work(progress: Any) -> dict[str, Any]:
-        return await runtime.verification.verify_account(session.tenant_id, account.id, progress=progress)
+        return await runtime.verification.verify_account(session.tenant_id, account.id, progress=progress,
+                                                         lang=session.lang)
 
     run = _runs(request).start(session_id=session.session_id, stages=[s.value for s in planned_stages(config)],
                                fingerprint="", account_id=account.id, work=work)

@@ -222,6 +222,9 @@ class Renderer:
             shape = content.get("application/json", {}).get("schema", {})
             named = f" — `{self.type_name(shape)}`" if "$ref" in shape else ""
             out += [f"Request body: {kinds}{named}.", ""]
+            if "$ref" not in shape and shape.get("properties"):
+                # An inline body (POST /v1/messages) has no schema section below: its fields here.
+                out += self.fields_table(shape)
         answers = []
         for status, response in operation.get("responses", {}).items():
             if status == "default":
@@ -278,17 +281,20 @@ class Renderer:
                 out += self.operation(method, path, operation)
         out += ["## Schemas", ""]
         for name, schema in sorted(self.schemas.items()):
-            props = schema.get("properties", {})
-            if not props:
+            if not schema.get("properties", {}):
                 continue
-            required = set(schema.get("required", []))
-            out += [f"### {name}", "", "| field | type | required | meaning |", "|---|---|---|---|"]
-            for field, sub in props.items():
-                desc = (sub.get("description") or "").replace("|", "\\|").replace("\n", " ")
-                out.append(f"| `{field}` | `{self.type_name(sub).replace('|', '/')}` | "
-                           f"{'yes' if field in required else 'no'} | {desc} |")
-            out.append("")
+            out += [f"### {name}", "", *self.fields_table(schema)]
         return "\n".join(out).rstrip() + "\n"
+
+    def fields_table(self, schema: dict[str, Any]) -> list[str]:
+        required = set(schema.get("required", []))
+        out = ["| field | type | required | meaning |", "|---|---|---|---|"]
+        for field, sub in schema.get("properties", {}).items():
+            desc = (sub.get("description") or "").replace("|", "\\|").replace("\n", " ")
+            out.append(f"| `{field}` | `{self.type_name(sub).replace('|', '/')}` | "
+                       f"{'yes' if field in required else 'no'} | {desc} |")
+        out.append("")
+        return out
 
 
 def main(argv: list[str]) -> int:

@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
 from mailport.api.deps import RuntimeDep, TenantDep
-from mailport.core.message import Attachment, Mailbox
+from mailport.core.message import Attachment, Mailbox, megabytes
 from mailport.errors import ValidationError
 from mailport.services.send import SendRequest
 
@@ -61,14 +61,22 @@ class MessageIn(BaseModel):
                           "page), else its only mailbox.")
     account: str | None = Field(None, max_length=32, description="The sending account (default: the one of `from`).")
     from_: Address | None = Field(None, alias="from", description="Default: the account's address.")
-    to: list[Address] = Field(default_factory=list, max_length=100)
-    cc: list[Address] = Field(default_factory=list, max_length=100)
-    bcc: list[Address] = Field(default_factory=list, max_length=100)
-    reply_to: list[Address] = Field(default_factory=list, max_length=10)
+    to: list[Address] = Field(default_factory=list, max_length=100,
+                              description="Recipients: `\"a@b.nl\"` or `{\"email\", \"name\"}`; at least one of "
+                                          "to, cc, bcc.")
+    cc: list[Address] = Field(default_factory=list, max_length=100, description="Like `to`.")
+    bcc: list[Address] = Field(default_factory=list, max_length=100,
+                               description="Like `to`; not shown to the other recipients.")
+    reply_to: list[Address] = Field(default_factory=list, max_length=10,
+                                    description="Where replies go (not with `method` `platform`).")
     subject: str = Field("", max_length=2000)
-    text: str | None = None
-    html: str | None = None
-    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=100)
+    text: str | None = Field(None, description="The plain-text body.")
+    html: str | None = Field(None, description="An HTML body (with `text`: both, as alternatives).")
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, max_length=100,
+        description="`{filename, content (base64), content_type}`; or send them as multipart file parts. The "
+                    "size limit (`MAILPORT_MAX_MESSAGE_BYTES`, 25 MB) counts the files and texts as they "
+                    "are, not their base64.")
     headers: dict[str, str] = Field(default_factory=dict, description="X-* and a safe allow-list.")
     metadata: dict[str, str] = Field(default_factory=dict, description="Yours (e.g. the invoice id); echoed in events.")
     send_at: datetime | None = Field(None, description="Send later (RFC 3339 with time zone).")
@@ -154,7 +162,8 @@ def _request(body: MessageIn, attachments: list[Attachment]) -> SendRequest:
 
 def _too_large(size: int, limit: int) -> ValidationError:
     return ValidationError(
-        f"the request is {size} bytes; messages may be at most {limit} bytes",
+        f"the request is {megabytes(size)}; messages may be at most {megabytes(limit)} (attachments as files, "
+        "before base64)",
         code="request.message_too_large", field="attachments", size=size, limit=limit,
     )
 

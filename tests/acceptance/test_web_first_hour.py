@@ -256,3 +256,20 @@ def test_times_in_the_users_time_zone(service: Service, page: Any, mail_lab: Any
     page.goto(f"{service.base}/ui/outbox/{queued.json()['id']}")
     assert "CET" in page.locator("dl.facts").inner_text()
     httpx.patch(f"{service.base}/v1/tenant", headers=headers, json={"time_zone": None})
+
+
+def test_a_typo_in_the_domain_gets_a_suggestion(service: Service, page: Any, dns_lab: Any) -> None:
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    _find(page, "bakkerij.jansen@gmial.com", "not-found")
+    proposal = page.locator("#proposal")
+    assert "Did you mean gmail.com?" in proposal.inner_text()
+    web.shot(page, "mailbox-did-you-mean-en")
+    page.get_by_role("button", name="Use bakkerij.jansen@gmail.com").click()
+    page.locator("#proposal .proposal.found").wait_for()
+    assert page.locator("#f-email").input_value() == "bakkerij.jansen@gmail.com"
+    assert "Gmail" in page.locator("#proposal").inner_text()
+
+    # A domain that does not exist at all (the lab DNS answers NXDOMAIN) says so.
+    _find(page, "info@bakkerij-jansen-nergens.test", "not-found")
+    assert "does not exist" in page.locator("#proposal").inner_text()

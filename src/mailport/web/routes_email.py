@@ -165,8 +165,13 @@ def _proposal(result: DiscoveryResult) -> dict[str, Any]:
         "provider": result.provider.name if result.provider else None,
         "provider_id": result.provider.id if result.provider else "",
         "smtp": result.smtp, "imap": result.imap,
-        # The page says "not found" in its own words; the other hints (Proton, Tuta…) stay.
-        "hints": [h.text for h in result.hints if h.code != "discovery.not_found"],
+        # The page says these in its own words; the other hints (Proton, Tuta…) stay.
+        "hints": [h.text for h in result.hints
+                  if h.code not in ("discovery.not_found", "discovery.did_you_mean", "discovery.domain_unknown")],
+        "suggestion": result.suggestion,
+        "suggested_email": f"{result.email.rpartition('@')[0]}@{result.suggestion}" if result.suggestion else "",
+        "domain": result.email.rpartition("@")[2],
+        "domain_unknown": result.domain_exists is False,
         "notes": [labels.AUTH_NOTES[a] for a in ("oauth2:google", "oauth2:microsoft", "app_password") if a in auth],
         "password_ok": bool(auth & {"password", "app_password"}) or not auth,
     }
@@ -192,8 +197,11 @@ def _apply_proposal(form: MailboxForm, result: DiscoveryResult) -> None:
 
 @router.post("/mailbox/discover")
 async def discover(request: Request, session: WriteSessionDep) -> Response:
-    form = read_form(await request.form(), need_servers=False)
-    account = await _account_or_none(request, session, str((await request.form()).get("account_id") or ""))
+    raw = await request.form()
+    if raw.get("use_email"):  # "Did you mean …?": look up the corrected address instead
+        raw = _with(raw, email=str(raw.get("use_email")))
+    form = read_form(raw, need_servers=False)
+    account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     proposal = None
     if "email" not in form.errors:
         try:
@@ -206,6 +214,10 @@ async def discover(request: Request, session: WriteSessionDep) -> Response:
     template = "_proposal.html" if request.headers.get("HX-Request") == "true" else "mailbox.html"
     return page(request, session, template, form=form, account=account, proposal=proposal, run=None,
                  show_advanced=proposal is not None and not proposal["found"])
+
+
+def _with(form: Any, **values: str) -> dict[str, Any]:
+    return {**{key: form.get(key) for key in form}, **values}
 
 
 # -- the live test ---------------------------------------------------------------------------

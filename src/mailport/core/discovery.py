@@ -224,8 +224,6 @@ class DiscoveryResult:
     def to_dict(self) -> dict[str, object]:
         return {
             "email": self.email,
-            "suggestion": self.suggestion,
-            "domain_exists": self.domain_exists,
             "provider": self.provider.to_dict() if self.provider else None,
             "imap": self.imap.to_dict() if self.imap else None,
             "smtp": self.smtp.to_dict() if self.smtp else None,
@@ -233,6 +231,8 @@ class DiscoveryResult:
             "auth": list(self.auth),
             "hints": [h.to_dict() for h in self.hints],
             "trace": [t.to_dict() for t in self.trace],
+            "suggestion": self.suggestion,
+            "domain_exists": self.domain_exists,
         }
 
 

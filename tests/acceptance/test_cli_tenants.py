@@ -68,3 +68,17 @@ def test_a_command_says_which_database_it_uses_when_not_the_default(tmp_path: Pa
     assert listed.returncode == 0, listed.stderr
     assert f"database: sqlite:///{tmp_path}/elsewhere/mailport.db" in listed.stderr
     assert json.loads(listed.stdout) == []
+
+
+def test_tenant_by_name_full_ids_in_narrow_terminals_and_unknown_tenants_fail(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    env |= {"MAILPORT_DATA_DIR": str(tmp_path), "COLUMNS": "40"}
+    created = _mailport("tenant", "create", "acme", env=env)
+    assert created.returncode == 0, created.stderr
+    tenant_id = json.loads(_mailport("tenant", "list", "--json", env=env).stdout)[0]["id"]
+    narrow = _mailport("tenant", "list", env=env)
+    assert tenant_id in narrow.stdout, narrow.stdout  # not "ten_abc…"
+    by_name = _mailport("account", "list", "--tenant", "acme", "--json", env=env)
+    assert by_name.returncode == 0 and json.loads(by_name.stdout) == [], by_name.stderr
+    unknown = _mailport("account", "list", "--tenant", "acmee", env=env)
+    assert unknown.returncode == 2 and "no tenant 'acmee'" in unknown.stderr

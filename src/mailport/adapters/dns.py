@@ -186,6 +186,10 @@ class DnsResolver:
             return [str(ipaddress.ip_address(literal))]
         except ValueError:
             pass
+        if literal.lower().rstrip(".") == "localhost" or literal.lower().rstrip(".").endswith(".localhost"):
+            # RFC 6761: always the loopback, never asked of DNS (which does not know the name);
+            # whether a tenant may connect there is the address policy's decision, not DNS's.
+            return ["127.0.0.1", "::1"]
         results = await asyncio.gather(
             self._query(host, "A"), self._query(host, "AAAA"), return_exceptions=True
         )

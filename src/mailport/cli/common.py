@@ -7,9 +7,10 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Column, Table
 from sqlalchemy.engine import make_url
 
-from mailport.errors import MailportError
+from mailport.errors import MailportError, NotFound, ValidationError
 from mailport.logs import configure_logging
 from mailport.runtime import Runtime
 from mailport.settings import DEFAULT_DATA_DIR
@@ -25,7 +26,8 @@ DataDir = Annotated[
     str | None, typer.Option("--data-dir", envvar="MAILPORT_DATA_DIR", help="Data directory.", show_default=False)
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-TenantOpt = Annotated[str, typer.Option("--tenant", envvar="MAILPORT_TENANT", help="The tenant id (ten_…).")]
+TenantOpt = Annotated[str, typer.Option("--tenant", envvar="MAILPORT_TENANT",
+                                        help="The tenant: its id (ten_…) or its name.")]
 Lang = Annotated[str, typer.Option("--lang", envvar="MAILPORT_LANG",
                                    help="Language of explanations (en, nl, de, it, fr).")]
 
@@ -49,6 +51,27 @@ def build_runtime(*, database_url: str | None = None, data_dir: str | None = Non
     if migrate:
         runtime.db.migrate()
     return runtime
+
+
+def tenant_of(runtime: Runtime, value: str) -> str:
+    """The tenant id ``--tenant`` means: an id that exists, or the one tenant with that name.
+    Anything else is an error — never an empty answer for a tenant that is not there."""
+    tenants = runtime.tenants.list()
+    if any(t.id == value for t in tenants):
+        return value
+    named = [t for t in tenants if t.name == value] or [t for t in tenants if t.name.lower() == value.lower()]
+    if len(named) == 1:
+        return named[0].id
+    if len(named) > 1:
+        raise ValidationError(f"{len(named)} tenants are named {value!r}: pass the id (mailport tenant list)",
+                              field="tenant")
+    raise NotFound(f"no tenant {value!r} (mailport tenant list shows them)", code="tenant.not_found")
+
+
+def id_table(*headers: str) -> Table:
+    """A table whose id columns are never cut ("acc_jyjwyfck…" cannot be copied): they keep their
+    full width and the other columns wrap instead."""
+    return Table(*(Column(h, no_wrap=True, min_width=24) if h == "id" else Column(h) for h in headers))
 
 
 def fail(exc: MailportError) -> NoReturn:

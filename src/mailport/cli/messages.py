@@ -18,7 +18,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mailport.cli.common import DatabaseUrl, DataDir, JsonOut, TenantOpt, build_runtime, fail, out
+from mailport.cli.common import (
+    DatabaseUrl,
+    DataDir,
+    JsonOut,
+    TenantOpt,
+    build_runtime,
+    fail,
+    id_table,
+    out,
+    tenant_of,
+)
 from mailport.core.message import Attachment
 from mailport.errors import MailportError, ValidationError
 from mailport.runtime import Runtime
@@ -130,6 +140,7 @@ def send(
     """Queue a message (with attachments) for sending from a connected mailbox."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         if text is not None and text_file is not None:
             raise ValidationError("give --text or --text-file, not both", field="text")
         request = SendRequest(
@@ -165,13 +176,14 @@ def message_list(
     """The tenant's messages, newest first."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         views = runtime.outbox.list(tenant, states=status or [], account_id=account, limit=limit)
     except MailportError as exc:
         fail(exc)
     if as_json:
         print(json.dumps([v.to_dict() for v in views], indent=2, ensure_ascii=False))
         return
-    table = Table("id", "state", "created", "to", "subject")
+    table = id_table("id", "state", "created", "to", "subject")
     for v in views:
         rows: list[Any] = [v.id, v.state, v.created_at.strftime("%Y-%m-%d %H:%M"),
                            ", ".join(r["address"] for r in v.recipients), v.subject]
@@ -189,7 +201,9 @@ def message_show(
 ) -> None:
     """One message: recipients, diagnosis, event history, Sent copy."""
     try:
-        view = build_runtime(database_url=database_url, data_dir=data_dir).outbox.get(tenant, message_id)
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
+        view = runtime.outbox.get(tenant, message_id)
     except MailportError as exc:
         fail(exc)
     _print(view, as_json)
@@ -205,7 +219,9 @@ def message_cancel(
 ) -> None:
     """Cancel a message that has not been sent yet."""
     try:
-        view = build_runtime(database_url=database_url, data_dir=data_dir).outbox.cancel(tenant, message_id)
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
+        view = runtime.outbox.cancel(tenant, message_id)
     except MailportError as exc:
         fail(exc)
     _print(view, as_json)
@@ -221,7 +237,9 @@ def message_retry(
 ) -> None:
     """Send a failed or deferred message again now (after fixing the password, the server…)."""
     try:
-        view = build_runtime(database_url=database_url, data_dir=data_dir).outbox.retry(tenant, message_id)
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
+        view = runtime.outbox.retry(tenant, message_id)
     except MailportError as exc:
         fail(exc)
     _print(view, as_json)

@@ -6,9 +6,17 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from mailport.cli.common import DatabaseUrl, DataDir, JsonOut, build_runtime, err, fail, out
+from mailport.cli.common import (
+    DatabaseUrl,
+    DataDir,
+    JsonOut,
+    build_runtime,
+    err,
+    fail,
+    id_table,
+    out,
+)
 from mailport.errors import MailportError
 
 app = typer.Typer(no_args_is_help=True, help="Manage tenants (operator).")
@@ -49,7 +57,7 @@ def tenant_list(as_json: JsonOut = False, database_url: DatabaseUrl = None, data
     if as_json:
         print(json.dumps([t.to_dict() for t in tenants]))
         return
-    table = Table("id", "name", "display name", "created")
+    table = id_table("id", "name", "display name", "created")
     for t in tenants:
         table.add_row(t.id, t.name, t.display_name or "", t.created_at.isoformat(timespec="seconds"))
     out.print(table)

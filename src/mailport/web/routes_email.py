@@ -197,7 +197,7 @@ def _apply_proposal(form: MailboxForm, result: DiscoveryResult) -> None:
 
 @router.post("/mailbox/discover")
 async def discover(request: Request, session: WriteSessionDep) -> Response:
-    raw = await request.form()
+    raw: Any = await request.form()
     if raw.get("use_email"):  # "Did you mean …?": look up the corrected address instead
         raw = _with(raw, email=str(raw.get("use_email")))
     form = read_form(raw, need_servers=False)

@@ -89,3 +89,15 @@ def test_cli_and_api_suggest_the_domain_a_typo_meant(dns_lab: Any, tmp_path: Pat
     human = subprocess.run([sys.executable, "-m", "mailport.cli", "discover", "jan@gmial.com", "--no-probe"],
                            env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60, check=False)
     assert "Did you mean gmail.com?" in human.stdout
+
+
+def test_discover_hints_follow_accept_language(client: Any) -> None:
+    """Like the diagnoses, the hints come in the caller's language (issue 16 item 10)."""
+    from mailport.core.discovery import NOT_FOUND
+    from mailport.i18n import gettext
+
+    answers = {lang: client.get("/v1/discover", params={"email": "info@bakkerij-nergens.test", "probe": "false"},
+                                headers={"Accept-Language": lang}).json() for lang in ("en", "nl")}
+    texts = {lang: next(h["text"] for h in a["hints"] if h["code"] == "discovery.not_found")
+             for lang, a in answers.items()}
+    assert texts["en"] == NOT_FOUND.text and texts["nl"] == gettext("nl", NOT_FOUND.text) != NOT_FOUND.text

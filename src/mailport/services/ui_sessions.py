@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from mailport.clock import Clock
 from mailport.core.addresses import reject_control_chars
 from mailport.errors import ConfigurationError, Unauthenticated, ValidationError
-from mailport.i18n import DEFAULT, SUPPORTED, normalize
+from mailport.i18n import COMPLETE, DEFAULT, normalize
 from mailport.services.tenants import check_time_zone
 
 __all__ = ["LINK_TTL", "IssuedLink", "UiSession", "UiSessionService", "validate_return_url"]
@@ -86,7 +86,8 @@ def validate_return_url(url: str | None) -> str | None:
 
 
 def _clean_lang(tag: str | None) -> str:
-    """A supported language for ``tag`` (``nl-BE`` → ``nl``); unknown languages get English."""
+    """A language the pages speak completely for ``tag`` (``nl-BE`` → ``nl``); any other gets
+    English — for the page and its diagnoses alike, never a mix (``da`` has diagnoses only)."""
     if tag is None or tag == "":
         return DEFAULT
     if len(tag) > 35:
@@ -94,7 +95,7 @@ def _clean_lang(tag: str | None) -> str:
     lang = normalize(tag)
     if lang is None and not all(ch.isalnum() or ch in "-_" for ch in tag):
         raise ValidationError("language is not a language tag", field="language")
-    return lang or DEFAULT
+    return lang if lang in COMPLETE else DEFAULT
 
 
 def _clean_user_name(name: str) -> str:
@@ -166,7 +167,7 @@ class UiSessionService:
 
     def with_language(self, session: UiSession, lang: str) -> UiSession:
         """The same session in another supported language (the language menu)."""
-        if lang not in SUPPORTED:
+        if lang not in COMPLETE:
             raise ValidationError("unsupported language", field="lang")
         return UiSession(tenant_id=session.tenant_id, user_name=session.user_name, lang=lang,
                          return_url=session.return_url, session_id=session.session_id,

@@ -273,3 +273,21 @@ def test_a_typo_in_the_domain_gets_a_suggestion(service: Service, page: Any, dns
     # A domain that does not exist at all (the lab DNS answers NXDOMAIN) says so.
     _find(page, "info@bakkerij-jansen-nergens.test", "not-found")
     assert "does not exist" in page.locator("#proposal").inner_text()
+
+
+def test_only_allowed_security_and_the_imap_port_as_smtp_port_is_named(
+        service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    from mailport.diagnosis_text import explain_code
+
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    options = page.locator("#f-smtp_security option").evaluate_all("els => els.map(e => e.value)")
+    assert options == ["tls", "starttls"]  # this installation forbids passwords in the clear
+    web.fill_mailbox(page, mail_lab, lab_user, PASSWORD)
+    page.locator("#f-smtp_port").fill(str(mail_lab.imaps_port))  # the IMAP port, typed as SMTP port
+    page.locator("#f-smtp_security").select_option("tls")
+    page.get_by_role("button", name="Send a test mail to myself").click()
+    page.locator("#test-result .outcome.bad").wait_for(timeout=60_000)
+    text = page.locator("#test-result").inner_text()
+    assert explain_code("net.wrong_service", "en").title in text, text
+    assert "could not recognise" not in text

@@ -303,3 +303,15 @@ async def test_the_test_mail_speaks_the_users_language(mail_lab: MailLab) -> Non
     assert delivered["Subject"] == "Testbericht: we controleren of je mailbox werkt"
     assert "automatisch verwijderd" in delivered.get_content()
     assert "mailport" not in delivered["Subject"] + delivered.get_content()
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_the_imap_port_typed_as_the_smtp_port_is_named(mail_lab: MailLab, security: str) -> None:
+    """Issue 16 item 7: not "something went wrong that we could not recognise"."""
+    port = mail_lab.imaps_port if security == "tls" else mail_lab.imap_port
+    acct = account(mail_lab, smtp_security=security, smtp_port=port)
+    report = await make_service(None, ca_file=str(mail_lab.ca_pem_path), connect_timeout=3.0).verify(
+        acct, password=Secret(PASSWORD))
+    failed = only_failure(report)
+    assert failed.code == "net.wrong_service", (failed.stage, failed.message, failed.server_text)

@@ -223,6 +223,16 @@ def _with(form: Any, **values: str) -> dict[str, Any]:
 # -- the live test ---------------------------------------------------------------------------
 
 
+def _refuse_unencrypted(form: MailboxForm, allowed: bool) -> None:
+    """A password over an unencrypted connection, where the installation forbids it: said beside
+    the field before anything is tried (not "something went wrong" after the test)."""
+    if allowed:
+        return
+    for kind in ("smtp", "imap") if form.use_imap else ("smtp",):
+        if form.values.get(f"{kind}_security") == "none":
+            form.errors[f"{kind}_security"] = labels.N_("A password may only be sent over an encrypted connection.")
+
+
 def _fingerprint_key(request: Request) -> bytes:
     # Per-process key: fingerprints only ever compare within this process's runs.
     key: bytes | None = getattr(request.app.state, "ui_run_key", None)
@@ -248,6 +258,7 @@ async def start_test(request: Request, session: WriteSessionDep) -> Response:
             password = stored.reveal()
     elif not password:
         form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
+    _refuse_unencrypted(form, runtime.settings.allow_insecure_auth)
     if account is None and "email" not in form.errors and await asyncio.to_thread(
             runtime.accounts.find_by_email, session.tenant_id, form.email) is not None:
         # Said before the test, not after a test mail went out and Save refused.
@@ -349,6 +360,7 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     if account is None and not form.password:
         form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
+    _refuse_unencrypted(form, runtime.settings.allow_insecure_auth)
     if (account is not None and account.auth_kind == "password" and not form.password
             and await _stored_password_for(request, session, account, form) is None):
         form.errors["password"] = labels.N_("You changed the server: enter the password again.")

@@ -285,7 +285,7 @@ def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, ma
 
     for lang, sent_label in (("en", "Sent"), ("nl", None)):
         page.goto(service.link(language=lang))
-        page.locator("nav.tabs").get_by_role("link", name=re.compile("Outbox|Verzonden")).click()
+        page.locator("nav.tabs").get_by_role("link", name=re.compile("Outbox|Postvak UIT")).click()
         row = page.locator("tbody tr", has_text="Factuur 2026-0042")
         assert "user2@example.test" in row.inner_text()
         badge = row.locator(".badge").inner_text()

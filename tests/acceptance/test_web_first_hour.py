@@ -291,3 +291,45 @@ def test_only_allowed_security_and_the_imap_port_as_smtp_port_is_named(
     text = page.locator("#test-result").inner_text()
     assert explain_code("net.wrong_service", "en").title in text, text
     assert "could not recognise" not in text
+
+
+def test_outbox_tab_scheduled_cancel_and_replies_linked_both_ways(
+        service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.message import EmailMessage
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    account = _account(service, mail_lab, lab_user, PASSWORD)
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    scheduled = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
+        "account": account, "to": ["user2@example.test"], "subject": "Herinnering 2026-0200", "text": "x",
+        "send_at": later}).json()
+    sent_id = _send(service, account, "Factuur 2026-0201")
+    header_id = httpx.get(f"{service.base}/v1/messages/{sent_id}", headers=headers).json()["message_id_header"]
+    reply = EmailMessage()
+    reply["From"], reply["To"], reply["Subject"] = "user2@example.test", lab_user, "Re: Factuur 2026-0201"
+    reply["In-Reply-To"] = header_id
+    reply.set_content("Betaald, dank je.")
+    mail_lab.inject(reply, mail_from="user2@example.test", rcpt_to=[lab_user])
+    assert mail_lab.wait_for_message(lab_user, headers={"Subject": "Re: Factuur 2026-0201"}, timeout=10)
+    synced = httpx.post(f"{service.base}/v1/inbox/accounts/{account}/sync", headers=headers, timeout=30)
+    assert synced.status_code == 200, synced.text
+
+    page.goto(service.link(language="nl"))
+    page.locator("nav.tabs").get_by_role("link", name="Postvak UIT").click()  # not "Verzonden"
+    row = page.locator("tbody tr", has_text="Herinnering 2026-0200")
+    assert "Gepland voor" in row.inner_text()  # its send time, not only "queued"
+    row.get_by_role("link", name="Herinnering 2026-0200").click()
+    page.get_by_role("button", name="Versturen annuleren").click()
+    page.wait_for_url(re.compile(r"done=cancelled"))
+    assert httpx.get(f"{service.base}/v1/messages/{scheduled['id']}", headers=headers).json()["state"] == "cancelled"
+
+    page.goto(f"{service.base}/ui/outbox/{sent_id}")
+    replies = page.locator(".linked-mail li")
+    assert replies.count() == 1 and "Re: Factuur 2026-0201" in replies.inner_text()
+    web.shot(page, "outbox-message-replies-nl")
+    replies.get_by_role("link").click()
+    page.get_by_role("heading", name="Re: Factuur 2026-0201", level=1).wait_for()  # visible
+    assert page.locator("a.sent-link").get_attribute("href") == f"/ui/outbox/{sent_id}"

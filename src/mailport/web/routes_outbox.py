@@ -16,6 +16,7 @@ from mailport.services.platform import is_platform_sender
 from mailport.web import labels
 from mailport.web.mailbox_state import needing_attention
 from mailport.web.pages import page
+from mailport.web.sections import available_sections
 from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
 
 router = APIRouter(prefix="/ui/outbox", include_in_schema=False)
@@ -63,8 +64,10 @@ async def message(request: Request, session: SessionDep, message_id: str, done: 
     # A mailbox problem is fixed in the mailbox's settings: the failure links there.
     fix_at = (f"/ui/settings/email/mailbox/{view.account_id}"
               if is_mailbox_problem(view.reason) and not is_platform_sender(view.account_id) else None)
+    linked = (await asyncio.to_thread(runtime_of(request).inbox.linked_to, session.tenant_id, view.id)
+              if available_sections(runtime_of(request)).inbox else [])
     return page(request, session, "outbox_message.html", message=view, recipients=recipients,
-                 reason=reason, fix_at=fix_at, done=done if done in ("retried", "cancelled") else "",
+                 reason=reason, fix_at=fix_at, linked=linked, done=done if done in ("retried", "cancelled") else "",
                  problem=problem if problem in ("not_retryable", "not_cancellable") else "")
 
 

@@ -333,3 +333,23 @@ def test_outbox_tab_scheduled_cancel_and_replies_linked_both_ways(
     replies.get_by_role("link").click()
     page.get_by_role("heading", name="Re: Factuur 2026-0201", level=1).wait_for()  # visible
     assert page.locator("a.sent-link").get_attribute("href") == f"/ui/outbox/{sent_id}"
+
+
+def test_the_spf_suggestion_keeps_the_businesss_other_senders(service: Service, page: Any, dns_lab: Any) -> None:
+    import secrets
+
+    domain = f"bakkerij{secrets.token_hex(2)}.test"
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/settings/email?method=domain")
+    page.get_by_label("Your domain name").fill(domain)
+    page.get_by_role("button", name="Add domain").click()
+    page.get_by_role("heading", name=domain, level=1).wait_for()  # visible
+    dns_lab.load_zone(f'$ORIGIN {domain}.\n$TTL 60\n@ NS ns1.{domain}.\nns1 A 127.0.0.1\n'
+                      '@ TXT "v=spf1 include:_spf.google.com ~all"\n')
+    page.get_by_role("button", name="Check and activate").click()
+    page.locator("#check-result .verdicts").wait_for()
+    page.reload()
+    spf = page.locator(".dns-record").nth(3)
+    assert spf.locator("code.record").nth(1).inner_text() == "v=spf1 include:_spf.google.com mx ~all"
+    assert "v=spf1 include:_spf.google.com ~all" in spf.locator(".spf-merge").inner_text()
+    web.shot(page, "domain-spf-merge-en")

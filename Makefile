@@ -47,7 +47,7 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not lab and not browser" $(PYTEST_ARGS)
 
 bench: install lab-deps
-	$(BIN)/python bench/run.py
+	BENCH="$(BENCH)" $(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -4,6 +4,13 @@ Handlers are registered per job kind by the runtime (sending, webhooks, sync…)
 :class:`Done`, :class:`Retry` or :class:`Fail`; an exception it did not expect is logged and the
 job retried later, so a bug never silently drops work.
 
+Capacity comes in :class:`Lane` s: each lane runs some job kinds with its own number of jobs in
+flight (hundreds for sending — the work is waiting on remote servers, not CPU), so a webhook
+receiver that never answers fills only the webhook lane. Within a lane a tenant holds at most
+``tenant_share`` of the capacity while other tenants' jobs are ready: the claim skips tenants at
+their share first, and only what is left after that goes to them (never the last share, which
+stays free for a tenant that arrives).
+
 Faults it rides out without a human:
 
 * **The database goes away** (restart, failover, a network blip): claiming pauses with backoff,
@@ -28,6 +35,7 @@ import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from mailport.adapters.liveness import process_gone, this_worker_id
@@ -39,10 +47,26 @@ from mailport.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Done", "Fail", "JobHandler", "JobResult", "Retry", "Worker"]
+__all__ = ["Done", "Fail", "JobHandler", "JobResult", "Lane", "Retry", "Worker"]
 
 
 JobHandler = Callable[[ClaimedJob], Awaitable[JobResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """Job kinds that share ``capacity`` jobs in flight; one tenant holds at most
+    ``tenant_share`` of it while others wait."""
+
+    name: str
+    kinds: frozenset[str]
+    capacity: int
+    tenant_share: float = 1.0
+
+    @property
+    def tenant_cap(self) -> int:
+        return max(1, int(self.capacity * self.tenant_share))
+
 
 # A job whose handler met a database outage is tried again this soon after the database is back.
 _STORAGE_RETRY = timedelta(seconds=2)
@@ -65,11 +89,18 @@ class Worker:
         unexpected_retry: timedelta = timedelta(seconds=60),
         worker_id: str | None = None,
         max_backoff: float = 5.0,
+        lanes: list[Lane] | None = None,
     ) -> None:
         self.queue = queue
         self.clock = clock
         self.handlers = handlers
-        self.concurrency = concurrency
+        if lanes is None:
+            lanes = [Lane("jobs", frozenset(handlers), concurrency)]
+        covered = set().union(*(lane.kinds for lane in lanes)) if lanes else set()
+        if set(handlers) - covered:  # every handled kind runs in some lane
+            lanes = [*lanes, Lane("other", frozenset(set(handlers) - covered), concurrency)]
+        self.lanes = [lane for lane in lanes if lane.kinds & set(handlers)]
+        self.concurrency = sum(lane.capacity for lane in self.lanes)
         self.lease = lease
         self.policy = LeasePolicy.for_lease(lease.total_seconds())
         self.poll_interval = poll_interval
@@ -78,16 +109,22 @@ class Worker:
         self.worker_id = worker_id or str(this_worker_id())
         self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._holder: dict[int, tuple[str, str | None]] = {}  # job id -> (lane, tenant)
         self._wake = asyncio.Event()
+        self._claiming = asyncio.Lock()
+        self.listening = asyncio.Event()
+        """Set once PostgreSQL wake-ups are subscribed (never on SQLite)."""
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll (called after an enqueue in-process)."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, drain_timeout: float = 30.0) -> None:
-        log.info("worker %s started (%d slots, kinds: %s)", self.worker_id, self.concurrency,
-                 ", ".join(sorted(self.handlers)) or "none")
+        log.info("worker %s started (%s)", self.worker_id, "; ".join(
+            f"{lane.name}: {lane.capacity} at once, kinds {', '.join(sorted(lane.kinds & set(self.handlers)))}"
+            for lane in self.lanes) or "no job kinds")
         heartbeat = asyncio.create_task(self._heartbeat(stop))
+        listener = asyncio.create_task(self.queue.listen(self.wake, stop, listening=self.listening))  # PostgreSQL NOTIFY
         failures = 0
         try:
             # A restarted process first frees what its dead predecessor held, so those messages
@@ -100,25 +137,23 @@ class Worker:
             while not stop.is_set():
                 if heartbeat.done():
                     heartbeat.result()  # a non-transient error: stop the worker
-                free = self.concurrency - len(self._inflight)
                 claimed: list[ClaimedJob] = []
-                if free > 0 and self.handlers:
-                    try:
-                        claimed = await asyncio.to_thread(
-                            self.queue.claim, worker_id=self.worker_id, now=self.clock.now(),
-                            lease=self.lease, limit=free, kinds=sorted(self.handlers),
-                        )
-                        failures = 0
-                    except StorageError as exc:
-                        if not _transient(exc):
-                            raise
-                        failures += 1
-                        await self._pause(stop, self._backoff(failures))
-                        continue
-                for job in claimed:
-                    task = asyncio.create_task(self._run_one(job))
-                    self._inflight[job.id] = task
-                    task.add_done_callback(functools.partial(self._finished, job.id))
+                free = 0
+                try:
+                    # Held until the claimed jobs are registered: the heartbeat releases any job
+                    # of ours it does not know (a claim whose answer was lost).
+                    async with self._claiming:
+                        for lane in self.lanes:
+                            got, lane_free = await self._claim(lane)
+                            claimed += got
+                            free += lane_free
+                    failures = 0
+                except StorageError as exc:
+                    if not _transient(exc):
+                        raise
+                    failures += 1
+                    await self._pause(stop, self._backoff(failures))
+                    continue
                 if len(claimed) < max(free, 1):
                     self._wake.clear()
                     await self._pause(stop, self.poll_interval, wake=True)
@@ -127,8 +162,51 @@ class Worker:
                 await self._drain(drain_timeout)
             finally:
                 heartbeat.cancel()
-                await asyncio.gather(heartbeat, return_exceptions=True)
+                listener.cancel()
+                await asyncio.gather(heartbeat, listener, return_exceptions=True)
             log.info("worker %s stopped", self.worker_id)
+
+    async def _claim(self, lane: Lane) -> tuple[list[ClaimedJob], int]:
+        """Claim for one lane: tenants up to their share first; then, if nobody else is waiting,
+        more for tenants at their share — but one share of the lane always stays free for a
+        tenant whose work arrives next. Returns the claimed jobs and how many slots were free."""
+        held: dict[str | None, int] = {}
+        running = 0
+        for name, tenant in self._holder.values():
+            if name == lane.name:
+                running += 1
+                held[tenant] = held.get(tenant, 0) + 1
+        free = lane.capacity - running
+        if free <= 0:
+            return [], 0
+        kinds = sorted(lane.kinds & set(self.handlers))
+        if lane.tenant_share >= 1:
+            claimed = await asyncio.to_thread(
+                self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
+                limit=free, kinds=kinds)
+            self._start(lane, claimed)
+            return claimed, free
+        claimed = await asyncio.to_thread(
+            self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
+            limit=free, kinds=kinds, held=held, tenant_cap=lane.tenant_cap)
+        self._start(lane, claimed)
+        for job in claimed:
+            held[job.tenant_id] = held.get(job.tenant_id, 0) + 1
+        spare = free - len(claimed) - lane.tenant_cap
+        if spare > 0 and any(t is not None and n >= lane.tenant_cap for t, n in held.items()):
+            more = await asyncio.to_thread(
+                self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
+                limit=spare, kinds=kinds)
+            self._start(lane, more)
+            claimed += more
+        return claimed, free
+
+    def _start(self, lane: Lane, jobs: list[ClaimedJob]) -> None:
+        for job in jobs:
+            task = asyncio.create_task(self._run_one(job))
+            self._inflight[job.id] = task
+            self._holder[job.id] = (lane.name, job.tenant_id)
+            task.add_done_callback(functools.partial(self._finished, job.id))
 
     def _backoff(self, failures: int) -> float:
         ceiling = min(self.max_backoff, 0.2 * 2 ** min(failures, 10))
@@ -167,6 +245,7 @@ class Worker:
 
     def _finished(self, job_id: int, _task: asyncio.Task[None] | None = None) -> None:
         self._inflight.pop(job_id, None)
+        self._holder.pop(job_id, None)
         self._wake.set()
 
     async def _run_one(self, job: ClaimedJob) -> None:
@@ -200,10 +279,10 @@ class Worker:
         while True:
             await asyncio.sleep(interval)
             try:
-                if self._inflight:
+                async with self._claiming:
                     now = self.clock.now()
                     await asyncio.to_thread(self.queue.heartbeat, worker_id=self.worker_id, now=now,
-                                            until=self.policy.until(now))
+                                            until=self.policy.until(now), job_ids=list(self._inflight))
                 if not stop.is_set():
                     await self._reap()
             except StorageError as exc:

@@ -47,6 +47,7 @@ def test_vocabulary_is_stable() -> None:
         "account.verified",
         "account.needs_reconnect",
         "account.needs_attention",
+        "recipient.suppressed",
         "webhook.test",
     ]
     assert set(STATE_EVENTS) == set(MessageState)

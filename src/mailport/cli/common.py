@@ -33,8 +33,12 @@ Lang = Annotated[str, typer.Option("--lang", envvar="MAILPORT_LANG",
 
 
 def build_runtime(*, database_url: str | None = None, data_dir: str | None = None, migrate: bool = True,
-                  **extra: Any) -> Runtime:
-    """The runtime from settings (+ the command's overrides), logging configured, schema current."""
+                  wait_for_database: bool = False, **extra: Any) -> Runtime:
+    """The runtime from settings (+ the command's overrides), logging configured, schema current.
+
+    ``wait_for_database``: the long-running processes (serve, worker) wait for a database that is
+    restarting rather than exit; one-shot commands fail at once.
+    """
     overrides: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
     if database_url:
         overrides["database_url"] = database_url
@@ -48,7 +52,9 @@ def build_runtime(*, database_url: str | None = None, data_dir: str | None = Non
         # Say which database this is whenever it is not the installation's own.
         shown = make_url(s.effective_database_url).render_as_string(hide_password=True)
         err.print(f"database: {escape(shown)}", highlight=False, soft_wrap=True)
-    if migrate:
+    if migrate and wait_for_database:
+        runtime.db.migrate_when_reachable()
+    elif migrate:
         runtime.db.migrate()
     return runtime
 

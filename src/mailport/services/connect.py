@@ -34,7 +34,7 @@ ALIAS_BODY = _(
     "Hello,\n\n"
     "Someone asked to send mail as {alias} through the mailbox {account}.\n"
     "If that was you, enter this confirmation code: {code}\n\n"
-    "The code is valid for 24 hours. If you did not ask for this, you can ignore this message."
+    "The code is valid for one hour. If you did not ask for this, you can ignore this message."
 )
 
 

@@ -77,6 +77,7 @@ from mailport.errors import (
     ValidationError,
 )
 from mailport.services.accounts import AccountService
+from mailport.services.suppression import SuppressionService
 from mailport.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -207,8 +208,10 @@ class InboxService:
         self, *, db: Database, accounts: AccountService, clock: Clock, settings: Settings,
         resolver: AddressResolver, events: EventRecorder | None = None,
         window: timedelta = DEFAULT_WINDOW, tokens: TokenSource | None = None,
+        suppression: SuppressionService | None = None,
     ) -> None:
         self.db = db
+        self.suppression = suppression
         self.accounts = accounts
         self.clock = clock
         self.settings = settings
@@ -524,6 +527,9 @@ class InboxService:
                 "diagnosis": "send.recipient_unknown" if recipient.category == "unknown_user" else recipient.category,
                 "updated_at": now,
             })
+            if changed and self.suppression is not None:
+                self.suppression.record_bounce(s, tenant_id=tenant_id, recipient=recipient,
+                                               message_id=str(sent.id), now=now)
             if changed and self.events is not None:
                 self.events.record(s, tenant_id=tenant_id, now=now, message_id=sent.id, payload=MessageBounced(
                     message_id=sent.id, account_id=sent.account_id, metadata=dict(sent.meta or {}),

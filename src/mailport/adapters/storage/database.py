@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
+import os
 import random
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +38,31 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x6D61696C706F7274  # "mailport"
 
 
+_SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal", ".lock")
+
+
+def protect_sqlite_files(path: Path) -> None:
+    """The database holds mail: its directory is the owner's alone (0700) and its files are
+    0600. The file is created here with that mode before SQLite opens it; SQLite gives its WAL
+    and shared-memory files the main file's mode. Files of an older installation are fixed."""
+    directory = path.parent
+    if not directory.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    else:
+        info = directory.stat()
+        # Only a directory of our own, and never a shared sticky one such as /tmp.
+        if info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX and info.st_mode & 0o077:
+            directory.chmod(0o700)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in _SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
+
+
 class Database:
     """Owns the engine and hands out transactional sessions."""
 
@@ -45,7 +73,7 @@ class Database:
         if self.is_sqlite:
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                protect_sqlite_files(Path(path))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -130,6 +158,25 @@ class Database:
             return True
         except SQLAlchemyError:
             return False
+
+    def migrate_when_reachable(self, *, max_delay: float = 5.0) -> None:
+        """:meth:`migrate`, first waiting for a database that is not reachable yet (a worker
+        started during a database restart waits instead of exiting). Anything else is raised."""
+        delay, waiting = 0.2, False
+        while True:
+            try:
+                self.migrate()
+                break
+            except SQLAlchemyError as exc:
+                if not is_transient(exc):
+                    raise
+                if not waiting:
+                    waiting = True
+                    self._outage_began(exc)
+            time.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(max_delay, delay * 2)
+        if waiting:
+            self._outage_ended()
 
     def migrate(self, revision: str = "heads") -> None:
         """Bring the schema to ``revision`` with Alembic (idempotent).

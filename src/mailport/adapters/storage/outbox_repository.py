@@ -79,6 +79,20 @@ class OutboxRepository:
         self.s.execute(_INSERT_CONTENT, [_values(content)])
         self.s.execute(_INSERT_RECIPIENT, [_values(r) for r in recipients])
 
+    def add_many(self, messages: Sequence[Message], contents: Sequence[MessageContent],
+                 recipients: Sequence[MessageRecipient]) -> None:
+        """:meth:`add` for a batch: one multi-row INSERT per table."""
+        self.s.execute(_INSERT_MESSAGE, [_values(m) for m in messages])
+        self.s.execute(_INSERT_CONTENT, [_values(c) for c in contents])
+        self.s.execute(_INSERT_RECIPIENT, [_values(r) for r in recipients])
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        """:meth:`add_event` for a batch (one executemany)."""
+        self.s.execute(_INSERT_EVENT, [{
+            "id": e.id, "tenant_id": e.tenant_id, "message_id": e.message_id, "type": e.type,
+            "data": e.data, "created_at": e.created_at, "seq": e.seq or 0,
+        } for e in events])
+
     def get(self, *, tenant_id: str, message_id: str) -> Message:
         message = self.s.scalar(
             select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id)
@@ -95,6 +109,11 @@ class OutboxRepository:
         return self.s.scalar(
             select(Message).where(Message.tenant_id == tenant_id, Message.idempotency_key == key)
         )
+
+    def find_by_idempotency_keys(self, *, tenant_id: str, keys: Sequence[str]) -> list[Message]:
+        return list(self.s.scalars(
+            select(Message).where(Message.tenant_id == tenant_id, Message.idempotency_key.in_(list(keys)))
+        ))
 
     def list(
         self,

@@ -89,6 +89,7 @@ class ApiKey(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
 
 
 class Secret(Base):
@@ -142,6 +143,7 @@ class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_ready", "state", "run_at"),
+        Index("ix_jobs_finished", "state", "updated_at"),
         UniqueConstraint("kind", "dedupe_key"),
     )
 

@@ -45,6 +45,7 @@ from mailport.services.send.transport import (
     results_from_smtp,
 )
 from mailport.services.smtp_pool import SmtpPool
+from mailport.services.suppression import SuppressionService
 from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
 
@@ -98,9 +99,11 @@ class OutboxService(Submissions):
         rng: Callable[[], float] | None = None, make_token: Callable[[], str] | None = None,
         platform: PlatformService | None = None, credentials: CredentialSource | None = None,
         transports: Transports | Sequence[Transport] | None = None,
+        suppression: SuppressionService | None = None,
     ) -> None:
         super().__init__(db=db, queue=queue, accounts=accounts, events=events, clock=clock,
-                         settings=settings, platform=platform, make_token=make_token)
+                         settings=settings, platform=platform, make_token=make_token,
+                         suppression=suppression)
         self.pool = pool or SmtpPool()
         if transports is None:
             transports = default_transports(settings=settings, resolver=resolver, pool=self.pool,

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.database import Database
@@ -46,11 +47,12 @@ from mailport.core.outbox import (
     request_fingerprint,
     validate_idempotency_key,
 )
-from mailport.errors import Conflict, StorageError, ValidationError
+from mailport.errors import Conflict, MailportError, StorageError, ValidationError
 from mailport.ids import new_id
 from mailport.services.accounts import AccountService
 from mailport.services.platform import PlatformService, SendPlan
 from mailport.services.send.sequence import event_seq
+from mailport.services.suppression import SuppressionService
 from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
 
@@ -88,6 +90,8 @@ class SendRequest:
     transport, From the platform alias or an address at one of the tenant's own domains.
     ``None``: ``account`` when an account or a from address is named, else the tenant's default
     (``PATCH /v1/tenant``)."""
+    ignore_suppression: bool = False
+    """Send even to addresses on the tenant's suppression list (otherwise refused at accept)."""
 
     def fingerprint(self) -> str:
         """:func:`core.outbox.request_fingerprint` of everything that decides the message."""
@@ -172,6 +176,16 @@ class MessageView:
         return data
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Prepared:
+    message: Message
+    content: MessageContent
+    recipients: list[MessageRecipient]
+    addresses: list[str]
+    view: MessageView
+    ignore_suppression: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Submission:
     message: MessageView
@@ -184,9 +198,10 @@ class Submissions:
     def __init__(
         self, *, db: Database, queue: JobQueue, accounts: AccountService, events: EventLog,
         clock: Clock, settings: Settings, platform: PlatformService | None = None,
-        make_token: Callable[[], str] | None = None,
+        make_token: Callable[[], str] | None = None, suppression: SuppressionService | None = None,
     ) -> None:
         self.db = db
+        self.suppression = suppression
         self.queue = queue
         self.accounts = accounts
         self.events = events
@@ -200,20 +215,118 @@ class Submissions:
 
     def submit(self, tenant_id: str, request: SendRequest, *, idempotency_key: str | None = None) -> Submission:
         """Validate, render and commit a message with its ``send`` job; see the module doc."""
-        fingerprint: str | None = None
-        if idempotency_key is not None:
-            validate_idempotency_key(idempotency_key)
-            fingerprint = request.fingerprint()
-            replay = self._replay(tenant_id, idempotency_key, fingerprint)
-            if replay is not None:
-                return Submission(message=replay, replayed=True)
+        [result] = self.submit_many(tenant_id, [(request, idempotency_key)])
+        if isinstance(result, MailportError):
+            raise result
+        return result
 
+    def submit_many(
+        self, tenant_id: str, items: Sequence[tuple[SendRequest, str | None]],
+    ) -> list[Submission | MailportError]:
+        """Accept several messages: one result per item, in order — a :class:`Submission` or
+        the error that item alone would have raised. The valid ones are committed together in
+        **one** transaction (one write lock and one fsync for the lot) before this returns.
+
+        Each item has its own idempotency key: a key seen before replays that message; the same
+        key twice in one call with the same body is one message (both results name it), with
+        different bodies the second is a :class:`~mailport.errors.Conflict`.
+        """
+        results: list[Submission | MailportError | None] = [None] * len(items)
+        now = self.clock.now()
+        keyed: dict[str, tuple[int, str]] = {}  # key -> (first index, fingerprint) in this call
+        twins: list[tuple[int, int]] = []  # (index, index of the first item with its key)
+        fingerprints: dict[int, str] = {}
+        for i, (request, key) in enumerate(items):
+            if key is None:
+                continue
+            try:
+                validate_idempotency_key(key)
+                fingerprints[i] = request.fingerprint()
+            except MailportError as exc:
+                results[i] = exc
+        stored = self._replays(tenant_id, [k for i, (_, k) in enumerate(items)
+                                           if k is not None and i in fingerprints])
+        prepared: list[tuple[int, _Prepared]] = []
+        cache: dict[tuple[str | None, str | None], Account] = {}
+        for i, (request, key) in enumerate(items):
+            if results[i] is not None:
+                continue
+            try:
+                fingerprint = fingerprints.get(i)
+                if key is not None and fingerprint is not None:
+                    if key in stored:
+                        view, stored_fingerprint = stored[key]
+                        check_idempotency(stored_fingerprint=stored_fingerprint, fingerprint=fingerprint)
+                        results[i] = Submission(message=view, replayed=True)
+                        continue
+                    if key in keyed:
+                        first, first_fingerprint = keyed[key]
+                        check_idempotency(stored_fingerprint=first_fingerprint, fingerprint=fingerprint)
+                        twins.append((i, first))
+                        continue
+                    keyed[key] = (i, fingerprint)
+                prepared.append((i, self._prepare(tenant_id, request, key, fingerprint, now, cache)))
+            except MailportError as exc:
+                results[i] = exc
+        if prepared:
+            try:
+                with self.db.session() as s:
+                    if self.suppression is not None:  # read in the writing transaction, per item
+                        allowed = []
+                        for i, item in prepared:
+                            try:
+                                if not item.ignore_suppression:
+                                    self.suppression.refuse_suppressed(s, tenant_id, item.addresses)
+                                allowed.append((i, item))
+                            except MailportError as exc:
+                                results[i] = exc
+                        prepared = allowed
+                    self._store_all(s, tenant_id, [item for _, item in prepared], now)
+                for i, item in prepared:
+                    results[i] = Submission(message=item.view, replayed=False)
+            except StorageError as exc:
+                if not isinstance(exc.__cause__, IntegrityError):
+                    raise
+                # Another request with one of these keys committed first: settle item by item.
+                for i, item in prepared:
+                    results[i] = self._store_alone(tenant_id, item, now)
+        for i, first in twins:
+            earlier = results[first]
+            results[i] = (Submission(message=earlier.message, replayed=True)
+                          if isinstance(earlier, Submission) else earlier)
+        return [r for r in results if r is not None]
+
+    def _store_alone(self, tenant_id: str, item: _Prepared, now: datetime) -> Submission | MailportError:
+        try:
+            with self.db.session() as s:
+                if self.suppression is not None and not item.ignore_suppression:
+                    self.suppression.refuse_suppressed(s, tenant_id, item.addresses)
+                self._store(s, tenant_id, item, now)
+            return Submission(message=item.view, replayed=False)
+        except StorageError as exc:
+            key = item.message.idempotency_key
+            if key is not None and isinstance(exc.__cause__, IntegrityError):
+                try:
+                    replay = self._replay(tenant_id, key, item.message.request_fingerprint or "")
+                except MailportError as conflict:
+                    return conflict
+                if replay is not None:
+                    return Submission(message=replay, replayed=True)
+            raise
+
+    def _prepare(self, tenant_id: str, request: SendRequest, idempotency_key: str | None,
+                 fingerprint: str | None, now: datetime,
+                 cache: dict[tuple[str | None, str | None], Account]) -> _Prepared:
+        """Everything of one message but the write: sender, MIME bytes, rows."""
         request = self._with_default_sender(tenant_id, request)
         plan = self._platform_plan(tenant_id, request)
         if plan is not None:
             sender_key, sender, reply_to = plan.sender_key, plan.from_, list(plan.reply_to) or request.reply_to
         else:
-            account = self._sending_account(tenant_id, request)
+            lookup = (request.account_id, request.from_email)
+            account = cache.get(lookup)
+            if account is None:
+                account = cache[lookup] = self._sending_account(tenant_id, request)
             from_email = account.email
             if request.from_email is not None and parse_address(request.from_email, field="from").key != \
                     parse_address(account.email).key:
@@ -222,7 +335,6 @@ class Submissions:
             from_name = request.from_name if request.from_name is not None else (account.display_name or "")
             sender_key, reply_to = account.id, request.reply_to
             sender = Mailbox.parse(from_email, name=from_name, field="from")
-        now = self.clock.now()
         draft = MessageDraft.create(
             from_=sender,
             to=request.to, cc=request.cc, bcc=request.bcc, reply_to=reply_to,
@@ -262,27 +374,47 @@ class Submissions:
                              status="pending", updated_at=now)
             for i, (address, kind) in enumerate(kinds)
         ]
-        try:
-            with self.db.session() as s:
-                OutboxRepository(s).add(message, content, recipients)
-                self.events.record(s, tenant_id=tenant_id, message_id=message_id, now=now,
-                                   payload=MessageQueued(message_id=message_id, account_id=sender_key,
-                                                         metadata=dict(draft.metadata),
-                                                         recipients=[a for a, _ in kinds],
-                                                         send_at=send_at))
-                self.queue.enqueue(kind=SEND_JOB, payload={"message_id": message_id, "account_id": sender_key},
-                                   now=now,
-                                   run_at=send_at or now, tenant_id=tenant_id, dedupe_key=message_id,
-                                   session=s)
-                view = MessageView.of(message, recipients)
-        except StorageError as exc:
-            # Two requests with one Idempotency-Key raced; the first one's message wins.
-            if idempotency_key is not None and isinstance(exc.__cause__, IntegrityError):
-                replay = self._replay(tenant_id, idempotency_key, fingerprint or "")
-                if replay is not None:
-                    return Submission(message=replay, replayed=True)
-            raise
-        return Submission(message=view, replayed=False)
+        return _Prepared(message=message, content=content, recipients=recipients,
+                         addresses=[a for a, _ in kinds], view=MessageView.of(message, recipients),
+                         ignore_suppression=request.ignore_suppression)
+
+    def _store(self, s: Session, tenant_id: str, item: _Prepared, now: datetime) -> None:
+        message = item.message
+        OutboxRepository(s).add(message, item.content, item.recipients)
+        self.events.record(s, tenant_id=tenant_id, message_id=message.id, now=now,
+                           payload=MessageQueued(message_id=message.id, account_id=message.account_id,
+                                                 metadata=dict(message.meta), recipients=item.addresses,
+                                                 send_at=message.send_at))
+        self.queue.enqueue(kind=SEND_JOB, payload={"message_id": message.id, "account_id": message.account_id},
+                           now=now, run_at=message.send_at or now, tenant_id=tenant_id,
+                           dedupe_key=message.id, session=s)
+
+    def _store_all(self, s: Session, tenant_id: str, items: Sequence[_Prepared], now: datetime) -> None:
+        """:meth:`_store` for a batch: a few multi-row INSERTs instead of a few per message."""
+        if len(items) == 1:
+            self._store(s, tenant_id, items[0], now)
+            return
+        OutboxRepository(s).add_many([i.message for i in items], [i.content for i in items],
+                                     [r for i in items for r in i.recipients])
+        self.events.record_many(s, tenant_id=tenant_id, now=now, entries=[
+            (i.message.id, MessageQueued(message_id=i.message.id, account_id=i.message.account_id,
+                                         metadata=dict(i.message.meta), recipients=i.addresses,
+                                         send_at=i.message.send_at)) for i in items])
+        self.queue.enqueue_new(s, [{
+            "kind": SEND_JOB, "payload": {"message_id": i.message.id, "account_id": i.message.account_id},
+            "tenant_id": tenant_id, "dedupe_key": i.message.id, "run_at": i.message.send_at or now,
+        } for i in items], now=now)
+
+    def _replays(self, tenant_id: str, keys: Sequence[str]) -> dict[str, tuple[MessageView, str]]:
+        """Messages earlier requests made with these keys (one query), with their fingerprints."""
+        if not keys:
+            return {}
+        with self.db.session() as s:
+            repo = OutboxRepository(s)
+            found = repo.find_by_idempotency_keys(tenant_id=tenant_id, keys=keys)
+            recipients = repo.recipients_of([m.id for m in found])
+            return {m.idempotency_key or "": (MessageView.of(m, recipients.get(m.id, [])),
+                                              m.request_fingerprint or "") for m in found}
 
     async def submit_async(self, tenant_id: str, request: SendRequest, *,
                            idempotency_key: str | None = None) -> Submission:
@@ -292,6 +424,14 @@ class Submissions:
         if self.on_enqueue is not None and not submission.replayed:
             self.on_enqueue()
         return submission
+
+    async def submit_many_async(self, tenant_id: str, items: Sequence[tuple[SendRequest, str | None]],
+                                ) -> list[Submission | MailportError]:
+        """:meth:`submit_many` off the event loop, then wake an embedded worker on this loop."""
+        results = await asyncio.to_thread(self.submit_many, tenant_id, items)
+        if self.on_enqueue is not None and any(isinstance(r, Submission) and not r.replayed for r in results):
+            self.on_enqueue()
+        return results
 
     def _replay(self, tenant_id: str, key: str, fingerprint: str) -> MessageView | None:
         with self.db.session() as s:

@@ -26,6 +26,7 @@ from mailport.core.events import MessageBounced, MessageReceived
 from mailport.core.outbox import MessageState
 from mailport.core.summary import FetchedMessage
 from mailport.core.threading import normalize_message_id, thread_key
+from mailport.core.verification import is_test_message_id
 from mailport.errors import MailportError
 from mailport.services.suppression import SuppressionService
 
@@ -34,6 +35,14 @@ __all__ = ["EventRecorder", "InboxStore", "StoreTarget"]
 _T = TypeVar("_T")
 _VERP_TOKEN = re.compile(r"\+(msg_[0-9a-z]{20})@", re.IGNORECASE)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class OutcomeRecorder(Protocol):
+    """Where a sync's success or failure feeds the mailbox's one state
+    (``services.accounts.AccountService.record_outcome`` fits)."""
+
+    def record_outcome(self, tenant_id: str, account_id: str, *, source: str, ok: bool,
+                       code: str | None = None, server_text: str | None = None) -> Any: ...
 
 
 class EventRecorder(Protocol):
@@ -58,7 +67,8 @@ class StoreTarget:
 
 class InboxStore:
     def __init__(self, *, db: Database, clock: Clock, events: EventRecorder | None = None,
-                 suppression: SuppressionService | None = None) -> None:
+                 suppression: SuppressionService | None = None, accounts: OutcomeRecorder | None = None) -> None:
+        self.accounts = accounts
         self.db = db
         self.clock = clock
         self.events = events
@@ -93,6 +103,8 @@ class InboxStore:
             sent_ids = repo.sent_ids_by_header_ids(tenant_id=target.tenant_id, header_ids=asked) if asked else {}
             for item in fetched:
                 summary = item.summary
+                if is_test_message_id(summary.header_message_id):
+                    continue  # a verification's test mail (deleted once found): not the CRM's business
                 reused = stale.get(summary.header_message_id or "", [])
                 if reused:
                     repo.revive(message_id=reused.pop(0), uidvalidity=target.uidvalidity, uid=item.uid,
@@ -211,6 +223,8 @@ class InboxStore:
             repo.set_sync(account_id=account_id, values={
                 "state": "idle", "last_sync_at": now, "last_error_code": None, "last_error": None,
                 "failures": 0, "updated_at": now})
+        if self.accounts is not None:
+            self.accounts.record_outcome(tenant_id, account_id, source="sync", ok=True)
 
     def record_failure(self, tenant_id: str, account_id: str, exc: BaseException) -> int:
         """Store the diagnosis of a failed sync; returns how many failures in a row."""
@@ -226,6 +240,9 @@ class InboxStore:
             repo.set_sync(account_id=account_id, values={
                 "state": "error", "last_error_code": code, "last_error": text[:1000], "failures": failures,
                 "updated_at": now})
+        if self.accounts is not None:
+            self.accounts.record_outcome(tenant_id, account_id, source="sync", ok=False, code=code,
+                                         server_text=text)
         return failures
 
 

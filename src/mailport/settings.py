@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")
     inbox_window_days: int = Field(90, ge=1, le=3650, description="Days of mail the first inbox sync of an account brings in.")
     inbox_max_accounts: int = Field(1000, ge=0, description="Accounts one worker keeps synced (IDLE connections); 0 turns inbox sync off in that worker.")
-    worker_lease: float = Field(60.0, ge=3, description="Seconds a worker's claim on a job lasts without renewal; a crashed worker's jobs are taken over after this.")
+    worker_lease: float = Field(60.0, ge=3, description="Seconds a worker's claim on a job lasts without renewal: how long the jobs of a worker that vanished without a trace (a frozen or partitioned host) wait before another takes them over. A worker that died where mailport runs again is noticed at once.")
     send_account_concurrency: int = Field(4, ge=1, description="Messages one account sends at the same time (SMTP connections per mailbox).")
     send_account_rate_per_minute: int = Field(0, ge=0, description="Messages one account may send per minute; 0 = no limit beyond the account's daily cap.")
     send_retry_min_delay: float = Field(300.0, gt=0, description="Seconds before the first retry of a deferred message (doubles per attempt, with jitter).")

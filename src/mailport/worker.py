@@ -111,6 +111,7 @@ class Worker:
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._holder: dict[int, tuple[str, str | None]] = {}  # job id -> (lane, tenant)
         self._wake = asyncio.Event()
+        self._claiming = asyncio.Lock()
         self.listening = asyncio.Event()
         """Set once PostgreSQL wake-ups are subscribed (never on SQLite)."""
 
@@ -139,10 +140,13 @@ class Worker:
                 claimed: list[ClaimedJob] = []
                 free = 0
                 try:
-                    for lane in self.lanes:
-                        got, lane_free = await self._claim(lane)
-                        claimed += got
-                        free += lane_free
+                    # Held until the claimed jobs are registered: the heartbeat releases any job
+                    # of ours it does not know (a claim whose answer was lost).
+                    async with self._claiming:
+                        for lane in self.lanes:
+                            got, lane_free = await self._claim(lane)
+                            claimed += got
+                            free += lane_free
                     failures = 0
                 except StorageError as exc:
                     if not _transient(exc):
@@ -275,10 +279,10 @@ class Worker:
         while True:
             await asyncio.sleep(interval)
             try:
-                if self._inflight:
+                async with self._claiming:
                     now = self.clock.now()
                     await asyncio.to_thread(self.queue.heartbeat, worker_id=self.worker_id, now=now,
-                                            until=self.policy.until(now))
+                                            until=self.policy.until(now), job_ids=list(self._inflight))
                 if not stop.is_set():
                     await self._reap()
             except StorageError as exc:

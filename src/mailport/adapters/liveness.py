@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mailport.core.leases import WorkerId
 
-__all__ = ["process_gone", "this_worker_id"]
+__all__ = ["process_gone", "this_worker_id", "worker_id_of"]
 
 _PROC = Path("/proc")
 
@@ -46,7 +46,11 @@ def _started(pid: int) -> int | None:
 
 
 def this_worker_id() -> WorkerId:
-    pid = os.getpid()
+    return worker_id_of(os.getpid())
+
+
+def worker_id_of(pid: int) -> WorkerId:
+    """The worker id process ``pid`` of this node has (or would have)."""
     return WorkerId(host=socket.gethostname(), node=_node(), started=_started(pid) or 0, pid=pid)
 
 

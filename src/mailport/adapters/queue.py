@@ -227,15 +227,29 @@ class JobQueue:
             )
             return bool(getattr(result, "rowcount", 0))
 
-    def heartbeat(self, *, worker_id: str, now: datetime, until: datetime) -> int:
-        """Renew every lease ``worker_id`` holds, in one statement; returns how many."""
+    def heartbeat(self, *, worker_id: str, now: datetime, until: datetime, job_ids: list[int]) -> int:
+        """Renew the leases of ``job_ids`` (the jobs ``worker_id`` is running), in one statement.
+
+        Any other job still locked by ``worker_id`` is a claim whose answer never reached it (the
+        connection broke after the commit): it is released, ahead of the backlog, instead of
+        being held — and renewed — forever. Returns how many leases were renewed.
+        """
         with self.db.session() as s:
-            result = s.execute(
-                update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING)
-                .values(locked_until=until, renewed_at=now)
+            renewed = 0
+            if job_ids:
+                result = s.execute(
+                    update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING, Job.id.in_(job_ids))
+                    .values(locked_until=until, renewed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                renewed = int(getattr(result, "rowcount", 0) or 0)
+            s.execute(
+                update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING, Job.id.not_in(job_ids))
+                .values(state=READY, run_at=RECOVERED_RUN_AT, locked_by=None, locked_until=None,
+                        renewed_at=None, last_error="claim lost in transit", updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return renewed
 
     def holders(self) -> list[str]:
         """The workers holding running jobs (to find the dead ones among them)."""

@@ -48,7 +48,7 @@ def serve(
 
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir, host=host, port=port,
-                                embedded_worker=embedded_worker)
+                                embedded_worker=embedded_worker, wait_for_database=True)
     except MailportError as exc:
         fail(exc)
     s = runtime.settings
@@ -69,7 +69,7 @@ def worker(
 ) -> None:
     """Run a worker: sends, webhooks, domain checks and inbox sync (any number, on any hosts, on PostgreSQL)."""
     try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir, wait_for_database=True)
     except MailportError as exc:
         fail(exc)
 

@@ -159,6 +159,25 @@ class Database:
         except SQLAlchemyError:
             return False
 
+    def migrate_when_reachable(self, *, max_delay: float = 5.0) -> None:
+        """:meth:`migrate`, first waiting for a database that is not reachable yet (a worker
+        started during a database restart waits instead of exiting). Anything else is raised."""
+        delay, waiting = 0.2, False
+        while True:
+            try:
+                self.migrate()
+                break
+            except SQLAlchemyError as exc:
+                if not is_transient(exc):
+                    raise
+                if not waiting:
+                    waiting = True
+                    self._outage_began(exc)
+            time.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(max_delay, delay * 2)
+        if waiting:
+            self._outage_ended()
+
     def migrate(self, revision: str = "heads") -> None:
         """Bring the schema to ``revision`` with Alembic (idempotent).
 

@@ -277,10 +277,6 @@ class WorkerChild:
         if self.proc.stdin is not None:
             with contextlib.suppress(OSError):
                 self.proc.stdin.close()
-        # SIGTERM too: a child still starting up (not yet reading its pipe) stops at once, a
-        # running one drains its jobs exactly as for the closed pipe.
-        with contextlib.suppress(OSError):
-            self.proc.terminate()
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:

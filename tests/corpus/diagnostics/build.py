@@ -385,7 +385,8 @@ ROUND2: list[tuple[str, str, str, str, str | None]] = [
 
 
 # Round 3, the held-out split: written after round 2 was spent; measured once, never tuned on.
-HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
+# Round 3: held out, measured once (75/79), then spent as training data (README.md).
+ROUND3: list[tuple[str, str, str, str, str | None]] = [
     # sign-in
     ("535 5.7.8 Authentication credentials invalid", "auth.invalid_credentials", "RFC 4954 §6 / forums", "en", None),
     ("535 Authentication failed. Restarting authentication process.", "auth.invalid_credentials",
@@ -545,6 +546,9 @@ HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
 ]
 
 
+HELD_OUT: list[tuple[str, str, str, str, str | None]] = []
+
+
 def split_of(text: str) -> str:
     """Round 1's held-out choice (by hash); that round is spent, see ``README.md``."""
     return "holdout" if int(hashlib.sha256(text.encode()).hexdigest(), 16) % 5 < 3 else "train"
@@ -571,6 +575,12 @@ def main() -> None:
         seen.add(text)
         rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
                      "split": "train", "round2_holdout": True})
+    for text, code, source, lang, email in ROUND3:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "round3_holdout": True})
     for text, code, source, lang, email in HELD_OUT:
         if text in seen:
             continue

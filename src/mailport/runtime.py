@@ -74,7 +74,8 @@ class Runtime:
 
     @cached_property
     def accounts(self) -> AccountService:
-        return AccountService(db=self.db, secrets=self.secrets, clock=self.clock, settings=self.settings)
+        return AccountService(db=self.db, secrets=self.secrets, clock=self.clock, settings=self.settings,
+                              events=self.events)
 
     @cached_property
     def resolver(self) -> DnsResolver:

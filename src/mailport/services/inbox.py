@@ -67,6 +67,7 @@ from mailport.core.syncplan import (
     plan_folder,
 )
 from mailport.core.threading import normalize_message_id, thread_key
+from mailport.core.verification import is_test_message_id
 from mailport.errors import (
     MailportError,
     NotFound,
@@ -425,6 +426,8 @@ class InboxService:
             sent_ids = repo.sent_ids_by_header_ids(tenant_id=ctx.tenant_id, header_ids=asked) if asked else {}
             for item in fetched:
                 summary = item.summary
+                if is_test_message_id(summary.header_message_id):
+                    continue  # a verification's test mail (deleted once found): not the CRM's business
                 reused = stale.get(summary.header_message_id or "", [])
                 if reused:
                     repo.revive(message_id=reused.pop(0), uidvalidity=uidvalidity, uid=item.uid, flags=item.flags)
@@ -551,6 +554,7 @@ class InboxService:
             repo.set_sync(account_id=account_id, values={
                 "state": "idle", "last_sync_at": now, "last_error_code": None, "last_error": None,
                 "failures": 0, "updated_at": now})
+        self.accounts.record_outcome(tenant_id, account_id, source="sync", ok=True)
 
     def record_failure(self, tenant_id: str, account_id: str, exc: BaseException) -> int:
         """Store the diagnosis of a failed sync; returns how many failures in a row."""
@@ -566,6 +570,7 @@ class InboxService:
             repo.set_sync(account_id=account_id, values={
                 "state": "error", "last_error_code": code, "last_error": text[:1000], "failures": failures,
                 "updated_at": now})
+        self.accounts.record_outcome(tenant_id, account_id, source="sync", ok=False, code=code, server_text=text)
         return failures
 
     def sync_state(self, tenant_id: str, account_id: str) -> SyncStateView:
@@ -615,6 +620,12 @@ class InboxService:
         with self.db.session() as s:
             row = InboxRepository(s).get(tenant_id=tenant_id, message_id=message_id)
             return self._views(s, tenant_id, [row])[0]
+
+    def linked_to(self, tenant_id: str, sent_message_id: str) -> list[InboxMessageView]:
+        """Replies and bounce reports linked to a message sent through the outbox, oldest first."""
+        with self.db.session() as s:
+            rows = InboxRepository(s).linked_to(tenant_id=tenant_id, sent_message_id=sent_message_id)
+            return self._views(s, tenant_id, rows)
 
     def _views(self, s: Any, tenant_id: str, rows: Sequence[InboxMessage]) -> list[InboxMessageView]:
         repo = InboxRepository(s)

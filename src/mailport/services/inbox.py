@@ -88,6 +88,7 @@ class InboxMessageView:
     sent_message_id: str | None
     bounce: dict[str, Any] | None
     contacts: list[str] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +100,7 @@ class InboxMessageView:
             "received_at": self.received_at.isoformat() if self.received_at else None,
             "flags": self.flags, "seen": "\\Seen" in self.flags, "size": self.size, "snippet": self.snippet,
             "sent_message_id": self.sent_message_id, "bounce": self.bounce, "contacts": self.contacts,
+            "attachments": self.attachments, "has_attachments": bool(self.attachments),
         }
 
 
@@ -212,7 +214,7 @@ class InboxService:
                 from_={"name": row.from_name, "email": row.from_email}, to=list(row.to or []),
                 cc=list(row.cc or []), date=row.date, received_at=row.internal_date, flags=list(row.flags or []),
                 size=row.size, snippet=row.snippet, sent_message_id=row.sent_message_id, bounce=row.bounce,
-                contacts=linked,
+                contacts=linked, attachments=list(row.attachments or []),
             ))
         return views
 

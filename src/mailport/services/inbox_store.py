@@ -120,6 +120,7 @@ class InboxStore:
                     "cc": [{"name": n or None, "email": a} for n, a in summary.cc],
                     "date": summary.date, "internal_date": item.internal_date, "flags": list(item.flags),
                     "size": item.size, "snippet": summary.snippet,
+                    "attachments": [a.to_json() for a in item.attachments],
                     "sent_message_id": sent_link,
                     "bounce": bounce_json, "created_at": now,
                 })

@@ -17,6 +17,7 @@ import logging
 import random
 from datetime import timedelta
 
+from mailport.adapters.imap import Wakeup
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.inbox_repository import LeaseRepository
 from mailport.clock import Clock
@@ -53,7 +54,7 @@ class InboxSyncEngine:
         self.rng = rng or random.Random()
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.connected: set[str] = set()
-        self._wake: dict[str, asyncio.Event] = {}
+        self._wake: dict[str, Wakeup] = {}
 
     def backoff(self, failures: int) -> float:
         """Seconds before reconnect attempt ``failures`` (1, 2, …): exponential, full jitter, capped."""
@@ -108,7 +109,7 @@ class InboxSyncEngine:
         for tenant_id, account_id in claimed:
             if account_id in self.tasks:
                 continue
-            self._wake[account_id] = asyncio.Event()
+            self._wake[account_id] = Wakeup()
             task = asyncio.create_task(self._account(tenant_id, account_id), name=f"inbox:{account_id}")
             self.tasks[account_id] = task
             task.add_done_callback(functools.partial(self._forget_task, account_id))
@@ -166,5 +167,6 @@ class InboxSyncEngine:
                 log.info("inbox sync of %s failed (%s); retrying in %.1f s", account_id,
                          getattr(exc, "code", type(exc).__name__), delay)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await wake.wait()
                 wake.clear()

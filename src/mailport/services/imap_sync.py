@@ -90,6 +90,9 @@ class ImapMailboxSync:
     def handles(self, config: AccountConfig) -> bool:
         return config.imap is not None
 
+    def server(self, config: AccountConfig) -> str:
+        return f"imap://{config.imap.ascii_host}:{config.imap.port}" if config.imap else "imap://"
+
     # -- connecting --------------------------------------------------------------------------------
     @asynccontextmanager
     async def connect(self, tenant_id: str, account_id: str) -> AsyncIterator[ImapConnection]:

@@ -126,7 +126,7 @@ class InboxService:
         """One complete pass (connect, sync every synced folder, disconnect), recording the state."""
         await asyncio.to_thread(self.store.set_state, tenant_id, account_id, state="syncing")
         try:
-            mailbox = await self.syncs.for_account(tenant_id, account_id)
+            mailbox, _ = await self.syncs.for_account(tenant_id, account_id)
             async with mailbox.connect(tenant_id, account_id) as conn:
                 report = await conn.sync_pass()
         except MailportError as exc:
@@ -233,7 +233,7 @@ class InboxService:
             return cached
         if where.uid is None:
             raise NotFound("the message is being re-synchronized; try again shortly", resource="inbox_message")
-        mailbox = await self.syncs.for_account(tenant_id, account_id)
+        mailbox, _ = await self.syncs.for_account(tenant_id, account_id)
         raw = await mailbox.fetch_raw(tenant_id, account_id, where)
         if raw is None:
             raise NotFound("the message was deleted on the server or its folder changed; it will reappear "

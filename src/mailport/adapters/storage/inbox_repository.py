@@ -25,6 +25,7 @@ from mailport.adapters.storage.tables_inbox import (
     InboxMessage,
     InboxParticipant,
     InboxSync,
+    InboxWorker,
 )
 from mailport.adapters.storage.tables_outbox import Message, MessageRecipient
 from mailport.errors import NotFound
@@ -116,6 +117,46 @@ class LeaseRepository:
             .values(lease_owner=None, lease_until=None)
             .execution_options(synchronize_session=False)
         )
+
+
+    def release_many(self, *, worker_id: str, account_ids: Sequence[str]) -> None:
+        if account_ids:
+            self.s.execute(
+                update(InboxSync).where(InboxSync.account_id.in_(list(account_ids)),
+                                        InboxSync.lease_owner == worker_id)
+                .values(lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def count_by_state(self) -> dict[str, int]:
+        return {state: int(n) for state, n in self.s.execute(
+            select(InboxSync.state, func.count()).group_by(InboxSync.state))}
+
+    def enabled_count(self) -> int:
+        return int(self.s.scalar(select(func.count()).select_from(InboxSync)
+                                 .where(InboxSync.enabled.is_(True))) or 0)
+
+    # -- the registry of sync workers ----------------------------------------------------------
+    def heartbeat(self, *, worker_id: str, now: datetime, accounts: int) -> None:
+        """Say this worker is alive and how many accounts it holds."""
+        updated = self.s.execute(
+            update(InboxWorker).where(InboxWorker.worker_id == worker_id)
+            .values(seen_at=now, accounts=accounts).execution_options(synchronize_session=False))
+        if not getattr(updated, "rowcount", 0):
+            self.s.add(InboxWorker(worker_id=worker_id, started_at=now, seen_at=now, accounts=accounts))
+            self.s.flush()
+
+    def live_workers(self, *, since: datetime) -> list[tuple[str, int]]:
+        """``(worker_id, accounts)`` of the workers seen since ``since``."""
+        return [(w, int(n)) for w, n in self.s.execute(
+            select(InboxWorker.worker_id, InboxWorker.accounts).where(InboxWorker.seen_at >= since)
+            .order_by(InboxWorker.worker_id))]
+
+    def forget_worker(self, *, worker_id: str) -> None:
+        self.s.execute(delete(InboxWorker).where(InboxWorker.worker_id == worker_id))
+
+    def forget_workers_before(self, *, before: datetime) -> None:
+        self.s.execute(delete(InboxWorker).where(InboxWorker.seen_at < before))
 
 
 class InboxRepository:

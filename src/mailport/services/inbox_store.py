@@ -8,6 +8,7 @@ event loop run it through ``asyncio.to_thread``.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -32,7 +33,6 @@ __all__ = ["EventRecorder", "InboxStore", "StoreTarget"]
 
 _T = TypeVar("_T")
 _VERP_TOKEN = re.compile(r"\+(msg_[0-9a-z]{20})@", re.IGNORECASE)
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 class EventRecorder(Protocol):
@@ -225,11 +225,7 @@ class InboxStore:
 
 
 def new_inbox_id() -> str:
-    """``imsg_`` + 20 base-36 characters, like :func:`mailport.ids.new_id` but from one random
-    draw (an initial sync makes thousands; ``secrets.choice`` per character showed in profiles)."""
-    value = secrets.randbits(104)
-    chars = []
-    for _ in range(20):
-        value, digit = divmod(value, 36)
-        chars.append(_BASE36[digit])
-    return "imsg_" + "".join(chars)
+    """``imsg_`` + 20 characters of base-36's alphabet (from RFC 4648 base32: a–z, 2–7; 100 random
+    bits), like :func:`mailport.ids.new_id` but from one random draw: an initial sync makes
+    thousands, and a character at a time showed in profiles."""
+    return "imsg_" + base64.b32encode(secrets.token_bytes(13)).decode("ascii")[:20].lower()

@@ -67,6 +67,8 @@ class InboxSyncEngine:
         self.rng = rng or random.Random()
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.connected: set[str] = set()
+        self.waiting: set[str] = set()
+        """Accounts synced and waiting for a change (in IDLE, or between polls)."""
         self.share: int | None = None
         """The fair share worked out at the last tick (None before the first)."""
         self._wake: dict[str, Wakeup] = {}
@@ -152,6 +154,7 @@ class InboxSyncEngine:
         self.tasks.pop(account_id, None)
         self._wake.pop(account_id, None)
         self.connected.discard(account_id)
+        self.waiting.discard(account_id)
 
     async def _stop(self, account_ids: list[str]) -> None:
         """Stop these accounts' tasks, then release their leases (never two syncs at once)."""
@@ -202,7 +205,11 @@ class InboxSyncEngine:
                         wake.clear()
                         # Jitter: accounts that connected together do not poll (or re-IDLE) together.
                         timeout = min(self.idle_timeout, self.poll_interval) * self.rng.uniform(0.8, 1.0)
-                        await conn.wait_for_change(wake=wake, timeout=timeout)
+                        self.waiting.add(account_id)
+                        try:
+                            await conn.wait_for_change(wake=wake, timeout=timeout)
+                        finally:
+                            self.waiting.discard(account_id)
                         await conn.sync_pass()
             except asyncio.CancelledError:
                 raise

@@ -260,21 +260,24 @@ async def start_idle_engine(rt: Runtime, count: int, label: str) -> tuple[Any, a
     return engine, stop, task, time.perf_counter() - t0
 
 
-async def bench_idle(lab: MailLab, count: int, work: Path, *, label: str, latency: int) -> None:
+async def bench_idle(lab: MailLab, count: int, work: Path, *, label: str, latency: int,
+                     profile_path: str | None = None) -> None:
     users = [f"idle{i}@example.test" for i in range(count)]
     lab.add_users(dict.fromkeys(users, PASSWORD))
-    parallel = load_settings(env="test", data_dir=work).inbox_connect_concurrency
-    raw_s = await raw_idle_logins(lab, users, parallel)
-    print(f"# raw asyncio: {count} logins into IDLE in {raw_s:.1f} s ({parallel} at a time)", flush=True)
     rt = runtime_for(lab, work / f"idle-{label}")
     process = psutil.Process()
     try:
+        parallel = rt.settings.inbox_connect_concurrency
+        raw_s = await raw_idle_logins(lab, users, parallel)
+        print(f"# raw asyncio: {count} logins into IDLE in {raw_s:.1f} s ({parallel} at a time)", flush=True)
         created = rt.tenants.create(name="Idle")
         tenant = created.tenant.id
         ids = [account(rt, lab, tenant, email) for email in users]
         gc.collect()
         before = process.memory_info().rss / 2**20
+        profiler = start_profile(profile_path)
         engine, stop, task, connect_s = await start_idle_engine(rt, count, label)
+        stop_profile(profiler)
         await asyncio.sleep(2)  # every account inside IDLE, nothing left in flight
         gc.collect()
         after = process.memory_info().rss / 2**20
@@ -480,6 +483,7 @@ async def main() -> None:
     parser.add_argument("--deliveries", type=int, default=100)
     parser.add_argument("--lease", type=float, default=30.0, help="inbox lease (s) of the failover workers")
     parser.add_argument("--profile", help="write py-spy collapsed stacks of the initial sync to this file")
+    parser.add_argument("--profile-idle", help="the same for connecting the idle accounts")
     args = parser.parse_args()
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
@@ -503,7 +507,8 @@ async def main() -> None:
                 await bench_initial_sync(lab, args.messages, work, args.profile)
             if ("idle" in only or "latency" in only) and args.accounts:
                 await bench_idle(lab, args.accounts, work, label="idle",
-                                 latency=args.deliveries if "latency" in only else 0)
+                                 latency=args.deliveries if "latency" in only else 0,
+                                 profile_path=args.profile_idle)
             if "idle_large" in only and args.large:
                 await bench_idle(lab, args.large, work, label="large", latency=0)
             if "failover" in only and args.accounts:

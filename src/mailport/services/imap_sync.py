@@ -161,7 +161,7 @@ class ImapMailboxSync:
 
         # 1. What we know.
         def load() -> tuple[int, FolderCursor | None, int, datetime | None, list[int]]:
-            with store.db.session() as s:
+            with store.transaction() as s:
                 repo = InboxRepository(s)
                 folder = repo.folder(tenant_id=conn.tenant_id, account_id=conn.account_id, name=name, role=role)
                 cursor = None if folder.uidvalidity is None or folder.uidnext is None else FolderCursor(
@@ -187,14 +187,18 @@ class ImapMailboxSync:
 
         if plan.reset:
             # 3. Reset: the window again; stale rows are taken back by Message-ID or deleted.
-            await asyncio.to_thread(store.in_repo, lambda repo: repo.mark_stale(folder_id=folder_id))
+            if stored_count:
+                await asyncio.to_thread(store.in_repo, lambda repo: repo.mark_stale(folder_id=folder_id))
             assert plan.search_since is not None
-            seen = await sync.uid_search_since(plan.search_since)
+            seen = await sync.uid_search_since(plan.search_since) if snap.exists else []
             target = StoreTarget(tenant_id=conn.tenant_id, account_id=conn.account_id, folder_id=folder_id,
                                  role=role, uidvalidity=snap.uidvalidity, announce=last_synced is not None,
                                  announce_after=last_synced)
-            added, revived, bounces = await self._fetch_and_store(conn, target, seen)
-            removed = await asyncio.to_thread(store.in_repo, lambda repo: repo.delete_stale(folder_id=folder_id))
+            if seen:
+                added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=bool(stored_count))
+            if stored_count:
+                removed = await asyncio.to_thread(store.in_repo,
+                                                  lambda repo: repo.delete_stale(folder_id=folder_id))
         else:
             # 4. Increment: new mail, expunged mail, changed flags.
             assert cursor is not None
@@ -206,7 +210,8 @@ class ImapMailboxSync:
                 seen = [u for u in await sync.uid_search_from(plan.new_from_uid) if u not in stored]
                 target = StoreTarget(tenant_id=conn.tenant_id, account_id=conn.account_id, folder_id=folder_id,
                                      role=role, uidvalidity=snap.uidvalidity, announce=True)
-                added, revived, bounces = await self._fetch_and_store(conn, target, seen)
+                if seen:
+                    added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=False)
             if plan.find_expunged and stored:
                 gone |= expunged(stored, await sync.uid_search_all())
             if plan.flags_changed_since is not None:
@@ -243,8 +248,8 @@ class ImapMailboxSync:
         return FolderReport(folder=name, role=role, reset=plan.reset, added=added, revived=revived,
                             removed=removed, flags_changed=flags_changed, bounces=bounces)
 
-    async def _fetch_and_store(self, conn: ImapConnection, target: StoreTarget,
-                               uids: Sequence[int]) -> tuple[int, int, int]:
+    async def _fetch_and_store(self, conn: ImapConnection, target: StoreTarget, uids: Sequence[int], *,
+                               stale: bool) -> tuple[int, int, int]:
         """Fetch summaries of ``uids`` and store them; returns (added, revived, bounces).
 
         One streamed ``UID FETCH``; each batch is written (one transaction, in a thread) while the
@@ -252,8 +257,10 @@ class ImapMailboxSync:
         whole once the stream has ended (the connection is busy until then), and stored last.
         """
         totals = [0, 0, 0]
-        stale = await asyncio.to_thread(
-            self.store.in_repo, lambda repo: repo.stale_by_message_id(folder_id=target.folder_id))
+        stale_rows: dict[str, list[str]] = {}
+        if stale:  # rows kept from before a UIDVALIDITY change, to be taken back by Message-ID
+            stale_rows = await asyncio.to_thread(
+                self.store.in_repo, lambda repo: repo.stale_by_message_id(folder_id=target.folder_id))
         storing: asyncio.Future[tuple[int, int, int]] | None = None
 
         async def store(batch: list[FetchedMessage], raws: dict[int, bytes]) -> None:
@@ -261,7 +268,8 @@ class ImapMailboxSync:
             if storing is not None:
                 for i, n in enumerate(await storing):
                     totals[i] += n
-            storing = asyncio.ensure_future(asyncio.to_thread(self.store.store_batch, target, batch, raws, stale))
+            storing = asyncio.ensure_future(asyncio.to_thread(self.store.store_batch, target, batch, raws,
+                                                              stale_rows))
 
         reports: list[FetchedMessage] = []
         try:

@@ -226,11 +226,14 @@ async def raw_idle_logins(lab: MailLab, users: list[str], parallel: int) -> floa
             await reader.readline()
             for tag, command in ((b"a", f'LOGIN "{user}" "{PASSWORD}"'.encode()), (b"b", b"EXAMINE INBOX")):
                 writer.write(tag + b" " + command + b"\r\n")
-                while not (await reader.readline()).startswith(tag + b" "):
-                    pass
+                while not (reply := await reader.readline()).startswith(tag + b" "):
+                    if not reply:
+                        raise SystemExit(f"raw login of {user}: the server closed the connection")
+                if not reply.startswith(tag + b" OK"):
+                    raise SystemExit(f"raw login of {user}: {reply!r}")
             writer.write(b"c IDLE\r\n")
-            while not (await reader.readline()).startswith(b"+"):
-                pass
+            if not (await reader.readline()).startswith(b"+"):
+                raise SystemExit(f"raw IDLE of {user} refused")
 
     t0 = time.perf_counter()
     async with asyncio.timeout(600):

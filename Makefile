@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-fast bench lint typecheck clean lab-deps worker example
+.PHONY: install serve test test-fast bench lint typecheck layers gates clean lab-deps worker example
 
 install: $(STAMP)
 
@@ -41,13 +41,20 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not lab and not browser" $(PYTEST_ARGS)
 
 bench: install lab-deps
-	$(BIN)/python bench/run.py
+	BENCH="$(BENCH)" $(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check src tests
 
 typecheck: install
 	$(BIN)/mypy
+
+# The dependency rule between layers (core <- adapters <- services <- api/web/cli).
+layers: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_architecture.py
+
+# What CI checks before the suite: lint, types, layers.
+gates: lint typecheck layers
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

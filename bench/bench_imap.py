@@ -475,11 +475,18 @@ async def bench_failover(lab: MailLab, count: int, work: Path, lease: float) -> 
 
 
 SECTIONS = ("initial_sync", "idle", "latency", "idle_large", "failover")
+# BENCH=name[,name] (bench/run.py, make bench): the sections printing those lines.
+_BY_NAME = {"imap_initial_sync": "initial_sync", "idle_accounts_rss_mb": "idle", "idle_accounts_connect_s": "idle",
+            "new_mail_latency_ms": "latency", "idle_large_accounts_rss_mb": "idle_large",
+            "idle_large_accounts_connect_s": "idle_large", "failover_takeover_s": "failover"}
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
+    wanted = [w for w in os.environ.get("BENCH", "").replace(" ", ",").split(",") if w]
+    default = ",".join(sorted({s for w in wanted for n, s in _BY_NAME.items() if w in n})) if wanted else ""
+    parser.add_argument("--only", default=default or ",".join(SECTIONS),
+                        help=f"comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--accounts", type=int, default=1_000)
     parser.add_argument("--large", type=int, default=5_000)

@@ -59,7 +59,7 @@ def free_port() -> int:
 # The sink process
 
 
-def run_sink(port: int) -> None:
+def run_sink(port: int, delay: float = 0.0) -> None:
     import warnings
 
     warnings.simplefilter("ignore")  # aiosmtpd's deprecation notes, once per AUTH
@@ -71,6 +71,8 @@ def run_sink(port: int) -> None:
 
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             Handler.count += 1
+            if delay:
+                await asyncio.sleep(delay)  # a real provider's time to accept a message
             return "250 2.0.0 OK: queued"
 
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
@@ -94,10 +96,10 @@ def run_sink(port: int) -> None:
 
 
 @contextlib.contextmanager
-def sink() -> Iterator[int]:
+def sink(delay: float = 0.0) -> Iterator[int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--sink", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen([sys.executable, __file__, "--sink", str(port), "--delay", str(delay)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         yield port
@@ -121,24 +123,32 @@ def invoice_bytes() -> bytes:
     return msg.as_bytes(policy=SMTP)
 
 
-async def raw_baseline(port: int, count: int, connections: int = 8) -> float:
+async def raw_baseline(port: int, count: int, connections: int = 8, *, per_connection: bool = False) -> float:
+    """msg/s of raw aiosmtplib: ``connections`` authenticated connections sending the invoice
+    bytes; ``per_connection`` gives each its equal share (one connection per account)."""
     import aiosmtplib
 
     raw = invoice_bytes()
     left = count
 
-    async def one() -> None:
+    async def one(i: int) -> None:
         nonlocal left
-        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+        share = count // connections + (1 if i < count % connections else 0)
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=60)
         await client.connect()
         await client.login(SENDER, "password")
+        if per_connection:
+            for _ in range(share):
+                await client.sendmail(SENDER, ["klant@example.org"], raw)
+            await client.quit()
+            return
         while left > 0:
             left -= 1
             await client.sendmail(SENDER, ["klant@example.org"], raw)
         await client.quit()
 
     started = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(connections)))
+    await asyncio.gather(*(one(i) for i in range(connections)))
     return count / (time.perf_counter() - started)
 
 
@@ -149,7 +159,8 @@ async def raw_baseline(port: int, count: int, connections: int = 8) -> float:
 class Installation:
     """``mailport serve`` (+ optional ``mailport worker`` processes) on a fresh database."""
 
-    def __init__(self, *, data_dir: Path, database_url: str, workers: int) -> None:
+    def __init__(self, *, data_dir: Path, database_url: str, workers: int, embedded: bool | None = None,
+                 **extra_env: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
@@ -158,9 +169,10 @@ class Installation:
             MAILPORT_ENV="test", MAILPORT_DATA_DIR=str(data_dir), MAILPORT_DATABASE_URL=database_url,
             MAILPORT_ADMIN_KEY=ADMIN_KEY, MAILPORT_SECRET_KEY=SECRET_KEY, MAILPORT_PORT=str(self.port),
             MAILPORT_ALLOW_PRIVATE_HOSTS="true", MAILPORT_ALLOW_INSECURE_AUTH="true",
-            MAILPORT_LOG_LEVEL="WARNING", MAILPORT_WORKER_CONCURRENCY="16",
-            MAILPORT_SEND_ACCOUNT_CONCURRENCY="8", MAILPORT_EMBEDDED_WORKER="true" if workers == 0 else "false",
+            MAILPORT_LOG_LEVEL="WARNING", MAILPORT_SEND_ACCOUNT_CONCURRENCY="8",
+            MAILPORT_EMBEDDED_WORKER="true" if (workers == 0 if embedded is None else embedded) else "false",
         )
+        self.env.update(extra_env)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log = (data_dir / "processes.log").open("ab")
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -174,7 +186,7 @@ class Installation:
             self.procs.append(subprocess.Popen([*cli, "worker"], env=self.env, stdout=self.log, stderr=self.log))
         import httpx
 
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a loaded shared machine starts Python slowly
         while True:
             try:
                 if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
@@ -182,6 +194,7 @@ class Installation:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
+                self.__exit__()
                 raise RuntimeError("mailport serve did not start")
             time.sleep(0.1)
         return self
@@ -196,17 +209,32 @@ class Installation:
                 proc.kill()
         self.log.close()
 
-    def setup_account(self, sink_port: int) -> tuple[dict[str, str], str]:
+    def setup_account(self, sink_port: int, *, email: str = SENDER,
+                      headers: dict[str, str] | None = None) -> tuple[dict[str, str], str]:
         import httpx
 
-        key = httpx.post(self.base + "/v1/tenants", json={"name": "Bench"},
-                         headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()["api_key"]
-        headers = {"Authorization": f"Bearer {key}"}
-        account = httpx.post(self.base + "/v1/accounts", headers=headers, json={
-            "email": SENDER, "password": "password",
+        if headers is None:
+            headers = self.tenant()
+        resp = httpx.post(self.base + "/v1/accounts", headers=headers, timeout=30, json={
+            "email": email, "password": "password",
             "smtp": {"host": "127.0.0.1", "port": sink_port, "security": "none"},
-        }).json()["id"]
-        return headers, account
+        })
+        if resp.status_code != 201:
+            raise RuntimeError(f"POST /v1/accounts: {resp.status_code} {resp.text[:300]}")
+        return headers, resp.json()["id"]
+
+    def tenant(self, name: str = "Bench") -> dict[str, str]:
+        import httpx
+
+        key = httpx.post(self.base + "/v1/tenants", json={"name": name}, timeout=30,
+                         headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()["api_key"]
+        return {"Authorization": f"Bearer {key}"}
+
+    def sql(self, query: str) -> list[Any]:
+        import sqlalchemy as sa
+
+        with self._engine().connect() as conn:
+            return list(conn.execute(sa.text(query)).all())
 
     def sent(self) -> int:
         import sqlalchemy as sa
@@ -326,42 +354,277 @@ def drop_postgres(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def selected(name: str) -> bool:
+    """``BENCH=a,b`` runs only those benchmarks (``make bench BENCH=send_many_accounts``)."""
+    wanted = [w for w in os.environ.get("BENCH", "").replace(" ", ",").split(",") if w]
+    return not wanted or any(w in name for w in wanted)
+
+
+def alternate(rounds: int, baseline: Any, measured: Any) -> tuple[float, float]:
+    """Medians of baseline and measured runs taken in turn (the machine is shared and noisy)."""
+    base, value = [], []
+    for _ in range(rounds):
+        base.append(baseline())
+        value.append(measured())
+    print(f"# rounds: baseline {[round(b, 1) for b in base]} measured {[round(v, 1) for v in value]}", flush=True)
+    return statistics.median(value), statistics.median(base)
+
+
+def bench_pipeline(inst: Installation, port: int, messages: int, rounds: int, name: str) -> tuple[dict[str, str], str]:
+    headers, account = inst.setup_account(port)
+    asyncio.run(post_all(inst, headers, account, 20))  # warm up: connections, caches
+    wait_sent(inst, 20)
+    total = [20]
+
+    def measured() -> float:
+        started = time.perf_counter()
+        asyncio.run(post_all(inst, headers, account, messages))
+        total[0] += messages
+        wait_sent(inst, total[0])
+        return messages / (time.perf_counter() - started)
+
+    value, base = alternate(rounds, lambda: asyncio.run(raw_baseline(port, messages)), measured)
+    line(name, value, "msg/s", base, "msg/s")
+    return headers, account
+
+
+async def post_batches(inst: Installation, headers: dict[str, str], items: list[dict[str, Any]], *,
+                       size: int = 100, concurrency: int = 4) -> None:
+    import httpx
+
+    chunks = iter([items[i:i + size] for i in range(0, len(items), size)])
+    async with httpx.AsyncClient(base_url=inst.base, headers=headers, timeout=120) as client:
+        async def one() -> None:
+            for chunk in chunks:
+                resp = await client.post("/v1/messages/batch", json={"messages": chunk})
+                if resp.status_code != 200 or resp.json()["failed"]:
+                    raise RuntimeError(f"POST /v1/messages/batch: {resp.status_code} {resp.text[:300]}")
+
+        await asyncio.gather(*(one() for _ in range(concurrency)))
+
+
+def bench_batch_accept(data: Path, port: int, messages: int) -> None:
+    """``batch_accept_rate``: messages/s accepted through the batch endpoint (batches of 100) by
+    ``mailport serve --no-worker``; baseline the same messages one by one (16 concurrent)."""
+    with Installation(data_dir=data / "batch", database_url=f"sqlite:///{data / 'batch' / 'mailport.db'}",
+                      workers=0, embedded=False) as inst:
+        headers, account = inst.setup_account(port)
+        asyncio.run(post_all(inst, headers, account, 20))
+        items = [{**message_body(account, n), "idempotency_key": f"b-{n}"} for n in range(messages)]
+
+        def single() -> float:
+            started = time.perf_counter()
+            asyncio.run(post_all(inst, headers, account, messages))
+            return messages / (time.perf_counter() - started)
+
+        rounds = iter(range(10))
+
+        def batched() -> float:
+            r = next(rounds)
+            chunk = [{**i, "idempotency_key": f"{i['idempotency_key']}-{r}"} for i in items]
+            started = time.perf_counter()
+            asyncio.run(post_batches(inst, headers, chunk))
+            return messages / (time.perf_counter() - started)
+
+        value, base = alternate(2, single, batched)
+        line("batch_accept_rate", value, "msg/s", base, "msg/s")
+
+
+def bench_many_accounts(data: Path, accounts: int, messages: int, delay: float) -> None:
+    """``send_many_accounts``: ``accounts`` mailboxes on one sink that waits ``delay`` s per DATA;
+    from the first batch POST to the last message sent. Baseline: raw aiosmtplib, one connection
+    per account, sending the same number of messages to the same sink."""
+    with sink(delay) as port:
+        base = asyncio.run(raw_baseline(port, messages, accounts, per_connection=True))
+        with Installation(data_dir=data / "many", database_url=f"sqlite:///{data / 'many' / 'mailport.db'}",
+                          workers=0) as inst:
+            headers = inst.tenant()
+            ids = [inst.setup_account(port, email=f"acc{i}@example.test", headers=headers)[1]
+                   for i in range(accounts)]
+            items = [{**message_body(ids[n % accounts], n), "idempotency_key": f"m-{n}"} for n in range(messages)]
+            started = time.perf_counter()
+            asyncio.run(post_batches(inst, headers, items))
+            accepted = time.perf_counter() - started
+            wait_sent(inst, messages, timeout=1800)
+            took = time.perf_counter() - started
+            print(f"# {messages} messages over {accounts} accounts: accepted in {accepted:.1f} s, "
+                  f"all sent after {took:.1f} s", flush=True)
+            line("send_many_accounts", messages / took, "msg/s", base, "msg/s")
+
+
+@contextlib.contextmanager
+def tarpit() -> Iterator[int]:
+    """A TCP server that accepts and never says a word (an SMTP server or webhook receiver that
+    hangs)."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1024)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def a_latencies(inst: Installation, headers: dict[str, str], account: str, count: int) -> list[float]:
+    """Tenant A sends ``count`` messages one after another; accept-to-sent in ms of each (the
+    server's own created_at and sent_at, so polling does not add to it)."""
+    import httpx
+
+    ids = []
+    with httpx.Client(base_url=inst.base, headers=headers, timeout=60) as client:
+        for n in range(count):
+            resp = client.post("/v1/messages", json=message_body(account, n))
+            assert resp.status_code == 202, resp.text
+            message_id = resp.json()["id"]
+            deadline = time.monotonic() + 120
+            while client.get(f"/v1/messages/{message_id}").json()["state"] != "sent":
+                if time.monotonic() > deadline:
+                    raise RuntimeError("tenant A's message was not sent within 120 s")
+                time.sleep(0.01)
+            ids.append(message_id)
+    from datetime import datetime
+
+    latencies = []
+    with httpx.Client(base_url=inst.base, headers=headers, timeout=60) as client:
+        for message_id in ids:
+            m = client.get(f"/v1/messages/{message_id}").json()
+            latencies.append((datetime.fromisoformat(m["sent_at"]) - datetime.fromisoformat(m["created_at"]))
+                             .total_seconds() * 1000)
+    return latencies
+
+
+def bench_noisy_neighbour(data: Path, port: int, count: int) -> None:
+    """``noisy_neighbour_ms``: tenant A's accept-to-sent p99 over ``count`` messages while tenant B
+    has 20 webhooks at a receiver that never answers and 5 accounts at a tarpit SMTP server (and
+    keeps sending through them); baseline: A alone on a quiet installation (same run)."""
+    with Installation(data_dir=data / "quiet", database_url=f"sqlite:///{data / 'quiet' / 'mailport.db'}",
+                      workers=0) as inst:
+        headers, account = inst.setup_account(port)
+        quiet = statistics.quantiles(a_latencies(inst, headers, account, count), n=100)[98]
+    with tarpit() as pit, Installation(
+            data_dir=data / "noisy", database_url=f"sqlite:///{data / 'noisy' / 'mailport.db'}", workers=0,
+            MAILPORT_CONNECT_TIMEOUT="30", MAILPORT_WEBHOOK_TIMEOUT="30") as inst:
+        import httpx
+
+        b = inst.tenant("Noisy")
+        for _ in range(20):
+            resp = httpx.post(inst.base + "/v1/webhooks", headers=b, timeout=30,
+                              json={"url": f"http://127.0.0.1:{pit}/hook"})
+            assert resp.status_code == 201, resp.text
+        b_accounts = [inst.setup_account(pit, email=f"b{i}@example.test", headers=b)[1] for i in range(5)]
+        items = [{**message_body(b_accounts[n % 5], n), "idempotency_key": f"noisy-{n}"} for n in range(500)]
+        asyncio.run(post_batches(inst, b, items))
+        headers, account = inst.setup_account(port)
+        noisy = statistics.quantiles(a_latencies(inst, headers, account, count), n=100)[98]
+        stuck = inst.sql("SELECT kind, state, count(*) FROM jobs GROUP BY kind, state")
+        print(f"# tenant B's jobs while A sent: {stuck}", flush=True)
+    line("noisy_neighbour_ms", noisy, "ms", quiet, "ms")
+
+
+def bench_soak(data: Path, port: int, messages: int) -> None:
+    """``soak``: ``messages`` sent through batches with retention set to 20 s and a prune every
+    5 s; prints the row counts after the last prune: the jobs table holds only what finished in
+    the retention window (plus the next prunes), not one row per message ever sent."""
+    with Installation(data_dir=data / "soak", database_url=f"sqlite:///{data / 'soak' / 'mailport.db'}",
+                      workers=0, MAILPORT_RETENTION_JOBS_DAYS=str(20 / 86400),
+                      MAILPORT_RETENTION_BODIES_DAYS=str(20 / 86400), MAILPORT_RETENTION_INTERVAL="5") as inst:
+        headers, account = inst.setup_account(port)
+        items = [{"account": account, "to": ["klant@example.org"], "subject": f"Herinnering {n}",
+                  "text": "Beste klant, een vriendelijke herinnering.", "idempotency_key": f"soak-{n}"}
+                 for n in range(messages)]
+        started = time.perf_counter()
+        for i in range(0, messages, 2000):
+            asyncio.run(post_batches(inst, headers, items[i:i + 2000]))
+        wait_sent(inst, messages, timeout=3600)
+        sent_after = time.perf_counter() - started
+        deadline = time.monotonic() + 120
+        while True:  # the prunes catch up: done jobs older than 20 s are gone
+            counts = dict(inst.sql("SELECT state, count(*) FROM jobs GROUP BY state"))
+            if counts.get("done", 0) <= 50 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        bodies = inst.sql("SELECT count(*) FROM message_contents")[0][0]
+        total = inst.sql("SELECT count(*) FROM messages")[0][0]
+        print(f"# soak: {messages} messages sent in {sent_after:.0f} s; jobs by state after pruning: {counts}; "
+              f"messages {total}, bodies kept {bodies}", flush=True)
+        print(f"BENCH soak_jobs_rows {sum(counts.values())} rows baseline {messages} messages "
+              f"ratio {sum(counts.values()) / messages:.4f}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--delay", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating baseline/pipeline rounds")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the 200 req/s runs")
-    parser.add_argument("--pg-workers", type=int, default=1)
+    parser.add_argument("--pg-workers", type=int, default=2)
+    parser.add_argument("--batch-messages", type=int, default=2000)
+    parser.add_argument("--accounts", type=int, default=200)
+    parser.add_argument("--many-messages", type=int, default=4000)
+    parser.add_argument("--noisy-messages", type=int, default=50)
+    parser.add_argument("--soak-messages", type=int, default=20000)
     args = parser.parse_args()
     if args.sink:
-        run_sink(args.sink)
+        run_sink(args.sink, args.delay)
         return 0
 
     with sink() as port, tempfile.TemporaryDirectory(prefix="mailport-bench-") as tmp:
         data = Path(os.environ.get("MAILPORT_BENCH_DIR") or tmp)
-        baseline = asyncio.run(raw_baseline(port, args.messages))
-        with Installation(data_dir=data / "sqlite", database_url=f"sqlite:///{data / 'sqlite' / 'mailport.db'}",
-                          workers=0) as inst:
-            rate, headers, account = pipeline(inst, port, args.messages)
-            line("send_pipeline_sqlite", rate, "msg/s", baseline, "msg/s")
-            health = asyncio.run(open_loop_p99(inst, headers, rate=200, seconds=args.seconds,
-                                               method="GET", path="/healthz"))
-            accept = asyncio.run(open_loop_p99(inst, headers, rate=200, seconds=args.seconds,
-                                               method="POST", path="/v1/messages",
-                                               body=lambda i: message_body(account, i)))
-            line("api_accept_p99_ms", accept, "ms", health, "ms")
-
-        url = postgres_url()
-        if url is None:
-            print("# send_pipeline_postgres skipped: PostgreSQL not reachable", flush=True)
-            return 0
-        try:
-            baseline = asyncio.run(raw_baseline(port, args.messages))
-            with Installation(data_dir=data / "pg", database_url=url, workers=args.pg_workers) as inst:
-                rate, _, _ = pipeline(inst, port, args.messages)
-                line("send_pipeline_postgres", rate, "msg/s", baseline, "msg/s")
-        finally:
-            drop_postgres(url)
+        if selected("send_pipeline_sqlite") or selected("api_accept_p99_ms"):
+            with Installation(data_dir=data / "sqlite", database_url=f"sqlite:///{data / 'sqlite' / 'mailport.db'}",
+                              workers=0) as inst:
+                if selected("send_pipeline_sqlite"):
+                    headers, account = bench_pipeline(inst, port, args.messages, args.rounds, "send_pipeline_sqlite")
+                else:
+                    headers, account = inst.setup_account(port)
+                if selected("api_accept_p99_ms"):
+                    health = asyncio.run(open_loop_p99(inst, headers, rate=200, seconds=args.seconds,
+                                                       method="GET", path="/healthz"))
+                    accept = asyncio.run(open_loop_p99(inst, headers, rate=200, seconds=args.seconds,
+                                                       method="POST", path="/v1/messages",
+                                                       body=lambda i: message_body(account, i)))
+                    line("api_accept_p99_ms", accept, "ms", health, "ms")
+        if selected("batch_accept_rate"):
+            bench_batch_accept(data, port, args.batch_messages)
+        if selected("send_pipeline_postgres"):
+            url = postgres_url()
+            if url is None:
+                print("# send_pipeline_postgres skipped: PostgreSQL not reachable", flush=True)
+            else:
+                try:
+                    with Installation(data_dir=data / "pg", database_url=url, workers=args.pg_workers) as inst:
+                        bench_pipeline(inst, port, args.messages, args.rounds, "send_pipeline_postgres")
+                finally:
+                    drop_postgres(url)
+        if selected("send_many_accounts"):
+            bench_many_accounts(data, args.accounts, args.many_messages, 0.3)
+        if selected("noisy_neighbour_ms"):
+            bench_noisy_neighbour(data, port, args.noisy_messages)
+        if selected("soak"):
+            bench_soak(data, port, args.soak_messages)
     return 0
 
 

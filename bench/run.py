@@ -2,12 +2,14 @@
 
 A benchmark compares against a baseline measured in the same run, so the ratio means something on a
 noisy shared machine; absolute numbers are only for reading. ``python bench/run.py discovery send``
-runs only the benchmarks whose file name contains one of the words; arguments after ``--`` go to
-each of them (``python bench/run.py imap -- --only idle,latency``).
+runs only the benchmarks whose file name contains one of the words; ``BENCH=name[,name]`` (also
+``make bench BENCH=…``) runs only the benchmarks of those names, in whichever file holds them;
+arguments after ``--`` go to each script (``python bench/run.py imap -- --only idle,latency``).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -23,11 +25,14 @@ def main(argv: list[str]) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
     if argv:
         scripts = [s for s in scripts if any(word in s.stem for word in argv)]
+    wanted = [w for w in os.environ.get("BENCH", "").replace(" ", ",").split(",") if w]
+    if wanted:
+        scripts = [s for s in scripts if any(w in s.read_text() for w in wanted)]
     failed = []
     for script in scripts:
         print(f"# {script.name}", flush=True)
         started = time.monotonic()
-        result = subprocess.run([sys.executable, str(script), *extra], cwd=HERE.parent)
+        result = subprocess.run([sys.executable, str(script), *extra], check=False, cwd=HERE.parent)
         print(f"# {script.name}: {'ok' if result.returncode == 0 else 'FAILED'} "
               f"in {time.monotonic() - started:.1f} s", flush=True)
         if result.returncode != 0:

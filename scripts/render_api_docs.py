@@ -27,6 +27,10 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/tenants"): "admin.tenants.list()",
     ("POST", "/v1/tenants"): 'admin.tenants.create(name="Acme Bookkeeping BV")',
     ("GET", "/v1/tenant"): "mp.tenants.me()",
+    ("POST", "/v1/tenants/{tenant_id}/keys"): 'admin.tenants.create_key("ten_…", label="production 2027")',
+    ("GET", "/v1/tenants/{tenant_id}/keys"): 'admin.tenants.keys("ten_…")',
+    ("DELETE", "/v1/tenants/{tenant_id}/keys/{key_id}"): 'admin.tenants.revoke_key("ten_…", "k…")',
+    ("DELETE", "/v1/ui-sessions"): 'mp.ui_sessions.revoke(user_name="Anna de Vries")',
     ("POST", "/v1/accounts/oauth/{provider}/start"):
         'mp.accounts.start_oauth("google", login_hint="anna@example.com", return_url="https://app.example.nl/back")',
     ("GET", "/v1/accounts"): "mp.accounts.list()",
@@ -53,6 +57,9 @@ PYTHON: dict[tuple[str, str], str] = {
         '                 subject="Factuur 2026-0042", text="Beste klant, …",\n'
         '                 attachments=[Attachment(filename="factuur-2026-0042.pdf", content=pdf_bytes)],\n'
         '                 metadata={"invoice_id": "2026-0042"}, idempotency_key="invoice-2026-0042")',
+    ("POST", "/v1/messages/batch"):
+        'batch = mp.messages.send_batch([OutgoingMessage(account="acc_…", to=["klant@example.nl"], '
+        'subject="Factuur 42", text="…", idempotency_key="invoice-42"), …])   # ≤ 500; batch.results[i].ok',
     ("GET", "/v1/messages"): 'mp.messages.list(status=["failed"], limit=50)   # or: for m in mp.messages.iter(): …',
     ("GET", "/v1/messages/{message_id}"): 'mp.messages.get("msg_…")',
     ("POST", "/v1/messages/{message_id}/cancel"): 'mp.messages.cancel("msg_…")',
@@ -77,6 +84,10 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/contacts/{contact_id}"): 'mp.contacts.get("customer-42")',
     ("DELETE", "/v1/contacts/{contact_id}"): 'mp.contacts.delete("customer-42")',
     ("GET", "/v1/contacts/{contact_id}/messages"): 'mp.contacts.messages("customer-42")',
+    ("GET", "/v1/suppressions"): "mp.suppressions.list(limit=100)",
+    ("GET", "/v1/suppressions/{address}"): 'mp.suppressions.get("debiteur@example.nl")',
+    ("POST", "/v1/suppressions"): 'mp.suppressions.add("debiteur@example.nl")',
+    ("DELETE", "/v1/suppressions/{address}"): 'mp.suppressions.remove("debiteur@example.nl")',
     ("GET", "/v1/domains"): "mp.domains.list()",
     ("POST", "/v1/domains"): 'mp.domains.add(name="bakkerij-jansen.nl")',
     ("GET", "/v1/domains/{domain_id}"): 'mp.domains.get("dom_…")',
@@ -87,7 +98,7 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/platform/sender"): "mp.platform.sender()",
     ("PATCH", "/v1/platform/sender"): 'mp.platform.update_sender(alias="bakkerij-jansen", display_name="Bakkerij Jansen")',
     ("POST", "/v1/platform/reply-to"): 'mp.platform.request_reply_to(email="info@bakkerij-jansen.nl")',
-    ("GET", "/v1/platform/reply-to/confirm"): 'mp.platform.confirm_reply_to(token="…")',
+    ("POST", "/v1/platform/reply-to/confirm"): 'mp.platform.confirm_reply_to(token="…")',
     ("GET", "/v1/platform/captured"): "mp.platform.captured(limit=50)",
     ("GET", "/v1/platform/captured/{capture_id}"): 'mp.platform.captured_raw("cap_…")',
 }

@@ -27,17 +27,25 @@ import pytest
 
 from lab import DnsLab, FaultServers, LabCA, MailLab, SmtpSink
 from lab import deps as lab_deps
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from testenv import unavailable
 
 
 def _unavailable(reason: str) -> None:
-    """Skip with ``reason`` — or fail when CI=true, where the lab must run."""
-    if _in_ci():
-        pytest.fail(f"CI=true and the mail lab cannot run: {reason}", pytrace=False)
-    pytest.skip(reason)
+    unavailable(f"the mail lab cannot run: {reason}")
+
+
+# Fixtures that start real servers or a browser: tests using them get the matching mark, so
+# ``make test-fast`` (-m "not slow and not lab and not browser") starts nothing.
+_MARK_BY_FIXTURE = {"mail_lab": "lab", "oauth_mail_lab": "lab", "pg_database": "postgres", "pg_url": "postgres",
+                    "browser": "browser", "page": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            mark = _MARK_BY_FIXTURE.get(fixture)
+            if mark is not None and item.get_closest_marker(mark) is None:
+                item.add_marker(getattr(pytest.mark, mark))
 
 
 @pytest.fixture(scope="session")

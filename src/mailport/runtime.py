@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -12,8 +17,10 @@ from mailport.adapters.platform import PlatformTransport, platform_transport
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.secrets import SecretBox
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.session_repository import DatabaseSessionStore
 from mailport.adapters.webhook_http import WebhookPoster
 from mailport.clock import Clock, SystemClock
+from mailport.errors import StorageError
 from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.connect import ConnectService
@@ -25,16 +32,21 @@ from mailport.services.inbox import InboxService
 from mailport.services.inbox_store import InboxStore
 from mailport.services.inbox_sync import InboxSyncEngine
 from mailport.services.mailbox_sync import MailboxSyncs
+from mailport.services.metrics import MetricsService
 from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
+from mailport.services.retention import PRUNE_JOB, RetentionService
 from mailport.services.secretstore import SecretStore
 from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
+from mailport.services.suppression import SuppressionService
 from mailport.services.tenants import TenantService
 from mailport.services.ui_sessions import UiSessionService
 from mailport.services.verify import VerifyService
 from mailport.services.webhooks import WEBHOOK_JOB, EventLog, WebhookService
 from mailport.settings import Settings, load_settings
-from mailport.worker import JobHandler, Worker
+from mailport.worker import JobHandler, Lane, Worker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -90,7 +102,7 @@ class Runtime:
     @cached_property
     def oauth(self) -> OAuthService:
         """OAuth sign-in (Google, Microsoft) and the credentials every sender should use:
-        ``await runtime.oauth.credentials(tenant_id, account_id)`` -> (config, password, token)."""
+        ``await runtime.oauth.credentials(tenant_id, account_id)`` -> ``Credentials``."""
         return OAuthService(db=self.db, accounts=self.accounts, secrets=self.secrets, settings=self.settings,
                             clock=self.clock, events=self.events)
 
@@ -98,7 +110,8 @@ class Runtime:
     def ui_sessions(self) -> UiSessionService:
         """Signed links and cookies of the web pages (keyed from the secret key)."""
         return UiSessionService(secret_key=self.settings.secret_key, clock=self.clock,
-                                session_ttl=timedelta(minutes=self.settings.ui_session_minutes))
+                                session_ttl=timedelta(minutes=self.settings.ui_session_minutes),
+                                store=DatabaseSessionStore(self.db))
 
     @cached_property
     def queue(self) -> JobQueue:
@@ -120,7 +133,18 @@ class Runtime:
     def outbox(self) -> OutboxService:
         return OutboxService(db=self.db, queue=self.queue, accounts=self.accounts, events=self.events,
                              clock=self.clock, settings=self.settings, resolver=self.resolver,
-                             platform=self.platform, credentials=self.oauth.credentials)
+                             platform=self.platform, credentials=self.oauth.credentials,
+                             suppression=self.suppression)
+
+    @cached_property
+    def suppression(self) -> SuppressionService:
+        """The tenants' suppression lists (bounces add, accept refuses, people remove)."""
+        return SuppressionService(db=self.db, clock=self.clock, events=self.events,
+                                  soft_threshold=self.settings.suppress_after_soft_bounces)
+
+    @cached_property
+    def metrics(self) -> MetricsService:
+        return MetricsService(db=self.db, queue=self.queue, process=self.outbox.metrics.registry)
 
     @cached_property
     def domains(self) -> DomainService:
@@ -140,7 +164,7 @@ class Runtime:
 
     @cached_property
     def inbox_store(self) -> InboxStore:
-        return InboxStore(db=self.db, clock=self.clock, events=self.events)
+        return InboxStore(db=self.db, clock=self.clock, events=self.events, suppression=self.suppression)
 
     @cached_property
     def imap_sync(self) -> ImapMailboxSync:
@@ -177,25 +201,44 @@ class Runtime:
             SENT_COPY_JOB: self.outbox.handle_sent_copy,
             WEBHOOK_JOB: self.webhooks.handle_delivery,
             DOMAIN_CHECK_JOB: self.domains.handle_check_job,
+            PRUNE_JOB: self.retention.handle_prune,
         }
 
+    @cached_property
+    def retention(self) -> RetentionService:
+        """Prunes finished jobs, webhook deliveries and old message bodies (``prune`` jobs)."""
+        return RetentionService(db=self.db, queue=self.queue, clock=self.clock, settings=self.settings)
+
     def make_worker(self, *, worker_id: str | None = None) -> Worker:
+        handlers = self.job_handlers()
+        s = self.settings
         worker = Worker(
-            queue=self.queue, clock=self.clock, handlers=self.job_handlers(),
-            concurrency=self.settings.worker_concurrency, worker_id=worker_id,
+            queue=self.queue, clock=self.clock, handlers=handlers,
+            lanes=[Lane("webhooks", frozenset({WEBHOOK_JOB}), s.webhook_concurrency, s.worker_tenant_share),
+                   Lane("send", frozenset(handlers) - {WEBHOOK_JOB}, s.worker_concurrency,
+                        s.worker_tenant_share)],
+            worker_id=worker_id,
             lease=timedelta(seconds=self.settings.worker_lease),
         )
         # A message accepted in this process is picked up at once, not at the next poll.
         self.outbox.on_enqueue = worker.wake
         return worker
 
-    async def run_background(self, stop: asyncio.Event, *, worker_id: str | None = None) -> None:
+    async def run_background(self, stop: asyncio.Event, *, worker_id: str | None = None,
+                             on_wake: Callable[[Callable[[], None]], None] | None = None) -> None:
         """Everything a worker process does until ``stop``: the job loop and the inbox sync.
 
         If one of them dies the other is stopped too, and the error propagates, so a supervisor
         restarts the process instead of leaving it half alive.
         """
         worker = self.make_worker(worker_id=worker_id)
+        if on_wake is not None:  # hand out the worker's wake-up (serve's child process wires a pipe)
+            on_wake(worker.wake)
+        try:
+            await asyncio.to_thread(self.retention.schedule)
+        except StorageError:
+            log.warning("retention: could not queue the prune yet (database unavailable); "
+                        "the next worker start or prune queues it")
         loops = [asyncio.create_task(worker.run(stop), name="jobs")]
         if self.settings.inbox_max_accounts > 0:
             engine = self.make_inbox_engine(worker_id=worker.worker_id)
@@ -211,3 +254,51 @@ class Runtime:
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.dispose()
+
+
+class WorkerChild:
+    """``mailport serve``'s embedded worker as a child process: its own interpreter, so sending
+    never takes the API's CPU or GIL. A byte on its stdin wakes it for a message just committed;
+    the end of its stdin (this process stopped — or was killed) makes it finish and exit."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self._fd = proc.stdin.fileno() if proc.stdin is not None else -1
+        if self._fd >= 0:
+            os.set_blocking(self._fd, False)
+
+    @classmethod
+    def start(cls, command: list[str], runtime: Runtime) -> WorkerChild:
+        s = runtime.settings
+        env = dict(os.environ)
+        # The child reads the same settings; these may have come from serve's options or files.
+        env.update(MAILPORT_DATABASE_URL=s.effective_database_url, MAILPORT_DATA_DIR=str(s.data_dir),
+                   MAILPORT_EMBEDDED_WORKER="false")
+        return cls(subprocess.Popen(command, stdin=subprocess.PIPE, env=env))
+
+    async def supervise(self, stop: asyncio.Event, command: list[str], runtime: Runtime) -> None:
+        """Restart the child if it exits while serve runs (it logs why on its own stderr)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            if not stop.is_set() and self.proc.poll() is not None:
+                log.error("the embedded worker exited with %s; starting it again", self.proc.returncode)
+                fresh = WorkerChild.start(command, runtime)
+                self.proc, self._fd = fresh.proc, fresh._fd
+
+    def wake(self) -> None:
+        try:
+            os.write(self._fd, b"w")
+        except (BlockingIOError, BrokenPipeError, OSError):
+            pass  # a full pipe already holds a wake-up; a gone child is restarted by serve's supervisor
+
+    def stop(self, timeout: float) -> None:
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("the embedded worker did not stop in %.0f s; killing it", timeout)
+            self.proc.kill()
+            self.proc.wait(5)

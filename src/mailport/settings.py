@@ -50,8 +50,11 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated `ip[:port]` DNS servers used for every lookup; empty = the system's."
     )
     dns_timeout: float = Field(3.0, gt=0, description="Seconds per DNS query.")
-    ispdb_url: str = Field("https://autoconfig.thunderbird.net/v1.1/", description="Base URL of Thunderbird's ISPDB.")
+    ispdb_url: str = Field("https://autoconfig.thunderbird.net/v1.1/", description="Base URL of Thunderbird's ISPDB or your mirror; operator configuration, so it may be on a private address (the SSRF guard still covers every URL derived from user input).")
     discovery_deadline: float = Field(8.0, gt=0, description="Hard deadline in seconds for the whole discovery pipeline.")
+    discovery_crosscheck_timeout: float = Field(
+        1.5, ge=0, description="Seconds a catalog hit waits for the provider's published configuration "
+        "(autoconfig, ISPDB) to check itself against; 0 answers from the catalog alone.")
     discovery_probe: bool = Field(True, description="Whether discovery may probe the usual host names and ports.")
     autoconfig_https_port: int = Field(443, description="Port for autoconfig HTTPS lookups (tests point it at a local server).")
     autoconfig_http_port: int = Field(80, description="Port for autoconfig HTTP lookups (untrusted fallback).")
@@ -62,15 +65,23 @@ class Settings(BaseSettings):
     allow_insecure_auth: bool = Field(False, description="Allow password authentication over unencrypted connections (`security=none`).")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a TCP connect, greeting or reply.")
     verify_roundtrip_timeout: float = Field(60.0, gt=0, description="Seconds verification waits for the test mail to arrive.")
+    suppress_after_soft_bounces: int = Field(
+        3, ge=0, le=100, description="Consecutive soft bounces (full mailbox, spam block, …) that put an "
+        "address on the suppression list; 0: soft bounces never do (hard bounces always do).")
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Largest message (with attachments) accepted for sending.")
-    worker_concurrency: int = Field(8, ge=1, description="Jobs one worker runs at once.")
+    worker_concurrency: int = Field(256, ge=1, description="Sends (and Sent copies, domain checks) one worker keeps in flight at once; they wait on remote servers, not on the CPU.")
+    worker_tenant_share: float = Field(0.25, gt=0, le=1, description="Share of a worker's capacity one tenant may hold while other tenants' work waits (1 = no fair share).")
+    retention_jobs_days: float = Field(30.0, ge=0, description="Days finished jobs and finished webhook deliveries are kept before they are pruned.")
+    retention_bodies_days: float = Field(90.0, ge=0, description="Days the bodies (wire bytes) of finished messages are kept; the message, its recipients and events stay.")
+    retention_interval: float = Field(3600.0, ge=1, description="Seconds between two prunes (one worker of the installation does each).")
+    webhook_concurrency: int = Field(64, ge=1, description="Webhook deliveries one worker keeps in flight, apart from sending, so a slow receiver never delays mail.")
     embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")
     inbox_window_days: int = Field(90, ge=1, le=3650, description="Days of mail the first inbox sync of an account brings in.")
     inbox_max_accounts: int = Field(1000, ge=0, description="Accounts one worker keeps synced (IDLE connections); 0 turns inbox sync off in that worker.")
     inbox_lease: float = Field(90.0, ge=3, description="Seconds a worker's hold on an account lasts without renewal; a dead worker's accounts move to the others after this.")
     inbox_connect_concurrency: int = Field(50, ge=1, description="Accounts one worker connects (and syncs for the first time) at once.")
     inbox_connect_rate: float = Field(100.0, gt=0, description="New IMAP connections per second one worker opens to one server (reconnects after an outage are paced too).")
-    worker_lease: float = Field(60.0, ge=3, description="Seconds a worker's claim on a job lasts without renewal; a crashed worker's jobs are taken over after this.")
+    worker_lease: float = Field(60.0, ge=3, description="Seconds a worker's claim on a job lasts without renewal: how long the jobs of a worker that vanished without a trace (a frozen or partitioned host) wait before another takes them over. A worker that died where mailport runs again is noticed at once.")
     send_account_concurrency: int = Field(4, ge=1, description="Messages one account sends at the same time (SMTP connections per mailbox).")
     send_account_rate_per_minute: int = Field(0, ge=0, description="Messages one account may send per minute; 0 = no limit beyond the account's daily cap.")
     send_retry_min_delay: float = Field(300.0, gt=0, description="Seconds before the first retry of a deferred message (doubles per attempt, with jitter).")
@@ -111,6 +122,20 @@ class Settings(BaseSettings):
     domain_check_min_interval: float = Field(30.0, ge=0, description="Seconds a tenant waits between two on-demand DNS checks of one domain.")
     dns_authoritative_port: int = Field(53, ge=1, le=65535, description="Port on which a domain's authoritative name servers are asked during checks (tests point it at a local server).")
 
+    max_request_bytes: int = Field(1024 * 1024, ge=1024, le=1024**3, description="Largest request body of a route that declares no limit of its own (the message routes take `MAX_MESSAGE_BYTES` × 4/3 + 1 MB).")
+    http_header_timeout: float = Field(10.0, gt=0, le=300, description="Seconds a client has to send a request's headers (slow-header attacks are cut off).")
+    http_body_timeout: float = Field(30.0, gt=0, le=600, description="Seconds a request body may pause between two chunks before the request fails with 408.")
+    http_keep_alive_timeout: int = Field(5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open.")
+    http_limit_concurrency: int = Field(2000, ge=10, le=100_000, description="Connections plus requests in progress one API process takes; beyond it new requests get 503 at once.")
+    auth_failures_per_address: int = Field(20, ge=1, le=100_000, description="Failed authentications one client address may make per `AUTH_FAILURE_WINDOW` before it gets 429 (per API process).")
+    auth_failures_per_key: int = Field(10, ge=1, le=100_000, description="Failed authentications with one API key id per window before wrong keys with that id get 429 (per API process).")
+    auth_failure_window: float = Field(60.0, gt=0, le=86400, description="Seconds over which failed authentications are counted.")
+    auth_block_seconds: float = Field(60.0, gt=0, le=86400, description="Seconds a client address or key id stays blocked after crossing its limit (`Retry-After`).")
+    metrics_token: str = Field("", description="Bearer token `/metrics` requires (`Authorization: Bearer …`), ≥ 32 random characters. Empty: `/metrics` is open in development and closed (403) in production.", repr=False)
+    worker_metrics_port: int = Field(0, ge=0, le=65535, description="Port on which `mailport worker` serves its own `/metrics` (on `MAILPORT_WORKER_METRICS_HOST`); 0 = off.")
+    worker_metrics_host: str = Field("127.0.0.1", description="Listen address of the worker's `/metrics`.")
+    behind_tls_proxy: bool = Field(False, description="Production with an `http://` public URL: set only when a TLS-terminating proxy in front sets `X-Forwarded-Proto` (browsers still see https).")
+
     @field_validator("dns_nameservers", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
@@ -141,6 +166,7 @@ def load_settings(**overrides: object) -> Settings:
         if missing:
             names = ", ".join(f"MAILPORT_{name.upper()}" for name in missing)
             raise ConfigurationError(f"{names} must be set when MAILPORT_ENV=production")
+        _check_production(settings)
         if settings.allow_private_hosts:
             log.warning("MAILPORT_ALLOW_PRIVATE_HOSTS is on in production: tenants may reach internal hosts")
         return settings
@@ -160,11 +186,37 @@ def load_settings(**overrides: object) -> Settings:
     return settings.model_copy(update=updates) if updates else settings
 
 
+MIN_KEY_LENGTH = 32
+
+
+def _check_production(settings: Settings) -> None:
+    """Refuse what would make a production installation easy to break into."""
+    problems: list[str] = []
+    for name, value in (("MAILPORT_ADMIN_KEY", settings.admin_key), ("MAILPORT_METRICS_TOKEN", settings.metrics_token)):
+        if value and (len(value) < MIN_KEY_LENGTH or not _looks_random(value)):
+            problems.append(f"{name} must be at least {MIN_KEY_LENGTH} random characters "
+                            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+    if not settings.public_url:
+        problems.append("MAILPORT_PUBLIC_URL must be set (the https address users and providers reach)")
+    elif settings.public_url.lower().startswith("http://") and not settings.behind_tls_proxy:
+        problems.append("MAILPORT_PUBLIC_URL must be https:// (set MAILPORT_BEHIND_TLS_PROXY=true only when "
+                        "a TLS-terminating proxy in front sets X-Forwarded-Proto)")
+    elif not settings.public_url.lower().startswith(("https://", "http://")):
+        problems.append("MAILPORT_PUBLIC_URL must be an https:// URL")
+    if problems:
+        raise ConfigurationError("production settings refused: " + "; ".join(problems))
+
+
+def _looks_random(value: str) -> bool:
+    """Not one character repeated or a short pattern: at least 16 distinct characters."""
+    return len(set(value)) >= 16
+
+
 def _development_value(path: Path, make: Callable[[], str], variable: str) -> str:
     """A value generated once into the data directory, so development restarts keep it."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = make()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

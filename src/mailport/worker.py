@@ -3,42 +3,77 @@
 Handlers are registered per job kind by the runtime (sending, webhooks, sync…). A handler returns
 :class:`Done`, :class:`Retry` or :class:`Fail`; an exception it did not expect is logged and the
 job retried later, so a bug never silently drops work.
+
+Capacity comes in :class:`Lane` s: each lane runs some job kinds with its own number of jobs in
+flight (hundreds for sending — the work is waiting on remote servers, not CPU), so a webhook
+receiver that never answers fills only the webhook lane. Within a lane a tenant holds at most
+``tenant_share`` of the capacity while other tenants' jobs are ready: the claim skips tenants at
+their share first, and only what is left after that goes to them (never the last share, which
+stays free for a tenant that arrives).
+
+Faults it rides out without a human:
+
+* **The database goes away** (restart, failover, a network blip): claiming pauses with backoff,
+  the heartbeat keeps trying, and each finished job keeps its result in memory and writes it when
+  the database is back (:meth:`Database.ride_out`). The database adapter logs the outage once,
+  when it begins, and once when it ends. Only a non-transient storage error (a schema this
+  version does not know) stops the worker.
+* **Another worker dies**: leases follow :mod:`mailport.core.leases`. One heartbeat every
+  ``policy.heartbeat`` renews every job this worker holds; a dead worker's jobs stop holding
+  their account's slots once its heartbeat is silent; and a worker whose process is gone on this
+  same node (a restarted ``mailport serve``, a killed neighbour) has its jobs released at once,
+  at the head of the queue. Only a worker that vanished without a trace (another host, a network
+  partition) is waited for until its lease runs out.
+* **SIGTERM**: no new claims; running jobs get ``drain_timeout`` seconds to finish, then are
+  cancelled and released for another worker, and the unfinished results written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-import os
-import socket
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from mailport.adapters.liveness import process_gone, this_worker_id
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.clock import Clock
+from mailport.core.jobs import Done, Fail, JobResult, Retry
+from mailport.core.leases import LeasePolicy, WorkerId
+from mailport.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    pass
+__all__ = ["Done", "Fail", "JobHandler", "JobResult", "Lane", "Retry", "Worker"]
 
 
-@dataclass(frozen=True, slots=True)
-class Retry:
-    run_at: datetime
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Fail:
-    error: str
-
-
-JobResult = Done | Retry | Fail
 JobHandler = Callable[[ClaimedJob], Awaitable[JobResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """Job kinds that share ``capacity`` jobs in flight; one tenant holds at most
+    ``tenant_share`` of it while others wait."""
+
+    name: str
+    kinds: frozenset[str]
+    capacity: int
+    tenant_share: float = 1.0
+
+    @property
+    def tenant_cap(self) -> int:
+        return max(1, int(self.capacity * self.tenant_share))
+
+
+# A job whose handler met a database outage is tried again this soon after the database is back.
+_STORAGE_RETRY = timedelta(seconds=2)
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, StorageError) and bool(exc.fields.get("transient"))
 
 
 class Worker:
@@ -53,79 +88,220 @@ class Worker:
         poll_interval: float = 0.5,
         unexpected_retry: timedelta = timedelta(seconds=60),
         worker_id: str | None = None,
+        max_backoff: float = 5.0,
+        lanes: list[Lane] | None = None,
     ) -> None:
         self.queue = queue
         self.clock = clock
         self.handlers = handlers
-        self.concurrency = concurrency
+        if lanes is None:
+            lanes = [Lane("jobs", frozenset(handlers), concurrency)]
+        covered = set().union(*(lane.kinds for lane in lanes)) if lanes else set()
+        if set(handlers) - covered:  # every handled kind runs in some lane
+            lanes = [*lanes, Lane("other", frozenset(set(handlers) - covered), concurrency)]
+        self.lanes = [lane for lane in lanes if lane.kinds & set(handlers)]
+        self.concurrency = sum(lane.capacity for lane in self.lanes)
         self.lease = lease
+        self.policy = LeasePolicy.for_lease(lease.total_seconds())
         self.poll_interval = poll_interval
         self.unexpected_retry = unexpected_retry
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.max_backoff = max_backoff
+        self.worker_id = worker_id or str(this_worker_id())
+        self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._holder: dict[int, tuple[str, str | None]] = {}  # job id -> (lane, tenant)
         self._wake = asyncio.Event()
+        self._claiming = asyncio.Lock()
+        self.listening = asyncio.Event()
+        """Set once PostgreSQL wake-ups are subscribed (never on SQLite)."""
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll (called after an enqueue in-process)."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, drain_timeout: float = 30.0) -> None:
-        log.info("worker %s started (%d slots, kinds: %s)", self.worker_id, self.concurrency,
-                 ", ".join(sorted(self.handlers)) or "none")
+        log.info("worker %s started (%s)", self.worker_id, "; ".join(
+            f"{lane.name}: {lane.capacity} at once, kinds {', '.join(sorted(lane.kinds & set(self.handlers)))}"
+            for lane in self.lanes) or "no job kinds")
         heartbeat = asyncio.create_task(self._heartbeat(stop))
+        listener = asyncio.create_task(self.queue.listen(self.wake, stop, listening=self.listening))  # PostgreSQL NOTIFY
+        failures = 0
         try:
+            # A restarted process first frees what its dead predecessor held, so those messages
+            # go out now instead of after the lease.
+            try:
+                await self._reap()
+            except StorageError as exc:
+                if not _transient(exc):
+                    raise
             while not stop.is_set():
-                free = self.concurrency - len(self._inflight)
+                if heartbeat.done():
+                    heartbeat.result()  # a non-transient error: stop the worker
                 claimed: list[ClaimedJob] = []
-                if free > 0 and self.handlers:
-                    claimed = await asyncio.to_thread(
-                        self.queue.claim, worker_id=self.worker_id, now=self.clock.now(),
-                        lease=self.lease, limit=free, kinds=sorted(self.handlers),
-                    )
-                for job in claimed:
-                    task = asyncio.create_task(self._run_one(job))
-                    self._inflight[job.id] = task
-                    task.add_done_callback(lambda _t, jid=job.id: self._finished(jid))
+                free = 0
+                try:
+                    # Held until the claimed jobs are registered: the heartbeat releases any job
+                    # of ours it does not know (a claim whose answer was lost).
+                    async with self._claiming:
+                        for lane in self.lanes:
+                            got, lane_free = await self._claim(lane)
+                            claimed += got
+                            free += lane_free
+                    failures = 0
+                except StorageError as exc:
+                    if not _transient(exc):
+                        raise
+                    failures += 1
+                    await self._pause(stop, self._backoff(failures))
+                    continue
                 if len(claimed) < max(free, 1):
                     self._wake.clear()
-                    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())]
-                    await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
-                    for w in waiters:
-                        w.cancel()
+                    await self._pause(stop, self.poll_interval, wake=True)
         finally:
-            heartbeat.cancel()
-            if self._inflight:
-                log.info("worker %s draining %d job(s)", self.worker_id, len(self._inflight))
-                await asyncio.wait(list(self._inflight.values()), timeout=drain_timeout)
+            try:
+                await self._drain(drain_timeout)
+            finally:
+                heartbeat.cancel()
+                listener.cancel()
+                await asyncio.gather(heartbeat, listener, return_exceptions=True)
             log.info("worker %s stopped", self.worker_id)
 
-    def _finished(self, job_id: int) -> None:
+    async def _claim(self, lane: Lane) -> tuple[list[ClaimedJob], int]:
+        """Claim for one lane: tenants up to their share first; then, if nobody else is waiting,
+        more for tenants at their share — but one share of the lane always stays free for a
+        tenant whose work arrives next. Returns the claimed jobs and how many slots were free."""
+        held: dict[str | None, int] = {}
+        running = 0
+        for name, tenant in self._holder.values():
+            if name == lane.name:
+                running += 1
+                held[tenant] = held.get(tenant, 0) + 1
+        free = lane.capacity - running
+        if free <= 0:
+            return [], 0
+        kinds = sorted(lane.kinds & set(self.handlers))
+        if lane.tenant_share >= 1:
+            claimed = await asyncio.to_thread(
+                self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
+                limit=free, kinds=kinds)
+            self._start(lane, claimed)
+            return claimed, free
+        claimed = await asyncio.to_thread(
+            self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
+            limit=free, kinds=kinds, held=held, tenant_cap=lane.tenant_cap)
+        self._start(lane, claimed)
+        for job in claimed:
+            held[job.tenant_id] = held.get(job.tenant_id, 0) + 1
+        spare = free - len(claimed) - lane.tenant_cap
+        if spare > 0 and any(t is not None and n >= lane.tenant_cap for t, n in held.items()):
+            more = await asyncio.to_thread(
+                self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
+                limit=spare, kinds=kinds)
+            self._start(lane, more)
+            claimed += more
+        return claimed, free
+
+    def _start(self, lane: Lane, jobs: list[ClaimedJob]) -> None:
+        for job in jobs:
+            task = asyncio.create_task(self._run_one(job))
+            self._inflight[job.id] = task
+            self._holder[job.id] = (lane.name, job.tenant_id)
+            task.add_done_callback(functools.partial(self._finished, job.id))
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self.max_backoff, 0.2 * 2 ** min(failures, 10))
+        return float(ceiling / 2 + random.random() * ceiling / 2)
+
+    async def _pause(self, stop: asyncio.Event, seconds: float, *, wake: bool = False) -> None:
+        waiters = [asyncio.create_task(stop.wait())]
+        if wake:
+            waiters.append(asyncio.create_task(self._wake.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+
+    async def _drain(self, timeout: float) -> None:
+        """Let running jobs finish; release what is still running after ``timeout``."""
+        if not self._inflight:
+            return
+        log.info("worker %s draining %d job(s)", self.worker_id, len(self._inflight))
+        tasks = dict(self._inflight)
+        _, pending = await asyncio.wait(list(tasks.values()), timeout=timeout)
+        if not pending:
+            return
+        stuck = [job_id for job_id, task in tasks.items() if task in pending]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            released = await asyncio.to_thread(self.queue.release, job_ids=stuck,
+                                               worker_id=self.worker_id, now=self.clock.now())
+        except StorageError:
+            released = 0  # the database is away: the lease (or our successor's reaping) frees them
+        log.warning("worker %s stopped %d job(s) after %.0f s; %d released for another worker",
+                    self.worker_id, len(stuck), timeout, released)
+
+    def _finished(self, job_id: int, _task: asyncio.Task[None] | None = None) -> None:
         self._inflight.pop(job_id, None)
+        self._holder.pop(job_id, None)
         self._wake.set()
 
     async def _run_one(self, job: ClaimedJob) -> None:
         handler = self.handlers[job.kind]
         try:
             result = await handler(job)
+        except StorageError as exc:
+            if not _transient(exc):
+                log.exception("job %s (%s) failed on the database; retrying later", job.id, job.kind)
+            # An outage is logged once by the database adapter, not once per job.
+            result = Retry(run_at=self.clock.now() + _STORAGE_RETRY, error=exc.code)
         except Exception:
             log.exception("job %s (%s) failed unexpectedly; retrying later", job.id, job.kind)
             result = Retry(run_at=self.clock.now() + self.unexpected_retry, error="unexpected error")
+        await self.queue.db.ride_out(lambda: self._record(job, result))
+
+    def _record(self, job: ClaimedJob, result: JobResult) -> None:
         now = self.clock.now()
         match result:
             case Done():
-                await asyncio.to_thread(self.queue.complete, job_id=job.id, worker_id=self.worker_id, now=now)
+                self.queue.complete(job_id=job.id, worker_id=self.worker_id, now=now)
             case Retry(run_at=run_at, error=error):
-                await asyncio.to_thread(self.queue.retry, job_id=job.id, worker_id=self.worker_id,
-                                        now=now, run_at=run_at, error=error)
+                self.queue.retry(job_id=job.id, worker_id=self.worker_id, now=now,
+                                 run_at=max(run_at, now), error=error)
             case Fail(error=error):
-                await asyncio.to_thread(self.queue.fail, job_id=job.id, worker_id=self.worker_id,
-                                        now=now, error=error)
+                self.queue.fail(job_id=job.id, worker_id=self.worker_id, now=now, error=error)
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
-        """Renew the leases of running jobs at a third of the lease, so only dead workers lose them."""
-        interval = self.lease.total_seconds() / 3
-        while not stop.is_set():
+        """Renew every lease this worker holds, and free the jobs of dead workers on this node."""
+        interval = self.policy.heartbeat.total_seconds()
+        while True:
             await asyncio.sleep(interval)
-            until = self.clock.now() + self.lease
-            for job_id in list(self._inflight):
-                await asyncio.to_thread(self.queue.extend, job_id=job_id, worker_id=self.worker_id, until=until)
+            try:
+                async with self._claiming:
+                    now = self.clock.now()
+                    await asyncio.to_thread(self.queue.heartbeat, worker_id=self.worker_id, now=now,
+                                            until=self.policy.until(now), job_ids=list(self._inflight))
+                if not stop.is_set():
+                    await self._reap()
+            except StorageError as exc:
+                if not _transient(exc):
+                    raise
+                # The database is away; the claim loop and the job results wait for it too.
+
+    async def _reap(self) -> None:
+        """Release the jobs of workers whose process is certainly gone (same node only)."""
+        if self._identity is None:
+            return
+        holders = await asyncio.to_thread(self.queue.holders)
+        for holder in holders:
+            other = WorkerId.parse(holder)
+            if other is None or holder == self.worker_id or not self._identity.same_node(other):
+                continue
+            if process_gone(other):
+                count = await asyncio.to_thread(self.queue.release_worker, worker_id=holder,
+                                                now=self.clock.now())
+                if count:
+                    log.warning("worker %s died holding %d job(s); released them", holder, count)
+                    self._wake.set()

@@ -33,7 +33,8 @@ def test_create_read_update_delete(api: Any, admin_headers: dict[str, str]) -> N
     listed = api.get("/v1/accounts", headers=a).json()
     assert [x["id"] for x in listed] == [account["id"]]
     changed = api.patch(f"/v1/accounts/{account['id']}", json={"smtp": {"port": 587, "security": "starttls"},
-                                                                 "display_name": "Jansen"}, headers=a)
+                                                                 "display_name": "Jansen", "password": PASSWORD},
+                        headers=a)
     assert changed.status_code == 200, changed.text
     assert changed.json()["smtp"]["port"] == 587 and changed.json()["smtp"]["host"] == "smtp.example.com"
     assert changed.json()["display_name"] == "Jansen"

@@ -12,7 +12,7 @@ PASSWORD = "Cli-Secret-Value-8812"
 
 
 def _run(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mailport.cli", *args], env=env, input=stdin,
+    return subprocess.run([sys.executable, "-m", "mailport.cli", *args], check=False, env=env, input=stdin,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -34,7 +34,12 @@ def test_account_lifecycle_from_the_command_line(tmp_path: Path) -> None:
     assert account["has_password"] and PASSWORD not in added.stdout + added.stderr
     listed = json.loads(_run("account", "list", "--json", env=env).stdout)
     assert [a["email"] for a in listed] == ["sales@shop.example.com"]
-    edited = _run("account", "edit", account["id"], "--smtp-port", "465", "--smtp-security", "tls", "--json", env=env)
+    # A new port drops the stored password (it must never travel to a server it was not given for).
+    refused = _run("account", "edit", account["id"], "--smtp-port", "465", "--smtp-security", "tls", env=env)
+    assert refused.returncode == 2 and "account.secret_required" in refused.stderr
+    edited = _run("account", "edit", account["id"], "--smtp-port", "465", "--smtp-security", "tls",
+                  "--password-stdin", "--json", env=env, stdin=PASSWORD + "\n")
+    assert edited.returncode == 0, edited.stderr
     assert json.loads(edited.stdout)["smtp"]["port"] == 465
     bad = _run("account", "add", "x@shop.example.com", "--smtp-host", "smtp.example.com", "--smtp-port", "25",
                "--smtp-security", "none", "--password", "pw-12345", env=env)

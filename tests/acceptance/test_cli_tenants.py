@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def _mailport(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mailport.cli", *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mailport.cli", *args], check=False, env=env, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -26,7 +26,7 @@ def test_tenant_create_prints_key_once_and_list_shows_it(tmp_path: Path, databas
 
 
 def test_help_names_the_environment_variables() -> None:
-    result = subprocess.run([sys.executable, "-m", "mailport.cli", "serve", "--help"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "mailport.cli", "serve", "--help"], check=False, capture_output=True,
                             text=True, timeout=60, env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"})
     assert "MAILPORT_PORT" in result.stdout and "MAILPORT_DATABASE_URL" in result.stdout
 

@@ -13,7 +13,7 @@ import pytest
 from dbfixtures import ADMIN_KEY
 from mailport import errors
 from mailport.api.app import create_app
-from mailport.client import AsyncClient, Attachment, Client, ContactInput, Mailbox
+from mailport.client import AsyncClient, Attachment, Client, ContactInput, Mailbox, OutgoingMessage
 from mailport.runtime import Runtime
 
 
@@ -75,6 +75,24 @@ def test_sending_queues_replays_and_refuses_a_reused_key(mp: Client, account: st
     got = mp.messages.get(first.id)
     assert got.metadata == {"invoice_id": "2026-0042"} and got.recipients[0].address == "klant@example.nl"
     assert got.events and got.events[0].type == "message.queued"
+
+
+def test_send_batch_one_result_per_message_in_order(mp: Client, account: str) -> None:
+    items = [OutgoingMessage(account=account, to=[f"klant{n}@example.nl"], subject=f"Factuur {n}", text="…",
+                             attachments=[Attachment(filename=f"f{n}.pdf", content=b"%PDF-1.4 " + bytes([n]))],
+                             idempotency_key=f"invoice-{n}") for n in range(3)]
+    items.insert(1, OutgoingMessage(account=account, to=["geen adres"], subject="kapot"))
+    batch = mp.messages.send_batch(items)
+    assert [r.status for r in batch.results] == [202, 422, 202, 202]
+    assert (batch.accepted, batch.failed) == (3, 1) and not batch.results[1].ok
+    assert batch.results[1].error is not None and batch.results[1].error.code == "request.invalid_address"
+    assert [r.message.subject for r in batch.results if r.message] == ["Factuur 0", "Factuur 1", "Factuur 2"]
+    again = mp.messages.send_batch(items)  # the same keys: replays, nothing new
+    assert [r.status for r in again.results] == [200, 422, 200, 200]
+    assert again.results[0].message is not None and batch.results[0].message is not None
+    assert again.results[0].message.id == batch.results[0].message.id
+    with pytest.raises(errors.ValidationError):
+        mp.messages.send_batch([])
 
 
 def test_a_large_attachment_goes_as_multipart_and_arrives_whole(mp: Client, account: str, runtime: Runtime) -> None:

@@ -65,11 +65,11 @@ def test_cli_discover_exit_status(tmp_path: Path, dns_lab: Any) -> None:
     env.update(MAILPORT_DATA_DIR=str(tmp_path), MAILPORT_DNS_NAMESERVERS=dns_lab.nameserver,
                MAILPORT_ISPDB_URL="http://127.0.0.1:9/v1.1/", MAILPORT_DISCOVERY_DEADLINE="3")
     found = subprocess.run([sys.executable, "-m", "mailport.cli", "discover", "--json", "x@icloud.com"],
-                           env=env, capture_output=True, text=True, timeout=60)
+                           check=False, env=env, capture_output=True, text=True, timeout=60)
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["imap"]["host"] == "imap.mail.me.com"
     missing = subprocess.run([sys.executable, "-m", "mailport.cli", "discover", "--json", "--no-probe",
-                              "x@nothing-here.test"], env=env, capture_output=True, text=True, timeout=60)
+                              "x@nothing-here.test"], check=False, env=env, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1
     data = json.loads(missing.stdout)
     assert data["imap"] is None and data["smtp"] is None

@@ -6,7 +6,6 @@ wrong account (and sees which one it picked), then retries with the right one.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -18,6 +17,7 @@ import pytest
 
 from dbfixtures import ADMIN_KEY, make_runtime
 from lab.ports import free_port
+from testenv import unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab]
 
@@ -62,9 +62,7 @@ def service(tmp_path: Any, oauth_lab: Any) -> Iterator[tuple[str, str, Any]]:
 @pytest.fixture
 def page() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian chromium is required in CI (make lab-deps installs it)")
-        pytest.skip("Debian chromium is not installed (scripts/install-test-deps.sh --with-chromium)")
+        unavailable("Debian chromium is not installed (make lab-deps installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -118,7 +118,8 @@ async def send_via_smtp(runtime: Runtime, tenant_id: str, account_id: str, to: s
     raw = msg.as_bytes(policy=email.policy.SMTP)
     rejected = None
     for _ in range(2):
-        config, password, token = await runtime.oauth.credentials(tenant_id, account_id, rejected_token=rejected)
+        creds = await runtime.oauth.credentials(tenant_id, account_id, rejected_token=rejected)
+        config, password, token = creds.config, creds.password, creds.token
         assert password is None and token
         try:
             async with SmtpSession.open(config.smtp, password=None, oauth_token=token, settings=runtime.settings,

@@ -21,8 +21,8 @@ from dbfixtures import ADMIN_KEY, make_runtime
 from mailport.adapters.queue import ClaimedJob
 from mailport.adapters.storage.tables_outbox import SentCopy
 from mailport.api.app import create_app
+from mailport.core.jobs import Done
 from mailport.runtime import Runtime
-from mailport.worker import Done
 
 pytestmark = pytest.mark.lab
 

@@ -25,6 +25,7 @@ from lab.ports import free_port
 from mailport.api.app import create_app
 from mailport.core.diagnostics import CODES, Diagnosis
 from mailport.diagnosis_text import explain
+from testenv import unavailable
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab]
 
@@ -94,9 +95,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, mail_lab: Any, dns_lab_ser
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian chromium is required in CI (make lab-deps installs it)")
-        pytest.skip("Debian chromium is not installed (make lab-deps installs it)")
+        unavailable("Debian chromium is not installed (make lab-deps installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dbfixtures import ADMIN_KEY, make_runtime
+from mailport.adapters.storage.session_repository import MemorySessionStore
 from mailport.api.app import create_app
 from mailport.clock import FrozenClock
 from mailport.errors import Unauthenticated, ValidationError
@@ -123,8 +124,10 @@ def test_tampered_or_swapped_tokens_are_refused(client: TestClient) -> None:
 
 
 def test_tokens_from_another_installation_are_refused(clock: FrozenClock) -> None:
-    ours = UiSessionService(secret_key="a:" + "A" * 43, clock=clock, session_ttl=timedelta(hours=1))
-    theirs = UiSessionService(secret_key="b:" + "B" * 43, clock=clock, session_ttl=timedelta(hours=1))
+    ours = UiSessionService(secret_key="a:" + "A" * 43, clock=clock, session_ttl=timedelta(hours=1),
+                            store=MemorySessionStore())
+    theirs = UiSessionService(secret_key="b:" + "B" * 43, clock=clock, session_ttl=timedelta(hours=1),
+                              store=MemorySessionStore())
     link = theirs.issue_link(tenant_id="ten_x", user_name="Mallory", language="en", return_url=None)
     with pytest.raises(Unauthenticated):
         ours.open_link(link.token)

@@ -41,6 +41,9 @@ class _QuietHandler(BaseHTTPRequestHandler):
         status, body = self.server.answer(host, self.path)
         self.send_response(status)
         self.send_header("Content-Type", "text/xml" if status == 200 else "text/plain")
+        location = getattr(self.server.owner, "location", None)
+        if location and 300 <= status < 400:
+            self.send_header("Location", location)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -17,6 +17,7 @@ from lab import MailLab
 from lab import deps as lab_deps
 from mailport.services.discover import DiscoveryService, discover
 from mailport.settings import Settings
+from testenv import unavailable
 
 IDN_ASCII = "xn--bckerei-mller-bfb28a.de"
 
@@ -77,7 +78,7 @@ def ca() -> Iterator[NamedCA]:
 @pytest.fixture(scope="module")
 def ispdb() -> Iterator[IspdbServer]:
     if not ISPDB_DIR.is_dir():
-        pytest.skip(f"ISPDB test data not found at {ISPDB_DIR} (../shared/data/ispdb beside the clone)")
+        unavailable(f"ISPDB test data not found at {ISPDB_DIR} (../shared/data/ispdb beside the clone)")
     server = IspdbServer().start()
     try:
         yield server  # type: ignore[misc]
@@ -263,12 +264,56 @@ async def test_private_targets_refused_without_allow_private_hosts(settings: Set
     assert {t.source: t.outcome for t in result.trace}["autoconfig"] == "refused"
 
 
+async def test_operators_ispdb_mirror_on_a_private_address_is_trusted(settings: Settings) -> None:
+    # The guard protects against what users and domains supply, not the operator's own mirror:
+    # the ISPDB on 127.0.0.1 answers, the domain's own autoconfig on 127.0.0.1 is still refused.
+    strict = settings.model_copy(update={"allow_private_hosts": False})
+    result = await discover("someone@posteo.de", settings=strict, probe=False)
+    assert result.found and result.source in ("catalog", "ispdb")
+    via_ispdb = await discover("klant@active24.com", settings=strict, probe=False)
+    assert via_ispdb.found, via_ispdb.trace
+    outcomes = {t.source: t.outcome for t in via_ispdb.trace}
+    assert via_ispdb.source == "ispdb" and outcomes["ispdb"] == "found"
+    refused = await discover("sales@autoconf.test", settings=strict, probe=False)
+    assert {t.source: t.outcome for t in refused.trace}["autoconfig"] == "refused"
+
+
+async def test_a_redirect_away_from_the_trusted_mirror_is_guarded(dns_lab) -> None:  # type: ignore[no-untyped-def]
+    from mailport.adapters.dns import DnsResolver
+    from mailport.adapters.http import HttpFetcher
+    from mailport.errors import HostNotAllowed
+
+    target = DocServer({("127.0.0.2", "/secret"): b"internal"}).start()
+    mirror = _Redirector(f"http://127.0.0.2:{target.port}/secret").start()
+    try:
+        fetcher = HttpFetcher(resolver=DnsResolver(nameservers=[dns_lab.nameserver]),
+                              trusted_urls=[f"http://127.0.0.1:{mirror.port}/v1.1/"])
+        with pytest.raises(HostNotAllowed):
+            await fetcher.get(f"http://127.0.0.1:{mirror.port}/v1.1/example.com", timeout=5)
+        # The same origin, not the same host on another port, is what the operator trusted.
+        with pytest.raises(HostNotAllowed):
+            await fetcher.get(f"http://127.0.0.1:{target.port}/secret", timeout=5)
+    finally:
+        mirror.stop()
+        target.stop()
+
+
+class _Redirector(DocServer):
+    def __init__(self, location: str) -> None:
+        self.location = location
+        super().__init__({})
+
+    def answer(self, host: str, path: str) -> tuple[int, bytes]:
+        return 302, b""
+
+
+@pytest.mark.lab
 async def test_probing_finds_the_lab_servers(settings: Settings, ca: NamedCA) -> None:
     reason = lab_deps.ensure()
     if reason is None and os.geteuid() != 0:
         reason = "the mail lab must run as root"
     if reason is not None:
-        pytest.skip(reason)
+        unavailable(reason)
     with MailLab(ca) as lab:
         ports = {("imap", "tls"): lab.imaps_port, ("imap", "starttls"): lab.imap_port,
                  ("smtp", "tls"): lab.smtps_port, ("smtp", "starttls"): lab.submission_port}

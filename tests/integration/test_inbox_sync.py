@@ -289,7 +289,8 @@ async def test_server_restart_mid_sync_recovers(runtime: Runtime, mail_lab: Any,
 
 async def test_failure_is_recorded_with_a_diagnosis(runtime: Runtime, mail_lab: Any, mailbox: str) -> None:
     tenant, account = add_account(runtime, mail_lab, mailbox)
-    runtime.accounts.update(tenant, account, {"imap": {"port": mail_lab.imap_port}})  # TLS on a plain port
+    runtime.accounts.update(tenant, account, {"imap": {"port": mail_lab.imap_port},  # TLS on a plain port
+                                              "password": PASSWORD})
     with pytest.raises(RemoteError):
         await runtime.inbox.sync_account(tenant, account)
     state = runtime.inbox.sync_state(tenant, account)

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from mailport.adapters.storage.inbox_repository import LeaseRepository
 from mailport.adapters.storage.tables import Account
-from mailport.api.routers.metrics import render
 from mailport.errors import NetworkError
 from mailport.runtime import Runtime
 from mailport.services.accounts import AccountInput
@@ -164,7 +163,7 @@ async def test_workers_share_accounts_when_one_joins_and_take_over_when_one_dies
         await _until(lambda: sorted(b.tasks) == sorted(accounts), timeout=15)
         assert time.monotonic() - died < 2 + 5  # the lease, plus a few ticks
         await _until(lambda: reported().get("b") == 12, timeout=5)
-        assert 'mailport_inbox_worker_accounts{worker="b"} 12.0' in render(runtime).decode()
+        assert 'mailport_inbox_worker_accounts{worker="b"} 12.0' in runtime.metrics.render().decode()
     finally:
         stops[1].set()
         await run_b

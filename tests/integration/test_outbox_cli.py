@@ -53,3 +53,35 @@ def test_send_with_attachment_from_the_command_line(tmp_path: Path, smtp_sink: S
     assert "message.sent" in shown.stdout and "debiteur@example.org" in shown.stdout
     missing = _run("send", "--to", "x@example.org", "--text", "x", "--attach", str(tmp_path / "nope.pdf"), env=env)
     assert missing.returncode == 2 and "nope.pdf" in missing.stderr
+
+
+def test_send_batch_from_a_jsonl_file(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    env.update(MAILPORT_DATA_DIR=str(tmp_path / "var"), MAILPORT_ALLOW_PRIVATE_HOSTS="true",
+               MAILPORT_ALLOW_INSECURE_AUTH="true")
+    env["MAILPORT_TENANT"] = json.loads(_run("tenant", "create", "shop", "--json", env=env).stdout)["id"]
+    added = _run("account", "add", "user@example.test", "--smtp-host", "127.0.0.1", "--smtp-port",
+                 str(smtp_sink.port), "--smtp-security", "none", "--password-stdin", "--json",
+                 env=env, stdin="password\n")
+    assert added.returncode == 0, added.stderr
+    lines = [json.dumps({"to": [f"klant{n}@example.org"], "subject": f"Factuur {n}", "text": "Zie bijlage.",
+                         "idempotency_key": f"inv-{n}"}) for n in range(150)]
+    lines.insert(10, "{not json")
+    lines.insert(20, json.dumps({"to": ["geen adres"], "text": "x"}))
+    lines.insert(30, "")  # blank lines are skipped
+    batch = tmp_path / "month-end.jsonl"
+    batch.write_text("\n".join(lines) + "\n")
+
+    first = _run("send", "--batch", str(batch), "--json", env=env)
+    assert first.returncode == 1, first.stderr  # two lines failed; the others are queued
+    results = json.loads(first.stdout)
+    assert len(results) == 152
+    failed = {r["line"]: r["code"] for r in results if r["status"] == "failed"}
+    assert failed == {11: "request.invalid_json", 21: "request.invalid_address"}
+    assert sum(r["status"] == "queued" for r in results) == 150
+
+    again = _run("send", "--batch", str(batch), env=env)  # a rerun after a crash sends nothing twice
+    assert again.returncode == 1
+    assert "0 queued, 150 already queued earlier" in again.stdout and "2 failed" in again.stdout
+    listed = json.loads(_run("message", "list", "--limit", "200", "--json", env=env).stdout)
+    assert len(listed) == 150

@@ -14,7 +14,7 @@ import pytest
 from outbox_helpers import outbox_runtime, run_worker_until, sink_account
 
 from lab import DnsLab, SmtpSink
-from mailport.core.webhooks import SIGNATURE_HEADER, verify
+from mailport.core.webhooks import verify
 from mailport.errors import HostNotAllowed, ValidationError
 from mailport.runtime import Runtime
 from mailport.services.send import SendRequest
@@ -86,9 +86,9 @@ async def test_every_event_is_delivered_signed(rt: Runtime, smtp_sink: SmtpSink,
     events = receiver.events()
     assert [e["type"] for e in events] == ["message.queued", "message.sent"]  # sending filtered out
     for (headers, body), event in zip(receiver.requests, events, strict=True):
-        assert verify(body=body, header=headers[SIGNATURE_HEADER.lower()], secrets=[secret],
+        assert verify(body=body, headers=headers, secrets=[secret],
                       now=int(time.time())) > 0
-        assert headers["mailport-event-id"] == event["id"]
+        assert headers["webhook-id"] == event["id"]
         assert event["tenant_id"] == tenant
         assert event["data"]["message_id"] == message_id
         assert event["data"]["metadata"] == {"invoice_id": "42"}
@@ -158,3 +158,21 @@ async def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(
     assert delivery.last_error and "net.host_not_allowed" in delivery.last_error
     assert receiver.requests == []
     rt.close()
+
+
+async def test_a_batch_fans_out_each_message_event(rt: Runtime, smtp_sink: SmtpSink, receiver: Receiver) -> None:
+    tenant = rt.tenants.create(name="Bakkerij").tenant.id
+    account = sink_account(rt, tenant, smtp_sink.port)
+    rt.webhooks.create(tenant, url=receiver.url, event_types=["message.queued"])
+    results = rt.outbox.submit_many(tenant, [
+        (SendRequest(account_id=account, to=[f"k{n}@example.org"], subject=f"Factuur {n}", text="x",
+                     metadata={"n": str(n)}), f"inv-{n}") for n in range(3)])
+    ids = [r.message.id for r in results if not isinstance(r, Exception)]
+    assert len(ids) == 3
+
+    await run_worker_until(rt, lambda: len(receiver.requests) >= 3)
+
+    events = receiver.events()
+    assert sorted(e["data"]["message_id"] for e in events) == sorted(ids)
+    assert {e["type"] for e in events} == {"message.queued"}
+    assert sorted(e["data"]["metadata"]["n"] for e in events) == ["0", "1", "2"]

@@ -64,3 +64,46 @@ def test_claimed_jobs_carry_aware_utc_times(runtime: Runtime) -> None:
     runtime.queue.enqueue(kind="k", payload={}, now=T0)
     job = runtime.queue.claim(worker_id="w", now=T0, lease=LEASE, limit=1)[0]
     assert job.created_at == T0 and job.created_at.tzinfo is not None
+
+
+def test_heartbeat_renews_held_jobs_and_releases_claims_whose_answer_was_lost(runtime: Runtime) -> None:
+    q = runtime.queue
+    known = q.enqueue(kind="k", payload={"n": 1}, now=T0)
+    lost = q.enqueue(kind="k", payload={"n": 2}, now=T0)
+    q.claim(worker_id="w", now=T0, lease=LEASE, limit=2)  # the worker only heard of `known`
+    backlog = q.enqueue(kind="k", payload={"n": 3}, now=T0)
+    renewed = q.heartbeat(worker_id="w", now=T0 + timedelta(seconds=20),
+                          until=T0 + timedelta(seconds=50), job_ids=[known])
+    assert renewed == 1
+    # Still ours at T0 + 40 s (renewed); the lost claim is ready again, ahead of the backlog.
+    first = q.claim(worker_id="other", now=T0 + timedelta(seconds=40), lease=LEASE, limit=1)
+    assert [j.id for j in first] == [lost]
+    rest = q.claim(worker_id="other", now=T0 + timedelta(seconds=40), lease=LEASE, limit=10)
+    assert [j.id for j in rest] == [backlog]
+
+
+def test_a_dead_workers_jobs_are_released_ahead_of_the_backlog(runtime: Runtime) -> None:
+    q = runtime.queue
+    backlog = [q.enqueue(kind="k", payload={}, now=T0 - timedelta(minutes=5)) for _ in range(2)]
+    held = q.enqueue(kind="k", payload={}, now=T0)
+    # The dead worker held the newest job: it claimed all three and gave the backlog back.
+    claimed = q.claim(worker_id="dead", now=T0, lease=LEASE, limit=3)
+    assert {j.id for j in claimed} == {*backlog, held}
+    for job_id in backlog:
+        q.retry(job_id=job_id, worker_id="dead", now=T0, run_at=T0 - timedelta(minutes=5), error=None)
+    assert q.holders() == ["dead"]
+    assert q.release_worker(worker_id="dead", now=T0 + timedelta(seconds=1)) == 1
+    assert q.holders() == []
+    # Well within the 30 s lease, and before the older backlog.
+    first = q.claim(worker_id="alive", now=T0 + timedelta(seconds=2), lease=LEASE, limit=1)
+    assert [j.id for j in first] == [held]
+
+
+def test_a_stopping_worker_releases_only_its_own_jobs(runtime: Runtime) -> None:
+    q = runtime.queue
+    mine = q.enqueue(kind="k", payload={}, now=T0)
+    theirs = q.enqueue(kind="k", payload={}, now=T0)
+    q.claim(worker_id="me", now=T0, lease=LEASE, limit=1)
+    q.claim(worker_id="you", now=T0, lease=LEASE, limit=1)
+    assert q.release(job_ids=[mine, theirs], worker_id="me", now=T0) == 1
+    assert [j.id for j in q.claim(worker_id="next", now=T0, lease=LEASE, limit=5)] == [mine]

@@ -1,11 +1,16 @@
 """The worker loop against a real database: runs handlers, retries on surprises, drains on stop."""
 
 import asyncio
+import logging
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+
+from dbfixtures import make_runtime
 from mailport.adapters.queue import ClaimedJob
 from mailport.runtime import Runtime
-from mailport.worker import Done, Fail, JobResult, Retry, Worker
+from mailport.worker import Done, Fail, JobResult, Lane, Retry, Worker
 
 
 async def _run_until(worker: Worker, predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -49,3 +54,230 @@ async def test_worker_runs_handlers_concurrently_and_records_outcomes(sqlite_run
     assert rt.queue.depth() == {"done": 11, "failed": 1}
     assert sorted(set(seen)) == list(range(12)) and seen.count(4) == 2 and seen.count(5) == 2
     assert 1 < peak <= 4
+
+
+async def test_a_tenant_holds_its_share_while_another_tenant_waits(sqlite_runtime: Runtime) -> None:
+    """Tenant B floods the queue with jobs that hang; A's one job, queued behind all of them,
+    still runs at once — B holds its share, then what is left minus one share kept free."""
+    rt = sqlite_runtime
+    now = rt.clock.now()
+    for n in range(40):
+        rt.queue.enqueue(kind="send", payload={"n": n}, now=now, tenant_id="ten_b")
+    rt.queue.enqueue(kind="send", payload={"n": "a"}, now=now, tenant_id="ten_a")  # last in line
+    release = asyncio.Event()
+    running = {"ten_a": 0, "ten_b": 0}
+    peak_b = 0
+    a_done = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        nonlocal peak_b
+        assert job.tenant_id is not None
+        running[job.tenant_id] += 1
+        peak_b = max(peak_b, running["ten_b"])
+        if job.tenant_id == "ten_a":
+            a_done.set()
+        else:
+            await release.wait()
+        running[job.tenant_id] -= 1
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"send": handler}, poll_interval=0.05,
+                    lanes=[Lane("send", frozenset({"send"}), 8, 0.25)])
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(a_done.wait(), 10)
+    # With A served, B borrows up to capacity 8 minus one share (2) kept free for a newcomer.
+    for _ in range(200):
+        if running["ten_b"] == 6:
+            break
+        await asyncio.sleep(0.05)
+    assert running["ten_b"] == 6
+    release.set()
+    await _run_until_done(rt, 41)
+    assert peak_b == 6
+    stop.set()
+    await task
+
+
+async def test_hanging_webhooks_do_not_take_the_send_lane(sqlite_runtime: Runtime) -> None:
+    rt = sqlite_runtime
+    now = rt.clock.now()
+    for n in range(10):
+        rt.queue.enqueue(kind="webhook", payload={"n": n}, now=now, tenant_id="ten_b")
+    rt.queue.enqueue(kind="send", payload={}, now=now, tenant_id="ten_a")
+    hang = asyncio.Event()
+    sent = asyncio.Event()
+
+    async def webhook(job: ClaimedJob) -> JobResult:
+        await hang.wait()
+        return Done()
+
+    async def send(job: ClaimedJob) -> JobResult:
+        sent.set()
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"webhook": webhook, "send": send},
+                    poll_interval=0.05, lanes=[Lane("webhooks", frozenset({"webhook"}), 2),
+                                               Lane("send", frozenset({"send"}), 2)])
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(sent.wait(), 10)
+    hang.set()
+    stop.set()
+    await task
+
+
+async def _run_until_done(rt: Runtime, count: int) -> None:
+    for _ in range(200):
+        if rt.queue.depth().get("done", 0) == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"done: {rt.queue.depth()}")
+
+
+async def test_postgres_workers_wake_on_notify_not_on_the_poll(runtime: Runtime) -> None:
+    """A job enqueued by another process's queue (here: another JobQueue on its own engine)
+    reaches a PostgreSQL worker that polls only every 60 s: LISTEN/NOTIFY woke it."""
+    rt = runtime
+    if rt.db.is_sqlite:
+        return  # SQLite has no NOTIFY; the in-process wake-up after an enqueue covers it
+    from mailport.adapters.queue import JobQueue
+    from mailport.adapters.storage.database import Database
+
+    ran = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        ran.set()
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"job": handler}, poll_interval=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    other = Database(rt.db.url)
+    try:
+        await asyncio.wait_for(worker.listening.wait(), 10)
+        await asyncio.to_thread(JobQueue(other).enqueue, kind="job", payload={}, now=rt.clock.now())
+        await asyncio.wait_for(ran.wait(), 10)
+    finally:
+        other.dispose()
+        stop.set()
+        await task
+
+
+def _claimed_by_a_killed_process(rt: Runtime) -> int:
+    """A real process of this node claims a job with a 60 s lease and is SIGKILLed."""
+    import subprocess
+    import sys
+
+    from mailport.adapters.liveness import process_gone, this_worker_id, worker_id_of
+    from mailport.core.leases import WorkerId
+
+    job_id = rt.queue.enqueue(kind="job", payload={}, now=rt.clock.now())
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        holder = worker_id_of(victim.pid)
+        assert not process_gone(holder)
+        [claimed] = rt.queue.claim(worker_id=str(holder), now=rt.clock.now(),
+                                   lease=timedelta(seconds=60), limit=1)
+        assert claimed.id == job_id
+    finally:
+        victim.kill()
+        victim.wait()
+    assert process_gone(holder)
+    me = this_worker_id()
+    assert not process_gone(me)
+    # Another process on the same node with the same PID but a later start is not the holder.
+    assert process_gone(WorkerId(host=me.host, node=me.node, started=me.started + 1, pid=me.pid))
+    # Another node's worker cannot be judged from here: only its lease frees its jobs.
+    assert not process_gone(WorkerId(host="elsewhere", node="ffffffffffff", started=1, pid=1))
+    return job_id
+
+
+async def test_a_dead_process_frees_its_jobs_at_once_not_after_the_lease(sqlite_runtime: Runtime) -> None:
+    """A worker started after the holder died sees its process is gone and runs the job within
+    seconds, not after the 60 s lease."""
+    rt = sqlite_runtime
+    await asyncio.to_thread(_claimed_by_a_killed_process, rt)
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"job": handler}, poll_interval=0.05)
+    started_at = asyncio.get_running_loop().time()
+    await _run_until(worker, lambda: rt.queue.depth().get("done", 0) == 1)
+    assert asyncio.get_running_loop().time() - started_at < 10  # the lease was 60 s
+
+
+async def test_sigterm_releases_what_does_not_finish_within_the_grace(sqlite_runtime: Runtime) -> None:
+    rt = sqlite_runtime
+    job_id = rt.queue.enqueue(kind="job", payload={}, now=rt.clock.now())
+    started = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        started.set()
+        await asyncio.sleep(3600)  # a remote server that never answers
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"job": handler}, poll_interval=0.05,
+                    lease=timedelta(seconds=60))
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop, drain_timeout=0.5))
+    await asyncio.wait_for(started.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    # Released at once for another worker, not held for the 60 s lease.
+    [again] = rt.queue.claim(worker_id="next", now=rt.clock.now(), lease=timedelta(seconds=60), limit=1)
+    assert again.id == job_id
+
+
+def _take_the_database_away(db_file: Path) -> Path:
+    moved = db_file.with_name("away.db")
+    db_file.rename(moved)
+    db_file.mkdir()  # "unable to open database file" until it is back
+    return moved
+
+
+def _bring_the_database_back(db_file: Path, moved: Path) -> None:
+    db_file.rmdir()
+    moved.rename(db_file)
+
+
+async def test_a_database_outage_is_ridden_out_and_the_result_written_afterwards(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The SQLite file goes away for a moment while a job finishes: the worker keeps running,
+    logs the outage once, and records the job's result when the database is back."""
+    rt = make_runtime(tmp_path)
+    db_file = tmp_path / "var" / "mailport.db"
+    rt.queue.enqueue(kind="job", payload={}, now=rt.clock.now())
+    finishing = asyncio.Event()
+    proceed = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        finishing.set()
+        await proceed.wait()
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"job": handler}, poll_interval=0.05)
+    stop = asyncio.Event()
+    caplog.set_level(logging.WARNING, logger="mailport.adapters.storage.database")
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(finishing.wait(), 10)
+    rt.db.engine.dispose()
+    moved = await asyncio.to_thread(_take_the_database_away, db_file)
+    try:
+        proceed.set()
+        await asyncio.sleep(1.5)
+        assert not task.done()
+        assert rt.db.unavailable
+    finally:
+        await asyncio.to_thread(_bring_the_database_back, db_file, moved)
+    deadline = asyncio.get_running_loop().time() + 15
+    while rt.queue.depth().get("done", 0) != 1:
+        assert asyncio.get_running_loop().time() < deadline, "the result was not written"
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    outages = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert len(outages) == 1
+    assert any("database back" in r.getMessage() for r in caplog.records)
+    rt.close()

@@ -9,6 +9,8 @@
 - ``banner_server(greeting)``: sends any greeting bytes, then reads and ignores input.
 - ``selfsigned_smtps_server()``: implicit-TLS SMTP-ish server whose certificate is self-signed
   (NOT from the lab CA); ``fingerprint_sha256`` for certificate-pinning tests.
+- ``recording_imap_server(tls)``: a rogue IMAP server that records every LOGIN / AUTHENTICATE it
+  receives (``.logins``) and refuses them, for "the stored password never leaves" tests.
 """
 
 from __future__ import annotations
@@ -59,6 +61,13 @@ class SelfSignedEndpoint(Endpoint):
     fingerprint_sha256: str
     fingerprint_sha256_colons: str
     spki_sha256: str
+
+
+@dataclass(frozen=True)
+class RecordingEndpoint(Endpoint):
+    """A rogue server; ``logins`` holds every authentication command line it received."""
+
+    logins: list[bytes]
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -123,6 +132,29 @@ def _smtpish(sock: socket.socket, stop: threading.Event) -> None:
             sock.sendall(b"535 5.7.8 Authentication credentials invalid\r\n")
         else:
             sock.sendall(b"502 5.5.2 Command not implemented\r\n")
+
+
+def _recording_imap(logins: list[bytes]) -> Conversation:
+    def talk(sock: socket.socket, stop: threading.Event) -> None:
+        sock.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] rogue IMAP ready\r\n")
+        lines = _read_lines(sock, stop)
+        for line in lines:
+            tag, _, rest = line.partition(b" ")
+            verb = rest.split(b" ", 1)[0].upper()
+            if verb == b"CAPABILITY":
+                sock.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+            elif verb in (b"LOGIN", b"AUTHENTICATE"):
+                logins.append(line)
+                if verb == b"AUTHENTICATE" and len(rest.split()) < 3:  # no initial response
+                    sock.sendall(b"+ \r\n")
+                    logins.append(next(lines, b""))
+                sock.sendall(tag + b" NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
+            elif verb == b"LOGOUT":
+                sock.sendall(b"* BYE\r\n" + tag + b" OK bye\r\n")
+                return
+            else:
+                sock.sendall(tag + b" BAD unknown command\r\n")
+    return talk
 
 
 def _self_signed(common_name: str = "selfsigned.invalid") -> tuple[bytes, bytes, bytes]:
@@ -218,6 +250,12 @@ class FaultServers:
             fingerprint_sha256=fp,
             fingerprint_sha256_colons=":".join(fp[i:i + 2] for i in range(0, 64, 2)).upper(),
             spki_sha256=hashlib.sha256(spki).hexdigest())
+
+    def recording_imap_server(self, tls: ssl.SSLContext | None = None) -> RecordingEndpoint:
+        """An IMAP server (implicit TLS with ``tls``) that records every LOGIN / AUTHENTICATE
+        command it gets in ``.logins`` and answers ``NO [AUTHENTICATIONFAILED]``."""
+        logins: list[bytes] = []
+        return RecordingEndpoint(LOOPBACK, self._serve(_recording_imap(logins), tls=tls), logins)
 
     def close(self) -> None:
         """Stop every server and free every port."""

@@ -107,8 +107,9 @@ class SmtpSink:
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self, attempts: int = 5) -> SmtpSink:
-        """Bind a free port and serve; returns self."""
+    def start(self, attempts: int = 5, *, port: int | None = None) -> SmtpSink:
+        """Bind a free port (or ``port``: come back where a stopped sink was) and serve; returns
+        self. Received messages and faults survive a stop and start."""
         kwargs: dict[str, Any] = {}
         if self.tls == "implicit":
             assert self.ca is not None
@@ -117,7 +118,7 @@ class SmtpSink:
             assert self.ca is not None
             kwargs["tls_context"] = self.ca.server_context()
         for attempt in range(attempts):
-            self.port = free_port()
+            self.port = port or free_port()
             controller = Controller(
                 _Handler(self), hostname=LOOPBACK, port=self.port, server_hostname=self.hostname,
                 authenticator=self._authenticate, auth_required=self.auth_required,
@@ -129,6 +130,8 @@ class SmtpSink:
             except OSError as exc:
                 if exc.errno != errno.EADDRINUSE or attempt + 1 == attempts:
                     raise
+                if port is not None:
+                    time.sleep(0.2)  # the old listener's socket is still closing
                 continue
             self._controller = controller
             return self

@@ -1,4 +1,13 @@
-"""The rule that keeps mailport easy to change: core/ is pure and imports no I/O layer."""
+"""The rules that keep mailport easy to change: dependencies point down the layers only.
+
+    api/  web/  cli/         entry points: may use runtime, services, core; never adapters
+        runtime.py, worker.py composition root and job loop
+            services/        use cases: core + adapters, never an entry point or the worker
+                adapters/    I/O: core only
+                    core/    pure: no I/O library, no layer above
+    errors, settings, i18n, clock, ids, logs, diagnosis_text: shared foundation, no layer
+    client/                  the host product's library: imports no server code
+"""
 
 import ast
 from pathlib import Path
@@ -17,7 +26,8 @@ def _imports(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
+            # ``from mailport import errors`` imports the module mailport.errors
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -28,6 +38,68 @@ def test_core_imports_no_io_layer() -> None:
             if name.startswith(FORBIDDEN) or name.startswith(IO_MODULES):
                 offenders.append(f"{path.relative_to(SRC)} imports {name}")
     assert offenders == []
+
+
+ENTRY = ("mailport.api", "mailport.web", "mailport.cli")
+LAYERED = ("mailport.adapters", "mailport.services", *ENTRY, "mailport.runtime", "mailport.worker",
+           "mailport.client")
+FOUNDATION = ("errors", "settings", "settings_doc", "i18n", "clock", "ids", "logs", "diagnosis_text")
+
+# Each part of the package and the imports it must not make (prefix match on module names).
+RULES: dict[str, tuple[str, ...]] = {
+    "adapters": ("mailport.services", *ENTRY, "mailport.runtime", "mailport.worker", "mailport.client"),
+    "services": (*ENTRY, "mailport.runtime", "mailport.worker", "mailport.client"),
+    "worker.py": ("mailport.services", *ENTRY, "mailport.runtime", "mailport.client"),
+    "runtime.py": (*ENTRY, "mailport.client"),
+    "api": ("mailport.adapters", "mailport.cli", "mailport.worker", "mailport.client"),
+    "web": ("mailport.adapters", "mailport.cli", "mailport.api", "mailport.worker", "mailport.client"),
+    "cli": ("mailport.adapters", "mailport.worker", "mailport.client"),
+    **{f"{name}.py": LAYERED for name in FOUNDATION},
+}
+
+
+def _files(part: str) -> list[Path]:
+    target = SRC / part
+    return [target] if target.suffix == ".py" else sorted(target.rglob("*.py"))
+
+
+def _violations_in(path: Path, forbidden: tuple[str, ...]) -> list[str]:
+    return [f"{path.name if not path.is_relative_to(SRC) else path.relative_to(SRC)} imports {name}"
+            for name in sorted(_imports(path))
+            if any(name == f or name.startswith(f + ".") for f in forbidden)]
+
+
+def _violations(part: str, forbidden: tuple[str, ...]) -> list[str]:
+    return [v for path in _files(part) for v in _violations_in(path, forbidden)]
+
+
+def test_every_layer_imports_only_downwards() -> None:
+    offenders = [v for part, forbidden in RULES.items() for v in _violations(part, forbidden)]
+    assert offenders == []
+
+
+def test_layer_rules_cover_every_module() -> None:
+    """A new top-level module or package must be given its place in RULES (or be core/client)."""
+    parts = {p.name for p in SRC.iterdir() if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
+    assert parts - set(RULES) - {"core", "client", "__init__.py", "locale"} == set()
+
+
+def test_client_imports_no_server_code() -> None:
+    """``mailport.client`` is installed into host products: only errors and signature checks."""
+    allowed = ("mailport.client", "mailport.errors", "mailport.core.webhooks", "mailport.__version__")
+    offenders = [f"{path.relative_to(SRC)} imports {name}" for path in _files("client")
+                 for name in sorted(_imports(path))
+                 if name.startswith("mailport") and not any(name == a or name.startswith(a + ".") for a in allowed)]
+    assert offenders == []
+
+
+def test_the_rules_catch_a_violation(tmp_path: Path) -> None:
+    """The checker itself: an upward import is reported."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from mailport.api.app import create_app\nimport mailport.worker\n")
+    assert _imports(bad) == {"mailport.api.app.create_app", "mailport.worker"}
+    assert _violations_in(bad, RULES["services"]) == ["bad.py imports mailport.api.app.create_app",
+                                                      "bad.py imports mailport.worker"]
 
 
 def test_errors_have_one_root() -> None:

@@ -289,8 +289,8 @@ def test_remote_error_carries_the_diagnosis() -> None:
     diagnosis = classify_text("421 4.7.0 Try again later, closing connection.", email="a@gmail.com")
     error = remote_error(diagnosis, stage="smtp.mail_from", smtp_code=421)
     assert isinstance(error, RemoteError)
-    assert error.code == "server.temporary_failure"
+    assert error.code == "server.rate_limited"
     assert error.server_text == diagnosis.server_text
     assert (error.stage, error.smtp_code) == ("smtp.mail_from", 421)
     assert error.fields == {"retryable": True, "provider": "gmail"}
-    assert str(error) == "The mail server has a temporary problem"
+    assert str(error) == "The mail server is limiting how much it accepts right now"

@@ -22,7 +22,7 @@ ISSUE_CODES = {
     "send.recipient_unknown", "send.recipient_mailbox_full", "send.message_too_large",
     "send.rejected_as_spam", "send.gave_up", "tls.starttls_required", "tls.mode_mismatch",
     "tls.certificate_invalid", "net.host_not_found", "net.connection_refused", "net.timeout",
-    "net.wrong_service", "server.temporary_failure", "unknown",
+    "net.wrong_service", "server.temporary_failure", "server.rate_limited", "unknown",
 }
 TRANSLATED = [lang for lang in SUPPORTED if lang != "en"]
 LOCALE = Path(mailport.__file__).parent / "locale"

@@ -89,14 +89,58 @@ def outcomes(result) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {t.source: t.outcome for t in result.trace}
 
 
-async def test_catalog_hit_needs_no_network() -> None:
+async def test_catalog_hit_without_crosscheck_needs_no_network() -> None:
     fetcher = FakeFetcher()
-    result = await service(FakeResolver(), fetcher).discover("Jan@GMX.DE")
+    svc = DiscoveryService(resolver=FakeResolver(), fetcher=fetcher, prober=FakeProber(),
+                           ispdb_url=ISPDB, deadline=5.0, crosscheck_timeout=0)
+    result = await svc.discover("Jan@GMX.DE")
     assert result.source == "catalog" and result.provider is not None
     assert result.provider.id == "gmx" and result.imap is not None
     assert result.imap.username == "Jan@gmx.de"  # local part kept, domain lowered
     assert fetcher.calls == []
     assert [t.to_dict() for t in result.trace] == [{"source": "catalog", "outcome": "found", "ms": 0, "detail": "gmx"}]
+
+
+async def test_catalog_hit_checked_against_the_published_config() -> None:
+    # GMX publishes the catalog's servers among others: confirmed, catalog kept (auth and hints too).
+    published = b"""<clientConfig version="1.1"><emailProvider id="gmx.de"><domain>gmx.de</domain>
+<incomingServer type="imap"><hostname>imap.gmx.net</hostname><port>143</port><socketType>STARTTLS</socketType>
+<username>%EMAILADDRESS%</username></incomingServer>
+<incomingServer type="imap"><hostname>imap.gmx.net</hostname><port>993</port><socketType>SSL</socketType>
+<username>%EMAILADDRESS%</username></incomingServer>
+<outgoingServer type="smtp"><hostname>mail.gmx.net</hostname><port>587</port><socketType>STARTTLS</socketType>
+<username>%EMAILADDRESS%</username></outgoingServer>
+<outgoingServer type="smtp"><hostname>mail.gmx.net</hostname><port>465</port><socketType>SSL</socketType>
+<username>%EMAILADDRESS%</username></outgoingServer></emailProvider></clientConfig>"""
+    fetcher = FakeFetcher({ISPDB: published})
+    result = await service(FakeResolver(), fetcher).discover("jan@gmx.de")
+    assert result.source == "catalog" and result.imap is not None and result.imap.host == "imap.gmx.net"
+    assert {t.source: t.outcome for t in result.trace}["catalog"] in ("found", "confirmed")
+    assert any(t.source == "catalog" and t.outcome == "confirmed" for t in result.trace)
+    assert result.hints and result.hints[0].code.startswith("provider.")
+
+
+async def test_catalog_disagreeing_with_the_provider_is_reported_and_the_provider_wins() -> None:
+    # The provider moved its IMAP host; its own autoconfig beats the stale catalog entry.
+    fetcher = FakeFetcher({"https://autoconfig.gmx.de/": xml("newhost.gmx.test", "gmx.de")})
+    result = await service(FakeResolver(), fetcher).discover("jan@gmx.de")
+    assert result.imap is not None and result.imap.host == "imap.newhost.gmx.test"
+    assert result.smtp is not None and result.smtp.host == "smtp.newhost.gmx.test"
+    assert result.provider is not None and result.provider.id == "gmx"  # hints, auth: the catalog's
+    disagreement = [t for t in result.trace if t.outcome == "disagrees"]
+    assert len(disagreement) == 1 and disagreement[0].source == "catalog"
+    assert "imap: catalog imap.gmx.net:993 tls, autoconfig imap.newhost.gmx.test:993 tls" in disagreement[0].detail
+
+
+async def test_crosscheck_waits_at_most_its_timeout() -> None:
+    fetcher = FakeFetcher({"https://": 3.0, "http://": 3.0})
+    svc = DiscoveryService(resolver=FakeResolver(), fetcher=fetcher, prober=FakeProber(),
+                           ispdb_url=ISPDB, deadline=5.0, crosscheck_timeout=0.3)
+    t0 = time.monotonic()
+    result = await svc.discover("jan@gmx.de")
+    assert time.monotonic() - t0 < 1.0
+    assert result.source == "catalog" and result.imap is not None and result.imap.host == "imap.gmx.net"
+    assert {t.source: t.outcome for t in result.trace}["ispdb"] == "timeout"
 
 
 async def test_closed_catalog_provider_explains() -> None:

@@ -12,8 +12,6 @@ from mailport.core.outbox import (
     TERMINAL_STATES,
     TRANSITIONS,
     DailyCap,
-    Lease,
-    LeasePolicy,
     LimitDecision,
     MessageState,
     RateLimit,
@@ -21,10 +19,11 @@ from mailport.core.outbox import (
     RecipientStatus,
     RetryPolicy,
     SendLimits,
+    SmtpReply,
     check_idempotency,
     classify_send_outcome,
     ensure_cancellable,
-    is_claimable,
+    recipient_verdicts,
     request_fingerprint,
     transition,
     validate_idempotency_key,
@@ -335,39 +334,6 @@ def test_rate_limit_per_minute() -> None:
         DailyCap(limit=-5)
 
 
-# --- leases -----------------------------------------------------------------------------------
-
-
-def test_lease_grant_renew_and_takeover() -> None:
-    policy = LeasePolicy(duration=timedelta(minutes=5), renew_every=timedelta(minutes=1))
-    lease = policy.grant(owner="worker-a", now=T0)
-    assert lease == Lease(owner="worker-a", until=T0 + timedelta(minutes=5))
-    assert not policy.needs_renewal(lease, now=T0 + timedelta(seconds=59))
-    assert policy.needs_renewal(lease, now=T0 + timedelta(seconds=60))
-    renewed = policy.renew(lease, owner="worker-a", now=T0 + timedelta(minutes=2))
-    assert renewed.until == T0 + timedelta(minutes=7)
-    with pytest.raises(Conflict) as info:
-        policy.renew(lease, owner="worker-b", now=T0)
-    assert info.value.code == "message.lease_lost"
-    with pytest.raises(Conflict):
-        policy.renew(lease, owner="worker-a", now=T0 + timedelta(minutes=5))
-    with pytest.raises(ValidationError):
-        LeasePolicy(duration=timedelta(minutes=1), renew_every=timedelta(minutes=1))
-
-
-def test_claim_predicate_matches_the_sql() -> None:
-    lease = Lease(owner="w", until=T0)
-    due, later = T0 - timedelta(seconds=1), T0 + timedelta(seconds=1)
-    assert is_claimable(state="queued", next_attempt_at=None, lease=None, now=T0)
-    assert is_claimable(state=S.QUEUED, next_attempt_at=T0, lease=None, now=T0)
-    assert not is_claimable(state=S.QUEUED, next_attempt_at=later, lease=None, now=T0)
-    assert is_claimable(state=S.DEFERRED, next_attempt_at=due, lease=None, now=T0)
-    assert not is_claimable(state=S.SENDING, next_attempt_at=None, lease=lease, now=due)
-    assert is_claimable(state=S.SENDING, next_attempt_at=None, lease=lease, now=T0)
-    for state in (S.SENT, S.FAILED, S.CANCELLED, S.BOUNCED):
-        assert not is_claimable(state=state, next_attempt_at=due, lease=None, now=T0)
-
-
 # --- idempotency ------------------------------------------------------------------------------
 
 
@@ -493,14 +459,13 @@ def test_refusals_are_diagnosed_with_catalog_codes(
 def test_a_worker_loop_composes_the_pieces() -> None:
     """451 twice, then 250 — the life cycle a worker drives with these value objects."""
     replies = iter([(451, "4.7.1 Greylisted"), (451, "4.7.1 Greylisted"), (250, "2.0.0 Ok")])
-    policy, leases = RetryPolicy(jitter="none"), LeasePolicy()
-    state, next_at, attempt, lease, now = S.QUEUED, None, 0, None, T0
+    policy = RetryPolicy(jitter="none")
+    state, next_at, attempt, now = S.QUEUED, None, 0, T0
     history = [state]
     previous: timedelta | None = None
     while state not in (S.SENT, S.FAILED):
-        assert is_claimable(state=state, next_attempt_at=next_at, lease=lease, now=now)
+        assert next_at is None or next_at <= now
         state, attempt = transition(state, S.SENDING), attempt + 1
-        lease = leases.grant(owner="worker-1", now=now)
         history.append(state)
         code, text = next(replies)
         outcome = classify_send_outcome(
@@ -512,15 +477,74 @@ def test_a_worker_loop_composes_the_pieces() -> None:
             rng=half,
             previous_delay=previous,
         )
-        state, next_at, previous, lease = (
+        state, next_at, previous = (
             transition(state, outcome.state),
             outcome.retry_at,
             outcome.delay,
-            None,
         )
         history.append(state)
         if next_at is not None:
-            assert not is_claimable(state=state, next_attempt_at=next_at, lease=None, now=now)
+            assert next_at > now
             now = next_at
     assert history == [S.QUEUED, S.SENDING, S.DEFERRED, S.SENDING, S.DEFERRED, S.SENDING, S.SENT]
     assert now == T0 + timedelta(seconds=300 + 600)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-recipient verdicts of one SMTP transaction
+
+TEMP = SmtpReply(451, "4.3.0 Temporary failure, please try again later")
+UNKNOWN = SmtpReply(550, "5.1.1 <b@example.org>: Recipient address rejected: User unknown")
+OK = SmtpReply(250, "2.1.5 OK")
+
+
+@pytest.mark.parametrize("order", ["451 first", "550 first"])
+def test_each_recipient_keeps_its_own_rcpt_reply_in_either_order(order: str) -> None:
+    rcpt = [("a@example.org", TEMP), ("b@example.org", UNKNOWN)]
+    if order == "550 first":
+        rcpt.reverse()
+    verdicts = {r.recipient: r for r in recipient_verdicts(rcpt, None)}
+    a, b = verdicts["a@example.org"], verdicts["b@example.org"]
+    assert (a.status, a.smtp_code, a.enhanced_code, a.text) == (
+        RecipientStatus.DEFERRED, 451, "4.3.0", "4.3.0 Temporary failure, please try again later")
+    assert (b.status, b.smtp_code, b.enhanced_code, b.diagnosis) == (
+        RecipientStatus.FAILED, 550, "5.1.1", "send.recipient_unknown")
+    assert "User unknown" in b.text and "User unknown" not in a.text
+
+    outcome = classify_send_outcome(list(verdicts.values()), attempt=1, queued_at=T0, now=T0,
+                                    policy=RetryPolicy(jitter="none"), rng=half)
+    # Retried for the deferred recipient only; the failed one stays failed.
+    assert outcome.state is S.DEFERRED and outcome.retry_at == T0 + timedelta(seconds=300)
+    assert outcome.deferred == ("a@example.org",) and outcome.failed == ("b@example.org",)
+    assert outcome.reason == "server.temporary_failure"
+
+
+def test_accepted_recipients_get_the_data_reply_refused_ones_keep_theirs() -> None:
+    rcpt = [("a@example.org", OK), ("b@example.org", UNKNOWN), ("c@example.org", TEMP)]
+    sent = recipient_verdicts(rcpt, SmtpReply(250, "2.0.0 Ok: queued as 4XYZ"))
+    assert [(r.recipient, r.status, r.smtp_code) for r in sent] == [
+        ("a@example.org", RecipientStatus.ACCEPTED, 250),
+        ("b@example.org", RecipientStatus.FAILED, 550),
+        ("c@example.org", RecipientStatus.DEFERRED, 451),
+    ]
+    assert sent[0].text == "2.0.0 Ok: queued as 4XYZ"
+
+    data_refused = recipient_verdicts(rcpt, SmtpReply(554, "5.6.0 Message content rejected"))
+    assert [(r.status, r.smtp_code) for r in data_refused] == [
+        (RecipientStatus.FAILED, 554), (RecipientStatus.FAILED, 550),
+        (RecipientStatus.DEFERRED, 451)]
+
+    data_deferred = recipient_verdicts(rcpt, SmtpReply(452, "4.3.1 Insufficient system storage"))
+    assert data_deferred[0].status is RecipientStatus.DEFERRED
+    assert data_deferred[1].status is RecipientStatus.FAILED
+
+
+def test_an_accepted_recipient_without_a_data_reply_has_no_reply() -> None:
+    [only] = recipient_verdicts([("a@example.org", OK)], None)
+    assert only.smtp_code is None and only.status is RecipientStatus.DEFERRED
+
+
+def test_a_refusal_keeps_the_adapters_diagnosis() -> None:
+    reply = SmtpReply(550, "5.7.1 Relaying denied", diagnosis="send.relay_denied")
+    [only] = recipient_verdicts([("a@example.org", reply)], None)
+    assert only.diagnosis == "send.relay_denied" and only.status is RecipientStatus.FAILED

@@ -14,7 +14,8 @@ def test_production_refuses_missing_keys(tmp_path: Path) -> None:
 
 
 def test_production_accepts_given_keys(tmp_path: Path) -> None:
-    s = load_settings(env="production", data_dir=tmp_path, secret_key="k1:" + "B" * 43, admin_key="x" * 32)
+    s = load_settings(env="production", data_dir=tmp_path, secret_key="k1:" + "B" * 43,
+                      admin_key="mpa_Q3v9xK2pL7mN4rT8wY1zA6bC5dE0fGhJ", public_url="https://mail.example.com")
     assert s.is_production and s.secret_key.startswith("k1:")
 
 

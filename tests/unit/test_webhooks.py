@@ -1,16 +1,21 @@
-"""core.webhooks: HMAC-SHA256 signatures with timestamps, rotation and tolerance."""
+"""core.webhooks: the Standard Webhooks scheme — HMAC-SHA256 over id, timestamp and body, rotation
+and tolerance — checked against a literal vector and against the ``standardwebhooks`` package."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from mailport.core.events import EventType, WebhookTest, make_event
 from mailport.core.webhooks import (
+    ID_HEADER,
     SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
     WEBHOOK_RETRY_POLICY,
     classify_delivery,
     compute_signature,
@@ -23,97 +28,129 @@ from mailport.errors import AuthError, ValidationError
 
 T = 1795435200  # 2026-11-23T12:00:00Z
 BODY = '{"hello":"wörld"}'.encode()
-SECRET = "whsec_test"
-# hex(HMAC-SHA256(b"whsec_test", b'1795435200.{"hello":"w\xc3\xb6rld"}'))
-EXPECTED = "d5a82e4d4e477313225857bbb05373f988229ec76659f744d7385c0877951f5e"
+KEY = bytes(range(32))
+SECRET = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+# base64(HMAC-SHA256(bytes(range(32)), b'msg_1.1795435200.{"hello":"w\xc3\xb6rld"}'))
+EXPECTED = "v1,/zZOWDv8jN9QbpWoFijA2RrLRaA2XkVPr3xxN0TaZF0="
+OTHER = "whsec_" + base64.b64encode(b"o" * 32).decode()
 
 
-def test_signature_is_hmac_sha256_over_timestamp_dot_body() -> None:
-    assert compute_signature(secret=SECRET, timestamp=T, body=BODY) == EXPECTED
-    independent = hmac.new(SECRET.encode(), f"{T}.".encode() + BODY, hashlib.sha256).hexdigest()
-    assert independent == EXPECTED
-    assert sign(body=BODY, secrets=[SECRET], timestamp=T) == f"t={T},v1={EXPECTED}"
-    assert sign(body=BODY, secrets=[SECRET], timestamp=datetime(2026, 11, 23, 12, tzinfo=UTC)) == (
-        f"t={T},v1={EXPECTED}"
-    )
+def headers(*, secrets: list[str] | None = None, message_id: str = "msg_1", at: int = T,
+            body: bytes = BODY) -> dict[str, str]:
+    return sign(body=body, message_id=message_id, secrets=secrets or [SECRET], timestamp=at)
 
 
-def test_verify_accepts_a_fresh_signature() -> None:
-    header = sign(body=BODY, secrets=[SECRET], timestamp=T)
-    assert verify(body=BODY, header=header, secrets=[SECRET], now=T + 299) == T
-    assert verify(body=BODY, header=header, secrets=[SECRET.encode()], now=T - 299) == T
-    # Receivers may see the hex upper-cased or with spaces after commas.
-    upper = f"t={T}, v1={EXPECTED.upper()}"
-    assert verify(body=BODY, header=upper, secrets=[SECRET], now=T) == T
+def test_signature_is_hmac_sha256_over_id_timestamp_and_body() -> None:
+    assert compute_signature(secret=SECRET, message_id="msg_1", timestamp=T, body=BODY) == EXPECTED
+    independent = base64.b64encode(hmac.new(KEY, f"msg_1.{T}.".encode() + BODY, hashlib.sha256).digest())
+    assert "v1," + independent.decode() == EXPECTED
+    assert headers() == {ID_HEADER: "msg_1", TIMESTAMP_HEADER: str(T), SIGNATURE_HEADER: EXPECTED}
+    assert headers() == sign(body=BODY, message_id="msg_1", secrets=[KEY],
+                             timestamp=datetime(2026, 11, 23, 12, tzinfo=UTC))
+
+
+def test_the_standardwebhooks_library_verifies_our_deliveries_and_we_verify_its() -> None:
+    ours = headers(at=int(datetime.now(UTC).timestamp()))
+    assert Webhook(SECRET).verify(BODY, ours) == {"hello": "wörld"}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(OTHER).verify(BODY, ours)
+    theirs = Webhook(SECRET).sign("msg_2", datetime.fromtimestamp(T, UTC), BODY)
+    assert verify(body=BODY, headers={"Webhook-Id": "msg_2", "Webhook-Timestamp": str(T),
+                                      "Webhook-Signature": theirs}, secrets=[SECRET], now=T) == T
+
+
+def test_new_secrets_are_standard_base64_the_libraries_accept() -> None:
+    secret = format_secret(bytes(range(24)))
+    assert secret == "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
+    assert Webhook(secret).verify(BODY, sign(body=BODY, message_id="m", secrets=[secret],
+                                             timestamp=int(datetime.now(UTC).timestamp())))
+    with pytest.raises(ValidationError):
+        format_secret(b"short")
+
+
+def test_legacy_url_safe_secrets_still_verify_here() -> None:
+    legacy = "whsec_" + base64.urlsafe_b64encode(b"\xfb\xff" * 16).decode().rstrip("=")
+    assert "-" in legacy or "_" in legacy
+    delivered = sign(body=BODY, message_id="m", secrets=[legacy], timestamp=T)
+    assert verify(body=BODY, headers=delivered, secrets=[b"\xfb\xff" * 16], now=T) == T
+
+
+def test_verify_accepts_a_fresh_signature_in_any_header_case() -> None:
+    assert verify(body=BODY, headers=headers(), secrets=[SECRET], now=T + 299) == T
+    assert verify(body=BODY, headers=headers(), secrets=[KEY], now=T - 299) == T
+    upper = {k.upper(): v for k, v in headers().items()}
+    assert verify(body=BODY, headers=upper, secrets=[SECRET], now=T) == T
 
 
 def test_rotation_old_and_new_secrets_both_verify() -> None:
-    header = sign(body=BODY, secrets=["new-secret", "old-secret"], timestamp=T)
-    assert header.count("v1=") == 2
-    assert verify(body=BODY, header=header, secrets=["old-secret"], now=T) == T
-    assert verify(body=BODY, header=header, secrets=["new-secret"], now=T) == T
-    assert verify(body=BODY, header=header, secrets=["other", "new-secret"], now=T) == T
+    delivered = headers(secrets=[OTHER, SECRET])
+    assert delivered[SIGNATURE_HEADER].count("v1,") == 2
+    assert verify(body=BODY, headers=delivered, secrets=[SECRET], now=T) == T
+    assert verify(body=BODY, headers=delivered, secrets=[OTHER], now=T) == T
+    retired = "whsec_" + base64.b64encode(b"r" * 32).decode()
     with pytest.raises(AuthError) as info:
-        verify(body=BODY, header=header, secrets=["retired"], now=T)
+        verify(body=BODY, headers=delivered, secrets=[retired], now=T)
     assert info.value.code == "webhook.signature_mismatch"
 
 
-def refused(header: str | None, *, body: bytes = BODY, now: int = T) -> str:
+def refused(delivered: dict[str, str], *, body: bytes = BODY, now: int = T) -> str:
     with pytest.raises(AuthError) as info:
-        verify(body=body, header=header, secrets=[SECRET], now=now)
+        verify(body=body, headers=delivered, secrets=[SECRET], now=now)
     assert SECRET not in str(info.value)
     return info.value.code
 
 
 def test_tampering_and_replay_are_refused() -> None:
-    header = sign(body=BODY, secrets=[SECRET], timestamp=T)
-    assert refused(header, body=BODY + b" ") == "webhook.signature_mismatch"
-    assert refused(header.replace(f"t={T}", f"t={T + 1}")) == "webhook.signature_mismatch"
-    assert refused(header, now=T + 301) == "webhook.timestamp_out_of_tolerance"
-    assert refused(header, now=T - 301) == "webhook.timestamp_out_of_tolerance"
+    assert refused(headers(), body=BODY + b" ") == "webhook.signature_mismatch"
+    assert refused({**headers(), TIMESTAMP_HEADER: str(T + 1)}) == "webhook.signature_mismatch"
+    assert refused({**headers(), ID_HEADER: "msg_2"}) == "webhook.signature_mismatch"
+    assert refused(headers(), now=T + 301) == "webhook.timestamp_out_of_tolerance"
+    assert refused(headers(), now=T - 301) == "webhook.timestamp_out_of_tolerance"
     with pytest.raises(AuthError):
-        verify(
-            body=BODY, header=header, secrets=[SECRET], now=T + 61, tolerance=timedelta(minutes=1)
-        )
+        verify(body=BODY, headers=headers(), secrets=[SECRET], now=T + 61, tolerance=timedelta(minutes=1))
 
 
 @pytest.mark.parametrize(
-    ("header", "code"),
+    ("change", "code"),
     [
-        (None, "webhook.signature_missing"),
-        ("", "webhook.signature_missing"),
-        ("garbage", "webhook.signature_malformed"),
-        (f"v1={EXPECTED}", "webhook.signature_malformed"),
-        (f"t={T}", "webhook.signature_malformed"),
-        (f"t={T},t={T},v1={EXPECTED}", "webhook.signature_malformed"),
-        (f"t=-{T},v1={EXPECTED}", "webhook.signature_malformed"),
-        (f"t=١٢,v1={EXPECTED}", "webhook.signature_malformed"),
-        (f"t={T}," + ",".join(["v1=" + "0" * 64] * 9), "webhook.signature_malformed"),
-        ("t=" + "1" * 5000 + ",v1=x", "webhook.signature_malformed"),
-        (f"t={T},v1=nothex", "webhook.signature_mismatch"),
-        (f"t={T},v0={EXPECTED}", "webhook.signature_malformed"),
+        ({SIGNATURE_HEADER: None}, "webhook.signature_missing"),
+        ({ID_HEADER: None}, "webhook.signature_missing"),
+        ({TIMESTAMP_HEADER: ""}, "webhook.signature_missing"),
+        ({SIGNATURE_HEADER: "garbage"}, "webhook.signature_malformed"),
+        ({SIGNATURE_HEADER: EXPECTED.replace("v1,", "v2,")}, "webhook.signature_malformed"),
+        ({TIMESTAMP_HEADER: f"-{T}"}, "webhook.signature_malformed"),
+        ({TIMESTAMP_HEADER: "١٢"}, "webhook.signature_malformed"),
+        ({SIGNATURE_HEADER: " ".join(["v1,AAAA"] * 9)}, "webhook.signature_malformed"),
+        ({SIGNATURE_HEADER: "v1," + "A" * 5000}, "webhook.signature_malformed"),
+        ({ID_HEADER: "m" * 300}, "webhook.signature_malformed"),
+        ({SIGNATURE_HEADER: "v1,notbase64é"}, "webhook.signature_mismatch"),
     ],
 )
-def test_malformed_headers(header: str | None, code: str) -> None:
-    assert refused(header) == code
+def test_malformed_headers(change: dict[str, str | None], code: str) -> None:
+    delivered = {k: v for k, v in {**headers(), **change}.items() if v is not None}
+    assert refused(delivered) == code
 
 
-def test_unknown_schemes_are_ignored() -> None:
-    header = f"t={T},v0=abc,v2=def,v1={EXPECTED}"
-    assert verify(body=BODY, header=header, secrets=[SECRET], now=T) == T
+def test_other_versions_are_ignored() -> None:
+    delivered = {**headers(), SIGNATURE_HEADER: f"v1a,abc v2,def {EXPECTED}"}
+    assert verify(body=BODY, headers=delivered, secrets=[SECRET], now=T) == T
 
 
 def test_bad_secrets_and_timestamps_are_programming_errors() -> None:
     with pytest.raises(ValidationError):
-        sign(body=BODY, secrets=[], timestamp=T)
+        sign(body=BODY, message_id="m", secrets=[], timestamp=T)
     with pytest.raises(ValidationError):
-        sign(body=BODY, secrets=SECRET, timestamp=T)  # a bare string, not a list
+        sign(body=BODY, message_id="m", secrets=SECRET, timestamp=T)  # a bare string, not a list
     with pytest.raises(ValidationError):
-        sign(body=BODY, secrets=[""], timestamp=T)
+        sign(body=BODY, message_id="m", secrets=[""], timestamp=T)
     with pytest.raises(ValidationError):
-        sign(body=BODY, secrets=[SECRET], timestamp=datetime(2026, 1, 1))
+        sign(body=BODY, message_id="m", secrets=["whsec_not base64!"], timestamp=T)
     with pytest.raises(ValidationError):
-        verify(body=BODY, header="t=1,v1=00", secrets=[], now=T)
+        sign(body=BODY, message_id="", secrets=[SECRET], timestamp=T)
+    with pytest.raises(ValidationError):
+        sign(body=BODY, message_id="m", secrets=[SECRET], timestamp=datetime(2026, 1, 1))
+    with pytest.raises(ValidationError):
+        verify(body=BODY, headers=headers(), secrets=[], now=T)
 
 
 def test_delivery_request_signs_the_event_json() -> None:
@@ -123,21 +160,15 @@ def test_delivery_request_signs_the_event_json() -> None:
         tenant_id="ten_1",
         created_at=datetime(2026, 11, 23, 12, tzinfo=UTC),
     )
-    body, headers = delivery_request(event, secrets=[SECRET], timestamp=T)
+    body, delivered = delivery_request(event, secrets=[SECRET], timestamp=T)
     assert body == (
         b'{"id":"evt_1","type":"webhook.test","created_at":"2026-11-23T12:00:00Z",'
         b'"tenant_id":"ten_1","data":{"webhook_id":"wh_1"}}'
     )
-    assert headers["Content-Type"] == "application/json"
-    assert headers["Mailport-Event-Id"] == "evt_1"
-    assert headers["Mailport-Event-Type"] == EventType.WEBHOOK_TEST
-    assert verify(body=body, header=headers[SIGNATURE_HEADER], secrets=[SECRET], now=T) == T
-
-
-def test_format_secret() -> None:
-    assert format_secret(bytes(range(24))) == "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
-    with pytest.raises(ValidationError):
-        format_secret(b"short")
+    assert delivered["Content-Type"] == "application/json"
+    assert delivered[ID_HEADER] == "evt_1"
+    assert delivered["Mailport-Event-Type"] == EventType.WEBHOOK_TEST
+    assert verify(body=body, headers=delivered, secrets=[SECRET], now=T) == T
 
 
 def test_delivery_classification_and_retry_policy() -> None:

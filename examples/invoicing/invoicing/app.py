@@ -16,7 +16,7 @@ from invoicing.config import Config
 from invoicing.integration import Mailport, NoMailbox
 from invoicing.pdf import render_invoice
 from invoicing.store import Store
-from mailport.client.webhooks import SIGNATURE_HEADER, parse_event
+from mailport.client.webhooks import parse_event
 from mailport.errors import AuthError, MailportError, ValidationError
 
 log = logging.getLogger("invoicing")
@@ -99,8 +99,7 @@ def create_app(config: Config) -> FastAPI:
     async def webhook(request: Request) -> Response:
         body = await request.body()  # verify the exact bytes first, parse after
         try:
-            event = parse_event(body=body, signature=request.headers.get(SIGNATURE_HEADER),
-                                secrets=mp(request).webhook_secrets())
+            event = parse_event(body=body, headers=request.headers, secrets=mp(request).webhook_secrets())
         except AuthError as exc:
             log.warning("refused a webhook delivery: %s", exc.code)
             return Response(status_code=401)

@@ -10,6 +10,11 @@ against the *name*. So this module resolves, checks, connects to the IP and hand
 - a size cap on headers and body, one timeout for the whole exchange;
 - redirects: at most 3, each hop resolved and checked again; from HTTPS only to HTTPS;
 - TLS verified against the system CAs plus ``settings.ca_file``.
+
+Trust: the SSRF guard protects against hosts a tenant or a domain supplies. A URL the *operator*
+configured (``MAILPORT_ISPDB_URL``, e.g. a mirror on an internal address) is trusted: its origin
+(scheme, host, port) may resolve to a private address. Only that exact origin — a redirect from it
+to anywhere else, or any URL derived from user input, is checked as before.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -26,7 +31,6 @@ from mailport.core.netpolicy import check_addresses
 from mailport.errors import (
     NetworkError,
     ProtocolError,
-    RemoteError,
     RemoteTimeout,
     TLSError,
     ValidationError,
@@ -117,15 +121,18 @@ class HttpFetcher:
         allow_private: bool = False,
         ca_file: str = "",
         max_bytes: int = MAX_BODY,
+        trusted_urls: Iterable[str] = (),
     ) -> None:
         self._resolver = resolver
         self._allow_private = allow_private
+        self._trusted = frozenset(o for o in (_origin_key(u) for u in trusted_urls) if o is not None)
         self._context = tls_context(ca_file)
         self._max_bytes = max_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings, *, resolver: Resolver) -> HttpFetcher:
-        return cls(resolver=resolver, allow_private=settings.allow_private_hosts, ca_file=settings.ca_file)
+        return cls(resolver=resolver, allow_private=settings.allow_private_hosts, ca_file=settings.ca_file,
+                   trusted_urls=[settings.ispdb_url])
 
     async def get(self, url: str, *, timeout: float) -> HttpResponse:
         """GET ``url`` following safe redirects, all within ``timeout`` seconds."""
@@ -159,7 +166,8 @@ class HttpFetcher:
         secure = parts.scheme == "https"
         port = parts.port or (443 if secure else 80)
         reader, writer = await open_checked_connection(
-            host, port, resolver=self._resolver, allow_private=self._allow_private,
+            host, port, resolver=self._resolver,
+            allow_private=self._allow_private or (parts.scheme, host.lower(), port) in self._trusted,
             timeout=30.0, ssl_context=self._context if secure else None,
         )
         try:
@@ -180,11 +188,9 @@ class HttpFetcher:
         except ssl.SSLError as exc:
             raise TLSError(f"The secure connection to {host} failed", code="tls.handshake_failed") from exc
         finally:
-            writer.close()
-            try:
-                await writer.wait_closed()
-            except (OSError, ssl.SSLError, RemoteError):
-                pass
+            # Abort, not close: a TLS close waits for the peer's close_notify, and a server that
+            # stopped answering would hold the caller past its deadline (we have read what we need).
+            writer.transport.abort()
 
     async def _read_head(self, reader: asyncio.StreamReader, url: str) -> tuple[int, dict[str, str]]:
         try:
@@ -234,6 +240,18 @@ class HttpFetcher:
                 return body
             body += more
         raise too_large
+
+
+def _origin_key(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of an http(s) URL, the unit of operator trust."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    return parts.scheme, parts.hostname.lower(), port
 
 
 def _origin(url: str) -> str:

@@ -102,7 +102,8 @@ class SmtpRelayTransport:
         async with SmtpSession.open(
             self.config.endpoint, password=self.config.password, settings=self.settings, resolver=self.resolver
         ) as smtp:
-            return await smtp.send(mail_from, list(rcpt_to), raw)
+            # Refusals come back per recipient (SendResult.refusal), for the outbox's verdicts.
+            return await smtp.deliver(mail_from, list(rcpt_to), raw)
 
 
 @dataclass(frozen=True, slots=True)

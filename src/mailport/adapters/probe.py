@@ -73,11 +73,9 @@ class Prober:
             else:
                 await self._smtp(reader, writer, target, implicit=implicit)
         finally:
-            writer.close()
-            try:
-                await writer.wait_closed()
-            except (OSError, ssl.SSLError):
-                pass
+            # Abort, not close: a TLS close waits for the peer's close_notify, and a server that
+            # stopped answering would hold the caller past its deadline (we have read what we need).
+            writer.transport.abort()
 
     async def _imap(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, target: ProbeTarget, *, implicit: bool

@@ -5,23 +5,37 @@ the ready jobs; on PostgreSQL the inner select takes ``FOR UPDATE SKIP LOCKED`` 
 workers on any hosts claim disjoint jobs without waiting on each other. SQLite serializes writers
 by itself, which is why the SQLite default runs its worker inside the serving process.
 
-A job whose lease (``locked_until``) ran out is claimable again: its worker is presumed dead.
+Leases follow :mod:`mailport.core.leases` — one rule for every job: a worker renews all its
+jobs with one :meth:`JobQueue.heartbeat`; a job whose lease (``locked_until``) ran out is
+claimable again (its worker vanished); a job holds its account's concurrency slot only while
+it is renewed (:meth:`JobQueue.holds_slot`); a worker known to be dead has its jobs released at
+once, ahead of the backlog (:meth:`JobQueue.release_worker`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, and_, func, insert, or_, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.tables import Job
+from mailport.core.leases import RECOVERED_RUN_AT
+
+log = logging.getLogger(__name__)
 
 READY, RUNNING, DONE, FAILED = "ready", "running", "done", "failed"
+CHANNEL = "mailport_jobs"
+_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
+_INSERT_JOB = insert(Job)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,7 @@ class JobQueue:
                 return None
             session.add(job)
             session.flush()
+            self._notify(session, job.run_at <= now)
             return job.id
         try:
             with self.db.session() as s:
@@ -69,55 +84,205 @@ class JobQueue:
                     return None
                 s.add(job)
                 s.flush()
+                self._notify(s, job.run_at <= now)
                 return job.id
         except Exception as exc:  # a concurrent enqueue of the same key won the race
             if isinstance(exc.__cause__, IntegrityError):
                 return None
             raise
 
+    def enqueue_new(self, session: Session, jobs: list[dict[str, Any]], *, now: datetime) -> None:
+        """Insert jobs whose dedupe keys are fresh (ids made in this transaction) in one
+        executemany, in the caller's transaction: the accept path of a batch. Each dict holds
+        ``kind``, ``payload``, ``tenant_id``, ``dedupe_key`` and optionally ``run_at``."""
+        if not jobs:
+            return
+        rows = [{"kind": j["kind"], "payload": j["payload"], "tenant_id": j.get("tenant_id"),
+                 "dedupe_key": j.get("dedupe_key"), "state": READY, "run_at": j.get("run_at") or now,
+                 "attempts": 0, "created_at": now, "updated_at": now} for j in jobs]
+        session.execute(_INSERT_JOB, rows)
+        self._notify(session, any(r["run_at"] <= now for r in rows))
+
+    def _notify(self, s: Session, ready: bool) -> None:
+        """PostgreSQL: wake listening workers when this transaction commits (notifications of
+        one transaction are folded into one; a rolled-back job wakes nobody)."""
+        if ready and not self.db.is_sqlite:
+            s.execute(_NOTIFY)
+
+    async def listen(self, on_wake: Callable[[], None], stop: asyncio.Event, *,
+                     listening: asyncio.Event | None = None) -> None:
+        """PostgreSQL ``LISTEN``: call ``on_wake`` whenever a job became ready, until ``stop``.
+
+        A lost connection is re-opened with backoff (the poll covers the gap); on SQLite there
+        is nothing to listen to and the in-process wake-up after an enqueue does the job.
+        """
+        if self.db.is_sqlite:
+            return
+        import psycopg
+
+        dsn = make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        delay = 0.2
+        while not stop.is_set():
+            try:
+                async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    delay = 0.2
+                    if listening is not None:
+                        listening.set()
+                    on_wake()  # anything enqueued while we were not listening
+                    async for _ in conn.notifies():
+                        on_wake()
+            except (psycopg.Error, OSError) as exc:
+                log.debug("job wake-ups lost (%s); the poll covers until they are back", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     @staticmethod
     def _exists(s: Session, kind: str, dedupe_key: str) -> bool:
         return s.scalar(select(Job.id).where(Job.kind == kind, Job.dedupe_key == dedupe_key)) is not None
 
     def claim(
-        self, *, worker_id: str, now: datetime, lease: timedelta, limit: int, kinds: list[str] | None = None
+        self, *, worker_id: str, now: datetime, lease: timedelta, limit: int, kinds: list[str] | None = None,
+        held: Mapping[str | None, int] | None = None, tenant_cap: int | None = None,
     ) -> list[ClaimedJob]:
+        """Claim up to ``limit`` ready jobs (oldest first) for ``worker_id``.
+
+        With ``tenant_cap``, no tenant ends up with more than that many jobs of this claim plus
+        what ``held`` says it already runs here: tenants at their cap are skipped, so another
+        tenant's job is claimed even when it is queued behind thousands of theirs.
+        """
         claimable = or_(
             and_(Job.state == READY, Job.run_at <= now),
             and_(Job.state == RUNNING, Job.locked_until < now),
         )
-        inner = select(Job.id).where(claimable)
-        if kinds:
-            inner = inner.where(Job.kind.in_(kinds))
-        inner = inner.order_by(Job.run_at, Job.id).limit(limit)
-        if not self.db.is_sqlite:
-            inner = inner.with_for_update(skip_locked=True)
+        if tenant_cap is None:
+            inner = select(Job.id).where(claimable)
+            if kinds:
+                inner = inner.where(Job.kind.in_(kinds))
+            inner = inner.order_by(Job.run_at, Job.id).limit(limit)
+            if not self.db.is_sqlite:
+                inner = inner.with_for_update(skip_locked=True)
+            with self.db.session() as s:
+                return self._take(s, Job.id.in_(inner.scalar_subquery()), worker_id, now, lease)
+        budget = {t: tenant_cap - n for t, n in (held or {}).items()}
+        picked: list[ClaimedJob] = []
+        with self.db.session() as s:
+            for _ in range(4):  # each round skips the tenants the previous one filled
+                want = limit - len(picked)
+                full = [t for t, left in budget.items() if t is not None and left <= 0]
+                if want <= 0:
+                    break
+                scan = select(Job.id, Job.tenant_id).where(claimable)
+                if kinds:
+                    scan = scan.where(Job.kind.in_(kinds))
+                if full:
+                    scan = scan.where(or_(Job.tenant_id.is_(None), Job.tenant_id.not_in(full)))
+                scan = scan.order_by(Job.run_at, Job.id).limit(want * 2 + 16)
+                if not self.db.is_sqlite:
+                    scan = scan.with_for_update(skip_locked=True)
+                rows = s.execute(scan).all()
+                ids: list[int] = []
+                for job_id, tenant in rows:
+                    if len(ids) >= want:
+                        break
+                    left = budget.get(tenant, tenant_cap)
+                    if tenant is not None and left <= 0:
+                        continue
+                    budget[tenant] = left - 1
+                    ids.append(job_id)
+                if ids:
+                    picked += self._take(s, and_(Job.id.in_(ids), claimable), worker_id, now, lease)
+                if len(rows) < want * 2 + 16:
+                    break  # saw every ready job
+        return picked
+
+    @staticmethod
+    def _take(s: Session, which: ColumnElement[bool], worker_id: str, now: datetime,
+              lease: timedelta) -> list[ClaimedJob]:
         stmt = (
             update(Job)
-            .where(Job.id.in_(inner.scalar_subquery()))
+            .where(which)
             .values(
-                state=RUNNING, locked_by=worker_id, locked_until=now + lease,
+                state=RUNNING, locked_by=worker_id, locked_until=now + lease, renewed_at=now,
                 attempts=Job.attempts + 1, updated_at=now,
             )
             .returning(Job.id, Job.kind, Job.tenant_id, Job.payload, Job.attempts, Job.created_at)
             .execution_options(synchronize_session=False)
         )
-        with self.db.session() as s:
-            rows = s.execute(stmt).all()
         return [
             ClaimedJob(id=r.id, kind=r.kind, tenant_id=r.tenant_id, payload=r.payload,
                        attempts=r.attempts, created_at=r.created_at)
-            for r in rows
+            for r in s.execute(stmt).all()
         ]
 
-    def extend(self, *, job_id: int, worker_id: str, until: datetime) -> bool:
-        """Renew a lease; False if the job was taken over meanwhile."""
+    def extend(self, *, job_id: int, worker_id: str, until: datetime, now: datetime | None = None) -> bool:
+        """Renew one lease; False if the job was taken over meanwhile."""
+        values: dict[str, Any] = {"locked_until": until}
+        if now is not None:
+            values["renewed_at"] = now
         with self.db.session() as s:
             result = s.execute(
                 update(Job).where(Job.id == job_id, Job.locked_by == worker_id, Job.state == RUNNING)
-                .values(locked_until=until)
+                .values(**values)
             )
             return bool(getattr(result, "rowcount", 0))
+
+    def heartbeat(self, *, worker_id: str, now: datetime, until: datetime, job_ids: list[int]) -> int:
+        """Renew the leases of ``job_ids`` (the jobs ``worker_id`` is running), in one statement.
+
+        Any other job still locked by ``worker_id`` is a claim whose answer never reached it (the
+        connection broke after the commit): it is released, ahead of the backlog, instead of
+        being held — and renewed — forever. Returns how many leases were renewed.
+        """
+        with self.db.session() as s:
+            renewed = 0
+            if job_ids:
+                result = s.execute(
+                    update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING, Job.id.in_(job_ids))
+                    .values(locked_until=until, renewed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                renewed = int(getattr(result, "rowcount", 0) or 0)
+            s.execute(
+                update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING, Job.id.not_in(job_ids))
+                .values(state=READY, run_at=RECOVERED_RUN_AT, locked_by=None, locked_until=None,
+                        renewed_at=None, last_error="claim lost in transit", updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return renewed
+
+    def holders(self) -> list[str]:
+        """The workers holding running jobs (to find the dead ones among them)."""
+        with self.db.session() as s:
+            rows = s.scalars(select(Job.locked_by).where(Job.state == RUNNING).distinct())
+            return [r for r in rows if r]
+
+    def release_worker(self, *, worker_id: str, now: datetime) -> int:
+        """Give back every job of a worker known to be dead: ready at once, before the backlog."""
+        return self._release(Job.locked_by == worker_id, now=now, error="worker died")
+
+    def release(self, *, job_ids: list[int], worker_id: str, now: datetime) -> int:
+        """Give back jobs this worker claimed but will not finish (it is stopping)."""
+        if not job_ids:
+            return 0
+        return self._release(and_(Job.id.in_(job_ids), Job.locked_by == worker_id), now=now,
+                             error="released by a stopping worker")
+
+    def _release(self, which: ColumnElement[bool], *, now: datetime, error: str) -> int:
+        with self.db.session() as s:
+            result = s.execute(
+                update(Job).where(which, Job.state == RUNNING)
+                .values(state=READY, run_at=RECOVERED_RUN_AT, locked_by=None, locked_until=None,
+                        renewed_at=None, last_error=error, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    @staticmethod
+    def holds_slot(*, now: datetime | BindParameter[Any],
+                   live_since: datetime | BindParameter[Any]) -> ColumnElement[bool]:
+        """SQL of :func:`mailport.core.leases.holds_slot`: running, lease valid, still renewed."""
+        return and_(Job.state == RUNNING, Job.locked_until >= now, Job.renewed_at >= live_since)
 
     def complete(self, *, job_id: int, worker_id: str, now: datetime) -> None:
         self._finish(job_id, worker_id, now, state=DONE, error=None)
@@ -130,15 +295,22 @@ class JobQueue:
             s.execute(
                 update(Job).where(Job.id == job_id, Job.locked_by == worker_id)
                 .values(state=READY, run_at=run_at, locked_by=None, locked_until=None,
-                        last_error=error, updated_at=now)
+                        renewed_at=None, last_error=error, updated_at=now)
             )
 
     def _finish(self, job_id: int, worker_id: str, now: datetime, *, state: str, error: str | None) -> None:
         with self.db.session() as s:
             s.execute(
                 update(Job).where(Job.id == job_id, Job.locked_by == worker_id)
-                .values(state=state, locked_by=None, locked_until=None, last_error=error, updated_at=now)
+                .values(state=state, locked_by=None, locked_until=None, renewed_at=None, last_error=error,
+                        updated_at=now)
             )
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Jobs per (kind, state), for metrics."""
+        with self.db.session() as s:
+            rows = s.execute(select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)).all()
+        return {(kind, state): int(count) for kind, state, count in rows}
 
     def depth(self) -> dict[str, int]:
         """Jobs per state (for metrics and readiness)."""

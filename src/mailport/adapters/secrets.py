@@ -24,6 +24,7 @@ from typing import Final
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from mailport.core.secret import Secret
 from mailport.errors import ConfigurationError, SecretError
 
 __all__ = ["Secret", "SecretBox", "generate_key"]
@@ -34,29 +35,6 @@ _NONCE_BYTES: Final = (
 )
 _KEY_BYTES: Final = 32  # AES-256
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
-
-
-class Secret(str):
-    """A string whose ``repr``/``str`` formatting is masked, for passing passwords around.
-
-    It *is* a ``str`` (libraries that need the value get it via :meth:`reveal`, or by using it as a
-    str), but ``f"{secret}"``, ``repr(secret)`` and logging show ``'********'``.
-    """
-
-    __slots__ = ()
-
-    def reveal(self) -> str:
-        """The plain value — call this only where the value is handed to a server."""
-        return str.__str__(self)
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    def __str__(self) -> str:
-        return "********"
-
-    def __format__(self, format_spec: str) -> str:
-        return "********"
 
 
 def generate_key(key_id: str | None = None) -> str:

@@ -48,6 +48,7 @@ from mailport.adapters.transport import (
     tls_probe,
 )
 from mailport.core.oauth import OAUTHBEARER_FAILURE_ACK, oauthbearer_initial_response
+from mailport.core.outbox import RecipientResult, SmtpReply, recipient_verdicts
 from mailport.core.verification import Endpoint
 from mailport.errors import (
     NetworkError,
@@ -96,15 +97,26 @@ class RecipientOutcome:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendResult:
-    """The outcome of one transaction: accepted recipients got the message, refused did not."""
+    """The outcome of one transaction: each recipient's ``RCPT`` reply and the reply to DATA.
+
+    Recipients accepted at ``RCPT`` got the message only when ``smtp_code`` (the reply to the end
+    of DATA) is 2xx. ``smtp_code`` is ``None`` when DATA was never sent (every recipient refused).
+    ``refusal`` is the diagnosed error :meth:`SmtpSession.send` raises for such a result (every
+    recipient or the data refused); ``None`` when the server took the message.
+    """
 
     recipients: tuple[RecipientOutcome, ...]
-    smtp_code: int  # reply to the end of DATA
+    smtp_code: int | None
     server_text: str  # often carries the server's queue id
     smtputf8: bool
+    data_code: str | None = None  # the diagnosis code of a refused DATA
+    refusal: RemoteError | None = None
 
     @property
     def accepted(self) -> tuple[str, ...]:
+        """Who got the message: accepted at ``RCPT`` and the data accepted."""
+        if self.smtp_code is None or not 200 <= self.smtp_code < 300:
+            return ()
         return tuple(r.address for r in self.recipients if r.accepted)
 
     @property
@@ -114,6 +126,33 @@ class SendResult:
     @property
     def partial(self) -> bool:
         return bool(self.refused) and bool(self.accepted)
+
+    def verdicts(self) -> tuple[RecipientResult, ...]:
+        """Each recipient's own verdict (:func:`mailport.core.outbox.recipient_verdicts`)."""
+        data = (
+            None
+            if self.smtp_code is None
+            else SmtpReply(code=_reply_code(self.smtp_code), text=self.server_text,
+                           diagnosis=_known(self.data_code))
+        )
+        return recipient_verdicts(
+            [
+                (r.address, SmtpReply(code=_reply_code(r.smtp_code), text=r.server_text,
+                                      diagnosis=_known(r.code)))
+                for r in self.recipients
+            ],
+            data,
+        )
+
+
+def _reply_code(code: int) -> int | None:
+    """A reply code the outbox can judge; anything else counts as no reply at all."""
+    return code if 200 <= code <= 599 else None
+
+
+def _known(code: str | None) -> str | None:
+    """A diagnosis that says something; else the outbox classifies the reply itself."""
+    return None if code in (None, "unknown", "error", "remote.error") else code
 
 
 class SmtpSession:
@@ -186,6 +225,22 @@ class SmtpSession:
 
         Raises a diagnosed :class:`RemoteError` when the sender, every recipient or the data is
         refused, and :class:`ValidationError` for what the server cannot carry (SMTPUTF8, SIZE).
+        """
+        result = await self.deliver(envelope_from, recipients, message_bytes)
+        if result.refusal is not None:
+            raise result.refusal
+        return result
+
+    async def deliver(
+        self, envelope_from: str, recipients: Sequence[str], message_bytes: bytes
+    ) -> SendResult:
+        """Like :meth:`send`, but a reply that refuses recipients or the data is reported, not
+        raised: every recipient keeps its own ``RCPT`` reply, and :attr:`SendResult.smtp_code` is
+        ``None`` when no recipient was accepted (no ``DATA``). What the outbox needs to give each
+        recipient its own verdict (:func:`mailport.core.outbox.recipient_verdicts`).
+
+        Still raises for what leaves the transaction's fate unknown (the connection dropped, a
+        timeout, no SMTP reply) and for a refused sender, which concerns every recipient.
         """
         if not recipients:
             raise ValidationError("a message needs at least one recipient")
@@ -260,14 +315,28 @@ class SmtpSession:
         if not any(o.accepted for o in outcomes):
             assert last_refusal is not None
             await self._reset()
-            raise self._error(
+            refusal = self._error(
                 last_refusal, stage="smtp.rcpt", what="The server refused every recipient"
-            ) from last_refusal
+            )
+            refusal.__cause__ = last_refusal
+            return SendResult(
+                recipients=tuple(outcomes), smtp_code=None, server_text="", smtputf8=utf8,
+                refusal=refusal,
+            )
 
         try:
             # DATA may take longer than one reply: allow time proportional to the size.
             data_timeout = (timeout or 60.0) + len(message_bytes) / 50_000
             reply = await client.data(message_bytes, timeout=data_timeout)
+        except SMTPResponseException as exc:
+            error = self._error(exc, stage="smtp.data", what="The server refused the message")
+            error.__cause__ = exc
+            if error.smtp_code is None:  # not an SMTP reply: the transaction's fate is unknown
+                raise error from exc
+            return SendResult(
+                recipients=tuple(outcomes), smtp_code=exc.code, server_text=exc.message,
+                smtputf8=utf8, data_code=error.code, refusal=error,
+            )
         except SMTPException as exc:
             raise self._error(
                 exc, stage="smtp.data", what="The server refused the message"

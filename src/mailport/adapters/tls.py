@@ -52,11 +52,18 @@ def certificate_fingerprint(der: bytes) -> str:
 
 
 def client_context(*, ca_file: str | None, pin_sha256: str | None) -> ssl.SSLContext:
-    """An SSL context for connecting to a mail server.
+    """An SSL context for connecting to a mail server (shared: contexts are reusable).
 
     ``pin_sha256`` switches chain and host-name verification off; the caller must then call
     :func:`check_pin` on the connection before using it.
     """
+    return _client_context(ca_file, normalize_fingerprint(pin_sha256) if pin_sha256 else None)
+
+
+@functools.lru_cache(maxsize=256)
+def _client_context(ca_file: str | None, pin_sha256: str | None) -> ssl.SSLContext:
+    # Loading the system trust store costs tens of milliseconds of CPU; a worker opening
+    # hundreds of connections must not pay it each time (it showed as the top frame in py-spy).
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if pin_sha256:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from mailport import __version__, web
 from mailport.api import problems
+from mailport.api.guard import RequestGuard
 from mailport.api.routers import (
     accounts,
     contacts,
@@ -22,21 +23,29 @@ from mailport.api.routers import (
     metrics,
     oauth,
     platform,
+    suppressions,
     tenants,
     ui_sessions,
     webhooks,
 )
-from mailport.runtime import Runtime
+from mailport.runtime import Runtime, WorkerChild
 
 
-def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
-    """The HTTP app; with ``embedded_worker`` the job worker runs in the same event loop."""
+def create_app(runtime: Runtime, *, embedded_worker: bool = False,
+               worker_process: list[str] | None = None) -> FastAPI:
+    """The HTTP app. With ``embedded_worker`` the job worker runs beside it: as the child process
+    ``worker_process`` (a command; ``mailport serve`` does that), else in this event loop."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = None
-        if embedded_worker:
+        child = None
+        if embedded_worker and worker_process:
+            child = WorkerChild.start(worker_process, runtime)
+            runtime.outbox.on_enqueue = child.wake
+            task = asyncio.create_task(child.supervise(stop, worker_process, runtime))
+        elif embedded_worker:
             task = asyncio.create_task(runtime.run_background(stop))
         try:
             yield
@@ -44,6 +53,8 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
             stop.set()
             if task is not None:
                 await task
+            if child is not None:
+                await asyncio.to_thread(child.stop, 40.0)
             runtime.close()
 
     app = FastAPI(
@@ -54,19 +65,15 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     problems.install(app)
-    app.include_router(health.router)
-    app.include_router(tenants.router)
-    app.include_router(oauth.router)  # before accounts: /v1/accounts/oauth/... is not an account id
-    app.include_router(accounts.router)
-    app.include_router(discover.router)
-    app.include_router(diagnostics.router)
-    app.include_router(ui_sessions.router)
+    routers = [health.router, tenants.router,
+               oauth.router,  # before accounts: /v1/accounts/oauth/... is not an account id
+               accounts.router, discover.router, diagnostics.router, ui_sessions.router, messages.router,
+               webhooks.router, inbox.router, contacts.router, suppressions.router, domains.router,
+               platform.router, metrics.router]
+    for router in routers:
+        app.include_router(router)
     web.install(app, runtime)
-    app.include_router(messages.router)
-    app.include_router(webhooks.router)
-    app.include_router(inbox.router)
-    app.include_router(contacts.router)
-    app.include_router(domains.router)
-    app.include_router(platform.router)
-    app.include_router(metrics.router)
+    # Last added runs first: the key, the throttle and the body cap come before everything else.
+    app.add_middleware(RequestGuard, runtime=runtime,
+                       routes=[route for router in routers for route in router.routes])
     return app

@@ -29,7 +29,11 @@ def require_admin(runtime: RuntimeDep, creds: Credentials) -> None:
         raise Forbidden("this needs the operator key (MAILPORT_ADMIN_KEY)")
 
 
-def current_tenant(runtime: RuntimeDep, creds: Credentials) -> str:
+def current_tenant(request: Request, runtime: RuntimeDep, creds: Credentials) -> str:
+    # The request guard checked the key before the body was read; use its answer.
+    checked = request.scope.get("mailport.tenant_id")
+    if isinstance(checked, str):
+        return checked
     return runtime.tenants.authenticate(creds.credentials if creds else None)
 
 

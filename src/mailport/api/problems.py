@@ -96,6 +96,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "diagnosis": {"$ref": "#/components/schemas/ExplainOut"},
         "errors": {"type": "array", "items": {"type": "object"}},
         "discovery": {"type": "object"},
+        "suppressed": {"type": "array", "items": {"type": "object"},
+                       "description": "send.recipient_suppressed: the listed addresses and why."},
     },
 }
 
@@ -123,6 +125,45 @@ def _document_problems(spec: dict[str, Any]) -> None:
         schemas.pop(unused, None)
 
 
+def problem_of(exc: errors.MailportError, language: str) -> tuple[int, dict[str, Any]]:
+    """The status and problem+json body of a mailport error (also one item of a batch)."""
+    status = status_for(exc)
+    extra: dict[str, Any] = {}
+    if isinstance(exc, errors.RemoteError):
+        extra = {"stage": exc.stage, "server_text": exc.server_text}
+    # An error may name the diagnosis that explains it (a suppressed recipient: its bounce's).
+    server_text = getattr(exc, "server_text", None) or exc.fields.get("server_text")
+    explanation = explain_code(exc.fields.get("diagnosis_code") or exc.code, language, server_text=server_text)
+    if explanation is not None:
+        extra["diagnosis"] = explanation.to_dict()
+    if status >= 500 and status != 501 and not isinstance(exc, errors.RemoteError):
+        log.error("request failed: %s (%s)", exc.code, exc)
+    if "discovery" in exc.fields:
+        extra["discovery"] = exc.fields["discovery"]
+    if "suppressed" in exc.fields:
+        extra["suppressed"] = exc.fields["suppressed"]
+    body: dict[str, Any] = {"type": "about:blank", "title": exc.message, "status": status, "code": exc.code}
+    extra.update(field=exc.fields.get("field"), retry_after=exc.fields.get("retry_after"))
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return status, body
+
+
+def invalid_request(exc: RequestValidationError) -> tuple[int, dict[str, Any]]:
+    """The status and problem+json body of a request that does not fit its schema."""
+    issues = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    json_broken = any(i["type"] == "json_invalid" for i in issues)
+    status = 422 if not json_broken else 400
+    return status, {
+        "type": "about:blank", "status": status,
+        "code": "request.invalid_json" if json_broken else "request.invalid",
+        "title": "The request body is not valid JSON" if json_broken else "The request is not valid",
+        "errors": issues,
+    }
+
+
 def install(app: FastAPI) -> None:
     generate = app.openapi
 
@@ -135,37 +176,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(errors.MailportError)
     async def _mailport(request: Request, exc: errors.MailportError) -> JSONResponse:
-        status = status_for(exc)
-        extra: dict[str, Any] = {}
-        if isinstance(exc, errors.RemoteError):
-            extra = {"stage": exc.stage, "server_text": exc.server_text}
-        explanation = explain_code(exc.code, request_language(request), server_text=getattr(exc, "server_text", None))
-        if explanation is not None:
-            extra["diagnosis"] = explanation.to_dict()
-        if status >= 500 and status != 501 and not isinstance(exc, errors.RemoteError):
-            log.error("request failed: %s (%s)", exc.code, exc)
-        field = exc.fields.get("field")
-        if "discovery" in exc.fields:
-            extra["discovery"] = exc.fields["discovery"]
-        retry_after = exc.fields.get("retry_after")
-        response = problem(status, code=exc.code, title=exc.message, field=field, retry_after=retry_after, **extra)
-        if isinstance(retry_after, int):
-            response.headers["Retry-After"] = str(retry_after)
-        return response
+        status, body = problem_of(exc, request_language(request))
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        if isinstance(body.get("retry_after"), int):
+            headers["Retry-After"] = str(body["retry_after"])
+        return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        issues = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
-            for e in exc.errors()
-        ]
-        json_broken = any(i["type"] == "json_invalid" for i in issues)
-        return problem(
-            422 if not json_broken else 400,
-            code="request.invalid_json" if json_broken else "request.invalid",
-            title="The request body is not valid JSON" if json_broken else "The request is not valid",
-            errors=issues,
-        )
+        status, body = invalid_request(exc)
+        return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -21,6 +21,7 @@ from mailport.cli import (
     inbox,
     messages,
     processes,
+    suppression,
     tenants,
 )
 from mailport.cli.common import out
@@ -36,6 +37,7 @@ app.add_typer(accounts.secrets_app, name="secrets")
 app.add_typer(domains.app, name="domain")
 inbox.register(app)
 app.add_typer(inbox.app, name="inbox")
+app.add_typer(suppression.app, name="suppression")
 
 
 @app.callback()

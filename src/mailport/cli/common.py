@@ -29,8 +29,12 @@ Lang = Annotated[str, typer.Option("--lang", envvar="MAILPORT_LANG",
 
 
 def build_runtime(*, database_url: str | None = None, data_dir: str | None = None, migrate: bool = True,
-                  **extra: Any) -> Runtime:
-    """The runtime from settings (+ the command's overrides), logging configured, schema current."""
+                  wait_for_database: bool = False, **extra: Any) -> Runtime:
+    """The runtime from settings (+ the command's overrides), logging configured, schema current.
+
+    ``wait_for_database``: the long-running processes (serve, worker) wait for a database that is
+    restarting rather than exit; one-shot commands fail at once.
+    """
     overrides: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
     if database_url:
         overrides["database_url"] = database_url
@@ -40,7 +44,9 @@ def build_runtime(*, database_url: str | None = None, data_dir: str | None = Non
     s = runtime.settings
     json_logs = s.log_format == "json" or (s.log_format == "auto" and s.is_production)
     configure_logging(level=s.log_level, json_lines=json_logs)
-    if migrate:
+    if migrate and wait_for_database:
+        runtime.db.migrate_when_reachable()
+    elif migrate:
         runtime.db.migrate()
     return runtime
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -30,7 +30,7 @@ def discover(
         result = asyncio.run(runtime.discovery.discover(email, probe=not no_probe))
     except MailportError as exc:
         fail(exc)
-    data = result.to_dict()
+    data: dict[str, Any] = result.to_dict()
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:

@@ -15,14 +15,26 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError as PydanticValidationError
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mailport.cli.common import DatabaseUrl, DataDir, JsonOut, TenantOpt, build_runtime, fail, out
+from mailport.cli.common import (
+    DatabaseUrl,
+    DataDir,
+    JsonOut,
+    TenantOpt,
+    build_runtime,
+    err,
+    fail,
+    out,
+)
 from mailport.core.message import Attachment
 from mailport.errors import MailportError, ValidationError
 from mailport.runtime import Runtime
 from mailport.services.send import MessageView, SendRequest
+from mailport.services.send.message_json import batch_item
 
 app = typer.Typer(no_args_is_help=True, help="Follow and cancel queued messages.")
 
@@ -103,7 +115,7 @@ async def _wait(runtime: Runtime, tenant: str, message_id: str, timeout: float) 
 
 def send(
     tenant: TenantOpt,
-    to: Annotated[list[str], typer.Option("--to", help="Recipient (repeatable).")],
+    to: Annotated[list[str] | None, typer.Option("--to", help="Recipient (repeatable).")] = None,
     subject: Annotated[str, typer.Option("--subject", help="Subject line.")] = "",
     text: Annotated[str | None, typer.Option("--text", help="Plain-text body.")] = None,
     text_file: Annotated[Path | None, typer.Option("--text-file", help="Plain-text body from a UTF-8 file.")] = None,
@@ -121,13 +133,25 @@ def send(
     send_at: Annotated[datetime | None, typer.Option("--send-at", help="Send later (ISO 8601 with time zone).",
                                                      formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"])] = None,
     idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Resubmitting with this key never sends twice.")] = None,
+    batch: Annotated[Path | None, typer.Option(
+        "--batch", help="Queue many messages: a JSON Lines file, one message per line in the shape of "
+                        "POST /v1/messages (attachments base64) with its own idempotency_key.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Send from this process and wait for the outcome.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds --wait waits.")] = 120.0,
     as_json: JsonOut = False,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Queue a message (with attachments) for sending from a connected mailbox."""
+    """Queue a message (with attachments) for sending from a connected mailbox — or, with
+    --batch, every message of a JSON Lines file."""
+    if batch is not None:
+        if to or wait:
+            fail(ValidationError("--batch takes the messages from the file; drop --to and --wait",
+                                 field="batch"))
+        _send_batch(tenant, batch, as_json=as_json, database_url=database_url, data_dir=data_dir)
+        return
+    if not to:
+        fail(ValidationError("name at least one recipient with --to", field="to"))
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
         if text is not None and text_file is not None:
@@ -149,6 +173,85 @@ def send(
         fail(exc)
     _print(view, as_json)
     if wait and view.state not in ("sent",):
+        raise typer.Exit(1)
+
+
+_CHUNK = 100  # messages per transaction: the batch endpoint's sweet spot
+
+
+def _batch_lines(path: Path) -> list[tuple[int, Any]]:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return [(n, line) for n, line in enumerate(f, start=1) if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read --batch {path}: {exc}", field="batch") from exc
+
+
+def _batch_request(line: str, n: int) -> tuple[SendRequest, str | None]:
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"line {n}: not JSON ({exc.msg})", code="request.invalid_json",
+                              field=f"line {n}") from exc
+    if not isinstance(raw, dict):
+        raise ValidationError(f"line {n}: a message is a JSON object", code="request.invalid", field=f"line {n}")
+    try:
+        return batch_item(raw, n)
+    except PydanticValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise ValidationError(f"line {n}: {where}: {first.get('msg')}", code="request.invalid",
+                              field=where or f"line {n}") from exc
+
+
+def _send_batch(tenant: str, path: Path, *, as_json: bool, database_url: str | None,
+                data_dir: str | None) -> None:
+    """Queue every line of ``path`` (chunks of 100, one transaction each), with a progress bar;
+    bad lines are reported by number and the others still go out. Exit 1 if any line failed."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        lines = _batch_lines(path)
+    except MailportError as exc:
+        fail(exc)
+    results: list[dict[str, Any]] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, disable=as_json) as progress:
+        bar = progress.add_task("queueing", total=len(lines))
+        for start in range(0, len(lines), _CHUNK):
+            chunk = lines[start:start + _CHUNK]
+            parsed: list[tuple[int, tuple[SendRequest, str | None]]] = []
+            for n, line in chunk:
+                try:
+                    parsed.append((n, _batch_request(line, n)))
+                except MailportError as exc:
+                    results.append({"line": n, "status": "failed", "code": exc.code, "error": exc.message})
+            try:
+                outcomes = runtime.outbox.submit_many(tenant, [p for _, p in parsed])
+            except MailportError as exc:
+                fail(exc)
+            for (n, _), outcome in zip(parsed, outcomes, strict=True):
+                if isinstance(outcome, MailportError):
+                    results.append({"line": n, "status": "failed", "code": outcome.code,
+                                    "error": outcome.message})
+                else:
+                    results.append({"line": n, "status": "replayed" if outcome.replayed else "queued",
+                                    "id": outcome.message.id})
+            progress.advance(bar, len(chunk))
+    results.sort(key=lambda r: r["line"])
+    failed = [r for r in results if r["status"] == "failed"]
+    if as_json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        queued = sum(r["status"] == "queued" for r in results)
+        replayed = sum(r["status"] == "replayed" for r in results)
+        out.print(f"{queued} queued, {replayed} already queued earlier (same idempotency key), "
+                  f"{len(failed)} failed")
+        if failed:
+            table = Table("line", "code", "error")
+            for r in failed:
+                table.add_row(str(r["line"]), r["code"], escape(r["error"]))
+            out.print(table)
+    if failed:
         raise typer.Exit(1)
 
 

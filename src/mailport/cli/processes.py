@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import sys
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from mailport.cli.common import DatabaseUrl, DataDir, build_runtime, err, fail, out
 from mailport.errors import MailportError
+from mailport.runtime import Runtime
 
 
 def register(app: typer.Typer) -> None:
@@ -38,27 +43,33 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the HTTP API, the web pages and (by default) the worker in one process."""
-    import uvicorn
-
+    from mailport.api import httpserver
     from mailport.api.app import create_app
 
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir, host=host, port=port,
-                                embedded_worker=embedded_worker)
+                                embedded_worker=embedded_worker, wait_for_database=True)
     except MailportError as exc:
         fail(exc)
     s = runtime.settings
     if not s.is_production and not s.database_url:
         err.print(f"development mode: SQLite at {s.effective_database_url.removeprefix('sqlite:///')}, "
                   f"operator key in {s.data_dir / 'admin.key'}", highlight=False, soft_wrap=True)
-    api = create_app(runtime, embedded_worker=s.embedded_worker)
-    uvicorn.run(api, host=s.host, port=s.port, log_config=None, proxy_headers=True, access_log=False)
+    # The embedded worker runs as a child process of its own (its own interpreter and GIL), so
+    # the API answers in milliseconds however busy sending is; in-process is for tests.
+    api = create_app(runtime, embedded_worker=s.embedded_worker,
+                     worker_process=[sys.executable, "-m", "mailport.cli", "worker", "--parent-pipe"])
+    httpserver.run(api, s)
 
 
-def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+def worker(
+    database_url: DatabaseUrl = None, data_dir: DataDir = None,
+    parent_pipe: Annotated[bool, typer.Option("--parent-pipe", hidden=True,
+                                              help="Started by serve: wake on stdin, stop at its end.")] = False,
+) -> None:
     """Run a worker: sends, webhooks, domain checks and inbox sync (any number, on any hosts, on PostgreSQL)."""
     try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir, wait_for_database=True)
     except MailportError as exc:
         fail(exc)
 
@@ -67,6 +78,54 @@ def worker(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await runtime.run_background(stop)
+        metrics_server = _worker_metrics_server(runtime)
+        serving = asyncio.create_task(metrics_server.serve()) if metrics_server else None
+        try:
+            if not parent_pipe:
+                await runtime.run_background(stop)
+                return
+            # Ctrl-C in serve's terminal reaches the whole group; serve closes the pipe to stop us.
+            loop.remove_signal_handler(signal.SIGINT)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+            def attach(wake: Callable[[], None]) -> None:
+                class Pipe(asyncio.Protocol):
+                    def data_received(self, data: bytes) -> None:
+                        wake()  # serve committed a message
+
+                    def eof_received(self) -> bool | None:
+                        stop.set()  # serve exited (or was killed): finish what is running, then stop
+                        return None
+
+                    def connection_lost(self, exc: Exception | None) -> None:
+                        stop.set()
+
+                loop.create_task(loop.connect_read_pipe(Pipe, sys.stdin.buffer))
+
+            await runtime.run_background(stop, on_wake=attach)
+        finally:
+            if metrics_server is not None and serving is not None:
+                metrics_server.should_exit = True
+                await serving
 
     asyncio.run(run())
+
+
+def _worker_metrics_server(runtime: Runtime) -> uvicorn.Server | None:
+    """The worker's ``/metrics`` on ``MAILPORT_WORKER_METRICS_PORT`` (0 = none)."""
+    s = runtime.settings
+    if not s.worker_metrics_port:
+        return None
+    from mailport.api.routers.metrics import worker_app
+
+    config = uvicorn.Config(worker_app(runtime), host=s.worker_metrics_host, port=s.worker_metrics_port,
+                            log_config=None, access_log=False, lifespan="off")
+    return _SignalFreeServer(config)
+
+
+class _SignalFreeServer(uvicorn.Server):
+    """uvicorn inside the worker: SIGTERM belongs to the worker's graceful stop, not to uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield

@@ -53,3 +53,70 @@ def tenant_list(as_json: JsonOut = False, database_url: DatabaseUrl = None, data
     out.print(table)
 
 
+
+
+@app.command("key-create")
+def key_create(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant's id (`ten_…`).")],
+    label: Annotated[str | None, typer.Option(help="What the key is for, e.g. `production 2026`.")] = None,
+    as_json: JsonOut = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Add an API key to a tenant and print it (shown only this once). Rotation: add a key,
+    switch the host product to it, then revoke the old one with `key-revoke`."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        created = runtime.tenants.add_key(tenant_id=tenant_id, label=label)
+    except MailportError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps({**created.key.to_dict(), "api_key": created.api_key}))
+        return
+    out.print(f"key [bold]{created.key.id}[/bold] added to {tenant_id}", highlight=False)
+    out.print("API key (shown once — store it now):", highlight=False)
+    print(created.api_key)
+
+
+@app.command("keys")
+def key_list(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant's id (`ten_…`).")],
+    as_json: JsonOut = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """List a tenant's API keys: id, label, created, last used, revoked (never the keys)."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        keys = runtime.tenants.list_keys(tenant_id)
+    except MailportError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps([k.to_dict() for k in keys]))
+        return
+    table = Table("id", "label", "created", "last used", "revoked")
+    for k in keys:
+        table.add_row(k.id, k.label or "", k.created_at.isoformat(timespec="seconds"),
+                      k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never",
+                      k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
+    out.print(table)
+
+
+@app.command("key-revoke")
+def key_revoke(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant's id (`ten_…`).")],
+    key_id: Annotated[str, typer.Argument(help="The key's id (from `mailport tenant keys`).")],
+    as_json: JsonOut = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke an API key: every API process refuses it (401) from the next request on."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        key = runtime.tenants.revoke_key(tenant_id=tenant_id, key_id=key_id)
+    except MailportError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps(key.to_dict()))
+        return
+    out.print(f"key {key.id} revoked", highlight=False)

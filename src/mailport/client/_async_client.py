@@ -22,7 +22,10 @@ from mailport.client._base import AddressLike, ClientConfig, params, parse, pars
 from mailport.client.errors import error_from_response, transport_error
 from mailport.client.models import (
     Account,
+    ApiKey,
+    ApiKeyCreated,
     Attachment,
+    Batch,
     CapturedMail,
     Contact,
     ContactInput,
@@ -36,7 +39,9 @@ from mailport.client.models import (
     InboxMessage,
     Message,
     OAuthStart,
+    OutgoingMessage,
     SenderSettings,
+    Suppression,
     SyncState,
     Tenant,
     TenantCreated,
@@ -86,6 +91,7 @@ class AsyncClient:
         self.webhooks = AsyncWebhooks(self)
         self.inbox = AsyncInbox(self)
         self.contacts = AsyncContacts(self)
+        self.suppressions = AsyncSuppressions(self)
         self.domains = AsyncDomains(self)
         self.platform = AsyncPlatform(self)
         self.ui_sessions = AsyncUiSessions(self)
@@ -196,6 +202,20 @@ class AsyncTenants(_Resource):
         """``GET /v1/tenant``: the tenant of this client's API key."""
         return parse(Tenant, await self._client.request("GET", "/v1/tenant"))
 
+    async def create_key(self, tenant_id: str, *, label: str | None = None) -> ApiKeyCreated:
+        """``POST /v1/tenants/{id}/keys`` (operator key): another API key, shown once (rotation)."""
+        return parse(ApiKeyCreated, await self._client.request(
+            "POST", f"/v1/tenants/{_seg(tenant_id)}/keys", json={"label": label}))
+
+    async def keys(self, tenant_id: str) -> builtins.list[ApiKey]:
+        """``GET /v1/tenants/{id}/keys`` (operator key): the keys with their last use, never the keys."""
+        return parse_list(ApiKey, await self._client.request("GET", f"/v1/tenants/{_seg(tenant_id)}/keys"))
+
+    async def revoke_key(self, tenant_id: str, key_id: str) -> ApiKey:
+        """``DELETE /v1/tenants/{id}/keys/{key_id}`` (operator key): refused from the next request on."""
+        return parse(ApiKey, await self._client.request(
+            "DELETE", f"/v1/tenants/{_seg(tenant_id)}/keys/{_seg(key_id)}"))
+
 
 class AsyncAccounts(_Resource):
     async def create(
@@ -298,18 +318,20 @@ class AsyncMessages(_Resource):
         send_at: datetime | None = None,
         idempotency_key: str | None = None,
         multipart_threshold: int = _base.MULTIPART_THRESHOLD,
+        ignore_suppression: bool = False,
     ) -> Message:
         """``POST /v1/messages``: queue a message (202); ``Message.replayed`` when the key was seen.
 
         Pass your own ``idempotency_key`` (e.g. ``f"invoice-{id}-v{n}"``) so that a retry after a
         crash on your side cannot send twice; without one a fresh key still makes this call's own
         retries safe. Attachments larger than ``multipart_threshold`` in total go as
-        multipart/form-data instead of base64 JSON.
+        multipart/form-data instead of base64 JSON. A recipient on the suppression list makes the
+        call fail with ``send.recipient_suppressed`` unless ``ignore_suppression``.
         """
         request = _base.message_request(
             to=to, subject=subject, text=text, html=html, account=account, from_=from_, cc=cc, bcc=bcc,
             reply_to=reply_to, attachments=attachments, headers=headers, metadata=metadata,
-            send_at=send_at, multipart_threshold=multipart_threshold)
+            send_at=send_at, multipart_threshold=multipart_threshold, ignore_suppression=ignore_suppression)
         key = idempotency_key or _base.new_idempotency_key()
         response = await self._client.request("POST", "/v1/messages", headers={"Idempotency-Key": key},
                                               idempotent=True, **request)
@@ -317,6 +339,14 @@ class AsyncMessages(_Resource):
         if response.headers.get("idempotent-replayed") == "true":
             message = message.model_copy(update={"replayed": True})
         return message
+
+    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> Batch:
+        """``POST /v1/messages/batch``: up to 500 messages in one call, one result per message in
+        order (``Batch.results[i].ok``); items fail alone. For more, call it per chunk — see
+        ``mailport send --batch``."""
+        response = await self._client.request("POST", "/v1/messages/batch", idempotent=True,
+                                              json=_base.batch_request(messages))
+        return parse(Batch, response)
 
     async def list(
         self,
@@ -455,6 +485,24 @@ class AsyncContacts(_Resource):
         return parse_list(InboxMessage, await self._client.request("GET", path, query=query))
 
 
+class AsyncSuppressions(_Resource):
+    async def list(self, *, limit: int = 100, after: str | None = None) -> builtins.list[Suppression]:
+        """``GET /v1/suppressions``: suppressed addresses in address order (``after``: the next page)."""
+        return parse_list(Suppression, await self._client.request(
+            "GET", "/v1/suppressions", query=params(limit=limit, after=after)))
+
+    async def get(self, address: str) -> Suppression:
+        return parse(Suppression, await self._client.request("GET", f"/v1/suppressions/{quote(address, safe='@')}"))
+
+    async def add(self, address: str) -> Suppression:
+        """``POST /v1/suppressions``: stop mailing ``address`` (fires ``recipient.suppressed``)."""
+        return parse(Suppression, await self._client.request("POST", "/v1/suppressions", json={"address": address}))
+
+    async def remove(self, address: str) -> None:
+        """``DELETE /v1/suppressions/{address}``: mail to it is accepted again."""
+        await self._client.request("DELETE", f"/v1/suppressions/{quote(address, safe='@')}")
+
+
 class AsyncDomains(_Resource):
     async def add(self, *, name: str, fallback: Literal["refuse", "platform"] = "refuse") -> Domain:
         """``POST /v1/domains``: a DKIM key and the records to publish."""
@@ -496,8 +544,9 @@ class AsyncPlatform(_Resource):
                                                                 json={"email": email}))
 
     async def confirm_reply_to(self, *, token: str) -> SenderSettings:
-        return parse(SenderSettings, await self._client.request("GET", "/v1/platform/reply-to/confirm",
-                                                                query={"token": token}))
+        """``POST /v1/platform/reply-to/confirm`` with the token of the confirmation link."""
+        return parse(SenderSettings, await self._client.request("POST", "/v1/platform/reply-to/confirm",
+                                                                json={"token": token}))
 
     async def captured(self, *, limit: int = 50) -> builtins.list[CapturedMail]:
         """Platform mail kept by the capture transport (development and tests)."""
@@ -515,6 +564,11 @@ class AsyncUiSessions(_Resource):
         body = {k: v for k, v in {"user_name": user_name, "language": language,
                                   "return_url": return_url}.items() if v is not None}
         return parse(UiSession, await self._client.request("POST", "/v1/ui-sessions", json=body))
+
+    async def revoke(self, *, user_name: str) -> int:
+        """``DELETE /v1/ui-sessions?user=…``: end every page session of your user; how many."""
+        answer = await self._client.request("DELETE", "/v1/ui-sessions", query={"user": user_name})
+        return int(answer.json().get("revoked", 0))
 
 
 def _seg(value: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +19,9 @@ import httpx
 from pydantic import BaseModel
 
 from mailport import __version__, errors
-from mailport.client.models import Attachment, Mailbox
+from mailport.client.models import Attachment, Mailbox, OutgoingMessage
 
-__all__ = ["AddressLike", "ClientConfig", "message_request", "new_idempotency_key", "parse", "parse_list"]
+__all__ = ["AddressLike", "ClientConfig", "batch_request", "message_request", "new_idempotency_key", "parse", "parse_list"]
 
 USER_AGENT = f"mailport-client/{__version__}"
 # Above this many attachment bytes the message goes as multipart/form-data: no base64 inflation
@@ -117,6 +118,7 @@ def message_request(
     metadata: Mapping[str, str] | None,
     send_at: datetime | None,
     multipart_threshold: int,
+    ignore_suppression: bool = False,
 ) -> dict[str, Any]:
     """The keyword arguments for ``httpx`` (``json=`` or ``files=``) of ``POST /v1/messages``."""
     for name, value in (("to", to), ("cc", cc), ("bcc", bcc), ("reply_to", reply_to)):
@@ -132,6 +134,8 @@ def message_request(
         "headers": dict(headers or {}),
         "metadata": dict(metadata or {}),
     }
+    if ignore_suppression:
+        body["ignore_suppression"] = True
     optional = {"account": account, "from": address(from_) if from_ is not None else None,
                 "text": text, "html": html, "send_at": send_at.isoformat() if send_at else None}
     body.update({k: v for k, v in optional.items() if v is not None})
@@ -147,6 +151,26 @@ def message_request(
          "content_type": a.content_type} for a in attachments
     ]
     return {"json": body}
+
+
+BATCH_MAX = 500
+
+
+def batch_request(messages: Sequence[OutgoingMessage]) -> dict[str, Any]:
+    """The JSON of ``POST /v1/messages/batch``; items without a key get a fresh one, so a retry
+    of the call itself (a lost answer) replays instead of sending twice."""
+    if not 1 <= len(messages) <= BATCH_MAX:
+        raise errors.ValidationError(f"a batch holds 1 to {BATCH_MAX} messages, not {len(messages)}",
+                                     field="messages")
+    items = []
+    for m in messages:
+        body = message_request(
+            to=m.to, subject=m.subject, text=m.text, html=m.html, account=m.account, from_=m.from_,
+            cc=m.cc, bcc=m.bcc, reply_to=m.reply_to, attachments=m.attachments, headers=m.headers,
+            metadata=m.metadata, send_at=m.send_at, multipart_threshold=sys.maxsize)["json"]
+        body["idempotency_key"] = m.idempotency_key or new_idempotency_key()
+        items.append(body)
+    return {"messages": items}
 
 
 def parse(model: type[M], response: httpx.Response) -> M:

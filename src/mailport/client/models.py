@@ -7,6 +7,7 @@ A unit test compares every model with the server's OpenAPI document, so they can
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,8 @@ __all__ = [
     "Account",
     "Address",
     "Alias",
+    "ApiKey",
+    "ApiKeyCreated",
     "Attachment",
     "Bounce",
     "BounceRecipient",
@@ -32,6 +35,7 @@ __all__ = [
     "DomainLastCheck",
     "Endpoint",
     "EndpointSettings",
+    "InboxAttachment",
     "InboxMessage",
     "Mailbox",
     "Message",
@@ -42,6 +46,7 @@ __all__ = [
     "RecordVerdict",
     "SenderSettings",
     "SentCopy",
+    "Suppression",
     "SyncState",
     "Tenant",
     "TenantCreated",
@@ -76,6 +81,29 @@ class Attachment:
     filename: str
     content: bytes
     content_type: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingMessage:
+    """One message of :meth:`AsyncMessages.send_batch` (the arguments of ``messages.send``).
+
+    Give each its own ``idempotency_key`` (e.g. ``f"invoice-{id}"``): sending the same batch
+    again after a crash then replays instead of sending twice."""
+
+    to: Sequence[str | Mailbox]
+    subject: str = ""
+    text: str | None = None
+    html: str | None = None
+    account: str | None = None
+    from_: str | Mailbox | None = None
+    cc: Sequence[str | Mailbox] = ()
+    bcc: Sequence[str | Mailbox] = ()
+    reply_to: Sequence[str | Mailbox] = ()
+    attachments: Sequence[Attachment] = ()
+    headers: Mapping[str, str] | None = None
+    metadata: Mapping[str, str] | None = None
+    send_at: datetime | None = None
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +175,22 @@ class Tenant(_Model):
 
 
 class TenantCreated(Tenant):
+    api_key: str = Field(description="Shown once: store it now.")
+
+
+class ApiKey(_Model):
+    """A tenant API key as the operator sees it (never the key itself)."""
+
+    id: str
+    tenant_id: str
+    label: str | None
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKey):
     api_key: str = Field(description="Shown once: store it now.")
 
 
@@ -249,6 +293,29 @@ class Message(_Model):
     replayed: bool = Field(False, description="True when an Idempotency-Key returned an earlier message.")
 
 
+class BatchResult(_Model):
+    """One item of a batch, at ``index`` in the order sent: ``status`` 202 (accepted), 200 (an
+    earlier message with the same idempotency key) or the error status with ``error``."""
+
+    index: int
+    status: int
+    message: Message | None = None
+    error: Problem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 300
+
+
+class Batch(_Model):
+    """The answer of ``POST /v1/messages/batch``: one result per message, in order."""
+
+    accepted: int
+    replayed: int
+    failed: int
+    results: list[BatchResult]
+
+
 # ---- webhooks ------------------------------------------------------------------------------
 
 
@@ -303,6 +370,14 @@ class Bounce(_Model):
     original_message_id: str | None
 
 
+class InboxAttachment(_Model):
+    """An attachment of a synced message as the server described it (the bytes on demand)."""
+
+    filename: str | None
+    content_type: str
+    size: int
+
+
 class InboxMessage(_Model):
     id: str
     account_id: str
@@ -325,6 +400,8 @@ class InboxMessage(_Model):
     sent_message_id: str | None
     bounce: Bounce | None
     contacts: list[str]
+    attachments: list[InboxAttachment] = []
+    has_attachments: bool = False
 
 
 class SyncState(_Model):
@@ -333,6 +410,21 @@ class SyncState(_Model):
     state: str
     last_sync_at: datetime | None
     error: dict[str, str | None] | None
+
+
+class Suppression(_Model):
+    """An address on the tenant's suppression list: sends to it are refused until it is removed.
+
+    ``reason``: ``hard_bounce``, ``soft_bounces`` or ``manual``; ``diagnosis`` explains the bounce
+    in the client's language; ``message_id`` is the message whose bounce put it there."""
+
+    address: str
+    reason: str
+    status: str | None = None
+    diagnosis: Diagnosis | None = None
+    server_text: str | None = None
+    message_id: str | None = None
+    created_at: datetime
 
 
 class Contact(_Model):

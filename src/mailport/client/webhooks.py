@@ -4,13 +4,14 @@ In a host application's endpoint::
 
     from mailport.client.webhooks import parse_event
 
-    event = parse_event(body=await request.body(),
-                        signature=request.headers.get("Mailport-Signature"),
+    event = parse_event(body=await request.body(), headers=request.headers,
                         secrets=[settings.mailport_webhook_secret])
     if isinstance(event.data, MessageSent): ...
 
-The signature is checked with :func:`mailport.core.webhooks.verify` (the very code that signs),
-over the raw body bytes — parse only after verifying. A failed check raises
+Deliveries follow the Standard Webhooks scheme (``webhook-id``, ``webhook-timestamp``,
+``webhook-signature``), so any Standard Webhooks library verifies them too. Here the signature is
+checked with :func:`mailport.core.webhooks.verify` (the very code that signs), over the raw body
+bytes — parse only after verifying. A failed check raises
 :class:`~mailport.errors.AuthError` with ``code`` ``webhook.signature_missing``,
 ``webhook.signature_malformed``, ``webhook.timestamp_out_of_tolerance`` or
 ``webhook.signature_mismatch``; answer it with 400 or 401 and mailport retries later.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -45,6 +46,7 @@ __all__ = [
     "MessageSent",
     "OtherEvent",
     "RecipientOutcome",
+    "RecipientSuppressed",
     "WebhookEvent",
     "WebhookTest",
     "parse_event",
@@ -128,6 +130,18 @@ class MessageBounced(_MessageData):
     server_text: str = ""
 
 
+class RecipientSuppressed(_Data):
+    """An address went on the suppression list (``reason``: ``hard_bounce``, ``soft_bounces`` or
+    ``manual``); sends to it are refused with ``send.recipient_suppressed`` until it is removed."""
+
+    event: Literal["recipient.suppressed"] = Field("recipient.suppressed", exclude=True)
+    address: str
+    reason: str
+    status: str | None = None
+    diagnosis: str | None = None
+    message_id: str | None = None
+
+
 class MessageReceived(_Data):
     event: Literal["message.received"] = Field("message.received", exclude=True)
     account_id: str
@@ -173,13 +187,13 @@ class OtherEvent(_Data):
 
 EventData = (MessageQueued | MessageSending | MessageSent | MessageDeferred | MessageFailed
              | MessageCancelled | MessageBounced | MessageReceived | DomainStateChanged
-             | AccountVerified | AccountNeedsReconnect | WebhookTest)
+             | AccountVerified | AccountNeedsReconnect | RecipientSuppressed | WebhookTest)
 
 _KNOWN: dict[str, type[_Data]] = {
     cls.model_fields["event"].default: cls
     for cls in (MessageQueued, MessageSending, MessageSent, MessageDeferred, MessageFailed, MessageCancelled,
                 MessageBounced, MessageReceived, DomainStateChanged, AccountVerified,
-                AccountNeedsReconnect, WebhookTest)
+                AccountNeedsReconnect, RecipientSuppressed, WebhookTest)
 }
 
 
@@ -214,12 +228,12 @@ _ENVELOPE = TypeAdapter(dict[str, Any])
 def parse_event(
     *,
     body: bytes,
-    signature: str | None,
+    headers: Mapping[str, str],
     secrets: Sequence[str | bytes],
     now: int | datetime | None = None,
     tolerance: timedelta = signing.DEFAULT_TOLERANCE,
 ) -> WebhookEvent:
-    """Verify ``body`` against the ``Mailport-Signature`` header value, then parse it.
+    """Verify ``body`` against the delivery's ``headers`` (Standard Webhooks), then parse it.
 
     ``secrets``: every secret currently valid for the endpoint (the old and the new one during a
     rotation). ``now`` defaults to the current time. Raises :class:`~mailport.errors.AuthError`
@@ -228,7 +242,7 @@ def parse_event(
     """
     if not isinstance(body, (bytes, bytearray)):
         raise ValidationError("body must be the raw request bytes, as received", field="body")
-    signed_at = signing.verify(body=bytes(body), header=signature, secrets=secrets,
+    signed_at = signing.verify(body=bytes(body), headers=headers, secrets=secrets,
                                now=int(time.time()) if now is None else now, tolerance=tolerance)
     try:
         envelope = _ENVELOPE.validate_python(json.loads(body))

@@ -68,7 +68,10 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], Category, str], ...] = (
     # Office 365 directory-based edge blocking: "5.4.1 Recipient address rejected: Access denied.
     # AS(201806281)" is its way of saying the recipient does not exist.
     _rule("unknown_user", "5.1.1",
-         r"AS\(201806281\)"),
+         r"AS\(201806281\)",
+         # A remote server's "550 Unrouteable address" refuses the recipient (Exim's verify);
+         # Exim's own "Unrouteable address" without a reply means the domain (below).
+         r"\b[45]\d\d[ -](?:[45]\.\d{1,3}\.\d{1,3} )?Unrouteable address"),
     _rule("no_mail_accepted", "5.1.10",
          r"null MX", r"does not accept (?:e-?)?mail", r"accepts no mail"),
     _rule("mailbox_full", "5.2.2",
@@ -94,7 +97,7 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], Category, str], ...] = (
           r"(?:disabled|inactive) (?:account|mailbox)", r"no longer (?:active|in use)",
           r"not accepting (?:messages|mail)"),
     _rule("unknown_domain", "5.1.2",
-         r"host or domain name not found", r"domain (?:name )?not found", r"no such domain",
+         r"host or domain name not found", r"domain (?:name )?not found", r"no such domain", r"unrouteable address",
           r"domain does not exist", r"unrouteable (?:mail )?domain", r"unroutable domain", r"NXDOMAIN",
           r"domain (?:is )?not (?:valid|exist)",
           r"DNS Error: (?:Domain name not found|DNS type .* lookup of .* responded with code NXDOMAIN)",
@@ -428,11 +431,15 @@ def _from_text(msg: Message) -> list[BouncedRecipient]:
     """Recipients of a bounce without a delivery-status part, from its human-readable text."""
     text = _human_text(msg)
     # Everything after these markers is the returned message, which must not be mined for addresses.
-    cut = re.search(r"^[ \t]*-{2,}\s*(?:Below this line is a copy of the message|Original message|"
-                    r"The original message|Returned message|Original Message Headers|"
-                    r"This is a copy of the message|Transcript of session follows)",
-                    text, re.IGNORECASE | re.MULTILINE)
+    cut = _ORIGINAL_FOLLOWS.search(text)
     body = text[: cut.start()] if cut else text
+    # Addresses that are never the failed recipient: the report's own addressee and sender, and
+    # Message-IDs (``<id@host>`` looks like an address).
+    own = {a.lower() for a in _addressed_to(msg)} | {
+        a.lower() for _, a in getaddresses([_header(msg, "From"), _header(msg, "Sender")]) if "@" in a}
+    msgids = {m.group(0)[1:-1].lower() for m in _MSGID.finditer(text)
+              if re.search(r"(?:message-id|references|in-reply-to)\s*:\s*" + re.escape(m.group(0)), text,
+                           re.IGNORECASE)}
     found: dict[str, str] = {}
 
     # qmail and Yahoo: "<user@host>:" on its own line, the reason on the lines after it.
@@ -440,9 +447,10 @@ def _from_text(msg: Message) -> list[BouncedRecipient]:
         found.setdefault(match.group(1), match.group(2))
     # Sendmail: "<user@host>" then "(reason: …)"; Exim: indented address then indented reason.
     if not found:
-        for match in re.finditer(r"^[ \t]*<?([^<>\s()'\"]+@[^<>\s()'\"]+?)>?[ \t]*(?:\(.*\))?\n"
-                                 r"((?:[ \t]+.+\n?)+)", body, re.MULTILINE):
-            found.setdefault(match.group(1), match.group(2))
+        # The reason is indented deeper than its address (the next address is not part of it).
+        for match in re.finditer(r"^([ \t]*)<?([^<>\s()'\"]+@[^<>\s()'\"]+?)>?[ \t]*(?:\(.*\))?\n"
+                                 r"((?:\1[ \t]+.+\n?)+)", body, re.MULTILINE):
+            found.setdefault(match.group(2), match.group(3))
     # Exchange 2003 style: 'user@host' on <date>, indented reasons following.
     if not found:
         for match in re.finditer(r"^[ \t]*'([^'\s]+@[^'\s]+)'.*\n((?:[ \t]+.+\n?)*)", body, re.MULTILINE):
@@ -459,6 +467,14 @@ def _from_text(msg: Message) -> list[BouncedRecipient]:
                 continue
             found.setdefault(address, _context_for(body, address))
     recipients = []
+    for address, context in list(found.items()):
+        clean = address.strip("'\"<>.,;:()")
+        if clean.lower() in own or clean.lower() in msgids or "@" not in clean:
+            del found[address]
+            continue
+        if clean != address:
+            del found[address]
+            found.setdefault(clean, context)
     for address, context in found.items():
         diagnostic = " ".join(context.split())
         status, category, hard = classify_status(None, diagnostic)
@@ -478,6 +494,20 @@ def _from_text(msg: Message) -> list[BouncedRecipient]:
             diagnostic=diagnostic[:1000] or None,
         ))
     return recipients
+
+
+# Where a plain-text report starts quoting the returned message: nothing below is mined for
+# recipients (the original's own From/To would look like failed addresses).
+_ORIGINAL_FOLLOWS = re.compile(
+    r"^[ \t]*-{2,}\s*(?:Below this line is a copy of the message|Original message|The original message|"
+    r"Returned message|Original Message Headers|This is a copy of the message|Transcript of session follows|"
+    r"The header of the original message|Die ursprüngliche Nachricht|Original message follows|"
+    r"Ursprüngliche Nachricht|Oorspronkelijk bericht|Messaggio originale|Message d'origine)"
+    r"|^[ \t]*(?:Below is a copy of the original message|The original message follows|"
+    r"Original message headers:|-+\s*Original Message\s*-+)"
+    r"|^>[ \t]*(?:From|De|Von|Van|Da):",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def _context_for(text: str, address: str) -> str:

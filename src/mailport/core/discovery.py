@@ -26,11 +26,12 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from publicsuffix2 import get_sld, get_tld  # type: ignore[import-untyped]
+from publicsuffixlist import PublicSuffixList
 
 from mailport.core.addresses import Address
 from mailport.core.autoconfig import ClientConfig, ConfiguredServer, auth_kinds, fill_placeholders
@@ -52,6 +53,7 @@ __all__ = [
     "candidate_from_probes",
     "candidate_from_provider",
     "candidate_from_srv",
+    "crosscheck",
     "decide",
     "lowest_mx",
     "mx_ispdb_domains",
@@ -343,10 +345,14 @@ def registrable_domain(host: str) -> str | None:
     host = _host(host)
     if not host or "." not in host:
         return None
-    if get_tld(host, strict=True) is None:
-        return ".".join(host.split(".")[-2:])
-    sld = get_sld(host, strict=True)
-    return sld if sld and sld != host.rsplit(".", 1)[-1] else None
+    found: str | None = _public_suffix_list().privatesuffix(host, accept_unknown=True)
+    return found
+
+
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    # The snapshot bundled with the package (kept current by its releases); never fetched at run time.
+    return PublicSuffixList()
 
 
 def mx_ispdb_domains(mx_host: str) -> list[str]:
@@ -376,6 +382,47 @@ def probe_plan(
             for host in (f"{prefix}.{domain}", f"mail.{domain}", domain):
                 plan.append(ProbeTarget(kind, host, port, security))  # type: ignore[arg-type]
     return plan
+
+
+# --- the catalog against what the provider publishes -------------------------------------------
+
+
+def crosscheck(
+    catalog: Candidate, config: ClientConfig, address: Address, *, origin: str
+) -> tuple[Candidate, tuple[str, ...]]:
+    """The catalog candidate corrected by the provider's own published ``config``, and how they differ.
+
+    The catalog agrees for a protocol when its (host, port, security) is among the servers the
+    document lists for it (a provider publishing 465 and 587 agrees with a catalog saying either).
+    Where it does not, the published server wins — the provider's current data beats a hand-written
+    entry that may have gone stale — while provider, auth kinds and hints stay the catalog's. A
+    protocol the document does not publish keeps the catalog's server.
+    """
+    differences: list[str] = []
+    chosen: dict[str, ServerSettings | None] = {"imap": catalog.imap, "smtp": catalog.smtp}
+    for kind, servers in (("imap", config.imap), ("smtp", config.smtp)):
+        published = [f for f in (_filled(s.settings, address) for s in servers) if f and "%" not in f.host]
+        ours = chosen[kind]
+        if not published:
+            continue
+        if ours is not None and any(_same_server(ours, p) for p in published):
+            continue
+        theirs = published[0]
+        differences.append(f"{kind}: catalog {_describe(ours)}, {origin} {_describe(theirs)}")
+        chosen[kind] = theirs
+    if not differences:
+        return catalog, ()
+    corrected = Candidate(origin=catalog.origin, imap=chosen["imap"], smtp=chosen["smtp"],
+                          provider=catalog.provider, auth=catalog.auth, hints=catalog.hints)
+    return corrected, tuple(differences)
+
+
+def _same_server(a: ServerSettings, b: ServerSettings) -> bool:
+    return (a.host, a.port, a.security) == (b.host, b.port, b.security)
+
+
+def _describe(server: ServerSettings | None) -> str:
+    return "none" if server is None else f"{server.host}:{server.port} {server.security}"
 
 
 # --- ranking ----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ __all__ = [
     "MessageReceived",
     "MessageSending",
     "MessageSent",
+    "RecipientSuppressed",
     "WebhookTest",
     "format_timestamp",
     "make_event",
@@ -59,6 +60,7 @@ class EventType(StrEnum):
     DOMAIN_STATE_CHANGED = "domain.state_changed"
     ACCOUNT_VERIFIED = "account.verified"
     ACCOUNT_NEEDS_RECONNECT = "account.needs_reconnect"
+    RECIPIENT_SUPPRESSED = "recipient.suppressed"
     WEBHOOK_TEST = "webhook.test"
 
 
@@ -179,6 +181,21 @@ class MessageBounced(_MessagePayload):
     diagnosis: str | None
     hard: bool
     server_text: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecipientSuppressed(EventPayload):
+    """An address went on the tenant's suppression list: sends to it are refused until removed.
+
+    ``reason``: ``hard_bounce``, ``soft_bounces`` (N in a row) or ``manual``; ``message_id`` the
+    message whose bounce put it there; ``diagnosis`` the diagnostics code explaining why."""
+
+    type: ClassVar[EventType] = EventType.RECIPIENT_SUPPRESSED
+    address: str
+    reason: str
+    status: str | None = None
+    diagnosis: str | None = None
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,11 +22,9 @@ How storage and the worker map onto this module:
 
 * ``messages.state`` holds :class:`MessageState` values; each ``UPDATE`` goes through
   :func:`transition` first (the allowed set is also what a ``WHERE state IN (…)`` guard lists).
-* Claiming: a row is claimable exactly when :func:`is_claimable` says so — ``state IN
-  ('queued', 'deferred') AND next_attempt_at <= :now`` or ``state = 'sending' AND locked_until
-  < :now`` (a dead worker's lease, :class:`Lease`). The claim sets ``locked_by``,
-  ``locked_until = now + LeasePolicy.duration`` and ``attempts = attempts + 1``; later writes are
-  fenced with ``WHERE locked_by = :worker`` so a worker that lost its lease cannot overwrite.
+* Claiming and leases: one rule for every job, in :mod:`mailport.core.leases` (claimable,
+  holds a concurrency slot, known dead). Writes after an attempt are guarded with ``WHERE state
+  = 'sending'``, so a worker that lost its message to another cannot overwrite the result.
 * After an attempt, :func:`classify_send_outcome` turns per-recipient SMTP replies into the next
   state, ``next_attempt_at`` (``Outcome.retry_at``) and per-recipient rows.
 * Before an attempt, :meth:`SendLimits.check` (the account's concurrency, per-period rate and
@@ -61,8 +59,6 @@ __all__ = [
     "TRANSITIONS",
     "CapDecision",
     "DailyCap",
-    "Lease",
-    "LeasePolicy",
     "LimitDecision",
     "MessageState",
     "Outcome",
@@ -72,10 +68,11 @@ __all__ = [
     "RecipientStatus",
     "RetryPolicy",
     "SendLimits",
+    "SmtpReply",
     "check_idempotency",
     "classify_send_outcome",
     "ensure_cancellable",
-    "is_claimable",
+    "recipient_verdicts",
     "request_fingerprint",
     "server_files_sent_copy",
     "transition",
@@ -143,85 +140,6 @@ def ensure_cancellable(state: MessageState | str) -> None:
             code="message.not_cancellable",
             current=current.value,
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# Leases
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """A worker's claim on a message: ``owner`` (worker id) until ``until``."""
-
-    owner: str
-    until: datetime
-
-    def is_expired(self, *, now: datetime) -> bool:
-        return self.until <= now
-
-    def is_held_by(self, owner: str, *, now: datetime) -> bool:
-        return self.owner == owner and not self.is_expired(now=now)
-
-
-@dataclass(frozen=True, slots=True)
-class LeasePolicy:
-    """How long a claim lasts and when to renew it.
-
-    The lease must outlive one SMTP attempt (connect + TLS + upload of a 25 MB message) with
-    margin; the worker renews it every ``renew_every`` while the attempt runs, so a crashed
-    worker's messages are taken over after at most ``duration``.
-    """
-
-    duration: timedelta = timedelta(minutes=5)
-    renew_every: timedelta = timedelta(minutes=1)
-
-    def __post_init__(self) -> None:
-        if self.duration <= timedelta(0):
-            raise ValidationError("lease duration must be positive", field="duration")
-        if not timedelta(0) < self.renew_every < self.duration:
-            raise ValidationError(
-                "lease renew_every must be positive and shorter than the duration",
-                field="renew_every",
-            )
-
-    def grant(self, *, owner: str, now: datetime) -> Lease:
-        if not owner:
-            raise ValidationError("lease owner must not be empty", field="owner")
-        return Lease(owner=owner, until=now + self.duration)
-
-    def renew(self, lease: Lease, *, owner: str, now: datetime) -> Lease:
-        """Extend ``lease``; refused with :class:`Conflict` if it was lost (expired or taken)."""
-        if not lease.is_held_by(owner, now=now):
-            raise Conflict(
-                "the lease was lost; another worker may have taken the message over",
-                code="message.lease_lost",
-                owner=owner,
-            )
-        return Lease(owner=owner, until=now + self.duration)
-
-    def needs_renewal(self, lease: Lease, *, now: datetime) -> bool:
-        return lease.until - now <= self.duration - self.renew_every
-
-
-def is_claimable(
-    *,
-    state: MessageState | str,
-    next_attempt_at: datetime | None,
-    lease: Lease | None,
-    now: datetime,
-) -> bool:
-    """The claim query's predicate, for in-memory queues and tests.
-
-    Queued/deferred messages are due at ``next_attempt_at`` (``None``: immediately); a message in
-    ``sending`` is claimable only when its lease has run out — its worker is presumed dead, and
-    taking it over risks one duplicate delivery, which beats losing an invoice.
-    """
-    current = MessageState(state)
-    if current in CLAIMABLE_STATES:
-        return next_attempt_at is None or next_attempt_at <= now
-    if current is MessageState.SENDING:
-        return lease is None or lease.is_expired(now=now)
-    return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -523,6 +441,48 @@ def _diagnose(result: RecipientResult) -> str:
     if result.smtp_code is None or 300 <= result.smtp_code < 500:
         return "server.temporary_failure"
     return "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpReply:
+    """One reply of an SMTP transaction: ``code`` ``None`` when none came (connection lost).
+
+    ``diagnosis`` is the adapter's diagnostics code for a refusal when it already matched one.
+    """
+
+    code: int | None
+    text: str = ""
+    diagnosis: str | None = None
+
+
+def recipient_verdicts(
+    rcpt: Sequence[tuple[str, SmtpReply]], data: SmtpReply | None
+) -> tuple[RecipientResult, ...]:
+    """Each recipient's result in one transaction, from its own ``RCPT`` reply and the ``DATA`` reply.
+
+    A recipient refused at ``RCPT`` keeps that refusal — ``451`` stays temporary beside another
+    recipient's ``550``, and the text is its own, never a neighbour's. A recipient accepted at
+    ``RCPT`` gets the ``DATA`` reply: accepted only when the data was accepted too. ``data`` is
+    ``None`` when the transaction never reached the end of ``DATA`` (every recipient refused);
+    an accepted recipient without a ``DATA`` reply has an unknown fate and counts as no reply.
+    """
+    results = []
+    for recipient, reply in rcpt:
+        if reply.code is None or reply.code >= 300:
+            verdict = reply
+        elif data is None:
+            verdict = SmtpReply(code=None, text="the transaction ended before DATA")
+        else:
+            verdict = data
+        results.append(
+            RecipientResult(
+                recipient=recipient,
+                smtp_code=verdict.code,
+                text=verdict.text,
+                diagnosis=verdict.diagnosis,
+            )
+        )
+    return tuple(results)
 
 
 @dataclass(frozen=True, slots=True)

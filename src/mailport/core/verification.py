@@ -47,6 +47,7 @@ __all__ = [
     "VerificationReport",
     "build_test_message",
     "planned_stages",
+    "same_server",
 ]
 
 Security = Literal["tls", "starttls", "none"]
@@ -97,6 +98,17 @@ class Endpoint:
     def ascii_host(self) -> str:
         """The host in ASCII (IDNA A-labels), as DNS, SNI and certificates spell it."""
         return _ascii_host(self.host)
+
+
+def same_server(a: Endpoint, b: Endpoint) -> bool:
+    """Whether a stored secret given for ``a`` may be sent to ``b``: every field that decides where
+    the login goes (host, port, security, user name, pinned certificate) must be equal."""
+    return _identity(a) == _identity(b)
+
+
+def _identity(e: Endpoint) -> tuple[str, int, str, str, str]:
+    return (e.ascii_host.lower().rstrip("."), e.port, e.security, e.username or "",
+            (e.pin_sha256 or "").lower())
 
 
 def _ascii_host(host: str) -> str:

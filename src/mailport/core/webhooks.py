@@ -1,28 +1,34 @@
-"""Signing and verifying webhook deliveries — pure, so receivers can use the same code.
+"""Signing and verifying webhook deliveries — the Standard Webhooks scheme, pure.
 
-Each POST carries the header::
+Each POST carries the three headers of https://www.standardwebhooks.com (v1, symmetric)::
 
-    Mailport-Signature: t=1795435200,v1=5257a869…
+    webhook-id: evt_…                      the event id (receivers de-duplicate on it)
+    webhook-timestamp: 1795435200          Unix seconds
+    webhook-signature: v1,K5oZfzN95Z9U…    base64(HMAC-SHA256(key, f"{id}.{timestamp}." + body))
 
-where ``v1`` is ``hex(HMAC-SHA256(secret, f"{t}.".encode() + body))`` over the exact body bytes.
-During a secret rotation the sender signs with every active secret, so the header holds several
-``v1`` values and a receiver that knows either the old or the new secret accepts it. The
-timestamp is inside the MAC: a receiver refuses deliveries older (or newer) than its tolerance,
-which stops an intercepted delivery from being replayed later.
+The key is the secret's base64 part (``whsec_<base64>``). During a secret rotation the sender
+signs with every active secret, so the header holds several space-separated ``v1,…`` values
+and a receiver that knows either the old or the new secret accepts it. The timestamp is inside
+the MAC: a receiver refuses deliveries older (or newer) than its tolerance, which stops an
+intercepted delivery from being replayed later.
+
+Why the standard rather than a scheme of our own: receivers verify with the library of their
+language (``standardwebhooks`` for Python, JavaScript, Go, …) or with
+``mailport.client.webhooks.parse_event``, which uses this very module. A test checks both
+directions against the ``standardwebhooks`` package.
 
 Receiver side, in a few lines::
 
-    verify(body=request_body, header=request.headers["Mailport-Signature"],
-           secrets=[my_secret], now=int(time.time()))
+    verify(body=request_body, headers=request.headers, secrets=[my_secret], now=int(time.time()))
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -32,9 +38,10 @@ from mailport.errors import AuthError, ValidationError
 
 __all__ = [
     "DEFAULT_TOLERANCE",
-    "EVENT_ID_HEADER",
     "EVENT_TYPE_HEADER",
+    "ID_HEADER",
     "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
     "WEBHOOK_RETRY_POLICY",
     "classify_delivery",
     "compute_signature",
@@ -44,9 +51,10 @@ __all__ = [
     "verify",
 ]
 
-SIGNATURE_HEADER = "Mailport-Signature"
-EVENT_ID_HEADER = "Mailport-Event-Id"
-EVENT_TYPE_HEADER = "Mailport-Event-Type"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+EVENT_TYPE_HEADER = "Mailport-Event-Type"  # informational: lets receivers route before parsing
 DEFAULT_TOLERANCE = timedelta(minutes=5)
 SECRET_PREFIX = "whsec_"
 # Webhook receivers are web apps: retry quicker than mail, and give up after 3 days.
@@ -58,13 +66,25 @@ WEBHOOK_RETRY_POLICY = RetryPolicy(
 )
 _MAX_HEADER = 4096
 _MAX_SIGNATURES = 8
-_HEX_SIGNATURE = re.compile(r"[0-9a-f]{64}")
+_MAX_ID = 256
 
 Secret = str | bytes
 
 
 def _key(secret: Secret) -> bytes:
-    key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    """The HMAC key: raw bytes as given, or the base64 part of a ``whsec_…`` string.
+
+    Secrets made before the switch to the standard were URL-safe base64; they decode the same
+    way here (a receiver's Standard Webhooks library needs a newly rotated secret for them)."""
+    if isinstance(secret, bytes):
+        key = bytes(secret)
+    else:
+        text = secret.removeprefix(SECRET_PREFIX).strip()
+        try:
+            key = base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4),
+                                   validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValidationError("a webhook secret is whsec_ followed by base64", field="secret") from exc
     if not key:
         raise ValidationError("a webhook secret must not be empty", field="secret")
     return key
@@ -81,28 +101,35 @@ def _seconds(moment: int | datetime) -> int:
 
 
 def format_secret(random_bytes: bytes) -> str:
-    """A new endpoint secret from the caller's random bytes (at least 24): ``whsec_…``."""
+    """A new endpoint secret from the caller's random bytes (at least 24): ``whsec_<base64>``."""
     if len(random_bytes) < 24:
         raise ValidationError("a webhook secret needs at least 24 random bytes", field="secret")
-    return SECRET_PREFIX + base64.urlsafe_b64encode(random_bytes).decode("ascii").rstrip("=")
+    return SECRET_PREFIX + base64.b64encode(random_bytes).decode("ascii")
 
 
-def compute_signature(*, secret: Secret, timestamp: int, body: bytes) -> str:
-    """``hex(HMAC-SHA256(secret, f"{timestamp}." + body))``."""
-    message = f"{_seconds(timestamp)}.".encode("ascii") + body
-    return hmac.new(_key(secret), message, hashlib.sha256).hexdigest()
+def compute_signature(*, secret: Secret, message_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,`` + ``base64(HMAC-SHA256(key, f"{message_id}.{timestamp}." + body))``."""
+    content = f"{message_id}.{_seconds(timestamp)}.".encode() + body
+    digest = hmac.new(_key(secret), content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def sign(*, body: bytes, secrets: Sequence[Secret], timestamp: int | datetime) -> str:
-    """The ``Mailport-Signature`` value: ``t=<unix>,v1=<hex>[,v1=<hex>…]``, one v1 per secret."""
+def sign(*, body: bytes, message_id: str, secrets: Sequence[Secret],
+         timestamp: int | datetime) -> dict[str, str]:
+    """The three Standard Webhooks headers, one ``v1`` signature per secret."""
     if isinstance(secrets, (str, bytes)):
         raise ValidationError("secrets is a list of secrets", field="secrets")
     if not secrets:
         raise ValidationError("at least one webhook secret is needed", field="secrets")
+    if not message_id or len(message_id) > _MAX_ID or not message_id.isascii():
+        raise ValidationError("a webhook message id is 1 to 256 ASCII characters", field="message_id")
     seconds = _seconds(timestamp)
-    parts = [f"t={seconds}"]
-    parts += [f"v1={compute_signature(secret=s, timestamp=seconds, body=body)}" for s in secrets]
-    return ",".join(parts)
+    return {
+        ID_HEADER: message_id,
+        TIMESTAMP_HEADER: str(seconds),
+        SIGNATURE_HEADER: " ".join(compute_signature(secret=s, message_id=message_id, timestamp=seconds,
+                                                     body=body) for s in secrets),
+    }
 
 
 def _refuse(message: str, code: str) -> AuthError:
@@ -112,58 +139,53 @@ def _refuse(message: str, code: str) -> AuthError:
 def verify(
     *,
     body: bytes,
-    header: str | None,
+    headers: Mapping[str, str],
     secrets: Sequence[Secret],
     now: int | datetime,
     tolerance: timedelta = DEFAULT_TOLERANCE,
 ) -> int:
-    """Check a delivery; return its timestamp, or raise :class:`~mailport.errors.AuthError`.
+    """Check a delivery's headers (any letter case); return its timestamp, or raise
+    :class:`~mailport.errors.AuthError`.
 
     Codes: ``webhook.signature_missing``, ``webhook.signature_malformed``,
     ``webhook.timestamp_out_of_tolerance``, ``webhook.signature_mismatch``. Every ``v1`` is
-    compared with every secret in constant time; unknown schemes (``v0``, a future ``v2``) are
-    ignored so that senders can add schemes without breaking receivers.
+    compared with every secret in constant time; other versions (``v1a`` asymmetric, a future
+    ``v2``) are ignored so that senders can add schemes without breaking receivers.
     """
     if isinstance(secrets, (str, bytes)):
         raise ValidationError("secrets is a list of secrets", field="secrets")
     keys = [_key(secret) for secret in secrets]
     if not keys:
         raise ValidationError("at least one webhook secret is needed", field="secrets")
-    if not header:
-        raise _refuse(f"the {SIGNATURE_HEADER} header is missing", "webhook.signature_missing")
-    if len(header) > _MAX_HEADER:
-        raise _refuse("the signature header is too long", "webhook.signature_malformed")
-
-    timestamps: list[str] = []
-    candidates: list[str] = []
-    for item in header.split(","):
-        scheme, sep, value = item.strip().partition("=")
-        if not sep:
-            raise _refuse("the signature header is malformed", "webhook.signature_malformed")
-        if scheme == "t":
-            timestamps.append(value)
-        elif scheme == "v1":
-            candidates.append(value.lower())
-    if len(timestamps) != 1 or not timestamps[0].isascii() or not timestamps[0].isdigit():
-        raise _refuse("the signature header needs one t=<unix time>", "webhook.signature_malformed")
+    lowered = {k.lower(): v for k, v in headers.items()}
+    message_id = lowered.get(ID_HEADER, "")
+    stamp = lowered.get(TIMESTAMP_HEADER, "")
+    signature = lowered.get(SIGNATURE_HEADER, "")
+    if not (message_id and stamp and signature):
+        raise _refuse("the webhook-id, webhook-timestamp and webhook-signature headers are required",
+                      "webhook.signature_missing")
+    if max(len(message_id), len(stamp), len(signature)) > _MAX_HEADER or len(message_id) > _MAX_ID:
+        raise _refuse("a signature header is too long", "webhook.signature_malformed")
+    if not stamp.isascii() or not stamp.isdigit():
+        raise _refuse("webhook-timestamp must be a Unix time", "webhook.signature_malformed")
+    candidates = [value for version, sep, value in (item.partition(",") for item in signature.split())
+                  if sep and version == "v1"]
     if not candidates or len(candidates) > _MAX_SIGNATURES:
-        raise _refuse("the signature header needs v1 signatures", "webhook.signature_malformed")
+        raise _refuse("webhook-signature needs v1 signatures", "webhook.signature_malformed")
 
-    timestamp = int(timestamps[0])
+    timestamp = int(stamp)
     if abs(_seconds(now) - timestamp) > tolerance.total_seconds():
         raise _refuse(
             "the delivery's timestamp is outside the tolerance window",
             "webhook.timestamp_out_of_tolerance",
         )
-    message = f"{timestamp}.".encode("ascii") + body
-    expected = [hmac.new(key, message, hashlib.sha256).hexdigest() for key in keys]
+    content = f"{message_id}.{timestamp}.".encode() + body
+    expected = [base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()) for key in keys]
     matched = False
     # No early exit: the time taken does not tell which candidate or secret matched.
     for candidate in candidates:
-        if not _HEX_SIGNATURE.fullmatch(candidate):
-            continue
         for digest in expected:
-            matched |= hmac.compare_digest(candidate, digest)
+            matched |= hmac.compare_digest(candidate.encode("ascii", "replace"), digest)
     if not matched:
         raise _refuse("no signature matches", "webhook.signature_mismatch")
     return timestamp
@@ -176,8 +198,7 @@ def delivery_request(
     body = event.to_json()
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign(body=body, secrets=secrets, timestamp=timestamp),
-        EVENT_ID_HEADER: event.id,
+        **sign(body=body, message_id=event.id, secrets=secrets, timestamp=timestamp),
         EVENT_TYPE_HEADER: event.type.value,
     }
     return body, headers

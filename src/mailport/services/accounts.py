@@ -7,6 +7,7 @@ ciphertext does not linger in free pages either.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import ipaddress
@@ -24,7 +25,7 @@ from mailport.adapters.storage.tables import Account
 from mailport.clock import Clock
 from mailport.core import netpolicy
 from mailport.core.addresses import parse_address, reject_control_chars
-from mailport.core.verification import AccountConfig, Endpoint
+from mailport.core.verification import AccountConfig, Endpoint, same_server
 from mailport.errors import Conflict, NotFound, ValidationError
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
@@ -32,7 +33,9 @@ from mailport.settings import Settings
 
 OWNER = "account"
 PASSWORD = "password"
-ALIAS_CODE_TTL = timedelta(hours=24)
+ALIAS_CODE_TTL = timedelta(hours=1)
+ALIAS_CODE_ATTEMPTS = 5
+"""Six digits and five tries: a guesser's chance is 5 in a million per mailed code."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,7 +143,7 @@ class AccountService:
         allowed = {"display_name", "smtp", "imap", "password", "daily_limit"}
         unknown = set(changes) - allowed
         if unknown:
-            raise ValidationError(f"cannot change: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+            raise ValidationError(f"cannot change: {', '.join(sorted(unknown))}", field=min(unknown))
         now = self.clock.now()
         with self.db.session() as s:
             repo = AccountRepository(s)
@@ -167,6 +170,24 @@ class AccountService:
                     raise ValidationError("daily_limit must be a positive number", field="daily_limit")
                 values["daily_limit"] = limit
             password = changes.get("password")
+            moved = [name for name, old, new in (
+                ("smtp", Endpoint(**account.smtp), smtp),
+                ("imap", Endpoint(**account.imap) if account.imap else None, imap),
+            ) if new is not None and (old is None or not same_server(old, new))]
+            if moved and account.auth_kind == "oauth2":
+                # Tokens only ever go to the servers the provider's sign-in set up.
+                raise ValidationError(
+                    "the servers of a mailbox connected by signing in cannot be changed; sign in again",
+                    code="account.oauth_servers_fixed", field=moved[0],
+                )
+            if moved and password is None:
+                # The stored password belongs to the server it was given for; a new host, port,
+                # security, user name or pin must not receive it (it could be the caller's own
+                # server). The change is refused as a whole, so the old server keeps its password.
+                raise ValidationError(
+                    f"the {moved[0]} server changed: send the password again in the same request",
+                    code="account.secret_required", field="password",
+                )
             has_password = password is not None or self._has_password(s, tenant_id, account_id)
             self._check_auth(account.auth_kind, "x" if has_password else None,
                              [smtp] + ([imap] if imap else []))
@@ -243,30 +264,49 @@ class AccountService:
         return code
 
     def confirm_alias(self, tenant_id: str, account_id: str, email: str, code: str) -> AccountView:
+        """Confirm an alias with the code mailed to it: at most :data:`ALIAS_CODE_ATTEMPTS` tries
+        per code (then it is void and the alias must be added again), within :data:`ALIAS_CODE_TTL`.
+
+        The attempts are counted in the database, so several API processes share the count."""
         address = parse_address(email, field="alias")
         now = self.clock.now()
+        failure: ValidationError | None = None
         with self.db.session() as s:
             repo = AccountRepository(s)
             account = repo.get(tenant_id=tenant_id, account_id=account_id)
             aliases = [dict(a) for a in account.aliases]
-            for alias in aliases:
-                if parse_address(alias["email"]).key != address.key:
-                    continue
-                if alias.get("verified"):
-                    return self._view(s, account)
-                requested = datetime.fromisoformat(alias["requested_at"])
-                if now - requested > ALIAS_CODE_TTL:
-                    raise ValidationError("the confirmation code has expired; add the alias again",
-                                          code="alias.code_expired", field="code")
-                if not hmac.compare_digest(alias.get("code_hash", ""), _code_hash(account_id, code.strip())):
-                    raise ValidationError("the confirmation code is not right", code="alias.code_wrong",
-                                          field="code")
+            alias = next((a for a in aliases if parse_address(a["email"]).key == address.key), None)
+            if alias is None:
+                raise NotFound("no such alias on this account", resource="alias")
+            if alias.get("verified"):
+                return self._view(s, account)
+            requested = datetime.fromisoformat(alias["requested_at"])
+            attempts = int(alias.get("attempts", 0))
+            if not alias.get("code_hash") or attempts >= ALIAS_CODE_ATTEMPTS:
+                raise ValidationError("this confirmation code was tried too often and is void; add the alias again",
+                                      code="alias.code_void", field="code")
+            if now - requested > ALIAS_CODE_TTL:
+                raise ValidationError("the confirmation code has expired; add the alias again",
+                                      code="alias.code_expired", field="code")
+            if hmac.compare_digest(alias["code_hash"], _code_hash(account_id, code.strip())):
                 alias["verified"] = True
                 alias.pop("code_hash", None)
-                account = repo.update(tenant_id=tenant_id, account_id=account_id,
-                                      values={"aliases": aliases, "updated_at": now})
-                return self._view(s, account)
-        raise NotFound("no such alias on this account", resource="alias")
+                alias.pop("attempts", None)
+            else:
+                alias["attempts"] = attempts + 1
+                if alias["attempts"] >= ALIAS_CODE_ATTEMPTS:
+                    alias.pop("code_hash", None)  # void: not even the right code works any more
+                    failure = ValidationError("the confirmation code is not right, and was tried too often; "
+                                              "add the alias again", code="alias.code_void", field="code")
+                else:
+                    failure = ValidationError("the confirmation code is not right", code="alias.code_wrong",
+                                              field="code", attempts_left=ALIAS_CODE_ATTEMPTS - alias["attempts"])
+            account = repo.update(tenant_id=tenant_id, account_id=account_id,
+                                  values={"aliases": aliases, "updated_at": now})
+            view = self._view(s, account)
+        if failure is not None:  # raised after the commit, so the attempt counts
+            raise failure
+        return view
 
     def remove_alias(self, tenant_id: str, account_id: str, email: str) -> AccountView:
         address = parse_address(email, field="alias")
@@ -285,7 +325,7 @@ class AccountService:
     def _endpoint(self, raw: dict[str, Any] | None, *, field_name: str, default_username: str) -> Endpoint:
         if not isinstance(raw, dict):
             raise ValidationError(f"{field_name} settings are required", field=field_name)
-        data = {k: raw.get(k) for k in ("host", "port", "security", "username", "pin_sha256")}
+        data: dict[str, Any] = {k: raw.get(k) for k in ("host", "port", "security", "username", "pin_sha256")}
         if not data["username"]:
             data["username"] = default_username
         host = str(data["host"] or "").strip().rstrip(".").lower()
@@ -299,7 +339,8 @@ class AccountService:
             netpolicy.check_addresses([host], allow_private=self.settings.allow_private_hosts)
         return endpoint
 
-    def _check_auth(self, auth_kind: str, password: str | None, endpoints: list[Endpoint]) -> None:
+    def _check_auth(self, auth_kind: str, password: str | None,
+                    endpoints: builtins.list[Endpoint]) -> None:
         if auth_kind not in ("password", "oauth2"):
             raise ValidationError("auth_kind must be password or oauth2", field="auth_kind")
         if auth_kind == "password":

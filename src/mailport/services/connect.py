@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets as random
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from mailport.adapters.secrets import Secret
 from mailport.adapters.smtp import SmtpSession
 from mailport.adapters.transport import AddressResolver
 from mailport.clock import Clock
+from mailport.core.credentials import Credentials, CredentialSource
 from mailport.core.message import Mailbox, MessageDraft, build_message
-from mailport.core.verification import AccountConfig, Stage, VerificationReport
+from mailport.core.verification import Stage, VerificationReport
 from mailport.errors import ValidationError
 from mailport.i18n import gettext
 from mailport.services.accounts import AccountInput, AccountService, AccountView
@@ -35,13 +34,10 @@ ALIAS_BODY = _(
     "Hello,\n\n"
     "Someone asked to send mail as {alias} through the mailbox {account}.\n"
     "If that was you, enter this confirmation code: {code}\n\n"
-    "The code is valid for 24 hours. If you did not ask for this, you can ignore this message."
+    "The code is valid for one hour. If you did not ask for this, you can ignore this message."
 )
 
 
-CredentialSource = Callable[..., Awaitable[tuple[AccountConfig, Secret | None, str | None]]]
-"""``await credentials(tenant_id, account_id, rejected_token=None) -> (config, password, token)``:
-:meth:`mailport.services.oauth.OAuthService.credentials` — a password, or a fresh OAuth token."""
 
 _AUTH_STAGES = (Stage.SMTP_AUTH, Stage.IMAP_LOGIN)
 
@@ -67,12 +63,11 @@ class ConnectService:
         self.credentials = credentials
 
     async def _credentials(self, tenant_id: str, account_id: str, *,
-                           rejected_token: str | None = None) -> tuple[AccountConfig, Secret | None, str | None]:
+                           rejected_token: str | None = None) -> Credentials:
         if self.credentials is not None:
-            config, password, token = await self.credentials(tenant_id, account_id, rejected_token=rejected_token)
-            return config, password, token
+            return await self.credentials(tenant_id, account_id, rejected_token=rejected_token)
         config, password = await asyncio.to_thread(self.accounts.connection, tenant_id, account_id)
-        return config, password, None
+        return Credentials(config=config, password=password)
 
     async def create(self, tenant_id: str, spec: AccountInput) -> AccountView:
         """Connect a mailbox; without SMTP settings they are discovered from the address first.
@@ -99,13 +94,15 @@ class ConnectService:
         self, tenant_id: str, account_id: str, *, progress: Progress | None = None
     ) -> dict[str, Any]:
         """Run the staged verification and store it as the account's last status."""
-        config, password, token = await self._credentials(tenant_id, account_id)
-        report = await self.verifier.verify(config, password=password, oauth_token=token, progress=progress)
-        if token is not None and _login_refused(report):
+        creds = await self._credentials(tenant_id, account_id)
+        report = await self.verifier.verify(creds.config, password=creds.password, oauth_token=creds.token,
+                                            progress=progress)
+        if creds.token is not None and _login_refused(report):
             # An access token can die before its announced expiry (revoked, password changed):
             # refresh once and try again; a refresh the provider refuses raises auth.token_invalid.
-            config, password, token = await self._credentials(tenant_id, account_id, rejected_token=token)
-            report = await self.verifier.verify(config, password=password, oauth_token=token, progress=progress)
+            creds = await self._credentials(tenant_id, account_id, rejected_token=creds.token)
+            report = await self.verifier.verify(creds.config, password=creds.password,
+                                                oauth_token=creds.token, progress=progress)
         result = report.to_dict()
         # "sent_unconfirmed" (no IMAP to look for the test mail) works, but is not proven.
         status = {"verified": "verified", "delivered_to_junk": "verified",
@@ -121,7 +118,8 @@ class ConnectService:
         Mailing the code proves that whoever adds the alias can read mail sent to it.
         """
         code = await asyncio.to_thread(self.accounts.request_alias, tenant_id, account_id, alias)
-        config, password, token = await self._credentials(tenant_id, account_id)
+        creds = await self._credentials(tenant_id, account_id)
+        config, password, token = creds.config, creds.password, creds.token
         view = await asyncio.to_thread(self.accounts.get, tenant_id, account_id)
         alias_email = next(a["email"] for a in view.aliases if not a.get("verified"))
         draft = MessageDraft(

@@ -1,11 +1,15 @@
 """Discover server settings for an email address: run the lookups, bounded, and let the core rank.
 
-Order (GUIDE §3, Thunderbird's): the catalog answers at once for known address domains; else,
+Order (GUIDE §3, Thunderbird's): the catalog answers for known address domains — checked, within
+``crosscheck_timeout``, against what the provider itself publishes (its autoconfig, the ISPDB):
+a disagreement is reported in the trace and the published server wins; else,
 in parallel and each within its own timeout, the domain's autoconfig URLs (HTTPS; plain HTTP only
 as an untrusted fallback), the ISPDB, MX (catalog MX patterns, else the ISPDB for the MX host's
 domain) and SRV. As soon as no pending lookup could beat the best answer so far, the rest are
 cancelled. Only when nothing was found are the usual host names probed (switchable off). The
-whole run never exceeds ``settings.discovery_deadline``; the trace says what each source did.
+whole run never exceeds ``settings.discovery_deadline``, whatever stage is running: every stage
+is bounded by it, and one outer timeout guards them all (a stage added later included); the
+trace says what each source did.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from mailport.core import providers
 from mailport.core.addresses import Address, parse_address
-from mailport.core.autoconfig import parse_config
+from mailport.core.autoconfig import ClientConfig, parse_config
 from mailport.core.discovery import (
     DEFAULT_PROBE_PORTS,
     ORIGIN_TIERS,
@@ -35,6 +39,7 @@ from mailport.core.discovery import (
     candidate_from_probes,
     candidate_from_provider,
     candidate_from_srv,
+    crosscheck,
     decide,
     lowest_mx,
     mx_ispdb_domains,
@@ -55,6 +60,10 @@ SOURCE_TIMEOUT = 4.0
 PROBE_TIMEOUT = 5.0
 PROBE_CAP = 15.0
 PROBE_CONCURRENCY = 6
+CROSSCHECK_TIMEOUT = 1.5
+_GRACE = 0.05
+# The published sources a catalog entry is checked against, most authoritative first.
+_PUBLISHED = ("autoconfig", "autoconfig.well_known", "ispdb")
 
 
 class Fetcher(Protocol):
@@ -72,6 +81,7 @@ class _Answer:
     candidate: Candidate | None = None
     trace: list[TraceEntry] = field(default_factory=list)
     closed: providers.Provider | None = None  # the MX belongs to a provider without IMAP/SMTP
+    config: ClientConfig | None = None  # the parsed document, for autoconfig/ISPDB answers
 
 
 class DiscoveryService:
@@ -90,6 +100,7 @@ class DiscoveryService:
         source_timeout: float = SOURCE_TIMEOUT,
         probe_timeout: float = PROBE_TIMEOUT,
         probe_ports: Mapping[tuple[Kind, Security], int] = DEFAULT_PROBE_PORTS,
+        crosscheck_timeout: float = CROSSCHECK_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._resolver = resolver
@@ -102,6 +113,7 @@ class DiscoveryService:
         self._source_timeout = source_timeout
         self._probe_timeout = probe_timeout
         self._probe_ports = probe_ports
+        self._crosscheck_timeout = crosscheck_timeout
         self._clock = clock
 
     @classmethod
@@ -129,6 +141,7 @@ class DiscoveryService:
             https_port=settings.autoconfig_https_port,
             http_port=settings.autoconfig_http_port,
             probe_ports=probe_ports,
+            crosscheck_timeout=settings.discovery_crosscheck_timeout,
         )
 
     async def discover(self, email: str, *, probe: bool = True) -> DiscoveryResult:
@@ -138,6 +151,7 @@ class DiscoveryService:
         """
         address = parse_address(email)
         started = self._clock()
+        until = started + self._deadline
         trace: list[TraceEntry] = []
 
         provider = providers.find_by_domain(address.ascii_domain)
@@ -147,30 +161,78 @@ class DiscoveryService:
                 return decide(address, [], trace=trace, closed=provider)
             catalog = candidate_from_provider(provider, address, origin="catalog")
             if catalog.usable:
+                if self._crosscheck_timeout > 0:
+                    catalog = await self._crosscheck(catalog, address, until=until, trace=trace)
                 return decide(address, [catalog], trace=trace)
         else:
             trace.append(TraceEntry("catalog", "not_found", 0))
 
-        until = started + self._deadline
-        candidates, closed = await self._lookups(address, until=until, trace=trace)
-        if closed is not None and best_tier(candidates) is None:
-            trace.sort(key=lambda t: ORIGIN_TIERS.get(t.source, 99))
-            return decide(address, [], trace=trace, closed=closed, closed_source="mx")
-        if best_tier(candidates) is None:
-            if probe and self._prober is not None:
-                found = await self._probes(address, until=until, trace=trace)
-                if found is not None:
-                    candidates.append(found)
-            else:
-                trace.append(TraceEntry("probe", "skipped", 0))
+        candidates: list[Candidate] = []
+        closed: list[providers.Provider] = []
+        try:
+            # The stages bound themselves and report their own timeouts; this outer bound, a
+            # moment later, holds whatever any of them (or a stage added later) does.
+            async with asyncio.timeout(max(0.0, until - self._clock()) + _GRACE):
+                await self._search(address, probe=probe, until=until, trace=trace,
+                                   candidates=candidates, closed=closed)
+        except TimeoutError:
+            trace.append(TraceEntry("deadline", "timeout", self._ms(started)))
         trace.sort(key=lambda t: ORIGIN_TIERS.get(t.source, 99))
+        if closed and best_tier(candidates) is None:
+            return decide(address, [], trace=trace, closed=closed[0], closed_source="mx")
         return decide(address, candidates, trace=trace)
+
+    async def _search(
+        self, address: Address, *, probe: bool, until: float, trace: list[TraceEntry],
+        candidates: list[Candidate], closed: list[providers.Provider],
+    ) -> None:
+        await self._lookups(address, until=until, trace=trace, candidates=candidates, closed=closed)
+        if closed or best_tier(candidates) is not None:
+            return
+        if probe and self._prober is not None:
+            found = await self._probes(address, until=until, trace=trace)
+            if found is not None:
+                candidates.append(found)
+        else:
+            trace.append(TraceEntry("probe", "skipped", 0))
+
+    # --- the catalog checked against the provider's published configuration -------------------
+
+    async def _crosscheck(
+        self, catalog: Candidate, address: Address, *, until: float, trace: list[TraceEntry]
+    ) -> Candidate:
+        urls = autoconfig_urls(address, https_port=self._https_port, http_port=self._http_port)
+        urls["ispdb"] = self._ispdb_url + address.ascii_domain
+        budget = max(0.0, min(self._crosscheck_timeout, until - self._clock()))
+        began = self._clock()
+        tasks = {origin: asyncio.create_task(self._config(origin, urls[origin], address))
+                 for origin in _PUBLISHED}
+        done, pending = await asyncio.wait(tasks.values(), timeout=budget)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        for origin, task in tasks.items():
+            if task in done:
+                trace.extend(task.result().trace)
+            else:
+                trace.append(TraceEntry(origin, "timeout", self._ms(began)))
+        for origin, task in tasks.items():  # the most authoritative published document decides
+            answer = task.result() if task in done else None
+            if answer is None or answer.config is None or answer.candidate is None:
+                continue
+            corrected, differences = crosscheck(catalog, answer.config, address, origin=origin)
+            trace.append(TraceEntry("catalog", "disagrees" if differences else "confirmed",
+                                    self._ms(began), "; ".join(differences) or origin))
+            return corrected
+        return catalog
 
     # --- the parallel lookups -----------------------------------------------------------------
 
     async def _lookups(
-        self, address: Address, *, until: float, trace: list[TraceEntry]
-    ) -> tuple[list[Candidate], providers.Provider | None]:
+        self, address: Address, *, until: float, trace: list[TraceEntry],
+        candidates: list[Candidate], closed: list[providers.Provider],
+    ) -> None:
         urls = autoconfig_urls(address, https_port=self._https_port, http_port=self._http_port)
         jobs: dict[str, Callable[[], Awaitable[_Answer]]] = {
             "autoconfig": lambda: self._config("autoconfig", urls["autoconfig"], address),
@@ -187,8 +249,6 @@ class DiscoveryService:
             asyncio.create_task(self._bounded(origin, job, until=until)): origin
             for origin, job in jobs.items()
         }
-        candidates: list[Candidate] = []
-        closed: providers.Provider | None = None
         pending = set(tasks)
         try:
             while pending:
@@ -203,7 +263,8 @@ class DiscoveryService:
                     trace.extend(answer.trace)
                     if answer.candidate is not None:
                         candidates.append(answer.candidate)
-                    closed = closed or answer.closed
+                    if answer.closed is not None and not closed:
+                        closed.append(answer.closed)
                 best = best_tier(candidates)
                 # Stop once nothing still running could rank above what we have.
                 if best is not None and all(ORIGIN_TIERS[tasks[t]] > best for t in pending):
@@ -217,7 +278,6 @@ class DiscoveryService:
                 trace.append(TraceEntry(tasks[task], "timeout", self._ms(began)))
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
-        return candidates, closed
 
     async def _bounded(
         self, origin: str, job: Callable[[], Awaitable[_Answer]], *, until: float
@@ -247,7 +307,7 @@ class DiscoveryService:
             return _Answer(trace=[TraceEntry(origin, "invalid", self._ms(began), exc.code)])
         candidate = candidate_from_config(config, address, origin=origin)
         outcome = "found" if candidate is not None else "invalid"
-        return _Answer(candidate, [TraceEntry(origin, outcome, self._ms(began))])
+        return _Answer(candidate, [TraceEntry(origin, outcome, self._ms(began))], config=config)
 
     async def _mx(self, address: Address, *, until: float) -> _Answer:
         began = self._clock()

@@ -56,13 +56,13 @@ from mailport.core.domainstate import (
     sending_allowed,
 )
 from mailport.core.events import DomainStateChanged, EventPayload
+from mailport.core.jobs import Done, JobResult
 from mailport.core.returnpath import verp_address
 from mailport.errors import ConfigurationError, Conflict, NotFound, RemoteError, ValidationError
 from mailport.i18n import gettext
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
 from mailport.settings import Settings
-from mailport.worker import Done, JobResult
 
 log = logging.getLogger(__name__)
 

@@ -32,6 +32,7 @@ from mailport.core.outbox import MessageState
 from mailport.core.summary import FetchedMessage
 from mailport.core.threading import normalize_message_id, thread_key
 from mailport.errors import MailportError
+from mailport.services.suppression import SuppressionService
 
 __all__ = ["EventRecorder", "InboxStore", "StoreTarget"]
 
@@ -60,10 +61,12 @@ class StoreTarget:
 
 
 class InboxStore:
-    def __init__(self, *, db: Database, clock: Clock, events: EventRecorder | None = None) -> None:
+    def __init__(self, *, db: Database, clock: Clock, events: EventRecorder | None = None,
+                 suppression: SuppressionService | None = None) -> None:
         self.db = db
         self.clock = clock
         self.events = events
+        self.suppression = suppression
         # SQLite has one writer at a time; threads that race for it wait in its busy handler's
         # sleeps (tens of ms each). Taking turns here instead made connecting 1,000 accounts,
         # a handful of small transactions each, several times faster (bench/bench_imap.py).
@@ -196,6 +199,9 @@ class InboxStore:
                 "diagnosis": "send.recipient_unknown" if recipient.category == "unknown_user" else recipient.category,
                 "updated_at": now,
             })
+            if changed and self.suppression is not None:
+                self.suppression.record_bounce(s, tenant_id=tenant_id, recipient=recipient,
+                                               message_id=str(sent.id), now=now)
             if changed and self.events is not None:
                 self.events.record(s, tenant_id=tenant_id, now=now, message_id=sent.id, payload=MessageBounced(
                     message_id=sent.id, account_id=sent.account_id, metadata=dict(sent.meta or {}),

@@ -32,7 +32,7 @@ from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.inbox_repository import LeaseRepository
 from mailport.clock import Clock
 from mailport.core.pacing import ConnectPacer, fair_share
-from mailport.errors import MailportError, RemoteError, ValidationError
+from mailport.errors import MailportError, RemoteError, StorageError, ValidationError
 from mailport.services.inbox_store import InboxStore
 from mailport.services.mailbox_sync import MailboxSyncs
 
@@ -90,7 +90,13 @@ class InboxSyncEngine:
         log.info("inbox sync %s started (up to %d accounts)", self.worker_id, self.max_accounts)
         try:
             while not stop.is_set():
-                await self._tick()
+                try:
+                    await self._tick()
+                except StorageError as exc:
+                    if not exc.fields.get("transient"):
+                        raise
+                    # The database is away (logged once by the adapter); the accounts already
+                    # synced go on, and the leases are renewed at the next tick that reaches it.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.claim_interval):
                         await stop.wait()
@@ -168,7 +174,10 @@ class InboxSyncEngine:
             with self.db.session() as s:
                 LeaseRepository(s).release_many(worker_id=self.worker_id, account_ids=account_ids)
 
-        await asyncio.to_thread(release)
+        try:
+            await asyncio.to_thread(release)
+        except StorageError:
+            pass  # the database is away: the leases run out by themselves
 
     async def _stop_all(self) -> None:
         await self._stop(list(self.tasks))
@@ -215,7 +224,12 @@ class InboxSyncEngine:
                 raise
             except (MailportError, OSError) as exc:
                 self.connected.discard(account_id)
-                failures = await asyncio.to_thread(self.store.record_failure, tenant_id, account_id, exc)
+                try:
+                    failures = await asyncio.to_thread(self.store.record_failure, tenant_id, account_id, exc)
+                except StorageError as storage_exc:
+                    if not storage_exc.fields.get("transient"):
+                        raise
+                    failures += 1  # the database is away too: retry later, record it then
                 if isinstance(exc, ValidationError) or (isinstance(exc, RemoteError)
                                                         and exc.code.startswith("auth.")):
                     # Wrong settings or credentials: retrying fast only earns an anvil penalty.

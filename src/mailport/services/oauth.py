@@ -10,7 +10,7 @@ The flow::
 
 and afterwards, for every verification, send or sync::
 
-    credentials(tenant, account) -> (AccountConfig, password or None, access token or None)
+    credentials(tenant, account) -> Credentials (settings + password or access token)
 
 which refreshes the access token ahead of its expiry (and, with ``rejected_token=``, once after
 a server refused it). A refresh the provider refuses (``invalid_grant``: revoked, expired,
@@ -28,21 +28,21 @@ import asyncio
 import hashlib
 import logging
 import secrets as random
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from mailport.adapters.oauth import OAuthClient
-from mailport.adapters.secrets import Secret
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.repositories import AccountRepository
 from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_oauth import OAuthGrant, OAuthState
 from mailport.clock import Clock
 from mailport.core.addresses import parse_address, reject_control_chars
+from mailport.core.credentials import Credentials
 from mailport.core.events import AccountNeedsReconnect
 from mailport.core.oauth import (
     PROVIDERS,
@@ -58,7 +58,7 @@ from mailport.core.oauth import (
     identity_from_claims,
     token_error_code,
 )
-from mailport.core.verification import AccountConfig
+from mailport.core.secret import Secret
 from mailport.errors import (
     ConfigurationError,
     Conflict,
@@ -96,19 +96,6 @@ class StartedAuthorization:
     authorization_url: str
     expires_at: datetime
     provider: str
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """What a sender needs: the settings and exactly one of password or access token."""
-
-    config: AccountConfig
-    password: Secret | None
-    token: str | None = field(default=None, repr=False)
-
-    def __iter__(self) -> Iterator[Any]:
-        # ``config, password, token = await oauth.credentials(...)``
-        return iter((self.config, self.password, self.token))
 
 
 Outcome = Literal["connected", "reconnected", "wrong_account", "denied", "failed", "expired"]

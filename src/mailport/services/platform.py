@@ -40,6 +40,7 @@ from mailport.adapters.storage.tables import Tenant
 from mailport.adapters.storage.tables_domains import PlatformSender
 from mailport.clock import Clock
 from mailport.core.addresses import parse_address
+from mailport.core.displaynames import check_platform_display_name
 from mailport.core.dnsauth import RecordKind, RequiredRecord, dkim_record_value, normalize_domain
 from mailport.core.message import Attachment, Mailbox, MessageDraft, build_message
 from mailport.core.returnpath import verp_address
@@ -257,6 +258,7 @@ class PlatformService:
                     raise Conflict("this alias is taken", code="platform.alias_taken", field="alias")
                 row.alias = wanted
             if display_name is not None:
+                check_platform_display_name(display_name)
                 Mailbox.parse(f"x@{self.platform_domain}", name=display_name, field="display_name")
                 row.display_name = display_name.strip() or None
             row.updated_at = self.clock.now()
@@ -292,7 +294,12 @@ class PlatformService:
         )
         return self.sender(tenant_id)
 
-    def confirm_reply_to(self, token: str) -> PlatformSenderView:
+    def pending_reply_to(self, token: str) -> PlatformSenderView:
+        """What ``token`` would confirm, changing nothing — the page a GET of the link shows (mail
+        scanners follow links; only the reader's POST from that page confirms)."""
+        return self.confirm_reply_to(token, dry_run=True)
+
+    def confirm_reply_to(self, token: str, *, dry_run: bool = False) -> PlatformSenderView:
         """Confirm the pending reply address with the token from the link (no API key needed)."""
         tenant_id, dot, _secret = token.partition(".")
         invalid = ValidationError("this confirmation link is not valid (any more)", code="platform.reply_to_link_invalid")
@@ -308,6 +315,8 @@ class PlatformService:
             if row.reply_to_requested_at is None or now - row.reply_to_requested_at > REPLY_TO_TTL:
                 raise ValidationError("this confirmation link has expired; ask for a new one",
                                       code="platform.reply_to_link_expired")
+            if dry_run:
+                return self._sender_view(s, tenant_id)
             row.reply_to = row.reply_to_pending
             row.reply_to_pending = None
             row.reply_to_token_hash = None
@@ -328,6 +337,8 @@ class PlatformService:
 
     def _platform_plan(self, tenant_id: str, *, from_name: str | None, reply_to: Sequence[Mailbox] = (),
                        fell_back: bool = False) -> SendPlan:
+        if from_name:  # the caller's name for this message; the stored one was checked when set
+            check_platform_display_name(from_name, field="from")
         sender = self.sender(tenant_id)
         confirmed = (Mailbox.parse(sender.reply_to, field="reply_to"),) if sender.reply_to else ()
         return SendPlan(
@@ -368,12 +379,18 @@ class PlatformService:
                        rcpt_to: Sequence[str]) -> SendResult:
         """Sign ``raw`` with the plan's key and hand it to the platform transport."""
         signed = await asyncio.to_thread(plan.signer.sign, raw)
-        return await self._transport().send(tenant_id=tenant_id, mail_from=plan.envelope_from(token),
-                                            rcpt_to=rcpt_to, raw=signed)
+        result = await self._transport().send(tenant_id=tenant_id, mail_from=plan.envelope_from(token),
+                                              rcpt_to=rcpt_to, raw=signed)
+        if result.refusal is not None:  # a single notice: nobody got it is an error here
+            raise result.refusal
+        return result
 
     async def transmit_stored(self, tenant_id: str, *, sender_key: str, mail_from: str, rcpt_to: Sequence[str],
                               raw: bytes) -> SendResult:
         """Send bytes the outbox accepted earlier with ``plan.sender_key``: sign and hand over.
+
+        Refusals are not raised: the result carries every recipient's reply
+        (:meth:`~mailport.adapters.smtp.SendResult.verdicts`).
 
         The domain's state is checked again now: a domain suspended since the message was
         accepted raises :class:`~mailport.services.domains.DomainNotSendable` (its bytes carry
@@ -383,16 +400,31 @@ class PlatformService:
         if sender_key == PLATFORM_SENDER:
             signer = self._platform_signer()
         else:
-            domain = await asyncio.to_thread(self.domains.get, tenant_id, sender_key)
-            sending = await asyncio.to_thread(self.domains.sending_for, tenant_id, domain.name)
-            if not isinstance(sending, DomainSending):
-                raise DomainNotSendable(
-                    f"mail from {domain.unicode_name} is stopped: the domain is {domain.state}",
-                    domain=domain.name, state=domain.state,
-                )
-            signer = sending.signer
-        signed = await asyncio.to_thread(signer.sign, raw)
-        return await self._transport().send(tenant_id=tenant_id, mail_from=mail_from, rcpt_to=rcpt_to, raw=signed)
+            signer = await self.domain_signer(tenant_id, sender_key)
+        return await self.relay(tenant_id, mail_from=mail_from, rcpt_to=rcpt_to,
+                                raw=await asyncio.to_thread(signer.sign, raw))
+
+    def platform_signer(self) -> DkimSigner:
+        """The platform domain's DKIM signer (``d=<platform domain>``)."""
+        return self._platform_signer()
+
+    async def domain_signer(self, tenant_id: str, domain_id: str) -> DkimSigner:
+        """The own domain's signer, if the domain may send right now (else
+        :class:`~mailport.services.domains.DomainNotSendable`)."""
+        domain = await asyncio.to_thread(self.domains.get, tenant_id, domain_id)
+        sending = await asyncio.to_thread(self.domains.sending_for, tenant_id, domain.name)
+        if not isinstance(sending, DomainSending):
+            raise DomainNotSendable(
+                f"mail from {domain.unicode_name} is stopped: the domain is {domain.state}",
+                domain=domain.name, state=domain.state,
+            )
+        return sending.signer
+
+    async def relay(self, tenant_id: str | None, *, mail_from: str, rcpt_to: Sequence[str],
+                    raw: bytes) -> SendResult:
+        """Hand signed bytes to the platform's smarthost (or the development capture)."""
+        return await self._transport().send(tenant_id=tenant_id, mail_from=mail_from, rcpt_to=rcpt_to,
+                                            raw=raw)
 
     async def _send_draft(self, tenant_id: str, *, plan: SendPlan, draft: MessageDraft) -> SentView:
         token = self.make_token()

@@ -6,13 +6,13 @@ import hmac
 import secrets as random
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.repositories import ApiKeyRepository, TenantRepository
-from mailport.adapters.storage.tables import Tenant
+from mailport.adapters.storage.tables import ApiKey, Tenant
 from mailport.clock import Clock
 from mailport.core import apikeys
 from mailport.errors import Unauthenticated, ValidationError
@@ -36,9 +36,40 @@ class TenantView:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiKeyView:
+    """A tenant API key as the operator sees it: never the key itself, only its id (the part
+    after ``mpk_``), label and dates."""
+
+    id: str
+    tenant_id: str
+    label: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id, "tenant_id": self.tenant_id, "label": self.label,
+            "prefix": f"{apikeys.PREFIX}_{self.id}_",
+            "created_at": self.created_at.isoformat(),
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    key: ApiKeyView
+    api_key: str  # shown once, never stored in clear
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedTenant:
     tenant: TenantView
     api_key: str  # shown once, never stored in clear
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class TenantService:
@@ -60,10 +91,36 @@ class TenantService:
             return CreatedTenant(tenant=_view(tenant), api_key=key)
 
     def create_key(self, *, tenant_id: str, label: str | None = None) -> str:
+        return self.add_key(tenant_id=tenant_id, label=label).api_key
+
+    def add_key(self, *, tenant_id: str, label: str | None = None) -> CreatedKey:
+        """Another key for the tenant (rotation: add the new one, switch, revoke the old one)."""
+        if label is not None and (len(label) > 200 or any(ord(ch) < 32 for ch in label)):
+            raise ValidationError("label must be at most 200 printable characters", field="label")
         now = self.clock.now()
         with self.db.session() as s:
             TenantRepository(s).get(tenant_id)
-            return self._issue_key(s, tenant_id=tenant_id, now=now, label=label)
+            api_key = self._issue_key(s, tenant_id=tenant_id, now=now, label=label)
+            parsed = apikeys.parse_key(api_key)
+            assert parsed is not None
+            return CreatedKey(key=_key_view(ApiKeyRepository(s).get(tenant_id=tenant_id, key_id=parsed.key_id)),
+                              api_key=api_key)
+
+    def list_keys(self, tenant_id: str) -> list[ApiKeyView]:
+        with self.db.session() as s:
+            TenantRepository(s).get(tenant_id)
+            return [_key_view(k) for k in ApiKeyRepository(s).list(tenant_id)]
+
+    def revoke_key(self, *, tenant_id: str, key_id: str) -> ApiKeyView:
+        """Revoke a key: from the next request on it answers 401, on every process (keys are
+        looked up in the database on each request, never cached)."""
+        now = self.clock.now()
+        with self.db.session() as s:
+            key = ApiKeyRepository(s).get(tenant_id=tenant_id, key_id=key_id)
+            if key.revoked_at is None:
+                key.revoked_at = now
+                s.flush()
+            return _key_view(key)
 
     def list(self) -> list[TenantView]:
         with self.db.session() as s:
@@ -79,9 +136,14 @@ class TenantService:
         if parsed is None:
             raise Unauthenticated("a valid tenant API key is required")
         with self.db.session() as s:
-            key = ApiKeyRepository(s).find_active(parsed.key_id)
+            repo = ApiKeyRepository(s)
+            key = repo.find_active(parsed.key_id)
             if key is None or not apikeys.secret_matches(parsed.secret, key.secret_hash):
                 raise Unauthenticated("a valid tenant API key is required")
+            now = self.clock.now()
+            # "Last used" to the minute: one write a minute per key, not one per request.
+            if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+                repo.touch(key.id, now)
             return key.tenant_id
 
     def is_admin(self, presented: str | None) -> bool:
@@ -96,6 +158,11 @@ class TenantService:
             id=key_id, tenant_id=tenant_id, secret_hash=apikeys.hash_secret(secret), label=label, now=now
         )
         return apikeys.format_key(key_id=key_id, secret=secret)
+
+
+def _key_view(k: ApiKey) -> ApiKeyView:
+    return ApiKeyView(id=k.id, tenant_id=k.tenant_id, label=k.label, created_at=k.created_at,
+                      last_used_at=k.last_used_at, revoked_at=k.revoked_at)
 
 
 def _view(t: Tenant) -> TenantView:

@@ -4,11 +4,14 @@ The web pages have no passwords of their own. The host product, authenticated by
 asks for a link (``POST /v1/ui-sessions``) naming its user, the language and where "back" goes,
 and sends its user there. Opening the link starts a session held in a cookie.
 
-Both the link and the session are **stateless signed tokens**: ``base64url(JSON) "." base64url(MAC)``
-with HMAC-SHA256 under a key derived (HKDF) from ``settings.secret_key``, so no table is needed
-and every process of an installation accepts them. Each token names its purpose (``link`` or
-``session``), so a link can never be replayed as a cookie or the other way round. The link lives
-for minutes, the session for ``settings.ui_session_minutes``; rotating the secret key ends all.
+Both the link and the session are **signed tokens**: ``base64url(JSON) "." base64url(MAC)``
+with HMAC-SHA256 under a key derived (HKDF) from ``settings.secret_key``. Each token names its
+purpose (``link`` or ``session``), so a link can never be replayed as a cookie or the other way
+round. The link lives for minutes and opens **once**: its nonce is recorded in the
+:class:`SessionStore` (the database, shared by every process). The session lives for
+``settings.ui_session_minutes`` unless it ends first: its id names a row in the store that sign-out
+and ``DELETE /v1/ui-sessions?user=…`` revoke, checked on every request. Rotating the secret key
+ends all.
 
 CSRF tokens are an HMAC of the session's random id: a forged cross-site form cannot know it, and
 it needs no storage either.
@@ -23,7 +26,7 @@ import json
 import secrets as random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes
@@ -34,7 +37,7 @@ from mailport.core.addresses import reject_control_chars
 from mailport.errors import ConfigurationError, Unauthenticated, ValidationError
 from mailport.i18n import DEFAULT, SUPPORTED, normalize
 
-__all__ = ["LINK_TTL", "IssuedLink", "UiSession", "UiSessionService", "validate_return_url"]
+__all__ = ["LINK_TTL", "IssuedLink", "SessionStore", "UiSession", "UiSessionService", "validate_return_url"]
 
 LINK_TTL = timedelta(minutes=5)
 """Long enough for a redirect, short enough that a leaked link is soon worthless."""
@@ -111,10 +114,25 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class UiSessionService:
-    """Issues and checks links, session tokens and CSRF tokens; pure apart from the clock."""
+class SessionStore(Protocol):
+    """Which links were opened and which sessions are live (database or memory)."""
 
-    def __init__(self, *, secret_key: str, clock: Clock, session_ttl: timedelta,
+    def use_link(self, nonce: str, *, expires_at: datetime, now: datetime) -> bool: ...
+
+    def start(self, *, session_id: str, tenant_id: str, user_name: str, now: datetime,
+              expires_at: datetime) -> None: ...
+
+    def is_live(self, session_id: str, *, now: datetime) -> bool: ...
+
+    def revoke(self, session_id: str, *, now: datetime) -> None: ...
+
+    def revoke_user(self, *, tenant_id: str, user_name: str, now: datetime) -> int: ...
+
+
+class UiSessionService:
+    """Issues and checks links, session tokens and CSRF tokens."""
+
+    def __init__(self, *, secret_key: str, clock: Clock, session_ttl: timedelta, store: SessionStore,
                  link_ttl: timedelta = LINK_TTL) -> None:
         if not secret_key:
             raise ConfigurationError("the web pages need MAILPORT_SECRET_KEY to sign their sessions")
@@ -122,6 +140,7 @@ class UiSessionService:
         self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                          info=b"mailport ui-sessions v1").derive(secret_key.split(",", 1)[0].encode())
         self._clock = clock
+        self._store = store
         self._session_ttl = session_ttl
         self._link_ttl = link_ttl
 
@@ -138,13 +157,29 @@ class UiSessionService:
         return IssuedLink(token=self._sign(payload), expires_at=_from_ts(expires))
 
     def open_link(self, token: str) -> UiSession:
-        """The new session a valid, unexpired link starts; :class:`Unauthenticated` otherwise."""
+        """The new session a valid, unexpired, not yet opened link starts; :class:`Unauthenticated`
+        otherwise (code ``ui.used`` for a link opened before)."""
         data = self._verify(token, purpose="link")
-        return UiSession(
+        now = self._clock.now()
+        nonce = data.get("n")
+        if not isinstance(nonce, str) or not self._store.use_link(nonce, expires_at=_from_ts(data["e"]), now=now):
+            raise Unauthenticated("this link was used already", code="ui.used")
+        session = UiSession(
             tenant_id=data["t"], user_name=data["u"], lang=data["l"], return_url=data["r"],
             session_id=random.token_urlsafe(16),
-            expires_at=_from_ts(int((self._clock.now() + self._session_ttl).timestamp())),
+            expires_at=_from_ts(int((now + self._session_ttl).timestamp())),
         )
+        self._store.start(session_id=session.session_id, tenant_id=session.tenant_id,
+                          user_name=session.user_name, now=now, expires_at=session.expires_at)
+        return session
+
+    def sign_out(self, session: UiSession) -> None:
+        self._store.revoke(session.session_id, now=self._clock.now())
+
+    def revoke_user(self, *, tenant_id: str, user_name: str) -> int:
+        """End every live session of the host's user ``user_name``; how many there were."""
+        return self._store.revoke_user(tenant_id=tenant_id, user_name=_clean_user_name(user_name),
+                                       now=self._clock.now())
 
     # -- the page's own cookie ---------------------------------------------------------------
 
@@ -156,6 +191,8 @@ class UiSessionService:
 
     def read_session(self, token: str | None) -> UiSession:
         data = self._verify(token, purpose="session")
+        if not self._store.is_live(str(data.get("s")), now=self._clock.now()):
+            raise Unauthenticated("this session has ended", code="ui.expired")
         return UiSession(tenant_id=data["t"], user_name=data["u"], lang=data["l"], return_url=data["r"],
                          session_id=data["s"], expires_at=_from_ts(data["e"]))
 

@@ -37,6 +37,7 @@ from mailport.clock import Clock
 from mailport.core import netpolicy
 from mailport.core.addresses import reject_control_chars
 from mailport.core.events import Event, EventPayload, EventType, WebhookTest, make_event
+from mailport.core.jobs import Done, JobResult, Retry
 from mailport.core.webhooks import (
     WEBHOOK_RETRY_POLICY,
     classify_delivery,
@@ -47,7 +48,6 @@ from mailport.errors import RemoteError, ValidationError
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
 from mailport.settings import Settings
-from mailport.worker import Done, JobResult, Retry
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,30 @@ class EventLog:
                                tenant_id=tenant_id, dedupe_key=delivery.id, session=s)
         return event
 
+
+    def record_many(self, s: Session, *, tenant_id: str, now: datetime,
+                    entries: Sequence[tuple[str, EventPayload]]) -> None:
+        """:meth:`record` for many messages' events at once (``(message_id, payload)`` each):
+        one INSERT for the events, and the deliveries of those the tenant's webhooks want."""
+        events = [(message_id, make_event(payload, event_id=new_id("evt"), tenant_id=tenant_id, created_at=now))
+                  for message_id, payload in entries]
+        OutboxRepository(s).add_events([EventRow(
+            id=event.id, tenant_id=tenant_id, message_id=message_id, type=event.type.value,
+            data=event.to_dict()["data"], created_at=now, seq=0) for message_id, event in events])
+        hooks = WebhookRepository(s)
+        targets = self._endpoints(hooks, tenant_id)
+        for _, event in events:
+            for hook_id, types in targets:
+                if types and event.type.value not in types:
+                    continue
+                delivery = WebhookDelivery(
+                    id=new_id("whd"), tenant_id=tenant_id, webhook_id=hook_id, event_id=event.id,
+                    event_type=event.type.value, state="pending", attempts=0, created_at=now,
+                    updated_at=now, next_attempt_at=now,
+                )
+                hooks.add_delivery(delivery)
+                self.queue.enqueue(kind=WEBHOOK_JOB, payload={"delivery_id": delivery.id}, now=now,
+                                   tenant_id=tenant_id, dedupe_key=delivery.id, session=s)
 
 @dataclass(frozen=True, slots=True)
 class WebhookView:

@@ -14,11 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from mailport.adapters.secrets import Secret
 from mailport.core.diagnostics import CODES, Diagnosis
 from mailport.core.diagnostics.providers import provider_variant
 from mailport.core.discovery import DiscoveryResult
-from mailport.core.verification import planned_stages
+from mailport.core.secret import Secret
+from mailport.core.verification import Endpoint, planned_stages, same_server
 from mailport.diagnosis_text import explain
 from mailport.errors import AddressError, Conflict, NotFound, ValidationError
 from mailport.services.accounts import AccountInput, AccountView
@@ -227,9 +227,19 @@ async def _test_saved_oauth_account(request: Request, session: UiSession, accoun
 async def _stored_password_for(request: Request, session: UiSession, account: AccountView,
                                form: MailboxForm) -> Secret | None:
     """The saved password, but only towards the saved servers: a changed host must not receive it."""
-    same = form.endpoint("smtp")["host"] == account.smtp["host"] and (
-        not form.use_imap or (account.imap is not None and form.endpoint("imap")["host"] == account.imap["host"])
-    )
+    # Every field that decides where the login goes counts (a new port on the same host too);
+    # the form has no pin field, and saving keeps the saved pin, so the saved one applies.
+    def unchanged(kind: str, saved: dict[str, Any] | None) -> bool:
+        if saved is None:
+            return False
+        try:
+            wanted = Endpoint(**{**form.endpoint(kind), "pin_sha256": saved.get("pin_sha256"),
+                                 "username": form.endpoint(kind)["username"] or account.email})
+        except ValidationError:
+            return False
+        return same_server(wanted, Endpoint(**saved))
+
+    same = unchanged("smtp", account.smtp) and (not form.use_imap or unchanged("imap", account.imap))
     if not same:
         return None
     _config, password = await asyncio.to_thread(runtime_of(request).accounts.connection,

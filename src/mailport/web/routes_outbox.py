@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
 
 from mailport.core.diagnostics import CODES, Diagnosis
 from mailport.diagnosis_text import explain
 from mailport.errors import NotFound, ValidationError
 from mailport.web import labels
 from mailport.web.pages import page
-from mailport.web.session import SessionDep, runtime_of
+from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
 
 router = APIRouter(prefix="/ui/outbox", include_in_schema=False)
 
@@ -29,8 +29,12 @@ def explain_code(code: str | None, *, server_text: str | None, lang: str) -> Any
                              server_text=server_text), lang)
 
 
+SUPPRESSED_SHOWN = 100
+
+
 @router.get("")
-async def outbox(request: Request, session: SessionDep, status: str = "", before: str = "") -> Response:
+async def outbox(request: Request, session: SessionDep, status: str = "", before: str = "",
+                 removed: str = "") -> Response:
     service = runtime_of(request).outbox
     states = [status] if status in labels.MESSAGE_STATES else []
     try:
@@ -39,8 +43,24 @@ async def outbox(request: Request, session: SessionDep, status: str = "", before
     except (NotFound, ValidationError):
         messages = []  # a stale "older" link: show the first page's filter as empty, not an error
     more = len(messages) > PAGE_SIZE
+    # Addresses mail is refused for: the business sees why, and removes one once it is fixed.
+    listed = await asyncio.to_thread(runtime_of(request).suppression.list, session.tenant_id,
+                                     limit=SUPPRESSED_SHOWN)
+    suppressed = [{"entry": v, "explanation": explain_code(v.diagnosis, server_text=v.server_text,
+                                                           lang=session.lang)} for v in listed]
     return page(request, session, "outbox.html", messages=messages[:PAGE_SIZE], status=status,
-                 next_before=messages[PAGE_SIZE - 1].id if more else None)
+                 next_before=messages[PAGE_SIZE - 1].id if more else None, suppressed=suppressed,
+                 removed=removed)
+
+
+@router.post("/suppressions/remove")
+async def remove_suppression(request: Request, session: WriteSessionDep,
+                             address: str = Form(max_length=320)) -> Response:
+    try:
+        await asyncio.to_thread(runtime_of(request).suppression.remove, session.tenant_id, address)
+    except (NotFound, ValidationError):
+        pass  # already removed (another tab): the page shows the list as it is now
+    return RedirectResponse("/ui/outbox?removed=1#suppressed", status_code=303)
 
 
 @router.get("/{message_id}")

@@ -8,7 +8,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from mailport.errors import Unauthenticated, ValidationError
 from mailport.web.render import render
-from mailport.web.session import SessionRequired, WriteSessionDep, runtime_of, set_cookie
+from mailport.web.session import (
+    SessionRequired,
+    WriteSessionDep,
+    clear_cookie,
+    runtime_of,
+    set_cookie,
+)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -21,9 +27,19 @@ def enter(request: Request, token: str = "") -> Response:
     try:
         session = runtime_of(request).ui_sessions.open_link(token)
     except Unauthenticated as exc:
-        raise SessionRequired("expired" if exc.code == "ui.expired" else "missing") from None
+        # A link opened before reads like an expired one: open the settings again from the program.
+        raise SessionRequired("expired" if exc.code in ("ui.expired", "ui.used") else "missing") from None
     response = RedirectResponse(HOME, status_code=303)
     set_cookie(response, request, session)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, session: WriteSessionDep) -> Response:
+    """End this session now (every process refuses its cookie from the next request on)."""
+    runtime_of(request).ui_sessions.sign_out(session)
+    response = session_problem_page(request, "signed_out", lang=session.lang)
+    clear_cookie(response)
     return response
 
 
@@ -42,12 +58,12 @@ async def change_language(request: Request, session: WriteSessionDep) -> Respons
     return response
 
 
-def session_problem_page(request: Request, reason: str) -> Response:
+def session_problem_page(request: Request, reason: str, *, lang: str | None = None) -> Response:
     """What someone without a valid session sees: how to get back in, in their browser's language."""
     from mailport.i18n import negotiate
 
-    lang = negotiate(request.headers.get("accept-language"))
-    status = 403 if reason == "csrf" else 401
+    lang = lang or negotiate(request.headers.get("accept-language"))
+    status = 200 if reason == "signed_out" else 403 if reason == "csrf" else 401
     return render(request, "session_required.html", lang=lang, status_code=status, reason=reason,
                   session=None)
 

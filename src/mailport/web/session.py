@@ -16,7 +16,8 @@ from mailport.errors import Unauthenticated
 from mailport.runtime import Runtime
 from mailport.services.ui_sessions import UiSession
 
-__all__ = ["COOKIE", "CSRF_HEADER", "SessionDep", "SessionRequired", "WriteSessionDep", "set_cookie"]
+__all__ = ["COOKIE", "CSRF_HEADER", "SessionDep", "SessionRequired", "WriteSessionDep", "clear_cookie",
+           "set_cookie"]
 
 COOKIE = "mailport_ui"
 CSRF_HEADER = "X-CSRF-Token"
@@ -47,6 +48,10 @@ def set_cookie(response: Response, request: Request, session: UiSession) -> None
         COOKIE, token, path=PATH, httponly=True, samesite="lax", secure=is_https(request),
         expires=session.expires_at,
     )
+
+
+def clear_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path=PATH, httponly=True, samesite="lax")
 
 
 def current_session(request: Request) -> UiSession:

@@ -2,23 +2,65 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fcntl
-from collections.abc import Iterator
+import logging
+import os
+import random
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailport.errors import StorageError
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Arbitrary but fixed: the advisory-lock key all mailport processes agree on for migrations.
 _MIGRATION_LOCK = 0x6D61696C706F7274  # "mailport"
+
+
+_SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal", ".lock")
+
+
+def protect_sqlite_files(path: Path) -> None:
+    """The database holds mail: its directory is the owner's alone (0700) and its files are
+    0600. The file is created here with that mode before SQLite opens it; SQLite gives its WAL
+    and shared-memory files the main file's mode. Files of an older installation are fixed."""
+    directory = path.parent
+    if not directory.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    else:
+        info = directory.stat()
+        # Only a directory of our own, and never a shared sticky one such as /tmp.
+        if info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX and info.st_mode & 0o077:
+            directory.chmod(0o700)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in _SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
 
 
 class Database:
@@ -31,7 +73,7 @@ class Database:
         if self.is_sqlite:
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                protect_sqlite_files(Path(path))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -39,22 +81,75 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._outage_lock = threading.Lock()
+        self._down_since: float | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends, rolled back on error."""
+        """A transaction: committed when the block ends, rolled back on error.
+
+        A failure raises :class:`StorageError` with ``transient=True`` when the database is
+        unreachable or restarting (worth waiting for) and ``False`` for what waiting cannot fix
+        (a schema that does not match this version, a constraint).
+        """
         session = self._sessions()
         try:
             yield session
             session.commit()
         except SQLAlchemyError as exc:
-            session.rollback()
-            raise StorageError("the database failed") from exc
+            transient = is_transient(exc)
+            try:
+                session.rollback()
+            except SQLAlchemyError:
+                pass  # the connection is gone; the pool discards it
+            if transient:
+                self._outage_began(exc)
+            raise StorageError("the database failed", transient=transient) from exc
         except BaseException:
             session.rollback()
             raise
+        else:
+            if self._down_since is not None:
+                self._outage_ended()
         finally:
             session.close()
+
+    @property
+    def unavailable(self) -> bool:
+        """True between a transient failure and the next successful transaction."""
+        return self._down_since is not None
+
+    def _outage_began(self, exc: SQLAlchemyError) -> None:
+        with self._outage_lock:
+            if self._down_since is not None:
+                return
+            self._down_since = time.monotonic()
+        # Once per outage, not once per query: the workers keep trying quietly.
+        log.warning("database unavailable (%s); waiting for it to come back",
+                    type(getattr(exc, "orig", None) or exc).__name__)
+
+    def _outage_ended(self) -> None:
+        with self._outage_lock:
+            since, self._down_since = self._down_since, None
+        if since is not None:
+            log.warning("database back after %.1f s", time.monotonic() - since)
+
+    async def ride_out(self, call: Callable[[], T], *, first_delay: float = 0.2,
+                       max_delay: float = 5.0) -> T:
+        """``call()`` in a thread, repeated with backoff while the database is unavailable.
+
+        For writes that must not be lost to an outage — an outcome of mail already handed to a
+        server, a job's result. Non-transient errors are raised; cancelling the caller gives up.
+        """
+        delay = first_delay
+        while True:
+            try:
+                return await asyncio.to_thread(call)
+            except StorageError as exc:
+                if not exc.fields.get("transient"):
+                    raise
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(max_delay, delay * 2)
 
     def ping(self) -> bool:
         try:
@@ -63,6 +158,25 @@ class Database:
             return True
         except SQLAlchemyError:
             return False
+
+    def migrate_when_reachable(self, *, max_delay: float = 5.0) -> None:
+        """:meth:`migrate`, first waiting for a database that is not reachable yet (a worker
+        started during a database restart waits instead of exiting). Anything else is raised."""
+        delay, waiting = 0.2, False
+        while True:
+            try:
+                self.migrate()
+                break
+            except SQLAlchemyError as exc:
+                if not is_transient(exc):
+                    raise
+                if not waiting:
+                    waiting = True
+                    self._outage_began(exc)
+            time.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(max_delay, delay * 2)
+        if waiting:
+            self._outage_ended()
 
     def migrate(self, revision: str = "heads") -> None:
         """Bring the schema to ``revision`` with Alembic (idempotent).
@@ -105,6 +219,24 @@ def _file_lock(db_path: Path | None) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# Messages of errors that waiting will not fix, although the driver calls them "operational".
+_PERMANENT = ("no such table", "no such column", "has no column", "does not exist", "syntax error")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A lost or refused connection, a restarting server, a busy SQLite file: try again later."""
+    if isinstance(exc, DisconnectionError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig if exc.orig is not None else exc).lower()
+        return not any(marker in text for marker in _PERMANENT)
+    # psycopg reports a refused connection, "the database system is starting up" and an admin
+    # shutdown as OperationalError (above), and a connection cut mid-statement as InterfaceError.
+    return isinstance(exc, InterfaceError)
 
 
 def alembic_config(db: Database) -> Config:

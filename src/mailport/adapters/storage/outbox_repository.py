@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import (
     Event,
@@ -40,8 +41,7 @@ _IN_FLIGHT = (
         Message.account_id == bindparam("account_id"),
         Message.state == "sending",
         Message.id != bindparam("exclude"),
-        Job.state == "running",
-        Job.locked_until >= bindparam("now"),
+        JobQueue.holds_slot(now=bindparam("now"), live_since=bindparam("live_since")),
     )
 )
 _SENT_SINCE = (
@@ -79,6 +79,20 @@ class OutboxRepository:
         self.s.execute(_INSERT_CONTENT, [_values(content)])
         self.s.execute(_INSERT_RECIPIENT, [_values(r) for r in recipients])
 
+    def add_many(self, messages: Sequence[Message], contents: Sequence[MessageContent],
+                 recipients: Sequence[MessageRecipient]) -> None:
+        """:meth:`add` for a batch: one multi-row INSERT per table."""
+        self.s.execute(_INSERT_MESSAGE, [_values(m) for m in messages])
+        self.s.execute(_INSERT_CONTENT, [_values(c) for c in contents])
+        self.s.execute(_INSERT_RECIPIENT, [_values(r) for r in recipients])
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        """:meth:`add_event` for a batch (one executemany)."""
+        self.s.execute(_INSERT_EVENT, [{
+            "id": e.id, "tenant_id": e.tenant_id, "message_id": e.message_id, "type": e.type,
+            "data": e.data, "created_at": e.created_at, "seq": e.seq or 0,
+        } for e in events])
+
     def get(self, *, tenant_id: str, message_id: str) -> Message:
         message = self.s.scalar(
             select(Message).where(Message.tenant_id == tenant_id, Message.id == message_id)
@@ -95,6 +109,11 @@ class OutboxRepository:
         return self.s.scalar(
             select(Message).where(Message.tenant_id == tenant_id, Message.idempotency_key == key)
         )
+
+    def find_by_idempotency_keys(self, *, tenant_id: str, keys: Sequence[str]) -> list[Message]:
+        return list(self.s.scalars(
+            select(Message).where(Message.tenant_id == tenant_id, Message.idempotency_key.in_(list(keys)))
+        ))
 
     def list(
         self,
@@ -173,13 +192,14 @@ class OutboxRepository:
                 {"key": f"mailport.account:{account_id}"},
             )
 
-    def in_flight(self, *, account_id: str, now: datetime, exclude: str) -> int:
-        """The account's other messages in ``sending`` whose worker still holds the job's lease.
+    def in_flight(self, *, account_id: str, now: datetime, exclude: str, live_since: datetime) -> int:
+        """The account's other messages in ``sending`` whose job still holds a slot: its lease
+        valid and renewed since ``live_since`` (:func:`mailport.core.leases.holds_slot`).
 
-        A crashed worker leaves its message in ``sending``; joining the job's lease keeps such
-        rows from blocking the account's concurrency slots until the job is taken over.
+        A crashed worker leaves its message in ``sending`` and its job ``running``; such rows
+        stop blocking the account's concurrency as soon as their heartbeat goes silent.
         """
-        params = {"account_id": account_id, "exclude": exclude, "now": now}
+        params = {"account_id": account_id, "exclude": exclude, "now": now, "live_since": live_since}
         return int(self.s.scalar(_IN_FLIGHT, params) or 0)
 
     def sent_since(self, *, account_id: str, since: datetime) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.tables import Account, ApiKey, Secret, Tenant
@@ -52,6 +52,20 @@ class ApiKeyRepository:
         if key is None or key.revoked_at is not None:
             return None
         return key
+
+    def list(self, tenant_id: str) -> Sequence[ApiKey]:
+        return self.s.scalars(
+            select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.created_at, ApiKey.id)
+        ).all()
+
+    def get(self, *, tenant_id: str, key_id: str) -> ApiKey:
+        key = self.s.get(ApiKey, key_id)
+        if key is None or key.tenant_id != tenant_id:
+            raise NotFound("no such API key", resource="api_key")
+        return key
+
+    def touch(self, key_id: str, now: datetime) -> None:
+        self.s.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
 
 
 class SecretRepository:

@@ -9,7 +9,7 @@ tokens made by :mod:`mailport.adapters.secrets`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -58,7 +58,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSON,
         list[dict[str, Any]]: JSON,
         datetime: UTCDateTime(),
@@ -85,6 +85,7 @@ class ApiKey(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
 
 
 class Secret(Base):
@@ -135,6 +136,7 @@ class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_ready", "state", "run_at"),
+        Index("ix_jobs_finished", "state", "updated_at"),
         UniqueConstraint("kind", "dedupe_key"),
     )
 
@@ -148,6 +150,7 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_until: Mapped[datetime | None]
+    renewed_at: Mapped[datetime | None]  # the holder's last heartbeat (core.leases.holds_slot)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

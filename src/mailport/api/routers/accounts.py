@@ -60,7 +60,8 @@ class AccountIn(BaseModel):
     password: str | None = Field(None, max_length=1024, description="Password or app password; never returned.")
     auth_kind: Literal["password", "oauth2"] = "password"
     provider_id: str | None = Field(None, max_length=64)
-    daily_limit: int | None = Field(None, ge=1, description="The provider's daily sending cap for this mailbox.")
+    daily_limit: int | None = Field(None, ge=1, le=1_000_000,
+                                    description="The provider's daily sending cap for this mailbox.")
 
 
 class AccountPatch(BaseModel):
@@ -69,7 +70,7 @@ class AccountPatch(BaseModel):
     smtp: EndpointPatch | None = None
     imap: EndpointPatch | None = None
     password: str | None = Field(None, max_length=1024)
-    daily_limit: int | None = Field(None, ge=1)
+    daily_limit: int | None = Field(None, ge=1, le=1_000_000)
 
 
 class AliasOut(BaseModel):

@@ -48,7 +48,7 @@ async def upsert_contacts(
 @router.get("", response_model=list[ContactOut], summary="Contacts, by id")
 def list_contacts(runtime: RuntimeDep, tenant_id: TenantDep,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict[str, Any]]:
     return [c.to_dict() for c in runtime.contacts.list(tenant_id, limit=limit, offset=offset)]
 
 

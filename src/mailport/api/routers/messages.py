@@ -8,10 +8,7 @@ message (``Idempotent-Replayed: true``); with a different body it is a 409.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
@@ -21,55 +18,21 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
 from mailport.api.deps import RuntimeDep, TenantDep
-from mailport.core.message import Attachment, Mailbox
-from mailport.errors import ValidationError
+from mailport.api.guard import max_body, message_body_limit
+from mailport.api.problems import invalid_request, problem_of, request_language
+from mailport.core.message import Attachment
+from mailport.errors import MailportError, ValidationError
 from mailport.services.send import SendRequest
+from mailport.services.send.message_json import (
+    MessageIn,
+    batch_item,
+    decode_attachment,
+    send_request,
+)
 
 router = APIRouter(prefix="/v1/messages", tags=["messages"])
 
 _JSON_OVERHEAD = 1024 * 1024  # headers, bodies and JSON syntax around the attachments
-
-
-class MailboxIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    email: str = Field(max_length=320)
-    name: str = Field("", max_length=300)
-
-
-Address = Annotated[str | MailboxIn, Field(union_mode="left_to_right")]
-
-
-class AttachmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    filename: str = Field(min_length=1, max_length=255, examples=["factuur-2026-0042.pdf"])
-    content: str = Field(description="The file, base64-encoded.")
-    content_type: str = Field("", max_length=255, description="Guessed from the name when empty.")
-
-
-class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={"examples": [{
-        "account": "acc_…", "to": [{"email": "debiteur@example.nl", "name": "Debiteur BV"}],
-        "subject": "Factuur 2026-0042", "text": "Beste klant,\n\nIn de bijlage vindt u de factuur.",
-        "attachments": [{"filename": "factuur-2026-0042.pdf", "content": "JVBERi0xLjQK…"}],
-        "metadata": {"invoice_id": "2026-0042"},
-    }]})
-    method: Literal["account", "platform", "domain"] = Field(
-        "account", description="`account`: a connected mailbox; `platform`: from the tenant's platform address "
-                               "(Reply-To: its confirmed reply address); `domain`: `from` at one of the tenant's "
-                               "own domains, DKIM-signed for it.")
-    account: str | None = Field(None, max_length=32, description="The sending account (default: the one of `from`).")
-    from_: Address | None = Field(None, alias="from", description="Default: the account's address.")
-    to: list[Address] = Field(default_factory=list, max_length=100)
-    cc: list[Address] = Field(default_factory=list, max_length=100)
-    bcc: list[Address] = Field(default_factory=list, max_length=100)
-    reply_to: list[Address] = Field(default_factory=list, max_length=10)
-    subject: str = Field("", max_length=2000)
-    text: str | None = None
-    html: str | None = None
-    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=100)
-    headers: dict[str, str] = Field(default_factory=dict, description="X-* and a safe allow-list.")
-    metadata: dict[str, str] = Field(default_factory=dict, description="Yours (e.g. the invoice id); echoed in events.")
-    send_at: datetime | None = Field(None, description="Send later (RFC 3339 with time zone).")
 
 
 class RecipientOut(BaseModel):
@@ -120,36 +83,6 @@ class MessageOut(BaseModel):
     sent_copy: SentCopyOut | None = None
 
 
-def _mailbox(value: str | MailboxIn, field: str) -> str | Mailbox:
-    if isinstance(value, str):
-        return value
-    return Mailbox.parse(value.email, name=value.name, field=field)
-
-
-def _decode(attachment: AttachmentIn, index: int) -> Attachment:
-    try:
-        content = base64.b64decode(attachment.content, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValidationError(f"attachments[{index}].content is not valid base64",
-                              field=f"attachments[{index}].content") from exc
-    return Attachment(filename=attachment.filename, content=content, content_type=attachment.content_type)
-
-
-def _request(body: MessageIn, attachments: list[Attachment]) -> SendRequest:
-    sender = body.from_
-    return SendRequest(
-        method=body.method, account_id=body.account,
-        from_email=sender if isinstance(sender, str) else (sender.email if sender else None),
-        from_name=sender.name if isinstance(sender, MailboxIn) else None,
-        to=[_mailbox(v, f"to[{i}]") for i, v in enumerate(body.to)],
-        cc=[_mailbox(v, f"cc[{i}]") for i, v in enumerate(body.cc)],
-        bcc=[_mailbox(v, f"bcc[{i}]") for i, v in enumerate(body.bcc)],
-        reply_to=[_mailbox(v, f"reply_to[{i}]") for i, v in enumerate(body.reply_to)],
-        subject=body.subject, text=body.text, html=body.html, attachments=attachments,
-        headers=body.headers, metadata=body.metadata, send_at=body.send_at,
-    )
-
-
 def _too_large(size: int, limit: int) -> ValidationError:
     return ValidationError(
         f"the request is {size} bytes; messages may be at most {limit} bytes",
@@ -198,7 +131,7 @@ async def _read(request: Request, limit: int) -> SendRequest:
                     content_type=(upload.content_type or "").split(";")[0].strip()
                     if upload.content_type not in (None, "application/octet-stream") else "",
                 ))
-            return _request(body, attachments)
+            return send_request(body, attachments)
         finally:
             await form.close()
     if content_type and not content_type.startswith("application/json"):
@@ -208,7 +141,7 @@ async def _read(request: Request, limit: int) -> SendRequest:
     if len(raw) > ceiling:
         raise _too_large(len(raw), limit)
     body = _parse(raw)
-    return _request(body, [_decode(a, i) for i, a in enumerate(body.attachments)])
+    return send_request(body, [decode_attachment(a, i) for i, a in enumerate(body.attachments)])
 
 
 def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -254,6 +187,7 @@ _REQUEST_BODY = {
     responses={409: {"description": "Idempotency-Key reused with another body"},
                413: {"description": "Larger than the message size limit"}},
 )
+@max_body(message_body_limit)
 async def send_message(
     request: Request, response: Response, runtime: RuntimeDep, tenant_id: TenantDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -264,6 +198,89 @@ async def send_message(
     if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return submission.message.to_dict()
+
+
+BATCH_MAX = 500
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    messages: list[Any] = Field(min_length=1, max_length=BATCH_MAX, description=(
+        "Up to 500 messages, each as the body of `POST /v1/messages` (attachments base64) plus "
+        "its own `idempotency_key`."))
+
+
+class BatchResultOut(BaseModel):
+    index: int
+    status: int = Field(description="202 accepted, 200 replayed (same idempotency key and body), "
+                                    "else the status the single call would have answered.")
+    message: MessageOut | None = None
+    error: dict[str, Any] | None = Field(None, description="problem+json of this item, as the single call.")
+
+
+class BatchOut(BaseModel):
+    accepted: int
+    replayed: int
+    failed: int
+    results: list[BatchResultOut]
+
+
+@router.post(
+    "/batch", response_model=BatchOut, response_model_by_alias=True,
+    summary="Send up to 500 messages in one request (one result per item, in order)",
+    description=(
+        "Each item is validated and accepted exactly like `POST /v1/messages`; the valid ones are "
+        "committed together before the answer. Items fail alone: a bad address in one invoice does "
+        "not stop the others. The answer is 200 with one result per item in the order sent."),
+    responses={413: {"description": "Larger than the message size limit"}},
+)
+@max_body(message_body_limit)  # a batch carries at most one maximal message's bytes in total
+async def send_batch(request: Request, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    limit = runtime.settings.max_message_bytes
+    ceiling = limit * 4 // 3 + _JSON_OVERHEAD
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > ceiling:
+        raise _too_large(int(declared), limit)
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type and not content_type.startswith("application/json"):
+        raise ValidationError("send the batch as application/json",
+                              code="request.unsupported_media_type", field="content-type")
+    raw = await request.body()
+    if len(raw) > ceiling:
+        raise _too_large(len(raw), limit)
+    try:
+        batch = BatchIn.model_validate_json(raw)
+    except PydanticValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+    language = request_language(request)
+    parsed: list[tuple[int, tuple[SendRequest, str | None]]] = []
+    results: list[dict[str, Any] | None] = [None] * len(batch.messages)
+    for i, item in enumerate(batch.messages):
+        try:
+            if not isinstance(item, dict):
+                raise RequestValidationError([{"loc": ("body", "messages", i), "msg": "must be an object",
+                                               "type": "dict_type"}])
+            try:
+                parsed.append((i, batch_item(item, i)))
+            except PydanticValidationError as exc:
+                raise RequestValidationError(exc.errors(include_url=False)) from exc
+        except RequestValidationError as exc:
+            status_code, problem_body = invalid_request(exc)
+            results[i] = {"index": i, "status": status_code, "error": problem_body}
+        except MailportError as exc:
+            status_code, problem_body = problem_of(exc, language)
+            results[i] = {"index": i, "status": status_code, "error": problem_body}
+    outcomes = await runtime.outbox.submit_many_async(tenant_id, [p for _, p in parsed])
+    for (i, _), outcome in zip(parsed, outcomes, strict=True):
+        if isinstance(outcome, MailportError):
+            status_code, problem_body = problem_of(outcome, language)
+            results[i] = {"index": i, "status": status_code, "error": problem_body}
+        else:
+            results[i] = {"index": i, "status": 200 if outcome.replayed else 202,
+                          "message": outcome.message.to_dict()}
+    done = [r for r in results if r is not None]
+    return {"accepted": sum(r["status"] == 202 for r in done), "replayed": sum(r["status"] == 200 for r in done),
+            "failed": sum(r["status"] >= 300 for r in done), "results": done}
 
 
 @router.get("", response_model=list[MessageOut], response_model_by_alias=True,

@@ -9,8 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from mailport.api.deps import RuntimeDep, TenantDep
 from mailport.api.problems import request_language
@@ -65,28 +67,57 @@ async def request_reply_to(body: ReplyToIn, request: Request, runtime: RuntimeDe
     return view.to_dict()
 
 
-@router.get("/reply-to/confirm", response_model=SenderOut,
-            responses={200: {"content": {"text/html": {}}}},
-            summary="The link in the confirmation mail (no API key: the token is the proof)",
-            description="JSON for programs; a small page in the reader's language for a browser "
-                        "(`Accept: text/html`), since people open this link from their mail.")
-def confirm_reply_to(request: Request, runtime: RuntimeDep,
-                     token: Annotated[str, Query(min_length=10, max_length=200)]) -> Any:
-    if not _wants_html(request):
-        return runtime.platform.confirm_reply_to(token).to_dict()
+@router.get("/reply-to/confirm", response_class=HTMLResponse, include_in_schema=False)
+def confirm_reply_to_page(request: Request, runtime: RuntimeDep,
+                          token: Annotated[str, Query(min_length=10, max_length=200)]) -> HTMLResponse:
+    """The link in the confirmation mail, for people: mail scanners open links, so opening it
+    confirms nothing — the page shows what would be confirmed and its button POSTs."""
     lang = request_language(request)
     try:
-        view = runtime.platform.confirm_reply_to(token)
+        view = runtime.platform.pending_reply_to(token)
     except MailportError:
         return _page(lang, CONFIRM_FAILED_TITLE, CONFIRM_FAILED_TEXT, status.HTTP_400_BAD_REQUEST)
-    return _page(lang, CONFIRMED_TITLE, CONFIRMED_TEXT, status.HTTP_200_OK,
-                 name=view.display_name, address=view.reply_to or "")
+    return _page(lang, CONFIRM_ASK_TITLE, CONFIRM_ASK_TEXT, status.HTTP_200_OK, form_token=token,
+                 name=view.display_name, address=view.reply_to_pending or "")
+
+
+@router.post("/reply-to/confirm", response_model=SenderOut,
+             responses={200: {"content": {"text/html": {}}}},
+             summary="Confirm the reply address (no API key: the token is the proof)",
+             description="The link in the confirmation mail (`GET …/confirm?token=`) opens a page that "
+                         "changes nothing — mail scanners follow links; its button posts here (`token` form "
+                         "field; answers a page). Programs post JSON `{\"token\": …}` (answers the sender).")
+async def confirm_reply_to(request: Request, runtime: RuntimeDep) -> Any:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        token = str((await request.form()).get("token") or "")
+        lang = request_language(request)
+        try:
+            view = await run_in_threadpool(runtime.platform.confirm_reply_to, token)
+        except MailportError:
+            return _page(lang, CONFIRM_FAILED_TITLE, CONFIRM_FAILED_TEXT, status.HTTP_400_BAD_REQUEST)
+        return _page(lang, CONFIRMED_TITLE, CONFIRMED_TEXT, status.HTTP_200_OK,
+                     name=view.display_name, address=view.reply_to or "")
+    try:
+        body = ConfirmIn.model_validate_json(await request.body())
+    except PydanticValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+    view = await run_in_threadpool(runtime.platform.confirm_reply_to, body.token)
+    return view.to_dict()
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=200)
 
 
 def _(msgid: str) -> str:  # marks texts for extraction (``mailport`` domain); translated per request
     return msgid
 
 
+CONFIRM_ASK_TITLE = _("Confirm the reply address")
+CONFIRM_ASK_TEXT = _("Replies to mail from {name} will go to {address}. Is that right?")
+CONFIRM_BUTTON = _("Confirm")
 CONFIRMED_TITLE = _("Reply address confirmed")
 CONFIRMED_TEXT = _("Replies to mail from {name} now go to {address}. You can close this page.")
 CONFIRM_FAILED_TITLE = _("This confirmation link does not work")
@@ -94,22 +125,23 @@ CONFIRM_FAILED_TEXT = _(
     "It was used already or has expired. Ask for a new confirmation mail in the program you send your mail from."
 )
 _PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
 }
 
 
-def _wants_html(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept and "application/json" not in accept
-
-
-def _page(lang: str, title: str, text: str, status_code: int, **params: str) -> HTMLResponse:
+def _page(lang: str, title: str, text: str, status_code: int, *, form_token: str | None = None,
+          **params: str) -> HTMLResponse:
     heading = html.escape(gettext(lang, title))
     body = html.escape(gettext(lang, text).format(**params))
+    form = ""
+    if form_token is not None:
+        form = (f'<form method="post" action="/v1/platform/reply-to/confirm?lang={html.escape(lang)}">'
+                f'<input type="hidden" name="token" value="{html.escape(form_token)}">'
+                f'<button type="submit">{html.escape(gettext(lang, CONFIRM_BUTTON))}</button></form>')
     document = (f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
                 f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{heading}</title>'
-                f"</head><body><h1>{heading}</h1><p>{body}</p></body></html>")
+                f"</head><body><h1>{heading}</h1><p>{body}</p>{form}</body></html>")
     return HTMLResponse(document, status_code=status_code, headers=_PAGE_HEADERS)
 
 

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import AdminDep, RuntimeDep, TenantDep
 
@@ -36,6 +37,48 @@ def create_tenant(body: TenantIn, runtime: RuntimeDep, _: AdminDep) -> TenantCre
 @router.get("/tenants", response_model=list[TenantOut], summary="List tenants (operator key)")
 def list_tenants(runtime: RuntimeDep, _: AdminDep) -> list[TenantOut]:
     return [TenantOut(**t.to_dict()) for t in runtime.tenants.list()]  # type: ignore[arg-type]
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str | None = Field(None, max_length=200, description="What the key is for, e.g. `production 2026`.")
+
+
+class KeyOut(BaseModel):
+    id: str = Field(description="The key's id: the part after `mpk_` (not secret).")
+    tenant_id: str
+    label: str | None
+    prefix: str = Field(description="How the key starts (`mpk_<id>_`), to recognise it in the host's settings.")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Last request with this key (to the minute).")
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyOut):
+    api_key: str = Field(description="The new API key. Shown once; store it now.")
+
+
+TenantId = Annotated[str, Path(max_length=32)]
+KeyId = Annotated[str, Path(max_length=32)]
+
+
+@router.post("/tenants/{tenant_id}/keys", status_code=status.HTTP_201_CREATED, response_model=KeyCreated,
+             summary="Add an API key to a tenant (operator key); rotate by adding, switching, revoking")
+def create_key(tenant_id: TenantId, body: KeyIn, runtime: RuntimeDep, _: AdminDep) -> dict[str, Any]:
+    created = runtime.tenants.add_key(tenant_id=tenant_id, label=body.label)
+    return {**created.key.to_dict(), "api_key": created.api_key}
+
+
+@router.get("/tenants/{tenant_id}/keys", response_model=list[KeyOut],
+            summary="A tenant's API keys with their last use (operator key; never the keys themselves)")
+def list_keys(tenant_id: TenantId, runtime: RuntimeDep, _: AdminDep) -> list[dict[str, Any]]:
+    return [k.to_dict() for k in runtime.tenants.list_keys(tenant_id)]
+
+
+@router.delete("/tenants/{tenant_id}/keys/{key_id}", response_model=KeyOut,
+               summary="Revoke an API key (operator key): 401 on every process from the next request on")
+def revoke_key(tenant_id: TenantId, key_id: KeyId, runtime: RuntimeDep, _: AdminDep) -> dict[str, Any]:
+    return runtime.tenants.revoke_key(tenant_id=tenant_id, key_id=key_id).to_dict()
 
 
 @router.get("/tenant", response_model=TenantOut, summary="The tenant the API key belongs to")

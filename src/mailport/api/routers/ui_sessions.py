@@ -1,10 +1,13 @@
-"""``POST /v1/ui-sessions``: the host product gets a short-lived signed link to the web pages."""
+"""``/v1/ui-sessions``: the host product gets a short-lived, single-use signed link to the web
+pages (``POST``), and ends its user's sessions (``DELETE ?user=…``, e.g. when the user signs out
+of the host product or leaves the company)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
@@ -34,3 +37,16 @@ def create_ui_session(body: UiSessionIn, runtime: RuntimeDep, tenant_id: TenantD
                                           language=body.language, return_url=body.return_url)
     url = f"{runtime.settings.effective_public_url}/ui/enter?token={link.token}"
     return UiSessionOut(url=url, expires_at=link.expires_at)
+
+
+class RevokedOut(BaseModel):
+    revoked: int = Field(description="How many live sessions of the user were ended.")
+
+
+@router.delete("", response_model=RevokedOut,
+               summary="End every web-page session of one of the host's users (sign-out everywhere)")
+def revoke_ui_sessions(runtime: RuntimeDep, tenant_id: TenantDep,
+                       user: Annotated[str, Query(min_length=1, max_length=200,
+                                                  description="The `user_name` the links were made for.")],
+                       ) -> RevokedOut:
+    return RevokedOut(revoked=runtime.ui_sessions.revoke_user(tenant_id=tenant_id, user_name=user))

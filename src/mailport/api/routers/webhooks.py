@@ -41,7 +41,8 @@ class WebhookOut(BaseModel):
 
 
 class WebhookCreated(WebhookOut):
-    secret: str = Field(description="The signing secret (`Mailport-Signature`); shown only now.")
+    secret: str = Field(description="The signing secret (Standard Webhooks `whsec_…`, for the "
+                                    "`webhook-signature` header); shown only now.")
 
 
 class SecretOut(BaseModel):

@@ -682,6 +682,20 @@ def _codes() -> dict[str, CodeInfo]:
             ),
         ),
         CodeInfo(
+            # Too many connections or messages in a short time: a limit, not a breakdown.
+            code="server.rate_limited",
+            severity="warning",
+            retryable=True,
+            title=N_("The mail server is limiting how much it accepts right now"),
+            steps=(
+                N_("The server accepts only a limited number of connections or messages in a"
+                   " short time. This is not a fault, and your settings are fine."),
+                N_("Sending is tried again automatically in a few minutes."),
+                N_("If it keeps happening, send fewer documents at once or ask your email"
+                   " provider about its limits."),
+            ),
+        ),
+        CodeInfo(
             code="unknown",
             severity="error",
             retryable=False,

@@ -83,6 +83,10 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"record[_ ]layer[_ ]failure",
         r"\bSSL: HTTP_REQUEST\b",
         r"STARTTLS extension not supported by server",
+        # Outlook's "The server does not support secure connections", as the seed languages say it.
+        r"does not support (?:secure|encrypted) connections|ondersteunt geen beveiligde verbindingen|"
+        r"unterstützt keine (?:sicheren|verschlüsselten) Verbindungen|"
+        r"ne prend pas en charge les connexions (?:sécurisées|chiffrées)|non supporta connessioni (?:sicure|crittografate)",
     ),
     _rule(
         "tls.certificate_invalid",
@@ -90,12 +94,16 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"self[- _]signed[_ ]cert",
         r"certificate has expired|CERT_HAS_EXPIRED",
         r"hostname mismatch|ERR_TLS_CERT_ALTNAME_INVALID|IP address mismatch",
+        r"does not match certificate'?s? altnames|not in the cert'?s altnames",
         r"unable to (?:get local issuer certificate|verify the first certificate)",
         r"SSLCertVerificationError",
     ),
     _rule(
         "tls.starttls_required",
         r"must issue a STARTTLS command first",
+        # AUTH not offered: usually TLS must come first, or this is the relay port (25).
+        r"AUTH (?:extension |command )?(?:used when )?not (?:advertised|supported|available)",
+        r"\bauthentication not enabled\b",
         r"STARTTLS (?:is )?required",
         r"encryption required for requested authentication mechanism",
         r"plaintext authentication disallowed",
@@ -124,7 +132,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"log ?in via (?:your|a) web browser",
         r"\[WEBALERT\b",
         r"web login required",
-        r"Actual verdict is HipNotify",
+        # Outlook.com wants a "human interaction proof" (a puzzle in the webmail) first.
+        r"Actual verdict is Hip(?:Notify|Send)",
         r"\b5\.7\.14\b",
         r"interaction_required",
     ),
@@ -178,16 +187,26 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "auth.invalid_credentials",
         r"username and password not accepted",
-        r"invalid (?:login|username or password|credentials|user name or password)",
+        r"invalid (?:login|username or password|credentials(?! for relay)|user name or password)",
         r"incorrect authentication data",
         r"bad credentials|authentication credentials invalid",
         r"\bauthentication (?:failed|unsuccessful)\b",
         r"\blog ?in failed\b",
+        # The seed languages' wordings of "wrong password" (mail programs translate the reply).
+        r"(?:Passwort|Kennwort) (?:ist )?(?:falsch|ungültig)|(?:Anmeldung|Authentifizierung) fehlgeschlagen",
+        r"wachtwoord (?:is )?onjuist|onjuist wachtwoord|(?:aanmelden|verificatie) mislukt",
+        r"autenticazione (?:non riuscita|fallita)|password (?:errata|non valida)",
+        r"échec de l'authentification|mot de passe (?:incorrect|invalide)",
+        # A submission server refusing to relay until the client signs in.
+        r"relay(?:ing)? (?:access )?denied.{0,80}(?:log (?:eerst )?in|authenticat|anmelden|inloggen)",
+        r"rejected: not logged in",
     ),
     # --- Sending ---------------------------------------------------------------------------
     _rule(
         "send.daily_limit_reached",
         r"daily (?:user )?sending (?:quota|limit)",
+        r"daily [\w ]{0,24}limit exceeded",
+        r"limite giornaliero|Tageslimit|daglimiet|limite quotidienne",
         r"sending (?:quota|limit) (?:exceeded|reached)",
         r"exceeded (?:its|the|your)? ?daily limit",
         r"SubmissionQuotaExceeded",
@@ -217,6 +236,10 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"not (?:allowed|authori[sz]ed|permitted) to send (?:as|from|on behalf)",
         r"\b5\.7\.60\b",
         r"sender verify failed",
+        r"sender (?:address )?(?:is )?not allowed",
+        r"does not allow external forwarding",
+        r"does not belong to (?:the )?logged[- ]in user",
+        r"invalid credentials for relay",
     ),
     _rule(
         "send.message_too_large",
@@ -262,8 +285,26 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"poor reputation|low reputation",
         r"DMARC policy|fails? (?:to pass )?(?:SPF|DKIM|DMARC)|SPF (?:check )?fail",
         r"\[BL\d+\]",
+        r"has a policy that prohibited",
+        r"traffic not accepted from this IP|\b5\.7\.708\b",
+        r"bad DNS PTR|no PTR record|reverse DNS",
+        r"(?:reject(?:ed)?|refused) due to policy|policy restrictions",
+        r"adresse IP est list[ée]e|\bIP (?:address )?(?:is )?listed\b",
     ),
     # --- Server side, transient -----------------------------------------------------------
+    # A limit on connections or volume is not a breakdown: the fix is patience or less at once.
+    _rule(
+        "server.rate_limited",
+        r"too many (?:concurrent |simultaneous |parallel )?(?:SMTP |IMAP )?connections",
+        r"maximum number of connections|connections? limit (?:exceeded|reached)",
+        r"exceeded command or bandwidth limits",
+        r"\brate limit(?:ed| exceeded)?\b|too much mail from",
+        r"too many errors on this connection|too many recipients",
+        r"unexpected volume|thread limit exceeded",
+        r"try again later, closing connection",
+        r"trop de connexions|troppe connessioni|zu viele (?:gleichzeitige )?Verbindungen|"
+        r"te veel (?:gelijktijdige )?verbindingen",
+    ),
     _rule(
         "server.temporary_failure",
         r"temporary (?:server |authentication |system )?(?:error|failure|problem)",
@@ -271,8 +312,6 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"service (?:not |un)available",
         r"(?:server|system) (?:is )?(?:too )?busy",
         r"greylist",
-        r"too many (?:simultaneous )?connections|maximum number of connections",
-        r"exceeded command or bandwidth limits",
         r"please try again later|try again later",
     ),
 )
@@ -353,6 +392,8 @@ _NETWORK_TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"Temporary failure in name resolution|\bEAI_AGAIN\b",
         r"DNS query name does not exist|\bNXDOMAIN\b",
         r"\bgaierror\b",
+        r"servernaam kan niet worden gevonden|nom du serveur est introuvable|"
+        r"Server-?Name konnte nicht gefunden werden|impossibile trovare il server",
     ),
     _rule(
         "net.connection_refused",
@@ -364,6 +405,8 @@ _NETWORK_TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "net.timeout",
         r"timed out|\bETIMEDOUT\b|time-?out",
+        r"Zeitüberschreitung|connexion (?:au serveur )?a expiré|délai d'attente (?:dépassé|expiré)",
+        r"greeting never received",
         r"did not properly respond after a period of time",
         r"TimeoutError",
     ),
@@ -434,7 +477,8 @@ def _by_enhanced_or_basic(flat: str, smtp_code: int | None) -> str | None:
         if subject_detail in _ENHANCED:
             return _ENHANCED[subject_detail]
     if smtp_code is None:
-        return None
+        # An enhanced status alone (an NDR line "4.4.7 Message delayed") still says "transient".
+        return "server.temporary_failure" if enhanced and enhanced.group(1) == "4" else None
     if smtp_code == 535:  # RFC 4954: authentication credentials invalid
         return "auth.invalid_credentials"
     if smtp_code == 538:  # RFC 4954: encryption required for requested mechanism

@@ -7,6 +7,8 @@ from mailport.adapters.storage import (
     tables_inbox,  # noqa: F401  (registers the inbox tables)
     tables_oauth,  # noqa: F401  (registers the OAuth tables)
     tables_outbox,  # noqa: F401  (registers the outbox tables)
+    tables_sessions,  # noqa: F401  (registers the web-page session tables)
+    tables_suppression,  # noqa: F401  (registers the suppression list)
 )
 from mailport.adapters.storage.tables import Base
 

@@ -1,0 +1,60 @@
+"""The suppression list in SQL: entries per (tenant, address key), soft-bounce counters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from mailport.adapters.storage.tables_suppression import BounceCounter, Suppression
+
+__all__ = ["SuppressionRepository"]
+
+
+class SuppressionRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def find(self, *, tenant_id: str, address_keys: Sequence[str]) -> list[Suppression]:
+        if not address_keys:
+            return []
+        rows = self.s.scalars(select(Suppression).where(
+            Suppression.tenant_id == tenant_id, Suppression.address_key.in_(list(address_keys))))
+        return sorted(rows, key=lambda r: list(address_keys).index(r.address_key))
+
+    def get(self, *, tenant_id: str, address_key: str) -> Suppression | None:
+        return self.s.get(Suppression, (tenant_id, address_key))
+
+    def add(self, entry: Suppression) -> bool:
+        """Insert ``entry`` unless the address is already listed; True when it was new."""
+        if self.get(tenant_id=entry.tenant_id, address_key=entry.address_key) is not None:
+            return False
+        self.s.add(entry)
+        self.s.flush()
+        return True
+
+    def remove(self, *, tenant_id: str, address_key: str) -> bool:
+        removed = self.s.execute(delete(Suppression).where(
+            Suppression.tenant_id == tenant_id, Suppression.address_key == address_key))
+        self.s.execute(delete(BounceCounter).where(
+            BounceCounter.tenant_id == tenant_id, BounceCounter.address_key == address_key))
+        return bool(getattr(removed, "rowcount", 0))
+
+    def list(self, *, tenant_id: str, limit: int, after: str | None = None) -> list[Suppression]:
+        query = select(Suppression).where(Suppression.tenant_id == tenant_id)
+        if after:
+            query = query.where(Suppression.address_key > after)
+        return list(self.s.scalars(query.order_by(Suppression.address_key).limit(limit)))
+
+    def soft_counter(self, *, tenant_id: str, address_key: str) -> BounceCounter | None:
+        return self.s.get(BounceCounter, (tenant_id, address_key))
+
+    def set_soft_counter(self, *, tenant_id: str, address_key: str, count: int, now: datetime) -> None:
+        row = self.soft_counter(tenant_id=tenant_id, address_key=address_key)
+        if row is None:
+            self.s.add(BounceCounter(tenant_id=tenant_id, address_key=address_key, soft_count=count, last_at=now))
+        else:
+            row.soft_count, row.last_at = count, now
+        self.s.flush()

@@ -1,0 +1,252 @@
+"""What every request passes before the app reads a byte of its body.
+
+FastAPI reads and parses a route's body before it solves the route's dependencies, so a key
+check written as a dependency comes too late: a 300 MB JSON body without a key used to be read
+into memory first. :class:`RequestGuard` (ASGI middleware) runs in front of the routes:
+
+1. the route's caller check — the tenant key (routes depending on ``current_tenant``) or the
+   operator key (``require_admin``) — found by looking at the route's dependencies, so a new
+   route is covered without anything to remember; the tenant it found is handed to the
+   dependency, which does not look the key up again;
+2. failed authentications per client address and per key prefix (:mod:`mailport.core.throttle`):
+   over the limit the answer is 429 with ``Retry-After``, before any database work;
+3. the body cap of the route: ``Content-Length`` above it is refused with 413 without reading,
+   and a chunked body is counted while it streams; 1 MB unless the route declares its own
+   with :func:`max_body`;
+4. a deadline between two chunks of the body (slow-body attacks answer 408).
+
+The throttle lives in this process (see docs/security.md: with N API processes an address gets
+N times the attempts, which is fine for what it protects — 256-bit keys; guessable secrets such
+as alias codes count their attempts in the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from fastapi import HTTPException
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mailport.api.problems import problem
+from mailport.core import apikeys
+from mailport.core.throttle import FailureThrottle, ThrottlePolicy
+from mailport.errors import Unauthenticated
+from mailport.runtime import Runtime
+from mailport.settings import Settings
+
+__all__ = ["TENANT_SCOPE_KEY", "RequestGuard", "max_body", "message_body_limit"]
+
+TENANT_SCOPE_KEY = "mailport.tenant_id"
+_LIMIT_ATTR = "__mailport_max_body__"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+BodyLimit = int | Callable[[Settings], int]
+
+
+def max_body(limit: BodyLimit) -> Callable[[_F], _F]:
+    """Declare the largest body a route takes (bytes, or a function of the settings).
+
+    Put it under the router's decorator::
+
+        @router.post("/batch")
+        @max_body(lambda s: 100 * message_body_limit(s))
+        async def send_batch(...): ...
+    """
+
+    def mark(func: _F) -> _F:
+        setattr(func, _LIMIT_ATTR, limit)
+        return func
+
+    return mark
+
+
+def message_body_limit(settings: Settings) -> int:
+    """A message at the size limit, base64-inflated (4/3), plus room for headers and JSON."""
+    return settings.max_message_bytes * 4 // 3 + 1024 * 1024
+
+
+class _RouteRule:
+    __slots__ = ("auth", "limit")
+
+    def __init__(self, auth: str | None, limit: int) -> None:
+        self.auth = auth
+        self.limit = limit
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, *, runtime: Runtime, routes: Sequence[BaseRoute],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        # The API's own routes, each with its full path (FastAPI's included routers are nested
+        # objects whose layout changes between versions; these are plain APIRoutes).
+        self._routes = list(routes)
+        self.runtime = runtime
+        s = runtime.settings
+        self.default_limit = s.max_request_bytes
+        self.body_timeout = s.http_body_timeout
+        self.by_address = FailureThrottle(ThrottlePolicy(s.auth_failures_per_address, s.auth_failure_window,
+                                                         s.auth_block_seconds))
+        self.by_key = FailureThrottle(ThrottlePolicy(s.auth_failures_per_key, s.auth_failure_window,
+                                                     s.auth_block_seconds))
+        self.clock = clock
+        self._rules: dict[int, _RouteRule] = {}
+
+    # -- the ASGI entry ------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rule = self._rule(scope)
+        if rule.auth is not None:
+            refused = await self._authenticate(scope, rule.auth)
+            if refused is not None:
+                await refused(scope, _empty_receive, send)
+                return
+        if scope["method"] in _BODY_METHODS:
+            declared = _header(scope, b"content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > rule.limit):
+                await self._too_large(rule.limit)(scope, _empty_receive, send)
+                return
+            receive = self._capped(receive, rule.limit)
+        await self.app(scope, receive, send)
+
+    # -- which rule applies ------------------------------------------------------------------
+
+    def _rule(self, scope: Scope) -> _RouteRule:
+        for route in self._routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                rule = self._rules.get(id(route))
+                if rule is None:
+                    rule = self._rules[id(route)] = self._make_rule(route)
+                return rule
+        return _RouteRule(None, self.default_limit)
+
+    def _make_rule(self, route: Any) -> _RouteRule:
+        if not isinstance(route, APIRoute):
+            return _RouteRule(None, self.default_limit)
+        from mailport.api import deps
+
+        calls: set[Any] = set()
+        stack = [route.dependant]
+        while stack:
+            dependant = stack.pop()
+            calls.add(dependant.call)
+            stack.extend(dependant.dependencies)
+        auth = "admin" if deps.require_admin in calls else "tenant" if deps.current_tenant in calls else None
+        declared: BodyLimit | None = getattr(route.endpoint, _LIMIT_ATTR, None)
+        if declared is None:
+            limit = self.default_limit
+        elif callable(declared):
+            limit = int(declared(self.runtime.settings))
+        else:
+            limit = int(declared)
+        return _RouteRule(auth, limit)
+
+    # -- the caller ----------------------------------------------------------------------------
+
+    async def _authenticate(self, scope: Scope, kind: str) -> ASGIApp | None:
+        now = self.clock()
+        address = _client_address(scope)
+        presented = _bearer(scope)
+        prefix = _key_prefix(presented)
+        wait = self.by_address.retry_after(address, now)
+        if wait:
+            return self._limited(wait)
+        if kind == "admin":
+            if presented is None:
+                return problem(401, code="auth.missing_key", title="the operator key is required")
+            if self.runtime.tenants.is_admin(presented):
+                return None
+            return self._failed(address, prefix, now) or problem(
+                403, code="auth.forbidden", title="this needs the operator key (MAILPORT_ADMIN_KEY)")
+        try:
+            tenant_id = await run_in_threadpool(self.runtime.tenants.authenticate, presented)
+        except Unauthenticated as exc:
+            return self._failed(address, prefix, now) or problem(401, code=exc.code, title=exc.message)
+        scope[TENANT_SCOPE_KEY] = tenant_id
+        return None
+
+    def _failed(self, address: str, prefix: str | None, now: float) -> ASGIApp | None:
+        """Count the failure; a 429 when it crossed a limit (else the caller answers 401/403).
+
+        A key prefix under attack only turns wrong keys away: a valid key is checked before its
+        prefix's count matters, so nobody can lock a tenant out by guessing at its key id."""
+        wait = self.by_address.failure(address, now)
+        if prefix is not None:
+            wait = max(wait, self.by_key.failure(prefix, now))
+        return self._limited(wait) if wait else None
+
+    @staticmethod
+    def _limited(wait: int) -> ASGIApp:
+        response = problem(429, code="auth.rate_limited",
+                           title="too many failed authentications; try again later", retry_after=wait)
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+    @staticmethod
+    def _too_large(limit: int) -> ASGIApp:
+        return problem(413, code="request.too_large", title=f"the request body is larger than {limit} bytes",
+                       limit=limit)
+
+    # -- the body ------------------------------------------------------------------------------
+
+    def _capped(self, receive: Receive, limit: int) -> Receive:
+        seen = 0
+        timeout = self.body_timeout
+
+        async def capped() -> Message:
+            nonlocal seen
+            try:
+                message = await asyncio.wait_for(receive(), timeout)
+            except TimeoutError:
+                raise HTTPException(408, "the request body arrived too slowly") from None
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise HTTPException(413, f"the request body is larger than {limit} bytes")
+            return message
+
+        return capped
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1").strip()
+    return None
+
+
+def _bearer(scope: Scope) -> str | None:
+    value = _header(scope, b"authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _key_prefix(presented: str | None) -> str | None:
+    """The part of a presented key that names it: the key id of a tenant key."""
+    if presented is None:
+        return None
+    parsed = apikeys.parse_key(presented)
+    return f"key:{parsed.key_id}" if parsed else None
+
+
+def _client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"

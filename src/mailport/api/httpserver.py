@@ -1,0 +1,72 @@
+"""Running the app under uvicorn with the connection limits of docs/security.md.
+
+uvicorn bounds header size (h11/httptools) and idle keep-alive connections, but not the time a
+client may take to send its headers: 300 connections trickling one header byte at a time stayed
+open for a minute. :class:`HeaderDeadlineProtocol` closes a connection whose request headers are
+not complete within ``MAILPORT_HTTP_HEADER_TIMEOUT`` seconds of the connection (or of the end of
+the previous response). Slow bodies are cut by :class:`mailport.api.guard.RequestGuard`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from mailport.settings import Settings
+
+__all__ = ["HeaderDeadlineProtocol", "run"]
+
+
+class HeaderDeadlineProtocol(HttpToolsProtocol):
+    header_timeout: float = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        waiting = self.cycle is None or self.cycle.response_complete
+        if waiting and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+def protocol_for(settings: Settings) -> type[HeaderDeadlineProtocol]:
+    return type("HeaderDeadline", (HeaderDeadlineProtocol,), {"header_timeout": settings.http_header_timeout})
+
+
+def run(app: Any, settings: Settings) -> None:
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_config=None, proxy_headers=True, access_log=False,
+        http=protocol_for(settings), timeout_keep_alive=settings.http_keep_alive_timeout,
+        limit_concurrency=settings.http_limit_concurrency,
+    )

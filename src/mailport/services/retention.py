@@ -1,0 +1,104 @@
+"""Retention: the queue and the outbox keep themselves small.
+
+Every ``retention_interval`` seconds one worker (whichever claims the ``prune`` job of that
+slot) deletes
+
+- jobs in a final state (``done``, ``failed``) older than ``retention_jobs_days``,
+- webhook deliveries that were delivered (or gave up) that long ago,
+- the bodies (wire bytes, envelope) of finished messages — sent, failed, cancelled, bounced —
+  older than ``retention_bodies_days``: the message, its recipients and its history stay, the
+  host product holds the documents.
+
+Deletes run in chunks, each its own short transaction, so a first prune of a large backlog does
+not hold the SQLite write lock (or long row locks on PostgreSQL) for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from mailport.adapters.queue import DONE, FAILED, ClaimedJob, JobQueue
+from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.tables import Job
+from mailport.adapters.storage.tables_outbox import Message, MessageContent, WebhookDelivery
+from mailport.clock import Clock
+from mailport.core.jobs import Done, JobResult
+from mailport.settings import Settings
+
+__all__ = ["PRUNE_JOB", "Pruned", "RetentionService"]
+
+log = logging.getLogger(__name__)
+
+PRUNE_JOB = "prune"
+_CHUNK = 2000
+_FINISHED_MESSAGES = ("sent", "failed", "cancelled", "bounced")
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    jobs: int
+    webhook_deliveries: int
+    message_bodies: int
+
+
+class RetentionService:
+    def __init__(self, *, db: Database, queue: JobQueue, clock: Clock, settings: Settings) -> None:
+        self.db = db
+        self.queue = queue
+        self.clock = clock
+        self.settings = settings
+
+    def prune(self, *, now: datetime | None = None) -> Pruned:
+        """Delete what is past its retention age (see the module doc)."""
+        now = now or self.clock.now()
+        jobs_before = now - timedelta(days=self.settings.retention_jobs_days)
+        bodies_before = now - timedelta(days=self.settings.retention_bodies_days)
+        jobs = self._chunked(select(Job.id).where(Job.state.in_((DONE, FAILED)),
+                                                  Job.updated_at < jobs_before), Job.id)
+        hooks = self._chunked(select(WebhookDelivery.id).where(
+            WebhookDelivery.state.in_(("delivered", "failed", "gone")),
+            WebhookDelivery.updated_at < jobs_before), WebhookDelivery.id)
+        bodies = self._chunked(
+            select(MessageContent.message_id).join(Message, Message.id == MessageContent.message_id)
+            .where(Message.state.in_(_FINISHED_MESSAGES), Message.updated_at < bodies_before),
+            MessageContent.message_id)
+        pruned = Pruned(jobs=jobs, webhook_deliveries=hooks, message_bodies=bodies)
+        if jobs or hooks or bodies:
+            log.info("retention: pruned %d finished jobs, %d webhook deliveries, %d message bodies",
+                     jobs, hooks, bodies)
+        return pruned
+
+    def _chunked(self, ids: object, column: object) -> int:
+        total = 0
+        while True:
+            with self.db.session() as s:
+                chunk = list(s.scalars(ids.limit(_CHUNK)))  # type: ignore[attr-defined]
+                if chunk:
+                    s.execute(delete(column.table).where(column.in_(chunk))  # type: ignore[attr-defined]
+                              .execution_options(synchronize_session=False))
+            total += len(chunk)
+            if len(chunk) < _CHUNK:
+                return total
+
+    def schedule(self, *, now: datetime | None = None) -> None:
+        """Make sure the prune of the current interval slot is queued (once, whoever asks)."""
+        now = now or self.clock.now()
+        interval = max(1.0, self.settings.retention_interval)
+        slot = int(now.timestamp() // interval)
+        self.queue.enqueue(kind=PRUNE_JOB, payload={"slot": slot}, now=now,
+                           run_at=datetime.fromtimestamp(slot * interval, tz=now.tzinfo),
+                           dedupe_key=f"prune:{slot}")
+        nxt = slot + 1
+        self.queue.enqueue(kind=PRUNE_JOB, payload={"slot": nxt}, now=now,
+                           run_at=datetime.fromtimestamp(nxt * interval, tz=now.tzinfo),
+                           dedupe_key=f"prune:{nxt}")
+
+    async def handle_prune(self, job: ClaimedJob) -> JobResult:
+        await asyncio.to_thread(self.prune)
+        await asyncio.to_thread(self.schedule)
+        return Done()

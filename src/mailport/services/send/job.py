@@ -1,0 +1,415 @@
+"""The ``send`` job: one attempt to hand a stored message to its route.
+
+::
+
+    begin (one transaction)   limits of the account (concurrency, rate, daily cap)
+                              -> wait quietly, defer visibly, or  state := sending, event
+    transmit                  the sender's :class:`~.transport.Transport` (SMTP, platform, own
+                              domain, provider API) -> one result per recipient
+    finish (one transaction)  core.outbox.classify_send_outcome -> sent | deferred | failed,
+                              per-recipient rows, event, Sent-copy job; the job retries at
+                              ``retry_at`` when deferred
+
+A worker killed between the server's 250 and the "finish" commit leaves the message in
+``sending``; the job's lease runs out, another worker takes it over and sends again. That is the
+one window for a duplicate, and it is bounded by the messages in flight at the crash — losing an
+invoice would be worse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy.orm import Session
+
+from mailport.adapters.queue import ClaimedJob, JobQueue
+from mailport.adapters.secrets import Secret
+from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.outbox_repository import OutboxRepository
+from mailport.adapters.storage.tables import Account
+from mailport.adapters.storage.tables_outbox import Message, SentCopy
+from mailport.clock import Clock
+from mailport.core.events import MessageDeferred, MessageFailed, MessageSending, payload_for_outcome
+from mailport.core.jobs import Done, Fail, JobResult, Retry
+from mailport.core.leases import LeasePolicy
+from mailport.core.outbox import (
+    TERMINAL_STATES,
+    DailyCap,
+    MessageState,
+    Outcome,
+    RateLimit,
+    RecipientOutcome,
+    RecipientResult,
+    RecipientStatus,
+    RetryPolicy,
+    SendLimits,
+    classify_send_outcome,
+    transition,
+)
+from mailport.core.verification import AccountConfig
+from mailport.errors import NotFound, RemoteError, ValidationError
+from mailport.services.accounts import AccountService
+from mailport.services.domains import DomainNotSendable
+from mailport.services.platform import is_platform_sender
+from mailport.services.send.metrics import SendMetrics
+from mailport.services.send.sequence import event_seq
+from mailport.services.send.transport import (
+    CredentialSource,
+    FoundCredentials,
+    Outgoing,
+    Sender,
+    SendingAccount,
+    Transport,
+    Transports,
+    results_for_error,
+)
+from mailport.services.webhooks import EventLog
+from mailport.settings import Settings
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SENT_COPY_JOB", "SendJob", "sending_account"]
+
+SENT_COPY_JOB = "sent_copy"
+_SLOT_WAIT = timedelta(seconds=2)
+# A job claimed a little before ``next_attempt_at`` (clock skew between workers) still runs.
+_EARLY = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    message_id: str
+    tenant_id: str
+    sender: Sender
+    transport: Transport
+    attempt: int
+    queued_at: datetime
+    previous_delay: timedelta | None
+    outgoing: Outgoing
+    previously_accepted: tuple[str, ...]
+    metadata: dict[str, str]
+    daily: RateLimit | None
+    copy_skip: str | None  # why no Sent copy will be made, or None
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return self.outgoing.rcpt_to
+
+
+class _Creds(NamedTuple):
+    config: AccountConfig
+    password: Secret | None
+    token: str | None  # an OAuth access token (XOAUTH2) instead of a password
+
+
+def sending_account(account: Account) -> SendingAccount:
+    return SendingAccount(
+        id=account.id, email=account.email, provider_id=account.provider_id,
+        auth_kind=account.auth_kind, smtp_host=str(account.smtp.get("host", "")),
+        imap_host=None if account.imap is None else str(account.imap.get("host", "")),
+        version=account.updated_at,
+    )
+
+
+class _BoundCredentials:
+    """The account's secret for one attempt (see :class:`~.transport.AccountCredentials`)."""
+
+    def __init__(self, job: SendJob, tenant_id: str, account: SendingAccount) -> None:
+        self._job, self._tenant_id, self._account = job, tenant_id, account
+
+    async def __call__(self, *, rejected_token: str | None = None) -> FoundCredentials:
+        return await self._job.credentials_for(self._tenant_id, self._account,
+                                               rejected_token=rejected_token)
+
+
+class SendJob:
+    """Runs ``send`` jobs: limits, the route's transport, the recorded outcome."""
+
+    def __init__(
+        self, *, db: Database, queue: JobQueue, accounts: AccountService, events: EventLog,
+        clock: Clock, settings: Settings, transports: Transports,
+        metrics: SendMetrics | None = None, rng: Callable[[], float] | None = None,
+        credentials: CredentialSource | None = None,
+    ) -> None:
+        self.db = db
+        self.queue = queue
+        self.accounts = accounts
+        self.events = events
+        self.clock = clock
+        self.settings = settings
+        self.transports = transports
+        self.metrics = metrics or SendMetrics()
+        self.rng = rng or random.Random().random
+        self.credentials = credentials
+        self.policy = RetryPolicy(
+            min_delay=timedelta(seconds=settings.send_retry_min_delay),
+            max_delay=timedelta(seconds=max(settings.send_retry_max_delay, settings.send_retry_min_delay)),
+            give_up_after=timedelta(seconds=settings.send_give_up_after),
+        )
+        self.leases = LeasePolicy.for_lease(settings.worker_lease)
+        self._connections: dict[str, tuple[datetime, _Creds]] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
+
+    async def handle_send(self, job: ClaimedJob) -> JobResult:
+        message_id = str(job.payload.get("message_id", ""))
+        if is_platform_sender(str(job.payload.get("account_id", ""))):
+            return await self._send(message_id)  # the platform's relay is not a mailbox with slots
+        slot = self._slot(str(job.payload.get("account_id", "")))
+        try:
+            # This process's share of the account's concurrency: wait briefly for a free slot
+            # rather than bouncing the job through the database (the check in ``_begin`` still
+            # covers other worker processes).
+            await asyncio.wait_for(slot.acquire(), _SLOT_WAIT.total_seconds())
+        except TimeoutError:
+            return Retry(run_at=self.clock.now() + _SLOT_WAIT * (1 + self.rng()), error="account.concurrency")
+        try:
+            return await self._send(message_id)
+        finally:
+            slot.release()
+
+    def _slot(self, account_id: str) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots_loop is not loop:  # semaphores belong to one event loop
+            self._slots, self._slots_loop = {}, loop
+        slot = self._slots.get(account_id)
+        if slot is None:
+            slot = self._slots[account_id] = asyncio.Semaphore(self.settings.send_account_concurrency)
+        return slot
+
+
+    async def _send(self, message_id: str) -> JobResult:
+        begun = await asyncio.to_thread(self._begin, message_id)
+        if not isinstance(begun, _Attempt):
+            return begun
+        attempt = begun
+        started = time.perf_counter()
+        box = attempt.sender.mailbox
+        creds = None if box is None else _BoundCredentials(self, attempt.tenant_id, box)
+        try:
+            try:
+                results = await attempt.transport.send(attempt.outgoing, sender=attempt.sender,
+                                                       credentials=creds)
+            except RemoteError as exc:  # e.g. auth.token_invalid: retried until reconnected
+                results = results_for_error(attempt.recipients, exc)
+        except DomainNotSendable as exc:
+            outcome = _failed(attempt, exc.code)  # the domain was suspended after accepting
+        except NotFound:
+            outcome = _failed(attempt, "account.not_found")
+        except ValidationError as exc:
+            # The route cannot carry this message (size, SMTPUTF8, 8BITMIME): permanent.
+            outcome = _failed(attempt, exc.code)
+        else:
+            outcome = self._classify(attempt, results)
+        finally:
+            self.metrics.attempt_seconds.observe(time.perf_counter() - started)
+        # The server has the message now: its outcome waits out a database outage in memory
+        # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
+        return await self.db.ride_out(lambda: self._finish(attempt, outcome))
+
+    async def credentials_for(self, tenant_id: str, account: SendingAccount, *,
+                              rejected_token: str | None = None) -> FoundCredentials:
+        """The account's settings and secret. A password is decrypted once per account version
+        (a batch for one mailbox does not pay a database read and an AES decryption per
+        message); an OAuth access token comes from the token source each time, which refreshes
+        it before it expires — or at once when a server just refused ``rejected_token``."""
+        cached = self._connections.get(account.id)
+        if cached is not None and cached[0] == account.version and rejected_token is None:
+            return cached[1]
+        if self.credentials is not None:
+            found = await self.credentials(tenant_id, account.id, rejected_token=rejected_token)
+            creds = _Creds(found.config, found.password, found.token)
+        else:
+            config, password = await asyncio.to_thread(self.accounts.connection, tenant_id, account.id)
+            creds = _Creds(config, password, None)
+        if creds.token is None:
+            self._connections[account.id] = (account.version, creds)
+        return creds
+
+    def _limits(self, account: Account) -> SendLimits:
+        rate = None
+        if self.settings.send_account_rate_per_minute:
+            rate = RateLimit(limit=self.settings.send_account_rate_per_minute, period=timedelta(minutes=1))
+        daily = DailyCap(limit=account.daily_limit) if account.daily_limit else None
+        # Another process holds the account's slots (this one's are counted by ``_slot``): look
+        # again soon; the message stays queued and nobody is told.
+        return SendLimits(max_concurrent=self.settings.send_account_concurrency, rate=rate, daily=daily,
+                          concurrency_backoff=timedelta(seconds=1))
+
+    def _begin(self, message_id: str) -> _Attempt | JobResult:
+        now = self.clock.now()
+        with self.db.session() as s:
+            repo = OutboxRepository(s)
+            message = repo.find(message_id)
+            if message is None:
+                return Fail(error="the message no longer exists")
+            state = MessageState(message.state)
+            if state in TERMINAL_STATES or state is MessageState.SENT:
+                return Done()  # cancelled meanwhile, or finished by a worker that then died
+            if message.next_attempt_at is not None and message.next_attempt_at > now + _EARLY:
+                return Retry(run_at=message.next_attempt_at)
+            account = None if is_platform_sender(message.account_id) else s.get(Account, message.account_id)
+            if account is not None and account.tenant_id != message.tenant_id:
+                account = None
+            if account is None and not is_platform_sender(message.account_id):
+                self._fail_unsendable(s, message, state, "account.not_found", now)
+                return Done()
+            sender = Sender(tenant_id=message.tenant_id, key=message.account_id,
+                            mailbox=None if account is None else sending_account(account))
+            try:
+                transport = self.transports.for_sender(sender)
+            except ValidationError as exc:
+                self._fail_unsendable(s, message, state, exc.code, now)
+                return Done()
+            daily: RateLimit | None = None
+            if account is not None and transport.mailbox_limits:
+                limits = self._limits(account)
+                daily = limits.daily
+                repo.lock_account(account.id)
+                rate_count = day_count = 0
+                if limits.rate is not None:
+                    rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
+                if limits.daily is not None:
+                    day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
+                decision = limits.check(
+                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
+                                             live_since=self.leases.live_since(now)),
+                    now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
+                )
+                if not decision.allowed:
+                    retry_at = decision.retry_at or now + timedelta(seconds=5)
+                    if decision.visible:
+                        self._defer_for_limit(s, message, state, retry_at, decision.reason, now)
+                    return Retry(run_at=retry_at, error=decision.reason)
+
+            if state is not MessageState.SENDING:  # SENDING: taking over a dead worker's message
+                transition(state, MessageState.SENDING)
+            attempt_no = message.attempts + 1
+            repo.update(message.id, expected_states=[state.value],
+                        values={"state": MessageState.SENDING.value, "attempts": attempt_no,
+                                "updated_at": now})
+            self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
+                               seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=message.account_id,
+                                                      metadata=dict(message.meta), attempt=attempt_no))
+            rows = repo.recipients(message.id)
+            content = repo.content(message.id)
+            return _Attempt(
+                message_id=message.id, tenant_id=message.tenant_id, sender=sender, transport=transport,
+                attempt=attempt_no, queued_at=max(message.created_at, message.send_at or message.created_at),
+                previous_delay=(timedelta(seconds=message.last_delay_seconds)
+                                if message.last_delay_seconds else None),
+                outgoing=Outgoing(
+                    message_id=message.id, header_message_id=message.header_message_id,
+                    mail_from=str(content.envelope["mail_from"]),
+                    rcpt_to=tuple(r.address for r in rows if r.status in ("pending", "deferred")),
+                    raw=content.raw, attempt=attempt_no),
+                previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
+                metadata=dict(message.meta), daily=daily, copy_skip=transport.sent_copy_skip(sender),
+            )
+
+    def _defer_for_limit(self, s: Session, message: Message, state: MessageState, retry_at: datetime,
+                         reason: str | None, now: datetime) -> None:
+        repo = OutboxRepository(s)
+        values: dict[str, Any] = {"next_attempt_at": retry_at, "updated_at": now}
+        if state is not MessageState.DEFERRED or message.reason != reason:
+            if state is not MessageState.DEFERRED:
+                transition(state, MessageState.DEFERRED)
+            values.update(state=MessageState.DEFERRED.value, reason=reason)
+            self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
+                               seq=event_seq(message.attempts, "between"), payload=MessageDeferred(message_id=message.id, account_id=message.account_id,
+                                                       metadata=dict(message.meta), attempt=message.attempts,
+                                                       retry_at=retry_at, reason=reason))
+        repo.update(message.id, expected_states=[state.value], values=values)
+
+    def _fail_unsendable(self, s: Session, message: Message, state: MessageState, reason: str,
+                         now: datetime) -> None:
+        transition(state, MessageState.FAILED)
+        OutboxRepository(s).update(message.id, expected_states=[state.value],
+                                   values={"state": MessageState.FAILED.value, "reason": reason,
+                                           "next_attempt_at": None, "updated_at": now})
+        self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
+                           seq=event_seq(message.attempts, "between"), payload=MessageFailed(message_id=message.id, account_id=message.account_id,
+                                                 metadata=dict(message.meta), attempt=message.attempts,
+                                                 reason=reason))
+
+    def _classify(self, attempt: _Attempt, results: list[RecipientResult]) -> Outcome:
+        return classify_send_outcome(
+            results, attempt=attempt.attempt, queued_at=attempt.queued_at, now=self.clock.now(),
+            policy=self.policy, rng=self.rng, previous_delay=attempt.previous_delay,
+            previously_accepted=attempt.previously_accepted, cap=attempt.daily,
+        )
+
+    def _finish(self, attempt: _Attempt, outcome: Outcome) -> JobResult:
+        now = self.clock.now()
+        with self.db.session() as s:
+            repo = OutboxRepository(s)
+            message = repo.find(attempt.message_id)
+            if message is None:
+                return Done()
+            transition(MessageState.SENDING, outcome.state)
+            repo.update_recipients(message.id, [{
+                "address": o.recipient, "status": o.status.value, "smtp_code": o.smtp_code,
+                "enhanced_code": o.enhanced_code, "text": o.text[:2000], "diagnosis": o.diagnosis,
+                "updated_at": now,
+            } for o in outcome.recipients])
+            values: dict[str, Any] = {
+                "state": outcome.state.value, "reason": outcome.reason, "updated_at": now,
+                "next_attempt_at": outcome.retry_at,
+                "last_delay_seconds": outcome.delay.total_seconds() if outcome.delay else None,
+            }
+            if outcome.state is MessageState.SENT:
+                values["sent_at"] = now
+            if not repo.update(message.id, expected_states=[MessageState.SENDING.value], values=values):
+                # Another worker took the message over (our lease ran out mid-send); its result wins.
+                log.warning("message %s changed state while being sent; not recording attempt %d",
+                            message.id, attempt.attempt)
+                return Done()
+            payload = payload_for_outcome(outcome, message_id=message.id, account_id=message.account_id,
+                                          attempt=attempt.attempt, metadata=attempt.metadata,
+                                          header_message_id=attempt.outgoing.header_message_id)
+            self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
+                               seq=event_seq(attempt.attempt, "outcome"), payload=payload)
+            if outcome.state is MessageState.SENT:
+                if attempt.copy_skip is not None:
+                    save_copy_state(s, message, "skipped", now, detail=attempt.copy_skip)
+                else:
+                    self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": message.id}, now=now,
+                                       tenant_id=message.tenant_id, dedupe_key=message.id, session=s)
+        code = outcome.reason or ""
+        self.metrics.attempts.labels(state=outcome.state.value, code=code).inc()
+        if outcome.state is MessageState.SENT:
+            self.metrics.latency_seconds.observe(max(0.0, (now - attempt.queued_at).total_seconds()))
+        if outcome.state is MessageState.DEFERRED and outcome.retry_at is not None:
+            return Retry(run_at=outcome.retry_at, error=outcome.reason)
+        return Done()
+
+    # -- the ``sent_copy`` job ---------------------------------------------------------------
+
+
+def save_copy_state(s: Session, message: Message, state: str, now: datetime, *,
+                    detail: str | None = None) -> None:
+    """Record the message's Sent-copy state (``skipped`` when no copy will be made)."""
+    OutboxRepository(s).save_sent_copy(SentCopy(
+        message_id=message.id, tenant_id=message.tenant_id,
+        header_message_id=message.header_message_id, state=state, attempts=0,
+        detail=detail, updated_at=now))
+
+
+def _failed(attempt: _Attempt, reason: str) -> Outcome:
+    """A permanent local failure for the remaining recipients (``sent`` still, when earlier
+    attempts delivered to some)."""
+    outcomes = tuple(
+        RecipientOutcome(recipient=r, status=RecipientStatus.FAILED, smtp_code=None,
+                         enhanced_code=None, text="", diagnosis=reason)
+        for r in attempt.recipients
+    )
+    if attempt.previously_accepted:
+        return Outcome(MessageState.SENT, outcomes, None, None)
+    return Outcome(MessageState.FAILED, outcomes, None, reason)

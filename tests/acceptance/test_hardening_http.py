@@ -1,0 +1,319 @@
+"""Issue 17 items 2 and 9 against a real ``mailport serve`` process: bodies are not read before the
+key is checked, bodies are capped, failed authentications are throttled (429 + Retry-After), and
+slow headers and bodies are cut off — while ``/healthz`` keeps answering.
+
+Client addresses: uvicorn trusts ``X-Forwarded-For`` from 127.0.0.1 (``FORWARDED_ALLOW_IPS``), so
+each test speaks as its own client address and the throttle of one test does not touch another.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Self
+
+import httpx
+import psutil
+import pytest
+
+from dbfixtures import ADMIN_KEY
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    process: subprocess.Popen[str]
+    tenant_key: str
+
+    def rss(self) -> int:
+        return int(psutil.Process(self.process.pid).memory_info().rss)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    env.update(MAILPORT_ENV="test", MAILPORT_DATA_DIR=str(tmp / "var"), MAILPORT_PORT=str(port),
+               MAILPORT_ADMIN_KEY=ADMIN_KEY, MAILPORT_HTTP_HEADER_TIMEOUT="2", MAILPORT_HTTP_BODY_TIMEOUT="2",
+               MAILPORT_EMBEDDED_WORKER="false")
+    log = (tmp / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "mailport.cli", "serve"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, (tmp / "serve.log").read_text()
+            try:
+                httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve did not answer within 60 s"
+                time.sleep(0.2)
+        created = httpx.post(f"{url}/v1/tenants", json={"name": "Hardening"},
+                             headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30)
+        assert created.status_code == 201, created.text
+        yield Server(url=url, port=port, process=proc, tenant_key=created.json()["api_key"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _client_address() -> str:
+    return f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+
+
+def _push_body(port: int, head: bytes, total: int, chunk: int = 1024 * 1024) -> bytes:
+    """Send ``head`` and then up to ``total`` body bytes, stopping as soon as the server answers;
+    the answer's first bytes (b"" if the server closed without one)."""
+    block = b"x" * chunk
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head)
+        sent = 0
+        while sent < total:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                break
+            try:
+                sock.sendall(block)
+            except OSError:
+                break
+            sent += len(block)
+        sock.settimeout(30)
+        try:
+            return sock.recv(4096)
+        except OSError:
+            return b""
+
+
+class PeakRss:
+    """Samples the server's resident memory every 10 ms in a thread; ``peak`` is the highest."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.peak = server.rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.server.rss())
+            self._stop.wait(0.01)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def test_three_oversized_bodies_without_a_key_do_not_grow_memory(server: Server) -> None:
+    """Item 2: 3 × 300 MB JSON bodies without a key, in parallel — peak growth < 50 MB, 401s."""
+    for _ in range(3):  # warm up the paths the attack takes
+        httpx.post(f"{server.url}/v1/accounts", content=b"{}", headers={"Content-Type": "application/json"})
+    baseline = server.rss()
+    size = 300 * MB
+    head = (f"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"X-Forwarded-For: {_client_address()}\r\nContent-Length: {size}\r\n\r\n").encode()
+    answers: list[bytes] = []
+    health: list[float] = []
+    with PeakRss(server) as sampler:
+        threads = [threading.Thread(target=lambda: answers.append(_push_body(server.port, head, size)))
+                   for _ in range(3)]
+        for t in threads:
+            t.start()
+        started = time.monotonic()
+        httpx.get(f"{server.url}/healthz", timeout=10)
+        health.append(time.monotonic() - started)
+        for t in threads:
+            t.join(timeout=120)
+    growth = sampler.peak - baseline
+    print(f"baseline RSS {baseline / MB:.1f} MB, peak {sampler.peak / MB:.1f} MB, growth {growth / MB:.1f} MB, "
+          f"/healthz {health[0] * 1000:.0f} ms")
+    assert len(answers) == 3 and all(a.startswith(b"HTTP/1.1 401") for a in answers), answers
+    assert growth < 50 * MB
+    assert health[0] < 5
+
+
+def test_chunked_oversized_body_with_a_key_is_cut_at_the_cap(server: Server) -> None:
+    """A key holder cannot push more than the route's cap either: no Content-Length, chunked."""
+    baseline = server.rss()
+    head = (f"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {server.tenant_key}\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    chunk = 1024 * 1024
+    framed = f"{chunk:x}\r\n".encode() + b"x" * chunk + b"\r\n"
+    with PeakRss(server) as sampler, socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head)
+        answer = b""
+        for _ in range(200):
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                answer = sock.recv(4096)
+                break
+            try:
+                sock.sendall(framed)
+            except OSError:
+                break
+        if not answer:
+            sock.settimeout(30)
+            answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"request.too_large" in answer
+    assert sampler.peak - baseline < 50 * MB
+
+
+def test_declared_length_over_the_cap_is_refused_before_reading(server: Server) -> None:
+    headers = {"Authorization": f"Bearer {server.tenant_key}", "Content-Type": "application/json",
+               "Content-Length": str(2 * MB)}
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\n"
+                     + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + b"\r\n")
+        answer = sock.recv(4096)  # nothing of the body was sent: the answer comes anyway
+    assert answer.startswith(b"HTTP/1.1 413") and b"request.too_large" in answer
+
+
+def test_message_route_takes_bodies_up_to_the_message_limit(server: Server) -> None:
+    """The 1 MB default does not apply to /v1/messages: a 3 MB body gets past the cap (and fails
+    validation instead, since it names no account)."""
+    body = b'{"to": ["a@example.com"], "subject": "big", "text": "' + b"x" * (3 * MB) + b'"}'
+    resp = httpx.post(f"{server.url}/v1/messages", content=body, timeout=30,
+                      headers={"Authorization": f"Bearer {server.tenant_key}", "Content-Type": "application/json",
+                               "X-Forwarded-For": _client_address()})
+    assert resp.status_code not in (413, 500), resp.text
+    assert resp.json()["code"] != "request.too_large"
+
+
+def test_broken_json_without_a_key_is_401_not_400(server: Server) -> None:
+    resp = httpx.post(f"{server.url}/v1/accounts", content=b"{not json",
+                      headers={"Content-Type": "application/json", "X-Forwarded-For": _client_address()})
+    assert resp.status_code == 401 and resp.json()["code"] == "auth.missing_key"
+
+
+def test_wrong_keys_from_one_address_get_429_with_retry_after(server: Server) -> None:
+    """Item 9: wrong keys are answered 401 until the address's limit, then 429 + Retry-After —
+    also for a right key from that address, and for other addresses nothing changes."""
+    address = _client_address()
+    statuses = []
+    with httpx.Client(base_url=server.url, headers={"X-Forwarded-For": address}) as client:
+        for _ in range(30):
+            wrong = f"mpk_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+            resp = client.get("/v1/accounts", headers={"Authorization": f"Bearer {wrong}"})
+            statuses.append(resp.status_code)
+        limited = client.get("/v1/accounts", headers={"Authorization": f"Bearer {server.tenant_key}"})
+    assert statuses[:19] == [401] * 19 and set(statuses[20:]) == {429}, statuses
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert limited.json()["code"] == "auth.rate_limited"
+    other = httpx.get(f"{server.url}/v1/accounts", headers={
+        "Authorization": f"Bearer {server.tenant_key}", "X-Forwarded-For": _client_address()})
+    assert other.status_code == 200
+
+
+def test_guessing_at_one_key_id_is_throttled_but_the_real_key_still_works(server: Server) -> None:
+    key_id = server.tenant_key.split("_")[1]
+    statuses = []
+    for _ in range(12):  # from ever new addresses: only the key id ties them together
+        guess = f"mpk_{key_id}_{secrets.token_urlsafe(32)}"
+        statuses.append(httpx.get(f"{server.url}/v1/accounts", headers={
+            "Authorization": f"Bearer {guess}", "X-Forwarded-For": _client_address()}).status_code)
+    assert statuses[:9] == [401] * 9 and statuses[-1] == 429, statuses
+    real = httpx.get(f"{server.url}/v1/accounts", headers={
+        "Authorization": f"Bearer {server.tenant_key}", "X-Forwarded-For": _client_address()})
+    assert real.status_code == 200
+
+
+def test_slow_headers_are_cut_off_and_health_stays_fast(server: Server) -> None:
+    """300 slowloris connections (MAILPORT_HTTP_HEADER_TIMEOUT=2 here) are closed by the server;
+    /healthz answers meanwhile."""
+    socks = []
+    for _ in range(300):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        socks.append(sock)
+    try:
+        started = time.monotonic()
+        assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+        health = time.monotonic() - started
+        closed = 0
+        deadline = time.monotonic() + 20
+        for sock in socks:
+            sock.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                sock.sendall(b"a")  # still trickling
+                if sock.recv(1) == b"":
+                    closed += 1
+            except OSError:
+                closed += 1
+        elapsed = time.monotonic() - started
+    finally:
+        for sock in socks:
+            sock.close()
+    assert closed == 300 and elapsed < 20 and health < 5, (closed, elapsed, health)
+
+
+def test_slow_body_gets_408(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall(b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     + f"Authorization: Bearer {server.tenant_key}\r\nContent-Length: 1000\r\n\r\n".encode()
+                     + b'{"email": ')
+        started = time.monotonic()
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert time.monotonic() - started < 15
+
+
+def test_a_thousand_parallel_wrong_keys_leave_health_fast(server: Server) -> None:
+    """1,000 connections at once, each with a wrong key from one address: the throttle answers them
+    without database work, and /healthz — asked while they are all open — stays fast."""
+    import asyncio
+
+    address = _client_address()
+
+    async def attack() -> tuple[list[bytes], float]:
+        async def one() -> tuple[asyncio.StreamWriter, bytes]:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            wrong = f"mpk_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+            writer.write(f"GET /v1/accounts HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {address}\r\n"
+                         f"Authorization: Bearer {wrong}\r\n\r\n".encode())
+            await writer.drain()
+            return writer, await asyncio.wait_for(reader.readline(), 60)
+
+        results = await asyncio.gather(*(one() for _ in range(1000)))
+        async with httpx.AsyncClient() as client:  # all 1,000 connections are still open
+            started = time.monotonic()
+            health = await client.get(f"{server.url}/healthz", timeout=30)
+            elapsed = time.monotonic() - started
+        assert health.status_code == 200
+        for writer, _ in results:
+            writer.close()
+        return [status for _, status in results], elapsed
+
+    statuses, elapsed = asyncio.run(attack())
+    print(f"/healthz beside 1,000 open attack connections: {elapsed * 1000:.0f} ms")
+    assert {s.split()[1] for s in statuses} <= {b"401", b"429"}
+    assert sum(s.split()[1] == b"429" for s in statuses) >= 900
+    assert elapsed < 5

@@ -1,0 +1,586 @@
+"""Build ``replies.json``: real provider replies with the diagnosis each should get, two splits.
+
+The corpus joins the 159 replies of ``tests/unit/diagnostics_corpus/corpus.json`` (the classifier
+was written against them: always ``train``) and the replies below, collected for issue 18 from
+providers' help pages, mail clients' and libraries' issue trackers and forums — in the seed
+languages too. Each new reply is ``train`` or ``holdout`` by a hash of its text; the held-out ones
+were never looked at while tuning the classifier (``tests/unit/test_explain_accuracy.py`` prints
+the accuracy of ``mailport explain`` on each split).
+
+Only text and, where the reply came with one, the account's address: what a user pastes into
+``mailport explain``. Run ``.venv/bin/python tests/corpus/diagnostics/build.py`` to rewrite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OLD = HERE.parents[1] / "unit" / "diagnostics_corpus" / "corpus.json"
+
+MS_SMTP_AUTH = "https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission"
+MS_NDR = "https://learn.microsoft.com/exchange/mail-flow-best-practices/non-delivery-reports-in-exchange-online/non-delivery-reports-in-exchange-online"
+GMAIL = "https://support.google.com/a/answer/3726730 (Gmail SMTP error reference)"
+YAHOO = "https://senders.yahooinc.com/smtp-error-codes/"
+ROUNDCUBE = "github.com/roundcube/roundcubemail issues"
+NODEMAILER = "github.com/nodemailer/nodemailer issues"
+PHPMAILER = "github.com/PHPMailer/PHPMailer issues"
+THUNDERBIRD = "support.mozilla.org Thunderbird forum"
+
+# (text, code, source, language of the text, account address or None)
+NEW: list[tuple[str, str, str, str, str | None]] = [
+    # --- Microsoft: one code (5.7.139 / 5.7.3) for several situations ------------------------
+    (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit "
+     "https://aka.ms/smtp_auth_disabled for more information. [MN2PR05CA0004.namprd05.prod.outlook.com]"),
+     "auth.smtp_auth_disabled", "github.com/simonrob/email-oauth2-proxy/issues/193", "en", None),
+    (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit "
+     "https://aka.ms/smtp_auth_disabled for more information. [AM0PR02CA0104.eurprd02.prod.outlook.com]"),
+     "auth.smtp_auth_disabled", MS_SMTP_AUTH, "en", None),
+    ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [BM1P287CA0015.INDP287.PROD.OUTLOOK.COM]",
+     "auth.password_login_disabled", "github.com/rpremraj/mailR/issues/107", "en", None),
+    (("javax.mail.AuthenticationFailedException: 535 5.7.139 Authentication unsuccessful, basic authentication is "
+     "disabled."), "auth.password_login_disabled", "github.com/lukevella/rallly/issues/3154", "en", None),
+    (("535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. "
+     "[LO4P123CA0451.GBRP123.PROD.OUTLOOK.COM]"), "auth.invalid_credentials", MS_SMTP_AUTH, "en", None),
+    (("535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated "
+     "successfully. Contact your administrator. [DB9PR02CA0021.eurprd02.prod.outlook.com]"),
+     "auth.smtp_auth_disabled", MS_SMTP_AUTH, "en", None),
+    (("535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. "
+     "Contact your administrator. [PR3P191CA0041.EURP191.PROD.OUTLOOK.COM]"), "auth.password_login_disabled",
+     MS_SMTP_AUTH, "en", None),
+    (("535 5.7.139 Authentication unsuccessful, account locked due to too many failed login attempts. "
+     "[VI1PR0102CA0067.eurprd01.prod.exchangelabs.com]"), "auth.too_many_attempts", MS_SMTP_AUTH, "en", None),
+    (("MailKit.Security.AuthenticationException: AuthenticationInvalidCredentials: 5.7.3 Authentication "
+     "unsuccessful [BN3PR03CA0067.namprd03.prod.outlook.com]"), "auth.invalid_credentials",
+     "github.com/jstedfast/MailKit/issues/700", "en", None),
+    ("5.7.3 Authentication unsuccessful [DB6P18901CA0015.EURP189.PROD.OUTLOOK.COM]", "auth.invalid_credentials",
+     "github.com/mageplaza/magento-2-smtp/issues/108", "en", None),
+    (("The SMTP server requires a secure connection or the client was not authenticated. The server response "
+     "was: 5.7.57 Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful, "
+     "SmtpClientAuthentication is disabled for the Tenant."), "auth.smtp_auth_disabled",
+     "github.com/MicrosoftDocs/OfficeDocs-Exchange/issues/3124", "en", None),
+    ("530 5.7.57 Client not authenticated to send mail. [AM6PR10CA0042.EURPRD10.PROD.OUTLOOK.COM]",
+     "auth.smtp_auth_disabled", MS_NDR, "en", None),
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+     "permanent exception with message [BeginDiagnosticData]WASCL UserAction verdict is not None. Actual "
+     "verdict is RefuseQuota, ShowTierUpgrade. OutboundSpamException: WASCL UserAction verdict is not None. "
+     "Actual verdict is RefuseQuota, ShowTierUpgrade.[EndDiagnosticData]"), "send.daily_limit_reached",
+     "answers.microsoft.com Outlook.com sending limit threads", "en", "jan@outlook.com"),
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+     "permanent exception with message [BeginDiagnosticData]WASCL UserAction verdict is not None. Actual "
+     "verdict is Suspend, ShowTierUpgrade.[EndDiagnosticData]"), "send.account_blocked",
+     "answers.microsoft.com Outlook.com blocked account threads", "en", "jan@outlook.com"),
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+     "permanent exception with message [BeginDiagnosticData]WASCL UserAction verdict is not None. Actual "
+     "verdict is HipSend, ShowTierUpgrade.[EndDiagnosticData]"), "auth.web_login_required",
+     "answers.microsoft.com Outlook.com HipSend threads", "en", "jan@hotmail.com"),
+    ("550 5.1.8 Access denied, bad outbound sender. AS(42004) [AM0EUR02FT012.eop-EUR02.prod.protection.outlook.com]",
+     "send.account_blocked", MS_NDR, "en", None),
+    (("550 5.7.520 Access denied, Your organization does not allow external forwarding. Please contact your "
+     "administrator for further assistance. AS(7555)"), "send.sender_not_allowed", MS_NDR, "en", None),
+    (("554 5.2.252 SendAsDenied; info@bakkerij.nl not allowed to send as sales@bakkerij.nl; "
+     "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied"), "send.sender_not_allowed",
+     MS_NDR, "en", None),
+    ("550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [DB5EUR03FT010.eop-EUR03.prod.protection.outlook.com]",
+     "send.recipient_unknown", MS_NDR, "en", None),
+    (("432 4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more "
+     "information. [Hostname=OS0PR01MB6099.jpnprd01.prod.outlook.com]"), "server.rate_limited",
+     "github.com/sabuhish/fastapi-mail/issues/75", "en", None),
+    (("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due "
+     "to a permanent exception with message Cannot submit message."), "send.daily_limit_reached", MS_NDR, "en", None),
+    ("550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.", "send.rejected_as_spam",
+     MS_NDR, "en", None),
+    (("550 5.7.501 Service unavailable. Spam abuse detected from IP range. For more information please go to "
+     "http://go.microsoft.com/fwlink/?LinkId=526653."), "send.account_blocked", MS_NDR, "en", None),
+    ("4.4.7 Message delayed; Der Server hat die Nachricht nicht innerhalb der zulässigen Zeit zugestellt.",
+     "server.temporary_failure", MS_NDR, "de", None),
+    # --- Gmail / Google Workspace ---------------------------------------------------------------
+    (("550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to\n"
+     "550 5.4.5  https://support.google.com/a/answer/166852 c12sm123 - gsmtp"), "send.daily_limit_reached",
+     GMAIL, "en", "factuur@gmail.com"),
+    (("550 5.4.5 Daily SMTP relay limit exceeded for user. For more information on SMTP relay sending limits "
+     "please visit https://support.google.com/a/answer/166852 - gsmtp"), "send.daily_limit_reached", GMAIL, "en", None),
+    ("421 4.7.0 Try again later, closing connection. (EHLO) u5sm2146 - gsmtp", "server.rate_limited", GMAIL, "en", None),
+    ("454 4.7.0 Too many login attempts, please try again later. j6sm1234 - gsmtp", "auth.too_many_attempts",
+     GMAIL, "en", "info@gmail.com"),
+    (("421 4.7.28 [198.51.100.7] Our system has detected an unusual rate of unsolicited mail originating from "
+     "your IP address. To protect our users from spam, mail sent from your IP address has been temporarily "
+     "rate limited."), "send.rejected_as_spam", GMAIL, "en", None),
+    (("550 5.7.1 [198.51.100.7] The user or domain that you are sending to (or from) has a policy that "
+     "prohibited the mail that you sent. - gsmtp"), "send.rejected_as_spam", GMAIL, "en", None),
+    (("552 5.2.3 Your message exceeded Google's message size limits. Please visit "
+     "https://support.google.com/mail/?p=MaxSizeError to view our size guidelines. - gsmtp"),
+     "send.message_too_large", GMAIL, "en", None),
+    (("550 5.7.0 Mail relay denied [203.0.113.9]. Invalid credentials for relay for one of the domains in: "
+     "bakkerij.nl (as obtained from HELO and MAIL FROM). - gsmtp"), "send.sender_not_allowed", GMAIL, "en", None),
+    (("535 5.7.8 Username and Password not accepted. For more information, go to "
+     "https://support.google.com/mail/?p=BadCredentials - gsmtp"), "auth.app_password_required",
+     "github.com/nodemailer/nodemailer issues (Gmail)", "en", "winkel@gmail.com"),
+    (("* NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 "
+     "(Failure)"), "auth.app_password_required", GMAIL, "en", None),
+    (("* NO [ALERT] Please log in via your web browser: https://support.google.com/mail/accounts/answer/78754 "
+     "(Failure)"), "auth.web_login_required", GMAIL, "en", None),
+    (("* NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable "
+     "your account for IMAP access. (Failure)"), "auth.imap_disabled", GMAIL, "en", None),
+    ("* BAD [ALERT] Too many simultaneous connections. (Failure)", "server.rate_limited",
+     "github.com/mscdex/node-imap issues (Gmail)", "en", None),
+    ("* NO [ALERT] Account exceeded command or bandwidth limits. (Failure)", "server.rate_limited",
+     "github.com/mscdex/node-imap issues (Gmail)", "en", None),
+    (("550 5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders "
+     "to authenticate with either SPF or DKIM."), "send.rejected_as_spam", GMAIL, "en", None),
+    (("550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the "
+     "recipient's email address for typos or unnecessary spaces."), "send.recipient_unknown", GMAIL, "en", None),
+    (("552-5.2.2 The email account that you tried to reach is over quota. Please direct the recipient to "
+     "https://support.google.com/mail/?p=OverQuotaPerm"), "send.recipient_mailbox_full", GMAIL, "en", None),
+    # --- Yahoo / AOL ------------------------------------------------------------------------------
+    ("535 5.7.0 (#AUTH005) Too many bad auth attempts.", "auth.too_many_attempts", YAHOO, "en", "shop@yahoo.com"),
+    ("554 5.7.9 Message not accepted for policy reasons. See https://help.yahoo.com/kb/postmaster",
+     "send.rejected_as_spam", YAHOO, "en", None),
+    (("421 4.7.0 [TSS04] Messages from 198.51.100.7 temporarily deferred due to unexpected volume or user "
+     "complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes"), "server.rate_limited", YAHOO,
+     "en", None),
+    (("553 5.7.1 [BL21] Connections will not be accepted from 198.51.100.7, because the ip is in Spamhaus's "
+     "list; see https://postmaster.yahooinc.com/error-codes"), "send.rejected_as_spam", YAHOO, "en", None),
+    ("554 Message not allowed - [PH01] Email not accepted for policy reasons.", "send.rejected_as_spam",
+     YAHOO, "en", None),
+    ("552 1 Requested mail action aborted, mailbox not found", "send.recipient_unknown", YAHOO, "en", None),
+    ("452 4.2.2 Mailbox over quota", "send.recipient_mailbox_full", YAHOO, "en", None),
+    ("535 5.7.0 (#AUTH005) Too many bad auth attempts.", "auth.too_many_attempts", YAHOO, "en", "winkel@aol.com"),
+    # --- German, Dutch, Italian, French providers ------------------------------------------------
+    ("535 Authentication credentials invalid", "auth.invalid_credentials",
+     "hilfe.gmx.net / forum threads (GMX SMTP)", "en", "rechnung@gmx.de"),
+    ("Die Anmeldung beim Server smtp.web.de ist fehlgeschlagen. 535 Authentication credentials invalid",
+     "auth.invalid_credentials", "hilfe.web.de (POP3/IMAP aktivieren)", "de", "info@web.de"),
+    ("Authentifizierung fehlgeschlagen. Benutzername oder Passwort falsch.", "auth.invalid_credentials",
+     "Thunderbird/Outlook forum threads (German)", "de", None),
+    ("Anmeldung fehlgeschlagen: Das Passwort ist falsch.", "auth.invalid_credentials",
+     "Thunderbird forum (German)", "de", None),
+    (("554-mout.gmx.net (mxgmx008) Nemesis ESMTP Service not available\n554-No SMTP service\n554-Bad DNS PTR "
+     "resource record.\n554 For explanation visit https://www.gmx.net/mail/senderguidelines?ip=198.51.100.7"),
+     "send.rejected_as_spam", "hilfe.gmx.net sender guidelines", "en", None),
+    ("550 Requested action not taken: mailbox unavailable. Sender address is not allowed.",
+     "send.sender_not_allowed", "hilfe.web.de / forum threads", "en", None),
+    (("554 Transaction failed. Reject due to policy restrictions. For explanation visit "
+     "https://postmaster.web.de/error-messages?ip=198.51.100.7&c=hi"), "send.rejected_as_spam",
+     "postmaster.web.de error messages", "en", None),
+    ("535 5.7.8 Authentication failed: invalid user or password", "auth.invalid_credentials",
+     "T-Online forum (E-Mail-Passwort)", "en", "kunde@t-online.de"),
+    ("Der Server smtp.strato.de meldet: 550 5.7.0 Sender address does not belong to logged in user",
+     "send.sender_not_allowed", "strato.de FAQ", "de", None),
+    ("Verbindung zum Server fehlgeschlagen: Zeitüberschreitung", "net.timeout", "Thunderbird forum (German)",
+     "de", None),
+    ("Der Server-Name konnte nicht gefunden werden: smtp.bakkerij-mueller.de", "net.host_not_found",
+     "Outlook forum (German)", "de", None),
+    ("De verbinding met de server is mislukt: time-out", "net.timeout", "KPN forum (Dutch)", "nl", None),
+    ("Aanmelden mislukt: gebruikersnaam of wachtwoord onjuist", "auth.invalid_credentials",
+     "Ziggo community (Dutch)", "nl", None),
+    ("De servernaam kan niet worden gevonden: mail.bakkerijjansen.nl", "net.host_not_found",
+     "Ziggo community (Dutch)", "nl", None),
+    ("550 5.7.1 Relaying denied: uw bericht kan niet worden afgeleverd. Log eerst in op de SMTP-server.",
+     "auth.invalid_credentials", "KPN forum (Dutch)", "nl", None),
+    ("De server ondersteunt geen beveiligde verbindingen.", "tls.mode_mismatch",
+     "Outlook help (Dutch)", "nl", None),
+    ("Autenticazione non riuscita: nome utente o password non validi", "auth.invalid_credentials",
+     "Libero community (Italian)", "it", None),
+    ("535 5.7.0 ... autenticazione fallita: password errata", "auth.invalid_credentials",
+     "Aruba forum (Italian)", "it", None),
+    ("Impossibile connettersi al server: timeout della connessione", "net.timeout", "Aruba forum (Italian)",
+     "it", None),
+    ("550 5.7.1 Libero: troppi messaggi inviati, limite giornaliero raggiunto", "send.daily_limit_reached",
+     "aiuto.libero.it (limiti di invio)", "it", "fatture@libero.it"),
+    ("Le nom du serveur est introuvable : smtp.boulangerie-dupont.fr", "net.host_not_found",
+     "Thunderbird forum (French)", "fr", None),
+    ("Échec de l'authentification : identifiant ou mot de passe incorrect", "auth.invalid_credentials",
+     "Orange assistance forum (French)", "fr", None),
+    ("550 5.7.1 Service refuse. Votre adresse IP est listee. OFR_999 [506]", "send.rejected_as_spam",
+     "assistance.orange.fr postmaster", "fr", None),
+    ("421 mwinf5c10 ME Trop de connexions, veuillez verifier votre configuration. OFR_421 [421]",
+     "server.rate_limited", "assistance.orange.fr postmaster", "fr", None),
+    ("La connexion au serveur a expiré", "net.timeout", "Thunderbird forum (French)", "fr", None),
+    ("550 5.2.2 Boîte aux lettres pleine / Mailbox full", "send.recipient_mailbox_full",
+     "Free / Orange forums (French)", "fr", None),
+    # --- AUTH not supported: TLS first, or the wrong port ------------------------------------------
+    ("smtplib.SMTPNotSupportedError: SMTP AUTH extension not supported by server.", "tls.starttls_required",
+     "stackoverflow.com smtplib questions", "en", None),
+    ("Error: Invalid login: 503 5.5.1 Error: authentication not enabled", "tls.starttls_required", NODEMAILER,
+     "en", None),
+    # The mechanism, not AUTH itself, is refused: no safe advice (as the older corpus has it).
+    ("SMTP Error: Could not authenticate. 504 5.7.4 Unrecognized authentication type", "unknown",
+     PHPMAILER, "en", None),
+    ("530 5.7.0 Must issue a STARTTLS command first. t12sm4442 - gsmtp", "tls.starttls_required", GMAIL, "en",
+     None),
+    ("538 5.7.11 Encryption required for requested authentication mechanism", "tls.starttls_required",
+     "RFC 4954 §6", "en", None),
+    ("503 AUTH command used when not advertised", "tls.starttls_required", "Exim forum", "en", None),
+    # --- temporary limits are not server failures -------------------------------------------------
+    ("421 Too many concurrent SMTP connections from this IP address; please try again later.",
+     "server.rate_limited", "github.com/kamilc/email_verifier/issues/15", "en", None),
+    ("SMTPConnectError: (421, b'Too many connections')", "server.rate_limited",
+     "github.com/kootenpv/yagmail/pull/117", "en", None),
+    ("421 4.7.0 is-comm2.example Error: too many connections from [198.51.100.7]", "server.rate_limited",
+     "github.com/testssl/testssl.sh/issues/2089", "en", None),
+    ("451 4.7.1 Rate limit exceeded, please try again later", "server.rate_limited", "Exim/Postfix forums",
+     "en", None),
+    ("450 4.7.1 Error: too much mail from 198.51.100.7", "server.rate_limited", "Postfix anvil docs", "en", None),
+    ("421 4.7.0 Too many errors on this connection, closing transmission channel", "server.rate_limited",
+     "Postfix smtpd_hard_error_limit docs", "en", None),
+    ("* NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=10)",
+     "server.rate_limited", "dovecot.org mailing list", "en", None),
+    ("421 4.3.2 System not accepting network messages", "server.temporary_failure", "RFC 3463 examples", "en", None),
+    ("451 4.3.0 Temporary lookup failure", "server.temporary_failure", "Postfix forums", "en", None),
+    ("451 4.7.1 Please try again later (greylisted)", "server.temporary_failure", "postgrey docs", "en", None),
+    ("421 Service not available, closing transmission channel", "server.temporary_failure", "RFC 5321", "en",
+     None),
+    ("* NO [AUTHENTICATIONFAILED] Authentication failed.", "auth.invalid_credentials", "RFC 5530 / Dovecot", "en",
+     None),
+    ("* NO [UNAVAILABLE] Temporary authentication failure. [host.example:2026-11-23 10:15:02]",
+     "server.temporary_failure", "Dovecot auth failures (mailing list)", "en", None),
+    ("Error: Connection timeout at SMTPConnection._formatError", "net.timeout", NODEMAILER, "en", None),
+    ("Error: getaddrinfo ENOTFOUND smtp.bakkerij.nl", "net.host_not_found", NODEMAILER, "en", None),
+    ("Error: connect ECONNREFUSED 192.0.2.10:587", "net.connection_refused", NODEMAILER, "en", None),
+    ("Error: self signed certificate in certificate chain", "tls.certificate_invalid", NODEMAILER, "en", None),
+    ("SSL routines:ssl3_get_record:wrong version number", "tls.mode_mismatch", NODEMAILER, "en", None),
+    ("Error: Greeting never received", "net.timeout", NODEMAILER, "en", None),
+    ("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>", "net.wrong_service", "RFC 1939", "en", None),
+]
+
+
+# Round 2 of the held-out split: written after round 1 was spent, measured once (README.md), then
+# spent too: training data since.
+ROUND2: list[tuple[str, str, str, str, str | None]] = [
+    ("535 5.7.8 Error: authentication failed: authentication failure", "auth.invalid_credentials",
+     "Postfix/Dovecot SASL (mailing lists)", "en", None),
+    ("535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6", "auth.invalid_credentials",
+     "Postfix SASL logs (forums)", "en", None),
+    ("535 Incorrect authentication data", "auth.invalid_credentials", "cPanel/Exim forums", "en", None),
+    ("Invalid login: 535-5.7.8 Username and Password not accepted.", "auth.app_password_required", NODEMAILER,
+     "en", "boekhouding@gmail.com"),
+    ("535 5.7.1 Authentication failed", "auth.app_password_required", "Apple community (iCloud SMTP)", "en",
+     "winkel@icloud.com"),
+    ("* NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)", "auth.app_password_required",
+     "Gmail IMAP (forums)", "en", "atelier@gmail.com"),
+    ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [PAZP264CA0102.FRAP264.PROD.OUTLOOK.COM]",
+     "auth.password_login_disabled", MS_SMTP_AUTH, "en", None),
+    (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit "
+     "https://aka.ms/smtp_auth_disabled for more information. [ZR0P278CA0012.CHEP278.PROD.OUTLOOK.COM]"),
+     "auth.smtp_auth_disabled", NODEMAILER, "en", None),
+    ("550 5.7.60 SMTP; Client does not have permissions to send as this sender", "send.sender_not_allowed",
+     MS_NDR, "en", None),
+    ("554 5.7.1 <info@bakkerij.nl>: Sender address rejected: not owned by user facturen@bakkerij.nl",
+     "send.sender_not_allowed", "Postfix reject_sender_login_mismatch (forums)", "en", None),
+    ("553 5.7.1 <sales@shop.example>: Sender address rejected: not logged in", "auth.invalid_credentials",
+     "Postfix smtpd_sender_login_maps (forums)", "en", None),
+    ("550 5.7.1 Client does not have permissions to send as this sender", "send.sender_not_allowed", MS_NDR,
+     "en", None),
+    ("550 5.1.1 <klant@voorbeeld.nl>: Recipient address rejected: User unknown in virtual mailbox table",
+     "send.recipient_unknown", "Postfix (forums)", "en", None),
+    ("550 5.1.1 RESOLVER.ADR.RecipNotFound; not found", "send.recipient_unknown", MS_NDR, "en", None),
+    # Ambiguous: at an MX a blocked IP, at a submission port "sign in first" (LAB.md): no guess.
+    ("554 5.7.1 <unknown[198.51.100.7]>: Client host rejected: Access denied", "unknown",
+     "Postfix (forums)", "en", None),
+    ("554 5.7.1 Service unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org",
+     "send.rejected_as_spam", "Spamhaus FAQ", "en", None),
+    ("550 5.7.350 Remote server returned message detected as spam -> 554 5.7.1 Message rejected",
+     "send.rejected_as_spam", MS_NDR, "en", None),
+    ("550 5.7.515 Access denied, sending domain bakkerij.nl doesn't meet the required authentication level.",
+     "send.rejected_as_spam", MS_NDR, "en", None),
+    ("552 5.3.4 Message size exceeds fixed limit", "send.message_too_large", "Postfix (forums)", "en", None),
+    ("552 Message size exceeds maximum permitted", "send.message_too_large", "Exim forums", "en", None),
+    ("552 5.2.2 <klant@voorbeeld.nl>: Recipient address rejected: Mailbox is full", "send.recipient_mailbox_full",
+     "Postfix/Dovecot quota (forums)", "en", None),
+    ("452 4.2.2 The email account that you tried to reach is over quota.", "send.recipient_mailbox_full", GMAIL,
+     "en", None),
+    ("550 5.4.5 Daily user sending limit exceeded.", "send.daily_limit_reached", GMAIL, "en",
+     "administratie@gmail.com"),
+    (("550 5.7.232 Your message can't be sent because your trial tenant has exceeded its daily limit for "
+     "sending email to external recipients"), "send.daily_limit_reached", MS_NDR, "en", None),
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+     "permanent exception with message [BeginDiagnosticData]WASCL UserAction verdict is not None. Actual "
+     "verdict is RefuseQuota.[EndDiagnosticData]"), "send.daily_limit_reached",
+     "answers.microsoft.com Outlook.com sending limit", "en", "klant@outlook.com"),
+    (("550 5.7.501 Access denied, spam abuse detected. The sending account has been banned due to detected spam "
+     "activity."), "send.account_blocked", MS_NDR, "en", None),
+    ("554 5.7.1 Your account has been suspended for sending spam", "send.account_blocked",
+     "provider forums", "en", None),
+    ("421 4.7.0 Too many concurrent SMTP connections; please try again later.", "server.rate_limited",
+     "github.com/PHPMailer/PHPMailer/issues/2070", "en", None),
+    ("421 Too many connections from your IP (rate controlled)", "server.rate_limited", "Exim ratelimit docs", "en",
+     None),
+    ("452 4.5.3 Too many recipients", "server.rate_limited", "RFC 5321 §4.5.3.1.10", "en", None),
+    ("* NO [LIMIT] Too many simultaneous IMAP connections", "server.rate_limited", "RFC 5530 LIMIT (forums)",
+     "en", None),
+    ("451 4.3.0 Error: queue file write error", "server.temporary_failure", "Postfix (forums)", "en", None),
+    ("450 4.7.1 Service unavailable - try again later", "server.temporary_failure", "forums", "en", None),
+    ("421 4.3.2 Service not available, closing transmission channel", "server.temporary_failure", "RFC 3463",
+     "en", None),
+    ("454 4.7.0 Temporary authentication failure: Connection lost to authentication server",
+     "server.temporary_failure", "Postfix/Dovecot SASL (forums)", "en", None),
+    ("530 5.7.0 Must issue a STARTTLS command first", "tls.starttls_required", "Postfix (forums)", "en", None),
+    ("* BAD [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
+     "tls.starttls_required", "Dovecot (forums)", "en", None),
+    ("smtplib.SMTPNotSupportedError: SMTP AUTH extension not supported by server", "tls.starttls_required",
+     "python-list / stackoverflow", "en", None),
+    ("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1129)", "tls.mode_mismatch",
+     "Python smtplib questions", "en", None),
+    (("ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self signed "
+     "certificate (_ssl.c:1007)"), "tls.certificate_invalid", "Python questions", "en", None),
+    (("Error: Hostname/IP does not match certificate's altnames: Host: mail.bakkerij.nl. is not in the cert's "
+     "altnames: DNS:*.hosting.example"), "tls.certificate_invalid", NODEMAILER, "en", None),
+    ("socket.gaierror: [Errno -2] Name or service not known", "net.host_not_found", "Python questions", "en",
+     None),
+    ("ConnectionRefusedError: [Errno 111] Connection refused", "net.connection_refused", "Python questions", "en",
+     None),
+    ("TimeoutError: [Errno 110] Connection timed out", "net.timeout", "Python questions", "en", None),
+    ("+OK Dovecot ready.", "net.wrong_service", "Dovecot POP3 greeting", "en", None),
+    ("{\"error\":\"invalid_grant\",\"error_description\":\"Token has been expired or revoked.\"}",
+     "auth.token_invalid", "Google OAuth (forums)", "en", None),
+    (("AADSTS65001: The user or administrator has not consented to use the application with ID "
+     "'3f1c…' named 'mailport'."), "auth.admin_consent_required", "learn.microsoft.com AADSTS codes", "en", None),
+    # --- the seed languages ------------------------------------------------------------------
+    ("Fout bij verzenden: de server heeft de verbinding geweigerd (Connection refused)", "net.connection_refused",
+     "KPN forum (Dutch)", "nl", None),
+    ("Inloggen mislukt: het wachtwoord is onjuist. 535 5.7.8 Authentication credentials invalid",
+     "auth.invalid_credentials", "Ziggo community (Dutch)", "nl", None),
+    ("De verbinding met de server is verlopen (time-out).", "net.timeout", "Outlook help (Dutch)", "nl", None),
+    ("Uw mailbox is vol: 552 5.2.2 Mailbox full", "send.recipient_mailbox_full", "KPN forum (Dutch)", "nl", None),
+    ("Der Server hat die Verbindung abgelehnt: Connection refused", "net.connection_refused",
+     "Thunderbird forum (German)", "de", None),
+    ("Das Zertifikat des Servers ist ungültig: certificate has expired", "tls.certificate_invalid",
+     "Thunderbird forum (German)", "de", None),
+    ("Authentifizierung fehlgeschlagen: 535 5.7.8 Benutzername oder Passwort ungültig",
+     "auth.invalid_credentials", "1&1/IONOS hilfe (German)", "de", None),
+    ("550 5.1.1 Empfänger unbekannt / Recipient unknown", "send.recipient_unknown", "German provider NDRs", "de",
+     None),
+    ("Connessione al server scaduta: timeout", "net.timeout", "Libero community (Italian)", "it", None),
+    ("550 5.1.1 Utente sconosciuto: user unknown", "send.recipient_unknown", "Italian provider NDRs", "it", None),
+    ("Autenticazione fallita: 535 5.7.8 credenziali non valide", "auth.invalid_credentials",
+     "Aruba forum (Italian)", "it", None),
+    ("Impossibile raggiungere il server: connessione rifiutata (Connection refused)", "net.connection_refused",
+     "Aruba forum (Italian)", "it", None),
+    ("Échec de la connexion au serveur : Connection refused", "net.connection_refused",
+     "Orange assistance forum (French)", "fr", None),
+    ("Le certificat du serveur n'est pas valide : certificate verify failed", "tls.certificate_invalid",
+     "Thunderbird forum (French)", "fr", None),
+    ("550 5.1.1 Adresse du destinataire inconnue / user unknown", "send.recipient_unknown",
+     "French provider NDRs", "fr", None),
+    ("Trop de tentatives de connexion : too many login attempts, please try again later",
+     "auth.too_many_attempts", "Free / Orange forums (French)", "fr", None),
+    ("550 5.7.1 Message rejeté : votre message a été détecté comme spam", "send.rejected_as_spam",
+     "French provider NDRs", "fr", None),
+    ("Die Nachricht ist zu groß: 552 5.3.4 Message size exceeds fixed maximum message size",
+     "send.message_too_large", "German provider NDRs", "de", None),
+    ("Il messaggio è troppo grande: 552 5.3.4 message size exceeds limit", "send.message_too_large",
+     "Italian provider NDRs", "it", None),
+    ("Het bericht is te groot: 552 5.3.4 Message too big for system", "send.message_too_large",
+     "Dutch provider NDRs", "nl", None),
+    ("550 5.7.1 Ihre Nachricht wurde als Spam eingestuft und abgelehnt (spam)", "send.rejected_as_spam",
+     "German provider NDRs", "de", None),
+    ("Dagelijkse verzendlimiet bereikt: 550 5.4.5 Daily user sending limit exceeded", "send.daily_limit_reached",
+     "Gmail help (Dutch)", "nl", "verkoop@gmail.com"),
+    ("454 4.7.0 Zu viele Anmeldeversuche: too many login attempts", "auth.too_many_attempts",
+     "GMX hilfe (German)", "de", None),
+]
+
+
+# Round 3, the held-out split: written after round 2 was spent; measured once, never tuned on.
+HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
+    # sign-in
+    ("535 5.7.8 Authentication credentials invalid", "auth.invalid_credentials", "RFC 4954 §6 / forums", "en", None),
+    ("535 Authentication failed. Restarting authentication process.", "auth.invalid_credentials",
+     "Zoho Mail forum", "en", None),
+    ("535 5.7.0 Invalid login or password", "auth.invalid_credentials",
+     "github.com/marcpope/borgbackupserver/issues/16", "en", None),
+    ("535 Authentication Failed for info@bakkerij.nl", "auth.invalid_credentials",
+     "github.com/gophish/gophish/issues/602", "en", None),
+    ("Error: Invalid login: 535 Error: authentication failed", "auth.invalid_credentials",
+     "github.com/xuess/puppeteer-sign/issues/2", "en", None),
+    ("SMTP Error (535): Authentication failed", "auth.invalid_credentials", ROUNDCUBE, "en", None),
+    ("a2 NO [AUTHENTICATIONFAILED] Authentication failed.", "auth.invalid_credentials", "Dovecot (forums)", "en",
+     None),
+    ("LOGIN failed.", "auth.invalid_credentials", "Courier IMAP (forums)", "en", None),
+    (("535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  "
+     "https://support.google.com/mail/?p=BadCredentials 5b1f17b1804b1-43 - gsmtp"), "auth.app_password_required",
+     GMAIL, "en", "info@gmail.com"),
+    ("535 5.7.8 Error: authentication failed: Invalid user or password!", "auth.app_password_required",
+     "Apple community (iCloud)", "en", "kantoor@me.com"),
+    ("535 5.7.0 (#AUTH005) Too many bad auth attempts.", "auth.app_password_required", YAHOO, "en",
+     "boekhouding@yahoo.com"),
+    (("534-5.7.14 <https://accounts.google.com/signin/continue?sarp=1&scc=1&plt=AKgnsbv> Please log in via your "
+     "web browser and\n534-5.7.14 then try again.\n534 5.7.14  Learn more at "
+     "https://support.google.com/mail/answer/78754 - gsmtp"), "auth.web_login_required", GMAIL, "en", None),
+    (("534-5.7.9 Application-specific password required. Learn more at\n534 5.7.9  "
+     "https://support.google.com/mail/?p=InvalidSecondFactor - gsmtp"), "auth.app_password_required", GMAIL,
+     "en", None),
+    (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit "
+     "https://aka.ms/smtp_auth_disabled for more information."), "auth.smtp_auth_disabled", MS_SMTP_AUTH, "en",
+     None),
+    ("535 5.7.3 Authentication unsuccessful [SN4PR0501CA0035.namprd05.prod.outlook.com]", "auth.invalid_credentials",
+     "Microsoft Q&A", "en", None),
+    ("* NO [WEBALERT https://accounts.google.com/signin/continue?sarp=1] Web login required.",
+     "auth.web_login_required", GMAIL, "en", None),
+    (("* NO [ALERT] IMAP access is disabled for your domain. Please contact your domain administrator for "
+     "questions about this feature. (Failure)"), "auth.imap_disabled", "Google Workspace admin help", "en", None),
+    ("AADSTS50126: Error validating credentials due to invalid username or password.",
+     "auth.invalid_credentials", "learn.microsoft.com AADSTS codes", "en", None),
+    (("AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new "
+     "location, you must use multi-factor authentication to access"), "auth.web_login_required",
+     "learn.microsoft.com AADSTS codes", "en", None),
+    ("AADSTS700082: The refresh token has expired due to inactivity.", "auth.token_invalid",
+     "learn.microsoft.com AADSTS codes", "en", None),
+    ("AADSTS90094: The grant requires admin permission.", "auth.admin_consent_required",
+     "learn.microsoft.com AADSTS codes", "en", None),
+    ("{\"error\":\"invalid_grant\",\"error_description\":\"Bad Request\"}", "auth.token_invalid",
+     "Google OAuth (forums)", "en", None),
+    ("535 5.7.139 Authentication unsuccessful, account locked due to too many failed login attempts.",
+     "auth.too_many_attempts", MS_SMTP_AUTH, "en", None),
+    ("* NO [UNAVAILABLE] Too many invalid IMAP commands.", "server.rate_limited", "Gmail IMAP (forums)", "en",
+     None),
+    # sending
+    (("550 5.7.60 SMTP; Client does not have permissions to send as this sender. "
+     "[AM9P195MB1234.EURP195.PROD.OUTLOOK.COM]"), "send.sender_not_allowed", MS_NDR, "en", None),
+    ("553 5.7.1 <facturen@bakkerij.nl>: Sender address rejected: not owned by user info@bakkerij.nl",
+     "send.sender_not_allowed", "Postfix (forums)", "en", None),
+    ("550 5.7.1 Sender address rejected: does not belong to logged in user", "send.sender_not_allowed",
+     "hosting forums", "en", None),
+    ("550 5.4.5 Daily user sending quota exceeded. 2adb3069b0e04-53 - gsmtp", "send.daily_limit_reached", GMAIL,
+     "en", "boekhouding@gmail.com"),
+    (("554 5.7.0 Your message could not be sent. The limit on the number of allowed outgoing messages was "
+     "exceeded. Try again later."), "send.daily_limit_reached", "Outlook.com forum", "en", None),
+    ("550 5.7.1 Message rejected: Sending quota exceeded.", "send.daily_limit_reached", "Amazon SES docs", "en",
+     None),
+    (("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Failed to process message due to a "
+     "permanent exception with message WASCL UserAction verdict is not None. Actual verdict is Suspend."),
+     "send.account_blocked", "answers.microsoft.com", "en", "boekhouding@hotmail.com"),
+    (("550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. Please contact your Internet service "
+     "provider since part of their network is on our block list (S3140)."), "send.rejected_as_spam",
+     "Outlook.com postmaster", "en", None),
+    (("550 SC-001 (BAY004-MC1F23) Unfortunately, messages from 198.51.100.7 weren't sent. Please contact your "
+     "Internet service provider since part of their network is on our block list."), "send.rejected_as_spam",
+     "Outlook.com postmaster", "en", None),
+    ("554 5.7.1 Message rejected: spam content detected", "send.rejected_as_spam", "forums", "en", None),
+    ("550 5.7.26 Unauthenticated email from bakkerij.nl is not accepted due to domain's DMARC policy.",
+     "send.rejected_as_spam", GMAIL, "en", None),
+    ("550 5.7.1 Email rejected per DMARC policy for bakkerij.nl", "send.rejected_as_spam", "Microsoft Q&A", "en",
+     None),
+    ("552 5.3.4 Message size exceeds fixed maximum message size", "send.message_too_large", MS_NDR, "en", None),
+    ("552-5.2.3 Your message exceeded Google's message size limits.", "send.message_too_large", GMAIL, "en", None),
+    ("552 5.2.2 Mailbox full", "send.recipient_mailbox_full", "forums", "en", None),
+    ("554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded",
+     "send.recipient_mailbox_full", MS_NDR, "en", None),
+    ("550 5.1.1 <info@klant.nl>: Recipient address rejected: User unknown in local recipient table",
+     "send.recipient_unknown", "Postfix (forums)", "en", None),
+    ("550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient info@klant.nl not found by SMTP address lookup",
+     "send.recipient_unknown", MS_NDR, "en", None),
+    ("550 No Such User Here", "send.recipient_unknown", "cPanel/Exim forums", "en", None),
+    ("554 delivery error: dd This user doesn't have a yahoo.com account (klant@yahoo.com) [0]",
+     "send.recipient_unknown", YAHOO, "en", None),
+    # server side: limits and temporary failures
+    ("421 4.7.0 Too many connections from 198.51.100.7, try again later", "server.rate_limited", "forums", "en",
+     None),
+    ("421 Too many concurrent SMTP connections; please try again later.", "server.rate_limited",
+     "github.com/in2code-de/luxletter/issues/247", "en", None),
+    ("451 4.7.1 Rate limited, please try again later", "server.rate_limited", "forums", "en", None),
+    ("* BYE Too many simultaneous connections", "server.rate_limited", "IMAP forums", "en", None),
+    ("451 4.3.5 Server configuration problem", "server.temporary_failure", "Postfix (forums)", "en", None),
+    ("451 4.7.1 Greylisting in action, please come back later", "server.temporary_failure", "postgrey (forums)",
+     "en", None),
+    ("421 4.4.2 Connection dropped due to timeout", "server.temporary_failure", "forums", "en", None),
+    (("450 4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional "
+     "messages from being delivered."), "server.rate_limited", GMAIL, "en", None),
+    # transport
+    ("530 5.7.0 Must issue a STARTTLS command first. 3f1490d57ef6-e2 - gsmtp", "tls.starttls_required", GMAIL,
+     "en", None),
+    ("503 5.5.1 Error: authentication not enabled", "tls.starttls_required", "Postfix (forums)", "en", None),
+    ("ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number", "tls.mode_mismatch",
+     "Python questions", "en", None),
+    ("Error: 140736538600384:error:1408F10B:SSL routines:ssl3_get_record:wrong version number",
+     "tls.mode_mismatch", NODEMAILER, "en", None),
+    ("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired", "tls.certificate_invalid",
+     "Python questions", "en", None),
+    ("Error: unable to verify the first certificate", "tls.certificate_invalid", NODEMAILER, "en", None),
+    ("getaddrinfo ENOTFOUND smtp.bakkerij-jansen.nl", "net.host_not_found", NODEMAILER, "en", None),
+    ("[Errno -3] Temporary failure in name resolution", "net.host_not_found", "Python questions", "en", None),
+    ("connect ECONNREFUSED 203.0.113.5:465", "net.connection_refused", NODEMAILER, "en", None),
+    ("[Errno 113] No route to host", "net.connection_refused", "Python questions", "en", None),
+    ("Error: connect ETIMEDOUT 203.0.113.5:587", "net.timeout", NODEMAILER, "en", None),
+    ("smtplib.SMTPServerDisconnected: Connection unexpectedly closed: timed out", "net.timeout",
+     "Python questions", "en", None),
+    ("-ERR [AUTH] Authentication failed.", "net.wrong_service", "POP3 greeting on an IMAP/SMTP port", "en", None),
+    # the seed languages
+    ("Anmeldung am Server fehlgeschlagen: Benutzername oder Kennwort falsch", "auth.invalid_credentials",
+     "Outlook Hilfe (German)", "de", None),
+    ("Zeitüberschreitung beim Verbinden mit dem Server smtp.ionos.de", "net.timeout", "IONOS Hilfe (German)",
+     "de", None),
+    ("550 5.7.1 Die Nachricht wurde wegen Richtlinien abgelehnt: rejected due to policy", "send.rejected_as_spam",
+     "German provider NDRs", "de", None),
+    ("Zu viele gleichzeitige Verbindungen: too many connections", "server.rate_limited", "German forums", "de",
+     None),
+    ("Wachtwoord onjuist: aanmelden bij de server is mislukt", "auth.invalid_credentials",
+     "KPN forum (Dutch)", "nl", None),
+    ("Time-out bij het verbinden met smtp.kpnmail.nl", "net.timeout", "KPN forum (Dutch)", "nl", None),
+    ("550 5.1.1 Onbekende ontvanger: user unknown", "send.recipient_unknown", "Dutch provider NDRs", "nl", None),
+    ("De servernaam kan niet worden gevonden. Controleer de naam van de uitgaande server.", "net.host_not_found",
+     "Outlook help (Dutch)", "nl", None),
+    ("Password errata: autenticazione non riuscita per l'utente fatture@libero.it", "auth.invalid_credentials",
+     "Libero community (Italian)", "it", None),
+    ("Impossibile trovare il server smtp.libero.it", "net.host_not_found", "Libero community (Italian)", "it",
+     None),
+    ("Casella piena: 552 5.2.2 mailbox full", "send.recipient_mailbox_full", "Italian provider NDRs", "it", None),
+    ("Mot de passe incorrect : la connexion au serveur smtp.orange.fr a échoué", "auth.invalid_credentials",
+     "Orange assistance (French)", "fr", None),
+    ("Le nom du serveur est introuvable : smtp.free.fr", "net.host_not_found", "Free assistance (French)", "fr",
+     None),
+    ("Trop de connexions simultanées depuis votre adresse : trop de connexions", "server.rate_limited",
+     "French forums", "fr", None),
+    ("Le serveur ne prend pas en charge les connexions sécurisées.", "tls.mode_mismatch",
+     "Outlook aide (French)", "fr", None),
+    ("Échec de l'authentification SMTP : 535 Authentication failed", "auth.invalid_credentials",
+     "OVH forum (French)", "fr", None),
+    ("Server smtp.aruba.it: connessione rifiutata (ECONNREFUSED)", "net.connection_refused",
+     "Aruba forum (Italian)", "it", None),
+    ("Het bericht is geweigerd als spam: 554 5.7.1 spam message rejected", "send.rejected_as_spam",
+     "Dutch provider NDRs", "nl", None),
+]
+
+
+def split_of(text: str) -> str:
+    """Round 1's held-out choice (by hash); that round is spent, see ``README.md``."""
+    return "holdout" if int(hashlib.sha256(text.encode()).hexdigest(), 16) % 5 < 3 else "train"
+
+
+def main() -> None:
+    rows: list[dict[str, object]] = []
+    for case in json.loads(OLD.read_text(encoding="utf-8")):
+        if any(k in case for k in ("protocol", "stage", "exception", "provider")):
+            continue  # not something a user can paste into `mailport explain`
+        rows.append({"text": case["text"], "code": case["code"], "source": case["source"], "lang": "en",
+                     "email": case.get("email"), "split": "train"})
+    seen = {str(r["text"]) for r in rows}
+    for text, code, source, lang, email in NEW:
+        if text in seen:
+            continue
+        seen.add(text)
+        # Round 1's held-out replies were measured once (see README.md), then became training data.
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "round1_holdout": split_of(text) == "holdout"})
+    for text, code, source, lang, email in ROUND2:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "round2_holdout": True})
+    for text, code, source, lang, email in HELD_OUT:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "holdout"})
+    (HERE / "replies.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    held = sum(1 for r in rows if r["split"] == "holdout")
+    print(f"{len(rows)} replies, {held} held out, {sum(1 for r in rows if r['lang'] != 'en')} not in English")
+
+
+if __name__ == "__main__":
+    main()

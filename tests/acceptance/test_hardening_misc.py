@@ -190,3 +190,21 @@ def test_an_older_world_readable_installation_is_tightened(tmp_path: Path) -> No
         assert stat.S_IMODE((data / "mailport.db").stat().st_mode) == 0o600
     finally:
         runtime.close()
+
+
+def test_the_web_page_explains_a_refused_look_alike_name(platform: tuple[TestClient, dict[str, str]]) -> None:
+    import re
+    from datetime import UTC, datetime
+
+    api, auth = platform
+    # The domain fixtures freeze time in the past; a browser drops a cookie that expired then.
+    api.app.state.runtime.clock = FrozenClock(datetime.now(UTC))  # type: ignore[attr-defined]
+    browser = TestClient(api.app, base_url="https://mailport.example")
+    link = api.post("/v1/ui-sessions", json={"user_name": "Anna", "language": "en"}, headers=auth).json()["url"]
+    assert browser.get(link.removeprefix("https://mailport.example"), follow_redirects=False).status_code == 303
+    page = browser.get("/ui/settings/email?method=platform")
+    assert page.status_code == 200, (page.status_code, browser.cookies)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    answer = browser.post("/ui/settings/email/platform", data={"csrf": csrf, "display_name": "service@paypal.com"})
+    assert answer.status_code == 200 and "may not look like an e-mail or web address" in answer.text
+    assert api.get("/v1/platform/sender", headers=auth).json()["display_name"] != "service@paypal.com"

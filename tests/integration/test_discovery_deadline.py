@@ -165,3 +165,27 @@ tlshang.test. 300 A 127.0.0.1
     )
     elapsed = await _timed(DiscoveryService.from_settings(settings), "eva@tlshang.test", probe=False)
     assert elapsed <= DEADLINE + SLACK, elapsed
+
+
+def test_the_command_keeps_the_deadline(silent_udp: str, silent_tcp: int, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``mailport discover`` command, from reading the settings to printing the answer.
+
+    Called in this process: the interpreter's and typer's start-up (imports, building the command
+    tree: about a second on a loaded machine) come before any discovery and are not part of it."""
+    import typer
+
+    from mailport.cli.discovery import discover
+
+    for name, value in {
+        "MAILPORT_ENV": "test", "MAILPORT_DATA_DIR": str(tmp_path), "MAILPORT_DNS_NAMESERVERS": silent_udp,
+        "MAILPORT_DNS_TIMEOUT": "5", "MAILPORT_ISPDB_URL": f"http://127.0.0.1:{silent_tcp}/v1.1/",
+        "MAILPORT_DISCOVERY_DEADLINE": str(DEADLINE), "MAILPORT_ALLOW_PRIVATE_HOSTS": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    t0 = time.monotonic()
+    with pytest.raises(typer.Exit) as ended:
+        discover("nobody@never-answers.test", as_json=True, no_probe=False)
+    elapsed = time.monotonic() - t0
+    assert ended.value.exit_code == 1  # not found
+    assert elapsed <= DEADLINE + SLACK, elapsed

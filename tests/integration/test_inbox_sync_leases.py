@@ -96,8 +96,9 @@ def test_account_gaining_imap_settings_starts_syncing(runtime: Runtime) -> None:
         LeaseRepository(s).ensure_rows(now=NOW)
         tenant_id = s.scalars(sa.select(Account.tenant_id).where(Account.id == account)).one()
     assert claim(runtime, "w") == []
+    # A new server only gets the password when it is given again (issue 17).
     runtime.accounts.update(tenant_id, account, {"imap": {"host": "imap.example.org", "port": 993,
-                                                          "security": "tls"}})
+                                                          "security": "tls"}, "password": "pw"})
     with runtime.db.session() as s:
         assert LeaseRepository(s).ensure_rows(now=NOW) == 1
     assert claim(runtime, "w") == [account]

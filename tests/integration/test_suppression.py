@@ -146,3 +146,8 @@ def test_cli_lists_adds_and_removes(runtime: Runtime, tmp_path: Path, monkeypatc
     assert shop.listed() == [("x@klant.example", "manual")]
     missing = cli.invoke(app, ["suppression", "remove", "gone@klant.example", "--tenant", shop.tenant])
     assert missing.exit_code == 2 and "suppression.not_found" in missing.output
+    send = ["send", "--tenant", shop.tenant, "--account", shop.account, "--to", "x@klant.example",
+            "--subject", "Factuur", "--text", "Factuur."]
+    refused = cli.invoke(app, send)
+    assert refused.exit_code == 2 and "send.recipient_suppressed" in refused.output
+    assert cli.invoke(app, [*send, "--ignore-suppression"]).exit_code == 0

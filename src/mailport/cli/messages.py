@@ -138,6 +138,8 @@ def send(
                         "POST /v1/messages (attachments base64) with its own idempotency_key.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Send from this process and wait for the outcome.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds --wait waits.")] = 120.0,
+    ignore_suppression: Annotated[bool, typer.Option(
+        "--ignore-suppression", help="Send even to addresses on the suppression list.")] = False,
     as_json: JsonOut = False,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
@@ -163,6 +165,7 @@ def send(
             html=_read_text(html_file, option="--html-file"), attachments=_attachments(attach or []),
             headers=_key_values(header or [], option="--header"),
             metadata=_key_values(metadata or [], option="--metadata"), send_at=send_at,
+            ignore_suppression=ignore_suppression,
         )
         submission = runtime.outbox.submit(tenant, request, idempotency_key=idempotency_key)
         message_id = submission.message.id

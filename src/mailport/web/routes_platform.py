@@ -22,8 +22,9 @@ async def save_name(request: Request, session: WriteSessionDep) -> Response:
     name = str((await request.form()).get("display_name") or "").strip()
     try:
         await asyncio.to_thread(runtime_of(request).platform.configure, session.tenant_id, display_name=name)
-    except ValidationError:
-        return RedirectResponse(f"{BACK}&platform_error=name#chosen", status_code=303)
+    except ValidationError as exc:
+        error = "name_address" if exc.code == "platform.display_name_spoofing" else "name"
+        return RedirectResponse(f"{BACK}&platform_error={error}#chosen", status_code=303)
     return RedirectResponse(f"{BACK}&platform_saved=name#chosen", status_code=303)
 
 
@@ -41,6 +42,8 @@ async def request_reply_to(request: Request, session: WriteSessionDep) -> Respon
 
 ERRORS = {
     "name": labels.N_("This sender name cannot be used; avoid special characters such as < > and quotes."),
+    "name_address": labels.N_("The sender name may not look like an e-mail or web address (no @, < > or "
+                              "names like example.com): it is shown next to the shared sending address."),
     "reply_to": labels.N_("Enter a valid e-mail address, like name@example.com."),
     "send": labels.N_("The confirmation mail could not be sent. Please try again later."),
 }

@@ -15,6 +15,9 @@ without any code gets the status of its reason), and ``hard`` only when the addr
 permanently undeliverable (``docs/bounces.md``). Every fifth sample, by a hash of its name, is the
 held-out split: never looked at while tuning the parser.
 
+Real reports from the lab's Postfix (``lab/``: captured from the test lab, truth by hand in
+``lab/truth.json``) are copied in as they are.
+
 Run ``.venv/bin/python tests/corpus/bounces/build.py`` to rewrite the corpus (deterministic).
 """
 
@@ -784,6 +787,10 @@ def build() -> dict[str, dict[str, object]]:
         add(f"success_{i}", "postfix", success(rcpt(n), n), "delivery_success", [], msgid(n))
     for i, (subject, body) in enumerate(CUSTOMER_REPLIES):
         add(f"customer_{i}", "human", customer(i, subject, body), "not_a_bounce", [], None)
+    lab = json.loads((HERE / "lab" / "truth.json").read_text())
+    for name, entry in sorted(lab.items()):
+        (SAMPLES / name).write_bytes((HERE / "lab" / name).read_bytes())
+        truth[name] = {**entry, "split": split_of(name)}
     return truth
 
 

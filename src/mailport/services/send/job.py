@@ -78,7 +78,11 @@ log = logging.getLogger(__name__)
 __all__ = ["SENT_COPY_JOB", "SendJob", "sending_account"]
 
 SENT_COPY_JOB = "sent_copy"
-_SLOT_WAIT = timedelta(seconds=2)
+# A claimed job waits this long in memory for one of its account's slots in this process before
+# going back to the queue: waiting costs nothing (the heartbeat keeps its lease), while every
+# bounce through the database costs a write — with hundreds in flight for a few busy mailboxes
+# those writes were most of a worker's transactions.
+_SLOT_WAIT = timedelta(seconds=20)
 # A job claimed a little before ``next_attempt_at`` (clock skew between workers) still runs.
 _EARLY = timedelta(seconds=1)
 
@@ -169,7 +173,7 @@ class SendJob:
             # covers other worker processes).
             await asyncio.wait_for(slot.acquire(), _SLOT_WAIT.total_seconds())
         except TimeoutError:
-            return Retry(run_at=self.clock.now() + _SLOT_WAIT * (1 + self.rng()), error="account.concurrency")
+            return Retry(run_at=self.clock.now() + timedelta(seconds=2) * (1 + self.rng()), error="account.concurrency")
         try:
             return await self._send(message_id)
         finally:

@@ -434,6 +434,8 @@ async def bench_failover(lab: MailLab, count: int, work: Path, lease: float) -> 
             if len(live) == 2 and sum(live.values()) == count and all(n > 0 for n in live.values()):
                 break
             if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+                for i in range(2):
+                    print((work / f"worker{i}.log").read_text()[-2000:], file=sys.stderr)
                 raise SystemExit(f"the two workers did not share the accounts: {held}")
             await asyncio.sleep(0.5)
         print(f"# two workers hold {live}", flush=True)

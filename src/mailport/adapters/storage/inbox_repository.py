@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import JSON, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.tables import Account, UTCDateTime
@@ -103,9 +105,17 @@ class LeaseRepository:
             .outerjoin(InboxSync, InboxSync.account_id == Account.id)
             .where(InboxSync.account_id.is_(None))
         ).all()
-        for account_id, tenant_id, imap in missing:
-            self.s.add(InboxSync(account_id=account_id, tenant_id=tenant_id, enabled=bool(imap),
-                                 state="pending" if imap else "no_imap", failures=0, updated_at=now))
+        if missing:
+            # Workers starting together find the same rows missing: the second insert of a row is
+            # skipped, not an error that would stop the worker.
+            rows = [{"account_id": account_id, "tenant_id": tenant_id, "enabled": bool(imap),
+                     "state": "pending" if imap else "no_imap", "failures": 0, "updated_at": now}
+                    for account_id, tenant_id, imap in missing]
+            table = cast(Table, InboxSync.__table__)
+            if self.s.get_bind().dialect.name == "postgresql":
+                self.s.execute(pg_insert(table).on_conflict_do_nothing(index_elements=["account_id"]), rows)
+            else:
+                self.s.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=["account_id"]), rows)
         gained = [
             account_id for account_id, imap in self.s.execute(
                 select(Account.id, Account.imap).join(InboxSync, InboxSync.account_id == Account.id)

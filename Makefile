@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-fast bench lint typecheck layers gates clean lab-deps worker example
+.PHONY: install serve test test-fast bench lint typecheck layers gates clean lab-deps worker example demo
 
 install: $(STAMP)
 
@@ -28,6 +28,12 @@ worker: install
 # INVOICING_PUBLIC_URL, INVOICING_DB (default var/invoicing.db).
 example: install
 	PYTHONPATH=examples/invoicing $(BIN)/python -m invoicing
+
+# A real mailbox on this machine (the lab's Dovecot + Postfix on loopback), mailport on a fresh
+# data directory, a tenant, and a printed sign-in link: connect, test and send in the browser.
+# Ctrl-C stops it all. Env: MAILPORT_PORT (default 8400), DEMO_LANG (en, nl, de, it, fr).
+demo: install lab-deps
+	$(BIN)/python scripts/demo.py
 
 # Debian packages for the real test servers (Dovecot, Postfix) and the browser tests (Chromium),
 # installed when missing (apt, as root).

@@ -27,6 +27,7 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/tenants"): "admin.tenants.list()",
     ("POST", "/v1/tenants"): 'admin.tenants.create(name="Acme Bookkeeping BV")',
     ("GET", "/v1/tenant"): "mp.tenants.me()",
+    ("PATCH", "/v1/tenant"): 'mp.tenants.update_settings(default_method="account", default_account="acc_…")',
     ("POST", "/v1/tenants/{tenant_id}/keys"): 'admin.tenants.create_key("ten_…", label="production 2027")',
     ("GET", "/v1/tenants/{tenant_id}/keys"): 'admin.tenants.keys("ten_…")',
     ("DELETE", "/v1/tenants/{tenant_id}/keys/{key_id}"): 'admin.tenants.revoke_key("ten_…", "k…")',
@@ -63,6 +64,7 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/messages"): 'mp.messages.list(status=["failed"], limit=50)   # or: for m in mp.messages.iter(): …',
     ("GET", "/v1/messages/{message_id}"): 'mp.messages.get("msg_…")',
     ("POST", "/v1/messages/{message_id}/cancel"): 'mp.messages.cancel("msg_…")',
+    ("POST", "/v1/messages/{message_id}/retry"): 'mp.messages.retry("msg_…")',
     ("GET", "/v1/webhooks"): "mp.webhooks.list()",
     ("POST", "/v1/webhooks"):
         'mp.webhooks.create(url="https://erp.example.nl/hooks/mailport", event_types=["message.sent", "message.failed"])',
@@ -231,6 +233,9 @@ class Renderer:
             shape = content.get("application/json", {}).get("schema", {})
             named = f" — `{self.type_name(shape)}`" if "$ref" in shape else ""
             out += [f"Request body: {kinds}{named}.", ""]
+            if "$ref" not in shape and shape.get("properties"):
+                # An inline body (POST /v1/messages) has no schema section below: its fields here.
+                out += self.fields_table(shape)
         answers = []
         for status, response in operation.get("responses", {}).items():
             if status == "default":
@@ -287,17 +292,20 @@ class Renderer:
                 out += self.operation(method, path, operation)
         out += ["## Schemas", ""]
         for name, schema in sorted(self.schemas.items()):
-            props = schema.get("properties", {})
-            if not props:
+            if not schema.get("properties", {}):
                 continue
-            required = set(schema.get("required", []))
-            out += [f"### {name}", "", "| field | type | required | meaning |", "|---|---|---|---|"]
-            for field, sub in props.items():
-                desc = (sub.get("description") or "").replace("|", "\\|").replace("\n", " ")
-                out.append(f"| `{field}` | `{self.type_name(sub).replace('|', '/')}` | "
-                           f"{'yes' if field in required else 'no'} | {desc} |")
-            out.append("")
+            out += [f"### {name}", "", *self.fields_table(schema)]
         return "\n".join(out).rstrip() + "\n"
+
+    def fields_table(self, schema: dict[str, Any]) -> list[str]:
+        required = set(schema.get("required", []))
+        out = ["| field | type | required | meaning |", "|---|---|---|---|"]
+        for field, sub in schema.get("properties", {}).items():
+            desc = (sub.get("description") or "").replace("|", "\\|").replace("\n", " ")
+            out.append(f"| `{field}` | `{self.type_name(sub).replace('|', '/')}` | "
+                       f"{'yes' if field in required else 'no'} | {desc} |")
+        out.append("")
+        return out
 
 
 def main(argv: list[str]) -> int:

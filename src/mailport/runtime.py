@@ -78,7 +78,8 @@ class Runtime:
 
     @cached_property
     def accounts(self) -> AccountService:
-        return AccountService(db=self.db, secrets=self.secrets, clock=self.clock, settings=self.settings)
+        return AccountService(db=self.db, secrets=self.secrets, clock=self.clock, settings=self.settings,
+                              events=self.events)
 
     @cached_property
     def resolver(self) -> DnsResolver:
@@ -164,7 +165,8 @@ class Runtime:
 
     @cached_property
     def inbox_store(self) -> InboxStore:
-        return InboxStore(db=self.db, clock=self.clock, events=self.events, suppression=self.suppression)
+        return InboxStore(db=self.db, clock=self.clock, events=self.events, suppression=self.suppression,
+                          outcomes=self.accounts)
 
     @cached_property
     def imap_sync(self) -> ImapMailboxSync:

@@ -22,7 +22,22 @@ from mailport.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATA_DIR = Path("var")
+
+
+def installation_data_dir() -> Path:
+    """Where an installation keeps its data when nobody says otherwise: ``var/`` of the source
+    checkout mailport runs from (``make install`` is an editable install), else the user's data
+    directory. Never the current directory: a command run from another folder must find the same
+    database and keys, not silently start an empty one."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent.parent
+    if package.parent.name == "src" and (checkout / "pyproject.toml").is_file():
+        return checkout / "var"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "mailport"
+
+
+DEFAULT_DATA_DIR = installation_data_dir()
 
 
 class Settings(BaseSettings):
@@ -35,7 +50,7 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8400, ge=1, le=65535, description="Port the HTTP server listens on.")
-    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Directory for the SQLite database and the generated development key.")
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Directory for the SQLite database and the generated development key. Default: `var/` of the source checkout mailport is installed from, else `$XDG_DATA_HOME/mailport`; never the current directory.")
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means SQLite at `<data_dir>/mailport.db`. PostgreSQL: `postgresql+psycopg://user@host/db`."
     )
@@ -114,6 +129,7 @@ class Settings(BaseSettings):
         "", description="How platform mail leaves: `smtps://user:pass@host:465` (implicit TLS) or `smtp://user:pass@host:587` (STARTTLS required), or `capture` (development: stored and viewable, nothing leaves). Empty: platform sending is off.", repr=False
     )
     platform_domain: str = Field("", description="The platform's sending domain: platform-method mail is From `<tenant alias>@<this domain>`.")
+    product_name: str = Field("", max_length=100, description="The host product's name, the sender name of mails mailport sends on its own (reply-address confirmations); empty: the business's own name. Never \"mailport\": the business's customers and staff do not know it.")
     platform_bounce_host: str = Field("", description="Where return paths point (own domains' CNAME target, the platform's VERP bounce address); default `bounces.<platform domain>`.")
     platform_dkim_selector: str = Field("mailport", description="DKIM selector of the platform domain's key.")
     platform_dkim_key_file: str = Field("", description="PEM file with the platform domain's RSA DKIM key; development generates one into the data directory.")

@@ -17,6 +17,8 @@ def settings_table() -> str:
         if isinstance(default, list):
             default = ",".join(default)
         shown = f"`{default}`" if default not in ("", None) else "(empty)"
+        if name == "data_dir":
+            shown = "(see meaning)"  # depends on where mailport is installed
         if name in ("secret_key", "admin_key"):
             shown = "(generated in development)"
         rows.append(f"| `MAILPORT_{name.upper()}` | {shown} | {field.description or ''} |")

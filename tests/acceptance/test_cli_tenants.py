@@ -37,3 +37,48 @@ def test_production_without_keys_is_a_clear_startup_error(tmp_path: Path) -> Non
     result = _mailport("migrate", env=env)
     assert result.returncode == 2
     assert "MAILPORT_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_tenant_create_prints_only_the_key_on_stdout(tmp_path: Path) -> None:
+    """So ``export KEY=$(mailport tenant create acme)`` works as the README shows."""
+    env = {**os.environ, "MAILPORT_DATA_DIR": str(tmp_path / "var")}
+    env.pop("MAILPORT_DATABASE_URL", None)
+    created = _mailport("tenant", "create", "acme", env=env)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().startswith("mpk_") and len(created.stdout.split()) == 1
+    assert "created" in created.stderr and "shown once" in created.stderr
+
+
+def test_the_data_directory_belongs_to_the_installation_not_the_current_folder(tmp_path: Path) -> None:
+    """Run from any folder, the default settings point at the installation's ``var/`` (for a
+    source checkout: the repository's), so no empty database appears in the current folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    code = "from mailport.settings import Settings; print(Settings().effective_database_url)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    root = Path(__file__).resolve().parents[2]
+    assert result.stdout.strip() == f"sqlite:///{(root / 'var' / 'mailport.db').as_posix()}"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_command_says_which_database_it_uses_when_not_the_default(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    listed = _mailport("tenant", "list", "--json", "--data-dir", str(tmp_path / "elsewhere"), env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert f"database: sqlite:///{tmp_path}/elsewhere/mailport.db" in listed.stderr
+    assert json.loads(listed.stdout) == []
+
+
+def test_tenant_by_name_full_ids_in_narrow_terminals_and_unknown_tenants_fail(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    env |= {"MAILPORT_DATA_DIR": str(tmp_path), "COLUMNS": "40"}
+    created = _mailport("tenant", "create", "acme", env=env)
+    assert created.returncode == 0, created.stderr
+    tenant_id = json.loads(_mailport("tenant", "list", "--json", env=env).stdout)[0]["id"]
+    narrow = _mailport("tenant", "list", env=env)
+    assert tenant_id in narrow.stdout, narrow.stdout  # not "ten_abc…"
+    by_name = _mailport("account", "list", "--tenant", "acme", "--json", env=env)
+    assert by_name.returncode == 0 and json.loads(by_name.stdout) == [], by_name.stderr
+    unknown = _mailport("account", "list", "--tenant", "acmee", env=env)
+    assert unknown.returncode == 2 and "no tenant 'acmee'" in unknown.stderr

@@ -113,6 +113,14 @@ def test_messages_list_iterate_and_cancel(mp: Client, account: str) -> None:
     assert [m.id for m in mp.messages.list(status=["cancelled"])] == [ids[0]]
 
 
+def test_retry_refuses_a_message_that_did_not_fail(mp: Client, account: str) -> None:
+    later = datetime.now(UTC) + timedelta(days=1)
+    queued = mp.messages.send(account=account, to=["k@example.nl"], text="x", send_at=later)
+    with pytest.raises(errors.Conflict) as caught:
+        mp.messages.retry(queued.id)
+    assert caught.value.code == "message.not_retryable"
+
+
 def test_validation_errors_name_the_field(mp: Client, account: str) -> None:
     with pytest.raises(errors.AddressError) as caught:
         mp.messages.send(account=account, to=["not an address"], text="x")
@@ -186,3 +194,22 @@ async def test_the_async_client_against_the_app(runtime: Runtime) -> None:
         assert [m.id async for m in mp.messages.iter()] == [sent.id]
         with pytest.raises(errors.NotFound):
             await mp.domains.get("dom_missing")
+
+
+def test_the_default_sender_is_used_when_a_message_names_none(mp: Client, account: str) -> None:
+    other = mp.accounts.create(email="post@bakkerij.example", password="app-password",
+                               smtp={"host": "smtp.bakkerij.example", "port": 465, "security": "tls"}).id
+    later = datetime.now(UTC) + timedelta(days=1)
+    with pytest.raises(errors.ValidationError):  # two mailboxes, no choice yet: which one?
+        mp.messages.send(to=["k@example.nl"], text="x", send_at=later)
+    tenant = mp.tenants.update_settings(default_method="account", default_account=other)
+    assert tenant.default_account == other
+    assert mp.messages.send(to=["k@example.nl"], text="x", send_at=later).account_id == other
+    # Naming the account still wins.
+    assert mp.messages.send(account=account, to=["k@example.nl"], text="x", send_at=later).account_id == account
+    with pytest.raises(errors.NotFound):
+        mp.tenants.update_settings(default_method="account", default_account="acc_nothere")
+    with pytest.raises(errors.ValidationError):
+        mp.tenants.update_settings(time_zone="Mars/Olympus")
+    mp.accounts.delete(other)  # the default mailbox removed: no default left dangling
+    assert mp.tenants.me().default_method is None

@@ -73,3 +73,31 @@ def test_cli_discover_exit_status(tmp_path: Path, dns_lab: Any) -> None:
     assert missing.returncode == 1
     data = json.loads(missing.stdout)
     assert data["imap"] is None and data["smtp"] is None
+
+
+def test_cli_and_api_suggest_the_domain_a_typo_meant(dns_lab: Any, tmp_path: Path) -> None:
+    """``mailport discover`` and the API say "Did you mean gmail.com?" and that the typed
+    domain does not exist (issue 16 item 8)."""
+    env = {**os.environ, "MAILPORT_DNS_NAMESERVERS": dns_lab.nameserver, "MAILPORT_DATA_DIR": str(tmp_path),
+           "MAILPORT_ISPDB_URL": "http://127.0.0.1:9/", "MAILPORT_DNS_TIMEOUT": "1"}
+    result = subprocess.run([sys.executable, "-m", "mailport.cli", "discover", "jan@gmial.com", "--no-probe",
+                             "--json"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1, result.stderr  # not found…
+    data = json.loads(result.stdout)
+    assert data["suggestion"] == "gmail.com" and data["domain_exists"] is False  # …but explained
+    assert [h["code"] for h in data["hints"]][:2] == ["discovery.did_you_mean", "discovery.domain_unknown"]
+    human = subprocess.run([sys.executable, "-m", "mailport.cli", "discover", "jan@gmial.com", "--no-probe"],
+                           env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60, check=False)
+    assert "Did you mean gmail.com?" in human.stdout
+
+
+def test_discover_hints_follow_accept_language(client: Any) -> None:
+    """Like the diagnoses, the hints come in the caller's language (issue 16 item 10)."""
+    from mailport.core.discovery import NOT_FOUND
+    from mailport.i18n import gettext
+
+    answers = {lang: client.get("/v1/discover", params={"email": "info@bakkerij-nergens.test", "probe": "false"},
+                                headers={"Accept-Language": lang}).json() for lang in ("en", "nl")}
+    texts = {lang: next(h["text"] for h in a["hints"] if h["code"] == "discovery.not_found")
+             for lang, a in answers.items()}
+    assert texts["en"] == NOT_FOUND.text and texts["nl"] == gettext("nl", NOT_FOUND.text) != NOT_FOUND.text

@@ -68,6 +68,8 @@ def test_sender_and_confirmed_reply_address(client: tuple[TestClient, Runtime], 
     raw = raw_response.content
     msg = message_from_bytes(raw, policy=default_policy)
     assert "Confirmez" in str(msg["Subject"]) and captured[0]["mail_from"].endswith("@bounces.platform.test")
+    # From a name the staff knows (the business's own, or the host product's), never "mailport".
+    assert msg["From"].addresses[0].display_name == "Bakker Jansen", msg["From"]  # its sender name
     record = runtime.platform.platform_dkim_record()
     dns_lab.load_zone(f"$ORIGIN {PLATFORM}.\n{record.name}. TXT {quoted(record.strings)}\n")
     assert dkim.verify(raw, dnsfunc=dkim_dnsfunc(dns_lab)) is True

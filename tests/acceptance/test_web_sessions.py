@@ -256,3 +256,14 @@ def test_discovery_proposes_a_providers_settings_with_its_advice_in_the_users_la
     assert "smtp.gmail.com" in resp.text and 'hx-swap-oob="true"' in resp.text
     assert "Google raadt aan om je aan te melden" in resp.text  # the OAuth note, translated
     assert "app-wachtwoord" in resp.text  # the provider's hint, translated
+
+
+def test_a_language_without_the_whole_interface_falls_back_for_page_and_diagnoses(client: TestClient) -> None:
+    """A ``da`` session got an English page with Danish diagnoses (issue 16 item 10): one
+    language for both — English, until Danish has the whole interface."""
+    _enter(client, language="da")
+    page = client.get("/ui/settings/email")
+    assert 'lang="en"' in page.text and "How do you want to send?" in page.text
+    token = _csrf(client, "/ui/settings/email")
+    client.post("/ui/language", data={"csrf": token, "lang": "sv", "next": "/ui/settings/email"})
+    assert 'lang="en"' in client.get("/ui/settings/email").text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mailport.adapters.dns import DnsResolver, parse_nameserver
@@ -154,3 +156,11 @@ async def test_a_cancelled_asker_does_not_cancel_the_shared_query(dns) -> None: 
     await asyncio.sleep(0)
     first.cancel()
     assert (await second)[0].host == "mail.example.test"
+
+
+async def test_localhost_is_the_loopback_without_asking_dns(dns_lab: Any) -> None:
+    """``localhost`` as a server name (issue 16 item 19): RFC 6761, not "does not exist in DNS"."""
+    resolver = DnsResolver(nameservers=[dns_lab.nameserver], timeout=1.0, clock=Clock())
+    assert await resolver.resolve_addresses("localhost") == ["127.0.0.1", "::1"]
+    assert await resolver.resolve_addresses("mail.LOCALHOST.") == ["127.0.0.1", "::1"]
+    assert not [q for q in dns_lab.queries if "localhost" in str(q).lower()]

@@ -130,8 +130,9 @@ async def test_good_credentials_every_stage_ok_and_found_in_inbox(
     assert (
         trip.sent_copy is False and trip.sent_folder == "Sent"
     )  # Dovecot files no Sent copy itself
-    delivered = mail_lab.wait_for_message(USER, headers={"Message-ID": trip.message_id}, timeout=5)
-    assert "mailport" in delivered["Subject"]
+    # Found, then deleted: it does not stay in the business's mailbox (nor reach the CRM).
+    assert trip.removed is True
+    assert not [m for m in mail_lab.messages(USER) if m["Message-ID"] == trip.message_id]
 
     data = report.to_dict()
     text = json.dumps(data)
@@ -288,3 +289,29 @@ async def test_private_hosts_refused_without_the_setting(faults: FaultServers) -
     )
     failed = only_failure(report)
     assert (failed.stage, failed.code) == (Stage.SMTP_DNS, "net.host_not_allowed")
+
+
+@pytest.mark.lab
+async def test_the_test_mail_speaks_the_users_language(mail_lab: MailLab) -> None:
+    """Without IMAP nothing looks for (or deletes) the test mail: it waits in the inbox, in Dutch."""
+    acct = account(mail_lab, imap=False)
+    report = await make_service(None, ca_file=str(mail_lab.ca_pem_path)).verify(
+        acct, password=Secret(PASSWORD), lang="nl"
+    )
+    assert report.roundtrip is not None and report.roundtrip.sent
+    delivered = mail_lab.wait_for_message(USER, headers={"Message-ID": report.roundtrip.message_id}, timeout=10)
+    assert delivered["Subject"] == "Testbericht: we controleren of je mailbox werkt"
+    assert "automatisch verwijderd" in delivered.get_content()
+    assert "mailport" not in delivered["Subject"] + delivered.get_content()
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_the_imap_port_typed_as_the_smtp_port_is_named(mail_lab: MailLab, security: str) -> None:
+    """Issue 16 item 7: not "something went wrong that we could not recognise"."""
+    port = mail_lab.imaps_port if security == "tls" else mail_lab.imap_port
+    acct = account(mail_lab, smtp_security=security, smtp_port=port)
+    report = await make_service(None, ca_file=str(mail_lab.ca_pem_path), connect_timeout=3.0).verify(
+        acct, password=Secret(PASSWORD))
+    failed = only_failure(report)
+    assert failed.code == "net.wrong_service", (failed.stage, failed.message, failed.server_text)

@@ -37,6 +37,7 @@ CALLS: list[Callable[[Any], Any]] = [
     lambda c: c.health(), lambda c: c.ready(), lambda c: c.metrics(),
     lambda c: c.discover("a@example.nl"), lambda c: c.explain("535 5.7.8 no"),
     lambda c: c.tenants.create(name="A"), lambda c: c.tenants.list(), lambda c: c.tenants.me(),
+    lambda c: c.tenants.update_settings(time_zone="Europe/Amsterdam"),
     lambda c: c.tenants.create_key("ten_1", label="x"), lambda c: c.tenants.keys("ten_1"),
     lambda c: c.tenants.revoke_key("ten_1", "k1"),
     lambda c: c.accounts.create(email="a@example.nl"), lambda c: c.accounts.list(),
@@ -48,7 +49,7 @@ CALLS: list[Callable[[Any], Any]] = [
     lambda c: c.accounts.start_oauth("google", login_hint="a@gmail.com"),
     lambda c: c.ui_sessions.create(user_name="Anna"), lambda c: c.ui_sessions.revoke(user_name="Anna"),
     lambda c: c.messages.send(to=["a@example.nl"], text="x"), lambda c: c.messages.list(),
-    lambda c: c.messages.get("msg_1"), lambda c: c.messages.cancel("msg_1"),
+    lambda c: c.messages.get("msg_1"), lambda c: c.messages.cancel("msg_1"), lambda c: c.messages.retry("msg_1"),
     lambda c: c.messages.send_batch([models.OutgoingMessage(to=["a@example.nl"], text="x")]),
     lambda c: c.webhooks.create(url="https://h.example/x"), lambda c: c.webhooks.list(),
     lambda c: c.webhooks.get("wh_1"), lambda c: c.webhooks.update("wh_1", enabled=False),
@@ -134,6 +135,7 @@ def test_every_operation_in_the_openapi_document_has_a_client_method(
 # Response schema -> client model.
 MODELS: dict[str, type[BaseModel]] = {
     "TenantOut": models.Tenant, "TenantCreated": models.TenantCreated, "AccountOut": models.Account,
+    "AttentionOut": models.MailboxAttention,
     "EndpointOut": models.Endpoint, "AliasOut": models.Alias, "StartOut": models.OAuthStart,
     "UiSessionOut": models.UiSession, "ExplainOut": models.Diagnosis, "MessageOut": models.Message,
     "RecipientOut": models.Recipient, "EventOut": models.MessageEvent, "SentCopyOut": models.SentCopy,

@@ -145,7 +145,8 @@ def test_not_found_has_nulls_and_a_hint_and_json_shape() -> None:
     result = decide(ADDR, [Candidate("srv", None, None)], trace=trace)
     assert not result.found
     data = json.loads(json.dumps(result.to_dict()))
-    assert list(data) == ["email", "provider", "imap", "smtp", "source", "auth", "hints", "trace"]
+    assert list(data) == ["email", "provider", "imap", "smtp", "source", "auth", "hints", "trace", "suggestion",
+                          "domain_exists"]
     assert data["imap"] is None and data["smtp"] is None and data["source"] is None
     assert data["provider"] is None and data["email"] == "Anna.Smit@example.test"
     assert data["hints"][0]["code"] == "discovery.not_found"

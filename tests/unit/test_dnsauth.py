@@ -216,3 +216,16 @@ def test_every_code_has_a_title_and_fix_that_format() -> None:
     assert set(TEXTS) == codes
     for title, fix in TEXTS.values():
         assert title.format(**params) and fix.format(**params)
+
+
+def test_the_spf_suggestion_merges_with_the_record_the_domain_has() -> None:
+    """Issue 16 item 14: never a second SPF record, never drop the business's other senders."""
+    from mailport.core.dnsauth import DEFAULT_SPF, merge_spf
+
+    assert merge_spf(None) == DEFAULT_SPF
+    assert merge_spf("v=spf1 include:_spf.google.com ~all") == "v=spf1 include:_spf.google.com mx ~all"
+    assert merge_spf("v=spf1 include:spf.protection.outlook.com -all") == \
+        "v=spf1 include:spf.protection.outlook.com mx -all"
+    assert merge_spf("v=spf1 a mx ~all") == "v=spf1 a mx ~all"  # already there: unchanged
+    assert merge_spf("v=spf1 redirect=_spf.example.net") == "v=spf1 mx redirect=_spf.example.net"
+    assert merge_spf("v=spf1 ip4:192.0.2.1") == "v=spf1 ip4:192.0.2.1 mx"

@@ -46,6 +46,7 @@ def test_vocabulary_is_stable() -> None:
         "domain.state_changed",
         "account.verified",
         "account.needs_reconnect",
+        "account.needs_attention",
         "recipient.suppressed",
         "webhook.test",
     ]

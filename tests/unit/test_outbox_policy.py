@@ -9,6 +9,7 @@ import pytest
 
 from mailport.core.outbox import (
     CANCELLABLE_STATES,
+    RETRYABLE_STATES,
     TERMINAL_STATES,
     TRANSITIONS,
     DailyCap,
@@ -23,6 +24,7 @@ from mailport.core.outbox import (
     check_idempotency,
     classify_send_outcome,
     ensure_cancellable,
+    ensure_retryable,
     recipient_verdicts,
     request_fingerprint,
     transition,
@@ -52,6 +54,8 @@ LEGAL = [
     (S.DEFERRED, S.SENDING),
     (S.DEFERRED, S.CANCELLED),
     (S.DEFERRED, S.FAILED),
+    (S.DEFERRED, S.QUEUED),  # "send again"
+    (S.FAILED, S.QUEUED),  # "send again", once the cause is fixed
     (S.SENT, S.BOUNCED),
 ]
 
@@ -77,10 +81,19 @@ def test_every_other_transition_is_refused() -> None:
     assert sum(len(targets) for targets in TRANSITIONS.values()) == len(LEGAL)
 
 
-def test_terminal_states_have_no_way_out() -> None:
+def test_terminal_states_have_no_way_out_but_send_again() -> None:
     assert TERMINAL_STATES == {S.FAILED, S.CANCELLED, S.BOUNCED}
     for state in TERMINAL_STATES:
-        assert TRANSITIONS[state] == frozenset()
+        assert TRANSITIONS[state] == (frozenset({S.QUEUED}) if state is S.FAILED else frozenset())
+
+
+def test_send_again_only_after_a_failure_or_while_waiting() -> None:
+    assert RETRYABLE_STATES == {S.FAILED, S.DEFERRED}
+    for state in set(MessageState) - RETRYABLE_STATES:
+        with pytest.raises(Conflict) as info:
+            ensure_retryable(state)
+        assert info.value.code == "message.not_retryable"
+    ensure_retryable("failed")
 
 
 def test_unknown_state_is_a_validation_error() -> None:

@@ -106,3 +106,12 @@ def test_get_unknown_raises_key_error() -> None:
 def test_each_target_market_has_several_providers(countries: set[str]) -> None:
     local = [p for p in providers.all() if countries & set(p.countries)]
     assert len(local) >= 2, countries
+
+
+def test_a_typo_of_a_catalogued_domain_is_suggested() -> None:
+    from mailport.core.providers import suggest_domain
+
+    assert [suggest_domain(d) for d in ("gmial.com", "hotmial.com", "gmail.con", "outlok.com")] == [
+        "gmail.com", "hotmail.com", "gmail.com", "outlook.com"]
+    # A catalogued domain, or one far from any, gets nothing.
+    assert suggest_domain("gmail.com") is None and suggest_domain("bakkerij-jansen.nl") is None

@@ -281,6 +281,7 @@ class FakeImap:
         self.sent_copy = sent_copy
         self.current = ""
         self.polls = 0
+        self.deleted: list[tuple[str, tuple[int, ...]]] = []
 
     @property
     def capabilities(self) -> frozenset[str]:
@@ -296,6 +297,14 @@ class FakeImap:
     async def examine(self, mailbox: str = "INBOX") -> MailboxStatus:
         self.current = mailbox
         return MailboxStatus(name=mailbox, exists=0, uidvalidity=1, uidnext=1, readonly=True)
+
+    async def select(self, mailbox: str = "INBOX", *, readonly: bool = False) -> MailboxStatus:
+        self.current = mailbox
+        return MailboxStatus(name=mailbox, exists=0, uidvalidity=1, uidnext=1, readonly=readonly)
+
+    async def delete_uids(self, uids: Sequence[int]) -> bool:
+        self.deleted.append((self.current, tuple(uids)))
+        return True
 
     async def uid_search_message_id(self, message_id: str) -> list[int]:
         raw = self.smtp.sent[0][2] if self.smtp.sent else b""
@@ -368,6 +377,8 @@ async def test_good_run_lands_in_junk_after_polling_and_reports_progress() -> No
         True,
         "Sent Items",
     )
+    # Found: removed from where it landed and from Sent.
+    assert imap.deleted == [("Spam", (3,)), ("Sent Items", (7,))] and trip.removed is True
     assert smtp.sent[0][:2] == ("u@example.com", ["u@example.com"])
     assert "s3cret-pass" not in json.dumps(report.to_dict())
 

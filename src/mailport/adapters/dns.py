@@ -147,6 +147,21 @@ class DnsResolver:
         records = [MxRecord(*row) for row in rows]
         return sorted(records, key=lambda r: (r.preference, r.host))
 
+    async def domain_exists(self, domain: str) -> bool:
+        """Whether ``domain`` exists in DNS at all (NXDOMAIN: no; any answer, even an empty one: yes)."""
+        try:
+            await self._resolver.resolve(domain, "SOA", lifetime=self._timeout, search=False,
+                                         raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN:
+            return False
+        except dns.exception.Timeout as exc:
+            raise RemoteTimeout(f"The DNS lookup of {_display(domain)} timed out", code="net.timeout",
+                                stage="dns", host=_display(domain)) from exc
+        except dns.exception.DNSException as exc:
+            raise NetworkError(f"The DNS lookup of {_display(domain)} failed", code="net.dns_failure",
+                               stage="dns", host=_display(domain)) from exc
+        return True
+
     async def srv(self, name: str) -> list[SrvRecord]:
         """SRV records at ``name`` (``_imaps._tcp.example.com``); target ``"."`` means none."""
         rows = await self._query(name, "SRV")
@@ -171,6 +186,10 @@ class DnsResolver:
             return [str(ipaddress.ip_address(literal))]
         except ValueError:
             pass
+        if literal.lower().rstrip(".") == "localhost" or literal.lower().rstrip(".").endswith(".localhost"):
+            # RFC 6761: always the loopback, never asked of DNS (which does not know the name);
+            # whether a tenant may connect there is the address policy's decision, not DNS's.
+            return ["127.0.0.1", "::1"]
         results = await asyncio.gather(
             self._query(host, "A"), self._query(host, "AAAA"), return_exceptions=True
         )

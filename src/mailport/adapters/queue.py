@@ -91,6 +91,19 @@ class JobQueue:
                 return None
             raise
 
+    def requeue(self, *, kind: str, dedupe_key: str, payload: dict[str, Any], now: datetime,
+                tenant_id: str | None, session: Session) -> None:
+        """Make the job of ``kind`` and ``dedupe_key`` ready now, in the caller's transaction:
+        a finished or waiting one is reset (a running one is left to its worker); a job that
+        retention removed already is added again."""
+        existing = session.scalar(select(Job).where(Job.kind == kind, Job.dedupe_key == dedupe_key))
+        if existing is None:
+            self.enqueue(kind=kind, payload=payload, now=now, tenant_id=tenant_id, dedupe_key=dedupe_key,
+                         session=session)
+        elif existing.state != RUNNING:
+            existing.state, existing.run_at, existing.last_error, existing.updated_at = READY, now, None, now
+            existing.locked_by = existing.locked_until = existing.renewed_at = None
+
     def enqueue_new(self, session: Session, jobs: list[dict[str, Any]], *, now: datetime) -> None:
         """Insert jobs whose dedupe keys are fresh (ids made in this transaction) in one
         executemany, in the caller's transaction: the accept path of a batch. Each dict holds

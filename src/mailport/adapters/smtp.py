@@ -410,6 +410,10 @@ def _translate(
         # and people recognise a reply by its code ("535 5.7.8 …"), so it stays in front.
         reply = exc.message.removeprefix(_MALFORMED).strip()
         text = scrub(f"{smtp_code} {reply}" if smtp_code is not None else reply, *secrets)
+        if smtp_code is None and stage.endswith("greeting") and code is None:
+            # Not an SMTP greeting at all ("* OK … Dovecot ready"): another service on this port,
+            # typically the IMAP port typed as the SMTP port.
+            code = "net.wrong_service"
     error_class: type[RemoteError]
     if isinstance(cause, ssl.SSLError):
         error_class = TLSError

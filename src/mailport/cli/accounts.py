@@ -21,7 +21,9 @@ from mailport.cli.common import (
     build_runtime,
     err,
     fail,
+    id_table,
     out,
+    tenant_of,
 )
 from mailport.errors import MailportError
 
@@ -92,6 +94,7 @@ def account_add(
     imap = _endpoint(imap_host, imap_port, imap_security, imap_username, pin_sha256 if imap_host else None)
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         view = asyncio.run(runtime.verification.create(tenant, AccountInput(
             email=email, display_name=display_name, smtp=smtp or {}, imap=imap,
             password=_read_password(password, password_stdin),
@@ -107,16 +110,18 @@ def account_list(tenant: TenantOpt, as_json: JsonOut = False, database_url: Data
     """List the tenant's mailboxes."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         views = runtime.accounts.list(tenant)
     except MailportError as exc:
         fail(exc)
     if as_json:
         print(json.dumps([v.to_dict() for v in views], indent=2))
         return
-    table = Table("id", "email", "smtp", "imap", "status")
+    table = id_table("id", "email", "smtp", "imap", "state")
     for v in views:
+        state = v.state if not v.attention else f"{v.state} ({v.attention.get('code')})"
         table.add_row(v.id, v.email, f"{v.smtp['host']}:{v.smtp['port']}",
-                      f"{v.imap['host']}:{v.imap['port']}" if v.imap else "—", v.status)
+                      f"{v.imap['host']}:{v.imap['port']}" if v.imap else "—", state)
     out.print(table)
 
 
@@ -126,6 +131,7 @@ def account_show(account_id: str, tenant: TenantOpt, as_json: JsonOut = False,
     """Show one mailbox (never its password)."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         view = runtime.accounts.get(tenant, account_id)
     except MailportError as exc:
         fail(exc)
@@ -158,6 +164,7 @@ def account_edit(
         changes["password"] = new_password
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         view = runtime.accounts.update(tenant, account_id, changes)
     except MailportError as exc:
         fail(exc)
@@ -170,6 +177,7 @@ def account_remove(account_id: str, tenant: TenantOpt, database_url: DatabaseUrl
     """Remove a mailbox and erase its secrets."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         runtime.accounts.remove(tenant, account_id)
     except MailportError as exc:
         fail(exc)
@@ -184,6 +192,7 @@ def account_verify(account_id: str, tenant: TenantOpt, as_json: JsonOut = False,
 
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
     except MailportError as exc:
         fail(exc)
 

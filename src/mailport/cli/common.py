@@ -7,10 +7,13 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Column, Table
+from sqlalchemy.engine import make_url
 
-from mailport.errors import MailportError
+from mailport.errors import MailportError, NotFound, ValidationError
 from mailport.logs import configure_logging
 from mailport.runtime import Runtime
+from mailport.settings import DEFAULT_DATA_DIR
 
 out = Console()
 err = Console(stderr=True)
@@ -23,7 +26,8 @@ DataDir = Annotated[
     str | None, typer.Option("--data-dir", envvar="MAILPORT_DATA_DIR", help="Data directory.", show_default=False)
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-TenantOpt = Annotated[str, typer.Option("--tenant", envvar="MAILPORT_TENANT", help="The tenant id (ten_…).")]
+TenantOpt = Annotated[str, typer.Option("--tenant", envvar="MAILPORT_TENANT",
+                                        help="The tenant: its id (ten_…) or its name.")]
 Lang = Annotated[str, typer.Option("--lang", envvar="MAILPORT_LANG",
                                    help="Language of explanations (en, nl, de, it, fr).")]
 
@@ -44,11 +48,36 @@ def build_runtime(*, database_url: str | None = None, data_dir: str | None = Non
     s = runtime.settings
     json_logs = s.log_format == "json" or (s.log_format == "auto" and s.is_production)
     configure_logging(level=s.log_level, json_lines=json_logs)
+    if s.data_dir.resolve() != DEFAULT_DATA_DIR.resolve() or s.database_url:
+        # Say which database this is whenever it is not the installation's own.
+        shown = make_url(s.effective_database_url).render_as_string(hide_password=True)
+        err.print(f"database: {escape(shown)}", highlight=False, soft_wrap=True)
     if migrate and wait_for_database:
         runtime.db.migrate_when_reachable()
     elif migrate:
         runtime.db.migrate()
     return runtime
+
+
+def tenant_of(runtime: Runtime, value: str) -> str:
+    """The tenant id ``--tenant`` means: an id that exists, or the one tenant with that name.
+    Anything else is an error — never an empty answer for a tenant that is not there."""
+    tenants = runtime.tenants.list()
+    if any(t.id == value for t in tenants):
+        return value
+    named = [t for t in tenants if t.name == value] or [t for t in tenants if t.name.lower() == value.lower()]
+    if len(named) == 1:
+        return named[0].id
+    if len(named) > 1:
+        raise ValidationError(f"{len(named)} tenants are named {value!r}: pass the id (mailport tenant list)",
+                              field="tenant")
+    raise NotFound(f"no tenant {value!r} (mailport tenant list shows them)", code="tenant.not_found")
+
+
+def id_table(*headers: str) -> Table:
+    """A table whose id columns are never cut ("acc_jyjwyfck…" cannot be copied): they keep their
+    full width and the other columns wrap instead."""
+    return Table(*(Column(h, no_wrap=True, min_width=24) if h == "id" else Column(h) for h in headers))
 
 
 def fail(exc: MailportError) -> NoReturn:

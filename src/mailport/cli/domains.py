@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from mailport.cli.common import (
     DatabaseUrl,
@@ -18,7 +17,9 @@ from mailport.cli.common import (
     TenantOpt,
     build_runtime,
     fail,
+    id_table,
     out,
+    tenant_of,
 )
 from mailport.errors import MailportError, NotFound
 from mailport.runtime import Runtime
@@ -65,6 +66,7 @@ def domain_add(
     """Add a domain: generates its DKIM key and prints the records to publish."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         if fallback not in ("refuse", "platform"):
             raise typer.BadParameter("--fallback must be refuse or platform")
         view = asyncio.run(runtime.domains.add(tenant, name, fallback=fallback))  # type: ignore[arg-type]
@@ -85,6 +87,7 @@ def domain_records(domain: DomainArg, tenant: TenantOpt, as_json: JsonOut = Fals
     """Print the DNS records to publish (exact names and values)."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         data = runtime.domains.get(tenant, _domain_id(runtime, tenant, domain)).to_dict()
     except MailportError as exc:
         fail(exc)
@@ -100,6 +103,7 @@ def domain_check(domain: DomainArg, tenant: TenantOpt, as_json: JsonOut = False,
     """Check and activate: look the records up now. Exit 0 when every required record passes."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         report = asyncio.run(runtime.domains.check(tenant, _domain_id(runtime, tenant, domain)))
     except MailportError as exc:
         fail(exc)
@@ -108,7 +112,8 @@ def domain_check(domain: DomainArg, tenant: TenantOpt, as_json: JsonOut = False,
         print(json.dumps(data, indent=2))
     else:
         for verdict in data["verdicts"]:
-            optional = "" if verdict["required"] else " (optional)"
+            # Some titles say "(optional)" themselves; never twice.
+            optional = "" if verdict["required"] or "(optional)" in verdict["title"] else " (optional)"
             out.print(f"{_MARK[verdict['status']]} {escape(verdict['title'])}{optional}", highlight=False)
             if verdict["status"] != "pass":
                 out.print(f"   {escape(verdict['fix'])}", highlight=False, soft_wrap=True)
@@ -123,13 +128,14 @@ def domain_list(tenant: TenantOpt, as_json: JsonOut = False, database_url: Datab
     """List the tenant's domains and their states."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         views = [v.to_dict() for v in runtime.domains.list(tenant)]
     except MailportError as exc:
         fail(exc)
     if as_json:
         print(json.dumps(views, indent=2))
         return
-    table = Table("id", "domain", "state", "sending", "fallback", "last checked")
+    table = id_table("id", "domain", "state", "sending", "fallback", "last checked")
     for v in views:
         table.add_row(v["id"], v["unicode_name"], v["state"], "yes" if v["sending"] else "no", v["fallback"],
                       (v["last_checked_at"] or "—")[:19])

@@ -20,6 +20,7 @@ from mailport.cli.common import (
     err,
     fail,
     out,
+    tenant_of,
 )
 from mailport.core.bounces import parse_bounce
 from mailport.errors import MailportError
@@ -72,6 +73,7 @@ def inbox_sync(
     """Sync the account's INBOX and Sent folder once, now (the worker keeps them synced)."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         report = asyncio.run(runtime.inbox.sync_account(tenant, account_id))
     except MailportError as exc:
         fail(exc)
@@ -97,6 +99,7 @@ def inbox_status(
     """Show the account's sync state: last sync and the last error with its diagnosis code."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         state = runtime.inbox.sync_state(tenant, account_id)
     except MailportError as exc:
         fail(exc)

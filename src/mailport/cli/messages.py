@@ -28,7 +28,9 @@ from mailport.cli.common import (
     build_runtime,
     err,
     fail,
+    id_table,
     out,
+    tenant_of,
 )
 from mailport.core.message import Attachment
 from mailport.errors import MailportError, ValidationError
@@ -36,7 +38,7 @@ from mailport.runtime import Runtime
 from mailport.services.send import MessageView, SendRequest
 from mailport.services.send.message_json import batch_item
 
-app = typer.Typer(no_args_is_help=True, help="Follow and cancel queued messages.")
+app = typer.Typer(no_args_is_help=True, help="Follow, cancel and send again queued messages.")
 
 _SETTLED = {"sent", "failed", "cancelled", "bounced"}
 
@@ -156,6 +158,7 @@ def send(
         fail(ValidationError("name at least one recipient with --to", field="to"))
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         if text is not None and text_file is not None:
             raise ValidationError("give --text or --text-file, not both", field="text")
         request = SendRequest(
@@ -271,13 +274,14 @@ def message_list(
     """The tenant's messages, newest first."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         views = runtime.outbox.list(tenant, states=status or [], account_id=account, limit=limit)
     except MailportError as exc:
         fail(exc)
     if as_json:
         print(json.dumps([v.to_dict() for v in views], indent=2, ensure_ascii=False))
         return
-    table = Table("id", "state", "created", "to", "subject")
+    table = id_table("id", "state", "created", "to", "subject")
     for v in views:
         rows: list[Any] = [v.id, v.state, v.created_at.strftime("%Y-%m-%d %H:%M"),
                            ", ".join(r["address"] for r in v.recipients), v.subject]
@@ -295,7 +299,9 @@ def message_show(
 ) -> None:
     """One message: recipients, diagnosis, event history, Sent copy."""
     try:
-        view = build_runtime(database_url=database_url, data_dir=data_dir).outbox.get(tenant, message_id)
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
+        view = runtime.outbox.get(tenant, message_id)
     except MailportError as exc:
         fail(exc)
     _print(view, as_json)
@@ -311,7 +317,27 @@ def message_cancel(
 ) -> None:
     """Cancel a message that has not been sent yet."""
     try:
-        view = build_runtime(database_url=database_url, data_dir=data_dir).outbox.cancel(tenant, message_id)
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
+        view = runtime.outbox.cancel(tenant, message_id)
+    except MailportError as exc:
+        fail(exc)
+    _print(view, as_json)
+
+
+@app.command("retry")
+def message_retry(
+    message_id: Annotated[str, typer.Argument(help="The message id (msg_…).")],
+    tenant: TenantOpt,
+    as_json: JsonOut = False,
+    database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Send a failed or deferred message again now (after fixing the password, the server…)."""
+    try:
+        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
+        view = runtime.outbox.retry(tenant, message_id)
     except MailportError as exc:
         fail(exc)
     _print(view, as_json)

@@ -6,9 +6,17 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from mailport.cli.common import DatabaseUrl, DataDir, JsonOut, build_runtime, fail, out
+from mailport.cli.common import (
+    DatabaseUrl,
+    DataDir,
+    JsonOut,
+    build_runtime,
+    err,
+    fail,
+    id_table,
+    out,
+)
 from mailport.errors import MailportError
 
 app = typer.Typer(no_args_is_help=True, help="Manage tenants (operator).")
@@ -31,8 +39,10 @@ def tenant_create(
     if as_json:
         print(json.dumps({**created.tenant.to_dict(), "api_key": created.api_key}))
         return
-    out.print(f"tenant [bold]{created.tenant.name}[/bold] created: {created.tenant.id}", highlight=False)
-    out.print("API key (shown once — store it now):", highlight=False)
+    # Only the key goes to stdout, so `KEY=$(mailport tenant create acme)` captures it; the words
+    # around it go to stderr, still in front of the person at the terminal.
+    err.print(f"tenant [bold]{created.tenant.name}[/bold] created: {created.tenant.id}", highlight=False)
+    err.print("API key (shown once — store it now):", highlight=False)
     print(created.api_key)
 
 
@@ -47,7 +57,7 @@ def tenant_list(as_json: JsonOut = False, database_url: DatabaseUrl = None, data
     if as_json:
         print(json.dumps([t.to_dict() for t in tenants]))
         return
-    table = Table("id", "name", "display name", "created")
+    table = id_table("id", "name", "display name", "created")
     for t in tenants:
         table.add_row(t.id, t.name, t.display_name or "", t.created_at.isoformat(timespec="seconds"))
     out.print(table)
@@ -94,7 +104,7 @@ def key_list(
     if as_json:
         print(json.dumps([k.to_dict() for k in keys]))
         return
-    table = Table("id", "label", "created", "last used", "revoked")
+    table = id_table("id", "label", "created", "last used", "revoked")
     for k in keys:
         table.add_row(k.id, k.label or "", k.created_at.isoformat(timespec="seconds"),
                       k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never",

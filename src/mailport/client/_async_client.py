@@ -202,6 +202,11 @@ class AsyncTenants(_Resource):
         """``GET /v1/tenant``: the tenant of this client's API key."""
         return parse(Tenant, await self._client.request("GET", "/v1/tenant"))
 
+    async def update_settings(self, **changes: str | None) -> Tenant:
+        """``PATCH /v1/tenant``: ``default_method`` (``account`` with ``default_account``, or
+        ``platform``) and ``time_zone`` (IANA name). Only the given keys change."""
+        return parse(Tenant, await self._client.request("PATCH", "/v1/tenant", json=changes))
+
     async def create_key(self, tenant_id: str, *, label: str | None = None) -> ApiKeyCreated:
         """``POST /v1/tenants/{id}/keys`` (operator key): another API key, shown once (rotation)."""
         return parse(ApiKeyCreated, await self._client.request(
@@ -379,6 +384,12 @@ class AsyncMessages(_Resource):
     async def cancel(self, message_id: str) -> Message:
         path = f"/v1/messages/{_seg(message_id)}/cancel"
         return parse(Message, await self._client.request("POST", path, idempotent=True))
+
+    async def retry(self, message_id: str) -> Message:
+        """Send a failed or deferred message again now (after the cause was fixed).
+        Raises ``Conflict`` (``message.not_retryable``) for any other state."""
+        path = f"/v1/messages/{_seg(message_id)}/retry"
+        return parse(Message, await self._client.request("POST", path))
 
 
 class AsyncWebhooks(_Resource):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +38,7 @@ __all__ = [
     "InboxAttachment",
     "InboxMessage",
     "Mailbox",
+    "MailboxAttention",
     "Message",
     "MessageEvent",
     "OAuthStart",
@@ -172,6 +173,10 @@ class Tenant(_Model):
     name: str
     display_name: str | None
     created_at: datetime
+    default_method: str | None = None
+    """How a message that names neither account, from nor method is sent (``account``, ``platform``)."""
+    default_account: str | None = None
+    time_zone: str | None = None
 
 
 class TenantCreated(Tenant):
@@ -207,6 +212,15 @@ class Alias(_Model):
     verified: bool
 
 
+class MailboxAttention(_Model):
+    """Why a mailbox needs attention: a diagnosis code, and which part of mailport learnt it."""
+
+    code: str
+    source: str
+    at: datetime
+    server_text: str | None = None
+
+
 class Account(_Model):
     """A connected mailbox."""
 
@@ -220,6 +234,9 @@ class Account(_Model):
     aliases: list[Alias]
     daily_limit: int | None
     status: str
+    state: Literal["working", "needs_attention", "not_tested"] = "not_tested"
+    """The one state of the mailbox, the same the pages show."""
+    attention: MailboxAttention | None = None
     has_password: bool
     last_verification: dict[str, Any] | None
     created_at: datetime

@@ -33,6 +33,7 @@ from mailport.errors import ValidationError
 
 __all__ = [
     "SIGNATURE_HEADER",
+    "AccountNeedsAttention",
     "AccountNeedsReconnect",
     "AccountVerified",
     "DomainStateChanged",
@@ -176,6 +177,14 @@ class AccountNeedsReconnect(_Data):
     reason: str
 
 
+class AccountNeedsAttention(_Data):
+    event: Literal["account.needs_attention"] = Field("account.needs_attention", exclude=True)
+    account_id: str
+    email: str
+    code: str
+    source: str
+
+
 class WebhookTest(_Data):
     event: Literal["webhook.test"] = Field("webhook.test", exclude=True)
     webhook_id: str
@@ -187,13 +196,13 @@ class OtherEvent(_Data):
 
 EventData = (MessageQueued | MessageSending | MessageSent | MessageDeferred | MessageFailed
              | MessageCancelled | MessageBounced | MessageReceived | DomainStateChanged
-             | AccountVerified | AccountNeedsReconnect | RecipientSuppressed | WebhookTest)
+             | AccountVerified | AccountNeedsReconnect | AccountNeedsAttention | RecipientSuppressed | WebhookTest)
 
 _KNOWN: dict[str, type[_Data]] = {
     cls.model_fields["event"].default: cls
     for cls in (MessageQueued, MessageSending, MessageSent, MessageDeferred, MessageFailed, MessageCancelled,
                 MessageBounced, MessageReceived, DomainStateChanged, AccountVerified,
-                AccountNeedsReconnect, RecipientSuppressed, WebhookTest)
+                AccountNeedsReconnect, AccountNeedsAttention, RecipientSuppressed, WebhookTest)
 }
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from publicsuffixlist import PublicSuffixList
@@ -202,10 +202,25 @@ class DiscoveryResult:
     auth: tuple[str, ...]
     hints: tuple[Hint, ...]
     trace: tuple[TraceEntry, ...] = field(default=())
+    suggestion: str | None = None
+    """A catalogued domain the address's domain is probably a typo of (``gmial.com`` → ``gmail.com``)."""
+    domain_exists: bool | None = None
+    """``False`` when DNS says the domain does not exist at all; ``None`` when not asked or unknown."""
 
     @property
     def found(self) -> bool:
         return self.imap is not None or self.smtp is not None
+
+    def with_typo_check(self, *, suggestion: str | None, domain_exists: bool | None) -> DiscoveryResult:
+        """This result, telling the user about a likely typo and a domain that does not exist."""
+        hints = list(self.hints)
+        domain = self.email.rpartition("@")[2]
+        if domain_exists is False:
+            hints.insert(0, Hint("discovery.domain_unknown",
+                                 f"The domain {domain} does not exist. Check the address for a typo."))
+        if suggestion:
+            hints.insert(0, Hint("discovery.did_you_mean", f"Did you mean {suggestion}?"))
+        return replace(self, hints=tuple(hints), suggestion=suggestion, domain_exists=domain_exists)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -217,6 +232,8 @@ class DiscoveryResult:
             "auth": list(self.auth),
             "hints": [h.to_dict() for h in self.hints],
             "trace": [t.to_dict() for t in self.trace],
+            "suggestion": self.suggestion,
+            "domain_exists": self.domain_exists,
         }
 
 

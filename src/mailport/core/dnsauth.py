@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from mailport.errors import ValidationError
 
 __all__ = [
+    "DEFAULT_SPF",
     "MAX_SPF_LOOKUPS",
     "MAX_SPF_VOID_LOOKUPS",
     "MAX_TXT_STRING",
@@ -57,6 +58,7 @@ __all__ = [
     "evaluate_dmarc",
     "evaluate_return_path",
     "evaluate_spf",
+    "merge_spf",
     "normalize_domain",
     "required_records",
     "spf_queries",
@@ -115,6 +117,8 @@ class RequiredRecord:
     name: str
     value: str
     required: bool = True
+    replaces: str | None = None
+    """The record already published that ``value`` replaces (an SPF record merged with ours)."""
 
     @property
     def strings(self) -> tuple[str, ...]:
@@ -129,6 +133,7 @@ class RequiredRecord:
             "strings": list(self.strings),
             "zone_line": zone_line(self),
             "required": self.required,
+            "replaces": self.replaces,
         }
 
 
@@ -177,6 +182,25 @@ def dkim_record_value(public_key_der_b64: str) -> str:
     return f"v=DKIM1; k=rsa; p={key}"
 
 
+DEFAULT_SPF: Final = "v=spf1 mx -all"
+_SPF_ALL = re.compile(r"^[+?~-]?all$", re.IGNORECASE)
+
+
+def merge_spf(existing: str | None, mechanism: str = "mx") -> str:
+    """The SPF record to publish given the one the domain has: ``existing`` with ``mechanism``
+    added in front of its ``all`` (or ``redirect=``), keeping every sender it already allows and
+    its own ``all`` qualifier. Without a record: :data:`DEFAULT_SPF`. A domain may have only one
+    SPF record, so a second ``v=spf1 …`` beside the existing one would break both."""
+    if not existing or not existing.strip().lower().startswith("v=spf1"):
+        return DEFAULT_SPF
+    terms = existing.split()
+    if any(t.lower().lstrip("+") == mechanism for t in terms[1:]):
+        return " ".join(terms)
+    at = next((i for i, t in enumerate(terms) if i and (_SPF_ALL.match(t) or t.lower().startswith("redirect="))),
+              len(terms))
+    return " ".join([*terms[:at], mechanism, *terms[at:]])
+
+
 def required_records(
     *,
     domain: str,
@@ -185,13 +209,15 @@ def required_records(
     return_path_prefix: str,
     bounce_host: str,
     dmarc_value: str = "v=DMARC1; p=none",
-    spf_value: str = "v=spf1 mx -all",
+    existing_spf: str | None = None,
 ) -> tuple[RequiredRecord, ...]:
     """The three records to publish for ``domain`` (+ the informational SPF, ``required=False``).
 
-    ``spf_value`` is only a suggestion shown when the domain has no SPF record yet; mail from
-    the platform is SPF-aligned through the return-path CNAME, not through the apex record.
+    The SPF suggestion is :func:`merge_spf` of ``existing_spf`` (the domain's record, as the last
+    check found it): never a second record beside it. Mail from the platform is SPF-aligned
+    through the return-path CNAME, not through the apex record.
     """
+    spf_value = merge_spf(existing_spf)
     domain = normalize_domain(domain)
     if not _SELECTOR.match(selector):
         raise ValidationError("the DKIM selector must be letters, digits and dashes", field="selector")
@@ -207,7 +233,8 @@ def required_records(
             kind=RecordKind.RETURN_PATH, type="CNAME", name=f"{return_path_prefix}.{domain}", value=target
         ),
         RequiredRecord(kind=RecordKind.DMARC, type="TXT", name=f"_dmarc.{domain}", value=dmarc_value),
-        RequiredRecord(kind=RecordKind.SPF, type="TXT", name=domain, value=spf_value, required=False),
+        RequiredRecord(kind=RecordKind.SPF, type="TXT", name=domain, value=spf_value, required=False,
+                       replaces=existing_spf if existing_spf and existing_spf != spf_value else None),
     )
 
 

@@ -26,6 +26,7 @@ from mailport.core.outbox import MessageState, Outcome, RecipientOutcome
 from mailport.errors import ValidationError
 
 __all__ = [
+    "AccountNeedsAttention",
     "AccountNeedsReconnect",
     "AccountVerified",
     "DomainStateChanged",
@@ -60,6 +61,7 @@ class EventType(StrEnum):
     DOMAIN_STATE_CHANGED = "domain.state_changed"
     ACCOUNT_VERIFIED = "account.verified"
     ACCOUNT_NEEDS_RECONNECT = "account.needs_reconnect"
+    ACCOUNT_NEEDS_ATTENTION = "account.needs_attention"
     RECIPIENT_SUPPRESSED = "recipient.suppressed"
     WEBHOOK_TEST = "webhook.test"
 
@@ -241,6 +243,18 @@ class AccountNeedsReconnect(EventPayload):
     account_id: str
     email: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountNeedsAttention(EventPayload):
+    """The mailbox stopped working for a reason the business must fix (``code``: a diagnosis
+    code), learnt by ``source``: ``verification``, ``send`` or ``sync``. Once per episode."""
+
+    type: ClassVar[EventType] = EventType.ACCOUNT_NEEDS_ATTENTION
+    account_id: str
+    email: str
+    code: str
+    source: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -56,6 +56,7 @@ __all__ = [
     "MessageDraft",
     "build_message",
     "guess_content_type",
+    "megabytes",
     "sent_copy",
 ]
 
@@ -517,20 +518,21 @@ class BuiltMessage:
         return self.envelope.smtputf8
 
 
+def megabytes(size: int) -> str:
+    """``25 MB`` (MiB, as mail providers count their limits), one decimal when it matters."""
+    value = size / (1024 * 1024)
+    return f"{value:.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"
+
+
 def _too_large(*, size: int, limit: int, at_least: bool) -> ValidationError:
     qualifier = "at least " if at_least else ""
     return ValidationError(
-        f"the message is {qualifier}{size} bytes, larger than the limit of {limit} bytes",
+        f"the message is {qualifier}{megabytes(size)}, larger than the limit of {megabytes(limit)}",
         code="request.message_too_large",
         field="attachments",
         size=size,
         limit=limit,
     )
-
-
-def _base64_size(length: int) -> int:
-    encoded = 4 * ((length + 2) // 3)
-    return encoded + 2 * ((encoded + 75) // 76)  # 76-character lines, each ended by CRLF
 
 
 def _normalize_newlines(text: str) -> str:
@@ -652,19 +654,21 @@ def build_message(
     """Render ``draft`` to wire bytes (CRLF) and its envelope.
 
     ``make_id`` returns the random part of the Message-ID (the caller's randomness, e.g.
-    ``lambda: uuid.uuid4().hex``); ``now`` must be timezone-aware. With ``max_bytes`` the rendered
-    size is checked — before encoding already when the raw attachments alone cannot fit — and a
+    ``lambda: uuid.uuid4().hex``); ``now`` must be timezone-aware. With ``max_bytes`` the size of
+    what the user sends — texts and attachments as they are, not their base64 on the wire (a 24 MB
+    PDF fits a 25 MB limit) — is checked before anything is encoded, and a
     :class:`~mailport.errors.ValidationError` (code ``request.message_too_large``, fields ``size``
-    and ``limit``) is raised.
+    and ``limit`` in bytes, the message in MB) is raised.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValidationError("now must be timezone-aware", field="now")
     if max_bytes is not None:
         if max_bytes <= 0:
             raise ValidationError("max_bytes must be positive", field="max_bytes")
-        lower_bound = sum(_base64_size(len(a.content)) for a in draft.attachments)
-        if lower_bound > max_bytes:
-            raise _too_large(size=lower_bound, limit=max_bytes, at_least=True)
+        decoded = sum(len(a.content) for a in draft.attachments) + sum(
+            len(t.encode("utf-8")) for t in (draft.text, draft.html) if t is not None)
+        if decoded > max_bytes:
+            raise _too_large(size=decoded, limit=max_bytes, at_least=False)
 
     utf8 = draft.needs_smtputf8
     msg_policy = (email_policy.SMTPUTF8 if utf8 else email_policy.SMTP).clone(max_line_length=78)
@@ -702,8 +706,6 @@ def build_message(
     root.set_payload(body.get_payload())
 
     raw = root.as_bytes(policy=msg_policy.clone(linesep="\r\n"))
-    if max_bytes is not None and len(raw) > max_bytes:
-        raise _too_large(size=len(raw), limit=max_bytes, at_least=False)
     envelope = Envelope(
         mail_from=draft.from_.envelope_address,
         rcpt_to=tuple(mailbox.envelope_address for mailbox in draft.recipients),

@@ -16,6 +16,8 @@ Message life cycle (:data:`TRANSITIONS`)::
                queued      released before its SMTP transaction began (account concurrency or
                            rate limit, graceful shutdown) — no attempt, no event
     deferred   sending | failed | cancelled
+               queued      POST /v1/messages/{id}/retry: send again now
+    failed     queued      POST /v1/messages/{id}/retry, once the cause is fixed (the password…)
     sent       bounced     a bounce report (DSN) arrived later
 
 How storage and the worker map onto this module:
@@ -55,6 +57,7 @@ from mailport.errors import Conflict, ValidationError
 __all__ = [
     "CANCELLABLE_STATES",
     "CLAIMABLE_STATES",
+    "RETRYABLE_STATES",
     "TERMINAL_STATES",
     "TRANSITIONS",
     "CapDecision",
@@ -72,6 +75,7 @@ __all__ = [
     "check_idempotency",
     "classify_send_outcome",
     "ensure_cancellable",
+    "ensure_retryable",
     "recipient_verdicts",
     "request_fingerprint",
     "server_files_sent_copy",
@@ -101,10 +105,11 @@ TRANSITIONS: Mapping[MessageState, frozenset[MessageState]] = MappingProxyType(
         # queued -> failed: it cannot be sent at all (account deleted, sender no longer allowed).
         _S.QUEUED: frozenset({_S.SENDING, _S.DEFERRED, _S.FAILED, _S.CANCELLED}),
         _S.SENDING: frozenset({_S.SENT, _S.DEFERRED, _S.FAILED, _S.QUEUED}),
-        _S.DEFERRED: frozenset({_S.SENDING, _S.FAILED, _S.CANCELLED}),
+        _S.DEFERRED: frozenset({_S.SENDING, _S.FAILED, _S.CANCELLED, _S.QUEUED}),
         # A bounce report can only arrive for mail a server accepted.
         _S.SENT: frozenset({_S.BOUNCED}),
-        _S.FAILED: frozenset(),
+        # Failed is final for the worker; only the user's "send again" reopens it.
+        _S.FAILED: frozenset({_S.QUEUED}),
         _S.CANCELLED: frozenset(),
         _S.BOUNCED: frozenset(),
     }
@@ -113,6 +118,7 @@ TERMINAL_STATES = frozenset({_S.FAILED, _S.CANCELLED, _S.BOUNCED})
 CLAIMABLE_STATES = frozenset({_S.QUEUED, _S.DEFERRED})
 # Not while sending: the SMTP transaction may already be past DATA; nothing can call it back.
 CANCELLABLE_STATES = frozenset({_S.QUEUED, _S.DEFERRED})
+RETRYABLE_STATES = frozenset({_S.FAILED, _S.DEFERRED})
 
 
 def transition(current: MessageState | str, target: MessageState | str) -> MessageState:
@@ -138,6 +144,17 @@ def ensure_cancellable(state: MessageState | str) -> None:
         raise Conflict(
             f"a {current.value} message can no longer be cancelled",
             code="message.not_cancellable",
+            current=current.value,
+        )
+
+
+def ensure_retryable(state: MessageState | str) -> None:
+    """Raise :class:`Conflict` (code ``message.not_retryable``) unless ``state`` may be sent again."""
+    current = MessageState(state)
+    if current not in RETRYABLE_STATES:
+        raise Conflict(
+            f"a {current.value} message cannot be sent again (only failed or deferred ones)",
+            code="message.not_retryable",
             current=current.value,
         )
 

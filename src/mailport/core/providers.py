@@ -28,6 +28,7 @@ __all__ = [
     "find_by_domain",
     "find_by_mx",
     "get",
+    "suggest_domain",
 ]
 
 Security = Literal["tls", "starttls", "none"]
@@ -517,6 +518,40 @@ def find_by_domain(domain: str) -> Provider | None:
     Accepts Unicode or punycode, any case, with or without a trailing dot.
     """
     return _BY_DOMAIN.get(_ascii(domain))
+
+
+def suggest_domain(domain: str) -> str | None:
+    """The catalogued address domain ``domain`` is probably a typo of (``gmial.com``,
+    ``hotmial.com``, ``gmail.con`` → ``gmail.com``), or ``None``: one edit away (a letter
+    added, dropped, changed or two swapped), two for long names. A catalogued domain is no typo."""
+    typed = _ascii(domain)
+    if not typed or typed in _BY_DOMAIN:
+        return None
+    allowed = 1 if len(typed) < 12 else 2
+    best: tuple[int, str] | None = None
+    for known in _BY_DOMAIN:  # catalog order: the big providers first, so they win a tie
+        if abs(len(known) - len(typed)) > allowed:
+            continue
+        distance = _edit_distance(typed, known, cap=allowed)
+        if distance <= allowed and (best is None or distance < best[0]):
+            best = (distance, known)
+    return best[1] if best else None
+
+
+def _edit_distance(a: str, b: str, *, cap: int) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent swaps), stopping above ``cap``."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > cap:
+            return cap + 1
+        previous2, previous = previous, current
+    return previous[-1]
 
 
 def find_by_mx(mx_host: str) -> Provider | None:

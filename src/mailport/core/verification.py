@@ -221,9 +221,11 @@ class RoundTrip:
     sent_copy: bool | None = None  # None: could not be checked (no IMAP, or no Sent folder)
     sent_folder: str | None = None
     wait_ms: int | None = None
+    removed: bool | None = None  # None: not tried (not found); False: only flagged \Deleted
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "removed": self.removed,
             "message_id": self.message_id,
             "sent": self.sent,
             "arrived": self.arrived,
@@ -338,6 +340,14 @@ Test ID: {token}
 """
 
 
+TEST_MESSAGE_ID_PREFIX = "mailport-verify."
+
+
+def is_test_message_id(message_id: str | None) -> bool:
+    """Whether a Message-ID is a verification test mail's: it is never synced into the CRM."""
+    return (message_id or "").strip().lstrip("<").startswith(TEST_MESSAGE_ID_PREFIX)
+
+
 def build_test_message(
     *,
     email: str,
@@ -345,21 +355,24 @@ def build_test_message(
     message_id: str,
     date: datetime,
     token: str,
+    subject: str = _SUBJECT,
+    body: str = _BODY,
 ) -> bytes:
     """The round-trip test mail, as CRLF bytes ready for SMTP ``DATA``.
 
-    From and To are the account itself. The subject names it a test in a few languages and the
-    body is plain English with a test ID, so no recipient mistakes it for an invoice. The
-    ``X-Mailport-Test`` header lets filters (and the later inbox sync) recognise and skip it.
+    From and To are the account itself. ``subject`` and ``body`` (with ``{token}``) come in the
+    user's language from the caller; the defaults name it a test in a few languages. The
+    ``X-Mailport-Test`` header and the Message-ID (:func:`is_test_message_id`) let filters and the
+    inbox sync recognise and skip it.
     """
     # A non-ASCII address can only travel with SMTPUTF8, and then the headers may be UTF-8 too.
     msg = EmailMessage(policy=SMTP_POLICY if email.isascii() else SMTPUTF8_POLICY)
     msg["From"] = formataddr((display_name, email)) if display_name else email
     msg["To"] = email
-    msg["Subject"] = _SUBJECT
+    msg["Subject"] = subject
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a test
     msg["X-Mailport-Test"] = token
-    msg.set_content(_BODY.format(token=token), charset="utf-8", cte="quoted-printable")
+    msg.set_content(body.replace("{token}", token), charset="utf-8", cte="quoted-printable")
     return msg.as_bytes()

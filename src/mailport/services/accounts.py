@@ -21,14 +21,17 @@ from sqlalchemy.orm import Session
 from mailport.adapters.secrets import Secret
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.repositories import AccountRepository
-from mailport.adapters.storage.tables import Account
+from mailport.adapters.storage.tables import Account, Tenant
 from mailport.clock import Clock
 from mailport.core import netpolicy
+from mailport.core.accountstate import State, decide, state_of
 from mailport.core.addresses import parse_address, reject_control_chars
+from mailport.core.events import AccountNeedsAttention
 from mailport.core.verification import AccountConfig, Endpoint, same_server
 from mailport.errors import Conflict, NotFound, ValidationError
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
+from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
 
 OWNER = "account"
@@ -69,6 +72,12 @@ class AccountView:
     created_at: datetime
     updated_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+    attention: dict[str, Any] | None = None
+
+    @property
+    def state(self) -> State:
+        """``working`` | ``needs_attention`` | ``not_tested`` (see :mod:`mailport.core.accountstate`)."""
+        return state_of(self.status)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +91,8 @@ class AccountView:
             "aliases": [{"email": a["email"], "verified": bool(a.get("verified"))} for a in self.aliases],
             "daily_limit": self.daily_limit,
             "status": self.status,
+            "state": self.state,
+            "attention": self.attention if self.state == "needs_attention" else None,
             "has_password": self.has_password,
             "last_verification": self.last_verification,
             "created_at": self.created_at.isoformat(),
@@ -90,11 +101,13 @@ class AccountView:
 
 
 class AccountService:
-    def __init__(self, *, db: Database, secrets: SecretStore, clock: Clock, settings: Settings) -> None:
+    def __init__(self, *, db: Database, secrets: SecretStore, clock: Clock, settings: Settings,
+                 events: EventLog | None = None) -> None:
         self.db = db
         self.secrets = secrets
         self.clock = clock
         self.settings = settings
+        self.events = events
 
     # -- create / read -----------------------------------------------------------------------
 
@@ -191,8 +204,10 @@ class AccountService:
             has_password = password is not None or self._has_password(s, tenant_id, account_id)
             self._check_auth(account.auth_kind, "x" if has_password else None,
                              [smtp] + ([imap] if imap else []))
-            if {"smtp", "imap", "password"} & set(changes):
-                values["status"] = "unverified"
+            connection_changed = password is not None or any(
+                name in values and values[name] != getattr(account, name) for name in ("smtp", "imap"))
+            if connection_changed:  # what was learnt about the old settings says nothing now
+                values["status"], values["attention"] = "unverified", None
             account = repo.update(tenant_id=tenant_id, account_id=account_id, values=values)
             if password is not None:
                 self._store_password(s, tenant_id, account_id, password, now)
@@ -201,14 +216,51 @@ class AccountService:
     def remove(self, tenant_id: str, account_id: str) -> None:
         with self.db.session() as s:
             AccountRepository(s).delete(tenant_id=tenant_id, account_id=account_id)
+            tenant = s.get(Tenant, tenant_id)
+            if tenant is not None and tenant.default_account_id == account_id:
+                # The business's default mailbox is gone: no default rather than a dangling one.
+                tenant.default_method = tenant.default_account_id = None
             self.secrets.delete_owner(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=account_id)
 
     def record_verification(self, tenant_id: str, account_id: str, *, report: dict[str, Any], status: str) -> None:
+        failed = next((st for st in report.get("stages", []) if st.get("status") == "failed"), None)
+        self._record(tenant_id, account_id, source="verification", status=status,
+                     code=(failed.get("code") or "unknown") if failed else None,
+                     server_text=failed.get("server_text") if failed else None,
+                     extra={"last_verification": report})
+
+    def record_outcome(self, tenant_id: str, account_id: str, *, source: str, ok: bool,
+                       code: str | None = None, server_text: str | None = None) -> None:
+        """What a send or a sync learnt about the mailbox (see :func:`core.accountstate.decide`)."""
         with self.db.session() as s:
-            AccountRepository(s).update(
-                tenant_id=tenant_id, account_id=account_id,
-                values={"last_verification": report, "status": status, "updated_at": self.clock.now()},
-            )
+            account = s.get(Account, account_id)
+            if account is None or account.tenant_id != tenant_id:
+                return
+            change = decide(account.status, ok=ok, code=code, source=source)
+            if change is None or (change.status == account.status and not change.new_episode
+                                  and (account.attention or {}).get("code") == change.attention_code):
+                return  # the common case (another good send): no write
+        self._record(tenant_id, account_id, source=source, status=change.status, code=change.attention_code,
+                     server_text=server_text)
+
+    def _record(self, tenant_id: str, account_id: str, *, source: str, status: str, code: str | None,
+                server_text: str | None, extra: dict[str, Any] | None = None) -> None:
+        now = self.clock.now()
+        with self.db.session() as s:
+            account = s.get(Account, account_id)
+            if account is None or account.tenant_id != tenant_id:
+                if source != "verification":
+                    return  # removed while it was sending or syncing: nothing left to mark
+                raise NotFound(f"no account {account_id}", code="account.not_found")
+            new_episode = state_of(account.status) != "needs_attention" and state_of(status) == "needs_attention"
+            attention: dict[str, Any] | None = ({"code": code or "unknown", "source": source, "at": now.isoformat(),
+                          "server_text": (server_text or "")[:500] or None}
+                         if state_of(status) == "needs_attention" else None)
+            AccountRepository(s).update(tenant_id=tenant_id, account_id=account_id, values={
+                **(extra or {}), "status": status, "attention": attention, "updated_at": now})
+            if new_episode and self.events is not None and attention is not None:
+                self.events.record(s, tenant_id=tenant_id, now=now, payload=AccountNeedsAttention(
+                    account_id=account_id, email=account.email, code=attention["code"], source=source))
 
     # -- what senders need -------------------------------------------------------------------
 
@@ -368,7 +420,7 @@ class AccountService:
             auth_kind=a.auth_kind, smtp=dict(a.smtp), imap=dict(a.imap) if a.imap else None,
             aliases=list(a.aliases), daily_limit=a.daily_limit, status=a.status,
             has_password=self._has_password(s, a.tenant_id, a.id), last_verification=a.last_verification,
-            created_at=a.created_at, updated_at=a.updated_at,
+            created_at=a.created_at, updated_at=a.updated_at, attention=a.attention,
         )
 
 

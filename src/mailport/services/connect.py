@@ -91,18 +91,19 @@ class ConnectService:
         return await asyncio.to_thread(self.accounts.create, tenant_id, spec)
 
     async def verify_account(
-        self, tenant_id: str, account_id: str, *, progress: Progress | None = None
+        self, tenant_id: str, account_id: str, *, progress: Progress | None = None, lang: str = "en"
     ) -> dict[str, Any]:
-        """Run the staged verification and store it as the account's last status."""
+        """Run the staged verification and store it as the account's last status (the test mail
+        is in ``lang``)."""
         creds = await self._credentials(tenant_id, account_id)
         report = await self.verifier.verify(creds.config, password=creds.password, oauth_token=creds.token,
-                                            progress=progress)
+                                            progress=progress, lang=lang)
         if creds.token is not None and _login_refused(report):
             # An access token can die before its announced expiry (revoked, password changed):
             # refresh once and try again; a refresh the provider refuses raises auth.token_invalid.
             creds = await self._credentials(tenant_id, account_id, rejected_token=creds.token)
             report = await self.verifier.verify(creds.config, password=creds.password,
-                                                oauth_token=creds.token, progress=progress)
+                                                oauth_token=creds.token, progress=progress, lang=lang)
         result = report.to_dict()
         # "sent_unconfirmed" (no IMAP to look for the test mail) works, but is not proven.
         status = {"verified": "verified", "delivered_to_junk": "verified",

@@ -147,8 +147,28 @@ class DiscoveryService:
     async def discover(self, email: str, *, probe: bool = True) -> DiscoveryResult:
         """Settings for ``email``; raises :class:`~mailport.errors.AddressError` for bad input.
 
-        Never raises for lookup failures: those are in the result's trace.
+        Never raises for lookup failures: those are in the result's trace. A likely typo of a
+        catalogued domain (``gmial.com``) and a domain that does not exist are said as hints.
         """
+        result = await self._discover(email, probe=probe)
+        domain = parse_address(email).ascii_domain
+        suggestion = providers.suggest_domain(domain)
+        exists = None if result.found else await self._domain_exists(domain)
+        if suggestion is None and exists is not False:
+            return result
+        return result.with_typo_check(suggestion=suggestion, domain_exists=exists)
+
+    async def _domain_exists(self, domain: str) -> bool | None:
+        # Only the real resolver can tell NXDOMAIN from "no MX"; injected fakes need not.
+        check = getattr(self._resolver, "domain_exists", None)
+        if check is None:
+            return None
+        try:
+            return bool(await check(domain))
+        except MailportError:
+            return None  # DNS trouble is no proof that the domain is missing
+
+    async def _discover(self, email: str, *, probe: bool) -> DiscoveryResult:
         address = parse_address(email)
         started = self._clock()
         until = started + self._deadline

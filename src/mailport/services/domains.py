@@ -233,9 +233,13 @@ class DomainService:
         return normalize_domain(host, field_name="MAILPORT_PLATFORM_BOUNCE_HOST")
 
     def _records(self, row: Domain, public_key: str) -> tuple[RequiredRecord, ...]:
+        # The SPF the last check found (one record only): the suggestion merges with it.
+        spf = next((v for v in (row.last_check or {}).get("verdicts", []) if v.get("kind") == "spf"), None)
+        found = list(spf.get("found", ())) if spf else []
         return required_records(
             domain=row.name, selector=row.selector, public_key_der_b64=public_key,
             return_path_prefix=row.return_path_prefix, bounce_host=self.bounce_host,
+            existing_spf=found[0] if len(found) == 1 else None,
         )
 
     def _view(self, s: Session, row: Domain) -> DomainView:

@@ -196,6 +196,12 @@ class InboxService:
             row = InboxRepository(s).get(tenant_id=tenant_id, message_id=message_id)
             return self._views(s, tenant_id, [row])[0]
 
+    def linked_to(self, tenant_id: str, sent_message_id: str) -> list[InboxMessageView]:
+        """Replies and bounce reports linked to a message sent through the outbox, oldest first."""
+        with self.db.session() as s:
+            rows = InboxRepository(s).linked_to(tenant_id=tenant_id, sent_message_id=sent_message_id)
+            return self._views(s, tenant_id, rows)
+
     def _views(self, s: Any, tenant_id: str, rows: Sequence[InboxMessage]) -> list[InboxMessageView]:
         repo = InboxRepository(s)
         folders: dict[int, InboxFolder] = {}

@@ -31,13 +31,21 @@ from mailport.core.events import MessageBounced, MessageReceived
 from mailport.core.outbox import MessageState
 from mailport.core.summary import FetchedMessage
 from mailport.core.threading import normalize_message_id, thread_key
+from mailport.core.verification import is_test_message_id
 from mailport.errors import MailportError
 from mailport.services.suppression import SuppressionService
 
-__all__ = ["EventRecorder", "InboxStore", "StoreTarget"]
+__all__ = ["EventRecorder", "InboxStore", "OutcomeRecorder", "StoreTarget"]
 
 _T = TypeVar("_T")
 _VERP_TOKEN = re.compile(r"\+(msg_[0-9a-z]{20})@", re.IGNORECASE)
+
+
+class OutcomeRecorder(Protocol):
+    """Where a mailbox's health is kept (``services.accounts.AccountService`` fits)."""
+
+    def record_outcome(self, tenant_id: str, account_id: str, *, source: str, ok: bool,
+                       code: str | None = None, server_text: str | None = None) -> Any: ...
 
 
 class EventRecorder(Protocol):
@@ -62,11 +70,12 @@ class StoreTarget:
 
 class InboxStore:
     def __init__(self, *, db: Database, clock: Clock, events: EventRecorder | None = None,
-                 suppression: SuppressionService | None = None) -> None:
+                 suppression: SuppressionService | None = None, outcomes: OutcomeRecorder | None = None) -> None:
         self.db = db
         self.clock = clock
         self.events = events
         self.suppression = suppression
+        self.outcomes = outcomes
         # SQLite has one writer at a time; threads that race for it wait in its busy handler's
         # sleeps (tens of ms each). Taking turns here instead made connecting 1,000 accounts,
         # a handful of small transactions each, several times faster (bench/bench_imap.py).
@@ -107,6 +116,8 @@ class InboxStore:
             sent_ids = repo.sent_ids_by_header_ids(tenant_id=target.tenant_id, header_ids=asked) if asked else {}
             for item in fetched:
                 summary = item.summary
+                if is_test_message_id(summary.header_message_id):
+                    continue  # a verification's test mail (deleted once found): not the CRM's business
                 reused = stale.get(summary.header_message_id or "", [])
                 if reused:
                     repo.revive(message_id=reused.pop(0), uidvalidity=target.uidvalidity, uid=item.uid,
@@ -226,6 +237,8 @@ class InboxStore:
             repo.set_sync(account_id=account_id, values={
                 "state": "idle", "last_sync_at": now, "last_error_code": None, "last_error": None,
                 "failures": 0, "updated_at": now})
+        if self.outcomes is not None:
+            self.outcomes.record_outcome(tenant_id, account_id, source="sync", ok=True)
 
     def record_failure(self, tenant_id: str, account_id: str, exc: BaseException) -> int:
         """Store the diagnosis of a failed sync; returns how many failures in a row."""
@@ -241,6 +254,9 @@ class InboxStore:
             repo.set_sync(account_id=account_id, values={
                 "state": "error", "last_error_code": code, "last_error": text[:1000], "failures": failures,
                 "updated_at": now})
+        if self.outcomes is not None:
+            self.outcomes.record_outcome(tenant_id, account_id, source="sync", ok=False, code=code,
+                                         server_text=text)
         return failures
 
 

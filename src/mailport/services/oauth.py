@@ -43,7 +43,7 @@ from mailport.adapters.storage.tables_oauth import OAuthGrant, OAuthState
 from mailport.clock import Clock
 from mailport.core.addresses import parse_address, reject_control_chars
 from mailport.core.credentials import Credentials
-from mailport.core.events import AccountNeedsReconnect
+from mailport.core.events import AccountNeedsAttention, AccountNeedsReconnect
 from mailport.core.oauth import (
     PROVIDERS,
     Identity,
@@ -467,7 +467,9 @@ class OAuthService:
             account = s.get(Account, account_id)
             if account is None or account.tenant_id != tenant_id or account.status == NEEDS_RECONNECT:
                 return
+            was_working = account.status != "failed"
             account.status, account.updated_at = NEEDS_RECONNECT, now
+            account.attention = {"code": reason, "source": "oauth", "at": now.isoformat(), "server_text": None}
             # The access token cannot be trusted either once the grant is gone.
             grant = s.get(OAuthGrant, account_id)
             if grant is not None:
@@ -475,6 +477,9 @@ class OAuthService:
             if self.events is not None:
                 self.events.record(s, tenant_id=tenant_id, now=now, payload=AccountNeedsReconnect(
                     account_id=account_id, email=account.email, reason=reason))
+                if was_working:  # one needs_attention per episode, whoever noticed it
+                    self.events.record(s, tenant_id=tenant_id, now=now, payload=AccountNeedsAttention(
+                        account_id=account_id, email=account.email, code=reason, source="oauth"))
         log.warning("account %s needs to be connected again (%s)", account_id, reason)
 
     # -- removal -------------------------------------------------------------------------------

@@ -287,7 +287,7 @@ class PlatformService:
         link = f"{self.settings.effective_public_url}/v1/platform/reply-to/confirm?token={token}"
         subject = gettext(lang, CONFIRM_SUBJECT).format(address=address.email)
         body = gettext(lang, CONFIRM_BODY).format(tenant=tenant_name, address=address.email, link=link)
-        system = self._system_plan()
+        system = self._system_plan(sender_name=self.settings.product_name or tenant_name)
         await self._send_draft(
             tenant_id, plan=system,
             draft=MessageDraft.create(from_=system.from_, to=[address.email], subject=subject, text=body),
@@ -331,8 +331,9 @@ class PlatformService:
     def bounce_host(self) -> str:
         return self.domains.bounce_host
 
-    def _system_plan(self) -> SendPlan:
-        return SendPlan(method="platform", from_=Mailbox.parse(f"no-reply@{self.platform_domain}", name="mailport"),
+    def _system_plan(self, *, sender_name: str) -> SendPlan:
+        # The name the recipient knows (the host product's, or the business's), not ours.
+        return SendPlan(method="platform", from_=Mailbox.parse(f"no-reply@{self.platform_domain}", name=sender_name),
                         reply_to=(), signer=self._platform_signer(), return_path_host=self.bounce_host)
 
     def _platform_plan(self, tenant_id: str, *, from_name: str | None, reply_to: Sequence[Mailbox] = (),

@@ -7,16 +7,22 @@ import secrets as random
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.repositories import ApiKeyRepository, TenantRepository
-from mailport.adapters.storage.tables import ApiKey, Tenant
+from mailport.adapters.storage.tables import Account, ApiKey, Tenant
 from mailport.clock import Clock
 from mailport.core import apikeys
-from mailport.errors import Unauthenticated, ValidationError
+from mailport.errors import NotFound, Unauthenticated, ValidationError
 from mailport.ids import new_id
+
+# How a message is sent when it names neither account, from address nor method. (The own
+# domain is no default: its messages name their from address, which picks the route itself.)
+METHODS: Final = ("account", "platform")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +31,9 @@ class TenantView:
     name: str
     display_name: str | None
     created_at: datetime
+    default_method: str | None = None
+    default_account_id: str | None = None
+    time_zone: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -32,6 +41,9 @@ class TenantView:
             "name": self.name,
             "display_name": self.display_name,
             "created_at": self.created_at.isoformat(),
+            "default_method": self.default_method,
+            "default_account": self.default_account_id,
+            "time_zone": self.time_zone,
         }
 
 
@@ -130,6 +142,32 @@ class TenantService:
         with self.db.session() as s:
             return _view(TenantRepository(s).get(tenant_id))
 
+    def update_settings(self, tenant_id: str, changes: dict[str, Any]) -> TenantView:
+        """Change how the business sends by default (``default_method``: ``account`` with a
+        ``default_account``, or ``platform``) and its ``time_zone`` (an IANA name)."""
+        unknown = set(changes) - {"default_method", "default_account", "time_zone"}
+        if unknown:
+            raise ValidationError(f"cannot change: {', '.join(sorted(unknown))}", field=min(unknown))
+        with self.db.session() as s:
+            tenant = TenantRepository(s).get(tenant_id)
+            method = changes.get("default_method", tenant.default_method)
+            account_id = changes.get("default_account", tenant.default_account_id)
+            if method not in (None, *METHODS):
+                raise ValidationError("default_method is account or platform", field="default_method")
+            if method != "account":
+                account_id = None  # only the mailbox method names a mailbox
+            elif account_id is None:
+                raise ValidationError("name the mailbox to send from", field="default_account")
+            else:
+                account = s.get(Account, account_id)
+                if account is None or account.tenant_id != tenant_id:
+                    raise NotFound(f"no account {account_id}", code="account.not_found", field="default_account")
+            tenant.default_method, tenant.default_account_id = method, account_id
+            if "time_zone" in changes:
+                tenant.time_zone = check_time_zone(changes["time_zone"]) if changes["time_zone"] else None
+            s.flush()
+            return _view(tenant)
+
     def authenticate(self, presented: str | None) -> str:
         """The tenant id a presented API key belongs to, or :class:`Unauthenticated`."""
         parsed = apikeys.parse_key(presented or "")
@@ -166,4 +204,16 @@ def _key_view(k: ApiKey) -> ApiKeyView:
 
 
 def _view(t: Tenant) -> TenantView:
-    return TenantView(id=t.id, name=t.name, display_name=t.display_name, created_at=t.created_at)
+    return TenantView(id=t.id, name=t.name, display_name=t.display_name, created_at=t.created_at,
+                      default_method=t.default_method, default_account_id=t.default_account_id,
+                      time_zone=t.time_zone)
+
+
+def check_time_zone(name: str) -> str:
+    """An IANA time zone name (``Europe/Amsterdam``), or :class:`ValidationError`."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{name!r} is not a time zone name like Europe/Amsterdam",
+                              field="time_zone") from exc
+    return name

@@ -35,7 +35,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from mailport.clock import Clock
 from mailport.core.addresses import reject_control_chars
 from mailport.errors import ConfigurationError, Unauthenticated, ValidationError
-from mailport.i18n import DEFAULT, SUPPORTED, normalize
+from mailport.i18n import COMPLETE, DEFAULT, normalize
+from mailport.services.tenants import check_time_zone
 
 __all__ = ["LINK_TTL", "IssuedLink", "SessionStore", "UiSession", "UiSessionService", "validate_return_url"]
 
@@ -57,6 +58,8 @@ class UiSession:
     return_url: str | None
     session_id: str
     expires_at: datetime
+    time_zone: str = "UTC"
+    """IANA name; every time on the pages is shown in it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,7 +89,8 @@ def validate_return_url(url: str | None) -> str | None:
 
 
 def _clean_lang(tag: str | None) -> str:
-    """A supported language for ``tag`` (``nl-BE`` → ``nl``); unknown languages get English."""
+    """A language the pages speak completely for ``tag`` (``nl-BE`` → ``nl``); any other gets
+    English — for the page and its diagnoses alike, never a mix (``da`` has diagnoses only)."""
     if tag is None or tag == "":
         return DEFAULT
     if len(tag) > 35:
@@ -94,7 +98,7 @@ def _clean_lang(tag: str | None) -> str:
     lang = normalize(tag)
     if lang is None and not all(ch.isalnum() or ch in "-_" for ch in tag):
         raise ValidationError("language is not a language tag", field="language")
-    return lang or DEFAULT
+    return lang if lang in COMPLETE else DEFAULT
 
 
 def _clean_user_name(name: str) -> str:
@@ -147,12 +151,13 @@ class UiSessionService:
     # -- the host product's link -------------------------------------------------------------
 
     def issue_link(self, *, tenant_id: str, user_name: str, language: str | None,
-                   return_url: str | None) -> IssuedLink:
+                   return_url: str | None, time_zone: str | None = None) -> IssuedLink:
         """A signed link token for the host's user; raises :class:`ValidationError` for bad input."""
         expires = int((self._clock.now() + self._link_ttl).timestamp())
         payload: dict[str, Any] = {
             "p": "link", "t": tenant_id, "u": _clean_user_name(user_name), "l": _clean_lang(language),
             "r": validate_return_url(return_url), "e": expires, "n": random.token_urlsafe(9),
+            "z": check_time_zone(time_zone) if time_zone else "UTC",
         }
         return IssuedLink(token=self._sign(payload), expires_at=_from_ts(expires))
 
@@ -166,7 +171,7 @@ class UiSessionService:
             raise Unauthenticated("this link was used already", code="ui.used")
         session = UiSession(
             tenant_id=data["t"], user_name=data["u"], lang=data["l"], return_url=data["r"],
-            session_id=random.token_urlsafe(16),
+            session_id=random.token_urlsafe(16), time_zone=data.get("z", "UTC"),
             expires_at=_from_ts(int((now + self._session_ttl).timestamp())),
         )
         self._store.start(session_id=session.session_id, tenant_id=session.tenant_id,
@@ -187,6 +192,7 @@ class UiSessionService:
         return self._sign({
             "p": "session", "t": session.tenant_id, "u": session.user_name, "l": session.lang,
             "r": session.return_url, "e": int(session.expires_at.timestamp()), "s": session.session_id,
+            "z": session.time_zone,
         })
 
     def read_session(self, token: str | None) -> UiSession:
@@ -194,15 +200,15 @@ class UiSessionService:
         if not self._store.is_live(str(data.get("s")), now=self._clock.now()):
             raise Unauthenticated("this session has ended", code="ui.expired")
         return UiSession(tenant_id=data["t"], user_name=data["u"], lang=data["l"], return_url=data["r"],
-                         session_id=data["s"], expires_at=_from_ts(data["e"]))
+                         session_id=data["s"], expires_at=_from_ts(data["e"]), time_zone=data.get("z", "UTC"))
 
     def with_language(self, session: UiSession, lang: str) -> UiSession:
         """The same session in another supported language (the language menu)."""
-        if lang not in SUPPORTED:
+        if lang not in COMPLETE:
             raise ValidationError("unsupported language", field="lang")
         return UiSession(tenant_id=session.tenant_id, user_name=session.user_name, lang=lang,
                          return_url=session.return_url, session_id=session.session_id,
-                         expires_at=session.expires_at)
+                         expires_at=session.expires_at, time_zone=session.time_zone)
 
     # -- CSRF ----------------------------------------------------------------------------------
 

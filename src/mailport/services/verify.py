@@ -18,6 +18,7 @@ Nothing here touches storage — the caller stores :meth:`VerificationReport.to_
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets as _random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,6 +32,7 @@ from mailport.adapters.smtp import SendResult, SmtpSession
 from mailport.adapters.transport import AddressResolver
 from mailport.core.verification import (
     NOT_ARRIVED,
+    TEST_MESSAGE_ID_PREFIX,
     AccountConfig,
     Landing,
     RoundTrip,
@@ -42,11 +44,19 @@ from mailport.core.verification import (
     planned_stages,
 )
 from mailport.errors import MailportError
+from mailport.i18n import gettext
 
 if TYPE_CHECKING:
     from mailport.settings import Settings
 
 __all__ = ["ImapLike", "Progress", "SmtpLike", "VerifyService"]
+
+log = logging.getLogger(__name__)
+
+# The test mail in the user's language (gettext domain ``mailport``); the body gets its test ID.
+TEST_SUBJECT = "Test message: checking that your mailbox works"
+TEST_BODY = ("This test message checks that your mailbox can send and receive mail. It is removed "
+             "automatically as soon as it has arrived; if you still see it, you may delete it.")
 
 
 class SmtpLike(Protocol):
@@ -68,6 +78,8 @@ class ImapLike(Protocol):
     async def list_mailboxes(self) -> list[Mailbox]: ...
     async def examine(self, mailbox: str = "INBOX") -> MailboxStatus: ...
     async def uid_search_message_id(self, message_id: str) -> list[int]: ...
+    async def select(self, mailbox: str = "INBOX", *, readonly: bool = False) -> MailboxStatus: ...
+    async def delete_uids(self, uids: Sequence[int]) -> bool: ...
 
 
 Opener = Callable[..., AbstractAsyncContextManager[Any]]
@@ -109,9 +121,11 @@ class VerifyService:
         password: Secret | None = None,
         oauth_token: str | None = None,
         progress: Progress | None = None,
+        lang: str = "en",
     ) -> VerificationReport:
-        """The staged report for ``account``; never raises for a remote failure (it is reported)."""
-        run = _Run(self, account, progress)
+        """The staged report for ``account``; never raises for a remote failure (it is reported).
+        The test mail's subject and text are in ``lang``."""
+        run = _Run(self, account, progress, lang)
         await run.execute(password=password, oauth_token=oauth_token)
         return run.report()
 
@@ -120,8 +134,9 @@ class _Run:
     """The state of one verification: results so far, where time was last marked."""
 
     def __init__(
-        self, service: VerifyService, account: AccountConfig, progress: Progress | None
+        self, service: VerifyService, account: AccountConfig, progress: Progress | None, lang: str = "en"
     ) -> None:
+        self.lang = lang
         self.service = service
         self.settings = service._settings
         self.account = account
@@ -241,13 +256,15 @@ class _Run:
                 imap = opened
 
             token = self.service._token()
-            message_id = f"<mailport-verify.{token}@{_id_domain(account.email)}>"
+            message_id = f"<{TEST_MESSAGE_ID_PREFIX}{token}@{_id_domain(account.email)}>"
             raw = build_test_message(
                 email=account.email,
                 display_name=account.display_name,
                 message_id=message_id,
                 date=self.service._now(),
                 token=token,
+                subject=gettext(self.lang, TEST_SUBJECT),
+                body=gettext(self.lang, TEST_BODY) + "\n\nTest ID: {token}\n",
             )
             self.mark = time.monotonic()
             try:
@@ -295,7 +312,10 @@ class _Run:
                 if await imap.uid_search_message_id(message_id):
                     waited = round((time.monotonic() - started) * 1000)
                     sent_copy = await _has_copy(imap, sent, message_id)
+                    removed = await _remove(imap, [folder] + ([sent.name] if sent and sent_copy else []),
+                                            message_id)
                     self.roundtrip = RoundTrip(
+                        removed=removed,
                         message_id=message_id,
                         sent=True,
                         arrived=True,
@@ -330,6 +350,20 @@ class _Run:
                 code=NOT_ARRIVED,
             ),
         )
+
+
+async def _remove(imap: ImapLike, folders: list[str], message_id: str) -> bool:
+    """Delete the found test mail (and its Sent copy): it has done its job, and must not sit in
+    the business's mailbox or reach the CRM. Best effort — a refusal is no failed test."""
+    gone = True
+    for folder in folders:
+        try:
+            await imap.select(folder)
+            gone = await imap.delete_uids(await imap.uid_search_message_id(message_id)) and gone
+        except MailportError as exc:
+            log.info("could not delete the test mail from %s: %s", folder, exc.code)
+            gone = False
+    return gone
 
 
 async def _has_copy(imap: ImapLike, sent: Mailbox | None, message_id: str) -> bool | None:

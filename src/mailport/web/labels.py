@@ -43,11 +43,10 @@ OUTCOMES: Final = {
     "failed": N_("The test did not succeed."),
 }
 
-ACCOUNT_STATUS: Final = {
-    "verified": N_("Working"),
-    "failed": N_("Needs attention"),
-    "unverified": N_("Not tested yet"),
-    "needs_reconnect": N_("Sign in again"),
+ACCOUNT_STATES: Final = {
+    "working": N_("Working"),
+    "needs_attention": N_("Needs attention"),
+    "not_tested": N_("Not tested yet"),
 }
 
 OAUTH_PROVIDER_OF: Final = {"gmail": "google", "google_workspace": "google",

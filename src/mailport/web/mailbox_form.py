@@ -23,7 +23,11 @@ __all__ = ["MailboxForm", "read_form"]
 
 SECURITIES = ("tls", "starttls", "none")
 _TEXT_FIELDS = ("email", "display_name", "smtp_host", "smtp_port", "smtp_security", "smtp_username",
-                "imap_host", "imap_port", "imap_security", "imap_username", "provider_id", "run_id")
+                "imap_host", "imap_port", "imap_security", "imap_username", "provider_id", "run_id",
+                "discovered")
+# What a lookup may fill, and the value each field returns to when a later lookup takes it back.
+SERVER_DEFAULTS = {"smtp_host": "", "smtp_port": "", "smtp_security": "tls", "smtp_username": "",
+                   "imap_host": "", "imap_port": "", "imap_security": "tls", "imap_username": ""}
 
 
 @dataclass(slots=True)
@@ -56,6 +60,28 @@ class MailboxForm:
             imap = Endpoint(**{**self.endpoint("imap"), "username": self.endpoint("imap")["username"] or email})
         return AccountConfig(email=email, smtp=smtp, imap=imap,
                              display_name=self.values.get("display_name", "").strip())
+
+    def discovered(self) -> dict[str, str]:
+        """The fields the last lookup filled, with the values it filled them with."""
+        try:
+            raw = json.loads(self.values.get("discovered") or "{}")
+        except ValueError:
+            return {}
+        if not isinstance(raw, dict):
+            return {}
+        return {k: str(v) for k, v in raw.items() if k in SERVER_DEFAULTS}
+
+    def forget_lookup(self) -> None:
+        """Take back what the previous lookup filled in (a field the user changed since stays):
+        a new address must never inherit another provider's servers."""
+        for name, value in self.discovered().items():
+            if self.values.get(name, "") == value:
+                self.values[name] = SERVER_DEFAULTS[name]
+        self.values["provider_id"] = ""
+        self.values["discovered"] = ""
+
+    def remember_lookup(self, names: list[str]) -> None:
+        self.values["discovered"] = json.dumps({n: self.values.get(n, "") for n in names}, sort_keys=True)
 
     def fingerprint(self, key: bytes, password: str) -> str:
         """Identifies exactly these settings and this password (keyed; never leaves the process)."""

@@ -21,5 +21,6 @@ def page(request: Request, session: UiSession, template: str, *, status_code: in
     """``template`` in the session's language, with its CSRF token and the available sections."""
     runtime = runtime_of(request)
     return render(request, template, lang=session.lang, status_code=status_code, headers=headers,
+                  time_zone=session.time_zone,
                   session=session, csrf=runtime.ui_sessions.csrf_token(session),
                   sections=available_sections(runtime), labels=labels, **context)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime as babel_datetime
 from babel.numbers import format_decimal
@@ -38,9 +39,13 @@ _env = Environment(
 class Texts:
     """The ``_``/``ngettext`` and formatting helpers of one language, handed to the templates."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, time_zone: str = "UTC") -> None:
         self.lang = lang if lang in SUPPORTED else "en"
         self._catalog = translations(self.lang, UI_DOMAIN)
+        try:
+            self.zone = ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.zone = ZoneInfo("UTC")
 
     def gettext(self, msgid: str, /, **values: Any) -> str:
         text = self._catalog.gettext(msgid)
@@ -51,14 +56,16 @@ class Texts:
         return text % {"num": format_decimal(n, locale=self.lang), **values}
 
     def datetime(self, value: datetime | str | None) -> str:
-        """``value`` in the user's language, in UTC (the host's time zone is not known to us)."""
+        """``value`` in the user's language and time zone (the session's; named, e.g. ``CET``)."""
         if value is None or value == "":
             return ""
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return babel_datetime(value, format="medium", tzinfo=UTC, locale=self.lang) + " UTC"
+        local = value.astimezone(self.zone)
+        return babel_datetime(local, format="medium", tzinfo=self.zone, locale=self.lang) + " " + (
+            local.tzname() or str(self.zone))
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.lang)
@@ -70,14 +77,14 @@ class Texts:
         return format_decimal(round(milliseconds / 1000, 1), format="0.0", locale=self.lang) + "\u00a0s"
 
 
-def texts_for(lang: str) -> Texts:
-    return Texts(lang)
+def texts_for(lang: str, time_zone: str = "UTC") -> Texts:
+    return Texts(lang, time_zone)
 
 
 def render(request: Request, template: str, *, lang: str, status_code: int = 200,
-           headers: Mapping[str, str] | None = None, **context: Any) -> HTMLResponse:
+           headers: Mapping[str, str] | None = None, time_zone: str = "UTC", **context: Any) -> HTMLResponse:
     """The response for ``template`` with the helpers every template may use."""
-    texts = texts_for(lang)
+    texts = texts_for(lang, time_zone)
     helpers: dict[str, Callable[..., Any] | Any] = {
         "_": texts.gettext, "ngettext": texts.ngettext, "fmt": texts, "lang": texts.lang,
         "languages": LANGUAGE_NAMES, "request": request,

@@ -25,6 +25,7 @@ from mailport.services.accounts import AccountInput, AccountView
 from mailport.services.ui_sessions import UiSession
 from mailport.web import labels, routes_platform
 from mailport.web.mailbox_form import MailboxForm, read_form
+from mailport.web.mailbox_state import explain_attention
 from mailport.web.pages import page
 from mailport.web.runs import Run, RunRegistry
 from mailport.web.sections import available_sections
@@ -48,21 +49,61 @@ def _runs(request: Request) -> RunRegistry:
 @router.get("")
 async def email_settings(request: Request, session: SessionDep, method: str = "",
                          saved: str = "", removed: str = "", removed_domain: str = "",
-                         platform_saved: str = "", platform_error: str = "", oauth_error: str = "") -> Response:
+                         platform_saved: str = "", platform_error: str = "", oauth_error: str = "",
+                         default_saved: str = "") -> Response:
     runtime = runtime_of(request)
     accounts = await asyncio.to_thread(runtime.accounts.list, session.tenant_id)
     domains = (await asyncio.to_thread(runtime.domains.list, session.tenant_id)
                if available_sections(runtime).domains else [])
-    chosen = method if method in METHOD_IDS else ("smtp" if accounts else ("domain" if domains else ""))
     sections = available_sections(runtime)
-    platform = (await asyncio.to_thread(runtime.platform.sender, session.tenant_id)
-                if chosen == "platform" and sections.platform else None)
+    tenant = await asyncio.to_thread(runtime.tenants.get, session.tenant_id)
+    platform_sender = (await asyncio.to_thread(runtime.platform.sender, session.tenant_id)
+                       if sections.platform else None)
+    default = _default_sender(tenant.default_method, tenant.default_account_id, accounts, platform_sender)
+    fallback = default["page"] if default else ("smtp" if accounts else ("domain" if domains else ""))
+    chosen = method if method in METHOD_IDS else fallback
+    platform = platform_sender if chosen == "platform" else None
     return page(request, session, "settings_email.html", accounts=accounts, domains=domains, method=chosen,
-                 saved=saved == "1", removed=removed == "1", removed_domain=removed_domain == "1",
+                 saved=saved if saved in ("1", "attention", "untested") else "", removed=removed == "1", removed_domain=removed_domain == "1",
                  domain_error=None, domain_value="", platform=platform,
                  platform_message=routes_platform.SAVED.get(platform_saved),
                  platform_error=routes_platform.ERRORS.get(platform_error),
-                 oauth_error=_oauth_problem(oauth_error, session.lang))
+                 oauth_error=_oauth_problem(oauth_error, session.lang),
+                 attention_of={a.id: explain_attention(a, session.lang) for a in accounts
+                               if a.state == "needs_attention"},
+                 default=default, default_saved=default_saved == "1")
+
+
+def _default_sender(method: str | None, account_id: str | None, accounts: list[AccountView],
+                    platform: Any) -> dict[str, Any] | None:
+    """What "Invoices are sent from" says: the business's choice, else its only mailbox (what
+    the API does with a message that names no sender)."""
+    if method == "platform" and platform is not None:
+        return {"method": "platform", "page": "platform", "address": platform.address, "account_id": None}
+    chosen = next((a for a in accounts if a.id == account_id), None) if method == "account" else None
+    if chosen is None and method is None and len(accounts) == 1:
+        chosen = accounts[0]
+    if chosen is None:
+        return None
+    page_method = {"google": "gmail", "microsoft": "outlook"}.get(
+        labels.OAUTH_PROVIDER_OF.get(chosen.provider_id or "", ""), "smtp") if chosen.auth_kind == "oauth2" else "smtp"
+    return {"method": "account", "page": page_method if page_method in METHOD_IDS else "smtp",
+            "address": chosen.email, "account_id": chosen.id, "explicit": method == "account"}
+
+
+@router.post("/default")
+async def choose_default(request: Request, session: WriteSessionDep) -> Response:
+    """"Send from this": the business's default sending method (and mailbox)."""
+    form = await request.form()
+    method = str(form.get("method") or "")
+    account_id = str(form.get("account_id") or "") or None
+    try:
+        await asyncio.to_thread(runtime_of(request).tenants.update_settings, session.tenant_id,
+                                {"default_method": method, "default_account": account_id})
+    except (ValidationError, NotFound):
+        return RedirectResponse("/ui/settings/email", status_code=303)
+    page_method = "platform" if method == "platform" else "smtp"
+    return RedirectResponse(f"/ui/settings/email?method={page_method}&default_saved=1", status_code=303)
 
 
 def _oauth_problem(code: str, lang: str) -> Any:
@@ -124,30 +165,43 @@ def _proposal(result: DiscoveryResult) -> dict[str, Any]:
         "provider": result.provider.name if result.provider else None,
         "provider_id": result.provider.id if result.provider else "",
         "smtp": result.smtp, "imap": result.imap,
-        # The page says "not found" in its own words; the other hints (Proton, Tuta…) stay.
-        "hints": [h.text for h in result.hints if h.code != "discovery.not_found"],
+        # The page says these in its own words; the other hints (Proton, Tuta…) stay.
+        "hints": [h.text for h in result.hints
+                  if h.code not in ("discovery.not_found", "discovery.did_you_mean", "discovery.domain_unknown")],
+        "suggestion": result.suggestion,
+        "suggested_email": f"{result.email.rpartition('@')[0]}@{result.suggestion}" if result.suggestion else "",
+        "domain": result.email.rpartition("@")[2],
+        "domain_unknown": result.domain_exists is False,
         "notes": [labels.AUTH_NOTES[a] for a in ("oauth2:google", "oauth2:microsoft", "app_password") if a in auth],
         "password_ok": bool(auth & {"password", "app_password"}) or not auth,
     }
 
 
 def _apply_proposal(form: MailboxForm, result: DiscoveryResult) -> None:
+    # The previous lookup's servers go first, found or not (what the user typed stays).
+    form.forget_lookup()
     if not result.found:
-        return  # keep what the user typed: nothing better is known
+        return
+    filled: list[str] = []
     for kind, server in (("smtp", result.smtp), ("imap", result.imap)):
         if server is None:
             continue
         form.values |= {f"{kind}_host": server.host, f"{kind}_port": str(server.port),
                         f"{kind}_security": server.security,
                         f"{kind}_username": "" if server.username == form.email else server.username}
+        filled += [f"{kind}_host", f"{kind}_port", f"{kind}_security", f"{kind}_username"]
     form.use_imap = result.imap is not None
     form.values["provider_id"] = result.provider.id if result.provider else ""
+    form.remember_lookup(filled)
 
 
 @router.post("/mailbox/discover")
 async def discover(request: Request, session: WriteSessionDep) -> Response:
-    form = read_form(await request.form(), need_servers=False)
-    account = await _account_or_none(request, session, str((await request.form()).get("account_id") or ""))
+    raw: Any = await request.form()
+    if raw.get("use_email"):  # "Did you mean …?": look up the corrected address instead
+        raw = _with(raw, email=str(raw.get("use_email")))
+    form = read_form(raw, need_servers=False)
+    account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     proposal = None
     if "email" not in form.errors:
         try:
@@ -162,7 +216,21 @@ async def discover(request: Request, session: WriteSessionDep) -> Response:
                  show_advanced=proposal is not None and not proposal["found"])
 
 
+def _with(form: Any, **values: str) -> dict[str, Any]:
+    return {**{key: form.get(key) for key in form}, **values}
+
+
 # -- the live test ---------------------------------------------------------------------------
+
+
+def _refuse_unencrypted(form: MailboxForm, allowed: bool) -> None:
+    """A password over an unencrypted connection, where the installation forbids it: said beside
+    the field before anything is tried (not "something went wrong" after the test)."""
+    if allowed:
+        return
+    for kind in ("smtp", "imap") if form.use_imap else ("smtp",):
+        if form.values.get(f"{kind}_security") == "none":
+            form.errors[f"{kind}_security"] = labels.N_("A password may only be sent over an encrypted connection.")
 
 
 def _fingerprint_key(request: Request) -> bytes:
@@ -190,6 +258,11 @@ async def start_test(request: Request, session: WriteSessionDep) -> Response:
             password = stored.reveal()
     elif not password:
         form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
+    _refuse_unencrypted(form, runtime.settings.allow_insecure_auth)
+    if account is None and "email" not in form.errors and await asyncio.to_thread(
+            runtime.accounts.find_by_email, session.tenant_id, form.email) is not None:
+        # Said before the test, not after a test mail went out and Save refused.
+        form.errors["email"] = labels.N_("This address is connected already; edit it in the list instead.")
     if form.errors:
         return _form_errors(request, session, form, account)
     config = form.config()
@@ -197,7 +270,7 @@ async def start_test(request: Request, session: WriteSessionDep) -> Response:
     verifier = runtime.verification.verifier
 
     async def work(progress: Any) -> dict[str, Any]:
-        report = await verifier.verify(config, password=secret, progress=progress)
+        report = await verifier.verify(config, password=secret, progress=progress, lang=session.lang)
         return report.to_dict()
 
     run = _runs(request).start(
@@ -216,7 +289,8 @@ async def _test_saved_oauth_account(request: Request, session: UiSession, accoun
     config, _password = await asyncio.to_thread(runtime.accounts.connection, session.tenant_id, account.id)
 
     async def work(progress: Any) -> dict[str, Any]:
-        return await runtime.verification.verify_account(session.tenant_id, account.id, progress=progress)
+        return await runtime.verification.verify_account(session.tenant_id, account.id, progress=progress,
+                                                         lang=session.lang)
 
     run = _runs(request).start(session_id=session.session_id, stages=[s.value for s in planned_stages(config)],
                                fingerprint="", account_id=account.id, work=work)
@@ -296,6 +370,7 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     if account is None and not form.password:
         form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
+    _refuse_unencrypted(form, runtime.settings.allow_insecure_auth)
     if (account is not None and account.auth_kind == "password" and not form.password
             and await _stored_password_for(request, session, account, form) is None):
         form.errors["password"] = labels.N_("You changed the server: enter the password again.")
@@ -324,7 +399,10 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
             form.errors["smtp_security"] = labels.N_("A password may only be sent over an encrypted connection.")
         return _form_errors(request, session, form, account)
     await _record_test(request, session, form, saved, raw.get("run_id"))
-    return RedirectResponse("/ui/settings/email?method=smtp&saved=1", status_code=303)
+    state = (await asyncio.to_thread(runtime.accounts.get, session.tenant_id, saved.id)).state
+    # Saved is not the same as working: the message says which of the three it is.
+    flag = {"working": "1", "needs_attention": "attention"}.get(state, "untested")
+    return RedirectResponse(f"/ui/settings/email?method=smtp&saved={flag}", status_code=303)
 
 
 def _field_of(exc: ValidationError) -> str:

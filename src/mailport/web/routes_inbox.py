@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from mailport.errors import MailportError, NotFound, RemoteError, ValidationError
 from mailport.services.ui_sessions import UiSession
+from mailport.web.mailbox_state import needing_attention
 from mailport.web.pages import page
 from mailport.web.routes_outbox import explain_code
 from mailport.web.session import SessionDep, runtime_of
@@ -76,8 +77,9 @@ async def inbox(request: Request, session: SessionDep, q: str = "", before: str 
     last = messages[-1] if messages and more else None
     next_before = (last.date or last.received_at) if last else None
     contact_of = {m.id: next((names[c] for c in m.contacts if c in names), None) for m in messages}
-    return page(request, session, "inbox.html", messages=messages, contact_of=contact_of, q=q, states=states,
-                 next_before=next_before.isoformat() if next_before else None)
+    return page(request, session, "inbox.html", troubled=await needing_attention(request, session),
+                messages=messages, contact_of=contact_of, q=q, states=states,
+                next_before=next_before.isoformat() if next_before else None)
 
 
 class _Text(HTMLParser):

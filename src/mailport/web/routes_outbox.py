@@ -8,11 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from mailport.core.accountstate import is_mailbox_problem
 from mailport.core.diagnostics import CODES, Diagnosis
 from mailport.diagnosis_text import explain
-from mailport.errors import NotFound, ValidationError
+from mailport.errors import Conflict, NotFound, ValidationError
+from mailport.services.platform import is_platform_sender
 from mailport.web import labels
+from mailport.web.mailbox_state import needing_attention
 from mailport.web.pages import page
+from mailport.web.sections import available_sections
 from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
 
 router = APIRouter(prefix="/ui/outbox", include_in_schema=False)
@@ -50,7 +54,7 @@ async def outbox(request: Request, session: SessionDep, status: str = "", before
                                                            lang=session.lang)} for v in listed]
     return page(request, session, "outbox.html", messages=messages[:PAGE_SIZE], status=status,
                  next_before=messages[PAGE_SIZE - 1].id if more else None, suppressed=suppressed,
-                 removed=removed)
+                 removed=removed, troubled=await needing_attention(request, session))
 
 
 @router.post("/suppressions/remove")
@@ -64,7 +68,8 @@ async def remove_suppression(request: Request, session: WriteSessionDep,
 
 
 @router.get("/{message_id}")
-async def message(request: Request, session: SessionDep, message_id: str) -> Response:
+async def message(request: Request, session: SessionDep, message_id: str, done: str = "",
+                  problem: str = "") -> Response:
     try:
         view = await asyncio.to_thread(runtime_of(request).outbox.get, session.tenant_id, message_id)
     except NotFound:
@@ -75,5 +80,34 @@ async def message(request: Request, session: SessionDep, message_id: str) -> Res
         for r in view.recipients
     ]
     reason = explain_code(view.reason, server_text=None, lang=session.lang)
+    # A mailbox problem is fixed in the mailbox's settings: the failure links there.
+    fix_at = (f"/ui/settings/email/mailbox/{view.account_id}"
+              if is_mailbox_problem(view.reason) and not is_platform_sender(view.account_id) else None)
+    linked = (await asyncio.to_thread(runtime_of(request).inbox.linked_to, session.tenant_id, view.id)
+              if available_sections(runtime_of(request)).inbox else [])
     return page(request, session, "outbox_message.html", message=view, recipients=recipients,
-                 reason=reason)
+                 reason=reason, fix_at=fix_at, linked=linked, done=done if done in ("retried", "cancelled") else "",
+                 problem=problem if problem in ("not_retryable", "not_cancellable") else "")
+
+
+@router.post("/{message_id}/retry")
+async def retry(request: Request, session: WriteSessionDep, message_id: str) -> Response:
+    """"Send again": after the user fixed what made it fail."""
+    try:
+        await runtime_of(request).outbox.retry_async(session.tenant_id, message_id)
+    except NotFound:
+        return page(request, session, "not_found.html", status_code=404)
+    except Conflict:
+        return RedirectResponse(f"/ui/outbox/{message_id}?problem=not_retryable", status_code=303)
+    return RedirectResponse(f"/ui/outbox/{message_id}?done=retried", status_code=303)
+
+
+@router.post("/{message_id}/cancel")
+async def cancel(request: Request, session: WriteSessionDep, message_id: str) -> Response:
+    try:
+        await asyncio.to_thread(runtime_of(request).outbox.cancel, session.tenant_id, message_id)
+    except NotFound:
+        return page(request, session, "not_found.html", status_code=404)
+    except Conflict:
+        return RedirectResponse(f"/ui/outbox/{message_id}?problem=not_cancellable", status_code=303)
+    return RedirectResponse(f"/ui/outbox/{message_id}?done=cancelled", status_code=303)

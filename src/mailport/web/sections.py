@@ -24,6 +24,7 @@ class Sections:
     platform: bool
     oauth_google: bool
     oauth_microsoft: bool
+    insecure_auth: bool = False  # "None (unencrypted)" is offered only where the operator allows it
 
 
 def available_sections(runtime: Runtime) -> Sections:
@@ -42,4 +43,5 @@ def available_sections(runtime: Runtime) -> Sections:
                                           and getattr(runtime.settings, "platform_smtp_url", "")),
         oauth_google=has("oauth") and bool(getattr(runtime.settings, "oauth_google_client_id", "")),
         oauth_microsoft=has("oauth") and bool(getattr(runtime.settings, "oauth_microsoft_client_id", "")),
+        insecure_auth=bool(getattr(runtime.settings, "allow_insecure_auth", False)),
     )

@@ -306,6 +306,24 @@ class ImapSession:
                 return int(parts[1])
         return None
 
+    async def delete_uids(self, uids: Sequence[int]) -> bool:
+        """Flag ``uids`` of the selected (read-write) mailbox \\Deleted and, where the server has
+        UIDPLUS, expunge exactly them (a plain EXPUNGE would also remove what the user flagged).
+        Returns whether they are gone, not only flagged."""
+        if not uids:
+            return True
+        if self.selected is None or self.selected.readonly:
+            raise ValidationError("select a mailbox read-write before deleting")
+        stage = "imap.delete"
+        uid_set = ",".join(str(int(u)) for u in sorted(set(uids))).encode("ascii")
+        reply = await self._wire.command("UID STORE", uid_set, b"+FLAGS.SILENT", b"(\\Deleted)", stage=stage)
+        self._expect_ok(reply, stage=stage, what="The server refused to delete the message")
+        if not self.has_capability("UIDPLUS"):
+            return False
+        reply = await self._wire.command("UID EXPUNGE", uid_set, stage=stage)
+        self._expect_ok(reply, stage=stage, what="The server refused to delete the message")
+        return True
+
     async def noop(self) -> None:
         reply = await self._wire.command("NOOP", stage="imap.noop")
         self._expect_ok(reply, stage="imap.noop", what="The server refused NOOP")

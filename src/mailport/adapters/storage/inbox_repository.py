@@ -361,6 +361,15 @@ class InboxRepository:
                 found[mid].append((role, address))
         return found
 
+    def linked_to(self, *, tenant_id: str, sent_message_id: str) -> Sequence[InboxMessage]:
+        return self.s.scalars(
+            select(InboxMessage)
+            .where(InboxMessage.tenant_id == tenant_id, InboxMessage.sent_message_id == sent_message_id,
+                   InboxMessage.stale.is_(False))
+            .order_by(InboxMessage.created_at, InboxMessage.id)
+            .limit(100)
+        ).all()
+
     def list(
         self, *, tenant_id: str, account_id: str | None = None, addresses: Sequence[str] | None = None,
         q: str | None = None, before: datetime | None = None, limit: int = 50,

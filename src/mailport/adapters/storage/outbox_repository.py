@@ -170,6 +170,16 @@ class OutboxRepository:
                      "b_message_id": message_id} for o in outcomes]
             self.s.connection().execute(_UPDATE_RECIPIENT, rows)
 
+    def reopen_recipients(self, message_id: str, *, now: datetime) -> None:
+        """Every recipient not accepted yet is to be tried again (a "send again")."""
+        self.s.execute(
+            update(MessageRecipient)
+            .where(MessageRecipient.message_id == message_id,
+                   MessageRecipient.status.in_(("failed", "deferred")))
+            .values(status="pending", smtp_code=None, enhanced_code=None, text=None, diagnosis=None,
+                    updated_at=now)
+        )
+
     def recipients_of(self, message_ids: Sequence[str]) -> dict[str, builtins.list[MessageRecipient]]:
         rows = self.s.scalars(
             select(MessageRecipient)
@@ -231,7 +241,7 @@ class OutboxRepository:
 
     def events(self, message_id: str) -> Sequence[Event]:
         return self.s.scalars(
-            select(Event).where(Event.message_id == message_id).order_by(Event.seq, Event.created_at)
+            select(Event).where(Event.message_id == message_id).order_by(Event.created_at, Event.seq)
         ).all()
 
     def event(self, event_id: str) -> Event | None:

@@ -72,6 +72,10 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    # How the business sends when a message names neither account nor method (0016).
+    default_method: Mapped[str | None] = mapped_column(String(16))
+    default_account_id: Mapped[str | None] = mapped_column(String(32))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiKey(Base):
@@ -122,6 +126,9 @@ class Account(Base):
     daily_limit: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(32), default="unverified")
     last_verification: Mapped[dict[str, Any] | None]
+    # Why the mailbox needs attention, from whichever of verification, sending or syncing saw it
+    # last: {"code", "source", "at", "server_text"} (0016).
+    attention: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

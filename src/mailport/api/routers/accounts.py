@@ -78,6 +78,14 @@ class AliasOut(BaseModel):
     verified: bool
 
 
+class AttentionOut(BaseModel):
+    code: str = Field(description="Diagnosis code; `POST /v1/diagnostics/explain` or the pages explain it.",
+                      examples=["auth.invalid_credentials"])
+    source: Literal["verification", "send", "sync", "oauth"]
+    at: datetime
+    server_text: str | None = None
+
+
 class AccountOut(BaseModel):
     id: str
     email: str
@@ -88,7 +96,12 @@ class AccountOut(BaseModel):
     imap: EndpointOut | None
     aliases: list[AliasOut]
     daily_limit: int | None
-    status: str
+    status: str = Field(description="Stored detail of `state` (`verified`, `sent_unconfirmed`, `failed`, "
+                                    "`needs_reconnect`, `unverified`).")
+    state: Literal["working", "needs_attention", "not_tested"] = Field(
+        description="The one state of the mailbox, from the last verification, send or sync that reached "
+                    "its server; the same on every page.")
+    attention: AttentionOut | None = Field(None, description="Why it needs attention (only then).")
     has_password: bool
     last_verification: dict[str, Any] | None
     created_at: datetime
@@ -152,7 +165,7 @@ async def delete_account(account_id: str, runtime: RuntimeDep, tenant_id: Tenant
     ),
 )
 async def verify_account(account_id: str, request: Request, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
-    report = await runtime.verification.verify_account(tenant_id, account_id)
+    report = await runtime.verification.verify_account(tenant_id, account_id, lang=request_language(request))
     failed = next((s for s in report["stages"] if s["status"] == "failed"), None)
     explanation = None
     if failed and failed.get("code"):

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.problems import request_language
+from mailport.i18n import gettext
 
 router = APIRouter(prefix="/v1", tags=["discovery"])
 
@@ -20,9 +22,14 @@ router = APIRouter(prefix="/v1", tags=["discovery"])
 )
 async def discover(
     email: Annotated[str, Query(max_length=320, examples=["bestellung@bäckerei-müller.de"])],
+    request: Request,
     runtime: RuntimeDep,
     _tenant: TenantDep,
     probe: bool = True,
 ) -> dict[str, Any]:
     result = await runtime.discovery.discover(email, probe=probe)
-    return result.to_dict()
+    data = result.to_dict()
+    # Hints in the caller's language (``?lang=`` or Accept-Language), like diagnoses; ``code`` is stable.
+    lang = request_language(request)
+    data["hints"] = [{**hint.to_dict(), "text": gettext(lang, hint.text)} for hint in result.hints]
+    return data

@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 from mailport.api.deps import RuntimeDep, TenantDep
 from mailport.api.guard import max_body, message_body_limit
 from mailport.api.problems import invalid_request, problem_of, request_language
-from mailport.core.message import Attachment
+from mailport.core.message import Attachment, megabytes
 from mailport.errors import MailportError, ValidationError
 from mailport.services.send import SendRequest
 from mailport.services.send.message_json import (
@@ -85,7 +85,8 @@ class MessageOut(BaseModel):
 
 def _too_large(size: int, limit: int) -> ValidationError:
     return ValidationError(
-        f"the request is {size} bytes; messages may be at most {limit} bytes",
+        f"the request is {megabytes(size)}; messages may be at most {megabytes(limit)} (attachments as files, "
+        "before base64)",
         code="request.message_too_large", field="attachments", size=size, limit=limit,
     )
 
@@ -307,4 +308,18 @@ def get_message(message_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> d
              summary="Cancel a message that has not been sent yet")
 async def cancel_message(message_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
     view = await run_in_threadpool(runtime.outbox.cancel, tenant_id, message_id)
+    return view.to_dict()
+
+
+@router.post(
+    "/{message_id}/retry", response_model=MessageOut, response_model_by_alias=True,
+    summary="Send a failed or deferred message again now",
+    description=(
+        "For a message that failed (or waits for its next attempt) because of something the user has "
+        "fixed since — a new password, a corrected server. Recipients that accepted it already are not "
+        "sent to again. A new `message.queued` event follows. 409 `message.not_retryable` for any other state."
+    ),
+)
+async def retry_message(message_id: str, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+    view = await runtime.outbox.retry_async(tenant_id, message_id)
     return view.to_dict()

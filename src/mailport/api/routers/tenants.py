@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +21,19 @@ class TenantOut(BaseModel):
     name: str
     display_name: str | None
     created_at: datetime
+    default_method: Literal["account", "platform"] | None = Field(
+        None, description="How a message that names neither `account` nor `method` is sent; "
+                          "empty: the only mailbox, if there is one.")
+    default_account: str | None = Field(None, description="The mailbox of `default_method` `account`.")
+    time_zone: str | None = Field(None, description="IANA name; the pages' default (`POST /v1/ui-sessions`).")
+
+
+class TenantSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"default_method": "account", "default_account": "acc_…", "time_zone": "Europe/Amsterdam"}]})
+    default_method: Literal["account", "platform"] | None = None
+    default_account: str | None = Field(None, max_length=32)
+    time_zone: str | None = Field(None, max_length=64, examples=["Europe/Amsterdam"])
 
 
 class TenantCreated(TenantOut):
@@ -84,3 +97,10 @@ def revoke_key(tenant_id: TenantId, key_id: KeyId, runtime: RuntimeDep, _: Admin
 @router.get("/tenant", response_model=TenantOut, summary="The tenant the API key belongs to")
 def me(runtime: RuntimeDep, tenant_id: TenantDep) -> TenantOut:
     return TenantOut(**runtime.tenants.get(tenant_id).to_dict())  # type: ignore[arg-type]
+
+
+@router.patch("/tenant", response_model=TenantOut,
+              summary="Change the tenant's default sending method (and mailbox) and its time zone")
+def update_me(body: TenantSettingsIn, runtime: RuntimeDep, tenant_id: TenantDep) -> TenantOut:
+    view = runtime.tenants.update_settings(tenant_id, body.model_dump(exclude_unset=True))
+    return TenantOut(**view.to_dict())  # type: ignore[arg-type]

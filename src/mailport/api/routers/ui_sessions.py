@@ -23,6 +23,9 @@ class UiSessionIn(BaseModel):
     user_name: str = Field(min_length=1, max_length=200, description="The host product's user, shown in the page header.")
     language: str | None = Field(None, max_length=35, description="en, nl, de, it or fr (regional tags such as nl-BE work); others get English.")
     return_url: str | None = Field(None, max_length=2000, description="Where \"Back\" goes: an absolute http(s) URL of the host product.")
+    time_zone: str | None = Field(None, max_length=64, examples=["Europe/Amsterdam"],
+                                  description="IANA time zone the pages show times in; default: the tenant's "
+                                              "(`PATCH /v1/tenant`), else UTC.")
 
 
 class UiSessionOut(BaseModel):
@@ -33,8 +36,10 @@ class UiSessionOut(BaseModel):
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UiSessionOut,
              summary="A signed, short-lived link that opens Settings › E-mail for the host's user")
 def create_ui_session(body: UiSessionIn, runtime: RuntimeDep, tenant_id: TenantDep) -> UiSessionOut:
+    time_zone = body.time_zone or runtime.tenants.get(tenant_id).time_zone
     link = runtime.ui_sessions.issue_link(tenant_id=tenant_id, user_name=body.user_name,
-                                          language=body.language, return_url=body.return_url)
+                                          language=body.language, return_url=body.return_url,
+                                          time_zone=time_zone)
     url = f"{runtime.settings.effective_public_url}/ui/enter?token={link.token}"
     return UiSessionOut(url=url, expires_at=link.expires_at)
 

@@ -54,7 +54,7 @@ from mailport.core.outbox import (
     transition,
 )
 from mailport.core.verification import AccountConfig
-from mailport.errors import NotFound, RemoteError, ValidationError
+from mailport.errors import NotFound, RemoteError, StorageError, ValidationError
 from mailport.services.accounts import AccountService
 from mailport.services.domains import DomainNotSendable
 from mailport.services.platform import is_platform_sender
@@ -216,7 +216,21 @@ class SendJob:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
         # The server has the message now: its outcome waits out a database outage in memory
         # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
-        return await self.db.ride_out(lambda: self._finish(attempt, outcome))
+        result = await self.db.ride_out(lambda: self._finish(attempt, outcome))
+        if box is not None:
+            await self._learn(attempt, box.id, outcome)
+        return result
+
+    async def _learn(self, attempt: _Attempt, account_id: str, outcome: Outcome) -> None:
+        """What this send learnt about the mailbox (its one state: see core.accountstate).
+        Best effort: the message's outcome is recorded already, and the next send tells again."""
+        text = next((o.text for o in outcome.recipients if o.diagnosis == outcome.reason), None)
+        try:
+            await asyncio.to_thread(self.accounts.record_outcome, attempt.tenant_id, account_id,
+                                    source="send", ok=outcome.state is MessageState.SENT,
+                                    code=outcome.reason, server_text=text)
+        except StorageError as exc:
+            log.warning("could not record the state of mailbox %s: %s", account_id, exc.code)
 
     async def credentials_for(self, tenant_id: str, account: SendingAccount, *,
                               rejected_token: str | None = None) -> FoundCredentials:

@@ -41,20 +41,30 @@ class MessageIn(BaseModel):
         "attachments": [{"filename": "factuur-2026-0042.pdf", "content": "JVBERi0xLjQK…"}],
         "metadata": {"invoice_id": "2026-0042"},
     }]})
-    method: Literal["account", "platform", "domain"] = Field(
-        "account", description="`account`: a connected mailbox; `platform`: from the tenant's platform address "
-                               "(Reply-To: its confirmed reply address); `domain`: `from` at one of the tenant's "
-                               "own domains, DKIM-signed for it.")
+    method: Literal["account", "platform", "domain"] | None = Field(
+        None, description="`account`: a connected mailbox; `platform`: from the tenant's platform address "
+                          "(Reply-To: its confirmed reply address); `domain`: `from` at one of the tenant's "
+                          "own domains, DKIM-signed for it. Omitted: `account` when `account` or `from` is "
+                          "given, else the tenant's default (`PATCH /v1/tenant`, or chosen on the settings "
+                          "page), else its only mailbox.")
     account: str | None = Field(None, max_length=32, description="The sending account (default: the one of `from`).")
     from_: Address | None = Field(None, alias="from", description="Default: the account's address.")
-    to: list[Address] = Field(default_factory=list, max_length=100)
-    cc: list[Address] = Field(default_factory=list, max_length=100)
-    bcc: list[Address] = Field(default_factory=list, max_length=100)
-    reply_to: list[Address] = Field(default_factory=list, max_length=10)
+    to: list[Address] = Field(default_factory=list, max_length=100,
+                              description="Recipients: `\"a@b.nl\"` or `{\"email\", \"name\"}`; at least one of "
+                                          "to, cc, bcc.")
+    cc: list[Address] = Field(default_factory=list, max_length=100, description="Like `to`.")
+    bcc: list[Address] = Field(default_factory=list, max_length=100,
+                               description="Like `to`; not shown to the other recipients.")
+    reply_to: list[Address] = Field(default_factory=list, max_length=10,
+                                    description="Where replies go (not with `method` `platform`).")
     subject: str = Field("", max_length=2000)
-    text: str | None = None
-    html: str | None = None
-    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=100)
+    text: str | None = Field(None, description="The plain-text body.")
+    html: str | None = Field(None, description="An HTML body (with `text`: both, as alternatives).")
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, max_length=100,
+        description="`{filename, content (base64), content_type}`; or send them as multipart file parts. The "
+                    "size limit (`MAILPORT_MAX_MESSAGE_BYTES`, 25 MB) counts the files and texts as they "
+                    "are, not their base64.")
     headers: dict[str, str] = Field(default_factory=dict, description="X-* and a safe allow-list.")
     metadata: dict[str, str] = Field(default_factory=dict, description="Yours (e.g. the invoice id); echoed in events.")
     send_at: datetime | None = Field(None, description="Send later (RFC 3339 with time zone).")

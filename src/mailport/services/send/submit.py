@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -22,7 +22,7 @@ from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import SEND_JOB, OutboxRepository
 from mailport.adapters.storage.repositories import AccountRepository
-from mailport.adapters.storage.tables import Account
+from mailport.adapters.storage.tables import Account, Tenant
 from mailport.adapters.storage.tables_outbox import (
     Message,
     MessageContent,
@@ -43,6 +43,7 @@ from mailport.core.outbox import (
     MessageState,
     check_idempotency,
     ensure_cancellable,
+    ensure_retryable,
     request_fingerprint,
     validate_idempotency_key,
 )
@@ -84,9 +85,11 @@ class SendRequest:
     from_email: str | None = None
     from_name: str | None = None
     send_at: datetime | None = None
-    method: Literal["account", "platform", "domain"] = "account"
+    method: Literal["account", "platform", "domain"] | None = None
     """``account``: through a connected mailbox; ``platform``/``domain``: through the platform
-    transport, From the platform alias or an address at one of the tenant's own domains."""
+    transport, From the platform alias or an address at one of the tenant's own domains.
+    ``None``: ``account`` when an account or a from address is named, else the tenant's default
+    (``PATCH /v1/tenant``)."""
     ignore_suppression: bool = False
     """Send even to addresses on the tenant's suppression list (otherwise refused at accept)."""
 
@@ -101,7 +104,7 @@ class SendRequest:
             "reply_to": boxes(self.reply_to), "subject": self.subject, "text": self.text,
             "html": self.html, "headers": dict(self.headers), "metadata": dict(self.metadata),
             "account_id": self.account_id, "from_email": self.from_email,
-            "from_name": self.from_name, "method": self.method,
+            "from_name": self.from_name, "method": self.method or "account",
             "send_at": self.send_at.isoformat() if self.send_at else None,
             "attachments": [[a.filename, a.content_type, a.content] for a in self.attachments],
         })
@@ -315,6 +318,7 @@ class Submissions:
                  fingerprint: str | None, now: datetime,
                  cache: dict[tuple[str | None, str | None], Account]) -> _Prepared:
         """Everything of one message but the write: sender, MIME bytes, rows."""
+        request = self._with_default_sender(tenant_id, request)
         plan = self._platform_plan(tenant_id, request)
         if plan is not None:
             sender_key, sender, reply_to = plan.sender_key, plan.from_, list(plan.reply_to) or request.reply_to
@@ -438,6 +442,18 @@ class Submissions:
             check_idempotency(stored_fingerprint=existing.request_fingerprint, fingerprint=fingerprint)
             return MessageView.of(existing, repo.recipients(existing.id))
 
+    def _with_default_sender(self, tenant_id: str, request: SendRequest) -> SendRequest:
+        """A message that names neither account, from address nor method goes the way the
+        business chose (Settings › E-mail, or ``PATCH /v1/tenant``)."""
+        if request.method is not None or request.account_id or request.from_email:
+            return replace(request, method=request.method or "account")
+        with self.db.session() as s:
+            tenant = s.get(Tenant, tenant_id)
+            method, account_id = (tenant.default_method, tenant.default_account_id) if tenant else (None, None)
+        if method == "platform":
+            return replace(request, method="platform")
+        return replace(request, method="account", account_id=account_id if method == "account" else None)
+
     def _sending_account(self, tenant_id: str, request: SendRequest) -> Account:
         """The account row (read once, without the secret store: accepting must be cheap)."""
         if request.account_id:
@@ -464,7 +480,8 @@ class Submissions:
 
     def _platform_plan(self, tenant_id: str, request: SendRequest) -> SendPlan | None:
         """From, Reply-To, signer and return path of a ``platform``/``domain`` message."""
-        if request.method == "account":
+        method = request.method
+        if method is None or method == "account":
             return None
         if self.platform is None:
             raise ValidationError("sending by the platform is not configured here", code="config.platform_missing",
@@ -474,7 +491,7 @@ class Submissions:
         if request.method == "platform" and request.reply_to:
             raise ValidationError("platform mail replies go to the tenant's confirmed reply address",
                                   field="reply_to")
-        return self.platform.plan(tenant_id, method=request.method, from_email=request.from_email,
+        return self.platform.plan(tenant_id, method=method, from_email=request.from_email,
                                   from_name=request.from_name)
 
     def get(self, tenant_id: str, message_id: str) -> MessageView:
@@ -525,6 +542,36 @@ class Submissions:
                                                         account_id=message.account_id,
                                                         metadata=dict(message.meta)))
         return self.get(tenant_id, message_id)
+
+    def retry(self, tenant_id: str, message_id: str) -> MessageView:
+        """Send a failed or deferred message again now — after the user fixed what made it fail
+        (409 ``message.not_retryable`` otherwise). Recipients that accepted it are not sent to
+        again; the give-up age counts from now."""
+        now = self.clock.now()
+        with self.db.session() as s:
+            repo = OutboxRepository(s)
+            message = repo.get(tenant_id=tenant_id, message_id=message_id)
+            ensure_retryable(message.state)
+            if not repo.update(message.id, expected_states=[message.state], values={
+                    "state": MessageState.QUEUED.value, "next_attempt_at": None, "reason": None,
+                    "last_delay_seconds": None, "send_at": now, "updated_at": now}):
+                raise Conflict("the message is being sent right now", code="message.not_retryable")
+            repo.reopen_recipients(message.id, now=now)
+            recipients = [r.address for r in repo.recipients(message.id) if r.status == "pending"]
+            self.queue.requeue(kind=SEND_JOB, dedupe_key=message.id, now=now, tenant_id=tenant_id,
+                               payload={"message_id": message.id, "account_id": message.account_id}, session=s)
+            self.events.record(s, tenant_id=tenant_id, message_id=message.id, now=now,
+                               seq=event_seq(message.attempts, "between"),
+                               payload=MessageQueued(message_id=message.id, account_id=message.account_id,
+                                                     metadata=dict(message.meta), recipients=recipients))
+        return self.get(tenant_id, message_id)
+
+    async def retry_async(self, tenant_id: str, message_id: str) -> MessageView:
+        """:meth:`retry` off the event loop, then wake an embedded worker on this loop."""
+        view = await asyncio.to_thread(self.retry, tenant_id, message_id)
+        if self.on_enqueue is not None:
+            self.on_enqueue()
+        return view
 
     # -- the ``send`` job --------------------------------------------------------------------
 

@@ -279,9 +279,9 @@ async def test_server_restart_mid_sync_recovers(runtime: Runtime, mail_lab: Any,
             row = s.get(InboxSync, account)
             assert row is not None and row.failures == 0
         assert subjects(runtime, account) == sorted(f"Bulk {i:02d}" for i in range(30))  # no duplicates
-        assert calls["connects"] >= 2  # the connection died with the server; it reconnected
         await asyncio.to_thread(append, mail_lab, mailbox, make_message("After restart"))
         await _until(lambda: "After restart" in subjects(runtime, account), timeout=15)
+        assert calls["connects"] >= 2  # the connection died with the server; it reconnected
     finally:
         stop.set()
         await task

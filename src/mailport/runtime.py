@@ -175,7 +175,7 @@ class Runtime:
     @cached_property
     def inbox_store(self) -> InboxStore:
         return InboxStore(db=self.db, clock=self.clock, events=self.events, suppression=self.suppression,
-                          accounts=self.accounts)
+                          outcomes=self.accounts)
 
     @cached_property
     def imap_sync(self) -> ImapMailboxSync:
@@ -209,8 +209,10 @@ class Runtime:
     def make_inbox_engine(self, *, worker_id: str) -> InboxSyncEngine:
         """The inbox sync loop a worker process runs beside its job loop (``engine.run(stop)``)."""
         return InboxSyncEngine(syncs=self.mailbox_syncs, store=self.inbox_store, db=self.db, clock=self.clock,
-                               worker_id=worker_id,
-                               max_accounts=self.settings.inbox_max_accounts)
+                               worker_id=worker_id, max_accounts=self.settings.inbox_max_accounts,
+                               lease=timedelta(seconds=self.settings.inbox_lease),
+                               connect_concurrency=self.settings.inbox_connect_concurrency,
+                               connect_rate=self.settings.inbox_connect_rate)
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """The background work this installation does, by job kind."""

@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mailport.adapters.gmail import NOT_FOUND, GmailApi, HistoryExpired
+from mailport.adapters.gmail import GMAIL_URL, NOT_FOUND, GmailApi, HistoryExpired
 from mailport.adapters.storage.inbox_repository import InboxRepository
 from mailport.adapters.storage.tables_api_sync import ApiSyncCursor
 from mailport.clock import Clock
@@ -114,6 +114,10 @@ class GmailMailboxSync:
     def handles(self, config: AccountConfig) -> bool:
         # ``imap`` None: a send-only grant — there is no inbox to sync.
         return config.transport == "gmail_api" and config.imap is not None
+
+    def server(self, config: AccountConfig) -> str:
+        """Connections are paced per server; for the API that is Google's endpoint."""
+        return self.settings.gmail_api_url or GMAIL_URL
 
     @asynccontextmanager
     async def connect(self, tenant_id: str, account_id: str) -> AsyncIterator[GmailConnection]:

@@ -98,6 +98,10 @@ class GraphMailboxSync:
         # ``imap`` None: a send-only grant — there is no inbox to sync.
         return config.transport == TRANSPORT and config.imap is not None
 
+    def server(self, config: AccountConfig) -> str:
+        """Connections are paced per server; for the API that is Microsoft Graph's endpoint."""
+        return self.settings.graph_api_url or "https://graph.microsoft.com"
+
     def _api(self, tenant_id: str, account_id: str) -> GraphMailbox:
         api = graph_api(tokens=self.oauth.token_source(tenant_id, account_id), base_url=graph_base_url(self.settings),
                         timeout=self.settings.provider_api_timeout, ca_file=self.settings.ca_file)

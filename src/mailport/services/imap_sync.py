@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -31,6 +31,7 @@ from mailport.adapters.imap import FETCH_BATCH, ImapSession, Mailbox, SyncSessio
 from mailport.adapters.storage.inbox_repository import InboxRepository
 from mailport.adapters.transport import AddressResolver
 from mailport.clock import Clock
+from mailport.core.summary import FetchedMessage
 from mailport.core.syncplan import DEFAULT_WINDOW, FolderCursor, advance, expunged, plan_folder
 from mailport.core.verification import AccountConfig
 from mailport.errors import RemoteAuthError, ValidationError
@@ -66,7 +67,8 @@ class ImapConnection:
         """IDLE on INBOX until the server reports a change; poll where the server has no IDLE."""
         if not self.sync.can_idle:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await wake.wait()
             return
         await self.sync.idle(timeout=timeout, stop=wake)
 
@@ -89,6 +91,9 @@ class ImapMailboxSync:
         # A Gmail API / Graph account reads its inbox through the API, never over IMAP (its grant
         # has no IMAP scope).
         return config.imap is not None and config.transport == "smtp_imap"
+
+    def server(self, config: AccountConfig) -> str:
+        return f"imap://{config.imap.ascii_host}:{config.imap.port}" if config.imap else "imap://"
 
     # -- connecting --------------------------------------------------------------------------------
     @asynccontextmanager
@@ -158,7 +163,7 @@ class ImapMailboxSync:
 
         # 1. What we know.
         def load() -> tuple[int, FolderCursor | None, int, datetime | None, list[int]]:
-            with store.db.session() as s:
+            with store.transaction() as s:
                 repo = InboxRepository(s)
                 folder = repo.folder(tenant_id=conn.tenant_id, account_id=conn.account_id, name=name, role=role)
                 cursor = None if folder.uidvalidity is None or folder.uidnext is None else FolderCursor(
@@ -184,14 +189,18 @@ class ImapMailboxSync:
 
         if plan.reset:
             # 3. Reset: the window again; stale rows are taken back by Message-ID or deleted.
-            await asyncio.to_thread(store.in_repo, lambda repo: repo.mark_stale(folder_id=folder_id))
+            if stored_count:
+                await asyncio.to_thread(store.in_repo, lambda repo: repo.mark_stale(folder_id=folder_id))
             assert plan.search_since is not None
-            seen = await sync.uid_search_since(plan.search_since)
+            seen = await sync.uid_search_since(plan.search_since) if snap.exists else []
             target = StoreTarget(tenant_id=conn.tenant_id, account_id=conn.account_id, folder_id=folder_id,
                                  role=role, uidvalidity=snap.uidvalidity, announce=last_synced is not None,
                                  announce_after=last_synced)
-            added, revived, bounces = await self._fetch_and_store(conn, target, seen)
-            removed = await asyncio.to_thread(store.in_repo, lambda repo: repo.delete_stale(folder_id=folder_id))
+            if seen:
+                added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=bool(stored_count))
+            if stored_count:
+                removed = await asyncio.to_thread(store.in_repo,
+                                                  lambda repo: repo.delete_stale(folder_id=folder_id))
         else:
             # 4. Increment: new mail, expunged mail, changed flags.
             assert cursor is not None
@@ -203,7 +212,8 @@ class ImapMailboxSync:
                 seen = [u for u in await sync.uid_search_from(plan.new_from_uid) if u not in stored]
                 target = StoreTarget(tenant_id=conn.tenant_id, account_id=conn.account_id, folder_id=folder_id,
                                      role=role, uidvalidity=snap.uidvalidity, announce=True)
-                added, revived, bounces = await self._fetch_and_store(conn, target, seen)
+                if seen:
+                    added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=False)
             if plan.find_expunged and stored:
                 gone |= expunged(stored, await sync.uid_search_all())
             if plan.flags_changed_since is not None:
@@ -240,40 +250,55 @@ class ImapMailboxSync:
         return FolderReport(folder=name, role=role, reset=plan.reset, added=added, revived=revived,
                             removed=removed, flags_changed=flags_changed, bounces=bounces)
 
-    async def _fetch_and_store(self, conn: ImapConnection, target: StoreTarget,
-                               uids: Sequence[int]) -> tuple[int, int, int]:
-        """Fetch summaries of ``uids`` in batches and store them; returns (added, revived, bounces)."""
-        added = revived = bounces = 0
-        batch = self.fetch_batch
-        stale = await asyncio.to_thread(
-            self.store.in_repo, lambda repo: repo.stale_by_message_id(folder_id=target.folder_id))
-        # Batch n is written to the database in a thread while batch n+1 is fetched: the event
-        # loop (other accounts' IDLE) never waits on the database, and the two overlap.
+    async def _fetch_and_store(self, conn: ImapConnection, target: StoreTarget, uids: Sequence[int], *,
+                               stale: bool) -> tuple[int, int, int]:
+        """Fetch summaries of ``uids`` and store them; returns (added, revived, bounces).
+
+        One streamed ``UID FETCH``; each batch is written (one transaction, in a thread) while the
+        next is received and parsed. Possible delivery reports (INBOX only) are held back, read
+        whole once the stream has ended (the connection is busy until then), and stored last.
+        """
+        totals = [0, 0, 0]
+        stale_rows: dict[str, list[str]] = {}
+        if stale:  # rows kept from before a UIDVALIDITY change, to be taken back by Message-ID
+            stale_rows = await asyncio.to_thread(
+                self.store.in_repo, lambda repo: repo.stale_by_message_id(folder_id=target.folder_id))
         storing: asyncio.Future[tuple[int, int, int]] | None = None
-        try:
-            for start in range(0, len(uids), batch):
-                fetched = await conn.sync.fetch_summaries(uids[start:start + batch], batch=batch)
-                raws: dict[int, bytes] = {}
-                for item in fetched:
-                    if target.role == "inbox" and item.summary.maybe_report:
-                        raw = await conn.sync.fetch_raw(item.uid)
-                        if raw is not None:
-                            raws[item.uid] = raw
-                if storing is not None:
-                    a, r, b = await storing
-                    added, revived, bounces = added + a, revived + r, bounces + b
-                storing = asyncio.ensure_future(asyncio.to_thread(self.store.store_batch, target, fetched, raws,
-                                                                  stale))
+
+        async def store(batch: list[FetchedMessage], raws: dict[int, bytes]) -> None:
+            nonlocal storing
             if storing is not None:
-                a, r, b = await storing
-                added, revived, bounces = added + a, revived + r, bounces + b
+                for i, n in enumerate(await storing):
+                    totals[i] += n
+            storing = asyncio.ensure_future(asyncio.to_thread(self.store.store_batch, target, batch, raws,
+                                                              stale_rows))
+
+        reports: list[FetchedMessage] = []
+        try:
+            async with aclosing(conn.sync.stream_summaries(uids, batch=self.fetch_batch)) as stream:
+                async for fetched in stream:
+                    if target.role == "inbox":
+                        reports += [m for m in fetched if m.summary.maybe_report]
+                        fetched = [m for m in fetched if not m.summary.maybe_report]
+                    if fetched:
+                        await store(fetched, {})
+            raws: dict[int, bytes] = {}
+            for item in reports:
+                raw = await conn.sync.fetch_raw(item.uid)
+                if raw is not None:
+                    raws[item.uid] = raw
+            if reports:
+                await store(reports, raws)
+            if storing is not None:
+                for i, n in enumerate(await storing):
+                    totals[i] += n
                 storing = None
         finally:
             if storing is not None:
                 # A failed fetch must not leave a write running behind the caller's back.
                 with contextlib.suppress(Exception):
                     await storing
-        return added, revived, bounces
+        return totals[0], totals[1], totals[2]
 
 
 def _inbox_name(mailboxes: Sequence[Mailbox]) -> str:

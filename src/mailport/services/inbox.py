@@ -88,6 +88,7 @@ class InboxMessageView:
     sent_message_id: str | None
     bounce: dict[str, Any] | None
     contacts: list[str] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +100,7 @@ class InboxMessageView:
             "received_at": self.received_at.isoformat() if self.received_at else None,
             "flags": self.flags, "seen": "\\Seen" in self.flags, "size": self.size, "snippet": self.snippet,
             "sent_message_id": self.sent_message_id, "bounce": self.bounce, "contacts": self.contacts,
+            "attachments": self.attachments, "has_attachments": bool(self.attachments),
         }
 
 
@@ -124,7 +126,7 @@ class InboxService:
         """One complete pass (connect, sync every synced folder, disconnect), recording the state."""
         await asyncio.to_thread(self.store.set_state, tenant_id, account_id, state="syncing")
         try:
-            mailbox = await self.syncs.for_account(tenant_id, account_id)
+            mailbox, _ = await self.syncs.for_account(tenant_id, account_id)
             async with mailbox.connect(tenant_id, account_id) as conn:
                 report = await conn.sync_pass()
         except MailportError as exc:
@@ -218,7 +220,7 @@ class InboxService:
                 from_={"name": row.from_name, "email": row.from_email}, to=list(row.to or []),
                 cc=list(row.cc or []), date=row.date, received_at=row.internal_date, flags=list(row.flags or []),
                 size=row.size, snippet=row.snippet, sent_message_id=row.sent_message_id, bounce=row.bounce,
-                contacts=linked,
+                contacts=linked, attachments=list(row.attachments or []),
             ))
         return views
 
@@ -237,7 +239,7 @@ class InboxService:
             return cached
         if where.uid is None:
             raise NotFound("the message is being re-synchronized; try again shortly", resource="inbox_message")
-        mailbox = await self.syncs.for_account(tenant_id, account_id)
+        mailbox, _ = await self.syncs.for_account(tenant_id, account_id)
         raw = await mailbox.fetch_raw(tenant_id, account_id, where)
         if raw is None:
             raise NotFound("the message was deleted on the server or its folder changed; it will reappear "

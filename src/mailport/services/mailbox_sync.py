@@ -80,6 +80,10 @@ class MailboxSync(Protocol):
         """Whether this implementation syncs an account with these settings."""
         ...
 
+    def server(self, config: AccountConfig) -> str:
+        """Where the account's connections go (new connections are paced per server)."""
+        ...
+
     def connect(self, tenant_id: str, account_id: str) -> AbstractAsyncContextManager[MailboxConnection]:
         """Open (and at the end of the block close) a connection to the account's mailbox."""
         ...
@@ -102,9 +106,11 @@ class MailboxSyncs:
         self.implementations = list(implementations)
         self.accounts = accounts
 
-    async def for_account(self, tenant_id: str, account_id: str) -> MailboxSync:
+    async def for_account(self, tenant_id: str, account_id: str) -> tuple[MailboxSync, str]:
+        """The implementation for the account, and the server its connections go to."""
         config, _ = await asyncio.to_thread(self.accounts.connection, tenant_id, account_id)
-        return self.for_config(config)
+        implementation = self.for_config(config)
+        return implementation, implementation.server(config)
 
     def register(self, implementation: MailboxSync, *, first: bool = True) -> None:
         """Add an implementation (ahead of the others by default: API syncs take precedence)."""

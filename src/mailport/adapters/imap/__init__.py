@@ -10,7 +10,7 @@ from mailport.adapters.imap.client import (
     find_special_use,
     parse_list_line,
 )
-from mailport.adapters.imap.sync import FETCH_BATCH, FolderOpened, IdleResult, SyncSession
+from mailport.adapters.imap.sync import FETCH_BATCH, FolderOpened, IdleResult, SyncSession, Wakeup
 from mailport.adapters.imap.wire import ImapReply, imap_quote
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "MailboxStatus",
     "SpecialUse",
     "SyncSession",
+    "Wakeup",
     "find_special_use",
     "imap_quote",
     "parse_list_line",

@@ -22,13 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from imapclient import imap_utf7  # type: ignore[import-untyped]
-from imapclient.exceptions import ProtocolError as ImapParseError  # type: ignore[import-untyped]
-from imapclient.response_parser import (  # type: ignore[import-untyped]
-    parse_message_list,
-    parse_response,
-)
-
+from mailport.adapters.imap.parser import ParseError, parse_list, parse_search, utf7_decode
 from mailport.adapters.imap.wire import (
     MAX_LINE,
     ImapReply,
@@ -39,7 +33,7 @@ from mailport.adapters.imap.wire import (
     mailbox_arg,
 )
 from mailport.adapters.secrets import Secret
-from mailport.adapters.tls import check_pin, client_context, peer_fingerprint
+from mailport.adapters.tls import check_pin, peer_fingerprint, shared_client_context
 from mailport.adapters.transport import (
     AddressResolver,
     StageClock,
@@ -136,14 +130,12 @@ class MailboxStatus:
 
 def parse_list_line(record: list[bytes | tuple[bytes, bytes]]) -> Mailbox:
     """One ``LIST`` record (keyword stripped) → :class:`Mailbox` (name decoded from UTF-7)."""
-    parsed = parse_response(record)
-    flags_raw, delimiter, name = parsed[0], parsed[1], parsed[2]
+    flags_raw, delimiter, raw_name = parse_list(record)
     flags = frozenset(f.decode("ascii", "replace") for f in flags_raw)
-    raw_name = name if isinstance(name, bytes) else str(name).encode()
-    delim = delimiter.decode("ascii", "replace") if isinstance(delimiter, bytes) else None
+    delim = delimiter.decode("ascii", "replace") if delimiter is not None else None
     try:
-        decoded = imap_utf7.decode(raw_name)
-    except (ValueError, UnicodeError):
+        decoded = utf7_decode(raw_name)
+    except (ParseError, UnicodeError):
         decoded = raw_name.decode("utf-8", "replace")
     return Mailbox(name=decoded, delimiter=delim, flags=flags)
 
@@ -218,7 +210,7 @@ class ImapSession:
         for record in reply.records("LIST"):
             try:
                 boxes.append(parse_list_line(record))
-            except (ImapParseError, IndexError, ValueError) as exc:
+            except ValueError as exc:
                 raise self._wire.error(
                     ProtocolError, "Unreadable LIST response", stage="imap.list", exception=exc
                 ) from exc
@@ -274,7 +266,12 @@ class ImapSession:
         uids: list[int] = []
         for record in reply.records("SEARCH"):
             data = record[0] if isinstance(record[0], bytes) else record[0][0]
-            uids.extend(parse_message_list([data]))
+            try:
+                uids.extend(parse_search(data))
+            except ParseError as exc:
+                raise self._wire.error(
+                    ProtocolError, "Unreadable SEARCH response", stage=stage, exception=exc
+                ) from exc
         return sorted(set(uids))
 
     async def append(
@@ -375,7 +372,7 @@ async def _connect(
         allow_private=settings.allow_private_hosts, timeout=timeout, clock=clock, email=email,
     )
 
-    context = client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
+    context = shared_client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
     implicit = endpoint.security == "tls"
     try:
         if implicit:
@@ -505,7 +502,7 @@ async def _starttls(
     reply = await wire.command("STARTTLS", stage=stage)
     if reply.status != "OK":
         raise wire.refused(reply, stage=stage, what="The server refused STARTTLS", cls=TLSError)
-    if wire.reader._buffer:  # type: ignore[attr-defined]
+    if wire.buffered or wire.reader._buffer:  # type: ignore[attr-defined]
         # RFC 2595 §3.1 / STARTTLS injection: nothing may follow the OK before the handshake.
         raise wire.error(
             ProtocolError, "The server sent data before the TLS handshake", stage=stage

@@ -2,8 +2,16 @@
 
 The session owns the connection (TLS, login, diagnosed errors); this module adds what sync
 needs: EXAMINE with CONDSTORE/QRESYNC (RFC 7162), ``UID SEARCH``, ``UID FETCH`` with
-``CHANGEDSINCE``, and IDLE (RFC 2177). Fetched header fields become
-:class:`~mailport.core.summary.FetchedMessage` records (:func:`mailport.core.summary.summarize`).
+``CHANGEDSINCE``, and IDLE (RFC 2177).
+
+:meth:`SyncSession.stream_summaries` is the initial sync's fetch: one ``UID FETCH`` of only what
+the inbox shows (the stored header fields, BODYSTRUCTURE for attachments, the first kilobyte of
+the body for a snippet, flags, size, dates), read as the server sends it and handed out in
+batches, so storing one batch overlaps with receiving the next. Response data is parsed by
+:mod:`.parser`; header fields by :func:`mailport.core.summary.summarize`.
+
+IDLE holds no task of its own: it waits on the connection's next read under a deadline, and a
+:class:`Wakeup` (the engine's "sync this account now") moves that deadline to now.
 """
 
 from __future__ import annotations
@@ -11,19 +19,22 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from imapclient.exceptions import ProtocolError as ImapParseError  # type: ignore[import-untyped]
-from imapclient.response_parser import (  # type: ignore[import-untyped]
-    parse_fetch_response,
-    parse_message_list,
-)
-
 from mailport.adapters.imap.client import ImapSession
-from mailport.adapters.imap.wire import mailbox_arg
+from mailport.adapters.imap.parser import (
+    ParseError,
+    Value,
+    attachments_from_bodystructure,
+    parse_fetch,
+    parse_internaldate,
+    parse_search,
+)
+from mailport.adapters.imap.wire import Record, mailbox_arg
 from mailport.core.summary import SNIPPET_BYTES, FetchedMessage, summarize
 from mailport.core.syncplan import FolderSnapshot, uid_set
 from mailport.errors import NetworkError, ProtocolError, RemoteError, ValidationError
@@ -33,6 +44,7 @@ __all__ = [
     "FolderOpened",
     "IdleResult",
     "SyncSession",
+    "Wakeup",
 ]
 
 FETCH_BATCH = 500
@@ -42,7 +54,24 @@ _HEADER_FIELDS = (b"FROM TO CC REPLY-TO SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFE
                   b"CONTENT-TRANSFER-ENCODING X-FAILED-RECIPIENTS AUTO-SUBMITTED")
 _CODE = re.compile(r"^\[([A-Za-z0-9.-]+)(?: ([^\]]*))?\]")
 _RECORD_NUMBER = re.compile(rb"^(\d+) ([A-Za-z]+)")
-_LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r\n$")
+
+
+class Wakeup(asyncio.Event):
+    """An :class:`asyncio.Event` that also calls listeners when set (what IDLE waits on)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listeners: list[Callable[[], None]] = []
+
+    def set(self) -> None:
+        super().set()
+        for listener in list(self._listeners):
+            listener()
+
+    def listen(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` on :meth:`set` until the returned function is called."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +144,7 @@ class SyncSession:
         uidnext: int | None = None
         modseq: int | None = None
         vanished: set[int] = set()
-        fetch_records: list[list[bytes | tuple[bytes, bytes]]] = []
+        fetch_records: list[Record] = []
         for record in reply.untagged:
             head = _head(record)
             text = head.decode("utf-8", "replace")
@@ -167,37 +196,55 @@ class SyncSession:
             raise self._wire.refused(reply, stage=stage, what="The server refused the search")
         uids: list[int] = []
         for record in reply.records("SEARCH"):
-            data = _head(record)
-            # CONDSTORE servers may append "(MODSEQ n)" to a SEARCH answer.
-            data = data.split(b"(", 1)[0]
             try:
-                uids.extend(parse_message_list([data]))
-            except (ImapParseError, ValueError) as exc:
+                uids.extend(parse_search(_head(record)))
+            except ParseError as exc:
                 raise self._wire.error(ProtocolError, "Unreadable SEARCH response", stage=stage,
                                        exception=exc) from exc
         return sorted(set(uids))
 
-    async def fetch_summaries(self, uids: Iterable[int], *, batch: int = FETCH_BATCH) -> list[FetchedMessage]:
-        """Headers, flags, size, dates and a body prefix of ``uids``, in UID batches."""
-        items = (b"(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + _HEADER_FIELDS + b")] "
-                 b"BODY.PEEK[TEXT]<0." + str(SNIPPET_BYTES).encode() + b">" +
-                 (b" MODSEQ)" if self.condstore else b")"))
-        found: list[FetchedMessage] = []
+    def _summary_items(self) -> bytes:
+        return (b"(UID FLAGS RFC822.SIZE INTERNALDATE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (" + _HEADER_FIELDS
+                + b")] BODY.PEEK[TEXT]<0." + str(SNIPPET_BYTES).encode() + b">"
+                + (b" MODSEQ)" if self.condstore else b")"))
+
+    async def stream_summaries(self, uids: Iterable[int], *,
+                               batch: int = FETCH_BATCH) -> AsyncGenerator[list[FetchedMessage], None]:
+        """Summaries of ``uids`` in batches of up to ``batch``, as the server sends them.
+
+        One ``UID FETCH`` for all of them: the server streams while the caller stores. The
+        connection is busy until the iterator ends (use ``contextlib.aclosing``); messages
+        expunged meanwhile are simply missing.
+        """
         ordered = sorted(set(uids))
-        for start in range(0, len(ordered), batch):
-            chunk = ordered[start:start + batch]
-            parsed = await self._uid_fetch(chunk, items)
-            for uid in chunk:
-                data = parsed.get(uid)
-                if data is None:
-                    continue  # expunged between SEARCH and FETCH
-                header = _bytes(next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), None))
-                text = _bytes(data.get(b"BODY[TEXT]<0>"))
-                found.append(FetchedMessage(
-                    uid=uid, flags=_flags(data.get(b"FLAGS")), size=int(data.get(b"RFC822.SIZE") or 0),
-                    internal_date=_aware(data.get(b"INTERNALDATE")), modseq=_modseq(data.get(b"MODSEQ")),
-                    summary=summarize(header, text),
-                ))
+        if not ordered:
+            return
+        stage = "imap.fetch"
+        wanted = set(ordered)
+        pending: list[FetchedMessage] = []
+        stream = self._wire.stream("UID FETCH", uid_set(ordered).encode("ascii"), self._summary_items(),
+                                   stage=stage)
+        async with aclosing(stream):
+            async for records in stream:
+                for record in records:
+                    if not _is_fetch(record):
+                        continue
+                    data = self._fetch_data(record, stage)
+                    item = _fetched(data)
+                    if item is not None and item.uid in wanted:
+                        pending.append(item)
+                while len(pending) >= batch:
+                    yield pending[:batch]
+                    pending = pending[batch:]
+        if pending:
+            yield pending
+
+    async def fetch_summaries(self, uids: Iterable[int], *, batch: int = FETCH_BATCH) -> list[FetchedMessage]:
+        """Summaries of ``uids`` (all at once; see :meth:`stream_summaries`)."""
+        found: list[FetchedMessage] = []
+        async with aclosing(self.stream_summaries(uids, batch=batch)) as stream:
+            async for chunk in stream:
+                found.extend(chunk)
         return found
 
     async def fetch_flags(self, uids: Iterable[int] | None = None, *,
@@ -213,47 +260,38 @@ class SyncSession:
         reply = await self._wire.command("UID FETCH", *args, stage=stage)
         if reply.status != "OK":
             raise self._wire.refused(reply, stage=stage, what="The server refused to fetch flags")
-        records = [r for r in reply.untagged if _is_fetch(r)]
-        return self._parse_flags(records, stage=stage)
+        return self._parse_flags([r for r in reply.untagged if _is_fetch(r)], stage=stage)
 
     async def fetch_raw(self, uid: int) -> bytes | None:
         """The whole message (``BODY.PEEK[]``: reading it does not mark it seen); None if gone."""
-        parsed = await self._uid_fetch([uid], b"(UID BODY.PEEK[])")
-        data = parsed.get(uid)
-        return _bytes(data.get(b"BODY[]")) if data is not None else None
-
-    async def _uid_fetch(self, uids: Sequence[int], items: bytes) -> dict[int, dict[bytes, Any]]:
         stage = "imap.fetch"
-        reply = await self._wire.command("UID FETCH", uid_set(uids).encode("ascii"), items, stage=stage)
+        reply = await self._wire.command("UID FETCH", str(uid).encode("ascii"), b"(UID BODY.PEEK[])",
+                                         stage=stage)
         if reply.status != "OK":
-            raise self._wire.refused(reply, stage=stage, what="The server refused to fetch messages")
-        return self._parse_fetch([r for r in reply.untagged if _is_fetch(r)], stage=stage)
+            raise self._wire.refused(reply, stage=stage, what="The server refused to fetch the message")
+        for record in reply.untagged:
+            if _is_fetch(record):
+                data = self._fetch_data(record, stage)
+                if _int(data.get(b"UID")) == uid:
+                    body = data.get(b"BODY[]")
+                    return body if isinstance(body, bytes) else b""
+        return None
 
-    def _parse_fetch(self, records: list[list[bytes | tuple[bytes, bytes]]], *,
-                     stage: str) -> dict[int, dict[bytes, Any]]:
-        flat: list[bytes | tuple[bytes, bytes]] = []
-        for record in records:
-            first = record[0]
-            # imaplib hands imapclient "12 (UID …)", without the FETCH keyword.
-            if isinstance(first, bytes):
-                flat.append(_strip_fetch(first))
-            else:
-                flat.append((_strip_fetch(first[0]), first[1]))
-            flat.extend(record[1:])
-        if not flat:
-            return {}
+    def _fetch_data(self, record: Record, stage: str) -> dict[bytes, Value]:
         try:
-            parsed = parse_fetch_response(flat, normalise_times=False, uid_is_key=True)
-        except (ImapParseError, ValueError, IndexError) as exc:
+            return parse_fetch(record)[1]
+        except ParseError as exc:
             raise self._wire.error(ProtocolError, "Unreadable FETCH response", stage=stage,
                                    exception=exc) from exc
-        return {int(uid): data for uid, data in parsed.items() if b"SEQ" in data and isinstance(uid, int)}
 
-    def _parse_flags(self, records: list[list[bytes | tuple[bytes, bytes]]], *,
-                     stage: str) -> list[tuple[int, tuple[str, ...], int | None]]:
-        parsed = self._parse_fetch(records, stage=stage)
-        return [(uid, _flags(d.get(b"FLAGS")), _modseq(d.get(b"MODSEQ")))
-                for uid, d in sorted(parsed.items()) if b"FLAGS" in d]
+    def _parse_flags(self, records: list[Record], *, stage: str) -> list[tuple[int, tuple[str, ...], int | None]]:
+        found: dict[int, tuple[tuple[str, ...], int | None]] = {}
+        for record in records:
+            data = self._fetch_data(record, stage)
+            uid = _int(data.get(b"UID"))
+            if uid is not None and b"FLAGS" in data:
+                found[uid] = (_flags(data.get(b"FLAGS")), _modseq(data.get(b"MODSEQ")))
+        return [(uid, flags, modseq) for uid, (flags, modseq) in sorted(found.items())]
 
     # -- IDLE -----------------------------------------------------------------------------------------
     async def idle(self, *, timeout: float, stop: asyncio.Event | None = None) -> IdleResult:
@@ -286,10 +324,14 @@ class SyncSession:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         break
-                    pushed = await self._idle_line(remaining, stop, stage)
+                    pushed = await self._idle_record(remaining, stop, stage)
                     if pushed is None:
                         break
-                    body = pushed[2:] if pushed.startswith(b"* ") else pushed
+                    head = _head(pushed)
+                    if len(pushed) > 1 or not isinstance(pushed[0], bytes):
+                        raise wire.error(ProtocolError, "Unexpected literal during IDLE", stage=stage,
+                                         text=head.decode("utf-8", "replace")[:200])
+                    body = head[2:] if head.startswith(b"* ") else head
                     seen.append(body.decode("utf-8", "replace")[:200])
                     changed |= _is_change(body)
                 await wire._write(b"DONE\r\n", stage)
@@ -306,65 +348,80 @@ class SyncSession:
                 raise
         return IdleResult(changed=changed, responses=tuple(seen))
 
-    async def _idle_line(self, remaining: float, stop: asyncio.Event | None, stage: str) -> bytes | None:
-        """The next line the server pushes during IDLE, or None at the deadline / on ``stop``.
+    async def _idle_record(self, remaining: float, stop: asyncio.Event | None, stage: str) -> Record | None:
+        """The next record the server pushes during IDLE, or None at the deadline / on ``stop``.
 
-        Waits without the session's short read timeout (an idle connection is silent for
-        minutes); ``readuntil`` cancelled before a full line leaves the bytes buffered.
+        Waits on the connection's own read, without the session's short timeout (an idle
+        connection is silent for minutes) and without a helper task: ``stop`` reschedules the
+        deadline to now. A read cancelled that way leaves the bytes in the stream's buffer.
         """
         wire = self._wire
-        reader = asyncio.ensure_future(wire.reader.readuntil(b"\r\n"))
-        # If we are cancelled (shutdown) the read may still end later, with the connection's
-        # close: its outcome is consumed here instead of being reported as never retrieved.
-        reader.add_done_callback(_consume)
-        waiters: set[asyncio.Future[Any]] = {reader}
-        stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
-        if stopper is not None:
-            waiters.add(stopper)
+        record = wire.take_record(stage)
+        if record is not None:
+            return record
+        loop = asyncio.get_running_loop()
         try:
-            done, _ = await asyncio.wait(waiters, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if stopper is not None:
-                stopper.cancel()
-        if reader not in done:
-            reader.cancel()
-            # Let the cancelled read finish before anyone reads again (a StreamReader allows one
-            # waiter). asyncio.wait, unlike awaiting the read, neither raises the read's
-            # CancelledError nor swallows one aimed at us (engine shutdown).
-            await asyncio.wait({reader})
-            return None
-        try:
-            line = reader.result()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, OSError) as exc:
-            raise wire.error(NetworkError, "The IMAP server closed the connection", stage=stage,
-                             exception=exc) from exc
-        if _LITERAL_AT_END.search(line):
-            raise wire.error(ProtocolError, "Unexpected literal during IDLE", stage=stage,
-                             text=line.decode("utf-8", "replace")[:200])
-        return line[:-2]
+            async with asyncio.timeout(remaining) as deadline:
+                def expire() -> None:
+                    if not deadline.expired():
+                        deadline.reschedule(loop.time())
+
+                unhook = _on_set(stop, expire)
+                try:
+                    while (record := wire.take_record(stage)) is None:
+                        await wire.fill(stage, limit=False)
+                finally:
+                    unhook()
+        except TimeoutError:
+            return wire.take_record(stage)
+        return record
 
 
-def _consume(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
+def _on_set(event: asyncio.Event | None, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` when ``event`` is set; returns the function that stops listening."""
+    if event is None:
+        return lambda: None
+    if isinstance(event, Wakeup):
+        return event.listen(callback)
+    # A plain Event (no listeners): one small task per wait.
+    waiter = asyncio.ensure_future(event.wait())
+    waiter.add_done_callback(lambda f: None if f.cancelled() else callback())
+
+    def unhook() -> None:
+        waiter.cancel()
+
+    return unhook
+
+
+def _fetched(data: dict[bytes, Value]) -> FetchedMessage | None:
+    uid = _int(data.get(b"UID"))
+    if uid is None:
+        return None
+    header = b""
+    for key, value in data.items():
+        if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
+            header = value
+            break
+    text = data.get(b"BODY[TEXT]<0>")
+    structure = data.get(b"BODYSTRUCTURE")
+    return FetchedMessage(
+        uid=uid, flags=_flags(data.get(b"FLAGS")), size=_int(data.get(b"RFC822.SIZE")) or 0,
+        internal_date=parse_internaldate(data.get(b"INTERNALDATE")), modseq=_modseq(data.get(b"MODSEQ")),
+        summary=summarize(header, text if isinstance(text, bytes) else b""),
+        attachments=attachments_from_bodystructure(structure) if isinstance(structure, list) else (),
+    )
 
 
 # -- parsing helpers ----------------------------------------------------------------------------
 
-def _head(record: list[bytes | tuple[bytes, bytes]]) -> bytes:
+def _head(record: Record) -> bytes:
     first = record[0]
     return first if isinstance(first, bytes) else first[0]
 
 
-def _is_fetch(record: list[bytes | tuple[bytes, bytes]]) -> bool:
+def _is_fetch(record: Record) -> bool:
     match = _RECORD_NUMBER.match(_head(record))
     return bool(match and match.group(2).upper() == b"FETCH")
-
-
-def _strip_fetch(line: bytes) -> bytes:
-    number, _, rest = line.partition(b" ")
-    word, _, rest = rest.partition(b" ")
-    return number + b" " + rest if word.upper() == b"FETCH" else line
 
 
 def _is_change(head: bytes) -> bool:
@@ -388,25 +445,17 @@ def _vanished(head: bytes) -> set[int]:
     return found
 
 
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, bytes) and value.isdigit() else None
+
+
 def _flags(value: Any) -> tuple[str, ...]:
-    if not value:
+    if not isinstance(value, list):
         return ()
-    return tuple(sorted(f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in value))
+    return tuple(sorted(f.decode("utf-8", "replace") for f in value if isinstance(f, bytes)))
 
 
 def _modseq(value: Any) -> int | None:
-    if isinstance(value, (tuple, list)) and value:
+    if isinstance(value, list) and value:
         value = value[0]
-    return int(value) if isinstance(value, int) else None
-
-
-def _bytes(value: Any) -> bytes:
-    if value is None:
-        return b""
-    return value if isinstance(value, bytes) else str(value).encode("utf-8", "replace")
-
-
-def _aware(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return _int(value)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
-from imapclient import imap_utf7  # type: ignore[import-untyped]
-
+from mailport.adapters.imap.parser import utf7_encode
 from mailport.adapters.transport import diagnosed, scrub
 from mailport.core.verification import Endpoint
 from mailport.errors import (
@@ -33,7 +32,7 @@ Record = list[bytes | tuple[bytes, bytes]]
 
 MAX_LINE = 1 << 20  # a very long SEARCH answer still fits; a hostile server cannot exhaust memory
 _MAX_LITERAL = 256 << 20
-LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r\n$")
+LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}$")
 RESPONSE_CODE = re.compile(r"^\[([A-Za-z0-9.-]+)(?: ([^\]]*))?\]")
 _ATOM_SAFE = re.compile(r"[A-Za-z0-9!#$&'+,./:;<=>?@^_`|~-]+")
 
@@ -54,8 +53,7 @@ def imap_quote(value: str) -> bytes | LiteralArg:
 
 def mailbox_arg(name: str) -> bytes | LiteralArg:
     # Mailbox names travel in modified UTF-7 (RFC 3501 §5.1.3) unless UTF8=ACCEPT is enabled.
-    encoded = imap_utf7.encode(name)
-    return imap_quote(encoded.decode("ascii"))
+    return imap_quote(utf7_encode(name).decode("ascii"))
 
 
 @dataclass(slots=True)
@@ -107,59 +105,84 @@ class Wire:
         self.capabilities: frozenset[str] = frozenset()
         self._tag = 0
         self._lock = asyncio.Lock()
+        self._buf = bytearray()
+        self._pos = 0
+        self._need = 0
 
     # -- reading ----------------------------------------------------------------------------
-    async def _readline(self, stage: str) -> bytes:
-        try:
-            line = await asyncio.wait_for(self.reader.readuntil(b"\r\n"), self.timeout)
-        except TimeoutError as exc:
-            raise self.error(
-                RemoteTimeout, "The IMAP server did not answer in time", stage=stage, exception=exc
-            ) from exc
-        except asyncio.LimitOverrunError as exc:
-            raise self.error(
-                ProtocolError, "The IMAP server sent an overlong line", stage=stage, exception=exc
-            ) from exc
-        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
-            raise self.error(
-                NetworkError, "The IMAP server closed the connection", stage=stage, exception=exc
-            ) from exc
-        return line
-
-    async def read_record(self, stage: str) -> list[bytes | tuple[bytes, bytes]]:
-        """One logical response: a line plus any literals it announces, imaplib-shaped."""
-        record: list[bytes | tuple[bytes, bytes]] = []
-        line = await self._readline(stage)
+    # Bytes are read in chunks into one buffer and records cut from it without awaiting per line:
+    # a FETCH of 500 messages is a few dozen reads, not several awaits (and timers) per message.
+    def take_record(self, stage: str) -> Record | None:
+        """A complete record from the buffer, or None when more bytes must be read first."""
+        buf = self._buf
+        pos = self._pos
+        record: Record = []
         while True:
-            match = LITERAL_AT_END.search(line)
-            if not match:
-                record.append(line[:-2])
+            end = buf.find(b"\r\n", pos)
+            if end < 0:
+                if len(buf) - pos > MAX_LINE:
+                    raise self.error(ProtocolError, "The IMAP server sent an overlong line", stage=stage)
+                self._need = 0
+                return None
+            line = bytes(buf[pos:end])
+            if not line.endswith(b"}") or (match := LITERAL_AT_END.search(line)) is None:
+                record.append(line)
+                self._pos = end + 2
+                if self._pos > 65536 and self._pos * 2 > len(buf):
+                    del buf[: self._pos]
+                    self._pos = 0
                 return record
             size = int(match.group(1))
             if size > _MAX_LITERAL:
                 raise self.error(
                     ProtocolError, "The IMAP server announced an oversized literal", stage=stage
                 )
-            try:
-                literal = await asyncio.wait_for(
-                    self.reader.readexactly(size), self.timeout + size / 100_000
-                )
-            except TimeoutError as exc:
-                raise self.error(
-                    RemoteTimeout,
-                    "The IMAP server stalled in a literal",
-                    stage=stage,
-                    exception=exc,
-                ) from exc
-            except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
-                raise self.error(
-                    NetworkError,
-                    "The IMAP server closed the connection",
-                    stage=stage,
-                    exception=exc,
-                ) from exc
-            record.append((line[:-2], literal))
-            line = await self._readline(stage)
+            start = end + 2
+            if start + size > len(buf):
+                self._need = start + size - len(buf)
+                return None
+            record.append((line, bytes(buf[start : start + size])))
+            pos = start + size
+
+    async def fill(self, stage: str, *, limit: bool = True) -> None:
+        """Read more bytes into the buffer (at least what a pending literal still needs),
+        waiting at most the connection's timeout (``limit``) or for as long as it takes."""
+        try:
+            async with asyncio.timeout(self.timeout if limit else None):
+                data = await self.reader.read(max(65536, self._need))
+        except TimeoutError as exc:
+            raise self.error(
+                RemoteTimeout, "The IMAP server did not answer in time", stage=stage, exception=exc
+            ) from exc
+        except (ConnectionError, OSError) as exc:
+            raise self.error(
+                NetworkError, "The IMAP server closed the connection", stage=stage, exception=exc
+            ) from exc
+        if not data:
+            raise self.error(
+                NetworkError,
+                "The IMAP server closed the connection",
+                stage=stage,
+                exception=ConnectionResetError("connection closed"),
+            )
+        if self._pos and self._pos == len(self._buf):
+            self._buf.clear()
+            self._pos = 0
+        self._buf += data
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet consumed."""
+        return len(self._buf) - self._pos
+
+    async def read_record(self, stage: str) -> Record:
+        """One logical response: a line plus any literals it announces, imaplib-shaped
+        (each line without its CRLF)."""
+        while True:
+            record = self.take_record(stage)
+            if record is not None:
+                return record
+            await self.fill(stage)
 
     # -- commands ---------------------------------------------------------------------------
     def _next_tag(self) -> bytes:
@@ -188,6 +211,60 @@ class Wire:
             except (RemoteTimeout, NetworkError, ProtocolError):
                 self.writer.close()
                 raise
+
+    async def stream(self, name: str, *args: bytes, stage: str) -> AsyncGenerator[list[Record], None]:
+        """Send ``name args`` and yield its untagged records as they arrive, a chunk per read.
+
+        The server keeps sending while the caller works on a chunk (one long ``UID FETCH`` instead
+        of a round trip per batch). The connection is held until the generator is exhausted; a
+        caller that stops early (or fails) leaves the conversation out of step, so it is closed.
+        Raises the server's refusal (NO/BAD) after the last chunk.
+        """
+        async with self._lock:
+            if self.writer.is_closing():
+                raise self.error(
+                    NetworkError,
+                    "The IMAP connection is closed",
+                    stage=stage,
+                    exception=ConnectionResetError("connection closed"),
+                )
+            tag = self._next_tag()
+            finished = False
+            try:
+                await self._write(b" ".join((tag, name.encode("ascii"), *args)) + b"\r\n", stage)
+                while True:
+                    chunk: list[Record] = []
+                    while (record := self.take_record(stage)) is not None:
+                        first = record[0]
+                        head = first if isinstance(first, bytes) else first[0]
+                        if head.startswith(b"* "):
+                            record[0] = head[2:] if isinstance(first, bytes) else (head[2:], first[1])
+                            chunk.append(record)
+                        elif head.startswith(tag + b" "):
+                            finished = True
+                            status, _, text = head[len(tag) + 1 :].partition(b" ")
+                            if chunk:
+                                yield chunk
+                            reply = ImapReply(
+                                status=status.decode("ascii", "replace").upper(),
+                                text=text.decode("utf-8", "replace"),
+                            )
+                            if reply.status != "OK":
+                                raise self.refused(reply, stage=stage, what=f"The server refused {name}")
+                            return
+                        else:
+                            raise self.error(
+                                ProtocolError,
+                                "The IMAP server sent an unexpected line",
+                                stage=stage,
+                                text=head.decode("utf-8", "replace")[:200],
+                            )
+                    if chunk:
+                        yield chunk
+                    await self.fill(stage)
+            finally:
+                if not finished:
+                    self.writer.close()
 
     async def _exchange(
         self,

@@ -23,7 +23,7 @@ medians are reported where a run is repeatable.
   counts after the last prune (``soak_jobs_rows``: the jobs table holds the retention window only).
 
 Where the CPU goes (py-spy, 2026-12-06, ``send_pipeline_sqlite`` on the loaded 2-core machine;
-share of busy samples, after the changes of issue 14 up to the group commit):
+share of busy samples of each process, with the API and its worker child apart):
 
 | process | stage | share |
 |---|---|---|
@@ -31,12 +31,14 @@ share of busy samples, after the changes of issue 14 up to the group commit):
 | | HTTP, JSON and pydantic validation | 27 % |
 | | MIME build (``email`` generator, header registry) | 13 % |
 | | other (ids, fingerprints, logging) | 9 % |
-| worker child | SQL, of which: per-job result transactions 49 % (now one group commit for all results that finished meanwhile), ``begin`` 20 %, ``finish`` 16 %, claim 4 % | 88 % |
+| worker child | SQL, of which: the per-job result transaction 49 % (mostly waiting for SQLite's write lock, which the API process now contends for), ``begin`` 20 %, ``finish`` 16 %, claim 4 % | 88 % |
 | | event loop and ``to_thread`` hand-offs | 8 % |
 | | SMTP client (pooled sessions) | 1.5 % |
 
 Before that, one frame alone took a worker opening hundreds of connections: a new SSL context
-(``load_default_certs``) for every SMTP connection, now one shared context. The bench prints the
+(``load_default_certs``) for every SMTP connection, now one shared context. The next saving is
+the per-job result transaction: fold it into ``finish`` or group-commit it (a first group commit
+was backed out: it let a retry overtake its own deferral). The bench prints the
 measured CPU ms per message of the API and the worker processes with each pipeline line.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.

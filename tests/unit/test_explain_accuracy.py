@@ -1,11 +1,11 @@
 """Accuracy of ``mailport explain`` on real provider replies (``tests/corpus/diagnostics``), per split.
 
-The held-out split (round 3 of the replies collected for issue 18; rounds 1 and 2 were measured
-once, then spent as training data — ``tests/corpus/diagnostics/README.md``) was never looked at
-while tuning the classifier. The test prints the accuracy of each split and the misses of the
-training split only. It asserts the issue's 95 % on the training split; on the held-out split it
-guards against regressions below 90 % (measured: 75/79 = 94.9 %, one reply short of the target).
-Run with ``-s`` to see the numbers.
+The held-out split (round 4 of the replies collected for issue 18; rounds 1-3 were measured once,
+then spent as training data — ``tests/corpus/diagnostics/README.md``) was never looked at while
+tuning the classifier. The test prints the accuracy of each split and the misses of the training
+split only. It asserts the issue's 95 % on both splits; the held-out split is below it (measured
+once: 73/103 = 70.9 %), so that case is an expected failure — strict, so that the marker has to go
+the day a fresh, untuned round reaches the bar. Run with ``-s`` to see the numbers.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from mailport.cli import app
 
 CORPUS: list[dict[str, str | None]] = json.loads(
     (Path(__file__).resolve().parents[1] / "corpus" / "diagnostics" / "replies.json").read_text(encoding="utf-8"))
-TARGET = {"train": 0.95, "holdout": 0.90}
+TARGET = {"train": 0.95, "holdout": 0.95}
 
 
 def _explain(case: dict[str, str | None]) -> str:
@@ -37,7 +37,11 @@ def test_corpus_is_large_multilingual_and_split() -> None:
     assert {c["lang"] for c in CORPUS} >= {"en", "nl", "de", "it", "fr"}
 
 
-@pytest.mark.parametrize("split", ["train", "holdout"])
+@pytest.mark.parametrize("split", [
+    "train",
+    pytest.param("holdout", marks=pytest.mark.xfail(
+        strict=True, reason="issue 18's 95 % not reached: round 4 measured once at 73/103 = 70.9 %")),
+])
 def test_explain_accuracy(split: str) -> None:
     cases = [c for c in CORPUS if c["split"] == split]
     misses = []

@@ -38,6 +38,7 @@ __all__ = [
     "BouncedRecipient",
     "classify_status",
     "parse_bounce",
+    "reason_for",
 ]
 
 BounceKind = Literal["bounce", "delay", "delivery_success", "auto_reply", "feedback", "not_a_bounce"]
@@ -217,6 +218,11 @@ class BounceReport:
 
 
 # -- classification of one status + text ---------------------------------------------------
+
+def reason_for(category: Category) -> str:
+    """The short description of a bounce category (``BouncedRecipient.reason``)."""
+    return _REASONS[category]
+
 
 def classify_status(status: str | None, text: str | None = None) -> tuple[str | None, Category, bool]:
     """``(status, category, hard)`` for a DSN status and its diagnostic text.

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import ClaimedJob, JobQueue
@@ -129,18 +130,21 @@ class EventLog:
             data=event.to_dict()["data"], created_at=now, seq=0) for message_id, event in events])
         hooks = WebhookRepository(s)
         targets = self._endpoints(hooks, tenant_id)
+        deliveries: builtins.list[dict[str, Any]] = []
         for _, event in events:
             for hook_id, types in targets:
                 if types and event.type.value not in types:
                     continue
-                delivery = WebhookDelivery(
-                    id=new_id("whd"), tenant_id=tenant_id, webhook_id=hook_id, event_id=event.id,
-                    event_type=event.type.value, state="pending", attempts=0, created_at=now,
-                    updated_at=now, next_attempt_at=now,
-                )
-                hooks.add_delivery(delivery)
-                self.queue.enqueue(kind=WEBHOOK_JOB, payload={"delivery_id": delivery.id}, now=now,
-                                   tenant_id=tenant_id, dedupe_key=delivery.id, session=s)
+                deliveries.append({
+                    "id": new_id("whd"), "tenant_id": tenant_id, "webhook_id": hook_id, "event_id": event.id,
+                    "event_type": event.type.value, "state": "pending", "attempts": 0, "created_at": now,
+                    "updated_at": now, "next_attempt_at": now,
+                })
+        if deliveries:  # a batch to a tenant with webhooks: thousands of rows, two statements
+            s.execute(insert(WebhookDelivery), deliveries)
+            self.queue.enqueue_new(s, [{"kind": WEBHOOK_JOB, "payload": {"delivery_id": d["id"]},
+                                        "tenant_id": tenant_id, "dedupe_key": d["id"]} for d in deliveries],
+                                   now=now)
 
 @dataclass(frozen=True, slots=True)
 class WebhookView:

@@ -385,7 +385,8 @@ ROUND2: list[tuple[str, str, str, str, str | None]] = [
 
 
 # Round 3, the held-out split: written after round 2 was spent; measured once, never tuned on.
-HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
+# Round 3: held out, measured once (75/79), then spent as training data (README.md).
+ROUND3: list[tuple[str, str, str, str, str | None]] = [
     # sign-in
     ("535 5.7.8 Authentication credentials invalid", "auth.invalid_credentials", "RFC 4954 §6 / forums", "en", None),
     ("535 Authentication failed. Restarting authentication process.", "auth.invalid_credentials",
@@ -545,6 +546,237 @@ HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
 ]
 
 
+GONEO = "goneo.de/hilfe/email/fehlermeldungen (German)"
+IONOS_DE = "ionos.de Hilfe: Fehlermeldungen bei unzustellbarer E-Mail (German)"
+SITEPACKAGE = "sitepackage.de: typische Fehlermeldungen bei Unzustellbarkeit (German)"
+ONESYSTEMS = "support.onesystems.ch: häufig vorkommende Fehlermeldungen (German)"
+MITTWALD = "mittwald.de FAQ: was bedeutet meine E-Mail-Fehlermeldung (German)"
+STRATO = "strato.de / strato.nl FAQ: Fehlermeldungen bei E-Mails"
+WEBOKE = "weboke.nl knowledgebase: e-mail foutmeldingen (Dutch)"
+MS_RELAY_NL = "support.microsoft.com/nl-nl: 550-, 553- en doorstuurfouten (Dutch)"
+MS_RELAY_IT = "support.office.com/it-it: errore 550, 553 o di inoltro (Italian)"
+TRANSIP = "transip.be knowledgebase: de 550-5.7.1 bouncemelding (Dutch)"
+HOASTED = "support.hoasted.com: e-mail fouten debuggen (Dutch)"
+NLSTUDIO = "newsletterstudio.it: errori SMTP (Italian page, Gmail replies)"
+ACCESS = "help-atosmartdocs.theaccessgroup.com: reasons for client emails not being delivered"
+MS_NDR_LIST = "Exchange Online NDR lists (tamingdns.com, sistemitec.com, fittools.cloud)"
+
+# Round 4: the held-out split. Collected and labelled after round 3 was spent and the classifier
+# fixed on it, before the classifier ever saw these; measured once (README.md).
+HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
+    # --- German providers' help pages (replies in English and German) -----------------------
+    ("550 mail@example.com: Recipient address rejected: User unknown (in reply to RCPT TO command)",
+     "send.recipient_unknown", GONEO, "en", None),
+    ("553 mail@example.com: Sender address rejected: not owned by user ihre-e-mail@beigoneo.de",
+     "send.sender_not_allowed", GONEO, "en", None),
+    ("550 Unknown User", "send.recipient_unknown", IONOS_DE, "en", None),
+    ("550 Quota Exceeded", "send.recipient_mailbox_full", IONOS_DE, "en", None),
+    ("535 Authentication failure: SMTP AUTH failed with the remote server", "auth.invalid_credentials",
+     IONOS_DE, "en", None),
+    ("554 Service unavailable; Client host [203.0.113.9] blocked using rbl.orbitrbl.com - IP Black Listed",
+     "send.rejected_as_spam", IONOS_DE, "en", None),
+    ("550 5.1.1 <kunde@gmx.de>... User is unknown", "send.recipient_unknown", SITEPACKAGE, "en", None),
+    ("550 5.2.1 <kunde@gmx.de>... User is inactive", "send.recipient_unknown", SITEPACKAGE, "en", None),
+    ("550 Benutzer nicht bekannt/User unknown", "send.recipient_unknown", SITEPACKAGE, "de", None),
+    ("550 MAILBOX NOT FOUND", "send.recipient_unknown", SITEPACKAGE, "en", None),
+    ("554 delivery error: dd This user doesn't have a yahoo.de account", "send.recipient_unknown",
+     SITEPACKAGE, "en", None),
+    (("554 delivery error: dd Sorry your message to kunde@yahoo.de cannot be delivered. This account has been "
+      "disabled or discontinued"), "send.recipient_unknown", SITEPACKAGE, "en", None),
+    ("550 5.1.1 <kunde@compuserve.de>... Mailbox not found", "send.recipient_unknown", SITEPACKAGE, "en", None),
+    ("550 <kunde@lycos.de>: Recipient address rejected: User unknown in local recipient table",
+     "send.recipient_unknown", SITEPACKAGE, "en", None),
+    ("550 <kunde@lycos.de>: Recipient address rejected: Account Closed", "send.recipient_unknown",
+     SITEPACKAGE, "en", None),
+    ("550 5.2.0 No such mailbox", "send.recipient_unknown", SITEPACKAGE, "en", None),
+    ("554 Sorry, no mailbox here by that name. (#5.1.1)", "send.recipient_unknown", SITEPACKAGE, "en", None),
+    ("552 5.2.2 Over STORAGE quota", "send.recipient_mailbox_full", SITEPACKAGE, "en", None),
+    (("550 Benutzer hat das Speichervolumen ueberschritten. / User has exhausted allowed storage space."),
+     "send.recipient_mailbox_full", SITEPACKAGE, "de", None),
+    ("550 Benutzer hat zuviele Mails auf dem Server. / User has too many messages on the server.",
+     "send.recipient_mailbox_full", SITEPACKAGE, "de", None),
+    ("500 5.0.0 Depot returns error: <552 5.2.2 Over quota>", "send.recipient_mailbox_full", SITEPACKAGE,
+     "en", None),
+    ("554 Refused. Your reverse DNS entry contains your IP address and a country code.",
+     "send.rejected_as_spam", SITEPACKAGE, "en", None),
+    ("552 Error: message too large", "send.message_too_large", SITEPACKAGE, "en", None),
+    ("554 5.7.1 <kunde@example.ch>: Recipient address rejected: User unknown", "send.recipient_unknown",
+     ONESYSTEMS, "en", None),
+    ("550 5.1.8 <info@bakkerij.example>: Sender address rejected: Domain not found",
+     "send.sender_not_allowed", ONESYSTEMS, "en", None),
+    ("554 5.7.1 Service unavailable; Client host [203.0.113.9] blocked using ix.dnsbl.manitu.net",
+     "send.rejected_as_spam", ONESYSTEMS, "en", None),
+    ("450 4.7.1 Client host rejected: cannot find your hostname, [203.0.113.9]", "send.rejected_as_spam",
+     ONESYSTEMS, "en", None),
+    ("554 5.7.1 <kunde@example.ch>: Relay access denied", "unknown", ONESYSTEMS, "en", None),
+    ("4.5.3 Error: too many recipients", "server.rate_limited", MITTWALD, "en", None),
+    ("4.7.1 Docking request denied, first time visit, you have been greylisted, try again later",
+     "server.temporary_failure", MITTWALD, "en", None),
+    ("4.7.25 Client host rejected: cannot find your hostname, [192.168.1.1]", "send.rejected_as_spam",
+     MITTWALD, "en", None),
+    ("5.1.1 <kunde@example.de>: Recipient address rejected: User unknown in virtual alias table",
+     "send.recipient_unknown", MITTWALD, "en", None),
+    ("Refused by local policy. No SPAM please! (B-URL)", "send.rejected_as_spam", STRATO, "en", None),
+    ("mailbox is overquota", "send.recipient_mailbox_full", STRATO, "en", None),
+    ("Suspected phishing attempt", "send.rejected_as_spam", STRATO, "en", None),
+    # --- Dutch help pages and Outlook in Dutch ----------------------------------------------------
+    ("Unrouteable address", "send.recipient_unknown", WEBOKE, "en", None),
+    ("All relevant MX records point to non-existent hosts", "send.recipient_unknown", WEBOKE, "en", None),
+    (("SMTP error from remote mail server after RCPT TO:<email@adres.nl> host mail.adres.nl [192.0.2.10]: "
+      "550 5.1.0 Recipient rejected."), "send.recipient_unknown", WEBOKE, "en", None),
+    ("SMTP error from remote mail server after RCPT TO:<email@adres.nl>: 554 No relaying allowed - psmtp",
+     "unknown", WEBOKE, "en", None),
+    (("SMTP error from remote mail server after RCPT TO 550 5.1.1 Recipient address rejected: User unknown in "
+      "virtual mailbox table"), "send.recipient_unknown", WEBOKE, "en", None),
+    (("Kan het bericht niet verzenden omdat één van de geadresseerden door de server is geweigerd. Het "
+      "geweigerde e-mailadres is <iemand@example.com>. Onderwerp: 'Test', account: 'Test', server: "
+      "'smtp.example.com', protocol: SMTP, reactie van server: '550 <iemand@example.com>... Doorsturen "
+      "geweigerd ', poort: 25, beveiligd (SSL): Nee, serverfout: 550, foutnummer: 0x800CCC79."),
+     "unknown", MS_RELAY_NL, "nl", None),
+    (("Kan het bericht niet verzenden omdat één van de geadresseerden door de server is geweigerd. Het "
+      "geweigerde e-mailadres is <iemand@example.com>. Onderwerp: 'Test', account: 'Test', server: "
+      "'smtp.example.com', protocol: SMTP, reactie van server: '553, dat domein is niet in mijn lijst met "
+      "toegestane rcpt-hosts (#5.7.1)', poort: 25, beveiligd (SSL): Nee, serverfout: 553, foutnummer: "
+      "0x800CCC79."), "unknown", MS_RELAY_NL, "nl", None),
+    (("Domain domein.nl has exceeded the max defers and failures per hour (5/5 (100%)) allowed. Message "
+      "discarded."), "server.rate_limited", HOASTED, "en", None),
+    ("550 Subject contains invalid characters", "unknown", "vdx.nl FAQ (Dutch)", "en", None),
+    (("550-5.7.1 Our system has detected that this message is likely unsolicited mail (SPAM). To reduce the "
+      "amount of spam, this message has been blocked."), "send.rejected_as_spam", TRANSIP, "en", None),
+    (("550-5.7.1 This message does not have authentication information or fails to pass authentication "
+      "checks. To best protect our users from spam, the message has been blocked."), "send.rejected_as_spam",
+     TRANSIP, "en", None),
+    (("550-5.7.1 Our system has detected that this message does not meet IPv6 sending guidelines regarding "
+      "PTR records and authentication."), "send.rejected_as_spam", TRANSIP, "en", None),
+    (("550-5.7.1 Unfortunately, messages from [123.123.123.123] weren't sent. Please contact your Internet "
+      "service provider since part of their network is on our block list (S3140)."), "send.rejected_as_spam",
+     TRANSIP, "en", None),
+    # --- Italian pages: Gmail's replies, Outlook in Italian, a provider's limits --------------------
+    ("421 4.4.5 Server busy, try again later", "server.temporary_failure", NLSTUDIO, "en", None),
+    ("421 4.7.0 Temporary System Problem. Try again later.", "server.temporary_failure", NLSTUDIO, "en", None),
+    ("421 4.7.0 TLS required for RCPT domain, closing connection", "tls.starttls_required", NLSTUDIO, "en", None),
+    (("450 4.2.1 The user you are trying to contact is receiving mail too quickly. Please resend your message "
+      "at a later time."), "server.rate_limited", NLSTUDIO, "en", None),
+    (("Impossibile inviare il messaggio perché uno dei destinatari è stato rifiutato dal server. L'indirizzo "
+      "di posta elettronica rifiutato era \"<someone@example.com>\". Oggetto: 'test', Account: 'Test', Server: "
+      "'smtp.example.com', Protocollo: SMTP, Risposta server: '550 <someone@example.com>... Inoltro negato', "
+      "porta: 25, sicuro (SSL): No, errore del server: 550, numero di errore: 0x800CCC79"),
+     "unknown", MS_RELAY_IT, "it", None),
+    (("Impossibile inviare il messaggio. Uno dei destinatari non è stato accettato dal server. L'indirizzo di "
+      "posta elettronica non accettato è \"casella@dominio.it\". Oggetto 'oggetto', Account: 'nome account', "
+      "Server: 'smtp.email.it', Protocollo: SMTP, Risposta del server: '553 5.7.1 <casella@email.it>: Sender "
+      "address rejected: not logged in', Porta: 25, Protezione (SSL): No, Errore del server: 553, Numero di "
+      "errore: 0x800CCC79"), "auth.invalid_credentials", "blog.email.it: guida agli errori (Italian)", "it",
+     None),
+    ("Errore: MAX RCPT TO DAILY LIMIT", "send.daily_limit_reached",
+     "netfabric.freshdesk.com: problemi invio posta (Italian)", "it", None),
+    (("Impossibile trovare il server. L'account è: 'fatture@libero.it', Server: 'smtp.libero.it', Protocollo: "
+      "SMTP, Porta: 465, Protezione (SSL): Sì, Errore socket: 11004, Numero di errore: 0x800CCC0D"),
+     "net.host_not_found", "Outlook error texts quoted in Italian help forums", "it", None),
+    # --- French ---------------------------------------------------------------------------------
+    (("Votre serveur de courrier a refusé votre connexion (0x800CCC92) -ERR Login failure: unknown user name "
+      "or bad password"), "auth.invalid_credentials", "fr.ittrip.xyz: Outlook 2019 erreur 0x800CCC92 (French)",
+     "fr", None),
+    ("ERROR Mailbox doesn't exist", "send.recipient_unknown", "01net.com: décryptez votre messagerie (French)",
+     "en", None),
+    (("L'adresse électronique du destinataire a changé. L'adresse à laquelle ce message a été envoyé "
+      "n'accepte plus de messages."), "send.recipient_unknown", "Exchange NDR text in French (uitranslation)",
+     "fr", None),
+    ("550 5.4.1 Recipient address rejected: Access denied", "send.recipient_unknown",
+     "emailacademy.fr: les erreurs de non-remise (French)", "en", None),
+    ("554 5.7.1 Message rejected due to policy restrictions", "send.rejected_as_spam",
+     "emailacademy.fr: les erreurs de non-remise (French)", "en", None),
+    # --- Exchange / Microsoft 365 NDRs ----------------------------------------------------------
+    ("452 4.2.2 The email account that you tried to reach is over quota", "send.recipient_mailbox_full",
+     ACCESS, "en", None),
+    ("550 5.1.1 recipient rejected. Recipient does not exist", "send.recipient_unknown", ACCESS, "en", None),
+    ("550 5.2.1 recipient rejected. Mailbox suspended", "send.recipient_unknown", ACCESS, "en", None),
+    ("550.5.7.0 Message Size Violation", "send.message_too_large", ACCESS, "en", None),
+    ("550 5.7.1 DDNS says spammer, 20191030-1 dodgyfrom", "send.rejected_as_spam", ACCESS, "en", None),
+    ("550 5.1.10 RESOLVER.ADR.RecipientNotFound", "send.recipient_unknown", ACCESS, "en", None),
+    (("550 5.7.13 STOREDRV.Deliver.Exception:AccountDisabledException.MapiExceptionADUserDisabledAndHidden; "
+      "Failed to process message due to a permanent exception with message [BeginDiagnosticData]"),
+     "send.recipient_unknown", MS_NDR_LIST, "en", None),
+    (("550 5.7.0 Proxy session setup failed on Frontend with '554 5.4.4 SMTPSEND.DNS.NonExistentDomain; "
+      "nonexistent domain'"), "send.recipient_unknown", MS_NDR_LIST, "en", None),
+    ("5.7.0 x-unix; maildrop: maildir over quota", "send.recipient_mailbox_full", MS_NDR_LIST, "en", None),
+    ("501 5.1.8 Bad sender address", "send.sender_not_allowed", MS_NDR_LIST, "en", None),
+    # --- Mail clients' and libraries' issue trackers --------------------------------------------
+    ("Error: Invalid login: 535 5.7.3 Authentication unsuccessful", "auth.invalid_credentials",
+     "github.com/nodemailer/nodemailer/issues/920", "en", None),
+    ("Error: Invalid login: 535 Error: authentication failed", "auth.invalid_credentials",
+     "github.com/xuess/puppeteer-sign/issues/2", "en", None),
+    ("Failed to send the test email. Raw error: 535 Authentication Failed.", "auth.invalid_credentials",
+     "github.com/pocketbase/pocketbase/issues/584", "en", None),
+    ("535 auth failed (this user authenticate too many times)", "auth.too_many_attempts",
+     "github.com/nodemailer/nodemailer/issues/1350", "en", None),
+    ("AuthError: Invalid login - 535 Incorrect authentication data", "auth.invalid_credentials",
+     "github.com/nodemailer/nodemailer/issues/874", "en", None),
+    ("SMTP Error (535): Authentication failed", "auth.invalid_credentials",
+     "github.com/roundcube/roundcubemail/issues/6826", "en", None),
+    (("Expected response code 250 but got code \"550\", with message \"550 5.7.1 Relaying denied\""),
+     "unknown", "github.com/jan-vince/smallcontactform/issues/95", "en", None),
+    ("550 5.7.1 <bbb@qq.com>... Relaying denied. IP name lookup failed [222.66.4.242]", "unknown",
+     "github.com/nodemailer/nodemailer/issues/190", "en", None),
+    ("550 relay not permitted!", "unknown", "github.com/postalserver/postal/issues/647", "en", None),
+    ("Diagnostic-Code: smtp; 550 Relay denied for <example.org>", "unknown",
+     "github.com/mailcow/mailcow-dockerized/issues/2095", "en", None),
+    ("550: 5.7.1 Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137",
+     "send.rejected_as_spam", "github.com/MailCore/mailcore2/issues/1738", "en", None),
+    ("Failed to send email: (550, b'5.7.1 message content rejected').", "send.rejected_as_spam",
+     "github.com/mandarons/icloud-docker/issues/163", "en", None),
+    (("139634851661696:error:1408F10B:SSL routines:ssl3_get_record:wrong version number:"
+      "../deps/openssl/openssl/ssl/record/ssl3_record.c:332:"), "tls.mode_mismatch",
+     "github.com/dawidd6/action-send-mail/issues/84", "en", None),
+    ("Error #01: failed to authenticate SMTP client: unencrypted connection", "tls.starttls_required",
+     "github.com/pocket-id/pocket-id/issues/179", "en", None),
+    ("* NO [WEBALERT https://accounts.google.com/signin/continue?sarp=1&scc=1&plt=AKgnsbtt] Web login required.",
+     "auth.web_login_required", "github.com/smiley22/S22.Imap/issues/116", "en", None),
+    ("A00000001 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)", "auth.invalid_credentials",
+     "github.com/jstedfast/MailKit/issues/1276", "en", None),
+    (("imaplib.error: b'[ALERT] Application-specific password required: "
+      "https://support.google.com/accounts/answer/185833 (Failure)'"), "auth.app_password_required",
+     "github.com/andreiaugustin/gmail_extractor/issues/4", "en", None),
+    ("A00000001 NO AUTHENTICATE failed.\nA00000002 NO LOGIN failed.", "auth.invalid_credentials",
+     "github.com/jstedfast/MailKit/issues/483", "en", None),
+    # --- more German help pages ---------------------------------------------------------------
+    ("450 4.7.1 Client host rejected: cannot find your reverse hostname", "send.rejected_as_spam",
+     "bytecamp.net FAQ: Fehlermeldungen bei Zustellproblemen (German)", "en", None),
+    ("450 4.2.0 Recipient address rejected: Greylisted", "server.temporary_failure",
+     "bytecamp.net FAQ: Fehlermeldungen bei Zustellproblemen (German)", "en", None),
+    ("421 4.7.0 Error: too many connections from 198.51.100.7", "server.rate_limited",
+     "bytecamp.net FAQ: Fehlermeldungen bei Zustellproblemen (German)", "en", None),
+    ("422 4.2.2 Quota limit exceeded (Speicherplatz des Kontos ueberschritten)", "send.recipient_mailbox_full",
+     "bytecamp.net FAQ: Fehlermeldungen bei Zustellproblemen (German)", "de", None),
+    ("571 5.7.1 message classified as spam (Nachricht als Spam eingestuft)", "send.rejected_as_spam",
+     "bytecamp.net FAQ: Fehlermeldungen bei Zustellproblemen (German)", "de", None),
+    ("421 mx01.de: Too much load; please try again later", "server.temporary_failure",
+     "do.de: häufige Fehlercodes bei Mailprogrammen (German)", "en", None),
+    (("<autotec-gmbh@web.de>: host mx-ha02.web.de[213.165.67.120] said: 550 Requested action not taken: "
+      "mailbox unavailable (in reply to RCPT TO command)"), "unknown",
+     "hilfe.gartentechnik.com: Probleme mit dem Versand (German)", "en", None),
+    ("550 5.7.1 Refused by local policy. No SPAM please", "send.rejected_as_spam", STRATO, "en", None),
+    ("550 recipient e-mail adress unknown", "send.recipient_unknown", STRATO, "en", None),
+    ("421, „4.7.0“ – TLS für RCPT-Domain erforderlich, Verbindung wird beendet.", "tls.starttls_required",
+     "eifert.net: E-Mail-Fehlermeldungen (German)", "de", None),
+    ("421, „4.3.0“ – Vorübergehendes Systemproblem. Versuchen Sie es später noch einmal.",
+     "server.temporary_failure", "eifert.net: E-Mail-Fehlermeldungen (German)", "de", None),
+    ("421, „4.4.5“ – Server ist ausgelastet, versuchen Sie es später noch einmal.", "server.temporary_failure",
+     "eifert.net: E-Mail-Fehlermeldungen (German)", "de", None),
+    # --- more issue trackers ------------------------------------------------------------------
+    (("Error: self-signed certificate in certificate chain at TLSSocket.onConnectSecure "
+      "(node:_tls_wrap:1674:34) { code: 'ESOCKET', command: 'CONN' }"), "tls.certificate_invalid",
+     "github.com/microsoft/playwright-java/issues/1622 (nodemailer)", "en", None),
+    ("{ [Error: self signed certificate] code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }", "tls.certificate_invalid",
+     "github.com/nodemailer/nodemailer/issues/406", "en", None),
+    ("[Error: SELF_SIGNED_CERT_IN_CHAIN]", "tls.certificate_invalid",
+     "github.com/nodemailer/nodemailer/issues/310", "en", None),
+    (("534-5.7.14 Please log in via your web browser and then try again.\n534-5.7.14 Learn more at\n"
+      "534 5.7.14 https://support.google.com/mail/bin/answer.py?answer=78754 d32sm8306558qga.12 - gsmtp"),
+     "auth.web_login_required", "github.com/nodemailer/nodemailer/issues/310", "en", None),
+]
+
+
 def split_of(text: str) -> str:
     """Round 1's held-out choice (by hash); that round is spent, see ``README.md``."""
     return "holdout" if int(hashlib.sha256(text.encode()).hexdigest(), 16) % 5 < 3 else "train"
@@ -571,6 +803,12 @@ def main() -> None:
         seen.add(text)
         rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
                      "split": "train", "round2_holdout": True})
+    for text, code, source, lang, email in ROUND3:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "round3_holdout": True})
     for text, code, source, lang, email in HELD_OUT:
         if text in seen:
             continue

@@ -32,6 +32,7 @@ from mailport.errors import StorageError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_RELAPSE = 10.0  # seconds after "database back" in which a failure belongs to the same outage
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Arbitrary but fixed: the advisory-lock key all mailport processes agree on for migrations.
@@ -83,6 +84,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._outage_lock = threading.Lock()
         self._down_since: float | None = None
+        self._back_at = float("-inf")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -123,16 +125,23 @@ class Database:
         with self._outage_lock:
             if self._down_since is not None:
                 return
-            self._down_since = time.monotonic()
-        # Once per outage, not once per query: the workers keep trying quietly.
-        log.warning("database unavailable (%s); waiting for it to come back",
-                    type(getattr(exc, "orig", None) or exc).__name__)
+            now = time.monotonic()
+            self._down_since = now
+            # A server coming back fails a few stale connections and early queries: a relapse
+            # within _RELAPSE of "back" continues the same outage, silently.
+            relapse = now - self._back_at < _RELAPSE
+        if not relapse:
+            # Once per outage, not once per query: the workers keep trying quietly.
+            log.warning("database unavailable (%s); waiting for it to come back",
+                        type(getattr(exc, "orig", None) or exc).__name__)
 
     def _outage_ended(self) -> None:
         with self._outage_lock:
             since, self._down_since = self._down_since, None
-        if since is not None:
-            log.warning("database back after %.1f s", time.monotonic() - since)
+            relapse = since is not None and since - self._back_at < _RELAPSE
+            self._back_at = time.monotonic()
+        if since is not None and not relapse:
+            log.warning("database back after %.1f s", self._back_at - since)
 
     async def ride_out(self, call: Callable[[], T], *, first_delay: float = 0.2,
                        max_delay: float = 5.0) -> T:

@@ -302,12 +302,20 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"too many errors on this connection|too many recipients",
         r"unexpected volume|thread limit exceeded",
         r"try again later, closing connection",
+        # Gmail's 4.2.1 "receiving mail at a rate that prevents additional messages"; Dovecot's
+        # "Too many invalid IMAP commands" ends a session that kept erring, like SMTP's errors cap.
+        r"receiving mail at a rate",
+        r"too many (?:invalid|bad|unknown) (?:IMAP |SMTP )?commands",
         r"trop de connexions|troppe connessioni|zu viele (?:gleichzeitige )?Verbindungen|"
         r"te veel (?:gelijktijdige )?verbindingen",
     ),
     _rule(
         "server.temporary_failure",
-        r"temporary (?:server |authentication |system )?(?:error|failure|problem)",
+        # Not the resolver's "Temporary failure in name resolution": that is a name lookup.
+        r"temporary (?:server |authentication |system )?(?:error|failure|problem)"
+        r"(?! in name resolution)",
+        # A server's own 421 4.4.2 (it dropped the connection) is its trouble, not our network's.
+        r"\b421[ -]4\.4\.2\b",
         r"temporarily (?:unavailable|deferred|rejected)",
         r"service (?:not |un)available",
         r"(?:server|system) (?:is )?(?:too )?busy",

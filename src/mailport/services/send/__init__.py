@@ -114,7 +114,7 @@ class OutboxService(Submissions):
         self.metrics = metrics or SendMetrics()
         self.send_job = SendJob(db=db, queue=queue, accounts=accounts, events=events, clock=clock,
                                 settings=settings, transports=transports, metrics=self.metrics,
-                                rng=rng, credentials=credentials)
+                                rng=rng, credentials=credentials, suppression=suppression)
         self.sent_copy_job = SentCopyJob(db=db, accounts=accounts, clock=clock, settings=settings,
                                          resolver=resolver, transports=transports,
                                          credentials=credentials, rng=rng)

@@ -53,6 +53,7 @@ from mailport.core.outbox import (
     classify_send_outcome,
     transition,
 )
+from mailport.core.suppression import refusal_as_bounce
 from mailport.core.verification import AccountConfig
 from mailport.errors import NotFound, RemoteError, StorageError, ValidationError
 from mailport.services.accounts import AccountService
@@ -70,6 +71,7 @@ from mailport.services.send.transport import (
     Transports,
     results_for_error,
 )
+from mailport.services.suppression import SuppressionService
 from mailport.services.webhooks import EventLog
 from mailport.settings import Settings
 
@@ -140,9 +142,10 @@ class SendJob:
         self, *, db: Database, queue: JobQueue, accounts: AccountService, events: EventLog,
         clock: Clock, settings: Settings, transports: Transports,
         metrics: SendMetrics | None = None, rng: Callable[[], float] | None = None,
-        credentials: CredentialSource | None = None,
+        credentials: CredentialSource | None = None, suppression: SuppressionService | None = None,
     ) -> None:
         self.db = db
+        self.suppression = suppression
         self.queue = queue
         self.accounts = accounts
         self.events = events
@@ -394,6 +397,7 @@ class SendJob:
                                           header_message_id=attempt.outgoing.header_message_id)
             self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
                                seq=event_seq(attempt.attempt, "outcome"), payload=payload)
+            self._record_refusals(s, message, outcome, now)
             if outcome.state is MessageState.SENT:
                 if attempt.copy_skip is not None:
                     save_copy_state(s, message, "skipped", now, detail=attempt.copy_skip)
@@ -407,6 +411,20 @@ class SendJob:
         if outcome.state is MessageState.DEFERRED and outcome.retry_at is not None:
             return Retry(run_at=outcome.retry_at, error=outcome.reason)
         return Done()
+
+    def _record_refusals(self, s: Session, message: Message, outcome: Outcome, now: datetime) -> None:
+        """A recipient the server refused for good counts as a bounce for the suppression list
+        (in the transaction that records the refusal, so both happen or neither)."""
+        if self.suppression is None:
+            return
+        for o in outcome.recipients:
+            if o.status is not RecipientStatus.FAILED:
+                continue
+            bounced = refusal_as_bounce(recipient=o.recipient, smtp_code=o.smtp_code,
+                                        enhanced_code=o.enhanced_code, text=o.text, diagnosis=o.diagnosis)
+            if bounced is not None:
+                self.suppression.record_bounce(s, tenant_id=message.tenant_id, recipient=bounced,
+                                               message_id=message.id, now=now)
 
     # -- the ``sent_copy`` job ---------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 A benchmark compares against a baseline measured in the same run, so the ratio means something on a
 noisy shared machine; absolute numbers are only for reading. ``python bench/run.py discovery send``
 runs only the benchmarks whose file name contains one of the words; ``BENCH=name[,name]`` (also
-``make bench BENCH=…``) runs only the benchmarks of those names, in whichever file holds them.
+``make bench BENCH=…``) runs only the benchmarks of those names, in whichever file holds them;
+arguments after ``--`` go to each script (``python bench/run.py imap -- --only idle,latency``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
+    extra: list[str] = []
+    if "--" in argv:
+        argv, extra = argv[:argv.index("--")], argv[argv.index("--") + 1:]
     scripts = sorted(HERE.glob("bench_*.py"))
     if argv:
         scripts = [s for s in scripts if any(word in s.stem for word in argv)]
@@ -28,7 +32,7 @@ def main(argv: list[str]) -> int:
     for script in scripts:
         print(f"# {script.name}", flush=True)
         started = time.monotonic()
-        result = subprocess.run([sys.executable, str(script)], check=False, cwd=HERE.parent)
+        result = subprocess.run([sys.executable, str(script), *extra], check=False, cwd=HERE.parent)
         print(f"# {script.name}: {'ok' if result.returncode == 0 else 'FAILED'} "
               f"in {time.monotonic() - started:.1f} s", flush=True)
         if result.returncode != 0:

@@ -27,7 +27,11 @@ from mailport.services.connect import ConnectService
 from mailport.services.contacts import ContactService
 from mailport.services.discover import DiscoveryService
 from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
-from mailport.services.inbox import InboxService, InboxSyncEngine
+from mailport.services.imap_sync import ImapMailboxSync
+from mailport.services.inbox import InboxService
+from mailport.services.inbox_store import InboxStore
+from mailport.services.inbox_sync import InboxSyncEngine
+from mailport.services.mailbox_sync import MailboxSyncs
 from mailport.services.metrics import MetricsService
 from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
@@ -160,11 +164,25 @@ class Runtime:
                                settings=self.settings, clock=self.clock)
 
     @cached_property
+    def inbox_store(self) -> InboxStore:
+        return InboxStore(db=self.db, clock=self.clock, events=self.events, suppression=self.suppression,
+                          outcomes=self.accounts)
+
+    @cached_property
+    def imap_sync(self) -> ImapMailboxSync:
+        return ImapMailboxSync(store=self.inbox_store, accounts=self.accounts, clock=self.clock,
+                               settings=self.settings, resolver=self.resolver,
+                               window=timedelta(days=self.settings.inbox_window_days), tokens=self.oauth)
+
+    @cached_property
+    def mailbox_syncs(self) -> MailboxSyncs:
+        """Inbox sync per account kind; an API-based sync registers itself here (ahead of IMAP)."""
+        return MailboxSyncs([self.imap_sync], accounts=self.accounts)
+
+    @cached_property
     def inbox(self) -> InboxService:
-        return InboxService(db=self.db, accounts=self.accounts, clock=self.clock, settings=self.settings,
-                            resolver=self.resolver, events=self.events,
-                            window=timedelta(days=self.settings.inbox_window_days), tokens=self.oauth,
-                            suppression=self.suppression)
+        return InboxService(db=self.db, accounts=self.accounts, clock=self.clock, store=self.inbox_store,
+                            syncs=self.mailbox_syncs)
 
     @cached_property
     def contacts(self) -> ContactService:
@@ -172,8 +190,11 @@ class Runtime:
 
     def make_inbox_engine(self, *, worker_id: str) -> InboxSyncEngine:
         """The inbox sync loop a worker process runs beside its job loop (``engine.run(stop)``)."""
-        return InboxSyncEngine(service=self.inbox, db=self.db, clock=self.clock, worker_id=worker_id,
-                               max_accounts=self.settings.inbox_max_accounts)
+        return InboxSyncEngine(syncs=self.mailbox_syncs, store=self.inbox_store, db=self.db, clock=self.clock,
+                               worker_id=worker_id, max_accounts=self.settings.inbox_max_accounts,
+                               lease=timedelta(seconds=self.settings.inbox_lease),
+                               connect_concurrency=self.settings.inbox_connect_concurrency,
+                               connect_rate=self.settings.inbox_connect_rate)
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """The background work this installation does, by job kind."""

@@ -21,6 +21,7 @@ from mailport.adapters.imap import (
     imap_quote,
     parse_list_line,
 )
+from mailport.adapters.imap.wire import LiteralArg
 from mailport.adapters.secrets import Secret
 from mailport.adapters.tls import normalize_fingerprint
 from mailport.errors import (
@@ -68,8 +69,8 @@ def test_imap_quote_picks_atom_quoted_or_literal() -> None:
     assert imap_quote("") == b'""'
     assert imap_quote("NIL") == b'"NIL"'
     literal = imap_quote("pässword")
-    assert type(literal).__name__ == "_Literal" and bytes(literal) == "pässword".encode()
-    assert type(imap_quote("a\r\nb")).__name__ == "_Literal"
+    assert isinstance(literal, LiteralArg) and bytes(literal) == "pässword".encode()
+    assert isinstance(imap_quote("a\r\nb"), LiteralArg)
     with pytest.raises(ValidationError):
         imap_quote("a\x00b")
 

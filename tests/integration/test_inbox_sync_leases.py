@@ -4,28 +4,36 @@ taken over when its lease runs out and the old owner learns it lost them."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
+import time
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from mailport.adapters.storage.inbox_repository import LeaseRepository
 from mailport.adapters.storage.tables import Account
+from mailport.errors import NetworkError
 from mailport.runtime import Runtime
 from mailport.services.accounts import AccountInput
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def make_accounts(rt: Runtime, count: int, *, with_imap: bool = True) -> list[str]:
+def make_accounts(rt: Runtime, count: int, *, with_imap: bool = True,
+                  imap_host: str = "imap.example.org") -> list[str]:
     tenant = rt.tenants.create(name="Bakkerij").tenant.id
     ids = []
     for i in range(count):
         ids.append(rt.accounts.create(tenant, AccountInput(
             email=f"box{i}-{'i' if with_imap else 'n'}@example.org", password="pw",
             smtp={"host": "smtp.example.org", "port": 465, "security": "tls"},
-            imap={"host": "imap.example.org", "port": 993, "security": "tls"} if with_imap else None,
+            imap={"host": imap_host, "port": 993, "security": "tls"} if with_imap else None,
         )).id)
     return ids
 
@@ -106,3 +114,63 @@ def test_reconnect_backoff_grows_with_jitter_and_is_capped(runtime: Runtime) -> 
         delays = [engine.backoff(failures) for _ in range(200)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert max(delays) - min(delays) > ceiling / 4  # jittered: reconnects do not stampede
+
+
+async def _until(check: Callable[[], bool], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def test_workers_share_accounts_when_one_joins_and_take_over_when_one_dies(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    accounts = make_accounts(runtime, 12)
+
+    @contextlib.asynccontextmanager
+    async def unreachable(tenant_id: str, account_id: str) -> AsyncIterator[Any]:
+        raise NetworkError("the server is unreachable")  # only the leases matter here
+        yield
+
+    monkeypatch.setattr(runtime.imap_sync, "connect", unreachable)
+    engines = [runtime.make_inbox_engine(worker_id=name) for name in ("a", "b")]
+    for engine in engines:
+        engine.claim_interval, engine.lease, engine.claim_step = 0.1, timedelta(seconds=2), 4
+        engine.backoff_base = engine.backoff_cap = 60.0  # the servers do not exist: stay quiet
+    a, b = engines
+    stops = [asyncio.Event(), asyncio.Event()]
+    run_a = asyncio.create_task(a.run(stops[0]))
+    await _until(lambda: len(a.tasks) == 12, timeout=10)
+    run_b = asyncio.create_task(b.run(stops[1]))
+    try:
+        # b joins: a hands accounts back until both hold about half.
+        await _until(lambda: len(b.tasks) >= 5 and len(a.tasks) + len(b.tasks) == 12, timeout=10)
+        assert set(a.tasks).isdisjoint(b.tasks)
+
+        def reported() -> dict[str, int]:  # what each worker told the registry (metrics show it)
+            with runtime.db.session() as s:
+                return dict(LeaseRepository(s).live_workers(since=datetime.now(UTC) - timedelta(seconds=5)))
+
+        await _until(lambda: sum(reported().values()) == 12, timeout=5)
+        assert set(reported()) == {"a", "b"}
+        # a dies: no release, no more heartbeats. b takes everything once a's leases run out.
+        died = time.monotonic()
+        for task in list(a.tasks.values()):
+            task.cancel()
+        a._stop_all = _nothing  # type: ignore[method-assign]
+        run_a.cancel()
+        await _until(lambda: sorted(b.tasks) == sorted(accounts), timeout=15)
+        assert time.monotonic() - died < 2 + 5  # the lease, plus a few ticks
+        await _until(lambda: reported().get("b") == 12, timeout=5)
+        assert 'mailport_inbox_worker_accounts{worker="b"} 12.0' in runtime.metrics.render().decode()
+    finally:
+        stops[1].set()
+        await run_b
+        with contextlib.suppress(asyncio.CancelledError):
+            await run_a
+
+
+async def _nothing() -> None:
+    return None

@@ -237,7 +237,8 @@ class MailLab:
     def _write_users(self) -> None:
         path = self.root / "dovecot" / "users"
         tmp = path.with_name("users.tmp")
-        tmp.write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items()))
+        fields = getattr(self, "user_fields", {})
+        tmp.write_text("".join(f"{u}:{{PLAIN}}{p}::::::{fields.get(u, '')}\n" for u, p in self.users.items()))
         os.chown(tmp, self._pw.pw_uid, self._pw.pw_gid)
         os.chmod(tmp, 0o600)
         # Dovecot re-reads the file when its mtime (seconds) or size changed: make the mtime
@@ -246,7 +247,7 @@ class MailLab:
         os.utime(tmp, (self._users_mtime, self._users_mtime))
         os.replace(tmp, path)
 
-    def add_users(self, users: Mapping[str, str]) -> None:
+    def add_users(self, users: Mapping[str, str], *, fields: str = "") -> None:
         """Add (or change) several mailbox users (email -> password) while the lab runs.
 
         Returns once Dovecot sees them. Dovecot stats its passwd-file at most once per
@@ -254,14 +255,18 @@ class MailLab:
         rather than calling :meth:`add_user` in a loop.
         """
         self.users.update(users)
+        if fields:
+            # userdb extra fields, e.g. "userdb_mail=mdbox:~/mdbox userdb_mail_fsync=never" for a
+            # big fixture (mdbox appends several times faster than Maildir).
+            self.user_fields: dict[str, str] = {**getattr(self, "user_fields", {}), **dict.fromkeys(users, fields)}
         self._write_users()
         if self._started:
             now = time.time()
             time.sleep(max(0.0, math.floor(now) + 1.02 - now))
 
-    def add_user(self, email_address: str, password: str = "password") -> None:
+    def add_user(self, email_address: str, password: str = "password", *, fields: str = "") -> None:
         """Add (or change) one mailbox user while the lab runs (see :meth:`add_users`)."""
-        self.add_users({email_address: password})
+        self.add_users({email_address: password}, fields=fields)
 
     def _run(self, argv: list[str], *, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         # Output goes to a file, not a pipe: a daemon that forks keeps a pipe open for ever.

@@ -142,6 +142,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "BatchOut": models.Batch, "BatchResultOut": models.BatchResult,
     "WebhookOut": models.Webhook, "WebhookCreated": models.WebhookCreated, "DeliveryOut": models.Delivery,
     "InboxMessageOut": models.InboxMessage, "AddressOut": models.Address, "BounceOut": models.Bounce,
+    "AttachmentOut": models.InboxAttachment,
     "BounceRecipientOut": models.BounceRecipient, "SyncStateOut": models.SyncState,
     "ContactOut": models.Contact, "SuppressionOut": models.Suppression, "UpsertOut": models.ContactsUpserted, "DomainOut": models.Domain,
     "RecordOut": models.DnsRecord, "VerdictOut": models.RecordVerdict, "LastCheckOut": models.DomainLastCheck,

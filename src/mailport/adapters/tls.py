@@ -23,6 +23,7 @@ __all__ = [
     "client_context",
     "normalize_fingerprint",
     "peer_fingerprint",
+    "shared_client_context",
 ]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -79,6 +80,13 @@ def _client_context(ca_file: str | None, pin_sha256: str | None) -> ssl.SSLConte
                 code="config.ca_file",
             ) from exc
     return context
+
+
+@functools.lru_cache(maxsize=64)
+def shared_client_context(*, ca_file: str | None, pin_sha256: str | None) -> ssl.SSLContext:
+    """:func:`client_context`, one per (CA file, pin) for the process: a context holds the whole
+    trust store (hundreds of KiB), which thousands of idle connections must not each load."""
+    return client_context(ca_file=ca_file, pin_sha256=pin_sha256)
 
 
 def peer_fingerprint(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> str | None:

@@ -35,6 +35,7 @@ __all__ = [
     "DomainLastCheck",
     "Endpoint",
     "EndpointSettings",
+    "InboxAttachment",
     "InboxMessage",
     "Mailbox",
     "MailboxAttention",
@@ -386,6 +387,14 @@ class Bounce(_Model):
     original_message_id: str | None
 
 
+class InboxAttachment(_Model):
+    """An attachment of a synced message as the server described it (the bytes on demand)."""
+
+    filename: str | None
+    content_type: str
+    size: int
+
+
 class InboxMessage(_Model):
     id: str
     account_id: str
@@ -408,6 +417,8 @@ class InboxMessage(_Model):
     sent_message_id: str | None
     bounce: Bounce | None
     contacts: list[str]
+    attachments: list[InboxAttachment] = []
+    has_attachments: bool = False
 
 
 class SyncState(_Model):

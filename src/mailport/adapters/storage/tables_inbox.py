@@ -47,6 +47,7 @@ __all__ = [
     "InboxMessage",
     "InboxParticipant",
     "InboxSync",
+    "InboxWorker",
 ]
 
 
@@ -66,6 +67,18 @@ class InboxSync(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(index=True)
     updated_at: Mapped[datetime]
+
+
+class InboxWorker(Base):
+    """A process running the inbox sync engine: its heartbeat and how many accounts it holds
+    (the engine's fair share is the enabled accounts divided by the live workers)."""
+
+    __tablename__ = "inbox_workers"
+
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+    accounts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class InboxFolder(Base):
@@ -121,6 +134,8 @@ class InboxMessage(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     size: Mapped[int] = mapped_column(Integer, default=0)
     snippet: Mapped[str] = mapped_column(Text, default="")
+    # From BODYSTRUCTURE at sync time: [{"filename", "content_type", "size"}] (bytes on demand).
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     sent_message_id: Mapped[str | None] = mapped_column(String(32), index=True)  # the outbox message it answers
     bounce: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # BounceReport.to_json() when a bounce
     created_at: Mapped[datetime]

@@ -37,6 +37,12 @@ class BounceOut(BaseModel):
     original_message_id: str | None
 
 
+class AttachmentOut(BaseModel):
+    filename: str | None
+    content_type: str
+    size: int = Field(description="Encoded size in bytes, as the server reports it.")
+
+
 class InboxMessageOut(BaseModel):
     id: str
     account_id: str
@@ -59,6 +65,10 @@ class InboxMessageOut(BaseModel):
     sent_message_id: str | None = Field(description="The mailport message this one answers or bounces.")
     bounce: BounceOut | None
     contacts: list[str] = Field(description="Your contact ids among the participants.")
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list, description="Attachments as the server described them at sync time; "
+        "the bytes: `/v1/inbox/messages/{id}/attachments/{n}` (fetched on demand).")
+    has_attachments: bool = False
 
 
 class SyncStateOut(BaseModel):

@@ -1,12 +1,10 @@
-"""An asyncio IMAP4rev1 client session on plain asyncio streams, with imapclient's parser.
+"""An authenticated IMAP4rev1 session: connect, secure, greet, log in; folders, SELECT, APPEND.
 
 Why not aioimaplib: it has no STARTTLS, cannot connect to a checked IP while verifying TLS for the
 host name, and takes a POP3 ``+OK`` banner for an IMAP greeting (then hangs). Why not imapclient in
-a thread: the inbox-sync issue needs one asyncio worker idling on ~1,000 accounts, i.e. 1,000
-connections on one event loop, not 1,000 threads. So the wire layer here is small and ours —
-tagged commands, literals (synchronising or LITERAL+), continuation requests — and the *parsing*
-of response data is imapclient's well-tested ``response_parser``, fed the same record format
-imaplib produces (``[(b"… {n}", literal), b"rest"]``).
+a thread: the inbox sync needs one asyncio worker idling on thousands of accounts, i.e. thousands
+of connections on one event loop, not thousands of threads. So the wire layer (:mod:`.wire`) is
+small and ours.
 
 :meth:`ImapSession.open` runs ``imap.dns`` → ``imap.tcp`` → ``imap.tls`` → ``imap.greeting``
 (banner + CAPABILITY) → ``imap.login`` and reports each to ``on_stage``; failures raise diagnosed
@@ -20,19 +18,22 @@ import re
 import ssl
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from imapclient import imap_utf7  # type: ignore[import-untyped]
-from imapclient.exceptions import ProtocolError as ImapParseError  # type: ignore[import-untyped]
-from imapclient.response_parser import (  # type: ignore[import-untyped]
-    parse_message_list,
-    parse_response,
+from mailport.adapters.imap.parser import ParseError, parse_list, parse_search, utf7_decode
+from mailport.adapters.imap.wire import (
+    MAX_LINE,
+    ImapReply,
+    LiteralArg,
+    Wire,
+    close_writer,
+    imap_quote,
+    mailbox_arg,
 )
-
 from mailport.adapters.secrets import Secret
-from mailport.adapters.tls import check_pin, client_context, peer_fingerprint
+from mailport.adapters.tls import check_pin, peer_fingerprint, shared_client_context
 from mailport.adapters.transport import (
     AddressResolver,
     StageClock,
@@ -40,7 +41,6 @@ from mailport.adapters.transport import (
     connect_tcp,
     diagnosed,
     open_socket,
-    scrub,
     tls_probe,
 )
 from mailport.core.oauth import (
@@ -64,25 +64,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ImapEndpoint",
-    "ImapReply",
     "ImapSession",
     "Mailbox",
     "MailboxStatus",
     "SpecialUse",
     "find_special_use",
-    "imap_quote",
     "parse_list_line",
 ]
 
 ImapEndpoint = Endpoint
 
 SpecialUse = Literal["\\Sent", "\\Junk", "\\Drafts", "\\Trash", "\\Archive", "\\All", "\\Flagged"]
-
-_MAX_LINE = 1 << 20  # a very long SEARCH answer still fits; a hostile server cannot exhaust memory
-_MAX_LITERAL = 256 << 20
-_LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r\n$")
-_RESPONSE_CODE = re.compile(r"^\[([A-Za-z0-9.-]+)(?: ([^\]]*))?\]")
-_ATOM_SAFE = re.compile(r"[A-Za-z0-9!#$&'+,./:;<=>?@^_`|~-]+")
 
 # Folder names used by servers without SPECIAL-USE (and by older clients that created them).
 _FALLBACK_NAMES: dict[str, tuple[str, ...]] = {
@@ -112,26 +104,6 @@ _FALLBACK_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Literal(bytes):
-    """A command argument that must go on the wire as an IMAP literal."""
-
-
-def imap_quote(value: str) -> bytes | _Literal:
-    """An IMAP ``astring`` for ``value``: atom, quoted string, or literal (non-ASCII, CR/LF)."""
-    if value and _ATOM_SAFE.fullmatch(value) and value.upper() != "NIL":
-        return value.encode("ascii")
-    if value.isascii() and "\r" not in value and "\n" not in value and "\x00" not in value:
-        return b'"' + value.replace("\\", "\\\\").replace('"', '\\"').encode("ascii") + b'"'
-    if "\x00" in value:
-        raise ValidationError("IMAP strings cannot contain NUL characters")
-    return _Literal(value.encode("utf-8"))
-
-
-def _mailbox_arg(name: str) -> bytes | _Literal:
-    # Mailbox names travel in modified UTF-7 (RFC 3501 §5.1.3) unless UTF8=ACCEPT is enabled.
-    encoded = imap_utf7.encode(name)
-    return imap_quote(encoded.decode("ascii"))
-
 
 @dataclass(frozen=True, slots=True)
 class Mailbox:
@@ -156,42 +128,14 @@ class MailboxStatus:
     readonly: bool
 
 
-@dataclass(slots=True)
-class ImapReply:
-    """The tagged completion of a command and the untagged records that came with it."""
-
-    status: str  # OK | NO | BAD
-    text: str
-    untagged: list[list[bytes | tuple[bytes, bytes]]] = field(default_factory=list)
-
-    @property
-    def response_code(self) -> tuple[str, str] | None:
-        match = _RESPONSE_CODE.match(self.text)
-        return (match.group(1).upper(), match.group(2) or "") if match else None
-
-    def records(self, keyword: str) -> list[list[bytes | tuple[bytes, bytes]]]:
-        """Untagged records whose first word is ``keyword``, with that word stripped."""
-        wanted = keyword.upper().encode("ascii")
-        found: list[list[bytes | tuple[bytes, bytes]]] = []
-        for record in self.untagged:
-            first = record[0]
-            head = first if isinstance(first, bytes) else first[0]
-            word, _, rest = head.partition(b" ")
-            if word.upper() == wanted:
-                found.append([rest if isinstance(first, bytes) else (rest, first[1]), *record[1:]])
-        return found
-
-
 def parse_list_line(record: list[bytes | tuple[bytes, bytes]]) -> Mailbox:
     """One ``LIST`` record (keyword stripped) → :class:`Mailbox` (name decoded from UTF-7)."""
-    parsed = parse_response(record)
-    flags_raw, delimiter, name = parsed[0], parsed[1], parsed[2]
+    flags_raw, delimiter, raw_name = parse_list(record)
     flags = frozenset(f.decode("ascii", "replace") for f in flags_raw)
-    raw_name = name if isinstance(name, bytes) else str(name).encode()
-    delim = delimiter.decode("ascii", "replace") if isinstance(delimiter, bytes) else None
+    delim = delimiter.decode("ascii", "replace") if delimiter is not None else None
     try:
-        decoded = imap_utf7.decode(raw_name)
-    except (ValueError, UnicodeError):
+        decoded = utf7_decode(raw_name)
+    except (ParseError, UnicodeError):
         decoded = raw_name.decode("utf-8", "replace")
     return Mailbox(name=decoded, delimiter=delim, flags=flags)
 
@@ -210,257 +154,11 @@ def find_special_use(mailboxes: Iterable[Mailbox], use: SpecialUse) -> Mailbox |
     return None
 
 
-class _Wire:
-    """Tagged request/response over a stream pair; one command at a time."""
-
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        *,
-        timeout: float,
-        endpoint: Endpoint,
-        email: str | None,
-        secrets: tuple[str, ...],
-    ) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.timeout = timeout
-        self.endpoint = endpoint
-        self.email = email
-        self.secrets = secrets
-        self.capabilities: frozenset[str] = frozenset()
-        self._tag = 0
-        self._lock = asyncio.Lock()
-
-    # -- reading ----------------------------------------------------------------------------
-    async def _readline(self, stage: str) -> bytes:
-        try:
-            line = await asyncio.wait_for(self.reader.readuntil(b"\r\n"), self.timeout)
-        except TimeoutError as exc:
-            raise self.error(
-                RemoteTimeout, "The IMAP server did not answer in time", stage=stage, exception=exc
-            ) from exc
-        except asyncio.LimitOverrunError as exc:
-            raise self.error(
-                ProtocolError, "The IMAP server sent an overlong line", stage=stage, exception=exc
-            ) from exc
-        except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
-            raise self.error(
-                NetworkError, "The IMAP server closed the connection", stage=stage, exception=exc
-            ) from exc
-        return line
-
-    async def read_record(self, stage: str) -> list[bytes | tuple[bytes, bytes]]:
-        """One logical response: a line plus any literals it announces, imaplib-shaped."""
-        record: list[bytes | tuple[bytes, bytes]] = []
-        line = await self._readline(stage)
-        while True:
-            match = _LITERAL_AT_END.search(line)
-            if not match:
-                record.append(line[:-2])
-                return record
-            size = int(match.group(1))
-            if size > _MAX_LITERAL:
-                raise self.error(
-                    ProtocolError, "The IMAP server announced an oversized literal", stage=stage
-                )
-            try:
-                literal = await asyncio.wait_for(
-                    self.reader.readexactly(size), self.timeout + size / 100_000
-                )
-            except TimeoutError as exc:
-                raise self.error(
-                    RemoteTimeout,
-                    "The IMAP server stalled in a literal",
-                    stage=stage,
-                    exception=exc,
-                ) from exc
-            except (asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
-                raise self.error(
-                    NetworkError,
-                    "The IMAP server closed the connection",
-                    stage=stage,
-                    exception=exc,
-                ) from exc
-            record.append((line[:-2], literal))
-            line = await self._readline(stage)
-
-    # -- commands ---------------------------------------------------------------------------
-    def _next_tag(self) -> bytes:
-        self._tag += 1
-        return b"M%04d" % self._tag
-
-    async def command(
-        self, name: str, *args: bytes | _Literal, stage: str, sasl_responses: Sequence[bytes] = ()
-    ) -> ImapReply:
-        """Send ``name args`` and collect everything up to its tagged completion.
-
-        A timeout, a dropped connection or an unparseable line leaves the conversation out of
-        step (a late tagged reply would be taken for the next command's), so the connection is
-        closed then; later commands fail fast with a NetworkError.
-        """
-        async with self._lock:
-            if self.writer.is_closing():
-                raise self.error(
-                    NetworkError,
-                    "The IMAP connection is closed",
-                    stage=stage,
-                    exception=ConnectionResetError("connection closed"),
-                )
-            try:
-                return await self._exchange(name, args, stage=stage, sasl_responses=sasl_responses)
-            except (RemoteTimeout, NetworkError, ProtocolError):
-                self.writer.close()
-                raise
-
-    async def _exchange(
-        self,
-        name: str,
-        args: Sequence[bytes | _Literal],
-        *,
-        stage: str,
-        sasl_responses: Sequence[bytes],
-    ) -> ImapReply:
-        tag = self._next_tag()
-        literal_plus = "LITERAL+" in self.capabilities
-        # Split the command at each literal: (text up to and including "{n}", literal data).
-        segments: list[tuple[bytes, bytes]] = []
-        current = tag + b" " + name.encode("ascii")
-        for arg in args:
-            if isinstance(arg, _Literal):
-                marker = b"{%d+}" % len(arg) if literal_plus else b"{%d}" % len(arg)
-                segments.append((current + b" " + marker, bytes(arg)))
-                current = b""
-            else:
-                current += b" " + arg
-        reply = ImapReply(status="", text="")
-        responses = list(sasl_responses)
-        for prefix, literal in segments:
-            await self._write(prefix + b"\r\n", stage)
-            # A synchronising literal waits for "+"; the server may reject it instead.
-            if not literal_plus and await self._await_continuation(tag, reply, stage):
-                return reply
-            await self._write(literal, stage)
-        await self._write(current + b"\r\n", stage)
-        while True:
-            record = await self.read_record(stage)
-            head = record[0] if isinstance(record[0], bytes) else record[0][0]
-            if head.startswith(b"* "):
-                first = record[0]
-                record[0] = head[2:] if isinstance(first, bytes) else (head[2:], first[1])
-                reply.untagged.append(record)
-                self._note_capabilities(record)
-            elif head.startswith(b"+"):
-                # SASL challenge: answer with the next prepared response, or an empty line
-                # (which is how XOAUTH2 failures are acknowledged).
-                await self._write((responses.pop(0) if responses else b"") + b"\r\n", stage)
-            elif head.startswith(tag + b" "):
-                status, _, text = head[len(tag) + 1 :].partition(b" ")
-                reply.status = status.decode("ascii", "replace").upper()
-                reply.text = text.decode("utf-8", "replace")
-                self.note_code_capabilities(reply.text)
-                return reply
-            else:
-                raise self.error(
-                    ProtocolError,
-                    "The IMAP server sent an unexpected line",
-                    stage=stage,
-                    text=head.decode("utf-8", "replace")[:200],
-                )
-
-    async def _await_continuation(self, tag: bytes, reply: ImapReply, stage: str) -> bool:
-        """Wait for "+" before literal data; True if the command completed (rejected) instead."""
-        while True:
-            record = await self.read_record(stage)
-            head = record[0] if isinstance(record[0], bytes) else record[0][0]
-            if head.startswith(b"+"):
-                return False
-            if head.startswith(b"* "):
-                reply.untagged.append([head[2:], *record[1:]])
-                continue
-            if head.startswith(tag + b" "):
-                status, _, text = head[len(tag) + 1 :].partition(b" ")
-                reply.status = status.decode("ascii", "replace").upper()
-                reply.text = text.decode("utf-8", "replace")
-                return True
-            raise self.error(
-                ProtocolError,
-                "The IMAP server sent an unexpected line",
-                stage=stage,
-                text=head.decode("utf-8", "replace")[:200],
-            )
-
-    async def _write(self, data: bytes, stage: str) -> None:
-        try:
-            self.writer.write(data)
-            await asyncio.wait_for(self.writer.drain(), self.timeout)
-        except TimeoutError as exc:
-            raise self.error(
-                RemoteTimeout, "The IMAP server stopped reading", stage=stage, exception=exc
-            ) from exc
-        except (ConnectionError, OSError) as exc:
-            raise self.error(
-                NetworkError, "The IMAP server closed the connection", stage=stage, exception=exc
-            ) from exc
-
-    def _note_capabilities(self, record: list[bytes | tuple[bytes, bytes]]) -> None:
-        head = record[0]
-        if isinstance(head, bytes) and head.upper().startswith(b"CAPABILITY "):
-            self.capabilities = frozenset(head[11:].decode("ascii", "replace").upper().split())
-
-    def note_code_capabilities(self, text: str) -> None:
-        match = _RESPONSE_CODE.match(text)
-        if match and match.group(1).upper() == "CAPABILITY":
-            self.capabilities = frozenset((match.group(2) or "").upper().split())
-
-    # -- errors -----------------------------------------------------------------------------
-    def error(
-        self,
-        cls: type[RemoteError],
-        message: str,
-        *,
-        stage: str,
-        text: str | None = None,
-        exception: BaseException | None = None,
-        code: str | None = None,
-        auth_mechanism: str | None = None,
-    ) -> RemoteError:
-        where = f"{self.endpoint.host}:{self.endpoint.port}"
-        return diagnosed(
-            cls,
-            f"{message} ({where})",
-            protocol="imap",
-            stage=stage,
-            text=scrub(text, *self.secrets),
-            exception=exception,
-            email=self.email,
-            code=code,
-            auth_mechanism=auth_mechanism,
-        )
-
-    def refused(
-        self,
-        reply: ImapReply,
-        *,
-        stage: str,
-        what: str,
-        cls: type[RemoteError] = RemoteError,
-        auth_mechanism: str | None = None,
-    ) -> RemoteError:
-        return self.error(
-            cls,
-            what,
-            stage=stage,
-            text=f"{reply.status} {reply.text}".strip(),
-            auth_mechanism=auth_mechanism,
-        )
-
 
 class ImapSession:
     """An open, authenticated IMAP connection. Build it with :meth:`open`."""
 
-    def __init__(self, *, wire: _Wire, timings: list[tuple[str, float]]) -> None:
+    def __init__(self, *, wire: Wire, timings: list[tuple[str, float]]) -> None:
         self._wire = wire
         self.timings = timings
         """``(stage, seconds)`` for every connection stage that completed."""
@@ -512,7 +210,7 @@ class ImapSession:
         for record in reply.records("LIST"):
             try:
                 boxes.append(parse_list_line(record))
-            except (ImapParseError, IndexError, ValueError) as exc:
+            except ValueError as exc:
                 raise self._wire.error(
                     ProtocolError, "Unreadable LIST response", stage="imap.list", exception=exc
                 ) from exc
@@ -526,7 +224,7 @@ class ImapSession:
         """SELECT (or EXAMINE when ``readonly``) a mailbox."""
         verb = "EXAMINE" if readonly else "SELECT"
         stage = "imap.select"
-        reply = await self._wire.command(verb, _mailbox_arg(mailbox), stage=stage)
+        reply = await self._wire.command(verb, mailbox_arg(mailbox), stage=stage)
         self._expect_ok(reply, stage=stage, what=f"The server refused to open folder {mailbox!r}")
         exists = 0
         uidvalidity = uidnext = None
@@ -568,7 +266,12 @@ class ImapSession:
         uids: list[int] = []
         for record in reply.records("SEARCH"):
             data = record[0] if isinstance(record[0], bytes) else record[0][0]
-            uids.extend(parse_message_list([data]))
+            try:
+                uids.extend(parse_search(data))
+            except ParseError as exc:
+                raise self._wire.error(
+                    ProtocolError, "Unreadable SEARCH response", stage=stage, exception=exc
+                ) from exc
         return sorted(set(uids))
 
     async def append(
@@ -584,14 +287,14 @@ class ImapSession:
         for flag in flags:
             if not re.fullmatch(r"\\?[A-Za-z0-9$_.-]+", flag):
                 raise ValidationError(f"not a valid IMAP flag: {flag!r}")
-        args: list[bytes | _Literal] = [_mailbox_arg(mailbox)]
+        args: list[bytes | LiteralArg] = [mailbox_arg(mailbox)]
         if flags:
             args.append(b"(" + " ".join(flags).encode("ascii") + b")")
         if date is not None:
             if date.tzinfo is None:
                 raise ValidationError("APPEND dates must be timezone-aware")
             args.append(b'"' + date.strftime("%d-%b-%Y %H:%M:%S %z").encode("ascii") + b'"')
-        args.append(_Literal(message_bytes))
+        args.append(LiteralArg(message_bytes))
         reply = await self._wire.command("APPEND", *args, stage=stage)
         self._expect_ok(
             reply, stage=stage, what=f"The server refused to store the message in {mailbox!r}"
@@ -636,19 +339,12 @@ class ImapSession:
             )
         except (TimeoutError, RemoteError, OSError):
             pass
-        await _close(writer)
+        await close_writer(writer)
 
     def _expect_ok(self, reply: ImapReply, *, stage: str, what: str) -> None:
         if reply.status != "OK":
             raise self._wire.refused(reply, stage=stage, what=what)
 
-
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    try:
-        await asyncio.wait_for(writer.wait_closed(), 2.0)
-    except (TimeoutError, OSError, ssl.SSLError):
-        pass
 
 
 async def _connect(
@@ -676,19 +372,19 @@ async def _connect(
         allow_private=settings.allow_private_hosts, timeout=timeout, clock=clock, email=email,
     )
 
-    context = client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
+    context = shared_client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)
     implicit = endpoint.security == "tls"
     try:
         if implicit:
             reader, writer = await asyncio.open_connection(
                 sock=sock,
-                limit=_MAX_LINE,
+                limit=MAX_LINE,
                 ssl=context,
                 server_hostname=endpoint.ascii_host,
                 ssl_handshake_timeout=timeout,
             )
         else:
-            reader, writer = await asyncio.open_connection(sock=sock, limit=_MAX_LINE)
+            reader, writer = await asyncio.open_connection(sock=sock, limit=MAX_LINE)
     except (TimeoutError, ssl.SSLError, OSError) as exc:
         sock.close()
         cls: type[RemoteError] = (
@@ -714,7 +410,7 @@ async def _connect(
                 addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)
             )
         raise error from exc
-    wire = _Wire(reader, writer, timeout=timeout, endpoint=endpoint, email=email, secrets=secrets)
+    wire = Wire(reader, writer, timeout=timeout, endpoint=endpoint, email=email, secrets=secrets)
     try:
         if implicit:
             _check_pin(writer, endpoint)
@@ -746,7 +442,7 @@ async def _connect(
             await _login(wire, endpoint, password=password, oauth_token=oauth_token)
         clock.done("imap.login")
     except BaseException:
-        await _close(wire.writer)
+        await close_writer(wire.writer)
         raise
     return ImapSession(wire=wire, timings=clock.completed)
 
@@ -758,7 +454,7 @@ def _check_pin(writer: asyncio.StreamWriter, endpoint: Endpoint) -> None:
         )
 
 
-async def _greeting(wire: _Wire) -> bool:
+async def _greeting(wire: Wire) -> bool:
     """Read the banner; True for PREAUTH. Anything but ``* OK``/``* PREAUTH`` is not IMAP."""
     stage = "imap.greeting"
     record = await wire.read_record(stage)
@@ -778,7 +474,7 @@ async def _greeting(wire: _Wire) -> bool:
     )
 
 
-async def _capability(wire: _Wire, *, stage: str) -> None:
+async def _capability(wire: Wire, *, stage: str) -> None:
     reply = await wire.command("CAPABILITY", stage=stage)
     if reply.status != "OK":
         raise wire.refused(
@@ -794,7 +490,7 @@ async def _capability(wire: _Wire, *, stage: str) -> None:
 
 
 async def _starttls(
-    wire: _Wire, context: ssl.SSLContext, endpoint: Endpoint, addresses: Sequence[str]
+    wire: Wire, context: ssl.SSLContext, endpoint: Endpoint, addresses: Sequence[str]
 ) -> None:
     stage = "imap.tls"
     if "STARTTLS" not in wire.capabilities:
@@ -806,7 +502,7 @@ async def _starttls(
     reply = await wire.command("STARTTLS", stage=stage)
     if reply.status != "OK":
         raise wire.refused(reply, stage=stage, what="The server refused STARTTLS", cls=TLSError)
-    if wire.reader._buffer:  # type: ignore[attr-defined]
+    if wire.buffered or wire.reader._buffer:  # type: ignore[attr-defined]
         # RFC 2595 §3.1 / STARTTLS injection: nothing may follow the OK before the handshake.
         raise wire.error(
             ProtocolError, "The server sent data before the TLS handshake", stage=stage
@@ -855,11 +551,11 @@ async def _starttls_fingerprint(
     except RemoteError:
         return None
     try:
-        reader, writer = await asyncio.open_connection(sock=sock, limit=_MAX_LINE)
+        reader, writer = await asyncio.open_connection(sock=sock, limit=MAX_LINE)
     except OSError:
         sock.close()
         return None
-    wire = _Wire(reader, writer, timeout=timeout, endpoint=endpoint, email=None, secrets=())
+    wire = Wire(reader, writer, timeout=timeout, endpoint=endpoint, email=None, secrets=())
     try:
         await _greeting(wire)
         if (await wire.command("STARTTLS", stage="imap.tls")).status != "OK":
@@ -871,11 +567,11 @@ async def _starttls_fingerprint(
     except (RemoteError, OSError, TimeoutError):
         return None
     finally:
-        await _close(writer)
+        await close_writer(writer)
 
 
 async def _login(
-    wire: _Wire, endpoint: Endpoint, *, password: Secret | None, oauth_token: str | None
+    wire: Wire, endpoint: Endpoint, *, password: Secret | None, oauth_token: str | None
 ) -> None:
     stage = "imap.login"
     username = endpoint.username

@@ -1,0 +1,297 @@
+"""IMAP response data → Python values (RFC 3501 §9 / RFC 9051 formal syntax), pure functions.
+
+Input is the framing :mod:`.wire` produces: a record is a list whose items are either a line
+(``bytes``) or a pair ``(line ending in "{n}", literal)``. Values come out as
+
+- ``bytes`` for atoms, numbers, quoted strings and literals (quoted strings unescaped),
+- ``None`` for ``NIL``,
+- ``list`` for parenthesised lists (nested as on the wire).
+
+A fetch item name with a section keeps its brackets and partial suffix as one token
+(``BODY[HEADER.FIELDS (FROM TO)]<0>``), as servers echo it. Anything malformed raises
+:class:`ParseError` (a :class:`ValueError`), which the adapter turns into a diagnosed
+:class:`~mailport.errors.ProtocolError`.
+
+Also here: modified UTF-7 for mailbox names (RFC 3501 §5.1.3), and the SEARCH and LIST answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TypeAlias
+from urllib.parse import unquote
+
+from mailport.core.summary import AttachmentInfo, decode_words
+
+__all__ = [
+    "ParseError",
+    "Value",
+    "attachments_from_bodystructure",
+    "parse_fetch",
+    "parse_internaldate",
+    "parse_list",
+    "parse_search",
+    "parse_values",
+    "utf7_decode",
+    "utf7_encode",
+]
+
+Value: TypeAlias = bytes | None | list["Value"]
+
+Item: TypeAlias = bytes | tuple[bytes, bytes]
+
+# One token: a paren, a quoted string, or an atom-ish run (a section "[...]" and a partial
+# "<n>" belong to the atom before them: BODY[HEADER.FIELDS (A B)]<0>). Tokens are cut by one
+# C-level findall per line; only the nesting is done in Python.
+_TOKENS = re.compile(
+    rb'[()]|"(?:[^"\\]|\\.)*"|[^\s()"\[\]]*\[[^\]]*\](?:<[0-9.]+>)?|[^\s()"]+'
+)
+_LITERAL_MARK = re.compile(rb"\{(\d+)\+?\}$")
+_UNESCAPE = re.compile(rb"\\(.)")
+_NIL = b"NIL"
+
+
+class ParseError(ValueError):
+    """Response data that does not follow the IMAP grammar."""
+
+
+def parse_values(record: Sequence[Item]) -> list[Value]:
+    """All values of one response record, in order, nested lists as lists."""
+    stack: list[list[Value]] = [[]]
+    for item in record:
+        if isinstance(item, tuple):
+            text, literal = item
+            mark = _LITERAL_MARK.search(text)
+            if mark is None:
+                raise ParseError("a literal without its {n} announcement")
+            _tokens(text[: mark.start()], stack)
+            stack[-1].append(literal)
+        else:
+            _tokens(item, stack)
+    if len(stack) != 1:
+        raise ParseError("unbalanced parentheses")
+    return stack[0]
+
+
+def _tokens(text: bytes, stack: list[list[Value]]) -> None:
+    current = stack[-1]
+    quotes = 0  # an unmatched '"' is the one character no token takes: count them to notice
+    for token in _TOKENS.findall(text):
+        first = token[0]
+        if first == 40:  # (
+            child: list[Value] = []
+            current.append(child)
+            stack.append(child)
+            current = child
+        elif first == 41:  # )
+            if len(stack) == 1:
+                raise ParseError("unbalanced parentheses")
+            stack.pop()
+            current = stack[-1]
+        elif first == 34:  # "
+            if len(token) < 2 or token[-1] != 34:
+                raise ParseError("an unterminated quoted string")
+            quotes += token.count(b'"')
+            inner = token[1:-1]
+            current.append(_UNESCAPE.sub(rb"\1", inner) if b"\\" in inner else inner)
+        elif token == _NIL or (len(token) == 3 and token.upper() == _NIL):
+            current.append(None)
+        else:
+            if 34 in token:  # a quoted field name inside a section: BODY[HEADER.FIELDS ("X")]
+                quotes += token.count(b'"')
+            current.append(token)
+    if quotes != text.count(b'"'):
+        raise ParseError("an unterminated quoted string")
+
+
+def parse_fetch(record: Sequence[Item]) -> tuple[int, dict[bytes, Value]]:
+    """One ``FETCH`` record (``* `` stripped): ``n FETCH (NAME value …)`` → (n, {NAME: value}).
+
+    Item names are upper-cased (``BODY[TEXT]<0>``; section text as sent by the server).
+    """
+    values = parse_values(record)
+    if len(values) != 3 or not isinstance(values[0], bytes) or not isinstance(values[2], list):
+        raise ParseError("not a FETCH response")
+    if not isinstance(values[1], bytes) or values[1].upper() != b"FETCH" or not values[0].isdigit():
+        raise ParseError("not a FETCH response")
+    items = values[2]
+    if len(items) % 2:
+        raise ParseError("a FETCH item without its value")
+    data: dict[bytes, Value] = {}
+    for i in range(0, len(items), 2):
+        name = items[i]
+        if not isinstance(name, bytes):
+            raise ParseError("a FETCH item name must be an atom")
+        data[name.upper()] = items[i + 1]
+    return int(values[0]), data
+
+
+def parse_search(line: bytes) -> list[int]:
+    """A ``SEARCH`` answer's numbers (keyword stripped); a CONDSTORE ``(MODSEQ n)`` is ignored."""
+    numbers = line.split(b"(", 1)[0].split()
+    try:
+        return [int(n) for n in numbers]
+    except ValueError as exc:
+        raise ParseError(f"not a SEARCH answer: {line[:40]!r}") from exc
+
+
+def parse_list(record: Sequence[Item]) -> tuple[list[bytes], bytes | None, bytes]:
+    """A ``LIST`` answer (keyword stripped) → (flags, delimiter, raw name)."""
+    values = parse_values(record)
+    if len(values) != 3 or not isinstance(values[0], list) or not isinstance(values[2], bytes):
+        raise ParseError("not a LIST answer")
+    flags = [f for f in values[0] if isinstance(f, bytes)]
+    delimiter = values[1]
+    if delimiter is not None and not isinstance(delimiter, bytes):
+        raise ParseError("not a LIST answer")
+    return flags, delimiter, values[2]
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    (b"JAN", b"FEB", b"MAR", b"APR", b"MAY", b"JUN", b"JUL", b"AUG", b"SEP", b"OCT", b"NOV", b"DEC"), 1)}
+_ZONES: dict[bytes, timezone] = {}
+_INTERNALDATE = re.compile(rb"^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
+
+
+def parse_internaldate(value: Value) -> datetime | None:
+    """``"17-Jul-1996 02:44:25 -0700"`` → an aware datetime; None when absent or malformed."""
+    if not isinstance(value, bytes):
+        return None
+    m = _INTERNALDATE.match(value)
+    if m is None:
+        return None
+    month = _MONTHS.get(m.group(2).upper())
+    if month is None:
+        return None
+    zone = _ZONES.get(value[-5:])
+    if zone is None:
+        offset = timedelta(hours=int(m.group(8)), minutes=int(m.group(9)))
+        zone = _ZONES.setdefault(value[-5:], timezone(-offset if m.group(7) == b"-" else offset))
+    try:
+        return datetime(int(m.group(3)), month, int(m.group(1)), int(m.group(4)), int(m.group(5)),
+                        int(m.group(6)), tzinfo=zone)
+    except ValueError:
+        return None
+
+
+# -- modified UTF-7 (RFC 3501 §5.1.3) -------------------------------------------------------------
+
+def utf7_encode(name: str) -> bytes:
+    """A mailbox name in IMAP's modified UTF-7: printable ASCII as is ("&" as "&-"), the rest as
+    ``&`` + modified base64 of UTF-16BE + ``-``."""
+    out = bytearray()
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            raw = "".join(pending).encode("utf-16-be")
+            out.extend(b"&" + base64.b64encode(raw).rstrip(b"=").replace(b"/", b",") + b"-")
+            pending.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.extend(b"&-" if ch == "&" else ch.encode("ascii"))
+        else:
+            pending.append(ch)
+    flush()
+    return bytes(out)
+
+
+def utf7_decode(raw: bytes) -> str:
+    """The inverse of :func:`utf7_encode`; :class:`ParseError` for a malformed name."""
+    out: list[str] = []
+    pos = 0
+    while pos < len(raw):
+        amp = raw.find(b"&", pos)
+        if amp < 0:
+            out.append(raw[pos:].decode("ascii", "strict"))
+            break
+        out.append(raw[pos:amp].decode("ascii", "strict"))
+        dash = raw.find(b"-", amp)
+        if dash < 0:
+            raise ParseError("unterminated modified UTF-7 sequence")
+        chunk = raw[amp + 1:dash]
+        if not chunk:
+            out.append("&")
+        else:
+            padded = chunk.replace(b",", b"/") + b"=" * (-len(chunk) % 4)
+            try:
+                out.append(base64.b64decode(padded, validate=True).decode("utf-16-be"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ParseError("malformed modified UTF-7 sequence") from exc
+        pos = dash + 1
+    return "".join(out)
+
+
+# -- BODYSTRUCTURE (RFC 3501 §7.4.2) -----------------------------------------------------------------
+
+def attachments_from_bodystructure(structure: list[Value]) -> tuple[AttachmentInfo, ...]:
+    """The attachments a BODYSTRUCTURE describes, in MIME order: parts with an ``attachment``
+    disposition, or with a file name (inline or without a disposition)."""
+    found: list[AttachmentInfo] = []
+    _walk(structure, found, depth=0)
+    return tuple(found)
+
+
+def _walk(part: list[Value], found: list[AttachmentInfo], *, depth: int) -> None:
+    if depth > 20 or not part:
+        return
+    if isinstance(part[0], list):  # multipart: (part)(part)… "subtype" …
+        for child in part:
+            if isinstance(child, list):
+                _walk(child, found, depth=depth + 1)
+            else:
+                break
+        return
+    if len(part) < 7:
+        return
+    mime_type = _text(part[0]).lower() + "/" + _text(part[1]).lower()
+    params = _pairs(part[2])
+    size = int(part[6]) if isinstance(part[6], bytes) and part[6].isdigit() else 0
+    # Extension data follows the basic fields: text/* adds a line count, message/rfc822 adds an
+    # envelope, a body and a line count; then MD5, then the disposition.
+    if mime_type == "message/rfc822":
+        disposition_at = 11
+    elif mime_type.startswith("text/"):
+        disposition_at = 9
+    else:
+        disposition_at = 8
+    disposition = part[disposition_at] if len(part) > disposition_at else None
+    kind = ""
+    disposition_params: dict[str, str] = {}
+    if isinstance(disposition, list) and disposition and isinstance(disposition[0], bytes):
+        kind = disposition[0].decode("ascii", "replace").lower()
+        disposition_params = _pairs(disposition[1]) if len(disposition) > 1 else {}
+    filename = disposition_params.get("filename") or params.get("name")
+    if kind == "attachment" or (filename and kind in ("", "inline")):
+        found.append(AttachmentInfo(filename=decode_words(filename) if filename else None,
+                                    content_type=mime_type, size=size))
+
+
+def _text(value: Value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else ""
+
+
+def _pairs(value: Value) -> dict[str, str]:
+    if not isinstance(value, list):
+        return {}
+    pairs: dict[str, str] = {}
+    for i in range(0, len(value) - 1, 2):
+        key, item = value[i], value[i + 1]
+        if isinstance(key, bytes) and isinstance(item, bytes):
+            name = key.decode("ascii", "replace").lower()
+            text = item.decode("utf-8", "replace")
+            if name.endswith("*"):  # RFC 2231: charset'language'percent-encoded
+                name = name[:-1]
+                charset, _, rest = text.partition("'")
+                _, _, encoded = rest.partition("'")
+                try:
+                    text = unquote(encoded, encoding=charset or "utf-8", errors="replace")
+                except LookupError:
+                    text = unquote(encoded, errors="replace")
+            pairs.setdefault(name, text)
+    return pairs

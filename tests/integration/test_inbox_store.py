@@ -1,0 +1,53 @@
+"""Storing synced mail on SQLite and PostgreSQL: a batch written through the bulk insert reads back
+exactly (aware datetimes, JSON lists, attachments, NULLs), participants link contacts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mailport.adapters.storage.inbox_repository import InboxRepository
+from mailport.core.summary import AttachmentInfo, FetchedMessage, summarize
+from mailport.runtime import Runtime
+from mailport.services.accounts import AccountInput
+from mailport.services.inbox_store import StoreTarget
+
+HEADER = (b"From: =?utf-8?q?Ren=C3=A9e?= <renee@customer.example>\r\nTo: shop@example.org\r\n"
+          b"Cc: \"Acc, Dept\" <acc@example.org>\r\nSubject: Invoice 42\r\n"
+          b"Date: Sun, 06 Dec 2026 12:00:00 +0100\r\nMessage-ID: <r1@customer.example>\r\n"
+          b"References: <inv-41@shop.example> <inv-42@shop.example>\r\n\r\n")
+
+
+def test_batch_round_trip(runtime: Runtime) -> None:
+    tenant = runtime.tenants.create(name="Bakkerij").tenant.id
+    account = runtime.accounts.create(tenant, AccountInput(
+        email="shop@example.org", password="pw",
+        smtp={"host": "smtp.example.org", "port": 465, "security": "tls"},
+        imap={"host": "imap.example.org", "port": 993, "security": "tls"})).id
+    folder_id = runtime.inbox_store.in_repo(
+        lambda repo: repo.folder(tenant_id=tenant, account_id=account, name="INBOX", role="inbox").id)
+    arrived = datetime(2026, 12, 6, 11, 0, 5, tzinfo=UTC)
+    fetched = [
+        FetchedMessage(uid=7, flags=("\\Seen",), size=2048, internal_date=arrived, modseq=3,
+                       summary=summarize(HEADER, b"Hello"),
+                       attachments=(AttachmentInfo(filename="invoice 42.pdf", content_type="application/pdf",
+                                                   size=13500),)),
+        FetchedMessage(uid=8, flags=(), size=10, internal_date=None, modseq=None,
+                       summary=summarize(b"Subject: bare\r\n\r\n")),
+    ]
+    target = StoreTarget(tenant_id=tenant, account_id=account, folder_id=folder_id, role="inbox",
+                         uidvalidity=99, announce=False)
+    assert runtime.inbox_store.store_batch(target, fetched, {}, {}) == (2, 0, 0)
+    views = {v.uid: v for v in runtime.inbox.list_messages(tenant, account_id=account)}
+    first, bare = views[7], views[8]
+    assert first.subject == "Invoice 42" and first.from_ == {"name": "Renée", "email": "renee@customer.example"}
+    assert first.cc == [{"name": "Acc, Dept", "email": "acc@example.org"}]
+    assert first.references == ["<inv-41@shop.example>", "<inv-42@shop.example>"]
+    assert first.date == datetime(2026, 12, 6, 11, 0, tzinfo=UTC) and first.received_at == arrived
+    assert first.flags == ["\\Seen"] and first.snippet == "Hello"
+    assert first.attachments == [{"filename": "invoice 42.pdf", "content_type": "application/pdf", "size": 13500}]
+    assert first.to_dict()["has_attachments"] is True
+    assert (bare.date, bare.received_at, bare.bounce, bare.attachments, bare.cc) == (None, None, None, [], [])
+    with runtime.db.session() as s:
+        people = InboxRepository(s).participants_of([first.id])[first.id]
+    assert sorted(people) == [("cc", "acc@example.org"), ("from", "renee@customer.example"),
+                              ("to", "shop@example.org")]

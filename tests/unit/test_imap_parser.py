@@ -1,0 +1,106 @@
+"""The IMAP response parser, on literal server answers (RFC 3501 examples and real Dovecot lines)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from mailport.adapters.imap.parser import (
+    ParseError,
+    parse_fetch,
+    parse_internaldate,
+    parse_list,
+    parse_search,
+    parse_values,
+    utf7_decode,
+    utf7_encode,
+)
+
+
+def test_values_atoms_strings_nil_and_nesting() -> None:
+    assert parse_values([b'A "b c" NIL (d (e "f\\"g")) {nope']) == [
+        b"A", b"b c", None, [b"d", [b"e", b'f"g']], b"{nope"]
+
+
+def test_fetch_with_literals_sections_and_partials() -> None:
+    header = b"From: a@b.example\r\nSubject: hi\r\n\r\n"
+    record = [
+        ((b'12 FETCH (UID 345 FLAGS (\\Seen $Forwarded) RFC822.SIZE 1399 MODSEQ (77) '
+         b'INTERNALDATE "06-Dec-2026 12:00:01 +0100" BODY[HEADER.FIELDS (FROM SUBJECT)] {34}'), header),
+        (b" BODY[TEXT]<0> {5}", b"Hello"),
+        b' BODYSTRUCTURE ("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 1 NIL NIL NIL NIL))',
+    ]
+    seq, data = parse_fetch(record)
+    assert seq == 12
+    assert data[b"UID"] == b"345"
+    assert data[b"FLAGS"] == [b"\\Seen", b"$Forwarded"]
+    assert data[b"MODSEQ"] == [b"77"]
+    assert data[b"BODY[HEADER.FIELDS (FROM SUBJECT)]"] == header
+    assert data[b"BODY[TEXT]<0>"] == b"Hello"
+    structure = data[b"BODYSTRUCTURE"]
+    assert isinstance(structure, list) and structure[:2] == [b"text", b"plain"]
+
+
+def test_fetch_literal_may_contain_parens_and_quotes() -> None:
+    body = b'(unbalanced " quote\r\n'
+    seq, data = parse_fetch([(b"1 FETCH (UID 9 BODY[] {22}", body), b")"])
+    assert (seq, data[b"BODY[]"]) == (1, body)
+
+
+@pytest.mark.parametrize("bad", [
+    [b"1 FETCH (UID 1"],            # unbalanced
+    [b"1 FETCH (UID)"],             # name without value
+    [b"1 EXISTS"],                  # not FETCH
+    [(b"1 FETCH (BODY[] ", b"x")],  # a literal without {n}
+])
+def test_malformed_fetch_raises(bad: list[bytes | tuple[bytes, bytes]]) -> None:
+    with pytest.raises(ParseError):
+        parse_fetch(bad)
+
+
+def test_search_and_condstore_modseq() -> None:
+    assert parse_search(b"2 84 882") == [2, 84, 882]
+    assert parse_search(b"") == []
+    assert parse_search(b"3 5 (MODSEQ 917162500)") == [3, 5]
+    with pytest.raises(ParseError):
+        parse_search(b"3 x")
+
+
+def test_list_answer() -> None:
+    assert parse_list([b'(\\HasNoChildren \\Sent) "/" "Sent Items"']) == (
+        [b"\\HasNoChildren", b"\\Sent"], b"/", b"Sent Items")
+    assert parse_list([b'(\\Noselect) NIL ""']) == ([b"\\Noselect"], None, b"")
+    assert parse_list([(b'() "." {5}', b"A(b)c")]) == ([], b".", b"A(b)c")
+
+
+def test_internaldate() -> None:
+    assert parse_internaldate(b"17-Jul-1996 02:44:25 -0700") == datetime(
+        1996, 7, 17, 2, 44, 25, tzinfo=timezone(-timedelta(hours=7)))
+    assert parse_internaldate(b" 6-Dec-2026 12:00:00 +0000") == datetime(2026, 12, 6, 12, tzinfo=UTC)
+    assert parse_internaldate(b"32-Foo-2026 12:00:00 +0000") is None
+    assert parse_internaldate(None) is None
+
+
+@pytest.mark.parametrize(("name", "wire"), [
+    ("INBOX", b"INBOX"),
+    ("Tom & Jerry", b"Tom &- Jerry"),
+    ("Éléments envoyés", b"&AMk-l&AOk-ments envoy&AOk-s"),
+    ("~peter/mail/台北/日本語", b"~peter/mail/&U,BTFw-/&ZeVnLIqe-"),  # RFC 3501's example
+])
+def test_modified_utf7_round_trip(name: str, wire: bytes) -> None:
+    assert utf7_encode(name) == wire
+    assert utf7_decode(wire) == name
+
+
+def test_modified_utf7_rejects_garbage() -> None:
+    with pytest.raises(ParseError):
+        utf7_decode(b"&AMk")
+    with pytest.raises(ParseError):
+        utf7_decode(b"&*!-")
+
+
+def test_unterminated_quoted_string_is_an_error() -> None:
+    with pytest.raises(ParseError):
+        parse_values([b'A "unterminated'])
+    assert parse_values([b'"a \\"q\\" b" x']) == [b'a "q" b', b"x"]

@@ -82,3 +82,27 @@ def test_tenant_by_name_full_ids_in_narrow_terminals_and_unknown_tenants_fail(tm
     assert by_name.returncode == 0 and json.loads(by_name.stdout) == [], by_name.stderr
     unknown = _mailport("account", "list", "--tenant", "acmee", env=env)
     assert unknown.returncode == 2 and "no tenant 'acmee'" in unknown.stderr
+
+
+def test_times_are_printed_in_the_local_zone_or_the_one_asked_for(tmp_path: Path) -> None:
+    """Times the CLI prints are on the reader's clock: ``TZ`` (the machine's zone) or ``--tz``,
+    with the zone named — not UTC (issue 16 item 9)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    env.update(MAILPORT_DATA_DIR=str(tmp_path / "var"), COLUMNS="200", NO_COLOR="1")
+    assert _mailport("tenant", "create", "acme", env=env).returncode == 0
+    created = datetime.fromisoformat(json.loads(_mailport("tenant", "list", "--json", env=env).stdout)[0]["created_at"])
+    created = created if created.tzinfo else created.replace(tzinfo=UTC)
+
+    def shown(zone: str) -> str:
+        return created.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+    by_tz = _mailport("tenant", "list", env={**env, "TZ": "Asia/Kathmandu"})  # UTC+05:45: no UTC hour matches
+    assert by_tz.returncode == 0, by_tz.stderr
+    assert shown("Asia/Kathmandu") in by_tz.stdout, by_tz.stdout
+    by_option = _mailport("--tz", "America/St_Johns", "tenant", "list", env={**env, "TZ": "Asia/Kathmandu"})
+    assert shown("America/St_Johns") in by_option.stdout, by_option.stdout
+    wrong = _mailport("--tz", "Mars/Olympus", "tenant", "list", env=env)
+    assert wrong.returncode == 2 and "Europe/Amsterdam" in wrong.stderr

@@ -101,3 +101,49 @@ def test_discover_hints_follow_accept_language(client: Any) -> None:
     texts = {lang: next(h["text"] for h in a["hints"] if h["code"] == "discovery.not_found")
              for lang, a in answers.items()}
     assert texts["en"] == NOT_FOUND.text and texts["nl"] == gettext("nl", NOT_FOUND.text) != NOT_FOUND.text
+
+
+def test_typo_hints_in_the_callers_language(client: Any, tmp_path: Path, dns_lab: Any) -> None:
+    """"Did you mean gmail.com?" and "this domain does not exist" in nl, de, it and fr — in the
+    API and in ``mailport discover --lang`` (issue 16 item 10)."""
+    expected = {"en": ("Did you mean gmail.com?", "The domain gmial.com does not exist"),
+                "nl": ("Bedoel je gmail.com?", "Het domein gmial.com bestaat niet"),
+                "de": ("Meinten Sie gmail.com?", "Die Domain gmial.com gibt es nicht"),
+                "it": ("Intendevi gmail.com?", "Il dominio gmial.com non esiste"),
+                "fr": ("Vouliez-vous dire gmail.com ?", "Le domaine gmial.com n'existe pas")}
+    for lang, (suggestion, unknown) in expected.items():
+        data = client.get("/v1/discover", params={"email": "jan@gmial.com", "probe": "false"},
+                          headers={"Accept-Language": f"{lang}-XX, en;q=0.5"}).json()
+        texts = {h["code"]: h["text"] for h in data["hints"]}
+        assert texts["discovery.did_you_mean"] == suggestion, (lang, texts)
+        assert texts["discovery.domain_unknown"].startswith(unknown), (lang, texts)
+    env = {**os.environ, "MAILPORT_DNS_NAMESERVERS": dns_lab.nameserver, "MAILPORT_DATA_DIR": str(tmp_path / "cli"),
+           "MAILPORT_ISPDB_URL": "http://127.0.0.1:9/", "MAILPORT_DNS_TIMEOUT": "1", "COLUMNS": "200"}
+    human = subprocess.run([sys.executable, "-m", "mailport.cli", "discover", "jan@gmial.com", "--no-probe",
+                            "--lang", "nl"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert "Bedoel je gmail.com?" in human.stdout and "Het domein gmial.com bestaat niet" in human.stdout
+
+
+def test_problem_titles_follow_accept_language(client: Any) -> None:
+    """A problem's title is in the caller's language, like the pages (issue 16 item 10): the
+    code's own title, a mail server's diagnosis title, the status's title for a plain 404 — and
+    the English message stays in ``detail``."""
+    bad = {lang: client.get("/v1/discover", params={"email": "no-at-sign"}, headers={"Accept-Language": lang})
+           for lang in ("en", "nl", "de", "it", "fr", "da")}
+    titles = {lang: r.json()["title"] for lang, r in bad.items()}
+    assert all(r.status_code == 422 and r.json()["code"] == "request.invalid_address" for r in bad.values())
+    assert titles["nl"] == "Het e-mailadres is niet geldig"
+    assert titles["de"] == "Die E-Mail-Adresse ist ungültig"
+    assert titles["it"] == "L'indirizzo email non è valido"
+    assert titles["fr"] == "L'adresse e-mail n'est pas valide"
+    assert titles["da"] == titles["en"] and bad["nl"].json()["detail"] == titles["en"]  # English kept, once
+    # A request that does not fit the schema, an unknown id, a missing key.
+    invalid = client.post("/v1/accounts", json={"email": 5}, headers={"Accept-Language": "de"}).json()
+    assert invalid["code"] == "request.invalid" and invalid["title"] == "Die Anfrage ist ungültig"
+    missing = client.get("/v1/accounts/acc_nothing", headers={"Accept-Language": "it"}).json()
+    assert missing["title"] in ("Questa casella di posta non esiste", "Non trovato"), missing
+    unauthenticated = client.get("/v1/accounts", headers={"Authorization": "", "Accept-Language": "fr"})
+    assert unauthenticated.status_code == 401 and unauthenticated.json()["title"] == "Une clé d'API est nécessaire"
+    # ?lang= wins over the header, as on the pages.
+    assert client.get("/v1/discover", params={"email": "x", "lang": "nl"},
+                      headers={"Accept-Language": "de"}).json()["title"] == "Het e-mailadres is niet geldig"

@@ -302,6 +302,8 @@ async def test_the_test_mail_speaks_the_users_language(mail_lab: MailLab) -> Non
     delivered = mail_lab.wait_for_message(USER, headers={"Message-ID": report.roundtrip.message_id}, timeout=10)
     assert delivered["Subject"] == "Testbericht: we controleren of je mailbox werkt"
     assert "automatisch verwijderd" in delivered.get_content()
+    assert f"Test-ID: {delivered['X-Mailport-Test']}" in delivered.get_content()  # the label too
+    assert "Test ID" not in delivered.get_content()
     assert "mailport" not in delivered["Subject"] + delivered.get_content()
 
 

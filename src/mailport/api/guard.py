@@ -26,6 +26,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
 from fastapi import HTTPException
 from fastapi.routing import APIRoute
@@ -37,6 +38,7 @@ from mailport.api.problems import problem
 from mailport.core import apikeys
 from mailport.core.throttle import FailureThrottle, ThrottlePolicy
 from mailport.errors import Unauthenticated
+from mailport.i18n import negotiate
 from mailport.runtime import Runtime
 from mailport.settings import Settings
 
@@ -158,20 +160,24 @@ class RequestGuard:
         address = _client_address(scope)
         presented = _bearer(scope)
         prefix = _key_prefix(presented)
+        language = _language(scope)
         wait = self.by_address.retry_after(address, now)
         if wait:
             return self._limited(wait)
         if kind == "admin":
             if presented is None:
-                return problem(401, code="auth.missing_key", title="the operator key is required")
+                return problem(401, code="auth.missing_key", title="the operator key is required",
+                               language=language)
             if self.runtime.tenants.is_admin(presented):
                 return None
             return self._failed(address, prefix, now) or problem(
-                403, code="auth.forbidden", title="this needs the operator key (MAILPORT_ADMIN_KEY)")
+                403, code="auth.forbidden", title="this needs the operator key (MAILPORT_ADMIN_KEY)",
+                language=language)
         try:
             tenant_id = await run_in_threadpool(self.runtime.tenants.authenticate, presented)
         except Unauthenticated as exc:
-            return self._failed(address, prefix, now) or problem(401, code=exc.code, title=exc.message)
+            return self._failed(address, prefix, now) or problem(401, code=exc.code, title=exc.message,
+                                                                   language=language)
         scope[TENANT_SCOPE_KEY] = tenant_id
         return None
 
@@ -227,6 +233,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1").strip()
     return None
+
+
+def _language(scope: Scope) -> str:
+    """The caller's language, as :func:`mailport.api.problems.request_language` says it."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [None])[0]
+    return negotiate(_header(scope, b"accept-language"), query)
 
 
 def _bearer(scope: Scope) -> str | None:

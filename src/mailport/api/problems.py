@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mailport import errors
+from mailport.api.problem_titles import title_msgid
 from mailport.diagnosis_text import explain_code
-from mailport.i18n import negotiate
+from mailport.i18n import DEFAULT, negotiate, translations
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,34 @@ _HTTP_CODES = {
 }
 
 
-def problem(status: int, *, code: str, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+def localize(body: dict[str, Any], language: str) -> dict[str, Any]:
+    """``body`` with its title in ``language``: the diagnosis's title when it has one, else the
+    code's (or the status's) title from the catalog; the English title moves to ``detail``.
+    English keeps its specific message as the title, as before."""
+    if language == DEFAULT:
+        return body
+    diagnosis = body.get("diagnosis")
+    if isinstance(diagnosis, dict) and diagnosis.get("title"):
+        title = str(diagnosis["title"])
+    else:
+        msgid = title_msgid(str(body.get("code", "")), int(body.get("status", 0)))
+        title = translations(language).gettext(msgid) if msgid else ""
+        if not title or title == msgid:  # no translation in this language: the English stays
+            return body
+    english = body.get("title")
+    body = {**body, "title": title}
+    if english and "detail" not in body:
+        body["detail"] = english
+    return body
+
+
+def problem(status: int, *, code: str, title: str, detail: str | None = None,
+            language: str = DEFAULT, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
     if detail:
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
+    body = localize(body, language)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
@@ -145,10 +169,10 @@ def problem_of(exc: errors.MailportError, language: str) -> tuple[int, dict[str,
     body: dict[str, Any] = {"type": "about:blank", "title": exc.message, "status": status, "code": exc.code}
     extra.update(field=exc.fields.get("field"), retry_after=exc.fields.get("retry_after"))
     body.update({k: v for k, v in extra.items() if v is not None})
-    return status, body
+    return status, localize(body, language)
 
 
-def invalid_request(exc: RequestValidationError) -> tuple[int, dict[str, Any]]:
+def invalid_request(exc: RequestValidationError, language: str = DEFAULT) -> tuple[int, dict[str, Any]]:
     """The status and problem+json body of a request that does not fit its schema."""
     issues = [
         {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": e.get("type")}
@@ -156,12 +180,12 @@ def invalid_request(exc: RequestValidationError) -> tuple[int, dict[str, Any]]:
     ]
     json_broken = any(i["type"] == "json_invalid" for i in issues)
     status = 422 if not json_broken else 400
-    return status, {
+    return status, localize({
         "type": "about:blank", "status": status,
         "code": "request.invalid_json" if json_broken else "request.invalid",
         "title": "The request body is not valid JSON" if json_broken else "The request is not valid",
         "errors": issues,
-    }
+    }, language)
 
 
 def install(app: FastAPI) -> None:
@@ -183,17 +207,18 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        status, body = invalid_request(exc)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, body = invalid_request(exc, request_language(request))
         return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem(exc.status_code, code=code, title=detail or code)
+        return problem(exc.status_code, code=code, title=detail or code, language=request_language(request))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error while handling a request")
-        return problem(500, code="internal", title="Internal error; the operator's log has the details")
+        return problem(500, code="internal", title="Internal error; the operator's log has the details",
+                       language=request_language(request))

@@ -24,7 +24,7 @@ from mailport.cli import (
     suppression,
     tenants,
 )
-from mailport.cli.common import out
+from mailport.cli.common import out, set_time_zone
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="mailport — email for business software.")
 processes.register(app)
@@ -43,7 +43,11 @@ app.add_typer(suppression.app, name="suppression")
 @app.callback()
 def _main(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    tz: Annotated[str | None, typer.Option(
+        "--tz", envvar="MAILPORT_TZ",
+        help="Print times in this IANA time zone (e.g. Europe/Amsterdam); default: the local zone (TZ).")] = None,
 ) -> None:
+    set_time_zone(tz)
     if version:
         out.print(__version__)
         raise typer.Exit()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
@@ -83,3 +85,33 @@ def id_table(*headers: str) -> Table:
 def fail(exc: MailportError) -> NoReturn:
     err.print(f"[red]error[/red] {escape(f'[{exc.code}] {exc.message}')}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+# The zone times are printed in: ``mailport --tz NAME``, else the machine's (``TZ``).
+_zone: tzinfo | None = None
+
+
+def set_time_zone(name: str | None) -> None:
+    """Print times in the IANA zone ``name`` (``None``: the local zone, which ``TZ`` sets)."""
+    global _zone
+    if not name:
+        _zone = None
+        return
+    try:
+        _zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise typer.BadParameter(f"unknown time zone {name!r}; use an IANA name such as "
+                                 "Europe/Amsterdam", param_hint="--tz") from exc
+
+
+def local_time(value: datetime | str | None, *, seconds: bool = False, missing: str = "") -> str:
+    """``value`` (a datetime or an ISO 8601 string; naive ones are UTC) in the chosen zone, with
+    the zone's name — what the person at the terminal reads on their clock."""
+    if value in (None, ""):
+        return missing
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert moment is not None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    shown = moment.astimezone(_zone) if _zone is not None else moment.astimezone()
+    return shown.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")

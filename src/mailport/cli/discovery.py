@@ -10,8 +10,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from mailport.cli.common import build_runtime, fail, out
+from mailport.cli.common import Lang, build_runtime, fail, out
 from mailport.errors import MailportError
+from mailport.i18n import negotiate, translations
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +24,7 @@ def discover(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON result.")] = False,
     no_probe: Annotated[bool, typer.Option("--no-probe", envvar="MAILPORT_NO_PROBE",
                                            help="Do not probe host names and ports (lookups only).")] = False,
+    lang: Lang = "en",
 ) -> None:
     """Find IMAP/SMTP settings for EMAIL; exit status 0 when found, 1 when not."""
     try:
@@ -31,6 +33,8 @@ def discover(
     except MailportError as exc:
         fail(exc)
     data: dict[str, Any] = result.to_dict()
+    say = translations(negotiate(None, lang)).gettext
+    data["hints"] = [{**hint.to_dict(), "text": hint.translated(say)} for hint in result.hints]
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:

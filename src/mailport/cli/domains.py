@@ -18,6 +18,7 @@ from mailport.cli.common import (
     build_runtime,
     fail,
     id_table,
+    local_time,
     out,
     tenant_of,
 )
@@ -138,5 +139,5 @@ def domain_list(tenant: TenantOpt, as_json: JsonOut = False, database_url: Datab
     table = id_table("id", "domain", "state", "sending", "fallback", "last checked")
     for v in views:
         table.add_row(v["id"], v["unicode_name"], v["state"], "yes" if v["sending"] else "no", v["fallback"],
-                      (v["last_checked_at"] or "—")[:19])
+                      local_time(v["last_checked_at"], missing="—"))
     out.print(table)

@@ -19,6 +19,7 @@ from mailport.cli.common import (
     build_runtime,
     err,
     fail,
+    local_time,
     out,
     tenant_of,
 )
@@ -106,7 +107,7 @@ def inbox_status(
     if as_json:
         print(json.dumps(state.to_dict()))
         return
-    last = state.last_sync_at.isoformat() if state.last_sync_at else "never"
+    last = local_time(state.last_sync_at, seconds=True, missing="never")
     out.print(f"{escape(state.state)} (last sync: {last})", highlight=False)
     if state.error_code:
         out.print(f"[red]{escape(state.error_code)}[/red] {escape(state.error or '')}", highlight=False)

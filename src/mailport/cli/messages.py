@@ -29,6 +29,7 @@ from mailport.cli.common import (
     err,
     fail,
     id_table,
+    local_time,
     out,
     tenant_of,
 )
@@ -86,12 +87,13 @@ def _print(view: MessageView, as_json: bool) -> None:
     for key in ("id", "state", "reason", "from", "subject", "message_id_header", "attempts",
                 "next_attempt_at", "sent_at"):
         if data.get(key) not in (None, ""):
-            table.add_row(key, escape(str(data[key])))
+            value = local_time(data[key], seconds=True) if key.endswith("_at") else str(data[key])
+            table.add_row(key, escape(value))
     for r in data["recipients"]:
         detail = " ".join(str(x) for x in (r["smtp_code"], r["diagnosis"]) if x)
         table.add_row(r["kind"], escape(f"{r['address']}  {r['status']}  {detail}".rstrip()))
     for event in data.get("events") or []:
-        table.add_row("event", escape(f"{event['created_at']}  {event['type']}"))
+        table.add_row("event", escape(f"{local_time(event['created_at'], seconds=True)}  {event['type']}"))
     if data.get("sent_copy"):
         copy = data["sent_copy"]
         table.add_row("sent copy", escape(f"{copy['state']} {copy['folder'] or ''} {copy['detail'] or ''}".strip()))
@@ -283,7 +285,7 @@ def message_list(
         return
     table = id_table("id", "state", "created", "to", "subject")
     for v in views:
-        rows: list[Any] = [v.id, v.state, v.created_at.strftime("%Y-%m-%d %H:%M"),
+        rows: list[Any] = [v.id, v.state, local_time(v.created_at),
                            ", ".join(r["address"] for r in v.recipients), v.subject]
         table.add_row(*(escape(str(x)) for x in rows))
     out.print(table)

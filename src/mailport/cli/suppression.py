@@ -16,6 +16,7 @@ from mailport.cli.common import (
     TenantOpt,
     build_runtime,
     fail,
+    local_time,
     out,
 )
 from mailport.diagnosis_text import explain_code
@@ -53,7 +54,7 @@ def suppression_list(
     for v in views:
         explanation = explain_code(v.diagnosis, language) if v.diagnosis else None
         out.print(f"{escape(v.address)}  {v.reason.replace('_', ' ')}  {v.status or '—'}  "
-                  f"{v.created_at.strftime('%Y-%m-%d %H:%M')}  {v.message_id or '—'}", highlight=False, soft_wrap=True)
+                  f"{local_time(v.created_at)}  {v.message_id or '—'}", highlight=False, soft_wrap=True)
         if explanation is not None:
             out.print(f"    {escape(explanation.title)}", highlight=False, soft_wrap=True)
 

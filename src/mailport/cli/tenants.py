@@ -15,6 +15,7 @@ from mailport.cli.common import (
     err,
     fail,
     id_table,
+    local_time,
     out,
 )
 from mailport.errors import MailportError
@@ -59,7 +60,7 @@ def tenant_list(as_json: JsonOut = False, database_url: DatabaseUrl = None, data
         return
     table = id_table("id", "name", "display name", "created")
     for t in tenants:
-        table.add_row(t.id, t.name, t.display_name or "", t.created_at.isoformat(timespec="seconds"))
+        table.add_row(t.id, t.name, t.display_name or "", local_time(t.created_at, seconds=True))
     out.print(table)
 
 
@@ -106,9 +107,9 @@ def key_list(
         return
     table = id_table("id", "label", "created", "last used", "revoked")
     for k in keys:
-        table.add_row(k.id, k.label or "", k.created_at.isoformat(timespec="seconds"),
-                      k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never",
-                      k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
+        table.add_row(k.id, k.label or "", local_time(k.created_at, seconds=True),
+                      local_time(k.last_used_at, seconds=True, missing="never"),
+                      local_time(k.revoked_at, seconds=True))
     out.print(table)
 
 

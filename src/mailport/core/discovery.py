@@ -192,6 +192,10 @@ class Candidate:
         return self.imap is not None or self.smtp is not None
 
 
+def _named_hint(code: str, template: str, **values: str) -> Hint:
+    return Hint(code, template % values, template=template, values=tuple(values.items()))
+
+
 @dataclass(frozen=True, slots=True)
 class DiscoveryResult:
     email: str
@@ -216,10 +220,11 @@ class DiscoveryResult:
         hints = list(self.hints)
         domain = self.email.rpartition("@")[2]
         if domain_exists is False:
-            hints.insert(0, Hint("discovery.domain_unknown",
-                                 f"The domain {domain} does not exist. Check the address for a typo."))
+            hints.insert(0, _named_hint("discovery.domain_unknown", N_(
+                "The domain %(domain)s does not exist. Check the address for a typo."), domain=domain))
         if suggestion:
-            hints.insert(0, Hint("discovery.did_you_mean", f"Did you mean {suggestion}?"))
+            hints.insert(0, _named_hint("discovery.did_you_mean", N_("Did you mean %(domain)s?"),
+                                        domain=suggestion))
         return replace(self, hints=tuple(hints), suggestion=suggestion, domain_exists=domain_exists)
 
     def to_dict(self) -> dict[str, object]:

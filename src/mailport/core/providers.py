@@ -13,7 +13,7 @@ Pure: module-level data and lookups, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -73,10 +73,20 @@ class ServerSettings:
 
 @dataclass(frozen=True, slots=True)
 class Hint:
-    """Something the user must know or do; ``code`` is stable, ``text`` an English msgid."""
+    """Something the user must know or do; ``code`` is stable, ``text`` an English msgid — or, for
+    a hint that names something (a domain), the English text, its msgid in ``template`` and the
+    names in ``values``, so a caller can say it in the user's language."""
 
     code: str
     text: str
+    template: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """The text through ``gettext`` (a catalog's lookup), the names filled in."""
+        if self.template:
+            return gettext(self.template) % dict(self.values)
+        return gettext(self.text)
 
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "text": self.text}

@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 TEST_SUBJECT = "Test message: checking that your mailbox works"
 TEST_BODY = ("This test message checks that your mailbox can send and receive mail. It is removed "
              "automatically as soon as it has arrived; if you still see it, you may delete it.")
+TEST_ID = "Test ID: {token}"
 
 
 class SmtpLike(Protocol):
@@ -264,7 +265,7 @@ class _Run:
                 date=self.service._now(),
                 token=token,
                 subject=gettext(self.lang, TEST_SUBJECT),
-                body=gettext(self.lang, TEST_BODY) + "\n\nTest ID: {token}\n",
+                body=f"{gettext(self.lang, TEST_BODY)}\n\n{gettext(self.lang, TEST_ID)}\n",
             )
             self.mark = time.monotonic()
             try:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 
 from mailport.api.deps import RuntimeDep, TenantDep
 from mailport.api.problems import request_language
-from mailport.i18n import gettext
+from mailport.i18n import translations
 
 router = APIRouter(prefix="/v1", tags=["discovery"])
 
@@ -31,5 +31,5 @@ async def discover(
     data = result.to_dict()
     # Hints in the caller's language (``?lang=`` or Accept-Language), like diagnoses; ``code`` is stable.
     lang = request_language(request)
-    data["hints"] = [{**hint.to_dict(), "text": gettext(lang, hint.text)} for hint in result.hints]
+    data["hints"] = [{**hint.to_dict(), "text": hint.translated(translations(lang).gettext)} for hint in result.hints]
     return data

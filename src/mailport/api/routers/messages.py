@@ -266,7 +266,7 @@ async def send_batch(request: Request, runtime: RuntimeDep, tenant_id: TenantDep
             except PydanticValidationError as exc:
                 raise RequestValidationError(exc.errors(include_url=False)) from exc
         except RequestValidationError as exc:
-            status_code, problem_body = invalid_request(exc)
+            status_code, problem_body = invalid_request(exc, language)
             results[i] = {"index": i, "status": status_code, "error": problem_body}
         except MailportError as exc:
             status_code, problem_body = problem_of(exc, language)

@@ -118,6 +118,7 @@ def _(msgid: str) -> str:  # marks texts for extraction (``mailport`` domain); t
 CONFIRM_ASK_TITLE = _("Confirm the reply address")
 CONFIRM_ASK_TEXT = _("Replies to mail from {name} will go to {address}. Is that right?")
 CONFIRM_BUTTON = _("Confirm")
+PRODUCT = _("E-mail settings")
 CONFIRMED_TITLE = _("Reply address confirmed")
 CONFIRMED_TEXT = _("Replies to mail from {name} now go to {address}. You can close this page.")
 CONFIRM_FAILED_TITLE = _("This confirmation link does not work")
@@ -125,7 +126,8 @@ CONFIRM_FAILED_TEXT = _(
     "It was used already or has expired. Ask for a new confirmation mail in the program you send your mail from."
 )
 _PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
 }
 
@@ -138,10 +140,17 @@ def _page(lang: str, title: str, text: str, status_code: int, *, form_token: str
     if form_token is not None:
         form = (f'<form method="post" action="/v1/platform/reply-to/confirm?lang={html.escape(lang)}">'
                 f'<input type="hidden" name="token" value="{html.escape(form_token)}">'
-                f'<button type="submit">{html.escape(gettext(lang, CONFIRM_BUTTON))}</button></form>')
+                f'<button type="submit" class="button primary">{html.escape(gettext(lang, CONFIRM_BUTTON))}'
+                "</button></form>")
+    # The look of the other pages (their stylesheet, header and panel), without their session.
+    product = html.escape(gettext(lang, PRODUCT))
     document = (f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
-                f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{heading}</title>'
-                f"</head><body><h1>{heading}</h1><p>{body}</p>{form}</body></html>")
+                f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+                f'<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">'
+                f'<title>{heading} · {product}</title><link rel="stylesheet" href="/ui/static/mailport.css">'
+                f'</head><body><header class="site-header"><div class="bar"><p class="product">{product}</p>'
+                f'</div></header><main id="main"><section class="panel narrow"><h1>{heading}</h1>'
+                f"<p>{body}</p>{form}</section></main></body></html>")
     return HTMLResponse(document, status_code=status_code, headers=_PAGE_HEADERS)
 
 

@@ -150,23 +150,27 @@ class DiscoveryService:
         Never raises for lookup failures: those are in the result's trace. A likely typo of a
         catalogued domain (``gmial.com``) and a domain that does not exist are said as hints.
         """
+        started = self._clock()
         result = await self._discover(email, probe=probe)
         domain = parse_address(email).ascii_domain
         suggestion = providers.suggest_domain(domain)
-        exists = None if result.found else await self._domain_exists(domain)
+        # The existence check is part of the lookup: it gets what is left of the same deadline.
+        left = self._deadline - (self._clock() - started)
+        exists = None if result.found else await self._domain_exists(domain, timeout=left)
         if suggestion is None and exists is not False:
             return result
         return result.with_typo_check(suggestion=suggestion, domain_exists=exists)
 
-    async def _domain_exists(self, domain: str) -> bool | None:
+    async def _domain_exists(self, domain: str, *, timeout: float) -> bool | None:
         # Only the real resolver can tell NXDOMAIN from "no MX"; injected fakes need not.
         check = getattr(self._resolver, "domain_exists", None)
-        if check is None:
+        if check is None or timeout <= 0:
             return None
         try:
-            return bool(await check(domain))
-        except MailportError:
-            return None  # DNS trouble is no proof that the domain is missing
+            async with asyncio.timeout(timeout):
+                return bool(await check(domain))
+        except (MailportError, TimeoutError):
+            return None  # DNS trouble (or no time left) is no proof that the domain is missing
 
     async def _discover(self, email: str, *, probe: bool) -> DiscoveryResult:
         address = parse_address(email)

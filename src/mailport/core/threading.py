@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
-__all__ = ["message_ids", "normalize_message_id", "thread_key"]
+__all__ = ["message_ids", "normalize_message_id", "summary_thread_key", "thread_key"]
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _SPACE = re.compile(r"\s")
@@ -44,4 +46,26 @@ def thread_key(*, message_id: str | None, in_reply_to: str | None, references: s
     """A stable short id for the thread the message belongs to (``fallback`` when it has no ids)."""
     root = next(iter(message_ids(references)), None) or next(iter(message_ids(in_reply_to)), None) \
         or normalize_message_id(message_id) or fallback
+    return _key(root)
+
+
+class _Summary(Protocol):
+    @property
+    def header_message_id(self) -> str | None: ...
+    @property
+    def in_reply_to(self) -> str | None: ...
+    @property
+    def references(self) -> Sequence[str]: ...
+
+
+def summary_thread_key(summary: _Summary, *, fallback: str) -> str:
+    """:func:`thread_key` of a message summary, whose ids are already normalized (as
+    :func:`message_ids` and :func:`normalize_message_id` return them): the same key without
+    parsing them again."""
+    root = (summary.references[0] if summary.references else None) or summary.in_reply_to \
+        or summary.header_message_id or fallback
+    return _key(root)
+
+
+def _key(root: str) -> str:
     return "thr_" + hashlib.sha256(root.encode("utf-8", "surrogatepass")).hexdigest()[:20]

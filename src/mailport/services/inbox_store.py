@@ -30,7 +30,7 @@ from mailport.core.diagnostics import classify_exception
 from mailport.core.events import MessageBounced, MessageReceived
 from mailport.core.outbox import MessageState
 from mailport.core.summary import FetchedMessage
-from mailport.core.threading import normalize_message_id, thread_key
+from mailport.core.threading import normalize_message_id, summary_thread_key
 from mailport.core.verification import is_test_message_id
 from mailport.errors import MailportError
 from mailport.services.suppression import SuppressionService
@@ -108,41 +108,42 @@ class InboxStore:
         received: list[MessageReceived] = []
         bounced: list[tuple[str, BounceReport]] = []
         revived = 0
+        ids = new_inbox_ids(len(fetched))
+        keys: dict[str, str | None] = {}  # address -> contact key (the account's own address is on every message)
+        tenant_id, account_id, folder_id = target.tenant_id, target.account_id, target.folder_id
         with self.transaction() as s:
             repo = InboxRepository(s)
             # Replies to what we sent: one lookup for the whole batch.
             asked = {i for item in fetched for i in ([item.summary.in_reply_to] if item.summary.in_reply_to
                                                       else []) + list(item.summary.references)}
-            sent_ids = repo.sent_ids_by_header_ids(tenant_id=target.tenant_id, header_ids=asked) if asked else {}
-            for item in fetched:
+            sent_ids = repo.sent_ids_by_header_ids(tenant_id=tenant_id, header_ids=asked) if asked else {}
+            for item, mid in zip(fetched, ids, strict=True):
                 summary = item.summary
                 if is_test_message_id(summary.header_message_id):
                     continue  # a verification's test mail (deleted once found): not the CRM's business
-                reused = stale.get(summary.header_message_id or "", [])
+                reused = stale.get(summary.header_message_id or "", []) if stale else None
                 if reused:
                     repo.revive(message_id=reused.pop(0), uidvalidity=target.uidvalidity, uid=item.uid,
                                 flags=item.flags)
                     revived += 1
                     continue
-                mid = new_inbox_id()
                 refs = list(summary.references)
                 sent_link = next((sent_ids[i] for i in ([summary.in_reply_to] if summary.in_reply_to else [])
-                                  + refs[::-1] if i in sent_ids), None)
+                                  + refs[::-1] if i in sent_ids), None) if sent_ids else None
                 bounce_json: dict[str, Any] | None = None
-                raw = raws.get(item.uid)
+                raw = raws.get(item.uid) if raws else None
                 if raw is not None:
                     report = parse_bounce(raw)
                     if report.is_bounce:
                         bounce_json = {**report.to_json(), "kind": report.kind}
                         bounced.append((mid, report))
                 rows.append({
-                    "id": mid, "tenant_id": target.tenant_id, "account_id": target.account_id,
-                    "folder_id": target.folder_id, "direction": direction, "uidvalidity": target.uidvalidity,
+                    "id": mid, "tenant_id": tenant_id, "account_id": account_id,
+                    "folder_id": folder_id, "direction": direction, "uidvalidity": target.uidvalidity,
                     "uid": item.uid, "stale": False,
                     "header_message_id": summary.header_message_id, "in_reply_to": summary.in_reply_to,
                     "reference_ids": refs,
-                    "thread_id": thread_key(message_id=summary.header_message_id, in_reply_to=summary.in_reply_to,
-                                            references=" ".join(refs), fallback=mid),
+                    "thread_id": summary_thread_key(summary, fallback=mid),
                     "subject": summary.subject, "from_name": summary.from_name, "from_email": summary.from_email,
                     "to": [{"name": n or None, "email": a} for n, a in summary.to],
                     "cc": [{"name": n or None, "email": a} for n, a in summary.cc],
@@ -153,18 +154,22 @@ class InboxStore:
                     "bounce": bounce_json, "created_at": now,
                 })
                 seen_keys: set[tuple[str, str]] = set()
-                for role_name, pairs in (("from", [(summary.from_name or "", summary.from_email or "")]),
+                for role_name, pairs in (("from", ((summary.from_name or "", summary.from_email or ""),)),
                                          ("to", summary.to), ("cc", summary.cc), ("reply_to", summary.reply_to)):
                     for _, address in pairs:
-                        key = address_key(address) if address else None
+                        if not address:
+                            continue
+                        key = keys.get(address, "")
+                        if key == "":
+                            key = keys[address] = address_key(address)
                         if key and (key, role_name) not in seen_keys:
                             seen_keys.add((key, role_name))
                             people.append({"message_id": mid, "address": key[:320], "role": role_name,
-                                           "tenant_id": target.tenant_id})
+                                           "tenant_id": tenant_id})
                 if direction == "in" and target.announce and (
                         target.announce_after is None or (item.internal_date or now) >= target.announce_after):
                     received.append(MessageReceived(
-                        account_id=target.account_id, message_id=mid, folder="INBOX", uid=item.uid,
+                        account_id=account_id, message_id=mid, folder="INBOX", uid=item.uid,
                         header_message_id=summary.header_message_id, from_=summary.from_email,
                         subject=summary.subject, received_at=item.internal_date,
                     ))
@@ -264,4 +269,12 @@ def new_inbox_id() -> str:
     """``imsg_`` + 20 characters of base-36's alphabet (from RFC 4648 base32: a–z, 2–7; 100 random
     bits), like :func:`mailport.ids.new_id` but from one random draw: an initial sync makes
     thousands, and a character at a time showed in profiles."""
-    return "imsg_" + base64.b32encode(secrets.token_bytes(13)).decode("ascii")[:20].lower()
+    return new_inbox_ids(1)[0]
+
+
+def new_inbox_ids(count: int) -> list[str]:
+    """``count`` ids of :func:`new_inbox_id`'s shape from one random draw (5 random bits a character)."""
+    if count <= 0:
+        return []
+    text = base64.b32encode(secrets.token_bytes((count * 20 * 5 + 7) // 8 + 5)).decode("ascii").lower()
+    return ["imsg_" + text[i:i + 20] for i in range(0, count * 20, 20)]

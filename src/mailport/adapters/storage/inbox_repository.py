@@ -43,9 +43,11 @@ class StoredUid:
 
 
 def _bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (all with the same keys) with the DBAPI's executemany; JSON values are
-    serialized and datetimes stored as :class:`~mailport.adapters.storage.tables.UTCDateTime`
-    would (naive UTC text on SQLite, aware on PostgreSQL)."""
+    """INSERT ``rows`` (all with the same keys, in the same order) with the DBAPI's executemany;
+    JSON values are serialized and datetimes stored as
+    :class:`~mailport.adapters.storage.tables.UTCDateTime` would (naive UTC text on SQLite, aware
+    on PostgreSQL). Only the JSON and time columns are touched per row: an initial sync passes
+    thousands of rows a second through here."""
     conn = session.connection()
     sqlite = conn.dialect.name == "sqlite"
     keys = list(rows[0])
@@ -55,21 +57,36 @@ def _bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]])
     placeholders = ", ".join(f"CAST({marker} AS JSON)" if k in json_keys and not sqlite else marker
                              for k in keys)
     columns = ", ".join(f'"{k}"' for k in keys)
-    convert: list[Callable[[Any], Any] | None] = []
-    for key in keys:
-        if key in json_keys:
-            convert.append(_json_value)
-        elif key in time_keys:
-            convert.append(_sqlite_time if sqlite else _pg_time)
-        else:
-            convert.append(None)
-    params = [tuple(v if f is None else f(v) for f, v in zip(convert, row.values(), strict=True))
-              for row in rows]
+    json_at = [i for i, k in enumerate(keys) if k in json_keys]
+    time_at = [i for i, k in enumerate(keys) if k in time_keys]
+    to_time = _sqlite_time if sqlite else _pg_time
+    params: list[Any] = []
+    for row in rows:
+        values = list(row.values())
+        for i in json_at:
+            values[i] = _json_value(values[i])
+        for i in time_at:
+            values[i] = to_time(values[i])
+        params.append(tuple(values))
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({placeholders})', params)
 
 
+# json.dumps builds a C encoder on every call; an initial sync serializes five values per message,
+# so one encoder is kept (the same output as json.dumps with its defaults).
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE: Callable[[Any, int], Sequence[str]] | None = (
+    _C_ENCODER(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ",
+               False, False, True) if _C_ENCODER is not None else None)
+
+
 def _json_value(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
+    if value is None:
+        return None
+    if value == [] and isinstance(value, list):
+        return "[]"
+    if _ENCODE is not None and isinstance(value, list | dict):
+        return "".join(_ENCODE(value, 0))
+    return json.dumps(value)
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -77,7 +94,11 @@ def _sqlite_time(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    if value.year < 1000:  # strftime does not pad the year; keep its spelling for these
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _pg_time(value: datetime | None) -> datetime | None:

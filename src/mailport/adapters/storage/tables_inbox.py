@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -108,8 +109,9 @@ class InboxMessage(Base):
         UniqueConstraint("folder_id", "uidvalidity", "uid", name="uq_inbox_messages_folder_uid"),
         Index("ix_inbox_messages_tenant_date", "tenant_id", "date"),
         Index("ix_inbox_messages_account_date", "account_id", "date"),
-        Index("ix_inbox_messages_folder_msgid", "folder_id", "header_message_id"),
-        Index("ix_inbox_messages_thread", "tenant_id", "thread_id"),
+        # Partial: nearly every row has no sent message (migration 0023_i19_inbox_lean_indexes).
+        Index("ix_inbox_messages_sent_message_id", "sent_message_id",
+              sqlite_where=text("sent_message_id IS NOT NULL"), postgresql_where=text("sent_message_id IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -136,7 +138,7 @@ class InboxMessage(Base):
     snippet: Mapped[str] = mapped_column(Text, default="")
     # From BODYSTRUCTURE at sync time: [{"filename", "content_type", "size"}] (bytes on demand).
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
-    sent_message_id: Mapped[str | None] = mapped_column(String(32), index=True)  # the outbox message it answers
+    sent_message_id: Mapped[str | None] = mapped_column(String(32))  # the outbox message it answers
     bounce: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # BounceReport.to_json() when a bounce
     created_at: Mapped[datetime]
 

@@ -144,8 +144,12 @@ def start_profile(path: str | None) -> subprocess.Popen[bytes] | None:
     if not path:
         return None
     spy = Path(sys.executable).with_name("py-spy")
+    # BENCH_PROFILE_IDLE=1 adds idle stacks; BENCH_PROFILE_GIL=1 samples only the thread holding the GIL
+    # (the Python work that serializes the pipeline, without threads waiting for their turn).
+    extra = [*(["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else []),
+             *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else [])]
     proc = subprocess.Popen([str(spy), "record", "-p", str(os.getpid()), "-r", "200", "-f", "raw",
-                             "-o", path, "--nonblocking", *(["--idle"] if os.environ.get("BENCH_PROFILE_IDLE") else [])], stdout=subprocess.DEVNULL)
+                             "-o", path, "--nonblocking", *extra], stdout=subprocess.DEVNULL)
     time.sleep(1.0)  # let it attach
     return proc
 

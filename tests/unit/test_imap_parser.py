@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from mailport.adapters.imap.parser import (
+    Deferred,
     ParseError,
+    _fast_fetch,
     parse_fetch,
     parse_internaldate,
     parse_list,
@@ -57,6 +59,70 @@ def test_fetch_literal_may_contain_parens_and_quotes() -> None:
 def test_malformed_fetch_raises(bad: list[bytes | tuple[bytes, bytes]]) -> None:
     with pytest.raises(ParseError):
         parse_fetch(bad)
+
+
+def _general(record: list[bytes | tuple[bytes, bytes]]) -> tuple[int, dict[bytes, object]]:
+    values = parse_values(record)
+    assert isinstance(values[0], bytes) and isinstance(values[2], list)
+    items = values[2]
+    return int(values[0]), {bytes(items[i]).upper(): items[i + 1] for i in range(0, len(items), 2)}  # type: ignore[arg-type]
+
+
+_STRUCTURE = (b'(("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 1 NIL NIL NIL NIL)'
+              b'("application" "pdf" ("name" "in (1).pdf") NIL NIL "base64" 9 NIL ("attachment" ("filename" "a\\"b.pdf")) NIL) '
+              b'"mixed" ("boundary" "b1") NIL NIL NIL)')
+# Records the fast path reads, each compared with the general parser's reading.
+_FAST_RECORDS: list[list[bytes | tuple[bytes, bytes]]] = [
+    [((b'1 FETCH (UID 1 FLAGS (\\Recent) RFC822.SIZE 1063 INTERNALDATE "06-Dec-2026 15:52:42 +0000" MODSEQ (2) '
+       b'BODYSTRUCTURE ("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 671 7 NIL NIL NIL NIL) '
+       b'BODY[HEADER.FIELDS (FROM TO)] {9}'), b"From: a\r\n"), (b" BODY[TEXT]<0> {3}", b"(x\""), b")"],
+    [b"7 FETCH (UID 12 FLAGS () MODSEQ (5))"],
+    [b'7 FETCH (uid 12 flags (\\Seen NIL $Label) X-GM-MSGID 99 internaldate "a \\"q\\" \\\\ b")'],
+    [b"7 FETCH (UID 12 BODYSTRUCTURE " + _STRUCTURE + b" RFC822.SIZE nil)"],
+    [(b"3 FETCH (BODY[] {0}", b""), b")"],
+    [(b"3 FETCH (BODY[]<0.100> {2}", b"ab"), (b" BODY[HEADER] {1}", b"x"), b" UID 4)"],
+    [b'7 FETCH (X ("a" (b)) Y ("c"))'],
+]
+# Records the fast path leaves to the general parser (odd spacing, atoms, literals inside lists …).
+_GENERAL_RECORDS: list[list[bytes | tuple[bytes, bytes]]] = [
+    [b"7 FETCH  (UID 12)"],
+    [b"7 FETCH (UID  12)"],
+    [b"7 fetch (UID 12)"],
+    [b"7 FETCH (FLAGS \\Seen)"],
+    [b"7 FETCH (UID 12x)"],
+    [(b'7 FETCH (BODYSTRUCTURE ("text" "plain" ("name" {3}', b"a.b"), b') "x"))'],
+    [b'7 FETCH (BODYSTRUCTURE ("a" "b[c]") UID 1)'],
+    [b"7 FETCH (UID 1) "],
+]
+
+
+@pytest.mark.parametrize("record", _FAST_RECORDS)
+def test_fetch_fast_path_reads_as_the_general_parser(record: list[bytes | tuple[bytes, bytes]]) -> None:
+    fast = _fast_fetch(record, frozenset())
+    assert fast is not None
+    assert fast == _general(record) == parse_fetch(record)
+
+
+@pytest.mark.parametrize("record", _GENERAL_RECORDS)
+def test_fetch_fast_path_leaves_the_unusual_to_the_general_parser(record: list[bytes | tuple[bytes, bytes]]) -> None:
+    assert _fast_fetch(record, frozenset()) is None
+    try:
+        expected = _general(record)
+    except (ParseError, AssertionError, IndexError, TypeError):
+        with pytest.raises(ParseError):
+            parse_fetch(record)
+    else:
+        assert parse_fetch(record) == expected
+
+
+def test_fetch_defers_a_bodystructure_until_asked() -> None:
+    record: list[bytes | tuple[bytes, bytes]] = [b"7 FETCH (UID 12 BODYSTRUCTURE " + _STRUCTURE + b")"]
+    _, data = parse_fetch(record, defer=frozenset((b"BODYSTRUCTURE",)))
+    structure = data[b"BODYSTRUCTURE"]
+    assert isinstance(structure, Deferred) and bytes(structure) == _STRUCTURE
+    assert structure.parse() == _general(record)[1][b"BODYSTRUCTURE"]
+    with pytest.raises(ParseError):
+        Deferred(b'("a" "b"').parse()
 
 
 def test_search_and_condstore_modseq() -> None:

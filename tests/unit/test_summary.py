@@ -115,3 +115,30 @@ def test_attachments_from_bodystructure() -> None:
     )
     single = parse_values([b'("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 1 NIL NIL NIL NIL)'])[0]
     assert isinstance(single, list) and attachments_from_bodystructure(single) == ()
+
+
+def test_date_fast_path_reads_as_the_email_package() -> None:
+    import random
+    from email.utils import parsedate_to_datetime
+
+    from mailport.core.summary import _date
+
+    def reference(value: str) -> datetime | None:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    rng = random.Random(19)
+    samples = ["Sun, 06 Dec 2026 15:52:42 +0000", "6 Dec 2026 15:52:42 -0000", "Mon, 31 Feb 2026 10:00:00 +0100",
+               "Tue, 1 jan 1999 00:00 +2359", "01 Jan 2026 10:00:00 +9999", "Xyz, 01 Foo 2026 10:00:00 +0000",
+               "01 Jan 2026 10:00:00 -0530 (IST)", "Sat, 29 Feb 2025 10:00:00 +0000"]
+    for _ in range(3000):
+        samples.append(f"{rng.choice(['', 'Sun, ', 'Fri, '])}{rng.randint(0, 35):02d} "
+                       f"{rng.choice(['Jan', 'feb', 'MAR', 'Sep', 'Dec'])} {rng.choice([1970, 2026, 1000, 9999])} "
+                       f"{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}{rng.choice(['', f':{rng.randint(0, 61):02d}'])} "
+                       f"{rng.choice(['+0000', '-0000', '+0530', '-1200', '+2400', '-9959', '+0060'])}")
+    for value in samples:
+        assert _date(value) == reference(value), value
+    assert _date("Sun, 06 Dec 2026 15:52:42 +0100") == datetime(2026, 12, 6, 14, 52, 42, tzinfo=UTC)

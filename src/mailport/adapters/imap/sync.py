@@ -27,6 +27,7 @@ from typing import Any
 
 from mailport.adapters.imap.client import ImapSession
 from mailport.adapters.imap.parser import (
+    Deferred,
     ParseError,
     Value,
     attachments_from_bodystructure,
@@ -54,6 +55,7 @@ _HEADER_FIELDS = (b"FROM TO CC REPLY-TO SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFE
                   b"CONTENT-TRANSFER-ENCODING X-FAILED-RECIPIENTS AUTO-SUBMITTED")
 _CODE = re.compile(r"^\[([A-Za-z0-9.-]+)(?: ([^\]]*))?\]")
 _RECORD_NUMBER = re.compile(rb"^(\d+) ([A-Za-z]+)")
+_DEFER = frozenset((b"BODYSTRUCTURE",))  # parsed only when it may describe an attachment
 
 
 class Wakeup(asyncio.Event):
@@ -229,8 +231,12 @@ class SyncSession:
                 for record in records:
                     if not _is_fetch(record):
                         continue
-                    data = self._fetch_data(record, stage)
-                    item = _fetched(data)
+                    data = self._fetch_data(record, stage, defer=_DEFER)
+                    try:
+                        item = _fetched(data)
+                    except ParseError as exc:  # a deferred BODYSTRUCTURE that does not parse
+                        raise self._wire.error(ProtocolError, "Unreadable FETCH response", stage=stage,
+                                               exception=exc) from exc
                     if item is not None and item.uid in wanted:
                         pending.append(item)
                 while len(pending) >= batch:
@@ -277,9 +283,9 @@ class SyncSession:
                     return body if isinstance(body, bytes) else b""
         return None
 
-    def _fetch_data(self, record: Record, stage: str) -> dict[bytes, Value]:
+    def _fetch_data(self, record: Record, stage: str, *, defer: frozenset[bytes] = frozenset()) -> dict[bytes, Value]:
         try:
-            return parse_fetch(record)[1]
+            return parse_fetch(record, defer=defer)[1]
         except ParseError as exc:
             raise self._wire.error(ProtocolError, "Unreadable FETCH response", stage=stage,
                                    exception=exc) from exc
@@ -404,6 +410,11 @@ def _fetched(data: dict[bytes, Value]) -> FetchedMessage | None:
             break
     text = data.get(b"BODY[TEXT]<0>")
     structure = data.get(b"BODYSTRUCTURE")
+    if isinstance(structure, Deferred):
+        # Only a part with a file name or an attachment disposition is an attachment: most
+        # structures name neither, and need not be built into lists at all.
+        lowered = structure.lower()
+        structure = structure.parse() if b"name" in lowered or b"attachment" in lowered else None
     return FetchedMessage(
         uid=uid, flags=_flags(data.get(b"FLAGS")), size=_int(data.get(b"RFC822.SIZE")) or 0,
         internal_date=parse_internaldate(data.get(b"INTERNALDATE")), modseq=_modseq(data.get(b"MODSEQ")),

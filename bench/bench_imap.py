@@ -506,6 +506,7 @@ async def main() -> None:
     parser.add_argument("--lease", type=float, default=30.0, help="inbox lease (s) of the failover workers")
     parser.add_argument("--profile", help="write py-spy collapsed stacks of the initial sync to this file")
     parser.add_argument("--profile-idle", help="the same for connecting the idle accounts")
+    parser.add_argument("--profile-large", help="the same for connecting the --large accounts")
     args = parser.parse_args()
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = only - set(SECTIONS)
@@ -532,7 +533,7 @@ async def main() -> None:
                                  latency=args.deliveries if "latency" in only else 0,
                                  profile_path=args.profile_idle)
             if "idle_large" in only and args.large:
-                await bench_idle(lab, args.large, work, label="large", latency=0)
+                await bench_idle(lab, args.large, work, label="large", latency=0, profile_path=args.profile_large)
             if "failover" in only and args.accounts:
                 await bench_failover(lab, args.accounts, work, args.lease)
 

@@ -187,6 +187,11 @@ class LeaseRepository:
                                                InboxSync.enabled.is_(True))
         ))
 
+    def disabled(self, *, worker_id: str) -> set[str]:
+        """Accounts leased to this worker that were disabled since (a read: no lease is written)."""
+        return set(self.s.scalars(
+            select(InboxSync.account_id).where(InboxSync.lease_owner == worker_id, InboxSync.enabled.is_(False))))
+
     def release(self, *, worker_id: str, account_id: str) -> None:
         self.s.execute(
             update(InboxSync).where(InboxSync.account_id == account_id, InboxSync.lease_owner == worker_id)

@@ -271,16 +271,15 @@ class Submissions:
         if prepared:
             try:
                 with self.db.session() as s:
-                    if self.suppression is not None:  # read in the writing transaction, per item
-                        allowed = []
-                        for i, item in prepared:
-                            try:
-                                if not item.ignore_suppression:
-                                    self.suppression.refuse_suppressed(s, tenant_id, item.addresses)
-                                allowed.append((i, item))
-                            except MailportError as exc:
-                                results[i] = exc
-                        prepared = allowed
+                    if self.suppression is not None:  # read in the writing transaction
+                        checked = [(i, item) for i, item in prepared if not item.ignore_suppression]
+                        refusals = self.suppression.refusals(
+                            s, tenant_id, [item.addresses for _, item in checked])
+                        refused = {i for (i, _), error in zip(checked, refusals, strict=True) if error}
+                        for (i, _), error in zip(checked, refusals, strict=True):
+                            if error is not None:
+                                results[i] = error
+                        prepared = [(i, item) for i, item in prepared if i not in refused]
                     self._store_all(s, tenant_id, [item for _, item in prepared], now)
                 for i, item in prepared:
                     results[i] = Submission(message=item.view, replayed=False)

@@ -9,7 +9,6 @@ crash resends byte-identical mail (same Message-ID).
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -48,7 +47,7 @@ from mailport.core.outbox import (
     validate_idempotency_key,
 )
 from mailport.errors import Conflict, MailportError, StorageError, ValidationError
-from mailport.ids import new_id
+from mailport.ids import new_id, random_hex
 from mailport.services.accounts import AccountService
 from mailport.services.platform import PlatformService, SendPlan
 from mailport.services.send.sequence import event_seq
@@ -208,7 +207,7 @@ class Submissions:
         self.clock = clock
         self.settings = settings
         self.platform = platform
-        self.make_token = make_token or (lambda: secrets.token_hex(16))
+        self.make_token = make_token or random_hex
         self.on_enqueue: Callable[[], None] | None = None
         """Called on the event loop after :meth:`submit_async` committed a message (the runtime
         points it at the embedded worker's ``wake``, so a message does not wait for a poll)."""

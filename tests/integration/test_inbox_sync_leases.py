@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import threading
 import time
 from collections import Counter
@@ -174,3 +175,58 @@ async def test_workers_share_accounts_when_one_joins_and_take_over_when_one_dies
 
 async def _nothing() -> None:
     return None
+
+
+async def test_leases_are_renewed_a_third_of_the_lease_apart_and_a_disabled_account_stops_at_the_next_tick(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    accounts = make_accounts(runtime, 3)
+
+    @contextlib.asynccontextmanager
+    async def unreachable(tenant_id: str, account_id: str) -> AsyncIterator[Any]:
+        raise NetworkError("the server is unreachable")  # only the leases matter here
+        yield
+
+    monkeypatch.setattr(runtime.imap_sync, "connect", unreachable)
+    renewals: list[float] = []
+    ticks: list[float] = []
+    renew, heartbeat = LeaseRepository.renew, LeaseRepository.heartbeat
+
+    def counted_renew(self: LeaseRepository, **kwargs: Any) -> set[str]:
+        renewals.append(time.monotonic())
+        return renew(self, **kwargs)
+
+    def counted_heartbeat(self: LeaseRepository, **kwargs: Any) -> None:
+        ticks.append(time.monotonic())  # every tick reports itself
+        heartbeat(self, **kwargs)
+
+    monkeypatch.setattr(LeaseRepository, "renew", counted_renew)
+    monkeypatch.setattr(LeaseRepository, "heartbeat", counted_heartbeat)
+    engine = runtime.make_inbox_engine(worker_id="solo")
+    engine.claim_interval, engine.lease = 0.05, timedelta(seconds=1.5)
+    engine.backoff_base = engine.backoff_cap = 60.0
+    stop = asyncio.Event()
+    run = asyncio.create_task(engine.run(stop))
+    try:
+        await _until(lambda: len(engine.tasks) == 3, timeout=10)
+        before_renewals, before_ticks = len(renewals), len(ticks)
+        await asyncio.sleep(2.5)  # well past the lease
+        assert sorted(engine.tasks) == sorted(accounts)  # renewed in time: never lost
+        renewed, ticked = len(renewals) - before_renewals, len(ticks) - before_ticks
+        assert renewed >= 2 and renewed * 3 <= ticked, (renewed, ticked)
+        assert all(b - a >= 0.3 for a, b in itertools.pairwise(renewals)), renewals
+
+        # Disabled through the API: its task stops at the next tick, with no renewal due for 20 s.
+        engine.lease = timedelta(seconds=60)
+        await asyncio.sleep(0.2)  # a tick or more with the longer lease: the next renewal is 20 s away
+        with runtime.db.session() as s:
+            tenant = s.scalar(sa.select(Account.tenant_id).where(Account.id == accounts[0]))
+        assert tenant is not None
+        renewed_before = len(renewals)
+        runtime.inbox.set_enabled(tenant, accounts[0], enabled=False)
+        await _until(lambda: accounts[0] not in engine.tasks, timeout=3)
+        assert len(renewals) == renewed_before
+        assert sorted(engine.tasks) == sorted(accounts[1:])
+    finally:
+        stop.set()
+        await run

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import select
+
 from mailport.adapters.storage.inbox_repository import InboxRepository
+from mailport.adapters.storage.tables_inbox import InboxMessage
 from mailport.core.summary import AttachmentInfo, FetchedMessage, summarize
 from mailport.runtime import Runtime
 from mailport.services.accounts import AccountInput
@@ -51,3 +55,23 @@ def test_batch_round_trip(runtime: Runtime) -> None:
         people = InboxRepository(s).participants_of([first.id])[first.id]
     assert sorted(people) == [("cc", "acc@example.org"), ("from", "renee@customer.example"),
                               ("to", "shop@example.org")]
+
+
+def test_the_lookups_of_the_dropped_indexes_still_use_an_index(runtime: Runtime) -> None:
+    """Migration 0023_i19: replies to a sent message find it through the partial index, a resync's
+    stale rows through the folder's unique index (SQLite's plan; PostgreSQL plans by statistics)."""
+    if not runtime.db.is_sqlite:
+        pytest.skip("the planner's choice is checked on SQLite")
+    linked = select(InboxMessage.id).where(InboxMessage.tenant_id == "t", InboxMessage.sent_message_id == "m",
+                                           InboxMessage.stale.is_(False))
+    stale = select(InboxMessage.header_message_id, InboxMessage.id).where(
+        InboxMessage.folder_id == 1, InboxMessage.stale.is_(True), InboxMessage.header_message_id.is_not(None))
+    with runtime.db.engine.connect() as conn:
+        plans = [" ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(
+            stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))) for stmt in (linked, stale)]
+    assert "USING INDEX ix_inbox_messages_sent_message_id" in plans[0]
+    assert "SEARCH inbox_messages USING INDEX" in plans[1] and "(folder_id=?)" in plans[1]
+    with runtime.db.engine.connect() as conn:
+        names = {row[0] for row in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inbox_messages'")}
+    assert "ix_inbox_messages_thread" not in names and "ix_inbox_messages_folder_msgid" not in names

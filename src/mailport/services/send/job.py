@@ -36,6 +36,7 @@ from mailport.adapters.storage.outbox_repository import OutboxRepository
 from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_outbox import Message, SentCopy
 from mailport.clock import Clock
+from mailport.core.accountstate import decide
 from mailport.core.events import MessageDeferred, MessageFailed, MessageSending, payload_for_outcome
 from mailport.core.jobs import Done, Fail, JobResult, Retry
 from mailport.core.leases import LeasePolicy
@@ -103,6 +104,7 @@ class _Attempt:
     metadata: dict[str, str]
     daily: RateLimit | None
     copy_skip: str | None  # why no Sent copy will be made, or None
+    account_state: tuple[str, str | None] | None = None  # (status, attention code) at begin
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -227,6 +229,15 @@ class SendJob:
     async def _learn(self, attempt: _Attempt, account_id: str, outcome: Outcome) -> None:
         """What this send learnt about the mailbox (its one state: see core.accountstate).
         Best effort: the message's outcome is recorded already, and the next send tells again."""
+        ok = outcome.state is MessageState.SENT
+        if attempt.account_state is not None:
+            # The state read at begin decides the common case (another good send) without a
+            # trip to the database; anything that may change it is settled there.
+            status, attention = attempt.account_state
+            change = decide(status, ok=ok, code=outcome.reason, source="send")
+            if change is None or (change.status == status and not change.new_episode
+                                  and attention == change.attention_code):
+                return
         text = next((o.text for o in outcome.recipients if o.diagnosis == outcome.reason), None)
         try:
             await asyncio.to_thread(self.accounts.record_outcome, attempt.tenant_id, account_id,
@@ -333,6 +344,8 @@ class SendJob:
                     raw=content.raw, attempt=attempt_no),
                 previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
                 metadata=dict(message.meta), daily=daily, copy_skip=transport.sent_copy_skip(sender),
+                account_state=None if account is None else (
+                    account.status, (account.attention or {}).get("code")),
             )
 
     def _defer_for_limit(self, s: Session, message: Message, state: MessageState, retry_at: datetime,

@@ -110,6 +110,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\[PRIVACYREQUIRED\]",
         r"\bLOGINDISABLED\b",
         r"TLS required|requires? (?:an )?(?:SSL|TLS|secure|encrypted) connection",
+        # Go's net/smtp refuses to send a password over a connection that is not encrypted.
+        r"\bunencrypted connection\b",
+        r"(?:TLS|SSL|Verschlüsselung)\b[^.;]{0,40}\b(?:erforderlich|vereist|requis|richiest[oa]|obbligatori[oa])",
     ),
     _rule(
         "net.wrong_service",
@@ -166,6 +169,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r" ?(?:attempts|failures|tries)",
         r"too many (?:bad|failed|invalid) (?:attempts|logins)",
         r"#AUTH005",
+        r"(?:auth\w*|log ?in|sign ?in|log ?on)\b[^.;]{0,20}\btoo many times",
         r"account (?:is )?(?:temporarily )?locked",
     ),
     # --- OAuth -----------------------------------------------------------------------------
@@ -210,6 +214,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"bad credentials|authentication credentials invalid",
         r"\bauthentication (?:failed|unsuccessful)\b",
         r"\blog ?in failed\b",
+        r"\blog(?:in|on) failure\b|unknown user ?name or (?:bad|wrong|incorrect) password",
         # The seed languages' wordings of "wrong password" (mail programs translate the reply).
         r"(?:Passwort|Kennwort) (?:ist )?(?:falsch|ungültig)|(?:Anmeldung|Authentifizierung) fehlgeschlagen",
         r"wachtwoord (?:is )?onjuist|onjuist wachtwoord|(?:aanmelden|verificatie) mislukt",
@@ -223,7 +228,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "send.daily_limit_reached",
         r"daily (?:user )?sending (?:quota|limit)",
-        r"daily [\w ]{0,24}limit exceeded",
+        r"\bdaily [\w ]{0,24}limit\b",
         r"limite giornaliero|Tageslimit|daglimiet|limite quotidienne",
         r"sending (?:quota|limit) (?:exceeded|reached)",
         r"exceeded (?:its|the|your)? ?daily limit",
@@ -232,6 +237,18 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"RecipientRateLimitExceeded|TenantOutboundRecipientRateLimit",
         r"limit on the number of allowed outgoing messages",
         r"message (?:submission )?rate limit exceeded",
+    ),
+    _rule(
+        # The recipient's mailbox is closed or disabled (delivery context), or its domain does not
+        # exist: the address itself is dead, whatever words say "account".
+        "send.recipient_unknown",
+        r"(?:delivery error|(?:cannot|could not|can't) be delivered|message to|recipient)\b.{0,120}?"
+        r"\b(?:account|mailbox|user) (?:has been |is )?(?:disabled|discontinued|closed|suspended|"
+        r"deactivated|inactive)",
+        r"STOREDRV\.Deliver\b.{0,80}?Disabled",
+        r"(?<!your )(?<!sender )\b(?:account|mailbox|user) (?:is |has been )?(?:closed|inactive|discontinued)\b",
+        r"MX records? points? to non-?existent hosts|\bNonExistentDomain\b|\bnon-?existent domain\b",
+        r"Host or domain name not found",
     ),
     _rule(
         "send.account_blocked",
@@ -265,6 +282,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"message (?:is )?too (?:big|large)",
         r"exceeds? (?:the )?(?:fixed )?maximum (?:message )?size",
         r"size limits?(?: exceeded)?",
+        r"\bsize violation\b",
         r"\b5\.3\.4\b",
         r"\b[45]\.2\.3\b",
     ),
@@ -276,14 +294,28 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"QuotaExceededException",
         r"out of storage space",
         r"exceeded storage allocation",
+        r"exhausted (?:the |its |his |her )?(?:allowed )?storage|storage (?:space )?(?:exceeded|exhausted)",
+        r"too many messages (?:on the server|in (?:the |this |his |her )?mailbox)",
+        r"(?:Postfach|Mailbox|Speicher(?:platz|volumen)?)\b[^.;/]{0,30}\b(?:voll|überschritten|ueberschritten)",
+        r"(?:mailbox|postvak|brievenbus) (?:is )?vol\b",
+        r"casella (?:di posta )?(?:è |e' )?piena|spazio (?:della casella )?esaurito",
+        r"boîte (?:aux lettres |mail )?(?:est )?pleine",
         r"\b[45]\.2\.2\b",
         protocols=("smtp", None),
     ),
     _rule(
         "send.recipient_unknown",
         r"user unknown|unknown user|no such user|unknown recipient|invalid recipient",
+        r"no such (?:mailbox|recipient|address|account)",
+        r"(?<!sender )(?<!sender e-mail )\b(?:recipient|address|adress|adresse|mailbox) (?:is )?unknown\b",
+        r"no longer accepts (?:messages|mail)|n'accepte plus de messages|accepteert geen berichten meer|"
+        r"nimmt keine (?:Nachrichten|E-Mails) mehr an|non accetta più messaggi",
+        r"destinatario (?:sconosciuto|inesistente)|utente (?:sconosciuto|inesistente)|"
+        r"destinataire (?:inconnu|introuvable)|utilisateur inconnu|adresse [\w' ]{0,20}introuvable|"
+        r"Empfänger(?:adresse)? (?:ist )?(?:unbekannt|existiert nicht)|unbekannter Empfänger|"
+        r"Benutzer (?:ist )?unbekannt|onbekende (?:ontvanger|gebruiker)|(?:ontvanger|gebruiker) (?:is )?onbekend",
         r"RecipientNotFound|recipient not found",
-        r"(?:address|account|mailbox|user) (?:that you tried to reach )?does not exist",
+        r"(?:address|account|mailbox|user) (?:that you tried to reach )?(?:does not|doesn'?t) exist",
         r"doesn'?t have an? [\w.-]+ account",
         r"no mailbox here by that name",
         r"this mailbox is disabled",
@@ -295,7 +327,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "send.rejected_as_spam",
-        r"\bspam\b",
+        r"\bspam(?:mer|ming|my)?\b",
+        r"\bphishing\b|\bmalware\b|\bvirus\b",
+        r"content rejected|rejected (?:for|due to|because of) (?:its )?content",
         r"unsolicited",
         r"blocked using|block ?list|black ?list|spamhaus|\bDNSBL\b",
         r"not accepted for policy reasons",
@@ -305,8 +339,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\[BL\d+\]",
         r"has a policy that prohibited",
         r"traffic not accepted from this IP|\b5\.7\.708\b",
-        r"bad DNS PTR|no PTR record|reverse DNS",
-        r"(?:reject(?:ed)?|refused) due to policy|policy restrictions",
+        r"bad DNS PTR|\bPTR records?\b|reverse DNS|cannot find your (?:reverse )?hostname",
+        r"sending guidelines",
+        r"(?:reject(?:ed)?|refused|denied) (?:due to|by|for) (?:local |content )?polic(?:y|ies)|policy restrictions",
         r"adresse IP est list[ée]e|\bIP (?:address )?(?:is )?listed\b",
     ),
     # --- Server side, transient -----------------------------------------------------------
@@ -322,7 +357,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"try again later, closing connection",
         # Gmail's 4.2.1 "receiving mail at a rate that prevents additional messages"; Dovecot's
         # "Too many invalid IMAP commands" ends a session that kept erring, like SMTP's errors cap.
-        r"receiving mail at a rate",
+        r"receiving mail at a rate|receiving mail too quickly",
+        r"exceeded the max(?:imum)? [\w ]{0,40}per (?:hour|minute)",
         r"too many (?:invalid|bad|unknown) (?:IMAP |SMTP )?commands",
         r"trop de connexions|troppe connessioni|zu viele (?:gleichzeitige )?Verbindungen|"
         r"te veel (?:gelijktijdige )?verbindingen",
@@ -376,7 +412,16 @@ _ENHANCED: Final[dict[str, str]] = {
     "2.2": "send.recipient_mailbox_full",  # mailbox full
     "2.3": "send.message_too_large",  # message length exceeds administrative limit
     "3.4": "send.message_too_large",  # message too big for system
+    "7.25": "send.rejected_as_spam",  # RFC 7372: reverse DNS validation failed
 }
+# Permanent (5.x.x) only: the same subject.detail under 4.x.x is a passing state, not a dead address.
+_ENHANCED_PERMANENT: Final[dict[str, str]] = {
+    "1.0": "send.recipient_unknown",  # other address status (a sender is named: see below)
+    "1.6": "send.recipient_unknown",  # destination mailbox has moved, no forwarding address
+    "2.1": "send.recipient_unknown",  # mailbox disabled, not accepting messages
+    "4.4": "send.recipient_unknown",  # unable to route: the destination domain has no mail host
+}
+_SENDER_RE: Final = re.compile(r"\bsender\b|\bMAIL FROM\b", re.IGNORECASE)
 _ENHANCED_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 _SMTP_LINE_RE: Final = re.compile(r"(?m)^\s*([2-5]\d\d)(?:[ -]|$)")
 _SMTP_ANYWHERE_RE: Final = re.compile(
@@ -502,6 +547,10 @@ def _by_enhanced_or_basic(flat: str, smtp_code: int | None) -> str | None:
         subject_detail = f"{enhanced.group(2)}.{enhanced.group(3)}"
         if subject_detail in _ENHANCED:
             return _ENHANCED[subject_detail]
+        if enhanced.group(1) == "5" and subject_detail in _ENHANCED_PERMANENT:
+            if subject_detail == "1.0" and _SENDER_RE.search(flat):
+                return "send.sender_not_allowed"  # "5.1.0 Sender denied"
+            return _ENHANCED_PERMANENT[subject_detail]
     if smtp_code is None:
         # An enhanced status alone (an NDR line "4.4.7 Message delayed") still says "transient".
         return "server.temporary_failure" if enhanced and enhanced.group(1) == "4" else None

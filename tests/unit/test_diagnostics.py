@@ -294,3 +294,43 @@ def test_remote_error_carries_the_diagnosis() -> None:
     assert (error.stage, error.smtp_code) == ("smtp.mail_from", 421)
     assert error.fields == {"retryable": True, "provider": "gmail"}
     assert str(error) == "The mail server is limiting how much it accepts right now"
+
+
+# --- families learnt from round 4 of the corpus: whose account, and what the enhanced code means ---
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A disabled or closed mailbox in a delivery is the recipient's: the address is dead.
+        ("550 5.2.1 <a@b.example>: mailbox disabled, not accepting messages", "send.recipient_unknown"),
+        ("554 Your message to a@b.example could not be delivered: the account is suspended",
+         "send.recipient_unknown"),
+        ("550 5.7.13 STOREDRV.Deliver.Exception:AccountDisabledException.MapiExceptionUserDisabled",
+         "send.recipient_unknown"),
+        # … while the sender's own account being disabled is a blocked account.
+        ("550 5.7.1 Your account has been disabled for sending", "send.account_blocked"),
+        ("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Actual verdict is Suspend",
+         "send.account_blocked"),
+        # 5.1.0 names the recipient unless it names the sender; 4.2.1 is not a dead mailbox.
+        ("550 5.1.0 <x@y.example>: address rejected", "send.recipient_unknown"),
+        ("550 5.1.0 Sender denied", "send.sender_not_allowed"),
+        ("450 4.2.1 Mailbox temporarily disabled", "server.temporary_failure"),
+        ("550 5.1.6 Recipient mailbox has moved", "send.recipient_unknown"),
+        ("554 5.4.4 Unable to route to the destination domain", "send.recipient_unknown"),
+        # Seed-language wordings of the same situations.
+        ("552 Postfach voll", "send.recipient_mailbox_full"),
+        ("552 La boîte aux lettres est pleine", "send.recipient_mailbox_full"),
+        ("550 destinatario sconosciuto", "send.recipient_unknown"),
+        ("550 Empfänger unbekannt", "send.recipient_unknown"),
+        ("530 TLS vereist voor authenticatie", "tls.starttls_required"),
+        ("Die Anmeldung beim Server ist fehlgeschlagen.", "auth.invalid_credentials"),
+        ("Login to server imap.example.com with username jan failed.", "auth.invalid_credentials"),
+        ("Impossibile connettersi: connessione rifiutata", "net.connection_refused"),
+        # Limits are not failures; a daily limit is a daily limit however it is worded.
+        ("450 4.2.1 The user is receiving mail too quickly", "server.rate_limited"),
+        ("550 Daily message limit for this account", "send.daily_limit_reached"),
+        ("550 5.7.1 Message rejected: the sending IP has a missing PTR record", "send.rejected_as_spam"),
+        ("550 5.7.1 Virus found in the message", "send.rejected_as_spam"),
+    ],
+)
+def test_reply_families(text: str, expected: str) -> None:
+    assert classify_text(text).code == expected

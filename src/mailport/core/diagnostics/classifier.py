@@ -97,6 +97,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"does not match certificate'?s? altnames|not in the cert'?s altnames",
         r"unable to (?:get local issuer certificate|verify the first certificate)",
         r"SSLCertVerificationError",
+        r"certificat\w* (?:non valide|invalide|expiré|non approuvé)|Zertifikat\w* (?:ist )?(?:ungültig|abgelaufen|nicht vertrauenswürdig)|"
+        r"certifica(?:at|to)\w* (?:is |è )?(?:ongeldig|verlopen|non valido|scaduto|non attendibile)",
     ),
     _rule(
         "tls.starttls_required",
@@ -216,9 +218,14 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\blog ?in failed\b",
         r"\blog(?:in|on) failure\b|unknown user ?name or (?:bad|wrong|incorrect) password",
         # The seed languages' wordings of "wrong password" (mail programs translate the reply).
-        r"(?:Passwort|Kennwort) (?:ist )?(?:falsch|ungültig)|(?:Anmeldung|Authentifizierung) fehlgeschlagen",
-        r"wachtwoord (?:is )?onjuist|onjuist wachtwoord|(?:aanmelden|verificatie) mislukt",
-        r"autenticazione (?:non riuscita|fallita)|password (?:errata|non valida)",
+        r"(?:Passwort|Kennwort) (?:ist )?(?:falsch|ungültig)|"
+        r"(?:Anmeldung|Authentifizierung|Authentifikation)\b[^.;]{0,30}\bfehlgeschlagen",
+        r"wachtwoord (?:is )?(?:onjuist|ongeldig|fout)|(?:onjuist|ongeldig) wachtwoord|"
+        r"(?:aanmelden|inloggen|verificatie|authenticatie)\b[^.;]{0,30}\bmislukt",
+        r"autenticazione\b[^.;]{0,30}\b(?:non riuscita|fallita)|password (?:errat[aoi]|non valid[aoi]|sbagliat[aoi])",
+        r"authentification (?:a )?échoué|identifiants? (?:incorrects?|invalides?)",
+        # Thunderbird: "Login to server … with username … failed."
+        r"\blog ?in to (?:the )?server\b.{0,80}\bfailed\b",
         r"échec de l'authentification|mot de passe (?:incorrect|invalide)",
         # A submission server refusing to relay until the client signs in.
         r"relay(?:ing)? (?:access )?denied.{0,80}(?:log (?:eerst )?in|authenticat|anmelden|inloggen)",
@@ -260,6 +267,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"account (?:has been |is )?(?:disabled|suspended|blocked|deactivated)",
         r"\b5\.7\.13\b",
         r"tenant has exceeded threshold",
+        r"outgoing (?:mail |email |e-mail )?(?:is |has been )?blocked|Email Outgoing Blocked",
     ),
     _rule(
         "send.sender_not_allowed",
@@ -280,7 +288,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         "send.message_too_large",
         r"message (?:size )?(?:exceeds|exceeded)",
         r"message (?:is )?too (?:big|large)",
-        r"exceeds? (?:the )?(?:fixed )?maximum (?:message )?size",
+        r"exceeds? (?:the )?(?:fixed |configured )?maximum (?:allowed |permitted )?(?:message )?size",
+        r"(?:Nachricht|E-Mail) (?:ist )?zu gro(?:ß|ss)|bericht (?:is )?te groot|messaggio (?:è )?troppo grande|"
+        r"message (?:est )?trop (?:volumineux|gros)",
         r"size limits?(?: exceeded)?",
         r"\bsize violation\b",
         r"\b5\.3\.4\b",
@@ -339,6 +349,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\[BL\d+\]",
         r"has a policy that prohibited",
         r"traffic not accepted from this IP|\b5\.7\.708\b",
+        # Microsoft's blocked sending IPs (5.7.606-649 "banned sending IP").
+        r"banned sending IP|\b5\.7\.6(?:0[6-9]|[1-4]\d)\b",
         r"bad DNS PTR|\bPTR records?\b|reverse DNS|cannot find your (?:reverse )?hostname",
         r"sending guidelines",
         r"(?:reject(?:ed)?|refused|denied) (?:due to|by|for) (?:local |content )?polic(?:y|ies)|policy restrictions",
@@ -359,6 +371,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         # "Too many invalid IMAP commands" ends a session that kept erring, like SMTP's errors cap.
         r"receiving mail at a rate|receiving mail too quickly",
         r"exceeded the max(?:imum)? [\w ]{0,40}per (?:hour|minute)",
+        r"per[- ]hour (?:message )?(?:receive|receiving|sending) limit|RecipientThreadLimitExceeded",
         r"too many (?:invalid|bad|unknown) (?:IMAP |SMTP )?commands",
         r"trop de connexions|troppe connessioni|zu viele (?:gleichzeitige )?Verbindungen|"
         r"te veel (?:gelijktijdige )?verbindingen",
@@ -469,6 +482,8 @@ _NETWORK_TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "net.connection_refused",
         r"Connection refused|\bECONNREFUSED\b|actively refused",
+        r"connexion refusée|Verbindung (?:wurde )?(?:abgelehnt|verweigert)|verbinding (?:is |werd )?geweigerd|"
+        r"connessione rifiutata",
         r"Connect call failed",
         r"No route to host|Network is unreachable|\bEHOSTUNREACH\b|\bENETUNREACH\b",
         r"ConnectionRefusedError",
@@ -477,6 +492,7 @@ _NETWORK_TEXT_RULES: Final[tuple[_Rule, ...]] = (
         "net.timeout",
         r"timed out|\bETIMEDOUT\b|time-?out",
         r"Zeitüberschreitung|connexion (?:au serveur )?a expiré|délai d'attente (?:dépassé|expiré)",
+        r"tempo (?:di attesa )?scaduto|verbinding (?:is )?verlopen",
         r"greeting never received",
         r"did not properly respond after a period of time",
         r"TimeoutError",

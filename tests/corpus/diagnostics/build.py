@@ -776,8 +776,263 @@ ROUND4: list[tuple[str, str, str, str, str | None]] = [
      "auth.web_login_required", "github.com/nodemailer/nodemailer/issues/310", "en", None),
 ]
 
-# Round 5: the held-out split (written after round 4 was spent; see README.md).
-HELD_OUT: list[tuple[str, str, str, str, str | None]] = []
+# Round 5: the held-out split. Collected after round 4 was spent and the classifier fixed on it
+# (providers' help pages and postmaster lists: T-Online, Orange/La Poste, Aruba, Libero, GMX/WEB.DE,
+# KPN, iCloud, Yahoo, Zoho, Microsoft; mail clients' and libraries' issue trackers; the bounce
+# texts sisimai keeps per provider). Each reply is labelled by what fixes it for the user, and the
+# labels were committed before the classifier ever ran on them; measured once (README.md).
+TONLINE_PM = "T-Online rejections (timmehosting.de, help.creoline.com, German)"
+ORANGE_PM = "Orange OFR codes (bentonow.com / postmaster.orange.fr lists, French/English)"
+ARUBA_B = "guide.arubabusiness.it: errori comuni invio e ricezione posta (Italian)"
+ARUBA_H = "guide.hosting.aruba.it: risoluzione errori comuni (Italian)"
+FORPSI = "support.konto.pl / support.forpsi.com: policy violation (Aruba group)"
+LIBERO = "aiuto.libero.it: messaggi di errore più frequenti dopo invio email (Italian)"
+UI_PM = "postmaster.web.de / postmaster.gmx.com / smtp.codes United Internet (GMX, WEB.DE)"
+COMSERVICE = "new-faq.comservice-ffo.de: SMTP-Fehlermeldungen (German)"
+COVISERVER = "coviserver.de: E-Mail geblockt (German)"
+KPN = "blacklist.kpnmail.nl/Help/17 (Dutch)"
+HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
+    ("554 IP=198.51.100.7 - None/bad reputation. Ask your postmaster for help or to contact <postmaster@rx.t-online.de> for reset. (NOWL)",
+     "send.rejected_as_spam", TONLINE_PM, "en", None),
+    ("554: Dialup/transient IP not allowed. Use a mailgateway or contact toda@rx.t-online.de if obsolete. (DIAL)",
+     "send.rejected_as_spam", TONLINE_PM, "en", None),
+    ("421 mwinf5c77 ME Trop de connexions, veuillez verifier votre configuration / Too many connections, slow down. OFR004_104 [104]",
+     "server.rate_limited", ORANGE_PM, "fr", None),
+    ("421 mwinf5c10 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR004_105 [105]",
+     "server.rate_limited", ORANGE_PM, "fr", None),
+    ("552 5.2.0 igxL1p00E1WDM2s01gxMXG spam detected", "send.rejected_as_spam", ARUBA_B, "en", None),
+    ("iemL1p01Z0hMcT901emQ77 policy violation", "server.rate_limited", ARUBA_B, "en", None),
+    ("550 5.1.0 cNkj1y0022zrrQM01NkjaD policy violation, see https://support.forpsi.com/kb/a4081",
+     "server.rate_limited", FORPSI, "en", None),
+    ("5.5.2 bad chars in command", "send.recipient_unknown", ARUBA_H, "en", None),
+    ("MAILBOX FULL (User quota exceeded)", "send.recipient_mailbox_full", LIBERO, "en", None),
+    ("BAD DESTINATION MAILBOX ADDRESS - USER UNKNOWN", "send.recipient_unknown", LIBERO, "en", None),
+    ("ROUTING SERVER FAILURE", "send.recipient_unknown", LIBERO, "en", None),
+    ("OTHER OR UNDEFINED NETWORK OR ROUTING STATUS", "server.temporary_failure", LIBERO, "en", None),
+    ("DELIVERY TIME EXPIRED", "send.gave_up", LIBERO, "en", None),
+    ("421 Reject due to policy violations", "send.rejected_as_spam", COMSERVICE, "en", None),
+    ("421 Rate limit reached. Please try again later", "server.rate_limited", COMSERVICE, "en", None),
+    ("451 Requested action aborted: local error in processing", "server.temporary_failure", COMSERVICE, "en", None),
+    ("550 <kunde@web.de>: Reject due to SPF policy. The originating IP of the message is not permitted by the domain owner",
+     "send.rejected_as_spam", UI_PM, "en", None),
+    (("554-gmx.net (mxgmx104) Nemesis ESMTP Service not available\n554-No SMTP service\n554-IP address is block listed.\n"
+      "554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=198.51.100.42&r=1MNcgj-1ue23t3pyV-00S2YR"),
+     "send.rejected_as_spam", UI_PM, "en", None),
+    ("host 0815.maildomain.de[192.0.2.15] said: 550 #5.1.0 Address rejected. (in reply to RCPT TO command)",
+     "send.recipient_unknown", COVISERVER, "en", None),
+    ("host 1234.mailserver.de[192.0.2.34] said: 451 4.7.1 Service unavailable - try again later (in reply to DATA command)",
+     "server.temporary_failure", COVISERVER, "en", None),
+    ("host 0815.maildomain.de[192.0.2.15] said: 450 4.7.1 <adresse@domain.de>: Recipient address rejected: Service temporarily unavailable, please try later (in reply to RCPT TO command)",
+     "server.temporary_failure", COVISERVER, "en", None),
+    ("Your IP: 198.51.100.7 is blacklisted, please see http://blacklist.kpnmail.nl/Help/17",
+     "auth.too_many_attempts", KPN, "en", "jan@kpnmail.nl"),
+    ("Error: Invalid login: 535 5.7.3 Authentication unsuccessful [SN4PR0601CA0002.namprd06.prod.outlook.com]",
+     "auth.invalid_credentials", "github.com/nodemailer/nodemailer/issues/1071", "en", None),
+    ("Email is invalid (IMAP): Response status \"OK\" expected, but \"NO\" received. Data: [b'LOGIN failed.']",
+     "auth.invalid_credentials", "github.com/Jaammerr/The-Dawn-Bot/issues/11", "en", None),
+    ("com.fsck.k9.mail.AuthenticationFailedException: Command: *sensitive*; response: #3# [NO, LOGIN failed.]",
+     "auth.invalid_credentials", "github.com/thunderbird/thunderbird-android/issues/2654", "en", None),
+    ("imap_tools.errors.MailboxLoginError: Response status \"OK\" expected, but \"NO\" received. Data: [b'authentication failed']",
+     "auth.invalid_credentials", "github.com/ikvk/imap_tools/issues/167", "en", None),
+    ("IMAP Error: Login failed for user@domain.com against domain.com from 198.51.100.41(X-Forwarded-For: 198.51.100.41). Authentication failed. in /var/www/mail/program/lib/Roundcube/rcube_imap.php on line 200 (POST /?_task=login&_action=login)",
+     "auth.invalid_credentials", "github.com/roundcube/roundcubemail/issues/7429", "en", None),
+    ("IMAP Error: Login failed for benutzer@mydomain.de from 198.51.100.31. Could not connect to mail.mydomain.de:143: Verbindungsaufbau abgelehnt in /var/www/mail/rc/program/lib/Roundcube/rcube_imap.php on line 193 (POST /rc/?_task=login&_action=login)",
+     "net.connection_refused", "github.com/mailcow/mailcow/issues/872", "de", None),
+    ("Username or password incorrect. (Command: *sensitive*; response: #3# [NO, LOGIN failed.])",
+     "auth.invalid_credentials", "github.com/thunderbird/thunderbird-android/issues/2583", "en", None),
+]
+ZOHO = "Zoho Mail / ZeptoMail SMTP error codes (zoho.com help, smtp.codes/zoho)"
+ICLOUD = "iCloud replies (smtp.codes/icloud, status.socketlabs.com)"
+HELD_OUT += [
+    ("Unable to connect SMTP server:smtpout.mail.zoho.com Reason:Authentication failed:554 5.1.8 Sender Address Blocked",
+     "send.account_blocked", "help.zoho.com community: issue with outgoing mail", "en", None),
+    ("553 Relaying disallowed as info@bakkerij.nl", "send.sender_not_allowed", ZOHO, "en", None),
+    ("552 5.7.1 virus Win.Test.EICAR_HDB-1 detected by Zoho Mail", "send.rejected_as_spam", ZOHO, "en", None),
+    ("5.2.0 Email size exceeded the policy.", "send.message_too_large", ZOHO, "en", None),
+    ("5.2.1 Subject is Mandatory.", "unknown", ZOHO, "en", None),
+    ("452 4.3.1 Temporary System Error", "server.temporary_failure", ZOHO, "en", None),
+    ("550 5.7.1 Email rejected per DMARC policy for bakkerij.nl", "send.rejected_as_spam", ZOHO, "en", None),
+    ("421 4.7.0 me.com Error: too many errors", "server.rate_limited", ICLOUD, "en", None),
+    ("421 4.7.1 Messages to klant@icloud.com deferred due to excessive volume. Try again later - https://support.apple.com/en-us/HT204137",
+     "server.rate_limited", ICLOUD, "en", None),
+    ("550 5.1.1 <klant@icloud.com>: user does not exist", "send.recipient_unknown", ICLOUD, "en", None),
+    ("550 5.7.1 Your message was rejected due to bakkerij.nl DMARC policy.", "send.rejected_as_spam", ICLOUD, "en", None),
+    ("550 5.7.1 Your email was rejected due to having a domain present in the Spamhaus DBL -- see https://www.spamhaus.org/dbl/",
+     "send.rejected_as_spam", ICLOUD, "en", None),
+    ("550 5.1.1 <klant@icloud.com>: user lookup success but no user record found", "send.recipient_unknown", ICLOUD, "en", None),
+]
+MS_NDR_DOC = "learn.microsoft.com: email non-delivery reports and SMTP errors in Exchange Online"
+HELD_OUT += [
+    ("432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded", "server.rate_limited", MS_NDR_DOC, "en", None),
+    ("4.4.316 Connection refused [Message=Socket error code 10061]", "server.temporary_failure", MS_NDR_DOC, "en", None),
+    ("Reported error: 530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM [AM6PR0732BE0065.eurprd07.prod.outlook.com]",
+     "auth.smtp_auth_disabled", "easy365manager.com: Office 365 NDR error codes", "en", None),
+    ("551 5.9.9 Spam message discarded. If you feel we mistreat you, do contact us: postmaster@mail.ru",
+     "send.rejected_as_spam", "freeport-outlet.ru: sending errors (mail.ru replies)", "en", None),
+    ("535 5.7.1 http://support.google.com/mail/bin/answer.py?answer=14257 o5sm1396905lbg.5",
+     "auth.app_password_required", "freeport-outlet.ru: sending errors (Gmail replies)", "en", None),
+    ("535-5.7.1 Please log in with your web browser and then try again. Learn more at535 5.7.1 https://support.google.com/mail/bin/answer.py?answer=78754 p2sm808096lbj.4",
+     "auth.web_login_required", "freeport-outlet.ru: sending errors (Gmail replies)", "en", None),
+]
+YAHOO_CODES = "smtp.codes/yahoo; smtp-error-codes.info (Yahoo replies)"
+COREMAIL = "icoremail.vip support: bounce texts of Coremail servers (163.com, 126.com)"
+HELD_OUT += [
+    ("421 Max message per connection reached, closing transmission channel", "server.rate_limited", YAHOO_CODES, "en", None),
+    ("451 example.yahoo.com Resources temporarily unavailable. Please try again later [#4.16.1].",
+     "server.temporary_failure", YAHOO_CODES, "en", None),
+    ("451 4.3.2 Internal server error", "server.temporary_failure", YAHOO_CODES, "en", None),
+    ("452 temporary domain failure <klant@yahoo.com>", "server.temporary_failure", YAHOO_CODES, "en", None),
+    ("421 4.7.0 [TS02] Temporarily deferred", "server.rate_limited", YAHOO_CODES, "en", None),
+    ("421 Service not available, closing transmission channel", "server.temporary_failure", YAHOO_CODES, "en", None),
+    ("User not found", "send.recipient_unknown", COREMAIL, "en", None),
+    ("local server don't exists that user", "send.recipient_unknown", COREMAIL, "en", None),
+    ("recipient does not have an account", "send.recipient_unknown", COREMAIL, "en", None),
+    ("Bad recipient address syntax", "send.recipient_unknown", COREMAIL, "en", None),
+    ("This account has been temporarily suspended", "send.recipient_unknown", COREMAIL, "en", None),
+]
+HELD_OUT += [
+    ("Serverfehler 550: Send quota exceeded", "send.daily_limit_reached",
+     "edvservice.bayern: T-Online kein Versand von E-Mails möglich (German)", "de", "kunde@t-online.de"),
+    ("+OK AVG POP3 Proxy Server 7.5.494/7.5.503 [269.17.0/1180]", "net.wrong_service",
+     "altmetaller.de: Outlook 0x800ccc0d, 0x800ccc0e (German)", "en", None),
+]
+HELD_OUT += [
+    ("SERVER -> CLIENT: 535 Incorrect authentication data\nSMTP ERROR: Username command failed: 535 Incorrect authentication data\nSMTP Error: Could not authenticate.",
+     "auth.invalid_credentials", "github.com/PHPMailer/PHPMailer/issues/1375", "en", None),
+    ("SERVER -> CLIENT: 535 5.7.0 (#MBR1212) Incorrect username or password.\nSMTP ERROR: Password command failed: 535 5.7.0 (#MBR1212) Incorrect username or password.\nSMTP Error: Could not authenticate.",
+     "auth.app_password_required", "github.com/PHPMailer/PHPMailer/issues/1287", "en", "winkel@yahoo.com"),
+    ("2016-05-25 18:50:54\tConnection: opening to ssl://smtp.gmail.com:587, timeout=300, options=array ( ) 2016-05-25 18:50:54\tConnection: opened 2016-05-25 18:50:54\tSMTP -> get_lines(): $data is \"\" 2016-05-25 18:50:54\tSMTP -> get_lines(): $str is \"\" 2016-05-25 18:50:54\tSERVER -> CLIENT: 2016-05-25 18:50:54\tSMTP NOTICE: EOF caught while checking if connected 2016-05-25 18:50:54\tConnection: closed 2016-05-25 18:50:54\tSMTP Error: Could not authenticate. 2016-05-25 18:50:54\tSMTP connect() failed. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting",
+     "tls.mode_mismatch", "github.com/PHPMailer/PHPMailer/issues/733", "en", None),
+    ("Unhandled Exception: HandshakeException: Handshake error in client (OS Error: \n\tCERTIFICATE_VERIFY_FAILED: self signed certificate in certificate chain(handshake.cc:354))",
+     "tls.certificate_invalid", "github.com/michaelspiss/imap_client/issues/30", "en", None),
+    ("Error: SMTP connection failure: STARTTLS upgrade failed: unexpected EOF (certificate has expired): error:80000002:system library:file_open:reason(2):providers/implementations/storemgmt/file_store.c:263:calling stat(/usr/local/ssl/certs), error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:ssl/statem/statem_clnt.c:2092:",
+     "tls.certificate_invalid", "github.com/chatmail/relay/issues/409", "en", None),
+    ("Backup for account 'info@bakkerij.nl' failed with error SSL_connect returned=1 errno=0 peeraddr=192.0.2.10:993 state=error: certificate verify failed (certificate has expired)",
+     "tls.certificate_invalid", "github.com/joeyates/imap-backup/issues/216", "en", None),
+    ("The server's SSL certificate could not be validated for the following reasons:\n\n      • The server certificate has the following errors:\n\n        • self-signed certificate",
+     "tls.certificate_invalid", "github.com/s1t5/mail-archiver/issues/50", "en", None),
+]
+HELD_OUT += [
+    ("{ Error: connect ETIMEDOUT 221.176.9.170:587\n    at Object._errnoException (util.js:992:11)\n    at _exceptionWithHostPort (util.js:1014:20)\n    at TCPConnectWrap.afterConnect [as oncomplete] (net.js:1186:14)\n  code: 'ECONNECTION',\n  errno: 'ETIMEDOUT',\n  syscall: 'connect',\n  address: '221.176.9.170',\n  port: 587,\n  command: 'CONN' }",
+     "net.timeout", "github.com/nodemailer/nodemailer/issues/918", "en", None),
+    ("{ [Error: getaddrinfo ENOTFOUND smtp.gmail.com]\n  code: 'ENOTFOUND',\n  errno: 'ENOTFOUND',\n  syscall: 'getaddrinfo',\n  hostname: 'smtp.gmail.com' }",
+     "net.host_not_found", "github.com/nodemailer/nodemailer/issues/409", "en", None),
+    ("{ [Error: getaddrinfo ENOTFOUND 1234 1234:465]\n  code: 'ENOTFOUND',\n  errno: 'ENOTFOUND',\n  syscall: 'getaddrinfo',\n  hostname: '1234',\n  host: '1234',\n  port: 465 }",
+     "net.host_not_found", "github.com/nodemailer/nodemailer/issues/573", "en", None),
+    ("{ Error: Connection timeout\nat SMTPConnection._formatError (/var/www/html/project/node_modules/nodemailer/lib/smtp-connection/index.js:606:19)\nat SMTPConnection._onError (/var/www/html/project/node_modules/nodemailer/lib/smtp-connection/index.js:579:20)\nat Timeout._connectionTimeout.setTimeout at ontimeout (timers.js:482:11) code: 'ETIMEDOUT', command: 'CONN' }",
+     "net.timeout", "github.com/nodemailer/nodemailer/issues/915", "en", None),
+    ("{ [Error: socket hang up] code: 'ECONNRESET', sslError: undefined }", "unknown",
+     "github.com/nodemailer/nodemailer/issues/176", "en", None),
+    ("C: B00000001 AUTHENTICATE XOAUTH2 dXNlcj1qYW5Ab3V0bG9vay5jb20BYXV0aD1CZWFyZXIgRXdCQUFsM0JBQVVGRnBVQW83SjNWZTBiakxCV1pXQ2NsUkMzRW9BQQEB\nS: B00000001 NO AUTHENTICATE failed.\nMailKit.Security.AuthenticationException: Authentication failed.",
+     "auth.token_invalid", "github.com/jstedfast/MailKit/issues/690", "en", "jan@outlook.com"),
+]
+MS_NL = "support.office.com/nl-nl: rapporten over niet-uitgevoerde bezorging in Office 365 (Dutch)"
+OUTLOOKCOM_IT = "windows.microsoft.com/it-it/outlook/delivery-failed: recapito non riuscito (Italian)"
+HELD_OUT += [
+    ("4.4.316 Verbinding geweigerd [bericht = foutcode socket 10061]", "server.temporary_failure", MS_NL, "nl", None),
+    ("Final-Recipient: rfc822; ontvanger@debestemming.nl\nOriginal-Recipient: rfc822;ontvanger@debestemming.nl\nAction: failed\nStatus: 5.1.1\nremote-MTA: dns; mail.debestemming.nl\nDiagnostic-Code: smtp; 550 5.1.1.  No such user",
+     "send.recipient_unknown", "support.active8.nl: gedetailleerde lijst met statuscodes (Dutch)", "en", None),
+    ("Mailbox non valida", "send.recipient_unknown", OUTLOOKCOM_IT, "it", None),
+    ("Casella di posta piena", "send.recipient_mailbox_full", OUTLOOKCOM_IT, "it", None),
+    ("Spazio disponibile superato", "send.recipient_mailbox_full", OUTLOOKCOM_IT, "it", None),
+    ("Host sconosciuto, Domain Lookup non riuscito", "send.recipient_unknown", OUTLOOKCOM_IT, "it", None),
+    ("Risorse temporaneamente non disponibili", "server.temporary_failure", OUTLOOKCOM_IT, "it", None),
+]
+HELD_OUT += [
+    ("Der Host 'SMPT' wurde nicht gefunden.", "net.host_not_found",
+     "blog.silverpc.hu: E-Mail-Fehler 0x800CCC0D (German Outlook message)", "de", None),
+]
+SISIMAI_OFR = "github.com/sisimai/p5-sisimai/issues/240 and /243 (Orange, La Poste)"
+HELD_OUT += [
+    ("Erreur de serveur : 550\nRéponse du serveur : 550 5.1.0 Emetteur invalide. Invalid Sender. OFR_415 [415]\nServeur : 'smtp.orange.fr'",
+     "send.sender_not_allowed", SISIMAI_OFR, "fr", None),
+    ("Erreur serveur : '550 5.1.1 Adresse d au moins un destinataire invalide. Invalid recipient. OFR_416 [416]'",
+     "send.recipient_unknown", SISIMAI_OFR, "fr", None),
+    ("Erreur serveur : '552 5.1.1 Boite du destinataire pleine. Recipient overquota. OFR_417 [417]'",
+     "send.recipient_mailbox_full", SISIMAI_OFR, "fr", None),
+    ("550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]", "send.rejected_as_spam", SISIMAI_OFR, "fr", None),
+    ("Le serveur a répondu : 5.2.0 Taille limite du message atteinte. Maximum size of the message reached. OFR_514 [514]. Veuillez vérifier le message et essayer à nouveau.",
+     "send.message_too_large", SISIMAI_OFR, "fr", None),
+    ("550 5.7.0 Code d'authentification invalide OFR 305", "auth.invalid_credentials", SISIMAI_OFR, "fr", "jean@orange.fr"),
+    ("SPF: 198.51.100.7 is not allowed to send mail. LPN004_401", "send.rejected_as_spam", SISIMAI_OFR, "en", None),
+    ("host smtppromx.orange.fr[192.0.2.25] refused to talk to me: 550 mwinf5c14 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OFR006_102 Ref http://csi.cloudmark.com/reset-request/?ip=198.51.100.7 [102]",
+     "send.rejected_as_spam", "github.com/ActiveCampaign/smtp-field-manual/pull/60", "fr", None),
+    ("host gmail-smtp-in.l.google.com[66.102.1.26] said:\n    550-5.7.26 This message does not pass authentication checks (SPF and DKIM\n    both 550-5.7.26 do not pass). SPF check for [orange.fr] does not pass with\n    ip: 550-5.7.26 [217.70.183.194].To best protect our users from spam, the\n    message 550-5.7.26 has been blocked. Please visit 550-5.7.26\n    https://support.google.com/mail/answer/81126#authentication for more 550\n    5.7.26 information. s17-20020adfea91000000b002c552f5db89si6436405wrm.137 -\n    gsmtp (in reply to end of DATA command)",
+     "send.rejected_as_spam", "github.com/stephane-klein/backlog/issues/149", "en", None),
+    ("SMTP Fehler (250): Die Authentisierung ist fehlgeschlagen", "tls.starttls_required",
+     "github.com/roundcube/roundcubemail/issues/7089", "de", None),
+    ("MailSo\\Smtp\\Exceptions\\LoginBadCredentialsException: 535 5.7.8 Error: authentication failed: authentication failure in /volume1/web/nextcloud12/apps/rainloop/app/rainloop/v/1.11.3/app/libraries/MailSo/Smtp/SmtpClient.php:273",
+     "auth.invalid_credentials", "github.com/RainLoop/rainloop-webmail/issues/1629", "en", None),
+    ("Creating account failed: Error connecting to SMTP server.", "unknown", "github.com/nextcloud/mail/issues/382", "en", None),
+    ("Erreur SMTP (535) : authentication failed", "auth.invalid_credentials", "github.com/roundcube/roundcubemail/issues/6794", "fr", None),
+]
+HELD_OUT += [
+    ("PASS xxx\n-ERR authentication failed\nQUIT", "auth.imap_disabled", "github.com/jens-maus/yam/issues/638 (GMX, protocols switched off)", "en", "kunde@gmx.de"),
+    ("Username or password is wrong. (Command: *sensitive*; response: #2# [NO, authentication failed])",
+     "auth.invalid_credentials", "github.com/thunderbird/thunderbird-android/issues/5780", "en", "kunde@web.de"),
+    (" [imap]: xoauth2handler: response \"{u'error': u'invalid_grant'}\"\n XOAUTH2 authentication failed: xoauth2handler got: {u'error': u'invalid_grant'}\n ERROR: All authentication types failed:\n\tXOAUTH2: xoauth2handler got: {u'error': u'invalid_grant'}",
+     "auth.token_invalid", "github.com/OfflineIMAP/offlineimap/issues/374", "en", None),
+    ("C: W3 AUTHENTICATE XOAUTH2 \"(* value hidden *)\"\nS: W3 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)\nCould not connect to server Error: Invalid credentials (Failure)",
+     "auth.token_invalid", "github.com/emailjs/emailjs-imap-client/issues/96", "en", None),
+    ("Fatal error: Uncaught League\\OAuth2\\Client\\Provider\\Exception\\IdentityProviderException: invalid_grant in /home/website/public_html/inc/oauth2-google/league/oauth2-google/src/Provider/Google.php:117",
+     "auth.token_invalid", "github.com/PHPMailer/PHPMailer/issues/1792", "en", None),
+    ("ERROR bichon::modules::imap::manager: IMAP OAuth2 auth failed for username 'jan@gmail.com': No(\n    \"code: None, info: Some(\\\"[AUTHENTICATIONFAILED] Invalid credentials (Failure)\\\")\",\n)",
+     "auth.token_invalid", "github.com/rustmailer/bichon/issues/118", "en", None),
+]
+HELD_OUT += [
+    ("ErrorSendAsDenied", "send.sender_not_allowed", "github.com/microsoftgraph/microsoft-graph-docs/issues/4085", "en", None),
+    ("postfix/lmtp[1050]: A23D128724C: to=<quotauser@otherdomain.tld>, relay=mail.my-domain.com[/var/run/dovecot/lmtp], delay=0.01, delays=0.01/0/0/0, dsn=5.2.2, status=bounced (host mail.my-domain.com[/var/run/dovecot/lmtp] said: 552 5.2.2 <quotauser@otherdomain.tld> Quota exceeded (mailbox for user is full) (in reply to end of DATA command))",
+     "send.recipient_mailbox_full", "github.com/docker-mailserver/docker-mailserver/issues/1508", "en", None),
+]
+HELD_OUT += [
+    ("451 4.7.651 The mail server [198.51.100.7] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S3114)",
+     "server.rate_limited", "suped.com: temporary rate limiting due to IP reputation with Microsoft", "en", None),
+    ("451 4.7.500 Server busy. Please try again later from [198.51.100.7]. (S77719)", "server.rate_limited",
+     "suped.com / bentonow.com: Office 365 451 4.7.500", "en", None),
+    ("421 4.7.1 [TS03] All messages from 198.51.100.7 permanently deferred", "send.rejected_as_spam",
+     "help.yahoo.com SLN3436", "en", None),
+    ("421 Message temporarily deferred - 4.16.51", "server.rate_limited",
+     "help.yahoo.com postmaster-22 (quoted on blog.csdn.net)", "en", None),
+    ("[Status: Error, Address: <klant@yahoo.co.in>, ResponseCode 421, , 4.7.0 [TS02] Messages from 72.5.230.103 temporarily deferred due to user complaints - 4.16.56.1; see http://postmaster.yahoo.com/421-ts02.html]\nMessage will be retried for 4 more day(s)",
+     "server.rate_limited", "help.zoho.com community: message from Zoho to Yahoo elicits 421", "en", None),
+]
+SISIMAI_FR = "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/FrancePTT.pm (Orange, La Poste replies)"
+SISIMAI_APPLE = "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Apple.pm (iCloud replies)"
+HELD_OUT += [
+    ("SMTP failed to connect and authenticate: SMTP failed to login: transient: 4.7.0 Temporary authentication failure: Connection lost to authentication server.",
+     "server.temporary_failure", "github.com/chatmail/relay/issues/441", "en", None),
+    ("451 4.7.24 The SPF record of the sending domain has one or more suspicious entries. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. For more information, go to Email sender guidelines.",
+     "send.rejected_as_spam", "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Google.pm (Gmail replies)", "en", None),
+    ("550 5.7.24 The SPF record of the sending domain has one or more suspicious entries. For more information, go to Email sender guidelines.",
+     "send.rejected_as_spam", "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Google.pm (Gmail replies)", "en", None),
+    ("5.5.3 Mail from not owned by user. LPN105_421.", "send.sender_not_allowed", SISIMAI_FR, "en", None),
+    ("Boite du destinataire archivee. Archived recipient.", "send.recipient_unknown", SISIMAI_FR, "fr", None),
+    ("550 5.5.0 Le compte du destinataire est bloque. The recipient account isblocked. LPN007_426", "send.recipient_unknown", SISIMAI_FR, "fr", None),
+    ("421 4.2.0 Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505]",
+     "server.temporary_failure", SISIMAI_FR, "fr", None),
+    ("Too many connections, slow down. LPN105_104", "server.rate_limited", SISIMAI_FR, "en", None),
+    ("554 5.7.1 [HME1] This message was blocked for failing both SPF and DKIM authentication checks. See https://support.apple.com/en-us/HT204137 for mailing best practices",
+     "send.rejected_as_spam", SISIMAI_APPLE, "en", None),
+    ("550 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.1.2", "send.rejected_as_spam", SISIMAI_APPLE, "en", None),
+    ("550 5.7.1 Mail from IP 192.0.2.1 was rejected due to listing in Spamhaus SBL. For details please see http://www.spamhaus.org/query/bl?ip=192.0.2.1",
+     "send.rejected_as_spam", SISIMAI_APPLE, "en", None),
+    ("550 5.1.6 recipient no longer on server: klant@icloud.com", "send.recipient_unknown", SISIMAI_APPLE, "en", None),
+    ("552 5.2.2 <klant@icloud.com>: user is over quota (in reply to RCPT TO command)", "send.recipient_mailbox_full", SISIMAI_APPLE, "en", None),
+    ("550 5.1.1 <klant@icloud.com>: inactive email address (in reply to RCPT TO command)", "send.recipient_unknown", SISIMAI_APPLE, "en", None),
+    ("550 5.1.1 unknown or illegal alias: klant@icloud.com", "send.recipient_unknown", SISIMAI_APPLE, "en", None),
+]
+SISIMAI_MS = "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Microsoft.pm (Exchange Online NDR texts)"
+HELD_OUT += [
+    ("550 5.7.25 Access denied, the sending IPv6 address [2a01:111:f200:2004::240] must have a reverse DNS record",
+     "send.rejected_as_spam", SISIMAI_MS, "en", None),
+    ("550 5.7.506 Access denied, bad HELO", "send.rejected_as_spam", SISIMAI_MS, "en", None),
+    ("550 5.7.513 Service unavailable, Client host [198.51.100.7] blocked by contoso.com using Customer Block list (AS16012607)",
+     "send.rejected_as_spam", SISIMAI_MS, "en", None),
+    ("550 5.7.509 Access denied, sending domain [bakkerij.nl] does not pass DMARC verification", "send.rejected_as_spam", SISIMAI_MS, "en", None),
+    ("550 5.7.23 The message was rejected because of Sender Policy Framework violation", "send.rejected_as_spam", SISIMAI_MS, "en", None),
+    ("550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient", "send.message_too_large", SISIMAI_MS, "en", None),
+    ("5.4.300 Message expired", "send.gave_up", SISIMAI_MS, "en", None),
+]
 
 
 def split_of(text: str) -> str:

@@ -1034,8 +1034,219 @@ ROUND5 += [
     ("5.4.300 Message expired", "send.gave_up", SISIMAI_MS, "en", None),
 ]
 
-# Round 6: the held-out split (written after round 5 was spent; see README.md).
-HELD_OUT: list[tuple[str, str, str, str, str | None]] = []
+# Round 6: the held-out split. Collected after round 5 was spent and the classifier fixed on it:
+# GoDaddy, Gmail, Yahoo, Zoho, Microsoft 365/Exchange, Rackspace, Mimecast, Trend Micro replies from
+# their documentation and postmaster pages (several through the per-provider bounce texts the
+# sisimai project keeps), mail libraries' issue trackers, and Thunderbird's own error messages in
+# German, French, Italian and Dutch. Labelled by what fixes it for the user and committed before
+# the classifier ran on them; measured once (README.md).
+GODADDY = "godaddy.com help: what does my email bounceback mean (via sisimai Rhost/GoDaddy.pm)"
+GMAIL_SISIMAI = "support.google.com/a/answer/3726730 Gmail SMTP errors (via sisimai Rhost/Google.pm)"
+HELD_OUT: list[tuple[str, str, str, str, str | None]] = [
+    ("550 jane@coolexample.com Blank From: addresses are not allowed. Provide a valid From. IB501", "send.sender_not_allowed", GODADDY, "en", None),
+    ("550 jane@coolexample.com IP addresses are not allowed as a From: Address. Provide a valid From. IB502", "send.sender_not_allowed", GODADDY, "en", None),
+    ("550 coolexample.com From: Domain is invalid. Provide a valid From: IB506", "send.sender_not_allowed", GODADDY, "en", None),
+    ("550 jane@coolexample.com Invalid SPF record. Inspect your SPF settings, and try again. IB508", "send.rejected_as_spam", GODADDY, "en", None),
+    ("421 Temporarily rejected. Reverse DNS for this IP failed. IB108", "send.rejected_as_spam", GODADDY, "en", None),
+    ("552 This message has been rejected due to content judged to be spam by the internet community. IB212", "send.rejected_as_spam", GODADDY, "en", None),
+    ("552 Virus infected message rejected. IB705", "send.rejected_as_spam", GODADDY, "en", None),
+    ("452 This message contains too many recipients. Reduce the number of recipients and retry. IB605", "server.rate_limited", GODADDY, "en", None),
+    ("421 Connection refused, too many sessions from This IP. Lower the number of concurrent sessions. IB007", "server.rate_limited", GODADDY, "en", None),
+    ("421 Server temporarily unavailable. Try again later. IB101", "server.temporary_failure", GODADDY, "en", None),
+    ("554 This IP has been temporarily blocked for attempting to send too many messages containing content judged to be spam by the Internet community. IB110", "send.rejected_as_spam", GODADDY, "en", None),
+    ("554 This IP has been blocked for the day, for attempting to mail too many invalid recipients. IB113", "send.rejected_as_spam", GODADDY, "en", None),
+    ("550 This IP has sent too many messages this hour. IB504", "server.rate_limited", GODADDY, "en", None),
+    ("550 This message has exceeded the max number of messages per session. Open a new session and try again. IB510", "server.rate_limited", GODADDY, "en", None),
+    ("550 This IP has sent too many to too many recipients this hour. IB607", "server.rate_limited", GODADDY, "en", None),
+    ("554 Connection refused. This IP has a poor reputation on Cloudmark Sender Intelligence (CSI). IB103", "send.rejected_as_spam", GODADDY, "en", None),
+    ("554 Connection refused. This IP address is listed on the Spamhaus Block List (SBL). IB104", "send.rejected_as_spam", GODADDY, "en", None),
+    ("554 Connection refused. This IP address is listed on the Policy Block List (PBL). IB106", "send.rejected_as_spam", GODADDY, "en", None),
+    ("554 RBL Reject.", "send.rejected_as_spam", GODADDY, "en", None),
+    ("451 Sorry, I wasn't able to establish an SMTP connection. I'm not going to try again; this message has been in the queue too long.", "send.gave_up", GODADDY, "en", None),
+    ("Account storage limit", "send.recipient_mailbox_full", GODADDY, "en", None),
+    ("552 Message rejected for spam or virus content", "send.rejected_as_spam", GODADDY, "en", None),
+    ("Account disabled", "send.recipient_unknown", GODADDY, "en", None),
+    ("This message is looping: it already has my Delivered-To line. (#5.4.6)", "unknown", GODADDY, "en", None),
+    ("550 Recipient not found", "send.recipient_unknown", GODADDY, "en", None),
+    ("Account does not exist", "send.recipient_unknown", GODADDY, "en", None),
+    ("421 4.7.26 This mail has been rate limited because it is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("550 5.7.26 This message fails to pass SPF checks for an SPF record with a hard fail policy (-all). To best protect our users from spam and phishing, the message has been blocked. Please visit https://support.google.com/mail/answer/81126 for more information.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("421 4.7.27 Your email has been rate limited because SPF authentication didn't pass for this message. Gmail requires all bulk email senders to authenticate their email with SPF.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("421 4.7.30 Your email has been rate limited because DKIM authentication didn't pass for this message. Gmail requires all email bulk senders to authenticate their email with DKIM.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("421 4.7.32 Your email has been rate limited because the From: header (RFC5322) in this message isn't aligned with either the authenticated SPF or DKIM organizational domain.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("421 4.7.0 This message is suspicious due to the very low reputation of the sending IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. For more information, go to Why has Gmail blocked my messages?. https://support.google.com/mail/answer/188131", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("501 5.5.4 HELO/EHLO argument is invalid. https://support.google.com/mail/?p=helo", "unknown", GMAIL_SISIMAI, "en", None),
+    ("421 4.7.0 Connection expired, try reconnecting. For more information, go to About SMTP error messages. https://support.google.com/a/answer/3221692", "server.temporary_failure", GMAIL_SISIMAI, "en", None),
+    ("451 4.4.2 Timeout - closing connection. For more information, go to About SMTP error messages. https://support.google.com/a/answer/3221692", "server.temporary_failure", GMAIL_SISIMAI, "en", None),
+    ("421 4.7.29 Your email has been rate limited because this message wasn't sent over a TLS connection. Gmail requires all bulk email senders to use TLS/SSL for SMTP connections.", "tls.starttls_required", GMAIL_SISIMAI, "en", None),
+    ("452 4.2.2 The recipient's inbox is out of storage space. Please direct the recipient to https://support.google.com/mail/?p=OverQuotaTemp", "send.recipient_mailbox_full", GMAIL_SISIMAI, "en", None),
+    ("554 5.4.6 Message exceeded 50 hops, this may indicate a mail loop. For more information, go to Gmail Help. https://support.google.com/mail/?p=MailLoop", "unknown", GMAIL_SISIMAI, "en", None),
+    ("550 7.7.1 The IP you're using to send mail is not authorized to send email directly to our servers. Use the SMTP relay at your service provider instead.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("550 5.7.1 Messages missing a valid address in the From: header, or having no From: header, are not accepted. For more information, go to Email sender guidelines and review RFC 5322 specifications.", "send.sender_not_allowed", GMAIL_SISIMAI, "en", None),
+    ("550 5.7.1 Messages missing a valid Message-ID: header are not accepted. For more information, go to Email sender guidelines and review RFC 5322 specifications.", "unknown", GMAIL_SISIMAI, "en", None),
+    ("553 5.1.7 The sender address factuur@bakkerij is not a valid RFC 5321 address. For more information, go to About SMTP error messages and review RFC 5321 specifications.", "send.sender_not_allowed", GMAIL_SISIMAI, "en", None),
+    ("554 5.6.0 Mail message is malformed. Not accepted. For more information, go to Email sender guidelines and review RFC 5322 specifications.", "unknown", GMAIL_SISIMAI, "en", None),
+    ("552 5.7.0 Our system detected an illegal attachment on your message. Please visit http://mail.google.com/support/bin/answer.py?answer=6590 to review our attachment guidelines.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("552 5.7.0 This message was blocked because its content presents a potential security issue. Please visit https://support.google.com/mail/?p=BlockedMessage to review our message content and attachment content guidelines.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("421 4.7.0 The IP address sending this message does not have a PTR record, or the corresponding forward DNS entry does not point to the sending IP. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. For more information, go to Email sender guidelines.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("550 5.7.25 The sending IP does not match the IP address of the hostname specified in the pointer (PTR) record. For more information, go to Email sender guidelines.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("421 4.7.0 This message is suspicious due to the nature of the content or the links within. To best protect our users from spam, the message has been blocked. For more information, go to Why has Gmail blocked my messages?.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    ("450 4.2.1 Peak SMTP relay limit exceeded for customer. This is a temporary error. For more information on SMTP relay limits, please contact your administrator or visit https://support.google.com/a/answer/6140680", "server.rate_limited", GMAIL_SISIMAI, "en", None),
+    ("550 5.2.1 The email account that you tried to reach is inactive. For more information, go to https://support.google.com/mail/?p=DisabledUser", "send.recipient_unknown", GMAIL_SISIMAI, "en", None),
+    ("502 5.5.1 Too many unrecognized commands, goodbye.", "server.rate_limited", GMAIL_SISIMAI, "en", None),
+    ("451 4.3.0 Multiple destination domains per transaction is unsupported. Please try again. For more information, go to About SMTP error messages and review RFC 5321 specifications.", "server.temporary_failure", GMAIL_SISIMAI, "en", None),
+    ("454 4.7.0 Cannot authenticate due to a temporary system problem. Try again later. For more information, go to About SMTP error messages.", "server.temporary_failure", GMAIL_SISIMAI, "en", None),
+    ("452 4.5.3 Domain policy size per transaction exceeded, please try this recipient in a separate transaction.", "server.rate_limited", GMAIL_SISIMAI, "en", None),
+]
+YAHOO_SISIMAI = "senders.yahooinc.com/smtp-error-codes (via sisimai Rhost/YahooInc.pm)"
+HELD_OUT += [
+    ("550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.", "send.rejected_as_spam", YAHOO_SISIMAI, "en", None),
+    ("553 5.7.1 [BL23] Connections not accepted from IP addresses on Spamhaus XBL; see http://postmaster.yahoo.com/errors/550-bl23.html [550]", "send.rejected_as_spam", YAHOO_SISIMAI, "en", None),
+    ("550 relaying denied for <klant@yahoo.com>", "unknown", YAHOO_SISIMAI, "en", None),
+    ("451 Message temporarily deferred due to unresolvable RFC.5321 from domain. See https://senders.yahooinc.com/error-codes#unresolvable-from-domain", "send.sender_not_allowed", YAHOO_SISIMAI, "en", None),
+    ("553 5.7.2 [TSS09] All messages from 192.0.2.25 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes", "send.rejected_as_spam", YAHOO_SISIMAI, "en", None),
+    ("554 delivery error: dd klant@yahoo.com is no longer valid.", "send.recipient_unknown", YAHOO_SISIMAI, "en", None),
+    ("554 30 Sorry, your message to klant@aol.jp cannot be delivered. This mailbox is disabled (554.30)", "send.recipient_unknown", YAHOO_SISIMAI, "en", None),
+    ("501 Syntax error in parameters or arguments", "unknown", YAHOO_SISIMAI, "en", None),
+]
+MIMECAST = "community.mimecast.com: Mimecast SMTP error codes"
+IRIDIS = "portal.iridis.uk: mailRelay and mailFeed response codes"
+HELD_OUT += [
+    ("421 Sender address blocked", "send.rejected_as_spam", MIMECAST, "en", None),
+    ("421 Unable to process connection at this time", "server.temporary_failure", MIMECAST, "en", None),
+    ("451 Internal resource temporarily unavailable", "server.temporary_failure", MIMECAST, "en", None),
+    ("HST-RTE: Hourly send rate exceeded, retry later.", "server.rate_limited", IRIDIS, "en", None),
+    ("HST-RTE: Daily send rate exceeded, retry later", "send.daily_limit_reached", IRIDIS, "en", None),
+    ("SND-VFY: Sender domain does not exist", "send.sender_not_allowed", IRIDIS, "en", None),
+    ("RPT-VFY: Recipient domain does not exist", "send.recipient_unknown", IRIDIS, "en", None),
+    ("MSG-VMS: This message contains a virus, malware or spam", "send.rejected_as_spam", IRIDIS, "en", None),
+    ("MSG-EXT: Blacklisted high risk file extension detected", "send.rejected_as_spam", IRIDIS, "en", None),
+]
+RACKSPACE = "postmaster.emailsrvr.com response codes / smtp.codes/rackspace (Rackspace Email)"
+RACKSPACE_DOCS = "docs.rackspace.com: common email bounce messages"
+SPAMBRELLA = "spambrella.com FAQ: email delivery error codes"
+TREND = "docs.trendmicro.com: Deep Discovery Email Inspector SMTP error codes"
+HELD_OUT += [
+    ("421 Too many concurrent connections from this client (G2)", "server.rate_limited", RACKSPACE, "en", None),
+    ("450 4.7.1 Client host 198.51.100.7 has no PTR record (G1F)", "send.rejected_as_spam", RACKSPACE, "en", None),
+    ("450 4.4.1 <klant@bakkerij.nl>: The recipient's server was temporarily unavailable to accept your message (G6)", "server.temporary_failure", RACKSPACE, "en", None),
+    ("450 4.2.1 <klant@bakkerij.nl>: Mailbox received too much email in a short period of time (G30)", "server.rate_limited", RACKSPACE, "en", None),
+    ("450 4.4.6 Routing loop detected (G16)", "server.temporary_failure", RACKSPACE, "en", None),
+    ("450 4.4.0 <klant@bakkerij.nl> Temporary DMARC DNS lookup failure (G1E)", "server.temporary_failure", RACKSPACE, "en", None),
+    ("451 4.7.1 Received too many messages from a new or untrusted IP (G28)", "server.rate_limited", RACKSPACE, "en", None),
+    ("Host or domain name not found. MX host not found.", "send.recipient_unknown", RACKSPACE_DOCS, "en", None),
+    ("451 4.3.0 <mail.bakkerij.nl[198.51.100.7]>: Client host rejected: Throttled - Too much spam from your mail server. Try again later.", "send.rejected_as_spam", RACKSPACE_DOCS, "en", None),
+    ("452 4.3.1 Insufficient system resources", "server.temporary_failure", SPAMBRELLA, "en", None),
+    ("550 5.7.1 <klant@bakkerij.nl>: Recipient address rejected: User email address is marked as invalid.", "send.recipient_unknown", SPAMBRELLA, "en", None),
+    ("421 Block temporarily (Sender Filtering/Authentication)", "send.rejected_as_spam", TREND, "en", None),
+    ("521 Block permanently (Sender Filtering/Authentication)", "send.rejected_as_spam", TREND, "en", None),
+    ("450 Temporary denial of connection (450) for Zombie matches (ERS)", "send.rejected_as_spam", TREND, "en", None),
+    ("550 Permanent denial of connection (550) for RBL+ matches (ERS)", "send.rejected_as_spam", TREND, "en", None),
+]
+HELD_OUT += [
+    ("Failed to authenticate on SMTP server with username \"noreply@example.com\" using 2 possible authenticators. Authenticator LOGIN returned Expected response code 250 but got code \"235\", with message \"235 2.7.0 Authentication successful\n\". Authenticator XOAUTH2 returned Expected response code 250 but got code \"503\", with message \"503 5.5.2 Auth command already specified\n\".",
+     "unknown", "github.com/swiftmailer/swiftmailer/issues/669", "en", None),
+    ("fgets(): SSL: Connection reset by peer", "unknown", "github.com/swiftmailer/swiftmailer/issues/669", "en", None),
+    ("Expected response code 250 but got code \"354\", with message \"354 Enter mail, end with \".\" on a line by itself", "unknown",
+     "github.com/jorijn/laravel-security-checker/issues/14", "en", None),
+    ("Swift_TransportException: Expected response code 250 but got code \"\", with message \"\"", "unknown",
+     "github.com/swiftmailer/swiftmailer/issues/331", "en", None),
+    ("smtplib.SMTPRecipientsRefused: {'bryanb@psych360.org': (550, b'relay access denied - please authenticate')}", "auth.invalid_credentials",
+     "github.com/mikechabot/smtp-email-spoofer-py/issues/18", "en", None),
+    ("    raise SMTPServerDisconnected(\"Connection unexpectedly closed\")\nsmtplib.SMTPServerDisconnected: Connection unexpectedly closed", "unknown",
+     "github.com/NeloF4/brutegmail/issues/1", "en", None),
+]
+ZOHO_SISIMAI = "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Zoho.pm (Zoho Mail replies)"
+MS_SISIMAI = "learn.microsoft.com Exchange NDR codes (via sisimai Rhost/Microsoft.pm)"
+HELD_OUT += [
+    ("<klant@zoho.com>: host smtpin.zoho.com[204.141.33.23] said: 554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam. (in reply to RCPT TO command)", "send.rejected_as_spam", ZOHO_SISIMAI, "en", None),
+    ("<klant@zoho.com>: host smtpin.zoho.com[204.141.33.23] said: 554 5.7.7 Email policy violation detected (in reply to end of DATA command)", "send.rejected_as_spam", ZOHO_SISIMAI, "en", None),
+    ("mx.zoho.com[204.141.33.44]:25, delay=1202, delays=1200/0/0.91/0.30, dsn=4.7.1, status=deferred (host mx.zoho.com[204.141.33.44] said: 451 4.7.1 Greylisted, try again after some time (in reply to RCPT TO command))", "server.temporary_failure", ZOHO_SISIMAI, "en", None),
+    ("<klant@zoho.com>: host smtpin.zoho.com[204.141.33.23] said: 550 5.1.1 User does not exist - <klant@zoho.com> (in reply to RCPT TO command)", "send.recipient_unknown", ZOHO_SISIMAI, "en", None),
+    ("554 5.4.6 Hop count exceeded - possible mail loop", "unknown", MS_SISIMAI, "en", None),
+    ("550 5.4.14 Routing loop detected", "unknown", MS_SISIMAI, "en", None),
+    ("550 5.7.1 Unable to relay", "unknown", MS_SISIMAI, "en", None),
+    ("550 5.7.64 TenantAttribution; Relay Access Denied", "unknown", MS_SISIMAI, "en", None),
+    ("550 5.4.310 DNS domain bakkerij.nlx does not exist", "send.recipient_unknown", MS_SISIMAI, "en", None),
+    ("550 5.1.7 Unknown sender address", "send.sender_not_allowed", MS_SISIMAI, "en", None),
+    ("550 5.7.512 Access denied, message must be RFC 5322 section 3.6.2 compliant", "send.sender_not_allowed", MS_SISIMAI, "en", None),
+    ("550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains", "send.sender_not_allowed", MS_SISIMAI, "en", None),
+]
+GAPPS = "support.google.com/a/answer/3726730 (via sisimai Rhost/GoogleApps.pm)"
+HELD_OUT += [
+    ("550 5.1.2 We weren't able to find the recipient domain.", "send.recipient_unknown", GAPPS, "en", None),
+    ("550 5.2.1 The email account that you tried to reach is disabled.", "send.recipient_unknown", GAPPS, "en", None),
+    ("550 5.7.1 Email quota exceeded.", "send.recipient_mailbox_full", GAPPS, "en", None),
+    ("550 5.7.1 Unauthenticated email is not accepted from this domain.", "send.rejected_as_spam", GAPPS, "en", None),
+    ("550 5.7.1 Messages with multiple addresses in From: header are not accepted.", "send.sender_not_allowed", GAPPS, "en", None),
+    ("535 5.5.4 Optional Argument not permitted for that AUTH mode.", "unknown", GAPPS, "en", None),
+    ("554 5.7.0 Too Many Unauthenticated commands.", "unknown", GAPPS, "en", None),
+    ("503 5.7.0 No identity changes permitted.", "unknown", GAPPS, "en", None),
+]
+TB_L10N = "Thunderbird's own messages, github.com/mozilla-l10n/firefox-l10n {lang}/mail/chrome/messenger/messengercompose/composeMsgs.properties"
+_TB = {
+    "de": ("smtp.gmx.net", [
+        ("Fehler beim Senden der Nachricht: SMTP-Server {h} ist unbekannt. Der Server ist eventuell falsch konfiguriert. Bitte kontrollieren Sie die SMTP-Server-Einstellungen und versuchen Sie es nochmals.", "net.host_not_found"),
+        ("Die Nachricht konnte nicht gesendet werden, weil der Verbindungsaufbau mit dem SMTP-Server {h} fehlgeschlagen ist. Der Server ist entweder nicht verfügbar oder lehnt SMTP-Verbindungen ab. Bitte kontrollieren Sie die SMTP-Server-Einstellungen und versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator.", "net.connection_refused"),
+        ("Die Nachricht konnte nicht gesendet werden, weil die Verbindung mit dem SMTP-Server {h} mitten in der Transaktion verloren wurde. Versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator.", "unknown"),
+        ("Die Nachricht konnte nicht gesendet werden, weil die Verbindung mit dem SMTP-Server {h} ihre Ablaufzeit (Timeout) überschritten hat. Versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator.", "net.timeout"),
+        ("Die Nachricht konnte aus unbekannten Gründen nicht über den SMTP-Server {h} gesendet werden. Bitte kontrollieren Sie die SMTP-Server-Einstellungen und versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator.", "unknown"),
+        ("Der SMTP-Server {h} erlaubt die ungesicherte Übertragung des Passworts im Klartext nicht. Ändern Sie die \"Authentifizierungsmethode\" bitte versuchsweise zu \"Verschlüsseltes Passwort\" unter \"Konten-Einstellungen | Server-Einstellungen\".", "tls.starttls_required"),
+        ("Die Authentifizierung bei dem SMTP-Server {h} ist fehlgeschlagen. Bitte überprüfen Sie das Passwort und die gewählte \"Authentifizierungsmethode\" unter \"Konten-Einstellungen | Postausgang-Server (SMTP)\".", "auth.invalid_credentials"),
+        ("Die Authentifizierung bei dem SMTP-Server {h} ist fehlgeschlagen. Der Server unterstützt keine Authentifizierung (SMTP-AUTH). Bitte ändern Sie die \"Authentifizierungsmethode\" zu \"Keine Authentifizierung\" unter \"Konten-Einstellungen | Postausgang-Server (SMTP)\" oder kontaktieren Sie Ihren Anbieter des E-Mail-Diensts für Hilfestellung.", "tls.starttls_required"),
+        ("Fehler beim Senden der Nachricht: Eine sichere Verbindung mit dem SMTP-Server {h} kann nicht mit STARTTLS aufgebaut werden, da der Server diese Funktion nicht angibt. Schalten Sie STARTTLS für diesen Server ab oder kontaktieren Sie Ihren Anbieter des E-Mail-Diensts.", "tls.mode_mismatch"),
+        ("Die Größe der zu sendenden Nachricht übersteigt das globale Größenlimit (26214400 Bytes) des Servers. Die Nachricht wurde nicht gesendet; reduzieren Sie die Nachrichtengröße und versuchen Sie es nochmals.", "send.message_too_large"),
+    ]),
+    "fr": ("smtp.orange.fr", [
+        ("Une erreur est survenue lors de l’envoi du courrier : le serveur sortant (SMTP) « {h} » est inconnu. Le serveur est peut-être mal configuré. Veuillez vérifier que les paramètres de votre serveur sortant (SMTP) sont corrects et essayez à nouveau.", "net.host_not_found"),
+        ("Le message n’a pas pu être envoyé car la connexion au serveur sortant (SMTP) « {h} » a échoué. Le serveur est peut-être indisponible ou refuse les connexions SMTP. Veuillez vérifier que les paramètres de votre serveur sortant (SMTP) sont corrects et essayez à nouveau.", "net.connection_refused"),
+        ("Le message n’a pas pu être envoyé car la connexion au serveur sortant (SMTP) « {h} » a été perdue pendant la transaction. Veuillez essayer à nouveau.", "unknown"),
+        ("Le message n’a pas pu être envoyé car la connexion au serveur sortant (SMTP) « {h} » a expiré. Veuillez essayer à nouveau.", "net.timeout"),
+        ("Le message n’a pas pu être envoyé en utilisant le serveur sortant (SMTP) « {h} » pour une raison inconnue. Veuillez vérifier que les paramètres de votre serveur sortant (SMTP) sont corrects et essayez à nouveau.", "unknown"),
+        ("Le serveur sortant (SMTP) {h} n’autorise pas les mots de passe non chiffrés. Veuillez modifier la « Méthode d’authentification » pour « Mot de passe chiffré » dans le menu « Paramètres des comptes | Serveur sortant (SMTP) ».", "tls.starttls_required"),
+        ("Impossible de s’authentifier sur le serveur sortant (SMTP) {h}. Veuillez vérifier votre mot de passe et la « Méthode d’authentification » dans le menu « Paramètres des comptes | Serveur sortant (SMTP) ».", "auth.invalid_credentials"),
+        ("Impossible de s’authentifier sur le serveur sortant (SMTP) {h}. Il ne gère pas l’authentification (SMTP-AUTH) mais vous avez choisi de l’utiliser. Veuillez modifier la « Méthode d’authentification » pour « Aucune » dans le menu « Paramètres des comptes | Serveur sortant (SMTP) » ou contacter votre fournisseur de messagerie pour des instructions.", "tls.starttls_required"),
+        ("Une erreur est survenue lors de l’envoi du courrier : impossible d’établir un lien sécurisé avec le serveur SMTP « {h} » en utilisant « STARTTLS » puisqu’il ne propose pas cette fonctionnalité. Désactivez « STARTTLS » pour ce serveur ou contactez votre fournisseur d’accès à Internet.", "tls.mode_mismatch"),
+        ("La taille du message que vous essayez d’envoyer excède la limite de taille globale (26214400 octets) du serveur. Le message n’a pas été envoyé ; réduisez la taille du message et essayez à nouveau.", "send.message_too_large"),
+    ]),
+    "it": ("smtps.aruba.it", [
+        ("Errore durante l'invio della posta: server SMTP {h} sconosciuto. Il server potrebbe non essere configurato correttamente. Controllare le impostazioni relative al server SMTP e riprovare.", "net.host_not_found"),
+        ("Non è stato possibile inviare il messaggio in quanto impossibile connettersi al server SMTP {h}. Il server potrebbe essere non disponibile o potrebbe rifiutare connessioni SMTP. Verificare che le impostazioni relative al server SMTP siano corrette e riprovare oppure contattare l'amministratore del server.", "net.connection_refused"),
+        ("Non è stato possibile inviare il messaggio in quanto la connessione al server SMTP {h} è stata persa nel mezzo della transazione. Riprovare oppure contattare l'amministratore del server.", "unknown"),
+        ("Non è stato possibile inviare il messaggio in quanto la connessione al server SMTP {h} è andata fuori tempo massimo. Riprovare oppure contattare l'amministratore del server.", "net.timeout"),
+        ("Non è stato possibile inviare il messaggio attraverso il server SMTP {h} per una ragione sconosciuta. Verificare le impostazioni SMTP e riprovare oppure contattare l'amministratore del server.", "unknown"),
+        ("Il server SMTP {h} non gestisce le password in testo semplice. Usare 'Password cifrata' come 'Metodo di autenticazione' in 'Impostazioni account | Impostazione Server'.", "tls.starttls_required"),
+        ("Impossibile ottenere l'autenticazione dal server SMTP {h}. Controllare la password e verificare il 'Metodo di autenticazione' in 'Impostazioni account | Server in uscita (SMTP)'.", "auth.invalid_credentials"),
+        ("Impossibile ottenere l'autenticazione dal server SMTP {h} in quanto non gestisce l'autenticazione (SMTP-AUTH). Cambiare il 'Metodo di autenticazione' in 'Nessuno' in 'Impostazioni account | Server in uscita (SMTP)' o contattare il fornitore di posta per istruzioni.", "tls.starttls_required"),
+        ("Errore durante l'invio della posta: impossibile stabilire un collegamento sicuro col server SMTP {h} utilizzando STARTTLS in quanto non supporta tale caratteristica. Disattivare STARTTLS per quel server o contattare il proprio fornitore di servizi.", "tls.mode_mismatch"),
+        ("La dimensione del messaggio che si cerca di inviare eccede la dimensione massima globale (26214400 byte) del server. Il messaggio non è stato inviato; Ridurre la dimensione del messaggio e riprovare.", "send.message_too_large"),
+    ]),
+    "nl": ("smtp.ziggo.nl", [
+        ("Er is een fout opgetreden bij het verzenden van e-mail: SMTP-server {h} is onbekend. De server is misschien niet juist geconfigureerd. Ga na of uw SMTP-serverinstellingen juist zijn en probeer het opnieuw.", "net.host_not_found"),
+        ("Het bericht kon niet worden verzonden omdat het verbinden met SMTP-server {h} is mislukt. De server is misschien niet beschikbaar of weigert SMTP-verbindingen. Ga na of uw SMTP-serverinstellingen juist zijn en probeer het opnieuw, of neem contact op met de serverbeheerder.", "net.connection_refused"),
+        ("Het bericht kon niet worden verzonden omdat de verbinding met de SMTP-server {h} werd verbroken in het midden van de transactie. Probeer het opnieuw, of neem contact op met uw netwerkbeheerder.", "unknown"),
+        ("Het bericht kon niet worden verzonden omdat de wachttijd voor de verbinding met SMTP-server {h} is verlopen. Probeer het opnieuw, of neem contact op met uw netwerkbeheerder.", "net.timeout"),
+        ("Het bericht kon niet worden verzonden via SMTP-server {h} om een onbekende reden. Ga na of uw SMTP-serverinstellingen juist zijn en probeer het opnieuw, of neem contact op met uw netwerkbeheerder.", "unknown"),
+        ("Er is een fout opgetreden bij het verzenden van e-mail: niet gelukt om te authenticeren bij SMTP-server {h}. Deze ondersteunt geen authenticatie (SMTP-AUTH), maar u hebt gekozen voor gebruik van authenticatie. Vink ‘Gebruikersnaam en wachtwoord’ uit voor deze server of neem contact op met uw serviceprovider.", "tls.starttls_required"),
+        ("Er is een fout opgetreden bij het verzenden van e-mail: niet gelukt om een beveiligde verbinding te maken met SMTP-server {h} met gebruik van STARTTLS. Schakel STARTTLS uit voor deze server of neem contact op met uw serviceprovider.", "tls.mode_mismatch"),
+        ("Er is een fout opgetreden bij het verzenden van e-mail: niet gelukt om te aan te melden bij SMTP-server {h}. De server is misschien niet juist geconfigureerd. Ga na of uw SMTP-serverinstellingen juist zijn en probeer het opnieuw.", "auth.invalid_credentials"),
+        ("De grootte van het bericht dat u wilt verzenden overschrijdt de globalegroottelimiet (26214400 bytes) van de server. Het bericht is niet verzonden; verminder de berichtgrootte en probeer het opnieuw.", "send.message_too_large"),
+    ]),
+}
+for _lang, (_host, _items) in _TB.items():
+    for _text, _code in _items:
+        HELD_OUT.append((_text.format(h=_host), _code, TB_L10N.format(lang=_lang), _lang, None))
+TB_IMAP_DE = "Thunderbird's own messages, github.com/mozilla-l10n/firefox-l10n de/mail/chrome/messenger/imapMsgs.properties"
+HELD_OUT += [
+    ("Dieser Mail-Server imap.gmx.net ist kein IMAP4-Mail-Server.", "net.wrong_service", TB_IMAP_DE, "de", None),
+    ("Konnte nicht mit dem Server imap.gmx.net verbinden.", "net.host_not_found", TB_IMAP_DE, "de", None),
+    ("Konnte keine Verbindung mit dem Mail-Server imap.gmx.net aufbauen, da sie verweigert wurde.", "net.connection_refused", TB_IMAP_DE, "de", None),
+    ("Zeitüberschreitung der Verbindung mit Server imap.gmx.net.", "net.timeout", TB_IMAP_DE, "de", None),
+    ("Der Server imap.gmx.net hat die Verbindung abgebrochen. Dieser Server ist entweder ausgefallen oder es gibt Netzwerkprobleme.", "unknown", TB_IMAP_DE, "de", None),
+    ("Konnte nicht zu Ihrem IMAP-Server verbinden. Sie haben eventuell die maximale Anzahl von Verbindungen zu diesem Server überschritten.  Falls dies der Fall ist, verwenden Sie den Dialog für erweiterte IMAP-Server-Einstellungen, um die Anzahl der aufrecht erhaltenen Verbindungen zu reduzieren.", "server.rate_limited", TB_IMAP_DE, "de", None),
+    ("Alle Login-Versuche auf imap.gmx.net sind fehlgeschlagen. Bitte überprüfen Sie das eingegebene Passwort oder ändern Sie die \"Authentifizierungsmethode\" unter \"Konten-Einstellungen | Server-Einstellungen\".", "auth.invalid_credentials", TB_IMAP_DE, "de", None),
+    ("Der IMAP-Server imap.gmx.net erlaubt die ungesicherte Übertragung des Passworts im Klartext nicht. Ändern Sie die \"Authentifizierungsmethode\" bitte versuchsweise zu \"Verschlüsseltes Passwort\" unter \"Konten-Einstellungen | Server-Einstellungen\".", "tls.starttls_required", TB_IMAP_DE, "de", None),
+]
 
 
 def split_of(text: str) -> str:

@@ -9,7 +9,7 @@ path answers, its bytes must equal the stdlib's, and the common invoice must tak
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -126,7 +126,7 @@ def test_the_invoices_of_the_seed_languages_take_the_fast_path(subject: str, tex
 
 
 def test_build_message_uses_the_fast_path_and_falls_back_for_smtputf8() -> None:
-    now = datetime(2026, 12, 6, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 6, tzinfo=UTC)
     ascii_draft = MessageDraft.create(from_=Mailbox.parse("a@example.org"), to=["b@example.org"],
                                       subject="Hi", text="x")
     utf8_draft = MessageDraft.create(from_=Mailbox.parse("a@example.org"), to=["jörg@example.org"],

@@ -7,7 +7,6 @@ addresses); deliverability is never checked here — that needs DNS and belongs 
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email

@@ -22,13 +22,14 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
+from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.adapters.secrets import Secret
 from mailport.adapters.storage.database import Database
@@ -166,6 +167,8 @@ class SendJob:
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._slots_loop: asyncio.AbstractEventLoop | None = None
+        self._finish_group: GroupCommit[tuple[_Attempt, Outcome], JobResult] | None = None
+        self._finish_loop: asyncio.AbstractEventLoop | None = None
 
     async def handle_send(self, job: ClaimedJob) -> JobResult:
         message_id = str(job.payload.get("message_id", ""))
@@ -221,7 +224,9 @@ class SendJob:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
         # The server has the message now: its outcome waits out a database outage in memory
         # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
-        result = await self.db.ride_out(lambda: self._finish(attempt, outcome))
+        [result] = await self._finishes().submit_riding_out(
+            "", [(attempt, outcome)],
+            transient=lambda exc: isinstance(exc, StorageError) and bool(exc.fields.get("transient")))
         if box is not None:
             await self._learn(attempt, box.id, outcome)
         return result
@@ -380,50 +385,66 @@ class SendJob:
             previously_accepted=attempt.previously_accepted, cap=attempt.daily,
         )
 
-    def _finish(self, attempt: _Attempt, outcome: Outcome) -> JobResult:
+    def _finishes(self) -> GroupCommit[tuple[_Attempt, Outcome], JobResult]:
+        """The outcomes of sends that end together are written in one transaction."""
+        loop = asyncio.get_running_loop()
+        if self._finish_group is None or self._finish_loop is not loop:
+            self._finish_loop = loop
+            self._finish_group = GroupCommit(self._finish_many, shared_errors=(StorageError,))
+        return self._finish_group
+
+    def _finish_many(self, _key: str, items: Sequence[tuple[_Attempt, Outcome]]) -> list[JobResult]:
         now = self.clock.now()
         with self.db.session() as s:
-            repo = OutboxRepository(s)
-            message = repo.find(attempt.message_id)
-            if message is None:
-                return Done()
-            transition(MessageState.SENDING, outcome.state)
-            repo.update_recipients(message.id, [{
-                "address": o.recipient, "status": o.status.value, "smtp_code": o.smtp_code,
-                "enhanced_code": o.enhanced_code, "text": o.text[:2000], "diagnosis": o.diagnosis,
-                "updated_at": now,
-            } for o in outcome.recipients])
-            values: dict[str, Any] = {
-                "state": outcome.state.value, "reason": outcome.reason, "updated_at": now,
-                "next_attempt_at": outcome.retry_at,
-                "last_delay_seconds": outcome.delay.total_seconds() if outcome.delay else None,
-            }
-            if outcome.state is MessageState.SENT:
-                values["sent_at"] = now
-            if not repo.update(message.id, expected_states=[MessageState.SENDING.value], values=values):
-                # Another worker took the message over (our lease ran out mid-send); its result wins.
-                log.warning("message %s changed state while being sent; not recording attempt %d",
-                            message.id, attempt.attempt)
-                return Done()
-            payload = payload_for_outcome(outcome, message_id=message.id, account_id=message.account_id,
-                                          attempt=attempt.attempt, metadata=attempt.metadata,
-                                          header_message_id=attempt.outgoing.header_message_id)
-            self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               seq=event_seq(attempt.attempt, "outcome"), payload=payload)
-            self._record_refusals(s, message, outcome, now)
-            if outcome.state is MessageState.SENT:
-                if attempt.copy_skip is not None:
-                    save_copy_state(s, message, "skipped", now, detail=attempt.copy_skip)
-                else:
-                    self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": message.id}, now=now,
-                                       tenant_id=message.tenant_id, dedupe_key=message.id, session=s)
-        code = outcome.reason or ""
-        self.metrics.attempts.labels(state=outcome.state.value, code=code).inc()
+            done = [self._finish_in(s, attempt, outcome, now) for attempt, outcome in items]
+        for (attempt, outcome), recorded in zip(items, done, strict=True):
+            if recorded:
+                self._count(attempt, outcome, now)
+        return [_result_of(outcome) if recorded else Done()
+                for (_, outcome), recorded in zip(items, done, strict=True)]
+
+    def _finish_in(self, s: Session, attempt: _Attempt, outcome: Outcome, now: datetime) -> bool:
+        """Record one attempt's outcome in ``s``; False when another worker's result wins."""
+        repo = OutboxRepository(s)
+        message = repo.find(attempt.message_id)
+        if message is None:
+            return False
+        transition(MessageState.SENDING, outcome.state)
+        repo.update_recipients(message.id, [{
+            "address": o.recipient, "status": o.status.value, "smtp_code": o.smtp_code,
+            "enhanced_code": o.enhanced_code, "text": o.text[:2000], "diagnosis": o.diagnosis,
+            "updated_at": now,
+        } for o in outcome.recipients])
+        values: dict[str, Any] = {
+            "state": outcome.state.value, "reason": outcome.reason, "updated_at": now,
+            "next_attempt_at": outcome.retry_at,
+            "last_delay_seconds": outcome.delay.total_seconds() if outcome.delay else None,
+        }
+        if outcome.state is MessageState.SENT:
+            values["sent_at"] = now
+        if not repo.update(message.id, expected_states=[MessageState.SENDING.value], values=values):
+            # Another worker took the message over (our lease ran out mid-send); its result wins.
+            log.warning("message %s changed state while being sent; not recording attempt %d",
+                        message.id, attempt.attempt)
+            return False
+        payload = payload_for_outcome(outcome, message_id=message.id, account_id=message.account_id,
+                                      attempt=attempt.attempt, metadata=attempt.metadata,
+                                      header_message_id=attempt.outgoing.header_message_id)
+        self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
+                           seq=event_seq(attempt.attempt, "outcome"), payload=payload)
+        self._record_refusals(s, message, outcome, now)
+        if outcome.state is MessageState.SENT:
+            if attempt.copy_skip is not None:
+                save_copy_state(s, message, "skipped", now, detail=attempt.copy_skip)
+            else:
+                self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": message.id}, now=now,
+                                   tenant_id=message.tenant_id, dedupe_key=message.id, session=s)
+        return True
+
+    def _count(self, attempt: _Attempt, outcome: Outcome, now: datetime) -> None:
+        self.metrics.attempts.labels(state=outcome.state.value, code=outcome.reason or "").inc()
         if outcome.state is MessageState.SENT:
             self.metrics.latency_seconds.observe(max(0.0, (now - attempt.queued_at).total_seconds()))
-        if outcome.state is MessageState.DEFERRED and outcome.retry_at is not None:
-            return Retry(run_at=outcome.retry_at, error=outcome.reason)
-        return Done()
 
     def _record_refusals(self, s: Session, message: Message, outcome: Outcome, now: datetime) -> None:
         """A recipient the server refused for good counts as a bounce for the suppression list
@@ -449,6 +470,12 @@ def save_copy_state(s: Session, message: Message, state: str, now: datetime, *,
         message_id=message.id, tenant_id=message.tenant_id,
         header_message_id=message.header_message_id, state=state, attempts=0,
         detail=detail, updated_at=now))
+
+
+def _result_of(outcome: Outcome) -> JobResult:
+    if outcome.state is MessageState.DEFERRED and outcome.retry_at is not None:
+        return Retry(run_at=outcome.retry_at, error=outcome.reason)
+    return Done()
 
 
 def _failed(attempt: _Attempt, reason: str) -> Outcome:

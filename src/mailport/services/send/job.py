@@ -167,13 +167,16 @@ class SendJob:
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._slots_loop: asyncio.AbstractEventLoop | None = None
+        self._begin_group: GroupCommit[tuple[str, str], _Attempt | JobResult] | None = None
+        self._begin_loop: asyncio.AbstractEventLoop | None = None
         self._finish_group: GroupCommit[tuple[_Attempt, Outcome], JobResult] | None = None
         self._finish_loop: asyncio.AbstractEventLoop | None = None
 
     async def handle_send(self, job: ClaimedJob) -> JobResult:
         message_id = str(job.payload.get("message_id", ""))
         if is_platform_sender(str(job.payload.get("account_id", ""))):
-            return await self._send(message_id)  # the platform's relay is not a mailbox with slots
+            # the platform's relay is not a mailbox with slots
+            return await self._send(message_id, str(job.payload.get("account_id", "")))
         slot = self._slot(str(job.payload.get("account_id", "")))
         try:
             # This process's share of the account's concurrency: wait briefly for a free slot
@@ -183,7 +186,7 @@ class SendJob:
         except TimeoutError:
             return Retry(run_at=self.clock.now() + timedelta(seconds=2) * (1 + self.rng()), error="account.concurrency")
         try:
-            return await self._send(message_id)
+            return await self._send(message_id, str(job.payload.get("account_id", "")))
         finally:
             slot.release()
 
@@ -197,8 +200,8 @@ class SendJob:
         return slot
 
 
-    async def _send(self, message_id: str) -> JobResult:
-        begun = await asyncio.to_thread(self._begin, message_id)
+    async def _send(self, message_id: str, account_id: str = "") -> JobResult:
+        [begun] = await self._begins().submit("", [(message_id, account_id)])
         if not isinstance(begun, _Attempt):
             return begun
         attempt = begun
@@ -280,78 +283,94 @@ class SendJob:
         return SendLimits(max_concurrent=self.settings.send_account_concurrency, rate=rate, daily=daily,
                           concurrency_backoff=timedelta(seconds=1))
 
-    def _begin(self, message_id: str) -> _Attempt | JobResult:
-        now = self.clock.now()
-        with self.db.session() as s:
-            repo = OutboxRepository(s)
-            message = repo.find(message_id)
-            if message is None:
-                return Fail(error="the message no longer exists")
-            state = MessageState(message.state)
-            if state in TERMINAL_STATES or state is MessageState.SENT:
-                return Done()  # cancelled meanwhile, or finished by a worker that then died
-            if message.next_attempt_at is not None and message.next_attempt_at > now + _EARLY:
-                return Retry(run_at=message.next_attempt_at)
-            account = None if is_platform_sender(message.account_id) else s.get(Account, message.account_id)
-            if account is not None and account.tenant_id != message.tenant_id:
-                account = None
-            if account is None and not is_platform_sender(message.account_id):
-                self._fail_unsendable(s, message, state, "account.not_found", now)
-                return Done()
-            sender = Sender(tenant_id=message.tenant_id, key=message.account_id,
-                            mailbox=None if account is None else sending_account(account))
-            try:
-                transport = self.transports.for_sender(sender)
-            except ValidationError as exc:
-                self._fail_unsendable(s, message, state, exc.code, now)
-                return Done()
-            daily: RateLimit | None = None
-            if account is not None and transport.mailbox_limits:
-                limits = self._limits(account)
-                daily = limits.daily
-                repo.lock_account(account.id)
-                rate_count = day_count = 0
-                if limits.rate is not None:
-                    rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
-                if limits.daily is not None:
-                    day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
-                decision = limits.check(
-                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
-                                             live_since=self.leases.live_since(now)),
-                    now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
-                )
-                if not decision.allowed:
-                    retry_at = decision.retry_at or now + timedelta(seconds=5)
-                    if decision.visible:
-                        self._defer_for_limit(s, message, state, retry_at, decision.reason, now)
-                    return Retry(run_at=retry_at, error=decision.reason)
+    def _begins(self) -> GroupCommit[tuple[str, str], _Attempt | JobResult]:
+        """The sends that start together are begun in one transaction."""
+        loop = asyncio.get_running_loop()
+        if self._begin_group is None or self._begin_loop is not loop:
+            self._begin_loop = loop
+            self._begin_group = GroupCommit(self._begin_many, shared_errors=(StorageError,))
+        return self._begin_group
 
-            if state is not MessageState.SENDING:  # SENDING: taking over a dead worker's message
-                transition(state, MessageState.SENDING)
-            attempt_no = message.attempts + 1
-            repo.update(message.id, expected_states=[state.value],
-                        values={"state": MessageState.SENDING.value, "attempts": attempt_no,
-                                "updated_at": now})
-            self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=message.account_id,
-                                                      metadata=dict(message.meta), attempt=attempt_no))
-            rows = repo.recipients(message.id)
-            content = repo.content(message.id)
-            return _Attempt(
-                message_id=message.id, tenant_id=message.tenant_id, sender=sender, transport=transport,
-                attempt=attempt_no, queued_at=max(message.created_at, message.send_at or message.created_at),
-                previous_delay=(timedelta(seconds=message.last_delay_seconds)
-                                if message.last_delay_seconds else None),
-                outgoing=Outgoing(
-                    message_id=message.id, header_message_id=message.header_message_id,
-                    mail_from=str(content.envelope["mail_from"]),
-                    rcpt_to=tuple(r.address for r in rows if r.status in ("pending", "deferred")),
-                    raw=content.raw, attempt=attempt_no),
-                previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
-                metadata=dict(message.meta), daily=daily, copy_skip=transport.sent_copy_skip(sender),
-                account_state=None if account is None else (
-                    account.status, (account.attention or {}).get("code")),
+    def _begin_many(self, _key: str, items: Sequence[tuple[str, str]]) -> list[_Attempt | JobResult]:
+        """``_begin`` of each (message id, account id); accounts are locked in id order, so two
+        workers beginning overlapping batches on PostgreSQL cannot deadlock."""
+        now = self.clock.now()
+        results: list[_Attempt | JobResult | None] = [None] * len(items)
+        with self.db.session() as s:
+            for i in sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0])):
+                results[i] = self._begin_in(s, items[i][0], now)
+        return [r for r in results if r is not None]
+
+    def _begin_in(self, s: Session, message_id: str, now: datetime) -> _Attempt | JobResult:
+        repo = OutboxRepository(s)
+        message = repo.find(message_id)
+        if message is None:
+            return Fail(error="the message no longer exists")
+        state = MessageState(message.state)
+        if state in TERMINAL_STATES or state is MessageState.SENT:
+            return Done()  # cancelled meanwhile, or finished by a worker that then died
+        if message.next_attempt_at is not None and message.next_attempt_at > now + _EARLY:
+            return Retry(run_at=message.next_attempt_at)
+        account = None if is_platform_sender(message.account_id) else s.get(Account, message.account_id)
+        if account is not None and account.tenant_id != message.tenant_id:
+            account = None
+        if account is None and not is_platform_sender(message.account_id):
+            self._fail_unsendable(s, message, state, "account.not_found", now)
+            return Done()
+        sender = Sender(tenant_id=message.tenant_id, key=message.account_id,
+                        mailbox=None if account is None else sending_account(account))
+        try:
+            transport = self.transports.for_sender(sender)
+        except ValidationError as exc:
+            self._fail_unsendable(s, message, state, exc.code, now)
+            return Done()
+        daily: RateLimit | None = None
+        if account is not None and transport.mailbox_limits:
+            limits = self._limits(account)
+            daily = limits.daily
+            repo.lock_account(account.id)
+            rate_count = day_count = 0
+            if limits.rate is not None:
+                rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
+            if limits.daily is not None:
+                day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
+            decision = limits.check(
+                in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
+                                         live_since=self.leases.live_since(now)),
+                now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
             )
+            if not decision.allowed:
+                retry_at = decision.retry_at or now + timedelta(seconds=5)
+                if decision.visible:
+                    self._defer_for_limit(s, message, state, retry_at, decision.reason, now)
+                return Retry(run_at=retry_at, error=decision.reason)
+
+        if state is not MessageState.SENDING:  # SENDING: taking over a dead worker's message
+            transition(state, MessageState.SENDING)
+        attempt_no = message.attempts + 1
+        repo.update(message.id, expected_states=[state.value],
+                    values={"state": MessageState.SENDING.value, "attempts": attempt_no,
+                            "updated_at": now})
+        self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
+                           seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=message.account_id,
+                                                  metadata=dict(message.meta), attempt=attempt_no))
+        rows = repo.recipients(message.id)
+        content = repo.content(message.id)
+        return _Attempt(
+            message_id=message.id, tenant_id=message.tenant_id, sender=sender, transport=transport,
+            attempt=attempt_no, queued_at=max(message.created_at, message.send_at or message.created_at),
+            previous_delay=(timedelta(seconds=message.last_delay_seconds)
+                            if message.last_delay_seconds else None),
+            outgoing=Outgoing(
+                message_id=message.id, header_message_id=message.header_message_id,
+                mail_from=str(content.envelope["mail_from"]),
+                rcpt_to=tuple(r.address for r in rows if r.status in ("pending", "deferred")),
+                raw=content.raw, attempt=attempt_no),
+            previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
+            metadata=dict(message.meta), daily=daily, copy_skip=transport.sent_copy_skip(sender),
+            account_state=None if account is None else (
+                account.status, (account.attention or {}).get("code")),
+        )
 
     def _defer_for_limit(self, s: Session, message: Message, state: MessageState, retry_at: datetime,
                          reason: str | None, now: datetime) -> None:

@@ -204,6 +204,72 @@ def test_choosing_how_invoices_are_sent(service: Service, page: Any, mail_lab: A
     web.shot(page, "settings-email-default-nl")
 
 
+def test_choosing_the_own_domain_to_send_invoices_from(service: Service, page: Any, dns_lab: Any) -> None:
+    """The own domain is a choice like the others: offered once its records passed, the address
+    at it typed on the page, shown as "Invoices are sent from", changed in Dutch, and used by a
+    message that names no sender; the page says why an address is refused."""
+    import secrets
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    domain = f"bakkerij{secrets.token_hex(2)}.test"
+    added = httpx.post(f"{service.base}/v1/domains", headers=headers, json={"name": domain})
+    assert added.status_code == 201, added.text
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/settings/email?method=domain")
+    row = page.locator(".account", has_text=domain)
+    # Not checked yet: no way to choose it, and the page says when there will be.
+    assert row.locator("form.default-from").count() == 0
+    assert "once its records have passed the check" in row.locator(".domain-not-sendable").inner_text()
+
+    dns_lab.load_zone(web._zone(domain, added.json()["records"]))
+    checked = httpx.post(f"{service.base}/v1/domains/{added.json()['id']}/check", headers=headers)
+    assert checked.json()["state"] == "active", checked.text
+    page.reload()
+    row.get_by_role("button", name=re.compile("Send from this")).click()  # nothing typed before the @
+    page.locator(".flash.error").wait_for()
+    assert "Enter the part before the @" in page.locator(".flash.error").inner_text()
+    row.get_by_label("Send invoices from this address").fill("facturen")
+    row.get_by_role("button", name=re.compile("Send from this")).click()
+    page.wait_for_url(re.compile(r"default_saved=1"))
+    assert page.locator(".default-sender .default-address").inner_text() == f"facturen@{domain}"
+    assert "your own domain" in page.locator(".default-sender").inner_text()
+    assert "Sends your documents" in row.inner_text()
+    assert page.locator(".method.chosen .badge").inner_text() == "In use"
+    web.shot(page, "settings-email-default-domain-en")
+    tenant = httpx.get(f"{service.base}/v1/tenant", headers=headers).json()
+    assert (tenant["default_method"], tenant["default_from"]) == ("domain", f"facturen@{domain}")
+
+    sent = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
+        "to": ["klant@example.org"], "subject": "Factuur 2026-0300", "text": "Beste klant,"})
+    assert sent.status_code == 202, sent.text
+    assert sent.json()["from"] == f"facturen@{domain}" and sent.json()["account_id"] == added.json()["id"]
+
+    # In Dutch, the address changed on the page.
+    page.goto(service.link(language="nl"))
+    page.goto(service.base + "/ui/settings/email?method=domain")
+    assert "je eigen domein" in page.locator(".default-sender").inner_text()
+    field = row.get_by_label("Facturen versturen vanaf dit adres")
+    assert field.input_value() == "facturen"
+    field.fill("boekhouding")
+    row.get_by_role("button", name=re.compile("Adres wijzigen")).click()
+    page.wait_for_url(re.compile(r"default_saved=1"))
+    assert page.locator(".default-sender .default-address").inner_text() == f"boekhouding@{domain}"
+    assert f"boekhouding@{domain}" in page.locator(".flash.success").inner_text()
+    web.shot(page, "settings-email-default-domain-nl")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    web.shot(page, "settings-email-default-domain-phone-nl")
+
+    # A domain that is not the business's is refused, said in the caller's language.
+    refused = httpx.patch(f"{service.base}/v1/tenant", headers={**headers, "Accept-Language": "nl"},
+                          json={"default_method": "domain", "default_from": "info@elders.test"})
+    assert refused.status_code == 422 and refused.json()["code"] == "domain.unknown"
+    assert refused.json()["title"] == "Dit domein is niet van jou; voeg het eerst toe"
+    httpx.patch(f"{service.base}/v1/tenant", headers=headers, json={"default_method": None})
+
+
 def test_the_error_summary_names_the_server_and_a_connected_address_is_caught_before_testing(
         service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
     _account(service, mail_lab, lab_user, PASSWORD)

@@ -381,4 +381,4 @@ def test_the_guards_429_and_413_follow_accept_language(server: Server, lang: str
                 if not chunk:
                     break
                 answer += chunk
-        assert answer.startswith(b"HTTP/1.1 408") and "Het verzoek kwam te langzaam binnen".encode() in answer
+        assert answer.startswith(b"HTTP/1.1 408") and b"Het verzoek kwam te langzaam binnen" in answer

@@ -120,6 +120,10 @@ def test_one_state_per_mailbox_on_every_page(service: Service, page: Any, mail_l
     assert row.locator(".badge").inner_text() == "Vraagt aandacht"
     assert row.locator(".diagnosis").count() == 1
     web.shot(page, "mailbox-needs-attention-nl")
+    web.in_language(page, "en")
+    assert row.locator(".badge").inner_text() == "Needs attention"
+    web.shot(page, "mailbox-needs-attention-en")
+    web.in_language(page, "nl")
     for path in ("/ui/outbox", "/ui/inbox"):
         page.goto(service.base + path)
         notice = page.locator(".notice.attention", has_text=lab_user)
@@ -128,6 +132,9 @@ def test_one_state_per_mailbox_on_every_page(service: Service, page: Any, mail_l
     page.goto(service.link(language="en"))
     page.goto(service.base + "/ui/outbox")
     web.shot(page, "outbox-needs-attention-en")
+    web.in_language(page, "nl")
+    assert page.locator(".notice.attention", has_text=lab_user).count() == 1
+    web.shot(page, "outbox-needs-attention-nl")
 
 
 def test_saving_an_untested_mailbox_does_not_say_all_is_well(service: Service, page: Any, mail_lab: Any,
@@ -157,6 +164,11 @@ def test_send_again_after_fixing_the_password(service: Service, page: Any, mail_
     fix = page.get_by_role("link", name="Check the mailbox settings")
     assert fix.get_attribute("href") == f"/ui/settings/email/mailbox/{account}"
     web.shot(page, "outbox-failed-en")
+    web.in_language(page, "nl")
+    assert page.locator(".diagnosis-title, .outcome h2").count() == 1
+    assert page.get_by_role("link", name="Controleer de instellingen van de mailbox").count() == 1
+    web.shot(page, "outbox-failed-nl")
+    web.in_language(page, "en")
 
     fixed = httpx.patch(f"{service.base}/v1/accounts/{account}", headers=headers, json={"password": PASSWORD})
     assert fixed.status_code == 200, fixed.text
@@ -261,6 +273,8 @@ def test_choosing_the_own_domain_to_send_invoices_from(service: Service, page: A
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     web.shot(page, "settings-email-default-domain-phone-nl")
+    web.in_language(page, "en")
+    web.shot(page, "settings-email-default-domain-phone-en")
 
     # A domain that is not the business's is refused, said in the caller's language.
     refused = httpx.patch(f"{service.base}/v1/tenant", headers={**headers, "Accept-Language": "nl"},
@@ -287,6 +301,15 @@ def test_the_error_summary_names_the_server_and_a_connected_address_is_caught_be
     assert any("connected already" in item for item in items), items
     assert page.locator("#test-result .stages").count() == 0  # no test mail went out
     web.shot(page, "mailbox-errors-en")
+    # The same in Dutch (the summary is the answer to a POST: the form is sent again).
+    web.in_language(page, "nl")
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    page.locator("#f-email").fill(lab_user)
+    page.locator("#f-password").fill(PASSWORD)
+    page.get_by_role("button", name="Stuur een testmail naar mezelf").click()
+    page.locator(".error-summary").wait_for()
+    assert len(page.locator(".error-summary li").all_inner_texts()) == len(items)
+    web.shot(page, "mailbox-errors-nl")
 
 
 def test_times_in_the_users_time_zone(service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
@@ -332,6 +355,14 @@ def test_a_typo_in_the_domain_gets_a_suggestion(service: Service, page: Any, dns
     proposal = page.locator("#proposal")
     assert "Did you mean gmail.com?" in proposal.inner_text()
     web.shot(page, "mailbox-did-you-mean-en")
+    web.in_language(page, "nl")
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    _find(page, "bakkerij.jansen@gmial.com", "not-found")
+    assert "gmail.com" in page.locator("#proposal").inner_text()
+    web.shot(page, "mailbox-did-you-mean-nl")
+    web.in_language(page, "en")
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    _find(page, "bakkerij.jansen@gmial.com", "not-found")
     page.get_by_role("button", name="Use bakkerij.jansen@gmail.com").click()
     page.locator("#proposal .proposal.found").wait_for()
     assert page.locator("#f-email").input_value() == "bakkerij.jansen@gmail.com"
@@ -397,6 +428,10 @@ def test_outbox_tab_scheduled_cancel_and_replies_linked_both_ways(
     replies = page.locator(".linked-mail li")
     assert replies.count() == 1 and "Re: Factuur 2026-0201" in replies.inner_text()
     web.shot(page, "outbox-message-replies-nl")
+    web.in_language(page, "en")
+    assert page.locator(".linked-mail li").count() == 1
+    web.shot(page, "outbox-message-replies-en")
+    web.in_language(page, "nl")
     replies.get_by_role("link").click()
     page.get_by_role("heading", name="Re: Factuur 2026-0201", level=1).wait_for()  # visible
     assert page.locator("a.sent-link").get_attribute("href") == f"/ui/outbox/{sent_id}"
@@ -420,6 +455,9 @@ def test_the_spf_suggestion_keeps_the_businesss_other_senders(service: Service, 
     assert spf.locator("code.record").nth(1).inner_text() == "v=spf1 include:_spf.google.com mx ~all"
     assert "v=spf1 include:_spf.google.com ~all" in spf.locator(".spf-merge").inner_text()
     web.shot(page, "domain-spf-merge-en")
+    web.in_language(page, "nl")
+    assert "v=spf1 include:_spf.google.com ~all" in page.locator(".dns-record").nth(3).locator(".spf-merge").inner_text()
+    web.shot(page, "domain-spf-merge-nl")
 
 
 def test_the_dutch_reply_address_confirmation_page_is_styled_and_says_je(service: Service, page: Any) -> None:
@@ -455,6 +493,12 @@ def test_the_dutch_reply_address_confirmation_page_is_styled_and_says_je(service
     text = page.locator("body").inner_text()
     assert "Klopt dat?" in text and not re.search(r"\b(?:U|Uw|uw)\b", text), text
     web.shot(page, "reply-address-confirm-nl")
+    page.set_extra_http_headers({"Accept-Language": "en"})
+    page.reload()
+    page.locator("section.panel h1", has_text="Confirm the reply address").wait_for()
+    web.shot(page, "reply-address-confirm-en")
+    page.set_extra_http_headers({"Accept-Language": "nl-NL,nl;q=0.9"})
+    page.reload()
     page.get_by_role("button", name="Bevestigen").click()
     page.locator("section.panel h1", has_text="Antwoordadres bevestigd").wait_for()
     done = page.locator("body").inner_text()

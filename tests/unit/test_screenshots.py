@@ -58,7 +58,8 @@ def _names_in(function: ast.FunctionDef) -> set[str]:
         arg = node.args[1]
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
             names.add(arg.value)
-        elif isinstance(arg, ast.JoinedStr):
+        else:
+            assert isinstance(arg, ast.JoinedStr), f"{function.name}: cannot tell the name of {ast.unparse(arg)}"
             parts: list[list[str]] = []
             for value in arg.values:
                 if isinstance(value, ast.Constant):
@@ -69,8 +70,6 @@ def _names_in(function: ast.FunctionDef) -> set[str]:
                 else:
                     raise AssertionError(f"{function.name}: cannot tell the names of {ast.unparse(arg)}")
             names.update("".join(p) for p in itertools.product(*parts))
-        else:
-            raise AssertionError(f"{function.name}: cannot tell the name of {ast.unparse(arg)}")
     return names
 
 

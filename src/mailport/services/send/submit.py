@@ -9,7 +9,6 @@ crash resends byte-identical mail (same Message-ID).
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -48,9 +47,10 @@ from mailport.core.outbox import (
     validate_idempotency_key,
 )
 from mailport.errors import Conflict, MailportError, StorageError, ValidationError
-from mailport.ids import new_id
+from mailport.ids import new_id, random_hex
 from mailport.services.accounts import AccountService
 from mailport.services.platform import PlatformService, SendPlan
+from mailport.services.send.group_commit import GroupCommit
 from mailport.services.send.sequence import event_seq
 from mailport.services.suppression import SuppressionService
 from mailport.services.webhooks import EventLog
@@ -208,8 +208,9 @@ class Submissions:
         self.clock = clock
         self.settings = settings
         self.platform = platform
-        self.make_token = make_token or (lambda: secrets.token_hex(16))
+        self.make_token = make_token or random_hex
         self.on_enqueue: Callable[[], None] | None = None
+        self._group: GroupCommit[tuple[SendRequest, str | None], Submission | MailportError] | None = None
         """Called on the event loop after :meth:`submit_async` committed a message (the runtime
         points it at the embedded worker's ``wake``, so a message does not wait for a poll)."""
 
@@ -271,16 +272,16 @@ class Submissions:
         if prepared:
             try:
                 with self.db.session() as s:
-                    if self.suppression is not None:  # read in the writing transaction, per item
-                        allowed = []
-                        for i, item in prepared:
-                            try:
-                                if not item.ignore_suppression:
-                                    self.suppression.refuse_suppressed(s, tenant_id, item.addresses)
-                                allowed.append((i, item))
-                            except MailportError as exc:
-                                results[i] = exc
-                        prepared = allowed
+                    if self.suppression is not None:  # read in the writing transaction
+                        checked = [(i, item) for i, item in prepared if not item.ignore_suppression]
+                        refusals = self.suppression.refusals(
+                            s, tenant_id, [item.addresses for _, item in checked])
+                        refused: set[int] = set()
+                        for (i, _), refusal in zip(checked, refusals, strict=True):
+                            if refusal is not None:
+                                results[i] = refusal
+                                refused.add(i)
+                        prepared = [(i, item) for i, item in prepared if i not in refused]
                     self._store_all(s, tenant_id, [item for _, item in prepared], now)
                 for i, item in prepared:
                     results[i] = Submission(message=item.view, replayed=False)
@@ -418,17 +419,19 @@ class Submissions:
 
     async def submit_async(self, tenant_id: str, request: SendRequest, *,
                            idempotency_key: str | None = None) -> Submission:
-        """:meth:`submit` off the event loop, then wake an embedded worker on this loop."""
-        submission = await asyncio.to_thread(self.submit, tenant_id, request,
-                                              idempotency_key=idempotency_key)
-        if self.on_enqueue is not None and not submission.replayed:
-            self.on_enqueue()
-        return submission
+        """:meth:`submit` through the group commit (see :class:`GroupCommit`)."""
+        [result] = await self.submit_many_async(tenant_id, [(request, idempotency_key)])
+        if isinstance(result, MailportError):
+            raise result
+        return result
 
     async def submit_many_async(self, tenant_id: str, items: Sequence[tuple[SendRequest, str | None]],
                                 ) -> list[Submission | MailportError]:
-        """:meth:`submit_many` off the event loop, then wake an embedded worker on this loop."""
-        results = await asyncio.to_thread(self.submit_many, tenant_id, items)
+        """:meth:`submit_many` off the event loop, committed together with whatever other
+        requests of this process are waiting (group commit), then wake an embedded worker."""
+        if self._group is None:
+            self._group = GroupCommit(self.submit_many, shared_errors=(StorageError,))
+        results = await self._group.submit(tenant_id, items)
         if self.on_enqueue is not None and any(isinstance(r, Submission) and not r.replayed for r in results):
             self.on_enqueue()
         return results

@@ -389,6 +389,11 @@ def test_only_allowed_security_and_the_imap_port_as_smtp_port_is_named(
     text = page.locator("#test-result").inner_text()
     assert explain_code("net.wrong_service", "en").title in text, text
     assert "could not recognise" not in text
+    # The steps that worked say so; only those after the failure are skipped.
+    classes = page.locator(".stages .stage").evaluate_all("els => els.map(e => e.className)")
+    failed_at = next(i for i, c in enumerate(classes) if "stage-failed" in c)
+    assert failed_at > 0 and all("stage-ok" in c for c in classes[:failed_at]), classes
+    assert all("stage-skipped" in c for c in classes[failed_at + 1:]), classes
 
 
 def test_outbox_tab_scheduled_cancel_and_replies_linked_both_ways(

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import SEND_JOB, OutboxRepository
@@ -50,7 +51,6 @@ from mailport.errors import Conflict, MailportError, StorageError, ValidationErr
 from mailport.ids import new_id, random_hex
 from mailport.services.accounts import AccountService
 from mailport.services.platform import PlatformService, SendPlan
-from mailport.services.send.group_commit import GroupCommit
 from mailport.services.send.sequence import event_seq
 from mailport.services.suppression import SuppressionService
 from mailport.services.webhooks import EventLog

@@ -24,12 +24,12 @@ from mailport.errors import StorageError
 from mailport.logs import register_secret
 from mailport.services.accounts import AccountService
 from mailport.services.api_send import GraphSender
-from mailport.services.api_verify import GraphVerifier
+from mailport.services.api_verify import ApiVerifier, GmailMailboxes, GraphMailboxes
 from mailport.services.connect import ConnectService
 from mailport.services.contacts import ContactService
 from mailport.services.discover import DiscoveryService
 from mailport.services.domains import DOMAIN_CHECK_JOB, DomainService
-from mailport.services.gmail import GmailSender, GmailVerifier
+from mailport.services.gmail import GmailSender
 from mailport.services.gmail_sync import GmailMailboxSync
 from mailport.services.graph_sync import GraphMailboxSync
 from mailport.services.imap_sync import ImapMailboxSync
@@ -103,8 +103,10 @@ class Runtime:
             discovery=self.discovery,
             resolver=self.resolver, settings=self.settings, clock=self.clock,
             credentials=self.oauth.credentials,
-            api_verifiers={"graph": GraphVerifier(oauth=self.oauth, settings=self.settings, clock=self.clock),
-                           "gmail_api": GmailVerifier(oauth=self.oauth, settings=self.settings, clock=self.clock)},
+            api_verifiers={boxes.transport: ApiVerifier(boxes, oauth=self.oauth, settings=self.settings,
+                                                        clock=self.clock)
+                           for boxes in (GraphMailboxes(oauth=self.oauth, settings=self.settings),
+                                         GmailMailboxes(oauth=self.oauth, settings=self.settings))},
         )
 
     @cached_property

@@ -453,8 +453,11 @@ class Submissions:
         with self.db.session() as s:
             tenant = s.get(Tenant, tenant_id)
             method, account_id = (tenant.default_method, tenant.default_account_id) if tenant else (None, None)
+            default_from = tenant.default_from if tenant else None
         if method == "platform":
             return replace(request, method="platform")
+        if method == "domain" and default_from:  # the own domain: its route follows the From address
+            return replace(request, method="domain", from_email=default_from)
         return replace(request, method="account", account_id=account_id if method == "account" else None)
 
     def _sending_account(self, tenant_id: str, request: SendRequest) -> Account:

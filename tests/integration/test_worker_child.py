@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from dbfixtures import make_runtime
-
 from mailport.runtime import WorkerChild
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from outbox_helpers import outbox_runtime, sink_account
 
+from mailport.adapters.group_commit import GroupCommit
 from mailport.errors import Conflict, MailportError, StorageError, ValidationError
 from mailport.runtime import Runtime
 from mailport.services.send import SendRequest
-from mailport.services.send.group_commit import GroupCommit
 
 
 @pytest.fixture

@@ -103,6 +103,10 @@ def test_inbox_and_contacts_api(runtime: Runtime, mail_lab: Any, mailbox: str) -
         assert order["message_id_header"] == "<order-7781@customer.example>"
         assert order["snippet"].startswith("Please deliver on Friday.") and order["seen"] is False
         assert reply["thread_id"] == order["thread_id"]  # threaded by References
+        # Known at sync time from BODYSTRUCTURE (parsed only where it names a file or an attachment).
+        assert order["has_attachments"] and [(x["filename"], x["content_type"]) for x in order["attachments"]] == [
+            ("tekening 7781.pdf", "application/pdf")]
+        assert not any(m["has_attachments"] for m in listed if m["id"] != order["id"])
         assert [m["subject"] for m in a.get("/v1/inbox/messages", params={"q": "weekly"}).json()] == ["Weekly deals"]
         newest = max(m["received_at"] for m in listed)
         older = a.get("/v1/inbox/messages", params={"before": newest}).json()

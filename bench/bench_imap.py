@@ -26,9 +26,10 @@ itself agree):
 | **total** | **0.135** | **0.102** | |
 
 In the bench (whole process, with the event loop and thread hand-offs), interleaved runs of main
-and this branch at a load average of 4.4–5.4 on the 2-core machine: 0.164 → 0.127 ms CPU per
+and this branch at a load average of 4.4–5.4 on the 2-core machine: 0.165 → 0.127 ms CPU per
 message (medians of 3); ``imap_initial_sync`` ratio 0.19 → 0.21 (medians; single runs 0.14–0.32,
-the wall time being up to twice the CPU time while other processes hold the cores). The raw
+the wall time being up to twice the CPU time while other processes hold the cores; a later
+``make bench BENCH=imap_initial_sync`` at load 4.7: 0.28, 0.121 ms CPU per message). The raw
 imapclient header fetch costs 0.028 ms CPU per message. The stored rows are byte-for-byte what
 main stores (every column but the random ids and ``created_at``, and the participants, compared
 over the 10,000 messages).

@@ -25,11 +25,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from mailport.core.diagnostics import learned
 from mailport.core.diagnostics.catalog import CODES
 from mailport.core.diagnostics.evidence import Diagnosis, Evidence, scrub
 from mailport.core.diagnostics.providers import provider_variant
 
-__all__ = ["classify", "classify_exception", "classify_text"]
+__all__ = ["classify", "classify_exception", "classify_text", "combine", "rules_with_basis"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -724,6 +725,15 @@ def classify(
     evidence: Evidence, *, email: str | None = None, provider: str | None = None
 ) -> Diagnosis:
     """Diagnose ``evidence``; ``email``/``provider`` select and refine the provider variant."""
+    return _classify_by_rules(evidence, email=email, provider=provider)[0]
+
+
+def _classify_by_rules(
+    evidence: Evidence, *, email: str | None = None, provider: str | None = None
+) -> tuple[Diagnosis, str]:
+    """The rules' diagnosis and what it rests on: ``"signature"`` (a wording, a named exception or
+    a response code that names the situation), ``"status"`` (only the generic meaning of an SMTP
+    reply or enhanced status code) or ``"none"`` (``unknown``)."""
     variant = provider_variant(email=email, provider=provider)
     text = scrub(evidence.text or "")
     challenges = _decode_challenges(text)
@@ -736,10 +746,10 @@ def classify(
         protocol = "imap"
     exception = evidence.exception or ""
 
-    def done(code: str, retryable: bool | None = None) -> Diagnosis:
+    def done(code: str, retryable: bool | None = None, basis: str = "signature") -> tuple[Diagnosis, str]:
         return _diagnosis(
             code, variant=variant, server_text=server_text, smtp_code=smtp_code, retryable=retryable
-        )
+        ), basis
 
     # A greeting from the wrong kind of server (POP3 on an IMAP port, SMTP on IMAP …). Only for
     # a raw greeting: an exception's message at this stage is not what the server said.
@@ -780,23 +790,79 @@ def classify(
         imap_codes = [c for c in _IMAP_CODE_RE.findall(text) if c in _IMAP_CODES]
         if imap_codes:
             code = _IMAP_CODES[imap_codes[0]]
+    basis = "signature"
     if code is None and protocol != "imap":
         code = _by_enhanced_or_basic(flat, smtp_code)
+        basis = "status"
     if code is None and protocol == "imap" and _IMAP_LOGIN_FAILED_RE.search(flat):
         code = "auth.invalid_credentials"  # Exchange/Courier/Cyrus: "NO LOGIN failed."
     if code is None:
         # A dropped connection is worth retrying even though we cannot say why it dropped.
         dropped = bool(_CONNECTION_DROPPED_RE.search(f"{exception} {haystack}"))
-        return done("unknown", retryable=dropped or None)
+        return done("unknown", retryable=dropped or None, basis="none")
     oauth = _is_oauth(evidence, challenges)
-    return done(_refine(code, variant=variant, oauth=oauth, flat=flat))
+    return done(_refine(code, variant=variant, oauth=oauth, flat=flat), basis=basis)
+
+
+POLICY: Final = "rules>model(unknown)"  # chosen by provider-grouped cross-validation (README)
+THRESHOLD: Final = 0.9  # the learned answer's least posterior to be used (README: chosen by the same cross-validation)
 
 
 def classify_text(
     text: str, *, email: str | None = None, provider: str | None = None
 ) -> Diagnosis:
-    """Diagnose free text (a pasted reply, log excerpt or error message), as ``explain`` does."""
-    return classify(Evidence(text=text), email=email, provider=provider)
+    """Diagnose free text (a pasted reply, log excerpt or error message), as ``explain`` does.
+
+    The rules first; where they have no confident answer, the model learned from the corpus of
+    real replies (:mod:`.learned`)."""
+    diagnosis, basis = rules_with_basis(text, email=email, provider=provider)
+    if basis == "signature":
+        return diagnosis
+    prediction = learned.shipped_model().predict(text)
+    return combine(diagnosis, basis, prediction, text=text, email=email, provider=provider,
+                   policy=POLICY, threshold=THRESHOLD)
+
+
+def rules_with_basis(
+    text: str, *, email: str | None = None, provider: str | None = None
+) -> tuple[Diagnosis, str]:
+    """The rules' diagnosis of free text and its basis (see :func:`_classify_by_rules`)."""
+    return _classify_by_rules(Evidence(text=text), email=email, provider=provider)
+
+
+def combine(
+    diagnosis: Diagnosis,
+    basis: str,
+    prediction: learned.Prediction,
+    *,
+    text: str,
+    email: str | None = None,
+    provider: str | None = None,
+    policy: str,
+    threshold: float,
+) -> Diagnosis:
+    """The rules' ``diagnosis`` or the learned ``prediction``, by ``policy``:
+
+    - ``rules`` / ``model``: one of them alone;
+    - ``rules>model(unknown)``: the model where the rules say ``unknown``;
+    - ``rules>model(unknown,status)``: also where they only read a generic reply/status code.
+    The model's answer is used only with a posterior of at least ``threshold``; it is refined by
+    provider like a rule's (a Gmail password rejection is an app-password question).
+    """
+    use_model = (
+        policy == "model"
+        or (policy == "rules>model(unknown)" and basis == "none")
+        or (policy == "rules>model(unknown,status)" and basis in ("none", "status"))
+    )
+    if not use_model or prediction.probability < threshold or prediction.code == diagnosis.code:
+        return diagnosis
+    if prediction.code not in CODES:
+        return diagnosis
+    variant = provider_variant(email=email, provider=provider)
+    clean = scrub(text)
+    oauth = _is_oauth(Evidence(text=clean), _decode_challenges(clean))
+    code = _refine(prediction.code, variant=variant, oauth=oauth, flat=_flatten(clean))
+    return _diagnosis(code, variant=variant, server_text=diagnosis.server_text, smtp_code=_smtp_code(clean))
 
 
 _IMAPLIB_ERRORS: Final = frozenset({"IMAP4.error", "IMAP4.abort"})

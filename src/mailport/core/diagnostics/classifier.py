@@ -581,6 +581,20 @@ _CONNECTION_DROPPED_RE: Final = re.compile(
 )
 
 
+# Replies known to mean different things at different servers (the corpus labels them
+# ``unknown``): relay refusals (wrong server, missing sign-in or the recipient's side), an unnamed
+# client-host rejection, a bare "mailbox unavailable", mail loops.
+_AMBIGUOUS_RE: Final = re.compile(
+    r"client host rejected: access denied|relay(?:ing)? (?:access )?(?:denied|not permitted)|unable to relay"
+    r"|no relaying|mailbox unavailable|mail loop|hop count exceeded|routing loop|is looping",
+    re.IGNORECASE,
+)
+
+# One line that is a greeting or a positive reply ("* OK Dovecot ready.", "+OK", "250 OK"): not a
+# failure at all, so nothing to guess.
+_NOT_A_FAILURE_RE: Final = re.compile(r"\s*(?:\* OK|\+OK|[23]\d\d[ -])[^\n]*\s*\Z", re.IGNORECASE)
+
+
 def _flatten(text: str) -> str:
     """Text with SMTP continuation prefixes (``534-5.7.9``) removed and lines joined."""
     lines = [line.strip() for line in text.splitlines()]
@@ -799,13 +813,17 @@ def _classify_by_rules(
     if code is None:
         # A dropped connection is worth retrying even though we cannot say why it dropped.
         dropped = bool(_CONNECTION_DROPPED_RE.search(f"{exception} {haystack}"))
-        return done("unknown", retryable=dropped or None, basis="none")
+        # Replies that mean different things in different places stay a deliberate "unknown"
+        # (README's labelling rules): no learned guess either.
+        deliberate = dropped or _AMBIGUOUS_RE.search(haystack) or _NOT_A_FAILURE_RE.match(text)
+        basis = "signature" if deliberate else "none"
+        return done("unknown", retryable=dropped or None, basis=basis)
     oauth = _is_oauth(evidence, challenges)
     return done(_refine(code, variant=variant, oauth=oauth, flat=flat), basis=basis)
 
 
 POLICY: Final = "rules>model(unknown)"  # chosen by provider-grouped cross-validation (README)
-THRESHOLD: Final = 0.9  # the learned answer's least posterior to be used (README: chosen by the same cross-validation)
+THRESHOLD: Final = 0.7  # the learned answer's least posterior to be used (README: chosen by the same cross-validation)
 
 
 def classify_text(
@@ -846,7 +864,7 @@ def combine(
     - ``rules`` / ``model``: one of them alone;
     - ``rules>model(unknown)``: the model where the rules say ``unknown``;
     - ``rules>model(unknown,status)``: also where they only read a generic reply/status code.
-    The model's answer is used only with a posterior of at least ``threshold``; it is refined by
+    The model's answer is used only with a posterior of at least ``threshold`` (``model``: always); it is refined by
     provider like a rule's (a Gmail password rejection is an app-password question).
     """
     use_model = (
@@ -854,7 +872,9 @@ def combine(
         or (policy == "rules>model(unknown)" and basis == "none")
         or (policy == "rules>model(unknown,status)" and basis in ("none", "status"))
     )
-    if not use_model or prediction.probability < threshold or prediction.code == diagnosis.code:
+    if policy != "model" and prediction.probability < threshold:
+        use_model = False
+    if not use_model or prediction.code == diagnosis.code:
         return diagnosis
     if prediction.code not in CODES:
         return diagnosis

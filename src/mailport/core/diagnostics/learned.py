@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import Final
 
 __all__ = ["Model", "Prediction", "features", "shipped_model", "train"]
@@ -31,11 +32,14 @@ _WORD_RE: Final = re.compile(r"[^\W\d_]{2,}")
 _BASIC_RE: Final = re.compile(r"(?<![\d.])([245]\d\d)(?![\d.])")
 _ENHANCED_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _HOSTISH_RE: Final = re.compile(r"\b[\w-]+(?:\.[\w-]+){2,}\b")  # host names and ids: noise
-_STOP: Final = frozenset(
-    "the to of and or for is in on be this that it at by with from an as are was not you your please "
-    "de het een en van der die das und le la les et des du il di per".split()
-)
+_STOP: Final = frozenset({
+    "the", "to", "of", "and", "or", "for", "is", "in", "on", "be", "this", "that", "it", "at",
+    "by", "with", "from", "an", "as", "are", "was", "not", "you", "your", "please", "de", "het",
+    "een", "en", "van", "der", "die", "das", "und", "le", "la", "les", "et", "des", "du", "il",
+    "di", "per",
+})
 ALPHA: Final = 0.1  # additive smoothing
+TEMPERATURE: Final = 8.0  # for the posterior only; the answer is the same
 MIN_DOCS: Final = 1  # a feature must occur in this many replies to enter the model
 
 
@@ -57,7 +61,7 @@ def features(text: str) -> list[str]:
         found += [f"c:{code}", f"c:{code[0]}xx"]
     words = [w for w in _WORD_RE.findall(_normalise(text)) if w not in _STOP]
     found += [f"w:{w}" for w in words]
-    found += [f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+    found += [f"b:{a}_{b}" for a, b in pairwise(words)]
     for word in words:  # pieces of words: inflections and compounds (de, nl) share them
         padded = f"<{word}>"
         found += [f"g:{padded[i:i + 4]}" for i in range(len(padded) - 3)]
@@ -84,15 +88,23 @@ class Model:
         vocabulary = len(self.counts)
         scores = [math.log(d / n_docs) for d in self.docs]
         denominators = [math.log(t + ALPHA * vocabulary) for t in self.totals]
+        # Each known feature adds log((count + ALPHA) / denominator) per class; most counts are 0,
+        # so add the zero-count term for all classes at once and correct the few that are not.
+        log_alpha = math.log(ALPHA)
+        known = 0
         for feature in features(text):
             per_class = self.counts.get(feature)
             if per_class is None:
                 continue
-            for i in range(len(self.classes)):
-                scores[i] += math.log(per_class.get(i, 0) + ALPHA) - denominators[i]
+            known += 1
+            for i, n in per_class.items():
+                scores[i] += math.log(n + ALPHA) - log_alpha
+        scores = [s + known * (log_alpha - d) for s, d in zip(scores, denominators, strict=True)]
         best = max(range(len(scores)), key=lambda i: (scores[i], -i))
         top = scores[best]
-        total = sum(math.exp(s - top) for s in scores)
+        # Naive Bayes counts a word, its pieces and its pairs as independent evidence: tempered,
+        # its posterior says how sure it is instead of nearly always 1.
+        total = sum(math.exp((s - top) / TEMPERATURE) for s in scores)
         return Prediction(self.classes[best], 1 / total)
 
     def to_json(self) -> str:

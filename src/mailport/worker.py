@@ -272,16 +272,7 @@ class Worker:
         if self._results is None or self._results_loop is not loop:
             self._results_loop = loop
             self._results = GroupCommit(self._record_many, shared_errors=(StorageError,))
-        delay = 0.2
-        while True:
-            try:
-                await self._results.submit("", [(job, result)])
-                return
-            except StorageError as exc:
-                if not _transient(exc):
-                    raise
-            await asyncio.sleep(delay * (0.5 + random.random() / 2))
-            delay = min(5.0, delay * 2)
+        await self._results.submit_riding_out("", [(job, result)], transient=_transient)
 
     def _record_many(self, _key: str, items: Sequence[tuple[ClaimedJob, JobResult]]) -> list[None]:
         self.queue.settle_many([(job.id, result) for job, result in items], worker_id=self.worker_id,

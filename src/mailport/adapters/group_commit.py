@@ -14,6 +14,7 @@ committed (or with the error its item alone would have got).
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -52,6 +53,20 @@ class GroupCommit(Generic[Item, Result]):
             self._writer = asyncio.create_task(self._drain())
         # shield: a client that hangs up must not cancel the write the others wait for
         return await asyncio.shield(future)
+
+    async def submit_riding_out(self, tenant_id: str, items: Sequence[Item], *,
+                                transient: Callable[[Exception], bool]) -> list[Result]:
+        """:meth:`submit`, repeated with backoff while the failure is ``transient`` (a database
+        outage): for results that must not be lost, such as what a server already accepted."""
+        delay = 0.2
+        while True:
+            try:
+                return await self.submit(tenant_id, items)
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            delay = min(5.0, delay * 2)
 
     async def _drain(self) -> None:
         while self._waiting:

@@ -45,7 +45,8 @@ def test_model_answers_where_the_rules_have_nothing() -> None:
         ("Fehler beim Senden: SMTP-Server mail.example.de ist unbekannt.", "net.host_not_found"),
         ("Impossibile stabilire un collegamento sicuro col server SMTP mail.example.it utilizzando STARTTLS",
          "tls.mode_mismatch"),
-        ("550 5.7.1 Hourly send rate exceeded for this IP, retry later", "server.rate_limited"),
+        ("De verbinding met SMTP-server mail.example.nl is verlopen.", "net.timeout"),
+        ("Die Authentifizierung beim Server mail.example.de ist fehlgeschlagen.", "auth.invalid_credentials"),
     ]:
         assert text not in {c["text"] for c in CORPUS}
         assert rules_with_basis(text)[0].code == "unknown"
@@ -89,5 +90,5 @@ def test_provider_grouped_cross_validation() -> None:
     score = {p: sum(got == c["code"] for c, got in pairs) / len(pairs) for p, pairs in merged.items()}
     print(f"\n{len(train)} replies, {len(groups)} provider groups: " + ", ".join(f"{p} {s:.3f}" for p, s in score.items()))
     assert score["rules>model(unknown)"] >= score["rules"]  # the combination shipped is the best
-    assert score["rules>model(unknown)"] >= 0.89
+    assert score["rules>model(unknown)"] >= 0.92
     assert score["model"] >= 0.68

@@ -11,6 +11,10 @@ The order of decisions, most specific first:
 5. Refinement by provider, for replies that mean something more precise at a known provider
    (documented at :func:`_refine`).
 
+For free text (:func:`classify_text`, what ``mailport explain`` reads), where the rules say
+``unknown`` the model learned from the corpus of real replies (:mod:`.learned`) answers if it is
+sure enough; replies known to be ambiguous stay ``unknown`` (``_AMBIGUOUS_RE``).
+
 Anything else is ``unknown`` with the server's own text: a wrong confident answer sends the user
 down the wrong path, an honest "we don't know" plus the server text does not.
 """
@@ -274,6 +278,31 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"rejected: not logged in",
     ),
     # --- Sending ---------------------------------------------------------------------------
+    # Round 6: blocks whose wording names something else first — Gmail's "rate limited because
+    # unauthenticated / SPF / DKIM didn't pass", a day's block for too many invalid recipients.
+    _rule(
+        "tls.starttls_required",
+        r"(?:wasn'?t|was not|not) sent over a TLS connection",
+    ),
+    _rule(
+        "send.rejected_as_spam",
+        r"rate limited because (?:it is unauthenticated|(?:SPF|DKIM) authentication|the From: header)",
+        r"sender is unauthenticated|requires all (?:bulk )?(?:email )?senders to authenticate",
+        r"blocked for the day, for attempting to mail too many invalid recipients",
+        r"\bRBL\b|\bBlock (?:permanently|temporarily) \(Sender Filtering",
+        r"not authorized to send (?:e-?mail )?directly to our servers",
+        r"illegal attachment|content presents a potential security issue",
+        r"\bfor Zombie matches\b",
+    ),
+    _rule(
+        "server.rate_limited",
+        r"hourly (?:send(?:ing)? )?(?:rate|limit)|too many messages (?:this|per|an) hour",
+        r"too many sessions|concurrent sessions",
+        r"too much (?:e-?mail|mail) in a short period|too many messages from a new or untrusted IP",
+        r"per transaction exceeded|try this recipient in a separate transaction",
+        r"peak [\w ]{0,30}limit exceeded",
+        r"too many unrecognized commands",
+    ),
     _rule(
         "send.daily_limit_reached",
         r"daily (?:user )?sending (?:quota|limit)",
@@ -286,6 +315,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"RecipientRateLimitExceeded|TenantOutboundRecipientRateLimit",
         r"limit on the number of allowed outgoing messages",
         r"message (?:submission )?rate limit exceeded",
+        r"daily send(?:ing)? rate exceeded",
     ),
     _rule(
         # The recipient's mailbox is closed or disabled (delivery context), or its domain does not
@@ -298,6 +328,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?<!your )(?<!sender )\b(?:account|mailbox|user) (?:is |has been )?(?:closed|inactive|discontinued)\b",
         r"MX records? points? to non-?existent hosts|\bNonExistentDomain\b|\bnon-?existent domain\b",
         r"Host or domain name not found",
+        r"\bis no longer valid\b|address (?:is )?marked as invalid",
+        r"recipient domain (?:does not|doesn'?t) exist|\bDNS domain [\w.-]+ does not exist",
     ),
     _rule(
         "send.account_blocked",
@@ -327,10 +359,14 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"invalid credentials for relay",
         r"(?:relaying|sending) (?:is )?(?:disallowed|not allowed|denied) as\b",
         r"mail from not owned by user",
+        # Round 6: a From: header or sender domain the receiving side will not take.
+        r"\bBlank From\b|as a From:? address|From:? Domain is invalid|missing a valid address in the From",
+        r"sender domain (?:does not|doesn'?t) exist|unregistered domains|unresolvable [\w.]* ?from domain",
+        r"RFC ?5322 section 3\.6\.2",
     ),
     _rule(
         "send.message_too_large",
-        r"message (?:size )?(?:exceeds|exceeded)",
+        r"message (?:size )?(?:exceeds|exceeded)(?! \d+ hops)",
         r"message (?:is )?too (?:big|large)",
         r"exceeds? (?:the )?(?:fixed |configured )?maximum (?:allowed |permitted )?(?:message )?size",
         r"(?:Nachricht|E-Mail) (?:ist )?zu gro(?:ß|ss)|bericht (?:is )?te groot|messaggio (?:è )?troppo grande|"
@@ -347,6 +383,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"delivery time expired|retry time(?:out)? (?:exceeded|not reached for any host after a long failure period)",
         r"\b5\.4\.(?:7|300)\b",
         r"(?<!4\.4\.7 )\bmessage expired\b",
+        r"not going to try again",
     ),
     _rule(
         "send.recipient_mailbox_full",
@@ -360,6 +397,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"too many messages (?:on the server|in (?:the |this |his |her )?mailbox)",
         r"(?:Postfach|Mailbox|Speicher(?:platz|volumen)?)\b[^.;/]{0,30}\b(?:voll|überschritten|ueberschritten)",
         r"(?:mailbox|postvak|brievenbus) (?:is )?vol\b",
+        r"\bstorage limit\b",
         r"casella (?:di posta )?(?:è |e' )?piena|spazio (?:disponibile |della casella )?(?:esaurito|superato)",
         r"boîte (?:aux lettres |mail )?(?:est )?pleine",
         r"\b[45]\.2\.2\b",
@@ -590,6 +628,9 @@ _AMBIGUOUS_RE: Final = re.compile(
     re.IGNORECASE,
 )
 
+# A 4xx remote reply quoted in a final bounce (qmail: "I'm not going to try again").
+_FINAL_RE: Final = re.compile(r"not going to try again", re.IGNORECASE)
+
 # One line that is a greeting or a positive reply ("* OK Dovecot ready.", "+OK", "250 OK"): not a
 # failure at all, so nothing to guess.
 _NOT_A_FAILURE_RE: Final = re.compile(r"\s*(?:\* OK|\+OK|[23]\d\d[ -])[^\n]*\s*\Z", re.IGNORECASE)
@@ -791,7 +832,7 @@ def _classify_by_rules(
             code = None  # the sign-in never happened: the network rules below decide
     if code is None and _RELAY_NETWORK_STATUS_RE.search(flat):
         return done("server.temporary_failure")  # "4.4.316 Connection refused": the far side's
-    if code == "send.gave_up" and smtp_code is not None and 400 <= smtp_code < 500:
+    if code == "send.gave_up" and smtp_code is not None and 400 <= smtp_code < 500 and not _FINAL_RE.search(flat):
         code = "server.temporary_failure"  # still being retried
     if code is None:
         name_code = _EXCEPTION_NAMES.get(exception)

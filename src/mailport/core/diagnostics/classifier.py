@@ -11,7 +11,8 @@ The order of decisions, most specific first:
 5. Refinement by provider, for replies that mean something more precise at a known provider
    (documented at :func:`_refine`).
 
-For free text (:func:`classify_text`, what ``mailport explain`` reads), where the rules say
+For free text read by a person (:func:`classify_text` with ``learned_layer``, what ``mailport
+explain`` does), where the rules say
 ``unknown`` the model learned from the corpus of real replies (:mod:`.learned`) answers if it is
 sure enough; replies known to be ambiguous stay ``unknown`` (``_AMBIGUOUS_RE``).
 
@@ -868,14 +869,17 @@ THRESHOLD: Final = 0.7  # the learned answer's least posterior to be used (READM
 
 
 def classify_text(
-    text: str, *, email: str | None = None, provider: str | None = None
+    text: str, *, email: str | None = None, provider: str | None = None, learned_layer: bool = False
 ) -> Diagnosis:
-    """Diagnose free text (a pasted reply, log excerpt or error message), as ``explain`` does.
+    """Diagnose free text (a pasted reply, log excerpt or error message).
 
-    The rules first; where they have no confident answer, the model learned from the corpus of
-    real replies (:mod:`.learned`)."""
+    The rules; with ``learned_layer`` (``mailport explain`` and the explain API, where a person
+    reads the answer), where they say ``unknown`` the model learned from the corpus of real replies
+    (:mod:`.learned`) answers if it is sure enough. Code that acts on the answer (an adapter
+    translating an error body) keeps the rules alone: a guess must not decide what happens to a
+    message or an address."""
     diagnosis, basis = rules_with_basis(text, email=email, provider=provider)
-    if basis == "signature":
+    if basis == "signature" or not learned_layer:
         return diagnosis
     prediction = learned.shipped_model().predict(text)
     return combine(diagnosis, basis, prediction, text=text, email=email, provider=provider,

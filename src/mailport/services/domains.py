@@ -29,6 +29,7 @@ from mailport.adapters.dkim import DkimSigner, generate_key, public_key_b64
 from mailport.adapters.dns import DnsResolver
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.tables import Tenant
 from mailport.adapters.storage.tables_domains import Domain
 from mailport.clock import Clock
 from mailport.core import netpolicy
@@ -326,6 +327,11 @@ class DomainService:
         with self.db.session() as s:
             row = self._row(s, tenant_id, domain_id)
             self.secrets.delete_owner(s, tenant_id=tenant_id, owner_kind=OWNER_KIND, owner_id=row.id)
+            tenant = s.get(Tenant, tenant_id)
+            if (tenant is not None and tenant.default_method == "domain" and tenant.default_from
+                    and tenant.default_from.rpartition("@")[2] in (row.name, row.unicode_name)):
+                # The business's default domain is gone: no default rather than a dangling one.
+                tenant.default_method = tenant.default_from = None
             s.delete(row)
 
     async def check(self, tenant_id: str, domain_id: str, *, manual: bool = True) -> CheckReport:

@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import ClaimedJob, JobQueue
@@ -141,7 +140,7 @@ class EventLog:
                     "updated_at": now, "next_attempt_at": now,
                 })
         if deliveries:  # a batch to a tenant with webhooks: thousands of rows, two statements
-            s.execute(insert(WebhookDelivery), deliveries)
+            hooks.add_deliveries(deliveries)
             self.queue.enqueue_new(s, [{"kind": WEBHOOK_JOB, "payload": {"delivery_id": d["id"]},
                                         "tenant_id": tenant_id, "dedupe_key": d["id"]} for d in deliveries],
                                    now=now)

@@ -337,6 +337,12 @@ class InboxRepository:
         self.s.execute(update(InboxMessage).where(InboxMessage.id == message_id).values(**values)
                        .execution_options(synchronize_session=False))
 
+    def header_message_id(self, *, account_id: str, uidvalidity: int, uid: int) -> str | None:
+        """The Message-ID header of one stored message of ``account_id`` (by its UID)."""
+        return self.s.scalar(select(InboxMessage.header_message_id).where(
+            InboxMessage.account_id == account_id, InboxMessage.uidvalidity == uidvalidity,
+            InboxMessage.uid == uid).limit(1))
+
     def get(self, *, tenant_id: str, message_id: str) -> InboxMessage:
         row = self.s.scalar(select(InboxMessage).where(InboxMessage.tenant_id == tenant_id,
                                                        InboxMessage.id == message_id,

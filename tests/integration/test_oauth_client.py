@@ -121,7 +121,7 @@ async def test_refresh_revoke_and_errors(server: LabOAuthServer) -> None:
     with pytest.raises(RemoteAuthError) as caught:
         await client.refresh(refresh_token=tokens["refresh_token"])
     assert caught.value.code == "auth.token_invalid" and caught.value.stage == "oauth.token"
-    assert tokens["refresh_token"] not in f"{caught.value} {caught.value.server_text} {caught.value.fields}"
+    assert tokens["refresh_token"] not in f"{caught.value} {caught.value.server_text} {vars(caught.value)}"
     server.fail_next_token_request("invalid_grant", "AADSTS65001: The user or administrator has not consented")
     with pytest.raises(RemoteAuthError) as caught:
         await client.refresh(refresh_token="x")

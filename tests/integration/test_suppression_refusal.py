@@ -65,7 +65,7 @@ async def test_unknown_user_at_rcpt_suppresses_and_the_next_invoice_is_refused(
     with pytest.raises(ValidationError) as refused:
         _send(rt, tenant, account, "weg@klant.example")
     assert refused.value.code == "send.recipient_suppressed"
-    assert refused.value.fields["diagnosis_code"] == "send.recipient_unknown"
+    assert refused.value.diagnosis_code == "send.recipient_unknown"
     assert smtp_sink.rcpt_calls == 1  # refused at accept: the server was not asked again
 
 

@@ -208,7 +208,7 @@ class OAuthClient:
             code = "server.temporary_failure"
         text = scrub(" ".join(p for p in (f"HTTP {response.status_code}", error, description) if p))
         cls = remote_error_class(code)
-        return cls(_message(code), code=code, stage=stage, server_text=text, oauth_error=error,
+        return cls(_message(code), code=code, stage=stage, server_text=text,
                    retryable=code == "server.temporary_failure")
 
 

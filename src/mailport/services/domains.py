@@ -58,7 +58,7 @@ from mailport.core.domainstate import (
 from mailport.core.events import DomainStateChanged, EventPayload
 from mailport.core.jobs import Done, JobResult
 from mailport.core.returnpath import verp_address
-from mailport.errors import ConfigurationError, Conflict, RemoteError, ValidationError
+from mailport.errors import ConfigurationError, Conflict, RemoteError, TryLater, ValidationError
 from mailport.i18n import gettext
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
@@ -90,16 +90,21 @@ class EventRecorder(Protocol):
     def record(self, s: Session, *, tenant_id: str, payload: EventPayload, now: datetime) -> Any: ...
 
 
-class CheckRateLimited(Conflict):
+class CheckRateLimited(TryLater):
     """The domain was checked a moment ago; try again shortly."""
 
     code = "domain.check_rate_limited"
 
 
 class DomainNotSendable(Conflict):
-    """Mail from this domain is stopped until its DNS records pass again."""
+    """Mail from this domain is stopped until its DNS records pass again (``state`` says why)."""
 
     code = "domain.not_active"
+
+    def __init__(self, message: str, *, domain: str, state: str) -> None:
+        super().__init__(message, current=state)
+        self.domain = domain
+        self.state = state
 
 
 def explain_verdict(verdict: RecordVerdict, lang: str) -> dict[str, str]:

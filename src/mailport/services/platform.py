@@ -43,7 +43,7 @@ from mailport.core.displaynames import check_platform_display_name
 from mailport.core.dnsauth import RecordKind, RequiredRecord, dkim_record_value, normalize_domain
 from mailport.core.message import Attachment, Mailbox, MessageDraft, build_message
 from mailport.core.returnpath import verp_address
-from mailport.errors import ConfigurationError, Conflict, NotFound, ValidationError
+from mailport.errors import ConfigurationError, Conflict, NotFound, TryLater, ValidationError
 from mailport.i18n import gettext
 from mailport.ids import new_id
 from mailport.services.domains import DomainNotSendable, DomainSending, DomainService
@@ -67,7 +67,7 @@ REPLY_TO_TTL = timedelta(hours=24)
 REPLY_TO_INTERVAL = timedelta(seconds=60)
 
 
-class ReplyToRateLimited(Conflict):
+class ReplyToRateLimited(TryLater):
     """A confirmation mail was sent a moment ago."""
 
     code = "platform.reply_to_rate_limited"

@@ -22,7 +22,7 @@ from mailport.core.bounces import BouncedRecipient
 from mailport.core.contacts import address_key
 from mailport.core.events import RecipientSuppressed
 from mailport.core.suppression import SuppressionReason, diagnosis_for, next_soft_count
-from mailport.errors import NotFound, ValidationError
+from mailport.errors import NotFound, SuppressedRecipientError, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -105,11 +105,11 @@ class SuppressionService:
         if not found:
             return
         first = found[0]
-        raise ValidationError(
+        raise SuppressedRecipientError(
             f"{first.address} is on the suppression list ({first.reason.replace('_', ' ')}"
             f"{', ' + first.status if first.status else ''}); remove it from the list or send with "
             "ignore_suppression",
-            code="send.recipient_suppressed", field="to",
+            field="to",
             diagnosis_code=first.diagnosis, server_text=first.server_text,
             suppressed=[SuppressionView.of(r).to_dict() for r in found],
         )

@@ -8,7 +8,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from mailport.errors import ConfigurationError, Conflict, NotFound, ValidationError
+from mailport.errors import ConfigurationError, Conflict, NotFound, TryLater, ValidationError
 from mailport.web import labels
 from mailport.web.pages import page
 from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
@@ -61,7 +61,7 @@ async def check(request: Request, session: WriteSessionDep, domain_id: str) -> R
         return page(request, session, "not_found.html", status_code=404)
     except Conflict as exc:  # checked a moment ago: say when it can be done again
         message = {"text": labels.N_("This domain was checked a moment ago. Try again in %(seconds)s seconds."),
-                   "seconds": exc.fields.get("retry_after", 30)}
+                   "seconds": exc.retry_after if isinstance(exc, TryLater) else 30}
         view = await asyncio.to_thread(service.get, session.tenant_id, domain_id)
         data = view.to_dict(session.lang)
         verdicts = data["last_check"]["verdicts"] if data["last_check"] else None

@@ -410,7 +410,7 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
 
 
 def _field_of(exc: ValidationError) -> str:
-    name = str(exc.fields.get("field") or "email").replace(".", "_")
+    name = str(exc.field or "email").replace(".", "_")
     return name if name in ("email", "display_name", "password", "smtp_host", "imap_host") else "smtp_host"
 
 

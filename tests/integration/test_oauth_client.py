@@ -208,7 +208,7 @@ async def test_callback_reports_admin_consent_with_the_link(runtime: Runtime, se
     assert result.outcome == "failed" and result.code == "auth.admin_consent_required"
     assert result.admin_consent_url and "/adminconsent?" in result.admin_consent_url
     assert result.retry_url and result.retry_url != started.authorization_url
-    assert runtime.accounts.list(tenant.tenant.id) == []
+    assert runtime.accounts.list_accounts(tenant.tenant.id) == []
 
 
 def test_callback_page_explains_admin_consent_in_the_users_language(runtime: Runtime, server: LabOAuthServer) -> None:

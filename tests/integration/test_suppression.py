@@ -80,7 +80,7 @@ class Shop:
         assert self.rt.inbox.ingest_bounce(self.tenant, _dsn(to, str(header_id), status, text)) == message_id
 
     def listed(self) -> list[tuple[str, str]]:
-        return [(v.address, v.reason) for v in self.rt.suppression.list(self.tenant)]
+        return [(v.address, v.reason) for v in self.rt.suppression.list_suppressions(self.tenant)]
 
 
 def test_hard_bounce_suppresses_at_once_and_send_is_refused(runtime: Runtime) -> None:

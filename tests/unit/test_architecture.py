@@ -164,3 +164,21 @@ def test_public_surface_is_explicit() -> None:
     assert public == set(mailport.__all__) - {"__version__"}
     for name in mailport.__all__:
         assert hasattr(mailport, name), name
+
+
+# The outbox's listing is renamed together with services/send/ (being reworked on its own branch).
+LIST_METHODS_LEFT = {"adapters/storage/outbox_repository.py:OutboxRepository",
+                     "adapters/storage/repositories.py:AccountRepository", "services/send/submit.py:Submissions"}
+
+
+def test_no_server_method_is_named_list() -> None:
+    """A method named ``list`` shadows the builtin in its class's annotations (``builtins.list``
+    workarounds, a real type error once); the public client's ``.list()`` is the exception."""
+    found = set()
+    for part in ("adapters", "services", "api", "web", "cli"):
+        for path in _files(part):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ClassDef) and any(
+                        isinstance(f, ast.FunctionDef) and f.name == "list" for f in node.body):
+                    found.add(f"{path.relative_to(SRC)}:{node.name}")
+    assert found - LIST_METHODS_LEFT == set()

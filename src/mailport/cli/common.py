@@ -64,7 +64,7 @@ def build_runtime(*, database_url: str | None = None, data_dir: str | None = Non
 def tenant_of(runtime: Runtime, value: str) -> str:
     """The tenant id ``--tenant`` means: an id that exists, or the one tenant with that name.
     Anything else is an error — never an empty answer for a tenant that is not there."""
-    tenants = runtime.tenants.list()
+    tenants = runtime.tenants.list_tenants()
     if any(t.id == value for t in tenants):
         return value
     named = [t for t in tenants if t.name == value] or [t for t in tenants if t.name.lower() == value.lower()]

@@ -52,7 +52,7 @@ def tenant_list(as_json: JsonOut = False, database_url: DatabaseUrl = None, data
     """List tenants."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenants = runtime.tenants.list()
+        tenants = runtime.tenants.list_tenants()
     except MailportError as exc:
         fail(exc)
     if as_json:

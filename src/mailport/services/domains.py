@@ -300,7 +300,7 @@ class DomainService:
             self._schedule(s, row, now)
             return self._view(s, row)
 
-    def list(self, tenant_id: str) -> list[DomainView]:
+    def list_domains(self, tenant_id: str) -> list[DomainView]:
         with self.db.session() as s:
             rows = DomainRepository(s).of_tenant(tenant_id=tenant_id)
             return [self._view(s, row) for row in rows]

@@ -65,11 +65,11 @@ class SuppressionService:
         self.soft_threshold = soft_threshold
 
     # -- reading and editing -------------------------------------------------------------------
-    def list(self, tenant_id: str, *, limit: int = 100, after: str | None = None) -> list[SuppressionView]:
+    def list_suppressions(self, tenant_id: str, *, limit: int = 100, after: str | None = None) -> list[SuppressionView]:
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
         with self.db.session() as s:
-            rows = SuppressionRepository(s).list(tenant_id=tenant_id, limit=limit,
+            rows = SuppressionRepository(s).list_for_tenant(tenant_id=tenant_id, limit=limit,
                                                  after=_key(after) if after else None)
             return [SuppressionView.of(r) for r in rows]
 

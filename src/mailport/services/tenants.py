@@ -121,7 +121,7 @@ class TenantService:
     def list_keys(self, tenant_id: str) -> list[ApiKeyView]:
         with self.db.session() as s:
             TenantRepository(s).get(tenant_id)
-            return [_key_view(k) for k in ApiKeyRepository(s).list(tenant_id)]
+            return [_key_view(k) for k in ApiKeyRepository(s).list_for_tenant(tenant_id)]
 
     def revoke_key(self, *, tenant_id: str, key_id: str) -> ApiKeyView:
         """Revoke a key: from the next request on it answers 401, on every process (keys are
@@ -134,9 +134,9 @@ class TenantService:
                 s.flush()
             return _key_view(key)
 
-    def list(self) -> list[TenantView]:
+    def list_tenants(self) -> list[TenantView]:
         with self.db.session() as s:
-            return [_view(t) for t in TenantRepository(s).list()]
+            return [_view(t) for t in TenantRepository(s).list_all()]
 
     def get(self, tenant_id: str) -> TenantView:
         with self.db.session() as s:

@@ -29,8 +29,8 @@ async def add_domain(request: Request, session: WriteSessionDep) -> Response:
     except ValidationError:
         error = labels.N_("Enter a domain name such as yourcompany.com (without www or @).")
     if error is not None:
-        accounts = await asyncio.to_thread(runtime_of(request).accounts.list, session.tenant_id)
-        domains = await asyncio.to_thread(runtime_of(request).domains.list, session.tenant_id)
+        accounts = await asyncio.to_thread(runtime_of(request).accounts.list_accounts, session.tenant_id)
+        domains = await asyncio.to_thread(runtime_of(request).domains.list_domains, session.tenant_id)
         return page(request, session, "settings_email.html", status_code=200, accounts=accounts,
                      domains=domains, method="domain", saved=False, removed=False, removed_domain=False,
                      domain_error=error, domain_value=name, platform=None, platform_message=None,

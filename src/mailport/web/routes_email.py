@@ -53,8 +53,8 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
                          platform_saved: str = "", platform_error: str = "", oauth_error: str = "",
                          default_saved: str = "") -> Response:
     runtime = runtime_of(request)
-    accounts = await asyncio.to_thread(runtime.accounts.list, session.tenant_id)
-    domains = (await asyncio.to_thread(runtime.domains.list, session.tenant_id)
+    accounts = await asyncio.to_thread(runtime.accounts.list_accounts, session.tenant_id)
+    domains = (await asyncio.to_thread(runtime.domains.list_domains, session.tenant_id)
                if available_sections(runtime).domains else [])
     sections = available_sections(runtime)
     tenant = await asyncio.to_thread(runtime.tenants.get, session.tenant_id)

@@ -7,7 +7,6 @@ costs a few round trips, not one per row.
 
 from __future__ import annotations
 
-import builtins
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -376,7 +375,7 @@ class InboxRepository:
             .limit(100)
         ).all()
 
-    def list(
+    def list_messages(
         self, *, tenant_id: str, account_id: str | None = None, addresses: Sequence[str] | None = None,
         q: str | None = None, before: datetime | None = None, limit: int = 50,
     ) -> Sequence[InboxMessage]:
@@ -494,7 +493,7 @@ class ContactRepository:
             raise NotFound("no such contact", resource="contact")
         return row
 
-    def list(self, *, tenant_id: str, limit: int = 200, offset: int = 0) -> Sequence[Contact]:
+    def list_for_tenant(self, *, tenant_id: str, limit: int = 200, offset: int = 0) -> Sequence[Contact]:
         return self.s.scalars(select(Contact).where(Contact.tenant_id == tenant_id)
                               .order_by(Contact.external_id).limit(limit).offset(offset)).all()
 
@@ -504,9 +503,9 @@ class ContactRepository:
         self.s.delete(row)
         self.s.flush()
 
-    def contacts_for(self, *, tenant_id: str, addresses: Sequence[str]) -> dict[str, builtins.list[str]]:
+    def contacts_for(self, *, tenant_id: str, addresses: Sequence[str]) -> dict[str, list[str]]:
         """address key -> external ids of contacts with that address."""
-        found: dict[str, builtins.list[str]] = {}
+        found: dict[str, list[str]] = {}
         if not addresses:
             return found
         for address, external in self.s.execute(

@@ -275,7 +275,7 @@ class WebhookRepository:
             raise NotFound("no such webhook", resource="webhook")
         return webhook
 
-    def list(self, *, tenant_id: str) -> Sequence[Webhook]:
+    def list_for_tenant(self, *, tenant_id: str) -> Sequence[Webhook]:
         return self.s.scalars(
             select(Webhook)
             .where(Webhook.tenant_id == tenant_id)

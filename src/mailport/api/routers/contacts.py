@@ -49,7 +49,7 @@ async def upsert_contacts(
 def list_contacts(runtime: RuntimeDep, tenant_id: TenantDep,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                   offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict[str, Any]]:
-    return [c.to_dict() for c in runtime.contacts.list(tenant_id, limit=limit, offset=offset)]
+    return [c.to_dict() for c in runtime.contacts.list_contacts(tenant_id, limit=limit, offset=offset)]
 
 
 @router.get("/{contact_id}", response_model=ContactOut, summary="One contact")

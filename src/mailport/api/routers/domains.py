@@ -96,7 +96,7 @@ async def add_domain(body: DomainIn, request: Request, runtime: RuntimeDep, tena
 @router.get("", response_model=list[DomainOut], summary="The tenant's own domains")
 def list_domains(request: Request, runtime: RuntimeDep, tenant_id: TenantDep) -> list[dict[str, Any]]:
     lang = request_language(request)
-    return [v.to_dict(lang) for v in runtime.domains.list(tenant_id)]
+    return [v.to_dict(lang) for v in runtime.domains.list_domains(tenant_id)]
 
 
 @router.get("/{domain_id}", response_model=DomainOut, summary="One domain, with its last check")

@@ -51,7 +51,7 @@ def list_suppressions(
     after: Annotated[str | None, Query(max_length=320, description="Addresses after this one.")] = None,
 ) -> list[dict[str, Any]]:
     lang = request_language(request)
-    return [_out(v, lang) for v in runtime.suppression.list(tenant_id, limit=limit, after=after)]
+    return [_out(v, lang) for v in runtime.suppression.list_suppressions(tenant_id, limit=limit, after=after)]
 
 
 @router.get("/{address}", response_model=SuppressionOut, summary="One suppressed address")

@@ -74,7 +74,7 @@ def create_webhook(body: WebhookIn, runtime: RuntimeDep, tenant_id: TenantDep) -
 
 @router.get("", response_model=list[WebhookOut], summary="The tenant's webhook endpoints")
 def list_webhooks(runtime: RuntimeDep, tenant_id: TenantDep) -> list[dict[str, Any]]:
-    return [w.to_dict() for w in runtime.webhooks.list(tenant_id)]
+    return [w.to_dict() for w in runtime.webhooks.list_webhooks(tenant_id)]
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="One webhook endpoint")

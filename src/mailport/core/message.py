@@ -46,6 +46,7 @@ from typing import TypeAlias
 
 import idna
 
+from mailport.core import mime_fast
 from mailport.core.addresses import Address, parse_address, reject_control_chars
 from mailport.errors import HeaderInjectionError, ValidationError
 
@@ -674,8 +675,23 @@ def build_message(
             raise _too_large(size=decoded, limit=max_bytes, at_least=False)
 
     utf8 = draft.needs_smtputf8
-    msg_policy = (email_policy.SMTPUTF8 if utf8 else email_policy.SMTP).clone(max_line_length=78)
     message_id = _message_id(make_id=make_id, message_id_domain=message_id_domain)
+    envelope = Envelope(
+        mail_from=draft.from_.envelope_address,
+        rcpt_to=tuple(mailbox.envelope_address for mailbox in draft.recipients),
+        smtputf8=utf8,
+    )
+    text_cte = {subtype: _text_cte(_normalize_newlines(text), allow_8bit=utf8)
+                for subtype, text in (("plain", draft.text), ("html", draft.html)) if text is not None}
+    raw = mime_fast.render(draft, message_id=message_id, date=format_datetime(now), text_cte=text_cte)
+    if raw is None:
+        raw = _render_stdlib(draft, message_id=message_id, now=now, utf8=utf8)
+    return BuiltMessage(raw=raw, envelope=envelope, message_id=message_id)
+
+
+def _render_stdlib(draft: MessageDraft, *, message_id: str, now: datetime, utf8: bool) -> bytes:
+    """The bytes through the ``email`` package: the reference :mod:`.mime_fast` matches."""
+    msg_policy = (email_policy.SMTPUTF8 if utf8 else email_policy.SMTP).clone(max_line_length=78)
 
     bodies: list[MIMEPart] = []
     if draft.text is not None:
@@ -708,13 +724,7 @@ def build_message(
         root[name] = value
     root.set_payload(body.get_payload())
 
-    raw = root.as_bytes(policy=msg_policy.clone(linesep="\r\n"))
-    envelope = Envelope(
-        mail_from=draft.from_.envelope_address,
-        rcpt_to=tuple(mailbox.envelope_address for mailbox in draft.recipients),
-        smtputf8=utf8,
-    )
-    return BuiltMessage(raw=raw, envelope=envelope, message_id=message_id)
+    return root.as_bytes(policy=msg_policy.clone(linesep="\r\n"))
 
 
 def sent_copy(built: BuiltMessage, *, draft: MessageDraft) -> bytes:
@@ -726,6 +736,8 @@ def sent_copy(built: BuiltMessage, *, draft: MessageDraft) -> bytes:
     """
     if not draft.bcc:
         return built.raw
+    if not built.smtputf8:
+        return mime_fast.address_header("Bcc", draft.bcc) + built.raw
     msg_policy = email_policy.SMTPUTF8 if built.smtputf8 else email_policy.SMTP
     header = EmailMessage(policy=msg_policy)
     header["Bcc"] = [mailbox.header_address() for mailbox in draft.bcc]

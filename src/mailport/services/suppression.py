@@ -101,18 +101,24 @@ class SuppressionService:
     def refuse_suppressed(self, s: Session, tenant_id: str, addresses: Sequence[str]) -> None:
         """Raise ``send.recipient_suppressed`` if any of ``addresses`` is on the list."""
         keys = [k for k in (address_key(a) for a in addresses) if k]
-        found = SuppressionRepository(s).find(tenant_id=tenant_id, address_keys=keys)
-        if not found:
-            return
-        first = found[0]
-        raise SuppressedRecipientError(
-            f"{first.address} is on the suppression list ({first.reason.replace('_', ' ')}"
-            f"{', ' + first.status if first.status else ''}); remove it from the list or send with "
-            "ignore_suppression",
-            field="to",
-            diagnosis_code=first.diagnosis, server_text=first.server_text,
-            suppressed=[SuppressionView.of(r).to_dict() for r in found],
-        )
+        _raise_if_listed(SuppressionRepository(s).find(tenant_id=tenant_id, address_keys=keys))
+
+    def refusals(self, s: Session, tenant_id: str,
+                 recipients: Sequence[Sequence[str]]) -> list[ValidationError | None]:
+        """:meth:`refuse_suppressed` for many messages with one query: per message the error
+        it would raise, or ``None``."""
+        keys_of = [[k for k in (address_key(a) for a in addresses) if k] for addresses in recipients]
+        listed = SuppressionRepository(s).find(
+            tenant_id=tenant_id, address_keys=list(dict.fromkeys(k for keys in keys_of for k in keys)))
+        by_key = {row.address_key: row for row in listed}
+        errors: list[ValidationError | None] = []
+        for keys in keys_of:
+            try:
+                _raise_if_listed([by_key[k] for k in dict.fromkeys(keys) if k in by_key])
+                errors.append(None)
+            except ValidationError as exc:
+                errors.append(exc)
+        return errors
 
     # -- bounces -------------------------------------------------------------------------------
     def record_bounce(self, s: Session, *, tenant_id: str, recipient: BouncedRecipient,
@@ -155,3 +161,17 @@ def _key(address: str) -> str:
     if key is None:
         raise ValidationError(f"{address!r} is not an email address", field="address")
     return key
+
+
+def _raise_if_listed(found: Sequence[Suppression]) -> None:
+    if not found:
+        return
+    first = found[0]
+    raise SuppressedRecipientError(
+        f"{first.address} is on the suppression list ({first.reason.replace('_', ' ')}"
+        f"{', ' + first.status if first.status else ''}); remove it from the list or send with "
+        "ignore_suppression",
+        field="to",
+        diagnosis_code=first.diagnosis, server_text=first.server_text,
+        suppressed=[SuppressionView.of(r).to_dict() for r in found],
+    )

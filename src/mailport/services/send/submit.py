@@ -9,7 +9,6 @@ crash resends byte-identical mail (same Message-ID).
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -48,7 +47,7 @@ from mailport.core.outbox import (
     validate_idempotency_key,
 )
 from mailport.errors import Conflict, MailportError, StorageError, ValidationError
-from mailport.ids import new_id
+from mailport.ids import new_id, random_hex
 from mailport.services.accounts import AccountService
 from mailport.services.platform import PlatformService, SendPlan
 from mailport.services.send.sequence import event_seq
@@ -208,7 +207,7 @@ class Submissions:
         self.clock = clock
         self.settings = settings
         self.platform = platform
-        self.make_token = make_token or (lambda: secrets.token_hex(16))
+        self.make_token = make_token or random_hex
         self.on_enqueue: Callable[[], None] | None = None
         """Called on the event loop after :meth:`submit_async` committed a message (the runtime
         points it at the embedded worker's ``wake``, so a message does not wait for a poll)."""
@@ -271,16 +270,15 @@ class Submissions:
         if prepared:
             try:
                 with self.db.session() as s:
-                    if self.suppression is not None:  # read in the writing transaction, per item
-                        allowed = []
-                        for i, item in prepared:
-                            try:
-                                if not item.ignore_suppression:
-                                    self.suppression.refuse_suppressed(s, tenant_id, item.addresses)
-                                allowed.append((i, item))
-                            except MailportError as exc:
-                                results[i] = exc
-                        prepared = allowed
+                    if self.suppression is not None:  # read in the writing transaction
+                        checked = [(i, item) for i, item in prepared if not item.ignore_suppression]
+                        refusals = self.suppression.refusals(
+                            s, tenant_id, [item.addresses for _, item in checked])
+                        refused = {i for (i, _), error in zip(checked, refusals, strict=True) if error}
+                        for (i, _), error in zip(checked, refusals, strict=True):
+                            if error is not None:
+                                results[i] = error
+                        prepared = [(i, item) for i, item in prepared if i not in refused]
                     self._store_all(s, tenant_id, [item for _, item in prepared], now)
                 for i, item in prepared:
                     results[i] = Submission(message=item.view, replayed=False)

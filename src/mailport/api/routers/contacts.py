@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.fields import DateTimeText
 from mailport.api.routers.inbox import InboxMessageOut, parse_before
 from mailport.services.contacts import MAX_BATCH, ContactInput
 
@@ -26,7 +27,7 @@ class ContactOut(BaseModel):
     id: str
     name: str | None
     addresses: list[str] = Field(description="Lower-cased; mail is matched to them case-insensitively.")
-    updated_at: str
+    updated_at: DateTimeText
 
 
 class UpsertOut(BaseModel):

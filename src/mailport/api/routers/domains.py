@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.fields import DateTimeText
 from mailport.api.problems import request_language
 
 router = APIRouter(prefix="/v1/domains", tags=["domains"])
@@ -54,7 +55,7 @@ class VerdictOut(BaseModel):
 
 
 class LastCheckOut(BaseModel):
-    at: str
+    at: DateTimeText
     outcome: Literal["passed", "failed", "inconclusive"]
     source: str
     verdicts: list[VerdictOut]

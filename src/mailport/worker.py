@@ -34,10 +34,11 @@ import asyncio
 import functools
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.liveness import process_gone, this_worker_id
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.clock import Clock
@@ -112,6 +113,8 @@ class Worker:
         self._holder: dict[int, tuple[str, str | None]] = {}  # job id -> (lane, tenant)
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()
+        self._results: GroupCommit[tuple[ClaimedJob, JobResult], None] | None = None
+        self._results_loop: asyncio.AbstractEventLoop | None = None
         self.listening = asyncio.Event()
         """Set once PostgreSQL wake-ups are subscribed (never on SQLite)."""
 
@@ -260,18 +263,21 @@ class Worker:
         except Exception:
             log.exception("job %s (%s) failed unexpectedly; retrying later", job.id, job.kind)
             result = Retry(run_at=self.clock.now() + self.unexpected_retry, error="unexpected error")
-        await self.queue.db.ride_out(lambda: self._record(job, result))
+        await self._settle(job, result)
 
-    def _record(self, job: ClaimedJob, result: JobResult) -> None:
-        now = self.clock.now()
-        match result:
-            case Done():
-                self.queue.complete(job_id=job.id, worker_id=self.worker_id, now=now)
-            case Retry(run_at=run_at, error=error):
-                self.queue.retry(job_id=job.id, worker_id=self.worker_id, now=now,
-                                 run_at=max(run_at, now), error=error)
-            case Fail(error=error):
-                self.queue.fail(job_id=job.id, worker_id=self.worker_id, now=now, error=error)
+    async def _settle(self, job: ClaimedJob, result: JobResult) -> None:
+        """Record ``result``, in one transaction with the other jobs finishing now (group
+        commit); through a database outage it waits in memory, as every job result does."""
+        loop = asyncio.get_running_loop()
+        if self._results is None or self._results_loop is not loop:
+            self._results_loop = loop
+            self._results = GroupCommit(self._record_many, shared_errors=(StorageError,))
+        await self._results.submit_riding_out("", [(job, result)], transient=_transient)
+
+    def _record_many(self, _key: str, items: Sequence[tuple[ClaimedJob, JobResult]]) -> list[None]:
+        self.queue.settle_many([(job.id, result) for job, result in items], worker_id=self.worker_id,
+                               now=self.clock.now())
+        return [None] * len(items)
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         """Renew every lease this worker holds, and free the jobs of dead workers on this node."""

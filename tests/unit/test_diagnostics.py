@@ -294,3 +294,87 @@ def test_remote_error_carries_the_diagnosis() -> None:
     assert (error.stage, error.smtp_code) == ("smtp.mail_from", 421)
     assert (error.retryable, error.provider) == (True, "gmail")
     assert str(error) == "The mail server is limiting how much it accepts right now"
+
+
+# --- families learnt from round 4 of the corpus: whose account, and what the enhanced code means ---
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A disabled or closed mailbox in a delivery is the recipient's: the address is dead.
+        ("550 5.2.1 <a@b.example>: mailbox disabled, not accepting messages", "send.recipient_unknown"),
+        ("554 Your message to a@b.example could not be delivered: the account is suspended",
+         "send.recipient_unknown"),
+        ("550 5.7.13 STOREDRV.Deliver.Exception:AccountDisabledException.MapiExceptionUserDisabled",
+         "send.recipient_unknown"),
+        # … while the sender's own account being disabled is a blocked account.
+        ("550 5.7.1 Your account has been disabled for sending", "send.account_blocked"),
+        ("554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; Actual verdict is Suspend",
+         "send.account_blocked"),
+        # 5.1.0 names the recipient unless it names the sender; 4.2.1 is not a dead mailbox.
+        ("550 5.1.0 <x@y.example>: address rejected", "send.recipient_unknown"),
+        ("550 5.1.0 Sender denied", "send.sender_not_allowed"),
+        ("450 4.2.1 Mailbox temporarily disabled", "server.temporary_failure"),
+        ("550 5.1.6 Recipient mailbox has moved", "send.recipient_unknown"),
+        ("554 5.4.4 Unable to route to the destination domain", "send.recipient_unknown"),
+        # Seed-language wordings of the same situations.
+        ("552 Postfach voll", "send.recipient_mailbox_full"),
+        ("552 La boîte aux lettres est pleine", "send.recipient_mailbox_full"),
+        ("550 destinatario sconosciuto", "send.recipient_unknown"),
+        ("550 Empfänger unbekannt", "send.recipient_unknown"),
+        ("530 TLS vereist voor authenticatie", "tls.starttls_required"),
+        ("Die Anmeldung beim Server ist fehlgeschlagen.", "auth.invalid_credentials"),
+        ("Login to server imap.example.com with username jan failed.", "auth.invalid_credentials"),
+        ("Impossibile connettersi: connessione rifiutata", "net.connection_refused"),
+        # Limits are not failures; a daily limit is a daily limit however it is worded.
+        ("450 4.2.1 The user is receiving mail too quickly", "server.rate_limited"),
+        ("550 Daily message limit for this account", "send.daily_limit_reached"),
+        ("550 5.7.1 Message rejected: the sending IP has a missing PTR record", "send.rejected_as_spam"),
+        ("550 5.7.1 Virus found in the message", "send.rejected_as_spam"),
+    ],
+)
+def test_reply_families(text: str, expected: str) -> None:
+    assert classify_text(text).code == expected
+
+
+# --- families learnt from round 5 -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A client log naming implicit TLS on the STARTTLS port (or STARTTLS on 465).
+        ("Connection: opening to ssl://smtp.example.com:587, timeout=30", "tls.mode_mismatch"),
+        ("Connecting to tls://mail.example.com:465 ... connection closed", "tls.mode_mismatch"),
+        # The connection never came up: the network is the cause, not the password.
+        ("Login failed for jan: Could not connect to mail.example.com:993: Connection refused",
+         "net.connection_refused"),
+        # The far side's network status in an NDR is the receiving server's trouble.
+        ("4.4.316 Connection refused [Message=Socket error code 10060]", "server.temporary_failure"),
+        # The sender's address blocked, inside a client's "authentication failed" wrapper.
+        ("Reason: Authentication failed: 554 5.1.8 Sender address blocked", "send.account_blocked"),
+        # Orange / La Poste reason numbers.
+        ("550 5.1.1 Destinataire invalide. Invalid recipient. LPN105_416", "send.recipient_unknown"),
+        ("421 Trop de connexions. OFR102_104 [104]", "server.rate_limited"),
+        # SPF/DKIM/DMARC and reputation wordings; Yahoo's permanent deferral.
+        ("554 5.7.1 Message blocked for failing DKIM checks", "send.rejected_as_spam"),
+        ("550 Access denied, bad reputation of the sending host", "send.rejected_as_spam"),
+        ("421 4.7.1 [TS03] All messages from 192.0.2.1 permanently deferred", "send.rejected_as_spam"),
+        # Volume deferrals are limits; a send quota is the sender's daily limit, not a full mailbox.
+        ("421 4.7.1 Messages deferred due to excessive volume", "server.rate_limited"),
+        ("550 Send quota exceeded for this account", "send.daily_limit_reached"),
+        # A final "expired" is a give-up; a 4xx one is still being retried.
+        ("550 5.4.7 Delivery time expired", "send.gave_up"),
+        ("451 4.4.7 Message expired, retrying", "server.temporary_failure"),
+        # 5.1.0 about no address at all says nothing.
+        ("550 5.1.0 policy violation", "unknown"),
+        # Seed-language wordings.
+        ("Der Host 'smtp.exemple.de' wurde nicht gefunden.", "net.host_not_found"),
+        ("Le compte du destinataire est bloque", "send.recipient_unknown"),
+        ("Taille maximale du message atteinte", "send.message_too_large"),
+    ],
+)
+def test_round5_families(text: str, expected: str) -> None:
+    assert classify_text(text).code == expected
+
+
+def test_oauth_named_by_the_client_makes_a_refusal_a_token_problem() -> None:
+    text = "IMAP OAuth2 authentication failed: NO [AUTHENTICATIONFAILED] Invalid credentials"
+    assert classify_text(text).code == "auth.token_invalid"

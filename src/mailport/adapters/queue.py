@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.tables import Job
+from mailport.core.jobs import Done, Fail, JobResult, Retry
 from mailport.core.leases import RECOVERED_RUN_AT
 
 log = logging.getLogger(__name__)
@@ -310,6 +311,22 @@ class JobQueue:
                 .values(state=READY, run_at=run_at, locked_by=None, locked_until=None,
                         renewed_at=None, last_error=error, updated_at=now)
             )
+
+    def settle_many(self, outcomes: list[tuple[int, JobResult]], *, worker_id: str, now: datetime) -> None:
+        """Record many jobs' results in one transaction (a worker's group commit): done,
+        failed, or back to ready at ``run_at`` — each only while ``worker_id`` still holds it."""
+        with self.db.session() as s:
+            for job_id, result in outcomes:
+                values: dict[str, Any] = {"locked_by": None, "locked_until": None, "renewed_at": None,
+                                          "updated_at": now}
+                match result:
+                    case Done():
+                        values.update(state=DONE, last_error=None)
+                    case Retry(run_at=run_at, error=error):
+                        values.update(state=READY, run_at=max(run_at, now), last_error=error)
+                    case Fail(error=error):
+                        values.update(state=FAILED, last_error=error)
+                s.execute(update(Job).where(Job.id == job_id, Job.locked_by == worker_id).values(**values))
 
     def _finish(self, job_id: int, worker_id: str, now: datetime, *, state: str, error: str | None) -> None:
         with self.db.session() as s:

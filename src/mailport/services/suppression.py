@@ -10,6 +10,7 @@ explains in the caller's language.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,14 +105,14 @@ class SuppressionService:
         _raise_if_listed(SuppressionRepository(s).find(tenant_id=tenant_id, address_keys=keys))
 
     def refusals(self, s: Session, tenant_id: str,
-                 recipients: Sequence[Sequence[str]]) -> list[ValidationError | None]:
+                 recipients: Sequence[Sequence[str]]) -> Sequence[ValidationError | None]:
         """:meth:`refuse_suppressed` for many messages with one query: per message the error
         it would raise, or ``None``."""
         keys_of = [[k for k in (address_key(a) for a in addresses) if k] for addresses in recipients]
         listed = SuppressionRepository(s).find(
             tenant_id=tenant_id, address_keys=list(dict.fromkeys(k for keys in keys_of for k in keys)))
         by_key = {row.address_key: row for row in listed}
-        errors: list[ValidationError | None] = []
+        errors: builtins.list[ValidationError | None] = []
         for keys in keys_of:
             try:
                 _raise_if_listed([by_key[k] for k in dict.fromkeys(keys) if k in by_key])

@@ -82,6 +82,12 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Threads of one process that each open a transaction
+        # find its lock taken and sleep in SQLite's busy handler (1, 2, 5 … 100 ms steps, or
+        # fail at once when a read snapshot went stale); taking turns on a Python lock hands the
+        # database over without sleeping. Other processes still meet SQLite's own lock.
+        self._turns: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.is_sqlite else contextlib.nullcontext())
         self._outage_lock = threading.Lock()
         self._down_since: float | None = None
         self._back_at = float("-inf")
@@ -94,6 +100,10 @@ class Database:
         unreachable or restarting (worth waiting for) and ``False`` for what waiting cannot fix
         (a schema that does not match this version, a constraint).
         """
+        with self._turns:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[Session]:
         session = self._sessions()
         try:
             yield session

@@ -71,6 +71,43 @@ _AADSTS: Final[dict[str, str]] = {
 }
 _AADSTS_RE: Final = re.compile(r"\bAADSTS(\d{5,7})\b")
 
+# Orange and La Poste put a documented reason number after their OFR / LPN / OUK codes
+# ("OFR_416", "LPN105_104", "OFR004_104"); the numbers whose meaning is unambiguous -> code. (Not 421:
+# Orange sends "OFR_421" with "too many connections" too, so that number alone says nothing.)
+_ORANGE_REASONS: Final[dict[str, str]] = {
+    "102": "send.rejected_as_spam",  # source IP blocked for spam
+    "104": "server.rate_limited",  # too many connections
+    "305": "auth.invalid_credentials",  # invalid authentication code
+    "401": "send.rejected_as_spam",  # SPF: not allowed to send
+    "403": "send.sender_not_allowed",  # invalid sender
+    "405": "send.sender_not_allowed",  # invalid sender
+    "415": "send.sender_not_allowed",  # invalid sender
+    "416": "send.recipient_unknown",  # invalid recipient
+    "417": "send.recipient_mailbox_full",  # recipient over quota
+    "418": "send.recipient_unknown",  # invalid recipient
+    "420": "send.recipient_unknown",  # archived recipient
+    "426": "send.recipient_unknown",  # recipient account blocked
+    "506": "send.rejected_as_spam",  # mail rejected (spam)
+    "514": "send.message_too_large",  # maximum message size reached
+}
+_ORANGE_RE: Final = re.compile(r"\b(?:OFR|LPN|OUK)(?:_?\d{3})?[_ ](\d{3})\b", re.IGNORECASE)
+
+# The client says it tried OAuth ("XOAUTH2 authentication failed", "OAuth2 auth failed for …").
+_OAUTH_MENTION_RE: Final = re.compile(
+    r"\b(?:X?OAUTH2?|OAUTHBEARER)\b[^\n]{0,40}?\b(?:auth\w*|log ?in)\b[^\n]{0,20}?\bfail", re.IGNORECASE
+)
+# A connection that never came up: whatever a client's wrapper says about the sign-in, the cause
+# is the network ("Login failed … Could not connect …: Connection refused").
+_NETWORK_CAUSE_CODES: Final = frozenset({"net.connection_refused", "net.timeout", "net.host_not_found"})
+# The sender's address or outgoing mail blocked: more specific than an "authentication failed"
+# wrapper around it ("Authentication failed:554 5.1.8 Sender Address Blocked").
+_SENDER_BLOCKED_RE: Final = re.compile(
+    r"sender (?:address )?blocked|outgoing (?:mail |email |e-mail )?(?:is |has been )?blocked", re.IGNORECASE
+)
+# An NDR's network status (4.4.x / 5.4.x) is about the receiving server, not the user's connection.
+_RELAY_NETWORK_STATUS_RE: Final = re.compile(r"(?<![\d.])4\.4\.\d{1,3}\b")
+_ADDRESS_CONTEXT_RE: Final = re.compile(r"recipient|address|mailbox|user|RCPT", re.IGNORECASE)
+
 # Text signatures, most specific first. Each alternative is a regex matched case-insensitively
 # against the flattened text (SMTP continuation prefixes removed, lines joined by spaces).
 _TEXT_RULES: Final[tuple[_Rule, ...]] = (
@@ -83,6 +120,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"record[_ ]layer[_ ]failure",
         r"\bSSL: HTTP_REQUEST\b",
         r"STARTTLS extension not supported by server",
+        # A client log naming the scheme and port: ssl:// (implicit TLS) on a STARTTLS or plain port,
+        # tls:// (STARTTLS) on an implicit-TLS port.
+        r"\bssl://[\w.-]+:(?:25|143|587)\b|\btls://[\w.-]+:(?:465|993)\b",
         # Outlook's "The server does not support secure connections", as the seed languages say it.
         r"does not support (?:secure|encrypted) connections|ondersteunt geen beveiligde verbindingen|"
         r"unterstützt keine (?:sicheren|verschlüsselten) Verbindungen|"
@@ -97,6 +137,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"does not match certificate'?s? altnames|not in the cert'?s altnames",
         r"unable to (?:get local issuer certificate|verify the first certificate)",
         r"SSLCertVerificationError",
+        r"certificat\w* (?:non valide|invalide|expiré|non approuvé)|Zertifikat\w* (?:ist )?(?:ungültig|abgelaufen|nicht vertrauenswürdig)|"
+        r"certifica(?:at|to)\w* (?:is |è )?(?:ongeldig|verlopen|non valido|scaduto|non attendibile)",
     ),
     _rule(
         "tls.starttls_required",
@@ -110,6 +152,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\[PRIVACYREQUIRED\]",
         r"\bLOGINDISABLED\b",
         r"TLS required|requires? (?:an )?(?:SSL|TLS|secure|encrypted) connection",
+        # Go's net/smtp refuses to send a password over a connection that is not encrypted.
+        r"\bunencrypted connection\b",
+        r"(?:TLS|SSL|Verschlüsselung)\b[^.;]{0,40}\b(?:erforderlich|vereist|requis|richiest[oa]|obbligatori[oa])",
     ),
     _rule(
         "net.wrong_service",
@@ -129,7 +174,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "auth.web_login_required",
-        r"log ?in via (?:your|a) web browser",
+        r"log ?in (?:via|with|using|through) (?:your|a) (?:web )?browser",
         r"\[WEBALERT\b",
         r"web login required",
         # Outlook.com wants a "human interaction proof" (a puzzle in the webmail) first.
@@ -166,6 +211,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r" ?(?:attempts|failures|tries)",
         r"too many (?:bad|failed|invalid) (?:attempts|logins)",
         r"#AUTH005",
+        r"(?:auth\w*|log ?in|sign ?in|log ?on)\b[^.;]{0,20}\btoo many times",
         r"account (?:is )?(?:temporarily )?locked",
     ),
     # --- OAuth -----------------------------------------------------------------------------
@@ -210,10 +256,17 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"bad credentials|authentication credentials invalid",
         r"\bauthentication (?:failed|unsuccessful)\b",
         r"\blog ?in failed\b",
+        r"\blog(?:in|on) failure\b|unknown user ?name or (?:bad|wrong|incorrect) password",
         # The seed languages' wordings of "wrong password" (mail programs translate the reply).
-        r"(?:Passwort|Kennwort) (?:ist )?(?:falsch|ungültig)|(?:Anmeldung|Authentifizierung) fehlgeschlagen",
-        r"wachtwoord (?:is )?onjuist|onjuist wachtwoord|(?:aanmelden|verificatie) mislukt",
-        r"autenticazione (?:non riuscita|fallita)|password (?:errata|non valida)",
+        r"(?:Passwort|Kennwort) (?:ist )?(?:falsch|ungültig)|"
+        r"(?:Anmeldung|Authentifizierung|Authentifikation|Authentisierung)\b[^.;]{0,30}\bfehlgeschlagen",
+        r"wachtwoord (?:is )?(?:onjuist|ongeldig|fout)|(?:onjuist|ongeldig) wachtwoord|"
+        r"(?:aanmelden|inloggen|verificatie|authenticatie)\b[^.;]{0,30}\bmislukt",
+        r"autenticazione\b[^.;]{0,30}\b(?:non riuscita|fallita)|password (?:errat[aoi]|non valid[aoi]|sbagliat[aoi])",
+        r"authentification (?:a )?échoué|identifiants? (?:incorrects?|invalides?)",
+        r"(?:code|identifiants?|informations?) d'authentification (?:invalides?|incorrects?)",
+        # Thunderbird: "Login to server … with username … failed."
+        r"\blog ?in to (?:the )?server\b.{0,80}\bfailed\b",
         r"échec de l'authentification|mot de passe (?:incorrect|invalide)",
         # A submission server refusing to relay until the client signs in.
         r"relay(?:ing)? (?:access )?denied.{0,80}(?:log (?:eerst )?in|authenticat|anmelden|inloggen)",
@@ -223,15 +276,27 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "send.daily_limit_reached",
         r"daily (?:user )?sending (?:quota|limit)",
-        r"daily [\w ]{0,24}limit exceeded",
+        r"\bdaily [\w ]{0,24}limit\b",
         r"limite giornaliero|Tageslimit|daglimiet|limite quotidienne",
-        r"sending (?:quota|limit) (?:exceeded|reached)",
+        r"send(?:ing)? (?:quota|limit) (?:exceeded|reached)",
         r"exceeded (?:its|the|your)? ?daily limit",
         r"SubmissionQuotaExceeded",
         r"Actual verdict is RefuseQuota",
         r"RecipientRateLimitExceeded|TenantOutboundRecipientRateLimit",
         r"limit on the number of allowed outgoing messages",
         r"message (?:submission )?rate limit exceeded",
+    ),
+    _rule(
+        # The recipient's mailbox is closed or disabled (delivery context), or its domain does not
+        # exist: the address itself is dead, whatever words say "account".
+        "send.recipient_unknown",
+        r"(?:delivery error|(?:cannot|could not|can't) be delivered|message to|recipient)\b.{0,120}?"
+        r"\b(?:account|mailbox|user) (?:has been |is )?(?:disabled|discontinued|closed|suspended|"
+        r"deactivated|inactive)",
+        r"STOREDRV\.Deliver\b.{0,80}?Disabled",
+        r"(?<!your )(?<!sender )\b(?:account|mailbox|user) (?:is |has been )?(?:closed|inactive|discontinued)\b",
+        r"MX records? points? to non-?existent hosts|\bNonExistentDomain\b|\bnon-?existent domain\b",
+        r"Host or domain name not found",
     ),
     _rule(
         "send.account_blocked",
@@ -243,6 +308,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"account (?:has been |is )?(?:disabled|suspended|blocked|deactivated)",
         r"\b5\.7\.13\b",
         r"tenant has exceeded threshold",
+        r"outgoing (?:mail |email |e-mail )?(?:is |has been )?blocked|Email Outgoing Blocked",
     ),
     _rule(
         "send.sender_not_allowed",
@@ -258,33 +324,65 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"does not allow external forwarding",
         r"does not belong to (?:the )?logged[- ]in user",
         r"invalid credentials for relay",
+        r"(?:relaying|sending) (?:is )?(?:disallowed|not allowed|denied) as\b",
+        r"mail from not owned by user",
     ),
     _rule(
         "send.message_too_large",
         r"message (?:size )?(?:exceeds|exceeded)",
         r"message (?:is )?too (?:big|large)",
-        r"exceeds? (?:the )?(?:fixed )?maximum (?:message )?size",
+        r"exceeds? (?:the )?(?:fixed |configured )?maximum (?:allowed |permitted )?(?:message )?size",
+        r"(?:Nachricht|E-Mail) (?:ist )?zu gro(?:ß|ss)|bericht (?:is )?te groot|messaggio (?:è )?troppo grande|"
+        r"message (?:est )?trop (?:volumineux|gros)",
         r"size limits?(?: exceeded)?",
+        r"\bsize violation\b",
+        r"\b(?:e-?mail|message) size exceeded|maximum size of the message|"
+        r"taille (?:limite|maximale) du message|dimensione massima del messaggio",
         r"\b5\.3\.4\b",
         r"\b[45]\.2\.3\b",
+    ),
+    _rule(
+        "send.gave_up",
+        r"delivery time expired|retry time(?:out)? (?:exceeded|not reached for any host after a long failure period)",
+        r"\b5\.4\.(?:7|300)\b",
+        r"(?<!4\.4\.7 )\bmessage expired\b",
     ),
     _rule(
         "send.recipient_mailbox_full",
         r"mailbox (?:is )?full",
         r"\bover ?quota\b",
-        r"(?<!sending )quota exceeded",
+        r"(?<!sending )(?<!send )quota exceeded",
         r"QuotaExceededException",
         r"out of storage space",
         r"exceeded storage allocation",
+        r"exhausted (?:the |its |his |her )?(?:allowed )?storage|storage (?:space )?(?:exceeded|exhausted)",
+        r"too many messages (?:on the server|in (?:the |this |his |her )?mailbox)",
+        r"(?:Postfach|Mailbox|Speicher(?:platz|volumen)?)\b[^.;/]{0,30}\b(?:voll|überschritten|ueberschritten)",
+        r"(?:mailbox|postvak|brievenbus) (?:is )?vol\b",
+        r"casella (?:di posta )?(?:è |e' )?piena|spazio (?:disponibile |della casella )?(?:esaurito|superato)",
+        r"boîte (?:aux lettres |mail )?(?:est )?pleine",
         r"\b[45]\.2\.2\b",
         protocols=("smtp", None),
     ),
     _rule(
         "send.recipient_unknown",
         r"user unknown|unknown user|no such user|unknown recipient|invalid recipient",
+        r"no such (?:mailbox|recipient|address|account)",
+        r"\buser not found\b|(?:don'?t|doesn'?t|does not) exists? (?:that|this) user",
+        r"bad (?:recipient|destination) (?:mailbox )?address",
+        r"(?:mailbox|casella|indirizzo) non (?:valid[ao]|esistente)",
+        r"(?:compte|boite|boîte) du destinataire (?:est )?(?:bloqu|archiv|suspendu|désactiv|ferm)|"
+        r"archived recipient|recipient (?:account|mailbox) (?:is ?|has been )?(?:blocked|archived|suspended|disabled|closed)",
+        r"(?<!sender )(?<!sender e-mail )\b(?:recipient|address|adress|adresse|mailbox) (?:is )?unknown\b",
+        r"no longer accepts (?:messages|mail)|n'accepte plus de messages|accepteert geen berichten meer|"
+        r"nimmt keine (?:Nachrichten|E-Mails) mehr an|non accetta più messaggi",
+        r"destinatario (?:sconosciuto|inesistente)|utente (?:sconosciuto|inesistente)|"
+        r"destinataire (?:inconnu|introuvable)|utilisateur inconnu|adresse [\w' ]{0,20}introuvable|"
+        r"Empfänger(?:adresse)? (?:ist )?(?:unbekannt|existiert nicht)|unbekannter Empfänger|"
+        r"Benutzer (?:ist )?unbekannt|onbekende (?:ontvanger|gebruiker)|(?:ontvanger|gebruiker) (?:is )?onbekend",
         r"RecipientNotFound|recipient not found",
-        r"(?:address|account|mailbox|user) (?:that you tried to reach )?does not exist",
-        r"doesn'?t have an? [\w.-]+ account",
+        r"(?:address|account|mailbox|user) (?:that you tried to reach )?(?:does not|doesn'?t) exist",
+        r"(?:doesn'?t|does not) have an? (?:[\w.-]+ )?account",
         r"no mailbox here by that name",
         r"this mailbox is disabled",
         # Exchange Online directory-based edge blocking: the recipient is not in the tenant.
@@ -295,18 +393,29 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "send.rejected_as_spam",
-        r"\bspam\b",
+        r"\bspam(?:mer|ming|my)?\b",
+        r"\bphishing\b|\bmalware\b|\bvirus\b",
+        r"content rejected|rejected (?:for|due to|because of) (?:its )?content",
         r"unsolicited",
         r"blocked using|block ?list|black ?list|spamhaus|\bDNSBL\b",
         r"not accepted for policy reasons",
         r"\b5\.7\.(?:26|23|25|27|515|350)\b",
-        r"poor reputation|low reputation",
+        r"\b(?:bad|poor|low|negative) reputation\b",
+        r"\b(?:dial-?up|dynamic|transient|residential)(?:/transient)? IP\b",
+        r"\bbad HELO\b",
         r"DMARC policy|fails? (?:to pass )?(?:SPF|DKIM|DMARC)|SPF (?:check )?fail",
+        r"(?:fail(?:ed|ing)?|(?:does|did) not pass)\s+(?:both\s+)?(?:SPF|DKIM|DMARC)",
+        r"\bSPF (?:policy|record|violation)\b|Sender Policy Framework|not permitted by the domain owner",
+        r"\bSPF\b[^.]{0,60}\bnot (?:allowed|permitted|authori[sz]ed)",
         r"\[BL\d+\]",
+        r"\bpermanently deferred\b",
         r"has a policy that prohibited",
         r"traffic not accepted from this IP|\b5\.7\.708\b",
-        r"bad DNS PTR|no PTR record|reverse DNS",
-        r"(?:reject(?:ed)?|refused) due to policy|policy restrictions",
+        # Microsoft's blocked sending IPs (5.7.606-649 "banned sending IP").
+        r"banned sending IP|\b5\.7\.6(?:0[6-9]|[1-4]\d)\b",
+        r"bad DNS PTR|\bPTR records?\b|reverse DNS|cannot find your (?:reverse )?hostname",
+        r"sending guidelines",
+        r"(?:reject(?:ed)?|refused|denied) (?:due to|by|for) (?:local |content )?polic(?:y|ies)|policy restrictions",
         r"adresse IP est list[ée]e|\bIP (?:address )?(?:is )?listed\b",
     ),
     # --- Server side, transient -----------------------------------------------------------
@@ -317,12 +426,18 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"maximum number of connections|connections? limit (?:exceeded|reached)",
         r"exceeded command or bandwidth limits",
         r"\brate limit(?:ed| exceeded)?\b|too much mail from",
-        r"too many errors on this connection|too many recipients",
+        r"too many errors\b|too many recipients",
+        r"(?:deferred|throttled) due to (?:excessive|unexpected) volume|excessive volume",
+        r"max(?:imum)? (?:number of )?messages? per (?:connection|session)(?: reached| exceeded)?",
+        # Yahoo's volume and complaint deferrals: [TS01]/[TS02]/[TSS04]… and the 4.16.5x diagnostics.
+        r"\[TSS?0[124]\]|deferred due to user complaints|\btemporarily deferred - 4\.16\.5\d",
         r"unexpected volume|thread limit exceeded",
         r"try again later, closing connection",
         # Gmail's 4.2.1 "receiving mail at a rate that prevents additional messages"; Dovecot's
         # "Too many invalid IMAP commands" ends a session that kept erring, like SMTP's errors cap.
-        r"receiving mail at a rate",
+        r"receiving mail at a rate|receiving mail too quickly",
+        r"exceeded the max(?:imum)? [\w ]{0,40}per (?:hour|minute)",
+        r"per[- ]hour (?:message )?(?:receive|receiving|sending) limit|RecipientThreadLimitExceeded",
         r"too many (?:invalid|bad|unknown) (?:IMAP |SMTP )?commands",
         r"trop de connexions|troppe connessioni|zu viele (?:gleichzeitige )?Verbindungen|"
         r"te veel (?:gelijktijdige )?verbindingen",
@@ -338,6 +453,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"service (?:not |un)available",
         r"(?:server|system) (?:is )?(?:too )?busy",
         r"greylist",
+        r"temporaneamente non disponibil[ei]|vorübergehend nicht verfügbar|"
+        r"temporairement (?:indisponible|non disponible)|tijdelijk niet beschikbaar",
         r"please try again later|try again later",
     ),
 )
@@ -376,7 +493,16 @@ _ENHANCED: Final[dict[str, str]] = {
     "2.2": "send.recipient_mailbox_full",  # mailbox full
     "2.3": "send.message_too_large",  # message length exceeds administrative limit
     "3.4": "send.message_too_large",  # message too big for system
+    "7.25": "send.rejected_as_spam",  # RFC 7372: reverse DNS validation failed
 }
+# Permanent (5.x.x) only: the same subject.detail under 4.x.x is a passing state, not a dead address.
+_ENHANCED_PERMANENT: Final[dict[str, str]] = {
+    "1.0": "send.recipient_unknown",  # other address status (a sender is named: see below)
+    "1.6": "send.recipient_unknown",  # destination mailbox has moved, no forwarding address
+    "2.1": "send.recipient_unknown",  # mailbox disabled, not accepting messages
+    "4.4": "send.recipient_unknown",  # unable to route: the destination domain has no mail host
+}
+_SENDER_RE: Final = re.compile(r"\bsender\b|\bMAIL FROM\b", re.IGNORECASE)
 _ENHANCED_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 _SMTP_LINE_RE: Final = re.compile(r"(?m)^\s*([2-5]\d\d)(?:[ -]|$)")
 _SMTP_ANYWHERE_RE: Final = re.compile(
@@ -420,10 +546,14 @@ _NETWORK_TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\bgaierror\b",
         r"servernaam kan niet worden gevonden|nom du serveur est introuvable|"
         r"Server-?Name konnte nicht gefunden werden|impossibile trovare il server",
+        r"\bHost\b.{0,40}\bwurde nicht gefunden|\bhost\b.{0,40}\b(?:is niet gevonden|kan niet worden gevonden)|"
+        r"l'hôte .{0,40}(?:est )?introuvable|impossibile trovare l'host",
     ),
     _rule(
         "net.connection_refused",
         r"Connection refused|\bECONNREFUSED\b|actively refused",
+        r"connexion refusée|Verbindung(?:saufbau)? (?:wurde )?(?:abgelehnt|verweigert)|verbinding (?:is |werd )?geweigerd|"
+        r"connessione rifiutata",
         r"Connect call failed",
         r"No route to host|Network is unreachable|\bEHOSTUNREACH\b|\bENETUNREACH\b",
         r"ConnectionRefusedError",
@@ -432,6 +562,7 @@ _NETWORK_TEXT_RULES: Final[tuple[_Rule, ...]] = (
         "net.timeout",
         r"timed out|\bETIMEDOUT\b|time-?out",
         r"Zeitüberschreitung|connexion (?:au serveur )?a expiré|délai d'attente (?:dépassé|expiré)",
+        r"tempo (?:di attesa )?scaduto|verbinding (?:is )?verlopen",
         r"greeting never received",
         r"did not properly respond after a period of time",
         r"TimeoutError",
@@ -502,6 +633,12 @@ def _by_enhanced_or_basic(flat: str, smtp_code: int | None) -> str | None:
         subject_detail = f"{enhanced.group(2)}.{enhanced.group(3)}"
         if subject_detail in _ENHANCED:
             return _ENHANCED[subject_detail]
+        if enhanced.group(1) == "5" and subject_detail in _ENHANCED_PERMANENT:
+            if subject_detail == "1.0" and _SENDER_RE.search(flat):
+                return "send.sender_not_allowed"  # "5.1.0 Sender denied"
+            if subject_detail == "1.0" and not _ADDRESS_CONTEXT_RE.search(flat):
+                return None  # "5.1.0 … policy violation": about no address at all
+            return _ENHANCED_PERMANENT[subject_detail]
     if smtp_code is None:
         # An enhanced status alone (an NDR line "4.4.7 Message delayed") still says "transient".
         return "server.temporary_failure" if enhanced and enhanced.group(1) == "4" else None
@@ -523,6 +660,7 @@ def _is_oauth(evidence: Evidence, challenges: list[str]) -> bool:
         or evidence.stage == "token"
         or bool(challenges)
         or bool(_OAUTH_COMMAND_RE.search(evidence.text))
+        or bool(_OAUTH_MENTION_RE.search(evidence.text))
     )
 
 
@@ -616,7 +754,21 @@ def classify(
     if aad and aad.group(1) in _AADSTS:
         return done(_AADSTS[aad.group(1)])
 
+    orange = _ORANGE_RE.search(haystack)
+    if orange and orange.group(1) in _ORANGE_REASONS:
+        return done(_ORANGE_REASONS[orange.group(1)])
+    if _SENDER_BLOCKED_RE.search(haystack):
+        return done("send.account_blocked")
+
     code = _match_rules(_TEXT_RULES, haystack, protocol)
+    if code is not None and code.startswith("auth."):
+        network = _match_rules(_NETWORK_TEXT_RULES, haystack, protocol)
+        if network in _NETWORK_CAUSE_CODES and code == "auth.invalid_credentials":
+            code = None  # the sign-in never happened: the network rules below decide
+    if code is None and _RELAY_NETWORK_STATUS_RE.search(flat):
+        return done("server.temporary_failure")  # "4.4.316 Connection refused": the far side's
+    if code == "send.gave_up" and smtp_code is not None and 400 <= smtp_code < 500:
+        code = "server.temporary_failure"  # still being retried
     if code is None:
         name_code = _EXCEPTION_NAMES.get(exception)
         code = name_code or _match_rules(_NETWORK_TEXT_RULES, haystack, protocol)

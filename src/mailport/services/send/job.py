@@ -22,13 +22,14 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
+from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.adapters.secrets import Secret
 from mailport.adapters.storage.database import Database
@@ -36,6 +37,7 @@ from mailport.adapters.storage.outbox_repository import OutboxRepository
 from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_outbox import Message, SentCopy
 from mailport.clock import Clock
+from mailport.core.accountstate import decide
 from mailport.core.events import MessageDeferred, MessageFailed, MessageSending, payload_for_outcome
 from mailport.core.jobs import Done, Fail, JobResult, Retry
 from mailport.core.leases import LeasePolicy
@@ -103,6 +105,7 @@ class _Attempt:
     metadata: dict[str, str]
     daily: RateLimit | None
     copy_skip: str | None  # why no Sent copy will be made, or None
+    account_state: tuple[str, str | None] | None = None  # (status, attention code) at begin
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -164,11 +167,16 @@ class SendJob:
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._slots_loop: asyncio.AbstractEventLoop | None = None
+        self._begin_group: GroupCommit[tuple[str, str], _Attempt | JobResult] | None = None
+        self._begin_loop: asyncio.AbstractEventLoop | None = None
+        self._finish_group: GroupCommit[tuple[_Attempt, Outcome], JobResult] | None = None
+        self._finish_loop: asyncio.AbstractEventLoop | None = None
 
     async def handle_send(self, job: ClaimedJob) -> JobResult:
         message_id = str(job.payload.get("message_id", ""))
         if is_platform_sender(str(job.payload.get("account_id", ""))):
-            return await self._send(message_id)  # the platform's relay is not a mailbox with slots
+            # the platform's relay is not a mailbox with slots
+            return await self._send(message_id, str(job.payload.get("account_id", "")))
         slot = self._slot(str(job.payload.get("account_id", "")))
         try:
             # This process's share of the account's concurrency: wait briefly for a free slot
@@ -178,7 +186,7 @@ class SendJob:
         except TimeoutError:
             return Retry(run_at=self.clock.now() + timedelta(seconds=2) * (1 + self.rng()), error="account.concurrency")
         try:
-            return await self._send(message_id)
+            return await self._send(message_id, str(job.payload.get("account_id", "")))
         finally:
             slot.release()
 
@@ -192,8 +200,8 @@ class SendJob:
         return slot
 
 
-    async def _send(self, message_id: str) -> JobResult:
-        begun = await asyncio.to_thread(self._begin, message_id)
+    async def _send(self, message_id: str, account_id: str = "") -> JobResult:
+        [begun] = await self._begins().submit("", [(message_id, account_id)])
         if not isinstance(begun, _Attempt):
             return begun
         attempt = begun
@@ -219,7 +227,9 @@ class SendJob:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
         # The server has the message now: its outcome waits out a database outage in memory
         # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
-        result = await self.db.ride_out(lambda: self._finish(attempt, outcome))
+        [result] = await self._finishes().submit_riding_out(
+            "", [(attempt, outcome)],
+            transient=lambda exc: isinstance(exc, StorageError) and bool(exc.fields.get("transient")))
         if box is not None:
             await self._learn(attempt, box.id, outcome)
         return result
@@ -227,6 +237,15 @@ class SendJob:
     async def _learn(self, attempt: _Attempt, account_id: str, outcome: Outcome) -> None:
         """What this send learnt about the mailbox (its one state: see core.accountstate).
         Best effort: the message's outcome is recorded already, and the next send tells again."""
+        ok = outcome.state is MessageState.SENT
+        if attempt.account_state is not None:
+            # The state read at begin decides the common case (another good send) without a
+            # trip to the database; anything that may change it is settled there.
+            status, attention = attempt.account_state
+            change = decide(status, ok=ok, code=outcome.reason, source="send")
+            if change is None or (change.status == status and not change.new_episode
+                                  and attention == change.attention_code):
+                return
         text = next((o.text for o in outcome.recipients if o.diagnosis == outcome.reason), None)
         try:
             await asyncio.to_thread(self.accounts.record_outcome, attempt.tenant_id, account_id,
@@ -264,76 +283,94 @@ class SendJob:
         return SendLimits(max_concurrent=self.settings.send_account_concurrency, rate=rate, daily=daily,
                           concurrency_backoff=timedelta(seconds=1))
 
-    def _begin(self, message_id: str) -> _Attempt | JobResult:
-        now = self.clock.now()
-        with self.db.session() as s:
-            repo = OutboxRepository(s)
-            message = repo.find(message_id)
-            if message is None:
-                return Fail(error="the message no longer exists")
-            state = MessageState(message.state)
-            if state in TERMINAL_STATES or state is MessageState.SENT:
-                return Done()  # cancelled meanwhile, or finished by a worker that then died
-            if message.next_attempt_at is not None and message.next_attempt_at > now + _EARLY:
-                return Retry(run_at=message.next_attempt_at)
-            account = None if is_platform_sender(message.account_id) else s.get(Account, message.account_id)
-            if account is not None and account.tenant_id != message.tenant_id:
-                account = None
-            if account is None and not is_platform_sender(message.account_id):
-                self._fail_unsendable(s, message, state, "account.not_found", now)
-                return Done()
-            sender = Sender(tenant_id=message.tenant_id, key=message.account_id,
-                            mailbox=None if account is None else sending_account(account))
-            try:
-                transport = self.transports.for_sender(sender)
-            except ValidationError as exc:
-                self._fail_unsendable(s, message, state, exc.code, now)
-                return Done()
-            daily: RateLimit | None = None
-            if account is not None and transport.mailbox_limits:
-                limits = self._limits(account)
-                daily = limits.daily
-                repo.lock_account(account.id)
-                rate_count = day_count = 0
-                if limits.rate is not None:
-                    rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
-                if limits.daily is not None:
-                    day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
-                decision = limits.check(
-                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
-                                             live_since=self.leases.live_since(now)),
-                    now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
-                )
-                if not decision.allowed:
-                    retry_at = decision.retry_at or now + timedelta(seconds=5)
-                    if decision.visible:
-                        self._defer_for_limit(s, message, state, retry_at, decision.reason, now)
-                    return Retry(run_at=retry_at, error=decision.reason)
+    def _begins(self) -> GroupCommit[tuple[str, str], _Attempt | JobResult]:
+        """The sends that start together are begun in one transaction."""
+        loop = asyncio.get_running_loop()
+        if self._begin_group is None or self._begin_loop is not loop:
+            self._begin_loop = loop
+            self._begin_group = GroupCommit(self._begin_many, shared_errors=(StorageError,))
+        return self._begin_group
 
-            if state is not MessageState.SENDING:  # SENDING: taking over a dead worker's message
-                transition(state, MessageState.SENDING)
-            attempt_no = message.attempts + 1
-            repo.update(message.id, expected_states=[state.value],
-                        values={"state": MessageState.SENDING.value, "attempts": attempt_no,
-                                "updated_at": now})
-            self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=message.account_id,
-                                                      metadata=dict(message.meta), attempt=attempt_no))
-            rows = repo.recipients(message.id)
-            content = repo.content(message.id)
-            return _Attempt(
-                message_id=message.id, tenant_id=message.tenant_id, sender=sender, transport=transport,
-                attempt=attempt_no, queued_at=max(message.created_at, message.send_at or message.created_at),
-                previous_delay=(timedelta(seconds=message.last_delay_seconds)
-                                if message.last_delay_seconds else None),
-                outgoing=Outgoing(
-                    message_id=message.id, header_message_id=message.header_message_id,
-                    mail_from=str(content.envelope["mail_from"]),
-                    rcpt_to=tuple(r.address for r in rows if r.status in ("pending", "deferred")),
-                    raw=content.raw, attempt=attempt_no),
-                previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
-                metadata=dict(message.meta), daily=daily, copy_skip=transport.sent_copy_skip(sender),
+    def _begin_many(self, _key: str, items: Sequence[tuple[str, str]]) -> list[_Attempt | JobResult]:
+        """``_begin`` of each (message id, account id); accounts are locked in id order, so two
+        workers beginning overlapping batches on PostgreSQL cannot deadlock."""
+        now = self.clock.now()
+        results: list[_Attempt | JobResult | None] = [None] * len(items)
+        with self.db.session() as s:
+            for i in sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0])):
+                results[i] = self._begin_in(s, items[i][0], now)
+        return [r for r in results if r is not None]
+
+    def _begin_in(self, s: Session, message_id: str, now: datetime) -> _Attempt | JobResult:
+        repo = OutboxRepository(s)
+        message = repo.find(message_id)
+        if message is None:
+            return Fail(error="the message no longer exists")
+        state = MessageState(message.state)
+        if state in TERMINAL_STATES or state is MessageState.SENT:
+            return Done()  # cancelled meanwhile, or finished by a worker that then died
+        if message.next_attempt_at is not None and message.next_attempt_at > now + _EARLY:
+            return Retry(run_at=message.next_attempt_at)
+        account = None if is_platform_sender(message.account_id) else s.get(Account, message.account_id)
+        if account is not None and account.tenant_id != message.tenant_id:
+            account = None
+        if account is None and not is_platform_sender(message.account_id):
+            self._fail_unsendable(s, message, state, "account.not_found", now)
+            return Done()
+        sender = Sender(tenant_id=message.tenant_id, key=message.account_id,
+                        mailbox=None if account is None else sending_account(account))
+        try:
+            transport = self.transports.for_sender(sender)
+        except ValidationError as exc:
+            self._fail_unsendable(s, message, state, exc.code, now)
+            return Done()
+        daily: RateLimit | None = None
+        if account is not None and transport.mailbox_limits:
+            limits = self._limits(account)
+            daily = limits.daily
+            repo.lock_account(account.id)
+            rate_count = day_count = 0
+            if limits.rate is not None:
+                rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
+            if limits.daily is not None:
+                day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
+            decision = limits.check(
+                in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
+                                         live_since=self.leases.live_since(now)),
+                now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
             )
+            if not decision.allowed:
+                retry_at = decision.retry_at or now + timedelta(seconds=5)
+                if decision.visible:
+                    self._defer_for_limit(s, message, state, retry_at, decision.reason, now)
+                return Retry(run_at=retry_at, error=decision.reason)
+
+        if state is not MessageState.SENDING:  # SENDING: taking over a dead worker's message
+            transition(state, MessageState.SENDING)
+        attempt_no = message.attempts + 1
+        repo.update(message.id, expected_states=[state.value],
+                    values={"state": MessageState.SENDING.value, "attempts": attempt_no,
+                            "updated_at": now})
+        self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
+                           seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=message.account_id,
+                                                  metadata=dict(message.meta), attempt=attempt_no))
+        rows = repo.recipients(message.id)
+        content = repo.content(message.id)
+        return _Attempt(
+            message_id=message.id, tenant_id=message.tenant_id, sender=sender, transport=transport,
+            attempt=attempt_no, queued_at=max(message.created_at, message.send_at or message.created_at),
+            previous_delay=(timedelta(seconds=message.last_delay_seconds)
+                            if message.last_delay_seconds else None),
+            outgoing=Outgoing(
+                message_id=message.id, header_message_id=message.header_message_id,
+                mail_from=str(content.envelope["mail_from"]),
+                rcpt_to=tuple(r.address for r in rows if r.status in ("pending", "deferred")),
+                raw=content.raw, attempt=attempt_no),
+            previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
+            metadata=dict(message.meta), daily=daily, copy_skip=transport.sent_copy_skip(sender),
+            account_state=None if account is None else (
+                account.status, (account.attention or {}).get("code")),
+        )
 
     def _defer_for_limit(self, s: Session, message: Message, state: MessageState, retry_at: datetime,
                          reason: str | None, now: datetime) -> None:
@@ -367,50 +404,66 @@ class SendJob:
             previously_accepted=attempt.previously_accepted, cap=attempt.daily,
         )
 
-    def _finish(self, attempt: _Attempt, outcome: Outcome) -> JobResult:
+    def _finishes(self) -> GroupCommit[tuple[_Attempt, Outcome], JobResult]:
+        """The outcomes of sends that end together are written in one transaction."""
+        loop = asyncio.get_running_loop()
+        if self._finish_group is None or self._finish_loop is not loop:
+            self._finish_loop = loop
+            self._finish_group = GroupCommit(self._finish_many, shared_errors=(StorageError,))
+        return self._finish_group
+
+    def _finish_many(self, _key: str, items: Sequence[tuple[_Attempt, Outcome]]) -> list[JobResult]:
         now = self.clock.now()
         with self.db.session() as s:
-            repo = OutboxRepository(s)
-            message = repo.find(attempt.message_id)
-            if message is None:
-                return Done()
-            transition(MessageState.SENDING, outcome.state)
-            repo.update_recipients(message.id, [{
-                "address": o.recipient, "status": o.status.value, "smtp_code": o.smtp_code,
-                "enhanced_code": o.enhanced_code, "text": o.text[:2000], "diagnosis": o.diagnosis,
-                "updated_at": now,
-            } for o in outcome.recipients])
-            values: dict[str, Any] = {
-                "state": outcome.state.value, "reason": outcome.reason, "updated_at": now,
-                "next_attempt_at": outcome.retry_at,
-                "last_delay_seconds": outcome.delay.total_seconds() if outcome.delay else None,
-            }
-            if outcome.state is MessageState.SENT:
-                values["sent_at"] = now
-            if not repo.update(message.id, expected_states=[MessageState.SENDING.value], values=values):
-                # Another worker took the message over (our lease ran out mid-send); its result wins.
-                log.warning("message %s changed state while being sent; not recording attempt %d",
-                            message.id, attempt.attempt)
-                return Done()
-            payload = payload_for_outcome(outcome, message_id=message.id, account_id=message.account_id,
-                                          attempt=attempt.attempt, metadata=attempt.metadata,
-                                          header_message_id=attempt.outgoing.header_message_id)
-            self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               seq=event_seq(attempt.attempt, "outcome"), payload=payload)
-            self._record_refusals(s, message, outcome, now)
-            if outcome.state is MessageState.SENT:
-                if attempt.copy_skip is not None:
-                    save_copy_state(s, message, "skipped", now, detail=attempt.copy_skip)
-                else:
-                    self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": message.id}, now=now,
-                                       tenant_id=message.tenant_id, dedupe_key=message.id, session=s)
-        code = outcome.reason or ""
-        self.metrics.attempts.labels(state=outcome.state.value, code=code).inc()
+            done = [self._finish_in(s, attempt, outcome, now) for attempt, outcome in items]
+        for (attempt, outcome), recorded in zip(items, done, strict=True):
+            if recorded:
+                self._count(attempt, outcome, now)
+        return [_result_of(outcome) if recorded else Done()
+                for (_, outcome), recorded in zip(items, done, strict=True)]
+
+    def _finish_in(self, s: Session, attempt: _Attempt, outcome: Outcome, now: datetime) -> bool:
+        """Record one attempt's outcome in ``s``; False when another worker's result wins."""
+        repo = OutboxRepository(s)
+        message = repo.find(attempt.message_id)
+        if message is None:
+            return False
+        transition(MessageState.SENDING, outcome.state)
+        repo.update_recipients(message.id, [{
+            "address": o.recipient, "status": o.status.value, "smtp_code": o.smtp_code,
+            "enhanced_code": o.enhanced_code, "text": o.text[:2000], "diagnosis": o.diagnosis,
+            "updated_at": now,
+        } for o in outcome.recipients])
+        values: dict[str, Any] = {
+            "state": outcome.state.value, "reason": outcome.reason, "updated_at": now,
+            "next_attempt_at": outcome.retry_at,
+            "last_delay_seconds": outcome.delay.total_seconds() if outcome.delay else None,
+        }
+        if outcome.state is MessageState.SENT:
+            values["sent_at"] = now
+        if not repo.update(message.id, expected_states=[MessageState.SENDING.value], values=values):
+            # Another worker took the message over (our lease ran out mid-send); its result wins.
+            log.warning("message %s changed state while being sent; not recording attempt %d",
+                        message.id, attempt.attempt)
+            return False
+        payload = payload_for_outcome(outcome, message_id=message.id, account_id=message.account_id,
+                                      attempt=attempt.attempt, metadata=attempt.metadata,
+                                      header_message_id=attempt.outgoing.header_message_id)
+        self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
+                           seq=event_seq(attempt.attempt, "outcome"), payload=payload)
+        self._record_refusals(s, message, outcome, now)
+        if outcome.state is MessageState.SENT:
+            if attempt.copy_skip is not None:
+                save_copy_state(s, message, "skipped", now, detail=attempt.copy_skip)
+            else:
+                self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": message.id}, now=now,
+                                   tenant_id=message.tenant_id, dedupe_key=message.id, session=s)
+        return True
+
+    def _count(self, attempt: _Attempt, outcome: Outcome, now: datetime) -> None:
+        self.metrics.attempts.labels(state=outcome.state.value, code=outcome.reason or "").inc()
         if outcome.state is MessageState.SENT:
             self.metrics.latency_seconds.observe(max(0.0, (now - attempt.queued_at).total_seconds()))
-        if outcome.state is MessageState.DEFERRED and outcome.retry_at is not None:
-            return Retry(run_at=outcome.retry_at, error=outcome.reason)
-        return Done()
 
     def _record_refusals(self, s: Session, message: Message, outcome: Outcome, now: datetime) -> None:
         """A recipient the server refused for good counts as a bounce for the suppression list
@@ -436,6 +489,12 @@ def save_copy_state(s: Session, message: Message, state: str, now: datetime, *,
         message_id=message.id, tenant_id=message.tenant_id,
         header_message_id=message.header_message_id, state=state, attempts=0,
         detail=detail, updated_at=now))
+
+
+def _result_of(outcome: Outcome) -> JobResult:
+    if outcome.state is MessageState.DEFERRED and outcome.retry_at is not None:
+        return Retry(run_at=outcome.retry_at, error=outcome.reason)
+    return Done()
 
 
 def _failed(attempt: _Attempt, reason: str) -> Outcome:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import SEND_JOB, OutboxRepository
@@ -209,6 +210,7 @@ class Submissions:
         self.platform = platform
         self.make_token = make_token or random_hex
         self.on_enqueue: Callable[[], None] | None = None
+        self._group: GroupCommit[tuple[SendRequest, str | None], Submission | MailportError] | None = None
         """Called on the event loop after :meth:`submit_async` committed a message (the runtime
         points it at the embedded worker's ``wake``, so a message does not wait for a poll)."""
 
@@ -274,10 +276,11 @@ class Submissions:
                         checked = [(i, item) for i, item in prepared if not item.ignore_suppression]
                         refusals = self.suppression.refusals(
                             s, tenant_id, [item.addresses for _, item in checked])
-                        refused = {i for (i, _), error in zip(checked, refusals, strict=True) if error}
-                        for (i, _), error in zip(checked, refusals, strict=True):
-                            if error is not None:
-                                results[i] = error
+                        refused: set[int] = set()
+                        for (i, _), refusal in zip(checked, refusals, strict=True):
+                            if refusal is not None:
+                                results[i] = refusal
+                                refused.add(i)
                         prepared = [(i, item) for i, item in prepared if i not in refused]
                     self._store_all(s, tenant_id, [item for _, item in prepared], now)
                 for i, item in prepared:
@@ -416,17 +419,19 @@ class Submissions:
 
     async def submit_async(self, tenant_id: str, request: SendRequest, *,
                            idempotency_key: str | None = None) -> Submission:
-        """:meth:`submit` off the event loop, then wake an embedded worker on this loop."""
-        submission = await asyncio.to_thread(self.submit, tenant_id, request,
-                                              idempotency_key=idempotency_key)
-        if self.on_enqueue is not None and not submission.replayed:
-            self.on_enqueue()
-        return submission
+        """:meth:`submit` through the group commit (see :class:`GroupCommit`)."""
+        [result] = await self.submit_many_async(tenant_id, [(request, idempotency_key)])
+        if isinstance(result, MailportError):
+            raise result
+        return result
 
     async def submit_many_async(self, tenant_id: str, items: Sequence[tuple[SendRequest, str | None]],
                                 ) -> list[Submission | MailportError]:
-        """:meth:`submit_many` off the event loop, then wake an embedded worker on this loop."""
-        results = await asyncio.to_thread(self.submit_many, tenant_id, items)
+        """:meth:`submit_many` off the event loop, committed together with whatever other
+        requests of this process are waiting (group commit), then wake an embedded worker."""
+        if self._group is None:
+            self._group = GroupCommit(self.submit_many, shared_errors=(StorageError,))
+        results = await self._group.submit(tenant_id, items)
         if self.on_enqueue is not None and any(isinstance(r, Submission) and not r.replayed for r in results):
             self.on_enqueue()
         return results

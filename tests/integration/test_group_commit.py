@@ -1,0 +1,137 @@
+"""Group commit of accepts: concurrent requests share transactions and keep every promise of
+``POST /v1/messages`` (each result its own, durable before it is answered, idempotency across
+merged requests), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from outbox_helpers import outbox_runtime, sink_account
+
+from mailport.adapters.group_commit import GroupCommit
+from mailport.errors import Conflict, MailportError, StorageError, ValidationError
+from mailport.runtime import Runtime
+from mailport.services.send import SendRequest
+
+
+@pytest.fixture
+def rt(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
+    runtime = outbox_runtime(tmp_path, database_url)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def tenant(rt: Runtime) -> str:
+    return rt.tenants.create(name="Bakkerij").tenant.id
+
+
+def _invoice(account: str, n: int, to: str = "debiteur@example.org") -> SendRequest:
+    return SendRequest(account_id=account, to=[to], subject=f"Factuur {n}",
+                       text="Beste klant,\n\nIn de bijlage vindt u de factuur.")
+
+
+def _count_writes(rt: Runtime) -> list[int]:
+    """Wrap submit_many to record the size of every transaction it writes."""
+    sizes: list[int] = []
+    original = rt.outbox.submit_many
+
+    def counting(tenant_id: str, items: Sequence[Any]) -> Any:
+        sizes.append(len(items))
+        return original(tenant_id, items)
+
+    rt.outbox.submit_many = counting  # type: ignore[method-assign]
+    return sizes
+
+
+async def test_concurrent_requests_share_transactions_and_each_gets_its_own_result(
+        rt: Runtime, tenant: str) -> None:
+    account = sink_account(rt, tenant, 2525)
+    sizes = _count_writes(rt)
+    requests = [_invoice(account, n) for n in range(60)]
+    requests[17] = _invoice(account, 17, to="not an address")  # fails alone, later
+    results = await asyncio.gather(*(rt.outbox.submit_async(tenant, r) for r in requests[:17]),
+                                   *(rt.outbox.submit_async(tenant, r) for r in requests[17:]),
+                                   return_exceptions=True)
+    assert isinstance(results[17], ValidationError)
+    accepted = [r for i, r in enumerate(results) if i != 17]
+    assert all(not isinstance(r, BaseException) for r in accepted)
+    # each caller got its own message back, in its order
+    assert [r.message.subject for r in accepted if not isinstance(r, BaseException)] == \
+        [f"Factuur {n}" for n in range(60) if n != 17]
+    assert sum(sizes) == 60 and len(sizes) < 60 / 4, sizes  # merged, not one by one
+    stored = {m.subject for m in rt.outbox.list(tenant, limit=200)}
+    assert stored == {f"Factuur {n}" for n in range(60) if n != 17}
+
+
+async def test_one_key_in_two_merged_requests_makes_one_message(rt: Runtime, tenant: str) -> None:
+    account = sink_account(rt, tenant, 2525)
+    first, second, other = await asyncio.gather(
+        rt.outbox.submit_async(tenant, _invoice(account, 1), idempotency_key="inv-1"),
+        rt.outbox.submit_async(tenant, _invoice(account, 1), idempotency_key="inv-1"),
+        rt.outbox.submit_async(tenant, _invoice(account, 2), idempotency_key="inv-1"),
+        return_exceptions=True)
+    assert not isinstance(first, BaseException) and not isinstance(second, BaseException)
+    assert first.message.id == second.message.id
+    assert (first.replayed, second.replayed) == (False, True)
+    assert isinstance(other, Conflict)  # the same key with another body
+
+
+async def test_a_client_that_hangs_up_still_gets_its_message_committed(rt: Runtime, tenant: str) -> None:
+    account = sink_account(rt, tenant, 2525)
+    tasks = [asyncio.create_task(rt.outbox.submit_async(tenant, _invoice(account, n),
+                                                        idempotency_key=f"k{n}")) for n in range(20)]
+    await asyncio.sleep(0)
+    tasks[5].cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.sleep(0.5)
+    replay = await rt.outbox.submit_async(tenant, _invoice(account, 5), idempotency_key="k5")
+    assert replay.replayed  # it was written although its caller went away
+
+
+async def test_a_bug_in_one_request_does_not_fail_the_requests_merged_with_it() -> None:
+    def write(tenant_id: str, items: Sequence[str]) -> list[str]:
+        if "boom" in items and len(items) > 1:
+            raise RuntimeError("a bug that one item trips")
+        if items == ["boom"]:
+            raise RuntimeError("a bug that one item trips")
+        return [f"ok {i}" for i in items]
+
+    group: GroupCommit[str, str] = GroupCommit(write, shared_errors=(StorageError,))
+    results = await asyncio.gather(group.submit("t", ["a"]), group.submit("t", ["boom"]),
+                                   group.submit("t", ["b", "c"]), return_exceptions=True)
+    assert results[0] == ["ok a"] and results[2] == ["ok b", "ok c"]
+    assert isinstance(results[1], RuntimeError)
+
+
+async def test_a_storage_outage_fails_every_merged_request_at_once() -> None:
+    calls: list[int] = []
+
+    def write(tenant_id: str, items: Sequence[str]) -> list[str]:
+        calls.append(len(items))
+        raise StorageError("the database is unreachable")
+
+    group: GroupCommit[str, str] = GroupCommit(write, shared_errors=(StorageError,))
+    results = await asyncio.gather(*(group.submit("t", [str(n)]) for n in range(10)),
+                                   return_exceptions=True)
+    assert all(isinstance(r, StorageError) for r in results)
+    assert sum(calls) == 10 and len(calls) < 10  # not retried one by one against a dead database
+
+
+async def test_tenants_are_written_in_their_own_transactions() -> None:
+    seen: list[tuple[str, list[str]]] = []
+
+    def write(tenant_id: str, items: Sequence[str]) -> list[MailportError | str]:
+        seen.append((tenant_id, list(items)))
+        return [f"{tenant_id}:{i}" for i in items]
+
+    group: GroupCommit[str, MailportError | str] = GroupCommit(write)
+    results = await asyncio.gather(group.submit("a", ["1"]), group.submit("b", ["2"]),
+                                   group.submit("a", ["3"]), group.submit("b", ["4"]))
+    assert results == [["a:1"], ["b:2"], ["a:3"], ["b:4"]]
+    assert all(len({t for t, _ in [s]}) == 1 for s in seen)
+    assert sorted(i for _, items in seen for i in items) == ["1", "2", "3", "4"]

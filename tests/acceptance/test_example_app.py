@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import pageguard
 from dbfixtures import ADMIN_KEY, make_runtime
 from lab.ports import free_port
 from mailport.api.app import create_app
@@ -103,12 +104,15 @@ def page() -> Iterator[Any]:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
+        context = browser.new_context()
+        errors = pageguard.watch_context(context)
+        page = context.new_page()
         page.set_default_timeout(20_000)
         try:
             yield page
         finally:
             browser.close()
+        pageguard.assert_clean(errors)  # no CSP violation or script error on any page
 
 
 def wait_for_status(page: Any, number: str, status: str, *, timeout: float, mp: Client) -> str:

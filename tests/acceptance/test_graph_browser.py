@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+import pageguard
 from dbfixtures import ADMIN_KEY, make_runtime
 from lab.graph_api import LabGraphServer, register_graph_client
 from lab.graph_csdl import exchange_problems
@@ -85,9 +86,12 @@ def page() -> Iterator[Any]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_context().new_page()
+            context = browser.new_context()
+            errors = pageguard.watch_context(context)
+            yield context.new_page()
         finally:
             browser.close()
+        pageguard.assert_clean(errors)  # no CSP violation or script error on any page
 
 
 def _wait_state(base: str, auth: dict[str, str], message_id: str, states: tuple[str, ...],

@@ -304,3 +304,43 @@ def test_with_the_inbox_profile_the_test_mail_is_confirmed_through_graph(
     assert report["roundtrip"]["landed_in"] == "inbox" and report["roundtrip"]["arrived"] is True
     assert graph.operations("listMessages"), "arrival was looked up through Graph"
     assert client.get(f"/v1/accounts/{account['id']}").json()["status"] == "verified"
+
+
+@pytest.mark.parametrize("profile", ["send_and_inbox"])
+def test_the_graph_test_mail_is_in_the_users_language_and_deleted_once_found(
+        client: TestClient, runtime: Runtime, oauth_lab: Any, graph: LabGraphServer, profile: str) -> None:
+    """The one API verifier (issue 16): the test mail in the caller's language, like the SMTP one,
+    and removed through Graph (``Mail.ReadWrite``) from Inbox and Sent Items once found."""
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    from mailport.i18n import gettext
+    from mailport.services.verify import TEST_SUBJECT
+
+    _url, page = _sign_in(client, oauth_lab, client.post("/v1/accounts/oauth/microsoft/start",
+                                                         json={"login_hint": USER}))
+    assert page.status_code == 200, page.text
+    [account] = client.get("/v1/accounts").json()
+    report = client.post(f"/v1/accounts/{account['id']}/verify", headers={"Accept-Language": "nl"}).json()
+    assert report["outcome"] == "verified", report
+    trip = report["roundtrip"]
+    assert trip["arrived"] is True and trip["removed"] is True, trip
+    assert report["details"]["test_mail_removable"] is True
+
+    sent = next(message_from_bytes(raw, policy=default_policy) for raw in graph.wire
+                if trip["message_id"].encode() in raw)
+    assert sent["Subject"] == gettext("nl", TEST_SUBJECT) != TEST_SUBJECT
+    # Gone from the mailbox: the received copy and Exchange's Sent Items copy.
+    deleted = [folder for user, gid in graph.deleted if user == USER
+               for folder in ["Sent" if "|Sent" in _decoded(gid) else "INBOX"]]
+    assert sorted(deleted) == ["INBOX", "Sent"], graph.deleted
+    for folder in ("INBOX", "Sent"):
+        assert not [m for m in oauth_lab.messages(USER, folder) if m["Message-ID"] == trip["message_id"]], folder
+    assert graph.operations("deleteMessage") and exchange_problems(graph.exchanges) == []  # as Microsoft documents it
+
+
+def _decoded(graph_id: str) -> str:
+    import base64
+
+    body = graph_id.removeprefix("AAMkAGI")
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()

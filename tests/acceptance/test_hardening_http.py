@@ -9,6 +9,7 @@ each test speaks as its own client address and the throttle of one test does not
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import select
 import signal
@@ -317,3 +318,67 @@ def test_a_thousand_parallel_wrong_keys_leave_health_fast(server: Server) -> Non
     assert {s.split()[1] for s in statuses} <= {b"401", b"429"}
     assert sum(s.split()[1] == b"429" for s in statuses) >= 900
     assert elapsed < 5
+
+
+def _raw_problem(port: int, request: bytes) -> tuple[int, dict[str, object]]:
+    """Send ``request`` (no body follows) and read the whole answer: its status and JSON body."""
+    import json
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(4096)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+        while len(body) < length:
+            body += sock.recv(4096)
+    return int(head.split()[1]), json.loads(body[:length])
+
+
+# The guard's own answers (before any route runs), titled like every other problem (issue 16).
+GUARD_TITLES = {
+    "auth.rate_limited": "Too many failed sign-ins; try again later",
+    "request.too_large": "The request is too large",
+}
+
+
+@pytest.mark.parametrize("lang", ["nl", "de", "it", "fr", "da", "nb", "sv"])
+def test_the_guards_429_and_413_follow_accept_language(server: Server, lang: str) -> None:
+    from mailport.i18n import gettext
+
+    too_large = (f"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 f"Authorization: Bearer {server.tenant_key}\r\nContent-Length: {2 * MB}\r\n"
+                 f"Accept-Language: {lang};q=0.9, en;q=0.5\r\n\r\n").encode()
+    status, body = _raw_problem(server.port, too_large)
+    assert (status, body["code"]) == (413, "request.too_large")
+    expected = gettext(lang, GUARD_TITLES["request.too_large"])
+    assert expected != GUARD_TITLES["request.too_large"], f"{lang}: no translation"
+    assert body["title"] == expected and "bytes" in str(body["detail"]), body
+
+    address = _client_address()
+    with httpx.Client(base_url=server.url, headers={"X-Forwarded-For": address}) as client:
+        for _ in range(25):  # past the address's limit of failed authentications
+            wrong = f"mpk_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+            client.get("/v1/accounts", headers={"Authorization": f"Bearer {wrong}"})
+        limited = client.get("/v1/accounts", headers={"Authorization": f"Bearer {server.tenant_key}",
+                                                      "Accept-Language": lang})
+        english = client.get("/v1/accounts", headers={"Authorization": f"Bearer {server.tenant_key}"})
+    assert limited.status_code == 429 and limited.json()["code"] == "auth.rate_limited"
+    expected = gettext(lang, GUARD_TITLES["auth.rate_limited"])
+    assert expected != GUARD_TITLES["auth.rate_limited"], f"{lang}: no translation"
+    assert limited.json()["title"] == expected and "authentications" in limited.json()["detail"]
+    assert english.json()["title"] == "too many failed authentications; try again later"
+    # The 408 of a body that never arrives is titled in the caller's language as well.
+    if lang == "nl":
+        with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+            sock.sendall(b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         + f"Authorization: Bearer {server.tenant_key}\r\nContent-Length: 1000\r\n".encode()
+                         + b"Accept-Language: nl\r\n\r\n" + b'{"email": ')
+            answer = b""
+            while b'"}' not in answer and len(answer) < 8192:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408") and b"Het verzoek kwam te langzaam binnen" in answer

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+import pageguard
 from dbfixtures import ADMIN_KEY, make_runtime
 from lab.ports import free_port
 from testenv import unavailable
@@ -68,9 +69,12 @@ def page() -> Iterator[Any]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_context().new_page()
+            context = browser.new_context()
+            errors = pageguard.watch_context(context)
+            yield context.new_page()
         finally:
             browser.close()
+        pageguard.assert_clean(errors)  # no CSP violation or script error on any page
 
 
 def test_sign_in_with_google_in_the_browser(service: tuple[str, str, Any], page: Any, oauth_lab: Any) -> None:
@@ -92,6 +96,8 @@ def test_sign_in_with_google_in_the_browser(service: tuple[str, str, Any], page:
     assert page.locator("#signed-in").inner_text() == "user2@example.test"
     assert "you wanted to connect user@example.test" in page.locator("#message").inner_text()
     assert httpx.get(f"{base}/v1/accounts", headers=auth).json() == []
+    # That page is answered with 400, which Chromium logs: expected here, and only this once.
+    pageguard.expect(page, "status of 400 (Bad Request) (at " + base + "/oauth/callback")
 
     # "Try again" goes back to the chooser; this time the right account.
     page.click("#retry")

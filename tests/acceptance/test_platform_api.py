@@ -144,3 +144,18 @@ def test_confirmation_link_opened_in_a_browser_shows_a_page(client: tuple[TestCl
     again = api.get(f"{parts.path}?{parts.query}", headers=browser)
     assert again.status_code == 400 and "werkt niet" in again.text
     assert api.get("/v1/platform/sender", headers=auth).json()["reply_to"] == "info@jansen.example"
+
+
+def test_mail_mailport_sends_on_its_own_carries_the_host_products_name(tmp_path: Path, dns_lab: DnsLab) -> None:
+    """MAILPORT_PRODUCT_NAME (issue 16 item 5): the reply-address confirmation comes from the host
+    product the staff knows, never from "mailport"."""
+    runtime = domain_runtime(tmp_path, dns_lab, platform_smtp_url="capture", public_url="https://mailport.example",
+                             product_name="Factuurly")
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as api:
+        auth = _tenant(api, "Bakkerij Jansen")
+        assert api.post("/v1/platform/reply-to", json={"email": "info@jansen.example"}, headers=auth).status_code == 202
+        [captured] = api.get("/v1/platform/captured", headers=auth).json()
+        msg = message_from_bytes(api.get(f"/v1/platform/captured/{captured['id']}", headers=auth).content,
+                                 policy=default_policy)
+    assert msg["From"].addresses[0].display_name == "Factuurly", msg["From"]
+    assert "mailport" not in str(msg["From"]).lower()

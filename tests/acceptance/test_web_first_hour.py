@@ -120,6 +120,10 @@ def test_one_state_per_mailbox_on_every_page(service: Service, page: Any, mail_l
     assert row.locator(".badge").inner_text() == "Vraagt aandacht"
     assert row.locator(".diagnosis").count() == 1
     web.shot(page, "mailbox-needs-attention-nl")
+    web.in_language(page, "en")
+    assert row.locator(".badge").inner_text() == "Needs attention"
+    web.shot(page, "mailbox-needs-attention-en")
+    web.in_language(page, "nl")
     for path in ("/ui/outbox", "/ui/inbox"):
         page.goto(service.base + path)
         notice = page.locator(".notice.attention", has_text=lab_user)
@@ -128,6 +132,9 @@ def test_one_state_per_mailbox_on_every_page(service: Service, page: Any, mail_l
     page.goto(service.link(language="en"))
     page.goto(service.base + "/ui/outbox")
     web.shot(page, "outbox-needs-attention-en")
+    web.in_language(page, "nl")
+    assert page.locator(".notice.attention", has_text=lab_user).count() == 1
+    web.shot(page, "outbox-needs-attention-nl")
 
 
 def test_saving_an_untested_mailbox_does_not_say_all_is_well(service: Service, page: Any, mail_lab: Any,
@@ -157,6 +164,11 @@ def test_send_again_after_fixing_the_password(service: Service, page: Any, mail_
     fix = page.get_by_role("link", name="Check the mailbox settings")
     assert fix.get_attribute("href") == f"/ui/settings/email/mailbox/{account}"
     web.shot(page, "outbox-failed-en")
+    web.in_language(page, "nl")
+    assert page.locator(".diagnosis-title, .outcome h2").count() == 1
+    assert page.get_by_role("link", name="Controleer de instellingen van de mailbox").count() == 1
+    web.shot(page, "outbox-failed-nl")
+    web.in_language(page, "en")
 
     fixed = httpx.patch(f"{service.base}/v1/accounts/{account}", headers=headers, json={"password": PASSWORD})
     assert fixed.status_code == 200, fixed.text
@@ -204,6 +216,74 @@ def test_choosing_how_invoices_are_sent(service: Service, page: Any, mail_lab: A
     web.shot(page, "settings-email-default-nl")
 
 
+def test_choosing_the_own_domain_to_send_invoices_from(service: Service, page: Any, dns_lab: Any) -> None:
+    """The own domain is a choice like the others: offered once its records passed, the address
+    at it typed on the page, shown as "Invoices are sent from", changed in Dutch, and used by a
+    message that names no sender; the page says why an address is refused."""
+    import secrets
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    domain = f"bakkerij{secrets.token_hex(2)}.test"
+    added = httpx.post(f"{service.base}/v1/domains", headers=headers, json={"name": domain})
+    assert added.status_code == 201, added.text
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/settings/email?method=domain")
+    row = page.locator(".account", has_text=domain)
+    # Not checked yet: no way to choose it, and the page says when there will be.
+    assert row.locator("form.default-from").count() == 0
+    assert "once its records have passed the check" in row.locator(".domain-not-sendable").inner_text()
+
+    dns_lab.load_zone(web._zone(domain, added.json()["records"]))
+    checked = httpx.post(f"{service.base}/v1/domains/{added.json()['id']}/check", headers=headers)
+    assert checked.json()["state"] == "active", checked.text
+    page.reload()
+    row.get_by_role("button", name=re.compile("Send from this")).click()  # nothing typed before the @
+    page.locator(".flash.error").wait_for()
+    assert "Enter the part before the @" in page.locator(".flash.error").inner_text()
+    row.get_by_label("Send invoices from this address").fill("facturen")
+    row.get_by_role("button", name=re.compile("Send from this")).click()
+    page.wait_for_url(re.compile(r"default_saved=1"))
+    assert page.locator(".default-sender .default-address").inner_text() == f"facturen@{domain}"
+    assert "your own domain" in page.locator(".default-sender").inner_text()
+    assert "Sends your documents" in row.inner_text()
+    assert page.locator(".method.chosen .badge").inner_text() == "In use"
+    web.shot(page, "settings-email-default-domain-en")
+    tenant = httpx.get(f"{service.base}/v1/tenant", headers=headers).json()
+    assert (tenant["default_method"], tenant["default_from"]) == ("domain", f"facturen@{domain}")
+
+    sent = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
+        "to": ["klant@example.org"], "subject": "Factuur 2026-0300", "text": "Beste klant,"})
+    assert sent.status_code == 202, sent.text
+    assert sent.json()["from"] == f"facturen@{domain}" and sent.json()["account_id"] == added.json()["id"]
+
+    # In Dutch, the address changed on the page.
+    page.goto(service.link(language="nl"))
+    page.goto(service.base + "/ui/settings/email?method=domain")
+    assert "je eigen domein" in page.locator(".default-sender").inner_text()
+    field = row.get_by_label("Facturen versturen vanaf dit adres")
+    assert field.input_value() == "facturen"
+    field.fill("boekhouding")
+    row.get_by_role("button", name=re.compile("Adres wijzigen")).click()
+    page.wait_for_url(re.compile(r"default_saved=1"))
+    assert page.locator(".default-sender .default-address").inner_text() == f"boekhouding@{domain}"
+    assert f"boekhouding@{domain}" in page.locator(".flash.success").inner_text()
+    web.shot(page, "settings-email-default-domain-nl")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    web.shot(page, "settings-email-default-domain-phone-nl")
+    web.in_language(page, "en")
+    web.shot(page, "settings-email-default-domain-phone-en")
+
+    # A domain that is not the business's is refused, said in the caller's language.
+    refused = httpx.patch(f"{service.base}/v1/tenant", headers={**headers, "Accept-Language": "nl"},
+                          json={"default_method": "domain", "default_from": "info@elders.test"})
+    assert refused.status_code == 422 and refused.json()["code"] == "domain.unknown"
+    assert refused.json()["title"] == "Dit domein is niet van jou; voeg het eerst toe"
+    httpx.patch(f"{service.base}/v1/tenant", headers=headers, json={"default_method": None})
+
+
 def test_the_error_summary_names_the_server_and_a_connected_address_is_caught_before_testing(
         service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
     _account(service, mail_lab, lab_user, PASSWORD)
@@ -221,6 +301,15 @@ def test_the_error_summary_names_the_server_and_a_connected_address_is_caught_be
     assert any("connected already" in item for item in items), items
     assert page.locator("#test-result .stages").count() == 0  # no test mail went out
     web.shot(page, "mailbox-errors-en")
+    # The same in Dutch (the summary is the answer to a POST: the form is sent again).
+    web.in_language(page, "nl")
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    page.locator("#f-email").fill(lab_user)
+    page.locator("#f-password").fill(PASSWORD)
+    page.get_by_role("button", name="Stuur een testmail naar mezelf").click()
+    page.locator(".error-summary").wait_for()
+    assert len(page.locator(".error-summary li").all_inner_texts()) == len(items)
+    web.shot(page, "mailbox-errors-nl")
 
 
 def test_times_in_the_users_time_zone(service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
@@ -266,6 +355,14 @@ def test_a_typo_in_the_domain_gets_a_suggestion(service: Service, page: Any, dns
     proposal = page.locator("#proposal")
     assert "Did you mean gmail.com?" in proposal.inner_text()
     web.shot(page, "mailbox-did-you-mean-en")
+    web.in_language(page, "nl")
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    _find(page, "bakkerij.jansen@gmial.com", "not-found")
+    assert "gmail.com" in page.locator("#proposal").inner_text()
+    web.shot(page, "mailbox-did-you-mean-nl")
+    web.in_language(page, "en")
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    _find(page, "bakkerij.jansen@gmial.com", "not-found")
     page.get_by_role("button", name="Use bakkerij.jansen@gmail.com").click()
     page.locator("#proposal .proposal.found").wait_for()
     assert page.locator("#f-email").input_value() == "bakkerij.jansen@gmail.com"
@@ -292,6 +389,11 @@ def test_only_allowed_security_and_the_imap_port_as_smtp_port_is_named(
     text = page.locator("#test-result").inner_text()
     assert explain_code("net.wrong_service", "en").title in text, text
     assert "could not recognise" not in text
+    # The steps that worked say so; only those after the failure are skipped.
+    classes = page.locator(".stages .stage").evaluate_all("els => els.map(e => e.className)")
+    failed_at = next(i for i, c in enumerate(classes) if "stage-failed" in c)
+    assert failed_at > 0 and all("stage-ok" in c for c in classes[:failed_at]), classes
+    assert all("stage-skipped" in c for c in classes[failed_at + 1:]), classes
 
 
 def test_outbox_tab_scheduled_cancel_and_replies_linked_both_ways(
@@ -331,6 +433,10 @@ def test_outbox_tab_scheduled_cancel_and_replies_linked_both_ways(
     replies = page.locator(".linked-mail li")
     assert replies.count() == 1 and "Re: Factuur 2026-0201" in replies.inner_text()
     web.shot(page, "outbox-message-replies-nl")
+    web.in_language(page, "en")
+    assert page.locator(".linked-mail li").count() == 1
+    web.shot(page, "outbox-message-replies-en")
+    web.in_language(page, "nl")
     replies.get_by_role("link").click()
     page.get_by_role("heading", name="Re: Factuur 2026-0201", level=1).wait_for()  # visible
     assert page.locator("a.sent-link").get_attribute("href") == f"/ui/outbox/{sent_id}"
@@ -354,6 +460,9 @@ def test_the_spf_suggestion_keeps_the_businesss_other_senders(service: Service, 
     assert spf.locator("code.record").nth(1).inner_text() == "v=spf1 include:_spf.google.com mx ~all"
     assert "v=spf1 include:_spf.google.com ~all" in spf.locator(".spf-merge").inner_text()
     web.shot(page, "domain-spf-merge-en")
+    web.in_language(page, "nl")
+    assert "v=spf1 include:_spf.google.com ~all" in page.locator(".dns-record").nth(3).locator(".spf-merge").inner_text()
+    web.shot(page, "domain-spf-merge-nl")
 
 
 def test_the_dutch_reply_address_confirmation_page_is_styled_and_says_je(service: Service, page: Any) -> None:
@@ -389,6 +498,12 @@ def test_the_dutch_reply_address_confirmation_page_is_styled_and_says_je(service
     text = page.locator("body").inner_text()
     assert "Klopt dat?" in text and not re.search(r"\b(?:U|Uw|uw)\b", text), text
     web.shot(page, "reply-address-confirm-nl")
+    page.set_extra_http_headers({"Accept-Language": "en"})
+    page.reload()
+    page.locator("section.panel h1", has_text="Confirm the reply address").wait_for()
+    web.shot(page, "reply-address-confirm-en")
+    page.set_extra_http_headers({"Accept-Language": "nl-NL,nl;q=0.9"})
+    page.reload()
     page.get_by_role("button", name="Bevestigen").click()
     page.locator("section.panel h1", has_text="Antwoordadres bevestigd").wait_for()
     done = page.locator("body").inner_text()

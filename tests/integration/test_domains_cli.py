@@ -42,6 +42,10 @@ def test_domain_commands(tmp_path: Path, dns_lab: DnsLab) -> None:
     failing = _mailport("domain", "check", DOMAIN, "--lang", "nl", env=env)
     assert failing.returncode == 1, failing.stderr
     assert "DKIM-record ontbreekt" in failing.stdout and "pending" in failing.stdout
+    # The optional SPF record is said to be optional once, not "(optional) (optional)" (issue 16).
+    english = _mailport("domain", "check", DOMAIN, env=env)
+    spf_line = next(line for line in english.stdout.splitlines() if "SPF" in line)
+    assert spf_line.count("(optional)") == 1, spf_line
 
     dns_lab.load_zone(zone(records))
     passing = _mailport("domain", "check", DOMAIN, env=env)

@@ -230,6 +230,7 @@ async def test_verification_of_a_send_only_mailbox_proves_sending(runtime: Runti
     # Sent to itself through the API, and really delivered (the lab's Dovecot has it).
     oauth_lab.wait_for_message(gmail_lab.user, headers={"Message-ID": report["roundtrip"]["message_id"]})
     assert gmail_lab.requests("gmail.users.messages.list") == []  # no reading without gmail.readonly
+    assert report["roundtrip"]["removed"] is None and gmail_lab.requests("gmail.users.messages.trash") == []
     assert runtime.accounts.get(tenant, account_id).status == "sent_unconfirmed"
 
 
@@ -244,5 +245,40 @@ async def test_verification_with_the_inbox_profile_confirms_arrival_through_the_
         assert report["roundtrip"]["landed_in"] == "inbox"
         searches = [dict(e.query)["q"] for e in gmail_lab.requests("gmail.users.messages.list")]
         assert searches and all(q == "rfc822msgid:" + report["roundtrip"]["message_id"].strip("<>") for q in searches)
+        # gmail.readonly may look but not remove: the test mail stays (the inbox sync skips it).
+        assert report["roundtrip"]["removed"] is None and gmail_lab.requests("gmail.users.messages.trash") == []
+        assert report["details"]["test_mail_removable"] is False
     finally:
         rt.close()
+
+
+async def test_with_gmail_modify_the_test_mail_is_in_the_users_language_and_trashed_once_found(
+        tmp_path: Path, oauth_lab: Any, gmail_lab: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one API verifier (issue 16): the Gmail test mail in the user's language, like the SMTP
+    one, and moved to Trash (received and sent copy) where the grant allows it."""
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    from mailport.core import transports
+    from mailport.i18n import gettext
+    from mailport.services.verify import TEST_SUBJECT
+
+    modify = "https://www.googleapis.com/auth/gmail.modify"
+    monkeypatch.setitem(transports._SCOPES, ("google", "send_and_inbox"),  # type: ignore[misc]
+                        (GMAIL_SEND, modify, "openid", "email"))
+    rt = make_runtime(tmp_path, **gmail_settings(oauth_lab, gmail_lab, oauth_google_scope_profile="send_and_inbox"))
+    try:
+        tenant, account_id, _ = await connect_gmail(rt, oauth_lab, gmail_lab.user)
+        report = await rt.verification.verify_account(tenant, account_id, lang="de")
+    finally:
+        rt.close()
+    assert report["outcome"] == "verified", report
+    trip = report["roundtrip"]
+    assert trip["landed_in"] == "inbox" and trip["removed"] is True, trip
+    sent = message_from_bytes(gmail_lab.sent[-1][1], policy=default_policy)
+    assert sent["Message-ID"] == trip["message_id"]
+    assert sent["Subject"] == gettext("de", TEST_SUBJECT) != TEST_SUBJECT
+    trashed = [gid for _user, gid in gmail_lab.trashed]
+    assert len(trashed) == 2, trashed  # the lab keeps the received and the sent copy apart
+    for folder in ("INBOX", "Sent"):
+        assert not [m for m in oauth_lab.messages(gmail_lab.user, folder) if m["Message-ID"] == trip["message_id"]]

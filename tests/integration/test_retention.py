@@ -71,3 +71,30 @@ def test_prune_is_scheduled_once_per_interval(tmp_path, database_url) -> None:  
         assert len(runs) == 2 and runs[1] - runs[0] == timedelta(seconds=600)
     finally:
         rt.close()
+
+
+def test_a_failed_message_whose_body_was_pruned_cannot_be_sent_again(tmp_path, database_url) -> None:  # type: ignore[no-untyped-def]
+    """"Send again" on a message retention emptied says so (409), instead of queueing a job that
+    could never send it."""
+    import pytest
+
+    from mailport.errors import Conflict
+
+    rt = outbox_runtime(tmp_path, database_url, retention_bodies_days=90)
+    try:
+        now = rt.clock.now()
+        tenant = rt.tenants.create(name="Bakkerij").tenant.id
+        account = sink_account(rt, tenant, 1)
+        message = rt.outbox.submit(tenant, SendRequest(account_id=account, to=["k@example.org"],
+                                                       subject="old", text="x")).message.id
+        with rt.db.session() as s:
+            s.execute(update(Message).where(Message.id == message)
+                      .values(state="failed", reason="auth.failed", updated_at=now - timedelta(days=91)))
+        assert rt.retention.prune(now=now).message_bodies == 1
+        with pytest.raises(Conflict) as refused:
+            rt.outbox.retry(tenant, message)
+        assert refused.value.code == "message.not_retryable"
+        assert "retention" in str(refused.value)
+        assert rt.outbox.get(tenant, message).state == "failed"  # nothing was queued
+    finally:
+        rt.close()

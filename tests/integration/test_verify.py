@@ -317,3 +317,6 @@ async def test_the_imap_port_typed_as_the_smtp_port_is_named(mail_lab: MailLab, 
         acct, password=Secret(PASSWORD))
     failed = only_failure(report)
     assert failed.code == "net.wrong_service", (failed.stage, failed.message, failed.server_text)
+    # The steps that worked (with implicit TLS: the handshake too) say so, none "skipped".
+    before = report.stages[:report.stages.index(failed)]
+    assert before and all(s.status is StageStatus.OK for s in before), statuses(report)

@@ -63,6 +63,8 @@ READ_SCOPES = frozenset({
     "https://www.googleapis.com/auth/gmail.readonly", "https://www.googleapis.com/auth/gmail.metadata",
 })
 PROFILE_SCOPES = READ_SCOPES | {"https://www.googleapis.com/auth/gmail.compose"}
+# users.messages.trash: modify or full access (gmail.readonly may only look).
+MODIFY_SCOPES = frozenset({"https://mail.google.com/", "https://www.googleapis.com/auth/gmail.modify"})
 _FOLDERS = {"INBOX": "1", "SENT": "2"}
 _DOVECOT_FOLDER = {"INBOX": "INBOX", "SENT": "Sent"}
 
@@ -147,6 +149,8 @@ class LabGmailApi:
         """``(from, recipients, raw)`` of sent messages addressed outside the lab."""
         self.sent: list[tuple[str, bytes]] = []
         """``(user, raw)`` of every message ``users.messages.send`` accepted."""
+        self.trashed: list[tuple[str, str]] = []
+        """``(user, message id)`` of every ``users.messages.trash``."""
         self._faults: list[tuple[frozenset[str] | None, GoogleError]] = []
         self._mailboxes: dict[str, _Mailbox] = {}
         self._history_id = 1000
@@ -319,6 +323,22 @@ class LabGmailApi:
             body["nextPageToken"] = _token(offset + size)
         return body
 
+    def trash(self, user: str, gid: str) -> dict[str, Any]:
+        """``users.messages.trash``: the message leaves its label (in the lab: expunged from its
+        Dovecot folder, the lab has no Trash); the Message resource with ``TRASH``."""
+        box = self._mailbox(user)
+        with box.lock:
+            self._scan(box)
+            stored = box.messages.pop(gid, None)
+            if stored is None:
+                raise _not_found()
+            client = self._imap(box)
+            client.select_folder(_DOVECOT_FOLDER[stored.folder])
+            client.delete_messages([stored.uid])
+            client.expunge()
+        self.trashed.append((user, gid))
+        return {"id": gid, "threadId": gid, "labelIds": ["TRASH"]}
+
     def get_message(self, user: str, gid: str, query: list[tuple[str, str]]) -> dict[str, Any]:
         fmt = dict(query).get("format", "full")
         if fmt not in ("minimal", "full", "raw", "metadata"):
@@ -461,6 +481,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, frozenset[str]]] = [
      READ_SCOPES),
     ("GET", re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/history"), "gmail.users.history.list", READ_SCOPES),
     ("POST", re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/messages/send"), "gmail.users.messages.send", SEND_SCOPES),
+    ("POST", re.compile(r"/gmail/v1/users/(?P<user>[^/]+)/messages/(?P<id>[^/]+)/trash"),
+     "gmail.users.messages.trash", MODIFY_SCOPES),
     ("POST", re.compile(r"/(?:resumable/)?upload/gmail/v1/users/(?P<user>[^/]+)/messages/send"),
      "gmail.users.messages.send", SEND_SCOPES),
     ("PUT", re.compile(r"/upload/sessions/(?P<session>[A-Za-z0-9_-]+)"), "gmail.users.messages.send", SEND_SCOPES),
@@ -537,6 +559,8 @@ def _handler_for(lab: LabGmailApi) -> type[BaseHTTPRequestHandler]:
                 return 200, lab.get_message(user, match.group("id"), query), []
             if method_id == "gmail.users.history.list":
                 return 200, lab.history(user, query), []
+            if method_id == "gmail.users.messages.trash":
+                return 200, lab.trash(user, match.group("id")), []
             # users.messages.send
             path = urlsplit(self.path).path
             if "session" in match.groupdict():

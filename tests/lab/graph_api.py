@@ -94,6 +94,9 @@ _DEFAULT_PAGE = 10
 _MAX_PAGE = 1000
 _FOLDER_ID = "AQMkADAwATM0MDAAMS1iNQBkZS1lZTM1LTAwAi0wMAoALgAAA-inbox"
 _JUNK_ID = "AQMkADAwATM0MDAAMS1iNQBkZS1lZTM1LTAwAi0wMAoALgAAA-junk"
+_SENT_ID = "AQMkADAwATM0MDAAMS1iNQBkZS1lZTM1LTAwAi0wMAoALgAAA-sentitems"
+# Where the lab's messages live (Dovecot folder → Graph folder id): /me/messages covers all three.
+_STORE = (("INBOX", _FOLDER_ID), ("Junk", _JUNK_ID), ("Sent", _SENT_ID))
 
 
 @dataclass
@@ -176,6 +179,8 @@ class LabGraphServer:
         self.deliveries: list[tuple[str, list[str], str | None]] = []
         """``(sender, recipients, Message-ID)`` of every message handed to Postfix."""
         self.refused_recipients: list[str] = []
+        self.deleted: list[tuple[str, str]] = []  # (user, message id) of DELETE /me/messages/{id}
+        self.wire: list[bytes] = []  # the bytes of every message handed to Postfix
         self._faults: list[_Fault] = []
         self._disabled: set[str] = set()
         self._limited: set[str] = set()
@@ -301,6 +306,7 @@ class LabGraphServer:
             refused = smtp.sendmail(owner, rcpts, wire)
         self.refused_recipients.extend(refused)
         self.deliveries.append((owner, rcpts, msg.get("Message-ID")))
+        self.wire.append(wire)
         if save_to_sent:
             with self._imap(owner) as imap:
                 imap.append("Sent", wire, flags=[b"\\Seen"])
@@ -443,6 +449,31 @@ class LabGraphServer:
                 self._uploads.pop(token)
         return 204, None
 
+    def delete_message(self, user: str, scopes: set[str], message_id: str) -> tuple[int, Any]:
+        """``DELETE /me/messages/{id}`` (``Mail.ReadWrite``): a draft, or a stored message (in
+        the lab: expunged from its Dovecot folder, found by the id's UIDVALIDITY)."""
+        _require(scopes, "Mail.ReadWrite")
+        with self._lock:
+            is_draft = message_id in self._drafts
+        if is_draft:
+            return self.delete_draft(user, scopes, message_id)
+        not_found = GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        try:
+            owner, validity, uid, *where = _unb64url(message_id[7:]).decode().split("|")
+        except (ValueError, binascii.Error) as exc:
+            raise not_found from exc
+        folder = where[0] if where else "INBOX"
+        if owner != user or not message_id.startswith("AAMkAGI") or folder not in dict(_STORE):
+            raise not_found
+        with self._imap(user) as imap:
+            status = imap.select_folder(folder)
+            if int(status[b"UIDVALIDITY"]) != int(validity) or not imap.search(["UID", uid]):
+                raise not_found
+            imap.delete_messages([int(uid)])
+            imap.expunge()
+        self.deleted.append((user, message_id))
+        return 204, None
+
     def drafts(self, user: str) -> list[str]:
         """Ids of the unsent drafts of ``user`` (a failed large send must not leave one)."""
         with self._lock:
@@ -566,8 +597,8 @@ class LabGraphServer:
         }
 
     def list_messages(self, user: str, scopes: set[str], query: dict[str, str]) -> tuple[int, Any]:
-        """``GET /me/messages?$filter=internetMessageId eq '<id>'``: where a message landed
-        (INBOX or Junk Email, by ``parentFolderId``)."""
+        """``GET /me/messages?$filter=internetMessageId eq '<id>'``: every copy of a message, in
+        Inbox, Junk Email or Sent Items (``parentFolderId`` says which)."""
         if not scopes & {"Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic"}:
             raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
         m = re.fullmatch(r"\s*internetMessageId\s+eq\s+'(.+)'\s*", query.get("$filter", ""))
@@ -576,10 +607,12 @@ class LabGraphServer:
         wanted = m.group(1).replace("''", "'")
         found: list[dict[str, Any]] = []
         with self._imap(user) as imap:
-            for folder, folder_id in (("INBOX", _FOLDER_ID), ("Junk", _JUNK_ID)):
+            for folder, folder_id in _STORE:
+                if not imap.folder_exists(folder):
+                    continue
                 status = imap.select_folder(folder, readonly=True)
                 for uid in imap.search(["HEADER", "Message-ID", wanted]):
-                    found.append({"id": self._inbox_id(user, int(status[b"UIDVALIDITY"]), uid),
+                    found.append({"id": self._inbox_id(user, int(status[b"UIDVALIDITY"]), uid, folder),
                                   "internetMessageId": wanted, "parentFolderId": folder_id})
         return 200, {"@odata.context": f"{self.base_url}/$metadata#users('{quote(user)}')/messages",
                      "value": found}
@@ -596,8 +629,9 @@ class LabGraphServer:
                      "childFolderCount": 0, "unreadItemCount": int(status[b"UNSEEN"]),
                      "totalItemCount": int(status[b"MESSAGES"]), "isHidden": False}
 
-    def _inbox_id(self, user: str, uidvalidity: int, uid: int) -> str:
-        return "AAMkAGI" + _b64url(f"{user}|{uidvalidity}|{uid}".encode())
+    def _inbox_id(self, user: str, uidvalidity: int, uid: int, folder: str = "INBOX") -> str:
+        where = "" if folder == "INBOX" else f"|{folder}"  # INBOX ids as before (delta, $value)
+        return "AAMkAGI" + _b64url(f"{user}|{uidvalidity}|{uid}{where}".encode())
 
     def message_value(self, user: str, scopes: set[str], message_id: str) -> bytes:
         if not scopes & {"Mail.Read", "Mail.ReadWrite"}:
@@ -828,7 +862,7 @@ def _handler_for(lab: LabGraphServer) -> type[BaseHTTPRequestHandler]:
                 elif operation == "getMailFolder":
                     status, answer = lab.mail_folder(user, scopes, params["id"])
                 elif operation == "deleteMessage":
-                    status, answer = lab.delete_draft(user, scopes, params["id"])
+                    status, answer = lab.delete_message(user, scopes, params["id"])
                 elif operation == "delta":
                     query = dict(parse_qsl(split.query, keep_blank_values=True))
                     status, answer, extra = lab.delta(user, scopes, query, headers.get("prefer", ""))

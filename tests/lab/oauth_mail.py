@@ -59,6 +59,7 @@ LAB_SCOPE = ("https://mail.google.com/ https://outlook.office.com/SMTP.Send "
              "https://outlook.office.com/IMAP.AccessAsUser.All offline_access openid email "
              # the provider-API scope profiles (core.transports)
              "https://www.googleapis.com/auth/gmail.send https://www.googleapis.com/auth/gmail.readonly "
+             "https://www.googleapis.com/auth/gmail.modify "
              "https://graph.microsoft.com/Mail.Send https://graph.microsoft.com/Mail.Read "
              "https://graph.microsoft.com/Mail.ReadWrite")
 

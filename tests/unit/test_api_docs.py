@@ -24,3 +24,13 @@ def test_every_operation_has_curl_and_python_examples() -> None:
     for section in operations:
         title = section.split("`", 1)[0]
         assert "```sh\ncurl -X " in section and "```python\n" in section, title
+
+
+def test_the_message_request_fields_are_documented() -> None:
+    """Issue 16 item 20: ``POST /v1/messages`` lists its request fields, not only its responses."""
+    text = (ROOT / "docs" / "api.md").read_text()
+    section = text.split("\n### `POST /v1/messages`", 1)[1].split("\n### `", 1)[0]
+    table = section.split("| field | type | required | meaning |", 1)[1]
+    fields = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+    assert {"method", "account", "from", "to", "cc", "bcc", "subject", "text", "html", "attachments",
+            "send_at", "metadata"} <= fields, fields

@@ -200,6 +200,10 @@ class GmailApi:
                                           stage="gmail.get", params=params)
         return _json(response.json())
 
+    async def trash(self, message_id: str) -> None:
+        """``users.messages.trash`` (``gmail.modify``): into Trash, which Gmail empties after 30 days."""
+        await self.api.request("POST", f"/gmail/v1/users/me/messages/{_id(message_id)}/trash", stage="gmail.trash")
+
     async def raw_message(self, message_id: str) -> bytes:
         message = await self.get_message(message_id, fmt="raw")
         return b64url_decode(str(message.get("raw") or ""))

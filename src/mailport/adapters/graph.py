@@ -443,6 +443,15 @@ class GraphMailbox:
                 return place
         return None
 
+    async def delete_all(self, internet_message_id: str) -> int:
+        """Delete every message with this ``Message-ID`` (``Mail.ReadWrite``), in any folder
+        (Inbox, Junk Email, Sent Items); how many there were."""
+        found = [str(item["id"]) for item in await self._by_message_id(internet_message_id, "graph.delete")
+                 if isinstance(item.get("id"), str)]
+        for graph_id in found:
+            await self.api.request("DELETE", f"/me/messages/{graph_id}", stage="graph.delete")
+        return len(found)
+
     async def find_id(self, internet_message_id: str) -> str | None:
         """The Graph id of the message with this ``Message-ID`` (``Mail.Read``), or None."""
         found = await self._by_message_id(internet_message_id, "graph.fetch")

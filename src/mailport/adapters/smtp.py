@@ -524,6 +524,12 @@ async def _connect(
                         timeout=min(timeout, 5.0),
                     )
                 raise error from exc
+            replied = isinstance(exc, SMTPResponseException) or isinstance(exc.__cause__, SMTPResponseException)
+            if implicit and replied and not endpoint.pin_sha256:
+                # A reply was read over TLS (an IMAP greeting on the IMAPS port, say): the
+                # handshake worked, only the greeting did not — not shown as "skipped". (With a
+                # pin, the certificate can no longer be checked here: then it stays unproven.)
+                clock.done("smtp.tls")
             error = fail(exc, "smtp.greeting", "The server did not greet as an SMTP server")
             if (
                 isinstance(error, RemoteTimeout)

@@ -115,7 +115,7 @@ class RequestGuard:
         if scope["method"] in _BODY_METHODS:
             declared = _header(scope, b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > rule.limit):
-                await self._too_large(rule.limit)(scope, _empty_receive, send)
+                await self._too_large(rule.limit, _language(scope))(scope, _empty_receive, send)
                 return
             receive = self._capped(receive, rule.limit)
         await self.app(scope, receive, send)
@@ -163,25 +163,25 @@ class RequestGuard:
         language = _language(scope)
         wait = self.by_address.retry_after(address, now)
         if wait:
-            return self._limited(wait)
+            return self._limited(wait, language)
         if kind == "admin":
             if presented is None:
                 return problem(401, code="auth.missing_key", title="the operator key is required",
                                language=language)
             if self.runtime.tenants.is_admin(presented):
                 return None
-            return self._failed(address, prefix, now) or problem(
+            return self._failed(address, prefix, now, language) or problem(
                 403, code="auth.forbidden", title="this needs the operator key (MAILPORT_ADMIN_KEY)",
                 language=language)
         try:
             tenant_id = await run_in_threadpool(self.runtime.tenants.authenticate, presented)
         except Unauthenticated as exc:
-            return self._failed(address, prefix, now) or problem(401, code=exc.code, title=exc.message,
+            return self._failed(address, prefix, now, language) or problem(401, code=exc.code, title=exc.message,
                                                                    language=language)
         scope[TENANT_SCOPE_KEY] = tenant_id
         return None
 
-    def _failed(self, address: str, prefix: str | None, now: float) -> ASGIApp | None:
+    def _failed(self, address: str, prefix: str | None, now: float, language: str) -> ASGIApp | None:
         """Count the failure; a 429 when it crossed a limit (else the caller answers 401/403).
 
         A key prefix under attack only turns wrong keys away: a valid key is checked before its
@@ -189,19 +189,21 @@ class RequestGuard:
         wait = self.by_address.failure(address, now)
         if prefix is not None:
             wait = max(wait, self.by_key.failure(prefix, now))
-        return self._limited(wait) if wait else None
+        return self._limited(wait, language) if wait else None
 
     @staticmethod
-    def _limited(wait: int) -> ASGIApp:
+    def _limited(wait: int, language: str) -> ASGIApp:
+        # Titled in the caller's language like every other problem (the English text stays in detail).
         response = problem(429, code="auth.rate_limited",
-                           title="too many failed authentications; try again later", retry_after=wait)
+                           title="too many failed authentications; try again later", retry_after=wait,
+                           language=language)
         response.headers["Retry-After"] = str(wait)
         return response
 
     @staticmethod
-    def _too_large(limit: int) -> ASGIApp:
+    def _too_large(limit: int, language: str) -> ASGIApp:
         return problem(413, code="request.too_large", title=f"the request body is larger than {limit} bytes",
-                       limit=limit)
+                       limit=limit, language=language)
 
     # -- the body ------------------------------------------------------------------------------
 

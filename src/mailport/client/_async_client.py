@@ -203,8 +203,8 @@ class AsyncTenants(_Resource):
         return parse(Tenant, await self._client.request("GET", "/v1/tenant"))
 
     async def update_settings(self, **changes: str | None) -> Tenant:
-        """``PATCH /v1/tenant``: ``default_method`` (``account`` with ``default_account``, or
-        ``platform``) and ``time_zone`` (IANA name). Only the given keys change."""
+        """``PATCH /v1/tenant``: ``default_method`` (``account`` with ``default_account``,
+        ``platform``, or ``domain`` with ``default_from``) and ``time_zone`` (IANA name). Only the given keys change."""
         return parse(Tenant, await self._client.request("PATCH", "/v1/tenant", json=changes))
 
     async def create_key(self, tenant_id: str, *, label: str | None = None) -> ApiKeyCreated:

@@ -202,8 +202,8 @@ class Tenants(_Resource):
         return parse(Tenant, self._client.request("GET", "/v1/tenant"))
 
     def update_settings(self, **changes: str | None) -> Tenant:
-        """``PATCH /v1/tenant``: ``default_method`` (``account`` with ``default_account``, or
-        ``platform``) and ``time_zone`` (IANA name). Only the given keys change."""
+        """``PATCH /v1/tenant``: ``default_method`` (``account`` with ``default_account``,
+        ``platform``, or ``domain`` with ``default_from``) and ``time_zone`` (IANA name). Only the given keys change."""
         return parse(Tenant, self._client.request("PATCH", "/v1/tenant", json=changes))
 
     def create_key(self, tenant_id: str, *, label: str | None = None) -> ApiKeyCreated:

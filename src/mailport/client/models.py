@@ -174,8 +174,11 @@ class Tenant(_Model):
     display_name: str | None
     created_at: datetime
     default_method: str | None = None
-    """How a message that names neither account, from nor method is sent (``account``, ``platform``)."""
+    """How a message that names neither account, from nor method is sent (``account``, ``platform``,
+    ``domain``)."""
     default_account: str | None = None
+    default_from: str | None = None
+    """The From address of ``default_method`` ``domain`` (at one of the tenant's verified domains)."""
     time_zone: str | None = None
 
 

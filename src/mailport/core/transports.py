@@ -41,6 +41,7 @@ __all__ = [
     "TRANSPORTS",
     "ScopeProfile",
     "TransportName",
+    "can_delete_mail",
     "can_read_inbox",
     "can_send",
     "check_profile",
@@ -132,6 +133,18 @@ def can_read_inbox(transport: str, granted_scope: str | None) -> bool:
     if transport == "graph":
         return bool(granted & {GRAPH_MAIL_READ, "Mail.Read", "Mail.ReadWrite",
                                "https://graph.microsoft.com/Mail.ReadWrite"})
+    return False
+
+
+def can_delete_mail(transport: str, granted_scope: str | None) -> bool:
+    """Whether the grant lets mailport remove a message through the API of ``transport`` (the
+    found verification test mail): Gmail ``gmail.modify`` (trash) or full access; Graph
+    ``Mail.ReadWrite``. ``gmail.readonly`` and ``Mail.Read`` only look."""
+    granted = _granted(granted_scope)
+    if transport == "gmail_api":
+        return bool(granted & {GOOGLE_MAIL, "https://www.googleapis.com/auth/gmail.modify"})
+    if transport == "graph":
+        return bool(granted & {"Mail.ReadWrite", GRAPH_MAIL_READWRITE})
     return False
 
 

@@ -104,7 +104,7 @@ class ConnectService:
         if api_verifier is not None:
             # A provider-API mailbox: the round trip through the API is the whole proof.
             config, _password = await asyncio.to_thread(self.accounts.connection, tenant_id, account_id)
-            report = await api_verifier(tenant_id, account_id, config, progress=progress)
+            report = await api_verifier(tenant_id, account_id, config, progress=progress, lang=lang)
             return await self._record(tenant_id, account_id, report)
         creds = await self._credentials(tenant_id, account_id)
         report = await self.verifier.verify(creds.config, password=creds.password, oauth_token=creds.token,

@@ -29,6 +29,7 @@ from mailport.adapters.dns import DnsResolver
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.domain_repository import DomainRepository
+from mailport.adapters.storage.tables import Tenant
 from mailport.adapters.storage.tables_domains import Domain
 from mailport.clock import Clock
 from mailport.core import netpolicy
@@ -71,6 +72,7 @@ __all__ = [
     "CheckRateLimited",
     "CheckReport",
     "DomainNotSendable",
+    "DomainNotVerified",
     "DomainSending",
     "DomainService",
     "DomainView",
@@ -103,6 +105,17 @@ class DomainNotSendable(Conflict):
 
     def __init__(self, message: str, *, domain: str, state: str) -> None:
         super().__init__(message, current=state)
+        self.domain = domain
+        self.state = state
+
+
+class DomainNotVerified(ValidationError):
+    """The domain has not passed its DNS check (``state``), so it cannot be chosen yet."""
+
+    code = "domain.not_verified"
+
+    def __init__(self, message: str, *, field: str | None = None, domain: str, state: str) -> None:
+        super().__init__(message, field=field)
         self.domain = domain
         self.state = state
 
@@ -327,6 +340,11 @@ class DomainService:
         with self.db.session() as s:
             row = self._row(s, tenant_id, domain_id)
             self.secrets.delete_owner(s, tenant_id=tenant_id, owner_kind=OWNER_KIND, owner_id=row.id)
+            tenant = s.get(Tenant, tenant_id)
+            if (tenant is not None and tenant.default_method == "domain" and tenant.default_from
+                    and tenant.default_from.rpartition("@")[2] in (row.name, row.unicode_name)):
+                # The business's default domain is gone: no default rather than a dangling one.
+                tenant.default_method = tenant.default_from = None
             DomainRepository(s).delete(row)
 
     async def check(self, tenant_id: str, domain_id: str, *, manual: bool = True) -> CheckReport:

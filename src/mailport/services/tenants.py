@@ -13,16 +13,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.domain_repository import DomainRepository
 from mailport.adapters.storage.repositories import ApiKeyRepository, TenantRepository
 from mailport.adapters.storage.tables import Account, ApiKey, Tenant
 from mailport.clock import Clock
 from mailport.core import apikeys
+from mailport.core.addresses import parse_address
+from mailport.core.domainstate import DomainState, sending_allowed
 from mailport.errors import NotFound, Unauthenticated, ValidationError
 from mailport.ids import new_id
+from mailport.services.domains import DomainNotVerified
 
-# How a message is sent when it names neither account, from address nor method. (The own
-# domain is no default: its messages name their from address, which picks the route itself.)
-METHODS: Final = ("account", "platform")
+# How a message is sent when it names neither account, from address nor method: a mailbox, the
+# platform address, or the own domain (with the From address stored beside it, ``default_from``).
+METHODS: Final = ("account", "platform", "domain")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,7 @@ class TenantView:
     default_method: str | None = None
     default_account_id: str | None = None
     time_zone: str | None = None
+    default_from: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -43,6 +48,7 @@ class TenantView:
             "created_at": self.created_at.isoformat(),
             "default_method": self.default_method,
             "default_account": self.default_account_id,
+            "default_from": self.default_from,
             "time_zone": self.time_zone,
         }
 
@@ -144,16 +150,18 @@ class TenantService:
 
     def update_settings(self, tenant_id: str, changes: dict[str, Any]) -> TenantView:
         """Change how the business sends by default (``default_method``: ``account`` with a
-        ``default_account``, or ``platform``) and its ``time_zone`` (an IANA name)."""
-        unknown = set(changes) - {"default_method", "default_account", "time_zone"}
+        ``default_account``, ``platform``, or ``domain`` with a ``default_from`` address at one of
+        its own domains that passed its DNS check) and its ``time_zone`` (an IANA name)."""
+        unknown = set(changes) - {"default_method", "default_account", "default_from", "time_zone"}
         if unknown:
             raise ValidationError(f"cannot change: {', '.join(sorted(unknown))}", field=min(unknown))
         with self.db.session() as s:
             tenant = TenantRepository(s).get(tenant_id)
             method = changes.get("default_method", tenant.default_method)
             account_id = changes.get("default_account", tenant.default_account_id)
+            from_email = changes.get("default_from", tenant.default_from)
             if method not in (None, *METHODS):
-                raise ValidationError("default_method is account or platform", field="default_method")
+                raise ValidationError("default_method is account, platform or domain", field="default_method")
             if method != "account":
                 account_id = None  # only the mailbox method names a mailbox
             elif account_id is None:
@@ -162,7 +170,14 @@ class TenantService:
                 account = s.get(Account, account_id)
                 if account is None or account.tenant_id != tenant_id:
                     raise NotFound(f"no account {account_id}", code="account.not_found", field="default_account")
+            if method != "domain":
+                from_email = None  # only the own-domain method names a From address
+            elif not from_email:
+                raise ValidationError("name the address at your domain to send from", field="default_from")
+            else:
+                from_email = _verified_domain_address(s, tenant_id, from_email)
             tenant.default_method, tenant.default_account_id = method, account_id
+            tenant.default_from = from_email
             if "time_zone" in changes:
                 tenant.time_zone = check_time_zone(changes["time_zone"]) if changes["time_zone"] else None
             s.flush()
@@ -206,7 +221,22 @@ def _key_view(k: ApiKey) -> ApiKeyView:
 def _view(t: Tenant) -> TenantView:
     return TenantView(id=t.id, name=t.name, display_name=t.display_name, created_at=t.created_at,
                       default_method=t.default_method, default_account_id=t.default_account_id,
-                      time_zone=t.time_zone)
+                      time_zone=t.time_zone, default_from=t.default_from)
+
+
+def _verified_domain_address(s: Session, tenant_id: str, from_email: str) -> str:
+    """``from_email`` if it is at one of the tenant's domains whose records passed (active, or
+    degraded within its grace), else a :class:`ValidationError` saying which it is not."""
+    address = parse_address(from_email, field="default_from")
+    domain = DomainRepository(s).find_by_name(tenant_id=tenant_id, name=address.ascii_domain)
+    if domain is None:
+        raise ValidationError(f"{address.domain} is not one of this tenant's domains; add it and check its "
+                              "DNS records first", code="domain.unknown", field="default_from")
+    if not sending_allowed(DomainState(domain.state)):
+        raise DomainNotVerified(f"{domain.unicode_name} has not passed its DNS check (it is {domain.state}); "
+                                "publish its records and check again",
+                                field="default_from", domain=domain.name, state=domain.state)
+    return address.email
 
 
 def check_time_zone(name: str) -> str:

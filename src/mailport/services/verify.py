@@ -49,7 +49,7 @@ from mailport.i18n import gettext
 if TYPE_CHECKING:
     from mailport.settings import Settings
 
-__all__ = ["ImapLike", "Progress", "SmtpLike", "VerifyService"]
+__all__ = ["ImapLike", "Progress", "SmtpLike", "VerifyService", "round_trip_mail"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,23 @@ TEST_SUBJECT = "Test message: checking that your mailbox works"
 TEST_BODY = ("This test message checks that your mailbox can send and receive mail. It is removed "
              "automatically as soon as it has arrived; if you still see it, you may delete it.")
 TEST_ID = "Test ID: {token}"
+
+
+def round_trip_mail(account: AccountConfig, *, token: str, date: datetime, lang: str) -> tuple[str, bytes]:
+    """The round-trip test mail to ``account`` itself in ``lang``: its Message-ID (recognised by
+    ``core.verification.is_test_message_id``, so the inbox sync skips it) and its bytes. Every
+    verifier sends this one: SMTP here, the provider APIs in ``services.api_verify``."""
+    message_id = f"<{TEST_MESSAGE_ID_PREFIX}{token}@{_id_domain(account.email)}>"
+    raw = build_test_message(
+        email=account.email,
+        display_name=account.display_name,
+        message_id=message_id,
+        date=date,
+        token=token,
+        subject=gettext(lang, TEST_SUBJECT),
+        body=f"{gettext(lang, TEST_BODY)}\n\n{gettext(lang, TEST_ID)}\n",
+    )
+    return message_id, raw
 
 
 class SmtpLike(Protocol):
@@ -256,17 +273,8 @@ class _Run:
                 self.details["imap"] = {"capabilities": sorted(opened.capabilities)}
                 imap = opened
 
-            token = self.service._token()
-            message_id = f"<{TEST_MESSAGE_ID_PREFIX}{token}@{_id_domain(account.email)}>"
-            raw = build_test_message(
-                email=account.email,
-                display_name=account.display_name,
-                message_id=message_id,
-                date=self.service._now(),
-                token=token,
-                subject=gettext(self.lang, TEST_SUBJECT),
-                body=f"{gettext(self.lang, TEST_BODY)}\n\n{gettext(self.lang, TEST_ID)}\n",
-            )
+            message_id, raw = round_trip_mail(account, token=self.service._token(), date=self.service._now(),
+                                        lang=self.lang)
             self.mark = time.monotonic()
             try:
                 await smtp.send(account.email, [account.email], raw)

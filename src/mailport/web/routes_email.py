@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from mailport.core.diagnostics import CODES, Diagnosis
 from mailport.core.diagnostics.providers import provider_variant
 from mailport.core.discovery import DiscoveryResult
+from mailport.core.domainstate import DomainState, sending_allowed
 from mailport.core.secret import Secret
 from mailport.core.transports import API_TRANSPORTS
 from mailport.core.verification import Endpoint, Stage, planned_stages, same_server
@@ -51,7 +52,7 @@ def _runs(request: Request) -> RunRegistry:
 async def email_settings(request: Request, session: SessionDep, method: str = "",
                          saved: str = "", removed: str = "", removed_domain: str = "",
                          platform_saved: str = "", platform_error: str = "", oauth_error: str = "",
-                         default_saved: str = "") -> Response:
+                         default_saved: str = "", default_error: str = "") -> Response:
     runtime = runtime_of(request)
     accounts = await asyncio.to_thread(runtime.accounts.list_accounts, session.tenant_id)
     domains = (await asyncio.to_thread(runtime.domains.list_domains, session.tenant_id)
@@ -60,7 +61,8 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
     tenant = await asyncio.to_thread(runtime.tenants.get, session.tenant_id)
     platform_sender = (await asyncio.to_thread(runtime.platform.sender, session.tenant_id)
                        if sections.platform else None)
-    default = _default_sender(tenant.default_method, tenant.default_account_id, accounts, platform_sender)
+    default = _default_sender(tenant.default_method, tenant.default_account_id, accounts, platform_sender,
+                              default_from=tenant.default_from)
     fallback = default["page"] if default else ("smtp" if accounts else ("domain" if domains else ""))
     chosen = method if method in METHOD_IDS else fallback
     platform = platform_sender if chosen == "platform" else None
@@ -72,15 +74,29 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
                  oauth_error=_oauth_problem(oauth_error, session.lang),
                  attention_of={a.id: explain_attention(a, session.lang) for a in accounts
                                if a.state == "needs_attention"},
-                 default=default, default_saved=default_saved == "1")
+                 default=default, default_saved=default_saved == "1",
+                 default_error=DEFAULT_ERRORS.get(default_error),
+                 sendable_domains={d.id for d in domains if sending_allowed(DomainState(d.state))})
+
+
+# Why the own domain could not become the default (said on the page, in the user's language).
+DEFAULT_ERRORS = {
+    "address": labels.N_("Enter the part before the @, like invoices."),
+    "not_verified": labels.N_("This domain has not passed its check yet: publish its records and choose "
+                              "\"Check and activate\" first."),
+    "unknown": labels.N_("Add this domain first."),
+}
 
 
 def _default_sender(method: str | None, account_id: str | None, accounts: list[AccountView],
-                    platform: Any) -> dict[str, Any] | None:
+                    platform: Any, *, default_from: str | None = None) -> dict[str, Any] | None:
     """What "Invoices are sent from" says: the business's choice, else its only mailbox (what
     the API does with a message that names no sender)."""
     if method == "platform" and platform is not None:
         return {"method": "platform", "page": "platform", "address": platform.address, "account_id": None}
+    if method == "domain" and default_from:
+        return {"method": "domain", "page": "domain", "address": default_from, "account_id": None,
+                "domain": default_from.rpartition("@")[2], "local_part": default_from.rpartition("@")[0]}
     chosen = next((a for a in accounts if a.id == account_id), None) if method == "account" else None
     if chosen is None and method is None and len(accounts) == 1:
         chosen = accounts[0]
@@ -98,12 +114,20 @@ async def choose_default(request: Request, session: WriteSessionDep) -> Response
     form = await request.form()
     method = str(form.get("method") or "")
     account_id = str(form.get("account_id") or "") or None
+    changes: dict[str, Any] = {"default_method": method, "default_account": account_id}
+    if method == "domain":  # the own domain: the part before the @ is typed, the domain chosen
+        local_part = str(form.get("local_part") or "").strip()
+        if not local_part or "@" in local_part:
+            return RedirectResponse("/ui/settings/email?method=domain&default_error=address#chosen", status_code=303)
+        changes["default_from"] = f"{local_part}@{form.get('domain') or ''!s}"
     try:
-        await asyncio.to_thread(runtime_of(request).tenants.update_settings, session.tenant_id,
-                                {"default_method": method, "default_account": account_id})
-    except (ValidationError, NotFound):
-        return RedirectResponse("/ui/settings/email", status_code=303)
-    page_method = "platform" if method == "platform" else "smtp"
+        await asyncio.to_thread(runtime_of(request).tenants.update_settings, session.tenant_id, changes)
+    except (ValidationError, NotFound) as exc:
+        if method != "domain":
+            return RedirectResponse("/ui/settings/email", status_code=303)
+        why = {"domain.not_verified": "not_verified", "domain.unknown": "unknown"}.get(exc.code, "address")
+        return RedirectResponse(f"/ui/settings/email?method=domain&default_error={why}#chosen", status_code=303)
+    page_method = {"platform": "platform", "domain": "domain"}.get(method, "smtp")
     return RedirectResponse(f"/ui/settings/email?method={page_method}&default_saved=1", status_code=303)
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import JobQueue
@@ -252,10 +254,17 @@ class OutboxRepository:
     def sent_copy(self, message_id: str) -> SentCopy | None:
         return self.s.get(SentCopy, message_id)
 
-    def save_sent_copy(self, row: SentCopy) -> SentCopy:
-        merged = self.s.merge(row)
-        self.s.flush()
-        return merged
+    def save_sent_copy(self, row: SentCopy) -> None:
+        """Insert or replace the message's Sent-copy row: one upsert, not a read and a write
+        (it is on every sent message's path)."""
+        values = {c.key: getattr(row, c.key) for c in SentCopy.__table__.columns}
+        values["attempts"] = values["attempts"] or 0
+        dialect = self.s.get_bind().dialect.name
+        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert_(SentCopy).values(**values)
+        self.s.execute(statement.on_conflict_do_update(
+            index_elements=[SentCopy.message_id],
+            set_={k: v for k, v in values.items() if k != "message_id"}))
 
 
 class WebhookRepository:

@@ -75,6 +75,8 @@ class Tenant(Base):
     # How the business sends when a message names neither account nor method (0016).
     default_method: Mapped[str | None] = mapped_column(String(16))
     default_account_id: Mapped[str | None] = mapped_column(String(32))
+    # The From address of default_method "domain": at one of the tenant's own domains (0022).
+    default_from: Mapped[str | None] = mapped_column(String(320))
     time_zone: Mapped[str | None] = mapped_column(String(64))
 
 

@@ -21,18 +21,24 @@ class TenantOut(BaseModel):
     name: str
     display_name: str | None
     created_at: datetime
-    default_method: Literal["account", "platform"] | None = Field(
+    default_method: Literal["account", "platform", "domain"] | None = Field(
         None, description="How a message that names neither `account` nor `method` is sent; "
                           "empty: the only mailbox, if there is one.")
     default_account: str | None = Field(None, description="The mailbox of `default_method` `account`.")
+    default_from: str | None = Field(None, description="The From address of `default_method` `domain`, at one "
+                                                       "of the tenant's own domains.")
     time_zone: str | None = Field(None, description="IANA name; the pages' default (`POST /v1/ui-sessions`).")
 
 
 class TenantSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"default_method": "account", "default_account": "acc_…", "time_zone": "Europe/Amsterdam"}]})
-    default_method: Literal["account", "platform"] | None = None
+        {"default_method": "account", "default_account": "acc_…", "time_zone": "Europe/Amsterdam"},
+        {"default_method": "domain", "default_from": "invoices@bakkerij-jansen.nl"}]})
+    default_method: Literal["account", "platform", "domain"] | None = None
     default_account: str | None = Field(None, max_length=32)
+    default_from: str | None = Field(None, max_length=320, description=(
+        "With `default_method` `domain`: the From address, at one of the tenant's domains whose DNS "
+        "records passed (else 422 `domain.not_verified` or `domain.unknown`)."))
     time_zone: str | None = Field(None, max_length=64, examples=["Europe/Amsterdam"])
 
 
@@ -100,7 +106,7 @@ def me(runtime: RuntimeDep, tenant_id: TenantDep) -> TenantOut:
 
 
 @router.patch("/tenant", response_model=TenantOut,
-              summary="Change the tenant's default sending method (and mailbox) and its time zone")
+              summary="Change the tenant's default sending method (mailbox, platform or own domain) and its time zone")
 def update_me(body: TenantSettingsIn, runtime: RuntimeDep, tenant_id: TenantDep) -> TenantOut:
     view = runtime.tenants.update_settings(tenant_id, body.model_dump(exclude_unset=True))
     return TenantOut(**view.to_dict())  # type: ignore[arg-type]

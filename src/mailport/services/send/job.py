@@ -423,17 +423,12 @@ class SendJob:
                 for (_, outcome), recorded in zip(items, done, strict=True)]
 
     def _finish_in(self, s: Session, attempt: _Attempt, outcome: Outcome, now: datetime) -> bool:
-        """Record one attempt's outcome in ``s``; False when another worker's result wins."""
+        """Record one attempt's outcome in ``s``; False when another worker's result wins.
+
+        Everything it writes is known from the attempt: the message row is not read again, the
+        guarded update below is the check that it is still ours to finish."""
         repo = OutboxRepository(s)
-        message = repo.find(attempt.message_id)
-        if message is None:
-            return False
         transition(MessageState.SENDING, outcome.state)
-        repo.update_recipients(message.id, [{
-            "address": o.recipient, "status": o.status.value, "smtp_code": o.smtp_code,
-            "enhanced_code": o.enhanced_code, "text": o.text[:2000], "diagnosis": o.diagnosis,
-            "updated_at": now,
-        } for o in outcome.recipients])
         values: dict[str, Any] = {
             "state": outcome.state.value, "reason": outcome.reason, "updated_at": now,
             "next_attempt_at": outcome.retry_at,
@@ -441,23 +436,34 @@ class SendJob:
         }
         if outcome.state is MessageState.SENT:
             values["sent_at"] = now
-        if not repo.update(message.id, expected_states=[MessageState.SENDING.value], values=values):
-            # Another worker took the message over (our lease ran out mid-send); its result wins.
+        if not repo.update(attempt.message_id, expected_states=[MessageState.SENDING.value], values=values):
+            # Gone, or another worker took the message over (our lease ran out mid-send): its
+            # result wins.
             log.warning("message %s changed state while being sent; not recording attempt %d",
-                        message.id, attempt.attempt)
+                        attempt.message_id, attempt.attempt)
             return False
-        payload = payload_for_outcome(outcome, message_id=message.id, account_id=message.account_id,
+        repo.update_recipients(attempt.message_id, [{
+            "address": o.recipient, "status": o.status.value, "smtp_code": o.smtp_code,
+            "enhanced_code": o.enhanced_code, "text": o.text[:2000], "diagnosis": o.diagnosis,
+            "updated_at": now,
+        } for o in outcome.recipients])
+        account_id = attempt.sender.key
+        payload = payload_for_outcome(outcome, message_id=attempt.message_id, account_id=account_id,
                                       attempt=attempt.attempt, metadata=attempt.metadata,
                                       header_message_id=attempt.outgoing.header_message_id)
-        self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
+        self.events.record(s, tenant_id=attempt.tenant_id, message_id=attempt.message_id, now=now,
                            seq=event_seq(attempt.attempt, "outcome"), payload=payload)
-        self._record_refusals(s, message, outcome, now)
+        self._record_refusals(s, attempt, outcome, now)
         if outcome.state is MessageState.SENT:
             if attempt.copy_skip is not None:
-                save_copy_state(s, message, "skipped", now, detail=attempt.copy_skip)
+                repo.save_sent_copy(SentCopy(
+                    message_id=attempt.message_id, tenant_id=attempt.tenant_id,
+                    header_message_id=attempt.outgoing.header_message_id, state="skipped",
+                    attempts=0, detail=attempt.copy_skip, updated_at=now))
             else:
-                self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": message.id}, now=now,
-                                   tenant_id=message.tenant_id, dedupe_key=message.id, session=s)
+                self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": attempt.message_id},
+                                   now=now, tenant_id=attempt.tenant_id, dedupe_key=attempt.message_id,
+                                   session=s)
         return True
 
     def _count(self, attempt: _Attempt, outcome: Outcome, now: datetime) -> None:
@@ -465,7 +471,7 @@ class SendJob:
         if outcome.state is MessageState.SENT:
             self.metrics.latency_seconds.observe(max(0.0, (now - attempt.queued_at).total_seconds()))
 
-    def _record_refusals(self, s: Session, message: Message, outcome: Outcome, now: datetime) -> None:
+    def _record_refusals(self, s: Session, attempt: _Attempt, outcome: Outcome, now: datetime) -> None:
         """A recipient the server refused for good counts as a bounce for the suppression list
         (in the transaction that records the refusal, so both happen or neither)."""
         if self.suppression is None:
@@ -476,8 +482,8 @@ class SendJob:
             bounced = refusal_as_bounce(recipient=o.recipient, smtp_code=o.smtp_code,
                                         enhanced_code=o.enhanced_code, text=o.text, diagnosis=o.diagnosis)
             if bounced is not None:
-                self.suppression.record_bounce(s, tenant_id=message.tenant_id, recipient=bounced,
-                                               message_id=message.id, now=now)
+                self.suppression.record_bounce(s, tenant_id=attempt.tenant_id, recipient=bounced,
+                                               message_id=attempt.message_id, now=now)
 
     # -- the ``sent_copy`` job ---------------------------------------------------------------
 

@@ -47,7 +47,7 @@ from mailport.core.outbox import (
     request_fingerprint,
     validate_idempotency_key,
 )
-from mailport.errors import Conflict, MailportError, StorageError, ValidationError
+from mailport.errors import Conflict, MailportError, NotFound, StorageError, ValidationError
 from mailport.ids import new_id, random_hex
 from mailport.services.accounts import AccountService
 from mailport.services.platform import PlatformService, SendPlan
@@ -453,8 +453,11 @@ class Submissions:
         with self.db.session() as s:
             tenant = s.get(Tenant, tenant_id)
             method, account_id = (tenant.default_method, tenant.default_account_id) if tenant else (None, None)
+            default_from = tenant.default_from if tenant else None
         if method == "platform":
             return replace(request, method="platform")
+        if method == "domain" and default_from:  # the own domain: its route follows the From address
+            return replace(request, method="domain", from_email=default_from)
         return replace(request, method="account", account_id=account_id if method == "account" else None)
 
     def _sending_account(self, tenant_id: str, request: SendRequest) -> Account:
@@ -555,6 +558,13 @@ class Submissions:
             repo = OutboxRepository(s)
             message = repo.get(tenant_id=tenant_id, message_id=message_id)
             ensure_retryable(message.state)
+            try:
+                repo.content(message.id)
+            except NotFound:
+                # Retention removed the bytes of this finished message (docs/operations.md).
+                raise Conflict("this message's content was removed by the retention policy; "
+                               "send the document again as a new message",
+                               code="message.not_retryable") from None
             if not repo.update(message.id, expected_states=[message.state], values={
                     "state": MessageState.QUEUED.value, "next_attempt_at": None, "reason": None,
                     "last_delay_seconds": None, "send_at": now, "updated_at": now}):

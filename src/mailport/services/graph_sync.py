@@ -35,12 +35,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from mailport.adapters.graph import GraphMailbox, GraphMessage, graph_api
 from mailport.adapters.storage.inbox_repository import InboxRepository
 from mailport.adapters.storage.tables_api_sync import ApiSyncCursor
-from mailport.adapters.storage.tables_inbox import InboxMessage
 from mailport.clock import Clock
 from mailport.core.summary import FetchedMessage
 from mailport.core.syncplan import DEFAULT_WINDOW
@@ -166,9 +163,7 @@ class GraphMailboxSync:
 
     def _header_id(self, account_id: str, uid: int) -> str | None:
         with self.store.db.session() as s:
-            return s.scalar(select(InboxMessage.header_message_id).where(
-                InboxMessage.account_id == account_id, InboxMessage.uidvalidity == UIDVALIDITY,
-                InboxMessage.uid == uid).limit(1))
+            return InboxRepository(s).header_message_id(account_id=account_id, uidvalidity=UIDVALIDITY, uid=uid)
 
     def _save(self, conn: GraphConnection, folder_id: int, link: str | None, reset: bool) -> None:
         now = self.clock.now()

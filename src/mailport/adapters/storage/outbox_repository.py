@@ -287,7 +287,7 @@ class WebhookRepository:
             raise NotFound("no such webhook", resource="webhook")
         return webhook
 
-    def list(self, *, tenant_id: str) -> Sequence[Webhook]:
+    def list_for_tenant(self, *, tenant_id: str) -> Sequence[Webhook]:
         return self.s.scalars(
             select(Webhook)
             .where(Webhook.tenant_id == tenant_id)
@@ -309,6 +309,10 @@ class WebhookRepository:
     def add_delivery(self, delivery: WebhookDelivery) -> None:
         self.s.add(delivery)
         self.s.flush()
+
+    def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Many deliveries (column values each) in one INSERT: a batch's events to a tenant's hooks."""
+        self.s.execute(insert(WebhookDelivery), rows)
 
     def delivery(self, delivery_id: str) -> WebhookDelivery | None:
         return self.s.get(WebhookDelivery, delivery_id)

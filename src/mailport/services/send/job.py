@@ -238,7 +238,7 @@ class SendJob:
         # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
         [result] = await self._finishes().submit_riding_out(
             "", [(attempt, outcome)],
-            transient=lambda exc: isinstance(exc, StorageError) and bool(exc.fields.get("transient")))
+            transient=lambda exc: isinstance(exc, StorageError) and exc.transient)
         if box is not None:
             await self._learn(attempt, box.id, outcome)
         return result

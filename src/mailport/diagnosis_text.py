@@ -30,8 +30,9 @@ def explain(diagnosis: Diagnosis, lang: str) -> Explanation:
 def explain_text(
     text: str, *, lang: str, email: str | None = None, provider: str | None = None
 ) -> Explanation:
-    """Classify free text (a pasted server reply or error) and explain it: ``mailport explain``."""
-    return explain(classify_text(text, email=email, provider=provider), lang)
+    """Classify free text (a pasted server reply or error) and explain it: ``mailport explain``.
+    A person reads the answer, so the learned layer helps where the rules know nothing."""
+    return explain(classify_text(text, email=email, provider=provider, learned_layer=True), lang)
 
 
 def explain_code(

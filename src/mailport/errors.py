@@ -3,8 +3,9 @@
 Every error mailport raises on purpose derives from :class:`MailportError`. Adapters translate
 their libraries' exceptions into these at the edge (``raise … from exc``), so services, the API
 and the CLI only ever see this tree. Errors carry a stable ``code`` (what the API puts in its
-problem+json ``code`` field) and structured fields; they never carry HTTP status codes — the API
-layer maps classes to statuses.
+problem+json ``code`` field) and typed attributes, each declared by the class that carries it (as
+httpx's and aiosmtplib's errors do: no ``**fields`` bag); they never carry HTTP status codes — the
+API layer maps classes to statuses and renders the declared attributes into problem+json.
 
 ::
 
@@ -12,12 +13,14 @@ layer maps classes to statuses.
     ├── ConfigurationError                 settings missing or insecure
     ├── ValidationError (ValueError)       bad input from a caller
     │   ├── AddressError                   malformed email address
-    │   └── HeaderInjectionError           CR/LF or control characters in a header field
+    │   ├── HeaderInjectionError           CR/LF or control characters in a header field
+    │   └── SuppressedRecipientError            a recipient is on the tenant's suppression list
     ├── AuthError                          API caller not authenticated / not allowed
     │   ├── Unauthenticated
     │   └── Forbidden
     ├── NotFound                           no such resource (or not the caller's tenant's)
     ├── Conflict                           state conflict (duplicate, idempotency mismatch)
+    │   └── TryLater                       asked again too soon: after ``retry_after`` seconds
     ├── StorageError                       database unreachable or failed
     ├── SecretError                        secret cannot be decrypted (wrong/missing key)
     └── RemoteError                        a remote server failed; carries a diagnosis code
@@ -29,11 +32,19 @@ layer maps classes to statuses.
         ├── RemoteAuthError                server refused our credentials
         ├── RemoteThrottled                slow down: try again after ``retry_after`` seconds
         └── RemoteRejected                 the provider refused the request for good
+
+What each carries (besides ``code`` and ``message``): every error ``field`` (the request field it is
+about); ``ValidationError`` ``stage``, ``size``/``limit``, ``attempts_left``, ``discovery``;
+``SuppressedRecipientError`` ``suppressed``, ``diagnosis_code``, ``server_text``; ``NotFound``
+``resource``; ``Conflict`` ``current``/``target``; ``TryLater`` ``retry_after``; ``StorageError``
+``transient``; ``SecretError`` ``key_id``; ``RemoteError`` ``stage``, ``server_text``, ``smtp_code``,
+``retryable``, ``provider``, ``host``/``port``/``url``; ``HostNotAllowed`` ``address``; ``TLSError``
+``reason``, ``certificate_sha256``; ``RemoteThrottled`` ``retry_after``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 __all__ = [
     "AddressError",
@@ -54,10 +65,25 @@ __all__ = [
     "RemoteTimeout",
     "SecretError",
     "StorageError",
+    "SuppressedRecipientError",
     "TLSError",
+    "TryLater",
     "Unauthenticated",
     "ValidationError",
 ]
+
+
+class RemoteFields(TypedDict, total=False):
+    """What every :class:`RemoteError` may carry; its subclasses pass these on unchanged."""
+
+    server_text: str | None
+    smtp_code: int | None
+    stage: str | None
+    retryable: bool | None
+    provider: str | None
+    host: str | None
+    port: int | None
+    url: str | None
 
 
 class MailportError(Exception):
@@ -65,12 +91,13 @@ class MailportError(Exception):
 
     code: str = "error"
 
-    def __init__(self, message: str = "", *, code: str | None = None, **fields: Any) -> None:
+    def __init__(self, message: str = "", *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message or self.__class__.__doc__ or self.code)
         self.message = message or (self.__class__.__doc__ or self.code).strip()
         if code is not None:
             self.code = code
-        self.fields: dict[str, Any] = fields
+        #: The request field the error is about (``"to[1]"``, ``"headers.Sender"``), if any.
+        self.field = field
 
     def __str__(self) -> str:
         return self.message
@@ -83,9 +110,32 @@ class ConfigurationError(MailportError):
 
 
 class ValidationError(MailportError, ValueError):
-    """The input is not valid."""
+    """The input is not valid.
+
+    ``stage`` names the connection step that refused the input (``smtp.auth``), ``size`` and
+    ``limit`` (bytes) what was too large, ``attempts_left`` how many tries of a code remain, and
+    ``discovery`` the discovery result that found no settings (so the caller can show it)."""
 
     code = "request.invalid"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        stage: str | None = None,
+        size: int | None = None,
+        limit: int | None = None,
+        attempts_left: int | None = None,
+        discovery: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, field=field)
+        self.stage = stage
+        self.size = size
+        self.limit = limit
+        self.attempts_left = attempts_left
+        self.discovery = discovery
 
 
 class AddressError(ValidationError):
@@ -98,6 +148,30 @@ class HeaderInjectionError(ValidationError):
     """A header field contains a line break or control character."""
 
     code = "request.header_injection"
+
+
+class SuppressedRecipientError(ValidationError):
+    """A recipient is on the tenant's suppression list.
+
+    ``suppressed`` lists the entries (address, reason, status, diagnosis…); ``diagnosis_code`` and
+    ``server_text`` are those of the bounce or refusal that put the first one there."""
+
+    code = "send.recipient_suppressed"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        suppressed: list[dict[str, Any]],
+        diagnosis_code: str | None = None,
+        server_text: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, field=field)
+        self.suppressed = suppressed
+        self.diagnosis_code = diagnosis_code
+        self.server_text = server_text
 
 
 class AuthError(MailportError):
@@ -119,34 +193,73 @@ class Forbidden(AuthError):
 
 
 class NotFound(MailportError):
-    """No such resource."""
+    """No such resource. ``resource`` names its kind (``"tenant"``, ``"webhook"``…)."""
 
     code = "not_found"
 
+    def __init__(
+        self, message: str = "", *, code: str | None = None, field: str | None = None, resource: str | None = None
+    ) -> None:
+        super().__init__(message, code=code, field=field)
+        self.resource = resource
+
 
 class Conflict(MailportError):
-    """The request conflicts with the current state."""
+    """The request conflicts with the current state (``current``; ``target`` the state asked for)."""
 
     code = "conflict"
 
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        current: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, field=field)
+        self.current = current
+        self.target = target
+
+
+class TryLater(Conflict):
+    """The same request was made a moment ago; it may be repeated after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", *, code: str | None = None, retry_after: int) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
 
 class StorageError(MailportError):
-    """The database failed."""
+    """The database failed. ``transient``: it is away (an outage to wait out), not refusing."""
 
     code = "storage.unavailable"
 
+    def __init__(self, message: str = "", *, code: str | None = None, transient: bool = False) -> None:
+        super().__init__(message, code=code)
+        self.transient = transient
+
 
 class SecretError(MailportError):
-    """A stored secret cannot be decrypted with the configured keys."""
+    """A stored secret cannot be decrypted with the configured keys (``key_id`` the one named)."""
 
     code = "secret.undecryptable"
+
+    def __init__(self, message: str = "", *, code: str | None = None, key_id: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.key_id = key_id
 
 
 class RemoteError(MailportError):
     """A remote server failed.
 
     ``code`` is a diagnosis code from :mod:`mailport.core.diagnostics`; ``server_text`` is what the
-    server said (never containing our secrets), ``stage`` where it happened (``smtp.auth`` …).
+    server said (never containing our secrets), ``stage`` where it happened (``smtp.auth`` …),
+    ``smtp_code`` the SMTP reply code, ``retryable`` and ``provider`` the diagnosis's verdict and
+    recognised provider, ``host``/``port``/``url`` the endpoint that failed.
     """
 
     code = "unknown"
@@ -159,12 +272,21 @@ class RemoteError(MailportError):
         server_text: str | None = None,
         smtp_code: int | None = None,
         stage: str | None = None,
-        **fields: Any,
+        retryable: bool | None = None,
+        provider: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        url: str | None = None,
     ) -> None:
-        super().__init__(message, code=code, **fields)
+        super().__init__(message, code=code)
         self.server_text = server_text
         self.smtp_code = smtp_code
         self.stage = stage
+        self.retryable = retryable
+        self.provider = provider
+        self.host = host
+        self.port = port
+        self.url = url
 
 
 class NetworkError(RemoteError, ConnectionError):
@@ -174,9 +296,16 @@ class NetworkError(RemoteError, ConnectionError):
 
 
 class HostNotAllowed(NetworkError):
-    """The host name points into a private or loopback network, which is not allowed."""
+    """The host name points into a private or loopback network, which is not allowed.
+
+    ``address`` is the refused address the name resolved to."""
 
     code = "net.host_not_allowed"
+
+    def __init__(self, message: str = "", *, code: str | None = None, address: str | None = None,
+                 **remote: Unpack[RemoteFields]) -> None:
+        super().__init__(message, code=code, **remote)
+        self.address = address
 
 
 class RemoteTimeout(RemoteError, TimeoutError):
@@ -186,9 +315,18 @@ class RemoteTimeout(RemoteError, TimeoutError):
 
 
 class TLSError(RemoteError):
-    """The secure connection could not be set up."""
+    """The secure connection could not be set up.
+
+    ``reason`` says why when it is ours (``"pin_mismatch"``); ``certificate_sha256`` is the
+    fingerprint of the certificate the server presented (what the user would pin)."""
 
     code = "tls.certificate_invalid"
+
+    def __init__(self, message: str = "", *, code: str | None = None, reason: str | None = None,
+                 certificate_sha256: str | None = None, **remote: Unpack[RemoteFields]) -> None:
+        super().__init__(message, code=code, **remote)
+        self.reason = reason
+        self.certificate_sha256 = certificate_sha256
 
 
 class ProtocolError(RemoteError):
@@ -210,8 +348,9 @@ class RemoteThrottled(RemoteError):
 
     code = "api.rate_limited"
 
-    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str = "", *, code: str | None = None, retry_after: float | None = None,
+                 **remote: Unpack[RemoteFields]) -> None:
+        super().__init__(message, code=code, **remote)
         self.retry_after = retry_after
 
 

@@ -74,7 +74,7 @@ _STORAGE_RETRY = timedelta(seconds=2)
 
 
 def _transient(exc: BaseException) -> bool:
-    return isinstance(exc, StorageError) and bool(exc.fields.get("transient"))
+    return isinstance(exc, StorageError) and exc.transient
 
 
 class Worker:

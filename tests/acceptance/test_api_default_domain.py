@@ -103,7 +103,7 @@ async def test_service_accepts_only_a_verified_domain_of_the_tenant(client: tupl
     view = await rt.domains.add(tenant, DOMAIN)
     with pytest.raises(ValidationError) as pending:
         rt.tenants.update_settings(tenant, {"default_method": "domain", "default_from": f"info@{DOMAIN}"})
-    assert pending.value.code == "domain.not_verified" and pending.value.fields["state"] == "pending"
+    assert pending.value.code == "domain.not_verified" and pending.value.state == "pending"
     dns_lab.load_zone(zone(view.to_dict()["records"]))
     assert (await rt.domains.check(tenant, view.id)).domain.state == "active"
     # Another tenant's verified domain is not this tenant's.

@@ -87,6 +87,8 @@ def test_cli_creates_lists_and_revokes_keys(tmp_path: Path) -> None:
     assert [k["label"] for k in keys] == ["default", "ci"] and new["api_key"] not in listed.stdout
     gone = runner.invoke(cli_app, ["tenant", "key-revoke", tenant.tenant.id, new["id"], "--json"], env=env)
     assert gone.exit_code == 0 and json.loads(gone.stdout)["revoked_at"]
+    unknown = runner.invoke(cli_app, ["tenant", "key-revoke", tenant.tenant.id, "key_nope"], env=env)
+    assert unknown.exit_code == 2 and "not_found" in unknown.output
     runtime = make_runtime(tmp_path)
     try:
         from mailport.errors import Unauthenticated

@@ -54,7 +54,7 @@ def test_accounts_round_trip(mp: Client, account: str) -> None:
     mp.accounts.delete(account)
     with pytest.raises(errors.NotFound) as caught:
         mp.accounts.get(account)
-    assert caught.value.code == "not_found" and caught.value.fields["status"] == 404
+    assert caught.value.code == "not_found" and caught.value.status == 404
 
 
 def test_sending_queues_replays_and_refuses_a_reused_key(mp: Client, account: str) -> None:
@@ -71,7 +71,7 @@ def test_sending_queues_replays_and_refuses_a_reused_key(mp: Client, account: st
     assert again.id == first.id and again.replayed
     with pytest.raises(errors.Conflict) as caught:
         mp.messages.send(account=account, to=["other@example.nl"], text="x", idempotency_key="invoice-42")
-    assert caught.value.fields["status"] == 409
+    assert caught.value.status == 409
     got = mp.messages.get(first.id)
     assert got.metadata == {"invoice_id": "2026-0042"} and got.recipients[0].address == "klant@example.nl"
     assert got.events and got.events[0].type == "message.queued"
@@ -124,7 +124,7 @@ def test_retry_refuses_a_message_that_did_not_fail(mp: Client, account: str) -> 
 def test_validation_errors_name_the_field(mp: Client, account: str) -> None:
     with pytest.raises(errors.AddressError) as caught:
         mp.messages.send(account=account, to=["not an address"], text="x")
-    assert caught.value.code == "request.invalid_address" and caught.value.fields["field"] == "to[0]"
+    assert caught.value.code == "request.invalid_address" and caught.value.field == "to[0]"
     with pytest.raises(errors.ValidationError) as invalid:
         mp.messages.list(limit=500)
     assert invalid.value.code == "request.invalid"
@@ -146,7 +146,7 @@ def test_webhooks_lifecycle(mp: Client, runtime: Runtime) -> None:
     runtime.settings.__dict__["allow_private_hosts"] = False  # the real default: https only
     with pytest.raises(errors.ValidationError) as caught:
         mp.webhooks.create(url="http://erp.example.nl/hooks")
-    assert caught.value.fields["field"] == "url"
+    assert caught.value.field == "url"
     created = mp.webhooks.create(url="https://erp.example.nl/hooks/mailport", event_types=["message.sent"])
     assert created.secret.startswith("whsec_")
     assert mp.webhooks.get(created.id).event_types == ["message.sent"]
@@ -175,8 +175,8 @@ def test_a_private_host_is_refused_as_host_not_allowed(mp: Client, runtime: Runt
     with pytest.raises(errors.HostNotAllowed) as caught:
         mp.accounts.create(email="x@example.nl", password="pw",
                            smtp={"host": "127.0.0.1", "port": 465, "security": "tls"})
-    assert caught.value.code == "net.host_not_allowed" and caught.value.fields["status"] == 422
-    assert caught.value.fields["field"] == "smtp.host" or caught.value.fields["field"] is None
+    assert caught.value.code == "net.host_not_allowed" and caught.value.status == 422
+    assert caught.value.field == "smtp.host" or caught.value.field is None
 
 
 async def test_the_async_client_against_the_app(runtime: Runtime) -> None:

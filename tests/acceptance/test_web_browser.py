@@ -404,7 +404,7 @@ def test_add_a_domain_and_see_each_records_verdict(service: Service, page: Any, 
 
     # The user publishes the records; the next check activates the domain.
     tenant = service.runtime.tenants.authenticate(service.api_key)
-    view = next(d for d in service.runtime.domains.list(tenant) if d.name == domain)
+    view = next(d for d in service.runtime.domains.list_domains(tenant) if d.name == domain)
     dns_lab.load_zone(_zone(domain, view.to_dict()["records"]))
     page.get_by_role("button", name="Check and activate").click()
     page.locator(".domain-state .badge", has_text="Active").wait_for()
@@ -537,7 +537,7 @@ def test_connect_gmail_by_signing_in_with_google(service: Service, page: Any) ->
     page.locator(".account", has_text="user@example.test").get_by_role("button", name=re.compile("Sign in again")).click()
     page.locator("button[data-email='user@example.test']").click()
     page.wait_for_url(re.compile(r"saved=1"))
-    assert [a.email for a in service.runtime.accounts.list(tenant)].count("user@example.test") == 1
+    assert [a.email for a in service.runtime.accounts.list_accounts(tenant)].count("user@example.test") == 1
 
     # Refusing access on the provider's page comes back as a diagnosis, in the user's language.
     page.goto(service.link(language="nl"))
@@ -594,7 +594,7 @@ def test_every_page_in_english_and_dutch(service: Service, page: Any, mail_lab: 
         "imap": {"host": "127.0.0.1", "port": mail_lab.imaps_port, "security": "tls"},
     }).json()
     tenant = service.runtime.tenants.authenticate(service.api_key)
-    domain = next(iter(service.runtime.domains.list(tenant)), None)
+    domain = next(iter(service.runtime.domains.list_domains(tenant)), None)
     if domain is None:  # the domain page is shown (and shot) whichever tests ran before
         added = httpx.post(f"{service.base}/v1/domains", headers=headers, json={"name": "bakkerij-jansen.test"})
         assert added.status_code == 201, added.text

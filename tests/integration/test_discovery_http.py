@@ -8,12 +8,14 @@ import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpcore
 import pytest
 from discovery_fixtures import NamedCA
 
 from mailport.adapters.dns import DnsResolver
 from mailport.adapters.http import HttpFetcher
-from mailport.errors import HostNotAllowed, ProtocolError, RemoteTimeout, TLSError
+from mailport.adapters.webhook_http import WebhookPoster
+from mailport.errors import HostNotAllowed, NetworkError, ProtocolError, RemoteTimeout, TLSError
 
 Responder = Callable[[str], bytes]
 
@@ -177,3 +179,74 @@ async def test_silent_server_times_out(resolver) -> None:  # type: ignore[no-unt
             await HttpFetcher(resolver=resolver, allow_private=True).get(f"http://a.web.test:{port}/", timeout=0.3)
     finally:
         server.close()
+
+
+class RebindingResolver:
+    """A name that answers a public address to the first lookup and loopback to every later one."""
+
+    def __init__(self) -> None:
+        self.lookups: list[str] = []
+
+    async def resolve_addresses(self, host: str) -> list[str]:
+        self.lookups.append(host)
+        return ["93.184.215.14"] if len(self.lookups) == 1 else ["127.0.0.1"]
+
+
+class RecordingBackend(httpcore.AsyncNetworkBackend):
+    """Records where the guarded backend connects; reaches nothing (no internet here)."""
+
+    def __init__(self) -> None:
+        self.connects: list[tuple[str, int]] = []
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: object = None) -> httpcore.AsyncNetworkStream:
+        self.connects.append((host, port))
+        raise httpcore.ConnectError("unreachable in this test")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@pytest.mark.parametrize("client", ["discovery", "webhook"])
+async def test_dns_rebinding_cannot_reach_the_private_address(serve, client: str) -> None:  # type: ignore[no-untyped-def]
+    """The name is resolved once, checked, and the connection goes to that checked address: a
+    second answer (loopback) is never asked for, let alone connected to."""
+    server = await serve(lambda head: ok(b"inside"), tls=False)
+    resolver, backend = RebindingResolver(), RecordingBackend()
+    url = f"http://rebind.web.test:{server.port}/hook"
+    with pytest.raises(NetworkError):
+        if client == "discovery":
+            await HttpFetcher(resolver=resolver, backend=backend).get(url, timeout=5)
+        else:
+            await WebhookPoster(resolver=resolver, allow_private=False, backend=backend).post(
+                url, body=b"{}", headers={"Content-Type": "application/json"}, timeout=5)
+    assert resolver.lookups == ["rebind.web.test"]
+    assert backend.connects == [("93.184.215.14", server.port)]
+    assert server.heads == []
+
+
+async def test_webhook_post_goes_to_the_checked_address_by_name(serve, resolver) -> None:  # type: ignore[no-untyped-def]
+    server = await serve(lambda head: ok(b"thanks"), tls=False)
+    poster = WebhookPoster(resolver=resolver, allow_private=True)
+    answer = await poster.post(f"http://a.web.test:{server.port}/in?x=1", body=b'{"a":1}',
+                               headers={"webhook-id": "msg_1"}, timeout=5)
+    assert (answer.status, answer.excerpt) == (200, "thanks")
+    head = server.heads[0]
+    assert head.startswith("POST /in?x=1 HTTP/1.1\r\n") and f"Host: a.web.test:{server.port}\r\n" in head
+    assert "webhook-id: msg_1\r\n" in head
+    with pytest.raises(HostNotAllowed):
+        await WebhookPoster(resolver=resolver, allow_private=False).post(
+            f"http://a.web.test:{server.port}/in", body=b"{}", headers={}, timeout=5)
+    assert len(server.heads) == 1
+
+
+async def test_an_operator_trusted_origin_may_be_private_and_only_it(serve, resolver) -> None:  # type: ignore[no-untyped-def]
+    trusted = await serve(lambda head: ok(b"mirror"), tls=False)
+    other = await serve(lambda head: ok(b"x"), tls=False)
+    fetcher = HttpFetcher(resolver=resolver, trusted_urls=[f"http://a.web.test:{trusted.port}/v1.1/"])
+    assert (await fetcher.get(f"http://a.web.test:{trusted.port}/v1.1/example.nl", timeout=5)).body == b"mirror"
+    with pytest.raises(HostNotAllowed):
+        await fetcher.get(f"http://a.web.test:{other.port}/", timeout=5)
+    with pytest.raises(HostNotAllowed):
+        await fetcher.get(f"http://b.web.test:{trusted.port}/", timeout=5)
+    assert other.heads == []

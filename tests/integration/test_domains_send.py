@@ -170,7 +170,7 @@ async def test_outbox_seam_accept_then_transmit_stored(rt: Runtime, dns_lab: Dns
     assert rt.platform.plan(tenant, method="platform").sender_key == "platform"
     with pytest.raises(ValidationError) as unknown:
         rt.platform.plan(tenant, method="domain", from_email="facturen@elsewhere.test")
-    assert (unknown.value.code, unknown.value.fields["field"]) == ("domain.unknown", "from")
+    assert (unknown.value.code, unknown.value.field) == ("domain.unknown", "from")
     draft = MessageDraft.create(from_=plan.from_, to=["klant@example.org"], subject="Factuur", text="x")
     built = build_message(draft, message_id_domain=plan.signer.domain, now=rt.clock.now(), make_id=lambda: "m1")
     envelope_from = plan.envelope_from("msg_outbox1")

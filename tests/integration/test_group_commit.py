@@ -135,3 +135,22 @@ async def test_tenants_are_written_in_their_own_transactions() -> None:
     assert results == [["a:1"], ["b:2"], ["a:3"], ["b:4"]]
     assert all(len({t for t, _ in [s]}) == 1 for s in seen)
     assert sorted(i for _, items in seen for i in items) == ["1", "2", "3", "4"]
+
+
+def test_a_batch_of_begins_keeps_the_accounts_concurrency_limit(tmp_path: Path, database_url: str) -> None:
+    """Five messages of one mailbox begun in one transaction: only as many start as the
+    mailbox's concurrency allows; the others wait (Retry), as they would one by one."""
+    from mailport.core.jobs import Retry
+
+    runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=2)
+    try:
+        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
+        account = sink_account(runtime, tenant, 2525)
+        ids = [runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(5)]
+        results = runtime.outbox.send_job._begin_many("", [(i, account) for i in ids])
+        started = [r for r in results if not isinstance(r, Retry)]
+        assert len(started) == 2
+        assert sum(isinstance(r, Retry) for r in results) == 3
+        assert sorted(runtime.outbox.get(tenant, i).state for i in ids) == ["queued"] * 3 + ["sending"] * 2
+    finally:
+        runtime.close()

@@ -165,7 +165,7 @@ async def test_untrusted_certificate_shows_its_fingerprint_and_can_be_pinned(
         ):
             pass
     assert (info.value.code, info.value.stage) == ("tls.certificate_invalid", "imap.tls")
-    fingerprint = info.value.fields["certificate_sha256"]
+    fingerprint = info.value.certificate_sha256
     assert fingerprint == lab_leaf_fingerprint(mail_lab)
     pinned = ImapEndpoint(
         host="localhost",
@@ -213,7 +213,7 @@ async def test_wrong_password_is_invalid_credentials_without_leaking_it(mail_lab
     error = info.value
     assert (error.code, error.stage) == ("auth.invalid_credentials", "imap.login")
     assert "AUTHENTICATIONFAILED" in (error.server_text or "")
-    assert "not-the-password" not in f"{error} {error!r} {error.fields} {error.server_text}"
+    assert "not-the-password" not in f"{error} {error!r} {vars(error)} {error.server_text}"
 
 
 # --------------------------------------------------------------------------- fault servers

@@ -274,10 +274,10 @@ def test_refuses_what_cannot_be_sent(rt: Runtime, tenant: str, smtp_sink: SmtpSi
     assert exc.value.code == "send.sender_not_allowed"
     with pytest.raises(ValidationError) as exc:
         rt.outbox.submit(tenant, _invoice(account, subject="Factuur\r\nBcc: victim@example.org"))
-    assert exc.value.fields["field"] == "subject"
+    assert exc.value.field == "subject"
     with pytest.raises(ValidationError) as exc:
         rt.outbox.submit(tenant, _invoice(account, headers={"Sender": "x@example.org"}))
-    assert exc.value.fields["field"] == "headers.Sender"
+    assert exc.value.field == "headers.Sender"
     assert rt.outbox.list(tenant) == []
 
 

@@ -49,6 +49,10 @@ def test_send_with_attachment_from_the_command_line(tmp_path: Path, smtp_sink: S
     assert [m["id"] for m in listed] == [queued_id]
     cancelled = _run("message", "cancel", queued_id, "--json", env=env)
     assert json.loads(cancelled.stdout)["state"] == "cancelled"
+    again = _run("message", "retry", queued_id, env=env)  # a cancelled message stays cancelled
+    assert again.returncode == 2 and "message.not_retryable" in again.stderr, again.stderr
+    unknown = _run("message", "show", "msg_nope", env=env)
+    assert unknown.returncode == 2 and "not_found" in unknown.stderr and unknown.stdout == ""
     shown = _run("message", "show", view["id"], env=env)
     assert "message.sent" in shown.stdout and "debiteur@example.org" in shown.stdout
     missing = _run("send", "--to", "x@example.org", "--text", "x", "--attach", str(tmp_path / "nope.pdf"), env=env)

@@ -113,7 +113,7 @@ async def test_untrusted_lab_certificate_is_refused_then_accepted_when_pinned(
             pass
     assert info.value.code == "tls.certificate_invalid"
     assert info.value.stage == "smtp.tls"
-    fingerprint = info.value.fields["certificate_sha256"]
+    fingerprint = info.value.certificate_sha256
     assert isinstance(fingerprint, str) and len(fingerprint) == 64
 
     starttls = SmtpEndpoint(
@@ -125,7 +125,7 @@ async def test_untrusted_lab_certificate_is_refused_then_accepted_when_pinned(
         ):
             pass
     assert (info.value.code, info.value.stage) == ("tls.certificate_invalid", "smtp.tls")
-    assert info.value.fields["certificate_sha256"] == fingerprint  # read over STARTTLS, too
+    assert info.value.certificate_sha256 == fingerprint  # read over STARTTLS, too
 
     pinned = SmtpEndpoint(
         host="localhost",
@@ -152,8 +152,8 @@ async def test_untrusted_lab_certificate_is_refused_then_accepted_when_pinned(
         ):
             pass
     assert info.value.code == "tls.certificate_invalid"
-    assert info.value.fields["reason"] == "pin_mismatch"
-    assert info.value.fields["certificate_sha256"] == fingerprint
+    assert info.value.reason == "pin_mismatch"
+    assert info.value.certificate_sha256 == fingerprint
 
 
 # --------------------------------------------------------------------------- aiosmtpd sink
@@ -211,7 +211,7 @@ async def test_provider_reply_is_diagnosed_and_password_never_leaks(
     assert error.code == "auth.app_password_required"
     assert (error.stage, error.smtp_code) == ("smtp.auth", 534)
     assert "Application-specific" in (error.server_text or "")
-    everything = " ".join([str(error), repr(error), str(error.fields), error.server_text or ""])
+    everything = " ".join([str(error), repr(error), str(vars(error)), error.server_text or ""])
     assert "s3cret-pass" not in everything
 
 
@@ -275,7 +275,7 @@ async def test_self_signed_is_refused_unless_pinned(faults: FaultServers) -> Non
     with pytest.raises(TLSError) as info:
         await open_fault(server.port, security="tls")
     assert (info.value.code, info.value.stage) == ("tls.certificate_invalid", "smtp.tls")
-    assert info.value.fields["certificate_sha256"] == server.fingerprint_sha256
+    assert info.value.certificate_sha256 == server.fingerprint_sha256
     # Pinned (colon form, as openssl prints it): TLS is accepted, the fake server then refuses AUTH.
     endpoint = SmtpEndpoint(
         host="127.0.0.1",
@@ -367,7 +367,7 @@ async def test_xoauth2_login(accept: bool) -> None:
                     pass
             assert info.value.stage == "smtp.auth" and info.value.smtp_code == 535
             assert info.value.code in {"auth.token_invalid", "auth.invalid_credentials"}
-            assert "ya29.token" not in f"{info.value} {info.value.server_text} {info.value.fields}"
+            assert "ya29.token" not in f"{info.value} {info.value.server_text} {vars(info.value)}"
             assert received[-1] == b"\r\n"  # the JSON challenge is acknowledged with an empty line
     finally:
         server.close()

@@ -82,10 +82,10 @@ async def test_hard_bounce_suppresses_until_removed(runtime: Runtime, mail_lab: 
         with pytest.raises(errors.ValidationError) as refused:
             client.messages.send(account=account, to=[nobody], subject="Factuur 2026-0102", text="Tweede factuur.")
         assert refused.value.code == "send.recipient_suppressed"
-        diagnosis = refused.value.fields["diagnosis"]
+        diagnosis = refused.value.diagnosis
         assert diagnosis.code == "send.recipient_unknown"
         assert diagnosis.title == "Het adres van de ontvanger bestaat niet"
-        problem = refused.value.fields["problem"]
+        problem = refused.value.problem
         assert problem.model_extra["suppressed"][0]["address"] == nobody
         assert len(client.messages.list()) == 1  # nothing was queued
 

@@ -65,7 +65,7 @@ async def test_unknown_user_at_rcpt_suppresses_and_the_next_invoice_is_refused(
     with pytest.raises(ValidationError) as refused:
         _send(rt, tenant, account, "weg@klant.example")
     assert refused.value.code == "send.recipient_suppressed"
-    assert refused.value.fields["diagnosis_code"] == "send.recipient_unknown"
+    assert refused.value.diagnosis_code == "send.recipient_unknown"
     assert smtp_sink.rcpt_calls == 1  # refused at accept: the server was not asked again
 
 
@@ -77,7 +77,7 @@ async def test_soft_refusals_count_towards_the_consecutive_rule(
 
     first = _send(rt, tenant, account, "vol@klant.example")
     assert await _settle(rt, tenant, first) == "failed"
-    assert rt.suppression.list(tenant) == []  # a full mailbox is soft: one of two
+    assert rt.suppression.list_suppressions(tenant) == []  # a full mailbox is soft: one of two
 
     second = _send(rt, tenant, account, "vol@klant.example")
     assert await _settle(rt, tenant, second) == "failed"
@@ -94,5 +94,5 @@ async def test_a_refusal_about_the_sender_does_not_blame_the_recipient(
     for _ in range(2):
         message_id = _send(rt, tenant, account, "klant@klant.example")
         assert await _settle(rt, tenant, message_id) == "failed"
-    assert rt.suppression.list(tenant) == []
+    assert rt.suppression.list_suppressions(tenant) == []
     assert _suppressed_events(rt) == []

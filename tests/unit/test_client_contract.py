@@ -175,3 +175,64 @@ def test_the_generated_sync_client_is_current() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "unasync_client.py"), "--check"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+# Client fields the server does not send: set by the client itself (from the Idempotent-Replayed header).
+CLIENT_ONLY = {("MessageOut", "replayed")}
+
+
+def _shape(schema: dict[str, Any], ref_name: Callable[[str], str]) -> Any:
+    """A JSON schema reduced to what both sides must agree on: types (``null`` included), string
+    formats, array items and which model an object is (``$ref`` named by the client's class)."""
+    if not schema:
+        return "any"
+    if "$ref" in schema:
+        return ("ref", ref_name(schema["$ref"].rsplit("/", 1)[1]))
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            parts = frozenset(_shape(s, ref_name) for s in schema[key])
+            return parts if len(parts) > 1 else next(iter(parts))
+    if len(schema.get("allOf", [])) == 1:
+        return _shape(schema["allOf"][0], ref_name)
+    kind = schema.get("type")
+    if kind is None and ("const" in schema or "enum" in schema):  # a Literal: the type of its values
+        value = schema["const"] if "const" in schema else schema["enum"][0]
+        kind = {str: "string", int: "integer", bool: "boolean"}[type(value)]
+    if isinstance(kind, list):
+        return frozenset(_shape({**schema, "type": k}, ref_name) for k in kind)
+    if kind == "array":
+        return ("array", _shape(schema.get("items", {}), ref_name))
+    if kind == "string":
+        return ("string", schema.get("format", ""))
+    return kind or "any"
+
+
+def test_client_models_have_the_types_the_api_documents(spec: dict[str, Any]) -> None:
+    """Field by field, the client model's type equals the response schema's (a timestamp is a
+    date-time on both sides, an object is the same model), and the client has no field the server
+    never sends — so the API models and the client models cannot drift apart unnoticed."""
+    schemas = spec["components"]["schemas"]
+    client_name = {name: model.__name__ for name, model in MODELS.items()}
+    drift = []
+    for name, model in MODELS.items():
+        server = schemas[name].get("properties", {})
+        client = model.model_json_schema(by_alias=True)["properties"]
+        drift += [f"{name}.{field}: API {_shape(s, lambda r: client_name.get(r, r))} != "
+                  f"client {_shape(client.get(field, {}), lambda r: r)}"
+                  for field, s in server.items()
+                  if _shape(s, lambda r: client_name.get(r, r)) != _shape(client.get(field, {}), lambda r: r)]
+        drift += [f"{name}.{field}: only in the client" for field in set(client) - set(server)
+                  if (name, field) not in CLIENT_ONLY]
+    assert drift == []
+
+
+def test_the_type_check_sees_a_difference() -> None:
+    def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        return bool(_shape(a, str) == _shape(b, str))
+
+    stamp = {"type": "string", "format": "date-time"}
+    assert not same({"type": "string"}, stamp)
+    assert not same({"anyOf": [stamp, {"type": "null"}]}, stamp)
+    assert not same({"type": "array", "items": {"type": "integer"}}, {"type": "array", "items": {"type": "string"}})
+    assert same({"anyOf": [{"$ref": "#/components/schemas/X"}, {"type": "null"}]},
+                {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/X"}]})

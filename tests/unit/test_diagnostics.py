@@ -292,7 +292,7 @@ def test_remote_error_carries_the_diagnosis() -> None:
     assert error.code == "server.rate_limited"
     assert error.server_text == diagnosis.server_text
     assert (error.stage, error.smtp_code) == ("smtp.mail_from", 421)
-    assert error.fields == {"retryable": True, "provider": "gmail"}
+    assert (error.retryable, error.provider) == (True, "gmail")
     assert str(error) == "The mail server is limiting how much it accepts right now"
 
 

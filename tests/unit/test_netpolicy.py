@@ -30,7 +30,7 @@ def test_check_addresses_refuses_any_private_member() -> None:
     with pytest.raises(HostNotAllowed) as err:
         check_addresses(["8.8.8.8", "10.0.0.5"], allow_private=False)
     assert err.value.code == "net.host_not_allowed"
-    assert err.value.fields["address"] == "10.0.0.5"
+    assert err.value.address == "10.0.0.5"
 
 
 def test_check_addresses_allows_private_when_configured() -> None:

@@ -31,7 +31,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from mailport.adapters.http import tls_context
+from mailport.adapters.http import new_client
 from mailport.core.diagnostics import scrub
 from mailport.core.diagnostics.remote_error import remote_error_class
 from mailport.core.oauth import OAuthProvider, expected_issuer, token_error_code
@@ -55,7 +55,7 @@ class OAuthClient:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.provider = provider
         self._timeout = timeout
-        self._verify = tls_context(ca_file)
+        self._ca_file = ca_file
         self._transport = transport
         self._jwks: KeySet | None = None
         self._jwks_at = 0.0
@@ -187,9 +187,8 @@ class OAuthClient:
 
     async def _send(self, method: str, url: str, *, stage: str, **kwargs: Any) -> httpx.Response:
         try:
-            async with httpx.AsyncClient(timeout=self._timeout, verify=self._verify, transport=self._transport,
-                                         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                                         follow_redirects=False) as client:
+            async with new_client(timeout=self._timeout, ca_file=self._ca_file, transport=self._transport,
+                                  headers={"User-Agent": USER_AGENT, "Accept": "application/json"}) as client:
                 return await client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             raise RemoteTimeout("the sign-in service did not answer in time", code="net.timeout",
@@ -208,7 +207,7 @@ class OAuthClient:
             code = "server.temporary_failure"
         text = scrub(" ".join(p for p in (f"HTTP {response.status_code}", error, description) if p))
         cls = remote_error_class(code)
-        return cls(_message(code), code=code, stage=stage, server_text=text, oauth_error=error,
+        return cls(_message(code), code=code, stage=stage, server_text=text,
                    retryable=code == "server.temporary_failure")
 
 

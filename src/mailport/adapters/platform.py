@@ -140,7 +140,7 @@ class CaptureTransport:
             smtp_code=250, server_text=f"2.0.0 captured as {capture_id}", smtputf8=False,
         )
 
-    def list(self, tenant_id: str, *, limit: int = 50) -> list[CapturedView]:
+    def list_captured(self, tenant_id: str, *, limit: int = 50) -> list[CapturedView]:
         with self.db.session() as s:
             rows = s.scalars(
                 select(CapturedMessage).where(CapturedMessage.tenant_id == tenant_id)

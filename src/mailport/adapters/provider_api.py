@@ -29,7 +29,7 @@ from typing import Any, Protocol, Self
 
 import httpx
 
-from mailport.adapters.http import tls_context
+from mailport.adapters.http import new_client
 from mailport.errors import (
     NetworkError,
     RemoteAuthError,
@@ -139,10 +139,8 @@ class ProviderApi:
         self._tokens = tokens
         self._translate = translate
         self._own_client = client is None
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)), verify=tls_context(ca_file),
-            headers={"User-Agent": user_agent}, follow_redirects=False,
-        )
+        self._client = client or new_client(timeout=timeout, connect_timeout=15.0, ca_file=ca_file,
+                                            headers={"User-Agent": user_agent})
 
     async def aclose(self) -> None:
         if self._own_client:

@@ -19,9 +19,21 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BindParameter, ColumnElement, and_, func, insert, or_, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,6 +46,11 @@ from mailport.core.leases import RECOVERED_RUN_AT
 log = logging.getLogger(__name__)
 
 READY, RUNNING, DONE, FAILED = "ready", "running", "done", "failed"
+_JOBS = cast(Table, Job.__table__)
+# One prepared UPDATE for every settled job (executemany): run_at is kept unless a retry sets it.
+_SETTLE = update(_JOBS).where(_JOBS.c.id == bindparam("b_id"), _JOBS.c.locked_by == bindparam("b_worker")).values(
+    locked_by=None, locked_until=None, renewed_at=None,
+    run_at=func.coalesce(bindparam("b_run_at", type_=_JOBS.c.run_at.type), _JOBS.c.run_at))
 CHANNEL = "mailport_jobs"
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 _INSERT_JOB = insert(Job)
@@ -315,18 +332,19 @@ class JobQueue:
     def settle_many(self, outcomes: list[tuple[int, JobResult]], *, worker_id: str, now: datetime) -> None:
         """Record many jobs' results in one transaction (a worker's group commit): done,
         failed, or back to ready at ``run_at`` — each only while ``worker_id`` still holds it."""
+        rows = []
+        for job_id, result in outcomes:
+            match result:
+                case Done():
+                    state, run_at, error = DONE, None, None
+                case Retry(run_at=retry_at, error=error):
+                    state, run_at = READY, max(retry_at, now)
+                case Fail(error=error):
+                    state, run_at = FAILED, None
+            rows.append({"b_id": job_id, "b_worker": worker_id, "state": state, "last_error": error,
+                         "b_run_at": run_at, "updated_at": now})
         with self.db.session() as s:
-            for job_id, result in outcomes:
-                values: dict[str, Any] = {"locked_by": None, "locked_until": None, "renewed_at": None,
-                                          "updated_at": now}
-                match result:
-                    case Done():
-                        values.update(state=DONE, last_error=None)
-                    case Retry(run_at=run_at, error=error):
-                        values.update(state=READY, run_at=max(run_at, now), last_error=error)
-                    case Fail(error=error):
-                        values.update(state=FAILED, last_error=error)
-                s.execute(update(Job).where(Job.id == job_id, Job.locked_by == worker_id).values(**values))
+            s.connection().execute(_SETTLE, rows)
 
     def _finish(self, job_id: int, worker_id: str, now: datetime, *, state: str, error: str | None) -> None:
         with self.db.session() as s:

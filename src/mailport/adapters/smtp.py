@@ -298,7 +298,7 @@ class SmtpSession:
                         smtp_code=exc.code,
                         server_text=exc.message,
                         code=error.code,
-                        retryable=bool(error.fields.get("retryable")),
+                        retryable=bool(error.retryable),
                     )
                 )
                 continue
@@ -515,9 +515,9 @@ async def _connect(
             ) and not isinstance(exc.__cause__, SMTPException)
             if implicit and handshake:
                 error = fail(exc, "smtp.tls", "The TLS handshake failed")
-                if error.code == "tls.certificate_invalid":
+                if isinstance(error, TLSError) and error.code == "tls.certificate_invalid":
                     # Show the user which certificate they would be pinning.
-                    error.fields["certificate_sha256"] = await tls_probe(
+                    error.certificate_sha256 = await tls_probe(
                         addresses,
                         endpoint.port,
                         host=endpoint.ascii_host,
@@ -566,8 +566,8 @@ async def _connect(
                 await client.starttls(server_hostname=endpoint.ascii_host, tls_context=context)
             except (SMTPException, ssl.SSLError, OSError) as exc:
                 error = fail(exc, "smtp.tls", "The STARTTLS upgrade failed")
-                if error.code == "tls.certificate_invalid":
-                    error.fields["certificate_sha256"] = await _starttls_fingerprint(
+                if isinstance(error, TLSError) and error.code == "tls.certificate_invalid":
+                    error.certificate_sha256 = await _starttls_fingerprint(
                         addresses, endpoint, timeout=min(timeout, 5.0)
                     )
                 raise error from exc

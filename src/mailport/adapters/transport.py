@@ -108,7 +108,6 @@ def diagnosed(
     email: str | None = None,
     code: str | None = None,
     auth_mechanism: str | None = None,
-    **fields: object,
 ) -> RemoteError:
     """The diagnosed error for this evidence (``code`` overrides the diagnosis).
 
@@ -155,10 +154,8 @@ def diagnosed(
         server_text=diagnosis.server_text if text is not None else None,
         smtp_code=smtp_code,
         stage=stage,
-        severity=diagnosis.severity,
         retryable=diagnosis.retryable,
         provider=diagnosis.provider,
-        **fields,
     )
 
 

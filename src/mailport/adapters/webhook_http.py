@@ -1,24 +1,27 @@
 """POSTing webhook deliveries to tenant-supplied URLs, behind the SSRF guard.
 
 A webhook URL is typed in by a tenant, so it must not become a way into the operator's network:
-the host is resolved through :class:`mailport.adapters.dns.DnsResolver`, every address is
-checked by :mod:`mailport.core.netpolicy` (unless ``allow_private_hosts``), and the connection
-goes to the checked IP while TLS still verifies the certificate against the name — the same path
-as :mod:`mailport.adapters.http`, here for one small POST. Redirects are not followed: a
-receiver that moved must be edited by its owner, not silently chased to a new host.
+the request goes through :func:`mailport.adapters.http.new_client` with a guard — the host is
+resolved through :class:`mailport.adapters.dns.DnsResolver`, every address is checked by
+:mod:`mailport.core.netpolicy` (unless ``allow_private_hosts``), and the connection goes to the
+checked IP while TLS still verifies the certificate against the name. Redirects are not followed:
+a receiver that moved must be edited by its owner, not silently chased to a new host.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from mailport.adapters.http import open_checked_connection, tls_context
-from mailport.errors import NetworkError, ProtocolError, RemoteTimeout, TLSError, ValidationError
+import httpcore
+import httpx
+
+from mailport.adapters.http import Guard, new_client, translate_http_error
+from mailport.errors import ProtocolError, RemoteTimeout, ValidationError
 
 if TYPE_CHECKING:
     from mailport.adapters.dns import Resolver
@@ -37,16 +40,20 @@ class WebhookResponse:
 
 
 class WebhookPoster:
-    def __init__(self, *, resolver: Resolver, allow_private: bool, ca_file: str = "") -> None:
-        self._resolver = resolver
-        self._allow_private = allow_private
-        self._context = tls_context(ca_file)
+    def __init__(self, *, resolver: Resolver, allow_private: bool, ca_file: str = "",
+                 backend: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._guard = Guard.of(resolver, allow_private=allow_private)
+        self._ca_file = ca_file
+        self._backend = backend
 
     async def post(
         self, url: str, *, body: bytes, headers: Mapping[str, str], timeout: float
     ) -> WebhookResponse:
         """POST ``body``; any HTTP status is returned, transport failures raise
         :class:`~mailport.errors.RemoteError` subclasses (``HostNotAllowed`` for the guard)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValidationError("a webhook URL must be http(s)", field="url")
         try:
             return await asyncio.wait_for(self._post(url, body, headers, timeout), timeout)
         except TimeoutError as exc:
@@ -55,53 +62,20 @@ class WebhookPoster:
     async def _post(
         self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
     ) -> WebhookResponse:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValidationError("a webhook URL must be http(s)", field="url")
-        secure = parts.scheme == "https"
-        host = parts.hostname
-        port = parts.port or (443 if secure else 80)
-        reader, writer = await open_checked_connection(
-            host, port, resolver=self._resolver, allow_private=self._allow_private,
-            timeout=timeout, ssl_context=self._context if secure else None,
-        )
         try:
-            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            host_header = host if parts.port is None else f"{host}:{parts.port}"
-            lines = [
-                f"POST {target} HTTP/1.1",
-                f"Host: {host_header}",
-                f"User-Agent: {USER_AGENT}",
-                f"Content-Length: {len(body)}",
-                "Connection: close",
-            ]
-            lines += [f"{name}: {value}" for name, value in headers.items()]
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-            await writer.drain()
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except asyncio.LimitOverrunError as exc:
-                raise ProtocolError("The webhook receiver's answer is too large", url=url) from exc
-            if len(head) > _MAX_HEAD:
-                raise ProtocolError("The webhook receiver's answer is too large", url=url)
-            status_line = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-            if len(status_line) < 2 or not status_line[0].startswith("HTTP/1.") or not status_line[1].isdigit():
-                raise ProtocolError("The webhook receiver did not answer with HTTP", url=url)
-            excerpt = b""
-            try:
-                excerpt = await asyncio.wait_for(reader.read(_MAX_BODY_READ), 1.0)
-            except (TimeoutError, OSError):
-                pass
-            return WebhookResponse(
-                status=int(status_line[1]), excerpt=excerpt.decode("utf-8", "replace")[:500]
-            )
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
-            raise NetworkError(f"The connection to {host} broke off", url=url) from exc
-        except ssl.SSLError as exc:
-            raise TLSError(f"The secure connection to {host} failed", code="tls.handshake_failed") from exc
-        finally:
-            writer.close()
-            try:
-                await writer.wait_closed()
-            except (OSError, ssl.SSLError):
-                pass
+            async with new_client(timeout=timeout, ca_file=self._ca_file, guard=self._guard, keepalive=False,
+                                  backend=self._backend, headers={"User-Agent": USER_AGENT}) as client, \
+                    client.stream("POST", url, content=body, headers=dict(headers)) as response:
+                if sum(len(k) + len(v) + 4 for k, v in response.headers.raw) > _MAX_HEAD:
+                    raise ProtocolError("The webhook receiver's answer is too large", url=url)
+                excerpt = bytearray()
+                with contextlib.suppress(TimeoutError, httpx.HTTPError):
+                    async with asyncio.timeout(1.0):
+                        async for chunk in response.aiter_raw():
+                            excerpt += chunk
+                            if len(excerpt) >= _MAX_BODY_READ:
+                                break
+                return WebhookResponse(status=response.status_code,
+                                       excerpt=bytes(excerpt[:_MAX_BODY_READ]).decode("utf-8", "replace")[:500])
+        except httpx.HTTPError as exc:
+            raise translate_http_error(exc, url=url, what="the webhook receiver") from exc

@@ -153,21 +153,24 @@ def problem_of(exc: errors.MailportError, language: str) -> tuple[int, dict[str,
     """The status and problem+json body of a mailport error (also one item of a batch)."""
     status = status_for(exc)
     extra: dict[str, Any] = {}
+    server_text: str | None = None
+    diagnosis_code = exc.code
     if isinstance(exc, errors.RemoteError):
         extra = {"stage": exc.stage, "server_text": exc.server_text}
-    # An error may name the diagnosis that explains it (a suppressed recipient: its bounce's).
-    server_text = getattr(exc, "server_text", None) or exc.fields.get("server_text")
-    explanation = explain_code(exc.fields.get("diagnosis_code") or exc.code, language, server_text=server_text)
+        server_text = exc.server_text
+    elif isinstance(exc, errors.SuppressedRecipientError):
+        # Explained by the diagnosis of the bounce (or refusal) that put the recipient there.
+        extra = {"suppressed": exc.suppressed}
+        server_text, diagnosis_code = exc.server_text, exc.diagnosis_code or exc.code
+    explanation = explain_code(diagnosis_code, language, server_text=server_text)
     if explanation is not None:
         extra["diagnosis"] = explanation.to_dict()
     if status >= 500 and status != 501 and not isinstance(exc, errors.RemoteError):
         log.error("request failed: %s (%s)", exc.code, exc)
-    if "discovery" in exc.fields:
-        extra["discovery"] = exc.fields["discovery"]
-    if "suppressed" in exc.fields:
-        extra["suppressed"] = exc.fields["suppressed"]
+    if isinstance(exc, errors.ValidationError) and exc.discovery is not None:
+        extra["discovery"] = exc.discovery
     body: dict[str, Any] = {"type": "about:blank", "title": exc.message, "status": status, "code": exc.code}
-    extra.update(field=exc.fields.get("field"), retry_after=exc.fields.get("retry_after"))
+    extra.update(field=exc.field, retry_after=exc.retry_after if isinstance(exc, errors.TryLater) else None)
     body.update({k: v for k, v in extra.items() if v is not None})
     return status, localize(body, language)
 

@@ -111,7 +111,7 @@ def account_list(tenant: TenantOpt, as_json: JsonOut = False, database_url: Data
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
         tenant = tenant_of(runtime, tenant)
-        views = runtime.accounts.list(tenant)
+        views = runtime.accounts.list_accounts(tenant)
     except MailportError as exc:
         fail(exc)
     if as_json:

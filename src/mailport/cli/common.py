@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -64,7 +65,7 @@ def build_runtime(*, database_url: str | None = None, data_dir: str | None = Non
 def tenant_of(runtime: Runtime, value: str) -> str:
     """The tenant id ``--tenant`` means: an id that exists, or the one tenant with that name.
     Anything else is an error — never an empty answer for a tenant that is not there."""
-    tenants = runtime.tenants.list()
+    tenants = runtime.tenants.list_tenants()
     if any(t.id == value for t in tenants):
         return value
     named = [t for t in tenants if t.name == value] or [t for t in tenants if t.name.lower() == value.lower()]
@@ -74,6 +75,26 @@ def tenant_of(runtime: Runtime, value: str) -> str:
         raise ValidationError(f"{len(named)} tenants are named {value!r}: pass the id (mailport tenant list)",
                               field="tenant")
     raise NotFound(f"no tenant {value!r} (mailport tenant list shows them)", code="tenant.not_found")
+
+
+T = TypeVar("T")
+
+
+def run(call: Callable[[Runtime], T], *, database_url: str | None, data_dir: str | None) -> T:
+    """What a one-shot command does: build the runtime, ``call`` it; a :class:`MailportError`
+    ends the command with its code and message (:func:`fail`)."""
+    try:
+        return call(build_runtime(database_url=database_url, data_dir=data_dir))
+    except MailportError as exc:
+        fail(exc)
+
+
+def run_for_tenant(call: Callable[[Runtime, str], T], tenant: str, *, database_url: str | None,
+                      data_dir: str | None) -> T:
+    """:func:`run` for a command on one tenant's data: ``call(runtime, tenant_id)``, the tenant
+    being ``--tenant`` (an id or a name, :func:`tenant_of`)."""
+    return run(lambda runtime: call(runtime, tenant_of(runtime, tenant)),
+               database_url=database_url, data_dir=data_dir)
 
 
 def id_table(*headers: str) -> Table:

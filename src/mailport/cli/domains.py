@@ -130,7 +130,7 @@ def domain_list(tenant: TenantOpt, as_json: JsonOut = False, database_url: Datab
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
         tenant = tenant_of(runtime, tenant)
-        views = [v.to_dict() for v in runtime.domains.list(tenant)]
+        views = [v.to_dict() for v in runtime.domains.list_domains(tenant)]
     except MailportError as exc:
         fail(exc)
     if as_json:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,12 +32,13 @@ from mailport.cli.common import (
     id_table,
     local_time,
     out,
+    run_for_tenant,
     tenant_of,
 )
 from mailport.core.message import Attachment
 from mailport.errors import MailportError, ValidationError
 from mailport.runtime import Runtime
-from mailport.services.send import MessageView, SendRequest
+from mailport.services.send import MessageView, OutboxService, SendRequest
 from mailport.services.send.message_json import batch_item
 
 app = typer.Typer(no_args_is_help=True, help="Follow, cancel and send again queued messages.")
@@ -274,12 +276,9 @@ def message_list(
     data_dir: DataDir = None,
 ) -> None:
     """The tenant's messages, newest first."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        views = runtime.outbox.list(tenant, states=status or [], account_id=account, limit=limit)
-    except MailportError as exc:
-        fail(exc)
+    views = run_for_tenant(lambda runtime, tenant_id: runtime.outbox.list(
+        tenant_id, states=status or [], account_id=account, limit=limit),
+        tenant, database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps([v.to_dict() for v in views], indent=2, ensure_ascii=False))
         return
@@ -291,55 +290,36 @@ def message_list(
     out.print(table)
 
 
-@app.command("show")
-def message_show(
-    message_id: Annotated[str, typer.Argument(help="The message id (msg_…).")],
-    tenant: TenantOpt,
-    as_json: JsonOut = False,
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = None,
-) -> None:
-    """One message: recipients, diagnosis, event history, Sent copy."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        view = runtime.outbox.get(tenant, message_id)
-    except MailportError as exc:
-        fail(exc)
+MessageId = Annotated[str, typer.Argument(help="The message id (msg_…).")]
+
+
+def _on_message(act: Callable[[OutboxService, str, str], MessageView], message_id: str, tenant: str, *,
+                as_json: bool, database_url: str | None, data_dir: str | None) -> None:
+    """``act(outbox, tenant_id, message_id)`` and print the message it returns."""
+    view = run_for_tenant(lambda runtime, tenant_id: act(runtime.outbox, tenant_id, message_id), tenant,
+                          database_url=database_url, data_dir=data_dir)
     _print(view, as_json)
+
+
+@app.command("show")
+def message_show(message_id: MessageId, tenant: TenantOpt, as_json: JsonOut = False,
+                 database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
+    """One message: recipients, diagnosis, event history, Sent copy."""
+    _on_message(OutboxService.get, message_id, tenant, as_json=as_json, database_url=database_url,
+                data_dir=data_dir)
 
 
 @app.command("cancel")
-def message_cancel(
-    message_id: Annotated[str, typer.Argument(help="The message id (msg_…).")],
-    tenant: TenantOpt,
-    as_json: JsonOut = False,
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = None,
-) -> None:
+def message_cancel(message_id: MessageId, tenant: TenantOpt, as_json: JsonOut = False,
+                   database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Cancel a message that has not been sent yet."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        view = runtime.outbox.cancel(tenant, message_id)
-    except MailportError as exc:
-        fail(exc)
-    _print(view, as_json)
+    _on_message(OutboxService.cancel, message_id, tenant, as_json=as_json, database_url=database_url,
+                data_dir=data_dir)
 
 
 @app.command("retry")
-def message_retry(
-    message_id: Annotated[str, typer.Argument(help="The message id (msg_…).")],
-    tenant: TenantOpt,
-    as_json: JsonOut = False,
-    database_url: DatabaseUrl = None,
-    data_dir: DataDir = None,
-) -> None:
+def message_retry(message_id: MessageId, tenant: TenantOpt, as_json: JsonOut = False,
+                  database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Send a failed or deferred message again now (after fixing the password, the server…)."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        view = runtime.outbox.retry(tenant, message_id)
-    except MailportError as exc:
-        fail(exc)
-    _print(view, as_json)
+    _on_message(OutboxService.retry, message_id, tenant, as_json=as_json, database_url=database_url,
+                data_dir=data_dir)

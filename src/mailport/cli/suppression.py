@@ -42,7 +42,7 @@ def suppression_list(
     """Show the suppressed addresses, why, since when, and the message that bounced."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        views = runtime.suppression.list(tenant, limit=limit, after=after)
+        views = runtime.suppression.list_suppressions(tenant, limit=limit, after=after)
     except MailportError as exc:
         fail(exc)
     if as_json:

@@ -11,16 +11,16 @@ from mailport.cli.common import (
     DatabaseUrl,
     DataDir,
     JsonOut,
-    build_runtime,
     err,
-    fail,
     id_table,
     local_time,
     out,
+    run,
 )
-from mailport.errors import MailportError
 
 app = typer.Typer(no_args_is_help=True, help="Manage tenants (operator).")
+
+TenantId = Annotated[str, typer.Argument(help="The tenant's id (`ten_…`).")]
 
 
 @app.command("create")
@@ -32,11 +32,8 @@ def tenant_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a tenant and print its API key (shown only this once)."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        created = runtime.tenants.create(name=name, display_name=display_name)
-    except MailportError as exc:
-        fail(exc)
+    created = run(lambda runtime: runtime.tenants.create(name=name, display_name=display_name),
+                  database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps({**created.tenant.to_dict(), "api_key": created.api_key}))
         return
@@ -50,11 +47,7 @@ def tenant_create(
 @app.command("list")
 def tenant_list(as_json: JsonOut = False, database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """List tenants."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenants = runtime.tenants.list()
-    except MailportError as exc:
-        fail(exc)
+    tenants = run(lambda runtime: runtime.tenants.list_tenants(), database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps([t.to_dict() for t in tenants]))
         return
@@ -64,11 +57,9 @@ def tenant_list(as_json: JsonOut = False, database_url: DatabaseUrl = None, data
     out.print(table)
 
 
-
-
 @app.command("key-create")
 def key_create(
-    tenant_id: Annotated[str, typer.Argument(help="The tenant's id (`ten_…`).")],
+    tenant_id: TenantId,
     label: Annotated[str | None, typer.Option(help="What the key is for, e.g. `production 2026`.")] = None,
     as_json: JsonOut = False,
     database_url: DatabaseUrl = None,
@@ -76,11 +67,8 @@ def key_create(
 ) -> None:
     """Add an API key to a tenant and print it (shown only this once). Rotation: add a key,
     switch the host product to it, then revoke the old one with `key-revoke`."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        created = runtime.tenants.add_key(tenant_id=tenant_id, label=label)
-    except MailportError as exc:
-        fail(exc)
+    created = run(lambda runtime: runtime.tenants.add_key(tenant_id=tenant_id, label=label),
+                  database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps({**created.key.to_dict(), "api_key": created.api_key}))
         return
@@ -91,17 +79,13 @@ def key_create(
 
 @app.command("keys")
 def key_list(
-    tenant_id: Annotated[str, typer.Argument(help="The tenant's id (`ten_…`).")],
+    tenant_id: TenantId,
     as_json: JsonOut = False,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
     """List a tenant's API keys: id, label, created, last used, revoked (never the keys)."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        keys = runtime.tenants.list_keys(tenant_id)
-    except MailportError as exc:
-        fail(exc)
+    keys = run(lambda runtime: runtime.tenants.list_keys(tenant_id), database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps([k.to_dict() for k in keys]))
         return
@@ -115,18 +99,15 @@ def key_list(
 
 @app.command("key-revoke")
 def key_revoke(
-    tenant_id: Annotated[str, typer.Argument(help="The tenant's id (`ten_…`).")],
+    tenant_id: TenantId,
     key_id: Annotated[str, typer.Argument(help="The key's id (from `mailport tenant keys`).")],
     as_json: JsonOut = False,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
     """Revoke an API key: every API process refuses it (401) from the next request on."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        key = runtime.tenants.revoke_key(tenant_id=tenant_id, key_id=key_id)
-    except MailportError as exc:
-        fail(exc)
+    key = run(lambda runtime: runtime.tenants.revoke_key(tenant_id=tenant_id, key_id=key_id),
+              database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps(key.to_dict()))
         return

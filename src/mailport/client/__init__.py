@@ -18,7 +18,7 @@ localized explanation. Receiving webhooks: :func:`mailport.client.webhooks.parse
 
 from mailport.client._async_client import AsyncClient
 from mailport.client._sync_client import Client
-from mailport.client.errors import RateLimited, diagnosis_of, problem_of
+from mailport.client.errors import Answered, RateLimited, diagnosis_of, problem_of
 from mailport.client.models import (
     Account,
     Attachment,
@@ -46,6 +46,7 @@ from mailport.client.webhooks import WebhookEvent, parse_event
 
 __all__ = [
     "Account",
+    "Answered",
     "AsyncClient",
     "Attachment",
     "Batch",

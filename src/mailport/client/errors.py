@@ -1,15 +1,15 @@
 """problem+json answers and transport failures -> the package's own error classes.
 
 A caller of :mod:`mailport.client` catches the same :mod:`mailport.errors` classes the library
-raises in-process. The class follows the answer's ``status`` and ``code``; the exception keeps
-the ``code`` and, in ``fields``, the parsed :class:`~mailport.client.models.Problem`
-(``fields["problem"]``), the localized ``fields["diagnosis"]`` and the HTTP ``fields["status"]``.
+raises in-process. The class follows the answer's ``status`` and ``code``; the exception is also
+an :class:`Answered`, carrying the HTTP ``status``, the parsed :class:`~mailport.client.models.Problem`
+(``problem``), its localized ``diagnosis`` and ``retry_after``.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import cast
 
 import httpx
 from pydantic import ValidationError as PydanticValidationError
@@ -17,18 +17,37 @@ from pydantic import ValidationError as PydanticValidationError
 from mailport import errors
 from mailport.client.models import Diagnosis, Problem
 
-__all__ = ["RateLimited", "diagnosis_of", "error_from_response", "problem_of", "transport_error"]
+__all__ = ["Answered", "RateLimited", "diagnosis_of", "error_from_response", "problem_of", "transport_error"]
+
+
+class Answered:
+    """What an error raised for an error answer carries besides its :mod:`mailport.errors` class."""
+
+    status: int
+    problem: Problem
+    retry_after: int | None = None
+
+    @property
+    def diagnosis(self) -> Diagnosis | None:
+        """The failure explained in the caller's language (title and steps), if the server gave one."""
+        return self.problem.diagnosis
 
 
 class RateLimited(errors.MailportError):
     """Too many requests of this kind; ``retry_after`` says how many seconds to wait."""
 
     code = "rate_limited"
+    retry_after: int | None = None
 
-    @property
-    def retry_after(self) -> int | None:
-        value = self.fields.get("retry_after")
-        return value if isinstance(value, int) else None
+
+_ANSWERED: dict[type[errors.MailportError], type[errors.MailportError]] = {}
+
+
+def _answered(cls: type[errors.MailportError]) -> type[errors.MailportError]:
+    """``cls`` with :class:`Answered` mixed in (one class per error class), so ``except cls`` holds."""
+    if cls not in _ANSWERED:
+        _ANSWERED[cls] = type(cls.__name__, (cls, Answered), {"__module__": __name__, "__qualname__": cls.__qualname__})
+    return _ANSWERED[cls]
 
 
 _BY_CODE: dict[str, type[errors.MailportError]] = {
@@ -93,22 +112,17 @@ def _problem(response: httpx.Response) -> Problem:
 def error_from_response(response: httpx.Response) -> errors.MailportError:
     """The exception for an error answer (status ≥ 400)."""
     problem = _problem(response)
-    cls = _class_for(response.status_code, problem.code)
-    fields: dict[str, Any] = {
-        "status": response.status_code,
-        "problem": problem,
-        "diagnosis": problem.diagnosis,
-        "field": problem.field,
-    }
+    cls = _answered(_class_for(response.status_code, problem.code))
     retry_after = problem.retry_after
     if retry_after is None and response.headers.get("retry-after", "").isdigit():
         retry_after = int(response.headers["retry-after"])
-    if retry_after is not None:
-        fields["retry_after"] = retry_after
     message = problem.title or problem.detail or problem.code
-    if issubclass(cls, errors.RemoteError):
-        return cls(message, code=problem.code, server_text=problem.server_text, stage=problem.stage, **fields)
-    return cls(message, code=problem.code, **fields)
+    error = (cls(message, code=problem.code, server_text=problem.server_text, stage=problem.stage)
+             if issubclass(cls, errors.RemoteError) else cls(message, code=problem.code))
+    error.field = problem.field
+    answered = cast(Answered, error)
+    answered.status, answered.problem, answered.retry_after = response.status_code, problem, retry_after
+    return error
 
 
 def transport_error(exc: httpx.TransportError, *, base_url: str) -> errors.RemoteError:
@@ -122,9 +136,7 @@ def transport_error(exc: httpx.TransportError, *, base_url: str) -> errors.Remot
 
 def problem_of(exc: BaseException) -> Problem | None:
     """The problem+json answer behind an error raised by the client, if there was one."""
-    fields = getattr(exc, "fields", None)
-    value = fields.get("problem") if isinstance(fields, dict) else None
-    return value if isinstance(value, Problem) else None
+    return exc.problem if isinstance(exc, Answered) else None
 
 
 def diagnosis_of(exc: BaseException) -> Diagnosis | None:

@@ -7,7 +7,6 @@ ciphertext does not linger in free pages either.
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import hmac
 import ipaddress
@@ -138,7 +137,7 @@ class AccountService:
                 self._store_password(s, tenant_id, account.id, spec.password, now)
             return self._view(s, account)
 
-    def list(self, tenant_id: str) -> list[AccountView]:
+    def list_accounts(self, tenant_id: str) -> list[AccountView]:
         with self.db.session() as s:
             return [self._view(s, a) for a in AccountRepository(s).list(tenant_id=tenant_id)]
 
@@ -397,7 +396,7 @@ class AccountService:
         return endpoint
 
     def _check_auth(self, auth_kind: str, password: str | None,
-                    endpoints: builtins.list[Endpoint]) -> None:
+                    endpoints: list[Endpoint]) -> None:
         if auth_kind not in ("password", "oauth2"):
             raise ValidationError("auth_kind must be password or oauth2", field="auth_kind")
         if auth_kind == "password":

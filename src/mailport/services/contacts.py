@@ -88,11 +88,11 @@ class ContactService:
         with self.db.session() as s:
             return ContactView.of(ContactRepository(s).get(tenant_id=tenant_id, contact_id=contact_id))
 
-    def list(self, tenant_id: str, *, limit: int = 200, offset: int = 0) -> list[ContactView]:
+    def list_contacts(self, tenant_id: str, *, limit: int = 200, offset: int = 0) -> list[ContactView]:
         if not 1 <= limit <= 1000 or offset < 0:
             raise ValidationError("limit must be 1–1000 and offset not negative", field="limit")
         with self.db.session() as s:
-            return [ContactView.of(r) for r in ContactRepository(s).list(tenant_id=tenant_id, limit=limit,
+            return [ContactView.of(r) for r in ContactRepository(s).list_for_tenant(tenant_id=tenant_id, limit=limit,
                                                                           offset=offset)]
 
     def delete(self, tenant_id: str, contact_id: str) -> None:

@@ -22,13 +22,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import idna
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailport.adapters.dkim import DkimSigner, generate_key, public_key_b64
 from mailport.adapters.dns import DnsResolver
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.domain_repository import DomainRepository
 from mailport.adapters.storage.tables import Tenant
 from mailport.adapters.storage.tables_domains import Domain
 from mailport.clock import Clock
@@ -59,7 +59,7 @@ from mailport.core.domainstate import (
 from mailport.core.events import DomainStateChanged, EventPayload
 from mailport.core.jobs import Done, JobResult
 from mailport.core.returnpath import verp_address
-from mailport.errors import ConfigurationError, Conflict, NotFound, RemoteError, ValidationError
+from mailport.errors import ConfigurationError, Conflict, RemoteError, TryLater, ValidationError
 from mailport.i18n import gettext
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
@@ -72,6 +72,7 @@ __all__ = [
     "CheckRateLimited",
     "CheckReport",
     "DomainNotSendable",
+    "DomainNotVerified",
     "DomainSending",
     "DomainService",
     "DomainView",
@@ -91,16 +92,32 @@ class EventRecorder(Protocol):
     def record(self, s: Session, *, tenant_id: str, payload: EventPayload, now: datetime) -> Any: ...
 
 
-class CheckRateLimited(Conflict):
+class CheckRateLimited(TryLater):
     """The domain was checked a moment ago; try again shortly."""
 
     code = "domain.check_rate_limited"
 
 
 class DomainNotSendable(Conflict):
-    """Mail from this domain is stopped until its DNS records pass again."""
+    """Mail from this domain is stopped until its DNS records pass again (``state`` says why)."""
 
     code = "domain.not_active"
+
+    def __init__(self, message: str, *, domain: str, state: str) -> None:
+        super().__init__(message, current=state)
+        self.domain = domain
+        self.state = state
+
+
+class DomainNotVerified(ValidationError):
+    """The domain has not passed its DNS check (``state``), so it cannot be chosen yet."""
+
+    code = "domain.not_verified"
+
+    def __init__(self, message: str, *, field: str | None = None, domain: str, state: str) -> None:
+        super().__init__(message, field=field)
+        self.domain = domain
+        self.state = state
 
 
 def explain_verdict(verdict: RecordVerdict, lang: str) -> dict[str, str]:
@@ -257,10 +274,7 @@ class DomainService:
 
     @staticmethod
     def _row(s: Session, tenant_id: str, domain_id: str) -> Domain:
-        row = s.get(Domain, domain_id)
-        if row is None or row.tenant_id != tenant_id:
-            raise NotFound("no such domain", code="domain.not_found")
-        return row
+        return DomainRepository(s).get(tenant_id=tenant_id, domain_id=domain_id)
 
     # -- use cases -------------------------------------------------------------------------
 
@@ -282,8 +296,8 @@ class DomainService:
         except idna.IDNAError:
             unicode_name = ascii_name
         with self.db.session() as s:
-            exists = s.scalar(select(Domain.id).where(Domain.tenant_id == tenant_id, Domain.name == ascii_name))
-            if exists:
+            domains = DomainRepository(s)
+            if domains.find_by_name(tenant_id=tenant_id, name=ascii_name) is not None:
                 raise Conflict(f"{unicode_name} is already added", code="domain.exists", field="name")
             row = Domain(
                 id=new_id("dom"), tenant_id=tenant_id, name=ascii_name, unicode_name=unicode_name,
@@ -293,16 +307,15 @@ class DomainService:
                 last_manual_check_at=None, next_check_at=now + timedelta(minutes=5), last_check=None,
                 created_at=now, updated_at=now,
             )
-            s.add(row)
-            s.flush()
+            domains.add(row)
             self.secrets.put(s, tenant_id=tenant_id, owner_kind=OWNER_KIND, owner_id=row.id, name=KEY_NAME,
                              value=key.private_pem)
             self._schedule(s, row, now)
             return self._view(s, row)
 
-    def list(self, tenant_id: str) -> list[DomainView]:
+    def list_domains(self, tenant_id: str) -> list[DomainView]:
         with self.db.session() as s:
-            rows = s.scalars(select(Domain).where(Domain.tenant_id == tenant_id).order_by(Domain.created_at)).all()
+            rows = DomainRepository(s).of_tenant(tenant_id=tenant_id)
             return [self._view(s, row) for row in rows]
 
     def get(self, tenant_id: str, domain_id: str) -> DomainView:
@@ -312,7 +325,7 @@ class DomainService:
     def find(self, tenant_id: str, name: str) -> DomainView | None:
         ascii_name = normalize_domain(name)
         with self.db.session() as s:
-            row = s.scalar(select(Domain).where(Domain.tenant_id == tenant_id, Domain.name == ascii_name))
+            row = DomainRepository(s).find_by_name(tenant_id=tenant_id, name=ascii_name)
             return None if row is None else self._view(s, row)
 
     def set_fallback(self, tenant_id: str, domain_id: str, fallback: Fallback) -> DomainView:
@@ -332,7 +345,7 @@ class DomainService:
                     and tenant.default_from.rpartition("@")[2] in (row.name, row.unicode_name)):
                 # The business's default domain is gone: no default rather than a dangling one.
                 tenant.default_method = tenant.default_from = None
-            s.delete(row)
+            DomainRepository(s).delete(row)
 
     async def check(self, tenant_id: str, domain_id: str, *, manual: bool = True) -> CheckReport:
         """Look the records up now, judge them and move the state ("check and activate")."""
@@ -412,7 +425,7 @@ class DomainService:
         domain_id = str(job.payload.get("domain_id", ""))
         due = str(job.payload.get("due", ""))
         with self.db.session() as s:
-            row = s.get(Domain, domain_id)
+            row = DomainRepository(s).find(domain_id)
             if row is None or row.next_check_at is None or row.next_check_at.isoformat() != due:
                 return Done()
             tenant_id = row.tenant_id
@@ -430,7 +443,7 @@ class DomainService:
         """
         ascii_name = normalize_domain(from_email_domain, field_name="from")
         with self.db.session() as s:
-            row = s.scalar(select(Domain).where(Domain.tenant_id == tenant_id, Domain.name == ascii_name))
+            row = DomainRepository(s).find_by_name(tenant_id=tenant_id, name=ascii_name)
             if row is None:
                 raise ValidationError(f"{from_email_domain} is not one of this tenant's domains; add it first",
                                       code="domain.unknown", field="from")

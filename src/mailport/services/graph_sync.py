@@ -36,10 +36,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from mailport.adapters.graph import GraphMailbox, GraphMessage, graph_api
-from mailport.adapters.storage.tables_inbox import InboxMessage
+from mailport.adapters.storage.inbox_repository import InboxRepository
 from mailport.clock import Clock
 from mailport.core.summary import FetchedMessage
 from mailport.core.syncplan import DEFAULT_WINDOW
@@ -119,9 +117,7 @@ class GraphMailboxSync(ApiMailboxSync[GraphMailbox]):
 
     def _header_id(self, account_id: str, uid: int) -> str | None:
         with self.store.db.session() as s:
-            return s.scalar(select(InboxMessage.header_message_id).where(
-                InboxMessage.account_id == account_id, InboxMessage.uidvalidity == UIDVALIDITY,
-                InboxMessage.uid == uid).limit(1))
+            return InboxRepository(s).header_message_id(account_id=account_id, uidvalidity=UIDVALIDITY, uid=uid)
 
 
 def _fetched(message: GraphMessage) -> FetchedMessage:

@@ -187,7 +187,7 @@ class InboxService:
                 addresses = [a for a in (address_key(x) for x in contact.addresses) if a]
             if account_id is not None:
                 self.accounts.get(tenant_id, account_id)
-            rows = InboxRepository(s).list(tenant_id=tenant_id, account_id=account_id, addresses=addresses,
+            rows = InboxRepository(s).list_messages(tenant_id=tenant_id, account_id=account_id, addresses=addresses,
                                            q=q, before=before, limit=limit)
             return self._views(s, tenant_id, rows)
 

@@ -12,7 +12,6 @@ import base64
 import contextlib
 import re
 import secrets
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,15 +75,12 @@ class InboxStore:
         self.events = events
         self.suppression = suppression
         self.outcomes = outcomes
-        # SQLite has one writer at a time; threads that race for it wait in its busy handler's
-        # sleeps (tens of ms each). Taking turns here instead made connecting 1,000 accounts,
-        # a handful of small transactions each, several times faster (bench/bench_imap.py).
-        self._turns = threading.Lock() if db.is_sqlite else contextlib.nullcontext()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One transaction of the inbox sync (taking turns with the others on SQLite)."""
-        with self._turns, self.db.session() as s:
+        """One transaction of the inbox sync. (On SQLite the database's sessions take turns on a
+        lock of their own, which this store's lock did before.)"""
+        with self.db.session() as s:
             yield s
 
     def in_repo(self, work: Callable[[InboxRepository], _T]) -> _T:

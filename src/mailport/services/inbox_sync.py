@@ -97,7 +97,7 @@ class InboxSyncEngine:
                 try:
                     await self._tick()
                 except StorageError as exc:
-                    if not exc.fields.get("transient"):
+                    if not exc.transient:
                         raise
                     # The database is away (logged once by the adapter); the accounts already
                     # synced go on, and the leases are renewed at the next tick that reaches it.
@@ -240,7 +240,7 @@ class InboxSyncEngine:
                 try:
                     failures = await asyncio.to_thread(self.store.record_failure, tenant_id, account_id, exc)
                 except StorageError as storage_exc:
-                    if not storage_exc.fields.get("transient"):
+                    if not storage_exc.transient:
                         raise
                     failures += 1  # the database is away too: retry later, record it then
                 if isinstance(exc, ValidationError) or (isinstance(exc, RemoteError)

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from mailport.adapters.oauth import OAuthClient
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.oauth_repository import OAuthGrantRepository, OAuthStateRepository
 from mailport.adapters.storage.repositories import AccountRepository
 from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_oauth import OAuthGrant, OAuthState
@@ -249,29 +250,30 @@ class OAuthService:
     def _save_pending(self, p: PendingAuthorization) -> None:
         with self.db.session() as s:
             # Old sign-ins nobody finished: remove them (with their verifiers) on the way.
-            for old in s.query(OAuthState).filter(OAuthState.expires_at < p.created_at).limit(100).all():
+            states = OAuthStateRepository(s)
+            for old in states.expired(before=p.created_at):
                 self.secrets.delete_owner(s, tenant_id=old.tenant_id, owner_kind=STATE_OWNER, owner_id=old.id)
-                s.delete(old)
+                states.delete(old)
             row = OAuthState(
                 id=new_id("oas"), state_hash=_state_hash(p.state), tenant_id=p.tenant_id, provider=p.provider,
                 nonce=p.nonce, login_hint=p.login_hint, return_url=p.return_url, account_id=p.account_id,
                 options=dict(p.options), created_at=p.created_at, expires_at=p.expires_at,
             )
-            s.add(row)
-            s.flush()
+            states.add(row)
             self.secrets.put(s, tenant_id=p.tenant_id, owner_kind=STATE_OWNER, owner_id=row.id,
                              name=CODE_VERIFIER, value=p.code_verifier)
 
     def _take_pending(self, state: str) -> PendingAuthorization | None:
         """The pending sign-in of ``state``, deleted in the same transaction (single use)."""
         with self.db.session() as s:
-            row = s.query(OAuthState).filter(OAuthState.state_hash == _state_hash(state)).with_for_update().first()
+            states = OAuthStateRepository(s)
+            row = states.find_for_update(_state_hash(state))
             if row is None:
                 return None
             verifier = self.secrets.get(s, tenant_id=row.tenant_id, owner_kind=STATE_OWNER, owner_id=row.id,
                                         name=CODE_VERIFIER)
             self.secrets.delete_owner(s, tenant_id=row.tenant_id, owner_kind=STATE_OWNER, owner_id=row.id)
-            s.delete(row)
+            states.delete(row)
             if verifier is None:
                 return None
             return PendingAuthorization(
@@ -402,10 +404,10 @@ class OAuthService:
                     inbox: dict[str, Any] | None = None) -> None:
         now = self.clock.now()
         with self.db.session() as s:
-            grant = s.get(OAuthGrant, account_id)
+            grant = OAuthGrantRepository(s).get(account_id)
             if grant is None:
-                grant = OAuthGrant(account_id=account_id, tenant_id=tenant_id, created_at=now)
-                s.add(grant)
+                grant = OAuthGrantRepository(s).add(OAuthGrant(account_id=account_id, tenant_id=tenant_id,
+                                                                created_at=now))
             grant.provider, grant.directory, grant.subject = provider.name, identity.tenant, identity.subject
             grant.scope, grant.access_expires_at, grant.refreshed_at, grant.updated_at = (
                 scope, tokens.expires_at, now, now)
@@ -476,7 +478,7 @@ class OAuthService:
     def granted_scope(self, tenant_id: str, account_id: str) -> str | None:
         """The scopes the provider granted the account's sign-in (space separated), if any."""
         with self.db.session() as s:
-            grant = s.get(OAuthGrant, account_id)
+            grant = OAuthGrantRepository(s).get(account_id)
             return grant.scope if grant is not None and grant.tenant_id == tenant_id else None
 
     def token_source(self, tenant_id: str, account_id: str) -> Callable[..., Awaitable[str]]:
@@ -488,7 +490,7 @@ class OAuthService:
 
     def _load_tokens(self, tenant_id: str, account_id: str) -> tuple[OAuthGrant, Secret | None, Secret | None]:
         with self.db.session() as s:
-            grant = s.get(OAuthGrant, account_id)
+            grant = OAuthGrantRepository(s).get(account_id)
             if grant is None or grant.tenant_id != tenant_id:
                 AccountRepository(s).get(tenant_id=tenant_id, account_id=account_id)  # NotFound if gone
                 raise RemoteAuthError("this mailbox has no sign-in yet; connect it with its provider",
@@ -500,7 +502,7 @@ class OAuthService:
     def _save_refreshed(self, tenant_id: str, account_id: str, tokens: TokenSet, refresh: str | None) -> None:
         now = self.clock.now()
         with self.db.session() as s:
-            grant = s.get(OAuthGrant, account_id)
+            grant = OAuthGrantRepository(s).get(account_id)
             if grant is None:
                 return  # removed meanwhile
             grant.access_expires_at, grant.refreshed_at, grant.updated_at = tokens.expires_at, now, now
@@ -521,7 +523,7 @@ class OAuthService:
             account.status, account.updated_at = NEEDS_RECONNECT, now
             account.attention = {"code": reason, "source": "oauth", "at": now.isoformat(), "server_text": None}
             # The access token cannot be trusted either once the grant is gone.
-            grant = s.get(OAuthGrant, account_id)
+            grant = OAuthGrantRepository(s).get(account_id)
             if grant is not None:
                 grant.access_expires_at, grant.updated_at = None, now
             if self.events is not None:
@@ -543,7 +545,7 @@ class OAuthService:
         """
         revoked = False
         with self.db.session() as s:
-            grant = s.get(OAuthGrant, account_id)
+            grant = OAuthGrantRepository(s).get(account_id)
             provider = grant.provider if grant is not None and grant.tenant_id == tenant_id else None
             refresh = (self.secrets.get(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=account_id,
                                         name=REFRESH_TOKEN) if provider else None)

@@ -30,12 +30,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
-
 from mailport.adapters.dkim import DkimSigner, public_key_b64
 from mailport.adapters.platform import CaptureTransport, PlatformTransport, load_platform_dkim_key
 from mailport.adapters.smtp import SendResult
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.domain_repository import PlatformSenderRepository
 from mailport.adapters.storage.tables import Tenant
 from mailport.adapters.storage.tables_domains import PlatformSender
 from mailport.clock import Clock
@@ -44,7 +43,7 @@ from mailport.core.displaynames import check_platform_display_name
 from mailport.core.dnsauth import RecordKind, RequiredRecord, dkim_record_value, normalize_domain
 from mailport.core.message import Attachment, Mailbox, MessageDraft, build_message
 from mailport.core.returnpath import verp_address
-from mailport.errors import ConfigurationError, Conflict, NotFound, ValidationError
+from mailport.errors import ConfigurationError, Conflict, NotFound, TryLater, ValidationError
 from mailport.i18n import gettext
 from mailport.ids import new_id
 from mailport.services.domains import DomainNotSendable, DomainSending, DomainService
@@ -68,7 +67,7 @@ REPLY_TO_TTL = timedelta(hours=24)
 REPLY_TO_INTERVAL = timedelta(seconds=60)
 
 
-class ReplyToRateLimited(Conflict):
+class ReplyToRateLimited(TryLater):
     """A confirmation mail was sent a moment ago."""
 
     code = "platform.reply_to_rate_limited"
@@ -220,7 +219,7 @@ class PlatformService:
         tenant = s.get(Tenant, tenant_id)
         if tenant is None:
             raise NotFound("no such tenant")
-        row = s.get(PlatformSender, tenant_id)
+        row = PlatformSenderRepository(s).get(tenant_id)
         if row is None:
             row = self._create_sender(s, tenant)
         display = row.display_name or tenant.display_name or tenant.name
@@ -231,30 +230,27 @@ class PlatformService:
     def _create_sender(self, s: Any, tenant: Tenant) -> PlatformSender:
         base = _default_alias(tenant.display_name or tenant.name)
         alias = base
-        while alias in _RESERVED_ALIASES or s.scalar(select(PlatformSender.tenant_id).where(PlatformSender.alias == alias)):
+        senders = PlatformSenderRepository(s)
+        while alias in _RESERVED_ALIASES or senders.alias_taken(alias):
             alias = f"{base[:33]}-{random.token_hex(3)}"
         now = self.clock.now()
         row = PlatformSender(tenant_id=tenant.id, alias=alias, display_name=None, reply_to=None,
                              reply_to_pending=None, reply_to_token_hash=None, reply_to_requested_at=None,
                              reply_to_confirmed_at=None, created_at=now, updated_at=now)
-        s.add(row)
-        s.flush()
-        return row
+        return senders.add(row)
 
     def configure(self, tenant_id: str, *, alias: str | None = None, display_name: str | None = None) -> PlatformSenderView:
         """Set the alias (local part at the platform domain) and/or the From display name."""
         with self.db.session() as s:
             self._sender_view(s, tenant_id)  # creates the row with defaults when missing
-            row = s.get(PlatformSender, tenant_id)
+            row = PlatformSenderRepository(s).get(tenant_id)
             assert row is not None
             if alias is not None:
                 wanted = alias.strip().lower()
                 if not _ALIAS.fullmatch(wanted) or ".." in wanted or wanted in _RESERVED_ALIASES:
                     raise ValidationError("the alias must be 1-64 letters, digits, dots or dashes (not a reserved name)",
                                           field="alias")
-                taken = s.scalar(select(PlatformSender.tenant_id).where(PlatformSender.alias == wanted,
-                                                                        PlatformSender.tenant_id != tenant_id))
-                if taken:
+                if PlatformSenderRepository(s).alias_taken(wanted, other_than=tenant_id):
                     raise Conflict("this alias is taken", code="platform.alias_taken", field="alias")
                 row.alias = wanted
             if display_name is not None:
@@ -272,7 +268,7 @@ class PlatformService:
         now = self.clock.now()
         with self.db.session() as s:
             view = self._sender_view(s, tenant_id)
-            row = s.get(PlatformSender, tenant_id)
+            row = PlatformSenderRepository(s).get(tenant_id)
             assert row is not None
             # Each request mails a stranger's address from the platform: keep that rare.
             if row.reply_to_requested_at is not None and now - row.reply_to_requested_at < REPLY_TO_INTERVAL:
@@ -307,7 +303,7 @@ class PlatformService:
             raise invalid
         now = self.clock.now()
         with self.db.session() as s:
-            row = s.get(PlatformSender, tenant_id)
+            row = PlatformSenderRepository(s).get(tenant_id)
             if row is None or not row.reply_to_token_hash or not row.reply_to_pending:
                 raise invalid
             if not hmac.compare_digest(row.reply_to_token_hash, _token_hash(token)):

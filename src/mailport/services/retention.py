@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-
 from mailport.adapters.queue import DONE, FAILED, ClaimedJob, JobQueue
 from mailport.adapters.storage.database import Database
-from mailport.adapters.storage.tables import Job
-from mailport.adapters.storage.tables_outbox import Message, MessageContent, WebhookDelivery
+from mailport.adapters.storage.retention_repository import RetentionRepository
 from mailport.clock import Clock
 from mailport.core.jobs import Done, JobResult
 from mailport.settings import Settings
@@ -58,31 +56,25 @@ class RetentionService:
         now = now or self.clock.now()
         jobs_before = now - timedelta(days=self.settings.retention_jobs_days)
         bodies_before = now - timedelta(days=self.settings.retention_bodies_days)
-        jobs = self._chunked(select(Job.id).where(Job.state.in_((DONE, FAILED)),
-                                                  Job.updated_at < jobs_before), Job.id)
-        hooks = self._chunked(select(WebhookDelivery.id).where(
-            WebhookDelivery.state.in_(("delivered", "failed", "gone")),
-            WebhookDelivery.updated_at < jobs_before), WebhookDelivery.id)
-        bodies = self._chunked(
-            select(MessageContent.message_id).join(Message, Message.id == MessageContent.message_id)
-            .where(Message.state.in_(_FINISHED_MESSAGES), Message.updated_at < bodies_before),
-            MessageContent.message_id)
+        jobs = self._chunked(lambda repo: repo.delete_jobs(states=(DONE, FAILED), before=jobs_before, limit=_CHUNK))
+        hooks = self._chunked(lambda repo: repo.delete_webhook_deliveries(
+            states=("delivered", "failed", "gone"), before=jobs_before, limit=_CHUNK))
+        bodies = self._chunked(lambda repo: repo.delete_message_bodies(
+            states=_FINISHED_MESSAGES, before=bodies_before, limit=_CHUNK))
         pruned = Pruned(jobs=jobs, webhook_deliveries=hooks, message_bodies=bodies)
         if jobs or hooks or bodies:
             log.info("retention: pruned %d finished jobs, %d webhook deliveries, %d message bodies",
                      jobs, hooks, bodies)
         return pruned
 
-    def _chunked(self, ids: object, column: object) -> int:
+    def _chunked(self, step: Callable[[RetentionRepository], int]) -> int:
+        """Run ``step`` (deletes up to ``_CHUNK`` rows) in its own transaction until a chunk is short."""
         total = 0
         while True:
             with self.db.session() as s:
-                chunk = list(s.scalars(ids.limit(_CHUNK)))  # type: ignore[attr-defined]
-                if chunk:
-                    s.execute(delete(column.table).where(column.in_(chunk))  # type: ignore[attr-defined]
-                              .execution_options(synchronize_session=False))
-            total += len(chunk)
-            if len(chunk) < _CHUNK:
+                deleted = step(RetentionRepository(s))
+            total += deleted
+            if deleted < _CHUNK:
                 return total
 
     def schedule(self, *, now: datetime | None = None) -> None:

@@ -23,7 +23,7 @@ from mailport.core.bounces import BouncedRecipient
 from mailport.core.contacts import address_key
 from mailport.core.events import RecipientSuppressed
 from mailport.core.suppression import SuppressionReason, diagnosis_for, next_soft_count
-from mailport.errors import NotFound, ValidationError
+from mailport.errors import NotFound, SuppressedRecipientError, ValidationError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -66,11 +66,11 @@ class SuppressionService:
         self.soft_threshold = soft_threshold
 
     # -- reading and editing -------------------------------------------------------------------
-    def list(self, tenant_id: str, *, limit: int = 100, after: str | None = None) -> list[SuppressionView]:
+    def list_suppressions(self, tenant_id: str, *, limit: int = 100, after: str | None = None) -> list[SuppressionView]:
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
         with self.db.session() as s:
-            rows = SuppressionRepository(s).list(tenant_id=tenant_id, limit=limit,
+            rows = SuppressionRepository(s).list_for_tenant(tenant_id=tenant_id, limit=limit,
                                                  after=_key(after) if after else None)
             return [SuppressionView.of(r) for r in rows]
 
@@ -168,11 +168,11 @@ def _raise_if_listed(found: Sequence[Suppression]) -> None:
     if not found:
         return
     first = found[0]
-    raise ValidationError(
+    raise SuppressedRecipientError(
         f"{first.address} is on the suppression list ({first.reason.replace('_', ' ')}"
         f"{', ' + first.status if first.status else ''}); remove it from the list or send with "
         "ignore_suppression",
-        code="send.recipient_suppressed", field="to",
+        field="to",
         diagnosis_code=first.diagnosis, server_text=first.server_text,
         suppressed=[SuppressionView.of(r).to_dict() for r in found],
     )

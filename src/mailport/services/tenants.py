@@ -10,19 +10,19 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.domain_repository import DomainRepository
 from mailport.adapters.storage.repositories import ApiKeyRepository, TenantRepository
 from mailport.adapters.storage.tables import Account, ApiKey, Tenant
-from mailport.adapters.storage.tables_domains import Domain
 from mailport.clock import Clock
 from mailport.core import apikeys
 from mailport.core.addresses import parse_address
 from mailport.core.domainstate import DomainState, sending_allowed
 from mailport.errors import NotFound, Unauthenticated, ValidationError
 from mailport.ids import new_id
+from mailport.services.domains import DomainNotVerified
 
 # How a message is sent when it names neither account, from address nor method: a mailbox, the
 # platform address, or the own domain (with the From address stored beside it, ``default_from``).
@@ -127,7 +127,7 @@ class TenantService:
     def list_keys(self, tenant_id: str) -> list[ApiKeyView]:
         with self.db.session() as s:
             TenantRepository(s).get(tenant_id)
-            return [_key_view(k) for k in ApiKeyRepository(s).list(tenant_id)]
+            return [_key_view(k) for k in ApiKeyRepository(s).list_for_tenant(tenant_id)]
 
     def revoke_key(self, *, tenant_id: str, key_id: str) -> ApiKeyView:
         """Revoke a key: from the next request on it answers 401, on every process (keys are
@@ -140,9 +140,9 @@ class TenantService:
                 s.flush()
             return _key_view(key)
 
-    def list(self) -> list[TenantView]:
+    def list_tenants(self) -> list[TenantView]:
         with self.db.session() as s:
-            return [_view(t) for t in TenantRepository(s).list()]
+            return [_view(t) for t in TenantRepository(s).list_all()]
 
     def get(self, tenant_id: str) -> TenantView:
         with self.db.session() as s:
@@ -228,14 +228,14 @@ def _verified_domain_address(s: Session, tenant_id: str, from_email: str) -> str
     """``from_email`` if it is at one of the tenant's domains whose records passed (active, or
     degraded within its grace), else a :class:`ValidationError` saying which it is not."""
     address = parse_address(from_email, field="default_from")
-    domain = s.scalar(select(Domain).where(Domain.tenant_id == tenant_id, Domain.name == address.ascii_domain))
+    domain = DomainRepository(s).find_by_name(tenant_id=tenant_id, name=address.ascii_domain)
     if domain is None:
         raise ValidationError(f"{address.domain} is not one of this tenant's domains; add it and check its "
                               "DNS records first", code="domain.unknown", field="default_from")
     if not sending_allowed(DomainState(domain.state)):
-        raise ValidationError(f"{domain.unicode_name} has not passed its DNS check (it is {domain.state}); "
-                              "publish its records and check again", code="domain.not_verified",
-                              field="default_from", domain=domain.name, state=domain.state)
+        raise DomainNotVerified(f"{domain.unicode_name} has not passed its DNS check (it is {domain.state}); "
+                                "publish its records and check again",
+                                field="default_from", domain=domain.name, state=domain.state)
     return address.email
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Final
 
-from mailport.adapters.storage.tables_oauth import OAuthGrant
+from mailport.adapters.storage.oauth_repository import OAuthGrantRepository
 from mailport.core.transports import API_TRANSPORTS, transport_for
 from mailport.errors import Conflict, ValidationError
 from mailport.services.accounts import AccountService
@@ -33,7 +33,7 @@ class TransportSwitch:
 
     def _provider_of(self, tenant_id: str, account_id: str) -> str | None:
         with self.oauth.db.session() as s:
-            grant = s.get(OAuthGrant, account_id)
+            grant = OAuthGrantRepository(s).get(account_id)
             return grant.provider if grant is not None and grant.tenant_id == tenant_id else None
 
     async def start(self, tenant_id: str, account_id: str, *, to: str | None = None,

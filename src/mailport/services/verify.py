@@ -43,7 +43,7 @@ from mailport.core.verification import (
     build_test_message,
     planned_stages,
 )
-from mailport.errors import MailportError
+from mailport.errors import MailportError, RemoteError, ValidationError
 from mailport.i18n import gettext
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ class _Run:
 
     def failed_stage_of(self, error: MailportError, *, protocol: str) -> Stage:
         """The planned stage an adapter error belongs to; else the first one not yet done."""
-        named = getattr(error, "stage", None) or error.fields.get("stage")
+        named = error.stage if isinstance(error, (RemoteError, ValidationError)) else None
         if isinstance(named, str):
             try:
                 stage = Stage(named)

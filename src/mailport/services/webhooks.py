@@ -14,7 +14,6 @@ until the receiver answers 2xx; 410 Gone disables the endpoint.
 from __future__ import annotations
 
 import asyncio
-import builtins
 import logging
 import random
 import secrets as random_bytes
@@ -25,7 +24,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import ClaimedJob, JobQueue
@@ -103,7 +101,7 @@ class EventLog:
         ))
         hooks = WebhookRepository(s)
         if only_webhook is not None:
-            targets: builtins.list[tuple[str, builtins.list[str]]] = [(only_webhook, [])]
+            targets: list[tuple[str, list[str]]] = [(only_webhook, [])]
         else:
             targets = [(hook_id, types) for hook_id, types in self._endpoints(hooks, tenant_id)
                        if not types or event.type.value in types]
@@ -130,7 +128,7 @@ class EventLog:
             data=event.to_dict()["data"], created_at=now, seq=0) for message_id, event in events])
         hooks = WebhookRepository(s)
         targets = self._endpoints(hooks, tenant_id)
-        deliveries: builtins.list[dict[str, Any]] = []
+        deliveries: list[dict[str, Any]] = []
         for _, event in events:
             for hook_id, types in targets:
                 if types and event.type.value not in types:
@@ -141,7 +139,7 @@ class EventLog:
                     "updated_at": now, "next_attempt_at": now,
                 })
         if deliveries:  # a batch to a tenant with webhooks: thousands of rows, two statements
-            s.execute(insert(WebhookDelivery), deliveries)
+            hooks.add_deliveries(deliveries)
             self.queue.enqueue_new(s, [{"kind": WEBHOOK_JOB, "payload": {"delivery_id": d["id"]},
                                         "tenant_id": tenant_id, "dedupe_key": d["id"]} for d in deliveries],
                                    now=now)
@@ -245,9 +243,9 @@ class WebhookService:
         self.events.invalidate(tenant_id)
         return view, secret
 
-    def list(self, tenant_id: str) -> list[WebhookView]:
+    def list_webhooks(self, tenant_id: str) -> list[WebhookView]:
         with self.db.session() as s:
-            return [WebhookView.of(w) for w in WebhookRepository(s).list(tenant_id=tenant_id)]
+            return [WebhookView.of(w) for w in WebhookRepository(s).list_for_tenant(tenant_id=tenant_id)]
 
     def get(self, tenant_id: str, webhook_id: str) -> WebhookView:
         with self.db.session() as s:
@@ -291,7 +289,7 @@ class WebhookService:
             self.secrets.delete_owner(s, tenant_id=tenant_id, owner_kind=OWNER, owner_id=webhook_id)
         self.events.invalidate(tenant_id)
 
-    def deliveries(self, tenant_id: str, webhook_id: str, *, limit: int = 50) -> builtins.list[DeliveryView]:
+    def deliveries(self, tenant_id: str, webhook_id: str, *, limit: int = 50) -> list[DeliveryView]:
         with self.db.session() as s:
             repo = WebhookRepository(s)
             repo.get(tenant_id=tenant_id, webhook_id=webhook_id)

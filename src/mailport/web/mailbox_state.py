@@ -30,6 +30,6 @@ def explain_attention(account: AccountView, lang: str) -> Explanation | None:
 
 
 async def needing_attention(request: Request, session: UiSession) -> list[dict[str, Any]]:
-    accounts = await asyncio.to_thread(runtime_of(request).accounts.list, session.tenant_id)
+    accounts = await asyncio.to_thread(runtime_of(request).accounts.list_accounts, session.tenant_id)
     return [{"account": a, "explanation": explain_attention(a, session.lang)}
             for a in accounts if a.state == "needs_attention"]

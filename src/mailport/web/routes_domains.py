@@ -8,7 +8,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from mailport.errors import ConfigurationError, Conflict, NotFound, ValidationError
+from mailport.errors import ConfigurationError, Conflict, NotFound, TryLater, ValidationError
 from mailport.web import labels
 from mailport.web.pages import page
 from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
@@ -29,8 +29,8 @@ async def add_domain(request: Request, session: WriteSessionDep) -> Response:
     except ValidationError:
         error = labels.N_("Enter a domain name such as yourcompany.com (without www or @).")
     if error is not None:
-        accounts = await asyncio.to_thread(runtime_of(request).accounts.list, session.tenant_id)
-        domains = await asyncio.to_thread(runtime_of(request).domains.list, session.tenant_id)
+        accounts = await asyncio.to_thread(runtime_of(request).accounts.list_accounts, session.tenant_id)
+        domains = await asyncio.to_thread(runtime_of(request).domains.list_domains, session.tenant_id)
         return page(request, session, "settings_email.html", status_code=200, accounts=accounts,
                      domains=domains, method="domain", saved=False, removed=False, removed_domain=False,
                      domain_error=error, domain_value=name, platform=None, platform_message=None,
@@ -61,7 +61,7 @@ async def check(request: Request, session: WriteSessionDep, domain_id: str) -> R
         return page(request, session, "not_found.html", status_code=404)
     except Conflict as exc:  # checked a moment ago: say when it can be done again
         message = {"text": labels.N_("This domain was checked a moment ago. Try again in %(seconds)s seconds."),
-                   "seconds": exc.fields.get("retry_after", 30)}
+                   "seconds": exc.retry_after if isinstance(exc, TryLater) else 30}
         view = await asyncio.to_thread(service.get, session.tenant_id, domain_id)
         data = view.to_dict(session.lang)
         verdicts = data["last_check"]["verdicts"] if data["last_check"] else None

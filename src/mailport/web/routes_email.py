@@ -54,8 +54,8 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
                          platform_saved: str = "", platform_error: str = "", oauth_error: str = "",
                          default_saved: str = "", default_error: str = "") -> Response:
     runtime = runtime_of(request)
-    accounts = await asyncio.to_thread(runtime.accounts.list, session.tenant_id)
-    domains = (await asyncio.to_thread(runtime.domains.list, session.tenant_id)
+    accounts = await asyncio.to_thread(runtime.accounts.list_accounts, session.tenant_id)
+    domains = (await asyncio.to_thread(runtime.domains.list_domains, session.tenant_id)
                if available_sections(runtime).domains else [])
     sections = available_sections(runtime)
     tenant = await asyncio.to_thread(runtime.tenants.get, session.tenant_id)
@@ -434,7 +434,7 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
 
 
 def _field_of(exc: ValidationError) -> str:
-    name = str(exc.fields.get("field") or "email").replace(".", "_")
+    name = str(exc.field or "email").replace(".", "_")
     return name if name in ("email", "display_name", "password", "smtp_host", "imap_host") else "smtp_host"
 
 

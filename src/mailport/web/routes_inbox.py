@@ -44,7 +44,7 @@ def _contact_names(request: Request, session: UiSession, ids: set[str]) -> dict[
 def _sync_states(request: Request, session: UiSession) -> list[dict[str, Any]]:
     runtime = runtime_of(request)
     states = []
-    for account in runtime.accounts.list(session.tenant_id):
+    for account in runtime.accounts.list_accounts(session.tenant_id):
         if account.imap is None:
             continue
         state = runtime.inbox.sync_state(session.tenant_id, account.id)

@@ -48,7 +48,7 @@ async def outbox(request: Request, session: SessionDep, status: str = "", before
         messages = []  # a stale "older" link: show the first page's filter as empty, not an error
     more = len(messages) > PAGE_SIZE
     # Addresses mail is refused for: the business sees why, and removes one once it is fixed.
-    listed = await asyncio.to_thread(runtime_of(request).suppression.list, session.tenant_id,
+    listed = await asyncio.to_thread(runtime_of(request).suppression.list_suppressions, session.tenant_id,
                                      limit=SUPPRESSED_SHOWN)
     suppressed = [{"entry": v, "explanation": explain_code(v.diagnosis, server_text=v.server_text,
                                                            lang=session.lang)} for v in listed]

@@ -404,9 +404,9 @@ async def _connect(
             exception=exc,
             email=email,
         )
-        if error.code == "tls.certificate_invalid":
+        if isinstance(error, TLSError) and error.code == "tls.certificate_invalid":
             # Show the user which certificate they would be pinning.
-            error.fields["certificate_sha256"] = await tls_probe(
+            error.certificate_sha256 = await tls_probe(
                 addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)
             )
         raise error from exc
@@ -522,8 +522,8 @@ async def _starttls(
             )
         )
         error = wire.error(cls, "The STARTTLS handshake failed", stage=stage, exception=exc)
-        if error.code == "tls.certificate_invalid":
-            error.fields["certificate_sha256"] = await _starttls_fingerprint(
+        if isinstance(error, TLSError) and error.code == "tls.certificate_invalid":
+            error.certificate_sha256 = await _starttls_fingerprint(
                 addresses, endpoint, timeout=min(wire.timeout, 5.0)
             )
         raise error from exc

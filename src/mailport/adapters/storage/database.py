@@ -165,7 +165,7 @@ class Database:
             try:
                 return await asyncio.to_thread(call)
             except StorageError as exc:
-                if not exc.fields.get("transient"):
+                if not exc.transient:
                     raise
             await asyncio.sleep(delay * (0.5 + random.random() / 2))
             delay = min(max_delay, delay * 2)

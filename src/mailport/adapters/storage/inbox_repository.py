@@ -7,7 +7,6 @@ costs a few round trips, not one per row.
 
 from __future__ import annotations
 
-import builtins
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -363,6 +362,12 @@ class InboxRepository:
         self.s.execute(update(InboxMessage).where(InboxMessage.id == message_id).values(**values)
                        .execution_options(synchronize_session=False))
 
+    def header_message_id(self, *, account_id: str, uidvalidity: int, uid: int) -> str | None:
+        """The Message-ID header of one stored message of ``account_id`` (by its UID)."""
+        return self.s.scalar(select(InboxMessage.header_message_id).where(
+            InboxMessage.account_id == account_id, InboxMessage.uidvalidity == uidvalidity,
+            InboxMessage.uid == uid).limit(1))
+
     def get(self, *, tenant_id: str, message_id: str) -> InboxMessage:
         row = self.s.scalar(select(InboxMessage).where(InboxMessage.tenant_id == tenant_id,
                                                        InboxMessage.id == message_id,
@@ -396,7 +401,7 @@ class InboxRepository:
             .limit(100)
         ).all()
 
-    def list(
+    def list_messages(
         self, *, tenant_id: str, account_id: str | None = None, addresses: Sequence[str] | None = None,
         q: str | None = None, before: datetime | None = None, limit: int = 50,
     ) -> Sequence[InboxMessage]:
@@ -514,7 +519,7 @@ class ContactRepository:
             raise NotFound("no such contact", resource="contact")
         return row
 
-    def list(self, *, tenant_id: str, limit: int = 200, offset: int = 0) -> Sequence[Contact]:
+    def list_for_tenant(self, *, tenant_id: str, limit: int = 200, offset: int = 0) -> Sequence[Contact]:
         return self.s.scalars(select(Contact).where(Contact.tenant_id == tenant_id)
                               .order_by(Contact.external_id).limit(limit).offset(offset)).all()
 
@@ -524,9 +529,9 @@ class ContactRepository:
         self.s.delete(row)
         self.s.flush()
 
-    def contacts_for(self, *, tenant_id: str, addresses: Sequence[str]) -> dict[str, builtins.list[str]]:
+    def contacts_for(self, *, tenant_id: str, addresses: Sequence[str]) -> dict[str, list[str]]:
         """address key -> external ids of contacts with that address."""
-        found: dict[str, builtins.list[str]] = {}
+        found: dict[str, list[str]] = {}
         if not addresses:
             return found
         for address, external in self.s.execute(

@@ -56,6 +56,8 @@ _INSERT_MESSAGE = insert(Message)
 _INSERT_CONTENT = insert(MessageContent)
 _INSERT_RECIPIENT = insert(MessageRecipient)
 _RECIPIENTS = cast(Table, MessageRecipient.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_EVENTS = cast(Table, Event.__table__)
 # A plain (not ORM-bulk) UPDATE: the SET values come from the parameters (status, smtp_code, …).
 _UPDATE_RECIPIENT = update(_RECIPIENTS).where(
     _RECIPIENTS.c.message_id == bindparam("b_message_id"),
@@ -90,7 +92,7 @@ class OutboxRepository:
 
     def add_events(self, events: Sequence[Event]) -> None:
         """:meth:`add_event` for a batch (one executemany)."""
-        self.s.execute(_INSERT_EVENT, [{
+        self.s.connection().execute(_EVENTS.insert(), [{
             "id": e.id, "tenant_id": e.tenant_id, "message_id": e.message_id, "type": e.type,
             "data": e.data, "created_at": e.created_at, "seq": e.seq or 0,
         } for e in events])
@@ -144,13 +146,14 @@ class OutboxRepository:
 
     def update(self, message_id: str, *, expected_states: Iterable[str], values: dict[str, Any]) -> bool:
         """A guarded state change: only when the row is still in one of ``expected_states``."""
-        result = self.s.execute(
-            update(Message)
-            .where(Message.id == message_id, Message.state.in_(list(expected_states)))
+        # Core, not the ORM's bulk UPDATE: nothing in the session mirrors the row, and this is
+        # on every send's path twice.
+        result = self.s.connection().execute(
+            update(_MESSAGES)
+            .where(_MESSAGES.c.id == message_id, _MESSAGES.c.state.in_(list(expected_states)))
             .values(**values)
-            .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return bool(result.rowcount)
 
     def content(self, message_id: str) -> MessageContent:
         content = self.s.get(MessageContent, message_id)
@@ -235,7 +238,7 @@ class OutboxRepository:
     def add_event(self, event: Event) -> None:
         # A plain INSERT: events are never read back in the transaction that writes them, so
         # the unit of work's bookkeeping would be pure overhead on the send path.
-        self.s.execute(_INSERT_EVENT, [{
+        self.s.connection().execute(_EVENTS.insert(), [{
             "id": event.id, "tenant_id": event.tenant_id, "message_id": event.message_id,
             "type": event.type, "data": event.data, "created_at": event.created_at,
             "seq": event.seq or 0,
@@ -284,7 +287,7 @@ class WebhookRepository:
             raise NotFound("no such webhook", resource="webhook")
         return webhook
 
-    def list(self, *, tenant_id: str) -> Sequence[Webhook]:
+    def list_for_tenant(self, *, tenant_id: str) -> Sequence[Webhook]:
         return self.s.scalars(
             select(Webhook)
             .where(Webhook.tenant_id == tenant_id)
@@ -306,6 +309,10 @@ class WebhookRepository:
     def add_delivery(self, delivery: WebhookDelivery) -> None:
         self.s.add(delivery)
         self.s.flush()
+
+    def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Many deliveries (column values each) in one INSERT: a batch's events to a tenant's hooks."""
+        self.s.execute(insert(WebhookDelivery), rows)
 
     def delivery(self, delivery_id: str) -> WebhookDelivery | None:
         return self.s.get(WebhookDelivery, delivery_id)

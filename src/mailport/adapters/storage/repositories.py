@@ -33,7 +33,7 @@ class TenantRepository:
             raise NotFound("no such tenant", resource="tenant")
         return tenant
 
-    def list(self) -> Sequence[Tenant]:
+    def list_all(self) -> Sequence[Tenant]:
         return self.s.scalars(select(Tenant).order_by(Tenant.created_at, Tenant.id)).all()
 
 
@@ -53,7 +53,7 @@ class ApiKeyRepository:
             return None
         return key
 
-    def list(self, tenant_id: str) -> Sequence[ApiKey]:
+    def list_for_tenant(self, tenant_id: str) -> Sequence[ApiKey]:
         return self.s.scalars(
             select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.created_at, ApiKey.id)
         ).all()

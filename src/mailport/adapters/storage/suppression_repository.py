@@ -42,7 +42,7 @@ class SuppressionRepository:
             BounceCounter.tenant_id == tenant_id, BounceCounter.address_key == address_key))
         return bool(getattr(removed, "rowcount", 0))
 
-    def list(self, *, tenant_id: str, limit: int, after: str | None = None) -> list[Suppression]:
+    def list_for_tenant(self, *, tenant_id: str, limit: int, after: str | None = None) -> list[Suppression]:
         query = select(Suppression).where(Suppression.tenant_id == tenant_id)
         if after:
             query = query.where(Suppression.address_key > after)

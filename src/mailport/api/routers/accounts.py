@@ -131,7 +131,7 @@ async def create_account(body: AccountIn, runtime: RuntimeDep, tenant_id: Tenant
 
 @router.get("", response_model=list[AccountOut], summary="List the tenant's mailboxes")
 def list_accounts(runtime: RuntimeDep, tenant_id: TenantDep) -> list[dict[str, Any]]:
-    return [a.to_dict() for a in runtime.accounts.list(tenant_id)]
+    return [a.to_dict() for a in runtime.accounts.list_accounts(tenant_id)]
 
 
 @router.get("/{account_id}", response_model=AccountOut, summary="One mailbox")

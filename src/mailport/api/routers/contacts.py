@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.fields import DateTimeText
 from mailport.api.routers.inbox import InboxMessageOut, parse_before
 from mailport.services.contacts import MAX_BATCH, ContactInput
 
@@ -26,7 +27,7 @@ class ContactOut(BaseModel):
     id: str
     name: str | None
     addresses: list[str] = Field(description="Lower-cased; mail is matched to them case-insensitively.")
-    updated_at: str
+    updated_at: DateTimeText
 
 
 class UpsertOut(BaseModel):
@@ -49,7 +50,7 @@ async def upsert_contacts(
 def list_contacts(runtime: RuntimeDep, tenant_id: TenantDep,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                   offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict[str, Any]]:
-    return [c.to_dict() for c in runtime.contacts.list(tenant_id, limit=limit, offset=offset)]
+    return [c.to_dict() for c in runtime.contacts.list_contacts(tenant_id, limit=limit, offset=offset)]
 
 
 @router.get("/{contact_id}", response_model=ContactOut, summary="One contact")

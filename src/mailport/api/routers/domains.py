@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.fields import DateTimeText
 from mailport.api.problems import request_language
 
 router = APIRouter(prefix="/v1/domains", tags=["domains"])
@@ -54,7 +55,7 @@ class VerdictOut(BaseModel):
 
 
 class LastCheckOut(BaseModel):
-    at: str
+    at: DateTimeText
     outcome: Literal["passed", "failed", "inconclusive"]
     source: str
     verdicts: list[VerdictOut]
@@ -96,7 +97,7 @@ async def add_domain(body: DomainIn, request: Request, runtime: RuntimeDep, tena
 @router.get("", response_model=list[DomainOut], summary="The tenant's own domains")
 def list_domains(request: Request, runtime: RuntimeDep, tenant_id: TenantDep) -> list[dict[str, Any]]:
     lang = request_language(request)
-    return [v.to_dict(lang) for v in runtime.domains.list(tenant_id)]
+    return [v.to_dict(lang) for v in runtime.domains.list_domains(tenant_id)]
 
 
 @router.get("/{domain_id}", response_model=DomainOut, summary="One domain, with its last check")

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.fields import DateTimeText
 from mailport.errors import ValidationError
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
@@ -56,8 +57,8 @@ class InboxMessageOut(BaseModel):
     from_: AddressOut = Field(alias="from")
     to: list[AddressOut]
     cc: list[AddressOut]
-    date: str | None
-    received_at: str | None
+    date: DateTimeText | None
+    received_at: DateTimeText | None
     flags: list[str]
     seen: bool
     size: int
@@ -75,7 +76,7 @@ class SyncStateOut(BaseModel):
     account_id: str
     enabled: bool
     state: str = Field(description="pending, syncing, idle, error, disabled, no_imap")
-    last_sync_at: str | None
+    last_sync_at: DateTimeText | None
     error: dict[str, str | None] | None = Field(description="`code` (a diagnosis code) and `message`.")
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.fields import DateTimeText, Problem
 from mailport.api.guard import max_body, message_body_limit
 from mailport.api.problems import invalid_request, problem_of, request_language
 from mailport.core.message import Attachment, megabytes
@@ -48,7 +49,7 @@ class RecipientOut(BaseModel):
 class EventOut(BaseModel):
     id: str
     type: str
-    created_at: str
+    created_at: DateTimeText
     data: dict[str, Any]
 
 
@@ -71,13 +72,13 @@ class MessageOut(BaseModel):
     size: int
     attachment_count: int
     metadata: dict[str, Any]
-    send_at: str | None
-    next_attempt_at: str | None
+    send_at: DateTimeText | None
+    next_attempt_at: DateTimeText | None
     attempts: int
     reason: str | None
-    created_at: str
-    updated_at: str
-    sent_at: str | None
+    created_at: DateTimeText
+    updated_at: DateTimeText
+    sent_at: DateTimeText | None
     recipients: list[RecipientOut]
     events: list[EventOut] | None = None
     sent_copy: SentCopyOut | None = None
@@ -216,7 +217,7 @@ class BatchResultOut(BaseModel):
     status: int = Field(description="202 accepted, 200 replayed (same idempotency key and body), "
                                     "else the status the single call would have answered.")
     message: MessageOut | None = None
-    error: dict[str, Any] | None = Field(None, description="problem+json of this item, as the single call.")
+    error: Problem = Field(None, description="problem+json of this item, as the single call.")
 
 
 class BatchOut(BaseModel):

@@ -158,7 +158,7 @@ def _page(lang: str, title: str, text: str, status_code: int, *, form_token: str
             summary="Development (MAILPORT_PLATFORM_SMTP_URL=capture): mail that would have been sent")
 def list_captured(runtime: RuntimeDep, tenant_id: TenantDep,
                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[dict[str, Any]]:
-    return [c.to_dict() for c in runtime.platform.capture().list(tenant_id, limit=limit)]
+    return [c.to_dict() for c in runtime.platform.capture().list_captured(tenant_id, limit=limit)]
 
 
 @router.get("/captured/{capture_id}", response_class=Response,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.fields import DateTimeText, Explanation
 from mailport.api.problems import request_language
 from mailport.diagnosis_text import explain_code
 from mailport.services.suppression import MAX_LIMIT, SuppressionView
@@ -30,11 +31,11 @@ class SuppressionOut(BaseModel):
     address: str
     reason: str = Field(description="`hard_bounce`, `soft_bounces` (N in a row) or `manual`.")
     status: str | None = Field(None, description="RFC 3463 status of the bounce, e.g. `5.1.1`.")
-    diagnosis: dict[str, Any] | None = Field(
+    diagnosis: Explanation = Field(
         None, description="Why, in the caller's language: the diagnosis of the bounce (code, title, steps).")
     server_text: str | None = Field(None, description="What the receiving server said.")
     message_id: str | None = Field(None, description="The message whose bounce suppressed the address.")
-    created_at: str
+    created_at: DateTimeText
 
 
 def _out(view: SuppressionView, lang: str) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def list_suppressions(
     after: Annotated[str | None, Query(max_length=320, description="Addresses after this one.")] = None,
 ) -> list[dict[str, Any]]:
     lang = request_language(request)
-    return [_out(v, lang) for v in runtime.suppression.list(tenant_id, limit=limit, after=after)]
+    return [_out(v, lang) for v in runtime.suppression.list_suppressions(tenant_id, limit=limit, after=after)]
 
 
 @router.get("/{address}", response_model=SuppressionOut, summary="One suppressed address")

@@ -55,7 +55,7 @@ def create_tenant(body: TenantIn, runtime: RuntimeDep, _: AdminDep) -> TenantCre
 
 @router.get("/tenants", response_model=list[TenantOut], summary="List tenants (operator key)")
 def list_tenants(runtime: RuntimeDep, _: AdminDep) -> list[TenantOut]:
-    return [TenantOut(**t.to_dict()) for t in runtime.tenants.list()]  # type: ignore[arg-type]
+    return [TenantOut(**t.to_dict()) for t in runtime.tenants.list_tenants()]  # type: ignore[arg-type]
 
 
 class KeyIn(BaseModel):

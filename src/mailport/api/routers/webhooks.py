@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.fields import DateTimeText
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -36,8 +37,8 @@ class WebhookOut(BaseModel):
     event_types: list[str]
     enabled: bool
     disabled_reason: str | None
-    created_at: str
-    updated_at: str
+    created_at: DateTimeText
+    updated_at: DateTimeText
 
 
 class WebhookCreated(WebhookOut):
@@ -59,9 +60,9 @@ class DeliveryOut(BaseModel):
     last_status_code: int | None
     last_error: str | None
     last_duration_ms: int | None
-    next_attempt_at: str | None
-    delivered_at: str | None
-    created_at: str
+    next_attempt_at: DateTimeText | None
+    delivered_at: DateTimeText | None
+    created_at: DateTimeText
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated,
@@ -74,7 +75,7 @@ def create_webhook(body: WebhookIn, runtime: RuntimeDep, tenant_id: TenantDep) -
 
 @router.get("", response_model=list[WebhookOut], summary="The tenant's webhook endpoints")
 def list_webhooks(runtime: RuntimeDep, tenant_id: TenantDep) -> list[dict[str, Any]]:
-    return [w.to_dict() for w in runtime.webhooks.list(tenant_id)]
+    return [w.to_dict() for w in runtime.webhooks.list_webhooks(tenant_id)]
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="One webhook endpoint")

@@ -11,6 +11,11 @@ The order of decisions, most specific first:
 5. Refinement by provider, for replies that mean something more precise at a known provider
    (documented at :func:`_refine`).
 
+For free text read by a person (:func:`classify_text` with ``learned_layer``, what ``mailport
+explain`` does), where the rules say
+``unknown`` the model learned from the corpus of real replies (:mod:`.learned`) answers if it is
+sure enough; replies known to be ambiguous stay ``unknown`` (``_AMBIGUOUS_RE``).
+
 Anything else is ``unknown`` with the server's own text: a wrong confident answer sends the user
 down the wrong path, an honest "we don't know" plus the server text does not.
 """
@@ -25,11 +30,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from mailport.core.diagnostics import learned
 from mailport.core.diagnostics.catalog import CODES
 from mailport.core.diagnostics.evidence import Diagnosis, Evidence, scrub
 from mailport.core.diagnostics.providers import provider_variant
 
-__all__ = ["classify", "classify_exception", "classify_text"]
+__all__ = ["classify", "classify_exception", "classify_text", "combine", "rules_with_basis"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +279,31 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"rejected: not logged in",
     ),
     # --- Sending ---------------------------------------------------------------------------
+    # Round 6: blocks whose wording names something else first — Gmail's "rate limited because
+    # unauthenticated / SPF / DKIM didn't pass", a day's block for too many invalid recipients.
+    _rule(
+        "tls.starttls_required",
+        r"(?:wasn'?t|was not|not) sent over a TLS connection",
+    ),
+    _rule(
+        "send.rejected_as_spam",
+        r"rate limited because (?:it is unauthenticated|(?:SPF|DKIM) authentication|the From: header)",
+        r"sender is unauthenticated|requires all (?:bulk )?(?:email )?senders to authenticate",
+        r"blocked for the day, for attempting to mail too many invalid recipients",
+        r"\bRBL\b|\bBlock (?:permanently|temporarily) \(Sender Filtering",
+        r"not authorized to send (?:e-?mail )?directly to our servers",
+        r"illegal attachment|content presents a potential security issue",
+        r"\bfor Zombie matches\b",
+    ),
+    _rule(
+        "server.rate_limited",
+        r"hourly (?:send(?:ing)? )?(?:rate|limit)|too many messages (?:this|per|an) hour",
+        r"too many sessions|concurrent sessions",
+        r"too much (?:e-?mail|mail) in a short period|too many messages from a new or untrusted IP",
+        r"per transaction exceeded|try this recipient in a separate transaction",
+        r"peak [\w ]{0,30}limit exceeded",
+        r"too many unrecognized commands",
+    ),
     _rule(
         "send.daily_limit_reached",
         r"daily (?:user )?sending (?:quota|limit)",
@@ -285,6 +316,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"RecipientRateLimitExceeded|TenantOutboundRecipientRateLimit",
         r"limit on the number of allowed outgoing messages",
         r"message (?:submission )?rate limit exceeded",
+        r"daily send(?:ing)? rate exceeded",
     ),
     _rule(
         # The recipient's mailbox is closed or disabled (delivery context), or its domain does not
@@ -297,6 +329,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?<!your )(?<!sender )\b(?:account|mailbox|user) (?:is |has been )?(?:closed|inactive|discontinued)\b",
         r"MX records? points? to non-?existent hosts|\bNonExistentDomain\b|\bnon-?existent domain\b",
         r"Host or domain name not found",
+        r"\bis no longer valid\b|address (?:is )?marked as invalid",
+        r"recipient domain (?:does not|doesn'?t) exist|\bDNS domain [\w.-]+ does not exist",
     ),
     _rule(
         "send.account_blocked",
@@ -326,10 +360,14 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"invalid credentials for relay",
         r"(?:relaying|sending) (?:is )?(?:disallowed|not allowed|denied) as\b",
         r"mail from not owned by user",
+        # Round 6: a From: header or sender domain the receiving side will not take.
+        r"\bBlank From\b|as a From:? address|From:? Domain is invalid|missing a valid address in the From",
+        r"sender domain (?:does not|doesn'?t) exist|unregistered domains|unresolvable [\w.]* ?from domain",
+        r"RFC ?5322 section 3\.6\.2",
     ),
     _rule(
         "send.message_too_large",
-        r"message (?:size )?(?:exceeds|exceeded)",
+        r"message (?:size )?(?:exceeds|exceeded)(?! \d+ hops)",
         r"message (?:is )?too (?:big|large)",
         r"exceeds? (?:the )?(?:fixed |configured )?maximum (?:allowed |permitted )?(?:message )?size",
         r"(?:Nachricht|E-Mail) (?:ist )?zu gro(?:ß|ss)|bericht (?:is )?te groot|messaggio (?:è )?troppo grande|"
@@ -346,6 +384,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"delivery time expired|retry time(?:out)? (?:exceeded|not reached for any host after a long failure period)",
         r"\b5\.4\.(?:7|300)\b",
         r"(?<!4\.4\.7 )\bmessage expired\b",
+        r"not going to try again",
     ),
     _rule(
         "send.recipient_mailbox_full",
@@ -359,6 +398,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"too many messages (?:on the server|in (?:the |this |his |her )?mailbox)",
         r"(?:Postfach|Mailbox|Speicher(?:platz|volumen)?)\b[^.;/]{0,30}\b(?:voll|überschritten|ueberschritten)",
         r"(?:mailbox|postvak|brievenbus) (?:is )?vol\b",
+        r"\bstorage limit\b",
         r"casella (?:di posta )?(?:è |e' )?piena|spazio (?:disponibile |della casella )?(?:esaurito|superato)",
         r"boîte (?:aux lettres |mail )?(?:est )?pleine",
         r"\b[45]\.2\.2\b",
@@ -580,6 +620,23 @@ _CONNECTION_DROPPED_RE: Final = re.compile(
 )
 
 
+# Replies known to mean different things at different servers (the corpus labels them
+# ``unknown``): relay refusals (wrong server, missing sign-in or the recipient's side), an unnamed
+# client-host rejection, a bare "mailbox unavailable", mail loops.
+_AMBIGUOUS_RE: Final = re.compile(
+    r"client host rejected: access denied|relay(?:ing)? (?:access )?(?:denied|not permitted)|unable to relay"
+    r"|no relaying|mailbox unavailable|mail loop|hop count exceeded|routing loop|is looping",
+    re.IGNORECASE,
+)
+
+# A 4xx remote reply quoted in a final bounce (qmail: "I'm not going to try again").
+_FINAL_RE: Final = re.compile(r"not going to try again", re.IGNORECASE)
+
+# One line that is a greeting or a positive reply ("* OK Dovecot ready.", "+OK", "250 OK"): not a
+# failure at all, so nothing to guess.
+_NOT_A_FAILURE_RE: Final = re.compile(r"\s*(?:\* OK|\+OK|[23]\d\d[ -])[^\n]*\s*\Z", re.IGNORECASE)
+
+
 def _flatten(text: str) -> str:
     """Text with SMTP continuation prefixes (``534-5.7.9``) removed and lines joined."""
     lines = [line.strip() for line in text.splitlines()]
@@ -724,6 +781,15 @@ def classify(
     evidence: Evidence, *, email: str | None = None, provider: str | None = None
 ) -> Diagnosis:
     """Diagnose ``evidence``; ``email``/``provider`` select and refine the provider variant."""
+    return _classify_by_rules(evidence, email=email, provider=provider)[0]
+
+
+def _classify_by_rules(
+    evidence: Evidence, *, email: str | None = None, provider: str | None = None
+) -> tuple[Diagnosis, str]:
+    """The rules' diagnosis and what it rests on: ``"signature"`` (a wording, a named exception or
+    a response code that names the situation), ``"status"`` (only the generic meaning of an SMTP
+    reply or enhanced status code) or ``"none"`` (``unknown``)."""
     variant = provider_variant(email=email, provider=provider)
     text = scrub(evidence.text or "")
     challenges = _decode_challenges(text)
@@ -736,10 +802,10 @@ def classify(
         protocol = "imap"
     exception = evidence.exception or ""
 
-    def done(code: str, retryable: bool | None = None) -> Diagnosis:
+    def done(code: str, retryable: bool | None = None, basis: str = "signature") -> tuple[Diagnosis, str]:
         return _diagnosis(
             code, variant=variant, server_text=server_text, smtp_code=smtp_code, retryable=retryable
-        )
+        ), basis
 
     # A greeting from the wrong kind of server (POP3 on an IMAP port, SMTP on IMAP …). Only for
     # a raw greeting: an exception's message at this stage is not what the server said.
@@ -767,7 +833,7 @@ def classify(
             code = None  # the sign-in never happened: the network rules below decide
     if code is None and _RELAY_NETWORK_STATUS_RE.search(flat):
         return done("server.temporary_failure")  # "4.4.316 Connection refused": the far side's
-    if code == "send.gave_up" and smtp_code is not None and 400 <= smtp_code < 500:
+    if code == "send.gave_up" and smtp_code is not None and 400 <= smtp_code < 500 and not _FINAL_RE.search(flat):
         code = "server.temporary_failure"  # still being retried
     if code is None:
         name_code = _EXCEPTION_NAMES.get(exception)
@@ -780,23 +846,88 @@ def classify(
         imap_codes = [c for c in _IMAP_CODE_RE.findall(text) if c in _IMAP_CODES]
         if imap_codes:
             code = _IMAP_CODES[imap_codes[0]]
+    basis = "signature"
     if code is None and protocol != "imap":
         code = _by_enhanced_or_basic(flat, smtp_code)
+        basis = "status"
     if code is None and protocol == "imap" and _IMAP_LOGIN_FAILED_RE.search(flat):
         code = "auth.invalid_credentials"  # Exchange/Courier/Cyrus: "NO LOGIN failed."
     if code is None:
         # A dropped connection is worth retrying even though we cannot say why it dropped.
         dropped = bool(_CONNECTION_DROPPED_RE.search(f"{exception} {haystack}"))
-        return done("unknown", retryable=dropped or None)
+        # Replies that mean different things in different places stay a deliberate "unknown"
+        # (README's labelling rules): no learned guess either.
+        deliberate = dropped or _AMBIGUOUS_RE.search(haystack) or _NOT_A_FAILURE_RE.match(text)
+        basis = "signature" if deliberate else "none"
+        return done("unknown", retryable=dropped or None, basis=basis)
     oauth = _is_oauth(evidence, challenges)
-    return done(_refine(code, variant=variant, oauth=oauth, flat=flat))
+    return done(_refine(code, variant=variant, oauth=oauth, flat=flat), basis=basis)
+
+
+POLICY: Final = "rules>model(unknown)"  # chosen by provider-grouped cross-validation (README)
+THRESHOLD: Final = 0.7  # the learned answer's least posterior to be used (README: chosen by the same cross-validation)
 
 
 def classify_text(
-    text: str, *, email: str | None = None, provider: str | None = None
+    text: str, *, email: str | None = None, provider: str | None = None, learned_layer: bool = False
 ) -> Diagnosis:
-    """Diagnose free text (a pasted reply, log excerpt or error message), as ``explain`` does."""
-    return classify(Evidence(text=text), email=email, provider=provider)
+    """Diagnose free text (a pasted reply, log excerpt or error message).
+
+    The rules; with ``learned_layer`` (``mailport explain`` and the explain API, where a person
+    reads the answer), where they say ``unknown`` the model learned from the corpus of real replies
+    (:mod:`.learned`) answers if it is sure enough. Code that acts on the answer (an adapter
+    translating an error body) keeps the rules alone: a guess must not decide what happens to a
+    message or an address."""
+    diagnosis, basis = rules_with_basis(text, email=email, provider=provider)
+    if basis == "signature" or not learned_layer:
+        return diagnosis
+    prediction = learned.shipped_model().predict(text)
+    return combine(diagnosis, basis, prediction, text=text, email=email, provider=provider,
+                   policy=POLICY, threshold=THRESHOLD)
+
+
+def rules_with_basis(
+    text: str, *, email: str | None = None, provider: str | None = None
+) -> tuple[Diagnosis, str]:
+    """The rules' diagnosis of free text and its basis (see :func:`_classify_by_rules`)."""
+    return _classify_by_rules(Evidence(text=text), email=email, provider=provider)
+
+
+def combine(
+    diagnosis: Diagnosis,
+    basis: str,
+    prediction: learned.Prediction,
+    *,
+    text: str,
+    email: str | None = None,
+    provider: str | None = None,
+    policy: str,
+    threshold: float,
+) -> Diagnosis:
+    """The rules' ``diagnosis`` or the learned ``prediction``, by ``policy``:
+
+    - ``rules`` / ``model``: one of them alone;
+    - ``rules>model(unknown)``: the model where the rules say ``unknown``;
+    - ``rules>model(unknown,status)``: also where they only read a generic reply/status code.
+    The model's answer is used only with a posterior of at least ``threshold`` (``model``: always); it is refined by
+    provider like a rule's (a Gmail password rejection is an app-password question).
+    """
+    use_model = (
+        policy == "model"
+        or (policy == "rules>model(unknown)" and basis == "none")
+        or (policy == "rules>model(unknown,status)" and basis in ("none", "status"))
+    )
+    if policy != "model" and prediction.probability < threshold:
+        use_model = False
+    if not use_model or prediction.code == diagnosis.code:
+        return diagnosis
+    if prediction.code not in CODES:
+        return diagnosis
+    variant = provider_variant(email=email, provider=provider)
+    clean = scrub(text)
+    oauth = _is_oauth(Evidence(text=clean), _decode_challenges(clean))
+    code = _refine(prediction.code, variant=variant, oauth=oauth, flat=_flatten(clean))
+    return _diagnosis(code, variant=variant, server_text=diagnosis.server_text, smtp_code=_smtp_code(clean))
 
 
 _IMAPLIB_ERRORS: Final = frozenset({"IMAP4.error", "IMAP4.abort"})

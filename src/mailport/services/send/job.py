@@ -112,6 +112,15 @@ class _Attempt:
         return self.outgoing.rcpt_to
 
 
+@dataclass(slots=True)
+class _Counted:
+    """An account's limit counts within one batch of begins (one transaction)."""
+
+    in_flight: int
+    rate: int
+    day: int
+
+
 class _Creds(NamedTuple):
     config: AccountConfig
     password: Secret | None
@@ -229,7 +238,7 @@ class SendJob:
         # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
         [result] = await self._finishes().submit_riding_out(
             "", [(attempt, outcome)],
-            transient=lambda exc: isinstance(exc, StorageError) and bool(exc.fields.get("transient")))
+            transient=lambda exc: isinstance(exc, StorageError) and exc.transient)
         if box is not None:
             await self._learn(attempt, box.id, outcome)
         return result
@@ -296,12 +305,14 @@ class SendJob:
         workers beginning overlapping batches on PostgreSQL cannot deadlock."""
         now = self.clock.now()
         results: list[_Attempt | JobResult | None] = [None] * len(items)
+        counted: dict[str, _Counted] = {}
         with self.db.session() as s:
             for i in sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0])):
-                results[i] = self._begin_in(s, items[i][0], now)
+                results[i] = self._begin_in(s, items[i][0], now, counted)
         return [r for r in results if r is not None]
 
-    def _begin_in(self, s: Session, message_id: str, now: datetime) -> _Attempt | JobResult:
+    def _begin_in(self, s: Session, message_id: str, now: datetime,
+                  counted: dict[str, _Counted]) -> _Attempt | JobResult:
         repo = OutboxRepository(s)
         message = repo.find(message_id)
         if message is None:
@@ -328,23 +339,31 @@ class SendJob:
         if account is not None and transport.mailbox_limits:
             limits = self._limits(account)
             daily = limits.daily
-            repo.lock_account(account.id)
-            rate_count = day_count = 0
-            if limits.rate is not None:
-                rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
-            if limits.daily is not None:
-                day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
-            decision = limits.check(
-                in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
-                                         live_since=self.leases.live_since(now)),
-                now=now, sent_in_rate_window=rate_count, sent_in_day=day_count,
-            )
+            known = counted.get(account.id)
+            if known is None or state is MessageState.SENDING:
+                # First of its account in this batch (or a takeover, which must not count
+                # itself): ask the database. The rest of the batch adds what it began.
+                if known is None:
+                    repo.lock_account(account.id)  # held to the end of the batch's transaction
+                rate_count = day_count = 0
+                if limits.rate is not None:
+                    rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
+                if limits.daily is not None:
+                    day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
+                known = counted[account.id] = _Counted(
+                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
+                                             live_since=self.leases.live_since(now)),
+                    rate=rate_count, day=day_count)
+            decision = limits.check(in_flight=known.in_flight, now=now, sent_in_rate_window=known.rate,
+                                    sent_in_day=known.day)
             if not decision.allowed:
                 retry_at = decision.retry_at or now + timedelta(seconds=5)
                 if decision.visible:
                     self._defer_for_limit(s, message, state, retry_at, decision.reason, now)
                 return Retry(run_at=retry_at, error=decision.reason)
 
+        if account is not None and account.id in counted:
+            counted[account.id].in_flight += 1  # this one is sending now, for the next in the batch
         if state is not MessageState.SENDING:  # SENDING: taking over a dead worker's message
             transition(state, MessageState.SENDING)
         attempt_no = message.attempts + 1

@@ -1,0 +1,150 @@
+"""A small text classifier learned from the labelled corpus of real server replies.
+
+The rules in :mod:`.classifier` know what they were written for and nothing else; every fresh
+round of real replies brought wordings and provider codes they had never met. This layer
+generalises from the corpus instead: a multinomial naive Bayes model over the words, word pairs,
+four-letter pieces of words and SMTP reply/enhanced status codes of a reply. :func:`.classifier.classify_text` asks it only
+where the rules have no confident answer.
+
+Pure and deterministic: :func:`train` builds a :class:`Model` from ``(text, code)`` pairs (the
+same pairs always give the same model); the model shipped with the package
+(``learned_model.json``) is generated from ``tests/corpus/diagnostics/replies.json`` by
+``tests/corpus/diagnostics/train.py`` and a unit test keeps it equal to a fresh build.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from itertools import pairwise
+from typing import Final
+
+__all__ = ["Model", "Prediction", "features", "shipped_model", "train"]
+
+_WORD_RE: Final = re.compile(r"[^\W\d_]{2,}")
+_BASIC_RE: Final = re.compile(r"(?<![\d.])([245]\d\d)(?![\d.])")
+_ENHANCED_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+_HOSTISH_RE: Final = re.compile(r"\b[\w-]+(?:\.[\w-]+){2,}\b")  # host names and ids: noise
+_STOP: Final = frozenset({
+    "the", "to", "of", "and", "or", "for", "is", "in", "on", "be", "this", "that", "it", "at",
+    "by", "with", "from", "an", "as", "are", "was", "not", "you", "your", "please", "de", "het",
+    "een", "en", "van", "der", "die", "das", "und", "le", "la", "les", "et", "des", "du", "il",
+    "di", "per",
+})
+ALPHA: Final = 0.1  # additive smoothing
+TEMPERATURE: Final = 8.0  # for the posterior only; the answer is the same
+MIN_DOCS: Final = 1  # a feature must occur in this many replies to enter the model
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _HOSTISH_RE.sub(" ", text.replace("’", "'"))
+
+
+def features(text: str) -> list[str]:
+    """The features of one reply, each once: words, adjacent word pairs, four-letter pieces of
+    words, reply and enhanced status codes."""
+    norm = unicodedata.normalize("NFKC", text).lower()
+    found: list[str] = []
+    for match in _ENHANCED_RE.finditer(norm):
+        klass, subject, detail = match.groups()
+        found += [f"e:{klass}.{subject}.{detail}", f"e:x.{subject}.{detail}", f"e:{klass}.{subject}"]
+    for match in _BASIC_RE.finditer(norm):
+        code = match.group(1)
+        found += [f"c:{code}", f"c:{code[0]}xx"]
+    words = [w for w in _WORD_RE.findall(_normalise(text)) if w not in _STOP]
+    found += [f"w:{w}" for w in words]
+    found += [f"b:{a}_{b}" for a, b in pairwise(words)]
+    for word in words:  # pieces of words: inflections and compounds (de, nl) share them
+        padded = f"<{word}>"
+        found += [f"g:{padded[i:i + 4]}" for i in range(len(padded) - 3)]
+    return sorted(set(found))
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    code: str
+    probability: float  # posterior of ``code`` among the model's classes
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """Per class: how many replies, and in how many of them each feature occurs."""
+
+    classes: tuple[str, ...]
+    docs: tuple[int, ...]
+    counts: dict[str, dict[int, int]]  # feature -> {class index: replies containing it}
+    totals: tuple[int, ...]  # per class: feature occurrences
+
+    def predict(self, text: str) -> Prediction:
+        n_docs = sum(self.docs)
+        vocabulary = len(self.counts)
+        scores = [math.log(d / n_docs) for d in self.docs]
+        denominators = [math.log(t + ALPHA * vocabulary) for t in self.totals]
+        # Each known feature adds log((count + ALPHA) / denominator) per class; most counts are 0,
+        # so add the zero-count term for all classes at once and correct the few that are not.
+        log_alpha = math.log(ALPHA)
+        known = 0
+        for feature in features(text):
+            per_class = self.counts.get(feature)
+            if per_class is None:
+                continue
+            known += 1
+            for i, n in per_class.items():
+                scores[i] += math.log(n + ALPHA) - log_alpha
+        scores = [s + known * (log_alpha - d) for s, d in zip(scores, denominators, strict=True)]
+        best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+        top = scores[best]
+        # Naive Bayes counts a word, its pieces and its pairs as independent evidence: tempered,
+        # its posterior says how sure it is instead of nearly always 1.
+        total = sum(math.exp((s - top) / TEMPERATURE) for s in scores)
+        return Prediction(self.classes[best], 1 / total)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"classes": list(self.classes), "docs": list(self.docs), "totals": list(self.totals),
+             "counts": {f: {str(i): n for i, n in sorted(c.items())} for f, c in sorted(self.counts.items())}},
+            ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+        ) + "\n"
+
+    @classmethod
+    def from_json(cls, data: str) -> Model:
+        raw = json.loads(data)
+        return cls(
+            classes=tuple(raw["classes"]),
+            docs=tuple(raw["docs"]),
+            totals=tuple(raw["totals"]),
+            counts={f: {int(i): n for i, n in c.items()} for f, c in raw["counts"].items()},
+        )
+
+
+def train(pairs: Iterable[tuple[str, str]]) -> Model:
+    """A model from ``(reply text, diagnosis code)`` pairs; deterministic whatever their order."""
+    rows: Sequence[tuple[str, str]] = sorted(pairs)
+    classes = tuple(sorted({code for _, code in rows}))
+    index = {code: i for i, code in enumerate(classes)}
+    docs = Counter(index[code] for _, code in rows)
+    per_feature: dict[str, Counter[int]] = {}
+    for text, code in rows:
+        for feature in features(text):
+            per_feature.setdefault(feature, Counter())[index[code]] += 1
+    counts = {f: dict(c) for f, c in per_feature.items() if sum(c.values()) >= MIN_DOCS}
+    totals = [0] * len(classes)
+    for per_class in counts.values():
+        for i, n in per_class.items():
+            totals[i] += n
+    return Model(classes, tuple(docs[i] for i in range(len(classes))), counts, tuple(totals))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> Model:
+    """The model generated from the corpus and shipped as package data (read once)."""
+    data = resources.files("mailport.core.diagnostics").joinpath("learned_model.json").read_text(encoding="utf-8")
+    return Model.from_json(data)

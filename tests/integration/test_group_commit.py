@@ -64,7 +64,7 @@ async def test_concurrent_requests_share_transactions_and_each_gets_its_own_resu
     assert [r.message.subject for r in accepted if not isinstance(r, BaseException)] == \
         [f"Factuur {n}" for n in range(60) if n != 17]
     assert sum(sizes) == 60 and len(sizes) < 60 / 4, sizes  # merged, not one by one
-    stored = {m.subject for m in rt.outbox.list(tenant, limit=200)}
+    stored = {m.subject for m in rt.outbox.list_messages(tenant, limit=200)}
     assert stored == {f"Factuur {n}" for n in range(60) if n != 17}
 
 

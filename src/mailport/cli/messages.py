@@ -276,7 +276,7 @@ def message_list(
     data_dir: DataDir = None,
 ) -> None:
     """The tenant's messages, newest first."""
-    views = run_for_tenant(lambda runtime, tenant_id: runtime.outbox.list(
+    views = run_for_tenant(lambda runtime, tenant_id: runtime.outbox.list_messages(
         tenant_id, states=status or [], account_id=account, limit=limit),
         tenant, database_url=database_url, data_dir=data_dir)
     if as_json:

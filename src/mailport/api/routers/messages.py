@@ -295,7 +295,7 @@ def list_messages(
     before: Annotated[str | None, Query(max_length=32, description="A message id: the page after it.")] = None,
 ) -> list[dict[str, Any]]:
     states = [s for value in (status_ or []) for s in value.split(",") if s]
-    return [m.to_dict() for m in runtime.outbox.list(tenant_id, states=states, account_id=account,
+    return [m.to_dict() for m in runtime.outbox.list_messages(tenant_id, states=states, account_id=account,
                                                       limit=limit, before=before)]
 
 

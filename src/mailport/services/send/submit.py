@@ -476,7 +476,7 @@ class Submissions:
                 code="send.no_account", field="account",
             )
         with self.db.session() as s:
-            accounts = AccountRepository(s).list(tenant_id=tenant_id)
+            accounts = AccountRepository(s).list_for_tenant(tenant_id=tenant_id)
         if len(accounts) == 1:  # unambiguous: the tenant's only mailbox
             return accounts[0]
         raise ValidationError("name the sending account (or a from address of one)",
@@ -507,7 +507,7 @@ class Submissions:
             return MessageView.of(message, repo.recipients(message.id), events=repo.events(message.id),
                                   copy=repo.sent_copy(message.id))
 
-    def list(
+    def list_messages(
         self, tenant_id: str, *, states: Sequence[str] = (), account_id: str | None = None,
         limit: int = 50, before: str | None = None,
     ) -> list[MessageView]:
@@ -525,7 +525,7 @@ class Submissions:
             if before:
                 last = repo.get(tenant_id=tenant_id, message_id=before)
                 cursor = (last.created_at, last.id)
-            rows = repo.list(tenant_id=tenant_id, states=states, account_id=account_id,
+            rows = repo.list_messages(tenant_id=tenant_id, states=states, account_id=account_id,
                              before=cursor, limit=limit)
             recipients = repo.recipients_of([m.id for m in rows])
             return [MessageView.of(m, recipients.get(m.id, [])) for m in rows]

@@ -410,7 +410,7 @@ class Submissions:
         """Messages earlier requests made with these keys (one query), with their fingerprints."""
         if not keys:
             return {}
-        with self.db.session() as s:
+        with self.db.reading() as s:
             repo = OutboxRepository(s)
             found = repo.find_by_idempotency_keys(tenant_id=tenant_id, keys=keys)
             recipients = repo.recipients_of([m.id for m in found])
@@ -463,11 +463,11 @@ class Submissions:
     def _sending_account(self, tenant_id: str, request: SendRequest) -> Account:
         """The account row (read once, without the secret store: accepting must be cheap)."""
         if request.account_id:
-            with self.db.session() as s:
+            with self.db.reading() as s:
                 return AccountRepository(s).get(tenant_id=tenant_id, account_id=request.account_id)
         if request.from_email:
             address = parse_address(request.from_email, field="from")
-            with self.db.session() as s:
+            with self.db.reading() as s:
                 found = AccountRepository(s).find_by_email(tenant_id=tenant_id, email=address.email)
             if found is not None:
                 return found

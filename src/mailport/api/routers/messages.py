@@ -289,7 +289,8 @@ async def send_batch(request: Request, runtime: RuntimeDep, tenant_id: TenantDep
             summary="List messages, newest first")
 def list_messages(
     runtime: RuntimeDep, tenant_id: TenantDep,
-    status_: Annotated[list[str] | None, Query(alias="status", description="queued, sending, sent, deferred, failed, cancelled")] = None,
+    status_: Annotated[list[str] | None, Query(alias="status", description="queued, sending, sent, deferred, failed, "
+                                                                           "cancelled")] = None,
     account: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[str | None, Query(max_length=32, description="A message id: the page after it.")] = None,

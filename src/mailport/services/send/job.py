@@ -371,7 +371,8 @@ class SendJob:
                     values={"state": MessageState.SENDING.value, "attempts": attempt_no,
                             "updated_at": now})
         self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                           seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=message.account_id,
+                           seq=event_seq(attempt_no, "sending"),
+                           payload=MessageSending(message_id=message.id, account_id=message.account_id,
                                                   metadata=dict(message.meta), attempt=attempt_no))
         rows = repo.recipients(message.id)
         content = repo.content(message.id)
@@ -400,7 +401,8 @@ class SendJob:
                 transition(state, MessageState.DEFERRED)
             values.update(state=MessageState.DEFERRED.value, reason=reason)
             self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               seq=event_seq(message.attempts, "between"), payload=MessageDeferred(message_id=message.id, account_id=message.account_id,
+                               seq=event_seq(message.attempts, "between"),
+                               payload=MessageDeferred(message_id=message.id, account_id=message.account_id,
                                                        metadata=dict(message.meta), attempt=message.attempts,
                                                        retry_at=retry_at, reason=reason))
         repo.update(message.id, expected_states=[state.value], values=values)
@@ -412,7 +414,8 @@ class SendJob:
                                    values={"state": MessageState.FAILED.value, "reason": reason,
                                            "next_attempt_at": None, "updated_at": now})
         self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                           seq=event_seq(message.attempts, "between"), payload=MessageFailed(message_id=message.id, account_id=message.account_id,
+                           seq=event_seq(message.attempts, "between"),
+                           payload=MessageFailed(message_id=message.id, account_id=message.account_id,
                                                  metadata=dict(message.meta), attempt=message.attempts,
                                                  reason=reason))
 

@@ -67,8 +67,8 @@ class SendRequest:
     """What a caller asks to send (the API and the CLI build this).
 
     ``account_id`` picks the sending mailbox; without it the account whose address is
-    ``from_email`` is used, or the tenant's only account. ``from_email`` defaults to the account's own address and must be it
-    or a confirmed alias.
+    ``from_email`` is used, or the tenant's only account. ``from_email`` defaults to the account's own
+    address and must be it or a confirmed alias.
     """
 
     to: Sequence[MailboxInput] = ()
@@ -544,8 +544,8 @@ class Submissions:
                 raise Conflict("the message is being sent right now and can no longer be cancelled",
                                code="message.not_cancellable")
             self.events.record(s, tenant_id=tenant_id, message_id=message.id, now=now,
-                               seq=event_seq(message.attempts, "between"), payload=MessageCancelled(message_id=message.id,
-                                                        account_id=message.account_id,
+                               seq=event_seq(message.attempts, "between"),
+                               payload=MessageCancelled(message_id=message.id, account_id=message.account_id,
                                                         metadata=dict(message.meta)))
         return self.get(tenant_id, message_id)
 

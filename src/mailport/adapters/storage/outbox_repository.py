@@ -184,6 +184,16 @@ class OutboxRepository:
                     updated_at=now)
         )
 
+    def load_for_sending(self, message_ids: Sequence[str]) -> dict[str, tuple[MessageContent, list[MessageRecipient]]]:
+        """Messages (into the session: ``find`` then reads no more), their contents and
+        recipients for a batch of sends: three queries for the batch, not three per message."""
+        ids = list(message_ids)
+        list(self.s.scalars(select(Message).where(Message.id.in_(ids))))
+        contents = {c.message_id: c for c in self.s.scalars(
+            select(MessageContent).where(MessageContent.message_id.in_(ids)))}
+        recipients = self.recipients_of(ids)
+        return {i: (contents[i], recipients.get(i, [])) for i in ids if i in contents}
+
     def recipients_of(self, message_ids: Sequence[str]) -> dict[str, list[MessageRecipient]]:
         rows = self.s.scalars(
             select(MessageRecipient)

@@ -29,8 +29,8 @@ def test_explain_api_uses_the_callers_language(api: Any, admin_headers: dict[str
 
 
 def test_unknown_text_is_unknown_not_a_guess(api: Any, admin_headers: dict[str, str]) -> None:
-    resp = api.post("/v1/diagnostics/explain", json={"text": "the flux capacitor hummed"}, headers=_key(api,
-                                                                                                        admin_headers))
+    resp = api.post("/v1/diagnostics/explain", json={"text": "the flux capacitor hummed"},
+                    headers=_key(api, admin_headers))
     assert resp.json()["code"] == "unknown" and resp.json()["server_text"] == "the flux capacitor hummed"
 
 

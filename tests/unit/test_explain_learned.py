@@ -96,8 +96,8 @@ def test_provider_grouped_cross_validation() -> None:
         for policy, pairs in crossval.evaluate(test, rest, THRESHOLD).items():
             merged.setdefault(policy, []).extend(pairs)
     score = {p: sum(got == c["code"] for c, got in pairs) / len(pairs) for p, pairs in merged.items()}
-    print(f"\n{len(train)} replies, {len(groups)} provider groups: " + ", ".join(f"{p} {s:.3f}" for p,
-                                                                                 s in score.items()))
+    print(f"\n{len(train)} replies, {len(groups)} provider groups: "
+          + ", ".join(f"{p} {s:.3f}" for p, s in score.items()))
     assert score["rules>model(unknown)"] >= score["rules"]  # the combination shipped is the best
     assert score["rules>model(unknown)"] >= 0.92
     assert score["model"] >= 0.68

@@ -103,13 +103,13 @@ def test_snippet_of_multipart_html_and_base64() -> None:
 def test_attachments_from_bodystructure() -> None:
     structure = parse_values([
         (b'(("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 120 3 NIL NIL NIL NIL)'
-        b'("application" "pdf" ("name" "invoice.pdf") NIL NIL "base64" 13500 NIL ("attachment" ("filename" "invoice '
-        b'42.pdf")) NIL NIL)'
+        b'("application" "pdf" ("name" "invoice.pdf") NIL NIL "base64" 13500 NIL '
+        b'("attachment" ("filename" "invoice 42.pdf")) NIL NIL)'
         b'("image" "png" NIL "<logo>" NIL "base64" 900 NIL ("inline" NIL) NIL NIL)'
-        b'("application" "octet-stream" NIL NIL NIL "base64" 10 NIL ("attachment" ("filename*" '
-        b'"utf-8\'\'R%C3%A9sum%C3%A9.txt")) NIL NIL)'
-        b'("message" "rfc822" NIL NIL NIL "7bit" 500 NIL ("text" "plain" NIL NIL NIL "7bit" 10 1) 20 NIL ("attachment" '
-        b'NIL) NIL NIL)'
+        b'("application" "octet-stream" NIL NIL NIL "base64" 10 NIL '
+        b'("attachment" ("filename*" "utf-8\'\'R%C3%A9sum%C3%A9.txt")) NIL NIL)'
+        b'("message" "rfc822" NIL NIL NIL "7bit" 500 NIL ("text" "plain" NIL NIL NIL "7bit" 10 1) 20 NIL '
+        b'("attachment" NIL) NIL NIL)'
         b' "mixed" ("boundary" "b1") NIL NIL NIL)')])[0]
     assert isinstance(structure, list)
     assert attachments_from_bodystructure(structure) == (

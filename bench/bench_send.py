@@ -8,6 +8,9 @@ medians are reported where a run is repeatable.
   the same sink — the sink's own ceiling. Also prints CPU ms per message of API and worker.
 - ``send_pipeline_postgres``: the same with ``mailport serve --no-worker`` + two ``mailport
   worker`` processes on a scratch PostgreSQL database (skipped when PostgreSQL is not reachable).
+- ``pg_idle_accept_to_sent_ms``: after that, on the drained installation, 20 messages one at a
+  time: median accept-to-sent (server timestamps; the workers wake on LISTEN/NOTIFY). Baseline:
+  one raw aiosmtplib send of the same bytes on a warm connection.
 - ``api_accept_p99_ms``: p99 latency of ``POST /v1/messages`` at an open-loop 200 requests/s
   (measured from each request's scheduled start, so queueing counts; the answered rate is printed
   beside it), while the worker sends what was accepted. Baseline: ``GET /healthz`` p99.
@@ -574,6 +577,33 @@ def a_latencies(inst: Installation, headers: dict[str, str], account: str, count
     return latencies
 
 
+def bench_idle_latency(inst: Installation, port: int, headers: dict[str, str], account: str,
+                       count: int = 20) -> None:
+    """``pg_idle_accept_to_sent_ms``: on the drained PostgreSQL installation (API + workers that
+    wake on LISTEN/NOTIFY), one message at a time: median accept-to-sent in ms (server
+    timestamps); p99 printed beside it. Baseline: one raw aiosmtplib send of the same bytes on a
+    warm connection to the same sink (median)."""
+    import aiosmtplib
+
+    async def raw() -> list[float]:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=60)
+        await client.connect()
+        await client.login(SENDER, "password")
+        took = []
+        for _ in range(count):
+            started = time.perf_counter()
+            await client.sendmail(SENDER, ["klant@example.org"], invoice_bytes())
+            took.append((time.perf_counter() - started) * 1000)
+        await client.quit()
+        return took
+
+    latencies = a_latencies(inst, headers, account, count)
+    print(f"# one message at a time on idle PostgreSQL workers: p50 {statistics.median(latencies):.1f} ms, "
+          f"max {max(latencies):.1f} ms over {count}", flush=True)
+    line("pg_idle_accept_to_sent_ms", statistics.median(latencies), "ms",
+         statistics.median(asyncio.run(raw())), "ms")
+
+
 def bench_noisy_neighbour(data: Path, port: int, count: int) -> None:
     """``noisy_neighbour_ms``: tenant A's accept-to-sent p99 over ``count`` messages while tenant B
     has 20 webhooks at a receiver that never answers and 5 accounts at a tarpit SMTP server (and
@@ -668,14 +698,17 @@ def main() -> int:
                     line("api_accept_p99_ms", accept, "ms", health, "ms")
         if selected("batch_accept_rate"):
             bench_batch_accept(data, port, args.batch_messages)
-        if selected("send_pipeline_postgres"):
+        if selected("send_pipeline_postgres") or selected("pg_idle_accept_to_sent_ms"):
             url = postgres_url()
             if url is None:
                 print("# send_pipeline_postgres skipped: PostgreSQL not reachable", flush=True)
             else:
                 try:
                     with Installation(data_dir=data / "pg", database_url=url, workers=args.pg_workers) as inst:
-                        bench_pipeline(inst, port, args.messages, args.rounds, "send_pipeline_postgres")
+                        headers, account = bench_pipeline(inst, port, args.messages, args.rounds,
+                                                          "send_pipeline_postgres")
+                        if selected("pg_idle_accept_to_sent_ms"):
+                            bench_idle_latency(inst, port, headers, account)
                 finally:
                     drop_postgres(url)
         if selected("send_many_accounts"):

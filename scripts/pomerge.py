@@ -12,7 +12,6 @@ marks the file as conflicted and a person looks). Enable in a clone with::
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po

@@ -45,7 +45,8 @@ PYTHON: dict[tuple[str, str], str] = {
     ("POST", "/v1/accounts/{account_id}/verify"): 'mp.accounts.verify("acc_…")',
     ("POST", "/v1/accounts/{account_id}/switch-transport"):
         'mp.accounts.switch_transport("acc_…", return_url="https://app.example.nl/back")',
-    ("POST", "/v1/accounts/{account_id}/aliases"): 'mp.accounts.add_alias("acc_…", email="facturen@bakkerij-jansen.nl")',
+    ("POST", "/v1/accounts/{account_id}/aliases"):
+        'mp.accounts.add_alias("acc_…", email="facturen@bakkerij-jansen.nl")',
     ("POST", "/v1/accounts/{account_id}/aliases/confirm"):
         'mp.accounts.confirm_alias("acc_…", email="facturen@bakkerij-jansen.nl", code="483920")',
     ("DELETE", "/v1/accounts/{account_id}/aliases/{email}"):
@@ -69,7 +70,8 @@ PYTHON: dict[tuple[str, str], str] = {
     ("POST", "/v1/messages/{message_id}/retry"): 'mp.messages.retry("msg_…")',
     ("GET", "/v1/webhooks"): "mp.webhooks.list()",
     ("POST", "/v1/webhooks"):
-        'mp.webhooks.create(url="https://erp.example.nl/hooks/mailport", event_types=["message.sent", "message.failed"])',
+        'mp.webhooks.create(url="https://erp.example.nl/hooks/mailport", '
+        'event_types=["message.sent", "message.failed"])',
     ("GET", "/v1/webhooks/{webhook_id}"): 'mp.webhooks.get("whk_…")',
     ("PATCH", "/v1/webhooks/{webhook_id}"): 'mp.webhooks.update("whk_…", enabled=True)',
     ("DELETE", "/v1/webhooks/{webhook_id}"): 'mp.webhooks.delete("whk_…")',
@@ -100,7 +102,8 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/domains/{domain_id}/records"): 'mp.domains.records("dom_…")',
     ("POST", "/v1/domains/{domain_id}/check"): 'mp.domains.check("dom_…")',
     ("GET", "/v1/platform/sender"): "mp.platform.sender()",
-    ("PATCH", "/v1/platform/sender"): 'mp.platform.update_sender(alias="bakkerij-jansen", display_name="Bakkerij Jansen")',
+    ("PATCH", "/v1/platform/sender"):
+        'mp.platform.update_sender(alias="bakkerij-jansen", display_name="Bakkerij Jansen")',
     ("POST", "/v1/platform/reply-to"): 'mp.platform.request_reply_to(email="info@bakkerij-jansen.nl")',
     ("POST", "/v1/platform/reply-to/confirm"): 'mp.platform.confirm_reply_to(token="…")',
     ("GET", "/v1/platform/captured"): "mp.platform.captured(limit=50)",

@@ -50,117 +50,290 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8400, ge=1, le=65535, description="Port the HTTP server listens on.")
-    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Directory for the SQLite database and the generated development key. Default: `var/` of the source checkout mailport is installed from, else `$XDG_DATA_HOME/mailport`; never the current directory.")
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR, description="Directory for the SQLite database and the generated development key. Default: "
+                                      "`var/` of the source checkout mailport is installed from, else "
+                                      "`$XDG_DATA_HOME/mailport`; never the current directory."
+    )
     database_url: str = Field(
-        "", description="SQLAlchemy URL; empty means SQLite at `<data_dir>/mailport.db`. PostgreSQL: `postgresql+psycopg://user@host/db`."
+        "", description="SQLAlchemy URL; empty means SQLite at `<data_dir>/mailport.db`. PostgreSQL: "
+                        "`postgresql+psycopg://user@host/db`."
     )
     secret_key: str = Field(
-        "", description="Key(s) encrypting secrets at rest: `id:base64key[,id:base64key…]`, the first one encrypts. Required in production.", repr=False
+        "", description="Key(s) encrypting secrets at rest: `id:base64key[,id:base64key…]`, the first one encrypts. "
+                        "Required in production.", repr=False
     )
-    admin_key: str = Field("", description="Operator key for tenant management (`Authorization: Bearer …`). Required in production.", repr=False)
-    public_url: str = Field("", description="External base URL of this service (links in mails and OAuth redirects); default `http://<host>:<port>`.")
+    admin_key: str = Field(
+        "", description="Operator key for tenant management (`Authorization: Bearer …`). Required in production.",
+        repr=False
+    )
+    public_url: str = Field(
+        "", description="External base URL of this service (links in mails and OAuth redirects); default "
+                        "`http://<host>:<port>`."
+    )
     log_level: str = Field("INFO", description="Logging level.")
-    log_format: Literal["auto", "json", "console"] = Field("auto", description="`auto`: JSON in production, readable otherwise.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="`auto`: JSON in production, readable otherwise."
+    )
     dns_nameservers: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Comma-separated `ip[:port]` DNS servers used for every lookup; empty = the system's."
+        default_factory=list, description="Comma-separated `ip[:port]` DNS servers used for every lookup; empty = the "
+                                          "system's."
     )
     dns_timeout: float = Field(3.0, gt=0, description="Seconds per DNS query.")
-    ispdb_url: str = Field("https://autoconfig.thunderbird.net/v1.1/", description="Base URL of Thunderbird's ISPDB or your mirror; operator configuration, so it may be on a private address (the SSRF guard still covers every URL derived from user input).")
-    discovery_deadline: float = Field(8.0, gt=0, description="Hard deadline in seconds for the whole discovery pipeline.")
+    ispdb_url: str = Field(
+        "https://autoconfig.thunderbird.net/v1.1/", description="Base URL of Thunderbird's ISPDB or your mirror; "
+                                                                "operator configuration, so it may be on a private "
+                                                                "address (the SSRF guard still covers every URL "
+                                                                "derived from user input)."
+    )
+    discovery_deadline: float = Field(
+        8.0, gt=0, description="Hard deadline in seconds for the whole discovery pipeline."
+    )
     discovery_crosscheck_timeout: float = Field(
         1.5, ge=0, description="Seconds a catalog hit waits for the provider's published configuration "
         "(autoconfig, ISPDB) to check itself against; 0 answers from the catalog alone.")
     discovery_probe: bool = Field(True, description="Whether discovery may probe the usual host names and ports.")
-    autoconfig_https_port: int = Field(443, description="Port for autoconfig HTTPS lookups (tests point it at a local server).")
+    autoconfig_https_port: int = Field(
+        443, description="Port for autoconfig HTTPS lookups (tests point it at a local server)."
+    )
     autoconfig_http_port: int = Field(80, description="Port for autoconfig HTTP lookups (untrusted fallback).")
     ca_file: str = Field("", description="Extra PEM bundle of trusted certificate authorities, added to the system's.")
     allow_private_hosts: bool = Field(
-        False, description="Allow tenant-supplied hosts on loopback/private/link-local networks (testing and on-premises only)."
+        False, description="Allow tenant-supplied hosts on loopback/private/link-local networks (testing and "
+                           "on-premises only)."
     )
-    allow_insecure_auth: bool = Field(False, description="Allow password authentication over unencrypted connections (`security=none`).")
+    allow_insecure_auth: bool = Field(
+        False, description="Allow password authentication over unencrypted connections (`security=none`)."
+    )
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a TCP connect, greeting or reply.")
-    verify_roundtrip_timeout: float = Field(60.0, gt=0, description="Seconds verification waits for the test mail to arrive.")
+    verify_roundtrip_timeout: float = Field(
+        60.0, gt=0, description="Seconds verification waits for the test mail to arrive."
+    )
     suppress_after_soft_bounces: int = Field(
         3, ge=0, le=100, description="Consecutive soft bounces (full mailbox, spam block, …) that put an "
         "address on the suppression list; 0: soft bounces never do (hard bounces always do).")
-    max_message_bytes: int = Field(25 * 1024 * 1024, gt=0, description="Largest message (with attachments) accepted for sending.")
-    worker_concurrency: int = Field(256, ge=1, description="Sends (and Sent copies, domain checks) one worker keeps in flight at once; they wait on remote servers, not on the CPU.")
-    worker_tenant_share: float = Field(0.25, gt=0, le=1, description="Share of a worker's capacity one tenant may hold while other tenants' work waits (1 = no fair share).")
-    retention_jobs_days: float = Field(30.0, ge=0, description="Days finished jobs and finished webhook deliveries are kept before they are pruned.")
-    retention_bodies_days: float = Field(90.0, ge=0, description="Days the bodies (wire bytes) of finished messages are kept; the message, its recipients and events stay.")
-    retention_interval: float = Field(3600.0, ge=1, description="Seconds between two prunes (one worker of the installation does each).")
-    webhook_concurrency: int = Field(64, ge=1, description="Webhook deliveries one worker keeps in flight, apart from sending, so a slow receiver never delays mail.")
+    max_message_bytes: int = Field(
+        25 * 1024 * 1024, gt=0, description="Largest message (with attachments) accepted for sending."
+    )
+    worker_concurrency: int = Field(
+        256, ge=1, description="Sends (and Sent copies, domain checks) one worker keeps in flight at once; they wait "
+                               "on remote servers, not on the CPU."
+    )
+    worker_tenant_share: float = Field(
+        0.25, gt=0, le=1, description="Share of a worker's capacity one tenant may hold while other tenants' work "
+                                      "waits (1 = no fair share)."
+    )
+    retention_jobs_days: float = Field(
+        30.0, ge=0, description="Days finished jobs and finished webhook deliveries are kept before they are pruned."
+    )
+    retention_bodies_days: float = Field(
+        90.0, ge=0, description="Days the bodies (wire bytes) of finished messages are kept; the message, its "
+                                "recipients and events stay."
+    )
+    retention_interval: float = Field(
+        3600.0, ge=1, description="Seconds between two prunes (one worker of the installation does each)."
+    )
+    webhook_concurrency: int = Field(
+        64, ge=1, description="Webhook deliveries one worker keeps in flight, apart from sending, so a slow receiver "
+                              "never delays mail."
+    )
     embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")
-    inbox_window_days: int = Field(90, ge=1, le=3650, description="Days of mail the first inbox sync of an account brings in.")
-    inbox_max_accounts: int = Field(1000, ge=0, description="Accounts one worker keeps synced (IDLE connections); 0 turns inbox sync off in that worker.")
-    inbox_lease: float = Field(90.0, ge=3, description="Seconds a worker's hold on an account lasts without renewal; a dead worker's accounts move to the others after this.")
-    inbox_connect_concurrency: int = Field(50, ge=1, description="Accounts one worker connects (and syncs for the first time) at once.")
-    inbox_connect_rate: float = Field(100.0, gt=0, description="New IMAP connections per second one worker opens to one server (reconnects after an outage are paced too).")
-    worker_lease: float = Field(60.0, ge=3, description="Seconds a worker's claim on a job lasts without renewal: how long the jobs of a worker that vanished without a trace (a frozen or partitioned host) wait before another takes them over. A worker that died where mailport runs again is noticed at once.")
-    send_account_concurrency: int = Field(4, ge=1, description="Messages one account sends at the same time (SMTP connections per mailbox).")
-    send_account_rate_per_minute: int = Field(0, ge=0, description="Messages one account may send per minute; 0 = no limit beyond the account's daily cap.")
-    send_retry_min_delay: float = Field(300.0, gt=0, description="Seconds before the first retry of a deferred message (doubles per attempt, with jitter).")
-    send_retry_max_delay: float = Field(4000.0, gt=0, description="Longest wait in seconds between two attempts of a deferred message.")
-    send_give_up_after: float = Field(4 * 24 * 3600.0, gt=0, description="Seconds after which a message still deferred fails with `send.gave_up` (default 4 days).")
+    inbox_window_days: int = Field(
+        90, ge=1, le=3650, description="Days of mail the first inbox sync of an account brings in."
+    )
+    inbox_max_accounts: int = Field(
+        1000, ge=0, description="Accounts one worker keeps synced (IDLE connections); 0 turns inbox sync off in that "
+                                "worker."
+    )
+    inbox_lease: float = Field(
+        90.0, ge=3, description="Seconds a worker's hold on an account lasts without renewal; a dead worker's accounts "
+                                "move to the others after this."
+    )
+    inbox_connect_concurrency: int = Field(
+        50, ge=1, description="Accounts one worker connects (and syncs for the first time) at once."
+    )
+    inbox_connect_rate: float = Field(
+        100.0, gt=0, description="New IMAP connections per second one worker opens to one server (reconnects after an "
+                                 "outage are paced too)."
+    )
+    worker_lease: float = Field(
+        60.0, ge=3, description="Seconds a worker's claim on a job lasts without renewal: how long the jobs of a "
+                                "worker that vanished without a trace (a frozen or partitioned host) wait before "
+                                "another takes them over. A worker that died where mailport runs again is noticed at "
+                                "once."
+    )
+    send_account_concurrency: int = Field(
+        4, ge=1, description="Messages one account sends at the same time (SMTP connections per mailbox)."
+    )
+    send_account_rate_per_minute: int = Field(
+        0, ge=0, description="Messages one account may send per minute; 0 = no limit beyond the account's daily cap."
+    )
+    send_retry_min_delay: float = Field(
+        300.0, gt=0, description="Seconds before the first retry of a deferred message (doubles per attempt, with "
+                                 "jitter)."
+    )
+    send_retry_max_delay: float = Field(
+        4000.0, gt=0, description="Longest wait in seconds between two attempts of a deferred message."
+    )
+    send_give_up_after: float = Field(
+        4 * 24 * 3600.0, gt=0, description="Seconds after which a message still deferred fails with `send.gave_up` "
+                                           "(default 4 days)."
+    )
     webhook_timeout: float = Field(10.0, gt=0, description="Seconds a webhook receiver has to answer one delivery.")
     ui_frame_ancestors: str = Field(
-        "'self'", description="CSP `frame-ancestors` of the web pages: origins allowed to show them in an iframe (e.g. `https://app.example.com`); `'none'` forbids framing."
+        "'self'", description="CSP `frame-ancestors` of the web pages: origins allowed to show them in an iframe (e.g. "
+                              "`https://app.example.com`); `'none'` forbids framing."
     )
-    ui_session_minutes: int = Field(480, ge=5, le=1440, description="How long a web-page session lasts after the host product's signed link was opened.")
-    oauth_redirect_url: str = Field("", description="OAuth redirect URL registered with Google/Microsoft; default `<public_url>/oauth/callback`.")
-    oauth_google_client_id: str = Field("", description="Google OAuth client id (Google Cloud console, type Web application); empty = Google sign-in off.")
+    ui_session_minutes: int = Field(
+        480, ge=5, le=1440, description="How long a web-page session lasts after the host product's signed link was "
+                                        "opened."
+    )
+    oauth_redirect_url: str = Field(
+        "", description="OAuth redirect URL registered with Google/Microsoft; default `<public_url>/oauth/callback`."
+    )
+    oauth_google_client_id: str = Field(
+        "", description="Google OAuth client id (Google Cloud console, type Web application); empty = Google sign-in "
+                        "off."
+    )
     oauth_google_client_secret: str = Field("", description="Google OAuth client secret.", repr=False)
-    oauth_google_authorization_url: str = Field("", description="Override of Google's authorization endpoint (tests point it at a local server).")
+    oauth_google_authorization_url: str = Field(
+        "", description="Override of Google's authorization endpoint (tests point it at a local server)."
+    )
     oauth_google_token_url: str = Field("", description="Override of Google's token endpoint.")
     oauth_google_revocation_url: str = Field("", description="Override of Google's token revocation endpoint.")
     oauth_google_jwks_url: str = Field("", description="Override of Google's ID-token signing keys (JWKS) URL.")
     oauth_google_issuer: str = Field("", description="Override of the issuer Google's ID tokens must name.")
-    oauth_microsoft_client_id: str = Field("", description="Microsoft Entra application (client) id; empty = Microsoft sign-in off.")
+    oauth_microsoft_client_id: str = Field(
+        "", description="Microsoft Entra application (client) id; empty = Microsoft sign-in off."
+    )
     oauth_microsoft_client_secret: str = Field("", description="Microsoft Entra client secret.", repr=False)
     oauth_microsoft_tenant: str = Field(
-        "common", description="Microsoft tenant: `common` (work and personal accounts), `organizations`, `consumers` or one tenant id."
+        "common", description="Microsoft tenant: `common` (work and personal accounts), `organizations`, `consumers` "
+                              "or one tenant id."
     )
-    oauth_microsoft_authorization_url: str = Field("", description="Override of Microsoft's authorization endpoint (tests point it at a local server).")
+    oauth_microsoft_authorization_url: str = Field(
+        "", description="Override of Microsoft's authorization endpoint (tests point it at a local server)."
+    )
     oauth_microsoft_token_url: str = Field("", description="Override of Microsoft's token endpoint.")
-    oauth_microsoft_revocation_url: str = Field("", description="Revocation endpoint for Microsoft (it has none; for tests).")
+    oauth_microsoft_revocation_url: str = Field(
+        "", description="Revocation endpoint for Microsoft (it has none; for tests)."
+    )
     oauth_microsoft_jwks_url: str = Field("", description="Override of Microsoft's ID-token signing keys (JWKS) URL.")
-    oauth_microsoft_issuer: str = Field("", description="Override of the issuer Microsoft's ID tokens must name (`{tenantid}` is replaced by the token's tenant).")
+    oauth_microsoft_issuer: str = Field(
+        "", description="Override of the issuer Microsoft's ID tokens must name (`{tenantid}` is replaced by the "
+                        "token's tenant)."
+    )
     oauth_google_scope_profile: Literal["send", "send_and_inbox", "imap_smtp"] = Field(
-        "send", description="What \"Sign in with Google\" asks for: `send` (`gmail.send`, Gmail API; sensitive scope, brand verification), `send_and_inbox` (adds `gmail.readonly`, restricted: yearly CASA assessment) or `imap_smtp` (`https://mail.google.com/`, restricted; SMTP/IMAP with XOAUTH2)."
+        "send", description="What \"Sign in with Google\" asks for: `send` (`gmail.send`, Gmail API; sensitive scope, "
+                            "brand verification), `send_and_inbox` (adds `gmail.readonly`, restricted: yearly CASA "
+                            "assessment) or `imap_smtp` (`https://mail.google.com/`, restricted; SMTP/IMAP with "
+                            "XOAUTH2)."
     )
     oauth_microsoft_scope_profile: Literal["send", "send_and_inbox", "imap_smtp"] = Field(
-        "send", description="What \"Sign in with Microsoft\" asks for: `send` (`Mail.Send` + `Mail.ReadWrite`, Microsoft Graph; ReadWrite for the draft + upload session of messages over 4 MB), `send_and_inbox` (adds `Mail.Read`) or `imap_smtp` (`SMTP.Send` + `IMAP.AccessAsUser.All`; needs SMTP AUTH enabled in the tenant)."
+        "send", description="What \"Sign in with Microsoft\" asks for: `send` (`Mail.Send` + `Mail.ReadWrite`, "
+                            "Microsoft Graph; ReadWrite for the draft + upload session of messages over 4 MB), "
+                            "`send_and_inbox` (adds `Mail.Read`) or `imap_smtp` (`SMTP.Send` + "
+                            "`IMAP.AccessAsUser.All`; needs SMTP AUTH enabled in the tenant)."
     )
-    gmail_api_url: str = Field("", description="Override of the Gmail API base URL `https://gmail.googleapis.com` (tests point it at a local server).")
-    graph_api_url: str = Field("", description="Override of the Microsoft Graph base URL `https://graph.microsoft.com` (tests point it at a local server).")
-    provider_api_poll_interval: float = Field(60.0, gt=0, description="Seconds between two looks at an inbox synced through the Gmail API (it has no IDLE; push would need Google Cloud Pub/Sub).")
-    provider_api_timeout: float = Field(60.0, gt=0, description="Seconds one Gmail API / Microsoft Graph request may take (large uploads included).")
+    gmail_api_url: str = Field(
+        "", description="Override of the Gmail API base URL `https://gmail.googleapis.com` (tests point it at a local "
+                        "server)."
+    )
+    graph_api_url: str = Field(
+        "", description="Override of the Microsoft Graph base URL `https://graph.microsoft.com` (tests point it at a "
+                        "local server)."
+    )
+    provider_api_poll_interval: float = Field(
+        60.0, gt=0, description="Seconds between two looks at an inbox synced through the Gmail API (it has no IDLE; "
+                                "push would need Google Cloud Pub/Sub)."
+    )
+    provider_api_timeout: float = Field(
+        60.0, gt=0, description="Seconds one Gmail API / Microsoft Graph request may take (large uploads included)."
+    )
     platform_smtp_url: str = Field(
-        "", description="How platform mail leaves: `smtps://user:pass@host:465` (implicit TLS) or `smtp://user:pass@host:587` (STARTTLS required), or `capture` (development: stored and viewable, nothing leaves). Empty: platform sending is off.", repr=False
+        "", description="How platform mail leaves: `smtps://user:pass@host:465` (implicit TLS) or "
+                        "`smtp://user:pass@host:587` (STARTTLS required), or `capture` (development: stored and "
+                        "viewable, nothing leaves). Empty: platform sending is off.", repr=False
     )
-    platform_domain: str = Field("", description="The platform's sending domain: platform-method mail is From `<tenant alias>@<this domain>`.")
-    product_name: str = Field("", max_length=100, description="The host product's name, the sender name of mails mailport sends on its own (reply-address confirmations); empty: the business's own name. Never \"mailport\": the business's customers and staff do not know it.")
-    platform_bounce_host: str = Field("", description="Where return paths point (own domains' CNAME target, the platform's VERP bounce address); default `bounces.<platform domain>`.")
+    platform_domain: str = Field(
+        "", description="The platform's sending domain: platform-method mail is From `<tenant alias>@<this domain>`."
+    )
+    product_name: str = Field(
+        "", max_length=100, description="The host product's name, the sender name of mails mailport sends on its own "
+                                        "(reply-address confirmations); empty: the business's own name. Never "
+                                        "\"mailport\": the business's customers and staff do not know it."
+    )
+    platform_bounce_host: str = Field(
+        "", description="Where return paths point (own domains' CNAME target, the platform's VERP bounce address); "
+                        "default `bounces.<platform domain>`."
+    )
     platform_dkim_selector: str = Field("mailport", description="DKIM selector of the platform domain's key.")
-    platform_dkim_key_file: str = Field("", description="PEM file with the platform domain's RSA DKIM key; development generates one into the data directory.")
-    dkim_selector_prefix: str = Field("mp", description="Start of the DKIM selector generated for each own domain (`mp-1a2b3c4d`).")
-    return_path_prefix: str = Field("mp-bounces", description="The label of an own domain's return-path CNAME (`mp-bounces.<domain>` → the bounce host).")
-    domain_check_min_interval: float = Field(30.0, ge=0, description="Seconds a tenant waits between two on-demand DNS checks of one domain.")
-    dns_authoritative_port: int = Field(53, ge=1, le=65535, description="Port on which a domain's authoritative name servers are asked during checks (tests point it at a local server).")
+    platform_dkim_key_file: str = Field(
+        "", description="PEM file with the platform domain's RSA DKIM key; development generates one into the data "
+                        "directory."
+    )
+    dkim_selector_prefix: str = Field(
+        "mp", description="Start of the DKIM selector generated for each own domain (`mp-1a2b3c4d`)."
+    )
+    return_path_prefix: str = Field(
+        "mp-bounces", description="The label of an own domain's return-path CNAME (`mp-bounces.<domain>` → the bounce "
+                                  "host)."
+    )
+    domain_check_min_interval: float = Field(
+        30.0, ge=0, description="Seconds a tenant waits between two on-demand DNS checks of one domain."
+    )
+    dns_authoritative_port: int = Field(
+        53, ge=1, le=65535, description="Port on which a domain's authoritative name servers are asked during checks "
+                                        "(tests point it at a local server)."
+    )
 
-    max_request_bytes: int = Field(1024 * 1024, ge=1024, le=1024**3, description="Largest request body of a route that declares no limit of its own (the message routes take `MAX_MESSAGE_BYTES` × 4/3 + 1 MB).")
-    http_header_timeout: float = Field(10.0, gt=0, le=300, description="Seconds a client has to send a request's headers (slow-header attacks are cut off).")
-    http_body_timeout: float = Field(30.0, gt=0, le=600, description="Seconds a request body may pause between two chunks before the request fails with 408.")
-    http_keep_alive_timeout: int = Field(5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open.")
-    http_limit_concurrency: int = Field(2000, ge=10, le=100_000, description="Connections plus requests in progress one API process takes; beyond it new requests get 503 at once.")
-    auth_failures_per_address: int = Field(20, ge=1, le=100_000, description="Failed authentications one client address may make per `AUTH_FAILURE_WINDOW` before it gets 429 (per API process).")
-    auth_failures_per_key: int = Field(10, ge=1, le=100_000, description="Failed authentications with one API key id per window before wrong keys with that id get 429 (per API process).")
-    auth_failure_window: float = Field(60.0, gt=0, le=86400, description="Seconds over which failed authentications are counted.")
-    auth_block_seconds: float = Field(60.0, gt=0, le=86400, description="Seconds a client address or key id stays blocked after crossing its limit (`Retry-After`).")
-    metrics_token: str = Field("", description="Bearer token `/metrics` requires (`Authorization: Bearer …`), ≥ 32 random characters. Empty: `/metrics` is open in development and closed (403) in production.", repr=False)
-    worker_metrics_port: int = Field(0, ge=0, le=65535, description="Port on which `mailport worker` serves its own `/metrics` (on `MAILPORT_WORKER_METRICS_HOST`); 0 = off.")
+    max_request_bytes: int = Field(
+        1024 * 1024, ge=1024, le=1024**3, description="Largest request body of a route that declares no limit of its "
+                                                      "own (the message routes take `MAX_MESSAGE_BYTES` × 4/3 + 1 MB)."
+    )
+    http_header_timeout: float = Field(
+        10.0, gt=0, le=300, description="Seconds a client has to send a request's headers (slow-header attacks are cut "
+                                        "off)."
+    )
+    http_body_timeout: float = Field(
+        30.0, gt=0, le=600, description="Seconds a request body may pause between two chunks before the request fails "
+                                        "with 408."
+    )
+    http_keep_alive_timeout: int = Field(
+        5, ge=1, le=300, description="Seconds an idle keep-alive connection stays open."
+    )
+    http_limit_concurrency: int = Field(
+        2000, ge=10, le=100_000, description="Connections plus requests in progress one API process takes; beyond it "
+                                             "new requests get 503 at once."
+    )
+    auth_failures_per_address: int = Field(
+        20, ge=1, le=100_000, description="Failed authentications one client address may make per "
+                                          "`AUTH_FAILURE_WINDOW` before it gets 429 (per API process)."
+    )
+    auth_failures_per_key: int = Field(
+        10, ge=1, le=100_000, description="Failed authentications with one API key id per window before wrong keys "
+                                          "with that id get 429 (per API process)."
+    )
+    auth_failure_window: float = Field(
+        60.0, gt=0, le=86400, description="Seconds over which failed authentications are counted."
+    )
+    auth_block_seconds: float = Field(
+        60.0, gt=0, le=86400, description="Seconds a client address or key id stays blocked after crossing its limit "
+                                          "(`Retry-After`)."
+    )
+    metrics_token: str = Field(
+        "", description="Bearer token `/metrics` requires (`Authorization: Bearer …`), ≥ 32 random characters. Empty: "
+                        "`/metrics` is open in development and closed (403) in production.", repr=False
+    )
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port on which `mailport worker` serves its own `/metrics` (on "
+                                       "`MAILPORT_WORKER_METRICS_HOST`); 0 = off."
+    )
     worker_metrics_host: str = Field("127.0.0.1", description="Listen address of the worker's `/metrics`.")
-    behind_tls_proxy: bool = Field(False, description="Production with an `http://` public URL: set only when a TLS-terminating proxy in front sets `X-Forwarded-Proto` (browsers still see https).")
+    behind_tls_proxy: bool = Field(
+        False, description="Production with an `http://` public URL: set only when a TLS-terminating proxy in front "
+                           "sets `X-Forwarded-Proto` (browsers still see https)."
+    )
 
     @field_validator("dns_nameservers", mode="before")
     @classmethod

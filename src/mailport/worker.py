@@ -127,7 +127,8 @@ class Worker:
             f"{lane.name}: {lane.capacity} at once, kinds {', '.join(sorted(lane.kinds & set(self.handlers)))}"
             for lane in self.lanes) or "no job kinds")
         heartbeat = asyncio.create_task(self._heartbeat(stop))
-        listener = asyncio.create_task(self.queue.listen(self.wake, stop, listening=self.listening))  # PostgreSQL NOTIFY
+        listener = asyncio.create_task(self.queue.listen(self.wake, stop,
+                                                         listening=self.listening))  # PostgreSQL NOTIFY
         failures = 0
         try:
             # A restarted process first frees what its dead predecessor held, so those messages

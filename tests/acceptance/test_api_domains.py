@@ -43,7 +43,8 @@ def test_add_check_activate(client: tuple[TestClient, FrozenClock], dns_lab: Dns
     kinds = {r["kind"]: r for r in domain["records"]}
     assert kinds["dkim"]["name"] == f"{domain['selector']}._domainkey.{DOMAIN}"
     assert kinds["dkim"]["value"].startswith("v=DKIM1; k=rsa; p=") and len(kinds["dkim"]["strings"]) == 2
-    assert (kinds["return_path"]["name"], kinds["return_path"]["value"]) == ("mp-bounces.shop.test", "bounces.platform.test")
+    assert (kinds["return_path"]["name"], kinds["return_path"]["value"]) == ("mp-bounces.shop.test",
+                                                                             "bounces.platform.test")
     assert kinds["dmarc"]["value"] == "v=DMARC1; p=none" and kinds["spf"]["required"] is False
     assert "PRIVATE" not in created.text
     records = api.get(f"/v1/domains/{domain['id']}/records", headers=auth).json()

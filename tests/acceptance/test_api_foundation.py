@@ -51,7 +51,8 @@ def test_keys_are_checked(api: Any, admin_headers: dict[str, str]) -> None:
 def test_bad_input_is_a_problem_not_a_trace(api: Any, admin_headers: dict[str, str]) -> None:
     _problem(api.get("/no/such/route"), 404, "not_found")
     _problem(api.delete("/healthz"), 405, "method_not_allowed")
-    broken = api.post("/v1/tenants", content=b"{not json", headers={**admin_headers, "content-type": "application/json"})
+    broken = api.post("/v1/tenants", content=b"{not json", headers={**admin_headers,
+                                                                    "content-type": "application/json"})
     _problem(broken, 400, "request.invalid_json")
     body = _problem(api.post("/v1/tenants", json={"name": ""}, headers=admin_headers), 422, "request.invalid")
     assert body["errors"][0]["loc"][-1] == "name"

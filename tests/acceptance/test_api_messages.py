@@ -157,14 +157,16 @@ def test_send_at_list_and_cancel(client: TestClient, account: str, smtp_sink: Sm
 
 
 def test_tenants_do_not_see_each_others_messages(client: TestClient, account: str) -> None:
-    message_id = client.post("/v1/messages", json={"account": account, "to": ["a@example.org"], "text": "x"}).json()["id"]
+    message_id = client.post("/v1/messages", json={"account": account, "to": ["a@example.org"],
+                                                   "text": "x"}).json()["id"]
     other_key = client.post("/v1/tenants", json={"name": "Other"},
                             headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()["api_key"]
     other = {"Authorization": f"Bearer {other_key}"}
     assert client.get(f"/v1/messages/{message_id}", headers=other).status_code == 404
     assert client.post(f"/v1/messages/{message_id}/cancel", headers=other).status_code == 404
     assert client.get("/v1/messages", headers=other).json() == []
-    sent_by_other = client.post("/v1/messages", headers=other, json={"account": account, "to": ["a@example.org"], "text": "x"})
+    sent_by_other = client.post("/v1/messages", headers=other, json={"account": account, "to": ["a@example.org"],
+                                                                     "text": "x"})
     assert sent_by_other.status_code == 404
 
 
@@ -195,7 +197,8 @@ def test_webhook_crud_and_test_delivery(client: TestClient) -> None:
 
 
 def test_metrics(client: TestClient, account: str) -> None:
-    message_id = client.post("/v1/messages", json={"account": account, "to": ["a@example.org"], "text": "x"}).json()["id"]
+    message_id = client.post("/v1/messages", json={"account": account, "to": ["a@example.org"],
+                                                   "text": "x"}).json()["id"]
     _wait(client, message_id, {"sent"})
     text = client.get("/metrics").text
     assert 'mailport_messages{state="sent"} 1.0' in text

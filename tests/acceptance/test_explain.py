@@ -29,14 +29,16 @@ def test_explain_api_uses_the_callers_language(api: Any, admin_headers: dict[str
 
 
 def test_unknown_text_is_unknown_not_a_guess(api: Any, admin_headers: dict[str, str]) -> None:
-    resp = api.post("/v1/diagnostics/explain", json={"text": "the flux capacitor hummed"}, headers=_key(api, admin_headers))
+    resp = api.post("/v1/diagnostics/explain", json={"text": "the flux capacitor hummed"},
+                    headers=_key(api, admin_headers))
     assert resp.json()["code"] == "unknown" and resp.json()["server_text"] == "the flux capacitor hummed"
 
 
 def test_explain_cli_json_and_stdin() -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     result = subprocess.run([sys.executable, "-m", "mailport.cli", "explain", "--json", "--lang", "fr", "-"],
-                            check=False, input="+OK Dovecot ready.\n", capture_output=True, text=True, env=env, timeout=60)
+                            check=False, input="+OK Dovecot ready.\n", capture_output=True, text=True, env=env,
+                            timeout=60)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["code"] == "net.wrong_service"

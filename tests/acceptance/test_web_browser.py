@@ -534,7 +534,8 @@ def test_connect_gmail_by_signing_in_with_google(service: Service, page: Any) ->
 
     # "Sign in again" goes through the provider for the same account and keeps the mailbox.
     page.goto(service.base + "/ui/settings/email?method=smtp")
-    page.locator(".account", has_text="user@example.test").get_by_role("button", name=re.compile("Sign in again")).click()
+    page.locator(".account", has_text="user@example.test").get_by_role("button",
+                                                                       name=re.compile("Sign in again")).click()
     page.locator("button[data-email='user@example.test']").click()
     page.wait_for_url(re.compile(r"saved=1"))
     assert [a.email for a in service.runtime.accounts.list_accounts(tenant)].count("user@example.test") == 1

@@ -461,7 +461,8 @@ def test_the_spf_suggestion_keeps_the_businesss_other_senders(service: Service, 
     assert "v=spf1 include:_spf.google.com ~all" in spf.locator(".spf-merge").inner_text()
     web.shot(page, "domain-spf-merge-en")
     web.in_language(page, "nl")
-    assert "v=spf1 include:_spf.google.com ~all" in page.locator(".dns-record").nth(3).locator(".spf-merge").inner_text()
+    merge = page.locator(".dns-record").nth(3).locator(".spf-merge")
+    assert "v=spf1 include:_spf.google.com ~all" in merge.inner_text()
     web.shot(page, "domain-spf-merge-nl")
 
 

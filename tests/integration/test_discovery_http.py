@@ -139,7 +139,8 @@ async def test_oversized_body_refused(serve, resolver, chunked: bool) -> None:  
 async def test_redirects_followed_and_rechecked(serve, resolver, ca: NamedCA) -> None:  # type: ignore[no-untyped-def]
     target = await serve(lambda head: ok(b"final"))
     first = await serve(
-        lambda head: f"HTTP/1.1 302 Found\r\nLocation: https://b.web.test:{target.port}/there\r\nContent-Length: 0\r\n\r\n".encode()
+        lambda head: (f"HTTP/1.1 302 Found\r\nLocation: https://b.web.test:{target.port}/there\r\n"
+                      "Content-Length: 0\r\n\r\n").encode()
     )
     fetcher = HttpFetcher(resolver=resolver, allow_private=True, ca_file=str(ca.ca_pem_path))
     response = await fetcher.get(f"https://a.web.test:{first.port}/", timeout=5)
@@ -150,7 +151,8 @@ async def test_redirects_followed_and_rechecked(serve, resolver, ca: NamedCA) ->
 async def test_https_to_http_redirect_refused(serve, resolver, ca: NamedCA) -> None:  # type: ignore[no-untyped-def]
     plain = await serve(lambda head: ok(b"downgraded"), tls=False)
     first = await serve(
-        lambda head: f"HTTP/1.1 301 Moved\r\nLocation: http://b.web.test:{plain.port}/\r\nContent-Length: 0\r\n\r\n".encode()
+        lambda head: (f"HTTP/1.1 301 Moved\r\nLocation: http://b.web.test:{plain.port}/\r\n"
+                      "Content-Length: 0\r\n\r\n").encode()
     )
     fetcher = HttpFetcher(resolver=resolver, allow_private=True, ca_file=str(ca.ca_pem_path))
     with pytest.raises(ProtocolError) as err:

@@ -74,7 +74,8 @@ async def test_the_labs_upload_protocols_and_error_shapes_match_the_discovery_do
     base = gmail_lab.base_url
     with httpx.Client(timeout=30) as http:
         media = http.post(f"{base}/upload/gmail/v1/users/me/messages/send", params={"uploadType": "media"},
-                          content=raw("media", "user2@example.test"), headers={**bearer, "Content-Type": "message/rfc822"})
+                          content=raw("media", "user2@example.test"), headers={**bearer,
+                                                                               "Content-Type": "message/rfc822"})
         assert media.status_code == 200, media.text
         body = raw("resumable", "user2@example.test", size=300_000)
         start = http.post(f"{base}/upload/gmail/v1/users/me/messages/send", params={"uploadType": "resumable"},
@@ -89,7 +90,8 @@ async def test_the_labs_upload_protocols_and_error_shapes_match_the_discovery_do
         assert done.status_code == 200 and done.json()["labelIds"] == ["SENT"]
         # Errors: no token, an unknown token, a bad argument, an unknown message.
         assert http.get(f"{base}/gmail/v1/users/me/profile").status_code == 401
-        assert http.get(f"{base}/gmail/v1/users/me/profile", headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert http.get(f"{base}/gmail/v1/users/me/profile",
+                        headers={"Authorization": "Bearer nope"}).status_code == 401
         bad = http.get(f"{base}/gmail/v1/users/me/messages", params={"maxResults": "9999"}, headers=bearer)
         assert bad.status_code == 400 and bad.json()["error"]["status"] == "INVALID_ARGUMENT"
         missing = http.get(f"{base}/gmail/v1/users/me/messages/0000000000000001", headers=bearer)

@@ -64,7 +64,7 @@ async def test_concurrent_requests_share_transactions_and_each_gets_its_own_resu
     assert [r.message.subject for r in accepted if not isinstance(r, BaseException)] == \
         [f"Factuur {n}" for n in range(60) if n != 17]
     assert sum(sizes) == 60 and len(sizes) < 60 / 4, sizes  # merged, not one by one
-    stored = {m.subject for m in rt.outbox.list(tenant, limit=200)}
+    stored = {m.subject for m in rt.outbox.list_messages(tenant, limit=200)}
     assert stored == {f"Factuur {n}" for n in range(60) if n != 17}
 
 
@@ -154,3 +154,82 @@ def test_a_batch_of_begins_keeps_the_accounts_concurrency_limit(tmp_path: Path, 
         assert sorted(runtime.outbox.get(tenant, i).state for i in ids) == ["queued"] * 3 + ["sending"] * 2
     finally:
         runtime.close()
+
+
+def test_sqlite_writers_in_two_processes_take_turns_without_busy_errors(tmp_path: Path) -> None:
+    """Two processes hammering one SQLite file with write transactions: every one commits
+    (no 'database is locked', no lost write) because they queue on the turn file."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from mailport.adapters.storage.database import Database
+
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    db = Database(url)
+    db.migrate()
+    db.dispose()
+    script = textwrap.dedent(f"""
+        import sys
+        from sqlalchemy import text
+        from mailport.adapters.storage.database import Database
+        db = Database({url!r})
+        for n in range(300):
+            with db.session() as s:
+                s.execute(text("INSERT INTO tenants (id, name, created_at) VALUES (:i, :i, '2026-12-06')"),
+                          {{"i": sys.argv[1] + str(n)}})
+        db.dispose()
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, f"p{k}_"], stderr=subprocess.PIPE)
+             for k in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()[-2000:]
+    db = Database(url)
+    with db.reading() as s:
+        from sqlalchemy import text
+
+        assert s.execute(text("SELECT count(*) FROM tenants")).scalar() == 600
+    db.dispose()
+
+
+def test_a_sqlite_transaction_holds_the_turn_for_other_processes(tmp_path: Path) -> None:
+    """While one process is inside a transaction, the database's turn file is locked for every
+    other process (which then waits in the kernel, not in SQLite's sleeping busy handler); it is
+    free again the moment the transaction ends — or its process dies."""
+    import fcntl
+    import subprocess
+    import sys
+    import textwrap
+
+    from mailport.adapters.storage.database import Database
+
+    path = tmp_path / "turns.db"
+    Database(f"sqlite:///{path}").dispose()
+    script = textwrap.dedent(f"""
+        import time
+        from mailport.adapters.storage.database import Database
+        db = Database({f"sqlite:///{path}"!r})
+        with db.session() as s:
+            print("inside", flush=True)
+            time.sleep(1.5)
+        print("outside", flush=True)
+        time.sleep(30)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "inside"
+        with open(str(path) + ".turns", "a") as turn:
+            try:
+                fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = False
+            except BlockingIOError:
+                held = True
+            assert held, "another process could take the turn during a transaction"
+            assert proc.stdout.readline().strip() == "outside"
+            fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
+            fcntl.flock(turn, fcntl.LOCK_UN)
+    finally:
+        proc.kill()
+        proc.wait()
+

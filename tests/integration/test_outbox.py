@@ -264,7 +264,7 @@ def test_idempotency_key_replays_or_conflicts(rt: Runtime, tenant: str, smtp_sin
     with pytest.raises(Conflict) as exc:
         rt.outbox.submit(tenant, _invoice(account, attachments=other_pdf), idempotency_key="inv-2026-0042")
     assert exc.value.code == "request.idempotency_mismatch"
-    assert len(rt.outbox.list(tenant)) == 1
+    assert len(rt.outbox.list_messages(tenant)) == 1
 
 
 def test_refuses_what_cannot_be_sent(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
@@ -278,7 +278,7 @@ def test_refuses_what_cannot_be_sent(rt: Runtime, tenant: str, smtp_sink: SmtpSi
     with pytest.raises(ValidationError) as exc:
         rt.outbox.submit(tenant, _invoice(account, headers={"Sender": "x@example.org"}))
     assert exc.value.field == "headers.Sender"
-    assert rt.outbox.list(tenant) == []
+    assert rt.outbox.list_messages(tenant) == []
 
 
 def test_list_filters_by_state_and_account(rt: Runtime, tenant: str, smtp_sink: SmtpSink) -> None:
@@ -286,12 +286,12 @@ def test_list_filters_by_state_and_account(rt: Runtime, tenant: str, smtp_sink: 
     second = sink_account(rt, tenant, smtp_sink.port, email="user2@example.test")
     ids = [rt.outbox.submit(tenant, _invoice(acc)).message.id for acc in (first, second, first)]
     rt.outbox.cancel(tenant, ids[2])
-    assert [m.id for m in rt.outbox.list(tenant)] == ids[::-1]
-    assert [m.id for m in rt.outbox.list(tenant, account_id=first)] == [ids[2], ids[0]]
-    assert [m.id for m in rt.outbox.list(tenant, states=["queued"])] == [ids[1], ids[0]]
-    assert [m.id for m in rt.outbox.list(tenant, limit=1, before=ids[1])] == [ids[0]]
+    assert [m.id for m in rt.outbox.list_messages(tenant)] == ids[::-1]
+    assert [m.id for m in rt.outbox.list_messages(tenant, account_id=first)] == [ids[2], ids[0]]
+    assert [m.id for m in rt.outbox.list_messages(tenant, states=["queued"])] == [ids[1], ids[0]]
+    assert [m.id for m in rt.outbox.list_messages(tenant, limit=1, before=ids[1])] == [ids[0]]
     other = rt.tenants.create(name="Other").tenant.id
-    assert rt.outbox.list(other) == []
+    assert rt.outbox.list_messages(other) == []
 
 
 async def test_unreachable_server_is_deferred_with_its_diagnosis(tmp_path: Path, faults: FaultServers) -> None:

@@ -81,7 +81,8 @@ async def test_retry_through_the_api_and_the_cli(rt: Runtime, smtp_sink: SmtpSin
     assert answer.status_code == 200, answer.text
     assert answer.json()["state"] == "queued"
 
-    env = {**os.environ, "MAILPORT_DATA_DIR": str(tmp_path), "MAILPORT_DATABASE_URL": rt.settings.effective_database_url,
+    env = {**os.environ, "MAILPORT_DATA_DIR": str(tmp_path),
+           "MAILPORT_DATABASE_URL": rt.settings.effective_database_url,
            "MAILPORT_SECRET_KEY": rt.settings.secret_key, "MAILPORT_ADMIN_KEY": rt.settings.admin_key}
     cli = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "mailport.cli", "message", "retry", second, "--tenant", tenant,

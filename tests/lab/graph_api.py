@@ -485,7 +485,8 @@ class LabGraphServer:
                              "Cannot send mails. Sending limit exceeded for this mailbox.")
 
     # ---- inbox
-    def delta(self, user: str, scopes: set[str], query: dict[str, str], prefer: str) -> tuple[int, Any, list[tuple[str, str]]]:
+    def delta(self, user: str, scopes: set[str], query: dict[str, str],
+              prefer: str) -> tuple[int, Any, list[tuple[str, str]]]:
         if not scopes & {"Mail.Read", "Mail.ReadWrite", "Mail.ReadBasic"}:
             raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
         page_size = _DEFAULT_PAGE

@@ -15,7 +15,8 @@ from typing import Self
 from .ports import LOOPBACK
 
 REPLY_5_7_139 = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."
-                 " Visit https://aka.ms/smtp_auth_disabled for more information. [AM0PR02CA0001.eurprd02.prod.outlook.com]")
+                 " Visit https://aka.ms/smtp_auth_disabled for more information. "
+                 "[AM0PR02CA0001.eurprd02.prod.outlook.com]")
 
 
 class SmtpAuthDisabledServer:

@@ -54,7 +54,8 @@ def test_bounced_and_failed_events_carry_their_reason() -> None:
 
     body, headers = delivered(events.MessageFailed(
         message_id="msg_2", account_id="acc_1", attempt=1, reason="send.recipient_rejected",
-        recipients=[RecipientOutcome(recipient="x@example.nl", status=RecipientStatus.FAILED, smtp_code=550, enhanced_code="5.1.1",
+        recipients=[RecipientOutcome(recipient="x@example.nl", status=RecipientStatus.FAILED, smtp_code=550,
+                                     enhanced_code="5.1.1",
                                      text="550 5.1.1 no such user", diagnosis="send.recipient_unknown")]))
     failed = parse_event(body=body, headers=headers, secrets=[SECRET], now=NOW).data
     assert isinstance(failed, MessageFailed) and failed.reason == "send.recipient_rejected"

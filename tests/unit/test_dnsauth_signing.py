@@ -71,7 +71,8 @@ def test_signer_accepts_pkcs8_and_refuses_garbage(key: object) -> None:
                                  serialization.NoEncryption()).decode()
     assert DkimSigner(domain="shop.test", selector="s", private_pem=pkcs8).sign(MESSAGE).startswith(b"DKIM-Signature")
     with pytest.raises(ConfigurationError) as broken:
-        DkimSigner(domain="shop.test", selector="s", private_pem="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END").sign(MESSAGE)
+        DkimSigner(domain="shop.test", selector="s",
+                   private_pem="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END").sign(MESSAGE)
     assert "AAAA" not in str(broken.value)
     with pytest.raises(ValidationError):
         DkimSigner(domain="shop.test", selector="s", private_pem=pkcs8).sign(b"no headers")

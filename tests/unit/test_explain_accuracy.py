@@ -33,7 +33,8 @@ def _explain(case: dict[str, str | None]) -> str:
 
 
 NO_ROUND = ("issue 18's 95 % not reached: round 6 spent after one measurement (78/159 = 49.1 %); no fresh round "
-            "written because every estimate is under 95 %: replay of rounds 4-6 66.7 %, grouped CV upper bound 92.9 % (README)")
+            "written because every estimate is under 95 %: replay of rounds 4-6 66.7 %, grouped CV upper bound 92.9 % "
+            "(README)")
 
 
 def test_corpus_is_large_and_multilingual() -> None:

@@ -58,8 +58,10 @@ def test_model_answers_where_the_rules_have_nothing() -> None:
 
 def test_rules_come_first_and_ambiguous_replies_stay_unknown() -> None:
     # A rule's answer is never replaced (the model alone would say app password here).
-    assert learned.shipped_model().predict("535 5.7.8 Username and Password not accepted.").code != "auth.invalid_credentials"
-    assert classify_text("535 5.7.8 Username and Password not accepted.", learned_layer=True).code == "auth.invalid_credentials"
+    predicted = learned.shipped_model().predict("535 5.7.8 Username and Password not accepted.")
+    assert predicted.code != "auth.invalid_credentials"
+    assert classify_text("535 5.7.8 Username and Password not accepted.",
+                         learned_layer=True).code == "auth.invalid_credentials"
     # The model's answer is refined by provider like a rule's: at Gmail a rejected password needs
     # an app password.
     text = "Die Authentifizierung beim Server mail.example.de ist fehlgeschlagen."
@@ -94,7 +96,8 @@ def test_provider_grouped_cross_validation() -> None:
         for policy, pairs in crossval.evaluate(test, rest, THRESHOLD).items():
             merged.setdefault(policy, []).extend(pairs)
     score = {p: sum(got == c["code"] for c, got in pairs) / len(pairs) for p, pairs in merged.items()}
-    print(f"\n{len(train)} replies, {len(groups)} provider groups: " + ", ".join(f"{p} {s:.3f}" for p, s in score.items()))
+    print(f"\n{len(train)} replies, {len(groups)} provider groups: "
+          + ", ".join(f"{p} {s:.3f}" for p, s in score.items()))
     assert score["rules>model(unknown)"] >= score["rules"]  # the combination shipped is the best
     assert score["rules>model(unknown)"] >= 0.92
     assert score["model"] >= 0.68

@@ -105,10 +105,13 @@ def test_fast_bytes_equal_the_stdlib_bytes(seed: int) -> None:
 
 
 @pytest.mark.parametrize("subject,text,name,filename", [
-    ("Factuur 2026-001", "Beste klant,\n\nIn de bijlage vindt u de factuur.\n", "Bakkerij Jansen", "factuur-2026-001.pdf"),
-    ("Rechnung 2026-001", "Sehr geehrte Damen und Herren,\nanbei die Rechnung für März.\n", "Müller GmbH", "Rechnung 2026-001.pdf"),
+    ("Factuur 2026-001", "Beste klant,\n\nIn de bijlage vindt u de factuur.\n", "Bakkerij Jansen",
+     "factuur-2026-001.pdf"),
+    ("Rechnung 2026-001", "Sehr geehrte Damen und Herren,\nanbei die Rechnung für März.\n", "Müller GmbH",
+     "Rechnung 2026-001.pdf"),
     ("Fattura n° 12", "Gentile cliente,\nin allegato la fattura.\n", "Ufficio Rossi", "fattura-12.pdf"),
-    ("Facture n°12 – décembre", "Madame, Monsieur,\nveuillez trouver ci-joint la facture.\n", "Société Générale", "facture_12.pdf"),
+    ("Facture n°12 – décembre", "Madame, Monsieur,\nveuillez trouver ci-joint la facture.\n", "Société Générale",
+     "facture_12.pdf"),
     ("Invoice 12", "Dear customer,\nplease find the invoice attached.\n", "Acme Ltd", "invoice (12).pdf"),
 ])
 def test_the_invoices_of_the_seed_languages_take_the_fast_path(subject: str, text: str, name: str,

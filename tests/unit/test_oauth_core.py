@@ -30,7 +30,8 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def google(**overrides: str):  # type: ignore[no-untyped-def]
-    return build_provider("google", client_id="cid", client_secret="sec", redirect_url="https://mp.example/oauth/callback",
+    return build_provider("google", client_id="cid", client_secret="sec",
+                          redirect_url="https://mp.example/oauth/callback",
                           overrides=overrides)
 
 
@@ -42,7 +43,8 @@ def microsoft(tenant: str = "common"):  # type: ignore[no-untyped-def]
 def test_scopes_are_exactly_what_the_providers_document() -> None:
     assert google().scope == "https://mail.google.com/ openid email"
     assert GOOGLE_SCOPES == ("https://mail.google.com/", "openid", "email")
-    assert microsoft().scope == ("https://outlook.office.com/SMTP.Send https://outlook.office.com/IMAP.AccessAsUser.All "
+    assert microsoft().scope == ("https://outlook.office.com/SMTP.Send "
+                                 "https://outlook.office.com/IMAP.AccessAsUser.All "
                                  "offline_access openid email")
     assert MICROSOFT_SCOPES[2] == "offline_access"
 
@@ -105,7 +107,8 @@ def test_token_set_expiry_and_refresh_margin() -> None:
     assert not tokens.needs_refresh(NOW + timedelta(minutes=54))
     assert tokens.needs_refresh(NOW + timedelta(minutes=55))  # 5 minutes ahead of expiry
     assert TokenSet.from_response({"access_token": "at"}, now=NOW).expires_at == NOW + timedelta(hours=1)
-    assert TokenSet.from_response({"access_token": "at", "expires_in": "junk"}, now=NOW).expires_at == NOW + timedelta(hours=1)
+    assert TokenSet.from_response({"access_token": "at", "expires_in": "junk"},
+                                  now=NOW).expires_at == NOW + timedelta(hours=1)
     with pytest.raises(ValidationError):
         TokenSet.from_response({"token_type": "Bearer"}, now=NOW)
     assert "ya29" not in repr(tokens)
@@ -148,7 +151,8 @@ def test_wrong_account_is_named_and_case_does_not_matter() -> None:
     assert check_expected_identity(Identity(email="Shop@GMAIL.COM", subject="1"), login_hint="shop@gmail.com") is None
     assert check_expected_identity(signed_in, login_hint=None) is None
     # a reconnect must come back with the account's address, whatever the hint said
-    assert check_expected_identity(signed_in, login_hint="private@gmail.com", account_email="shop@gmail.com") is not None
+    assert check_expected_identity(signed_in, login_hint="private@gmail.com",
+                                   account_email="shop@gmail.com") is not None
 
 
 def test_default_servers_by_provider_and_domain() -> None:
@@ -163,7 +167,8 @@ def test_default_servers_by_provider_and_domain() -> None:
 
 @pytest.mark.parametrize(("error", "description", "code"), [
     ("invalid_grant", "Token has been expired or revoked.", "auth.token_invalid"),
-    ("invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired", "auth.token_invalid"),
+    ("invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired",
+     "auth.token_invalid"),
     ("invalid_grant", "AADSTS65001: The user or administrator has not consented to use the application",
      "auth.admin_consent_required"),
     ("consent_required", "AADSTS90094: Admin consent is required", "auth.admin_consent_required"),

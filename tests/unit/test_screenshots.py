@@ -113,7 +113,8 @@ def test_every_screenshot_is_shot_by_a_test() -> None:
 def test_every_shot_is_committed() -> None:
     on_disk = {p.stem for p in SCREENSHOTS.glob("*.png")}
     missing = sorted(shot_names() - on_disk)
-    assert not missing, f"shot but not in docs/screenshots (run the browser tests with MAILPORT_SCREENSHOTS=1): {missing}"
+    assert not missing, ("shot but not in docs/screenshots (run the browser tests with MAILPORT_SCREENSHOTS=1): "
+                         f"{missing}")
 
 
 def test_each_screenshot_in_english_and_dutch() -> None:

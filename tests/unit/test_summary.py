@@ -66,7 +66,8 @@ def test_summarize_a_reply() -> None:
               b"Subject: Re: Invoice 42\r\nDate: Sun, 06 Dec 2026 12:00:00 +0100\r\n"
               b"Message-ID: <r1@customer.example>\r\nIn-Reply-To: <inv-42@shop.example>\r\n"
               b"References: <inv-41@shop.example>\r\n <inv-42@shop.example>\r\n"
-              b"Content-Type: text/plain; charset=\"iso-8859-1\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+              b"Content-Type: text/plain; charset=\"iso-8859-1\"\r\n"
+              b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
     summary = summarize(header, b"Gr=FC=DFe,\r\nwhy is it so expensive?=\r\n")
     assert (summary.from_name, summary.from_email) == ("Renée", "renee@customer.example")
     assert summary.to == (("", "shop@example.test"), ("Acc, Dept", "acc@example.test"))
@@ -102,10 +103,13 @@ def test_snippet_of_multipart_html_and_base64() -> None:
 def test_attachments_from_bodystructure() -> None:
     structure = parse_values([
         (b'(("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 120 3 NIL NIL NIL NIL)'
-        b'("application" "pdf" ("name" "invoice.pdf") NIL NIL "base64" 13500 NIL ("attachment" ("filename" "invoice 42.pdf")) NIL NIL)'
+        b'("application" "pdf" ("name" "invoice.pdf") NIL NIL "base64" 13500 NIL '
+        b'("attachment" ("filename" "invoice 42.pdf")) NIL NIL)'
         b'("image" "png" NIL "<logo>" NIL "base64" 900 NIL ("inline" NIL) NIL NIL)'
-        b'("application" "octet-stream" NIL NIL NIL "base64" 10 NIL ("attachment" ("filename*" "utf-8\'\'R%C3%A9sum%C3%A9.txt")) NIL NIL)'
-        b'("message" "rfc822" NIL NIL NIL "7bit" 500 NIL ("text" "plain" NIL NIL NIL "7bit" 10 1) 20 NIL ("attachment" NIL) NIL NIL)'
+        b'("application" "octet-stream" NIL NIL NIL "base64" 10 NIL '
+        b'("attachment" ("filename*" "utf-8\'\'R%C3%A9sum%C3%A9.txt")) NIL NIL)'
+        b'("message" "rfc822" NIL NIL NIL "7bit" 500 NIL ("text" "plain" NIL NIL NIL "7bit" 10 1) 20 NIL '
+        b'("attachment" NIL) NIL NIL)'
         b' "mixed" ("boundary" "b1") NIL NIL NIL)')])[0]
     assert isinstance(structure, list)
     assert attachments_from_bodystructure(structure) == (

@@ -29,7 +29,8 @@ def test_first_sync_searches_the_default_90_day_window() -> None:
 
 
 def test_window_is_configurable_and_must_be_positive() -> None:
-    assert plan_folder(cursor=None, snapshot=snap(), today=TODAY, window=timedelta(days=7)).search_since == date(2026, 11, 16)
+    plan = plan_folder(cursor=None, snapshot=snap(), today=TODAY, window=timedelta(days=7))
+    assert plan.search_since == date(2026, 11, 16)
     with pytest.raises(ValidationError):
         plan_folder(cursor=None, snapshot=snap(), today=TODAY, window=timedelta(0))
 

@@ -128,7 +128,8 @@ class DnsResolver:
     def _nameserver_texts(self) -> list[str]:
         texts: list[str] = []
         for ns in self._resolver.nameservers:  # strings when read from resolv.conf
-            address, port = (ns.address, ns.port) if isinstance(ns, dns.nameserver.Do53Nameserver) else (str(ns), self._resolver.port)
+            address, port = ((ns.address, ns.port) if isinstance(ns, dns.nameserver.Do53Nameserver)
+                             else (str(ns), self._resolver.port))
             if isinstance(ns, (str, dns.nameserver.Do53Nameserver)):
                 texts.append(f"[{address}]:{port}" if ":" in address else f"{address}:{port}")
         return texts

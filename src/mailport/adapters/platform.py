@@ -185,7 +185,9 @@ def load_platform_dkim_key(settings: Settings) -> str:
         register_secret(pem)
         return pem
     if settings.is_production:
-        raise ConfigurationError("MAILPORT_PLATFORM_DKIM_KEY_FILE must be set when platform sending is on in production")
+        raise ConfigurationError(
+            "MAILPORT_PLATFORM_DKIM_KEY_FILE must be set when platform sending is on in production"
+        )
     path = settings.data_dir / "platform-dkim.pem"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

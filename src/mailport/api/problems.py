@@ -86,7 +86,8 @@ def request_language(request: Request) -> str:
 
 
 # Codes whose status differs from their class's (checked before the class table).
-_CODE_STATUS = {"request.message_too_large": 413, "request.unsupported_media_type": 415, "domain.check_rate_limited": 429, "oauth.not_configured": 501,
+_CODE_STATUS = {"request.message_too_large": 413, "request.unsupported_media_type": 415,
+                "domain.check_rate_limited": 429, "oauth.not_configured": 501,
                 "platform.reply_to_rate_limited": 429,
                 # A feature this installation has not set up: the operator's choice, not a fault.
                 "config.platform_missing": 501}

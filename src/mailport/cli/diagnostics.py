@@ -19,10 +19,13 @@ def register(app: typer.Typer) -> None:
 
 
 def explain(
-    text: Annotated[list[str] | None, typer.Argument(help="The server's reply (may span lines); '-' or nothing reads standard input.")] = None,
-    email: Annotated[str | None, typer.Option("--email", help="The account's address, for provider-specific steps.")] = None,
+    text: Annotated[list[str] | None, typer.Argument(help="The server's reply (may span lines); '-' or nothing reads "
+                                                          "standard input.")] = None,
+    email: Annotated[str | None, typer.Option("--email",
+                                              help="The account's address, for provider-specific steps.")] = None,
     lang: Lang = "en",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (code, title, steps, provider, retryable, server_text).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (code, title, steps, provider, retryable, "
+                                                         "server_text).")] = False,
 ) -> None:
     """Explain a mail server's error message in the user's language, with the steps that fix it."""
     words = text or ["-"]

@@ -37,7 +37,8 @@ def register(root: typer.Typer) -> None:
 
 def bounce_parse(
     file: Annotated[str, typer.Argument(help="A received message (RFC 5322 / .eml); '-' reads standard input.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print {is_bounce, recipients, original_message_id}.")] = False,
+    as_json: Annotated[bool, typer.Option("--json",
+                                          help="Print {is_bounce, recipients, original_message_id}.")] = False,
 ) -> None:
     """Say whether a message is a bounce, and which recipients failed how (exit 0 either way)."""
     try:

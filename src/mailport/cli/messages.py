@@ -129,16 +129,20 @@ def send(
     attach: Annotated[list[Path] | None, typer.Option("--attach", help="A file to attach (repeatable).")] = None,
     account: Annotated[str | None, typer.Option("--account", envvar="MAILPORT_ACCOUNT",
                                                 help="Sending account id (default: the account of --from).")] = None,
-    from_email: Annotated[str | None, typer.Option("--from", help="Sender address (the account's or a confirmed alias).")] = None,
+    from_email: Annotated[str | None, typer.Option("--from",
+                                                   help="Sender address (the account's or a confirmed alias).")] = None,
     from_name: Annotated[str | None, typer.Option("--from-name", help="Sender display name.")] = None,
     cc: Annotated[list[str] | None, typer.Option("--cc", help="Cc recipient (repeatable).")] = None,
     bcc: Annotated[list[str] | None, typer.Option("--bcc", help="Bcc recipient (repeatable).")] = None,
     reply_to: Annotated[list[str] | None, typer.Option("--reply-to", help="Reply-To address (repeatable).")] = None,
-    header: Annotated[list[str] | None, typer.Option("--header", help="Custom header Name=value (X-* or allow-listed).")] = None,
-    metadata: Annotated[list[str] | None, typer.Option("--metadata", help="key=value echoed in events (repeatable).")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header",
+                                                     help="Custom header Name=value (X-* or allow-listed).")] = None,
+    metadata: Annotated[list[str] | None, typer.Option("--metadata",
+                                                       help="key=value echoed in events (repeatable).")] = None,
     send_at: Annotated[datetime | None, typer.Option("--send-at", help="Send later (ISO 8601 with time zone).",
                                                      formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"])] = None,
-    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Resubmitting with this key never sends twice.")] = None,
+    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key", help="Resubmitting with this key never "
+                                                                                  "sends twice.")] = None,
     batch: Annotated[Path | None, typer.Option(
         "--batch", help="Queue many messages: a JSON Lines file, one message per line in the shape of "
                         "POST /v1/messages (attachments base64) with its own idempotency_key.")] = None,
@@ -276,7 +280,7 @@ def message_list(
     data_dir: DataDir = None,
 ) -> None:
     """The tenant's messages, newest first."""
-    views = run_for_tenant(lambda runtime, tenant_id: runtime.outbox.list(
+    views = run_for_tenant(lambda runtime, tenant_id: runtime.outbox.list_messages(
         tenant_id, states=status or [], account_id=account, limit=limit),
         tenant, database_url=database_url, data_dir=data_dir)
     if as_json:

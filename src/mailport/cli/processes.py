@@ -33,7 +33,8 @@ def migrate(database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(envvar="MAILPORT_HOST", help="Listen address.", show_default=False)] = None,
+    host: Annotated[str | None, typer.Option(envvar="MAILPORT_HOST", help="Listen address.",
+                                             show_default=False)] = None,
     port: Annotated[int | None, typer.Option(envvar="MAILPORT_PORT", help="Listen port.", show_default=False)] = None,
     embedded_worker: Annotated[
         bool | None, typer.Option("--worker/--no-worker", envvar="MAILPORT_EMBEDDED_WORKER",

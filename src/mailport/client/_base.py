@@ -21,7 +21,8 @@ from pydantic import BaseModel
 from mailport import __version__, errors
 from mailport.client.models import Attachment, Mailbox, OutgoingMessage
 
-__all__ = ["AddressLike", "ClientConfig", "batch_request", "message_request", "new_idempotency_key", "parse", "parse_list"]
+__all__ = ["AddressLike", "ClientConfig", "batch_request", "message_request", "new_idempotency_key", "parse",
+           "parse_list"]
 
 USER_AGENT = f"mailport-client/{__version__}"
 # Above this many attachment bytes the message goes as multipart/form-data: no base64 inflation

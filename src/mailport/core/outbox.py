@@ -260,7 +260,8 @@ class RateLimit:
     """At most ``limit`` messages per fixed window of ``period``.
 
     Windows are aligned to midnight 1970-01-01 in a zone at UTC+``offset`` (a daily cap that
-    resets at midnight Pacific time has ``offset=timedelta(hours=-8)``), so the SQL needs only ``count(*) WHERE sent_at >= :window_start``. Providers
+    resets at midnight Pacific time has ``offset=timedelta(hours=-8)``), so the SQL needs only
+    ``count(*) WHERE sent_at >= :window_start``. Providers
     that count a rolling 24 h can still refuse near a boundary; that reply is recognized by
     :func:`classify_send_outcome` and deferred the same way.
     """

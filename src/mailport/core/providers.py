@@ -150,7 +150,8 @@ ENABLE_IMAP = Hint(
 )
 SEPARATE_PASSWORD_TONLINE = Hint(
     "provider.separate_mail_password",
-    N_("Use your separate e-mail password (\"E-Mail-Passwort\") from the Telekom customer center, not your login password."),
+    N_("Use your separate e-mail password (\"E-Mail-Passwort\") from the Telekom customer center, not your login "
+       "password."),
 )
 SEPARATE_PASSWORD = Hint(
     "provider.separate_mail_password",
@@ -162,7 +163,8 @@ GOOGLE_OAUTH = Hint(
 )
 WORKSPACE_RELAY = Hint(
     "provider.workspace_password_off",
-    N_("Google Workspace turned off password access for mail programs; sign in with Google or use an app password. Your admin can also allow the SMTP relay service."),
+    N_("Google Workspace turned off password access for mail programs; sign in with Google or use an app password. "
+       "Your admin can also allow the SMTP relay service."),
 )
 OUTLOOK_OAUTH_ONLY = Hint(
     "provider.oauth_only",
@@ -170,7 +172,8 @@ OUTLOOK_OAUTH_ONLY = Hint(
 )
 M365_SMTP_AUTH = Hint(
     "provider.smtp_auth_disabled_tenant",
-    N_("Microsoft 365 can switch off SMTP sending for the organization or the mailbox (\"SMTP AUTH\"); ask your admin to enable it for this mailbox. This also blocks sign-in with Microsoft for sending."),
+    N_("Microsoft 365 can switch off SMTP sending for the organization or the mailbox (\"SMTP AUTH\"); ask your admin "
+       "to enable it for this mailbox. This also blocks sign-in with Microsoft for sending."),
 )
 M365_BASIC_RETIRED = Hint(
     "provider.basic_auth_retired",
@@ -178,11 +181,13 @@ M365_BASIC_RETIRED = Hint(
 )
 PROTON_BRIDGE = Hint(
     "provider.bridge_required",
-    N_("Proton Mail encrypts your mailbox and offers no IMAP/SMTP server on the internet. It works only through Proton Mail Bridge running on your own computer (paid plans) or a Proton SMTP token for sending (business plans)."),
+    N_("Proton Mail encrypts your mailbox and offers no IMAP/SMTP server on the internet. It works only through Proton "
+       "Mail Bridge running on your own computer (paid plans) or a Proton SMTP token for sending (business plans)."),
 )
 TUTA_NO_IMAP = Hint(
     "provider.no_imap",
-    N_("Tuta (Tutanota) does not offer IMAP or SMTP at all, so this mailbox cannot be connected. Use another mailbox for sending from this program."),
+    N_("Tuta (Tutanota) does not offer IMAP or SMTP at all, so this mailbox cannot be connected. Use another mailbox "
+       "for sending from this program."),
 )
 FREE_ENABLE = Hint(
     "provider.enable_imap_in_webmail",
@@ -194,7 +199,8 @@ YAHOO_APP = Hint(
 )
 ICLOUD_APP = Hint(
     "provider.app_password_required",
-    N_("iCloud Mail requires an app-specific password (create it at account.apple.com); two-factor authentication must be on."),
+    N_("iCloud Mail requires an app-specific password (create it at account.apple.com); two-factor authentication must "
+       "be on."),
 )
 HOSTING_MAILBOX_PASSWORD = Hint(
     "provider.mailbox_password",

@@ -139,7 +139,7 @@ class AccountService:
 
     def list_accounts(self, tenant_id: str) -> list[AccountView]:
         with self.db.session() as s:
-            return [self._view(s, a) for a in AccountRepository(s).list(tenant_id=tenant_id)]
+            return [self._view(s, a) for a in AccountRepository(s).list_for_tenant(tenant_id=tenant_id)]
 
     def get(self, tenant_id: str, account_id: str) -> AccountView:
         with self.db.session() as s:

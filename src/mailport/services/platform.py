@@ -239,7 +239,8 @@ class PlatformService:
                              reply_to_confirmed_at=None, created_at=now, updated_at=now)
         return senders.add(row)
 
-    def configure(self, tenant_id: str, *, alias: str | None = None, display_name: str | None = None) -> PlatformSenderView:
+    def configure(self, tenant_id: str, *, alias: str | None = None,
+                  display_name: str | None = None) -> PlatformSenderView:
         """Set the alias (local part at the platform domain) and/or the From display name."""
         with self.db.session() as s:
             self._sender_view(s, tenant_id)  # creates the row with defaults when missing
@@ -248,8 +249,9 @@ class PlatformService:
             if alias is not None:
                 wanted = alias.strip().lower()
                 if not _ALIAS.fullmatch(wanted) or ".." in wanted or wanted in _RESERVED_ALIASES:
-                    raise ValidationError("the alias must be 1-64 letters, digits, dots or dashes (not a reserved name)",
-                                          field="alias")
+                    raise ValidationError(
+                        "the alias must be 1-64 letters, digits, dots or dashes (not a reserved name)", field="alias"
+                    )
                 if PlatformSenderRepository(s).alias_taken(wanted, other_than=tenant_id):
                     raise Conflict("this alias is taken", code="platform.alias_taken", field="alias")
                 row.alias = wanted
@@ -298,7 +300,8 @@ class PlatformService:
     def confirm_reply_to(self, token: str, *, dry_run: bool = False) -> PlatformSenderView:
         """Confirm the pending reply address with the token from the link (no API key needed)."""
         tenant_id, dot, _secret = token.partition(".")
-        invalid = ValidationError("this confirmation link is not valid (any more)", code="platform.reply_to_link_invalid")
+        invalid = ValidationError("this confirmation link is not valid (any more)",
+                                  code="platform.reply_to_link_invalid")
         if not dot or not tenant_id:
             raise invalid
         now = self.clock.now()

@@ -188,16 +188,17 @@ class TenantService:
         parsed = apikeys.parse_key(presented or "")
         if parsed is None:
             raise Unauthenticated("a valid tenant API key is required")
-        with self.db.session() as s:
-            repo = ApiKeyRepository(s)
-            key = repo.find_active(parsed.key_id)
+        with self.db.reading() as s:  # every request: must not queue behind the writers
+            key = ApiKeyRepository(s).find_active(parsed.key_id)
             if key is None or not apikeys.secret_matches(parsed.secret, key.secret_hash):
                 raise Unauthenticated("a valid tenant API key is required")
-            now = self.clock.now()
-            # "Last used" to the minute: one write a minute per key, not one per request.
-            if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-                repo.touch(key.id, now)
-            return key.tenant_id
+            tenant_id, last_used = key.tenant_id, key.last_used_at
+        now = self.clock.now()
+        # "Last used" to the minute: one write a minute per key, not one per request.
+        if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
+            with self.db.session() as s:
+                ApiKeyRepository(s).touch(parsed.key_id, now)
+        return tenant_id
 
     def is_admin(self, presented: str | None) -> bool:
         if not presented or not self._admin_key:

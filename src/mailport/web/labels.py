@@ -37,8 +37,10 @@ STAGE_STATUS: Final = {
 
 OUTCOMES: Final = {
     "verified": N_("It works: the test mail was sent and arrived in your inbox."),
-    "delivered_to_junk": N_("It works, but the test mail landed in your junk folder. Mark it as \"not spam\" so your own mails are not filtered."),
-    "sent_unconfirmed": N_("The test mail was sent. Without an incoming server we cannot check that it arrived; look in your inbox."),
+    "delivered_to_junk": N_("It works, but the test mail landed in your junk folder. Mark it as \"not spam\" so your "
+                            "own mails are not filtered."),
+    "sent_unconfirmed": N_("The test mail was sent. Without an incoming server we cannot check that it arrived; look "
+                           "in your inbox."),
     "not_arrived": N_("The test mail was sent but did not arrive in time."),
     "failed": N_("The test did not succeed."),
 }
@@ -105,27 +107,32 @@ METHODS: Final = (
     Method(
         "platform", N_("Platform address"),
         N_("The simplest option: nothing to set up."),
-        N_("Mails are sent from our platform's address with your name as the sender name. When a customer replies, the reply goes to the address you choose."),
+        N_("Mails are sent from our platform's address with your name as the sender name. When a customer replies, the "
+           "reply goes to the address you choose."),
     ),
     Method(
         "domain", N_("Own domain"),
         N_("Send from your own address, e.g. invoice@yourcompany.com."),
-        N_("You need your own domain name and must be able to change its DNS records. You add three records (your web or IT administrator can help), then press \"Check and activate\"."),
+        N_("You need your own domain name and must be able to change its DNS records. You add three records (your web "
+           "or IT administrator can help), then press \"Check and activate\"."),
     ),
     Method(
         "smtp", N_("Own mailbox (SMTP)"),
         N_("Send through your own mailbox or mail server."),
-        N_("Enter your e-mail address and password; we find the server settings for you. Sent mail goes out through your own mail server and a test mail shows that it works."),
+        N_("Enter your e-mail address and password; we find the server settings for you. Sent mail goes out through "
+           "your own mail server and a test mail shows that it works."),
     ),
     Method(
         "gmail", N_("Gmail"),
         N_("Send from your Gmail or Google Workspace account."),
-        N_("A link between Google and this program is set up by signing in with Google. With Gmail this is better than SMTP."),
+        N_("A link between Google and this program is set up by signing in with Google. With Gmail this is better than "
+           "SMTP."),
     ),
     Method(
         "outlook", N_("Outlook / Microsoft 365"),
         N_("Send from Outlook.com, Hotmail, Live or Microsoft 365."),
-        N_("A link between Microsoft and this program is set up by signing in with Microsoft. With Outlook this is better than SMTP."),
+        N_("A link between Microsoft and this program is set up by signing in with Microsoft. With Outlook this is "
+           "better than SMTP."),
     ),
 )
 

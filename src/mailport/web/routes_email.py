@@ -67,7 +67,8 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
     chosen = method if method in METHOD_IDS else fallback
     platform = platform_sender if chosen == "platform" else None
     return page(request, session, "settings_email.html", accounts=accounts, domains=domains, method=chosen,
-                 saved=saved if saved in ("1", "attention", "untested") else "", removed=removed == "1", removed_domain=removed_domain == "1",
+                 saved=saved if saved in ("1", "attention", "untested") else "", removed=removed == "1",
+                 removed_domain=removed_domain == "1",
                  domain_error=None, domain_value="", platform=platform,
                  platform_message=routes_platform.SAVED.get(platform_saved),
                  platform_error=routes_platform.ERRORS.get(platform_error),

@@ -42,7 +42,7 @@ async def outbox(request: Request, session: SessionDep, status: str = "", before
     service = runtime_of(request).outbox
     states = [status] if status in labels.MESSAGE_STATES else []
     try:
-        messages = await asyncio.to_thread(service.list, session.tenant_id, states=states,
+        messages = await asyncio.to_thread(service.list_messages, session.tenant_id, states=states,
                                            limit=PAGE_SIZE + 1, before=before or None)
     except (NotFound, ValidationError):
         messages = []  # a stale "older" link: show the first page's filter as empty, not an error

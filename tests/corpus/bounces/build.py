@@ -208,7 +208,8 @@ def dsn_block(mta: str, rows: list[tuple[str, str, str, str | None]], *, remote:
     """rows: (recipient, action, status, diagnostic)."""
     out = [f"Reporting-MTA: dns; {mta}\nArrival-Date: Mon, 23 Nov 2026 10:15:01 +0100\n"]
     for rcpt, action, status, diag in rows:
-        block = f"Final-Recipient: rfc822; {rcpt}\nOriginal-Recipient: rfc822;{rcpt}\nAction: {action}\nStatus: {status}\n"
+        block = (f"Final-Recipient: rfc822; {rcpt}\nOriginal-Recipient: rfc822;{rcpt}\n"
+                 f"Action: {action}\nStatus: {status}\n")
         if remote:
             block += f"Remote-MTA: dns; {remote}\n"
         if diag:

@@ -38,7 +38,8 @@ NEW: list[tuple[str, str, str, str, str | None]] = [
     (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit "
      "https://aka.ms/smtp_auth_disabled for more information. [AM0PR02CA0104.eurprd02.prod.outlook.com]"),
      "auth.smtp_auth_disabled", MS_SMTP_AUTH, "en", None),
-    ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [BM1P287CA0015.INDP287.PROD.OUTLOOK.COM]",
+    (("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. "
+      "[BM1P287CA0015.INDP287.PROD.OUTLOOK.COM]"),
      "auth.password_login_disabled", "github.com/rpremraj/mailR/issues/107", "en", None),
     (("javax.mail.AuthenticationFailedException: 535 5.7.139 Authentication unsuccessful, basic authentication is "
      "disabled."), "auth.password_login_disabled", "github.com/lukevella/rallly/issues/3154", "en", None),
@@ -83,7 +84,8 @@ NEW: list[tuple[str, str, str, str, str | None]] = [
     (("554 5.2.252 SendAsDenied; info@bakkerij.nl not allowed to send as sales@bakkerij.nl; "
      "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied"), "send.sender_not_allowed",
      MS_NDR, "en", None),
-    ("550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [DB5EUR03FT010.eop-EUR03.prod.protection.outlook.com]",
+    (("550 5.4.1 Recipient address rejected: Access denied. AS(201806281) "
+      "[DB5EUR03FT010.eop-EUR03.prod.protection.outlook.com]"),
      "send.recipient_unknown", MS_NDR, "en", None),
     (("432 4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more "
      "information. [Hostname=OS0PR01MB6099.jpnprd01.prod.outlook.com]"), "server.rate_limited",
@@ -102,7 +104,8 @@ NEW: list[tuple[str, str, str, str, str | None]] = [
      GMAIL, "en", "factuur@gmail.com"),
     (("550 5.4.5 Daily SMTP relay limit exceeded for user. For more information on SMTP relay sending limits "
      "please visit https://support.google.com/a/answer/166852 - gsmtp"), "send.daily_limit_reached", GMAIL, "en", None),
-    ("421 4.7.0 Try again later, closing connection. (EHLO) u5sm2146 - gsmtp", "server.rate_limited", GMAIL, "en", None),
+    ("421 4.7.0 Try again later, closing connection. (EHLO) u5sm2146 - gsmtp", "server.rate_limited", GMAIL, "en",
+     None),
     ("454 4.7.0 Too many login attempts, please try again later. j6sm1234 - gsmtp", "auth.too_many_attempts",
      GMAIL, "en", "info@gmail.com"),
     (("421 4.7.28 [198.51.100.7] Our system has detected an unusual rate of unsolicited mail originating from "
@@ -261,7 +264,8 @@ ROUND2: list[tuple[str, str, str, str, str | None]] = [
      "winkel@icloud.com"),
     ("* NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)", "auth.app_password_required",
      "Gmail IMAP (forums)", "en", "atelier@gmail.com"),
-    ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [PAZP264CA0102.FRAP264.PROD.OUTLOOK.COM]",
+    (("535 5.7.139 Authentication unsuccessful, basic authentication is disabled. "
+      "[PAZP264CA0102.FRAP264.PROD.OUTLOOK.COM]"),
      "auth.password_login_disabled", MS_SMTP_AUTH, "en", None),
     (("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit "
      "https://aka.ms/smtp_auth_disabled for more information. [ZR0P278CA0012.CHEP278.PROD.OUTLOOK.COM]"),
@@ -792,11 +796,13 @@ COMSERVICE = "new-faq.comservice-ffo.de: SMTP-Fehlermeldungen (German)"
 COVISERVER = "coviserver.de: E-Mail geblockt (German)"
 KPN = "blacklist.kpnmail.nl/Help/17 (Dutch)"
 ROUND5: list[tuple[str, str, str, str, str | None]] = [
-    ("554 IP=198.51.100.7 - None/bad reputation. Ask your postmaster for help or to contact <postmaster@rx.t-online.de> for reset. (NOWL)",
+    (("554 IP=198.51.100.7 - None/bad reputation. Ask your postmaster for help or to contact "
+      "<postmaster@rx.t-online.de> for reset. (NOWL)"),
      "send.rejected_as_spam", TONLINE_PM, "en", None),
     ("554: Dialup/transient IP not allowed. Use a mailgateway or contact toda@rx.t-online.de if obsolete. (DIAL)",
      "send.rejected_as_spam", TONLINE_PM, "en", None),
-    ("421 mwinf5c77 ME Trop de connexions, veuillez verifier votre configuration / Too many connections, slow down. OFR004_104 [104]",
+    (("421 mwinf5c77 ME Trop de connexions, veuillez verifier votre configuration / Too many connections, slow down. "
+      "OFR004_104 [104]"),
      "server.rate_limited", ORANGE_PM, "fr", None),
     ("421 mwinf5c10 ME Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR004_105 [105]",
      "server.rate_limited", ORANGE_PM, "fr", None),
@@ -813,16 +819,21 @@ ROUND5: list[tuple[str, str, str, str, str | None]] = [
     ("421 Reject due to policy violations", "send.rejected_as_spam", COMSERVICE, "en", None),
     ("421 Rate limit reached. Please try again later", "server.rate_limited", COMSERVICE, "en", None),
     ("451 Requested action aborted: local error in processing", "server.temporary_failure", COMSERVICE, "en", None),
-    ("550 <kunde@web.de>: Reject due to SPF policy. The originating IP of the message is not permitted by the domain owner",
+    (("550 <kunde@web.de>: Reject due to SPF policy. The originating IP of the message is not permitted by the domain "
+      "owner"),
      "send.rejected_as_spam", UI_PM, "en", None),
-    (("554-gmx.net (mxgmx104) Nemesis ESMTP Service not available\n554-No SMTP service\n554-IP address is block listed.\n"
-      "554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=198.51.100.42&r=1MNcgj-1ue23t3pyV-00S2YR"),
+    (("554-gmx.net (mxgmx104) Nemesis ESMTP Service not available\n554-No SMTP service\n"
+      "554-IP address is block listed.\n"
+      "554 For explanation visit "
+      "https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=198.51.100.42&r=1MNcgj-1ue23t3pyV-00S2YR"),
      "send.rejected_as_spam", UI_PM, "en", None),
     ("host 0815.maildomain.de[192.0.2.15] said: 550 #5.1.0 Address rejected. (in reply to RCPT TO command)",
      "send.recipient_unknown", COVISERVER, "en", None),
-    ("host 1234.mailserver.de[192.0.2.34] said: 451 4.7.1 Service unavailable - try again later (in reply to DATA command)",
+    (("host 1234.mailserver.de[192.0.2.34] said: 451 4.7.1 Service unavailable - try again later (in reply to DATA "
+      "command)"),
      "server.temporary_failure", COVISERVER, "en", None),
-    ("host 0815.maildomain.de[192.0.2.15] said: 450 4.7.1 <adresse@domain.de>: Recipient address rejected: Service temporarily unavailable, please try later (in reply to RCPT TO command)",
+    (("host 0815.maildomain.de[192.0.2.15] said: 450 4.7.1 <adresse@domain.de>: Recipient address rejected: Service "
+      "temporarily unavailable, please try later (in reply to RCPT TO command)"),
      "server.temporary_failure", COVISERVER, "en", None),
     ("Your IP: 198.51.100.7 is blacklisted, please see http://blacklist.kpnmail.nl/Help/17",
      "auth.too_many_attempts", KPN, "en", "jan@kpnmail.nl"),
@@ -832,11 +843,16 @@ ROUND5: list[tuple[str, str, str, str, str | None]] = [
      "auth.invalid_credentials", "github.com/Jaammerr/The-Dawn-Bot/issues/11", "en", None),
     ("com.fsck.k9.mail.AuthenticationFailedException: Command: *sensitive*; response: #3# [NO, LOGIN failed.]",
      "auth.invalid_credentials", "github.com/thunderbird/thunderbird-android/issues/2654", "en", None),
-    ("imap_tools.errors.MailboxLoginError: Response status \"OK\" expected, but \"NO\" received. Data: [b'authentication failed']",
+    (("imap_tools.errors.MailboxLoginError: Response status \"OK\" expected, but \"NO\" received. Data: "
+      "[b'authentication failed']"),
      "auth.invalid_credentials", "github.com/ikvk/imap_tools/issues/167", "en", None),
-    ("IMAP Error: Login failed for user@domain.com against domain.com from 198.51.100.41(X-Forwarded-For: 198.51.100.41). Authentication failed. in /var/www/mail/program/lib/Roundcube/rcube_imap.php on line 200 (POST /?_task=login&_action=login)",
+    (("IMAP Error: Login failed for user@domain.com against domain.com from 198.51.100.41(X-Forwarded-For: "
+      "198.51.100.41). Authentication failed. in /var/www/mail/program/lib/Roundcube/rcube_imap.php on line 200 (POST "
+      "/?_task=login&_action=login)"),
      "auth.invalid_credentials", "github.com/roundcube/roundcubemail/issues/7429", "en", None),
-    ("IMAP Error: Login failed for benutzer@mydomain.de from 198.51.100.31. Could not connect to mail.mydomain.de:143: Verbindungsaufbau abgelehnt in /var/www/mail/rc/program/lib/Roundcube/rcube_imap.php on line 193 (POST /rc/?_task=login&_action=login)",
+    (("IMAP Error: Login failed for benutzer@mydomain.de from 198.51.100.31. Could not connect to "
+      "mail.mydomain.de:143: Verbindungsaufbau abgelehnt in /var/www/mail/rc/program/lib/Roundcube/rcube_imap.php on "
+      "line 193 (POST /rc/?_task=login&_action=login)"),
      "net.connection_refused", "github.com/mailcow/mailcow/issues/872", "de", None),
     ("Username or password incorrect. (Command: *sensitive*; response: #3# [NO, LOGIN failed.])",
      "auth.invalid_credentials", "github.com/thunderbird/thunderbird-android/issues/2583", "en", None),
@@ -844,7 +860,8 @@ ROUND5: list[tuple[str, str, str, str, str | None]] = [
 ZOHO = "Zoho Mail / ZeptoMail SMTP error codes (zoho.com help, smtp.codes/zoho)"
 ICLOUD = "iCloud replies (smtp.codes/icloud, status.socketlabs.com)"
 ROUND5 += [
-    ("Unable to connect SMTP server:smtpout.mail.zoho.com Reason:Authentication failed:554 5.1.8 Sender Address Blocked",
+    (("Unable to connect SMTP server:smtpout.mail.zoho.com Reason:Authentication failed:554 5.1.8 Sender Address "
+      "Blocked"),
      "send.account_blocked", "help.zoho.com community: issue with outgoing mail", "en", None),
     ("553 Relaying disallowed as info@bakkerij.nl", "send.sender_not_allowed", ZOHO, "en", None),
     ("552 5.7.1 virus Win.Test.EICAR_HDB-1 detected by Zoho Mail", "send.rejected_as_spam", ZOHO, "en", None),
@@ -853,31 +870,39 @@ ROUND5 += [
     ("452 4.3.1 Temporary System Error", "server.temporary_failure", ZOHO, "en", None),
     ("550 5.7.1 Email rejected per DMARC policy for bakkerij.nl", "send.rejected_as_spam", ZOHO, "en", None),
     ("421 4.7.0 me.com Error: too many errors", "server.rate_limited", ICLOUD, "en", None),
-    ("421 4.7.1 Messages to klant@icloud.com deferred due to excessive volume. Try again later - https://support.apple.com/en-us/HT204137",
+    (("421 4.7.1 Messages to klant@icloud.com deferred due to excessive volume. Try again later - "
+      "https://support.apple.com/en-us/HT204137"),
      "server.rate_limited", ICLOUD, "en", None),
     ("550 5.1.1 <klant@icloud.com>: user does not exist", "send.recipient_unknown", ICLOUD, "en", None),
-    ("550 5.7.1 Your message was rejected due to bakkerij.nl DMARC policy.", "send.rejected_as_spam", ICLOUD, "en", None),
-    ("550 5.7.1 Your email was rejected due to having a domain present in the Spamhaus DBL -- see https://www.spamhaus.org/dbl/",
+    ("550 5.7.1 Your message was rejected due to bakkerij.nl DMARC policy.", "send.rejected_as_spam", ICLOUD, "en",
+     None),
+    (("550 5.7.1 Your email was rejected due to having a domain present in the Spamhaus DBL -- see "
+      "https://www.spamhaus.org/dbl/"),
      "send.rejected_as_spam", ICLOUD, "en", None),
-    ("550 5.1.1 <klant@icloud.com>: user lookup success but no user record found", "send.recipient_unknown", ICLOUD, "en", None),
+    ("550 5.1.1 <klant@icloud.com>: user lookup success but no user record found", "send.recipient_unknown", ICLOUD,
+     "en", None),
 ]
 MS_NDR_DOC = "learn.microsoft.com: email non-delivery reports and SMTP errors in Exchange Online"
 ROUND5 += [
     ("432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded", "server.rate_limited", MS_NDR_DOC, "en", None),
-    ("4.4.316 Connection refused [Message=Socket error code 10061]", "server.temporary_failure", MS_NDR_DOC, "en", None),
-    ("Reported error: 530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM [AM6PR0732BE0065.eurprd07.prod.outlook.com]",
+    ("4.4.316 Connection refused [Message=Socket error code 10061]", "server.temporary_failure", MS_NDR_DOC, "en",
+     None),
+    (("Reported error: 530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM "
+      "[AM6PR0732BE0065.eurprd07.prod.outlook.com]"),
      "auth.smtp_auth_disabled", "easy365manager.com: Office 365 NDR error codes", "en", None),
     ("551 5.9.9 Spam message discarded. If you feel we mistreat you, do contact us: postmaster@mail.ru",
      "send.rejected_as_spam", "freeport-outlet.ru: sending errors (mail.ru replies)", "en", None),
     ("535 5.7.1 http://support.google.com/mail/bin/answer.py?answer=14257 o5sm1396905lbg.5",
      "auth.app_password_required", "freeport-outlet.ru: sending errors (Gmail replies)", "en", None),
-    ("535-5.7.1 Please log in with your web browser and then try again. Learn more at535 5.7.1 https://support.google.com/mail/bin/answer.py?answer=78754 p2sm808096lbj.4",
+    (("535-5.7.1 Please log in with your web browser and then try again. Learn more at535 5.7.1 "
+      "https://support.google.com/mail/bin/answer.py?answer=78754 p2sm808096lbj.4"),
      "auth.web_login_required", "freeport-outlet.ru: sending errors (Gmail replies)", "en", None),
 ]
 YAHOO_CODES = "smtp.codes/yahoo; smtp-error-codes.info (Yahoo replies)"
 COREMAIL = "icoremail.vip support: bounce texts of Coremail servers (163.com, 126.com)"
 ROUND5 += [
-    ("421 Max message per connection reached, closing transmission channel", "server.rate_limited", YAHOO_CODES, "en", None),
+    ("421 Max message per connection reached, closing transmission channel", "server.rate_limited", YAHOO_CODES, "en",
+     None),
     ("451 example.yahoo.com Resources temporarily unavailable. Please try again later [#4.16.1].",
      "server.temporary_failure", YAHOO_CODES, "en", None),
     ("451 4.3.2 Internal server error", "server.temporary_failure", YAHOO_CODES, "en", None),
@@ -897,40 +922,65 @@ ROUND5 += [
      "altmetaller.de: Outlook 0x800ccc0d, 0x800ccc0e (German)", "en", None),
 ]
 ROUND5 += [
-    ("SERVER -> CLIENT: 535 Incorrect authentication data\nSMTP ERROR: Username command failed: 535 Incorrect authentication data\nSMTP Error: Could not authenticate.",
+    (("SERVER -> CLIENT: 535 Incorrect authentication data\nSMTP ERROR: Username command failed: 535 Incorrect "
+      "authentication data\nSMTP Error: Could not authenticate."),
      "auth.invalid_credentials", "github.com/PHPMailer/PHPMailer/issues/1375", "en", None),
-    ("SERVER -> CLIENT: 535 5.7.0 (#MBR1212) Incorrect username or password.\nSMTP ERROR: Password command failed: 535 5.7.0 (#MBR1212) Incorrect username or password.\nSMTP Error: Could not authenticate.",
+    (("SERVER -> CLIENT: 535 5.7.0 (#MBR1212) Incorrect username or password.\nSMTP ERROR: Password command failed: "
+      "535 5.7.0 (#MBR1212) Incorrect username or password.\nSMTP Error: Could not authenticate."),
      "auth.app_password_required", "github.com/PHPMailer/PHPMailer/issues/1287", "en", "winkel@yahoo.com"),
-    ("2016-05-25 18:50:54\tConnection: opening to ssl://smtp.gmail.com:587, timeout=300, options=array ( ) 2016-05-25 18:50:54\tConnection: opened 2016-05-25 18:50:54\tSMTP -> get_lines(): $data is \"\" 2016-05-25 18:50:54\tSMTP -> get_lines(): $str is \"\" 2016-05-25 18:50:54\tSERVER -> CLIENT: 2016-05-25 18:50:54\tSMTP NOTICE: EOF caught while checking if connected 2016-05-25 18:50:54\tConnection: closed 2016-05-25 18:50:54\tSMTP Error: Could not authenticate. 2016-05-25 18:50:54\tSMTP connect() failed. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting",
+    (("2016-05-25 18:50:54\tConnection: opening to ssl://smtp.gmail.com:587, timeout=300, options=array ( ) 2016-05-25 "
+      "18:50:54\tConnection: opened 2016-05-25 18:50:54\tSMTP -> get_lines(): $data is \"\" 2016-05-25 18:50:54\tSMTP "
+      "-> get_lines(): $str is \"\" 2016-05-25 18:50:54\tSERVER -> CLIENT: 2016-05-25 18:50:54\tSMTP NOTICE: EOF "
+      "caught while checking if connected 2016-05-25 18:50:54\tConnection: closed 2016-05-25 18:50:54\tSMTP Error: "
+      "Could not authenticate. 2016-05-25 18:50:54\tSMTP connect() failed. "
+      "https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting"),
      "tls.mode_mismatch", "github.com/PHPMailer/PHPMailer/issues/733", "en", None),
-    ("Unhandled Exception: HandshakeException: Handshake error in client (OS Error: \n\tCERTIFICATE_VERIFY_FAILED: self signed certificate in certificate chain(handshake.cc:354))",
+    (("Unhandled Exception: HandshakeException: Handshake error in client (OS Error: \n\tCERTIFICATE_VERIFY_FAILED: "
+      "self signed certificate in certificate chain(handshake.cc:354))"),
      "tls.certificate_invalid", "github.com/michaelspiss/imap_client/issues/30", "en", None),
-    ("Error: SMTP connection failure: STARTTLS upgrade failed: unexpected EOF (certificate has expired): error:80000002:system library:file_open:reason(2):providers/implementations/storemgmt/file_store.c:263:calling stat(/usr/local/ssl/certs), error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:ssl/statem/statem_clnt.c:2092:",
+    (("Error: SMTP connection failure: STARTTLS upgrade failed: unexpected EOF (certificate has expired): "
+      "error:80000002:system library:file_open:reason(2):providers/implementations/storemgmt/file_store.c:263:calling "
+      "stat(/usr/local/ssl/certs), error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify "
+      "failed:ssl/statem/statem_clnt.c:2092:"),
      "tls.certificate_invalid", "github.com/chatmail/relay/issues/409", "en", None),
-    ("Backup for account 'info@bakkerij.nl' failed with error SSL_connect returned=1 errno=0 peeraddr=192.0.2.10:993 state=error: certificate verify failed (certificate has expired)",
+    (("Backup for account 'info@bakkerij.nl' failed with error SSL_connect returned=1 errno=0 peeraddr=192.0.2.10:993 "
+      "state=error: certificate verify failed (certificate has expired)"),
      "tls.certificate_invalid", "github.com/joeyates/imap-backup/issues/216", "en", None),
-    ("The server's SSL certificate could not be validated for the following reasons:\n\n      • The server certificate has the following errors:\n\n        • self-signed certificate",
+    (("The server's SSL certificate could not be validated for the following reasons:\n\n      • The server "
+      "certificate has the following errors:\n\n        • self-signed certificate"),
      "tls.certificate_invalid", "github.com/s1t5/mail-archiver/issues/50", "en", None),
 ]
 ROUND5 += [
-    ("{ Error: connect ETIMEDOUT 221.176.9.170:587\n    at Object._errnoException (util.js:992:11)\n    at _exceptionWithHostPort (util.js:1014:20)\n    at TCPConnectWrap.afterConnect [as oncomplete] (net.js:1186:14)\n  code: 'ECONNECTION',\n  errno: 'ETIMEDOUT',\n  syscall: 'connect',\n  address: '221.176.9.170',\n  port: 587,\n  command: 'CONN' }",
+    (("{ Error: connect ETIMEDOUT 221.176.9.170:587\n    at Object._errnoException (util.js:992:11)\n    at "
+      "_exceptionWithHostPort (util.js:1014:20)\n    at TCPConnectWrap.afterConnect [as oncomplete] (net.js:1186:14)\n "
+      " code: 'ECONNECTION',\n  errno: 'ETIMEDOUT',\n  syscall: 'connect',\n  address: '221.176.9.170',\n  port: "
+      "587,\n  command: 'CONN' }"),
      "net.timeout", "github.com/nodemailer/nodemailer/issues/918", "en", None),
-    ("{ [Error: getaddrinfo ENOTFOUND smtp.gmail.com]\n  code: 'ENOTFOUND',\n  errno: 'ENOTFOUND',\n  syscall: 'getaddrinfo',\n  hostname: 'smtp.gmail.com' }",
+    (("{ [Error: getaddrinfo ENOTFOUND smtp.gmail.com]\n  code: 'ENOTFOUND',\n  errno: 'ENOTFOUND',\n  syscall: "
+      "'getaddrinfo',\n  hostname: 'smtp.gmail.com' }"),
      "net.host_not_found", "github.com/nodemailer/nodemailer/issues/409", "en", None),
-    ("{ [Error: getaddrinfo ENOTFOUND 1234 1234:465]\n  code: 'ENOTFOUND',\n  errno: 'ENOTFOUND',\n  syscall: 'getaddrinfo',\n  hostname: '1234',\n  host: '1234',\n  port: 465 }",
+    (("{ [Error: getaddrinfo ENOTFOUND 1234 1234:465]\n  code: 'ENOTFOUND',\n  errno: 'ENOTFOUND',\n  syscall: "
+      "'getaddrinfo',\n  hostname: '1234',\n  host: '1234',\n  port: 465 }"),
      "net.host_not_found", "github.com/nodemailer/nodemailer/issues/573", "en", None),
-    ("{ Error: Connection timeout\nat SMTPConnection._formatError (/var/www/html/project/node_modules/nodemailer/lib/smtp-connection/index.js:606:19)\nat SMTPConnection._onError (/var/www/html/project/node_modules/nodemailer/lib/smtp-connection/index.js:579:20)\nat Timeout._connectionTimeout.setTimeout at ontimeout (timers.js:482:11) code: 'ETIMEDOUT', command: 'CONN' }",
+    (("{ Error: Connection timeout\nat SMTPConnection._formatError "
+      "(/var/www/html/project/node_modules/nodemailer/lib/smtp-connection/index.js:606:19)\nat SMTPConnection._onError "
+      "(/var/www/html/project/node_modules/nodemailer/lib/smtp-connection/index.js:579:20)\nat "
+      "Timeout._connectionTimeout.setTimeout at ontimeout (timers.js:482:11) code: 'ETIMEDOUT', command: 'CONN' }"),
      "net.timeout", "github.com/nodemailer/nodemailer/issues/915", "en", None),
     ("{ [Error: socket hang up] code: 'ECONNRESET', sslError: undefined }", "unknown",
      "github.com/nodemailer/nodemailer/issues/176", "en", None),
-    ("C: B00000001 AUTHENTICATE XOAUTH2 dXNlcj1qYW5Ab3V0bG9vay5jb20BYXV0aD1CZWFyZXIgRXdCQUFsM0JBQVVGRnBVQW83SjNWZTBiakxCV1pXQ2NsUkMzRW9BQQEB\nS: B00000001 NO AUTHENTICATE failed.\nMailKit.Security.AuthenticationException: Authentication failed.",
+    (("C: B00000001 AUTHENTICATE XOAUTH2 "
+      "dXNlcj1qYW5Ab3V0bG9vay5jb20BYXV0aD1CZWFyZXIgRXdCQUFsM0JBQVVGRnBVQW83SjNWZTBiakxCV1pXQ2NsUkMzRW9BQQEB\nS: "
+      "B00000001 NO AUTHENTICATE failed.\nMailKit.Security.AuthenticationException: Authentication failed."),
      "auth.token_invalid", "github.com/jstedfast/MailKit/issues/690", "en", "jan@outlook.com"),
 ]
 MS_NL = "support.office.com/nl-nl: rapporten over niet-uitgevoerde bezorging in Office 365 (Dutch)"
 OUTLOOKCOM_IT = "windows.microsoft.com/it-it/outlook/delivery-failed: recapito non riuscito (Italian)"
 ROUND5 += [
     ("4.4.316 Verbinding geweigerd [bericht = foutcode socket 10061]", "server.temporary_failure", MS_NL, "nl", None),
-    ("Final-Recipient: rfc822; ontvanger@debestemming.nl\nOriginal-Recipient: rfc822;ontvanger@debestemming.nl\nAction: failed\nStatus: 5.1.1\nremote-MTA: dns; mail.debestemming.nl\nDiagnostic-Code: smtp; 550 5.1.1.  No such user",
+    (("Final-Recipient: rfc822; ontvanger@debestemming.nl\nOriginal-Recipient: "
+      "rfc822;ontvanger@debestemming.nl\nAction: failed\nStatus: 5.1.1\nremote-MTA: dns; "
+      "mail.debestemming.nl\nDiagnostic-Code: smtp; 550 5.1.1.  No such user"),
      "send.recipient_unknown", "support.active8.nl: gedetailleerde lijst met statuscodes (Dutch)", "en", None),
     ("Mailbox non valida", "send.recipient_unknown", OUTLOOKCOM_IT, "it", None),
     ("Casella di posta piena", "send.recipient_mailbox_full", OUTLOOKCOM_IT, "it", None),
@@ -944,48 +994,74 @@ ROUND5 += [
 ]
 SISIMAI_OFR = "github.com/sisimai/p5-sisimai/issues/240 and /243 (Orange, La Poste)"
 ROUND5 += [
-    ("Erreur de serveur : 550\nRéponse du serveur : 550 5.1.0 Emetteur invalide. Invalid Sender. OFR_415 [415]\nServeur : 'smtp.orange.fr'",
+    (("Erreur de serveur : 550\nRéponse du serveur : 550 5.1.0 Emetteur invalide. Invalid Sender. OFR_415 "
+      "[415]\nServeur : 'smtp.orange.fr'"),
      "send.sender_not_allowed", SISIMAI_OFR, "fr", None),
     ("Erreur serveur : '550 5.1.1 Adresse d au moins un destinataire invalide. Invalid recipient. OFR_416 [416]'",
      "send.recipient_unknown", SISIMAI_OFR, "fr", None),
     ("Erreur serveur : '552 5.1.1 Boite du destinataire pleine. Recipient overquota. OFR_417 [417]'",
      "send.recipient_mailbox_full", SISIMAI_OFR, "fr", None),
     ("550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]", "send.rejected_as_spam", SISIMAI_OFR, "fr", None),
-    ("Le serveur a répondu : 5.2.0 Taille limite du message atteinte. Maximum size of the message reached. OFR_514 [514]. Veuillez vérifier le message et essayer à nouveau.",
+    (("Le serveur a répondu : 5.2.0 Taille limite du message atteinte. Maximum size of the message reached. OFR_514 "
+      "[514]. Veuillez vérifier le message et essayer à nouveau."),
      "send.message_too_large", SISIMAI_OFR, "fr", None),
-    ("550 5.7.0 Code d'authentification invalide OFR 305", "auth.invalid_credentials", SISIMAI_OFR, "fr", "jean@orange.fr"),
+    ("550 5.7.0 Code d'authentification invalide OFR 305", "auth.invalid_credentials", SISIMAI_OFR, "fr",
+     "jean@orange.fr"),
     ("SPF: 198.51.100.7 is not allowed to send mail. LPN004_401", "send.rejected_as_spam", SISIMAI_OFR, "en", None),
-    ("host smtppromx.orange.fr[192.0.2.25] refused to talk to me: 550 mwinf5c14 ME Adresse IP source bloquee pour incident de spam. Client host blocked for spamming issues. OFR006_102 Ref http://csi.cloudmark.com/reset-request/?ip=198.51.100.7 [102]",
+    (("host smtppromx.orange.fr[192.0.2.25] refused to talk to me: 550 mwinf5c14 ME Adresse IP source bloquee pour "
+      "incident de spam. Client host blocked for spamming issues. OFR006_102 Ref "
+      "http://csi.cloudmark.com/reset-request/?ip=198.51.100.7 [102]"),
      "send.rejected_as_spam", "github.com/ActiveCampaign/smtp-field-manual/pull/60", "fr", None),
-    ("host gmail-smtp-in.l.google.com[66.102.1.26] said:\n    550-5.7.26 This message does not pass authentication checks (SPF and DKIM\n    both 550-5.7.26 do not pass). SPF check for [orange.fr] does not pass with\n    ip: 550-5.7.26 [217.70.183.194].To best protect our users from spam, the\n    message 550-5.7.26 has been blocked. Please visit 550-5.7.26\n    https://support.google.com/mail/answer/81126#authentication for more 550\n    5.7.26 information. s17-20020adfea91000000b002c552f5db89si6436405wrm.137 -\n    gsmtp (in reply to end of DATA command)",
+    (("host gmail-smtp-in.l.google.com[66.102.1.26] said:\n    550-5.7.26 This message does not pass authentication "
+      "checks (SPF and DKIM\n    both 550-5.7.26 do not pass). SPF check for [orange.fr] does not pass with\n    ip: "
+      "550-5.7.26 [217.70.183.194].To best protect our users from spam, the\n    message 550-5.7.26 has been blocked. "
+      "Please visit 550-5.7.26\n    https://support.google.com/mail/answer/81126#authentication for more 550\n    "
+      "5.7.26 information. s17-20020adfea91000000b002c552f5db89si6436405wrm.137 -\n    gsmtp (in reply to end of DATA "
+      "command)"),
      "send.rejected_as_spam", "github.com/stephane-klein/backlog/issues/149", "en", None),
     ("SMTP Fehler (250): Die Authentisierung ist fehlgeschlagen", "tls.starttls_required",
      "github.com/roundcube/roundcubemail/issues/7089", "de", None),
-    ("MailSo\\Smtp\\Exceptions\\LoginBadCredentialsException: 535 5.7.8 Error: authentication failed: authentication failure in /volume1/web/nextcloud12/apps/rainloop/app/rainloop/v/1.11.3/app/libraries/MailSo/Smtp/SmtpClient.php:273",
+    (("MailSo\\Smtp\\Exceptions\\LoginBadCredentialsException: 535 5.7.8 Error: authentication failed: authentication "
+      "failure in "
+      "/volume1/web/nextcloud12/apps/rainloop/app/rainloop/v/1.11.3/app/libraries/MailSo/Smtp/SmtpClient.php:273"),
      "auth.invalid_credentials", "github.com/RainLoop/rainloop-webmail/issues/1629", "en", None),
-    ("Creating account failed: Error connecting to SMTP server.", "unknown", "github.com/nextcloud/mail/issues/382", "en", None),
-    ("Erreur SMTP (535) : authentication failed", "auth.invalid_credentials", "github.com/roundcube/roundcubemail/issues/6794", "fr", None),
+    ("Creating account failed: Error connecting to SMTP server.", "unknown", "github.com/nextcloud/mail/issues/382",
+     "en", None),
+    ("Erreur SMTP (535) : authentication failed", "auth.invalid_credentials",
+     "github.com/roundcube/roundcubemail/issues/6794", "fr", None),
 ]
 ROUND5 += [
-    ("PASS xxx\n-ERR authentication failed\nQUIT", "auth.imap_disabled", "github.com/jens-maus/yam/issues/638 (GMX, protocols switched off)", "en", "kunde@gmx.de"),
+    ("PASS xxx\n-ERR authentication failed\nQUIT", "auth.imap_disabled", ("github.com/jens-maus/yam/issues/638 (GMX, "
+                                                                          "protocols switched off)"), "en",
+                                                                          "kunde@gmx.de"),
     ("Username or password is wrong. (Command: *sensitive*; response: #2# [NO, authentication failed])",
      "auth.invalid_credentials", "github.com/thunderbird/thunderbird-android/issues/5780", "en", "kunde@web.de"),
-    (" [imap]: xoauth2handler: response \"{u'error': u'invalid_grant'}\"\n XOAUTH2 authentication failed: xoauth2handler got: {u'error': u'invalid_grant'}\n ERROR: All authentication types failed:\n\tXOAUTH2: xoauth2handler got: {u'error': u'invalid_grant'}",
+    ((" [imap]: xoauth2handler: response \"{u'error': u'invalid_grant'}\"\n XOAUTH2 authentication failed: "
+      "xoauth2handler got: {u'error': u'invalid_grant'}\n ERROR: All authentication types failed:\n\tXOAUTH2: "
+      "xoauth2handler got: {u'error': u'invalid_grant'}"),
      "auth.token_invalid", "github.com/OfflineIMAP/offlineimap/issues/374", "en", None),
-    ("C: W3 AUTHENTICATE XOAUTH2 \"(* value hidden *)\"\nS: W3 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)\nCould not connect to server Error: Invalid credentials (Failure)",
+    (("C: W3 AUTHENTICATE XOAUTH2 \"(* value hidden *)\"\nS: W3 NO [AUTHENTICATIONFAILED] Invalid credentials "
+      "(Failure)\nCould not connect to server Error: Invalid credentials (Failure)"),
      "auth.token_invalid", "github.com/emailjs/emailjs-imap-client/issues/96", "en", None),
-    ("Fatal error: Uncaught League\\OAuth2\\Client\\Provider\\Exception\\IdentityProviderException: invalid_grant in /home/website/public_html/inc/oauth2-google/league/oauth2-google/src/Provider/Google.php:117",
+    (("Fatal error: Uncaught League\\OAuth2\\Client\\Provider\\Exception\\IdentityProviderException: invalid_grant in "
+      "/home/website/public_html/inc/oauth2-google/league/oauth2-google/src/Provider/Google.php:117"),
      "auth.token_invalid", "github.com/PHPMailer/PHPMailer/issues/1792", "en", None),
-    ("ERROR bichon::modules::imap::manager: IMAP OAuth2 auth failed for username 'jan@gmail.com': No(\n    \"code: None, info: Some(\\\"[AUTHENTICATIONFAILED] Invalid credentials (Failure)\\\")\",\n)",
+    (("ERROR bichon::modules::imap::manager: IMAP OAuth2 auth failed for username 'jan@gmail.com': No(\n    \"code: "
+      "None, info: Some(\\\"[AUTHENTICATIONFAILED] Invalid credentials (Failure)\\\")\",\n)"),
      "auth.token_invalid", "github.com/rustmailer/bichon/issues/118", "en", None),
 ]
 ROUND5 += [
-    ("ErrorSendAsDenied", "send.sender_not_allowed", "github.com/microsoftgraph/microsoft-graph-docs/issues/4085", "en", None),
-    ("postfix/lmtp[1050]: A23D128724C: to=<quotauser@otherdomain.tld>, relay=mail.my-domain.com[/var/run/dovecot/lmtp], delay=0.01, delays=0.01/0/0/0, dsn=5.2.2, status=bounced (host mail.my-domain.com[/var/run/dovecot/lmtp] said: 552 5.2.2 <quotauser@otherdomain.tld> Quota exceeded (mailbox for user is full) (in reply to end of DATA command))",
+    ("ErrorSendAsDenied", "send.sender_not_allowed", "github.com/microsoftgraph/microsoft-graph-docs/issues/4085", "en",
+     None),
+    (("postfix/lmtp[1050]: A23D128724C: to=<quotauser@otherdomain.tld>, "
+      "relay=mail.my-domain.com[/var/run/dovecot/lmtp], delay=0.01, delays=0.01/0/0/0, dsn=5.2.2, status=bounced (host "
+      "mail.my-domain.com[/var/run/dovecot/lmtp] said: 552 5.2.2 <quotauser@otherdomain.tld> Quota exceeded (mailbox "
+      "for user is full) (in reply to end of DATA command))"),
      "send.recipient_mailbox_full", "github.com/docker-mailserver/docker-mailserver/issues/1508", "en", None),
 ]
 ROUND5 += [
-    ("451 4.7.651 The mail server [198.51.100.7] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S3114)",
+    (("451 4.7.651 The mail server [198.51.100.7] has been temporarily rate limited due to IP reputation. For e-mail "
+      "delivery information, see https://postmaster.live.com (S3114)"),
      "server.rate_limited", "suped.com: temporary rate limiting due to IP reputation with Microsoft", "en", None),
     ("451 4.7.500 Server busy. Please try again later from [198.51.100.7]. (S77719)", "server.rate_limited",
      "suped.com / bentonow.com: Office 365 451 4.7.500", "en", None),
@@ -993,32 +1069,44 @@ ROUND5 += [
      "help.yahoo.com SLN3436", "en", None),
     ("421 Message temporarily deferred - 4.16.51", "server.rate_limited",
      "help.yahoo.com postmaster-22 (quoted on blog.csdn.net)", "en", None),
-    ("[Status: Error, Address: <klant@yahoo.co.in>, ResponseCode 421, , 4.7.0 [TS02] Messages from 72.5.230.103 temporarily deferred due to user complaints - 4.16.56.1; see http://postmaster.yahoo.com/421-ts02.html]\nMessage will be retried for 4 more day(s)",
+    (("[Status: Error, Address: <klant@yahoo.co.in>, ResponseCode 421, , 4.7.0 [TS02] Messages from 72.5.230.103 "
+      "temporarily deferred due to user complaints - 4.16.56.1; see "
+      "http://postmaster.yahoo.com/421-ts02.html]\nMessage will be retried for 4 more day(s)"),
      "server.rate_limited", "help.zoho.com community: message from Zoho to Yahoo elicits 421", "en", None),
 ]
 SISIMAI_FR = "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/FrancePTT.pm (Orange, La Poste replies)"
 SISIMAI_APPLE = "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Apple.pm (iCloud replies)"
 ROUND5 += [
-    ("SMTP failed to connect and authenticate: SMTP failed to login: transient: 4.7.0 Temporary authentication failure: Connection lost to authentication server.",
+    (("SMTP failed to connect and authenticate: SMTP failed to login: transient: 4.7.0 Temporary authentication "
+      "failure: Connection lost to authentication server."),
      "server.temporary_failure", "github.com/chatmail/relay/issues/441", "en", None),
-    ("451 4.7.24 The SPF record of the sending domain has one or more suspicious entries. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. For more information, go to Email sender guidelines.",
+    (("451 4.7.24 The SPF record of the sending domain has one or more suspicious entries. To protect our users from "
+      "spam, mail sent from your IP address has been temporarily rate limited. For more information, go to Email "
+      "sender guidelines."),
      "send.rejected_as_spam", "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Google.pm (Gmail replies)", "en", None),
-    ("550 5.7.24 The SPF record of the sending domain has one or more suspicious entries. For more information, go to Email sender guidelines.",
+    (("550 5.7.24 The SPF record of the sending domain has one or more suspicious entries. For more information, go to "
+      "Email sender guidelines."),
      "send.rejected_as_spam", "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Google.pm (Gmail replies)", "en", None),
     ("5.5.3 Mail from not owned by user. LPN105_421.", "send.sender_not_allowed", SISIMAI_FR, "en", None),
     ("Boite du destinataire archivee. Archived recipient.", "send.recipient_unknown", SISIMAI_FR, "fr", None),
-    ("550 5.5.0 Le compte du destinataire est bloque. The recipient account isblocked. LPN007_426", "send.recipient_unknown", SISIMAI_FR, "fr", None),
+    ("550 5.5.0 Le compte du destinataire est bloque. The recipient account isblocked. LPN007_426",
+     "send.recipient_unknown", SISIMAI_FR, "fr", None),
     ("421 4.2.0 Service refuse. Veuillez essayer plus tard. Service refused, please try later. OFR005_505 [505]",
      "server.temporary_failure", SISIMAI_FR, "fr", None),
     ("Too many connections, slow down. LPN105_104", "server.rate_limited", SISIMAI_FR, "en", None),
-    ("554 5.7.1 [HME1] This message was blocked for failing both SPF and DKIM authentication checks. See https://support.apple.com/en-us/HT204137 for mailing best practices",
+    (("554 5.7.1 [HME1] This message was blocked for failing both SPF and DKIM authentication checks. See "
+      "https://support.apple.com/en-us/HT204137 for mailing best practices"),
      "send.rejected_as_spam", SISIMAI_APPLE, "en", None),
-    ("550 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.1.2", "send.rejected_as_spam", SISIMAI_APPLE, "en", None),
-    ("550 5.7.1 Mail from IP 192.0.2.1 was rejected due to listing in Spamhaus SBL. For details please see http://www.spamhaus.org/query/bl?ip=192.0.2.1",
+    ("550 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.1.2", "send.rejected_as_spam",
+     SISIMAI_APPLE, "en", None),
+    (("550 5.7.1 Mail from IP 192.0.2.1 was rejected due to listing in Spamhaus SBL. For details please see "
+      "http://www.spamhaus.org/query/bl?ip=192.0.2.1"),
      "send.rejected_as_spam", SISIMAI_APPLE, "en", None),
     ("550 5.1.6 recipient no longer on server: klant@icloud.com", "send.recipient_unknown", SISIMAI_APPLE, "en", None),
-    ("552 5.2.2 <klant@icloud.com>: user is over quota (in reply to RCPT TO command)", "send.recipient_mailbox_full", SISIMAI_APPLE, "en", None),
-    ("550 5.1.1 <klant@icloud.com>: inactive email address (in reply to RCPT TO command)", "send.recipient_unknown", SISIMAI_APPLE, "en", None),
+    ("552 5.2.2 <klant@icloud.com>: user is over quota (in reply to RCPT TO command)", "send.recipient_mailbox_full",
+     SISIMAI_APPLE, "en", None),
+    ("550 5.1.1 <klant@icloud.com>: inactive email address (in reply to RCPT TO command)", "send.recipient_unknown",
+     SISIMAI_APPLE, "en", None),
     ("550 5.1.1 unknown or illegal alias: klant@icloud.com", "send.recipient_unknown", SISIMAI_APPLE, "en", None),
 ]
 SISIMAI_MS = "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Microsoft.pm (Exchange Online NDR texts)"
@@ -1026,11 +1114,15 @@ ROUND5 += [
     ("550 5.7.25 Access denied, the sending IPv6 address [2a01:111:f200:2004::240] must have a reverse DNS record",
      "send.rejected_as_spam", SISIMAI_MS, "en", None),
     ("550 5.7.506 Access denied, bad HELO", "send.rejected_as_spam", SISIMAI_MS, "en", None),
-    ("550 5.7.513 Service unavailable, Client host [198.51.100.7] blocked by contoso.com using Customer Block list (AS16012607)",
+    (("550 5.7.513 Service unavailable, Client host [198.51.100.7] blocked by contoso.com using Customer Block list "
+      "(AS16012607)"),
      "send.rejected_as_spam", SISIMAI_MS, "en", None),
-    ("550 5.7.509 Access denied, sending domain [bakkerij.nl] does not pass DMARC verification", "send.rejected_as_spam", SISIMAI_MS, "en", None),
-    ("550 5.7.23 The message was rejected because of Sender Policy Framework violation", "send.rejected_as_spam", SISIMAI_MS, "en", None),
-    ("550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient", "send.message_too_large", SISIMAI_MS, "en", None),
+    ("550 5.7.509 Access denied, sending domain [bakkerij.nl] does not pass DMARC verification",
+     "send.rejected_as_spam", SISIMAI_MS, "en", None),
+    ("550 5.7.23 The message was rejected because of Sender Policy Framework violation", "send.rejected_as_spam",
+     SISIMAI_MS, "en", None),
+    ("550 5.2.3 RESOLVER.RST.RecipSizeLimit; message too large for this recipient", "send.message_too_large",
+     SISIMAI_MS, "en", None),
     ("5.4.300 Message expired", "send.gave_up", SISIMAI_MS, "en", None),
 ]
 
@@ -1044,70 +1136,135 @@ ROUND5 += [
 GODADDY = "godaddy.com help: what does my email bounceback mean (via sisimai Rhost/GoDaddy.pm)"
 GMAIL_SISIMAI = "support.google.com/a/answer/3726730 Gmail SMTP errors (via sisimai Rhost/Google.pm)"
 ROUND6: list[tuple[str, str, str, str, str | None]] = [
-    ("550 jane@coolexample.com Blank From: addresses are not allowed. Provide a valid From. IB501", "send.sender_not_allowed", GODADDY, "en", None),
-    ("550 jane@coolexample.com IP addresses are not allowed as a From: Address. Provide a valid From. IB502", "send.sender_not_allowed", GODADDY, "en", None),
-    ("550 coolexample.com From: Domain is invalid. Provide a valid From: IB506", "send.sender_not_allowed", GODADDY, "en", None),
-    ("550 jane@coolexample.com Invalid SPF record. Inspect your SPF settings, and try again. IB508", "send.rejected_as_spam", GODADDY, "en", None),
+    ("550 jane@coolexample.com Blank From: addresses are not allowed. Provide a valid From. IB501",
+     "send.sender_not_allowed", GODADDY, "en", None),
+    ("550 jane@coolexample.com IP addresses are not allowed as a From: Address. Provide a valid From. IB502",
+     "send.sender_not_allowed", GODADDY, "en", None),
+    ("550 coolexample.com From: Domain is invalid. Provide a valid From: IB506", "send.sender_not_allowed", GODADDY,
+     "en", None),
+    ("550 jane@coolexample.com Invalid SPF record. Inspect your SPF settings, and try again. IB508",
+     "send.rejected_as_spam", GODADDY, "en", None),
     ("421 Temporarily rejected. Reverse DNS for this IP failed. IB108", "send.rejected_as_spam", GODADDY, "en", None),
-    ("552 This message has been rejected due to content judged to be spam by the internet community. IB212", "send.rejected_as_spam", GODADDY, "en", None),
+    ("552 This message has been rejected due to content judged to be spam by the internet community. IB212",
+     "send.rejected_as_spam", GODADDY, "en", None),
     ("552 Virus infected message rejected. IB705", "send.rejected_as_spam", GODADDY, "en", None),
-    ("452 This message contains too many recipients. Reduce the number of recipients and retry. IB605", "server.rate_limited", GODADDY, "en", None),
-    ("421 Connection refused, too many sessions from This IP. Lower the number of concurrent sessions. IB007", "server.rate_limited", GODADDY, "en", None),
+    ("452 This message contains too many recipients. Reduce the number of recipients and retry. IB605",
+     "server.rate_limited", GODADDY, "en", None),
+    ("421 Connection refused, too many sessions from This IP. Lower the number of concurrent sessions. IB007",
+     "server.rate_limited", GODADDY, "en", None),
     ("421 Server temporarily unavailable. Try again later. IB101", "server.temporary_failure", GODADDY, "en", None),
-    ("554 This IP has been temporarily blocked for attempting to send too many messages containing content judged to be spam by the Internet community. IB110", "send.rejected_as_spam", GODADDY, "en", None),
-    ("554 This IP has been blocked for the day, for attempting to mail too many invalid recipients. IB113", "send.rejected_as_spam", GODADDY, "en", None),
+    (("554 This IP has been temporarily blocked for attempting to send too many messages containing content judged to "
+      "be spam by the Internet community. IB110"), "send.rejected_as_spam", GODADDY, "en", None),
+    ("554 This IP has been blocked for the day, for attempting to mail too many invalid recipients. IB113",
+     "send.rejected_as_spam", GODADDY, "en", None),
     ("550 This IP has sent too many messages this hour. IB504", "server.rate_limited", GODADDY, "en", None),
-    ("550 This message has exceeded the max number of messages per session. Open a new session and try again. IB510", "server.rate_limited", GODADDY, "en", None),
-    ("550 This IP has sent too many to too many recipients this hour. IB607", "server.rate_limited", GODADDY, "en", None),
-    ("554 Connection refused. This IP has a poor reputation on Cloudmark Sender Intelligence (CSI). IB103", "send.rejected_as_spam", GODADDY, "en", None),
-    ("554 Connection refused. This IP address is listed on the Spamhaus Block List (SBL). IB104", "send.rejected_as_spam", GODADDY, "en", None),
-    ("554 Connection refused. This IP address is listed on the Policy Block List (PBL). IB106", "send.rejected_as_spam", GODADDY, "en", None),
+    ("550 This message has exceeded the max number of messages per session. Open a new session and try again. IB510",
+     "server.rate_limited", GODADDY, "en", None),
+    ("550 This IP has sent too many to too many recipients this hour. IB607", "server.rate_limited", GODADDY, "en",
+     None),
+    ("554 Connection refused. This IP has a poor reputation on Cloudmark Sender Intelligence (CSI). IB103",
+     "send.rejected_as_spam", GODADDY, "en", None),
+    ("554 Connection refused. This IP address is listed on the Spamhaus Block List (SBL). IB104",
+     "send.rejected_as_spam", GODADDY, "en", None),
+    ("554 Connection refused. This IP address is listed on the Policy Block List (PBL). IB106", "send.rejected_as_spam",
+     GODADDY, "en", None),
     ("554 RBL Reject.", "send.rejected_as_spam", GODADDY, "en", None),
-    ("451 Sorry, I wasn't able to establish an SMTP connection. I'm not going to try again; this message has been in the queue too long.", "send.gave_up", GODADDY, "en", None),
+    (("451 Sorry, I wasn't able to establish an SMTP connection. I'm not going to try again; this message has been in "
+      "the queue too long."), "send.gave_up", GODADDY, "en", None),
     ("Account storage limit", "send.recipient_mailbox_full", GODADDY, "en", None),
     ("552 Message rejected for spam or virus content", "send.rejected_as_spam", GODADDY, "en", None),
     ("Account disabled", "send.recipient_unknown", GODADDY, "en", None),
     ("This message is looping: it already has my Delivered-To line. (#5.4.6)", "unknown", GODADDY, "en", None),
     ("550 Recipient not found", "send.recipient_unknown", GODADDY, "en", None),
     ("Account does not exist", "send.recipient_unknown", GODADDY, "en", None),
-    ("421 4.7.26 This mail has been rate limited because it is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("550 5.7.26 This message fails to pass SPF checks for an SPF record with a hard fail policy (-all). To best protect our users from spam and phishing, the message has been blocked. Please visit https://support.google.com/mail/answer/81126 for more information.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("421 4.7.27 Your email has been rate limited because SPF authentication didn't pass for this message. Gmail requires all bulk email senders to authenticate their email with SPF.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("421 4.7.30 Your email has been rate limited because DKIM authentication didn't pass for this message. Gmail requires all email bulk senders to authenticate their email with DKIM.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("421 4.7.32 Your email has been rate limited because the From: header (RFC5322) in this message isn't aligned with either the authenticated SPF or DKIM organizational domain.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("421 4.7.0 This message is suspicious due to the very low reputation of the sending IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. For more information, go to Why has Gmail blocked my messages?. https://support.google.com/mail/answer/188131", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("501 5.5.4 HELO/EHLO argument is invalid. https://support.google.com/mail/?p=helo", "unknown", GMAIL_SISIMAI, "en", None),
-    ("421 4.7.0 Connection expired, try reconnecting. For more information, go to About SMTP error messages. https://support.google.com/a/answer/3221692", "server.temporary_failure", GMAIL_SISIMAI, "en", None),
-    ("451 4.4.2 Timeout - closing connection. For more information, go to About SMTP error messages. https://support.google.com/a/answer/3221692", "server.temporary_failure", GMAIL_SISIMAI, "en", None),
-    ("421 4.7.29 Your email has been rate limited because this message wasn't sent over a TLS connection. Gmail requires all bulk email senders to use TLS/SSL for SMTP connections.", "tls.starttls_required", GMAIL_SISIMAI, "en", None),
-    ("452 4.2.2 The recipient's inbox is out of storage space. Please direct the recipient to https://support.google.com/mail/?p=OverQuotaTemp", "send.recipient_mailbox_full", GMAIL_SISIMAI, "en", None),
-    ("554 5.4.6 Message exceeded 50 hops, this may indicate a mail loop. For more information, go to Gmail Help. https://support.google.com/mail/?p=MailLoop", "unknown", GMAIL_SISIMAI, "en", None),
-    ("550 7.7.1 The IP you're using to send mail is not authorized to send email directly to our servers. Use the SMTP relay at your service provider instead.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("550 5.7.1 Messages missing a valid address in the From: header, or having no From: header, are not accepted. For more information, go to Email sender guidelines and review RFC 5322 specifications.", "send.sender_not_allowed", GMAIL_SISIMAI, "en", None),
-    ("550 5.7.1 Messages missing a valid Message-ID: header are not accepted. For more information, go to Email sender guidelines and review RFC 5322 specifications.", "unknown", GMAIL_SISIMAI, "en", None),
-    ("553 5.1.7 The sender address factuur@bakkerij is not a valid RFC 5321 address. For more information, go to About SMTP error messages and review RFC 5321 specifications.", "send.sender_not_allowed", GMAIL_SISIMAI, "en", None),
-    ("554 5.6.0 Mail message is malformed. Not accepted. For more information, go to Email sender guidelines and review RFC 5322 specifications.", "unknown", GMAIL_SISIMAI, "en", None),
-    ("552 5.7.0 Our system detected an illegal attachment on your message. Please visit http://mail.google.com/support/bin/answer.py?answer=6590 to review our attachment guidelines.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("552 5.7.0 This message was blocked because its content presents a potential security issue. Please visit https://support.google.com/mail/?p=BlockedMessage to review our message content and attachment content guidelines.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("421 4.7.0 The IP address sending this message does not have a PTR record, or the corresponding forward DNS entry does not point to the sending IP. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. For more information, go to Email sender guidelines.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("550 5.7.25 The sending IP does not match the IP address of the hostname specified in the pointer (PTR) record. For more information, go to Email sender guidelines.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("421 4.7.0 This message is suspicious due to the nature of the content or the links within. To best protect our users from spam, the message has been blocked. For more information, go to Why has Gmail blocked my messages?.", "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
-    ("450 4.2.1 Peak SMTP relay limit exceeded for customer. This is a temporary error. For more information on SMTP relay limits, please contact your administrator or visit https://support.google.com/a/answer/6140680", "server.rate_limited", GMAIL_SISIMAI, "en", None),
-    ("550 5.2.1 The email account that you tried to reach is inactive. For more information, go to https://support.google.com/mail/?p=DisabledUser", "send.recipient_unknown", GMAIL_SISIMAI, "en", None),
+    (("421 4.7.26 This mail has been rate limited because it is unauthenticated. Gmail requires all senders to "
+      "authenticate with either SPF or DKIM."), "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    (("550 5.7.26 This message fails to pass SPF checks for an SPF record with a hard fail policy (-all). To best "
+      "protect our users from spam and phishing, the message has been blocked. Please visit "
+      "https://support.google.com/mail/answer/81126 for more information."), "send.rejected_as_spam", GMAIL_SISIMAI,
+      "en", None),
+    (("421 4.7.27 Your email has been rate limited because SPF authentication didn't pass for this message. Gmail "
+      "requires all bulk email senders to authenticate their email with SPF."), "send.rejected_as_spam", GMAIL_SISIMAI,
+      "en", None),
+    (("421 4.7.30 Your email has been rate limited because DKIM authentication didn't pass for this message. Gmail "
+      "requires all email bulk senders to authenticate their email with DKIM."), "send.rejected_as_spam", GMAIL_SISIMAI,
+      "en", None),
+    (("421 4.7.32 Your email has been rate limited because the From: header (RFC5322) in this message isn't aligned "
+      "with either the authenticated SPF or DKIM organizational domain."), "send.rejected_as_spam", GMAIL_SISIMAI, "en",
+      None),
+    (("421 4.7.0 This message is suspicious due to the very low reputation of the sending IP address. To protect our "
+      "users from spam, mail sent from your IP address has been temporarily rate limited. For more information, go to "
+      "Why has Gmail blocked my messages?. https://support.google.com/mail/answer/188131"), "send.rejected_as_spam",
+      GMAIL_SISIMAI, "en", None),
+    ("501 5.5.4 HELO/EHLO argument is invalid. https://support.google.com/mail/?p=helo", "unknown", GMAIL_SISIMAI, "en",
+     None),
+    (("421 4.7.0 Connection expired, try reconnecting. For more information, go to About SMTP error messages. "
+      "https://support.google.com/a/answer/3221692"), "server.temporary_failure", GMAIL_SISIMAI, "en", None),
+    (("451 4.4.2 Timeout - closing connection. For more information, go to About SMTP error messages. "
+      "https://support.google.com/a/answer/3221692"), "server.temporary_failure", GMAIL_SISIMAI, "en", None),
+    (("421 4.7.29 Your email has been rate limited because this message wasn't sent over a TLS connection. Gmail "
+      "requires all bulk email senders to use TLS/SSL for SMTP connections."), "tls.starttls_required", GMAIL_SISIMAI,
+      "en", None),
+    (("452 4.2.2 The recipient's inbox is out of storage space. Please direct the recipient to "
+      "https://support.google.com/mail/?p=OverQuotaTemp"), "send.recipient_mailbox_full", GMAIL_SISIMAI, "en", None),
+    (("554 5.4.6 Message exceeded 50 hops, this may indicate a mail loop. For more information, go to Gmail Help. "
+      "https://support.google.com/mail/?p=MailLoop"), "unknown", GMAIL_SISIMAI, "en", None),
+    (("550 7.7.1 The IP you're using to send mail is not authorized to send email directly to our servers. Use the "
+      "SMTP relay at your service provider instead."), "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    (("550 5.7.1 Messages missing a valid address in the From: header, or having no From: header, are not accepted. "
+      "For more information, go to Email sender guidelines and review RFC 5322 specifications."),
+      "send.sender_not_allowed", GMAIL_SISIMAI, "en", None),
+    (("550 5.7.1 Messages missing a valid Message-ID: header are not accepted. For more information, go to Email "
+      "sender guidelines and review RFC 5322 specifications."), "unknown", GMAIL_SISIMAI, "en", None),
+    (("553 5.1.7 The sender address factuur@bakkerij is not a valid RFC 5321 address. For more information, go to "
+      "About SMTP error messages and review RFC 5321 specifications."), "send.sender_not_allowed", GMAIL_SISIMAI, "en",
+      None),
+    (("554 5.6.0 Mail message is malformed. Not accepted. For more information, go to Email sender guidelines and "
+      "review RFC 5322 specifications."), "unknown", GMAIL_SISIMAI, "en", None),
+    (("552 5.7.0 Our system detected an illegal attachment on your message. Please visit "
+      "http://mail.google.com/support/bin/answer.py?answer=6590 to review our attachment guidelines."),
+      "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    (("552 5.7.0 This message was blocked because its content presents a potential security issue. Please visit "
+      "https://support.google.com/mail/?p=BlockedMessage to review our message content and attachment content "
+      "guidelines."), "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    (("421 4.7.0 The IP address sending this message does not have a PTR record, or the corresponding forward DNS "
+      "entry does not point to the sending IP. To protect our users from spam, mail sent from your IP address has been "
+      "temporarily rate limited. For more information, go to Email sender guidelines."), "send.rejected_as_spam",
+      GMAIL_SISIMAI, "en", None),
+    (("550 5.7.25 The sending IP does not match the IP address of the hostname specified in the pointer (PTR) record. "
+      "For more information, go to Email sender guidelines."), "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    (("421 4.7.0 This message is suspicious due to the nature of the content or the links within. To best protect our "
+      "users from spam, the message has been blocked. For more information, go to Why has Gmail blocked my messages?."),
+      "send.rejected_as_spam", GMAIL_SISIMAI, "en", None),
+    (("450 4.2.1 Peak SMTP relay limit exceeded for customer. This is a temporary error. For more information on SMTP "
+      "relay limits, please contact your administrator or visit https://support.google.com/a/answer/6140680"),
+      "server.rate_limited", GMAIL_SISIMAI, "en", None),
+    (("550 5.2.1 The email account that you tried to reach is inactive. For more information, go to "
+      "https://support.google.com/mail/?p=DisabledUser"), "send.recipient_unknown", GMAIL_SISIMAI, "en", None),
     ("502 5.5.1 Too many unrecognized commands, goodbye.", "server.rate_limited", GMAIL_SISIMAI, "en", None),
-    ("451 4.3.0 Multiple destination domains per transaction is unsupported. Please try again. For more information, go to About SMTP error messages and review RFC 5321 specifications.", "server.temporary_failure", GMAIL_SISIMAI, "en", None),
-    ("454 4.7.0 Cannot authenticate due to a temporary system problem. Try again later. For more information, go to About SMTP error messages.", "server.temporary_failure", GMAIL_SISIMAI, "en", None),
-    ("452 4.5.3 Domain policy size per transaction exceeded, please try this recipient in a separate transaction.", "server.rate_limited", GMAIL_SISIMAI, "en", None),
+    (("451 4.3.0 Multiple destination domains per transaction is unsupported. Please try again. For more information, "
+      "go to About SMTP error messages and review RFC 5321 specifications."), "server.temporary_failure", GMAIL_SISIMAI,
+      "en", None),
+    (("454 4.7.0 Cannot authenticate due to a temporary system problem. Try again later. For more information, go to "
+      "About SMTP error messages."), "server.temporary_failure", GMAIL_SISIMAI, "en", None),
+    ("452 4.5.3 Domain policy size per transaction exceeded, please try this recipient in a separate transaction.",
+     "server.rate_limited", GMAIL_SISIMAI, "en", None),
 ]
 YAHOO_SISIMAI = "senders.yahooinc.com/smtp-error-codes (via sisimai Rhost/YahooInc.pm)"
 ROUND6 += [
-    ("550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.", "send.rejected_as_spam", YAHOO_SISIMAI, "en", None),
-    ("553 5.7.1 [BL23] Connections not accepted from IP addresses on Spamhaus XBL; see http://postmaster.yahoo.com/errors/550-bl23.html [550]", "send.rejected_as_spam", YAHOO_SISIMAI, "en", None),
+    (("550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to "
+      "authenticate with either SPF or DKIM."), "send.rejected_as_spam", YAHOO_SISIMAI, "en", None),
+    (("553 5.7.1 [BL23] Connections not accepted from IP addresses on Spamhaus XBL; see "
+      "http://postmaster.yahoo.com/errors/550-bl23.html [550]"), "send.rejected_as_spam", YAHOO_SISIMAI, "en", None),
     ("550 relaying denied for <klant@yahoo.com>", "unknown", YAHOO_SISIMAI, "en", None),
-    ("451 Message temporarily deferred due to unresolvable RFC.5321 from domain. See https://senders.yahooinc.com/error-codes#unresolvable-from-domain", "send.sender_not_allowed", YAHOO_SISIMAI, "en", None),
-    ("553 5.7.2 [TSS09] All messages from 192.0.2.25 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes", "send.rejected_as_spam", YAHOO_SISIMAI, "en", None),
+    (("451 Message temporarily deferred due to unresolvable RFC.5321 from domain. See "
+      "https://senders.yahooinc.com/error-codes#unresolvable-from-domain"), "send.sender_not_allowed", YAHOO_SISIMAI,
+      "en", None),
+    (("553 5.7.2 [TSS09] All messages from 192.0.2.25 will be permanently deferred; Retrying will NOT succeed. See "
+      "https://postmaster.yahooinc.com/error-codes"), "send.rejected_as_spam", YAHOO_SISIMAI, "en", None),
     ("554 delivery error: dd klant@yahoo.com is no longer valid.", "send.recipient_unknown", YAHOO_SISIMAI, "en", None),
-    ("554 30 Sorry, your message to klant@aol.jp cannot be delivered. This mailbox is disabled (554.30)", "send.recipient_unknown", YAHOO_SISIMAI, "en", None),
+    ("554 30 Sorry, your message to klant@aol.jp cannot be delivered. This mailbox is disabled (554.30)",
+     "send.recipient_unknown", YAHOO_SISIMAI, "en", None),
     ("501 Syntax error in parameters or arguments", "unknown", YAHOO_SISIMAI, "en", None),
 ]
 MIMECAST = "community.mimecast.com: Mimecast SMTP error codes"
@@ -1130,48 +1287,68 @@ TREND = "docs.trendmicro.com: Deep Discovery Email Inspector SMTP error codes"
 ROUND6 += [
     ("421 Too many concurrent connections from this client (G2)", "server.rate_limited", RACKSPACE, "en", None),
     ("450 4.7.1 Client host 198.51.100.7 has no PTR record (G1F)", "send.rejected_as_spam", RACKSPACE, "en", None),
-    ("450 4.4.1 <klant@bakkerij.nl>: The recipient's server was temporarily unavailable to accept your message (G6)", "server.temporary_failure", RACKSPACE, "en", None),
-    ("450 4.2.1 <klant@bakkerij.nl>: Mailbox received too much email in a short period of time (G30)", "server.rate_limited", RACKSPACE, "en", None),
+    ("450 4.4.1 <klant@bakkerij.nl>: The recipient's server was temporarily unavailable to accept your message (G6)",
+     "server.temporary_failure", RACKSPACE, "en", None),
+    ("450 4.2.1 <klant@bakkerij.nl>: Mailbox received too much email in a short period of time (G30)",
+     "server.rate_limited", RACKSPACE, "en", None),
     ("450 4.4.6 Routing loop detected (G16)", "server.temporary_failure", RACKSPACE, "en", None),
-    ("450 4.4.0 <klant@bakkerij.nl> Temporary DMARC DNS lookup failure (G1E)", "server.temporary_failure", RACKSPACE, "en", None),
-    ("451 4.7.1 Received too many messages from a new or untrusted IP (G28)", "server.rate_limited", RACKSPACE, "en", None),
+    ("450 4.4.0 <klant@bakkerij.nl> Temporary DMARC DNS lookup failure (G1E)", "server.temporary_failure", RACKSPACE,
+     "en", None),
+    ("451 4.7.1 Received too many messages from a new or untrusted IP (G28)", "server.rate_limited", RACKSPACE, "en",
+     None),
     ("Host or domain name not found. MX host not found.", "send.recipient_unknown", RACKSPACE_DOCS, "en", None),
-    ("451 4.3.0 <mail.bakkerij.nl[198.51.100.7]>: Client host rejected: Throttled - Too much spam from your mail server. Try again later.", "send.rejected_as_spam", RACKSPACE_DOCS, "en", None),
+    (("451 4.3.0 <mail.bakkerij.nl[198.51.100.7]>: Client host rejected: Throttled - Too much spam from your mail "
+      "server. Try again later."), "send.rejected_as_spam", RACKSPACE_DOCS, "en", None),
     ("452 4.3.1 Insufficient system resources", "server.temporary_failure", SPAMBRELLA, "en", None),
-    ("550 5.7.1 <klant@bakkerij.nl>: Recipient address rejected: User email address is marked as invalid.", "send.recipient_unknown", SPAMBRELLA, "en", None),
+    ("550 5.7.1 <klant@bakkerij.nl>: Recipient address rejected: User email address is marked as invalid.",
+     "send.recipient_unknown", SPAMBRELLA, "en", None),
     ("421 Block temporarily (Sender Filtering/Authentication)", "send.rejected_as_spam", TREND, "en", None),
     ("521 Block permanently (Sender Filtering/Authentication)", "send.rejected_as_spam", TREND, "en", None),
     ("450 Temporary denial of connection (450) for Zombie matches (ERS)", "send.rejected_as_spam", TREND, "en", None),
     ("550 Permanent denial of connection (550) for RBL+ matches (ERS)", "send.rejected_as_spam", TREND, "en", None),
 ]
 ROUND6 += [
-    ("Failed to authenticate on SMTP server with username \"noreply@example.com\" using 2 possible authenticators. Authenticator LOGIN returned Expected response code 250 but got code \"235\", with message \"235 2.7.0 Authentication successful\n\". Authenticator XOAUTH2 returned Expected response code 250 but got code \"503\", with message \"503 5.5.2 Auth command already specified\n\".",
+    (("Failed to authenticate on SMTP server with username \"noreply@example.com\" using 2 possible authenticators. "
+      "Authenticator LOGIN returned Expected response code 250 but got code \"235\", with message \"235 2.7.0 "
+      "Authentication successful\n\". Authenticator XOAUTH2 returned Expected response code 250 but got code \"503\", "
+      "with message \"503 5.5.2 Auth command already specified\n\"."),
      "unknown", "github.com/swiftmailer/swiftmailer/issues/669", "en", None),
     ("fgets(): SSL: Connection reset by peer", "unknown", "github.com/swiftmailer/swiftmailer/issues/669", "en", None),
-    ("Expected response code 250 but got code \"354\", with message \"354 Enter mail, end with \".\" on a line by itself", "unknown",
+    (("Expected response code 250 but got code \"354\", with message \"354 Enter mail, end with \".\" on a line by "
+      "itself"), "unknown",
      "github.com/jorijn/laravel-security-checker/issues/14", "en", None),
     ("Swift_TransportException: Expected response code 250 but got code \"\", with message \"\"", "unknown",
      "github.com/swiftmailer/swiftmailer/issues/331", "en", None),
-    ("smtplib.SMTPRecipientsRefused: {'bryanb@psych360.org': (550, b'relay access denied - please authenticate')}", "auth.invalid_credentials",
+    ("smtplib.SMTPRecipientsRefused: {'bryanb@psych360.org': (550, b'relay access denied - please authenticate')}",
+     "auth.invalid_credentials",
      "github.com/mikechabot/smtp-email-spoofer-py/issues/18", "en", None),
-    ("    raise SMTPServerDisconnected(\"Connection unexpectedly closed\")\nsmtplib.SMTPServerDisconnected: Connection unexpectedly closed", "unknown",
+    (("    raise SMTPServerDisconnected(\"Connection unexpectedly closed\")\nsmtplib.SMTPServerDisconnected: "
+      "Connection unexpectedly closed"), "unknown",
      "github.com/NeloF4/brutegmail/issues/1", "en", None),
 ]
 ZOHO_SISIMAI = "github.com/sisimai/p5-sisimai lib/Sisimai/Rhost/Zoho.pm (Zoho Mail replies)"
 MS_SISIMAI = "learn.microsoft.com Exchange NDR codes (via sisimai Rhost/Microsoft.pm)"
 ROUND6 += [
-    ("<klant@zoho.com>: host smtpin.zoho.com[204.141.33.23] said: 554 5.7.1 Email cannot be delivered. Reason: Email flagged as Spam. (in reply to RCPT TO command)", "send.rejected_as_spam", ZOHO_SISIMAI, "en", None),
-    ("<klant@zoho.com>: host smtpin.zoho.com[204.141.33.23] said: 554 5.7.7 Email policy violation detected (in reply to end of DATA command)", "send.rejected_as_spam", ZOHO_SISIMAI, "en", None),
-    ("mx.zoho.com[204.141.33.44]:25, delay=1202, delays=1200/0/0.91/0.30, dsn=4.7.1, status=deferred (host mx.zoho.com[204.141.33.44] said: 451 4.7.1 Greylisted, try again after some time (in reply to RCPT TO command))", "server.temporary_failure", ZOHO_SISIMAI, "en", None),
-    ("<klant@zoho.com>: host smtpin.zoho.com[204.141.33.23] said: 550 5.1.1 User does not exist - <klant@zoho.com> (in reply to RCPT TO command)", "send.recipient_unknown", ZOHO_SISIMAI, "en", None),
+    (("<klant@zoho.com>: host smtpin.zoho.com[204.141.33.23] said: 554 5.7.1 Email cannot be delivered. Reason: Email "
+      "flagged as Spam. (in reply to RCPT TO command)"), "send.rejected_as_spam", ZOHO_SISIMAI, "en", None),
+    (("<klant@zoho.com>: host smtpin.zoho.com[204.141.33.23] said: 554 5.7.7 Email policy violation detected (in reply "
+      "to end of DATA command)"), "send.rejected_as_spam", ZOHO_SISIMAI, "en", None),
+    (("mx.zoho.com[204.141.33.44]:25, delay=1202, delays=1200/0/0.91/0.30, dsn=4.7.1, status=deferred (host "
+      "mx.zoho.com[204.141.33.44] said: 451 4.7.1 Greylisted, try again after some time (in reply to RCPT TO "
+      "command))"),
+     "server.temporary_failure", ZOHO_SISIMAI, "en", None),
+    (("<klant@zoho.com>: host smtpin.zoho.com[204.141.33.23] said: 550 5.1.1 User does not exist - <klant@zoho.com> "
+      "(in reply to RCPT TO command)"), "send.recipient_unknown", ZOHO_SISIMAI, "en", None),
     ("554 5.4.6 Hop count exceeded - possible mail loop", "unknown", MS_SISIMAI, "en", None),
     ("550 5.4.14 Routing loop detected", "unknown", MS_SISIMAI, "en", None),
     ("550 5.7.1 Unable to relay", "unknown", MS_SISIMAI, "en", None),
     ("550 5.7.64 TenantAttribution; Relay Access Denied", "unknown", MS_SISIMAI, "en", None),
     ("550 5.4.310 DNS domain bakkerij.nlx does not exist", "send.recipient_unknown", MS_SISIMAI, "en", None),
     ("550 5.1.7 Unknown sender address", "send.sender_not_allowed", MS_SISIMAI, "en", None),
-    ("550 5.7.512 Access denied, message must be RFC 5322 section 3.6.2 compliant", "send.sender_not_allowed", MS_SISIMAI, "en", None),
-    ("550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains", "send.sender_not_allowed", MS_SISIMAI, "en", None),
+    ("550 5.7.512 Access denied, message must be RFC 5322 section 3.6.2 compliant", "send.sender_not_allowed",
+     MS_SISIMAI, "en", None),
+    ("550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains",
+     "send.sender_not_allowed", MS_SISIMAI, "en", None),
 ]
 GAPPS = "support.google.com/a/answer/3726730 (via sisimai Rhost/GoogleApps.pm)"
 ROUND6 += [
@@ -1179,74 +1356,159 @@ ROUND6 += [
     ("550 5.2.1 The email account that you tried to reach is disabled.", "send.recipient_unknown", GAPPS, "en", None),
     ("550 5.7.1 Email quota exceeded.", "send.recipient_mailbox_full", GAPPS, "en", None),
     ("550 5.7.1 Unauthenticated email is not accepted from this domain.", "send.rejected_as_spam", GAPPS, "en", None),
-    ("550 5.7.1 Messages with multiple addresses in From: header are not accepted.", "send.sender_not_allowed", GAPPS, "en", None),
+    ("550 5.7.1 Messages with multiple addresses in From: header are not accepted.", "send.sender_not_allowed", GAPPS,
+     "en", None),
     ("535 5.5.4 Optional Argument not permitted for that AUTH mode.", "unknown", GAPPS, "en", None),
     ("554 5.7.0 Too Many Unauthenticated commands.", "unknown", GAPPS, "en", None),
     ("503 5.7.0 No identity changes permitted.", "unknown", GAPPS, "en", None),
 ]
-TB_L10N = "Thunderbird's own messages, github.com/mozilla-l10n/firefox-l10n {lang}/mail/chrome/messenger/messengercompose/composeMsgs.properties"
+TB_L10N = ("Thunderbird's own messages, github.com/mozilla-l10n/firefox-l10n "
+           "{lang}/mail/chrome/messenger/messengercompose/composeMsgs.properties")
 _TB = {
     "de": ("smtp.gmx.net", [
-        ("Fehler beim Senden der Nachricht: SMTP-Server {h} ist unbekannt. Der Server ist eventuell falsch konfiguriert. Bitte kontrollieren Sie die SMTP-Server-Einstellungen und versuchen Sie es nochmals.", "net.host_not_found"),
-        ("Die Nachricht konnte nicht gesendet werden, weil der Verbindungsaufbau mit dem SMTP-Server {h} fehlgeschlagen ist. Der Server ist entweder nicht verfügbar oder lehnt SMTP-Verbindungen ab. Bitte kontrollieren Sie die SMTP-Server-Einstellungen und versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator.", "net.connection_refused"),
-        ("Die Nachricht konnte nicht gesendet werden, weil die Verbindung mit dem SMTP-Server {h} mitten in der Transaktion verloren wurde. Versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator.", "unknown"),
-        ("Die Nachricht konnte nicht gesendet werden, weil die Verbindung mit dem SMTP-Server {h} ihre Ablaufzeit (Timeout) überschritten hat. Versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator.", "net.timeout"),
-        ("Die Nachricht konnte aus unbekannten Gründen nicht über den SMTP-Server {h} gesendet werden. Bitte kontrollieren Sie die SMTP-Server-Einstellungen und versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator.", "unknown"),
-        ("Der SMTP-Server {h} erlaubt die ungesicherte Übertragung des Passworts im Klartext nicht. Ändern Sie die \"Authentifizierungsmethode\" bitte versuchsweise zu \"Verschlüsseltes Passwort\" unter \"Konten-Einstellungen | Server-Einstellungen\".", "tls.starttls_required"),
-        ("Die Authentifizierung bei dem SMTP-Server {h} ist fehlgeschlagen. Bitte überprüfen Sie das Passwort und die gewählte \"Authentifizierungsmethode\" unter \"Konten-Einstellungen | Postausgang-Server (SMTP)\".", "auth.invalid_credentials"),
-        ("Die Authentifizierung bei dem SMTP-Server {h} ist fehlgeschlagen. Der Server unterstützt keine Authentifizierung (SMTP-AUTH). Bitte ändern Sie die \"Authentifizierungsmethode\" zu \"Keine Authentifizierung\" unter \"Konten-Einstellungen | Postausgang-Server (SMTP)\" oder kontaktieren Sie Ihren Anbieter des E-Mail-Diensts für Hilfestellung.", "tls.starttls_required"),
-        ("Fehler beim Senden der Nachricht: Eine sichere Verbindung mit dem SMTP-Server {h} kann nicht mit STARTTLS aufgebaut werden, da der Server diese Funktion nicht angibt. Schalten Sie STARTTLS für diesen Server ab oder kontaktieren Sie Ihren Anbieter des E-Mail-Diensts.", "tls.mode_mismatch"),
-        ("Die Größe der zu sendenden Nachricht übersteigt das globale Größenlimit (26214400 Bytes) des Servers. Die Nachricht wurde nicht gesendet; reduzieren Sie die Nachrichtengröße und versuchen Sie es nochmals.", "send.message_too_large"),
+        (("Fehler beim Senden der Nachricht: SMTP-Server {h} ist unbekannt. Der Server ist eventuell falsch "
+          "konfiguriert. Bitte kontrollieren Sie die SMTP-Server-Einstellungen und versuchen Sie es nochmals."),
+          "net.host_not_found"),
+        (("Die Nachricht konnte nicht gesendet werden, weil der Verbindungsaufbau mit dem SMTP-Server {h} "
+          "fehlgeschlagen ist. Der Server ist entweder nicht verfügbar oder lehnt SMTP-Verbindungen ab. Bitte "
+          "kontrollieren Sie die SMTP-Server-Einstellungen und versuchen Sie es nochmals oder kontaktieren Sie Ihren "
+          "Netzwerkadministrator."), "net.connection_refused"),
+        (("Die Nachricht konnte nicht gesendet werden, weil die Verbindung mit dem SMTP-Server {h} mitten in der "
+          "Transaktion verloren wurde. Versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator."),
+          "unknown"),
+        (("Die Nachricht konnte nicht gesendet werden, weil die Verbindung mit dem SMTP-Server {h} ihre Ablaufzeit "
+          "(Timeout) überschritten hat. Versuchen Sie es nochmals oder kontaktieren Sie Ihren Netzwerkadministrator."),
+          "net.timeout"),
+        (("Die Nachricht konnte aus unbekannten Gründen nicht über den SMTP-Server {h} gesendet werden. Bitte "
+          "kontrollieren Sie die SMTP-Server-Einstellungen und versuchen Sie es nochmals oder kontaktieren Sie Ihren "
+          "Netzwerkadministrator."), "unknown"),
+        (("Der SMTP-Server {h} erlaubt die ungesicherte Übertragung des Passworts im Klartext nicht. Ändern Sie die "
+          "\"Authentifizierungsmethode\" bitte versuchsweise zu \"Verschlüsseltes Passwort\" unter "
+          "\"Konten-Einstellungen | Server-Einstellungen\"."), "tls.starttls_required"),
+        (("Die Authentifizierung bei dem SMTP-Server {h} ist fehlgeschlagen. Bitte überprüfen Sie das Passwort und die "
+          "gewählte \"Authentifizierungsmethode\" unter \"Konten-Einstellungen | Postausgang-Server (SMTP)\"."),
+          "auth.invalid_credentials"),
+        (("Die Authentifizierung bei dem SMTP-Server {h} ist fehlgeschlagen. Der Server unterstützt keine "
+          "Authentifizierung (SMTP-AUTH). Bitte ändern Sie die \"Authentifizierungsmethode\" zu \"Keine "
+          "Authentifizierung\" unter \"Konten-Einstellungen | Postausgang-Server (SMTP)\" oder kontaktieren Sie Ihren "
+          "Anbieter des E-Mail-Diensts für Hilfestellung."), "tls.starttls_required"),
+        (("Fehler beim Senden der Nachricht: Eine sichere Verbindung mit dem SMTP-Server {h} kann nicht mit STARTTLS "
+          "aufgebaut werden, da der Server diese Funktion nicht angibt. Schalten Sie STARTTLS für diesen Server ab "
+          "oder kontaktieren Sie Ihren Anbieter des E-Mail-Diensts."), "tls.mode_mismatch"),
+        (("Die Größe der zu sendenden Nachricht übersteigt das globale Größenlimit (26214400 Bytes) des Servers. Die "
+          "Nachricht wurde nicht gesendet; reduzieren Sie die Nachrichtengröße und versuchen Sie es nochmals."),
+          "send.message_too_large"),
     ]),
     "fr": ("smtp.orange.fr", [
-        ("Une erreur est survenue lors de l’envoi du courrier : le serveur sortant (SMTP) « {h} » est inconnu. Le serveur est peut-être mal configuré. Veuillez vérifier que les paramètres de votre serveur sortant (SMTP) sont corrects et essayez à nouveau.", "net.host_not_found"),
-        ("Le message n’a pas pu être envoyé car la connexion au serveur sortant (SMTP) « {h} » a échoué. Le serveur est peut-être indisponible ou refuse les connexions SMTP. Veuillez vérifier que les paramètres de votre serveur sortant (SMTP) sont corrects et essayez à nouveau.", "net.connection_refused"),
-        ("Le message n’a pas pu être envoyé car la connexion au serveur sortant (SMTP) « {h} » a été perdue pendant la transaction. Veuillez essayer à nouveau.", "unknown"),
-        ("Le message n’a pas pu être envoyé car la connexion au serveur sortant (SMTP) « {h} » a expiré. Veuillez essayer à nouveau.", "net.timeout"),
-        ("Le message n’a pas pu être envoyé en utilisant le serveur sortant (SMTP) « {h} » pour une raison inconnue. Veuillez vérifier que les paramètres de votre serveur sortant (SMTP) sont corrects et essayez à nouveau.", "unknown"),
-        ("Le serveur sortant (SMTP) {h} n’autorise pas les mots de passe non chiffrés. Veuillez modifier la « Méthode d’authentification » pour « Mot de passe chiffré » dans le menu « Paramètres des comptes | Serveur sortant (SMTP) ».", "tls.starttls_required"),
-        ("Impossible de s’authentifier sur le serveur sortant (SMTP) {h}. Veuillez vérifier votre mot de passe et la « Méthode d’authentification » dans le menu « Paramètres des comptes | Serveur sortant (SMTP) ».", "auth.invalid_credentials"),
-        ("Impossible de s’authentifier sur le serveur sortant (SMTP) {h}. Il ne gère pas l’authentification (SMTP-AUTH) mais vous avez choisi de l’utiliser. Veuillez modifier la « Méthode d’authentification » pour « Aucune » dans le menu « Paramètres des comptes | Serveur sortant (SMTP) » ou contacter votre fournisseur de messagerie pour des instructions.", "tls.starttls_required"),
-        ("Une erreur est survenue lors de l’envoi du courrier : impossible d’établir un lien sécurisé avec le serveur SMTP « {h} » en utilisant « STARTTLS » puisqu’il ne propose pas cette fonctionnalité. Désactivez « STARTTLS » pour ce serveur ou contactez votre fournisseur d’accès à Internet.", "tls.mode_mismatch"),
-        ("La taille du message que vous essayez d’envoyer excède la limite de taille globale (26214400 octets) du serveur. Le message n’a pas été envoyé ; réduisez la taille du message et essayez à nouveau.", "send.message_too_large"),
+        (("Une erreur est survenue lors de l’envoi du courrier : le serveur sortant (SMTP) « {h} » est inconnu. Le "
+          "serveur est peut-être mal configuré. Veuillez vérifier que les paramètres de votre serveur sortant (SMTP) "
+          "sont corrects et essayez à nouveau."), "net.host_not_found"),
+        (("Le message n’a pas pu être envoyé car la connexion au serveur sortant (SMTP) « {h} » a échoué. Le serveur "
+          "est peut-être indisponible ou refuse les connexions SMTP. Veuillez vérifier que les paramètres de votre "
+          "serveur sortant (SMTP) sont corrects et essayez à nouveau."), "net.connection_refused"),
+        (("Le message n’a pas pu être envoyé car la connexion au serveur sortant (SMTP) « {h} » a été perdue pendant "
+          "la transaction. Veuillez essayer à nouveau."), "unknown"),
+        (("Le message n’a pas pu être envoyé car la connexion au serveur sortant (SMTP) « {h} » a expiré. Veuillez "
+          "essayer à nouveau."), "net.timeout"),
+        (("Le message n’a pas pu être envoyé en utilisant le serveur sortant (SMTP) « {h} » pour une raison inconnue. "
+          "Veuillez vérifier que les paramètres de votre serveur sortant (SMTP) sont corrects et essayez à nouveau."),
+          "unknown"),
+        (("Le serveur sortant (SMTP) {h} n’autorise pas les mots de passe non chiffrés. Veuillez modifier la « Méthode "
+          "d’authentification » pour « Mot de passe chiffré » dans le menu « Paramètres des comptes | Serveur sortant "
+          "(SMTP) »."), "tls.starttls_required"),
+        (("Impossible de s’authentifier sur le serveur sortant (SMTP) {h}. Veuillez vérifier votre mot de passe et la "
+          "« Méthode d’authentification » dans le menu « Paramètres des comptes | Serveur sortant (SMTP) »."),
+          "auth.invalid_credentials"),
+        (("Impossible de s’authentifier sur le serveur sortant (SMTP) {h}. Il ne gère pas l’authentification "
+          "(SMTP-AUTH) mais vous avez choisi de l’utiliser. Veuillez modifier la « Méthode d’authentification » pour « "
+          "Aucune » dans le menu « Paramètres des comptes | Serveur sortant (SMTP) » ou contacter votre fournisseur de "
+          "messagerie pour des instructions."), "tls.starttls_required"),
+        (("Une erreur est survenue lors de l’envoi du courrier : impossible d’établir un lien sécurisé avec le serveur "
+          "SMTP « {h} » en utilisant « STARTTLS » puisqu’il ne propose pas cette fonctionnalité. Désactivez « STARTTLS "
+          "» pour ce serveur ou contactez votre fournisseur d’accès à Internet."), "tls.mode_mismatch"),
+        (("La taille du message que vous essayez d’envoyer excède la limite de taille globale (26214400 octets) du "
+          "serveur. Le message n’a pas été envoyé ; réduisez la taille du message et essayez à nouveau."),
+          "send.message_too_large"),
     ]),
     "it": ("smtps.aruba.it", [
-        ("Errore durante l'invio della posta: server SMTP {h} sconosciuto. Il server potrebbe non essere configurato correttamente. Controllare le impostazioni relative al server SMTP e riprovare.", "net.host_not_found"),
-        ("Non è stato possibile inviare il messaggio in quanto impossibile connettersi al server SMTP {h}. Il server potrebbe essere non disponibile o potrebbe rifiutare connessioni SMTP. Verificare che le impostazioni relative al server SMTP siano corrette e riprovare oppure contattare l'amministratore del server.", "net.connection_refused"),
-        ("Non è stato possibile inviare il messaggio in quanto la connessione al server SMTP {h} è stata persa nel mezzo della transazione. Riprovare oppure contattare l'amministratore del server.", "unknown"),
-        ("Non è stato possibile inviare il messaggio in quanto la connessione al server SMTP {h} è andata fuori tempo massimo. Riprovare oppure contattare l'amministratore del server.", "net.timeout"),
-        ("Non è stato possibile inviare il messaggio attraverso il server SMTP {h} per una ragione sconosciuta. Verificare le impostazioni SMTP e riprovare oppure contattare l'amministratore del server.", "unknown"),
-        ("Il server SMTP {h} non gestisce le password in testo semplice. Usare 'Password cifrata' come 'Metodo di autenticazione' in 'Impostazioni account | Impostazione Server'.", "tls.starttls_required"),
-        ("Impossibile ottenere l'autenticazione dal server SMTP {h}. Controllare la password e verificare il 'Metodo di autenticazione' in 'Impostazioni account | Server in uscita (SMTP)'.", "auth.invalid_credentials"),
-        ("Impossibile ottenere l'autenticazione dal server SMTP {h} in quanto non gestisce l'autenticazione (SMTP-AUTH). Cambiare il 'Metodo di autenticazione' in 'Nessuno' in 'Impostazioni account | Server in uscita (SMTP)' o contattare il fornitore di posta per istruzioni.", "tls.starttls_required"),
-        ("Errore durante l'invio della posta: impossibile stabilire un collegamento sicuro col server SMTP {h} utilizzando STARTTLS in quanto non supporta tale caratteristica. Disattivare STARTTLS per quel server o contattare il proprio fornitore di servizi.", "tls.mode_mismatch"),
-        ("La dimensione del messaggio che si cerca di inviare eccede la dimensione massima globale (26214400 byte) del server. Il messaggio non è stato inviato; Ridurre la dimensione del messaggio e riprovare.", "send.message_too_large"),
+        (("Errore durante l'invio della posta: server SMTP {h} sconosciuto. Il server potrebbe non essere configurato "
+          "correttamente. Controllare le impostazioni relative al server SMTP e riprovare."), "net.host_not_found"),
+        (("Non è stato possibile inviare il messaggio in quanto impossibile connettersi al server SMTP {h}. Il server "
+          "potrebbe essere non disponibile o potrebbe rifiutare connessioni SMTP. Verificare che le impostazioni "
+          "relative al server SMTP siano corrette e riprovare oppure contattare l'amministratore del server."),
+          "net.connection_refused"),
+        (("Non è stato possibile inviare il messaggio in quanto la connessione al server SMTP {h} è stata persa nel "
+          "mezzo della transazione. Riprovare oppure contattare l'amministratore del server."), "unknown"),
+        (("Non è stato possibile inviare il messaggio in quanto la connessione al server SMTP {h} è andata fuori tempo "
+          "massimo. Riprovare oppure contattare l'amministratore del server."), "net.timeout"),
+        (("Non è stato possibile inviare il messaggio attraverso il server SMTP {h} per una ragione sconosciuta. "
+          "Verificare le impostazioni SMTP e riprovare oppure contattare l'amministratore del server."), "unknown"),
+        (("Il server SMTP {h} non gestisce le password in testo semplice. Usare 'Password cifrata' come 'Metodo di "
+          "autenticazione' in 'Impostazioni account | Impostazione Server'."), "tls.starttls_required"),
+        (("Impossibile ottenere l'autenticazione dal server SMTP {h}. Controllare la password e verificare il 'Metodo "
+          "di autenticazione' in 'Impostazioni account | Server in uscita (SMTP)'."), "auth.invalid_credentials"),
+        (("Impossibile ottenere l'autenticazione dal server SMTP {h} in quanto non gestisce l'autenticazione "
+          "(SMTP-AUTH). Cambiare il 'Metodo di autenticazione' in 'Nessuno' in 'Impostazioni account | Server in "
+          "uscita (SMTP)' o contattare il fornitore di posta per istruzioni."), "tls.starttls_required"),
+        (("Errore durante l'invio della posta: impossibile stabilire un collegamento sicuro col server SMTP {h} "
+          "utilizzando STARTTLS in quanto non supporta tale caratteristica. Disattivare STARTTLS per quel server o "
+          "contattare il proprio fornitore di servizi."), "tls.mode_mismatch"),
+        (("La dimensione del messaggio che si cerca di inviare eccede la dimensione massima globale (26214400 byte) "
+          "del server. Il messaggio non è stato inviato; Ridurre la dimensione del messaggio e riprovare."),
+          "send.message_too_large"),
     ]),
     "nl": ("smtp.ziggo.nl", [
-        ("Er is een fout opgetreden bij het verzenden van e-mail: SMTP-server {h} is onbekend. De server is misschien niet juist geconfigureerd. Ga na of uw SMTP-serverinstellingen juist zijn en probeer het opnieuw.", "net.host_not_found"),
-        ("Het bericht kon niet worden verzonden omdat het verbinden met SMTP-server {h} is mislukt. De server is misschien niet beschikbaar of weigert SMTP-verbindingen. Ga na of uw SMTP-serverinstellingen juist zijn en probeer het opnieuw, of neem contact op met de serverbeheerder.", "net.connection_refused"),
-        ("Het bericht kon niet worden verzonden omdat de verbinding met de SMTP-server {h} werd verbroken in het midden van de transactie. Probeer het opnieuw, of neem contact op met uw netwerkbeheerder.", "unknown"),
-        ("Het bericht kon niet worden verzonden omdat de wachttijd voor de verbinding met SMTP-server {h} is verlopen. Probeer het opnieuw, of neem contact op met uw netwerkbeheerder.", "net.timeout"),
-        ("Het bericht kon niet worden verzonden via SMTP-server {h} om een onbekende reden. Ga na of uw SMTP-serverinstellingen juist zijn en probeer het opnieuw, of neem contact op met uw netwerkbeheerder.", "unknown"),
-        ("Er is een fout opgetreden bij het verzenden van e-mail: niet gelukt om te authenticeren bij SMTP-server {h}. Deze ondersteunt geen authenticatie (SMTP-AUTH), maar u hebt gekozen voor gebruik van authenticatie. Vink ‘Gebruikersnaam en wachtwoord’ uit voor deze server of neem contact op met uw serviceprovider.", "tls.starttls_required"),
-        ("Er is een fout opgetreden bij het verzenden van e-mail: niet gelukt om een beveiligde verbinding te maken met SMTP-server {h} met gebruik van STARTTLS. Schakel STARTTLS uit voor deze server of neem contact op met uw serviceprovider.", "tls.mode_mismatch"),
-        ("Er is een fout opgetreden bij het verzenden van e-mail: niet gelukt om te aan te melden bij SMTP-server {h}. De server is misschien niet juist geconfigureerd. Ga na of uw SMTP-serverinstellingen juist zijn en probeer het opnieuw.", "auth.invalid_credentials"),
-        ("De grootte van het bericht dat u wilt verzenden overschrijdt de globalegroottelimiet (26214400 bytes) van de server. Het bericht is niet verzonden; verminder de berichtgrootte en probeer het opnieuw.", "send.message_too_large"),
+        (("Er is een fout opgetreden bij het verzenden van e-mail: SMTP-server {h} is onbekend. De server is misschien "
+          "niet juist geconfigureerd. Ga na of uw SMTP-serverinstellingen juist zijn en probeer het opnieuw."),
+          "net.host_not_found"),
+        (("Het bericht kon niet worden verzonden omdat het verbinden met SMTP-server {h} is mislukt. De server is "
+          "misschien niet beschikbaar of weigert SMTP-verbindingen. Ga na of uw SMTP-serverinstellingen juist zijn en "
+          "probeer het opnieuw, of neem contact op met de serverbeheerder."), "net.connection_refused"),
+        (("Het bericht kon niet worden verzonden omdat de verbinding met de SMTP-server {h} werd verbroken in het "
+          "midden van de transactie. Probeer het opnieuw, of neem contact op met uw netwerkbeheerder."), "unknown"),
+        (("Het bericht kon niet worden verzonden omdat de wachttijd voor de verbinding met SMTP-server {h} is "
+          "verlopen. Probeer het opnieuw, of neem contact op met uw netwerkbeheerder."), "net.timeout"),
+        (("Het bericht kon niet worden verzonden via SMTP-server {h} om een onbekende reden. Ga na of uw "
+          "SMTP-serverinstellingen juist zijn en probeer het opnieuw, of neem contact op met uw netwerkbeheerder."),
+          "unknown"),
+        (("Er is een fout opgetreden bij het verzenden van e-mail: niet gelukt om te authenticeren bij SMTP-server "
+          "{h}. Deze ondersteunt geen authenticatie (SMTP-AUTH), maar u hebt gekozen voor gebruik van authenticatie. "
+          "Vink ‘Gebruikersnaam en wachtwoord’ uit voor deze server of neem contact op met uw serviceprovider."),
+          "tls.starttls_required"),
+        (("Er is een fout opgetreden bij het verzenden van e-mail: niet gelukt om een beveiligde verbinding te maken "
+          "met SMTP-server {h} met gebruik van STARTTLS. Schakel STARTTLS uit voor deze server of neem contact op met "
+          "uw serviceprovider."), "tls.mode_mismatch"),
+        (("Er is een fout opgetreden bij het verzenden van e-mail: niet gelukt om te aan te melden bij SMTP-server "
+          "{h}. De server is misschien niet juist geconfigureerd. Ga na of uw SMTP-serverinstellingen juist zijn en "
+          "probeer het opnieuw."), "auth.invalid_credentials"),
+        (("De grootte van het bericht dat u wilt verzenden overschrijdt de globalegroottelimiet (26214400 bytes) van "
+          "de server. Het bericht is niet verzonden; verminder de berichtgrootte en probeer het opnieuw."),
+          "send.message_too_large"),
     ]),
 }
 for _lang, (_host, _items) in _TB.items():
     for _text, _code in _items:
         ROUND6.append((_text.format(h=_host), _code, TB_L10N.format(lang=_lang), _lang, None))
-TB_IMAP_DE = "Thunderbird's own messages, github.com/mozilla-l10n/firefox-l10n de/mail/chrome/messenger/imapMsgs.properties"
+TB_IMAP_DE = ("Thunderbird's own messages, github.com/mozilla-l10n/firefox-l10n "
+              "de/mail/chrome/messenger/imapMsgs.properties")
 ROUND6 += [
     ("Dieser Mail-Server imap.gmx.net ist kein IMAP4-Mail-Server.", "net.wrong_service", TB_IMAP_DE, "de", None),
     ("Konnte nicht mit dem Server imap.gmx.net verbinden.", "net.host_not_found", TB_IMAP_DE, "de", None),
-    ("Konnte keine Verbindung mit dem Mail-Server imap.gmx.net aufbauen, da sie verweigert wurde.", "net.connection_refused", TB_IMAP_DE, "de", None),
+    ("Konnte keine Verbindung mit dem Mail-Server imap.gmx.net aufbauen, da sie verweigert wurde.",
+     "net.connection_refused", TB_IMAP_DE, "de", None),
     ("Zeitüberschreitung der Verbindung mit Server imap.gmx.net.", "net.timeout", TB_IMAP_DE, "de", None),
-    ("Der Server imap.gmx.net hat die Verbindung abgebrochen. Dieser Server ist entweder ausgefallen oder es gibt Netzwerkprobleme.", "unknown", TB_IMAP_DE, "de", None),
-    ("Konnte nicht zu Ihrem IMAP-Server verbinden. Sie haben eventuell die maximale Anzahl von Verbindungen zu diesem Server überschritten.  Falls dies der Fall ist, verwenden Sie den Dialog für erweiterte IMAP-Server-Einstellungen, um die Anzahl der aufrecht erhaltenen Verbindungen zu reduzieren.", "server.rate_limited", TB_IMAP_DE, "de", None),
-    ("Alle Login-Versuche auf imap.gmx.net sind fehlgeschlagen. Bitte überprüfen Sie das eingegebene Passwort oder ändern Sie die \"Authentifizierungsmethode\" unter \"Konten-Einstellungen | Server-Einstellungen\".", "auth.invalid_credentials", TB_IMAP_DE, "de", None),
-    ("Der IMAP-Server imap.gmx.net erlaubt die ungesicherte Übertragung des Passworts im Klartext nicht. Ändern Sie die \"Authentifizierungsmethode\" bitte versuchsweise zu \"Verschlüsseltes Passwort\" unter \"Konten-Einstellungen | Server-Einstellungen\".", "tls.starttls_required", TB_IMAP_DE, "de", None),
+    (("Der Server imap.gmx.net hat die Verbindung abgebrochen. Dieser Server ist entweder ausgefallen oder es gibt "
+      "Netzwerkprobleme."), "unknown", TB_IMAP_DE, "de", None),
+    (("Konnte nicht zu Ihrem IMAP-Server verbinden. Sie haben eventuell die maximale Anzahl von Verbindungen zu diesem "
+      "Server überschritten.  Falls dies der Fall ist, verwenden Sie den Dialog für erweiterte "
+      "IMAP-Server-Einstellungen, um die Anzahl der aufrecht erhaltenen Verbindungen zu reduzieren."),
+      "server.rate_limited", TB_IMAP_DE, "de", None),
+    (("Alle Login-Versuche auf imap.gmx.net sind fehlgeschlagen. Bitte überprüfen Sie das eingegebene Passwort oder "
+      "ändern Sie die \"Authentifizierungsmethode\" unter \"Konten-Einstellungen | Server-Einstellungen\"."),
+      "auth.invalid_credentials", TB_IMAP_DE, "de", None),
+    (("Der IMAP-Server imap.gmx.net erlaubt die ungesicherte Übertragung des Passworts im Klartext nicht. Ändern Sie "
+      "die \"Authentifizierungsmethode\" bitte versuchsweise zu \"Verschlüsseltes Passwort\" unter "
+      "\"Konten-Einstellungen | Server-Einstellungen\"."), "tls.starttls_required", TB_IMAP_DE, "de", None),
 ]
 
 

@@ -41,10 +41,12 @@ def main() -> None:
         cases = [c for c in corpus if round_of(c) == number]
         before = [c for c in corpus if round_of(c) < number]
         with tempfile.TemporaryDirectory() as tmp:
-            archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src"], check=True, capture_output=True)
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src"], check=True,
+                                     capture_output=True)
             subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
             done = subprocess.run([sys.executable, "-c", OLD_RULES], input=json.dumps(cases), text=True,
-                                  capture_output=True, check=True, env={"PYTHONPATH": f"{tmp}/src", "PATH": "/usr/bin:/bin"})
+                                  capture_output=True, check=True, env={"PYTHONPATH": f"{tmp}/src",
+                                                                        "PATH": "/usr/bin:/bin"})
         rules = json.loads(done.stdout)
         model = learned.train((c["text"], c["code"]) for c in before)
         combined = []
@@ -56,7 +58,8 @@ def main() -> None:
         right_both = sum(a == c["code"] for a, c in zip(combined, cases, strict=True))
         n = len(cases)
         print(f"round {number} ({n} replies, rules of {commit}, model on {len(before)} earlier replies): "
-              f"rules {right_rules}/{n} = {right_rules / n:.3f}, rules then model {right_both}/{n} = {right_both / n:.3f}")
+              f"rules {right_rules}/{n} = {right_rules / n:.3f}, rules then model {right_both}/{n} = "
+              f"{right_both / n:.3f}")
 
 
 if __name__ == "__main__":

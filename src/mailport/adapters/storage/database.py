@@ -39,7 +39,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x6D61696C706F7274  # "mailport"
 
 
-_SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal", ".lock")
+_SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal", ".lock", ".turns")
 
 
 def protect_sqlite_files(path: Path) -> None:
@@ -64,6 +64,48 @@ def protect_sqlite_files(path: Path) -> None:
                 companion.chmod(0o600)
 
 
+class _Turns:
+    """One SQLite transaction at a time, across the threads and processes of one database.
+
+    SQLite has one writer at a time. A transaction that finds its lock taken sleeps in SQLite's
+    busy handler (1, 2, 5 … 100 ms steps) or fails at once when its read snapshot went stale —
+    ``mailport serve``'s API and its worker child, each with several threads, spent more time
+    sleeping there than writing. Here threads queue on a lock and processes on ``flock`` of a
+    companion file, and the kernel hands the turn over the moment it is released. A process that
+    dies holding it releases it with its file descriptor. Re-entrant within a thread.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        if path is not None:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # not inherited (O_CLOEXEC)
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self._depth += 1
+        if self._depth == 1 and self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._depth -= 1
+                self._lock.release()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._lock.release()
+
+
 class Database:
     """Owns the engine and hands out transactional sessions."""
 
@@ -82,12 +124,10 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time. Threads of one process that each open a transaction
-        # find its lock taken and sleep in SQLite's busy handler (1, 2, 5 … 100 ms steps, or
-        # fail at once when a read snapshot went stale); taking turns on a Python lock hands the
-        # database over without sleeping. Other processes still meet SQLite's own lock.
-        self._turns: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if self.is_sqlite else contextlib.nullcontext())
+        self._turns: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if self.is_sqlite:
+            path = url.removeprefix("sqlite:///")
+            self._turns = _Turns(Path(path + ".turns") if path and path != ":memory:" else None)
         self._outage_lock = threading.Lock()
         self._down_since: float | None = None
         self._back_at = float("-inf")
@@ -102,6 +142,22 @@ class Database:
         """
         with self._turns:
             yield from self._transaction()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only: on SQLite it does not queue for the writers' turn (a WAL
+        reader neither waits for nor blocks the writer), so an API key check or a page does not
+        wait behind a worker's batch. Anything written in it is rolled back."""
+        session = self._sessions()
+        try:
+            yield session
+        except SQLAlchemyError as exc:
+            transient = is_transient(exc)
+            if transient:
+                self._outage_began(exc)
+            raise StorageError("the database failed", transient=transient) from exc
+        finally:
+            session.close()  # not rollback(): that would expire the rows handed out
 
     def _transaction(self) -> Iterator[Session]:
         session = self._sessions()
@@ -225,6 +281,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if isinstance(self._turns, _Turns):
+            self._turns.close()
 
 
 @contextmanager

@@ -6,7 +6,6 @@ Like :mod:`repositories`, every tenant-facing read filters by ``tenant_id``; the
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -119,7 +118,7 @@ class OutboxRepository:
             select(Message).where(Message.tenant_id == tenant_id, Message.idempotency_key.in_(list(keys)))
         ))
 
-    def list(
+    def list_messages(
         self,
         *,
         tenant_id: str,
@@ -185,13 +184,23 @@ class OutboxRepository:
                     updated_at=now)
         )
 
-    def recipients_of(self, message_ids: Sequence[str]) -> dict[str, builtins.list[MessageRecipient]]:
+    def load_for_sending(self, message_ids: Sequence[str]) -> dict[str, tuple[MessageContent, list[MessageRecipient]]]:
+        """Messages (into the session: ``find`` then reads no more), their contents and
+        recipients for a batch of sends: three queries for the batch, not three per message."""
+        ids = list(message_ids)
+        list(self.s.scalars(select(Message).where(Message.id.in_(ids))))
+        contents = {c.message_id: c for c in self.s.scalars(
+            select(MessageContent).where(MessageContent.message_id.in_(ids)))}
+        recipients = self.recipients_of(ids)
+        return {i: (contents[i], recipients.get(i, [])) for i in ids if i in contents}
+
+    def recipients_of(self, message_ids: Sequence[str]) -> dict[str, list[MessageRecipient]]:
         rows = self.s.scalars(
             select(MessageRecipient)
             .where(MessageRecipient.message_id.in_(list(message_ids)))
             .order_by(MessageRecipient.message_id, MessageRecipient.position)
         ).all()
-        grouped: dict[str, builtins.list[MessageRecipient]] = {}
+        grouped: dict[str, list[MessageRecipient]] = {}
         for row in rows:
             grouped.setdefault(row.message_id, []).append(row)
         return grouped

@@ -147,7 +147,7 @@ class AccountRepository:
             select(Account).where(Account.tenant_id == tenant_id, Account.email == email)
         )
 
-    def list(self, *, tenant_id: str) -> Sequence[Account]:
+    def list_for_tenant(self, *, tenant_id: str) -> Sequence[Account]:
         return self.s.scalars(
             select(Account).where(Account.tenant_id == tenant_id).order_by(Account.created_at, Account.id)
         ).all()

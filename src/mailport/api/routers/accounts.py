@@ -164,7 +164,8 @@ async def delete_account(account_id: str, runtime: RuntimeDep, tenant_id: Tenant
         "code; `diagnosis` explains the first failure in the caller's language (`?lang=` or Accept-Language)."
     ),
 )
-async def verify_account(account_id: str, request: Request, runtime: RuntimeDep, tenant_id: TenantDep) -> dict[str, Any]:
+async def verify_account(account_id: str, request: Request, runtime: RuntimeDep,
+                         tenant_id: TenantDep) -> dict[str, Any]:
     report = await runtime.verification.verify_account(tenant_id, account_id, lang=request_language(request))
     failed = next((s for s in report["stages"] if s["status"] == "failed"), None)
     explanation = None

@@ -18,8 +18,10 @@ class ExplainIn(BaseModel):
                 "534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor",
         "email": "facturen@gmail.com",
     }]})
-    text: str = Field(min_length=1, max_length=20_000, description="The server's reply or the error text, any number of lines.")
-    email: str | None = Field(None, max_length=320, description="The account's address: refines provider-specific advice.")
+    text: str = Field(min_length=1, max_length=20_000, description="The server's reply or the error text, any number "
+                                                                   "of lines.")
+    email: str | None = Field(None, max_length=320, description="The account's address: refines provider-specific "
+                                                                "advice.")
     provider: str | None = Field(None, max_length=64, description="A provider id from discovery, if known.")
 
 

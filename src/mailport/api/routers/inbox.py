@@ -123,7 +123,8 @@ async def get_raw(message_id: str, runtime: RuntimeDep, tenant_id: TenantDep) ->
 
 @router.get("/messages/{message_id}/attachments/{n}", response_class=Response,
             summary="Attachment number n (0-based, in MIME order)")
-async def get_attachment(message_id: str, n: Annotated[int, Path(ge=0, le=1000)], runtime: RuntimeDep, tenant_id: TenantDep) -> Response:
+async def get_attachment(message_id: str, n: Annotated[int, Path(ge=0, le=1000)], runtime: RuntimeDep,
+                         tenant_id: TenantDep) -> Response:
     part = await runtime.inbox.attachment(tenant_id, message_id, n)
     name = _UNSAFE_FILENAME.sub("_", part.filename or f"attachment-{n}")[:150] or f"attachment-{n}"
     # Served as a download, never rendered: an attached HTML file must not run in our origin.

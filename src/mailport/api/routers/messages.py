@@ -289,13 +289,14 @@ async def send_batch(request: Request, runtime: RuntimeDep, tenant_id: TenantDep
             summary="List messages, newest first")
 def list_messages(
     runtime: RuntimeDep, tenant_id: TenantDep,
-    status_: Annotated[list[str] | None, Query(alias="status", description="queued, sending, sent, deferred, failed, cancelled")] = None,
+    status_: Annotated[list[str] | None, Query(alias="status", description="queued, sending, sent, deferred, failed, "
+                                                                           "cancelled")] = None,
     account: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: Annotated[str | None, Query(max_length=32, description="A message id: the page after it.")] = None,
 ) -> list[dict[str, Any]]:
     states = [s for value in (status_ or []) for s in value.split(",") if s]
-    return [m.to_dict() for m in runtime.outbox.list(tenant_id, states=states, account_id=account,
+    return [m.to_dict() for m in runtime.outbox.list_messages(tenant_id, states=states, account_id=account,
                                                       limit=limit, before=before)]
 
 

@@ -20,9 +20,12 @@ class UiSessionIn(BaseModel):
         "user_name": "Anna de Vries", "language": "nl",
         "return_url": "https://app.example-invoicing.nl/settings",
     }]})
-    user_name: str = Field(min_length=1, max_length=200, description="The host product's user, shown in the page header.")
-    language: str | None = Field(None, max_length=35, description="en, nl, de, it or fr (regional tags such as nl-BE work); others get English.")
-    return_url: str | None = Field(None, max_length=2000, description="Where \"Back\" goes: an absolute http(s) URL of the host product.")
+    user_name: str = Field(min_length=1, max_length=200, description="The host product's user, shown in the page "
+                                                                     "header.")
+    language: str | None = Field(None, max_length=35, description="en, nl, de, it or fr (regional tags such as nl-BE "
+                                                                  "work); others get English.")
+    return_url: str | None = Field(None, max_length=2000, description="Where \"Back\" goes: an absolute http(s) URL of "
+                                                                      "the host product.")
     time_zone: str | None = Field(None, max_length=64, examples=["Europe/Amsterdam"],
                                   description="IANA time zone the pages show times in; default: the tenant's "
                                               "(`PATCH /v1/tenant`), else UTC.")

@@ -132,7 +132,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         # Outlook's "The server does not support secure connections", as the seed languages say it.
         r"does not support (?:secure|encrypted) connections|ondersteunt geen beveiligde verbindingen|"
         r"unterstützt keine (?:sicheren|verschlüsselten) Verbindungen|"
-        r"ne prend pas en charge les connexions (?:sécurisées|chiffrées)|non supporta connessioni (?:sicure|crittografate)",
+        r"ne prend pas en charge les connexions (?:sécurisées|chiffrées)|"
+        r"non supporta connessioni (?:sicure|crittografate)",
     ),
     _rule(
         "tls.certificate_invalid",
@@ -143,7 +144,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"does not match certificate'?s? altnames|not in the cert'?s altnames",
         r"unable to (?:get local issuer certificate|verify the first certificate)",
         r"SSLCertVerificationError",
-        r"certificat\w* (?:non valide|invalide|expiré|non approuvé)|Zertifikat\w* (?:ist )?(?:ungültig|abgelaufen|nicht vertrauenswürdig)|"
+        r"certificat\w* (?:non valide|invalide|expiré|non approuvé)|"
+        r"Zertifikat\w* (?:ist )?(?:ungültig|abgelaufen|nicht vertrauenswürdig)|"
         r"certifica(?:at|to)\w* (?:is |è )?(?:ongeldig|verlopen|non valido|scaduto|non attendibile)",
     ),
     _rule(
@@ -412,7 +414,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"bad (?:recipient|destination) (?:mailbox )?address",
         r"(?:mailbox|casella|indirizzo) non (?:valid[ao]|esistente)",
         r"(?:compte|boite|boîte) du destinataire (?:est )?(?:bloqu|archiv|suspendu|désactiv|ferm)|"
-        r"archived recipient|recipient (?:account|mailbox) (?:is ?|has been )?(?:blocked|archived|suspended|disabled|closed)",
+        r"archived recipient|"
+        r"recipient (?:account|mailbox) (?:is ?|has been )?(?:blocked|archived|suspended|disabled|closed)",
         r"(?<!sender )(?<!sender e-mail )\b(?:recipient|address|adress|adresse|mailbox) (?:is )?unknown\b",
         r"no longer accepts (?:messages|mail)|n'accepte plus de messages|accepteert geen berichten meer|"
         r"nimmt keine (?:Nachrichten|E-Mails) mehr an|non accetta più messaggi",
@@ -592,7 +595,8 @@ _NETWORK_TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "net.connection_refused",
         r"Connection refused|\bECONNREFUSED\b|actively refused",
-        r"connexion refusée|Verbindung(?:saufbau)? (?:wurde )?(?:abgelehnt|verweigert)|verbinding (?:is |werd )?geweigerd|"
+        r"connexion refusée|Verbindung(?:saufbau)? (?:wurde )?(?:abgelehnt|verweigert)|"
+        r"verbinding (?:is |werd )?geweigerd|"
         r"connessione rifiutata",
         r"Connect call failed",
         r"No route to host|Network is unreachable|\bEHOSTUNREACH\b|\bENETUNREACH\b",

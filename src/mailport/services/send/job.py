@@ -35,7 +35,12 @@ from mailport.adapters.secrets import Secret
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import OutboxRepository
 from mailport.adapters.storage.tables import Account
-from mailport.adapters.storage.tables_outbox import Message, SentCopy
+from mailport.adapters.storage.tables_outbox import (
+    Message,
+    MessageContent,
+    MessageRecipient,
+    SentCopy,
+)
 from mailport.clock import Clock
 from mailport.core.accountstate import decide
 from mailport.core.events import MessageDeferred, MessageFailed, MessageSending, payload_for_outcome
@@ -307,12 +312,13 @@ class SendJob:
         results: list[_Attempt | JobResult | None] = [None] * len(items)
         counted: dict[str, _Counted] = {}
         with self.db.session() as s:
+            loaded = OutboxRepository(s).load_for_sending([m for m, _ in items])
             for i in sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0])):
-                results[i] = self._begin_in(s, items[i][0], now, counted)
+                results[i] = self._begin_in(s, items[i][0], now, counted, loaded)
         return [r for r in results if r is not None]
 
-    def _begin_in(self, s: Session, message_id: str, now: datetime,
-                  counted: dict[str, _Counted]) -> _Attempt | JobResult:
+    def _begin_in(self, s: Session, message_id: str, now: datetime, counted: dict[str, _Counted],
+                  loaded: dict[str, tuple[MessageContent, list[MessageRecipient]]]) -> _Attempt | JobResult:
         repo = OutboxRepository(s)
         message = repo.find(message_id)
         if message is None:
@@ -367,14 +373,18 @@ class SendJob:
         if state is not MessageState.SENDING:  # SENDING: taking over a dead worker's message
             transition(state, MessageState.SENDING)
         attempt_no = message.attempts + 1
-        repo.update(message.id, expected_states=[state.value],
-                    values={"state": MessageState.SENDING.value, "attempts": attempt_no,
-                            "updated_at": now})
+        if not repo.update(message.id, expected_states=[state.value],
+                           values={"state": MessageState.SENDING.value, "attempts": attempt_no,
+                                   "updated_at": now}):
+            return Retry(run_at=now)  # changed since it was read (cancelled?): look again
         self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                           seq=event_seq(attempt_no, "sending"), payload=MessageSending(message_id=message.id, account_id=message.account_id,
+                           seq=event_seq(attempt_no, "sending"),
+                           payload=MessageSending(message_id=message.id, account_id=message.account_id,
                                                   metadata=dict(message.meta), attempt=attempt_no))
-        rows = repo.recipients(message.id)
-        content = repo.content(message.id)
+        if message.id in loaded:
+            content, rows = loaded[message.id]
+        else:
+            content, rows = repo.content(message.id), list(repo.recipients(message.id))
         return _Attempt(
             message_id=message.id, tenant_id=message.tenant_id, sender=sender, transport=transport,
             attempt=attempt_no, queued_at=max(message.created_at, message.send_at or message.created_at),
@@ -400,7 +410,8 @@ class SendJob:
                 transition(state, MessageState.DEFERRED)
             values.update(state=MessageState.DEFERRED.value, reason=reason)
             self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                               seq=event_seq(message.attempts, "between"), payload=MessageDeferred(message_id=message.id, account_id=message.account_id,
+                               seq=event_seq(message.attempts, "between"),
+                               payload=MessageDeferred(message_id=message.id, account_id=message.account_id,
                                                        metadata=dict(message.meta), attempt=message.attempts,
                                                        retry_at=retry_at, reason=reason))
         repo.update(message.id, expected_states=[state.value], values=values)
@@ -412,7 +423,8 @@ class SendJob:
                                    values={"state": MessageState.FAILED.value, "reason": reason,
                                            "next_attempt_at": None, "updated_at": now})
         self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                           seq=event_seq(message.attempts, "between"), payload=MessageFailed(message_id=message.id, account_id=message.account_id,
+                           seq=event_seq(message.attempts, "between"),
+                           payload=MessageFailed(message_id=message.id, account_id=message.account_id,
                                                  metadata=dict(message.meta), attempt=message.attempts,
                                                  reason=reason))
 

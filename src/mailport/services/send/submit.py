@@ -67,8 +67,8 @@ class SendRequest:
     """What a caller asks to send (the API and the CLI build this).
 
     ``account_id`` picks the sending mailbox; without it the account whose address is
-    ``from_email`` is used, or the tenant's only account. ``from_email`` defaults to the account's own address and must be it
-    or a confirmed alias.
+    ``from_email`` is used, or the tenant's only account. ``from_email`` defaults to the account's own
+    address and must be it or a confirmed alias.
     """
 
     to: Sequence[MailboxInput] = ()
@@ -410,7 +410,7 @@ class Submissions:
         """Messages earlier requests made with these keys (one query), with their fingerprints."""
         if not keys:
             return {}
-        with self.db.session() as s:
+        with self.db.reading() as s:
             repo = OutboxRepository(s)
             found = repo.find_by_idempotency_keys(tenant_id=tenant_id, keys=keys)
             recipients = repo.recipients_of([m.id for m in found])
@@ -463,11 +463,11 @@ class Submissions:
     def _sending_account(self, tenant_id: str, request: SendRequest) -> Account:
         """The account row (read once, without the secret store: accepting must be cheap)."""
         if request.account_id:
-            with self.db.session() as s:
+            with self.db.reading() as s:
                 return AccountRepository(s).get(tenant_id=tenant_id, account_id=request.account_id)
         if request.from_email:
             address = parse_address(request.from_email, field="from")
-            with self.db.session() as s:
+            with self.db.reading() as s:
                 found = AccountRepository(s).find_by_email(tenant_id=tenant_id, email=address.email)
             if found is not None:
                 return found
@@ -476,7 +476,7 @@ class Submissions:
                 code="send.no_account", field="account",
             )
         with self.db.session() as s:
-            accounts = AccountRepository(s).list(tenant_id=tenant_id)
+            accounts = AccountRepository(s).list_for_tenant(tenant_id=tenant_id)
         if len(accounts) == 1:  # unambiguous: the tenant's only mailbox
             return accounts[0]
         raise ValidationError("name the sending account (or a from address of one)",
@@ -507,7 +507,7 @@ class Submissions:
             return MessageView.of(message, repo.recipients(message.id), events=repo.events(message.id),
                                   copy=repo.sent_copy(message.id))
 
-    def list(
+    def list_messages(
         self, tenant_id: str, *, states: Sequence[str] = (), account_id: str | None = None,
         limit: int = 50, before: str | None = None,
     ) -> list[MessageView]:
@@ -525,7 +525,7 @@ class Submissions:
             if before:
                 last = repo.get(tenant_id=tenant_id, message_id=before)
                 cursor = (last.created_at, last.id)
-            rows = repo.list(tenant_id=tenant_id, states=states, account_id=account_id,
+            rows = repo.list_messages(tenant_id=tenant_id, states=states, account_id=account_id,
                              before=cursor, limit=limit)
             recipients = repo.recipients_of([m.id for m in rows])
             return [MessageView.of(m, recipients.get(m.id, [])) for m in rows]
@@ -544,8 +544,8 @@ class Submissions:
                 raise Conflict("the message is being sent right now and can no longer be cancelled",
                                code="message.not_cancellable")
             self.events.record(s, tenant_id=tenant_id, message_id=message.id, now=now,
-                               seq=event_seq(message.attempts, "between"), payload=MessageCancelled(message_id=message.id,
-                                                        account_id=message.account_id,
+                               seq=event_seq(message.attempts, "between"),
+                               payload=MessageCancelled(message_id=message.id, account_id=message.account_id,
                                                         metadata=dict(message.meta)))
         return self.get(tenant_id, message_id)
 

@@ -22,7 +22,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=300), nullable=True),
     sa.Column('addresses', sa.JSON(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_contacts_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_contacts_tenant_id_tenants'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts')),
     sa.UniqueConstraint('tenant_id', 'external_id', name='uq_contacts_tenant_external')
     )
@@ -37,7 +38,8 @@ def upgrade() -> None:
     sa.Column('highestmodseq', sa.BigInteger(), nullable=True),
     sa.Column('window_start', sa.Date(), nullable=True),
     sa.Column('synced_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inbox_folders_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inbox_folders_tenant_id_tenants'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_folders')),
     sa.UniqueConstraint('account_id', 'name', name='uq_inbox_folders_account_name')
     )
@@ -56,7 +58,8 @@ def upgrade() -> None:
     sa.Column('lease_owner', sa.String(length=100), nullable=True),
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inbox_sync_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inbox_sync_tenant_id_tenants'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('account_id', name=op.f('pk_inbox_sync'))
     )
     with op.batch_alter_table('inbox_sync', schema=None) as batch_op:
@@ -67,7 +70,8 @@ def upgrade() -> None:
     sa.Column('contact_id', sa.String(length=32), nullable=False),
     sa.Column('address', sa.String(length=320), nullable=False),
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_contact_addresses_contact_id_contacts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_contact_addresses_contact_id_contacts'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('contact_id', 'address', name=op.f('pk_contact_addresses'))
     )
     with op.batch_alter_table('contact_addresses', schema=None) as batch_op:
@@ -99,8 +103,10 @@ def upgrade() -> None:
     sa.Column('sent_message_id', sa.String(length=32), nullable=True),
     sa.Column('bounce', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['folder_id'], ['inbox_folders.id'], name=op.f('fk_inbox_messages_folder_id_inbox_folders'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inbox_messages_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['folder_id'], ['inbox_folders.id'], name=op.f('fk_inbox_messages_folder_id_inbox_folders'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inbox_messages_tenant_id_tenants'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_messages')),
     sa.UniqueConstraint('folder_id', 'uidvalidity', 'uid', name='uq_inbox_messages_folder_uid')
     )
@@ -115,7 +121,8 @@ def upgrade() -> None:
     sa.Column('message_id', sa.String(length=32), nullable=False),
     sa.Column('raw', sa.LargeBinary(), nullable=False),
     sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['message_id'], ['inbox_messages.id'], name=op.f('fk_inbox_bodies_message_id_inbox_messages'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['inbox_messages.id'],
+                            name=op.f('fk_inbox_bodies_message_id_inbox_messages'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('message_id', name=op.f('pk_inbox_bodies'))
     )
     op.create_table('inbox_participants',
@@ -123,7 +130,8 @@ def upgrade() -> None:
     sa.Column('address', sa.String(length=320), nullable=False),
     sa.Column('role', sa.String(length=8), nullable=False),
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['message_id'], ['inbox_messages.id'], name=op.f('fk_inbox_participants_message_id_inbox_messages'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['inbox_messages.id'],
+                            name=op.f('fk_inbox_participants_message_id_inbox_messages'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('message_id', 'address', 'role', name=op.f('pk_inbox_participants'))
     )
     with op.batch_alter_table('inbox_participants', schema=None) as batch_op:

@@ -27,8 +27,10 @@ def upgrade() -> None:
     sa.Column('synced_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('full_syncs', sa.Integer(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_api_sync_cursors_account_id_accounts'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_api_sync_cursors_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_api_sync_cursors_account_id_accounts'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_api_sync_cursors_tenant_id_tenants'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('account_id', name=op.f('pk_api_sync_cursors'))
     )
 

@@ -69,7 +69,8 @@ def _general(record: list[bytes | tuple[bytes, bytes]]) -> tuple[int, dict[bytes
 
 
 _STRUCTURE = (b'(("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 1 NIL NIL NIL NIL)'
-              b'("application" "pdf" ("name" "in (1).pdf") NIL NIL "base64" 9 NIL ("attachment" ("filename" "a\\"b.pdf")) NIL) '
+              b'("application" "pdf" ("name" "in (1).pdf") NIL NIL "base64" 9 NIL '
+              b'("attachment" ("filename" "a\\"b.pdf")) NIL) '
               b'"mixed" ("boundary" "b1") NIL NIL NIL)')
 # Records the fast path reads, each compared with the general parser's reading.
 _FAST_RECORDS: list[list[bytes | tuple[bytes, bytes]]] = [

@@ -263,7 +263,8 @@ def _simple_addresses(value: str) -> list[tuple[str, str]]:
 
 # The Date header as nearly every mailer writes it (RFC 5322 §3.3): read without the email
 # package's tokenizer, with the same result (a test compares both on many spellings).
-_RFC5322_DATE = re.compile(r"(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d\d):(\d\d)(?::(\d\d))? ([+-])(\d\d)(\d\d)")
+_RFC5322_DATE = re.compile(
+    r"(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d\d):(\d\d)(?::(\d\d))? ([+-])(\d\d)(\d\d)")
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                                        "dec"), 1)}
 _OFFSETS: dict[str, timezone] = {}

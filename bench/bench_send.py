@@ -25,24 +25,41 @@ medians are reported where a run is repeatable.
 - ``soak``: N messages (default 20,000) with retention 20 s and a prune every 5 s; prints the row
   counts after the last prune (``soak_jobs_rows``: the jobs table holds the retention window only).
 
-Where the CPU goes (py-spy, 2026-12-06, ``send_pipeline_sqlite`` on the loaded 2-core machine;
-share of busy samples of each process, with the API and its worker child apart):
+Where the CPU goes — CPU ms per message by stage, profiled before optimising (py-spy ``--gil``
+on the running processes, cProfile in-process for the accept service; 2026-12-06, 2-core machine
+shared with other runs, so read the shares more than the absolute figures):
 
-| process | stage | share |
+Accepting (``Submissions.submit_many``, batches of 100, in-process; before → after):
+
+| stage | before | after |
 |---|---|---|
-| API (``serve``) | SQL: API-key and account reads, the one write transaction | 49 % |
-| | HTTP, JSON and pydantic validation | 27 % |
-| | MIME build (``email`` generator, header registry) | 13 % |
-| | other (ids, fingerprints, logging) | 9 % |
-| worker child | SQL, of which: the per-job result transaction 49 % (mostly waiting for SQLite's write lock, which the API process now contends for), ``begin`` 20 %, ``finish`` 16 %, claim 4 % | 88 % |
-| | event loop and ``to_thread`` hand-offs | 8 % |
-| | SMTP client (pooled sessions) | 1.5 % |
+| MIME build (``email`` header registry and generator → ``core/mime_fast.py``) | 3.86 | 0.35 |
+| draft validation, addresses (email_validator; now cached per address) | 0.38 | 0.2 |
+| suppression check (one query per message → one per batch) | 0.36 | < 0.05 |
+| ids and tokens (``getrandom`` per id → pooled) | 0.1 | < 0.02 |
+| INSERTs of message, content, recipients, event, job (one transaction) | 0.37 | 0.37 |
+| idempotency replay lookup | 0.18 | 0.18 |
+| total | 5.5 | 1.07 |
 
-Before that, one frame alone took a worker opening hundreds of connections: a new SSL context
-(``load_default_certs``) for every SMTP connection, now one shared context. The next saving is
-the per-job result transaction: fold it into ``finish`` or group-commit it (a first group commit
-was backed out: it let a retry overtake its own deferral). The bench prints the
-measured CPU ms per message of the API and the worker processes with each pipeline line.
+A single ``POST /v1/messages`` through ``mailport serve`` costs ~3 ms of API CPU on top of that
+service time: Starlette/FastAPI middleware and routing, the API-key lookup (a thread hop, read on
+every request so a revoked key is refused at once), JSON and pydantic. Concurrent requests are
+group-committed (``adapters/group_commit.py``), so they share transactions and the SQLite lock.
+
+Sending (the worker process, ``mailport worker`` on SQLite):
+
+| | before | after |
+|---|---|---|
+| worker CPU per sent message | 12.2 | 5.4–6.0 |
+| SQL wall time per sent message (mostly sleeping in SQLite's busy handler) | 32.7 | 1.9 |
+| sessions per message (begin, finish, job result, account state) | 4 | < 1 (group-committed) |
+
+After: begin 32 % (message/content/recipient loads now per batch, limit counts per account per
+batch), finish 22 %, job settlement 11 %, claiming 7 %, the SMTP client 6 %, the event loop
+10 %; what remains is mostly SQLAlchemy statement overhead per row. That CPU is the ceiling of
+``send_many_accounts`` (one worker process is one core: ~200 msg/s), and with the API's ~3 ms
+per request on the other core it bounds ``send_pipeline_*`` and ``api_accept_p99_ms`` on a
+2-core box.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.

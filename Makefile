@@ -50,7 +50,7 @@ bench: install lab-deps
 	BENCH="$(BENCH)" $(BIN)/python bench/run.py
 
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench scripts
 
 typecheck: install
 	$(BIN)/mypy

@@ -19,10 +19,10 @@ itself agree):
 | stage (ms CPU per message) | main before (810ebab) | now | what changed |
 |---|---|---|---|
 | wire framing | 0.006 | 0.006 | |
-| FETCH response parsing | 0.030 | 0.024 | a C-level match per item; BODYSTRUCTURE kept as bytes unless it names a file or an attachment |
+| FETCH response parsing | 0.030 | 0.024 | C-level match per item; BODYSTRUCTURE parsed only if it may name a file |
 | header/address parsing + snippet (``summarize``) | 0.022 | 0.019 | RFC 5322 dates without the ``email`` tokenizer |
 | the rest of a ``FetchedMessage`` (flags, dates) | 0.010 | 0.009 | |
-| storing: rows, JSON and time text, ``executemany``, commit | 0.067 | 0.044 | one JSON encoder, ISO time text, ids from one random draw, address keys cached per batch, thread key without re-parsing; 4 index b-trees per row instead of 7 (migration ``0023_i19_inbox_lean_indexes``) |
+| storing (rows, JSON, ``executemany``, commit) | 0.067 | 0.044 | less Python per row; 4 index b-trees, not 7 |
 | **total** | **0.135** | **0.102** | |
 
 In the bench (whole process, with the event loop and thread hand-offs), interleaved runs of main
@@ -275,7 +275,8 @@ async def raw_idle_logins(lab: MailLab, users: list[str], parallel: int) -> floa
     return seconds
 
 
-async def start_idle_engine(rt: Runtime, count: int, label: str) -> tuple[Any, asyncio.Event, asyncio.Task[None], float]:
+async def start_idle_engine(rt: Runtime, count: int,
+                            label: str) -> tuple[Any, asyncio.Event, asyncio.Task[None], float]:
     engine = rt.make_inbox_engine(worker_id=f"bench-{label}")
     engine.claim_interval = 0.5
     engine.idle_timeout = engine.poll_interval = 900.0

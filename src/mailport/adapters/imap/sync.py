@@ -373,8 +373,14 @@ class SyncSession:
                         deadline.reschedule(loop.time())
 
                 unhook = _on_set(stop, expire)
+                task = asyncio.current_task()
                 try:
                     while (record := wire.take_record(stage)) is None:
+                        if task is not None and task.cancelling():
+                            # A cancel that met the deadline can come back here as a plain
+                            # wake-up (seen on 3.11 when the engine stops): waiting on would
+                            # hold the engine's shutdown for the whole IDLE period.
+                            raise asyncio.CancelledError
                         await wire.fill(stage, limit=False)
                 finally:
                     unhook()

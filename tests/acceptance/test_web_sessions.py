@@ -240,7 +240,7 @@ def test_errors_under_ui_are_pages_and_the_api_keeps_problem_json(client: TestCl
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database on fire: secret detail")
 
-    client.app.state.runtime.accounts.list = broken  # type: ignore[attr-defined]
+    client.app.state.runtime.accounts.list_accounts = broken  # type: ignore[method-assign]
     resp = client.get("/ui/settings/email")
     assert resp.status_code == 500 and "Er ging iets mis" in resp.text
     assert "secret detail" not in resp.text and "Traceback" not in resp.text

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
 from mailport.adapters.storage.inbox_repository import InboxRepository
@@ -57,11 +56,10 @@ def test_batch_round_trip(runtime: Runtime) -> None:
                               ("to", "shop@example.org")]
 
 
-def test_the_lookups_of_the_dropped_indexes_still_use_an_index(runtime: Runtime) -> None:
+def test_the_lookups_of_the_dropped_indexes_still_use_an_index(sqlite_runtime: Runtime) -> None:
     """Migration 0023_i19: replies to a sent message find it through the partial index, a resync's
     stale rows through the folder's unique index (SQLite's plan; PostgreSQL plans by statistics)."""
-    if not runtime.db.is_sqlite:
-        pytest.skip("the planner's choice is checked on SQLite")
+    runtime = sqlite_runtime
     linked = select(InboxMessage.id).where(InboxMessage.tenant_id == "t", InboxMessage.sent_message_id == "m",
                                            InboxMessage.stale.is_(False))
     stale = select(InboxMessage.header_message_id, InboxMessage.id).where(

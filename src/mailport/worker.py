@@ -15,7 +15,7 @@ Faults it rides out without a human:
 
 * **The database goes away** (restart, failover, a network blip): claiming pauses with backoff,
   the heartbeat keeps trying, and each finished job keeps its result in memory and writes it when
-  the database is back (:meth:`Database.ride_out`). The database adapter logs the outage once,
+  the database is back (:meth:`GroupCommit.submit_riding_out`). The database adapter logs the outage once,
   when it begins, and once when it ends. Only a non-transient storage error (a schema this
   version does not know) stops the worker.
 * **Another worker dies**: leases follow :mod:`mailport.core.leases`. One heartbeat every
@@ -113,8 +113,8 @@ class Worker:
         self._holder: dict[int, tuple[str, str | None]] = {}  # job id -> (lane, tenant)
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()
-        self._results: GroupCommit[tuple[ClaimedJob, JobResult], None] | None = None
-        self._results_loop: asyncio.AbstractEventLoop | None = None
+        self._results: GroupCommit[tuple[ClaimedJob, JobResult], None] = GroupCommit(
+            self._record_many, shared_errors=(StorageError,))
         self.listening = asyncio.Event()
         """Set once PostgreSQL wake-ups are subscribed (never on SQLite)."""
 
@@ -269,11 +269,7 @@ class Worker:
     async def _settle(self, job: ClaimedJob, result: JobResult) -> None:
         """Record ``result``, in one transaction with the other jobs finishing now (group
         commit); through a database outage it waits in memory, as every job result does."""
-        loop = asyncio.get_running_loop()
-        if self._results is None or self._results_loop is not loop:
-            self._results_loop = loop
-            self._results = GroupCommit(self._record_many, shared_errors=(StorageError,))
-        await self._results.submit_riding_out("", [(job, result)], transient=_transient)
+        await self._results.submit_riding_out("", [(job, result)])
 
     def _record_many(self, _key: str, items: Sequence[tuple[ClaimedJob, JobResult]]) -> list[None]:
         self.queue.settle_many([(job.id, result) for job, result in items], worker_id=self.worker_id,

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from mailport.errors import StorageError
+
 __all__ = ["GroupCommit"]
 
 Item = TypeVar("Item")
@@ -45,25 +47,29 @@ class GroupCommit(Generic[Item, Result]):
         self._max_items = max_items
         self._waiting: list[_Waiting[Item, Result]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def submit(self, tenant_id: str, items: Sequence[Item]) -> list[Result]:
-        future: asyncio.Future[list[Result]] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # futures and the writer task belong to one event loop
+            self._loop, self._waiting, self._writer = loop, [], None
+        future: asyncio.Future[list[Result]] = loop.create_future()
         self._waiting.append(_Waiting(tenant_id, items, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
         # shield: a client that hangs up must not cancel the write the others wait for
         return await asyncio.shield(future)
 
-    async def submit_riding_out(self, tenant_id: str, items: Sequence[Item], *,
-                                transient: Callable[[Exception], bool]) -> list[Result]:
-        """:meth:`submit`, repeated with backoff while the failure is ``transient`` (a database
-        outage): for results that must not be lost, such as what a server already accepted."""
+    async def submit_riding_out(self, tenant_id: str, items: Sequence[Item]) -> list[Result]:
+        """:meth:`submit`, repeated with backoff while the database is away (a transient
+        :class:`StorageError`): for results that must not be lost, such as what a server already
+        accepted. Other errors are raised; cancelling the caller gives up."""
         delay = 0.2
         while True:
             try:
                 return await self.submit(tenant_id, items)
-            except Exception as exc:
-                if not transient(exc):
+            except StorageError as exc:
+                if not exc.transient:
                     raise
             await asyncio.sleep(delay * (0.5 + random.random() / 2))
             delay = min(5.0, delay * 2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import logging
@@ -11,7 +10,7 @@ import random
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -208,23 +207,6 @@ class Database:
             self._back_at = time.monotonic()
         if since is not None and not relapse:
             log.warning("database back after %.1f s", self._back_at - since)
-
-    async def ride_out(self, call: Callable[[], T], *, first_delay: float = 0.2,
-                       max_delay: float = 5.0) -> T:
-        """``call()`` in a thread, repeated with backoff while the database is unavailable.
-
-        For writes that must not be lost to an outage — an outcome of mail already handed to a
-        server, a job's result. Non-transient errors are raised; cancelling the caller gives up.
-        """
-        delay = first_delay
-        while True:
-            try:
-                return await asyncio.to_thread(call)
-            except StorageError as exc:
-                if not exc.transient:
-                    raise
-            await asyncio.sleep(delay * (0.5 + random.random() / 2))
-            delay = min(max_delay, delay * 2)
 
     def ping(self) -> bool:
         try:

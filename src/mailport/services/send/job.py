@@ -181,10 +181,12 @@ class SendJob:
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._slots_loop: asyncio.AbstractEventLoop | None = None
-        self._begin_group: GroupCommit[tuple[str, str], _Attempt | JobResult] | None = None
-        self._begin_loop: asyncio.AbstractEventLoop | None = None
-        self._finish_group: GroupCommit[tuple[_Attempt, Outcome], JobResult] | None = None
-        self._finish_loop: asyncio.AbstractEventLoop | None = None
+        # The sends that start together are begun in one transaction; those that end together
+        # are recorded in one (group commit).
+        self._begins: GroupCommit[tuple[str, str], _Attempt | JobResult] = GroupCommit(
+            self._begin_many, shared_errors=(StorageError,))
+        self._finishes: GroupCommit[tuple[_Attempt, Outcome], JobResult] = GroupCommit(
+            self._finish_many, shared_errors=(StorageError,))
 
     async def handle_send(self, job: ClaimedJob) -> JobResult:
         message_id = str(job.payload.get("message_id", ""))
@@ -215,7 +217,7 @@ class SendJob:
 
 
     async def _send(self, message_id: str, account_id: str = "") -> JobResult:
-        [begun] = await self._begins().submit("", [(message_id, account_id)])
+        [begun] = await self._begins.submit("", [(message_id, account_id)])
         if not isinstance(begun, _Attempt):
             return begun
         attempt = begun
@@ -241,9 +243,7 @@ class SendJob:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
         # The server has the message now: its outcome waits out a database outage in memory
         # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
-        [result] = await self._finishes().submit_riding_out(
-            "", [(attempt, outcome)],
-            transient=lambda exc: isinstance(exc, StorageError) and exc.transient)
+        [result] = await self._finishes.submit_riding_out("", [(attempt, outcome)])
         if box is not None:
             await self._learn(attempt, box.id, outcome)
         return result
@@ -296,14 +296,6 @@ class SendJob:
         # again soon; the message stays queued and nobody is told.
         return SendLimits(max_concurrent=self.settings.send_account_concurrency, rate=rate, daily=daily,
                           concurrency_backoff=timedelta(seconds=1))
-
-    def _begins(self) -> GroupCommit[tuple[str, str], _Attempt | JobResult]:
-        """The sends that start together are begun in one transaction."""
-        loop = asyncio.get_running_loop()
-        if self._begin_group is None or self._begin_loop is not loop:
-            self._begin_loop = loop
-            self._begin_group = GroupCommit(self._begin_many, shared_errors=(StorageError,))
-        return self._begin_group
 
     def _begin_many(self, _key: str, items: Sequence[tuple[str, str]]) -> list[_Attempt | JobResult]:
         """``_begin`` of each (message id, account id); accounts are locked in id order, so two
@@ -434,14 +426,6 @@ class SendJob:
             policy=self.policy, rng=self.rng, previous_delay=attempt.previous_delay,
             previously_accepted=attempt.previously_accepted, cap=attempt.daily,
         )
-
-    def _finishes(self) -> GroupCommit[tuple[_Attempt, Outcome], JobResult]:
-        """The outcomes of sends that end together are written in one transaction."""
-        loop = asyncio.get_running_loop()
-        if self._finish_group is None or self._finish_loop is not loop:
-            self._finish_loop = loop
-            self._finish_group = GroupCommit(self._finish_many, shared_errors=(StorageError,))
-        return self._finish_group
 
     def _finish_many(self, _key: str, items: Sequence[tuple[_Attempt, Outcome]]) -> list[JobResult]:
         now = self.clock.now()

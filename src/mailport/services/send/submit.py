@@ -210,7 +210,9 @@ class Submissions:
         self.platform = platform
         self.make_token = make_token or random_hex
         self.on_enqueue: Callable[[], None] | None = None
-        self._group: GroupCommit[tuple[SendRequest, str | None], Submission | MailportError] | None = None
+        self._group: GroupCommit[tuple[SendRequest, str | None], Submission | MailportError] = GroupCommit(
+            lambda tenant_id, items: self.submit_many(tenant_id, items),  # looked up per write
+            shared_errors=(StorageError,))
         """Called on the event loop after :meth:`submit_async` committed a message (the runtime
         points it at the embedded worker's ``wake``, so a message does not wait for a poll)."""
 
@@ -429,8 +431,6 @@ class Submissions:
                                 ) -> list[Submission | MailportError]:
         """:meth:`submit_many` off the event loop, committed together with whatever other
         requests of this process are waiting (group commit), then wake an embedded worker."""
-        if self._group is None:
-            self._group = GroupCommit(self.submit_many, shared_errors=(StorageError,))
         results = await self._group.submit(tenant_id, items)
         if self.on_enqueue is not None and any(isinstance(r, Submission) and not r.replayed for r in results):
             self.on_enqueue()

@@ -151,10 +151,7 @@ class Database:
         try:
             yield session
         except SQLAlchemyError as exc:
-            transient = is_transient(exc)
-            if transient:
-                self._outage_began(exc)
-            raise StorageError("the database failed", transient=transient) from exc
+            raise self._failure(exc) from exc
         finally:
             session.close()  # not rollback(): that would expire the rows handed out
 
@@ -164,14 +161,11 @@ class Database:
             yield session
             session.commit()
         except SQLAlchemyError as exc:
-            transient = is_transient(exc)
             try:
                 session.rollback()
             except SQLAlchemyError:
                 pass  # the connection is gone; the pool discards it
-            if transient:
-                self._outage_began(exc)
-            raise StorageError("the database failed", transient=transient) from exc
+            raise self._failure(exc) from exc
         except BaseException:
             session.rollback()
             raise
@@ -180,6 +174,13 @@ class Database:
                 self._outage_ended()
         finally:
             session.close()
+
+    def _failure(self, exc: SQLAlchemyError) -> StorageError:
+        """The :class:`StorageError` for ``exc``; a transient one starts (or continues) an outage."""
+        transient = is_transient(exc)
+        if transient:
+            self._outage_began(exc)
+        return StorageError("the database failed", transient=transient)
 
     @property
     def unavailable(self) -> bool:

@@ -471,10 +471,9 @@ class SendJob:
         self._record_refusals(s, attempt, outcome, now)
         if outcome.state is MessageState.SENT:
             if attempt.copy_skip is not None:
-                repo.save_sent_copy(SentCopy(
-                    message_id=attempt.message_id, tenant_id=attempt.tenant_id,
-                    header_message_id=attempt.outgoing.header_message_id, state="skipped",
-                    attempts=0, detail=attempt.copy_skip, updated_at=now))
+                save_copy_state(s, message_id=attempt.message_id, tenant_id=attempt.tenant_id,
+                                header_message_id=attempt.outgoing.header_message_id, state="skipped",
+                                now=now, detail=attempt.copy_skip)
             else:
                 self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": attempt.message_id},
                                    now=now, tenant_id=attempt.tenant_id, dedupe_key=attempt.message_id,
@@ -503,13 +502,12 @@ class SendJob:
     # -- the ``sent_copy`` job ---------------------------------------------------------------
 
 
-def save_copy_state(s: Session, message: Message, state: str, now: datetime, *,
-                    detail: str | None = None) -> None:
+def save_copy_state(s: Session, *, message_id: str, tenant_id: str, header_message_id: str, state: str,
+                    now: datetime, detail: str | None = None) -> None:
     """Record the message's Sent-copy state (``skipped`` when no copy will be made)."""
     OutboxRepository(s).save_sent_copy(SentCopy(
-        message_id=message.id, tenant_id=message.tenant_id,
-        header_message_id=message.header_message_id, state=state, attempts=0,
-        detail=detail, updated_at=now))
+        message_id=message_id, tenant_id=tenant_id, header_message_id=header_message_id, state=state,
+        attempts=0, detail=detail, updated_at=now))
 
 
 def _result_of(outcome: Outcome) -> JobResult:

@@ -153,7 +153,9 @@ class SentCopyJob:
             account = s.get(Account, message.account_id)
             skip = "the account was removed" if account is None else self._skip_reason(account)
             if skip is not None:
-                save_copy_state(s, message, "skipped", now, detail=skip)
+                save_copy_state(s, message_id=message.id, tenant_id=message.tenant_id,
+                                header_message_id=message.header_message_id, state="skipped",
+                                now=now, detail=skip)
                 return None
             content = repo.content(message_id)
             return _CopyPlan(tenant_id=message.tenant_id, account_id=message.account_id,

@@ -35,7 +35,7 @@ import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from mailport.adapters.group_commit import GroupCommit
@@ -272,8 +272,10 @@ class Worker:
         await self._results.submit_riding_out("", [(job, result)])
 
     def _record_many(self, _key: str, items: Sequence[tuple[ClaimedJob, JobResult]]) -> list[None]:
-        self.queue.settle_many([(job.id, result) for job, result in items], worker_id=self.worker_id,
-                               now=self.clock.now())
+        now = self.clock.now()
+        self.queue.settle_many([(job.id, replace(result, run_at=max(result.run_at, now))
+                                 if isinstance(result, Retry) else result) for job, result in items],
+                               worker_id=self.worker_id, now=now)
         return [None] * len(items)
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:

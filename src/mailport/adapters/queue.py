@@ -316,43 +316,30 @@ class JobQueue:
         return and_(Job.state == RUNNING, Job.locked_until >= now, Job.renewed_at >= live_since)
 
     def complete(self, *, job_id: int, worker_id: str, now: datetime) -> None:
-        self._finish(job_id, worker_id, now, state=DONE, error=None)
+        self.settle_many([(job_id, Done())], worker_id=worker_id, now=now)
 
     def fail(self, *, job_id: int, worker_id: str, now: datetime, error: str) -> None:
-        self._finish(job_id, worker_id, now, state=FAILED, error=error)
+        self.settle_many([(job_id, Fail(error=error))], worker_id=worker_id, now=now)
 
     def retry(self, *, job_id: int, worker_id: str, now: datetime, run_at: datetime, error: str | None) -> None:
-        with self.db.session() as s:
-            s.execute(
-                update(Job).where(Job.id == job_id, Job.locked_by == worker_id)
-                .values(state=READY, run_at=run_at, locked_by=None, locked_until=None,
-                        renewed_at=None, last_error=error, updated_at=now)
-            )
+        self.settle_many([(job_id, Retry(run_at=run_at, error=error))], worker_id=worker_id, now=now)
 
     def settle_many(self, outcomes: list[tuple[int, JobResult]], *, worker_id: str, now: datetime) -> None:
         """Record many jobs' results in one transaction (a worker's group commit): done,
-        failed, or back to ready at ``run_at`` — each only while ``worker_id`` still holds it."""
+        failed, or back to ready at its ``run_at`` — each only while ``worker_id`` still holds it."""
         rows = []
         for job_id, result in outcomes:
             match result:
                 case Done():
                     state, run_at, error = DONE, None, None
                 case Retry(run_at=retry_at, error=error):
-                    state, run_at = READY, max(retry_at, now)
+                    state, run_at = READY, retry_at
                 case Fail(error=error):
                     state, run_at = FAILED, None
             rows.append({"b_id": job_id, "b_worker": worker_id, "state": state, "last_error": error,
                          "b_run_at": run_at, "updated_at": now})
         with self.db.session() as s:
             s.connection().execute(_SETTLE, rows)
-
-    def _finish(self, job_id: int, worker_id: str, now: datetime, *, state: str, error: str | None) -> None:
-        with self.db.session() as s:
-            s.execute(
-                update(Job).where(Job.id == job_id, Job.locked_by == worker_id)
-                .values(state=state, locked_by=None, locked_until=None, renewed_at=None, last_error=error,
-                        updated_at=now)
-            )
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Jobs per (kind, state), for metrics."""

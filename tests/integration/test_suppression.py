@@ -97,6 +97,26 @@ def test_hard_bounce_suppresses_at_once_and_send_is_refused(runtime: Runtime) ->
     assert shop.send("other@klant.example")
 
 
+def test_a_batch_whose_every_item_is_suppressed_writes_nothing_and_warns_nothing(runtime: Runtime) -> None:
+    # It used to reach an executemany of no rows: SQLAlchemy's "NULL primary key" SAWarning, an
+    # "INSERT … DEFAULT VALUES" failing on its constraint, and a rollback the results hid.
+    import warnings
+
+    shop = Shop(runtime)
+    runtime.suppression.add(shop.tenant, "weg@klant.example")
+    runtime.suppression.add(shop.tenant, "ook.weg@klant.example")
+    with runtime.db.session() as s:
+        before = s.scalar(sa.select(sa.func.count()).select_from(Message))
+    items = [(SendRequest(account_id=shop.account, to=[to], subject="Factuur", text="Factuur."), None)
+             for to in ("weg@klant.example", "Ook.Weg@klant.example")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sa.exc.SAWarning)
+        results = runtime.outbox.submit_many(shop.tenant, items)
+    assert [r.code for r in results if isinstance(r, ValidationError)] == ["send.recipient_suppressed"] * 2
+    with runtime.db.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(Message)) == before
+
+
 def test_policy_and_full_mailbox_are_soft_even_under_5xx_and_count_up(runtime: Runtime) -> None:
     shop = Shop(runtime)
     shop.bounce("vol@klant.example", "5.2.2", "552 5.2.2 Mailbox full")

@@ -123,9 +123,9 @@ class EventLog:
         one INSERT for the events, and the deliveries of those the tenant's webhooks want."""
         events = [(message_id, make_event(payload, event_id=new_id("evt"), tenant_id=tenant_id, created_at=now))
                   for message_id, payload in entries]
-        OutboxRepository(s).add_events([EventRow(
-            id=event.id, tenant_id=tenant_id, message_id=message_id, type=event.type.value,
-            data=event.to_dict()["data"], created_at=now, seq=0) for message_id, event in events])
+        OutboxRepository(s).add_events([{
+            "id": event.id, "tenant_id": tenant_id, "message_id": message_id, "type": event.type.value,
+            "data": event.to_dict()["data"], "created_at": now, "seq": 0} for message_id, event in events])
         hooks = WebhookRepository(s)
         targets = self._endpoints(hooks, tenant_id)
         deliveries: list[dict[str, Any]] = []

@@ -50,23 +50,19 @@ _SENT_SINCE = (
     .select_from(Message)
     .where(Message.account_id == bindparam("account_id"), Message.sent_at >= bindparam("since"))
 )
-_INSERT_EVENT = insert(Event)
-_INSERT_MESSAGE = insert(Message)
-_INSERT_CONTENT = insert(MessageContent)
-_INSERT_RECIPIENT = insert(MessageRecipient)
 _RECIPIENTS = cast(Table, MessageRecipient.__table__)
 _MESSAGES = cast(Table, Message.__table__)
 _EVENTS = cast(Table, Event.__table__)
+# Core (table) INSERTs, built once: the accept path's executemany of plain column values.
+_INSERT_MESSAGES = _MESSAGES.insert()
+_INSERT_CONTENTS = cast(Table, MessageContent.__table__).insert()
+_INSERT_RECIPIENTS = _RECIPIENTS.insert()
+_INSERT_EVENTS = _EVENTS.insert()
 # A plain (not ORM-bulk) UPDATE: the SET values come from the parameters (status, smtp_code, …).
 _UPDATE_RECIPIENT = update(_RECIPIENTS).where(
     _RECIPIENTS.c.message_id == bindparam("b_message_id"),
     _RECIPIENTS.c.address == bindparam("b_address"),
 )
-
-
-def _values(row: Any) -> dict[str, Any]:
-    """An unsaved ORM object's column values, for a Core INSERT."""
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
 class OutboxRepository:
@@ -75,26 +71,26 @@ class OutboxRepository:
 
     # -- messages ----------------------------------------------------------------------------
 
-    def add(self, message: Message, content: MessageContent, recipients: Sequence[MessageRecipient]) -> None:
-        """Insert a new message with its bytes and recipients (plain INSERTs: the accept path
-        is hot, and nothing reads these objects back in the same transaction)."""
-        self.s.execute(_INSERT_MESSAGE, [_values(message)])
-        self.s.execute(_INSERT_CONTENT, [_values(content)])
-        self.s.execute(_INSERT_RECIPIENT, [_values(r) for r in recipients])
+    def add_many(self, messages: Sequence[dict[str, Any]], contents: Sequence[dict[str, Any]],
+                 recipients: Sequence[dict[str, Any]]) -> None:
+        """Insert new messages with their bytes and recipients, each row as its column values
+        (every row of a table with the same keys): one Core executemany per table. Not the
+        ORM's bulk INSERT — that costs more Python per row than SQLite takes to store it, and
+        nothing reads these rows back in the transaction that writes them. Empty: nothing (an
+        executemany of no rows would be an ``INSERT … DEFAULT VALUES``)."""
+        if not messages:
+            return
+        conn = self.s.connection()
+        conn.execute(_INSERT_MESSAGES, list(messages))
+        conn.execute(_INSERT_CONTENTS, list(contents))
+        if recipients:
+            conn.execute(_INSERT_RECIPIENTS, list(recipients))
 
-    def add_many(self, messages: Sequence[Message], contents: Sequence[MessageContent],
-                 recipients: Sequence[MessageRecipient]) -> None:
-        """:meth:`add` for a batch: one multi-row INSERT per table."""
-        self.s.execute(_INSERT_MESSAGE, [_values(m) for m in messages])
-        self.s.execute(_INSERT_CONTENT, [_values(c) for c in contents])
-        self.s.execute(_INSERT_RECIPIENT, [_values(r) for r in recipients])
-
-    def add_events(self, events: Sequence[Event]) -> None:
-        """:meth:`add_event` for a batch (one executemany)."""
-        self.s.connection().execute(_EVENTS.insert(), [{
-            "id": e.id, "tenant_id": e.tenant_id, "message_id": e.message_id, "type": e.type,
-            "data": e.data, "created_at": e.created_at, "seq": e.seq or 0,
-        } for e in events])
+    def add_events(self, events: Sequence[dict[str, Any]]) -> None:
+        """:meth:`add_event` for a batch, each event as its column values (id, tenant_id,
+        message_id, type, data, created_at, seq): one executemany."""
+        if events:
+            self.s.connection().execute(_INSERT_EVENTS, list(events))
 
     def get(self, *, tenant_id: str, message_id: str) -> Message:
         message = self.s.scalar(
@@ -247,7 +243,7 @@ class OutboxRepository:
     def add_event(self, event: Event) -> None:
         # A plain INSERT: events are never read back in the transaction that writes them, so
         # the unit of work's bookkeeping would be pure overhead on the send path.
-        self.s.connection().execute(_EVENTS.insert(), [{
+        self.s.connection().execute(_INSERT_EVENTS, [{
             "id": event.id, "tenant_id": event.tenant_id, "message_id": event.message_id,
             "type": event.type, "data": event.data, "created_at": event.created_at,
             "seq": event.seq or 0,

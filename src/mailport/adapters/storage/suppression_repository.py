@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.tables_suppression import BounceCounter, Suppression
 
 __all__ = ["SuppressionRepository"]
+
+# The accept-time check, on every accepted message (or batch): built once.
+_LISTED = select(Suppression).where(Suppression.tenant_id == bindparam("tenant_id"),
+                                    Suppression.address_key.in_(bindparam("keys", expanding=True)))
 
 
 class SuppressionRepository:
@@ -20,9 +24,11 @@ class SuppressionRepository:
     def find(self, *, tenant_id: str, address_keys: Sequence[str]) -> list[Suppression]:
         if not address_keys:
             return []
-        rows = self.s.scalars(select(Suppression).where(
-            Suppression.tenant_id == tenant_id, Suppression.address_key.in_(list(address_keys))))
-        return sorted(rows, key=lambda r: list(address_keys).index(r.address_key))
+        rows = self.s.scalars(_LISTED, {"tenant_id": tenant_id, "keys": list(address_keys)})
+        order: dict[str, int] = {}
+        for i, key in enumerate(address_keys):
+            order.setdefault(key, i)
+        return sorted(rows, key=lambda r: order[r.address_key])
 
     def get(self, *, tenant_id: str, address_key: str) -> Suppression | None:
         return self.s.get(Suppression, (tenant_id, address_key))

@@ -25,7 +25,6 @@ from mailport.adapters.storage.repositories import AccountRepository
 from mailport.adapters.storage.tables import Account, Tenant
 from mailport.adapters.storage.tables_outbox import (
     Message,
-    MessageContent,
     MessageRecipient,
     SentCopy,
 )
@@ -59,6 +58,7 @@ from mailport.settings import Settings
 __all__ = ["MessageView", "SendRequest", "Submission", "Submissions"]
 
 MailboxInput = str | Mailbox
+_RECIPIENT_FIELDS = ("address", "kind", "status", "smtp_code", "enhanced_code", "text", "diagnosis")
 
 
 
@@ -178,9 +178,12 @@ class MessageView:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Prepared:
-    message: Message
-    content: MessageContent
-    recipients: list[MessageRecipient]
+    """One message ready to write: its rows as column values (plain Core INSERTs — ORM objects
+    cost more to build than SQLite takes to store them) and the view the caller gets."""
+
+    row: dict[str, Any]  # messages
+    content: dict[str, Any]  # message_contents
+    recipients: list[dict[str, Any]]  # message_recipients
     addresses: list[str]
     view: MessageView
     ignore_suppression: bool = False
@@ -304,13 +307,13 @@ class Submissions:
             with self.db.session() as s:
                 if self.suppression is not None and not item.ignore_suppression:
                     self.suppression.refuse_suppressed(s, tenant_id, item.addresses)
-                self._store(s, tenant_id, item, now)
+                self._store_all(s, tenant_id, [item], now)
             return Submission(message=item.view, replayed=False)
         except StorageError as exc:
-            key = item.message.idempotency_key
+            key = item.row["idempotency_key"]
             if key is not None and isinstance(exc.__cause__, IntegrityError):
                 try:
-                    replay = self._replay(tenant_id, key, item.message.request_fingerprint or "")
+                    replay = self._replay(tenant_id, key, item.row["request_fingerprint"] or "")
                 except MailportError as conflict:
                     return conflict
                 if replay is not None:
@@ -362,50 +365,45 @@ class Submissions:
         envelope = built.envelope.to_dict()
         if plan is not None:  # VERP: a bounce names this message
             envelope["mail_from"] = plan.envelope_from(message_id)
-        message = Message(
-            id=message_id, tenant_id=tenant_id, account_id=sender_key, state=MessageState.QUEUED.value,
-            from_email=draft.from_.address.email, subject=draft.subject, header_message_id=built.message_id,
-            size=built.size, attachment_count=len(draft.attachments), meta=dict(draft.metadata),
-            send_at=send_at, next_attempt_at=send_at or now, attempts=0,
-            idempotency_key=idempotency_key, request_fingerprint=fingerprint,
-            created_at=now, updated_at=now,
+        queued = MessageState.QUEUED.value
+        row: dict[str, Any] = {
+            "id": message_id, "tenant_id": tenant_id, "account_id": sender_key, "state": queued,
+            "from_email": draft.from_.address.email, "subject": draft.subject,
+            "header_message_id": built.message_id, "size": built.size,
+            "attachment_count": len(draft.attachments), "meta": dict(draft.metadata), "send_at": send_at,
+            "next_attempt_at": send_at or now, "attempts": 0, "last_delay_seconds": None, "reason": None,
+            "idempotency_key": idempotency_key, "request_fingerprint": fingerprint,
+            "created_at": now, "updated_at": now, "sent_at": None,
+        }
+        recipients = [{"message_id": message_id, "position": i, "address": address, "kind": kind,
+                       "status": "pending", "smtp_code": None, "enhanced_code": None, "text": None,
+                       "diagnosis": None, "updated_at": now} for i, (address, kind) in enumerate(kinds)]
+        view = MessageView(
+            id=message_id, state=queued, account_id=sender_key, from_email=row["from_email"],
+            subject=draft.subject, header_message_id=built.message_id, size=built.size,
+            attachment_count=row["attachment_count"], metadata=dict(draft.metadata), send_at=send_at,
+            next_attempt_at=row["next_attempt_at"], attempts=0, reason=None, created_at=now, updated_at=now,
+            sent_at=None, recipients=[{k: r[k] for k in _RECIPIENT_FIELDS} for r in recipients],
         )
-        content = MessageContent(message_id=message_id, raw=built.raw,
-                                 envelope=envelope, sent_prefix=prefix)
-        recipients = [
-            MessageRecipient(message_id=message_id, position=i, address=address, kind=kind,
-                             status="pending", updated_at=now)
-            for i, (address, kind) in enumerate(kinds)
-        ]
-        return _Prepared(message=message, content=content, recipients=recipients,
-                         addresses=[a for a, _ in kinds], view=MessageView.of(message, recipients),
+        return _Prepared(row=row, content={"message_id": message_id, "raw": built.raw, "envelope": envelope,
+                                           "sent_prefix": prefix},
+                         recipients=recipients, addresses=[a for a, _ in kinds], view=view,
                          ignore_suppression=request.ignore_suppression)
 
-    def _store(self, s: Session, tenant_id: str, item: _Prepared, now: datetime) -> None:
-        message = item.message
-        OutboxRepository(s).add(message, item.content, item.recipients)
-        self.events.record(s, tenant_id=tenant_id, message_id=message.id, now=now,
-                           payload=MessageQueued(message_id=message.id, account_id=message.account_id,
-                                                 metadata=dict(message.meta), recipients=item.addresses,
-                                                 send_at=message.send_at))
-        self.queue.enqueue(kind=SEND_JOB, payload={"message_id": message.id, "account_id": message.account_id},
-                           now=now, run_at=message.send_at or now, tenant_id=tenant_id,
-                           dedupe_key=message.id, session=s)
-
     def _store_all(self, s: Session, tenant_id: str, items: Sequence[_Prepared], now: datetime) -> None:
-        """:meth:`_store` for a batch: a few multi-row INSERTs instead of a few per message."""
-        if len(items) == 1:
-            self._store(s, tenant_id, items[0], now)
+        """Write prepared messages in the caller's transaction: a few multi-row INSERTs for
+        the lot (messages, contents, recipients, ``message.queued`` events, ``send`` jobs)."""
+        if not items:  # every item was refused (suppressed): nothing to write
             return
-        OutboxRepository(s).add_many([i.message for i in items], [i.content for i in items],
+        OutboxRepository(s).add_many([i.row for i in items], [i.content for i in items],
                                      [r for i in items for r in i.recipients])
         self.events.record_many(s, tenant_id=tenant_id, now=now, entries=[
-            (i.message.id, MessageQueued(message_id=i.message.id, account_id=i.message.account_id,
-                                         metadata=dict(i.message.meta), recipients=i.addresses,
-                                         send_at=i.message.send_at)) for i in items])
+            (i.row["id"], MessageQueued(message_id=i.row["id"], account_id=i.row["account_id"],
+                                        metadata=dict(i.row["meta"]), recipients=i.addresses,
+                                        send_at=i.row["send_at"])) for i in items])
         self.queue.enqueue_new(s, [{
-            "kind": SEND_JOB, "payload": {"message_id": i.message.id, "account_id": i.message.account_id},
-            "tenant_id": tenant_id, "dedupe_key": i.message.id, "run_at": i.message.send_at or now,
+            "kind": SEND_JOB, "payload": {"message_id": i.row["id"], "account_id": i.row["account_id"]},
+            "tenant_id": tenant_id, "dedupe_key": i.row["id"], "run_at": i.row["send_at"] or now,
         } for i in items], now=now)
 
     def _replays(self, tenant_id: str, keys: Sequence[str]) -> dict[str, tuple[MessageView, str]]:

@@ -99,6 +99,7 @@ class RequestGuard:
                                                      s.auth_block_seconds))
         self.clock = clock
         self._rules: dict[int, _RouteRule] = {}
+        self._static: dict[tuple[str, str, str], _RouteRule] = {}
 
     # -- the ASGI entry ------------------------------------------------------------------------
 
@@ -123,12 +124,20 @@ class RequestGuard:
     # -- which rule applies ------------------------------------------------------------------
 
     def _rule(self, scope: Scope) -> _RouteRule:
+        # A path without parameters (POST /v1/messages) is looked up once: matching walks every
+        # route, and the router does it again after us.
+        static = (scope["method"], scope["path"], scope.get("root_path", ""))
+        found = self._static.get(static)
+        if found is not None:
+            return found
         for route in self._routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:
                 rule = self._rules.get(id(route))
                 if rule is None:
                     rule = self._rules[id(route)] = self._make_rule(route)
+                if not getattr(route, "param_convertors", True):
+                    self._static[static] = rule
                 return rule
         return _RouteRule(None, self.default_limit)
 
@@ -173,8 +182,14 @@ class RequestGuard:
             return self._failed(address, prefix, now, language) or problem(
                 403, code="auth.forbidden", title="this needs the operator key (MAILPORT_ADMIN_KEY)",
                 language=language)
+        tenants = self.runtime.tenants
         try:
-            tenant_id = await run_in_threadpool(self.runtime.tenants.authenticate, presented)
+            if tenants.checks_keys_inline:
+                tenant_id, touch = tenants.check_key(presented)
+                if touch is not None:  # once a minute per key: a write, so off the loop
+                    await run_in_threadpool(tenants.touch_key, touch)
+            else:
+                tenant_id = await run_in_threadpool(tenants.authenticate, presented)
         except Unauthenticated as exc:
             return self._failed(address, prefix, now, language) or problem(401, code=exc.code, title=exc.message,
                                                                    language=language)

@@ -185,6 +185,23 @@ class TenantService:
 
     def authenticate(self, presented: str | None) -> str:
         """The tenant id a presented API key belongs to, or :class:`Unauthenticated`."""
+        tenant_id, touch = self.check_key(presented)
+        if touch is not None:
+            self.touch_key(touch)
+        return tenant_id
+
+    @property
+    def checks_keys_inline(self) -> bool:
+        """True where :meth:`check_key` is a read that does not wait: on SQLite (WAL) a reader
+        neither waits for nor blocks the writers, so the API's event loop runs the check itself
+        rather than paying a thread hop on every request. A PostgreSQL read is a network round
+        trip: there it goes to a thread (:meth:`authenticate`)."""
+        return self.db.is_sqlite
+
+    def check_key(self, presented: str | None) -> tuple[str, str | None]:
+        """:meth:`authenticate` without its write: the tenant id, and the key id whose "last
+        used" is due (write it with :meth:`touch_key`) or ``None``. Read on every request, never
+        cached: a revoked key is refused at once, by every process."""
         parsed = apikeys.parse_key(presented or "")
         if parsed is None:
             raise Unauthenticated("a valid tenant API key is required")
@@ -193,12 +210,14 @@ class TenantService:
             if key is None or not apikeys.secret_matches(parsed.secret, key.secret_hash):
                 raise Unauthenticated("a valid tenant API key is required")
             tenant_id, last_used = key.tenant_id, key.last_used_at
-        now = self.clock.now()
         # "Last used" to the minute: one write a minute per key, not one per request.
-        if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-            with self.db.session() as s:
-                ApiKeyRepository(s).touch(parsed.key_id, now)
-        return tenant_id
+        due = last_used is None or self.clock.now() - last_used >= LAST_USED_RESOLUTION
+        return tenant_id, parsed.key_id if due else None
+
+    def touch_key(self, key_id: str) -> None:
+        """Record that the key was used now (a write: queues for the writers' turn)."""
+        with self.db.session() as s:
+            ApiKeyRepository(s).touch(key_id, self.clock.now())
 
     def is_admin(self, presented: str | None) -> bool:
         if not presented or not self._admin_key:

@@ -128,7 +128,7 @@ def _attachment_part(attachment: Attachment) -> _Part | None:
         return None  # the stdlib folds these parameters: leave it to the stdlib
     # encodebytes' lines (57 bytes -> 76 characters), sliced from one C-speed encode
     encoded = base64.b64encode(attachment.content).decode("ascii")
-    lines = "".join(encoded[i:i + 76] + "\r\n" for i in range(0, len(encoded), 76))
+    lines = "\r\n".join([encoded[i:i + 76] for i in range(0, len(encoded), 76)]) + "\r\n" if encoded else ""
     return _Part([content_type.encode() + b"\r\n", disposition.encode() + b"\r\n",
                   b"Content-Transfer-Encoding: base64\r\n"], lines, crlf=True)
 

@@ -21,7 +21,7 @@ from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import SEND_JOB, OutboxRepository
-from mailport.adapters.storage.repositories import AccountRepository
+from mailport.adapters.storage.repositories import AccountRepository, Sender
 from mailport.adapters.storage.tables import Account, Tenant
 from mailport.adapters.storage.tables_outbox import (
     Message,
@@ -253,7 +253,7 @@ class Submissions:
         stored = self._replays(tenant_id, [k for i, (_, k) in enumerate(items)
                                            if k is not None and i in fingerprints])
         prepared: list[tuple[int, _Prepared]] = []
-        cache: dict[tuple[str | None, str | None], Account] = {}
+        cache: dict[tuple[str | None, str | None], Sender] = {}
         for i, (request, key) in enumerate(items):
             if results[i] is not None:
                 continue
@@ -322,7 +322,7 @@ class Submissions:
 
     def _prepare(self, tenant_id: str, request: SendRequest, idempotency_key: str | None,
                  fingerprint: str | None, now: datetime,
-                 cache: dict[tuple[str | None, str | None], Account]) -> _Prepared:
+                 cache: dict[tuple[str | None, str | None], Sender]) -> _Prepared:
         """Everything of one message but the write: sender, MIME bytes, rows."""
         request = self._with_default_sender(tenant_id, request)
         plan = self._platform_plan(tenant_id, request)
@@ -458,17 +458,17 @@ class Submissions:
             return replace(request, method="domain", from_email=default_from)
         return replace(request, method="account", account_id=account_id if method == "account" else None)
 
-    def _sending_account(self, tenant_id: str, request: SendRequest) -> Account:
+    def _sending_account(self, tenant_id: str, request: SendRequest) -> Sender:
         """The account row (read once, without the secret store: accepting must be cheap)."""
         if request.account_id:
             with self.db.reading() as s:
-                return AccountRepository(s).get(tenant_id=tenant_id, account_id=request.account_id)
+                return AccountRepository(s).sender(tenant_id=tenant_id, account_id=request.account_id)
         if request.from_email:
             address = parse_address(request.from_email, field="from")
             with self.db.reading() as s:
                 found = AccountRepository(s).find_by_email(tenant_id=tenant_id, email=address.email)
             if found is not None:
-                return found
+                return _sender(found)
             raise ValidationError(
                 f"no connected mailbox sends as {request.from_email}; pass the account id",
                 code="send.no_account", field="account",
@@ -476,7 +476,7 @@ class Submissions:
         with self.db.session() as s:
             accounts = AccountRepository(s).list_for_tenant(tenant_id=tenant_id)
         if len(accounts) == 1:  # unambiguous: the tenant's only mailbox
-            return accounts[0]
+            return _sender(accounts[0])
         raise ValidationError("name the sending account (or a from address of one)",
                               code="send.no_account", field="account")
 
@@ -585,6 +585,10 @@ class Submissions:
         return view
 
     # -- the ``send`` job --------------------------------------------------------------------
+
+def _sender(account: Account) -> Sender:
+    return Sender(account.id, account.email, account.display_name)
+
 
 def _check_send_at(send_at: datetime | None, *, now: datetime) -> datetime | None:
     if send_at is None:

@@ -111,6 +111,9 @@ def test_provider_grouped_cross_validation() -> None:
     score = {p: sum(got == c["code"] for c, got in pairs) / len(pairs) for p, pairs in merged.items()}
     print(f"\n{len(train)} replies, {len(groups)} provider groups: "
           + ", ".join(f"{p} {s:.3f}" for p, s in score.items()))
-    assert score["rules>model(unknown)"] >= score["rules"]  # the combination shipped is the best
-    assert score["rules>model(unknown)"] >= 0.885
+    # The rules here are scored on the replies they were written for, so the replies left to the
+    # model are the hardest ones: the combination can trail the rules a little in this figure while
+    # it adds 6-12 points on replies neither layer had seen (replay.py, README "Session 4").
+    assert score["rules>model(unknown)"] >= score["rules"] - 0.01
+    assert score["rules>model(unknown)"] >= 0.915
     assert score["model"] >= 0.675

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from session4 import BATCH as SESSION4
+from session4 import BATCH2 as SESSION4B
 
 HERE = Path(__file__).resolve().parent
 OLD = HERE.parents[1] / "unit" / "diagnostics_corpus" / "corpus.json"
@@ -1570,6 +1571,12 @@ def main() -> None:
         seen.add(text)
         rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
                      "split": "train", "session4": True})
+    for text, code, source, lang, email in SESSION4B:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session4b": True})
     (HERE / "replies.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     held = sum(1 for r in rows if r["split"] == "holdout")
     print(f"{len(rows)} replies, {held} held out, {sum(1 for r in rows if r['lang'] != 'en')} not in English")

@@ -115,5 +115,5 @@ def test_provider_grouped_cross_validation() -> None:
     # model are the hardest ones: the combination can trail the rules a little in this figure while
     # it adds 6-12 points on replies neither layer had seen (replay.py, README "Session 4").
     assert score["rules>model(unknown)"] >= score["rules"] - 0.01
-    assert score["rules>model(unknown)"] >= 0.915
-    assert score["model"] >= 0.675
+    assert score["rules>model(unknown)"] >= 0.92
+    assert score["model"] >= 0.70

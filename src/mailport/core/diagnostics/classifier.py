@@ -316,10 +316,41 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         # Session 4: NetEase's "DT:SPM" and QQ Mail's content refusals; a bare "Blocked" refusal.
         r"\bDT:SPM\b|inappropriate words or content|mail content denied",
         r"\b5\.7\.0 Blocked\b",
+        # Session 4, batch 2 (after its one measurement): sender authentication failures in the
+        # filtering services' words; a recipient's or its organisation's block of the sender; content
+        # filters. All are fixed on the sending side like spam: authenticate the domain, clean the
+        # message, or ask the recipient to allow the sender.
+        r"rate limited (?:because there is no DMARC alignment|due to IP reputation)|insufficient reputation",
+        r"\b(?:SPF|DKIM|DMARC) Sender Invalid\b|Anti-Spoofing|DMARC check failed|spoofed message|per its SPF Record",
+        r"Blocked Senders|envelope blocked|Administrative prohibition|Blocked by this recipient|BLOCK-SEND-ER|"
+        r"ERS-Customized-Block|Policy Rejection- Abuse|Mail is rejected by recipients|"
+        r"Mail rejected by destination domain|Mailbox delivery restricted by policy|\(\S+@\S+:blocked\)",
+        r"banned content|\bMessage filtered\b|header_contenttype|MIME messages are rejected as dangerous",
+    ),
+    _rule(
+        "send.sender_not_allowed",
+        r"domain of sender address does not exist|Invalid DNS MX or A/AAAA resource record",
+    ),
+    _rule(
+        "send.recipient_unknown",
+        r"invalid mailbox\b.{0,80}\baccount is disabled|Policy rejection on the target address",
+    ),
+    _rule(
+        "send.recipient_mailbox_full",
+        r"mailbox size limit exceeded|quota violation",
+    ),
+    _rule(
+        "server.temporary_failure",
+        r"address verification in progress",
     ),
     _rule(
         "server.rate_limited",
         r"hourly (?:send(?:ing)? )?(?:rate|limit)|too many messages (?:this|per|an) hour",
+        # Session 4, batch 2: Exchange Online's per-hour recipient limits, concurrent-connection caps,
+        # per-recipient and per-sender frequency limits, an organisation's full queue.
+        r"limit for the number of messages they can (?:send|receive) per hour",
+        r"maximum number of concurrent connections|too many recent messages|frequency limited",
+        r"Organization queue quota exceeded",
         r"too many sessions|concurrent sessions",
         r"too much (?:e-?mail|mail) in a short period|too many messages from a new or untrusted IP",
         r"per transaction exceeded|try this recipient in a separate transaction",
@@ -353,6 +384,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"Host or domain name not found",
         r"\bis no longer valid\b|address (?:is )?marked as invalid",
         r"recipient domain (?:does not|doesn'?t) exist|\bDNS domain [\w.-]+ does not exist",
+        # Session 4, batch 2: a recipient address that is not even well-formed.
+        r"\bInvalid address \[|Bad address syntax|not a valid RFC-?5321 address",
     ),
     _rule(
         "send.account_blocked",

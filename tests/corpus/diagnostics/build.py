@@ -19,6 +19,7 @@ from pathlib import Path
 
 from session4 import BATCH as SESSION4
 from session4 import BATCH2 as SESSION4B
+from session4 import BATCH3 as SESSION4C
 
 HERE = Path(__file__).resolve().parent
 OLD = HERE.parents[1] / "unit" / "diagnostics_corpus" / "corpus.json"
@@ -1577,6 +1578,12 @@ def main() -> None:
         seen.add(text)
         rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
                      "split": "train", "session4b": True})
+    for text, code, source, lang, email in SESSION4C:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session4c": True})
     (HERE / "replies.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     held = sum(1 for r in rows if r["split"] == "holdout")
     print(f"{len(rows)} replies, {held} held out, {sum(1 for r in rows if r['lang'] != 'en')} not in English")

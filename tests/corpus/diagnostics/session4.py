@@ -3,8 +3,9 @@
 Each batch was labelled by what fixes it for the user, like the rounds before, committed before the
 classifier first ran on it, measured once with the classifier as it then stood (README.md, "Session
 4"), and only after that used as training data. ``build.py`` adds them with ``"session4": true``
-(``BATCH``) and ``"session4b": true`` (``BATCH2``, collected after ``BATCH``'s families were written
-into the rules, so its measurement tells whether they carried).
+(``BATCH``), ``"session4b": true`` (``BATCH2``, collected after ``BATCH``'s families were written
+into the rules, so its measurement tells whether they carried) and ``"session4c": true`` (``BATCH3``,
+collected after ``BATCH2``'s families were written into the rules).
 """
 
 from __future__ import annotations
@@ -690,4 +691,72 @@ BATCH2 += [
      "jan@gmail.com"),
     (("ERROR Send Error: Greeting never received\nError: Greeting never received\n  code: 'ETIMEDOUT',\n  command: "
      "'CONN'"), "net.timeout", GH.format("nodemailer/nodemailer/issues/1470"), "en", None),
+]
+
+
+# --- Batch 3 -----------------------------------------------------------------------------------
+CYON = "cyon.ch/support/a/smtp-error-550 (Swiss host, German page)"
+UGENT = "helpdesk.ugent.be/email/faq.php (Ghent University, Dutch page)"
+NETFABRIC = "netfabric.freshdesk.com: problemi invio posta (Italian page)"
+BATCH3: list[tuple[str, str, str, str, str | None]] = [
+    ("550 5.1.0 Adress Rejected", "send.rejected_as_spam", CYON, "en", None),
+    ("550 5.1.1 no such user", "send.recipient_unknown", CYON, "en", None),
+    ("550 5.7.0 Message Size Violation", "send.message_too_large", CYON, "en", None),
+    ("550 Administrative Prohibition", "send.rejected_as_spam", CYON, "en", None),
+    ("550 Quarantined/Spam", "send.rejected_as_spam", CYON, "en", None),
+    ("554 Access denied - Under investigation for spam abuse. Contact your email provider for more info",
+     "send.account_blocked", "proximus.be support: your IP address is in our blacklist", "en", None),
+    ("421 4.5.1. Connection Rate - See https://helpdesk.ugent.be/email/", "server.rate_limited", UGENT, "en", None),
+    (("An error occurred while sending mail. The mail server responded : 4.5.1. Connection Rate - See "
+      "https://helpdesk.ugent.be/email/. Please check the message recipients and try again."), "server.rate_limited",
+     UGENT, "en", None),
+    ("5.7.1 Please don't forward us spam", "send.rejected_as_spam", UGENT, "en", None),
+    ("4.5.1. Too many recipients for this message", "server.rate_limited", UGENT, "en", None),
+    ("Errore: MAX RCPT TO DAILY LIMIT", "send.daily_limit_reached", NETFABRIC, "it", None),
+    ("Errore: SENDER REJECTED", "send.account_blocked", NETFABRIC, "it", None),
+    ("550 - Invalid sender", "send.sender_not_allowed",
+     "clients.paymonthlyhosting.co.uk knowledgebase: I cannot send or receive emails", "en", None),
+    ("550 - No Such User Here", "send.recipient_unknown",
+     "clients.paymonthlyhosting.co.uk knowledgebase: I cannot send or receive emails", "en", None),
+    ("Forged sender domain from this server", "send.sender_not_allowed",
+     "cleanmail.ch: stricter rules for accepting mail with sender bluewin.ch", "en", None),
+    ("Error: AUTH LOGIN failed: '535 Incorrect authentication data: authentication failed", "auth.invalid_credentials",
+     "github.com/muquit/mailsend/issues/74 (mail.ru)", "en", None),
+    (("SMTP -> ERROR: AUTH not accepted from server: 530 5.7.7 Email sending without SSL/TLS encryption is not "
+      "allowed. Please see: http://help.yandex.ru/mail/mail-clients/ssl.xml"), "tls.starttls_required",
+     "github.com/PHPMailer/PHPMailer/issues/283 (Yandex)", "en", None),
+    ("Failed: Authentication failed: 535 5.7.0 Invalid login or password", "auth.invalid_credentials",
+     "github.com/marcpope/borgbackupserver/issues/16 (Brevo)", "en", None),
+    ("SMTP ERROR: Password command failed: 535 5.7.8 Error: authentication failed: Invalid format.",
+     "auth.invalid_credentials", "github.com/joomla/joomla-cms/issues/31499", "en", None),
+    (("5.7.8 Error: authentication failed: Your message looks like spam. You need to use web for sending or prove you "
+      "are not a robot using the following link http://ya.cc/3QqR"), "auth.web_login_required",
+     "github.com/higty/higlabo/pull/17 (Yandex)", "en", None),
+    ("SMTP.login failed for user jan@yandex.com (Login failed)", "auth.invalid_credentials",
+     "github.com/deltachat/deltachat-android/issues/377 (Yandex)", "en", None),
+    (("Error: Invalid login: 535 5.7.0 NEOBHODIM parol prilozheniya https://help.mail.ru/mail/security/protection/"
+      "external / Application password is REQUIRED"), "auth.app_password_required",
+     "github.com/lmanukyan/print-designer/issues/5 (mail.ru)", "en", None),
+    (("SMTP 5xx error: permanent error (535): 5.7.139 Authentication unsuccessful, basic authentication is disabled. "
+      "[LO2P265CA0482.GBRP265.PROD.OUTLOOK.COM 2026-02-19T15:42:20.743Z 08DE6F7B77124F67] - Authentication "
+      "credentials invalid"), "auth.password_login_disabled",
+     "github.com/hassio-addons/app-vaultwarden/issues/402 (Outlook.com)", "en", None),
+    (("Authenticator LOGIN returned Expected response code 235 but got code \"535\", with message \"535 5.7.8 Error: "
+      "authentication failed: UGFzc3dvcmQ6 \"."), "auth.invalid_credentials", "github.com/nextcloud/helm/issues/254",
+     "en", None),
+    ("553 Relaying disallowed as \"info@bakkerij.nl\"", "send.sender_not_allowed",
+     "github.com/frappe/erpnext/issues/19057 (Zoho)", "en", None),
+    ("Connection unsuccessful: SendMail: Failed to close connection to SMTP server, 553 Relaying disallowed as @",
+     "send.sender_not_allowed", "github.com/mattermost/mattermost/issues/13224 (Zoho)", "en", None),
+    ("Failed to send some messages - Negative SMTP reply: 553", "unknown",
+     "github.com/thunderbird/thunderbird-android/issues/2735 (Zoho)", "en", None),
+    ("C (3): 1001 LOGIN \"jan\" *\nS (3): 1001 NO [AUTHENTICATIONFAILED] Authentication failed",
+     "auth.app_password_required", "github.com/lefcha/imapfilter/issues/125 (iCloud)", "en", "jan@mac.com"),
+    ("Error: Authentication Failed\n  type: 'no',\n  textCode: 'AUTHENTICATIONFAILED',\n  source: 'authentication'",
+     "auth.app_password_required", "github.com/mscdex/node-imap/issues/839 (iCloud)", "en", "jan@icloud.com"),
+    ("Invalid credentials. Please check that your IMAP username and password are correct.",
+     "auth.app_password_required", "github.com/nylas/nylas-mail/issues/1911 (iCloud)", "en", "jan@me.com"),
+    (("139634851661696:error:1408F10B:SSL routines:ssl3_get_record:wrong version number:"
+      "../deps/openssl/openssl/ssl/record/ssl3_record.c:332:"), "tls.mode_mismatch",
+     "github.com/dawidd6/action-send-mail/issues/84 (iCloud)", "en", None),
 ]

@@ -41,10 +41,55 @@ Accepting (``Submissions.submit_many``, batches of 100, in-process; before → a
 | idempotency replay lookup | 0.18 | 0.18 |
 | total | 5.5 | 1.07 |
 
-A single ``POST /v1/messages`` through ``mailport serve`` costs ~3 ms of API CPU on top of that
-service time: Starlette/FastAPI middleware and routing, the API-key lookup (a thread hop, read on
-every request so a revoked key is refused at once), JSON and pydantic. Concurrent requests are
-group-committed (``adapters/group_commit.py``), so they share transactions and the SQLite lock.
+A single ``POST /v1/messages`` through ``mailport serve`` cost ~3 ms of API CPU on top of that
+service time. Concurrent requests are group-committed (``adapters/group_commit.py``), so they
+share transactions and the SQLite lock.
+
+The accept path through the API (second pass, 2026-12-06 evening; py-spy ``--gil`` on ``mailport
+serve`` under the open-loop load, then CPU per request of the ASGI app driven in-process — no
+HTTP server or client in the figure — on the same SQLite, minimum of 3–4 alternating runs of
+main and the branch; the machine ran at a load average of 15–30 from other sessions, so the
+absolute figures are high and the ratios are what to read):
+
+| CPU ms per accepted message | before | after |
+|---|---|---|
+| one ``POST /v1/messages`` (all threads of the API process) | 4.03 | 2.19 |
+| — of it on the event loop thread | 1.0 | 0.79 |
+| ``POST /v1/messages/batch``, 100 per request, per message | 0.72 | 0.55 |
+| ``Submissions.submit_many`` alone, 1 message per transaction | 2.78 | 1.37 |
+| ``Submissions.submit_many`` alone, 100 per transaction | 0.50 | 0.36 |
+
+Where the single POST's CPU went before, and what changed:
+
+- thread hops, four per request (~25 %): FastAPI runs a plain ``def`` dependency in its thread
+  pool, so ``get_runtime`` and ``current_tenant`` cost one hop each; the guard's key check a
+  third; the group commit the fourth. The dependencies are ``async def`` now (they do no I/O),
+  and on SQLite the guard reads the key on the event loop (a WAL read neither waits for nor
+  blocks the writers; PostgreSQL keeps the thread). What is left is the group commit's hop.
+- the key check itself, read through the ORM (``Session.get``, an entity with its identity-map
+  bookkeeping): a quarter of the serve process's CPU under load once the hops were gone. Now
+  one prebuilt statement returning a plain row, still read on every request (issue 17).
+- writing one message (~35 % of the writer thread): the ORM unit of work for the ``send`` job
+  (a dedupe ``SELECT`` for an id made a microsecond earlier, then a flush), ORM bulk INSERTs that
+  build parameters per row, ORM objects built for rows nothing reads back. Now every accept —
+  single or batch — writes plain column values with one Core executemany per table (messages,
+  contents, recipients, events, jobs).
+- the sending account and the suppression check: statements built per call and an ORM entity
+  for three columns; now prebuilt, the account as a plain row.
+- the answer: FastAPI validated the returned dict against ``MessageOut`` again and serialized
+  it (17 µs a message, 1.5 ms for a batch of 100); the routes now write the same bytes with
+  pydantic's serializer (``messages.message_out``; ``tests/unit/test_api_fast_json.py`` holds
+  them to the model's), and the OpenAPI document still names the models.
+- the guard matched the route by walking every route (the router walks them again): a
+  parameterless path's rule is now looked up once.
+
+Not cut, because it is the work itself or belongs to another part: Starlette/FastAPI routing and
+middleware (~0.3 ms), pydantic parsing, base64 decoding of the attachment (~0.1 ms per 20 KB
+invoice, a sixth of a batch item's API CPU) and re-encoding it for MIME, SQLite's commit, the
+``send`` jobs' INSERT (``JobQueue.enqueue_new`` is still an ORM bulk INSERT; the queue is the
+worker's side), and the GIL: the writer thread and the event loop share one core, which is what
+bounds ``batch_accept_rate`` (one API process is one core: 0.55 ms per message is at most
+~1,800 msg/s before HTTP).
 
 Sending (the worker process, ``mailport worker`` on SQLite):
 
@@ -57,8 +102,8 @@ Sending (the worker process, ``mailport worker`` on SQLite):
 After: begin 32 % (message/content/recipient loads now per batch, limit counts per account per
 batch), finish 22 %, job settlement 11 %, claiming 7 %, the SMTP client 6 %, the event loop
 10 %; what remains is mostly SQLAlchemy statement overhead per row. That CPU is the ceiling of
-``send_many_accounts`` (one worker process is one core: ~200 msg/s), and with the API's ~3 ms
-per request on the other core it bounds ``send_pipeline_*`` and ``api_accept_p99_ms`` on a
+``send_many_accounts`` (one worker process is one core: ~200 msg/s), and with the API's ~2 ms
+per request (above; ~3 before) on the other core it bounds ``send_pipeline_*`` and ``api_accept_p99_ms`` on a
 2-core box.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.

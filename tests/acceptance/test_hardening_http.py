@@ -195,6 +195,11 @@ def test_declared_length_over_the_cap_is_refused_before_reading(server: Server) 
         sock.sendall(b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\n"
                      + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + b"\r\n")
         answer = sock.recv(4096)  # nothing of the body was sent: the answer comes anyway
+        while answer.startswith(b"HTTP/1.1 413") and b"request.too_large" not in answer:
+            more = sock.recv(4096)  # the problem body may come in a segment of its own
+            if not more:
+                break
+            answer += more
     assert answer.startswith(b"HTTP/1.1 413") and b"request.too_large" in answer
 
 

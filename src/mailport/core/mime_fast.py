@@ -98,13 +98,12 @@ def _text_payload(text: str, cte: str) -> str | None:
 
 
 class _Part:
-    __slots__ = ("crlf", "headers", "parts", "payload", "subtype")
+    __slots__ = ("headers", "parts", "payload", "subtype")
 
-    def __init__(self, headers: list[bytes] | None = None, payload: str = "",
-                 parts: list[_Part] | None = None, subtype: str = "", *, crlf: bool = False) -> None:
+    def __init__(self, headers: list[bytes] | None = None, payload: str | bytes = "",
+                 parts: list[_Part] | None = None, subtype: str = "") -> None:
         self.headers = headers or []
-        self.payload = payload
-        self.crlf = crlf  # the payload's lines end in CRLF already
+        self.payload = payload  # bytes: already on the wire's terms (CRLF lines, ASCII)
         self.parts = parts or []
         self.subtype = subtype  # multipart subtype, "" for a leaf
 
@@ -126,17 +125,22 @@ def _attachment_part(attachment: Attachment) -> _Part | None:
     disposition = f'Content-Disposition: attachment; filename="{filename}"'
     if max(len(content_type), len(disposition)) > _MAX_LINE:
         return None  # the stdlib folds these parameters: leave it to the stdlib
-    # encodebytes' lines (57 bytes -> 76 characters), sliced from one C-speed encode
-    encoded = base64.b64encode(attachment.content).decode("ascii")
-    lines = "\r\n".join([encoded[i:i + 76] for i in range(0, len(encoded), 76)]) + "\r\n" if encoded else ""
+    # encodebytes' lines (57 bytes -> 76 characters), sliced from one C-speed encode; as bytes,
+    # which slice and join at twice the speed of str (a 20 KB invoice: 240 lines)
+    encoded = base64.b64encode(attachment.content)
+    lines = b"\r\n".join([encoded[i:i + 76] for i in range(0, len(encoded), 76)]) + b"\r\n" if encoded else b""
     return _Part([content_type.encode() + b"\r\n", disposition.encode() + b"\r\n",
-                  b"Content-Transfer-Encoding: base64\r\n"], lines, crlf=True)
+                  b"Content-Transfer-Encoding: base64\r\n"], lines)
 
 
-def _leaf_payloads(part: _Part) -> list[str]:
+def _leaf_payloads(part: _Part) -> list[str | bytes]:
     if part.subtype:
         return [p for sub in part.parts for p in _leaf_payloads(sub)]
     return [part.payload]
+
+
+def _contains(payload: str | bytes, text: str) -> bool:
+    return (text.encode() in payload) if isinstance(payload, bytes) else (text in payload)
 
 
 def _assign_boundaries(root: _Part, *, seed: str) -> dict[int, str]:
@@ -154,7 +158,7 @@ def _assign_boundaries(root: _Part, *, seed: str) -> dict[int, str]:
             digest = hashlib.sha256(f"{seed}:{counter}".encode()).hexdigest()[:32]
             counter += 1
             boundary = f"=_{digest}"
-            if not any(boundary in payload for payload in payloads):
+            if not any(_contains(payload, boundary) for payload in payloads):
                 break
         found[id(part)] = boundary
         for sub in part.parts:
@@ -186,7 +190,8 @@ def _write(part: _Part, boundaries: dict[int, str], out: list[bytes], *, head: b
     if head:
         out.extend(part.headers)
     out.append(b"\r\n")
-    out.append((part.payload if part.crlf else _lines_to_crlf(part.payload)).encode("ascii"))
+    payload = part.payload
+    out.append(payload if isinstance(payload, bytes) else _lines_to_crlf(payload).encode("ascii"))
 
 
 def render(draft: MessageDraft, *, message_id: str, date: str,

@@ -27,6 +27,8 @@ ISSUE_CODES = {
     "auth.insufficient_permissions", "api.rate_limited",
     # issue 15: Microsoft Graph (SMTP AUTH off -> Graph; mailbox not in Exchange Online)
     "auth.use_graph", "api.mailbox_not_enabled",
+    # issue 18: replies whose text cannot tell two causes apart get one diagnosis naming both
+    "net.connection_failed", "send.relay_denied", "server.busy",
 }
 TRANSLATED = [lang for lang in SUPPORTED if lang != "en"]
 LOCALE = Path(mailport.__file__).parent / "locale"

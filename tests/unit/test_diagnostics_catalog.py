@@ -122,3 +122,9 @@ def test_unknown_language_falls_back_to_english() -> None:
     diagnosis = Diagnosis("net.timeout", "warning", True, None, None)
     assert explain(diagnosis, "xx").title == CODES["net.timeout"].title
     assert explain(diagnosis, "nl-BE").title == "De mailserver reageerde niet op tijd"
+
+
+def test_every_code_is_on_the_catalog_page() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    missing = sorted(code for code, info in CODES.items() if f"| `{code}` | {info.title} |" not in page)
+    assert missing == []

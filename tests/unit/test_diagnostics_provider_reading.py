@@ -93,6 +93,9 @@ def test_the_providers_documented_meaning_comes_first() -> None:
     outlook = "535 5.7.3 Authentication unsuccessful"
     assert classify_text(outlook, host="smtp-mail.outlook.com", email="a@hotmail.com").code == (
         "auth.password_login_disabled")
+    # Only the bare reply: Microsoft's words after the code still decide (README's labelling rules).
+    locked = "535 5.7.139 Authentication unsuccessful, account locked due to too many failed login attempts."
+    assert classify_text(locked, email="a@hotmail.com").code == "auth.too_many_attempts"
     # A refused token stays a token problem whatever the provider's password rows say.
     assert classify(Evidence(text="535 5.7.8 Username and Password not accepted", auth_mechanism="XOAUTH2"),
                     email="a@gmail.com").code == "auth.token_invalid"

@@ -62,14 +62,15 @@ PROVIDER_CODES: Final[tuple[ProviderCode, ...]] = (
          "learn.microsoft.com: 5.7.57 client not authenticated to send mail (SMTP AUTH)"),
     _row("microsoft365", r"\b5\.7\.60\b", "send.sender_not_allowed",
          "learn.microsoft.com: 5.7.60 client does not have permissions to send as this sender"),
-    _row("outlook", r"\b5\.7\.3\b|\b5\.7\.139\b", "auth.password_login_disabled",
+    _row("outlook", r"\b5\.7\.(?:3|139) Authentication unsuccessful(?:\s*\[[^\]]*\])?\s*$",
+         "auth.password_login_disabled",
          "support.microsoft.com, 'Modern authentication methods now needed to continue syncing Outlook"
          " email in non-Microsoft email apps' (basic sign-in ended 16 Sep 2024)"),
     # --- Yahoo / AOL -------------------------------------------------------------------------
     _row("yahoo", r"#AUTH005|#MBR1212", "auth.app_password_required",
          "help.yahoo.com, 'Generate and manage third-party app passwords'"),
     # --- Apple iCloud ------------------------------------------------------------------------
-    _row("icloud", r"\b535\b|AUTHENTICATIONFAILED", "auth.app_password_required",
+    _row("icloud", r"\b535\b(?!.{0,60}too many)|AUTHENTICATIONFAILED", "auth.app_password_required",
          "support.apple.com, 'Sign in to apps with your Apple Account using app-specific passwords'"),
     # --- GMX / WEB.DE, T-Online, Libero: refused passwords have their own advice variants -----
     # --- Aruba -------------------------------------------------------------------------------

@@ -59,6 +59,21 @@ absolute figures are high and the ratios are what to read):
 | ``Submissions.submit_many`` alone, 1 message per transaction | 2.78 | 1.37 |
 | ``Submissions.submit_many`` alone, 100 per transaction | 0.50 | 0.36 |
 
+Through HTTP (``BENCH=api_accept_p99_ms,batch_accept_rate``, main and the branch alternating,
+two rounds each, 19:53–19:57 UTC at a load average of 7–10 from other sessions — not the quiet
+machine of the figures above, so compare the columns, not with them):
+
+| | main | after |
+|---|---|---|
+| ``batch_accept_rate`` (100 per request) | 707, 669 msg/s | 1,336, 1,394 msg/s |
+| its single-request baseline (same run) | 180, 141 msg/s | 210, 250 msg/s |
+| ``POST /v1/messages`` offered 200/s: answered | 52/s, 48/s | 72/s, 87/s |
+| — p50 / p99 | 6.9 / 17.2 s, 9.5 / 19.2 s | 2.4 / 11.4 s, 1.5 / 8.9 s |
+
+Neither target is reached on this machine: at 200/s the API (~0.5 core after this pass), its
+worker child (~1–1.4 cores at 5–7 ms per sent message) and the load generator together still want
+more than the 2 cores the other sessions leave.
+
 Where the single POST's CPU went before, and what changed:
 
 - thread hops, four per request (~25 %): FastAPI runs a plain ``def`` dependency in its thread

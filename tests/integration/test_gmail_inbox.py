@@ -14,26 +14,22 @@ import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
+from api_inbox_helpers import CUSTOMERS, message, seed, stored
 from outbox_helpers import run_worker_until
 from test_gmail_send import connect_gmail, gmail_settings, state
 
 from dbfixtures import make_runtime
 from mailport.adapters.storage.tables_api_sync import ApiSyncCursor
-from mailport.adapters.storage.tables_inbox import InboxMessage
 from mailport.runtime import Runtime
 from mailport.services.contacts import ContactInput
 from mailport.services.send import SendRequest
 
 pytestmark = [pytest.mark.lab]
-
-CUSTOMERS = [f"klant{i}@customer.example" for i in range(20)]
 
 
 @pytest.fixture
@@ -41,32 +37,6 @@ def runtime(tmp_path: Path, oauth_lab: Any, gmail_lab: Any) -> Iterator[Runtime]
     rt = make_runtime(tmp_path, **gmail_settings(oauth_lab, gmail_lab, oauth_google_scope_profile="send_and_inbox"))
     yield rt
     rt.close()
-
-
-def message(i: int, *, when: datetime, to: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = f"Klant {i % 20} <{CUSTOMERS[i % 20]}>"
-    msg["To"] = to
-    msg["Subject"] = f"Vraag {i:04d}"
-    msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = make_msgid(domain="customer.example")
-    msg.set_content(f"Bericht nummer {i}.")
-    return msg.as_bytes()
-
-
-def seed(oauth_lab: Any, user: str, raws: list[bytes], *, when: datetime) -> None:
-    """Store messages in the user's Dovecot INBOX (MULTIAPPEND, 200 a command)."""
-    client = oauth_lab.imap_client(user, oauth_lab.users[user], timeout=60)
-    try:
-        for start in range(0, len(raws), 200):
-            client.multiappend("INBOX", [{"msg": raw, "date": when} for raw in raws[start:start + 200]])
-    finally:
-        client.logout()
-
-
-def stored(rt: Runtime, account_id: str) -> list[InboxMessage]:
-    with rt.db.session() as s:
-        return list(s.scalars(sa.select(InboxMessage).where(InboxMessage.account_id == account_id)))
 
 
 def dsn_for(header_message_id: str, *, sender: str, failed: str) -> bytes:

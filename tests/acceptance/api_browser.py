@@ -1,10 +1,9 @@
-"""What the "Send from Gmail" and "Send from Outlook / Microsoft 365" browser tests share:
-mailport served by uvicorn (API, pages, embedded worker) with one tenant, a watched Chromium
-page, and waiting for a message's state."""
+"""What the browser tests of signing in with Google or Microsoft ("Send from Gmail", "Send from
+Outlook / Microsoft 365", "Sign in with Google") share: mailport served by uvicorn with one
+tenant, a watched Chromium page, and waiting for a message's state."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -13,12 +12,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import pytest
 
 import pageguard
 from dbfixtures import ADMIN_KEY
 from lab.ports import free_port
 from mailport.runtime import Runtime
+from testenv import unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,10 +33,12 @@ def lab_settings(oauth_lab: Any, base: str) -> dict[str, Any]:
 
 
 @contextmanager
-def served_mailport(runtime_for: Callable[[str], Runtime]) -> Iterator[tuple[str, str, Runtime]]:
-    """``(base URL, a tenant's API key, the runtime)`` of mailport under uvicorn in a thread on a
-    free loopback port; ``runtime_for(base)`` builds the runtime (its OAuth redirect names the
-    URL). The runtime is closed after the server."""
+def served_mailport(runtime_for: Callable[[str], Runtime], *, embedded_worker: bool = True,
+                    tenant_name: str = "Bakkerij") -> Iterator[tuple[str, str, Runtime]]:
+    """``(base URL, a tenant's API key, the runtime)`` of mailport (API, pages and, with
+    ``embedded_worker``, the job worker) under uvicorn in a thread on a free loopback port;
+    ``runtime_for(base)`` builds the runtime (its OAuth redirect names the URL). The runtime is
+    closed after the server."""
     import uvicorn
 
     from mailport.api.app import create_app
@@ -45,8 +46,8 @@ def served_mailport(runtime_for: Callable[[str], Runtime]) -> Iterator[tuple[str
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     runtime = runtime_for(base)
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime, embedded_worker=True), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
+    app = create_app(runtime, embedded_worker=embedded_worker)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -54,7 +55,7 @@ def served_mailport(runtime_for: Callable[[str], Runtime]) -> Iterator[tuple[str
         while not server.started:
             assert time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.05)
-        tenant = httpx.post(f"{base}/v1/tenants", json={"name": "Bakkerij"},
+        tenant = httpx.post(f"{base}/v1/tenants", json={"name": tenant_name},
                             headers={"Authorization": f"Bearer {ADMIN_KEY}"})
         assert tenant.status_code == 201, tenant.text
         yield base, tenant.json()["api_key"], runtime
@@ -69,9 +70,7 @@ def chromium_page() -> Iterator[Any]:
     """A page of Debian's headless Chromium; on leaving, fails on any console error or CSP
     violation any page of its context showed."""
     if not shutil.which(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian chromium is required in CI (make lab-deps installs it)")
-        pytest.skip("Debian chromium is not installed (scripts/install-test-deps.sh --with-chromium)")
+        unavailable("Debian chromium is not installed (make lab-deps installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -5,7 +5,8 @@ links and bounce parser as the IMAP sync.
 The account is signed in under the ``send_and_inbox`` profile (``gmail.readonly`` granted);
 1,000 messages come in by the initial window (``messages.list`` + ``format=metadata``), then 10
 new ones by ``history.list`` from the stored ``historyId``, one of them a bounce of an invoice
-sent through the Gmail API; an expired history id makes a full resync without duplicates.
+sent through the Gmail API; an expired history id makes a full resync without duplicates. A 429
+while a message's bytes are fetched on demand reaches the API caller with Google's wait.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from typing import Any
 
 import pytest
 from api_inbox_helpers import CUSTOMERS, message, seed, stored
+from fastapi.testclient import TestClient
 from outbox_helpers import run_worker_until
 from test_gmail_send import connect_gmail, gmail_settings, state
 
 from dbfixtures import make_runtime
 from mailport.adapters.storage.tables_api_sync import ApiSyncCursor
+from mailport.api.app import create_app
 from mailport.runtime import Runtime
 from mailport.services.contacts import ContactInput
 from mailport.services.send import SendRequest
@@ -165,3 +168,32 @@ async def test_the_worker_keeps_a_gmail_inbox_synced_without_being_asked(tmp_pat
     finally:
         rt.close()
     assert gmail_lab.requests("gmail.users.messages.list") or gmail_lab.requests("gmail.users.history.list")
+
+
+async def test_gmail_429_on_a_body_fetch_answers_502_with_its_retry_after(
+        runtime: Runtime, oauth_lab: Any, gmail_lab: Any) -> None:
+    """A provider's throttling reaches the API caller with its wait: Gmail answers 429 with
+    Retry-After while mailport fetches a synced message's bytes on demand, and the problem+json
+    answer carries ``retry_after`` and the ``Retry-After`` header."""
+    now = datetime.now(UTC)
+    seed(oauth_lab, gmail_lab.user, [message(1, when=now, to=gmail_lab.user)], when=now)
+    tenant, account, _ = await connect_gmail(runtime, oauth_lab, gmail_lab.user)
+    assert (await runtime.inbox.sync_account(tenant, account)).added == 1
+    [synced] = runtime.inbox.list_messages(tenant, account_id=account)
+    key = runtime.tenants.create_key(tenant_id=tenant)
+
+    gmail_lab.fail_next(429, "rateLimitExceeded", "Too many concurrent requests for user", retry_after="7",
+                        methods={"gmail.users.messages.get"})
+    with TestClient(create_app(runtime)) as http:
+        auth = {"Authorization": f"Bearer {key}"}
+        throttled = http.get(f"/v1/inbox/messages/{synced.id}/raw", headers=auth)
+        assert throttled.status_code == 502, throttled.text
+        assert throttled.headers["content-type"] == "application/problem+json"
+        problem = throttled.json()
+        assert problem["code"] == "api.rate_limited" and problem["retry_after"] == 7, problem
+        assert throttled.headers["Retry-After"] == "7"
+
+        # Once Google lets us, the same request answers with the message.
+        fetched = http.get(f"/v1/inbox/messages/{synced.id}/raw", headers=auth)
+        assert fetched.status_code == 200 and b"Vraag 0001" in fetched.content
+        assert "Retry-After" not in fetched.headers

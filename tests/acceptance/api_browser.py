@@ -86,10 +86,13 @@ def chromium_page() -> Iterator[Any]:
 
 def wait_state(base: str, auth: dict[str, str], message_id: str, states: tuple[str, ...],
                timeout: float = 90) -> dict[str, Any]:
-    """The message's view once its state is one of ``states``."""
+    """The message's view once its state is one of ``states``. One read may take long on a loaded
+    machine (httpx's default 5 s timed out at load 200 while the worker was sending): only the
+    deadline says how long the wait may be."""
     deadline = time.monotonic() + timeout
     while True:
-        view: dict[str, Any] = httpx.get(f"{base}/v1/messages/{message_id}", headers=auth).json()
+        view: dict[str, Any] = httpx.get(f"{base}/v1/messages/{message_id}", headers=auth,
+                                         timeout=max(5.0, deadline - time.monotonic())).json()
         if view["state"] in states:
             return view
         assert time.monotonic() < deadline, f"message still {view['state']}: {view}"

@@ -15,6 +15,11 @@ read top to bottom:
 5. save the new cursor.
 
 Messages that look like delivery reports are read whole so the store can link the bounce.
+
+A reset (the first sync) lists the window without opening every message on the server: where it
+makes previews, only those it has at hand are taken (``PREVIEW (LAZY)``), and
+:meth:`ImapMailboxSync.fill_snippets` — the connection's :meth:`ImapConnection.backfill`, which
+the engine runs once the listing is stored and before it waits for changes — fetches the rest.
 """
 
 from __future__ import annotations
@@ -62,6 +67,11 @@ class ImapConnection:
 
     async def sync_pass(self) -> SyncReport:
         return await self.owner.sync_pass(self)
+
+    async def backfill(self) -> bool:
+        """Fill the snippets the listing left out (see the module docstring); True when it used
+        the connection (sync again before waiting: what arrived meanwhile was not watched)."""
+        return await self.owner.fill_snippets(self)
 
     async def wait_for_change(self, *, wake: asyncio.Event, timeout: float) -> None:
         """IDLE on INBOX until the server reports a change; poll where the server has no IDLE."""
@@ -197,7 +207,9 @@ class ImapMailboxSync:
                                  role=role, uidvalidity=snap.uidvalidity, announce=last_synced is not None,
                                  announce_after=last_synced)
             if seen:
-                added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=bool(stored_count))
+                # The whole window: previews only where the server has them at hand (backfill fills the rest).
+                added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=bool(stored_count),
+                                                                      lazy_snippets=True)
             if stored_count:
                 removed = await asyncio.to_thread(store.in_repo,
                                                   lambda repo: repo.delete_stale(folder_id=folder_id))
@@ -213,7 +225,8 @@ class ImapMailboxSync:
                 target = StoreTarget(tenant_id=conn.tenant_id, account_id=conn.account_id, folder_id=folder_id,
                                      role=role, uidvalidity=snap.uidvalidity, announce=True)
                 if seen:
-                    added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=False)
+                    added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=False,
+                                                                          lazy_snippets=False)
             if plan.find_expunged and stored:
                 gone |= expunged(stored, await sync.uid_search_all())
             if plan.flags_changed_since is not None:
@@ -251,7 +264,7 @@ class ImapMailboxSync:
                             removed=removed, flags_changed=flags_changed, bounces=bounces)
 
     async def _fetch_and_store(self, conn: ImapConnection, target: StoreTarget, uids: Sequence[int], *,
-                               stale: bool) -> tuple[int, int, int]:
+                               stale: bool, lazy_snippets: bool) -> tuple[int, int, int]:
         """Fetch summaries of ``uids`` and store them; returns (added, revived, bounces).
 
         One streamed ``UID FETCH``; each batch is written (one transaction, in a thread) while the
@@ -275,7 +288,8 @@ class ImapMailboxSync:
 
         reports: list[FetchedMessage] = []
         try:
-            async with aclosing(conn.sync.stream_summaries(uids, batch=self.fetch_batch)) as stream:
+            async with aclosing(conn.sync.stream_summaries(uids, batch=self.fetch_batch,
+                                                           lazy_snippets=lazy_snippets)) as stream:
                 async for fetched in stream:
                     if target.role == "inbox":
                         reports += [m for m in fetched if m.summary.maybe_report]
@@ -299,6 +313,38 @@ class ImapMailboxSync:
                 with contextlib.suppress(Exception):
                     await storing
         return totals[0], totals[1], totals[2]
+
+
+    async def fill_snippets(self, conn: ImapConnection) -> bool:
+        """Fetch the snippets of messages listed without one, folder by folder (newest first,
+        each batch stored as it arrives). Messages the server no longer has lose their pending
+        mark (the next pass removes them). Returns whether any folder was opened: the caller then
+        syncs again, as what arrived meanwhile was not watched (and INBOX is selected again)."""
+        store, sync = self.store, conn.sync
+        folders = await asyncio.to_thread(
+            store.in_repo, lambda repo: repo.folders_with_pending_snippets(account_id=conn.account_id))
+        for folder_id, name, uidvalidity in folders:
+            opened = await sync.examine(name)
+            if opened.snapshot.uidvalidity != uidvalidity:
+                continue  # the next pass resets this folder
+
+            def pending(repo: InboxRepository, f: int = folder_id, v: int = uidvalidity) -> list[int]:
+                return repo.pending_snippet_uids(folder_id=f, uidvalidity=v, limit=self.fetch_batch * 20)
+
+            def fill(repo: InboxRepository, snippets: dict[int, str], f: int = folder_id,
+                     v: int = uidvalidity) -> int:
+                return repo.set_snippets(folder_id=f, uidvalidity=v, snippets=snippets)
+
+            while uids := await asyncio.to_thread(store.in_repo, pending):
+                answered: set[int] = set()
+                async with aclosing(sync.stream_snippets(uids, batch=self.fetch_batch)) as stream:
+                    async for snippets in stream:
+                        answered |= snippets.keys()
+                        await asyncio.to_thread(store.in_repo, lambda repo, got=snippets: fill(repo, got))
+                gone = dict.fromkeys(set(uids) - answered, "")
+                if gone:
+                    await asyncio.to_thread(store.in_repo, lambda repo, got=gone: fill(repo, got))
+        return bool(folders)
 
 
 def _inbox_name(mailboxes: Sequence[Mailbox]) -> str:

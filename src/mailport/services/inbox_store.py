@@ -144,7 +144,7 @@ class InboxStore:
                     "to": [{"name": n or None, "email": a} for n, a in summary.to],
                     "cc": [{"name": n or None, "email": a} for n, a in summary.cc],
                     "date": summary.date, "internal_date": item.internal_date, "flags": list(item.flags),
-                    "size": item.size, "snippet": summary.snippet,
+                    "size": item.size, "snippet": summary.snippet, "snippet_pending": item.snippet_pending,
                     "attachments": [a.to_json() for a in item.attachments],
                     "sent_message_id": sent_link,
                     "bounce": bounce_json, "created_at": now,

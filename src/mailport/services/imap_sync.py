@@ -64,6 +64,10 @@ class ImapConnection:
     account_id: str
     email: str
     sync: SyncSession
+    # Whether stored messages of this account wait for a snippet: None until looked up once
+    # (after a restart), True once a pass stores one, False after a backfill. Saves the lookup
+    # on every pass of an idle account.
+    snippets_pending: bool | None = None
 
     async def sync_pass(self) -> SyncReport:
         return await self.owner.sync_pass(self)
@@ -291,6 +295,8 @@ class ImapMailboxSync:
             async with aclosing(conn.sync.stream_summaries(uids, batch=self.fetch_batch,
                                                            lazy_snippets=lazy_snippets)) as stream:
                 async for fetched in stream:
+                    if not conn.snippets_pending and any(m.snippet_pending for m in fetched):
+                        conn.snippets_pending = True
                     if target.role == "inbox":
                         reports += [m for m in fetched if m.summary.maybe_report]
                         fetched = [m for m in fetched if not m.summary.maybe_report]
@@ -321,8 +327,11 @@ class ImapMailboxSync:
         mark (the next pass removes them). Returns whether any folder was opened: the caller then
         syncs again, as what arrived meanwhile was not watched (and INBOX is selected again)."""
         store, sync = self.store, conn.sync
+        if conn.snippets_pending is False:
+            return False
         folders = await asyncio.to_thread(
             store.in_repo, lambda repo: repo.folders_with_pending_snippets(account_id=conn.account_id))
+        conn.snippets_pending = False  # what arrives from here on comes with its snippet (or sets it again)
         for folder_id, name, uidvalidity in folders:
             opened = await sync.examine(name)
             if opened.snapshot.uidvalidity != uidvalidity:

@@ -157,12 +157,24 @@ class Deferred(bytes):
 # token. Anything else goes through the general parser, which gives the same result for everything
 # the fast path accepts (tests/unit/test_imap_parser.py checks both on the same records).
 _FAST_HEAD = re.compile(rb"(\d+) FETCH \(")
+_QUOTED = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+
+
+def _balanced(depth: int) -> bytes:
+    """A parenthesised list nested up to ``depth`` deep, matched in one C-level pass (possessive:
+    no backtracking); literals and sections inside are left to the slower paths."""
+    pattern = rb'\((?:[^()"{}\[\]]++|' + _QUOTED + rb')*+\)'
+    for _ in range(depth - 1):
+        pattern = rb'\((?:[^()"{}\[\]]++|' + _QUOTED + rb'|' + pattern + rb')*+\)'
+    return pattern
+
+
 _FAST_ITEM = re.compile(
     rb' ?([A-Za-z0-9.-]+(?:\[[^\]\r\n"]*\](?:<[0-9.]+>)?)?) '  # the name, a section and partial with it
     rb'(?:(\d+)(?=[ )])|"([^"\\]*(?:\\.[^"\\]*)*)"(?=[ )])|\(([^()"{}\[\]]*)\)(?=[ )])|(NIL)(?=[ )])'
-    rb'|(\{\d+\+?\}$)|(?=\())',
+    rb'|(\{\d+\+?\}$)|(' + _balanced(8) + rb')(?=[ )])|(?=\())',
     re.IGNORECASE)
-_FAST_NESTED = re.compile(rb'[()]|"[^"\\]*(?:\\.[^"\\]*)*"')
+_FAST_NESTED = re.compile(rb'[()]|' + _QUOTED)
 
 
 def _fast_fetch(record: Sequence[Item], defer: frozenset[bytes]) -> tuple[int, dict[bytes, Value]] | None:
@@ -181,7 +193,7 @@ def _fast_fetch(record: Sequence[Item], defer: frozenset[bytes]) -> tuple[int, d
         item = match(text, pos)
         if item is None:
             return None
-        name, number, quoted, flat, nil, literal = item.groups()
+        name, number, quoted, flat, nil, literal, nested = item.groups()
         name = name.upper()
         pos = item.end()
         if number is not None:
@@ -204,7 +216,9 @@ def _fast_fetch(record: Sequence[Item], defer: frozenset[bytes]) -> tuple[int, d
             following = record[index]
             text = following[0] if isinstance(following, tuple) else following
             pos, size = 0, len(text)
-        else:  # a nested list
+        elif nested is not None:  # a nested list (BODYSTRUCTURE): matched whole by the pattern
+            data[name] = Deferred(nested) if name in defer else parse_values([nested])[0]
+        else:  # a nested list deeper than the pattern's, or with a literal or section inside
             depth, end, quotes = 0, -1, 0
             for token in _FAST_NESTED.finditer(text, pos):
                 part = token.group()

@@ -471,7 +471,13 @@ def _on_set(event: asyncio.Event | None, callback: Callable[[], None]) -> Callab
     return unhook
 
 
+_HEADER_KEY = b"BODY[HEADER.FIELDS (" + _HEADER_FIELDS + b")]"  # as servers echo it back
+
+
 def _header_of(data: dict[bytes, Value]) -> bytes:
+    value = data.get(_HEADER_KEY)
+    if isinstance(value, bytes):
+        return value
     for key, value in data.items():
         if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
             return value

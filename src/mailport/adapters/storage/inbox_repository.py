@@ -98,13 +98,14 @@ def _json_value(value: Any) -> str | None:
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
-    if value.tzinfo is not UTC:
+    zone = value.tzinfo
+    if zone is not UTC:
+        if zone is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
         value = value.astimezone(UTC)
     if value.year < 1000:  # strftime does not pad the year; keep its spelling for these
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _pg_time(value: datetime | None) -> datetime | None:

@@ -141,8 +141,11 @@ def fill_maildir(lab: MailLab, email: str, count: int) -> float:
         (base / sub).mkdir(parents=True, exist_ok=True)
     stamp = time.time()
     for i in range(count):
-        path = base / "new" / f"{int(stamp)}.M{i}P{os.getpid()}.bench"
-        path.write_bytes(message(i))
+        data = message(i)
+        # Named as Dovecot's LMTP/LDA names deliveries: with the size (S=) and the CRLF size (W=),
+        # which RFC822.SIZE is answered from without reading the file.
+        path = base / "new" / f"{int(stamp)}.M{i}P{os.getpid()}.bench,S={len(data)},W={len(data)}"
+        path.write_bytes(data)
         os.utime(path, (stamp - i, stamp - i))
     for directory in [base.parents[2], base.parents[1], base.parent, base, *base.iterdir()]:
         os.chown(directory, owner.pw_uid, owner.pw_gid)

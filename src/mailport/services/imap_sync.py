@@ -64,10 +64,10 @@ class ImapConnection:
     account_id: str
     email: str
     sync: SyncSession
-    # Whether stored messages of this account wait for a snippet: None until looked up once
-    # (after a restart), True once a pass stores one, False after a backfill. Saves the lookup
-    # on every pass of an idle account.
-    snippets_pending: bool | None = None
+    # Whether stored messages of this account wait for a snippet: set by a pass that stored such
+    # messages or found some stored (a fill cut short by a restart), cleared by a backfill. An
+    # idle account's passes then cost no lookup of their own.
+    snippets_pending: bool = False
 
     async def sync_pass(self) -> SyncReport:
         return await self.owner.sync_pass(self)
@@ -176,7 +176,7 @@ class ImapMailboxSync:
         now = self.clock.now()
 
         # 1. What we know.
-        def load() -> tuple[int, FolderCursor | None, int, datetime | None, list[int]]:
+        def load() -> tuple[int, FolderCursor | None, int, datetime | None, list[int], bool]:
             with store.transaction() as s:
                 repo = InboxRepository(s)
                 folder = repo.folder(tenant_id=conn.tenant_id, account_id=conn.account_id, name=name, role=role)
@@ -186,9 +186,12 @@ class ImapMailboxSync:
                 known: list[int] = []
                 if cursor is not None and sync.qresync and cursor.highestmodseq:
                     known = sorted(repo.stored_uids(folder_id=folder.id, uidvalidity=cursor.uidvalidity))
-                return folder.id, cursor, repo.count(folder_id=folder.id), folder.synced_at, known
+                pending = cursor is not None and not conn.snippets_pending and bool(repo.pending_snippet_uids(
+                    folder_id=folder.id, uidvalidity=cursor.uidvalidity, limit=1))
+                return folder.id, cursor, repo.count(folder_id=folder.id), folder.synced_at, known, pending
 
-        folder_id, cursor, stored_count, last_synced, known = await asyncio.to_thread(load)
+        folder_id, cursor, stored_count, last_synced, known, pending = await asyncio.to_thread(load)
+        conn.snippets_pending = conn.snippets_pending or pending
 
         # 2. What the server has, and the plan.
         resume = ((cursor.uidvalidity, cursor.highestmodseq, known)
@@ -327,7 +330,7 @@ class ImapMailboxSync:
         mark (the next pass removes them). Returns whether any folder was opened: the caller then
         syncs again, as what arrived meanwhile was not watched (and INBOX is selected again)."""
         store, sync = self.store, conn.sync
-        if conn.snippets_pending is False:
+        if not conn.snippets_pending:
             return False
         folders = await asyncio.to_thread(
             store.in_repo, lambda repo: repo.folders_with_pending_snippets(account_id=conn.account_id))

@@ -124,6 +124,22 @@ async def test_opening_a_pending_message_fills_its_snippet(runtime: Runtime, mai
     assert (opened.snippet, opened.snippet_pending) == ("Plain part: see the offer below.", False)
 
 
+async def test_a_possible_bounce_read_whole_gets_its_snippet_from_its_bytes(
+    runtime: Runtime, mail_lab: Any, mailbox: str,
+) -> None:
+    tenant, account = add_account(runtime, mail_lab, mailbox)
+    report = make_message("Delivery Status Notification", sender="MAILER-DAEMON@mx.example",
+                          body="This is the mail system at host mx.example. Your message could not be delivered.")
+    append(mail_lab, mailbox, report)
+    append(mail_lab, mailbox, make_message("Order", body="An order."))
+    await runtime.inbox.sync_account(tenant, account, backfill=False)
+    found = rows(runtime, account)
+    dsn = found["Delivery Status Notification"]
+    assert (dsn.snippet, dsn.snippet_pending) == (
+        "This is the mail system at host mx.example. Your message could not be delivered.", False)
+    assert found["Order"].snippet_pending  # the others wait for the backfill
+
+
 async def test_engine_fills_snippets_before_waiting(runtime: Runtime, mail_lab: Any, mailbox: str) -> None:
     _, account = add_account(runtime, mail_lab, mailbox)
     fill_mailbox(mail_lab, mailbox)

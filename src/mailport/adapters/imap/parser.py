@@ -274,16 +274,16 @@ def parse_internaldate(value: Value) -> datetime | None:
     m = _INTERNALDATE.match(value)
     if m is None:
         return None
-    month = _MONTHS.get(m.group(2).upper())
+    day, month_name, year, hour, minute, second, sign, zone_hours, zone_minutes = m.groups()
+    month = _MONTHS.get(month_name.upper())
     if month is None:
         return None
     zone = _ZONES.get(value[-5:])
     if zone is None:
-        offset = timedelta(hours=int(m.group(8)), minutes=int(m.group(9)))
-        zone = _ZONES.setdefault(value[-5:], timezone(-offset if m.group(7) == b"-" else offset))
+        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+        zone = _ZONES.setdefault(value[-5:], timezone(-offset if sign == b"-" else offset))
     try:
-        return datetime(int(m.group(3)), month, int(m.group(1)), int(m.group(4)), int(m.group(5)),
-                        int(m.group(6)), tzinfo=zone)
+        return datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=zone)
     except ValueError:
         return None
 

@@ -17,6 +17,10 @@ import hashlib
 import json
 from pathlib import Path
 
+from session4 import BATCH as SESSION4
+from session4 import BATCH2 as SESSION4B
+from session4 import BATCH3 as SESSION4C
+
 HERE = Path(__file__).resolve().parent
 OLD = HERE.parents[1] / "unit" / "diagnostics_corpus" / "corpus.json"
 
@@ -1562,6 +1566,24 @@ def main() -> None:
         seen.add(text)
         rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
                      "split": "train", "round6_holdout": True})
+    for text, code, source, lang, email in SESSION4:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session4": True})
+    for text, code, source, lang, email in SESSION4B:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session4b": True})
+    for text, code, source, lang, email in SESSION4C:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session4c": True})
     (HERE / "replies.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     held = sum(1 for r in rows if r["split"] == "holdout")
     print(f"{len(rows)} replies, {held} held out, {sum(1 for r in rows if r['lang'] != 'en')} not in English")

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.lab
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, mail_lab: Any) -> Iterator[Runtime]:
-    rt = lab_runtime(tmp_path, mail_lab)
+def runtime(tmp_path: Path, mail_lab: Any, database_url: str) -> Iterator[Runtime]:
+    rt = lab_runtime(tmp_path, mail_lab, database_url)  # SQLite and PostgreSQL
     yield rt
     rt.close()
 
@@ -88,6 +88,27 @@ async def test_lazy_listing_then_backfill(runtime: Runtime, mail_lab: Any, mailb
         again = await conn.sync.fetch_summaries(uids, lazy_snippets=True)
     assert sorted(m.summary.snippet for m in again) == sorted([filled["Question"].snippet, filled["Offer"].snippet])
     assert not any(m.snippet_pending for m in again)
+
+
+@pytest.mark.parametrize("preview", [True, False])
+async def test_snippets_of_encoded_bodies_read_the_same_with_and_without_preview(
+    runtime: Runtime, mail_lab: Any, mailbox: str, preview: bool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not preview:
+        monkeypatch.setattr(SyncSession, "preview", property(lambda self: None))
+    tenant, account = add_account(runtime, mail_lab, mailbox)
+    latin = make_message("Latin")
+    latin.set_content("Grüße aus Köln,\nbis Freitag.", charset="iso-8859-1", cte="quoted-printable")
+    base64_body = make_message("Base64")
+    base64_body.set_content("Ünïcode body, sent as base64.", cte="base64")
+    html_only = make_message("Html")
+    html_only.set_content("<html><body><p>Only <i>HTML</i> here &amp; there.</p></body></html>", subtype="html")
+    for msg in (latin, base64_body, html_only):
+        append(mail_lab, mailbox, msg)
+    await runtime.inbox.sync_account(tenant, account)
+    found = {s: m.snippet for s, m in rows(runtime, account).items()}
+    assert found == {"Latin": "Grüße aus Köln, bis Freitag.", "Base64": "Ünïcode body, sent as base64.",
+                     "Html": "Only HTML here & there."}
 
 
 async def test_without_preview_the_body_prefix_gives_the_snippet_at_once(

@@ -114,6 +114,11 @@ def _pg_time(value: datetime | None) -> datetime | None:
     return value
 
 
+# SQLite without statistics prefers the folder's unique index, which holds every row of the folder:
+# the rows waiting for a snippet are found through the partial index that holds only them.
+_PENDING_INDEX = "INDEXED BY ix_inbox_messages_snippet_pending"
+
+
 class LeaseRepository:
     """Which worker syncs which account: a row per account, leased with a guarded UPDATE.
 
@@ -369,9 +374,10 @@ class InboxRepository:
     def folders_with_pending_snippets(self, *, account_id: str) -> list[tuple[int, str, int]]:
         """``(folder id, name, uidvalidity)`` of the account's folders with messages listed
         without a snippet (a lazy first sync), at the folder's current UIDVALIDITY."""
-        pending = (select(InboxMessage.id).where(
-            InboxMessage.folder_id == InboxFolder.id, InboxMessage.uidvalidity == InboxFolder.uidvalidity,
-            InboxMessage.snippet_pending.is_(True)).limit(1).exists())
+        # The bare column (not "IS true"): the partial index's term (see tables_inbox).
+        pending = (select(InboxMessage.id).with_hint(InboxMessage, _PENDING_INDEX, dialect_name="sqlite").where(
+            InboxMessage.folder_id == InboxFolder.id, InboxMessage.snippet_pending,
+            InboxMessage.uidvalidity == InboxFolder.uidvalidity).limit(1).exists())
         return [(fid, name, int(validity or 0)) for fid, name, validity in self.s.execute(
             select(InboxFolder.id, InboxFolder.name, InboxFolder.uidvalidity)
             .where(InboxFolder.account_id == account_id, InboxFolder.uidvalidity.is_not(None), pending)
@@ -380,8 +386,8 @@ class InboxRepository:
     def pending_snippet_uids(self, *, folder_id: int, uidvalidity: int, limit: int) -> list[int]:
         """UIDs (newest first, up to ``limit``) of the folder's messages still waiting for a snippet."""
         return [int(u) for u in self.s.scalars(
-            select(func.coalesce(InboxMessage.uid, 0))
-            .where(InboxMessage.folder_id == folder_id, InboxMessage.snippet_pending.is_(True),
+            select(func.coalesce(InboxMessage.uid, 0)).with_hint(InboxMessage, _PENDING_INDEX, dialect_name="sqlite")
+            .where(InboxMessage.folder_id == folder_id, InboxMessage.snippet_pending,
                    InboxMessage.uidvalidity == uidvalidity, InboxMessage.uid.is_not(None))
             .order_by(InboxMessage.uid.desc()).limit(limit))]
 
@@ -392,7 +398,7 @@ class InboxRepository:
         table = cast(Table, InboxMessage.__table__)
         result = self.s.execute(
             update(table).where(table.c.folder_id == folder_id, table.c.uidvalidity == uidvalidity,
-                                table.c.uid == bindparam("b_uid"), table.c.snippet_pending.is_(True))
+                                table.c.uid == bindparam("b_uid"), table.c.snippet_pending)
             .values(snippet=bindparam("b_snippet"), snippet_pending=False),
             [{"b_uid": uid, "b_snippet": text} for uid, text in snippets.items()])
         return int(getattr(result, "rowcount", 0) or 0)

@@ -113,9 +113,10 @@ class InboxMessage(Base):
         # Partial: nearly every row has no sent message (migration 0023_i19_inbox_lean_indexes).
         Index("ix_inbox_messages_sent_message_id", "sent_message_id",
               sqlite_where=text("sent_message_id IS NOT NULL"), postgresql_where=text("sent_message_id IS NOT NULL")),
-        # Partial: only rows whose snippet is still to be filled (0024_i19_snippet_pending).
-        Index("ix_inbox_messages_snippet_pending", "folder_id", "uid",
-              sqlite_where=text("snippet_pending"), postgresql_where=text("snippet_pending")),
+        # Partial: only rows whose snippet is still to be filled (0024_i19_snippet_pending). Queries
+        # name the bare column, which SQLite gets as "= 1": the term its planner must find.
+        Index("ix_inbox_messages_snippet_pending", "folder_id", "uidvalidity", "uid",
+              sqlite_where=text("snippet_pending = 1"), postgresql_where=text("snippet_pending")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

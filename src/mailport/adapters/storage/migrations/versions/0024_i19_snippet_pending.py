@@ -18,14 +18,20 @@ down_revision = '0023_i19_inbox_lean_indexes'
 branch_labels = None
 depends_on = None
 
-_PENDING = sa.text('snippet_pending')
+# SQLite uses a partial index only for queries that repeat its WHERE term as written; SQLAlchemy
+# writes a bare boolean column as "snippet_pending = 1" there, and as "snippet_pending" on PostgreSQL.
+_PENDING_SQLITE = sa.text('snippet_pending = 1')
+_PENDING_PG = sa.text('snippet_pending')
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('inbox_messages') as batch:
-        batch.add_column(sa.Column('snippet_pending', sa.Boolean(), nullable=False, server_default=sa.false()))
-    op.create_index('ix_inbox_messages_snippet_pending', 'inbox_messages', ['folder_id', 'uid'], unique=False,
-                    sqlite_where=_PENDING, postgresql_where=_PENDING)
+    # A plain ADD COLUMN (no batch copy on SQLite): the table and its indexes stay as they are, and
+    # so does SQLite's choice among them (which depends on their order when it has no statistics).
+    op.add_column('inbox_messages', sa.Column('snippet_pending', sa.Boolean(), nullable=False,
+                                              server_default=sa.false()))
+    op.create_index('ix_inbox_messages_snippet_pending', 'inbox_messages', ['folder_id', 'uidvalidity', 'uid'],
+                    unique=False,
+                    sqlite_where=_PENDING_SQLITE, postgresql_where=_PENDING_PG)
 
 
 def downgrade() -> None:

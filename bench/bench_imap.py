@@ -18,24 +18,27 @@ listed without one — what the engine does before it waits for changes). ``--no
 from a server without PREVIEW (a 1 KiB body prefix cut here, as every sync did before), and
 ``--uvloop`` runs on uvloop's event loop.
 
-CPU per message by stage (issue 19, session 4), measured as in session 3: one captured Dovecot
-answer to the sync's ``UID FETCH`` of the 10,000 bench messages replayed through each stage in
-one thread (``process_time``, SQLite on tmpfs, medians of two runs); main's stages on the answer to
-main's FETCH (body prefix), this branch's on the answer to its lazy FETCH on a cold mailbox:
+CPU per message by stage (issue 19, session 4), measured as in session 3 and now by
+``bench/imap_stages.py``: one captured Dovecot answer to the sync's ``UID FETCH`` of the 10,000
+bench messages replayed through each stage in one thread (``process_time``, SQLite on tmpfs,
+medians); main's stages on the answer to main's FETCH (body prefix), this branch's on the answer to
+its lazy FETCH on a cold mailbox. ``py-spy --gil`` on the bench itself (``--profile``,
+``BENCH_PROFILE_GIL=1``, ``BENCH_PROFILE_RATE=500``) put the largest single line in the FETCH item
+match, then SQLAlchemy's ``executemany``, time text and JSON of the store, and the thread hand-off:
 
-| stage (ms CPU per message) | main (4b056bd) | now | what changed |
-|---|---|---|---|
-| wire framing | 0.006 | 0.004 | half the bytes: no body prefix (13.8 → 7.0 MB) |
-| FETCH response parsing | 0.016 | 0.010 | BODYSTRUCTURE matched whole by one possessive pattern |
-| header/address parsing + snippet (``summarize``) | 0.027 | 0.022 | no snippet to cut from a body prefix |
-| storing (rows, JSON, ``executemany``, commit) | 0.045 | 0.040 | time text without a copy per value |
-| **total** | **0.095** | **0.076** | |
+| stage (ms CPU per message) | main (4b056bd) | now | now, no PREVIEW | what changed |
+|---|---|---|---|---|
+| wire framing | 0.006 | 0.004 | 0.006 | half the bytes: no body prefix (13.8 → 7.0 MB) |
+| FETCH response parsing | 0.016 | 0.010 | 0.011 | BODYSTRUCTURE matched whole by one pattern |
+| header/address parsing + snippet | 0.027 | 0.022–0.024 | 0.025–0.027 | no snippet cut from a body prefix |
+| storing (rows, JSON, executemany, commit) | 0.044–0.047 | 0.040–0.043 | 0.038–0.045 | time text without copies |
+| **total** | **0.094–0.096** | **0.076–0.081** | **0.080–0.089** | |
 
 Of the storing, SQLite itself (C, out of the GIL in the store's thread) is ~0.010 for the message
 rows and ~0.007 for their participants; the rest is Python. In the bench (whole process: event
-loop, thread hand-offs, the garbage collector) the same code costs more: 0.126–0.132 ms CPU per
-message on main, 0.089–0.097 now (same methodology, interleaved runs, load average 16–25 on the
-2-core machine). The collector was ~10 % of it: every few hundred messages a full collection walked
+loop, thread hand-offs, the garbage collector) the same code costs more: 0.126–0.149 ms CPU per
+message on main, 0.088–0.111 now, 0.09–0.10 in most rounds (same methodology, interleaved runs,
+load average 15–40 on the 2-core machine). The collector was ~10 % of it: every few hundred messages a full collection walked
 the whole heap (runtime, SQLAlchemy, FastAPI); worker processes now ``gc.freeze()`` what exists once
 they are built (``runtime.settle_heap``), and the bench does the same.
 
@@ -50,15 +53,26 @@ carry no Received/DKIM/ARC headers: real mail's are kilobytes, parsed by us for 
 fixture's files are named with ``S=``/``W=`` sizes, as Dovecot's LMTP names deliveries, so
 RFC822.SIZE is not a read of each file (it cost Dovecot 0.06 s without).
 
-Measured and not adopted: uvloop (0.089–0.097 against 0.091–0.099 ms CPU per message, within noise),
-batches of 1,000 instead of 500 (~4 % less CPU, longer SQLite write locks for the other accounts).
+Measured and not adopted: uvloop (0.089–0.097 against 0.091–0.099 ms CPU per message, within noise);
+batches of 1,000 instead of 500 (~4 % less CPU, longer SQLite write locks for the other accounts);
+storing in the event loop's thread (no hand-offs, but it blocks every other account's connection
+for each batch; CPU within noise); one ``INSERT … SELECT … FROM json_each(?)`` per batch instead of
+``executemany`` (one GIL release per batch instead of two per row, but SQLite's JSON extraction
+cost 0.026 ms per message more).
+
+The ``BENCH`` line over the session's last interleaved runs (3 rounds each, median; load average
+15–20, up to 40 in one): this branch 0.36, 0.31, 0.45, 0.22 (rounds 0.19–0.51); main under the same
+bench (its FETCH and code) 0.27, 0.25, 0.15 (rounds 0.15–0.29); this branch with ``--no-preview``
+0.29. The snippet backfill after the listing took 0.6–2.0 s (0.03–0.04 ms CPU per message, Dovecot
+0.25–0.29 s).
 
 What bounds the ratio now: the baseline parses nothing and stores nothing — 0.028 ms CPU per
-message and Dovecot's cheapest fetch — while the sync needs 0.09 ms plus Dovecot's 0.03 for the
-fields it stores. On a machine whose cores are shared (load average 16–25 during these runs) the
-ratio tends to the CPU ratio, (0.028 + 0.014) / (0.09 + 0.03) ≈ 0.35; 0.6 would need about 0.055 ms
-per message in all, i.e. the store (0.04) out of this process's CPU budget or compiled parsing — not
-more trimming of Python.
+message and Dovecot's cheapest fetch (0.20–0.30 s of its CPU in the bench) — while the sync needs
+0.09 ms plus Dovecot's 0.30–0.43 s for the fields it stores. On a machine whose cores are shared
+(as in every run here) the ratio tends to the CPU ratio, (0.028 + 0.025) / (0.093 + 0.035) ≈ 0.4;
+0.6 would need about 0.055 ms per message in this process, i.e. the store (0.04) out of its CPU
+budget (a writer process: on 2 cores shared with Dovecot it would not be free either) or compiled
+parsing — not more trimming of Python.
 
 ``idle_accounts_rss_mb`` / ``idle_accounts_connect_s``: N accounts (``--accounts``, default 1,000;
 one lab user each) connected, synced and in IDLE through ``InboxSyncEngine`` in this process:

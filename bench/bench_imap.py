@@ -38,9 +38,10 @@ Of the storing, SQLite itself (C, out of the GIL in the store's thread) is ~0.01
 rows and ~0.007 for their participants; the rest is Python. In the bench (whole process: event
 loop, thread hand-offs, the garbage collector) the same code costs more: 0.126–0.149 ms CPU per
 message on main, 0.088–0.111 now, 0.09–0.10 in most rounds (same methodology, interleaved runs,
-load average 15–40 on the 2-core machine). The collector was ~10 % of it: every few hundred messages a full collection walked
-the whole heap (runtime, SQLAlchemy, FastAPI); worker processes now ``gc.freeze()`` what exists once
-they are built (``runtime.settle_heap``), and the bench does the same.
+load average 15–40 on the 2-core machine). The collector was ~10 % of it: every few hundred
+messages a full collection walked the whole heap (runtime, SQLAlchemy, FastAPI); worker processes
+now ``gc.freeze()`` what exists once they are built (``runtime.settle_heap``), and the bench does
+the same.
 
 Dovecot's side (cold mailbox, 10,000 messages, CPU of its imap process; ``BODY[HEADER]`` is the
 baseline's fetch): ``BODY.PEEK[HEADER]`` 0.13–0.15 s; the sync's items with the body prefix 0.37–0.38 s,

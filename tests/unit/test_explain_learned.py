@@ -79,9 +79,11 @@ def test_rules_come_first_and_ambiguous_replies_stay_unknown() -> None:
     # an app password.
     text = "Die Authentifizierung beim Server mail.example.de ist fehlgeschlagen."
     assert classify_text(text, email="a@gmail.com", learned_layer=True).code == "auth.app_password_required"
-    for text in ("554 5.7.1 <x@example.org>: Client host rejected: Access denied", "550 relaying denied for <a@b.nl>",
-                 "* OK Dovecot 2.3.19 ready.", "Connection lost"):
+    for text in ("554 5.7.1 <x@example.org>: Client host rejected: Access denied", "* OK Dovecot 2.3.19 ready.",
+                 "Connection lost", "554 5.4.6 Hop count exceeded - possible mail loop"):
         assert classify_text(text, learned_layer=True).code == "unknown"
+    # A relay refusal is no guess either: one rule's diagnosis that names its three causes.
+    assert classify_text("550 relaying denied for <a@b.nl>", learned_layer=True).code == "send.relay_denied"
 
 
 def test_explain_stays_fast() -> None:
@@ -116,4 +118,6 @@ def test_provider_grouped_cross_validation() -> None:
     # it adds about 9 points on replies neither layer had seen (replay.py: 435 -> 499 of 716, README).
     assert score["rules>model(unknown)"] >= score["rules"] - 0.01
     assert score["rules>model(unknown)"] >= 0.92
-    assert score["model"] >= 0.70
+    # 772/1100 before session 4's relabelling, 766/1100 after: 27 replies moved into three new
+    # diagnoses with 3-14 replies each, too few for a model to learn across provider groups (README).
+    assert score["model"] >= 0.69

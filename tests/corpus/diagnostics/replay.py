@@ -7,7 +7,11 @@ model trained only on the replies of the rounds before r. The rules' answer stan
 ``unknown``; then the model answers if its (tempered) posterior reaches the shipped threshold. This
 is the honest estimate of "rules + model" on replies from providers neither has seen.
 
-    .venv/bin/python tests/corpus/diagnostics/replay.py [--threshold=0.7]   (needs git; writes only under /tmp)
+    .venv/bin/python tests/corpus/diagnostics/replay.py [--threshold=0.7] [--original-labels]
+    (needs git; writes only under /tmp)
+
+``--original-labels`` scores (and trains the model) on the labels before session 4's relabelling
+(``relabelled_from``, README "Combined diagnoses"): the figure comparable with earlier replays.
 
 The features are today's (``learned.features``): the replay tells whether a change to them helps on
 replies neither layer had seen.
@@ -49,6 +53,9 @@ def main(argv: list[str]) -> None:
     threshold = float(next((a.split("=")[1] for a in argv if a.startswith("--threshold=")), THRESHOLD))
     totals = [0, 0, 0]
     corpus = json.loads((HERE / "replies.json").read_text(encoding="utf-8"))
+    if "--original-labels" in argv:
+        for case in corpus:
+            case["code"] = case.get("relabelled_from", case["code"])
     for number, commit in ROUNDS.items():
         cases = [c for c in corpus if round_of(c) == number]
         before = [c for c in corpus if round_of(c) < number]

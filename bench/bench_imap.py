@@ -65,7 +65,8 @@ The ``BENCH`` line over the session's last interleaved runs (3 rounds each, medi
 15–20, up to 40 in one): this branch 0.36, 0.31, 0.45, 0.22 (rounds 0.19–0.51); main under the same
 bench (its FETCH and code) 0.27, 0.25, 0.15 (rounds 0.15–0.29); this branch with ``--no-preview``
 0.29. At a load average of 5 (the quietest moment of the session): this branch 0.36 and 0.46
-(0.083–0.101 ms CPU per message, 10,000 listed in 0.92–1.56 s), main 0.33 (0.117–0.130 ms). The snippet backfill after the listing took 0.6–2.0 s (0.03–0.04 ms CPU per message, Dovecot
+(0.083–0.101 ms CPU per message, 10,000 listed in 0.92–1.56 s), main 0.33 (0.117–0.130 ms). The
+snippet backfill after the listing took 0.4–2.0 s (0.03–0.04 ms CPU per message, Dovecot
 0.25–0.29 s).
 
 What bounds the ratio now: the baseline parses nothing and stores nothing — 0.028 ms CPU per

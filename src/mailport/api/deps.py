@@ -36,11 +36,13 @@ async def require_admin(runtime: RuntimeDep, creds: Credentials) -> None:
         raise Forbidden("this needs the operator key (MAILPORT_ADMIN_KEY)")
 
 
-async def current_tenant(request: Request, runtime: RuntimeDep, creds: Credentials) -> str:
-    # The request guard checked the key before the body was read; use its answer.
+async def current_tenant(request: Request, creds: Credentials) -> str:
+    # The request guard checked the key before the body was read; use its answer. (No RuntimeDep
+    # here: FastAPI's dependency solving costs per sub-dependency, on every request.)
     checked = request.scope.get("mailport.tenant_id")
     if isinstance(checked, str):
         return checked
+    runtime: Runtime = request.app.state.runtime
     return await run_in_threadpool(runtime.tenants.authenticate, creds.credentials if creds else None)
 
 

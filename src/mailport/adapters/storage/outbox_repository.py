@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import JobQueue
+from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import (
     Event,
@@ -32,24 +33,27 @@ __all__ = ["OutboxRepository", "WebhookRepository"]
 
 SEND_JOB = "send"
 
-# The worker's per-message counts, built once: constructing a select costs more Python time
-# than SQLite takes to run it.
-_IN_FLIGHT = (
-    select(func.count())
+# The limit counts of all the accounts in a batch of begins, one statement each, built once:
+# constructing a select costs more Python time than the database takes to run it.
+_IN_FLIGHT_MANY = PerDialect(lambda postgresql: (
+    select(Message.account_id, func.count())
     .select_from(Message)
     .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
     .where(
-        Message.account_id == bindparam("account_id"),
+        one_of(Message.account_id, "b_accounts", postgresql=postgresql),
         Message.state == "sending",
-        Message.id != bindparam("exclude"),
+        ~one_of(Message.id, "b_exclude", postgresql=postgresql),
         JobQueue.holds_slot(now=bindparam("now"), live_since=bindparam("live_since")),
     )
-)
-_SENT_SINCE = (
-    select(func.count())
-    .select_from(Message)
-    .where(Message.account_id == bindparam("account_id"), Message.sent_at >= bindparam("since"))
-)
+    .group_by(Message.account_id)
+))
+_SENT_SINCE_MANY = PerDialect(lambda postgresql: (
+    select(Message.account_id, func.count())
+    .where(one_of(Message.account_id, "b_accounts", postgresql=postgresql), Message.sent_at >= bindparam("since"))
+    .group_by(Message.account_id)
+))
+# Advisory locks taken in the order of the array (a function scan yields it in order).
+_LOCK_ACCOUNTS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
 _INSERT_EVENT = insert(Event)
 _INSERT_MESSAGE = insert(Message)
 _INSERT_CONTENT = insert(MessageContent)
@@ -62,6 +66,50 @@ _UPDATE_RECIPIENT = update(_RECIPIENTS).where(
     _RECIPIENTS.c.message_id == bindparam("b_message_id"),
     _RECIPIENTS.c.address == bindparam("b_address"),
 )
+
+
+# The worker's batch statements, built once (see ``begin_sending`` and ``finish_sending``).
+_BEGIN = PerDialect(lambda postgresql: (
+    update(_MESSAGES)
+    .where(one_of(_MESSAGES.c.id, "b_ids", postgresql=postgresql), _MESSAGES.c.state == bindparam("b_state"))
+    .values(state="sending", attempts=_MESSAGES.c.attempts + 1, updated_at=bindparam("b_now"))
+    .returning(_MESSAGES.c.id, _MESSAGES.c.attempts)
+))
+# FOR UPDATE (PostgreSQL; SQLite's writers take turns anyway): the rows found in ``sending`` stay
+# so until the batch's UPDATE below them.
+_STILL_SENDING = PerDialect(lambda postgresql: (
+    select(_MESSAGES.c.id)
+    .where(one_of(_MESSAGES.c.id, "b_ids", postgresql=postgresql), _MESSAGES.c.state == "sending")
+    .with_for_update()
+))
+_FOR_SENDING = PerDialect(lambda postgresql: (
+    select(Message).where(one_of(Message.id, "b_ids", postgresql=postgresql)),
+    select(MessageContent).where(one_of(MessageContent.message_id, "b_ids", postgresql=postgresql)),
+    select(MessageRecipient).where(one_of(MessageRecipient.message_id, "b_ids", postgresql=postgresql))
+    .order_by(MessageRecipient.message_id, MessageRecipient.position),
+))
+_FINISH = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("b_id"), _MESSAGES.c.state == "sending")
+    .values(state=bindparam("b_state"), reason=bindparam("b_reason"), updated_at=bindparam("b_now"),
+            next_attempt_at=bindparam("b_next", type_=_MESSAGES.c.next_attempt_at.type),
+            last_delay_seconds=bindparam("b_delay", type_=_MESSAGES.c.last_delay_seconds.type),
+            sent_at=func.coalesce(bindparam("b_sent_at", type_=_MESSAGES.c.sent_at.type), _MESSAGES.c.sent_at))
+)
+_SENT_COPY_UPSERT: dict[str, Any] = {}
+
+
+def _sent_copy_upsert(dialect: str) -> Any:
+    """Insert or replace a Sent-copy row, one statement per dialect (built on first use)."""
+    statement = _SENT_COPY_UPSERT.get(dialect)
+    if statement is None:
+        table = cast(Table, SentCopy.__table__)
+        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        base = insert_(table)
+        statement = _SENT_COPY_UPSERT[dialect] = base.on_conflict_do_update(
+            index_elements=[table.c.message_id],
+            set_={c.key: base.excluded[c.key] for c in table.columns if c.key != "message_id"})
+    return statement
 
 
 def _values(row: Any) -> dict[str, Any]:
@@ -154,6 +202,30 @@ class OutboxRepository:
         )
         return bool(result.rowcount)
 
+    def begin_sending(self, by_state: dict[str, list[str]], *, now: datetime) -> dict[str, int]:
+        """Move a batch of messages to ``sending``, each only while still in the state it was
+        read in (``by_state``: that state -> ids); one ``UPDATE … RETURNING`` per state read.
+        Returns the attempt number of each message that moved."""
+        started: dict[str, int] = {}
+        connection = self.s.connection()
+        for state, ids in by_state.items():
+            for row in connection.execute(_BEGIN.for_session(self.s), {"b_ids": ids, "b_state": state, "b_now": now}):
+                started[row.id] = int(row.attempts)
+        return started
+
+    def finish_sending(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Record a batch of attempts' outcomes on messages still in ``sending`` (keys ``b_id``,
+        ``b_state``, ``b_reason``, ``b_now``, ``b_next``, ``b_delay``, ``b_sent_at``): one
+        locking read and one executemany. Returns the ids recorded; the others changed
+        meanwhile (another worker took them over) and are left as they are."""
+        if not rows:
+            return set()
+        connection = self.s.connection()
+        mine = set(connection.scalars(_STILL_SENDING.for_session(self.s), {"b_ids": [r["b_id"] for r in rows]}))
+        if mine:
+            connection.execute(_FINISH, [r for r in rows if r["b_id"] in mine])
+        return mine
+
     def content(self, message_id: str) -> MessageContent:
         content = self.s.get(MessageContent, message_id)
         if content is None:
@@ -174,6 +246,14 @@ class OutboxRepository:
                      "b_message_id": message_id} for o in outcomes]
             self.s.connection().execute(_UPDATE_RECIPIENT, rows)
 
+    def update_recipients_many(self, outcomes: Sequence[dict[str, Any]]) -> None:
+        """:meth:`update_recipients` of many messages in one executemany (keys: ``message_id``,
+        ``address`` and the outcome columns)."""
+        if outcomes:
+            rows = [{**{k: v for k, v in o.items() if k not in ("address", "message_id")},
+                     "b_address": o["address"], "b_message_id": o["message_id"]} for o in outcomes]
+            self.s.connection().execute(_UPDATE_RECIPIENT, rows)
+
     def reopen_recipients(self, message_id: str, *, now: datetime) -> None:
         """Every recipient not accepted yet is to be tried again (a "send again")."""
         self.s.execute(
@@ -187,12 +267,14 @@ class OutboxRepository:
     def load_for_sending(self, message_ids: Sequence[str]) -> dict[str, tuple[MessageContent, list[MessageRecipient]]]:
         """Messages (into the session: ``find`` then reads no more), their contents and
         recipients for a batch of sends: three queries for the batch, not three per message."""
-        ids = list(message_ids)
-        list(self.s.scalars(select(Message).where(Message.id.in_(ids))))
-        contents = {c.message_id: c for c in self.s.scalars(
-            select(MessageContent).where(MessageContent.message_id.in_(ids)))}
-        recipients = self.recipients_of(ids)
-        return {i: (contents[i], recipients.get(i, [])) for i in ids if i in contents}
+        ids = {"b_ids": list(message_ids)}
+        messages, contents_of, recipients_of = _FOR_SENDING.for_session(self.s)
+        list(self.s.scalars(messages, ids))
+        contents = {c.message_id: c for c in self.s.scalars(contents_of, ids)}
+        recipients: dict[str, list[MessageRecipient]] = {}
+        for row in self.s.scalars(recipients_of, ids):
+            recipients.setdefault(row.message_id, []).append(row)
+        return {i: (contents[i], recipients.get(i, [])) for i in ids["b_ids"] if i in contents}
 
     def recipients_of(self, message_ids: Sequence[str]) -> dict[str, list[MessageRecipient]]:
         rows = self.s.scalars(
@@ -207,27 +289,35 @@ class OutboxRepository:
 
     # -- what the send limits count ----------------------------------------------------------
 
-    def lock_account(self, account_id: str) -> None:
-        """Serialize limit checks of one account across workers (PostgreSQL; SQLite serializes
-        every writer anyway). Held until the transaction ends."""
-        if self.s.get_bind().dialect.name == "postgresql":
-            self.s.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"mailport.account:{account_id}"},
-            )
+    def lock_accounts(self, account_ids: Sequence[str]) -> None:
+        """Serialize the limit checks of these accounts across workers until the transaction
+        ends (PostgreSQL; SQLite serializes every writer anyway): one statement, the locks taken
+        in the order given (callers sort the ids, so two workers cannot deadlock)."""
+        if account_ids and self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(_LOCK_ACCOUNTS, {"keys": [f"mailport.account:{a}" for a in account_ids]})
 
-    def in_flight(self, *, account_id: str, now: datetime, exclude: str, live_since: datetime) -> int:
-        """The account's other messages in ``sending`` whose job still holds a slot: its lease
-        valid and renewed since ``live_since`` (:func:`mailport.core.leases.holds_slot`).
+    def in_flight_many(self, *, account_ids: Sequence[str], now: datetime, exclude: Sequence[str],
+                       live_since: datetime) -> dict[str, int]:
+        """Each account's messages in ``sending`` whose job still holds a slot: its lease valid
+        and renewed since ``live_since`` (:func:`mailport.core.leases.holds_slot`); none of the
+        ``exclude`` messages counted.
 
         A crashed worker leaves its message in ``sending`` and its job ``running``; such rows
         stop blocking the account's concurrency as soon as their heartbeat goes silent.
         """
-        params = {"account_id": account_id, "exclude": exclude, "now": now, "live_since": live_since}
-        return int(self.s.scalar(_IN_FLIGHT, params) or 0)
+        if not account_ids:
+            return {}
+        rows = self.s.execute(_IN_FLIGHT_MANY.for_session(self.s), {
+            "b_accounts": list(account_ids), "b_exclude": list(exclude), "now": now, "live_since": live_since})
+        return {account: int(count) for account, count in rows}
 
-    def sent_since(self, *, account_id: str, since: datetime) -> int:
-        return int(self.s.scalar(_SENT_SINCE, {"account_id": account_id, "since": since}) or 0)
+    def sent_since_many(self, *, account_ids: Sequence[str], since: datetime) -> dict[str, int]:
+        """Each account's messages sent since ``since``."""
+        if not account_ids:
+            return {}
+        rows = self.s.execute(_SENT_SINCE_MANY.for_session(self.s),
+                              {"b_accounts": list(account_ids), "since": since})
+        return {account: int(count) for account, count in rows}
 
     def count_by_state(self) -> dict[str, int]:
         rows = self.s.execute(select(Message.state, func.count()).group_by(Message.state)).all()
@@ -277,6 +367,16 @@ class OutboxRepository:
         self.s.execute(statement.on_conflict_do_update(
             index_elements=[SentCopy.message_id],
             set_={k: v for k, v in values.items() if k != "message_id"}))
+
+    def save_sent_copies(self, rows: Sequence[SentCopy]) -> None:
+        """:meth:`save_sent_copy` of many messages: one executemany of one prepared upsert."""
+        if not rows:
+            return
+        columns = [c.key for c in SentCopy.__table__.columns]
+        values = [{k: getattr(r, k) for k in columns} for r in rows]
+        for v in values:
+            v["attempts"] = v["attempts"] or 0
+        self.s.connection().execute(_sent_copy_upsert(self.s.get_bind().dialect.name), values)
 
 
 class WebhookRepository:

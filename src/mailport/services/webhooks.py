@@ -123,13 +123,13 @@ class EventLog:
         webhooks want and one for their jobs (a worker's batch of begun or finished sends)."""
         if not entries:
             return
-        rows: list[EventRow] = []
+        rows: list[dict[str, Any]] = []
         deliveries: list[dict[str, Any]] = []
         hooks = WebhookRepository(s)
         for tenant_id, message_id, payload, seq in entries:
             event = make_event(payload, event_id=new_id("evt"), tenant_id=tenant_id, created_at=now)
-            rows.append(EventRow(id=event.id, tenant_id=tenant_id, message_id=message_id, type=event.type.value,
-                                 data=event.to_dict()["data"], created_at=now, seq=seq))
+            rows.append({"id": event.id, "tenant_id": tenant_id, "message_id": message_id,
+                         "type": event.type.value, "data": event.to_dict()["data"], "created_at": now, "seq": seq})
             for hook_id, types in self._endpoints(hooks, tenant_id):
                 if types and event.type.value not in types:
                     continue
@@ -138,7 +138,7 @@ class EventLog:
                     "event_type": event.type.value, "state": "pending", "attempts": 0, "created_at": now,
                     "updated_at": now, "next_attempt_at": now,
                 })
-        OutboxRepository(s).add_events(rows)
+        OutboxRepository(s).add_event_rows(rows)
         if deliveries:
             hooks.add_deliveries(deliveries)
             self.queue.enqueue_new(s, [{"kind": WEBHOOK_JOB, "payload": {"delivery_id": d["id"]},

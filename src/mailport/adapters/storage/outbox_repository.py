@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -29,7 +29,7 @@ from mailport.adapters.storage.tables_outbox import (
 )
 from mailport.errors import NotFound
 
-__all__ = ["OutboxRepository", "WebhookRepository"]
+__all__ = ["Loaded", "OutboxRepository", "WebhookRepository"]
 
 SEND_JOB = "send"
 
@@ -54,7 +54,9 @@ _SENT_SINCE_MANY = PerDialect(lambda postgresql: (
 ))
 # Advisory locks taken in the order of the array (a function scan yields it in order).
 _LOCK_ACCOUNTS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
+_EVENTS_TABLE = cast(Table, Event.__table__)
 _INSERT_EVENT = insert(Event)
+_INSERT_EVENT_ROWS = _EVENTS_TABLE.insert()
 _INSERT_MESSAGE = insert(Message)
 _INSERT_CONTENT = insert(MessageContent)
 _INSERT_RECIPIENT = insert(MessageRecipient)
@@ -112,6 +114,14 @@ def _sent_copy_upsert(dialect: str) -> Any:
     return statement
 
 
+class Loaded(NamedTuple):
+    """A message as the worker reads it to send it."""
+
+    message: Message
+    content: MessageContent | None
+    recipients: list[MessageRecipient]
+
+
 def _values(row: Any) -> dict[str, Any]:
     """An unsaved ORM object's column values, for a Core INSERT."""
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
@@ -139,10 +149,16 @@ class OutboxRepository:
 
     def add_events(self, events: Sequence[Event]) -> None:
         """:meth:`add_event` for a batch (one executemany)."""
-        self.s.connection().execute(_EVENTS.insert(), [{
+        self.add_event_rows([{
             "id": e.id, "tenant_id": e.tenant_id, "message_id": e.message_id, "type": e.type,
             "data": e.data, "created_at": e.created_at, "seq": e.seq or 0,
         } for e in events])
+
+    def add_event_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Events as column values (no ORM objects: a worker writes one per send, twice), in
+        one executemany."""
+        if rows:
+            self.s.connection().execute(_INSERT_EVENT_ROWS, rows)
 
     def get(self, *, tenant_id: str, message_id: str) -> Message:
         message = self.s.scalar(
@@ -264,17 +280,18 @@ class OutboxRepository:
                     updated_at=now)
         )
 
-    def load_for_sending(self, message_ids: Sequence[str]) -> dict[str, tuple[MessageContent, list[MessageRecipient]]]:
-        """Messages (into the session: ``find`` then reads no more), their contents and
-        recipients for a batch of sends: three queries for the batch, not three per message."""
+    def load_for_sending(self, message_ids: Sequence[str]) -> dict[str, Loaded]:
+        """Messages, their contents and recipients for a batch of sends: three queries for the
+        batch, not three per message. (The session's identity map holds rows weakly: a row
+        read and dropped is read again by ``s.get``, so the rows are handed back.)"""
         ids = {"b_ids": list(message_ids)}
-        messages, contents_of, recipients_of = _FOR_SENDING.for_session(self.s)
-        list(self.s.scalars(messages, ids))
+        messages_of, contents_of, recipients_of = _FOR_SENDING.for_session(self.s)
+        messages = {m.id: m for m in self.s.scalars(messages_of, ids)}
         contents = {c.message_id: c for c in self.s.scalars(contents_of, ids)}
         recipients: dict[str, list[MessageRecipient]] = {}
         for row in self.s.scalars(recipients_of, ids):
             recipients.setdefault(row.message_id, []).append(row)
-        return {i: (contents[i], recipients.get(i, [])) for i in ids["b_ids"] if i in contents}
+        return {i: Loaded(m, contents.get(i), recipients.get(i, [])) for i, m in messages.items()}
 
     def recipients_of(self, message_ids: Sequence[str]) -> dict[str, list[MessageRecipient]]:
         rows = self.s.scalars(
@@ -368,15 +385,11 @@ class OutboxRepository:
             index_elements=[SentCopy.message_id],
             set_={k: v for k, v in values.items() if k != "message_id"}))
 
-    def save_sent_copies(self, rows: Sequence[SentCopy]) -> None:
-        """:meth:`save_sent_copy` of many messages: one executemany of one prepared upsert."""
-        if not rows:
-            return
-        columns = [c.key for c in SentCopy.__table__.columns]
-        values = [{k: getattr(r, k) for k in columns} for r in rows]
-        for v in values:
-            v["attempts"] = v["attempts"] or 0
-        self.s.connection().execute(_sent_copy_upsert(self.s.get_bind().dialect.name), values)
+    def save_sent_copies(self, rows: Sequence[dict[str, Any]]) -> None:
+        """:meth:`save_sent_copy` of many messages (each row every column's value): one
+        executemany of one prepared upsert."""
+        if rows:
+            self.s.connection().execute(_sent_copy_upsert(self.s.get_bind().dialect.name), rows)
 
 
 class WebhookRepository:

@@ -142,13 +142,13 @@ class AccountRepository:
             raise NotFound("no such account", resource="account")
         return account
 
-    def load_for_sending(self, account_ids: Sequence[str]) -> None:
-        """The worker's read of a batch's accounts into the session, in one query (its
-        ``s.get`` of each then reads no more); by id only: each comes from the batch's own
-        messages, whose tenant the worker checks."""
+    def load_for_sending(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        """The worker's read of a batch's accounts, in one query; by id only: each comes from
+        the batch's own messages, whose tenant the worker checks."""
         ids = sorted(set(account_ids))
-        if ids:
-            list(self.s.scalars(select(Account).where(Account.id.in_(ids))))
+        if not ids:
+            return {}
+        return {a.id: a for a in self.s.scalars(select(Account).where(Account.id.in_(ids)))}
 
     def find_by_email(self, *, tenant_id: str, email: str) -> Account | None:
         return self.s.scalar(

@@ -327,11 +327,13 @@ class SendJob:
         with self.db.session() as s:
             repo = OutboxRepository(s)
             loaded = repo.load_for_sending([m for m, _ in items])
-            AccountRepository(s).load_for_sending([a for _, a in items if not is_platform_sender(a)])
+            accounts = AccountRepository(s).load_for_sending(
+                [m.message.account_id for m in loaded.values() if not is_platform_sender(m.message.account_id)])
             order = sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0]))
             routed: dict[int, _Ready] = {}
             for i in order:
-                planned = self._route(s, items[i][0], now)
+                found = loaded.get(items[i][0])
+                planned = self._route(s, None if found is None else found.message, now, accounts)
                 if isinstance(planned, _Ready):
                     routed[i] = planned
                 else:
@@ -365,18 +367,15 @@ class SendJob:
                 events.append((message.tenant_id, message.id, MessageSending(
                     message_id=message.id, account_id=message.account_id, metadata=dict(message.meta),
                     attempt=attempt_no), event_seq(attempt_no, "sending")))
-                if message.id in loaded:
-                    content, rows = loaded[message.id]
-                else:
-                    content, rows = repo.content(message.id), list(repo.recipients(message.id))
-                results[i] = self._attempt(r, attempt_no, content, rows)
+                content = loaded[message.id].content or repo.content(message.id)  # NotFound: no bytes
+                results[i] = self._attempt(r, attempt_no, content, loaded[message.id].recipients)
             self.events.record_each(s, now=now, entries=events)
         return [r for r in results if r is not None]
 
-    def _route(self, s: Session, message_id: str, now: datetime) -> _Ready | JobResult:
+    def _route(self, s: Session, message: Message | None, now: datetime,
+               accounts: dict[str, Account]) -> _Ready | JobResult:
         """Whether the message may go now as far as its state, account and route tell: a
         :class:`_Ready` (its account's limits still to check), or the job's result when not."""
-        message = OutboxRepository(s).find(message_id)
         if message is None:
             return Fail(error="the message no longer exists")
         state = MessageState(message.state)
@@ -384,7 +383,7 @@ class SendJob:
             return Done()  # cancelled meanwhile, or finished by a worker that then died
         if message.next_attempt_at is not None and message.next_attempt_at > now + _EARLY:
             return Retry(run_at=message.next_attempt_at)
-        account = None if is_platform_sender(message.account_id) else s.get(Account, message.account_id)
+        account = accounts.get(message.account_id)
         if account is not None and account.tenant_id != message.tenant_id:
             account = None
         if account is None and not is_platform_sender(message.account_id):
@@ -526,7 +525,7 @@ class SendJob:
         recorded = repo.finish_sending(rows)
         recipients: list[dict[str, Any]] = []
         events: list[tuple[str, str | None, EventPayload, int]] = []
-        copies: list[SentCopy] = []
+        copies: list[dict[str, Any]] = []
         copy_jobs: list[dict[str, Any]] = []
         for attempt, outcome in items:
             if attempt.message_id not in recorded:
@@ -548,9 +547,10 @@ class SendJob:
             if outcome.state is not MessageState.SENT:
                 continue
             if attempt.copy_skip is not None:
-                copies.append(SentCopy(message_id=attempt.message_id, tenant_id=attempt.tenant_id,
-                                       header_message_id=attempt.outgoing.header_message_id, state="skipped",
-                                       attempts=0, detail=attempt.copy_skip, updated_at=now))
+                copies.append({"message_id": attempt.message_id, "tenant_id": attempt.tenant_id,
+                               "header_message_id": attempt.outgoing.header_message_id, "state": "skipped",
+                               "folder": None, "uid": None, "attempts": 0, "detail": attempt.copy_skip,
+                               "updated_at": now})
             else:
                 copy_jobs.append({"kind": SENT_COPY_JOB, "payload": {"message_id": attempt.message_id},
                                   "tenant_id": attempt.tenant_id, "dedupe_key": attempt.message_id})

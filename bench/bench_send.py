@@ -521,13 +521,17 @@ def bench_many_accounts(data: Path, accounts: int, messages: int, delay: float) 
             ids = [inst.setup_account(port, email=f"acc{i}@example.test", headers=headers)[1]
                    for i in range(accounts)]
             items = [{**message_body(ids[n % accounts], n), "idempotency_key": f"m-{n}"} for n in range(messages)]
+            before = inst.cpu()
             started = time.perf_counter()
             asyncio.run(post_batches(inst, headers, items))
             accepted = time.perf_counter() - started
             wait_sent(inst, messages, timeout=1800)
             took = time.perf_counter() - started
+            after = inst.cpu()
             print(f"# {messages} messages over {accounts} accounts: accepted in {accepted:.1f} s, "
-                  f"all sent after {took:.1f} s", flush=True)
+                  f"all sent after {took:.1f} s; CPU per message: API "
+                  f"{(after['api'] - before['api']) / messages * 1000:.1f} ms, "
+                  f"worker {(after['worker'] - before['worker']) / messages * 1000:.1f} ms", flush=True)
             line("send_many_accounts", messages / took, "msg/s", base, "msg/s")
 
 

@@ -46,7 +46,7 @@ service time: Starlette/FastAPI middleware and routing, the API-key lookup (a th
 every request so a revoked key is refused at once), JSON and pydantic. Concurrent requests are
 group-committed (``adapters/group_commit.py``), so they share transactions and the SQLite lock.
 
-Sending (the worker process, ``mailport worker`` on SQLite):
+Sending (the worker process, ``mailport worker`` on SQLite), first round (session 3):
 
 | | before | after |
 |---|---|---|
@@ -54,12 +54,46 @@ Sending (the worker process, ``mailport worker`` on SQLite):
 | SQL wall time per sent message (mostly sleeping in SQLite's busy handler) | 32.7 | 1.9 |
 | sessions per message (begin, finish, job result, account state) | 4 | < 1 (group-committed) |
 
-After: begin 32 % (message/content/recipient loads now per batch, limit counts per account per
-batch), finish 22 %, job settlement 11 %, claiming 7 %, the SMTP client 6 %, the event loop
-10 %; what remains is mostly SQLAlchemy statement overhead per row. That CPU is the ceiling of
-``send_many_accounts`` (one worker process is one core: ~200 msg/s), and with the API's ~3 ms
-per request on the other core it bounds ``send_pipeline_*`` and ``api_accept_p99_ms`` on a
-2-core box.
+Second round (session 4, 2026-12-06): worker CPU ms per sent message by stage, py-spy ``--gil``
+on the worker child during ``send_pipeline_sqlite`` (shares of the sampled CPU, start-up
+excluded, times the process's own CPU per message from /proc). The box was shared: load average
+13–20 during these runs, so the shares are rough; a group commit batches only 2–3 sends here.
+
+| stage | before | after |
+|---|---|---|
+| begin: loads, limit counts, state change, event | 1.56 | 0.92 |
+| finish: outcome, recipients, event, Sent-copy row | 1.23 | 0.41 (with the job's end) |
+| job settlement (a transaction of its own) | 0.15 | — (in the finish transaction) |
+| claiming | 0.16 | 0.09 |
+| SMTP client (aiosmtplib: line endings, dot-stuffing, socket writes) | 0.44 | 0.50 |
+| group-commit hand-offs (threads, futures) | 0.14 | 0.16 |
+| event loop, heartbeat, unattributed (py-spy's truncated stacks) | 0.82 | 1.02 |
+| total (/proc) | 4.5 | 3.1 |
+
+What changed: a batch of begins is a few statements per batch, not several per message (one
+``UPDATE … RETURNING`` moves the batch to ``sending`` guarded by the state each message was read
+in; one INSERT of its events; accounts read in one query; the limit counts one ``GROUP BY`` each
+for all the batch's accounts); the batch's messages and accounts are kept from their one read
+(the session's identity map holds rows weakly, so every ``s.get`` used to read them again); a
+batch of finishes is one locking read, one executemany each of outcomes and recipients, one
+INSERT of events and one upsert of Sent-copy rows, and the send jobs' ends commit in that same
+transaction (``core.jobs.Settled``); id lists are one PostgreSQL array (``= ANY``), not an
+expanding ``IN`` that psycopg re-parsed on every claim of more than 50 ids (8 % of a PostgreSQL
+worker's CPU); the worker processes run on uvloop.
+
+Same-run figures, base (main at 4b056bd) and this round alternating on the shared box (load 13–20):
+
+| benchmark | worker CPU ms/msg | ratio (msg/s, baseline msg/s) |
+|---|---|---|
+| ``send_pipeline_sqlite`` | 4.9 → 2.6 | 0.13 (89 of 669) → 0.19 (127 of 665) |
+| ``send_pipeline_postgres`` | 10.1 → 6.0 | 0.08 (53 of 651) → 0.11 (62 of 559) |
+| ``send_many_accounts`` | 3.1 → 1.5 | 0.32 (98 of 301) → 0.68 (188 of 274) |
+
+What limits them now: ``send_pipeline_sqlite`` spends API 2.9 + worker 2.6 ms of CPU per message,
+plus the sink and the HTTP client, on 2 cores; ``send_pipeline_postgres`` is bound by latency, not
+CPU: the account's 8 slots each wait a begin and a finish transaction (each ~8 round trips and a
+commit), and with two workers on one account a third of all begins find its 8 slots taken and
+go back to the queue for a second or two. The SMTP client is now a sixth of the worker's CPU.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.

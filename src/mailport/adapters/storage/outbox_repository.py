@@ -49,7 +49,8 @@ _IN_FLIGHT_MANY = PerDialect(lambda postgresql: (
 ))
 _SENT_SINCE_MANY = PerDialect(lambda postgresql: (
     select(Message.account_id, func.count())
-    .where(one_of(Message.account_id, "b_accounts", postgresql=postgresql), Message.sent_at >= bindparam("since"))
+    .where(one_of(Message.account_id, "b_accounts", postgresql=postgresql), Message.sent_at >= bindparam("since"),
+           ~one_of(Message.id, "b_exclude", postgresql=postgresql))
     .group_by(Message.account_id)
 ))
 # Advisory locks taken in the order of the array (a function scan yields it in order).
@@ -328,12 +329,13 @@ class OutboxRepository:
             "b_accounts": list(account_ids), "b_exclude": list(exclude), "now": now, "live_since": live_since})
         return {account: int(count) for account, count in rows}
 
-    def sent_since_many(self, *, account_ids: Sequence[str], since: datetime) -> dict[str, int]:
-        """Each account's messages sent since ``since``."""
+    def sent_since_many(self, *, account_ids: Sequence[str], since: datetime,
+                        exclude: Sequence[str] = ()) -> dict[str, int]:
+        """Each account's messages sent since ``since``, none of the ``exclude`` counted."""
         if not account_ids:
             return {}
         rows = self.s.execute(_SENT_SINCE_MANY.for_session(self.s),
-                              {"b_accounts": list(account_ids), "since": since})
+                              {"b_accounts": list(account_ids), "since": since, "b_exclude": list(exclude)})
         return {account: int(count) for account, count in rows}
 
     def count_by_state(self) -> dict[str, int]:

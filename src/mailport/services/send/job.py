@@ -200,6 +200,7 @@ class SendJob:
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._slots_loop: asyncio.AbstractEventLoop | None = None
+        self._transmitted: dict[str, str] = {}  # message id -> account: answered, outcome not written yet
         # The sends that start together are begun in one transaction; those that end together
         # are recorded in one (group commit).
         self._begins: GroupCommit[tuple[str, str], _Attempt | JobResult] = GroupCommit(
@@ -220,10 +221,18 @@ class SendJob:
             await asyncio.wait_for(slot.acquire(), _SLOT_WAIT.total_seconds())
         except TimeoutError:
             return Retry(run_at=self.clock.now() + timedelta(seconds=2) * (1 + self.rng()), error="account.concurrency")
+        released = False
+
+        def release() -> None:  # once: when the server answered, or when the job ends
+            nonlocal released
+            if not released:
+                released = True
+                slot.release()
+
         try:
-            return await self._send(message_id, str(job.payload.get("account_id", "")), job)
+            return await self._send(message_id, str(job.payload.get("account_id", "")), job, transmitted=release)
         finally:
-            slot.release()
+            release()
 
     def _slot(self, account_id: str) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -235,7 +244,8 @@ class SendJob:
         return slot
 
 
-    async def _send(self, message_id: str, account_id: str = "", job: ClaimedJob | None = None) -> JobResult:
+    async def _send(self, message_id: str, account_id: str = "", job: ClaimedJob | None = None, *,
+                    transmitted: Callable[[], None] | None = None) -> JobResult:
         [begun] = await self._begins.submit("", [(message_id, account_id)])
         if not isinstance(begun, _Attempt):
             return begun
@@ -260,9 +270,19 @@ class SendJob:
             outcome = self._classify(attempt, results)
         finally:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
-        # The server has the message now: its outcome waits out a database outage in memory
-        # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
-        [result] = await self._finishes.submit_riding_out("", [(attempt, outcome, job)])
+        # The mailbox's slot is free once the server has answered: the next send of this account
+        # begins while this outcome is written. Until it is, the message is still ``sending`` in
+        # the database, so the begins of this process leave it out of the account's in-flight
+        # count and add it to the sent counts (:meth:`_limit_counts`).
+        self._transmitted[attempt.message_id] = attempt.sender.key
+        if transmitted is not None:
+            transmitted()
+        try:
+            # The server has the message now: its outcome waits out a database outage in memory
+            # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
+            [result] = await self._finishes.submit_riding_out("", [(attempt, outcome, job)])
+        finally:
+            self._transmitted.pop(attempt.message_id, None)
         if box is not None:
             await self._learn(attempt, box.id, outcome)
         return result
@@ -421,14 +441,22 @@ class SendJob:
         accounts = sorted({r.message.account_id for r in routed if r.limits is not None})
         if not accounts:
             return {}
+        transmitted = dict(self._transmitted)  # a copy: the event loop's thread changes it
+        answered: dict[str, int] = {}
+        for account_id in transmitted.values():
+            answered[account_id] = answered.get(account_id, 0) + 1
         repo.lock_accounts(accounts)
-        in_flight = repo.in_flight_many(account_ids=accounts, now=now, exclude=batch,
+        in_flight = repo.in_flight_many(account_ids=accounts, now=now, exclude=[*batch, *transmitted],
                                         live_since=self.leases.live_since(now))
         sent: dict[str, dict[str, int]] = {"rate": {}, "day": {}}
         for kind, starts in windows.items():
             for since, ids in starts.items():
-                sent[kind].update(repo.sent_since_many(account_ids=sorted(set(ids)), since=since))
-        return {a: _Counted(in_flight=in_flight.get(a, 0), rate=sent["rate"].get(a, 0), day=sent["day"].get(a, 0))
+                sent[kind].update(repo.sent_since_many(account_ids=sorted(set(ids)), since=since,
+                                                       exclude=list(transmitted)))
+        # A message answered but not recorded yet counts as sent once, whether or not its outcome
+        # committed since the copy was taken.
+        return {a: _Counted(in_flight=in_flight.get(a, 0), rate=sent["rate"].get(a, 0) + answered.get(a, 0),
+                            day=sent["day"].get(a, 0) + answered.get(a, 0))
                 for a in accounts}
 
     @staticmethod

@@ -28,11 +28,13 @@ def explain(diagnosis: Diagnosis, lang: str) -> Explanation:
 
 
 def explain_text(
-    text: str, *, lang: str, email: str | None = None, provider: str | None = None
+    text: str, *, lang: str, email: str | None = None, provider: str | None = None, host: str | None = None
 ) -> Explanation:
     """Classify free text (a pasted server reply or error) and explain it: ``mailport explain``.
-    A person reads the answer, so the learned layer helps where the rules know nothing."""
-    return explain(classify_text(text, email=email, provider=provider, learned_layer=True), lang)
+    A person reads the answer, so the learned layer helps where the rules know nothing. The
+    account's address, provider id or server host, where given, select that provider's documented
+    meaning of the reply first and its own steps."""
+    return explain(classify_text(text, email=email, provider=provider, host=host, learned_layer=True), lang)
 
 
 def explain_code(

@@ -27,6 +27,8 @@ ISSUE_CODES = {
     "auth.insufficient_permissions", "api.rate_limited",
     # issue 15: Microsoft Graph (SMTP AUTH off -> Graph; mailbox not in Exchange Online)
     "auth.use_graph", "api.mailbox_not_enabled",
+    # issue 18: replies whose text cannot tell two causes apart get one diagnosis naming both
+    "net.connection_failed", "send.relay_denied", "server.busy",
 }
 TRANSLATED = [lang for lang in SUPPORTED if lang != "en"]
 LOCALE = Path(mailport.__file__).parent / "locale"
@@ -120,3 +122,9 @@ def test_unknown_language_falls_back_to_english() -> None:
     diagnosis = Diagnosis("net.timeout", "warning", True, None, None)
     assert explain(diagnosis, "xx").title == CODES["net.timeout"].title
     assert explain(diagnosis, "nl-BE").title == "De mailserver reageerde niet op tijd"
+
+
+def test_every_code_is_on_the_catalog_page() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    missing = sorted(code for code, info in CODES.items() if f"| `{code}` | {info.title} |" not in page)
+    assert missing == []

@@ -21,8 +21,11 @@ def register(app: typer.Typer) -> None:
 def explain(
     text: Annotated[list[str] | None, typer.Argument(help="The server's reply (may span lines); '-' or nothing reads "
                                                           "standard input.")] = None,
-    email: Annotated[str | None, typer.Option("--email",
-                                              help="The account's address, for provider-specific steps.")] = None,
+    email: Annotated[str | None, typer.Option("--email", "--address",
+                                              help="The account's address: its provider's documented meaning of "
+                                                   "the reply first, and provider-specific steps.")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="The account's mail server (e.g. smtp.office365.com), "
+                                                            "when the address does not name the provider.")] = None,
     lang: Lang = "en",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (code, title, steps, provider, retryable, "
                                                          "server_text).")] = False,
@@ -33,7 +36,7 @@ def explain(
     if not reply.strip():
         out.print("nothing to explain: give the server's reply as an argument or on standard input")
         raise typer.Exit(2)
-    explanation = explain_text(reply, lang=negotiate(None, lang), email=email)
+    explanation = explain_text(reply, lang=negotiate(None, lang), email=email, host=host)
     if as_json:
         print(json.dumps(explanation.to_dict(), ensure_ascii=False, indent=2))
         return

@@ -175,9 +175,11 @@ class AsyncClient:
         return data
 
     async def explain(self, text: str, *, email: str | None = None, provider: str | None = None,
-                      language: str | None = None) -> Diagnosis:
-        """``POST /v1/diagnostics/explain``: a server reply explained in the user's language."""
-        body = {k: v for k, v in {"text": text, "email": email, "provider": provider}.items() if v is not None}
+                      host: str | None = None, language: str | None = None) -> Diagnosis:
+        """``POST /v1/diagnostics/explain``: a server reply explained in the user's language; the
+        account's address, provider id or server host select its provider's documented meaning."""
+        body = {k: v for k, v in {"text": text, "email": email, "provider": provider, "host": host}.items()
+                if v is not None}
         response = await self.request("POST", "/v1/diagnostics/explain", json=body,
                                       query=params(lang=language))
         return parse(Diagnosis, response)

@@ -6,7 +6,9 @@ has never seen, which is what a fresh round of real replies is like. The rules a
 against the whole training corpus, so their score here is their *training* accuracy; only the
 learned layer is really cross-validated (the README says what that means for the estimate).
 
-    .venv/bin/python tests/corpus/diagnostics/crossval.py [--rounds] [--misses]
+    .venv/bin/python tests/corpus/diagnostics/crossval.py [--rounds] [--misses] [--original-labels]
+
+``--original-labels``: the labels before session 4's relabelling (``relabelled_from``).
 """
 
 from __future__ import annotations
@@ -83,6 +85,9 @@ def report(title: str, results: dict[str, list[tuple[Case, str]]]) -> None:
 
 def main(argv: list[str]) -> None:
     corpus: list[Case] = json.loads((HERE / "replies.json").read_text(encoding="utf-8"))
+    if "--original-labels" in argv:
+        for case in corpus:
+            case["code"] = case.get("relabelled_from", case["code"])
     train = [c for c in corpus if c["split"] == "train"]
     groups = Counter(group_of(str(c["source"])) for c in train)
     print(f"{len(train)} training replies, {len(groups)} provider groups, {K} folds by group")

@@ -23,6 +23,8 @@ class ExplainIn(BaseModel):
     email: str | None = Field(None, max_length=320, description="The account's address: refines provider-specific "
                                                                 "advice.")
     provider: str | None = Field(None, max_length=64, description="A provider id from discovery, if known.")
+    host: str | None = Field(None, max_length=253, description="The account's SMTP or IMAP server, if known: names "
+                                                               "the provider where the address does not.")
 
 
 class ExplainOut(BaseModel):
@@ -40,4 +42,5 @@ def explain(
     lang: Annotated[str | None, Query(max_length=35, description="Language; else Accept-Language; default en.")] = None,
 ) -> dict[str, Any]:
     language = negotiate(request.headers.get("accept-language"), lang)
-    return explain_text(body.text, lang=language, email=body.email, provider=body.provider).to_dict()
+    return explain_text(body.text, lang=language, email=body.email, provider=body.provider,
+                        host=body.host).to_dict()

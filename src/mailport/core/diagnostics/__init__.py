@@ -8,23 +8,27 @@ from mailport.core.diagnostics.catalog import CODES, N_, VARIANTS, CodeInfo, Sev
 from mailport.core.diagnostics.classifier import classify, classify_exception, classify_text
 from mailport.core.diagnostics.evidence import Diagnosis, Evidence, scrub
 from mailport.core.diagnostics.explanation import Explanation, describe
-from mailport.core.diagnostics.providers import provider_variant
+from mailport.core.diagnostics.provider_codes import PROVIDER_CODES, ProviderCode
+from mailport.core.diagnostics.providers import provider_family, provider_variant
 from mailport.core.diagnostics.remote_error import remote_error, remote_error_class
 
 __all__ = [
     "CODES",
     "N_",
+    "PROVIDER_CODES",
     "VARIANTS",
     "CodeInfo",
     "Diagnosis",
     "Evidence",
     "Explanation",
+    "ProviderCode",
     "Severity",
     "Variant",
     "classify",
     "classify_exception",
     "classify_text",
     "describe",
+    "provider_family",
     "provider_variant",
     "remote_error",
     "remote_error_class",

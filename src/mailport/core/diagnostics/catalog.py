@@ -107,6 +107,40 @@ _TONLINE_ENTER = N_("Enter that E-Mail-Passwort here and try again.")
 _CHANGE_PASSWORD = N_("If you did not send those messages yourself, change your password.")
 _WAIT_AND_RETRY = N_("Wait a few minutes, then try again.")
 _RECONNECT_ANY = N_("Then connect the mailbox again.")
+# A refused password at a provider that wants an app password: the same steps serve
+# auth.app_password_required and, after a first step that says so, auth.invalid_credentials.
+_GMAIL_APP_PASSWORD_STEPS = (_GOOGLE_2SV, _GOOGLE_APP_PASSWORD, _GOOGLE_COPY, _PASTE_APP_PASSWORD)
+_ICLOUD_APP_PASSWORD_STEPS = (
+    N_("Open https://appleid.apple.com and sign in with your Apple Account."),
+    N_("Go to Sign-In and Security, then App-Specific Passwords, and create a new one."),
+    N_("Copy the password that Apple shows you (it looks like xxxx-xxxx-xxxx-xxxx)."),
+    _PASTE_APP_PASSWORD,
+)
+_YAHOO_APP_PASSWORD_STEPS = (
+    N_("Sign in at https://login.yahoo.com/account/security (for AOL:"
+       " https://login.aol.com/account/security)."),
+    N_('Click "Generate app password", enter a name such as "Invoices" and click Generate.'),
+    N_("Copy the password that is shown."),
+    _PASTE_APP_PASSWORD,
+)
+_LIBERO_APP_PASSWORD_STEPS = (
+    N_("Sign in to Libero Mail at https://login.libero.it and open the security settings of"
+       " your account."),
+    N_("With two-step verification turned on, create an app password and copy it."),
+    _PASTE_APP_PASSWORD,
+)
+_GMX_APP_PASSWORD = N_(
+    "Open Security (Sicherheit), then Application-specific passwords (Anwendungsspezifische"
+    " Passwörter); this needs two-factor authentication."
+)
+_M365_APP_PASSWORD = N_(
+    "Create an app password at https://mysignins.microsoft.com/security-info (Add sign-in"
+    " method, App password)."
+)
+_NEEDS_APP_PASSWORD = N_(
+    "This provider does not accept your normal password from other programs: it needs an app"
+    " password, which you create once in your account's security settings."
+)
 
 
 # The table itself: one entry per code, generic advice first, provider variants after.
@@ -126,9 +160,7 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
             _PASTE_APP_PASSWORD,
         ),
         variants={
-            "gmail": Variant(
-                steps=(_GOOGLE_2SV, _GOOGLE_APP_PASSWORD, _GOOGLE_COPY, _PASTE_APP_PASSWORD)
-            ),
+            "gmail": Variant(steps=_GMAIL_APP_PASSWORD_STEPS),
             "google_workspace": Variant(
                 steps=(
                     N_("Ask your Google Workspace administrator whether app passwords are"
@@ -139,26 +171,8 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
                     _PASTE_APP_PASSWORD,
                 )
             ),
-            "icloud": Variant(
-                steps=(
-                    N_("Open https://appleid.apple.com and sign in with your Apple Account."),
-                    N_("Go to Sign-In and Security, then App-Specific Passwords, and create"
-                       " a new one."),
-                    N_("Copy the password that Apple shows you (it looks like"
-                       " xxxx-xxxx-xxxx-xxxx)."),
-                    _PASTE_APP_PASSWORD,
-                )
-            ),
-            "yahoo": Variant(
-                steps=(
-                    N_("Sign in at https://login.yahoo.com/account/security (for AOL:"
-                       " https://login.aol.com/account/security)."),
-                    N_('Click "Generate app password", enter a name such as "Invoices" and'
-                       " click Generate."),
-                    N_("Copy the password that is shown."),
-                    _PASTE_APP_PASSWORD,
-                )
-            ),
+            "icloud": Variant(steps=_ICLOUD_APP_PASSWORD_STEPS),
+            "yahoo": Variant(steps=_YAHOO_APP_PASSWORD_STEPS),
             "outlook": Variant(
                 title=N_("Outlook.com needs you to sign in with Microsoft"),
                 steps=(_OUTLOOK_NO_PASSWORDS, _RECONNECT_MICROSOFT),
@@ -167,30 +181,19 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
                 steps=(
                     N_("Ask your Microsoft 365 administrator whether app passwords are"
                        ' allowed; if not, connect with "Sign in with Microsoft" instead.'),
-                    N_("Create an app password at https://mysignins.microsoft.com/security-info"
-                       " (Add sign-in method, App password)."),
+                    _M365_APP_PASSWORD,
                     _PASTE_APP_PASSWORD,
                 )
             ),
             "gmx": Variant(
                 steps=(
                     _GMX_SIGN_IN,
-                    N_("Open Security (Sicherheit), then Application-specific passwords"
-                       " (Anwendungsspezifische Passwörter); this needs two-factor"
-                       " authentication."),
+                    _GMX_APP_PASSWORD,
                     N_('Create a new password, for example named "Invoices", and copy it.'),
                     _PASTE_APP_PASSWORD,
                 )
             ),
-            "libero": Variant(
-                steps=(
-                    N_("Sign in to Libero Mail at https://login.libero.it and open the"
-                       " security settings of your account."),
-                    N_("With two-step verification turned on, create an app password and"
-                       " copy it."),
-                    _PASTE_APP_PASSWORD,
-                )
-            ),
+            "libero": Variant(steps=_LIBERO_APP_PASSWORD_STEPS),
             "tonline": Variant(steps=(_TONLINE_SEPARATE, _TONLINE_SET_UP, _TONLINE_ENTER)),
         },
     ),
@@ -204,9 +207,16 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
             N_("Enter your password again carefully; upper and lower case matter."),
             N_("Sign in to your provider's webmail with the same password to make sure it"
                " works."),
-            N_("Some providers reject every password while access by email programs (IMAP)"
-               " is switched off in the webmail settings, or ask for an app password when"
-               " two-step verification is on; check both."),
+            # The reply alone does not say which: a wrong password is likelier, but at providers
+            # with two-step verification (Gmail, iCloud, Yahoo and many more) the same reply
+            # means "app password needed" (README of the diagnostics corpus).
+            N_("If the password works there but not here, and your account uses two-step"
+               " verification, your provider wants an app password: create one in your"
+               " account's security settings and paste it here instead of your normal"
+               " password."),
+            N_("Some providers also reject every password while access by email programs"
+               " (IMAP, POP, SMTP) is switched off in the webmail settings; switch it on"
+               " there."),
         ),
         variants={
             "tonline": Variant(steps=(_TONLINE_SEPARATE, _TONLINE_SET_UP, _TONLINE_ENTER)),
@@ -217,7 +227,35 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
                     N_("GMX and WEB.DE also reject the password while access by email"
                        " programs is switched off:"),
                     _GMX_ENABLE_IMAP,
+                    N_("If you use two-factor authentication, GMX and WEB.DE want an app"
+                       " password instead:"),
+                    _GMX_APP_PASSWORD,
                     _TRY_AGAIN,
+                )
+            ),
+            "gmail": Variant(steps=(_NEEDS_APP_PASSWORD, *_GMAIL_APP_PASSWORD_STEPS)),
+            "google_workspace": Variant(steps=(_NEEDS_APP_PASSWORD, *_GMAIL_APP_PASSWORD_STEPS)),
+            "icloud": Variant(steps=(_NEEDS_APP_PASSWORD, *_ICLOUD_APP_PASSWORD_STEPS)),
+            "yahoo": Variant(steps=(_NEEDS_APP_PASSWORD, *_YAHOO_APP_PASSWORD_STEPS)),
+            "libero": Variant(
+                steps=(
+                    N_("Check the password by signing in at https://login.libero.it."),
+                    N_("If it works there and two-step verification is on, Libero wants an"
+                       " app password instead:"),
+                    *_LIBERO_APP_PASSWORD_STEPS,
+                )
+            ),
+            "outlook": Variant(steps=(_OUTLOOK_NO_PASSWORDS, _RECONNECT_MICROSOFT)),
+            "microsoft365": Variant(
+                steps=(
+                    N_("Check the password by signing in at https://outlook.office.com."),
+                    N_("If your organisation uses multi-factor authentication and your"
+                       " administrator allows app passwords:"),
+                    _M365_APP_PASSWORD,
+                    _PASTE_APP_PASSWORD,
+                    N_('If the password is right, your administrator may have switched off'
+                       ' "Authenticated SMTP" for this mailbox:'),
+                    _M365_MANAGE_APPS,
                 )
             ),
         },
@@ -729,6 +767,26 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
         ),
     ),
     CodeInfo(
+        # The client says only that the connection failed, not why (PHPMailer's "Could not connect
+        # to SMTP host", Nextcloud's "Error connecting to SMTP server"): the three usual causes
+        # and their fixes, most likely first, instead of a guess at one.
+        code="net.connection_failed",
+        severity="warning",
+        retryable=True,
+        title=N_("The connection to the mail server failed, without saying why"),
+        steps=(
+            N_("The program could not connect to the mail server, and the message does not"
+               " say why. The usual causes, most likely first:"),
+            N_("The server name is wrong: compare it letter by letter with the one on your"
+               " provider's help pages."),
+            N_("The port and the encryption do not fit together: ports 465 and 993 use"
+               " SSL/TLS, ports 587 and 143 use STARTTLS."),
+            N_("A firewall or the network blocks the port, or the server is down for a"
+               " moment: try again in a few minutes, and ask your IT administrator if it"
+               " keeps happening."),
+        ),
+    ),
+    CodeInfo(
         code="net.wrong_service",
         severity="error",
         retryable=False,
@@ -762,6 +820,42 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
         steps=(
             N_("The server accepts only a limited number of connections or messages in a"
                " short time. This is not a fault, and your settings are fine."),
+            N_("Sending is tried again automatically in a few minutes."),
+            N_("If it keeps happening, send fewer documents at once or ask your email"
+               " provider about its limits."),
+        ),
+    ),
+    CodeInfo(
+        # "Relay access denied" and its kin: the server refused to pass the message on. Three
+        # causes give these words (README of the diagnostics corpus): no sign-in, the wrong
+        # outgoing server, or a server that does not take mail for the recipient's domain.
+        code="send.relay_denied",
+        severity="error",
+        retryable=False,
+        title=N_("The server refused to pass the message on"),
+        steps=(
+            N_("The mail server refused to pass this message on to the recipient. The reply"
+               " does not say why; the usual causes, most likely first:"),
+            N_("The program did not sign in: check that sending (SMTP) signs in with your"
+               " email address and password."),
+            N_("The outgoing server is not your provider's: use the outgoing server and port"
+               " (usually 587 or 465) from your provider's help pages, not port 25."),
+            N_("If you see this in a returned message, the recipient's server does not take"
+               " mail for that address: check the recipient's address for typing"
+               " mistakes."),
+        ),
+    ),
+    CodeInfo(
+        # "Server busy": some servers say it when they are overloaded, others when they limit a
+        # sender (the corpus has both, from documented sources); the fix is the same first step.
+        code="server.busy",
+        severity="warning",
+        retryable=True,
+        title=N_("The mail server is busy right now"),
+        steps=(
+            N_("The server says it is busy. That is either a passing overload on its side or"
+               " a limit on how much it accepts from you in a short time; the reply does not"
+               " say which. Your settings are fine."),
             N_("Sending is tried again automatically in a few minutes."),
             N_("If it keeps happening, send fewer documents at once or ask your email"
                " provider about its limits."),

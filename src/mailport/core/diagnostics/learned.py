@@ -38,6 +38,36 @@ _STOP: Final = frozenset({
     "een", "en", "van", "der", "die", "das", "und", "le", "la", "les", "et", "des", "du", "il",
     "di", "per",
 })
+# Cross-language concepts: the same idea in the words of en, nl, de, fr and it (and of the common
+# client libraries), so that a reply in one language is evidence for the same fix in another.
+# Generic vocabulary, not any one provider's phrasing; measured in the README ("Session 4").
+_CONCEPTS: Final[dict[str, re.Pattern[str]]] = {name: re.compile(pattern) for name, pattern in {
+    "password": r"password|passwort|kennwort|wachtwoord|mots? de passe|credenziali|credentials|anmeldedaten",
+    "username": r"user ?name|benutzername|gebruikersnaam|nom d'utilisateur|nome utente",
+    "auth": r"authent|autenti|anmeld|aanmeld|login|log in|sign in|inlog|identifi",
+    "fail": (r"fail|fehl|mislukt|échec|echec|non riuscit|impossibile|impossible|kon niet|konnte nicht|niet gelukt"
+             r"|nicht möglich|unable|could not|cannot|can't"),
+    "connect": r"connect|verbind|connexion|conness|collegar|collegament",
+    "refused": r"refus|verweiger|geweigerd|rifiut|denied|abgelehnt|reject",
+    "timeout": r"time ?out|timed out|zeitüberschreitung|verlopen|dépassé|fuori tempo|tempo massimo|délai",
+    "unknownhost": (r"unknown host|unbekannt|onbekend|inconnu|sconosciut|not found|nicht gefunden|niet gevonden"
+                    r"|introuvable|non trovat|getaddrinfo|enotfound|name or service"),
+    "tls": (r"\btls\b|\bssl\b|starttls|secure connection|sichere verbindung|beveiligde verbinding|connexion sécurisée"
+            r"|connessione sicura|collegamento sicuro|verschlüssel|versleutel|chiffr|cifrat"),
+    "plaintext": r"klartext|platte ?tekst|plain ?text|non chiffrés|testo semplice|unencrypted|ungesichert|onbeveiligd",
+    "size": r"size|größe|grootte|taille|dimensione|too large|zu groß|te groot|trop volumineux|troppo grand",
+    "maxconn": (r"maximale anzahl|maximale aantal|nombre maximal|massimo numero|too many (?:simultaneous |concurrent )?"
+                r"connections|zu viele verbindungen|te veel verbindingen"),
+    "spam": r"spam|junk|blacklist|blocklist|block list|dnsbl|\brbl\b|spamhaus|reputation",
+    "recipient": r"recipient|empfänger|ontvanger|destinataire|destinatari",
+    "sender": r"sender|absender|afzender|expéditeur|mittente",
+    "full": r"quota|full|voll\b|vol\b|plein|pieno|storage|speicher|espace|spazio",
+    "notexist": (r"does not exist|doesn't exist|existiert nicht|bestaat niet|n'existe pas|non esiste|no such"
+                 r"|user unknown"),
+    "later": r"try again later|später|later opnieuw|plus tard|più tardi|riprova",
+    "disconnect": r"disconnect|abgebrochen|verbroken|déconnecté|disconness|connection (?:lost|closed|reset)",
+    "notimap": r"kein imap|geen imap|pas un serveur de type imap|non è un server imap|not an imap",
+}.items()}
 ALPHA: Final = 0.1  # additive smoothing
 TEMPERATURE: Final = 8.0  # for the posterior only; the answer is the same
 MIN_DOCS: Final = 1  # a feature must occur in this many replies to enter the model
@@ -50,9 +80,13 @@ def _normalise(text: str) -> str:
 
 def features(text: str) -> list[str]:
     """The features of one reply, each once: words, adjacent word pairs, four-letter pieces of
-    words, reply and enhanced status codes."""
+    words, reply and enhanced status codes, and the cross-language concepts it names (alone and in
+    pairs)."""
     norm = unicodedata.normalize("NFKC", text).lower()
     found: list[str] = []
+    concepts = [name for name, pattern in sorted(_CONCEPTS.items()) if pattern.search(norm)]
+    found += [f"k:{name}" for name in concepts]
+    found += [f"kk:{a}+{b}" for i, a in enumerate(concepts) for b in concepts[i + 1:]]
     for match in _ENHANCED_RE.finditer(norm):
         klass, subject, detail = match.groups()
         found += [f"e:{klass}.{subject}.{detail}", f"e:x.{subject}.{detail}", f"e:{klass}.{subject}"]

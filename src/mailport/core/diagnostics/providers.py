@@ -1,15 +1,20 @@
-"""Which provider variant of the advice applies to an account.
+"""Which provider an account is with, and so which variant of the advice applies.
 
-The variant comes from the provider id that discovery found (``core/providers.py`` catalog ids and
-a few common aliases) or, failing that, from the address's domain. Custom domains hosted by Google
-or Microsoft are only recognisable through the provider id, because the domain says nothing.
+The provider comes from the provider id that discovery found (``core/providers.py`` catalog ids and
+a few common aliases), else from the connected account's server host (``smtp.office365.com``), else
+from the address's domain. Custom domains hosted by Google or Microsoft are only recognisable
+through the provider id or the host, because the domain says nothing.
+
+:func:`provider_family` names the provider (also those without advice variants of their own, such
+as Aruba or KPN, whose documented reply codes :mod:`.provider_codes` knows);
+:func:`provider_variant` is the advice variant among :data:`~.catalog.VARIANTS`.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["provider_variant"]
+__all__ = ["provider_family", "provider_variant"]
 
 # Exact consumer domains of each family.
 _DOMAINS: Final[dict[str, str]] = {
@@ -34,6 +39,17 @@ _DOMAINS: Final[dict[str, str]] = {
     "inwind.it": "libero",
     "blu.it": "libero",
     "giallo.it": "libero",
+    "aruba.it": "aruba",
+    "kpnmail.nl": "kpn",
+    "kpnplanet.nl": "kpn",
+    "planet.nl": "kpn",
+    "hetnet.nl": "kpn",
+    "home.nl": "kpn",
+    "zoho.com": "zoho",
+    "zohomail.com": "zoho",
+    "zohomail.eu": "zoho",
+    "orange.fr": "orange",
+    "wanadoo.fr": "orange",
 }
 
 # Brands that use one first label under many country suffixes (hotmail.co.uk, gmx.at, yahoo.fr).
@@ -81,8 +97,44 @@ _PROVIDER_IDS: Final[dict[str, str]] = {
     "telekom": "tonline",
     "libero": "libero",
     "italiaonline": "libero",
+    "aruba": "aruba",
+    "kpn": "kpn",
+    "zoho": "zoho",
+    "orange": "orange",
     "generic": "generic",
 }
+
+# The account's server host (what discovery or the user set up) -> provider, by host name suffix.
+# Google's and Microsoft's hosts serve consumer and business accounts alike: the address decides.
+_HOSTS: Final[tuple[tuple[str, str], ...]] = (
+    ("gmail.com", "google"),
+    ("googlemail.com", "google"),
+    ("office365.com", "microsoft365"),
+    ("outlook.office.com", "microsoft365"),
+    ("outlook.com", "microsoft"),
+    ("hotmail.com", "outlook"),
+    ("mail.yahoo.com", "yahoo"),
+    ("aol.com", "yahoo"),
+    ("mail.me.com", "icloud"),
+    ("icloud.com", "icloud"),
+    ("gmx.net", "gmx"),
+    ("gmx.com", "gmx"),
+    ("web.de", "gmx"),
+    ("t-online.de", "tonline"),
+    ("libero.it", "libero"),
+    ("aruba.it", "aruba"),
+    ("kpnmail.nl", "kpn"),
+    ("zoho.com", "zoho"),
+    ("zoho.eu", "zoho"),
+    ("orange.fr", "orange"),
+)
+
+# Families with advice variants of their own in the catalog (``catalog.VARIANTS``, kept in step by
+# a unit test); the others only select documented reply codes.
+_ADVICE_VARIANTS: Final = frozenset({
+    "gmail", "google_workspace", "outlook", "microsoft365", "yahoo", "icloud", "gmx", "tonline",
+    "libero", "generic",
+})
 
 
 def _domain_variant(domain: str) -> str | None:
@@ -101,20 +153,41 @@ def _domain_variant(domain: str) -> str | None:
     return None
 
 
-def provider_variant(*, email: str | None, provider: str | None) -> str | None:
-    """The advice variant for an account, or ``None`` when nothing specific is known.
+def _host_provider(host: str) -> str | None:
+    host = host.strip().rstrip(".").lower()
+    for suffix, provider in _HOSTS:
+        if host == suffix or host.endswith("." + suffix):
+            return provider
+    return None
 
-    ``provider`` (a catalog id) wins over the address; the ambiguous ids ``google`` and
-    ``microsoft`` are split into the consumer and the business variant by the address's domain.
+
+def provider_family(
+    *, email: str | None, provider: str | None, host: str | None = None
+) -> str | None:
+    """The account's provider (``gmail``, ``microsoft365``, ``aruba``, ``kpn`` …) or ``None``.
+
+    ``provider`` (a catalog id) wins over ``host`` (the account's SMTP or IMAP server), which wins
+    over the address; the ambiguous ids ``google`` and ``microsoft`` are split into the consumer
+    and the business variant by the address's domain.
     """
     domain = email.rpartition("@")[2] if email and "@" in email else None
     by_domain = _domain_variant(domain) if domain else None
-    if provider:
-        key = provider.strip().lower()
-        if key == "google":
-            return "gmail" if by_domain == "gmail" else "google_workspace"
-        if key == "microsoft":
-            return "outlook" if by_domain == "outlook" else "microsoft365"
-        if key in _PROVIDER_IDS:
-            return _PROVIDER_IDS[key]
+    key = provider.strip().lower() if provider else None
+    if key not in _PROVIDER_IDS and key not in ("google", "microsoft"):
+        key = _host_provider(host) if host else None
+    if key == "google":
+        return "gmail" if by_domain == "gmail" else "google_workspace"
+    if key == "microsoft":
+        return "outlook" if by_domain == "outlook" else "microsoft365"
+    if key in _PROVIDER_IDS:
+        return _PROVIDER_IDS[key]
     return by_domain
+
+
+def provider_variant(
+    *, email: str | None, provider: str | None, host: str | None = None
+) -> str | None:
+    """The advice variant for an account, or ``None`` when nothing specific is known (see
+    :func:`provider_family`; providers without advice of their own get the generic advice)."""
+    family = provider_family(email=email, provider=provider, host=host)
+    return family if family in _ADVICE_VARIANTS else None

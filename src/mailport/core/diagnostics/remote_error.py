@@ -27,6 +27,7 @@ _BY_CODE: Final[dict[str, type[RemoteError]]] = {
     "net.host_not_found": NetworkError,
     "net.connection_refused": NetworkError,
     "net.timeout": RemoteTimeout,
+    "net.connection_failed": NetworkError,
     "net.wrong_service": ProtocolError,
 }
 _BY_PREFIX: Final[dict[str, type[RemoteError]]] = {"auth.": RemoteAuthError, "tls.": TLSError}

@@ -79,21 +79,29 @@ batch of finishes is one locking read, one executemany each of outcomes and reci
 INSERT of events and one upsert of Sent-copy rows, and the send jobs' ends commit in that same
 transaction (``core.jobs.Settled``); id lists are one PostgreSQL array (``= ANY``), not an
 expanding ``IN`` that psycopg re-parsed on every claim of more than 50 ids (8 % of a PostgreSQL
-worker's CPU); the worker processes run on uvloop.
+worker's CPU); the worker processes run on uvloop. Last, a mailbox's slot is free once the
+server has answered (the begins of the process leave such a message out of the in-flight count
+and count it as sent until its outcome is written), which on PostgreSQL halves the begins that
+found the account's slots taken (the stage table above is from before that step).
 
-Same-run figures, base (main at 4b056bd) and this round alternating on the shared box (load 13–20):
+Same-run figures, base (main at 4b056bd) and this round alternating on the shared box:
 
-| benchmark | worker CPU ms/msg | ratio (msg/s, baseline msg/s) |
+| benchmark (load average) | worker CPU ms/msg | ratio (msg/s of baseline msg/s) |
 |---|---|---|
-| ``send_pipeline_sqlite`` | 4.9 → 2.6 | 0.13 (89 of 669) → 0.19 (127 of 665) |
-| ``send_pipeline_postgres`` | 10.1 → 6.0 | 0.08 (53 of 651) → 0.11 (62 of 559) |
-| ``send_many_accounts`` | 3.1 → 1.5 | 0.32 (98 of 301) → 0.68 (188 of 274) |
+| ``send_pipeline_sqlite`` (10–16) | 5.1 → 2.3 | 0.15 (95 of 656) → 0.17 (124 of 714) |
+| ``send_pipeline_postgres`` (10–16) | 9.7 → 4.6 | 0.10 (60 of 609) → 0.12 (76 of 609) |
+| ``send_many_accounts`` (6–9) | 3.0 → 1.7 | 0.43 (210 of 486) → 0.46 (253 of 545) |
+| ``send_many_accounts`` (~20) | 3.1 → 1.5 | 0.32 (98 of 301) → 0.68 (188 of 274) |
 
-What limits them now: ``send_pipeline_sqlite`` spends API 2.9 + worker 2.6 ms of CPU per message,
-plus the sink and the HTTP client, on 2 cores; ``send_pipeline_postgres`` is bound by latency, not
-CPU: the account's 8 slots each wait a begin and a finish transaction (each ~8 round trips and a
-commit), and with two workers on one account a third of all begins find its 8 slots taken and
-go back to the queue for a second or two. The SMTP client is now a sixth of the worker's CPU.
+What limits them now: ``send_pipeline_sqlite`` spends API 2.9 + worker 2.3 ms of CPU per message,
+plus the sink and the HTTP client, on 2 cores — the API is now the larger share.
+``send_pipeline_postgres`` is bound by latency more than CPU: each of the account's 8 slots waits
+for a begin transaction (about eight round trips and a commit) before every send, and with two
+workers on one account some begins still find its slots held by the other worker and go back to
+the queue for a second or two. ``send_many_accounts`` on a quieter box is bound by accepting:
+the 4,000 messages take 8.6 s of its 15.8 s to be accepted through the batch endpoint, and the
+worker finishes 7 s later. The SMTP client (aiosmtplib's line-ending and dot-stuffing passes and
+socket writes) is now a sixth of the worker's CPU.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.

@@ -129,6 +129,17 @@ def wait_for_status(page: Any, number: str, status: str | tuple[str, ...], *, ti
     return shown
 
 
+def submit(page: Any, button: Any) -> None:
+    """Click a form's button and wait until the page its POST leads to (303 to ``/``) has loaded.
+
+    A ``page.reload()`` issued while that navigation is under way races it: Chromium answers
+    "Not attached to an active page" when the reload reaches the frame between two documents
+    (more likely the slower the app answers the POST, i.e. under load), or the reload cancels
+    the navigation the test meant to watch."""
+    with page.expect_navigation(timeout=60_000):
+        button.click()
+
+
 def invoice_status(page: Any, number: str) -> str:
     page.reload()
     return str(page.locator(f"tr.invoice[data-number='{number}'] td:nth-child(5)").inner_text())
@@ -195,7 +206,7 @@ def test_invoice_sent_by_webhook_and_bounce_shown_with_its_reason(world: World, 
     assert account.email == shop
 
     # 3. Send the invoice; "sent" arrives by webhook (nothing polls: the page only reloads).
-    page.locator(f"tr.invoice[data-number='{number}']").get_by_role("button", name="Send").click()
+    submit(page, page.locator(f"tr.invoice[data-number='{number}']").get_by_role("button", name="Send"))
     wait_for_status(page, number, "sent", timeout=60, mp=mp)
     delivered = mail_lab.wait_for_message(good, subject=f"Invoice {number}", timeout=30)
     [pdf] = [p for p in delivered.iter_attachments() if p.get_content_type() == "application/pdf"]
@@ -208,7 +219,7 @@ def test_invoice_sent_by_webhook_and_bounce_shown_with_its_reason(world: World, 
 
     # 4. An invoice to an address with no mailbox: sent, then Postfix's DSN comes back.
     bad_number = create_invoice(page, "Verkeerd Adres BV <" + bad + ">", "Taart", "30")
-    page.locator(f"tr.invoice[data-number='{bad_number}']").get_by_role("button", name="Send").click()
+    submit(page, page.locator(f"tr.invoice[data-number='{bad_number}']").get_by_role("button", name="Send"))
     # The page may already show the bounce: the lab's DSN can be synced within one page poll.
     wait_for_status(page, bad_number, ("sent", "bounced"), timeout=60, mp=mp)
     [bad_message] = [m for m in mp.messages.list() if m.metadata.get("invoice_number") == bad_number]
@@ -216,7 +227,7 @@ def test_invoice_sent_by_webhook_and_bounce_shown_with_its_reason(world: World, 
     mail_lab.wait_for_message(shop, subject="Undelivered Mail Returned to Sender", timeout=30)
     # "Refresh delivery status" syncs the mailbox now; mailport links the DSN to the invoice and
     # the message.bounced event reaches the app by webhook.
-    page.get_by_role("button", name="Refresh delivery status").click()
+    submit(page, page.get_by_role("button", name="Refresh delivery status"))
     status = wait_for_status(page, bad_number, "bounced", timeout=60, mp=mp)
     assert "the mailbox does not exist" in status and "5.1.1" in status, status
     assert invoice_status(page, number).startswith("sent")  # the good one is untouched

@@ -14,91 +14,39 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from api_browser import chromium_page, lab_settings, served_mailport, wait_state
 
-import pageguard
-from dbfixtures import ADMIN_KEY, make_runtime
-from lab.ports import free_port
+from dbfixtures import make_runtime
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
 CUSTOMER = "user2@example.test"
 
 
 @pytest.fixture
 def service(tmp_path: Any, oauth_lab: Any, gmail_lab: Any) -> Iterator[tuple[str, str, Any]]:
-    import uvicorn
+    def runtime_for(base: str) -> Any:
+        oauth_lab.oauth.allow_redirect(oauth_lab.client_id, f"{base}/oauth/callback")
+        return make_runtime(
+            tmp_path, **lab_settings(oauth_lab, base), oauth_google_client_id=oauth_lab.client_id,
+            oauth_google_client_secret=oauth_lab.client_secret, gmail_api_url=gmail_lab.base_url,
+            **{f"oauth_google_{k}": v for k, v in oauth_lab.oauth.endpoints().items()},
+        )
 
-    from mailport.api.app import create_app
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    oauth_lab.oauth.allow_redirect(oauth_lab.client_id, f"{base}/oauth/callback")
-    runtime = make_runtime(
-        tmp_path, allow_private_hosts=True, ca_file=str(oauth_lab.ca_pem_path), public_url=base,
-        connect_timeout=5.0, verify_roundtrip_timeout=20.0, discovery_probe=False, discovery_deadline=2.0,
-        ispdb_url="http://127.0.0.1:9/", oauth_google_client_id=oauth_lab.client_id,
-        oauth_google_client_secret=oauth_lab.client_secret, gmail_api_url=gmail_lab.base_url,
-        **{f"oauth_google_{k}": v for k, v in oauth_lab.oauth.endpoints().items()},
-    )
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime, embedded_worker=True), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    tenant = httpx.post(f"{base}/v1/tenants", json={"name": "Bakkerij"},
-                        headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-    assert tenant.status_code == 201, tenant.text
-    try:
-        yield base, tenant.json()["api_key"], runtime
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        runtime.close()
+    with served_mailport(runtime_for) as served:
+        yield served
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian chromium is required in CI (make lab-deps installs it)")
-        pytest.skip("Debian chromium is not installed (scripts/install-test-deps.sh --with-chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            errors = pageguard.watch_context(context)
-            yield context.new_page()
-        finally:
-            browser.close()
-        pageguard.assert_clean(errors)  # no CSP violation or script error on any page
-
-
-def _wait_state(base: str, auth: dict[str, str], message_id: str, states: tuple[str, ...],
-                timeout: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        view: dict[str, Any] = httpx.get(f"{base}/v1/messages/{message_id}", headers=auth).json()
-        if view["state"] in states:
-            return view
-        assert time.monotonic() < deadline, f"message still {view['state']}: {view}"
-        time.sleep(0.2)
+    with chromium_page() as page:
+        yield page
 
 
 def test_send_from_gmail_through_the_gmail_api(service: tuple[str, str, Any], page: Any, oauth_lab: Any,
@@ -150,7 +98,7 @@ def test_send_from_gmail_through_the_gmail_api(service: tuple[str, str, Any], pa
         "attachments": [{"filename": "factuur-2026-0118.pdf", "content": base64.b64encode(pdf).decode()}],
     })
     assert sent.status_code == 202, sent.text
-    view = _wait_state(base, auth, sent.json()["id"], ("sent", "failed"))
+    view = wait_state(base, auth, sent.json()["id"], ("sent", "failed"))
     assert view["state"] == "sent", view
     got = oauth_lab.wait_for_message(CUSTOMER, subject="Factuur 2026-0118", timeout=30)
     assert next(got.iter_attachments()).get_content() == pdf

@@ -14,95 +14,46 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from api_browser import chromium_page, lab_settings, served_mailport, wait_state
 
-import pageguard
-from dbfixtures import ADMIN_KEY, make_runtime
+from dbfixtures import make_runtime
 from lab.graph_api import LabGraphServer, register_graph_client
 from lab.graph_csdl import exchange_problems
-from lab.ports import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 USER, OTHER = "user@example.test", "user2@example.test"
 
 
 @pytest.fixture
 def service(tmp_path: Any, oauth_lab: Any) -> Iterator[tuple[str, str, Any, LabGraphServer]]:
-    import uvicorn
-
-    from mailport.api.app import create_app
-
     graph = LabGraphServer(oauth=oauth_lab.oauth, mail=oauth_lab).start()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    client_id, secret = register_graph_client(oauth_lab.oauth, f"{base}/oauth/callback")
-    runtime = make_runtime(
-        tmp_path, allow_private_hosts=True, ca_file=str(oauth_lab.ca_pem_path), public_url=base,
-        connect_timeout=5.0, verify_roundtrip_timeout=20.0, discovery_probe=False, discovery_deadline=2.0,
-        ispdb_url="http://127.0.0.1:9/", oauth_microsoft_client_id=client_id,
-        oauth_microsoft_client_secret=secret, graph_api_url=graph.root_url,
-        **{f"oauth_microsoft_{k}": v for k, v in oauth_lab.oauth.endpoints().items()},
-    )
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime, embedded_worker=True), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    tenant = httpx.post(f"{base}/v1/tenants", json={"name": "Bakkerij"},
-                        headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-    assert tenant.status_code == 201, tenant.text
-    oauth_lab.oauth.revoke_user(USER)
+
+    def runtime_for(base: str) -> Any:
+        client_id, secret = register_graph_client(oauth_lab.oauth, f"{base}/oauth/callback")
+        return make_runtime(
+            tmp_path, **lab_settings(oauth_lab, base), oauth_microsoft_client_id=client_id,
+            oauth_microsoft_client_secret=secret, graph_api_url=graph.root_url,
+            **{f"oauth_microsoft_{k}": v for k, v in oauth_lab.oauth.endpoints().items()},
+        )
+
     try:
-        yield base, tenant.json()["api_key"], runtime, graph
+        with served_mailport(runtime_for) as (base, api_key, runtime):
+            oauth_lab.oauth.revoke_user(USER)
+            yield base, api_key, runtime, graph
     finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        runtime.close()
         graph.stop()
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian chromium is required in CI (make lab-deps installs it)")
-        pytest.skip("Debian chromium is not installed (scripts/install-test-deps.sh --with-chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            errors = pageguard.watch_context(context)
-            yield context.new_page()
-        finally:
-            browser.close()
-        pageguard.assert_clean(errors)  # no CSP violation or script error on any page
-
-
-def _wait_state(base: str, auth: dict[str, str], message_id: str, states: tuple[str, ...],
-                timeout: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        view: dict[str, Any] = httpx.get(f"{base}/v1/messages/{message_id}", headers=auth).json()
-        if view["state"] in states:
-            return view
-        assert time.monotonic() < deadline, f"message still {view['state']}: {view}"
-        time.sleep(0.2)
+    with chromium_page() as page:
+        yield page
 
 
 def test_send_from_outlook_microsoft_365_through_graph(service: tuple[str, str, Any, LabGraphServer], page: Any,
@@ -151,7 +102,7 @@ def test_send_from_outlook_microsoft_365_through_graph(service: tuple[str, str, 
         "attachments": [{"filename": "factuur-2026-0117.pdf", "content": base64.b64encode(pdf).decode()}],
     })
     assert sent.status_code == 202, sent.text
-    view = _wait_state(base, auth, sent.json()["id"], ("sent", "failed"))
+    view = wait_state(base, auth, sent.json()["id"], ("sent", "failed"))
     assert view["state"] == "sent", view
     got = oauth_lab.wait_for_message(OTHER, subject="Factuur 2026-0117")
     assert next(got.iter_attachments()).get_content() == pdf

@@ -8,6 +8,7 @@ each test speaks as its own client address and the throttle of one test does not
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import secrets
@@ -61,14 +62,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                             stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # A wait for the process to come up, not a check: its 2 s of CPU took 61 s at load 19.
+        deadline = time.monotonic() + 180
         while True:
             assert proc.poll() is None, (tmp / "serve.log").read_text()
             try:
                 httpx.get(f"{url}/healthz", timeout=1)
                 break
             except httpx.TransportError:
-                assert time.monotonic() < deadline, "serve did not answer within 60 s"
+                assert time.monotonic() < deadline, "serve did not answer within 180 s"
                 time.sleep(0.2)
         created = httpx.post(f"{url}/v1/tenants", json={"name": "Hardening"},
                              headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30)
@@ -191,11 +193,11 @@ def test_chunked_oversized_body_with_a_key_is_cut_at_the_cap(server: Server) -> 
 def test_declared_length_over_the_cap_is_refused_before_reading(server: Server) -> None:
     headers = {"Authorization": f"Bearer {server.tenant_key}", "Content-Type": "application/json",
                "Content-Length": str(2 * MB)}
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\n"
-                     + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + b"\r\n")
-        answer = sock.recv(4096)  # nothing of the body was sent: the answer comes anyway
-    assert answer.startswith(b"HTTP/1.1 413") and b"request.too_large" in answer
+    # Nothing of the body is sent: the answer comes anyway. Read whole (head and body can come in
+    # two segments; one recv() saw only the head, even on an idle machine).
+    status, body = _raw_problem(server.port, b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\n"
+                                + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + b"\r\n")
+    assert (status, body["code"]) == (413, "request.too_large"), body
 
 
 def test_message_route_takes_bodies_up_to_the_message_limit(server: Server) -> None:
@@ -289,35 +291,45 @@ def test_slow_body_gets_408(server: Server) -> None:
 
 def test_a_thousand_parallel_wrong_keys_leave_health_fast(server: Server) -> None:
     """1,000 connections at once, each with a wrong key from one address: the throttle answers them
-    without database work, and /healthz — asked while they are all open — stays fast."""
-    import asyncio
+    without database work, and /healthz — asked while they are all open — stays fast.
 
+    Each request goes out the moment its connection stands: the server's header deadline (2 s
+    here) runs from its accept, and a client that first opened all 1,000 connections and only
+    then wrote (as an asyncio gather did) took 4.5 s to write under load 17 — 752 of its
+    connections were rightly cut off as slow-header clients, and the test failed on empty answers."""
     address = _client_address()
-
-    async def attack() -> tuple[list[bytes], float]:
-        async def one() -> tuple[asyncio.StreamWriter, bytes]:
-            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(1000):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+            socks.append(sock)
             wrong = f"mpk_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
-            writer.write(f"GET /v1/accounts HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {address}\r\n"
+            sock.sendall(f"GET /v1/accounts HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {address}\r\n"
                          f"Authorization: Bearer {wrong}\r\n\r\n".encode())
-            await writer.drain()
-            return writer, await asyncio.wait_for(reader.readline(), 60)
-
-        results = await asyncio.gather(*(one() for _ in range(1000)))
-        async with httpx.AsyncClient() as client:  # all 1,000 connections are still open
-            started = time.monotonic()
-            health = await client.get(f"{server.url}/healthz", timeout=30)
-            elapsed = time.monotonic() - started
-        assert health.status_code == 200
-        for writer, _ in results:
-            writer.close()
-        return [status for _, status in results], elapsed
-
-    statuses, elapsed = asyncio.run(attack())
+        statuses = [_status_line(sock) for sock in socks]
+        started = time.monotonic()  # all 1,000 connections are still open
+        health = httpx.get(f"{server.url}/healthz", timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        for sock in socks:
+            sock.close()
     print(f"/healthz beside 1,000 open attack connections: {elapsed * 1000:.0f} ms")
-    assert {s.split()[1] for s in statuses} <= {b"401", b"429"}
-    assert sum(s.split()[1] == b"429" for s in statuses) >= 900
+    codes = collections.Counter(line[9:12].decode() for line in statuses)  # "HTTP/1.1 429 …"
+    assert health.status_code == 200
+    assert set(codes) <= {"401", "429"}, codes
+    assert codes["429"] >= 900, codes
     assert elapsed < 5
+
+
+def _status_line(sock: socket.socket) -> bytes:
+    """The first line of the answer on ``sock`` (b"" if the server closed without one)."""
+    line = b""
+    while b"\r\n" not in line:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        line += chunk
+    return line.split(b"\r\n", 1)[0]
 
 
 def _raw_problem(port: int, request: bytes) -> tuple[int, dict[str, object]]:

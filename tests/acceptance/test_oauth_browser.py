@@ -6,75 +6,38 @@ wrong account (and sees which one it picked), then retries with the right one.
 
 from __future__ import annotations
 
-import shutil
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from api_browser import chromium_page, served_mailport
 
 import pageguard
-from dbfixtures import ADMIN_KEY, make_runtime
-from lab.ports import free_port
-from testenv import unavailable
+from dbfixtures import make_runtime
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture
 def service(tmp_path: Any, oauth_lab: Any) -> Iterator[tuple[str, str, Any]]:
-    import uvicorn
+    def runtime_for(base: str) -> Any:
+        oauth_lab.oauth.allow_redirect(oauth_lab.client_id, f"{base}/oauth/callback")
+        return make_runtime(
+            tmp_path, allow_private_hosts=True, ca_file=str(oauth_lab.ca_pem_path), public_url=base,
+            connect_timeout=5.0, oauth_google_scope_profile="imap_smtp", oauth_google_client_id=oauth_lab.client_id,
+            oauth_google_client_secret=oauth_lab.client_secret,
+            **{f"oauth_google_{k}": v for k, v in oauth_lab.oauth.endpoints().items()},
+        )
 
-    from mailport.api.app import create_app
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    oauth_lab.oauth.allow_redirect(oauth_lab.client_id, f"{base}/oauth/callback")
-    runtime = make_runtime(
-        tmp_path, allow_private_hosts=True, ca_file=str(oauth_lab.ca_pem_path), public_url=base,
-        connect_timeout=5.0, oauth_google_scope_profile="imap_smtp", oauth_google_client_id=oauth_lab.client_id,
-        oauth_google_client_secret=oauth_lab.client_secret,
-        **{f"oauth_google_{k}": v for k, v in oauth_lab.oauth.endpoints().items()},
-    )
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    tenant = httpx.post(f"{base}/v1/tenants", json={"name": "Fotostudio"},
-                        headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-    assert tenant.status_code == 201, tenant.text
-    try:
-        yield base, tenant.json()["api_key"], runtime
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        runtime.close()
+    with served_mailport(runtime_for, embedded_worker=False, tenant_name="Fotostudio") as served:
+        yield served
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        unavailable("Debian chromium is not installed (make lab-deps installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            errors = pageguard.watch_context(context)
-            yield context.new_page()
-        finally:
-            browser.close()
-        pageguard.assert_clean(errors)  # no CSP violation or script error on any page
+    with chromium_page() as page:
+        yield page
 
 
 def test_sign_in_with_google_in_the_browser(service: tuple[str, str, Any], page: Any, oauth_lab: Any) -> None:

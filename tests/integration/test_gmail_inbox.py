@@ -5,7 +5,8 @@ links and bounce parser as the IMAP sync.
 The account is signed in under the ``send_and_inbox`` profile (``gmail.readonly`` granted);
 1,000 messages come in by the initial window (``messages.list`` + ``format=metadata``), then 10
 new ones by ``history.list`` from the stored ``historyId``, one of them a bounce of an invoice
-sent through the Gmail API; an expired history id makes a full resync without duplicates.
+sent through the Gmail API; an expired history id makes a full resync without duplicates. A 429
+while a message's bytes are fetched on demand reaches the API caller with Google's wait.
 """
 
 from __future__ import annotations
@@ -14,26 +15,24 @@ import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
+from api_inbox_helpers import CUSTOMERS, message, seed, stored
+from fastapi.testclient import TestClient
 from outbox_helpers import run_worker_until
 from test_gmail_send import connect_gmail, gmail_settings, state
 
 from dbfixtures import make_runtime
 from mailport.adapters.storage.tables_api_sync import ApiSyncCursor
-from mailport.adapters.storage.tables_inbox import InboxMessage
+from mailport.api.app import create_app
 from mailport.runtime import Runtime
 from mailport.services.contacts import ContactInput
 from mailport.services.send import SendRequest
 
 pytestmark = [pytest.mark.lab]
-
-CUSTOMERS = [f"klant{i}@customer.example" for i in range(20)]
 
 
 @pytest.fixture
@@ -41,32 +40,6 @@ def runtime(tmp_path: Path, oauth_lab: Any, gmail_lab: Any) -> Iterator[Runtime]
     rt = make_runtime(tmp_path, **gmail_settings(oauth_lab, gmail_lab, oauth_google_scope_profile="send_and_inbox"))
     yield rt
     rt.close()
-
-
-def message(i: int, *, when: datetime, to: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = f"Klant {i % 20} <{CUSTOMERS[i % 20]}>"
-    msg["To"] = to
-    msg["Subject"] = f"Vraag {i:04d}"
-    msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = make_msgid(domain="customer.example")
-    msg.set_content(f"Bericht nummer {i}.")
-    return msg.as_bytes()
-
-
-def seed(oauth_lab: Any, user: str, raws: list[bytes], *, when: datetime) -> None:
-    """Store messages in the user's Dovecot INBOX (MULTIAPPEND, 200 a command)."""
-    client = oauth_lab.imap_client(user, oauth_lab.users[user], timeout=60)
-    try:
-        for start in range(0, len(raws), 200):
-            client.multiappend("INBOX", [{"msg": raw, "date": when} for raw in raws[start:start + 200]])
-    finally:
-        client.logout()
-
-
-def stored(rt: Runtime, account_id: str) -> list[InboxMessage]:
-    with rt.db.session() as s:
-        return list(s.scalars(sa.select(InboxMessage).where(InboxMessage.account_id == account_id)))
 
 
 def dsn_for(header_message_id: str, *, sender: str, failed: str) -> bytes:
@@ -195,3 +168,32 @@ async def test_the_worker_keeps_a_gmail_inbox_synced_without_being_asked(tmp_pat
     finally:
         rt.close()
     assert gmail_lab.requests("gmail.users.messages.list") or gmail_lab.requests("gmail.users.history.list")
+
+
+async def test_gmail_429_on_a_body_fetch_answers_502_with_its_retry_after(
+        runtime: Runtime, oauth_lab: Any, gmail_lab: Any) -> None:
+    """A provider's throttling reaches the API caller with its wait: Gmail answers 429 with
+    Retry-After while mailport fetches a synced message's bytes on demand, and the problem+json
+    answer carries ``retry_after`` and the ``Retry-After`` header."""
+    now = datetime.now(UTC)
+    seed(oauth_lab, gmail_lab.user, [message(1, when=now, to=gmail_lab.user)], when=now)
+    tenant, account, _ = await connect_gmail(runtime, oauth_lab, gmail_lab.user)
+    assert (await runtime.inbox.sync_account(tenant, account)).added == 1
+    [synced] = runtime.inbox.list_messages(tenant, account_id=account)
+    key = runtime.tenants.create_key(tenant_id=tenant)
+
+    gmail_lab.fail_next(429, "rateLimitExceeded", "Too many concurrent requests for user", retry_after="7",
+                        methods={"gmail.users.messages.get"})
+    with TestClient(create_app(runtime)) as http:
+        auth = {"Authorization": f"Bearer {key}"}
+        throttled = http.get(f"/v1/inbox/messages/{synced.id}/raw", headers=auth)
+        assert throttled.status_code == 502, throttled.text
+        assert throttled.headers["content-type"] == "application/problem+json"
+        problem = throttled.json()
+        assert problem["code"] == "api.rate_limited" and problem["retry_after"] == 7, problem
+        assert throttled.headers["Retry-After"] == "7"
+
+        # Once Google lets us, the same request answers with the message.
+        fetched = http.get(f"/v1/inbox/messages/{synced.id}/raw", headers=auth)
+        assert fetched.status_code == 200 and b"Vraag 0001" in fetched.content
+        assert "Retry-After" not in fetched.headers

@@ -16,14 +16,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import sqlalchemy as sa
+from api_inbox_helpers import CUSTOMERS, message, seed, stored
 from outbox_helpers import run_worker_until
 
 from dbfixtures import make_runtime
@@ -31,7 +29,6 @@ from lab.graph_api import LabGraphServer, register_graph_client
 from lab.graph_csdl import exchange_problems
 from lab.oauth_server import LabUser
 from mailport.adapters.storage.tables_api_sync import ApiSyncCursor
-from mailport.adapters.storage.tables_inbox import InboxMessage
 from mailport.runtime import Runtime
 from mailport.services.contacts import ContactInput
 from mailport.services.send import SendRequest
@@ -39,7 +36,6 @@ from mailport.services.send import SendRequest
 pytestmark = [pytest.mark.lab]
 
 CALLBACK = "http://testserver/oauth/callback"
-CUSTOMERS = [f"klant{i}@customer.example" for i in range(20)]
 
 
 @pytest.fixture
@@ -82,32 +78,6 @@ async def connect_graph(rt: Runtime, oauth_lab: Any, user: str) -> tuple[str, st
     result = await rt.oauth.complete(state=back.get("state"), code=back.get("code"))
     assert result.ok and result.account is not None, result
     return tenant, result.account.id
-
-
-def message(i: int, *, when: datetime, to: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = f"Klant {i % 20} <{CUSTOMERS[i % 20]}>"
-    msg["To"] = to
-    msg["Subject"] = f"Vraag {i:04d}"
-    msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = make_msgid(domain="customer.example")
-    msg.set_content(f"Bericht nummer {i}.")
-    return msg.as_bytes()
-
-
-def seed(oauth_lab: Any, user: str, raws: list[bytes], *, when: datetime) -> None:
-    """Store messages in the user's Dovecot INBOX (MULTIAPPEND, 200 a command)."""
-    client = oauth_lab.imap_client(user, oauth_lab.users[user], timeout=60)
-    try:
-        for start in range(0, len(raws), 200):
-            client.multiappend("INBOX", [{"msg": raw, "date": when} for raw in raws[start:start + 200]])
-    finally:
-        client.logout()
-
-
-def stored(rt: Runtime, account_id: str) -> list[InboxMessage]:
-    with rt.db.session() as s:
-        return list(s.scalars(sa.select(InboxMessage).where(InboxMessage.account_id == account_id)))
 
 
 def state(rt: Runtime, tenant: str, message_id: str) -> str:

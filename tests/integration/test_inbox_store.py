@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from mailport.adapters.storage.inbox_repository import InboxRepository
 from mailport.adapters.storage.tables_inbox import InboxMessage
@@ -73,3 +73,30 @@ def test_the_lookups_of_the_dropped_indexes_still_use_an_index(sqlite_runtime: R
         names = {row[0] for row in conn.exec_driver_sql(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inbox_messages'")}
     assert "ix_inbox_messages_thread" not in names and "ix_inbox_messages_folder_msgid" not in names
+
+
+def test_messages_waiting_for_a_snippet_are_found_through_their_partial_index(sqlite_runtime: Runtime) -> None:
+    """Migration 0024_i19: every pass asks whether snippets wait; with none waiting that must not
+    walk the folder's rows (SQLite's plan), and the waiting ones are found and filled by UID."""
+    runtime = sqlite_runtime
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn: object, cursor: object, statement: str, parameters: object, context: object,
+                executemany: bool) -> None:
+        if "snippet_pending" in statement and not statement.startswith("EXPLAIN"):
+            statements.append((statement, parameters))
+
+    event.listen(runtime.db.engine, "before_cursor_execute", capture)
+    try:
+        with runtime.db.session() as s:
+            repo = InboxRepository(s)
+            assert repo.pending_snippet_uids(folder_id=1, uidvalidity=5, limit=1) == []
+            assert repo.folders_with_pending_snippets(account_id="acc") == []
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", capture)
+    assert len(statements) == 2
+    with runtime.db.engine.connect() as conn:
+        for statement, parameters in statements:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters))  # type: ignore[arg-type]
+            assert "USING INDEX ix_inbox_messages_snippet_pending" in plan, plan

@@ -251,9 +251,9 @@ async def test_server_restart_mid_sync_recovers(runtime: Runtime, mail_lab: Any,
     original_connect = runtime.imap_sync.connect
     calls = {"n": 0, "connects": 0}
 
-    async def stream_then_crash(self: SyncSession, uids: Any, *, batch: int = 500) -> Any:
+    async def stream_then_crash(self: SyncSession, uids: Any, *, batch: int = 500, **options: Any) -> Any:
         calls["n"] += 1
-        async with aclosing(original(self, uids, batch=batch)) as stream:
+        async with aclosing(original(self, uids, batch=batch, **options)) as stream:
             async for chunk in stream:
                 yield chunk
                 if calls["n"] == 1:

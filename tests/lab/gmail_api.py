@@ -45,9 +45,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
-
-from .oauth_server import INTROSPECTION_CLIENT, LabOAuthServer
+from .oauth_server import LabOAuthServer
 from .ports import LOOPBACK
 
 __all__ = ["Exchange", "LabGmailApi"]
@@ -398,11 +396,8 @@ class LabGmailApi:
     # ---- authorization
     def authorize(self, header: str | None, scopes: frozenset[str]) -> str:
         """The mailbox of the bearer token in ``header``, if it is active and has one of ``scopes``."""
-        if not header or not header.startswith("Bearer "):
-            raise _unauthenticated()
-        answer = httpx.post(f"{self.oauth.base_url}/introspect", data={"token": header[7:]},
-                            auth=(INTROSPECTION_CLIENT, self.oauth.introspection_secret), timeout=10).json()
-        if not answer.get("active"):
+        answer = self.oauth.introspect_bearer(header)
+        if answer is None:
             raise _unauthenticated()
         if not scopes & set(str(answer.get("scope", "")).split()):
             raise _insufficient()

@@ -78,7 +78,7 @@ import httpx
 from imapclient import IMAPClient
 
 from .mail import MailLab
-from .oauth_server import INTROSPECTION_CLIENT, LabOAuthServer
+from .oauth_server import LabOAuthServer
 from .ports import LOOPBACK
 
 MAX_REQUEST = 4 * 1024 * 1024
@@ -267,10 +267,8 @@ class LabGraphServer:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.",
                              headers=[("WWW-Authenticate", 'Bearer realm="", error="invalid_token"')])
-        token = authorization.split(None, 1)[1].strip()
-        answer = httpx.post(f"{self.oauth.base_url}/introspect", data={"token": token},
-                            auth=(INTROSPECTION_CLIENT, self.oauth.introspection_secret), timeout=10).json()
-        if not answer.get("active"):
+        answer = self.oauth.introspect_bearer(authorization)
+        if answer is None:
             raise GraphError(401, "InvalidAuthenticationToken",
                              "Lifetime validation failed, the token is expired.",
                              headers=[("WWW-Authenticate", ('Bearer realm="", error="invalid_token", '

@@ -375,6 +375,18 @@ class LabOAuthServer:
         """For Dovecot: credentials of the resource-server client in the URL (basic auth)."""
         return f"http://{INTROSPECTION_CLIENT}:{self.introspection_secret}@{LOOPBACK}:{self.port}/introspect"
 
+    def introspect_bearer(self, authorization: str | None) -> dict[str, Any] | None:
+        """What ``/introspect`` (RFC 7662) says of the bearer token in an ``Authorization`` header,
+        asked over HTTP as a resource server (the Gmail and Graph labs) asks it; ``None`` when the
+        header carries no bearer token or the token is not active. Each lab answers that in its
+        provider's own words."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        answer = httpx.post(f"{self.base_url}/introspect", data={"token": token.strip()},
+                            auth=(INTROSPECTION_CLIENT, self.introspection_secret), timeout=10).json()
+        return answer if answer.get("active") else None
+
     def endpoints(self) -> dict[str, str]:
         """The settings-override names of mailport mapped to this server's URLs."""
         return {

@@ -83,6 +83,8 @@ _FAST_RECORDS: list[list[bytes | tuple[bytes, bytes]]] = [
     [(b"3 FETCH (BODY[] {0}", b""), b")"],
     [(b"3 FETCH (BODY[]<0.100> {2}", b"ab"), (b" BODY[HEADER] {1}", b"x"), b" UID 4)"],
     [b'7 FETCH (X ("a" (b)) Y ("c"))'],
+    [b'7 FETCH (BODYSTRUCTURE ("a" "b[c]" "{3}") UID 1)'],  # brackets and braces inside quotes are text
+    [b'7 FETCH (X ' + b"(" * 10 + b'"deep" NIL' + b")" * 10 + b" UID 1)"],  # deeper than the one-pass pattern
 ]
 # Records the fast path leaves to the general parser (odd spacing, atoms, literals inside lists …).
 _GENERAL_RECORDS: list[list[bytes | tuple[bytes, bytes]]] = [
@@ -92,8 +94,10 @@ _GENERAL_RECORDS: list[list[bytes | tuple[bytes, bytes]]] = [
     [b"7 FETCH (FLAGS \\Seen)"],
     [b"7 FETCH (UID 12x)"],
     [(b'7 FETCH (BODYSTRUCTURE ("text" "plain" ("name" {3}', b"a.b"), b') "x"))'],
-    [b'7 FETCH (BODYSTRUCTURE ("a" "b[c]") UID 1)'],
+    [b'7 FETCH (BODYSTRUCTURE ("a" b[c]) UID 1)'],
     [b"7 FETCH (UID 1) "],
+    [b'7 FETCH (X ("a" (b) UID 1)'],  # unbalanced
+    [b"7 FETCH (X " + b"(" * 60 + b'"a" b ' * 300 + b")"],  # unbalanced and long: no backtracking blow-up
 ]
 
 

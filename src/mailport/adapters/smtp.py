@@ -36,7 +36,14 @@ from aiosmtplib import (
 )
 
 from mailport.adapters.secrets import Secret
-from mailport.adapters.tls import check_pin, client_context, peer_fingerprint
+from mailport.adapters.tls import (
+    check_pin,
+    client_context,
+    handshake_failed,
+    peer_fingerprint,
+    tls_probe,
+    unverified_context,
+)
 from mailport.adapters.transport import (
     AddressResolver,
     StageClock,
@@ -45,7 +52,6 @@ from mailport.adapters.transport import (
     diagnosed,
     open_socket,
     scrub,
-    tls_probe,
 )
 from mailport.core.oauth import OAUTHBEARER_FAILURE_ACK, oauthbearer_initial_response
 from mailport.core.outbox import RecipientResult, SmtpReply, recipient_verdicts
@@ -382,6 +388,19 @@ def _size_limit(value: str) -> int:
         return 0
 
 
+def _innermost(exc: BaseException) -> BaseException:
+    """aiosmtplib wraps the OSError/ssl errors of its connect and STARTTLS steps; the innermost
+    cause is what is judged."""
+    cause = exc
+    while (
+        isinstance(cause, SMTPException)
+        and cause.__cause__ is not None
+        and not isinstance(cause, SMTPResponseException)
+    ):
+        cause = cause.__cause__
+    return cause
+
+
 def _translate(
     exc: BaseException,
     *,
@@ -396,14 +415,7 @@ def _translate(
     """One aiosmtplib/ssl/socket exception → the mailport error with its diagnosis."""
     smtp_code: int | None = None
     text: str | None = None
-    cause: BaseException = exc
-    # aiosmtplib wraps OSError/ssl errors of the connect step; judge the innermost cause.
-    while (
-        isinstance(cause, SMTPException)
-        and cause.__cause__ is not None
-        and not isinstance(cause, SMTPResponseException)
-    ):
-        cause = cause.__cause__
+    cause = _innermost(exc)
     if isinstance(exc, SMTPResponseException):
         smtp_code = exc.code if 100 <= exc.code <= 599 else None
         # aiosmtplib prefixes what it could not parse; the classifier wants the server's words,
@@ -457,6 +469,7 @@ async def _connect(
 ) -> SmtpSession:
     clock = StageClock(on_stage)
     timeout = settings.connect_timeout
+    where = f"{endpoint.host}:{endpoint.port}"
 
     def fail(
         exc: BaseException,
@@ -514,16 +527,12 @@ async def _connect(
                 exc.__cause__, (ssl.SSLError, asyncio.TimeoutError, TimeoutError)
             ) and not isinstance(exc.__cause__, SMTPException)
             if implicit and handshake:
-                error = fail(exc, "smtp.tls", "The TLS handshake failed")
-                if isinstance(error, TLSError) and error.code == "tls.certificate_invalid":
-                    # Show the user which certificate they would be pinning.
-                    error.certificate_sha256 = await tls_probe(
-                        addresses,
-                        endpoint.port,
-                        host=endpoint.ascii_host,
-                        timeout=min(timeout, 5.0),
-                    )
-                raise error from exc
+                raise await handshake_failed(
+                    _innermost(exc), message=f"The TLS handshake failed ({where})", protocol="smtp",
+                    stage="smtp.tls", email=email,
+                    presented=lambda: tls_probe(addresses, endpoint.port, host=endpoint.ascii_host,
+                                                timeout=min(timeout, 5.0)),
+                ) from exc
             replied = isinstance(exc, SMTPResponseException) or isinstance(exc.__cause__, SMTPResponseException)
             if implicit and replied and not endpoint.pin_sha256:
                 # A reply was read over TLS (an IMAP greeting on the IMAPS port, say): the
@@ -564,13 +573,14 @@ async def _connect(
                 )
             try:
                 await client.starttls(server_hostname=endpoint.ascii_host, tls_context=context)
+            except SMTPResponseException as exc:  # a reply, not a handshake: "454 TLS not available"
+                raise fail(exc, "smtp.tls", "The STARTTLS upgrade failed") from exc
             except (SMTPException, ssl.SSLError, OSError) as exc:
-                error = fail(exc, "smtp.tls", "The STARTTLS upgrade failed")
-                if isinstance(error, TLSError) and error.code == "tls.certificate_invalid":
-                    error.certificate_sha256 = await _starttls_fingerprint(
-                        addresses, endpoint, timeout=min(timeout, 5.0)
-                    )
-                raise error from exc
+                raise await handshake_failed(
+                    _innermost(exc), message=f"The STARTTLS upgrade failed ({where})", protocol="smtp",
+                    stage="smtp.tls", email=email,
+                    presented=lambda: _starttls_fingerprint(addresses, endpoint, timeout=min(timeout, 5.0)),
+                ) from exc
             _check_pin(client, endpoint)
             try:
                 await client.ehlo()  # RFC 3207: forget what was said before TLS
@@ -600,9 +610,7 @@ async def _starttls_fingerprint(
     Only called after verification failed, so the user can be shown what they would be pinning;
     nothing but EHLO and STARTTLS is sent on it.
     """
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    context = unverified_context()
     try:
         sock = await connect_tcp(
             addresses, endpoint.port, timeout=timeout, protocol="smtp", host=endpoint.host

@@ -6,24 +6,34 @@ explicitly accepted (self-signed on-premises servers) — chain and host name ar
 OpenSSL; instead :func:`check_pin` compares the presented leaf after the handshake. Python's
 ``ssl`` has no verify callback, which is why the pin is checked by the adapter right after the
 handshake and before a single byte (credentials!) is sent.
+
+A handshake that fails is translated here for both protocols (:func:`handshake_failed`): what
+OpenSSL refused becomes a :class:`TLSError` with its diagnosis, and a certificate that did not
+verify comes with the fingerprint of the one the server presents — what the user would pin.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import re
 import ssl
+from collections.abc import Awaitable, Callable, Iterable
 
-from mailport.errors import TLSError, ValidationError
+from mailport.adapters.transport import Protocol_, diagnosed
+from mailport.errors import NetworkError, ProtocolError, RemoteError, RemoteTimeout, TLSError, ValidationError
 
 __all__ = [
     "certificate_fingerprint",
     "check_pin",
     "client_context",
+    "handshake_failed",
     "normalize_fingerprint",
     "peer_fingerprint",
     "shared_client_context",
+    "tls_probe",
+    "unverified_context",
 ]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -115,3 +125,72 @@ def check_pin(
             reason="pin_mismatch",
             certificate_sha256=actual,
         )
+
+
+def unverified_context() -> ssl.SSLContext:
+    """A context that checks nothing: only for reading the certificate a server presents once
+    verification failed (or for telling TLS from plain text), never for a connection that
+    carries anything of ours."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def tls_probe(
+    addresses: Iterable[str], port: int, *, host: str, timeout: float
+) -> str | None:
+    """If ``port`` completes a TLS handshake right after connecting, the certificate's fingerprint.
+
+    Used after a failure to tell two stories apart: a server silent in plain text that is really
+    waiting for a TLS ClientHello (``security`` set to STARTTLS on an implicit-TLS port), and a
+    server that never greets at all. Nothing is verified and nothing is sent but the handshake.
+    """
+    context = unverified_context()
+    for ip in list(addresses)[:1]:
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    ip, port, ssl=context, server_hostname=host, ssl_handshake_timeout=timeout
+                ),
+                timeout,
+            )
+        except (TimeoutError, OSError, ssl.SSLError):
+            return None
+        try:
+            return peer_fingerprint(writer.get_extra_info("ssl_object")) or ""
+        finally:
+            writer.close()
+    return None
+
+
+async def handshake_failed(
+    exc: BaseException,
+    *,
+    message: str,
+    protocol: Protocol_,
+    stage: str,
+    email: str | None,
+    presented: Callable[[], Awaitable[str | None]],
+) -> RemoteError:
+    """The diagnosed error for a TLS handshake (implicit or STARTTLS) that failed with ``exc``.
+
+    What OpenSSL refused is a :class:`TLSError`, a timeout a :class:`RemoteTimeout`, a dropped
+    connection a :class:`NetworkError` (anything else: the server did not speak as expected).
+    When the certificate did not verify, ``certificate_sha256`` is what ``presented()`` reads over
+    a second, unverified connection — the protocol's own way there (STARTTLS differs per
+    protocol) — so the user is shown which certificate they would be pinning.
+    """
+    error_class: type[RemoteError]
+    if isinstance(exc, ssl.SSLError):
+        error_class = TLSError
+    elif isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        error_class = RemoteTimeout
+    elif isinstance(exc, OSError):
+        error_class = NetworkError
+    else:
+        error_class = ProtocolError
+    error = diagnosed(error_class, message, protocol=protocol, stage=stage, exception=exc, email=email)
+    if isinstance(error, TLSError) and error.code == "tls.certificate_invalid":
+        error.certificate_sha256 = await presented()
+    return error

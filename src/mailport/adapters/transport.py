@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import ssl
 import time
 from collections.abc import Callable, Iterable
 from typing import Literal, Protocol
 
-from mailport.adapters.tls import peer_fingerprint
 from mailport.core.diagnostics import Evidence, classify, classify_exception, remote_error_class
 from mailport.core.netpolicy import check_addresses
 from mailport.errors import (
@@ -36,7 +34,6 @@ __all__ = [
     "diagnosed",
     "resolve_checked",
     "scrub",
-    "tls_probe",
 ]
 
 Protocol_ = Literal["smtp", "imap"]
@@ -273,32 +270,3 @@ async def open_socket(
     sock = await connect_tcp(addresses, port, timeout=timeout, protocol=protocol, host=host, email=email)
     clock.done(f"{protocol}.tcp")
     return addresses, sock
-
-
-async def tls_probe(
-    addresses: Iterable[str], port: int, *, host: str, timeout: float
-) -> str | None:
-    """If ``port`` completes a TLS handshake right after connecting, the certificate's fingerprint.
-
-    Used after a failure to tell two stories apart: a server silent in plain text that is really
-    waiting for a TLS ClientHello (``security`` set to STARTTLS on an implicit-TLS port), and a
-    server that never greets at all. Nothing is verified and nothing is sent but the handshake.
-    """
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    for ip in list(addresses)[:1]:
-        try:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(
-                    ip, port, ssl=context, server_hostname=host, ssl_handshake_timeout=timeout
-                ),
-                timeout,
-            )
-        except (TimeoutError, OSError, ssl.SSLError):
-            return None
-        try:
-            return peer_fingerprint(writer.get_extra_info("ssl_object")) or ""
-        finally:
-            writer.close()
-    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -117,7 +118,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "field": {"type": "string"},
         "stage": {"type": "string"},
         "server_text": {"type": "string"},
-        "retry_after": {"type": "integer"},
+        "retry_after": {"type": "integer", "minimum": 0,
+                        "description": "Seconds to wait before asking again, also sent as the `Retry-After` "
+                                       "header: our own rate limits (429), or the wait a mail provider named "
+                                       "when it throttled us (502, codes `api.rate_limited`, "
+                                       "`send.daily_limit_reached`)."},
         "diagnosis": {"$ref": "#/components/schemas/ExplainOut"},
         "errors": {"type": "array", "items": {"type": "object"}},
         "discovery": {"type": "object"},
@@ -171,9 +176,20 @@ def problem_of(exc: errors.MailportError, language: str) -> tuple[int, dict[str,
     if isinstance(exc, errors.ValidationError) and exc.discovery is not None:
         extra["discovery"] = exc.discovery
     body: dict[str, Any] = {"type": "about:blank", "title": exc.message, "status": status, "code": exc.code}
-    extra.update(field=exc.field, retry_after=exc.retry_after if isinstance(exc, errors.TryLater) else None)
+    extra.update(field=exc.field, retry_after=retry_after(exc))
     body.update({k: v for k, v in extra.items() if v is not None})
     return status, localize(body, language)
+
+
+def retry_after(exc: errors.MailportError) -> int | None:
+    """Whole seconds the caller should wait: our own limit's, or the wait a provider named when it
+    throttled us (Google's or Microsoft's ``Retry-After``), rounded up so that asking again on
+    time is never too early."""
+    if isinstance(exc, errors.TryLater):
+        return exc.retry_after
+    if isinstance(exc, errors.RemoteThrottled) and exc.retry_after is not None:
+        return math.ceil(exc.retry_after)
+    return None
 
 
 def invalid_request(exc: RequestValidationError, language: str = DEFAULT) -> tuple[int, dict[str, Any]]:

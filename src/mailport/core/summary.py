@@ -9,6 +9,11 @@ This is the hot path of an initial sync (thousands of messages a second), so it 
 ``email`` message objects: header fields are unfolded with plain string operations, RFC 2047
 encoded words (:func:`decode_words`) and address lists (:func:`parse_addresses`) are decoded
 directly, and the snippet of a plain or multipart body is cut without the MIME parser.
+
+Where the server offers a preview of its own (IMAP ``PREVIEW``, RFC 8970; Gmail's and Graph's
+snippets), :func:`preview_text` normalizes it and no body bytes are fetched. A first sync may
+ask for the preview only where the server has it at hand (``PREVIEW (LAZY)``): the others come
+back without one, marked :attr:`FetchedMessage.snippet_pending`, and are filled in later.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ __all__ = [
     "decode_words",
     "header_fields",
     "parse_addresses",
+    "preview_text",
+    "snippet_of_message",
     "summarize",
 ]
 
@@ -82,6 +89,8 @@ class FetchedMessage:
     modseq: int | None
     summary: MessageSummary
     attachments: tuple[AttachmentInfo, ...] = ()
+    # The server had no preview at hand (a lazy first sync): the snippet is filled in later.
+    snippet_pending: bool = False
 
 
 # -- header fields ---------------------------------------------------------------------------------
@@ -297,8 +306,11 @@ def _date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def summarize(header: bytes, text_prefix: bytes = b"") -> MessageSummary:
-    """Headers (+ the first bytes of the body) → what the store keeps about a message."""
+def summarize(header: bytes, text_prefix: bytes = b"", *, preview: str | None = None) -> MessageSummary:
+    """Headers (+ the first bytes of the body) → what the store keeps about a message.
+
+    ``preview``: the snippet as the server made it (see :func:`preview_text`); the body prefix
+    is then not looked at."""
     fields = header_fields(header)
     get = fields.get
     senders = parse_addresses(get("from", ""))
@@ -317,12 +329,30 @@ def summarize(header: bytes, text_prefix: bytes = b"") -> MessageSummary:
         to=tuple(parse_addresses(get("to", ""))), cc=tuple(parse_addresses(get("cc", ""))),
         reply_to=tuple(parse_addresses(get("reply-to", ""))),
         date=_date(get("date")),
-        snippet=snippet(content_type, get("content-transfer-encoding", ""), text_prefix) if text_prefix else "",
+        snippet=preview if preview is not None else snippet(content_type, get("content-transfer-encoding", ""),
+                                                            text_prefix) if text_prefix else "",
         maybe_report=maybe_report,
     )
 
 
 # -- snippet ---------------------------------------------------------------------------------------
+
+def preview_text(raw: bytes) -> str:
+    """A server-made preview (RFC 8970 ``PREVIEW``: UTF-8 plain text, at most 200 characters)
+    as a snippet: whitespace collapsed and cut like :func:`snippet`'s."""
+    text = raw.decode("utf-8", "replace")
+    return " ".join(text.split())[:_SNIPPET_CHARS]
+
+
+def snippet_of_message(raw: bytes) -> str:
+    """The snippet of a whole message (headers and body), as a sync would have made it from the
+    body prefix: for messages first listed without one, once their bytes are read."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = raw.partition(b"\n\n")
+    fields = header_fields(head)
+    return snippet(fields.get("content-type", ""), fields.get("content-transfer-encoding", ""), body[:SNIPPET_BYTES])
+
 
 def snippet(content_type: str, transfer_encoding: str, body_prefix: bytes, *, depth: int = 0) -> str:
     """The first words of the readable text of a (possibly truncated) body.

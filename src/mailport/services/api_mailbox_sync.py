@@ -82,6 +82,9 @@ class ApiConnection(Generic[ClientT]):
         self.passes += 1
         return report
 
+    async def backfill(self) -> bool:
+        return False  # the APIs' snippets come with the listing
+
     async def wait_for_change(self, *, wake: asyncio.Event, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), min(timeout, self.owner.poll_interval))

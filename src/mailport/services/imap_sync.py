@@ -15,6 +15,11 @@ read top to bottom:
 5. save the new cursor.
 
 Messages that look like delivery reports are read whole so the store can link the bounce.
+
+A reset (the first sync) lists the window without opening every message on the server: where it
+makes previews, only those it has at hand are taken (``PREVIEW (LAZY)``), and
+:meth:`ImapMailboxSync.fill_snippets` — the connection's :meth:`ImapConnection.backfill`, which
+the engine runs once the listing is stored and before it waits for changes — fetches the rest.
 """
 
 from __future__ import annotations
@@ -59,9 +64,18 @@ class ImapConnection:
     account_id: str
     email: str
     sync: SyncSession
+    # Whether stored messages of this account wait for a snippet: set by a pass that stored such
+    # messages or found some stored (a fill cut short by a restart), cleared by a backfill. An
+    # idle account's passes then cost no lookup of their own.
+    snippets_pending: bool = False
 
     async def sync_pass(self) -> SyncReport:
         return await self.owner.sync_pass(self)
+
+    async def backfill(self) -> bool:
+        """Fill the snippets the listing left out (see the module docstring); True when it used
+        the connection (sync again before waiting: what arrived meanwhile was not watched)."""
+        return await self.owner.fill_snippets(self)
 
     async def wait_for_change(self, *, wake: asyncio.Event, timeout: float) -> None:
         """IDLE on INBOX until the server reports a change; poll where the server has no IDLE."""
@@ -162,7 +176,7 @@ class ImapMailboxSync:
         now = self.clock.now()
 
         # 1. What we know.
-        def load() -> tuple[int, FolderCursor | None, int, datetime | None, list[int]]:
+        def load() -> tuple[int, FolderCursor | None, int, datetime | None, list[int], bool]:
             with store.transaction() as s:
                 repo = InboxRepository(s)
                 folder = repo.folder(tenant_id=conn.tenant_id, account_id=conn.account_id, name=name, role=role)
@@ -172,9 +186,12 @@ class ImapMailboxSync:
                 known: list[int] = []
                 if cursor is not None and sync.qresync and cursor.highestmodseq:
                     known = sorted(repo.stored_uids(folder_id=folder.id, uidvalidity=cursor.uidvalidity))
-                return folder.id, cursor, repo.count(folder_id=folder.id), folder.synced_at, known
+                pending = cursor is not None and not conn.snippets_pending and bool(repo.pending_snippet_uids(
+                    folder_id=folder.id, uidvalidity=cursor.uidvalidity, limit=1))
+                return folder.id, cursor, repo.count(folder_id=folder.id), folder.synced_at, known, pending
 
-        folder_id, cursor, stored_count, last_synced, known = await asyncio.to_thread(load)
+        folder_id, cursor, stored_count, last_synced, known, pending = await asyncio.to_thread(load)
+        conn.snippets_pending = conn.snippets_pending or pending
 
         # 2. What the server has, and the plan.
         resume = ((cursor.uidvalidity, cursor.highestmodseq, known)
@@ -197,7 +214,9 @@ class ImapMailboxSync:
                                  role=role, uidvalidity=snap.uidvalidity, announce=last_synced is not None,
                                  announce_after=last_synced)
             if seen:
-                added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=bool(stored_count))
+                # The whole window: previews only where the server has them at hand (backfill fills the rest).
+                added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=bool(stored_count),
+                                                                      lazy_snippets=True)
             if stored_count:
                 removed = await asyncio.to_thread(store.in_repo,
                                                   lambda repo: repo.delete_stale(folder_id=folder_id))
@@ -213,7 +232,8 @@ class ImapMailboxSync:
                 target = StoreTarget(tenant_id=conn.tenant_id, account_id=conn.account_id, folder_id=folder_id,
                                      role=role, uidvalidity=snap.uidvalidity, announce=True)
                 if seen:
-                    added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=False)
+                    added, revived, bounces = await self._fetch_and_store(conn, target, seen, stale=False,
+                                                                          lazy_snippets=False)
             if plan.find_expunged and stored:
                 gone |= expunged(stored, await sync.uid_search_all())
             if plan.flags_changed_since is not None:
@@ -251,7 +271,7 @@ class ImapMailboxSync:
                             removed=removed, flags_changed=flags_changed, bounces=bounces)
 
     async def _fetch_and_store(self, conn: ImapConnection, target: StoreTarget, uids: Sequence[int], *,
-                               stale: bool) -> tuple[int, int, int]:
+                               stale: bool, lazy_snippets: bool) -> tuple[int, int, int]:
         """Fetch summaries of ``uids`` and store them; returns (added, revived, bounces).
 
         One streamed ``UID FETCH``; each batch is written (one transaction, in a thread) while the
@@ -275,8 +295,11 @@ class ImapMailboxSync:
 
         reports: list[FetchedMessage] = []
         try:
-            async with aclosing(conn.sync.stream_summaries(uids, batch=self.fetch_batch)) as stream:
+            async with aclosing(conn.sync.stream_summaries(uids, batch=self.fetch_batch,
+                                                           lazy_snippets=lazy_snippets)) as stream:
                 async for fetched in stream:
+                    if not conn.snippets_pending and any(m.snippet_pending for m in fetched):
+                        conn.snippets_pending = True
                     if target.role == "inbox":
                         reports += [m for m in fetched if m.summary.maybe_report]
                         fetched = [m for m in fetched if not m.summary.maybe_report]
@@ -299,6 +322,41 @@ class ImapMailboxSync:
                 with contextlib.suppress(Exception):
                     await storing
         return totals[0], totals[1], totals[2]
+
+
+    async def fill_snippets(self, conn: ImapConnection) -> bool:
+        """Fetch the snippets of messages listed without one, folder by folder (newest first,
+        each batch stored as it arrives). Messages the server no longer has lose their pending
+        mark (the next pass removes them). Returns whether any folder was opened: the caller then
+        syncs again, as what arrived meanwhile was not watched (and INBOX is selected again)."""
+        store, sync = self.store, conn.sync
+        if not conn.snippets_pending:
+            return False
+        folders = await asyncio.to_thread(
+            store.in_repo, lambda repo: repo.folders_with_pending_snippets(account_id=conn.account_id))
+        conn.snippets_pending = False  # what arrives from here on comes with its snippet (or sets it again)
+        for folder_id, name, uidvalidity in folders:
+            opened = await sync.examine(name)
+            if opened.snapshot.uidvalidity != uidvalidity:
+                continue  # the next pass resets this folder
+
+            def pending(repo: InboxRepository, f: int = folder_id, v: int = uidvalidity) -> list[int]:
+                return repo.pending_snippet_uids(folder_id=f, uidvalidity=v, limit=self.fetch_batch * 20)
+
+            def fill(repo: InboxRepository, snippets: dict[int, str], f: int = folder_id,
+                     v: int = uidvalidity) -> int:
+                return repo.set_snippets(folder_id=f, uidvalidity=v, snippets=snippets)
+
+            while uids := await asyncio.to_thread(store.in_repo, pending):
+                answered: set[int] = set()
+                async with aclosing(sync.stream_snippets(uids, batch=self.fetch_batch)) as stream:
+                    async for snippets in stream:
+                        answered |= snippets.keys()
+                        await asyncio.to_thread(store.in_repo, lambda repo, got=snippets: fill(repo, got))
+                gone = dict.fromkeys(set(uids) - answered, "")
+                if gone:
+                    await asyncio.to_thread(store.in_repo, lambda repo, got=gone: fill(repo, got))
+        return bool(folders)
 
 
 def _inbox_name(mailboxes: Sequence[Mailbox]) -> str:

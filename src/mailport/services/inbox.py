@@ -32,6 +32,7 @@ from mailport.adapters.storage.tables_inbox import InboxFolder, InboxMessage, In
 from mailport.clock import Clock
 from mailport.core.bounces import parse_bounce
 from mailport.core.contacts import address_key
+from mailport.core.summary import snippet_of_message
 from mailport.errors import MailportError, NotFound, ValidationError
 from mailport.services.accounts import AccountService
 from mailport.services.inbox_store import InboxStore
@@ -122,13 +123,18 @@ class InboxService:
         self.store = store
         self.syncs = syncs
 
-    async def sync_account(self, tenant_id: str, account_id: str) -> SyncReport:
-        """One complete pass (connect, sync every synced folder, disconnect), recording the state."""
+    async def sync_account(self, tenant_id: str, account_id: str, *, backfill: bool = True) -> SyncReport:
+        """One complete pass (connect, sync every synced folder, disconnect), recording the state.
+
+        ``backfill``: also fill what the pass listed without (snippets a lazy first sync left
+        out), as the engine does right after; False stops once the messages are listed."""
         await asyncio.to_thread(self.store.set_state, tenant_id, account_id, state="syncing")
         try:
             mailbox, _ = await self.syncs.for_account(tenant_id, account_id)
             async with mailbox.connect(tenant_id, account_id) as conn:
                 report = await conn.sync_pass()
+                if backfill:
+                    await conn.backfill()
         except MailportError as exc:
             await asyncio.to_thread(self.store.record_failure, tenant_id, account_id, exc)
             raise
@@ -226,15 +232,15 @@ class InboxService:
 
     async def raw(self, tenant_id: str, message_id: str) -> bytes:
         """The message's RFC 5322 bytes: from the cache, else fetched from the server and cached."""
-        def cached_or_location() -> tuple[str, bytes | None, RawLocation]:
+        def cached_or_location() -> tuple[str, bytes | None, RawLocation, bool]:
             with self.db.session() as s:
                 repo = InboxRepository(s)
                 row = repo.get(tenant_id=tenant_id, message_id=message_id)
                 folder = repo.folder_of(row.folder_id)
                 where = RawLocation(folder=folder.name, uidvalidity=row.uidvalidity, uid=row.uid)
-                return row.account_id, repo.body(row.id), where
+                return row.account_id, repo.body(row.id), where, row.snippet_pending
 
-        account_id, cached, where = await asyncio.to_thread(cached_or_location)
+        account_id, cached, where, snippet_pending = await asyncio.to_thread(cached_or_location)
         if cached is not None:
             return cached
         if where.uid is None:
@@ -244,8 +250,12 @@ class InboxService:
         if raw is None:
             raise NotFound("the message was deleted on the server or its folder changed; it will reappear "
                            "after the next sync if it still exists", resource="inbox_message")
-        await asyncio.to_thread(self.store.in_repo, lambda repo: repo.save_body(
-            message_id=message_id, raw=raw, now=self.clock.now()))
+        def save(repo: InboxRepository) -> None:
+            repo.save_body(message_id=message_id, raw=raw, now=self.clock.now())
+            if snippet_pending:  # listed before its snippet was filled: the bytes are here now
+                repo.update_message(message_id, snippet=snippet_of_message(raw), snippet_pending=False)
+
+        await asyncio.to_thread(self.store.in_repo, save)
         return raw
 
     async def attachment(self, tenant_id: str, message_id: str, index: int) -> AttachmentData:

@@ -28,7 +28,7 @@ from mailport.core.contacts import address_key
 from mailport.core.diagnostics import classify_exception
 from mailport.core.events import MessageBounced, MessageReceived
 from mailport.core.outbox import MessageState
-from mailport.core.summary import FetchedMessage
+from mailport.core.summary import FetchedMessage, snippet_of_message
 from mailport.core.threading import normalize_message_id, summary_thread_key
 from mailport.core.verification import is_test_message_id
 from mailport.errors import MailportError
@@ -128,7 +128,10 @@ class InboxStore:
                                   + refs[::-1] if i in sent_ids), None) if sent_ids else None
                 bounce_json: dict[str, Any] | None = None
                 raw = raws.get(item.uid) if raws else None
+                snippet, snippet_pending = summary.snippet, item.snippet_pending
                 if raw is not None:
+                    if snippet_pending:  # read whole anyway: no need to wait for the backfill
+                        snippet, snippet_pending = snippet_of_message(raw), False
                     report = parse_bounce(raw)
                     if report.is_bounce:
                         bounce_json = {**report.to_json(), "kind": report.kind}
@@ -144,7 +147,7 @@ class InboxStore:
                     "to": [{"name": n or None, "email": a} for n, a in summary.to],
                     "cc": [{"name": n or None, "email": a} for n, a in summary.cc],
                     "date": summary.date, "internal_date": item.internal_date, "flags": list(item.flags),
-                    "size": item.size, "snippet": summary.snippet,
+                    "size": item.size, "snippet": snippet, "snippet_pending": snippet_pending,
                     "attachments": [a.to_json() for a in item.attachments],
                     "sent_message_id": sent_link,
                     "bounce": bounce_json, "created_at": now,

@@ -224,6 +224,8 @@ class InboxSyncEngine:
                     while True:
                         failures = 0
                         await asyncio.to_thread(self.store.record_success, tenant_id, account_id)
+                        if await conn.backfill():  # the list is stored; now what it was listed without
+                            await conn.sync_pass()
                         wake.clear()
                         # Jitter: accounts that connected together do not poll (or re-IDLE) together.
                         timeout = min(self.idle_timeout, self.poll_interval) * self.rng.uniform(0.8, 1.0)

@@ -4,7 +4,8 @@ The engine (:mod:`mailport.services.inbox_sync`) knows leases, tasks and backoff
 about IMAP. For each account it asks :class:`MailboxSyncs` for the :class:`MailboxSync` that
 handles the account (IMAP today, :mod:`mailport.services.imap_sync`; an HTTP mail API such as
 Gmail's or Microsoft Graph's plugs in the same way), opens a :class:`MailboxConnection` with it,
-and then loops: :meth:`~MailboxConnection.sync_pass`, :meth:`~MailboxConnection.wait_for_change`.
+and then loops: :meth:`~MailboxConnection.sync_pass`, :meth:`~MailboxConnection.backfill`,
+:meth:`~MailboxConnection.wait_for_change`.
 Reading a message's whole bytes on demand goes through :meth:`MailboxSync.fetch_raw`.
 """
 
@@ -66,6 +67,11 @@ class MailboxConnection(Protocol):
 
     async def sync_pass(self) -> SyncReport:
         """Bring the synced folders into the store (the first pass is the initial sync)."""
+        ...
+
+    async def backfill(self) -> bool:
+        """Complete what a pass listed without (IMAP: snippets a lazy first sync left out); True
+        when it used the connection, so the caller syncs again before waiting for changes."""
         ...
 
     async def wait_for_change(self, *, wake: asyncio.Event, timeout: float) -> None:

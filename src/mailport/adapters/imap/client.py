@@ -33,15 +33,20 @@ from mailport.adapters.imap.wire import (
     mailbox_arg,
 )
 from mailport.adapters.secrets import Secret
-from mailport.adapters.tls import check_pin, peer_fingerprint, shared_client_context
+from mailport.adapters.tls import (
+    check_pin,
+    handshake_failed,
+    peer_fingerprint,
+    shared_client_context,
+    tls_probe,
+    unverified_context,
+)
 from mailport.adapters.transport import (
     AddressResolver,
     StageClock,
     StageObserver,
     connect_tcp,
-    diagnosed,
     open_socket,
-    tls_probe,
 )
 from mailport.core.oauth import (
     OAUTHBEARER_FAILURE_ACK,
@@ -50,7 +55,6 @@ from mailport.core.oauth import (
 )
 from mailport.core.verification import Endpoint
 from mailport.errors import (
-    NetworkError,
     ProtocolError,
     RemoteAuthError,
     RemoteError,
@@ -387,29 +391,11 @@ async def _connect(
             reader, writer = await asyncio.open_connection(sock=sock, limit=MAX_LINE)
     except (TimeoutError, ssl.SSLError, OSError) as exc:
         sock.close()
-        cls: type[RemoteError] = (
-            TLSError
-            if isinstance(exc, ssl.SSLError)
-            else (
-                RemoteTimeout
-                if isinstance(exc, (TimeoutError, asyncio.TimeoutError))
-                else NetworkError
-            )
-        )
-        error = diagnosed(
-            cls,
-            f"The TLS handshake failed ({endpoint.host}:{endpoint.port})",
-            protocol="imap",
-            stage="imap.tls",
-            exception=exc,
-            email=email,
-        )
-        if isinstance(error, TLSError) and error.code == "tls.certificate_invalid":
-            # Show the user which certificate they would be pinning.
-            error.certificate_sha256 = await tls_probe(
-                addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)
-            )
-        raise error from exc
+        raise await handshake_failed(
+            exc, message=f"The TLS handshake failed ({endpoint.host}:{endpoint.port})", protocol="imap",
+            stage="imap.tls", email=email,
+            presented=lambda: tls_probe(addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)),
+        ) from exc
     wire = Wire(reader, writer, timeout=timeout, endpoint=endpoint, email=email, secrets=secrets)
     try:
         if implicit:
@@ -512,21 +498,11 @@ async def _starttls(
             context, server_hostname=endpoint.ascii_host, ssl_handshake_timeout=wire.timeout
         )
     except (TimeoutError, ssl.SSLError, OSError) as exc:
-        cls: type[RemoteError] = (
-            TLSError
-            if isinstance(exc, ssl.SSLError)
-            else (
-                RemoteTimeout
-                if isinstance(exc, (TimeoutError, asyncio.TimeoutError))
-                else NetworkError
-            )
-        )
-        error = wire.error(cls, "The STARTTLS handshake failed", stage=stage, exception=exc)
-        if isinstance(error, TLSError) and error.code == "tls.certificate_invalid":
-            error.certificate_sha256 = await _starttls_fingerprint(
-                addresses, endpoint, timeout=min(wire.timeout, 5.0)
-            )
-        raise error from exc
+        where = f"{endpoint.host}:{endpoint.port}"
+        raise await handshake_failed(
+            exc, message=f"The STARTTLS handshake failed ({where})", protocol="imap", stage=stage, email=wire.email,
+            presented=lambda: _starttls_fingerprint(addresses, endpoint, timeout=min(wire.timeout, 5.0)),
+        ) from exc
     _check_pin(wire.writer, endpoint)
     # RFC 3501 §6.2.1: capabilities from before TLS must be discarded.
     wire.capabilities = frozenset()
@@ -541,9 +517,7 @@ async def _starttls_fingerprint(
     Only called after verification failed, so the user can be shown what they would be pinning;
     nothing but ``STARTTLS`` is sent on it.
     """
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    context = unverified_context()
     try:
         sock = await connect_tcp(
             addresses, endpoint.port, timeout=timeout, protocol="imap", host=endpoint.host

@@ -5,10 +5,17 @@ needs: EXAMINE with CONDSTORE/QRESYNC (RFC 7162), ``UID SEARCH``, ``UID FETCH`` 
 ``CHANGEDSINCE``, and IDLE (RFC 2177).
 
 :meth:`SyncSession.stream_summaries` is the initial sync's fetch: one ``UID FETCH`` of only what
-the inbox shows (the stored header fields, BODYSTRUCTURE for attachments, the first kilobyte of
-the body for a snippet, flags, size, dates), read as the server sends it and handed out in
-batches, so storing one batch overlaps with receiving the next. Response data is parsed by
-:mod:`.parser`; header fields by :func:`mailport.core.summary.summarize`.
+the inbox shows (the stored header fields, BODYSTRUCTURE for attachments, a snippet, flags, size,
+dates), read as the server sends it and handed out in batches, so storing one batch overlaps with
+receiving the next. Response data is parsed by :mod:`.parser`; header fields by
+:func:`mailport.core.summary.summarize`.
+
+The snippet: where the server offers RFC 8970 ``PREVIEW`` (Dovecot 2.3.14+, Cyrus, Stalwart…)
+it is the server's own preview, and a first sync asks for ``PREVIEW (LAZY)``: only the previews
+the server has at hand (its cache), NIL for the rest, so it need not open every message file.
+Those come back ``snippet_pending`` and :meth:`SyncSession.stream_snippets` fetches them later
+(plain ``PREVIEW``). Dovecot before 2.3.14 has the draft's ``SNIPPET=FUZZY`` instead, used the
+same way. Elsewhere (Gmail, Exchange…) the first kilobyte of the body is fetched and cut here.
 
 IDLE holds no task of its own: it waits on the connection's next read under a deadline, and a
 :class:`Wakeup` (the engine's "sync this account now") moves that deadline to now.
@@ -36,7 +43,14 @@ from mailport.adapters.imap.parser import (
     parse_search,
 )
 from mailport.adapters.imap.wire import Record, mailbox_arg
-from mailport.core.summary import SNIPPET_BYTES, FetchedMessage, summarize
+from mailport.core.summary import (
+    SNIPPET_BYTES,
+    FetchedMessage,
+    header_fields,
+    preview_text,
+    snippet,
+    summarize,
+)
 from mailport.core.syncplan import FolderSnapshot, uid_set
 from mailport.errors import NetworkError, ProtocolError, RemoteError, ValidationError
 
@@ -56,6 +70,9 @@ _HEADER_FIELDS = (b"FROM TO CC REPLY-TO SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFE
 _CODE = re.compile(r"^\[([A-Za-z0-9.-]+)(?: ([^\]]*))?\]")
 _RECORD_NUMBER = re.compile(rb"^(\d+) ([A-Za-z]+)")
 _DEFER = frozenset((b"BODYSTRUCTURE",))  # parsed only when it may describe an attachment
+_BODY_PREFIX = b"BODY.PEEK[TEXT]<0." + str(SNIPPET_BYTES).encode() + b">"
+# What a server-made preview is asked with: (item, item with the lazy modifier); None: no preview.
+_PREVIEW_ITEMS = {"PREVIEW": (b"PREVIEW", b"PREVIEW (LAZY)"), "SNIPPET": (b"SNIPPET (FUZZY)", b"SNIPPET (LAZY=FUZZY)")}
 
 
 class Wakeup(asyncio.Event):
@@ -113,6 +130,16 @@ class SyncSession:
     @property
     def can_idle(self) -> bool:
         return self.session.has_capability("IDLE")
+
+    @property
+    def preview(self) -> str | None:
+        """How the server makes snippets itself: ``PREVIEW`` (RFC 8970), ``SNIPPET`` (its draft,
+        Dovecot 2.3.0–2.3.13: ``SNIPPET=FUZZY``) or None (the body prefix is cut here)."""
+        if self.session.has_capability("PREVIEW"):
+            return "PREVIEW"
+        if self.session.has_capability("SNIPPET=FUZZY"):
+            return "SNIPPET"
+        return None
 
     async def enable_extensions(self) -> None:
         """ENABLE QRESYNC when offered (it implies CONDSTORE); harmless when refused."""
@@ -205,18 +232,20 @@ class SyncSession:
                                        exception=exc) from exc
         return sorted(set(uids))
 
-    def _summary_items(self) -> bytes:
+    def _summary_items(self, *, lazy: bool) -> bytes:
+        preview = _PREVIEW_ITEMS.get(self.preview or "")
+        snippet_item = _BODY_PREFIX if preview is None else preview[lazy]
         return (b"(UID FLAGS RFC822.SIZE INTERNALDATE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (" + _HEADER_FIELDS
-                + b")] BODY.PEEK[TEXT]<0." + str(SNIPPET_BYTES).encode() + b">"
-                + (b" MODSEQ)" if self.condstore else b")"))
+                + b")] " + snippet_item + (b" MODSEQ)" if self.condstore else b")"))
 
-    async def stream_summaries(self, uids: Iterable[int], *,
-                               batch: int = FETCH_BATCH) -> AsyncGenerator[list[FetchedMessage], None]:
+    async def stream_summaries(self, uids: Iterable[int], *, batch: int = FETCH_BATCH,
+                               lazy_snippets: bool = False) -> AsyncGenerator[list[FetchedMessage], None]:
         """Summaries of ``uids`` in batches of up to ``batch``, as the server sends them.
 
         One ``UID FETCH`` for all of them: the server streams while the caller stores. The
         connection is busy until the iterator ends (use ``contextlib.aclosing``); messages
-        expunged meanwhile are simply missing.
+        expunged meanwhile are simply missing. ``lazy_snippets``: where the server makes
+        previews, take only those it has at hand; the others are ``snippet_pending``.
         """
         ordered = sorted(set(uids))
         if not ordered:
@@ -224,8 +253,8 @@ class SyncSession:
         stage = "imap.fetch"
         wanted = set(ordered)
         pending: list[FetchedMessage] = []
-        stream = self._wire.stream("UID FETCH", uid_set(ordered).encode("ascii"), self._summary_items(),
-                                   stage=stage)
+        stream = self._wire.stream("UID FETCH", uid_set(ordered).encode("ascii"),
+                                   self._summary_items(lazy=lazy_snippets), stage=stage)
         async with aclosing(stream):
             async for records in stream:
                 for record in records:
@@ -245,13 +274,50 @@ class SyncSession:
         if pending:
             yield pending
 
-    async def fetch_summaries(self, uids: Iterable[int], *, batch: int = FETCH_BATCH) -> list[FetchedMessage]:
+    async def fetch_summaries(self, uids: Iterable[int], *, batch: int = FETCH_BATCH,
+                              lazy_snippets: bool = False) -> list[FetchedMessage]:
         """Summaries of ``uids`` (all at once; see :meth:`stream_summaries`)."""
         found: list[FetchedMessage] = []
-        async with aclosing(self.stream_summaries(uids, batch=batch)) as stream:
+        async with aclosing(self.stream_summaries(uids, batch=batch, lazy_snippets=lazy_snippets)) as stream:
             async for chunk in stream:
                 found.extend(chunk)
         return found
+
+    async def stream_snippets(self, uids: Iterable[int], *,
+                              batch: int = FETCH_BATCH) -> AsyncGenerator[dict[int, str], None]:
+        """``{uid: snippet}`` of ``uids`` in batches of up to ``batch`` (the server's preview made
+        now, or the body prefix cut here); UIDs the server no longer has are missing."""
+        ordered = sorted(set(uids))
+        if not ordered:
+            return
+        stage = "imap.fetch"
+        preview = _PREVIEW_ITEMS.get(self.preview or "")
+        items = (b"(UID " + preview[0] + b")" if preview is not None else
+                 b"(UID BODY.PEEK[HEADER.FIELDS (CONTENT-TYPE CONTENT-TRANSFER-ENCODING)] " + _BODY_PREFIX + b")")
+        wanted = set(ordered)
+        pending: dict[int, str] = {}
+        stream = self._wire.stream("UID FETCH", uid_set(ordered).encode("ascii"), items, stage=stage)
+        async with aclosing(stream):
+            async for records in stream:
+                for record in records:
+                    if not _is_fetch(record):
+                        continue
+                    data = self._fetch_data(record, stage)
+                    uid = _int(data.get(b"UID"))
+                    if uid is None or uid not in wanted:
+                        continue
+                    text = _preview(data)
+                    if text is None and preview is None:
+                        fields = header_fields(_header_of(data))
+                        body = data.get(b"BODY[TEXT]<0>")
+                        text = snippet(fields.get("content-type", ""), fields.get("content-transfer-encoding", ""),
+                                       body if isinstance(body, bytes) else b"")
+                    pending[uid] = text or ""
+                if len(pending) >= batch:
+                    yield pending
+                    pending = {}
+        if pending:
+            yield pending
 
     async def fetch_flags(self, uids: Iterable[int] | None = None, *,
                           changed_since: int | None = None) -> list[tuple[int, tuple[str, ...], int | None]]:
@@ -405,16 +471,41 @@ def _on_set(event: asyncio.Event | None, callback: Callable[[], None]) -> Callab
     return unhook
 
 
+_HEADER_KEY = b"BODY[HEADER.FIELDS (" + _HEADER_FIELDS + b")]"  # as servers echo it back
+
+
+def _header_of(data: dict[bytes, Value]) -> bytes:
+    value = data.get(_HEADER_KEY)
+    if isinstance(value, bytes):
+        return value
+    for key, value in data.items():
+        if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
+            return value
+    return b""
+
+
+def _preview(data: dict[bytes, Value]) -> str | None:
+    """The server's preview in a FETCH answer (``PREVIEW "…"`` or ``SNIPPET (FUZZY "…")``); None
+    when it sent none (NIL: a lazy request it had no preview at hand for) or was not asked."""
+    value = data.get(b"PREVIEW")
+    if value is None:
+        value = data.get(b"SNIPPET")
+        if isinstance(value, list) and len(value) == 2:  # (algorithm text)
+            value = value[1]
+    return preview_text(value) if isinstance(value, bytes) else None
+
+
 def _fetched(data: dict[bytes, Value]) -> FetchedMessage | None:
     uid = _int(data.get(b"UID"))
     if uid is None:
         return None
-    header = b""
-    for key, value in data.items():
-        if key.startswith(b"BODY[HEADER") and isinstance(value, bytes):
-            header = value
-            break
+    header = _header_of(data)
     text = data.get(b"BODY[TEXT]<0>")
+    preview: str | None = None
+    pending = False
+    if text is None:
+        preview = _preview(data)
+        pending = preview is None and (b"PREVIEW" in data or b"SNIPPET" in data)
     structure = data.get(b"BODYSTRUCTURE")
     if isinstance(structure, Deferred):
         # Only a part with a file name or an attachment disposition is an attachment: most
@@ -424,8 +515,9 @@ def _fetched(data: dict[bytes, Value]) -> FetchedMessage | None:
     return FetchedMessage(
         uid=uid, flags=_flags(data.get(b"FLAGS")), size=_int(data.get(b"RFC822.SIZE")) or 0,
         internal_date=parse_internaldate(data.get(b"INTERNALDATE")), modseq=_modseq(data.get(b"MODSEQ")),
-        summary=summarize(header, text if isinstance(text, bytes) else b""),
+        summary=summarize(header, text if isinstance(text, bytes) else b"", preview=preview),
         attachments=attachments_from_bodystructure(structure) if isinstance(structure, list) else (),
+        snippet_pending=pending,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import JSON, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -60,12 +60,19 @@ def _bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]])
     time_at = [i for i, k in enumerate(keys) if k in time_keys]
     to_time = _sqlite_time if sqlite else _pg_time
     params: list[Any] = []
+    last: dict[int, tuple[Any, Any]] = {}  # column -> (value, converted): a batch shares its created_at
     for row in rows:
         values = list(row.values())
         for i in json_at:
             values[i] = _json_value(values[i])
         for i in time_at:
-            values[i] = to_time(values[i])
+            value = values[i]
+            seen = last.get(i)
+            if seen is not None and seen[0] is value:
+                values[i] = seen[1]
+            else:
+                values[i] = converted = to_time(value)
+                last[i] = (value, converted)
         params.append(tuple(values))
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({placeholders})', params)
 
@@ -91,19 +98,25 @@ def _json_value(value: Any) -> str | None:
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
-    if value.tzinfo is not UTC:
+    zone = value.tzinfo
+    if zone is not UTC:
+        if zone is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
         value = value.astimezone(UTC)
     if value.year < 1000:  # strftime does not pad the year; keep its spelling for these
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _pg_time(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
     return value
+
+
+# SQLite without statistics prefers the folder's unique index, which holds every row of the folder:
+# the rows waiting for a snippet are found through the partial index that holds only them.
+_PENDING_INDEX = "INDEXED BY ix_inbox_messages_snippet_pending"
 
 
 class LeaseRepository:
@@ -357,6 +370,38 @@ class InboxRepository:
             _bulk_insert(self.s, cast(Table, InboxMessage.__table__), rows)
         if participants:
             _bulk_insert(self.s, cast(Table, InboxParticipant.__table__), participants)
+
+    def folders_with_pending_snippets(self, *, account_id: str) -> list[tuple[int, str, int]]:
+        """``(folder id, name, uidvalidity)`` of the account's folders with messages listed
+        without a snippet (a lazy first sync), at the folder's current UIDVALIDITY."""
+        # The bare column (not "IS true"): the partial index's term (see tables_inbox).
+        pending = (select(InboxMessage.id).with_hint(InboxMessage, _PENDING_INDEX, dialect_name="sqlite").where(
+            InboxMessage.folder_id == InboxFolder.id, InboxMessage.snippet_pending,
+            InboxMessage.uidvalidity == InboxFolder.uidvalidity).limit(1).exists())
+        return [(fid, name, int(validity or 0)) for fid, name, validity in self.s.execute(
+            select(InboxFolder.id, InboxFolder.name, InboxFolder.uidvalidity)
+            .where(InboxFolder.account_id == account_id, InboxFolder.uidvalidity.is_not(None), pending)
+            .order_by(InboxFolder.id))]
+
+    def pending_snippet_uids(self, *, folder_id: int, uidvalidity: int, limit: int) -> list[int]:
+        """UIDs (newest first, up to ``limit``) of the folder's messages still waiting for a snippet."""
+        return [int(u) for u in self.s.scalars(
+            select(func.coalesce(InboxMessage.uid, 0)).with_hint(InboxMessage, _PENDING_INDEX, dialect_name="sqlite")
+            .where(InboxMessage.folder_id == folder_id, InboxMessage.snippet_pending,
+                   InboxMessage.uidvalidity == uidvalidity, InboxMessage.uid.is_not(None))
+            .order_by(InboxMessage.uid.desc()).limit(limit))]
+
+    def set_snippets(self, *, folder_id: int, uidvalidity: int, snippets: Mapping[int, str]) -> int:
+        """Fill the snippets of pending messages by UID (one executemany); returns rows changed."""
+        if not snippets:
+            return 0
+        table = cast(Table, InboxMessage.__table__)
+        result = self.s.execute(
+            update(table).where(table.c.folder_id == folder_id, table.c.uidvalidity == uidvalidity,
+                                table.c.uid == bindparam("b_uid"), table.c.snippet_pending)
+            .values(snippet=bindparam("b_snippet"), snippet_pending=False),
+            [{"b_uid": uid, "b_snippet": text} for uid, text in snippets.items()])
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def update_message(self, message_id: str, **values: Any) -> None:
         self.s.execute(update(InboxMessage).where(InboxMessage.id == message_id).values(**values)

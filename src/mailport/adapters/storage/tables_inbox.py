@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -112,6 +113,10 @@ class InboxMessage(Base):
         # Partial: nearly every row has no sent message (migration 0023_i19_inbox_lean_indexes).
         Index("ix_inbox_messages_sent_message_id", "sent_message_id",
               sqlite_where=text("sent_message_id IS NOT NULL"), postgresql_where=text("sent_message_id IS NOT NULL")),
+        # Partial: only rows whose snippet is still to be filled (0024_i19_snippet_pending). Queries
+        # name the bare column, which SQLite gets as "= 1": the term its planner must find.
+        Index("ix_inbox_messages_snippet_pending", "folder_id", "uidvalidity", "uid",
+              sqlite_where=text("snippet_pending = 1"), postgresql_where=text("snippet_pending")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -136,6 +141,8 @@ class InboxMessage(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     size: Mapped[int] = mapped_column(Integer, default=0)
     snippet: Mapped[str] = mapped_column(Text, default="")
+    # Listed without a snippet (a lazy first sync): filled in after the listing, or when opened.
+    snippet_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # From BODYSTRUCTURE at sync time: [{"filename", "content_type", "size"}] (bytes on demand).
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     sent_message_id: Mapped[str | None] = mapped_column(String(32))  # the outbox message it answers

@@ -108,7 +108,7 @@ worker's side), and the GIL: the writer thread and the event loop share one core
 bounds ``batch_accept_rate`` (one API process is one core: 0.55 ms per message is at most
 ~1,800 msg/s before HTTP).
 
-Sending (the worker process, ``mailport worker`` on SQLite):
+Sending (the worker process, ``mailport worker`` on SQLite), first round (session 3):
 
 | | before | after |
 |---|---|---|
@@ -116,12 +116,54 @@ Sending (the worker process, ``mailport worker`` on SQLite):
 | SQL wall time per sent message (mostly sleeping in SQLite's busy handler) | 32.7 | 1.9 |
 | sessions per message (begin, finish, job result, account state) | 4 | < 1 (group-committed) |
 
-After: begin 32 % (message/content/recipient loads now per batch, limit counts per account per
-batch), finish 22 %, job settlement 11 %, claiming 7 %, the SMTP client 6 %, the event loop
-10 %; what remains is mostly SQLAlchemy statement overhead per row. That CPU is the ceiling of
-``send_many_accounts`` (one worker process is one core: ~200 msg/s), and with the API's ~2 ms
-per request (above; ~3 before) on the other core it bounds ``send_pipeline_*`` and ``api_accept_p99_ms`` on a
-2-core box.
+Second round (session 4, 2026-12-06): worker CPU ms per sent message by stage, py-spy ``--gil``
+on the worker child during ``send_pipeline_sqlite`` (shares of the sampled CPU, start-up
+excluded, times the process's own CPU per message from /proc). The box was shared: load average
+13–20 during these runs, so the shares are rough; a group commit batches only 2–3 sends here.
+
+| stage | before | after |
+|---|---|---|
+| begin: loads, limit counts, state change, event | 1.56 | 0.92 |
+| finish: outcome, recipients, event, Sent-copy row | 1.23 | 0.41 (with the job's end) |
+| job settlement (a transaction of its own) | 0.15 | — (in the finish transaction) |
+| claiming | 0.16 | 0.09 |
+| SMTP client (aiosmtplib: line endings, dot-stuffing, socket writes) | 0.44 | 0.50 |
+| group-commit hand-offs (threads, futures) | 0.14 | 0.16 |
+| event loop, heartbeat, unattributed (py-spy's truncated stacks) | 0.82 | 1.02 |
+| total (/proc) | 4.5 | 3.1 |
+
+What changed: a batch of begins is a few statements per batch, not several per message (one
+``UPDATE … RETURNING`` moves the batch to ``sending`` guarded by the state each message was read
+in; one INSERT of its events; accounts read in one query; the limit counts one ``GROUP BY`` each
+for all the batch's accounts); the batch's messages and accounts are kept from their one read
+(the session's identity map holds rows weakly, so every ``s.get`` used to read them again); a
+batch of finishes is one locking read, one executemany each of outcomes and recipients, one
+INSERT of events and one upsert of Sent-copy rows, and the send jobs' ends commit in that same
+transaction (``core.jobs.Settled``); id lists are one PostgreSQL array (``= ANY``), not an
+expanding ``IN`` that psycopg re-parsed on every claim of more than 50 ids (8 % of a PostgreSQL
+worker's CPU); the worker processes run on uvloop. Last, a mailbox's slot is free once the
+server has answered (the begins of the process leave such a message out of the in-flight count
+and count it as sent until its outcome is written), which on PostgreSQL halves the begins that
+found the account's slots taken (the stage table above is from before that step).
+
+Same-run figures, base (main at 4b056bd) and this round alternating on the shared box:
+
+| benchmark (load average) | worker CPU ms/msg | ratio (msg/s of baseline msg/s) |
+|---|---|---|
+| ``send_pipeline_sqlite`` (10–16) | 5.1 → 2.3 | 0.15 (95 of 656) → 0.17 (124 of 714) |
+| ``send_pipeline_postgres`` (10–16) | 9.7 → 4.6 | 0.10 (60 of 609) → 0.12 (76 of 609) |
+| ``send_many_accounts`` (6–9) | 3.0 → 1.7 | 0.43 (210 of 486) → 0.46 (253 of 545) |
+| ``send_many_accounts`` (~20) | 3.1 → 1.5 | 0.32 (98 of 301) → 0.68 (188 of 274) |
+
+What limits them now: ``send_pipeline_sqlite`` spends API 2.9 + worker 2.3 ms of CPU per message,
+plus the sink and the HTTP client, on 2 cores — the API is now the larger share.
+``send_pipeline_postgres`` is bound by latency more than CPU: each of the account's 8 slots waits
+for a begin transaction (about eight round trips and a commit) before every send, and with two
+workers on one account some begins still find its slots held by the other worker and go back to
+the queue for a second or two. ``send_many_accounts`` on a quieter box is bound by accepting:
+the 4,000 messages take 8.6 s of its 15.8 s to be accepted through the batch endpoint, and the
+worker finishes 7 s later. The SMTP client (aiosmtplib's line-ending and dot-stuffing passes and
+socket writes) is now a sixth of the worker's CPU.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
@@ -583,13 +625,17 @@ def bench_many_accounts(data: Path, accounts: int, messages: int, delay: float) 
             ids = [inst.setup_account(port, email=f"acc{i}@example.test", headers=headers)[1]
                    for i in range(accounts)]
             items = [{**message_body(ids[n % accounts], n), "idempotency_key": f"m-{n}"} for n in range(messages)]
+            before = inst.cpu()
             started = time.perf_counter()
             asyncio.run(post_batches(inst, headers, items))
             accepted = time.perf_counter() - started
             wait_sent(inst, messages, timeout=1800)
             took = time.perf_counter() - started
+            after = inst.cpu()
             print(f"# {messages} messages over {accounts} accounts: accepted in {accepted:.1f} s, "
-                  f"all sent after {took:.1f} s", flush=True)
+                  f"all sent after {took:.1f} s; CPU per message: API "
+                  f"{(after['api'] - before['api']) / messages * 1000:.1f} ms, "
+                  f"worker {(after['worker'] - before['worker']) / messages * 1000:.1f} ms", flush=True)
             line("send_many_accounts", messages / took, "msg/s", base, "msg/s")
 
 

@@ -292,6 +292,17 @@ def settle_heap() -> None:
 _WORKER_CHILD_NICENESS = 5
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop a worker process runs on: uvloop where it is installed (it comes with
+    ``uvicorn[standard]``, and uvicorn serves the API on it too), else asyncio's own. A worker is
+    hundreds of SMTP sessions on one loop; uvloop's is written in C."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 class WorkerChild:
     """``mailport serve``'s embedded worker as a child process: its own interpreter, so sending
     never takes the API's CPU or GIL. A byte on its stdin wakes it for a message just committed;

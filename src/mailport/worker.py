@@ -42,13 +42,13 @@ from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.liveness import process_gone, this_worker_id
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.clock import Clock
-from mailport.core.jobs import Done, Fail, JobResult, Retry
+from mailport.core.jobs import Done, Fail, JobResult, Retry, Settled
 from mailport.core.leases import LeasePolicy, WorkerId
 from mailport.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Done", "Fail", "JobHandler", "JobResult", "Lane", "Retry", "Worker"]
+__all__ = ["Done", "Fail", "JobHandler", "JobResult", "Lane", "Retry", "Settled", "Worker"]
 
 
 JobHandler = Callable[[ClaimedJob], Awaitable[JobResult]]
@@ -247,9 +247,12 @@ class Worker:
         log.warning("worker %s stopped %d job(s) after %.0f s; %d released for another worker",
                     self.worker_id, len(stuck), timeout, released)
 
-    def _finished(self, job_id: int, _task: asyncio.Task[None] | None = None) -> None:
-        self._inflight.pop(job_id, None)
-        self._holder.pop(job_id, None)
+    def _finished(self, job_id: int, task: asyncio.Task[None] | None = None) -> None:
+        # A job its handler settled itself (:class:`Settled`) may be claimed again before the
+        # handler's task ends: that new run is not this one's to forget.
+        if task is None or self._inflight.get(job_id) is task:
+            self._inflight.pop(job_id, None)
+            self._holder.pop(job_id, None)
         self._wake.set()
 
     async def _run_one(self, job: ClaimedJob) -> None:
@@ -264,6 +267,8 @@ class Worker:
         except Exception:
             log.exception("job %s (%s) failed unexpectedly; retrying later", job.id, job.kind)
             result = Retry(run_at=self.clock.now() + self.unexpected_retry, error="unexpected error")
+        if isinstance(result, Settled):
+            return  # written by the handler, in the transaction of its own work
         await self._settle(job, result)
 
     async def _settle(self, job: ClaimedJob, result: JobResult) -> None:

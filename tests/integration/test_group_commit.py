@@ -156,6 +156,85 @@ def test_a_batch_of_begins_keeps_the_accounts_concurrency_limit(tmp_path: Path, 
         runtime.close()
 
 
+def test_a_send_the_server_answered_frees_its_slot_but_counts_as_sent(tmp_path: Path, database_url: str) -> None:
+    """Once the server answered, a send's slot is free while its outcome is being written (the
+    message is still ``sending`` in the database): the next begin does not count it in flight,
+    but counts it in the rate window, as if already recorded."""
+    from datetime import timedelta
+
+    from mailport.core.jobs import Retry
+
+    def claim(runtime: Runtime) -> None:  # the jobs run: a sending message's job holds a slot
+        runtime.queue.claim(worker_id="w1", now=runtime.clock.now(), lease=timedelta(minutes=1), limit=10)
+
+    runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=1)
+    try:
+        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
+        account = sink_account(runtime, tenant, 2525)
+        job = runtime.outbox.send_job
+        first, second = (runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(2))
+        claim(runtime)
+        assert not isinstance(job._begin_many("", [(first, account)])[0], Retry)
+        [refused] = job._begin_many("", [(second, account)])
+        assert isinstance(refused, Retry) and refused.error == "account.concurrency"
+        job._transmitted[first] = account  # answered; its outcome not written yet
+        assert not isinstance(job._begin_many("", [(second, account)])[0], Retry)
+    finally:
+        runtime.close()
+    runtime = outbox_runtime(tmp_path / "rate", database_url, send_account_concurrency=5,
+                             send_account_rate_per_minute=1)
+    try:
+        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
+        account = sink_account(runtime, tenant, 2525)
+        job = runtime.outbox.send_job
+        first, second = (runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(2))
+        claim(runtime)
+        assert not isinstance(job._begin_many("", [(first, account)])[0], Retry)
+        job._transmitted[first] = account
+        [refused] = job._begin_many("", [(second, account)])
+        assert isinstance(refused, Retry) and refused.error == "account.rate_limited"
+    finally:
+        runtime.close()
+
+
+async def test_a_send_jobs_end_commits_with_its_outcome(tmp_path: Path, database_url: str) -> None:
+    """The finish transaction also ends the job (done, or ready again at its retry time) while
+    this worker still holds it; the worker then has nothing left to write (Settled)."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from mailport.core.jobs import Done, Retry, Settled
+    from mailport.core.outbox import RecipientResult
+    from mailport.services.send.job import _Attempt
+
+    runtime = outbox_runtime(tmp_path, database_url)
+    try:
+        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
+        account = sink_account(runtime, tenant, 2525)
+        ids = [runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(2)]
+        now = runtime.clock.now()
+        claimed = runtime.queue.claim(worker_id="w1", now=now, lease=timedelta(minutes=1), limit=10,
+                                      kinds=["send"])
+        jobs = {str(c.payload["message_id"]): c for c in claimed}
+        job = runtime.outbox.send_job
+        attempts = [a for a in job._begin_many("", [(i, account) for i in ids]) if isinstance(a, _Attempt)]
+        replies = [(250, "2.0.0 OK"), (451, "4.3.0 try later")]
+        outcomes = [job._classify(a, [RecipientResult(recipient=r, smtp_code=code, text=text) for r in a.recipients])
+                    for a, (code, text) in zip(attempts, replies, strict=True)]
+        results = job._finish_many("", [(a, o, jobs[a.message_id]) for a, o in zip(attempts, outcomes, strict=True)])
+        assert isinstance(results[0], Settled) and isinstance(results[0].result, Done)
+        assert isinstance(results[1], Settled) and isinstance(results[1].result, Retry)
+        with runtime.db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, state, locked_by FROM jobs WHERE kind = 'send'")).all()
+        states = {int(r[0]): (r[1], r[2]) for r in rows}
+        assert states[jobs[ids[0]].id] == ("done", None)
+        assert states[jobs[ids[1]].id] == ("ready", None)
+        assert [runtime.outbox.get(tenant, i).state for i in ids] == ["sent", "deferred"]
+    finally:
+        runtime.close()
+
+
 def test_sqlite_writers_in_two_processes_take_turns_without_busy_errors(tmp_path: Path) -> None:
     """Two processes hammering one SQLite file with write transactions: every one commits
     (no 'database is locked', no lost write) because they queue on the turn file."""

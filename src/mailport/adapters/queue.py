@@ -39,8 +39,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
+from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.tables import Job
-from mailport.core.jobs import Done, Fail, JobResult, Retry
+from mailport.core.jobs import Done, Fail, JobResult, Retry, Settled
 from mailport.core.leases import RECOVERED_RUN_AT
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ _SETTLE = update(_JOBS).where(_JOBS.c.id == bindparam("b_id"), _JOBS.c.locked_by
 CHANNEL = "mailport_jobs"
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 _INSERT_JOB = insert(Job)
+_QUEUED_KEYS = PerDialect(lambda postgresql: select(_JOBS.c.dedupe_key).where(
+    _JOBS.c.kind == bindparam("b_kind"), one_of(_JOBS.c.dedupe_key, "b_keys", postgresql=postgresql)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class ClaimedJob:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    locked_by: str | None = None  # the worker that claimed it
 
 
 class JobQueue:
@@ -133,6 +137,19 @@ class JobQueue:
                  "attempts": 0, "created_at": now, "updated_at": now} for j in jobs]
         session.execute(_INSERT_JOB, rows)
         self._notify(session, any(r["run_at"] <= now for r in rows))
+
+    def enqueue_deduped(self, session: Session, jobs: list[dict[str, Any]], *, now: datetime) -> None:
+        """:meth:`enqueue` of many jobs with dedupe keys, in the caller's transaction: one read
+        finds the keys queued already (those win, as in :meth:`enqueue`), one executemany adds
+        the rest. Same dict keys as :meth:`enqueue_new`."""
+        if not jobs:
+            return
+        taken: set[tuple[str, str]] = set()
+        for kind in {j["kind"] for j in jobs}:
+            keys = [j["dedupe_key"] for j in jobs if j["kind"] == kind]
+            found = session.scalars(_QUEUED_KEYS.for_session(session), {"b_kind": kind, "b_keys": keys})
+            taken.update((kind, k) for k in found)
+        self.enqueue_new(session, [j for j in jobs if (j["kind"], j["dedupe_key"]) not in taken], now=now)
 
     def _notify(self, s: Session, ready: bool) -> None:
         """PostgreSQL: wake listening workers when this transaction commits (notifications of
@@ -222,7 +239,8 @@ class JobQueue:
                     budget[tenant] = left - 1
                     ids.append(job_id)
                 if ids:
-                    picked += self._take(s, and_(Job.id.in_(ids), claimable), worker_id, now, lease)
+                    listed = one_of(Job.id, "b_ids", postgresql=not self.db.is_sqlite, value=ids)
+                    picked += self._take(s, and_(listed, claimable), worker_id, now, lease)
                 if len(rows) < want * 2 + 16:
                     break  # saw every ready job
         return picked
@@ -242,7 +260,7 @@ class JobQueue:
         )
         return [
             ClaimedJob(id=r.id, kind=r.kind, tenant_id=r.tenant_id, payload=r.payload,
-                       attempts=r.attempts, created_at=r.created_at)
+                       attempts=r.attempts, created_at=r.created_at, locked_by=worker_id)
             for r in s.execute(stmt).all()
         ]
 
@@ -269,13 +287,15 @@ class JobQueue:
             renewed = 0
             if job_ids:
                 result = s.execute(
-                    update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING, Job.id.in_(job_ids))
+                    update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING,
+                                      one_of(Job.id, "b_ids", postgresql=not self.db.is_sqlite, value=job_ids))
                     .values(locked_until=until, renewed_at=now)
                     .execution_options(synchronize_session=False)
                 )
                 renewed = int(getattr(result, "rowcount", 0) or 0)
             s.execute(
-                update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING, Job.id.not_in(job_ids))
+                update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING,
+                                  ~one_of(Job.id, "b_held", postgresql=not self.db.is_sqlite, value=job_ids))
                 .values(state=READY, run_at=RECOVERED_RUN_AT, locked_by=None, locked_until=None,
                         renewed_at=None, last_error="claim lost in transit", updated_at=now)
                 .execution_options(synchronize_session=False)
@@ -324,11 +344,14 @@ class JobQueue:
     def retry(self, *, job_id: int, worker_id: str, now: datetime, run_at: datetime, error: str | None) -> None:
         self.settle_many([(job_id, Retry(run_at=run_at, error=error))], worker_id=worker_id, now=now)
 
-    def settle_many(self, outcomes: list[tuple[int, JobResult]], *, worker_id: str, now: datetime) -> None:
-        """Record many jobs' results in one transaction (a worker's group commit): done,
-        failed, or back to ready at its ``run_at`` — each only while ``worker_id`` still holds it."""
+    def settle_many(self, outcomes: list[tuple[int, JobResult]], *, worker_id: str, now: datetime,
+                    session: Session | None = None) -> None:
+        """Record many jobs' results in one transaction (a worker's group commit, or the
+        caller's ``session``): done, failed, or back to ready at its ``run_at`` — each only while
+        ``worker_id`` still holds it."""
         rows = []
-        for job_id, result in outcomes:
+        for job_id, outcome in outcomes:
+            result = outcome.result if isinstance(outcome, Settled) else outcome
             match result:
                 case Done():
                     state, run_at, error = DONE, None, None
@@ -338,6 +361,11 @@ class JobQueue:
                     state, run_at = FAILED, None
             rows.append({"b_id": job_id, "b_worker": worker_id, "state": state, "last_error": error,
                          "b_run_at": run_at, "updated_at": now})
+        if not rows:
+            return
+        if session is not None:
+            session.connection().execute(_SETTLE, rows)
+            return
         with self.db.session() as s:
             s.connection().execute(_SETTLE, rows)
 

@@ -14,7 +14,7 @@ import uvicorn
 
 from mailport.cli.common import DatabaseUrl, DataDir, build_runtime, err, fail, out
 from mailport.errors import MailportError
-from mailport.runtime import Runtime
+from mailport.runtime import Runtime, event_loop_factory
 
 
 def register(app: typer.Typer) -> None:
@@ -109,7 +109,8 @@ def worker(
                 metrics_server.should_exit = True
                 await serving
 
-    asyncio.run(run())
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(run())
 
 
 def _worker_metrics_server(runtime: Runtime) -> uvicorn.Server | None:

@@ -116,6 +116,34 @@ class EventLog:
                                tenant_id=tenant_id, dedupe_key=delivery.id, session=s)
         return event
 
+    def record_each(self, s: Session, *, now: datetime,
+                    entries: Sequence[tuple[str, str | None, EventPayload, int]]) -> None:
+        """:meth:`record` of many events at once — ``(tenant_id, message_id, payload, seq)``
+        each, of any tenants: one INSERT for the events, one for the deliveries the tenants'
+        webhooks want and one for their jobs (a worker's batch of begun or finished sends)."""
+        if not entries:
+            return
+        rows: list[dict[str, Any]] = []
+        deliveries: list[dict[str, Any]] = []
+        hooks = WebhookRepository(s)
+        for tenant_id, message_id, payload, seq in entries:
+            event = make_event(payload, event_id=new_id("evt"), tenant_id=tenant_id, created_at=now)
+            rows.append({"id": event.id, "tenant_id": tenant_id, "message_id": message_id,
+                         "type": event.type.value, "data": event.to_dict()["data"], "created_at": now, "seq": seq})
+            for hook_id, types in self._endpoints(hooks, tenant_id):
+                if types and event.type.value not in types:
+                    continue
+                deliveries.append({
+                    "id": new_id("whd"), "tenant_id": tenant_id, "webhook_id": hook_id, "event_id": event.id,
+                    "event_type": event.type.value, "state": "pending", "attempts": 0, "created_at": now,
+                    "updated_at": now, "next_attempt_at": now,
+                })
+        OutboxRepository(s).add_event_rows(rows)
+        if deliveries:
+            hooks.add_deliveries(deliveries)
+            self.queue.enqueue_new(s, [{"kind": WEBHOOK_JOB, "payload": {"delivery_id": d["id"]},
+                                        "tenant_id": d["tenant_id"], "dedupe_key": d["id"]} for d in deliveries],
+                                   now=now)
 
     def record_many(self, s: Session, *, tenant_id: str, now: datetime,
                     entries: Sequence[tuple[str, EventPayload]]) -> None:
@@ -123,7 +151,7 @@ class EventLog:
         one INSERT for the events, and the deliveries of those the tenant's webhooks want."""
         events = [(message_id, make_event(payload, event_id=new_id("evt"), tenant_id=tenant_id, created_at=now))
                   for message_id, payload in entries]
-        OutboxRepository(s).add_events([{
+        OutboxRepository(s).add_event_rows([{
             "id": event.id, "tenant_id": tenant_id, "message_id": message_id, "type": event.type.value,
             "data": event.to_dict()["data"], "created_at": now, "seq": 0} for message_id, event in events])
         hooks = WebhookRepository(s)

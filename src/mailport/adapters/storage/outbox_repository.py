@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import JobQueue
+from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import (
     Event,
@@ -28,28 +29,35 @@ from mailport.adapters.storage.tables_outbox import (
 )
 from mailport.errors import NotFound
 
-__all__ = ["OutboxRepository", "WebhookRepository"]
+__all__ = ["Loaded", "OutboxRepository", "WebhookRepository"]
 
 SEND_JOB = "send"
 
-# The worker's per-message counts, built once: constructing a select costs more Python time
-# than SQLite takes to run it.
-_IN_FLIGHT = (
-    select(func.count())
+# The limit counts of all the accounts in a batch of begins, one statement each, built once:
+# constructing a select costs more Python time than the database takes to run it.
+_IN_FLIGHT_MANY = PerDialect(lambda postgresql: (
+    select(Message.account_id, func.count())
     .select_from(Message)
     .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
     .where(
-        Message.account_id == bindparam("account_id"),
+        one_of(Message.account_id, "b_accounts", postgresql=postgresql),
         Message.state == "sending",
-        Message.id != bindparam("exclude"),
+        ~one_of(Message.id, "b_exclude", postgresql=postgresql),
         JobQueue.holds_slot(now=bindparam("now"), live_since=bindparam("live_since")),
     )
-)
-_SENT_SINCE = (
-    select(func.count())
-    .select_from(Message)
-    .where(Message.account_id == bindparam("account_id"), Message.sent_at >= bindparam("since"))
-)
+    .group_by(Message.account_id)
+))
+_SENT_SINCE_MANY = PerDialect(lambda postgresql: (
+    select(Message.account_id, func.count())
+    .where(one_of(Message.account_id, "b_accounts", postgresql=postgresql), Message.sent_at >= bindparam("since"),
+           ~one_of(Message.id, "b_exclude", postgresql=postgresql))
+    .group_by(Message.account_id)
+))
+# Advisory locks taken in the order of the array (a function scan yields it in order).
+_LOCK_ACCOUNTS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
+_EVENTS_TABLE = cast(Table, Event.__table__)
+_INSERT_EVENT = insert(Event)
+_INSERT_EVENT_ROWS = _EVENTS_TABLE.insert()
 _RECIPIENTS = cast(Table, MessageRecipient.__table__)
 _MESSAGES = cast(Table, Message.__table__)
 _EVENTS = cast(Table, Event.__table__)
@@ -57,12 +65,63 @@ _EVENTS = cast(Table, Event.__table__)
 _INSERT_MESSAGES = _MESSAGES.insert()
 _INSERT_CONTENTS = cast(Table, MessageContent.__table__).insert()
 _INSERT_RECIPIENTS = _RECIPIENTS.insert()
-_INSERT_EVENTS = _EVENTS.insert()
 # A plain (not ORM-bulk) UPDATE: the SET values come from the parameters (status, smtp_code, …).
 _UPDATE_RECIPIENT = update(_RECIPIENTS).where(
     _RECIPIENTS.c.message_id == bindparam("b_message_id"),
     _RECIPIENTS.c.address == bindparam("b_address"),
 )
+
+
+# The worker's batch statements, built once (see ``begin_sending`` and ``finish_sending``).
+_BEGIN = PerDialect(lambda postgresql: (
+    update(_MESSAGES)
+    .where(one_of(_MESSAGES.c.id, "b_ids", postgresql=postgresql), _MESSAGES.c.state == bindparam("b_state"))
+    .values(state="sending", attempts=_MESSAGES.c.attempts + 1, updated_at=bindparam("b_now"))
+    .returning(_MESSAGES.c.id, _MESSAGES.c.attempts)
+))
+# FOR UPDATE (PostgreSQL; SQLite's writers take turns anyway): the rows found in ``sending`` stay
+# so until the batch's UPDATE below them.
+_STILL_SENDING = PerDialect(lambda postgresql: (
+    select(_MESSAGES.c.id)
+    .where(one_of(_MESSAGES.c.id, "b_ids", postgresql=postgresql), _MESSAGES.c.state == "sending")
+    .with_for_update()
+))
+_FOR_SENDING = PerDialect(lambda postgresql: (
+    select(Message).where(one_of(Message.id, "b_ids", postgresql=postgresql)),
+    select(MessageContent).where(one_of(MessageContent.message_id, "b_ids", postgresql=postgresql)),
+    select(MessageRecipient).where(one_of(MessageRecipient.message_id, "b_ids", postgresql=postgresql))
+    .order_by(MessageRecipient.message_id, MessageRecipient.position),
+))
+_FINISH = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("b_id"), _MESSAGES.c.state == "sending")
+    .values(state=bindparam("b_state"), reason=bindparam("b_reason"), updated_at=bindparam("b_now"),
+            next_attempt_at=bindparam("b_next", type_=_MESSAGES.c.next_attempt_at.type),
+            last_delay_seconds=bindparam("b_delay", type_=_MESSAGES.c.last_delay_seconds.type),
+            sent_at=func.coalesce(bindparam("b_sent_at", type_=_MESSAGES.c.sent_at.type), _MESSAGES.c.sent_at))
+)
+_SENT_COPY_UPSERT: dict[str, Any] = {}
+
+
+def _sent_copy_upsert(dialect: str) -> Any:
+    """Insert or replace a Sent-copy row, one statement per dialect (built on first use)."""
+    statement = _SENT_COPY_UPSERT.get(dialect)
+    if statement is None:
+        table = cast(Table, SentCopy.__table__)
+        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        base = insert_(table)
+        statement = _SENT_COPY_UPSERT[dialect] = base.on_conflict_do_update(
+            index_elements=[table.c.message_id],
+            set_={c.key: base.excluded[c.key] for c in table.columns if c.key != "message_id"})
+    return statement
+
+
+class Loaded(NamedTuple):
+    """A message as the worker reads it to send it."""
+
+    message: Message
+    content: MessageContent | None
+    recipients: list[MessageRecipient]
 
 
 class OutboxRepository:
@@ -86,11 +145,12 @@ class OutboxRepository:
         if recipients:
             conn.execute(_INSERT_RECIPIENTS, list(recipients))
 
-    def add_events(self, events: Sequence[dict[str, Any]]) -> None:
-        """:meth:`add_event` for a batch, each event as its column values (id, tenant_id,
-        message_id, type, data, created_at, seq): one executemany."""
-        if events:
-            self.s.connection().execute(_INSERT_EVENTS, list(events))
+
+    def add_event_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Events as column values (no ORM objects: a worker writes one per send, twice), in
+        one executemany."""
+        if rows:
+            self.s.connection().execute(_INSERT_EVENT_ROWS, rows)
 
     def get(self, *, tenant_id: str, message_id: str) -> Message:
         message = self.s.scalar(
@@ -150,6 +210,30 @@ class OutboxRepository:
         )
         return bool(result.rowcount)
 
+    def begin_sending(self, by_state: dict[str, list[str]], *, now: datetime) -> dict[str, int]:
+        """Move a batch of messages to ``sending``, each only while still in the state it was
+        read in (``by_state``: that state -> ids); one ``UPDATE … RETURNING`` per state read.
+        Returns the attempt number of each message that moved."""
+        started: dict[str, int] = {}
+        connection = self.s.connection()
+        for state, ids in by_state.items():
+            for row in connection.execute(_BEGIN.for_session(self.s), {"b_ids": ids, "b_state": state, "b_now": now}):
+                started[row.id] = int(row.attempts)
+        return started
+
+    def finish_sending(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Record a batch of attempts' outcomes on messages still in ``sending`` (keys ``b_id``,
+        ``b_state``, ``b_reason``, ``b_now``, ``b_next``, ``b_delay``, ``b_sent_at``): one
+        locking read and one executemany. Returns the ids recorded; the others changed
+        meanwhile (another worker took them over) and are left as they are."""
+        if not rows:
+            return set()
+        connection = self.s.connection()
+        mine = set(connection.scalars(_STILL_SENDING.for_session(self.s), {"b_ids": [r["b_id"] for r in rows]}))
+        if mine:
+            connection.execute(_FINISH, [r for r in rows if r["b_id"] in mine])
+        return mine
+
     def content(self, message_id: str) -> MessageContent:
         content = self.s.get(MessageContent, message_id)
         if content is None:
@@ -170,6 +254,14 @@ class OutboxRepository:
                      "b_message_id": message_id} for o in outcomes]
             self.s.connection().execute(_UPDATE_RECIPIENT, rows)
 
+    def update_recipients_many(self, outcomes: Sequence[dict[str, Any]]) -> None:
+        """:meth:`update_recipients` of many messages in one executemany (keys: ``message_id``,
+        ``address`` and the outcome columns)."""
+        if outcomes:
+            rows = [{**{k: v for k, v in o.items() if k not in ("address", "message_id")},
+                     "b_address": o["address"], "b_message_id": o["message_id"]} for o in outcomes]
+            self.s.connection().execute(_UPDATE_RECIPIENT, rows)
+
     def reopen_recipients(self, message_id: str, *, now: datetime) -> None:
         """Every recipient not accepted yet is to be tried again (a "send again")."""
         self.s.execute(
@@ -180,15 +272,18 @@ class OutboxRepository:
                     updated_at=now)
         )
 
-    def load_for_sending(self, message_ids: Sequence[str]) -> dict[str, tuple[MessageContent, list[MessageRecipient]]]:
-        """Messages (into the session: ``find`` then reads no more), their contents and
-        recipients for a batch of sends: three queries for the batch, not three per message."""
-        ids = list(message_ids)
-        list(self.s.scalars(select(Message).where(Message.id.in_(ids))))
-        contents = {c.message_id: c for c in self.s.scalars(
-            select(MessageContent).where(MessageContent.message_id.in_(ids)))}
-        recipients = self.recipients_of(ids)
-        return {i: (contents[i], recipients.get(i, [])) for i in ids if i in contents}
+    def load_for_sending(self, message_ids: Sequence[str]) -> dict[str, Loaded]:
+        """Messages, their contents and recipients for a batch of sends: three queries for the
+        batch, not three per message. (The session's identity map holds rows weakly: a row
+        read and dropped is read again by ``s.get``, so the rows are handed back.)"""
+        ids = {"b_ids": list(message_ids)}
+        messages_of, contents_of, recipients_of = _FOR_SENDING.for_session(self.s)
+        messages = {m.id: m for m in self.s.scalars(messages_of, ids)}
+        contents = {c.message_id: c for c in self.s.scalars(contents_of, ids)}
+        recipients: dict[str, list[MessageRecipient]] = {}
+        for row in self.s.scalars(recipients_of, ids):
+            recipients.setdefault(row.message_id, []).append(row)
+        return {i: Loaded(m, contents.get(i), recipients.get(i, [])) for i, m in messages.items()}
 
     def recipients_of(self, message_ids: Sequence[str]) -> dict[str, list[MessageRecipient]]:
         rows = self.s.scalars(
@@ -203,27 +298,36 @@ class OutboxRepository:
 
     # -- what the send limits count ----------------------------------------------------------
 
-    def lock_account(self, account_id: str) -> None:
-        """Serialize limit checks of one account across workers (PostgreSQL; SQLite serializes
-        every writer anyway). Held until the transaction ends."""
-        if self.s.get_bind().dialect.name == "postgresql":
-            self.s.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"mailport.account:{account_id}"},
-            )
+    def lock_accounts(self, account_ids: Sequence[str]) -> None:
+        """Serialize the limit checks of these accounts across workers until the transaction
+        ends (PostgreSQL; SQLite serializes every writer anyway): one statement, the locks taken
+        in the order given (callers sort the ids, so two workers cannot deadlock)."""
+        if account_ids and self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(_LOCK_ACCOUNTS, {"keys": [f"mailport.account:{a}" for a in account_ids]})
 
-    def in_flight(self, *, account_id: str, now: datetime, exclude: str, live_since: datetime) -> int:
-        """The account's other messages in ``sending`` whose job still holds a slot: its lease
-        valid and renewed since ``live_since`` (:func:`mailport.core.leases.holds_slot`).
+    def in_flight_many(self, *, account_ids: Sequence[str], now: datetime, exclude: Sequence[str],
+                       live_since: datetime) -> dict[str, int]:
+        """Each account's messages in ``sending`` whose job still holds a slot: its lease valid
+        and renewed since ``live_since`` (:func:`mailport.core.leases.holds_slot`); none of the
+        ``exclude`` messages counted.
 
         A crashed worker leaves its message in ``sending`` and its job ``running``; such rows
         stop blocking the account's concurrency as soon as their heartbeat goes silent.
         """
-        params = {"account_id": account_id, "exclude": exclude, "now": now, "live_since": live_since}
-        return int(self.s.scalar(_IN_FLIGHT, params) or 0)
+        if not account_ids:
+            return {}
+        rows = self.s.execute(_IN_FLIGHT_MANY.for_session(self.s), {
+            "b_accounts": list(account_ids), "b_exclude": list(exclude), "now": now, "live_since": live_since})
+        return {account: int(count) for account, count in rows}
 
-    def sent_since(self, *, account_id: str, since: datetime) -> int:
-        return int(self.s.scalar(_SENT_SINCE, {"account_id": account_id, "since": since}) or 0)
+    def sent_since_many(self, *, account_ids: Sequence[str], since: datetime,
+                        exclude: Sequence[str] = ()) -> dict[str, int]:
+        """Each account's messages sent since ``since``, none of the ``exclude`` counted."""
+        if not account_ids:
+            return {}
+        rows = self.s.execute(_SENT_SINCE_MANY.for_session(self.s),
+                              {"b_accounts": list(account_ids), "since": since, "b_exclude": list(exclude)})
+        return {account: int(count) for account, count in rows}
 
     def count_by_state(self) -> dict[str, int]:
         rows = self.s.execute(select(Message.state, func.count()).group_by(Message.state)).all()
@@ -243,7 +347,7 @@ class OutboxRepository:
     def add_event(self, event: Event) -> None:
         # A plain INSERT: events are never read back in the transaction that writes them, so
         # the unit of work's bookkeeping would be pure overhead on the send path.
-        self.s.connection().execute(_INSERT_EVENTS, [{
+        self.s.connection().execute(_INSERT_EVENT_ROWS, [{
             "id": event.id, "tenant_id": event.tenant_id, "message_id": event.message_id,
             "type": event.type, "data": event.data, "created_at": event.created_at,
             "seq": event.seq or 0,
@@ -273,6 +377,12 @@ class OutboxRepository:
         self.s.execute(statement.on_conflict_do_update(
             index_elements=[SentCopy.message_id],
             set_={k: v for k, v in values.items() if k != "message_id"}))
+
+    def save_sent_copies(self, rows: Sequence[dict[str, Any]]) -> None:
+        """:meth:`save_sent_copy` of many messages (each row every column's value): one
+        executemany of one prepared upsert."""
+        if rows:
+            self.s.connection().execute(_sent_copy_upsert(self.s.get_bind().dialect.name), rows)
 
 
 class WebhookRepository:

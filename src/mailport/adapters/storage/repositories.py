@@ -173,6 +173,14 @@ class AccountRepository:
             raise NotFound("no such account", resource="account")
         return Sender(row.id, row.email, row.display_name)
 
+    def load_for_sending(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        """The worker's read of a batch's accounts, in one query; by id only: each comes from
+        the batch's own messages, whose tenant the worker checks."""
+        ids = sorted(set(account_ids))
+        if not ids:
+            return {}
+        return {a.id: a for a in self.s.scalars(select(Account).where(Account.id.in_(ids)))}
+
     def find_by_email(self, *, tenant_id: str, email: str) -> Account | None:
         return self.s.scalar(
             select(Account).where(Account.tenant_id == tenant_id, Account.email == email)

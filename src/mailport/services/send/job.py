@@ -22,7 +22,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -34,6 +34,7 @@ from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.adapters.secrets import Secret
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import OutboxRepository
+from mailport.adapters.storage.repositories import AccountRepository
 from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_outbox import (
     Message,
@@ -43,8 +44,14 @@ from mailport.adapters.storage.tables_outbox import (
 )
 from mailport.clock import Clock
 from mailport.core.accountstate import decide
-from mailport.core.events import MessageDeferred, MessageFailed, MessageSending, payload_for_outcome
-from mailport.core.jobs import Done, Fail, JobResult, Retry
+from mailport.core.events import (
+    EventPayload,
+    MessageDeferred,
+    MessageFailed,
+    MessageSending,
+    payload_for_outcome,
+)
+from mailport.core.jobs import Done, Fail, JobResult, Retry, Settled
 from mailport.core.leases import LeasePolicy
 from mailport.core.outbox import (
     TERMINAL_STATES,
@@ -117,6 +124,18 @@ class _Attempt:
         return self.outgoing.rcpt_to
 
 
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A message that may be sent now, before its batch's UPDATE moves it to ``sending``."""
+
+    message: Message
+    state: MessageState
+    sender: Sender
+    transport: Transport
+    limits: SendLimits | None  # the account's, when its route has them
+    account_state: tuple[str, str | None] | None
+
+
 @dataclass(slots=True)
 class _Counted:
     """An account's limit counts within one batch of begins (one transaction)."""
@@ -181,18 +200,19 @@ class SendJob:
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._slots_loop: asyncio.AbstractEventLoop | None = None
+        self._transmitted: dict[str, str] = {}  # message id -> account: answered, outcome not written yet
         # The sends that start together are begun in one transaction; those that end together
         # are recorded in one (group commit).
         self._begins: GroupCommit[tuple[str, str], _Attempt | JobResult] = GroupCommit(
             self._begin_many, shared_errors=(StorageError,))
-        self._finishes: GroupCommit[tuple[_Attempt, Outcome], JobResult] = GroupCommit(
+        self._finishes: GroupCommit[tuple[_Attempt, Outcome, ClaimedJob | None], JobResult] = GroupCommit(
             self._finish_many, shared_errors=(StorageError,))
 
     async def handle_send(self, job: ClaimedJob) -> JobResult:
         message_id = str(job.payload.get("message_id", ""))
         if is_platform_sender(str(job.payload.get("account_id", ""))):
             # the platform's relay is not a mailbox with slots
-            return await self._send(message_id, str(job.payload.get("account_id", "")))
+            return await self._send(message_id, str(job.payload.get("account_id", "")), job)
         slot = self._slot(str(job.payload.get("account_id", "")))
         try:
             # This process's share of the account's concurrency: wait briefly for a free slot
@@ -201,10 +221,18 @@ class SendJob:
             await asyncio.wait_for(slot.acquire(), _SLOT_WAIT.total_seconds())
         except TimeoutError:
             return Retry(run_at=self.clock.now() + timedelta(seconds=2) * (1 + self.rng()), error="account.concurrency")
+        released = False
+
+        def release() -> None:  # once: when the server answered, or when the job ends
+            nonlocal released
+            if not released:
+                released = True
+                slot.release()
+
         try:
-            return await self._send(message_id, str(job.payload.get("account_id", "")))
+            return await self._send(message_id, str(job.payload.get("account_id", "")), job, transmitted=release)
         finally:
-            slot.release()
+            release()
 
     def _slot(self, account_id: str) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -216,7 +244,8 @@ class SendJob:
         return slot
 
 
-    async def _send(self, message_id: str, account_id: str = "") -> JobResult:
+    async def _send(self, message_id: str, account_id: str = "", job: ClaimedJob | None = None, *,
+                    transmitted: Callable[[], None] | None = None) -> JobResult:
         [begun] = await self._begins.submit("", [(message_id, account_id)])
         if not isinstance(begun, _Attempt):
             return begun
@@ -241,9 +270,19 @@ class SendJob:
             outcome = self._classify(attempt, results)
         finally:
             self.metrics.attempt_seconds.observe(time.perf_counter() - started)
-        # The server has the message now: its outcome waits out a database outage in memory
-        # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
-        [result] = await self._finishes.submit_riding_out("", [(attempt, outcome)])
+        # The mailbox's slot is free once the server has answered: the next send of this account
+        # begins while this outcome is written. Until it is, the message is still ``sending`` in
+        # the database, so the begins of this process leave it out of the account's in-flight
+        # count and add it to the sent counts (:meth:`_limit_counts`).
+        self._transmitted[attempt.message_id] = attempt.sender.key
+        if transmitted is not None:
+            transmitted()
+        try:
+            # The server has the message now: its outcome waits out a database outage in memory
+            # (this job's lease is renewed meanwhile) rather than be lost and the mail sent again.
+            [result] = await self._finishes.submit_riding_out("", [(attempt, outcome, job)])
+        finally:
+            self._transmitted.pop(attempt.message_id, None)
         if box is not None:
             await self._learn(attempt, box.id, outcome)
         return result
@@ -298,21 +337,65 @@ class SendJob:
                           concurrency_backoff=timedelta(seconds=1))
 
     def _begin_many(self, _key: str, items: Sequence[tuple[str, str]]) -> list[_Attempt | JobResult]:
-        """``_begin`` of each (message id, account id); accounts are locked in id order, so two
-        workers beginning overlapping batches on PostgreSQL cannot deadlock."""
+        """``_begin`` of each (message id, account id), in one transaction of a few statements
+        per batch: the loads of messages, contents, recipients and accounts; the accounts'
+        limit counts (locked in id order, so two workers beginning overlapping batches on
+        PostgreSQL cannot deadlock); one ``UPDATE … RETURNING`` that moves the batch to
+        ``sending``; one INSERT of its events."""
         now = self.clock.now()
         results: list[_Attempt | JobResult | None] = [None] * len(items)
-        counted: dict[str, _Counted] = {}
         with self.db.session() as s:
-            loaded = OutboxRepository(s).load_for_sending([m for m, _ in items])
-            for i in sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0])):
-                results[i] = self._begin_in(s, items[i][0], now, counted, loaded)
+            repo = OutboxRepository(s)
+            loaded = repo.load_for_sending([m for m, _ in items])
+            accounts = AccountRepository(s).load_for_sending(
+                [m.message.account_id for m in loaded.values() if not is_platform_sender(m.message.account_id)])
+            order = sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0]))
+            routed: dict[int, _Ready] = {}
+            for i in order:
+                found = loaded.get(items[i][0])
+                planned = self._route(s, None if found is None else found.message, now, accounts)
+                if isinstance(planned, _Ready):
+                    routed[i] = planned
+                else:
+                    results[i] = planned
+            counted = self._limit_counts(repo, routed.values(), [m for m, _ in items], now)
+            ready: dict[int, _Ready] = {}
+            for i, r in routed.items():
+                if r.limits is not None:
+                    known = counted[r.message.account_id]
+                    decision = r.limits.check(in_flight=known.in_flight, now=now, sent_in_rate_window=known.rate,
+                                              sent_in_day=known.day)
+                    if not decision.allowed:
+                        retry_at = decision.retry_at or now + timedelta(seconds=5)
+                        if decision.visible:
+                            self._defer_for_limit(s, r.message, r.state, retry_at, decision.reason, now)
+                        results[i] = Retry(run_at=retry_at, error=decision.reason)
+                        continue
+                    known.in_flight += 1  # this one is sending now, for the next in the batch
+                ready[i] = r
+            by_state: dict[str, list[str]] = {}
+            for r in ready.values():
+                by_state.setdefault(r.state.value, []).append(r.message.id)
+            started = repo.begin_sending(by_state, now=now) if by_state else {}
+            events: list[tuple[str, str | None, EventPayload, int]] = []
+            for i, r in ready.items():
+                attempt_no = started.get(r.message.id)
+                if attempt_no is None:
+                    results[i] = Retry(run_at=now)  # changed since it was read (cancelled?): look again
+                    continue
+                message = r.message
+                events.append((message.tenant_id, message.id, MessageSending(
+                    message_id=message.id, account_id=message.account_id, metadata=dict(message.meta),
+                    attempt=attempt_no), event_seq(attempt_no, "sending")))
+                content = loaded[message.id].content or repo.content(message.id)  # NotFound: no bytes
+                results[i] = self._attempt(r, attempt_no, content, loaded[message.id].recipients)
+            self.events.record_each(s, now=now, entries=events)
         return [r for r in results if r is not None]
 
-    def _begin_in(self, s: Session, message_id: str, now: datetime, counted: dict[str, _Counted],
-                  loaded: dict[str, tuple[MessageContent, list[MessageRecipient]]]) -> _Attempt | JobResult:
-        repo = OutboxRepository(s)
-        message = repo.find(message_id)
+    def _route(self, s: Session, message: Message | None, now: datetime,
+               accounts: dict[str, Account]) -> _Ready | JobResult:
+        """Whether the message may go now as far as its state, account and route tell: a
+        :class:`_Ready` (its account's limits still to check), or the job's result when not."""
         if message is None:
             return Fail(error="the message no longer exists")
         state = MessageState(message.state)
@@ -320,7 +403,7 @@ class SendJob:
             return Done()  # cancelled meanwhile, or finished by a worker that then died
         if message.next_attempt_at is not None and message.next_attempt_at > now + _EARLY:
             return Retry(run_at=message.next_attempt_at)
-        account = None if is_platform_sender(message.account_id) else s.get(Account, message.account_id)
+        account = accounts.get(message.account_id)
         if account is not None and account.tenant_id != message.tenant_id:
             account = None
         if account is None and not is_platform_sender(message.account_id):
@@ -333,52 +416,55 @@ class SendJob:
         except ValidationError as exc:
             self._fail_unsendable(s, message, state, exc.code, now)
             return Done()
-        daily: RateLimit | None = None
-        if account is not None and transport.mailbox_limits:
-            limits = self._limits(account)
-            daily = limits.daily
-            known = counted.get(account.id)
-            if known is None or state is MessageState.SENDING:
-                # First of its account in this batch (or a takeover, which must not count
-                # itself): ask the database. The rest of the batch adds what it began.
-                if known is None:
-                    repo.lock_account(account.id)  # held to the end of the batch's transaction
-                rate_count = day_count = 0
-                if limits.rate is not None:
-                    rate_count = repo.sent_since(account_id=account.id, since=limits.rate.window_start(now))
-                if limits.daily is not None:
-                    day_count = repo.sent_since(account_id=account.id, since=limits.daily.window_start(now))
-                known = counted[account.id] = _Counted(
-                    in_flight=repo.in_flight(account_id=account.id, now=now, exclude=message.id,
-                                             live_since=self.leases.live_since(now)),
-                    rate=rate_count, day=day_count)
-            decision = limits.check(in_flight=known.in_flight, now=now, sent_in_rate_window=known.rate,
-                                    sent_in_day=known.day)
-            if not decision.allowed:
-                retry_at = decision.retry_at or now + timedelta(seconds=5)
-                if decision.visible:
-                    self._defer_for_limit(s, message, state, retry_at, decision.reason, now)
-                return Retry(run_at=retry_at, error=decision.reason)
-
-        if account is not None and account.id in counted:
-            counted[account.id].in_flight += 1  # this one is sending now, for the next in the batch
         if state is not MessageState.SENDING:  # SENDING: taking over a dead worker's message
             transition(state, MessageState.SENDING)
-        attempt_no = message.attempts + 1
-        if not repo.update(message.id, expected_states=[state.value],
-                           values={"state": MessageState.SENDING.value, "attempts": attempt_no,
-                                   "updated_at": now}):
-            return Retry(run_at=now)  # changed since it was read (cancelled?): look again
-        self.events.record(s, tenant_id=message.tenant_id, message_id=message.id, now=now,
-                           seq=event_seq(attempt_no, "sending"),
-                           payload=MessageSending(message_id=message.id, account_id=message.account_id,
-                                                  metadata=dict(message.meta), attempt=attempt_no))
-        if message.id in loaded:
-            content, rows = loaded[message.id]
-        else:
-            content, rows = repo.content(message.id), list(repo.recipients(message.id))
+        limits = self._limits(account) if account is not None and transport.mailbox_limits else None
+        return _Ready(message=message, state=state, sender=sender, transport=transport, limits=limits,
+                      account_state=None if account is None else (
+                          account.status, (account.attention or {}).get("code")))
+
+    def _limit_counts(self, repo: OutboxRepository, routed: Iterable[_Ready], batch: Sequence[str],
+                      now: datetime) -> dict[str, _Counted]:
+        """The limit counts of the batch's accounts: what they have in flight elsewhere (the
+        batch's own messages not counted — a takeover must not count itself — each adds one as
+        it begins) and what they sent in their rate and day windows. One statement per count
+        for the whole batch; the accounts stay locked to the end of its transaction."""
+        windows: dict[str, dict[datetime, list[str]]] = {"rate": {}, "day": {}}
+        for r in routed:
+            if r.limits is None:
+                continue
+            account_id = r.message.account_id
+            if r.limits.rate is not None:
+                windows["rate"].setdefault(r.limits.rate.window_start(now), []).append(account_id)
+            if r.limits.daily is not None:
+                windows["day"].setdefault(r.limits.daily.window_start(now), []).append(account_id)
+        accounts = sorted({r.message.account_id for r in routed if r.limits is not None})
+        if not accounts:
+            return {}
+        transmitted = dict(self._transmitted)  # a copy: the event loop's thread changes it
+        answered: dict[str, int] = {}
+        for account_id in transmitted.values():
+            answered[account_id] = answered.get(account_id, 0) + 1
+        repo.lock_accounts(accounts)
+        in_flight = repo.in_flight_many(account_ids=accounts, now=now, exclude=[*batch, *transmitted],
+                                        live_since=self.leases.live_since(now))
+        sent: dict[str, dict[str, int]] = {"rate": {}, "day": {}}
+        for kind, starts in windows.items():
+            for since, ids in starts.items():
+                sent[kind].update(repo.sent_since_many(account_ids=sorted(set(ids)), since=since,
+                                                       exclude=list(transmitted)))
+        # A message answered but not recorded yet counts as sent once, whether or not its outcome
+        # committed since the copy was taken.
+        return {a: _Counted(in_flight=in_flight.get(a, 0), rate=sent["rate"].get(a, 0) + answered.get(a, 0),
+                            day=sent["day"].get(a, 0) + answered.get(a, 0))
+                for a in accounts}
+
+    @staticmethod
+    def _attempt(r: _Ready, attempt_no: int, content: MessageContent,
+                 rows: Sequence[MessageRecipient]) -> _Attempt:
+        message = r.message
         return _Attempt(
-            message_id=message.id, tenant_id=message.tenant_id, sender=sender, transport=transport,
+            message_id=message.id, tenant_id=message.tenant_id, sender=r.sender, transport=r.transport,
             attempt=attempt_no, queued_at=max(message.created_at, message.send_at or message.created_at),
             previous_delay=(timedelta(seconds=message.last_delay_seconds)
                             if message.last_delay_seconds else None),
@@ -388,9 +474,9 @@ class SendJob:
                 rcpt_to=tuple(r.address for r in rows if r.status in ("pending", "deferred")),
                 raw=content.raw, attempt=attempt_no),
             previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
-            metadata=dict(message.meta), daily=daily, copy_skip=transport.sent_copy_skip(sender),
-            account_state=None if account is None else (
-                account.status, (account.attention or {}).get("code")),
+            metadata=dict(message.meta), daily=None if r.limits is None else r.limits.daily,
+            copy_skip=r.transport.sent_copy_skip(r.sender),
+            account_state=r.account_state,
         )
 
     def _defer_for_limit(self, s: Session, message: Message, state: MessageState, retry_at: datetime,
@@ -427,58 +513,80 @@ class SendJob:
             previously_accepted=attempt.previously_accepted, cap=attempt.daily,
         )
 
-    def _finish_many(self, _key: str, items: Sequence[tuple[_Attempt, Outcome]]) -> list[JobResult]:
+    def _finish_many(self, _key: str,
+                     items: Sequence[tuple[_Attempt, Outcome, ClaimedJob | None]]) -> list[JobResult]:
+        """Record the outcomes of attempts that ended together, and end their jobs, in one
+        transaction of a few statements per batch. Everything written is known from the
+        attempts: the messages are not read again; the locking read in ``finish_sending`` is the
+        check that each is still ours to finish. A job's end commits with its message's outcome,
+        so a crash after that commit leaves nothing to redo (:class:`Settled`)."""
         now = self.clock.now()
+        results: list[JobResult] = []
         with self.db.session() as s:
-            done = [self._finish_in(s, attempt, outcome, now) for attempt, outcome in items]
-        for (attempt, outcome), recorded in zip(items, done, strict=True):
-            if recorded:
+            recorded = self._finish_in(s, [(attempt, outcome) for attempt, outcome, _ in items], now)
+            ends: dict[str, list[tuple[int, JobResult]]] = {}
+            for attempt, outcome, job in items:
+                result = _result_of(outcome, now) if attempt.message_id in recorded else Done()
+                if job is not None and job.locked_by is not None:
+                    ends.setdefault(job.locked_by, []).append((job.id, result))
+                    results.append(Settled(result))
+                else:
+                    results.append(result)
+            for worker_id, rows in ends.items():
+                self.queue.settle_many(rows, worker_id=worker_id, now=now, session=s)
+        for attempt, outcome, _ in items:
+            if attempt.message_id in recorded:
                 self._count(attempt, outcome, now)
-        return [_result_of(outcome) if recorded else Done()
-                for (_, outcome), recorded in zip(items, done, strict=True)]
+        return results
 
-    def _finish_in(self, s: Session, attempt: _Attempt, outcome: Outcome, now: datetime) -> bool:
-        """Record one attempt's outcome in ``s``; False when another worker's result wins.
-
-        Everything it writes is known from the attempt: the message row is not read again, the
-        guarded update below is the check that it is still ours to finish."""
+    def _finish_in(self, s: Session, items: Sequence[tuple[_Attempt, Outcome]], now: datetime) -> set[str]:
         repo = OutboxRepository(s)
-        transition(MessageState.SENDING, outcome.state)
-        values: dict[str, Any] = {
-            "state": outcome.state.value, "reason": outcome.reason, "updated_at": now,
-            "next_attempt_at": outcome.retry_at,
-            "last_delay_seconds": outcome.delay.total_seconds() if outcome.delay else None,
-        }
-        if outcome.state is MessageState.SENT:
-            values["sent_at"] = now
-        if not repo.update(attempt.message_id, expected_states=[MessageState.SENDING.value], values=values):
-            # Gone, or another worker took the message over (our lease ran out mid-send): its
-            # result wins.
-            log.warning("message %s changed state while being sent; not recording attempt %d",
-                        attempt.message_id, attempt.attempt)
-            return False
-        repo.update_recipients(attempt.message_id, [{
-            "address": o.recipient, "status": o.status.value, "smtp_code": o.smtp_code,
-            "enhanced_code": o.enhanced_code, "text": o.text[:2000], "diagnosis": o.diagnosis,
-            "updated_at": now,
-        } for o in outcome.recipients])
-        account_id = attempt.sender.key
-        payload = payload_for_outcome(outcome, message_id=attempt.message_id, account_id=account_id,
-                                      attempt=attempt.attempt, metadata=attempt.metadata,
-                                      header_message_id=attempt.outgoing.header_message_id)
-        self.events.record(s, tenant_id=attempt.tenant_id, message_id=attempt.message_id, now=now,
-                           seq=event_seq(attempt.attempt, "outcome"), payload=payload)
-        self._record_refusals(s, attempt, outcome, now)
-        if outcome.state is MessageState.SENT:
+        rows = []
+        for attempt, outcome in items:
+            transition(MessageState.SENDING, outcome.state)
+            rows.append({
+                "b_id": attempt.message_id, "b_state": outcome.state.value, "b_reason": outcome.reason,
+                "b_now": now, "b_next": outcome.retry_at,
+                "b_delay": outcome.delay.total_seconds() if outcome.delay else None,
+                "b_sent_at": now if outcome.state is MessageState.SENT else None,
+            })
+        recorded = repo.finish_sending(rows)
+        recipients: list[dict[str, Any]] = []
+        events: list[tuple[str, str | None, EventPayload, int]] = []
+        copies: list[dict[str, Any]] = []
+        copy_jobs: list[dict[str, Any]] = []
+        for attempt, outcome in items:
+            if attempt.message_id not in recorded:
+                # Gone, or another worker took the message over (our lease ran out mid-send):
+                # its result wins.
+                log.warning("message %s changed state while being sent; not recording attempt %d",
+                            attempt.message_id, attempt.attempt)
+                continue
+            recipients += [{
+                "message_id": attempt.message_id, "address": o.recipient, "status": o.status.value,
+                "smtp_code": o.smtp_code, "enhanced_code": o.enhanced_code, "text": o.text[:2000],
+                "diagnosis": o.diagnosis, "updated_at": now,
+            } for o in outcome.recipients]
+            events.append((attempt.tenant_id, attempt.message_id, payload_for_outcome(
+                outcome, message_id=attempt.message_id, account_id=attempt.sender.key, attempt=attempt.attempt,
+                metadata=attempt.metadata, header_message_id=attempt.outgoing.header_message_id),
+                event_seq(attempt.attempt, "outcome")))
+            self._record_refusals(s, attempt, outcome, now)
+            if outcome.state is not MessageState.SENT:
+                continue
             if attempt.copy_skip is not None:
-                save_copy_state(s, message_id=attempt.message_id, tenant_id=attempt.tenant_id,
-                                header_message_id=attempt.outgoing.header_message_id, state="skipped",
-                                now=now, detail=attempt.copy_skip)
+                copies.append({"message_id": attempt.message_id, "tenant_id": attempt.tenant_id,
+                               "header_message_id": attempt.outgoing.header_message_id, "state": "skipped",
+                               "folder": None, "uid": None, "attempts": 0, "detail": attempt.copy_skip,
+                               "updated_at": now})
             else:
-                self.queue.enqueue(kind=SENT_COPY_JOB, payload={"message_id": attempt.message_id},
-                                   now=now, tenant_id=attempt.tenant_id, dedupe_key=attempt.message_id,
-                                   session=s)
-        return True
+                copy_jobs.append({"kind": SENT_COPY_JOB, "payload": {"message_id": attempt.message_id},
+                                  "tenant_id": attempt.tenant_id, "dedupe_key": attempt.message_id})
+        repo.update_recipients_many(recipients)
+        self.events.record_each(s, now=now, entries=events)
+        repo.save_sent_copies(copies)
+        self.queue.enqueue_deduped(s, copy_jobs, now=now)
+        return recorded
 
     def _count(self, attempt: _Attempt, outcome: Outcome, now: datetime) -> None:
         self.metrics.attempts.labels(state=outcome.state.value, code=outcome.reason or "").inc()
@@ -510,9 +618,9 @@ def save_copy_state(s: Session, *, message_id: str, tenant_id: str, header_messa
         attempts=0, detail=detail, updated_at=now))
 
 
-def _result_of(outcome: Outcome) -> JobResult:
+def _result_of(outcome: Outcome, now: datetime) -> Done | Retry:
     if outcome.state is MessageState.DEFERRED and outcome.retry_at is not None:
-        return Retry(run_at=outcome.retry_at, error=outcome.reason)
+        return Retry(run_at=max(outcome.retry_at, now), error=outcome.reason)
     return Done()
 
 

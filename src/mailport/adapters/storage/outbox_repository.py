@@ -56,7 +56,6 @@ _SENT_SINCE_MANY = PerDialect(lambda postgresql: (
 # Advisory locks taken in the order of the array (a function scan yields it in order).
 _LOCK_ACCOUNTS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
 _EVENTS_TABLE = cast(Table, Event.__table__)
-_INSERT_EVENT = insert(Event)
 _INSERT_EVENT_ROWS = _EVENTS_TABLE.insert()
 _RECIPIENTS = cast(Table, MessageRecipient.__table__)
 _MESSAGES = cast(Table, Message.__table__)

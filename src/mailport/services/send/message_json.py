@@ -8,6 +8,7 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import pybase64
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.core.message import Attachment, Mailbox
@@ -84,9 +85,20 @@ def _mailbox(value: str | MailboxIn, field: str) -> str | Mailbox:
     return Mailbox.parse(value.email, name=value.name, field=field)
 
 
+def _b64decode(text: str) -> bytes:
+    """Strict base64 as ``base64.b64decode(text, validate=True)`` decodes it. pybase64's SIMD
+    decoder takes 2 µs where the stdlib takes 60 for a 20 KB invoice (a tenth of a batch item's
+    API CPU); it refuses a few inputs the stdlib takes (padding beyond the first ``==``), so
+    anything it refuses goes to the stdlib, whose answer — bytes or the error — stands."""
+    try:
+        return pybase64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return base64.b64decode(text, validate=True)
+
+
 def decode_attachment(attachment: AttachmentIn, index: int) -> Attachment:
     try:
-        content = base64.b64decode(attachment.content, validate=True)
+        content = _b64decode(attachment.content)
     except (binascii.Error, ValueError) as exc:
         raise ValidationError(f"attachments[{index}].content is not valid base64",
                               field=f"attachments[{index}].content") from exc

@@ -77,8 +77,45 @@ offered (``/proc``, py-spy on) of API 6.1 → 3.0 ms, worker child 6.0 → 5.0 m
 
 ``api_accept_p99_ms`` meets its target (≤ 50 ms) on a quiet box; with main's worker the API was
 what tipped 200/s over the 2 cores. ``batch_accept_rate`` does not (goal 2,000): it is bound by the
-API process's one core (GIL), of which the base64 round trip of the attachments and pydantic are
-now the largest parts.
+API process's one core (GIL).
+
+Third pass on the batch route (2026-12-06, 20:15–20:28 UTC, load average 1.5–4 from other
+sessions; py-spy ``--gil`` on ``serve --no-worker`` under batches, then main and the branch
+alternating). Measured in-process per batch item (a 20 KB invoice), then what was done:
+
+| CPU µs per batch item (20 KB invoice) | before | after |
+|---|---|---|
+| base64 decode of the attachment (stdlib → pybase64) | 60–69 | 2 |
+| the MIME's base64 lines (encode, 240 slices → encodebytes + CRLF replace) | 47 | 24 |
+| SQLite datetime binds (2.5 → 0.08 µs a value, ~10 values) | ~25 | ~1 |
+| pydantic: the body's JSON parse (pydantic-core, raw bytes) + item validation | 25 | 25 |
+
+pybase64 is SIMD; the stdlib still answers any input pybase64 refuses (it refuses a few the stdlib
+takes), so the bytes and the errors are the stdlib's. Its ``encodebytes`` writes the stdlib's
+bytes. The datetime binds were two stacked processors per value (``UTCDateTime``, then the
+dialect's DATETIME); one fused processor writes the dialect's own text and remembers its last
+value, as a batch binds the same ``now`` about ten times per message.
+
+Parsing the whole batch as typed items in one ``model_validate_json`` (instead of ``list[Any]``
+then ``model_validate`` per item, which keeps per-item errors) measured 24.3 against 25.7 µs per
+item — not worth a second error path, so not done; the single route already validates the raw
+body with ``model_validate_json``. FastAPI's dependency solving is per request, so a hundredth per
+item here. API CPU per message (``/proc``, 2,000-message runs, three alternations):
+
+| | main | after |
+|---|---|---|
+| API CPU ms per message, batches of 100 | 0.621, 0.579, 0.578 | **0.477, 0.507, 0.495** |
+| msg/s of those runs (median of 6 rounds) | 1,441, 1,470, 1,455 | 1,671, 1,567, 1,580 |
+| ``BENCH=batch_accept_rate`` (two alternations, load 1.6–2.6) | 1,253, 1,675 msg/s | **1,606, 1,701 msg/s** |
+
+The goal (2,000) is still not met on this box: 0.5 ms of API CPU per message is ~2,000/s of one
+core with nothing else on it, and the benchmark's own client (building and sending 2.7 MB of JSON
+per batch) and the other sessions share the second. What is left per item, roughly: the MIME
+build (``build_message``, ~0.1 ms), SQLAlchemy's per-row parameter processing and the JSON
+columns' ``json.dumps`` (meta, envelope, event data), the idempotency fingerprint (canonical JSON
++ SHA-256), pydantic, then Starlette/uvicorn. py-spy ``--gil`` also puts samples on trivial lines
+(a function's first line, a small comprehension) in the writer thread: GIL hand-offs between the
+event loop and the writer thread, not work on those lines.
 
 Where the single POST's CPU went before, and what changed:
 
@@ -106,7 +143,8 @@ Where the single POST's CPU went before, and what changed:
 
 Not cut, because it is the work itself or belongs to another part: Starlette/FastAPI routing and
 middleware (~0.3 ms), pydantic parsing, base64 decoding of the attachment (~0.1 ms per 20 KB
-invoice, a sixth of a batch item's API CPU) and re-encoding it for MIME, SQLite's commit, the
+invoice, a sixth of a batch item's API CPU; SIMD since, see the third pass) and re-encoding it for
+MIME, SQLite's commit, the
 ``send`` jobs' INSERT (``JobQueue.enqueue_new`` is still an ORM bulk INSERT; the queue is the
 worker's side), and the GIL: the writer thread and the event loop share one core, which is what
 bounds ``batch_accept_rate`` (one API process is one core: 0.55 ms per message is at most

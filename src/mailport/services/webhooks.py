@@ -130,14 +130,7 @@ class EventLog:
             event = make_event(payload, event_id=new_id("evt"), tenant_id=tenant_id, created_at=now)
             rows.append({"id": event.id, "tenant_id": tenant_id, "message_id": message_id,
                          "type": event.type.value, "data": event.to_dict()["data"], "created_at": now, "seq": seq})
-            for hook_id, types in self._endpoints(hooks, tenant_id):
-                if types and event.type.value not in types:
-                    continue
-                deliveries.append({
-                    "id": new_id("whd"), "tenant_id": tenant_id, "webhook_id": hook_id, "event_id": event.id,
-                    "event_type": event.type.value, "state": "pending", "attempts": 0, "created_at": now,
-                    "updated_at": now, "next_attempt_at": now,
-                })
+            deliveries.extend(_delivery_rows(event, self._endpoints(hooks, tenant_id), tenant_id, now))
         OutboxRepository(s).add_event_rows(rows)
         if deliveries:
             hooks.add_deliveries(deliveries)
@@ -158,19 +151,21 @@ class EventLog:
         targets = self._endpoints(hooks, tenant_id)
         deliveries: list[dict[str, Any]] = []
         for _, event in events:
-            for hook_id, types in targets:
-                if types and event.type.value not in types:
-                    continue
-                deliveries.append({
-                    "id": new_id("whd"), "tenant_id": tenant_id, "webhook_id": hook_id, "event_id": event.id,
-                    "event_type": event.type.value, "state": "pending", "attempts": 0, "created_at": now,
-                    "updated_at": now, "next_attempt_at": now,
-                })
+            deliveries.extend(_delivery_rows(event, targets, tenant_id, now))
         if deliveries:  # a batch to a tenant with webhooks: thousands of rows, two statements
             hooks.add_deliveries(deliveries)
             self.queue.enqueue_new(s, [{"kind": WEBHOOK_JOB, "payload": {"delivery_id": d["id"]},
                                         "tenant_id": tenant_id, "dedupe_key": d["id"]} for d in deliveries],
                                    now=now)
+
+def _delivery_rows(event: Event, targets: Sequence[tuple[str, list[str]]], tenant_id: str,
+                   now: datetime) -> list[dict[str, Any]]:
+    """The pending delivery rows of one event: one per webhook whose event types take it (none listed: all)."""
+    return [{"id": new_id("whd"), "tenant_id": tenant_id, "webhook_id": hook_id, "event_id": event.id,
+             "event_type": event.type.value, "state": "pending", "attempts": 0, "created_at": now,
+             "updated_at": now, "next_attempt_at": now}
+            for hook_id, types in targets if not types or event.type.value in types]
+
 
 @dataclass(frozen=True, slots=True)
 class WebhookView:

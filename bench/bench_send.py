@@ -107,6 +107,7 @@ item here. API CPU per message (``/proc``, 2,000-message runs, three alternation
 | API CPU ms per message, batches of 100 | 0.621, 0.579, 0.578 | **0.477, 0.507, 0.495** |
 | msg/s of those runs (median of 6 rounds) | 1,441, 1,470, 1,455 | 1,671, 1,567, 1,580 |
 | ``BENCH=batch_accept_rate`` (two alternations, load 1.6–2.6) | 1,253, 1,675 msg/s | **1,606, 1,701 msg/s** |
+| the same, main at fb29e01, load 2.0–3.5 | 1,634, 1,462 msg/s | **1,843, 1,875, 1,864 msg/s** |
 
 The goal (2,000) is still not met on this box: 0.5 ms of API CPU per message is ~2,000/s of one
 core with nothing else on it, and the benchmark's own client (building and sending 2.7 MB of JSON

@@ -36,12 +36,15 @@ def _row(family: str | None, pattern: str, code: str, source: str) -> ProviderCo
     return ProviderCode(family, re.compile(pattern, re.IGNORECASE), code, source)
 
 
+def _google(pattern: str, code: str, source: str) -> tuple[ProviderCode, ProviderCode]:
+    """A row for both of Google's families: Gmail and Google Workspace answer from the same servers."""
+    return _row("gmail", pattern, code, source), _row("google_workspace", pattern, code, source)
+
+
 PROVIDER_CODES: Final[tuple[ProviderCode, ...]] = (
     # --- Google (Gmail, Google Workspace) ----------------------------------------------------
-    _row("gmail", r"\b534[- ]5\.7\.9\b", "auth.app_password_required",
-         "support.google.com/a/answer/3726730: 534 5.7.9 Application-specific password required"),
-    _row("google_workspace", r"\b534[- ]5\.7\.9\b", "auth.app_password_required",
-         "support.google.com/a/answer/3726730: 534 5.7.9 Application-specific password required"),
+    *_google(r"\b534[- ]5\.7\.9\b", "auth.app_password_required",
+             "support.google.com/a/answer/3726730: 534 5.7.9 Application-specific password required"),
     _row("gmail", r"\b535[- ]5\.7\.[18]\b", "auth.app_password_required",
          "support.google.com/mail/?p=BadCredentials (linked from the reply): since 'less secure apps' ended"
          " in 2022 only an app password or 'Sign in with Google' works from other programs"),
@@ -50,10 +53,8 @@ PROVIDER_CODES: Final[tuple[ProviderCode, ...]] = (
     _row(None, r"\b535[- ]5\.7\.1\b.{0,40}support\.google\.com/mail/bin/answer\.py\?answer=14257",
          "auth.app_password_required",
          "support.google.com/mail/answer/14257: Gmail's older 'username and password not accepted'"),
-    _row("gmail", r"\b534[- ]5\.7\.14\b", "auth.web_login_required",
-         "support.google.com/a/answer/3726730: 534 5.7.14 Please log in via your web browser"),
-    _row("google_workspace", r"\b534[- ]5\.7\.14\b", "auth.web_login_required",
-         "support.google.com/a/answer/3726730: 534 5.7.14 Please log in via your web browser"),
+    *_google(r"\b534[- ]5\.7\.14\b", "auth.web_login_required",
+             "support.google.com/a/answer/3726730: 534 5.7.14 Please log in via your web browser"),
     # --- Microsoft (Exchange Online / Microsoft 365; Outlook.com) ----------------------------
     _row("microsoft365", r"\b5\.7\.139\b.{0,80}SmtpClientAuthentication is disabled", "auth.smtp_auth_disabled",
          "learn.microsoft.com, 'Enable or disable SMTP AUTH in Exchange Online' (authenticated client SMTP"

@@ -55,11 +55,10 @@ _SENT_SINCE_MANY = PerDialect(lambda postgresql: (
 ))
 # Advisory locks taken in the order of the array (a function scan yields it in order).
 _LOCK_ACCOUNTS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(CAST(:keys AS text[])) AS k")
-_EVENTS_TABLE = cast(Table, Event.__table__)
-_INSERT_EVENT_ROWS = _EVENTS_TABLE.insert()
 _RECIPIENTS = cast(Table, MessageRecipient.__table__)
 _MESSAGES = cast(Table, Message.__table__)
 _EVENTS = cast(Table, Event.__table__)
+_INSERT_EVENT_ROWS = _EVENTS.insert()
 # Core (table) INSERTs, built once: the accept path's executemany of plain column values.
 _INSERT_MESSAGES = _MESSAGES.insert()
 _INSERT_CONTENTS = cast(Table, MessageContent.__table__).insert()
@@ -99,20 +98,18 @@ _FINISH = (
             last_delay_seconds=bindparam("b_delay", type_=_MESSAGES.c.last_delay_seconds.type),
             sent_at=func.coalesce(bindparam("b_sent_at", type_=_MESSAGES.c.sent_at.type), _MESSAGES.c.sent_at))
 )
-_SENT_COPY_UPSERT: dict[str, Any] = {}
 
 
-def _sent_copy_upsert(dialect: str) -> Any:
-    """Insert or replace a Sent-copy row, one statement per dialect (built on first use)."""
-    statement = _SENT_COPY_UPSERT.get(dialect)
-    if statement is None:
-        table = cast(Table, SentCopy.__table__)
-        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        base = insert_(table)
-        statement = _SENT_COPY_UPSERT[dialect] = base.on_conflict_do_update(
-            index_elements=[table.c.message_id],
-            set_={c.key: base.excluded[c.key] for c in table.columns if c.key != "message_id"})
-    return statement
+def _sent_copy_upsert(postgresql: bool) -> Any:
+    """Insert or replace a Sent-copy row (every column from the parameters)."""
+    table = cast(Table, SentCopy.__table__)
+    base = (postgresql_insert if postgresql else sqlite_insert)(table)
+    return base.on_conflict_do_update(
+        index_elements=[table.c.message_id],
+        set_={c.key: base.excluded[c.key] for c in table.columns if c.key != "message_id"})
+
+
+_SENT_COPY_UPSERT = PerDialect(_sent_copy_upsert)
 
 
 class Loaded(NamedTuple):
@@ -143,7 +140,6 @@ class OutboxRepository:
         conn.execute(_INSERT_CONTENTS, list(contents))
         if recipients:
             conn.execute(_INSERT_RECIPIENTS, list(recipients))
-
 
     def add_event_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         """Events as column values (no ORM objects: a worker writes one per send, twice), in
@@ -248,10 +244,7 @@ class OutboxRepository:
 
     def update_recipients(self, message_id: str, outcomes: Sequence[dict[str, Any]]) -> None:
         """Each recipient's fate after an attempt (keys: address and the outcome columns)."""
-        if outcomes:
-            rows = [{**{k: v for k, v in o.items() if k != "address"}, "b_address": o["address"],
-                     "b_message_id": message_id} for o in outcomes]
-            self.s.connection().execute(_UPDATE_RECIPIENT, rows)
+        self.update_recipients_many([{**o, "message_id": message_id} for o in outcomes])
 
     def update_recipients_many(self, outcomes: Sequence[dict[str, Any]]) -> None:
         """:meth:`update_recipients` of many messages in one executemany (keys: ``message_id``,
@@ -370,18 +363,13 @@ class OutboxRepository:
         (it is on every sent message's path)."""
         values = {c.key: getattr(row, c.key) for c in SentCopy.__table__.columns}
         values["attempts"] = values["attempts"] or 0
-        dialect = self.s.get_bind().dialect.name
-        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert_(SentCopy).values(**values)
-        self.s.execute(statement.on_conflict_do_update(
-            index_elements=[SentCopy.message_id],
-            set_={k: v for k, v in values.items() if k != "message_id"}))
+        self.s.execute(_SENT_COPY_UPSERT.for_session(self.s), [values])  # the session's: flushes what is pending first
 
     def save_sent_copies(self, rows: Sequence[dict[str, Any]]) -> None:
         """:meth:`save_sent_copy` of many messages (each row every column's value): one
         executemany of one prepared upsert."""
         if rows:
-            self.s.connection().execute(_sent_copy_upsert(self.s.get_bind().dialect.name), rows)
+            self.s.connection().execute(_SENT_COPY_UPSERT.for_session(self.s), rows)
 
 
 class WebhookRepository:

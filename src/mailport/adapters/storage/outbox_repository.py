@@ -242,13 +242,9 @@ class OutboxRepository:
             .order_by(MessageRecipient.position)
         ).all()
 
-    def update_recipients(self, message_id: str, outcomes: Sequence[dict[str, Any]]) -> None:
-        """Each recipient's fate after an attempt (keys: address and the outcome columns)."""
-        self.update_recipients_many([{**o, "message_id": message_id} for o in outcomes])
-
     def update_recipients_many(self, outcomes: Sequence[dict[str, Any]]) -> None:
-        """:meth:`update_recipients` of many messages in one executemany (keys: ``message_id``,
-        ``address`` and the outcome columns)."""
+        """Each recipient's fate after an attempt, of many messages in one executemany (keys:
+        ``message_id``, ``address`` and the outcome columns)."""
         if outcomes:
             rows = [{**{k: v for k, v in o.items() if k not in ("address", "message_id")},
                      "b_address": o["address"], "b_message_id": o["message_id"]} for o in outcomes]

@@ -71,6 +71,11 @@ class Lane:
 
 # A job whose handler met a database outage is tried again this soon after the database is back.
 _STORAGE_RETRY = timedelta(seconds=2)
+# The least time between two claim rounds. Every commit of the API and every finished job wakes
+# the claim loop; under a steady trickle (hundreds of messages a second, one or two per wake-up)
+# each round's claim, begin and finish were a transaction for one message, and those were most of
+# a worker's CPU (bench/bench_send.py). A wake-up after a quiet spell is still claimed at once.
+_CLAIM_GAP = 0.01
 
 
 def _transient(exc: BaseException) -> bool:
@@ -91,6 +96,7 @@ class Worker:
         worker_id: str | None = None,
         max_backoff: float = 5.0,
         lanes: list[Lane] | None = None,
+        claim_gap: float = _CLAIM_GAP,
     ) -> None:
         self.queue = queue
         self.clock = clock
@@ -107,6 +113,7 @@ class Worker:
         self.poll_interval = poll_interval
         self.unexpected_retry = unexpected_retry
         self.max_backoff = max_backoff
+        self.claim_gap = claim_gap
         self.worker_id = worker_id or str(this_worker_id())
         self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -130,6 +137,8 @@ class Worker:
         listener = asyncio.create_task(self.queue.listen(self.wake, stop,
                                                          listening=self.listening))  # PostgreSQL NOTIFY
         failures = 0
+        loop = asyncio.get_running_loop()
+        last_round = float("-inf")
         try:
             # A restarted process first frees what its dead predecessor held, so those messages
             # go out now instead of after the lease.
@@ -141,6 +150,10 @@ class Worker:
             while not stop.is_set():
                 if heartbeat.done():
                     heartbeat.result()  # a non-transient error: stop the worker
+                wait = last_round + self.claim_gap - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)  # let this moment's wake-ups gather into one round
+                last_round = loop.time()
                 claimed: list[ClaimedJob] = []
                 free = 0
                 try:

@@ -71,11 +71,12 @@ class Lane:
 
 # A job whose handler met a database outage is tried again this soon after the database is back.
 _STORAGE_RETRY = timedelta(seconds=2)
-# The least time between two claim rounds. Every commit of the API and every finished job wakes
-# the claim loop; under a steady trickle (hundreds of messages a second, one or two per wake-up)
-# each round's claim, begin and finish were a transaction for one message, and those were most of
-# a worker's CPU (bench/bench_send.py). A wake-up after a quiet spell is still claimed at once.
-_CLAIM_GAP = 0.01
+# The least time between a claim round that found work and the next one. Every commit of the API
+# and every finished job wakes the claim loop; under a steady trickle (hundreds of messages a
+# second, one or two per wake-up) each round's claim, begin and finish were transactions for one
+# or two messages, and those were most of a worker's CPU (bench/bench_send.py). After a round that
+# found nothing the next wake-up is claimed at once, so a lone message waits for nobody.
+_CLAIM_GAP = 0.025
 
 
 def _transient(exc: BaseException) -> bool:
@@ -138,7 +139,7 @@ class Worker:
                                                          listening=self.listening))  # PostgreSQL NOTIFY
         failures = 0
         loop = asyncio.get_running_loop()
-        last_round = float("-inf")
+        last_round, busy = float("-inf"), False
         try:
             # A restarted process first frees what its dead predecessor held, so those messages
             # go out now instead of after the lease.
@@ -151,7 +152,7 @@ class Worker:
                 if heartbeat.done():
                     heartbeat.result()  # a non-transient error: stop the worker
                 wait = last_round + self.claim_gap - loop.time()
-                if wait > 0:
+                if busy and wait > 0:
                     await asyncio.sleep(wait)  # let this moment's wake-ups gather into one round
                 last_round = loop.time()
                 claimed: list[ClaimedJob] = []
@@ -164,7 +165,7 @@ class Worker:
                             got, lane_free = await self._claim(lane)
                             claimed += got
                             free += lane_free
-                    failures = 0
+                    failures, busy = 0, bool(claimed)
                 except StorageError as exc:
                     if not _transient(exc):
                         raise

@@ -36,7 +36,9 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.liveness import process_gone, this_worker_id
@@ -161,10 +163,7 @@ class Worker:
                     # Held until the claimed jobs are registered: the heartbeat releases any job
                     # of ours it does not know (a claim whose answer was lost).
                     async with self._claiming:
-                        for lane in self.lanes:
-                            got, lane_free = await self._claim(lane)
-                            claimed += got
-                            free += lane_free
+                        claimed, free = await self._claim()
                     failures, busy = 0, bool(claimed)
                 except StorageError as exc:
                     if not _transient(exc):
@@ -184,40 +183,52 @@ class Worker:
                 await asyncio.gather(heartbeat, listener, return_exceptions=True)
             log.info("worker %s stopped", self.worker_id)
 
-    async def _claim(self, lane: Lane) -> tuple[list[ClaimedJob], int]:
-        """Claim for one lane: tenants up to their share first; then, if nobody else is waiting,
-        more for tenants at their share — but one share of the lane always stays free for a
-        tenant whose work arrives next. Returns the claimed jobs and how many slots were free."""
-        held: dict[str | None, int] = {}
-        running = 0
-        for name, tenant in self._holder.values():
-            if name == lane.name:
-                running += 1
-                held[tenant] = held.get(tenant, 0) + 1
-        free = lane.capacity - running
-        if free <= 0:
+    async def _claim(self) -> tuple[list[ClaimedJob], int]:
+        """Claim for every lane with free capacity, in one transaction (one trip to a database
+        thread: a round used to be one per lane, mostly an empty webhook claim per message).
+        Returns the claimed jobs and how many slots were free."""
+        plans: list[tuple[Lane, int, dict[str | None, int]]] = []
+        for lane in self.lanes:
+            held: dict[str | None, int] = {}
+            running = 0
+            for name, tenant in self._holder.values():
+                if name == lane.name:
+                    running += 1
+                    held[tenant] = held.get(tenant, 0) + 1
+            if lane.capacity - running > 0:
+                plans.append((lane, lane.capacity - running, held))
+        if not plans:
             return [], 0
-        kinds = sorted(lane.kinds & set(self.handlers))
+        got = await asyncio.to_thread(self._claim_lanes, plans)
+        claimed: list[ClaimedJob] = []
+        for (lane, _, _), jobs in zip(plans, got, strict=True):
+            self._start(lane, jobs)
+            claimed += jobs
+        return claimed, sum(free for _, free, _ in plans)
+
+    def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int]]]) -> list[list[ClaimedJob]]:
+        """In a database thread: each lane's claim, in one transaction."""
+        now = self.clock.now()
+        with self.queue.transaction() as session:
+            return [self._claim_lane(session, lane, free, held, now) for lane, free, held in plans]
+
+    def _claim_lane(self, session: Session, lane: Lane, free: int, held: dict[str | None, int],
+                    now: datetime) -> list[ClaimedJob]:
+        """One lane: tenants up to their share first; then, if nobody else is waiting, more for
+        tenants at their share — but one share of the lane always stays free for a tenant whose
+        work arrives next."""
+        claim = functools.partial(self.queue.claim, worker_id=self.worker_id, now=now, lease=self.lease,
+                                  kinds=sorted(lane.kinds & set(self.handlers)), session=session)
         if lane.tenant_share >= 1:
-            claimed = await asyncio.to_thread(
-                self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
-                limit=free, kinds=kinds)
-            self._start(lane, claimed)
-            return claimed, free
-        claimed = await asyncio.to_thread(
-            self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
-            limit=free, kinds=kinds, held=held, tenant_cap=lane.tenant_cap)
-        self._start(lane, claimed)
+            return claim(limit=free)
+        claimed = claim(limit=free, held=held, tenant_cap=lane.tenant_cap)
+        held = dict(held)
         for job in claimed:
             held[job.tenant_id] = held.get(job.tenant_id, 0) + 1
         spare = free - len(claimed) - lane.tenant_cap
         if spare > 0 and any(t is not None and n >= lane.tenant_cap for t, n in held.items()):
-            more = await asyncio.to_thread(
-                self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
-                limit=spare, kinds=kinds)
-            self._start(lane, more)
-            claimed += more
-        return claimed, free
+            claimed += claim(limit=spare)
+        return claimed
 
     def _start(self, lane: Lane, jobs: list[ClaimedJob]) -> None:
         for job in jobs:

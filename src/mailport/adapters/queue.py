@@ -15,6 +15,7 @@ once, ahead of the backlog (:meth:`JobQueue.release_worker`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -189,15 +190,21 @@ class JobQueue:
     def _exists(s: Session, kind: str, dedupe_key: str) -> bool:
         return s.scalar(select(Job.id).where(Job.kind == kind, Job.dedupe_key == dedupe_key)) is not None
 
+    def transaction(self) -> contextlib.AbstractContextManager[Session]:
+        """A transaction on the queue's database (several claims in one: :meth:`claim`'s ``session``)."""
+        return self.db.session()
+
     def claim(
         self, *, worker_id: str, now: datetime, lease: timedelta, limit: int, kinds: list[str] | None = None,
         held: Mapping[str | None, int] | None = None, tenant_cap: int | None = None,
+        session: Session | None = None,
     ) -> list[ClaimedJob]:
         """Claim up to ``limit`` ready jobs (oldest first) for ``worker_id``.
 
         With ``tenant_cap``, no tenant ends up with more than that many jobs of this claim plus
         what ``held`` says it already runs here: tenants at their cap are skipped, so another
-        tenant's job is claimed even when it is queued behind thousands of theirs.
+        tenant's job is claimed even when it is queued behind thousands of theirs. With ``session``
+        the claim joins that transaction.
         """
         claimable = or_(
             and_(Job.state == READY, Job.run_at <= now),
@@ -210,11 +217,11 @@ class JobQueue:
             inner = inner.order_by(Job.run_at, Job.id).limit(limit)
             if not self.db.is_sqlite:
                 inner = inner.with_for_update(skip_locked=True)
-            with self.db.session() as s:
+            with self._joined(session) as s:
                 return self._take(s, Job.id.in_(inner.scalar_subquery()), worker_id, now, lease)
         budget = {t: tenant_cap - n for t, n in (held or {}).items()}
         picked: list[ClaimedJob] = []
-        with self.db.session() as s:
+        with self._joined(session) as s:
             for _ in range(4):  # each round skips the tenants the previous one filled
                 want = limit - len(picked)
                 full = [t for t, left in budget.items() if t is not None and left <= 0]
@@ -244,6 +251,9 @@ class JobQueue:
                 if len(rows) < want * 2 + 16:
                     break  # saw every ready job
         return picked
+
+    def _joined(self, session: Session | None) -> contextlib.AbstractContextManager[Session]:
+        return contextlib.nullcontext(session) if session is not None else self.db.session()
 
     @staticmethod
     def _take(s: Session, which: ColumnElement[bool], worker_id: str, now: datetime,

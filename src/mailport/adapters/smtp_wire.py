@@ -67,7 +67,8 @@ def install(module: Any) -> bool:
         current = getattr(module, name, None)
         if isinstance(current, stand_in):
             swapped += 1
-        elif isinstance(current, re.Pattern) and current.pattern == source and current.flags == re.compile(source).flags:
+        elif (isinstance(current, re.Pattern) and current.pattern == source
+              and current.flags == re.compile(source).flags):
             setattr(module, name, stand_in(current))
             swapped += 1
     return swapped == 2

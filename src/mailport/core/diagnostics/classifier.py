@@ -16,8 +16,9 @@ provider's own documented meaning of a reply (:mod:`.provider_codes`, a table of
 
 For free text read by a person (:func:`classify_text` with ``learned_layer``, what ``mailport
 explain`` does), where the rules say
-``unknown`` the model learned from the corpus of real replies (:mod:`.learned`) answers if it is
-sure enough; replies known to be ambiguous stay ``unknown`` (``_AMBIGUOUS_RE``).
+``unknown`` or only read the generic meaning of a status code, the model learned from the corpus of
+real replies (:mod:`.learned`) answers if it is sure enough; replies known to be ambiguous stay
+``unknown`` (``_AMBIGUOUS_RE``).
 
 Anything else is ``unknown`` with the server's own text: a wrong confident answer sends the user
 down the wrong path, an honest "we don't know" plus the server text does not.
@@ -1000,8 +1001,9 @@ def classify_text(
     """Diagnose free text (a pasted reply, log excerpt or error message).
 
     The rules; with ``learned_layer`` (``mailport explain`` and the explain API, where a person
-    reads the answer), where they say ``unknown`` the model learned from the corpus of real replies
-    (:mod:`.learned`) answers if it is sure enough. Code that acts on the answer (an adapter
+    reads the answer), where they say ``unknown`` or only read a status code's generic meaning, the
+    model learned from the corpus of real replies (:mod:`.learned`) answers if it is sure enough
+    (``POLICY``). Code that acts on the answer (an adapter
     translating an error body) keeps the rules alone: a guess must not decide what happens to a
     message or an address."""
     diagnosis, basis = rules_with_basis(text, email=email, provider=provider, host=host)

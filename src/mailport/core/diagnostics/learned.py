@@ -4,7 +4,8 @@ The rules in :mod:`.classifier` know what they were written for and nothing else
 round of real replies brought wordings and provider codes they had never met. This layer
 generalises from the corpus instead: a multinomial naive Bayes model over the words, word pairs,
 four-letter pieces of words and SMTP reply/enhanced status codes of a reply.
-:func:`.classifier.classify_text` asks it only where the rules have no confident answer.
+:func:`.classifier.classify_text` asks it only where the rules have no confident answer (``unknown``,
+or only a status code's generic meaning).
 
 Pure and deterministic: :func:`train` builds a :class:`Model` from ``(text, code)`` pairs (the
 same pairs always give the same model); the model shipped with the package

@@ -73,11 +73,12 @@ class Lane:
 
 # A job whose handler met a database outage is tried again this soon after the database is back.
 _STORAGE_RETRY = timedelta(seconds=2)
-# The least time between a claim round that found work and the next one. Every commit of the API
-# and every finished job wakes the claim loop; under a steady trickle (hundreds of messages a
-# second, one or two per wake-up) each round's claim, begin and finish were transactions for one
-# or two messages, and those were most of a worker's CPU (bench/bench_send.py). After a round that
-# found nothing the next wake-up is claimed at once, so a lone message waits for nobody.
+# The least time between a claim round that found work and the next one while jobs still run.
+# Every commit of the API and every finished job wakes the claim loop; under a steady trickle
+# (hundreds of messages a second, one or two per wake-up) each round's claim, begin and finish
+# were transactions for one or two messages, and those were most of a worker's CPU
+# (bench/bench_send.py). After a round that found nothing, or once nothing runs, the next wake-up
+# is claimed at once, so a lone message waits for nobody.
 _CLAIM_GAP = 0.025
 
 
@@ -154,8 +155,10 @@ class Worker:
                 if heartbeat.done():
                     heartbeat.result()  # a non-transient error: stop the worker
                 wait = last_round + self.claim_gap - loop.time()
-                if busy and wait > 0:
-                    await asyncio.sleep(wait)  # let this moment's wake-ups gather into one round
+                if busy and self._inflight and wait > 0:
+                    await self._pause(stop, wait)  # let this moment's wake-ups gather into one round
+                    if stop.is_set():
+                        break
                 last_round = loop.time()
                 claimed: list[ClaimedJob] = []
                 free = 0

@@ -235,6 +235,58 @@ async def test_a_send_jobs_end_commits_with_its_outcome(tmp_path: Path, database
         runtime.close()
 
 
+async def test_a_finish_and_the_next_begin_share_one_transaction(tmp_path: Path, database_url: str) -> None:
+    """A mailbox with one slot: the send the server answered is finished and the next one begun
+    in one write (one transaction, results in the order asked); the begin counts the finished
+    send as sent, not in flight, so it starts; a second begin beside them is still refused."""
+    from datetime import timedelta
+
+    from mailport.core.jobs import Done, Retry, Settled
+    from mailport.core.outbox import RecipientResult
+    from mailport.services.send.job import _Attempt
+
+    runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=1)
+    try:
+        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
+        account = sink_account(runtime, tenant, 2525)
+        first, second, third = (runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(3))
+        claimed = runtime.queue.claim(worker_id="w1", now=runtime.clock.now(), lease=timedelta(minutes=1),
+                                      limit=10, kinds=["send"])
+        jobs = {str(c.payload["message_id"]): c for c in claimed}
+        job = runtime.outbox.send_job
+        [attempt] = job._begin_many("", [(first, account)])
+        assert isinstance(attempt, _Attempt)
+        outcome = job._classify(attempt, [RecipientResult(recipient=r, smtp_code=250, text="2.0.0 OK")
+                                          for r in attempt.recipients])
+        job._transmitted[first] = account  # answered: its slot is free, its outcome being written
+        transactions = 0
+        real_session = runtime.db.session
+
+        def counting_session() -> Any:
+            nonlocal transactions
+            transactions += 1
+            return real_session()
+
+        runtime.db.session = counting_session  # type: ignore[method-assign]
+        try:
+            results = await job._begins._group.submit("", [  # one moment's writes, as the worker makes them
+                ("begin", (second, account)), ("finish", (attempt, outcome, jobs[first])),
+                ("begin", (third, account))])
+        finally:
+            runtime.db.session = real_session  # type: ignore[method-assign]
+        assert transactions == 1
+        begins = [results[0], results[2]]
+        assert isinstance(results[1], Settled) and isinstance(results[1].result, Done)
+        [begun] = [r for r in begins if isinstance(r, _Attempt)]  # one slot: one of the two starts
+        [refused] = [r for r in begins if not isinstance(r, _Attempt)]
+        assert isinstance(refused, Retry) and refused.error == "account.concurrency"
+        assert runtime.outbox.get(tenant, first).state == "sent"
+        assert runtime.outbox.get(tenant, begun.message_id).state == "sending"
+        assert sorted(runtime.outbox.get(tenant, i).state for i in (second, third)) == ["queued", "sending"]
+    finally:
+        runtime.close()
+
+
 def test_sqlite_writers_in_two_processes_take_turns_without_busy_errors(tmp_path: Path) -> None:
     """Two processes hammering one SQLite file with write transactions: every one commits
     (no 'database is locked', no lost write) because they queue on the turn file."""

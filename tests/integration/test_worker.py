@@ -281,3 +281,43 @@ async def test_a_database_outage_is_ridden_out_and_the_result_written_afterwards
     assert len(outages) == 1
     assert any("database back" in r.getMessage() for r in caplog.records)
     rt.close()
+
+
+async def test_the_claim_gap_holds_back_a_stream_not_a_lone_job(sqlite_runtime: Runtime) -> None:
+    """With an hour's claim gap: a job enqueued after the last one finished is claimed at once
+    (nothing runs: no gap), while one enqueued while another job still runs waits for the gap."""
+    rt = sqlite_runtime
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        started.append(job.payload["name"])
+        if job.payload["name"] == "long":
+            await release.wait()
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"job": handler}, poll_interval=0.05,
+                    claim_gap=3600)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        for name in ("first", "second"):  # lone jobs, one after the other
+            rt.queue.enqueue(kind="job", payload={"name": name}, now=rt.clock.now())
+            worker.wake()
+            await asyncio.wait_for(_until(lambda n=name: n in started and not worker._inflight), 10)
+        rt.queue.enqueue(kind="job", payload={"name": "long"}, now=rt.clock.now())
+        worker.wake()
+        await asyncio.wait_for(_until(lambda: "long" in started), 10)
+        rt.queue.enqueue(kind="job", payload={"name": "behind"}, now=rt.clock.now())
+        worker.wake()
+        await asyncio.sleep(0.5)  # many polls: the stream's next round waits for the gap
+        assert "behind" not in started
+    finally:
+        release.set()
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def _until(predicate) -> None:  # type: ignore[no-untyped-def]
+    while not predicate():
+        await asyncio.sleep(0.01)

@@ -86,3 +86,18 @@ def test_tenant_b_cannot_see_change_verify_or_remove_tenant_a_account(api: Any, 
         assert resp.json()["code"] == "not_found"
     still = api.get(f"/v1/accounts/{account_id}", headers=a).json()
     assert still["display_name"] == "Bakkerij Jansen" and still["aliases"] == []
+
+
+@pytest.mark.parametrize(("lang", "title"), [
+    ("nl", "Deze server staat in een privé- of lokaal netwerk en mag hier niet worden gebruikt"),
+    ("de", "Dieser Server liegt in einem privaten oder lokalen Netzwerk und darf hier nicht verwendet werden"),
+])
+def test_a_private_host_is_refused_with_its_own_title_in_the_callers_language(
+        api: Any, admin_headers: dict[str, str], lang: str, title: str) -> None:
+    a = {**_tenant(api, admin_headers, "A"), "Accept-Language": lang}
+    for host in ("127.0.0.1", "[::1]", "10.1.2.3", "[::ffff:127.0.0.1]"):
+        resp = api.post("/v1/accounts", json={**_account_body(), "smtp": {"host": host, "port": 465, "security": "tls"}},
+                        headers=a)
+        assert resp.status_code == 422 and resp.headers["content-type"].startswith("application/problem+json")
+        assert (resp.json()["code"], resp.json()["title"]) == ("net.host_not_allowed", title), (host, resp.text)
+    assert api.get("/v1/accounts", headers=a).json() == []

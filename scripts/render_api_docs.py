@@ -218,7 +218,8 @@ class Renderer:
         if pairs and not all(pair.isascii() for pair in pairs):
             # curl sends a URL as typed, and a raw non-ASCII byte in it is a malformed request:
             # let curl percent-encode the parameters.
-            lines = [f"curl -X {method} -G '{BASE}{url_path}' \\"] + [f"  --data-urlencode '{pair}' \\" for pair in pairs]
+            lines = [f"curl -X {method} -G '{BASE}{url_path}' \\"]
+            lines += [f"  --data-urlencode '{pair}' \\" for pair in pairs]
             lines.append('  -H "Authorization: Bearer $MAILPORT_API_KEY"')
         else:
             if pairs:

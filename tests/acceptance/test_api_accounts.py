@@ -96,8 +96,8 @@ def test_a_private_host_is_refused_with_its_own_title_in_the_callers_language(
         api: Any, admin_headers: dict[str, str], lang: str, title: str) -> None:
     a = {**_tenant(api, admin_headers, "A"), "Accept-Language": lang}
     for host in ("127.0.0.1", "[::1]", "10.1.2.3", "[::ffff:127.0.0.1]"):
-        resp = api.post("/v1/accounts", json={**_account_body(), "smtp": {"host": host, "port": 465, "security": "tls"}},
-                        headers=a)
+        body = {**_account_body(), "smtp": {"host": host, "port": 465, "security": "tls"}}
+        resp = api.post("/v1/accounts", json=body, headers=a)
         assert resp.status_code == 422 and resp.headers["content-type"].startswith("application/problem+json")
         assert (resp.json()["code"], resp.json()["title"]) == ("net.host_not_allowed", title), (host, resp.text)
     assert api.get("/v1/accounts", headers=a).json() == []

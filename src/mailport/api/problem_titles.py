@@ -26,7 +26,6 @@ BY_CODE: Final = {
     "request.unsupported_media_type": N_("This content type is not accepted"),
     "request.idempotency_mismatch": N_("This idempotency key was used for a different request"),
     "request.invalid_host": N_("The server name is not valid"),
-    "net.host_not_allowed": N_("This server is on a private or local network, which may not be used here"),
     "request.invalid_port": N_("The port is not valid"),
     "request.invalid_security": N_("The encryption setting is not valid"),
     "request.invalid_username": N_("The user name is not valid"),

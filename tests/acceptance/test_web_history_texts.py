@@ -1,6 +1,7 @@
 """What a business owner reads on the Outbox and Inbox pages instead of code: a message's history
-says in words that its address went on the suppression list, and a Sent-folder copy in the Inbox
-says it was sent, and to whom — through HTTP, no mail servers."""
+says in words that its address went on the suppression list, a Sent-folder copy in the Inbox says
+it was sent, and to whom, and no text from a mail shows reordered by bidi override characters —
+through HTTP, no mail servers."""
 
 from __future__ import annotations
 
@@ -69,9 +70,10 @@ def _view(**changes: Any) -> InboxMessageView:
     return dataclasses.replace(base, **changes)
 
 
-def test_a_sent_copy_in_the_inbox_says_sent_and_to_whom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_inbox_marks_sent_copies_and_shows_no_bidi_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = make_runtime(tmp_path)
-    received = _view()
+    # From anyone: an override that would show "Vraag over factuur exe.pdf" for a program's name.
+    received = _view(subject="Vraag over factuur \u202efdp.exe", snippet="zie \u2067bijlage\u2069")
     sent = _view(id="imsg_2", folder="Sent", direction="out", subject="Factuur 2026-0042",
                  from_={"name": "Bakkerij Jansen", "email": "info@bakkerij.example"},
                  to=[{"name": "Debiteur BV", "email": "klant@debiteur.example"}])
@@ -82,6 +84,8 @@ def test_a_sent_copy_in_the_inbox_says_sent_and_to_whom(tmp_path: Path, monkeypa
     rows = page.split("<tbody>", 1)[1].split("</tr>")
     sent_row = next(r for r in rows if "Factuur 2026-0042" in r)
     received_row = next(r for r in rows if "Vraag over factuur" in r)
+    assert "Vraag over factuur fdp.exe" in received_row and "zie bijlage" in received_row
+    assert not any(ch in page for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     assert "Verstuurd" in sent_row and "Aan: klant@debiteur.example" in sent_row
     assert "Bakkerij Jansen" not in sent_row  # not "from" the business itself, as if it were received
     assert "Jan Smit" in received_row and "Verstuurd" not in received_row

@@ -8,6 +8,7 @@ Dates and numbers are formatted by Babel for the same language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from mailport.i18n import SUPPORTED, UI_DOMAIN, translations
 
@@ -27,12 +29,28 @@ LANGUAGE_NAMES: Mapping[str, str] = {
     "en": "English", "nl": "Nederlands", "de": "Deutsch", "it": "Italiano", "fr": "Français",
 }
 
+# Explicit bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). A mail from
+# anyone may name its attachment "factuur<U+202E>fdp.exe", which a page would show as
+# "factuurexe.pdf"; right-to-left text still reads right without them (the implicit algorithm).
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _without_bidi_controls(value: Any) -> Any:
+    """Every ``{{ … }}`` output, before escaping: what the page shows is what the text is."""
+    if isinstance(value, Markup):
+        return Markup(_BIDI_CONTROLS.sub("", value))
+    if isinstance(value, str):
+        return _BIDI_CONTROLS.sub("", value)
+    return value
+
+
 _env = Environment(
     loader=PackageLoader("mailport.web", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     undefined=StrictUndefined,  # a typo in a template fails the test, not the user silently
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_without_bidi_controls,
 )
 
 

@@ -70,7 +70,8 @@ def _view(**changes: Any) -> InboxMessageView:
     return dataclasses.replace(base, **changes)
 
 
-def test_the_inbox_marks_sent_copies_and_shows_no_bidi_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_inbox_marks_sent_copies_and_shows_no_bidi_override(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = make_runtime(tmp_path)
     # From anyone: an override that would show "Vraag over factuur exe.pdf" for a program's name.
     received = _view(subject="Vraag over factuur \u202efdp.exe", snippet="zie \u2067bijlage\u2069")

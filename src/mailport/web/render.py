@@ -85,6 +85,17 @@ class Texts:
         return babel_datetime(local, format="medium", tzinfo=self.zone, locale=self.lang) + " " + (
             local.tzname() or str(self.zone))
 
+    def address(self, value: str) -> str:
+        """An address as people write it: a domain the outbox stored in IDNA form
+        (``ü@xn--bckerei-5wa.de``) shown in Unicode (``ü@bäckerei.de``)."""
+        local, at, domain = value.rpartition("@")
+        if not at or "xn--" not in domain.lower():
+            return value
+        try:
+            return f"{local}@{domain.encode('ascii').decode('idna')}"
+        except (UnicodeError, ValueError):
+            return value
+
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.lang)
 

@@ -1,7 +1,8 @@
 """What a business owner reads on the Outbox and Inbox pages instead of code: a message's history
-says in words that its address went on the suppression list, a Sent-folder copy in the Inbox says
-it was sent, and to whom, and no text from a mail shows reordered by bidi override characters —
-through HTTP, no mail servers."""
+says in words that its address went on the suppression list, addresses read as written
+(``bäckerei``, not ``xn--bckerei-5wa``), a Sent-folder copy in the Inbox says it was sent, and to
+whom, and no text from a mail shows reordered by bidi override characters — through HTTP, no mail
+servers."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime as babel_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -82,8 +82,12 @@ class Texts:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         local = value.astimezone(self.zone)
-        return babel_datetime(local, format="medium", tzinfo=self.zone, locale=self.lang) + " " + (
-            local.tzname() or str(self.zone))
+        # The medium date with the short time: a sent or scheduled time to the minute, as mail
+        # clients show it (the medium datetime's seconds are noise to the reader).
+        text = get_datetime_format("medium", locale=self.lang).replace(
+            "{1}", format_date(local, "medium", locale=self.lang)).replace(
+            "{0}", format_time(local, "short", tzinfo=self.zone, locale=self.lang))
+        return f"{text} {local.tzname() or self.zone}"
 
     def address(self, value: str) -> str:
         """An address as people write it: a domain the outbox stored in IDNA form

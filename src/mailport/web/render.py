@@ -84,7 +84,7 @@ class Texts:
         local = value.astimezone(self.zone)
         # The medium date with the short time: a sent or scheduled time to the minute, as mail
         # clients show it (the medium datetime's seconds are noise to the reader).
-        text = get_datetime_format("medium", locale=self.lang).replace(
+        text = str(get_datetime_format("medium", locale=self.lang)).replace(
             "{1}", format_date(local, "medium", locale=self.lang)).replace(
             "{0}", format_time(local, "short", tzinfo=self.zone, locale=self.lang))
         return f"{text} {local.tzname() or self.zone}"

@@ -237,15 +237,16 @@ whole 2-core budget is visible. Measured first, in the worker child and in-proce
 | claim round: webhook lane + send lane (one transaction now, one thread hop) | 2.2–2.8 per round | 2.0–2.5 per round |
 | slot turn: finish one send and begin the next (one transaction now) | 2.7–3.3 per turn | 2.3–2.8 per turn |
 | transactions per sent message | 0.90 | 0.49 |
-| worker child, /proc, median of 7 alternating runs (load 3.6–8.7) | 3.2 (2.3–3.8) | 2.95 (2.3–3.2) |
+| worker child, /proc, median of 8 alternating runs (load 3.6–8.7) | 3.1 (2.3–3.8) | 3.0 (2.3–3.2) |
 
 What changed: ``adapters/smtp_wire.py`` (above); a claim round claims every lane in one
 transaction (``Worker._claim_lanes``, ``JobQueue.claim(session=…)``); the begins and finishes
 waiting at one moment share one group commit and transaction (``SendJob._write_many``: finishes
 first, then the begins, whose limit counts already treat the answered sends as sent); after a
-claim round that found work the next waits at least 25 ms (``worker._CLAIM_GAP``), so the wake-ups
-of a trickle (one per API commit, one per finished job) share a round — a round that found nothing
-leaves the next wake-up to be claimed at once.
+claim round that found work the next waits at least 25 ms while jobs still run
+(``worker._CLAIM_GAP``), so the wake-ups of a trickle (one per API commit, one per finished job)
+share a round; after a round that found nothing, or when nothing runs, a wake-up is claimed at once
+(a lone message waits for nobody; ``pg_idle_accept_to_sent_ms`` sends one at a time).
 
 Same-run figures, main and this branch alternating (``BENCH=send_pipeline_sqlite``, 500 messages ×
 3 rounds unless noted; msg/s of baseline msg/s; CPU ms per message API / worker / sink / load
@@ -258,7 +259,8 @@ generator):
   98 of 477 (0.20), 3.0 / 3.4 — after 200 of 944 (0.21), 2.2 / 2.4 / 1.0 / 2.4; 207 of 725 (0.29),
   2.3 / 2.3 / 1.0 / 2.5; 105 of 447 (0.23), 3.1 / 3.2 / 1.3 / 3.3.
 - load 5.2–8.7, 1,500 messages × 1 round, after merging main: main 76 of 467 (0.16), 2.8 / 3.2;
-  123 of 532 (0.23), 2.5 / 2.9 — after 64 of 505 (0.13), 3.0 / 3.0 / 1.1 / 3.0.
+  123 of 532 (0.23), 2.5 / 2.9 — after 64 of 505 (0.13), 3.0 / 3.0 / 1.1 / 3.0; 110 of 430 (0.26),
+  2.8 / 3.0 / 1.2 / 3.0.
 
 The ratio did not move beyond the noise (0.13–0.29 both ways), and cannot reach 0.5 on this box:
 in the quietest run the four processes spent API 2.2 + worker 2.4 + sink 1.0 + load generator 2.4

@@ -261,8 +261,13 @@ generator):
 - load 5.2–8.7, 1,500 messages × 1 round, after merging main: main 76 of 467 (0.16), 2.8 / 3.2;
   123 of 532 (0.23), 2.5 / 2.9 — after 64 of 505 (0.13), 3.0 / 3.0 / 1.1 / 3.0; 110 of 430 (0.26),
   2.8 / 3.0 / 1.2 / 3.0.
+- load 3.8–4.5, after merging main again (23be197): main 126 of 647 (0.19), 2.6 / 2.9 — after
+  116 of 592 (0.20), 2.9 / 3.1 / 1.2 / 2.9.
 
-The ratio did not move beyond the noise (0.13–0.29 both ways), and cannot reach 0.5 on this box:
+The ratio did not move beyond the noise (0.13–0.29 both ways), nor did the worker's CPU per message
+in the whole pipeline (3.1 → 3.0 ms, medians, well inside the spread): the stage savings above are
+real in isolation but small against what contention on a box at load 4–8 adds. The ratio cannot
+reach 0.5 on this box:
 in the quietest run the four processes spent API 2.2 + worker 2.4 + sink 1.0 + load generator 2.4
 = 8.0 ms of CPU per message, so two cores carry at most ~250 msg/s (200 measured), while the
 baseline (aiosmtplib and the sink alone) ran 725–986 msg/s. Ratio 0.5 needs ~460 msg/s, i.e. at

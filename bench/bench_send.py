@@ -229,7 +229,7 @@ whole 2-core budget is visible. Measured first, in the worker child and in-proce
 - transactions in the worker child for 1,020 sent messages (the 20 warm-up + 1,000): main 317
   claims, 292 begins, 304 finishes (0.90 a message; begins are driven by the account's 8 slots,
   one begin per slot that frees, not by claim rounds); after: 216 claims and 288 shared
-  begin-and-finish writes (0.49 a message).
+  begin-and-finish writes (0.49 a message) — counted with the claim gap below, since dropped.
 
 | worker CPU ms per sent message, by stage | before | after |
 |---|---|---|
@@ -242,37 +242,45 @@ whole 2-core budget is visible. Measured first, in the worker child and in-proce
 What changed: ``adapters/smtp_wire.py`` (above); a claim round claims every lane in one
 transaction (``Worker._claim_lanes``, ``JobQueue.claim(session=…)``); the begins and finishes
 waiting at one moment share one group commit and transaction (``SendJob._write_many``: finishes
-first, then the begins, whose limit counts already treat the answered sends as sent); after a
-claim round that found work the next waits at least 25 ms while jobs still run
-(``worker._CLAIM_GAP``), so the wake-ups of a trickle (one per API commit, one per finished job)
-share a round; after a round that found nothing, or when nothing runs, a wake-up is claimed at once
-(a lone message waits for nobody; ``pg_idle_accept_to_sent_ms`` sends one at a time).
+first, then the begins, whose limit counts already treat the answered sends as sent).
+
+Tried and dropped: a least gap of 25 ms between claim rounds while jobs run (so a trickle's
+wake-ups — one per API commit, one per finished job — share a round). It did not cut the begins
+(those follow the account's 8 slots, not the claims), and the branch with and without it,
+alternating at load 2.2–2.4: 253 and 284 msg/s (worker 2.0 and 1.8 ms) without, 272 and 140
+(1.9 and 2.1 ms) with — no gain to pay its latency for. The first rows below include it.
 
 Same-run figures, main and this branch alternating (``BENCH=send_pipeline_sqlite``, 500 messages ×
 3 rounds unless noted; msg/s of baseline msg/s; CPU ms per message API / worker / sink / load
 generator):
 
-- load 6.4–7.1, first step only (SMTP passes, claim gap): main 112 of 653 (0.17), 2.7 / 3.0;
+- load 6.4–7.1, first step only (SMTP passes, with the claim gap): main 112 of 653 (0.17), 2.7 / 3.0;
   80 of 480 (0.17), 3.2 / 3.5 — after 79 of 366 (0.22), 2.7 / 3.0 / 1.1 / 2.8; 68 of 466 (0.15),
   2.7 / 2.9 / 1.1 / 2.8.
-- load 3.6–5.7, all steps: main 106 of 422 (0.25), 3.0 / 3.8; 227 of 986 (0.23), 1.9 / 2.3;
+- load 3.6–5.7, all steps (with the claim gap): main 106 of 422 (0.25), 3.0 / 3.8; 227 of 986 (0.23), 1.9 / 2.3;
   98 of 477 (0.20), 3.0 / 3.4 — after 200 of 944 (0.21), 2.2 / 2.4 / 1.0 / 2.4; 207 of 725 (0.29),
   2.3 / 2.3 / 1.0 / 2.5; 105 of 447 (0.23), 3.1 / 3.2 / 1.3 / 3.3.
-- load 5.2–8.7, 1,500 messages × 1 round, after merging main: main 76 of 467 (0.16), 2.8 / 3.2;
+- load 5.2–8.7, 1,500 messages × 1 round, after merging main (with the claim gap): main 76 of 467 (0.16), 2.8 / 3.2;
   123 of 532 (0.23), 2.5 / 2.9 — after 64 of 505 (0.13), 3.0 / 3.0 / 1.1 / 3.0; 110 of 430 (0.26),
   2.8 / 3.0 / 1.2 / 3.0.
-- load 3.8–4.5, after merging main again (23be197): main 126 of 647 (0.19), 2.6 / 2.9 — after
+- load 3.8–4.5, after merging main again (23be197; with the claim gap): main 126 of 647 (0.19), 2.6 / 2.9 — after
   116 of 592 (0.20), 2.9 / 3.1 / 1.2 / 2.9.
+- load 2.3–2.8, the quietest window: main 238 of 1,096 (0.22), 2.0 / 2.3 — after (with the gap)
+  187 of 887 (0.21), 2.1 / 2.2 / 0.9 / 2.2; then the branch alone, without/with the gap: 253 of
+  1,064 (0.24), 2.0 / 2.0 / 0.8 / 2.1; 272 of 1,063 (0.26), 1.9 / 1.9 / 0.9 / 2.0; 284 of 1,148
+  (0.25), 1.6 / 1.8 / 0.8 / 1.8; 140 of 732 (0.19), 2.0 / 2.1 / 0.9 / 2.2.
+- ``send_pipeline_postgres`` (1 round, load 2.8–4): main 84 of 914 (0.09), API 3.5 / workers 6.4 —
+  after 92 of 882 (0.10), 3.1 / 5.3.
 
 The ratio did not move beyond the noise (0.13–0.29 both ways), nor did the worker's CPU per message
 in the whole pipeline (3.1 → 3.0 ms, medians, well inside the spread): the stage savings above are
 real in isolation but small against what contention on a box at load 4–8 adds. The ratio cannot
 reach 0.5 on this box:
-in the quietest run the four processes spent API 2.2 + worker 2.4 + sink 1.0 + load generator 2.4
-= 8.0 ms of CPU per message, so two cores carry at most ~250 msg/s (200 measured), while the
-baseline (aiosmtplib and the sink alone) ran 725–986 msg/s. Ratio 0.5 needs ~460 msg/s, i.e. at
-most 4.3 ms per message for all four together; the API, the sink and the httpx load generator
-alone take 5.6 ms, so even a worker that cost nothing would stop near 360 msg/s (ratio ~0.38).
+in the quietest run the four processes spent API 1.6 + worker 1.8 + sink 0.8 + load generator 1.8
+= 6.0 ms of CPU per message, so two cores carry at most ~330 msg/s (284 measured), while the
+baseline (aiosmtplib and the sink alone) ran ~1,150 msg/s. Ratio 0.5 needs ~575 msg/s, i.e. at
+most 3.5 ms per message for all four together; the API, the sink and the httpx load generator
+alone take 4.2 ms, so even a worker that cost nothing would stop near 475 msg/s (ratio ~0.41).
 What is left in the worker is SQLAlchemy's per-statement cost (a begin is 7 statements, a finish
 5, a claim 2) and the sockets; the next steps there are raw-driver statements for the begin's
 reads and one statement for claim-and-begin. On a box with cores to spare the pipeline is bound

@@ -73,13 +73,6 @@ class Lane:
 
 # A job whose handler met a database outage is tried again this soon after the database is back.
 _STORAGE_RETRY = timedelta(seconds=2)
-# The least time between a claim round that found work and the next one while jobs still run.
-# Every commit of the API and every finished job wakes the claim loop; under a steady trickle
-# (hundreds of messages a second, one or two per wake-up) each round's claim, begin and finish
-# were transactions for one or two messages, and those were most of a worker's CPU
-# (bench/bench_send.py). After a round that found nothing, or once nothing runs, the next wake-up
-# is claimed at once, so a lone message waits for nobody.
-_CLAIM_GAP = 0.025
 
 
 def _transient(exc: BaseException) -> bool:
@@ -100,7 +93,6 @@ class Worker:
         worker_id: str | None = None,
         max_backoff: float = 5.0,
         lanes: list[Lane] | None = None,
-        claim_gap: float = _CLAIM_GAP,
     ) -> None:
         self.queue = queue
         self.clock = clock
@@ -117,7 +109,6 @@ class Worker:
         self.poll_interval = poll_interval
         self.unexpected_retry = unexpected_retry
         self.max_backoff = max_backoff
-        self.claim_gap = claim_gap
         self.worker_id = worker_id or str(this_worker_id())
         self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -141,8 +132,6 @@ class Worker:
         listener = asyncio.create_task(self.queue.listen(self.wake, stop,
                                                          listening=self.listening))  # PostgreSQL NOTIFY
         failures = 0
-        loop = asyncio.get_running_loop()
-        last_round, busy = float("-inf"), False
         try:
             # A restarted process first frees what its dead predecessor held, so those messages
             # go out now instead of after the lease.
@@ -154,12 +143,6 @@ class Worker:
             while not stop.is_set():
                 if heartbeat.done():
                     heartbeat.result()  # a non-transient error: stop the worker
-                wait = last_round + self.claim_gap - loop.time()
-                if busy and self._inflight and wait > 0:
-                    await self._pause(stop, wait)  # let this moment's wake-ups gather into one round
-                    if stop.is_set():
-                        break
-                last_round = loop.time()
                 claimed: list[ClaimedJob] = []
                 free = 0
                 try:
@@ -167,7 +150,7 @@ class Worker:
                     # of ours it does not know (a claim whose answer was lost).
                     async with self._claiming:
                         claimed, free = await self._claim()
-                    failures, busy = 0, bool(claimed)
+                    failures = 0
                 except StorageError as exc:
                     if not _transient(exc):
                         raise

@@ -269,13 +269,16 @@ generator):
   187 of 887 (0.21), 2.1 / 2.2 / 0.9 / 2.2; then the branch alone, without/with the gap: 253 of
   1,064 (0.24), 2.0 / 2.0 / 0.8 / 2.1; 272 of 1,063 (0.26), 1.9 / 1.9 / 0.9 / 2.0; 284 of 1,148
   (0.25), 1.6 / 1.8 / 0.8 / 1.8; 140 of 732 (0.19), 2.0 / 2.1 / 0.9 / 2.2.
+- **the final code** (claim gap dropped, 56fdd04), two pairs at load 3.8–5.6: main 146 of 724
+  (0.20), 1.8 / 2.3; 125 of 688 (0.18), 2.4 / 2.5 — after **211 of 709 (0.30)**, 1.9 / 2.0 / 0.9 /
+  2.1; **197 of 760 (0.26)**, 2.3 / 2.4 / 0.9 / 2.4.
 - ``send_pipeline_postgres`` (1 round, load 2.8–4): main 84 of 914 (0.09), API 3.5 / workers 6.4 —
   after 92 of 882 (0.10), 3.1 / 5.3.
 
-The ratio did not move beyond the noise (0.13–0.29 both ways), nor did the worker's CPU per message
-in the whole pipeline (3.1 → 3.0 ms, medians, well inside the spread): the stage savings above are
-real in isolation but small against what contention on a box at load 4–8 adds. The ratio cannot
-reach 0.5 on this box:
+With the claim gap the ratio did not move beyond the noise (0.13–0.29 both ways), nor did the
+worker's CPU per message (3.1 → 3.0 ms, medians); without it, the last two pairs went 0.18–0.20 →
+0.26–0.30 and 2.3–2.5 → 2.0–2.4 ms — two pairs on a noisy box, so read it as "better, by about a
+third in msg/s", not as a figure. The ratio cannot reach 0.5 on this box:
 in the quietest run the four processes spent API 1.6 + worker 1.8 + sink 0.8 + load generator 1.8
 = 6.0 ms of CPU per message, so two cores carry at most ~330 msg/s (284 measured), while the
 baseline (aiosmtplib and the sink alone) ran ~1,150 msg/s. Ratio 0.5 needs ~575 msg/s, i.e. at

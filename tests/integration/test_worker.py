@@ -281,4 +281,3 @@ async def test_a_database_outage_is_ridden_out_and_the_result_written_afterwards
     assert len(outages) == 1
     assert any("database back" in r.getMessage() for r in caplog.records)
     rt.close()
-

@@ -9,7 +9,8 @@ flight (hundreds for sending — the work is waiting on remote servers, not CPU)
 receiver that never answers fills only the webhook lane. Within a lane a tenant holds at most
 ``tenant_share`` of the capacity while other tenants' jobs are ready: the claim skips tenants at
 their share first, and only what is left after that goes to them (never the last share, which
-stays free for a tenant that arrives).
+stays free for a tenant that arrives). A lane may claim with an :class:`Affinity`: the sends of
+a mailbox that another worker already fills are left to it (``adapters/queue.py``).
 
 Faults it rides out without a human:
 
@@ -40,7 +41,7 @@ from datetime import timedelta
 
 from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.liveness import process_gone, this_worker_id
-from mailport.adapters.queue import ClaimedJob, JobQueue
+from mailport.adapters.queue import Affinity, ClaimedJob, JobQueue
 from mailport.clock import Clock
 from mailport.core.jobs import Done, Fail, JobResult, Retry, Settled
 from mailport.core.leases import LeasePolicy, WorkerId
@@ -63,6 +64,7 @@ class Lane:
     kinds: frozenset[str]
     capacity: int
     tenant_share: float = 1.0
+    affinity: Affinity | None = None
 
     @property
     def tenant_cap(self) -> int:
@@ -183,24 +185,21 @@ class Worker:
         free = lane.capacity - running
         if free <= 0:
             return [], 0
-        kinds = sorted(lane.kinds & set(self.handlers))
+        now = self.clock.now()
+        claim = functools.partial(self.queue.claim, worker_id=self.worker_id, lease=self.lease,
+                                  kinds=sorted(lane.kinds & set(self.handlers)), affinity=lane.affinity,
+                                  live_since=self.policy.live_since(now))
         if lane.tenant_share >= 1:
-            claimed = await asyncio.to_thread(
-                self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
-                limit=free, kinds=kinds)
+            claimed = await asyncio.to_thread(claim, now=now, limit=free)
             self._start(lane, claimed)
             return claimed, free
-        claimed = await asyncio.to_thread(
-            self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
-            limit=free, kinds=kinds, held=held, tenant_cap=lane.tenant_cap)
+        claimed = await asyncio.to_thread(claim, now=now, limit=free, held=held, tenant_cap=lane.tenant_cap)
         self._start(lane, claimed)
         for job in claimed:
             held[job.tenant_id] = held.get(job.tenant_id, 0) + 1
         spare = free - len(claimed) - lane.tenant_cap
         if spare > 0 and any(t is not None and n >= lane.tenant_cap for t, n in held.items()):
-            more = await asyncio.to_thread(
-                self.queue.claim, worker_id=self.worker_id, now=self.clock.now(), lease=self.lease,
-                limit=spare, kinds=kinds)
+            more = await asyncio.to_thread(claim, now=self.clock.now(), limit=spare)
             self._start(lane, more)
             claimed += more
         return claimed, free

@@ -113,6 +113,11 @@ class Worker:
         self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._holder: dict[int, tuple[str, str | None]] = {}  # job id -> (lane, tenant)
+        # Lanes whose last claim may have left ready work behind (no room, or a tenant at its
+        # share): a job of theirs that ends wakes the claim loop. Any other lane's ready work
+        # arrives with a wake-up of its own (NOTIFY, or the in-process enqueue), so its ending
+        # jobs do not each cost a claim.
+        self._capped: set[str] = set()
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()
         self._results: GroupCommit[tuple[ClaimedJob, JobResult], None] = GroupCommit(
@@ -184,6 +189,7 @@ class Worker:
                 held[tenant] = held.get(tenant, 0) + 1
         free = lane.capacity - running
         if free <= 0:
+            self._capped.add(lane.name)
             return [], 0
         now = self.clock.now()
         claim = functools.partial(self.queue.claim, worker_id=self.worker_id, lease=self.lease,
@@ -192,6 +198,7 @@ class Worker:
         if lane.tenant_share >= 1:
             claimed = await asyncio.to_thread(claim, now=now, limit=free)
             self._start(lane, claimed)
+            self._note_capped(lane, len(claimed) >= free)
             return claimed, free
         claimed = await asyncio.to_thread(claim, now=now, limit=free, held=held, tenant_cap=lane.tenant_cap)
         self._start(lane, claimed)
@@ -202,7 +209,15 @@ class Worker:
             more = await asyncio.to_thread(claim, now=self.clock.now(), limit=spare)
             self._start(lane, more)
             claimed += more
+        self._note_capped(lane, len(claimed) >= free or any(
+            t is not None and n >= lane.tenant_cap for t, n in held.items()))
         return claimed, free
+
+    def _note_capped(self, lane: Lane, capped: bool) -> None:
+        if capped:
+            self._capped.add(lane.name)
+        else:
+            self._capped.discard(lane.name)
 
     def _start(self, lane: Lane, jobs: list[ClaimedJob]) -> None:
         for job in jobs:
@@ -249,10 +264,12 @@ class Worker:
     def _finished(self, job_id: int, task: asyncio.Task[None] | None = None) -> None:
         # A job its handler settled itself (:class:`Settled`) may be claimed again before the
         # handler's task ends: that new run is not this one's to forget.
+        lane = None
         if task is None or self._inflight.get(job_id) is task:
             self._inflight.pop(job_id, None)
-            self._holder.pop(job_id, None)
-        self._wake.set()
+            lane, _ = self._holder.pop(job_id, (None, None))
+        if lane is None or lane in self._capped or not self.listening.is_set():
+            self._wake.set()
 
     async def _run_one(self, job: ClaimedJob) -> None:
         handler = self.handlers[job.kind]
@@ -266,9 +283,11 @@ class Worker:
         except Exception:
             log.exception("job %s (%s) failed unexpectedly; retrying later", job.id, job.kind)
             result = Retry(run_at=self.clock.now() + self.unexpected_retry, error="unexpected error")
-        if isinstance(result, Settled):
-            return  # written by the handler, in the transaction of its own work
-        await self._settle(job, result)
+        if not isinstance(result, Settled):  # else written by the handler, with its own work
+            await self._settle(job, result)
+        again = result.result if isinstance(result, Settled) else result
+        if isinstance(again, Retry) and again.run_at <= self.clock.now():
+            self._wake.set()  # ready again now, and no NOTIFY says so
 
     async def _settle(self, job: ClaimedJob, result: JobResult) -> None:
         """Record ``result``, in one transaction with the other jobs finishing now (group

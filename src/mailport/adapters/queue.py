@@ -288,7 +288,11 @@ class JobQueue:
         postgresql = not self.db.is_sqlite
         params: dict[str, Any] = {"b_now": now, "b_until": now + lease, "b_worker": worker_id,
                                   "b_live": live_since or now, "b_kinds": kinds or []}
-        scan, take_listed, take_oldest = _claim_statements(postgresql, affinity, bool(kinds))
+        # SQLite runs one worker (inside ``serve``): nobody to leave a mailbox to, and its
+        # NOT IN would read every ready job's JSON on each claim, while PostgreSQL skips the
+        # left side when no mailbox is filled elsewhere (the usual case).
+        scan, take_listed, take_oldest = _claim_statements(postgresql, affinity if postgresql else None,
+                                                           bool(kinds))
         if tenant_cap is None:
             with self.db.session() as s:
                 return _claimed(s.connection().execute(take_oldest, {**params, "b_limit": limit}), worker_id)
@@ -296,6 +300,16 @@ class JobQueue:
         picked: list[ClaimedJob] = []
         with self.db.session() as s:
             connection = s.connection()
+            # As many as the tenant with the least room left may take cannot put any tenant
+            # over its cap: those are claimed in one statement. Fewer came back: that was every
+            # ready job (the common case under a trickle, where each wake-up finds one or two).
+            first = min(limit, tenant_cap, *(left for t, left in budget.items() if t is not None))
+            if first > 0:
+                picked = _claimed(connection.execute(take_oldest, {**params, "b_limit": first}), worker_id)
+                if len(picked) < first:
+                    return picked
+                for job in picked:
+                    budget[job.tenant_id] = budget.get(job.tenant_id, tenant_cap) - 1
             for _ in range(4):  # each round skips the tenants the previous one filled
                 want = limit - len(picked)
                 if want <= 0:

@@ -367,11 +367,15 @@ def run_sink(port: int, delay: float = 0.0) -> None:
     controller.stop()
 
 
+SINK_PIDS: dict[int, int] = {}  # port -> the sink process (its CPU is printed beside the pipeline's)
+
+
 @contextlib.contextmanager
 def sink(delay: float = 0.0) -> Iterator[int]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--sink", str(port), "--delay", str(delay)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    SINK_PIDS[port] = proc.pid
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         yield port
@@ -498,15 +502,6 @@ class Installation:
     def cpu(self) -> dict[str, float]:
         """CPU seconds (user + system) used so far by the API process, its worker child and any
         worker processes (from /proc; Linux)."""
-        tick = os.sysconf("SC_CLK_TCK")
-
-        def of(pid: int) -> float:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                return 0.0
-            return (int(fields[11]) + int(fields[12])) / tick
-
         def children(pid: int) -> list[int]:
             found = []
             for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -515,8 +510,8 @@ class Installation:
             return found
 
         api = self.procs[0].pid
-        usage = {"api": of(api), "worker": sum(of(c) for c in children(api))}
-        usage["worker"] += sum(of(p.pid) for p in self.procs[1:])
+        usage = {"api": process_cpu(api), "worker": sum(process_cpu(c) for c in children(api))}
+        usage["worker"] += sum(process_cpu(p.pid) for p in self.procs[1:])
         return usage
 
     def tenant(self, name: str = "Bench") -> dict[str, str]:
@@ -545,6 +540,15 @@ class Installation:
 
             self._cached_engine = sa.create_engine(self.database_url)
         return self._cached_engine
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process used so far (from /proc; Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def message_body(account: str, n: int) -> dict[str, Any]:
@@ -671,20 +675,28 @@ def bench_pipeline(inst: Installation, port: int, messages: int, rounds: int, na
     asyncio.run(post_all(inst, headers, account, 20))  # warm up: connections, caches
     wait_sent(inst, 20)
     total = [20]
+    # CPU seconds of the measured rounds only (the sink also serves the baseline's rounds)
+    spent = {"sink": 0.0, "load generator": 0.0}
 
     def measured() -> float:
+        sink_cpu, own_cpu = process_cpu(SINK_PIDS[port]), time.process_time()
         started = time.perf_counter()
         asyncio.run(post_all(inst, headers, account, messages))
         total[0] += messages
         wait_sent(inst, total[0])
-        return messages / (time.perf_counter() - started)
+        took = time.perf_counter() - started
+        spent["sink"] += process_cpu(SINK_PIDS[port]) - sink_cpu
+        spent["load generator"] += time.process_time() - own_cpu  # + polling for the last sent
+        return messages / took
 
     before = inst.cpu()
     value, base = alternate(rounds, lambda: asyncio.run(raw_baseline(port, messages)), measured)
     after = inst.cpu()
     sent = messages * rounds
     print(f"# CPU per message: API {(after['api'] - before['api']) / sent * 1000:.1f} ms, "
-          f"workers {(after['worker'] - before['worker']) / sent * 1000:.1f} ms", flush=True)
+          f"workers {(after['worker'] - before['worker']) / sent * 1000:.1f} ms, "
+          f"sink {spent['sink'] / sent * 1000:.1f} ms, "
+          f"load generator {spent['load generator'] / sent * 1000:.1f} ms", flush=True)
     line(name, value, "msg/s", base, "msg/s")
     return headers, account
 

@@ -37,7 +37,9 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.liveness import process_gone, this_worker_id
@@ -73,6 +75,12 @@ class Lane:
 
 # A job whose handler met a database outage is tried again this soon after the database is back.
 _STORAGE_RETRY = timedelta(seconds=2)
+# The least time between a claim round that found work and the next one. Every commit of the API
+# and every finished job wakes the claim loop; under a steady trickle (hundreds of messages a
+# second, one or two per wake-up) each round's claim, begin and finish were transactions for one
+# or two messages, and those were most of a worker's CPU (bench/bench_send.py). After a round that
+# found nothing the next wake-up is claimed at once, so a lone message waits for nobody.
+_CLAIM_GAP = 0.025
 
 
 def _transient(exc: BaseException) -> bool:
@@ -93,6 +101,7 @@ class Worker:
         worker_id: str | None = None,
         max_backoff: float = 5.0,
         lanes: list[Lane] | None = None,
+        claim_gap: float = _CLAIM_GAP,
     ) -> None:
         self.queue = queue
         self.clock = clock
@@ -109,6 +118,7 @@ class Worker:
         self.poll_interval = poll_interval
         self.unexpected_retry = unexpected_retry
         self.max_backoff = max_backoff
+        self.claim_gap = claim_gap
         self.worker_id = worker_id or str(this_worker_id())
         self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -137,6 +147,8 @@ class Worker:
         listener = asyncio.create_task(self.queue.listen(self.wake, stop,
                                                          listening=self.listening))  # PostgreSQL NOTIFY
         failures = 0
+        loop = asyncio.get_running_loop()
+        last_round, busy = float("-inf"), False
         try:
             # A restarted process first frees what its dead predecessor held, so those messages
             # go out now instead of after the lease.
@@ -148,17 +160,18 @@ class Worker:
             while not stop.is_set():
                 if heartbeat.done():
                     heartbeat.result()  # a non-transient error: stop the worker
+                wait = last_round + self.claim_gap - loop.time()
+                if busy and wait > 0:
+                    await asyncio.sleep(wait)  # let this moment's wake-ups gather into one round
+                last_round = loop.time()
                 claimed: list[ClaimedJob] = []
                 free = 0
                 try:
                     # Held until the claimed jobs are registered: the heartbeat releases any job
                     # of ours it does not know (a claim whose answer was lost).
                     async with self._claiming:
-                        for lane in self.lanes:
-                            got, lane_free = await self._claim(lane)
-                            claimed += got
-                            free += lane_free
-                    failures = 0
+                        claimed, free = await self._claim()
+                    failures, busy = 0, bool(claimed)
                 except StorageError as exc:
                     if not _transient(exc):
                         raise
@@ -177,41 +190,60 @@ class Worker:
                 await asyncio.gather(heartbeat, listener, return_exceptions=True)
             log.info("worker %s stopped", self.worker_id)
 
-    async def _claim(self, lane: Lane) -> tuple[list[ClaimedJob], int]:
-        """Claim for one lane: tenants up to their share first; then, if nobody else is waiting,
-        more for tenants at their share — but one share of the lane always stays free for a
-        tenant whose work arrives next. Returns the claimed jobs and how many slots were free."""
-        held: dict[str | None, int] = {}
-        running = 0
-        for name, tenant in self._holder.values():
-            if name == lane.name:
-                running += 1
-                held[tenant] = held.get(tenant, 0) + 1
-        free = lane.capacity - running
-        if free <= 0:
-            self._capped.add(lane.name)
+    async def _claim(self) -> tuple[list[ClaimedJob], int]:
+        """Claim for every lane with free capacity, in one transaction (one trip to a database
+        thread: a round used to be one per lane, mostly an empty webhook claim per message).
+        Returns the claimed jobs and how many slots were free."""
+        plans: list[tuple[Lane, int, dict[str | None, int]]] = []
+        for lane in self.lanes:
+            held: dict[str | None, int] = {}
+            running = 0
+            for name, tenant in self._holder.values():
+                if name == lane.name:
+                    running += 1
+                    held[tenant] = held.get(tenant, 0) + 1
+            if lane.capacity - running > 0:
+                plans.append((lane, lane.capacity - running, held))
+            else:
+                self._capped.add(lane.name)
+        if not plans:
             return [], 0
+        got = await asyncio.to_thread(self._claim_lanes, plans)
+        claimed: list[ClaimedJob] = []
+        for (lane, free, held), jobs in zip(plans, got, strict=True):
+            self._start(lane, jobs)
+            claimed += jobs
+            after = dict(held)
+            for job in jobs:
+                after[job.tenant_id] = after.get(job.tenant_id, 0) + 1
+            self._note_capped(lane, len(jobs) >= free or (lane.tenant_share < 1 and any(
+                t is not None and n >= lane.tenant_cap for t, n in after.items())))
+        return claimed, sum(free for _, free, _ in plans)
+
+    def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int]]]) -> list[list[ClaimedJob]]:
+        """In a database thread: each lane's claim, in one transaction."""
         now = self.clock.now()
-        claim = functools.partial(self.queue.claim, worker_id=self.worker_id, lease=self.lease,
+        with self.queue.transaction() as session:
+            return [self._claim_lane(session, lane, free, held, now) for lane, free, held in plans]
+
+    def _claim_lane(self, session: Session, lane: Lane, free: int, held: dict[str | None, int],
+                    now: datetime) -> list[ClaimedJob]:
+        """One lane: tenants up to their share first; then, if nobody else is waiting, more for
+        tenants at their share — but one share of the lane always stays free for a tenant whose
+        work arrives next."""
+        claim = functools.partial(self.queue.claim, worker_id=self.worker_id, now=now, lease=self.lease,
                                   kinds=sorted(lane.kinds & set(self.handlers)), affinity=lane.affinity,
-                                  live_since=self.policy.live_since(now))
+                                  live_since=self.policy.live_since(now), session=session)
         if lane.tenant_share >= 1:
-            claimed = await asyncio.to_thread(claim, now=now, limit=free)
-            self._start(lane, claimed)
-            self._note_capped(lane, len(claimed) >= free)
-            return claimed, free
-        claimed = await asyncio.to_thread(claim, now=now, limit=free, held=held, tenant_cap=lane.tenant_cap)
-        self._start(lane, claimed)
+            return claim(limit=free)
+        claimed = claim(limit=free, held=held, tenant_cap=lane.tenant_cap)
+        held = dict(held)
         for job in claimed:
             held[job.tenant_id] = held.get(job.tenant_id, 0) + 1
         spare = free - len(claimed) - lane.tenant_cap
         if spare > 0 and any(t is not None and n >= lane.tenant_cap for t, n in held.items()):
-            more = await asyncio.to_thread(claim, now=self.clock.now(), limit=spare)
-            self._start(lane, more)
-            claimed += more
-        self._note_capped(lane, len(claimed) >= free or any(
-            t is not None and n >= lane.tenant_cap for t, n in held.items()))
-        return claimed, free
+            claimed += claim(limit=spare)
+        return claimed
 
     def _note_capped(self, lane: Lane, capped: bool) -> None:
         if capped:

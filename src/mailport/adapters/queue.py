@@ -20,6 +20,7 @@ mailbox's slots and have half their begins refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Callable, Mapping
@@ -272,10 +273,15 @@ class JobQueue:
     def _exists(s: Session, kind: str, dedupe_key: str) -> bool:
         return s.scalar(select(Job.id).where(Job.kind == kind, Job.dedupe_key == dedupe_key)) is not None
 
+    def transaction(self) -> contextlib.AbstractContextManager[Session]:
+        """A transaction on the queue's database (several claims in one: :meth:`claim`'s ``session``)."""
+        return self.db.session()
+
     def claim(
         self, *, worker_id: str, now: datetime, lease: timedelta, limit: int, kinds: list[str] | None = None,
         held: Mapping[str | None, int] | None = None, tenant_cap: int | None = None,
         affinity: Affinity | None = None, live_since: datetime | None = None,
+        session: Session | None = None,
     ) -> list[ClaimedJob]:
         """Claim up to ``limit`` ready jobs (oldest first) for ``worker_id``.
 
@@ -283,7 +289,8 @@ class JobQueue:
         what ``held`` says it already runs here: tenants at their cap are skipped, so another
         tenant's job is claimed even when it is queued behind thousands of theirs. With
         ``affinity`` (and ``live_since``, when a holder's heartbeat counts as live), the jobs of
-        resources another worker fills are skipped (:class:`Affinity`).
+        resources another worker fills are skipped (:class:`Affinity`). With ``session`` the claim
+        joins that transaction.
         """
         postgresql = not self.db.is_sqlite
         params: dict[str, Any] = {"b_now": now, "b_until": now + lease, "b_worker": worker_id,
@@ -294,11 +301,11 @@ class JobQueue:
         scan, take_listed, take_oldest = _claim_statements(postgresql, affinity if postgresql else None,
                                                            bool(kinds))
         if tenant_cap is None:
-            with self.db.session() as s:
+            with self._joined(session) as s:
                 return _claimed(s.connection().execute(take_oldest, {**params, "b_limit": limit}), worker_id)
         budget = {t: tenant_cap - n for t, n in (held or {}).items()}
         picked: list[ClaimedJob] = []
-        with self.db.session() as s:
+        with self._joined(session) as s:
             connection = s.connection()
             # As many as the tenant with the least room left may take cannot put any tenant
             # over its cap: those are claimed in one statement. Fewer came back: that was every
@@ -330,6 +337,9 @@ class JobQueue:
                 if len(rows) < want * 2 + 16:
                     break  # saw every ready job
         return picked
+
+    def _joined(self, session: Session | None) -> contextlib.AbstractContextManager[Session]:
+        return contextlib.nullcontext(session) if session is not None else self.db.session()
 
     def extend(self, *, job_id: int, worker_id: str, until: datetime, now: datetime | None = None) -> bool:
         """Renew one lease; False if the job was taken over meanwhile."""

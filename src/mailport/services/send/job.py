@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
@@ -178,6 +178,24 @@ class _BoundCredentials:
                                                rejected_token=rejected_token)
 
 
+_BEGIN, _FINISH = "begin", "finish"
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+class _Writes(Generic[In, Out]):
+    """The begins (or the finishes) of the group commit they share, tagged with their kind."""
+
+    def __init__(self, group: GroupCommit[tuple[str, Any], Any], kind: str) -> None:
+        self._group, self._kind = group, kind
+
+    async def submit(self, key: str, items: Sequence[In]) -> list[Out]:
+        return cast(list[Out], await self._group.submit(key, [(self._kind, item) for item in items]))
+
+    async def submit_riding_out(self, key: str, items: Sequence[In]) -> list[Out]:
+        return cast(list[Out], await self._group.submit_riding_out(key, [(self._kind, item) for item in items]))
+
+
 class SendJob:
     """Runs ``send`` jobs: limits, the route's transport, the recorded outcome."""
 
@@ -211,10 +229,10 @@ class SendJob:
         self._transmitted: dict[str, str] = {}  # message id -> account: answered, outcome not written yet
         # The sends that start together are begun in one transaction; those that end together
         # are recorded in one (group commit).
-        self._begins: GroupCommit[tuple[str, str], _Attempt | JobResult] = GroupCommit(
-            self._begin_many, shared_errors=(StorageError,))
-        self._finishes: GroupCommit[tuple[_Attempt, Outcome, ClaimedJob | None], JobResult] = GroupCommit(
-            self._finish_many, shared_errors=(StorageError,))
+        # One group commit for both (:meth:`_write_many`).
+        writes: GroupCommit[tuple[str, Any], Any] = GroupCommit(self._write_many, shared_errors=(StorageError,))
+        self._begins: _Writes[tuple[str, str], _Attempt | JobResult] = _Writes(writes, _BEGIN)
+        self._finishes: _Writes[tuple[_Attempt, Outcome, ClaimedJob | None], JobResult] = _Writes(writes, _FINISH)
 
     async def handle_send(self, job: ClaimedJob) -> JobResult:
         message_id = str(job.payload.get("message_id", ""))
@@ -370,53 +388,56 @@ class SendJob:
         PostgreSQL cannot deadlock); one ``UPDATE … RETURNING`` that moves the batch to
         ``sending``; one INSERT of its events."""
         now = self.clock.now()
-        results: list[_Attempt | JobResult | None] = [None] * len(items)
         with self.db.session() as s:
-            repo = OutboxRepository(s)
-            loaded = repo.load_for_sending([m for m, _ in items])
-            accounts = AccountRepository(s).load_for_sending(
-                [m.message.account_id for m in loaded.values() if not is_platform_sender(m.message.account_id)])
-            order = sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0]))
-            routed: dict[int, _Ready] = {}
-            for i in order:
-                found = loaded.get(items[i][0])
-                planned = self._route(s, None if found is None else found.message, now, accounts)
-                if isinstance(planned, _Ready):
-                    routed[i] = planned
-                else:
-                    results[i] = planned
-            counted = self._limit_counts(repo, routed.values(), [m for m, _ in items], now)
-            ready: dict[int, _Ready] = {}
-            for i, r in routed.items():
-                if r.limits is not None:
-                    known = counted[r.message.account_id]
-                    decision = r.limits.check(in_flight=known.in_flight, now=now, sent_in_rate_window=known.rate,
-                                              sent_in_day=known.day)
-                    if not decision.allowed:
-                        retry_at = decision.retry_at or now + timedelta(seconds=5)
-                        if decision.visible:
-                            self._defer_for_limit(s, r.message, r.state, retry_at, decision.reason, now)
-                        results[i] = Retry(run_at=retry_at, error=decision.reason)
-                        continue
-                    known.in_flight += 1  # this one is sending now, for the next in the batch
-                ready[i] = r
-            by_state: dict[str, list[str]] = {}
-            for r in ready.values():
-                by_state.setdefault(r.state.value, []).append(r.message.id)
-            started = repo.begin_sending(by_state, now=now) if by_state else {}
-            events: list[tuple[str, str | None, EventPayload, int]] = []
-            for i, r in ready.items():
-                attempt_no = started.get(r.message.id)
-                if attempt_no is None:
-                    results[i] = Retry(run_at=now)  # changed since it was read (cancelled?): look again
+            return self._begin_in(s, items, now)
+
+    def _begin_in(self, s: Session, items: Sequence[tuple[str, str]], now: datetime) -> list[_Attempt | JobResult]:
+        results: list[_Attempt | JobResult | None] = [None] * len(items)
+        repo = OutboxRepository(s)
+        loaded = repo.load_for_sending([m for m, _ in items])
+        accounts = AccountRepository(s).load_for_sending(
+            [m.message.account_id for m in loaded.values() if not is_platform_sender(m.message.account_id)])
+        order = sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0]))
+        routed: dict[int, _Ready] = {}
+        for i in order:
+            found = loaded.get(items[i][0])
+            planned = self._route(s, None if found is None else found.message, now, accounts)
+            if isinstance(planned, _Ready):
+                routed[i] = planned
+            else:
+                results[i] = planned
+        counted = self._limit_counts(repo, routed.values(), [m for m, _ in items], now)
+        ready: dict[int, _Ready] = {}
+        for i, r in routed.items():
+            if r.limits is not None:
+                known = counted[r.message.account_id]
+                decision = r.limits.check(in_flight=known.in_flight, now=now, sent_in_rate_window=known.rate,
+                                          sent_in_day=known.day)
+                if not decision.allowed:
+                    retry_at = decision.retry_at or now + timedelta(seconds=5)
+                    if decision.visible:
+                        self._defer_for_limit(s, r.message, r.state, retry_at, decision.reason, now)
+                    results[i] = Retry(run_at=retry_at, error=decision.reason)
                     continue
-                message = r.message
-                events.append((message.tenant_id, message.id, MessageSending(
-                    message_id=message.id, account_id=message.account_id, metadata=dict(message.meta),
-                    attempt=attempt_no), event_seq(attempt_no, "sending")))
-                content = loaded[message.id].content or repo.content(message.id)  # NotFound: no bytes
-                results[i] = self._attempt(r, attempt_no, content, loaded[message.id].recipients)
-            self.events.record_each(s, now=now, entries=events)
+                known.in_flight += 1  # this one is sending now, for the next in the batch
+            ready[i] = r
+        by_state: dict[str, list[str]] = {}
+        for r in ready.values():
+            by_state.setdefault(r.state.value, []).append(r.message.id)
+        started = repo.begin_sending(by_state, now=now) if by_state else {}
+        events: list[tuple[str, str | None, EventPayload, int]] = []
+        for i, r in ready.items():
+            attempt_no = started.get(r.message.id)
+            if attempt_no is None:
+                results[i] = Retry(run_at=now)  # changed since it was read (cancelled?): look again
+                continue
+            message = r.message
+            events.append((message.tenant_id, message.id, MessageSending(
+                message_id=message.id, account_id=message.account_id, metadata=dict(message.meta),
+                attempt=attempt_no), event_seq(attempt_no, "sending")))
+            content = loaded[message.id].content or repo.content(message.id)  # NotFound: no bytes
+            results[i] = self._attempt(r, attempt_no, content, loaded[message.id].recipients)
+        self.events.record_each(s, now=now, entries=events)
         return [r for r in results if r is not None]
 
     def _route(self, s: Session, message: Message | None, now: datetime,
@@ -548,23 +569,51 @@ class SendJob:
         check that each is still ours to finish. A job's end commits with its message's outcome,
         so a crash after that commit leaves nothing to redo (:class:`Settled`)."""
         now = self.clock.now()
-        results: list[JobResult] = []
         with self.db.session() as s:
-            recorded = self._finish_in(s, [(attempt, outcome) for attempt, outcome, _ in items], now)
-            ends: dict[str, list[tuple[int, JobResult]]] = {}
-            for attempt, outcome, job in items:
-                result = _result_of(outcome, now) if attempt.message_id in recorded else Done()
-                if job is not None and job.locked_by is not None:
-                    ends.setdefault(job.locked_by, []).append((job.id, result))
-                    results.append(Settled(result))
-                else:
-                    results.append(result)
-            for worker_id, rows in ends.items():
-                self.queue.settle_many(rows, worker_id=worker_id, now=now, session=s)
+            results, recorded = self._finish_and_settle(s, items, now)
+        self._count_recorded(items, recorded, now)
+        return results
+
+    def _finish_and_settle(self, s: Session, items: Sequence[tuple[_Attempt, Outcome, ClaimedJob | None]],
+                           now: datetime) -> tuple[list[JobResult], set[str]]:
+        results: list[JobResult] = []
+        recorded = self._finish_in(s, [(attempt, outcome) for attempt, outcome, _ in items], now)
+        ends: dict[str, list[tuple[int, JobResult]]] = {}
+        for attempt, outcome, job in items:
+            result = _result_of(outcome, now) if attempt.message_id in recorded else Done()
+            if job is not None and job.locked_by is not None:
+                ends.setdefault(job.locked_by, []).append((job.id, result))
+                results.append(Settled(result))
+            else:
+                results.append(result)
+        for worker_id, rows in ends.items():
+            self.queue.settle_many(rows, worker_id=worker_id, now=now, session=s)
+        return results, recorded
+
+    def _count_recorded(self, items: Sequence[tuple[_Attempt, Outcome, ClaimedJob | None]], recorded: set[str],
+                        now: datetime) -> None:
         for attempt, outcome, _ in items:
             if attempt.message_id in recorded:
                 self._count(attempt, outcome, now)
-        return results
+
+    def _write_many(self, key: str, items: Sequence[tuple[str, Any]]) -> list[Any]:
+        """The begins and finishes waiting at one moment, in one transaction: a mailbox's slot
+        frees when its server answers, so the next send's begin waits beside that send's finish
+        — two transactions per slot turn were most of a worker's commits (bench/bench_send.py).
+        The finishes go first; the begins' limit counts see them (:meth:`_limit_counts`)."""
+        begins = [item for kind, item in items if kind == _BEGIN]
+        finishes = [item for kind, item in items if kind != _BEGIN]
+        if not finishes:
+            return list(self._begin_many(key, begins))
+        if not begins:
+            return list(self._finish_many(key, finishes))
+        now = self.clock.now()
+        with self.db.session() as s:
+            finished, recorded = self._finish_and_settle(s, finishes, now)
+            begun = self._begin_in(s, begins, now)
+        self._count_recorded(finishes, recorded, now)
+        of_begins, of_finishes = iter(begun), iter(finished)
+        return [next(of_begins) if kind == _BEGIN else next(of_finishes) for kind, _ in items]
 
     def _finish_in(self, s: Session, items: Sequence[tuple[_Attempt, Outcome]], now: datetime) -> set[str]:
         repo = OutboxRepository(s)

@@ -262,13 +262,13 @@ bench's own figures below show the difference.) What changed:
 ``make bench BENCH=send_pipeline_postgres,pg_idle_accept_to_sent_ms``, main (2100e11) and the
 branch alternating (load average at the start of each run):
 
-| run | main | after |
+| run (main 2100e11; run 5: 23be197) | main | after |
 |---|---|---|
 | 1 | 40.3 of 323 msg/s, **0.12** (8.6); workers 9.7 ms, API 5.1 | 82.4 of 575, **0.14** (7.4); workers 5.5, API 3.8 |
 | 2 | 47.1 of 430, **0.11** (6.4); workers 9.0, API 4.7 | 51.3 of 532, **0.10** (3.9); workers 6.8, API 4.6 |
 | 3 | 54.1 of 560, **0.10** (3.7); workers 7.5, API 4.0 | 111.7 of 711, **0.16** (3.8); workers 4.7, API 3.6 |
 | 4 | 52.3 of 575, **0.09** (4.1); workers 9.4, API 4.7 | 56.4 of 677, **0.08** (5.2); workers 8.1, API 5.1 |
-| 5 (main at 23be197) | 65.9 of 660, **0.10** (3.7); workers 6.9, API 3.6 | 79.1 of 464, **0.17** (1.9); workers 5.0, API 3.8 |
+| 5 | 65.9 of 660, **0.10** (3.7); workers 6.9, API 3.6 | 79.1 of 464, **0.17** (1.9); workers 5.0, API 3.8 |
 | ``pg_idle_accept_to_sent_ms`` | 30.9, 37.9, 31.8, 51.9, 36.1 ms | 37.0, 44.1, 20.6, 33.6, 34.0 ms |
 
 Worker CPU per message 6.9–9.7 → 4.7–8.1 ms; the ratio 0.09–0.12 → 0.08–0.17 (median 0.10 →

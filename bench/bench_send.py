@@ -262,17 +262,23 @@ bench's own figures below show the difference.) What changed:
 ``make bench BENCH=send_pipeline_postgres,pg_idle_accept_to_sent_ms``, main (2100e11) and the
 branch alternating (load average at the start of each run):
 
-| run | main | after |
+| run (main 2100e11; run 5: 23be197) | main | after |
 |---|---|---|
 | 1 | 40.3 of 323 msg/s, **0.12** (8.6); workers 9.7 ms, API 5.1 | 82.4 of 575, **0.14** (7.4); workers 5.5, API 3.8 |
 | 2 | 47.1 of 430, **0.11** (6.4); workers 9.0, API 4.7 | 51.3 of 532, **0.10** (3.9); workers 6.8, API 4.6 |
 | 3 | 54.1 of 560, **0.10** (3.7); workers 7.5, API 4.0 | 111.7 of 711, **0.16** (3.8); workers 4.7, API 3.6 |
 | 4 | 52.3 of 575, **0.09** (4.1); workers 9.4, API 4.7 | 56.4 of 677, **0.08** (5.2); workers 8.1, API 5.1 |
-| ``pg_idle_accept_to_sent_ms`` | 30.9, 37.9, 31.8, 51.9 ms | 37.0, 44.1, 20.6, 33.6 ms |
+| 5 | 65.9 of 660, **0.10** (3.7); workers 6.9, API 3.6 | 79.1 of 464, **0.17** (1.9); workers 5.0, API 3.8 |
+| ``pg_idle_accept_to_sent_ms`` | 30.9, 37.9, 31.8, 51.9, 36.1 ms | 37.0, 44.1, 20.6, 33.6, 34.0 ms |
 
-Worker CPU per message 7.5–9.7 → 4.7–8.1 ms; the ratio moved from 0.09–0.12 to 0.08–0.16, i.e.
-within the noise of this box. ``send_many_accounts`` (SQLite, one worker) 0.61 against main's
-0.52 in the same pair (load 3.4); ``noisy_neighbour_ms`` 1.14.
+Worker CPU per message 6.9–9.7 → 4.7–8.1 ms; the ratio 0.09–0.12 → 0.08–0.17 (median 0.10 →
+0.14), the box's noise being about as large as the change. With the helper branch i14s (the SMTP
+client's byte passes, claim rounds gathered, begins and finishes in one transaction) merged on
+top (22:50, load 6): **0.15** (102 of 674 msg/s), workers 4.9 ms, API 4.5, sink 1.5, load
+generator 3.7; i14s alone right after: 0.11 (48 of 450), workers 8.4. ``pg_idle_accept_to_sent_ms``
+stays 20–44 ms (main 31–52 in the same pairs). ``send_many_accounts`` (SQLite, one worker) 0.61
+against main's 0.52 in one pair (load 3.4; 0.34 in the one run with affinity on SQLite, see above);
+``noisy_neighbour_ms`` 1.14 and 0.78 (main 0.83 and 0.26; load 5–7 vs 3–5): all within ≤ 2.
 
 **Why 0.5 is out of reach on this 2-core box**: with the refusals gone the pipeline is bound by
 CPU, not latency. CPU per message of every process in the one-by-one pipeline (22:19 UTC, load

@@ -43,7 +43,7 @@ from mailport.services.oauth import OAuthService
 from mailport.services.platform import PlatformService
 from mailport.services.retention import PRUNE_JOB, RetentionService
 from mailport.services.secretstore import SecretStore
-from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService
+from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService, mailbox_affinity
 from mailport.services.suppression import SuppressionService
 from mailport.services.tenants import TenantService
 from mailport.services.ui_sessions import UiSessionService
@@ -239,7 +239,7 @@ class Runtime:
             queue=self.queue, clock=self.clock, handlers=handlers,
             lanes=[Lane("webhooks", frozenset({WEBHOOK_JOB}), s.webhook_concurrency, s.worker_tenant_share),
                    Lane("send", frozenset(handlers) - {WEBHOOK_JOB}, s.worker_concurrency,
-                        s.worker_tenant_share)],
+                        s.worker_tenant_share, affinity=mailbox_affinity(s))],
             worker_id=worker_id,
             lease=timedelta(seconds=self.settings.worker_lease),
         )

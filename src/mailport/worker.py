@@ -9,7 +9,8 @@ flight (hundreds for sending — the work is waiting on remote servers, not CPU)
 receiver that never answers fills only the webhook lane. Within a lane a tenant holds at most
 ``tenant_share`` of the capacity while other tenants' jobs are ready: the claim skips tenants at
 their share first, and only what is left after that goes to them (never the last share, which
-stays free for a tenant that arrives).
+stays free for a tenant that arrives). A lane may claim with an :class:`Affinity`: the sends of
+a mailbox that another worker already fills are left to it (``adapters/queue.py``).
 
 Faults it rides out without a human:
 
@@ -42,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.liveness import process_gone, this_worker_id
-from mailport.adapters.queue import ClaimedJob, JobQueue
+from mailport.adapters.queue import Affinity, ClaimedJob, JobQueue
 from mailport.clock import Clock
 from mailport.core.jobs import Done, Fail, JobResult, Retry, Settled
 from mailport.core.leases import LeasePolicy, WorkerId
@@ -65,6 +66,7 @@ class Lane:
     kinds: frozenset[str]
     capacity: int
     tenant_share: float = 1.0
+    affinity: Affinity | None = None
 
     @property
     def tenant_cap(self) -> int:
@@ -113,6 +115,11 @@ class Worker:
         self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._holder: dict[int, tuple[str, str | None]] = {}  # job id -> (lane, tenant)
+        # Lanes whose last claim may have left ready work behind (no room, or a tenant at its
+        # share): a job of theirs that ends wakes the claim loop. Any other lane's ready work
+        # arrives with a wake-up of its own (NOTIFY, or the in-process enqueue), so its ending
+        # jobs do not each cost a claim.
+        self._capped: set[str] = set()
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()
         self._results: GroupCommit[tuple[ClaimedJob, JobResult], None] = GroupCommit(
@@ -183,13 +190,20 @@ class Worker:
                     held[tenant] = held.get(tenant, 0) + 1
             if lane.capacity - running > 0:
                 plans.append((lane, lane.capacity - running, held))
+            else:
+                self._capped.add(lane.name)
         if not plans:
             return [], 0
         got = await asyncio.to_thread(self._claim_lanes, plans)
         claimed: list[ClaimedJob] = []
-        for (lane, _, _), jobs in zip(plans, got, strict=True):
+        for (lane, free, held), jobs in zip(plans, got, strict=True):
             self._start(lane, jobs)
             claimed += jobs
+            after = dict(held)
+            for job in jobs:
+                after[job.tenant_id] = after.get(job.tenant_id, 0) + 1
+            self._note_capped(lane, len(jobs) >= free or (lane.tenant_share < 1 and any(
+                t is not None and n >= lane.tenant_cap for t, n in after.items())))
         return claimed, sum(free for _, free, _ in plans)
 
     def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int]]]) -> list[list[ClaimedJob]]:
@@ -204,7 +218,8 @@ class Worker:
         tenants at their share — but one share of the lane always stays free for a tenant whose
         work arrives next."""
         claim = functools.partial(self.queue.claim, worker_id=self.worker_id, now=now, lease=self.lease,
-                                  kinds=sorted(lane.kinds & set(self.handlers)), session=session)
+                                  kinds=sorted(lane.kinds & set(self.handlers)), affinity=lane.affinity,
+                                  live_since=self.policy.live_since(now), session=session)
         if lane.tenant_share >= 1:
             return claim(limit=free)
         claimed = claim(limit=free, held=held, tenant_cap=lane.tenant_cap)
@@ -215,6 +230,12 @@ class Worker:
         if spare > 0 and any(t is not None and n >= lane.tenant_cap for t, n in held.items()):
             claimed += claim(limit=spare)
         return claimed
+
+    def _note_capped(self, lane: Lane, capped: bool) -> None:
+        if capped:
+            self._capped.add(lane.name)
+        else:
+            self._capped.discard(lane.name)
 
     def _start(self, lane: Lane, jobs: list[ClaimedJob]) -> None:
         for job in jobs:
@@ -261,10 +282,12 @@ class Worker:
     def _finished(self, job_id: int, task: asyncio.Task[None] | None = None) -> None:
         # A job its handler settled itself (:class:`Settled`) may be claimed again before the
         # handler's task ends: that new run is not this one's to forget.
+        lane = None
         if task is None or self._inflight.get(job_id) is task:
             self._inflight.pop(job_id, None)
-            self._holder.pop(job_id, None)
-        self._wake.set()
+            lane, _ = self._holder.pop(job_id, (None, None))
+        if lane is None or lane in self._capped or not self.listening.is_set():
+            self._wake.set()
 
     async def _run_one(self, job: ClaimedJob) -> None:
         handler = self.handlers[job.kind]
@@ -278,9 +301,11 @@ class Worker:
         except Exception:
             log.exception("job %s (%s) failed unexpectedly; retrying later", job.id, job.kind)
             result = Retry(run_at=self.clock.now() + self.unexpected_retry, error="unexpected error")
-        if isinstance(result, Settled):
-            return  # written by the handler, in the transaction of its own work
-        await self._settle(job, result)
+        if not isinstance(result, Settled):  # else written by the handler, with its own work
+            await self._settle(job, result)
+        again = result.result if isinstance(result, Settled) else result
+        if isinstance(again, Retry) and again.run_at <= self.clock.now():
+            self._wake.set()  # ready again now, and no NOTIFY says so
 
     async def _settle(self, job: ClaimedJob, result: JobResult) -> None:
         """Record ``result``, in one transaction with the other jobs finishing now (group

@@ -364,3 +364,34 @@ def test_a_sqlite_transaction_holds_the_turn_for_other_processes(tmp_path: Path)
         proc.kill()
         proc.wait()
 
+
+
+async def test_a_begin_refused_for_another_workers_slot_waits_for_it(tmp_path: Path, database_url: str) -> None:
+    """The mailbox's one slot is held by a send of another worker process: a begin with one of
+    this process's slots waits in memory for it (not a Retry back to the queue), and starts once
+    that send's outcome is recorded."""
+    from datetime import timedelta
+
+    from mailport.core.outbox import RecipientResult
+    from mailport.services.send.job import _Attempt
+
+    runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=1)
+    try:
+        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
+        account = sink_account(runtime, tenant, 2525)
+        job = runtime.outbox.send_job
+        first, second = (runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(2))
+        runtime.queue.claim(worker_id="w1", now=runtime.clock.now(), lease=timedelta(minutes=1), limit=10)
+        [elsewhere] = job._begin_many("", [(first, account)])  # as if begun by the other process
+        assert isinstance(elsewhere, _Attempt)
+        waiting = asyncio.create_task(job._begin(second, account, wait=True))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # refused at least once, and still waiting
+        outcome = job._classify(elsewhere, [RecipientResult(recipient=r, smtp_code=250, text="2.0.0 OK")
+                                            for r in elsewhere.recipients])
+        await asyncio.to_thread(job._finish_many, "", [(elsewhere, outcome, None)])
+        begun = await waiting
+        assert isinstance(begun, _Attempt) and begun.message_id == second
+        assert runtime.outbox.get(tenant, second).state == "sending"
+    finally:
+        runtime.close()

@@ -2,6 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from mailport.adapters.queue import Affinity, JobQueue
 from mailport.runtime import Runtime
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -107,3 +110,57 @@ def test_a_stopping_worker_releases_only_its_own_jobs(runtime: Runtime) -> None:
     q.claim(worker_id="you", now=T0, lease=LEASE, limit=1)
     assert q.release(job_ids=[mine, theirs], worker_id="me", now=T0) == 1
     assert [j.id for j in q.claim(worker_id="next", now=T0, lease=LEASE, limit=5)] == [mine]
+
+
+AFFINITY = Affinity(kind="send", key="account_id", threshold=2, prefix="acc_")
+
+
+def _mailbox_jobs(q: JobQueue) -> dict[str, int]:
+    """Two sends of a mailbox the "owner" worker runs (as many as its limit), one more of it
+    queued, and jobs of another mailbox, the platform relay and another kind."""
+    if q.db.is_sqlite:
+        pytest.skip("affinity is PostgreSQL's (SQLite runs one worker)")
+    q.enqueue(kind="send", payload={"account_id": "acc_busy"}, now=T0)
+    q.enqueue(kind="send", payload={"account_id": "acc_busy"}, now=T0)
+    q.claim(worker_id="owner", now=T0, lease=LEASE, limit=2)
+    return {name: q.enqueue(kind=kind, payload=payload, now=T0) or 0 for name, kind, payload in [
+        ("busy", "send", {"account_id": "acc_busy"}), ("calm", "send", {"account_id": "acc_calm"}),
+        ("relay", "send", {"account_id": "platform"}), ("copy", "sent_copy", {"message_id": "m"})]}
+
+
+def test_affinity_leaves_a_mailbox_to_the_worker_that_fills_it(runtime: Runtime) -> None:
+    """Another live worker holds as many of acc_busy's sends as its limit: this worker takes
+    every other job (another mailbox, the platform relay, another kind) but not acc_busy's."""
+    q = runtime.queue
+    ids = _mailbox_jobs(q)
+    got = q.claim(worker_id="other", now=T0, lease=LEASE, limit=10, affinity=AFFINITY,
+                  live_since=T0 - timedelta(seconds=10))
+    assert sorted(j.id for j in got) == sorted([ids["calm"], ids["relay"], ids["copy"]])
+    capped = q.claim(worker_id="third", now=T0, lease=LEASE, limit=10, affinity=AFFINITY,
+                     live_since=T0 - timedelta(seconds=10), tenant_cap=5, held={})
+    assert capped == []  # the tenant-capped claim skips it too
+    # the owner is not kept from its own mailbox
+    mine = q.claim(worker_id="owner", now=T0, lease=LEASE, limit=10, affinity=AFFINITY,
+                   live_since=T0 - timedelta(seconds=10))
+    assert [j.id for j in mine] == [ids["busy"]]
+
+
+def test_affinity_spreads_a_mailbox_below_its_limit(runtime: Runtime) -> None:
+    """A worker holding fewer of a mailbox's sends than its limit keeps nobody else away."""
+    q = runtime.queue
+    ids = _mailbox_jobs(q)
+    got = q.claim(worker_id="other", now=T0, lease=LEASE, limit=10, affinity=Affinity(
+        kind="send", key="account_id", threshold=3, prefix="acc_"), live_since=T0 - timedelta(seconds=10))
+    assert ids["busy"] in {j.id for j in got}
+
+
+def test_affinity_ends_when_the_holder_stops_renewing(runtime: Runtime) -> None:
+    """A holder whose heartbeat went silent (killed) keeps nobody from the mailbox, although
+    its leases have not run out yet."""
+    q = runtime.queue
+    ids = _mailbox_jobs(q)
+    later = T0 + timedelta(seconds=11)
+    got = q.claim(worker_id="other", now=later, lease=LEASE, limit=10, affinity=AFFINITY,
+                  live_since=later - timedelta(seconds=10))
+    assert ids["busy"] in {j.id for j in got}
+    assert q.depth() == {"running": 6}  # the silent holder's own two are still its (lease)

@@ -10,12 +10,18 @@ jobs with one :meth:`JobQueue.heartbeat`; a job whose lease (``locked_until``) r
 claimable again (its worker vanished); a job holds its account's concurrency slot only while
 it is renewed (:meth:`JobQueue.holds_slot`); a worker known to be dead has its jobs released at
 once, ahead of the backlog (:meth:`JobQueue.release_worker`).
+
+Jobs that share a limited resource (a mailbox's sends under its concurrency limit) can be
+claimed with an :class:`Affinity`: a worker leaves such a job to the live worker that already
+holds enough of them to fill the resource's slots alone, so two workers do not split one
+mailbox's slots and have half their begins refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -61,6 +67,23 @@ _QUEUED_KEYS = PerDialect(lambda postgresql: select(_JOBS.c.dedupe_key).where(
 
 
 @dataclass(frozen=True, slots=True)
+class Affinity:
+    """Jobs of ``kind`` whose payload's ``key`` names a resource with ``threshold`` slots (a
+    mailbox's sends and its concurrency limit). A claim skips such a job while another live
+    worker holds at least ``threshold`` running jobs of the same resource: that worker fills
+    every slot by itself, and a second holder's jobs would only be refused at the resource's
+    limit and bounce. Below the threshold nobody is skipped, so many resources with a few jobs
+    each still spread over all workers. Only values starting with ``prefix`` count (the
+    platform relay is not a mailbox with slots). This is a preference, not the limit: the
+    limit itself is checked when a send begins."""
+
+    kind: str
+    key: str
+    threshold: int
+    prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimedJob:
     id: int
     kind: str
@@ -69,6 +92,66 @@ class ClaimedJob:
     attempts: int
     created_at: datetime
     locked_by: str | None = None  # the worker that claimed it
+
+
+def _claimed(rows: Any, worker_id: str) -> list[ClaimedJob]:
+    return [ClaimedJob(id=r.id, kind=r.kind, tenant_id=r.tenant_id, payload=r.payload, attempts=r.attempts,
+                       created_at=r.created_at, locked_by=worker_id) for r in rows]
+
+
+def _not_filled_elsewhere(affinity: Affinity) -> ColumnElement[bool]:
+    """Not a job of a resource that another live worker (``b_worker`` is this one, ``b_live``
+    when a heartbeat counts as live) holds ``threshold`` running jobs of. One uncorrelated
+    subquery over the running jobs (a few hundred rows at most, found by ``ix_jobs_ready``),
+    which PostgreSQL hashes once per claim."""
+    other = _JOBS.alias("other")
+    resource = other.c.payload[affinity.key].as_string()
+    filled = (
+        select(resource)
+        .where(other.c.kind == affinity.kind, other.c.state == RUNNING, other.c.locked_by != bindparam("b_worker"),
+               other.c.locked_until >= bindparam("b_now"), other.c.renewed_at >= bindparam("b_live"),
+               resource.startswith(affinity.prefix, autoescape=True))
+        .group_by(other.c.locked_by, resource)
+        .having(func.count() >= affinity.threshold)
+    )
+    # NOT IN of a NULL is NULL (not true): a job without the key is never skipped
+    return or_(_JOBS.c.kind != affinity.kind,
+               func.coalesce(_JOBS.c.payload[affinity.key].as_string(), "").not_in(filled.scalar_subquery()))
+
+
+@functools.cache
+def _claim_statements(postgresql: bool, affinity: Affinity | None, with_kinds: bool) -> tuple[Any, Any, Any]:
+    """The claim's statements, built once per shape (building a select costs more Python time
+    than the database takes to run it, and a worker claims after every wake-up): the capped
+    claim's scan of ready ids and tenants, the UPDATE that takes a list of them, and the
+    uncapped claim's one UPDATE of the oldest ready jobs. Parameters: ``b_now``, ``b_until``,
+    ``b_worker``, ``b_live``, ``b_kinds``, ``b_limit``, and ``b_full`` (tenants at their cap)
+    or ``b_ids``."""
+    jobs = _JOBS.c
+    now = bindparam("b_now", type_=jobs.run_at.type)
+    due = or_(and_(jobs.state == READY, jobs.run_at <= now), and_(jobs.state == RUNNING, jobs.locked_until < now))
+    claimable = due
+    if with_kinds:
+        claimable = and_(claimable, one_of(jobs.kind, "b_kinds", postgresql=postgresql))
+    if affinity is not None:
+        claimable = and_(claimable, _not_filled_elsewhere(affinity))
+
+    def oldest(*columns: Any) -> Any:
+        scan = select(*columns).where(claimable).order_by(jobs.run_at, jobs.id).limit(bindparam("b_limit"))
+        return scan.with_for_update(skip_locked=True) if postgresql else scan
+
+    scan = oldest(jobs.id, jobs.tenant_id).where(
+        or_(jobs.tenant_id.is_(None), ~one_of(jobs.tenant_id, "b_full", postgresql=postgresql)))
+
+    def take(which: ColumnElement[bool]) -> Any:
+        return (update(_JOBS).where(which)
+                .values(state=RUNNING, locked_by=bindparam("b_worker"),
+                        locked_until=bindparam("b_until", type_=jobs.locked_until.type), renewed_at=now,
+                        attempts=jobs.attempts + 1, updated_at=now)
+                .returning(jobs.id, jobs.kind, jobs.tenant_id, jobs.payload, jobs.attempts, jobs.created_at))
+
+    listed = and_(one_of(jobs.id, "b_ids", postgresql=postgresql), due)
+    return scan, take(listed), take(jobs.id.in_(oldest(jobs.id).scalar_subquery()))
 
 
 class JobQueue:
@@ -197,45 +280,49 @@ class JobQueue:
     def claim(
         self, *, worker_id: str, now: datetime, lease: timedelta, limit: int, kinds: list[str] | None = None,
         held: Mapping[str | None, int] | None = None, tenant_cap: int | None = None,
+        affinity: Affinity | None = None, live_since: datetime | None = None,
         session: Session | None = None,
     ) -> list[ClaimedJob]:
         """Claim up to ``limit`` ready jobs (oldest first) for ``worker_id``.
 
         With ``tenant_cap``, no tenant ends up with more than that many jobs of this claim plus
         what ``held`` says it already runs here: tenants at their cap are skipped, so another
-        tenant's job is claimed even when it is queued behind thousands of theirs. With ``session``
-        the claim joins that transaction.
+        tenant's job is claimed even when it is queued behind thousands of theirs. With
+        ``affinity`` (and ``live_since``, when a holder's heartbeat counts as live), the jobs of
+        resources another worker fills are skipped (:class:`Affinity`). With ``session`` the claim
+        joins that transaction.
         """
-        claimable = or_(
-            and_(Job.state == READY, Job.run_at <= now),
-            and_(Job.state == RUNNING, Job.locked_until < now),
-        )
+        postgresql = not self.db.is_sqlite
+        params: dict[str, Any] = {"b_now": now, "b_until": now + lease, "b_worker": worker_id,
+                                  "b_live": live_since or now, "b_kinds": kinds or []}
+        # SQLite runs one worker (inside ``serve``): nobody to leave a mailbox to, and its
+        # NOT IN would read every ready job's JSON on each claim, while PostgreSQL skips the
+        # left side when no mailbox is filled elsewhere (the usual case).
+        scan, take_listed, take_oldest = _claim_statements(postgresql, affinity if postgresql else None,
+                                                           bool(kinds))
         if tenant_cap is None:
-            inner = select(Job.id).where(claimable)
-            if kinds:
-                inner = inner.where(Job.kind.in_(kinds))
-            inner = inner.order_by(Job.run_at, Job.id).limit(limit)
-            if not self.db.is_sqlite:
-                inner = inner.with_for_update(skip_locked=True)
             with self._joined(session) as s:
-                return self._take(s, Job.id.in_(inner.scalar_subquery()), worker_id, now, lease)
+                return _claimed(s.connection().execute(take_oldest, {**params, "b_limit": limit}), worker_id)
         budget = {t: tenant_cap - n for t, n in (held or {}).items()}
         picked: list[ClaimedJob] = []
         with self._joined(session) as s:
+            connection = s.connection()
+            # As many as the tenant with the least room left may take cannot put any tenant
+            # over its cap: those are claimed in one statement. Fewer came back: that was every
+            # ready job (the common case under a trickle, where each wake-up finds one or two).
+            first = min(limit, tenant_cap, *(left for t, left in budget.items() if t is not None))
+            if first > 0:
+                picked = _claimed(connection.execute(take_oldest, {**params, "b_limit": first}), worker_id)
+                if len(picked) < first:
+                    return picked
+                for job in picked:
+                    budget[job.tenant_id] = budget.get(job.tenant_id, tenant_cap) - 1
             for _ in range(4):  # each round skips the tenants the previous one filled
                 want = limit - len(picked)
-                full = [t for t, left in budget.items() if t is not None and left <= 0]
                 if want <= 0:
                     break
-                scan = select(Job.id, Job.tenant_id).where(claimable)
-                if kinds:
-                    scan = scan.where(Job.kind.in_(kinds))
-                if full:
-                    scan = scan.where(or_(Job.tenant_id.is_(None), Job.tenant_id.not_in(full)))
-                scan = scan.order_by(Job.run_at, Job.id).limit(want * 2 + 16)
-                if not self.db.is_sqlite:
-                    scan = scan.with_for_update(skip_locked=True)
-                rows = s.execute(scan).all()
+                full = [t for t, left in budget.items() if t is not None and left <= 0]
+                rows = connection.execute(scan, {**params, "b_full": full, "b_limit": want * 2 + 16}).all()
                 ids: list[int] = []
                 for job_id, tenant in rows:
                     if len(ids) >= want:
@@ -246,33 +333,13 @@ class JobQueue:
                     budget[tenant] = left - 1
                     ids.append(job_id)
                 if ids:
-                    listed = one_of(Job.id, "b_ids", postgresql=not self.db.is_sqlite, value=ids)
-                    picked += self._take(s, and_(listed, claimable), worker_id, now, lease)
+                    picked += _claimed(connection.execute(take_listed, {**params, "b_ids": ids}), worker_id)
                 if len(rows) < want * 2 + 16:
                     break  # saw every ready job
         return picked
 
     def _joined(self, session: Session | None) -> contextlib.AbstractContextManager[Session]:
         return contextlib.nullcontext(session) if session is not None else self.db.session()
-
-    @staticmethod
-    def _take(s: Session, which: ColumnElement[bool], worker_id: str, now: datetime,
-              lease: timedelta) -> list[ClaimedJob]:
-        stmt = (
-            update(Job)
-            .where(which)
-            .values(
-                state=RUNNING, locked_by=worker_id, locked_until=now + lease, renewed_at=now,
-                attempts=Job.attempts + 1, updated_at=now,
-            )
-            .returning(Job.id, Job.kind, Job.tenant_id, Job.payload, Job.attempts, Job.created_at)
-            .execution_options(synchronize_session=False)
-        )
-        return [
-            ClaimedJob(id=r.id, kind=r.kind, tenant_id=r.tenant_id, payload=r.payload,
-                       attempts=r.attempts, created_at=r.created_at, locked_by=worker_id)
-            for r in s.execute(stmt).all()
-        ]
 
     def extend(self, *, job_id: int, worker_id: str, until: datetime, now: datetime | None = None) -> bool:
         """Renew one lease; False if the job was taken over meanwhile."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from mailport.adapters.dns import Resolver
-from mailport.adapters.queue import ClaimedJob, JobQueue
+from mailport.adapters.queue import Affinity, ClaimedJob, JobQueue
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import SEND_JOB
 from mailport.clock import Clock
@@ -78,9 +78,18 @@ __all__ = [
     "Transports",
     "default_transports",
     "event_seq",
+    "mailbox_affinity",
     "results_for_error",
     "results_from_smtp",
 ]
+
+
+def mailbox_affinity(settings: Settings) -> Affinity:
+    """How workers share the sends of a mailbox (:class:`~mailport.adapters.queue.Affinity`):
+    one worker holding as many of its sends as the mailbox's concurrency limit fills the
+    mailbox alone, so the others leave its sends to it and take other mailboxes'. Connected
+    mailboxes only (``acc_…``): the platform relay and own domains have no slots."""
+    return Affinity(kind=SEND_JOB, key="account_id", threshold=settings.send_account_concurrency, prefix="acc_")
 
 
 def default_transports(*, settings: Settings, resolver: Resolver, pool: SmtpPool | None = None,

@@ -77,6 +77,52 @@ message and Dovecot's cheapest fetch (0.20–0.30 s of its CPU in the bench) —
 budget (a writer process: on 2 cores shared with Dovecot it would not be free either) or compiled
 parsing — not more trimming of Python.
 
+Session 5 (issue 19, branch i19): the store. Measured by replaying the captured answer through
+each stage (``bench/imap_stages.py``'s stages, in a loop: min of 6 runs, SQLite on tmpfs, fresh
+store each run), alternating main and this branch twice, load average 2–4.5 (``imap_stages.py``
+itself at load 3–6 swung ±25 % between identical runs):
+
+| stage (ms CPU per message) | before (main 9a796e5) | after | what changed |
+|---|---|---|---|
+| wire framing | 0.0037 | 0.0036–0.0039 | — |
+| FETCH response parsing | 0.0104–0.0107 | 0.0107–0.0108 | — (IGNORECASE off the item pattern: no change) |
+| summaries | 0.0222–0.0226 | 0.0216–0.0218 | dates read as UTC minus the offset (no zone, no astimezone); header lines split at LF, not ``splitlines``; flag sets cached |
+| storing | 0.042–0.043 | 0.031–0.032 | rows as tuples, not dicts; SQLite: multi-row ``INSERT … VALUES`` (≤ 16,000 variables), booleans as 0/1; ids ascending |
+| **total** | **0.078–0.079** | **0.067–0.068** | |
+
+Of the storing before: SQLite's ``executemany`` 41 % (a quarter of it sqlite3 binding the values,
+``pysqlite_microprotocols_adapt`` for every bool and None), commit 9 %, Python 47 % (row dicts 15 %,
+their conversion 8 %, time text 6 %, JSON 5 %, the reply lookup 5 %, ids 3 %). ``executemany`` gives
+up the GIL around each row's step and takes it back: with the event loop parsing the next batch
+meanwhile, that was a thread switch per row (32,000 for 10,000 messages and their 22,000
+participants) — the bench's kernel share fell from 10 % to 5–6 % of the sync's CPU with one
+statement per 590 message rows. The message ids were 20 random characters, so each row's primary
+key (and its participants') went to a random leaf: replaying 10,000 messages' participant rows
+into a fresh store costs 0.009 → 0.006–0.007 ms per message with ascending ids, and 0.023–0.034 →
+0.011–0.012 into a store already holding 10,000–50,000 messages. Measured and not adopted: a 32 MB page cache or a 256 MB mmap for
+SQLite (within noise, and per connection), storing in the event loop's thread again (CPU
+0.106–0.114 against 0.096–0.126 ms per message in alternating runs: within noise).
+
+``BENCH`` lines, alternating, 3 rounds each (load average 3.5–4.5): this branch 0.46 (rounds
+0.46/0.37/0.47; 0.110–0.121 ms CPU per message in the bench) and 0.45 (0.45/0.45/0.46; 0.083–0.106),
+main 0.47 (0.51/0.42/0.47; 0.093–0.111) and 0.43 (0.43/0.37/0.44; 0.102–0.125). The stage gain
+(0.011 ms) is a tenth of the bench's CPU per message, inside its run-to-run spread (±15 % at these
+loads): the line did not move measurably, and 0.6 is not reached.
+
+What bounds it, in figures (this branch, quiet rounds): the process is one GIL, so its wall time
+is its Python CPU; a timeline of the sync (batch yields and store calls stamped) shows each batch
+of 500 as ~30 ms storing then ~30 ms parsing, not overlapping, and the loop waiting on the socket
+only 0.16 s in all. The sync spends 0.09–0.12 ms CPU per message in the bench against the stages'
+0.067: the rest is the event loop, the thread hand-offs and contention with the other sessions'
+processes on 2 cores. Before the FETCH: connect and login 38 ms, Sent 15 ms, EXAMINE 24 ms and
+``UID SEARCH`` 31 ms (~0.1 s of the 1.0–1.4 s). The raw fetch takes 0.47–0.75 s: 0.6 needs the
+listing in 0.8–1.2 s of wall, i.e. about 0.06–0.07 ms CPU per message in the bench, against
+0.083 at best here. What is left is Python per message — FETCH item matching (8 regex matches,
+5 µs), header fields and addresses (~10 µs), two dataclasses (~2 µs), row building (~8 µs) — and
+SQLite's inserts into 6 B-trees per message and 3 per participant (~0.015 ms, half of it binding
+under the GIL). Reaching 0.6 takes moving one of parsing or storing off this GIL (a writer
+process, or compiled parsing), not another trim.
+
 ``idle_accounts_rss_mb`` / ``idle_accounts_connect_s``: N accounts (``--accounts``, default 1,000;
 one lab user each) connected, synced and in IDLE through ``InboxSyncEngine`` in this process:
 total RSS against the RSS before the engine started (runtime built, accounts created), and the

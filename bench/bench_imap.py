@@ -85,10 +85,16 @@ itself at load 3–6 swung ±25 % between identical runs):
 | stage (ms CPU per message) | before (main 9a796e5) | after | what changed |
 |---|---|---|---|
 | wire framing | 0.0037 | 0.0036–0.0039 | — |
-| FETCH response parsing | 0.0104–0.0107 | 0.0107–0.0108 | — (IGNORECASE off the item pattern: no change) |
-| summaries | 0.0222–0.0226 | 0.0216–0.0218 | dates read as UTC minus the offset (no zone, no astimezone); header lines split at LF, not ``splitlines``; flag sets cached |
-| storing | 0.042–0.043 | 0.031–0.032 | rows as tuples, not dicts; SQLite: multi-row ``INSERT … VALUES`` (≤ 16,000 variables), booleans as 0/1; ids ascending |
+| FETCH response parsing | 0.0104–0.0107 | 0.0107–0.0108 | — |
+| summaries | 0.0222–0.0226 | 0.0216–0.0218 | dates, header lines, flags (a) |
+| storing | 0.042–0.043 | 0.031–0.032 | tuples, multi-row INSERTs, ids (b) |
 | **total** | **0.078–0.079** | **0.067–0.068** | |
+
+(a) header dates read as UTC minus their offset (no zone object, no ``astimezone``), header lines
+split at LF instead of ``str.splitlines``, IMAP flag sets decoded once per distinct set. (b) rows
+handed to the repository as tuples, not dicts; on SQLite multi-row ``INSERT … VALUES`` (up to
+16,000 variables a statement) with booleans bound as 0/1; message ids ascending (time first).
+Dropping IGNORECASE from the FETCH item pattern changed nothing measurable.
 
 Of the storing before: SQLite's ``executemany`` 41 % (a quarter of it sqlite3 binding the values,
 ``pysqlite_microprotocols_adapt`` for every bool and None), commit 9 %, Python 47 % (row dicts 15 %,
@@ -99,9 +105,10 @@ participants) — the bench's kernel share fell from 10 % to 5–6 % of the sync
 statement per 590 message rows. The message ids were 20 random characters, so each row's primary
 key (and its participants') went to a random leaf: replaying 10,000 messages' participant rows
 into a fresh store costs 0.009 → 0.006–0.007 ms per message with ascending ids, and 0.023–0.034 →
-0.011–0.012 into a store already holding 10,000–50,000 messages. Measured and not adopted: a 32 MB page cache or a 256 MB mmap for
-SQLite (within noise, and per connection), storing in the event loop's thread again (CPU
-0.106–0.114 against 0.096–0.126 ms per message in alternating runs: within noise).
+0.011–0.012 into a store already holding 10,000–50,000 messages. Measured and not adopted: a
+32 MB page cache or a 256 MB mmap for SQLite (within noise, and per connection), storing in the
+event loop's thread again (CPU 0.106–0.114 against 0.096–0.126 ms per message in alternating
+runs: within noise).
 
 ``BENCH`` lines, alternating, 3 rounds each (load average 3.5–4.5): this branch 0.46 (rounds
 0.46/0.37/0.47; 0.110–0.121 ms CPU per message in the bench) and 0.45 (0.45/0.45/0.46; 0.083–0.106),

@@ -92,8 +92,9 @@ itself at load 3–6 swung ±25 % between identical runs):
 
 (a) header dates read as UTC minus their offset (no zone object, no ``astimezone``), header lines
 split at LF instead of ``str.splitlines``, IMAP flag sets decoded once per distinct set. (b) rows
-handed to the repository as tuples, not dicts; on SQLite multi-row ``INSERT … VALUES`` (up to
-16,000 variables a statement) with booleans bound as 0/1; message ids ascending (time first).
+handed to the repository as tuples, not dicts; on SQLite multi-row ``INSERT … VALUES`` (256,
+32, 4 or 1 rows a statement: few shapes, kept prepared) with booleans bound as 0/1; message ids
+ascending (time first).
 Dropping IGNORECASE from the FETCH item pattern changed nothing measurable.
 
 Of the storing before: SQLite's ``executemany`` 41 % (a quarter of it sqlite3 binding the values,
@@ -101,8 +102,8 @@ Of the storing before: SQLite's ``executemany`` 41 % (a quarter of it sqlite3 bi
 their conversion 8 %, time text 6 %, JSON 5 %, the reply lookup 5 %, ids 3 %). ``executemany`` gives
 up the GIL around each row's step and takes it back: with the event loop parsing the next batch
 meanwhile, that was a thread switch per row (32,000 for 10,000 messages and their 22,000
-participants) — the bench's kernel share fell from 10 % to 5–6 % of the sync's CPU with one
-statement per 590 message rows. The message ids were 20 random characters, so each row's primary
+participants) — the bench's kernel share fell from 10 % to 5–9 % of the sync's CPU with 13
+statements per 500 messages. The message ids were 20 random characters, so each row's primary
 key (and its participants') went to a random leaf: replaying 10,000 messages' participant rows
 into a fresh store costs 0.009 → 0.006–0.007 ms per message with ascending ids, and 0.023–0.034 →
 0.011–0.012 into a store already holding 10,000–50,000 messages. Measured and not adopted: a
@@ -110,25 +111,28 @@ into a fresh store costs 0.009 → 0.006–0.007 ms per message with ascending i
 event loop's thread again (CPU 0.106–0.114 against 0.096–0.126 ms per message in alternating
 runs: within noise).
 
-``BENCH`` lines, alternating, 3 rounds each (load average 3.5–4.5): this branch 0.46 (rounds
-0.46/0.37/0.47; 0.110–0.121 ms CPU per message in the bench) and 0.45 (0.45/0.45/0.46; 0.083–0.106),
-main 0.47 (0.51/0.42/0.47; 0.093–0.111) and 0.43 (0.43/0.37/0.44; 0.102–0.125). The stage gain
-(0.011 ms) is a tenth of the bench's CPU per message, inside its run-to-run spread (±15 % at these
-loads): the line did not move measurably, and 0.6 is not reached.
+``BENCH`` lines, alternating with main, 3 rounds each: at load average 3.5–4.5 this branch 0.45
+(rounds 0.45/0.45/0.46; 0.083–0.106 ms CPU per message; the store changes only) and 0.46
+(0.46/0.37/0.47; 0.110–0.121), main 0.47 (0.51/0.42/0.47; 0.093–0.111) and 0.43 (0.43/0.37/0.44;
+0.102–0.125) — inside the spread; at load average 2.4–3.8 this branch 0.47 (0.47/0.41/0.55;
+0.072–0.078 ms CPU per message, 10,000 listed in 0.79–0.97 s) against main's 0.44 (0.57/0.36/0.44;
+0.089–0.093 ms, 1.16–1.35 s). Quieter, the CPU per message falls by the stages' sixth, but the raw
+fetch speeds up as much (0.38–0.46 s against 0.49–0.66 s), so the ratio stays near 0.5: 0.6 is
+not reached.
 
-What bounds it, in figures (this branch, quiet rounds): the process is one GIL, so its wall time
-is its Python CPU; a timeline of the sync (batch yields and store calls stamped) shows each batch
-of 500 as ~30 ms storing then ~30 ms parsing, not overlapping, and the loop waiting on the socket
-only 0.16 s in all. The sync spends 0.09–0.12 ms CPU per message in the bench against the stages'
-0.067: the rest is the event loop, the thread hand-offs and contention with the other sessions'
-processes on 2 cores. Before the FETCH: connect and login 38 ms, Sent 15 ms, EXAMINE 24 ms and
-``UID SEARCH`` 31 ms (~0.1 s of the 1.0–1.4 s). The raw fetch takes 0.47–0.75 s: 0.6 needs the
-listing in 0.8–1.2 s of wall, i.e. about 0.06–0.07 ms CPU per message in the bench, against
-0.083 at best here. What is left is Python per message — FETCH item matching (8 regex matches,
-5 µs), header fields and addresses (~10 µs), two dataclasses (~2 µs), row building (~8 µs) — and
-SQLite's inserts into 6 B-trees per message and 3 per participant (~0.015 ms, half of it binding
-under the GIL). Reaching 0.6 takes moving one of parsing or storing off this GIL (a writer
-process, or compiled parsing), not another trim.
+What bounds it, in figures: the process is one GIL, so the listing's wall time is its Python CPU
+plus ~0.1 s before the FETCH (connect and login 38 ms, Sent 15 ms, EXAMINE 24 ms, ``UID SEARCH``
+31 ms). A timeline of main's sync (batch yields and store calls stamped) showed each batch of 500
+as ~33 ms storing then ~30 ms parsing, not overlapping (the thread's CPU equals its wall time),
+and the loop waiting on the socket 0.16 s in all; Dovecot's 0.3–0.45 s runs on the other core.
+The bench's CPU per message (0.072 at best here) is above the stages' 0.067: the event loop, the
+hand-offs, and the other sessions' processes on the same 2 cores. With the raw fetch at 0.38–0.46 s
+on a quiet box, 0.6 needs the listing in 0.63–0.77 s, i.e. 0.053–0.067 ms CPU per message in the
+bench; 0.8 needs 0.04. What is left per message is Python — FETCH item matching (8 regex matches,
+~5 µs), header fields and addresses (~10 µs), two frozen dataclasses (~2 µs), row building and
+conversion (~8 µs) — and SQLite's inserts into 6 B-trees per message and 3 per participant
+(~0.015 ms, a quarter of it binding the values under the GIL). Reaching 0.6 takes parsing or
+storing off this GIL (a writer process, or compiled parsing), not another trim.
 
 ``idle_accounts_rss_mb`` / ``idle_accounts_connect_s``: N accounts (``--accounts``, default 1,000;
 one lab user each) connected, synced and in IDLE through ``InboxSyncEngine`` in this process:

@@ -103,12 +103,12 @@ def test_messages_waiting_for_a_snippet_are_found_through_their_partial_index(sq
 
 
 def test_a_batch_larger_than_one_statement_is_stored_whole_in_id_order(runtime: Runtime) -> None:
-    """SQLite takes the rows in multi-row INSERTs of a bounded number of variables: a batch that
-    needs several (and a partial last one) loses nothing; ids ascend in the order of the batch."""
+    """SQLite takes the rows in multi-row INSERTs of a few fixed sizes: a batch that needs each of
+    them loses nothing and mixes nothing up; ids ascend in the order of the batch."""
     tenant = runtime.tenants.create(name="Groothandel").tenant.id
     folder_id = runtime.inbox_store.in_repo(
         lambda repo: repo.folder(tenant_id=tenant, account_id="acc", name="INBOX", role="inbox").id)
-    count = 1300  # over two statements' worth of message rows, and more participants than that
+    count = 1317  # 5 × 256 + 32 + 4 + 1 messages, twice that many participants
     fetched = [FetchedMessage(uid=uid, flags=("\\Seen",) if uid % 2 else (), size=uid, internal_date=None,
                               modseq=None, snippet_pending=bool(uid % 3),
                               summary=summarize(f"From: c{uid}@customer.example\r\nTo: shop@example.org\r\n"

@@ -97,15 +97,20 @@ def _bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: S
         conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})',
                              [tuple(values) for values in converted])
         return
-    per = max(1, _SQLITE_VARIABLES // len(columns))
-    for start in range(0, len(converted), per):
-        chunk = converted[start:start + per]
-        conn.exec_driver_sql(_values_statement(table.name, names, len(columns), len(chunk)),
-                             tuple(chain.from_iterable(chunk)))
+    start = 0
+    for size in _SQLITE_ROWS:
+        if size * len(columns) > _SQLITE_VARIABLES and size > 1:
+            continue
+        statement = _values_statement(table.name, names, len(columns), size)
+        while len(converted) - start >= size:
+            conn.exec_driver_sql(statement, tuple(chain.from_iterable(converted[start:start + size])))
+            start += size
 
 
-# Variables per SQLite statement: the limit is 32,766 since SQLite 3.32 (999 before; the
-# packaged Python's is newer), and a long statement is prepared once and kept by sqlite3's cache.
+# Rows per multi-row statement: a few fixed shapes (a batch of 500 is 1 + 7 + 5 statements), so
+# sqlite3's per-connection cache keeps each prepared once instead of one per batch length. The
+# variables stay under SQLite's limit (32,766 since SQLite 3.32; the packaged Python's is newer).
+_SQLITE_ROWS = (256, 32, 4, 1)
 _SQLITE_VARIABLES = 16_000
 _CONVERSIONS: dict[tuple[str, tuple[str, ...], bool], tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {}
 
@@ -124,7 +129,7 @@ def _conversions(table: Table, columns: tuple[str, ...],
     return found
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def _values_statement(table: str, names: str, width: int, count: int) -> str:
     row = "(" + ", ".join(["?"] * width) + ")"
     return f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([row] * count)

@@ -77,6 +77,66 @@ message and Dovecot's cheapest fetch (0.20–0.30 s of its CPU in the bench) —
 budget (a writer process: on 2 cores shared with Dovecot it would not be free either) or compiled
 parsing — not more trimming of Python.
 
+Session 5 (issue 19, branch i19): the store. Measured by replaying the captured answer through
+each stage (``bench/imap_stages.py``'s stages, in a loop: min of 6 runs, SQLite on tmpfs, fresh
+store each run), alternating main and this branch twice, load average 2–4.5 (``imap_stages.py``
+itself at load 3–6 swung ±25 % between identical runs):
+
+| stage (ms CPU per message) | before (main 9a796e5) | after | what changed |
+|---|---|---|---|
+| wire framing | 0.0037 | 0.0036–0.0039 | — |
+| FETCH response parsing | 0.0104–0.0107 | 0.0107–0.0108 | — |
+| summaries | 0.0222–0.0226 | 0.0216–0.0218 | dates, header lines, flags (a) |
+| storing | 0.042–0.043 | 0.031–0.032 | tuples, multi-row INSERTs, ids (b) |
+| **total** | **0.078–0.079** | **0.067–0.068** | |
+
+(a) header dates read as UTC minus their offset (no zone object, no ``astimezone``), header lines
+split at LF instead of ``str.splitlines``, IMAP flag sets decoded once per distinct set. (b) rows
+handed to the repository as tuples, not dicts; on SQLite multi-row ``INSERT … VALUES`` (256,
+32, 4 or 1 rows a statement: few shapes, kept prepared) with booleans bound as 0/1; message ids
+ascending (time first).
+Dropping IGNORECASE from the FETCH item pattern changed nothing measurable.
+
+Of the storing before: SQLite's ``executemany`` 41 % (a quarter of it sqlite3 binding the values,
+``pysqlite_microprotocols_adapt`` for every bool and None), commit 9 %, Python 47 % (row dicts 15 %,
+their conversion 8 %, time text 6 %, JSON 5 %, the reply lookup 5 %, ids 3 %). ``executemany`` gives
+up the GIL around each row's step and takes it back: with the event loop parsing the next batch
+meanwhile, that was a thread switch per row (32,000 for 10,000 messages and their 22,000
+participants); 13 statements per 500 messages now (their effect on the hand-offs was not
+isolated: the kernel's share of the sync's CPU did not move measurably, 5–12 % here, 7–13 % on
+main). The message ids were 20 random characters, so each row's primary
+key (and its participants') went to a random leaf: replaying 10,000 messages' participant rows
+into a fresh store costs 0.009 → 0.006–0.007 ms per message with ascending ids, and 0.023–0.034 →
+0.011–0.012 into a store already holding 10,000–50,000 messages. Measured and not adopted: a
+32 MB page cache or a 256 MB mmap for SQLite (within noise, and per connection), storing in the
+event loop's thread again (CPU 0.106–0.114 against 0.096–0.126 ms per message in alternating
+runs: within noise).
+
+``BENCH`` lines, alternating with main, 3 rounds each (the first rounds of each pair with the raw
+fetch first). Final code, load average 2.0–2.9: this branch 0.58 (rounds 0.61/0.36/0.58; 0.084–0.093
+ms CPU per message, 10,000 listed in 0.92–1.12 s) and 0.50 (0.52/0.33/0.50; 0.081–0.084 ms,
+0.88–1.05 s), main 0.44 (0.45/0.32/0.44; 0.092–0.093 ms, 1.02–1.29 s) and 0.44 (0.44/0.32/0.46;
+0.090–0.097 ms). Earlier in the session (load 2.4–4.5, intermediate code): this branch 0.45, 0.46,
+0.47, main 0.47, 0.43, 0.44 — at load 4 the spread between identical runs (±15 %) hides the gain.
+A sync-first round stays at 0.32–0.36 on both: the raw fetch after the sync finds Dovecot's
+caches warm (0.34–0.40 s, Dovecot 0.19–0.23 s CPU). So: 0.6 not reached; 0.50–0.58 against main's
+0.44 on the quietest runs.
+
+What bounds it, in figures: the process is one GIL, so the listing's wall time is its Python CPU
+plus ~0.1 s before the FETCH (connect and login 38 ms, Sent 15 ms, EXAMINE 24 ms, ``UID SEARCH``
+31 ms). A timeline of main's sync (batch yields and store calls stamped) showed each batch of 500
+as ~33 ms storing then ~30 ms parsing, not overlapping (the thread's CPU equals its wall time),
+and the loop waiting on the socket 0.16 s in all; Dovecot's 0.3–0.45 s runs on the other core.
+The bench's CPU per message (0.081 at best here) is above the stages' 0.067: the event loop, the
+hand-offs, and the other sessions' processes on the same 2 cores. With the raw fetch at 0.44–0.53 s
+in raw-first rounds, 0.6 needs the listing in 0.73–0.88 s, i.e. 0.063–0.078 ms CPU per message in
+the bench (now 0.081–0.093); the sync-first rounds (raw 0.34–0.40 s) would need 0.047–0.057, and
+0.8 needs 0.04–0.05. What is left per message is Python — FETCH item matching (8 regex matches,
+~5 µs), header fields and addresses (~10 µs), two frozen dataclasses (~2 µs), row building and
+conversion (~8 µs) — and SQLite's inserts into 6 B-trees per message and 3 per participant
+(~0.015 ms, a quarter of it binding the values under the GIL). A steady 0.6 takes parsing or
+storing off this GIL (a writer process, or compiled parsing), not another trim.
+
 ``idle_accounts_rss_mb`` / ``idle_accounts_connect_s``: N accounts (``--accounts``, default 1,000;
 one lab user each) connected, synced and in IDLE through ``InboxSyncEngine`` in this process:
 total RSS against the RSS before the engine started (runtime built, accounts created), and the

@@ -100,3 +100,29 @@ def test_messages_waiting_for_a_snippet_are_found_through_their_partial_index(sq
             plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
                 "EXPLAIN QUERY PLAN " + statement, parameters))  # type: ignore[arg-type]
             assert "USING INDEX ix_inbox_messages_snippet_pending" in plan, plan
+
+
+def test_a_batch_larger_than_one_statement_is_stored_whole_in_id_order(runtime: Runtime) -> None:
+    """SQLite takes the rows in multi-row INSERTs of a few fixed sizes: a batch that needs each of
+    them loses nothing and mixes nothing up; ids ascend in the order of the batch."""
+    tenant = runtime.tenants.create(name="Groothandel").tenant.id
+    folder_id = runtime.inbox_store.in_repo(
+        lambda repo: repo.folder(tenant_id=tenant, account_id="acc", name="INBOX", role="inbox").id)
+    count = 1317  # 5 × 256 + 32 + 4 + 1 messages, twice that many participants
+    fetched = [FetchedMessage(uid=uid, flags=("\\Seen",) if uid % 2 else (), size=uid, internal_date=None,
+                              modseq=None, snippet_pending=bool(uid % 3),
+                              summary=summarize(f"From: c{uid}@customer.example\r\nTo: shop@example.org\r\n"
+                                                f"Subject: Order {uid}\r\n\r\n".encode()))
+               for uid in range(1, count + 1)]
+    target = StoreTarget(tenant_id=tenant, account_id="acc", folder_id=folder_id, role="inbox", uidvalidity=1,
+                         announce=False)
+    assert runtime.inbox_store.store_batch(target, fetched, {}, {}) == (count, 0, 0)
+    with runtime.db.session() as s:
+        rows = s.execute(select(InboxMessage.id, InboxMessage.uid, InboxMessage.subject, InboxMessage.flags,
+                                InboxMessage.snippet_pending).where(InboxMessage.folder_id == folder_id)
+                         .order_by(InboxMessage.id)).all()
+        people = InboxRepository(s).participants_of([rows[0].id, rows[-1].id])
+    assert [r.uid for r in rows] == list(range(1, count + 1))
+    assert all(r.subject == f"Order {r.uid}" and r.flags == (["\\Seen"] if r.uid % 2 else [])
+               and r.snippet_pending is bool(r.uid % 3) for r in rows)
+    assert sorted(people[rows[-1].id]) == [("from", f"c{count}@customer.example"), ("to", "shop@example.org")]

@@ -60,6 +60,14 @@ def test_header_fields_unfold_and_join_repeated_address_fields() -> None:
     assert "x-weird line without colon" not in fields
 
 
+def test_header_fields_end_lines_at_line_feeds_only() -> None:
+    """A field is cut at LF (with or without CR), not at the other characters str.splitlines
+    takes for line ends; a block ended by CR alone still reads."""
+    fields = header_fields("Subject: one\u2028two\x0cthree\r\nFrom: a@x.example\nTo: b@x.example\r\n\r\n".encode())
+    assert fields == {"subject": "one\u2028two\x0cthree", "from": "a@x.example", "to": "b@x.example"}
+    assert header_fields(b"Subject: old\rFrom: a@x.example\r\r") == {"subject": "old", "from": "a@x.example"}
+
+
 def test_summarize_a_reply() -> None:
     header = (b"From: =?utf-8?q?Ren=C3=A9e?= <renee@customer.example>\r\n"
               b"To: shop@example.test, \"Acc, Dept\" <acc@example.test>\r\nCc: boss@customer.example\r\n"

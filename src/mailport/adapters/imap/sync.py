@@ -558,10 +558,19 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, bytes) and value.isdigit() else None
 
 
+_FLAG_SETS: dict[tuple[Any, ...], tuple[str, ...]] = {}  # a mailbox has few distinct sets of flags
+
+
 def _flags(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
-    return tuple(sorted(f.decode("utf-8", "replace") for f in value if isinstance(f, bytes)))
+    key = tuple(value)
+    found = _FLAG_SETS.get(key)
+    if found is None:
+        found = tuple(sorted(f.decode("utf-8", "replace") for f in value if isinstance(f, bytes)))
+        if len(_FLAG_SETS) < 1024:
+            _FLAG_SETS[key] = found
+    return found
 
 
 def _modseq(value: Any) -> int | None:

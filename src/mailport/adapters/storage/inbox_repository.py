@@ -7,13 +7,15 @@ costs a few round trips, not one per row.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import JSON, Boolean, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -32,7 +34,8 @@ from mailport.adapters.storage.tables_inbox import (
 from mailport.adapters.storage.tables_outbox import Message, MessageRecipient
 from mailport.errors import NotFound
 
-__all__ = ["ContactRepository", "InboxRepository", "LeaseRepository", "StoredUid"]
+__all__ = ["MESSAGE_COLUMNS", "PARTICIPANT_COLUMNS", "ContactRepository", "InboxRepository", "LeaseRepository",
+           "StoredUid"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,40 +44,95 @@ class StoredUid:
     flags: tuple[str, ...]
 
 
-def _bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (all with the same keys, in the same order) with the DBAPI's executemany;
-    JSON values are serialized and datetimes stored as
-    :class:`~mailport.adapters.storage.tables.UTCDateTime` would (naive UTC text on SQLite, aware
-    on PostgreSQL). Only the JSON and time columns are touched per row: an initial sync passes
-    thousands of rows a second through here."""
+# The column order of :meth:`InboxRepository.insert_messages`' rows.
+MESSAGE_COLUMNS: tuple[str, ...] = (
+    "id", "tenant_id", "account_id", "folder_id", "direction", "uidvalidity", "uid", "stale", "header_message_id",
+    "in_reply_to", "reference_ids", "thread_id", "subject", "from_name", "from_email", "to", "cc", "date",
+    "internal_date", "flags", "size", "snippet", "snippet_pending", "attachments", "sent_message_id", "bounce",
+    "created_at")
+PARTICIPANT_COLUMNS: tuple[str, ...] = ("message_id", "address", "role", "tenant_id")
+
+
+def _bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT ``rows`` (tuples of values in the order of ``columns``); JSON values are serialized,
+    datetimes stored as :class:`~mailport.adapters.storage.tables.UTCDateTime` would (naive UTC text
+    on SQLite, aware on PostgreSQL) and, on SQLite, booleans as 0/1 (sqlite3 binds int, str and
+    None directly but looks every other type up in its adapter registry). Only those columns are
+    touched per row: an initial sync passes thousands of rows a second through here.
+
+    On PostgreSQL the rows go to the driver's ``executemany`` (pipelined by psycopg). On SQLite
+    they go in multi-row ``INSERT … VALUES (…), (…)`` statements: ``executemany`` steps the
+    statement once per row and gives up the GIL and takes it back around each step, which, with
+    the event loop's thread parsing the next batch meanwhile, cost a thread switch per row."""
     conn = session.connection()
     sqlite = conn.dialect.name == "sqlite"
-    keys = list(rows[0])
-    json_keys = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    time_keys = {c.name for c in table.columns if isinstance(c.type, UTCDateTime)}
-    marker = "?" if sqlite else "%s"
-    placeholders = ", ".join(f"CAST({marker} AS JSON)" if k in json_keys and not sqlite else marker
-                             for k in keys)
-    columns = ", ".join(f'"{k}"' for k in keys)
-    json_at = [i for i, k in enumerate(keys) if k in json_keys]
-    time_at = [i for i, k in enumerate(keys) if k in time_keys]
+    json_at, time_at, bool_at = _conversions(table, tuple(columns), sqlite)
     to_time = _sqlite_time if sqlite else _pg_time
-    params: list[Any] = []
+    encode = _json_value
     last: dict[int, tuple[Any, Any]] = {}  # column -> (value, converted): a batch shares its created_at
+    converted: list[Sequence[Any]] = []
     for row in rows:
-        values = list(row.values())
+        if not (json_at or time_at or bool_at):
+            converted.append(row)
+            continue
+        values = list(row)
         for i in json_at:
-            values[i] = _json_value(values[i])
+            values[i] = encode(values[i])
         for i in time_at:
             value = values[i]
             seen = last.get(i)
             if seen is not None and seen[0] is value:
                 values[i] = seen[1]
             else:
-                values[i] = converted = to_time(value)
-                last[i] = (value, converted)
-        params.append(tuple(values))
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({placeholders})', params)
+                values[i] = new = to_time(value)
+                last[i] = (value, new)
+        for i in bool_at:
+            value = values[i]
+            if value is not None:
+                values[i] = 1 if value else 0
+        converted.append(values)
+    names = ", ".join(f'"{k}"' for k in columns)
+    if not sqlite:
+        placeholders = ", ".join("CAST(%s AS JSON)" if i in json_at else "%s" for i in range(len(columns)))
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})',
+                             [tuple(values) for values in converted])
+        return
+    start = 0
+    for size in _SQLITE_ROWS:
+        if size * len(columns) > _SQLITE_VARIABLES and size > 1:
+            continue
+        statement = _values_statement(table.name, names, len(columns), size)
+        while len(converted) - start >= size:
+            conn.exec_driver_sql(statement, tuple(chain.from_iterable(converted[start:start + size])))
+            start += size
+
+
+# Rows per multi-row statement: a few fixed shapes (a batch of 500 is 1 + 7 + 5 statements), so
+# sqlite3's per-connection cache keeps each prepared once instead of one per batch length. The
+# variables stay under SQLite's limit (32,766 since SQLite 3.32; the packaged Python's is newer).
+_SQLITE_ROWS = (256, 32, 4, 1)
+_SQLITE_VARIABLES = 16_000
+_CONVERSIONS: dict[tuple[str, tuple[str, ...], bool], tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {}
+
+
+def _conversions(table: Table, columns: tuple[str, ...],
+                 sqlite: bool) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The positions of the JSON, time and (SQLite) boolean columns among ``columns``."""
+    key = (table.name, columns, sqlite)
+    found = _CONVERSIONS.get(key)
+    if found is None:
+        types = {c.name: c.type for c in table.columns}
+        found = _CONVERSIONS[key] = (
+            tuple(i for i, k in enumerate(columns) if isinstance(types[k], JSON)),
+            tuple(i for i, k in enumerate(columns) if isinstance(types[k], UTCDateTime)),
+            tuple(i for i, k in enumerate(columns) if isinstance(types[k], Boolean)) if sqlite else ())
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _values_statement(table: str, names: str, width: int, count: int) -> str:
+    row = "(" + ", ".join(["?"] * width) + ")"
+    return f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([row] * count)
 
 
 # json.dumps builds a C encoder on every call; an initial sync serializes five values per message,
@@ -362,14 +420,16 @@ class InboxRepository:
                 InboxMessage.folder_id == folder_id, InboxMessage.uidvalidity == uidvalidity,
                 InboxMessage.uid == uid).values(flags=list(flags)).execution_options(synchronize_session=False))
 
-    def insert_messages(self, rows: Sequence[dict[str, Any]], participants: Sequence[dict[str, Any]]) -> None:
+    def insert_messages(self, rows: Sequence[Sequence[Any]], participants: Sequence[Sequence[Any]]) -> None:
+        """Insert message rows (values in :data:`MESSAGE_COLUMNS`' order; datetimes aware, JSON columns
+        as lists and dicts) and participant rows (:data:`PARTICIPANT_COLUMNS`)."""
         # One driver-level executemany per table, values converted here once: an initial sync
         # inserts thousands of rows a second, and SQLAlchemy's per-row parameter processing cost
         # three times what SQLite spent inserting them (py-spy, bench/bench_imap.py).
         if rows:
-            _bulk_insert(self.s, cast(Table, InboxMessage.__table__), rows)
+            _bulk_insert(self.s, cast(Table, InboxMessage.__table__), MESSAGE_COLUMNS, rows)
         if participants:
-            _bulk_insert(self.s, cast(Table, InboxParticipant.__table__), participants)
+            _bulk_insert(self.s, cast(Table, InboxParticipant.__table__), PARTICIPANT_COLUMNS, participants)
 
     def folders_with_pending_snippets(self, *, account_id: str) -> list[tuple[int, str, int]]:
         """``(folder id, name, uidvalidity)`` of the account's folders with messages listed

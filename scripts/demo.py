@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from lab import LabCA, MailLab  # the lab lives beside the tests
 from lab import deps as lab_deps
+from mailport.i18n import gettext
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -68,25 +69,32 @@ def main() -> int:
         tenant = httpx.post(f"{base}/v1/tenants", json={"name": "Bakkerij Demo"},
                             headers={"Authorization": f"Bearer {admin}"}).json()
         key = tenant["api_key"]
+        lang = os.environ.get("DEMO_LANG", "en")
         link = httpx.post(f"{base}/v1/ui-sessions", headers={"Authorization": f"Bearer {key}"},
-                          json={"user_name": "Demo", "language": os.environ.get("DEMO_LANG", "en"),
+                          json={"user_name": "Demo", "language": lang,
                                 "time_zone": "Europe/Amsterdam"}).json()["url"]
+
+        def ui(text: str) -> str:  # the pages' own words, in the pages' language (the rest stays English)
+            return gettext(lang, text)
+
+        smtp, imap = ui("Outgoing server (SMTP)"), ui("Incoming server (IMAP)")
+        width = max(len(smtp), len(imap))
         print(f"""
 mailport demo — a local mailbox to connect, test and send from
 
   1. Open {link}
      (valid for a few minutes; the tenant's API key is {key})
-  2. Own mailbox → Connect a mailbox, with:
-       E-mail address   {email}
-       Password         {password}
-       Advanced settings:
-         Outgoing server  127.0.0.1  port {lab.submission_port}  STARTTLS
-         Incoming server  127.0.0.1  port {lab.imaps_port}  SSL/TLS
-  3. "Send a test mail to myself", then Save and "Send from this".
+  2. "{ui("Own mailbox (SMTP)")}" → "{ui("Connect a mailbox")}", with:
+       {ui("E-mail address")}: {email}
+       {ui("Password or app password")}: {password}
+       "{ui("Advanced settings")}":
+         {smtp:<{width}}  127.0.0.1  port {lab.submission_port}  STARTTLS
+         {imap:<{width}}  127.0.0.1  port {lab.imaps_port}  SSL/TLS
+  3. "{ui("Send a test mail to myself")}", then "{ui("Save")}".
   4. Send an invoice through the API to klant@bakkerij.test:
        curl -s -H "Authorization: Bearer {key}" -H 'content-type: application/json' \\
             {base}/v1/messages -d '{{"to":["klant@bakkerij.test"],"subject":"Factuur 1","text":"Beste klant,"}}'
-     and watch it in the Outbox.
+     and watch it in "{ui("Outbox")}".
 
 Ctrl-C stops the demo and removes its files ({work}).
 """, flush=True)

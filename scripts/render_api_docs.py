@@ -110,10 +110,21 @@ PYTHON: dict[tuple[str, str], str] = {
     ("GET", "/v1/platform/captured/{capture_id}"): 'mp.platform.captured_raw("cap_…")',
 }
 
+# Request bodies the schema cannot give a useful example of (a list of free-form items, a token).
+CURL_BODIES = {
+    ("POST", "/v1/messages/batch"): {"messages": [
+        {"idempotency_key": "invoice-2026-0042", "to": ["klant@example.nl"], "subject": "Factuur 2026-0042",
+         "text": "In de bijlage vindt u de factuur."},
+        {"idempotency_key": "invoice-2026-0043", "to": ["debiteur@example.nl"], "subject": "Factuur 2026-0043",
+         "text": "In de bijlage vindt u de factuur."}]},
+    ("POST", "/v1/platform/reply-to/confirm"): {"token": "…"},
+}
+
 SAMPLE_STRINGS = {"date-time": "2026-11-23T12:00:00Z", "email": "anna@example.com", "uri": "https://example.com/"}
 SAMPLE_PARAMS = {"account_id": "acc_…", "message_id": "msg_…", "webhook_id": "whk_…", "contact_id": "customer-42",
-                 "domain_id": "dom_…", "capture_id": "cap_…", "provider": "google", "n": "0",
-                 "email": "facturen@bakkerij-jansen.nl"}
+                 "domain_id": "dom_…", "capture_id": "cap_…", "tenant_id": "ten_…", "key_id": "…",
+                 "provider": "google", "n": "0",
+                 "email": "facturen@bakkerij-jansen.nl", "address": "debiteur@example.nl"}
 
 
 def load_spec() -> dict[str, Any]:
@@ -203,16 +214,24 @@ class Renderer:
         for name, value in SAMPLE_PARAMS.items():
             url_path = url_path.replace("{" + name + "}", value)
         query = [p for p in operation.get("parameters", []) if p["in"] == "query" and p.get("required")]
-        if query:
-            url_path += "?" + "&".join(f"{p['name']}={self.example(p['schema'])}" for p in query)
-        lines = [f"curl -X {method} '{BASE}{url_path}' \\", '  -H "Authorization: Bearer $MAILPORT_API_KEY"']
+        pairs = [f"{p['name']}={self.example(p['schema'])}" for p in query]
+        if pairs and not all(pair.isascii() for pair in pairs):
+            # curl sends a URL as typed, and a raw non-ASCII byte in it is a malformed request:
+            # let curl percent-encode the parameters.
+            lines = [f"curl -X {method} -G '{BASE}{url_path}' \\"]
+            lines += [f"  --data-urlencode '{pair}' \\" for pair in pairs]
+            lines.append('  -H "Authorization: Bearer $MAILPORT_API_KEY"')
+        else:
+            if pairs:
+                url_path += "?" + "&".join(pairs)
+            lines = [f"curl -X {method} '{BASE}{url_path}' \\", '  -H "Authorization: Bearer $MAILPORT_API_KEY"']
         for param in operation.get("parameters", []):
             if param["in"] == "header":
                 lines[-1] += " \\"
                 lines.append(f'  -H "{param["name"]}: invoice-2026-0042"')
         body = operation.get("requestBody", {}).get("content", {}).get("application/json")
         if body:
-            payload = json.dumps(self.example(body["schema"]), ensure_ascii=False)
+            payload = json.dumps(CURL_BODIES.get((method, path)) or self.example(body["schema"]), ensure_ascii=False)
             lines[-1] += " \\"
             lines.append("  -H 'Content-Type: application/json' \\")
             lines.append(f"  -d '{payload}'")

@@ -86,3 +86,34 @@ def test_tenant_b_cannot_see_change_verify_or_remove_tenant_a_account(api: Any, 
         assert resp.json()["code"] == "not_found"
     still = api.get(f"/v1/accounts/{account_id}", headers=a).json()
     assert still["display_name"] == "Bakkerij Jansen" and still["aliases"] == []
+
+
+@pytest.mark.parametrize(("lang", "title", "step"), [
+    ("nl", "Dit serveradres mag niet worden gebruikt", "Vul de openbare servernaam in"),
+    ("de", "Diese Serveradresse darf nicht verwendet werden", "Geben Sie den öffentlichen Servernamen"),
+])
+def test_a_private_host_is_refused_and_explained_in_the_callers_language(
+        api: Any, admin_headers: dict[str, str], lang: str, title: str, step: str) -> None:
+    a = {**_tenant(api, admin_headers, "A"), "Accept-Language": lang}
+    for host in ("127.0.0.1", "[::1]", "10.1.2.3", "[::ffff:127.0.0.1]"):
+        body = {**_account_body(), "smtp": {"host": host, "port": 465, "security": "tls"}}
+        resp = api.post("/v1/accounts", json=body, headers=a)
+        assert resp.status_code == 422 and resp.headers["content-type"].startswith("application/problem+json")
+        assert (resp.json()["code"], resp.json()["title"]) == ("net.host_not_allowed", title), (host, resp.text)
+        assert any(s.startswith(step) for s in resp.json()["diagnosis"]["steps"]), resp.text
+    assert api.get("/v1/accounts", headers=a).json() == []
+
+
+def test_a_name_that_resolves_into_loopback_fails_verification_with_an_explanation(
+        api: Any, admin_headers: dict[str, str]) -> None:
+    """A name is only refused once it resolves (the address it points to is what counts); the owner
+    then reads why, not "something went wrong that we could not identify"."""
+    a = {**_tenant(api, admin_headers, "A"), "Accept-Language": "nl"}
+    body = {**_account_body(), "smtp": {"host": "localhost", "port": 465, "security": "tls"},
+            "imap": {"host": "localhost", "port": 993, "security": "tls"}}
+    created = api.post("/v1/accounts", json=body, headers=a)
+    assert created.status_code == 201, created.text
+    report = api.post(f"/v1/accounts/{created.json()['id']}/verify", headers=a).json()
+    assert report["code"] == "net.host_not_allowed", report
+    assert report["diagnosis"]["title"] == "Dit serveradres mag niet worden gebruikt"
+    assert report["diagnosis"]["steps"][0].startswith("De servernaam leidt naar een adres in een lokaal")

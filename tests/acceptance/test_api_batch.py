@@ -85,6 +85,7 @@ def test_batch_accepts_the_good_items_and_reports_each_in_order(
     assert results[2]["error"]["field"] == single.json()["field"] == "attachments[0].content"
     assert results[1]["error"]["code"] == "request.invalid_address"
     assert results[3]["error"]["code"] == "request.invalid"
+    assert results[3]["error"]["field"] == "unknown_field"  # the one field at fault, named in the item
     assert results[7]["error"]["code"] == "request.idempotency_mismatch"
 
     # Committed before the answer, and sent: exactly the two accepted invoices, once each.

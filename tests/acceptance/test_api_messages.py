@@ -200,7 +200,12 @@ def test_metrics(client: TestClient, account: str) -> None:
     message_id = client.post("/v1/messages", json={"account": account, "to": ["a@example.org"],
                                                    "text": "x"}).json()["id"]
     _wait(client, message_id, {"sent"})
-    text = client.get("/metrics").text
+    # The worker counts an attempt once its outcome has committed, so the process-local
+    # counters may trail the message's state by a moment.
+    deadline = time.monotonic() + 10
+    while 'mailport_send_attempts_total{code="",state="sent"}' not in (text := client.get("/metrics").text):
+        assert time.monotonic() < deadline, text
+        time.sleep(0.05)
     assert 'mailport_messages{state="sent"} 1.0' in text
     assert 'mailport_queue_jobs{kind="send",state="done"} 1.0' in text
     assert 'mailport_recipient_outcomes{code="",status="accepted"} 1.0' in text

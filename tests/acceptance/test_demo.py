@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_make_demo_gives_a_mailbox_that_connects_tests_and_sends(mail_lab: Any) -> None:
     port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}, "MAILPORT_PORT": str(port)}
+    # In Dutch: the instructions name the pages' buttons and fields as the pages show them.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}, "MAILPORT_PORT": str(port),
+           "DEMO_LANG": "nl"}
     demo = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "demo.py")], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -38,9 +40,10 @@ def test_make_demo_gives_a_mailbox_that_connects_tests_and_sends(mail_lab: Any) 
         text = "".join(lines)
         link = re.search(r"Open (http://\S+)", text)
         key = re.search(r"API key is (mpk_\S+)\)", text)
-        password = re.search(r"Password\s+(\S+)", text)
-        smtp = re.search(r"Outgoing server\s+127\.0\.0\.1\s+port (\d+)", text)
-        imap = re.search(r"Incoming server\s+127\.0\.0\.1\s+port (\d+)", text)
+        password = re.search(r"Wachtwoord of app-wachtwoord: (\S+)", text)
+        smtp = re.search(r"Uitgaande server \(SMTP\)\s+127\.0\.0\.1\s+port (\d+)", text)
+        imap = re.search(r"Inkomende server \(IMAP\)\s+127\.0\.0\.1\s+port (\d+)", text)
+        assert '"Stuur een testmail naar mezelf"' in text and '"Mailbox koppelen"' in text, text
         assert link and key and password and smtp and imap, text
         assert httpx.get(link.group(1), follow_redirects=True).status_code == 200  # the pages open
 

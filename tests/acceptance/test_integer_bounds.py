@@ -48,10 +48,14 @@ def test_the_reported_overflows_are_422(api: Any, admin_headers: dict[str, str])
     auth = {"Authorization": f"Bearer {key}"}
     resp = api.get(f"/v1/contacts?offset={HUGE}", headers=auth)
     assert resp.status_code == 422 and resp.json()["code"] == "request.invalid"
+    assert resp.json()["field"] == "offset"
     body = {"email": "a@example.com", "password": "pw", "daily_limit": 1e23,
             "smtp": {"host": "smtp.example.com", "port": 465, "security": "tls"}}
     created = api.post("/v1/accounts", json=body, headers=auth)
     assert created.status_code == 422 and created.json()["code"] == "request.invalid"
+    assert created.json()["field"] == "daily_limit"
+    two = api.post("/v1/accounts", json={**body, "password": 7}, headers=auth).json()
+    assert len(two["errors"]) == 2 and "field" not in two  # two fields at fault: each in errors[]
     ok = api.post("/v1/accounts", json={**body, "daily_limit": 500}, headers=auth)
     assert ok.status_code == 201, ok.text
     patched = api.patch(f"/v1/accounts/{ok.json()['id']}", json={"daily_limit": HUGE}, headers=auth)

@@ -34,3 +34,24 @@ def test_the_message_request_fields_are_documented() -> None:
     fields = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
     assert {"method", "account", "from", "to", "cc", "bcc", "subject", "text", "html", "attachments",
             "send_at", "metadata"} <= fields, fields
+
+
+def _curl_blocks() -> list[str]:
+    text = (ROOT / "docs" / "api.md").read_text()
+    return [block.split("\n```", 1)[0] for block in text.split("```sh\n")[1:]]
+
+
+def test_the_curl_examples_run_as_pasted() -> None:
+    """Found by following the reference literally: a raw ``ä`` in a URL is a malformed request
+    (uvicorn answers a bare 400), a ``{address}`` left in a path is a 422, and a POST whose body
+    the document did not describe went out empty."""
+    blocks = _curl_blocks()
+    urls = [line.split("'")[1] for block in blocks for line in block.splitlines() if line.startswith("curl ")]
+    assert len(urls) >= 50
+    assert [u for u in urls if not u.replace("…", "").isascii()] == []  # "acc_…" is a placeholder
+    assert [u for u in urls if "{" in u] == []
+    for path in ("/v1/messages/batch'", "/v1/platform/reply-to/confirm'"):
+        block = next(b for b in blocks if path in b.splitlines()[0])
+        assert "\n  -d '{" in block, block
+    discover = next(b for b in blocks if "/v1/discover'" in b.splitlines()[0])
+    assert "--data-urlencode 'email=bestellung@bäckerei-müller.de'" in discover

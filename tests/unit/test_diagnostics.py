@@ -21,6 +21,7 @@ from mailport.core.diagnostics import (
     remote_error_class,
     scrub,
 )
+from mailport.core.diagnostics.classifier import rules_with_basis
 from mailport.errors import RemoteAuthError, RemoteError
 
 
@@ -378,3 +379,47 @@ def test_round5_families(text: str, expected: str) -> None:
 def test_oauth_named_by_the_client_makes_a_refusal_a_token_problem() -> None:
     text = "IMAP OAuth2 authentication failed: NO [AUTHENTICATIONFAILED] Invalid credentials"
     assert classify_text(text).code == "auth.token_invalid"
+
+
+# --- session 5: status codes whose registered meaning decides the fix (RFC 3463, 5248, 7293, 7372) ---
+# The text after the code is an opaque reference, so only the code can decide.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("550 5.1.3 ref=AB12CD", "send.recipient_unknown"),
+        ("530 5.7.10 ref=AB12CD", "tls.starttls_required"),
+        ("550 5.7.20 ref=AB12CD", "send.rejected_as_spam"),
+        ("451 4.7.24 ref=AB12CD", "send.rejected_as_spam"),
+        ("550 5.7.17 ref=AB12CD", "send.recipient_unknown"),
+        ("550 5.7.18 ref=AB12CD", "send.recipient_unknown"),
+        ("452 4.5.3 ref=AB12CD", "server.rate_limited"),
+    ],
+)
+def test_registered_status_codes_decide_where_no_wording_does(text: str, expected: str) -> None:
+    diagnosis, basis = rules_with_basis(text)
+    assert (diagnosis.code, basis) == (expected, "status")
+
+
+def test_registered_status_codes_that_rules_already_named() -> None:
+    # SPF, several failed checks and an expired delivery had rules of their own before session 5.
+    for text, expected in [("550 5.7.23 ref=AB12CD", "send.rejected_as_spam"),
+                           ("550 5.7.26 ref=AB12CD", "send.rejected_as_spam"),
+                           ("550 5.4.7 ref=AB12CD", "send.gave_up")]:
+        assert rules_with_basis(text)[0].code == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "not_expected"),
+    [
+        # Under 4.x.x a delivery is still being retried and an owner change is no dead address yet.
+        ("451 4.4.7 ref=AB12CD", "send.gave_up"),
+        ("451 4.7.17 ref=AB12CD", "send.recipient_unknown"),
+        # La Poste's permanent 5.5.3 is not RFC 3463's "too many recipients".
+        ("550 5.5.3 Mail from not owned by user. LPN105_421", "server.rate_limited"),
+        # Gmail numbers its own 4.7.27-4.7.32 apart from the registry: no registry reading there.
+        ("550 5.7.28 ref=AB12CD", "send.rejected_as_spam"),
+        ("550 5.7.27 ref=AB12CD", "send.sender_not_allowed"),
+    ],
+)
+def test_registered_status_codes_only_where_they_are_unambiguous(text: str, not_expected: str) -> None:
+    assert rules_with_basis(text)[0].code != not_expected

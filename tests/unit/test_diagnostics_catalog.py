@@ -29,6 +29,8 @@ ISSUE_CODES = {
     "auth.use_graph", "api.mailbox_not_enabled",
     # issue 18: replies whose text cannot tell two causes apart get one diagnosis naming both
     "net.connection_failed", "send.relay_denied", "server.busy",
+    # qa5: a server address in a private network, refused by mailport itself (not by a server)
+    "net.host_not_allowed",
 }
 TRANSLATED = [lang for lang in SUPPORTED if lang != "en"]
 LOCALE = Path(mailport.__file__).parent / "locale"

@@ -27,6 +27,7 @@ def test_dutch_says_je_everywhere() -> None:
 def test_status_and_tab_names_read_naturally() -> None:
     assert gettext("de", "Bounced") == "Unzustellbar"
     assert gettext("nl", "Outbox") == "Postvak UIT"  # it lists queued and scheduled mail, not only sent
+    assert gettext("nl", "Inbox") == "Postvak IN"  # its pair, as Outlook names them in Dutch
     assert gettext("nl", "Platform address") == "Doorzendadres"  # the Dutch seed's name for this method
 
 

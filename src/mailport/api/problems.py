@@ -200,12 +200,26 @@ def invalid_request(exc: RequestValidationError, language: str = DEFAULT) -> tup
     ]
     json_broken = any(i["type"] == "json_invalid" for i in issues)
     status = 422 if not json_broken else 400
-    return status, localize({
+    body: dict[str, Any] = {
         "type": "about:blank", "status": status,
         "code": "request.invalid_json" if json_broken else "request.invalid",
         "title": "The request body is not valid JSON" if json_broken else "The request is not valid",
         "errors": issues,
-    }, language)
+    }
+    fields = {_field_of(e.get("loc", ())) for e in exc.errors()}
+    if len(fields) == 1 and None not in fields:
+        # One field at fault: named as our own validation names it, so a form can mark it.
+        body["field"] = fields.pop()
+    return status, localize(body, language)
+
+
+def _field_of(loc: Any) -> str | None:
+    """``("body", "to", 0)`` → ``to[0]``; ``None`` for the body as a whole."""
+    parts = list(loc)[1:] if loc and loc[0] in ("body", "query", "path", "header") else list(loc)
+    field = ""
+    for part in parts:
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    return field or None
 
 
 def install(app: FastAPI) -> None:

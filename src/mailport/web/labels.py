@@ -146,6 +146,20 @@ MESSAGE_STATES: Final = {
     "bounced": N_("Bounced"),
 }
 
+# History lines of a message that are not one of its states (those come from MESSAGE_STATES).
+MESSAGE_EVENTS: Final = {
+    "recipient.suppressed": N_("%(address)s went on the list of addresses that no longer receive documents"),
+}
+
+
+def history_label(event_type: str) -> str:
+    """The msgid of a history line: the event's own text, else the state it reports, else a
+    neutral text (an event type is code, not something to show a business owner)."""
+    if event_type in MESSAGE_EVENTS:
+        return MESSAGE_EVENTS[event_type]
+    return MESSAGE_STATES.get(event_type.rsplit(".", 1)[-1], N_("Other event"))
+
+
 RECIPIENT_STATES: Final = {
     "pending": N_("Waiting"),
     "accepted": N_("Accepted by the server"),

@@ -8,16 +8,18 @@ Dates and numbers are formatted by Babel for the same language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime as babel_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from mailport.i18n import SUPPORTED, UI_DOMAIN, translations
 
@@ -27,12 +29,28 @@ LANGUAGE_NAMES: Mapping[str, str] = {
     "en": "English", "nl": "Nederlands", "de": "Deutsch", "it": "Italiano", "fr": "Français",
 }
 
+# Explicit bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). A mail from
+# anyone may name its attachment "factuur<U+202E>fdp.exe", which a page would show as
+# "factuurexe.pdf"; right-to-left text still reads right without them (the implicit algorithm).
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _without_bidi_controls(value: Any) -> Any:
+    """Every ``{{ … }}`` output, before escaping: what the page shows is what the text is."""
+    if isinstance(value, Markup):
+        return Markup(_BIDI_CONTROLS.sub("", value))
+    if isinstance(value, str):
+        return _BIDI_CONTROLS.sub("", value)
+    return value
+
+
 _env = Environment(
     loader=PackageLoader("mailport.web", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     undefined=StrictUndefined,  # a typo in a template fails the test, not the user silently
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_without_bidi_controls,
 )
 
 
@@ -64,8 +82,23 @@ class Texts:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         local = value.astimezone(self.zone)
-        return babel_datetime(local, format="medium", tzinfo=self.zone, locale=self.lang) + " " + (
-            local.tzname() or str(self.zone))
+        # The medium date with the short time: a sent or scheduled time to the minute, as mail
+        # clients show it (the medium datetime's seconds are noise to the reader).
+        text = str(get_datetime_format("medium", locale=self.lang)).replace(
+            "{1}", format_date(local, "medium", locale=self.lang)).replace(
+            "{0}", format_time(local, "short", tzinfo=self.zone, locale=self.lang))
+        return f"{text} {local.tzname() or self.zone}"
+
+    def address(self, value: str) -> str:
+        """An address as people write it: a domain the outbox stored in IDNA form
+        (``ü@xn--bckerei-5wa.de``) shown in Unicode (``ü@bäckerei.de``)."""
+        local, at, domain = value.rpartition("@")
+        if not at or "xn--" not in domain.lower():
+            return value
+        try:
+            return f"{local}@{domain.encode('ascii').decode('idna')}"
+        except (UnicodeError, ValueError):
+            return value
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.lang)

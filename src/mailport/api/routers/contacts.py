@@ -17,7 +17,8 @@ router = APIRouter(prefix="/v1/contacts", tags=["contacts"])
 
 
 class ContactIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"id": "customer-42", "name": "Debiteur BV", "addresses": ["debiteur@example.nl"]}]})
     id: str = Field(min_length=1, max_length=200, description="Your own id for the contact.")
     name: str | None = Field(None, max_length=300)
     addresses: list[str] = Field(default_factory=list, max_length=50)

@@ -260,6 +260,7 @@ class BatchOut(BaseModel):
 
 @router.post(
     "/batch", response_model=BatchOut, response_model_by_alias=True,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _inline_schema(BatchIn)}}}},  # noqa: E501
     summary="Send up to 500 messages in one request (one result per item, in order)",
     description=(
         "Each item is validated and accepted exactly like `POST /v1/messages`; the valid ones are "

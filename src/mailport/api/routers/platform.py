@@ -81,7 +81,20 @@ def confirm_reply_to_page(request: Request, runtime: RuntimeDep,
                  name=view.display_name, address=view.reply_to_pending or "")
 
 
-@router.post("/reply-to/confirm", response_model=SenderOut,
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=200, description="The token of the confirmation link.")
+
+
+# The body is read by hand (JSON from programs, a form from the confirmation page), so the
+# document would otherwise show no body at all.
+_CONFIRM_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": ConfirmIn.model_json_schema()},
+    "application/x-www-form-urlencoded": {"schema": ConfirmIn.model_json_schema()},
+}}}
+
+
+@router.post("/reply-to/confirm", response_model=SenderOut, openapi_extra=_CONFIRM_BODY,
              responses={200: {"content": {"text/html": {}}}},
              summary="Confirm the reply address (no API key: the token is the proof)",
              description="The link in the confirmation mail (`GET …/confirm?token=`) opens a page that "
@@ -104,11 +117,6 @@ async def confirm_reply_to(request: Request, runtime: RuntimeDep) -> Any:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
     view = await run_in_threadpool(runtime.platform.confirm_reply_to, body.token)
     return view.to_dict()
-
-
-class ConfirmIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    token: str = Field(min_length=10, max_length=200)
 
 
 def _(msgid: str) -> str:  # marks texts for extraction (``mailport`` domain); translated per request

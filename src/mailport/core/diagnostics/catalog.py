@@ -743,6 +743,22 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
                " may have been interrupted."),
         ),
     ),
+    # Decided by mailport's own network policy (MAILPORT_ALLOW_PRIVATE_HOSTS off), never by a
+    # server: without its own texts the owner read "something went wrong that we could not identify".
+    CodeInfo(
+        code="net.host_not_allowed",
+        severity="error",
+        retryable=False,
+        title=N_("This server address may not be used"),
+        steps=(
+            N_("The server name leads to an address in a local or private network (such as 127.0.0.1,"
+               " 10.… or 192.168.…), and this service does not connect there."),
+            N_("Enter the public server name from your email provider's help pages, such as"
+               " smtp.provider.com."),
+            N_("Is your mail server only reachable inside your own network? Ask the administrator of this"
+               " program whether it can be allowed."),
+        ),
+    ),
     CodeInfo(
         code="net.connection_refused",
         severity="warning",

@@ -16,8 +16,9 @@ provider's own documented meaning of a reply (:mod:`.provider_codes`, a table of
 
 For free text read by a person (:func:`classify_text` with ``learned_layer``, what ``mailport
 explain`` does), where the rules say
-``unknown`` the model learned from the corpus of real replies (:mod:`.learned`) answers if it is
-sure enough; replies known to be ambiguous stay ``unknown`` (``_AMBIGUOUS_RE``).
+``unknown`` or only read the generic meaning of a status code, the model learned from the corpus of
+real replies (:mod:`.learned`) answers if it is sure enough; replies known to be ambiguous stay
+``unknown`` (``_AMBIGUOUS_RE``).
 
 Anything else is ``unknown`` with the server's own text: a wrong confident answer sends the user
 down the wrong path, an honest "we don't know" plus the server text does not.
@@ -614,6 +615,18 @@ _ENHANCED: Final[dict[str, str]] = {
     "2.3": "send.message_too_large",  # message length exceeds administrative limit
     "3.4": "send.message_too_large",  # message too big for system
     "7.25": "send.rejected_as_spam",  # RFC 7372: reverse DNS validation failed
+    # Codes whose registered meaning alone decides the fix (RFC 3463, RFC 5248's registry, RFC 7372);
+    # read only where no wording did, and a sure learned answer still beats them (``combine``).
+    "1.3": "send.recipient_unknown",  # RFC 3463: bad destination mailbox address syntax
+    "7.10": "tls.starttls_required",  # RFC 5248 registry: encryption needed
+    "7.20": "send.rejected_as_spam",  # RFC 7372: no passing DKIM signature found
+    "7.21": "send.rejected_as_spam",  # RFC 7372: no acceptable DKIM signature found
+    "7.22": "send.rejected_as_spam",  # RFC 7372: no valid author-matched DKIM signature found
+    "7.23": "send.rejected_as_spam",  # RFC 7372: SPF validation failed
+    "7.24": "send.rejected_as_spam",  # RFC 7372: SPF validation error
+    "7.26": "send.rejected_as_spam",  # RFC 7372: multiple authentication checks failed
+    # Not X.7.27 and up: Gmail numbers its own 4.7.27-4.7.32 differently from the registry (its
+    # 4.7.27 is an SPF failure, the registry's X.7.27 a sender domain with a null MX, RFC 7505).
 }
 # Permanent (5.x.x) only: the same subject.detail under 4.x.x is a passing state, not a dead address.
 _ENHANCED_PERMANENT: Final[dict[str, str]] = {
@@ -621,6 +634,14 @@ _ENHANCED_PERMANENT: Final[dict[str, str]] = {
     "1.6": "send.recipient_unknown",  # destination mailbox has moved, no forwarding address
     "2.1": "send.recipient_unknown",  # mailbox disabled, not accepting messages
     "4.4": "send.recipient_unknown",  # unable to route: the destination domain has no mail host
+    "4.7": "send.gave_up",  # RFC 3463: delivery time expired (under 4.x.x it is still being retried)
+    "7.17": "send.recipient_unknown",  # RFC 7293: mailbox owner has changed
+    "7.18": "send.recipient_unknown",  # RFC 7293: domain owner has changed
+}
+# Transient (4.x.x) only: La Poste answers "5.5.3 Mail from not owned by user", so a permanent
+# X.5.3 does not reliably mean RFC 3463's "too many recipients".
+_ENHANCED_TRANSIENT: Final[dict[str, str]] = {
+    "5.3": "server.rate_limited",  # RFC 3463: too many recipients (send the rest in another transaction)
 }
 _SENDER_RE: Final = re.compile(r"\bsender\b|\bMAIL FROM\b", re.IGNORECASE)
 _ENHANCED_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
@@ -792,6 +813,8 @@ def _by_enhanced_or_basic(flat: str, smtp_code: int | None) -> str | None:
             if subject_detail == "1.0" and not _ADDRESS_CONTEXT_RE.search(flat):
                 return None  # "5.1.0 … policy violation": about no address at all
             return _ENHANCED_PERMANENT[subject_detail]
+        if enhanced.group(1) == "4" and subject_detail in _ENHANCED_TRANSIENT:
+            return _ENHANCED_TRANSIENT[subject_detail]
     if smtp_code is None:
         # An enhanced status alone (an NDR line "4.4.7 Message delayed") still says "transient".
         return "server.temporary_failure" if enhanced and enhanced.group(1) == "4" else None
@@ -967,7 +990,7 @@ def _classify_by_rules(
     return done(_refine(code, variant=variant, oauth=oauth, flat=flat), basis=basis)
 
 
-POLICY: Final = "rules>model(unknown)"  # chosen by provider-grouped cross-validation (README)
+POLICY: Final = "rules>model(unknown,status)"  # chosen by the replay of every fresh measurement (README, session 5)
 THRESHOLD: Final = 0.7  # the learned answer's least posterior to be used (README: chosen by the same cross-validation)
 
 
@@ -978,8 +1001,9 @@ def classify_text(
     """Diagnose free text (a pasted reply, log excerpt or error message).
 
     The rules; with ``learned_layer`` (``mailport explain`` and the explain API, where a person
-    reads the answer), where they say ``unknown`` the model learned from the corpus of real replies
-    (:mod:`.learned`) answers if it is sure enough. Code that acts on the answer (an adapter
+    reads the answer), where they say ``unknown`` or only read a status code's generic meaning, the
+    model learned from the corpus of real replies (:mod:`.learned`) answers if it is sure enough
+    (``POLICY``). Code that acts on the answer (an adapter
     translating an error body) keeps the rules alone: a guess must not decide what happens to a
     message or an address."""
     diagnosis, basis = rules_with_basis(text, email=email, provider=provider, host=host)
@@ -1013,7 +1037,8 @@ def combine(
 
     - ``rules`` / ``model``: one of them alone;
     - ``rules>model(unknown)``: the model where the rules say ``unknown``;
-    - ``rules>model(unknown,status)``: also where they only read a generic reply/status code.
+    - ``rules>model(unknown,status)``: also where they only read a generic reply/status code (a
+      learned ``unknown`` does not replace such a reading).
     The model's answer is used only with a posterior of at least ``threshold`` (``model``: always); it is refined by
     provider like a rule's (a Gmail password rejection is an app-password question).
     """
@@ -1024,6 +1049,8 @@ def combine(
     )
     if policy != "model" and prediction.probability < threshold:
         use_model = False
+    if basis == "status" and prediction.code == "unknown":
+        use_model = False  # the code's registered meaning says more than a learned shrug
     if not use_model or prediction.code == diagnosis.code:
         return diagnosis
     if prediction.code not in CODES:

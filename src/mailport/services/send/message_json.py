@@ -39,7 +39,7 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={"examples": [{
         "account": "acc_…", "to": [{"email": "debiteur@example.nl", "name": "Debiteur BV"}],
         "subject": "Factuur 2026-0042", "text": "Beste klant,\n\nIn de bijlage vindt u de factuur.",
-        "attachments": [{"filename": "factuur-2026-0042.pdf", "content": "JVBERi0xLjQK…"}],
+        "attachments": [{"filename": "factuur-2026-0042.pdf", "content": "JVBERi0xLjQKJeLjz9MK"}],
         "metadata": {"invoice_id": "2026-0042"},
     }]})
     method: Literal["account", "platform", "domain"] | None = Field(

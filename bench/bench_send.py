@@ -118,6 +118,56 @@ columns' ``json.dumps`` (meta, envelope, event data), the idempotency fingerprin
 (a function's first line, a small comprehension) in the writer thread: GIL hand-offs between the
 event loop and the writer thread, not work on those lines.
 
+Fourth pass on accepting (2026-12-06, 22:00–23:10 UTC; branch i14a). ``bench/accept_stages.py``
+drives the ASGI app in-process with batches of 100 (4 at a time, the group commit's write on the
+same thread) and sums each stage's thread CPU; the least of 5 runs, main and the branch one
+after the other under the bench lock at load 2.0–2.2 (µs per message; the ``sqlite3`` time is
+CPU in SQLite and the kernel, which in ``serve`` runs in the writer thread without the GIL):
+
+| CPU µs per batch item (20 KB invoice) | before | after |
+|---|---|---|
+| JSON parse of the body + item validation, base64 decode (pydantic, pybase64) | 20 | 19 |
+| idempotency fingerprint (exact-type fast path in ``_canonical``; same fingerprints) | 28 | 24 |
+| MIME build (1) | 66 | 47 |
+| sender, draft, rows, view (``_prepare``) | 44 | 38 |
+| events (rows without ``Event`` objects and a second ``_json_value`` pass) | 20 | 9 |
+| INSERTs: per-row parameters + ``sqlite3`` executemany (→ ``RowInsert``: tuples) | 81 | 66 |
+| commit (``sqlite3``; its WAL checkpoint is ~45 of it, see below) | 51 | 49 |
+| garbage collector (2) | 57 | 8 |
+| Starlette/FastAPI, guard, ``submit_many``'s loops, answer | 41 | 41 |
+| total (least of the runs; medians ~440 → ~315) | 414 | 303 |
+
+(1) the IDNA of the Message-ID's domain cached, the Date header once per ``now``, no boundary search
+through base64 (its alphabet has no ``_``), the control-character check one regex. (2) full
+collections walked the 180,000 start-up objects, 0.1–0.25 s each, about once per 2,000 messages:
+``serve`` now freezes its heap before serving (``runtime.settle_heap``, as workers did).
+
+Through HTTP, API CPU per message (``/proc``, ``serve --no-worker``, batches of 100, 4 rounds of
+2,000, alternating) went 448–500 → 338–365 µs, and the client's was ~90 µs. ``BENCH=
+api_accept_p99_ms,batch_accept_rate``, main and the branch alternating at 22:55–23:15 UTC (load
+average 2–4.5 with the benchmark's own processes; other sessions' benchmarks ran between; msg/s,
+ms; the last pair after merging main at 23be197, load 3.4–3.8):
+
+| | main | after |
+|---|---|---|
+| ``batch_accept_rate`` (100 per request) | 1,416, 1,700, 1,678, 1,636 | **1,812, 2,512, 2,376, 2,039** |
+| — its single-request baseline (same run) | 276, 330, 359, 312 | 206, 432, 439, 247 |
+| p99 (answered/s) | 8,876 (88), 13,026 (68), 4,034 (137), 11,946 (74) | 8,356 (96), **35**, **60** (192), 5,195 (119) |
+| — p50 | 2,012, 6,047, 583, 6,333 | 1,794, 9.9, 20.8, 681 |
+
+At a load average above ~3 neither holds 200/s (the API and its worker need ~1 core for it, the
+client and the sink more); at 2–3 main collapsed to 137/s answered and the branch answered all of
+it, with a p99 of 35 and 60 ms — not yet robustly under 50. What is left, measured: on SQLite the
+commit that crosses 1,000 WAL pages runs the checkpoint inline (``strace``: 23 ``fdatasync`` of
+15 ms each per 2,000 batch items, ~170 µs of wall time per message, plus ~45 µs of CPU: 17–20 µs
+per message for the commit with ``wal_autocheckpoint=0`` against 62–64 with it), and it does so holding the
+writers' turn (``_Turns``), so the API's group commit and the worker child wait behind two fsyncs — the tail of
+``api_accept_p99_ms``. The next step is PASSIVE checkpoints on a thread of their own, outside the
+turn (with a forced one when the WAL does not reset); not done in this pass. The rest of a batch
+item is the work itself: SQLite storing five rows and a 27 KB blob (~65 µs), the base64 lines of
+the attachment (``pybase64.encodebytes`` + CRLF, ~25 µs), pydantic (~20 µs), SHA-256 of the
+attachment for the fingerprint (~10 µs).
+
 Where the single POST's CPU went before, and what changed:
 
 - thread hops, four per request (~25 %): FastAPI runs a plain ``def`` dependency in its thread

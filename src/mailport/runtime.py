@@ -284,7 +284,8 @@ def settle_heap() -> None:
     """Leave what exists now (modules, the runtime, SQLAlchemy's metadata: objects that live as
     long as the process) out of the garbage collector's full passes. A first inbox sync allocates
     enough to start one every few hundred messages, and each walked the whole heap: 10 % of the
-    sync's CPU (bench/bench_imap.py). Called once a worker process is built, before its loops."""
+    sync's CPU (bench/bench_imap.py). Called once a worker process is built, before its loops,
+    and by ``mailport serve`` before it serves (a batch of accepts starts one just as often)."""
     gc.collect()
     gc.freeze()
 

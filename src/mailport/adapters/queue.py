@@ -35,7 +35,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     or_,
     select,
     text,
@@ -47,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.id_lists import PerDialect, one_of
+from mailport.adapters.storage.row_insert import RowInsert
 from mailport.adapters.storage.tables import Job
 from mailport.core.jobs import Done, Fail, JobResult, Retry, Settled
 from mailport.core.leases import RECOVERED_RUN_AT
@@ -61,7 +61,7 @@ _SETTLE = update(_JOBS).where(_JOBS.c.id == bindparam("b_id"), _JOBS.c.locked_by
     run_at=func.coalesce(bindparam("b_run_at", type_=_JOBS.c.run_at.type), _JOBS.c.run_at))
 CHANNEL = "mailport_jobs"
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
-_INSERT_JOB = insert(Job)
+_INSERT_JOB = RowInsert(cast(Table, Job.__table__))
 _QUEUED_KEYS = PerDialect(lambda postgresql: select(_JOBS.c.dedupe_key).where(
     _JOBS.c.kind == bindparam("b_kind"), one_of(_JOBS.c.dedupe_key, "b_keys", postgresql=postgresql)))
 
@@ -219,7 +219,7 @@ class JobQueue:
         rows = [{"kind": j["kind"], "payload": j["payload"], "tenant_id": j.get("tenant_id"),
                  "dedupe_key": j.get("dedupe_key"), "state": READY, "run_at": j.get("run_at") or now,
                  "attempts": 0, "created_at": now, "updated_at": now} for j in jobs]
-        session.execute(_INSERT_JOB, rows)
+        _INSERT_JOB.execute(session.connection(), rows)
         self._notify(session, any(r["run_at"] <= now for r in rows))
 
     def enqueue_deduped(self, session: Session, jobs: list[dict[str, Any]], *, now: datetime) -> None:

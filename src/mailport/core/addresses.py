@@ -7,6 +7,7 @@ addresses); deliverability is never checked here — that needs DNS and belongs 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -16,12 +17,14 @@ from mailport.errors import AddressError, HeaderInjectionError
 __all__ = ["Address", "parse_address", "reject_control_chars"]
 
 # Control characters (other than tab) in any header-bound value let a caller forge headers.
-_FORBIDDEN = {chr(c) for c in range(32) if c != 9} | {"\x7f"}
+# A character class searched in C: a generator over the characters cost ~1 µs per 20 characters,
+# and every accepted message passes its subject, names, addresses and metadata through here.
+_FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def reject_control_chars(value: str, *, field: str) -> str:
     """Return ``value`` unchanged, or raise if it holds CR, LF or another control character."""
-    if any(ch in _FORBIDDEN for ch in value):
+    if _FORBIDDEN.search(value):
         raise HeaderInjectionError(
             f"{field} must not contain line breaks or control characters", field=field
         )

@@ -97,7 +97,12 @@ def _parse_timestamp(value: str) -> datetime:
     return moment
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _json_value(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values; Mapping below is an ABC check, slow to fail
+        return value
     if isinstance(value, datetime):
         return format_timestamp(value)
     if isinstance(value, Enum):
@@ -118,7 +123,13 @@ class EventPayload:
     type: ClassVar[EventType]
 
     def to_data(self) -> dict[str, Any]:
-        return {f.name: _json_value(getattr(self, f.name)) for f in fields(self)}
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:  # dataclasses.fields() rebuilds its tuple on every call
+            names = _FIELD_NAMES[type(self)] = tuple(f.name for f in fields(self))
+        return {name: _json_value(getattr(self, name)) for name in names}
+
+
+_FIELD_NAMES: dict[type[EventPayload], tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, kw_only=True)

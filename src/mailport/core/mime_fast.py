@@ -135,20 +135,19 @@ def _attachment_part(attachment: Attachment) -> _Part | None:
                   b"Content-Transfer-Encoding: base64\r\n"], lines)
 
 
-def _leaf_payloads(part: _Part) -> list[str | bytes]:
+def _text_payloads(part: _Part) -> list[str]:
+    """The bodies a boundary could occur in. Not the attachments: their payloads (bytes) are
+    base64, whose alphabet has no ``_``, so no ``=_…`` boundary occurs in them — searching a
+    20 KB invoice's base64 for each boundary was a tenth of the render."""
     if part.subtype:
-        return [p for sub in part.parts for p in _leaf_payloads(sub)]
-    return [part.payload]
-
-
-def _contains(payload: str | bytes, text: str) -> bool:
-    return (text.encode() in payload) if isinstance(payload, bytes) else (text in payload)
+        return [p for sub in part.parts for p in _text_payloads(sub)]
+    return [part.payload] if isinstance(part.payload, str) else []
 
 
 def _assign_boundaries(root: _Part, *, seed: str) -> dict[int, str]:
     """The same boundaries as ``message._set_boundaries``: derived from the Message-ID, depth
     first, skipping any that occurs in a body."""
-    payloads = _leaf_payloads(root)
+    payloads = _text_payloads(root)
     found: dict[int, str] = {}
     counter = 0
 
@@ -160,7 +159,7 @@ def _assign_boundaries(root: _Part, *, seed: str) -> dict[int, str]:
             digest = hashlib.sha256(f"{seed}:{counter}".encode()).hexdigest()[:32]
             counter += 1
             boundary = f"=_{digest}"
-            if not any(_contains(payload, boundary) for payload in payloads):
+            if not any(boundary in payload for payload in payloads):
                 break
         found[id(part)] = boundary
         for sub in part.parts:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
+from mailport.adapters.storage.row_insert import RowInsert
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import (
     Event,
@@ -58,11 +59,11 @@ _LOCK_ACCOUNTS = text("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM
 _RECIPIENTS = cast(Table, MessageRecipient.__table__)
 _MESSAGES = cast(Table, Message.__table__)
 _EVENTS = cast(Table, Event.__table__)
-_INSERT_EVENT_ROWS = _EVENTS.insert()
-# Core (table) INSERTs, built once: the accept path's executemany of plain column values.
-_INSERT_MESSAGES = _MESSAGES.insert()
-_INSERT_CONTENTS = cast(Table, MessageContent.__table__).insert()
-_INSERT_RECIPIENTS = _RECIPIENTS.insert()
+# The accept path's executemany of plain column values (and the worker's events).
+_INSERT_EVENT_ROWS = RowInsert(_EVENTS)
+_INSERT_MESSAGES = RowInsert(_MESSAGES)
+_INSERT_CONTENTS = RowInsert(cast(Table, MessageContent.__table__))
+_INSERT_RECIPIENTS = RowInsert(_RECIPIENTS)
 # A plain (not ORM-bulk) UPDATE: the SET values come from the parameters (status, smtp_code, …).
 _UPDATE_RECIPIENT = update(_RECIPIENTS).where(
     _RECIPIENTS.c.message_id == bindparam("b_message_id"),
@@ -129,23 +130,18 @@ class OutboxRepository:
     def add_many(self, messages: Sequence[dict[str, Any]], contents: Sequence[dict[str, Any]],
                  recipients: Sequence[dict[str, Any]]) -> None:
         """Insert new messages with their bytes and recipients, each row as its column values
-        (every row of a table with the same keys): one Core executemany per table. Not the
-        ORM's bulk INSERT — that costs more Python per row than SQLite takes to store it, and
-        nothing reads these rows back in the transaction that writes them. Empty: nothing (an
-        executemany of no rows would be an ``INSERT … DEFAULT VALUES``)."""
-        if not messages:
-            return
+        (every row of a table with the same keys): one executemany per table (:class:`RowInsert`).
+        Not the ORM's bulk INSERT — that costs more Python per row than SQLite takes to store it,
+        and nothing reads these rows back in the transaction that writes them."""
         conn = self.s.connection()
-        conn.execute(_INSERT_MESSAGES, list(messages))
-        conn.execute(_INSERT_CONTENTS, list(contents))
-        if recipients:
-            conn.execute(_INSERT_RECIPIENTS, list(recipients))
+        _INSERT_MESSAGES.execute(conn, messages)
+        _INSERT_CONTENTS.execute(conn, contents)
+        _INSERT_RECIPIENTS.execute(conn, recipients)
 
     def add_event_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         """Events as column values (no ORM objects: a worker writes one per send, twice), in
         one executemany."""
-        if rows:
-            self.s.connection().execute(_INSERT_EVENT_ROWS, rows)
+        _INSERT_EVENT_ROWS.execute(self.s.connection(), rows)
 
     def get(self, *, tenant_id: str, message_id: str) -> Message:
         message = self.s.scalar(
@@ -335,7 +331,7 @@ class OutboxRepository:
     def add_event(self, event: Event) -> None:
         # A plain INSERT: events are never read back in the transaction that writes them, so
         # the unit of work's bookkeeping would be pure overhead on the send path.
-        self.s.connection().execute(_INSERT_EVENT_ROWS, [{
+        _INSERT_EVENT_ROWS.execute(self.s.connection(), [{
             "id": event.id, "tenant_id": event.tenant_id, "message_id": event.message_id,
             "type": event.type, "data": event.data, "created_at": event.created_at,
             "seq": event.seq or 0,

@@ -27,6 +27,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailport.adapters.storage.checkpoint import Checkpointer
 from mailport.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,15 @@ class Database:
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
+        self._checkpointer: Checkpointer | None = None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            file = self._sqlite_path()
+            if file is not None:
+                # Checkpoints on a thread, not inside the commit that holds the writers' turn.
+                checkpointer = self._checkpointer = Checkpointer(file)
+                event.listen(self.engine, "connect", _no_autocheckpoint)
+                event.listen(self.engine, "commit", lambda _conn: checkpointer.committed())
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._turns: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if self.is_sqlite:
@@ -263,6 +271,8 @@ class Database:
         return Path(path) if path and path != ":memory:" else None
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
         if isinstance(self._turns, _Turns):
             self._turns.close()
@@ -304,6 +314,10 @@ def alembic_config(db: Database) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = db.engine
     return cfg
+
+
+def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -470,7 +470,7 @@ def test_inbox_shows_contact_names_search_and_a_message_with_its_attachment(
 
     page.goto(service.link(language="nl"))
     page.goto(service.base + "/ui/inbox")
-    assert page.locator("h1").inner_text() == "Inbox"
+    assert page.locator("h1").inner_text() == "Postvak IN"
     page.get_by_role("button", name="Zoeken").wait_for()  # visible
     shot(page, "inbox-nl")
     page.get_by_role("link", name="Vraag over factuur 2026-0042").click()

@@ -147,7 +147,10 @@ def _document_problems(spec: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             for status, response in responses.items():
                 if status.startswith(("4", "5")):
-                    response["content"] = content
+                    # problem+json, plus any other media type the route names itself (the HTML
+                    # page a browser's form post is answered with)
+                    own = {k: v for k, v in response.get("content", {}).items() if k != "application/json"}
+                    response["content"] = {**content, **own}
                     if status == "422":
                         response["description"] = "The request is not valid"
             responses.setdefault("default", {"description": "An error", "content": content})

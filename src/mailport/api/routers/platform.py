@@ -95,7 +95,9 @@ _CONFIRM_BODY = {"requestBody": {"required": True, "content": {
 
 
 @router.post("/reply-to/confirm", response_model=SenderOut, openapi_extra=_CONFIRM_BODY,
-             responses={200: {"content": {"text/html": {}}}},
+             responses={200: {"content": {"text/html": {}}},
+                        400: {"description": "A used or expired token (the form's page says so)",
+                              "content": {"text/html": {}}}},
              summary="Confirm the reply address (no API key: the token is the proof)",
              description="The link in the confirmation mail (`GET …/confirm?token=`) opens a page that "
                          "changes nothing — mail scanners follow links; its button posts here (`token` form "

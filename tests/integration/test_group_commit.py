@@ -35,6 +35,13 @@ def _invoice(account: str, n: int, to: str = "debiteur@example.org") -> SendRequ
                        text="Beste klant,\n\nIn de bijlage vindt u de factuur.")
 
 
+def _one_mailbox(runtime: Runtime, invoices: int) -> tuple[str, str, list[str]]:
+    """A tenant, its mailbox on the sink and ``invoices`` invoices submitted to it (their ids)."""
+    tenant = runtime.tenants.create(name="Bakkerij").tenant.id
+    account = sink_account(runtime, tenant, 2525)
+    return tenant, account, [runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(invoices)]
+
+
 def _count_writes(rt: Runtime) -> list[int]:
     """Wrap submit_many to record the size of every transaction it writes."""
     sizes: list[int] = []
@@ -169,10 +176,8 @@ def test_a_send_the_server_answered_frees_its_slot_but_counts_as_sent(tmp_path: 
 
     runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=1)
     try:
-        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
-        account = sink_account(runtime, tenant, 2525)
+        _, account, (first, second) = _one_mailbox(runtime, 2)
         job = runtime.outbox.send_job
-        first, second = (runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(2))
         claim(runtime)
         assert not isinstance(job._begin_many("", [(first, account)])[0], Retry)
         [refused] = job._begin_many("", [(second, account)])
@@ -184,10 +189,8 @@ def test_a_send_the_server_answered_frees_its_slot_but_counts_as_sent(tmp_path: 
     runtime = outbox_runtime(tmp_path / "rate", database_url, send_account_concurrency=5,
                              send_account_rate_per_minute=1)
     try:
-        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
-        account = sink_account(runtime, tenant, 2525)
+        _, account, (first, second) = _one_mailbox(runtime, 2)
         job = runtime.outbox.send_job
-        first, second = (runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(2))
         claim(runtime)
         assert not isinstance(job._begin_many("", [(first, account)])[0], Retry)
         job._transmitted[first] = account
@@ -247,9 +250,7 @@ async def test_a_finish_and_the_next_begin_share_one_transaction(tmp_path: Path,
 
     runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=1)
     try:
-        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
-        account = sink_account(runtime, tenant, 2525)
-        first, second, third = (runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(3))
+        tenant, account, (first, second, third) = _one_mailbox(runtime, 3)
         claimed = runtime.queue.claim(worker_id="w1", now=runtime.clock.now(), lease=timedelta(minutes=1),
                                       limit=10, kinds=["send"])
         jobs = {str(c.payload["message_id"]): c for c in claimed}
@@ -377,10 +378,8 @@ async def test_a_begin_refused_for_another_workers_slot_waits_for_it(tmp_path: P
 
     runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=1)
     try:
-        tenant = runtime.tenants.create(name="Bakkerij").tenant.id
-        account = sink_account(runtime, tenant, 2525)
+        tenant, account, (first, second) = _one_mailbox(runtime, 2)
         job = runtime.outbox.send_job
-        first, second = (runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(2))
         runtime.queue.claim(worker_id="w1", now=runtime.clock.now(), lease=timedelta(minutes=1), limit=10)
         [elsewhere] = job._begin_many("", [(first, account)])  # as if begun by the other process
         assert isinstance(elsewhere, _Attempt)

@@ -267,3 +267,14 @@ def test_a_language_without_the_whole_interface_falls_back_for_page_and_diagnose
     token = _csrf(client, "/ui/settings/email")
     client.post("/ui/language", data={"csrf": token, "lang": "sv", "next": "/ui/settings/email"})
     assert 'lang="en"' in client.get("/ui/settings/email").text
+
+
+def test_the_tiles_say_which_ways_of_sending_this_installation_lacks(client: TestClient) -> None:
+    """Without a platform relay, a bounce host or OAuth apps (this test installation), those tiles
+    say so before anyone clicks them — in the user's language; the own mailbox's tile does not."""
+    _enter(client, language="nl")
+    html = client.get("/ui/settings/email").text
+    tiles = {m.group(1): m.group(0) for m in re.finditer(r'method=(\w+)#chosen".*?</a>', html, re.DOTALL)}
+    assert set(tiles) == {"platform", "domain", "smtp", "gmail", "outlook"}
+    lacking = {name for name, tile in tiles.items() if "Niet beschikbaar op deze installatie." in tile}
+    assert lacking == {"platform", "domain", "gmail", "outlook"}, tiles

@@ -196,40 +196,41 @@ class Worker:
             return [], 0
         got = await asyncio.to_thread(self._claim_lanes, plans)
         claimed: list[ClaimedJob] = []
-        for (lane, free, held), jobs in zip(plans, got, strict=True):
+        for (lane, _, _), (jobs, capped) in zip(plans, got, strict=True):
             self._start(lane, jobs)
             claimed += jobs
-            after = dict(held)
-            for job in jobs:
-                after[job.tenant_id] = after.get(job.tenant_id, 0) + 1
-            self._note_capped(lane, len(jobs) >= free or (lane.tenant_share < 1 and any(
-                t is not None and n >= lane.tenant_cap for t, n in after.items())))
+            self._note_capped(lane, capped)
         return claimed, sum(free for _, free, _ in plans)
 
-    def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int]]]) -> list[list[ClaimedJob]]:
+    def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int]]]
+                     ) -> list[tuple[list[ClaimedJob], bool]]:
         """In a database thread: each lane's claim, in one transaction."""
         now = self.clock.now()
         with self.queue.transaction() as session:
             return [self._claim_lane(session, lane, free, held, now) for lane, free, held in plans]
 
     def _claim_lane(self, session: Session, lane: Lane, free: int, held: dict[str | None, int],
-                    now: datetime) -> list[ClaimedJob]:
+                    now: datetime) -> tuple[list[ClaimedJob], bool]:
         """One lane: tenants up to their share first; then, if nobody else is waiting, more for
         tenants at their share — but one share of the lane always stays free for a tenant whose
-        work arrives next."""
+        work arrives next. Returns the claimed jobs and whether the claim may have left ready
+        work behind (the lane filled, or a tenant at its share)."""
         claim = functools.partial(self.queue.claim, worker_id=self.worker_id, now=now, lease=self.lease,
                                   kinds=sorted(lane.kinds & set(self.handlers)), affinity=lane.affinity,
                                   live_since=self.policy.live_since(now), session=session)
         if lane.tenant_share >= 1:
-            return claim(limit=free)
+            claimed = claim(limit=free)
+            return claimed, len(claimed) >= free
         claimed = claim(limit=free, held=held, tenant_cap=lane.tenant_cap)
         held = dict(held)
         for job in claimed:
             held[job.tenant_id] = held.get(job.tenant_id, 0) + 1
+        # The claim for tenants past their share only adds to those at it: this answers for both.
+        at_share = any(t is not None and n >= lane.tenant_cap for t, n in held.items())
         spare = free - len(claimed) - lane.tenant_cap
-        if spare > 0 and any(t is not None and n >= lane.tenant_cap for t, n in held.items()):
+        if spare > 0 and at_share:
             claimed += claim(limit=spare)
-        return claimed
+        return claimed, len(claimed) >= free or at_share
 
     def _note_capped(self, lane: Lane, capped: bool) -> None:
         if capped:

@@ -155,6 +155,7 @@ class EventLog:
                                         "tenant_id": tenant_id, "dedupe_key": d["id"]} for d in deliveries],
                                    now=now)
 
+
 def _event_row(payload: EventPayload, *, tenant_id: str, message_id: str | None, now: datetime,
                seq: int) -> dict[str, Any]:
     """An event's row as :func:`make_event` and :meth:`Event.to_dict` would give its values,

@@ -461,6 +461,8 @@ from typing import Any, Self
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src")]
 
+import loadgen  # bench/ is the script's own directory, first on sys.path
+
 ADMIN_KEY = "mpa_bench_operator_key_0123456789"
 SECRET_KEY = "b1:" + base64.urlsafe_b64encode(b"\x07" * 32).decode()
 PG_ADMIN_URL = os.environ.get("MAILPORT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -712,19 +714,19 @@ def message_body(account: str, n: int) -> dict[str, Any]:
     }
 
 
+def prepare(inst: Installation, headers: dict[str, str], account: str, count: int, first: int = 0) -> list[bytes]:
+    """``count`` serialised ``POST /v1/messages`` requests (built before the clock starts)."""
+    return loadgen.requests(inst.base, "/v1/messages", headers,
+                            (message_body(account, n) for n in range(first, first + count)))
+
+
 async def post_all(inst: Installation, headers: dict[str, str], account: str, count: int,
-                   concurrency: int = 16) -> None:
-    import httpx
-
-    queue = iter(range(count))
-    async with httpx.AsyncClient(base_url=inst.base, headers=headers, timeout=60) as client:
-        async def one() -> None:
-            for n in queue:
-                resp = await client.post("/v1/messages", json=message_body(account, n))
-                if resp.status_code != 202:
-                    raise RuntimeError(f"POST /v1/messages: {resp.status_code} {resp.text[:300]}")
-
-        await asyncio.gather(*(one() for _ in range(concurrency)))
+                   concurrency: int = 16, *, prepared: list[bytes] | None = None) -> None:
+    """Posts ``count`` messages one by one over ``concurrency`` keep-alive connections with the
+    lean load generator (``bench/loadgen.py``; httpx cost more CPU than the API it measured)."""
+    if prepared is None:
+        prepared = prepare(inst, headers, account, count)
+    await loadgen.post(inst.base, prepared, concurrency=concurrency)
 
 
 def pipeline(inst: Installation, sink_port: int, count: int) -> tuple[float, dict[str, str], str]:
@@ -831,9 +833,10 @@ def bench_pipeline(inst: Installation, port: int, messages: int, rounds: int, na
     spent = {"sink": 0.0, "load generator": 0.0}
 
     def measured() -> float:
+        prepared = prepare(inst, headers, account, messages, first=total[0])
         sink_cpu, own_cpu = process_cpu(SINK_PIDS[port]), time.process_time()
         started = time.perf_counter()
-        asyncio.run(post_all(inst, headers, account, messages))
+        asyncio.run(post_all(inst, headers, account, messages, prepared=prepared))
         total[0] += messages
         wait_sent(inst, total[0])
         took = time.perf_counter() - started

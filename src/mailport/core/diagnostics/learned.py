@@ -80,6 +80,8 @@ _CONCEPTS: Final[dict[str, re.Pattern[str]]] = {name: re.compile(pattern) for na
     "policy": r"policy|richtlinie|beleid|politique|politica|prohibit",
     "content": r"content|inhalt|inhoud|contenu|contenuto|attachment|anhang|bijlage|pièce jointe|allegat|virus|phish",
     "daily": r"daily|per day|täglich|dagelijks|quotidien|giornalier|24 hours",
+    # Session 6: a certificate named in any of the languages (K-9's and Outlook's localised notices).
+    "certificate": r"certific|zertifik|\bcert\b",
 }.items()}
 ALPHA: Final = 0.1  # additive smoothing
 TEMPERATURE: Final = 8.0  # for the posterior only; the answer is the same

@@ -17,7 +17,8 @@ BATCH: list[tuple[str, str, str, str, str | None]] = []
 GH = "https://github.com/{}"
 BATCH += [
     (("SMTP Error: Failed to add recipient 'mail@example.org'. Refused. Sending to remote addresses (relaying) is "
-      "not allowed. (Code: 554)"), "send.relay_denied", GH.format("deflomu/Roundcube-SMTP-per-Identity-Plugin/issues/19"),
+      "not allowed. (Code: 554)"), "send.relay_denied",
+     GH.format("deflomu/Roundcube-SMTP-per-Identity-Plugin/issues/19"),
      "en", None),
     ("Error Code: 550 5.7.1, Relaying denied.", "send.relay_denied", GH.format("nodemailer/nodemailer/issues/1480"),
      "en", None),
@@ -141,9 +142,11 @@ BATCH += [
      None),
     ("AADSTS70000: The provided value for the 'code' parameter is not valid. The code has expired.",
      "auth.token_invalid", GH.format("moralmunky/Home-Assistant-Mail-And-Packages/issues/1316"), "en", None),
-    ("Error occurred: invalid_grant. Check logs.", "auth.token_invalid", GH.format("thobach/MMM-MicrosoftToDo/issues/47"),
+    ("Error occurred: invalid_grant. Check logs.", "auth.token_invalid",
+     GH.format("thobach/MMM-MicrosoftToDo/issues/47"),
      "en", None),
-    (("permanent: gmx.net (mxgmx117) Nemesis ESMTP Service not available; No SMTP service; IP address is block listed.; "
+    (("permanent: gmx.net (mxgmx117) Nemesis ESMTP Service not available; No SMTP service; IP address is block "
+      "listed.; "
       "For explanation visit https://www.gmx.net/mail/senderguidelines?c=bl"), "send.rejected_as_spam",
      GH.format("chatmail/async-smtp/pull/53"), "en", None),
     ("Error: permanent error (535)", "auth.invalid_credentials", GH.format("pimalaya/himalaya/issues/294"), "en", None),
@@ -164,9 +167,11 @@ BATCH += [
     (("javax.mail.MessagingException: Connection refused (Connection refused);\n  nested exception is:\n\t"
       "java.net.ConnectException: Connection refused (Connection refused)"), "net.connection_refused",
      GH.format("rosehgal/TrashEmail/issues/3"), "en", None),
-    ("javax.mail.MessagingException: Could not connect to SMTP host: smtp.gmail.com, port: 465", "net.connection_failed",
+    ("javax.mail.MessagingException: Could not connect to SMTP host: smtp.gmail.com, port: 465",
+     "net.connection_failed",
      GH.format("yesidlazaro/GmailBackground/issues/11"), "en", None),
-    (("com.sun.mail.util.MailConnectException: Couldn't connect to host, port: localhost, 10025; timeout 30000;\n  nested "
+    (("com.sun.mail.util.MailConnectException: Couldn't connect to host, port: localhost, 10025; timeout "
+      "30000;\n  nested "
       "exception is:\n\tjava.net.ConnectException: Connection refused"), "net.connection_refused",
      GH.format("wildfly-extras/wildfly-camel/issues/402"), "en", None),
     (("/usr/lib/ruby/2.1.0/net/smtp.rb:541:in `initialize': Connection refused - connect(2) for \"localhost\" port 25 "
@@ -244,7 +249,8 @@ BATCH += [
      GH.format("pankleks/pm2-health/issues/31"), "en", None),
     ("MailError: Error: getaddrinfo ENOTFOUND smtphost.example.corp.com", "net.host_not_found",
      GH.format("microsoft/azure-devops-engineering-extensions/issues/37"), "en", None),
-    ("Error Sending Email - 422 try again in 15 seconds.", "server.rate_limited", GH.format("gophish/gophish/issues/521"),
+    ("Error Sending Email - 422 try again in 15 seconds.", "server.rate_limited",
+     GH.format("gophish/gophish/issues/521"),
      "en", None),
     ('message sending failed: 4.7.1 Ratelimit "user" exceeded (451)', "server.rate_limited",
      GH.format("mailcow/mailcow-dockerized/issues/1497"), "en", None),
@@ -260,7 +266,8 @@ BATCH += [
 
 # --- relays, sender refusals, spam verdicts, sign-in (issue trackers) -------------------------------
 BATCH += [
-    (("{ [Error: Can't send mail - all recipients were rejected]\n  code: 'EENVELOPE',\n  response: '550 5.7.1 Unable to "
+    (("{ [Error: Can't send mail - all recipients were rejected]\n  code: 'EENVELOPE',\n  response: '550 5.7.1 "
+      "Unable to "
       "relay for team@example.com',\n  responseCode: 550 }"), "send.relay_denied",
      GH.format("nodemailer/nodemailer/issues/386"), "en", None),
     (('Symfony\\Component\\Mailer\\Exception\\TransportException: Connection could not be established with host '
@@ -269,19 +276,23 @@ BATCH += [
     ("Response: 501 5.5.4 Invalid domain name", "unknown", GH.format("Dolibarr/dolibarr/issues/9426"), "en", None),
     ('Expected response code 250 but got code "553", with message "553 Relaying disallowed as test@gmail.com "',
      "send.sender_not_allowed", GH.format("getgrav/grav-plugin-email/issues/77"), "en", None),
-    (("host mail.gmx.net[212.227.17.190] said: 550-Requested action not taken: mailbox unavailable 550 Sender address is "
+    (("host mail.gmx.net[212.227.17.190] said: 550-Requested action not taken: mailbox unavailable 550 Sender "
+      "address is "
       "not allowed. (in reply to MAIL FROM command)"), "send.sender_not_allowed",
      GH.format("infertux/zeyple/issues/49"), "en", None),
-    ("RCPT TO:<kunde@gmail.com>\n550 relay not permitted", "send.relay_denied", GH.format("namshi/docker-smtp/issues/85"),
+    ("RCPT TO:<kunde@gmail.com>\n550 relay not permitted", "send.relay_denied",
+     GH.format("namshi/docker-smtp/issues/85"),
      "en", None),
-    ("554 Message not allowed - [299]", "send.rejected_as_spam", GH.format("dart-mailer/mailer/issues/235"), "en", None),
+    ("554 Message not allowed - [299]", "send.rejected_as_spam", GH.format("dart-mailer/mailer/issues/235"), "en",
+     None),
     (('Error while trying to send test email: {"code":"EAUTH","response":"502 5.5.2 Syntax error, command '
       'unrecognized.","responseCode":502,"command":"AUTH PLAIN"}'), "tls.starttls_required",
      GH.format("sandstorm-io/sandstorm/issues/2876"), "en", None),
     ("553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list;",
      "send.rejected_as_spam", GH.format("ActiveCampaign/smtp-field-manual/pull/64"), "en", None),
-    ("S (3): 1001 NO [AUTHENTICATIONFAILED] Authentication failed\nimapfilter: login request to damien@imap.mail.me.com "
-     "failed", "auth.invalid_credentials", GH.format("lefcha/imapfilter/issues/125"), "en", None),
+    (("S (3): 1001 NO [AUTHENTICATIONFAILED] Authentication failed\nimapfilter: login request to "
+      "damien@imap.mail.me.com failed"), "auth.invalid_credentials", GH.format("lefcha/imapfilter/issues/125"), "en",
+     None),
     ('Error Domain=MCOErrorDomain Code=1 "A stable connection to the server could not be established."',
      "net.connection_failed", GH.format("MailCore/mailcore2/issues/1579"), "en", None),
 ]
@@ -293,12 +304,15 @@ BATCH += [
     ("Anmeldung fehlgeschlagen. Bitte überprüfen Sie Benutername und Passwort.", "auth.invalid_credentials",
      TB_SETUP.format("de"), "de", None),
     (("Konfiguration konnte nicht überprüft werden. Falls der Benutzername und das Passwort korrekt sind, hat der "
-      "Server-Administrator vermutlich die gewählte Konfiguration für Ihr Konto deaktiviert. Versuchen Sie, ein anderes "
+      "Server-Administrator vermutlich die gewählte Konfiguration für Ihr Konto deaktiviert. Versuchen Sie, ein "
+      "anderes "
       "Protokoll zu verwenden."), "auth.imap_disabled", TB_SETUP.format("de"), "de", None),
-    ("Échec de l’authentification. Veuillez vérifier le nom d’utilisateur et le mot de passe", "auth.invalid_credentials",
+    ("Échec de l’authentification. Veuillez vérifier le nom d’utilisateur et le mot de passe",
+     "auth.invalid_credentials",
      TB_SETUP.format("fr"), "fr", None),
-    (("La configuration n’a pas pu être vérifiée. Si votre nom d’utilisateur et votre mot de passe sont corrects, il est "
-      "probable que l’administrateur du serveur a désactivé la configuration sélectionnée pour votre compte. Essayez de "
+    (("La configuration n’a pas pu être vérifiée. Si votre nom d’utilisateur et votre mot de passe sont corrects, "
+      "il est probable que l’administrateur du serveur a désactivé la configuration sélectionnée pour votre compte. "
+      "Essayez de "
       "sélectionner un autre protocole."), "auth.imap_disabled", TB_SETUP.format("fr"), "fr", None),
     ("Autenticazione non riuscita. Assicurati che nome utente e password siano corretti", "auth.invalid_credentials",
      TB_SETUP.format("it"), "it", None),
@@ -311,7 +325,8 @@ BATCH += [
 
 # --- more issue trackers: sender refusals, sign-in wordings, recipient refusals ---------------------
 BATCH += [
-    ("550 #5.1.0 Address rejected.", "send.recipient_unknown", GH.format("customeros/mailsherpa/issues/19"), "en", None),
+    ("550 #5.1.0 Address rejected.", "send.recipient_unknown", GH.format("customeros/mailsherpa/issues/19"), "en",
+     None),
     ("Mail sender rejection.", "unknown", GH.format("karastojko/mailio/issues/103"), "en", None),
     ("Error SMTP: [550] Incorrect sender header (LOCAL)", "send.sender_not_allowed",
      GH.format("roundcube/roundcubemail/issues/6572"), "en", None),
@@ -324,7 +339,8 @@ BATCH += [
      "send.rejected_as_spam", GH.format("getconversio/email-deep-validator/issues/9"), "en", None),
     (('Expected response code 250 but got code "554", with message "554 5.2.252 STOREDRV.Submission.Exception:'
       'SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due to a permanent exception with '
-      'message Cannot submit message.'), "send.sender_not_allowed", GH.format("TYPO3-directmail/direct_mail/issues/267"),
+      'message Cannot submit message.'), "send.sender_not_allowed",
+     GH.format("TYPO3-directmail/direct_mail/issues/267"),
      "en", None),
     ("SMTP error: Authentication failed: Password command failed", "auth.invalid_credentials",
      GH.format("therecluse26/PHP-Login/issues/244"), "en", None),
@@ -375,10 +391,12 @@ BATCH += [
     (("Error: Data command failed: 421 4.3.0 Temporary System Problem.  Try again later (10). "
       "cx5-20020a17090afd8500b002135de3013fsm2332009pjb.32 - gsmtp"), "server.temporary_failure",
      GH.format("fastify/help/issues/800"), "en", None),
-    ('{{nocatch,{permanent_failure,<<"550 5.4.5 Daily user sending quota exceeded. o65sm25351206pga.71 - gsmtp\\r\\n">>}}',
+    (('{{nocatch,{permanent_failure,<<"550 5.4.5 Daily user sending quota exceeded. o65sm25351206pga.71 - '
+      'gsmtp\\r\\n">>}}'),
      "send.daily_limit_reached", GH.format("gen-smtp/gen_smtp/issues/140"), "en", None),
     (("An Outgoing server (SMTP) error occurred while sending mail. The server responded:  5.7.1 <DATA>: Data command "
-      "rejected: only 10 messages per day"), "send.daily_limit_reached", GH.format("root-io/vmail/issues/67"), "en", None),
+      "rejected: only 10 messages per day"), "send.daily_limit_reached", GH.format("root-io/vmail/issues/67"), "en",
+     None),
     (("Net::SMTPServerBusy 450 Your account reached its email quota limit. Contact support to increase it. #MS42204 "
       "Your account reached its email quota limit. Contact support to increase it. #MS42204"),
      "send.daily_limit_reached", GH.format("geeksforsocialchange/PlaceCal/issues/2297"), "en", None),
@@ -391,8 +409,10 @@ BATCH += [
     (("IMAP command 'LOGIN <user> <pass>' returned an error: NO [ALERT] Application-specific password required: "
       "https://support.google.com/accounts/answer/185833 (Failure)"), "auth.app_password_required",
      GH.format("LukeSmithxyz/mutt-wizard/issues/831"), "en", None),
-    (("Notice: Unknown: [ALERT] Please log in via your web browser: https://support.google.com/mail/accounts/answer/78754 "
-      "(Failure) (errflg=1) in Unknown on line 0"), "auth.web_login_required", GH.format("barbushin/php-imap/issues/87"),
+    (("Notice: Unknown: [ALERT] Please log in via your web browser: "
+      "https://support.google.com/mail/accounts/answer/78754 "
+      "(Failure) (errflg=1) in Unknown on line 0"), "auth.web_login_required",
+     GH.format("barbushin/php-imap/issues/87"),
      "en", None),
     ("* NO [WEBALERT https://accounts.google.com/ContinueSignIn?sarp=1&scc=1&plt=AKgnsbt] Web login required.",
      "auth.web_login_required", GH.format("smiley22/S22.Imap/issues/116"), "en", None),
@@ -409,9 +429,11 @@ BATCH += [
     ('550 Outgoing mail from "example.com" has been suspended.', "send.account_blocked",
      GH.format("roundcube/roundcubemail/issues/8737"), "en", None),
     (("Your message couldn't be delivered because you weren't recognized as a valid sender. The most common reason for "
-      "this is that your email address is suspected of sending spam and it's no longer allowed to send messages outside "
+      "this is that your email address is suspected of sending spam and it's no longer allowed to send messages "
+      "outside "
       "of your organization. Contact your email admin for assistance. Remote Server returned '550 5.1.8 Access denied, "
-      "bad outbound sender'"), "send.account_blocked", GH.format("MicrosoftDocs/OfficeDocs-o365seccomp/issues/643"), "en",
+      "bad outbound sender'"), "send.account_blocked", GH.format("MicrosoftDocs/OfficeDocs-o365seccomp/issues/643"),
+     "en",
      None),
     ("Remote server returned '552 5.2.1 <alias@anonaddy.me>: Recipient address rejected: User disabled'",
      "send.recipient_unknown", GH.format("anonaddy/anonaddy/issues/580"), "en", None),

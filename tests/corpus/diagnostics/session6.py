@@ -1,12 +1,14 @@
-"""Replies collected in session 6 for issue 18: one growth batch, not a held-out round.
+"""Replies collected in session 6 for issue 18: two growth batches, not held-out rounds.
 
 Collected from mail clients' and libraries' issue trackers (GitHub), hosting providers' and ISPs'
 help pages and forum threads, and the localisation files of mail clients (the message a user sees,
 in nl/de/fr/it), each labelled by what fixes it for the user (README.md, "Labelling rules"),
 committed before the classifier first ran on it and measured once with ``measure_batch.py
 session6`` (README.md, "Session 6"); only after that used as training data. ``build.py`` adds them
-with ``"session6": true``. Placeholders stand where the source had a user's address or host
-(``klant@example.nl``, ``198.51.100.7``): a reply's wording and codes are as the source gives them.
+with ``"session6": true``; ``BATCH2`` (``"session6b": true``) was collected after ``BATCH``'s
+families had been written into the rules and measured the same way, once, to see whether they
+carried. Placeholders stand where the source had a user's address or host (``klant@example.nl``,
+``198.51.100.7``): a reply's wording and codes are as the source gives them.
 """
 
 from __future__ import annotations
@@ -447,4 +449,82 @@ BATCH += [
     (("Mail command failed: 530-5.7.0 Authentication Required. Learn more at 530 5.7.0 "
       "https://support.google.com/mail/?p=WantAuthError j5-20020a05620a288500b0077d8526bcdesm2261723qkp.86 - gsmtp"),
      "unknown", GH.format("dawidd6/action-send-mail/issues/186"), "en", None),
+]
+
+
+# --- Session 6, second batch (``BATCH2``, flagged ``session6b``): collected after the first batch's families
+# were written into the rules and the concept weight changed, committed before ``explain`` ran on it, so its
+# one measurement tells whether those changes carried to replies they were not written for.
+BATCH2: list[tuple[str, str, str, str, str | None]] = []
+BATCH2 += [
+    ("Error: Send error: permanent: 5.7.1 message content rejected", "send.rejected_as_spam",
+     GH.format("chatmail/core/issues/8150"), "en", None),
+    ("ERROR -- : Can't use Channel::Driver::Smtp: #<Net::SMTPFatalError: 550 User not found>", "send.recipient_unknown",
+     GH.format("zammad/zammad/issues/2133"), "en", None),
+    (("ERROR -- : 550 5.1.1 host gmail-smtp-in.l.google.com [66.102.1.27] said: The email account that you tried to "
+      "reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary "
+      "spaces. (H-BADRCPT)"), "send.recipient_unknown", GH.format("zammad/zammad/issues/4645"), "en", None),
+    (('550 5.7.1 recipient is in suppression list "suppressBadDomains": <abc@example.com> in '
+      '"RCPT TO:<abc@example.com>"'), "send.recipient_unknown", GH.format("knadh/listmonk/issues/1497"), "en", None),
+    ('503 5.5.1 command out of sequence in "MAIL FROM:<info@example.in> BODY=8BITMIME SMTPUTF8"', "unknown",
+     GH.format("knadh/listmonk/issues/1497"), "en", None),
+    (("554 5.7.1 <kunde@example.com.br>: Recipient address rejected: policy rejection: kunde@example.com.br: recipient "
+      "is known to bounce; see https://www.hostnet.com.br/info/recipient-is-known-to-bounce/"),
+     "send.recipient_unknown", GH.format("mautic/mautic/issues/10162"), "en", None),
+    ('Expected response code 250 but got code "503", with message "503 5.5.1 Error: nested MAIL command "', "unknown",
+     GH.format("mautic/mautic/issues/10162"), "en", None),
+    ("stat=Reject:RCPT:RATELIMIT:ACCOUNT cause=450_4.7.0_Transmit_rate_limit_exceeded,_try_again_later_(ACC)",
+     "server.rate_limited", GH.format("knadh/listmonk/issues/1073"), "en", None),
+    ("503 5.5.0 SMTP protocol violation: A mail transaction is already in progress", "unknown",
+     GH.format("knadh/listmonk/issues/1073"), "en", None),
+    (("550-The mail server could not deliver mail to klant@example.com. 550-The account or domain may not exist, they "
+      "may be blacklisted, or missing 550 the proper dns entries."), "send.recipient_unknown",
+     GH.format("mautic/mautic/issues/9822"), "en", None),
+    (("NOQUEUE: reject: RCPT from unknown[198.51.100.7]: 550 5.1.0 <crm+bounce_676d04bc@example.com>: Sender "
+      "address rejected: example.com"), "send.sender_not_allowed", GH.format("mautic/mautic/issues/14410"), "en", None),
+    (("error sending message in campaign Newsletter: 421 4.4.2 Message submission rate for this client has exceeded "
+      "the configured limit"), "server.rate_limited", GH.format("knadh/listmonk/issues/164"), "en", None),
+    ("error sending message in campaign Newsletter: EOF", "unknown", GH.format("knadh/listmonk/issues/164"), "en",
+     None),
+    ("WARN: Net::SMTPFatalError: 550 relay access denied - please authenticate", "auth.invalid_credentials",
+     GH.format("mastodon/mastodon/issues/22669"), "en", None),
+    (("Net::SMTPAuthenticationError: 454 4.7.0 Temporary authentication failure: generic failure "
+      "(Net::SMTPAuthenticationError)"), "server.temporary_failure", GH.format("mastodon/mastodon/issues/33073"), "en",
+     None),
+    ("Diagnostic-Code: smtp; 554 5.7.1 Spam message rejected", "send.rejected_as_spam",
+     GH.format("Cloud9Developer/Jellyfin-Newsletter-Plugin/issues/71"), "en", None),
+    ("SMTP-AUTH requested but missing user name", "auth.invalid_credentials", GH.format("NixOS/nixpkgs/issues/489109"),
+     "en", None),
+    ("WARN: Net::SMTPAuthenticationError: 503 5.5.1 Error: authentication not enabled", "tls.starttls_required",
+     GH.format("mastodon/mastodon/issues/772"), "en", None),
+]
+BATCH2 += [
+    ("SENDER REJECTED", "send.account_blocked",
+     "https://netfabric.freshdesk.com/support/solutions/articles/6000276770-sending-email-issues", "en", None),
+]
+BATCH2 += [
+    (("Failed to send mail (sender=My Company, receiver=admin@example.com) Error [126]: 'tls://smtp.office365.com' "
+      "does not support authenticated connections."), "tls.starttls_required",
+     GH.format("Dolibarr/dolibarr/issues/10695"), "en", None),
+    ("Serveur non disponible à l'adresse smtp-relay.gmail.com sur le port 465 - Error 111 - Connection refused",
+     "net.connection_refused", GH.format("Dolibarr/dolibarr/issues/20236"), "fr", None),
+    (("SMTP error from remote server for TEXT command, host: mx1.free.fr (212.27.48.7) reason: 550 mail dropped, bare "
+      "LF found"), "unknown", GH.format("Dolibarr/dolibarr/issues/33871"), "en", None),
+    (("Fehler: Die E-Mail wurde aufgrund des folgenden Fehlers nicht verschickt: SMTP authentication failed: 5.7.0 "
+      "Authentication failed"), "auth.invalid_credentials", GH.format("kivitendo/kivitendo-erp/pull/735"), "de", None),
+    ('auth login\n500 Error: command "AUTH" not recognized', "tls.starttls_required",
+     GH.format("kz26/mailproxy/issues/2"), "en", None),
+    ("javax.mail.AuthenticationFailedException: 535 5.7.0 authentication failed", "auth.invalid_credentials",
+     GH.format("support-project/knowledge/issues/143"), "en", None),
+    (("mutt_socket_readln_d() 4< 535 5.7.8 Error: authentication failed: Connection lost to authentication server\n"
+      "smtp_auth() SASL authentication failed"), "server.temporary_failure", GH.format("neomutt/neomutt/issues/2690"),
+     "en", None),
+    ("Failed to send mails: (535, b'5.7.8 Error: authentication failed: UGFzc3dvcmQ6')", "auth.invalid_credentials",
+     GH.format("zulip/zulip/issues/30505"), "en", None),
+    ("smtplib.SMTPRecipientsRefused: {}", "unknown", GH.format("daxslab/mailProc/issues/20"), "en", None),
+    (("There was an unexpected problem communicating with SMTP: Unexpected return code - Expected: 250, Got: 553 | 553 "
+      "5.7.1 Sender address rejected: not owned by auth user."), "send.sender_not_allowed",
+     GH.format("splitbrain/dokuwiki-plugin-smtp/issues/38"), "en", None),
+    ("Error: 550 smtp auth required (in reply to RCPT TO command)", "unknown", GH.format("mailcow/mailcow/issues/318"),
+     "en", None),
 ]

@@ -184,6 +184,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"server does not support authentication",
         # Session 6: the server does not know the AUTH command at all (a relay port, or TLS first).
         r"(?:command unrecognized|unrecognized command|command not (?:recognized|implemented))\b.{0,60}\bAUTH\b",
+        r"command \"?AUTH\"? not (?:recognized|implemented)",
     ),
     _rule(
         "net.wrong_service",
@@ -285,6 +286,13 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\bApplicationThrottled\b|\bMailboxConcurrency\b",
         r"^429 ",
     ),
+    # Session 6, second batch: the server could not reach its own sign-in backend (before the
+    # "authentication failed" wording that comes with it).
+    _rule(
+        "server.temporary_failure",
+        r"(?:connection lost to|unable to (?:reach|contact)|cannot connect to) (?:the )?authentication "
+        r"(?:server|backend|service)",
+    ),
     # Plain "wrong password" wordings, for text that lost its reply code on the way.
     _rule(
         "auth.invalid_credentials",
@@ -382,6 +390,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\bratelimit\b",
         r"(?:sending )?too many (?:e-?mails|messages)(?: too (?:fast|quickly)| in (?:a|too) short)|"
         r"sorry, too many (?:e-?mails|messages)",
+        r"submission rate\b.{0,40}\bexceed",
     ),
     _rule(
         "send.daily_limit_reached",
@@ -528,6 +537,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"no mailbox (?:here )?by that name",
         # Session 6: Lotus/HCL Domino's unknown recipient.
         r"not listed in (?:the )?(?:public )?(?:Domino )?Directory",
+        # Session 6, second batch: cPanel/Exim's "the account or domain may not exist", a recipient known to bounce.
+        r"account or domain may not exist|recipient is known to bounce",
         r"this mailbox is disabled",
         # Exchange Online directory-based edge blocking: the recipient is not in the tenant.
         r"5\.4\.1 Recipient address rejected: Access denied",

@@ -21,6 +21,8 @@ from pathlib import Path
 from session4 import BATCH as SESSION4
 from session4 import BATCH2 as SESSION4B
 from session4 import BATCH3 as SESSION4C
+from session6 import BATCH as SESSION6
+from session6 import BATCH2 as SESSION6B
 
 HERE = Path(__file__).resolve().parent
 OLD = HERE.parents[1] / "unit" / "diagnostics_corpus" / "corpus.json"
@@ -1619,6 +1621,18 @@ def main() -> None:
         seen.add(text)
         rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
                      "split": "train", "session4c": True})
+    for text, code, source, lang, email in SESSION6:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session6": True})
+    for text, code, source, lang, email in SESSION6B:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session6b": True})
     for row in rows:
         relabel(row)
     (HERE / "replies.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

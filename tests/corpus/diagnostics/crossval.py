@@ -7,8 +7,11 @@ against the whole training corpus, so their score here is their *training* accur
 learned layer is really cross-validated (the README says what that means for the estimate).
 
     .venv/bin/python tests/corpus/diagnostics/crossval.py [--rounds] [--misses] [--original-labels]
+        [--threshold=0.7] [--fraction=0.5]
 
 ``--original-labels``: the labels before session 4's relabelling (``relabelled_from``).
+``--fraction``: train each fold's model on that share of its training replies only (chosen by a hash
+of the text, so the same share every run): the learning curve (README "Session 6").
 """
 
 from __future__ import annotations
@@ -92,13 +95,15 @@ def main(argv: list[str]) -> None:
     groups = Counter(group_of(str(c["source"])) for c in train)
     print(f"{len(train)} training replies, {len(groups)} provider groups, {K} folds by group")
     threshold = float(next((a.split("=")[1] for a in argv if a.startswith("--threshold=")), "0"))
+    fraction = float(next((a.split("=")[1] for a in argv if a.startswith("--fraction=")), "1"))
     merged: dict[str, list[tuple[Case, str]]] = {}
     for fold in range(K):
         test = [c for c in train if fold_of(group_of(str(c["source"]))) == fold]
-        rest = [c for c in train if fold_of(group_of(str(c["source"]))) != fold]
+        rest = [c for c in train if fold_of(group_of(str(c["source"]))) != fold
+                and int(hashlib.sha256(str(c["text"]).encode()).hexdigest(), 16) % 1000 < fraction * 1000]
         for policy, pairs in evaluate(test, rest, threshold).items():
             merged.setdefault(policy, []).extend(pairs)
-    report(f"grouped {K}-fold cross-validation (threshold {threshold}):", merged)
+    report(f"grouped {K}-fold cross-validation (threshold {threshold}, fraction {fraction}):", merged)
     if "--misses" in argv:
         chosen = next((a.split("=")[1] for a in argv if a.startswith("--policy=")), "rules>model(unknown)")
         for case, got in merged[chosen]:

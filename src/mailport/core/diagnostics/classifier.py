@@ -113,7 +113,8 @@ _NETWORK_CAUSE_CODES: Final = frozenset({"net.connection_refused", "net.timeout"
 # The sender's address or outgoing mail blocked: more specific than an "authentication failed"
 # wrapper around it ("Authentication failed:554 5.1.8 Sender Address Blocked").
 _SENDER_BLOCKED_RE: Final = re.compile(
-    r"sender (?:address )?blocked|outgoing (?:mail |email |e-mail )?(?:is |has been )?blocked", re.IGNORECASE
+    r"sender (?:address )?blocked|outgoing (?:mail |email |e-mail )?(?:is |has been )?blocked"
+    r"|outgoing (?:mail|e-?mail)\b[^.;]{0,40}\b(?:has been|is) suspended", re.IGNORECASE
 )
 # An NDR's network status (4.4.x / 5.4.x) is about the receiving server, not the user's connection.
 _RELAY_NETWORK_STATUS_RE: Final = re.compile(r"(?<![\d.])4\.4\.\d{1,3}\b")
@@ -152,6 +153,10 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"does not match certificate'?s? altnames|not in the cert'?s altnames",
         r"unable to (?:get local issuer certificate|verify the first certificate)",
         r"SSLCertVerificationError",
+        # Session 6: a client naming a certificate error or problem (K-9's notifications), in en and
+        # the seed languages.
+        r"certificate (?:error|problem)|Zertifikats?(?:problem|fehler)|certificaat(?:fout|probleem)|"
+        r"(?:erreur|problème) de certificat|(?:errore|problema) (?:del |di |con il )?certificato",
         r"certificat\w* (?:non valide|invalide|expiré|non approuvé)|"
         r"Zertifikat\w* (?:ist )?(?:ungültig|abgelaufen|nicht vertrauenswürdig)|"
         r"certifica(?:at|to)\w* (?:is |è )?(?:ongeldig|verlopen|non valido|scaduto|non attendibile)",
@@ -177,6 +182,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"plattetekstwachtwoord|(?:Passworts?|password|mots? de passe)\b.{0,30}\b(?:im Klartext|in (?:testo semplice|"
         r"plain ?text)|non chiffrés)",
         r"server does not support authentication",
+        # Session 6: the server does not know the AUTH command at all (a relay port, or TLS first).
+        r"(?:command unrecognized|unrecognized command|command not (?:recognized|implemented))\b.{0,60}\bAUTH\b",
+        r"command \"?AUTH\"? not (?:recognized|implemented)",
     ),
     _rule(
         "net.wrong_service",
@@ -230,6 +238,11 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         # Not Yandex's "Invalid credentials or IMAP is disabled": that one is ambiguous.
         r"(?<!or )IMAP (?:access )?(?:is )?(?:disabled|not enabled|turned off)",
         r"User is authenticated but not connected",
+        # Session 6: Thunderbird's account set-up, "the server administrator has probably disabled the
+        # chosen configuration for your account" (en, de, fr, it).
+        r"(?:administrator|administrateur|amministratore|beheerder)\b.{0,60}\b(?:disabled|désactivé|disattivat\w*|"
+        r"deaktiviert|uitgeschakeld)\b.{0,40}\b(?:configuration|configurazione|configuratie|protocol\w*)",
+        r"Administrator\b.{0,40}\bKonfiguration\b.{0,40}\bdeaktiviert",
     ),
     _rule(
         "auth.too_many_attempts",
@@ -252,7 +265,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\binvalid_grant\b",
         r"\binvalid_token\b",
         r"token (?:has been )?(?:expired|revoked)",
-        r"expired or revoked",
+        r"expired,? or revoked",
         r'"status"\s*:\s*"(?:400|401)"',
     ),
     # --- provider APIs (Gmail API, Microsoft Graph): reasons of their JSON error bodies -------
@@ -272,6 +285,13 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\b(?:userRateLimitExceeded|rateLimitExceeded|concurrentLimitExceeded)\b",
         r"\bApplicationThrottled\b|\bMailboxConcurrency\b",
         r"^429 ",
+    ),
+    # Session 6, second batch: the server could not reach its own sign-in backend (before the
+    # "authentication failed" wording that comes with it).
+    _rule(
+        "server.temporary_failure",
+        r"(?:connection lost to|unable to (?:reach|contact)|cannot connect to) (?:the )?authentication "
+        r"(?:server|backend|service)",
     ),
     # Plain "wrong password" wordings, for text that lost its reply code on the way.
     _rule(
@@ -365,6 +385,12 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"per transaction exceeded|try this recipient in a separate transaction",
         r"peak [\w ]{0,30}limit exceeded",
         r"too many unrecognized commands",
+        # Session 6: a wait named in seconds, "Ratelimit … exceeded" (rspamd/mailcow), too many mails too fast.
+        r"try again in \d+ (?:seconds?|minutes?)\b",
+        r"\bratelimit\b",
+        r"(?:sending )?too many (?:e-?mails|messages)(?: too (?:fast|quickly)| in (?:a|too) short)|"
+        r"sorry, too many (?:e-?mails|messages)",
+        r"submission rate\b.{0,40}\bexceed",
     ),
     _rule(
         "send.daily_limit_reached",
@@ -379,6 +405,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"limit on the number of allowed outgoing messages",
         r"message (?:submission )?rate limit exceeded",
         r"daily send(?:ing)? rate exceeded",
+        # Session 6: a count per day, a sending account's quota limit.
+        r"\b(?:messages|e-?mails|recipients) per day\b",
+        r"reached (?:its|your|the) (?:e-?mail |sending )?quota limit",
     ),
     _rule(
         # The recipient's mailbox is closed or disabled (delivery context), or its domain does not
@@ -430,6 +459,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\bBlank From\b|as a From:? address|From:? Domain is invalid|missing a valid address in the From",
         r"sender domain (?:does not|doesn'?t) exist|unregistered domains|unresolvable [\w.]* ?from domain",
         r"RFC ?5322 section 3\.6\.2",
+        # Session 6: a From or sender header the submission server will not take.
+        r"missing (?:a |the )?'?From'? header|(?:incorrect|invalid|bad) sender header",
     ),
     _rule(
         # A relay refusal that names no cause (those that do were read above: "please
@@ -437,6 +468,10 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         "send.relay_denied",
         r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed)|unable to relay|no relaying"
         r"|open relay not allowed|as a relay, but I have not been configured",
+        # Session 6: bare "Relaying disallowed" (with "as <sender>" it is a sender permission, above),
+        # "(relaying) is not allowed", qmail's rcpthosts refusal, Outlook's localised "Relay verweigert".
+        r"\(relaying\) is not allowed|list of allowed rcpthosts|"
+        r"relay verweigert|relais refusé|relay (?:non (?:consentito|permesso)|niet toegestaan)",
     ),
     _rule(
         "send.message_too_large",
@@ -447,6 +482,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"message (?:est )?trop (?:volumineux|gros)",
         r"size limits?(?: exceeded)?",
         r"\bsize violation\b",
+        # Session 6: Amazon SES names the limit in bytes.
+        r"is more than \d+ bytes\b",
         r"\b(?:e-?mail|message) size exceeded|maximum size of the message|"
         r"taille (?:limite|maximale) du message|dimensione massima del messaggio",
         r"\b5\.3\.4\b",
@@ -497,13 +534,23 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"RecipientNotFound|recipient not found",
         r"(?:address|account|mailbox|user) (?:that you tried to reach )?(?:does not|doesn'?t) exist",
         r"(?:doesn'?t|does not) have an? (?:[\w.-]+ )?account",
-        r"no mailbox here by that name",
+        r"no mailbox (?:here )?by that name",
+        # Session 6: Lotus/HCL Domino's unknown recipient.
+        r"not listed in (?:the )?(?:public )?(?:Domino )?Directory",
+        # Session 6, second batch: cPanel/Exim's "the account or domain may not exist", a recipient known to bounce.
+        r"account or domain may not exist|recipient is known to bounce",
         r"this mailbox is disabled",
         # Exchange Online directory-based edge blocking: the recipient is not in the tenant.
         r"5\.4\.1 Recipient address rejected: Access denied",
         r"unrouteable address",
         r"mailbox not found|address not found",
         r"\b5\.1\.(?:1|10)\b",
+    ),
+    _rule(
+        # Session 6: a bare "Relaying disallowed" (with "as <sender>" a sender permission, above; beside
+        # a 5.1.1 the recipient's address, just above).
+        "send.relay_denied",
+        r"relaying disallowed",
     ),
     _rule(
         "send.rejected_as_spam",
@@ -531,6 +578,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"sending guidelines",
         r"(?:reject(?:ed)?|refused|denied) (?:due to|by|for) (?:local |content )?polic(?:y|ies)|policy restrictions",
         r"adresse IP est list[ée]e|\bIP (?:address )?(?:is )?listed\b",
+        # Session 6: a recipient domain that takes mail only from the IP addresses it lists.
+        r"\bIP not in (?:the )?(?:white|allow) ?list\b",
     ),
     # --- Server side, transient -----------------------------------------------------------
     # A limit on connections or volume is not a breakdown: the fix is patience or less at once.
@@ -649,6 +698,11 @@ _SMTP_LINE_RE: Final = re.compile(r"(?m)^\s*([2-5]\d\d)(?:[ -]|$)")
 _SMTP_ANYWHERE_RE: Final = re.compile(
     r"(?:^|[\s:(\[])([45]\d\d)(?:[ -](?=[245]\.\d)|,\s*b?['\"]| (?=[A-Za-z#(\[<]))"
 )
+# Session 6: a reply code that a client's or library's wrapper names as such ("permanent error (535)",
+# "Error SMTP: [550]", "(Code: 554)", 'got code "550"', "Negative SMTP reply: 553").
+_SMTP_WRAPPED_RE: Final = re.compile(
+    r"(?i)\b(?:error|code|reply)\b[^\n\d]{0,8}?[(\[\"]?([45]\d\d)(?![\d.])"
+)
 # Failure replies of RFC 5321, RFC 4954 (432, 454, 530, 534, 535, 538), RFC 3030 and RFC 7504
 # (521, 556) and what Exchange sends (432); anything else in that range is not a reply code.
 _SMTP_FAILURE_CODES: Final = frozenset(
@@ -722,7 +776,14 @@ _CONNECT_FAILED_RE: Final = re.compile(
     r"could not connect to (?:the )?SMTP host|SMTP connect\(\) fail|error connecting to (?:the )?SMTP server"
     r"|Konnte keine Verbindung zum SMTP-Host herstellen|Verbindung zum SMTP-Server fehlgeschlagen"
     r"|impossible de se connecter au serveur SMTP|Échec de la connexion SMTP"
-    r"|Impossibile connettersi all'host SMTP|kon niet verbinden met SMTP-host|SMTP Verbinding mislukt",
+    r"|Impossibile connettersi all'host SMTP|kon niet verbinden met SMTP-host|SMTP Verbinding mislukt"
+    # Session 6: Roundcube's "Connection to (storage) server failed" and MailCore's wording, in the
+    # seed languages (Thunderbird's own "Failed to connect to server <name>." is read above: unknown host).
+    r"|connection to (?:the )?(?:IMAP |SMTP |POP3? |mail |storage )?server failed"
+    r"|Verbinding met (?:de )?(?:IMAP-|SMTP-|mail)?server (?:is )?mislukt|Verbindung zum (?:IMAP-|SMTP-)?Server "
+    r"fehlgeschlagen|Keine Verbindung zum (?:IMAP[- ]|SMTP[- ])?Server|(?:échec lors de la|erreur de) connexion au "
+    r"serveur|Connessione al server (?:fallita|non riuscita)"
+    r"|stable connection to the server could not be established",
     re.IGNORECASE,
 )
 
@@ -784,7 +845,7 @@ def _smtp_code(text: str) -> int | None:
     transcript, where the 220/250 lines before it are ignored), else one inside a library's
     message (``Invalid login: 535 …``, ``(535, b'…')``). Only codes SMTP servers actually send
     count, so a port number such as 465 in a sentence is not mistaken for a reply."""
-    for regex in (_SMTP_LINE_RE, _SMTP_ANYWHERE_RE):
+    for regex in (_SMTP_LINE_RE, _SMTP_ANYWHERE_RE, _SMTP_WRAPPED_RE):
         for match in regex.finditer(text):
             code = int(match.group(1))
             if code in _SMTP_FAILURE_CODES:

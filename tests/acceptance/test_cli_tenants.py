@@ -139,3 +139,19 @@ def test_suppression_and_batch_take_the_tenant_by_name_too(tmp_path: Path) -> No
     assert [r["status"] for r in json.loads(sent.stdout)] == ["queued"]
     nobody = _mailport("send", "--batch", str(batch), "--tenant", "acmee", env=env)
     assert nobody.returncode == 2 and "no tenant 'acmee'" in nobody.stderr
+
+
+def test_a_database_that_cannot_be_used_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    """``mailport migrate`` (and ``serve``) against a PostgreSQL that refuses, or a database not
+    created yet, said so in a 300-line traceback; now one line names the database (password
+    hidden) and the server's reason."""
+    from lab.ports import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    env |= {"MAILPORT_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200",
+            "MAILPORT_DATABASE_URL": f"postgresql+psycopg://mailport:hunter2-secret@127.0.0.1:{free_port()}/mailport"}
+    result = _mailport("migrate", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "hunter2-secret" not in result.stderr
+    assert "error [storage.unavailable] cannot use the database postgresql+psycopg://mailport:***@" in result.stderr
+    assert "refused" in result.stderr.lower()

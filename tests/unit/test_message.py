@@ -299,6 +299,16 @@ def test_header_injection_is_refused_in_every_field(payload: str) -> None:
     assert from_info.value.field == "from"
 
 
+@pytest.mark.parametrize("body_field", ["text", "html"])
+def test_a_nul_in_a_body_is_refused_not_sent_altered(body_field: str) -> None:
+    """A NUL went out in a 7bit part and arrived as 0x80 (Dovecot's replacement); no encoding may
+    carry it as text, so the request is refused with the field named."""
+    with pytest.raises(ValidationError) as info:
+        invoice(**{body_field: "Beste Jan,\x00 de factuur."})
+    assert info.value.field == body_field and "NUL" in str(info.value)
+    invoice(**{body_field: "Beste Jan,\t\x0c de factuur."})  # other controls in a body are text
+
+
 def test_injection_error_names_indexed_fields() -> None:
     with pytest.raises(HeaderInjectionError) as info:
         MessageDraft.create(

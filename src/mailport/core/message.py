@@ -369,6 +369,11 @@ class MessageDraft:
             body = getattr(self, body_field)
             if body is not None and not isinstance(body, str):
                 raise ValidationError(f"{body_field} must be a string", field=body_field)
+            if body is not None and "\x00" in body:
+                # No transfer encoding may carry a NUL as text (RFC 5322 2.3, RFC 2045 2.7):
+                # sent as 7bit it reached the mailbox altered (Dovecot stores 0x80 instead).
+                raise ValidationError(f"{body_field} must not contain NUL characters (U+0000)",
+                                      field=body_field)
         for index, attachment in enumerate(self.attachments):
             if not isinstance(attachment, Attachment):
                 raise ValidationError(

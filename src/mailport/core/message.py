@@ -174,6 +174,13 @@ _OCTET_STREAM = "application/octet-stream"
 _Policy: TypeAlias = "email_policy.EmailPolicy[EmailMessage]"
 
 
+def check_header_text(value: str, *, field: str) -> str:
+    """``value`` unchanged when it may stand in a header (a display name saved for later mail):
+    no CR, LF or other control character, no C1 control or Unicode line separator — what a
+    message refuses, so a saved name cannot make every later message from it fail."""
+    return _check_text(value, field=field)
+
+
 def _check_text(value: str, *, field: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be a string", field=field)

@@ -250,6 +250,10 @@ def test_size_limit_counts_what_the_user_sends_not_its_base64() -> None:
     assert info.value.code == "request.message_too_large"
     assert info.value.limit == 25 * mb and info.value.size > 26 * mb
     assert "26 MB" in str(info.value) and "25 MB" in str(info.value)  # sizes a person reads
+    assert info.value.field == "attachments"
+    with pytest.raises(ValidationError) as info:  # the field is the part that makes it large
+        build(invoice(attachments=[], html=None, text="A" * (26 * mb)), max_bytes=25 * mb)
+    assert info.value.field == "text"
 
 
 INJECTIONS = [

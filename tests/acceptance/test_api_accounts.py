@@ -59,6 +59,9 @@ def test_duplicate_address_is_a_conflict(api: Any, admin_headers: dict[str, str]
         ({"smtp": {"host": "169.254.169.254", "port": 465, "security": "tls"}}, "net.host_not_allowed"),
         ({"smtp": {"host": "smtp.example.com", "port": 465, "security": "ssl"}}, "request.invalid"),
         ({"password": None}, "request.invalid"),
+        # What a message refuses in the From name: saved, it made every later message fail.
+        ({"display_name": "Bakkerij\u2028Bcc: evil@x.com"}, "request.header_injection"),
+        ({"display_name": "Bakkerij\x85Jansen"}, "request.header_injection"),
     ],
 )
 def test_bad_account_input(api: Any, admin_headers: dict[str, str], change: dict[str, Any], code: str) -> None:
@@ -67,6 +70,15 @@ def test_bad_account_input(api: Any, admin_headers: dict[str, str], change: dict
     assert resp.status_code in (400, 422), resp.text
     assert resp.json()["code"] == code
     assert api.get("/v1/accounts", headers=a).json() == []
+
+
+def test_a_display_name_no_message_could_carry_is_refused_when_changed(api: Any, admin_headers: dict[str, str]) -> None:
+    a = _tenant(api, admin_headers, "A")
+    account_id = api.post("/v1/accounts", json=_account_body(), headers=a).json()["id"]
+    for name in ("Bakkerij\u2028Bcc: evil@x.com", "Bakkerij\u2029", "Bakkerij\x9b"):
+        resp = api.patch(f"/v1/accounts/{account_id}", json={"display_name": name}, headers=a)
+        assert resp.status_code == 422 and resp.json()["field"] == "display_name", resp.text
+    assert api.get(f"/v1/accounts/{account_id}", headers=a).json()["display_name"] == "Bakkerij Jansen"
 
 
 def test_tenant_b_cannot_see_change_verify_or_remove_tenant_a_account(api: Any, admin_headers: dict[str, str]) -> None:

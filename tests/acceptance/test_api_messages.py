@@ -99,6 +99,12 @@ def test_multipart_upload(client: TestClient, account: str, smtp_sink: SmtpSink)
 
     missing = client.post("/v1/messages", data={"other": "x"}, files=[("attachments", ("a.pdf", PDF))])
     assert missing.status_code == 422 and missing.json()["field"] == "message"
+    # A file under another part name was dropped and the message queued without it.
+    for name in ("attachment", "file"):
+        misnamed = client.post("/v1/messages", data={"message": json.dumps(message)},
+                               files=[(name, ("factuur.pdf", PDF, "application/pdf"))])
+        assert misnamed.status_code == 422 and misnamed.json()["field"] == name, misnamed.text
+        assert "'attachments'" in misnamed.json()["title"]
 
 
 def test_idempotency_key(client: TestClient, account: str) -> None:

@@ -106,3 +106,52 @@ def test_times_are_printed_in_the_local_zone_or_the_one_asked_for(tmp_path: Path
     assert shown("America/St_Johns") in by_option.stdout, by_option.stdout
     wrong = _mailport("--tz", "Mars/Olympus", "tenant", "list", env=env)
     assert wrong.returncode == 2 and "Europe/Amsterdam" in wrong.stderr
+
+
+def test_suppression_and_batch_take_the_tenant_by_name_too(tmp_path: Path) -> None:
+    """``--tenant acme`` means the tenant named acme in every command: the suppression list and
+    ``send --batch`` used the name as an id (an empty list, a database error on add, every
+    batch line refused with send.no_account)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    env |= {"MAILPORT_DATA_DIR": str(tmp_path / "var"), "MAILPORT_ALLOW_PRIVATE_HOSTS": "true",
+            "MAILPORT_ALLOW_INSECURE_AUTH": "true", "COLUMNS": "200"}
+    assert _mailport("tenant", "create", "acme", env=env).returncode == 0
+    added = subprocess.run([sys.executable, "-m", "mailport.cli", "account", "add", "user@example.test",
+                            "--tenant", "acme", "--smtp-host", "127.0.0.1", "--smtp-port", "9", "--smtp-security",
+                            "none", "--password-stdin", "--json"], input="password\n", env=env, capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert added.returncode == 0, added.stderr
+
+    add = _mailport("suppression", "add", "weg@klant.example", "--tenant", "acme", env=env)
+    assert add.returncode == 0, add.stderr
+    listed = _mailport("suppression", "list", "--tenant", "acme", "--json", env=env)
+    assert [e["address"] for e in json.loads(listed.stdout)] == ["weg@klant.example"], listed.stderr
+    unknown = _mailport("suppression", "list", "--tenant", "acmee", env=env)
+    assert unknown.returncode == 2 and "no tenant 'acmee'" in unknown.stderr
+    removed = _mailport("suppression", "remove", "weg@klant.example", "--tenant", "acme", env=env)
+    assert removed.returncode == 0, removed.stderr
+
+    batch = tmp_path / "month-end.jsonl"
+    batch.write_text(json.dumps({"from": "user@example.test", "to": ["klant@example.org"], "subject": "Factuur 1",
+                                 "text": "Zie bijlage.", "idempotency_key": "inv-1"}) + "\n")
+    sent = _mailport("send", "--batch", str(batch), "--tenant", "acme", "--json", env=env)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert [r["status"] for r in json.loads(sent.stdout)] == ["queued"]
+    nobody = _mailport("send", "--batch", str(batch), "--tenant", "acmee", env=env)
+    assert nobody.returncode == 2 and "no tenant 'acmee'" in nobody.stderr
+
+
+def test_a_database_that_cannot_be_used_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    """``mailport migrate`` (and ``serve``) against a PostgreSQL that refuses, or a database not
+    created yet, said so in a 300-line traceback; now one line names the database (password
+    hidden) and the server's reason."""
+    from lab.ports import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPORT_")}
+    env |= {"MAILPORT_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200",
+            "MAILPORT_DATABASE_URL": f"postgresql+psycopg://mailport:hunter2-secret@127.0.0.1:{free_port()}/mailport"}
+    result = _mailport("migrate", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "hunter2-secret" not in result.stderr
+    assert "error [storage.unavailable] cannot use the database postgresql+psycopg://mailport:***@" in result.stderr
+    assert "refused" in result.stderr.lower()

@@ -492,6 +492,11 @@ def test_platform_address_sender_name_and_reply_address(service: Service, page: 
     page.get_by_text("We sent a confirmation link").wait_for()  # visible
     assert "Waiting for confirmation: info@bakkerij-jansen.test" in page.locator("#chosen").inner_text()
     assert service.runtime.platform.sender(tenant).reply_to is None  # not before it is confirmed
+    # "Send from this" stands apart from the reply-address form's button, not stacked against it
+    # as if it were part of that form (two primary buttons touching).
+    confirm = page.get_by_role("button", name="Send confirmation link").bounding_box()
+    choose = page.get_by_role("button", name="Send from this").bounding_box()
+    assert confirm and choose and choose["y"] - (confirm["y"] + confirm["height"]) >= 12, (confirm, choose)
     shot(page, "platform-en")
     page.goto(service.link(language="nl"))
     page.goto(service.base + "/ui/settings/email?method=platform")

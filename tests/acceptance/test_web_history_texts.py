@@ -67,6 +67,39 @@ def test_the_history_names_the_suppression_in_words(tmp_path: Path, lang: str, l
     runtime.close()
 
 
+def test_what_the_server_said_is_only_shown_when_a_server_said_it(tmp_path: Path) -> None:
+    """A message deferred because the server name does not exist showed, under "Wat de server
+    antwoordde", mailport's own English note ("The host name … does not exist in DNS"): no server
+    said anything, and the diagnosis above says it in Dutch."""
+    from mailport.adapters.storage.tables_outbox import MessageRecipient
+
+    runtime = make_runtime(tmp_path)
+    with TestClient(create_app(runtime, embedded_worker=False), raise_server_exceptions=False, base_url=BASE) as c:
+        _signed_in(c, "nl")
+        account = c.post("/v1/accounts", json={
+            "email": "info@bakkerij.example", "password": "pw",
+            "smtp": {"host": "smtp.bakkerij.example", "port": 465, "security": "tls"}}).json()["id"]
+        message_id = c.post("/v1/messages", json={"account": account, "to": ["klant@example.org"],
+                                                  "subject": "Factuur", "text": "x"}).json()["id"]
+
+        def recipient(**values: Any) -> str:
+            with runtime.db.session() as s:
+                row = s.get(MessageRecipient, (message_id, 0))
+                assert row is not None
+                for key, value in values.items():
+                    setattr(row, key, value)
+            return c.get(f"/ui/outbox/{message_id}").text
+
+        page = recipient(status="deferred", smtp_code=None, enhanced_code=None, diagnosis="net.host_not_found",
+                         text="The host name smtp.bakkerij.example does not exist in DNS")
+        assert "De servernaam is niet gevonden" in page
+        assert "Wat de server antwoordde" not in page and "does not exist in DNS" not in page
+        page = recipient(smtp_code=451, enhanced_code="4.7.1", diagnosis="send.greylisted",
+                         text="451 4.7.1 Greylisted, try again later")
+        assert "Wat de server antwoordde" in page and "451 4.7.1 Greylisted" in page
+    runtime.close()
+
+
 def _view(**changes: Any) -> InboxMessageView:
     base = InboxMessageView(
         id="imsg_1", account_id="acc_1", folder="INBOX", direction="in", uid=1, header_message_id=None,

@@ -152,6 +152,8 @@ def test_every_form_needs_the_csrf_token(client: TestClient) -> None:
         assert resp.status_code == 403, (path, resp.status_code)
         resp = client.post(path, data={**form, "csrf": "wrong"}, follow_redirects=False)
         assert resp.status_code == 403, path
+        # Said in the session's language (nl), not the browser's: the session is known.
+        assert '<html lang="nl">' in resp.text, path
     # With the token (as htmx sends it, in a header) the same save goes through.
     token = _csrf(client)
     resp = client.post("/ui/settings/email/mailbox/save", data=form, headers={"X-CSRF-Token": token},

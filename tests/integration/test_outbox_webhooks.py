@@ -160,6 +160,34 @@ async def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(
     rt.close()
 
 
+async def test_a_url_httpx_cannot_parse_is_refused_and_one_saved_earlier_fails_its_delivery(
+    tmp_path: Path,
+) -> None:
+    """``https://0177.0.0.1/`` looks like an IPv4 address and is not one: httpx refuses it, and a
+    delivery to it raised ``InvalidURL`` past every handler ("failed unexpectedly", traceback
+    logged, the delivery pending with no error for the tenant to see, again at every retry)."""
+    from mailport.adapters.storage.tables_outbox import Webhook
+
+    rt = outbox_runtime(tmp_path, allow_private_hosts=False)
+    tenant = rt.tenants.create(name="T").tenant.id
+    for url in ("https://0177.0.0.1/hook", "https://256.1.1.1/hook"):
+        with pytest.raises(ValidationError) as info:
+            rt.webhooks.create(tenant, url=url)
+        assert info.value.code == "webhook.url_invalid" and info.value.field == "url"
+    hook, _ = rt.webhooks.create(tenant, url="https://hooks.example.test/x")
+    with pytest.raises(ValidationError):
+        rt.webhooks.update(tenant, hook.id, url="https://0177.0.0.1/hook")
+    with rt.db.session() as s:  # saved before the check existed
+        row = s.get(Webhook, hook.id)
+        assert row is not None
+        row.url = "https://0177.0.0.1/hook"
+    rt.webhooks.test(tenant, hook.id)
+    await run_worker_until(rt, lambda: rt.webhooks.deliveries(tenant, hook.id)[0].attempts == 1)
+    [delivery] = rt.webhooks.deliveries(tenant, hook.id)
+    assert delivery.last_error and "webhook.url_invalid" in delivery.last_error
+    rt.close()
+
+
 async def test_a_batch_fans_out_each_message_event(rt: Runtime, smtp_sink: SmtpSink, receiver: Receiver) -> None:
     tenant = rt.tenants.create(name="Bakkerij").tenant.id
     account = sink_account(rt, tenant, smtp_sink.port)

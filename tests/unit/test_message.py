@@ -250,6 +250,10 @@ def test_size_limit_counts_what_the_user_sends_not_its_base64() -> None:
     assert info.value.code == "request.message_too_large"
     assert info.value.limit == 25 * mb and info.value.size > 26 * mb
     assert "26 MB" in str(info.value) and "25 MB" in str(info.value)  # sizes a person reads
+    assert info.value.field == "attachments"
+    with pytest.raises(ValidationError) as info:  # the field is the part that makes it large
+        build(invoice(attachments=[], html=None, text="A" * (26 * mb)), max_bytes=25 * mb)
+    assert info.value.field == "text"
 
 
 INJECTIONS = [
@@ -297,6 +301,16 @@ def test_header_injection_is_refused_in_every_field(payload: str) -> None:
     with pytest.raises((HeaderInjectionError, AddressError)) as from_info:
         invoice(from_=f"a@example.test{payload}")
     assert from_info.value.field == "from"
+
+
+@pytest.mark.parametrize("body_field", ["text", "html"])
+def test_a_nul_in_a_body_is_refused_not_sent_altered(body_field: str) -> None:
+    """A NUL went out in a 7bit part and arrived as 0x80 (Dovecot's replacement); no encoding may
+    carry it as text, so the request is refused with the field named."""
+    with pytest.raises(ValidationError) as info:
+        invoice(**{body_field: "Beste Jan,\x00 de factuur."})
+    assert info.value.field == body_field and "NUL" in str(info.value)
+    invoice(**{body_field: "Beste Jan,\t\x0c de factuur."})  # other controls in a body are text
 
 
 def test_injection_error_names_indexed_fields() -> None:

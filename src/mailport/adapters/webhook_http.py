@@ -39,6 +39,17 @@ class WebhookResponse:
     excerpt: str  # the start of the receiver's body, for the delivery log
 
 
+def check_url(url: str) -> None:
+    """Refuse a URL httpx, which delivers, cannot parse (``https://0177.0.0.1/`` looks like an IPv4
+    address and is not one; an invalid IDNA name): a :class:`ValidationError` when it is given,
+    not an unexpected exception at every delivery."""
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValidationError(f"the webhook URL is not valid: {exc}", field="url",
+                              code="webhook.url_invalid") from exc
+
+
 class WebhookPoster:
     def __init__(self, *, resolver: Resolver, allow_private: bool, ca_file: str = "",
                  backend: httpcore.AsyncNetworkBackend | None = None) -> None:
@@ -54,6 +65,7 @@ class WebhookPoster:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValidationError("a webhook URL must be http(s)", field="url")
+        check_url(url)  # a URL saved before this check was made fails each delivery, recorded
         try:
             return await asyncio.wait_for(self._post(url, body, headers, timeout), timeout)
         except TimeoutError as exc:

@@ -224,6 +224,7 @@ def _send_batch(tenant: str, path: Path, *, as_json: bool, database_url: str | N
     bad lines are reported by number and the others still go out. Exit 1 if any line failed."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
+        tenant = tenant_of(runtime, tenant)
         lines = _batch_lines(path)
     except MailportError as exc:
         fail(exc)

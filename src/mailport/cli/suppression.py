@@ -18,6 +18,7 @@ from mailport.cli.common import (
     fail,
     local_time,
     out,
+    tenant_of,
 )
 from mailport.diagnosis_text import explain_code
 from mailport.errors import MailportError
@@ -42,7 +43,7 @@ def suppression_list(
     """Show the suppressed addresses, why, since when, and the message that bounced."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        views = runtime.suppression.list_suppressions(tenant, limit=limit, after=after)
+        views = runtime.suppression.list_suppressions(tenant_of(runtime, tenant), limit=limit, after=after)
     except MailportError as exc:
         fail(exc)
     if as_json:
@@ -65,7 +66,7 @@ def suppression_add(address: Address, tenant: TenantOpt, database_url: DatabaseU
     """Stop mailing ADDRESS (a send to it is refused until it is removed)."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        view = runtime.suppression.add(tenant, address)
+        view = runtime.suppression.add(tenant_of(runtime, tenant), address)
     except MailportError as exc:
         fail(exc)
     out.print(f"{escape(view.address)} is on the suppression list", highlight=False)
@@ -77,7 +78,7 @@ def suppression_remove(address: Address, tenant: TenantOpt, database_url: Databa
     """Take ADDRESS off the list (the customer fixed it): mail to it is accepted again."""
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        runtime.suppression.remove(tenant, address)
+        runtime.suppression.remove(tenant_of(runtime, tenant), address)
     except MailportError as exc:
         fail(exc)
     out.print(f"{escape(address)} removed from the suppression list", highlight=False)

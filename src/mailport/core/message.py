@@ -174,6 +174,13 @@ _OCTET_STREAM = "application/octet-stream"
 _Policy: TypeAlias = "email_policy.EmailPolicy[EmailMessage]"
 
 
+def check_header_text(value: str, *, field: str) -> str:
+    """``value`` unchanged when it may stand in a header (a display name saved for later mail):
+    no CR, LF or other control character, no C1 control or Unicode line separator — what a
+    message refuses, so a saved name cannot make every later message from it fail."""
+    return _check_text(value, field=field)
+
+
 def _check_text(value: str, *, field: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be a string", field=field)
@@ -369,6 +376,11 @@ class MessageDraft:
             body = getattr(self, body_field)
             if body is not None and not isinstance(body, str):
                 raise ValidationError(f"{body_field} must be a string", field=body_field)
+            if body is not None and "\x00" in body:
+                # No transfer encoding may carry a NUL as text (RFC 5322 2.3, RFC 2045 2.7):
+                # sent as 7bit it reached the mailbox altered (Dovecot stores 0x80 instead).
+                raise ValidationError(f"{body_field} must not contain NUL characters (U+0000)",
+                                      field=body_field)
         for index, attachment in enumerate(self.attachments):
             if not isinstance(attachment, Attachment):
                 raise ValidationError(
@@ -529,12 +541,12 @@ def megabytes(size: int) -> str:
     return f"{value:.0f} MB" if value >= 10 or value == int(value) else f"{value:.1f} MB"
 
 
-def _too_large(*, size: int, limit: int, at_least: bool) -> ValidationError:
+def _too_large(*, size: int, limit: int, at_least: bool, field: str = "attachments") -> ValidationError:
     qualifier = "at least " if at_least else ""
     return ValidationError(
         f"the message is {qualifier}{megabytes(size)}, larger than the limit of {megabytes(limit)}",
         code="request.message_too_large",
-        field="attachments",
+        field=field,
         size=size,
         limit=limit,
     )
@@ -691,10 +703,12 @@ def build_message(
     if max_bytes is not None:
         if max_bytes <= 0:
             raise ValidationError("max_bytes must be positive", field="max_bytes")
-        decoded = sum(len(a.content) for a in draft.attachments) + sum(
-            len(t.encode("utf-8")) for t in (draft.text, draft.html) if t is not None)
-        if decoded > max_bytes:
-            raise _too_large(size=decoded, limit=max_bytes, at_least=False)
+        parts = {"attachments": sum(len(a.content) for a in draft.attachments),
+                 "text": len(draft.text.encode("utf-8")) if draft.text is not None else 0,
+                 "html": len(draft.html.encode("utf-8")) if draft.html is not None else 0}
+        decoded = sum(parts.values())
+        if decoded > max_bytes:  # ``field``: the part that makes it large (a 30 MB text is not an attachment)
+            raise _too_large(size=decoded, limit=max_bytes, at_least=False, field=max(parts, key=parts.__getitem__))
 
     utf8 = draft.needs_smtputf8
     message_id = _message_id(make_id=make_id, message_id_domain=message_id_domain)

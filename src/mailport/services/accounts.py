@@ -26,6 +26,7 @@ from mailport.core import netpolicy
 from mailport.core.accountstate import State, decide, state_of
 from mailport.core.addresses import parse_address, reject_control_chars
 from mailport.core.events import AccountNeedsAttention
+from mailport.core.message import check_header_text
 from mailport.core.verification import AccountConfig, Endpoint, same_server
 from mailport.errors import Conflict, NotFound, ValidationError
 from mailport.ids import new_id
@@ -448,7 +449,7 @@ def _endpoint_dict(e: Endpoint) -> dict[str, Any]:
 def _clean_name(value: str | None) -> str | None:
     if value is None:
         return None
-    value = reject_control_chars(value, field="display_name").strip()
+    value = check_header_text(value, field="display_name").strip()
     if len(value) > 200:
         raise ValidationError("display_name is longer than 200 characters", field="display_name")
     return value or None

@@ -45,6 +45,7 @@ from mailport.clock import Clock
 from mailport.core.addresses import parse_address, reject_control_chars
 from mailport.core.credentials import Credentials
 from mailport.core.events import AccountNeedsAttention, AccountNeedsReconnect
+from mailport.core.message import check_header_text
 from mailport.core.oauth import (
     PROVIDERS,
     Identity,
@@ -229,7 +230,7 @@ class OAuthService:
             hint = view.email
         options: dict[str, Any] = {}
         if display_name is not None:
-            options["display_name"] = reject_control_chars(display_name, field="display_name")[:200]
+            options["display_name"] = check_header_text(display_name, field="display_name")[:200]
         if smtp is not None:
             options["smtp"] = dict(smtp)
         if imap is not None:

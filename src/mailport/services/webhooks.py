@@ -31,7 +31,7 @@ from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import OutboxRepository, WebhookRepository
 from mailport.adapters.storage.tables_outbox import Event as EventRow
 from mailport.adapters.storage.tables_outbox import Webhook, WebhookDelivery
-from mailport.adapters.webhook_http import WebhookPoster
+from mailport.adapters.webhook_http import WebhookPoster, check_url
 from mailport.clock import Clock
 from mailport.core import netpolicy
 from mailport.core.addresses import reject_control_chars
@@ -449,6 +449,7 @@ class WebhookService:
                                   code="webhook.url_invalid")
         if port == 0:
             raise ValidationError("the webhook URL has an invalid port", field="url")
+        check_url(url)
         host = parts.hostname
         if _is_ip_literal(host):
             # Names are checked at every delivery (DNS may change); literals can be judged now.

@@ -46,7 +46,7 @@ def install(app: FastAPI, runtime: Runtime) -> None:
 
     @app.exception_handler(SessionRequired)
     async def _session_required(request: Request, exc: SessionRequired) -> Response:
-        return routes_session.session_problem_page(request, exc.reason)
+        return routes_session.session_problem_page(request, exc.reason, lang=exc.lang)
 
     _pages_get_html_errors(app)
 

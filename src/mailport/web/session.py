@@ -27,9 +27,10 @@ PATH = "/ui"
 class SessionRequired(Exception):
     """No valid session: the page says how to get back in (handled in :mod:`mailport.web`)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, lang: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.lang = lang  # the session's language where there is one (a refused form); else the browser's
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -73,7 +74,7 @@ async def checked_session(request: Request) -> UiSession:
     try:
         runtime_of(request).ui_sessions.check_csrf(session, presented)
     except Unauthenticated:
-        raise SessionRequired("csrf") from None
+        raise SessionRequired("csrf", lang=session.lang) from None
     return session
 
 

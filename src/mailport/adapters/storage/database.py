@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     DBAPIError,
     DisconnectionError,
@@ -233,6 +234,13 @@ class Database:
             try:
                 self.migrate()
                 break
+            except StorageError as exc:
+                cause = exc.__cause__
+                if not exc.transient or not isinstance(cause, SQLAlchemyError):
+                    raise
+                if not waiting:
+                    waiting = True
+                    self._outage_began(cause)
             except SQLAlchemyError as exc:
                 if not is_transient(exc):
                     raise
@@ -251,7 +259,20 @@ class Database:
         are merged later, so every head is applied. On PostgreSQL a session advisory lock makes
         processes of a fleet that start together migrate one after the other (the later ones
         find nothing left to do) instead of racing on the same DDL.
+
+        A database that cannot be used (refused, no such database, wrong password) is a
+        :class:`StorageError` naming it (password hidden) and the server's reason, ``transient``
+        when waiting may help — not the driver's traceback.
         """
+        try:
+            self._upgrade(revision)
+        except OperationalError as exc:
+            shown = make_url(self.url).render_as_string(hide_password=True)
+            reason = " ".join(str(exc.orig if exc.orig is not None else exc).split())
+            raise StorageError(f"cannot use the database {shown}: {reason}",
+                               transient=is_transient(exc)) from exc
+
+    def _upgrade(self, revision: str) -> None:
         if self.is_sqlite:
             # SQLite has no advisory locks; a lock file beside the database does the same for
             # the processes of one box (``serve`` and a CLI command starting together).

@@ -144,6 +144,12 @@ async def _read(request: Request, limit: int) -> SendRequest:
             if part is None:
                 raise ValidationError("a multipart request needs a 'message' part with the JSON",
                                       field="message")
+            unknown = sorted(set(form.keys()) - {"message", "attachments"})
+            if unknown:
+                # A file in a part named otherwise ("attachment", "file") was dropped, and the
+                # message sent without it.
+                raise ValidationError(f"unknown part(s) {', '.join(map(repr, unknown))}: send the JSON as "
+                                      "'message' and each file as a part named 'attachments'", field=unknown[0])
             text = await part.read() if isinstance(part, UploadFile) else part
             body = _parse(text)
             if body.attachments:

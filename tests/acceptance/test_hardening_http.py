@@ -217,22 +217,45 @@ def test_broken_json_without_a_key_is_401_not_400(server: Server) -> None:
     assert resp.status_code == 401 and resp.json()["code"] == "auth.missing_key"
 
 
+def _new_tenant_key(server: Server, name: str) -> str:
+    created = httpx.post(f"{server.url}/v1/tenants", json={"name": name},
+                         headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30)
+    assert created.status_code == 201, created.text
+    return str(created.json()["api_key"])
+
+
 def test_wrong_keys_from_one_address_get_429_with_retry_after(server: Server) -> None:
     """Item 9: wrong keys are answered 401 until the address's limit, then 429 + Retry-After —
-    also for a right key from that address, and for other addresses nothing changes."""
+    also for a right key that has not worked from anywhere yet, while a key that has keeps
+    working (a host product calls for all its customers from one address: one customer's stale
+    key must not lock the others out), and for other addresses nothing changes."""
     address = _client_address()
+    working = _new_tenant_key(server, "Works already")
+    never_used = _new_tenant_key(server, "Not used yet")
+    assert httpx.get(f"{server.url}/v1/accounts", headers={
+        "Authorization": f"Bearer {working}", "X-Forwarded-For": _client_address()}).status_code == 200
     statuses = []
     with httpx.Client(base_url=server.url, headers={"X-Forwarded-For": address}) as client:
         for _ in range(30):
             wrong = f"mpk_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
             resp = client.get("/v1/accounts", headers={"Authorization": f"Bearer {wrong}"})
             statuses.append(resp.status_code)
-        limited = client.get("/v1/accounts", headers={"Authorization": f"Bearer {server.tenant_key}"})
+        limited = client.get("/v1/accounts", headers={"Authorization": f"Bearer {never_used}"})
+        still_working = client.get("/v1/accounts", headers={"Authorization": f"Bearer {working}"})
+        working_id = working.split("_")[1]
+        guessed = client.get("/v1/accounts", headers={
+            "Authorization": f"Bearer mpk_{working_id}_{secrets.token_urlsafe(32)}"})
+        operator = client.get("/v1/tenants", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        wrong_operator = client.get("/v1/tenants", headers={"Authorization": "Bearer not-the-operator-key"})
     assert statuses[:19] == [401] * 19 and set(statuses[20:]) == {429}, statuses
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     assert limited.json()["code"] == "auth.rate_limited"
+    assert still_working.status_code == 200, still_working.text
+    assert guessed.status_code == 429  # the id of a working key with a wrong secret: still blocked
+    assert operator.status_code == 200, operator.text
+    assert wrong_operator.status_code == 429
     other = httpx.get(f"{server.url}/v1/accounts", headers={
-        "Authorization": f"Bearer {server.tenant_key}", "X-Forwarded-For": _client_address()})
+        "Authorization": f"Bearer {never_used}", "X-Forwarded-For": _client_address()})
     assert other.status_code == 200
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -82,6 +83,10 @@ class _RouteRule:
         self.limit = limit
 
 
+_WORKING_KEYS = 10_000  # key ids remembered (LRU); ~1 MB
+_WORKING_FOR = 24 * 3600.0  # seconds a key id that worked may pass an address block
+
+
 class RequestGuard:
     def __init__(self, app: ASGIApp, *, runtime: Runtime, routes: Sequence[BaseRoute],
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -98,6 +103,11 @@ class RequestGuard:
         self.by_key = FailureThrottle(ThrottlePolicy(s.auth_failures_per_key, s.auth_failure_window,
                                                      s.auth_block_seconds))
         self.clock = clock
+        # Key ids that authenticated in this process lately (id -> when). A host product calls
+        # for all its customers from one address: one customer's stale key must not lock every
+        # other tenant out with it. Only the id is remembered, never the answer: the key itself
+        # is checked in the database on every request, so a revoked key is refused at once.
+        self._working: OrderedDict[str, float] = OrderedDict()
         self._rules: dict[int, _RouteRule] = {}
         self._static: dict[tuple[str, str, str], _RouteRule] = {}
 
@@ -171,7 +181,7 @@ class RequestGuard:
         prefix = _key_prefix(presented)
         language = _language(scope)
         wait = self.by_address.retry_after(address, now)
-        if wait:
+        if wait and not self._may_pass_block(kind, presented, prefix, now):
             return self._limited(wait, language)
         if kind == "admin":
             if presented is None:
@@ -194,7 +204,24 @@ class RequestGuard:
             return self._failed(address, prefix, now, language) or problem(401, code=exc.code, title=exc.message,
                                                                    language=language)
         scope[TENANT_SCOPE_KEY] = tenant_id
+        if prefix is not None:
+            self._working[prefix] = now
+            self._working.move_to_end(prefix)
+            if len(self._working) > _WORKING_KEYS:
+                self._working.popitem(last=False)
         return None
+
+    def _may_pass_block(self, kind: str, presented: str | None, prefix: str | None, now: float) -> bool:
+        """Whether a request from a blocked address is still looked at: the operator key (an
+        in-memory comparison), or a key whose id worked here within the last day and whose id is
+        not under attack itself. Everything else from the address stays refused before any
+        database work, so a flood of guesses costs nothing."""
+        if kind == "admin":
+            return presented is not None and self.runtime.tenants.is_admin(presented)
+        if prefix is None or self.by_key.retry_after(prefix, now):
+            return False
+        seen = self._working.get(prefix)
+        return seen is not None and now - seen < _WORKING_FOR
 
     def _failed(self, address: str, prefix: str | None, now: float, language: str) -> ASGIApp | None:
         """Count the failure; a 429 when it crossed a limit (else the caller answers 401/403).

@@ -492,6 +492,24 @@ def test_platform_address_sender_name_and_reply_address(service: Service, page: 
     page.get_by_text("We sent a confirmation link").wait_for()  # visible
     assert "Waiting for confirmation: info@bakkerij-jansen.test" in page.locator("#chosen").inner_text()
     assert service.runtime.platform.sender(tenant).reply_to is None  # not before it is confirmed
+    # Without a confirmed reply address the platform cannot become the way documents go out:
+    # customers' replies to an invoice would be lost. No button, a reason, and the form refused.
+    assert page.get_by_role("button", name="Send from this").count() == 0
+    page.get_by_text("Confirm a reply address first").wait_for()  # visible
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    refused = page.request.post(service.base + "/ui/settings/email/default",
+                                form={"csrf": csrf or "", "method": "platform"}, max_redirects=0)
+    assert refused.status == 303 and "platform_error=no_reply_to" in refused.headers["location"], refused.headers
+    assert service.runtime.tenants.get(tenant).default_method != "platform"
+    import httpx
+
+    api = httpx.Client(base_url=service.base, headers={"Authorization": f"Bearer {service.api_key}"})
+    mail = next(c for c in api.get("/v1/platform/captured").json() if "info@bakkerij-jansen.test" in c["rcpt_to"])
+    body = api.get(f"/v1/platform/captured/{mail['id']}").text
+    page.goto(re.search(re.escape(service.base) + r"/\S+", body).group(0))  # type: ignore[union-attr]
+    page.get_by_role("button", name="Confirm").click()
+    page.goto(service.base + "/ui/settings/email?method=platform")
+    assert service.runtime.platform.sender(tenant).reply_to == "info@bakkerij-jansen.test"
     # "Send from this" stands apart from the reply-address form's button, not stacked against it
     # as if it were part of that form (two primary buttons touching).
     confirm = page.get_by_role("button", name="Send confirmation link").bounding_box()

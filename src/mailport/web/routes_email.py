@@ -121,6 +121,10 @@ async def choose_default(request: Request, session: WriteSessionDep) -> Response
         if not local_part or "@" in local_part:
             return RedirectResponse("/ui/settings/email?method=domain&default_error=address#chosen", status_code=303)
         changes["default_from"] = f"{local_part}@{form.get('domain') or ''!s}"
+    if method == "platform":  # replies to invoices sent without a reply address are lost
+        sender = await asyncio.to_thread(runtime_of(request).platform.sender, session.tenant_id)
+        if not sender.reply_to:
+            return RedirectResponse("/ui/settings/email?method=platform&platform_error=no_reply_to", status_code=303)
     try:
         await asyncio.to_thread(runtime_of(request).tenants.update_settings, session.tenant_id, changes)
     except (ValidationError, NotFound) as exc:

@@ -46,6 +46,7 @@ ERRORS = {
                               "names like example.com): it is shown next to the shared sending address."),
     "reply_to": labels.N_("Enter a valid e-mail address, like name@example.com."),
     "send": labels.N_("The confirmation mail could not be sent. Please try again later."),
+    "no_reply_to": labels.N_("Confirm a reply address first, so that your customers' replies reach you."),
 }
 SAVED = {
     "name": labels.N_("The sender name was saved."),

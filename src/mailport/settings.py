@@ -291,6 +291,15 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, le=1024**3, description="Largest request body of a route that declares no limit of its "
                                                       "own (the message routes take `MAX_MESSAGE_BYTES` × 4/3 + 1 MB)."
     )
+    large_requests_per_tenant: int = Field(
+        2, ge=1, le=1000, description="Requests with a body over `MAX_REQUEST_BYTES` (big attachments) one tenant may "
+                                      "have in progress per API process; more get 429 with `Retry-After`. A request "
+                                      "of 25 MB holds ~150 MB of memory while it is turned into a message."
+    )
+    large_request_budget_mb: int = Field(
+        200, ge=1, le=1024 * 1024, description="Megabytes of large request bodies all tenants together may have in "
+                                               "progress per API process; beyond it 503 with `Retry-After`."
+    )
     http_header_timeout: float = Field(
         10.0, gt=0, le=300, description="Seconds a client has to send a request's headers (slow-header attacks are cut "
                                         "off)."

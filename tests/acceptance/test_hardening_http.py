@@ -211,6 +211,45 @@ def test_message_route_takes_bodies_up_to_the_message_limit(server: Server) -> N
     assert resp.json()["code"] != "request.too_large"
 
 
+def test_one_tenant_holds_at_most_two_large_requests_at_a_time(server: Server) -> None:
+    """A 25 MB message costs the API ~150 MB of memory while it is built: one tenant key with many
+    big uploads in flight could exhaust it (QA: four 24 MB attachments took serve to 636 MB). A
+    third large request of the same tenant is answered 429 before its body is read; another
+    tenant's large request and the tenant's own small ones still go through."""
+    other_key = _new_tenant_key(server, "Other")
+
+    def head(key: str, length: int) -> bytes:
+        return (f"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Authorization: Bearer {key}\r\nX-Forwarded-For: {_client_address()}\r\n"
+                f"Content-Length: {length}\r\n\r\n").encode()
+
+    held = []
+    try:
+        for _ in range(2):  # two uploads in progress: head and the first megabyte of 3
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sock.sendall(head(server.tenant_key, 3 * MB) + b"x" * MB)
+            held.append(sock)
+        time.sleep(0.3)  # both admitted and reading (the body timeout is 2 s here)
+        status, body = _raw_problem(server.port, head(server.tenant_key, 3 * MB))
+        assert (status, body["code"]) == (429, "request.too_many_large"), body
+        small = httpx.post(f"{server.url}/v1/messages", json={"to": ["a@example.com"]}, timeout=30,
+                           headers={"Authorization": f"Bearer {server.tenant_key}",
+                                    "X-Forwarded-For": _client_address()})
+        assert small.status_code == 422, small.text  # validated as usual, not turned away
+        other = httpx.post(f"{server.url}/v1/messages", content=b"{" + b" " * (2 * MB) + b"}", timeout=30,
+                           headers={"Authorization": f"Bearer {other_key}", "Content-Type": "application/json",
+                                    "X-Forwarded-For": _client_address()})
+        assert other.status_code == 422 and other.json()["code"] != "request.too_many_large", other.text
+    finally:
+        for sock in held:
+            sock.close()
+    time.sleep(0.5)  # the held requests end (their connections closed) and free their places
+    again = httpx.post(f"{server.url}/v1/messages", content=b"{" + b" " * (2 * MB) + b"}", timeout=30,
+                       headers={"Authorization": f"Bearer {server.tenant_key}", "Content-Type": "application/json",
+                                "X-Forwarded-For": _client_address()})
+    assert again.status_code == 422, again.text
+
+
 def test_broken_json_without_a_key_is_401_not_400(server: Server) -> None:
     resp = httpx.post(f"{server.url}/v1/accounts", content=b"{not json",
                       headers={"Content-Type": "application/json", "X-Forwarded-For": _client_address()})

@@ -21,6 +21,8 @@ BY_CODE: Final = {
     "request.invalid_address": N_("The email address is not valid"),
     "request.header_injection": N_("A header field contains line breaks or control characters"),
     "request.too_large": N_("The request is too large"),
+    "request.too_many_large": N_("Too many large requests at once; try again shortly"),
+    "request.server_busy": N_("The server is busy; try again shortly"),
     "request.message_too_large": N_("The message is too large"),
     "send.message_too_large": N_("The message is too large"),
     "request.unsupported_media_type": N_("This content type is not accepted"),

@@ -97,3 +97,53 @@ def test_message_bodies_are_stored_with_lz4(pg_url: str) -> None:
         assert method == "l"
     finally:
         db.dispose()
+
+
+def test_row_insert_stores_on_postgresql_what_a_core_insert_stores(pg_url: str) -> None:
+    """RowInsert's PostgreSQL plan (SQLAlchemy's compiled INSERT, values processed once) against a
+    Core executemany of the same rows: the same stored values, column defaults included."""
+    from datetime import UTC, datetime, timedelta, timezone
+    from typing import Any, cast
+
+    from sqlalchemy.exc import IntegrityError
+
+    from mailport.adapters.storage.row_insert import RowInsert
+    from mailport.adapters.storage.tables import Base
+    from mailport.adapters.storage.tables_outbox import Message
+
+    messages = cast(sa.Table, Message.__table__)
+    now = datetime(2026, 12, 6, 22, 0, 1, 123456, tzinfo=UTC)
+    later = datetime(2026, 12, 7, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+
+    def rows(prefix: str) -> list[dict[str, Any]]:
+        return [{
+            "id": f"{prefix}{n}", "tenant_id": "ten_1", "account_id": "acc_1", "state": "queued",
+            "from_email": "a@example.test", "subject": f"Factuur é {n}", "header_message_id": f"<{n}@x>",
+            "size": 100 + n, "meta": {"invoice_id": str(n), "ü": [1, None]} if n else {},
+            "send_at": later if n else None, "next_attempt_at": now, "last_delay_seconds": 1.5 if n else None,
+            "reason": None, "idempotency_key": f"{prefix}-k{n}" if n else None, "request_fingerprint": None,
+            "created_at": now, "updated_at": now, "sent_at": None,
+        } for n in range(3)]  # attachment_count and attempts omitted: their defaults apply
+
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE tenants (id varchar(32) PRIMARY KEY)")  # for the foreign key
+            conn.exec_driver_sql("INSERT INTO tenants VALUES ('ten_1')")
+            Base.metadata.create_all(conn, tables=[messages])
+            conn.execute(messages.insert(), rows("core"))
+            fast = RowInsert(messages)
+            fast.execute(conn, rows("fast"))
+            assert [plan is not None for plan in fast._plans.values()] == [True]  # not the Core fallback
+            stored = {p: [{k: (v.removeprefix(p) if isinstance(v, str) else v) for k, v in row.items()}
+                          for row in conn.exec_driver_sql(
+                              "SELECT to_jsonb(m) - 'id' - 'idempotency_key' AS r FROM messages m "
+                              "WHERE id LIKE %(p)s ORDER BY id", {"p": p + "%"}).scalars()]
+                      for p in ("core", "fast")}
+            with pytest.raises(IntegrityError):
+                RowInsert(messages).execute(conn, rows("fast")[:1])
+        assert len(stored["fast"]) == 3
+        assert stored["fast"] == stored["core"]
+        assert stored["fast"][1]["attachment_count"] == 0 and stored["fast"][1]["attempts"] == 0
+    finally:
+        engine.dispose()

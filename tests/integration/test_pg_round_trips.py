@@ -6,6 +6,7 @@ PostgreSQL pass"."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -195,3 +196,36 @@ def test_finish_sending_records_only_what_is_still_sending_in_one_statement(pg_u
         assert (rows["m3"].state, rows["m3"].updated_at) == ("cancelled", earlier)
     finally:
         db.dispose()
+
+
+def test_settle_many_is_one_statement_and_leaves_another_holders_job(pg_url: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from dbfixtures import make_runtime
+    from mailport.core.jobs import Done, Fail, Retry
+
+    t0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    runtime = make_runtime(tmp_path, pg_url)
+    try:
+        runtime.db.migrate()
+        q = runtime.queue
+        ids = [q.enqueue(kind="k", payload={"n": n}, now=t0) for n in range(4)]
+        mine = q.claim(worker_id="w1", now=t0, lease=timedelta(seconds=30), limit=3)
+        theirs = q.claim(worker_id="w2", now=t0, lease=timedelta(seconds=30), limit=1)
+        assert [j.id for j in mine] == ids[:3] and [j.id for j in theirs] == ids[3:]
+        statements: list[str] = []
+        sa.event.listen(runtime.db.engine, "before_cursor_execute",
+                        lambda _c, _cur, statement, *_a: statements.append(statement))
+        q.settle_many([(ids[0], Done()), (ids[1], Retry(run_at=t0 + timedelta(minutes=1), error="451 later")),
+                       (ids[2], Fail(error="550 no")), (ids[3], Done())], worker_id="w1", now=t0)
+        assert len(statements) == 1
+        with runtime.db.reading() as s:
+            rows = {r.id: r for r in s.execute(sa.text(
+                "SELECT id, state, last_error, run_at, locked_by, locked_until, renewed_at FROM jobs"))}
+        assert (rows[ids[0]].state, rows[ids[0]].locked_by, rows[ids[0]].locked_until) == ("done", None, None)
+        assert (rows[ids[1]].state, rows[ids[1]].last_error, rows[ids[1]].run_at) == (
+            "ready", "451 later", t0 + timedelta(minutes=1))
+        assert (rows[ids[2]].state, rows[ids[2]].last_error) == ("failed", "550 no")
+        assert (rows[ids[3]].state, rows[ids[3]].locked_by) == ("running", "w2")  # not w1's to settle
+    finally:
+        runtime.close()

@@ -7,7 +7,7 @@ Like :mod:`repositories`, every tenant-facing read filters by ``tenant_id``; the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.row_insert import RowInsert
-from mailport.adapters.storage.tables import Job
+from mailport.adapters.storage.tables import Job, utc_param
 from mailport.adapters.storage.tables_outbox import (
     Event,
     Message,
@@ -114,13 +114,6 @@ _FINISH_COLUMNS = (("ids", "b_id"), ("states", "b_state"), ("reasons", "b_reason
                    ("nexts", "b_next"), ("delays", "b_delay"), ("sent", "b_sent_at"))
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """What ``UTCDateTime`` binds on PostgreSQL (an aware datetime, in UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
-    return value.astimezone(UTC)
 
 
 def _sent_copy_upsert(postgresql: bool) -> Any:
@@ -246,7 +239,7 @@ class OutboxRepository:
         if connection.dialect.name == "postgresql":
             values = {name: [r[key] for r in rows] for name, key in _FINISH_COLUMNS}
             for name in ("nows", "nexts", "sent"):
-                values[name] = [_utc(v) for v in values[name]]
+                values[name] = [utc_param(v) for v in values[name]]
             return set(connection.scalars(_FINISH_PG, values))
         mine = set(connection.scalars(_STILL_SENDING.for_session(self.s), {"b_ids": [r["b_id"] for r in rows]}))
         if mine:

@@ -86,7 +86,7 @@ class RowInsert:
 class _Plan:
     __slots__ = ("_get", "_processed", "defaults", "names", "sql")
 
-    def __init__(self, sql: str, keys: tuple[str, ...], processed: list[tuple[int, Callable[[Any], Any]]],
+    def __init__(self, sql: str, keys: tuple[str, ...], processed: Sequence[tuple[int, Callable[[Any], Any]]],
                  defaults: tuple[Any, ...], *, names: tuple[str, ...] | None = None) -> None:
         self.sql = sql
         self.names = names  # PostgreSQL: the parameters' names, in the order of the values

@@ -234,3 +234,23 @@ def test_settle_many_is_one_statement_and_leaves_another_holders_job(pg_url: str
         assert (rows[ids[3]].state, rows[ids[3]].locked_by) == ("running", "w2")  # not w1's to settle
     finally:
         runtime.close()
+
+
+def test_a_connection_idle_for_long_is_pinged_first(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Idle longer than IDLE_PING_SECONDS (a firewall may have dropped it without a word): one
+    ``;`` before use, outside any transaction, as ``pool_pre_ping`` did on every checkout."""
+    from mailport.adapters.storage import database
+
+    db = Database(pg_url)
+    name = pg_url.rsplit("/", 1)[1]
+    try:
+        with db.reading() as s:
+            pid = s.execute(sa.text("SELECT pg_backend_pid() AS marker_three")).scalar_one()
+        monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+        time.sleep(0.01)
+        with db.engine.connect():
+            assert _backend(name, pid) == ("idle", ";")
+        with db.session() as s:  # and the connection is as good as before
+            assert s.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == pid
+    finally:
+        db.dispose()

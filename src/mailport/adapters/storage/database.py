@@ -126,6 +126,7 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if not self.is_sqlite:
             event.listen(self.engine, "checkout", _checked_out)
+            event.listen(self.engine, "checkin", _checked_in)
         self._checkpointer: Checkpointer | None = None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -328,13 +329,23 @@ def alembic_config(db: Database) -> Config:
     return cfg
 
 
-def _checked_out(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+# A connection idle in the pool longer than this is pinged (a round trip) before use, as
+# pool_pre_ping did for every checkout: a firewall or NAT that drops idle connections silently
+# leaves a socket that looks quiet. Under load connections are idle for milliseconds.
+IDLE_PING_SECONDS = 30.0
+
+
+def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+    record.info["mailport_idle_since"] = time.monotonic()
+
+
+def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
     """A pooled PostgreSQL connection is still good if its socket is quiet: a server that ends a
     session (shutdown, ``pg_terminate_backend``, a crash, a restart) says so or closes the socket,
     either of which makes it readable. Readable while idle, or closed: the pool discards it and
-    opens another (``DisconnectionError``; SQLAlchemy tries three times). This replaces
-    ``pool_pre_ping``, which sent a ``;`` — a round trip — on every checkout; a connection lost
-    without a word (a silent network) fails its first statement, as it did between ping and use."""
+    opens another (``DisconnectionError``; SQLAlchemy tries three times). A connection idle for
+    longer than ``IDLE_PING_SECONDS`` is also pinged. This replaces ``pool_pre_ping``, which sent a
+    ``;`` — a round trip — on every checkout (two per accepted message on PostgreSQL)."""
     pgconn = getattr(dbapi_conn, "pgconn", None)
     if pgconn is None:  # not psycopg: nothing to look at
         return
@@ -346,6 +357,16 @@ def _checked_out(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError("the pooled connection has no socket") from exc
     if readable:
         raise DisconnectionError("the server spoke on an idle pooled connection (likely its goodbye)")
+    idle_since = record.info.get("mailport_idle_since")
+    if idle_since is not None and time.monotonic() - idle_since > IDLE_PING_SECONDS:
+        from psycopg import Error, pq
+
+        try:  # libpq directly: psycopg would open a transaction around it
+            answer = pgconn.exec_(b";")
+        except Error as exc:
+            raise DisconnectionError("the pooled connection did not answer a ping") from exc
+        if answer.status != pq.ExecStatus.EMPTY_QUERY:
+            raise DisconnectionError("the pooled connection did not answer a ping")
 
 
 def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:

@@ -9,12 +9,11 @@ type's own: the JSON serializer, the UTC datetime text, the binary wrapper), so 
 values are the same. It goes through ``exec_driver_sql``, so errors arrive as SQLAlchemy's
 (``IntegrityError`` for a duplicate key) and the connection's events still fire.
 
-On PostgreSQL the rows go as one statement, ``INSERT … SELECT * FROM unnest(CAST(%(c0)s AS
-type[]), …)``, one array per column of the values processed as above (each column's type as the
-dialect names it): the Core executemany was one execution per row — a Bind and Execute each, with
-the statement's overhead on both sides — after building each row's parameters through
-``construct_params`` (bench/bench_send.py, "session 6 PostgreSQL pass"). Other databases take
-the Core statement as before.
+On PostgreSQL the same plan hands psycopg SQLAlchemy's own compiled INSERT for the dialect (its
+``%(name)s`` parameters and type casts) and one dict of processed values per row: the Core
+executemany built those dicts through ``construct_params`` per row, about a third of an
+INSERT's client CPU at the API's batch sizes (bench/bench_send.py, "session 6 PostgreSQL pass").
+Other databases take the Core statement as before.
 """
 
 from __future__ import annotations
@@ -51,9 +50,9 @@ class RowInsert:
             return
         if plan.names is None:
             conn.exec_driver_sql(plan.sql, [plan.values(row) for row in rows])
-        else:  # PostgreSQL: one array per column (lists: psycopg sends a tuple as a record)
-            columns = zip(*[plan.values(row) for row in rows], strict=True)
-            conn.exec_driver_sql(plan.sql, dict(zip(plan.names, map(list, columns), strict=True)))
+        else:
+            names = plan.names
+            conn.exec_driver_sql(plan.sql, [dict(zip(names, plan.values(row), strict=True)) for row in rows])
 
     def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
         """The driver's SQL and the values' processing, or ``None``: the Core path (not SQLite
@@ -73,14 +72,12 @@ class RowInsert:
         defaults = tuple(value if proc is None else proc(value)
                          for (_, value), proc in zip(omitted, processors[len(keys):], strict=True))
         processed = [(i, proc) for i, proc in enumerate(processors[:len(keys)]) if proc is not None]
-        quote = dialect.identifier_preparer.quote
         if dialect.name == "postgresql":
-            params = [f"c{i}" for i in range(len(names))]
-            arrays = ", ".join(f"CAST(%({p})s AS {columns[k].type.compile(dialect=dialect)}[])"
-                               for p, k in zip(params, names, strict=True))
-            sql = (f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(columns[k].name) for k in names)}) "
-                   f"SELECT * FROM unnest({arrays})")
-            return _Plan(sql, keys, processed, defaults, names=tuple(params))
+            compiled = self._core.compile(dialect=dialect, column_keys=names)
+            if compiled.positional or set(compiled.binds) != set(names):
+                return None  # not the named parameters, one per column, this plan fills in
+            return _Plan(compiled.string, keys, processed, defaults, names=tuple(names))
+        quote = dialect.identifier_preparer.quote
         sql = (f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(columns[k].name) for k in names)}) "
                f"VALUES ({', '.join('?' for _ in names)})")
         return _Plan(sql, keys, processed, defaults)
@@ -92,7 +89,7 @@ class _Plan:
     def __init__(self, sql: str, keys: tuple[str, ...], processed: Sequence[tuple[int, Callable[[Any], Any]]],
                  defaults: tuple[Any, ...], *, names: tuple[str, ...] | None = None) -> None:
         self.sql = sql
-        self.names = names  # PostgreSQL: the arrays' parameter names, in the order of the values
+        self.names = names  # PostgreSQL: the parameters' names, in the order of the values
         self._get = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
         self._processed = processed
         self.defaults = defaults

@@ -435,6 +435,118 @@ message (aiosmtplib and the sink). 0.5 would need ≤ 4 ms for all of them toget
 accepts 120–240 msg/s on PostgreSQL with the workers stopped (the load of the box decides), and
 the workers alone, the API idle, drain a queued mailbox at 151–161 msg/s (two) or 197 (one).
 
+Session 6 PostgreSQL pass (branch i14q, 2026-12-07 00:55–02:30 UTC; the box shared with other
+sessions' tests and benchmarks, load average 2–12, mostly 5–8, so the baseline itself moved from 83
+to 440 msg/s between runs and only statement counts, in-process timings and same-run ratios mean
+much). First the re-measurement after the lean load generator (359b761): main at 00:56 (load 2.0 →
+4.4), 1,000 messages × 2 rounds: **64.4 of 279.5 msg/s, ratio 0.23**; CPU per message API 4.4 ms,
+workers 6.5, sink 2.3, load generator 0.2 (was 2.2–2.4 with httpx). PostgreSQL's backends (not
+printed then; the harness prints them now, ``Installation.backends``) took another 2.9–5.2 ms.
+
+Profiled first: every statement the installation sent during 1,000 sends (``log_statement = all``
+on the scratch database — ``pg_stat_statements`` needs a server restart, and the server is
+shared), py-spy ``--gil`` on the API and both workers, and in-process timings of the candidates.
+What it showed beside the work itself:
+
+- ``pool_pre_ping``: a ``;`` round trip on every checkout, 1.9 per sent message.
+- the API key check (every request) was ping, BEGIN, SELECT, ROLLBACK — and psycopg drops a
+  connection's prepared statements at every ROLLBACK (``DEALLOCATE ALL`` on the next use), so the
+  API's pooled connections kept re-parsing the accept INSERTs: 1.65 unprepared executions per
+  message.
+- PostgreSQL's TOAST compression (pglz) of each 20 KB body: 0.35–0.38 ms of server CPU per INSERT
+  to find that base64 of a PDF does not compress (1,000 bodies, /proc of the backend); lz4 0.08,
+  no compression 0.06–0.08; the same stored size (20.4 KB a row).
+- a finish was a locking read plus one UPDATE execution per message, the jobs' ends one execution
+  per job.
+
+What changed (``adapters/storage/database.py``, ``row_insert.py``, ``outbox_repository.py``,
+``adapters/queue.py``; migration ``0025_body_lz4``): no ping per checkout — the idle socket is
+looked at instead (a server that ends a session says so or closes it: readable → the pool opens
+another), and a connection idle for over 30 s is still pinged; ``Database.reading`` in autocommit
+on PostgreSQL (READ COMMITTED gives each statement its own snapshot anyway); message bodies with
+lz4; ``RowInsert`` hands psycopg SQLAlchemy's compiled INSERT and the processed values (no
+``construct_params`` per row); a batch of finishes is one ``UPDATE … FROM unnest … RETURNING`` and
+the jobs' ends one ``UPDATE … FROM unnest``.
+
+Executions per sent message by stage (``log_statement``, 1,000 messages, main at 359b761 and
+the branch, same harness; a pipelined executemany counts each row):
+
+| executions per sent message | main | after |
+|---|---|---|
+| pool ping (;) | 1.94 | 0.00 |
+| harness: poll for sent | 0.10 | 0.05 |
+| BEGIN / COMMIT / ROLLBACK | 4.15 | 1.73 |
+| API: key check | 1.00 | 1.00 |
+| accept: INSERT messages, contents, recipients, jobs | 4.00 | 4.00 |
+| accept: account, suppressions, NOTIFY | 0.38 | 0.38 |
+| events INSERT (1 accept + 2 worker) | 3.00 | 3.00 |
+| worker claim | 1.02 | 1.03 |
+| worker begin: loads, lock, count, UPDATE | 1.77 | 1.77 |
+| worker finish: message outcome | 1.26 | 0.26 |
+| worker finish: recipients, Sent-copy row | 2.00 | 2.00 |
+| worker finish: jobs' ends | 1.00 | 0.26 |
+| DEALLOCATE ALL (prepared statements dropped) | 0.10 | 0.00 |
+| other (heartbeats, inbox, webhooks) | 0.12 | 0.06 |
+| total | 21.84 | 15.54 |
+
+Unprepared executions (psycopg's ``<unnamed>``) 1.65 → 0.62 per message; simple-protocol
+statements (BEGIN, COMMIT, ROLLBACK, ``;``) 6.4 → 1.9.
+
+Measured in-process and tried (client CPU µs, least of 4 alternating runs at load 2.5–5; the
+server's CPU per row was the same within /proc's 10 ms resolution):
+
+| client CPU µs per row | Core executemany (main) | compiled, processed (kept) | ``unnest`` (dropped) |
+|---|---|---|---|
+| events, 1 row | 322 | 260 | 458 |
+| events, 8 rows | 94 | 100 | 116 |
+| messages, 1 row | 344 | 257 | 420 |
+| messages, 8 rows | 116 | 94 | 138 |
+
+| client CPU µs per job, jobs' ends | executemany (main) | ``UPDATE … FROM unnest`` (kept) |
+|---|---|---|
+| 1 job | 291 | 539 |
+| 2 jobs | 289 | 252 |
+| 4 jobs | 178 | 161 |
+
+psycopg dumps the arrays in Python, so one statement of arrays costs more than an executemany
+for one row and less from about two; a worker ends its jobs ~4 at a time under load (one at a time
+only when idle, where the CPU is not short), so the jobs' ends and the finish keep ``unnest``, and
+``RowInsert`` does not.
+
+CPU per message and ratio, main and the branch alternating with the same harness
+(``BENCH=send_pipeline_postgres``, 1,000 messages × 2 rounds; the branch's earlier runs had a
+since-reverted ``RowInsert`` on ``unnest``):
+
+| pair (load at start → end) | main: msg/s of baseline, ratio; CPU ms API / workers / PostgreSQL / sink | branch |
+|---|---|---|
+| 1 (7.1 → 7.8) | 59.5 of 166.4, **0.36**; 3.5 / 5.4 / 2.9 / 1.8 | 50.6 of 165.9, **0.30**; 4.1 / 6.4 / 3.3 / 2.2 |
+| 2 (7.8 → 4.9) | 85.7 of 396.1, **0.22**; 4.6 / 6.3 / 4.1 / 2.4 | 88.5 of 329.2, **0.27**; 3.5 / 5.1 / 3.0 / 2.0 |
+| 3 (4.4 → 3.7) | 76.0 of 273.6, **0.28**; 4.3 / 5.9 / 2.9 / 2.2 | 96.5 of 361.4, **0.27**; 4.5 / 6.3 / 3.6 / 2.4 |
+| median | 0.28; 4.3 / 5.9 / 2.9 / 2.2 | 0.27; 4.1 / 6.3 / 3.3 / 2.2 |
+| earlier pairs (1), load 4–12 | 0.31, 0.24, 0.22; 4.0–5.0 / 6.1–7.8 | 0.28, 0.30, 0.23; 4.7–5.1 / 5.8–7.3 / 3.2–3.8 |
+
+(1) main's harness (no PostgreSQL CPU printed); the branch then had ``RowInsert`` on ``unnest``. The load
+generator took 0.1–0.4 ms per message in every run.
+
+**What it came to**: the executions per sent message fell by 29 % (21.8 → 15.5), unprepared ones by
+62 %, simple-protocol round trips by 70 %, and the server's TOAST work by ~0.3 ms per message — but
+on this box, at load 5–8 from other sessions, neither the CPU per message nor the ratio moved beyond
+the noise: the ratios of all runs are main 0.22–0.36, branch 0.23–0.30, and the CPU per message of
+each process varies by ±25 % between runs of the same code. The figures that do not depend on the
+load are the execution counts above and the in-process timings. **Ratio 0.5 is not reached** and,
+on two shared cores, cannot be by cutting round trips: the pipeline is bound by CPU — API 3.5–5,
+workers 5–7, PostgreSQL 3–4, sink ~2 ms per message (14–18 ms at these loads, 9–10 on the quiet
+23:40 box), where 0.5 of the quiet baseline (1,071 msg/s) needs ≤ 3.7 ms for all of them together.
+What is left, by size: the API's HTTP stack (FastAPI/Starlette/uvicorn, over half of the API
+process's samples, the same on SQLite); the worker's SQLAlchemy per execution (begin: three ORM
+loads, the account, the lock, the count, the UPDATE, the event — seven executions per batch of ~4;
+claim-and-begin as one statement is the next step there); per message the recipients' UPDATE and
+the Sent-copy row (both could ride in the finish's statement as data-modifying CTEs), three event
+rows, and the API key read on every request (a per-process cache would need a revocation NOTIFY
+to keep "a revoked key is refused at once, by every process"). The indexed mailbox-id column for
+affinity was not built (affinity's ``NOT IN`` is skipped while no mailbox is filled elsewhere, and
+did not show in the profiles); it would be migration 0026 now.
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """
@@ -668,6 +780,19 @@ class Installation:
         usage["worker"] += sum(process_cpu(p.pid) for p in self.procs[1:])
         return usage
 
+    def backends(self) -> dict[int, float]:
+        """PostgreSQL: CPU seconds so far of each server process serving this database (from
+        /proc; the server runs on this machine). Empty on SQLite."""
+        if not self.database_url.startswith("postgresql"):
+            return {}
+        import psycopg
+
+        name = self.database_url.rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                                               "AND application_name <> 'bench'", (name,))]
+        return {pid: process_cpu(pid) for pid in pids}
+
     def tenant(self, name: str = "Bench") -> dict[str, str]:
         import httpx
 
@@ -692,7 +817,9 @@ class Installation:
         if not hasattr(self, "_cached_engine"):
             import sqlalchemy as sa
 
-            self._cached_engine = sa.create_engine(self.database_url)
+            # named, so that its polling is not counted as the installation's database CPU
+            args = {} if self.database_url.startswith("sqlite") else {"application_name": "bench"}
+            self._cached_engine = sa.create_engine(self.database_url, connect_args=args)
         return self._cached_engine
 
 
@@ -844,12 +971,18 @@ def bench_pipeline(inst: Installation, port: int, messages: int, rounds: int, na
         spent["load generator"] += time.process_time() - own_cpu  # + polling for the last sent
         return messages / took
 
-    before = inst.cpu()
+    before, backends = inst.cpu(), inst.backends()
     value, base = alternate(rounds, lambda: asyncio.run(raw_baseline(port, messages)), measured)
     after = inst.cpu()
     sent = messages * rounds
+    # PostgreSQL's server processes of this database (a backend opened meanwhile counts from 0;
+    # one closed meanwhile is missed, so this is a lower bound)
+    database = ""
+    if backends:
+        used = sum(cpu - backends.get(pid, 0.0) for pid, cpu in inst.backends().items())
+        database = f"PostgreSQL backends {used / sent * 1000:.1f} ms, "
     print(f"# CPU per message: API {(after['api'] - before['api']) / sent * 1000:.1f} ms, "
-          f"workers {(after['worker'] - before['worker']) / sent * 1000:.1f} ms, "
+          f"workers {(after['worker'] - before['worker']) / sent * 1000:.1f} ms, {database}"
           f"sink {spent['sink'] / sent * 1000:.1f} ms, "
           f"load generator {spent['load generator'] / sent * 1000:.1f} ms", flush=True)
     line(name, value, "msg/s", base, "msg/s")

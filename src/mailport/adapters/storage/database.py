@@ -7,6 +7,7 @@ import fcntl
 import logging
 import os
 import random
+import select
 import stat
 import threading
 import time
@@ -120,8 +121,13 @@ class Database:
                 protect_sqlite_files(Path(path))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # No pool_pre_ping: its ``;`` was a round trip on every checkout (two per accepted
+            # message on PostgreSQL); ``_checked_out`` looks at the idle socket instead.
+            kwargs.update(pool_size=10, max_overflow=20)
         self.engine: Engine = create_engine(url, **kwargs)
+        if not self.is_sqlite:
+            event.listen(self.engine, "checkout", _checked_out)
+            event.listen(self.engine, "checkin", _checked_in)
         self._checkpointer: Checkpointer | None = None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -132,6 +138,12 @@ class Database:
                 event.listen(self.engine, "connect", _no_autocheckpoint)
                 event.listen(self.engine, "commit", lambda _conn: checkpointer.committed())
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: reads run in autocommit, without BEGIN and ROLLBACK. At READ COMMITTED each
+        # statement takes its own snapshot either way, so a read sees what it saw before; and a
+        # ROLLBACK makes psycopg forget the connection's prepared statements (DEALLOCATE ALL),
+        # which the API key check did to every pooled connection on every request.
+        self._reads = self._sessions if self.is_sqlite else sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
         self._turns: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if self.is_sqlite:
             path = url.removeprefix("sqlite:///")
@@ -155,8 +167,9 @@ class Database:
     def reading(self) -> Iterator[Session]:
         """A session for reads only: on SQLite it does not queue for the writers' turn (a WAL
         reader neither waits for nor blocks the writer), so an API key check or a page does not
-        wait behind a worker's batch. Anything written in it is rolled back."""
-        session = self._sessions()
+        wait behind a worker's batch; on PostgreSQL it runs in autocommit, so nothing may be
+        written in it (on SQLite anything written is rolled back)."""
+        session = self._reads()
         try:
             yield session
         except SQLAlchemyError as exc:
@@ -335,6 +348,46 @@ def alembic_config(db: Database) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = db.engine
     return cfg
+
+
+# A connection idle in the pool longer than this is pinged (a round trip) before use, as
+# pool_pre_ping did for every checkout: a firewall or NAT that drops idle connections silently
+# leaves a socket that looks quiet. Under load connections are idle for milliseconds.
+IDLE_PING_SECONDS = 30.0
+
+
+def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+    record.info["mailport_idle_since"] = time.monotonic()
+
+
+def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection is still good if its socket is quiet: a server that ends a
+    session (shutdown, ``pg_terminate_backend``, a crash, a restart) says so or closes the socket,
+    either of which makes it readable. Readable while idle, or closed: the pool discards it and
+    opens another (``DisconnectionError``; SQLAlchemy tries three times). A connection idle for
+    longer than ``IDLE_PING_SECONDS`` is also pinged. This replaces ``pool_pre_ping``, which sent a
+    ``;`` — a round trip — on every checkout (two per accepted message on PostgreSQL)."""
+    pgconn = getattr(dbapi_conn, "pgconn", None)
+    if pgconn is None:  # not psycopg: nothing to look at
+        return
+    if dbapi_conn.closed or dbapi_conn.broken:
+        raise DisconnectionError("the pooled connection was closed")
+    try:
+        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    except (OSError, ValueError) as exc:  # no socket any more
+        raise DisconnectionError("the pooled connection has no socket") from exc
+    if readable:
+        raise DisconnectionError("the server spoke on an idle pooled connection (likely its goodbye)")
+    idle_since = record.info.get("mailport_idle_since")
+    if idle_since is not None and time.monotonic() - idle_since > IDLE_PING_SECONDS:
+        from psycopg import Error, pq
+
+        try:  # libpq directly: psycopg would open a transaction around it
+            answer = pgconn.exec_(b";")
+        except Error as exc:
+            raise DisconnectionError("the pooled connection did not answer a ping") from exc
+        if answer.status != pq.ExecStatus.EMPTY_QUERY:
+            raise DisconnectionError("the pooled connection did not answer a ping")
 
 
 def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:

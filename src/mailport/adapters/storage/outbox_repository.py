@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.row_insert import RowInsert
-from mailport.adapters.storage.tables import Job
+from mailport.adapters.storage.tables import Job, utc_param
 from mailport.adapters.storage.tables_outbox import (
     Event,
     Message,
@@ -99,6 +99,21 @@ _FINISH = (
             last_delay_seconds=bindparam("b_delay", type_=_MESSAGES.c.last_delay_seconds.type),
             sent_at=func.coalesce(bindparam("b_sent_at", type_=_MESSAGES.c.sent_at.type), _MESSAGES.c.sent_at))
 )
+
+# PostgreSQL: the same in one statement — the guard, the row locks and the answer of which rows
+# were still ``sending`` — instead of a locking read and an executemany of one UPDATE per message.
+_FINISH_PG = text(
+    "UPDATE messages AS m SET state = v.state, reason = v.reason, updated_at = v.now, next_attempt_at = v.next, "
+    "last_delay_seconds = v.delay, sent_at = coalesce(v.sent_at, m.sent_at) "
+    "FROM unnest(CAST(:ids AS varchar[]), CAST(:states AS varchar[]), CAST(:reasons AS varchar[]), "
+    "CAST(:nows AS timestamptz[]), CAST(:nexts AS timestamptz[]), CAST(:delays AS float8[]), "
+    "CAST(:sent AS timestamptz[])) AS v(id, state, reason, now, next, delay, sent_at) "
+    "WHERE m.id = v.id AND m.state = 'sending' RETURNING m.id"
+)
+_FINISH_COLUMNS = (("ids", "b_id"), ("states", "b_state"), ("reasons", "b_reason"), ("nows", "b_now"),
+                   ("nexts", "b_next"), ("delays", "b_delay"), ("sent", "b_sent_at"))
+
+
 
 
 def _sent_copy_upsert(postgresql: bool) -> Any:
@@ -215,11 +230,17 @@ class OutboxRepository:
     def finish_sending(self, rows: Sequence[dict[str, Any]]) -> set[str]:
         """Record a batch of attempts' outcomes on messages still in ``sending`` (keys ``b_id``,
         ``b_state``, ``b_reason``, ``b_now``, ``b_next``, ``b_delay``, ``b_sent_at``): one
-        locking read and one executemany. Returns the ids recorded; the others changed
+        locking read and one executemany; on PostgreSQL one ``UPDATE … FROM unnest(…) RETURNING``.
+        Returns the ids recorded; the others changed
         meanwhile (another worker took them over) and are left as they are."""
         if not rows:
             return set()
         connection = self.s.connection()
+        if connection.dialect.name == "postgresql":
+            values = {name: [r[key] for r in rows] for name, key in _FINISH_COLUMNS}
+            for name in ("nows", "nexts", "sent"):
+                values[name] = [utc_param(v) for v in values[name]]
+            return set(connection.scalars(_FINISH_PG, values))
         mine = set(connection.scalars(_STILL_SENDING.for_session(self.s), {"b_ids": [r["b_id"] for r in rows]}))
         if mine:
             connection.execute(_FINISH, [r for r in rows if r["b_id"] in mine])

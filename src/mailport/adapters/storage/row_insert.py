@@ -7,8 +7,13 @@ CPU (bench/bench_send.py). On SQLite :class:`RowInsert` hands the driver one exe
 tuples, each value passed through the same bind processor SQLAlchemy would apply (the column
 type's own: the JSON serializer, the UTC datetime text, the binary wrapper), so the stored
 values are the same. It goes through ``exec_driver_sql``, so errors arrive as SQLAlchemy's
-(``IntegrityError`` for a duplicate key) and the connection's events still fire. Other
-databases take the Core statement as before.
+(``IntegrityError`` for a duplicate key) and the connection's events still fire.
+
+On PostgreSQL the same plan hands psycopg SQLAlchemy's own compiled INSERT for the dialect (its
+``%(name)s`` parameters and type casts) and one dict of processed values per row: the Core
+executemany built those dicts through ``construct_params`` per row, about a third of an
+INSERT's client CPU at the API's batch sizes (bench/bench_send.py, "session 6 PostgreSQL pass").
+Other databases take the Core statement as before.
 """
 
 from __future__ import annotations
@@ -43,12 +48,16 @@ class RowInsert:
         if plan is None:
             conn.execute(self._core, list(rows))
             return
-        conn.exec_driver_sql(plan.sql, [plan.values(row) for row in rows])
+        if plan.names is None:
+            conn.exec_driver_sql(plan.sql, [plan.values(row) for row in rows])
+        else:
+            names = plan.names
+            conn.exec_driver_sql(plan.sql, [dict(zip(names, plan.values(row), strict=True)) for row in rows])
 
     def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
-        """The driver's SQL and the values' processing, or ``None``: the Core path (not SQLite,
-        or an omitted column whose default SQLAlchemy computes per row)."""
-        if dialect.name != "sqlite":
+        """The driver's SQL and the values' processing, or ``None``: the Core path (not SQLite
+        or PostgreSQL, or an omitted column whose default SQLAlchemy computes per row)."""
+        if dialect.name not in ("sqlite", "postgresql"):
             return None
         columns = self.table.columns
         omitted: list[tuple[str, Any]] = []
@@ -62,19 +71,25 @@ class RowInsert:
         processors = [columns[key].type._cached_bind_processor(dialect) for key in names]
         defaults = tuple(value if proc is None else proc(value)
                          for (_, value), proc in zip(omitted, processors[len(keys):], strict=True))
+        processed = [(i, proc) for i, proc in enumerate(processors[:len(keys)]) if proc is not None]
+        if dialect.name == "postgresql":
+            compiled = self._core.compile(dialect=dialect, column_keys=names)
+            if compiled.positional or set(compiled.binds) != set(names):
+                return None  # not the named parameters, one per column, this plan fills in
+            return _Plan(compiled.string, keys, processed, defaults, names=tuple(names))
         quote = dialect.identifier_preparer.quote
         sql = (f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(columns[k].name) for k in names)}) "
                f"VALUES ({', '.join('?' for _ in names)})")
-        return _Plan(sql, keys, [(i, proc) for i, proc in enumerate(processors[:len(keys)]) if proc is not None],
-                     defaults)
+        return _Plan(sql, keys, processed, defaults)
 
 
 class _Plan:
-    __slots__ = ("_get", "_processed", "defaults", "sql")
+    __slots__ = ("_get", "_processed", "defaults", "names", "sql")
 
-    def __init__(self, sql: str, keys: tuple[str, ...], processed: list[tuple[int, Callable[[Any], Any]]],
-                 defaults: tuple[Any, ...]) -> None:
+    def __init__(self, sql: str, keys: tuple[str, ...], processed: Sequence[tuple[int, Callable[[Any], Any]]],
+                 defaults: tuple[Any, ...], *, names: tuple[str, ...] | None = None) -> None:
         self.sql = sql
+        self.names = names  # PostgreSQL: the parameters' names, in the order of the values
         self._get = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
         self._processed = processed
         self.defaults = defaults

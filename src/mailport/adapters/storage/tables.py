@@ -39,6 +39,16 @@ NAMING = {
 _SQLITE_FORMAT = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
 
 
+def utc_param(value: datetime | None) -> datetime | None:
+    """What :class:`UTCDateTime` binds on PostgreSQL, for values passed outside a column's type
+    (an array in ``unnest``): an aware datetime in UTC; a naive one is refused."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
+    return value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
 

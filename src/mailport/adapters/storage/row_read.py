@@ -1,0 +1,76 @@
+"""A few rows read as cheaply as the driver hands them, for the reads on every request.
+
+Reading one row through a ``Session`` costs ~300 µs of Python on SQLite (the session, the pool's
+checkout and reset, the statement's execution context, the result object) for a lookup SQLite
+answers in ~10 µs: the API key check on every request and the sending account of every accepted
+message were together a third of the API's CPU per ``POST /v1/messages`` (bench/bench_send.py).
+On SQLite :class:`RowRead` runs its statement, compiled once, on a driver connection the calling
+thread keeps for such reads (:meth:`Database.driver_rows`: autocommit, so each read is its own
+WAL snapshot, ended when its rows are fetched — it neither waits for nor blocks the writers), and
+passes every value through the column type's own bind and result processors, so the rows are
+those a session would return. Other databases run the Core statement in a reading session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+
+if TYPE_CHECKING:
+    from mailport.adapters.storage.database import Database
+
+__all__ = ["RowRead"]
+
+
+class RowRead:
+    """The rows of one prebuilt ``select`` (plain tuples, in the order of its columns)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._plan: _Plan | None = None
+
+    def all(self, db: Database, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        if not db.has_driver_reads:
+            with db.reading() as s:
+                return [tuple(row) for row in s.connection().execute(self.statement, dict(params))]
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = _Plan(self.statement, db.engine.dialect)
+        return plan.rows(db.driver_rows(plan.sql, plan.bind(params)))
+
+    def first(self, db: Database, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        rows = self.all(db, params)
+        return rows[0] if rows else None
+
+
+class _Plan:
+    __slots__ = ("_binds", "_results", "sql")
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.positiontup is None:
+            raise ValueError("RowRead needs a positional paramstyle (SQLite's qmark)")
+        self.sql = compiled.string
+        binds = compiled.binds
+        self._binds: list[tuple[str, Callable[[Any], Any] | None]] = [
+            (binds[name].key, binds[name].type._cached_bind_processor(dialect)) for name in compiled.positiontup]
+        processors = [column.type._cached_result_processor(dialect, None) for column in statement.selected_columns]
+        self._results: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, proc) for i, proc in enumerate(processors) if proc is not None]
+
+    def bind(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(params[key] if proc is None else proc(params[key]) for key, proc in self._binds)
+
+    def rows(self, raw: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if not self._results:
+            return raw
+        out = []
+        for row in raw:
+            values = list(row)
+            for i, process in self._results:
+                values[i] = process(values[i])
+            out.append(tuple(values))
+        return out

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.row_insert import RowInsert
+from mailport.adapters.storage.row_read import RowRead
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import (
     Event,
@@ -30,7 +31,7 @@ from mailport.adapters.storage.tables_outbox import (
 )
 from mailport.errors import NotFound
 
-__all__ = ["Loaded", "OutboxRepository", "WebhookRepository"]
+__all__ = ["Loaded", "OutboxRepository", "SendingContent", "SendingMessage", "SendingRecipient", "WebhookRepository"]
 
 SEND_JOB = "send"
 
@@ -86,10 +87,13 @@ _STILL_SENDING = PerDialect(lambda postgresql: (
     .with_for_update()
 ))
 _FOR_SENDING = PerDialect(lambda postgresql: (
-    select(Message).where(one_of(Message.id, "b_ids", postgresql=postgresql)),
-    select(MessageContent).where(one_of(MessageContent.message_id, "b_ids", postgresql=postgresql)),
-    select(MessageRecipient).where(one_of(MessageRecipient.message_id, "b_ids", postgresql=postgresql))
-    .order_by(MessageRecipient.message_id, MessageRecipient.position),
+    RowRead(select(*(getattr(Message, f) for f in SendingMessage._fields))
+            .where(one_of(Message.id, "b_ids", postgresql=postgresql))),
+    RowRead(select(*(getattr(MessageContent, f) for f in SendingContent._fields))
+            .where(one_of(MessageContent.message_id, "b_ids", postgresql=postgresql))),
+    RowRead(select(*(getattr(MessageRecipient, f) for f in SendingRecipient._fields))
+            .where(one_of(MessageRecipient.message_id, "b_ids", postgresql=postgresql))
+            .order_by(MessageRecipient.message_id, MessageRecipient.position)),
 ))
 _FINISH = (
     update(_MESSAGES)
@@ -113,12 +117,41 @@ def _sent_copy_upsert(postgresql: bool) -> Any:
 _SENT_COPY_UPSERT = PerDialect(_sent_copy_upsert)
 
 
+class SendingMessage(NamedTuple):
+    """The columns of a message the worker reads to send it (a plain row, not an ORM entity)."""
+
+    id: str
+    tenant_id: str
+    account_id: str
+    state: str
+    header_message_id: str
+    meta: dict[str, Any]
+    send_at: datetime | None
+    next_attempt_at: datetime | None
+    attempts: int
+    last_delay_seconds: float | None
+    reason: str | None
+    created_at: datetime
+
+
+class SendingContent(NamedTuple):
+    message_id: str
+    raw: bytes
+    envelope: dict[str, Any]
+
+
+class SendingRecipient(NamedTuple):
+    message_id: str
+    address: str
+    status: str
+
+
 class Loaded(NamedTuple):
     """A message as the worker reads it to send it."""
 
-    message: Message
-    content: MessageContent | None
-    recipients: list[MessageRecipient]
+    message: SendingMessage
+    content: SendingContent | None
+    recipients: list[SendingRecipient]
 
 
 class OutboxRepository:
@@ -258,14 +291,14 @@ class OutboxRepository:
 
     def load_for_sending(self, message_ids: Sequence[str]) -> dict[str, Loaded]:
         """Messages, their contents and recipients for a batch of sends: three queries for the
-        batch, not three per message. (The session's identity map holds rows weakly: a row
-        read and dropped is read again by ``s.get``, so the rows are handed back.)"""
+        batch, not three per message, read as plain rows (:class:`RowRead`: ORM entities cost
+        ten times the read)."""
         ids = {"b_ids": list(message_ids)}
         messages_of, contents_of, recipients_of = _FOR_SENDING.for_session(self.s)
-        messages = {m.id: m for m in self.s.scalars(messages_of, ids)}
-        contents = {c.message_id: c for c in self.s.scalars(contents_of, ids)}
-        recipients: dict[str, list[MessageRecipient]] = {}
-        for row in self.s.scalars(recipients_of, ids):
+        messages = {m.id: m for m in map(SendingMessage._make, messages_of.all_in(self.s, ids))}
+        contents = {c.message_id: c for c in map(SendingContent._make, contents_of.all_in(self.s, ids))}
+        recipients: dict[str, list[SendingRecipient]] = {}
+        for row in map(SendingRecipient._make, recipients_of.all_in(self.s, ids)):
             recipients.setdefault(row.message_id, []).append(row)
         return {i: Loaded(m, contents.get(i), recipients.get(i, [])) for i, m in messages.items()}
 

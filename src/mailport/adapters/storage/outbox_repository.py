@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.row_insert import RowInsert
-from mailport.adapters.storage.row_read import RowRead
+from mailport.adapters.storage.row_read import RowRead, RowWrite
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import (
     Event,
@@ -37,7 +37,7 @@ SEND_JOB = "send"
 
 # The limit counts of all the accounts in a batch of begins, one statement each, built once:
 # constructing a select costs more Python time than the database takes to run it.
-_IN_FLIGHT_MANY = PerDialect(lambda postgresql: (
+_IN_FLIGHT_MANY = PerDialect(lambda postgresql: RowRead(
     select(Message.account_id, func.count())
     .select_from(Message)
     .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
@@ -49,7 +49,7 @@ _IN_FLIGHT_MANY = PerDialect(lambda postgresql: (
     )
     .group_by(Message.account_id)
 ))
-_SENT_SINCE_MANY = PerDialect(lambda postgresql: (
+_SENT_SINCE_MANY = PerDialect(lambda postgresql: RowRead(
     select(Message.account_id, func.count())
     .where(one_of(Message.account_id, "b_accounts", postgresql=postgresql), Message.sent_at >= bindparam("since"),
            ~one_of(Message.id, "b_exclude", postgresql=postgresql))
@@ -70,6 +70,7 @@ _UPDATE_RECIPIENT = update(_RECIPIENTS).where(
     _RECIPIENTS.c.message_id == bindparam("b_message_id"),
     _RECIPIENTS.c.address == bindparam("b_address"),
 )
+_UPDATE_RECIPIENTS = RowWrite(_UPDATE_RECIPIENT)
 
 
 # The worker's batch statements, built once (see ``begin_sending`` and ``finish_sending``).
@@ -81,7 +82,7 @@ _BEGIN = PerDialect(lambda postgresql: (
 ))
 # FOR UPDATE (PostgreSQL; SQLite's writers take turns anyway): the rows found in ``sending`` stay
 # so until the batch's UPDATE below them.
-_STILL_SENDING = PerDialect(lambda postgresql: (
+_STILL_SENDING = PerDialect(lambda postgresql: RowRead(
     select(_MESSAGES.c.id)
     .where(one_of(_MESSAGES.c.id, "b_ids", postgresql=postgresql), _MESSAGES.c.state == "sending")
     .with_for_update()
@@ -115,6 +116,11 @@ def _sent_copy_upsert(postgresql: bool) -> Any:
 
 
 _SENT_COPY_UPSERT = PerDialect(_sent_copy_upsert)
+# The worker's statements on SQLite through the driver (:class:`RowWrite`), built once.
+_FINISH_MANY = RowWrite(_FINISH)
+_BEGIN_RETURNING = PerDialect(lambda postgresql: RowWrite(_BEGIN.for_dialect("postgresql" if postgresql else "sqlite")))
+_SENT_COPIES_UPSERT = PerDialect(lambda postgresql: RowWrite(_SENT_COPY_UPSERT.for_dialect(
+    "postgresql" if postgresql else "sqlite")))
 
 
 class SendingMessage(NamedTuple):
@@ -239,10 +245,10 @@ class OutboxRepository:
         read in (``by_state``: that state -> ids); one ``UPDATE … RETURNING`` per state read.
         Returns the attempt number of each message that moved."""
         started: dict[str, int] = {}
-        connection = self.s.connection()
+        begin = _BEGIN_RETURNING.for_session(self.s)
         for state, ids in by_state.items():
-            for row in connection.execute(_BEGIN.for_session(self.s), {"b_ids": ids, "b_state": state, "b_now": now}):
-                started[row.id] = int(row.attempts)
+            for message_id, attempts in begin.returning(self.s, {"b_ids": ids, "b_state": state, "b_now": now}):
+                started[message_id] = int(attempts)
         return started
 
     def finish_sending(self, rows: Sequence[dict[str, Any]]) -> set[str]:
@@ -252,10 +258,10 @@ class OutboxRepository:
         meanwhile (another worker took them over) and are left as they are."""
         if not rows:
             return set()
-        connection = self.s.connection()
-        mine = set(connection.scalars(_STILL_SENDING.for_session(self.s), {"b_ids": [r["b_id"] for r in rows]}))
+        mine = {message_id for message_id, in _STILL_SENDING.for_session(self.s).all_in(
+            self.s, {"b_ids": [r["b_id"] for r in rows]})}
         if mine:
-            connection.execute(_FINISH, [r for r in rows if r["b_id"] in mine])
+            _FINISH_MANY.execute_many(self.s, [r for r in rows if r["b_id"] in mine])
         return mine
 
     def content(self, message_id: str) -> MessageContent:
@@ -277,7 +283,7 @@ class OutboxRepository:
         if outcomes:
             rows = [{**{k: v for k, v in o.items() if k not in ("address", "message_id")},
                      "b_address": o["address"], "b_message_id": o["message_id"]} for o in outcomes]
-            self.s.connection().execute(_UPDATE_RECIPIENT, rows)
+            _UPDATE_RECIPIENTS.execute_many(self.s, rows)
 
     def reopen_recipients(self, message_id: str, *, now: datetime) -> None:
         """Every recipient not accepted yet is to be tried again (a "send again")."""
@@ -333,7 +339,7 @@ class OutboxRepository:
         """
         if not account_ids:
             return {}
-        rows = self.s.execute(_IN_FLIGHT_MANY.for_session(self.s), {
+        rows = _IN_FLIGHT_MANY.for_session(self.s).all_in(self.s, {
             "b_accounts": list(account_ids), "b_exclude": list(exclude), "now": now, "live_since": live_since})
         return {account: int(count) for account, count in rows}
 
@@ -342,8 +348,8 @@ class OutboxRepository:
         """Each account's messages sent since ``since``, none of the ``exclude`` counted."""
         if not account_ids:
             return {}
-        rows = self.s.execute(_SENT_SINCE_MANY.for_session(self.s),
-                              {"b_accounts": list(account_ids), "since": since, "b_exclude": list(exclude)})
+        rows = _SENT_SINCE_MANY.for_session(self.s).all_in(
+            self.s, {"b_accounts": list(account_ids), "since": since, "b_exclude": list(exclude)})
         return {account: int(count) for account, count in rows}
 
     def count_by_state(self) -> dict[str, int]:
@@ -393,8 +399,7 @@ class OutboxRepository:
     def save_sent_copies(self, rows: Sequence[dict[str, Any]]) -> None:
         """:meth:`save_sent_copy` of many messages (each row every column's value): one
         executemany of one prepared upsert."""
-        if rows:
-            self.s.connection().execute(_SENT_COPY_UPSERT.for_session(self.s), rows)
+        _SENT_COPIES_UPSERT.for_session(self.s).execute_many(self.s, rows)
 
 
 class WebhookRepository:

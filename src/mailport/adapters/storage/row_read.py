@@ -20,7 +20,7 @@ per element.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select
@@ -31,7 +31,9 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from mailport.adapters.storage.database import Database
 
-__all__ = ["RowRead"]
+__all__ = ["RowRead", "RowWrite"]
+
+_MISSING = object()
 
 
 class RowRead:
@@ -64,41 +66,93 @@ class RowRead:
         if plan is None:
             plan = self._plan = _Plan(self.statement, dialect)
         sql, values = plan.expanded(params)
-        driver = conn.connection.driver_connection
-        try:
-            raw = driver.execute(sql, values).fetchall()  # type: ignore[union-attr]
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
-        return plan.rows(raw)
+        return plan.rows(_driver(conn, sql, values))
+
+
+class RowWrite:
+    """A prebuilt ``UPDATE``/``INSERT`` run the way :class:`RowRead` reads: on SQLite through the
+    session's driver connection (an executemany of tuples, or one statement with its
+    ``RETURNING`` rows), each value through its column type's bind processor; elsewhere the Core
+    statement. A statement whose ``SET`` or ``VALUES`` columns come from the parameters is
+    compiled once per set of keys, as Core does."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[str, ...], _Plan] = {}
+
+    def execute_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        conn = session.connection()
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement, [dict(r) for r in rows])
+            return
+        plan = self._plan(conn.dialect, tuple(rows[0]))
+        values = [plan.bind(row) for row in rows]
+        _driver(conn, plan.sql, values, many=True)
+
+    def returning(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        conn = session.connection()
+        if conn.dialect.name != "sqlite":
+            return [tuple(row) for row in conn.execute(self.statement, dict(params))]
+        plan = self._plan(conn.dialect, ())
+        sql, values = plan.expanded(params)
+        return plan.rows(_driver(conn, sql, values))
+
+    def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
+        plan = self._plans.get(keys)
+        if plan is None:
+            plan = self._plans[keys] = _Plan(self.statement, dialect, column_keys=list(keys) or None)
+        return plan
+
+
+def _driver(conn: Any, sql: str, values: Any, *, many: bool = False) -> list[tuple[Any, ...]]:
+    """``sql`` on the SQLAlchemy connection's driver connection (in its transaction); a driver
+    error raised as SQLAlchemy's, so the transaction ends as on any other failure."""
+    driver = conn.connection.driver_connection
+    try:
+        if many:
+            driver.executemany(sql, values)
+            return []
+        return list(driver.execute(sql, values).fetchall())
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
 
 
 class _Plan:
     __slots__ = ("_binds", "_expanding", "_results", "_sql_by_lengths", "sql")
 
-    def __init__(self, statement: Select[*tuple[Any, ...]], dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+    def __init__(self, statement: Any, dialect: Dialect, *, column_keys: list[str] | None = None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
         if compiled.positiontup is None:
             raise ValueError("RowRead needs a positional paramstyle (SQLite's qmark)")
         self.sql = compiled.string
         binds = compiled.binds
-        self._binds: list[tuple[str, Callable[[Any], Any] | None]] = [
-            (binds[name].key, binds[name].type._cached_bind_processor(dialect)) for name in compiled.positiontup]
+        # (parameter key, bind processor, the statement's own value for a literal it binds)
+        self._binds: list[tuple[str, Callable[[Any], Any] | None, Any]] = [
+            (binds[name].key, binds[name].type._cached_bind_processor(dialect),
+             binds[name].effective_value if binds[name].value is not None or binds[name].callable else _MISSING)
+            for name in compiled.positiontup]
         self._expanding = [binds[name].key for name in compiled.positiontup if binds[name].expanding]
         self._sql_by_lengths: dict[tuple[int, ...], str] = {}
-        processors = [column.type._cached_result_processor(dialect, None) for column in statement.selected_columns]
+        processors = [column.type._cached_result_processor(dialect, None) for column in statement.exported_columns]
         self._results: list[tuple[int, Callable[[Any], Any]]] = [
             (i, proc) for i, proc in enumerate(processors) if proc is not None]
 
     def bind(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         if self._expanding:
             raise ValueError("a list parameter is read with all_in")
-        return tuple(params[key] if proc is None else proc(params[key]) for key, proc in self._binds)
+        out = []
+        for key, proc, own in self._binds:
+            value = params[key] if own is _MISSING or key in params else own
+            out.append(value if proc is None else proc(value))
+        return tuple(out)
 
     def expanded(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
         """The SQL with one ``?`` per element of each list parameter, and the values."""
         values: list[Any] = []
-        for key, proc in self._binds:
-            value = params[key]
+        for key, proc, own in self._binds:
+            value = params[key] if own is _MISSING or key in params else own
             if key in self._expanding:
                 values.extend(value if proc is None else [proc(v) for v in value])
             else:

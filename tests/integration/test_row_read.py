@@ -91,3 +91,50 @@ def test_in_memory_and_other_databases_read_through_a_session() -> None:
         assert KEYS.all(database, {"tenant_id": "ten_1"}) == []
     finally:
         database.dispose()
+
+
+def test_row_write_stores_what_core_stores(tmp_path: Path) -> None:
+    """The worker's UPDATEs through the driver (executemany with SET columns from the parameters,
+    a statement's own literal values, UPDATE … RETURNING with an id list) leave the rows Core
+    leaves; a driver error is SQLAlchemy's, so the transaction fails as a StorageError."""
+    from sqlalchemy import Table, update
+    from sqlalchemy.exc import IntegrityError
+
+    from mailport.adapters.storage.row_read import RowWrite
+
+    keys = ApiKey.__table__
+    assert isinstance(keys, Table)
+    touch = update(keys).where(keys.c.id == bindparam("b_id"), keys.c.revoked_at.is_(None))
+    revoke = update(keys).where(keys.c.id.in_(bindparam("b_ids", expanding=True)), keys.c.label.is_(None)).values(
+        revoked_at=bindparam("b_now"), label="revoked").returning(keys.c.id, keys.c.revoked_at)
+    later = datetime(2026, 12, 8, 9, 30, tzinfo=UTC)
+    results = {}
+    for how in ("core", "driver"):
+        database = Database(f"sqlite:///{tmp_path / how / 'mailport.db'}")
+        try:
+            Base.metadata.create_all(database.engine)
+            with database.session() as s:
+                s.add(Tenant(id="ten_1", name="T", created_at=NOW))
+                s.flush()
+                s.add_all([ApiKey(id=f"k{n}", tenant_id="ten_1", secret_hash=f"h{n}", created_at=NOW) for n in range(4)])
+            with database.session() as s:
+                rows = [{"last_used_at": later, "secret_hash": "x", "b_id": "k1"},
+                        {"last_used_at": NOW, "secret_hash": "y", "b_id": "k2"}]
+                if how == "core":
+                    s.connection().execute(touch, rows)
+                    returned = [tuple(r) for r in s.connection().execute(revoke, {"b_ids": ["k2", "k3"], "b_now": later})]
+                else:
+                    RowWrite(touch).execute_many(s, rows)
+                    returned = RowWrite(revoke).returning(s, {"b_ids": ["k2", "k3"], "b_now": later})
+            with database.reading() as s:
+                results[how] = (sorted(returned), [tuple(r) for r in s.execute(select(
+                    ApiKey.id, ApiKey.secret_hash, ApiKey.last_used_at, ApiKey.revoked_at, ApiKey.label).order_by(ApiKey.id))])
+            if how == "driver":
+                insert = RowWrite(keys.insert())
+                with pytest.raises(StorageError) as caught, database.session() as s:
+                    insert.execute_many(s, [{"id": "k1", "tenant_id": "ten_1", "secret_hash": "h", "created_at": NOW}])
+                assert isinstance(caught.value.__cause__, IntegrityError)
+        finally:
+            database.dispose()
+    assert results["driver"] == results["core"]
+    assert results["driver"][0] == [("k2", later), ("k3", later)]

@@ -116,19 +116,22 @@ def test_row_write_stores_what_core_stores(tmp_path: Path) -> None:
             with database.session() as s:
                 s.add(Tenant(id="ten_1", name="T", created_at=NOW))
                 s.flush()
-                s.add_all([ApiKey(id=f"k{n}", tenant_id="ten_1", secret_hash=f"h{n}", created_at=NOW) for n in range(4)])
+                s.add_all([ApiKey(id=f"k{n}", tenant_id="ten_1", secret_hash=f"h{n}", created_at=NOW)
+                           for n in range(4)])
             with database.session() as s:
                 rows = [{"last_used_at": later, "secret_hash": "x", "b_id": "k1"},
                         {"last_used_at": NOW, "secret_hash": "y", "b_id": "k2"}]
                 if how == "core":
                     s.connection().execute(touch, rows)
-                    returned = [tuple(r) for r in s.connection().execute(revoke, {"b_ids": ["k2", "k3"], "b_now": later})]
+                    returned = [tuple(r) for r in s.connection().execute(
+                        revoke, {"b_ids": ["k2", "k3"], "b_now": later})]
                 else:
                     RowWrite(touch).execute_many(s, rows)
                     returned = RowWrite(revoke).returning(s, {"b_ids": ["k2", "k3"], "b_now": later})
             with database.reading() as s:
-                results[how] = (sorted(returned), [tuple(r) for r in s.execute(select(
-                    ApiKey.id, ApiKey.secret_hash, ApiKey.last_used_at, ApiKey.revoked_at, ApiKey.label).order_by(ApiKey.id))])
+                stored = s.execute(select(ApiKey.id, ApiKey.secret_hash, ApiKey.last_used_at, ApiKey.revoked_at,
+                                          ApiKey.label).order_by(ApiKey.id))
+                results[how] = (sorted(returned), [tuple(r) for r in stored])
             if how == "driver":
                 insert = RowWrite(keys.insert())
                 with pytest.raises(StorageError) as caught, database.session() as s:

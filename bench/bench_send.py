@@ -499,7 +499,7 @@ as a ``StorageError`` as before); on PostgreSQL they run the same Core statement
 ``BENCH=send_pipeline_sqlite`` (500 messages × 3 rounds), main (359b761) and the branch
 alternating; msg/s of baseline msg/s, ratio; CPU ms per message API / worker / sink / load
 generator; load average at the start and end of each run (pairs at 01:50–01:53, 01:54–01:57,
-01:57–02:00, 02:05–02:08 UTC):
+01:57–02:00, 02:05–02:08, 02:11–02:13 UTC):
 
 | pair | main | after |
 |---|---|---|
@@ -507,13 +507,14 @@ generator; load average at the start and end of each run (pairs at 01:50–01:53
 | 2 | 87.5 of 236.2, **0.37** (3.2–8.1); 2.9/4.3/2.1/0.2 | 127.5 of 225.9, **0.56** (8.1–6.7); 2.1/3.6/2.0/0.2 |
 | 3 | 101.3 of 209.3, **0.48** (6.7–6.1); 3.0/4.4/2.4/0.2 | 208.5 of 439.0, **0.47** (6.1–6.8); 2.0/3.1/2.1/0.2 |
 | 4 | 122.7 of 280.9, **0.44** (2.8–4.1); 2.8/4.1/2.1/0.2 | 133.5 of 210.2, **0.63** (4.1–5.8); 1.8/3.2/1.8/0.2 |
-| median | **0.41** | **0.54** |
+| 5 | 108.2 of 307.8, **0.35** (2.6–3.1); 2.8/3.8/2.0/0.2 | 120.4 of 266.5, **0.45** (3.1–3.0); 2.3/3.5/2.3/0.2 |
+| median | **0.37** | **0.51** |
 
 On this loaded box the baseline ran 200–450 msg/s instead of the quiet ~1,100, and a loaded box
 flatters the ratio of both (the pipeline's three processes get a larger share of a contended CPU
 than the baseline's two), so main's 0.48 at load 6 is not its quiet figure (0.26). The CPU per
-message is the steadier figure: API 2.7–3.0 → 1.8–2.1 ms (−30 %), worker 3.8–4.4 → 3.0–3.6 ms
-(−20 %). On the quiet box of the last session (API 1.7 + worker 1.7 + sink 0.8 + load generator 0.2
+message is the steadier figure: API 2.7–3.0 → 1.8–2.3 ms (−25–30 %), worker 3.8–4.4 → 3.0–3.6 ms
+(−15–20 %). On the quiet box of the last session (API 1.7 + worker 1.7 + sink 0.8 + load generator 0.2
 = 4.4 ms) the same cuts would put the four at ~3.6 ms, at the edge of the ~3.5 ms that ratio 0.5
 needs if the pipeline is bound by CPU alone; not measured on a quiet box in this session.
 

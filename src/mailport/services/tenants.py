@@ -205,11 +205,10 @@ class TenantService:
         parsed = apikeys.parse_key(presented or "")
         if parsed is None:
             raise Unauthenticated("a valid tenant API key is required")
-        with self.db.reading() as s:  # every request: must not queue behind the writers
-            key = ApiKeyRepository(s).find_active(parsed.key_id)
-            if key is None or not apikeys.secret_matches(parsed.secret, key.secret_hash):
-                raise Unauthenticated("a valid tenant API key is required")
-            tenant_id, last_used = key.tenant_id, key.last_used_at
+        key = ApiKeyRepository.find_active(self.db, parsed.key_id)  # never queues behind the writers
+        if key is None or not apikeys.secret_matches(parsed.secret, key.secret_hash):
+            raise Unauthenticated("a valid tenant API key is required")
+        tenant_id, last_used = key.tenant_id, key.last_used_at
         # "Last used" to the minute: one write a minute per key, not one per request.
         due = last_used is None or self.clock.now() - last_used >= LAST_USED_RESOLUTION
         return tenant_id, parsed.key_id if due else None

@@ -8,10 +8,11 @@ import logging
 import os
 import random
 import select
+import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -151,6 +152,11 @@ class Database:
         self._outage_lock = threading.Lock()
         self._down_since: float | None = None
         self._back_at = float("-inf")
+        self._readers = threading.local()  # this thread's driver connection for RowRead
+        self._all_readers: list[sqlite3.Connection] = []
+        self._reader_generation = 0
+        self._driver_reads = self.is_sqlite and self._sqlite_path() is not None
+        self._readers_lock = threading.Lock()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -176,6 +182,45 @@ class Database:
             raise self._failure(exc) from exc
         finally:
             session.close()  # not rollback(): that would expire the rows handed out
+
+    @property
+    def has_driver_reads(self) -> bool:
+        """True where :meth:`driver_rows` reads (a SQLite file)."""
+        return self._driver_reads
+
+    def driver_rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows of one read-only statement in the driver's own SQL, on a connection this
+        thread keeps for such reads (SQLite files only: :class:`~.row_read.RowRead`). It is in
+        autocommit mode, and every row is fetched, so each read is a WAL snapshot of its own that
+        ends with the call: it neither waits for the writers' turn nor holds back a checkpoint."""
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        try:
+            if conn is None or self._readers.generation != self._reader_generation:  # disposed since
+                conn = self._readers.conn = self._open_reader()
+                self._readers.generation = self._reader_generation
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            if conn is not None:
+                self._readers.conn = None
+                self._close_reader(conn)
+            failure = DBAPIError.instance(sql, params, exc, sqlite3.Error)
+            raise self._failure(failure) from failure
+
+    def _open_reader(self) -> sqlite3.Connection:
+        # mode=rw: never create a database where the owner's file has gone
+        conn = sqlite3.connect(f"file:{self._sqlite_path()}?mode=rw", uri=True, timeout=30,
+                               check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=30000")
+        with self._readers_lock:
+            self._all_readers.append(conn)
+        return conn
+
+    def _close_reader(self, conn: sqlite3.Connection) -> None:
+        with self._readers_lock:
+            if conn in self._all_readers:
+                self._all_readers.remove(conn)
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
     def _transaction(self) -> Iterator[Session]:
         session = self._sessions()
@@ -307,6 +352,12 @@ class Database:
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        with self._readers_lock:
+            readers, self._all_readers = self._all_readers, []
+            self._reader_generation += 1
+        for conn in readers:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
         self.engine.dispose()
         if isinstance(self._turns, _Turns):
             self._turns.close()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.row_insert import RowInsert
+from mailport.adapters.storage.row_read import RowRead, RowWrite
 from mailport.adapters.storage.tables import Job, utc_param
 from mailport.adapters.storage.tables_outbox import (
     Event,
@@ -30,13 +31,13 @@ from mailport.adapters.storage.tables_outbox import (
 )
 from mailport.errors import NotFound
 
-__all__ = ["Loaded", "OutboxRepository", "WebhookRepository"]
+__all__ = ["Loaded", "OutboxRepository", "SendingContent", "SendingMessage", "SendingRecipient", "WebhookRepository"]
 
 SEND_JOB = "send"
 
 # The limit counts of all the accounts in a batch of begins, one statement each, built once:
 # constructing a select costs more Python time than the database takes to run it.
-_IN_FLIGHT_MANY = PerDialect(lambda postgresql: (
+_IN_FLIGHT_MANY = PerDialect(lambda postgresql: RowRead(
     select(Message.account_id, func.count())
     .select_from(Message)
     .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
@@ -48,7 +49,7 @@ _IN_FLIGHT_MANY = PerDialect(lambda postgresql: (
     )
     .group_by(Message.account_id)
 ))
-_SENT_SINCE_MANY = PerDialect(lambda postgresql: (
+_SENT_SINCE_MANY = PerDialect(lambda postgresql: RowRead(
     select(Message.account_id, func.count())
     .where(one_of(Message.account_id, "b_accounts", postgresql=postgresql), Message.sent_at >= bindparam("since"),
            ~one_of(Message.id, "b_exclude", postgresql=postgresql))
@@ -69,6 +70,7 @@ _UPDATE_RECIPIENT = update(_RECIPIENTS).where(
     _RECIPIENTS.c.message_id == bindparam("b_message_id"),
     _RECIPIENTS.c.address == bindparam("b_address"),
 )
+_UPDATE_RECIPIENTS = RowWrite(_UPDATE_RECIPIENT)
 
 
 # The worker's batch statements, built once (see ``begin_sending`` and ``finish_sending``).
@@ -80,16 +82,19 @@ _BEGIN = PerDialect(lambda postgresql: (
 ))
 # FOR UPDATE (PostgreSQL; SQLite's writers take turns anyway): the rows found in ``sending`` stay
 # so until the batch's UPDATE below them.
-_STILL_SENDING = PerDialect(lambda postgresql: (
+_STILL_SENDING = PerDialect(lambda postgresql: RowRead(
     select(_MESSAGES.c.id)
     .where(one_of(_MESSAGES.c.id, "b_ids", postgresql=postgresql), _MESSAGES.c.state == "sending")
     .with_for_update()
 ))
 _FOR_SENDING = PerDialect(lambda postgresql: (
-    select(Message).where(one_of(Message.id, "b_ids", postgresql=postgresql)),
-    select(MessageContent).where(one_of(MessageContent.message_id, "b_ids", postgresql=postgresql)),
-    select(MessageRecipient).where(one_of(MessageRecipient.message_id, "b_ids", postgresql=postgresql))
-    .order_by(MessageRecipient.message_id, MessageRecipient.position),
+    RowRead(select(*(getattr(Message, f) for f in SendingMessage._fields))
+            .where(one_of(Message.id, "b_ids", postgresql=postgresql))),
+    RowRead(select(*(getattr(MessageContent, f) for f in SendingContent._fields))
+            .where(one_of(MessageContent.message_id, "b_ids", postgresql=postgresql))),
+    RowRead(select(*(getattr(MessageRecipient, f) for f in SendingRecipient._fields))
+            .where(one_of(MessageRecipient.message_id, "b_ids", postgresql=postgresql))
+            .order_by(MessageRecipient.message_id, MessageRecipient.position)),
 ))
 _FINISH = (
     update(_MESSAGES)
@@ -126,14 +131,48 @@ def _sent_copy_upsert(postgresql: bool) -> Any:
 
 
 _SENT_COPY_UPSERT = PerDialect(_sent_copy_upsert)
+# The worker's statements on SQLite through the driver (:class:`RowWrite`), built once.
+_FINISH_MANY = RowWrite(_FINISH)
+_BEGIN_RETURNING = PerDialect(lambda postgresql: RowWrite(_BEGIN.for_dialect("postgresql" if postgresql else "sqlite")))
+_SENT_COPIES_UPSERT = PerDialect(lambda postgresql: RowWrite(_SENT_COPY_UPSERT.for_dialect(
+    "postgresql" if postgresql else "sqlite")))
+
+
+class SendingMessage(NamedTuple):
+    """The columns of a message the worker reads to send it (a plain row, not an ORM entity)."""
+
+    id: str
+    tenant_id: str
+    account_id: str
+    state: str
+    header_message_id: str
+    meta: dict[str, Any]
+    send_at: datetime | None
+    next_attempt_at: datetime | None
+    attempts: int
+    last_delay_seconds: float | None
+    reason: str | None
+    created_at: datetime
+
+
+class SendingContent(NamedTuple):
+    message_id: str
+    raw: bytes
+    envelope: dict[str, Any]
+
+
+class SendingRecipient(NamedTuple):
+    message_id: str
+    address: str
+    status: str
 
 
 class Loaded(NamedTuple):
     """A message as the worker reads it to send it."""
 
-    message: Message
-    content: MessageContent | None
-    recipients: list[MessageRecipient]
+    message: SendingMessage
+    content: SendingContent | None
+    recipients: list[SendingRecipient]
 
 
 class OutboxRepository:
@@ -221,10 +260,10 @@ class OutboxRepository:
         read in (``by_state``: that state -> ids); one ``UPDATE … RETURNING`` per state read.
         Returns the attempt number of each message that moved."""
         started: dict[str, int] = {}
-        connection = self.s.connection()
+        begin = _BEGIN_RETURNING.for_session(self.s)
         for state, ids in by_state.items():
-            for row in connection.execute(_BEGIN.for_session(self.s), {"b_ids": ids, "b_state": state, "b_now": now}):
-                started[row.id] = int(row.attempts)
+            for message_id, attempts in begin.returning(self.s, {"b_ids": ids, "b_state": state, "b_now": now}):
+                started[message_id] = int(attempts)
         return started
 
     def finish_sending(self, rows: Sequence[dict[str, Any]]) -> set[str]:
@@ -241,9 +280,10 @@ class OutboxRepository:
             for name in ("nows", "nexts", "sent"):
                 values[name] = [utc_param(v) for v in values[name]]
             return set(connection.scalars(_FINISH_PG, values))
-        mine = set(connection.scalars(_STILL_SENDING.for_session(self.s), {"b_ids": [r["b_id"] for r in rows]}))
+        mine = {message_id for message_id, in _STILL_SENDING.for_session(self.s).all_in(
+            self.s, {"b_ids": [r["b_id"] for r in rows]})}
         if mine:
-            connection.execute(_FINISH, [r for r in rows if r["b_id"] in mine])
+            _FINISH_MANY.execute_many(self.s, [r for r in rows if r["b_id"] in mine])
         return mine
 
     def content(self, message_id: str) -> MessageContent:
@@ -265,7 +305,7 @@ class OutboxRepository:
         if outcomes:
             rows = [{**{k: v for k, v in o.items() if k not in ("address", "message_id")},
                      "b_address": o["address"], "b_message_id": o["message_id"]} for o in outcomes]
-            self.s.connection().execute(_UPDATE_RECIPIENT, rows)
+            _UPDATE_RECIPIENTS.execute_many(self.s, rows)
 
     def reopen_recipients(self, message_id: str, *, now: datetime) -> None:
         """Every recipient not accepted yet is to be tried again (a "send again")."""
@@ -279,14 +319,14 @@ class OutboxRepository:
 
     def load_for_sending(self, message_ids: Sequence[str]) -> dict[str, Loaded]:
         """Messages, their contents and recipients for a batch of sends: three queries for the
-        batch, not three per message. (The session's identity map holds rows weakly: a row
-        read and dropped is read again by ``s.get``, so the rows are handed back.)"""
+        batch, not three per message, read as plain rows (:class:`RowRead`: ORM entities cost
+        ten times the read)."""
         ids = {"b_ids": list(message_ids)}
         messages_of, contents_of, recipients_of = _FOR_SENDING.for_session(self.s)
-        messages = {m.id: m for m in self.s.scalars(messages_of, ids)}
-        contents = {c.message_id: c for c in self.s.scalars(contents_of, ids)}
-        recipients: dict[str, list[MessageRecipient]] = {}
-        for row in self.s.scalars(recipients_of, ids):
+        messages = {m.id: m for m in map(SendingMessage._make, messages_of.all_in(self.s, ids))}
+        contents = {c.message_id: c for c in map(SendingContent._make, contents_of.all_in(self.s, ids))}
+        recipients: dict[str, list[SendingRecipient]] = {}
+        for row in map(SendingRecipient._make, recipients_of.all_in(self.s, ids)):
             recipients.setdefault(row.message_id, []).append(row)
         return {i: Loaded(m, contents.get(i), recipients.get(i, [])) for i, m in messages.items()}
 
@@ -321,7 +361,7 @@ class OutboxRepository:
         """
         if not account_ids:
             return {}
-        rows = self.s.execute(_IN_FLIGHT_MANY.for_session(self.s), {
+        rows = _IN_FLIGHT_MANY.for_session(self.s).all_in(self.s, {
             "b_accounts": list(account_ids), "b_exclude": list(exclude), "now": now, "live_since": live_since})
         return {account: int(count) for account, count in rows}
 
@@ -330,8 +370,8 @@ class OutboxRepository:
         """Each account's messages sent since ``since``, none of the ``exclude`` counted."""
         if not account_ids:
             return {}
-        rows = self.s.execute(_SENT_SINCE_MANY.for_session(self.s),
-                              {"b_accounts": list(account_ids), "since": since, "b_exclude": list(exclude)})
+        rows = _SENT_SINCE_MANY.for_session(self.s).all_in(
+            self.s, {"b_accounts": list(account_ids), "since": since, "b_exclude": list(exclude)})
         return {account: int(count) for account, count in rows}
 
     def count_by_state(self) -> dict[str, int]:
@@ -381,8 +421,7 @@ class OutboxRepository:
     def save_sent_copies(self, rows: Sequence[dict[str, Any]]) -> None:
         """:meth:`save_sent_copy` of many messages (each row every column's value): one
         executemany of one prepared upsert."""
-        if rows:
-            self.s.connection().execute(_SENT_COPY_UPSERT.for_session(self.s), rows)
+        _SENT_COPIES_UPSERT.for_session(self.s).execute_many(self.s, rows)
 
 
 class WebhookRepository:

@@ -34,13 +34,16 @@ from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.queue import ClaimedJob, JobQueue
 from mailport.adapters.secrets import Secret
 from mailport.adapters.storage.database import Database
-from mailport.adapters.storage.outbox_repository import OutboxRepository
-from mailport.adapters.storage.repositories import AccountRepository
+from mailport.adapters.storage.outbox_repository import (
+    OutboxRepository,
+    SendingContent,
+    SendingMessage,
+    SendingRecipient,
+)
+from mailport.adapters.storage.repositories import AccountRepository, SendingAccountRow
 from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_outbox import (
-    Message,
     MessageContent,
-    MessageRecipient,
     SentCopy,
 )
 from mailport.clock import Clock
@@ -135,7 +138,7 @@ class _Attempt:
 class _Ready:
     """A message that may be sent now, before its batch's UPDATE moves it to ``sending``."""
 
-    message: Message
+    message: SendingMessage
     state: MessageState
     sender: Sender
     transport: Transport
@@ -158,7 +161,7 @@ class _Creds(NamedTuple):
     token: str | None  # an OAuth access token (XOAUTH2) instead of a password
 
 
-def sending_account(account: Account) -> SendingAccount:
+def sending_account(account: Account | SendingAccountRow) -> SendingAccount:
     return SendingAccount(
         id=account.id, email=account.email, provider_id=account.provider_id,
         auth_kind=account.auth_kind, smtp_host=str(account.smtp.get("host", "")),
@@ -371,7 +374,7 @@ class SendJob:
             self._connections[account.id] = (account.version, creds)
         return creds
 
-    def _limits(self, account: Account) -> SendLimits:
+    def _limits(self, account: SendingAccountRow) -> SendLimits:
         rate = None
         if self.settings.send_account_rate_per_minute:
             rate = RateLimit(limit=self.settings.send_account_rate_per_minute, period=timedelta(minutes=1))
@@ -440,8 +443,8 @@ class SendJob:
         self.events.record_each(s, now=now, entries=events)
         return [r for r in results if r is not None]
 
-    def _route(self, s: Session, message: Message | None, now: datetime,
-               accounts: dict[str, Account]) -> _Ready | JobResult:
+    def _route(self, s: Session, message: SendingMessage | None, now: datetime,
+               accounts: dict[str, SendingAccountRow]) -> _Ready | JobResult:
         """Whether the message may go now as far as its state, account and route tell: a
         :class:`_Ready` (its account's limits still to check), or the job's result when not."""
         if message is None:
@@ -508,8 +511,8 @@ class SendJob:
                 for a in accounts}
 
     @staticmethod
-    def _attempt(r: _Ready, attempt_no: int, content: MessageContent,
-                 rows: Sequence[MessageRecipient]) -> _Attempt:
+    def _attempt(r: _Ready, attempt_no: int, content: SendingContent | MessageContent,
+                 rows: Sequence[SendingRecipient]) -> _Attempt:
         message = r.message
         return _Attempt(
             message_id=message.id, tenant_id=message.tenant_id, sender=r.sender, transport=r.transport,
@@ -527,7 +530,7 @@ class SendJob:
             account_state=r.account_state,
         )
 
-    def _defer_for_limit(self, s: Session, message: Message, state: MessageState, retry_at: datetime,
+    def _defer_for_limit(self, s: Session, message: SendingMessage, state: MessageState, retry_at: datetime,
                          reason: str | None, now: datetime) -> None:
         repo = OutboxRepository(s)
         values: dict[str, Any] = {"next_attempt_at": retry_at, "updated_at": now}
@@ -542,7 +545,7 @@ class SendJob:
                                                        retry_at=retry_at, reason=reason))
         repo.update(message.id, expected_states=[state.value], values=values)
 
-    def _fail_unsendable(self, s: Session, message: Message, state: MessageState, reason: str,
+    def _fail_unsendable(self, s: Session, message: SendingMessage, state: MessageState, reason: str,
                          now: datetime) -> None:
         transition(state, MessageState.FAILED)
         OutboxRepository(s).update(message.id, expected_states=[state.value],

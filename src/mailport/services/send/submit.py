@@ -461,8 +461,7 @@ class Submissions:
     def _sending_account(self, tenant_id: str, request: SendRequest) -> Sender:
         """The account row (read once, without the secret store: accepting must be cheap)."""
         if request.account_id:
-            with self.db.reading() as s:
-                return AccountRepository(s).sender(tenant_id=tenant_id, account_id=request.account_id)
+            return AccountRepository.sender(self.db, tenant_id=tenant_id, account_id=request.account_id)
         if request.from_email:
             address = parse_address(request.from_email, field="from")
             with self.db.reading() as s:

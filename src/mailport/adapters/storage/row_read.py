@@ -1,0 +1,182 @@
+"""A few rows read as cheaply as the driver hands them, for the reads on every request.
+
+Reading one row through a ``Session`` costs ~300 µs of Python on SQLite (the session, the pool's
+checkout and reset, the statement's execution context, the result object) for a lookup SQLite
+answers in ~10 µs: the API key check on every request and the sending account of every accepted
+message were together a third of the API's CPU per ``POST /v1/messages`` (bench/bench_send.py).
+On SQLite :class:`RowRead` runs its statement, compiled once, on a driver connection the calling
+thread keeps for such reads (:meth:`Database.driver_rows`: autocommit, so each read is its own
+WAL snapshot, ended when its rows are fetched — it neither waits for nor blocks the writers), and
+passes every value through the column type's own bind and result processors, so the rows are
+those a session would return. Other databases run the Core statement in a reading session.
+
+:meth:`RowRead.all_in` reads inside a transaction (the worker's begins: an ORM load of a batch's
+messages, contents, recipients and accounts cost ~200 µs a statement before its rows, the driver
+~20): on SQLite through the session's own driver connection, errors raised as SQLAlchemy's so the
+transaction ends as any other failure does. A list bound to an expanding ``IN`` gets one ``?``
+per element.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from mailport.adapters.storage.database import Database
+
+__all__ = ["RowRead", "RowWrite"]
+
+_MISSING = object()
+
+
+class RowRead:
+    """The rows of one prebuilt ``select`` (plain tuples, in the order of its columns)."""
+
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+        self.statement = statement
+        self._plan: _Plan | None = None
+
+    def all(self, db: Database, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        if not db.has_driver_reads:
+            with db.reading() as s:
+                return [tuple(row) for row in s.connection().execute(self.statement, dict(params))]
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = _Plan(self.statement, db.engine.dialect)
+        return plan.rows(db.driver_rows(plan.sql, plan.bind(params)))
+
+    def first(self, db: Database, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        rows = self.all(db, params)
+        return rows[0] if rows else None
+
+    def all_in(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows, read in ``session``'s transaction."""
+        conn = session.connection()
+        dialect = conn.dialect
+        if dialect.name != "sqlite":
+            return [tuple(row) for row in conn.execute(self.statement, dict(params))]
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = _Plan(self.statement, dialect)
+        sql, values = plan.expanded(params)
+        return plan.rows(_driver(conn, sql, values))
+
+
+class RowWrite:
+    """A prebuilt ``UPDATE``/``INSERT`` run the way :class:`RowRead` reads: on SQLite through the
+    session's driver connection (an executemany of tuples, or one statement with its
+    ``RETURNING`` rows), each value through its column type's bind processor; elsewhere the Core
+    statement. A statement whose ``SET`` or ``VALUES`` columns come from the parameters is
+    compiled once per set of keys, as Core does."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[str, ...], _Plan] = {}
+
+    def execute_many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        conn = session.connection()
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement, [dict(r) for r in rows])
+            return
+        plan = self._plan(conn.dialect, tuple(rows[0]))
+        values = [plan.bind(row) for row in rows]
+        _driver(conn, plan.sql, values, many=True)
+
+    def returning(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        conn = session.connection()
+        if conn.dialect.name != "sqlite":
+            return [tuple(row) for row in conn.execute(self.statement, dict(params))]
+        plan = self._plan(conn.dialect, ())
+        sql, values = plan.expanded(params)
+        return plan.rows(_driver(conn, sql, values))
+
+    def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
+        plan = self._plans.get(keys)
+        if plan is None:
+            plan = self._plans[keys] = _Plan(self.statement, dialect, column_keys=list(keys) or None)
+        return plan
+
+
+def _driver(conn: Any, sql: str, values: Any, *, many: bool = False) -> list[tuple[Any, ...]]:
+    """``sql`` on the SQLAlchemy connection's driver connection (in its transaction); a driver
+    error raised as SQLAlchemy's, so the transaction ends as on any other failure."""
+    driver = conn.connection.driver_connection
+    try:
+        if many:
+            driver.executemany(sql, values)
+            return []
+        return list(driver.execute(sql, values).fetchall())
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+
+
+class _Plan:
+    __slots__ = ("_binds", "_expanding", "_results", "_sql_by_lengths", "sql")
+
+    def __init__(self, statement: Any, dialect: Dialect, *, column_keys: list[str] | None = None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        if compiled.positiontup is None:
+            raise ValueError("RowRead needs a positional paramstyle (SQLite's qmark)")
+        self.sql = compiled.string
+        binds = compiled.binds
+        # (parameter key, bind processor, the statement's own value for a literal it binds)
+        self._binds: list[tuple[str, Callable[[Any], Any] | None, Any]] = [
+            (binds[name].key, binds[name].type._cached_bind_processor(dialect),
+             binds[name].effective_value if binds[name].value is not None or binds[name].callable else _MISSING)
+            for name in compiled.positiontup]
+        self._expanding = [binds[name].key for name in compiled.positiontup if binds[name].expanding]
+        self._sql_by_lengths: dict[tuple[int, ...], str] = {}
+        processors = [column.type._cached_result_processor(dialect, None) for column in statement.exported_columns]
+        self._results: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, proc) for i, proc in enumerate(processors) if proc is not None]
+
+    def bind(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        if self._expanding:
+            raise ValueError("a list parameter is read with all_in")
+        out = []
+        for key, proc, own in self._binds:
+            value = params[key] if own is _MISSING or key in params else own
+            out.append(value if proc is None else proc(value))
+        return tuple(out)
+
+    def expanded(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL with one ``?`` per element of each list parameter, and the values."""
+        values: list[Any] = []
+        for key, proc, own in self._binds:
+            value = params[key] if own is _MISSING or key in params else own
+            if key in self._expanding:
+                values.extend(value if proc is None else [proc(v) for v in value])
+            else:
+                values.append(value if proc is None else proc(value))
+        if not self._expanding:
+            return self.sql, values
+        lengths = tuple(len(params[key]) for key in self._expanding)
+        sql = self._sql_by_lengths.get(lengths)
+        if sql is None:
+            sql = self.sql
+            for key, n in zip(self._expanding, lengths, strict=True):
+                # an empty list: an empty set (IN is false, NOT IN true)
+                sql = sql.replace(f"(__[POSTCOMPILE_{key}])", f"({', '.join('?' * n)})" if n else "(SELECT 1 WHERE 0)")
+            if len(self._sql_by_lengths) < 64:
+                self._sql_by_lengths[lengths] = sql
+        return sql, values
+
+    def rows(self, raw: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        if not self._results:
+            return raw
+        out = []
+        for row in raw:
+            values = list(row)
+            for i, process in self._results:
+                values[i] = process(values[i])
+            out.append(tuple(values))
+        return out

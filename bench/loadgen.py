@@ -65,3 +65,55 @@ async def post(base: str, prepared: list[bytes], *, concurrency: int = 16, expec
             writer.close()
 
     await asyncio.gather(*(connection() for _ in range(min(concurrency, len(prepared)) or 1)))
+
+
+def get_requests(base: str, path: str, headers: dict[str, str], count: int) -> list[bytes]:
+    """``count`` serialised ``GET`` requests."""
+    host = urlsplit(base).netloc
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return [f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{head}\r\n".encode()] * count
+
+
+async def open_loop(base: str, prepared: list[bytes], *, rate: float, expect: int) -> tuple[list[float], float]:
+    """Starts request ``i`` at ``i / rate`` seconds, whatever the answers before it do (a request
+    whose time has come takes an idle keep-alive connection or opens one). Returns each
+    request's latency in ms counted from its scheduled start, so queueing counts, and the seconds
+    the whole run took."""
+    import time
+
+    parts = urlsplit(base)
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    opened: list[asyncio.StreamWriter] = []
+    latencies: list[float] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.2
+
+    async def one(i: int, request: bytes) -> None:
+        scheduled = start + i / rate
+        await asyncio.sleep(max(0.0, scheduled - loop.time()))
+        if idle:
+            reader, writer = idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+            opened.append(writer)
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for header in head.split(b"\r\n")[1:]:
+            name, _, value = header.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        body = await reader.readexactly(length)
+        if status != expect:
+            raise Rejected(f"{status} {body[:300]!r}")
+        latencies.append((loop.time() - scheduled) * 1000)
+        idle.append((reader, writer))
+
+    began = time.perf_counter()
+    try:
+        await asyncio.gather(*(one(i, r) for i, r in enumerate(prepared)))
+    finally:
+        for writer in opened:
+            writer.close()
+    return latencies, time.perf_counter() - began

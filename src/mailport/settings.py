@@ -291,10 +291,11 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, le=1024**3, description="Largest request body of a route that declares no limit of its "
                                                       "own (the message routes take `MAX_MESSAGE_BYTES` × 4/3 + 1 MB)."
     )
-    large_requests_per_tenant: int = Field(
-        2, ge=1, le=1000, description="Requests with a body over `MAX_REQUEST_BYTES` (big attachments) one tenant may "
-                                      "have in progress per API process; more get 429 with `Retry-After`. A request "
-                                      "of 25 MB holds ~150 MB of memory while it is turned into a message."
+    large_request_tenant_mb: int = Field(
+        64, ge=1, le=1024 * 1024, description="Megabytes of request bodies over `MAX_REQUEST_BYTES` (big attachments, "
+                                              "batches) one tenant may have in progress per API process; beyond it "
+                                              "429 with `Retry-After` (a tenant's first is always admitted). A 25 MB "
+                                              "message holds ~150 MB of memory while it is built."
     )
     large_request_budget_mb: int = Field(
         200, ge=1, le=1024 * 1024, description="Megabytes of large request bodies all tenants together may have in "

@@ -60,19 +60,20 @@ def make_guard(**settings: Any) -> tuple[RequestGuard, HeldApp]:
     return RequestGuard(app, runtime=runtime, routes=[route]), app  # type: ignore[arg-type]
 
 
-def test_a_callers_third_large_request_waits_its_turn_and_small_ones_pass() -> None:
+def test_a_callers_large_requests_beyond_its_share_wait_their_turn_and_small_ones_pass() -> None:
     async def scenario() -> None:
-        guard, app = make_guard(large_requests_per_tenant=2, large_request_budget_mb=500)
+        guard, app = make_guard(large_request_tenant_mb=12, large_request_budget_mb=500)
         held = [asyncio.create_task(call(guard, request(5 * MB, "10.0.0.1"))) for _ in range(2)]
         await asyncio.sleep(0.05)
         assert app.running == 2
-        assert await call(guard, request(5 * MB, "10.0.0.1")) == 429
+        assert await call(guard, request(5 * MB, "10.0.0.1")) == 429  # 15 MB > 12 MB
+        fits = asyncio.create_task(call(guard, request(int(1.5 * MB), "10.0.0.1")))  # 11.5 MB
         other = asyncio.create_task(call(guard, request(5 * MB, "10.0.0.2")))
         small = asyncio.create_task(call(guard, request(100_000, "10.0.0.1")))
         await asyncio.sleep(0.05)
-        assert app.running == 4  # another caller's large one and the small one are in
+        assert app.running == 5  # what fits the share, another caller's large one and the small one
         app.release.set()
-        assert await asyncio.gather(*held, other, small) == [200, 200, 200, 200]
+        assert await asyncio.gather(*held, fits, other, small) == [200] * 5
         assert await call(guard, request(5 * MB, "10.0.0.1")) == 200  # places freed
 
     asyncio.run(scenario())
@@ -80,12 +81,13 @@ def test_a_callers_third_large_request_waits_its_turn_and_small_ones_pass() -> N
 
 def test_large_requests_of_all_callers_share_a_byte_budget() -> None:
     async def scenario() -> None:
-        guard, app = make_guard(large_requests_per_tenant=10, large_request_budget_mb=12)
+        guard, app = make_guard(large_request_tenant_mb=20, large_request_budget_mb=12)
         first = [asyncio.create_task(call(guard, request(5 * MB, f"10.0.1.{i}"))) for i in range(2)]
         await asyncio.sleep(0.05)
         assert await call(guard, request(5 * MB, "10.0.1.9")) == 503  # 15 MB > 12 MB
         app.release.set()
         assert await asyncio.gather(*first) == [200, 200]
-        assert await call(guard, request(25 * MB, "10.0.1.9")) == 200  # alone, even over the budget
+        # alone, even over the budget and the caller's share
+        assert await call(guard, request(25 * MB, "10.0.1.9")) == 200
 
     asyncio.run(scenario())

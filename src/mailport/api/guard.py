@@ -110,7 +110,7 @@ class RequestGuard:
         self._working: OrderedDict[str, float] = OrderedDict()
         # Large bodies in progress (per tenant, and their bytes together): each costs several
         # times its size in memory while it is decoded and built into a message.
-        self.large_per_tenant = s.large_requests_per_tenant
+        self.large_per_tenant = s.large_request_tenant_mb * 1024 * 1024
         self.large_budget = s.large_request_budget_mb * 1024 * 1024
         self._large_by_tenant: dict[str, int] = {}
         self._large_bytes = 0
@@ -136,32 +136,35 @@ class RequestGuard:
                 return
             receive = self._capped(receive, rule.limit)
             if rule.limit > self.default_limit:
-                size = int(declared) if declared is not None else rule.limit  # chunked: assume the cap
+                # chunked: its size is unknown, so it takes a tenant's whole share
+                size = int(declared) if declared is not None else min(rule.limit, self.large_per_tenant)
                 if size > self.default_limit:
                     await self._large(scope, receive, send, size)
                     return
         await self.app(scope, receive, send)
 
     async def _large(self, scope: Scope, receive: Receive, send: Send, size: int) -> None:
-        """A body over the default cap: admitted within the tenant's share and the process's budget."""
+        """A body over the default cap: admitted within the tenant's share and the process's budget
+        (in bytes: a batch of 100 invoices is ~3 MB, one message with a scan can be 25 MB)."""
         owner = str(scope.get(TENANT_SCOPE_KEY) or _client_address(scope))
         language = _language(scope)
-        if self._large_by_tenant.get(owner, 0) >= self.large_per_tenant:
+        held = self._large_by_tenant.get(owner, 0)
+        if held and held + size > self.large_per_tenant:
             await self._busy(429, "request.too_many_large",
-                             f"at most {self.large_per_tenant} large requests of one tenant at a time",
-                             language)(scope, _empty_receive, send)
+                             f"at most {self.large_per_tenant // (1024 * 1024)} MB of large requests of one tenant "
+                             "at a time", language)(scope, _empty_receive, send)
             return
         if self._large_bytes and self._large_bytes + size > self.large_budget:
             await self._busy(503, "request.server_busy", "too many large requests in progress; try again shortly",
                              language)(scope, _empty_receive, send)
             return
-        self._large_by_tenant[owner] = self._large_by_tenant.get(owner, 0) + 1
+        self._large_by_tenant[owner] = held + size
         self._large_bytes += size
         try:
             await self.app(scope, receive, send)
         finally:
             self._large_bytes -= size
-            left = self._large_by_tenant[owner] - 1
+            left = self._large_by_tenant[owner] - size
             if left:
                 self._large_by_tenant[owner] = left
             else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,7 +38,8 @@ class Rejected(RuntimeError):
     """The server answered a request with an unexpected status."""
 
 
-async def post(base: str, prepared: list[bytes], *, concurrency: int = 16, expect: int = 202) -> None:
+async def post(base: str, prepared: list[bytes], *, concurrency: int = 16, expect: int = 202,
+               check: Callable[[bytes], None] | None = None) -> None:
     """Sends every prepared request over ``concurrency`` keep-alive connections, each waiting for
     its answer before the next (closed loop, like the httpx client it replaces)."""
     parts = urlsplit(base)
@@ -61,6 +62,8 @@ async def post(base: str, prepared: list[bytes], *, concurrency: int = 16, expec
                 body = await reader.readexactly(length)
                 if status != expect:
                     raise Rejected(f"{status} {body[:300]!r}")
+                if check is not None:
+                    check(body)
         finally:
             writer.close()
 

@@ -38,6 +38,19 @@ class Rejected(RuntimeError):
     """The server answered a request with an unexpected status."""
 
 
+async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The status and body of one answer (``Content-Length`` framing only)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for header in head.split(b"\r\n")[1:]:
+        name, _, value = header.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+        elif name.lower() == b"transfer-encoding":
+            raise Rejected("chunked answers are not read by this load generator")
+    return int(head[9:12]), await reader.readexactly(length)
+
+
 async def post(base: str, prepared: list[bytes], *, concurrency: int = 16, expect: int = 202,
                check: Callable[[bytes], None] | None = None) -> None:
     """Sends every prepared request over ``concurrency`` keep-alive connections, each waiting for
@@ -50,16 +63,7 @@ async def post(base: str, prepared: list[bytes], *, concurrency: int = 16, expec
         try:
             for request in work:
                 writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                status = int(head[9:12])
-                length = 0
-                for header in head.split(b"\r\n")[1:]:
-                    name, _, value = header.partition(b":")
-                    if name.lower() == b"content-length":
-                        length = int(value)
-                    elif name.lower() == b"transfer-encoding":
-                        raise Rejected("chunked answers are not read by this load generator")
-                body = await reader.readexactly(length)
+                status, body = await _answer(reader)
                 if status != expect:
                     raise Rejected(f"{status} {body[:300]!r}")
                 if check is not None:
@@ -100,14 +104,7 @@ async def open_loop(base: str, prepared: list[bytes], *, rate: float, expect: in
             reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
             opened.append(writer)
         writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = 0
-        for header in head.split(b"\r\n")[1:]:
-            name, _, value = header.partition(b":")
-            if name.lower() == b"content-length":
-                length = int(value)
-        body = await reader.readexactly(length)
+        status, body = await _answer(reader)
         if status != expect:
             raise Rejected(f"{status} {body[:300]!r}")
         latencies.append((loop.time() - scheduled) * 1000)

@@ -496,7 +496,6 @@ def test_platform_address_sender_name_and_reply_address(service: Service, page: 
     # customers' replies to an invoice would be lost. No button, a reason, and the form refused.
     assert page.get_by_role("button", name="Send from this").count() == 0
     page.get_by_text("Confirm a reply address first").wait_for()  # visible
-    shot(page, "platform-unconfirmed-en")
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")
     refused = page.request.post(service.base + "/ui/settings/email/default",
                                 form={"csrf": csrf or "", "method": "platform"}, max_redirects=0)

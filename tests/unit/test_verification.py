@@ -72,11 +72,23 @@ def test_stage_order_follows_the_wire() -> None:
     ]
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]", "::1", "smtp.example.com", "mail.example.com.", "localhost",
+                                  "smtp1.example.com", "0mail.example.com", "xn--bcher-kva.example"])
+def test_endpoint_takes_addresses_and_names(host: str) -> None:
+    assert Endpoint(host=host, port=465, security="tls").host == host
+
+
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [
         ({"host": "", "port": 465, "security": "tls"}, "request.invalid_host"),
         ({"host": "smtp.example.com\r\nX", "port": 465, "security": "tls"}, "request.invalid_host"),
+        ({"host": "2130706433", "port": 465, "security": "tls"}, "request.invalid_host"),
+        ({"host": "0x7f000001", "port": 465, "security": "tls"}, "request.invalid_host"),
+        ({"host": "127.1", "port": 465, "security": "tls"}, "request.invalid_host"),
+        ({"host": "0", "port": 465, "security": "tls"}, "request.invalid_host"),
+        ({"host": "0177.0.0.1", "port": 465, "security": "tls"}, "request.invalid_host"),
+        ({"host": "10.1.1.256", "port": 465, "security": "tls"}, "request.invalid_host"),
         ({"host": "smtp.example.com", "port": 0, "security": "tls"}, "request.invalid_port"),
         ({"host": "smtp.example.com", "port": 70000, "security": "tls"}, "request.invalid_port"),
         ({"host": "smtp.example.com", "port": 465, "security": "ssl"}, "request.invalid_security"),

@@ -17,6 +17,7 @@ records and renders.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,22 @@ NOT_ARRIVED = "roundtrip.not_arrived"
 _HOST = re.compile(r"[A-Za-z0-9._:\[\]-]{1,253}")
 
 
+_HEX_LABEL = re.compile(r"0x[0-9a-f]+", re.IGNORECASE)
+
+
+def _numeric_shorthand(host: str) -> bool:
+    """``2130706433``, ``0x7f000001``, ``127.1``, ``0177.0.0.1``: neither an IP address nor a DNS
+    name (whose last label is never all digits), but what some resolvers read as an address — a
+    way around address checks, and never a mail server's real name."""
+    bare = host.strip().strip("[]")
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        last = bare.rstrip(".").rsplit(".", 1)[-1]
+        return last.isdigit() or bool(_HEX_LABEL.fullmatch(last))
+    return False
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Endpoint:
     """How to reach one mail server: host, port, security mode, login name, optional TLS pin.
@@ -75,7 +92,8 @@ class Endpoint:
     pin_sha256: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.host, str) or not _HOST.fullmatch(_ascii_host(self.host)):
+        if (not isinstance(self.host, str) or not _HOST.fullmatch(_ascii_host(self.host))
+                or _numeric_shorthand(self.host)):
             raise ValidationError("The server host name is not valid", code="request.invalid_host")
         if (
             isinstance(self.port, bool)

@@ -139,14 +139,10 @@ class _Plan:
         self._results: list[tuple[int, Callable[[Any], Any]]] = [
             (i, proc) for i, proc in enumerate(processors) if proc is not None]
 
-    def bind(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    def bind(self, params: Mapping[str, Any]) -> list[Any]:
         if self._expanding:
             raise ValueError("a list parameter is read with all_in")
-        out = []
-        for key, proc, own in self._binds:
-            value = params[key] if own is _MISSING or key in params else own
-            out.append(value if proc is None else proc(value))
-        return tuple(out)
+        return self.expanded(params)[1]
 
     def expanded(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
         """The SQL with one ``?`` per element of each list parameter, and the values."""

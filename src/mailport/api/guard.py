@@ -172,9 +172,7 @@ class RequestGuard:
 
     @staticmethod
     def _busy(status: int, code: str, title: str, language: str) -> ASGIApp:
-        response = problem(status, code=code, title=title, language=language, retry_after=2)
-        response.headers["Retry-After"] = "2"
-        return response
+        return _retry_later(status, code, title, 2, language)
 
     # -- which rule applies ------------------------------------------------------------------
 
@@ -280,12 +278,8 @@ class RequestGuard:
 
     @staticmethod
     def _limited(wait: int, language: str) -> ASGIApp:
-        # Titled in the caller's language like every other problem (the English text stays in detail).
-        response = problem(429, code="auth.rate_limited",
-                           title="too many failed authentications; try again later", retry_after=wait,
-                           language=language)
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return _retry_later(429, "auth.rate_limited", "too many failed authentications; try again later", wait,
+                            language)
 
     @staticmethod
     def _too_large(limit: int, language: str) -> ASGIApp:
@@ -311,6 +305,14 @@ class RequestGuard:
             return message
 
         return capped
+
+
+def _retry_later(status: int, code: str, title: str, wait: int, language: str) -> ASGIApp:
+    """A problem with ``Retry-After`` (header and member), titled in the caller's language like
+    every other problem (the English text stays in detail)."""
+    response = problem(status, code=code, title=title, retry_after=wait, language=language)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 async def _empty_receive() -> Message:

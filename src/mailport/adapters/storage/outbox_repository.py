@@ -80,13 +80,12 @@ _BEGIN = PerDialect(lambda postgresql: (
     .values(state="sending", attempts=_MESSAGES.c.attempts + 1, updated_at=bindparam("b_now"))
     .returning(_MESSAGES.c.id, _MESSAGES.c.attempts)
 ))
-# FOR UPDATE (PostgreSQL; SQLite's writers take turns anyway): the rows found in ``sending`` stay
-# so until the batch's UPDATE below them.
-_STILL_SENDING = PerDialect(lambda postgresql: RowRead(
+# The finish's guard where it is not one statement (PostgreSQL's is ``_FINISH_PG``): SQLite's
+# writers take turns, so the rows found in ``sending`` stay so until the batch's UPDATE below.
+_STILL_SENDING = RowRead(
     select(_MESSAGES.c.id)
-    .where(one_of(_MESSAGES.c.id, "b_ids", postgresql=postgresql), _MESSAGES.c.state == "sending")
-    .with_for_update()
-))
+    .where(one_of(_MESSAGES.c.id, "b_ids", postgresql=False), _MESSAGES.c.state == "sending")
+)
 _FOR_SENDING = PerDialect(lambda postgresql: (
     RowRead(select(*(getattr(Message, f) for f in SendingMessage._fields))
             .where(one_of(Message.id, "b_ids", postgresql=postgresql))),
@@ -117,8 +116,6 @@ _FINISH_PG = text(
 )
 _FINISH_COLUMNS = (("ids", "b_id"), ("states", "b_state"), ("reasons", "b_reason"), ("nows", "b_now"),
                    ("nexts", "b_next"), ("delays", "b_delay"), ("sent", "b_sent_at"))
-
-
 
 
 def _sent_copy_upsert(postgresql: bool) -> Any:
@@ -280,8 +277,7 @@ class OutboxRepository:
             for name in ("nows", "nexts", "sent"):
                 values[name] = [utc_param(v) for v in values[name]]
             return set(connection.scalars(_FINISH_PG, values))
-        mine = {message_id for message_id, in _STILL_SENDING.for_session(self.s).all_in(
-            self.s, {"b_ids": [r["b_id"] for r in rows]})}
+        mine = {message_id for message_id, in _STILL_SENDING.all_in(self.s, {"b_ids": [r["b_id"] for r in rows]})}
         if mine:
             _FINISH_MANY.execute_many(self.s, [r for r in rows if r["b_id"] in mine])
         return mine

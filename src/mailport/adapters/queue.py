@@ -103,8 +103,6 @@ class ClaimedJob:
     locked_by: str | None = None  # the worker that claimed it
 
 
-
-
 def _claimed(rows: Any, worker_id: str) -> list[ClaimedJob]:
     return [ClaimedJob(id=r.id, kind=r.kind, tenant_id=r.tenant_id, payload=r.payload, attempts=r.attempts,
                        created_at=r.created_at, locked_by=worker_id) for r in rows]

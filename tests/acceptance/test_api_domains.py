@@ -83,7 +83,7 @@ def test_bad_names_duplicates_and_isolation(client: tuple[TestClient, FrozenCloc
     a, b = _tenant(api, "A"), _tenant(api, "B")
     for bad in ("localhost", "192.0.2.1", "no spaces.test", "a@b.test"):
         response = api.post("/v1/domains", json={"name": bad}, headers=a)
-        assert response.status_code == 422 and response.json()["field"] == "domain", bad
+        assert response.status_code == 422 and response.json()["field"] == "name", bad
     platform = api.post("/v1/domains", json={"name": "mail.platform.test"}, headers=a)
     assert platform.status_code == 422
     created = api.post("/v1/domains", json={"name": DOMAIN}, headers=a).json()

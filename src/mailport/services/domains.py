@@ -279,8 +279,9 @@ class DomainService:
     # -- use cases -------------------------------------------------------------------------
 
     async def add(self, tenant_id: str, name: str, *, fallback: Fallback = "refuse") -> DomainView:
-        """Register ``name``: a fresh RSA-2048 key (encrypted at rest), a selector, pending state."""
-        ascii_name = normalize_domain(name)
+        """Register ``name``: a fresh RSA-2048 key (encrypted at rest), a selector, pending state.
+        Errors name the request's field, ``name``."""
+        ascii_name = normalize_domain(name, field_name="name")
         _check_fallback(fallback)
         platform = self.settings.platform_domain.strip().lower()
         if platform and (ascii_name == platform or ascii_name.endswith("." + platform)):

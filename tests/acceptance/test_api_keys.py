@@ -98,3 +98,24 @@ def test_cli_creates_lists_and_revokes_keys(tmp_path: Path) -> None:
         assert runtime.tenants.authenticate(tenant.api_key) == tenant.tenant.id
     finally:
         runtime.close()
+
+
+def test_cli_key_commands_take_the_tenant_name_when_it_is_unambiguous(tmp_path: Path) -> None:
+    runtime = make_runtime(tmp_path)
+    cli_bv = runtime.tenants.create(name="Cli BV")
+    runtime.tenants.create(name="Twice")
+    runtime.tenants.create(name="Twice")
+    runtime.close()
+    env = {"MAILPORT_DATA_DIR": str(tmp_path / "var"), "MAILPORT_ENV": "test", "MAILPORT_ADMIN_KEY": ADMIN_KEY,
+           "MAILPORT_SECRET_KEY": "t1:" + "A" * 43 + "="}
+    runner = CliRunner()
+    made = runner.invoke(cli_app, ["tenant", "key-create", "cli bv", "--label", "by name", "--json"], env=env)
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.stdout)["tenant_id"] == cli_bv.tenant.id
+    listed = runner.invoke(cli_app, ["tenant", "keys", "Cli BV", "--json"], env=env)
+    assert [k["label"] for k in json.loads(listed.stdout)] == ["default", "by name"]
+    ambiguous = runner.invoke(cli_app, ["tenant", "key-create", "Twice"], env=env)
+    assert ambiguous.exit_code == 2 and "2 tenants are named 'Twice'" in ambiguous.output
+    assert "API key" not in ambiguous.output
+    unknown = runner.invoke(cli_app, ["tenant", "key-create", "Nobody BV"], env=env)
+    assert unknown.exit_code == 2 and "tenant.not_found" in unknown.output

@@ -16,11 +16,13 @@ from mailport.cli.common import (
     local_time,
     out,
     run,
+    run_for_tenant,
 )
 
 app = typer.Typer(no_args_is_help=True, help="Manage tenants (operator).")
 
-TenantId = Annotated[str, typer.Argument(help="The tenant's id (`ten_…`).")]
+TenantId = Annotated[str, typer.Argument(help="The tenant: its id (`ten_…`) or its name, when no other tenant has "
+                                                "that name.", metavar="TENANT")]
 
 
 @app.command("create")
@@ -67,12 +69,13 @@ def key_create(
 ) -> None:
     """Add an API key to a tenant and print it (shown only this once). Rotation: add a key,
     switch the host product to it, then revoke the old one with `key-revoke`."""
-    created = run(lambda runtime: runtime.tenants.add_key(tenant_id=tenant_id, label=label),
-                  database_url=database_url, data_dir=data_dir)
+    created, resolved = run_for_tenant(
+        lambda runtime, tenant: (runtime.tenants.add_key(tenant_id=tenant, label=label), tenant),
+        tenant_id, database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps({**created.key.to_dict(), "api_key": created.api_key}))
         return
-    out.print(f"key [bold]{created.key.id}[/bold] added to {tenant_id}", highlight=False)
+    out.print(f"key [bold]{created.key.id}[/bold] added to {resolved}", highlight=False)
     out.print("API key (shown once — store it now):", highlight=False)
     print(created.api_key)
 
@@ -85,7 +88,8 @@ def key_list(
     data_dir: DataDir = None,
 ) -> None:
     """List a tenant's API keys: id, label, created, last used, revoked (never the keys)."""
-    keys = run(lambda runtime: runtime.tenants.list_keys(tenant_id), database_url=database_url, data_dir=data_dir)
+    keys = run_for_tenant(lambda runtime, tenant: runtime.tenants.list_keys(tenant), tenant_id,
+                          database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps([k.to_dict() for k in keys]))
         return
@@ -106,8 +110,8 @@ def key_revoke(
     data_dir: DataDir = None,
 ) -> None:
     """Revoke an API key: every API process refuses it (401) from the next request on."""
-    key = run(lambda runtime: runtime.tenants.revoke_key(tenant_id=tenant_id, key_id=key_id),
-              database_url=database_url, data_dir=data_dir)
+    key = run_for_tenant(lambda runtime, tenant: runtime.tenants.revoke_key(tenant_id=tenant, key_id=key_id),
+                         tenant_id, database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps(key.to_dict()))
         return

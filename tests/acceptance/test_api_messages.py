@@ -176,6 +176,25 @@ def test_tenants_do_not_see_each_others_messages(client: TestClient, account: st
     assert sent_by_other.status_code == 404
 
 
+def test_listing_by_another_tenants_account_is_not_found_as_in_the_inbox(client: TestClient, account: str) -> None:
+    other_key = client.post("/v1/tenants", json={"name": "Other"},
+                            headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()["api_key"]
+    other = {"Authorization": f"Bearer {other_key}"}
+    answers = set()
+    for path in ("/v1/messages", "/v1/inbox/messages"):
+        for account_id in (account, "acc_doesnotexist"):
+            resp = client.get(path, params={"account": account_id}, headers=other)
+            assert resp.status_code == 404, (path, account_id, resp.text)
+            answers.add(resp.text)
+    assert len(answers) == 1, answers  # the same problem, whether the account exists elsewhere or not
+    # The owner's own account, the platform, and a removed account with history stay listable.
+    assert client.get("/v1/messages", params={"account": account}).json() == []
+    assert client.get("/v1/messages", params={"account": "platform"}).status_code == 200
+    client.post("/v1/messages", json={"account": account, "to": ["a@example.org"], "text": "x"})
+    assert client.delete(f"/v1/accounts/{account}").status_code == 204
+    assert len(client.get("/v1/messages", params={"account": account}).json()) == 1
+
+
 def test_webhook_crud_and_test_delivery(client: TestClient) -> None:
     created = client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "event_types": ["message.sent"]})
     assert created.status_code == 201, created.text

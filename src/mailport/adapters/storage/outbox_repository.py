@@ -241,6 +241,12 @@ class OutboxRepository:
         query = query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
         return self.s.scalars(query).all()
 
+    def sent_from(self, *, tenant_id: str, account_id: str) -> bool:
+        """Whether the tenant has any message whose ``account_id`` is this one (a removed account's
+        history stays listable)."""
+        query = select(Message.id).where(Message.tenant_id == tenant_id, Message.account_id == account_id).limit(1)
+        return self.s.scalars(query).first() is not None
+
     def update(self, message_id: str, *, expected_states: Iterable[str], values: dict[str, Any]) -> bool:
         """A guarded state change: only when the row is still in one of ``expected_states``."""
         # Core, not the ORM's bulk UPDATE: nothing in the session mirrors the row, and this is

@@ -23,6 +23,7 @@ from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import SEND_JOB, OutboxRepository
 from mailport.adapters.storage.repositories import AccountRepository, Sender
 from mailport.adapters.storage.tables import Account, Tenant
+from mailport.adapters.storage.tables_domains import Domain
 from mailport.adapters.storage.tables_outbox import (
     Message,
     MessageRecipient,
@@ -49,7 +50,7 @@ from mailport.core.outbox import (
 from mailport.errors import Conflict, MailportError, NotFound, StorageError, ValidationError
 from mailport.ids import new_id, random_hex
 from mailport.services.accounts import AccountService
-from mailport.services.platform import PlatformService, SendPlan
+from mailport.services.platform import PLATFORM_SENDER, PlatformService, SendPlan
 from mailport.services.send.sequence import event_seq
 from mailport.services.suppression import SuppressionService
 from mailport.services.webhooks import EventLog
@@ -59,7 +60,6 @@ __all__ = ["MessageView", "SendRequest", "Submission", "Submissions"]
 
 MailboxInput = str | Mailbox
 _RECIPIENT_FIELDS = ("address", "kind", "status", "smtp_code", "enhanced_code", "text", "diagnosis")
-
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -524,6 +524,9 @@ class Submissions:
                 cursor = (last.created_at, last.id)
             rows = repo.list_messages(tenant_id=tenant_id, states=states, account_id=account_id,
                              before=cursor, limit=limit)
+            if account_id is not None and not rows and not _sender_known(s, repo, tenant_id, account_id):
+                # As the inbox answers: another tenant's account (or none) is not found, never "no messages".
+                raise NotFound("no such account", resource="account")
             recipients = repo.recipients_of([m.id for m in rows])
             return [MessageView.of(m, recipients.get(m.id, [])) for m in rows]
 
@@ -601,3 +604,14 @@ def _check_send_at(send_at: datetime | None, *, now: datetime) -> datetime | Non
         raise ValidationError("send_at is more than a year ahead", field="send_at")
     return send_at
 
+
+def _sender_known(s: Session, repo: OutboxRepository, tenant_id: str, account_id: str) -> bool:
+    """Whether ``account_id`` is something of the tenant's that messages go out through: one of its
+    mailboxes or own domains, the platform, or the sender of any of its messages (removed since)."""
+    if account_id == PLATFORM_SENDER:
+        return True
+    for table in (Account, Domain):
+        row = s.get(table, account_id)
+        if row is not None and row.tenant_id == tenant_id:
+            return True
+    return repo.sent_from(tenant_id=tenant_id, account_id=account_id)

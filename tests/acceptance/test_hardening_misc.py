@@ -154,8 +154,41 @@ def test_platform_display_name_cannot_pass_for_an_address(platform: tuple[TestCl
 
 def test_ordinary_business_names_are_fine(platform: tuple[TestClient, dict[str, str]]) -> None:
     api, auth = platform
-    for name in ("Bakkerij Jansen & Zn. B.V.", "Dr. Müller Praxis", "Café 't Hoekje"):
+    for name in ("Bakkerij Jansen & Zn. B.V.", "Dr. Müller Praxis", "Café 't Hoekje", "Apple Tree Bakery",
+                 "Ing. P. de Vries Advies", "Amazone Reisen", "Amelia's Bloemen"):
         assert api.patch("/v1/platform/sender", json={"display_name": name}, headers=auth).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["PayPal", "Microsoft Security", "Apple Support", "Pay Pal Service",
+                                  "Micr\u043esoft", "Belastingdienst"])
+def test_platform_display_name_cannot_pass_for_a_brand(platform: tuple[TestClient, dict[str, str]],
+                                                       name: str) -> None:
+    api, auth = platform
+    patched = api.patch("/v1/platform/sender", json={"display_name": name},
+                        headers={**auth, "Accept-Language": "nl"})
+    assert patched.status_code == 422 and patched.json()["code"] == "platform.display_name_brand"
+    assert patched.json()["field"] == "display_name"
+    assert patched.json()["title"] == "De afzendernaam mag niet die van een bekend bedrijf of een overheidsinstantie zijn"
+    sent = api.post("/v1/messages", headers=auth, json={
+        "method": "platform", "from": {"email": "ignored@x.example", "name": name},
+        "to": ["k@example.org"], "subject": "Invoice", "text": "t"})
+    assert sent.status_code == 422 and sent.json()["code"] == "platform.display_name_brand", sent.text
+    assert api.get("/v1/platform/captured", headers=auth).json() == []
+
+
+def test_a_tenants_own_registered_name_may_contain_a_common_brand_word(
+        platform: tuple[TestClient, dict[str, str]]) -> None:
+    api, _ = platform
+    key = api.post("/v1/tenants", json={"name": "Orange Bikes B.V."}, headers=ADMIN).json()["api_key"]
+    orange = {"Authorization": f"Bearer {key}"}
+    for name in ("Orange Bikes Service", "Orange Bikes"):
+        assert api.patch("/v1/platform/sender", json={"display_name": name}, headers=orange).status_code == 200
+    # ... while another tenant may not send as "Orange Service", and nobody as PayPal.
+    _, acme = platform
+    refused = api.patch("/v1/platform/sender", json={"display_name": "Orange Service"}, headers=acme)
+    assert refused.status_code == 422 and refused.json()["code"] == "platform.display_name_brand"
+    assert api.patch("/v1/platform/sender", json={"display_name": "Orange Bikes PayPal"},
+                     headers=orange).status_code == 422
 
 
 # -- item 8 ------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ async def save_name(request: Request, session: WriteSessionDep) -> Response:
     try:
         await asyncio.to_thread(runtime_of(request).platform.configure, session.tenant_id, display_name=name)
     except ValidationError as exc:
-        error = "name_address" if exc.code == "platform.display_name_spoofing" else "name"
+        error = {"platform.display_name_spoofing": "name_address",
+                 "platform.display_name_brand": "name_brand"}.get(exc.code or "", "name")
         return RedirectResponse(f"{BACK}&platform_error={error}#chosen", status_code=303)
     return RedirectResponse(f"{BACK}&platform_saved=name#chosen", status_code=303)
 
@@ -44,6 +45,9 @@ ERRORS = {
     "name": labels.N_("This sender name cannot be used; avoid special characters such as < > and quotes."),
     "name_address": labels.N_("The sender name may not look like an e-mail or web address (no @, < > or "
                               "names like example.com): it is shown next to the shared sending address."),
+    "name_brand": labels.N_("The sender name may not be that of a well-known company, bank or authority (such as "
+                            "PayPal, Microsoft or the tax office): your customers could take your mail for theirs. "
+                            "Use your business's own name."),
     "reply_to": labels.N_("Enter a valid e-mail address, like name@example.com."),
     "send": labels.N_("The confirmation mail could not be sent. Please try again later."),
     "no_reply_to": labels.N_("Confirm a reply address first, so that your customers' replies reach you."),

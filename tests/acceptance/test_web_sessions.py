@@ -271,6 +271,24 @@ def test_a_language_without_the_whole_interface_falls_back_for_page_and_diagnose
     assert 'lang="en"' in client.get("/ui/settings/email").text
 
 
+@pytest.mark.parametrize(("asked", "pages"), [("nl-BE", "nl"), ("de_CH", "de"), ("FR", "fr"), (None, "en"),
+                                               ("da", "en"), ("nb-NO", "en"), ("sv", "en"), ("es", "en")])
+def test_the_link_says_which_language_the_pages_speak(client: TestClient, asked: str | None, pages: str) -> None:
+    """A host product passes its user's language as it has it; the answer says whether the pages
+    speak it (da/nb/sv/es: English), so the host can tell its user (or not ask again)."""
+    resp = client.post("/v1/ui-sessions", json={"user_name": "Anna", "language": asked})
+    assert resp.status_code == 201 and resp.json()["language"] == pages, resp.text
+    entered = client.get(resp.json()["url"].removeprefix("http://127.0.0.1:8400"))
+    assert f'lang="{pages}"' in entered.text
+
+
+def test_the_api_reference_names_the_pages_languages() -> None:
+    reference = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    section = reference.split("### `POST /v1/ui-sessions`", 1)[1].split("### ", 1)[0]
+    assert "English (`en`), Dutch (`nl`), German (`de`), Italian (`it`) and French (`fr`)" in section
+    assert "Danish, Norwegian and Swedish" in section
+
+
 def test_the_tiles_say_which_ways_of_sending_this_installation_lacks(client: TestClient) -> None:
     """Without a platform relay, a bounce host or OAuth apps (this test installation), those tiles
     say so before anyone clicks them — in the user's language; the own mailbox's tile does not."""

@@ -257,6 +257,8 @@ class UiSession(_Model):
 
     url: str
     expires_at: datetime
+    language: str = "en"
+    """The language the pages will speak (en, nl, de, it or fr; English for any other asked for)."""
 
 
 # ---- messages ------------------------------------------------------------------------------

@@ -66,6 +66,8 @@ class UiSession:
 class IssuedLink:
     token: str
     expires_at: datetime
+    language: str
+    """The language the pages will speak (one of :data:`~mailport.i18n.COMPLETE`)."""
 
 
 def validate_return_url(url: str | None) -> str | None:
@@ -159,7 +161,7 @@ class UiSessionService:
             "r": validate_return_url(return_url), "e": expires, "n": random.token_urlsafe(9),
             "z": check_time_zone(time_zone) if time_zone else "UTC",
         }
-        return IssuedLink(token=self._sign(payload), expires_at=_from_ts(expires))
+        return IssuedLink(token=self._sign(payload), expires_at=_from_ts(expires), language=payload["l"])
 
     def open_link(self, token: str) -> UiSession:
         """The new session a valid, unexpired, not yet opened link starts; :class:`Unauthenticated`

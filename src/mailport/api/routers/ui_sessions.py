@@ -22,8 +22,10 @@ class UiSessionIn(BaseModel):
     }]})
     user_name: str = Field(min_length=1, max_length=200, description="The host product's user, shown in the page "
                                                                      "header.")
-    language: str | None = Field(None, max_length=35, description="en, nl, de, it or fr (regional tags such as nl-BE "
-                                                                  "work); others get English.")
+    language: str | None = Field(None, max_length=35, description="The user's language tag. The pages speak en, nl, "
+                                                                  "de, it and fr (regional tags such as nl-BE work); "
+                                                                  "any other language (da, nb, sv, es…) gets English "
+                                                                  "pages. The answer's `language` says which.")
     return_url: str | None = Field(None, max_length=2000, description="Where \"Back\" goes: an absolute http(s) URL of "
                                                                       "the host product.")
     time_zone: str | None = Field(None, max_length=64, examples=["Europe/Amsterdam"],
@@ -34,17 +36,29 @@ class UiSessionIn(BaseModel):
 class UiSessionOut(BaseModel):
     url: str = Field(description="Send the user here (redirect, new tab or iframe) before `expires_at`.")
     expires_at: datetime
+    language: str = Field(description="The language the pages will speak: en, nl, de, it or fr — English when the "
+                                      "asked-for language is not one of them.", examples=["nl"])
+
+
+LANGUAGES_DOC = (
+    "The pages speak English (`en`), Dutch (`nl`), German (`de`), Italian (`it`) and French (`fr`). `language` "
+    "takes the user's language tag as the host product has it (`nl-BE` → `nl`, `de_CH` → `de`); any other "
+    "language — Danish, Norwegian and Swedish too, which `POST /v1/diagnostics/explain` speaks — opens the "
+    "pages in English, page and diagnoses alike (never a mix), and the answer's `language` says so, e.g. to "
+    "tell the user. A value that is not a language tag is 422."
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UiSessionOut,
-             summary="A signed, short-lived link that opens Settings › E-mail for the host's user")
+             summary="A signed, short-lived link that opens Settings › E-mail for the host's user",
+             description=LANGUAGES_DOC)
 def create_ui_session(body: UiSessionIn, runtime: RuntimeDep, tenant_id: TenantDep) -> UiSessionOut:
     time_zone = body.time_zone or runtime.tenants.get(tenant_id).time_zone
     link = runtime.ui_sessions.issue_link(tenant_id=tenant_id, user_name=body.user_name,
                                           language=body.language, return_url=body.return_url,
                                           time_zone=time_zone)
     url = f"{runtime.settings.effective_public_url}/ui/enter?token={link.token}"
-    return UiSessionOut(url=url, expires_at=link.expires_at)
+    return UiSessionOut(url=url, expires_at=link.expires_at, language=link.language)
 
 
 class RevokedOut(BaseModel):

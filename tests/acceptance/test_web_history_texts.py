@@ -127,7 +127,43 @@ def test_the_inbox_marks_sent_copies_and_shows_no_bidi_override(
     received_row = next(r for r in rows if "Vraag over factuur" in r)
     assert "Vraag over factuur fdp.exe" in received_row and "zie bijlage" in received_row
     assert not any(ch in page for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-    assert "Verstuurd" in sent_row and "Aan: klant@debiteur.example" in sent_row
+    assert "Verstuurd" in sent_row and "Aan: </span>klant@debiteur.example" in sent_row
     assert "Bakkerij Jansen" not in sent_row  # not "from" the business itself, as if it were received
     assert "Jan Smit" in received_row and "Verstuurd" not in received_row
+    # On a phone each cell shows its own label: "Aan: klant@…", never "Van: Verstuurd".
+    assert 'data-label="Aan"' in sent_row and 'data-label="Van"' not in sent_row
+    assert 'data-label="Van"' in received_row
+    runtime.close()
+
+
+def test_a_sent_copy_in_the_inbox_shows_how_its_document_fared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Sent-folder copy of an invoice that bounced said "Verstuurd": it now says what the outbox
+    knows ("Teruggestuurd"), linked to the document; a copy sent by another program stays "Verstuurd"."""
+    from mailport.adapters.storage.tables_outbox import Message
+
+    runtime = make_runtime(tmp_path)
+    with TestClient(create_app(runtime, embedded_worker=False), raise_server_exceptions=False, base_url=BASE) as c:
+        _signed_in(c, "nl")
+        account = c.post("/v1/accounts", json={
+            "email": "info@bakkerij.example", "password": "pw",
+            "smtp": {"host": "smtp.bakkerij.example", "port": 587, "security": "starttls"}})
+        assert account.status_code == 201, account.text
+        sent = c.post("/v1/messages", json={"account": account.json()["id"], "to": ["klant@debiteur.example"],
+                                            "subject": "Factuur 2026-0042", "text": "x"}).json()
+        with runtime.db.session() as s:
+            row = s.get(Message, sent["id"])
+            assert row is not None
+            row.state = "bounced"
+        copy = _view(id="imsg_2", folder="Sent", direction="out", subject="Factuur 2026-0042",
+                     header_message_id=sent["message_id_header"],
+                     to=[{"name": None, "email": "klant@debiteur.example"}])
+        other = _view(id="imsg_3", folder="Sent", direction="out", subject="Offerte", header_message_id="<x@y>",
+                      to=[{"name": None, "email": "jan@debiteur.example"}])
+        monkeypatch.setattr(type(runtime.inbox), "list_messages", lambda self, tenant_id, **kw: [copy, other])
+        page = c.get("/ui/inbox").text
+    rows = page.split("<tbody>", 1)[1].split("</tr>")
+    bounced = next(r for r in rows if "Factuur 2026-0042" in r)
+    assert "Teruggestuurd" in bounced and "Verstuurd" not in bounced
+    assert f'href="/ui/outbox/{sent["id"]}"' in bounced
+    assert "Verstuurd" in next(r for r in rows if "Offerte" in r)
     runtime.close()

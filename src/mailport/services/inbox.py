@@ -202,6 +202,16 @@ class InboxService:
             row = InboxRepository(s).get(tenant_id=tenant_id, message_id=message_id)
             return self._views(s, tenant_id, [row])[0]
 
+    def sent_states(self, tenant_id: str, messages: Sequence[InboxMessageView]) -> dict[str, tuple[str, str]]:
+        """For the Sent-folder copies among ``messages`` that went out through the outbox: inbox
+        message id → (outbox message id, its state) — a copy of an invoice that bounced says so."""
+        copies = {m.header_message_id: m.id for m in messages if m.direction == "out" and m.header_message_id}
+        if not copies:
+            return {}
+        with self.db.session() as s:
+            sent = InboxRepository(s).sent_by_header_ids(tenant_id=tenant_id, header_ids=list(copies))
+        return {copies[header_id]: found for header_id, found in sent.items()}
+
     def linked_to(self, tenant_id: str, sent_message_id: str) -> list[InboxMessageView]:
         """Replies and bounce reports linked to a message sent through the outbox, oldest first."""
         with self.db.session() as s:

@@ -77,8 +77,9 @@ async def inbox(request: Request, session: SessionDep, q: str = "", before: str 
     last = messages[-1] if messages and more else None
     next_before = (last.date or last.received_at) if last else None
     contact_of = {m.id: next((names[c] for c in m.contacts if c in names), None) for m in messages}
+    sent_state = await asyncio.to_thread(service.sent_states, session.tenant_id, messages)
     return page(request, session, "inbox.html", troubled=await needing_attention(request, session),
-                messages=messages, contact_of=contact_of, q=q, states=states,
+                messages=messages, contact_of=contact_of, sent_state=sent_state, q=q, states=states,
                 next_before=next_before.isoformat() if next_before else None)
 
 

@@ -557,20 +557,25 @@ class InboxRepository:
 
     def sent_ids_by_header_ids(self, *, tenant_id: str, header_ids: Iterable[str]) -> dict[str, str]:
         """Normalized Message-ID (``<…>``) → outbox message id, for every id that was sent by us."""
+        return {given: mid for given, (mid, _state) in self.sent_by_header_ids(tenant_id=tenant_id,
+                                                                            header_ids=header_ids).items()}
+
+    def sent_by_header_ids(self, *, tenant_id: str, header_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Message-ID as given → (outbox message id, its state), for every id that was sent by us."""
         wanted: dict[str, str] = {}
         for value in header_ids:
             bare = value.strip().strip("<>")
             if bare:
                 wanted[f"<{bare}>"] = value
                 wanted[bare] = value
-        found: dict[str, str] = {}
+        found: dict[str, tuple[str, str]] = {}
         keys = list(wanted)
         for start in range(0, len(keys), 500):
-            for header_id, mid in self.s.execute(
-                select(Message.header_message_id, Message.id).where(
+            for header_id, mid, state in self.s.execute(
+                select(Message.header_message_id, Message.id, Message.state).where(
                     Message.tenant_id == tenant_id, Message.header_message_id.in_(keys[start:start + 500]))
             ):
-                found[wanted[header_id]] = mid
+                found[wanted[header_id]] = (mid, state)
         return found
 
     def sent_message(self, *, tenant_id: str, message_id: str) -> Message | None:

@@ -168,7 +168,8 @@ def test_platform_display_name_cannot_pass_for_a_brand(platform: tuple[TestClien
                         headers={**auth, "Accept-Language": "nl"})
     assert patched.status_code == 422 and patched.json()["code"] == "platform.display_name_brand"
     assert patched.json()["field"] == "display_name"
-    assert patched.json()["title"] == "De afzendernaam mag niet die van een bekend bedrijf of een overheidsinstantie zijn"
+    assert patched.json()["title"] == ("De afzendernaam mag niet die van een bekend bedrijf of een "
+                                       "overheidsinstantie zijn")
     sent = api.post("/v1/messages", headers=auth, json={
         "method": "platform", "from": {"email": "ignored@x.example", "name": name},
         "to": ["k@example.org"], "subject": "Invoice", "text": "t"})

@@ -89,19 +89,19 @@ COMMON_WORD: Final = (
     "bpost", "itsme", "La Poste", "Ameli",
 )
 # Words that make a common-word brand read as that company's own service.
-_SERVICE_WORDS: Final = frozenset("""
-    support service services customer customers care help helpdesk desk team security secure safety account
-    accounts billing payment payments pay invoice invoices notification notifications notice alert alerts verify
-    verification login signin id official admin administrator noreply reply info mail online express delivery
-    parcel tracking store
-    klantenservice klantendienst klant klanten beveiliging veiligheid betaling betalingen factuur facturen
-    melding meldingen rekening bericht berichten pakket zending
-    kundenservice kundendienst kunden sicherheit konto zahlung zahlungen rechnung rechnungen benachrichtigung
-    hilfe paket sendung
-    assistenza servizio clienti cliente sicurezza conto pagamento pagamenti fattura fatture avviso notifica
-    spedizione
-    assistance client compte paiement facture factures facturation avis colis securite
-""".split())
+_SERVICE_WORDS: Final = frozenset(word for line in (
+    "support service services customer customers care help helpdesk desk team security secure safety account",
+    "accounts billing payment payments pay invoice invoices notification notifications notice alert alerts verify",
+    "verification login signin id official admin administrator noreply reply info mail online express delivery",
+    "parcel tracking store",
+    "klantenservice klantendienst klant klanten beveiliging veiligheid betaling betalingen factuur facturen",
+    "melding meldingen rekening bericht berichten pakket zending",
+    "kundenservice kundendienst kunden sicherheit konto zahlung zahlungen rechnung rechnungen benachrichtigung",
+    "hilfe paket sendung",
+    "assistenza servizio clienti cliente sicurezza conto pagamento pagamenti fattura fatture avviso notifica",
+    "spedizione",
+    "assistance client compte paiement facture factures facturation avis colis securite",
+) for word in line.split())
 
 _CONFUSABLE = str.maketrans({
     # Cyrillic and Greek letters drawn like Latin ones
@@ -159,9 +159,9 @@ def impersonated_brand(name: str, *, own_names: Iterable[str] = (),
     own_runs = {run for w in own for _s, _e, run in _runs(w)}
     common = {**_COMMON_KEYS, **{_key(b): b for b in more_brands if _key(b)}}
     joined = "".join(words)
-    for key, brand in _DISTINCTIVE_KEYS.items():
+    for key, distinctive in _DISTINCTIVE_KEYS.items():
         if key in joined and key not in own_joined:
-            return brand
+            return distinctive
     for start, end, run in _runs(words):
         brand = common.get(run)
         if brand is None or run in own_runs:

@@ -227,13 +227,14 @@ class PlatformService:
                                   display_name=display, reply_to=row.reply_to,
                                   reply_to_pending=row.reply_to_pending)
 
-    def _brand_rule(self, s: Any, tenant_id: str) -> dict[str, tuple[str, ...]]:
-        """The brand rule's inputs for ``tenant_id``: its own registered names are allowed, the host
-        product's name is not (a tenant's "<product> Support" would pass for the platform itself)."""
+    def _check_name(self, s: Any, tenant_id: str, name: str, *, field: str) -> None:
+        """:func:`check_platform_display_name` with the brand rule's inputs for ``tenant_id``: its own
+        registered names are allowed, the host product's name is not (a tenant's "<product>
+        Support" would pass for the platform itself)."""
         tenant = s.get(Tenant, tenant_id)  # loaded already by _sender_view: no second query
         own = (tenant.name, tenant.display_name or "") if tenant is not None else ()
         product = self.settings.product_name
-        return {"own_names": own, "more_brands": (product,) if product else ()}
+        check_platform_display_name(name, field=field, own_names=own, more_brands=(product,) if product else ())
 
     def _create_sender(self, s: Any, tenant: Tenant) -> PlatformSender:
         base = _default_alias(tenant.display_name or tenant.name)
@@ -264,7 +265,7 @@ class PlatformService:
                     raise Conflict("this alias is taken", code="platform.alias_taken", field="alias")
                 row.alias = wanted
             if display_name is not None:
-                check_platform_display_name(display_name, **self._brand_rule(s, tenant_id))
+                self._check_name(s, tenant_id, display_name, field="display_name")
                 Mailbox.parse(f"x@{self.platform_domain}", name=display_name, field="display_name")
                 row.display_name = display_name.strip() or None
             row.updated_at = self.clock.now()
@@ -348,7 +349,7 @@ class PlatformService:
         with self.db.session() as s:
             sender = self._sender_view(s, tenant_id)
             if from_name:  # the caller's name for this message; the stored one was checked when set
-                check_platform_display_name(from_name, field="from", **self._brand_rule(s, tenant_id))
+                self._check_name(s, tenant_id, from_name, field="from")
         confirmed = (Mailbox.parse(sender.reply_to, field="reply_to"),) if sender.reply_to else ()
         return SendPlan(
             method="platform",

@@ -610,8 +610,9 @@ def _sender_known(s: Session, repo: OutboxRepository, tenant_id: str, account_id
     mailboxes or own domains, the platform, or the sender of any of its messages (removed since)."""
     if account_id == PLATFORM_SENDER:
         return True
-    for table in (Account, Domain):
-        row = s.get(table, account_id)
-        if row is not None and row.tenant_id == tenant_id:
-            return True
+    account, domain = s.get(Account, account_id), s.get(Domain, account_id)
+    if account is not None and account.tenant_id == tenant_id:
+        return True
+    if domain is not None and domain.tenant_id == tenant_id:
+        return True
     return repo.sent_from(tenant_id=tenant_id, account_id=account_id)

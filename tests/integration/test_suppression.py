@@ -87,6 +87,9 @@ def test_hard_bounce_suppresses_at_once_and_send_is_refused(runtime: Runtime) ->
     shop = Shop(runtime)
     shop.bounce("gone@klant.example", "5.1.1", "550 5.1.1 <gone@klant.example>: User unknown")
     assert shop.listed() == [("gone@klant.example", "hard_bounce")]
+    # The recipient carries the code of the server that refused it (was the submission's 250).
+    bounced = runtime.outbox.list_messages(shop.tenant)[0].recipients[0]
+    assert (bounced["smtp_code"], bounced["enhanced_code"]) == (550, "5.1.1"), bounced
     with pytest.raises(ValidationError) as refused:
         shop.send("Gone@Klant.example")  # the same address, any case
     assert refused.value.code == "send.recipient_suppressed"

@@ -162,6 +162,9 @@ _BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdae
                             r"microsoftexchange[0-9a-f]*|bounce[s]?|double-bounce)@", re.IGNORECASE)
 
 
+_REPLY_CODE = re.compile(r"\s*(?:smtp\s*;\s*)?([45][0-5][0-9])(?:[\s-]|$)", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BouncedRecipient:
     """One recipient the report is about.
@@ -178,6 +181,13 @@ class BouncedRecipient:
     action: str = "failed"
     diagnostic: str | None = None
     remote_mta: str | None = None
+
+    @property
+    def reply_code(self) -> int | None:
+        """The SMTP reply code the receiving server gave (``550`` of ``smtp; 550 5.1.1 …``), if the
+        diagnostic starts with one."""
+        found = _REPLY_CODE.match(self.diagnostic or "")
+        return int(found.group(1)) if found else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"recipient": self.recipient, "status": self.status, "hard": self.hard, "reason": self.reason}

@@ -207,7 +207,9 @@ class InboxStore:
         for recipient in report.recipients:
             key = address_key(recipient.recipient) or recipient.recipient.lower()
             _, changed = repo.mark_recipient_bounced(message_id=sent.id, address_key=key, values={
-                "status": "failed", "enhanced_code": recipient.status, "text": (recipient.diagnostic or "")[:2000],
+                # The receiving server's code, not the 250 of the submission that accepted it.
+                "status": "failed", "smtp_code": recipient.reply_code, "enhanced_code": recipient.status,
+                "text": (recipient.diagnostic or "")[:2000],
                 "diagnosis": "send.recipient_unknown" if recipient.category == "unknown_user" else recipient.category,
                 "updated_at": now,
             })

@@ -242,3 +242,11 @@ def test_the_web_page_explains_a_refused_look_alike_name(platform: tuple[TestCli
     answer = browser.post("/ui/settings/email/platform", data={"csrf": csrf, "display_name": "service@paypal.com"})
     assert answer.status_code == 200 and "may not look like an e-mail or web address" in answer.text
     assert api.get("/v1/platform/sender", headers=auth).json()["display_name"] != "service@paypal.com"
+    # What was typed stays in the field beside the error (a refusal costs no retyping), escaped.
+    assert 'value="service@paypal.com" maxlength="200"' in answer.text and 'aria-invalid="true"' in answer.text
+    answer = browser.post("/ui/settings/email/platform", data={"csrf": csrf, "display_name": "PayPal Service"})
+    assert "well-known company" in answer.text and 'value="PayPal Service"' in answer.text
+    typed = '"><script>alert(1)</script>'
+    answer = browser.post("/ui/settings/email/platform", data={"csrf": csrf, "display_name": typed})
+    assert answer.status_code == 200 and 'role="alert"' in answer.text
+    assert "<script>alert(1)" not in answer.text and "&#34;&gt;&lt;script&gt;" in answer.text

@@ -34,7 +34,7 @@ async def add_domain(request: Request, session: WriteSessionDep) -> Response:
         return page(request, session, "settings_email.html", status_code=200, accounts=accounts,
                      domains=domains, method="domain", saved=False, removed=False, removed_domain=False,
                      domain_error=error, domain_value=name, platform=None, platform_message=None,
-                     platform_error=None, oauth_error=None)
+                     platform_error=None, platform_typed={}, oauth_error=None)
     return RedirectResponse(f"/ui/settings/email/domains/{view.id}", status_code=303)
 
 

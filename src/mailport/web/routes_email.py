@@ -52,7 +52,7 @@ def _runs(request: Request) -> RunRegistry:
 async def email_settings(request: Request, session: SessionDep, method: str = "",
                          saved: str = "", removed: str = "", removed_domain: str = "",
                          platform_saved: str = "", platform_error: str = "", oauth_error: str = "",
-                         default_saved: str = "", default_error: str = "") -> Response:
+                         typed: str = "", default_saved: str = "", default_error: str = "") -> Response:
     runtime = runtime_of(request)
     accounts = await asyncio.to_thread(runtime.accounts.list_accounts, session.tenant_id)
     domains = (await asyncio.to_thread(runtime.domains.list_domains, session.tenant_id)
@@ -72,6 +72,7 @@ async def email_settings(request: Request, session: SessionDep, method: str = ""
                  domain_error=None, domain_value="", platform=platform,
                  platform_message=routes_platform.SAVED.get(platform_saved),
                  platform_error=routes_platform.ERRORS.get(platform_error),
+                 platform_typed=routes_platform.typed_back(platform_error, typed),
                  oauth_error=_oauth_problem(oauth_error, session.lang),
                  attention_of={a.id: explain_attention(a, session.lang) for a in accounts
                                if a.state == "needs_attention"},

@@ -4,6 +4,7 @@ mailed to it before it is used)."""
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -25,7 +26,7 @@ async def save_name(request: Request, session: WriteSessionDep) -> Response:
     except ValidationError as exc:
         error = {"platform.display_name_spoofing": "name_address",
                  "platform.display_name_brand": "name_brand"}.get(exc.code or "", "name")
-        return RedirectResponse(f"{BACK}&platform_error={error}#chosen", status_code=303)
+        return RedirectResponse(f"{BACK}&platform_error={error}&typed={_typed(name)}#chosen", status_code=303)
     return RedirectResponse(f"{BACK}&platform_saved=name#chosen", status_code=303)
 
 
@@ -35,10 +36,23 @@ async def request_reply_to(request: Request, session: WriteSessionDep) -> Respon
     try:
         await runtime_of(request).platform.request_reply_to(session.tenant_id, email, lang=session.lang)
     except AddressError:
-        return RedirectResponse(f"{BACK}&platform_error=reply_to#chosen", status_code=303)
+        return RedirectResponse(f"{BACK}&platform_error=reply_to&typed={_typed(email)}#chosen", status_code=303)
     except (RemoteError, MailportError):
         return RedirectResponse(f"{BACK}&platform_error=send#chosen", status_code=303)
     return RedirectResponse(f"{BACK}&platform_saved=reply_to#chosen", status_code=303)
+
+
+def _typed(value: str) -> str:
+    """What the user typed, back in the field beside the error, so that a refusal costs no retyping
+    (bounded: the page's own fields take no more)."""
+    return quote(value[:254], safe="")
+
+
+def typed_back(error: str, typed: str) -> dict[str, str]:
+    """The refused value for the field it was typed in (``name`` or ``reply_to``), else nothing."""
+    if error in ("name", "name_address", "name_brand"):
+        return {"name": typed[:254]}
+    return {"reply_to": typed[:254]} if error == "reply_to" else {}
 
 
 ERRORS = {

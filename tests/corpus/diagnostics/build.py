@@ -1552,11 +1552,14 @@ RELABEL: list[tuple[frozenset[str], re.Pattern[str], str]] = [
     # the missing sign-in (no password was refused: none was sent). Microsoft's documented 5.7.57
     # keeps its provider meaning (`auth.smtp_auth_disabled`).
     (frozenset({"auth.invalid_credentials", "unknown"}), re.compile(
-        r"relay(?:ing)? (?:access )?denied.{0,80}authenticat|Sender address rejected: not logged in"
+        r"relay(?:ing)? (?:access )?denied.{0,80}(?:authenticat|log (?:eerst )?in|anmelden|inloggen)"
+        r"|Sender address rejected: not logged in"
         r"|\bauth(?:entication)? required\b|client was not authenticated", re.IGNORECASE), "send.relay_denied"),
-    # Outlook's relay refusal in Dutch and Italian (its German and French ones are `send.relay_denied`
-    # since session 6): a relay refusal naming no cause, like the first rule above.
-    (frozenset({"unknown"}), re.compile(r"Doorsturen geweigerd|Inoltro negato"), "send.relay_denied"),
+    # Outlook's relay refusal in Dutch and Italian, and qmail's rcpthosts refusal as Outlook's Dutch
+    # help page gives it (the German and French ones and the English rcpthosts refusal are
+    # `send.relay_denied` since session 6): relay refusals naming no cause, like the first rule above.
+    (frozenset({"unknown"}), re.compile(r"Doorsturen geweigerd|Inoltro negato|lijst met toegestane rcpt-hosts"),
+     "send.relay_denied"),
 ]
 
 

@@ -108,9 +108,22 @@ def test_the_providers_documented_meaning_comes_first() -> None:
     ("554 5.7.1 <klant@example.org>: Relay access denied", "send.relay_denied"),
     ("550 5.7.1 Unable to relay", "send.relay_denied"),
     ("451 Open relay not allowed - https://community.mimecast.com/docs/DOC-1369#451", "send.relay_denied"),
-    # A relay refusal that names its cause keeps that cause.
+    # A refusal that says the program did not sign in is the same diagnosis, whose first cause it
+    # names (session 7, README "Labelling rules": no password was refused, none was sent) …
     ("smtplib.SMTPRecipientsRefused: {'a@b.nl': (550, b'relay access denied - please authenticate')}",
-     "auth.invalid_credentials"),
+     "send.relay_denied"),
+    ("550-550 relay through this server without authentication.", "send.relay_denied"),
+    ("553 5.7.1 <a@b.nl>: Sender address rejected: not logged in", "send.relay_denied"),
+    ('Expected response code 250 but got code "530", with message "530 5.7.1 Authentication required"',
+     "send.relay_denied"),
+    ("SMTP Error: 550 Unauthenticated senders not allowed", "send.relay_denied"),
+    # … except Microsoft's documented 5.7.57 (SMTP AUTH turned off), and a wrong password stays one.
+    ("530 5.7.57 Client not authenticated to send mail. [AM0PR10CA0001.EURPRD10.PROD.OUTLOOK.COM]",
+     "auth.smtp_auth_disabled"),
+    ("535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6", "auth.invalid_credentials"),
+    # Gmail's DMARC/unauthenticated-sender blocks are about the domain, not a sign-in.
+    ("550-5.7.26 This mail has been blocked because the sender is unauthenticated.", "send.rejected_as_spam"),
+    # Another relay refusal that names a different cause keeps that cause.
     ('553 Relaying disallowed as "info@bakkerij.nl"', "send.sender_not_allowed"),
     ("SMTP Error: Could not connect to SMTP host.", "net.connection_failed"),
     ("SMTP-fout: kon niet verbinden met SMTP-host.", "net.connection_failed"),

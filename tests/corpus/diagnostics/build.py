@@ -23,6 +23,7 @@ from session4 import BATCH2 as SESSION4B
 from session4 import BATCH3 as SESSION4C
 from session6 import BATCH as SESSION6
 from session6 import BATCH2 as SESSION6B
+from session7 import BATCH as SESSION7
 
 HERE = Path(__file__).resolve().parent
 OLD = HERE.parents[1] / "unit" / "diagnostics_corpus" / "corpus.json"
@@ -1542,6 +1543,23 @@ RELABEL: list[tuple[frozenset[str], re.Pattern[str], str]] = [
     # source and a rate limit at two others.
     (frozenset({"server.temporary_failure", "server.rate_limited"}), re.compile(
         r"^\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?Server (?:too )?busy\b", re.IGNORECASE), "server.busy"),
+    # Session 7, the clash "relay … without authentication" (README "Labelling rules"): a refusal
+    # that says the program did not sign in before sending ("relay access denied - please
+    # authenticate", "Sender address rejected: not logged in", "530 Authentication required",
+    # "smtp auth required", "Client was not authenticated") was `auth.invalid_credentials` at some
+    # sources and `unknown` at others, while "relay through this server without authentication" was
+    # `send.relay_denied`. One reading for all: `send.relay_denied`, whose first cause and step is
+    # the missing sign-in (no password was refused: none was sent). Microsoft's documented 5.7.57
+    # keeps its provider meaning (`auth.smtp_auth_disabled`).
+    (frozenset({"auth.invalid_credentials", "unknown"}), re.compile(
+        r"relay(?:ing)? (?:access )?denied.{0,80}(?:authenticat|log (?:eerst )?in|anmelden|inloggen)"
+        r"|Sender address rejected: not logged in"
+        r"|\bauth(?:entication)? required\b|client was not authenticated", re.IGNORECASE), "send.relay_denied"),
+    # Outlook's relay refusal in Dutch and Italian, and qmail's rcpthosts refusal as Outlook's Dutch
+    # help page gives it (the German and French ones and the English rcpthosts refusal are
+    # `send.relay_denied` since session 6): relay refusals naming no cause, like the first rule above.
+    (frozenset({"unknown"}), re.compile(r"Doorsturen geweigerd|Inoltro negato|lijst met toegestane rcpt-hosts"),
+     "send.relay_denied"),
 ]
 
 
@@ -1633,6 +1651,12 @@ def main() -> None:
         seen.add(text)
         rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
                      "split": "train", "session6b": True})
+    for text, code, source, lang, email in SESSION7:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session7": True})
     for row in rows:
         relabel(row)
     (HERE / "replies.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -209,6 +209,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "auth.web_login_required",
         r"log ?in (?:via|with|using|through) (?:your|a) (?:web )?browser",
+        # Session 7: "Login to your account via a web browser to verify your identity" (Outlook.com).
+        r"log ?in\b.{0,30}\bvia (?:your|a) web ?browser",
         r"\[WEBALERT\b",
         r"web login required",
         # Outlook.com wants a "human interaction proof" (a puzzle in the webmail) first.
@@ -266,6 +268,11 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\binvalid_token\b",
         r"token (?:has been )?(?:expired|revoked)",
         r"expired,? or revoked",
+        # Session 7: Thunderbird's OAuth2 failure (imapOAuth2Error) in en and the seed languages; it
+        # never says "OAuth", and a refused OAuth sign-in is fixed by signing in to the provider again.
+        r"authentication failure while connecting to server|Authentifizierungsfehler beim Verbinden mit dem Server|"
+        r"authenticatiefout tijdens het verbinden|échec de l[’']authentification lors de la connexion au serveur|"
+        r"autenticazione non riuscita durante la connessione al server",
         r'"status"\s*:\s*"(?:400|401)"',
     ),
     # --- provider APIs (Gmail API, Microsoft Graph): reasons of their JSON error bodies -------
@@ -293,6 +300,19 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?:connection lost to|unable to (?:reach|contact)|cannot connect to) (?:the )?authentication "
         r"(?:server|backend|service)",
     ),
+    # Session 7 (the clash "relay … without authentication", README "Labelling rules"): a refusal
+    # saying the program did not sign in before sending. No password was refused — none was sent —
+    # so the fix is the first of ``send.relay_denied``'s steps, not a password check. After the
+    # Microsoft 5.7.57 rule above (its documented meaning is SMTP AUTH turned off).
+    _rule(
+        "send.relay_denied",
+        r"relay(?:ing)? (?:access )?denied.{0,80}(?:log (?:eerst )?in|authenticat|anmelden|inloggen)",
+        r"\brelay\b.{0,40}\bwithout (?:authentication|auth\b|sign(?:ing)? ?in)",
+        r"rejected: not logged in",
+        r"\b(?:smtp )?auth(?:entication)? (?:is )?required\b",
+        r"\bclient (?:was )?not authenticated\b",
+        r"unauthenticated (?:senders?|users?|clients?|relay(?:ing)?) (?:are |is )?not (?:allowed|permitted)",
+    ),
     # Plain "wrong password" wordings, for text that lost its reply code on the way.
     _rule(
         "auth.invalid_credentials",
@@ -308,15 +328,17 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?:Anmeldung|Authentifizierung|Authentifikation|Authentisierung)\b[^.;]{0,30}\bfehlgeschlagen",
         r"wachtwoord (?:is )?(?:onjuist|ongeldig|fout)|(?:onjuist|ongeldig) wachtwoord|"
         r"(?:aanmelden|inloggen|verificatie|authenticatie)\b[^.;]{0,30}\bmislukt",
+        # Session 7: "cannot authenticate (with the server)" as the seed languages' clients say it.
+        r"(?:kan|kon) niet (?:authenticeren|aanmelden|inloggen)|kann nicht authentifiziert werden",
+        # PHPMailer's "Could not authenticate", PHP imap's "Can not authenticate to IMAP server",
+        # Exchange's "AUTHENTICATE failed", libetpan's (MailCore's) login error constant.
+        r"\bcould not authenticate\.?$|\bcan ?not authenticate to\b|\bAUTHENTICATE failed\b|\bMAILIMAP_ERROR_LOGIN\b",
         r"autenticazione\b[^.;]{0,30}\b(?:non riuscita|fallita)|password (?:errat[aoi]|non valid[aoi]|sbagliat[aoi])",
         r"authentification (?:a )?échoué|identifiants? (?:incorrects?|invalides?)",
         r"(?:code|identifiants?|informations?) d'authentification (?:invalides?|incorrects?)",
         # Thunderbird: "Login to server … with username … failed."
         r"\blog ?in to (?:the )?server\b.{0,80}\bfailed\b",
         r"échec de l'authentification|mot de passe (?:incorrect|invalide)",
-        # A submission server refusing to relay until the client signs in.
-        r"relay(?:ing)? (?:access )?denied.{0,80}(?:log (?:eerst )?in|authenticat|anmelden|inloggen)",
-        r"rejected: not logged in",
         # Session 4: a client saying the password or user name it sent was refused (Thunderbird's
         # POP3 messages, PHPMailer's Italian one).
         r"Fehler beim Senden des (?:Passworts|Benutzernamens)|Verzending van (?:wachtwoord|gebruikersnaam)\b.{0,60}"
@@ -335,7 +357,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"sender is unauthenticated|requires all (?:bulk )?(?:email )?senders to authenticate",
         r"blocked for the day, for attempting to mail too many invalid recipients",
         r"\bRBL\b|\bBlock (?:permanently|temporarily) \(Sender Filtering",
-        r"not authorized to send (?:e-?mail )?directly to our servers",
+        r"not authorized to (?:\d{3}-\d\.\d\.\d{1,3} )?send (?:e-?mail )?directly to our servers",
         r"illegal attachment|content presents a potential security issue",
         r"\bfor Zombie matches\b",
         # Session 4: NetEase's "DT:SPM" and QQ Mail's content refusals; a bare "Blocked" refusal.
@@ -358,11 +380,23 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "send.sender_not_allowed",
-        r"domain of sender address does not exist|Invalid DNS MX or A/AAAA resource record",
+        r"domain of sender address\b.{0,80}?\bdoes not exist|Invalid DNS MX or A/AAAA resource record",
+        # Session 7: the sender (From) address named invalid or not authorised, in en and the seed
+        # languages (Thunderbird's couldNotGetUsersMailAddress2, Postal, SendGrid's sender identity).
+        r"(?:sender|from|Absender|afzender|l[’']expéditeur|mittente)(?: e-?mail)? ?(?:address|adres|adresse|"
+        r"indirizzo)?\b[^.;]{0,30}\b(?:ungültig|ongeldig|n[’']est pas valide|non (?:era |è )?valid[oa]|is invalid|"
+        r"was invalid|not valid)",
+        r"from address is not authori[sz]ed to send|does not match a verified sender identity",
     ),
     _rule(
         "send.recipient_unknown",
         r"invalid mailbox\b.{0,80}\baccount is disabled|Policy rejection on the target address",
+        # Session 7: a returned message saying the recipient's domain has no DNS (Gmail's "DNS Error:
+        # DNS type 'mx' lookup of <domain> responded with code NXDOMAIN … p=BadRcptDomain"): the
+        # address is dead, not the user's own server name.
+        r"DNS type '?mx'? lookup of\b|\bp=BadRcptDomain\b",
+        # Postfix's reject_unknown_recipient_domain.
+        r"Recipient address rejected: Domain not found",
     ),
     _rule(
         "send.recipient_mailbox_full",
@@ -391,6 +425,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?:sending )?too many (?:e-?mails|messages)(?: too (?:fast|quickly)| in (?:a|too) short)|"
         r"sorry, too many (?:e-?mails|messages)",
         r"submission rate\b.{0,40}\bexceed",
+        # Session 7: Amazon SES's "Maximum sending rate exceeded" (a per-second rate, not a day's cap).
+        r"\bmaximum sending rate exceeded",
     ),
     _rule(
         "send.daily_limit_reached",
@@ -408,6 +444,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         # Session 6: a count per day, a sending account's quota limit.
         r"\b(?:messages|e-?mails|recipients) per day\b",
         r"reached (?:its|your|the) (?:e-?mail |sending )?quota limit",
+        # Session 7: "Daily message quota exceeded" (Amazon SES), before the mailbox-quota wordings.
+        r"\bdaily (?:message|sending|send|e-?mail) quota\b",
     ),
     _rule(
         # The recipient's mailbox is closed or disabled (delivery context), or its domain does not
@@ -470,7 +508,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"|open relay not allowed|as a relay, but I have not been configured",
         # Session 6: bare "Relaying disallowed" (with "as <sender>" it is a sender permission, above),
         # "(relaying) is not allowed", qmail's rcpthosts refusal, Outlook's localised "Relay verweigert".
-        r"\(relaying\) is not allowed|list of allowed rcpthosts|"
+        r"\(relaying\) is not allowed|list of allowed rcpthosts|lijst met toegestane rcpt-hosts|"
         r"relay verweigert|relais refusé|relay (?:non (?:consentito|permesso)|niet toegestaan)",
     ),
     _rule(
@@ -498,7 +536,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "send.recipient_mailbox_full",
-        r"mailbox (?:is )?full",
+        r"(?:mailbox|folder) (?:is )?full",
         r"\bover ?quota\b",
         r"(?<!sending )(?<!send )quota exceeded",
         r"QuotaExceededException",
@@ -589,6 +627,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"maximum number of connections|connections? limit (?:exceeded|reached)",
         # Session 4: Thunderbird's "you may have exceeded the maximum number of connections".
         r"maximale aantal verbindingen|nombre maximal de connexions|massimo numero di collegamenti",
+        # Session 7: the same in German and in Thunderbird's newer Italian wording.
+        r"maximale Anzahl (?:von |an )?Verbindungen|numero massimo di (?:connessioni|collegamenti)",
         r"exceeded command or bandwidth limits",
         r"\brate limit(?:ed| exceeded)?\b|too much mail from",
         r"too many errors\b|too many recipients",

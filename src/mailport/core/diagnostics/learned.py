@@ -57,8 +57,8 @@ _CONCEPTS: Final[dict[str, re.Pattern[str]]] = {name: re.compile(pattern) for na
             r"|connessione sicura|collegamento sicuro|verschlüssel|versleutel|chiffr|cifrat"),
     "plaintext": r"klartext|platte ?tekst|plain ?text|non chiffrés|testo semplice|unencrypted|ungesichert|onbeveiligd",
     "size": r"size|größe|grootte|taille|dimensione|too large|zu groß|te groot|trop volumineux|troppo grand",
-    "maxconn": (r"maximale anzahl|maximale aantal|nombre maximal|massimo numero|too many (?:simultaneous |concurrent )?"
-                r"connections|zu viele verbindungen|te veel verbindingen"),
+    "maxconn": (r"maximale anzahl|maximale aantal|nombre maximal|massimo numero|numero massimo|maximum number of conn"
+                r"|too many (?:simultaneous |concurrent )?connections|zu viele verbindungen|te veel verbindingen"),
     "spam": r"spam|junk|blacklist|blocklist|block list|dnsbl|\brbl\b|spamhaus|reputation",
     "recipient": r"recipient|empfänger|ontvanger|destinataire|destinatari",
     "sender": r"sender|absender|afzender|expéditeur|mittente",
@@ -73,15 +73,22 @@ _CONCEPTS: Final[dict[str, re.Pattern[str]]] = {name: re.compile(pattern) for na
     "relay": r"relay|relais|inoltr",
     "disabled": (r"disabled|deactivated|inactive|suspended|gesperrt|deaktiviert|geblokkeerd|gedeactiveerd|désactivé"
                  r"|suspendu|disattivat|sospes"),
-    "limit": r"limit|rate|too many|zu viele|te veel|trop de|troppi|frequen",
+    "limit": r"limit|rate|too many|zu viele|te veel|trop de|troppi|frequen|throttl",
     "domainauth": r"\bspf\b|\bdkim\b|\bdmarc\b|spoof|alignment|aligned",
-    "invalid": r"invalid|ungültig|ongeldig|invalide|non valid|malformed|syntax",
+    "invalid": r"invalid|ungültig|ongeldig|invalide|non valid|malformed|syntax|n'est pas valide|non era valid",
     "expired": r"expired|too long|abgelaufen|expiré|scadut|queue",
     "policy": r"policy|richtlinie|beleid|politique|politica|prohibit",
     "content": r"content|inhalt|inhoud|contenu|contenuto|attachment|anhang|bijlage|pièce jointe|allegat|virus|phish",
     "daily": r"daily|per day|täglich|dagelijks|quotidien|giornalier|24 hours",
     # Session 6: a certificate named in any of the languages (K-9's and Outlook's localised notices).
     "certificate": r"certific|zertifik|\bcert\b",
+    # Session 7: sending without signing in, OAuth tokens, the webmail sign-in, unverified senders.
+    "noauth": (r"not authenticated|unauthenticated|auth(?:entication)? required|not logged in|without auth"
+               r"|please authenticate|nicht angemeldet|niet aangemeld|non authentifié|non autenticat"),
+    "token": r"oauth|token|invalid_grant|bearer|revoked",
+    "browser": r"web ?browser|navigateur|browser web|webmail|webalert",
+    "unverified": (r"not verified|unverified|verified sender|nicht verifiziert|niet geverifieerd|non vérifié"
+                   r"|non verificat"),
 }.items()}
 ALPHA: Final = 0.1  # additive smoothing
 TEMPERATURE: Final = 8.0  # for the posterior only; the answer is the same

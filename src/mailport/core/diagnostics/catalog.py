@@ -842,16 +842,16 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
         ),
     ),
     CodeInfo(
-        # "Relay access denied" and its kin: the server refused to pass the message on. Three
-        # causes give these words (README of the diagnostics corpus): no sign-in, the wrong
+        # "Relay access denied" and its kin, and "please authenticate first" (session 7's labels):
+        # the server refused to pass the message on. Three causes give these words (README of the diagnostics corpus): no sign-in, the wrong
         # outgoing server, or a server that does not take mail for the recipient's domain.
         code="send.relay_denied",
         severity="error",
         retryable=False,
         title=N_("The server refused to pass the message on"),
         steps=(
-            N_("The mail server refused to pass this message on to the recipient. The reply"
-               " does not say why; the usual causes, most likely first:"),
+            N_("The mail server refused to pass this message on to the recipient. The usual"
+               " causes, most likely first:"),
             N_("The program did not sign in: check that sending (SMTP) signs in with your"
                " email address and password."),
             N_("The outgoing server is not your provider's: use the outgoing server and port"

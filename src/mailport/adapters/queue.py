@@ -299,6 +299,12 @@ class JobQueue:
         """A transaction on the queue's database (several claims in one: :meth:`claim`'s ``session``)."""
         return self.db.session()
 
+    def claiming(self) -> contextlib.AbstractContextManager[Session]:
+        """A session for several claims (:meth:`claim`'s ``session``): on PostgreSQL each of its
+        statements commits on its own (:meth:`Database.statements` — every claim statement is
+        safe alone, and a claim is one statement under a trickle), without BEGIN and COMMIT."""
+        return self.db.statements()
+
     def claim(
         self, *, worker_id: str, now: datetime, lease: timedelta, limit: int, kinds: list[str] | None = None,
         held: Mapping[str | None, int] | None = None, tenant_cap: int | None = None,

@@ -72,11 +72,13 @@ def test_begin_locks_the_accounts_it_reads_for(rt: Runtime) -> None:
     first, _ = _two_messages(rt)
     with rt.db.session() as s:
         account = s.scalar(sa.select(Message.account_id).where(Message.id == first))
+        assert account is not None
         loaded, accounts = OutboxRepository(s).load_locked_for_sending([first, "msg_missing"], [account])
         held = s.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                 "AND pid = pg_backend_pid()"))
     assert set(loaded) == {first} and set(accounts) == {account}
-    assert loaded[first].content is not None and loaded[first].content.raw
+    content = loaded[first].content
+    assert content is not None and content.raw
     assert [(r.address, r.status) for r in loaded[first].recipients] == [("klant@example.org", "pending")]
     assert held == 1
 

@@ -95,7 +95,6 @@ class Worker:
         worker_id: str | None = None,
         max_backoff: float = 5.0,
         lanes: list[Lane] | None = None,
-        claim_gap: float = 0.02,
     ) -> None:
         self.queue = queue
         self.clock = clock
@@ -112,11 +111,6 @@ class Worker:
         self.poll_interval = poll_interval
         self.unexpected_retry = unexpected_retry
         self.max_backoff = max_backoff
-        # PostgreSQL, while jobs run: a wake-up waits until this long after the last claim, so
-        # the NOTIFYs of a stream of accepts share a claim (one each was a claim per message per
-        # worker). An idle worker claims at once: a lone message is not delayed.
-        self.claim_gap = claim_gap
-        self._last_claim = float("-inf")
         self.worker_id = worker_id or str(this_worker_id())
         self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
@@ -173,10 +167,6 @@ class Worker:
                 if len(claimed) < max(free, 1):
                     self._wake.clear()
                     await self._pause(stop, self.poll_interval, wake=True)
-                    if self._inflight and self.listening.is_set():
-                        gap = self._last_claim + self.claim_gap - asyncio.get_running_loop().time()
-                        if gap > 0:
-                            await self._pause(stop, gap)
         finally:
             try:
                 await self._drain(drain_timeout)
@@ -204,7 +194,6 @@ class Worker:
                 self._capped.add(lane.name)
         if not plans:
             return [], 0
-        self._last_claim = asyncio.get_running_loop().time()
         got = await asyncio.to_thread(self._claim_lanes, plans)
         claimed: list[ClaimedJob] = []
         for (lane, _, _), (jobs, capped) in zip(plans, got, strict=True):

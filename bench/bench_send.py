@@ -710,13 +710,17 @@ answer); re-rendering the MIME in the worker (it does not: the worker sends the 
 ``BENCH=send_pipeline_postgres`` (500 messages × 3 rounds), main (dfac30a) and this branch's code
 (f65581b: the begin and finish statements and the autocommit claims; a snapshot of it run with
 ``PYTHONPATH``) alternating under the bench lock; msg/s of baseline msg/s, ratio; CPU ms per
-message API / workers / PostgreSQL backends / sink; load average at the start and end of each run:
+message API / workers / PostgreSQL backends / sink; load average at the start and end of each run
+(UTC: when the main run began):
 
-| pair (UTC) | main | after |
-|---|---|---|
-| 1 (04:38–04:45) | 47.4 of 91.1, **0.52** (8.4–17.0); 3.5 / 5.4 / 2.9 / 2.4 | 40.5 of 87.9, **0.46** (17.0–8.2); 3.6 / 4.7 / 2.3 / 2.4 |
-| 2 (04:49–04:58) | 42.5 of 95.0, **0.45** (8.2–9.1); 3.7 / 5.5 / 2.9 / 2.4 | 59.8 of 148.3, **0.40** (9.1–8.8); 3.6 / 4.6 / 2.3 / 2.4 |
-| single runs (counting or py-spy attached) | 0.25, 0.48; workers 5.4, 4.9; PostgreSQL 2.9, 2.8 | 0.34, 0.46, 0.56, 0.63; workers 4.5, 4.2, 4.9, 4.9; PostgreSQL 2.6, 2.4, 2.4, 2.3 |
+| pair | main: msg/s, ratio (load) | after | main: CPU ms | after: CPU ms |
+|---|---|---|---|---|
+| 1 (04:38) | 47.4 of 91.1, **0.52** (8.4–17) | 40.5 of 87.9, **0.46** (17–8.2) | 3.5/5.4/2.9/2.4 | 3.6/4.7/2.3/2.4 |
+| 2 (04:49) | 42.5 of 95.0, **0.45** (8.2–9.1) | 59.8 of 148.3, **0.40** (9.1–8.8) | 3.7/5.5/2.9/2.4 | 3.6/4.6/2.3/2.4 |
+
+Single runs (counting or py-spy attached): main 0.25 and 0.48, workers 5.4 and 4.9 ms, PostgreSQL
+2.9 and 2.8 ms; the branch 0.34, 0.46, 0.56, 0.63, workers 4.5, 4.2, 4.9, 4.9 ms, PostgreSQL 2.6,
+2.4, 2.4, 2.3 ms.
 
 ``send_pipeline_sqlite`` (SQLite's statements unchanged), one pair at load 7–10: main 83.8 of
 118.5 (0.71), API 2.0 / worker 3.5 ms — after 102.7 of 158.4 (0.65), 1.9 / 2.8 ms.

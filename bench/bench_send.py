@@ -638,6 +638,116 @@ reworked in parallel (i14q). What is left in the worker: the SMTP client (~0.7 m
 and thread hops (one ``to_thread`` per claim and per group-commit round), the sessions and
 commits themselves, the claim's two statements.
 
+Session 7 PostgreSQL worker pass (branch i14w, 2026-12-07 04:05–05:30 UTC; the box shared with
+other sessions' tests and benchmarks, load average 6–17, the raw baseline itself 56–230 msg/s
+instead of the quiet ~1,000, so the load-independent figures are the executions per message;
+CPU per message moved ±15 % between runs of the same code). Measured first: every psycopg
+execution of the installation's processes counted by statement shape during
+``send_pipeline_postgres`` (a ``sitecustomize`` on ``PYTHONPATH`` wrapping ``Cursor.execute``,
+``executemany`` and ``commit``; 1,520 sent messages — the 20 warm-up and 3 × 500), and py-spy
+(``--nonblocking``, 250 Hz, 35 s of the measured rounds) on both workers. Executions of both
+workers per sent message (an executemany counted once; its rows in brackets):
+
+| worker executions per sent message | main (dfac30a) | after |
+|---|---|---|
+| claim (``UPDATE … RETURNING``, the capped claim's scan) | 1.10 | 1.01 |
+| begin: reads of messages, contents, recipients, accounts; lock; in-flight count; ``UPDATE`` | 1.87 | 0.85 |
+| finish: outcome, recipients, Sent-copy rows, jobs' ends | 1.11 (2.96 rows) | 0.30 |
+| events (begin and finish) | 0.54 (1.96 rows) | — (in the begin's and finish's statements) |
+| heartbeat, reaping, inbox, other | 0.20 | 0.19 |
+| total | 4.82 (7.73 rows) | 2.36 |
+| COMMIT (each with an implicit BEGIN) | 0.81 | 0.43 (claims in autocommit) |
+
+A batch of begins (3.5–3.8 messages here) was eight executions — three reads of the messages, one
+of the accounts, the advisory locks, the in-flight count, the ``UPDATE … RETURNING``, the events'
+INSERT — and is three now: the locks and every read in one ``SELECT`` (messages joined to their
+contents and accounts, the recipients as two ordered ``array_agg``, the locks in an uncorrelated
+subquery evaluated before the first row is returned); the limit counts (after the locks, in a
+snapshot of their own, as before); and one ``UPDATE … FROM unnest … RETURNING`` with the events'
+``INSERT … SELECT`` as a data-modifying CTE that keeps the rows of the messages that moved. The
+events can ride with the move because each message moves only while still in the state *and
+attempt* it was read in, so its attempt number is known before. A batch of finishes was five
+executions (the outcomes' ``UPDATE … FROM unnest``, executemanys of the recipients' UPDATE, the
+events and the Sent-copy upserts, the jobs' ends) and is one: the outcomes' UPDATE with the
+recipients' UPDATE, the events, the Sent-copy upsert and the jobs' ends as CTEs that each keep
+only the messages the outcome found still ``sending`` (a job whose message was taken over
+meanwhile ends ``done``; ``tests/integration/test_outbox_pg_statements.py``). What only some sends
+need follows for the recorded ones: webhook deliveries (``EventLog.fan_out``), suppressions, the
+Sent-copy jobs. Claims run in autocommit (``Database.statements``): each claim statement takes its
+jobs atomically on its own, and a claim whose answer is lost is released by the heartbeat as
+before. SQLite's statements are unchanged.
+
+Worker CPU ms per sent message by stage, py-spy shares of the workers' non-idle samples times
+/proc CPU per message (samples waiting in ``Connection.wait``, the event loop's ``select`` and the
+thread pool's queue left out; py-spy cuts some stacks short inside psycopg's generators, so part
+of the statements' cost shows as "psycopg, stack cut"). The "after" run met a busier box (raw
+baseline 59 against 105 msg/s) and, as the fourth pass found, a thread descheduled while it
+holds the GIL keeps collecting samples on its line: 830 samples sat on psycopg's one-line
+``_send_query_prepared`` in the finish and the limit count, so read the shares loosely:
+
+| stage (ms per sent message) | main (spy at load ~6) | after (e613de1, load ~15) |
+|---|---|---|
+| claim | 0.74 | 1.16 |
+| begin: reads, locks, counts, UPDATE, events | 1.17 | 1.29 (0.78 of it the count's GIL wait above) |
+| finish: outcome, recipients, events, copies, jobs' ends | 0.76 | 1.11 (one statement; ~0.4 of it that wait) |
+| psycopg / SQLAlchemy with cut stacks (sends, BEGIN, COMMIT) | 0.88 | 0.46 |
+| thread hops (``to_thread``, futures) | 0.42 | 0.24 |
+| SMTP client | 0.34 | 0.12 |
+| send job, event loop, other | 0.49 | 0.45 |
+| total (/proc) | 4.9 | 4.9 |
+
+Tried and dropped: a 20 ms least gap between claims while jobs run (PostgreSQL only), so that
+the NOTIFYs of a stream of accepts share a claim. At the ~50 msg/s this box carried, NOTIFYs came
+~20 ms apart anyway: claims per message 1.01 → 1.10, worker CPU 4.9 ms — no gain for its latency.
+It may pay at a few hundred msg/s; not measured. Not done: claim and begin in one statement
+(the begin needs the claim's rows and then the limit counts after the locks, so it would be the
+claim's ``UPDATE`` with the lock and reads as CTEs — the next step; the claims are now the largest
+share of the worker's executions; in two of the three counted runs over a third of them were
+the second worker's empty claims, its NOTIFY wake-ups finding the mailbox filled by the first);
+psycopg pipeline mode (three dependent statements per begin: each needs the previous one's
+answer); re-rendering the MIME in the worker (it does not: the worker sends the stored bytes).
+
+``BENCH=send_pipeline_postgres`` (500 messages × 3 rounds), main (dfac30a) and this branch's code
+(f65581b: the begin and finish statements and the autocommit claims; d7134bb in pairs 4–5, the
+same source; a snapshot of it run with ``PYTHONPATH``) alternating under the bench lock; msg/s
+of baseline msg/s, ratio; CPU ms per message API / workers / PostgreSQL backends / sink; load
+average at the start and end of each run (UTC: when the pair's first run began):
+
+| pair | main: msg/s of base, ratio (load) | after | main: CPU ms | after: CPU ms |
+|---|---|---|---|---|
+| 1 (04:38) | 47.4/91.1, **0.52** (8.4–17) | 40.5/87.9, **0.46** (17–8.2) | 3.5/5.4/2.9/2.4 | 3.6/4.7/2.3/2.4 |
+| 2 (04:49) | 42.5/95.0, **0.45** (8.2–9.1) | 59.8/148.3, **0.40** (9.1–8.8) | 3.7/5.5/2.9/2.4 | 3.6/4.6/2.3/2.4 |
+| 3 (05:02) | 69.1/178.0, **0.39** (8.8–6.4) | 93.7/285.4, **0.33** (6.4–4.4) | 3.3/4.6/2.6/2.2 | 3.4/4.2/2.3/2.3 |
+| 4 rev. (05:06) | 125.3/424.2, **0.30** (4.1–3.5) | 89.3/288.6, **0.31** (1.9–4) | 3.5/4.5/2.4/2.3 | 3.5/4.4/2.4/2.4 |
+| 5 (05:10) | 129.5/444.5, **0.29** (1.9–2.0) | 141.5/419.6, **0.34** (2.0–3.1) | 3.5/4.6/2.6/2.4 | 3.5/4.0/2.2/2.3 |
+
+Single runs (counting or py-spy attached): main 0.25 and 0.48, workers 5.4 and 4.9 ms, PostgreSQL
+2.9 and 2.8 ms; the branch 0.34, 0.46, 0.56, 0.63, workers 4.5, 4.2, 4.9, 4.9 ms, PostgreSQL 2.6,
+2.4, 2.4, 2.3 ms.
+
+``send_pipeline_sqlite`` (SQLite's statements unchanged), one pair at load 7–10: main 83.8 of
+118.5 (0.71), API 2.0 / worker 3.5 ms — after 102.7 of 158.4 (0.65), 1.9 / 2.8 ms.
+
+**What it came to**: worker executions per sent message halved (4.8 → 2.4) and commits nearly so
+(0.81 → 0.43). The CPU per message fell less than that suggests, and by how much depends on the
+load: at load 6–17 (pairs 1–3) workers 4.6–5.5 → 4.2–4.7 ms and PostgreSQL's backends 2.6–2.9 → 2.3
+ms; in the quiet window (pairs 4 and 5, load 2–4, main at 77e69d9 and 07d2707 by then, whose
+changes do not touch the send path) workers 4.5 and 4.6 → 4.4 and 4.0 ms, PostgreSQL 2.4 and 2.6 →
+2.4 and 2.2 ms: −0.1 to −0.6 ms per process, at the edge of the noise. A statement saved is worth
+roughly 0.1–0.2 ms of client CPU on a quiet box (more on a loaded one, where each round trip is
+also a context switch). Pairs 1–3 ran main first while the load fell through the session, so each
+branch run met a quieter box and a higher baseline, which lowers a ratio (the pipeline's four
+processes gain less from a quieter box than the baseline's two); run 4 reversed the order. **The
+ratio did not move beyond the noise**: main 0.29–0.52, after 0.31–0.46 over all pairs, and 0.30 →
+0.31, 0.29 → 0.34 in the two quiet ones. At the last quiet measurement (session 6: baseline 1,071
+msg/s) ratio 0.5 needs ≤ ~3.7 ms of CPU per message for all the pipeline's processes together; they
+take API 3.5 + workers 4.0–4.4 + PostgreSQL 2.2–2.4 + sink 2.3 ≈ 12.3 ms here (~9–10 on a quiet
+box), so 0.5 is not reachable on two cores by the worker side alone: the API (3.5–3.7 ms, branch
+i14a) and the sink (2.4 ms, the benchmark's aiosmtpd) are each about half the worker's share. What
+is left in the worker, by size: claims (1.0–1.1 executions per message, a third of them empty in
+two of three runs), the SMTP client, the thread hops of each claim and group-commit round, and
+SQLAlchemy's per-execution cost of the three begin statements.
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """

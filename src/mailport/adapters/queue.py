@@ -103,6 +103,19 @@ class ClaimedJob:
     locked_by: str | None = None  # the worker that claimed it
 
 
+def settled_values(outcome: JobResult) -> tuple[str, datetime | None, str | None]:
+    """A job's ``state``, new ``run_at`` (``None``: kept) and ``last_error`` for a result."""
+    result = outcome.result if isinstance(outcome, Settled) else outcome
+    match result:
+        case Done():
+            return DONE, None, None
+        case Retry(run_at=retry_at, error=error):
+            return READY, retry_at, error
+        case Fail(error=error):
+            return FAILED, None, error
+    raise TypeError(f"not a job result: {result!r}")
+
+
 def _claimed(rows: Any, worker_id: str) -> list[ClaimedJob]:
     return [ClaimedJob(id=r.id, kind=r.kind, tenant_id=r.tenant_id, payload=r.payload, attempts=r.attempts,
                        created_at=r.created_at, locked_by=worker_id) for r in rows]
@@ -286,6 +299,12 @@ class JobQueue:
         """A transaction on the queue's database (several claims in one: :meth:`claim`'s ``session``)."""
         return self.db.session()
 
+    def claiming(self) -> contextlib.AbstractContextManager[Session]:
+        """A session for several claims (:meth:`claim`'s ``session``): on PostgreSQL each of its
+        statements commits on its own (:meth:`Database.statements` — every claim statement is
+        safe alone, and a claim is one statement under a trickle), without BEGIN and COMMIT."""
+        return self.db.statements()
+
     def claim(
         self, *, worker_id: str, now: datetime, lease: timedelta, limit: int, kinds: list[str] | None = None,
         held: Mapping[str | None, int] | None = None, tenant_cap: int | None = None,
@@ -436,18 +455,8 @@ class JobQueue:
         caller's ``session``): done, failed, or back to ready at its ``run_at`` — each only while
         ``worker_id`` still holds it."""
         rows: list[dict[str, Any]] = []
-        state: str
-        run_at: datetime | None
-        error: str | None
         for job_id, outcome in outcomes:
-            result = outcome.result if isinstance(outcome, Settled) else outcome
-            match result:
-                case Done():
-                    state, run_at, error = DONE, None, None
-                case Retry(run_at=retry_at, error=error):
-                    state, run_at = READY, retry_at
-                case Fail(error=error):
-                    state, run_at = FAILED, None
+            state, run_at, error = settled_values(outcome)
             rows.append({"b_id": job_id, "b_worker": worker_id, "state": state, "last_error": error,
                          "b_run_at": run_at, "updated_at": now})
         if not rows:

@@ -123,14 +123,25 @@ class EventLog:
         webhooks want and one for their jobs (a worker's batch of begun or finished sends)."""
         if not entries:
             return
-        rows: list[dict[str, Any]] = []
+        rows = self.event_rows(now=now, entries=entries)
+        OutboxRepository(s).add_event_rows(rows)
+        self.fan_out(s, rows, now=now)
+
+    def event_rows(self, *, now: datetime,
+                   entries: Sequence[tuple[str, str | None, EventPayload, int]]) -> list[dict[str, Any]]:
+        """The rows :meth:`record_each` stores (for a caller that stores them in a statement of
+        its own, then calls :meth:`fan_out` with those it stored)."""
+        return [_event_row(payload, tenant_id=tenant_id, message_id=message_id, now=now, seq=seq)
+                for tenant_id, message_id, payload, seq in entries]
+
+    def fan_out(self, s: Session, rows: Sequence[Mapping[str, Any]], *, now: datetime) -> None:
+        """The webhook deliveries of stored event rows, with their jobs: one INSERT each, none
+        when no tenant of the rows has a webhook that wants them."""
         deliveries: list[dict[str, Any]] = []
         hooks = WebhookRepository(s)
-        for tenant_id, message_id, payload, seq in entries:
-            row = _event_row(payload, tenant_id=tenant_id, message_id=message_id, now=now, seq=seq)
-            rows.append(row)
+        for row in rows:
+            tenant_id = str(row["tenant_id"])
             deliveries.extend(_delivery_rows(row, self._endpoints(hooks, tenant_id), tenant_id, now))
-        OutboxRepository(s).add_event_rows(rows)
         if deliveries:
             hooks.add_deliveries(deliveries)
             self.queue.enqueue_new(s, [{"kind": WEBHOOK_JOB, "payload": {"delivery_id": d["id"]},

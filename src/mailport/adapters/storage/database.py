@@ -183,6 +183,22 @@ class Database:
         finally:
             session.close()  # not rollback(): that would expire the rows handed out
 
+    @contextmanager
+    def statements(self) -> Iterator[Session]:
+        """A session whose every statement commits on its own, for work that is safe statement by
+        statement (a claim: each ``UPDATE … RETURNING`` takes its jobs atomically, and a claim
+        whose answer is lost is released by the heartbeat). On PostgreSQL it runs in autocommit:
+        no BEGIN and COMMIT round trips around a one-statement claim. On SQLite it is
+        :meth:`session` (one transaction, in the writers' turn)."""
+        if self.is_sqlite:
+            with self.session() as session:
+                yield session
+            return
+        with self.reading() as session:
+            yield session
+        if self._down_since is not None:
+            self._outage_ended()
+
     @property
     def has_driver_reads(self) -> bool:
         """True where :meth:`driver_rows` reads (a SQLite file)."""

@@ -6,7 +6,8 @@ Like :mod:`repositories`, every tenant-facing read filters by ``tenant_id``; the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -17,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
+from mailport.adapters.storage.repositories import SendingAccountRow
 from mailport.adapters.storage.row_insert import RowInsert
 from mailport.adapters.storage.row_read import RowRead, RowWrite
-from mailport.adapters.storage.tables import Job, utc_param
+from mailport.adapters.storage.tables import Account, Job, utc_param
 from mailport.adapters.storage.tables_outbox import (
     Event,
     Message,
@@ -117,6 +119,102 @@ _FINISH_PG = text(
 _FINISH_COLUMNS = (("ids", "b_id"), ("states", "b_state"), ("reasons", "b_reason"), ("nows", "b_now"),
                    ("nexts", "b_next"), ("delays", "b_delay"), ("sent", "b_sent_at"))
 
+# PostgreSQL: a whole batch of finishes in one statement — the outcomes (``_FINISH_PG``), and, of
+# the messages that statement found still ``sending``, the recipients' fates, the events, the
+# Sent-copy rows and the send jobs' ends (a job whose message was taken over meanwhile ends
+# ``done``: the other worker's result wins). Data-modifying CTEs run in one snapshot; each reads
+# only ``f``, the outcome's RETURNING. Five executions per batch before (bench/bench_send.py).
+_FINISH_ALL_PG = text(
+    "WITH f AS (UPDATE messages AS m SET state = v.state, reason = v.reason, updated_at = v.now, "
+    "next_attempt_at = v.next, last_delay_seconds = v.delay, sent_at = coalesce(v.sent_at, m.sent_at) "
+    "FROM unnest(CAST(:ids AS varchar[]), CAST(:states AS varchar[]), CAST(:reasons AS varchar[]), "
+    "CAST(:nows AS timestamptz[]), CAST(:nexts AS timestamptz[]), CAST(:delays AS float8[]), "
+    "CAST(:sent AS timestamptz[])) AS v(id, state, reason, now, next, delay, sent_at) "
+    "WHERE m.id = v.id AND m.state = 'sending' RETURNING m.id), "
+    "r AS (UPDATE message_recipients AS r SET status = x.status, smtp_code = x.smtp_code, "
+    "enhanced_code = x.enhanced_code, text = x.text, diagnosis = x.diagnosis, updated_at = x.updated_at "
+    "FROM unnest(CAST(:r_ids AS varchar[]), CAST(:r_addresses AS varchar[]), CAST(:r_statuses AS varchar[]), "
+    "CAST(:r_codes AS integer[]), CAST(:r_enhanced AS varchar[]), CAST(:r_texts AS text[]), "
+    "CAST(:r_diagnoses AS varchar[]), CAST(:r_updated AS timestamptz[])) "
+    "AS x(message_id, address, status, smtp_code, enhanced_code, text, diagnosis, updated_at) "
+    "WHERE r.message_id = x.message_id AND r.address = x.address AND x.message_id IN (SELECT id FROM f)), "
+    "e AS (INSERT INTO events (id, tenant_id, message_id, type, data, created_at, seq) "
+    "SELECT x.id, x.tenant_id, x.message_id, x.type, x.data, x.created_at, x.seq "
+    "FROM unnest(CAST(:e_ids AS varchar[]), CAST(:e_tenants AS varchar[]), CAST(:e_messages AS varchar[]), "
+    "CAST(:e_types AS varchar[]), CAST(:e_data AS json[]), CAST(:e_created AS timestamptz[]), "
+    "CAST(:e_seqs AS integer[])) AS x(id, tenant_id, message_id, type, data, created_at, seq) "
+    "WHERE x.message_id IN (SELECT id FROM f)), "
+    "c AS (INSERT INTO sent_copies (message_id, tenant_id, header_message_id, state, folder, uid, attempts, "
+    "detail, updated_at) SELECT x.* FROM unnest(CAST(:c_ids AS varchar[]), CAST(:c_tenants AS varchar[]), "
+    "CAST(:c_headers AS varchar[]), CAST(:c_states AS varchar[]), CAST(:c_folders AS varchar[]), "
+    "CAST(:c_uids AS integer[]), CAST(:c_attempts AS integer[]), CAST(:c_details AS text[]), "
+    "CAST(:c_updated AS timestamptz[])) AS x(message_id, tenant_id, header_message_id, state, folder, uid, "
+    "attempts, detail, updated_at) WHERE x.message_id IN (SELECT id FROM f) "
+    "ON CONFLICT (message_id) DO UPDATE SET tenant_id = excluded.tenant_id, "
+    "header_message_id = excluded.header_message_id, state = excluded.state, folder = excluded.folder, "
+    "uid = excluded.uid, attempts = excluded.attempts, detail = excluded.detail, updated_at = excluded.updated_at), "
+    "j AS (UPDATE jobs AS j SET "
+    "state = CASE WHEN x.message_id IN (SELECT id FROM f) THEN x.state ELSE 'done' END, "
+    "last_error = CASE WHEN x.message_id IN (SELECT id FROM f) THEN x.last_error END, "
+    "run_at = coalesce(CASE WHEN x.message_id IN (SELECT id FROM f) THEN x.run_at END, j.run_at), "
+    "updated_at = x.updated_at, locked_by = NULL, locked_until = NULL, renewed_at = NULL "
+    "FROM unnest(CAST(:j_ids AS bigint[]), CAST(:j_workers AS varchar[]), CAST(:j_messages AS varchar[]), "
+    "CAST(:j_states AS varchar[]), CAST(:j_errors AS text[]), CAST(:j_run_ats AS timestamptz[]), "
+    "CAST(:j_updated AS timestamptz[])) AS x(id, worker, message_id, state, last_error, run_at, updated_at) "
+    "WHERE j.id = x.id AND j.locked_by = x.worker) "
+    "SELECT id FROM f"
+)
+# PostgreSQL: a batch of begins reads its messages, contents, recipients and accounts in one
+# statement (four before), after taking its accounts' advisory locks (the limit counts that follow
+# run after the locks, in a snapshot of their own; these reads may be a moment older, as they were
+# when they came before the locks). The ``_BEGIN_ALL_PG`` below then moves the batch to ``sending``
+# and stores its events in one statement: each message only while still in the state and attempt
+# it was read in, so the events' attempt numbers are known before.
+@functools.cache
+def _load_locked_pg() -> Any:
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+    rec = MessageRecipient
+    in_order = [select(func.array_agg(aggregate_order_by(getattr(rec, column), rec.position)))
+                .where(rec.message_id == Message.id).scalar_subquery().label(f"r_{column}")
+                for column in ("address", "status")]
+    lock = text("(SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
+                "FROM unnest(CAST(:b_keys AS text[])) AS k) >= 0")
+    return (
+        select(*(getattr(Message, f) for f in SendingMessage._fields),
+               MessageContent.raw, MessageContent.envelope, *in_order,
+               *(getattr(Account, f).label(f"a_{f}") for f in SendingAccountRow._fields))
+        .select_from(Message)
+        .outerjoin(MessageContent, MessageContent.message_id == Message.id)
+        .outerjoin(Account, Account.id == Message.account_id)
+        .where(one_of(Message.id, "b_ids", postgresql=True), lock)
+    )
+
+_BEGIN_ALL_PG = text(
+    "WITH u AS (UPDATE messages AS m SET state = 'sending', attempts = m.attempts + 1, updated_at = :now "
+    "FROM unnest(CAST(:ids AS varchar[]), CAST(:states AS varchar[]), CAST(:attempts AS integer[])) "
+    "AS v(id, state, attempts) WHERE m.id = v.id AND m.state = v.state AND m.attempts = v.attempts "
+    "RETURNING m.id), "
+    "e AS (INSERT INTO events (id, tenant_id, message_id, type, data, created_at, seq) "
+    "SELECT x.id, x.tenant_id, x.message_id, x.type, x.data, x.created_at, x.seq "
+    "FROM unnest(CAST(:e_ids AS varchar[]), CAST(:e_tenants AS varchar[]), CAST(:e_messages AS varchar[]), "
+    "CAST(:e_types AS varchar[]), CAST(:e_data AS json[]), CAST(:e_created AS timestamptz[]), "
+    "CAST(:e_seqs AS integer[])) AS x(id, tenant_id, message_id, type, data, created_at, seq) "
+    "WHERE x.message_id IN (SELECT id FROM u)) "
+    "SELECT id FROM u"
+)
+_RECIPIENT_KEYS = (("r_ids", "message_id"), ("r_addresses", "address"), ("r_statuses", "status"),
+                   ("r_codes", "smtp_code"), ("r_enhanced", "enhanced_code"), ("r_texts", "text"),
+                   ("r_diagnoses", "diagnosis"), ("r_updated", "updated_at"))
+_EVENT_KEYS = (("e_ids", "id"), ("e_tenants", "tenant_id"), ("e_messages", "message_id"), ("e_types", "type"),
+               ("e_data", "data"), ("e_created", "created_at"), ("e_seqs", "seq"))
+_COPY_KEYS = (("c_ids", "message_id"), ("c_tenants", "tenant_id"), ("c_headers", "header_message_id"),
+              ("c_states", "state"), ("c_folders", "folder"), ("c_uids", "uid"), ("c_attempts", "attempts"),
+              ("c_details", "detail"), ("c_updated", "updated_at"))
+_JOB_KEYS = (("j_ids", "id"), ("j_workers", "worker"), ("j_messages", "message_id"), ("j_states", "state"),
+             ("j_errors", "last_error"), ("j_run_ats", "run_at"), ("j_updated", "updated_at"))
+_TIMES = {"nows", "nexts", "sent", "r_updated", "e_created", "c_updated", "j_run_ats", "j_updated"}
+
 
 def _sent_copy_upsert(postgresql: bool) -> Any:
     """Insert or replace a Sent-copy row (every column from the parameters)."""
@@ -133,6 +231,11 @@ _FINISH_MANY = RowWrite(_FINISH)
 _BEGIN_RETURNING = PerDialect(lambda postgresql: RowWrite(_BEGIN.for_dialect("postgresql" if postgresql else "sqlite")))
 _SENT_COPIES_UPSERT = PerDialect(lambda postgresql: RowWrite(_SENT_COPY_UPSERT.for_dialect(
     "postgresql" if postgresql else "sqlite")))
+
+
+def _account_key(account_id: str) -> str:
+    """The advisory lock's key of an account's limit checks."""
+    return f"mailport.account:{account_id}"
 
 
 class SendingMessage(NamedTuple):
@@ -288,6 +391,77 @@ class OutboxRepository:
             _FINISH_MANY.execute_many(self.s, [r for r in rows if r["b_id"] in mine])
         return mine
 
+    @property
+    def finishes_in_one_statement(self) -> bool:
+        """True where :meth:`finish_all` is one statement (PostgreSQL)."""
+        return bool(self.s.get_bind().dialect.name == "postgresql")
+
+    def finish_all(self, rows: Sequence[dict[str, Any]], *, recipients: Sequence[Mapping[str, Any]],
+                   events: Sequence[Mapping[str, Any]], copies: Sequence[Mapping[str, Any]],
+                   job_ends: Sequence[Mapping[str, Any]]) -> set[str]:
+        """PostgreSQL: :meth:`finish_sending` of ``rows``, and for the messages it recorded —
+        only those — :meth:`update_recipients_many` of ``recipients``, the ``events`` rows (as
+        :meth:`add_event_rows`), :meth:`save_sent_copies` of ``copies`` and the send jobs' ends
+        (``job_ends``: ``id``, ``worker``, ``message_id``, and the job's ``state``,
+        ``last_error``, ``run_at`` should its message be recorded — ``done`` otherwise;
+        ``updated_at``), all in one statement. Returns the ids recorded."""
+        if not rows:
+            return set()
+        connection = self.s.connection()
+        values: dict[str, list[Any]] = {name: [r[key] for r in rows] for name, key in _FINISH_COLUMNS}
+        for keys, source in ((_RECIPIENT_KEYS, recipients), (_EVENT_KEYS, events), (_COPY_KEYS, copies),
+                             (_JOB_KEYS, job_ends)):
+            for name, key in keys:
+                values[name] = [r[key] for r in source]
+        for name in _TIMES:
+            values[name] = [utc_param(v) for v in values[name]]
+        to_json = _EVENTS.c.data.type._cached_bind_processor(connection.dialect)
+        if to_json is not None:
+            values["e_data"] = [to_json(v) for v in values["e_data"]]
+        return set(connection.scalars(_FINISH_ALL_PG, values))
+
+    def load_locked_for_sending(self, message_ids: Sequence[str], account_ids: Sequence[str]
+                                ) -> tuple[dict[str, Loaded], dict[str, SendingAccountRow]]:
+        """PostgreSQL: :meth:`lock_accounts` of ``account_ids``, then :meth:`load_for_sending` of
+        the messages and :meth:`AccountRepository.load_for_sending` of their accounts, in one
+        statement. The locks are taken only when a message is found."""
+        connection = self.s.connection()
+        loaded: dict[str, Loaded] = {}
+        accounts: dict[str, SendingAccountRow] = {}
+        width, account_at = len(SendingMessage._fields), len(SendingMessage._fields) + 4
+        rows = connection.execute(_load_locked_pg(), {"b_ids": list(message_ids),
+                                                    "b_keys": [_account_key(a) for a in account_ids]})
+        for row in rows:
+            message = SendingMessage._make(row[:width])
+            raw, envelope, addresses, statuses = row[width:account_at]
+            content = None if raw is None else SendingContent(message.id, raw, envelope)
+            recipients = [SendingRecipient(message.id, address, status)
+                          for address, status in zip(addresses or (), statuses or (), strict=True)]
+            loaded[message.id] = Loaded(message, content, recipients)
+            if row[account_at] is not None:
+                account = SendingAccountRow._make(row[account_at:])
+                accounts[account.id] = account
+        return loaded, accounts
+
+    def begin_all(self, rows: Sequence[tuple[str, str, int]], *, now: datetime,
+                  events: Sequence[Mapping[str, Any]]) -> set[str]:
+        """PostgreSQL: move each message of ``rows`` — (id, state read, attempts read) — to
+        ``sending`` with one more attempt, only while still in that state and attempt, and store
+        the ``events`` rows of those that moved (:meth:`add_event_rows`); one statement. Returns
+        the ids that moved."""
+        if not rows:
+            return set()
+        connection = self.s.connection()
+        values: dict[str, Any] = {"now": utc_param(now), "ids": [r[0] for r in rows],
+                                  "states": [r[1] for r in rows], "attempts": [r[2] for r in rows]}
+        for name, key in _EVENT_KEYS:
+            values[name] = [e[key] for e in events]
+        values["e_created"] = [utc_param(v) for v in values["e_created"]]
+        to_json = _EVENTS.c.data.type._cached_bind_processor(connection.dialect)
+        if to_json is not None:
+            values["e_data"] = [to_json(v) for v in values["e_data"]]
+        return set(connection.scalars(_BEGIN_ALL_PG, values))
+
     def content(self, message_id: str) -> MessageContent:
         content = self.s.get(MessageContent, message_id)
         if content is None:
@@ -350,7 +524,7 @@ class OutboxRepository:
         ends (PostgreSQL; SQLite serializes every writer anyway): one statement, the locks taken
         in the order given (callers sort the ids, so two workers cannot deadlock)."""
         if account_ids and self.s.get_bind().dialect.name == "postgresql":
-            self.s.execute(_LOCK_ACCOUNTS, {"keys": [f"mailport.account:{a}" for a in account_ids]})
+            self.s.execute(_LOCK_ACCOUNTS, {"keys": [_account_key(a) for a in account_ids]})
 
     def in_flight_many(self, *, account_ids: Sequence[str], now: datetime, exclude: Sequence[str],
                        live_since: datetime) -> dict[str, int]:

@@ -31,10 +31,11 @@ from typing import Any, Generic, NamedTuple, TypeVar, cast
 from sqlalchemy.orm import Session
 
 from mailport.adapters.group_commit import GroupCommit
-from mailport.adapters.queue import ClaimedJob, JobQueue
+from mailport.adapters.queue import ClaimedJob, JobQueue, settled_values
 from mailport.adapters.secrets import Secret
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.outbox_repository import (
+    Loaded,
     OutboxRepository,
     SendingContent,
     SendingMessage,
@@ -397,9 +398,17 @@ class SendJob:
     def _begin_in(self, s: Session, items: Sequence[tuple[str, str]], now: datetime) -> list[_Attempt | JobResult]:
         results: list[_Attempt | JobResult | None] = [None] * len(items)
         repo = OutboxRepository(s)
-        loaded = repo.load_for_sending([m for m, _ in items])
-        accounts = AccountRepository(s).load_for_sending(
-            [m.message.account_id for m in loaded.values() if not is_platform_sender(m.message.account_id)])
+        # PostgreSQL: the batch's accounts locked and everything read in one statement, and the
+        # move to ``sending`` with its events in one more (the limit counts between them).
+        one_statement = repo.finishes_in_one_statement
+        locked: list[str] = []
+        if one_statement:
+            locked = sorted({a for _, a in items if a and not is_platform_sender(a)})
+            loaded, accounts = repo.load_locked_for_sending([m for m, _ in items], locked)
+        else:
+            loaded = repo.load_for_sending([m for m, _ in items])
+            accounts = AccountRepository(s).load_for_sending(
+                [m.message.account_id for m in loaded.values() if not is_platform_sender(m.message.account_id)])
         order = sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0]))
         routed: dict[int, _Ready] = {}
         for i in order:
@@ -409,7 +418,7 @@ class SendJob:
                 routed[i] = planned
             else:
                 results[i] = planned
-        counted = self._limit_counts(repo, routed.values(), [m for m, _ in items], now)
+        counted = self._limit_counts(repo, routed.values(), [m for m, _ in items], now, locked=locked)
         ready: dict[int, _Ready] = {}
         for i, r in routed.items():
             if r.limits is not None:
@@ -424,6 +433,8 @@ class SendJob:
                     continue
                 known.in_flight += 1  # this one is sending now, for the next in the batch
             ready[i] = r
+        if one_statement:
+            return self._begin_ready(s, repo, ready, loaded, results, now)
         by_state: dict[str, list[str]] = {}
         for r in ready.values():
             by_state.setdefault(r.state.value, []).append(r.message.id)
@@ -441,6 +452,31 @@ class SendJob:
             content = loaded[message.id].content or repo.content(message.id)  # NotFound: no bytes
             results[i] = self._attempt(r, attempt_no, content, loaded[message.id].recipients)
         self.events.record_each(s, now=now, entries=events)
+        return [r for r in results if r is not None]
+
+    def _begin_ready(self, s: Session, repo: OutboxRepository, ready: dict[int, _Ready], loaded: dict[str, Loaded],
+                     results: list[_Attempt | JobResult | None], now: datetime) -> list[_Attempt | JobResult]:
+        """The end of :meth:`_begin_in` in one statement (:meth:`OutboxRepository.begin_all`):
+        each message moves to ``sending`` with its next attempt only while still in the state and
+        attempt it was read in, so the events are written with it."""
+        entries: list[tuple[str, str | None, EventPayload, int]] = []
+        for r in ready.values():
+            message = r.message
+            attempt_no = message.attempts + 1
+            entries.append((message.tenant_id, message.id, MessageSending(
+                message_id=message.id, account_id=message.account_id, metadata=dict(message.meta),
+                attempt=attempt_no), event_seq(attempt_no, "sending")))
+        events = self.events.event_rows(now=now, entries=entries)
+        started = repo.begin_all([(r.message.id, r.state.value, r.message.attempts) for r in ready.values()],
+                                 now=now, events=events) if ready else set()
+        self.events.fan_out(s, [e for e in events if e["message_id"] in started], now=now)
+        for i, r in ready.items():
+            message = r.message
+            if message.id not in started:
+                results[i] = Retry(run_at=now)  # changed since it was read (cancelled?): look again
+                continue
+            content = loaded[message.id].content or repo.content(message.id)  # NotFound: no bytes
+            results[i] = self._attempt(r, message.attempts + 1, content, loaded[message.id].recipients)
         return [r for r in results if r is not None]
 
     def _route(self, s: Session, message: SendingMessage | None, now: datetime,
@@ -475,7 +511,7 @@ class SendJob:
                           account.status, (account.attention or {}).get("code")))
 
     def _limit_counts(self, repo: OutboxRepository, routed: Iterable[_Ready], batch: Sequence[str],
-                      now: datetime) -> dict[str, _Counted]:
+                      now: datetime, *, locked: Sequence[str] = ()) -> dict[str, _Counted]:
         """The limit counts of the batch's accounts: what they have in flight elsewhere (the
         batch's own messages not counted — a takeover must not count itself — each adds one as
         it begins) and what they sent in their rate and day windows. One statement per count
@@ -496,7 +532,7 @@ class SendJob:
         answered: dict[str, int] = {}
         for account_id in transmitted.values():
             answered[account_id] = answered.get(account_id, 0) + 1
-        repo.lock_accounts(accounts)
+        repo.lock_accounts([a for a in accounts if a not in locked])  # ``locked``: taken with the reads
         in_flight = repo.in_flight_many(account_ids=accounts, now=now, exclude=[*batch, *transmitted],
                                         live_since=self.leases.live_since(now))
         sent: dict[str, dict[str, int]] = {"rate": {}, "day": {}}
@@ -579,6 +615,9 @@ class SendJob:
 
     def _finish_and_settle(self, s: Session, items: Sequence[tuple[_Attempt, Outcome, ClaimedJob | None]],
                            now: datetime) -> tuple[list[JobResult], set[str]]:
+        repo = OutboxRepository(s)
+        if repo.finishes_in_one_statement:
+            return self._finish_in_one(s, repo, items, now)
         results: list[JobResult] = []
         recorded = self._finish_in(s, [(attempt, outcome) for attempt, outcome, _ in items], now)
         ends: dict[str, list[tuple[int, JobResult]]] = {}
@@ -591,6 +630,67 @@ class SendJob:
                 results.append(result)
         for worker_id, rows in ends.items():
             self.queue.settle_many(rows, worker_id=worker_id, now=now, session=s)
+        return results, recorded
+
+    def _finish_in_one(self, s: Session, repo: OutboxRepository,
+                       items: Sequence[tuple[_Attempt, Outcome, ClaimedJob | None]],
+                       now: datetime) -> tuple[list[JobResult], set[str]]:
+        """:meth:`_finish_in` and the jobs' ends of :meth:`_finish_and_settle` where the database
+        takes them as one statement (PostgreSQL: :meth:`OutboxRepository.finish_all`): every row
+        is built for every attempt, and the statement keeps those of the messages it found still
+        ``sending``. What only some sends need — webhook deliveries, suppressions, Sent-copy
+        jobs — follows for the recorded ones."""
+        rows: list[dict[str, Any]] = []
+        recipients: list[dict[str, Any]] = []
+        entries: list[tuple[str, str | None, EventPayload, int]] = []
+        copies: list[dict[str, Any]] = []
+        job_ends: list[dict[str, Any]] = []
+        for attempt, outcome, job in items:
+            transition(MessageState.SENDING, outcome.state)
+            message_id = attempt.message_id
+            sent = outcome.state is MessageState.SENT
+            rows.append({
+                "b_id": message_id, "b_state": outcome.state.value, "b_reason": outcome.reason,
+                "b_now": now, "b_next": outcome.retry_at,
+                "b_delay": outcome.delay.total_seconds() if outcome.delay else None,
+                "b_sent_at": now if sent else None,
+            })
+            recipients += [{
+                "message_id": message_id, "address": o.recipient, "status": o.status.value,
+                "smtp_code": o.smtp_code, "enhanced_code": o.enhanced_code, "text": o.text[:2000],
+                "diagnosis": o.diagnosis, "updated_at": now,
+            } for o in outcome.recipients]
+            entries.append((attempt.tenant_id, message_id, payload_for_outcome(
+                outcome, message_id=message_id, account_id=attempt.sender.key, attempt=attempt.attempt,
+                metadata=attempt.metadata, header_message_id=attempt.outgoing.header_message_id),
+                event_seq(attempt.attempt, "outcome")))
+            if sent and attempt.copy_skip is not None:
+                copies.append({"message_id": message_id, "tenant_id": attempt.tenant_id,
+                               "header_message_id": attempt.outgoing.header_message_id, "state": "skipped",
+                               "folder": None, "uid": None, "attempts": 0, "detail": attempt.copy_skip,
+                               "updated_at": now})
+            if job is not None and job.locked_by is not None:
+                state, run_at, error = settled_values(_result_of(outcome, now))
+                job_ends.append({"id": job.id, "worker": job.locked_by, "message_id": message_id,
+                                 "state": state, "last_error": error, "run_at": run_at, "updated_at": now})
+        events = self.events.event_rows(now=now, entries=entries)
+        recorded = repo.finish_all(rows, recipients=recipients, events=events, copies=copies, job_ends=job_ends)
+        results: list[JobResult] = []
+        copy_jobs: list[dict[str, Any]] = []
+        for attempt, outcome, job in items:
+            if attempt.message_id not in recorded:
+                log.warning("message %s changed state while being sent; not recording attempt %d",
+                            attempt.message_id, attempt.attempt)
+                result: Done | Retry = Done()
+            else:
+                result = _result_of(outcome, now)
+                self._record_refusals(s, attempt, outcome, now)
+                if outcome.state is MessageState.SENT and attempt.copy_skip is None:
+                    copy_jobs.append({"kind": SENT_COPY_JOB, "payload": {"message_id": attempt.message_id},
+                                      "tenant_id": attempt.tenant_id, "dedupe_key": attempt.message_id})
+            results.append(Settled(result) if job is not None and job.locked_by is not None else result)
+        self.events.fan_out(s, [e for e in events if e["message_id"] in recorded], now=now)
+        self.queue.enqueue_deduped(s, copy_jobs, now=now)
         return results, recorded
 
     def _count_recorded(self, items: Sequence[tuple[_Attempt, Outcome, ClaimedJob | None]], recorded: set[str],

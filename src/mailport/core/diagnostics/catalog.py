@@ -843,8 +843,9 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
     ),
     CodeInfo(
         # "Relay access denied" and its kin, and "please authenticate first" (session 7's labels):
-        # the server refused to pass the message on. Three causes give these words (README of the diagnostics corpus): no sign-in, the wrong
-        # outgoing server, or a server that does not take mail for the recipient's domain.
+        # the server refused to pass the message on. Three causes give these words (README of the
+        # diagnostics corpus): no sign-in, the wrong outgoing server, or a server that does not
+        # take mail for the recipient's domain.
         code="send.relay_denied",
         severity="error",
         retryable=False,

@@ -83,6 +83,7 @@ def instrument() -> list[str]:
 
     from mailport.adapters import group_commit
     from mailport.api.routers import messages
+    from mailport.services import tenants
     from mailport.services.send import message_json, submit
     from mailport.services.webhooks import EventLog
 
@@ -103,6 +104,9 @@ def instrument() -> list[str]:
     stages = [
         ("request body: JSON parse (pydantic, whole batch)", messages.BatchIn, "model_validate_json"),
         ("item: pydantic validation, base64 decode", messages, "batch_item"),
+        ("single: JSON parse + validation (pydantic)", messages, "_parse"),
+        ("single: base64 decode", messages, "decode_attachment"),
+        ("API key check (one read)", tenants.TenantService, "check_key"),
         ("idempotency fingerprint", submit.SendRequest, "fingerprint"),
         ("idempotency replay lookup (one query)", submit.Submissions, "_replays"),
         ("MIME build (build_message)", submit, "build_message"),
@@ -127,6 +131,8 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--size", type=int, default=100, help="messages per batch")
+    parser.add_argument("--single", action="store_true",
+                        help="POST /v1/messages one message per request (16 at a time) instead of batches")
     parser.add_argument("--settle-heap", action="store_true",
                         help="gc.freeze() after start-up, as mailport serve does (since issue 14's third pass)")
     parser.add_argument("--profile", help="write a cProfile of the last run to this file")
@@ -160,18 +166,23 @@ def main() -> int:
             async def send(message: dict[str, Any]) -> None:
                 answer.append(message)
 
-            path = "/v1/messages/batch"
+            path = "/v1/messages" if args.single else "/v1/messages/batch"
             scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
                      "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
                      "root_path": "", "headers": [*base_headers, (b"content-length", str(len(body)).encode())],
                      "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "state": {}, "app": app}
             await app(scope, receive, send)
-            if answer[0]["status"] != 200 or json.loads(answer[1]["body"])["failed"]:
+            if args.single:
+                if answer[0]["status"] != 202:
+                    raise RuntimeError(answer[1]["body"][:300])
+            elif answer[0]["status"] != 200 or json.loads(answer[1]["body"])["failed"]:
                 raise RuntimeError(answer[1]["body"][:300])
 
         def batches(run: int) -> list[bytes]:
             items = [{**bench_send.message_body(account, n), "idempotency_key": f"s{run}-{n}"}
                      for n in range(args.messages)]
+            if args.single:  # as the api_accept_p99_ms load: no idempotency key
+                return [json.dumps(bench_send.message_body(account, n)).encode() for n in range(args.messages)]
             return [json.dumps({"messages": items[i:i + args.size]}).encode()
                     for i in range(0, len(items), args.size)]
 
@@ -185,7 +196,7 @@ def main() -> int:
             _spent.clear()
             _gc_time[:] = [0, 0, 0, 0, 0, 0]
             started = time.thread_time_ns()
-            await asyncio.gather(*(one() for _ in range(4)))
+            await asyncio.gather(*(one() for _ in range(16 if args.single else 4)))
             return time.thread_time_ns() - started
 
         async def go() -> None:
@@ -208,7 +219,8 @@ def main() -> int:
                 print(f"# gc collections by generation {_gc_time[3:]}, ms {[round(t / 1e6) for t in _gc_time[:3]]}")
                 per_stage["rest: Starlette/FastAPI, guard, submit_many's own loops"].append(
                     (total - sum(_spent.values()) - sum(_gc_time[:3])) / args.messages / 1000)
-            print(f"# {args.messages} messages in batches of {args.size}, {args.runs} runs; "
+            shape = "one per POST /v1/messages" if args.single else f"in batches of {args.size}"
+            print(f"# {args.messages} messages {shape}, {args.runs} runs; "
                   f"CPU µs per message (the least of the runs: the machine is shared)")
             for name, values in per_stage.items():
                 print(f"{min(values):8.1f}  {name}")

@@ -735,7 +735,7 @@ starting in the last pair):
 | ``api_accept_p99_ms`` at 200/s (all 191–192/s answered) | 39.9, 39.5, 421.4 ms | 32.9, 68.0, 160.7 ms |
 | — p50 | 19.3, 18.7, 102.9 ms | 15.8, 28.9, 46.7 ms |
 | — baseline ``GET /healthz`` p99 | 2.6, 2.6, 12.6 ms | 3.3, 4.4, 11.9 ms |
-| single ``POST /v1/messages``, 16 at a time (``batch_accept_rate``'s baseline) | 518, 548, 342 msg/s | 650, 611, 536 msg/s |
+| single POSTs, 16 at a time (``batch_accept_rate``'s baseline) | 518, 548, 342 msg/s | 650, 611, 536 msg/s |
 | ``batch_accept_rate`` (100 per request) | 1,454, 1,473, 832 msg/s | 1,444, 1,314, 1,154 msg/s |
 
 The single endpoint's rate rose by a median 18 % (518 → 611 msg/s), as the CPU figures say. The p99

@@ -78,11 +78,14 @@ def _patch(owner: Any, attr: str, name: str) -> None:
 def instrument() -> list[str]:
     """Wrap the accept path's stages; returns their names in the order of the table."""
     import pydantic_core
+    from sqlalchemy.dialects.postgresql.base import PGDialect
     from sqlalchemy.dialects.sqlite.base import SQLiteDialect
     from sqlalchemy.engine import Connection
 
     from mailport.adapters import group_commit
+    from mailport.api import guard
     from mailport.api.routers import messages
+    from mailport.services import tenants
     from mailport.services.send import message_json, submit
     from mailport.services.webhooks import EventLog
 
@@ -100,9 +103,18 @@ def instrument() -> list[str]:
             return getattr(asyncio, name)
 
     group_commit.asyncio = _Inline()  # type: ignore[assignment]
+
+    async def inline(func: Callable[..., Any], *args: Any) -> Any:
+        return func(*args)
+
+    guard.run_in_threadpool = inline  # PostgreSQL's key check: on this thread too
     stages = [
         ("request body: JSON parse (pydantic, whole batch)", messages.BatchIn, "model_validate_json"),
         ("item: pydantic validation, base64 decode", messages, "batch_item"),
+        ("single: JSON parse + validation (pydantic)", messages, "_parse"),
+        ("single: base64 decode", messages, "decode_attachment"),
+        ("API key check (one read)", tenants.TenantService, "check_key"),
+        ("API key check (one read)", tenants.TenantService, "authenticate"),
         ("idempotency fingerprint", submit.SendRequest, "fingerprint"),
         ("idempotency replay lookup (one query)", submit.Submissions, "_replays"),
         ("MIME build (build_message)", submit, "build_message"),
@@ -112,6 +124,7 @@ def instrument() -> list[str]:
         ("INSERTs (messages, contents, recipients, events, jobs)", row_insert and row_insert.RowInsert, "execute"),
         ("rows to INSERT (_store_all)", submit.Submissions, "_store_all"),
         ("commit", SQLiteDialect, "do_commit"),
+        ("commit", PGDialect, "do_commit"),
         ("answer: message_out", messages, "message_out"),
         ("answer: JSON bytes", pydantic_core, "to_json"),
     ]
@@ -127,13 +140,73 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--size", type=int, default=100, help="messages per batch")
+    parser.add_argument("--postgres", action="store_true",
+                        help="a scratch PostgreSQL database (MAILPORT_TEST_PG) instead of SQLite; also counts "
+                             "the statements psycopg executes per message")
+    parser.add_argument("--single", action="store_true",
+                        help="POST /v1/messages one message per request (16 at a time) instead of batches")
     parser.add_argument("--settle-heap", action="store_true",
                         help="gc.freeze() after start-up, as mailport serve does (since issue 14's third pass)")
     parser.add_argument("--profile", help="write a cProfile of the last run to this file")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="mailport-stages-"))
+    url = bench_send.postgres_url() if args.postgres else f"sqlite:///{tmp / 'mailport.db'}"
+    if url is None:
+        print("# PostgreSQL not reachable")
+        return 1
+    try:
+        return measure(args, tmp, url)
+    finally:
+        if args.postgres:
+            bench_send.drop_postgres(url)
+
+
+_statements: defaultdict[str, int] = defaultdict(int)
+
+
+def count_statements() -> None:
+    """Count what psycopg executes (an executemany counts once per row, as the server sees it)."""
+    import re
+
+    import psycopg
+
+    def kind(query: Any) -> str:
+        text = query if isinstance(query, str) else getattr(query, "as_string", lambda _: str(query))(None)
+        words = re.sub(r"\s+", " ", text).strip().split(" ")
+        table = next((w for w in words[1:6] if w not in ("INTO", "FROM", "*") and w.isidentifier()), "")
+        return f"{words[0].upper()} {table}".strip()
+
+    for cls in (psycopg.Cursor,):
+        execute, executemany = cls.execute, cls.executemany
+
+        def counted(self: Any, query: Any, *a: Any, _execute: Any = execute, **k: Any) -> Any:
+            _statements[kind(query)] += 1
+            return _execute(self, query, *a, **k)
+
+        def counted_many(self: Any, query: Any, params: Any, *a: Any, _many: Any = executemany, **k: Any) -> Any:
+            params = list(params)
+            _statements[kind(query)] += len(params)
+            return _many(self, query, params, *a, **k)
+
+        cls.execute = counted  # type: ignore[method-assign]
+        cls.executemany = counted_many  # type: ignore[method-assign]
+    commit, rollback = psycopg.Connection.commit, psycopg.Connection.rollback
+
+    def counted_commit(self: Any) -> Any:
+        _statements["COMMIT"] += 1
+        return commit(self)
+
+    def counted_rollback(self: Any) -> Any:
+        _statements["ROLLBACK"] += 1
+        return rollback(self)
+
+    psycopg.Connection.commit = counted_commit  # type: ignore[method-assign]
+    psycopg.Connection.rollback = counted_rollback  # type: ignore[method-assign]
+
+
+def measure(args: argparse.Namespace, tmp: Path, url: str) -> int:
     with bench_send.sink() as port:
-        with bench_send.Installation(data_dir=tmp, database_url=f"sqlite:///{tmp / 'mailport.db'}", workers=0,
+        with bench_send.Installation(data_dir=tmp, database_url=url, workers=0,
                                      embedded=False) as inst:
             headers, account = inst.setup_account(port)
         os.environ.update(inst.env)
@@ -143,6 +216,8 @@ def main() -> int:
         runtime = build_runtime()
         app = create_app(runtime, embedded_worker=False)
         names = instrument()
+        if args.postgres:
+            count_statements()
         print(f"# objects tracked by the garbage collector: {len(gc.get_objects()):,}")
         if args.settle_heap:  # as ``mailport serve`` does before it serves
             gc.collect()
@@ -160,18 +235,23 @@ def main() -> int:
             async def send(message: dict[str, Any]) -> None:
                 answer.append(message)
 
-            path = "/v1/messages/batch"
+            path = "/v1/messages" if args.single else "/v1/messages/batch"
             scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
                      "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
                      "root_path": "", "headers": [*base_headers, (b"content-length", str(len(body)).encode())],
                      "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "state": {}, "app": app}
             await app(scope, receive, send)
-            if answer[0]["status"] != 200 or json.loads(answer[1]["body"])["failed"]:
+            if args.single:
+                if answer[0]["status"] != 202:
+                    raise RuntimeError(answer[1]["body"][:300])
+            elif answer[0]["status"] != 200 or json.loads(answer[1]["body"])["failed"]:
                 raise RuntimeError(answer[1]["body"][:300])
 
         def batches(run: int) -> list[bytes]:
             items = [{**bench_send.message_body(account, n), "idempotency_key": f"s{run}-{n}"}
                      for n in range(args.messages)]
+            if args.single:  # as the api_accept_p99_ms load: no idempotency key
+                return [json.dumps(bench_send.message_body(account, n)).encode() for n in range(args.messages)]
             return [json.dumps({"messages": items[i:i + args.size]}).encode()
                     for i in range(0, len(items), args.size)]
 
@@ -183,9 +263,10 @@ def main() -> int:
                     await call(body)
 
             _spent.clear()
+            _statements.clear()
             _gc_time[:] = [0, 0, 0, 0, 0, 0]
             started = time.thread_time_ns()
-            await asyncio.gather(*(one() for _ in range(4)))
+            await asyncio.gather(*(one() for _ in range(16 if args.single else 4)))
             return time.thread_time_ns() - started
 
         async def go() -> None:
@@ -208,11 +289,16 @@ def main() -> int:
                 print(f"# gc collections by generation {_gc_time[3:]}, ms {[round(t / 1e6) for t in _gc_time[:3]]}")
                 per_stage["rest: Starlette/FastAPI, guard, submit_many's own loops"].append(
                     (total - sum(_spent.values()) - sum(_gc_time[:3])) / args.messages / 1000)
-            print(f"# {args.messages} messages in batches of {args.size}, {args.runs} runs; "
+            shape = "one per POST /v1/messages" if args.single else f"in batches of {args.size}"
+            print(f"# {args.messages} messages {shape}, {args.runs} runs; "
                   f"CPU µs per message (the least of the runs: the machine is shared)")
             for name, values in per_stage.items():
                 print(f"{min(values):8.1f}  {name}")
             print(f"{min(totals):8.1f}  total (runs: {[round(t) for t in totals]})")
+            if _statements:
+                print(f"# statements per message (the last run): {sum(_statements.values()) / args.messages:.2f}")
+                for name, count in sorted(_statements.items(), key=lambda kv: -kv[1]):
+                    print(f"{count / args.messages:8.2f}  {name}")
 
         asyncio.run(go())
         runtime.close()

@@ -748,6 +748,122 @@ is left in the worker, by size: claims (1.0–1.1 executions per message, a thir
 two of three runs), the SMTP client, the thread hops of each claim and group-commit round, and
 SQLAlchemy's per-execution cost of the three begin statements.
 
+Session 7, the API's accept path (branch i14a, 2026-12-07 04:10–05:30 UTC). The box was shared
+with five other sessions at a load average of 6–18 the whole time, so ``BENCH=api_accept_p99_ms,
+batch_accept_rate`` measured the box, not the code (main and the branch alternating, 04:27–04:46,
+load 7–12: p99 997 and 4,199 ms for main, 898 and 1,155 ms for the branch — neither held 200/s,
+main answered 173 and 118/s, the branch 188 and 189/s; batches 639 and 399 msg/s for main, 286
+and 540 for the branch, each beside a single-request baseline of 120–300). The figures to read are
+CPU per message from ``bench/accept_stages.py`` (the ASGI app driven in-process, its thread CPU;
+``--single``: ``POST /v1/messages``, 16 at a time, as the p99 load; ``--postgres``: a scratch
+PostgreSQL database, and psycopg's statements counted), base (main at dfac30a) and the branch one
+after the other under the bench lock.
+
+Profiled first: py-spy ``--native -r 500`` on ``serve`` under the open-loop 200/s (embedded worker
+sending; idle waits — threads parked in ``Condition.wait``, the loop in ``epoll`` — removed from the
+samples, since ``--native`` cannot tell them from work): of the API process's active samples, the
+writer thread's ``submit_many`` (MIME build, rows, INSERTs, commit) 46 %; the guard, middleware
+and routing 16 % (of it uvicorn's ``send`` — the socket write — 6 %, FastAPI's routing 3 %); uvicorn's
+protocol (parsing, the response cycle) 11 %; the route reading and parsing the body 9 %; the key
+check 6.5 %; the checkpoint thread 2 %. The middleware stack is already pure ASGI (``RequestGuard``,
+``SecurityHeaders``; no ``BaseHTTPMiddleware``); Starlette's ``ServerErrorMiddleware`` and
+``ExceptionMiddleware`` and FastAPI's ``AsyncExitStackMiddleware`` are fixed layers. cProfile of the
+in-process single POST put the largest framework piece elsewhere: FastAPI's ``solve_dependencies``,
+run anew on every request (it re-inspects each dependency callable — ``_is_gen_callable`` and
+``_is_async_gen_callable`` 7 times a request — and validates each parameter), a fifth of the request.
+
+| CPU µs per message, ``POST /v1/messages`` in-process (SQLite) | base | branch |
+|---|---|---|
+| Starlette/FastAPI, guard, group commit, loops ("rest"), pair 1 (load 7.4 / 12.6) | 751 | 512 |
+| the same, pair 2 (load 11.3 / 9.3) | 767 | 495 |
+| the same, pair 3 (load 9.5 / 7.2) | 799 | 469 |
+| the same, pair 4 (load 2.2 / 1.9, the box quieter) | 620 | 448 |
+| total, pairs 1–4 | 1,502, 1,525, 1,593, 1,256 | 1,237, 1,217, 1,170, 1,107 |
+
+Of the rest, unchanged by this pass (µs): key check 72–96, MIME build 133–138, sender/draft/rows
+118–172, INSERTs 164–183, commit 63–72, pydantic 24–27, base64 11–13, the answer 19–23.
+
+What changed: **``api.deps.LeanRoute``** — the messages router's route class. An endpoint that takes
+only the request, ``RuntimeDep``, ``TenantDep`` and optional ``str`` headers (the two accept POSTs;
+checked from the route's dependant when the app is built, anything else goes to FastAPI) is called
+with those values directly: the runtime from ``app.state``, the tenant the guard put in the scope
+(else ``current_tenant`` as before), the headers by their alias. Matching, the exception handlers
+(problem+json), the guard, and the OpenAPI document (built from the same dependant; byte-identical)
+are untouched, and while ``app.dependency_overrides`` is set every request goes through FastAPI's
+own handler. Per batch of 100 the saving is ~2.5 µs an item, so ``batch_accept_rate`` does not move
+by it.
+
+Why PostgreSQL costs ~3× SQLite per accepted message (4.0 against 1.3 ms in ``serve``): in-process,
+the same single POST on PostgreSQL, three pairs (base → branch; pair 1 at load 18 → 7, pair 2 at
+5.3 → 3.7, pair 3 at 2.3 → 2.9):
+
+| CPU µs per message, in-process | SQLite (base) | PostgreSQL, pair 1 | pair 2 | pair 3 |
+|---|---|---|---|---|
+| API key check | 67–96 | 565 → 440 | 361 → 291 | 440 → 321 |
+| INSERTs (5 tables, executemany of the group's rows) | 146–183 | 1,008 → 506 | 664 → 375 | 850 → 422 |
+| commit | 63–72 | 9 → 9 | 9 → 9 | 9 → 9 |
+| the rest (framework, guard, pool check-outs and resets, loops) | 620–799 | 934 → 608 | 645 → 443 | 782 → 492 |
+| total | 1,256–1,593 | 2,996 → 2,032 | 2,064 → 1,505 | 2,525 → 1,654 |
+| psycopg calls per message | — | 8.46 → 7.39 | 8.45 → 7.39 | 8.45 → 7.39 |
+
+The INSERTs' client CPU fell by about half in all three pairs although the INSERT code did not change (the same
+statements, the same counts). Not explained in this session; a guess to check with
+``log_statement``: the reading session's isolation-level switching on the shared pooled connections
+made psycopg prepare the INSERTs again (session 6 saw ``DEALLOCATE ALL`` after a ``ROLLBACK``).
+
+The statements per accepted message on PostgreSQL (psycopg's ``execute``/``executemany`` rows and
+``commit``/``rollback`` calls, 16 requests at a time so the group commit shares a transaction among
+~16): the key ``SELECT`` 1.00; one ``INSERT`` each into messages, message_contents,
+message_recipients, events, jobs (5.00); the sender's ``SELECT accounts`` 0.06 and the suppression
+``SELECT`` 0.13 (once per group); ``COMMIT`` 0.06; ``rollback()`` 2.19 → 1.13 (the pool's reset on
+every check-in — a no-op on the server for an idle connection, but SQLAlchemy's and psycopg's
+Python each time). So the statement count is not the difference; the cost per statement is.
+SQLite runs in-process in C (~35 µs a table row, 169–183 for the five; the key read 78–96 µs
+through ``RowRead``'s driver connection); psycopg builds and parses the wire protocol in
+Python-driven code per row and per round trip (~100–200 µs of client CPU a table row here),
+and the key check on PostgreSQL still went through a reading ``Session`` and Core
+execution: measured alone (``RowRead.first`` of the key, 2,000 calls, least of 3, load ~9), the
+session path 704 µs, a pooled connection in autocommit with psycopg's ``execute`` 207 µs, a kept
+psycopg connection 120 µs. In ``serve`` the key check on PostgreSQL also takes a thread hop
+(``run_in_threadpool``; a network read is not done on the event loop), and PostgreSQL's own
+backend CPU (~3 ms per sent message, session 6) is not in the API's figure at all.
+
+What changed: **``RowRead`` on PostgreSQL** runs its compiled statement (psycopg's named
+parameters, the column types' bind and result processors as on SQLite) on a pooled connection put
+in autocommit for that one statement (``Database.driver_rows`` → ``_pg_rows``: the pool's socket
+check at check-out runs as before; a broken connection is invalidated; errors are
+``StorageError`` as before). That is the key check of every request and the accept's sender read.
+Plans are kept per dialect (a test process uses both). Revocation is unchanged: the key is read on
+every request (``tests/integration/test_row_read.py`` on PostgreSQL).
+
+Through HTTP once the box was quieter (``BENCH=api_accept_p99_ms,batch_accept_rate``, main at
+dfac30a then the branch, three pairs at 05:06–05:16 UTC, load 1.7–3.6, another session's runs
+starting in the last pair):
+
+| | main | branch |
+|---|---|---|
+| ``api_accept_p99_ms`` at 200/s (all 191–192/s answered) | 39.9, 39.5, 421.4 ms | 32.9, 68.0, 160.7 ms |
+| — p50 | 19.3, 18.7, 102.9 ms | 15.8, 28.9, 46.7 ms |
+| — baseline ``GET /healthz`` p99 | 2.6, 2.6, 12.6 ms | 3.3, 4.4, 11.9 ms |
+| single POSTs, 16 at a time (``batch_accept_rate``'s baseline) | 518, 548, 342 msg/s | 650, 611, 536 msg/s |
+| ``batch_accept_rate`` (100 per request) | 1,454, 1,473, 832 msg/s | 1,444, 1,314, 1,154 msg/s |
+
+The single endpoint's rate rose by a median 18 % (518 → 611 msg/s), as the CPU figures say. The p99
+did not show a difference through this noise (medians 39.9 and 68.0 ms; the branch ran second in
+each pair, while the load was rising), so ``api_accept_p99_ms`` ≤ 50 is met by main and the branch
+in their quiet runs and by neither when another session's benchmark starts; ``batch_accept_rate``
+is unchanged by this pass (as expected: ~2.5 µs an item) and stays short of 2,000 on this box.
+
+Measured and not done: orjson for the answer — ``pydantic_core.to_json`` is already compiled and
+took 9–14 µs a message (the whole answer 19–27 µs), so not worth a dependency. Pure-ASGI endpoints
+for the two POSTs (no Starlette ``Request``, no routing): what is left of the framework after
+``LeanRoute`` is routing ~3 % and the request/response objects, against uvicorn's own 11 % and the
+writer thread's 46 %; it would need a second error path beside the exception handlers. PostgreSQL
+INSERTs as one multi-row ``INSERT … VALUES`` per table instead of psycopg's executemany would cut
+round trips, not the per-value Python (session 6 measured ``unnest`` slower below ~2 rows); not
+tried in this session. Left for PostgreSQL: the pool's reset on every check-in, the thread hop of
+the key check, psycopg's per-row executemany cost.
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """

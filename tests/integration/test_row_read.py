@@ -83,6 +83,45 @@ def test_a_database_that_is_gone_is_a_storage_error_not_a_new_file(tmp_path: Pat
         database.dispose()
 
 
+def test_postgres_reads_the_rows_a_session_reads_outside_a_transaction(pg_url: str) -> None:
+    """On PostgreSQL RowRead runs on a pooled connection in autocommit for the one statement: the
+    same rows as a session, a revocation seen at the next read, the connection given back as the
+    pool lends it (not in autocommit, no transaction open), and errors as StorageError."""
+    database = Database(pg_url)
+    try:
+        Base.metadata.create_all(database.engine)
+        with database.session() as s:
+            s.add(Tenant(id="ten_1", name="T", created_at=NOW))
+            s.flush()
+            s.add_all([ApiKey(id="k1", tenant_id="ten_1", secret_hash="h1", created_at=NOW, last_used_at=NOW),
+                       ApiKey(id="k2", tenant_id="ten_1", secret_hash="h2", created_at=NOW)])
+        assert database.has_driver_reads
+        with database.reading() as s:
+            expected = [tuple(r) for r in s.connection().execute(KEYS.statement, {"tenant_id": "ten_1"})]
+        rows = KEYS.all(database, {"tenant_id": "ten_1"})
+        assert rows == expected == [("k1", "ten_1", NOW, None), ("k2", "ten_1", None, None)]
+        assert rows[0][2].tzinfo is UTC
+        assert ApiKeyRepository.find_active(database, "k1") is not None
+        with database.session() as s:
+            ApiKeyRepository(s).get(tenant_id="ten_1", key_id="k1").revoked_at = NOW
+        assert ApiKeyRepository.find_active(database, "k1") is None
+        pooled = database.engine.raw_connection()
+        try:
+            conn: Any = pooled.driver_connection
+            assert conn.autocommit is False and conn.info.transaction_status.name == "IDLE"
+        finally:
+            pooled.close()
+        broken = RowRead(select(ApiKey.id).where(ApiKey.id == bindparam("key_id")).where(
+            ApiKey.tenant_id == select(Tenant.id).scalar_subquery()))  # more than one row: an error
+        with database.session() as s:
+            s.add(Tenant(id="ten_2", name="U", created_at=NOW))
+        with pytest.raises(StorageError):
+            broken.all(database, {"key_id": "k2"})
+        assert ApiKeyRepository.find_active(database, "k2") is not None  # the pool still serves
+    finally:
+        database.dispose()
+
+
 def test_in_memory_and_other_databases_read_through_a_session() -> None:
     database = Database("sqlite:///:memory:")
     try:

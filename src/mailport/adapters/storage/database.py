@@ -12,7 +12,7 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -155,7 +155,8 @@ class Database:
         self._readers = threading.local()  # this thread's driver connection for RowRead
         self._all_readers: list[sqlite3.Connection] = []
         self._reader_generation = 0
-        self._driver_reads = self.is_sqlite and self._sqlite_path() is not None
+        self._driver_reads = (self.is_sqlite and self._sqlite_path() is not None) or \
+            self.engine.dialect.driver == "psycopg"
         self._readers_lock = threading.Lock()
 
     @contextmanager
@@ -201,14 +202,19 @@ class Database:
 
     @property
     def has_driver_reads(self) -> bool:
-        """True where :meth:`driver_rows` reads (a SQLite file)."""
+        """True where :meth:`driver_rows` reads (a SQLite file, or PostgreSQL through psycopg)."""
         return self._driver_reads
 
-    def driver_rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """The rows of one read-only statement in the driver's own SQL, on a connection this
-        thread keeps for such reads (SQLite files only: :class:`~.row_read.RowRead`). It is in
-        autocommit mode, and every row is fetched, so each read is a WAL snapshot of its own that
-        ends with the call: it neither waits for the writers' turn nor holds back a checkpoint."""
+    def driver_rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of one read-only statement in the driver's own SQL (:class:`~.row_read.RowRead`).
+
+        SQLite: on a connection this thread keeps for such reads. It is in autocommit mode, and
+        every row is fetched, so each read is a WAL snapshot of its own that ends with the call:
+        it neither waits for the writers' turn nor holds back a checkpoint. PostgreSQL: on a
+        pooled connection put in autocommit for the statement (no BEGIN or ROLLBACK, as
+        :meth:`reading`), without a session or Core's execution around it."""
+        if not self.is_sqlite:
+            return self._pg_rows(sql, params)
         conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
         try:
             if conn is None or self._readers.generation != self._reader_generation:  # disposed since
@@ -221,6 +227,29 @@ class Database:
                 self._close_reader(conn)
             failure = DBAPIError.instance(sql, params, exc, sqlite3.Error)
             raise self._failure(failure) from failure
+
+    def _pg_rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        try:
+            pooled = self.engine.raw_connection()  # the checkout's socket check runs as for a session
+        except SQLAlchemyError as exc:
+            raise self._failure(exc) from exc
+        conn: Any = pooled.driver_connection
+        try:
+            conn.autocommit = True  # idle: the pool rolled back whatever its last user left
+            try:
+                return list(conn.execute(sql, params).fetchall())
+            finally:
+                if not conn.broken and not conn.closed:
+                    conn.autocommit = False
+        except psycopg.Error as exc:
+            if conn.broken or conn.closed:
+                pooled.invalidate(exc)
+            failure = DBAPIError.instance(sql, params, exc, psycopg.Error)
+            raise self._failure(failure) from failure
+        finally:
+            pooled.close()
 
     def _open_reader(self) -> sqlite3.Connection:
         # mode=rw: never create a database where the owner's file has gone

@@ -8,7 +8,10 @@ On SQLite :class:`RowRead` runs its statement, compiled once, on a driver connec
 thread keeps for such reads (:meth:`Database.driver_rows`: autocommit, so each read is its own
 WAL snapshot, ended when its rows are fetched — it neither waits for nor blocks the writers), and
 passes every value through the column type's own bind and result processors, so the rows are
-those a session would return. Other databases run the Core statement in a reading session.
+those a session would return. On PostgreSQL (psycopg) it runs the same way on a pooled connection
+switched to autocommit for the one statement (:meth:`Database.driver_rows`): the reading session
+and Core execution around a key check cost ~700 µs of CPU there, the statement itself ~120–200
+(bench/bench_send.py). Other databases run the Core statement in a reading session.
 
 :meth:`RowRead.all_in` reads inside a transaction (the worker's begins: an ORM load of a batch's
 messages, contents, recipients and accounts cost ~200 µs a statement before its rows, the driver
@@ -41,16 +44,20 @@ class RowRead:
 
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
-        self._plan: _Plan | None = None
+        self._plans: dict[str, _Plan] = {}  # by dialect: a process may use SQLite and PostgreSQL
 
     def all(self, db: Database, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         if not db.has_driver_reads:
             with db.reading() as s:
                 return [tuple(row) for row in s.connection().execute(self.statement, dict(params))]
-        plan = self._plan
-        if plan is None:
-            plan = self._plan = _Plan(self.statement, db.engine.dialect)
+        plan = self._plan(db.engine.dialect)
         return plan.rows(db.driver_rows(plan.sql, plan.bind(params)))
+
+    def _plan(self, dialect: Dialect) -> _Plan:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            plan = self._plans[dialect.name] = _Plan(self.statement, dialect)
+        return plan
 
     def first(self, db: Database, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         rows = self.all(db, params)
@@ -62,9 +69,7 @@ class RowRead:
         dialect = conn.dialect
         if dialect.name != "sqlite":
             return [tuple(row) for row in conn.execute(self.statement, dict(params))]
-        plan = self._plan
-        if plan is None:
-            plan = self._plan = _Plan(self.statement, dialect)
+        plan = self._plan(dialect)
         sql, values = plan.expanded(params)
         return plan.rows(_driver(conn, sql, values))
 
@@ -120,32 +125,33 @@ def _driver(conn: Any, sql: str, values: Any, *, many: bool = False) -> list[tup
 
 
 class _Plan:
-    __slots__ = ("_binds", "_expanding", "_results", "_sql_by_lengths", "sql")
+    __slots__ = ("_binds", "_expanding", "_names", "_results", "_sql_by_lengths", "sql")
 
     def __init__(self, statement: Any, dialect: Dialect, *, column_keys: list[str] | None = None) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=column_keys)
-        if compiled.positiontup is None:
-            raise ValueError("RowRead needs a positional paramstyle (SQLite's qmark)")
-        self.sql = compiled.string
         binds = compiled.binds
+        # psycopg's named style (``%(name)s``): the values go as a dict by these names
+        self._names = None if compiled.positiontup is not None else tuple(binds)
+        self.sql = compiled.string
         # (parameter key, bind processor, the statement's own value for a literal it binds)
         self._binds: list[tuple[str, Callable[[Any], Any] | None, Any]] = [
             (binds[name].key, binds[name].type._cached_bind_processor(dialect),
              binds[name].effective_value if binds[name].value is not None or binds[name].callable else _MISSING)
-            for name in compiled.positiontup]
-        self._expanding = [binds[name].key for name in compiled.positiontup if binds[name].expanding]
+            for name in (compiled.positiontup if self._names is None else self._names)]
+        self._expanding = [binds[name].key for name in (compiled.positiontup or binds) if binds[name].expanding]
         self._sql_by_lengths: dict[tuple[int, ...], str] = {}
         processors = [column.type._cached_result_processor(dialect, None) for column in statement.exported_columns]
         self._results: list[tuple[int, Callable[[Any], Any]]] = [
             (i, proc) for i, proc in enumerate(processors) if proc is not None]
 
-    def bind(self, params: Mapping[str, Any]) -> list[Any]:
+    def bind(self, params: Mapping[str, Any]) -> list[Any] | dict[str, Any]:
         if self._expanding:
             raise ValueError("a list parameter is read with all_in")
-        return self.expanded(params)[1]
+        values = self.expanded(params)[1]
+        return values if self._names is None else dict(zip(self._names, values, strict=True))
 
     def expanded(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
-        """The SQL with one ``?`` per element of each list parameter, and the values."""
+        """The SQL with one ``?`` per element of each list parameter, and the values (SQLite)."""
         values: list[Any] = []
         for key, proc, own in self._binds:
             value = params[key] if own is _MISSING or key in params else own

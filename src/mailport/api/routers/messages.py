@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import UploadFile
 
-from mailport.api.deps import RuntimeDep, TenantDep
+from mailport.api.deps import LeanRoute, RuntimeDep, TenantDep
 from mailport.api.fields import DateTimeText, Problem
 from mailport.api.guard import max_body, message_body_limit
 from mailport.api.problems import invalid_request, problem_of, request_language
@@ -33,7 +33,9 @@ from mailport.services.send.message_json import (
     send_request,
 )
 
-router = APIRouter(prefix="/v1/messages", tags=["messages"])
+# LeanRoute: the two accept POSTs (every request of a month-end run) are called without FastAPI's
+# per-request dependency solving; the other routes are FastAPI's as usual.
+router = APIRouter(prefix="/v1/messages", tags=["messages"], route_class=LeanRoute)
 
 _JSON_OVERHEAD = 1024 * 1024  # headers, bodies and JSON syntax around the attachments
 

@@ -330,19 +330,21 @@ def summarize(header: bytes, text_prefix: bytes = b"", *, preview: str | None = 
     get = fields.get
     senders = parse_addresses(get("from", ""))
     content_type = get("content-type", "")
-    sender_text = " ".join(a for _, a in senders)
+    sender_text = senders[0][1] if len(senders) == 1 else " ".join([a for _, a in senders])
     maybe_report = ("multipart/report" in content_type.lower() or bool(_REPORT_SENDER.search(sender_text))
                     or "x-failed-recipients" in fields)
-    in_reply_to = message_ids(get("in-reply-to", ""))
+    in_reply_to = message_ids(get("in-reply-to"))
+    # Absent fields (most messages have no Cc, Reply-To or References) cost no call.
+    to, cc, reply_to, references = get("to"), get("cc"), get("reply-to"), get("references")
     return MessageSummary(
-        header_message_id=normalize_message_id(get("message-id", "")),
+        header_message_id=normalize_message_id(get("message-id")),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
-        references=tuple(message_ids(get("references", ""))),
+        references=tuple(message_ids(references)) if references else (),
         subject=decode_words(get("subject", ""))[:2000],
         from_name=(senders[0][0] or None) if senders else None,
         from_email=senders[0][1] if senders else None,
-        to=tuple(parse_addresses(get("to", ""))), cc=tuple(parse_addresses(get("cc", ""))),
-        reply_to=tuple(parse_addresses(get("reply-to", ""))),
+        to=tuple(parse_addresses(to)) if to else (), cc=tuple(parse_addresses(cc)) if cc else (),
+        reply_to=tuple(parse_addresses(reply_to)) if reply_to else (),
         date=_date(get("date")),
         snippet=preview if preview is not None else snippet(content_type, get("content-transfer-encoding", ""),
                                                             text_prefix) if text_prefix else "",

@@ -533,8 +533,9 @@ def _fetched(data: dict[bytes, Value]) -> FetchedMessage | None:
         # structures name neither, and need not be built into lists at all.
         lowered = structure.lower()
         structure = structure.parse() if b"name" in lowered or b"attachment" in lowered else None
+    size = data.get(b"RFC822.SIZE")
     return FetchedMessage(
-        uid=uid, flags=_flags(data.get(b"FLAGS")), size=_int(data.get(b"RFC822.SIZE")) or 0,
+        uid=uid, flags=_flags(data.get(b"FLAGS")), size=int(size) if isinstance(size, bytes) and size.isdigit() else 0,
         internal_date=parse_internaldate(data.get(b"INTERNALDATE")), modseq=_modseq(data.get(b"MODSEQ")),
         summary=summarize(header, text if isinstance(text, bytes) else b"", preview=preview),
         attachments=attachments_from_bodystructure(structure) if isinstance(structure, list) else (),

@@ -276,7 +276,7 @@ class FetchShape:
                 return None
             value, converter = item
             if key == b"BODYSTRUCTURE":
-                converter = Deferred if key in defer else _parse_one
+                converter = _deferred if key in defer else _parse_one
             parts.append(re.escape(key) + b" " + value)
             if converter is not None:
                 convert.append((i, converter))
@@ -315,6 +315,10 @@ def _quoted_or_nil(quoted: bytes | None) -> Value:
     if quoted is None:
         return None
     return _UNESCAPE.sub(rb"\1", quoted) if b"\\" in quoted else quoted
+
+
+def _deferred(nested: bytes | None) -> Value:
+    return Deferred(nested or b"")
 
 
 def _parse_one(nested: bytes | None) -> Value:

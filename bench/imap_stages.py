@@ -32,7 +32,6 @@ from lab.mail import MailLab
 from lab.tls import LabCA
 from mailport.adapters.imap import SyncSession
 from mailport.adapters.imap import sync as imap_sync
-from mailport.adapters.imap.parser import parse_fetch
 from mailport.adapters.imap.wire import Record, Wire
 from mailport.adapters.storage.inbox_repository import InboxRepository
 from mailport.services.inbox_store import StoreTarget
@@ -102,7 +101,8 @@ def frame(answer: bytes) -> list[Record]:
 
 
 def _parse_all(records: list[Record]) -> list[Any]:
-    return [parse_fetch(r, defer=imap_sync._DEFER)[1] for r in records]
+    shapes: list[Any] = []  # as SyncSession.stream_summaries reads its answer
+    return [imap_sync._summary_data(r, shapes) for r in records]
 
 
 def _summaries(data: list[Any]) -> list[Any]:

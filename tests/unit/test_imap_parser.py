@@ -8,6 +8,7 @@ import pytest
 
 from mailport.adapters.imap.parser import (
     Deferred,
+    FetchShape,
     ParseError,
     _fast_fetch,
     parse_fetch,
@@ -130,6 +131,44 @@ def test_fetch_defers_a_bodystructure_until_asked() -> None:
         Deferred(b'("a" "b"').parse()
 
 
+_HEADER_ITEM = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"
+_DEFER = frozenset((b"BODYSTRUCTURE",))
+
+
+def _summary_record(uid: int, *, flags: bytes = b"\\Seen", preview: bytes = b"NIL",
+                    structure: bytes = _STRUCTURE) -> list[bytes | tuple[bytes, bytes]]:
+    header = b"From: a@x.example\r\nSubject: (hi) \"q\" {3}\r\n\r\n"
+    line = (b"%d FETCH (UID %d FLAGS (%s) RFC822.SIZE 1063 INTERNALDATE \"07-Dec-2026 04:09:09 +0000\" PREVIEW %s "
+            b"MODSEQ (2) BODYSTRUCTURE %s %s {%d}") % (uid, uid, flags, preview, structure, _HEADER_ITEM, len(header))
+    return [(line, header), b")"]
+
+
+def test_fetch_shape_reads_as_parse_fetch() -> None:
+    """A shape learnt from one record reads the records of that shape as parse_fetch does (flags,
+    previews with escapes, NIL, a BODYSTRUCTURE deferred or not), and leaves the others."""
+    first = _summary_record(1)
+    for defer in (_DEFER, frozenset()):
+        shape = FetchShape.learn(first, parse_fetch(first, defer=defer)[1], defer=defer)
+        assert shape is not None
+        same = [_summary_record(2, flags=b""), _summary_record(3, flags=b"\\Seen $Label NIL"),
+                _summary_record(4, preview=b'"a \\"quoted\\" \\\\ preview"'), _summary_record(5, preview=b'""'),
+                _summary_record(6, structure=b'("text" "plain" NIL NIL NIL "7bit" 5 1 NIL NIL NIL NIL)')]
+        for record in [first, *same]:
+            data = shape.read(record)
+            assert data is not None and data == parse_fetch(record, defer=defer)[1]
+            assert type(data[b"BODYSTRUCTURE"]) is type(parse_fetch(record, defer=defer)[1][b"BODYSTRUCTURE"])
+        other = [_summary_record(7, preview=b"{3}"), _summary_record(8, flags=b'"quoted"'),
+                 [(b"9 FETCH (UID 9 FLAGS (\\Seen) " + _HEADER_ITEM + b" {2}", b"\r\n"), b" MODSEQ (3))"],
+                 [b"10 FETCH (UID 10 FLAGS (\\Seen))"], [b"11 EXPUNGE"],
+                 [(first[0][0].replace(b"UID 1 ", b"uid 1 "), first[0][1]), b")"]]  # type: ignore[index]
+        for record in other:
+            assert shape.read(record) is None
+    one_line: list[bytes | tuple[bytes, bytes]] = [b"1 FETCH (UID 1 FLAGS (\\Seen))"]
+    assert FetchShape.learn(one_line, parse_fetch(one_line)[1]) is None  # no literal ending the line
+    odd = [(b"1 FETCH (UID 1 X-GM-MSGID 99 " + _HEADER_ITEM + b" {2}", b"\r\n"), b")"]
+    assert FetchShape.learn(odd, parse_fetch(odd)[1]) is None  # an item it has no pattern for
+
+
 def test_search_and_condstore_modseq() -> None:
     assert parse_search(b"2 84 882") == [2, 84, 882]
     assert parse_search(b"") == []
@@ -151,6 +190,12 @@ def test_internaldate() -> None:
     assert parse_internaldate(b" 6-Dec-2026 12:00:00 +0000") == datetime(2026, 12, 6, 12, tzinfo=UTC)
     assert parse_internaldate(b"32-Foo-2026 12:00:00 +0000") is None
     assert parse_internaldate(None) is None
+    assert parse_internaldate(b"31-Feb-2026 12:00:00 +0000") is None
+    assert parse_internaldate(b"06-Dec-2026 24:00:00 +0000") is None
+    assert parse_internaldate(b"06-Dec-2026 12:00:00 +2500") is None  # not a UTC offset (no exception)
+    late = parse_internaldate(b"06-Dec-2026 12:00:00 -0075")  # minutes past 59: as the offset's value
+    assert late is not None and late.utcoffset() == -timedelta(hours=1, minutes=15)
+    assert parse_internaldate(b"06-dec-2026 23:59:59 +0530") == datetime(2026, 12, 6, 18, 29, 59, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("name", "wire"), [

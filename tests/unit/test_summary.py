@@ -68,6 +68,17 @@ def test_header_fields_end_lines_at_line_feeds_only() -> None:
     assert header_fields(b"Subject: old\rFrom: a@x.example\r\r") == {"subject": "old", "from": "a@x.example"}
 
 
+def test_header_fields_names_as_spelled() -> None:
+    """Names compare case-insensitively and may have blanks before the colon; a "name" with a
+    blank inside, or a line starting with one, is no field; the first occurrence wins."""
+    fields = header_fields(b"SUBJECT: first\r\nsubject: second\r\nFrom : a@x.example\r\nMessage-Id:<m@x>\r\n"
+                           b"Not A Field: x\r\n: empty name\r\nReply-To: r@x.example\r\nreply-to: s@x.example\r\n"
+                           b"X-Colon: a: b \r\n\r\nBody: not a header line either\r\n")
+    assert fields == {"subject": "first", "from": "a@x.example", "message-id": "<m@x>",
+                      "reply-to": "r@x.example, s@x.example", "x-colon": "a: b",
+                      "body": "not a header line either"}
+
+
 def test_summarize_a_reply() -> None:
     header = (b"From: =?utf-8?q?Ren=C3=A9e?= <renee@customer.example>\r\n"
               b"To: shop@example.test, \"Acc, Dept\" <acc@example.test>\r\nCc: boss@customer.example\r\n"

@@ -24,19 +24,29 @@ def normalize_message_id(value: str | None) -> str | None:
     if not value:
         return None
     match = _MSGID.search(value)
-    inner = match.group(1) if match else value.strip().strip("<>")
+    if match:
+        return _normal(match.group(1))  # no whitespace inside: the pattern excludes it
+    inner = value.strip().strip("<>")
     if not inner or _SPACE.search(inner):
         return None
+    return _normal(inner)
+
+
+def _normal(inner: str) -> str:
     left, sep, right = inner.rpartition("@")
     return f"<{left}@{right.lower()}>" if sep else f"<{inner}>"
 
 
 def message_ids(header: str | None) -> list[str]:
     """Every Message-ID in a References / In-Reply-To header, in order, normalized, without repeats."""
+    if not header:
+        return []
+    # What the pattern finds is non-empty and without whitespace: normalized as is (an initial
+    # sync reads these for every message; searching each id again cost as much as the header).
     found: list[str] = []
-    for raw in _MSGID.findall(header or ""):
-        normal = normalize_message_id(f"<{raw}>")
-        if normal and normal not in found:
+    for raw in _MSGID.findall(header):
+        normal = _normal(raw)
+        if normal not in found:
             found.append(normal)
     return found
 

@@ -8,7 +8,6 @@ event loop run it through ``asyncio.to_thread``.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import re
 import secrets
@@ -39,6 +38,7 @@ __all__ = ["EventRecorder", "InboxStore", "OutcomeRecorder", "StoreTarget"]
 
 _T = TypeVar("_T")
 _VERP_TOKEN = re.compile(r"\+(msg_[0-9a-z]{20})@", re.IGNORECASE)
+_FROM, _TO, _CC, _REPLY_TO = "from", "to", "cc", "reply_to"  # participant roles
 
 
 class OutcomeRecorder(Protocol):
@@ -127,9 +127,9 @@ class InboxStore:
                     repo.revive(message_id=reused.pop(0), uidvalidity=uidvalidity, uid=item.uid, flags=item.flags)
                     revived += 1
                     continue
-                refs = list(summary.references)
+                refs = summary.references
                 in_reply_to = summary.in_reply_to
-                sent_link = next((sent_ids[i] for i in ([in_reply_to] if in_reply_to else []) + refs[::-1]
+                sent_link = next((sent_ids[i] for i in ([in_reply_to] if in_reply_to else []) + list(refs[::-1])
                                   if i in sent_ids), None) if sent_ids else None
                 bounce_json: dict[str, Any] | None = None
                 raw = raws.get(item.uid) if raws else None
@@ -143,24 +143,22 @@ class InboxStore:
                         bounce_json = {**report.to_json(), "kind": report.kind}
                         bounced.append((mid, report))
                 to, cc = summary.to, summary.cc
+                from_email = summary.from_email
                 rows.append((
                     mid, tenant_id, account_id, folder_id, direction, uidvalidity, item.uid, False, header_id,
                     in_reply_to, refs, summary_thread_key(summary, fallback=mid), summary.subject,
-                    summary.from_name, summary.from_email,
-                    [{"name": n or None, "email": a} for n, a in to] if to else [],
-                    [{"name": n or None, "email": a} for n, a in cc] if cc else [],
-                    summary.date, item.internal_date, list(item.flags), item.size, snippet, snippet_pending,
-                    [a.to_json() for a in item.attachments] if item.attachments else [], sent_link, bounce_json, now,
+                    summary.from_name, from_email, to, cc, summary.date, item.internal_date, item.flags, item.size,
+                    snippet, snippet_pending, [a.to_json() for a in item.attachments] if item.attachments else (),
+                    sent_link, bounce_json, now,
                 ))
+                # Each address once per role: the sender, then To, Cc and Reply-To.
                 seen_keys: set[tuple[str, str]] = set()
-                for role_name, pairs in (("from", ((summary.from_name or "", summary.from_email or ""),)),
-                                         ("to", to), ("cc", cc), ("reply_to", summary.reply_to)):
+                for role_name, pairs in ((_FROM, ((None, from_email),) if from_email else ()), (_TO, to), (_CC, cc),
+                                         (_REPLY_TO, summary.reply_to)):
                     for _, address in pairs:
-                        if not address:
-                            continue
                         key = keys.get(address, "")
                         if key == "":
-                            key = keys[address] = address_key(address)
+                            key = keys[address] = address_key(address) if address else None
                         if key and (key, role_name) not in seen_keys:
                             seen_keys.add((key, role_name))
                             people.append((mid, key[:320], role_name, tenant_id))
@@ -272,6 +270,9 @@ def new_inbox_id() -> str:
 
 # Base-32 digits in ASCII order, so a time written with them sorts as it counts.
 _SORTED_DIGITS = "234567abcdefghijklmnopqrstuvwxyz"
+# A random byte -> one of RFC 4648's base-32 digits (a-z, 2-7): its low 5 bits (256 is a multiple
+# of 32, so each digit is equally likely); all of a batch's random digits in one C-level translate.
+_RANDOM_DIGITS = bytes(b"abcdefghijklmnopqrstuvwxyz234567"[i % 32] for i in range(256))
 
 
 def new_inbox_ids(count: int) -> list[str]:
@@ -285,5 +286,5 @@ def new_inbox_ids(count: int) -> list[str]:
         return []
     ms = time.time_ns() // 1_000_000
     prefix = "imsg_" + "".join(_SORTED_DIGITS[(ms >> shift) & 31] for shift in range(40, -1, -5))
-    text = base64.b32encode(secrets.token_bytes((count * 11 * 5 + 7) // 8 + 5)).decode("ascii").lower()
+    text = secrets.token_bytes(count * 11).translate(_RANDOM_DIGITS).decode("ascii")
     return sorted([prefix + text[i:i + 11] for i in range(0, count * 11, 11)])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TypeAlias
 from urllib.parse import unquote
@@ -28,6 +28,7 @@ from mailport.core.summary import AttachmentInfo, decode_words
 
 __all__ = [
     "Deferred",
+    "FetchShape",
     "ParseError",
     "Value",
     "attachments_from_bodystructure",
@@ -240,6 +241,103 @@ def _fast_fetch(record: Sequence[Item], defer: frozenset[bytes]) -> tuple[int, d
             pos = end
 
 
+class FetchShape:
+    """A reader of FETCH records of one shape, learnt from a record :func:`parse_fetch` read: the
+    same items in the same order on one line, the last a literal (a header section) ending it.
+
+    A long ``UID FETCH`` of the same items is answered in one shape, so each record is read by one
+    C-level match of a pattern built for it (instead of one per item): :meth:`read` gives what
+    :func:`parse_fetch` gives for the record, or None when the record has another shape (read it
+    with :func:`parse_fetch`). Items shapes are learnt for: UID, RFC822.SIZE, FLAGS, INTERNALDATE,
+    MODSEQ, PREVIEW, BODYSTRUCTURE, and a ``BODY[…]`` literal last.
+    """
+
+    __slots__ = ("_convert", "_keys", "_pattern")
+
+    def __init__(self, pattern: re.Pattern[bytes], keys: tuple[bytes, ...],
+                 convert: tuple[tuple[int, Callable[[bytes | None], Value]], ...]) -> None:
+        self._pattern = pattern
+        self._keys = keys
+        self._convert = convert
+
+    @classmethod
+    def learn(cls, record: Sequence[Item], data: dict[bytes, Value], *,
+              defer: frozenset[bytes] = frozenset()) -> FetchShape | None:
+        """The shape of ``record`` (``data``: what :func:`parse_fetch` read from it), or None when
+        it is not one this class reads."""
+        if len(record) != 2 or not isinstance(record[0], tuple) or record[1] != b")" or not data:
+            return None
+        keys = tuple(data)
+        parts: list[bytes] = []
+        convert: list[tuple[int, Callable[[bytes | None], Value]]] = []
+        for i, key in enumerate(keys[:-1]):
+            item = _SHAPE_ITEMS.get(key)
+            if item is None:
+                return None
+            value, converter = item
+            if key == b"BODYSTRUCTURE":
+                converter = _deferred if key in defer else _parse_one
+            parts.append(re.escape(key) + b" " + value)
+            if converter is not None:
+                convert.append((i, converter))
+        last = keys[-1]
+        if not last.startswith(b"BODY[") or not isinstance(data[last], bytes):
+            return None
+        pattern = re.compile(rb"\d+ FETCH \(" + b" ".join([*parts, re.escape(last) + rb" \{\d+\+?\}"]))
+        shape = cls(pattern, keys, tuple(convert))
+        return shape if shape.read(record) == data else None
+
+    def read(self, record: Sequence[Item]) -> dict[bytes, Value] | None:
+        first = record[0]
+        if len(record) != 2 or not isinstance(first, tuple) or record[1] != b")":
+            return None
+        match = self._pattern.fullmatch(first[0])
+        if match is None:
+            return None
+        values: list[Value] = [*match.groups(), first[1]]
+        for i, converter in self._convert:
+            values[i] = converter(values[i])  # type: ignore[arg-type]
+        return dict(zip(self._keys, values, strict=True))
+
+
+def _flat(flat: bytes | None) -> Value:
+    assert flat is not None
+    if b"NIL" in flat.upper():
+        return [None if t.upper() == _NIL else t for t in flat.split()]
+    return [*flat.split()]
+
+
+def _listed(number: bytes | None) -> Value:
+    return [number]
+
+
+def _quoted_or_nil(quoted: bytes | None) -> Value:
+    if quoted is None:
+        return None
+    return _UNESCAPE.sub(rb"\1", quoted) if b"\\" in quoted else quoted
+
+
+def _deferred(nested: bytes | None) -> Value:
+    return Deferred(nested or b"")
+
+
+def _parse_one(nested: bytes | None) -> Value:
+    return parse_values([nested or b""])[0]
+
+
+# What a learnt shape matches for each item (one group each) and how the group becomes the value
+# parse_fetch gives (None: the group's bytes as they are).
+_SHAPE_ITEMS: dict[bytes, tuple[bytes, Callable[[bytes | None], Value] | None]] = {
+    b"UID": (rb"(\d+)", None),
+    b"RFC822.SIZE": (rb"(\d+)", None),
+    b"FLAGS": (rb'\(([^()"{}\[\]]*)\)', _flat),
+    b"INTERNALDATE": (rb'"([^"\\]*)"', None),
+    b"MODSEQ": (rb"\((\d+)\)", _listed),
+    b"PREVIEW": (rb'(?:NIL|"([^"\\]*(?:\\.[^"\\]*)*)")', _quoted_or_nil),
+    b"BODYSTRUCTURE": (b"(" + _balanced(8) + b")", None),
+}
+
+
 def parse_search(line: bytes) -> list[int]:
     """A ``SEARCH`` answer's numbers (keyword stripped); a CONDSTORE ``(MODSEQ n)`` is ignored."""
     numbers = line.split(b"(", 1)[0].split()
@@ -263,8 +361,10 @@ def parse_list(record: Sequence[Item]) -> tuple[list[bytes], bytes | None, bytes
 
 _MONTHS = {m: i for i, m in enumerate(
     (b"JAN", b"FEB", b"MAR", b"APR", b"MAY", b"JUN", b"JUL", b"AUG", b"SEP", b"OCT", b"NOV", b"DEC"), 1)}
+_MONTH_DIGITS = {name: f"{number:02d}" for name, number in _MONTHS.items()}
 _ZONES: dict[bytes, timezone] = {}
 _INTERNALDATE = re.compile(rb"^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
+_FROM_ISO = datetime.fromisoformat
 
 
 def parse_internaldate(value: Value) -> datetime | None:
@@ -275,15 +375,22 @@ def parse_internaldate(value: Value) -> datetime | None:
     if m is None:
         return None
     day, month_name, year, hour, minute, second, sign, zone_hours, zone_minutes = m.groups()
-    month = _MONTHS.get(month_name.upper())
+    month = _MONTH_DIGITS.get(month_name.upper())
     if month is None:
         return None
-    zone = _ZONES.get(value[-5:])
-    if zone is None:
-        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
-        zone = _ZONES.setdefault(value[-5:], timezone(-offset if sign == b"-" else offset))
+    # The fields in one ISO string for C's reader (an initial sync reads one per message).
     try:
-        return datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=zone)
+        return _FROM_ISO(f"{year.decode()}-{month}-{day.decode():0>2}T{hour.decode()}:{minute.decode()}:"
+                         f"{second.decode()}{sign.decode()}{zone_hours.decode()}:{zone_minutes.decode()}")
+    except ValueError:
+        pass  # a day or time out of range, or an offset ISO 8601 does not write (minutes past 59)
+    zone = _ZONES.get(value[-5:])
+    try:
+        if zone is None:
+            offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+            zone = _ZONES.setdefault(value[-5:], timezone(-offset if sign == b"-" else offset))
+        return datetime(int(year), _MONTHS[month_name.upper()], int(day), int(hour), int(minute), int(second),
+                        tzinfo=zone)
     except ValueError:
         return None
 

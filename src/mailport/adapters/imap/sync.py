@@ -35,6 +35,7 @@ from typing import Any
 from mailport.adapters.imap.client import ImapSession
 from mailport.adapters.imap.parser import (
     Deferred,
+    FetchShape,
     ParseError,
     Value,
     attachments_from_bodystructure,
@@ -255,15 +256,16 @@ class SyncSession:
         pending: list[FetchedMessage] = []
         stream = self._wire.stream("UID FETCH", uid_set(ordered).encode("ascii"),
                                    self._summary_items(lazy=lazy_snippets), stage=stage)
+        shapes: list[FetchShape] = []  # the answer's record shapes, learnt as they come
         async with aclosing(stream):
             async for records in stream:
                 for record in records:
-                    if not _is_fetch(record):
-                        continue
-                    data = self._fetch_data(record, stage, defer=_DEFER)
                     try:
+                        data = _summary_data(record, shapes)
+                        if data is None:
+                            continue
                         item = _fetched(data)
-                    except ParseError as exc:  # a deferred BODYSTRUCTURE that does not parse
+                    except ParseError as exc:  # includes a deferred BODYSTRUCTURE that does not parse
                         raise self._wire.error(ProtocolError, "Unreadable FETCH response", stage=stage,
                                                exception=exc) from exc
                     if item is not None and item.uid in wanted:
@@ -495,6 +497,25 @@ def _preview(data: dict[bytes, Value]) -> str | None:
     return preview_text(value) if isinstance(value, bytes) else None
 
 
+_SHAPES = 4  # shapes learnt per answer, at most (a server answers one FETCH in one or two)
+
+
+def _summary_data(record: Record, shapes: list[FetchShape]) -> dict[bytes, Value] | None:
+    """The items of one record of the summaries' FETCH answer (None: not a FETCH record), read by
+    a shape learnt from an earlier record where one fits, else by :func:`parse_fetch` (and the
+    record's shape learnt). Raises :class:`ParseError`."""
+    for shape in shapes:
+        data = shape.read(record)
+        if data is not None:
+            return data
+    if not _is_fetch(record):
+        return None
+    data = parse_fetch(record, defer=_DEFER)[1]
+    if len(shapes) < _SHAPES and (learnt := FetchShape.learn(record, data, defer=_DEFER)) is not None:
+        shapes.append(learnt)
+    return data
+
+
 def _fetched(data: dict[bytes, Value]) -> FetchedMessage | None:
     uid = _int(data.get(b"UID"))
     if uid is None:
@@ -512,8 +533,9 @@ def _fetched(data: dict[bytes, Value]) -> FetchedMessage | None:
         # structures name neither, and need not be built into lists at all.
         lowered = structure.lower()
         structure = structure.parse() if b"name" in lowered or b"attachment" in lowered else None
+    size = data.get(b"RFC822.SIZE")
     return FetchedMessage(
-        uid=uid, flags=_flags(data.get(b"FLAGS")), size=_int(data.get(b"RFC822.SIZE")) or 0,
+        uid=uid, flags=_flags(data.get(b"FLAGS")), size=int(size) if isinstance(size, bytes) and size.isdigit() else 0,
         internal_date=parse_internaldate(data.get(b"INTERNALDATE")), modseq=_modseq(data.get(b"MODSEQ")),
         summary=summarize(header, text if isinstance(text, bytes) else b"", preview=preview),
         attachments=attachments_from_bodystructure(structure) if isinstance(structure, list) else (),

@@ -53,46 +53,16 @@ MESSAGE_COLUMNS: tuple[str, ...] = (
 PARTICIPANT_COLUMNS: tuple[str, ...] = ("message_id", "address", "role", "tenant_id")
 
 
-def _bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """INSERT ``rows`` (tuples of values in the order of ``columns``); JSON values are serialized,
-    datetimes stored as :class:`~mailport.adapters.storage.tables.UTCDateTime` would (naive UTC text
-    on SQLite, aware on PostgreSQL) and, on SQLite, booleans as 0/1 (sqlite3 binds int, str and
-    None directly but looks every other type up in its adapter registry). Only those columns are
-    touched per row: an initial sync passes thousands of rows a second through here.
+def _insert_converted(conn: Any, table: Table, columns: Sequence[str], converted: Sequence[Sequence[Any]],
+                      json_at: Sequence[int]) -> None:
+    """INSERT rows whose values are what the driver binds (JSON as text).
 
     On PostgreSQL the rows go to the driver's ``executemany`` (pipelined by psycopg). On SQLite
     they go in multi-row ``INSERT … VALUES (…), (…)`` statements: ``executemany`` steps the
     statement once per row and gives up the GIL and takes it back around each step, which, with
     the event loop's thread parsing the next batch meanwhile, cost a thread switch per row."""
-    conn = session.connection()
-    sqlite = conn.dialect.name == "sqlite"
-    json_at, time_at, bool_at = _conversions(table, tuple(columns), sqlite)
-    to_time = _sqlite_time if sqlite else _pg_time
-    encode = _json_value
-    last: dict[int, tuple[Any, Any]] = {}  # column -> (value, converted): a batch shares its created_at
-    converted: list[Sequence[Any]] = []
-    for row in rows:
-        if not (json_at or time_at or bool_at):
-            converted.append(row)
-            continue
-        values = list(row)
-        for i in json_at:
-            values[i] = encode(values[i])
-        for i in time_at:
-            value = values[i]
-            seen = last.get(i)
-            if seen is not None and seen[0] is value:
-                values[i] = seen[1]
-            else:
-                values[i] = new = to_time(value)
-                last[i] = (value, new)
-        for i in bool_at:
-            value = values[i]
-            if value is not None:
-                values[i] = 1 if value else 0
-        converted.append(values)
     names = ", ".join(f'"{k}"' for k in columns)
-    if not sqlite:
+    if conn.dialect.name != "sqlite":
         placeholders = ", ".join("CAST(%s AS JSON)" if i in json_at else "%s" for i in range(len(columns)))
         conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})',
                              [tuple(values) for values in converted])
@@ -153,6 +123,33 @@ def _json_value(value: Any) -> str | None:
     return json.dumps(value)
 
 
+_QUOTE: Callable[[str], str] = json.encoder.encode_basestring_ascii  # C; as json.dumps quotes strings
+_FLAGS_JSON: dict[tuple[str, ...], str] = {}  # a mailbox has few distinct sets of flags
+
+
+def _json_strings(values: Sequence[str]) -> str:
+    """``json.dumps(list(values))`` for strings, without the encoder's walk."""
+    return "[" + ", ".join(map(_QUOTE, values)) + "]" if values else "[]"
+
+
+def _json_flags(flags: Sequence[str]) -> str:
+    found = _FLAGS_JSON.get(flags) if isinstance(flags, tuple) else None
+    if found is None:
+        found = _json_strings(flags)
+        if isinstance(flags, tuple) and len(_FLAGS_JSON) < 1024:
+            _FLAGS_JSON[flags] = found
+    return found
+
+
+def _json_people(pairs: Sequence[tuple[str, str]]) -> str:
+    """``json.dumps([{"name": name or None, "email": address}, …])`` of (name, address) pairs."""
+    if not pairs:
+        return "[]"
+    quote = _QUOTE
+    return "[" + ", ".join([f'{{"name": {quote(name) if name else "null"}, "email": {quote(address)}}}'
+                            for name, address in pairs]) + "]"
+
+
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -164,6 +161,14 @@ def _sqlite_time(value: datetime | None) -> str | None:
     if value.year < 1000:  # strftime does not pad the year; keep its spelling for these
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
     return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+
+
+def _sqlite_bool(value: bool | None) -> int | None:
+    return None if value is None else 1 if value else 0
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _pg_time(value: datetime | None) -> datetime | None:
@@ -421,15 +426,39 @@ class InboxRepository:
                 InboxMessage.uid == uid).values(flags=list(flags)).execution_options(synchronize_session=False))
 
     def insert_messages(self, rows: Sequence[Sequence[Any]], participants: Sequence[Sequence[Any]]) -> None:
-        """Insert message rows (values in :data:`MESSAGE_COLUMNS`' order; datetimes aware, JSON columns
-        as lists and dicts) and participant rows (:data:`PARTICIPANT_COLUMNS`)."""
-        # One driver-level executemany per table, values converted here once: an initial sync
+        """Insert message rows (values in :data:`MESSAGE_COLUMNS`' order) and participant rows
+        (:data:`PARTICIPANT_COLUMNS`).
+
+        Message rows come as a sync has them: datetimes aware; ``reference_ids`` and ``flags`` as
+        sequences of strings; ``to`` and ``cc`` as ``(name, address)`` pairs (stored as
+        ``[{"name": name or null, "email": address}]``); ``attachments`` as JSON-able dicts;
+        ``bounce`` a dict or None."""
+        # One driver-level INSERT per table and few rows' worth of Python per row: an initial sync
         # inserts thousands of rows a second, and SQLAlchemy's per-row parameter processing cost
-        # three times what SQLite spent inserting them (py-spy, bench/bench_imap.py).
+        # three times what SQLite spent inserting them (py-spy, bench/bench_imap.py). The JSON
+        # columns are written here from their known shapes (strings, address pairs) rather than
+        # by the encoder walking dicts built for it.
+        conn = self.s.connection()
         if rows:
-            _bulk_insert(self.s, cast(Table, InboxMessage.__table__), MESSAGE_COLUMNS, rows)
+            sqlite = conn.dialect.name == "sqlite"
+            to_time = _sqlite_time if sqlite else _pg_time
+            flag = _sqlite_bool if sqlite else _same
+            created_at = rows[0][26]
+            created = to_time(created_at)
+            values = [
+                (mid, tenant, account, folder, direction, validity, uid, flag(stale), header_id, in_reply_to,
+                 _json_strings(refs), thread, subject, from_name, from_email, _json_people(to), _json_people(cc),
+                 to_time(date), to_time(internal_date), _json_flags(flags), size, snippet, flag(pending),
+                 _json_value(list(attachments)) if attachments else "[]", sent, _json_value(bounce),
+                 created if at is created_at else to_time(at))
+                for (mid, tenant, account, folder, direction, validity, uid, stale, header_id, in_reply_to, refs,
+                     thread, subject, from_name, from_email, to, cc, date, internal_date, flags, size, snippet,
+                     pending, attachments, sent, bounce, at) in rows]
+            table = cast(Table, InboxMessage.__table__)
+            _insert_converted(conn, table, MESSAGE_COLUMNS, values, _conversions(table, MESSAGE_COLUMNS, sqlite)[0])
         if participants:
-            _bulk_insert(self.s, cast(Table, InboxParticipant.__table__), PARTICIPANT_COLUMNS, participants)
+            _insert_converted(conn, cast(Table, InboxParticipant.__table__), PARTICIPANT_COLUMNS, participants, ())
+
 
     def folders_with_pending_snippets(self, *, account_id: str) -> list[tuple[int, str, int]]:
         """``(folder id, name, uidvalidity)`` of the account's folders with messages listed

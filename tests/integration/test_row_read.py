@@ -22,15 +22,19 @@ KEYS = RowRead(select(ApiKey.id, ApiKey.tenant_id, ApiKey.last_used_at, ApiKey.r
                .where(ApiKey.tenant_id == bindparam("tenant_id")).order_by(ApiKey.id))
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Any:
-    database = Database(f"sqlite:///{tmp_path / 'mailport.db'}")
+def _seed(database: Database) -> None:
     Base.metadata.create_all(database.engine)
     with database.session() as s:
         s.add(Tenant(id="ten_1", name="T", created_at=NOW))
         s.flush()
         s.add_all([ApiKey(id="k1", tenant_id="ten_1", secret_hash="h1", created_at=NOW, last_used_at=NOW),
                    ApiKey(id="k2", tenant_id="ten_1", secret_hash="h2", created_at=NOW)])
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Any:
+    database = Database(f"sqlite:///{tmp_path / 'mailport.db'}")
+    _seed(database)
     yield database
     database.dispose()
 
@@ -89,12 +93,7 @@ def test_postgres_reads_the_rows_a_session_reads_outside_a_transaction(pg_url: s
     pool lends it (not in autocommit, no transaction open), and errors as StorageError."""
     database = Database(pg_url)
     try:
-        Base.metadata.create_all(database.engine)
-        with database.session() as s:
-            s.add(Tenant(id="ten_1", name="T", created_at=NOW))
-            s.flush()
-            s.add_all([ApiKey(id="k1", tenant_id="ten_1", secret_hash="h1", created_at=NOW, last_used_at=NOW),
-                       ApiKey(id="k2", tenant_id="ten_1", secret_hash="h2", created_at=NOW)])
+        _seed(database)
         assert database.has_driver_reads
         with database.reading() as s:
             expected = [tuple(r) for r in s.connection().execute(KEYS.statement, {"tenant_id": "ten_1"})]

@@ -516,7 +516,17 @@ KEPT_FILE = "kept"    # the lab was stopped and its dir kept on purpose (MAILPOR
 
 
 def _owner_stamp(pid: int) -> str:
-    return f"{pid} {psutil.Process(pid).create_time():.2f}"
+    return f"{pid} {_started(pid)}"
+
+
+def _started(pid: int) -> str:
+    """When the process started, in clock ticks since boot (``/proc/<pid>/stat`` field 22): not
+    wall-clock time, which psutil's ``create_time`` derives from the boot time — that moved when
+    this VM's clock was stepped, and a live test run's lab was reaped as stale mid-suite."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return f"{psutil.Process(pid).create_time():.0f}"
 
 
 def _pidfile_pid(path: Path) -> int | None:
@@ -562,10 +572,9 @@ def _stop_servers_at(root: Path) -> None:
 
 def _owner_alive(stamp: str) -> bool:
     try:
-        pid_text, created = stamp.split()
+        pid_text, started = stamp.split()
         proc = psutil.Process(int(pid_text))
-        return (abs(proc.create_time() - float(created)) < 1
-                and proc.status() != psutil.STATUS_ZOMBIE)
+        return _started(proc.pid) == started and proc.status() != psutil.STATUS_ZOMBIE
     except (ValueError, psutil.Error):
         return False
 

@@ -446,9 +446,7 @@ class SendJob:
                 results[i] = Retry(run_at=now)  # changed since it was read (cancelled?): look again
                 continue
             message = r.message
-            events.append((message.tenant_id, message.id, MessageSending(
-                message_id=message.id, account_id=message.account_id, metadata=dict(message.meta),
-                attempt=attempt_no), event_seq(attempt_no, "sending")))
+            events.append(_sending_event(message, attempt_no))
             content = loaded[message.id].content or repo.content(message.id)  # NotFound: no bytes
             results[i] = self._attempt(r, attempt_no, content, loaded[message.id].recipients)
         self.events.record_each(s, now=now, entries=events)
@@ -461,11 +459,7 @@ class SendJob:
         attempt it was read in, so the events are written with it."""
         entries: list[tuple[str, str | None, EventPayload, int]] = []
         for r in ready.values():
-            message = r.message
-            attempt_no = message.attempts + 1
-            entries.append((message.tenant_id, message.id, MessageSending(
-                message_id=message.id, account_id=message.account_id, metadata=dict(message.meta),
-                attempt=attempt_no), event_seq(attempt_no, "sending")))
+            entries.append(_sending_event(r.message, r.message.attempts + 1))
         events = self.events.event_rows(now=now, entries=entries)
         started = repo.begin_all([(r.message.id, r.state.value, r.message.attempts) for r in ready.values()],
                                  now=now, events=events) if ready else set()
@@ -646,32 +640,14 @@ class SendJob:
         copies: list[dict[str, Any]] = []
         job_ends: list[dict[str, Any]] = []
         for attempt, outcome, job in items:
-            transition(MessageState.SENDING, outcome.state)
-            message_id = attempt.message_id
-            sent = outcome.state is MessageState.SENT
-            rows.append({
-                "b_id": message_id, "b_state": outcome.state.value, "b_reason": outcome.reason,
-                "b_now": now, "b_next": outcome.retry_at,
-                "b_delay": outcome.delay.total_seconds() if outcome.delay else None,
-                "b_sent_at": now if sent else None,
-            })
-            recipients += [{
-                "message_id": message_id, "address": o.recipient, "status": o.status.value,
-                "smtp_code": o.smtp_code, "enhanced_code": o.enhanced_code, "text": o.text[:2000],
-                "diagnosis": o.diagnosis, "updated_at": now,
-            } for o in outcome.recipients]
-            entries.append((attempt.tenant_id, message_id, payload_for_outcome(
-                outcome, message_id=message_id, account_id=attempt.sender.key, attempt=attempt.attempt,
-                metadata=attempt.metadata, header_message_id=attempt.outgoing.header_message_id),
-                event_seq(attempt.attempt, "outcome")))
-            if sent and attempt.copy_skip is not None:
-                copies.append({"message_id": message_id, "tenant_id": attempt.tenant_id,
-                               "header_message_id": attempt.outgoing.header_message_id, "state": "skipped",
-                               "folder": None, "uid": None, "attempts": 0, "detail": attempt.copy_skip,
-                               "updated_at": now})
+            rows.append(_outcome_row(attempt, outcome, now))
+            recipients += _recipient_rows(attempt, outcome, now)
+            entries.append(_outcome_event(attempt, outcome))
+            if outcome.state is MessageState.SENT and attempt.copy_skip is not None:
+                copies.append(_skipped_copy_row(attempt, now))
             if job is not None and job.locked_by is not None:
                 state, run_at, error = settled_values(_result_of(outcome, now))
-                job_ends.append({"id": job.id, "worker": job.locked_by, "message_id": message_id,
+                job_ends.append({"id": job.id, "worker": job.locked_by, "message_id": attempt.message_id,
                                  "state": state, "last_error": error, "run_at": run_at, "updated_at": now})
         events = self.events.event_rows(now=now, entries=entries)
         recorded = repo.finish_all(rows, recipients=recipients, events=events, copies=copies, job_ends=job_ends)
@@ -686,8 +662,7 @@ class SendJob:
                 result = _result_of(outcome, now)
                 self._record_refusals(s, attempt, outcome, now)
                 if outcome.state is MessageState.SENT and attempt.copy_skip is None:
-                    copy_jobs.append({"kind": SENT_COPY_JOB, "payload": {"message_id": attempt.message_id},
-                                      "tenant_id": attempt.tenant_id, "dedupe_key": attempt.message_id})
+                    copy_jobs.append(_copy_job(attempt))
             results.append(Settled(result) if job is not None and job.locked_by is not None else result)
         self.events.fan_out(s, [e for e in events if e["message_id"] in recorded], now=now)
         self.queue.enqueue_deduped(s, copy_jobs, now=now)
@@ -720,16 +695,7 @@ class SendJob:
 
     def _finish_in(self, s: Session, items: Sequence[tuple[_Attempt, Outcome]], now: datetime) -> set[str]:
         repo = OutboxRepository(s)
-        rows = []
-        for attempt, outcome in items:
-            transition(MessageState.SENDING, outcome.state)
-            rows.append({
-                "b_id": attempt.message_id, "b_state": outcome.state.value, "b_reason": outcome.reason,
-                "b_now": now, "b_next": outcome.retry_at,
-                "b_delay": outcome.delay.total_seconds() if outcome.delay else None,
-                "b_sent_at": now if outcome.state is MessageState.SENT else None,
-            })
-        recorded = repo.finish_sending(rows)
+        recorded = repo.finish_sending([_outcome_row(attempt, outcome, now) for attempt, outcome in items])
         recipients: list[dict[str, Any]] = []
         events: list[tuple[str, str | None, EventPayload, int]] = []
         copies: list[dict[str, Any]] = []
@@ -741,26 +707,15 @@ class SendJob:
                 log.warning("message %s changed state while being sent; not recording attempt %d",
                             attempt.message_id, attempt.attempt)
                 continue
-            recipients += [{
-                "message_id": attempt.message_id, "address": o.recipient, "status": o.status.value,
-                "smtp_code": o.smtp_code, "enhanced_code": o.enhanced_code, "text": o.text[:2000],
-                "diagnosis": o.diagnosis, "updated_at": now,
-            } for o in outcome.recipients]
-            events.append((attempt.tenant_id, attempt.message_id, payload_for_outcome(
-                outcome, message_id=attempt.message_id, account_id=attempt.sender.key, attempt=attempt.attempt,
-                metadata=attempt.metadata, header_message_id=attempt.outgoing.header_message_id),
-                event_seq(attempt.attempt, "outcome")))
+            recipients += _recipient_rows(attempt, outcome, now)
+            events.append(_outcome_event(attempt, outcome))
             self._record_refusals(s, attempt, outcome, now)
             if outcome.state is not MessageState.SENT:
                 continue
             if attempt.copy_skip is not None:
-                copies.append({"message_id": attempt.message_id, "tenant_id": attempt.tenant_id,
-                               "header_message_id": attempt.outgoing.header_message_id, "state": "skipped",
-                               "folder": None, "uid": None, "attempts": 0, "detail": attempt.copy_skip,
-                               "updated_at": now})
+                copies.append(_skipped_copy_row(attempt, now))
             else:
-                copy_jobs.append({"kind": SENT_COPY_JOB, "payload": {"message_id": attempt.message_id},
-                                  "tenant_id": attempt.tenant_id, "dedupe_key": attempt.message_id})
+                copy_jobs.append(_copy_job(attempt))
         repo.update_recipients_many(recipients)
         self.events.record_each(s, now=now, entries=events)
         repo.save_sent_copies(copies)
@@ -786,7 +741,54 @@ class SendJob:
                 self.suppression.record_bounce(s, tenant_id=attempt.tenant_id, recipient=bounced,
                                                message_id=attempt.message_id, now=now)
 
-    # -- the ``sent_copy`` job ---------------------------------------------------------------
+
+# The rows a batch of begins and finishes writes: one builder each, for both ways of writing them
+# (SQLite's statements per table, PostgreSQL's one statement per batch).
+
+
+def _sending_event(message: SendingMessage, attempt_no: int) -> tuple[str, str | None, EventPayload, int]:
+    return (message.tenant_id, message.id, MessageSending(
+        message_id=message.id, account_id=message.account_id, metadata=dict(message.meta),
+        attempt=attempt_no), event_seq(attempt_no, "sending"))
+
+
+def _outcome_row(attempt: _Attempt, outcome: Outcome, now: datetime) -> dict[str, Any]:
+    transition(MessageState.SENDING, outcome.state)
+    return {
+        "b_id": attempt.message_id, "b_state": outcome.state.value, "b_reason": outcome.reason,
+        "b_now": now, "b_next": outcome.retry_at,
+        "b_delay": outcome.delay.total_seconds() if outcome.delay else None,
+        "b_sent_at": now if outcome.state is MessageState.SENT else None,
+    }
+
+
+def _recipient_rows(attempt: _Attempt, outcome: Outcome, now: datetime) -> list[dict[str, Any]]:
+    return [{
+        "message_id": attempt.message_id, "address": o.recipient, "status": o.status.value,
+        "smtp_code": o.smtp_code, "enhanced_code": o.enhanced_code, "text": o.text[:2000],
+        "diagnosis": o.diagnosis, "updated_at": now,
+    } for o in outcome.recipients]
+
+
+def _outcome_event(attempt: _Attempt, outcome: Outcome) -> tuple[str, str | None, EventPayload, int]:
+    return (attempt.tenant_id, attempt.message_id, payload_for_outcome(
+        outcome, message_id=attempt.message_id, account_id=attempt.sender.key, attempt=attempt.attempt,
+        metadata=attempt.metadata, header_message_id=attempt.outgoing.header_message_id),
+        event_seq(attempt.attempt, "outcome"))
+
+
+def _skipped_copy_row(attempt: _Attempt, now: datetime) -> dict[str, Any]:
+    return {"message_id": attempt.message_id, "tenant_id": attempt.tenant_id,
+            "header_message_id": attempt.outgoing.header_message_id, "state": "skipped",
+            "folder": None, "uid": None, "attempts": 0, "detail": attempt.copy_skip, "updated_at": now}
+
+
+def _copy_job(attempt: _Attempt) -> dict[str, Any]:
+    return {"kind": SENT_COPY_JOB, "payload": {"message_id": attempt.message_id},
+            "tenant_id": attempt.tenant_id, "dedupe_key": attempt.message_id}
+
+
+# -- the ``sent_copy`` job -------------------------------------------------------------------
 
 
 def save_copy_state(s: Session, *, message_id: str, tenant_id: str, header_message_id: str, state: str,

@@ -119,6 +119,17 @@ _FINISH_PG = text(
 _FINISH_COLUMNS = (("ids", "b_id"), ("states", "b_state"), ("reasons", "b_reason"), ("nows", "b_now"),
                    ("nexts", "b_next"), ("delays", "b_delay"), ("sent", "b_sent_at"))
 
+def _events_cte(moved: str) -> str:
+    """The CTE ``e`` that stores the event rows (``e_*`` arrays, :func:`_event_values`) of the
+    messages the CTE ``moved`` returned."""
+    return ("e AS (INSERT INTO events (id, tenant_id, message_id, type, data, created_at, seq) "
+            "SELECT x.id, x.tenant_id, x.message_id, x.type, x.data, x.created_at, x.seq "
+            "FROM unnest(CAST(:e_ids AS varchar[]), CAST(:e_tenants AS varchar[]), CAST(:e_messages AS varchar[]), "
+            "CAST(:e_types AS varchar[]), CAST(:e_data AS json[]), CAST(:e_created AS timestamptz[]), "
+            "CAST(:e_seqs AS integer[])) AS x(id, tenant_id, message_id, type, data, created_at, seq) "
+            f"WHERE x.message_id IN (SELECT id FROM {moved}))")
+
+
 # PostgreSQL: a whole batch of finishes in one statement — the outcomes (``_FINISH_PG``), and, of
 # the messages that statement found still ``sending``, the recipients' fates, the events, the
 # Sent-copy rows and the send jobs' ends (a job whose message was taken over meanwhile ends
@@ -138,12 +149,7 @@ _FINISH_ALL_PG = text(
     "CAST(:r_diagnoses AS varchar[]), CAST(:r_updated AS timestamptz[])) "
     "AS x(message_id, address, status, smtp_code, enhanced_code, text, diagnosis, updated_at) "
     "WHERE r.message_id = x.message_id AND r.address = x.address AND x.message_id IN (SELECT id FROM f)), "
-    "e AS (INSERT INTO events (id, tenant_id, message_id, type, data, created_at, seq) "
-    "SELECT x.id, x.tenant_id, x.message_id, x.type, x.data, x.created_at, x.seq "
-    "FROM unnest(CAST(:e_ids AS varchar[]), CAST(:e_tenants AS varchar[]), CAST(:e_messages AS varchar[]), "
-    "CAST(:e_types AS varchar[]), CAST(:e_data AS json[]), CAST(:e_created AS timestamptz[]), "
-    "CAST(:e_seqs AS integer[])) AS x(id, tenant_id, message_id, type, data, created_at, seq) "
-    "WHERE x.message_id IN (SELECT id FROM f)), "
+    + _events_cte("f") + ", "
     "c AS (INSERT INTO sent_copies (message_id, tenant_id, header_message_id, state, folder, uid, attempts, "
     "detail, updated_at) SELECT x.* FROM unnest(CAST(:c_ids AS varchar[]), CAST(:c_tenants AS varchar[]), "
     "CAST(:c_headers AS varchar[]), CAST(:c_states AS varchar[]), CAST(:c_folders AS varchar[]), "
@@ -195,12 +201,7 @@ _BEGIN_ALL_PG = text(
     "FROM unnest(CAST(:ids AS varchar[]), CAST(:states AS varchar[]), CAST(:attempts AS integer[])) "
     "AS v(id, state, attempts) WHERE m.id = v.id AND m.state = v.state AND m.attempts = v.attempts "
     "RETURNING m.id), "
-    "e AS (INSERT INTO events (id, tenant_id, message_id, type, data, created_at, seq) "
-    "SELECT x.id, x.tenant_id, x.message_id, x.type, x.data, x.created_at, x.seq "
-    "FROM unnest(CAST(:e_ids AS varchar[]), CAST(:e_tenants AS varchar[]), CAST(:e_messages AS varchar[]), "
-    "CAST(:e_types AS varchar[]), CAST(:e_data AS json[]), CAST(:e_created AS timestamptz[]), "
-    "CAST(:e_seqs AS integer[])) AS x(id, tenant_id, message_id, type, data, created_at, seq) "
-    "WHERE x.message_id IN (SELECT id FROM u)) "
+    + _events_cte("u") + " "
     "SELECT id FROM u"
 )
 _RECIPIENT_KEYS = (("r_ids", "message_id"), ("r_addresses", "address"), ("r_statuses", "status"),
@@ -213,7 +214,18 @@ _COPY_KEYS = (("c_ids", "message_id"), ("c_tenants", "tenant_id"), ("c_headers",
               ("c_details", "detail"), ("c_updated", "updated_at"))
 _JOB_KEYS = (("j_ids", "id"), ("j_workers", "worker"), ("j_messages", "message_id"), ("j_states", "state"),
              ("j_errors", "last_error"), ("j_run_ats", "run_at"), ("j_updated", "updated_at"))
-_TIMES = {"nows", "nexts", "sent", "r_updated", "e_created", "c_updated", "j_run_ats", "j_updated"}
+_TIMES = {"nows", "nexts", "sent", "r_updated", "c_updated", "j_run_ats", "j_updated"}
+
+
+def _event_values(connection: Any, events: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The ``e_*`` arrays of :func:`_events_cte` for event rows (as :meth:`OutboxRepository.
+    add_event_rows` takes them): times as UTC, data through the column's JSON processor."""
+    values = {name: [e[key] for e in events] for name, key in _EVENT_KEYS}
+    values["e_created"] = [utc_param(v) for v in values["e_created"]]
+    to_json = _EVENTS.c.data.type._cached_bind_processor(connection.dialect)
+    if to_json is not None:
+        values["e_data"] = [to_json(v) for v in values["e_data"]]
+    return values
 
 
 def _sent_copy_upsert(postgresql: bool) -> Any:
@@ -409,15 +421,12 @@ class OutboxRepository:
             return set()
         connection = self.s.connection()
         values: dict[str, list[Any]] = {name: [r[key] for r in rows] for name, key in _FINISH_COLUMNS}
-        for keys, source in ((_RECIPIENT_KEYS, recipients), (_EVENT_KEYS, events), (_COPY_KEYS, copies),
-                             (_JOB_KEYS, job_ends)):
+        for keys, source in ((_RECIPIENT_KEYS, recipients), (_COPY_KEYS, copies), (_JOB_KEYS, job_ends)):
             for name, key in keys:
                 values[name] = [r[key] for r in source]
         for name in _TIMES:
             values[name] = [utc_param(v) for v in values[name]]
-        to_json = _EVENTS.c.data.type._cached_bind_processor(connection.dialect)
-        if to_json is not None:
-            values["e_data"] = [to_json(v) for v in values["e_data"]]
+        values.update(_event_values(connection, events))
         return set(connection.scalars(_FINISH_ALL_PG, values))
 
     def load_locked_for_sending(self, message_ids: Sequence[str], account_ids: Sequence[str]
@@ -454,12 +463,7 @@ class OutboxRepository:
         connection = self.s.connection()
         values: dict[str, Any] = {"now": utc_param(now), "ids": [r[0] for r in rows],
                                   "states": [r[1] for r in rows], "attempts": [r[2] for r in rows]}
-        for name, key in _EVENT_KEYS:
-            values[name] = [e[key] for e in events]
-        values["e_created"] = [utc_param(v) for v in values["e_created"]]
-        to_json = _EVENTS.c.data.type._cached_bind_processor(connection.dialect)
-        if to_json is not None:
-            values["e_data"] = [to_json(v) for v in values["e_data"]]
+        values.update(_event_values(connection, events))
         return set(connection.scalars(_BEGIN_ALL_PG, values))
 
     def content(self, message_id: str) -> MessageContent:

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any, cast
 
-from sqlalchemy import JSON, Boolean, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import JSON, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from mailport.adapters.storage.tables import Account, UTCDateTime
+from mailport.adapters.storage.tables import Account
 from mailport.adapters.storage.tables_inbox import (
     Contact,
     ContactAddress,
@@ -82,20 +82,16 @@ def _insert_converted(conn: Any, table: Table, columns: Sequence[str], converted
 # variables stay under SQLite's limit (32,766 since SQLite 3.32; the packaged Python's is newer).
 _SQLITE_ROWS = (256, 32, 4, 1)
 _SQLITE_VARIABLES = 16_000
-_CONVERSIONS: dict[tuple[str, tuple[str, ...], bool], tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {}
+_JSON_POSITIONS: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
 
 
-def _conversions(table: Table, columns: tuple[str, ...],
-                 sqlite: bool) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    """The positions of the JSON, time and (SQLite) boolean columns among ``columns``."""
-    key = (table.name, columns, sqlite)
-    found = _CONVERSIONS.get(key)
+def _json_positions(table: Table, columns: tuple[str, ...]) -> tuple[int, ...]:
+    """The positions of the JSON columns among ``columns`` (cast to JSON on PostgreSQL)."""
+    key = (table.name, columns)
+    found = _JSON_POSITIONS.get(key)
     if found is None:
         types = {c.name: c.type for c in table.columns}
-        found = _CONVERSIONS[key] = (
-            tuple(i for i, k in enumerate(columns) if isinstance(types[k], JSON)),
-            tuple(i for i, k in enumerate(columns) if isinstance(types[k], UTCDateTime)),
-            tuple(i for i, k in enumerate(columns) if isinstance(types[k], Boolean)) if sqlite else ())
+        found = _JSON_POSITIONS[key] = tuple(i for i, k in enumerate(columns) if isinstance(types[k], JSON))
     return found
 
 
@@ -455,7 +451,7 @@ class InboxRepository:
                      thread, subject, from_name, from_email, to, cc, date, internal_date, flags, size, snippet,
                      pending, attachments, sent, bounce, at) in rows]
             table = cast(Table, InboxMessage.__table__)
-            _insert_converted(conn, table, MESSAGE_COLUMNS, values, _conversions(table, MESSAGE_COLUMNS, sqlite)[0])
+            _insert_converted(conn, table, MESSAGE_COLUMNS, values, _json_positions(table, MESSAGE_COLUMNS))
         if participants:
             _insert_converted(conn, cast(Table, InboxParticipant.__table__), PARTICIPANT_COLUMNS, participants, ())
 

@@ -24,6 +24,7 @@ from session4 import BATCH3 as SESSION4C
 from session6 import BATCH as SESSION6
 from session6 import BATCH2 as SESSION6B
 from session7 import BATCH as SESSION7
+from session8 import BATCH as SESSION8
 
 HERE = Path(__file__).resolve().parent
 OLD = HERE.parents[1] / "unit" / "diagnostics_corpus" / "corpus.json"
@@ -1657,6 +1658,12 @@ def main() -> None:
         seen.add(text)
         rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
                      "split": "train", "session7": True})
+    for text, code, source, lang, email in SESSION8:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session8": True})
     for row in rows:
         relabel(row)
     (HERE / "replies.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

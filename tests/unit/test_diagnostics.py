@@ -376,6 +376,44 @@ def test_round5_families(text: str, expected: str) -> None:
     assert classify_text(text).code == expected
 
 
+# --- families learnt from session 8's batch (README "Session 8"); examples written apart from it -----
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Orange / La Poste reason numbers from Sisimai's table; "LPNAAA_" too.
+        ("421 mwinf5c77 ME Service refuse. Veuillez essayer plus tard. OFR_999 [999]", "send.rejected_as_spam"),
+        ("550 5.7.1 blocked using Spamhaus LPNAAA_101", "send.rejected_as_spam"),
+        ("421 4.2.1 Service refuse. Veuillez essayer plus tard. LPN007_505", "server.temporary_failure"),
+        ("554 5.7.1 Client host rejected LPN001_630", "unknown"),
+        # The recipient's mailbox not found, full, or the server out of resources, in the seed languages.
+        ("Cassetta postale non trovata: mario@esempio.it", "send.recipient_unknown"),
+        ("La cassetta postale è piena", "send.recipient_mailbox_full"),
+        ("Boîte aux lettres introuvable", "send.recipient_unknown"),
+        ("Postfach wurde nicht gefunden", "send.recipient_unknown"),
+        ("Het postvak is niet gevonden", "send.recipient_unknown"),
+        ("452 4.3.1 Out of memory", "server.temporary_failure"),
+        ("Memoria esaurita sul server", "server.temporary_failure"),
+        # An Italian PEC provider's notice after its time limit.
+        ("Avviso di mancata consegna per superamento tempo massimo", "send.gave_up"),
+        ("435 Unable to authenticate at present", "server.temporary_failure"),
+        ("Invalid SMTP credentials", "auth.invalid_credentials"),
+        ("550 You have exceeded your 24 hour sending limit", "send.daily_limit_reached"),
+        # A multi-line Gmail reply quoted on one line by an Exchange NDR.
+        (("Remote server returned '550-5.7.1 Messages with multiple addresses in From: header are 550-5.7.1 "
+          "not accepted.'"), "send.sender_not_allowed"),
+    ],
+)
+def test_session8_families(text: str, expected: str) -> None:
+    assert classify_text(text).code == expected
+
+
+def test_yahoo_sign_in_id_names_the_provider_wherever_the_address_is_hosted() -> None:
+    text = "NO [AUTHENTICATIONFAILED] (#MBR1212) Incorrect username or password."
+    assert classify_text(text, email="jan@bakkerij.example").code == "auth.app_password_required"
+    # "#AUTH005" also comes with "too many bad auth attempts": only a Yahoo address reads it as Yahoo's.
+    assert classify_text("535 5.7.0 (#AUTH005) Too many bad auth attempts.").code == "auth.too_many_attempts"
+
+
 def test_oauth_named_by_the_client_makes_a_refusal_a_token_problem() -> None:
     text = "IMAP OAuth2 authentication failed: NO [AUTHENTICATIONFAILED] Invalid credentials"
     assert classify_text(text).code == "auth.token_invalid"

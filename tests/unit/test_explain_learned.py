@@ -67,6 +67,13 @@ def test_session5_concepts_in_the_seed_languages() -> None:
     assert "k:disabled" not in learned.features("550 5.1.1 User unknown")
 
 
+def test_session8_mailbox_concept_in_the_seed_languages() -> None:
+    for text in ("Cassetta postale piena", "Das Postfach ist voll", "Het postvak is vol",
+                 "La boîte aux lettres est pleine", "Mailbox full"):
+        assert {"k:mailbox", "k:full", "kk:full+mailbox"} <= set(learned.features(text)), text
+    assert "k:mailbox" not in learned.features("535 5.7.8 Authentication failed")
+
+
 def test_a_concept_weighs_more_than_a_word(monkeypatch: pytest.MonkeyPatch) -> None:
     """A reply sharing a word with one class and only a concept (another language's word for
     password) with the other: the concept's class gains when a concept counts ``CONCEPT_WEIGHT``

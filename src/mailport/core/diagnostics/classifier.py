@@ -83,10 +83,16 @@ _AADSTS: Final[dict[str, str]] = {
 _AADSTS_RE: Final = re.compile(r"\bAADSTS(\d{5,7})\b")
 
 # Orange and La Poste put a documented reason number after their OFR / LPN / OUK codes
-# ("OFR_416", "LPN105_104", "OFR004_104"); the numbers whose meaning is unambiguous -> code. (Not 421:
-# Orange sends "OFR_421" with "too many connections" too, so that number alone says nothing.)
+# ("OFR_416", "LPN105_104", "OFR004_104", "LPNAAA_101"); the numbers whose meaning is unambiguous -> code.
+# (Not 421: Orange sends "OFR_421" with "too many connections" too, so that number alone says nothing.)
+# Session 8 added 101, 103, 505, 510, 517, 630 and 999 from the reason table Sisimai keeps for these hosts
+# (README, "Session 8"): "Service refuse. Veuillez essayer plus tard." under 103/510/999 is a block of the
+# sender, not a busy server, while the same words under 505 (a 421 at end of DATA) are a system error. (Not
+# 402: La Poste sends "LPN007_402" with "DKIM is not configured" as well as "Authentication Required".)
 _ORANGE_REASONS: Final[dict[str, str]] = {
+    "101": "send.rejected_as_spam",  # blocked (a block list named)
     "102": "send.rejected_as_spam",  # source IP blocked for spam
+    "103": "send.rejected_as_spam",  # "service refused": sender blocked
     "104": "server.rate_limited",  # too many connections
     "305": "auth.invalid_credentials",  # invalid authentication code
     "401": "send.rejected_as_spam",  # SPF: not allowed to send
@@ -98,10 +104,15 @@ _ORANGE_REASONS: Final[dict[str, str]] = {
     "418": "send.recipient_unknown",  # invalid recipient
     "420": "send.recipient_unknown",  # archived recipient
     "426": "send.recipient_unknown",  # recipient account blocked
+    "505": "server.temporary_failure",  # system error (421 at end of DATA)
     "506": "send.rejected_as_spam",  # mail rejected (spam)
+    "510": "send.rejected_as_spam",  # "service refused": sender blocked
     "514": "send.message_too_large",  # maximum message size reached
+    "517": "send.rejected_as_spam",  # DMARC verification failed
+    "630": "unknown",  # "policy violation" with nothing more: a deliberate unknown (README, labelling rules)
+    "999": "send.rejected_as_spam",  # "service refused": sender blocked
 }
-_ORANGE_RE: Final = re.compile(r"\b(?:OFR|LPN|OUK)(?:_?\d{3})?[_ ](\d{3})\b", re.IGNORECASE)
+_ORANGE_RE: Final = re.compile(r"\b(?:OFR|LPN|OUK)(?:AAA|_?\d{3})?[_ ](\d{3})\b", re.IGNORECASE)
 
 # The client says it tried OAuth ("XOAUTH2 authentication failed", "OAuth2 auth failed for …").
 _OAUTH_MENTION_RE: Final = re.compile(
@@ -299,6 +310,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         "server.temporary_failure",
         r"(?:connection lost to|unable to (?:reach|contact)|cannot connect to) (?:the )?authentication "
         r"(?:server|backend|service)",
+        # Session 8: Exim's 435 when its authenticator cannot run for now (nothing about the password).
+        r"unable to authenticate at present",
     ),
     # Session 7 (the clash "relay … without authentication", README "Labelling rules"): a refusal
     # saying the program did not sign in before sending. No password was refused — none was sent —
@@ -317,7 +330,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "auth.invalid_credentials",
         r"username and password not accepted",
-        r"invalid (?:login|username or password|credentials(?! for relay)|user name or password)",
+        r"invalid (?:(?:IMAP|SMTP|POP3?|e-?mail) )?(?:login|username or password|credentials(?! for relay)|"
+        r"user name or password)",
         r"incorrect authentication data",
         r"bad credentials|authentication credentials invalid",
         r"\bauthentication (?:failed|unsuccessful)\b",
@@ -405,6 +419,10 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "server.temporary_failure",
         r"address verification in progress",
+        # Session 8: the server out of resources (452 4.3.1's words) or without a server to hand the
+        # message to, in English and in Outlook.com's Italian non-delivery texts.
+        r"insufficient system (?:storage|resources)|\bout of memory\b|memoria esaurita",
+        r"no suitable (?:mail )?servers?\b|nessun server adeguato",
     ),
     _rule(
         "server.rate_limited",
@@ -431,6 +449,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "send.daily_limit_reached",
         r"daily (?:user )?sending (?:quota|limit)",
+        r"\b24[- ]hours? (?:sending )?limit",
         r"\bdaily [\w ]{0,24}limit\b",
         r"limite giornaliero|Tageslimit|daglimiet|limite quotidienne",
         r"send(?:ing)? (?:quota|limit) (?:exceeded|reached)",
@@ -499,6 +518,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"RFC ?5322 section 3\.6\.2",
         # Session 6: a From or sender header the submission server will not take.
         r"missing (?:a |the )?'?From'? header|(?:incorrect|invalid|bad) sender header",
+        # Session 8: Gmail's refusal of a From: header naming several addresses.
+        r"multiple addresses in (?:the )?From:? header",
     ),
     _rule(
         # A relay refusal that names no cause (those that do were read above: "please
@@ -533,6 +554,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\b5\.4\.(?:7|300)\b",
         r"(?<!4\.4\.7 )\bmessage expired\b",
         r"not going to try again",
+        # Session 8: an Italian certified-mail (PEC) provider's non-delivery notice after its time limit.
+        r"mancata consegna per (?:sup\.|superamento) (?:del )?tempo massimo",
     ),
     _rule(
         "send.recipient_mailbox_full",
@@ -547,7 +570,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?:Postfach|Mailbox|Speicher(?:platz|volumen)?)\b[^.;/]{0,30}\b(?:voll|überschritten|ueberschritten)",
         r"(?:mailbox|postvak|brievenbus) (?:is )?vol\b",
         r"\bstorage limit\b",
-        r"casella (?:di posta )?(?:è |e' )?piena|spazio (?:disponibile |della casella )?(?:esaurito|superato)",
+        r"(?:casella|cassetta) (?:di posta |postale )?(?:è |e' )?piena|"
+        r"spazio (?:disponibile |della casella )?(?:esaurito|superato)",
         r"boîte (?:aux lettres |mail )?(?:est )?pleine",
         r"\b[45]\.2\.2\b",
         protocols=("smtp", None),
@@ -558,7 +582,10 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"no such (?:mailbox|recipient|address|account)",
         r"\buser not found\b|(?:don'?t|doesn'?t|does not) exists? (?:that|this) user",
         r"bad (?:recipient|destination) (?:mailbox )?address",
-        r"(?:mailbox|casella|indirizzo) non (?:valid[ao]|esistente)",
+        r"(?:mailbox|casella|cassetta postale|indirizzo) non (?:valid[ao]|esistente|trovat[ao])",
+        # Session 8: the same "mailbox not found" in the other seed languages.
+        r"boîte (?:aux lettres |mail )?introuvable|(?:Postfach|Mailbox|Empfänger) (?:wurde )?nicht gefunden|"
+        r"(?:postvak|mailbox|ontvanger) (?:is )?niet gevonden",
         r"(?:compte|boite|boîte) du destinataire (?:est )?(?:bloqu|archiv|suspendu|désactiv|ferm)|"
         r"archived recipient|"
         r"recipient (?:account|mailbox) (?:is ?|has been )?(?:blocked|archived|suspended|disabled|closed)",
@@ -750,6 +777,7 @@ _SMTP_FAILURE_CODES: Final = frozenset(
      550, 551, 552, 553, 554, 555, 556}
 )
 _SMTP_PREFIX_RE: Final = re.compile(r"(?m)^\s*[2-5]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?")
+_INLINE_CONTINUATION_RE: Final = re.compile(r"(?<=\S) +([2-5]\d\d-[245]\.\d{1,3}\.\d{1,3}) +")
 _B64_RE: Final = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}")
 
 # Exception type names (any class in the exception's MRO) -> code, for text-poor evidence.
@@ -861,6 +889,18 @@ def _flatten(text: str) -> str:
     first, rest = (lines[0], lines[1:]) if lines else ("", [])
     # Keep the first line's code so rules can anchor on it; strip it from the continuations.
     joined = " ".join([first, *(_SMTP_PREFIX_RE.sub("", line) for line in rest)])
+    # A multi-line reply quoted on one line (an Exchange NDR's "Remote server returned '… 550-5.7.1 …'"):
+    # its repeated continuation markers go too (the first stays, for the code), so its sentences read whole.
+    seen: set[str] = set()
+
+    def _repeat(match: re.Match[str]) -> str:
+        marker = match.group(1)
+        if marker in seen:
+            return " "
+        seen.add(marker)
+        return match.group(0)
+
+    joined = _INLINE_CONTINUATION_RE.sub(_repeat, joined)
     return re.sub(r"\s+", " ", joined).strip()
 
 

@@ -62,9 +62,9 @@ _CONCEPTS: Final[dict[str, re.Pattern[str]]] = {name: re.compile(pattern) for na
     "spam": r"spam|junk|blacklist|blocklist|block list|dnsbl|\brbl\b|spamhaus|reputation",
     "recipient": r"recipient|empfänger|ontvanger|destinataire|destinatari",
     "sender": r"sender|absender|afzender|expéditeur|mittente",
-    "full": r"quota|full|voll\b|vol\b|plein|pieno|storage|speicher|espace|spazio",
+    "full": r"quota|full|voll\b|vol\b|plein|pien[ao]|storage|speicher|espace|spazio",
     "notexist": (r"does not exist|doesn't exist|existiert nicht|bestaat niet|n'existe pas|non esiste|no such"
-                 r"|user unknown"),
+                 r"|user unknown|inesistent|non esistent"),
     "later": r"try again later|später|later opnieuw|plus tard|più tardi|riprova",
     "disconnect": r"disconnect|abgebrochen|verbroken|déconnecté|disconness|connection (?:lost|closed|reset)",
     "notimap": r"kein imap|geen imap|pas un serveur de type imap|non è un server imap|not an imap",
@@ -89,6 +89,9 @@ _CONCEPTS: Final[dict[str, re.Pattern[str]]] = {name: re.compile(pattern) for na
     "browser": r"web ?browser|navigateur|browser web|webmail|webalert",
     "unverified": (r"not verified|unverified|verified sender|nicht verifiziert|niet geverifieerd|non vérifié"
                    r"|non verificat"),
+    # Session 8: the recipient's mailbox named in any of the languages (Outlook.com's Italian
+    # "cassetta postale", Exchange's "Postfach" / "postvak", French "boîte aux lettres").
+    "mailbox": r"mailbox|postfach|postvak|brievenbus|bo[iî]te aux lettres|casella|cassetta postale",
 }.items()}
 ALPHA: Final = 0.1  # additive smoothing
 TEMPERATURE: Final = 8.0  # for the posterior only; the answer is the same

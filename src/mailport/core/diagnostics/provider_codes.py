@@ -70,6 +70,11 @@ PROVIDER_CODES: Final[tuple[ProviderCode, ...]] = (
     # --- Yahoo / AOL -------------------------------------------------------------------------
     _row("yahoo", r"#AUTH005|#MBR1212", "auth.app_password_required",
          "help.yahoo.com, 'Generate and manage third-party app passwords'"),
+    # Yahoo's own id on its IMAP sign-in refusal names the provider wherever the address is hosted
+    # (session 8: a Yahoo mailbox under the user's own domain). Not "#AUTH005": without a Yahoo
+    # address it also comes with "Too many bad auth attempts" (the corpus's too-many-attempts reply).
+    _row(None, r"#MBR1212", "auth.app_password_required",
+         "help.yahoo.com, 'Generate and manage third-party app passwords'"),
     # --- Apple iCloud ------------------------------------------------------------------------
     _row("icloud", r"\b535\b(?!.{0,60}too many)|AUTHENTICATIONFAILED", "auth.app_password_required",
          "support.apple.com, 'Sign in to apps with your Apple Account using app-specific passwords'"),

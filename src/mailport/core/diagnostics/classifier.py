@@ -330,6 +330,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "auth.invalid_credentials",
         r"username and password not accepted",
+        # (Session 8: also with the protocol named, "invalid IMAP credentials".)
         r"invalid (?:(?:IMAP|SMTP|POP3?|e-?mail) )?(?:login|username or password|credentials(?! for relay)|"
         r"user name or password)",
         r"incorrect authentication data",
@@ -449,7 +450,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "send.daily_limit_reached",
         r"daily (?:user )?sending (?:quota|limit)",
-        r"\b24[- ]hours? (?:sending )?limit",
+        r"\b24[- ]hours? (?:sending )?limit",  # Session 8
         r"\bdaily [\w ]{0,24}limit\b",
         r"limite giornaliero|Tageslimit|daglimiet|limite quotidienne",
         r"send(?:ing)? (?:quota|limit) (?:exceeded|reached)",
@@ -570,6 +571,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?:Postfach|Mailbox|Speicher(?:platz|volumen)?)\b[^.;/]{0,30}\b(?:voll|überschritten|ueberschritten)",
         r"(?:mailbox|postvak|brievenbus) (?:is )?vol\b",
         r"\bstorage limit\b",
+        # (Session 8: Outlook.com's Italian "cassetta postale piena" too.)
         r"(?:casella|cassetta) (?:di posta |postale )?(?:è |e' )?piena|"
         r"spazio (?:disponibile |della casella )?(?:esaurito|superato)",
         r"boîte (?:aux lettres |mail )?(?:est )?pleine",
@@ -582,6 +584,7 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"no such (?:mailbox|recipient|address|account)",
         r"\buser not found\b|(?:don'?t|doesn'?t|does not) exists? (?:that|this) user",
         r"bad (?:recipient|destination) (?:mailbox )?address",
+        # (Session 8: Outlook.com's Italian "cassetta postale non trovata".)
         r"(?:mailbox|casella|cassetta postale|indirizzo) non (?:valid[ao]|esistente|trovat[ao])",
         # Session 8: the same "mailbox not found" in the other seed languages.
         r"boîte (?:aux lettres |mail )?introuvable|(?:Postfach|Mailbox|Empfänger) (?:wurde )?nicht gefunden|"

@@ -298,3 +298,31 @@ def test_the_tiles_say_which_ways_of_sending_this_installation_lacks(client: Tes
     assert set(tiles) == {"platform", "domain", "smtp", "gmail", "outlook"}
     lacking = {name for name, tile in tiles.items() if "Niet beschikbaar op deze installatie." in tile}
     assert lacking == {"platform", "domain", "gmail", "outlook"}, tiles
+
+
+def _mailbox_form(token: str, email: str, **servers: str) -> dict[str, str]:
+    return {"csrf": token, "email": email, "password": "pw-0123456789", "use_imap": "on",
+            "smtp_host": "smtp.example.test", "smtp_port": "465", "smtp_security": "tls",
+            "imap_host": "imap.example.test", "imap_port": "993", "imap_security": "tls", **servers}
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.1", "[::1]", "10.0.0.5", "nas.local", "mailserver"])
+@pytest.mark.parametrize("path", ["/ui/settings/email/mailbox/test", "/ui/settings/email/mailbox/save"])
+def test_a_local_server_name_is_refused_beside_its_field(client: TestClient, path: str, host: str) -> None:
+    _enter(client, language="nl")
+    resp = client.post(path, headers={"HX-Request": "true"},
+                       data=_mailbox_form(_csrf(client), "info@bakkerij.test", imap_host=host))
+    assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#mailbox-form", resp.text
+    assert '<p class="error" id="f-imap_host-error">Deze servernaam leidt naar een lokaal' in resp.text, resp.text
+    assert "f-smtp_host-error" not in resp.text
+    assert client.get("/v1/accounts").json() == []
+
+
+def test_an_operator_may_allow_local_server_names_on_the_page(tmp_path: Path, clock: FrozenClock) -> None:
+    for client in _client(tmp_path, clock, allow_private_hosts=True):
+        _enter(client, language="en")
+        resp = client.post("/ui/settings/email/mailbox/save", follow_redirects=False,
+                           data=_mailbox_form(_csrf(client), "info@bakkerij.test", smtp_host="localhost",
+                                              imap_host="127.0.0.1"))
+        assert resp.status_code == 303, resp.text
+        assert client.get("/v1/accounts").json()[0]["smtp"]["host"] == "localhost"

@@ -14,9 +14,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailport.core import netpolicy
 from mailport.core.addresses import parse_address
 from mailport.core.verification import AccountConfig, Endpoint
-from mailport.errors import ValidationError
+from mailport.errors import HostNotAllowed, ValidationError
 from mailport.web.labels import N_
 
 __all__ = ["MailboxForm", "read_form"]
@@ -90,8 +91,16 @@ class MailboxForm:
         return hmac.new(key, data.encode() + b"\0" + password.encode(), hashlib.sha256).hexdigest()
 
 
-def read_form(form: Any, *, need_servers: bool = True) -> MailboxForm:
-    """Read and check the posted form; problems are in ``.errors`` (msgids, by field name)."""
+HOST_NOT_ALLOWED = N_("This server name leads into a local or private network, which this service does not"
+                      " connect to. Enter the public server name from your provider's help pages, such as"
+                      " smtp.provider.com.")
+
+
+def read_form(form: Any, *, need_servers: bool = True, allow_private: bool = False) -> MailboxForm:
+    """Read and check the posted form; problems are in ``.errors`` (msgids, by field name).
+
+    ``allow_private`` is ``MAILPORT_ALLOW_PRIVATE_HOSTS``: without it a server name like
+    ``localhost`` or ``10.0.0.5`` is refused here, beside its field, before a test or a save."""
     values = {name: str(form.get(name) or "").strip() for name in _TEXT_FIELDS}
     password = str(form.get("password") or "")
     mailbox = MailboxForm(values=values, password=password, use_imap=form.get("use_imap") == "on")
@@ -115,6 +124,11 @@ def read_form(form: Any, *, need_servers: bool = True) -> MailboxForm:
             errors[f"{kind}_port"] = N_("Enter a port number between 1 and 65535.")
         if endpoint["security"] not in SECURITIES:
             errors[f"{kind}_security"] = N_("Choose how the connection is secured.")
+        if f"{kind}_host" not in errors:
+            try:
+                netpolicy.check_host(endpoint["host"], allow_private=allow_private)
+            except HostNotAllowed:
+                errors[f"{kind}_host"] = HOST_NOT_ALLOWED
         if f"{kind}_host" not in errors and f"{kind}_port" not in errors and f"{kind}_security" not in errors:
             try:
                 Endpoint(**{**endpoint, "username": endpoint["username"]})

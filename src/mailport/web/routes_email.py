@@ -22,11 +22,11 @@ from mailport.core.secret import Secret
 from mailport.core.transports import API_TRANSPORTS
 from mailport.core.verification import Endpoint, Stage, planned_stages, same_server
 from mailport.diagnosis_text import explain
-from mailport.errors import AddressError, Conflict, NotFound, ValidationError
+from mailport.errors import AddressError, Conflict, HostNotAllowed, MailportError, NotFound, ValidationError
 from mailport.services.accounts import AccountInput, AccountView
 from mailport.services.ui_sessions import UiSession
 from mailport.web import labels, routes_platform
-from mailport.web.mailbox_form import MailboxForm, read_form
+from mailport.web.mailbox_form import HOST_NOT_ALLOWED, MailboxForm, read_form
 from mailport.web.mailbox_state import explain_attention
 from mailport.web.pages import page
 from mailport.web.runs import Run, RunRegistry
@@ -276,7 +276,7 @@ def _fingerprint_key(request: Request) -> bytes:
 async def start_test(request: Request, session: WriteSessionDep) -> Response:
     runtime = runtime_of(request)
     raw = await request.form()
-    form = read_form(raw)
+    form = read_form(raw, allow_private=runtime.settings.allow_private_hosts)
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     if account is not None and account.auth_kind == "oauth2":
         return await _test_saved_oauth_account(request, session, account)
@@ -400,7 +400,7 @@ def _form_errors(request: Request, session: UiSession, form: MailboxForm, accoun
 async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     runtime = runtime_of(request)
     raw = await request.form()
-    form = read_form(raw)
+    form = read_form(raw, allow_private=runtime.settings.allow_private_hosts)
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     if account is None and not form.password:
         form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
@@ -427,6 +427,9 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     except Conflict:
         form.errors["email"] = labels.N_("This address is connected already; edit it in the list instead.")
         return _form_errors(request, session, form, account)
+    except HostNotAllowed as exc:  # read_form checks this first; a second opinion never leaks a 500
+        form.errors[_field_of(exc)] = HOST_NOT_ALLOWED
+        return _form_errors(request, session, form, account)
     except ValidationError as exc:
         form.errors[_field_of(exc)] = labels.N_("This value was not accepted: check it and try again.")
         if exc.code == "request.insecure_auth":
@@ -439,7 +442,7 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     return RedirectResponse(f"/ui/settings/email?method=smtp&saved={flag}", status_code=303)
 
 
-def _field_of(exc: ValidationError) -> str:
+def _field_of(exc: MailportError) -> str:
     name = str(exc.field or "email").replace(".", "_")
     return name if name in ("email", "display_name", "password", "smtp_host", "imap_host") else "smtp_host"
 

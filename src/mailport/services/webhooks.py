@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -33,12 +32,12 @@ from mailport.adapters.storage.tables_outbox import Event as EventRow
 from mailport.adapters.storage.tables_outbox import Webhook, WebhookDelivery
 from mailport.adapters.webhook_http import WebhookPoster, check_url
 from mailport.clock import Clock
-from mailport.core import netpolicy
 from mailport.core.addresses import reject_control_chars
 from mailport.core.events import Event, EventPayload, EventType, WebhookTest, format_timestamp, make_event
 from mailport.core.jobs import Done, JobResult, Retry
 from mailport.core.webhooks import (
     WEBHOOK_RETRY_POLICY,
+    check_webhook_url,
     classify_delivery,
     delivery_request,
     format_secret,
@@ -55,7 +54,6 @@ __all__ = ["WEBHOOK_JOB", "DeliveryView", "EventLog", "WebhookService", "Webhook
 WEBHOOK_JOB = "webhook"
 OWNER = "webhook"
 SIGNING_SECRET = "signing"
-_MAX_URL = 2000
 
 
 def _event_from_row(row: EventRow) -> Event:
@@ -440,42 +438,9 @@ class WebhookService:
     # -- checks ------------------------------------------------------------------------------
 
     def _check_url(self, url: str) -> str:
-        if not isinstance(url, str) or not url.strip():
-            raise ValidationError("a webhook URL is required", field="url")
-        url = url.strip()
-        reject_control_chars(url, field="url")
-        if len(url) > _MAX_URL or any(ch.isspace() for ch in url):
-            raise ValidationError("the webhook URL is too long or contains spaces", field="url")
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise ValidationError("the webhook URL is not valid", field="url") from exc
-        allowed = ("https", "http") if self.settings.allow_private_hosts else ("https",)
-        if parts.scheme not in allowed or not parts.hostname:
-            raise ValidationError("a webhook URL must start with https://", field="url",
-                                  code="webhook.url_invalid")
-        if parts.username or parts.password:
-            raise ValidationError("a webhook URL must not contain credentials", field="url",
-                                  code="webhook.url_invalid")
-        if port == 0:
-            raise ValidationError("the webhook URL has an invalid port", field="url")
-        check_url(url)
-        host = parts.hostname
-        if _is_ip_literal(host):
-            # Names are checked at every delivery (DNS may change); literals can be judged now.
-            netpolicy.check_addresses([host], allow_private=self.settings.allow_private_hosts)
-        return url
-
-
-def _is_ip_literal(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
+        if isinstance(url, str):
+            check_url(url.strip())  # what httpx, which delivers, cannot parse is "not valid" first
+        return check_webhook_url(url, allow_private=self.settings.allow_private_hosts)
 
 
 def _check_event_types(values: Sequence[str]) -> list[str]:

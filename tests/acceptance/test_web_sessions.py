@@ -306,6 +306,42 @@ def _mailbox_form(token: str, email: str, **servers: str) -> dict[str, str]:
             "imap_host": "imap.example.test", "imap_port": "993", "imap_security": "tls", **servers}
 
 
+@pytest.mark.parametrize("path", ["/ui/settings/email/mailbox/test", "/ui/settings/email/mailbox/save"])
+def test_an_address_connected_already_is_said_once_at_its_field(client: TestClient, path: str) -> None:
+    """Once in the summary (a link to the field) and once beside the field, like every other error;
+    not a third time under "Find my settings" (an empty alert there, for other errors)."""
+    created = client.post("/v1/accounts", json={
+        "email": "info@bakkerij.test", "password": "pw-0123456789",
+        "smtp": {"host": "smtp.example.test", "port": 465, "security": "tls"}})
+    assert created.status_code == 201, created.text
+    _enter(client, language="en")
+    message = "This address is connected already; edit it in the list instead."
+    resp = client.post(path, headers={"HX-Request": "true"},
+                       data=_mailbox_form(_csrf(client), "info@bakkerij.test"))
+    assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#mailbox-form"
+    html = resp.text
+    assert html.count(message) == 2, html
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="#f-email">{message}</a>' in summary
+    assert f'<p class="error" id="f-email-error">{message}</p>' in html
+    assert 'aria-describedby="f-email-error' in html
+    assert html.count('role="alert"') == 1  # the summary; the field's error is read through aria-describedby
+    # Another error only: no empty alert anywhere.
+    resp = client.post(path, headers={"HX-Request": "true"},
+                       data=_mailbox_form(_csrf(client), "new@bakkerij.test", smtp_port="0"))
+    assert resp.text.count('role="alert"') == 1 and "></p>" not in resp.text.split('role="alert"', 1)[1][:40]
+
+
+def test_a_lookup_for_a_broken_address_says_so_once_at_the_field(client: TestClient) -> None:
+    _enter(client, language="nl")
+    resp = client.post("/ui/settings/email/mailbox/discover", headers={"HX-Request": "true"},
+                       data={"csrf": _csrf(client), "email": "not an address"})
+    assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#mailbox-form"
+    message = "Vul een geldig e-mailadres in"
+    assert resp.text.count(message) == 2, resp.text  # the summary's link and the field
+    assert 'id="f-email-error"' in resp.text and resp.text.count('role="alert"') == 1
+
+
 @pytest.mark.parametrize("host", ["localhost", "127.1", "[::1]", "10.0.0.5", "nas.local", "mailserver"])
 @pytest.mark.parametrize("path", ["/ui/settings/email/mailbox/test", "/ui/settings/email/mailbox/save"])
 def test_a_local_server_name_is_refused_beside_its_field(client: TestClient, path: str, host: str) -> None:

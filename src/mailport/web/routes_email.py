@@ -242,6 +242,10 @@ async def discover(request: Request, session: WriteSessionDep) -> Response:
         else:
             proposal = _proposal(result)
             _apply_proposal(form, result)
+    if form.errors:
+        # Said once, at the address field and in the summary like every other error (the whole
+        # form is swapped in): a copy under the button repeated it a second time.
+        return _form_errors(request, session, form, account, show_advanced=False)
     template = "_proposal.html" if request.headers.get("HX-Request") == "true" else "mailbox.html"
     return page(request, session, template, form=form, account=account, proposal=proposal, run=None,
                  show_advanced=proposal is not None and not proposal["found"])
@@ -386,11 +390,12 @@ def _run_view(request: Request, session: UiSession, run: Run | None, *, form: Ma
                  form=form or _empty_form(), account=account, proposal=None, show_advanced=True)
 
 
-def _form_errors(request: Request, session: UiSession, form: MailboxForm, account: AccountView | None) -> Response:
+def _form_errors(request: Request, session: UiSession, form: MailboxForm, account: AccountView | None,
+                 *, show_advanced: bool = True) -> Response:
     # htmx swaps only the result area by default; form errors re-render the whole form instead.
     headers = {"HX-Retarget": "#mailbox-form", "HX-Reswap": "outerHTML", "HX-Reselect": "#mailbox-form"}
     return page(request, session, "mailbox.html", status_code=200, headers=headers, form=form,
-                 account=account, proposal=None, run=None, show_advanced=True)
+                 account=account, proposal=None, run=None, show_advanced=show_advanced)
 
 
 # -- save and remove -------------------------------------------------------------------------

@@ -349,7 +349,7 @@ def test_a_local_server_name_is_refused_beside_its_field(client: TestClient, pat
     resp = client.post(path, headers={"HX-Request": "true"},
                        data=_mailbox_form(_csrf(client), "info@bakkerij.test", imap_host=host))
     assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#mailbox-form", resp.text
-    assert '<p class="error" id="f-imap_host-error">Deze servernaam leidt naar een lokaal' in resp.text, resp.text
+    assert '<p class="error" id="f-imap_host-error">Deze server staat in een lokaal' in resp.text, resp.text
     assert "f-smtp_host-error" not in resp.text
     assert client.get("/v1/accounts").json() == []
 

@@ -26,6 +26,8 @@ SECURITIES = ("tls", "starttls", "none")
 _TEXT_FIELDS = ("email", "display_name", "smtp_host", "smtp_port", "smtp_security", "smtp_username",
                 "imap_host", "imap_port", "imap_security", "imap_username", "provider_id", "run_id",
                 "discovered")
+_PAGE_ORDER = ("email", "display_name", "password", "smtp_host", "smtp_port", "smtp_security", "smtp_username",
+               "imap_host", "imap_port", "imap_security", "imap_username")
 # What a lookup may fill, and the value each field returns to when a later lookup takes it back.
 SERVER_DEFAULTS = {"smtp_host": "", "smtp_port": "", "smtp_security": "tls", "smtp_username": "",
                    "imap_host": "", "imap_port": "", "imap_security": "tls", "imap_username": ""}
@@ -43,6 +45,12 @@ class MailboxForm:
     @property
     def email(self) -> str:
         return self.values.get("email", "")
+
+    def errors_in_page_order(self) -> list[tuple[str, str]]:
+        """The errors as the error summary lists them: in the order of their fields on the page
+        (checks run in another order — the "connected already" check comes last)."""
+        order = {name: n for n, name in enumerate(_PAGE_ORDER)}
+        return sorted(self.errors.items(), key=lambda item: order.get(item[0], len(order)))
 
     def endpoint(self, kind: str) -> dict[str, Any]:
         port = self.values.get(f"{kind}_port", "")
@@ -91,9 +99,8 @@ class MailboxForm:
         return hmac.new(key, data.encode() + b"\0" + password.encode(), hashlib.sha256).hexdigest()
 
 
-HOST_NOT_ALLOWED = N_("This server name leads into a local or private network, which this service does not"
-                      " connect to. Enter the public server name from your provider's help pages, such as"
-                      " smtp.provider.com.")
+HOST_NOT_ALLOWED = N_("This server is in a local or private network, and this service does not connect there."
+                      " Enter the public server name from your provider's help pages.")
 
 
 def read_form(form: Any, *, need_servers: bool = True, allow_private: bool = False) -> MailboxForm:

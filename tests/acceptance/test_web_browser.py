@@ -480,8 +480,16 @@ def test_inbox_shows_contact_names_search_and_a_message_with_its_attachment(
     page.get_by_role("link", name="Vraag over factuur 2026-0042").click()
     shot(page, "inbox-message-nl")
 
-    # A subject or file name that is one long word wraps: the page never scrolls sideways.
+    # A subject or file name that is one long word wraps: the page never scrolls sideways, and the
+    # list's other columns keep their words whole ("Datu/m" once) and the date on one line.
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(service.base + "/ui/inbox")
+    lines = page.evaluate("""() => Array.from(document.querySelectorAll("thead th, td.when"), (cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return [cell.innerText, new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size];
+    })""")
+    assert lines and all(n == 1 for _, n in lines), lines
     page.locator("tbody a", has_text="Betalingsherinnering").click()
     page.locator("h1", has_text="Betalingsherinnering").wait_for()
     for width, height in ((1280, 800), (390, 844)):

@@ -362,3 +362,37 @@ def test_an_operator_may_allow_local_server_names_on_the_page(tmp_path: Path, cl
                                               imap_host="127.0.0.1"))
         assert resp.status_code == 303, resp.text
         assert client.get("/v1/accounts").json()[0]["smtp"]["host"] == "localhost"
+
+
+@pytest.mark.parametrize("filename", ["請求書 – 2026.pdf", "Faktura č. 12.pdf", 'a".pdf; x="y\r\nX: z', None])
+def test_a_received_attachment_downloads_under_its_own_name_from_the_api_and_the_page(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, filename: str | None) -> None:
+    """Any name a sender chose: a name outside Latin-1 was a 500 on the API (Starlette encodes
+    headers as Latin-1), and both routes replaced "–" and "č" with "_" even in filename*."""
+    from urllib.parse import unquote
+
+    from mailport.services.inbox import AttachmentData
+
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+
+    async def attachment(tenant_id: str, message_id: str, index: int) -> AttachmentData:
+        return AttachmentData(index=index, filename=filename, content_type="text/html", data=b"<script>x</script>")
+
+    monkeypatch.setattr(runtime.inbox, "attachment", attachment)
+    api = client.get("/v1/inbox/messages/imsg_x/attachments/0")
+    _enter(client)
+    page = client.get("/ui/inbox/imsg_x/attachments/0")
+    for resp, fallback in ((api, "attachment-0"), (page, "attachment-1")):
+        assert resp.status_code == 200, resp.text
+        disposition = resp.headers["content-disposition"]
+        assert disposition.startswith("attachment; filename=")
+        exact = unquote(disposition.split("filename*=UTF-8''", 1)[1])
+        if filename is None:
+            assert exact == fallback
+        elif filename.isprintable():
+            assert exact == filename
+        else:
+            assert '"' not in exact and "\r" not in exact and "\n" not in exact
+        assert resp.headers["x-content-type-options"] == "nosniff"
+    assert api.headers["content-security-policy"] == "sandbox"  # never runs in our origin, even if shown
+    assert page.headers["content-type"] == "application/octet-stream"

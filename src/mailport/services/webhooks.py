@@ -367,6 +367,7 @@ class WebhookService:
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
+        refused = False
         try:
             response = await self.poster.post(url, body=body, headers=headers,
                                               timeout=self.settings.webhook_timeout)
@@ -376,9 +377,10 @@ class WebhookService:
         except RemoteError as exc:
             error = f"[{exc.code}] {exc.message}"
         except ValidationError as exc:
-            error = f"[{exc.code}] {exc.message}"
+            # The URL breaks the rule (saved under an older one): no retry makes it valid, only an edit.
+            error, refused = f"[{exc.code}] {exc.message}", True
         duration_ms = int((time.perf_counter() - started) * 1000)
-        return await asyncio.to_thread(self._record, delivery_id, status, error, duration_ms)
+        return await asyncio.to_thread(self._record, delivery_id, status, error, duration_ms, refused)
 
     def _prepare(self, delivery_id: str) -> tuple[str, Event, str] | None:
         now = self.clock.now()
@@ -402,7 +404,7 @@ class WebhookService:
             return hook.url, _event_from_row(row), secret.reveal()
 
     def _record(self, delivery_id: str, status: int | None, error: str | None,
-                duration_ms: int) -> JobResult:
+                duration_ms: int, refused: bool = False) -> JobResult:
         now = self.clock.now()
         verdict = classify_delivery(status)
         with self.db.session() as s:
@@ -417,6 +419,9 @@ class WebhookService:
             delivery.updated_at = now
             if verdict == "delivered":
                 delivery.state, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+                return Done()
+            if refused:
+                delivery.state, delivery.next_attempt_at = "failed", None
                 return Done()
             if verdict == "gone":
                 delivery.state, delivery.next_attempt_at = "gone", None

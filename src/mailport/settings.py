@@ -99,8 +99,8 @@ class Settings(BaseSettings):
     autoconfig_http_port: int = Field(80, description="Port for autoconfig HTTP lookups (untrusted fallback).")
     ca_file: str = Field("", description="Extra PEM bundle of trusted certificate authorities, added to the system's.")
     allow_private_hosts: bool = Field(
-        False, description="Allow tenant-supplied hosts on loopback/private/link-local networks (testing and "
-                           "on-premises only)."
+        False, description="Allow tenant-supplied hosts on loopback/private/link-local networks and local names "
+                           "(localhost, *.local, single-label), and http:// webhooks (testing and on-premises only)."
     )
     allow_insecure_auth: bool = Field(
         False, description="Allow password authentication over unencrypted connections (`security=none`)."

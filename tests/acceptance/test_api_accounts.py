@@ -116,16 +116,47 @@ def test_a_private_host_is_refused_and_explained_in_the_callers_language(
     assert api.get("/v1/accounts", headers=a).json() == []
 
 
-def test_a_name_that_resolves_into_loopback_fails_verification_with_an_explanation(
-        api: Any, admin_headers: dict[str, str]) -> None:
-    """A name is only refused once it resolves (the address it points to is what counts); the owner
-    then reads why, not "something went wrong that we could not identify"."""
+LOCAL_NAMES = ["localhost", "localhost.", "LocalHost", "mail.localhost", "127.1", "0", "2130706433",
+               "0x7f000001", "0177.0.0.1", "[::1]", "nas.local", "mail.internal", "mailserver"]
+
+
+@pytest.mark.parametrize("host", LOCAL_NAMES)
+def test_a_local_name_or_address_shorthand_is_refused_at_save_with_an_explanation(
+        api: Any, admin_headers: dict[str, str], host: str) -> None:
+    """What the spelling alone decides is refused when the settings are saved — for the SMTP and
+    the IMAP server, created or changed — and the owner reads why, in their language, not first
+    at the test ("something went wrong that we could not identify")."""
     a = {**_tenant(api, admin_headers, "A"), "Accept-Language": "nl"}
-    body = {**_account_body(), "smtp": {"host": "localhost", "port": 465, "security": "tls"},
-            "imap": {"host": "localhost", "port": 993, "security": "tls"}}
-    created = api.post("/v1/accounts", json=body, headers=a)
-    assert created.status_code == 201, created.text
-    report = api.post(f"/v1/accounts/{created.json()['id']}/verify", headers=a).json()
-    assert report["code"] == "net.host_not_allowed", report
-    assert report["diagnosis"]["title"] == "Dit serveradres mag niet worden gebruikt"
-    assert report["diagnosis"]["steps"][0].startswith("De servernaam leidt naar een adres in een lokaal")
+    for kind, port in (("smtp", 465), ("imap", 993)):
+        body = {**_account_body(), kind: {"host": host, "port": port, "security": "tls"}}
+        resp = api.post("/v1/accounts", json=body, headers=a)
+        assert resp.status_code == 422, (kind, resp.text)
+        assert resp.json()["code"] == "net.host_not_allowed", resp.text
+        assert resp.json()["title"] == "Dit serveradres mag niet worden gebruikt"
+        assert resp.json()["diagnosis"]["steps"][0].startswith("De servernaam leidt naar een adres in een lokaal")
+    assert api.get("/v1/accounts", headers=a).json() == []
+    account = api.post("/v1/accounts", json=_account_body(), headers=a).json()
+    changed = api.patch(f"/v1/accounts/{account['id']}", headers=a,
+                        json={"smtp": {"host": host}, "password": PASSWORD})
+    assert changed.status_code == 422 and changed.json()["code"] == "net.host_not_allowed", changed.text
+    assert api.get(f"/v1/accounts/{account['id']}", headers=a).json()["smtp"]["host"] == "smtp.example.com"
+
+
+def test_an_operator_may_allow_local_hosts(tmp_path: Any, admin_headers: dict[str, str]) -> None:
+    """MAILPORT_ALLOW_PRIVATE_HOSTS (a lab, a mail server inside the operator's own network)."""
+    from fastapi.testclient import TestClient
+
+    from dbfixtures import make_runtime
+    from mailport.api.app import create_app
+
+    rt = make_runtime(tmp_path, allow_private_hosts=True)
+    try:
+        with TestClient(create_app(rt), raise_server_exceptions=False) as client:
+            a = _tenant(client, admin_headers, "A")
+            for n, host in enumerate(("localhost", "127.0.0.1", "mailserver", "nas.local")):
+                body = {**_account_body(f"info{n}@bakkerij.example.com"),
+                        "smtp": {"host": host, "port": 465, "security": "tls"}}
+                resp = client.post("/v1/accounts", json=body, headers=a)
+                assert resp.status_code == 201, (host, resp.text)
+    finally:
+        rt.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -196,7 +197,11 @@ def test_listing_by_another_tenants_account_is_not_found_as_in_the_inbox(client:
 
 
 def test_webhook_crud_and_test_delivery(client: TestClient) -> None:
-    created = client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "event_types": ["message.sent"]})
+    with socket.socket() as probe:  # a port nobody listens on (a webhook may not use port 9, discard)
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    created = client.post("/v1/webhooks", json={"url": f"http://127.0.0.1:{free}/hook",
+                                                "event_types": ["message.sent"]})
     assert created.status_code == 201, created.text
     hook = created.json()
     assert hook["secret"].startswith("whsec_") and hook["enabled"] is True
@@ -213,10 +218,17 @@ def test_webhook_crud_and_test_delivery(client: TestClient) -> None:
     while (log := client.get(f"/v1/webhooks/{hook['id']}/deliveries").json())[0]["attempts"] == 0:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert log[0]["state"] == "pending" and log[0]["last_error"]  # port 9: nobody listens; retried later
+    assert log[0]["state"] == "pending" and log[0]["last_error"]  # nobody listens; retried later
 
     bad = client.post("/v1/webhooks", json={"url": "ftp://example.org/"})
     assert bad.status_code == 422
+    for url, code in (("https://hooks.example.org:25/x", "webhook.url_invalid"),
+                      ("https://u:p@hooks.example.org/x", "webhook.url_invalid"),
+                      ("https://hooks.example.org:6667/x", "webhook.url_invalid")):
+        refused = client.post("/v1/webhooks", json={"url": url}, headers={"Accept-Language": "nl"})
+        assert refused.status_code == 422 and refused.json()["code"] == code, refused.text
+        assert refused.json()["title"] != "The webhook address is not valid"  # said in Dutch
+        assert client.patch(f"/v1/webhooks/{hook['id']}", json={"url": url}).status_code == 422
     assert client.delete(f"/v1/webhooks/{hook['id']}").status_code == 204
     assert client.get(f"/v1/webhooks/{hook['id']}").status_code == 404
 

@@ -249,7 +249,7 @@ def receiver(tmp_path: Path) -> Iterator[tuple[Any, Any, Client]]:
     admin_key_file = tmp_path / "admin.key"
     admin_key_file.write_text(ADMIN_KEY)
     config = Config(mailport_url=mailport.base, mailport_admin_key_file=admin_key_file,
-                    public_url="http://127.0.0.1:9", db_path=tmp_path / "invoicing.db", language="nl")
+                    public_url=f"http://127.0.0.1:{free_port()}", db_path=tmp_path / "invoicing.db", language="nl")
     try:
         with TestClient(create_example_app(config)) as app:
             integration = app.app.state.mailport  # type: ignore[attr-defined]

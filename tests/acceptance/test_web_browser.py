@@ -433,13 +433,17 @@ def test_inbox_shows_contact_names_search_and_a_message_with_its_attachment(
     contacts = httpx.put(f"{service.base}/v1/contacts", headers=headers, json=[
         {"id": "crm-42", "name": "Debiteur BV (Jan Smit)", "addresses": ["jan@debiteur.test"]}])
     assert contacts.status_code == 200, contacts.text
+    long_word = "Betalingsherinnering" + "X" * 280  # one word, as some senders' systems write them
     for subject, sender in (("Vraag over factuur 2026-0042", "jan@debiteur.test"),
-                            ("Nieuwsbrief november", "news@elders.test")):
+                            ("Nieuwsbrief november", "news@elders.test"), (long_word, "robot@elders.test")):
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = sender, lab_user, subject
         msg.set_content("Goedemiddag,\n\nKlopt het bedrag op regel 3?\n\nJan")
         if "factuur" in subject:
             msg.add_attachment(b"%PDF-1.4 lab", maintype="application", subtype="pdf", filename="bon-17.pdf")
+        if subject == long_word:
+            msg.add_attachment(b"%PDF-1.4 lab", maintype="application", subtype="pdf",
+                               filename="overzicht-" + "a" * 200 + ".pdf")
         mail_lab.inject(msg, mail_from=sender, rcpt_to=[lab_user])
     for _ in range(2):
         assert mail_lab.wait_for_message(lab_user, headers={"Subject": "Nieuwsbrief november"}, timeout=10)
@@ -475,6 +479,22 @@ def test_inbox_shows_contact_names_search_and_a_message_with_its_attachment(
     shot(page, "inbox-nl")
     page.get_by_role("link", name="Vraag over factuur 2026-0042").click()
     shot(page, "inbox-message-nl")
+
+    # A subject or file name that is one long word wraps: the page never scrolls sideways, and the
+    # list's other columns keep their words whole ("Datu/m" once) and the date on one line.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(service.base + "/ui/inbox")
+    lines = page.evaluate("""() => Array.from(document.querySelectorAll("thead th, td.when"), (cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return [cell.innerText, new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size];
+    })""")
+    assert lines and all(n == 1 for _, n in lines), lines
+    page.locator("tbody a", has_text="Betalingsherinnering").click()
+    page.locator("h1", has_text="Betalingsherinnering").wait_for()
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
 
 
 def test_platform_address_sender_name_and_reply_address(service: Service, page: Any) -> None:

@@ -298,3 +298,101 @@ def test_the_tiles_say_which_ways_of_sending_this_installation_lacks(client: Tes
     assert set(tiles) == {"platform", "domain", "smtp", "gmail", "outlook"}
     lacking = {name for name, tile in tiles.items() if "Niet beschikbaar op deze installatie." in tile}
     assert lacking == {"platform", "domain", "gmail", "outlook"}, tiles
+
+
+def _mailbox_form(token: str, email: str, **servers: str) -> dict[str, str]:
+    return {"csrf": token, "email": email, "password": "pw-0123456789", "use_imap": "on",
+            "smtp_host": "smtp.example.test", "smtp_port": "465", "smtp_security": "tls",
+            "imap_host": "imap.example.test", "imap_port": "993", "imap_security": "tls", **servers}
+
+
+@pytest.mark.parametrize("path", ["/ui/settings/email/mailbox/test", "/ui/settings/email/mailbox/save"])
+def test_an_address_connected_already_is_said_once_at_its_field(client: TestClient, path: str) -> None:
+    """Once in the summary (a link to the field) and once beside the field, like every other error;
+    not a third time under "Find my settings" (an empty alert there, for other errors)."""
+    created = client.post("/v1/accounts", json={
+        "email": "info@bakkerij.test", "password": "pw-0123456789",
+        "smtp": {"host": "smtp.example.test", "port": 465, "security": "tls"}})
+    assert created.status_code == 201, created.text
+    _enter(client, language="en")
+    message = "This address is connected already; edit it in the list instead."
+    resp = client.post(path, headers={"HX-Request": "true"},
+                       data=_mailbox_form(_csrf(client), "info@bakkerij.test"))
+    assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#mailbox-form"
+    html = resp.text
+    assert html.count(message) == 2, html
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="#f-email">{message}</a>' in summary
+    assert f'<p class="error" id="f-email-error">{message}</p>' in html
+    assert 'aria-describedby="f-email-error' in html
+    assert html.count('role="alert"') == 1  # the summary; the field's error is read through aria-describedby
+    # Another error only: no empty alert anywhere.
+    resp = client.post(path, headers={"HX-Request": "true"},
+                       data=_mailbox_form(_csrf(client), "new@bakkerij.test", smtp_port="0"))
+    assert resp.text.count('role="alert"') == 1 and "></p>" not in resp.text.split('role="alert"', 1)[1][:40]
+
+
+def test_a_lookup_for_a_broken_address_says_so_once_at_the_field(client: TestClient) -> None:
+    _enter(client, language="nl")
+    resp = client.post("/ui/settings/email/mailbox/discover", headers={"HX-Request": "true"},
+                       data={"csrf": _csrf(client), "email": "not an address"})
+    assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#mailbox-form"
+    message = "Vul een geldig e-mailadres in"
+    assert resp.text.count(message) == 2, resp.text  # the summary's link and the field
+    assert 'id="f-email-error"' in resp.text and resp.text.count('role="alert"') == 1
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.1", "[::1]", "10.0.0.5", "nas.local", "mailserver"])
+@pytest.mark.parametrize("path", ["/ui/settings/email/mailbox/test", "/ui/settings/email/mailbox/save"])
+def test_a_local_server_name_is_refused_beside_its_field(client: TestClient, path: str, host: str) -> None:
+    _enter(client, language="nl")
+    resp = client.post(path, headers={"HX-Request": "true"},
+                       data=_mailbox_form(_csrf(client), "info@bakkerij.test", imap_host=host))
+    assert resp.status_code == 200 and resp.headers["HX-Retarget"] == "#mailbox-form", resp.text
+    assert '<p class="error" id="f-imap_host-error">Deze server staat in een lokaal' in resp.text, resp.text
+    assert "f-smtp_host-error" not in resp.text
+    assert client.get("/v1/accounts").json() == []
+
+
+def test_an_operator_may_allow_local_server_names_on_the_page(tmp_path: Path, clock: FrozenClock) -> None:
+    for client in _client(tmp_path, clock, allow_private_hosts=True):
+        _enter(client, language="en")
+        resp = client.post("/ui/settings/email/mailbox/save", follow_redirects=False,
+                           data=_mailbox_form(_csrf(client), "info@bakkerij.test", smtp_host="localhost",
+                                              imap_host="127.0.0.1"))
+        assert resp.status_code == 303, resp.text
+        assert client.get("/v1/accounts").json()[0]["smtp"]["host"] == "localhost"
+
+
+@pytest.mark.parametrize("filename", ["請求書 – 2026.pdf", "Faktura č. 12.pdf", 'a".pdf; x="y\r\nX: z', None])
+def test_a_received_attachment_downloads_under_its_own_name_from_the_api_and_the_page(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, filename: str | None) -> None:
+    """Any name a sender chose: a name outside Latin-1 was a 500 on the API (Starlette encodes
+    headers as Latin-1), and both routes replaced "–" and "č" with "_" even in filename*."""
+    from urllib.parse import unquote
+
+    from mailport.services.inbox import AttachmentData
+
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+
+    async def attachment(tenant_id: str, message_id: str, index: int) -> AttachmentData:
+        return AttachmentData(index=index, filename=filename, content_type="text/html", data=b"<script>x</script>")
+
+    monkeypatch.setattr(runtime.inbox, "attachment", attachment)
+    api = client.get("/v1/inbox/messages/imsg_x/attachments/0")
+    _enter(client)
+    page = client.get("/ui/inbox/imsg_x/attachments/0")
+    for resp, fallback in ((api, "attachment-0"), (page, "attachment-1")):
+        assert resp.status_code == 200, resp.text
+        disposition = resp.headers["content-disposition"]
+        assert disposition.startswith("attachment; filename=")
+        exact = unquote(disposition.split("filename*=UTF-8''", 1)[1])
+        if filename is None:
+            assert exact == fallback
+        elif filename.isprintable():
+            assert exact == filename
+        else:
+            assert '"' not in exact and "\r" not in exact and "\n" not in exact
+        assert resp.headers["x-content-type-options"] == "nosniff"
+    assert api.headers["content-security-policy"] == "sandbox"  # never runs in our origin, even if shown
+    assert page.headers["content-type"] == "application/octet-stream"

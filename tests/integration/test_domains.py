@@ -123,7 +123,8 @@ async def test_zone_states_give_the_right_verdict(rt: Runtime, dns_lab: DnsLab, 
 async def test_lifecycle_degraded_then_suspended_and_mail_stops(rt: Runtime, dns_lab: DnsLab) -> None:
     clock = _clock(rt)
     tenant, view, records = await _added(rt, dns_lab)
-    hook, _secret = rt.webhooks.create(tenant, url="https://127.0.0.1:9/hooks", event_types=["domain.state_changed"])
+    hook, _secret = rt.webhooks.create(tenant, url="https://127.0.0.1:59999/hooks",
+                                       event_types=["domain.state_changed"])
     with pytest.raises(DomainNotSendable, match="pending"):
         rt.domains.sending_for(tenant, DOMAIN)
 

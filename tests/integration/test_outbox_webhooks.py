@@ -188,6 +188,40 @@ async def test_a_url_httpx_cannot_parse_is_refused_and_one_saved_earlier_fails_i
     rt.close()
 
 
+@pytest.mark.parametrize(("url", "code"), [
+    ("https://hooks.example.test:25/x", "webhook.url_invalid"),
+    ("https://user:pw@hooks.example.test/x", "webhook.url_invalid"),
+    ("http://hooks.example.test/x", "webhook.url_invalid"),
+    ("https://127.1/x", "net.host_not_allowed"),
+    ("https://localhost:8443/x", "net.host_not_allowed"),
+])
+async def test_the_url_rule_is_applied_again_at_delivery(tmp_path: Path, url: str, code: str) -> None:
+    """A row saved under an older rule (any port, a loopback shorthand) or edited in the database
+    is not posted to: each delivery checks the URL again, and says why it failed."""
+    from mailport.adapters.storage.tables_outbox import Webhook
+
+    rt = outbox_runtime(tmp_path, allow_private_hosts=False)
+    tenant = rt.tenants.create(name="T").tenant.id
+    with pytest.raises((ValidationError, HostNotAllowed)) as refused:
+        rt.webhooks.create(tenant, url=url)
+    assert refused.value.code == code and refused.value.field == "url"
+    hook, _ = rt.webhooks.create(tenant, url="https://hooks.example.test/x")
+    with pytest.raises((ValidationError, HostNotAllowed)):
+        rt.webhooks.update(tenant, hook.id, url=url)
+    with rt.db.session() as s:
+        row = s.get(Webhook, hook.id)
+        assert row is not None
+        row.url = url
+    rt.webhooks.test(tenant, hook.id)
+    await run_worker_until(rt, lambda: rt.webhooks.deliveries(tenant, hook.id)[0].attempts == 1)
+    [delivery] = rt.webhooks.deliveries(tenant, hook.id)
+    assert delivery.last_status_code is None and delivery.last_error and code in delivery.last_error
+    # A rule the URL breaks is not retried for three days (an edit fixes it); a name that
+    # resolves into a private network now may resolve elsewhere later: retried.
+    assert delivery.state == ("failed" if code == "webhook.url_invalid" else "pending"), delivery
+    rt.close()
+
+
 async def test_a_batch_fans_out_each_message_event(rt: Runtime, smtp_sink: SmtpSink, receiver: Receiver) -> None:
     tenant = rt.tenants.create(name="Bakkerij").tenant.id
     account = sink_account(rt, tenant, smtp_sink.port)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailport.core.netpolicy import check_addresses, is_public_address
+from mailport.core.netpolicy import check_addresses, check_host, is_public_address
 from mailport.errors import HostNotAllowed
 
 
@@ -47,3 +47,33 @@ def test_check_addresses_refuses_empty_and_garbage() -> None:
 
 def test_public_addresses_pass() -> None:
     check_addresses(["8.8.8.8", "2606:4700::1111"], allow_private=False)
+
+
+@pytest.mark.parametrize(("host", "address"), [
+    ("localhost", "localhost"), ("localhost.", "localhost"), ("LOCALHOST", "localhost"),
+    ("mail.localhost", "mail.localhost"), ("nas.local", "nas.local"), ("smtp.corp.internal", "smtp.corp.internal"),
+    ("box.home.arpa", "box.home.arpa"), ("mailserver", "mailserver"),
+    ("127.1", "127.0.0.1"), ("0", "0.0.0.0"), ("2130706433", "127.0.0.1"), ("0x7f000001", "127.0.0.1"),
+    ("0177.0.0.1", "127.0.0.1"), ("0x7f.1", "127.0.0.1"), ("10.1", "10.0.0.1"), ("3232235777", "192.168.1.1"),
+    ("[::1]", "::1"), ("::ffff:127.0.0.1", "::ffff:7f00:1"), ("169.254.169.254", "169.254.169.254"),
+])
+def test_check_host_refuses_local_names_and_every_spelling_of_a_private_address(host: str, address: str) -> None:
+    with pytest.raises(HostNotAllowed) as err:
+        check_host(host, allow_private=False)
+    assert err.value.code == "net.host_not_allowed" and err.value.address == address
+
+
+@pytest.mark.parametrize(("host", "expected"), [
+    ("smtp.example.com", "smtp.example.com"), ("SMTP.Example.COM.", "smtp.example.com"),
+    ("8.8.8.8", "8.8.8.8"), ("[2606:4700::1111]", "2606:4700::1111"), ("mail.localhost.example.com",
+                                                                      "mail.localhost.example.com"),
+    # A shorthand of a public address passes here; the endpoint's syntax check refuses it.
+    ("134744072", "134744072"),
+])
+def test_check_host_passes_public_names_and_addresses(host: str, expected: str) -> None:
+    assert check_host(host, allow_private=False) == expected
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.1", "[::1]", "mailserver", "nas.local", "10.0.0.5"])
+def test_check_host_admits_everything_when_the_operator_allows_private_hosts(host: str) -> None:
+    check_host(host, allow_private=True)

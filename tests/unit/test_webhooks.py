@@ -17,14 +17,16 @@ from mailport.core.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WEBHOOK_RETRY_POLICY,
+    check_webhook_url,
     classify_delivery,
     compute_signature,
     delivery_request,
     format_secret,
     sign,
     verify,
+    webhook_port_allowed,
 )
-from mailport.errors import AuthError, ValidationError
+from mailport.errors import AuthError, HostNotAllowed, ValidationError
 
 T = 1795435200  # 2026-11-23T12:00:00Z
 BODY = '{"hello":"wörld"}'.encode()
@@ -179,3 +181,59 @@ def test_delivery_classification_and_retry_policy() -> None:
         assert classify_delivery(status) == "retry"
     assert WEBHOOK_RETRY_POLICY.give_up_after == timedelta(days=3)
     assert WEBHOOK_RETRY_POLICY.min_delay == timedelta(seconds=10)
+
+
+# -- the URL rule (registration and every delivery) ------------------------------------------
+
+
+@pytest.mark.parametrize("url", [
+    "https://hooks.example.com/mailport", "https://hooks.example.com:8443/x?token=abc",
+    "https://hooks.example.com:443/x", "https://hooks.example.com:1024/x", "https://hooks.example.com:65535/x",
+    "https://8.8.8.8/x", "https://[2606:4700::1111]:8080/x",
+])
+def test_a_public_https_url_on_a_web_port_is_accepted(url: str) -> None:
+    assert check_webhook_url(f"  {url} ", allow_private=False) == url
+
+
+@pytest.mark.parametrize("url", [
+    "http://hooks.example.com/x",  # plain http: only with MAILPORT_ALLOW_PRIVATE_HOSTS (development)
+    "ftp://hooks.example.com/x", "javascript:alert(1)", "https:///x", "hooks.example.com/x",
+    "https://user:pw@hooks.example.com/x", "https://user@hooks.example.com/x", "https://@hooks.example.com/x",
+    "https://hooks.example.com:25/x", "https://hooks.example.com:22/x", "https://hooks.example.com:8/x",
+    "https://hooks.example.com:1023/x", "https://hooks.example.com:6667/x", "https://hooks.example.com:5060/x",
+    "https://hooks.example.com:0/x", "https://hooks.example.com:65536/x", "https://hooks.example.com:x/x",
+    "https://hooks.example.com/a b", "https://hooks.example.com/\r\nX: y", "https://hooks.example.com/" + "a" * 2000,
+    "", "   ",
+])
+def test_other_schemes_credentials_ports_and_broken_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        check_webhook_url(url, allow_private=False)
+    assert err.value.field == "url"
+
+
+@pytest.mark.parametrize("url", [
+    "https://localhost/x", "https://localhost.:8443/x", "https://app.localhost/x", "https://127.0.0.1/x",
+    "https://127.1/x", "https://2130706433/x", "https://0x7f000001/x", "https://0/x", "https://[::1]/x",
+    "https://[::ffff:169.254.169.254]/x", "https://10.0.0.8:8443/x", "https://receiver.internal/x",
+    "https://receiver/x",
+])
+def test_private_hosts_in_any_spelling_are_refused(url: str) -> None:
+    with pytest.raises(HostNotAllowed) as err:
+        check_webhook_url(url, allow_private=False)
+    assert err.value.field == "url"
+
+
+def test_a_development_installation_may_post_over_http_to_loopback_but_still_not_to_any_port() -> None:
+    assert check_webhook_url("http://127.0.0.1:8500/hooks", allow_private=True) == "http://127.0.0.1:8500/hooks"
+    assert check_webhook_url("http://localhost/hooks", allow_private=True)
+    for url in ("http://127.0.0.1:25/x", "http://127.0.0.1:6667/x",
+                "http://user:pw@127.0.0.1:8500/x"):
+        with pytest.raises(ValidationError):
+            check_webhook_url(url, allow_private=True)
+
+
+@pytest.mark.parametrize(("port", "allowed"), [(80, True), (443, True), (8443, True), (8080, True), (1024, True),
+                                               (25, False), (587, False), (993, False), (1023, False),
+                                               (2049, False), (10080, False), (65535, True), (65536, False)])
+def test_webhook_ports(port: int, allowed: bool) -> None:
+    assert webhook_port_allowed(port) is allowed

@@ -4,7 +4,11 @@ A webhook URL is typed in by a tenant, so it must not become a way into the oper
 the request goes through :func:`mailport.adapters.http.new_client` with a guard — the host is
 resolved through :class:`mailport.adapters.dns.DnsResolver`, every address is checked by
 :mod:`mailport.core.netpolicy` (unless ``allow_private_hosts``), and the connection goes to the
-checked IP while TLS still verifies the certificate against the name. Redirects are not followed:
+checked IP while TLS still verifies the certificate against the name (so a name that resolved to
+a public address when it was registered and to 127.0.0.1 now — DNS rebinding — is refused now).
+Before that, the URL must still meet the registration's rule
+(:func:`mailport.core.webhooks.check_webhook_url`: https, port, no credentials, host spelling).
+Redirects are not followed:
 a receiver that moved must be edited by its owner, not silently chased to a new host.
 """
 
@@ -15,12 +19,12 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
 from mailport.adapters.http import Guard, new_client, translate_http_error
+from mailport.core.webhooks import check_webhook_url
 from mailport.errors import ProtocolError, RemoteTimeout, ValidationError
 
 if TYPE_CHECKING:
@@ -54,6 +58,7 @@ class WebhookPoster:
     def __init__(self, *, resolver: Resolver, allow_private: bool, ca_file: str = "",
                  backend: httpcore.AsyncNetworkBackend | None = None) -> None:
         self._guard = Guard.of(resolver, allow_private=allow_private)
+        self._allow_private = allow_private
         self._ca_file = ca_file
         self._backend = backend
 
@@ -62,10 +67,10 @@ class WebhookPoster:
     ) -> WebhookResponse:
         """POST ``body``; any HTTP status is returned, transport failures raise
         :class:`~mailport.errors.RemoteError` subclasses (``HostNotAllowed`` for the guard)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValidationError("a webhook URL must be http(s)", field="url")
-        check_url(url)  # a URL saved before this check was made fails each delivery, recorded
+        # The registration's rule once more: a row saved under an older rule (any port, a
+        # private host's IP literal) fails its delivery, recorded, instead of being posted to.
+        check_url(url)
+        check_webhook_url(url, allow_private=self._allow_private)
         try:
             return await asyncio.wait_for(self._post(url, body, headers, timeout), timeout)
         except TimeoutError as exc:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from mailport.errors import HostNotAllowed
 
-__all__ = ["check_addresses", "is_public_address"]
+__all__ = ["check_addresses", "check_host", "is_public_address"]
 
 # Ranges ``ipaddress`` does not already flag as non-global but that must never be reached:
 # shared address space (carrier-grade NAT, RFC 6598) and the well-known metadata endpoints.
@@ -75,3 +75,76 @@ def check_addresses(addresses: Iterable[str], *, allow_private: bool) -> None:
                 "The host points into a private, loopback or reserved network, which is not allowed",
                 address=ip,
             )
+
+
+# Names that never lead to a public server, refused by their spelling before anything resolves
+# them: ``localhost`` (RFC 6761: always the loopback), mDNS ``.local`` (link-local), the
+# private-use ``home.arpa`` (RFC 8375) and ``.internal`` (reserved by ICANN for private use in
+# 2024), and the undelegated suffixes home and office networks use.
+_PRIVATE_SUFFIXES = ("localhost", "local", "internal", "home.arpa", "localdomain", "lan", "home", "corp",
+                     "intranet", "private")
+
+
+def _legacy_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address ``inet_aton`` (and so curl, browsers and many resolvers) reads in ``host``:
+    one to four parts, each decimal, ``0x`` hex or ``0`` octal — ``127.1``, ``0``, ``2130706433``,
+    ``0x7f000001``, ``0177.0.0.1``. None when ``host`` is not such a number."""
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    values: list[int] = []
+    for part in parts:
+        try:
+            if part[:2] in ("0x", "0X"):
+                values.append(int(part[2:] or "0", 16))
+            elif len(part) > 1 and part.startswith("0"):
+                values.append(int(part[1:], 8))
+            elif part.isdigit():
+                values.append(int(part))
+            else:
+                return None
+        except ValueError:
+            return None
+    *head, last = values
+    if any(v > 255 for v in head) or last >= 256 ** (5 - len(values)):
+        return None
+    number = sum(v << (8 * (3 - i)) for i, v in enumerate(head)) + last
+    return ipaddress.IPv4Address(number)
+
+
+def check_host(host: str, *, allow_private: bool) -> str:
+    """Judge a host as a tenant typed it, before anything resolves it; returns it lower-cased,
+    without a trailing dot or IPv6 brackets.
+
+    Refused (:class:`HostNotAllowed`) unless ``allow_private`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``):
+    an IP literal of a non-public address (``[::1]``, ``::ffff:127.0.0.1``), a numeric shorthand
+    that ``inet_aton`` — and so curl, browsers and many resolvers — reads as one (``127.1``, ``0``,
+    ``2130706433``, ``0x7f000001``, ``0177.0.0.1``), ``localhost`` and names under a private-use
+    suffix (``*.localhost``, ``*.local``, ``*.internal``, …), and single-label names (a system
+    resolver completes them with its own search domain). Other names are judged by the addresses
+    they resolve to, at every connection. A shorthand of a public address is returned as typed:
+    it is not a host name either, and the caller's syntax check refuses it.
+    """
+    name = host.strip().lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    try:
+        literal = _parse(name)
+    except ValueError:
+        pass
+    else:
+        check_addresses([str(literal)], allow_private=allow_private)
+        return name
+    name = name.rstrip(".")
+    shorthand = _legacy_ipv4(name)
+    if shorthand is not None:
+        check_addresses([str(shorthand)], allow_private=allow_private)
+        return name
+    if allow_private:
+        return name
+    if "." not in name or any(name == s or name.endswith("." + s) for s in _PRIVATE_SUFFIXES):
+        raise HostNotAllowed(
+            "The host name points into a private, loopback or local network, which is not allowed",
+            address=name,
+        )
+    return name

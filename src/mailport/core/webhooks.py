@@ -31,10 +31,12 @@ import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
+from mailport.core import netpolicy
 from mailport.core.events import Event
 from mailport.core.outbox import RetryPolicy
-from mailport.errors import AuthError, ValidationError
+from mailport.errors import AuthError, HostNotAllowed, ValidationError
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -43,12 +45,14 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "WEBHOOK_RETRY_POLICY",
+    "check_webhook_url",
     "classify_delivery",
     "compute_signature",
     "delivery_request",
     "format_secret",
     "sign",
     "verify",
+    "webhook_port_allowed",
 ]
 
 ID_HEADER = "webhook-id"
@@ -215,3 +219,64 @@ def classify_delivery(status_code: int | None) -> Literal["delivered", "retry", 
     if status_code == 410:
         return "gone"
     return "retry"
+
+
+# -- which URLs a webhook may be delivered to ------------------------------------------------
+
+MAX_URL_LENGTH = 2000
+# Ports a browser refuses to fetch because other protocols listen there (the Fetch standard's
+# "bad ports", those at or above 1024): a POST's first lines must not become commands to them.
+_BAD_HIGH_PORTS = frozenset({1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666,
+                             6667, 6668, 6669, 6679, 6697, 10080})
+
+
+def webhook_port_allowed(port: int) -> bool:
+    """443 and 80, or an unprivileged port (1024–65535) that is not on the Fetch standard's
+    bad-port list. Below 1024 live SMTP, SSH, IMAP, LDAP… — never a web app's receiver."""
+    if port in (80, 443):
+        return True
+    return 1024 <= port <= 65535 and port not in _BAD_HIGH_PORTS
+
+
+def check_webhook_url(url: str, *, allow_private: bool) -> str:
+    """The rule a webhook URL must meet, at registration and again before every delivery (a row
+    saved under an older rule, or edited in the database, is not trusted): returns it stripped.
+
+    - ``https://``; ``http://`` only with ``allow_private`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``, a
+      development setting) — events carry customers' addresses and are signed, not encrypted;
+    - no user name or password in the URL (it would be logged and sent to every redirect target);
+    - a port :func:`webhook_port_allowed` admits;
+    - a host :func:`mailport.core.netpolicy.check_host` admits: no IP literal of a private network
+      (in any spelling), no ``localhost`` or private-use suffix, no single-label name.
+
+    Names are judged by their addresses at each delivery too (DNS rebinding): the poster resolves,
+    checks every address and connects to a checked one. Raises :class:`ValidationError`
+    (``webhook.url_invalid``) or :class:`~mailport.errors.HostNotAllowed`.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ValidationError("a webhook URL is required", field="url")
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ValidationError("the webhook URL is too long or contains spaces or control characters",
+                              field="url", code="webhook.url_invalid")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError("the webhook URL is not valid", field="url", code="webhook.url_invalid") from exc
+    allowed = ("https", "http") if allow_private else ("https",)
+    if parts.scheme not in allowed or not parts.hostname:
+        raise ValidationError("a webhook URL must start with https://", field="url", code="webhook.url_invalid")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise ValidationError("a webhook URL must not contain credentials", field="url",
+                              code="webhook.url_invalid")
+    if port is not None and not webhook_port_allowed(port):
+        raise ValidationError(
+            "a webhook URL's port must be 443, 80 or one from 1024 to 65535 that no other protocol uses",
+            field="url", code="webhook.url_invalid")
+    try:
+        netpolicy.check_host(parts.hostname, allow_private=allow_private)
+    except HostNotAllowed as exc:
+        exc.field = "url"
+        raise
+    return url

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets as random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from mailport.core.addresses import parse_address, reject_control_chars
 from mailport.core.events import AccountNeedsAttention
 from mailport.core.message import check_header_text
 from mailport.core.verification import AccountConfig, Endpoint, same_server
-from mailport.errors import Conflict, NotFound, ValidationError
+from mailport.errors import Conflict, HostNotAllowed, NotFound, ValidationError
 from mailport.ids import new_id
 from mailport.services.secretstore import SecretStore
 from mailport.services.webhooks import EventLog
@@ -390,11 +389,17 @@ class AccountService:
         for key in ("host", "username", "pin_sha256"):
             if data[key] is not None:
                 reject_control_chars(str(data[key]), field=f"{field_name}.{key}")
-        endpoint = Endpoint(**data)
-        # An IP literal can be judged now; names are checked again at every connection (DNS may change).
-        if _is_ip_literal(host):
-            netpolicy.check_addresses([host], allow_private=self.settings.allow_private_hosts)
-        return endpoint
+        # What the spelling alone decides (an IP literal in any form, localhost, a private-use
+        # suffix) is refused at save, where the owner can still correct it — before the syntax
+        # check, so "127.1" reads "not allowed here", not "not valid"; names are checked again by
+        # the addresses they resolve to at every connection (DNS may change).
+        if host:
+            try:
+                netpolicy.check_host(host, allow_private=self.settings.allow_private_hosts)
+            except HostNotAllowed as exc:
+                exc.field = f"{field_name}.host"
+                raise
+        return Endpoint(**data)
 
     def _check_auth(self, auth_kind: str, password: str | None,
                     endpoints: list[Endpoint]) -> None:
@@ -427,14 +432,6 @@ class AccountService:
             has_password=self._has_password(s, a.tenant_id, a.id), last_verification=a.last_verification,
             created_at=a.created_at, updated_at=a.updated_at, attention=a.attention, transport=a.transport,
         )
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
 
 
 def _code_hash(account_id: str, code: str) -> str:

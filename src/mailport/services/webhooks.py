@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -33,12 +32,12 @@ from mailport.adapters.storage.tables_outbox import Event as EventRow
 from mailport.adapters.storage.tables_outbox import Webhook, WebhookDelivery
 from mailport.adapters.webhook_http import WebhookPoster, check_url
 from mailport.clock import Clock
-from mailport.core import netpolicy
 from mailport.core.addresses import reject_control_chars
 from mailport.core.events import Event, EventPayload, EventType, WebhookTest, format_timestamp, make_event
 from mailport.core.jobs import Done, JobResult, Retry
 from mailport.core.webhooks import (
     WEBHOOK_RETRY_POLICY,
+    check_webhook_url,
     classify_delivery,
     delivery_request,
     format_secret,
@@ -55,7 +54,6 @@ __all__ = ["WEBHOOK_JOB", "DeliveryView", "EventLog", "WebhookService", "Webhook
 WEBHOOK_JOB = "webhook"
 OWNER = "webhook"
 SIGNING_SECRET = "signing"
-_MAX_URL = 2000
 
 
 def _event_from_row(row: EventRow) -> Event:
@@ -369,6 +367,7 @@ class WebhookService:
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
+        refused = False
         try:
             response = await self.poster.post(url, body=body, headers=headers,
                                               timeout=self.settings.webhook_timeout)
@@ -378,9 +377,10 @@ class WebhookService:
         except RemoteError as exc:
             error = f"[{exc.code}] {exc.message}"
         except ValidationError as exc:
-            error = f"[{exc.code}] {exc.message}"
+            # The URL breaks the rule (saved under an older one): no retry makes it valid, only an edit.
+            error, refused = f"[{exc.code}] {exc.message}", True
         duration_ms = int((time.perf_counter() - started) * 1000)
-        return await asyncio.to_thread(self._record, delivery_id, status, error, duration_ms)
+        return await asyncio.to_thread(self._record, delivery_id, status, error, duration_ms, refused)
 
     def _prepare(self, delivery_id: str) -> tuple[str, Event, str] | None:
         now = self.clock.now()
@@ -404,7 +404,7 @@ class WebhookService:
             return hook.url, _event_from_row(row), secret.reveal()
 
     def _record(self, delivery_id: str, status: int | None, error: str | None,
-                duration_ms: int) -> JobResult:
+                duration_ms: int, refused: bool = False) -> JobResult:
         now = self.clock.now()
         verdict = classify_delivery(status)
         with self.db.session() as s:
@@ -419,6 +419,9 @@ class WebhookService:
             delivery.updated_at = now
             if verdict == "delivered":
                 delivery.state, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+                return Done()
+            if refused:
+                delivery.state, delivery.next_attempt_at = "failed", None
                 return Done()
             if verdict == "gone":
                 delivery.state, delivery.next_attempt_at = "gone", None
@@ -440,42 +443,9 @@ class WebhookService:
     # -- checks ------------------------------------------------------------------------------
 
     def _check_url(self, url: str) -> str:
-        if not isinstance(url, str) or not url.strip():
-            raise ValidationError("a webhook URL is required", field="url")
-        url = url.strip()
-        reject_control_chars(url, field="url")
-        if len(url) > _MAX_URL or any(ch.isspace() for ch in url):
-            raise ValidationError("the webhook URL is too long or contains spaces", field="url")
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise ValidationError("the webhook URL is not valid", field="url") from exc
-        allowed = ("https", "http") if self.settings.allow_private_hosts else ("https",)
-        if parts.scheme not in allowed or not parts.hostname:
-            raise ValidationError("a webhook URL must start with https://", field="url",
-                                  code="webhook.url_invalid")
-        if parts.username or parts.password:
-            raise ValidationError("a webhook URL must not contain credentials", field="url",
-                                  code="webhook.url_invalid")
-        if port == 0:
-            raise ValidationError("the webhook URL has an invalid port", field="url")
-        check_url(url)
-        host = parts.hostname
-        if _is_ip_literal(host):
-            # Names are checked at every delivery (DNS may change); literals can be judged now.
-            netpolicy.check_addresses([host], allow_private=self.settings.allow_private_hosts)
-        return url
-
-
-def _is_ip_literal(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
+        if isinstance(url, str):
+            check_url(url.strip())  # what httpx, which delivers, cannot parse is "not valid" first
+        return check_webhook_url(url, allow_private=self.settings.allow_private_hosts)
 
 
 def _check_event_types(values: Sequence[str]) -> list[str]:

@@ -14,9 +14,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailport.core import netpolicy
 from mailport.core.addresses import parse_address
 from mailport.core.verification import AccountConfig, Endpoint
-from mailport.errors import ValidationError
+from mailport.errors import HostNotAllowed, ValidationError
 from mailport.web.labels import N_
 
 __all__ = ["MailboxForm", "read_form"]
@@ -25,6 +26,8 @@ SECURITIES = ("tls", "starttls", "none")
 _TEXT_FIELDS = ("email", "display_name", "smtp_host", "smtp_port", "smtp_security", "smtp_username",
                 "imap_host", "imap_port", "imap_security", "imap_username", "provider_id", "run_id",
                 "discovered")
+_PAGE_ORDER = ("email", "display_name", "password", "smtp_host", "smtp_port", "smtp_security", "smtp_username",
+               "imap_host", "imap_port", "imap_security", "imap_username")
 # What a lookup may fill, and the value each field returns to when a later lookup takes it back.
 SERVER_DEFAULTS = {"smtp_host": "", "smtp_port": "", "smtp_security": "tls", "smtp_username": "",
                    "imap_host": "", "imap_port": "", "imap_security": "tls", "imap_username": ""}
@@ -42,6 +45,12 @@ class MailboxForm:
     @property
     def email(self) -> str:
         return self.values.get("email", "")
+
+    def errors_in_page_order(self) -> list[tuple[str, str]]:
+        """The errors as the error summary lists them: in the order of their fields on the page
+        (checks run in another order — the "connected already" check comes last)."""
+        order = {name: n for n, name in enumerate(_PAGE_ORDER)}
+        return sorted(self.errors.items(), key=lambda item: order.get(item[0], len(order)))
 
     def endpoint(self, kind: str) -> dict[str, Any]:
         port = self.values.get(f"{kind}_port", "")
@@ -90,8 +99,15 @@ class MailboxForm:
         return hmac.new(key, data.encode() + b"\0" + password.encode(), hashlib.sha256).hexdigest()
 
 
-def read_form(form: Any, *, need_servers: bool = True) -> MailboxForm:
-    """Read and check the posted form; problems are in ``.errors`` (msgids, by field name)."""
+HOST_NOT_ALLOWED = N_("This server is in a local or private network, and this service does not connect there."
+                      " Enter the public server name from your provider's help pages.")
+
+
+def read_form(form: Any, *, need_servers: bool = True, allow_private: bool = False) -> MailboxForm:
+    """Read and check the posted form; problems are in ``.errors`` (msgids, by field name).
+
+    ``allow_private`` is ``MAILPORT_ALLOW_PRIVATE_HOSTS``: without it a server name like
+    ``localhost`` or ``10.0.0.5`` is refused here, beside its field, before a test or a save."""
     values = {name: str(form.get(name) or "").strip() for name in _TEXT_FIELDS}
     password = str(form.get("password") or "")
     mailbox = MailboxForm(values=values, password=password, use_imap=form.get("use_imap") == "on")
@@ -115,6 +131,11 @@ def read_form(form: Any, *, need_servers: bool = True) -> MailboxForm:
             errors[f"{kind}_port"] = N_("Enter a port number between 1 and 65535.")
         if endpoint["security"] not in SECURITIES:
             errors[f"{kind}_security"] = N_("Choose how the connection is secured.")
+        if f"{kind}_host" not in errors:
+            try:
+                netpolicy.check_host(endpoint["host"], allow_private=allow_private)
+            except HostNotAllowed:
+                errors[f"{kind}_host"] = HOST_NOT_ALLOWED
         if f"{kind}_host" not in errors and f"{kind}_port" not in errors and f"{kind}_security" not in errors:
             try:
                 Endpoint(**{**endpoint, "username": endpoint["username"]})

@@ -22,11 +22,11 @@ from mailport.core.secret import Secret
 from mailport.core.transports import API_TRANSPORTS
 from mailport.core.verification import Endpoint, Stage, planned_stages, same_server
 from mailport.diagnosis_text import explain
-from mailport.errors import AddressError, Conflict, NotFound, ValidationError
+from mailport.errors import AddressError, Conflict, HostNotAllowed, MailportError, NotFound, ValidationError
 from mailport.services.accounts import AccountInput, AccountView
 from mailport.services.ui_sessions import UiSession
 from mailport.web import labels, routes_platform
-from mailport.web.mailbox_form import MailboxForm, read_form
+from mailport.web.mailbox_form import HOST_NOT_ALLOWED, MailboxForm, read_form
 from mailport.web.mailbox_state import explain_attention
 from mailport.web.pages import page
 from mailport.web.runs import Run, RunRegistry
@@ -242,6 +242,10 @@ async def discover(request: Request, session: WriteSessionDep) -> Response:
         else:
             proposal = _proposal(result)
             _apply_proposal(form, result)
+    if form.errors:
+        # Said once, at the address field and in the summary like every other error (the whole
+        # form is swapped in): a copy under the button repeated it a second time.
+        return _form_errors(request, session, form, account, show_advanced=False)
     template = "_proposal.html" if request.headers.get("HX-Request") == "true" else "mailbox.html"
     return page(request, session, template, form=form, account=account, proposal=proposal, run=None,
                  show_advanced=proposal is not None and not proposal["found"])
@@ -276,7 +280,7 @@ def _fingerprint_key(request: Request) -> bytes:
 async def start_test(request: Request, session: WriteSessionDep) -> Response:
     runtime = runtime_of(request)
     raw = await request.form()
-    form = read_form(raw)
+    form = read_form(raw, allow_private=runtime.settings.allow_private_hosts)
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     if account is not None and account.auth_kind == "oauth2":
         return await _test_saved_oauth_account(request, session, account)
@@ -386,11 +390,12 @@ def _run_view(request: Request, session: UiSession, run: Run | None, *, form: Ma
                  form=form or _empty_form(), account=account, proposal=None, show_advanced=True)
 
 
-def _form_errors(request: Request, session: UiSession, form: MailboxForm, account: AccountView | None) -> Response:
+def _form_errors(request: Request, session: UiSession, form: MailboxForm, account: AccountView | None,
+                 *, show_advanced: bool = True) -> Response:
     # htmx swaps only the result area by default; form errors re-render the whole form instead.
     headers = {"HX-Retarget": "#mailbox-form", "HX-Reswap": "outerHTML", "HX-Reselect": "#mailbox-form"}
     return page(request, session, "mailbox.html", status_code=200, headers=headers, form=form,
-                 account=account, proposal=None, run=None, show_advanced=True)
+                 account=account, proposal=None, run=None, show_advanced=show_advanced)
 
 
 # -- save and remove -------------------------------------------------------------------------
@@ -400,7 +405,7 @@ def _form_errors(request: Request, session: UiSession, form: MailboxForm, accoun
 async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     runtime = runtime_of(request)
     raw = await request.form()
-    form = read_form(raw)
+    form = read_form(raw, allow_private=runtime.settings.allow_private_hosts)
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     if account is None and not form.password:
         form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")
@@ -427,6 +432,9 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     except Conflict:
         form.errors["email"] = labels.N_("This address is connected already; edit it in the list instead.")
         return _form_errors(request, session, form, account)
+    except HostNotAllowed as exc:  # read_form checks this first; a second opinion never leaks a 500
+        form.errors[_field_of(exc)] = HOST_NOT_ALLOWED
+        return _form_errors(request, session, form, account)
     except ValidationError as exc:
         form.errors[_field_of(exc)] = labels.N_("This value was not accepted: check it and try again.")
         if exc.code == "request.insecure_auth":
@@ -439,7 +447,7 @@ async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     return RedirectResponse(f"/ui/settings/email?method=smtp&saved={flag}", status_code=303)
 
 
-def _field_of(exc: ValidationError) -> str:
+def _field_of(exc: MailportError) -> str:
     name = str(exc.field or "email").replace(".", "_")
     return name if name in ("email", "display_name", "password", "smtp_host", "imap_host") else "smtp_host"
 

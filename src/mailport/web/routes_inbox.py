@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mailport.core.filenames import content_disposition
 from mailport.errors import MailportError, NotFound, RemoteError, ValidationError
 from mailport.services.ui_sessions import UiSession
 from mailport.web.mailbox_state import needing_attention
@@ -147,24 +148,13 @@ async def message(request: Request, session: SessionDep, message_id: str) -> Res
                  attachments=attachments, problem=problem)
 
 
-_UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
-
-
 @router.get("/{message_id}/attachments/{index}")
 async def attachment(request: Request, session: SessionDep, message_id: str, index: int) -> Response:
     try:
         data = await runtime_of(request).inbox.attachment(session.tenant_id, message_id, index)
     except (NotFound, ValidationError):
         return page(request, session, "not_found.html", status_code=404)
-    name = _UNSAFE.sub("_", data.filename or f"attachment-{index + 1}").strip("._ ") or "attachment"
     # Always a download, never shown inline: a sender's HTML or SVG must not run in our origin.
     return Response(data.data, media_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename=\"{name.encode('ascii', 'replace').decode()}\"; "
-                               f"filename*=UTF-8''{_quote(name)}",
+        "Content-Disposition": content_disposition(data.filename, fallback=f"attachment-{index + 1}"),
     })
-
-
-def _quote(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")

@@ -3,7 +3,6 @@ demand, and each account's sync state."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,11 +12,11 @@ from pydantic import BaseModel, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
 from mailport.api.fields import DateTimeText
+from mailport.core.filenames import content_disposition
 from mailport.errors import ValidationError
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
-_UNSAFE_FILENAME = re.compile(r'[^\w.\- ()+,@]+', re.UNICODE)
 
 
 class AddressOut(BaseModel):
@@ -126,11 +125,11 @@ async def get_raw(message_id: str, runtime: RuntimeDep, tenant_id: TenantDep) ->
 async def get_attachment(message_id: str, n: Annotated[int, Path(ge=0, le=1000)], runtime: RuntimeDep,
                          tenant_id: TenantDep) -> Response:
     part = await runtime.inbox.attachment(tenant_id, message_id, n)
-    name = _UNSAFE_FILENAME.sub("_", part.filename or f"attachment-{n}")[:150] or f"attachment-{n}"
-    # Served as a download, never rendered: an attached HTML file must not run in our origin.
+    # Served as a download, never rendered: an attached HTML file must not run in our origin (and
+    # if a browser rendered it anyway, the sandbox gives it no origin and no script).
     return Response(part.data, media_type=part.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "X-Content-Type-Options": "nosniff"})
+                    headers={"Content-Disposition": content_disposition(part.filename, fallback=f"attachment-{n}"),
+                             "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})
 
 
 @router.get("/accounts/{account_id}/sync", response_model=SyncStateOut,

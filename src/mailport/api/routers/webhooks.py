@@ -13,18 +13,23 @@ from mailport.api.fields import DateTimeText
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
+_URL_RULE = ("https:// URL that receives POSTed events: a public host, port 443 (or 80, or 1024-65535 except "
+             "the Fetch standard's bad ports), no user name or password; checked again before every delivery "
+             "(docs/security.md).")
+
+
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "url": "https://erp.example.nl/hooks/mailport", "event_types": ["message.sent", "message.failed"],
     }]})
-    url: str = Field(max_length=2000, description="https:// URL that receives POSTed events.")
+    url: str = Field(max_length=2000, description=_URL_RULE)
     event_types: list[str] = Field(default_factory=list, description="Empty: every event type.")
     description: str | None = Field(None, max_length=200)
 
 
 class WebhookPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str | None = Field(None, max_length=2000)
+    url: str | None = Field(None, max_length=2000, description=_URL_RULE)
     event_types: list[str] | None = None
     description: str | None = Field(None, max_length=200)
     enabled: bool | None = None

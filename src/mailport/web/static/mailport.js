@@ -6,6 +6,9 @@
   // Move keyboard and screen-reader focus to what just appeared (a result, an error summary),
   // once: the element carries data-focus until it has been focused.
   function focusNew(root) {
+    // An outerHTML swap (the form re-rendered with its error summary) replaces the target itself:
+    // the event still names the old, detached element, so look in the document instead.
+    if (root && !root.isConnected) { root = document; }
     var el = (root || document).querySelector("[data-focus]");
     if (!el) { return; }
     el.removeAttribute("data-focus");

@@ -127,6 +127,13 @@ def test_bad_requests_are_clear_problems(client: TestClient, account: str) -> No
     assert injected.headers["content-type"] == "application/problem+json"
     sender = client.post("/v1/messages", json={**base, "from": "ceo@example.test"})
     assert sender.status_code == 422 and sender.json()["code"] == "send.sender_not_allowed"
+    # Most mail apps show only the name: it may not name another address (docs/security.md)
+    spoofed = client.post("/v1/messages", json={**base, "from": {"email": "user@example.test",
+                                                                 "name": "PayPal <service@paypal.com>"}},
+                          headers={"Accept-Language": "nl"})
+    assert spoofed.status_code == 422, spoofed.text
+    assert spoofed.json()["code"] == "send.from_name_spoofing" and spoofed.json()["field"] == "from.name"
+    assert spoofed.json()["title"] == "De afzendernaam mag geen ander e-mailadres bevatten"
     not_b64 = client.post("/v1/messages", json={**base, "attachments": [{"filename": "a.pdf", "content": "%%%"}]})
     assert not_b64.status_code == 422 and not_b64.json()["field"] == "attachments[0].content"
     too_big = base64.b64encode(b"\x00" * 210_000).decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailport.core.displaynames import check_platform_display_name, impersonated_brand
+from mailport.core.displaynames import check_from_name, check_platform_display_name, impersonated_brand
 from mailport.errors import ValidationError
 
 
@@ -49,3 +49,22 @@ def test_check_raises_a_coded_error_on_the_given_field() -> None:
         check_platform_display_name("Microsoft Security", field="from")
     assert (raised.value.code, raised.value.field) == ("platform.display_name_brand", "from")
     assert check_platform_display_name("Bakkerij Jansen") == "Bakkerij Jansen"
+
+
+@pytest.mark.parametrize("name", [
+    "PayPal <service@paypal.com>", "Jan (jan@other.test)", "service\uff20paypal.com",  # fullwidth @
+    "service@paypal\u3002com",  # ideographic full stop
+    "sec\u200burity@bank.test",  # zero-width space inside the address
+])
+def test_a_from_name_may_not_name_another_address(name: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        check_from_name(name, ("info@bakkerij.test",))
+    assert refused.value.code == "send.from_name_spoofing" and refused.value.field == "from.name"
+
+
+@pytest.mark.parametrize("name", [
+    "Bakkerij Jansen", "info@bakkerij.test", "INFO@Bakkerij.TEST", "Bakkerij <info@bakkerij.test>",
+    "Sales & Co", "a <b>", "x@y", "Jansen @ Markt", "",
+])
+def test_a_from_name_may_repeat_its_own_address_and_say_anything_else(name: str) -> None:
+    assert check_from_name(name, ("info@bakkerij.test",)) == name

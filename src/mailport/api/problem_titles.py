@@ -57,6 +57,7 @@ BY_CODE: Final = {
     "discovery.not_found": N_("No settings were found for this address"),
     "webhook.url_invalid": N_("The webhook address is not valid"),
     "platform.display_name_spoofing": N_("The sender name may not look like an e-mail or web address"),
+    "send.from_name_spoofing": N_("The sender name may not contain another e-mail address"),
     "platform.display_name_brand": N_("The sender name may not be that of a well-known company or authority"),
     "config.platform_missing": N_("This installation does not offer platform addresses"),
     "oauth.not_configured": N_("Sign-in with this provider is not set up on this installation"),

@@ -19,7 +19,7 @@ from typing import Final
 
 from mailport.errors import ValidationError
 
-__all__ = ["COMMON_WORD", "DISTINCTIVE", "check_platform_display_name", "impersonated_brand"]
+__all__ = ["COMMON_WORD", "DISTINCTIVE", "check_from_name", "check_platform_display_name", "impersonated_brand"]
 
 _LOOKALIKE_AT = "@\uff20\ufe6b"
 _LOOKALIKE_BRACKETS = "<>\u2039\u203a\u00ab\u00bb\uff1c\uff1e\ufe64\ufe65\u3008\u3009\u27e8\u27e9\u2329\u232a"
@@ -46,6 +46,32 @@ def check_platform_display_name(name: str, *, field: str = "display_name", own_n
     if brand is not None:
         raise ValidationError(f"a display name on the platform address may not pass for {brand}: use the "
                               "business's own name", code="platform.display_name_brand", field=field)
+    return name
+
+
+# an address written out in a name: local@domain.tld (the domain needs a dot, as on the wire)
+_ADDRESS_IN_NAME = re.compile(r"[^\s<>()\[\],;:\"'@]+@[^\s<>()\[\],;:\"'@]+\.[^\s<>()\[\],;:\"'@]+")
+
+
+def check_from_name(name: str, own: Iterable[str], *, field: str = "from.name") -> str:
+    """``name`` when it names no other address than ``own`` (the sender's address, in each of its forms).
+
+    Most mail apps show only the name, so ``"PayPal <service@paypal.com>" <info@bakkerij.nl>``
+    reads as mail from PayPal, sent with the business's valid signature. A name may still repeat
+    its own address ("info@bakkerij.nl") and say anything else; in the common case (no ``@`` or
+    look-alike in the name) this costs one scan."""
+    if not any(ch in name for ch in _LOOKALIKE_AT) and not any(ch in name for ch in "<>"):
+        return name
+    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", name))
+    for ch in _LOOKALIKE_AT[1:]:
+        folded = folded.replace(ch, "@")
+    for ch in _LOOKALIKE_DOTS:
+        folded = folded.replace(ch, ".")
+    allowed = {address.casefold() for address in own}
+    for found in _ADDRESS_IN_NAME.findall(folded):
+        if found.strip(".").casefold() not in allowed:
+            raise ValidationError(f"{field} may not contain another address than the sender's own ({found})",
+                                  code="send.from_name_spoofing", field=field)
     return name
 
 

@@ -49,6 +49,7 @@ import idna
 
 from mailport.core import mime_fast
 from mailport.core.addresses import Address, parse_address, reject_control_chars
+from mailport.core.displaynames import check_from_name
 from mailport.errors import HeaderInjectionError, ValidationError
 
 __all__ = [
@@ -363,6 +364,9 @@ class MessageDraft:
                     raise ValidationError(
                         f"{name}[{index}] must be a Mailbox", field=f"{name}[{index}]"
                     )
+        if self.from_.name:
+            sender = self.from_.address
+            check_from_name(self.from_.name, (sender.email, sender.ascii_email or sender.email), field="from.name")
         if not (self.to or self.cc or self.bcc):
             raise ValidationError("at least one recipient (to, cc or bcc) is required", field="to")
         _check_text(self.subject, field="subject")

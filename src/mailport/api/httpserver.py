@@ -10,6 +10,9 @@ the previous response). Slow bodies are cut by :class:`mailport.api.guard.Reques
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import sys
 from typing import Any
 
 import uvicorn
@@ -17,7 +20,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mailport.settings import Settings
 
-__all__ = ["HeaderDeadlineProtocol", "run"]
+__all__ = ["HeaderDeadlineProtocol", "run", "run_inherited"]
 
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
@@ -64,9 +67,43 @@ def protocol_for(settings: Settings) -> type[HeaderDeadlineProtocol]:
     return type("HeaderDeadline", (HeaderDeadlineProtocol,), {"header_timeout": settings.http_header_timeout})
 
 
+def _options(settings: Settings) -> dict[str, Any]:
+    return dict(host=settings.host, port=settings.port, log_config=None, proxy_headers=True, access_log=False,
+                http=protocol_for(settings), timeout_keep_alive=settings.http_keep_alive_timeout,
+                limit_concurrency=settings.http_limit_concurrency)
+
+
 def run(app: Any, settings: Settings) -> None:
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_config=None, proxy_headers=True, access_log=False,
-        http=protocol_for(settings), timeout_keep_alive=settings.http_keep_alive_timeout,
-        limit_concurrency=settings.http_limit_concurrency,
-    )
+    uvicorn.run(app, **_options(settings))
+
+
+class _ChildServer(uvicorn.Server):
+    """An API process of ``serve --processes N`` (:mod:`mailport.api.prefork`): its stdin is a pipe
+    from the supervisor, and its end — the supervisor stopped or was killed — drains this process
+    like a SIGTERM, so no API process is left serving without its supervisor."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(0, self._supervisor_said, loop)
+
+    def _supervisor_said(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            data = os.read(0, 512)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            loop.remove_reader(0)
+            self.should_exit = True
+
+
+def run_inherited(app: Any, settings: Settings, listen_fd: int) -> None:
+    """Serve on the listening socket ``listen_fd`` the supervisor bound (and shares with the other
+    API processes)."""
+    sock = socket.socket(fileno=listen_fd)
+    server = _ChildServer(uvicorn.Config(app, **_options(settings)))
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(3)  # as uvicorn.run: the supervisor logs the exit and starts another

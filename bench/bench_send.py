@@ -1313,33 +1313,84 @@ async def post_batches(inst: Installation, headers: dict[str, str], items: list[
     await loadgen.post(inst.base, prepared, concurrency=concurrency, expect=200, check=_all_accepted)
 
 
-def bench_batch_accept(data: Path, port: int, messages: int) -> None:
-    """``batch_accept_rate``: messages/s accepted through the batch endpoint (batches of 100) by
-    ``mailport serve --no-worker``; baseline the same messages one by one (16 concurrent)."""
-    with Installation(data_dir=data / "batch", database_url=f"sqlite:///{data / 'batch' / 'mailport.db'}",
-                      workers=0, embedded=False) as inst:
-        headers, account = inst.setup_account(port)
-        asyncio.run(post_all(inst, headers, account, 20))
-        items = [{**message_body(account, n), "idempotency_key": f"b-{n}"} for n in range(messages)]
+def bench_batch_accept(data: Path, port: int, messages: int, processes: int) -> None:
+    """``batch_accept_rate``: messages/s accepted through the batch endpoint (batches of 100, 4
+    keep-alive connections) by ``mailport serve --no-worker --processes N`` (N = ``--api-processes``,
+    default 2: one per core of the 2-core box); baseline the same messages one by one through the
+    same processes. One API process is measured in the same run, alternating with the others, and
+    printed on the comment line; so are each API process's CPU seconds (did both work?) and the
+    rows stored against the rows posted (nothing lost)."""
+    def installation(name: str, count: int) -> Installation:
+        return Installation(data_dir=data / name, database_url=f"sqlite:///{data / name / 'mailport.db'}",
+                            workers=0, embedded=False, MAILPORT_API_PROCESSES=str(count))
+
+    with installation("batch1", 1) as one, installation(f"batch{processes}", processes) as many:
+        setups = {id(inst): inst.setup_account(port) for inst in (one, many)}
+        posted = {id(one): 0, id(many): 0}
+        for inst in (one, many):
+            headers, account = setups[id(inst)]
+            asyncio.run(post_all(inst, headers, account, 20))
+            posted[id(inst)] += 20
+        rounds = iter(range(100))
 
         def single() -> float:
-            prepared = prepare(inst, headers, account, messages)
+            headers, account = setups[id(many)]
+            prepared = prepare(many, headers, account, messages)
             started = time.perf_counter()
-            asyncio.run(post_all(inst, headers, account, messages, prepared=prepared))
+            asyncio.run(post_all(many, headers, account, messages, prepared=prepared))
+            posted[id(many)] += messages
             return messages / (time.perf_counter() - started)
 
-        rounds = iter(range(10))
-
-        def batched() -> float:
+        def batched(inst: Installation) -> float:
+            headers, account = setups[id(inst)]
             r = next(rounds)
-            chunk = [{**i, "idempotency_key": f"{i['idempotency_key']}-{r}"} for i in items]
+            chunk = [{**message_body(account, n), "idempotency_key": f"b-{n}-{r}"} for n in range(messages)]
             prepared = prepare_batches(inst, headers, chunk)
             started = time.perf_counter()
             asyncio.run(post_batches(inst, headers, chunk, prepared=prepared))
+            posted[id(inst)] += messages
             return messages / (time.perf_counter() - started)
 
-        value, base = alternate(2, single, batched)
-        line("batch_accept_rate", value, "msg/s", base, "msg/s")
+        base, alone, value = [], [], []
+        cpu = dict.fromkeys(api_cpu(many), 0.0)
+        box = [0.0, 0.0]  # busy and total CPU ticks of the box during the N-process runs
+        for _ in range(2):
+            base.append(single())
+            alone.append(batched(one))
+            before, box_before = api_cpu(many), box_ticks()
+            value.append(batched(many))
+            box = [a + after - b for a, after, b in zip(box, box_ticks(), box_before, strict=True)]
+            for pid, after in api_cpu(many).items():
+                cpu[pid] = cpu.get(pid, 0.0) + after - before.get(pid, 0.0)
+        cpu = {pid: round(c, 2) for pid, c in cpu.items()}
+        print(f"# rounds: baseline {[round(b, 1) for b in base]} 1 API process {[round(a, 1) for a in alone]} "
+              f"{processes} API processes {[round(v, 1) for v in value]}", flush=True)
+        stored = {id(inst): inst.sql("SELECT count(*) FROM messages")[0][0] for inst in (one, many)}
+        print(f"# batch_accept_rate with {processes} API processes: {statistics.median(value):.0f} msg/s; "
+              f"1 API process in the same run: {statistics.median(alone):.0f} msg/s; CPU s of each API "
+              f"process in those runs: {list(cpu.values())}, the box's {os.cpu_count()} cores busy "
+              f"{box[0] / box[1]:.0%} (load generator included); messages stored/posted: "
+              f"{stored[id(many)]}/{posted[id(many)]} "
+              f"({processes} processes), {stored[id(one)]}/{posted[id(one)]} (1)", flush=True)
+        if stored != posted:
+            raise RuntimeError(f"messages lost: stored {stored}, posted {posted}")
+        line("batch_accept_rate", statistics.median(value), "msg/s", statistics.median(base), "msg/s")
+
+
+def box_ticks() -> tuple[float, float]:
+    """Busy and total CPU ticks of the whole machine so far (/proc/stat; Linux)."""
+    fields = [float(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
+def api_cpu(inst: Installation) -> dict[int, float]:
+    """CPU seconds so far of each API process of ``inst``: serve itself, or with ``--processes N``
+    its N ``serve --listen-fd`` children (from /proc; Linux)."""
+    pid = inst.procs[0].pid
+    kids = [int(c) for task in Path(f"/proc/{pid}/task").glob("*")
+            for c in (task / "children").read_text().split()]
+    serving = [k for k in kids if b"--listen-fd" in Path(f"/proc/{k}/cmdline").read_bytes()]
+    return {p: process_cpu(p) for p in serving or [pid]}
 
 
 def bench_many_accounts(data: Path, accounts: int, messages: int, delay: float) -> None:
@@ -1525,6 +1576,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the 200 req/s runs")
     parser.add_argument("--pg-workers", type=int, default=2)
     parser.add_argument("--batch-messages", type=int, default=2000)
+    parser.add_argument("--api-processes", type=int, default=2, help="API processes of batch_accept_rate")
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--many-messages", type=int, default=4000)
     parser.add_argument("--noisy-messages", type=int, default=50)
@@ -1551,7 +1603,7 @@ def main() -> int:
                                                        body=lambda i: message_body(account, i)))
                     line("api_accept_p99_ms", accept, "ms", health, "ms")
         if selected("batch_accept_rate"):
-            bench_batch_accept(data, port, args.batch_messages)
+            bench_batch_accept(data, port, args.batch_messages, args.api_processes)
         if selected("send_pipeline_postgres") or selected("pg_idle_accept_to_sent_ms"):
             url = postgres_url()
             if url is None:

@@ -15,7 +15,9 @@ medians are reported where a run is repeatable.
   (measured from each request's scheduled start, so queueing counts; the answered rate is printed
   beside it), while the worker sends what was accepted. Baseline: ``GET /healthz`` p99.
 - ``batch_accept_rate``: messages/s through ``POST /v1/messages/batch`` in batches of 100 (4
-  concurrent requests) to ``serve --no-worker``; baseline the same messages one by one.
+  concurrent requests) to ``serve --no-worker --processes 2`` (``--api-processes``); baseline the
+  same messages one by one. The comment line before it gives one API process's rate in the same
+  run, each API process's CPU, how busy the box was and the rows stored against those posted.
 - ``send_many_accounts``: 200 accounts on one sink that waits 300 ms before answering each DATA,
   4,000 messages (batches), first POST to last sent. Baseline: raw aiosmtplib, one connection per
   account, the same number of messages and bytes to the same sink.

@@ -77,7 +77,7 @@ class _Child:
 
 
 def _listen(settings_host: str, port: int, backlog: int) -> socket.socket:
-    sock = uvicorn.Config(app=None, host=settings_host, port=port).bind_socket()
+    sock = uvicorn.Config(app="", host=settings_host, port=port).bind_socket()  # logs where it listens
     # Listening before any child is up: a connection made meanwhile waits in the backlog.
     sock.listen(backlog)
     sock.set_inheritable(True)

@@ -866,6 +866,51 @@ round trips, not the per-value Python (session 6 measured ``unnest`` slower belo
 tried in this session. Left for PostgreSQL: the pool's reset on every check-in, the thread hop of
 the key check, psycopg's per-row executemany cost.
 
+Session 8, ``batch_accept_rate`` through the second core (branch i14m, 2026-12-07). Per-item CPU
+had been cut three times and a further 6 % did not show in the rate: one API process is one core.
+Two ways to use the other core, measured first:
+
+- a process pool inside the API process for the per-item CPU. Only the parts that need no database
+  could move (MIME ~100 µs, idempotency fingerprint ~50 µs; the draft checks read the account, the
+  sender and the suppression list); what the API process pays to ship an item there and its wire
+  bytes and rows back (a 20 KB invoice, batches of 100, ``ProcessPoolExecutor``, pickling and
+  pipes) measured 36 µs of its CPU per item. So it would save ~110 of its ~350–500 µs: at most
+  ~1.3×, with pydantic, JSON, HTTP, the key check and the INSERTs still on the one core.
+- N API processes on one listening socket (``mailport serve --processes N``, ``api/prefork.py``):
+  everything per request runs in parallel, the processes share SQLite's writer through the
+  ``flock`` turns they already took, and nothing in the accept path changes. Chosen.
+
+First measurement with the processes accepting through their event loops: 2,854 msg/s against
+2,412 for one process, and the CPU of the two processes 3.3 and 1.4 s — one had taken 3 of the 4
+keep-alive connections (every idle process wakes on the shared socket, and the first to run accepts
+all that wait). Each API process now accepts in a thread blocked in ``accept()``, where Linux wakes
+one waiter per connection, the one that waited longest: CPU 2.15 and 2.25 s, 4,668 msg/s against
+2,689 (``--batch-messages 6000``, load 3.4).
+
+SQLite's write lock under it (a counting ``flock`` wrapper, not committed; ``--batch-messages
+6000``, the box 96 % busy from other sessions): one API process waited 1.37 s in all for the lock
+in 1,600 turns (475 found it taken), the other 0.57 s in 700 — over ~19 s of singles and batches.
+The wait is in the group-commit writer thread, off the GIL, so the event loop keeps parsing the
+next request meanwhile; each turn holds the lock ~110 µs a message, so at 4,600 msg/s it is held
+about half the time: the lock becomes the bound near twice that rate.
+
+``BENCH=batch_accept_rate`` (defaults: 2,000 messages a round, two rounds; main runs one process,
+the branch runs 2 and 1 in the same run), alternating, 07:59–08:02 UTC, load average 7.5 → 4.1
+(other sessions' test suites):
+
+| pair | main (1 process) | branch, 2 processes | branch, 1 process (same run) | box busy in the 2-process rounds |
+|---|---|---|---|---|
+| 1 | 2,796 | **4,640** | 3,175 | 81 % |
+| 2 | 2,454 | **4,199** | 2,973 | 80 % |
+| 3 | 2,754 | 2,311 | 2,602 | 98 % |
+
+Rows stored equalled rows posted in every run (8,020 and 4,020). The single-request baseline was
+1,126–1,751 msg/s in all runs. The box was quieter than in the issue's "~1,600": main's one process
+alone reached 2,454–2,796. With the second core free, two processes give 1.4–1.5× one process; with
+the box's cores taken by other work (pair 3) they give nothing and lose ~10 % (three CPU-bound
+processes and the load generator on two cores; the writer lock's holder is preempted while the
+other process waits for it). So ``MAILPORT_API_PROCESSES`` defaults to 1 (docs/operations.md).
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -115,12 +116,12 @@ class _ChildServer(uvicorn.Server):
         def serve(conn: socket.socket) -> None:
             loop.create_task(loop.connect_accepted_socket(protocol, conn))
 
-        while True:
+        while not self.should_exit:
             try:
                 conn, _ = self._listener.accept()
+            except BlockingIOError:
+                continue  # SO_RCVTIMEO: a look at should_exit, so a draining process stops taking turns
             except OSError:
-                if self.should_exit:
-                    return
                 time.sleep(0.01)  # out of descriptors (EMFILE): let connections end first
                 continue
             try:
@@ -147,6 +148,9 @@ def run_inherited(app: Any, settings: Settings, listen_fd: int) -> None:
     API processes)."""
     listener = socket.socket(fileno=listen_fd)
     listener.setblocking(True)  # the one file description of every process: accept() waits in turn
+    # ... for at most a quarter of a second (EAGAIN), so that the accepting thread of a process that
+    # drains leaves the queue instead of taking one more connection from the others.
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 250_000))
     server = _ChildServer(uvicorn.Config(app, **_options(settings)), listener)
     server.run()
     if not server.started:

@@ -51,10 +51,8 @@ def serve(
     wake_fd: Annotated[int, typer.Option(hidden=True, help="Started by serve --processes: the embedded "
                                                            "worker's wake-up pipe (-1: none).")] = -1,
 ) -> None:
-    """Run the HTTP API, the web pages and (by default) the worker in one process."""
-    from mailport.api import httpserver
-    from mailport.api.app import create_app
-
+    """Run the HTTP API, the web pages and (by default) the worker. With --processes N: N API
+    processes on one socket and the worker once, this process their supervisor."""
     if listen_fd is not None:
         _serve_api_child(listen_fd, wake_fd)
         return
@@ -75,6 +73,10 @@ def serve(
                         api_command=[sys.executable, "-m", "mailport.cli", "serve"],
                         worker_command=worker_process if s.embedded_worker else None)
         return
+    # Imported only here: the supervisor of --processes N needs neither (nor their memory).
+    from mailport.api import httpserver
+    from mailport.api.app import create_app
+
     # The embedded worker runs as a child process of its own (its own interpreter and GIL), so
     # the API answers in milliseconds however busy sending is; in-process is for tests.
     api = create_app(runtime, embedded_worker=s.embedded_worker, worker_process=worker_process)

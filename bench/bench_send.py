@@ -15,7 +15,9 @@ medians are reported where a run is repeatable.
   (measured from each request's scheduled start, so queueing counts; the answered rate is printed
   beside it), while the worker sends what was accepted. Baseline: ``GET /healthz`` p99.
 - ``batch_accept_rate``: messages/s through ``POST /v1/messages/batch`` in batches of 100 (4
-  concurrent requests) to ``serve --no-worker``; baseline the same messages one by one.
+  concurrent requests) to ``serve --no-worker --processes 2`` (``--api-processes``); baseline the
+  same messages one by one. The comment line before it gives one API process's rate in the same
+  run, each API process's CPU, how busy the box was and the rows stored against those posted.
 - ``send_many_accounts``: 200 accounts on one sink that waits 300 ms before answering each DATA,
   4,000 messages (batches), first POST to last sent. Baseline: raw aiosmtplib, one connection per
   account, the same number of messages and bytes to the same sink.
@@ -864,6 +866,61 @@ round trips, not the per-value Python (session 6 measured ``unnest`` slower belo
 tried in this session. Left for PostgreSQL: the pool's reset on every check-in, the thread hop of
 the key check, psycopg's per-row executemany cost.
 
+Session 8, ``batch_accept_rate`` through the second core (branch i14m, 2026-12-07). Per-item CPU
+had been cut three times and a further 6 % did not show in the rate: one API process is one core.
+Two ways to use the other core, measured first:
+
+- a process pool inside the API process for the per-item CPU. Only the parts that need no database
+  could move (MIME ~100 µs, idempotency fingerprint ~50 µs; the draft checks read the account, the
+  sender and the suppression list); what the API process pays to ship an item there and its wire
+  bytes and rows back (a 20 KB invoice, batches of 100, ``ProcessPoolExecutor``, pickling and
+  pipes) measured 36 µs of its CPU per item. So it would save ~110 of its ~350–500 µs: at most
+  ~1.3×, with pydantic, JSON, HTTP, the key check and the INSERTs still on the one core.
+- N API processes on one listening socket (``mailport serve --processes N``, ``api/prefork.py``):
+  everything per request runs in parallel, the processes share SQLite's writer through the
+  ``flock`` turns they already took, and nothing in the accept path changes. Chosen.
+
+First measurement with the processes accepting through their event loops: 2,854 msg/s against
+2,412 for one process, and the CPU of the two processes 3.3 and 1.4 s — one had taken 3 of the 4
+keep-alive connections (every idle process wakes on the shared socket, and the first to run accepts
+all that wait). Each API process now accepts in a thread blocked in ``accept()``, where Linux wakes
+one waiter per connection, the one that waited longest: CPU 2.15 and 2.25 s, 4,668 msg/s against
+2,689 (``--batch-messages 6000``, load 3.4).
+
+SQLite's write lock under it (a counting ``flock`` wrapper, not committed; ``--batch-messages
+6000``, the box 96 % busy from other sessions): one API process waited 1.37 s in all for the lock
+in 1,600 turns (475 found it taken), the other 0.57 s in 700 — over ~19 s of singles and batches.
+The wait is in the group-commit writer thread, off the GIL, so the event loop keeps parsing the
+next request meanwhile; each turn holds the lock ~110 µs a message, so at 4,600 msg/s it is held
+about half the time: the lock becomes the bound near twice that rate.
+
+``BENCH=batch_accept_rate`` (defaults: 2,000 messages a round, two rounds; main runs one process,
+the branch runs 2 and 1 in the same run), main and the branch alternating, 07:59–08:14 UTC, load
+average 4–7.6 from other sessions' test suites (the last column: how busy the box's two cores were
+during the 2-process rounds, the load generator included):
+
+| pair | main (1 process) | branch, 2 processes | branch, 1 process (same run) | box busy |
+|---|---|---|---|---|
+| 1 | 2,796 | **4,640** | 3,175 | 81 % |
+| 2 | 2,454 | **4,199** | 2,973 | 80 % |
+| 3 | 2,754 | 2,311 | 2,602 | 98 % |
+| 4 | 2,467 | **3,292** | 1,982 | 92 % |
+| 5 | 2,261 | 2,699 | 2,919 | 94 % |
+| 6 | 1,397 | 1,289 | 1,419 | 100 % |
+| 7 | 1,104 | 1,579 | 1,103 | 100 % |
+| median | 2,454 | **2,699** | 2,602 | |
+
+Rows stored equalled rows posted in every run (8,020 and 4,020). When the box had a core to spare
+(pairs 1, 2, 4) two processes gave 1.5–1.7× one process in the same run and 4,200–4,600 msg/s; as
+other sessions took the box (pairs 3, 5, 6: 94–100 % busy) they gave nothing or lost up to 10 %
+(three CPU-bound processes and the load generator on two cores; the writer lock's holder may be
+preempted while the other process waits for it), and in pair 7 the two processes did not get equal
+shares (CPU 0.42 and 1.39 s: a process that was off the CPU came back to ``accept()`` late and the
+other took 3 of the 4 connections). The box was quieter than the issue's "~1,600" at first: main's
+one process reached 2,261–2,796 in pairs 1–5. So ``MAILPORT_API_PROCESSES`` defaults to 1
+(docs/operations.md): it pays where accepting is what the box does, not on a box whose cores are
+already taken.
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """
@@ -1313,33 +1370,84 @@ async def post_batches(inst: Installation, headers: dict[str, str], items: list[
     await loadgen.post(inst.base, prepared, concurrency=concurrency, expect=200, check=_all_accepted)
 
 
-def bench_batch_accept(data: Path, port: int, messages: int) -> None:
-    """``batch_accept_rate``: messages/s accepted through the batch endpoint (batches of 100) by
-    ``mailport serve --no-worker``; baseline the same messages one by one (16 concurrent)."""
-    with Installation(data_dir=data / "batch", database_url=f"sqlite:///{data / 'batch' / 'mailport.db'}",
-                      workers=0, embedded=False) as inst:
-        headers, account = inst.setup_account(port)
-        asyncio.run(post_all(inst, headers, account, 20))
-        items = [{**message_body(account, n), "idempotency_key": f"b-{n}"} for n in range(messages)]
+def bench_batch_accept(data: Path, port: int, messages: int, processes: int) -> None:
+    """``batch_accept_rate``: messages/s accepted through the batch endpoint (batches of 100, 4
+    keep-alive connections) by ``mailport serve --no-worker --processes N`` (N = ``--api-processes``,
+    default 2: one per core of the 2-core box); baseline the same messages one by one through the
+    same processes. One API process is measured in the same run, alternating with the others, and
+    printed on the comment line; so are each API process's CPU seconds (did both work?) and the
+    rows stored against the rows posted (nothing lost)."""
+    def installation(name: str, count: int) -> Installation:
+        return Installation(data_dir=data / name, database_url=f"sqlite:///{data / name / 'mailport.db'}",
+                            workers=0, embedded=False, MAILPORT_API_PROCESSES=str(count))
+
+    with installation("batch1", 1) as one, installation(f"batch{processes}", processes) as many:
+        setups = {id(inst): inst.setup_account(port) for inst in (one, many)}
+        posted = {id(one): 0, id(many): 0}
+        for inst in (one, many):
+            headers, account = setups[id(inst)]
+            asyncio.run(post_all(inst, headers, account, 20))
+            posted[id(inst)] += 20
+        rounds = iter(range(100))
 
         def single() -> float:
-            prepared = prepare(inst, headers, account, messages)
+            headers, account = setups[id(many)]
+            prepared = prepare(many, headers, account, messages)
             started = time.perf_counter()
-            asyncio.run(post_all(inst, headers, account, messages, prepared=prepared))
+            asyncio.run(post_all(many, headers, account, messages, prepared=prepared))
+            posted[id(many)] += messages
             return messages / (time.perf_counter() - started)
 
-        rounds = iter(range(10))
-
-        def batched() -> float:
+        def batched(inst: Installation) -> float:
+            headers, account = setups[id(inst)]
             r = next(rounds)
-            chunk = [{**i, "idempotency_key": f"{i['idempotency_key']}-{r}"} for i in items]
+            chunk = [{**message_body(account, n), "idempotency_key": f"b-{n}-{r}"} for n in range(messages)]
             prepared = prepare_batches(inst, headers, chunk)
             started = time.perf_counter()
             asyncio.run(post_batches(inst, headers, chunk, prepared=prepared))
+            posted[id(inst)] += messages
             return messages / (time.perf_counter() - started)
 
-        value, base = alternate(2, single, batched)
-        line("batch_accept_rate", value, "msg/s", base, "msg/s")
+        base, alone, value = [], [], []
+        cpu = dict.fromkeys(api_cpu(many), 0.0)
+        box = [0.0, 0.0]  # busy and total CPU ticks of the box during the N-process runs
+        for _ in range(2):
+            base.append(single())
+            alone.append(batched(one))
+            before, box_before = api_cpu(many), box_ticks()
+            value.append(batched(many))
+            box = [a + after - b for a, after, b in zip(box, box_ticks(), box_before, strict=True)]
+            for pid, after in api_cpu(many).items():
+                cpu[pid] = cpu.get(pid, 0.0) + after - before.get(pid, 0.0)
+        cpu = {pid: round(c, 2) for pid, c in cpu.items()}
+        print(f"# rounds: baseline {[round(b, 1) for b in base]} 1 API process {[round(a, 1) for a in alone]} "
+              f"{processes} API processes {[round(v, 1) for v in value]}", flush=True)
+        stored = {id(inst): inst.sql("SELECT count(*) FROM messages")[0][0] for inst in (one, many)}
+        print(f"# batch_accept_rate with {processes} API processes: {statistics.median(value):.0f} msg/s; "
+              f"1 API process in the same run: {statistics.median(alone):.0f} msg/s; CPU s of each API "
+              f"process in those runs: {list(cpu.values())}, the box's {os.cpu_count()} cores busy "
+              f"{box[0] / box[1]:.0%} (load generator included); messages stored/posted: "
+              f"{stored[id(many)]}/{posted[id(many)]} "
+              f"({processes} processes), {stored[id(one)]}/{posted[id(one)]} (1)", flush=True)
+        if stored != posted:
+            raise RuntimeError(f"messages lost: stored {stored}, posted {posted}")
+        line("batch_accept_rate", statistics.median(value), "msg/s", statistics.median(base), "msg/s")
+
+
+def box_ticks() -> tuple[float, float]:
+    """Busy and total CPU ticks of the whole machine so far (/proc/stat; Linux)."""
+    fields = [float(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
+def api_cpu(inst: Installation) -> dict[int, float]:
+    """CPU seconds so far of each API process of ``inst``: serve itself, or with ``--processes N``
+    its N ``serve --listen-fd`` children (from /proc; Linux)."""
+    pid = inst.procs[0].pid
+    kids = [int(c) for task in Path(f"/proc/{pid}/task").glob("*")
+            for c in (task / "children").read_text().split()]
+    serving = [k for k in kids if b"--listen-fd" in Path(f"/proc/{k}/cmdline").read_bytes()]
+    return {p: process_cpu(p) for p in serving or [pid]}
 
 
 def bench_many_accounts(data: Path, accounts: int, messages: int, delay: float) -> None:
@@ -1525,6 +1633,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of the 200 req/s runs")
     parser.add_argument("--pg-workers", type=int, default=2)
     parser.add_argument("--batch-messages", type=int, default=2000)
+    parser.add_argument("--api-processes", type=int, default=2, help="API processes of batch_accept_rate")
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--many-messages", type=int, default=4000)
     parser.add_argument("--noisy-messages", type=int, default=50)
@@ -1551,7 +1660,7 @@ def main() -> int:
                                                        body=lambda i: message_body(account, i)))
                     line("api_accept_p99_ms", accept, "ms", health, "ms")
         if selected("batch_accept_rate"):
-            bench_batch_accept(data, port, args.batch_messages)
+            bench_batch_accept(data, port, args.batch_messages, args.api_processes)
         if selected("send_pipeline_postgres") or selected("pg_idle_accept_to_sent_ms"):
             url = postgres_url()
             if url is None:

@@ -316,13 +316,16 @@ class WorkerChild:
             os.set_blocking(self._fd, False)
 
     @classmethod
-    def start(cls, command: list[str], runtime: Runtime) -> WorkerChild:
+    def start(cls, command: list[str], runtime: Runtime, *, stdin: int | None = None) -> WorkerChild:
+        """``stdin``: the read end of a wake-up pipe others write to (``serve --processes N``: the API
+        processes hold its write end, so the child stops when the last of them is gone); by
+        default a pipe of its own that :meth:`wake` writes to and :meth:`stop` closes."""
         s = runtime.settings
         env = dict(os.environ)
         # The child reads the same settings; these may have come from serve's options or files.
         env.update(MAILPORT_DATABASE_URL=s.effective_database_url, MAILPORT_DATA_DIR=str(s.data_dir),
                    MAILPORT_EMBEDDED_WORKER="false")
-        proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE if stdin is None else stdin, env=env)
         with contextlib.suppress(OSError):
             # On one small box the API and its worker share the CPUs: the host product's request
             # (a 202 in milliseconds) goes first, sending catches up a moment later.
@@ -330,21 +333,22 @@ class WorkerChild:
                            min(19, os.getpriority(os.PRIO_PROCESS, 0) + _WORKER_CHILD_NICENESS))
         return cls(proc)
 
+    def restart_if_exited(self, command: list[str], runtime: Runtime, *, stdin: int | None = None) -> None:
+        if self.proc.poll() is not None:
+            log.error("the embedded worker exited with %s; starting it again", self.proc.returncode)
+            fresh = WorkerChild.start(command, runtime, stdin=stdin)
+            self.proc, self._fd = fresh.proc, fresh._fd
+
     async def supervise(self, stop: asyncio.Event, command: list[str], runtime: Runtime) -> None:
         """Restart the child if it exits while serve runs (it logs why on its own stderr)."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
-            if not stop.is_set() and self.proc.poll() is not None:
-                log.error("the embedded worker exited with %s; starting it again", self.proc.returncode)
-                fresh = WorkerChild.start(command, runtime)
-                self.proc, self._fd = fresh.proc, fresh._fd
+            if not stop.is_set():
+                self.restart_if_exited(command, runtime)
 
     def wake(self) -> None:
-        try:
-            os.write(self._fd, b"w")
-        except (BlockingIOError, BrokenPipeError, OSError):
-            pass  # a full pipe already holds a wake-up; a gone child is restarted by serve's supervisor
+        wake_through(self._fd)
 
     def stop(self, timeout: float) -> None:
         if self.proc.stdin is not None:
@@ -356,3 +360,11 @@ class WorkerChild:
             log.warning("the embedded worker did not stop in %.0f s; killing it", timeout)
             self.proc.kill()
             self.proc.wait(5)
+
+
+def wake_through(fd: int) -> None:
+    """Wake the embedded worker: one byte on its stdin pipe (non-blocking at its write end)."""
+    try:
+        os.write(fd, b"w")
+    except (BlockingIOError, BrokenPipeError, OSError):
+        pass  # a full pipe already holds a wake-up; a gone child is restarted by serve's supervisor

@@ -138,6 +138,11 @@ class Settings(BaseSettings):
                               "never delays mail."
     )
     embedded_worker: bool = Field(True, description="Run the worker inside `mailport serve` (the SQLite default).")
+    api_processes: int = Field(
+        1, ge=1, le=64, description="API processes `mailport serve` runs on one listening socket (one core each: the "
+                                    "accept path is Python, one GIL per process); the embedded worker still runs "
+                                    "once. More than 1 pays on a box with a core to spare for the month-end batch run."
+    )
     inbox_window_days: int = Field(
         90, ge=1, le=3650, description="Days of mail the first inbox sync of an account brings in."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -40,31 +41,68 @@ def serve(
         bool | None, typer.Option("--worker/--no-worker", envvar="MAILPORT_EMBEDDED_WORKER",
                                   help="Run the job worker inside this process.", show_default=False)
     ] = None,
+    processes: Annotated[int | None, typer.Option(
+        envvar="MAILPORT_API_PROCESSES", min=1, max=64, show_default=False,
+        help="API processes on the one listening socket (default 1); the worker still runs once.")] = None,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
+    listen_fd: Annotated[int | None, typer.Option(hidden=True, help="Started by serve --processes: the "
+                                                                    "listening socket to serve on.")] = None,
+    wake_fd: Annotated[int, typer.Option(hidden=True, help="Started by serve --processes: the embedded "
+                                                           "worker's wake-up pipe (-1: none).")] = -1,
 ) -> None:
-    """Run the HTTP API, the web pages and (by default) the worker in one process."""
-    from mailport.api import httpserver
-    from mailport.api.app import create_app
-
+    """Run the HTTP API, the web pages and (by default) the worker. With --processes N: N API
+    processes on one socket and the worker once, this process their supervisor."""
+    if listen_fd is not None:
+        _serve_api_child(listen_fd, wake_fd)
+        return
     try:
         runtime = build_runtime(database_url=database_url, data_dir=data_dir, host=host, port=port,
-                                embedded_worker=embedded_worker, wait_for_database=True)
+                                embedded_worker=embedded_worker, api_processes=processes, wait_for_database=True)
     except MailportError as exc:
         fail(exc)
     s = runtime.settings
     if not s.is_production and not s.database_url:
         err.print(f"development mode: SQLite at {s.effective_database_url.removeprefix('sqlite:///')}, "
                   f"operator key in {s.data_dir / 'admin.key'}", highlight=False, soft_wrap=True)
+    worker_process = [sys.executable, "-m", "mailport.cli", "worker", "--parent-pipe"]
+    if s.api_processes > 1:
+        from mailport.api.prefork import serve_processes
+
+        serve_processes(runtime, processes=s.api_processes,
+                        api_command=[sys.executable, "-m", "mailport.cli", "serve"],
+                        worker_command=worker_process if s.embedded_worker else None)
+        return
+    # Imported only here: the supervisor of --processes N needs neither (nor their memory).
+    from mailport.api import httpserver
+    from mailport.api.app import create_app
+
     # The embedded worker runs as a child process of its own (its own interpreter and GIL), so
     # the API answers in milliseconds however busy sending is; in-process is for tests.
-    api = create_app(runtime, embedded_worker=s.embedded_worker,
-                     worker_process=[sys.executable, "-m", "mailport.cli", "worker", "--parent-pipe"])
+    api = create_app(runtime, embedded_worker=s.embedded_worker, worker_process=worker_process)
     # A batch of 100 invoices allocates enough to start a full collection every 2,000 messages
     # or so, and each walked the app's 180,000 startup objects: ~60 µs of every accepted
     # message's API CPU (bench/accept_stages.py).
     settle_heap()
     httpserver.run(api, s)
+
+
+def _serve_api_child(listen_fd: int, wake_fd: int) -> None:
+    """One API process of ``serve --processes N``: the supervisor migrated the schema, bound the
+    socket and runs the embedded worker; this process wakes that worker after each commit."""
+    from mailport.api import httpserver
+    from mailport.api.app import create_app
+    from mailport.runtime import wake_through
+
+    try:
+        runtime = build_runtime(migrate=False)
+    except MailportError as exc:
+        fail(exc)
+    if wake_fd >= 0:
+        runtime.outbox.on_enqueue = functools.partial(wake_through, wake_fd)
+    api = create_app(runtime)
+    settle_heap()
+    httpserver.run_inherited(api, runtime.settings, listen_fd)
 
 
 def worker(

@@ -5,7 +5,8 @@ and, at the end, the report — never the password (the running task has it in i
 drops it when done). The ``fingerprint`` (an HMAC of the tested settings and password) lets
 "Save" record a finished test as the account's verification only if nothing changed since.
 With several server processes a poll may reach a process that does not know the run; the page
-then says so and offers to test again (sticky sessions avoid it).
+then says so and offers to test again (sticky sessions avoid it; ``serve --processes N`` has none:
+a browser's polls mostly reuse one keep-alive connection, and so one process).
 """
 
 from __future__ import annotations

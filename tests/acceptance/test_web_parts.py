@@ -90,3 +90,22 @@ def test_frame_ancestors_setting_cannot_inject_directives() -> None:
     csp = content_security_policy("https://app.test", ("https://accounts.google.com",))
     assert "frame-ancestors https://app.test" in csp
     assert "form-action 'self' https://accounts.google.com" in csp
+
+
+@pytest.mark.parametrize("use_imap", [True, False])
+def test_the_imap_server_and_port_are_marked_required_when_imap_is_connected_too(use_imap: bool) -> None:
+    from mailport.web import labels
+    from mailport.web.render import Texts, _env
+
+    form = read_form(FormData({"email": "info@bakkerij.test", "smtp_host": "smtp.bakkerij.test", "smtp_port": "587",
+                               "smtp_security": "starttls", "password": "pw",
+                               **({"use_imap": "on"} if use_imap else {})}))
+    texts = Texts("nl")
+    page = _env.get_template("_server_fields.html").render(
+        form=form, oob=False, show_advanced=True, labels=labels, sections={"insecure_auth": False},
+        _=texts.gettext)
+    for name in ("imap_host", "imap_port"):
+        tag = page[page.index(f'id="f-{name}" name="{name}"'):]
+        tag = tag[:tag.index(">")]
+        assert ('aria-required="true"' in tag) is use_imap, tag
+    assert 'id="f-smtp_host" name="smtp_host"' in page and page.count('aria-required="true"') == 2 + 2 * use_imap

@@ -27,6 +27,8 @@ app = typer.Typer(no_args_is_help=True, help="Inbox sync of connected mailboxes.
 
 _MAX_BOUNCE_BYTES = 50 * 1024 * 1024
 
+AccountArg = Annotated[str, typer.Argument(help="The account (acc_…).")]
+
 
 def register(root: typer.Typer) -> None:
     root.command("bounce-parse")(bounce_parse)
@@ -63,7 +65,7 @@ def bounce_parse(
 
 @app.command("sync")
 def inbox_sync(
-    account_id: Annotated[str, typer.Argument(help="The account (acc_…).")],
+    account_id: AccountArg,
     tenant: TenantOpt,
     as_json: JsonOut = False,
     database_url: DatabaseUrl = None,
@@ -85,7 +87,7 @@ def inbox_sync(
 
 @app.command("status")
 def inbox_status(
-    account_id: Annotated[str, typer.Argument(help="The account (acc_…).")],
+    account_id: AccountArg,
     tenant: TenantOpt,
     as_json: JsonOut = False,
     database_url: DatabaseUrl = None,

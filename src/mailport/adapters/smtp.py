@@ -53,6 +53,7 @@ from mailport.adapters.transport import (
     StageObserver,
     connect_tcp,
     diagnosed,
+    login_secrets,
     open_socket,
     scrub,
 )
@@ -205,7 +206,6 @@ class SmtpSession:
         """
         if password is not None and oauth_token is not None:
             raise ValidationError("pass either a password or an OAuth token, not both")
-        secrets = tuple(s for s in (password.reveal() if password else None, oauth_token) if s)
         session = await _connect(
             endpoint,
             password=password,
@@ -214,7 +214,7 @@ class SmtpSession:
             resolver=resolver,
             email=email,
             on_stage=on_stage,
-            secrets=secrets,
+            secrets=login_secrets(password, oauth_token),
         )
         try:
             yield session

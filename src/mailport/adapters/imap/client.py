@@ -47,6 +47,7 @@ from mailport.adapters.transport import (
     StageClock,
     StageObserver,
     connect_tcp,
+    login_secrets,
     open_socket,
 )
 from mailport.core.oauth import (
@@ -185,7 +186,6 @@ class ImapSession:
         """Connect, secure, greet and log in; LOGOUT when the block ends."""
         if (password is None) == (oauth_token is None):
             raise ValidationError("IMAP login needs exactly one of a password or an OAuth token")
-        secrets = tuple(s for s in (password.reveal() if password else None, oauth_token) if s)
         session = await _connect(
             endpoint,
             password=password,
@@ -194,7 +194,7 @@ class ImapSession:
             resolver=resolver,
             email=email,
             on_stage=on_stage,
-            secrets=secrets,
+            secrets=login_secrets(password, oauth_token),
         )
         try:
             yield session

@@ -41,24 +41,13 @@ class DkimKey:
 
 def generate_key(bits: int = KEY_BITS) -> DkimKey:
     """A fresh RSA key for one domain (2048 bits: the size every receiver accepts in DNS)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode("ascii")
+    pem = _pkcs1_pem(rsa.generate_private_key(public_exponent=65537, key_size=bits)).decode("ascii")
     return DkimKey(private_pem=pem, public_der_b64=public_key_b64(pem))
 
 
 def public_key_b64(private_pem: str) -> str:
     """The SubjectPublicKeyInfo of ``private_pem`` in base64: the ``p=`` of the DKIM record."""
-    try:
-        key = serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
-    except (ValueError, TypeError, UnicodeError) as exc:
-        raise ConfigurationError("the DKIM private key cannot be read") from exc
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigurationError("the DKIM private key must be an RSA key")
-    der = key.public_key().public_bytes(
+    der = _rsa_key(private_pem).public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return base64.b64encode(der).decode("ascii")
@@ -68,12 +57,23 @@ def _traditional(private_pem: str) -> bytes:
     """dkimpy reads PKCS#1 only; an operator's key file may well be PKCS#8."""
     if "BEGIN RSA PRIVATE KEY" in private_pem:
         return private_pem.encode("ascii")
+    return _pkcs1_pem(_rsa_key(private_pem))
+
+
+def _rsa_key(private_pem: str) -> rsa.RSAPrivateKey:
+    """The RSA key in ``private_pem`` (PKCS#1 or PKCS#8), or a :class:`ConfigurationError` that
+    does not quote it."""
     try:
         key = serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
     except (ValueError, TypeError, UnicodeError) as exc:
         raise ConfigurationError("the DKIM private key cannot be read") from exc
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigurationError("the DKIM private key must be an RSA key")
+    return key
+
+
+def _pkcs1_pem(key: rsa.RSAPrivateKey) -> bytes:
+    """``key`` as an unencrypted PKCS#1 PEM (``BEGIN RSA PRIVATE KEY``), the form dkimpy reads."""
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,

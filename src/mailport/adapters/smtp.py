@@ -39,6 +39,7 @@ from aiosmtplib import (
 from mailport.adapters import smtp_wire
 from mailport.adapters.secrets import Secret
 from mailport.adapters.tls import (
+    PROBE_TIMEOUT,
     check_pin,
     client_context,
     handshake_failed,
@@ -52,6 +53,7 @@ from mailport.adapters.transport import (
     StageObserver,
     connect_tcp,
     diagnosed,
+    login_secrets,
     open_socket,
     scrub,
 )
@@ -204,7 +206,6 @@ class SmtpSession:
         """
         if password is not None and oauth_token is not None:
             raise ValidationError("pass either a password or an OAuth token, not both")
-        secrets = tuple(s for s in (password.reveal() if password else None, oauth_token) if s)
         session = await _connect(
             endpoint,
             password=password,
@@ -213,7 +214,7 @@ class SmtpSession:
             resolver=resolver,
             email=email,
             on_stage=on_stage,
-            secrets=secrets,
+            secrets=login_secrets(password, oauth_token),
         )
         try:
             yield session
@@ -534,8 +535,7 @@ async def _connect(
                 raise await handshake_failed(
                     _innermost(exc), message=f"The TLS handshake failed ({where})", protocol="smtp",
                     stage="smtp.tls", email=email,
-                    presented=lambda: tls_probe(addresses, endpoint.port, host=endpoint.ascii_host,
-                                                timeout=min(timeout, 5.0)),
+                    presented=lambda: tls_probe(addresses, endpoint, timeout=timeout),
                 ) from exc
             replied = isinstance(exc, SMTPResponseException) or isinstance(exc.__cause__, SMTPResponseException)
             if implicit and replied and not endpoint.pin_sha256:
@@ -544,13 +544,7 @@ async def _connect(
                 # pin, the certificate can no longer be checked here: then it stays unproven.)
                 clock.done("smtp.tls")
             error = fail(exc, "smtp.greeting", "The server did not greet as an SMTP server")
-            if (
-                isinstance(error, RemoteTimeout)
-                and await tls_probe(
-                    addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)
-                )
-                is not None
-            ):
+            if isinstance(error, RemoteTimeout) and await tls_probe(addresses, endpoint, timeout=timeout) is not None:
                 raise fail(
                     exc,
                     "smtp.greeting",
@@ -583,7 +577,7 @@ async def _connect(
                 raise await handshake_failed(
                     _innermost(exc), message=f"The STARTTLS upgrade failed ({where})", protocol="smtp",
                     stage="smtp.tls", email=email,
-                    presented=lambda: _starttls_fingerprint(addresses, endpoint, timeout=min(timeout, 5.0)),
+                    presented=lambda: _starttls_fingerprint(addresses, endpoint, timeout=min(timeout, PROBE_TIMEOUT)),
                 ) from exc
             _check_pin(client, endpoint)
             try:

@@ -22,9 +22,11 @@ import ssl
 from collections.abc import Awaitable, Callable, Iterable
 
 from mailport.adapters.transport import Protocol_, diagnosed
+from mailport.core.verification import Endpoint
 from mailport.errors import NetworkError, ProtocolError, RemoteError, RemoteTimeout, TLSError, ValidationError
 
 __all__ = [
+    "PROBE_TIMEOUT",
     "certificate_fingerprint",
     "check_pin",
     "client_context",
@@ -137,21 +139,29 @@ def unverified_context() -> ssl.SSLContext:
     return context
 
 
+PROBE_TIMEOUT = 5.0
+"""The most a second connection after a failure may take (:func:`tls_probe`, the protocols'
+STARTTLS fingerprint reads): it only explains a failure, so it never waits a whole connect timeout."""
+
+
 async def tls_probe(
-    addresses: Iterable[str], port: int, *, host: str, timeout: float
+    addresses: Iterable[str], endpoint: Endpoint, *, timeout: float
 ) -> str | None:
-    """If ``port`` completes a TLS handshake right after connecting, the certificate's fingerprint.
+    """If ``endpoint``'s port completes a TLS handshake right after connecting, the certificate's
+    fingerprint (waiting at most ``timeout``, capped at :data:`PROBE_TIMEOUT`).
 
     Used after a failure to tell two stories apart: a server silent in plain text that is really
     waiting for a TLS ClientHello (``security`` set to STARTTLS on an implicit-TLS port), and a
     server that never greets at all. Nothing is verified and nothing is sent but the handshake.
     """
+    timeout = min(timeout, PROBE_TIMEOUT)
     context = unverified_context()
     for ip in list(addresses)[:1]:
         try:
             _, writer = await asyncio.wait_for(
                 asyncio.open_connection(
-                    ip, port, ssl=context, server_hostname=host, ssl_handshake_timeout=timeout
+                    ip, endpoint.port, ssl=context, server_hostname=endpoint.ascii_host,
+                    ssl_handshake_timeout=timeout,
                 ),
                 timeout,
             )

@@ -20,6 +20,7 @@ from typing import Literal, Protocol
 
 from mailport.core.diagnostics import Evidence, classify, classify_exception, remote_error_class
 from mailport.core.netpolicy import check_addresses
+from mailport.core.secret import Secret
 from mailport.errors import (
     NetworkError,
     RemoteError,
@@ -32,6 +33,7 @@ __all__ = [
     "StageObserver",
     "connect_tcp",
     "diagnosed",
+    "login_secrets",
     "resolve_checked",
     "scrub",
 ]
@@ -66,6 +68,11 @@ class StageClock:
         self.completed.append((stage, elapsed))
         if self._observer is not None:
             self._observer(stage, elapsed)
+
+
+def login_secrets(password: Secret | None, oauth_token: str | None) -> tuple[str, ...]:
+    """What a login sends that no error text may show (each one :func:`scrub` replaces)."""
+    return tuple(s for s in (password.reveal() if password else None, oauth_token) if s)
 
 
 def scrub(text: str | None, *secrets: str | None) -> str | None:

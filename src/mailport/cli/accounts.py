@@ -18,14 +18,13 @@ from mailport.cli.common import (
     JsonOut,
     Lang,
     TenantOpt,
-    build_runtime,
     err,
-    fail,
     id_table,
     out,
-    tenant_of,
+    run,
+    run_for_tenant,
 )
-from mailport.errors import MailportError
+from mailport.runtime import Runtime
 
 app = typer.Typer(no_args_is_help=True, help="Connect and manage a tenant's mailboxes.")
 secrets_app = typer.Typer(no_args_is_help=True, help="Encrypted secrets (operator).")
@@ -92,15 +91,10 @@ def account_add(
 
     smtp = _endpoint(smtp_host, smtp_port, smtp_security, smtp_username, pin_sha256)
     imap = _endpoint(imap_host, imap_port, imap_security, imap_username, pin_sha256 if imap_host else None)
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        view = asyncio.run(runtime.verification.create(tenant, AccountInput(
-            email=email, display_name=display_name, smtp=smtp or {}, imap=imap,
-            password=_read_password(password, password_stdin),
-        )))
-    except MailportError as exc:
-        fail(exc)
+    view = run_for_tenant(lambda runtime, tenant_id: asyncio.run(runtime.verification.create(tenant_id, AccountInput(
+        email=email, display_name=display_name, smtp=smtp or {}, imap=imap,
+        password=_read_password(password, password_stdin),
+    ))), tenant, database_url=database_url, data_dir=data_dir)
     _print_account(view, as_json)
 
 
@@ -108,12 +102,8 @@ def account_add(
 def account_list(tenant: TenantOpt, as_json: JsonOut = False, database_url: DatabaseUrl = None,
                  data_dir: DataDir = None) -> None:
     """List the tenant's mailboxes."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        views = runtime.accounts.list_accounts(tenant)
-    except MailportError as exc:
-        fail(exc)
+    views = run_for_tenant(lambda runtime, tenant_id: runtime.accounts.list_accounts(tenant_id), tenant,
+                           database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps([v.to_dict() for v in views], indent=2))
         return
@@ -129,12 +119,8 @@ def account_list(tenant: TenantOpt, as_json: JsonOut = False, database_url: Data
 def account_show(account_id: str, tenant: TenantOpt, as_json: JsonOut = False,
                  database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Show one mailbox (never its password)."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        view = runtime.accounts.get(tenant, account_id)
-    except MailportError as exc:
-        fail(exc)
+    view = run_for_tenant(lambda runtime, tenant_id: runtime.accounts.get(tenant_id, account_id), tenant,
+                          database_url=database_url, data_dir=data_dir)
     _print_account(view, as_json)
 
 
@@ -162,12 +148,8 @@ def account_edit(
     new_password = _read_password(password, password_stdin)
     if new_password is not None:
         changes["password"] = new_password
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        view = runtime.accounts.update(tenant, account_id, changes)
-    except MailportError as exc:
-        fail(exc)
+    view = run_for_tenant(lambda runtime, tenant_id: runtime.accounts.update(tenant_id, account_id, changes), tenant,
+                          database_url=database_url, data_dir=data_dir)
     _print_account(view, as_json)
 
 
@@ -175,12 +157,8 @@ def account_edit(
 def account_remove(account_id: str, tenant: TenantOpt, database_url: DatabaseUrl = None,
                    data_dir: DataDir = None) -> None:
     """Remove a mailbox and erase its secrets."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        runtime.accounts.remove(tenant, account_id)
-    except MailportError as exc:
-        fail(exc)
+    run_for_tenant(lambda runtime, tenant_id: runtime.accounts.remove(tenant_id, account_id), tenant,
+                   database_url=database_url, data_dir=data_dir)
     out.print(f"removed {account_id}")
 
 
@@ -190,12 +168,6 @@ def account_verify(account_id: str, tenant: TenantOpt, as_json: JsonOut = False,
     """Prove the mailbox works: connect, log in, and send a test mail to its own address."""
     from mailport.core.verification import StageResult
 
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-    except MailportError as exc:
-        fail(exc)
-
     def progress(result: StageResult) -> None:
         if as_json:
             return
@@ -204,14 +176,12 @@ def account_verify(account_id: str, tenant: TenantOpt, as_json: JsonOut = False,
         code = escape(f"  [{result.code}]") if result.code else ""
         err.print(f" {mark} {result.stage.value:<20} {ms:>8}{code}", highlight=False)
 
-    async def run() -> dict[str, Any]:
+    async def verify(runtime: Runtime, tenant_id: str) -> dict[str, Any]:
         with err.status("verifying…") if not as_json else nullcontext():
-            return await runtime.verification.verify_account(tenant, account_id, progress=progress)
+            return await runtime.verification.verify_account(tenant_id, account_id, progress=progress)
 
-    try:
-        report = asyncio.run(run())
-    except MailportError as exc:
-        fail(exc)
+    report = run_for_tenant(lambda runtime, tenant_id: asyncio.run(verify(runtime, tenant_id)), tenant,
+                            database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps(report, indent=2))
     else:
@@ -240,11 +210,7 @@ def secrets_rotate(database_url: DatabaseUrl = None, data_dir: DataDir = None) -
     Put the new key first and keep the old one after it (`new:…,old:…`) until this has run on
     every database; then drop the old key.
     """
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        report = runtime.secrets.rotate()
-    except MailportError as exc:
-        fail(exc)
+    report = run(lambda runtime: runtime.secrets.rotate(), database_url=database_url, data_dir=data_dir)
     out.print(f"re-encrypted {report.rotated} secret(s); by key now: {report.by_key_after}", highlight=False)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,15 +15,16 @@ from mailport.cli.common import (
     JsonOut,
     Lang,
     TenantOpt,
-    build_runtime,
-    fail,
     id_table,
     local_time,
     out,
-    tenant_of,
+    run_for_tenant,
 )
-from mailport.errors import MailportError, NotFound
+from mailport.errors import NotFound
 from mailport.runtime import Runtime
+
+if TYPE_CHECKING:
+    from mailport.services.domains import DomainView
 
 app = typer.Typer(no_args_is_help=True, help="Send from the tenant's own domain (DKIM, return path, DMARC).")
 
@@ -65,14 +66,12 @@ def domain_add(
     as_json: JsonOut = False, lang: Lang = "en", database_url: DatabaseUrl = None, data_dir: DataDir = None,
 ) -> None:
     """Add a domain: generates its DKIM key and prints the records to publish."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
+    def add(runtime: Runtime, tenant_id: str) -> DomainView:
         if fallback not in ("refuse", "platform"):
             raise typer.BadParameter("--fallback must be refuse or platform")
-        view = asyncio.run(runtime.domains.add(tenant, name, fallback=fallback))  # type: ignore[arg-type]
-    except MailportError as exc:
-        fail(exc)
+        return asyncio.run(runtime.domains.add(tenant_id, name, fallback=fallback))  # type: ignore[arg-type]
+
+    view = run_for_tenant(add, tenant, database_url=database_url, data_dir=data_dir)
     data = view.to_dict(lang)
     if as_json:
         print(json.dumps(data, indent=2))
@@ -86,12 +85,9 @@ def domain_add(
 def domain_records(domain: DomainArg, tenant: TenantOpt, as_json: JsonOut = False,
                    database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Print the DNS records to publish (exact names and values)."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        data = runtime.domains.get(tenant, _domain_id(runtime, tenant, domain)).to_dict()
-    except MailportError as exc:
-        fail(exc)
+    data = run_for_tenant(lambda runtime, tenant_id: runtime.domains.get(
+        tenant_id, _domain_id(runtime, tenant_id, domain)).to_dict(),
+        tenant, database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps(data["records"], indent=2))
         return
@@ -102,12 +98,8 @@ def domain_records(domain: DomainArg, tenant: TenantOpt, as_json: JsonOut = Fals
 def domain_check(domain: DomainArg, tenant: TenantOpt, as_json: JsonOut = False, lang: Lang = "en",
                  database_url: DatabaseUrl = None, data_dir: DataDir = None) -> None:
     """Check and activate: look the records up now. Exit 0 when every required record passes."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        report = asyncio.run(runtime.domains.check(tenant, _domain_id(runtime, tenant, domain)))
-    except MailportError as exc:
-        fail(exc)
+    report = run_for_tenant(lambda runtime, tenant_id: asyncio.run(runtime.domains.check(
+        tenant_id, _domain_id(runtime, tenant_id, domain))), tenant, database_url=database_url, data_dir=data_dir)
     data = report.to_dict(lang)
     if as_json:
         print(json.dumps(data, indent=2))
@@ -127,12 +119,8 @@ def domain_check(domain: DomainArg, tenant: TenantOpt, as_json: JsonOut = False,
 def domain_list(tenant: TenantOpt, as_json: JsonOut = False, database_url: DatabaseUrl = None,
                 data_dir: DataDir = None) -> None:
     """List the tenant's domains and their states."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        views = [v.to_dict() for v in runtime.domains.list_domains(tenant)]
-    except MailportError as exc:
-        fail(exc)
+    views = run_for_tenant(lambda runtime, tenant_id: [v.to_dict() for v in runtime.domains.list_domains(tenant_id)],
+                           tenant, database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps(views, indent=2))
         return

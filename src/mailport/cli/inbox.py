@@ -16,19 +16,18 @@ from mailport.cli.common import (
     DataDir,
     JsonOut,
     TenantOpt,
-    build_runtime,
     err,
-    fail,
     local_time,
     out,
-    tenant_of,
+    run_for_tenant,
 )
 from mailport.core.bounces import parse_bounce
-from mailport.errors import MailportError
 
 app = typer.Typer(no_args_is_help=True, help="Inbox sync of connected mailboxes.")
 
 _MAX_BOUNCE_BYTES = 50 * 1024 * 1024
+
+AccountArg = Annotated[str, typer.Argument(help="The account (acc_…).")]
 
 
 def register(root: typer.Typer) -> None:
@@ -66,19 +65,15 @@ def bounce_parse(
 
 @app.command("sync")
 def inbox_sync(
-    account_id: Annotated[str, typer.Argument(help="The account (acc_…).")],
+    account_id: AccountArg,
     tenant: TenantOpt,
     as_json: JsonOut = False,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
     """Sync the account's INBOX and Sent folder once, now (the worker keeps them synced)."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        report = asyncio.run(runtime.inbox.sync_account(tenant, account_id))
-    except MailportError as exc:
-        fail(exc)
+    report = run_for_tenant(lambda runtime, tenant_id: asyncio.run(runtime.inbox.sync_account(tenant_id, account_id)),
+                            tenant, database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps({"account_id": report.account_id, "folders": [
             {"folder": f.folder, "role": f.role, "reset": f.reset, "added": f.added, "revived": f.revived,
@@ -92,19 +87,15 @@ def inbox_sync(
 
 @app.command("status")
 def inbox_status(
-    account_id: Annotated[str, typer.Argument(help="The account (acc_…).")],
+    account_id: AccountArg,
     tenant: TenantOpt,
     as_json: JsonOut = False,
     database_url: DatabaseUrl = None,
     data_dir: DataDir = None,
 ) -> None:
     """Show the account's sync state: last sync and the last error with its diagnosis code."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        state = runtime.inbox.sync_state(tenant, account_id)
-    except MailportError as exc:
-        fail(exc)
+    state = run_for_tenant(lambda runtime, tenant_id: runtime.inbox.sync_state(tenant_id, account_id),
+                           tenant, database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps(state.to_dict()))
         return

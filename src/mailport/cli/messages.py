@@ -26,14 +26,12 @@ from mailport.cli.common import (
     DataDir,
     JsonOut,
     TenantOpt,
-    build_runtime,
     err,
     fail,
     id_table,
     local_time,
     out,
     run_for_tenant,
-    tenant_of,
 )
 from mailport.core.message import Attachment
 from mailport.errors import MailportError, ValidationError
@@ -164,9 +162,8 @@ def send(
         return
     if not to:
         fail(ValidationError("name at least one recipient with --to", field="to"))
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
+
+    def submit(runtime: Runtime, tenant_id: str) -> MessageView:
         if text is not None and text_file is not None:
             raise ValidationError("give --text or --text-file, not both", field="text")
         request = SendRequest(
@@ -178,13 +175,13 @@ def send(
             metadata=_key_values(metadata or [], option="--metadata"), send_at=send_at,
             ignore_suppression=ignore_suppression,
         )
-        submission = runtime.outbox.submit(tenant, request, idempotency_key=idempotency_key)
+        submission = runtime.outbox.submit(tenant_id, request, idempotency_key=idempotency_key)
         message_id = submission.message.id
         if wait:
-            asyncio.run(_wait(runtime, tenant, message_id, timeout))
-        view = runtime.outbox.get(tenant, message_id)
-    except MailportError as exc:
-        fail(exc)
+            asyncio.run(_wait(runtime, tenant_id, message_id, timeout))
+        return runtime.outbox.get(tenant_id, message_id)
+
+    view = run_for_tenant(submit, tenant, database_url=database_url, data_dir=data_dir)
     _print(view, as_json)
     if wait and view.state not in ("sent",):
         raise typer.Exit(1)
@@ -222,12 +219,8 @@ def _send_batch(tenant: str, path: Path, *, as_json: bool, database_url: str | N
                 data_dir: str | None) -> None:
     """Queue every line of ``path`` (chunks of 100, one transaction each), with a progress bar;
     bad lines are reported by number and the others still go out. Exit 1 if any line failed."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        tenant = tenant_of(runtime, tenant)
-        lines = _batch_lines(path)
-    except MailportError as exc:
-        fail(exc)
+    runtime, tenant, lines = run_for_tenant(lambda runtime, tenant_id: (runtime, tenant_id, _batch_lines(path)),
+                                            tenant, database_url=database_url, data_dir=data_dir)
     results: list[dict[str, Any]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err, disable=as_json) as progress:

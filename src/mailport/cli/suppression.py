@@ -14,14 +14,11 @@ from mailport.cli.common import (
     JsonOut,
     Lang,
     TenantOpt,
-    build_runtime,
-    fail,
     local_time,
     out,
-    tenant_of,
+    run_for_tenant,
 )
 from mailport.diagnosis_text import explain_code
-from mailport.errors import MailportError
 from mailport.i18n import negotiate
 
 app = typer.Typer(no_args_is_help=True,
@@ -41,11 +38,8 @@ def suppression_list(
     data_dir: DataDir = None,
 ) -> None:
     """Show the suppressed addresses, why, since when, and the message that bounced."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        views = runtime.suppression.list_suppressions(tenant_of(runtime, tenant), limit=limit, after=after)
-    except MailportError as exc:
-        fail(exc)
+    views = run_for_tenant(lambda runtime, tenant_id: runtime.suppression.list_suppressions(
+        tenant_id, limit=limit, after=after), tenant, database_url=database_url, data_dir=data_dir)
     if as_json:
         print(json.dumps([v.to_dict() for v in views], ensure_ascii=False))
         return
@@ -64,11 +58,8 @@ def suppression_list(
 def suppression_add(address: Address, tenant: TenantOpt, database_url: DatabaseUrl = None,
                     data_dir: DataDir = None) -> None:
     """Stop mailing ADDRESS (a send to it is refused until it is removed)."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        view = runtime.suppression.add(tenant_of(runtime, tenant), address)
-    except MailportError as exc:
-        fail(exc)
+    view = run_for_tenant(lambda runtime, tenant_id: runtime.suppression.add(tenant_id, address), tenant,
+                          database_url=database_url, data_dir=data_dir)
     out.print(f"{escape(view.address)} is on the suppression list", highlight=False)
 
 
@@ -76,9 +67,6 @@ def suppression_add(address: Address, tenant: TenantOpt, database_url: DatabaseU
 def suppression_remove(address: Address, tenant: TenantOpt, database_url: DatabaseUrl = None,
                        data_dir: DataDir = None) -> None:
     """Take ADDRESS off the list (the customer fixed it): mail to it is accepted again."""
-    try:
-        runtime = build_runtime(database_url=database_url, data_dir=data_dir)
-        runtime.suppression.remove(tenant_of(runtime, tenant), address)
-    except MailportError as exc:
-        fail(exc)
+    run_for_tenant(lambda runtime, tenant_id: runtime.suppression.remove(tenant_id, address), tenant,
+                   database_url=database_url, data_dir=data_dir)
     out.print(f"{escape(address)} removed from the suppression list", highlight=False)

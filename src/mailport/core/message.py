@@ -33,7 +33,6 @@ from __future__ import annotations
 import email.parser
 import email.utils
 import functools
-import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -626,22 +625,14 @@ def _leaf_payloads(part: MIMEPart) -> list[str]:
 
 
 def _set_boundaries(root: MIMEPart, *, seed: str) -> None:
-    """Deterministic boundaries (the stdlib's are random), checked against every body."""
-    payloads = _leaf_payloads(root)
-    counter = 0
+    """Deterministic boundaries (the stdlib's are random), checked against every body: the
+    fast path's own (:func:`mime_fast.boundaries`), so both paths write the same bytes."""
+    fresh = mime_fast.boundaries(seed, _leaf_payloads(root))
 
     def assign(part: MIMEPart) -> None:
-        nonlocal counter
         if not part.is_multipart():
             return
-        while True:
-            digest = hashlib.sha256(f"{seed}:{counter}".encode()).hexdigest()[:32]
-            counter += 1
-            # "=_" never occurs in base64 or quoted-printable output; 7bit bodies are checked.
-            boundary = f"=_{digest}"
-            if not any(boundary in payload for payload in payloads):
-                break
-        part.set_boundary(boundary)
+        part.set_boundary(next(fresh))
         for sub in part.iter_parts():
             assign(sub)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email import policy as email_policy
 from email import quoprimime
 from typing import TYPE_CHECKING
@@ -29,7 +29,7 @@ import pybase64
 if TYPE_CHECKING:  # message.py imports this module; the types are only for annotations
     from mailport.core.message import Attachment, Mailbox, MessageDraft
 
-__all__ = ["address_header", "render"]
+__all__ = ["address_header", "boundaries", "render"]
 
 _MAX_LINE = 78
 _POLICY = email_policy.SMTP.clone(max_line_length=_MAX_LINE, linesep="\r\n")
@@ -144,24 +144,29 @@ def _text_payloads(part: _Part) -> list[str]:
     return [part.payload] if isinstance(part.payload, str) else []
 
 
-def _assign_boundaries(root: _Part, *, seed: str) -> dict[int, str]:
-    """The same boundaries as ``message._set_boundaries``: derived from the Message-ID, depth
-    first, skipping any that occurs in a body."""
-    payloads = _text_payloads(root)
-    found: dict[int, str] = {}
+def boundaries(seed: str, payloads: Sequence[str]) -> Iterator[str]:
+    """A message's multipart boundaries, one per multipart in the order they are met (depth
+    first) — on both paths, :func:`render`'s and ``message._set_boundaries``: derived from
+    ``seed`` (the Message-ID; the stdlib's are random), skipping any that occurs in one of the
+    ``payloads``. ("=_" never occurs in base64 or quoted-printable output; 7bit bodies are checked.)"""
     counter = 0
+    while True:
+        digest = hashlib.sha256(f"{seed}:{counter}".encode()).hexdigest()[:32]
+        counter += 1
+        boundary = f"=_{digest}"
+        if not any(boundary in payload for payload in payloads):
+            yield boundary
+
+
+def _assign_boundaries(root: _Part, *, seed: str) -> dict[int, str]:
+    """The boundary of each multipart under ``root`` (by ``id``), from :func:`boundaries`."""
+    fresh = boundaries(seed, _text_payloads(root))
+    found: dict[int, str] = {}
 
     def assign(part: _Part) -> None:
-        nonlocal counter
         if not part.subtype:
             return
-        while True:
-            digest = hashlib.sha256(f"{seed}:{counter}".encode()).hexdigest()[:32]
-            counter += 1
-            boundary = f"=_{digest}"
-            if not any(boundary in payload for payload in payloads):
-                break
-        found[id(part)] = boundary
+        found[id(part)] = next(fresh)
         for sub in part.parts:
             assign(sub)
 

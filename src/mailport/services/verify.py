@@ -34,6 +34,7 @@ from mailport.core.verification import (
     NOT_ARRIVED,
     TEST_MESSAGE_ID_PREFIX,
     AccountConfig,
+    Endpoint,
     Landing,
     RoundTrip,
     Stage,
@@ -228,25 +229,42 @@ class _Run:
         return report
 
     # -- the stages -----------------------------------------------------------------------
+    async def log_in(
+        self,
+        stack: AsyncExitStack,
+        opener: Opener,
+        endpoint: Endpoint,
+        *,
+        protocol: str,
+        password: Secret | None,
+        oauth_token: str | None,
+    ) -> Any:
+        """A session from ``opener`` (connect up to login, each stage reported as it completes),
+        closed with ``stack``; None once its failed stage is recorded."""
+        try:
+            return await stack.enter_async_context(
+                opener(
+                    endpoint,
+                    password=password,
+                    oauth_token=oauth_token,
+                    settings=self.settings,
+                    resolver=self.service._resolver,
+                    email=self.account.email,
+                    on_stage=self.ok,
+                )
+            )
+        except MailportError as exc:
+            self.failed(self.failed_stage_of(exc, protocol=protocol), exc)
+            return None
+
     async def execute(self, *, password: Secret | None, oauth_token: str | None) -> None:
         account = self.account
-        settings = self.settings
-        resolver = self.service._resolver
         async with AsyncExitStack() as stack:
-            try:
-                smtp: SmtpLike = await stack.enter_async_context(
-                    self.service._open_smtp(
-                        account.smtp,
-                        password=password,
-                        oauth_token=oauth_token,
-                        settings=settings,
-                        resolver=resolver,
-                        email=account.email,
-                        on_stage=self.ok,
-                    )
-                )
-            except MailportError as exc:
-                self.failed(self.failed_stage_of(exc, protocol="smtp"), exc)
+            smtp: SmtpLike | None = await self.log_in(
+                stack, self.service._open_smtp, account.smtp,
+                protocol="smtp", password=password, oauth_token=oauth_token,
+            )
+            if smtp is None:
                 return
             self.details["smtp"] = {
                 "extensions": sorted(smtp.extensions),
@@ -255,23 +273,13 @@ class _Run:
             imap: ImapLike | None = None
             if account.imap is not None:
                 self.mark = time.monotonic()
-                try:
-                    opened: ImapLike = await stack.enter_async_context(
-                        self.service._open_imap(
-                            account.imap,
-                            password=password,
-                            oauth_token=oauth_token,
-                            settings=settings,
-                            resolver=resolver,
-                            email=account.email,
-                            on_stage=self.ok,
-                        )
-                    )
-                except MailportError as exc:
-                    self.failed(self.failed_stage_of(exc, protocol="imap"), exc)
+                imap = await self.log_in(
+                    stack, self.service._open_imap, account.imap,
+                    protocol="imap", password=password, oauth_token=oauth_token,
+                )
+                if imap is None:
                     return
-                self.details["imap"] = {"capabilities": sorted(opened.capabilities)}
-                imap = opened
+                self.details["imap"] = {"capabilities": sorted(imap.capabilities)}
 
             message_id, raw = round_trip_mail(account, token=self.service._token(), date=self.service._now(),
                                         lang=self.lang)

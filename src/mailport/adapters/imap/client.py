@@ -34,6 +34,7 @@ from mailport.adapters.imap.wire import (
 )
 from mailport.adapters.secrets import Secret
 from mailport.adapters.tls import (
+    PROBE_TIMEOUT,
     check_pin,
     handshake_failed,
     peer_fingerprint,
@@ -46,6 +47,7 @@ from mailport.adapters.transport import (
     StageClock,
     StageObserver,
     connect_tcp,
+    login_secrets,
     open_socket,
 )
 from mailport.core.oauth import (
@@ -184,7 +186,6 @@ class ImapSession:
         """Connect, secure, greet and log in; LOGOUT when the block ends."""
         if (password is None) == (oauth_token is None):
             raise ValidationError("IMAP login needs exactly one of a password or an OAuth token")
-        secrets = tuple(s for s in (password.reveal() if password else None, oauth_token) if s)
         session = await _connect(
             endpoint,
             password=password,
@@ -193,7 +194,7 @@ class ImapSession:
             resolver=resolver,
             email=email,
             on_stage=on_stage,
-            secrets=secrets,
+            secrets=login_secrets(password, oauth_token),
         )
         try:
             yield session
@@ -394,7 +395,7 @@ async def _connect(
         raise await handshake_failed(
             exc, message=f"The TLS handshake failed ({endpoint.host}:{endpoint.port})", protocol="imap",
             stage="imap.tls", email=email,
-            presented=lambda: tls_probe(addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)),
+            presented=lambda: tls_probe(addresses, endpoint, timeout=timeout),
         ) from exc
     wire = Wire(reader, writer, timeout=timeout, endpoint=endpoint, email=email, secrets=secrets)
     try:
@@ -404,13 +405,7 @@ async def _connect(
         try:
             preauth = await _greeting(wire)
         except RemoteTimeout as exc:
-            if (
-                not implicit
-                and await tls_probe(
-                    addresses, endpoint.port, host=endpoint.ascii_host, timeout=min(timeout, 5.0)
-                )
-                is not None
-            ):
+            if not implicit and await tls_probe(addresses, endpoint, timeout=timeout) is not None:
                 raise wire.error(
                     TLSError,
                     "This port expects TLS from the first byte",
@@ -501,7 +496,7 @@ async def _starttls(
         where = f"{endpoint.host}:{endpoint.port}"
         raise await handshake_failed(
             exc, message=f"The STARTTLS handshake failed ({where})", protocol="imap", stage=stage, email=wire.email,
-            presented=lambda: _starttls_fingerprint(addresses, endpoint, timeout=min(wire.timeout, 5.0)),
+            presented=lambda: _starttls_fingerprint(addresses, endpoint, timeout=min(wire.timeout, PROBE_TIMEOUT)),
         ) from exc
     _check_pin(wire.writer, endpoint)
     # RFC 3501 §6.2.1: capabilities from before TLS must be discarded.

@@ -9,9 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from mailport.api.deps import RuntimeDep, TenantDep
-from mailport.api.problems import problem
-from mailport.api.routers.oauth import StartOut
-from mailport.errors import ConfigurationError
+from mailport.api.routers.oauth import StartOut, sign_in_answer
 from mailport.services.transport_switch import TransportSwitch
 
 router = APIRouter(tags=["oauth"])
@@ -32,12 +30,5 @@ async def switch_transport(account_id: str, body: SwitchIn, runtime: RuntimeDep,
     """For a Microsoft 365 mailbox whose tenant switched SMTP AUTH off (diagnosis
     `auth.use_graph`): send the user to `authorization_url`; after the consent the same account
     (same id, history kept) sends through Microsoft Graph."""
-    try:
-        started = await TransportSwitch(oauth=runtime.oauth, accounts=runtime.accounts).start(
-            tenant_id, account_id, to=body.transport, return_url=body.return_url)
-    except ConfigurationError as exc:
-        if exc.code != "oauth.not_configured":
-            raise
-        return problem(501, code=exc.code, title="Sign-in with this provider is not set up", detail=str(exc))
-    return {"authorization_url": started.authorization_url, "expires_at": started.expires_at,
-            "provider": started.provider}
+    return await sign_in_answer(TransportSwitch(oauth=runtime.oauth, accounts=runtime.accounts).start(
+        tenant_id, account_id, to=body.transport, return_url=body.return_url))

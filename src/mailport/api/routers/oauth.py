@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -16,7 +17,7 @@ from mailport.api.problems import problem, request_language
 from mailport.api.routers.accounts import EndpointIn
 from mailport.diagnosis_text import explain_code
 from mailport.errors import ConfigurationError
-from mailport.services.oauth import CallbackResult
+from mailport.services.oauth import CallbackResult, StartedAuthorization
 
 router = APIRouter(tags=["oauth"])
 
@@ -45,13 +46,19 @@ class StartOut(BaseModel):
              summary="Start connecting a mailbox by signing in with Google or Microsoft")
 async def start(provider: Literal["google", "microsoft"], body: StartIn, runtime: RuntimeDep,
                 tenant_id: TenantDep) -> Any:
+    return await sign_in_answer(runtime.oauth.start(
+        tenant_id, provider, login_hint=body.login_hint, return_url=body.return_url,
+        account_id=body.account_id, display_name=body.display_name,
+        smtp=body.smtp.model_dump(exclude_none=True) if body.smtp else None,
+        imap=body.imap.model_dump(exclude_none=True) if body.imap else None,
+    ))
+
+
+async def sign_in_answer(start: Awaitable[StartedAuthorization]) -> Any:
+    """What a route that starts a sign-in answers: a :class:`StartOut`, or 501 where this
+    installation has no OAuth client for the provider (the connect here, the switch-transport)."""
     try:
-        started = await runtime.oauth.start(
-            tenant_id, provider, login_hint=body.login_hint, return_url=body.return_url,
-            account_id=body.account_id, display_name=body.display_name,
-            smtp=body.smtp.model_dump(exclude_none=True) if body.smtp else None,
-            imap=body.imap.model_dump(exclude_none=True) if body.imap else None,
-        )
+        started = await start
     except ConfigurationError as exc:
         if exc.code != "oauth.not_configured":
             raise

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,7 +40,7 @@ SEND_JOB = "send"
 # The limit counts of all the accounts in a batch of begins, one statement each, built once:
 # constructing a select costs more Python time than the database takes to run it.
 _IN_FLIGHT_MANY = PerDialect(lambda postgresql: RowRead(
-    select(Message.account_id, func.count())
+    select(Message.account_id, func.count(), func.count(case((Job.locked_by != bindparam("b_worker"), 1))))
     .select_from(Message)
     .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
     .where(
@@ -531,10 +531,11 @@ class OutboxRepository:
             self.s.execute(_LOCK_ACCOUNTS, {"keys": [_account_key(a) for a in account_ids]})
 
     def in_flight_many(self, *, account_ids: Sequence[str], now: datetime, exclude: Sequence[str],
-                       live_since: datetime) -> dict[str, int]:
+                       live_since: datetime, worker: str = "") -> dict[str, tuple[int, int]]:
         """Each account's messages in ``sending`` whose job still holds a slot: its lease valid
         and renewed since ``live_since`` (:func:`mailport.core.leases.holds_slot`); none of the
-        ``exclude`` messages counted.
+        ``exclude`` messages counted. Each count comes with how many of those jobs another
+        worker than ``worker`` holds.
 
         A crashed worker leaves its message in ``sending`` and its job ``running``; such rows
         stop blocking the account's concurrency as soon as their heartbeat goes silent.
@@ -542,8 +543,9 @@ class OutboxRepository:
         if not account_ids:
             return {}
         rows = _IN_FLIGHT_MANY.for_session(self.s).all_in(self.s, {
-            "b_accounts": list(account_ids), "b_exclude": list(exclude), "now": now, "live_since": live_since})
-        return {account: int(count) for account, count in rows}
+            "b_accounts": list(account_ids), "b_exclude": list(exclude), "now": now, "live_since": live_since,
+            "b_worker": worker})
+        return {account: (int(count), int(others)) for account, count, others in rows}
 
     def sent_since_many(self, *, account_ids: Sequence[str], since: datetime,
                         exclude: Sequence[str] = ()) -> dict[str, int]:

@@ -986,28 +986,38 @@ finishes. Twice or thrice the limit ahead made no difference beyond the noise at
 Worker thread CPU per sent message in the writer's rounds (thread CPU, same instrumented runs,
 load 6.1–6.5): begin 0.52 → 0.44 ms (reads with locks 0.19 → 0.17, ``begin_all`` 0.15 → 0.11,
 counts 0.09 → 0.07), finish 0.33 → 0.26 ms, commit 0.06 → 0.06: larger rounds, fewer of them.
-CPU per message of each process (``/proc``), medians of the runs below: API 1.4 → 1.4 ms, workers 2.2
-→ 1.8, PostgreSQL backends 1.35 → 1.0, sink 0.9 → 0.9.
+CPU per message of each process (``/proc``), medians of the runs below: API 1.5 → 1.5 ms, workers 2.3
+→ 1.9, PostgreSQL backends 1.4 → 1.1, sink 0.9 → 0.9.
 
 ``BENCH=send_pipeline_postgres`` (500 × 3 rounds), main (1cfbf97) and the branch alternating under the
-bench lock; ratio, load average at the start of the run:
+bench lock; ratio, load average at the start of the run (the 08:26 pair ran with
+``pg_idle_accept_to_sent_ms``; the last three pairs are the final code, 2208e08):
 
 | pair (UTC) | main | after |
 |---|---|---|
 | 07:58–08:01 | 0.32 (5.1), 0.25 (8.6), 0.28 (6.7) | 0.33 (7.5), 0.37 (7.0), 0.32 (5.2) |
 | 08:16–08:18 | 0.34 (3.8), 0.29 (4.8), 0.31 (6.4) | 0.39 (4.6), 0.28 (6.3), 0.35 (7.4) |
 | 08:19–08:21 | 0.24 (7.0), 0.35 (8.3) | 0.30 (5.8), 0.32 (7.1) |
-| median | **0.30** | **0.325** |
+| 08:24–08:27 | 0.29 (4.9), 0.35 (5.1), 0.34 (5.4), 0.25 (6.2) | 0.38 (5.2), 0.30 (5.2), 0.30 (6.4), 0.32 (6.8) |
+| 08:31–08:33 | 0.25 (4.1), 0.42 (5.2), 0.28 (5.7) | 0.31 (5.4), 0.34 (5.8), 0.41 (6.5) |
+| median of 15 | **0.29** | **0.32** |
 
-With the stage timers on (slower): main 0.25, 0.24, 0.27, 0.31, 0.23 (quiet: 0.25, 278.6 of 1,095
-msg/s); after 0.41, 0.28, 0.38, 0.41. **0.5 is not reached.** On the quiet box the latency bound is
-gone but the CPU one is near: API 1.4 + workers 1.8 + PostgreSQL 1.0 + sink 0.9 ≈ 5.1 ms per message
-is ~390 msg/s on two idle cores, against the ~550 that 0.5 of a quiet baseline (~1,100) needs; on
-the loaded box the ratio moves by ±0.05 from run to run, as large as the change. What is left: the
-writer's round per 6–7 messages (finish_all, the locked read, the count, ``begin_all``, the commit:
-4–5 round trips through SQLAlchemy on a thread that waits for the GIL), the API's accept (1.4 ms,
-branch i14a's), and two thirds of the second worker's claims coming back empty (NOTIFY wake-ups for
-a mailbox the first worker fills).
+In the last three pairs, msg/s at the same load: main 176, 166, 189 — after 206, 172, 211.
+``pg_idle_accept_to_sent_ms`` (one message at a time; a send begun alone finds the gate open): main
+21.9 and 24.0 ms, after 27.8 and 17.8. ``send_pipeline_sqlite`` (SQLite begins none ahead and runs
+main's statements): main 0.43 and 0.44, after 0.38 and 0.50 at load 3.5–4.
+
+With the stage timers on (slower): main 0.25, 0.24, 0.27, 0.31, 0.23 (the quiet one: 278.6 of 1,095
+msg/s); after 0.41, 0.28, 0.38, 0.41. **0.5 is not reached**, and the branch was not measured on a
+quiet box (there was none after 07:50). On one, the slot's latency bound that held main at ~285
+msg/s is gone and the CPU bound is near: API 1.5 + workers 1.9 + PostgreSQL 1.1 + sink 0.9 ≈ 5.4 ms
+per message is ~370 msg/s on two otherwise idle cores, against the ~550 that 0.5 of a quiet baseline
+(~1,100) needs. On the loaded box the ratio moves by ±0.05 from run to run, about the size of the
+change; the CPU per message (workers −0.4 ms, PostgreSQL −0.3) is the steadier figure. What is
+left, by size: the API's accept (1.5 ms; branch i14a's line); the writer's round per 6–7 messages
+(finish_all, the locked read, the count, ``begin_all``, the commit: 4–5 round trips through
+SQLAlchemy on a thread that waits for the GIL each time); two thirds of the second worker's claims
+coming back empty (its NOTIFY wake-ups for a mailbox the first fills); the SMTP client.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.

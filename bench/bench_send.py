@@ -967,6 +967,10 @@ Tried, one instrumented run each then alternated (ms; load at the run):
   Dropped.
 - ``sys.setswitchinterval(0.0005)`` in the workers (GIL hand-backs to the writer thread): no
   visible change. Dropped.
+- on top of the sends begun ahead (below), rounds carrying only finishes at least 20 ms apart in
+  the shared writer (a begin still starting a round at once): 0.30, 0.32, 0.36, 0.37, 0.24 against
+  0.28, 0.32, 0.31, 0.34, 0.32 without, alternating at load 1.5–4.5; msg/s +8 % on average, CPU per
+  message the same. Within the noise, and it delays every outcome: not kept.
 
 What was kept: **sends begun ahead of the slot** (``services/send/job._Gate``). A worker that alone
 holds a mailbox's sends (the limit count says no other worker holds one) begins up to as many again
@@ -1000,9 +1004,12 @@ bench lock; ratio, load average at the start of the run (the 08:26 pair ran with
 | 08:19–08:21 | 0.24 (7.0), 0.35 (8.3) | 0.30 (5.8), 0.32 (7.1) |
 | 08:24–08:27 | 0.29 (4.9), 0.35 (5.1), 0.34 (5.4), 0.25 (6.2) | 0.38 (5.2), 0.30 (5.2), 0.30 (6.4), 0.32 (6.8) |
 | 08:31–08:33 | 0.25 (4.1), 0.42 (5.2), 0.28 (5.7) | 0.31 (5.4), 0.34 (5.8), 0.41 (6.5) |
-| median of 15 | **0.29** | **0.32** |
+| 08:43–08:45 | 0.28 (4.1), 0.26 (4.5) | 0.34 (4.5), 0.32 (4.4) |
+| median of 17 | **0.29** | **0.32** |
 
-In the last three pairs, msg/s at the same load: main 176, 166, 189 — after 206, 172, 211.
+In the last five pairs, msg/s at the same load: main 176, 166, 189, 211, 184 — after 206, 172, 211,
+253, 218; CPU per message in the last two, main → after: workers 2.0 and 2.4 → 1.5 and 1.9 ms,
+PostgreSQL 1.4 and 1.5 → 1.0 and 1.0 ms.
 ``pg_idle_accept_to_sent_ms`` (one message at a time; a send begun alone finds the gate open): main
 21.9 and 24.0 ms, after 27.8 and 17.8. ``send_pipeline_sqlite`` (SQLite begins none ahead and runs
 main's statements): main 0.43 and 0.44, after 0.38 and 0.50 at load 3.5–4.

@@ -1015,16 +1015,31 @@ PostgreSQL 1.4 and 1.5 → 1.0 and 1.0 ms.
 main's statements): main 0.43 and 0.44, after 0.38 and 0.50 at load 3.5–4.
 
 With the stage timers on (slower): main 0.25, 0.24, 0.27, 0.31, 0.23 (the quiet one: 278.6 of 1,095
-msg/s); after 0.41, 0.28, 0.38, 0.41. **0.5 is not reached**, and the branch was not measured on a
-quiet box (there was none after 07:50). On one, the slot's latency bound that held main at ~285
-msg/s is gone and the CPU bound is near: API 1.5 + workers 1.9 + PostgreSQL 1.1 + sink 0.9 ≈ 5.4 ms
-per message is ~370 msg/s on two otherwise idle cores, against the ~550 that 0.5 of a quiet baseline
-(~1,100) needs. On the loaded box the ratio moves by ±0.05 from run to run, about the size of the
-change; the CPU per message (workers −0.4 ms, PostgreSQL −0.3) is the steadier figure. What is
-left, by size: the API's accept (1.5 ms; branch i14a's line); the writer's round per 6–7 messages
-(finish_all, the locked read, the count, ``begin_all``, the commit: 4–5 round trips through
-SQLAlchemy on a thread that waits for the GIL each time); two thirds of the second worker's claims
-coming back empty (its NOTIFY wake-ups for a mailbox the first fills); the SMTP client.
+msg/s); after 0.41, 0.28, 0.38, 0.41.
+
+The box was quiet again at 08:46 (load 1.3–2.5, baseline ~1,100 msg/s), after rebasing on main
+4a72cc7: two workers (the benchmark) main 0.25, 0.26 (269, 277 msg/s) — after 0.25, 0.27 (276, 302
+msg/s); **one worker** (``--pg-workers 1``) main 0.27 (282 msg/s; workers 1.9 ms, PostgreSQL 1.3) —
+after **0.37 (398 msg/s; workers 1.2 ms, PostgreSQL 0.9)**. The stage timers on the quiet two-worker
+run said why: the two workers split the mailbox's sends (694 and 826 of 1,520; on main each round
+had gone wholly to one worker), and while the other worker holds some a worker begins none ahead
+(the rule above), so the begin is back on the slot's path (begin 28–30 ms, slot 45 ms, 12 and 17
+begins refused). ``Affinity`` leaves a mailbox to a worker holding 8 running jobs of it, but when
+both reach 8 during a round's ramp each skips the other's mailbox until one drops below. **The next
+step** is therefore the claim, not the send: give one mailbox's run to one worker (e.g. affinity
+that lets the worker with the most of a mailbox's jobs keep claiming it, or a per-mailbox lease),
+so the one-worker figure holds with two. Sending ahead while another worker holds sends is not the
+way: its waiting sends count against the other worker's slots, so both would talk less.
+
+**0.5 is not reached.** With one worker on a quiet box the pipeline is near its CPU bound: API 1.2
++ worker 1.2 + PostgreSQL 0.9 + sink 0.8 ≈ 4.2 ms per message is ~480 msg/s on two otherwise idle
+cores, against the ~550 that 0.5 of a quiet baseline (~1,100) needs. On the loaded box the ratio
+moves by ±0.05 from run to run, about the size of the change; the CPU per message (workers −0.4 ms,
+PostgreSQL −0.3) is the steadier figure there. What is left, by size: the split above; the API's
+accept (1.2–1.5 ms; branch i14a's line); the writer's round per 6–7 messages (finish_all, the
+locked read, the count, ``begin_all``, the commit: 4–5 round trips through SQLAlchemy on a thread
+that waits for the GIL each time); the second worker's empty claims (its NOTIFY wake-ups for a
+mailbox the first fills); the SMTP client.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.

@@ -1024,18 +1024,33 @@ after **0.37 (398 msg/s; workers 1.2 ms, PostgreSQL 0.9)**. The stage timers on 
 run said why: the two workers split the mailbox's sends (694 and 826 of 1,520; on main each round
 had gone wholly to one worker), and while the other worker holds some a worker begins none ahead
 (the rule above), so the begin is back on the slot's path (begin 28–30 ms, slot 45 ms, 12 and 17
-begins refused). ``Affinity`` leaves a mailbox to a worker holding 8 running jobs of it, but when
-both reach 8 during a round's ramp each skips the other's mailbox until one drops below. **The next
-step** is therefore the claim, not the send: give one mailbox's run to one worker (e.g. affinity
-that lets the worker with the most of a mailbox's jobs keep claiming it, or a per-mailbox lease),
-so the one-worker figure holds with two. Sending ahead while another worker holds sends is not the
-way: its waiting sends count against the other worker's slots, so both would talk less.
+begins refused). ``Affinity`` left a mailbox to a worker holding 8 running jobs of it, but when both reached 8
+during a round's ramp each left it to the other, and they kept splitting it. Now the one holding
+more (or as many, with the first id) keeps claiming it and the other leaves it
+(``adapters/queue._not_filled_elsewhere``; ``tests/integration/test_queue.py``): each round went
+wholly to one worker again (1,000 and 520 sends, 8 begins refused), and with the two workers of the
+benchmark, alternating on the quiet box (08:50–08:56 UTC, load 0.8–3.1, baseline 1,092–1,140
+msg/s):
+
+| | main 4a72cc7 | after (f1bf2d8) |
+|---|---|---|
+| ratio, runs in order | 0.23, 0.24, 0.27, 0.26, 0.26 | **0.33, 0.29, 0.32, 0.23, 0.31** |
+| msg/s | 253, 265, 308, 292, 290 | 364, 316, 360, 230, 345 |
+| CPU ms per message: workers / PostgreSQL | 1.8–2.3 / 1.3–1.4 | 1.5–1.8 / 1.0–1.2 |
+| median ratio | **0.26** | **0.31** |
+
+A slot's turn after (stage timers on, 0.31, 347 msg/s): begin 27.8 ms, off the slot; SMTP 13.9 ms;
+5.0 of 8 talking when a send entered, the gate never the wait (median 0): the 16 sends a process
+holds of a mailbox, over begin + SMTP (~42 ms), are the bound (~380 msg/s); one worker alone made
+398 msg/s (0.37) above. Sending ahead while another worker holds sends stays off: its waiting
+sends would count against the other worker's slots, so both would talk less.
 
 **0.5 is not reached.** With one worker on a quiet box the pipeline is near its CPU bound: API 1.2
 + worker 1.2 + PostgreSQL 0.9 + sink 0.8 ≈ 4.2 ms per message is ~480 msg/s on two otherwise idle
 cores, against the ~550 that 0.5 of a quiet baseline (~1,100) needs. On the loaded box the ratio
 moves by ±0.05 from run to run, about the size of the change; the CPU per message (workers −0.4 ms,
-PostgreSQL −0.3) is the steadier figure there. What is left, by size: the split above; the API's
+PostgreSQL −0.3) is the steadier figure there. What is left, by size: the 16 sends per mailbox
+and process over begin + SMTP (more ahead made no difference at load 5–8; not tried quiet); the API's
 accept (1.2–1.5 ms; branch i14a's line); the writer's round per 6–7 messages (finish_all, the
 locked read, the count, ``begin_all``, the commit: 4–5 round trips through SQLAlchemy on a thread
 that waits for the GIL each time); the second worker's empty claims (its NOTIFY wake-ups for a

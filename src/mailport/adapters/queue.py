@@ -79,10 +79,11 @@ _QUEUED_KEYS = PerDialect(lambda postgresql: select(_JOBS.c.dedupe_key).where(
 class Affinity:
     """Jobs of ``kind`` whose payload's ``key`` names a resource with ``threshold`` slots (a
     mailbox's sends and its concurrency limit). A claim skips such a job while another live
-    worker holds at least ``threshold`` running jobs of the same resource: that worker fills
-    every slot by itself, and a second holder's jobs would only be refused at the resource's
-    limit and bounce. Below the threshold nobody is skipped, so many resources with a few jobs
-    each still spread over all workers. Only values starting with ``prefix`` count (the
+    worker holds at least ``threshold`` running jobs of the same resource (and more than this
+    one, or as many with an id that sorts first): that worker fills every slot by itself, and a
+    second holder's jobs would only be refused at the resource's limit and bounce. Below the
+    threshold nobody is skipped, so many resources with a few jobs each still spread over all
+    workers. Only values starting with ``prefix`` count (the
     platform relay is not a mailbox with slots). This is a preference, not the limit: the
     limit itself is checked when a send begins."""
 

@@ -163,6 +163,33 @@ def test_a_batch_of_begins_keeps_the_accounts_concurrency_limit(tmp_path: Path, 
         runtime.close()
 
 
+def test_a_worker_begins_a_mailboxs_sends_ahead_only_while_no_other_worker_holds_them(
+        tmp_path: Path, database_url: str) -> None:
+    """On PostgreSQL a worker may begin as many sends again as the mailbox's limit ahead of its
+    free SMTP slots (its ``_Gate`` keeps the transactions within the limit), told that no other
+    worker holds any; another worker's begin then counts all of them and is refused. SQLite
+    (one worker, begins in-process) begins none ahead."""
+    from datetime import timedelta
+
+    from mailport.core.jobs import Retry
+    from mailport.services.send.job import _Attempt, _BeginItem
+
+    runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=2)
+    try:
+        _, account, ids = _one_mailbox(runtime, 6)
+        runtime.queue.claim(worker_id="w1", now=runtime.clock.now(), lease=timedelta(minutes=1), limit=10)
+        job = runtime.outbox.send_job
+        assert job._ahead == (0 if runtime.db.is_sqlite else 2)
+        results = job._begin_many("", [_BeginItem(i, account, "w1") for i in ids[:5]])
+        begun = [r for r in results if isinstance(r, _Attempt)]
+        assert len(begun) == 2 + job._ahead
+        assert {a.others for a in begun} == {0}
+        [refused] = job._begin_many("", [_BeginItem(ids[5], account, "w2")])
+        assert isinstance(refused, Retry) and refused.error == "account.concurrency"
+    finally:
+        runtime.close()
+
+
 def test_a_send_the_server_answered_frees_its_slot_but_counts_as_sent(tmp_path: Path, database_url: str) -> None:
     """Once the server answered, a send's slot is free while its outcome is being written (the
     message is still ``sending`` in the database): the next begin does not count it in flight,
@@ -374,7 +401,7 @@ async def test_a_begin_refused_for_another_workers_slot_waits_for_it(tmp_path: P
     from datetime import timedelta
 
     from mailport.core.outbox import RecipientResult
-    from mailport.services.send.job import _Attempt
+    from mailport.services.send.job import _Attempt, _BeginItem
 
     runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=1)
     try:
@@ -383,7 +410,7 @@ async def test_a_begin_refused_for_another_workers_slot_waits_for_it(tmp_path: P
         runtime.queue.claim(worker_id="w1", now=runtime.clock.now(), lease=timedelta(minutes=1), limit=10)
         [elsewhere] = job._begin_many("", [(first, account)])  # as if begun by the other process
         assert isinstance(elsewhere, _Attempt)
-        waiting = asyncio.create_task(job._begin(second, account, wait=True))
+        waiting = asyncio.create_task(job._begin(_BeginItem(second, account), wait=True))
         await asyncio.sleep(0.2)
         assert not waiting.done()  # refused at least once, and still waiting
         outcome = job._classify(elsewhere, [RecipientResult(recipient=r, smtp_code=250, text="2.0.0 OK")

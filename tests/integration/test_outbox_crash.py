@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -16,12 +17,13 @@ from collections import Counter
 from collections.abc import Callable
 from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from outbox_helpers import outbox_runtime, sink_account
 
-from lab import SmtpSink
+from lab import SmtpSink, free_port
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import Message
 from mailport.runtime import Runtime
@@ -166,6 +168,76 @@ def test_two_postgres_workers_send_each_message_once(tmp_path: Path, pg_url: str
     with rt.db.session() as s:
         attempts = set(s.scalars(sa.select(Message.attempts)))
     assert attempts == {1}  # no message was claimed by both workers
+    rt.close()
+
+
+class _TalkingSink:
+    """An aiosmtpd sink that counts the SMTP transactions open at once (MAIL until the DATA
+    reply, which it holds back a little so that they overlap), and the most it saw."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.talking = self.most = 0
+        self.received: list[bytes] = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port(), auth_required=False,
+                                     auth_require_tls=False, ready_timeout=10,
+                                     authenticator=lambda *_: AuthResult(success=True))
+
+    async def handle_MAIL(self, server: object, session: object, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        self.talking += 1
+        self.most = max(self.most, self.talking)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        await asyncio.sleep(0.03)
+        self.received.append(bytes(envelope.original_content or envelope.content))
+        self.talking -= 1
+        return "250 2.0.0 OK"
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_postgres_workers_keep_a_mailboxs_limit_while_sends_begin_ahead(tmp_path: Path, pg_url: str) -> None:
+    """A worker begins a mailbox's sends ahead of its free SMTP slots (more than the limit are
+    ``sending`` at once), yet with two worker processes on the mailbox no more than the limit
+    talk to its server at once, and each message is sent once."""
+    total, limit = 90, 3
+    sink = _TalkingSink()
+    sink.controller.start()
+    rt = outbox_runtime(tmp_path, pg_url)
+    try:
+        tenant = rt.tenants.create(name="Limit").tenant.id
+        account = sink_account(rt, tenant, sink.controller.port)
+        _queue(rt, tenant, account, total)
+        env = _env(rt, tmp_path, MAILPORT_SEND_ACCOUNT_CONCURRENCY=str(limit), MAILPORT_WORKER_CONCURRENCY="64")
+        log = tmp_path / "workers.log"
+        workers = [_worker(env, log) for _ in range(2)]
+        most_sending = 0
+        try:
+            deadline = time.monotonic() + 90
+            while (sent := _count(rt, lambda: Message.state == "sent")) < total:
+                most_sending = max(most_sending, _count(rt, lambda: Message.state == "sending"))
+                for proc in workers:
+                    assert proc.poll() is None, "a worker exited:\n" + log.read_text()[-3000:]
+                assert time.monotonic() < deadline, f"{sent} of {total} sent\n" + log.read_text()[-3000:]
+                time.sleep(0.005)
+        finally:
+            for proc in workers:
+                proc.send_signal(signal.SIGTERM)
+            for proc in workers:
+                proc.wait(30)
+    finally:
+        sink.controller.stop()
+    parser = BytesHeaderParser()
+    counts = Counter(str(parser.parsebytes(raw)["Message-ID"]) for raw in sink.received)
+    assert len(counts) == total and max(counts.values()) == 1
+    assert sink.most <= limit, f"{sink.most} transactions at once; the limit is {limit}"
+    assert most_sending > limit  # the sends were begun ahead of their slots
     rt.close()
 
 

@@ -145,6 +145,25 @@ def test_affinity_leaves_a_mailbox_to_the_worker_that_fills_it(runtime: Runtime)
     assert [j.id for j in mine] == [ids["busy"]]
 
 
+@pytest.mark.parametrize(("first", "second", "keeper"), [(3, 2, "zulu"), (2, 2, "alpha")])
+def test_affinity_between_two_workers_that_both_fill_a_mailbox_keeps_it_with_one(
+        runtime: Runtime, first: int, second: int, keeper: str) -> None:
+    """Both workers came to hold the mailbox's limit (a burst woke both): the one holding more
+    keeps claiming it and the other leaves it, so the mailbox's run ends with one worker; with
+    as many each, the one whose id sorts first keeps it."""
+    q = runtime.queue
+    if q.db.is_sqlite:
+        pytest.skip("affinity is PostgreSQL's (SQLite runs one worker)")
+    for _ in range(first + second):
+        q.enqueue(kind="send", payload={"account_id": "acc_busy"}, now=T0)
+    q.claim(worker_id=keeper, now=T0, lease=LEASE, limit=first)
+    q.claim(worker_id="owner", now=T0, lease=LEASE, limit=second)
+    q.enqueue(kind="send", payload={"account_id": "acc_busy"}, now=T0)
+    live = T0 - timedelta(seconds=10)
+    assert q.claim(worker_id="owner", now=T0, lease=LEASE, limit=10, affinity=AFFINITY, live_since=live) == []
+    assert len(q.claim(worker_id=keeper, now=T0, lease=LEASE, limit=10, affinity=AFFINITY, live_since=live)) == 1
+
+
 def test_affinity_spreads_a_mailbox_below_its_limit(runtime: Runtime) -> None:
     """A worker holding fewer of a mailbox's sends than its limit keeps nobody else away."""
     q = runtime.queue

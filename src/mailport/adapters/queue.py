@@ -79,10 +79,11 @@ _QUEUED_KEYS = PerDialect(lambda postgresql: select(_JOBS.c.dedupe_key).where(
 class Affinity:
     """Jobs of ``kind`` whose payload's ``key`` names a resource with ``threshold`` slots (a
     mailbox's sends and its concurrency limit). A claim skips such a job while another live
-    worker holds at least ``threshold`` running jobs of the same resource: that worker fills
-    every slot by itself, and a second holder's jobs would only be refused at the resource's
-    limit and bounce. Below the threshold nobody is skipped, so many resources with a few jobs
-    each still spread over all workers. Only values starting with ``prefix`` count (the
+    worker holds at least ``threshold`` running jobs of the same resource (and more than this
+    one, or as many with an id that sorts first): that worker fills every slot by itself, and a
+    second holder's jobs would only be refused at the resource's limit and bounce. Below the
+    threshold nobody is skipped, so many resources with a few jobs each still spread over all
+    workers. Only values starting with ``prefix`` count (the
     platform relay is not a mailbox with slots). This is a preference, not the limit: the
     limit itself is checked when a send begins."""
 
@@ -123,18 +124,31 @@ def _claimed(rows: Any, worker_id: str) -> list[ClaimedJob]:
 
 def _not_filled_elsewhere(affinity: Affinity) -> ColumnElement[bool]:
     """Not a job of a resource that another live worker (``b_worker`` is this one, ``b_live``
-    when a heartbeat counts as live) holds ``threshold`` running jobs of. One uncorrelated
-    subquery over the running jobs (a few hundred rows at most, found by ``ix_jobs_ready``),
-    which PostgreSQL hashes once per claim."""
-    other = _JOBS.alias("other")
-    resource = other.c.payload[affinity.key].as_string()
+    when a heartbeat counts as live) holds ``threshold`` running jobs of — unless this worker
+    holds more of it (or as many, and its id sorts first): when both filled it during a burst,
+    each used to leave it to the other, and the two kept splitting it. Uncorrelated subqueries
+    over the running jobs (a few hundred rows at most, found by ``ix_jobs_ready``), which
+    PostgreSQL runs once per claim."""
+    def held() -> Any:
+        other = _JOBS.alias()
+        resource = other.c.payload[affinity.key].as_string()
+        return (
+            select(other.c.locked_by.label("w"), resource.label("r"), func.count().label("n"))
+            .where(other.c.kind == affinity.kind, other.c.state == RUNNING,
+                   other.c.locked_until >= bindparam("b_now"), other.c.renewed_at >= bindparam("b_live"),
+                   resource.startswith(affinity.prefix, autoescape=True))
+            .group_by(other.c.locked_by, resource)
+            .subquery()
+        )
+
+    them, mine = held(), held()
+    worker: BindParameter[str] = bindparam("b_worker")
+    own = func.coalesce(mine.c.n, 0)
     filled = (
-        select(resource)
-        .where(other.c.kind == affinity.kind, other.c.state == RUNNING, other.c.locked_by != bindparam("b_worker"),
-               other.c.locked_until >= bindparam("b_now"), other.c.renewed_at >= bindparam("b_live"),
-               resource.startswith(affinity.prefix, autoescape=True))
-        .group_by(other.c.locked_by, resource)
-        .having(func.count() >= affinity.threshold)
+        select(them.c.r)
+        .select_from(them.outerjoin(mine, and_(mine.c.r == them.c.r, mine.c.w == worker)))
+        .where(them.c.w != worker, them.c.n >= affinity.threshold,
+               or_(them.c.n > own, and_(them.c.n == own, them.c.w < worker)))
     )
     # NOT IN of a NULL is NULL (not true): a job without the key is never skipped
     return or_(_JOBS.c.kind != affinity.kind,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -37,20 +37,29 @@ __all__ = ["Loaded", "OutboxRepository", "SendingContent", "SendingMessage", "Se
 
 SEND_JOB = "send"
 
+
 # The limit counts of all the accounts in a batch of begins, one statement each, built once:
 # constructing a select costs more Python time than the database takes to run it.
-_IN_FLIGHT_MANY = PerDialect(lambda postgresql: RowRead(
-    select(Message.account_id, func.count())
-    .select_from(Message)
-    .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
-    .where(
-        one_of(Message.account_id, "b_accounts", postgresql=postgresql),
-        Message.state == "sending",
-        ~one_of(Message.id, "b_exclude", postgresql=postgresql),
-        JobQueue.holds_slot(now=bindparam("now"), live_since=bindparam("live_since")),
+def _in_flight_many(postgresql: bool, *, by_worker: bool) -> RowRead:
+    """The in-flight count per account; ``by_worker``: with how many of them another worker than
+    ``b_worker`` holds (else that column repeats the count)."""
+    others = func.count(case((Job.locked_by != bindparam("b_worker"), 1))) if by_worker else func.count()
+    return RowRead(
+        select(Message.account_id, func.count(), others)
+        .select_from(Message)
+        .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
+        .where(
+            one_of(Message.account_id, "b_accounts", postgresql=postgresql),
+            Message.state == "sending",
+            ~one_of(Message.id, "b_exclude", postgresql=postgresql),
+            JobQueue.holds_slot(now=bindparam("now"), live_since=bindparam("live_since")),
+        )
+        .group_by(Message.account_id)
     )
-    .group_by(Message.account_id)
-))
+
+
+_IN_FLIGHT_MANY = PerDialect(lambda postgresql: _in_flight_many(postgresql, by_worker=False))
+_IN_FLIGHT_BY_WORKER = PerDialect(lambda postgresql: _in_flight_many(postgresql, by_worker=True))
 _SENT_SINCE_MANY = PerDialect(lambda postgresql: RowRead(
     select(Message.account_id, func.count())
     .where(one_of(Message.account_id, "b_accounts", postgresql=postgresql), Message.sent_at >= bindparam("since"),
@@ -531,19 +540,22 @@ class OutboxRepository:
             self.s.execute(_LOCK_ACCOUNTS, {"keys": [_account_key(a) for a in account_ids]})
 
     def in_flight_many(self, *, account_ids: Sequence[str], now: datetime, exclude: Sequence[str],
-                       live_since: datetime) -> dict[str, int]:
+                       live_since: datetime, worker: str = "") -> dict[str, tuple[int, int]]:
         """Each account's messages in ``sending`` whose job still holds a slot: its lease valid
         and renewed since ``live_since`` (:func:`mailport.core.leases.holds_slot`); none of the
-        ``exclude`` messages counted.
+        ``exclude`` messages counted. Each count comes with how many of those jobs another
+        worker than ``worker`` holds (all of them when ``worker`` is not given).
 
         A crashed worker leaves its message in ``sending`` and its job ``running``; such rows
         stop blocking the account's concurrency as soon as their heartbeat goes silent.
         """
         if not account_ids:
             return {}
-        rows = _IN_FLIGHT_MANY.for_session(self.s).all_in(self.s, {
-            "b_accounts": list(account_ids), "b_exclude": list(exclude), "now": now, "live_since": live_since})
-        return {account: int(count) for account, count in rows}
+        params = {"b_accounts": list(account_ids), "b_exclude": list(exclude), "now": now, "live_since": live_since}
+        if worker:
+            params["b_worker"] = worker
+        rows = (_IN_FLIGHT_BY_WORKER if worker else _IN_FLIGHT_MANY).for_session(self.s).all_in(self.s, params)
+        return {account: (int(count), int(others)) for account, count, others in rows}
 
     def sent_since_many(self, *, account_ids: Sequence[str], since: datetime,
                         exclude: Sequence[str] = ()) -> dict[str, int]:

@@ -10,6 +10,10 @@
                               per-recipient rows, event, Sent-copy job; the job retries at
                               ``retry_at`` when deferred
 
+On PostgreSQL a worker that alone holds a mailbox's sends begins up to as many again ahead of
+its free SMTP slots (:class:`_Gate`): a begin is several round trips and a commit, and a slot
+freed by the server's answer then starts its next transaction at once.
+
 A worker killed between the server's 250 and the "finish" commit leaves the message in
 ``sending``; the job's lease runs out, another worker takes it over and sends again. That is the
 one window for a duplicate, and it is bounded by the messages in flight at the crash — losing an
@@ -23,8 +27,8 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
@@ -129,10 +133,55 @@ class _Attempt:
     daily: RateLimit | None
     copy_skip: str | None  # why no Sent copy will be made, or None
     account_state: tuple[str, str | None] | None = None  # (status, attention code) at begin
+    # The account's sends that other worker processes held in flight when this one began (all
+    # of its other sends when the begin did not say which worker it is for): see ``_Gate``.
+    others: int = 0
 
     @property
     def recipients(self) -> tuple[str, ...]:
         return self.outgoing.rcpt_to
+
+
+class _BeginItem(NamedTuple):
+    """A send to begin: its message and account; and the worker whose job it is, when it may
+    begin ahead of a free SMTP slot (:class:`_Gate`)."""
+
+    message_id: str
+    account_id: str
+    worker: str | None = None
+
+
+class _Gate:
+    """This process's SMTP transactions of one mailbox, at most its limit less what other worker
+    processes held in flight at this process's latest begin of it.
+
+    On PostgreSQL a send may begin (committed ``sending``) ahead of a free SMTP slot, while
+    another send of the mailbox still talks to its server, so that a slot freed by the server's
+    answer starts the next transaction at once instead of waiting for a begin's transaction
+    (bench/bench_send.py, session 8: the begin was two thirds of a slot's turn). Such a begin is
+    allowed only while no other worker holds the mailbox's sends (``SendJob._begin_in``), and
+    every begin anywhere counts the sends begun here, waiting or not. So whichever process began
+    last saw every other process's waiting and talking sends, and keeps its own talking ones
+    within the limit less those; the others, beginning nothing since, talk at most as many as
+    they had begun: the mailbox's limit holds across processes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.others, self.talking = limit, 0, 0
+        self._changed = asyncio.Event()
+
+    def saw(self, others: int) -> None:
+        self.others = others
+        self._changed.set()
+
+    async def enter(self) -> None:
+        while self.talking >= self.limit - self.others:
+            self._changed.clear()
+            await self._changed.wait()
+        self.talking += 1
+
+    def leave(self) -> None:
+        self.talking -= 1
+        self._changed.set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +203,7 @@ class _Counted:
     in_flight: int
     rate: int
     day: int
+    others: int  # of ``in_flight``, those of other workers (all of them if the worker is unknown)
 
 
 class _Creds(NamedTuple):
@@ -228,6 +278,10 @@ class SendJob:
         self.leases = LeasePolicy.for_lease(settings.worker_lease)
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._gates: dict[str, _Gate] = {}
+        # Sends of a mailbox that may be begun ahead of a free SMTP slot (``_Gate``): PostgreSQL,
+        # where a begin is several round trips and a commit; SQLite's begins are in-process.
+        self._ahead = 0 if db.is_sqlite else settings.send_account_concurrency
         self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._freed: dict[str, asyncio.Event] = {}  # account -> set when one of its slots here frees
         self._transmitted: dict[str, str] = {}  # message id -> account: answered, outcome not written yet
@@ -235,7 +289,7 @@ class SendJob:
         # are recorded in one (group commit).
         # One group commit for both (:meth:`_write_many`).
         writes: GroupCommit[tuple[str, Any], Any] = GroupCommit(self._write_many, shared_errors=(StorageError,))
-        self._begins: _Writes[tuple[str, str], _Attempt | JobResult] = _Writes(writes, _BEGIN)
+        self._begins: _Writes[_BeginItem, _Attempt | JobResult] = _Writes(writes, _BEGIN)
         self._finishes: _Writes[tuple[_Attempt, Outcome, ClaimedJob | None], JobResult] = _Writes(writes, _FINISH)
 
     async def handle_send(self, job: ClaimedJob) -> JobResult:
@@ -245,45 +299,63 @@ class SendJob:
             return await self._send(message_id, str(job.payload.get("account_id", "")), job)
         account_id = str(job.payload.get("account_id", ""))
         slot = self._slot(account_id)
+        gate = self._gates[account_id]
         try:
-            # This process's share of the account's concurrency: wait briefly for a free slot
-            # rather than bouncing the job through the database (the check in ``_begin`` still
-            # covers other worker processes).
+            # This process's share of the account's concurrency (and of the sends begun ahead of
+            # an SMTP slot): wait briefly for a free slot rather than bouncing the job through
+            # the database (the check in ``_begin`` still covers other worker processes).
             await asyncio.wait_for(slot.acquire(), _SLOT_WAIT.total_seconds())
         except TimeoutError:
             return Retry(run_at=self.clock.now() + timedelta(seconds=2) * (1 + self.rng()), error=_BUSY)
-        released = False
+        released = talking = False
+
+        async def talk(attempt: _Attempt) -> None:  # begun: wait for an SMTP slot
+            nonlocal talking
+            gate.saw(attempt.others)
+            await gate.enter()
+            talking = True
 
         def release() -> None:  # once: when the server answered, or when the job ends
             nonlocal released
             if not released:
                 released = True
+                if talking:
+                    gate.leave()
                 slot.release()
                 freed = self._freed.pop(account_id, None)
                 if freed is not None:
                     freed.set()
 
+        # Begun ahead of a free SMTP slot only where the begin knows whose sends are whose.
+        worker = job.locked_by if self._ahead else None
         try:
-            return await self._send(message_id, account_id, job, transmitted=release)
+            return await self._send(message_id, account_id, job, transmitted=release,
+                                    talk=None if worker is None else talk, worker=worker)
         finally:
             release()
 
     def _slot(self, account_id: str) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
         if self._slots_loop is not loop:  # semaphores belong to one event loop
-            self._slots, self._freed, self._slots_loop = {}, {}, loop
+            self._slots, self._gates, self._freed, self._slots_loop = {}, {}, {}, loop
         slot = self._slots.get(account_id)
         if slot is None:
-            slot = self._slots[account_id] = asyncio.Semaphore(self.settings.send_account_concurrency)
+            limit = self.settings.send_account_concurrency
+            slot = self._slots[account_id] = asyncio.Semaphore(limit + self._ahead)
+            self._gates[account_id] = _Gate(limit)
         return slot
 
 
     async def _send(self, message_id: str, account_id: str = "", job: ClaimedJob | None = None, *,
-                    transmitted: Callable[[], None] | None = None) -> JobResult:
-        begun = await self._begin(message_id, account_id, wait=transmitted is not None)
+                    transmitted: Callable[[], None] | None = None,
+                    talk: Callable[[_Attempt], Awaitable[None]] | None = None,
+                    worker: str | None = None) -> JobResult:
+        begun = await self._begin(_BeginItem(message_id, account_id, worker), wait=transmitted is not None)
         if not isinstance(begun, _Attempt):
             return begun
         attempt = begun
+        if talk is not None:
+            await talk(attempt)
         started = time.perf_counter()
         box = attempt.sender.mailbox
         creds = None if box is None else _BoundCredentials(self, attempt.tenant_id, box)
@@ -321,17 +393,17 @@ class SendJob:
             await self._learn(attempt, box.id, outcome)
         return result
 
-    async def _begin(self, message_id: str, account_id: str, *, wait: bool) -> _Attempt | JobResult:
+    async def _begin(self, item: _BeginItem, *, wait: bool) -> _Attempt | JobResult:
         """Begin the send (group-committed with the others starting now). With ``wait`` (the
         caller holds one of this process's slots of the account), a refusal because another
         process holds the account's slots is waited out here, up to ``_SLOT_WAIT``."""
         deadline = time.monotonic() + _SLOT_WAIT.total_seconds()
         pause = _BUSY_FIRST
         while True:
-            [begun] = await self._begins.submit("", [(message_id, account_id)])
+            [begun] = await self._begins.submit("", [item])
             if not (wait and isinstance(begun, Retry) and begun.error == _BUSY) or time.monotonic() + pause > deadline:
                 return begun
-            freed = self._freed.setdefault(account_id, asyncio.Event())
+            freed = self._freed.setdefault(item.account_id, asyncio.Event())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(freed.wait(), pause * (0.5 + self.rng()))
             pause = min(pause * 2, _BUSY_LONGEST)
@@ -385,7 +457,7 @@ class SendJob:
         return SendLimits(max_concurrent=self.settings.send_account_concurrency, rate=rate, daily=daily,
                           concurrency_backoff=timedelta(seconds=1))
 
-    def _begin_many(self, _key: str, items: Sequence[tuple[str, str]]) -> list[_Attempt | JobResult]:
+    def _begin_many(self, _key: str, items: Sequence[tuple[str, str] | _BeginItem]) -> list[_Attempt | JobResult]:
         """``_begin`` of each (message id, account id), in one transaction of a few statements
         per batch: the loads of messages, contents, recipients and accounts; the accounts'
         limit counts (locked in id order, so two workers beginning overlapping batches on
@@ -395,7 +467,9 @@ class SendJob:
         with self.db.session() as s:
             return self._begin_in(s, items, now)
 
-    def _begin_in(self, s: Session, items: Sequence[tuple[str, str]], now: datetime) -> list[_Attempt | JobResult]:
+    def _begin_in(self, s: Session, given: Sequence[tuple[str, str] | _BeginItem],
+                  now: datetime) -> list[_Attempt | JobResult]:
+        items = [_BeginItem(*item) for item in given]
         results: list[_Attempt | JobResult | None] = [None] * len(items)
         repo = OutboxRepository(s)
         # PostgreSQL: the batch's accounts locked and everything read in one statement, and the
@@ -403,28 +477,37 @@ class SendJob:
         one_statement = repo.finishes_in_one_statement
         locked: list[str] = []
         if one_statement:
-            locked = sorted({a for _, a in items if a and not is_platform_sender(a)})
-            loaded, accounts = repo.load_locked_for_sending([m for m, _ in items], locked)
+            locked = sorted({i.account_id for i in items if i.account_id and not is_platform_sender(i.account_id)})
+            loaded, accounts = repo.load_locked_for_sending([i.message_id for i in items], locked)
         else:
-            loaded = repo.load_for_sending([m for m, _ in items])
+            loaded = repo.load_for_sending([i.message_id for i in items])
             accounts = AccountRepository(s).load_for_sending(
                 [m.message.account_id for m in loaded.values() if not is_platform_sender(m.message.account_id)])
-        order = sorted(range(len(items)), key=lambda i: (items[i][1], items[i][0]))
+        order = sorted(range(len(items)), key=lambda i: (items[i].account_id, items[i].message_id))
         routed: dict[int, _Ready] = {}
         for i in order:
-            found = loaded.get(items[i][0])
+            found = loaded.get(items[i].message_id)
             planned = self._route(s, None if found is None else found.message, now, accounts)
             if isinstance(planned, _Ready):
                 routed[i] = planned
             else:
                 results[i] = planned
-        counted = self._limit_counts(repo, routed.values(), [m for m, _ in items], now, locked=locked)
+        worker = next((i.worker for i in items if i.worker is not None), "")
+        counted = self._limit_counts(repo, routed.values(), [i.message_id for i in items], now, locked=locked,
+                                     worker=worker)
         ready: dict[int, _Ready] = {}
         for i, r in routed.items():
             if r.limits is not None:
                 known = counted[r.message.account_id]
-                decision = r.limits.check(in_flight=known.in_flight, now=now, sent_in_rate_window=known.rate,
-                                          sent_in_day=known.day)
+                limits = r.limits
+                if (items[i].worker is not None and known.others == 0 and limits.max_concurrent is not None
+                        and limits.rate is None and limits.daily is None):
+                    # No other worker holds the mailbox's sends: this one may begin ahead of
+                    # its free SMTP slots, which ``_Gate`` keeps within the limit. (A rate or a
+                    # daily cap counts sends as they begin: no sends ahead for those.)
+                    limits = replace(limits, max_concurrent=limits.max_concurrent + self._ahead)
+                decision = limits.check(in_flight=known.in_flight, now=now, sent_in_rate_window=known.rate,
+                                        sent_in_day=known.day)
                 if not decision.allowed:
                     retry_at = decision.retry_at or now + timedelta(seconds=5)
                     if decision.visible:
@@ -433,8 +516,9 @@ class SendJob:
                     continue
                 known.in_flight += 1  # this one is sending now, for the next in the batch
             ready[i] = r
+        others = {a: c.others for a, c in counted.items()}
         if one_statement:
-            return self._begin_ready(s, repo, ready, loaded, results, now)
+            return self._begin_ready(s, repo, ready, loaded, results, now, others)
         by_state: dict[str, list[str]] = {}
         for r in ready.values():
             by_state.setdefault(r.state.value, []).append(r.message.id)
@@ -448,12 +532,14 @@ class SendJob:
             message = r.message
             events.append(_sending_event(message, attempt_no))
             content = loaded[message.id].content or repo.content(message.id)  # NotFound: no bytes
-            results[i] = self._attempt(r, attempt_no, content, loaded[message.id].recipients)
+            results[i] = self._attempt(r, attempt_no, content, loaded[message.id].recipients,
+                                       others.get(message.account_id, 0))
         self.events.record_each(s, now=now, entries=events)
         return [r for r in results if r is not None]
 
     def _begin_ready(self, s: Session, repo: OutboxRepository, ready: dict[int, _Ready], loaded: dict[str, Loaded],
-                     results: list[_Attempt | JobResult | None], now: datetime) -> list[_Attempt | JobResult]:
+                     results: list[_Attempt | JobResult | None], now: datetime,
+                     others: dict[str, int]) -> list[_Attempt | JobResult]:
         """The end of :meth:`_begin_in` in one statement (:meth:`OutboxRepository.begin_all`):
         each message moves to ``sending`` with its next attempt only while still in the state and
         attempt it was read in, so the events are written with it."""
@@ -470,7 +556,8 @@ class SendJob:
                 results[i] = Retry(run_at=now)  # changed since it was read (cancelled?): look again
                 continue
             content = loaded[message.id].content or repo.content(message.id)  # NotFound: no bytes
-            results[i] = self._attempt(r, message.attempts + 1, content, loaded[message.id].recipients)
+            results[i] = self._attempt(r, message.attempts + 1, content, loaded[message.id].recipients,
+                                       others.get(message.account_id, 0))
         return [r for r in results if r is not None]
 
     def _route(self, s: Session, message: SendingMessage | None, now: datetime,
@@ -505,7 +592,7 @@ class SendJob:
                           account.status, (account.attention or {}).get("code")))
 
     def _limit_counts(self, repo: OutboxRepository, routed: Iterable[_Ready], batch: Sequence[str],
-                      now: datetime, *, locked: Sequence[str] = ()) -> dict[str, _Counted]:
+                      now: datetime, *, locked: Sequence[str] = (), worker: str = "") -> dict[str, _Counted]:
         """The limit counts of the batch's accounts: what they have in flight elsewhere (the
         batch's own messages not counted — a takeover must not count itself — each adds one as
         it begins) and what they sent in their rate and day windows. One statement per count
@@ -528,7 +615,7 @@ class SendJob:
             answered[account_id] = answered.get(account_id, 0) + 1
         repo.lock_accounts([a for a in accounts if a not in locked])  # ``locked``: taken with the reads
         in_flight = repo.in_flight_many(account_ids=accounts, now=now, exclude=[*batch, *transmitted],
-                                        live_since=self.leases.live_since(now))
+                                        live_since=self.leases.live_since(now), worker=worker)
         sent: dict[str, dict[str, int]] = {"rate": {}, "day": {}}
         for kind, starts in windows.items():
             for since, ids in starts.items():
@@ -536,13 +623,13 @@ class SendJob:
                                                        exclude=list(transmitted)))
         # A message answered but not recorded yet counts as sent once, whether or not its outcome
         # committed since the copy was taken.
-        return {a: _Counted(in_flight=in_flight.get(a, 0), rate=sent["rate"].get(a, 0) + answered.get(a, 0),
-                            day=sent["day"].get(a, 0) + answered.get(a, 0))
+        return {a: _Counted(in_flight=in_flight.get(a, (0, 0))[0], rate=sent["rate"].get(a, 0) + answered.get(a, 0),
+                            day=sent["day"].get(a, 0) + answered.get(a, 0), others=in_flight.get(a, (0, 0))[1])
                 for a in accounts}
 
     @staticmethod
     def _attempt(r: _Ready, attempt_no: int, content: SendingContent | MessageContent,
-                 rows: Sequence[SendingRecipient]) -> _Attempt:
+                 rows: Sequence[SendingRecipient], others: int) -> _Attempt:
         message = r.message
         return _Attempt(
             message_id=message.id, tenant_id=message.tenant_id, sender=r.sender, transport=r.transport,
@@ -557,7 +644,7 @@ class SendJob:
             previously_accepted=tuple(r.address for r in rows if r.status == "accepted"),
             metadata=dict(message.meta), daily=None if r.limits is None else r.limits.daily,
             copy_skip=r.transport.sent_copy_skip(r.sender),
-            account_state=r.account_state,
+            account_state=r.account_state, others=others,
         )
 
     def _defer_for_limit(self, s: Session, message: SendingMessage, state: MessageState, retry_at: datetime,

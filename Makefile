@@ -50,7 +50,7 @@ bench: install lab-deps
 	BENCH="$(BENCH)" $(BIN)/python bench/run.py
 
 lint: install
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts examples
 
 typecheck: install
 	$(BIN)/mypy

@@ -63,7 +63,8 @@ def create_app(config: Config) -> FastAPI:
         return RedirectResponse("/", status_code=303)
 
     @app.post("/invoices")
-    def add_invoice(customer_id: Annotated[int, Form()], description: Annotated[str, Form(min_length=1, max_length=200)],
+    def add_invoice(customer_id: Annotated[int, Form()],
+                    description: Annotated[str, Form(min_length=1, max_length=200)],
                     amount: Annotated[str, Form(pattern=r"^\d{1,9}([.,]\d{1,2})?$")]) -> Response:
         whole, _, cents = amount.replace(",", ".").partition(".")
         store.add_invoice(customer_id=customer_id, description=description.strip(),

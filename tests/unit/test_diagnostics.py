@@ -415,8 +415,8 @@ def test_session8_families(text: str, expected: str) -> None:
         # Dutch (written from it); a server that is not found stays an unknown host.
         ("Your message to jan@bakkerij.example couldn't be delivered. jan wasn't found at bakkerij.example.",
          "send.recipient_unknown"),
-        ("Ihre Nachricht an anna@firma.example konnte nicht zugestellt werden. anna wurde nicht in firma.example "
-         "gefunden.", "send.recipient_unknown"),
+        (("Ihre Nachricht an anna@firma.example konnte nicht zugestellt werden. anna wurde nicht in firma.example "
+          "gefunden."), "send.recipient_unknown"),
         ("marie n'a pas été trouvé sur societe.example.", "send.recipient_unknown"),
         ("mario non è stato trovato in azienda.example.", "send.recipient_unknown"),
         ("piet is niet gevonden op bedrijf.example.", "send.recipient_unknown"),

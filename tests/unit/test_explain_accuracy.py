@@ -49,9 +49,9 @@ def _explain(case: dict[str, str | None]) -> str:
 NO_ROUND = ("issue 18's 95 % not reached: round 6 spent after one measurement (78/159 = 49.1 %); session 4's batches "
             "measured once before training (61.9 %, 78.6 %, 72.4 %), session 6's (73.1 %, 76.7 %), session 7's "
             "(130/151 = 86.1 %; nl/de/fr/it 8/19), session 8's (78/101 = 77.2 %; nl/de/fr/it 21/34), session 9's "
-            "(23/30 = 76.7 %; nl/de/fr/it 4/5); no fresh round written because every estimate is under 95 %: session 9, "
-            "replay of every fresh measurement 76.0 % (1188 replies), grouped CV model 73.9 %, upper bound 93.2 % "
-            "(seed languages 86.0 %) (README)")
+            "(23/30 = 76.7 %; nl/de/fr/it 4/5); no fresh round written because every estimate is under 95 %: "
+            "session 9, replay of every fresh measurement 76.0 % (1188 replies), grouped CV model 73.9 %, upper bound "
+            "93.2 % (seed languages 86.0 %) (README)")
 
 
 def test_corpus_is_large_and_multilingual() -> None:

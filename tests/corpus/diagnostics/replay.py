@@ -1,10 +1,10 @@
 """Replay the held-out rounds as they happened, with the learned layer added.
 
 For round r (4, 5, 6, and 7, 8 and 9 for session 4's three batches, 10 and 11 for session 6's two, 12 for
-session 7's batch, 13 for session 8's, 14 for session 9's, which were measured like rounds but are no held-out rounds: README
-"Session 4", "Session 6", "Session 7", "Session 8", "Session 9"): the rules exactly as they were when round r's labels were
-committed (before any rule had seen it; ``git archive`` of that commit), and the learned model trained only on the
-replies of the rounds before r. The
+session 7's batch, 13 for session 8's, 14 for session 9's, which were measured like rounds but are no held-out
+rounds: README "Session 4", "Session 6", "Session 7", "Session 8", "Session 9"): the rules exactly as they were
+when round r's labels were committed (before any rule had seen it; ``git archive`` of that commit), and the learned
+model trained only on the replies of the rounds before r. The
 rules' answer stands unless it is ``unknown``; then the model answers if its (tempered) posterior reaches the shipped
 threshold. This is the honest estimate of "rules + model" on replies from providers neither has seen.
 

@@ -407,6 +407,37 @@ def test_session8_families(text: str, expected: str) -> None:
     assert classify_text(text).code == expected
 
 
+# --- families learnt from session 9's batch (README "Session 9"); examples written apart from it -----
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Exchange Online's "<name> wasn't found at <domain>" in English and German (seen), French, Italian and
+        # Dutch (written from it); a server that is not found stays an unknown host.
+        ("Your message to jan@bakkerij.example couldn't be delivered. jan wasn't found at bakkerij.example.",
+         "send.recipient_unknown"),
+        (("Ihre Nachricht an anna@firma.example konnte nicht zugestellt werden. anna wurde nicht in firma.example "
+          "gefunden."), "send.recipient_unknown"),
+        ("marie n'a pas été trouvé sur societe.example.", "send.recipient_unknown"),
+        ("mario non è stato trovato in azienda.example.", "send.recipient_unknown"),
+        ("piet is niet gevonden op bedrijf.example.", "send.recipient_unknown"),
+        ("Der Host smtp.firma.example wurde nicht gefunden.", "net.host_not_found"),
+        # The far side never answered: Exchange's user text, sendmail's final notice.
+        ("Despite repeated attempts to contact the recipient's email system it didn't respond.", "send.gave_up"),
+        ("Message could not be delivered for 5 days", "send.gave_up"),
+        # The server closed a session left idle: send again.
+        ("451 4.4.2 Timeout waiting for data from client.", "server.temporary_failure"),
+        ("451 Timeout waiting for client input", "server.temporary_failure"),
+        # Windows' WSAHOST_NOT_FOUND, PHP's gethostbyname.
+        ("SocketException (11001): No such host is known", "net.host_not_found"),
+        ("php_network_getaddresses: gethostbyname failed. errno=11", "net.host_not_found"),
+        ("550 If MAIL FROM is local then you must authenticate", "send.relay_denied"),
+        ("No SMTP servers were available for example.org. Tried mx1.example.org.", "net.connection_failed"),
+    ],
+)
+def test_session9_families(text: str, expected: str) -> None:
+    assert classify_text(text).code == expected
+
+
 def test_yahoo_sign_in_id_names_the_provider_wherever_the_address_is_hosted() -> None:
     text = "NO [AUTHENTICATIONFAILED] (#MBR1212) Incorrect username or password."
     assert classify_text(text, email="jan@bakkerij.example").code == "auth.app_password_required"

@@ -25,6 +25,7 @@ from session6 import BATCH as SESSION6
 from session6 import BATCH2 as SESSION6B
 from session7 import BATCH as SESSION7
 from session8 import BATCH as SESSION8
+from session9 import BATCH as SESSION9
 
 HERE = Path(__file__).resolve().parent
 OLD = HERE.parents[1] / "unit" / "diagnostics_corpus" / "corpus.json"
@@ -1664,6 +1665,12 @@ def main() -> None:
         seen.add(text)
         rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
                      "split": "train", "session8": True})
+    for text, code, source, lang, email in SESSION9:
+        if text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "code": code, "source": source, "lang": lang, "email": email,
+                     "split": "train", "session9": True})
     for row in rows:
         relabel(row)
     (HERE / "replies.json").write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

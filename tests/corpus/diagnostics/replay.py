@@ -1,10 +1,10 @@
 """Replay the held-out rounds as they happened, with the learned layer added.
 
 For round r (4, 5, 6, and 7, 8 and 9 for session 4's three batches, 10 and 11 for session 6's two, 12 for
-session 7's batch, 13 for session 8's, which were measured like rounds but are no held-out rounds: README
-"Session 4", "Session 6", "Session 7", "Session 8"): the rules exactly as they were when round r's labels were
-committed (before any rule had seen it; ``git archive`` of that commit), and the learned model trained only on the
-replies of the rounds before r. The
+session 7's batch, 13 for session 8's, 14 for session 9's, which were measured like rounds but are no held-out
+rounds: README "Session 4", "Session 6", "Session 7", "Session 8", "Session 9"): the rules exactly as they were
+when round r's labels were committed (before any rule had seen it; ``git archive`` of that commit), and the learned
+model trained only on the replies of the rounds before r. The
 rules' answer stands unless it is ``unknown``; then the model answers if its (tempered) posterior reaches the shipped
 threshold. This is the honest estimate of "rules + model" on replies from providers neither has seen.
 
@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 # round -> the commit that added its labels (README's table)
 ROUNDS = {4: "8baecdc", 5: "0913391", 6: "7d7998d", 7: "42c455d", 8: "a524aaf", 9: "a13de57", 10: "479c71b",
-          11: "151a64f", 12: "daad3f5", 13: "e1c117d"}
+          11: "151a64f", 12: "daad3f5", 13: "e1c117d", 14: "b390bcb"}
 OLD_RULES = (
     "import json, sys\nfrom mailport.core.diagnostics import classify_text\n"
     "cases = json.load(sys.stdin)\n"
@@ -42,6 +42,8 @@ OLD_RULES = (
 
 
 def round_of(case: dict[str, object]) -> int:
+    if case.get("session9"):
+        return 14
     if case.get("session8"):
         return 13
     if case.get("session7"):

@@ -312,6 +312,9 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"(?:server|backend|service)",
         # Session 8: Exim's 435 when its authenticator cannot run for now (nothing about the password).
         r"unable to authenticate at present",
+        # Session 9: the server closed a session the client let sit idle ("451 Timeout waiting for client
+        # input", Exchange's "4.4.2 Timeout waiting for data from client"): nothing to fix, send again.
+        r"timeout waiting for (?:client input|data from (?:the )?client)",
     ),
     # Session 7 (the clash "relay … without authentication", README "Labelling rules"): a refusal
     # saying the program did not sign in before sending. No password was refused — none was sent —
@@ -325,6 +328,8 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"\b(?:smtp )?auth(?:entication)? (?:is )?required\b",
         r"\bclient (?:was )?not authenticated\b",
         r"unauthenticated (?:senders?|users?|clients?|relay(?:ing)?) (?:are |is )?not (?:allowed|permitted)",
+        # Session 9: "If MAIL FROM is local then you must authenticate" (hMailServer's wording).
+        r"\byou must (?:first )?authenticate\b",
     ),
     # Plain "wrong password" wordings, for text that lost its reply code on the way.
     _rule(
@@ -557,6 +562,10 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"not going to try again",
         # Session 8: an Italian certified-mail (PEC) provider's non-delivery notice after its time limit.
         r"mancata consegna per (?:sup\.|superamento) (?:del )?tempo massimo",
+        # Session 9: Exchange Online's words when the far side never answered (no 5.4.x code in the user
+        # part), and sendmail's final "could not be delivered for 5 days".
+        r"despite repeated attempts to (?:contact|reach|deliver)",
+        r"could not be delivered for \d+ (?:days?|hours?)",
     ),
     _rule(
         "send.recipient_mailbox_full",
@@ -612,6 +621,12 @@ _TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"5\.4\.1 Recipient address rejected: Access denied",
         r"unrouteable address",
         r"mailbox not found|address not found",
+        # Session 9: Exchange Online's "<name> wasn't found at <domain>." under "Your message to … couldn't be
+        # delivered", and its German text ("… wurde nicht in <domain> gefunden"; seen in the batch); the French,
+        # Italian and Dutch forms written from it, not seen.
+        r"\b(?:wasn'?t|was not) found at [\w-]+\.[\w.-]+",
+        r"wurde nicht in [\w-]+\.[\w.-]+ gefunden|n'a pas été trouvé (?:sur|dans) [\w-]+\.[\w.-]+|"
+        r"non è stato trovato (?:in|su) [\w-]+\.[\w.-]+|is niet gevonden (?:op|in|bij) [\w-]+\.[\w.-]+",
         r"\b5\.1\.(?:1|10)\b",
     ),
     _rule(
@@ -807,6 +822,8 @@ _NETWORK_TEXT_RULES: Final[tuple[_Rule, ...]] = (
         r"nodename nor servname provided",
         r"getaddrinfo (?:failed|ENOTFOUND)|\bENOTFOUND\b|\bEAI_NONAME\b",
         r"No address associated with hostname",
+        # Session 9: Windows' WSAHOST_NOT_FOUND as .NET and PHP print it, and PHP's older gethostbyname.
+        r"No such host is known|SocketException \(11001\)|gethostbyname failed",
         r"Temporary failure in name resolution|\bEAI_AGAIN\b",
         r"DNS query name does not exist|\bNXDOMAIN\b",
         r"\bgaierror\b",
@@ -854,7 +871,9 @@ _CONNECT_FAILED_RE: Final = re.compile(
     r"|Verbinding met (?:de )?(?:IMAP-|SMTP-|mail)?server (?:is )?mislukt|Verbindung zum (?:IMAP-|SMTP-)?Server "
     r"fehlgeschlagen|Keine Verbindung zum (?:IMAP[- ]|SMTP[- ])?Server|(?:échec lors de la|erreur de) connexion au "
     r"serveur|Connessione al server (?:fallita|non riuscita)"
-    r"|stable connection to the server could not be established",
+    r"|stable connection to the server could not be established"
+    # Session 9: Postal's soft fail when none of the recipient's MX hosts answered it.
+    r"|No SMTP servers were available for",
     re.IGNORECASE,
 )
 

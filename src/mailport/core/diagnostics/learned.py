@@ -92,6 +92,10 @@ _CONCEPTS: Final[dict[str, re.Pattern[str]]] = {name: re.compile(pattern) for na
     # Session 8: the recipient's mailbox named in any of the languages (Outlook.com's Italian
     # "cassetta postale", Exchange's "Postfach" / "postvak", French "boîte aux lettres").
     "mailbox": r"mailbox|postfach|postvak|brievenbus|bo[iî]te aux lettres|casella|cassetta postale",
+    # Session 9: Exchange's "<name> wasn't found at <domain>" (a recipient, not a server, not found), so that
+    # its German "… wurde nicht in <domain> gefunden" is not read as an unknown host by "nicht gefunden".
+    "notfoundat": (r"(?:wasn't|was not) found at|wurde nicht in \S+ gefunden|n'a pas été trouvé (?:sur|dans)"
+                   r"|non è stato trovato (?:in|su)|is niet gevonden (?:op|bij)"),
 }.items()}
 ALPHA: Final = 0.1  # additive smoothing
 TEMPERATURE: Final = 8.0  # for the posterior only; the answer is the same

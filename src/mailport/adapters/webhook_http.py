@@ -25,7 +25,7 @@ import httpx
 
 from mailport.adapters.http import Guard, new_client, translate_http_error
 from mailport.core.webhooks import check_webhook_url
-from mailport.errors import ProtocolError, RemoteTimeout, ValidationError
+from mailport.errors import HostNotAllowed, ProtocolError, RemoteTimeout, ValidationError
 
 if TYPE_CHECKING:
     from mailport.adapters.dns import Resolver
@@ -70,7 +70,13 @@ class WebhookPoster:
         # The registration's rule once more: a row saved under an older rule (any port, a
         # private host's IP literal) fails its delivery, recorded, instead of being posted to.
         check_url(url)
-        check_webhook_url(url, allow_private=self._allow_private)
+        try:
+            check_webhook_url(url, allow_private=self._allow_private)
+        except HostNotAllowed as exc:
+            # Refused for its spelling (``localhost``, ``127.1``): as permanent as a bad port, so a
+            # ValidationError that no retry makes valid, not the network error a name resolving
+            # into a private network is (that name may resolve elsewhere later).
+            raise ValidationError(exc.message, field="url", code=exc.code) from exc
         try:
             return await asyncio.wait_for(self._post(url, body, headers, timeout), timeout)
         except TimeoutError as exc:

@@ -29,13 +29,20 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 _DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)*\.(?:[^\W\d_]{2,63}|xn--[\w-]+)\b", re.UNICODE)
 
 
+def _folded(name: str) -> str:
+    """``name`` as the eye reads it: NFKC (fullwidth and small forms), invisible characters
+    dropped, look-alike dots as ``.``."""
+    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", name))
+    for ch in _LOOKALIKE_DOTS:
+        folded = folded.replace(ch, ".")
+    return folded
+
+
 def check_platform_display_name(name: str, *, field: str = "display_name", own_names: Iterable[str] = (),
                                 more_brands: Iterable[str] = ()) -> str:
     """``name`` when it cannot pass for an address or a well-known brand (:func:`impersonated_brand`);
     :class:`ValidationError` otherwise."""
-    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", name))
-    for ch in _LOOKALIKE_DOTS:
-        folded = folded.replace(ch, ".")
+    folded = _folded(name)
     if any(ch in folded for ch in _LOOKALIKE_AT) or any(ch in folded for ch in _LOOKALIKE_BRACKETS):
         raise ValidationError("a display name on the platform address may not contain @, < or >",
                               code="platform.display_name_spoofing", field=field)
@@ -62,11 +69,9 @@ def check_from_name(name: str, own: Iterable[str], *, field: str = "from.name") 
     look-alike in the name) this costs one scan."""
     if not any(ch in name for ch in _LOOKALIKE_AT) and not any(ch in name for ch in "<>"):
         return name
-    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", name))
+    folded = _folded(name)
     for ch in _LOOKALIKE_AT[1:]:
         folded = folded.replace(ch, "@")
-    for ch in _LOOKALIKE_DOTS:
-        folded = folded.replace(ch, ".")
     allowed = {address.casefold() for address in own}
     for found in _ADDRESS_IN_NAME.findall(folded):
         if found.strip(".").casefold() not in allowed:

@@ -9,11 +9,13 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from lab.ports import free_port
@@ -30,6 +32,7 @@ def test_make_demo_gives_a_mailbox_that_connects_tests_and_sends(mail_lab: Any) 
            "DEMO_LANG": "nl"}
     demo = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "demo.py")], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    later: list[str] = []
     try:
         lines: list[str] = []
         deadline = time.monotonic() + 120
@@ -38,6 +41,10 @@ def test_make_demo_gives_a_mailbox_that_connects_tests_and_sends(mail_lab: Any) 
             assert time.monotonic() < deadline and demo.poll() is None, "".join(lines)
             lines.append(demo.stdout.readline())
         text = "".join(lines)
+        # The rest of its output (serve's and the lab's) is read on: a pipe nobody reads fills
+        # up, and a process writing to it blocks — the demo could not stop then.
+        drain = threading.Thread(target=lambda: later.extend(demo.stdout or ()), daemon=True)
+        drain.start()
         link = re.search(r"Open (http://\S+)", text)
         key = re.search(r"API key is (mpk_\S+)\)", text)
         password = re.search(r"Wachtwoord of app-wachtwoord: (\S+)", text)
@@ -66,9 +73,11 @@ def test_make_demo_gives_a_mailbox_that_connects_tests_and_sends(mail_lab: Any) 
     finally:
         demo.send_signal(signal.SIGINT)
         try:
-            demo.wait(timeout=60)
+            demo.wait(timeout=90)
         except subprocess.TimeoutExpired:
+            still = [" ".join(p.cmdline()[:4]) for p in psutil.Process(demo.pid).children(recursive=True)]
             os.killpg(demo.pid, signal.SIGKILL)
-            raise
+            raise AssertionError(f"the demo did not stop on Ctrl-C; still running: {still}; "
+                                 f"its output after the settings: {''.join(later)[-3000:]}") from None
     assert demo.returncode == 0
     assert not Path(work.group(1)).exists()  # cleaned up

@@ -1056,6 +1056,61 @@ locked read, the count, ``begin_all``, the commit: 4–5 round trips through SQL
 that waits for the GIL each time); the second worker's empty claims (its NOTIFY wake-ups for a
 mailbox the first fills); the SMTP client.
 
+Session 10, ``send_pipeline_postgres`` on a new, faster box (2026-12-07 11:00–12:40 UTC, load
+average 0.3–2.3; raw aiosmtplib baseline 1,400–1,650 msg/s). Quiet runs of main: 0.32 (rounds
+402 / 480 / 481 msg/s), 0.34, 0.32 with 2,000-message rounds (larger rounds change nothing), 0.24
+with one worker. CPU per message: API 0.9, workers 1.1, PostgreSQL backends 0.8–0.9, sink 0.6 ms —
+3.4–3.5 ms on two cores is at most ~570 msg/s, and 480 were measured (the rest is bubbles). 0.5 of
+this box's baseline is ~745 msg/s, or ≤ 2.7 ms per message: about a third less CPU than today.
+
+Accepting and sending measured apart (``serve --no-worker`` takes 3,000 single POSTs, then two
+workers start and send them; ``/proc`` and ``pg_stat_activity`` CPU): accepting 880 msg/s with API
+0.92 ms and PostgreSQL 0.15–0.24 ms per message; sending ~530–640 msg/s with workers ~1.2 ms
+(start-up excluded), PostgreSQL 0.73–0.76 ms and the sink 0.6 ms. So most of PostgreSQL's CPU is
+the send side's, not the accept's. Its statements (``log_min_duration_statement = 0`` on the scratch
+database for the send phase, 3,000 queued; wall time inside statements, 2.5 s in all):
+
+| statement (send side, 3,000 messages) | calls | total ms | per call |
+|---|---|---|---|
+| claim ``UPDATE jobs … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` | 772 | 591 (+ bind 49) | 766 µs |
+| ``finish_all`` (``WITH f AS (UPDATE messages …)``) | 408 | 379 (+ bind 85) | 930 µs |
+| capped claim's scan of ready ids (``SELECT jobs.id, jobs.tenant_id …``) | 376 | 281 (+ bind 52) | 746 µs |
+| ``load_locked_for_sending`` | 400 | 252 (+ bind 135) | 629 µs |
+| the limit count (``in_flight_many``) | 400 | 201 (+ bind 30) | 503 µs |
+| ``COMMIT`` | 473 | 150 | 318 µs |
+| ``begin_all`` | 400 | 137 (+ bind 29) | 342 µs |
+
+The claims are the largest part, and ``EXPLAIN ANALYZE`` says why: their condition "ready, or
+running with a lapsed lease" (an ``OR`` over two states) cannot follow ``ix_jobs_ready`` (state,
+run_at), so every claim reads every due job (a bitmap scan), evaluates the affinity's ``payload
+->> 'account_id'`` on each and sorts them all for its ``LIMIT`` — O(queue depth) per claim. The
+second worker, whose claims the affinity leaves empty while the first fills the one mailbox, reads
+the whole queue to find nothing, on every NOTIFY.
+
+Tried: an index ``(kind, state, run_at, id)`` in place of ``ix_jobs_ready`` and a claim of one
+branch per kind in that index's order (plus one branch for the lapsed leases), each cut at the
+limit and merged (``UNION ALL`` of ``FOR UPDATE SKIP LOCKED`` subqueries, the UPDATE finding the
+picked ids through ``= ANY(ARRAY(…))`` — as ``IN (…)`` the planner hashed the pick and scanned the
+table). Wall ms per claim of 100 (PostgreSQL, one mailbox, 200 jobs running in the first worker,
+median of 20, the same script against main and the branch):
+
+| queue depth | holder: main | holder: branch | the other worker (claims 0): main | branch |
+|---|---|---|---|---|
+| 500 | 2.37 | 2.87 | 1.22 | 1.67 |
+| 3,000 | 2.89 | 2.76 | 2.09 | 2.76 |
+| 20,000 | 6.80 | **2.88** | 7.84 | 9.55 |
+
+The holder's claim no longer grows with the backlog, but the other worker's still does — it walks
+the whole queue in index order now, row by row, and each branch costs the planner ~0.1 ms, so
+shallow queues pay more. ``send_pipeline_postgres`` (queue depth ≤ 500) alternating with main:
+0.32, 0.32, 0.32 against 0.31, 0.32, 0.33, with worker CPU 1.1–1.3 against 1.0 ms. Not kept. What
+the next pass needs, measured here: a column for the affinity's resource (the mailbox) written at
+enqueue, so the filter reads no JSON, and a claim that skips a filled mailbox's jobs without
+walking them (per mailbox, e.g. a loose index scan over (kind, state, resource, run_at)), or
+fewer claims by a worker whose last claim came back empty (today it claims on every NOTIFY of
+every accept). Both also matter at month-end depth beyond this benchmark: at 20,000 queued a claim
+costs 7–10 ms of wall time.
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """

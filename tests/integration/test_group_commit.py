@@ -16,6 +16,7 @@ from mailport.adapters.group_commit import GroupCommit
 from mailport.errors import Conflict, MailportError, StorageError, ValidationError
 from mailport.runtime import Runtime
 from mailport.services.send import SendRequest
+from mailport.services.send.job import _BeginItem
 
 
 @pytest.fixture
@@ -154,7 +155,7 @@ def test_a_batch_of_begins_keeps_the_accounts_concurrency_limit(tmp_path: Path, 
         tenant = runtime.tenants.create(name="Bakkerij").tenant.id
         account = sink_account(runtime, tenant, 2525)
         ids = [runtime.outbox.submit(tenant, _invoice(account, n)).message.id for n in range(5)]
-        results = runtime.outbox.send_job._begin_many("", [(i, account) for i in ids])
+        results = runtime.outbox.send_job._begin_many("", [_BeginItem(i, account) for i in ids])
         started = [r for r in results if not isinstance(r, Retry)]
         assert len(started) == 2
         assert sum(isinstance(r, Retry) for r in results) == 3
@@ -172,7 +173,7 @@ def test_a_worker_begins_a_mailboxs_sends_ahead_only_while_no_other_worker_holds
     from datetime import timedelta
 
     from mailport.core.jobs import Retry
-    from mailport.services.send.job import _Attempt, _BeginItem
+    from mailport.services.send.job import _Attempt
 
     runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=2)
     try:
@@ -206,11 +207,11 @@ def test_a_send_the_server_answered_frees_its_slot_but_counts_as_sent(tmp_path: 
         _, account, (first, second) = _one_mailbox(runtime, 2)
         job = runtime.outbox.send_job
         claim(runtime)
-        assert not isinstance(job._begin_many("", [(first, account)])[0], Retry)
-        [refused] = job._begin_many("", [(second, account)])
+        assert not isinstance(job._begin_many("", [_BeginItem(first, account)])[0], Retry)
+        [refused] = job._begin_many("", [_BeginItem(second, account)])
         assert isinstance(refused, Retry) and refused.error == "account.concurrency"
         job._transmitted[first] = account  # answered; its outcome not written yet
-        assert not isinstance(job._begin_many("", [(second, account)])[0], Retry)
+        assert not isinstance(job._begin_many("", [_BeginItem(second, account)])[0], Retry)
     finally:
         runtime.close()
     runtime = outbox_runtime(tmp_path / "rate", database_url, send_account_concurrency=5,
@@ -219,9 +220,9 @@ def test_a_send_the_server_answered_frees_its_slot_but_counts_as_sent(tmp_path: 
         _, account, (first, second) = _one_mailbox(runtime, 2)
         job = runtime.outbox.send_job
         claim(runtime)
-        assert not isinstance(job._begin_many("", [(first, account)])[0], Retry)
+        assert not isinstance(job._begin_many("", [_BeginItem(first, account)])[0], Retry)
         job._transmitted[first] = account
-        [refused] = job._begin_many("", [(second, account)])
+        [refused] = job._begin_many("", [_BeginItem(second, account)])
         assert isinstance(refused, Retry) and refused.error == "account.rate_limited"
     finally:
         runtime.close()
@@ -248,7 +249,7 @@ async def test_a_send_jobs_end_commits_with_its_outcome(tmp_path: Path, database
                                       kinds=["send"])
         jobs = {str(c.payload["message_id"]): c for c in claimed}
         job = runtime.outbox.send_job
-        attempts = [a for a in job._begin_many("", [(i, account) for i in ids]) if isinstance(a, _Attempt)]
+        attempts = [a for a in job._begin_many("", [_BeginItem(i, account) for i in ids]) if isinstance(a, _Attempt)]
         replies = [(250, "2.0.0 OK"), (451, "4.3.0 try later")]
         outcomes = [job._classify(a, [RecipientResult(recipient=r, smtp_code=code, text=text) for r in a.recipients])
                     for a, (code, text) in zip(attempts, replies, strict=True)]
@@ -282,7 +283,7 @@ async def test_a_finish_and_the_next_begin_share_one_transaction(tmp_path: Path,
                                       limit=10, kinds=["send"])
         jobs = {str(c.payload["message_id"]): c for c in claimed}
         job = runtime.outbox.send_job
-        [attempt] = job._begin_many("", [(first, account)])
+        [attempt] = job._begin_many("", [_BeginItem(first, account)])
         assert isinstance(attempt, _Attempt)
         outcome = job._classify(attempt, [RecipientResult(recipient=r, smtp_code=250, text="2.0.0 OK")
                                           for r in attempt.recipients])
@@ -298,8 +299,8 @@ async def test_a_finish_and_the_next_begin_share_one_transaction(tmp_path: Path,
         runtime.db.session = counting_session  # type: ignore[method-assign]
         try:
             results = await job._begins._group.submit("", [  # one moment's writes, as the worker makes them
-                ("begin", (second, account)), ("finish", (attempt, outcome, jobs[first])),
-                ("begin", (third, account))])
+                ("begin", _BeginItem(second, account)), ("finish", (attempt, outcome, jobs[first])),
+                ("begin", _BeginItem(third, account))])
         finally:
             runtime.db.session = real_session  # type: ignore[method-assign]
         assert transactions == 1
@@ -401,14 +402,14 @@ async def test_a_begin_refused_for_another_workers_slot_waits_for_it(tmp_path: P
     from datetime import timedelta
 
     from mailport.core.outbox import RecipientResult
-    from mailport.services.send.job import _Attempt, _BeginItem
+    from mailport.services.send.job import _Attempt
 
     runtime = outbox_runtime(tmp_path, database_url, send_account_concurrency=1)
     try:
         tenant, account, (first, second) = _one_mailbox(runtime, 2)
         job = runtime.outbox.send_job
         runtime.queue.claim(worker_id="w1", now=runtime.clock.now(), lease=timedelta(minutes=1), limit=10)
-        [elsewhere] = job._begin_many("", [(first, account)])  # as if begun by the other process
+        [elsewhere] = job._begin_many("", [_BeginItem(first, account)])  # as if begun by the other process
         assert isinstance(elsewhere, _Attempt)
         waiting = asyncio.create_task(job._begin(_BeginItem(second, account), wait=True))
         await asyncio.sleep(0.2)

@@ -457,7 +457,7 @@ class SendJob:
         return SendLimits(max_concurrent=self.settings.send_account_concurrency, rate=rate, daily=daily,
                           concurrency_backoff=timedelta(seconds=1))
 
-    def _begin_many(self, _key: str, items: Sequence[tuple[str, str] | _BeginItem]) -> list[_Attempt | JobResult]:
+    def _begin_many(self, _key: str, items: Sequence[_BeginItem]) -> list[_Attempt | JobResult]:
         """``_begin`` of each (message id, account id), in one transaction of a few statements
         per batch: the loads of messages, contents, recipients and accounts; the accounts'
         limit counts (locked in id order, so two workers beginning overlapping batches on
@@ -467,9 +467,7 @@ class SendJob:
         with self.db.session() as s:
             return self._begin_in(s, items, now)
 
-    def _begin_in(self, s: Session, given: Sequence[tuple[str, str] | _BeginItem],
-                  now: datetime) -> list[_Attempt | JobResult]:
-        items = [_BeginItem(*item) for item in given]
+    def _begin_in(self, s: Session, items: Sequence[_BeginItem], now: datetime) -> list[_Attempt | JobResult]:
         results: list[_Attempt | JobResult | None] = [None] * len(items)
         repo = OutboxRepository(s)
         # PostgreSQL: the batch's accounts locked and everything read in one statement, and the
@@ -623,9 +621,12 @@ class SendJob:
                                                        exclude=list(transmitted)))
         # A message answered but not recorded yet counts as sent once, whether or not its outcome
         # committed since the copy was taken.
-        return {a: _Counted(in_flight=in_flight.get(a, (0, 0))[0], rate=sent["rate"].get(a, 0) + answered.get(a, 0),
-                            day=sent["day"].get(a, 0) + answered.get(a, 0), others=in_flight.get(a, (0, 0))[1])
-                for a in accounts}
+        counted: dict[str, _Counted] = {}
+        for a in accounts:
+            running, others = in_flight.get(a, (0, 0))
+            counted[a] = _Counted(in_flight=running, rate=sent["rate"].get(a, 0) + answered.get(a, 0),
+                                  day=sent["day"].get(a, 0) + answered.get(a, 0), others=others)
+        return counted
 
     @staticmethod
     def _attempt(r: _Ready, attempt_no: int, content: SendingContent | MessageContent,

@@ -1056,7 +1056,7 @@ locked read, the count, ``begin_all``, the commit: 4–5 round trips through SQL
 that waits for the GIL each time); the second worker's empty claims (its NOTIFY wake-ups for a
 mailbox the first fills); the SMTP client.
 
-Session 10, ``send_pipeline_postgres`` on a new, faster box (2026-12-07 11:00–12:40 UTC, load
+Session 10, ``send_pipeline_postgres`` on a new, faster box (2026-12-07 10:59–11:10 UTC, load
 average 0.3–2.3; raw aiosmtplib baseline 1,400–1,650 msg/s). Quiet runs of main: 0.32 (rounds
 402 / 480 / 481 msg/s), 0.34, 0.32 with 2,000-message rounds (larger rounds change nothing), 0.24
 with one worker. CPU per message: API 0.9, workers 1.1, PostgreSQL backends 0.8–0.9, sink 0.6 ms —

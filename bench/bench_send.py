@@ -1103,13 +1103,32 @@ median of 20, the same script against main and the branch):
 The holder's claim no longer grows with the backlog, but the other worker's still does — it walks
 the whole queue in index order now, row by row, and each branch costs the planner ~0.1 ms, so
 shallow queues pay more. ``send_pipeline_postgres`` (queue depth ≤ 500) alternating with main:
-0.32, 0.32, 0.32 against 0.31, 0.32, 0.33, with worker CPU 1.1–1.3 against 1.0 ms. Not kept. What
+0.32, 0.32, 0.32 against 0.31, 0.32, 0.33, with worker CPU 1.1–1.3 against 1.0 ms.
+
+A second round added spacing for claims that find nothing after a wake-up (10 ms doubling to
+250 ms; polls of an idle queue not counted) and measured the worker's real path, where a tenant's
+share caps the first take (``tenant_cap`` 25 of a claim of 100) and a scan then looks for other
+tenants' jobs. That scan excludes the tenants at their share — here the only one — so it too reads
+the whole queue, in either form. ms per claim, main against the branch:
+
+| queue depth | holder: main | branch | the other worker: main | branch |
+|---|---|---|---|---|
+| 500 | 2.84 | 5.09 | 1.65 | 3.44 |
+| 3,000 | 4.60 | 6.95 | 4.06 | 5.56 |
+| 20,000 | 11.93 | 6.57 | 11.28 | 11.87 |
+
+The send phase's statements after it (3,000 queued, two workers): 762 claim UPDATEs and 369
+scans, against 772 and 376 — the holder's rounds (take up to its share, scan for others, take the
+spare) make them, not the other worker. Worse below ~10,000 queued and the pipeline unchanged
+(0.31, 0.31, 0.28 against 0.32, 0.28, 0.29 at load 2–3.3; ``pg_idle_accept_to_sent_ms`` 10.5–12.2
+against 10.7–14.8 ms): not kept either. What
 the next pass needs, measured here: a column for the affinity's resource (the mailbox) written at
-enqueue, so the filter reads no JSON, and a claim that skips a filled mailbox's jobs without
-walking them (per mailbox, e.g. a loose index scan over (kind, state, resource, run_at)), or
-fewer claims by a worker whose last claim came back empty (today it claims on every NOTIFY of
-every accept). Both also matter at month-end depth beyond this benchmark: at 20,000 queued a claim
-costs 7–10 ms of wall time.
+enqueue, so the filter reads no JSON, and claims that skip a filled mailbox's or a capped tenant's
+jobs without walking them (per mailbox and per tenant: a loose index scan over (kind, state,
+tenant_id, run_at) finds the tenants with ready jobs in O(tenants · log n)), with the statement
+prepared once rather than planned per call (each ``UNION ALL`` branch cost ~0.1 ms of planning).
+This matters at month-end depth beyond this benchmark: at 20,000 queued a claim round costs 7–12 ms
+of wall time today.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.

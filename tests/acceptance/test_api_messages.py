@@ -240,6 +240,37 @@ def test_webhook_crud_and_test_delivery(client: TestClient) -> None:
     assert client.get(f"/v1/webhooks/{hook['id']}").status_code == 404
 
 
+@pytest.mark.parametrize(("lang", "title", "step"), [
+    ("en", "This webhook address may not be used",
+     "Enter the public https address at which your application receives the events"),
+    ("nl", "Dit webhookadres mag niet worden gebruikt",
+     "Vul het openbare https-adres in waarop je applicatie de gebeurtenissen ontvangt"),
+])
+def test_a_webhook_on_a_private_host_is_refused_in_words_about_webhooks(
+        api: Any, admin_headers: dict[str, str], lang: str, title: str, step: str) -> None:
+    """The network rule is the mail servers' one; its words were too ("This server address may not
+    be used", "your email provider's help pages"), which sent a developer looking in the wrong place."""
+    key = api.post("/v1/tenants", json={"name": "Bakkerij"}, headers=admin_headers).json()["api_key"]
+    headers = {"Authorization": f"Bearer {key}", "Accept-Language": lang}
+    hook = api.post("/v1/webhooks", json={"url": "https://hooks.example.org/x"}, headers=headers).json()
+    for url in ("https://127.0.0.1/hook", "https://localhost:8443/hook", "https://10.0.0.8/hook", "https://erp/hook"):
+        for resp in (api.post("/v1/webhooks", json={"url": url}, headers=headers),
+                     api.patch(f"/v1/webhooks/{hook['id']}", json={"url": url}, headers=headers)):
+            assert resp.status_code == 422 and resp.headers["content-type"].startswith("application/problem+json")
+            body = resp.json()
+            assert (body["code"], body["field"]) == ("webhook.host_not_allowed", "url"), resp.text
+            assert body["diagnosis"]["code"] == "webhook.host_not_allowed"
+            assert body["diagnosis"]["title"] == title, resp.text
+            assert any(s.startswith(step) for s in body["diagnosis"]["steps"]), resp.text
+            if lang == "en":
+                assert "webhook URL" in body["title"], resp.text
+            else:
+                assert body["title"] == title and "webhook URL" in body["detail"], resp.text
+            said = json.dumps(body, ensure_ascii=False).lower()
+            assert not any(w in said for w in ("mail server", "server name", "serveradres", "servernaam")), said
+    assert [w["url"] for w in api.get("/v1/webhooks", headers=headers).json()] == ["https://hooks.example.org/x"]
+
+
 def test_metrics(client: TestClient, account: str) -> None:
     message_id = client.post("/v1/messages", json={"account": account, "to": ["a@example.org"],
                                                    "text": "x"}).json()["id"]

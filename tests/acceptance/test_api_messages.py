@@ -8,6 +8,7 @@ import hashlib
 import json
 import socket
 import time
+import unicodedata
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -106,6 +107,47 @@ def test_multipart_upload(client: TestClient, account: str, smtp_sink: SmtpSink)
                                files=[(name, ("factuur.pdf", PDF, "application/pdf"))])
         assert misnamed.status_code == 422 and misnamed.json()["field"] == name, misnamed.text
         assert "'attachments'" in misnamed.json()["title"]
+
+
+def _attachment_head(raw: bytes) -> bytes:
+    """The attachment part's header lines as sent (boundaries, dates and ids differ per message)."""
+    return b"Content-Type: application/pdf" + raw.split(b"Content-Type: application/pdf", 1)[1].split(b"\r\n\r\n", 1)[0]
+
+
+@pytest.mark.parametrize("name", ['factuur "maart".pdf', "Rechnung_März.pdf", "請求書.pdf", "Factuur 2026-001.pdf"])
+def test_an_attachment_name_is_sent_the_same_from_json_and_from_an_upload(
+        client: TestClient, account: str, smtp_sink: SmtpSink, name: str) -> None:
+    """One name, one set of header bytes, whichever way it came; a mail program (here Python's
+    ``email``) reads back exactly that name. The upload's name was ``factuur %22maart%22.pdf``
+    (the HTML standard's escape left in), and the JSON one was written with backslash escapes."""
+    message = {"account": account, "to": ["debiteur@example.org"], "subject": "Factuur", "text": "x"}
+    sent_json = client.post("/v1/messages", json={**message, "attachments": [
+        {"filename": name, "content": base64.b64encode(PDF).decode(), "content_type": "application/pdf"}]})
+    # A Mac's upload says "März" decomposed (NFD); the name is the same.
+    upload_name = unicodedata.normalize("NFD", name)
+    sent_upload = client.post("/v1/messages", data={"message": json.dumps(message)},
+                              files=[("attachments", (upload_name, PDF, "application/pdf"))])
+    assert sent_json.status_code == sent_upload.status_code == 202, (sent_json.text, sent_upload.text)
+    for resp in (sent_json, sent_upload):
+        assert _wait(client, resp.json()["id"], {"sent", "failed"})["state"] == "sent"
+    first, second = (m.data for m in smtp_sink.messages)
+    assert _attachment_head(first) == _attachment_head(second)
+    for raw in (first, second):
+        [part] = list(message_from_bytes(raw, policy=policy.default).iter_attachments())
+        assert (part.get_filename(), part.get_param("name"), part.get_content()) == (name, name, PDF)
+
+
+@pytest.mark.parametrize("name", ["a\\b.pdf", "C:\\Users\\anna\\factuur.pdf", "../factuur.pdf"])
+def test_a_name_with_a_path_is_refused_the_same_from_json_and_from_an_upload(
+        client: TestClient, account: str, name: str) -> None:
+    """The upload's parser cut ``C:\\…\\factuur.pdf`` to ``factuur.pdf`` and sent it, where JSON refused it."""
+    message = {"account": account, "to": ["debiteur@example.org"], "subject": "Factuur", "text": "x"}
+    refused = [client.post("/v1/messages", json={**message, "attachments": [
+                   {"filename": name, "content": base64.b64encode(PDF).decode()}]}),
+               client.post("/v1/messages", data={"message": json.dumps(message)},
+                           files=[("attachments", (name, PDF, "application/pdf"))])]
+    assert [r.status_code for r in refused] == [422, 422], [r.text for r in refused]
+    assert {r.json()["field"] for r in refused} == {"attachments[0].filename"}
 
 
 def test_idempotency_key(client: TestClient, account: str) -> None:

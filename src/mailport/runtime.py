@@ -47,6 +47,7 @@ from mailport.services.send import SEND_JOB, SENT_COPY_JOB, OutboxService, mailb
 from mailport.services.suppression import SuppressionService
 from mailport.services.tenants import TenantService
 from mailport.services.ui_sessions import UiSessionService
+from mailport.services.ui_test_runs import TestRuns
 from mailport.services.verify import VerifyService
 from mailport.services.webhooks import WEBHOOK_JOB, EventLog, WebhookService
 from mailport.settings import Settings, load_settings
@@ -123,6 +124,11 @@ class Runtime:
         return UiSessionService(secret_key=self.settings.secret_key, clock=self.clock,
                                 session_ttl=timedelta(minutes=self.settings.ui_session_minutes),
                                 store=DatabaseSessionStore(self.db))
+
+    @cached_property
+    def ui_test_runs(self) -> TestRuns:
+        """The mailbox page's live tests: run in this process, watched from any (the database)."""
+        return TestRuns(db=self.db, clock=self.clock, secret_key=self.settings.secret_key)
 
     @cached_property
     def queue(self) -> JobQueue:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import socket
 import time
+import unicodedata
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -106,6 +107,47 @@ def test_multipart_upload(client: TestClient, account: str, smtp_sink: SmtpSink)
                                files=[(name, ("factuur.pdf", PDF, "application/pdf"))])
         assert misnamed.status_code == 422 and misnamed.json()["field"] == name, misnamed.text
         assert "'attachments'" in misnamed.json()["title"]
+
+
+def _attachment_head(raw: bytes) -> bytes:
+    """The attachment part's header lines as sent (boundaries, dates and ids differ per message)."""
+    return b"Content-Type: application/pdf" + raw.split(b"Content-Type: application/pdf", 1)[1].split(b"\r\n\r\n", 1)[0]
+
+
+@pytest.mark.parametrize("name", ['factuur "maart".pdf', "Rechnung_März.pdf", "請求書.pdf", "Factuur 2026-001.pdf"])
+def test_an_attachment_name_is_sent_the_same_from_json_and_from_an_upload(
+        client: TestClient, account: str, smtp_sink: SmtpSink, name: str) -> None:
+    """One name, one set of header bytes, whichever way it came; a mail program (here Python's
+    ``email``) reads back exactly that name. The upload's name was ``factuur %22maart%22.pdf``
+    (the HTML standard's escape left in), and the JSON one was written with backslash escapes."""
+    message = {"account": account, "to": ["debiteur@example.org"], "subject": "Factuur", "text": "x"}
+    sent_json = client.post("/v1/messages", json={**message, "attachments": [
+        {"filename": name, "content": base64.b64encode(PDF).decode(), "content_type": "application/pdf"}]})
+    # A Mac's upload says "März" decomposed (NFD); the name is the same.
+    upload_name = unicodedata.normalize("NFD", name)
+    sent_upload = client.post("/v1/messages", data={"message": json.dumps(message)},
+                              files=[("attachments", (upload_name, PDF, "application/pdf"))])
+    assert sent_json.status_code == sent_upload.status_code == 202, (sent_json.text, sent_upload.text)
+    for resp in (sent_json, sent_upload):
+        assert _wait(client, resp.json()["id"], {"sent", "failed"})["state"] == "sent"
+    first, second = (m.data for m in smtp_sink.messages)
+    assert _attachment_head(first) == _attachment_head(second)
+    for raw in (first, second):
+        [part] = list(message_from_bytes(raw, policy=policy.default).iter_attachments())
+        assert (part.get_filename(), part.get_param("name"), part.get_content()) == (name, name, PDF)
+
+
+@pytest.mark.parametrize("name", ["a\\b.pdf", "C:\\Users\\anna\\factuur.pdf", "../factuur.pdf"])
+def test_a_name_with_a_path_is_refused_the_same_from_json_and_from_an_upload(
+        client: TestClient, account: str, name: str) -> None:
+    """The upload's parser cut ``C:\\…\\factuur.pdf`` to ``factuur.pdf`` and sent it, where JSON refused it."""
+    message = {"account": account, "to": ["debiteur@example.org"], "subject": "Factuur", "text": "x"}
+    refused = [client.post("/v1/messages", json={**message, "attachments": [
+                   {"filename": name, "content": base64.b64encode(PDF).decode()}]}),
+               client.post("/v1/messages", data={"message": json.dumps(message)},
+                           files=[("attachments", (name, PDF, "application/pdf"))])]
+    assert [r.status_code for r in refused] == [422, 422], [r.text for r in refused]
+    assert {r.json()["field"] for r in refused} == {"attachments[0].filename"}
 
 
 def test_idempotency_key(client: TestClient, account: str) -> None:
@@ -238,6 +280,37 @@ def test_webhook_crud_and_test_delivery(client: TestClient) -> None:
         assert client.patch(f"/v1/webhooks/{hook['id']}", json={"url": url}).status_code == 422
     assert client.delete(f"/v1/webhooks/{hook['id']}").status_code == 204
     assert client.get(f"/v1/webhooks/{hook['id']}").status_code == 404
+
+
+@pytest.mark.parametrize(("lang", "title", "step"), [
+    ("en", "This webhook address may not be used",
+     "Enter the public https address at which your application receives the events"),
+    ("nl", "Dit webhookadres mag niet worden gebruikt",
+     "Vul het openbare https-adres in waarop je applicatie de gebeurtenissen ontvangt"),
+])
+def test_a_webhook_on_a_private_host_is_refused_in_words_about_webhooks(
+        api: Any, admin_headers: dict[str, str], lang: str, title: str, step: str) -> None:
+    """The network rule is the mail servers' one; its words were too ("This server address may not
+    be used", "your email provider's help pages"), which sent a developer looking in the wrong place."""
+    key = api.post("/v1/tenants", json={"name": "Bakkerij"}, headers=admin_headers).json()["api_key"]
+    headers = {"Authorization": f"Bearer {key}", "Accept-Language": lang}
+    hook = api.post("/v1/webhooks", json={"url": "https://hooks.example.org/x"}, headers=headers).json()
+    for url in ("https://127.0.0.1/hook", "https://localhost:8443/hook", "https://10.0.0.8/hook", "https://erp/hook"):
+        for resp in (api.post("/v1/webhooks", json={"url": url}, headers=headers),
+                     api.patch(f"/v1/webhooks/{hook['id']}", json={"url": url}, headers=headers)):
+            assert resp.status_code == 422 and resp.headers["content-type"].startswith("application/problem+json")
+            body = resp.json()
+            assert (body["code"], body["field"]) == ("webhook.host_not_allowed", "url"), resp.text
+            assert body["diagnosis"]["code"] == "webhook.host_not_allowed"
+            assert body["diagnosis"]["title"] == title, resp.text
+            assert any(s.startswith(step) for s in body["diagnosis"]["steps"]), resp.text
+            if lang == "en":
+                assert "webhook URL" in body["title"], resp.text
+            else:
+                assert body["title"] == title and "webhook URL" in body["detail"], resp.text
+            said = json.dumps(body, ensure_ascii=False).lower()
+            assert not any(w in said for w in ("mail server", "server name", "serveradres", "servernaam")), said
+    assert [w["url"] for w in api.get("/v1/webhooks", headers=headers).json()] == ["https://hooks.example.org/x"]
 
 
 def test_metrics(client: TestClient, account: str) -> None:

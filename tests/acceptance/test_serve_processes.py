@@ -1,15 +1,18 @@
 """``mailport serve --processes 2`` on SQLite: two API processes on one listening socket and the
 embedded worker once. Both processes accept at the same time and nothing is lost; an idempotency
 key replays the same message through the other process; the one worker is woken from either and
-sends; SIGTERM drains a request in progress; a dead API process is replaced; and a supervisor
-killed with -9 leaves no process serving."""
+sends; SIGTERM drains a request in progress; a dead API process is replaced; a supervisor
+killed with -9 leaves no process serving; and the mailbox page's live test started in one process
+is followed in the other, also when the process running it is killed."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,7 +38,7 @@ PDF = b"%PDF-1.4\n" + os.urandom(3000) + b"\n%%EOF\n"
 class Serve:
     """``mailport serve --processes N`` in a fresh data directory."""
 
-    def __init__(self, tmp_path: Path, processes: int, *, worker: bool = True) -> None:
+    def __init__(self, tmp_path: Path, processes: int, *, worker: bool = True, **settings: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.db = tmp_path / "var" / "mailport.db"
@@ -44,7 +47,7 @@ class Serve:
         env.update(MAILPORT_ENV="test", MAILPORT_ADMIN_KEY=ADMIN_KEY, MAILPORT_SECRET_KEY=SECRET_KEY,
                    MAILPORT_DATA_DIR=str(tmp_path / "var"), MAILPORT_PORT=str(self.port),
                    MAILPORT_ALLOW_PRIVATE_HOSTS="true", MAILPORT_ALLOW_INSECURE_AUTH="true",
-                   MAILPORT_LOG_FORMAT="console", MAILPORT_INBOX_MAX_ACCOUNTS="0")
+                   MAILPORT_LOG_FORMAT="console", MAILPORT_INBOX_MAX_ACCOUNTS="0", **settings)
         args = ["serve", "--processes", str(processes), "--worker" if worker else "--no-worker"]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "mailport.cli", *args], env=env, stdout=log,
@@ -315,3 +318,65 @@ def test_a_dead_api_process_is_replaced_and_a_killed_supervisor_leaves_nothing_s
         time.sleep(0.2)
     with pytest.raises(httpx.TransportError):
         httpx.get(serve.base + "/healthz", timeout=2)
+
+
+def test_the_mailbox_pages_live_test_is_followed_from_the_other_process_also_when_its_process_dies(
+        tmp_path: Path) -> None:
+    """A browser's first connection starts the test in one API process; its polls arrive on a
+    connection the other process holds. Before 0026 the other process knew no such run ("This
+    test is no longer available"); when the running process is killed, the page says the test
+    was interrupted instead of polling for ever."""
+    serve = Serve(tmp_path, 2, worker=False, MAILPORT_CONNECT_TIMEOUT="3")
+    silent = socket.socket()  # accepts (the kernel's backlog) and never greets: the test waits
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        key = httpx.post(serve.base + "/v1/tenants", json={"name": "Twee BV"}, timeout=30,
+                         headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()["api_key"]
+        link = httpx.post(serve.base + "/v1/ui-sessions", json={"user_name": "Anna", "language": "nl"},
+                          headers={"Authorization": f"Bearer {key}"}, timeout=30).json()["url"]
+        by_pid: dict[int, httpx.Client] = {}
+        for pid, client in clients_by_process(serve, {}, 8):
+            by_pid.setdefault(pid, client)
+        assert len(by_pid) == 2, "the connections all went to one process"
+        (starter_pid, starter), (_other_pid, poller) = by_pid.items()
+        assert starter.get(link.removeprefix(serve.base), follow_redirects=False).status_code == 303
+        poller.cookies = starter.cookies  # one browser: the same cookie on both connections
+
+        def start() -> str:
+            page = starter.get("/ui/settings/email/mailbox/new").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert csrf, page[:500]
+            resp = starter.post("/ui/settings/email/mailbox/test", headers={"HX-Request": "true"}, data={
+                "csrf": csrf.group(1), "email": "info@bakkerij.test", "password": "pw-0123456789",
+                "smtp_host": "127.0.0.1", "smtp_port": str(silent.getsockname()[1]), "smtp_security": "starttls"})
+            run = re.search(r'name="run_id" id="run-id" value="([\w-]+)"', resp.text)
+            assert resp.status_code == 200 and run, resp.text
+            return run.group(1)
+
+        def poll(run_id: str, *, until: str, within: float) -> str:
+            deadline = time.monotonic() + within
+            while True:
+                page = poller.get(f"/ui/settings/email/runs/{run_id}", headers={"HX-Request": "true"}).text
+                assert "Deze test is niet meer beschikbaar" not in page, page
+                if until in page:
+                    return page
+                assert time.monotonic() < deadline, page
+                time.sleep(0.3)
+
+        # Followed from the other process while it runs, and to its end (no greeting in 3 s).
+        run_id = start()
+        running = poll(run_id, until="stage-ok", within=10)
+        assert 'hx-get="/ui/settings/email/runs/' in running
+        ended = poll(run_id, until="stage-failed", within=20)
+        assert 'hx-get="/ui/settings/email/runs/' not in ended, ended
+
+        # The process running the next test is killed: the other one says so, and stops polling.
+        run_id = start()
+        poll(run_id, until="stage-ok", within=10)
+        os.kill(starter_pid, signal.SIGKILL)
+        interrupted = poll(run_id, until="De test is onderbroken voordat hij klaar was.", within=60)
+        assert 'hx-get="/ui/settings/email/runs/' not in interrupted, interrupted
+    finally:
+        silent.close()
+        serve.stop()

@@ -1,19 +1,15 @@
 """The web pages' small parts on their own: mail bodies shown as text, the mailbox form's checks,
-test runs kept per session, the security-header configuration."""
+the security-header configuration (test runs: ``test_web_test_runs.py``)."""
 
 from __future__ import annotations
 
-import asyncio
 from email.message import EmailMessage
-from typing import Any
 
 import pytest
 from starlette.datastructures import FormData
 
-from mailport.core.verification import Stage, StageResult, StageStatus
 from mailport.web.mailbox_form import read_form
 from mailport.web.routes_inbox import body_text
-from mailport.web.runs import RunRegistry
 from mailport.web.security import SecurityHeaders, content_security_policy
 
 
@@ -53,35 +49,6 @@ def test_mailbox_form_collects_every_problem_by_field() -> None:
     # The fingerprint changes with the password and the servers, so a stale test is never recorded.
     key = b"k" * 32
     assert ok.fingerprint(key, "pw") != ok.fingerprint(key, "other")
-
-
-async def test_runs_are_visible_only_to_their_session() -> None:
-    registry = RunRegistry()
-
-    async def work(progress: Any) -> dict[str, Any]:
-        progress(StageResult(stage=Stage.SMTP_DNS, status=StageStatus.OK, duration_ms=3))
-        await asyncio.sleep(0)
-        return {"ok": True, "stages": [{"stage": "smtp.dns", "status": "ok", "duration_ms": 3, "code": None}]}
-
-    run = registry.start(session_id="s1", stages=["smtp.dns", "smtp.tcp"], fingerprint="f", account_id=None,
-                         work=work)
-    assert registry.get(run.id, session_id="s2") is None
-    assert registry.get(run.id, session_id="s1") is run
-    assert run.task is not None
-    await run.task
-    assert run.done and [r["status"] for r in run.stage_rows()] == ["ok", "skipped"]
-
-
-async def test_a_crashing_run_ends_as_not_completed_not_as_a_hang() -> None:
-    registry = RunRegistry()
-
-    async def work(progress: Any) -> dict[str, Any]:
-        raise RuntimeError("bug")
-
-    run = registry.start(session_id="s", stages=["smtp.dns"], fingerprint="", account_id=None, work=work)
-    assert run.task is not None
-    await run.task
-    assert run.done and run.crashed and run.report is None
 
 
 def test_frame_ancestors_setting_cannot_inject_directives() -> None:

@@ -155,7 +155,7 @@ async def test_a_name_resolving_to_a_private_address_is_refused_at_delivery(
     await run_worker_until(rt, lambda: rt.webhooks.deliveries(tenant, hook.id)[0].attempts == 1)
     [delivery] = rt.webhooks.deliveries(tenant, hook.id)
     assert delivery.state == "pending" and delivery.last_status_code is None
-    assert delivery.last_error and "net.host_not_allowed" in delivery.last_error
+    assert delivery.last_error and "webhook.host_not_allowed" in delivery.last_error
     assert receiver.requests == []
     rt.close()
 
@@ -192,8 +192,8 @@ async def test_a_url_httpx_cannot_parse_is_refused_and_one_saved_earlier_fails_i
     ("https://hooks.example.test:25/x", "webhook.url_invalid"),
     ("https://user:pw@hooks.example.test/x", "webhook.url_invalid"),
     ("http://hooks.example.test/x", "webhook.url_invalid"),
-    ("https://127.1/x", "net.host_not_allowed"),
-    ("https://localhost:8443/x", "net.host_not_allowed"),
+    ("https://127.1/x", "webhook.host_not_allowed"),
+    ("https://localhost:8443/x", "webhook.host_not_allowed"),
 ])
 async def test_the_url_rule_is_applied_again_at_delivery(tmp_path: Path, url: str, code: str) -> None:
     """A row saved under an older rule (any port, a loopback shorthand) or edited in the database

@@ -31,6 +31,8 @@ ISSUE_CODES = {
     "net.connection_failed", "send.relay_denied", "server.busy",
     # qa5: a server address in a private network, refused by mailport itself (not by a server)
     "net.host_not_allowed",
+    # qa9: the same refusal for a webhook URL, in words about webhooks
+    "webhook.host_not_allowed",
 }
 TRANSLATED = [lang for lang in SUPPORTED if lang != "en"]
 LOCALE = Path(mailport.__file__).parent / "locale"

@@ -221,6 +221,8 @@ def test_private_hosts_in_any_spelling_are_refused(url: str) -> None:
     with pytest.raises(HostNotAllowed) as err:
         check_webhook_url(url, allow_private=False)
     assert err.value.field == "url"
+    # The webhook's own code and words, not the mail servers' (net.host_not_allowed).
+    assert err.value.code == "webhook.host_not_allowed" and "webhook URL" in err.value.message
 
 
 def test_a_development_installation_may_post_over_http_to_loopback_but_still_not_to_any_port() -> None:

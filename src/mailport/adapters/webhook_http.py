@@ -24,7 +24,7 @@ import httpcore
 import httpx
 
 from mailport.adapters.http import Guard, new_client, translate_http_error
-from mailport.core.webhooks import check_webhook_url
+from mailport.core.webhooks import check_webhook_url, webhook_host_not_allowed
 from mailport.errors import HostNotAllowed, ProtocolError, RemoteTimeout, ValidationError
 
 if TYPE_CHECKING:
@@ -100,5 +100,11 @@ class WebhookPoster:
                                 break
                 return WebhookResponse(status=response.status_code,
                                        excerpt=bytes(excerpt[:_MAX_BODY_READ]).decode("utf-8", "replace")[:500])
+        except HostNotAllowed as exc:
+            if exc.code != "net.host_not_allowed":
+                raise
+            # A name that resolved into a private network: the webhook's words; still a network
+            # error, retried (the name may point elsewhere later).
+            raise webhook_host_not_allowed(exc) from exc
         except httpx.HTTPError as exc:
             raise translate_http_error(exc, url=url, what="the webhook receiver") from exc

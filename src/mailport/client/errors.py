@@ -54,6 +54,7 @@ _BY_CODE: dict[str, type[errors.MailportError]] = {
     "request.invalid_address": errors.AddressError,
     "request.header_injection": errors.HeaderInjectionError,
     "net.host_not_allowed": errors.HostNotAllowed,
+    "webhook.host_not_allowed": errors.HostNotAllowed,
     "net.timeout": errors.RemoteTimeout,
 }
 

@@ -49,6 +49,7 @@ import idna
 from mailport.core import mime_fast
 from mailport.core.addresses import Address, parse_address, reject_control_chars
 from mailport.core.displaynames import check_from_name
+from mailport.core.filenames import attachment_name, mime_param_header
 from mailport.errors import HeaderInjectionError, ValidationError
 
 __all__ = [
@@ -251,6 +252,12 @@ class Attachment:
     filename: str
     content: bytes
     content_type: str = ""
+
+    def __post_init__(self) -> None:
+        # Every way in (JSON, a multipart upload, the batch, the CLI, the library) makes one
+        # name: composed (NFC), so "März" from a Mac's upload and from JSON are the same bytes.
+        if isinstance(self.filename, str):
+            object.__setattr__(self, "filename", attachment_name(self.filename))
 
     @property
     def media_type(self) -> str:
@@ -590,22 +597,20 @@ def _text_part(text: str, subtype: str, *, allow_8bit: bool, msg_policy: _Policy
 def _attachment_part(attachment: Attachment, *, msg_policy: _Policy) -> MIMEPart:
     maintype, _, subtype = attachment.media_type.lower().partition("/")
     part = MIMEPart(policy=msg_policy)
-    part.set_content(
-        attachment.content,
-        maintype=maintype,
-        subtype=subtype,
-        cte="base64",
-        disposition="attachment",
-        filename=attachment.filename,
-    )
-    # ``name`` on Content-Type too: older Outlook versions only look there.
-    part.set_param("name", attachment.filename)
-    # set_param re-appends Content-Type; restore the conventional order for readability.
-    headers = {name.lower(): (name, value) for name, value in part.items()}
+    part.set_content(attachment.content, maintype=maintype, subtype=subtype, cte="base64")
+    # The name as filenames.mime_param_header writes it, for mime_fast's bytes too — not the
+    # stdlib's quoted string with backslash escapes (shown with the backslashes by Outlook and
+    # webmail), nor raw UTF-8 in an SMTPUTF8 message. ``name`` on Content-Type as well: older
+    # Outlook versions only look there. set_raw keeps the value as written (folded at 78 already).
+    content_type = mime_param_header("Content-Type", f"{maintype}/{subtype}", "name", attachment.filename)
+    disposition = mime_param_header("Content-Disposition", "attachment", "filename", attachment.filename)
+    encoding = part["Content-Transfer-Encoding"]
     for name in list(part.keys()):
         del part[name]
-    for key in ("content-type", "content-disposition", "content-transfer-encoding"):
-        part[headers[key][0]] = headers[key][1]
+    for line in (content_type, disposition):
+        name, _, value = line.partition(": ")
+        part.set_raw(name, value.removesuffix("\r\n"))
+    part["Content-Transfer-Encoding"] = encoding
     return part
 
 

@@ -41,6 +41,7 @@ from mailport.errors import AuthError, HostNotAllowed, ValidationError
 __all__ = [
     "DEFAULT_TOLERANCE",
     "EVENT_TYPE_HEADER",
+    "HOST_NOT_ALLOWED",
     "ID_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
@@ -52,6 +53,7 @@ __all__ = [
     "format_secret",
     "sign",
     "verify",
+    "webhook_host_not_allowed",
     "webhook_port_allowed",
 ]
 
@@ -251,7 +253,7 @@ def check_webhook_url(url: str, *, allow_private: bool) -> str:
 
     Names are judged by their addresses at each delivery too (DNS rebinding): the poster resolves,
     checks every address and connects to a checked one. Raises :class:`ValidationError`
-    (``webhook.url_invalid``) or :class:`~mailport.errors.HostNotAllowed`.
+    (``webhook.url_invalid``) or :class:`~mailport.errors.HostNotAllowed` (``webhook.host_not_allowed``).
     """
     if not isinstance(url, str) or not url.strip():
         raise ValidationError("a webhook URL is required", field="url")
@@ -277,6 +279,23 @@ def check_webhook_url(url: str, *, allow_private: bool) -> str:
     try:
         netpolicy.check_host(parts.hostname, allow_private=allow_private)
     except HostNotAllowed as exc:
-        exc.field = "url"
-        raise
+        # The network rule is the mail servers' one, but its words ("this server address…",
+        # "your email provider's help pages") would mislead whoever registers a webhook.
+        raise webhook_host_not_allowed(exc) from exc
     return url
+
+
+HOST_NOT_ALLOWED = "webhook.host_not_allowed"
+"""The code of a webhook URL whose host is refused (its own title and steps in the diagnostics
+catalog); the mail servers' refusal is ``net.host_not_allowed``."""
+
+
+def webhook_host_not_allowed(exc: HostNotAllowed) -> HostNotAllowed:
+    """``exc`` (the network rule's refusal of a host) said about a webhook URL: the same class,
+    so it is still a refused host to every caller, with the webhook's code and words."""
+    refused = HostNotAllowed(
+        "The webhook URL's host is in a local, private or loopback network, or is not a public host name; "
+        "events are only sent to public addresses",
+        code=HOST_NOT_ALLOWED, address=exc.address)
+    refused.field = "url"
+    return refused

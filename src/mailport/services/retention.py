@@ -7,7 +7,8 @@ slot) deletes
 - webhook deliveries that were delivered (or gave up) that long ago,
 - the bodies (wire bytes, envelope) of finished messages — sent, failed, cancelled, bounced —
   older than ``retention_bodies_days``: the message, its recipients and its history stay, the
-  host product holds the documents.
+  host product holds the documents,
+- the web page's live test runs started more than an hour ago (``services/ui_test_runs.KEEP``).
 
 Deletes run in chunks, each its own short transaction, so a first prune of a large backlog does
 not hold the SQLite write lock (or long row locks on PostgreSQL) for long.
@@ -26,6 +27,7 @@ from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.retention_repository import RetentionRepository
 from mailport.clock import Clock
 from mailport.core.jobs import Done, JobResult
+from mailport.services.ui_test_runs import KEEP as TEST_RUNS_KEEP
 from mailport.settings import Settings
 
 __all__ = ["PRUNE_JOB", "Pruned", "RetentionService"]
@@ -42,6 +44,7 @@ class Pruned:
     jobs: int
     webhook_deliveries: int
     message_bodies: int
+    ui_test_runs: int = 0
 
 
 class RetentionService:
@@ -61,10 +64,11 @@ class RetentionService:
             states=("delivered", "failed", "gone"), before=jobs_before, limit=_CHUNK))
         bodies = self._chunked(lambda repo: repo.delete_message_bodies(
             states=_FINISHED_MESSAGES, before=bodies_before, limit=_CHUNK))
-        pruned = Pruned(jobs=jobs, webhook_deliveries=hooks, message_bodies=bodies)
-        if jobs or hooks or bodies:
-            log.info("retention: pruned %d finished jobs, %d webhook deliveries, %d message bodies",
-                     jobs, hooks, bodies)
+        runs = self._chunked(lambda repo: repo.delete_ui_test_runs(before=now - TEST_RUNS_KEEP, limit=_CHUNK))
+        pruned = Pruned(jobs=jobs, webhook_deliveries=hooks, message_bodies=bodies, ui_test_runs=runs)
+        if jobs or hooks or bodies or runs:
+            log.info("retention: pruned %d finished jobs, %d webhook deliveries, %d message bodies, %d test runs",
+                     jobs, hooks, bodies, runs)
         return pruned
 
     def _chunked(self, step: Callable[[RetentionRepository], int]) -> int:

@@ -93,7 +93,8 @@ class MailboxForm:
         self.values["discovered"] = json.dumps({n: self.values.get(n, "") for n in names}, sort_keys=True)
 
     def fingerprint(self, key: bytes, password: str) -> str:
-        """Identifies exactly these settings and this password (keyed; never leaves the process)."""
+        """Identifies exactly these settings and this password: an HMAC under the test runs' key
+        (derived from the secret key), so it reveals neither and any process can check it."""
         data = json.dumps([self.email.lower(), self.endpoint("smtp"),
                            self.endpoint("imap") if self.use_imap else None], sort_keys=True)
         return hmac.new(key, data.encode() + b"\0" + password.encode(), hashlib.sha256).hexdigest()

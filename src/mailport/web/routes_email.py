@@ -8,7 +8,6 @@ yourself", watched live stage by stage → save. "Advanced settings" holds host,
 from __future__ import annotations
 
 import asyncio
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -25,11 +24,11 @@ from mailport.diagnosis_text import explain
 from mailport.errors import AddressError, Conflict, HostNotAllowed, MailportError, NotFound, ValidationError
 from mailport.services.accounts import AccountInput, AccountView
 from mailport.services.ui_sessions import UiSession
+from mailport.services.ui_test_runs import TestRun, TestRuns
 from mailport.web import labels, routes_platform
 from mailport.web.mailbox_form import HOST_NOT_ALLOWED, MailboxForm, read_form
 from mailport.web.mailbox_state import explain_attention
 from mailport.web.pages import page
-from mailport.web.runs import Run, RunRegistry
 from mailport.web.sections import available_sections
 from mailport.web.session import SessionDep, WriteSessionDep, runtime_of
 
@@ -38,11 +37,8 @@ router = APIRouter(prefix="/ui/settings/email", include_in_schema=False)
 METHOD_IDS = tuple(m.id for m in labels.METHODS)
 
 
-def _runs(request: Request) -> RunRegistry:
-    registry: RunRegistry | None = getattr(request.app.state, "ui_runs", None)
-    if registry is None:
-        registry = request.app.state.ui_runs = RunRegistry()
-    return registry
+def _runs(request: Request) -> TestRuns:
+    return runtime_of(request).ui_test_runs
 
 
 # -- the overview ----------------------------------------------------------------------------
@@ -269,11 +265,8 @@ def _refuse_unencrypted(form: MailboxForm, allowed: bool) -> None:
 
 
 def _fingerprint_key(request: Request) -> bytes:
-    # Per-process key: fingerprints only ever compare within this process's runs.
-    key: bytes | None = getattr(request.app.state, "ui_run_key", None)
-    if key is None:
-        key = request.app.state.ui_run_key = secrets.token_bytes(32)
-    return key
+    # The same in every process: "Save" may reach another process than the test did.
+    return _runs(request).fingerprint_key
 
 
 @router.post("/mailbox/test")
@@ -308,8 +301,8 @@ async def start_test(request: Request, session: WriteSessionDep) -> Response:
         report = await verifier.verify(config, password=secret, progress=progress, lang=session.lang)
         return report.to_dict()
 
-    run = _runs(request).start(
-        session_id=session.session_id, stages=[s.value for s in planned_stages(config)],
+    run = await _runs(request).start(
+        tenant_id=session.tenant_id, session_id=session.session_id, stages=[s.value for s in planned_stages(config)],
         fingerprint=form.fingerprint(_fingerprint_key(request), password),
         account_id=account.id if account else None, work=work,
     )
@@ -330,8 +323,8 @@ async def _test_saved_oauth_account(request: Request, session: UiSession, accoun
     # A provider-API mailbox (Graph, Gmail API) has no SMTP/IMAP stages: only the round trip.
     stages = ([Stage.SEND.value, Stage.ARRIVAL.value] if account.transport in API_TRANSPORTS
               else [s.value for s in planned_stages(config)])
-    run = _runs(request).start(session_id=session.session_id, stages=stages,
-                               fingerprint="", account_id=account.id, work=work)
+    run = await _runs(request).start(tenant_id=session.tenant_id, session_id=session.session_id, stages=stages,
+                                     fingerprint="", account_id=account.id, work=work)
     await asyncio.sleep(0)
     return _run_view(request, session, run, form=_form_from_account(account), account=account)
 
@@ -360,8 +353,9 @@ async def _stored_password_for(request: Request, session: UiSession, account: Ac
 
 
 @router.get("/runs/{run_id}")
-def poll_test(request: Request, session: SessionDep, run_id: str) -> Response:
-    run = _runs(request).get(run_id, session_id=session.session_id)
+async def poll_test(request: Request, session: SessionDep, run_id: str) -> Response:
+    # Any process answers: the run's progress is in the database, whichever process runs it.
+    run = await _runs(request).get(run_id, tenant_id=session.tenant_id, session_id=session.session_id)
     return _run_view(request, session, run, form=None, account=None)
 
 
@@ -378,7 +372,7 @@ def _diagnosis_for(report: dict[str, Any], provider_id: str | None) -> dict[str,
     return {"stage": failed["stage"], "diagnosis": diagnosis}
 
 
-def _run_view(request: Request, session: UiSession, run: Run | None, *, form: MailboxForm | None,
+def _run_view(request: Request, session: UiSession, run: TestRun | None, *, form: MailboxForm | None,
               account: AccountView | None) -> Response:
     explanation = None
     if run is not None and run.report is not None:
@@ -455,7 +449,7 @@ def _field_of(exc: MailportError) -> str:
 async def _record_test(request: Request, session: UiSession, form: MailboxForm, saved: AccountView,
                        run_id: object) -> None:
     """A finished test of exactly the saved settings becomes the account's verification."""
-    run = _runs(request).get(str(run_id or ""), session_id=session.session_id)
+    run = await _runs(request).get(str(run_id or ""), tenant_id=session.tenant_id, session_id=session.session_id)
     if run is None or run.report is None:
         return
     password = form.password

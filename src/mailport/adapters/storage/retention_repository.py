@@ -1,4 +1,5 @@
-"""What retention deletes, as statements: finished jobs, finished webhook deliveries, old bodies.
+"""What retention deletes, as statements: finished jobs, finished webhook deliveries, old bodies,
+the web page's old test runs.
 
 Each ``delete_*`` removes at most ``limit`` rows and returns how many it removed, so the service
 deletes a large backlog in short transactions (the SQLite write lock, PostgreSQL row locks).
@@ -15,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailport.adapters.storage.tables import Job
 from mailport.adapters.storage.tables_outbox import Message, MessageContent, WebhookDelivery
+from mailport.adapters.storage.tables_sessions import UiTestRun
 
 __all__ = ["RetentionRepository"]
 
@@ -36,6 +38,10 @@ class RetentionRepository:
             select(MessageContent.message_id).join(Message, Message.id == MessageContent.message_id)
             .where(Message.state.in_(states), Message.updated_at < before),
             MessageContent.message_id, limit)
+
+    def delete_ui_test_runs(self, *, before: datetime, limit: int) -> int:
+        """Live test runs started before ``before``, whatever their state (finished or abandoned)."""
+        return self._delete(select(UiTestRun.id).where(UiTestRun.started_at < before), UiTestRun.id, limit)
 
     def _delete(self, ids: Select[Any], column: InstrumentedAttribute[Any], limit: int) -> int:
         chunk = list(self.s.scalars(ids.limit(limit)))

@@ -23,6 +23,7 @@ from mailport.api.deps import LeanRoute, RuntimeDep, TenantDep
 from mailport.api.fields import DateTimeText, Problem
 from mailport.api.guard import max_body, message_body_limit
 from mailport.api.problems import invalid_request, problem_of, request_language
+from mailport.core.filenames import form_data_filename
 from mailport.core.message import Attachment, megabytes
 from mailport.errors import MailportError, ValidationError
 from mailport.services.send import SendRequest
@@ -167,7 +168,7 @@ async def _read(request: Request, limit: int) -> SendRequest:
                 if total > limit:
                     raise _too_large(total, limit)
                 attachments.append(Attachment(
-                    filename=upload.filename or "attachment",
+                    filename=_upload_name(upload),
                     content=content,
                     content_type=(upload.content_type or "").split(";")[0].strip()
                     if upload.content_type not in (None, "application/octet-stream") else "",
@@ -183,6 +184,17 @@ async def _read(request: Request, limit: int) -> SendRequest:
         raise _too_large(len(raw), limit)
     body = _parse(raw)
     return send_request(body, [decode_attachment(a, i) for i, a in enumerate(body.attachments)])
+
+
+def _upload_name(upload: UploadFile) -> str:
+    """The file name the client sent, read from the part's own header: the multipart parser cuts
+    a Windows path to its last part (where JSON refuses it) and leaves the HTML standard's
+    ``%22`` for a quote (where JSON has the quote), so the same name would be two messages."""
+    try:  # header values arrive as Latin-1; a form sends its names in UTF-8
+        disposition = upload.headers.get("content-disposition", "").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        disposition = ""
+    return form_data_filename(disposition) or upload.filename or "attachment"
 
 
 def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -759,6 +759,22 @@ _TABLE: Final[tuple[CodeInfo, ...]] = (
                " program whether it can be allowed."),
         ),
     ),
+    # The same network rule for a webhook URL, in words about webhooks: the mail server's steps
+    # ("your email provider's help pages") would send a developer looking in the wrong place.
+    CodeInfo(
+        code="webhook.host_not_allowed",
+        severity="error",
+        retryable=False,
+        title=N_("This webhook address may not be used"),
+        steps=(
+            N_("The webhook URL leads to a local or private network (such as localhost, 127.0.0.1, 10.… or"
+               " 192.168.…, or a name without a dot), and this service does not send events there."),
+            N_("Enter the public https address at which your application receives the events, such as"
+               " https://app.example.com/mailport/events."),
+            N_("Does your application only run inside your own network? Ask the administrator of this"
+               " service whether private addresses can be allowed."),
+        ),
+    ),
     CodeInfo(
         code="net.connection_refused",
         severity="warning",

@@ -362,6 +362,9 @@ def test_the_mailbox_pages_live_test_is_followed_from_the_other_process_also_whe
                 if until in page:
                     return page
                 assert time.monotonic() < deadline, page
+                # keeps the starter's keep-alive connection from idling out: a new one could land
+                # on the other process, and the kill below would miss the process running the test
+                assert starter.get("/healthz").status_code == 200
                 time.sleep(0.3)
 
         # Followed from the other process while it runs, and to its end (no greeting in 3 s).

@@ -308,6 +308,38 @@ def test_wrong_password_is_explained_in_dutch(service: Service, page: Any, mail_
     shot(page, "settings-email-phone-nl")
 
 
+def test_a_live_test_keeps_polling_through_a_lost_connection(service: Service, page: Any, mail_lab: Any,
+                                                             lab_user: str) -> None:
+    """The server restarting (or the network dropping) while a test runs: the page says the
+    connection was lost, keeps asking, and shows the result once the server answers again —
+    instead of replacing the test with a generic error and never asking again."""
+    page.goto(service.link(language="nl"))
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    fill_mailbox(page, mail_lab, lab_user, PASSWORD)
+    refused = []
+
+    def drop(route: Any) -> None:
+        refused.append(route.request.url)
+        route.abort("connectionrefused")
+
+    page.route("**/ui/settings/email/runs/*", drop)
+    page.locator("button[formaction$='/test']").click()
+    notice = page.locator("#test-result .poll-error")
+    notice.wait_for()  # visible
+    assert notice.inner_text() == "De verbinding met de server is verbroken. We proberen het opnieuw…"
+    assert page.locator("#test-result .run[hx-trigger]").count() == 1  # the poller is still there
+    while len(refused) < 2:  # it asked again, and was refused again
+        page.wait_for_timeout(200)
+    assert page.locator("#test-result .poll-error").count() == 1  # one notice, not one per failure
+    page.unroute("**/ui/settings/email/runs/*")
+    page.locator("#test-result .outcome.ok").wait_for(timeout=60_000)
+    assert page.locator("#test-result .poll-error").count() == 0
+    assert "Het werkt" in page.locator("#test-result .outcome").inner_text()
+    # the refused polls, as the browser and htmx report them; nothing else is excused
+    for needle in ("ERR_CONNECTION_REFUSED", "htmx:sendError", "htmx:afterRequest"):
+        pageguard.expect(page, needle)
+
+
 def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, mail_lab: Any,
                                                  lab_user: str) -> None:
     headers = {"Authorization": f"Bearer {service.api_key}"}

@@ -22,6 +22,21 @@
   // A failed request must not leave the page silent.
   function showError(event) {
     var target = event.detail.target;
+    var source = event.target;
+    var polling = source instanceof Element && /\bevery\b/.test(source.getAttribute("hx-trigger") || "");
+    if (target && polling && target.contains(source)) {
+      // A poll that failed (the server restarting, a network blip) keeps its poller: the next
+      // answer replaces this notice (a live test then ends, or says it was interrupted).
+      var notice = target.querySelector(":scope > p.poll-error");
+      if (!notice) {
+        notice = document.createElement("p");
+        notice.className = "error poll-error";
+        notice.setAttribute("role", "alert");
+        target.insertBefore(notice, target.firstChild);
+      }
+      notice.textContent = document.body.getAttribute("data-poll-error-text") || "Reconnecting";
+      return;
+    }
     var text = document.body.getAttribute("data-error-text") || "Error";
     if (target) {
       var p = document.createElement("p");

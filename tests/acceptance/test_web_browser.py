@@ -340,6 +340,25 @@ def test_a_live_test_keeps_polling_through_a_lost_connection(service: Service, p
         pageguard.expect(page, needle)
 
 
+def test_the_imap_fields_are_marked_required_only_while_imap_is_ticked(service: Service, page: Any) -> None:
+    page.goto(service.link(language="en"))
+    page.goto(service.base + "/ui/settings/email/mailbox/new")
+    page.locator("#advanced summary").click()
+    imap = page.locator("fieldset.imap-fields")
+    box = page.locator("#f-use_imap")
+
+    def marked() -> tuple[int, list[str | None]]:
+        visible = imap.locator(".required:visible").count()
+        return visible, [page.locator(f"#f-{n}").get_attribute("aria-required") for n in ("imap_host", "imap_port")]
+
+    assert box.is_checked() and marked() == (2, ["true", "true"])
+    box.uncheck()
+    assert marked() == (0, [None, None])
+    box.check()
+    assert marked() == (2, ["true", "true"])
+    assert page.locator("#f-smtp_host").get_attribute("aria-required") == "true"  # SMTP's never change
+
+
 def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, mail_lab: Any,
                                                  lab_user: str) -> None:
     headers = {"Authorization": f"Bearer {service.api_key}"}

@@ -49,6 +49,36 @@
   document.addEventListener("htmx:responseError", showError);
   document.addEventListener("htmx:sendError", showError);
 
+  // Fields required only while a checkbox is ticked (<fieldset data-required-with="box-id"
+  // data-required-fields="name …">): the page is rendered right for the box as it was; their
+  // marks and aria-required then follow the box as the user changes it.
+  function syncRequired(root) {
+    (root || document).querySelectorAll("[data-required-with]").forEach(function (set) {
+      var box = document.getElementById(set.getAttribute("data-required-with"));
+      if (!box) { return; }
+      (set.getAttribute("data-required-fields") || "").split(" ").forEach(function (name) {
+        var input = name && set.querySelector("[name='" + name + "']");
+        var label = input && set.querySelector("label[for='" + input.id + "']");
+        if (!label) { return; }
+        var mark = label.querySelector(".required");
+        if (!mark && box.checked) {
+          mark = document.createElement("span");
+          mark.className = "required";
+          mark.setAttribute("aria-hidden", "true");
+          mark.textContent = "*";
+          label.append(" ", mark);
+        }
+        if (mark) { mark.hidden = !box.checked; }
+        if (box.checked) { input.setAttribute("aria-required", "true"); } else { input.removeAttribute("aria-required"); }
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { syncRequired(document); });
+  document.addEventListener("htmx:afterSettle", function () { syncRequired(document); });
+  document.addEventListener("change", function (event) {
+    if (event.target instanceof HTMLInputElement && event.target.type === "checkbox") { syncRequired(document); }
+  });
+
   // Copy buttons: <button data-copy="element-id">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");

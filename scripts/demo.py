@@ -121,5 +121,8 @@ def _stop(_signum: int, _frame: object) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl-C stops the demo even when it was started with SIGINT ignored (a background job of a
+    # non-interactive shell inherits that, and Python then leaves it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop)
     sys.exit(main())

@@ -354,7 +354,7 @@ def test_the_mailbox_pages_live_test_is_followed_from_the_other_process_also_whe
             assert resp.status_code == 200 and run, resp.text
             return run.group(1)
 
-        def poll(run_id: str, *, until: str, within: float) -> str:
+        def poll(run_id: str, *, until: str, within: float, warm: bool = True) -> str:
             deadline = time.monotonic() + within
             while True:
                 page = poller.get(f"/ui/settings/email/runs/{run_id}", headers={"HX-Request": "true"}).text
@@ -364,7 +364,8 @@ def test_the_mailbox_pages_live_test_is_followed_from_the_other_process_also_whe
                 assert time.monotonic() < deadline, page
                 # keeps the starter's keep-alive connection from idling out: a new one could land
                 # on the other process, and the kill below would miss the process running the test
-                assert starter.get("/healthz").status_code == 200
+                if warm:
+                    assert starter.get("/healthz").status_code == 200
                 time.sleep(0.3)
 
         # Followed from the other process while it runs, and to its end (no greeting in 3 s).
@@ -378,7 +379,7 @@ def test_the_mailbox_pages_live_test_is_followed_from_the_other_process_also_whe
         run_id = start()
         poll(run_id, until="stage-ok", within=10)
         os.kill(starter_pid, signal.SIGKILL)
-        interrupted = poll(run_id, until="De test is onderbroken voordat hij klaar was.", within=60)
+        interrupted = poll(run_id, until="De test is onderbroken voordat hij klaar was.", within=60, warm=False)
         assert 'hx-get="/ui/settings/email/runs/' not in interrupted, interrupted
     finally:
         silent.close()

@@ -1056,6 +1056,11 @@ locked read, the count, ``begin_all``, the commit: 4–5 round trips through SQL
 that waits for the GIL each time); the second worker's empty claims (its NOTIFY wake-ups for a
 mailbox the first fills); the SMTP client.
 
+Session 10's full ``make bench`` (2026-12-07 12:25–12:32 UTC, docs/operations.md §8):
+``send_pipeline_postgres`` 0.30 (377 of 1,247 msg/s), ``send_pipeline_sqlite`` 0.43 right after
+the IMAP benchmarks and 0.53 / 0.51 / 0.48 run alone, alternating with the session's starting
+commit (0.49 / 0.47 / 0.52): on this box the SQLite line sits at its target, within the noise.
+
 Session 10, ``send_pipeline_postgres`` on a new, faster box (2026-12-07 10:59–11:10 UTC, load
 average 0.3–2.3; raw aiosmtplib baseline 1,400–1,650 msg/s). Quiet runs of main: 0.32 (rounds
 402 / 480 / 481 msg/s), 0.34, 0.32 with 2,000-message rounds (larger rounds change nothing), 0.24

@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from mailport.core.secret import Secret
 from mailport.errors import ConfigurationError, SecretError
 
-__all__ = ["Secret", "SecretBox", "generate_key"]
+__all__ = ["Secret", "SecretBox", "derived_key", "generate_key"]
 
 _VERSION: Final = "v1"
 _NONCE_BYTES: Final = (
@@ -42,6 +44,14 @@ def generate_key(key_id: str | None = None) -> str:
     kid = key_id or "k" + _random.token_hex(4)
     _check_key_id(kid)
     return f"{kid}:{urlsafe_b64encode(_random.token_bytes(_KEY_BYTES)).decode()}"
+
+
+def derived_key(keyring: str, purpose: bytes) -> bytes:
+    """A 32-byte key for ``purpose`` (``b"mailport ui-sessions v1"``), derived with HKDF from the
+    keyring's first entry: the same in every process of the installation, and never the cipher key
+    itself (a MAC key must not double as one)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+        keyring.split(",", 1)[0].encode())
 
 
 @dataclass(frozen=True, slots=True)

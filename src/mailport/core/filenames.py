@@ -60,8 +60,11 @@ def content_disposition(filename: str | None, *, fallback: str) -> str:
 _NOT_SENT = re.compile(r"[\x00-\x1f\x7f-\x9f/\\\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Written as a plain quoted string: printable ASCII words that no parser reads in another way (no
 # quote or backslash, no "%" a client might decode, no ";" a careless splitter cuts at, single spaces).
-_PLAIN_WORD = r"[A-Za-z0-9!#$&'()+,.=@\[\]^_`{}~-]+"
-_PLAIN = re.compile(rf"{_PLAIN_WORD}(?: {_PLAIN_WORD})*")
+_PLAIN_CHARS = r"A-Za-z0-9!#$&'()+,.=@\[\]^_`{}~-"
+_PLAIN = re.compile(rf"[{_PLAIN_CHARS}]+(?: [{_PLAIN_CHARS}]+)*")
+# The ASCII fallback keeps those (and spaces, one at a time) and writes "_" for anything else.
+_NOT_PLAIN = re.compile(rf"[^ {_PLAIN_CHARS}]")
+_SPACES = re.compile(r" {2,}")
 # RFC 2231 attribute-char besides letters, digits (quote() keeps "_.-~" anyway).
 _ATTR_SAFE = "!#$&+^`|"
 _MAX_LINE = 78
@@ -78,8 +81,7 @@ def _ascii_fallback(name: str) -> str:
     """The name for clients without RFC 2231: accents dropped, anything else outside the plain
     set ``_``, at most 60 characters (the extension kept)."""
     stripped = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-    plain = re.sub(r"[^A-Za-z0-9!#$&'()+,.=@\[\]^_`{}~ -]", "_", stripped)
-    plain = re.sub(r" {2,}", " ", plain).strip() or "attachment"
+    plain = _SPACES.sub(" ", _NOT_PLAIN.sub("_", stripped)).strip() or "attachment"
     if len(plain) > _FALLBACK_MAX:
         stem, dot, ext = plain.rpartition(".")
         ext = dot + ext if stem and len(ext) <= 10 else ""

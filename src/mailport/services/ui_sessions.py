@@ -29,9 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from mailport.adapters.secrets import derived_key
 from mailport.clock import Clock
 from mailport.core.addresses import reject_control_chars
 from mailport.errors import ConfigurationError, Unauthenticated, ValidationError
@@ -142,9 +140,7 @@ class UiSessionService:
                  link_ttl: timedelta = LINK_TTL) -> None:
         if not secret_key:
             raise ConfigurationError("the web pages need MAILPORT_SECRET_KEY to sign their sessions")
-        # Derived, not the secret-encryption key itself: a MAC key must never double as a cipher key.
-        self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                         info=b"mailport ui-sessions v1").derive(secret_key.split(",", 1)[0].encode())
+        self._key = derived_key(secret_key, b"mailport ui-sessions v1")
         self._clock = clock
         self._store = store
         self._session_ttl = session_ttl

@@ -32,9 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from mailport.adapters.secrets import derived_key
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.ui_run_repository import RUNNING, UiRunRepository
 from mailport.clock import Clock
@@ -118,8 +116,7 @@ class TestRuns:
             raise ConfigurationError("the web pages need MAILPORT_SECRET_KEY to sign their sessions")
         # The same key in every process (a fingerprint made in one is checked in another), derived
         # apart from the session and cipher keys.
-        self.fingerprint_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                                    info=b"mailport ui-test-runs v1").derive(self.secret_key.split(",", 1)[0].encode())
+        self.fingerprint_key = derived_key(self.secret_key, b"mailport ui-test-runs v1")
 
     async def start(self, *, tenant_id: str, session_id: str, stages: list[str], fingerprint: str,
                     account_id: str | None, work: Work) -> TestRun:

@@ -166,10 +166,10 @@ def test_a_batch_of_begins_keeps_the_accounts_concurrency_limit(tmp_path: Path, 
 
 def test_a_worker_begins_a_mailboxs_sends_ahead_only_while_no_other_worker_holds_them(
         tmp_path: Path, database_url: str) -> None:
-    """On PostgreSQL a worker may begin as many sends again as the mailbox's limit ahead of its
-    free SMTP slots (its ``_Gate`` keeps the transactions within the limit), told that no other
-    worker holds any; another worker's begin then counts all of them and is refused. SQLite
-    (one worker, begins in-process) begins none ahead."""
+    """A worker may begin as many sends again as the mailbox's limit ahead of its free SMTP
+    slots (its ``_Gate`` keeps the transactions within the limit), told that no other worker
+    holds any; another worker's begin then counts all of them and is refused. On SQLite as on
+    PostgreSQL."""
     from datetime import timedelta
 
     from mailport.core.jobs import Retry
@@ -180,7 +180,7 @@ def test_a_worker_begins_a_mailboxs_sends_ahead_only_while_no_other_worker_holds
         _, account, ids = _one_mailbox(runtime, 6)
         runtime.queue.claim(worker_id="w1", now=runtime.clock.now(), lease=timedelta(minutes=1), limit=10)
         job = runtime.outbox.send_job
-        assert job._ahead == (0 if runtime.db.is_sqlite else 2)
+        assert job._ahead == 2
         results = job._begin_many("", [_BeginItem(i, account, "w1") for i in ids[:5]])
         begun = [r for r in results if isinstance(r, _Attempt)]
         assert len(begun) == 2 + job._ahead

@@ -200,16 +200,15 @@ class _TalkingSink:
         return "250 2.0.0 OK"
 
 
-@pytest.mark.postgres
 @pytest.mark.slow
-def test_two_postgres_workers_keep_a_mailboxs_limit_while_sends_begin_ahead(tmp_path: Path, pg_url: str) -> None:
+def test_two_workers_keep_a_mailboxs_limit_while_sends_begin_ahead(tmp_path: Path, database_url: str) -> None:
     """A worker begins a mailbox's sends ahead of its free SMTP slots (more than the limit are
     ``sending`` at once), yet with two worker processes on the mailbox no more than the limit
-    talk to its server at once, and each message is sent once."""
+    talk to its server at once, and each message is sent once — on PostgreSQL and on SQLite."""
     total, limit = 90, 3
     sink = _TalkingSink()
     sink.controller.start()
-    rt = outbox_runtime(tmp_path, pg_url)
+    rt = outbox_runtime(tmp_path, database_url)
     try:
         tenant = rt.tenants.create(name="Limit").tenant.id
         account = sink_account(rt, tenant, sink.controller.port)

@@ -10,9 +10,10 @@
                               per-recipient rows, event, Sent-copy job; the job retries at
                               ``retry_at`` when deferred
 
-On PostgreSQL a worker that alone holds a mailbox's sends begins up to as many again ahead of
-its free SMTP slots (:class:`_Gate`): a begin is several round trips and a commit, and a slot
-freed by the server's answer then starts its next transaction at once.
+A worker that alone holds a mailbox's sends begins up to as many again ahead of its free SMTP
+slots (:class:`_Gate`): a begin is a transaction — on PostgreSQL several round trips, on SQLite a
+turn at the write lock that the API's accepts also wait for — and a slot freed by the server's
+answer then starts its next transaction at once.
 
 A worker killed between the server's 250 and the "finish" commit leaves the message in
 ``sending``; the job's lease runs out, another worker takes it over and sends again. That is the
@@ -155,10 +156,11 @@ class _Gate:
     """This process's SMTP transactions of one mailbox, at most its limit less what other worker
     processes held in flight at this process's latest begin of it.
 
-    On PostgreSQL a send may begin (committed ``sending``) ahead of a free SMTP slot, while
-    another send of the mailbox still talks to its server, so that a slot freed by the server's
-    answer starts the next transaction at once instead of waiting for a begin's transaction
-    (bench/bench_send.py, session 8: the begin was two thirds of a slot's turn). Such a begin is
+    A send may begin (committed ``sending``) ahead of a free SMTP slot, while another send of
+    the mailbox still talks to its server, so that a slot freed by the server's answer starts the
+    next transaction at once instead of waiting for a begin's transaction (bench/bench_send.py,
+    session 8: the begin was two thirds of a slot's turn on PostgreSQL; session 11: on SQLite the
+    slots waited for the write lock behind the API's accepts). Such a begin is
     allowed only while no other worker holds the mailbox's sends (``SendJob._begin_in``), and
     every begin anywhere counts the sends begun here, waiting or not. So whichever process began
     last saw every other process's waiting and talking sends, and keeps its own talking ones
@@ -279,9 +281,10 @@ class SendJob:
         self._connections: dict[str, tuple[datetime, _Creds]] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._gates: dict[str, _Gate] = {}
-        # Sends of a mailbox that may be begun ahead of a free SMTP slot (``_Gate``): PostgreSQL,
-        # where a begin is several round trips and a commit; SQLite's begins are in-process.
-        self._ahead = 0 if db.is_sqlite else settings.send_account_concurrency
+        # Sends of a mailbox that may be begun ahead of a free SMTP slot (``_Gate``). On SQLite
+        # too: there a begin waits for the write lock behind the API's accepts, and the
+        # mailbox's slots idled meanwhile (bench/bench_send.py, session 11).
+        self._ahead = settings.send_account_concurrency
         self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._freed: dict[str, asyncio.Event] = {}  # account -> set when one of its slots here frees
         self._transmitted: dict[str, str] = {}  # message id -> account: answered, outcome not written yet

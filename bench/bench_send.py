@@ -1135,6 +1135,54 @@ prepared once rather than planned per call (each ``UNION ALL`` branch cost ~0.1 
 This matters at month-end depth beyond this benchmark: at 20,000 queued a claim round costs 7–12 ms
 of wall time today.
 
+Session 11 (2026-12-07 13:20–13:40 UTC, another box: raw aiosmtplib 920–1,190 msg/s, load
+average under 2.5). ``send_pipeline_postgres`` on main: 0.25–0.28 in seven runs. CPU per message
+API 1.6–1.8, workers 1.8–2.1, PostgreSQL 1.0–1.6, sink 0.9, load generator 0.1 ms: 6.0–6.4 ms on
+two cores is at most ~320 msg/s, and 250–300 were measured, so this line is CPU-bound here (85–90 %
+busy). Both workers take about half the CPU (``/proc`` sampled each 0.5 s): the affinity does not
+leave the one mailbox to one of them at this arrival rate. The statements of one run (1,520
+messages, ``log_min_duration_statement = 0``; wall ms inside PostgreSQL, 3,271 in all):
+
+| statement | calls | execute ms | + parse and bind ms |
+|---|---|---|---|
+| ``COMMIT`` (WAL flush; wall time, not all CPU) | 613 | 606 | — |
+| ``finish_all`` (``WITH f AS (UPDATE messages …``) | 278 | 413 | 172 |
+| the five accept INSERTs per message (``message_contents`` 145 µs a row: the 20 KB body's TOAST) | 7,600 | 469 | — |
+| the claim ``UPDATE jobs …`` | 786 | 201 | 178 |
+| ``load_locked_for_sending`` | 211 | 215 | 133 |
+| ``begin_all`` | 211 | 136 | 52 |
+| the API key's ``SELECT`` (one per request) | 1,521 | 31 | 130 |
+
+Most statements run prepared (psycopg prepares after five executions per connection; 12 of the
+workers' connections each re-parse a statement until then), so parse and bind are the custom
+plans' planning. The claims are not O(depth) here: 500 messages a round leave only a few hundred
+queued. Tried, each alternating with main, none kept (within the run-to-run noise of ±0.02):
+
+- a claim that lingers 10 ms after a wake-up while jobs run, to claim more per statement: 0.27,
+  0.28 against 0.28, 0.26;
+- lz4 instead of pglz for TOAST (``default_toast_compression`` on the scratch database): 0.27, 0.27
+  against 0.26, 0.29;
+- ``COPY`` instead of psycopg's pipelined executemany for the accept INSERTs (measured alone,
+  ``events`` rows): 35 against 50 µs of client CPU a row at 12 rows a transaction, 10 against 24
+  at 100 — about 0.07 ms of the API's 1.7 ms per single POST, not worth its own error path.
+
+What the gap is: the same messages through SQLite cost API 0.8–0.9 and the worker 1.1–1.3 ms per
+message (PostgreSQL: 1.7 and 2.0, plus 1.0–1.6 in the server), so even a PostgreSQL path as cheap
+in Python as SQLite's would be ~4.4 ms a message with its server, ~450 msg/s, about 0.43 on this
+box. 0.5 with one API process, two workers and PostgreSQL on the same two cores needs per-message
+work removed (fewer statements per message, not cheaper ones), not tuning.
+
+``send_pipeline_sqlite`` was 0.39–0.44 here (0.48–0.53 on session 10's box). Sampling the states
+showed a queue of ~200 while the worker's CPU was not the limit: its eight SMTP slots waited for
+each begin's transaction, which on SQLite waits for the write lock behind the API's group
+commits. Begins ahead of a free slot (``services/send/job._Gate``, until now PostgreSQL's only)
+on SQLite too, alternating with main: **0.48, 0.50** against 0.41, 0.39, and worker CPU 1.5–1.6 →
+1.2 ms per message (its begins gather larger batches); ``api_accept_p99_ms`` unchanged (12.5,
+10.4 against 10.1, 11.9 ms). Alone afterwards: 0.53, 0.48. py-spy ``--gil`` on the worker child
+after it: SMTP 31 % (``transport.write`` alone 17 %: loopback TCP's kernel work on the 20 KB
+writes, which the baseline pays too), the group-committed begins and finishes 28 %, claims 10 %,
+event rows 6 %.
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """

@@ -340,7 +340,7 @@ def test_a_live_test_keeps_polling_through_a_lost_connection(service: Service, p
         pageguard.expect(page, needle)
 
 
-def test_the_imap_fields_are_marked_required_only_while_imap_is_ticked(service: Service, page: Any) -> None:
+def test_the_imap_fields_show_and_are_required_only_while_imap_is_ticked(service: Service, page: Any) -> None:
     page.goto(service.link(language="en"))
     page.goto(service.base + "/ui/settings/email/mailbox/new")
     page.locator("#advanced summary").click()
@@ -348,14 +348,17 @@ def test_the_imap_fields_are_marked_required_only_while_imap_is_ticked(service: 
     box = page.locator("#f-use_imap")
 
     def marked() -> tuple[int, list[str | None]]:
-        visible = imap.locator(".required:visible").count()
-        return visible, [page.locator(f"#f-{n}").get_attribute("aria-required") for n in ("imap_host", "imap_port")]
+        marks = imap.locator(".required")
+        shown = sum(1 for i in range(marks.count()) if marks.nth(i).get_attribute("hidden") is None)
+        return shown, [page.locator(f"#f-{n}").get_attribute("aria-required") for n in ("imap_host", "imap_port")]
 
-    assert box.is_checked() and marked() == (2, ["true", "true"])
+    assert box.is_checked() and imap.is_visible() and marked() == (2, ["true", "true"])
+    page.locator("#f-imap_host").fill("imap.bakkerij.example")
     box.uncheck()
-    assert marked() == (0, [None, None])
-    box.check()
-    assert marked() == (2, ["true", "true"])
+    assert imap.is_hidden() and marked() == (0, [None, None])
+    box.check()  # what was typed is still there
+    assert imap.is_visible() and marked() == (2, ["true", "true"])
+    assert page.locator("#f-imap_host").input_value() == "imap.bakkerij.example"
     assert page.locator("#f-smtp_host").get_attribute("aria-required") == "true"  # SMTP's never change
 
 

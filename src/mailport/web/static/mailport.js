@@ -49,10 +49,16 @@
   document.addEventListener("htmx:responseError", showError);
   document.addEventListener("htmx:sendError", showError);
 
-  // Fields required only while a checkbox is ticked (<fieldset data-required-with="box-id"
-  // data-required-fields="name …">): the page is rendered right for the box as it was; their
-  // marks and aria-required then follow the box as the user changes it.
+  // Parts that follow a checkbox as the user changes it. <fieldset data-shown-with="box-id">
+  // shows only while the box is ticked (rendered visible, so the page works without this
+  // script; its values stay in the form while hidden). <fieldset data-required-with="box-id"
+  // data-required-fields="name …">: those fields are required only while it is ticked (the
+  // page is rendered right for the box as it was; their marks and aria-required follow it).
   function syncRequired(root) {
+    (root || document).querySelectorAll("[data-shown-with]").forEach(function (set) {
+      var box = document.getElementById(set.getAttribute("data-shown-with"));
+      if (box) { set.hidden = !box.checked; }
+    });
     (root || document).querySelectorAll("[data-required-with]").forEach(function (set) {
       var box = document.getElementById(set.getAttribute("data-required-with"));
       if (!box) { return; }

@@ -28,6 +28,8 @@ import re
 import unicodedata
 from urllib.parse import quote, unquote
 
+from mailport.core.quoted import read_quoted
+
 __all__ = ["attachment_name", "content_disposition", "download_name", "form_data_filename", "mime_param_header"]
 
 # Control characters, what Windows refuses in a file name (and the path separators), and the bidi
@@ -163,15 +165,7 @@ def _params(header: str) -> list[tuple[str, str]]:
         while i < n and header[i] in " \t":
             i += 1
         if i < n and header[i] == '"':
-            i += 1
-            chars: list[str] = []
-            while i < n and header[i] != '"':
-                if header[i] == "\\" and i + 1 < n:
-                    i += 1
-                chars.append(header[i])
-                i += 1
-            i += 1
-            value = "".join(chars)
+            value, i = read_quoted(header, i)
         else:
             end = header.find(";", i)
             end = n if end < 0 else end

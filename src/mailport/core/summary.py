@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from html import unescape
 
+from mailport.core.quoted import read_quoted
 from mailport.core.threading import message_ids, normalize_message_id
 
 __all__ = [
@@ -212,15 +213,8 @@ def parse_addresses(value: str) -> list[tuple[str, str]]:
     while i < n:
         ch = value[i]
         if ch == '"':
-            j = i + 1
-            chars: list[str] = []
-            while j < n and value[j] != '"':
-                if value[j] == "\\" and j + 1 < n:
-                    j += 1
-                chars.append(value[j])
-                j += 1
-            phrase.append("".join(chars))
-            i = j + 1
+            quoted, i = read_quoted(value, i)
+            phrase.append(quoted)
         elif ch == "(":
             depth, j = 1, i + 1
             while j < n and depth:

@@ -141,7 +141,7 @@ class Runtime:
 
     @cached_property
     def webhooks(self) -> WebhookService:
-        poster = WebhookPoster(resolver=self.resolver, allow_private=self.settings.allow_private_hosts,
+        poster = WebhookPoster(resolver=self.resolver, allow_private=self.settings.private_hosts,
                                ca_file=self.settings.ca_file)
         return WebhookService(db=self.db, secrets=self.secrets, events=self.events, poster=poster,
                               clock=self.clock, settings=self.settings)

@@ -12,12 +12,14 @@ import os
 import secrets
 from base64 import urlsafe_b64encode
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from mailport.core.netpolicy import AllowPrivate, PrivateNetworks
 from mailport.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -99,8 +101,15 @@ class Settings(BaseSettings):
     autoconfig_http_port: int = Field(80, description="Port for autoconfig HTTP lookups (untrusted fallback).")
     ca_file: str = Field("", description="Extra PEM bundle of trusted certificate authorities, added to the system's.")
     allow_private_hosts: bool = Field(
-        False, description="Allow tenant-supplied hosts on loopback/private/link-local networks and local names "
-                           "(localhost, *.local, single-label), and http:// webhooks (testing and on-premises only)."
+        False, description="Allow tenant-supplied hosts on every loopback/private/link-local network and local names "
+                           "(localhost, *.local, single-label), and http:// webhooks (a test lab only: on premises, "
+                           "list your own networks in `MAILPORT_ALLOW_PRIVATE_NETWORKS` instead)."
+    )
+    allow_private_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated private networks tenants' mail servers and webhooks may be "
+                                          "in (`10.1.2.0/24,192.168.5.20`), for an on-premises mail server; every "
+                                          "other private, loopback and link-local address stays refused. Local names "
+                                          "(`exchange.corp`) are then judged by the addresses they resolve to."
     )
     allow_insecure_auth: bool = Field(
         False, description="Allow password authentication over unencrypted connections (`security=none`)."
@@ -350,12 +359,27 @@ class Settings(BaseSettings):
                            "sets `X-Forwarded-Proto` (browsers still see https)."
     )
 
-    @field_validator("dns_nameservers", mode="before")
+    @field_validator("dns_nameservers", "allow_private_networks", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("allow_private_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        PrivateNetworks.parse(value)  # a typo must stop the start, not open or close a network silently
+        return value
+
+    @property
+    def private_hosts(self) -> AllowPrivate:
+        """What the SSRF guard admits besides public addresses (:data:`~mailport.core.netpolicy.AllowPrivate`)."""
+        if self.allow_private_hosts:
+            return True
+        if self.allow_private_networks:
+            return _private_networks(tuple(self.allow_private_networks))
+        return False
 
     @property
     def is_production(self) -> bool:
@@ -372,9 +396,24 @@ class Settings(BaseSettings):
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
+@lru_cache(maxsize=8)
+def _private_networks(entries: tuple[str, ...]) -> PrivateNetworks:
+    """Parsed once per list (a property of the settings, not a cached one: ``model_copy`` would
+    carry a cached value over to a copy whose fields say otherwise)."""
+    return PrivateNetworks.parse(entries)
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read, validate and complete the settings; the one place that does so."""
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    """Read, validate and complete the settings; the one place that does so. A value that does
+    not parse is a :class:`ConfigurationError` naming its environment variable (an operator reads
+    it at start-up, not a traceback)."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MAILPORT_{'_'.join(str(part) for part in error['loc']).upper()}: "
+            f"{str(error['msg']).removeprefix('Value error, ')}" for error in exc.errors())
+        raise ConfigurationError(f"invalid setting — {problems}") from None
     if settings.is_production:
         missing = [name for name in ("secret_key", "admin_key") if not getattr(settings, name)]
         if missing:
@@ -382,7 +421,8 @@ def load_settings(**overrides: object) -> Settings:
             raise ConfigurationError(f"{names} must be set when MAILPORT_ENV=production")
         _check_production(settings)
         if settings.allow_private_hosts:
-            log.warning("MAILPORT_ALLOW_PRIVATE_HOSTS is on in production: tenants may reach internal hosts")
+            log.warning("MAILPORT_ALLOW_PRIVATE_HOSTS is on in production: tenants may reach every internal host; "
+                        "list only your own networks in MAILPORT_ALLOW_PRIVATE_NETWORKS instead")
         return settings
     updates: dict[str, str] = {}
     if not settings.secret_key:

@@ -292,6 +292,23 @@ async def test_private_hosts_refused_without_the_setting(faults: FaultServers) -
 
 
 @pytest.mark.lab
+async def test_the_operators_own_network_admits_its_mail_server_and_nothing_else(mail_lab: MailLab) -> None:
+    """On premises: MAILPORT_ALLOW_PRIVATE_NETWORKS lists the network of the company's mail
+    server (here the lab's, on loopback), which then verifies end to end, round trip included,
+    without MAILPORT_ALLOW_PRIVATE_HOSTS; listing another network leaves it refused."""
+    acct = account(mail_lab)
+    own = make_service(None, ca_file=str(mail_lab.ca_pem_path), allow_private_hosts=False,
+                       allow_private_networks=["127.0.0.0/8"])
+    report = await own.verify(acct, password=Secret(PASSWORD))
+    assert report.outcome is Outcome.VERIFIED, report.to_dict()
+    assert report.roundtrip is not None and report.roundtrip.arrived
+    elsewhere = make_service(None, ca_file=str(mail_lab.ca_pem_path), allow_private_hosts=False,
+                             allow_private_networks=["10.0.0.0/8"])
+    failed = only_failure(await elsewhere.verify(acct, password=Secret(PASSWORD)))
+    assert (failed.stage, failed.code) == (Stage.SMTP_DNS, "net.host_not_allowed")
+
+
+@pytest.mark.lab
 async def test_the_test_mail_speaks_the_users_language(mail_lab: MailLab) -> None:
     """Without IMAP nothing looks for (or deletes) the test mail: it waits in the inbox, in Dutch."""
     acct = account(mail_lab, imap=False)

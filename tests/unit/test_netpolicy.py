@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailport.core.netpolicy import check_addresses, check_host, is_public_address
+from mailport.core.netpolicy import PrivateNetworks, check_addresses, check_host, is_public_address
 from mailport.errors import HostNotAllowed
 
 
@@ -77,3 +77,46 @@ def test_check_host_passes_public_names_and_addresses(host: str, expected: str) 
 @pytest.mark.parametrize("host", ["localhost", "127.1", "[::1]", "mailserver", "nas.local", "10.0.0.5"])
 def test_check_host_admits_everything_when_the_operator_allows_private_hosts(host: str) -> None:
     check_host(host, allow_private=True)
+
+
+# The operator's own networks (MAILPORT_ALLOW_PRIVATE_NETWORKS): an on-premises mail server is
+# reachable, the rest of the inside is not.
+OWN = PrivateNetworks.parse(["10.1.2.0/24", "192.168.5.20", "fd12:3456::/48"])
+
+
+@pytest.mark.parametrize("ip", ["10.1.2.3", "10.1.2.254", "192.168.5.20", "::ffff:10.1.2.3", "fd12:3456::25",
+                                "8.8.8.8"])
+def test_the_operators_own_networks_and_public_addresses_pass(ip: str) -> None:
+    check_addresses([ip], allow_private=OWN)
+
+
+@pytest.mark.parametrize("ip", ["10.1.3.1", "192.168.5.21", "127.0.0.1", "169.254.169.254", "::1", "fd12:3457::1",
+                                "100.64.1.1", "2002:a01:203::1"])  # the last: 6to4 of 10.1.2.3, not in the list
+def test_every_other_private_address_is_still_refused(ip: str) -> None:
+    with pytest.raises(HostNotAllowed):
+        check_addresses([ip], allow_private=OWN)
+
+
+def test_one_address_outside_the_networks_refuses_the_name() -> None:
+    with pytest.raises(HostNotAllowed):
+        check_addresses(["10.1.2.3", "10.9.9.9"], allow_private=OWN)
+
+
+@pytest.mark.parametrize(("host", "allowed"), [
+    ("10.1.2.3", True), ("[fd12:3456::25]", True), ("0x0a010203", True),  # 10.1.2.3 spelt in hex
+    ("127.0.0.1", False), ("127.1", False), ("10.9.9.9", False), ("[::1]", False),
+    # names only a local resolver knows pass by spelling: their addresses decide at each connection
+    ("exchange.corp", True), ("mail", True), ("mail.bakkerij.internal", True),
+])
+def test_check_host_with_the_operators_networks(host: str, allowed: bool) -> None:
+    if allowed:
+        check_host(host, allow_private=OWN)
+    else:
+        with pytest.raises(HostNotAllowed):
+            check_host(host, allow_private=OWN)
+
+
+@pytest.mark.parametrize("entry", ["10.1.2.3/24", "mail.corp", "10.1.2.0/33", ""])
+def test_a_network_that_is_not_one_is_refused_with_its_entry_named(entry: str) -> None:
+    with pytest.raises(ValueError, match="is not an IP network"):
+        PrivateNetworks.parse([entry])

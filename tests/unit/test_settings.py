@@ -43,3 +43,27 @@ def test_secrets_are_not_in_repr(tmp_path: Path) -> None:
 def test_every_setting_is_documented() -> None:
     undocumented = [name for name, f in Settings.model_fields.items() if not f.description]
     assert undocumented == []
+
+
+def test_the_operators_private_networks_are_read_and_a_typo_stops_the_start(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from mailport.core.netpolicy import PrivateNetworks
+
+    assert load_settings(data_dir=tmp_path).private_hosts is False
+    monkeypatch.setenv("MAILPORT_ALLOW_PRIVATE_NETWORKS", "10.1.2.0/24, 192.168.5.20")
+    s = load_settings(data_dir=tmp_path)
+    assert s.private_hosts == PrivateNetworks.parse(["10.1.2.0/24", "192.168.5.20/32"])
+    # every private host (a lab) wins over the list, also in a copy made with it
+    assert s.model_copy(update={"allow_private_hosts": True}).private_hosts is True
+    monkeypatch.setenv("MAILPORT_ALLOW_PRIVATE_NETWORKS", "10.1.2.3/24")  # host bits: not a network
+    typo = r"MAILPORT_ALLOW_PRIVATE_NETWORKS: '10\.1\.2\.3/24' is not an IP network"
+    with pytest.raises(ConfigurationError, match=typo):
+        load_settings(data_dir=tmp_path)
+
+
+def test_a_value_that_does_not_parse_names_its_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An operator reads one line at start-up (``mailport`` prints ConfigurationError as such), not
+    pydantic's traceback."""
+    monkeypatch.setenv("MAILPORT_CONNECT_TIMEOUT", "soon")
+    with pytest.raises(ConfigurationError, match=r"^invalid setting — MAILPORT_CONNECT_TIMEOUT: .*valid number"):
+        load_settings(data_dir=tmp_path)

@@ -12,6 +12,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from mailport.core.events import EventType, WebhookTest, make_event
+from mailport.core.netpolicy import PrivateNetworks
 from mailport.core.webhooks import (
     ID_HEADER,
     SIGNATURE_HEADER,
@@ -232,6 +233,20 @@ def test_a_development_installation_may_post_over_http_to_loopback_but_still_not
                 "http://user:pw@127.0.0.1:8500/x"):
         with pytest.raises(ValidationError):
             check_webhook_url(url, allow_private=True)
+
+
+def test_the_operators_own_networks_admit_https_webhooks_there_but_not_plain_http() -> None:
+    """On premises (MAILPORT_ALLOW_PRIVATE_NETWORKS) the host product inside may receive events,
+    over https; plain http stays a lab's (MAILPORT_ALLOW_PRIVATE_HOSTS), and the rest of the
+    inside stays closed."""
+    own = PrivateNetworks.parse(["10.1.2.0/24"])
+    assert check_webhook_url("https://10.1.2.10/hooks", allow_private=own) == "https://10.1.2.10/hooks"
+    assert check_webhook_url("https://crm.corp/hooks", allow_private=own)  # its addresses decide at delivery
+    with pytest.raises(ValidationError):
+        check_webhook_url("http://10.1.2.10/hooks", allow_private=own)
+    for url in ("https://10.9.9.9/hooks", "https://127.0.0.1/hooks", "https://169.254.169.254/latest"):
+        with pytest.raises(HostNotAllowed):
+            check_webhook_url(url, allow_private=own)
 
 
 @pytest.mark.parametrize(("port", "allowed"), [(80, True), (443, True), (8443, True), (8080, True), (1024, True),

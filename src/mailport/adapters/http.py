@@ -39,7 +39,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from mailport.core.netpolicy import check_addresses
+from mailport.core.netpolicy import AllowPrivate, check_addresses
 from mailport.errors import (
     MailportError,
     NetworkError,
@@ -88,7 +88,7 @@ async def open_checked_connection(
     port: int,
     *,
     resolver: Resolver,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     timeout: float,
     ssl_context: ssl.SSLContext | None = None,
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -129,7 +129,7 @@ async def open_checked_connection(
 
 # Whether the request being sent may reach a private address (its origin is operator-trusted);
 # set by GuardedTransport around each request, read by GuardedBackend when it connects.
-_ALLOW_PRIVATE: contextvars.ContextVar[bool | None] = contextvars.ContextVar("mailport_http_allow_private",
+_ALLOW_PRIVATE: contextvars.ContextVar[AllowPrivate | None] = contextvars.ContextVar("mailport_http_allow_private",
                                                                              default=None)
 
 
@@ -139,17 +139,17 @@ class Guard:
     ``allow_private`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``) or for a ``trusted`` origin."""
 
     resolver: Resolver
-    allow_private: bool = False
+    allow_private: AllowPrivate = False
     trusted: frozenset[tuple[str, str, int]] = frozenset()
 
     @classmethod
-    def of(cls, resolver: Resolver, *, allow_private: bool = False, trusted_urls: Iterable[str] = ()) -> Guard:
+    def of(cls, resolver: Resolver, *, allow_private: AllowPrivate = False, trusted_urls: Iterable[str] = ()) -> Guard:
         return cls(resolver, allow_private,
                    frozenset(o for o in (_origin_key(u) for u in trusted_urls) if o is not None))
 
-    def allows_private(self, url: httpx.URL) -> bool:
+    def allows_private(self, url: httpx.URL) -> AllowPrivate:
         port = url.port or (443 if url.scheme == "https" else 80)
-        return self.allow_private or (url.scheme, url.host.lower(), port) in self.trusted
+        return True if (url.scheme, url.host.lower(), port) in self.trusted else self.allow_private
 
 
 class _TlsByName(httpcore.AsyncNetworkStream):
@@ -292,7 +292,7 @@ class HttpFetcher:
         self,
         *,
         resolver: Resolver,
-        allow_private: bool = False,
+        allow_private: AllowPrivate = False,
         ca_file: str = "",
         max_bytes: int = MAX_BODY,
         trusted_urls: Iterable[str] = (),
@@ -305,7 +305,7 @@ class HttpFetcher:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, resolver: Resolver) -> HttpFetcher:
-        return cls(resolver=resolver, allow_private=settings.allow_private_hosts, ca_file=settings.ca_file,
+        return cls(resolver=resolver, allow_private=settings.private_hosts, ca_file=settings.ca_file,
                    trusted_urls=[settings.ispdb_url])
 
     async def get(self, url: str, *, timeout: float) -> HttpResponse:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from mailport.adapters.http import open_checked_connection, tls_context
 from mailport.core.discovery import ProbeTarget
+from mailport.core.netpolicy import AllowPrivate
 from mailport.errors import MailportError, ProtocolError, RemoteTimeout, TLSError
 
 if TYPE_CHECKING:
@@ -40,14 +41,14 @@ class ProbeOutcome:
 class Prober:
     """Checks one :class:`ProbeTarget` at a time; safe to run many concurrently."""
 
-    def __init__(self, *, resolver: Resolver, allow_private: bool = False, ca_file: str = "") -> None:
+    def __init__(self, *, resolver: Resolver, allow_private: AllowPrivate = False, ca_file: str = "") -> None:
         self._resolver = resolver
         self._allow_private = allow_private
         self._context = tls_context(ca_file)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, resolver: Resolver) -> Prober:
-        return cls(resolver=resolver, allow_private=settings.allow_private_hosts, ca_file=settings.ca_file)
+        return cls(resolver=resolver, allow_private=settings.private_hosts, ca_file=settings.ca_file)
 
     async def probe(self, target: ProbeTarget, *, timeout: float) -> ProbeOutcome:
         """Whether a verified TLS server of the right protocol answers at ``target``."""

@@ -509,7 +509,7 @@ async def _connect(
 
     addresses, sock = await open_socket(
         host=endpoint.ascii_host, port=endpoint.port, protocol="smtp", resolver=resolver,
-        allow_private=settings.allow_private_hosts, timeout=timeout, clock=clock, email=email,
+        allow_private=settings.private_hosts, timeout=timeout, clock=clock, email=email,
     )
 
     context = client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Literal, Protocol
 
 from mailport.core.diagnostics import Evidence, classify, classify_exception, remote_error_class
-from mailport.core.netpolicy import check_addresses
+from mailport.core.netpolicy import AllowPrivate, check_addresses
 from mailport.core.secret import Secret
 from mailport.errors import (
     NetworkError,
@@ -174,7 +174,7 @@ async def resolve_checked(
     host: str,
     *,
     resolver: AddressResolver,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     protocol: Protocol_,
     email: str | None = None,
 ) -> list[str]:
@@ -263,7 +263,7 @@ async def open_socket(
     port: int,
     protocol: Protocol_,
     resolver: AddressResolver,
-    allow_private: bool,
+    allow_private: AllowPrivate,
     timeout: float,
     clock: StageClock,
     email: str | None = None,

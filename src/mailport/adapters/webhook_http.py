@@ -3,11 +3,12 @@
 A webhook URL is typed in by a tenant, so it must not become a way into the operator's network:
 the request goes through :func:`mailport.adapters.http.new_client` with a guard — the host is
 resolved through :class:`mailport.adapters.dns.DnsResolver`, every address is checked by
-:mod:`mailport.core.netpolicy` (unless ``allow_private_hosts``), and the connection goes to the
-checked IP while TLS still verifies the certificate against the name (so a name that resolved to
-a public address when it was registered and to 127.0.0.1 now — DNS rebinding — is refused now).
-Before that, the URL must still meet the registration's rule
-(:func:`mailport.core.webhooks.check_webhook_url`: https, port, no credentials, host spelling).
+:mod:`mailport.core.netpolicy` (a private one only as the operator allows:
+``Settings.private_hosts``), and the connection goes to the checked IP while TLS still verifies
+the certificate against the name (so a name that resolved to a public address when it was
+registered and to 127.0.0.1 now — DNS rebinding — is refused now). Before that, the URL must
+still meet the registration's rule (:func:`mailport.core.webhooks.check_webhook_url`: https, port,
+no credentials, host spelling).
 Redirects are not followed:
 a receiver that moved must be edited by its owner, not silently chased to a new host.
 """
@@ -24,6 +25,7 @@ import httpcore
 import httpx
 
 from mailport.adapters.http import Guard, new_client, translate_http_error
+from mailport.core.netpolicy import AllowPrivate
 from mailport.core.webhooks import check_webhook_url, webhook_host_not_allowed
 from mailport.errors import HostNotAllowed, ProtocolError, RemoteTimeout, ValidationError
 
@@ -55,7 +57,7 @@ def check_url(url: str) -> None:
 
 
 class WebhookPoster:
-    def __init__(self, *, resolver: Resolver, allow_private: bool, ca_file: str = "",
+    def __init__(self, *, resolver: Resolver, allow_private: AllowPrivate, ca_file: str = "",
                  backend: httpcore.AsyncNetworkBackend | None = None) -> None:
         self._guard = Guard.of(resolver, allow_private=allow_private)
         self._allow_private = allow_private

@@ -6,6 +6,11 @@ cloud metadata services live) or another non-global range would let a caller pro
 the network mailport runs in. Adapters resolve a name first, pass every address here, and connect
 only to an address that passed — checking the name alone is not enough (DNS rebinding).
 
+What is admitted besides public addresses is the operator's choice (:data:`AllowPrivate`): nothing
+(the default), every address (``MAILPORT_ALLOW_PRIVATE_HOSTS``, for a lab), or only the operator's
+own networks (``MAILPORT_ALLOW_PRIVATE_NETWORKS``, :class:`PrivateNetworks`) — an on-premises mail
+server reachable without opening every internal network to everyone holding a tenant key.
+
 Pure: strings in, a boolean or an exception out.
 """
 
@@ -13,10 +18,52 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TypeAlias
 
 from mailport.errors import HostNotAllowed
 
-__all__ = ["check_addresses", "check_host", "is_public_address"]
+__all__ = ["AllowPrivate", "PrivateNetworks", "check_addresses", "check_host", "is_public_address"]
+
+_Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateNetworks:
+    """The non-public networks the operator lets tenants' hosts be in
+    (``MAILPORT_ALLOW_PRIVATE_NETWORKS``), say the company's own mail server at 10.1.2.3: an
+    address in one of them is admitted; every other private, loopback or link-local address is
+    still refused. Names that only a local resolver knows (``mail``, ``exchange.corp``) are
+    admitted by their spelling and judged, like every name, by the addresses they resolve to at
+    each connection."""
+
+    networks: tuple[_Network, ...]
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> PrivateNetworks:
+        """``10.1.2.0/24``, ``192.168.5.20``, ``fd12:3456::/48`` …; raises ``ValueError`` naming
+        the entry that is not a network (host bits set are a mistake, not a wider network)."""
+        networks: list[_Network] = []
+        for entry in entries:
+            try:
+                networks.append(ipaddress.ip_network(entry.strip()))
+            except ValueError as exc:
+                raise ValueError(f"{entry.strip()!r} is not an IP network like 10.1.2.0/24 ({exc})") from None
+        return cls(tuple(networks))
+
+    def admits(self, ip: str) -> bool:
+        try:
+            addr = _parse(ip)
+        except ValueError:
+            return False
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped  # ::ffff:10.1.2.3 is 10.1.2.3
+        return any(addr in net for net in self.networks if net.version == addr.version)
+
+
+AllowPrivate: TypeAlias = bool | PrivateNetworks
+"""``False``: public addresses only; ``True``: every address (a lab); :class:`PrivateNetworks`:
+public addresses and the operator's own networks."""
 
 # Ranges ``ipaddress`` does not already flag as non-global but that must never be reached:
 # shared address space (carrier-grade NAT, RFC 6598) and the well-known metadata endpoints.
@@ -56,11 +103,12 @@ def is_public_address(ip: str) -> bool:
     return not any(addr in net for net in _EXTRA_BLOCKED if net.version == addr.version)
 
 
-def check_addresses(addresses: Iterable[str], *, allow_private: bool) -> None:
+def check_addresses(addresses: Iterable[str], *, allow_private: AllowPrivate) -> None:
     """Raise :class:`HostNotAllowed` unless every address may be connected to.
 
     An empty list is refused too: a name that resolves to nothing cannot be judged safe.
-    ``allow_private`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``) admits every parseable address.
+    ``allow_private`` ``True`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``) admits every parseable address,
+    :class:`PrivateNetworks` those in the operator's networks.
     """
     items = list(addresses)
     if not items:
@@ -70,7 +118,9 @@ def check_addresses(addresses: Iterable[str], *, allow_private: bool) -> None:
             _parse(ip)
         except ValueError:
             raise HostNotAllowed("The host resolved to something that is not an IP address") from None
-        if not allow_private and not is_public_address(ip):
+        if allow_private is True or is_public_address(ip):
+            continue
+        if not (isinstance(allow_private, PrivateNetworks) and allow_private.admits(ip)):
             raise HostNotAllowed(
                 "The host points into a private, loopback or reserved network, which is not allowed",
                 address=ip,
@@ -112,11 +162,12 @@ def _legacy_ipv4(host: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(number)
 
 
-def check_host(host: str, *, allow_private: bool) -> str:
+def check_host(host: str, *, allow_private: AllowPrivate) -> str:
     """Judge a host as a tenant typed it, before anything resolves it; returns it lower-cased,
     without a trailing dot or IPv6 brackets.
 
-    Refused (:class:`HostNotAllowed`) unless ``allow_private`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``):
+    Refused (:class:`HostNotAllowed`) unless ``allow_private`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``;
+    with :class:`PrivateNetworks`, IP literals in them, and local names, which their addresses judge):
     an IP literal of a non-public address (``[::1]``, ``::ffff:127.0.0.1``), a numeric shorthand
     that ``inet_aton`` — and so curl, browsers and many resolvers — reads as one (``127.1``, ``0``,
     ``2130706433``, ``0x7f000001``, ``0177.0.0.1``), ``localhost`` and names under a private-use
@@ -140,7 +191,7 @@ def check_host(host: str, *, allow_private: bool) -> str:
     if shorthand is not None:
         check_addresses([str(shorthand)], allow_private=allow_private)
         return name
-    if allow_private:
+    if allow_private is True or isinstance(allow_private, PrivateNetworks):
         return name
     if "." not in name or any(name == s or name.endswith("." + s) for s in _PRIVATE_SUFFIXES):
         raise HostNotAllowed(

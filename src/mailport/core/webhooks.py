@@ -240,12 +240,13 @@ def webhook_port_allowed(port: int) -> bool:
     return 1024 <= port <= 65535 and port not in _BAD_HIGH_PORTS
 
 
-def check_webhook_url(url: str, *, allow_private: bool) -> str:
+def check_webhook_url(url: str, *, allow_private: netpolicy.AllowPrivate) -> str:
     """The rule a webhook URL must meet, at registration and again before every delivery (a row
     saved under an older rule, or edited in the database, is not trusted): returns it stripped.
 
-    - ``https://``; ``http://`` only with ``allow_private`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``, a
-      development setting) — events carry customers' addresses and are signed, not encrypted;
+    - ``https://``; ``http://`` only when ``allow_private`` is ``True`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``,
+      a lab setting; not with the operator's :class:`~mailport.core.netpolicy.PrivateNetworks`) —
+      events carry customers' addresses and are signed, not encrypted;
     - no user name or password in the URL (it would be logged and sent to every redirect target);
     - a port :func:`webhook_port_allowed` admits;
     - a host :func:`mailport.core.netpolicy.check_host` admits: no IP literal of a private network
@@ -266,7 +267,7 @@ def check_webhook_url(url: str, *, allow_private: bool) -> str:
         port = parts.port
     except ValueError as exc:
         raise ValidationError("the webhook URL is not valid", field="url", code="webhook.url_invalid") from exc
-    allowed = ("https", "http") if allow_private else ("https",)
+    allowed = ("https", "http") if allow_private is True else ("https",)
     if parts.scheme not in allowed or not parts.hostname:
         raise ValidationError("a webhook URL must start with https://", field="url", code="webhook.url_invalid")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:

@@ -395,7 +395,7 @@ class AccountService:
         # the addresses they resolve to at every connection (DNS may change).
         if host:
             try:
-                netpolicy.check_host(host, allow_private=self.settings.allow_private_hosts)
+                netpolicy.check_host(host, allow_private=self.settings.private_hosts)
             except HostNotAllowed as exc:
                 exc.field = f"{field_name}.host"
                 raise

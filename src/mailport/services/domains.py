@@ -544,7 +544,7 @@ class DomainDns:
                 continue
             for ip in found:
                 try:
-                    netpolicy.check_addresses([ip], allow_private=self.settings.allow_private_hosts)
+                    netpolicy.check_addresses([ip], allow_private=self.settings.private_hosts)
                 except RemoteError:
                     continue  # a name server inside a private network is not ours to query
                 addresses.append(ip)

@@ -445,7 +445,7 @@ class WebhookService:
     def _check_url(self, url: str) -> str:
         if isinstance(url, str):
             check_url(url.strip())  # what httpx, which delivers, cannot parse is "not valid" first
-        return check_webhook_url(url, allow_private=self.settings.allow_private_hosts)
+        return check_webhook_url(url, allow_private=self.settings.private_hosts)
 
 
 def _check_event_types(values: Sequence[str]) -> list[str]:

@@ -104,11 +104,11 @@ HOST_NOT_ALLOWED = N_("This server is in a local or private network, and this se
                       " Enter the public server name from your provider's help pages.")
 
 
-def read_form(form: Any, *, need_servers: bool = True, allow_private: bool = False) -> MailboxForm:
+def read_form(form: Any, *, need_servers: bool = True, allow_private: netpolicy.AllowPrivate = False) -> MailboxForm:
     """Read and check the posted form; problems are in ``.errors`` (msgids, by field name).
 
-    ``allow_private`` is ``MAILPORT_ALLOW_PRIVATE_HOSTS``: without it a server name like
-    ``localhost`` or ``10.0.0.5`` is refused here, beside its field, before a test or a save."""
+    ``allow_private`` is ``Settings.private_hosts``: unless the operator allows it a server name
+    like ``localhost`` or ``10.0.0.5`` is refused here, beside its field, before a test or a save."""
     values = {name: str(form.get(name) or "").strip() for name in _TEXT_FIELDS}
     password = str(form.get("password") or "")
     mailbox = MailboxForm(values=values, password=password, use_imap=form.get("use_imap") == "on")

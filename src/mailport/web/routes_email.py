@@ -273,7 +273,7 @@ def _fingerprint_key(request: Request) -> bytes:
 async def start_test(request: Request, session: WriteSessionDep) -> Response:
     runtime = runtime_of(request)
     raw = await request.form()
-    form = read_form(raw, allow_private=runtime.settings.allow_private_hosts)
+    form = read_form(raw, allow_private=runtime.settings.private_hosts)
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     if account is not None and account.auth_kind == "oauth2":
         return await _test_saved_oauth_account(request, session, account)
@@ -399,7 +399,7 @@ def _form_errors(request: Request, session: UiSession, form: MailboxForm, accoun
 async def save_mailbox(request: Request, session: WriteSessionDep) -> Response:
     runtime = runtime_of(request)
     raw = await request.form()
-    form = read_form(raw, allow_private=runtime.settings.allow_private_hosts)
+    form = read_form(raw, allow_private=runtime.settings.private_hosts)
     account = await _account_or_none(request, session, str(raw.get("account_id") or ""))
     if account is None and not form.password:
         form.errors["password"] = labels.N_("Enter the password (or app password) of this mailbox.")

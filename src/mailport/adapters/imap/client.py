@@ -374,7 +374,7 @@ async def _connect(
         )
     addresses, sock = await open_socket(
         host=endpoint.ascii_host, port=endpoint.port, protocol="imap", resolver=resolver,
-        allow_private=settings.allow_private_hosts, timeout=timeout, clock=clock, email=email,
+        allow_private=settings.private_hosts, timeout=timeout, clock=clock, email=email,
     )
 
     context = shared_client_context(ca_file=settings.ca_file or None, pin_sha256=endpoint.pin_sha256)

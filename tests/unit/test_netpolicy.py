@@ -107,6 +107,7 @@ def test_one_address_outside_the_networks_refuses_the_name() -> None:
     ("127.0.0.1", False), ("127.1", False), ("10.9.9.9", False), ("[::1]", False),
     # names only a local resolver knows pass by spelling: their addresses decide at each connection
     ("exchange.corp", True), ("mail", True), ("mail.bakkerij.internal", True),
+    ("localhost", False), ("smtp.localhost", False),  # always the loopback, which is not listed
 ])
 def test_check_host_with_the_operators_networks(host: str, allowed: bool) -> None:
     if allowed:
@@ -114,6 +115,10 @@ def test_check_host_with_the_operators_networks(host: str, allowed: bool) -> Non
     else:
         with pytest.raises(HostNotAllowed):
             check_host(host, allow_private=OWN)
+
+
+def test_localhost_passes_only_when_the_loopback_is_listed() -> None:
+    assert check_host("localhost", allow_private=PrivateNetworks.parse(["127.0.0.0/8"])) == "localhost"
 
 
 @pytest.mark.parametrize("entry", ["10.1.2.3/24", "mail.corp", "10.1.2.0/33", ""])

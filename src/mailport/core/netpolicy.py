@@ -191,7 +191,11 @@ def check_host(host: str, *, allow_private: AllowPrivate) -> str:
     if shorthand is not None:
         check_addresses([str(shorthand)], allow_private=allow_private)
         return name
-    if allow_private is True or isinstance(allow_private, PrivateNetworks):
+    if allow_private is True:
+        return name
+    if isinstance(allow_private, PrivateNetworks):
+        if name == "localhost" or name.endswith(".localhost"):  # always the loopback (RFC 6761)
+            check_addresses(["127.0.0.1"], allow_private=allow_private)
         return name
     if "." not in name or any(name == s or name.endswith("." + s) for s in _PRIVATE_SUFFIXES):
         raise HostNotAllowed(

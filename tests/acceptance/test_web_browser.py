@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -372,7 +373,9 @@ def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, ma
     assert account.status_code == 201, account.text
     sent = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
         "account": account.json()["id"], "to": [{"email": "user2@example.test", "name": "Debiteur BV"}],
-        "subject": "Factuur 2026-0042", "text": "Beste klant,\n\nIn de bijlage vindt u de factuur.",
+        # a subject as long as real ones: it squeezes the other columns of the table
+        "subject": "Factuur 2026-0042 voor de levering van brood en banket in november en december",
+        "text": "Beste klant,\n\nIn de bijlage vindt u de factuur.",
         "attachments": [{"filename": "factuur-2026-0042.pdf", "content": "JVBERi0xLjQK"}],
     })
     assert sent.status_code in (201, 202), sent.text
@@ -388,6 +391,10 @@ def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, ma
         row = page.locator("tbody tr", has_text="Factuur 2026-0042")
         assert "user2@example.test" in row.inner_text()
         badge = row.locator(".badge").inner_text()
+        # the status on one line, not "Sen" over "t" beside a long subject
+        lines = row.locator(".badge").evaluate(
+            "e => { const r = document.createRange(); r.selectNodeContents(e); return r.getClientRects().length; }")
+        assert lines == 1, f"the status badge {badge!r} wraps over {lines} lines"
         if sent_label:
             assert badge == sent_label
         else:
@@ -397,6 +404,34 @@ def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, ma
         page.get_by_role("heading", name="Factuur 2026-0042", level=1).wait_for()  # visible
         assert "user2@example.test" in page.locator(".recipients").inner_text()
         shot(page, f"outbox-message-{lang}")
+
+
+def test_a_long_address_breaks_instead_of_widening_the_outbox_on_a_small_phone(
+        service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
+    """320 px (the smallest phones in use): a recipient's long address wraps inside the card and
+    the recipient panel; the page never scrolls sideways. A scheduled document, never sent."""
+    headers = {"Authorization": f"Bearer {service.api_key}"}
+    accounts = httpx.get(f"{service.base}/v1/accounts", headers=headers).json()
+    account = accounts[0]["id"] if accounts else httpx.post(
+        f"{service.base}/v1/accounts", headers=headers, json={
+            "email": lab_user, "password": PASSWORD,
+            "smtp": {"host": "127.0.0.1", "port": mail_lab.submission_port, "security": "starttls"}}).json()["id"]
+    address = "debiteurenadministratie.zuid@voorbeeldbedrijf-holding.example.org"
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    made = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
+        "account": account, "to": [address], "subject": "Herinnering factuur 2026-0042", "text": "Beste klant,",
+        "send_at": later})
+    assert made.status_code in (201, 202), made.text
+    message_id = made.json()["id"]
+    try:
+        page.set_viewport_size({"width": 320, "height": 700})
+        page.goto(service.link(language="de"))  # the longest words
+        for path in ("/ui/outbox", f"/ui/outbox/{message_id}"):
+            page.goto(service.base + path)
+            page.get_by_text("debiteurenadministratie").first.wait_for()
+            assert page.evaluate("document.documentElement.scrollWidth") == 320, path
+    finally:
+        httpx.post(f"{service.base}/v1/messages/{message_id}/cancel", headers=headers)
 
 
 def _zone(domain: str, records: list[dict[str, Any]]) -> str:

@@ -406,27 +406,31 @@ def test_outbox_lists_sent_documents_with_status(service: Service, page: Any, ma
         shot(page, f"outbox-message-{lang}")
 
 
-def test_a_long_address_breaks_instead_of_widening_the_outbox_on_a_small_phone(
-        service: Service, page: Any, mail_lab: Any, lab_user: str) -> None:
-    """320 px (the smallest phones in use): a recipient's long address wraps inside the card and
-    the recipient panel; the page never scrolls sideways. A scheduled document, never sent."""
-    headers = {"Authorization": f"Bearer {service.api_key}"}
-    accounts = httpx.get(f"{service.base}/v1/accounts", headers=headers).json()
-    account = accounts[0]["id"] if accounts else httpx.post(
-        f"{service.base}/v1/accounts", headers=headers, json={
-            "email": lab_user, "password": PASSWORD,
-            "smtp": {"host": "127.0.0.1", "port": mail_lab.submission_port, "security": "starttls"}}).json()["id"]
-    address = "debiteurenadministratie.zuid@voorbeeldbedrijf-holding.example.org"
+def test_long_addresses_wrap_instead_of_widening_the_pages_on_a_small_phone(
+        service: Service, page: Any, mail_lab: Any) -> None:
+    """320 px (the smallest phones in use), German (the longest words): a mailbox's and a
+    recipient's long addresses wrap inside their cards and panels; no page scrolls sideways. A
+    tenant of its own, and a scheduled document that is never sent."""
+    tenant = httpx.post(f"{service.base}/v1/tenants", json={"name": "Holding"},
+                        headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    assert tenant.status_code == 201, tenant.text
+    headers = {"Authorization": f"Bearer {tenant.json()['api_key']}"}
+    account = httpx.post(f"{service.base}/v1/accounts", headers=headers, json={
+        "email": "debiteurenadministratie@voorbeeldbedrijf-holding-groep.example.org", "password": PASSWORD,
+        "smtp": {"host": "127.0.0.1", "port": mail_lab.submission_port, "security": "starttls"}})
+    assert account.status_code == 201, account.text
     later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     made = httpx.post(f"{service.base}/v1/messages", headers=headers, json={
-        "account": account, "to": [address], "subject": "Herinnering factuur 2026-0042", "text": "Beste klant,",
-        "send_at": later})
+        "account": account.json()["id"], "to": ["debiteurenadministratie.zuid@voorbeeldbedrijf-holding.example.org"],
+        "subject": "Herinnering factuur 2026-0042", "text": "Beste klant,", "send_at": later})
     assert made.status_code in (201, 202), made.text
     message_id = made.json()["id"]
     try:
+        link = httpx.post(f"{service.base}/v1/ui-sessions", headers=headers, json={
+            "user_name": "Anna", "language": "de", "return_url": "https://app.example-invoicing.test/settings"})
         page.set_viewport_size({"width": 320, "height": 700})
-        page.goto(service.link(language="de"))  # the longest words
-        for path in ("/ui/outbox", f"/ui/outbox/{message_id}"):
+        page.goto(link.json()["url"])
+        for path in ("/ui/settings/email", "/ui/outbox", f"/ui/outbox/{message_id}"):
             page.goto(service.base + path)
             page.get_by_text("debiteurenadministratie").first.wait_for()
             assert page.evaluate("document.documentElement.scrollWidth") == 320, path

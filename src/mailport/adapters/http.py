@@ -135,8 +135,9 @@ _ALLOW_PRIVATE: contextvars.ContextVar[AllowPrivate | None] = contextvars.Contex
 
 @dataclass(frozen=True, slots=True)
 class Guard:
-    """How a guarded client reaches hosts: through ``resolver``, and private addresses only when
-    ``allow_private`` (``MAILPORT_ALLOW_PRIVATE_HOSTS``) or for a ``trusted`` origin."""
+    """How a guarded client reaches hosts: through ``resolver``; private addresses only as
+    ``allow_private`` says (``Settings.private_hosts``: none, the operator's networks, or all),
+    and any for a ``trusted`` origin (the operator's own configured URLs)."""
 
     resolver: Resolver
     allow_private: AllowPrivate = False

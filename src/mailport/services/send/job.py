@@ -329,8 +329,9 @@ class SendJob:
                 if freed is not None:
                     freed.set()
 
-        # Begun ahead of a free SMTP slot only where the begin knows whose sends are whose.
-        worker = job.locked_by if self._ahead else None
+        # Begun ahead of a free SMTP slot only where the begin knows whose sends are whose: a
+        # claimed job (a send run without a worker's claim begins within the limit alone).
+        worker = job.locked_by
         try:
             return await self._send(message_id, account_id, job, transmitted=release,
                                     talk=None if worker is None else talk, worker=worker)

@@ -54,7 +54,7 @@
   // script; its values stay in the form while hidden). <fieldset data-required-with="box-id"
   // data-required-fields="name …">: those fields are required only while it is ticked (the
   // page is rendered right for the box as it was; their marks and aria-required follow it).
-  function syncRequired(root) {
+  function followCheckboxes(root) {
     (root || document).querySelectorAll("[data-shown-with]").forEach(function (set) {
       var box = document.getElementById(set.getAttribute("data-shown-with"));
       if (box) { set.hidden = !box.checked; }
@@ -79,10 +79,10 @@
       });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { syncRequired(document); });
-  document.addEventListener("htmx:afterSettle", function () { syncRequired(document); });
+  document.addEventListener("DOMContentLoaded", function () { followCheckboxes(document); });
+  document.addEventListener("htmx:afterSettle", function () { followCheckboxes(document); });
   document.addEventListener("change", function (event) {
-    if (event.target instanceof HTMLInputElement && event.target.type === "checkbox") { syncRequired(document); }
+    if (event.target instanceof HTMLInputElement && event.target.type === "checkbox") { followCheckboxes(document); }
   });
 
   // Copy buttons: <button data-copy="element-id">.

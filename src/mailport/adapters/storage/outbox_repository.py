@@ -7,6 +7,7 @@ Like :mod:`repositories`, every tenant-facing read filters by ``tenant_id``; the
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
+from mailport.adapters.storage.recordset import Columns, json_rows, recordset
 from mailport.adapters.storage.repositories import SendingAccountRow
 from mailport.adapters.storage.row_insert import RowInsert
 from mailport.adapters.storage.row_read import RowRead, RowWrite
@@ -115,56 +117,62 @@ _FINISH = (
             sent_at=func.coalesce(bindparam("b_sent_at", type_=_MESSAGES.c.sent_at.type), _MESSAGES.c.sent_at))
 )
 
-# PostgreSQL: the same in one statement — the guard, the row locks and the answer of which rows
-# were still ``sending`` — instead of a locking read and an executemany of one UPDATE per message.
-_FINISH_PG = text(
-    "UPDATE messages AS m SET state = v.state, reason = v.reason, updated_at = v.now, next_attempt_at = v.next, "
-    "last_delay_seconds = v.delay, sent_at = coalesce(v.sent_at, m.sent_at) "
-    "FROM unnest(CAST(:ids AS varchar[]), CAST(:states AS varchar[]), CAST(:reasons AS varchar[]), "
-    "CAST(:nows AS timestamptz[]), CAST(:nexts AS timestamptz[]), CAST(:delays AS float8[]), "
-    "CAST(:sent AS timestamptz[])) AS v(id, state, reason, now, next, delay, sent_at) "
-    "WHERE m.id = v.id AND m.state = 'sending' RETURNING m.id"
-)
-_FINISH_COLUMNS = (("ids", "b_id"), ("states", "b_state"), ("reasons", "b_reason"), ("nows", "b_now"),
-                   ("nexts", "b_next"), ("delays", "b_delay"), ("sent", "b_sent_at"))
+# The columns of the PostgreSQL batch statements' JSON rows (:mod:`recordset`): SQL name, type,
+# and the key of the Python row that holds it.
+_OUTCOME_COLUMNS: Columns = (
+    ("id", "varchar", "b_id"), ("state", "varchar", "b_state"), ("reason", "varchar", "b_reason"),
+    ("now", "timestamptz", "b_now"), ("next", "timestamptz", "b_next"), ("delay", "float8", "b_delay"),
+    ("sent_at", "timestamptz", "b_sent_at"))
+_RECIPIENT_COLUMNS: Columns = tuple((c, t, c) for c, t in (
+    ("message_id", "varchar"), ("address", "varchar"), ("status", "varchar"), ("smtp_code", "integer"),
+    ("enhanced_code", "varchar"), ("text", "text"), ("diagnosis", "varchar"), ("updated_at", "timestamptz")))
+_EVENT_COLUMNS: Columns = tuple((c, t, c) for c, t in (
+    ("id", "varchar"), ("tenant_id", "varchar"), ("message_id", "varchar"), ("type", "varchar"),
+    ("data", "text"), ("created_at", "timestamptz"), ("seq", "integer")))
+_COPY_COLUMNS: Columns = tuple((c, t, c) for c, t in (
+    ("message_id", "varchar"), ("tenant_id", "varchar"), ("header_message_id", "varchar"), ("state", "varchar"),
+    ("folder", "varchar"), ("uid", "integer"), ("attempts", "integer"), ("detail", "text"),
+    ("updated_at", "timestamptz")))
+_JOB_END_COLUMNS: Columns = (
+    ("id", "bigint", "id"), ("worker", "varchar", "worker"), ("message_id", "varchar", "message_id"),
+    ("state", "varchar", "state"), ("last_error", "text", "last_error"), ("run_at", "timestamptz", "run_at"),
+    ("updated_at", "timestamptz", "updated_at"))
+_BEGIN_COLUMNS: Columns = (("id", "varchar", "id"), ("state", "varchar", "state"), ("attempts", "integer", "attempts"))
+
+# The outcomes of a batch of attempts, on the messages still ``sending`` (the guard, the row locks
+# and the answer of which rows were: one statement, not a locking read and an UPDATE per message).
+_OUTCOMES_CTE = (
+    "f AS (UPDATE messages AS m SET state = v.state, reason = v.reason, updated_at = v.now, "
+    "next_attempt_at = v.next, last_delay_seconds = v.delay, sent_at = coalesce(v.sent_at, m.sent_at) "
+    f"FROM {recordset('f', 'v', _OUTCOME_COLUMNS)} "
+    "WHERE m.id = v.id AND m.state = 'sending' RETURNING m.id)")
+_FINISH_PG = text(f"WITH {_OUTCOMES_CTE} SELECT id FROM f")
+
 
 def _events_cte(moved: str) -> str:
-    """The CTE ``e`` that stores the event rows (``e_*`` arrays, :func:`_event_values`) of the
+    """The CTE ``e`` that stores the event rows (the parameter ``e``, :func:`_event_json`) of the
     messages the CTE ``moved`` returned."""
     return ("e AS (INSERT INTO events (id, tenant_id, message_id, type, data, created_at, seq) "
-            "SELECT x.id, x.tenant_id, x.message_id, x.type, x.data, x.created_at, x.seq "
-            "FROM unnest(CAST(:e_ids AS varchar[]), CAST(:e_tenants AS varchar[]), CAST(:e_messages AS varchar[]), "
-            "CAST(:e_types AS varchar[]), CAST(:e_data AS json[]), CAST(:e_created AS timestamptz[]), "
-            "CAST(:e_seqs AS integer[])) AS x(id, tenant_id, message_id, type, data, created_at, seq) "
+            "SELECT x.id, x.tenant_id, x.message_id, x.type, CAST(x.data AS json), x.created_at, x.seq "
+            f"FROM {recordset('e', 'x', _EVENT_COLUMNS)} "
             f"WHERE x.message_id IN (SELECT id FROM {moved}))")
 
 
-# PostgreSQL: a whole batch of finishes in one statement — the outcomes (``_FINISH_PG``), and, of
-# the messages that statement found still ``sending``, the recipients' fates, the events, the
+# PostgreSQL: a whole batch of finishes in one statement — the outcomes (``_OUTCOMES_CTE``), and,
+# of the messages that statement found still ``sending``, the recipients' fates, the events, the
 # Sent-copy rows and the send jobs' ends (a job whose message was taken over meanwhile ends
 # ``done``: the other worker's result wins). Data-modifying CTEs run in one snapshot; each reads
 # only ``f``, the outcome's RETURNING. Five executions per batch before (bench/bench_send.py).
 _FINISH_ALL_PG = text(
-    "WITH f AS (UPDATE messages AS m SET state = v.state, reason = v.reason, updated_at = v.now, "
-    "next_attempt_at = v.next, last_delay_seconds = v.delay, sent_at = coalesce(v.sent_at, m.sent_at) "
-    "FROM unnest(CAST(:ids AS varchar[]), CAST(:states AS varchar[]), CAST(:reasons AS varchar[]), "
-    "CAST(:nows AS timestamptz[]), CAST(:nexts AS timestamptz[]), CAST(:delays AS float8[]), "
-    "CAST(:sent AS timestamptz[])) AS v(id, state, reason, now, next, delay, sent_at) "
-    "WHERE m.id = v.id AND m.state = 'sending' RETURNING m.id), "
+    f"WITH {_OUTCOMES_CTE}, "
     "r AS (UPDATE message_recipients AS r SET status = x.status, smtp_code = x.smtp_code, "
     "enhanced_code = x.enhanced_code, text = x.text, diagnosis = x.diagnosis, updated_at = x.updated_at "
-    "FROM unnest(CAST(:r_ids AS varchar[]), CAST(:r_addresses AS varchar[]), CAST(:r_statuses AS varchar[]), "
-    "CAST(:r_codes AS integer[]), CAST(:r_enhanced AS varchar[]), CAST(:r_texts AS text[]), "
-    "CAST(:r_diagnoses AS varchar[]), CAST(:r_updated AS timestamptz[])) "
-    "AS x(message_id, address, status, smtp_code, enhanced_code, text, diagnosis, updated_at) "
+    f"FROM {recordset('r', 'x', _RECIPIENT_COLUMNS)} "
     "WHERE r.message_id = x.message_id AND r.address = x.address AND x.message_id IN (SELECT id FROM f)), "
     + _events_cte("f") + ", "
     "c AS (INSERT INTO sent_copies (message_id, tenant_id, header_message_id, state, folder, uid, attempts, "
-    "detail, updated_at) SELECT x.* FROM unnest(CAST(:c_ids AS varchar[]), CAST(:c_tenants AS varchar[]), "
-    "CAST(:c_headers AS varchar[]), CAST(:c_states AS varchar[]), CAST(:c_folders AS varchar[]), "
-    "CAST(:c_uids AS integer[]), CAST(:c_attempts AS integer[]), CAST(:c_details AS text[]), "
-    "CAST(:c_updated AS timestamptz[])) AS x(message_id, tenant_id, header_message_id, state, folder, uid, "
-    "attempts, detail, updated_at) WHERE x.message_id IN (SELECT id FROM f) "
+    f"detail, updated_at) SELECT x.* FROM {recordset('c', 'x', _COPY_COLUMNS)} "
+    "WHERE x.message_id IN (SELECT id FROM f) "
     "ON CONFLICT (message_id) DO UPDATE SET tenant_id = excluded.tenant_id, "
     "header_message_id = excluded.header_message_id, state = excluded.state, folder = excluded.folder, "
     "uid = excluded.uid, attempts = excluded.attempts, detail = excluded.detail, updated_at = excluded.updated_at), "
@@ -173,9 +181,7 @@ _FINISH_ALL_PG = text(
     "last_error = CASE WHEN x.message_id IN (SELECT id FROM f) THEN x.last_error END, "
     "run_at = coalesce(CASE WHEN x.message_id IN (SELECT id FROM f) THEN x.run_at END, j.run_at), "
     "updated_at = x.updated_at, locked_by = NULL, locked_until = NULL, renewed_at = NULL "
-    "FROM unnest(CAST(:j_ids AS bigint[]), CAST(:j_workers AS varchar[]), CAST(:j_messages AS varchar[]), "
-    "CAST(:j_states AS varchar[]), CAST(:j_errors AS text[]), CAST(:j_run_ats AS timestamptz[]), "
-    "CAST(:j_updated AS timestamptz[])) AS x(id, worker, message_id, state, last_error, run_at, updated_at) "
+    f"FROM {recordset('j', 'x', _JOB_END_COLUMNS)} "
     "WHERE j.id = x.id AND j.locked_by = x.worker) "
     "SELECT id FROM f"
 )
@@ -207,34 +213,17 @@ def _load_locked_pg() -> Any:
 
 _BEGIN_ALL_PG = text(
     "WITH u AS (UPDATE messages AS m SET state = 'sending', attempts = m.attempts + 1, updated_at = :now "
-    "FROM unnest(CAST(:ids AS varchar[]), CAST(:states AS varchar[]), CAST(:attempts AS integer[])) "
-    "AS v(id, state, attempts) WHERE m.id = v.id AND m.state = v.state AND m.attempts = v.attempts "
-    "RETURNING m.id), "
+    f"FROM {recordset('u', 'v', _BEGIN_COLUMNS)} "
+    "WHERE m.id = v.id AND m.state = v.state AND m.attempts = v.attempts RETURNING m.id), "
     + _events_cte("u") + " "
     "SELECT id FROM u"
 )
-_RECIPIENT_KEYS = (("r_ids", "message_id"), ("r_addresses", "address"), ("r_statuses", "status"),
-                   ("r_codes", "smtp_code"), ("r_enhanced", "enhanced_code"), ("r_texts", "text"),
-                   ("r_diagnoses", "diagnosis"), ("r_updated", "updated_at"))
-_EVENT_KEYS = (("e_ids", "id"), ("e_tenants", "tenant_id"), ("e_messages", "message_id"), ("e_types", "type"),
-               ("e_data", "data"), ("e_created", "created_at"), ("e_seqs", "seq"))
-_COPY_KEYS = (("c_ids", "message_id"), ("c_tenants", "tenant_id"), ("c_headers", "header_message_id"),
-              ("c_states", "state"), ("c_folders", "folder"), ("c_uids", "uid"), ("c_attempts", "attempts"),
-              ("c_details", "detail"), ("c_updated", "updated_at"))
-_JOB_KEYS = (("j_ids", "id"), ("j_workers", "worker"), ("j_messages", "message_id"), ("j_states", "state"),
-             ("j_errors", "last_error"), ("j_run_ats", "run_at"), ("j_updated", "updated_at"))
-_TIMES = {"nows", "nexts", "sent", "r_updated", "c_updated", "j_run_ats", "j_updated"}
-
-
-def _event_values(connection: Any, events: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The ``e_*`` arrays of :func:`_events_cte` for event rows (as :meth:`OutboxRepository.
-    add_event_rows` takes them): times as UTC, data through the column's JSON processor."""
-    values = {name: [e[key] for e in events] for name, key in _EVENT_KEYS}
-    values["e_created"] = [utc_param(v) for v in values["e_created"]]
-    to_json = _EVENTS.c.data.type._cached_bind_processor(connection.dialect)
-    if to_json is not None:
-        values["e_data"] = [to_json(v) for v in values["e_data"]]
-    return values
+def _event_json(events: Sequence[Mapping[str, Any]]) -> str:
+    """The parameter ``e`` of :func:`_events_cte` for event rows (as :meth:`OutboxRepository.
+    add_event_rows` takes them): their data as the text the JSON column's own binding writes
+    (``json.dumps``: the engine sets no serializer of its own)."""
+    return json_rows([{**e, "data": None if e["data"] is None else json.dumps(e["data"])} for e in events],
+                     _EVENT_COLUMNS)
 
 
 def _sent_copy_upsert(postgresql: bool) -> Any:
@@ -396,17 +385,14 @@ class OutboxRepository:
     def finish_sending(self, rows: Sequence[dict[str, Any]]) -> set[str]:
         """Record a batch of attempts' outcomes on messages still in ``sending`` (keys ``b_id``,
         ``b_state``, ``b_reason``, ``b_now``, ``b_next``, ``b_delay``, ``b_sent_at``): one
-        locking read and one executemany; on PostgreSQL one ``UPDATE … FROM unnest(…) RETURNING``.
+        locking read and one executemany; on PostgreSQL one ``UPDATE … FROM json_to_recordset(…) RETURNING``.
         Returns the ids recorded; the others changed
         meanwhile (another worker took them over) and are left as they are."""
         if not rows:
             return set()
         connection = self.s.connection()
         if connection.dialect.name == "postgresql":
-            values = {name: [r[key] for r in rows] for name, key in _FINISH_COLUMNS}
-            for name in ("nows", "nexts", "sent"):
-                values[name] = [utc_param(v) for v in values[name]]
-            return set(connection.scalars(_FINISH_PG, values))
+            return set(connection.scalars(_FINISH_PG, {"f": json_rows(rows, _OUTCOME_COLUMNS)}))
         mine = {message_id for message_id, in _STILL_SENDING.all_in(self.s, {"b_ids": [r["b_id"] for r in rows]})}
         if mine:
             _FINISH_MANY.execute_many(self.s, [r for r in rows if r["b_id"] in mine])
@@ -429,14 +415,10 @@ class OutboxRepository:
         if not rows:
             return set()
         connection = self.s.connection()
-        values: dict[str, list[Any]] = {name: [r[key] for r in rows] for name, key in _FINISH_COLUMNS}
-        for keys, source in ((_RECIPIENT_KEYS, recipients), (_COPY_KEYS, copies), (_JOB_KEYS, job_ends)):
-            for name, key in keys:
-                values[name] = [r[key] for r in source]
-        for name in _TIMES:
-            values[name] = [utc_param(v) for v in values[name]]
-        values.update(_event_values(connection, events))
-        return set(connection.scalars(_FINISH_ALL_PG, values))
+        return set(connection.scalars(_FINISH_ALL_PG, {
+            "f": json_rows(rows, _OUTCOME_COLUMNS), "r": json_rows(recipients, _RECIPIENT_COLUMNS),
+            "e": _event_json(events), "c": json_rows(copies, _COPY_COLUMNS),
+            "j": json_rows(job_ends, _JOB_END_COLUMNS)}))
 
     def load_locked_for_sending(self, message_ids: Sequence[str], account_ids: Sequence[str]
                                 ) -> tuple[dict[str, Loaded], dict[str, SendingAccountRow]]:
@@ -470,10 +452,9 @@ class OutboxRepository:
         if not rows:
             return set()
         connection = self.s.connection()
-        values: dict[str, Any] = {"now": utc_param(now), "ids": [r[0] for r in rows],
-                                  "states": [r[1] for r in rows], "attempts": [r[2] for r in rows]}
-        values.update(_event_values(connection, events))
-        return set(connection.scalars(_BEGIN_ALL_PG, values))
+        moving = [{"id": r[0], "state": r[1], "attempts": r[2]} for r in rows]
+        return set(connection.scalars(_BEGIN_ALL_PG, {"now": utc_param(now), "u": json_rows(moving, _BEGIN_COLUMNS),
+                                                      "e": _event_json(events)}))
 
     def content(self, message_id: str) -> MessageContent:
         content = self.s.get(MessageContent, message_id)

@@ -59,6 +59,7 @@ from mailport.adapters.transport import (
 )
 from mailport.core.oauth import OAUTHBEARER_FAILURE_ACK, oauthbearer_initial_response
 from mailport.core.outbox import RecipientResult, SmtpReply, recipient_verdicts
+from mailport.core.servertext import readable
 from mailport.core.verification import Endpoint
 from mailport.errors import (
     NetworkError,
@@ -307,7 +308,7 @@ class SmtpSession:
                         address=rcpt,
                         accepted=False,
                         smtp_code=exc.code,
-                        server_text=exc.message,
+                        server_text=readable(exc.message),
                         code=error.code,
                         retryable=bool(error.retryable),
                     )
@@ -319,7 +320,7 @@ class SmtpSession:
                 ) from exc
             outcomes.append(
                 RecipientOutcome(
-                    address=rcpt, accepted=True, smtp_code=reply.code, server_text=reply.message
+                    address=rcpt, accepted=True, smtp_code=reply.code, server_text=readable(reply.message)
                 )
             )
 
@@ -345,7 +346,7 @@ class SmtpSession:
             if error.smtp_code is None:  # not an SMTP reply: the transaction's fate is unknown
                 raise error from exc
             return SendResult(
-                recipients=tuple(outcomes), smtp_code=exc.code, server_text=exc.message,
+                recipients=tuple(outcomes), smtp_code=exc.code, server_text=readable(exc.message),
                 smtputf8=utf8, data_code=error.code, refusal=error,
             )
         except SMTPException as exc:
@@ -355,7 +356,7 @@ class SmtpSession:
         return SendResult(
             recipients=tuple(outcomes),
             smtp_code=reply.code,
-            server_text=reply.message,
+            server_text=readable(reply.message),
             smtputf8=utf8,
         )
 
@@ -425,7 +426,7 @@ def _translate(
         smtp_code = exc.code if 100 <= exc.code <= 599 else None
         # aiosmtplib prefixes what it could not parse; the classifier wants the server's words,
         # and people recognise a reply by its code ("535 5.7.8 …"), so it stays in front.
-        reply = exc.message.removeprefix(_MALFORMED).strip()
+        reply = readable(exc.message).removeprefix(_MALFORMED).strip()
         text = scrub(f"{smtp_code} {reply}" if smtp_code is not None else reply, *secrets)
         if smtp_code is None and stage.endswith("greeting") and code is None:
             # Not an SMTP greeting at all ("* OK … Dovecot ready"): another service on this port,

@@ -77,6 +77,7 @@ from mailport.core.outbox import (
     classify_send_outcome,
     transition,
 )
+from mailport.core.servertext import readable
 from mailport.core.suppression import refusal_as_bounce
 from mailport.core.verification import AccountConfig
 from mailport.errors import NotFound, RemoteError, StorageError, ValidationError
@@ -857,7 +858,7 @@ def _outcome_row(attempt: _Attempt, outcome: Outcome, now: datetime) -> dict[str
 def _recipient_rows(attempt: _Attempt, outcome: Outcome, now: datetime) -> list[dict[str, Any]]:
     return [{
         "message_id": attempt.message_id, "address": o.recipient, "status": o.status.value,
-        "smtp_code": o.smtp_code, "enhanced_code": o.enhanced_code, "text": o.text[:2000],
+        "smtp_code": o.smtp_code, "enhanced_code": o.enhanced_code, "text": readable(o.text)[:2000],
         "diagnosis": o.diagnosis, "updated_at": now,
     } for o in outcome.recipients]
 

@@ -12,9 +12,12 @@ import pytest
 import sqlalchemy as sa
 from outbox_helpers import outbox_runtime, sink_account
 
+from mailport.adapters.queue import JobQueue
 from mailport.adapters.storage.outbox_repository import OutboxRepository
 from mailport.adapters.storage.tables import Job
-from mailport.adapters.storage.tables_outbox import Event, Message, MessageRecipient, SentCopy
+from mailport.adapters.storage.tables_outbox import Event, Message, MessageContent, MessageRecipient, SentCopy
+from mailport.core.addresses import parse_address
+from mailport.core.message import Attachment, Mailbox
 from mailport.runtime import Runtime
 from mailport.services.send import SendRequest
 
@@ -126,3 +129,73 @@ def test_finish_records_only_what_is_still_sending(rt: Runtime) -> None:
     # the recorded message's job retries; the other's ends: the other worker's result wins
     assert tuple(ends[first]) == ("ready", "greylisted", None)
     assert tuple(ends[second]) == ("done", None, None)
+
+
+def _rows(rt: Runtime, table: sa.Table, column: sa.Column[str], value: str) -> list[dict[str, object]]:
+    with rt.db.session() as s:
+        return [dict(r._mapping) for r in s.execute(sa.select(table).where(column == value))]
+
+
+def test_accept_in_one_statement_stores_what_the_executemanys_store(
+        rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JSON rows of ``add_accepted`` come back as the executemany path stores the same rows:
+    times, bytes (a NUL and high bytes), nested JSON with quotes, backslashes and non-ASCII text,
+    NULLs, and the defaults of the columns the rows leave out."""
+    given: dict[str, list[dict[str, object]]] = {}
+    real = OutboxRepository.add_accepted
+
+    def spy(self: OutboxRepository, messages: list[dict[str, object]], contents: list[dict[str, object]],
+            recipients: list[dict[str, object]], *, events: list[dict[str, object]],
+            jobs: list[dict[str, object]], wake: bool) -> None:
+        assert self.accepts_in_one_statement and not wake  # sent next year: nobody to wake now
+        given.update(m=messages, c=contents, r=recipients, e=events, j=jobs)
+        real(self, messages, contents, recipients, events=events, jobs=jobs, wake=wake)
+
+    monkeypatch.setattr(OutboxRepository, "add_accepted", spy)
+    tenant = rt.tenants.create(name="Statements").tenant.id
+    account = sink_account(rt, tenant, 2525)
+    message_id = rt.outbox.submit(tenant, SendRequest(
+        account_id=account, to=["klant@example.org", Mailbox(parse_address("zoe@example.org"), 'Zoë "de" Vries \\ ✓')],
+        subject="Factuur 'F-1' \\ \"é\" ✓ 請求書", text="Beste klant,\n\nBijgaand de factuur.",
+        attachments=[Attachment("factuur.pdf", b"%PDF-1.4\n\x00\xff\xfe\\x00" + bytes(range(256)))],
+        metadata={"invoice": "F-1 \"quoted\" \\ é"}, send_at=datetime(2027, 1, 1, 9, 30, tzinfo=UTC),
+    ), idempotency_key="key-\\\"1").message.id
+    assert {k: len(v) for k, v in given.items()} == {"m": 1, "c": 1, "r": 2, "e": 1, "j": 1}
+
+    copy_id = "msg_" + "c" * (len(message_id) - 4)
+
+    def renamed(rows: list[dict[str, object]], **changes: object) -> list[dict[str, object]]:
+        return [{k: (copy_id if v == message_id else v) for k, v in {**row, **changes}.items()} for row in rows]
+
+    with rt.db.session() as s:  # the same rows through the executemanys, under another id
+        repo = OutboxRepository(s)
+        repo.add_many(renamed(given["m"], idempotency_key="key-2"), renamed(given["c"]), renamed(given["r"]))
+        repo.add_event_rows(renamed(given["e"], id="evt_copy", data={**given["e"][0]["data"],  # type: ignore[dict-item]
+                                                                    "message_id": copy_id}))
+        JobQueue.insert_rows(s, renamed(given["j"], payload={**given["j"][0]["payload"],  # type: ignore[dict-item]
+                                                              "message_id": copy_id}))
+
+    def stored(which: str) -> list[list[dict[str, object]]]:
+        out = []
+        for table, column in ((Message.__table__, Message.__table__.c.id),
+                              (MessageContent.__table__, MessageContent.__table__.c.message_id),
+                              (MessageRecipient.__table__, MessageRecipient.__table__.c.message_id),
+                              (Event.__table__, Event.__table__.c.message_id),
+                              (Job.__table__, Job.__table__.c.dedupe_key)):
+            rows = _rows(rt, table, column, which)  # type: ignore[arg-type]
+            out.append([{k: v for k, v in row.items() if k not in ("id", "message_id", "idempotency_key",
+                                                                   "dedupe_key", "data", "payload")}
+                        for row in sorted(rows, key=lambda r: str(r.get("address", "")))])
+        return out
+
+    one, many = stored(message_id), stored(copy_id)
+    assert one == many
+    [[message], [content], recipients, [event], [job]] = one
+    assert content["raw"] == given["c"][0]["raw"]  # bytea through its \\x hex text
+    assert message["meta"] == {"invoice": "F-1 \"quoted\" \\ é"}
+    assert message["send_at"] == datetime(2027, 1, 1, 9, 30, tzinfo=UTC)
+    assert [r["address"] for r in recipients] == ["klant@example.org", "zoe@example.org"]
+    assert job["state"] == "ready" and job["attempts"] == 0 and job["run_at"] == message["send_at"]
+    assert event["type"] == "message.queued"
+    [[data]] = [[r["data"] for r in _rows(rt, Event.__table__, Event.__table__.c.message_id, message_id)]]  # type: ignore[arg-type]
+    assert data == given["e"][0]["data"]

@@ -390,6 +390,9 @@ def test_metadata_never_reaches_the_wire_and_is_validated() -> None:
         invoice(metadata={"k": 1})
     with pytest.raises(ValidationError):
         invoice(metadata={f"k{i}": "v" for i in range(51)})
+    with pytest.raises(ValidationError, match="NUL") as nul:  # no database stores it as text
+        invoice(metadata={"invoice": "F-1\x00"})
+    assert nul.value.field == "metadata.invoice"
     draft = invoice(metadata={"a": "b"})
     with pytest.raises(TypeError):
         draft.metadata["a"] = "c"  # type: ignore[index]

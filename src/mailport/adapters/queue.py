@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -70,7 +70,6 @@ _SETTLE_PG = text(
 )
 CHANNEL = "mailport_jobs"
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
-_INSERT_JOB = RowInsert(cast(Table, Job.__table__))
 _QUEUED_KEYS = PerDialect(lambda postgresql: select(_JOBS.c.dedupe_key).where(
     _JOBS.c.kind == bindparam("b_kind"), one_of(_JOBS.c.dedupe_key, "b_keys", postgresql=postgresql)))
 
@@ -252,11 +251,29 @@ class JobQueue:
         ``kind``, ``payload``, ``tenant_id``, ``dedupe_key`` and optionally ``run_at``."""
         if not jobs:
             return
-        rows = [{"kind": j["kind"], "payload": j["payload"], "tenant_id": j.get("tenant_id"),
+        rows = self.new_rows(jobs, now=now)
+        self.insert_rows(session, rows)
+        self._notify(session, self.ready_now(rows, now=now))
+
+    # The jobs table's INSERT of :meth:`new_rows` (a caller may write them in a statement of its own).
+    INSERT_ROWS = RowInsert(cast(Table, Job.__table__))
+
+    @staticmethod
+    def new_rows(jobs: Sequence[Mapping[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
+        """The rows :meth:`enqueue_new` stores for ``jobs`` (for a caller that stores them itself
+        and wakes the workers when :meth:`ready_now`: ``NOTIFY`` on :data:`CHANNEL`)."""
+        return [{"kind": j["kind"], "payload": j["payload"], "tenant_id": j.get("tenant_id"),
                  "dedupe_key": j.get("dedupe_key"), "state": READY, "run_at": j.get("run_at") or now,
                  "attempts": 0, "created_at": now, "updated_at": now} for j in jobs]
-        _INSERT_JOB.execute(session.connection(), rows)
-        self._notify(session, any(r["run_at"] <= now for r in rows))
+
+    @classmethod
+    def insert_rows(cls, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        cls.INSERT_ROWS.execute(session.connection(), rows)
+
+    @staticmethod
+    def ready_now(rows: Sequence[Mapping[str, Any]], *, now: datetime) -> bool:
+        """Whether one of these new rows is to run at once (the workers are to be woken)."""
+        return any(r["run_at"] <= now for r in rows)
 
     def enqueue_deduped(self, session: Session, jobs: list[dict[str, Any]], *, now: datetime) -> None:
         """:meth:`enqueue` of many jobs with dedupe keys, in the caller's transaction: one read

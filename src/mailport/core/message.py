@@ -489,6 +489,9 @@ def _checked_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
                 f"metadata.{key} must be a string of at most {_MAX_METADATA_VALUE} characters",
                 field=f"metadata.{key}",
             )
+        if "\x00" in value:  # no database stores it as text, and it marks a broken caller
+            raise ValidationError(f"metadata.{key} must not contain NUL characters (U+0000)",
+                                  field=f"metadata.{key}")
     return dict(metadata)
 
 

@@ -8,7 +8,8 @@ session 12). The same rows as one JSON document are one ``json.dumps`` in C: 0.0
 
 ``json_to_recordset`` turns each object's keys into the typed columns its ``AS x(…)`` names; a
 missing key or ``null`` is SQL NULL. Times go as ISO 8601 with their UTC offset, which
-``timestamptz`` reads exactly.
+``timestamptz`` reads exactly; bytes as ``bytea``'s ``\\x`` hex text. An accept writes its
+rows the same way (:meth:`RowInsert.from_json`, with the table's own row type).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from mailport.adapters.storage.tables import utc_param
 
-__all__ = ["Columns", "json_rows", "recordset"]
+__all__ = ["Columns", "json_dicts", "json_rows", "recordset"]
 
 # (column name in SQL, its type, the key of the Python row that holds it)
 Columns = Sequence[tuple[str, str, str]]
@@ -29,6 +30,8 @@ Columns = Sequence[tuple[str, str, str]]
 def _default(value: object) -> str:
     if isinstance(value, datetime):
         return utc_param(value).isoformat()  # type: ignore[union-attr]  # naive ones are refused there
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()  # bytea's input text
     raise TypeError(f"{type(value).__name__} is not a recordset value")
 
 
@@ -39,6 +42,14 @@ _ENCODE = json.JSONEncoder(default=_default, separators=(",", ":"), check_circul
 def json_rows(rows: Sequence[Mapping[str, Any]], columns: Columns) -> str:
     """The rows as the JSON array that :func:`recordset` reads (``columns`` picks and names)."""
     return _ENCODE([{name: row[key] for name, _, key in columns} for row in rows])
+
+
+def json_dicts(rows: Sequence[Mapping[str, Any]], extra: Sequence[tuple[str, Any]] = ()) -> str:
+    """The rows as they are (keys are column names), each with the ``extra`` columns added."""
+    if extra:
+        added = dict(extra)
+        return _ENCODE([{**row, **added} for row in rows])
+    return _ENCODE(list(rows))
 
 
 def recordset(param: str, alias: str, columns: Columns) -> str:

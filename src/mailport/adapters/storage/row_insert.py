@@ -14,6 +14,10 @@ On PostgreSQL the same plan hands psycopg SQLAlchemy's own compiled INSERT for t
 executemany built those dicts through ``construct_params`` per row, about a third of an
 INSERT's client CPU at the API's batch sizes (bench/bench_send.py, "session 6 PostgreSQL pass").
 Other databases take the Core statement as before.
+
+:meth:`RowInsert.from_json` gives the same INSERT as SQL that reads its rows from one JSON
+parameter (``json_populate_recordset`` with the table's own row type), for a statement that writes
+several tables at once (:meth:`OutboxRepository.add_accepted`).
 """
 
 from __future__ import annotations
@@ -54,19 +58,30 @@ class RowInsert:
             names = plan.names
             conn.exec_driver_sql(plan.sql, [dict(zip(names, plan.values(row), strict=True)) for row in rows])
 
+    def from_json(self, keys: tuple[str, ...], param: str) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        """PostgreSQL: ``INSERT INTO table (…) SELECT … FROM json_populate_recordset(…)`` of rows
+        with ``keys``, read from the JSON parameter ``param`` (:func:`recordset.json_rows` of the
+        rows), and the omitted columns' scalar defaults to add to each row — as :meth:`execute`
+        fills them in. The row type converts each value as the column's input would (times with
+        their offset, ``bytea`` as ``\\x`` hex, JSON columns nested)."""
+        found = _omitted(self.table, keys)
+        if found is None:
+            raise ValueError(f"{self.table.name}: a default SQLAlchemy computes per row")
+        names = [*keys, *(key for key, _ in found)]
+        columns = ", ".join(f'"{self.table.columns[k].name}"' for k in names)
+        sql = (f'INSERT INTO "{self.table.name}" ({columns}) SELECT {columns} '
+               f'FROM json_populate_recordset(NULL::"{self.table.name}", CAST(:{param} AS json))')
+        return sql, tuple(found)
+
     def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
         """The driver's SQL and the values' processing, or ``None``: the Core path (not SQLite
         or PostgreSQL, or an omitted column whose default SQLAlchemy computes per row)."""
         if dialect.name not in ("sqlite", "postgresql"):
             return None
         columns = self.table.columns
-        omitted: list[tuple[str, Any]] = []
-        for column in columns:
-            if column.key in keys or column.default is None:
-                continue
-            if not column.default.is_scalar:
-                return None
-            omitted.append((column.key, column.default.arg))  # type: ignore[attr-defined]
+        omitted = _omitted(self.table, keys)
+        if omitted is None:
+            return None
         names = [*keys, *(key for key, _ in omitted)]
         processors = [columns[key].type._cached_bind_processor(dialect) for key in names]
         defaults = tuple(value if proc is None else proc(value)
@@ -81,6 +96,19 @@ class RowInsert:
         sql = (f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(columns[k].name) for k in names)}) "
                f"VALUES ({', '.join('?' for _ in names)})")
         return _Plan(sql, keys, processed, defaults)
+
+
+def _omitted(table: Table, keys: tuple[str, ...]) -> list[tuple[str, Any]] | None:
+    """The columns not in ``keys`` with a scalar default SQLAlchemy fills in, with that default;
+    ``None`` when one's default is computed per row."""
+    omitted: list[tuple[str, Any]] = []
+    for column in table.columns:
+        if column.key in keys or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            return None
+        omitted.append((column.key, column.default.arg))  # type: ignore[attr-defined]
+    return omitted
 
 
 class _Plan:

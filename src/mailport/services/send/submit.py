@@ -391,20 +391,23 @@ class Submissions:
                          ignore_suppression=request.ignore_suppression)
 
     def _store_all(self, s: Session, tenant_id: str, items: Sequence[_Prepared], now: datetime) -> None:
-        """Write prepared messages in the caller's transaction: a few multi-row INSERTs for
-        the lot (messages, contents, recipients, ``message.queued`` events, ``send`` jobs)."""
+        """Write prepared messages in the caller's transaction: their messages, contents,
+        recipients, ``message.queued`` events and ``send`` jobs (one statement on PostgreSQL,
+        :meth:`OutboxRepository.add_accepted`), then the tenant's webhook deliveries of the events."""
         if not items:  # every item was refused (suppressed): nothing to write
             return
-        OutboxRepository(s).add_many([i.row for i in items], [i.content for i in items],
-                                     [r for i in items for r in i.recipients])
-        self.events.record_many(s, tenant_id=tenant_id, now=now, entries=[
-            (i.row["id"], MessageQueued(message_id=i.row["id"], account_id=i.row["account_id"],
-                                        metadata=dict(i.row["meta"]), recipients=i.addresses,
-                                        send_at=i.row["send_at"])) for i in items])
-        self.queue.enqueue_new(s, [{
+        events = self.events.event_rows(now=now, entries=[
+            (tenant_id, i.row["id"], MessageQueued(message_id=i.row["id"], account_id=i.row["account_id"],
+                                                   metadata=dict(i.row["meta"]), recipients=i.addresses,
+                                                   send_at=i.row["send_at"]), 0) for i in items])
+        jobs = self.queue.new_rows([{
             "kind": SEND_JOB, "payload": {"message_id": i.row["id"], "account_id": i.row["account_id"]},
             "tenant_id": tenant_id, "dedupe_key": i.row["id"], "run_at": i.row["send_at"] or now,
         } for i in items], now=now)
+        OutboxRepository(s).add_accepted([i.row for i in items], [i.content for i in items],
+                                         [r for i in items for r in i.recipients], events=events, jobs=jobs,
+                                         wake=self.queue.ready_now(jobs, now=now))
+        self.events.fan_out(s, events, now=now)
 
     def _replays(self, tenant_id: str, keys: Sequence[str]) -> dict[str, tuple[MessageView, str]]:
         """Messages earlier requests made with these keys (one query), with their fingerprints."""

@@ -199,3 +199,39 @@ def test_accept_in_one_statement_stores_what_the_executemanys_store(
     assert event["type"] == "message.queued"
     [[data]] = [[r["data"] for r in _rows(rt, Event.__table__, Event.__table__.c.message_id, message_id)]]  # type: ignore[arg-type]
     assert data == given["e"][0]["data"]
+
+
+def test_a_large_group_commit_is_accepted_in_statements_of_bounded_size(
+        rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL refuses a value over 1 GB: a group commit of many large messages is split by
+    content size, each message whole in one statement, and the workers are woken once."""
+    from mailport.adapters.storage import outbox_repository
+
+    monkeypatch.setattr(outbox_repository, "_ACCEPT_STATEMENT_BYTES", 60_000)
+    tenant = rt.tenants.create(name="Statements").tenant.id
+    account = sink_account(rt, tenant, 2525)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("WITH m AS"):
+            statements.append(statement)
+
+    sa.event.listen(rt.db.engine, "before_cursor_execute", seen)
+    requests = [(SendRequest(account_id=account, to=["klant@example.org", "boekhouding@example.org"],
+                             subject=f"Factuur {n}", text="Beste klant,",
+                             attachments=[Attachment("factuur.pdf", b"%PDF-1.4\n" + bytes([n]) * 20_000)]), None)
+                for n in range(5)]
+    results = rt.outbox.submit_many(tenant, requests)
+    sa.event.remove(rt.db.engine, "before_cursor_execute", seen)
+    ids = [r.message.id for r in results]  # type: ignore[union-attr]
+    assert len(statements) == 3  # ~27 KB of MIME each: two, two and one under 60,000 bytes
+    assert sum("pg_notify" in s for s in statements) == 1 and "pg_notify" in statements[-1]
+    with rt.db.session() as s:
+        for table, column in ((Message.__table__, Message.__table__.c.id),
+                              (MessageContent.__table__, MessageContent.__table__.c.message_id),
+                              (Event.__table__, Event.__table__.c.message_id),
+                              (Job.__table__, Job.__table__.c.dedupe_key)):
+            assert sorted(s.scalars(sa.select(column).where(column.in_(ids)))) == sorted(ids), table
+        recipients = s.execute(sa.select(MessageRecipient.message_id, sa.func.count())
+                               .group_by(MessageRecipient.message_id)).all()
+    assert dict(recipients) == dict.fromkeys(ids, 2)

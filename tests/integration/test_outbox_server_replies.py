@@ -11,6 +11,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import pytest
 from outbox_helpers import outbox_runtime, run_worker_until, sink_account, state_of
@@ -63,7 +64,7 @@ class ScriptedServer:
             await writer.drain()
         writer.close()
 
-    def __enter__(self) -> ScriptedServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         self._ready.wait(5)
         return self

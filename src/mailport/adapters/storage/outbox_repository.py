@@ -226,6 +226,34 @@ def _event_json(events: Sequence[Mapping[str, Any]]) -> str:
                      _EVENT_COLUMNS)
 
 
+# The bytes of message contents one accept statement carries at most (twice that as hex in its
+# JSON): PostgreSQL refuses a value over 1 GB, and a group commit may hold hundreds of large
+# messages from several requests at once.
+_ACCEPT_STATEMENT_BYTES = 32 * 1024 * 1024
+
+
+def _by_size(messages: Sequence[Mapping[str, Any]], contents: Sequence[Mapping[str, Any]]
+             ) -> list[set[str] | None]:
+    """The message ids of each accept statement: ``[None]`` (one statement for everything) in
+    the common case, else sets of ids whose contents together stay under
+    ``_ACCEPT_STATEMENT_BYTES`` (a larger message alone)."""
+    sizes = {c["message_id"]: len(c["raw"] or b"") + len(c.get("sent_prefix") or b"") for c in contents}
+    if sum(sizes.values()) <= _ACCEPT_STATEMENT_BYTES:
+        return [None]
+    chunks: list[set[str] | None] = []
+    current: set[str] = set()
+    total = 0
+    for message in messages:
+        size = sizes.get(message["id"], 0)
+        if current and total + size > _ACCEPT_STATEMENT_BYTES:
+            chunks.append(current)
+            current, total = set(), 0
+        current.add(message["id"])
+        total += size
+    chunks.append(current)
+    return chunks
+
+
 @functools.lru_cache(maxsize=64)
 def _accepted_statement(parts: tuple[str, ...], wake: bool) -> Any:
     """One statement of :meth:`OutboxRepository.add_accepted`'s INSERTs (data-modifying CTEs;
@@ -329,17 +357,23 @@ class OutboxRepository:
             self.add_event_rows(list(events))
             JobQueue.insert_rows(self.s, jobs)
             return
-        parts: list[str] = []
-        values: dict[str, str] = {}
-        for name, writer, rows in (("m", _INSERT_MESSAGES, messages), ("c", _INSERT_CONTENTS, contents),
-                                   ("r", _INSERT_RECIPIENTS, recipients), ("e", _INSERT_EVENT_ROWS, events),
-                                   ("j", JobQueue.INSERT_ROWS, jobs)):
-            if rows:
-                sql, defaults = writer.from_json(tuple(rows[0]), name)
-                parts.append(f"{name} AS ({sql})")
-                values[name] = json_dicts(rows, defaults)
-        if parts:
-            self.s.connection().execute(_accepted_statement(tuple(parts), wake), values)
+        tables = (("m", _INSERT_MESSAGES, messages, "id"), ("c", _INSERT_CONTENTS, contents, "message_id"),
+                  ("r", _INSERT_RECIPIENTS, recipients, "message_id"), ("e", _INSERT_EVENT_ROWS, events, "message_id"),
+                  ("j", JobQueue.INSERT_ROWS, jobs, "dedupe_key"))
+        chunks = _by_size(messages, contents)
+        for n, chunk in enumerate(chunks):
+            parts: list[str] = []
+            values: dict[str, str] = {}
+            for name, writer, all_rows, key in tables:
+                # a part of a large group commit: its messages' rows only
+                rows = all_rows if chunk is None else [r for r in all_rows if r[key] in chunk]
+                if rows:
+                    sql, defaults = writer.from_json(tuple(rows[0]), name)
+                    parts.append(f"{name} AS ({sql})")
+                    values[name] = json_dicts(rows, defaults)
+            if parts:
+                last = n == len(chunks) - 1
+                self.s.connection().execute(_accepted_statement(tuple(parts), wake and last), values)
 
     def add_event_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         """Events as column values (no ORM objects: a worker writes one per send, twice), in

@@ -1886,6 +1886,95 @@ def bench_soak(data: Path, port: int, messages: int) -> None:
               f"ratio {sum(counts.values()) / messages:.4f}", flush=True)
 
 
+def _fill_jobs(url: str, start: int, end: int, tenant: Any) -> None:
+    """Ready send jobs ``start``..``end`` (oldest first), for mailboxes ``acc_0``..``acc_199``."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    rows = [{"tenant_id": tenant(g), "kind": "send", "dedupe_key": f"msg_{g}",
+             "payload": {"message_id": f"msg_{g}", "account_id": f"acc_{g % 200}"}, "state": "ready",
+             "run_at": t0 + timedelta(milliseconds=g), "attempts": 0, "created_at": t0, "updated_at": t0}
+            for g in range(start, end)]
+    from mailport.adapters.storage.database import Database
+    from mailport.adapters.storage.tables import Job
+
+    db = Database(url)
+    try:
+        with db.engine.begin() as conn:
+            for i in range(0, len(rows), 20_000):
+                conn.execute(sa.insert(Job), rows[i:i + 20_000])
+            conn.execute(sa.text("ANALYZE jobs"))
+    finally:
+        db.engine.dispose()
+
+
+def _claim_ms(url: str, *, capped: bool) -> float:
+    """Median time of a worker's claim of 256 send jobs (lane capacity 256, tenant share 64), the
+    claimed jobs given back after each; ``capped``: tenant ``big`` already holds its share."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from mailport.adapters.queue import Affinity, JobQueue
+    from mailport.adapters.storage.database import Database
+
+    db = Database(url)
+    queue = JobQueue(db)
+    affinity = Affinity(kind="send", key="account_id", threshold=8, prefix="acc_")
+    took = []
+    try:
+        for i in range(7):
+            now = datetime.now(UTC)
+            started = time.perf_counter()
+            with queue.claiming() as session:
+                queue.claim(worker_id=f"bench-{i}", now=now, lease=timedelta(seconds=60), limit=256, kinds=["send"],
+                            held={"big": 64} if capped else {}, tenant_cap=64, affinity=affinity,
+                            live_since=now - timedelta(seconds=30), session=session)
+            took.append((time.perf_counter() - started) * 1000)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("UPDATE jobs SET state = 'ready', locked_by = NULL, locked_until = NULL "
+                                     "WHERE state = 'running'"))
+    finally:
+        db.engine.dispose()
+    return statistics.median(took)
+
+
+def bench_claim_depth(data: Path, depth: int) -> None:
+    """``claim_depth_sqlite_ms`` / ``claim_depth_postgres_ms``: a worker's claim of 256 send jobs
+    with ``depth`` ready jobs queued (50 tenants, 200 mailboxes — a month-end), against the same
+    claim with 1,000 queued. A comment line gives the claim while one tenant with the whole
+    backlog holds its share (a second tenant's three jobs at the end): still a walk past that
+    tenant's jobs."""
+    import sqlalchemy as sa
+
+    for name in ("sqlite", "postgres"):
+        url = f"sqlite:///{data / 'claims.db'}" if name == "sqlite" else postgres_url()
+        if url is None:
+            print("# claim_depth_postgres skipped: PostgreSQL not reachable", flush=True)
+            continue
+        try:
+            env = {**os.environ, "MAILPORT_DATABASE_URL": url, "MAILPORT_SECRET_KEY": SECRET_KEY}
+            subprocess.run([sys.executable, "-m", "mailport.cli", "migrate"], env=env, check=True,
+                           capture_output=True)
+            _fill_jobs(url, 0, 1_000, lambda g: f"ten_{g % 50}")
+            shallow = _claim_ms(url, capped=False)
+            _fill_jobs(url, 1_000, depth, lambda g: f"ten_{g % 50}")
+            deep = _claim_ms(url, capped=False)
+            engine = sa.create_engine(url)
+            with engine.begin() as conn:
+                conn.execute(sa.text("UPDATE jobs SET tenant_id = 'big'"))
+            engine.dispose()
+            _fill_jobs(url, depth, depth + 3, lambda g: "small")
+            capped = _claim_ms(url, capped=True)
+            print(f"# claim of 256 with {depth:,} queued, one tenant holding its share: {capped:.1f} ms", flush=True)
+            line(f"claim_depth_{name}_ms", deep, "ms", shallow, "ms")
+        finally:
+            if name == "postgres":
+                drop_postgres(url)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sink", type=int, help=argparse.SUPPRESS)
@@ -1900,6 +1989,7 @@ def main() -> int:
     parser.add_argument("--many-messages", type=int, default=4000)
     parser.add_argument("--noisy-messages", type=int, default=50)
     parser.add_argument("--soak-messages", type=int, default=20000)
+    parser.add_argument("--claim-depth", type=int, default=300_000)
     args = parser.parse_args()
     if args.sink:
         run_sink(args.sink, args.delay)
@@ -1942,6 +2032,8 @@ def main() -> int:
             bench_noisy_neighbour(data, port, args.noisy_messages)
         if selected("soak"):
             bench_soak(data, port, args.soak_messages)
+        if selected("claim_depth"):
+            bench_claim_depth(data, args.claim_depth)
     return 0
 
 

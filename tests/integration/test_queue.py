@@ -217,10 +217,10 @@ def test_a_claim_reads_what_it_takes_not_the_whole_queue(runtime: Runtime) -> No
             {"t0": T0})
         conn.execute(sa.text("ANALYZE jobs"))
     affinity = Affinity(kind="send", key="account_id", threshold=8, prefix="acc_")
-    scan, _, take_oldest = _claim_statements(True, affinity, True)
+    statements = _claim_statements(True, affinity, True)
     now = T0 + timedelta(hours=1)
     params = {"b_now": now, "b_until": now + LEASE, "b_worker": "w1", "b_live": now - LEASE,
-              "b_kinds": ["send"], "b_full": ["ten_3"], "b_ids": []}
+              "b_kinds": ["send"], "b_full": ["ten_3"], "b_ids": [], "b_window": 144 * 4}
 
     def rows_read(statement: object, limit: int) -> int:
         with runtime.db.engine.connect() as conn:
@@ -237,7 +237,38 @@ def test_a_claim_reads_what_it_takes_not_the_whole_queue(runtime: Runtime) -> No
 
         return scanned((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"])
 
-    assert rows_read(take_oldest, 256) <= 256 * 3  # the taken rows, and the read ones, a few more
-    assert rows_read(scan, 2 * 64 + 16) <= (2 * 64 + 16) * 3
+    assert rows_read(statements.take_oldest, 256) <= 256 * 3  # the taken rows, and the read ones, a few more
+    assert rows_read(statements.scan, 144) <= 144 * 4 + 144 * 3  # its window, four times what it wants
     claimed = runtime.queue.claim(worker_id="w1", now=now, lease=LEASE, limit=256, kinds=["send"])
     assert len(claimed) == 256 and [j.payload["account_id"] for j in claimed[:3]] == ["acc_1", "acc_2", "acc_3"]
+
+
+def test_a_tenant_at_its_share_with_its_backlog_in_front_hides_no_one_else(runtime: Runtime) -> None:
+    """One tenant's month-end backlog fills the front of the queue and it holds its share: the
+    claim finds the other tenants' jobs behind it (each tenant asked for its own), the jobs of no
+    tenant, and a lapsed lease — and none of the capped tenant's."""
+    q = runtime.queue
+    with q.transaction() as s:
+        q.enqueue_new(s, [{"kind": "send", "payload": {"n": n}, "tenant_id": "big", "dedupe_key": f"big-{n}"}
+                          for n in range(400)], now=T0)
+        q.enqueue_new(s, [{"kind": "send", "payload": {"n": n}, "tenant_id": "small", "dedupe_key": f"small-{n}",
+                           "run_at": T0 + timedelta(seconds=1)} for n in range(3)], now=T0)
+    untenanted = q.enqueue(kind="send", payload={}, now=T0, run_at=T0 + timedelta(seconds=2))
+    lapsed = q.enqueue(kind="send", payload={}, now=T0, tenant_id="other", run_at=T0 - timedelta(seconds=1))
+    assert [j.id for j in q.claim(worker_id="dead", now=T0, lease=LEASE, limit=1, held={}, tenant_cap=4)] == [lapsed]
+    now = T0 + timedelta(minutes=5)
+    got = q.claim(worker_id="w", now=now, lease=LEASE, limit=10, held={"big": 4}, tenant_cap=4)
+    assert sorted((j.tenant_id or "", j.id) for j in got) == sorted(
+        [("other", lapsed), ("", untenanted), *(("small", j) for j in _ids(runtime, "small"))])
+    # below its share again, the big tenant's oldest come first
+    more = q.claim(worker_id="w", now=now, lease=LEASE, limit=10, held={}, tenant_cap=4)
+    assert [j.tenant_id for j in more] == ["big"] * 4 and [j.payload["n"] for j in more] == [0, 1, 2, 3]
+
+
+def _ids(runtime: Runtime, tenant: str) -> list[int]:
+    import sqlalchemy as sa
+
+    from mailport.adapters.storage.tables import Job
+
+    with runtime.db.session() as s:
+        return list(s.scalars(sa.select(Job.id).where(Job.tenant_id == tenant)))

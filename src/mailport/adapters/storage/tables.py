@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -185,6 +186,10 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_ready", "state", "run_at"),
         Index("ix_jobs_finished", "state", "updated_at"),
+        # The ready jobs of each tenant in the order they run: a claim asks each tenant for its
+        # own when one tenant's backlog fills the front of the queue (adapters/queue.py).
+        Index("ix_jobs_ready_tenant", "tenant_id", "run_at", postgresql_where=text("state = 'ready'"),
+              sqlite_where=text("state = 'ready'")),
         UniqueConstraint("kind", "dedupe_key"),
     )
 

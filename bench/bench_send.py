@@ -26,6 +26,10 @@ medians are reported where a run is repeatable.
   at a tarpit SMTP server (and 500 messages queued for them); baseline: A on a quiet installation.
 - ``soak``: N messages (default 20,000) with retention 20 s and a prune every 5 s; prints the row
   counts after the last prune (``soak_jobs_rows``: the jobs table holds the retention window only).
+- ``claim_depth_sqlite_ms`` / ``claim_depth_postgres_ms``: a worker's claim of 256 send jobs with
+  300,000 ready ones queued (``--claim-depth``; 50 tenants, 200 mailboxes); baseline: the same
+  claim with 1,000 queued. A comment line gives the claim while one tenant, with the whole backlog
+  in front, holds its share (another tenant's three jobs at the end).
 
 Where the CPU goes — CPU ms per message by stage, profiled before optimising (py-spy ``--gil``
 on the running processes, cProfile in-process for the accept service; 2026-12-06, 2-core machine
@@ -1182,6 +1186,50 @@ on SQLite too, alternating with main: **0.48, 0.50** against 0.41, 0.39, and wor
 after it: SMTP 31 % (``transport.write`` alone 17 %: loopback TCP's kernel work on the 20 KB
 writes, which the baseline pays too), the group-committed begins and finishes 28 %, claims 10 %,
 event rows 6 %.
+
+Session 12 (2026-12-07, another box again: raw aiosmtplib 980–1,140 msg/s; ``send_pipeline_sqlite``
+0.60–0.68 here at the session's start, ``send_pipeline_postgres`` 0.30–0.34). py-spy ``--gil`` on
+``serve --no-worker`` and both workers during a 12,000-message PostgreSQL run:
+
+| share of samples | API | a worker |
+|---|---|---|
+| psycopg dumping parameters (``PostgresQuery.dump``) | — | 15.7 % |
+| — of it the arrays of the begin's and finish's ``unnest`` (``ListDumper``, a regex per element) | — | 10.8 % |
+| the accept's five executemany in pipeline mode (``RowInsert``; ``_communicate_gen`` 16.8 % alone) | 24.2 % | — |
+| the API key's ``SELECT`` per request | 10.6 % | — |
+| SMTP (aiosmtplib, ``transport.write``) | — | 12.8 % |
+
+What was done, each alternating with the commit before it:
+
+- The begin's and finish's rows as one JSON parameter per table (``adapters/storage/recordset.py``,
+  ``json_to_recordset``) instead of some forty arrays: client CPU for a finish of six 0.64 → 0.04
+  ms (measured alone); ``send_pipeline_postgres`` 0.30, 0.32, 0.31 → 0.32, 0.35, 0.33, workers
+  1.5–1.6 → 1.4–1.5 ms per message.
+- The accept as one statement for all five tables and the ``NOTIFY`` (``json_populate_recordset``
+  with each table's row type; ``OutboxRepository.add_accepted``): ``Submissions.submit_many``
+  alone on PostgreSQL, CPU per accepted message 1.56 → 1.33 ms with one message per transaction,
+  0.65 → 0.55 with four (three alternations each). Through the pipeline within its noise (0.32,
+  0.34, 0.32 against 0.34, 0.32, 0.30): the API is not what bounds it.
+- Claims at depth (``claim_depth``): a claim of 256 read and sorted every due job (one scan of
+  "ready, or running with a lapsed lease"; ``EXPLAIN ANALYZE`` at 300,000: a sequential scan and an
+  11 MB external sort). Median of seven claims, 50 tenants, before → after:
+
+| queued | PostgreSQL | SQLite |
+|---|---|---|
+| 1,000 | 9 → 11 ms | 5 → 5 ms |
+| 20,000 | 22 → 14 ms | 14 → 5 ms |
+| 100,000 | 88 → 15 ms | 121 → 5 ms |
+| 300,000 | 200 → 16 ms | 249 → 5 ms |
+
+  With one tenant holding its share and the whole backlog in front of another tenant's three
+  jobs, the capped claim walked that backlog (PostgreSQL 49 ms at 300,000, SQLite 200 ms — holding
+  the write lock ``serve``'s accepts wait for); it now looks at a window of four times what it
+  wants and, when that is the full tenants', asks each tenant for its own oldest jobs (a loose
+  index scan over ``ix_jobs_ready_tenant``).
+
+What bounds ``send_pipeline_postgres`` is unchanged: CPU per message, API 1.1–1.3, workers 1.3–1.6,
+PostgreSQL 1.0–1.3, sink 0.8–0.9 ms — 4.2–5.1 ms on two cores, so 390–480 msg/s at best against a
+baseline of ~1,050: at most ~0.45 on this box, 0.32–0.35 measured.
 
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.

@@ -257,11 +257,12 @@ def test_a_tenant_at_its_share_with_its_backlog_in_front_hides_no_one_else(runti
     lapsed = q.enqueue(kind="send", payload={}, now=T0, tenant_id="other", run_at=T0 - timedelta(seconds=1))
     assert [j.id for j in q.claim(worker_id="dead", now=T0, lease=LEASE, limit=1, held={}, tenant_cap=4)] == [lapsed]
     now = T0 + timedelta(minutes=5)
-    got = q.claim(worker_id="w", now=now, lease=LEASE, limit=10, held={"big": 4}, tenant_cap=4)
+    q.enqueue(kind="webhook", payload={}, now=T0, tenant_id="small")  # another lane's
+    got = q.claim(worker_id="w", now=now, lease=LEASE, limit=10, held={"big": 4}, tenant_cap=4, kinds=["send"])
     assert sorted((j.tenant_id or "", j.id) for j in got) == sorted(
         [("other", lapsed), ("", untenanted), *(("small", j) for j in _ids(runtime, "small"))])
     # below its share again, the big tenant's oldest come first
-    more = q.claim(worker_id="w", now=now, lease=LEASE, limit=10, held={}, tenant_cap=4)
+    more = q.claim(worker_id="w", now=now, lease=LEASE, limit=10, held={}, tenant_cap=4, kinds=["send"])
     assert [j.tenant_id for j in more] == ["big"] * 4 and [j.payload["n"] for j in more] == [0, 1, 2, 3]
 
 
@@ -271,4 +272,4 @@ def _ids(runtime: Runtime, tenant: str) -> list[int]:
     from mailport.adapters.storage.tables import Job
 
     with runtime.db.session() as s:
-        return list(s.scalars(sa.select(Job.id).where(Job.tenant_id == tenant)))
+        return list(s.scalars(sa.select(Job.id).where(Job.tenant_id == tenant, Job.kind == "send")))

@@ -160,7 +160,6 @@ def _not_filled_elsewhere(affinity: Affinity) -> ColumnElement[bool]:
                func.coalesce(_JOBS.c.payload[affinity.key].as_string(), "").not_in(filled.scalar_subquery()))
 
 
-@functools.cache
 @dataclass(frozen=True, slots=True)
 class _Claims:
     """A claim's statements (:func:`_claim_statements`)."""
@@ -181,6 +180,7 @@ _CLAIM_WINDOW = 4
 _READY_LITERAL: ColumnElement[str] = literal_column(f"'{READY}'")
 
 
+@functools.cache
 def _claim_statements(postgresql: bool, affinity: Affinity | None, with_kinds: bool) -> _Claims:
     """The claim's statements, built once per shape (building a select costs more Python time
     than the database takes to run it, and a worker claims after every wake-up). Parameters:
@@ -197,22 +197,19 @@ def _claim_statements(postgresql: bool, affinity: Affinity | None, with_kinds: b
     if affinity is not None:
         wanted.append(_not_filled_elsewhere(affinity))
 
-    def oldest(*columns: Any, where: ColumnElement[bool] | None = None) -> Any:
-        """The oldest claimable jobs' ``columns``: the ready ones and those whose lease lapsed
-        are two scans, each in the order of ``ix_jobs_ready`` and stopping at the limit. One scan
-        of "ready or lapsed" read and sorted every due job: at a month-end depth of 300,000 a
-        claim took 200 ms on PostgreSQL and 250 ms on SQLite — holding SQLite's write lock, which
-        the API's accepts wait for (bench/bench_send.py, session 12)."""
-        extra = [*wanted, *(() if where is None else (where,))]
+    def oldest_ids() -> Any:
+        """The oldest claimable jobs' ids: the ready ones and those whose lease lapsed are two
+        scans, each in the order of ``ix_jobs_ready`` and stopping at the limit. One scan of
+        "ready or lapsed" read and sorted every due job: at a month-end depth of 300,000 a claim
+        took 200 ms on PostgreSQL and 250 ms on SQLite — holding SQLite's write lock, which the
+        API's accepts wait for (bench/bench_send.py, session 12)."""
         limit: BindParameter[int] = bindparam("b_limit")
         parts = []
         for name, which in (("lapsed", lapsed), ("ready", ready)):
-            part = (select(*columns, jobs.run_at.label("o_run_at"), jobs.id.label("o_id")).where(which, *extra)
-                    .order_by(jobs.run_at, jobs.id).limit(limit))
+            part = select(jobs.id, jobs.run_at).where(which, *wanted).order_by(jobs.run_at, jobs.id).limit(limit)
             parts.append((part.with_for_update(skip_locked=True) if postgresql else part).cte(name))
         both = union_all(*(select(part) for part in parts)).subquery("due")
-        return (select(*(both.c[c.key] for c in columns))
-                .order_by(both.c.o_run_at, both.c.o_id).limit(limit))
+        return select(both.c.id).order_by(both.c.run_at, both.c.id).limit(limit)
 
     # The capped claim's candidates: of the oldest ``b_window`` ready jobs (and the lapsed ones)
     # those of tenants below their share, with how many ready ones were looked at (``seen``: the
@@ -269,7 +266,7 @@ def _claim_statements(postgresql: bool, affinity: Affinity | None, with_kinds: b
                 .returning(jobs.id, jobs.kind, jobs.tenant_id, jobs.payload, jobs.attempts, jobs.created_at))
 
     listed = and_(one_of(jobs.id, "b_ids", postgresql=postgresql), due)
-    chosen = oldest(jobs.id).scalar_subquery()
+    chosen = oldest_ids().scalar_subquery()
     # ``= ANY(ARRAY(…))``, not ``IN (…)``: PostgreSQL may join ``IN`` with a scan of every job.
     return _Claims(scan=scan, take_listed=take(listed),
                    take_oldest=take(jobs.id == any_(func.array(chosen)) if postgresql else jobs.id.in_(chosen)),

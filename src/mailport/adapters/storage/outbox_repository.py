@@ -254,12 +254,17 @@ def _by_size(messages: Sequence[Mapping[str, Any]], contents: Sequence[Mapping[s
     return chunks
 
 
+# The columns of the accept statement that travel as binary arrays, not in its JSON (a message's
+# bytes: :meth:`RowInsert.from_json`).
+_BINARY = {"c": ("raw",)}
+
+
 @functools.lru_cache(maxsize=64)
-def _accepted_statement(parts: tuple[str, ...], wake: bool) -> Any:
+def _accepted_statement(parts: tuple[str, ...], wake: bool) -> str:
     """One statement of :meth:`OutboxRepository.add_accepted`'s INSERTs (data-modifying CTEs;
     the foreign keys are checked at its end, when every table has its rows), and the workers'
-    wake-up (delivered at commit, as ``JobQueue``'s own)."""
-    return text(f"WITH {', '.join(parts)} SELECT " + (f"pg_notify('{CHANNEL}', '')" if wake else "1"))
+    wake-up (delivered at commit, as ``JobQueue``'s own); psycopg's placeholders."""
+    return f"WITH {', '.join(parts)} SELECT " + (f"pg_notify('{CHANNEL}', '')" if wake else "1")
 
 
 def _sent_copy_upsert(postgresql: bool) -> Any:
@@ -363,17 +368,21 @@ class OutboxRepository:
         chunks = _by_size(messages, contents)
         for n, chunk in enumerate(chunks):
             parts: list[str] = []
-            values: dict[str, str] = {}
+            values: dict[str, Any] = {}
             for name, writer, all_rows, key in tables:
                 # a part of a large group commit: its messages' rows only
                 rows = all_rows if chunk is None else [r for r in all_rows if r[key] in chunk]
                 if rows:
-                    sql, defaults = writer.from_json(tuple(rows[0]), name)
+                    binary = _BINARY.get(name, ())
+                    sql, defaults = writer.from_json(tuple(rows[0]), name, binary=binary)
                     parts.append(f"{name} AS ({sql})")
-                    values[name] = json_dicts(rows, defaults)
+                    for column in binary:
+                        values[f"{name}_{column}"] = [r[column] for r in rows]
+                    values[name] = json_dicts([{k: v for k, v in r.items() if k not in binary} for r in rows]
+                                              if binary else rows, defaults)
             if parts:
                 last = n == len(chunks) - 1
-                self.s.connection().execute(_accepted_statement(tuple(parts), wake and last), values)
+                self.s.connection().exec_driver_sql(_accepted_statement(tuple(parts), wake and last), values)
 
     def add_event_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         """Events as column values (no ORM objects: a worker writes one per send, twice), in

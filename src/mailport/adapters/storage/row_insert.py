@@ -58,20 +58,31 @@ class RowInsert:
             names = plan.names
             conn.exec_driver_sql(plan.sql, [dict(zip(names, plan.values(row), strict=True)) for row in rows])
 
-    def from_json(self, keys: tuple[str, ...], param: str) -> tuple[str, tuple[tuple[str, Any], ...]]:
-        """PostgreSQL: ``INSERT INTO table (…) SELECT … FROM json_populate_recordset(…)`` of rows
-        with ``keys``, read from the JSON parameter ``param`` (:func:`recordset.json_rows` of the
-        rows), and the omitted columns' scalar defaults to add to each row — as :meth:`execute`
-        fills them in. The row type converts each value as the column's input would (times with
-        their offset, ``bytea`` as ``\\x`` hex, JSON columns nested)."""
+    def from_json(self, keys: tuple[str, ...], param: str, *, binary: tuple[str, ...] = ()
+                  ) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        """PostgreSQL, psycopg's placeholders: ``INSERT INTO table (…) SELECT … FROM
+        json_populate_recordset(…)`` of rows with ``keys``, read from the JSON parameter ``param``
+        (:func:`recordset.json_dicts` of the rows), and the omitted columns' scalar defaults to add
+        to each row — as :meth:`execute` fills them in. The row type converts each value as the
+        column's input would (times with their offset, ``bytea`` as ``\\x`` hex, JSON columns
+        nested). The ``binary`` columns (``bytea``) are not in the JSON: each comes as its own
+        array parameter ``{param}_{column}`` in binary format, in the rows' order — a message's
+        bytes as hex in the JSON cost PostgreSQL's JSON parser 0.5 ms of CPU per 20 KB invoice."""
         found = _omitted(self.table, keys)
         if found is None:
             raise ValueError(f"{self.table.name}: a default SQLAlchemy computes per row")
         names = [*keys, *(key for key, _ in found)]
         columns = ", ".join(f'"{self.table.columns[k].name}"' for k in names)
-        sql = (f'INSERT INTO "{self.table.name}" ({columns}) SELECT {columns} '
-               f'FROM json_populate_recordset(NULL::"{self.table.name}", CAST(:{param} AS json))')
-        return sql, tuple(found)
+        picked = ", ".join(f"b{binary.index(k)}.v" if k in binary else f'x."{self.table.columns[k].name}"'
+                           for k in names)
+        source = f'json_populate_recordset(NULL::"{self.table.name}", %({param})s::json)'
+        if binary:
+            source += " WITH ORDINALITY AS x" + "".join(
+                f" JOIN unnest(%({param}_{k})b::bytea[]) WITH ORDINALITY AS b{i}(v, ordinality) USING (ordinality)"
+                for i, k in enumerate(binary))
+        else:
+            source += " AS x"
+        return f'INSERT INTO "{self.table.name}" ({columns}) SELECT {picked} FROM {source}', tuple(found)
 
     def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
         """The driver's SQL and the values' processing, or ``None``: the Core path (not SQLite

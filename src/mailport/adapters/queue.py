@@ -43,7 +43,6 @@ from sqlalchemy import (
     select,
     text,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -164,7 +163,7 @@ def _not_filled_elsewhere(affinity: Affinity) -> ColumnElement[bool]:
 class _Claims:
     """A claim's statements (:func:`_claim_statements`)."""
 
-    scan: Any  # the capped claim's candidates: (id, tenant_id, part, seen)
+    scan: Any  # the capped claim's candidates: (id, tenant_id, seen)
     take_listed: Any  # the UPDATE that takes a list of them
     take_oldest: Any  # the uncapped claim's one UPDATE of the oldest
     tenants: Any  # the tenants with ready jobs, one index probe each
@@ -172,6 +171,12 @@ class _Claims:
     untenanted: Any  # the same of the jobs without a tenant
 
 
+# Running jobs whose lease lapsed (their worker vanished without a trace) become ready again, ahead
+# of the backlog; the holder, should it come back, finds its lease gone (:meth:`JobQueue.extend`).
+_REAP = update(_JOBS).where(_JOBS.c.state == RUNNING, _JOBS.c.locked_until < bindparam("b_now")).values(
+    state=READY, run_at=bindparam("b_run_at"), locked_by=None, locked_until=None, renewed_at=None,
+    last_error="lease lapsed", updated_at=bindparam("b_now"))
+_REAP_EVERY = timedelta(seconds=1)
 # The capped claim looks at this many times as many of the oldest ready jobs as it wants for
 # tenants below their share before it asks each tenant for its own (:meth:`JobQueue._candidates`).
 _CLAIM_WINDOW = 4
@@ -189,8 +194,6 @@ def _claim_statements(postgresql: bool, affinity: Affinity | None, with_kinds: b
     jobs = _JOBS.c
     now = bindparam("b_now", type_=jobs.run_at.type)
     ready = and_(jobs.state == READY, jobs.run_at <= now)
-    lapsed = and_(jobs.state == RUNNING, jobs.locked_until < now)
-    due = or_(ready, lapsed)
     wanted: list[ColumnElement[bool]] = []
     if with_kinds:
         wanted.append(one_of(jobs.kind, "b_kinds", postgresql=postgresql))
@@ -198,39 +201,25 @@ def _claim_statements(postgresql: bool, affinity: Affinity | None, with_kinds: b
         wanted.append(_not_filled_elsewhere(affinity))
 
     def oldest_ids() -> Any:
-        """The oldest claimable jobs' ids: the ready ones and those whose lease lapsed are two
-        scans, each in the order of ``ix_jobs_ready`` and stopping at the limit. One scan of
-        "ready or lapsed" read and sorted every due job: at a month-end depth of 300,000 a claim
-        took 200 ms on PostgreSQL and 250 ms on SQLite — holding SQLite's write lock, which the
-        API's accepts wait for (bench/bench_send.py, session 12)."""
-        limit: BindParameter[int] = bindparam("b_limit")
-        parts = []
-        for name, which in (("lapsed", lapsed), ("ready", ready)):
-            part = select(jobs.id, jobs.run_at).where(which, *wanted).order_by(jobs.run_at, jobs.id).limit(limit)
-            parts.append((part.with_for_update(skip_locked=True) if postgresql else part).cte(name))
-        both = union_all(*(select(part) for part in parts)).subquery("due")
-        return select(both.c.id).order_by(both.c.run_at, both.c.id).limit(limit)
+        """The oldest ready jobs' ids, in the order of ``ix_jobs_ready`` and stopping at the limit
+        (lapsed leases are made ready again first: :meth:`JobQueue._reap`). One scan of "ready,
+        or running with a lapsed lease" read and sorted every due job: at a month-end depth of
+        300,000 a claim took 200 ms on PostgreSQL and 250 ms on SQLite — holding SQLite's write
+        lock, which the API's accepts wait for (bench/bench_send.py, session 12)."""
+        scan = select(jobs.id).where(ready, *wanted).order_by(jobs.run_at, jobs.id).limit(bindparam("b_limit"))
+        return scan.with_for_update(skip_locked=True) if postgresql else scan
 
-    # The capped claim's candidates: of the oldest ``b_window`` ready jobs (and the lapsed ones)
-    # those of tenants below their share, with how many ready ones were looked at (``seen``: the
-    # window was full, so a tenant's job behind it was not seen) — one tenant's month-end backlog
-    # at the front of the queue was otherwise walked through on every claim while it held its share.
-    not_full = or_(jobs.tenant_id.is_(None), ~one_of(jobs.tenant_id, "b_full", postgresql=postgresql))
+    # The capped claim's candidates: of the oldest ``b_window`` ready jobs those of tenants below
+    # their share, with how many ready ones were looked at (``seen``: the window was full, so a
+    # tenant's job behind it was not seen) — one tenant's month-end backlog at the front of the
+    # queue was otherwise walked through on every claim while it held its share.
     limit: BindParameter[int] = bindparam("b_limit")
     window = (select(jobs.id, jobs.tenant_id, jobs.run_at).where(ready, *wanted)
               .order_by(jobs.run_at, jobs.id).limit(bindparam("b_window")).cte("window"))
-    behind = (select(jobs.id, jobs.tenant_id, jobs.run_at).where(lapsed, *wanted, not_full)
-              .order_by(jobs.run_at, jobs.id).limit(limit).cte("behind"))
     seen = select(func.count()).select_from(window).scalar_subquery()
-    candidates = union_all(
-        select(window.c.id, window.c.tenant_id, window.c.run_at, literal_column("1").label("part"))
-        .where(or_(window.c.tenant_id.is_(None),
-                   ~one_of(window.c.tenant_id, "b_full", postgresql=postgresql))),
-        select(behind.c.id, behind.c.tenant_id, behind.c.run_at, literal_column("0").label("part")),
-    ).subquery("candidates")
-    scan = (select(candidates.c.id, candidates.c.tenant_id, candidates.c.run_at, candidates.c.part,
-                   seen.label("seen"))
-            .order_by(candidates.c.run_at, candidates.c.id).limit(limit))
+    scan = (select(window.c.id, window.c.tenant_id, seen.label("seen"))
+            .where(or_(window.c.tenant_id.is_(None), ~one_of(window.c.tenant_id, "b_full", postgresql=postgresql)))
+            .order_by(window.c.run_at, window.c.id).limit(limit))
 
     # Each tenant with ready jobs, one probe of ix_jobs_ready_tenant each (a loose index scan).
     other = _JOBS.alias("later")
@@ -265,7 +254,7 @@ def _claim_statements(postgresql: bool, affinity: Affinity | None, with_kinds: b
                         attempts=jobs.attempts + 1, updated_at=now)
                 .returning(jobs.id, jobs.kind, jobs.tenant_id, jobs.payload, jobs.attempts, jobs.created_at))
 
-    listed = and_(one_of(jobs.id, "b_ids", postgresql=postgresql), due)
+    listed = and_(one_of(jobs.id, "b_ids", postgresql=postgresql), ready)
     chosen = oldest_ids().scalar_subquery()
     # ``= ANY(ARRAY(…))``, not ``IN (…)``: PostgreSQL may join ``IN`` with a scan of every job.
     return _Claims(scan=scan, take_listed=take(listed),
@@ -276,6 +265,7 @@ def _claim_statements(postgresql: bool, affinity: Affinity | None, with_kinds: b
 class JobQueue:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._reaped_at: datetime | None = None
 
     def enqueue(
         self,
@@ -445,11 +435,13 @@ class JobQueue:
         take_listed, take_oldest = statements.take_listed, statements.take_oldest
         if tenant_cap is None:
             with self._joined(session) as s:
+                self._reap(s.connection(), now)
                 return _claimed(s.connection().execute(take_oldest, {**params, "b_limit": limit}), worker_id)
         budget = {t: tenant_cap - n for t, n in (held or {}).items()}
         picked: list[ClaimedJob] = []
         with self._joined(session) as s:
             connection = s.connection()
+            self._reap(connection, now)
             # As many as the tenant with the least room left may take cannot put any tenant
             # over its cap: those are claimed in one statement. Fewer came back: that was every
             # ready job (the common case under a trickle, where each wake-up finds one or two).
@@ -482,6 +474,15 @@ class JobQueue:
                     break  # saw every ready job
         return picked
 
+    def _reap(self, connection: Any, now: datetime) -> None:
+        """Make the jobs whose lease lapsed ready again, ahead of the backlog — at most once a
+        second per queue, so that a claim is one plain scan of the ready jobs (a worker that
+        vanished without a trace has its jobs taken over a second later at most)."""
+        if self._reaped_at is not None and self._reaped_at <= now < self._reaped_at + _REAP_EVERY:
+            return
+        self._reaped_at = now
+        connection.execute(_REAP, {"b_now": now, "b_run_at": RECOVERED_RUN_AT})
+
     def _candidates(self, connection: Any, statements: _Claims, params: dict[str, Any], full: list[str],
                     limit: int, *, each: int) -> list[tuple[int, str | None]]:
         """The capped claim's candidates, oldest first: (id, tenant) of up to ``limit`` claimable
@@ -495,7 +496,7 @@ class JobQueue:
                                                     "b_window": window}).all()
         if len(rows) >= limit or (rows and rows[0].seen < window):
             return [(r.id, r.tenant_id) for r in rows]
-        found = [(r.run_at, r.id, r.tenant_id) for r in rows if r.part == 0]  # the lapsed leases
+        found: list[tuple[datetime, int, str | None]] = []
         skip = set(full)
         tenants = [t for t in connection.execute(statements.tenants, params).scalars() if t not in skip]
         per = {**params, "b_each": each}

@@ -171,12 +171,17 @@ class _Claims:
     untenanted: Any  # the same of the jobs without a tenant
 
 
-# Running jobs whose lease lapsed (their worker vanished without a trace) become ready again, ahead
-# of the backlog; the holder, should it come back, finds its lease gone (:meth:`JobQueue.extend`).
-_REAP = update(_JOBS).where(_JOBS.c.state == RUNNING, _JOBS.c.locked_until < bindparam("b_now")).values(
-    state=READY, run_at=bindparam("b_run_at"), locked_by=None, locked_until=None, renewed_at=None,
-    last_error="lease lapsed", updated_at=bindparam("b_now"))
-_REAP_EVERY = timedelta(seconds=1)
+_REAP_EVERY = timedelta(seconds=1)  # how often a queue makes lapsed leases ready again (JobQueue._reap)
+
+
+def _given_back(which: ColumnElement[bool], *, now: datetime, error: str) -> Any:
+    """The UPDATE that gives the running jobs ``which`` selects back to the queue: ready at
+    once, ahead of the backlog, unlocked; their holder, should it come back, finds its lease gone
+    (:meth:`JobQueue.extend`)."""
+    return (update(Job).where(which, Job.state == RUNNING)
+            .values(state=READY, run_at=RECOVERED_RUN_AT, locked_by=None, locked_until=None,
+                    renewed_at=None, last_error=error, updated_at=now)
+            .execution_options(synchronize_session=False))
 # The capped claim looks at this many times as many of the oldest ready jobs as it wants for
 # tenants below their share before it asks each tenant for its own (:meth:`JobQueue._candidates`).
 _CLAIM_WINDOW = 4
@@ -485,7 +490,7 @@ class JobQueue:
         if self._reaped_at is not None and self._reaped_at <= now < self._reaped_at + _REAP_EVERY:
             return
         self._reaped_at = now
-        connection.execute(_REAP, {"b_now": now, "b_run_at": RECOVERED_RUN_AT})
+        connection.execute(_given_back(Job.locked_until < now, now=now, error="lease lapsed"))
 
     def _candidates(self, connection: Any, statements: _Claims, params: dict[str, Any], full: list[str],
                     limit: int, *, each: int) -> list[tuple[int, str | None]]:
@@ -547,13 +552,10 @@ class JobQueue:
                     .execution_options(synchronize_session=False)
                 )
                 renewed = int(getattr(result, "rowcount", 0) or 0)
-            s.execute(
-                update(Job).where(Job.locked_by == worker_id, Job.state == RUNNING,
-                                  ~one_of(Job.id, "b_held", postgresql=not self.db.is_sqlite, value=job_ids))
-                .values(state=READY, run_at=RECOVERED_RUN_AT, locked_by=None, locked_until=None,
-                        renewed_at=None, last_error="claim lost in transit", updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            s.execute(_given_back(
+                and_(Job.locked_by == worker_id,
+                     ~one_of(Job.id, "b_held", postgresql=not self.db.is_sqlite, value=job_ids)),
+                now=now, error="claim lost in transit"))
             return renewed
 
     def holders(self) -> list[str]:
@@ -575,12 +577,7 @@ class JobQueue:
 
     def _release(self, which: ColumnElement[bool], *, now: datetime, error: str) -> int:
         with self.db.session() as s:
-            result = s.execute(
-                update(Job).where(which, Job.state == RUNNING)
-                .values(state=READY, run_at=RECOVERED_RUN_AT, locked_by=None, locked_until=None,
-                        renewed_at=None, last_error=error, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            result = s.execute(_given_back(which, now=now, error=error))
             return int(getattr(result, "rowcount", 0) or 0)
 
     @staticmethod

@@ -7,35 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Self
 
 import pytest
 from outbox_helpers import outbox_runtime, run_worker_until, sink_account, state_of
 
+from lab.scripted_server import ScriptedServer
 from mailport.services.send import SendRequest
 
 
-class ScriptedServer:
+class ScriptedSmtp(ScriptedServer):
     """An SMTP server on loopback that accepts any login and answers DATA with ``reply``."""
 
     def __init__(self, reply: bytes) -> None:
+        super().__init__()
         self.reply = reply
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(asyncio.start_server(self._session, "127.0.0.1", self.port))
-        self._ready.set()
-        self._loop.run_forever()
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"220 scripted ESMTP\r\n")
@@ -64,20 +51,10 @@ class ScriptedServer:
             await writer.drain()
         writer.close()
 
-    def __enter__(self) -> Self:
-        self._thread.start()
-        self._ready.wait(5)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._server.close)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
 
 @pytest.fixture
-def server(request: pytest.FixtureRequest) -> Iterator[ScriptedServer]:
-    with ScriptedServer(request.param) as running:
+def server(request: pytest.FixtureRequest) -> Iterator[ScriptedSmtp]:
+    with ScriptedSmtp(request.param) as running:
         yield running
 
 
@@ -89,7 +66,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[ScriptedServer]:
      "4.2.2 Boîte pleine – réessayez plus tard"),
 ], indirect=["server"], ids=["accepted-latin1-nul", "refused-latin1", "deferred-cp1252"])
 async def test_the_outcome_is_written_whatever_bytes_the_reply_holds(
-        tmp_path: Path, database_url: str, server: ScriptedServer, state: str, status: str, text: str) -> None:
+        tmp_path: Path, database_url: str, server: ScriptedSmtp, state: str, status: str, text: str) -> None:
     rt = outbox_runtime(tmp_path, database_url)
     try:
         tenant = rt.tenants.create(name="Replies").tenant.id

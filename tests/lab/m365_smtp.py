@@ -9,24 +9,21 @@ mechanism of each AUTH (never the token).
 from __future__ import annotations
 
 import asyncio
-import threading
-from typing import Self
 
-from .ports import LOOPBACK
+from .scripted_server import ScriptedServer
 
 REPLY_5_7_139 = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."
                  " Visit https://aka.ms/smtp_auth_disabled for more information. "
                  "[AM0PR02CA0001.eurprd02.prod.outlook.com]")
 
 
-class SmtpAuthDisabledServer:
+class SmtpAuthDisabledServer(ScriptedServer):
+    name = "lab-m365-smtp"
+
     def __init__(self, reply: str = REPLY_5_7_139) -> None:
+        super().__init__()
         self.reply = reply
         self.auth_attempts: list[str] = []
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._server: asyncio.AbstractServer | None = None
-        self._thread: threading.Thread | None = None
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"220 AM0PR02CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready\r\n")
@@ -55,26 +52,3 @@ class SmtpAuthDisabledServer:
                 await writer.drain()
         finally:
             writer.close()
-
-    def start(self) -> Self:
-        async def serve() -> None:
-            self._server = await asyncio.start_server(self._session, LOOPBACK, 0)
-            self.port = self._server.sockets[0].getsockname()[1]
-
-        self._loop.run_until_complete(serve())
-        self._thread = threading.Thread(target=self._loop.run_forever, name="lab-m365-smtp", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

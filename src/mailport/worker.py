@@ -43,13 +43,17 @@ from sqlalchemy.orm import Session
 
 from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.liveness import process_gone, this_worker_id
-from mailport.adapters.queue import Affinity, ClaimedJob, JobQueue
+from mailport.adapters.queue import Affinity, ClaimedJob, JobQueue, read_wake_payload
 from mailport.clock import Clock
 from mailport.core.jobs import Done, Fail, JobResult, Retry, Settled
 from mailport.core.leases import LeasePolicy, WorkerId
 from mailport.errors import StorageError
 
 log = logging.getLogger(__name__)
+
+
+def loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 __all__ = ["Done", "Fail", "JobHandler", "JobResult", "Lane", "Retry", "Settled", "Worker"]
 
@@ -72,7 +76,18 @@ class Lane:
     def tenant_cap(self) -> int:
         return max(1, int(self.capacity * self.tenant_share))
 
+    @property
+    def refill(self) -> int:
+        """Free slots at which a lane that left ready work behind is claimed for again: a claim
+        round costs the database about as much for one job as for sixteen, and a worker whose
+        lane is full holds a backlog of its own (a mailbox's sends wait for its few SMTP slots),
+        so topping it up after every finished job was most of the claims (bench/bench_send.py,
+        session 13)."""
+        return max(1, self.capacity // 16)
 
+
+# The pause before a NOTIFY wakes a lane whose last claim found nothing, doubling while they do.
+_QUIET_FIRST, _QUIET_LONGEST = 0.02, 0.16
 # A job whose handler met a database outage is tried again this soon after the database is back.
 _STORAGE_RETRY = timedelta(seconds=2)
 
@@ -119,7 +134,23 @@ class Worker:
         # share): a job of theirs that ends wakes the claim loop. Any other lane's ready work
         # arrives with a wake-up of its own (NOTIFY, or the in-process enqueue), so its ending
         # jobs do not each cost a claim.
-        self._capped: set[str] = set()
+        self._capped: dict[str, int] = {}  # lane -> the room it keeps free (one share, or none)
+        self._running: dict[str, int] = {lane.name: 0 for lane in self.lanes}
+        # Lanes that may have ready work since their last claim: a wake-up names the job kinds
+        # that became ready (a NOTIFY's payload), so a send's wake-up does not cost an empty
+        # claim of the webhook lane; a lane unclaimed for a poll interval is looked at anyway
+        # (retries come due without a wake-up).
+        self._due: set[str] = {lane.name for lane in self.lanes}
+        self._due_at: dict[str, float] = {}  # lane -> when a deferred wake-up makes it due
+        self._lane_of = {kind: lane.name for lane in self.lanes for kind in lane.kinds}
+        self._lanes = {lane.name: lane for lane in self.lanes}
+        self._claimed_at: dict[str, float] = {}
+        # Wake-ups of a lane whose last claim found nothing (another worker took the jobs, or
+        # left them to the worker that fills their mailbox) are spaced out: every NOTIFY woke
+        # every worker, and each of the others paid an empty claim for it.
+        self._quiet: dict[str, tuple[float, float]] = {}  # lane -> (until, step)
+        self._notify_only: set[str] = set()  # lanes due by a NOTIFY alone
+        self._held: dict[str, dict[str | None, int]] = {lane.name: {} for lane in self.lanes}
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()
         self._results: GroupCommit[tuple[ClaimedJob, JobResult], None] = GroupCommit(
@@ -128,7 +159,44 @@ class Worker:
         """Set once PostgreSQL wake-ups are subscribed (never on SQLite)."""
 
     def wake(self) -> None:
-        """Look for work now instead of at the next poll (called after an enqueue in-process)."""
+        """Look for work in every lane now instead of at the next poll (called after an
+        enqueue in-process)."""
+        self._wake_lane(None)
+
+    def notified(self, payload: str | None) -> None:
+        """A ``NOTIFY`` (:meth:`JobQueue.listen`): jobs became ready. Only the lanes that run
+        their kinds are claimed for; not a lane whose tenants named are all at their share here
+        while it has no room for a round (its refill claims their jobs); and a lane whose last
+        claim found nothing after a short pause."""
+        kinds, tenants = read_wake_payload(payload)
+        now = loop_time()
+        for lane in self.lanes:
+            if kinds is not None and not lane.kinds & kinds:
+                continue
+            if tenants is not None and self._full_for(lane, tenants):
+                continue
+            until, _ = self._quiet.get(lane.name, (0.0, 0.0))
+            if now < until:
+                self._due_at.setdefault(lane.name, until)
+                self._wake.set()  # the pause takes the new time into account
+            elif lane.name not in self._due_lanes():
+                self._notify_only.add(lane.name)
+                self._wake_lane(lane.name, notify=True)
+
+    def _full_for(self, lane: Lane, tenants: set[str]) -> bool:
+        held = self._held[lane.name]
+        return (lane.name in self._capped and self._room(lane.name) < lane.refill
+                and all(held.get(t, 0) >= lane.tenant_cap for t in tenants))
+
+    def _wake_lane(self, lane: str | None, *, notify: bool = False) -> None:
+        """Claim for ``lane`` (``None``: every lane) now."""
+        if lane is None:
+            self._due.update(ln.name for ln in self.lanes)
+            self._notify_only.clear()
+        else:
+            self._due.add(lane)
+            if not notify:
+                self._notify_only.discard(lane)
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, drain_timeout: float = 30.0) -> None:
@@ -136,7 +204,7 @@ class Worker:
             f"{lane.name}: {lane.capacity} at once, kinds {', '.join(sorted(lane.kinds & set(self.handlers)))}"
             for lane in self.lanes) or "no job kinds")
         heartbeat = asyncio.create_task(self._heartbeat(stop))
-        listener = asyncio.create_task(self.queue.listen(self.wake, stop,
+        listener = asyncio.create_task(self.queue.listen(self.notified, stop,
                                                          listening=self.listening))  # PostgreSQL NOTIFY
         failures = 0
         try:
@@ -166,7 +234,8 @@ class Worker:
                     continue
                 if len(claimed) < max(free, 1):
                     self._wake.clear()
-                    await self._pause(stop, self.poll_interval, wake=True)
+                    if not self._due_lanes():
+                        await self._pause(stop, self._until_poll(), wake=True)
         finally:
             try:
                 await self._drain(drain_timeout)
@@ -181,29 +250,61 @@ class Worker:
         thread: a round used to be one per lane, mostly an empty webhook claim per message).
         Returns the claimed jobs and how many slots were free."""
         plans: list[tuple[Lane, int, dict[str | None, int]]] = []
+        due = self._due_lanes()
+        notified = self._notify_only & due
+        self._due.clear()  # a wake-up from here on marks its lanes again
+        self._notify_only.clear()
+        now = loop_time()
         for lane in self.lanes:
-            held: dict[str | None, int] = {}
-            running = 0
-            for name, tenant in self._holder.values():
-                if name == lane.name:
-                    running += 1
-                    held[tenant] = held.get(tenant, 0) + 1
-            if lane.capacity - running > 0:
-                plans.append((lane, lane.capacity - running, held))
+            if lane.name not in due:
+                continue
+            self._claimed_at[lane.name] = now
+            self._due_at.pop(lane.name, None)
+            free = lane.capacity - self._running[lane.name]
+            if free > 0:
+                plans.append((lane, free, dict(self._held[lane.name])))
             else:
-                self._capped.add(lane.name)
+                self._capped[lane.name] = 0
         if not plans:
             return [], 0
-        got = await asyncio.to_thread(self._claim_lanes, plans)
+        try:
+            got = await asyncio.to_thread(self._claim_lanes, plans)
+        except BaseException:
+            self._due.update(lane.name for lane, _, _ in plans)  # not looked at after all
+            self._notify_only.update(notified)
+            raise
         claimed: list[ClaimedJob] = []
-        for (lane, _, _), (jobs, capped) in zip(plans, got, strict=True):
+        for (lane, _, _), (jobs, kept) in zip(plans, got, strict=True):
             self._start(lane, jobs)
             claimed += jobs
-            self._note_capped(lane, capped)
+            if jobs:
+                self._quiet.pop(lane.name, None)
+            elif lane.name in notified:
+                _, step = self._quiet.get(lane.name, (0.0, 0.0))
+                step = min(max(step * 2, _QUIET_FIRST), _QUIET_LONGEST)
+                self._quiet[lane.name] = (now + step, step)
+            if kept is None:
+                self._capped.pop(lane.name, None)
+            else:
+                self._capped[lane.name] = kept
         return claimed, sum(free for _, free, _ in plans)
 
+    def _due_lanes(self) -> set[str]:
+        """The lanes to claim for now: woken ones, and those not claimed for a poll interval."""
+        now = loop_time()
+        return self._due | {lane.name for lane in self.lanes
+                            if now - self._claimed_at.get(lane.name, -1e9) >= self.poll_interval
+                            or self._due_at.get(lane.name, now + 1) <= now}
+
+    def _until_poll(self) -> float:
+        """Seconds until some lane is due (its poll, or a deferred wake-up)."""
+        times = [at + self.poll_interval for at in self._claimed_at.values()] + list(self._due_at.values())
+        if not times:
+            return self.poll_interval
+        return max(0.0, min(times) - loop_time())
+
     def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int]]]
-                     ) -> list[tuple[list[ClaimedJob], bool]]:
+                     ) -> list[tuple[list[ClaimedJob], int | None]]:
         """In a database thread: each lane's claim, in one session (on PostgreSQL each statement
         commits by itself: :meth:`JobQueue.claiming`)."""
         now = self.clock.now()
@@ -211,17 +312,18 @@ class Worker:
             return [self._claim_lane(session, lane, free, held, now) for lane, free, held in plans]
 
     def _claim_lane(self, session: Session, lane: Lane, free: int, held: dict[str | None, int],
-                    now: datetime) -> tuple[list[ClaimedJob], bool]:
+                    now: datetime) -> tuple[list[ClaimedJob], int | None]:
         """One lane: tenants up to their share first; then, if nobody else is waiting, more for
         tenants at their share — but one share of the lane always stays free for a tenant whose
-        work arrives next. Returns the claimed jobs and whether the claim may have left ready
-        work behind (the lane filled, or a tenant at its share)."""
+        work arrives next. Returns the claimed jobs and, when the claim may have left ready work
+        behind, the room the lane keeps free (0: it filled; a share: a tenant is at its share),
+        else ``None``."""
         claim = functools.partial(self.queue.claim, worker_id=self.worker_id, now=now, lease=self.lease,
                                   kinds=sorted(lane.kinds & set(self.handlers)), affinity=lane.affinity,
                                   live_since=self.policy.live_since(now), session=session)
         if lane.tenant_share >= 1:
             claimed = claim(limit=free)
-            return claimed, len(claimed) >= free
+            return claimed, 0 if len(claimed) >= free else None
         claimed = claim(limit=free, held=held, tenant_cap=lane.tenant_cap)
         held = dict(held)
         for job in claimed:
@@ -231,19 +333,18 @@ class Worker:
         spare = free - len(claimed) - lane.tenant_cap
         if spare > 0 and at_share:
             claimed += claim(limit=spare)
-        return claimed, len(claimed) >= free or at_share
-
-    def _note_capped(self, lane: Lane, capped: bool) -> None:
-        if capped:
-            self._capped.add(lane.name)
-        else:
-            self._capped.discard(lane.name)
+        if len(claimed) >= free:
+            return claimed, 0
+        return claimed, lane.tenant_cap if at_share else None
 
     def _start(self, lane: Lane, jobs: list[ClaimedJob]) -> None:
         for job in jobs:
             task = asyncio.create_task(self._run_one(job))
             self._inflight[job.id] = task
             self._holder[job.id] = (lane.name, job.tenant_id)
+            self._running[lane.name] += 1
+            held = self._held[lane.name]
+            held[job.tenant_id] = held.get(job.tenant_id, 0) + 1
             task.add_done_callback(functools.partial(self._finished, job.id))
 
     def _backoff(self, failures: int) -> float:
@@ -287,9 +388,21 @@ class Worker:
         lane = None
         if task is None or self._inflight.get(job_id) is task:
             self._inflight.pop(job_id, None)
-            lane, _ = self._holder.pop(job_id, (None, None))
-        if lane is None or lane in self._capped or not self.listening.is_set():
-            self._wake.set()
+            lane, tenant = self._holder.pop(job_id, (None, None))
+            if lane is not None:
+                self._running[lane] -= 1
+                held = self._held[lane]
+                held[tenant] -= 1
+                if not held[tenant]:
+                    del held[tenant]
+        if lane is None or not self.listening.is_set():
+            self._wake_lane(None)  # no NOTIFY tells of new work (SQLite), or not our job any more
+        elif lane in self._capped and self._room(lane) >= self._lanes[lane].refill:
+            self._wake_lane(lane)  # it left ready work behind, and has room for a round again
+
+    def _room(self, lane: str) -> int:
+        """The slots a claim for ``lane`` may fill now (less the share it keeps free)."""
+        return self._lanes[lane].capacity - self._running[lane] - self._capped.get(lane, 0)
 
     async def _run_one(self, job: ClaimedJob) -> None:
         handler = self.handlers[job.kind]
@@ -307,7 +420,7 @@ class Worker:
             await self._settle(job, result)
         again = result.result if isinstance(result, Settled) else result
         if isinstance(again, Retry) and again.run_at <= self.clock.now():
-            self._wake.set()  # ready again now, and no NOTIFY says so
+            self._wake_lane(self._lane_of.get(job.kind))  # ready again now, and no NOTIFY says so
 
     async def _settle(self, job: ClaimedJob, result: JobResult) -> None:
         """Record ``result``, in one transaction with the other jobs finishing now (group
@@ -352,4 +465,4 @@ class Worker:
                                                 now=self.clock.now())
                 if count:
                     log.warning("worker %s died holding %d job(s); released them", holder, count)
-                    self._wake.set()
+                    self._wake_lane(None)

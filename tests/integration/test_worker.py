@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -281,3 +282,161 @@ async def test_a_database_outage_is_ridden_out_and_the_result_written_afterwards
     assert len(outages) == 1
     assert any("database back" in r.getMessage() for r in caplog.records)
     rt.close()
+
+
+@pytest.fixture
+def pg_runtime(tmp_path: Path, pg_url: str) -> Iterator[Runtime]:
+    rt = make_runtime(tmp_path, pg_url)
+    yield rt
+    rt.close()
+
+
+class _Claims:
+    """Counts a worker's claim of each lane (each is one or more statements on the database)."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.counts: dict[str, int] = {}
+        real = worker._claim_lane
+
+        def counted(session, lane, free, held, now):  # type: ignore[no-untyped-def]
+            self.counts[lane.name] = self.counts.get(lane.name, 0) + 1
+            return real(session, lane, free, held, now)
+
+        worker._claim_lane = counted  # type: ignore[method-assign]
+
+
+async def _enqueue_elsewhere(rt: Runtime, **job: object) -> None:
+    """Enqueue as another process would: its own engine, so only the NOTIFY reaches the worker."""
+    from mailport.adapters.queue import JobQueue
+    from mailport.adapters.storage.database import Database
+
+    other = Database(rt.db.url)
+    try:
+        await asyncio.to_thread(JobQueue(other).enqueue, now=rt.clock.now(), **job)  # type: ignore[arg-type]
+    finally:
+        other.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_notify_claims_only_the_lane_of_its_kind(pg_runtime: Runtime) -> None:
+    """Each NOTIFY woke every lane: a send cost an empty claim of the webhook lane too."""
+    rt = pg_runtime
+    ran: list[str] = []
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        ran.append(job.kind)
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"webhook": handler, "send": handler},
+                    poll_interval=60, lanes=[Lane("webhooks", frozenset({"webhook"}), 4),
+                                             Lane("send", frozenset({"send"}), 4)])
+    claims = _Claims(worker)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.wait_for(worker.listening.wait(), 10)
+        await asyncio.sleep(0.2)  # the claims at start and after listening
+        before = dict(claims.counts)
+        for n in range(3):
+            await _enqueue_elsewhere(rt, kind="send", payload={"n": n}, tenant_id="ten_a")
+            for _ in range(100):
+                if len(ran) == n + 1:
+                    break
+                await asyncio.sleep(0.02)
+        assert ran == ["send"] * 3
+        assert claims.counts.get("webhooks", 0) == before.get("webhooks", 0)
+        assert claims.counts["send"] >= before.get("send", 0) + 3
+        await _enqueue_elsewhere(rt, kind="webhook", payload={}, tenant_id="ten_a")
+        for _ in range(100):
+            if len(ran) == 4:
+                break
+            await asyncio.sleep(0.02)
+        assert ran[-1] == "webhook"
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.mark.postgres
+async def test_a_tenant_at_its_share_is_not_claimed_for_until_there_is_room_another_at_once(
+        pg_runtime: Runtime) -> None:
+    """B's backlog fills the lane but for the share kept free: B's next job's NOTIFY costs no
+    claim, A's is claimed at once (the poll is a minute away)."""
+    rt = pg_runtime
+    now = rt.clock.now()
+    for n in range(40):
+        rt.queue.enqueue(kind="send", payload={"n": n}, now=now, tenant_id="ten_b")
+    release = asyncio.Event()
+    running = {"ten_a": 0, "ten_b": 0}
+    a_ran = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        assert job.tenant_id is not None
+        running[job.tenant_id] += 1
+        if job.tenant_id == "ten_a":
+            a_ran.set()
+        else:
+            await release.wait()
+        return Done()
+
+    lane = Lane("send", frozenset({"send"}), 32, 0.25)  # a share of 8; a refill at 2 free
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"send": handler}, poll_interval=60, lanes=[lane])
+    claims = _Claims(worker)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.wait_for(worker.listening.wait(), 10)
+        for _ in range(200):
+            if running["ten_b"] == 24:  # capacity 32 less the share kept free
+                break
+            await asyncio.sleep(0.02)
+        assert running["ten_b"] == 24
+        await asyncio.sleep(0.2)
+        before = claims.counts["send"]
+        await _enqueue_elsewhere(rt, kind="send", payload={"n": "more"}, tenant_id="ten_b")
+        await asyncio.sleep(0.3)
+        assert claims.counts["send"] == before  # B is at its share and the lane has no room
+        await _enqueue_elsewhere(rt, kind="send", payload={"n": "a"}, tenant_id="ten_a")
+        await asyncio.wait_for(a_ran.wait(), 5)
+        assert claims.counts["send"] == before + 1
+        assert running["ten_b"] == 24
+    finally:
+        release.set()
+        stop.set()
+        await task
+
+
+@pytest.mark.postgres
+async def test_notifies_that_find_nothing_are_spaced_out_and_work_still_arrives(pg_runtime: Runtime) -> None:
+    """Every NOTIFY wakes every worker and one takes the job: the others' claims found nothing
+    each time. A lane whose claim found nothing claims again on a NOTIFY only after a pause
+    (20 ms, doubling to 160 ms) — and a job that comes meanwhile still runs within it."""
+    rt = pg_runtime
+    ran = asyncio.Event()
+
+    async def handler(job: ClaimedJob) -> JobResult:
+        ran.set()
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"send": handler}, poll_interval=60,
+                    lanes=[Lane("send", frozenset({"send"}), 4)])
+    claims = _Claims(worker)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.wait_for(worker.listening.wait(), 10)
+        await asyncio.sleep(0.2)
+        before = claims.counts["send"]
+        for _ in range(100):  # 100 wake-ups in ~0.3 s whose jobs another worker took
+            worker.notified("send;ten_a")
+            await asyncio.sleep(0.003)
+        empty = claims.counts["send"] - before
+        assert 1 <= empty <= 8, empty
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await _enqueue_elsewhere(rt, kind="send", payload={}, tenant_id="ten_a")
+        await asyncio.wait_for(ran.wait(), 5)
+        assert loop.time() - started < 0.5
+    finally:
+        stop.set()
+        await task

@@ -23,7 +23,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -74,7 +75,38 @@ _SETTLE_PG = text(
     "WHERE j.id = v.id AND j.locked_by = :worker"
 )
 CHANNEL = "mailport_jobs"
-_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
+_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :b_payload)")
+# A wake-up's payload tells which job kinds became ready, and for which tenants when few
+# (``kind,kind;tenant,tenant``: :func:`wake_payload`), so that a worker claims only the lanes
+# that run them, and not for a tenant already at its share there (``Worker.notified``).
+_PAYLOAD_TENANTS = 16
+WAKE_PAYLOAD = re.compile(r"[a-z0-9_.]+(,[a-z0-9_.]+)*(;[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)?")
+
+
+def wake_payload(jobs: Iterable[tuple[str, str | None]]) -> str | None:
+    """The ``NOTIFY`` payload for jobs (kind, tenant) that became ready; ``None`` for none.
+    Tenants are left out (any tenant) when a job has none or there are many."""
+    kinds: set[str] = set()
+    tenants: set[str | None] = set()
+    for kind, tenant in jobs:
+        kinds.add(kind)
+        tenants.add(tenant)
+    if not kinds:
+        return None
+    payload = ",".join(sorted(kinds))
+    if None not in tenants and len(tenants) <= _PAYLOAD_TENANTS:
+        payload += ";" + ",".join(sorted(cast(set[str], tenants)))
+    if not WAKE_PAYLOAD.fullmatch(payload):
+        payload = ",".join(sorted(kinds))  # a tenant id of another shape: say any tenant
+    return payload if WAKE_PAYLOAD.fullmatch(payload) else ""
+
+
+def read_wake_payload(payload: str | None) -> tuple[set[str] | None, set[str] | None]:
+    """A payload's job kinds and tenants (``None``: every kind, any tenant)."""
+    if not payload or not WAKE_PAYLOAD.fullmatch(payload):
+        return None, None
+    kinds, _, tenants = payload.partition(";")
+    return set(kinds.split(",")), set(tenants.split(",")) if tenants else None
 _QUEUED_KEYS = PerDialect(lambda postgresql: select(_JOBS.c.dedupe_key).where(
     _JOBS.c.kind == bindparam("b_kind"), one_of(_JOBS.c.dedupe_key, "b_keys", postgresql=postgresql)))
 
@@ -300,7 +332,7 @@ class JobQueue:
                 return None
             session.add(job)
             session.flush()
-            self._notify(session, job.run_at <= now)
+            self._notify(session, wake_payload([(kind, tenant_id)]) if job.run_at <= now else None)
             return job.id
         try:
             with self.db.session() as s:
@@ -308,7 +340,7 @@ class JobQueue:
                     return None
                 s.add(job)
                 s.flush()
-                self._notify(s, job.run_at <= now)
+                self._notify(s, wake_payload([(kind, tenant_id)]) if job.run_at <= now else None)
                 return job.id
         except Exception as exc:  # a concurrent enqueue of the same key won the race
             if isinstance(exc.__cause__, IntegrityError):
@@ -336,7 +368,7 @@ class JobQueue:
             return
         rows = self.new_rows(jobs, now=now)
         self.insert_rows(session, rows)
-        self._notify(session, self.ready_now(rows, now=now))
+        self._notify(session, self.wake_payload(rows, now=now))
 
     # The jobs table's INSERT of :meth:`new_rows` (a caller may write them in a statement of its own).
     INSERT_ROWS = RowInsert(cast(Table, Job.__table__))
@@ -344,7 +376,7 @@ class JobQueue:
     @staticmethod
     def new_rows(jobs: Sequence[Mapping[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
         """The rows :meth:`enqueue_new` stores for ``jobs`` (for a caller that stores them itself
-        and wakes the workers when :meth:`ready_now`: ``NOTIFY`` on :data:`CHANNEL`)."""
+        and wakes the workers with :meth:`wake_payload`: ``NOTIFY`` on :data:`CHANNEL`)."""
         return [{"kind": j["kind"], "payload": j["payload"], "tenant_id": j.get("tenant_id"),
                  "dedupe_key": j.get("dedupe_key"), "state": READY, "run_at": j.get("run_at") or now,
                  "attempts": 0, "created_at": now, "updated_at": now} for j in jobs]
@@ -354,9 +386,10 @@ class JobQueue:
         cls.INSERT_ROWS.execute(session.connection(), rows)
 
     @staticmethod
-    def ready_now(rows: Sequence[Mapping[str, Any]], *, now: datetime) -> bool:
-        """Whether one of these new rows is to run at once (the workers are to be woken)."""
-        return any(r["run_at"] <= now for r in rows)
+    def wake_payload(rows: Sequence[Mapping[str, Any]], *, now: datetime) -> str | None:
+        """The ``NOTIFY`` payload for these new rows (:func:`wake_payload` of those to run at
+        once), or ``None`` when none is (nobody is to be woken)."""
+        return wake_payload((str(r["kind"]), r.get("tenant_id")) for r in rows if r["run_at"] <= now)
 
     def enqueue_deduped(self, session: Session, jobs: list[dict[str, Any]], *, now: datetime) -> None:
         """:meth:`enqueue` of many jobs with dedupe keys, in the caller's transaction: one read
@@ -371,15 +404,18 @@ class JobQueue:
             taken.update((kind, k) for k in found)
         self.enqueue_new(session, [j for j in jobs if (j["kind"], j["dedupe_key"]) not in taken], now=now)
 
-    def _notify(self, s: Session, ready: bool) -> None:
-        """PostgreSQL: wake listening workers when this transaction commits (notifications of
-        one transaction are folded into one; a rolled-back job wakes nobody)."""
-        if ready and not self.db.is_sqlite:
-            s.execute(_NOTIFY)
+    def _notify(self, s: Session, payload: str | None) -> None:
+        """PostgreSQL: wake the workers with ``payload`` (:func:`wake_payload`; ``None``: nothing
+        became ready) when this transaction commits (equal notifications of one transaction
+        are folded into one; a rolled-back job wakes nobody)."""
+        if payload is not None and not self.db.is_sqlite:
+            s.execute(_NOTIFY, {"b_payload": payload})
 
-    async def listen(self, on_wake: Callable[[], None], stop: asyncio.Event, *,
+    async def listen(self, on_wake: Callable[[str | None], None], stop: asyncio.Event, *,
                      listening: asyncio.Event | None = None) -> None:
-        """PostgreSQL ``LISTEN``: call ``on_wake`` whenever a job became ready, until ``stop``.
+        """PostgreSQL ``LISTEN``: call ``on_wake`` with the payload (:func:`read_wake_payload`;
+        ``None`` after (re)connecting: anything may be ready) whenever jobs became ready, until
+        ``stop``.
 
         A lost connection is re-opened with backoff (the poll covers the gap); on SQLite there
         is nothing to listen to and the in-process wake-up after an enqueue does the job.
@@ -397,9 +433,9 @@ class JobQueue:
                     delay = 0.2
                     if listening is not None:
                         listening.set()
-                    on_wake()  # anything enqueued while we were not listening
-                    async for _ in conn.notifies():
-                        on_wake()
+                    on_wake(None)  # anything enqueued while we were not listening
+                    async for notify in conn.notifies():
+                        on_wake(notify.payload or None)
             except (psycopg.Error, OSError) as exc:
                 log.debug("job wake-ups lost (%s); the poll covers until they are back", exc)
                 await asyncio.sleep(delay)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from mailport.adapters.queue import CHANNEL, JobQueue
+from mailport.adapters.queue import CHANNEL, WAKE_PAYLOAD, JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.recordset import Columns, json_dicts, json_rows, recordset
 from mailport.adapters.storage.repositories import SendingAccountRow
@@ -260,11 +260,14 @@ _BINARY = {"c": ("raw",)}
 
 
 @functools.lru_cache(maxsize=64)
-def _accepted_statement(parts: tuple[str, ...], wake: bool) -> str:
+def _accepted_statement(parts: tuple[str, ...], wake: str | None) -> str:
     """One statement of :meth:`OutboxRepository.add_accepted`'s INSERTs (data-modifying CTEs;
     the foreign keys are checked at its end, when every table has its rows), and the workers'
-    wake-up (delivered at commit, as ``JobQueue``'s own); psycopg's placeholders."""
-    return f"WITH {', '.join(parts)} SELECT " + (f"pg_notify('{CHANNEL}', '')" if wake else "1")
+    wake-up for the job kinds ``wake`` (delivered at commit, as ``JobQueue``'s own); psycopg's
+    placeholders."""
+    if wake and not WAKE_PAYLOAD.fullmatch(wake):
+        raise ValueError(f"not a wake-up payload: {wake!r}")  # it is written into the statement
+    return f"WITH {', '.join(parts)} SELECT " + (f"pg_notify('{CHANNEL}', '{wake}')" if wake is not None else "1")
 
 
 def _sent_copy_upsert(postgresql: bool) -> Any:
@@ -350,13 +353,14 @@ class OutboxRepository:
 
     def add_accepted(self, messages: Sequence[dict[str, Any]], contents: Sequence[dict[str, Any]],
                      recipients: Sequence[dict[str, Any]], *, events: Sequence[dict[str, Any]],
-                     jobs: Sequence[dict[str, Any]], wake: bool) -> None:
+                     jobs: Sequence[dict[str, Any]], wake: str | None) -> None:
         """Accepted messages, as :meth:`add_many`, with their ``message.queued`` events (as
-        :meth:`add_event_rows`) and their send jobs (:meth:`JobQueue.new_rows`); ``wake``: notify
-        the workers at commit (PostgreSQL's ``NOTIFY``; SQLite's embedded worker is woken by the
-        caller). PostgreSQL: one statement, each table's rows as one JSON parameter — five
-        executemany round trips and the NOTIFY were a fifth of an API process's CPU per accepted
-        message (bench/bench_send.py, session 12). Elsewhere the executemanys."""
+        :meth:`add_event_rows`) and their send jobs (:meth:`JobQueue.new_rows`); ``wake``: the
+        payload of the workers' wake-up at commit (:meth:`JobQueue.wake_payload`; PostgreSQL's
+        ``NOTIFY``; SQLite's embedded worker is woken by the caller). PostgreSQL: one statement,
+        each table's rows as one JSON parameter — five executemany round trips and the NOTIFY
+        were a fifth of an API process's CPU per accepted message (bench/bench_send.py, session
+        12). Elsewhere the executemanys."""
         if not self.accepts_in_one_statement:
             self.add_many(messages, contents, recipients)
             self.add_event_rows(list(events))
@@ -382,7 +386,7 @@ class OutboxRepository:
                                               if binary else rows, defaults)
             if parts:
                 last = n == len(chunks) - 1
-                self.s.connection().exec_driver_sql(_accepted_statement(tuple(parts), wake and last), values)
+                self.s.connection().exec_driver_sql(_accepted_statement(tuple(parts), wake if last else None), values)
 
     def add_event_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         """Events as column values (no ORM objects: a worker writes one per send, twice), in

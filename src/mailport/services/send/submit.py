@@ -406,7 +406,7 @@ class Submissions:
         } for i in items], now=now)
         OutboxRepository(s).add_accepted([i.row for i in items], [i.content for i in items],
                                          [r for i in items for r in i.recipients], events=events, jobs=jobs,
-                                         wake=self.queue.ready_now(jobs, now=now))
+                                         wake=self.queue.wake_payload(jobs, now=now))
         self.events.fan_out(s, events, now=now)
 
     def _replays(self, tenant_id: str, keys: Sequence[str]) -> dict[str, tuple[MessageView, str]]:

@@ -78,11 +78,11 @@ class Lane:
 
     @property
     def refill(self) -> int:
-        """Free slots at which a lane that left ready work behind is claimed for again: a claim
-        round costs the database about as much for one job as for sixteen, and a worker whose
-        lane is full holds a backlog of its own (a mailbox's sends wait for its few SMTP slots),
-        so topping it up after every finished job was most of the claims (bench/bench_send.py,
-        session 13)."""
+        """Jobs ended since a lane's last claim at which a lane that left ready work behind (it
+        filled, or its tenants are at their share) is claimed for again: a claim round costs the
+        database about as much for one job as for sixteen, and such a worker holds a backlog of
+        its own (a mailbox's sends wait for its few SMTP slots), so topping it up after every
+        ended job was most of the claims (bench/bench_send.py, session 13)."""
         return max(1, self.capacity // 16)
 
 
@@ -136,6 +136,7 @@ class Worker:
         # jobs do not each cost a claim.
         self._capped: dict[str, int] = {}  # lane -> the room it keeps free (one share, or none)
         self._running: dict[str, int] = {lane.name: 0 for lane in self.lanes}
+        self._ended: dict[str, int] = {lane.name: 0 for lane in self.lanes}  # jobs ended since its last claim
         # Lanes that may have ready work since their last claim: a wake-up names the job kinds
         # that became ready (a NOTIFY's payload), so a send's wake-up does not cost an empty
         # claim of the webhook lane; a lane unclaimed for a poll interval is looked at anyway
@@ -184,8 +185,10 @@ class Worker:
                 self._wake_lane(lane.name, notify=True)
 
     def _full_for(self, lane: Lane, tenants: set[str]) -> bool:
+        """Whether the lane's refill claims these tenants' new jobs (all of them at their share
+        here, which their jobs wait on this worker behind): no claim until then."""
         held = self._held[lane.name]
-        return (lane.name in self._capped and self._room(lane.name) < lane.refill
+        return (lane.name in self._capped and self._ended[lane.name] < lane.refill
                 and all(held.get(t, 0) >= lane.tenant_cap for t in tenants))
 
     def _wake_lane(self, lane: str | None, *, notify: bool = False) -> None:
@@ -260,6 +263,7 @@ class Worker:
                 continue
             self._claimed_at[lane.name] = now
             self._due_at.pop(lane.name, None)
+            self._ended[lane.name] = 0
             free = lane.capacity - self._running[lane.name]
             if free > 0:
                 plans.append((lane, free, dict(self._held[lane.name])))
@@ -395,14 +399,11 @@ class Worker:
                 held[tenant] -= 1
                 if not held[tenant]:
                     del held[tenant]
+                self._ended[lane] += 1
         if lane is None or not self.listening.is_set():
             self._wake_lane(None)  # no NOTIFY tells of new work (SQLite), or not our job any more
-        elif lane in self._capped and self._room(lane) >= self._lanes[lane].refill:
-            self._wake_lane(lane)  # it left ready work behind, and has room for a round again
-
-    def _room(self, lane: str) -> int:
-        """The slots a claim for ``lane`` may fill now (less the share it keeps free)."""
-        return self._lanes[lane].capacity - self._running[lane] - self._capped.get(lane, 0)
+        elif lane in self._capped and self._ended[lane] >= self._lanes[lane].refill:
+            self._wake_lane(lane)  # it left ready work behind, and a round's worth has ended since
 
     async def _run_one(self, job: ClaimedJob) -> None:
         handler = self.handlers[job.kind]

@@ -358,10 +358,11 @@ async def test_a_notify_claims_only_the_lane_of_its_kind(pg_runtime: Runtime) ->
 
 
 @pytest.mark.postgres
-async def test_a_tenant_at_its_share_is_not_claimed_for_until_there_is_room_another_at_once(
+async def test_a_tenant_at_its_share_waits_for_the_lanes_refill_another_is_claimed_for_at_once(
         pg_runtime: Runtime) -> None:
     """B's backlog fills the lane but for the share kept free: B's next job's NOTIFY costs no
-    claim, A's is claimed at once (the poll is a minute away)."""
+    claim (B's jobs are claimed when a round's worth of them has ended), A's is claimed at once
+    (the poll is a minute away)."""
     rt = pg_runtime
     now = rt.clock.now()
     for n in range(40):
@@ -379,7 +380,7 @@ async def test_a_tenant_at_its_share_is_not_claimed_for_until_there_is_room_anot
             await release.wait()
         return Done()
 
-    lane = Lane("send", frozenset({"send"}), 32, 0.25)  # a share of 8; a refill at 2 free
+    lane = Lane("send", frozenset({"send"}), 32, 0.25)  # a share of 8; a refill after 2 ended
     worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"send": handler}, poll_interval=60, lanes=[lane])
     claims = _Claims(worker)
     stop = asyncio.Event()
@@ -395,7 +396,7 @@ async def test_a_tenant_at_its_share_is_not_claimed_for_until_there_is_room_anot
         before = claims.counts["send"]
         await _enqueue_elsewhere(rt, kind="send", payload={"n": "more"}, tenant_id="ten_b")
         await asyncio.sleep(0.3)
-        assert claims.counts["send"] == before  # B is at its share and the lane has no room
+        assert claims.counts["send"] == before  # B is at its share, and none of its jobs ended
         await _enqueue_elsewhere(rt, kind="send", payload={"n": "a"}, tenant_id="ten_a")
         await asyncio.wait_for(a_ran.wait(), 5)
         assert claims.counts["send"] == before + 1

@@ -152,6 +152,11 @@ class Worker:
         self._quiet: dict[str, tuple[float, float]] = {}  # lane -> (until, step)
         self._notify_only: set[str] = set()  # lanes due by a NOTIFY alone
         self._held: dict[str, dict[str | None, int]] = {lane.name: {} for lane in self.lanes}
+        # The tenants whose jobs may have become ready in a lane since its last claim saw them
+        # all (NOTIFYs name them); ``None``: any tenant's may have. When all of them are at
+        # their share here, the claim does not look for other tenants' jobs behind theirs.
+        self._waiting: dict[str, set[str] | None] = {lane.name: None for lane in self.lanes}
+        self._looked_at: dict[str, float] = {}  # lane -> its last claim that looked for every tenant
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()
         self._results: GroupCommit[tuple[ClaimedJob, JobResult], None] = GroupCommit(
@@ -174,6 +179,11 @@ class Worker:
         for lane in self.lanes:
             if kinds is not None and not lane.kinds & kinds:
                 continue
+            waiting = self._waiting[lane.name]
+            if tenants is None:
+                self._waiting[lane.name] = None
+            elif waiting is not None:
+                waiting.update(tenants)
             if tenants is not None and self._full_for(lane, tenants):
                 continue
             until, _ = self._quiet.get(lane.name, (0.0, 0.0))
@@ -196,6 +206,7 @@ class Worker:
         if lane is None:
             self._due.update(ln.name for ln in self.lanes)
             self._notify_only.clear()
+            self._waiting = dict.fromkeys(self._waiting)  # in-process or unknown: any tenant
         else:
             self._due.add(lane)
             if not notify:
@@ -252,33 +263,45 @@ class Worker:
         """Claim for every lane with free capacity, in one transaction (one trip to a database
         thread: a round used to be one per lane, mostly an empty webhook claim per message).
         Returns the claimed jobs and how many slots were free."""
-        plans: list[tuple[Lane, int, dict[str | None, int]]] = []
+        plans: list[tuple[Lane, int, dict[str | None, int], bool]] = []
         due = self._due_lanes()
         notified = self._notify_only & due
         self._due.clear()  # a wake-up from here on marks its lanes again
         self._notify_only.clear()
         now = loop_time()
+        waited: dict[str, set[str] | None] = {}
         for lane in self.lanes:
             if lane.name not in due:
                 continue
             self._claimed_at[lane.name] = now
             self._due_at.pop(lane.name, None)
             self._ended[lane.name] = 0
+            # Once a poll interval a claim looks for every tenant's jobs (a retry that came due
+            # tells nobody); NOTIFYs during the claim collect their tenants for the next one.
+            looked = now - self._looked_at.get(lane.name, -1e9) < self.poll_interval
+            waiting = self._waiting[lane.name] if looked else None
+            waited[lane.name], self._waiting[lane.name] = waiting, set()
             free = lane.capacity - self._running[lane.name]
+            held = dict(self._held[lane.name])
             if free > 0:
-                plans.append((lane, free, dict(self._held[lane.name])))
+                others = waiting is None or any(held.get(t, 0) < lane.tenant_cap for t in waiting)
+                if others:
+                    self._looked_at[lane.name] = now
+                plans.append((lane, free, held, others))
             else:
                 self._capped[lane.name] = 0
+                self._waiting[lane.name] = None
         if not plans:
             return [], 0
         try:
             got = await asyncio.to_thread(self._claim_lanes, plans)
         except BaseException:
-            self._due.update(lane.name for lane, _, _ in plans)  # not looked at after all
+            self._due.update(lane.name for lane, *_ in plans)  # not looked at after all
             self._notify_only.update(notified)
+            self._waiting.update(dict.fromkeys(waited))
             raise
         claimed: list[ClaimedJob] = []
-        for (lane, _, _), (jobs, kept) in zip(plans, got, strict=True):
+        for (lane, *_), (jobs, kept) in zip(plans, got, strict=True):
             self._start(lane, jobs)
             claimed += jobs
             if jobs:
@@ -291,7 +314,9 @@ class Worker:
                 self._capped.pop(lane.name, None)
             else:
                 self._capped[lane.name] = kept
-        return claimed, sum(free for _, free, _ in plans)
+            if kept == 0:
+                self._waiting[lane.name] = None  # it filled: others' jobs may be left behind
+        return claimed, sum(free for _, free, *_ in plans)
 
     def _due_lanes(self) -> set[str]:
         """The lanes to claim for now: woken ones, and those not claimed for a poll interval."""
@@ -307,16 +332,17 @@ class Worker:
             return self.poll_interval
         return max(0.0, min(times) - loop_time())
 
-    def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int]]]
+    def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int], bool]]
                      ) -> list[tuple[list[ClaimedJob], int | None]]:
         """In a database thread: each lane's claim, in one session (on PostgreSQL each statement
         commits by itself: :meth:`JobQueue.claiming`)."""
         now = self.clock.now()
         with self.queue.claiming() as session:
-            return [self._claim_lane(session, lane, free, held, now) for lane, free, held in plans]
+            return [self._claim_lane(session, lane, free, held, now, others=others)
+                    for lane, free, held, others in plans]
 
     def _claim_lane(self, session: Session, lane: Lane, free: int, held: dict[str | None, int],
-                    now: datetime) -> tuple[list[ClaimedJob], int | None]:
+                    now: datetime, *, others: bool = True) -> tuple[list[ClaimedJob], int | None]:
         """One lane: tenants up to their share first; then, if nobody else is waiting, more for
         tenants at their share — but one share of the lane always stays free for a tenant whose
         work arrives next. Returns the claimed jobs and, when the claim may have left ready work
@@ -328,7 +354,7 @@ class Worker:
         if lane.tenant_share >= 1:
             claimed = claim(limit=free)
             return claimed, 0 if len(claimed) >= free else None
-        claimed = claim(limit=free, held=held, tenant_cap=lane.tenant_cap)
+        claimed = claim(limit=free, held=held, tenant_cap=lane.tenant_cap, others=others)
         held = dict(held)
         for job in claimed:
             held[job.tenant_id] = held.get(job.tenant_id, 0) + 1

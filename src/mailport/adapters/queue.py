@@ -459,13 +459,14 @@ class JobQueue:
         self, *, worker_id: str, now: datetime, lease: timedelta, limit: int, kinds: list[str] | None = None,
         held: Mapping[str | None, int] | None = None, tenant_cap: int | None = None,
         affinity: Affinity | None = None, live_since: datetime | None = None,
-        session: Session | None = None,
+        session: Session | None = None, others: bool = True,
     ) -> list[ClaimedJob]:
         """Claim up to ``limit`` ready jobs (oldest first) for ``worker_id``.
 
         With ``tenant_cap``, no tenant ends up with more than that many jobs of this claim plus
         what ``held`` says it already runs here: tenants at their cap are skipped, so another
-        tenant's job is claimed even when it is queued behind thousands of theirs. With
+        tenant's job is claimed even when it is queued behind thousands of theirs (not looked
+        for when the caller knows that no tenant below its cap has ready jobs: ``others``). With
         ``affinity`` (and ``live_since``, when a holder's heartbeat counts as live), the jobs of
         resources another worker fills are skipped (:class:`Affinity`). With ``session`` the claim
         joins that transaction.
@@ -497,7 +498,7 @@ class JobQueue:
                     return picked
                 for job in picked:
                     budget[job.tenant_id] = budget.get(job.tenant_id, tenant_cap) - 1
-            for _ in range(4):  # each round skips the tenants the previous one filled
+            for _ in range(4 if others else 0):  # each round skips the tenants the previous one filled
                 want = limit - len(picked)
                 if want <= 0:
                     break

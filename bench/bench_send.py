@@ -1238,6 +1238,50 @@ What bounds ``send_pipeline_postgres`` is unchanged: CPU per message, API 1.1–
 PostgreSQL 1.0–1.3, sink 0.8–0.9 ms — 4.2–5.1 ms on two cores, so 390–480 msg/s at best against a
 baseline of ~1,050: at most ~0.45 on this box, 0.32–0.35 measured.
 
+Session 13 (2026-12-07, raw aiosmtplib 650–1,190 msg/s on this box). Counting each worker's claims
+in a PostgreSQL run of 1,500 messages: 1,072 claim statements, **885 of them found nothing**, plus
+207 searches for other tenants' jobs. Every accepted group's ``NOTIFY`` woke both workers; each
+claimed for its webhook lane too (always empty here), and the worker not holding the mailbox
+found nothing (the affinity leaves the mailbox to the other); the holder topped its lane up after
+every finished send, though what it held waited for the mailbox's 16 slots anyway, and the
+capped claim searched for other tenants' jobs every time. Changed (``worker.py``,
+``adapters/queue.wake_payload``), each step alternating with the commit before it:
+
+- the ``NOTIFY`` names the kinds and (≤ 16) tenants that became ready; a lane is claimed for only
+  on its kinds, and not for tenants at their share there until a sixteenth of the lane has ended
+  since its last claim (``Lane.refill``); a lane whose NOTIFY-driven claim found nothing waits
+  20–160 ms before the next;
+- a refill searches for other tenants' jobs behind a tenant at its share only when a NOTIFY named
+  another tenant since, or once a poll interval (retries come due without a NOTIFY).
+
+| 3,000 messages, two workers | before | after |
+|---|---|---|
+| claim rounds of the mailbox's worker / the other | 371 / 200 | 230 / 130 |
+| claim statements of the mailbox's worker (take, search) | 651 + 314 | ~400 + 25 |
+| claim ``UPDATE`` s in the statement log (1,500 messages) and their time | 782, 463 ms | 290, 231 ms |
+| claims' share of the workers' samples (py-spy ``--gil``) | 14.6 % | 7.6 % |
+
+Alternating with the session's start (``BENCH=send_pipeline_postgres``, 1,500 messages a run):
+after the first step 0.36–0.41 against 0.30–0.36 (5 pairs), after the refill counted in ended jobs
+0.36–0.39 against 0.32–0.35 (4 pairs), after the second step 0.37, 0.37, 0.37, 0.35 against 0.31,
+0.31, 0.34, 0.27 with CPU per message workers 1.5–1.9 → 1.2 ms, PostgreSQL 1.1–1.3 → 0.9–1.0 ms,
+API unchanged (1.0–1.4 ms). The full ``make bench`` gave 0.35. SQLite's pipeline and the other lines did not move
+(alternating: ``send_pipeline_sqlite`` 465 / 477 against 462 / 481 msg/s; ``send_many_accounts``
+456 / 473 / 464 against 451 / 469 / 436; ``noisy_neighbour_ms`` 694 / 745 against 560 / 423 ms).
+kill -9 of a PostgreSQL worker three times in 600 sends (a sink taking 50 ms a message): all sent,
+9 and 11 twice in two runs against 9 for the session's start — the sends in flight in the killed
+worker (~15 in ``sending`` at each kill).
+
+What is left, per message: API 1.0–1.2 ms, workers 1.2–1.4, PostgreSQL 0.9–1.3, sink 0.8–0.9 —
+3.9–4.8 ms on two cores, so ~0.40 of the sink-bound baseline at best on this box. The statement log
+of 1,500 messages after the change: ``COMMIT`` 605 (547 ms), the accept 191 (470 ms), the finish
+290 (442 ms), the begin's read 212 (320 ms) and its ``UPDATE`` 212 (201 ms), the claims 290 (231
+ms), the API key 1,521 (82 ms), the begin's in-flight count 212 (63 ms). The begin's read and its
+count cannot be one statement: the count must see what other workers committed while this one
+waited for the accounts' locks, and the statements of one ``WITH`` share one snapshot. An API-key
+cache would save the key's ``SELECT`` (~0.1 ms of API and 0.05 of PostgreSQL per message), but
+issue 17 requires a revoked key to be refused at once by every process.
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """

@@ -12,6 +12,12 @@ their share first, and only what is left after that goes to them (never the last
 stays free for a tenant that arrives). A lane may claim with an :class:`Affinity`: the sends of
 a mailbox that another worker already fills are left to it (``adapters/queue.py``).
 
+A claim round is a few statements whatever it finds, so a lane is claimed for only when it may
+find something: on a ``NOTIFY`` naming its kinds, for a tenant below its share here; when a
+sixteenth of its capacity has ended since it last left work behind (:attr:`Lane.refill`); and on
+the poll. A lane whose claim found nothing (another worker was faster) answers the next NOTIFY
+after a pause that doubles while claims keep finding nothing (:meth:`Worker.notified`).
+
 Faults it rides out without a human:
 
 * **The database goes away** (restart, failover, a network blip): claiming pauses with backoff,

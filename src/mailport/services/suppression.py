@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mailport.adapters.storage.suppression_repository import SuppressionRepository
+from mailport.adapters.storage.suppression_repository import ListedAddress, SuppressionRepository
 from mailport.adapters.storage.tables_suppression import Suppression
 from mailport.core.addresses import parse_address
 from mailport.core.bounces import BouncedRecipient
@@ -48,7 +48,7 @@ class SuppressionView:
     created_at: datetime
 
     @classmethod
-    def of(cls, row: Suppression) -> SuppressionView:
+    def of(cls, row: Suppression | ListedAddress) -> SuppressionView:
         return cls(address=row.address, reason=row.reason, status=row.status, diagnosis=row.diagnosis,
                    server_text=row.server_text, message_id=row.message_id, created_at=row.created_at)
 
@@ -164,7 +164,7 @@ def _key(address: str) -> str:
     return key
 
 
-def _raise_if_listed(found: Sequence[Suppression]) -> None:
+def _raise_if_listed(found: Sequence[ListedAddress]) -> None:
     if not found:
         return
     first = found[0]

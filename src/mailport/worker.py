@@ -40,9 +40,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -56,10 +57,6 @@ from mailport.core.leases import LeasePolicy, WorkerId
 from mailport.errors import StorageError
 
 log = logging.getLogger(__name__)
-
-
-def loop_time() -> float:
-    return asyncio.get_running_loop().time()
 
 __all__ = ["Done", "Fail", "JobHandler", "JobResult", "Lane", "Retry", "Settled", "Worker"]
 
@@ -90,6 +87,39 @@ class Lane:
         its own (a mailbox's sends wait for its few SMTP slots), so topping it up after every
         ended job was most of the claims (bench/bench_send.py, session 13)."""
         return max(1, self.capacity // 16)
+
+
+@dataclass(slots=True)
+class _LaneState:
+    """What a worker knows of one of its lanes between claims: when to claim for it, and how."""
+
+    lane: Lane
+    running: int = 0
+    held: dict[str | None, int] = field(default_factory=dict)  # running jobs by tenant
+    ended: int = 0  # jobs ended since the lane's last claim
+    # After a claim that may have left ready work behind: the room the lane keeps free (0: it
+    # filled; one share: a tenant is at its share). ``None``: the claim took all there was.
+    kept: int | None = None
+    due: bool = True  # woken since its last claim
+    by_notify: bool = False  # due by NOTIFYs alone (now or at ``due_at``): finding nothing pauses the next
+    due_at: float | None = None  # a NOTIFY held back by the pause makes it due then
+    claimed_at: float = -math.inf
+    looked_at: float = -math.inf  # its last claim that looked for every tenant's jobs
+    # The tenants NOTIFYs named since its last claim (``None``: any tenant's work may be ready).
+    waiting: set[str] | None = None
+    quiet_until: float = 0.0
+    quiet_step: float = 0.0
+
+    def is_due(self, now: float, poll_interval: float) -> bool:
+        return (self.due or now - self.claimed_at >= poll_interval
+                or (self.due_at is not None and self.due_at <= now))
+
+    def all_at_share(self, tenants: set[str]) -> bool:
+        return all(self.held.get(t, 0) >= self.lane.tenant_cap for t in tenants)
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 # The pause before a NOTIFY wakes a lane whose last claim found nothing, doubling while they do.
@@ -136,33 +166,10 @@ class Worker:
         self._identity = WorkerId.parse(self.worker_id)
         self._inflight: dict[int, asyncio.Task[None]] = {}
         self._holder: dict[int, tuple[str, str | None]] = {}  # job id -> (lane, tenant)
-        # Lanes whose last claim may have left ready work behind (no room, or a tenant at its
-        # share): a job of theirs that ends wakes the claim loop. Any other lane's ready work
-        # arrives with a wake-up of its own (NOTIFY, or the in-process enqueue), so its ending
-        # jobs do not each cost a claim.
-        self._capped: dict[str, int] = {}  # lane -> the room it keeps free (one share, or none)
-        self._running: dict[str, int] = {lane.name: 0 for lane in self.lanes}
-        self._ended: dict[str, int] = {lane.name: 0 for lane in self.lanes}  # jobs ended since its last claim
-        # Lanes that may have ready work since their last claim: a wake-up names the job kinds
-        # that became ready (a NOTIFY's payload), so a send's wake-up does not cost an empty
-        # claim of the webhook lane; a lane unclaimed for a poll interval is looked at anyway
-        # (retries come due without a wake-up).
-        self._due: set[str] = {lane.name for lane in self.lanes}
-        self._due_at: dict[str, float] = {}  # lane -> when a deferred wake-up makes it due
+        # Each lane is claimed for only when it may find something (the module's docstring):
+        # a claim round is a few statements whatever it finds.
+        self._lanes = {lane.name: _LaneState(lane) for lane in self.lanes}
         self._lane_of = {kind: lane.name for lane in self.lanes for kind in lane.kinds}
-        self._lanes = {lane.name: lane for lane in self.lanes}
-        self._claimed_at: dict[str, float] = {}
-        # Wake-ups of a lane whose last claim found nothing (another worker took the jobs, or
-        # left them to the worker that fills their mailbox) are spaced out: every NOTIFY woke
-        # every worker, and each of the others paid an empty claim for it.
-        self._quiet: dict[str, tuple[float, float]] = {}  # lane -> (until, step)
-        self._notify_only: set[str] = set()  # lanes due by a NOTIFY alone
-        self._held: dict[str, dict[str | None, int]] = {lane.name: {} for lane in self.lanes}
-        # The tenants whose jobs may have become ready in a lane since its last claim saw them
-        # all (NOTIFYs name them); ``None``: any tenant's may have. When all of them are at
-        # their share here, the claim does not look for other tenants' jobs behind theirs.
-        self._waiting: dict[str, set[str] | None] = {lane.name: None for lane in self.lanes}
-        self._looked_at: dict[str, float] = {}  # lane -> its last claim that looked for every tenant
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()
         self._results: GroupCommit[tuple[ClaimedJob, JobResult], None] = GroupCommit(
@@ -181,42 +188,31 @@ class Worker:
         while it has no room for a round (its refill claims their jobs); and a lane whose last
         claim found nothing after a short pause."""
         kinds, tenants = read_wake_payload(payload)
-        now = loop_time()
-        for lane in self.lanes:
-            if kinds is not None and not lane.kinds & kinds:
+        now = _loop_time()
+        for state in self._lanes.values():
+            if kinds is not None and not state.lane.kinds & kinds:
                 continue
-            waiting = self._waiting[lane.name]
             if tenants is None:
-                self._waiting[lane.name] = None
-            elif waiting is not None:
-                waiting.update(tenants)
-            if tenants is not None and self._full_for(lane, tenants):
-                continue
-            until, _ = self._quiet.get(lane.name, (0.0, 0.0))
-            if now < until:
-                self._due_at.setdefault(lane.name, until)
+                state.waiting = None
+            elif state.waiting is not None:
+                state.waiting.update(tenants)
+            if (tenants is not None and state.kept is not None and state.ended < state.lane.refill
+                    and state.all_at_share(tenants)):
+                continue  # their jobs would wait here behind their own: the refill claims them
+            if now < state.quiet_until:
+                if state.due_at is None and not state.due:
+                    state.due_at, state.by_notify = state.quiet_until, True
                 self._wake.set()  # the pause takes the new time into account
-            elif lane.name not in self._due_lanes():
-                self._notify_only.add(lane.name)
-                self._wake_lane(lane.name, notify=True)
+            elif not state.is_due(now, self.poll_interval):
+                state.due = state.by_notify = True
+                self._wake.set()
 
-    def _full_for(self, lane: Lane, tenants: set[str]) -> bool:
-        """Whether the lane's refill claims these tenants' new jobs (all of them at their share
-        here, which their jobs wait on this worker behind): no claim until then."""
-        held = self._held[lane.name]
-        return (lane.name in self._capped and self._ended[lane.name] < lane.refill
-                and all(held.get(t, 0) >= lane.tenant_cap for t in tenants))
-
-    def _wake_lane(self, lane: str | None, *, notify: bool = False) -> None:
-        """Claim for ``lane`` (``None``: every lane) now."""
-        if lane is None:
-            self._due.update(ln.name for ln in self.lanes)
-            self._notify_only.clear()
-            self._waiting = dict.fromkeys(self._waiting)  # in-process or unknown: any tenant
-        else:
-            self._due.add(lane)
-            if not notify:
-                self._notify_only.discard(lane)
+    def _wake_lane(self, lane: str | None) -> None:
+        """Claim for ``lane`` (``None``: every lane, for any tenant's work) now."""
+        for state in self._lanes.values() if lane is None else [self._lanes[lane]]:
+            state.due, state.by_notify = True, False
+            if lane is None:
+                state.waiting = None
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, drain_timeout: float = 30.0) -> None:
@@ -255,7 +251,7 @@ class Worker:
                 if len(claimed) < max(free, 1):
                     self._wake.clear()
                     if not self._due_lanes():
-                        await self._pause(stop, self._until_poll(), wake=True)
+                        await self._pause(stop, self._until_due(), wake=True)
         finally:
             try:
                 await self._drain(drain_timeout)
@@ -270,73 +266,60 @@ class Worker:
         thread: a round used to be one per lane, mostly an empty webhook claim per message).
         Returns the claimed jobs and how many slots were free."""
         plans: list[tuple[Lane, int, dict[str | None, int], bool]] = []
-        due = self._due_lanes()
-        notified = self._notify_only & due
-        self._due.clear()  # a wake-up from here on marks its lanes again
-        self._notify_only.clear()
-        now = loop_time()
+        now = _loop_time()
+        due = [state for state in self._lanes.values() if state.is_due(now, self.poll_interval)]
+        notified = {state.lane.name for state in due if state.by_notify}
         waited: dict[str, set[str] | None] = {}
-        for lane in self.lanes:
-            if lane.name not in due:
-                continue
-            self._claimed_at[lane.name] = now
-            self._due_at.pop(lane.name, None)
-            self._ended[lane.name] = 0
+        for state in due:
+            lane = state.lane
             # Once a poll interval a claim looks for every tenant's jobs (a retry that came due
             # tells nobody); NOTIFYs during the claim collect their tenants for the next one.
-            looked = now - self._looked_at.get(lane.name, -1e9) < self.poll_interval
-            waiting = self._waiting[lane.name] if looked else None
-            waited[lane.name], self._waiting[lane.name] = waiting, set()
-            free = lane.capacity - self._running[lane.name]
-            held = dict(self._held[lane.name])
+            waiting = state.waiting if now - state.looked_at < self.poll_interval else None
+            waited[lane.name] = waiting
+            state.due, state.by_notify, state.due_at = False, False, None
+            state.claimed_at, state.ended, state.waiting = now, 0, set()
+            free = lane.capacity - state.running
             if free > 0:
-                others = waiting is None or any(held.get(t, 0) < lane.tenant_cap for t in waiting)
+                others = waiting is None or not state.all_at_share(waiting)
                 if others:
-                    self._looked_at[lane.name] = now
-                plans.append((lane, free, held, others))
+                    state.looked_at = now
+                plans.append((lane, free, dict(state.held), others))
             else:
-                self._capped[lane.name] = 0
-                self._waiting[lane.name] = None
+                state.kept, state.waiting = 0, None
         if not plans:
             return [], 0
         try:
             got = await asyncio.to_thread(self._claim_lanes, plans)
         except BaseException:
-            self._due.update(lane.name for lane, *_ in plans)  # not looked at after all
-            self._notify_only.update(notified)
-            self._waiting.update(dict.fromkeys(waited))
+            for lane, *_ in plans:  # not looked at after all
+                state = self._lanes[lane.name]
+                state.due, state.by_notify, state.waiting = True, lane.name in notified, None
             raise
         claimed: list[ClaimedJob] = []
         for (lane, *_), (jobs, kept) in zip(plans, got, strict=True):
-            self._start(lane, jobs)
+            state = self._lanes[lane.name]
+            self._start(state, jobs)
             claimed += jobs
             if jobs:
-                self._quiet.pop(lane.name, None)
+                state.quiet_until = state.quiet_step = 0.0
             elif lane.name in notified:
-                _, step = self._quiet.get(lane.name, (0.0, 0.0))
-                step = min(max(step * 2, _QUIET_FIRST), _QUIET_LONGEST)
-                self._quiet[lane.name] = (now + step, step)
-            if kept is None:
-                self._capped.pop(lane.name, None)
-            else:
-                self._capped[lane.name] = kept
+                state.quiet_step = min(max(state.quiet_step * 2, _QUIET_FIRST), _QUIET_LONGEST)
+                state.quiet_until = now + state.quiet_step
+            state.kept = kept
             if kept == 0:
-                self._waiting[lane.name] = None  # it filled: others' jobs may be left behind
+                state.waiting = None  # it filled: other tenants' jobs may be left behind
         return claimed, sum(free for _, free, *_ in plans)
 
-    def _due_lanes(self) -> set[str]:
+    def _due_lanes(self) -> list[str]:
         """The lanes to claim for now: woken ones, and those not claimed for a poll interval."""
-        now = loop_time()
-        return self._due | {lane.name for lane in self.lanes
-                            if now - self._claimed_at.get(lane.name, -1e9) >= self.poll_interval
-                            or self._due_at.get(lane.name, now + 1) <= now}
+        now = _loop_time()
+        return [name for name, state in self._lanes.items() if state.is_due(now, self.poll_interval)]
 
-    def _until_poll(self) -> float:
-        """Seconds until some lane is due (its poll, or a deferred wake-up)."""
-        times = [at + self.poll_interval for at in self._claimed_at.values()] + list(self._due_at.values())
-        if not times:
-            return self.poll_interval
-        return max(0.0, min(times) - loop_time())
+    def _until_due(self) -> float:
+        """Seconds until some lane is due (its poll, or a NOTIFY held back)."""
+        times = [state.claimed_at + self.poll_interval for state in self._lanes.values()]
+        times += [state.due_at for state in self._lanes.values() if state.due_at is not None]
+        return max(0.0, min(times, default=math.inf) - _loop_time()) if times else self.poll_interval
 
     def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int], bool]]
                      ) -> list[tuple[list[ClaimedJob], int | None]]:
@@ -373,14 +356,13 @@ class Worker:
             return claimed, 0
         return claimed, lane.tenant_cap if at_share else None
 
-    def _start(self, lane: Lane, jobs: list[ClaimedJob]) -> None:
+    def _start(self, state: _LaneState, jobs: list[ClaimedJob]) -> None:
         for job in jobs:
             task = asyncio.create_task(self._run_one(job))
             self._inflight[job.id] = task
-            self._holder[job.id] = (lane.name, job.tenant_id)
-            self._running[lane.name] += 1
-            held = self._held[lane.name]
-            held[job.tenant_id] = held.get(job.tenant_id, 0) + 1
+            self._holder[job.id] = (state.lane.name, job.tenant_id)
+            state.running += 1
+            state.held[job.tenant_id] = state.held.get(job.tenant_id, 0) + 1
             task.add_done_callback(functools.partial(self._finished, job.id))
 
     def _backoff(self, failures: int) -> float:
@@ -426,15 +408,15 @@ class Worker:
             self._inflight.pop(job_id, None)
             lane, tenant = self._holder.pop(job_id, (None, None))
             if lane is not None:
-                self._running[lane] -= 1
-                held = self._held[lane]
-                held[tenant] -= 1
-                if not held[tenant]:
-                    del held[tenant]
-                self._ended[lane] += 1
+                state = self._lanes[lane]
+                state.running -= 1
+                state.held[tenant] -= 1
+                if not state.held[tenant]:
+                    del state.held[tenant]
+                state.ended += 1
         if lane is None or not self.listening.is_set():
             self._wake_lane(None)  # no NOTIFY tells of new work (SQLite), or not our job any more
-        elif lane in self._capped and self._ended[lane] >= self._lanes[lane].refill:
+        elif self._lanes[lane].kept is not None and self._lanes[lane].ended >= self._lanes[lane].lane.refill:
             self._wake_lane(lane)  # it left ready work behind, and a round's worth has ended since
 
     async def _run_one(self, job: ClaimedJob) -> None:

@@ -184,9 +184,9 @@ class Worker:
 
     def notified(self, payload: str | None) -> None:
         """A ``NOTIFY`` (:meth:`JobQueue.listen`): jobs became ready. Only the lanes that run
-        their kinds are claimed for; not a lane whose tenants named are all at their share here
-        while it has no room for a round (its refill claims their jobs); and a lane whose last
-        claim found nothing after a short pause."""
+        their kinds are claimed for; not a lane that left work behind while the tenants named are
+        all at their share there (its refill, once a round's worth of jobs has ended, claims
+        theirs); and a lane whose last claim found nothing only after a short pause."""
         kinds, tenants = read_wake_payload(payload)
         now = _loop_time()
         for state in self._lanes.values():
@@ -319,7 +319,7 @@ class Worker:
         """Seconds until some lane is due (its poll, or a NOTIFY held back)."""
         times = [state.claimed_at + self.poll_interval for state in self._lanes.values()]
         times += [state.due_at for state in self._lanes.values() if state.due_at is not None]
-        return max(0.0, min(times, default=math.inf) - _loop_time()) if times else self.poll_interval
+        return max(0.0, min(times) - _loop_time()) if times else self.poll_interval
 
     def _claim_lanes(self, plans: Sequence[tuple[Lane, int, dict[str | None, int], bool]]
                      ) -> list[tuple[list[ClaimedJob], int | None]]:

@@ -94,7 +94,6 @@ class _LaneState:
     """What a worker knows of one of its lanes between claims: when to claim for it, and how."""
 
     lane: Lane
-    running: int = 0
     held: dict[str | None, int] = field(default_factory=dict)  # running jobs by tenant
     ended: int = 0  # jobs ended since the lane's last claim
     # After a claim that may have left ready work behind: the room the lane keeps free (0: it
@@ -109,6 +108,10 @@ class _LaneState:
     waiting: set[str] | None = None
     quiet_until: float = 0.0
     quiet_step: float = 0.0
+
+    @property
+    def running(self) -> int:
+        return sum(self.held.values())
 
     def is_due(self, now: float, poll_interval: float) -> bool:
         return (self.due or now - self.claimed_at >= poll_interval
@@ -361,7 +364,6 @@ class Worker:
             task = asyncio.create_task(self._run_one(job))
             self._inflight[job.id] = task
             self._holder[job.id] = (state.lane.name, job.tenant_id)
-            state.running += 1
             state.held[job.tenant_id] = state.held.get(job.tenant_id, 0) + 1
             task.add_done_callback(functools.partial(self._finished, job.id))
 
@@ -409,7 +411,6 @@ class Worker:
             lane, tenant = self._holder.pop(job_id, (None, None))
             if lane is not None:
                 state = self._lanes[lane]
-                state.running -= 1
                 state.held[tenant] -= 1
                 if not state.held[tenant]:
                     del state.held[tenant]

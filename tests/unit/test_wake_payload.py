@@ -21,8 +21,8 @@ def test_a_job_without_a_tenant_or_many_tenants_say_any_tenant() -> None:
     assert read_wake_payload(wake_payload([("send", f"ten_{n}") for n in range(16)]))[1] is not None
 
 
-def test_a_tenant_id_of_another_shape_is_left_out_not_written_into_the_statement() -> None:
-    # The accept writes the payload into its statement: nothing but the known shape gets there.
+def test_a_tenant_id_of_another_shape_is_left_out() -> None:
+    # Workers read only the known shape: a tenant id of another one is not named.
     assert wake_payload([("send", "ten_a'); DROP TABLE jobs; --")]) == "send"
     assert wake_payload([("Send Now", "ten_a")]) == ""  # an odd kind: every lane, any tenant
 

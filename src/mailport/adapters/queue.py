@@ -80,7 +80,7 @@ _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :b_payload)")
 # (``kind,kind;tenant,tenant``: :func:`wake_payload`), so that a worker claims only the lanes
 # that run them, and not for a tenant already at its share there (``Worker.notified``).
 _PAYLOAD_TENANTS = 16
-WAKE_PAYLOAD = re.compile(r"[a-z0-9_.]+(,[a-z0-9_.]+)*(;[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)?")
+_WAKE_PAYLOAD = re.compile(r"[a-z0-9_.]+(,[a-z0-9_.]+)*(;[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*)?")
 
 
 def wake_payload(jobs: Iterable[tuple[str, str | None]]) -> str | None:
@@ -96,14 +96,14 @@ def wake_payload(jobs: Iterable[tuple[str, str | None]]) -> str | None:
     payload = ",".join(sorted(kinds))
     if None not in tenants and len(tenants) <= _PAYLOAD_TENANTS:
         payload += ";" + ",".join(sorted(cast(set[str], tenants)))
-    if not WAKE_PAYLOAD.fullmatch(payload):
+    if not _WAKE_PAYLOAD.fullmatch(payload):
         payload = ",".join(sorted(kinds))  # a tenant id of another shape: say any tenant
-    return payload if WAKE_PAYLOAD.fullmatch(payload) else ""
+    return payload if _WAKE_PAYLOAD.fullmatch(payload) else ""
 
 
 def read_wake_payload(payload: str | None) -> tuple[set[str] | None, set[str] | None]:
     """A payload's job kinds and tenants (``None``: every kind, any tenant)."""
-    if not payload or not WAKE_PAYLOAD.fullmatch(payload):
+    if not payload or not _WAKE_PAYLOAD.fullmatch(payload):
         return None, None
     kinds, _, tenants = payload.partition(";")
     return set(kinds.split(",")), set(tenants.split(",")) if tenants else None

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from mailport.adapters.queue import CHANNEL, WAKE_PAYLOAD, JobQueue
+from mailport.adapters.queue import CHANNEL, JobQueue
 from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.recordset import Columns, json_dicts, json_rows, recordset
 from mailport.adapters.storage.repositories import SendingAccountRow
@@ -260,14 +260,12 @@ _BINARY = {"c": ("raw",)}
 
 
 @functools.lru_cache(maxsize=64)
-def _accepted_statement(parts: tuple[str, ...], wake: str | None) -> str:
+def _accepted_statement(parts: tuple[str, ...], wake: bool) -> str:
     """One statement of :meth:`OutboxRepository.add_accepted`'s INSERTs (data-modifying CTEs;
     the foreign keys are checked at its end, when every table has its rows), and the workers'
-    wake-up for the job kinds ``wake`` (delivered at commit, as ``JobQueue``'s own); psycopg's
-    placeholders."""
-    if wake and not WAKE_PAYLOAD.fullmatch(wake):
-        raise ValueError(f"not a wake-up payload: {wake!r}")  # it is written into the statement
-    return f"WITH {', '.join(parts)} SELECT " + (f"pg_notify('{CHANNEL}', '{wake}')" if wake is not None else "1")
+    wake-up with the payload ``%(wake)s`` (delivered at commit, as ``JobQueue``'s own);
+    psycopg's placeholders."""
+    return f"WITH {', '.join(parts)} SELECT " + (f"pg_notify('{CHANNEL}', %(wake)s)" if wake else "1")
 
 
 def _sent_copy_upsert(postgresql: bool) -> Any:
@@ -385,8 +383,10 @@ class OutboxRepository:
                     values[name] = json_dicts([{k: v for k, v in r.items() if k not in binary} for r in rows]
                                               if binary else rows, defaults)
             if parts:
-                last = n == len(chunks) - 1
-                self.s.connection().exec_driver_sql(_accepted_statement(tuple(parts), wake if last else None), values)
+                notify = wake is not None and n == len(chunks) - 1
+                if notify:
+                    values["wake"] = wake
+                self.s.connection().exec_driver_sql(_accepted_statement(tuple(parts), notify), values)
 
     def add_event_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         """Events as column values (no ORM objects: a worker writes one per send, twice), in

@@ -237,8 +237,9 @@ class RequestGuard:
                 language=language)
         tenants = self.runtime.tenants
         try:
-            if tenants.checks_keys_inline:
-                tenant_id, touch = tenants.check_key(presented)
+            if tenants.checks_keys_inline or tenants.checks_keys_async:
+                tenant_id, touch = (tenants.check_key(presented) if tenants.checks_keys_inline
+                                    else await tenants.check_key_async(presented))
                 if touch is not None:  # once a minute per key: a write, so off the loop
                     await run_in_threadpool(tenants.touch_key, touch)
             else:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.domain_repository import DomainRepository
-from mailport.adapters.storage.repositories import ApiKeyRepository, TenantRepository
+from mailport.adapters.storage.repositories import ActiveKey, ApiKeyRepository, TenantRepository
 from mailport.adapters.storage.tables import Account, ApiKey, Tenant
 from mailport.clock import Clock
 from mailport.core import apikeys
@@ -198,14 +198,26 @@ class TenantService:
         trip: there it goes to a thread (:meth:`authenticate`)."""
         return self.db.is_sqlite
 
+    @property
+    def checks_keys_async(self) -> bool:
+        """True where :meth:`check_key_async` reads on the event loop without a thread
+        (PostgreSQL through psycopg): the thread hop cost more CPU than the read."""
+        return self.db.has_async_reads
+
     def check_key(self, presented: str | None) -> tuple[str, str | None]:
         """:meth:`authenticate` without its write: the tenant id, and the key id whose "last
         used" is due (write it with :meth:`touch_key`) or ``None``. Read on every request, never
         cached: a revoked key is refused at once, by every process."""
-        parsed = apikeys.parse_key(presented or "")
-        if parsed is None:
-            raise Unauthenticated("a valid tenant API key is required")
-        key = ApiKeyRepository.find_active(self.db, parsed.key_id)  # never queues behind the writers
+        parsed = _parsed_key(presented)
+        # never queues behind the writers
+        return self._checked(parsed, ApiKeyRepository.find_active(self.db, parsed.key_id))
+
+    async def check_key_async(self, presented: str | None) -> tuple[str, str | None]:
+        """:meth:`check_key` awaited on the event loop (where :attr:`checks_keys_async`)."""
+        parsed = _parsed_key(presented)
+        return self._checked(parsed, await ApiKeyRepository.find_active_async(self.db, parsed.key_id))
+
+    def _checked(self, parsed: apikeys.ParsedKey, key: ActiveKey | None) -> tuple[str, str | None]:
         if key is None or not apikeys.secret_matches(parsed.secret, key.secret_hash):
             raise Unauthenticated("a valid tenant API key is required")
         tenant_id, last_used = key.tenant_id, key.last_used_at
@@ -266,3 +278,10 @@ def check_time_zone(name: str) -> str:
         raise ValidationError(f"{name!r} is not a time zone name like Europe/Amsterdam",
                               field="time_zone") from exc
     return name
+
+
+def _parsed_key(presented: str | None) -> apikeys.ParsedKey:
+    parsed = apikeys.parse_key(presented or "")
+    if parsed is None:
+        raise Unauthenticated("a valid tenant API key is required")
+    return parsed

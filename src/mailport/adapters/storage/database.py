@@ -30,6 +30,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailport.adapters.storage.async_reads import AsyncReaders
 from mailport.adapters.storage.checkpoint import Checkpointer
 from mailport.errors import StorageError
 
@@ -158,6 +159,10 @@ class Database:
         self._driver_reads = (self.is_sqlite and self._sqlite_path() is not None) or \
             self.engine.dialect.driver == "psycopg"
         self._readers_lock = threading.Lock()
+        self._async_readers: AsyncReaders | None = None
+        if self.engine.dialect.driver == "psycopg":
+            cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+            self._async_readers = AsyncReaders(cargs, cparams)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -227,6 +232,26 @@ class Database:
                 self._close_reader(conn)
             failure = DBAPIError.instance(sql, params, exc, sqlite3.Error)
             raise self._failure(failure) from failure
+
+    @property
+    def has_async_reads(self) -> bool:
+        """True where :meth:`driver_rows_async` reads on the event loop (PostgreSQL through psycopg)."""
+        return self._async_readers is not None
+
+    async def driver_rows_async(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """:meth:`driver_rows` awaited on the running event loop, without a thread
+        (:class:`~.async_reads.AsyncReaders`); only where :attr:`has_async_reads`."""
+        import psycopg
+
+        assert self._async_readers is not None, "driver_rows_async needs PostgreSQL through psycopg"
+        try:
+            rows = await self._async_readers.rows(sql, params)
+        except psycopg.Error as exc:
+            failure = DBAPIError.instance(sql, params, exc, psycopg.Error)
+            raise self._failure(failure) from failure
+        if self._down_since is not None:
+            self._outage_ended()
+        return rows
 
     def _pg_rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
         import psycopg
@@ -403,6 +428,8 @@ class Database:
         for conn in readers:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
+        if self._async_readers is not None:
+            self._async_readers.close()
         self.engine.dispose()
         if isinstance(self._turns, _Turns):
             self._turns.close()

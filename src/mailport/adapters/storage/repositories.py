@@ -102,6 +102,12 @@ class ApiKeyRepository:
         row = _ACTIVE_KEY.first(db, {"key_id": key_id})
         return None if row is None else ActiveKey(*row)
 
+    @staticmethod
+    async def find_active_async(db: Database, key_id: str) -> ActiveKey | None:
+        """:meth:`find_active` awaited on the event loop, where ``db.has_async_reads``."""
+        row = await _ACTIVE_KEY.first_async(db, {"key_id": key_id})
+        return None if row is None else ActiveKey(*row)
+
     def list_for_tenant(self, tenant_id: str) -> Sequence[ApiKey]:
         return self.s.scalars(
             select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.created_at, ApiKey.id)

@@ -63,6 +63,13 @@ class RowRead:
         rows = self.all(db, params)
         return rows[0] if rows else None
 
+    async def first_async(self, db: Database, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """:meth:`first` awaited on the event loop (:meth:`Database.driver_rows_async`); only where
+        ``db.has_async_reads``."""
+        plan = self._plan(db.engine.dialect)
+        rows = plan.rows(await db.driver_rows_async(plan.sql, plan.bind(params)))
+        return rows[0] if rows else None
+
     def all_in(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The rows, read in ``session``'s transaction."""
         conn = session.connection()

@@ -249,3 +249,56 @@ def test_a_connection_idle_for_long_is_pinged_first(pg_url: str, monkeypatch: py
             assert s.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == pid
     finally:
         db.dispose()
+
+
+def test_the_begins_load_reads_core_s_rows_in_binary_without_core(pg_url: str) -> None:
+    """The worker's begin loads messages, bytes, recipients and accounts on psycopg directly, in
+    binary format (``RowRead(binary=True)``): the same rows Core's execution gives — bytes, JSON,
+    times, floats, arrays, NULLs — with neither Core's execution nor the bytes as hex."""
+    from datetime import UTC, datetime, timedelta
+    from typing import cast
+
+    from mailport.adapters.storage import outbox_repository
+    from mailport.adapters.storage.outbox_repository import OutboxRepository
+    from mailport.adapters.storage.tables import Tenant
+    from mailport.adapters.storage.tables_outbox import Message, MessageContent, MessageRecipient
+
+    db = Database(pg_url)
+    db.migrate()
+    now = datetime(2026, 12, 7, 1, 30, 0, 123456, tzinfo=UTC)
+    raw = bytes(range(256)) * 80 + b"\r\n.\r\n\x00"  # every byte value, NUL included
+    try:
+        with db.session() as s:
+            s.execute(sa.insert(cast(sa.Table, Tenant.__table__)), {"id": "ten_1", "name": "T", "created_at": now})
+            s.execute(sa.insert(cast(sa.Table, Message.__table__)), [{
+                "id": f"m{n}", "tenant_id": "ten_1", "account_id": "acc_none", "state": "queued",
+                "from_email": "a@example.test", "subject": "s", "header_message_id": f"<{n}@x>", "size": 1,
+                "meta": {"invoice": "F-1", "n": n, "nested": {"é": [1, 2.5, None]}}, "created_at": now,
+                "updated_at": now, "send_at": now + timedelta(hours=n) if n == 1 else None,
+                "last_delay_seconds": 12.5 if n == 1 else None, "attempts": n,
+            } for n in (1, 2)])
+            s.execute(sa.insert(cast(sa.Table, MessageContent.__table__)),
+                      [{"message_id": "m1", "raw": raw, "envelope": {"from": "a@example.test", "to": ["b@x.test"]}}])
+            s.execute(sa.insert(cast(sa.Table, MessageRecipient.__table__)), [
+                {"message_id": "m1", "position": p, "address": f"r{p}@x.test", "kind": "to", "status": "pending",
+                 "updated_at": now} for p in (1, 0)])
+        statements: list[str] = []
+        sa.event.listen(db.engine, "before_cursor_execute",
+                        lambda _c, _cur, statement, *_a: statements.append(statement))
+        params = {"b_ids": ["m1", "m2", "m3"], "b_keys": []}
+        with db.session() as s:
+            core = [tuple(r) for r in s.connection().execute(outbox_repository._LOAD_LOCKED_PG.statement, params)]
+            assert len(statements) == 1
+            driver = outbox_repository._LOAD_LOCKED_PG.all_in(s, params)
+            assert len(statements) == 1  # not through Core
+            loaded, accounts = OutboxRepository(s).load_locked_for_sending(["m1", "m2"], [])
+        assert sorted(driver) == sorted(core) and len(core) == 2
+        assert loaded["m1"].content is not None and loaded["m1"].content.raw == raw
+        assert loaded["m1"].content.envelope == {"from": "a@example.test", "to": ["b@x.test"]}
+        assert [r.address for r in loaded["m1"].recipients] == ["r0@x.test", "r1@x.test"]
+        first = loaded["m1"].message
+        assert (first.meta, first.send_at, first.last_delay_seconds, first.created_at) == (
+            {"invoice": "F-1", "n": 1, "nested": {"é": [1, 2.5, None]}}, now + timedelta(hours=1), 12.5, now)
+        assert loaded["m2"].content is None and loaded["m2"].recipients == [] and accounts == {}
+    finally:
+        db.dispose()

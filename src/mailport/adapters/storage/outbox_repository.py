@@ -327,6 +327,10 @@ class Loaded(NamedTuple):
     recipients: list[SendingRecipient]
 
 
+# binary: the messages' bytes as stored, not as hex text (RowRead.binary)
+_LOAD_LOCKED_PG = RowRead(_load_locked_pg(), binary=True)
+
+
 class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
@@ -511,12 +515,11 @@ class OutboxRepository:
         """PostgreSQL: :meth:`lock_accounts` of ``account_ids``, then :meth:`load_for_sending` of
         the messages and :meth:`AccountRepository.load_for_sending` of their accounts, in one
         statement. The locks are taken only when a message is found."""
-        connection = self.s.connection()
         loaded: dict[str, Loaded] = {}
         accounts: dict[str, SendingAccountRow] = {}
         width, account_at = len(SendingMessage._fields), len(SendingMessage._fields) + 4
-        rows = connection.execute(_load_locked_pg(), {"b_ids": list(message_ids),
-                                                    "b_keys": [_account_key(a) for a in account_ids]})
+        rows = _LOAD_LOCKED_PG.all_in(self.s, {"b_ids": list(message_ids),
+                                               "b_keys": [_account_key(a) for a in account_ids]})
         for row in rows:
             message = SendingMessage._make(row[:width])
             raw, envelope, addresses, statuses = row[width:account_at]

@@ -21,8 +21,8 @@ from mailport.services.send import SendRequest
 
 
 @pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    rt = make_runtime(tmp_path, suppress_after_soft_bounces=2)
+def runtime(tmp_path: Path, database_url: str) -> Iterator[Runtime]:
+    rt = make_runtime(tmp_path, database_url, suppress_after_soft_bounces=2)
     yield rt
     rt.close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -211,18 +212,19 @@ def test_a_large_group_commit_is_accepted_in_statements_of_bounded_size(
     tenant = rt.tenants.create(name="Statements").tenant.id
     account = sink_account(rt, tenant, 2525)
     statements: list[str] = []
+    execute = outbox_repository.execute_driver_sql
 
-    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+    def seen(session: Any, statement: str, params: Any) -> None:
         if statement.startswith("WITH m AS"):
             statements.append(statement)
+        execute(session, statement, params)
 
-    sa.event.listen(rt.db.engine, "before_cursor_execute", seen)
+    monkeypatch.setattr(outbox_repository, "execute_driver_sql", seen)
     requests = [(SendRequest(account_id=account, to=["klant@example.org", "boekhouding@example.org"],
                              subject=f"Factuur {n}", text="Beste klant,",
                              attachments=[Attachment("factuur.pdf", b"%PDF-1.4\n" + bytes([n]) * 20_000)]), None)
                 for n in range(5)]
     results = rt.outbox.submit_many(tenant, requests)
-    sa.event.remove(rt.db.engine, "before_cursor_execute", seen)
     ids = [r.message.id for r in results]  # type: ignore[union-attr]
     assert len(statements) == 3  # ~27 KB of MIME each: two, two and one under 60,000 bytes
     assert sum("pg_notify" in s for s in statements) == 1 and "pg_notify" in statements[-1]
@@ -235,3 +237,31 @@ def test_a_large_group_commit_is_accepted_in_statements_of_bounded_size(
         recipients = s.execute(sa.select(MessageRecipient.message_id, sa.func.count())
                                .group_by(MessageRecipient.message_id)).all()
     assert dict(recipients) == dict.fromkeys(ids, 2)
+
+
+def test_a_key_another_process_committed_meanwhile_replays_its_message(
+        rt: Runtime, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The accept statement runs on psycopg directly: a duplicate idempotency key that another
+    process committed after this one looked (the unique index's violation) is still an
+    ``IntegrityError`` to the group commit, which settles item by item — the late request replays
+    the first message, and the group's other item is accepted."""
+    tenant = rt.tenants.create(name="Race").tenant.id
+    account = sink_account(rt, tenant, 2525)
+    first = rt.outbox.submit(tenant, SendRequest(account_id=account, to=["klant@example.org"], subject="Factuur 1",
+                                                 text="Beste klant,"), idempotency_key="inv-1")
+    other = outbox_runtime(tmp_path / "other", pg_url)
+    try:
+        monkeypatch.setattr(other.outbox, "_replays", lambda *_a: {})  # it looked before the first committed
+        results = other.outbox.submit_many(tenant, [
+            (SendRequest(account_id=account, to=["klant@example.org"], subject="Factuur 1", text="Beste klant,"),
+             "inv-1"),
+            (SendRequest(account_id=account, to=["klant@example.org"], subject="Factuur 2", text="Beste klant,"),
+             "inv-2")])
+    finally:
+        other.close()
+    replayed, accepted = results
+    assert replayed.message.id == first.message.id and replayed.replayed  # type: ignore[union-attr]
+    assert accepted.message.id != first.message.id and not accepted.replayed  # type: ignore[union-attr]
+    with rt.db.session() as s:
+        keys = sorted(s.scalars(sa.select(Message.idempotency_key).where(Message.tenant_id == tenant)))
+    assert keys == ["inv-1", "inv-2"]

@@ -22,7 +22,7 @@ from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.recordset import Columns, json_dicts, json_rows, recordset
 from mailport.adapters.storage.repositories import SendingAccountRow
 from mailport.adapters.storage.row_insert import RowInsert
-from mailport.adapters.storage.row_read import RowRead, RowWrite
+from mailport.adapters.storage.row_read import RowRead, RowWrite, execute_driver_sql
 from mailport.adapters.storage.tables import Account, Job, utc_param
 from mailport.adapters.storage.tables_outbox import (
     Event,
@@ -390,7 +390,7 @@ class OutboxRepository:
                 notify = wake is not None and n == len(chunks) - 1
                 if notify:
                     values["wake"] = wake
-                self.s.connection().exec_driver_sql(_accepted_statement(tuple(parts), notify), values)
+                execute_driver_sql(self.s, _accepted_statement(tuple(parts), notify), values)
 
     def add_event_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         """Events as column values (no ORM objects: a worker writes one per send, twice), in

@@ -40,6 +40,7 @@ class RowInsert:
         self.table = table
         self._core = table.insert()
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}  # by (dialect, columns)
+        self._from_json: dict[tuple[tuple[str, ...], str, tuple[str, ...]], tuple[str, tuple[tuple[str, Any], ...]]] = {}
 
     def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:  # an executemany of no rows would be an INSERT … DEFAULT VALUES
@@ -60,6 +61,17 @@ class RowInsert:
 
     def from_json(self, keys: tuple[str, ...], param: str, *, binary: tuple[str, ...] = ()
                   ) -> tuple[str, tuple[tuple[str, Any], ...]]:
+        """See :meth:`_from_json_sql`; built once per set of keys (it was per accept)."""
+        cache_key = (keys, param, binary)
+        built = self._from_json.get(cache_key)
+        if built is None:
+            built = self._from_json_sql(keys, param, binary=binary)
+            if len(self._from_json) < 64:
+                self._from_json[cache_key] = built
+        return built
+
+    def _from_json_sql(self, keys: tuple[str, ...], param: str, *, binary: tuple[str, ...] = ()
+                       ) -> tuple[str, tuple[tuple[str, Any], ...]]:
         """PostgreSQL, psycopg's placeholders: ``INSERT INTO table (…) SELECT … FROM
         json_populate_recordset(…)`` of rows with ``keys``, read from the JSON parameter ``param``
         (:func:`recordset.json_dicts` of the rows), and the omitted columns' scalar defaults to add

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from mailport.adapters.storage.database import Database
 
-__all__ = ["RowRead", "RowWrite"]
+__all__ = ["RowRead", "RowWrite", "execute_driver_sql"]
 
 _MISSING = object()
 
@@ -124,6 +124,16 @@ class RowWrite:
         if plan is None:
             plan = self._plans[keys] = _Plan(self.statement, dialect, column_keys=list(keys) or None)
         return plan
+
+
+def execute_driver_sql(session: Session, sql: str, params: Mapping[str, Any]) -> None:
+    """``Connection.exec_driver_sql`` in ``session``'s transaction — on psycopg without Core's
+    execution context and result around it (for the accept statement, once per group commit)."""
+    conn = session.connection()
+    if conn.dialect.driver == "psycopg":
+        _psycopg(conn, sql, params, binary=False)
+    else:
+        conn.exec_driver_sql(sql, dict(params))
 
 
 def _psycopg(conn: Any, sql: str, values: Any, *, binary: bool) -> tuple[list[tuple[Any, ...]], list[int]]:

@@ -32,6 +32,10 @@ from sqlalchemy.engine import Connection, Dialect
 __all__ = ["RowInsert"]
 
 
+# The SQL of :meth:`RowInsert.from_json`, and the omitted columns' defaults.
+_FromJson = tuple[str, tuple[tuple[str, Any], ...]]
+
+
 class RowInsert:
     """``INSERT INTO table`` of rows given as dicts of column values, every row with the same
     keys (the first row's decide the columns, as in a Core executemany)."""
@@ -40,7 +44,7 @@ class RowInsert:
         self.table = table
         self._core = table.insert()
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}  # by (dialect, columns)
-        self._from_json: dict[tuple[tuple[str, ...], str, tuple[str, ...]], tuple[str, tuple[tuple[str, Any], ...]]] = {}
+        self._from_json: dict[tuple[tuple[str, ...], str, tuple[str, ...]], _FromJson] = {}
 
     def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:  # an executemany of no rows would be an INSERT … DEFAULT VALUES

@@ -22,7 +22,7 @@ from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.recordset import Columns, json_dicts, json_rows, recordset
 from mailport.adapters.storage.repositories import SendingAccountRow
 from mailport.adapters.storage.row_insert import RowInsert
-from mailport.adapters.storage.row_read import RowRead, RowWrite, execute_driver_sql
+from mailport.adapters.storage.row_read import RowRead, RowWrite, TextRows, execute_driver_sql
 from mailport.adapters.storage.tables import Account, Job, utc_param
 from mailport.adapters.storage.tables_outbox import (
     Event,
@@ -163,7 +163,7 @@ def _events_cte(moved: str) -> str:
 # Sent-copy rows and the send jobs' ends (a job whose message was taken over meanwhile ends
 # ``done``: the other worker's result wins). Data-modifying CTEs run in one snapshot; each reads
 # only ``f``, the outcome's RETURNING. Five executions per batch before (bench/bench_send.py).
-_FINISH_ALL_PG = text(
+_FINISH_ALL_PG = TextRows(text(
     f"WITH {_OUTCOMES_CTE}, "
     "r AS (UPDATE message_recipients AS r SET status = x.status, smtp_code = x.smtp_code, "
     "enhanced_code = x.enhanced_code, text = x.text, diagnosis = x.diagnosis, updated_at = x.updated_at "
@@ -184,7 +184,7 @@ _FINISH_ALL_PG = text(
     f"FROM {recordset('j', 'x', _JOB_END_COLUMNS)} "
     "WHERE j.id = x.id AND j.locked_by = x.worker) "
     "SELECT id FROM f"
-)
+))
 # PostgreSQL: a batch of begins reads its messages, contents, recipients and accounts in one
 # statement (four before), after taking its accounts' advisory locks (the limit counts that follow
 # run after the locks, in a snapshot of their own; these reads may be a moment older, as they were
@@ -211,13 +211,15 @@ def _load_locked_pg() -> Any:
         .where(one_of(Message.id, "b_ids", postgresql=True), lock)
     )
 
-_BEGIN_ALL_PG = text(
+_BEGIN_ALL_PG = TextRows(text(
     "WITH u AS (UPDATE messages AS m SET state = 'sending', attempts = m.attempts + 1, updated_at = :now "
     f"FROM {recordset('u', 'v', _BEGIN_COLUMNS)} "
     "WHERE m.id = v.id AND m.state = v.state AND m.attempts = v.attempts RETURNING m.id), "
     + _events_cte("u") + " "
     "SELECT id FROM u"
-)
+))
+
+
 def _event_json(events: Sequence[Mapping[str, Any]]) -> str:
     """The parameter ``e`` of :func:`_events_cte` for event rows (as :meth:`OutboxRepository.
     add_event_rows` takes them): their data as the text the JSON column's own binding writes
@@ -504,11 +506,10 @@ class OutboxRepository:
         ``updated_at``), all in one statement. Returns the ids recorded."""
         if not rows:
             return set()
-        connection = self.s.connection()
-        return set(connection.scalars(_FINISH_ALL_PG, {
+        return {message_id for message_id, in _FINISH_ALL_PG.all_in(self.s, {
             "f": json_rows(rows, _OUTCOME_COLUMNS), "r": json_rows(recipients, _RECIPIENT_COLUMNS),
             "e": _event_json(events), "c": json_rows(copies, _COPY_COLUMNS),
-            "j": json_rows(job_ends, _JOB_END_COLUMNS)}))
+            "j": json_rows(job_ends, _JOB_END_COLUMNS)})}
 
     def load_locked_for_sending(self, message_ids: Sequence[str], account_ids: Sequence[str]
                                 ) -> tuple[dict[str, Loaded], dict[str, SendingAccountRow]]:
@@ -540,10 +541,9 @@ class OutboxRepository:
         the ids that moved."""
         if not rows:
             return set()
-        connection = self.s.connection()
         moving = [{"id": r[0], "state": r[1], "attempts": r[2]} for r in rows]
-        return set(connection.scalars(_BEGIN_ALL_PG, {"now": utc_param(now), "u": json_rows(moving, _BEGIN_COLUMNS),
-                                                      "e": _event_json(events)}))
+        return {message_id for message_id, in _BEGIN_ALL_PG.all_in(self.s, {
+            "now": utc_param(now), "u": json_rows(moving, _BEGIN_COLUMNS), "e": _event_json(events)})}
 
     def content(self, message_id: str) -> MessageContent:
         content = self.s.get(MessageContent, message_id)

@@ -26,7 +26,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, TextClause
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from mailport.adapters.storage.database import Database
 
-__all__ = ["RowRead", "RowWrite", "execute_driver_sql"]
+__all__ = ["RowRead", "RowWrite", "TextRows", "execute_driver_sql"]
 
 _MISSING = object()
 
@@ -124,6 +124,27 @@ class RowWrite:
         if plan is None:
             plan = self._plans[keys] = _Plan(self.statement, dialect, column_keys=list(keys) or None)
         return plan
+
+
+class TextRows:
+    """A ``text()`` statement run in a session's transaction for its rows — on psycopg directly,
+    compiled once (its ``:name`` parameters as psycopg's ``%(name)s``), without Core's execution
+    context and result around it; elsewhere through Core. The parameters go as they are given
+    (a ``text()`` has no column types to process them)."""
+
+    def __init__(self, statement: TextClause) -> None:
+        self.statement = statement
+        self._sql: dict[str, str] = {}  # by dialect
+
+    def all_in(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        conn = session.connection()
+        dialect = conn.dialect
+        if dialect.driver != "psycopg":
+            return [tuple(row) for row in conn.execute(self.statement, dict(params))]
+        sql = self._sql.get(dialect.name)
+        if sql is None:
+            sql = self._sql[dialect.name] = self.statement.compile(dialect=dialect).string
+        return _psycopg(conn, sql, params, binary=False)[0]
 
 
 def execute_driver_sql(session: Session, sql: str, params: Mapping[str, Any]) -> None:

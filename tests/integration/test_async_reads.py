@@ -171,3 +171,39 @@ def test_a_failed_statement_is_a_storage_error_and_the_next_read_works(db: Datab
         return await ApiKeyRepository.find_active_async(db, "k1")
 
     assert asyncio.run(run()) is not None
+
+
+def test_the_key_read_goes_over_libpq_prepared_once_and_other_shapes_through_psycopg(db: Database) -> None:
+    """The key check's statement is prepared once per connection and run over libpq directly;
+    a statement with a parameter that path does not take (a list) still runs, through psycopg."""
+    from mailport.adapters.storage import async_reads
+
+    async def run() -> tuple[Any, Any, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        first = await ApiKeyRepository.find_active_async(db, "k1")
+        second = await ApiKeyRepository.find_active_async(db, "k2")
+        listed = await db.driver_rows_async("SELECT count(*) FROM api_keys WHERE id = ANY(%(ids)s)",
+                                            {"ids": ["k1", "k2", "nope"]})
+        # the session's own prepared statements, seen from that session (one connection here)
+        prepared = await db.driver_rows_async(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %(like)s", {"like": "%api_keys%"})
+        return first, second, listed, prepared
+
+    direct = async_reads._Direct.rows
+    calls: list[bool] = []
+
+    async def counted(conn: Any, sql: str, params: Any) -> Any:
+        rows = await direct(conn, sql, params)
+        calls.append(rows is not None)
+        return rows
+
+    async_reads._Direct.rows = counted  # type: ignore[method-assign]
+    try:
+        first, second, listed, prepared = asyncio.run(run())
+    finally:
+        async_reads._Direct.rows = direct  # type: ignore[method-assign]
+    assert first == ApiKeyRepository.find_active(db, "k1") and first is not None and first.last_used_at == NOW
+    assert second is not None and second.last_used_at is None
+    assert listed == [(2,)]
+    assert calls == [True, True, False, True]  # the list went through psycopg
+    # the key statement once (the list's statement is psycopg's, unprepared on its first run)
+    assert len([p for p in prepared if "api_keys.id = $1" in str(p[0])]) == 1, prepared

@@ -207,3 +207,12 @@ def test_the_key_read_goes_over_libpq_prepared_once_and_other_shapes_through_psy
     assert calls == [True, True, False, True]  # the list went through psycopg
     # the key statement once (the list's statement is psycopg's, unprepared on its first run)
     assert len([p for p in prepared if "api_keys.id = $1" in str(p[0])]) == 1, prepared
+
+
+def test_a_parameter_with_a_nul_is_refused_as_psycopg_refuses_it_not_cut_short(db: Database) -> None:
+    """libpq ends a text parameter at a NUL: ``k1\\x00junk`` must not read as ``k1``."""
+    async def run() -> Any:
+        return await db.driver_rows_async("SELECT id FROM api_keys WHERE id = %(key_id)s", {"key_id": "k1\x00junk"})
+
+    with pytest.raises(StorageError):
+        asyncio.run(run())

@@ -199,6 +199,8 @@ def _text(value: Any) -> bytes | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if "\x00" in value:  # a text parameter ends at a NUL: psycopg refuses it with its own error
+            raise _Unsupported
         return value.encode()
     if isinstance(value, bool):
         return b"t" if value else b"f"

@@ -1282,6 +1282,52 @@ waited for the accounts' locks, and the statements of one ``WITH`` share one sna
 cache would save the key's ``SELECT`` (~0.1 ms of API and 0.05 of PostgreSQL per message), but
 issue 17 requires a revoked key to be refused at once by every process.
 
+Session 14 (2026-12-07, a slower box: raw aiosmtplib 380–630 msg/s, the sink ~1.6–2.1 ms of CPU per
+message against 0.8–0.9 before — so every process's CPU per message below is about twice the
+figures above). py-spy ``--gil`` on the API and the workers, then a ``sitecustomize`` timing the
+worker's statements (thread CPU): a begin of ~6 messages cost 3.6–3.9 ms, of which the read of the
+messages with their bytes 1.65 ms, the limit counts 0.7, the move to ``sending`` 0.7; a finish of
+~6 cost 1.3 ms. In the API the key check went through a thread (``run_in_threadpool``) on every
+request, and the suppression check (an expanding ``IN`` rendered anew for each count, through
+Core) was 9.5 % of the API's samples. Measured alone on this box:
+
+| | before | after |
+|---|---|---|
+| the key check: thread hop + read → psycopg ``AsyncConnection`` on the loop | 298–451 µs CPU | 154–171 µs |
+| the key check: ``AsyncConnection.execute`` → libpq directly, prepared | 182–218 µs | 131 µs |
+| 6 bodies of 20 KB read as hex text → binary (client / PostgreSQL) | 691–845 / 680–730 µs | 248–278 / 300–350 µs |
+| one statement in a transaction: Core ``text()`` → psycopg directly | 263–350 µs | 165–188 µs |
+
+Changed: the API awaits the key check on its event loop (``adapters/storage/async_reads.py``; the
+statement prepared once per connection and run over libpq directly — psycopg's generic async
+waiting cost as much as the statement);
+``RowRead.all_in`` runs on psycopg directly on PostgreSQL, the begin's load in binary format
+(``RowRead(binary=True)``); the accept statement and the batch's begin and finish statements run on
+psycopg directly (``execute_driver_sql``, ``TextRows``) and the accept's ``INSERT … FROM json`` SQL
+is built once per set of columns; the suppression check binds its addresses as one array on
+PostgreSQL (one prepared statement). Alternating with the session's start (1,500 messages a run,
+ratio and CPU per message API / workers / PostgreSQL):
+
+| pair | session's start | this session |
+|---|---|---|
+| 1 | 0.45; 2.6 / 3.1 / 2.2 ms | 0.49; 1.8 / 2.6 / 2.1 ms |
+| 2 | 0.46; 1.8 / 2.1 / 1.7 ms | 0.56; 1.6 / 2.0 / 1.7 ms |
+| 3 | 0.45; 2.3 / 2.7 / 1.8 ms | 0.56; 1.7 / 2.2 / 1.8 ms |
+| 4 | 0.54; 2.0 / 2.5 / 1.8 ms | 0.43; 1.5 / 2.4 / 1.9 ms |
+
+The box's speed moved within each pair (its baseline 381–536 msg/s): the API's CPU per message is
+the steadier figure (−0.3 ms), the ratio's median 0.46 → 0.53. Where the CPU goes now, worker
+(py-spy, 739 samples): SMTP through aiosmtplib 30 % (its ``transport.write`` of the 20 KB alone
+9 %, its line-ending and dot-stuffing passes 4 %, parsing each address again 3 %), the begins and
+finishes 30 %, claims 6 %; API (997 samples, before the key check went over libpq directly): the
+key check 25 %, the request through uvicorn/FastAPI ~30 %, preparing (MIME, ids, sender) 14 %,
+storing 9 %, the suppression check 6 %. The full ``make bench`` afterwards (23:20–23:45 UTC):
+``send_pipeline_postgres`` 0.50 (218 / 436 msg/s), ``send_pipeline_sqlite`` 0.51; on this box
+``api_accept_p99_ms`` is 43–74 ms, the release before alike (43 / 53 / 195 ms alternating): the
+API's group-commit rounds took 7 ms (median), 2.6 of it waiting for the worker's SQLite
+transactions (4.6 ms median, 16 ms p99, held). A lower priority (``nice 5``) for the worker child
+was tried and did not clearly help (59 / 45 / 52 against 76 / 44 / 57 ms).
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """

@@ -195,7 +195,8 @@ class TenantService:
         """True where :meth:`check_key` is a read that does not wait: on SQLite (WAL) a reader
         neither waits for nor blocks the writers, so the API's event loop runs the check itself
         rather than paying a thread hop on every request. A PostgreSQL read is a network round
-        trip: there it goes to a thread (:meth:`authenticate`)."""
+        trip: there it is awaited (:attr:`checks_keys_async`), or, with another driver, goes to a
+        thread (:meth:`authenticate`)."""
         return self.db.is_sqlite
 
     @property
@@ -208,8 +209,7 @@ class TenantService:
         """:meth:`authenticate` without its write: the tenant id, and the key id whose "last
         used" is due (write it with :meth:`touch_key`) or ``None``. Read on every request, never
         cached: a revoked key is refused at once, by every process."""
-        parsed = _parsed_key(presented)
-        # never queues behind the writers
+        parsed = _parsed_key(presented)  # the read below never queues behind the writers
         return self._checked(parsed, ApiKeyRepository.find_active(self.db, parsed.key_id))
 
     async def check_key_async(self, presented: str | None) -> tuple[str, str | None]:

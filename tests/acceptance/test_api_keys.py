@@ -119,3 +119,30 @@ def test_cli_key_commands_take_the_tenant_name_when_it_is_unambiguous(tmp_path: 
     assert "API key" not in ambiguous.output
     unknown = runner.invoke(cli_app, ["tenant", "key-create", "Nobody BV"], env=env)
     assert unknown.exit_code == 2 and "tenant.not_found" in unknown.output
+
+
+def test_a_key_check_the_database_cannot_answer_is_a_503_not_a_500(
+        two_processes: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guard checks keys outside the app's exception handlers: a database that is away while
+    it reads (a restart, sessions ended) answers 503 ``storage.unavailable`` as every route does —
+    it was an "internal" 500 — and the next request, with the database back, is served."""
+    from mailport.adapters.storage.repositories import ApiKeyRepository
+    from mailport.errors import StorageError
+
+    a, _ = two_processes
+    tenant = a.post("/v1/tenants", json={"name": "Restarting BV"}, headers=ADMIN).json()
+
+    def away(*_args: object) -> Any:
+        raise StorageError("the database failed", transient=True)
+
+    async def away_async(*_args: object) -> Any:
+        away()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ApiKeyRepository, "find_active", staticmethod(away))
+        patched.setattr(ApiKeyRepository, "find_active_async", staticmethod(away_async))
+        refused = a.get("/v1/tenant", headers={**_bearer(tenant["api_key"]), "Accept-Language": "nl"})
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "storage.unavailable"
+    assert a.get("/v1/tenant", headers=_bearer(tenant["api_key"])).status_code == 200

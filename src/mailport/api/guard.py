@@ -32,13 +32,14 @@ from urllib.parse import parse_qs
 from fastapi import HTTPException
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mailport.api.problems import problem
+from mailport.api.problems import PROBLEM, problem, problem_of
 from mailport.core import apikeys
 from mailport.core.throttle import FailureThrottle, ThrottlePolicy
-from mailport.errors import Unauthenticated
+from mailport.errors import StorageError, Unauthenticated
 from mailport.i18n import negotiate
 from mailport.runtime import Runtime
 from mailport.settings import Settings
@@ -247,6 +248,11 @@ class RequestGuard:
         except Unauthenticated as exc:
             return self._failed(address, prefix, now, language) or problem(401, code=exc.code, title=exc.message,
                                                                    language=language)
+        except StorageError as exc:
+            # The database is away: 503 as every route answers then. The guard runs outside the
+            # app's exception handlers, so uncaught this was a 500 ("internal").
+            status, body = problem_of(exc, language)
+            return JSONResponse(body, status_code=status, media_type=PROBLEM)
         scope[TENANT_SCOPE_KEY] = tenant_id
         if prefix is not None:
             self._working[prefix] = now

@@ -238,13 +238,14 @@ class RequestGuard:
                 language=language)
         tenants = self.runtime.tenants
         try:
-            if tenants.checks_keys_inline or tenants.checks_keys_async:
-                tenant_id, touch = (tenants.check_key(presented) if tenants.checks_keys_inline
-                                    else await tenants.check_key_async(presented))
-                if touch is not None:  # once a minute per key: a write, so off the loop
-                    await run_in_threadpool(tenants.touch_key, touch)
+            if tenants.checks_keys_inline:
+                tenant_id, touch = tenants.check_key(presented)
+            elif tenants.checks_keys_async:
+                tenant_id, touch = await tenants.check_key_async(presented)
             else:
-                tenant_id = await run_in_threadpool(tenants.authenticate, presented)
+                tenant_id, touch = await run_in_threadpool(tenants.check_key, presented)
+            if touch is not None:  # once a minute per key: a write, so off the loop
+                await run_in_threadpool(tenants.touch_key, touch)
         except Unauthenticated as exc:
             return self._failed(address, prefix, now, language) or problem(401, code=exc.code, title=exc.message,
                                                                    language=language)

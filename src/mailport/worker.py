@@ -117,6 +117,11 @@ class _LaneState:
         return (self.due or now - self.claimed_at >= poll_interval
                 or (self.due_at is not None and self.due_at <= now))
 
+    @property
+    def refill_due(self) -> bool:
+        """It left ready work behind, and a round's worth of its jobs has ended since."""
+        return self.kept is not None and self.ended >= self.lane.refill
+
     def all_at_share(self, tenants: set[str]) -> bool:
         return all(self.held.get(t, 0) >= self.lane.tenant_cap for t in tenants)
 
@@ -199,7 +204,7 @@ class Worker:
                 state.waiting = None
             elif state.waiting is not None:
                 state.waiting.update(tenants)
-            if (tenants is not None and state.kept is not None and state.ended < state.lane.refill
+            if (tenants is not None and state.kept is not None and not state.refill_due
                     and state.all_at_share(tenants)):
                 continue  # their jobs would wait here behind their own: the refill claims them
             if now < state.quiet_until:
@@ -417,7 +422,7 @@ class Worker:
                 state.ended += 1
         if lane is None or not self.listening.is_set():
             self._wake_lane(None)  # no NOTIFY tells of new work (SQLite), or not our job any more
-        elif self._lanes[lane].kept is not None and self._lanes[lane].ended >= self._lanes[lane].lane.refill:
+        elif self._lanes[lane].refill_due:
             self._wake_lane(lane)  # it left ready work behind, and a round's worth has ended since
 
     async def _run_one(self, job: ClaimedJob) -> None:

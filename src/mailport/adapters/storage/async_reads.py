@@ -31,7 +31,8 @@ import re
 import select
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -127,11 +128,18 @@ class _Unsupported(Exception):
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%|%")
 
 
+@dataclass(slots=True)
+class _Statement:
+    name: bytes  # its prepared statement's
+    loads: list[Callable[[Any], Any]] | None = None  # each column's psycopg loader, once it has run
+
+
 class _Direct:
     """One statement over the connection's libpq handle (see the module doc)."""
 
     _converted: ClassVar[dict[str, tuple[bytes, tuple[str, ...]] | None]] = {}
-    _prepared: ClassVar[weakref.WeakKeyDictionary[Any, dict[bytes, bytes]]] = weakref.WeakKeyDictionary()
+    # per connection: statement -> its prepared name, and its columns' loaders once it has run
+    _prepared: ClassVar[weakref.WeakKeyDictionary[Any, dict[bytes, _Statement]]] = weakref.WeakKeyDictionary()
 
     @classmethod
     async def rows(cls, conn: Any, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]] | None:
@@ -147,25 +155,27 @@ class _Direct:
             return None
         pgconn = conn.pgconn
         prepared = cls._prepared.setdefault(conn, {})
-        name = prepared.get(query)
-        if name is None:
-            name = f"mailport_{len(prepared)}".encode()
-            pgconn.send_prepare(name, query)
+        statement = prepared.get(query)
+        if statement is None:
+            statement = _Statement(f"mailport_{len(prepared)}".encode())
+            pgconn.send_prepare(statement.name, query)
             for result in await _results(pgconn):
                 if result.status != pq.ExecStatus.COMMAND_OK:
                     raise errors.error_from_result(result, encoding=conn.info.encoding)
-            prepared[query] = name
-        pgconn.send_query_prepared(name, values)
+            prepared[query] = statement
+        pgconn.send_query_prepared(statement.name, values)
         results = await _results(pgconn)
         result = results[-1]
         if result.status != pq.ExecStatus.TUPLES_OK:
             raise errors.error_from_result(result, encoding=conn.info.encoding)
-        loaders = []
-        for column in range(result.nfields):
-            oid = result.ftype(column)
-            loader = conn.adapters.get_loader(oid, pq.Format.TEXT) or conn.adapters.get_loader(0, pq.Format.TEXT)
-            loaders.append(loader(oid, conn).load)
-        return [tuple(None if (value := result.get_value(row, column)) is None else loaders[column](value)
+        if statement.loads is None:  # a prepared statement's columns keep their types
+            statement.loads = []
+            for column in range(result.nfields):
+                oid = result.ftype(column)
+                loader = conn.adapters.get_loader(oid, pq.Format.TEXT) or conn.adapters.get_loader(0, pq.Format.TEXT)
+                statement.loads.append(loader(oid, conn).load)
+        loads = statement.loads
+        return [tuple(None if (value := result.get_value(row, column)) is None else loads[column](value)
                       for column in range(result.nfields)) for row in range(result.ntuples)]
 
     @classmethod

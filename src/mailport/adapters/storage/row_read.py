@@ -170,7 +170,7 @@ def _psycopg(conn: Any, sql: str, values: Any, *, binary: bool) -> tuple[list[tu
             cursor.execute(sql, values)
             if cursor.description is None:
                 return [], []
-            return list(cursor.fetchall()), [column.type_code for column in cursor.description]
+            return cursor.fetchall(), [column.type_code for column in cursor.description]
     except psycopg.Error as exc:
         raise DBAPIError.instance(sql, values, exc, psycopg.Error) from exc
 

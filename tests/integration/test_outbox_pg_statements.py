@@ -265,3 +265,94 @@ def test_a_key_another_process_committed_meanwhile_replays_its_message(
     with rt.db.session() as s:
         keys = sorted(s.scalars(sa.select(Message.idempotency_key).where(Message.tenant_id == tenant)))
     assert keys == ["inv-1", "inv-2"]
+
+
+# --- plans on tables PostgreSQL has not analyzed yet -------------------------------------------
+# A new installation's first minute at month-end: thousands of rows, no statistics (autovacuum
+# analyzes a table a minute or more later). The worker's reads must look their rows up by key
+# then, not hash a scan of every message, content or job (bench/bench_send.py, session 15).
+
+
+def _history(rt: Runtime, like: str, count: int) -> None:
+    """``count`` sent messages copied from ``like`` — with contents, recipients and done jobs — in
+    tables autovacuum leaves alone, so that they stay unanalyzed."""
+    def copy(table: sa.Table, key: str, new: dict[str, str]) -> str:
+        names = [c.name for c in table.columns if c.name not in new and not (c.name == "id" and key != "id")]
+        values = [*names, *new.values()]
+        return (f"INSERT INTO {table.name} ({', '.join([*names, *new])}) SELECT {', '.join(values)} "
+                f"FROM {table.name}, generate_series(1, {count}) AS g WHERE {key} = :like")
+    filler = "'msg_h' || lpad(g::text, 19, '0')"
+    with rt.db.session() as s:
+        for table in ("messages", "message_contents", "message_recipients", "jobs"):
+            s.execute(sa.text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
+        s.execute(sa.text(copy(Message.__table__, "id", {"id": filler, "idempotency_key": "NULL",  # type: ignore[arg-type]
+                                                          "state": "'sent'"})), {"like": like})
+        s.execute(sa.text(copy(MessageContent.__table__, "message_id", {"message_id": filler})),  # type: ignore[arg-type]
+                  {"like": like})
+        s.execute(sa.text(copy(MessageRecipient.__table__, "message_id", {"message_id": filler})),  # type: ignore[arg-type]
+                  {"like": like})
+        s.execute(sa.text(copy(Job.__table__, "dedupe_key", {"dedupe_key": filler, "state": "'done'"})),  # type: ignore[arg-type]
+                  {"like": like})
+        assert s.scalar(sa.text("SELECT count(*) FROM pg_stats WHERE tablename = 'messages'")) == 0
+
+
+def _plans_of(s: sa.orm.Session, call: Any) -> list[str]:
+    """The plans PostgreSQL ran ``call``'s statements with on ``s``'s connection (auto_explain,
+    sent to this client as notices)."""
+    plans: list[str] = []
+    driver = s.connection().connection.driver_connection
+    assert driver is not None
+
+    def keep(diag: Any) -> None:
+        text = diag.message_primary or ""
+        if "Query Text" in text and "Text: SELECT 1\n" not in text:
+            plans.append(text)
+
+    for setting in ("LOAD 'auto_explain'", "SET LOCAL auto_explain.log_min_duration = 0",
+                    "SET LOCAL auto_explain.log_level = notice", "SET LOCAL client_min_messages = notice"):
+        s.execute(sa.text(setting))
+    driver.add_notice_handler(keep)
+    try:
+        call()
+        # A plan is logged when its statement's portal is dropped: at the next statement.
+        s.execute(sa.text("SELECT 1"))
+    finally:
+        driver.remove_notice_handler(keep)
+    return plans
+
+
+def test_the_workers_reads_look_rows_up_by_key_on_unanalyzed_tables(rt: Runtime) -> None:
+    first, second = _two_messages(rt)
+    _history(rt, second, 3000)
+    with rt.db.session() as s:
+        account = s.scalar(sa.select(Message.account_id).where(Message.id == first))
+        assert account is not None
+        s.execute(sa.update(Message).where(Message.id == first).values(state="sending"))
+        s.execute(sa.update(Job).where(Job.dedupe_key == first)
+                  .values(state="running", locked_by="w2", locked_until=NOW, renewed_at=NOW))
+    with rt.db.session() as s:
+        repo = OutboxRepository(s)
+        loaded: dict[str, Any] = {}
+        counts: dict[str, Any] = {}
+        plans = _plans_of(s, lambda: (
+            loaded.update(repo.load_locked_for_sending([first, second], [account])[0]),
+            counts.update(repo.in_flight_many(account_ids=[account], now=NOW, exclude=[], live_since=NOW,
+                                              worker="w1"))))
+    assert set(loaded) == {first, second} and loaded[second].content is not None
+    assert counts == {account: (1, 1)}  # the one in flight, held by another worker
+    assert len(plans) == 2, plans
+    for plan in plans:
+        assert "Seq Scan" not in plan, plan
+    assert "dedupe_key" in plans[1].split("Index Cond", 1)[-1], plans[1]  # the job found by its key
+
+    with rt.db.session() as s:  # the batch's finish ends the job it names, found by its id
+        job = s.scalar(sa.select(Job.id).where(Job.dedupe_key == first))
+        recorded: set[str] = set()
+        plans = _plans_of(s, lambda: recorded.update(OutboxRepository(s).finish_all(
+            [{"b_id": first, "b_state": "sent", "b_reason": None, "b_now": NOW, "b_next": None, "b_delay": None,
+              "b_sent_at": NOW}], recipients=[], events=[], copies=[],
+            job_ends=[{"id": job, "worker": "w2", "message_id": first, "state": "done", "last_error": None,
+                       "run_at": None, "updated_at": NOW}])))
+        assert recorded == {first}
+        assert s.scalar(sa.select(Job.state).where(Job.id == job)) == "done"
+    assert len(plans) == 1 and "Seq Scan on jobs" not in plans[0], plans

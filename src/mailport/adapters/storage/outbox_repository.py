@@ -12,7 +12,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,16 +60,30 @@ SEND_JOB = "send"
 def _in_flight_many(postgresql: bool, *, by_worker: bool) -> RowRead:
     """The in-flight count per account; ``by_worker``: with how many of them another worker than
     ``b_worker`` holds (else that column repeats the count)."""
-    others = func.count(case((Job.locked_by != bindparam("b_worker"), 1))) if by_worker else func.count()
+    holds = JobQueue.holds_slot(now=bindparam("now"), live_since=bindparam("live_since"))
+    if postgresql:
+        # Each message's job looked up by its key (a lateral subquery with OFFSET 0 is planned
+        # per message, never flattened into a join): on tables PostgreSQL has not analyzed yet —
+        # a new installation's first minute at month-end — the planner joined the jobs by kind
+        # alone and walked every send job for each message.
+        job = (select(Job.locked_by).where(Job.kind == SEND_JOB, Job.dedupe_key == Message.id, holds)
+               .offset(0).lateral("job"))
+        locked_by: Any = job.c.locked_by
+        joined = select(Message.account_id).select_from(Message).join(job, true())
+        where: list[ColumnElement[bool]] = []
+    else:
+        locked_by = Job.locked_by
+        joined = select(Message.account_id).select_from(Message).join(
+            Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
+        where = [holds]
+    others = func.count(case((locked_by != bindparam("b_worker"), 1))) if by_worker else func.count()
     return RowRead(
-        select(Message.account_id, func.count(), others)
-        .select_from(Message)
-        .join(Job, and_(Job.kind == SEND_JOB, Job.dedupe_key == Message.id))
+        joined.add_columns(func.count(), others)
         .where(
             one_of(Message.account_id, "b_accounts", postgresql=postgresql),
             Message.state == "sending",
             ~one_of(Message.id, "b_exclude", postgresql=postgresql),
-            JobQueue.holds_slot(now=bindparam("now"), live_since=bindparam("live_since")),
+            *where,
         )
         .group_by(Message.account_id)
     )
@@ -182,7 +211,10 @@ _FINISH_ALL_PG = TextRows(text(
     "run_at = coalesce(CASE WHEN x.message_id IN (SELECT id FROM f) THEN x.run_at END, j.run_at), "
     "updated_at = x.updated_at, locked_by = NULL, locked_until = NULL, renewed_at = NULL "
     f"FROM {recordset('j', 'x', _JOB_END_COLUMNS)} "
-    "WHERE j.id = x.id AND j.locked_by = x.worker) "
+    "WHERE j.id = x.id AND j.locked_by = x.worker "
+    # the ids once more as one array, which the primary key's index answers: joined to the JSON
+    # rows alone, unanalyzed jobs (a new installation's first minute) were hashed from a scan of all
+    f"AND j.id = ANY(ARRAY(SELECT k.id FROM {recordset('j', 'k', _JOB_END_COLUMNS[:1])}))) "
     "SELECT id FROM f"
 ))
 # PostgreSQL: a batch of begins reads its messages, contents, recipients and accounts in one
@@ -196,19 +228,27 @@ def _load_locked_pg() -> Any:
     from sqlalchemy.dialects.postgresql import aggregate_order_by
 
     rec = MessageRecipient
-    in_order = [select(func.array_agg(aggregate_order_by(getattr(rec, column), rec.position)))
-                .where(rec.message_id == Message.id).scalar_subquery().label(f"r_{column}")
-                for column in ("address", "status")]
     lock = text("(SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
                 "FROM unnest(CAST(:b_keys AS text[])) AS k) >= 0")
+    # Driven from the ids, each row looked up by its key in a lateral subquery with OFFSET 0 (planned
+    # per id, never flattened into a join): on tables PostgreSQL has not analyzed yet — a new
+    # installation's first minute at month-end — the planner hashed a scan of every message and
+    # every content for each batch.
+    wanted = func.unnest(bindparam("b_ids", type_=ARRAY(String))).table_valued("id").render_derived(name="want")
+    message = (select(*(getattr(Message, f) for f in SendingMessage._fields))
+               .where(Message.id == wanted.c.id).offset(0).lateral("m"))
+    content = (select(MessageContent.raw, MessageContent.envelope)
+               .where(MessageContent.message_id == message.c.id).offset(0).lateral("c"))
+    account = (select(*(getattr(Account, f) for f in SendingAccountRow._fields))
+               .where(Account.id == message.c.account_id).offset(0).lateral("a"))
+    in_order = [select(func.array_agg(aggregate_order_by(getattr(rec, column), rec.position)))
+                .where(rec.message_id == message.c.id).scalar_subquery().label(f"r_{column}")
+                for column in ("address", "status")]
     return (
-        select(*(getattr(Message, f) for f in SendingMessage._fields),
-               MessageContent.raw, MessageContent.envelope, *in_order,
-               *(getattr(Account, f).label(f"a_{f}") for f in SendingAccountRow._fields))
-        .select_from(Message)
-        .outerjoin(MessageContent, MessageContent.message_id == Message.id)
-        .outerjoin(Account, Account.id == Message.account_id)
-        .where(one_of(Message.id, "b_ids", postgresql=True), lock)
+        select(*(message.c[f] for f in SendingMessage._fields), content.c.raw, content.c.envelope, *in_order,
+               *(account.c[f].label(f"a_{f}") for f in SendingAccountRow._fields))
+        .select_from(wanted.join(message, true()).outerjoin(content, true()).outerjoin(account, true()))
+        .where(lock)
     )
 
 _BEGIN_ALL_PG = TextRows(text(

@@ -51,7 +51,6 @@ from sqlalchemy.orm import Session
 from mailport.adapters.group_commit import GroupCommit
 from mailport.adapters.liveness import process_gone, this_worker_id
 from mailport.adapters.queue import Affinity, ClaimedJob, JobQueue, read_wake_payload
-from mailport.adapters.storage.statistics import FirstStatistics
 from mailport.clock import Clock
 from mailport.core.jobs import Done, Fail, JobResult, Retry, Settled
 from mailport.core.leases import LeasePolicy, WorkerId
@@ -185,7 +184,6 @@ class Worker:
             self._record_many, shared_errors=(StorageError,))
         self.listening = asyncio.Event()
         """Set once PostgreSQL wake-ups are subscribed (never on SQLite)."""
-        self._statistics = FirstStatistics(queue.db)
 
     def wake(self) -> None:
         """Look for work in every lane now instead of at the next poll (called after an
@@ -469,8 +467,8 @@ class Worker:
                                             until=self.policy.until(now), job_ids=list(self._inflight))
                 if not stop.is_set():
                     await self._reap()
-                if self._statistics.due and not stop.is_set():
-                    await asyncio.to_thread(self._statistics.refresh)
+                if self.queue.statistics_due and not stop.is_set():
+                    await asyncio.to_thread(self.queue.tend_statistics)
             except StorageError as exc:
                 if not _transient(exc):
                     raise

@@ -150,10 +150,11 @@ def test_row_insert_stores_on_postgresql_what_a_core_insert_stores(pg_url: str) 
         engine.dispose()
 
 
-def test_finish_sending_records_only_what_is_still_sending_in_one_statement(pg_url: str) -> None:
-    """PostgreSQL's finish is one ``UPDATE … FROM unnest(…) RETURNING``: the messages still in
-    ``sending`` take their outcome (``sent_at`` kept when the outcome has none), the others are
-    left alone and not reported as recorded."""
+def test_finish_records_the_outcomes_of_what_is_still_sending(pg_url: str) -> None:
+    """PostgreSQL's finish (one ``UPDATE … FROM json_to_recordset(…) RETURNING`` with the rest as
+    CTEs): the messages still in ``sending`` take their outcome (``sent_at`` kept when the
+    outcome has none, an offset time stored as the same instant), the others are left alone and
+    not reported as recorded."""
     from datetime import UTC, datetime, timedelta, timezone
     from typing import cast
 
@@ -174,20 +175,16 @@ def test_finish_sending_records_only_what_is_still_sending_in_one_statement(pg_u
                 "from_email": "a@example.test", "subject": "s", "header_message_id": f"<{n}@x>", "size": 1,
                 "meta": {}, "created_at": earlier, "updated_at": earlier, "sent_at": sent_at,
             } for n, state, sent_at in [(1, "sending", None), (2, "sending", earlier), (3, "cancelled", None)]])
-        statements: list[str] = []
-        sa.event.listen(db.engine, "before_cursor_execute",
-                        lambda _c, _cur, statement, *_a: statements.append(statement))
         with db.session() as s:
-            recorded = OutboxRepository(s).finish_sending([
+            recorded = OutboxRepository(s).finish_all([
                 {"b_id": "m1", "b_state": "sent", "b_reason": None, "b_now": now, "b_next": None,
                  "b_delay": None, "b_sent_at": now.astimezone(timezone(timedelta(hours=1)))},
                 {"b_id": "m2", "b_state": "deferred", "b_reason": "smtp.busy", "b_now": now,
                  "b_next": now + timedelta(minutes=5), "b_delay": 300.0, "b_sent_at": None},
                 {"b_id": "m3", "b_state": "sent", "b_reason": None, "b_now": now, "b_next": None,
                  "b_delay": None, "b_sent_at": now},
-            ])
+            ], recipients=[], events=[], copies=[], job_ends=[])
         assert recorded == {"m1", "m2"}
-        assert len(statements) == 1
         with db.reading() as s:
             rows = {r.id: r for r in s.execute(sa.select(messages).order_by(messages.c.id))}
         assert (rows["m1"].state, rows["m1"].sent_at, rows["m1"].updated_at) == ("sent", now, now)

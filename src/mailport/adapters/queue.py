@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 from mailport.adapters.storage.database import Database
 from mailport.adapters.storage.id_lists import PerDialect, one_of
 from mailport.adapters.storage.row_insert import RowInsert
+from mailport.adapters.storage.statistics import FirstStatistics
 from mailport.adapters.storage.tables import Job, utc_param
 from mailport.core.jobs import Done, Fail, JobResult, Retry, Settled
 from mailport.core.leases import RECOVERED_RUN_AT
@@ -307,6 +308,18 @@ class JobQueue:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._reaped_at: datetime | None = None
+        self._statistics = FirstStatistics(db)
+
+    @property
+    def statistics_due(self) -> bool:
+        """:meth:`tend_statistics` has something to look at (cheap, no database work)."""
+        return self._statistics.due
+
+    def tend_statistics(self) -> list[str]:
+        """PostgreSQL: the first statistics of the tables the claims and the send jobs read, once
+        they filled before autovacuum analyzed them (:mod:`mailport.adapters.storage.statistics`);
+        the tables analyzed now. A worker calls it with its heartbeat."""
+        return self._statistics.refresh()
 
     def enqueue(
         self,

@@ -122,7 +122,7 @@ _BEGIN = PerDialect(lambda postgresql: (
     .values(state="sending", attempts=_MESSAGES.c.attempts + 1, updated_at=bindparam("b_now"))
     .returning(_MESSAGES.c.id, _MESSAGES.c.attempts)
 ))
-# The finish's guard where it is not one statement (PostgreSQL's is ``_FINISH_PG``): SQLite's
+# The finish's guard where it is not one statement (PostgreSQL's is ``_FINISH_ALL_PG``): SQLite's
 # writers take turns, so the rows found in ``sending`` stay so until the batch's UPDATE below.
 _STILL_SENDING = RowRead(
     select(_MESSAGES.c.id)
@@ -175,7 +175,6 @@ _OUTCOMES_CTE = (
     "next_attempt_at = v.next, last_delay_seconds = v.delay, sent_at = coalesce(v.sent_at, m.sent_at) "
     f"FROM {recordset('f', 'v', _OUTCOME_COLUMNS)} "
     "WHERE m.id = v.id AND m.state = 'sending' RETURNING m.id)")
-_FINISH_PG = text(f"WITH {_OUTCOMES_CTE} SELECT id FROM f")
 
 
 def _events_cte(moved: str) -> str:
@@ -515,16 +514,14 @@ class OutboxRepository:
         return started
 
     def finish_sending(self, rows: Sequence[dict[str, Any]]) -> set[str]:
-        """Record a batch of attempts' outcomes on messages still in ``sending`` (keys ``b_id``,
-        ``b_state``, ``b_reason``, ``b_now``, ``b_next``, ``b_delay``, ``b_sent_at``): one
-        locking read and one executemany; on PostgreSQL one ``UPDATE … FROM json_to_recordset(…) RETURNING``.
-        Returns the ids recorded; the others changed
-        meanwhile (another worker took them over) and are left as they are."""
+        """SQLite: record a batch of attempts' outcomes on messages still in ``sending`` (keys
+        ``b_id``, ``b_state``, ``b_reason``, ``b_now``, ``b_next``, ``b_delay``, ``b_sent_at``):
+        one read and one executemany (SQLite's writers take turns, so nothing changes between
+        them; PostgreSQL finishes in one statement, :meth:`finish_all`). Returns the ids
+        recorded; the others changed meanwhile (another worker took them over) and are left as
+        they are."""
         if not rows:
             return set()
-        connection = self.s.connection()
-        if connection.dialect.name == "postgresql":
-            return set(connection.scalars(_FINISH_PG, {"f": json_rows(rows, _OUTCOME_COLUMNS)}))
         mine = {message_id for message_id, in _STILL_SENDING.all_in(self.s, {"b_ids": [r["b_id"] for r in rows]})}
         if mine:
             _FINISH_MANY.execute_many(self.s, [r for r in rows if r["b_id"] in mine])

@@ -691,7 +691,7 @@ class SendJob:
                      items: Sequence[tuple[_Attempt, Outcome, ClaimedJob | None]]) -> list[JobResult]:
         """Record the outcomes of attempts that ended together, and end their jobs, in one
         transaction of a few statements per batch. Everything written is known from the
-        attempts: the messages are not read again; the locking read in ``finish_sending`` is the
+        attempts: the messages are not read again; the guard of ``finish_sending`` (``finish_all``) is the
         check that each is still ours to finish. A job's end commits with its message's outcome,
         so a crash after that commit leaves nothing to redo (:class:`Settled`)."""
         now = self.clock.now()

@@ -1328,6 +1328,33 @@ API's group-commit rounds took 7 ms (median), 2.6 of it waiting for the worker's
 transactions (4.6 ms median, 16 ms p99, held). A lower priority (``nice 5``) for the worker child
 was tried and did not clearly help (59 / 45 / 52 against 76 / 44 / 57 ms).
 
+Session 15 (2026-12-08, a faster box again: raw aiosmtplib 1,270–1,460 msg/s, the sink ~0.7 ms of
+CPU per message). Here the same code gave ``send_pipeline_postgres`` 0.36–0.43 and
+``send_pipeline_sqlite`` 0.48–0.51: the sink is cheaper against our processes than on the box
+before. ``perf`` on PostgreSQL's backends (run of 15,000) put 43 % of their CPU in scans: with
+``auto_explain`` the begin's read hashed a sequential scan of every message and every stored body
+for each batch of ~6, the in-flight count walked every send job for each message, the finish's
+job ends scanned all jobs, and a claim read and sorted every ready job — the planner had no
+statistics yet (autovacuum analyzes a minute or more after a table fills; a benchmark, like a new
+installation's first month-end run, is all first minute). Changed: the begin's read is driven
+from its ids and the count finds each job by its key (lateral lookups with ``OFFSET 0``), the
+finish ends its jobs through the primary key, and a worker gives a busy table that filled
+unanalyzed its first ``ANALYZE`` (``adapters/storage/statistics.py``; a claim with 20,000 ready:
+20,000 rows read → 16). PostgreSQL's CPU per message, alternating with the session's start: runs
+of 6,000 1.3 → 0.9 ms (ratio 0.37 → 0.40, 485 → 485–554 msg/s); runs of 500 × 3 (this file's
+default) unchanged, 0.8–0.9 ms, ratio 0.39–0.41 both.
+
+On SQLite (``sitecustomize`` timing the worker child's claims, 3,000 messages): 640 claims of
+633 µs CPU each, 201 of them searching every tenant's ready jobs (883 µs) — a bare byte on the pipe
+after each accept, and a wake of every lane after each finished job, each saying "any tenant".
+Now the wake payload (kinds; tenants) comes after each commit, from the worker's own queue or as a
+line on serve's pipe, and the PostgreSQL rules apply: 199 claims, 6 searches. Alternating with the
+session's start (500 × 3, ratio; worker CPU per message): 0.51 / 0.50 / 0.50 (1.0–1.1 ms) →
+**0.56 / 0.57 / 0.56** (0.9 ms). Where the SQLite worker's CPU goes now (py-spy ``--gil``, before
+this change): SMTP 30 % (``transport.write`` of the 20 KB alone 14 %: the loopback send runs the
+receiver's TCP stack in the sender's system call), begins and finishes 23 %, claims 16 % (now a
+third of that).
+
 Prints ``BENCH <name> <value> <unit> baseline <value> <unit> ratio <r>`` lines.
 Run: ``.venv/bin/python bench/bench_send.py [--messages N] [--rounds R] …`` or ``make bench``.
 """

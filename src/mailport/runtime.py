@@ -249,12 +249,10 @@ class Runtime:
             worker_id=worker_id,
             lease=timedelta(seconds=self.settings.worker_lease),
         )
-        # A message accepted in this process is picked up at once, not at the next poll.
-        self.outbox.on_enqueue = worker.wake
         return worker
 
     async def run_background(self, stop: asyncio.Event, *, worker_id: str | None = None,
-                             on_wake: Callable[[Callable[[], None]], None] | None = None) -> None:
+                             on_wake: Callable[[Callable[[str | None], None]], None] | None = None) -> None:
         """Everything a worker process does until ``stop``: the job loop and the inbox sync.
 
         If one of them dies the other is stopped too, and the error propagates, so a supervisor
@@ -263,7 +261,7 @@ class Runtime:
         worker = self.make_worker(worker_id=worker_id)
         settle_heap()
         if on_wake is not None:  # hand out the worker's wake-up (serve's child process wires a pipe)
-            on_wake(worker.wake)
+            on_wake(worker.notified)
         try:
             await asyncio.to_thread(self.retention.schedule)
         except StorageError:
@@ -297,6 +295,7 @@ def settle_heap() -> None:
 
 
 _WORKER_CHILD_NICENESS = 5
+_WAKE_LINE = 1024  # bytes of a wake payload on the pipe (PIPE_BUF is 4096: each line written whole)
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -353,8 +352,8 @@ class WorkerChild:
             if not stop.is_set():
                 self.restart_if_exited(command, runtime)
 
-    def wake(self) -> None:
-        wake_through(self._fd)
+    def wake(self, payload: str | None = None) -> None:
+        wake_through(self._fd, payload)
 
     def stop(self, timeout: float) -> None:
         if self.proc.stdin is not None:
@@ -368,9 +367,24 @@ class WorkerChild:
             self.proc.wait(5)
 
 
-def wake_through(fd: int) -> None:
-    """Wake the embedded worker: one byte on its stdin pipe (non-blocking at its write end)."""
+class WakeLines:
+    """The reading end of :func:`wake_through`: bytes from the pipe in, wake payloads out (``None``:
+    any job), each once per read however often it came."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, data: bytes) -> list[str | None]:
+        *lines, pending = (self._pending + data).split(b"\n")
+        self._pending = pending[-_WAKE_LINE:]  # a line is never longer: whatever else came is noise
+        return [line.decode("ascii", "replace") or None for line in dict.fromkeys(lines)]
+
+
+def wake_through(fd: int, payload: str | None = None) -> None:
+    """Wake the embedded worker: the jobs' wake payload (:func:`~mailport.adapters.queue.
+    wake_payload`; empty: any job) as a line on its stdin pipe, non-blocking at its write end.
+    A line is far below the pipe's atomic size, so lines never interleave between API processes."""
     try:
-        os.write(fd, b"w")
+        os.write(fd, (payload or "").encode("ascii", "replace")[:_WAKE_LINE] + b"\n")
     except (BlockingIOError, BrokenPipeError, OSError):
-        pass  # a full pipe already holds a wake-up; a gone child is restarted by serve's supervisor
+        pass  # a full pipe holds wake-ups already (the poll finds the rest); a gone child is restarted

@@ -13,7 +13,8 @@ stays free for a tenant that arrives). A lane may claim with an :class:`Affinity
 a mailbox that another worker already fills are left to it (``adapters/queue.py``).
 
 A claim round is a few statements whatever it finds, so a lane is claimed for only when it may
-find something: on a ``NOTIFY`` naming its kinds, for a tenant below its share here; when a
+find something: on a ``NOTIFY`` naming its kinds, for a tenant below its share here (on SQLite the
+same wake payload comes from this process's own commits and through ``serve``'s pipe); when a
 sixteenth of its capacity has ended since it last left work behind (:attr:`Lane.refill`); and on
 the poll. A lane whose claim found nothing (another worker was faster) answers the next NOTIFY
 after a pause that doubles while claims keep finding nothing (:meth:`Worker.notified`).
@@ -184,6 +185,12 @@ class Worker:
             self._record_many, shared_errors=(StorageError,))
         self.listening = asyncio.Event()
         """Set once PostgreSQL wake-ups are subscribed (never on SQLite)."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # SQLite: no NOTIFY, so the jobs this process makes ready are told to this worker by its
+        # queue after their commit, and serve's API processes tell through its pipe (notified).
+        self._told_locally = queue.db.is_sqlite
+        if self._told_locally:
+            queue.on_ready = self.notify_threadsafe
 
     def wake(self) -> None:
         """Look for work in every lane now instead of at the next poll (called after an
@@ -215,6 +222,13 @@ class Worker:
                 state.due = state.by_notify = True
                 self._wake.set()
 
+    def notify_threadsafe(self, payload: str | None) -> None:
+        """:meth:`notified` from any thread (a commit in a database thread); before :meth:`run`
+        has started, nothing (its first claim looks at everything)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.notified, payload)
+
     def _wake_lane(self, lane: str | None) -> None:
         """Claim for ``lane`` (``None``: every lane, for any tenant's work) now."""
         for state in self._lanes.values() if lane is None else [self._lanes[lane]]:
@@ -227,6 +241,7 @@ class Worker:
         log.info("worker %s started (%s)", self.worker_id, "; ".join(
             f"{lane.name}: {lane.capacity} at once, kinds {', '.join(sorted(lane.kinds & set(self.handlers)))}"
             for lane in self.lanes) or "no job kinds")
+        self._loop = asyncio.get_running_loop()
         heartbeat = asyncio.create_task(self._heartbeat(stop))
         listener = asyncio.create_task(self.queue.listen(self.notified, stop,
                                                          listening=self.listening))  # PostgreSQL NOTIFY
@@ -420,8 +435,8 @@ class Worker:
                 if not state.held[tenant]:
                     del state.held[tenant]
                 state.ended += 1
-        if lane is None or not self.listening.is_set():
-            self._wake_lane(None)  # no NOTIFY tells of new work (SQLite), or not our job any more
+        if lane is None or not (self.listening.is_set() or self._told_locally):
+            self._wake_lane(None)  # nothing tells of new work (not listening yet), or not our job any more
         elif self._lanes[lane].refill_due:
             self._wake_lane(lane)  # it left ready work behind, and a round's worth has ended since
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from dbfixtures import make_runtime
 from mailport.adapters.queue import ClaimedJob
-from mailport.runtime import Runtime
+from mailport.runtime import Runtime, WakeLines, wake_through
 from mailport.worker import Done, Fail, JobResult, Lane, Retry, Worker
 
 
@@ -484,3 +485,77 @@ async def test_another_tenants_job_that_comes_due_without_a_notify_is_found_by_t
     finally:
         stop.set()
         await task
+
+
+async def test_sqlite_work_a_job_made_ready_reaches_the_worker_without_the_poll(sqlite_runtime: Runtime) -> None:
+    """SQLite has no NOTIFY: a job a handler enqueues (a webhook after a send, a Sent copy) is
+    told to the worker by its queue after the commit — here with a poll of a minute. A job
+    rolled back is told to nobody."""
+    rt = sqlite_runtime
+    follow_up = asyncio.Event()
+
+    async def first(job: ClaimedJob) -> JobResult:
+        await asyncio.to_thread(rt.queue.enqueue, kind="second", payload={}, now=rt.clock.now(), tenant_id="ten_a")
+        return Done()
+
+    async def second(job: ClaimedJob) -> JobResult:
+        follow_up.set()
+        return Done()
+
+    worker = Worker(queue=rt.queue, clock=rt.clock, handlers={"first": first, "second": second}, poll_interval=60)
+    told: list[str] = []
+    assert rt.queue.on_ready == worker.notify_threadsafe
+    rt.queue.on_ready = lambda payload: (told.append(payload), worker.notify_threadsafe(payload))[1]
+    rt.queue.enqueue(kind="first", payload={}, now=rt.clock.now(), tenant_id="ten_a")
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.wait_for(follow_up.wait(), 10)
+    finally:
+        stop.set()
+        await task
+    assert told == ["first;ten_a", "second;ten_a"]
+    with pytest.raises(RuntimeError), rt.db.session() as s:
+        rt.queue.enqueue(kind="second", payload={}, now=rt.clock.now(), tenant_id="ten_b", session=s)
+        raise RuntimeError("rolled back")
+    assert told == ["first;ten_a", "second;ten_a"]
+
+
+def test_serve_tells_its_worker_child_which_jobs_through_the_pipe() -> None:
+    """``serve`` writes each commit's wake payload as a line on its worker child's stdin; the
+    child reads them back whole, however the pipe cuts them, each payload once per read."""
+    read_end, write_end = os.pipe()
+    try:
+        for payload in ("send;ten_a", None, "send,webhook;ten_b", "send;ten_a"):
+            wake_through(write_end, payload)
+        data = os.read(read_end, 4096)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    lines = WakeLines()
+    assert lines.feed(data[:7]) == []
+    assert lines.feed(data[7:]) == ["send;ten_a", None, "send,webhook;ten_b"]
+    assert lines.feed(b"send;ten_c\nsend;ten_c\n") == ["send;ten_c"]
+
+
+async def test_sqlite_an_accepted_message_is_told_after_its_commit(tmp_path: Path) -> None:
+    """The accept writes its jobs in one statement of its own: it tells them as the queue does —
+    once committed, with the tenant, so the worker claims for that tenant only."""
+    from outbox_helpers import outbox_runtime, sink_account
+
+    from mailport.services.send import SendRequest
+
+    rt = outbox_runtime(tmp_path)
+    try:
+        tenant = rt.tenants.create(name="Wake").tenant.id
+        account = sink_account(rt, tenant, 2525)
+        told: list[str] = []
+        rt.queue.on_ready = told.append
+        request = SendRequest(account_id=account, to=["klant@example.org"], subject="Factuur", text="Beste klant,")
+        await rt.outbox.submit_many_async(tenant, [(request, None), (request, None)])
+        assert told == [f"send;{tenant}"]
+        rt.outbox.submit(tenant, request, idempotency_key="k1")
+        rt.outbox.submit(tenant, request, idempotency_key="k1")  # a replay commits nothing new
+        assert told == [f"send;{tenant}"] * 2
+    finally:
+        rt.close()

@@ -309,6 +309,11 @@ class JobQueue:
         self.db = db
         self._reaped_at: datetime | None = None
         self._statistics = FirstStatistics(db)
+        self.on_ready: Callable[[str], None] | None = None
+        """SQLite: told, after a commit that made jobs ready, their wake payload
+        (:func:`wake_payload`) — the embedded worker's wake-up, in this process or through
+        ``serve``'s pipe to its child. It may be called on any thread. PostgreSQL's workers hear
+        ``NOTIFY`` instead."""
 
     @property
     def statistics_due(self) -> bool:
@@ -372,6 +377,7 @@ class JobQueue:
         elif existing.state != RUNNING:
             existing.state, existing.run_at, existing.last_error, existing.updated_at = READY, now, None, now
             existing.locked_by = existing.locked_until = existing.renewed_at = None
+            self._notify(session, wake_payload([(kind, tenant_id)]))
 
     def enqueue_new(self, session: Session, jobs: list[dict[str, Any]], *, now: datetime) -> None:
         """Insert jobs whose dedupe keys are fresh (ids made in this transaction) in one
@@ -418,11 +424,22 @@ class JobQueue:
         self.enqueue_new(session, [j for j in jobs if (j["kind"], j["dedupe_key"]) not in taken], now=now)
 
     def _notify(self, s: Session, payload: str | None) -> None:
-        """PostgreSQL: wake the workers with ``payload`` (:func:`wake_payload`; ``None``: nothing
-        became ready) when this transaction commits (equal notifications of one transaction
-        are folded into one; a rolled-back job wakes nobody)."""
-        if payload is not None and not self.db.is_sqlite:
+        """Wake the workers with ``payload`` (:func:`wake_payload`; ``None``: nothing became
+        ready) when this transaction commits: ``NOTIFY`` on PostgreSQL (equal notifications of
+        one transaction are folded into one), :meth:`tell_locally` on SQLite. A rolled-back job
+        wakes nobody."""
+        if payload is None:
+            return
+        if self.db.is_sqlite:
+            self.tell_locally(s, payload)
+        else:
             s.execute(_NOTIFY, {"b_payload": payload})
+
+    def tell_locally(self, s: Session, payload: str | None) -> None:
+        """SQLite: hand ``payload`` to :attr:`on_ready` once ``s`` commits (for a caller that
+        stores jobs itself; on PostgreSQL its statement carries the ``NOTIFY``)."""
+        if payload is not None and self.db.is_sqlite and (on_ready := self.on_ready) is not None:
+            Database.after_commit(s, functools.partial(on_ready, payload))
 
     async def listen(self, on_wake: Callable[[str | None], None], stop: asyncio.Event, *,
                      listening: asyncio.Event | None = None) -> None:

@@ -45,7 +45,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = False,
         child = None
         if embedded_worker and worker_process:
             child = WorkerChild.start(worker_process, runtime)
-            runtime.outbox.on_enqueue = child.wake
+            runtime.queue.on_ready = child.wake
             task = asyncio.create_task(child.supervise(stop, worker_process, runtime))
         elif embedded_worker:
             task = asyncio.create_task(runtime.run_background(stop))

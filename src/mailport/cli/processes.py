@@ -15,7 +15,7 @@ import uvicorn
 
 from mailport.cli.common import DatabaseUrl, DataDir, build_runtime, err, fail, out
 from mailport.errors import MailportError
-from mailport.runtime import Runtime, event_loop_factory, settle_heap
+from mailport.runtime import Runtime, WakeLines, event_loop_factory, settle_heap
 
 
 def register(app: typer.Typer) -> None:
@@ -99,7 +99,7 @@ def _serve_api_child(listen_fd: int, wake_fd: int) -> None:
     except MailportError as exc:
         fail(exc)
     if wake_fd >= 0:
-        runtime.outbox.on_enqueue = functools.partial(wake_through, wake_fd)
+        runtime.queue.on_ready = functools.partial(wake_through, wake_fd)
     api = create_app(runtime)
     settle_heap()
     httpserver.run_inherited(api, runtime.settings, listen_fd)
@@ -131,10 +131,13 @@ def worker(
             loop.remove_signal_handler(signal.SIGINT)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-            def attach(wake: Callable[[], None]) -> None:
+            def attach(wake: Callable[[str | None], None]) -> None:
+                lines = WakeLines()
+
                 class Pipe(asyncio.Protocol):
                     def data_received(self, data: bytes) -> None:
-                        wake()  # serve committed a message
+                        for payload in lines.feed(data):  # serve committed jobs (runtime.wake_through)
+                            wake(payload)
 
                     def eof_received(self) -> bool | None:
                         stop.set()  # serve exited (or was killed): finish what is running, then stop

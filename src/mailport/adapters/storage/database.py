@@ -12,7 +12,7 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +36,7 @@ from mailport.errors import StorageError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_AFTER_COMMIT = "mailport.after_commit"  # a session's info key: Database.after_commit's callbacks
 _RELAPSE = 10.0  # seconds after "database back" in which a failure belongs to the same outage
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -309,8 +310,16 @@ class Database:
         else:
             if self._down_since is not None:
                 self._outage_ended()
+            for callback in session.info.pop(_AFTER_COMMIT, ()):
+                callback()
         finally:
             session.close()
+
+    @staticmethod
+    def after_commit(session: Session, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once ``session``'s transaction (:meth:`session`) has committed —
+        not if it rolls back. It runs on the committing thread and must not raise."""
+        session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
     def _failure(self, exc: SQLAlchemyError) -> StorageError:
         """The :class:`StorageError` for ``exc``; a transient one starts (or continues) an outage."""

@@ -212,12 +212,9 @@ class Submissions:
         self.settings = settings
         self.platform = platform
         self.make_token = make_token or random_hex
-        self.on_enqueue: Callable[[], None] | None = None
         self._group: GroupCommit[tuple[SendRequest, str | None], Submission | MailportError] = GroupCommit(
             lambda tenant_id, items: self.submit_many(tenant_id, items),  # looked up per write
             shared_errors=(StorageError,))
-        """Called on the event loop after :meth:`submit_async` committed a message (the runtime
-        points it at the embedded worker's ``wake``, so a message does not wait for a poll)."""
 
     def submit(self, tenant_id: str, request: SendRequest, *, idempotency_key: str | None = None) -> Submission:
         """Validate, render and commit a message with its ``send`` job; see the module doc."""
@@ -404,9 +401,11 @@ class Submissions:
             "kind": SEND_JOB, "payload": {"message_id": i.row["id"], "account_id": i.row["account_id"]},
             "tenant_id": tenant_id, "dedupe_key": i.row["id"], "run_at": i.row["send_at"] or now,
         } for i in items], now=now)
+        wake = self.queue.wake_payload(jobs, now=now)
         OutboxRepository(s).add_accepted([i.row for i in items], [i.content for i in items],
                                          [r for i in items for r in i.recipients], events=events, jobs=jobs,
-                                         wake=self.queue.wake_payload(jobs, now=now))
+                                         wake=wake)
+        self.queue.tell_locally(s, wake)  # SQLite's embedded worker (PostgreSQL's hear the NOTIFY above)
         self.events.fan_out(s, events, now=now)
 
     def _replays(self, tenant_id: str, keys: Sequence[str]) -> dict[str, tuple[MessageView, str]]:
@@ -431,11 +430,9 @@ class Submissions:
     async def submit_many_async(self, tenant_id: str, items: Sequence[tuple[SendRequest, str | None]],
                                 ) -> list[Submission | MailportError]:
         """:meth:`submit_many` off the event loop, committed together with whatever other
-        requests of this process are waiting (group commit), then wake an embedded worker."""
-        results = await self._group.submit(tenant_id, items)
-        if self.on_enqueue is not None and any(isinstance(r, Submission) and not r.replayed for r in results):
-            self.on_enqueue()
-        return results
+        requests of this process are waiting (group commit); the commit wakes the workers
+        (:meth:`JobQueue.tell_locally`, ``NOTIFY``)."""
+        return await self._group.submit(tenant_id, items)
 
     def _replay(self, tenant_id: str, key: str, fingerprint: str) -> MessageView | None:
         with self.db.session() as s:
@@ -583,11 +580,8 @@ class Submissions:
         return self.get(tenant_id, message_id)
 
     async def retry_async(self, tenant_id: str, message_id: str) -> MessageView:
-        """:meth:`retry` off the event loop, then wake an embedded worker on this loop."""
-        view = await asyncio.to_thread(self.retry, tenant_id, message_id)
-        if self.on_enqueue is not None:
-            self.on_enqueue()
-        return view
+        """:meth:`retry` off the event loop (its commit wakes the workers)."""
+        return await asyncio.to_thread(self.retry, tenant_id, message_id)
 
     # -- the ``send`` job --------------------------------------------------------------------
 

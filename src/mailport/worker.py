@@ -192,11 +192,6 @@ class Worker:
         if self._told_locally:
             queue.on_ready = self.notify_threadsafe
 
-    def wake(self) -> None:
-        """Look for work in every lane now instead of at the next poll (called after an
-        enqueue in-process)."""
-        self._wake_lane(None)
-
     def notified(self, payload: str | None) -> None:
         """A ``NOTIFY`` (:meth:`JobQueue.listen`): jobs became ready. Only the lanes that run
         their kinds are claimed for; not a lane that left work behind while the tenants named are

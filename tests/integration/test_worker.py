@@ -559,3 +559,20 @@ async def test_sqlite_an_accepted_message_is_told_after_its_commit(tmp_path: Pat
         assert told == [f"send;{tenant}"] * 2
     finally:
         rt.close()
+
+
+def test_a_callback_after_a_commit_that_fails_leaves_the_commit_standing(sqlite_runtime: Runtime,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    rt = sqlite_runtime
+    told: list[str] = []
+
+    def broken(payload: str) -> None:
+        raise RuntimeError("the worker's loop is gone")
+
+    rt.queue.on_ready = broken
+    job = rt.queue.enqueue(kind="send", payload={}, now=rt.clock.now(), tenant_id="ten_a")
+    rt.queue.on_ready = told.append
+    rt.queue.enqueue(kind="send", payload={}, now=rt.clock.now(), tenant_id="ten_b")
+    assert job is not None and rt.queue.depth().get("ready") == 2
+    assert told == ["send;ten_b"]
+    assert "a callback after a commit failed" in caplog.text

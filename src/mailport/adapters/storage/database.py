@@ -311,14 +311,18 @@ class Database:
             if self._down_since is not None:
                 self._outage_ended()
             for callback in session.info.pop(_AFTER_COMMIT, ()):
-                callback()
+                try:
+                    callback()
+                except Exception:  # the transaction stands; what it tells is a courtesy
+                    log.exception("a callback after a commit failed")
         finally:
             session.close()
 
     @staticmethod
     def after_commit(session: Session, callback: Callable[[], None]) -> None:
         """Call ``callback`` once ``session``'s transaction (:meth:`session`) has committed —
-        not if it rolls back. It runs on the committing thread and must not raise."""
+        not if it rolls back. It runs on the committing thread; what it raises is logged, the
+        commit stands."""
         session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
     def _failure(self, exc: SQLAlchemyError) -> StorageError:
